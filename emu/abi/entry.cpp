@@ -1,0 +1,31 @@
+#include "abi/entry.hpp"
+
+#include <string>
+
+#include "kemu/error.hpp"
+#include "kemu/machine.hpp"
+#include "personality/exports.hpp"
+
+namespace kemu::abi {
+
+model::Kernel& Enter(ExportId id, std::initializer_list<model::CallArg> args) {
+  const ExportInfo& info = Info(id);
+  Machine* machine = Machine::CurrentOrNull();
+  if (machine == nullptr) throw NoMachine(std::string(info.name));
+  model::Kernel& kernel = machine->kernel();
+  const Personality& personality = kernel.personality();
+  if (!personality::IsCallable(info, personality.os)) {
+    throw MissingExport(std::string(info.name), std::string(personality.display_name));
+  }
+  kernel.EnterCall(info.name.data(), args);
+  return kernel;
+}
+
+void NotModelledCall(ExportId id) {
+  const ExportInfo& info = Info(id);
+  // Still entered first: a routine the release lacks is reported as missing, not as unmodelled.
+  Enter(id, {});
+  throw NotModelled(std::string(info.name));
+}
+
+}  // namespace kemu::abi

@@ -1,0 +1,39 @@
+// What every extern "C" export does first (STYLE.md habit 3): find the thread's machine, refuse a
+// routine the personality lacks, record the call with its arguments.
+//
+//   extern "C" VOID KeLowerIrql(KIRQL NewIrql) {
+//     KEMU_ENTER(KeLowerIrql, KEMU_ARG(NewIrql)).irql().Lower(NewIrql);
+//   }
+#ifndef KEMU_EMU_ABI_ENTRY_HPP_
+#define KEMU_EMU_ABI_ENTRY_HPP_
+
+#include <cstdint>
+#include <initializer_list>
+#include <type_traits>
+
+#include "abi/export_manifest.hpp"
+#include "model/kernel.hpp"
+
+namespace kemu::abi {
+
+template <typename T>
+std::uint64_t Arg(T value) {
+  if constexpr (std::is_pointer_v<T>) {
+    return reinterpret_cast<std::uintptr_t>(value);
+  } else {
+    return static_cast<std::uint64_t>(value);
+  }
+}
+
+model::Kernel& Enter(ExportId id, std::initializer_list<model::CallArg> args);
+
+/// The body of every routine the manifest marks NotModelled.
+[[noreturn]] void NotModelledCall(ExportId id);
+
+}  // namespace kemu::abi
+
+#define KEMU_ARG(x) ::kemu::model::CallArg{#x, ::kemu::abi::Arg(x)}
+#define KEMU_ENTER(name, ...) ::kemu::abi::Enter(::kemu::abi::ExportId::k##name, {__VA_ARGS__})
+#define KEMU_NOT_MODELLED(name) ::kemu::abi::NotModelledCall(::kemu::abi::ExportId::k##name)
+
+#endif  // KEMU_EMU_ABI_ENTRY_HPP_

@@ -1,0 +1,79 @@
+// Ordinary spin-lock exports (spec §6.2).
+#include <wdm.h>
+
+#include "abi/entry.hpp"
+
+namespace {
+
+kemu::model::Kernel& Checked(kemu::model::Kernel& kernel, const char* routine, PKSPIN_LOCK lock) {
+  if (lock == nullptr) kernel.verifier().NullArgument(routine, "SpinLock");
+  return kernel;
+}
+
+}  // namespace
+
+extern "C" {
+
+VOID KeInitializeSpinLock(PKSPIN_LOCK SpinLock) {
+  kemu::model::Kernel& kernel = KEMU_ENTER(KeInitializeSpinLock, KEMU_ARG(SpinLock));
+  Checked(kernel, "KeInitializeSpinLock", SpinLock).spin_locks().Initialize(SpinLock);
+}
+
+KIRQL KeAcquireSpinLockRaiseToDpc(PKSPIN_LOCK SpinLock) {
+  static constexpr const char* kName = "KeAcquireSpinLockRaiseToDpc";
+  kemu::model::Kernel& kernel = KEMU_ENTER(KeAcquireSpinLockRaiseToDpc, KEMU_ARG(SpinLock));
+  return Checked(kernel, kName, SpinLock).spin_locks().AcquireRaiseTo(kName, SpinLock,
+                                                                        DISPATCH_LEVEL);
+}
+
+// Reached by (KeAcquireSpinLock)(Lock, &Old); the macro form goes to KeAcquireSpinLockRaiseToDpc.
+VOID(KeAcquireSpinLock)(PKSPIN_LOCK SpinLock, PKIRQL OldIrql) {
+  static constexpr const char* kName = "KeAcquireSpinLock";
+  kemu::model::Kernel& kernel =
+      KEMU_ENTER(KeAcquireSpinLock, KEMU_ARG(SpinLock), KEMU_ARG(OldIrql));
+  if (OldIrql == nullptr) kernel.verifier().NullArgument(kName, "OldIrql");
+  // Windows stores the old IRQL only after the lock is taken.
+  *OldIrql = Checked(kernel, kName, SpinLock).spin_locks().AcquireRaiseTo(kName, SpinLock,
+                                                                           DISPATCH_LEVEL);
+}
+
+VOID KeReleaseSpinLock(PKSPIN_LOCK SpinLock, KIRQL NewIrql) {
+  static constexpr const char* kName = "KeReleaseSpinLock";
+  kemu::model::Kernel& kernel =
+      KEMU_ENTER(KeReleaseSpinLock, KEMU_ARG(SpinLock), KEMU_ARG(NewIrql));
+  Checked(kernel, kName, SpinLock).spin_locks().Release(kName, SpinLock, NewIrql);
+}
+
+VOID KeAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock) {
+  static constexpr const char* kName = "KeAcquireSpinLockAtDpcLevel";
+  kemu::model::Kernel& kernel = KEMU_ENTER(KeAcquireSpinLockAtDpcLevel, KEMU_ARG(SpinLock));
+  Checked(kernel, kName, SpinLock).spin_locks().AcquireAtDpcLevel(kName, SpinLock);
+}
+
+VOID KeReleaseSpinLockFromDpcLevel(PKSPIN_LOCK SpinLock) {
+  static constexpr const char* kName = "KeReleaseSpinLockFromDpcLevel";
+  kemu::model::Kernel& kernel = KEMU_ENTER(KeReleaseSpinLockFromDpcLevel, KEMU_ARG(SpinLock));
+  Checked(kernel, kName, SpinLock).spin_locks().ReleaseFromDpcLevel(kName, SpinLock);
+}
+
+KIRQL KeAcquireSpinLockRaiseToSynch(PKSPIN_LOCK SpinLock) {
+  static constexpr const char* kName = "KeAcquireSpinLockRaiseToSynch";
+  kemu::model::Kernel& kernel = KEMU_ENTER(KeAcquireSpinLockRaiseToSynch, KEMU_ARG(SpinLock));
+  return Checked(kernel, kName, SpinLock)
+      .spin_locks()
+      .AcquireRaiseTo(kName, SpinLock, kernel.personality().synch_level);
+}
+
+BOOLEAN KeTryToAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock) {
+  kemu::model::Kernel& kernel = KEMU_ENTER(KeTryToAcquireSpinLockAtDpcLevel, KEMU_ARG(SpinLock));
+  return Checked(kernel, "KeTryToAcquireSpinLockAtDpcLevel", SpinLock)
+      .spin_locks()
+      .TryAcquireAtDpcLevel(SpinLock);
+}
+
+BOOLEAN KeTestSpinLock(PKSPIN_LOCK SpinLock) {
+  kemu::model::Kernel& kernel = KEMU_ENTER(KeTestSpinLock, KEMU_ARG(SpinLock));
+  return Checked(kernel, "KeTestSpinLock", SpinLock).spin_locks().Test(SpinLock);
+}
+
+}  // extern "C"

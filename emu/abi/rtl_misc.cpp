@@ -1,0 +1,93 @@
+// Run-time library, debug output, assertions and driver-raised bug checks.
+#include <wdm.h>
+
+#include <cstdarg>
+#include <cstdio>
+#include <cwchar>
+#include <string>
+
+#include "abi/entry.hpp"
+#include "kemu/error.hpp"
+#include "kemu/machine.hpp"
+
+extern "C" {
+
+VOID RtlInitUnicodeString(PUNICODE_STRING DestinationString, PCWSTR SourceString) {
+  kemu::model::Kernel& kernel =
+      KEMU_ENTER(RtlInitUnicodeString, KEMU_ARG(DestinationString), KEMU_ARG(SourceString));
+  if (DestinationString == nullptr) {
+    kernel.verifier().NullArgument("RtlInitUnicodeString", "DestinationString");
+  }
+  if (SourceString == nullptr) {
+    DestinationString->Length = 0;
+    DestinationString->MaximumLength = 0;
+    DestinationString->Buffer = nullptr;
+    return;
+  }
+  const std::size_t length = std::wcslen(SourceString) * sizeof(WCHAR);
+  DestinationString->Length = static_cast<USHORT>(length);
+  DestinationString->MaximumLength = static_cast<USHORT>(length + sizeof(WCHAR));
+  DestinationString->Buffer = const_cast<PWCH>(SourceString);
+}
+
+SIZE_T RtlCompareMemory(const VOID* Source1, const VOID* Source2, SIZE_T Length) {
+  KEMU_ENTER(RtlCompareMemory, KEMU_ARG(Source1), KEMU_ARG(Source2), KEMU_ARG(Length));
+  const auto* a = static_cast<const unsigned char*>(Source1);
+  const auto* b = static_cast<const unsigned char*>(Source2);
+  SIZE_T same = 0;
+  while (same < Length && a[same] == b[same]) ++same;
+  return same;
+}
+
+ULONG DbgPrint(PCSTR Format, ...) {
+  kemu::model::Kernel& kernel = KEMU_ENTER(DbgPrint, KEMU_ARG(Format));
+  if (Format == nullptr) return STATUS_SUCCESS;
+  std::va_list args;
+  va_start(args, Format);
+  std::va_list copy;
+  va_copy(copy, args);
+  const int needed = std::vsnprintf(nullptr, 0, Format, copy);
+  va_end(copy);
+  std::string text(needed > 0 ? static_cast<std::size_t>(needed) : 0, '\0');
+  if (needed > 0) std::vsnprintf(text.data(), text.size() + 1, Format, args);
+  va_end(args);
+  kernel.AppendDebugOutput(text);
+  return STATUS_SUCCESS;
+}
+
+VOID KeBugCheckEx(ULONG BugCheckCode, ULONG_PTR BugCheckParameter1, ULONG_PTR BugCheckParameter2,
+                  ULONG_PTR BugCheckParameter3, ULONG_PTR BugCheckParameter4) {
+  kemu::model::Kernel& kernel =
+      KEMU_ENTER(KeBugCheckEx, KEMU_ARG(BugCheckCode), KEMU_ARG(BugCheckParameter1),
+                 KEMU_ARG(BugCheckParameter2), KEMU_ARG(BugCheckParameter3));
+  const std::uint64_t parameters[4] = {BugCheckParameter1, BugCheckParameter2,
+                                       BugCheckParameter3, BugCheckParameter4};
+  kernel.verifier().DriverBugCheck(BugCheckCode, parameters);
+}
+
+VOID KeBugCheck(ULONG BugCheckCode) {
+  kemu::model::Kernel& kernel = KEMU_ENTER(KeBugCheck, KEMU_ARG(BugCheckCode));
+  const std::uint64_t parameters[4] = {0, 0, 0, 0};
+  kernel.verifier().DriverBugCheck(BugCheckCode, parameters);
+}
+
+// ASSERT() and PAGED_CODE() are macros of kemu's wdm.h; these are their run-time halves.
+void KemuAssertFailed(const char* expression, const char* file, int line) {
+  kemu::Machine* machine = kemu::Machine::CurrentOrNull();
+  if (machine == nullptr) {
+    std::fprintf(stderr, "kemu: ASSERT(%s) failed at %s:%d with no machine current\n", expression,
+                 file, line);
+    throw kemu::NoMachine("ASSERT");
+  }
+  machine->kernel().verifier().AssertionFailed(expression, file, line);
+}
+
+void KemuPagedCode(const char* file, int line) {
+  kemu::Machine* machine = kemu::Machine::CurrentOrNull();
+  if (machine == nullptr) throw kemu::NoMachine("PAGED_CODE");
+  kemu::model::Kernel& kernel = machine->kernel();
+  const KIRQL irql = kernel.irql().Current();
+  if (irql > APC_LEVEL) kernel.verifier().PagedCodeAtRaisedIrql(file, line, irql);
+}
+
+}  // extern "C"

@@ -1,0 +1,54 @@
+// Version queries (spec §10): RtlGetVersion, PsGetVersion, RtlIsNtDdiVersionAvailable,
+// RtlIsServicePackVersionInstalled, IoIsWdmVersionAvailable.
+#include <wdm.h>
+
+#include <algorithm>
+
+#include "abi/entry.hpp"
+#include "model/version_info.hpp"
+
+extern "C" {
+
+NTSTATUS RtlGetVersion(PRTL_OSVERSIONINFOW lpVersionInformation) {
+  kemu::model::Kernel& kernel = KEMU_ENTER(RtlGetVersion, KEMU_ARG(lpVersionInformation));
+  if (lpVersionInformation == nullptr) {
+    kernel.verifier().NullArgument("RtlGetVersion", "lpVersionInformation");
+  }
+  return kemu::model::FillVersionInfo(kernel.personality(), lpVersionInformation);
+}
+
+BOOLEAN PsGetVersion(PULONG MajorVersion, PULONG MinorVersion, PULONG BuildNumber,
+                     PUNICODE_STRING CSDVersion) {
+  kemu::model::Kernel& kernel = KEMU_ENTER(PsGetVersion, KEMU_ARG(MajorVersion),
+                                           KEMU_ARG(MinorVersion), KEMU_ARG(BuildNumber),
+                                           KEMU_ARG(CSDVersion));
+  const kemu::Personality& personality = kernel.personality();
+  if (MajorVersion != nullptr) *MajorVersion = personality.major_version;
+  if (MinorVersion != nullptr) *MinorVersion = personality.minor_version;
+  if (BuildNumber != nullptr) *BuildNumber = personality.build_number;
+  if (CSDVersion != nullptr) kemu::model::CopyCsdVersion(personality, CSDVersion);
+  // TRUE only on a checked build of Windows (spec §10.3).
+  return kernel.options().checked_build ? TRUE : FALSE;
+}
+
+BOOLEAN RtlIsNtDdiVersionAvailable(ULONG Version) {
+  kemu::model::Kernel& kernel = KEMU_ENTER(RtlIsNtDdiVersionAvailable, KEMU_ARG(Version));
+  return kemu::model::IsNtDdiVersionAvailable(kernel.personality(), Version) ? TRUE : FALSE;
+}
+
+BOOLEAN RtlIsServicePackVersionInstalled(ULONG Version) {
+  kemu::model::Kernel& kernel = KEMU_ENTER(RtlIsServicePackVersionInstalled, KEMU_ARG(Version));
+  return kemu::model::IsServicePackInstalled(kernel.personality(), Version) ? TRUE : FALSE;
+}
+
+BOOLEAN IoIsWdmVersionAvailable(UCHAR MajorVersion, UCHAR MinorVersion) {
+  kemu::model::Kernel& kernel =
+      KEMU_ENTER(IoIsWdmVersionAvailable, KEMU_ARG(MajorVersion), KEMU_ARG(MinorVersion));
+  const kemu::Personality& personality = kernel.personality();
+  return std::pair(personality.wdm_major, personality.wdm_minor) >=
+                 std::pair(MajorVersion, MinorVersion)
+             ? TRUE
+             : FALSE;
+}
+
+}  // extern "C"

@@ -1,0 +1,173 @@
+#include "model/dpcs.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "model/kernel.hpp"
+
+namespace kemu::model {
+namespace {
+
+// Windows marks a queued DPC by pointing DpcData at the owning processor's DPC data; drivers only
+// ever compare it with NULL, so any stable non-NULL address will do.
+PVOID QueuedMarker(Cpu& cpu) { return &cpu.dpc_queue; }
+
+constexpr UCHAR kDpcObjectType = 19;          // DPC-1: DpcObject
+constexpr UCHAR kThreadedDpcObjectType = 24;  // ThreadedDpcObject
+
+}  // namespace
+
+void Dpcs::Initialize(PKDPC dpc, PKDEFERRED_ROUTINE routine, PVOID context, bool threaded) {
+  auto it = dpcs_.find(dpc);
+  if (it != dpcs_.end() && it->second.queued) kernel_.verifier().DpcReinitializedWhileQueued(dpc);
+  // DPC-1: these fields are set; DpcListEntry and the system arguments are left as they were.
+  dpc->Type = threaded ? kThreadedDpcObjectType : kDpcObjectType;
+  dpc->Importance = MediumImportance;
+  dpc->Number = 0;
+  dpc->DeferredRoutine = routine;
+  dpc->DeferredContext = context;
+  dpc->DpcData = nullptr;
+  dpcs_[dpc] = State{.threaded = threaded};
+}
+
+Dpcs::State& Dpcs::Lookup(const char* routine, PKDPC dpc) {
+  auto it = dpcs_.find(dpc);
+  if (it == dpcs_.end()) kernel_.verifier().UninitializedDpc(routine, dpc);
+  return it->second;
+}
+
+BOOLEAN Dpcs::Insert(PKDPC dpc, PVOID argument1, PVOID argument2) {
+  State& state = Lookup("KeInsertQueueDpc", dpc);
+  // DPC-4: a queued DPC stays as it is, arguments included.
+  if (state.queued) return FALSE;
+  Cpu& target = state.target >= 0 ? kernel_.cpu(static_cast<unsigned>(state.target))
+                                  : kernel_.cpu();
+  dpc->SystemArgument1 = argument1;
+  dpc->SystemArgument2 = argument2;
+  dpc->DpcData = QueuedMarker(target);
+  state.queued = true;
+  if (dpc->Importance == HighImportance) {
+    target.dpc_queue.push_front(dpc);
+  } else {
+    target.dpc_queue.push_back(dpc);
+  }
+  // DPC-2: below DISPATCH_LEVEL the DISPATCH software interrupt is taken at once. kemu treats
+  // every importance alike here: Windows only defers LowImportance until a later tick, a moment
+  // it leaves unspecified.
+  Cpu& current = kernel_.cpu();
+  if (current.irql < DISPATCH_LEVEL) Retire(current);
+  return TRUE;
+}
+
+BOOLEAN Dpcs::Remove(PKDPC dpc) {
+  State& state = Lookup("KeRemoveQueueDpc", dpc);
+  if (!state.queued) return FALSE;  // DPC-5
+  for (unsigned i = 0; i < kernel_.processor_count(); ++i) {
+    auto& queue = kernel_.cpu(i).dpc_queue;
+    queue.erase(std::remove(queue.begin(), queue.end(), dpc), queue.end());
+  }
+  state.queued = false;
+  dpc->DpcData = nullptr;
+  return TRUE;
+}
+
+void Dpcs::SetImportance(PKDPC dpc, KDPC_IMPORTANCE importance) {
+  Lookup("KeSetImportanceDpc", dpc);
+  dpc->Importance = static_cast<UCHAR>(importance);
+}
+
+void Dpcs::SetTargetProcessor(PKDPC dpc, unsigned processor) {
+  State& state = Lookup("KeSetTargetProcessorDpc", dpc);
+  if (processor >= kernel_.processor_count()) {
+    kernel_.verifier().TargetProcessorOutOfRange(dpc, processor, kernel_.processor_count());
+  }
+  state.target = static_cast<int>(processor);
+  dpc->Number = static_cast<USHORT>(processor);
+}
+
+void Dpcs::Flush() { RetireAll(); }
+
+void Dpcs::Retire(Cpu& cpu) {
+  RetireOne(cpu);
+  // Other vCPUs are idle below DISPATCH_LEVEL while this one runs; their DPC interrupt is taken
+  // now that this vCPU is back below DISPATCH_LEVEL too (never while it holds a lock at DISPATCH,
+  // where the emulator cannot interleave them).
+  for (unsigned i = 0; i < kernel_.processor_count(); ++i) {
+    Cpu& other = kernel_.cpu(i);
+    if (&other == &cpu || other.dpc_queue.empty() || other.irql >= DISPATCH_LEVEL) continue;
+    const unsigned running = kernel_.current_processor();
+    kernel_.SwitchTo(i);
+    RetireOne(other);
+    kernel_.SwitchTo(running);
+  }
+}
+
+void Dpcs::RetireAll() {
+  for (unsigned i = 0; i < kernel_.processor_count(); ++i) {
+    Cpu& cpu = kernel_.cpu(i);
+    if (cpu.dpc_queue.empty() || cpu.irql >= DISPATCH_LEVEL) continue;
+    const unsigned running = kernel_.current_processor();
+    kernel_.SwitchTo(i);
+    RetireOne(cpu);
+    kernel_.SwitchTo(running);
+  }
+}
+
+void Dpcs::RetireOne(Cpu& cpu) {
+  if (cpu.retiring_dpcs || cpu.irql >= DISPATCH_LEVEL) return;
+  cpu.retiring_dpcs = true;
+  run_in_retirement_ = 0;
+  while (!cpu.dpc_queue.empty()) {
+    PKDPC dpc = cpu.dpc_queue.front();
+    cpu.dpc_queue.pop_front();
+    if (++run_in_retirement_ > kWatchdogLimit) kernel_.verifier().DpcWatchdog(run_in_retirement_);
+    Run(cpu, dpc);
+  }
+  cpu.retiring_dpcs = false;
+}
+
+void Dpcs::Run(Cpu& cpu, PKDPC dpc) {
+  // DPC-8: dequeued before the routine runs, so the routine may queue itself again.
+  dpcs_[dpc].queued = false;
+  dpc->DpcData = nullptr;
+  const KIRQL before = cpu.irql;
+  cpu.irql = DISPATCH_LEVEL;
+  ++cpu.dpc_depth;
+  kernel_.NoteEvent("DPC routine",
+                    {{"Dpc", reinterpret_cast<std::uintptr_t>(dpc)},
+                     {"Routine", reinterpret_cast<std::uintptr_t>(dpc->DeferredRoutine)}});
+  if (dpc->DeferredRoutine != nullptr) {
+    dpc->DeferredRoutine(dpc, dpc->DeferredContext, dpc->SystemArgument1, dpc->SystemArgument2);
+  }
+  --cpu.dpc_depth;
+  if (cpu.irql != DISPATCH_LEVEL) kernel_.verifier().DpcReturnedAtWrongIrql(dpc, cpu.irql);
+  cpu.irql = before;
+}
+
+bool Dpcs::IsQueued(PKDPC dpc) const {
+  auto it = dpcs_.find(dpc);
+  return it != dpcs_.end() && it->second.queued;
+}
+
+std::vector<std::string> Dpcs::DescribeQueued() const {
+  std::vector<std::string> out;
+  for (unsigned i = 0; i < kernel_.processor_count(); ++i) {
+    for (PKDPC dpc : kernel_.cpu(i).dpc_queue) {
+      out.push_back(fmt::format("DPC at {} (routine {}) is still queued on vCPU {}",
+                                static_cast<const void*>(dpc),
+                                reinterpret_cast<const void*>(dpc->DeferredRoutine), i));
+    }
+  }
+  return out;
+}
+
+std::uintptr_t Dpcs::FirstQueued() const {
+  for (unsigned i = 0; i < kernel_.processor_count(); ++i) {
+    const auto& queue = kernel_.cpu(i).dpc_queue;
+    if (!queue.empty()) return reinterpret_cast<std::uintptr_t>(queue.front());
+  }
+  return 0;
+}
+
+}  // namespace kemu::model

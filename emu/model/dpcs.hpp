@@ -1,0 +1,62 @@
+// Deferred procedure calls: per-vCPU queues retired when the vCPU's IRQL drops below
+// DISPATCH_LEVEL. Queue state lives in a side table keyed by the driver's KDPC address, so a KDPC
+// that never went through KeInitializeDpc is recognised (DPC-12).
+#ifndef KEMU_EMU_MODEL_DPCS_HPP_
+#define KEMU_EMU_MODEL_DPCS_HPP_
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <wdm.h>
+
+namespace kemu::model {
+
+class Kernel;
+struct Cpu;
+
+class Dpcs {
+ public:
+  /// DPC routines one retirement may run before the DPC watchdog fires (a DPC that re-queues
+  /// itself forever would otherwise hang the test).
+  static constexpr std::uint64_t kWatchdogLimit = 100000;
+
+  explicit Dpcs(Kernel& kernel) : kernel_(kernel) {}
+
+  void Initialize(PKDPC dpc, PKDEFERRED_ROUTINE routine, PVOID context, bool threaded);
+  BOOLEAN Insert(PKDPC dpc, PVOID argument1, PVOID argument2);
+  BOOLEAN Remove(PKDPC dpc);
+  void SetImportance(PKDPC dpc, KDPC_IMPORTANCE importance);
+  void SetTargetProcessor(PKDPC dpc, unsigned processor);
+  /// KeFlushQueuedDpcs: runs every queued DPC on every vCPU.
+  void Flush();
+
+  /// Runs the DPCs queued on `cpu`, then those of idle vCPUs, while `cpu` is below DISPATCH_LEVEL.
+  void Retire(Cpu& cpu);
+  /// Runs queued DPCs on every vCPU that is below DISPATCH_LEVEL.
+  void RetireAll();
+
+  bool IsQueued(PKDPC dpc) const;
+  std::vector<std::string> DescribeQueued() const;
+  std::uintptr_t FirstQueued() const;
+
+ private:
+  struct State {
+    bool queued = false;
+    int target = -1;  ///< vCPU set by KeSetTargetProcessorDpc, -1 = the inserting vCPU
+    bool threaded = false;
+  };
+
+  State& Lookup(const char* routine, PKDPC dpc);
+  void RetireOne(Cpu& cpu);
+  void Run(Cpu& cpu, PKDPC dpc);
+
+  Kernel& kernel_;
+  std::unordered_map<PKDPC, State> dpcs_;
+  std::uint64_t run_in_retirement_ = 0;
+};
+
+}  // namespace kemu::model
+
+#endif  // KEMU_EMU_MODEL_DPCS_HPP_

@@ -1,0 +1,47 @@
+#include "model/irql.hpp"
+
+#include "model/kernel.hpp"
+
+namespace kemu::model {
+
+KIRQL Irql::Current() const { return kernel_.cpu().irql; }
+
+KIRQL Irql::Raise(const char* routine, KIRQL new_irql) {
+  const KIRQL old = Current();
+  if (new_irql > HIGH_LEVEL) kernel_.verifier().IrqlOutOfRange(routine, old, new_irql);
+  // A retail kernel just writes the new level (IRQL-8), so after the rule the raise still happens.
+  if (new_irql < old) kernel_.verifier().RaiseBelowCurrent(routine, old, new_irql);
+  Set(new_irql);
+  return old;
+}
+
+void Irql::Lower(KIRQL new_irql) {
+  const KIRQL old = Current();
+  if (new_irql > HIGH_LEVEL) kernel_.verifier().IrqlOutOfRange("KeLowerIrql", old, new_irql);
+  if (new_irql > old) {
+    kernel_.verifier().LowerAboveCurrent(old, new_irql);
+  } else if (kernel_.cpu().dpc_depth > 0 && new_irql < DISPATCH_LEVEL) {
+    kernel_.verifier().LowerInsideDpc(old, new_irql);
+  }
+  Set(new_irql);
+}
+
+KIRQL Irql::RaiseTo(const char* routine, KIRQL target) {
+  const KIRQL old = Current();
+  if (old > target) kernel_.verifier().RaiseBelowCurrent(routine, old, target);
+  Set(target);
+  return old;
+}
+
+void Irql::Set(KIRQL new_irql) {
+  Cpu& cpu = kernel_.cpu();
+  const KIRQL old = cpu.irql;
+  cpu.irql = new_irql;
+  if (new_irql < old) DeliverPending(cpu);
+}
+
+void Irql::DeliverPending(Cpu& cpu) {
+  if (cpu.irql < DISPATCH_LEVEL) kernel_.dpcs().Retire(cpu);
+}
+
+}  // namespace kemu::model

@@ -1,0 +1,95 @@
+// The emulated kernel behind a kemu::Machine: vCPUs, virtual clock, PRNG, the kernel-call log and
+// one object per kernel area. ABI shims reach it through Machine::Current().kernel().
+#ifndef KEMU_EMU_MODEL_KERNEL_HPP_
+#define KEMU_EMU_MODEL_KERNEL_HPP_
+
+#include <initializer_list>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kemu/bugcheck.hpp"
+#include "kemu/machine.hpp"
+#include "model/call_log.hpp"
+#include "model/cpu.hpp"
+#include "model/dpcs.hpp"
+#include "model/irql.hpp"
+#include "model/prng.hpp"
+#include "model/spin_locks.hpp"
+#include "model/virtual_clock.hpp"
+#include "verifier/verifier.hpp"
+
+namespace kemu::model {
+
+class Kernel {
+ public:
+  explicit Kernel(const MachineOptions& options);
+  Kernel(const Kernel&) = delete;
+  Kernel& operator=(const Kernel&) = delete;
+
+  const MachineOptions& options() const { return options_; }
+  const Personality& personality() const { return personality_; }
+
+  // vCPUs.
+  Cpu& cpu() { return *cpus_[current_]; }
+  const Cpu& cpu() const { return *cpus_[current_]; }
+  Cpu& cpu(unsigned index) { return *cpus_.at(index); }
+  const Cpu& cpu(unsigned index) const { return *cpus_.at(index); }
+  unsigned processor_count() const { return static_cast<unsigned>(cpus_.size()); }
+  unsigned current_processor() const { return current_; }
+  /// Affinity mask of every vCPU.
+  KAFFINITY active_processors() const;
+  void SwitchTo(unsigned index);
+
+  // Areas.
+  Irql& irql() { return irql_; }
+  SpinLocks& spin_locks() { return spin_locks_; }
+  Dpcs& dpcs() { return dpcs_; }
+  verifier::Verifier& verifier() { return verifier_; }
+  VirtualClock& clock() { return clock_; }
+  const VirtualClock& clock() const { return clock_; }
+  Prng& prng() { return prng_; }
+  const CallLog& calls() const { return calls_; }
+
+  /// Entry of every kernel routine the driver calls: refuses to run on a crashed machine and
+  /// records the call. Every kernel call is also a point where pending work may be delivered.
+  void EnterCall(const char* routine, std::initializer_list<CallArg> args);
+  /// Notes an event that is not a driver call (a DPC routine starting, ...) in the call log.
+  void NoteEvent(const char* what, std::initializer_list<CallArg> args);
+
+  /// Raises a bug check. Returns only under BugCheckAction::kRecord; the caller then continues as
+  /// a retail kernel would.
+  void BugCheck(const verifier::Violation& violation);
+  /// Raises a bug check after which nothing can continue (deadlock, storm, corruption).
+  [[noreturn]] void Crash(const verifier::Violation& violation);
+
+  bool crashed() const { return crash_.has_value(); }
+  const std::vector<kemu::BugCheck>& recorded() const { return recorded_; }
+
+  void AppendDebugOutput(const std::string& text);
+  const std::string& debug_output() const { return debug_output_; }
+
+ private:
+  kemu::BugCheck MakeBugCheck(const verifier::Violation& violation) const;
+  [[noreturn]] void Throw(kemu::BugCheck bug_check);
+
+  MachineOptions options_;
+  const Personality& personality_;
+  std::vector<std::unique_ptr<Cpu>> cpus_;
+  unsigned current_ = 0;
+  VirtualClock clock_;
+  Prng prng_;
+  CallLog calls_;
+  verifier::Verifier verifier_;
+  Irql irql_;
+  SpinLocks spin_locks_;
+  Dpcs dpcs_;
+  std::optional<kemu::BugCheck> crash_;
+  std::vector<kemu::BugCheck> recorded_;
+  std::string debug_output_;
+};
+
+}  // namespace kemu::model
+
+#endif  // KEMU_EMU_MODEL_KERNEL_HPP_

@@ -1,0 +1,83 @@
+// kemu::Machine: the RAII face of model::Kernel and the thread's current-machine scope.
+#include "kemu/machine.hpp"
+
+#include "kemu/error.hpp"
+#include "model/kernel.hpp"
+
+namespace kemu {
+namespace {
+
+// The only mutable global state kemu has (DESIGN.md decision 7): which machine the driver's
+// kernel calls on this thread go to.
+thread_local Machine* current_machine = nullptr;
+
+MachineOptions Validated(MachineOptions options) {
+  if (options.processors == 0 || options.processors > 64) {
+    throw Error("kemu: MachineOptions::processors must be 1..64, got " +
+                std::to_string(options.processors));
+  }
+  return options;
+}
+
+}  // namespace
+
+Machine::Machine(Os os) : Machine(MachineOptions{.os = os}) {}
+
+Machine::Machine(MachineOptions options)
+    : kernel_(std::make_unique<model::Kernel>(Validated(options))), previous_(current_machine) {
+  current_machine = this;
+}
+
+Machine::~Machine() {
+  if (!shut_down_ && !kernel_->crashed()) {
+    try {
+      Shutdown();
+    } catch (const BugCheck& leak) {
+      ReportFailure(leak);
+    }
+  }
+  current_machine = previous_;
+}
+
+Os Machine::os() const { return kernel_->options().os; }
+const Personality& Machine::personality() const { return kernel_->personality(); }
+const MachineOptions& Machine::options() const { return kernel_->options(); }
+
+std::uint8_t Machine::CurrentIrql() const { return kernel_->cpu().irql; }
+unsigned Machine::CurrentProcessor() const { return kernel_->current_processor(); }
+void Machine::SwitchToProcessor(unsigned processor) { kernel_->SwitchTo(processor); }
+void Machine::RunPendingDpcs() { kernel_->dpcs().RetireAll(); }
+std::uint64_t Machine::InterruptTime() const { return kernel_->clock().now_100ns(); }
+
+void Machine::Shutdown() {
+  if (shut_down_ || kernel_->crashed()) return;
+  shut_down_ = true;
+  model::Kernel& kernel = *kernel_;
+  std::vector<std::string> leaks;
+  std::uint64_t first_object = 0;
+  for (unsigned i = 0; i < kernel.processor_count(); ++i) {
+    const KIRQL irql = kernel.cpu(i).irql;
+    if (irql != PASSIVE_LEVEL) {
+      leaks.push_back("vCPU " + std::to_string(i) + " is still at IRQL " + std::to_string(irql) +
+                      " (expected PASSIVE_LEVEL)");
+    }
+  }
+  for (std::string& leak : kernel.spin_locks().DescribeHeld()) leaks.push_back(std::move(leak));
+  if (first_object == 0) first_object = kernel.spin_locks().FirstHeld();
+  for (std::string& leak : kernel.dpcs().DescribeQueued()) leaks.push_back(std::move(leak));
+  if (first_object == 0) first_object = kernel.dpcs().FirstQueued();
+  if (!leaks.empty()) kernel.verifier().LeaksAtShutdown(leaks, first_object);
+}
+
+bool Machine::crashed() const { return kernel_->crashed(); }
+const std::vector<BugCheck>& Machine::bug_checks() const { return kernel_->recorded(); }
+const std::string& Machine::debug_output() const { return kernel_->debug_output(); }
+
+Machine& Machine::Current() {
+  if (current_machine == nullptr) throw NoMachine("kemu::Machine::Current()");
+  return *current_machine;
+}
+
+Machine* Machine::CurrentOrNull() { return current_machine; }
+
+}  // namespace kemu

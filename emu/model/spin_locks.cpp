@@ -1,0 +1,256 @@
+#include "model/spin_locks.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "model/kernel.hpp"
+
+namespace kemu::model {
+namespace {
+
+const char* KindName(LockKind kind) {
+  switch (kind) {
+    case LockKind::kOrdinary:
+      return "an ordinary spin lock";
+    case LockKind::kQueued:
+      return "an in-stack queued spin lock";
+    case LockKind::kUnused:
+      break;
+  }
+  return "an unused spin lock";
+}
+
+// SL-9: a queued lock's word holds the owner's handle; the handle's Lock field carries the lock
+// address with bit 1 (owner) set while held.
+constexpr std::uintptr_t kQueuedOwnerBit = 2;
+
+}  // namespace
+
+void SpinLocks::Initialize(PKSPIN_LOCK lock) {
+  *lock = 0;  // SL-1
+  State& state = locks_[lock];
+  // Re-initialising a held lock is the driver's bug; Windows just zeroes the word, and so do we.
+  state = State{};
+}
+
+SpinLocks::State& SpinLocks::Lookup(const char* routine, PKSPIN_LOCK lock) {
+  auto it = locks_.find(lock);
+  if (it != locks_.end()) return it->second;
+  // Never passed to KeInitializeSpinLock. Verifier's deadlock detection reports it; a kernel
+  // without it sees a zero word as a free lock (zeroed device extensions rely on that) and spins
+  // forever on anything else.
+  if (kernel_.verifier().mode() == verifier::CheckMode::kVerifier || *lock != 0) {
+    kernel_.verifier().AcquireUninitialized(routine, lock);
+  }
+  return locks_[lock];
+}
+
+void SpinLocks::Take(const char* routine, PKSPIN_LOCK lock, LockKind kind,
+                     PKLOCK_QUEUE_HANDLE handle) {
+  State& state = Lookup(routine, lock);
+  const Cpu& cpu = kernel_.cpu();
+  if (state.owner == static_cast<int>(cpu.index)) {
+    kernel_.verifier().AcquireOwnedBySelf(routine, lock, /*try_only=*/false);
+  } else if (state.owner >= 0) {
+    kernel_.verifier().AcquireOwnedByOther(routine, lock, static_cast<unsigned>(state.owner));
+  }
+  if (state.kind != LockKind::kUnused && state.kind != kind) {
+    kernel_.verifier().MismatchedLockApi(routine, lock, /*acquiring=*/true, KindName(state.kind));
+  }
+  state.kind = kind;
+  state.owner = static_cast<int>(cpu.index);
+  state.queue_handle = handle;
+  state.acquired_at = kernel_.calls().total();
+  if (kind == LockKind::kQueued) {
+    handle->LockQueue.Next = nullptr;
+    handle->LockQueue.Lock =
+        reinterpret_cast<PKSPIN_LOCK>(reinterpret_cast<std::uintptr_t>(lock) | kQueuedOwnerBit);
+    *lock = reinterpret_cast<KSPIN_LOCK>(handle);
+  } else if (kernel_.verifier().mode() == verifier::CheckMode::kRetail) {
+    *lock = 1;  // SL-3, MP retail kernel
+  } else {
+    *lock = cpu.thread_address() | 1;  // SL-3, checked kernel: owner thread | 1
+  }
+}
+
+void SpinLocks::Drop(const char* routine, PKSPIN_LOCK lock, LockKind kind) {
+  auto it = locks_.find(lock);
+  const Cpu& cpu = kernel_.cpu();
+  if (it == locks_.end() || it->second.owner < 0) {
+    kernel_.verifier().ReleaseNotOwned(routine, lock);
+    *lock = 0;  // a retail kernel simply clears the word
+    return;
+  }
+  State& state = it->second;
+  if (state.owner != static_cast<int>(cpu.index)) {
+    kernel_.verifier().ReleaseByOtherProcessor(
+        routine, lock, kernel_.cpu(static_cast<unsigned>(state.owner)).thread_address(),
+        cpu.thread_address());
+  }
+  if (state.kind != kind) {
+    kernel_.verifier().MismatchedLockApi(routine, lock, /*acquiring=*/false, KindName(state.kind));
+  }
+  if (state.kind == LockKind::kQueued && state.queue_handle != nullptr) {
+    state.queue_handle->LockQueue.Lock = lock;  // SL-9: owner bit cleared
+  }
+  state.owner = -1;
+  state.queue_handle = nullptr;
+  *lock = 0;
+}
+
+KIRQL SpinLocks::AcquireRaiseTo(const char* routine, PKSPIN_LOCK lock, KIRQL level) {
+  const KIRQL old = kernel_.irql().Current();
+  if (old > level) kernel_.verifier().AcquireAboveDispatch(routine, lock, old);
+  // The IRQL moves first, then the lock is taken, as on Windows; a retail kernel "raises" to
+  // DISPATCH_LEVEL even from above it (SL-6).
+  kernel_.irql().Set(level);
+  Take(routine, lock, LockKind::kOrdinary, nullptr);
+  return old;
+}
+
+void SpinLocks::Release(const char* routine, PKSPIN_LOCK lock, KIRQL new_irql) {
+  const KIRQL current = kernel_.irql().Current();
+  if (current != DISPATCH_LEVEL) {
+    kernel_.verifier().ReleaseNotAtDispatch(routine, lock, current, /*queued=*/false, new_irql);
+  }
+  Drop(routine, lock, LockKind::kOrdinary);
+  kernel_.irql().Lower(new_irql);
+}
+
+void SpinLocks::AcquireAtDpcLevel(const char* routine, PKSPIN_LOCK lock) {
+  const KIRQL current = kernel_.irql().Current();
+  if (current < DISPATCH_LEVEL) {
+    kernel_.verifier().AtDpcLevelBelowDispatch(routine, lock, current, /*acquiring=*/true);
+  }
+  Take(routine, lock, LockKind::kOrdinary, nullptr);
+}
+
+void SpinLocks::ReleaseFromDpcLevel(const char* routine, PKSPIN_LOCK lock) {
+  const KIRQL current = kernel_.irql().Current();
+  if (current < DISPATCH_LEVEL) {
+    kernel_.verifier().AtDpcLevelBelowDispatch(routine, lock, current, /*acquiring=*/false);
+  }
+  Drop(routine, lock, LockKind::kOrdinary);
+}
+
+BOOLEAN SpinLocks::TryAcquireAtDpcLevel(PKSPIN_LOCK lock) {
+  static constexpr const char* kRoutine = "KeTryToAcquireSpinLockAtDpcLevel";
+  const KIRQL current = kernel_.irql().Current();
+  if (current < DISPATCH_LEVEL) {
+    kernel_.verifier().AtDpcLevelBelowDispatch(kRoutine, lock, current, /*acquiring=*/true);
+  }
+  State& state = Lookup(kRoutine, lock);
+  if (state.owner == static_cast<int>(kernel_.cpu().index)) {
+    // SL-8: a retail MP kernel answers FALSE; checked kernels and Verifier bug-check.
+    kernel_.verifier().AcquireOwnedBySelf(kRoutine, lock, /*try_only=*/true);
+    return FALSE;
+  }
+  if (state.owner >= 0) return FALSE;
+  Take(kRoutine, lock, LockKind::kOrdinary, nullptr);
+  return TRUE;
+}
+
+BOOLEAN SpinLocks::Test(PKSPIN_LOCK lock) const {
+  return *lock == 0 ? TRUE : FALSE;  // SL-2: TRUE means free
+}
+
+void SpinLocks::AcquireQueued(const char* routine, PKSPIN_LOCK lock, PKLOCK_QUEUE_HANDLE handle,
+                              KIRQL level) {
+  const KIRQL old = kernel_.irql().Current();
+  if (old > level) kernel_.verifier().AcquireAboveDispatch(routine, lock, old);
+  kernel_.irql().Set(level);
+  handle->OldIrql = old;
+  Take(routine, lock, LockKind::kQueued, handle);
+}
+
+void SpinLocks::ReleaseQueued(const char* routine, PKLOCK_QUEUE_HANDLE handle,
+                              bool restore_irql) {
+  auto* lock = reinterpret_cast<PKSPIN_LOCK>(
+      reinterpret_cast<std::uintptr_t>(handle->LockQueue.Lock) & ~std::uintptr_t{3});
+  const KIRQL current = kernel_.irql().Current();
+  if (restore_irql && current != DISPATCH_LEVEL) {
+    kernel_.verifier().ReleaseNotAtDispatch(routine, lock, current, /*queued=*/true,
+                                            handle->OldIrql);
+  }
+  if (lock == nullptr) {
+    kernel_.verifier().NullArgument(routine, "LockHandle->LockQueue.Lock");
+  }
+  Drop(routine, lock, LockKind::kQueued);
+  if (restore_irql) kernel_.irql().Lower(handle->OldIrql);
+}
+
+void SpinLocks::AcquireQueuedAtDpcLevel(const char* routine, PKSPIN_LOCK lock,
+                                        PKLOCK_QUEUE_HANDLE handle) {
+  const KIRQL current = kernel_.irql().Current();
+  if (current < DISPATCH_LEVEL) {
+    kernel_.verifier().AtDpcLevelBelowDispatch(routine, lock, current, /*acquiring=*/true);
+  }
+  handle->OldIrql = current;
+  Take(routine, lock, LockKind::kQueued, handle);
+}
+
+void SpinLocks::ReleaseQueuedFromDpcLevel(const char* routine, PKLOCK_QUEUE_HANDLE handle) {
+  auto* lock = reinterpret_cast<PKSPIN_LOCK>(
+      reinterpret_cast<std::uintptr_t>(handle->LockQueue.Lock) & ~std::uintptr_t{3});
+  const KIRQL current = kernel_.irql().Current();
+  if (current < DISPATCH_LEVEL) {
+    kernel_.verifier().AtDpcLevelBelowDispatch(routine, lock, current, /*acquiring=*/false);
+  }
+  if (lock == nullptr) kernel_.verifier().NullArgument(routine, "LockHandle->LockQueue.Lock");
+  Drop(routine, lock, LockKind::kQueued);
+}
+
+void SpinLocks::AcquireQueuedForDpc(PKSPIN_LOCK lock, PKLOCK_QUEUE_HANDLE handle) {
+  handle->OldIrql = kernel_.irql().Current();
+  Take("KeAcquireInStackQueuedSpinLockForDpc", lock, LockKind::kQueued, handle);
+}
+
+void SpinLocks::ReleaseQueuedForDpc(PKLOCK_QUEUE_HANDLE handle) {
+  static constexpr const char* kRoutine = "KeReleaseInStackQueuedSpinLockForDpc";
+  auto* lock = reinterpret_cast<PKSPIN_LOCK>(
+      reinterpret_cast<std::uintptr_t>(handle->LockQueue.Lock) & ~std::uintptr_t{3});
+  if (lock == nullptr) kernel_.verifier().NullArgument(kRoutine, "LockHandle->LockQueue.Lock");
+  Drop(kRoutine, lock, LockKind::kQueued);
+}
+
+bool SpinLocks::IsHeld(PKSPIN_LOCK lock) const {
+  auto it = locks_.find(lock);
+  return it != locks_.end() && it->second.owner >= 0;
+}
+
+std::vector<std::string> SpinLocks::DescribeHeld() const {
+  std::vector<std::pair<std::uint64_t, std::string>> held;
+  for (const auto& [lock, state] : locks_) {
+    if (state.owner < 0) continue;
+    held.emplace_back(state.acquired_at,
+                      fmt::format("{} at {} is still held by vCPU {}", KindName(state.kind),
+                                  static_cast<const void*>(lock), state.owner));
+  }
+  // Report in acquisition order, not hash order, so reports are reproducible.
+  std::sort(held.begin(), held.end());
+  std::vector<std::string> out;
+  for (auto& entry : held) out.push_back(std::move(entry.second));
+  return out;
+}
+
+std::uintptr_t SpinLocks::FirstHeld() const {
+  std::uintptr_t first = 0;
+  std::uint64_t first_at = ~std::uint64_t{0};
+  for (const auto& [lock, state] : locks_) {
+    if (state.owner >= 0 && state.acquired_at < first_at) {
+      first = reinterpret_cast<std::uintptr_t>(lock);
+      first_at = state.acquired_at;
+    }
+  }
+  return first;
+}
+
+void SpinLocks::ForgetRange(const void* begin, const void* end) {
+  std::erase_if(locks_, [&](const auto& entry) {
+    const void* address = entry.first;
+    return address >= begin && address < end;
+  });
+}
+
+}  // namespace kemu::model

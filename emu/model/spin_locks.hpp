@@ -1,0 +1,74 @@
+// Spin locks, ordinary and in-stack queued. State lives in a side table keyed by the driver's
+// KSPIN_LOCK address (DESIGN.md decision 8); the lock word itself is written the way Windows
+// writes it, because drivers and KeTestSpinLock read it (SL-2, SL-3, SL-9).
+#ifndef KEMU_EMU_MODEL_SPIN_LOCKS_HPP_
+#define KEMU_EMU_MODEL_SPIN_LOCKS_HPP_
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <wdm.h>
+
+namespace kemu::model {
+
+class Kernel;
+
+/// Which family of routines a lock is used with; Windows forbids mixing them on one lock.
+enum class LockKind : std::uint8_t { kUnused, kOrdinary, kQueued };
+
+class SpinLocks {
+ public:
+  explicit SpinLocks(Kernel& kernel) : kernel_(kernel) {}
+
+  void Initialize(PKSPIN_LOCK lock);
+
+  // Ordinary locks.
+  KIRQL AcquireRaiseTo(const char* routine, PKSPIN_LOCK lock, KIRQL level);
+  void Release(const char* routine, PKSPIN_LOCK lock, KIRQL new_irql);
+  void AcquireAtDpcLevel(const char* routine, PKSPIN_LOCK lock);
+  void ReleaseFromDpcLevel(const char* routine, PKSPIN_LOCK lock);
+  BOOLEAN TryAcquireAtDpcLevel(PKSPIN_LOCK lock);
+  BOOLEAN Test(PKSPIN_LOCK lock) const;
+
+  // In-stack queued locks.
+  void AcquireQueued(const char* routine, PKSPIN_LOCK lock, PKLOCK_QUEUE_HANDLE handle,
+                     KIRQL level);
+  void ReleaseQueued(const char* routine, PKLOCK_QUEUE_HANDLE handle, bool restore_irql);
+  void AcquireQueuedAtDpcLevel(const char* routine, PKSPIN_LOCK lock, PKLOCK_QUEUE_HANDLE handle);
+  void ReleaseQueuedFromDpcLevel(const char* routine, PKLOCK_QUEUE_HANDLE handle);
+  /// The ...ForDpc pair: IRQL is left alone unless the caller is a threaded DPC at PASSIVE_LEVEL,
+  /// which kemu never is (it runs threaded DPCs as ordinary ones).
+  void AcquireQueuedForDpc(PKSPIN_LOCK lock, PKLOCK_QUEUE_HANDLE handle);
+  void ReleaseQueuedForDpc(PKLOCK_QUEUE_HANDLE handle);
+
+  /// Takes / drops a lock for the kernel itself (interrupt locks), with the same ownership rules.
+  void Take(const char* routine, PKSPIN_LOCK lock, LockKind kind, PKLOCK_QUEUE_HANDLE handle);
+  void Drop(const char* routine, PKSPIN_LOCK lock, LockKind kind);
+
+  bool IsHeld(PKSPIN_LOCK lock) const;
+  /// "spin lock 0x... held by vCPU 0", one line per lock still held.
+  std::vector<std::string> DescribeHeld() const;
+  /// Address of one held lock, or 0.
+  std::uintptr_t FirstHeld() const;
+  /// Forget locks inside [begin, end) (their memory is being reused).
+  void ForgetRange(const void* begin, const void* end);
+
+ private:
+  struct State {
+    LockKind kind = LockKind::kUnused;
+    int owner = -1;  ///< vCPU index, -1 when free
+    PKLOCK_QUEUE_HANDLE queue_handle = nullptr;
+    std::uint64_t acquired_at = 0;  ///< call sequence number, for ordering in reports
+  };
+
+  State& Lookup(const char* routine, PKSPIN_LOCK lock);
+
+  Kernel& kernel_;
+  std::unordered_map<PKSPIN_LOCK, State> locks_;
+};
+
+}  // namespace kemu::model
+
+#endif  // KEMU_EMU_MODEL_SPIN_LOCKS_HPP_

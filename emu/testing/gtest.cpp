@@ -1,0 +1,117 @@
+#include "kemu/testing/gtest.hpp"
+
+#include <fmt/format.h>
+
+namespace kemu {
+
+void PrintTo(const BugCheck& bug_check, std::ostream* out) { *out << bug_check.report(); }
+
+namespace testing {
+namespace {
+
+std::string Describe(std::uint32_t code) {
+  const std::string_view name = BugCheckName(code);
+  return name.empty() ? fmt::format("0x{:X}", code) : fmt::format("0x{:X} {}", code, name);
+}
+
+// A leak found by a Machine destructor becomes a failure of the running test.
+void RecordFailure(const BugCheck& failure) { ADD_FAILURE() << failure.report(); }
+
+// Installed for the whole test program as soon as kemu::gtest is linked in, so a Machine
+// destroyed with leaks in any test fails that test instead of aborting the program.
+class FailureHandlerEnvironment : public ::testing::Environment {
+ public:
+  void SetUp() override { previous_ = SetFailureHandler(&RecordFailure); }
+  void TearDown() override { SetFailureHandler(previous_); }
+
+ private:
+  FailureHandler previous_ = nullptr;
+};
+
+[[maybe_unused]] ::testing::Environment* const kFailureHandlerEnvironment =
+    ::testing::AddGlobalTestEnvironment(new FailureHandlerEnvironment);
+
+}  // namespace
+
+std::string OsName::operator()(const ::testing::TestParamInfo<Os>& info) const {
+  std::string name(kemu::OsName(info.param));
+  for (char& c : name) {
+    if (c == '.') c = '_';
+  }
+  return name;
+}
+
+void PersonalityTest::SetUp() {
+  previous_handler_ = SetFailureHandler(&RecordFailure);
+  machine_.emplace(Options());
+}
+
+void PersonalityTest::TearDown() {
+  if (machine_ && !machine_->crashed()) {
+    try {
+      machine_->Shutdown();
+    } catch (const BugCheck& leak) {
+      ADD_FAILURE() << leak.report();
+    }
+  }
+  machine_.reset();
+  SetFailureHandler(previous_handler_);
+}
+
+namespace internal {
+
+::testing::AssertionResult RaisesBugCheck(const std::function<void()>& statement,
+                                          const char* statement_text, std::uint32_t code) {
+  Machine* machine = Machine::CurrentOrNull();
+  const std::size_t recorded_before = machine != nullptr ? machine->bug_checks().size() : 0;
+  try {
+    statement();
+  } catch (const BugCheck& bug_check) {
+    if (bug_check.code() == code) return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure()
+           << "Expected: " << statement_text << " bug-checks with " << Describe(code)
+           << "\n  Actual: it bug-checked with " << Describe(bug_check.code()) << "\n"
+           << bug_check.report();
+  }
+  if (machine != nullptr) {
+    const auto& recorded = machine->bug_checks();
+    for (std::size_t i = recorded_before; i < recorded.size(); ++i) {
+      if (recorded[i].code() == code) return ::testing::AssertionSuccess();
+    }
+    if (recorded.size() > recorded_before) {
+      return ::testing::AssertionFailure()
+             << "Expected: " << statement_text << " bug-checks with " << Describe(code)
+             << "\n  Actual: it recorded " << Describe(recorded[recorded_before].code()) << "\n"
+             << recorded[recorded_before].report();
+    }
+  }
+  return ::testing::AssertionFailure() << "Expected: " << statement_text << " bug-checks with "
+                                       << Describe(code) << "\n  Actual: it returned normally";
+}
+
+bool BugCheckMatcher::MatchAndExplain(const BugCheck& bug_check,
+                                      ::testing::MatchResultListener* listener) const {
+  if (bug_check.code() != code_) {
+    *listener << "which is bug check " << Describe(bug_check.code());
+    return false;
+  }
+  if (parameter1_ && bug_check.parameter(0) != *parameter1_) {
+    *listener << fmt::format("whose Arg1 is 0x{:X}", bug_check.parameter(0));
+    return false;
+  }
+  return true;
+}
+
+void BugCheckMatcher::DescribeTo(std::ostream* out) const {
+  *out << "is bug check " << Describe(code_);
+  if (parameter1_) *out << fmt::format(" with Arg1 0x{:X}", *parameter1_);
+}
+
+void BugCheckMatcher::DescribeNegationTo(std::ostream* out) const {
+  *out << "is not bug check " << Describe(code_);
+  if (parameter1_) *out << fmt::format(" with Arg1 0x{:X}", *parameter1_);
+}
+
+}  // namespace internal
+}  // namespace testing
+}  // namespace kemu

@@ -1,0 +1,76 @@
+// kemu::BugCheck, bug-check names, and the failure handler for reports nothing can throw.
+#include "kemu/bugcheck.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <stdexcept>
+#include <utility>
+
+namespace kemu {
+namespace {
+
+// Which handler a thread's un-throwable failures go to. Like the current machine it is a
+// thread-local scope rather than a process-wide setting, so two test threads cannot disturb
+// each other.
+thread_local FailureHandler failure_handler = nullptr;
+
+}  // namespace
+
+std::string_view BugCheckName(std::uint32_t code) {
+  switch (code) {
+    case bugcheck::kIrqlNotGreaterOrEqual:
+      return "IRQL_NOT_GREATER_OR_EQUAL";
+    case bugcheck::kIrqlNotLessOrEqual:
+      return "IRQL_NOT_LESS_OR_EQUAL";
+    case bugcheck::kSpinLockAlreadyOwned:
+      return "SPIN_LOCK_ALREADY_OWNED";
+    case bugcheck::kSpinLockNotOwned:
+      return "SPIN_LOCK_NOT_OWNED";
+    case bugcheck::kTrapCauseUnknown:
+      return "TRAP_CAUSE_UNKNOWN";
+    case bugcheck::kKmodeExceptionNotHandled:
+      return "KMODE_EXCEPTION_NOT_HANDLED";
+    case bugcheck::kInterruptExceptionNotHandled:
+      return "INTERRUPT_EXCEPTION_NOT_HANDLED";
+    case bugcheck::kDriverVerifierDetectedViolation:
+      return "DRIVER_VERIFIER_DETECTED_VIOLATION";
+    case bugcheck::kTimerOrDpcInvalid:
+      return "TIMER_OR_DPC_INVALID";
+    case bugcheck::kIrqlUnexpectedValue:
+      return "IRQL_UNEXPECTED_VALUE";
+    case bugcheck::kDriverIrqlNotLessOrEqual:
+      return "DRIVER_IRQL_NOT_LESS_OR_EQUAL";
+    case bugcheck::kHardwareInterruptStorm:
+      return "HARDWARE_INTERRUPT_STORM";
+    case bugcheck::kDpcWatchdogViolation:
+      return "DPC_WATCHDOG_VIOLATION";
+    default:
+      return "";
+  }
+}
+
+BugCheck::BugCheck(std::uint32_t code, std::array<std::uint64_t, 4> parameters, std::string report)
+    : code_(code), parameters_(parameters), report_(std::move(report)) {}
+
+std::uint64_t BugCheck::parameter(int index) const {
+  if (index < 0 || index > 3) {
+    throw std::out_of_range("kemu::BugCheck::parameter: index must be 0..3");
+  }
+  return parameters_[static_cast<std::size_t>(index)];
+}
+
+FailureHandler SetFailureHandler(FailureHandler handler) {
+  return std::exchange(failure_handler, handler);
+}
+
+void ReportFailure(const BugCheck& failure) {
+  if (failure_handler != nullptr) {
+    failure_handler(failure);
+    return;
+  }
+  std::fputs(failure.what(), stderr);
+  std::fputs("kemu: aborting (no failure handler installed; kemu::gtest installs one)\n", stderr);
+  std::abort();
+}
+
+}  // namespace kemu

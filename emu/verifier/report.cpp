@@ -1,0 +1,47 @@
+#include "verifier/report.hpp"
+
+#include <fmt/format.h>
+
+#include "kemu/bugcheck.hpp"
+#include "model/kernel.hpp"
+
+namespace kemu::verifier {
+namespace {
+
+std::string_view ModeName(const MachineOptions& options) {
+  if (options.verifier) return "Driver Verifier on";
+  return options.checked_build ? "checked kernel, verifier off" : "retail kernel, verifier off";
+}
+
+}  // namespace
+
+std::string FormatReport(const model::Kernel& kernel, const Violation& violation) {
+  const Personality& personality = kernel.personality();
+  const MachineOptions& options = kernel.options();
+  std::string name(BugCheckName(violation.code));
+  std::string out = fmt::format("*** kemu bug check 0x{:08X} {}\n", violation.code,
+                                name.empty() ? "(unnamed)" : name);
+  for (std::size_t i = 0; i < 4; ++i) {
+    const char* meaning = violation.parameter_names[i];
+    out += fmt::format("    Arg{}: 0x{:016x}{}{}\n", i + 1, violation.parameters[i],
+                       meaning != nullptr ? "  " : "", meaning != nullptr ? meaning : "");
+  }
+  out += fmt::format("\n  {}\n\n", violation.summary);
+  out += fmt::format("  Machine: {} ({}.{}.{}{}{}), {} vCPU{}, {}\n", personality.display_name,
+                     personality.major_version, personality.minor_version,
+                     personality.build_number, personality.csd_version.empty() ? "" : " ",
+                     personality.csd_version, kernel.processor_count(),
+                     kernel.processor_count() == 1 ? "" : "s", ModeName(options));
+  out += fmt::format("  Seed: {} (replay with KEMU_SEED={})\n", options.seed, options.seed);
+  const auto recent = kernel.calls().Recent();
+  if (!recent.empty()) {
+    out += fmt::format("  Last kernel calls, oldest first ({} in all):\n", kernel.calls().total());
+    for (const model::CallRecord& call : recent) {
+      out += fmt::format("    #{:<5} vCPU{} IRQL {:>2}  t={}us  {}\n", call.sequence, call.cpu,
+                         call.irql, call.time_100ns / 10, model::CallLog::Describe(call));
+    }
+  }
+  return out;
+}
+
+}  // namespace kemu::verifier

@@ -1,0 +1,20 @@
+// The human-readable bug-check report: what Windows would print, explained, plus the context a
+// developer needs to replay it.
+#ifndef KEMU_EMU_VERIFIER_REPORT_HPP_
+#define KEMU_EMU_VERIFIER_REPORT_HPP_
+
+#include <string>
+
+#include "verifier/violation.hpp"
+
+namespace kemu::model {
+class Kernel;
+}  // namespace kemu::model
+
+namespace kemu::verifier {
+
+std::string FormatReport(const model::Kernel& kernel, const Violation& violation);
+
+}  // namespace kemu::verifier
+
+#endif  // KEMU_EMU_VERIFIER_REPORT_HPP_

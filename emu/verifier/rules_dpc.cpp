@@ -1,0 +1,98 @@
+// DPC rules: spec/windows-interrupts.md §7, conformance DPC-8 and DPC-12.
+#include <fmt/format.h>
+
+#include "kemu/bugcheck.hpp"
+#include "model/kernel.hpp"
+#include "verifier/verifier.hpp"
+
+namespace kemu::verifier {
+namespace {
+
+constexpr std::uint64_t kStatusAccessViolation = 0xC0000005;
+
+std::uint64_t Address(const void* pointer) { return reinterpret_cast<std::uintptr_t>(pointer); }
+
+}  // namespace
+
+void Verifier::UninitializedDpc(const char* routine, PKDPC dpc) {
+  const std::string summary = fmt::format(
+      "{} was given the KDPC at {}, which was never initialised with KeInitializeDpc (or "
+      "IoInitializeDpcRequest). Initialise DPCs before connecting the interrupt that queues "
+      "them.",
+      routine, static_cast<const void*>(dpc));
+  if (mode_ == CheckMode::kVerifier) {
+    kernel_.Crash({.code = bugcheck::kDriverVerifierDetectedViolation,
+                   .parameters = {verifier_code::kUninitializedDpc, Address(dpc), 0, 0},
+                   .parameter_names = {"kemu: uninitialised DPC", "KDPC address", nullptr,
+                                       nullptr},
+                   .summary = summary});
+  }
+  // Without Verifier the kernel queues whatever is there and later calls through the garbage
+  // DeferredRoutine.
+  kernel_.Crash({.code = bugcheck::kKmodeExceptionNotHandled,
+                 .parameters = {kStatusAccessViolation, 0, 0, 0},
+                 .parameter_names = {"exception code: STATUS_ACCESS_VIOLATION", "address",
+                                     nullptr, nullptr},
+                 .summary = summary});
+}
+
+void Verifier::DpcReinitializedWhileQueued(PKDPC dpc) {
+  kernel_.Crash({.code = bugcheck::kDriverVerifierDetectedViolation,
+                 .parameters = {verifier_code::kDpcReinitializedWhileQueued, Address(dpc), 0, 0},
+                 .parameter_names = {"kemu: DPC re-initialised while queued", "KDPC address",
+                                     nullptr, nullptr},
+                 .summary = fmt::format(
+                     "KeInitializeDpc was called on the KDPC at {} while it is queued; Windows "
+                     "would corrupt its DPC queue. Remove it (KeRemoveQueueDpc) first.",
+                     static_cast<const void*>(dpc))});
+}
+
+void Verifier::DpcReturnedAtWrongIrql(PKDPC dpc, KIRQL irql) {
+  // 0xC8 P1 packs (current << 16) | (expected << 8) | a location code (0 here).
+  kernel_.Crash({.code = bugcheck::kIrqlUnexpectedValue,
+                 .parameters = {(std::uint64_t{irql} << 16) | (std::uint64_t{DISPATCH_LEVEL} << 8),
+                                0, 0, 0},
+                 .parameter_names = {"(current IRQL << 16) | (expected IRQL << 8)", nullptr,
+                                     nullptr, nullptr},
+                 .summary = fmt::format(
+                     "The DPC routine {} (KDPC at {}) returned at IRQL {}; DPC routines must "
+                     "return at DISPATCH_LEVEL.",
+                     reinterpret_cast<const void*>(dpc->DeferredRoutine),
+                     static_cast<const void*>(dpc), irql)});
+}
+
+void Verifier::DpcWatchdog(std::uint64_t dpcs_run) {
+  kernel_.Crash({.code = bugcheck::kDpcWatchdogViolation,
+                 .parameters = {1, dpcs_run, 0, 0},
+                 .parameter_names = {"1: cumulative time at DISPATCH_LEVEL or above",
+                                     "DPCs run without leaving DISPATCH_LEVEL (kemu's bound)",
+                                     nullptr, nullptr},
+                 .summary = fmt::format("{} DPC routines ran back to back without the processor "
+                                        "leaving DISPATCH_LEVEL; a DPC that re-queues itself "
+                                        "forever starves the system.",
+                                        dpcs_run)});
+}
+
+void Verifier::TargetProcessorOutOfRange(PKDPC dpc, unsigned processor, unsigned count) {
+  kernel_.Crash({.code = bugcheck::kDriverVerifierDetectedViolation,
+                 .parameters = {verifier_code::kDpcTargetOutOfRange, Address(dpc), processor,
+                                count},
+                 .parameter_names = {"kemu: DPC target processor does not exist", "KDPC address",
+                                     "requested processor", "processor count"},
+                 .summary = fmt::format("KeSetTargetProcessorDpc asked for processor {}, but the "
+                                        "machine has {}.",
+                                        processor, count)});
+}
+
+void Verifier::LeaksAtShutdown(const std::vector<std::string>& leaks,
+                               std::uint64_t first_object) {
+  std::string summary = "The driver left the machine in a state Windows would not survive:";
+  for (const std::string& leak : leaks) summary += "\n    - " + leak;
+  kernel_.Crash({.code = bugcheck::kDriverVerifierDetectedViolation,
+                 .parameters = {verifier_code::kLeakAtShutdown, leaks.size(), first_object, 0},
+                 .parameter_names = {"kemu: resources left behind at shutdown",
+                                     "number of leaks", "first leaked object", nullptr},
+                 .summary = summary});
+}
+
+}  // namespace kemu::verifier

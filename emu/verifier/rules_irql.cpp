@@ -1,0 +1,167 @@
+// IRQL rules: spec/windows-interrupts.md §5.2, conformance IRQL-8.
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "kemu/bugcheck.hpp"
+#include "model/kernel.hpp"
+#include "verifier/verifier.hpp"
+
+namespace kemu::verifier {
+namespace {
+
+constexpr std::uint64_t kStatusAccessViolation = 0xC0000005;
+constexpr std::uint64_t kStatusAssertionFailure = 0xC0000420;
+
+}  // namespace
+
+void Verifier::RaiseBelowCurrent(const char* routine, KIRQL current, KIRQL requested) {
+  const std::string summary = fmt::format(
+      "{} was asked to raise the IRQL from {} to {}, which is lower. Raising never lowers: call "
+      "KeLowerIrql with the value the matching raise returned.",
+      routine, current, requested);
+  switch (mode_) {
+    case CheckMode::kVerifier:
+      kernel_.BugCheck({.code = bugcheck::kDriverVerifierDetectedViolation,
+                        .parameters = {verifier_code::kRaiseIrqlInvalid, current, requested, 0},
+                        .parameter_names = {"0x30: invalid KeRaiseIrql", "current IRQL",
+                                            "requested IRQL", nullptr},
+                        .summary = summary});
+      return;
+    case CheckMode::kChecked:
+      kernel_.BugCheck({.code = bugcheck::kIrqlNotGreaterOrEqual,
+                        .parameters = {current, requested, 0, 0},
+                        .parameter_names = {"current IRQL", "requested IRQL", nullptr, nullptr},
+                        .summary = summary});
+      return;
+    case CheckMode::kRetail:
+      return;  // IRQL-8: a retail kernel writes the new level without looking
+  }
+}
+
+void Verifier::IrqlOutOfRange(const char* routine, KIRQL current, KIRQL requested) {
+  const bool lowering = std::strcmp(routine, "KeLowerIrql") == 0;
+  const std::string summary =
+      fmt::format("{} was passed IRQL {}; x64 IRQLs stop at HIGH_LEVEL (15). This is often an "
+                  "uninitialised KIRQL variable.",
+                  routine, requested);
+  if (mode_ == CheckMode::kVerifier) {
+    kernel_.Crash({.code = bugcheck::kDriverVerifierDetectedViolation,
+                   .parameters = {lowering ? verifier_code::kLowerIrqlInvalid
+                                           : verifier_code::kRaiseIrqlInvalid,
+                                  current, requested, 0},
+                   .parameter_names = {lowering ? "0x31: invalid KeLowerIrql"
+                                                : "0x30: invalid KeRaiseIrql",
+                                       "current IRQL", "requested IRQL", nullptr},
+                   .summary = summary});
+  }
+  // No kernel can load an IRQL above 15 into CR8.
+  kernel_.Crash({.code = lowering ? bugcheck::kIrqlNotLessOrEqual : bugcheck::kIrqlNotGreaterOrEqual,
+                 .parameters = {current, requested, 0, 0},
+                 .parameter_names = {"current IRQL", "requested IRQL", nullptr, nullptr},
+                 .summary = summary});
+}
+
+void Verifier::LowerAboveCurrent(KIRQL current, KIRQL requested) {
+  const std::string summary = fmt::format(
+      "KeLowerIrql was asked to go from IRQL {} up to {}. Lower only to the value the matching "
+      "KeRaiseIrql or acquire returned.",
+      current, requested);
+  switch (mode_) {
+    case CheckMode::kVerifier:
+      kernel_.BugCheck({.code = bugcheck::kDriverVerifierDetectedViolation,
+                        .parameters = {verifier_code::kLowerIrqlInvalid, current, requested, 0},
+                        .parameter_names = {"0x31: invalid KeLowerIrql", "current IRQL",
+                                            "requested IRQL", "0: the new IRQL is bad"},
+                        .summary = summary});
+      return;
+    case CheckMode::kChecked:
+      kernel_.BugCheck({.code = bugcheck::kIrqlNotLessOrEqual,
+                        .parameters = {current, requested, 0, 0},
+                        .parameter_names = {"current IRQL", "requested IRQL", nullptr, nullptr},
+                        .summary = summary});
+      return;
+    case CheckMode::kRetail:
+      return;  // IRQL-8
+  }
+}
+
+void Verifier::LowerInsideDpc(KIRQL current, KIRQL requested) {
+  if (mode_ != CheckMode::kVerifier) return;  // the DPC's return then fails with 0xC8
+  kernel_.BugCheck({.code = bugcheck::kDriverVerifierDetectedViolation,
+                    .parameters = {verifier_code::kLowerIrqlInvalid, current, requested, 1},
+                    .parameter_names = {"0x31: invalid KeLowerIrql", "current IRQL",
+                                        "requested IRQL", "1: invalid inside a DPC routine"},
+                    .summary = fmt::format(
+                        "A DPC routine lowered the IRQL from {} to {}. DPC routines run at "
+                        "DISPATCH_LEVEL and must return there.",
+                        current, requested)});
+}
+
+void Verifier::IrqlAboveMaximum(const char* routine, KIRQL current, KIRQL maximum,
+                                std::uint64_t verifier_code) {
+  const Personality& personality = kernel_.personality();
+  const std::string summary =
+      fmt::format("{} was called at IRQL {}; it may only be called at IRQL <= {}.", routine,
+                  current, maximum);
+  if (mode_ == CheckMode::kVerifier) {
+    if (verifier_code != 0 && personality.verifier_ddi_compliance) {
+      kernel_.BugCheck({.code = bugcheck::kDriverVerifierDetectedViolation,
+                        .parameters = {verifier_code, 0, 0, 0},
+                        .parameter_names = {"DDI compliance rule", "rule description (not "
+                                            "available in kemu)", "rule state", nullptr},
+                        .summary = summary});
+      return;
+    }
+    if (personality.verifier_irql_api_checks) {
+      kernel_.BugCheck({.code = bugcheck::kDriverVerifierDetectedViolation,
+                        .parameters = {verifier_code::kKernelApiAtWrongIrql, current, 0, 0},
+                        .parameter_names = {"0xE5: kernel API at the wrong IRQL", "current IRQL",
+                                            nullptr, nullptr},
+                        .summary = summary});
+      return;
+    }
+    // Verifier before Vista had no such check; fall through to the kernel's own.
+  }
+  if (mode_ == CheckMode::kRetail) return;
+  kernel_.BugCheck({.code = bugcheck::kIrqlNotLessOrEqual,
+                    .parameters = {0, current, 0, 0},
+                    .parameter_names = {"address referenced", "IRQL", "access", "instruction"},
+                    .summary = summary});
+}
+
+void Verifier::PagedCodeAtRaisedIrql(const char* file, int line, KIRQL current) {
+  kernel_.Crash({.code = bugcheck::kDriverIrqlNotLessOrEqual,
+                 .parameters = {0, current, 8, 0},
+                 .parameter_names = {"address referenced", "IRQL", "8: execute", "instruction"},
+                 .summary = fmt::format(
+                     "PAGED_CODE() at {}:{} ran at IRQL {}. Pageable code may run only at IRQL "
+                     "<= APC_LEVEL; with its pages trimmed, as Driver Verifier does, it faults.",
+                     file, line, current)});
+}
+
+void Verifier::AssertionFailed(const char* expression, const char* file, int line) {
+  kernel_.Crash({.code = bugcheck::kKmodeExceptionNotHandled,
+                 .parameters = {kStatusAssertionFailure, 0, 0, 0},
+                 .parameter_names = {"exception code: STATUS_ASSERTION_FAILURE", "address",
+                                     nullptr, nullptr},
+                 .summary = fmt::format("ASSERT({}) failed at {}:{}.", expression, file, line)});
+}
+
+void Verifier::DriverBugCheck(std::uint32_t code, const std::uint64_t (&parameters)[4]) {
+  kernel_.Crash({.code = code,
+                 .parameters = {parameters[0], parameters[1], parameters[2], parameters[3]},
+                 .parameter_names = {},
+                 .summary = "The driver called KeBugCheckEx."});
+}
+
+void Verifier::NullArgument(const char* routine, const char* parameter) {
+  kernel_.Crash({.code = bugcheck::kKmodeExceptionNotHandled,
+                 .parameters = {kStatusAccessViolation, 0, 0, 0},
+                 .parameter_names = {"exception code: STATUS_ACCESS_VIOLATION", "address",
+                                     "0: read", "address accessed"},
+                 .summary = fmt::format("{} was passed NULL for {}, which it dereferences.",
+                                        routine, parameter)});
+}
+
+}  // namespace kemu::verifier

@@ -1,0 +1,191 @@
+// Spin-lock rules: spec/windows-interrupts.md §6.2-6.3, conformance SL-6..SL-8.
+#include <fmt/format.h>
+
+#include "kemu/bugcheck.hpp"
+#include "model/kernel.hpp"
+#include "verifier/verifier.hpp"
+
+namespace kemu::verifier {
+namespace {
+
+std::uint64_t Address(const void* pointer) { return reinterpret_cast<std::uintptr_t>(pointer); }
+
+}  // namespace
+
+void Verifier::AcquireAboveDispatch(const char* routine, PKSPIN_LOCK lock, KIRQL current) {
+  const std::string summary = fmt::format(
+      "{} was called at IRQL {} for the spin lock at {}. Spin locks are acquired at IRQL <= "
+      "DISPATCH_LEVEL; above it use an interrupt spin lock (KeAcquireInterruptSpinLock).",
+      routine, current, static_cast<const void*>(lock));
+  switch (mode_) {
+    case CheckMode::kVerifier:
+      kernel_.BugCheck(
+          {.code = bugcheck::kDriverVerifierDetectedViolation,
+           .parameters = {verifier_code::kAcquireSpinLockAboveDispatch, current, Address(lock), 0},
+           .parameter_names = {"0x42: KeAcquireSpinLock above DISPATCH_LEVEL", "current IRQL",
+                               "spin lock address", nullptr},
+           .summary = summary});
+      return;
+    case CheckMode::kChecked:
+      kernel_.BugCheck({.code = bugcheck::kIrqlNotGreaterOrEqual,
+                        .parameters = {current, DISPATCH_LEVEL, 0, 0},
+                        .parameter_names = {"current IRQL", "requested IRQL", nullptr, nullptr},
+                        .summary = summary});
+      return;
+    case CheckMode::kRetail:
+      return;  // SL-6: the IRQL drops to DISPATCH_LEVEL while the lock is held
+  }
+}
+
+void Verifier::AtDpcLevelBelowDispatch(const char* routine, PKSPIN_LOCK lock, KIRQL current,
+                                       bool acquiring) {
+  if (mode_ != CheckMode::kVerifier) return;  // SL-7: kernels without Verifier do not look
+  kernel_.BugCheck(
+      {.code = bugcheck::kDriverVerifierDetectedViolation,
+       .parameters = {acquiring ? verifier_code::kAcquireAtDpcLevelBelowDispatch
+                                : verifier_code::kReleaseFromDpcLevelBelowDispatch,
+                      current, Address(lock), 0},
+       .parameter_names = {acquiring ? "0x40: KeAcquireSpinLockAtDpcLevel below DISPATCH_LEVEL"
+                                     : "0x41: KeReleaseSpinLockFromDpcLevel below DISPATCH_LEVEL",
+                           "current IRQL", "spin lock address", nullptr},
+       .summary = fmt::format("{} was called at IRQL {}; it requires DISPATCH_LEVEL or above "
+                              "(use KeAcquireSpinLock at lower IRQLs).",
+                              routine, current)});
+}
+
+void Verifier::ReleaseNotAtDispatch(const char* routine, PKSPIN_LOCK lock, KIRQL current,
+                                    bool queued, KIRQL old_irql) {
+  if (mode_ != CheckMode::kVerifier) return;
+  kernel_.BugCheck(
+      {.code = bugcheck::kDriverVerifierDetectedViolation,
+       .parameters = {verifier_code::kReleaseSpinLockNotAtDispatch, current, Address(lock), 0},
+       .parameter_names = {"0x32: spin lock released at an IRQL other than DISPATCH_LEVEL",
+                           "current IRQL", "spin lock address", nullptr},
+       .summary = fmt::format(
+           "{} was called at IRQL {} for {} spin lock at {} (it would restore IRQL {}). A held "
+           "spin lock keeps the processor at DISPATCH_LEVEL; this is often a double release.",
+           routine, current, queued ? "the queued" : "the", static_cast<const void*>(lock),
+           old_irql)});
+}
+
+void Verifier::AcquireUninitialized(const char* routine, PKSPIN_LOCK lock) {
+  if (mode_ == CheckMode::kVerifier) {
+    kernel_.Crash({.code = bugcheck::kDriverVerifierDetectedViolation,
+                   .parameters = {verifier_code::kUninitializedResource, Address(lock), 0, 0},
+                   .parameter_names = {"0x1002: uninitialized resource", "lock address",
+                                       nullptr, nullptr},
+                   .summary = fmt::format("{} was given the spin lock at {}, which was never "
+                                          "initialised with KeInitializeSpinLock.",
+                                          routine, static_cast<const void*>(lock))});
+  }
+  kernel_.Crash({.code = bugcheck::kSpinLockAlreadyOwned,
+                 .parameters = {Address(lock), 0, 0, 0},
+                 .parameter_names = {"spin lock address", nullptr, nullptr, nullptr},
+                 .summary = fmt::format(
+                     "{} was given the spin lock at {}: never initialised, and its word ({:#x}) "
+                     "says it is held. A kernel without Verifier spins here forever.",
+                     routine, static_cast<const void*>(lock), *lock)});
+}
+
+void Verifier::AcquireOwnedBySelf(const char* routine, PKSPIN_LOCK lock, bool try_only) {
+  if (mode_ == CheckMode::kRetail && try_only) return;  // SL-8: an MP retail kernel says FALSE
+  const std::string summary = fmt::format(
+      "{} was called for the spin lock at {}, which this processor already holds. Spin locks are "
+      "not recursive: {}",
+      routine, static_cast<const void*>(lock),
+      mode_ == CheckMode::kRetail ? "a retail kernel deadlocks here." : "this deadlocks.");
+  if (mode_ == CheckMode::kVerifier) {
+    kernel_.Crash({.code = bugcheck::kDriverVerifierDetectedViolation,
+                   .parameters = {verifier_code::kSelfDeadlock, Address(lock), 0, 0},
+                   .parameter_names = {"0x1000: self-deadlock", "lock address", nullptr, nullptr},
+                   .summary = summary});
+  }
+  kernel_.Crash({.code = bugcheck::kSpinLockAlreadyOwned,
+                 .parameters = {Address(lock), 0, 0, 0},
+                 .parameter_names = {"spin lock address", nullptr, nullptr, nullptr},
+                 .summary = summary});
+}
+
+void Verifier::AcquireOwnedByOther(const char* routine, PKSPIN_LOCK lock, unsigned owner) {
+  const std::string summary = fmt::format(
+      "{} was called for the spin lock at {}, held by vCPU {} which cannot run while this one "
+      "spins: kemu runs one vCPU at a time, so this wait never ends.",
+      routine, static_cast<const void*>(lock), owner);
+  if (mode_ == CheckMode::kVerifier) {
+    kernel_.Crash({.code = bugcheck::kDriverVerifierDetectedViolation,
+                   .parameters = {verifier_code::kDeadlock, Address(lock), 0, 0},
+                   .parameter_names = {"0x1001: deadlock", "lock address", nullptr, nullptr},
+                   .summary = summary});
+  }
+  kernel_.Crash({.code = bugcheck::kSpinLockAlreadyOwned,
+                 .parameters = {Address(lock), 0, 0, 0},
+                 .parameter_names = {"spin lock address", nullptr, nullptr, nullptr},
+                 .summary = summary});
+}
+
+void Verifier::ReleaseNotOwned(const char* routine, PKSPIN_LOCK lock) {
+  const std::string summary = fmt::format("{} released the spin lock at {}, which is not held.",
+                                          routine, static_cast<const void*>(lock));
+  switch (mode_) {
+    case CheckMode::kVerifier:
+      kernel_.BugCheck({.code = bugcheck::kDriverVerifierDetectedViolation,
+                        .parameters = {verifier_code::kUnacquiredRelease, Address(lock), 0, 0},
+                        .parameter_names = {"0x1007: release of an unacquired resource",
+                                            "lock address", nullptr, nullptr},
+                        .summary = summary});
+      return;
+    case CheckMode::kChecked:
+      kernel_.BugCheck({.code = bugcheck::kSpinLockNotOwned,
+                        .parameters = {Address(lock), 0, 0, 0},
+                        .parameter_names = {"spin lock address", nullptr, nullptr, nullptr},
+                        .summary = summary});
+      return;
+    case CheckMode::kRetail:
+      return;
+  }
+}
+
+void Verifier::ReleaseByOtherProcessor(const char* routine, PKSPIN_LOCK lock,
+                                       std::uintptr_t owner_thread,
+                                       std::uintptr_t current_thread) {
+  const std::string summary = fmt::format(
+      "{} released the spin lock at {} on a processor that does not hold it.", routine,
+      static_cast<const void*>(lock));
+  switch (mode_) {
+    case CheckMode::kVerifier:
+      kernel_.BugCheck({.code = bugcheck::kDriverVerifierDetectedViolation,
+                        .parameters = {verifier_code::kWrongThreadRelease, Address(lock),
+                                       owner_thread, current_thread},
+                        .parameter_names = {"0x1004: released by the wrong thread", "lock address",
+                                            "owning thread", "releasing thread"},
+                        .summary = summary});
+      return;
+    case CheckMode::kChecked:
+      kernel_.BugCheck({.code = bugcheck::kSpinLockNotOwned,
+                        .parameters = {Address(lock), 0, 0, 0},
+                        .parameter_names = {"spin lock address", nullptr, nullptr, nullptr},
+                        .summary = summary});
+      return;
+    case CheckMode::kRetail:
+      return;
+  }
+}
+
+void Verifier::MismatchedLockApi(const char* routine, PKSPIN_LOCK lock, bool acquiring,
+                                 const char* lock_kind) {
+  // Only Windows 7's Verifier and later compare the routine family with the lock's first use.
+  if (mode_ != CheckMode::kVerifier || !kernel_.personality().verifier_lock_api_checks) return;
+  kernel_.BugCheck(
+      {.code = bugcheck::kDriverVerifierDetectedViolation,
+       .parameters = {acquiring ? verifier_code::kMismatchedLockAcquire
+                                : verifier_code::kMismatchedLockRelease,
+                      Address(lock), 0, 0},
+       .parameter_names = {acquiring ? "0x1008: lock acquired with a mismatched API"
+                                     : "0x1009: lock released with a mismatched API",
+                           "lock address", nullptr, nullptr},
+       .summary = fmt::format("{} was used on the spin lock at {}, which is {}. Never mix "
+                              "queued and ordinary spin-lock routines on one lock.",
+                              routine, static_cast<const void*>(lock), lock_kind)});
+}
+
+}  // namespace kemu::verifier

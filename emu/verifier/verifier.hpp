@@ -1,0 +1,90 @@
+// The rules that turn driver misuse into Windows bug checks. Each rule knows the code Driver
+// Verifier raises (MachineOptions::verifier), the classic code a checked kernel raises, and
+// whether a retail kernel notices at all; model code calls the rule and carries on only if the
+// rule returns.
+#ifndef KEMU_EMU_VERIFIER_VERIFIER_HPP_
+#define KEMU_EMU_VERIFIER_VERIFIER_HPP_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <wdm.h>
+
+#include "verifier/violation.hpp"
+
+namespace kemu::model {
+class Kernel;
+}  // namespace kemu::model
+
+namespace kemu::verifier {
+
+enum class CheckMode {
+  kVerifier,  ///< Driver Verifier on: 0xC4 sub-codes
+  kChecked,   ///< checked kernel: classic codes
+  kRetail,    ///< retail kernel: only what Windows itself cannot survive
+};
+
+class Verifier {
+ public:
+  explicit Verifier(model::Kernel& kernel);
+
+  CheckMode mode() const { return mode_; }
+
+  // IRQL (rules_irql.cpp).
+  /// KeRaiseIrql (or a raise-to routine) asked for a level below the current one.
+  void RaiseBelowCurrent(const char* routine, KIRQL current, KIRQL requested);
+  /// An IRQL above HIGH_LEVEL was requested; no kernel can continue.
+  [[noreturn]] void IrqlOutOfRange(const char* routine, KIRQL current, KIRQL requested);
+  /// KeLowerIrql asked for a level above the current one.
+  void LowerAboveCurrent(KIRQL current, KIRQL requested);
+  /// A DPC routine lowered the IRQL below DISPATCH_LEVEL.
+  void LowerInsideDpc(KIRQL current, KIRQL requested);
+  /// `routine` requires IRQL <= `maximum`. `verifier_code` is the documented 0xC4 sub-code, or
+  /// 0 to use 0xE5 (kernel API called at the wrong IRQL).
+  void IrqlAboveMaximum(const char* routine, KIRQL current, KIRQL maximum,
+                        std::uint64_t verifier_code = 0);
+  /// PAGED_CODE() ran above APC_LEVEL.
+  [[noreturn]] void PagedCodeAtRaisedIrql(const char* file, int line, KIRQL current);
+  /// A driver ASSERT failed.
+  [[noreturn]] void AssertionFailed(const char* expression, const char* file, int line);
+  /// The driver called KeBugCheck(Ex).
+  [[noreturn]] void DriverBugCheck(std::uint32_t code, const std::uint64_t (&parameters)[4]);
+  /// A NULL pointer where the routine dereferences one.
+  [[noreturn]] void NullArgument(const char* routine, const char* parameter);
+
+  // Spin locks (rules_spinlock.cpp).
+  void AcquireAboveDispatch(const char* routine, PKSPIN_LOCK lock, KIRQL current);
+  void AtDpcLevelBelowDispatch(const char* routine, PKSPIN_LOCK lock, KIRQL current,
+                               bool acquiring);
+  void ReleaseNotAtDispatch(const char* routine, PKSPIN_LOCK lock, KIRQL current, bool queued,
+                            KIRQL old_irql);
+  [[noreturn]] void AcquireUninitialized(const char* routine, PKSPIN_LOCK lock);
+  /// Returns only in retail mode for KeTryToAcquireSpinLockAtDpcLevel (which then fails).
+  void AcquireOwnedBySelf(const char* routine, PKSPIN_LOCK lock, bool try_only);
+  [[noreturn]] void AcquireOwnedByOther(const char* routine, PKSPIN_LOCK lock, unsigned owner);
+  void ReleaseNotOwned(const char* routine, PKSPIN_LOCK lock);
+  void ReleaseByOtherProcessor(const char* routine, PKSPIN_LOCK lock, std::uintptr_t owner_thread,
+                               std::uintptr_t current_thread);
+  void MismatchedLockApi(const char* routine, PKSPIN_LOCK lock, bool acquiring,
+                         const char* lock_kind);
+
+  // DPCs (rules_dpc.cpp).
+  [[noreturn]] void UninitializedDpc(const char* routine, PKDPC dpc);
+  [[noreturn]] void DpcReinitializedWhileQueued(PKDPC dpc);
+  [[noreturn]] void DpcReturnedAtWrongIrql(PKDPC dpc, KIRQL irql);
+  [[noreturn]] void DpcWatchdog(std::uint64_t dpcs_run);
+  [[noreturn]] void TargetProcessorOutOfRange(PKDPC dpc, unsigned processor, unsigned count);
+
+  // Shutdown (rules_shutdown.cpp).
+  [[noreturn]] void LeaksAtShutdown(const std::vector<std::string>& leaks,
+                                    std::uint64_t first_object);
+
+ private:
+  model::Kernel& kernel_;
+  CheckMode mode_;
+};
+
+}  // namespace kemu::verifier
+
+#endif  // KEMU_EMU_VERIFIER_VERIFIER_HPP_

@@ -1,0 +1,115 @@
+// kemu/bugcheck.hpp — the emulated system crashing, as a value a test can inspect.
+//
+// Driver misuse makes kemu raise a Windows bug check: the code and four parameters Windows would
+// show, plus a report for humans (what went wrong, the last kernel calls, the personality and the
+// seed that replays the run). By default it is thrown as `kemu::BugCheck`:
+//
+//   try {
+//     KeLowerIrql(HIGH_LEVEL);                     // raising through KeLowerIrql is misuse
+//   } catch (const kemu::BugCheck& crash) {
+//     crash.code();                                // 0xC4 DRIVER_VERIFIER_DETECTED_VIOLATION
+//     crash.parameter(0);                          // 0x31: bad KeLowerIrql
+//     std::cerr << crash.what();                   // the full report
+//   }
+#ifndef KEMU_BUGCHECK_HPP_
+#define KEMU_BUGCHECK_HPP_
+
+#include <array>
+#include <cstdint>
+#include <exception>
+#include <string>
+#include <string_view>
+
+namespace kemu {
+
+/// Windows bug-check codes kemu raises.
+namespace bugcheck {
+inline constexpr std::uint32_t kIrqlNotGreaterOrEqual = 0x09;
+inline constexpr std::uint32_t kIrqlNotLessOrEqual = 0x0A;
+inline constexpr std::uint32_t kSpinLockAlreadyOwned = 0x0F;
+inline constexpr std::uint32_t kSpinLockNotOwned = 0x10;
+inline constexpr std::uint32_t kTrapCauseUnknown = 0x12;
+inline constexpr std::uint32_t kKmodeExceptionNotHandled = 0x1E;
+inline constexpr std::uint32_t kInterruptExceptionNotHandled = 0x3D;
+inline constexpr std::uint32_t kDriverVerifierDetectedViolation = 0xC4;
+inline constexpr std::uint32_t kTimerOrDpcInvalid = 0xC7;
+inline constexpr std::uint32_t kIrqlUnexpectedValue = 0xC8;
+inline constexpr std::uint32_t kDriverIrqlNotLessOrEqual = 0xD1;
+inline constexpr std::uint32_t kHardwareInterruptStorm = 0xF2;
+inline constexpr std::uint32_t kDpcWatchdogViolation = 0x133;
+}  // namespace bugcheck
+
+/// Parameter-1 sub-codes of 0xC4 DRIVER_VERIFIER_DETECTED_VIOLATION kemu raises. The 0x4B45xxxx
+/// ("KE") values are kemu's own, for misuse Windows documents no sub-code for.
+namespace verifier_code {
+inline constexpr std::uint64_t kRaiseIrqlInvalid = 0x30;
+inline constexpr std::uint64_t kLowerIrqlInvalid = 0x31;
+inline constexpr std::uint64_t kReleaseSpinLockNotAtDispatch = 0x32;
+inline constexpr std::uint64_t kAcquireAtDpcLevelBelowDispatch = 0x40;
+inline constexpr std::uint64_t kReleaseFromDpcLevelBelowDispatch = 0x41;
+inline constexpr std::uint64_t kAcquireSpinLockAboveDispatch = 0x42;
+inline constexpr std::uint64_t kKernelApiAtWrongIrql = 0xE5;
+inline constexpr std::uint64_t kIsrCorruptedFloatingState = 0x110;
+inline constexpr std::uint64_t kIsrChangedIrql = 0x111;
+inline constexpr std::uint64_t kSelfDeadlock = 0x1000;
+inline constexpr std::uint64_t kDeadlock = 0x1001;
+inline constexpr std::uint64_t kUninitializedResource = 0x1002;
+inline constexpr std::uint64_t kWrongThreadRelease = 0x1004;
+inline constexpr std::uint64_t kUnacquiredRelease = 0x1007;
+inline constexpr std::uint64_t kMismatchedLockAcquire = 0x1008;
+inline constexpr std::uint64_t kMismatchedLockRelease = 0x1009;
+inline constexpr std::uint64_t kIrqlIoPassive = 0x0002000B;
+// kemu's own sub-codes.
+inline constexpr std::uint64_t kUninitializedDpc = 0x4B450001;
+inline constexpr std::uint64_t kDisconnectMismatch = 0x4B450002;
+inline constexpr std::uint64_t kLeakAtShutdown = 0x4B450003;
+inline constexpr std::uint64_t kInvalidInterruptObject = 0x4B450005;
+inline constexpr std::uint64_t kDpcReinitializedWhileQueued = 0x4B450006;
+inline constexpr std::uint64_t kDpcTargetOutOfRange = 0x4B450007;
+}  // namespace verifier_code
+
+/// What a machine does when the emulated system crashes.
+enum class BugCheckAction {
+  kThrow,   ///< throw kemu::BugCheck (default): the driver's frames unwind, the test sees it
+  kRecord,  ///< record it in Machine::bug_checks() and go on as a retail kernel would where that
+            ///< is defined (e.g. an IRQL direction error); misuse with no defined outcome
+            ///< (deadlock, storm) still throws
+  kAbort,   ///< print the report on stderr and abort the process
+};
+
+/// The Windows symbolic name of a bug-check code ("IRQL_NOT_LESS_OR_EQUAL"), or "" if unknown.
+std::string_view BugCheckName(std::uint32_t code);
+
+/// A Windows bug check raised by the emulated kernel.
+class BugCheck : public std::exception {
+ public:
+  BugCheck(std::uint32_t code, std::array<std::uint64_t, 4> parameters, std::string report);
+
+  std::uint32_t code() const { return code_; }
+  /// Parameter `index` (0..3), as the debugger shows Arg1..Arg4.
+  std::uint64_t parameter(int index) const;
+  const std::array<std::uint64_t, 4>& parameters() const { return parameters_; }
+  std::string_view name() const { return BugCheckName(code_); }
+  /// The human-readable report.
+  const char* what() const noexcept override { return report_.c_str(); }
+  const std::string& report() const { return report_; }
+
+ private:
+  std::uint32_t code_;
+  std::array<std::uint64_t, 4> parameters_;
+  std::string report_;
+};
+
+/// Called for problems found where nothing can be thrown: a Machine destroyed with leaks.
+using FailureHandler = void (*)(const BugCheck& failure);
+
+/// Installs `handler` for this thread (nullptr restores the default: report on stderr, then
+/// abort) and returns the previous one. kemu::gtest installs one that records a test failure.
+FailureHandler SetFailureHandler(FailureHandler handler);
+
+/// Hands `failure` to this thread's FailureHandler.
+void ReportFailure(const BugCheck& failure);
+
+}  // namespace kemu
+
+#endif  // KEMU_BUGCHECK_HPP_

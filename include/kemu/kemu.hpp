@@ -1,0 +1,16 @@
+// kemu/kemu.hpp — the kemu C++ test API in one include.
+//
+//   #include <kemu/kemu.hpp>
+//   kemu::Machine machine(kemu::Os::kWindows7);
+//   ... call the driver's entry points ...
+//   machine.Shutdown();
+#ifndef KEMU_KEMU_HPP_
+#define KEMU_KEMU_HPP_
+
+#include "kemu/bugcheck.hpp"
+#include "kemu/error.hpp"
+#include "kemu/machine.hpp"
+#include "kemu/os.hpp"
+#include "kemu/personality.hpp"
+
+#endif  // KEMU_KEMU_HPP_

@@ -1,0 +1,107 @@
+// kemu/machine.hpp — one emulated Windows machine.
+//
+// Constructing a Machine makes it the current machine of the calling thread: every WDK routine the
+// driver calls from that thread runs against it. Destroying it restores the previous one.
+//
+//   kemu::Machine machine({.os = kemu::Os::kWindowsXP, .processors = 2});
+//   KIRQL old;
+//   KeRaiseIrql(DISPATCH_LEVEL, &old);         // driver code, unchanged
+//   assert(machine.CurrentIrql() == DISPATCH_LEVEL);
+//   KeLowerIrql(old);
+//   machine.Shutdown();                        // bug-checks if the driver left anything behind
+#ifndef KEMU_MACHINE_HPP_
+#define KEMU_MACHINE_HPP_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kemu/bugcheck.hpp"
+#include "kemu/os.hpp"
+#include "kemu/personality.hpp"
+
+namespace kemu {
+
+namespace model {
+class Kernel;
+}  // namespace model
+
+class Device;
+struct DeviceConfig;
+
+/// How to build a Machine.
+struct MachineOptions {
+  Os os = Os::kWindows10;
+  /// Number of virtual processors (1..64). vCPUs are data, not host threads.
+  unsigned processors = 1;
+  /// Driver Verifier: misuse raises 0xC4 DRIVER_VERIFIER_DETECTED_VIOLATION with its sub-code.
+  /// Off: the classic bug check a checked kernel raises (or a retail kernel's silence, below).
+  bool verifier = true;
+  /// With the verifier off, behave as a checked (debug) kernel: IRQL and spin-lock misuse raise
+  /// the classic codes. False models a retail kernel, which does not validate IRQL direction
+  /// (conformance IRQL-8) and lets KeAcquireSpinLock run above DISPATCH_LEVEL (SL-6).
+  bool checked_build = true;
+  /// Seed of every random choice the machine makes; printed in every report.
+  std::uint64_t seed = 0;
+  BugCheckAction on_bug_check = BugCheckAction::kThrow;
+  /// Kernel calls remembered for reports (the last N).
+  unsigned call_history = 32;
+  /// DbgPrint output is also written to stderr.
+  bool echo_debug_print = false;
+};
+
+/// An emulated Windows machine; RAII scope of the thread's current machine. Not copyable.
+class Machine {
+ public:
+  explicit Machine(Os os);
+  explicit Machine(MachineOptions options);
+  ~Machine();
+  Machine(const Machine&) = delete;
+  Machine& operator=(const Machine&) = delete;
+
+  Os os() const;
+  const Personality& personality() const;
+  const MachineOptions& options() const;
+
+  /// IRQL of the vCPU currently running.
+  std::uint8_t CurrentIrql() const;
+  /// Index of the vCPU currently running.
+  unsigned CurrentProcessor() const;
+  /// Makes `processor` the running vCPU (the one the next driver call runs on).
+  void SwitchToProcessor(unsigned processor);
+  /// Runs every DPC queued on every vCPU whose IRQL is below DISPATCH_LEVEL.
+  void RunPendingDpcs();
+  /// Virtual time since boot, in 100 ns units (KeQueryInterruptTime).
+  std::uint64_t InterruptTime() const;
+
+  /// Checks for what the driver left behind (held spin locks, IRQL above PASSIVE_LEVEL, queued
+  /// DPCs, pool, connected interrupts) and raises a bug check naming each leak. Idempotent.
+  void Shutdown();
+
+  /// True once the emulated system crashed. A crashed machine runs no more kernel code: every
+  /// later kernel call raises the same bug check again.
+  bool crashed() const;
+  /// Bug checks recorded under BugCheckAction::kRecord, oldest first.
+  const std::vector<BugCheck>& bug_checks() const;
+  /// Everything the driver printed with DbgPrint.
+  const std::string& debug_output() const;
+
+  /// The thread's current machine; throws kemu::NoMachine if there is none.
+  static Machine& Current();
+  /// The thread's current machine, or nullptr.
+  static Machine* CurrentOrNull();
+
+  /// The emulated kernel behind this machine (kemu's implementation; not a stable API).
+  model::Kernel& kernel() { return *kernel_; }
+  const model::Kernel& kernel() const { return *kernel_; }
+
+ private:
+  std::unique_ptr<model::Kernel> kernel_;
+  Machine* previous_ = nullptr;
+  bool shut_down_ = false;
+};
+
+}  // namespace kemu
+
+#endif  // KEMU_MACHINE_HPP_

@@ -1,0 +1,102 @@
+// kemu/testing/gtest.hpp — GoogleTest and GoogleMock helpers for driver tests (target
+// kemu::gtest).
+//
+//   class StartTest : public kemu::testing::PersonalityTest {};  // one Machine per Os
+//   TEST_P(StartTest, RaisingBelowCurrentIrqlBugChecks) {
+//     KIRQL old;
+//     KeRaiseIrql(DISPATCH_LEVEL, &old);
+//     EXPECT_BUGCHECK(KeRaiseIrql(PASSIVE_LEVEL, &old), 0xC4);
+//   }
+//   INSTANTIATE_TEST_SUITE_P(AllWindows, StartTest, kemu::testing::AllOs(),
+//                            kemu::testing::OsName());
+#ifndef KEMU_TESTING_GTEST_HPP_
+#define KEMU_TESTING_GTEST_HPP_
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <ostream>
+#include <string>
+
+#include "kemu/kemu.hpp"
+
+namespace kemu {
+
+/// Prints a bug check in GoogleTest messages as its report.
+void PrintTo(const BugCheck& bug_check, std::ostream* out);
+
+namespace testing {
+
+/// Parameter generator over every kemu::Os, oldest first.
+inline auto AllOs() { return ::testing::ValuesIn(kemu::AllOs()); }
+
+/// Test-name generator: "win2000", "xp", ..., "win8_1", "win10", "win11" (GoogleTest names allow
+/// only letters, digits and '_').
+struct OsName {
+  std::string operator()(const ::testing::TestParamInfo<Os>& info) const;
+};
+
+/// Fixture owning a kemu::Machine for GetParam(); TearDown() checks Machine::Shutdown() and
+/// records any leak as a test failure. Override Options() to change the machine.
+class PersonalityTest : public ::testing::TestWithParam<Os> {
+ protected:
+  void SetUp() override;
+  void TearDown() override;
+
+  /// Options for the machine of this test; the default is the parameter's Os and nothing else.
+  virtual MachineOptions Options() const { return MachineOptions{.os = GetParam()}; }
+
+  Machine& machine() { return *machine_; }
+
+ private:
+  std::optional<Machine> machine_;
+  FailureHandler previous_handler_ = nullptr;
+};
+
+namespace internal {
+
+/// Runs `statement`; success when it raises (throws, or records under kRecord) bug check `code`.
+::testing::AssertionResult RaisesBugCheck(const std::function<void()>& statement,
+                                          const char* statement_text, std::uint32_t code);
+
+class BugCheckMatcher {
+ public:
+  using is_gtest_matcher = void;
+  BugCheckMatcher(std::uint32_t code, std::optional<std::uint64_t> parameter1)
+      : code_(code), parameter1_(parameter1) {}
+  bool MatchAndExplain(const BugCheck& bug_check, ::testing::MatchResultListener* listener) const;
+  void DescribeTo(std::ostream* out) const;
+  void DescribeNegationTo(std::ostream* out) const;
+
+ private:
+  std::uint32_t code_;
+  std::optional<std::uint64_t> parameter1_;
+};
+
+}  // namespace internal
+
+/// Matches a kemu::BugCheck with this code (there is deliberately no "any bug check" matcher).
+inline internal::BugCheckMatcher BugCheckIs(std::uint32_t code) { return {code, std::nullopt}; }
+/// Matches a kemu::BugCheck with this code and first parameter (Arg1, e.g. the 0xC4 sub-code).
+inline internal::BugCheckMatcher BugCheckIs(std::uint32_t code, std::uint64_t parameter1) {
+  return {code, parameter1};
+}
+
+}  // namespace testing
+}  // namespace kemu
+
+/// Expects `statement` to crash the emulated system with bug check `code`.
+#define EXPECT_BUGCHECK(statement, code)                                                 \
+  GTEST_ASSERT_(::kemu::testing::internal::RaisesBugCheck([&] { statement; }, #statement, \
+                                                          (code)),                       \
+                GTEST_NONFATAL_FAILURE_)
+/// As EXPECT_BUGCHECK, but ends the test on failure.
+#define ASSERT_BUGCHECK(statement, code)                                                 \
+  GTEST_ASSERT_(::kemu::testing::internal::RaisesBugCheck([&] { statement; }, #statement, \
+                                                          (code)),                       \
+                GTEST_FATAL_FAILURE_)
+
+#endif  // KEMU_TESTING_GTEST_HPP_

@@ -1,0 +1,208 @@
+// kemu_wdk_interlocked.h — Interlocked* atomic operations, header-only over GCC/Clang builtins.
+//
+// Every operation is sequentially consistent, as the plain Windows names are on x64. The
+// Acquire/Release/NoFence spellings map to the plain routines: a stronger ordering is always a
+// correct implementation of a weaker one. Arithmetic wraps like two's complement: the __atomic
+// builtins define it for signed operands, so overflowing a counter is not undefined behaviour.
+//
+//   static LONG volatile open_count;
+//   if (InterlockedIncrement(&open_count) == 1) { /* first opener */ }
+//   PVOID old = InterlockedCompareExchangePointer(&ext->Slot, request, NULL);
+#ifndef KEMU_WDK_INTERLOCKED_H_
+#define KEMU_WDK_INTERLOCKED_H_
+
+#include "kemu_wdk_base.h"
+
+#define KEMU_WDK_SEQ_CST __ATOMIC_SEQ_CST
+
+KEMU_WDK_BEGIN_DECLS
+
+// ---------------------------------------------------------------------------------------------
+// 32-bit.
+
+/// Returns the incremented value.
+FORCEINLINE LONG InterlockedIncrement(LONG volatile *Addend) {
+  return __atomic_add_fetch(Addend, 1, KEMU_WDK_SEQ_CST);
+}
+
+/// Returns the decremented value.
+FORCEINLINE LONG InterlockedDecrement(LONG volatile *Addend) {
+  return __atomic_sub_fetch(Addend, 1, KEMU_WDK_SEQ_CST);
+}
+
+/// Returns the value Target held before.
+FORCEINLINE LONG InterlockedExchange(LONG volatile *Target, LONG Value) {
+  return __atomic_exchange_n(Target, Value, KEMU_WDK_SEQ_CST);
+}
+
+/// Returns the value Addend held before the addition.
+FORCEINLINE LONG InterlockedExchangeAdd(LONG volatile *Addend, LONG Value) {
+  return __atomic_fetch_add(Addend, Value, KEMU_WDK_SEQ_CST);
+}
+
+/// Returns the sum.
+FORCEINLINE LONG InterlockedAdd(LONG volatile *Addend, LONG Value) {
+  return __atomic_add_fetch(Addend, Value, KEMU_WDK_SEQ_CST);
+}
+
+/// Stores Exchange when *Destination equals Comperand; returns the initial *Destination.
+FORCEINLINE LONG InterlockedCompareExchange(LONG volatile *Destination, LONG Exchange,
+                                            LONG Comperand) {
+  LONG observed = Comperand;
+  __atomic_compare_exchange_n(Destination, &observed, Exchange, 0, KEMU_WDK_SEQ_CST,
+                              KEMU_WDK_SEQ_CST);
+  return observed;
+}
+
+/// The bitwise operations return the value Destination held before.
+FORCEINLINE LONG InterlockedAnd(LONG volatile *Destination, LONG Value) {
+  return __atomic_fetch_and(Destination, Value, KEMU_WDK_SEQ_CST);
+}
+
+FORCEINLINE LONG InterlockedOr(LONG volatile *Destination, LONG Value) {
+  return __atomic_fetch_or(Destination, Value, KEMU_WDK_SEQ_CST);
+}
+
+FORCEINLINE LONG InterlockedXor(LONG volatile *Destination, LONG Value) {
+  return __atomic_fetch_xor(Destination, Value, KEMU_WDK_SEQ_CST);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 64-bit.
+
+FORCEINLINE LONG64 InterlockedIncrement64(LONG64 volatile *Addend) {
+  return __atomic_add_fetch(Addend, 1, KEMU_WDK_SEQ_CST);
+}
+
+FORCEINLINE LONG64 InterlockedDecrement64(LONG64 volatile *Addend) {
+  return __atomic_sub_fetch(Addend, 1, KEMU_WDK_SEQ_CST);
+}
+
+FORCEINLINE LONG64 InterlockedExchange64(LONG64 volatile *Target, LONG64 Value) {
+  return __atomic_exchange_n(Target, Value, KEMU_WDK_SEQ_CST);
+}
+
+FORCEINLINE LONG64 InterlockedExchangeAdd64(LONG64 volatile *Addend, LONG64 Value) {
+  return __atomic_fetch_add(Addend, Value, KEMU_WDK_SEQ_CST);
+}
+
+FORCEINLINE LONG64 InterlockedAdd64(LONG64 volatile *Addend, LONG64 Value) {
+  return __atomic_add_fetch(Addend, Value, KEMU_WDK_SEQ_CST);
+}
+
+FORCEINLINE LONG64 InterlockedCompareExchange64(LONG64 volatile *Destination, LONG64 Exchange,
+                                                LONG64 Comperand) {
+  LONG64 observed = Comperand;
+  __atomic_compare_exchange_n(Destination, &observed, Exchange, 0, KEMU_WDK_SEQ_CST,
+                              KEMU_WDK_SEQ_CST);
+  return observed;
+}
+
+FORCEINLINE LONG64 InterlockedAnd64(LONG64 volatile *Destination, LONG64 Value) {
+  return __atomic_fetch_and(Destination, Value, KEMU_WDK_SEQ_CST);
+}
+
+FORCEINLINE LONG64 InterlockedOr64(LONG64 volatile *Destination, LONG64 Value) {
+  return __atomic_fetch_or(Destination, Value, KEMU_WDK_SEQ_CST);
+}
+
+FORCEINLINE LONG64 InterlockedXor64(LONG64 volatile *Destination, LONG64 Value) {
+  return __atomic_fetch_xor(Destination, Value, KEMU_WDK_SEQ_CST);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pointers.
+
+FORCEINLINE PVOID InterlockedExchangePointer(PVOID volatile *Target, PVOID Value) {
+  return __atomic_exchange_n(Target, Value, KEMU_WDK_SEQ_CST);
+}
+
+FORCEINLINE PVOID InterlockedCompareExchangePointer(PVOID volatile *Destination, PVOID Exchange,
+                                                    PVOID Comperand) {
+  PVOID observed = Comperand;
+  __atomic_compare_exchange_n(Destination, &observed, Exchange, 0, KEMU_WDK_SEQ_CST,
+                              KEMU_WDK_SEQ_CST);
+  return observed;
+}
+
+KEMU_WDK_END_DECLS
+
+// ---------------------------------------------------------------------------------------------
+// Barriers.
+
+#define KeMemoryBarrier() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#define KeMemoryBarrierWithoutFence() __atomic_signal_fence(__ATOMIC_SEQ_CST)
+#ifndef MemoryBarrier
+#define MemoryBarrier() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#endif
+#ifndef _ReadWriteBarrier
+#define _ReadWriteBarrier() __atomic_signal_fence(__ATOMIC_SEQ_CST)
+#endif
+#ifndef YieldProcessor
+#define YieldProcessor() ((void)0)
+#endif
+
+// ---------------------------------------------------------------------------------------------
+// Ordering variants: object-like macros, so calls and address-of both reach the plain routine.
+
+#define InterlockedIncrementAcquire InterlockedIncrement
+#define InterlockedIncrementRelease InterlockedIncrement
+#define InterlockedIncrementNoFence InterlockedIncrement
+#define InterlockedDecrementAcquire InterlockedDecrement
+#define InterlockedDecrementRelease InterlockedDecrement
+#define InterlockedDecrementNoFence InterlockedDecrement
+#define InterlockedExchangeAcquire InterlockedExchange
+#define InterlockedExchangeNoFence InterlockedExchange
+#define InterlockedExchangeAddAcquire InterlockedExchangeAdd
+#define InterlockedExchangeAddRelease InterlockedExchangeAdd
+#define InterlockedExchangeAddNoFence InterlockedExchangeAdd
+#define InterlockedAddAcquire InterlockedAdd
+#define InterlockedAddRelease InterlockedAdd
+#define InterlockedAddNoFence InterlockedAdd
+#define InterlockedCompareExchangeAcquire InterlockedCompareExchange
+#define InterlockedCompareExchangeRelease InterlockedCompareExchange
+#define InterlockedCompareExchangeNoFence InterlockedCompareExchange
+#define InterlockedAndAcquire InterlockedAnd
+#define InterlockedAndRelease InterlockedAnd
+#define InterlockedAndNoFence InterlockedAnd
+#define InterlockedOrAcquire InterlockedOr
+#define InterlockedOrRelease InterlockedOr
+#define InterlockedOrNoFence InterlockedOr
+#define InterlockedXorAcquire InterlockedXor
+#define InterlockedXorRelease InterlockedXor
+#define InterlockedXorNoFence InterlockedXor
+
+#define InterlockedIncrementAcquire64 InterlockedIncrement64
+#define InterlockedIncrementRelease64 InterlockedIncrement64
+#define InterlockedIncrementNoFence64 InterlockedIncrement64
+#define InterlockedDecrementAcquire64 InterlockedDecrement64
+#define InterlockedDecrementRelease64 InterlockedDecrement64
+#define InterlockedDecrementNoFence64 InterlockedDecrement64
+#define InterlockedExchangeAcquire64 InterlockedExchange64
+#define InterlockedExchangeNoFence64 InterlockedExchange64
+#define InterlockedExchangeAddAcquire64 InterlockedExchangeAdd64
+#define InterlockedExchangeAddRelease64 InterlockedExchangeAdd64
+#define InterlockedExchangeAddNoFence64 InterlockedExchangeAdd64
+#define InterlockedAddAcquire64 InterlockedAdd64
+#define InterlockedAddRelease64 InterlockedAdd64
+#define InterlockedAddNoFence64 InterlockedAdd64
+#define InterlockedCompareExchangeAcquire64 InterlockedCompareExchange64
+#define InterlockedCompareExchangeRelease64 InterlockedCompareExchange64
+#define InterlockedCompareExchangeNoFence64 InterlockedCompareExchange64
+#define InterlockedAnd64Acquire InterlockedAnd64
+#define InterlockedAnd64Release InterlockedAnd64
+#define InterlockedAnd64NoFence InterlockedAnd64
+#define InterlockedOr64Acquire InterlockedOr64
+#define InterlockedOr64Release InterlockedOr64
+#define InterlockedOr64NoFence InterlockedOr64
+#define InterlockedXor64Acquire InterlockedXor64
+#define InterlockedXor64Release InterlockedXor64
+#define InterlockedXor64NoFence InterlockedXor64
+
+#define InterlockedExchangePointerAcquire InterlockedExchangePointer
+#define InterlockedExchangePointerNoFence InterlockedExchangePointer
+#define InterlockedCompareExchangePointerAcquire InterlockedCompareExchangePointer
+#define InterlockedCompareExchangePointerRelease InterlockedCompareExchangePointer
+#define InterlockedCompareExchangePointerNoFence InterlockedCompareExchangePointer
+
+#endif  // KEMU_WDK_INTERLOCKED_H_

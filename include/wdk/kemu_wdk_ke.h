@@ -1,0 +1,282 @@
+// kemu_wdk_ke.h — IRQL, spin locks, DPCs, interrupt objects and processor queries (the Ke* API).
+//
+// Declares the kernel-executive routines an interrupt-driven driver calls; kemu's emulator
+// implements them against the current emulated machine. IRQL numbers are x64's on every host.
+//
+//   KIRQL old_irql;
+//   KeAcquireSpinLock(&ext->Lock, &old_irql);       // macro over KeAcquireSpinLockRaiseToDpc
+//   InsertTailList(&ext->Pending, &request->Link);
+//   KeReleaseSpinLock(&ext->Lock, old_irql);
+//   KeInsertQueueDpc(&ext->Dpc, NULL, NULL);
+#ifndef KEMU_WDK_KE_H_
+#define KEMU_WDK_KE_H_
+
+#include "kemu_wdk_base.h"
+
+// ---------------------------------------------------------------------------------------------
+// IRQL.
+
+typedef UCHAR KIRQL, *PKIRQL;
+
+// x64 numbering. SYNCH_LEVEL is a personality value at run time; the macro is the x64 one.
+#define PASSIVE_LEVEL 0
+#define LOW_LEVEL 0
+#define APC_LEVEL 1
+#define DISPATCH_LEVEL 2
+#define CMCI_LEVEL 5
+#define CLOCK_LEVEL 13
+#define IPI_LEVEL 14
+#define DRS_LEVEL 14
+#define POWER_LEVEL 14
+#define PROFILE_LEVEL 15
+#define HIGH_LEVEL 15
+#define SYNCH_LEVEL (IPI_LEVEL - 2)
+
+// ---------------------------------------------------------------------------------------------
+// Spin locks.
+
+typedef ULONG_PTR KSPIN_LOCK, *PKSPIN_LOCK;
+
+typedef struct _KSPIN_LOCK_QUEUE {
+  struct _KSPIN_LOCK_QUEUE *volatile Next;
+  PKSPIN_LOCK volatile Lock;
+} KSPIN_LOCK_QUEUE, *PKSPIN_LOCK_QUEUE;
+
+/// Per-acquisition state of an in-stack queued spin lock; lives on the caller's stack.
+typedef struct _KLOCK_QUEUE_HANDLE {
+  KSPIN_LOCK_QUEUE LockQueue;
+  KIRQL OldIrql;
+} KLOCK_QUEUE_HANDLE, *PKLOCK_QUEUE_HANDLE;
+
+// ---------------------------------------------------------------------------------------------
+// Kernel object types (the Type byte of DPCs, interrupt objects and dispatcher objects).
+
+typedef enum _KOBJECTS {
+  EventNotificationObject = 0,
+  EventSynchronizationObject = 1,
+  TimerNotificationObject = 8,
+  TimerSynchronizationObject = 9,
+  DpcObject = 19,
+  DeviceQueueObject = 20,
+  InterruptObject = 22,
+  ThreadedDpcObject = 24
+} KOBJECTS;
+
+// ---------------------------------------------------------------------------------------------
+// DPCs.
+
+typedef enum _KDPC_IMPORTANCE {
+  LowImportance = 0,
+  MediumImportance = 1,
+  HighImportance = 2,
+  MediumHighImportance = 3
+} KDPC_IMPORTANCE;
+
+typedef struct _KDPC KDPC, *PKDPC, *PRKDPC;
+
+/// A DPC routine; runs at DISPATCH_LEVEL (a threaded DPC may run at PASSIVE_LEVEL).
+typedef VOID KDEFERRED_ROUTINE(struct _KDPC *Dpc, PVOID DeferredContext, PVOID SystemArgument1,
+                               PVOID SystemArgument2);
+typedef KDEFERRED_ROUTINE *PKDEFERRED_ROUTINE;
+
+/// DPC object with the Windows 8+ field order (64 bytes on x64). Drivers must treat it as opaque;
+/// kemu keeps its own bookkeeping in side tables keyed by the object's address.
+struct _KDPC {
+  KEMU_WDK_EXTENSION union {
+    KEMU_WDK_EXTENSION struct {
+      UCHAR Type;
+      UCHAR Importance;
+      volatile USHORT Number;
+    };
+    volatile LONG TargetInfoAsUlong;
+  };
+  SINGLE_LIST_ENTRY DpcListEntry;
+  KAFFINITY ProcessorHistory;
+  PKDEFERRED_ROUTINE DeferredRoutine;
+  PVOID DeferredContext;
+  PVOID SystemArgument1;
+  PVOID SystemArgument2;
+  PVOID DpcData;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Interrupt objects and service routines.
+
+typedef enum _KINTERRUPT_MODE { LevelSensitive = 0, Latched = 1 } KINTERRUPT_MODE;
+
+typedef enum _KINTERRUPT_POLARITY {
+  InterruptPolarityUnknown = 0,
+  InterruptActiveHigh = 1,
+  InterruptRisingEdge = 1,
+  InterruptActiveLow = 2,
+  InterruptFallingEdge = 2,
+  InterruptActiveBoth = 3,
+  InterruptActiveBothTriggerLow = 3,
+  InterruptActiveBothTriggerHigh = 4
+} KINTERRUPT_POLARITY,
+    *PKINTERRUPT_POLARITY;
+
+typedef struct _KINTERRUPT KINTERRUPT, *PKINTERRUPT, *PRKINTERRUPT;
+
+/// A line-based ISR: returns TRUE when its device raised the interrupt.
+typedef BOOLEAN KSERVICE_ROUTINE(struct _KINTERRUPT *Interrupt, PVOID ServiceContext);
+typedef KSERVICE_ROUTINE *PKSERVICE_ROUTINE;
+
+/// A message-signalled ISR; MessageID indexes IO_INTERRUPT_MESSAGE_INFO.MessageInfo.
+typedef BOOLEAN KMESSAGE_SERVICE_ROUTINE(struct _KINTERRUPT *Interrupt, PVOID ServiceContext,
+                                         ULONG MessageID);
+typedef KMESSAGE_SERVICE_ROUTINE *PKMESSAGE_SERVICE_ROUTINE;
+
+/// Runs under the interrupt spin lock at SynchronizeIrql (KeSynchronizeExecution).
+typedef BOOLEAN KSYNCHRONIZE_ROUTINE(PVOID SynchronizeContext);
+typedef KSYNCHRONIZE_ROUTINE *PKSYNCHRONIZE_ROUTINE;
+
+/// kemu's interrupt object (INT-3). Windows keeps KINTERRUPT private and drivers treat it as
+/// opaque; kemu defines its own layout, exposing the field names Windows uses, so that the
+/// emulator's interrupt objects can embed it as their first member and tests may inspect fields
+/// such as ActualLock and SynchronizeIrql. This is not Windows' private layout.
+struct _KINTERRUPT {
+  CSHORT Type;
+  CSHORT Size;
+  LIST_ENTRY InterruptListEntry;
+  PKSERVICE_ROUTINE ServiceRoutine;
+  PKMESSAGE_SERVICE_ROUTINE MessageServiceRoutine;
+  ULONG MessageIndex;
+  PVOID ServiceContext;
+  KSPIN_LOCK SpinLock;
+  PKSPIN_LOCK ActualLock;
+  ULONG Vector;
+  KIRQL Irql;
+  KIRQL SynchronizeIrql;
+  BOOLEAN FloatingSave;
+  BOOLEAN Connected;
+  CCHAR Number;
+  BOOLEAN ShareVector;
+  KINTERRUPT_MODE Mode;
+  KINTERRUPT_POLARITY Polarity;
+  ULONG ServiceCount;
+  ULONG DispatchCount;
+  ULONGLONG Reserved[4];
+};
+
+// ---------------------------------------------------------------------------------------------
+// Routines. Availability follows NTDDI_VERSION as in the WDK.
+
+KEMU_WDK_BEGIN_DECLS
+
+// IRQL. KeRaiseIrql and KeAcquireSpinLock are macros, as in the WDK; each is also a real function
+// so that `(KeRaiseIrql)(level, &old)` and taking its address still work.
+NTKERNELAPI KIRQL NTAPI KeGetCurrentIrql(VOID);
+NTKERNELAPI KIRQL NTAPI KfRaiseIrql(KIRQL NewIrql);
+NTKERNELAPI VOID NTAPI KeRaiseIrql(KIRQL NewIrql, PKIRQL OldIrql);
+#define KeRaiseIrql(a, b) (*(b) = KfRaiseIrql(a))
+NTKERNELAPI VOID NTAPI KeLowerIrql(KIRQL NewIrql);
+NTKERNELAPI KIRQL NTAPI KeRaiseIrqlToDpcLevel(VOID);
+NTKERNELAPI KIRQL NTAPI KeRaiseIrqlToSynchLevel(VOID);
+
+// Spin locks.
+NTKERNELAPI VOID NTAPI KeInitializeSpinLock(PKSPIN_LOCK SpinLock);
+NTKERNELAPI KIRQL NTAPI KeAcquireSpinLockRaiseToDpc(PKSPIN_LOCK SpinLock);
+NTKERNELAPI VOID NTAPI KeAcquireSpinLock(PKSPIN_LOCK SpinLock, PKIRQL OldIrql);
+#define KeAcquireSpinLock(a, b) (*(b) = KeAcquireSpinLockRaiseToDpc(a))
+NTKERNELAPI VOID NTAPI KeReleaseSpinLock(PKSPIN_LOCK SpinLock, KIRQL NewIrql);
+NTKERNELAPI VOID NTAPI KeAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock);
+NTKERNELAPI VOID NTAPI KeReleaseSpinLockFromDpcLevel(PKSPIN_LOCK SpinLock);
+NTKERNELAPI KIRQL NTAPI KeAcquireSpinLockRaiseToSynch(PKSPIN_LOCK SpinLock);
+#if NTDDI_VERSION >= NTDDI_WS03SP1
+NTKERNELAPI BOOLEAN NTAPI KeTryToAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock);
+#endif
+#if NTDDI_VERSION >= NTDDI_WS03
+/// TRUE when the lock is free, FALSE when held; never acquires it.
+NTKERNELAPI BOOLEAN NTAPI KeTestSpinLock(PKSPIN_LOCK SpinLock);
+#endif
+#if NTDDI_VERSION >= NTDDI_WINXP
+NTKERNELAPI VOID NTAPI KeAcquireInStackQueuedSpinLock(PKSPIN_LOCK SpinLock,
+                                                      PKLOCK_QUEUE_HANDLE LockHandle);
+NTKERNELAPI VOID NTAPI KeReleaseInStackQueuedSpinLock(PKLOCK_QUEUE_HANDLE LockHandle);
+NTKERNELAPI VOID NTAPI KeAcquireInStackQueuedSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock,
+                                                                PKLOCK_QUEUE_HANDLE LockHandle);
+NTKERNELAPI VOID NTAPI KeReleaseInStackQueuedSpinLockFromDpcLevel(PKLOCK_QUEUE_HANDLE LockHandle);
+NTKERNELAPI VOID NTAPI KeAcquireInStackQueuedSpinLockRaiseToSynch(PKSPIN_LOCK SpinLock,
+                                                                  PKLOCK_QUEUE_HANDLE LockHandle);
+#endif
+#if NTDDI_VERSION >= NTDDI_VISTA
+NTKERNELAPI VOID NTAPI KeAcquireInStackQueuedSpinLockForDpc(PKSPIN_LOCK SpinLock,
+                                                            PKLOCK_QUEUE_HANDLE LockHandle);
+NTKERNELAPI VOID NTAPI KeReleaseInStackQueuedSpinLockForDpc(PKLOCK_QUEUE_HANDLE LockHandle);
+#endif
+
+// DPCs.
+NTKERNELAPI VOID NTAPI KeInitializeDpc(PRKDPC Dpc, PKDEFERRED_ROUTINE DeferredRoutine,
+                                       PVOID DeferredContext);
+#if NTDDI_VERSION >= NTDDI_VISTA
+NTKERNELAPI VOID NTAPI KeInitializeThreadedDpc(PRKDPC Dpc, PKDEFERRED_ROUTINE DeferredRoutine,
+                                               PVOID DeferredContext);
+#endif
+/// FALSE, storing nothing, when the DPC is already queued.
+NTKERNELAPI BOOLEAN NTAPI KeInsertQueueDpc(PRKDPC Dpc, PVOID SystemArgument1,
+                                           PVOID SystemArgument2);
+NTKERNELAPI BOOLEAN NTAPI KeRemoveQueueDpc(PRKDPC Dpc);
+NTKERNELAPI VOID NTAPI KeSetImportanceDpc(PRKDPC Dpc, KDPC_IMPORTANCE Importance);
+NTKERNELAPI VOID NTAPI KeSetTargetProcessorDpc(PRKDPC Dpc, CCHAR Number);
+#if NTDDI_VERSION >= NTDDI_WINXP
+NTKERNELAPI VOID NTAPI KeFlushQueuedDpcs(VOID);
+#endif
+
+// Processors and time.
+#if NTDDI_VERSION >= NTDDI_VISTA
+NTKERNELAPI ULONG NTAPI KeQueryActiveProcessorCount(PKAFFINITY ActiveProcessors);
+#endif
+#if NTDDI_VERSION >= NTDDI_WIN7
+NTKERNELAPI ULONG NTAPI KeQueryActiveProcessorCountEx(USHORT GroupNumber);
+NTKERNELAPI USHORT NTAPI KeQueryActiveGroupCount(VOID);
+#endif
+NTKERNELAPI KAFFINITY NTAPI KeQueryActiveProcessors(VOID);
+NTKERNELAPI ULONG NTAPI KeGetCurrentProcessorNumber(VOID);
+NTHALAPI VOID NTAPI KeStallExecutionProcessor(ULONG MicroSeconds);
+/// Virtual interrupt time in 100 ns units; advances only when the emulated machine says so.
+NTKERNELAPI ULONGLONG NTAPI KeQueryInterruptTime(VOID);
+NTKERNELAPI VOID NTAPI KeQuerySystemTime(PLARGE_INTEGER CurrentTime);
+
+// Interrupt synchronisation.
+NTKERNELAPI BOOLEAN NTAPI KeSynchronizeExecution(PKINTERRUPT Interrupt,
+                                                 PKSYNCHRONIZE_ROUTINE SynchronizeRoutine,
+                                                 PVOID SynchronizeContext);
+#if NTDDI_VERSION >= NTDDI_WINXP
+NTKERNELAPI KIRQL NTAPI KeAcquireInterruptSpinLock(PKINTERRUPT Interrupt);
+NTKERNELAPI VOID NTAPI KeReleaseInterruptSpinLock(PKINTERRUPT Interrupt, KIRQL OldIrql);
+#endif
+
+// Bug checks: the emulated system stops; kemu unwinds to the test harness.
+KEMU_NORETURN NTKERNELAPI VOID NTAPI KeBugCheckEx(ULONG BugCheckCode, ULONG_PTR BugCheckParameter1,
+                                                  ULONG_PTR BugCheckParameter2,
+                                                  ULONG_PTR BugCheckParameter3,
+                                                  ULONG_PTR BugCheckParameter4);
+KEMU_NORETURN NTKERNELAPI VOID NTAPI KeBugCheck(ULONG BugCheckCode);
+
+KEMU_WDK_END_DECLS
+
+// ---------------------------------------------------------------------------------------------
+// Layout checks (Windows x64 numbers).
+
+KEMU_WDK_STATIC_ASSERT(sizeof(KIRQL) == 1, "KIRQL is one byte");
+KEMU_WDK_STATIC_ASSERT(sizeof(KINTERRUPT_MODE) == 4, "KINTERRUPT_MODE is a 4-byte enum");
+KEMU_WDK_STATIC_ASSERT(sizeof(KINTERRUPT_POLARITY) == 4, "KINTERRUPT_POLARITY is a 4-byte enum");
+KEMU_WDK_STATIC_ASSERT(sizeof(KDPC_IMPORTANCE) == 4, "KDPC_IMPORTANCE is a 4-byte enum");
+KEMU_WDK_STATIC_ASSERT(offsetof(KDPC, Importance) == 1 && offsetof(KDPC, Number) == 2,
+                       "KDPC Type/Importance/Number share the first ULONG");
+#if KEMU_WDK_PTR64
+KEMU_WDK_STATIC_ASSERT(sizeof(KSPIN_LOCK) == 8, "KSPIN_LOCK is pointer-sized");
+KEMU_WDK_STATIC_ASSERT(sizeof(KLOCK_QUEUE_HANDLE) == 24, "KLOCK_QUEUE_HANDLE is 24 bytes on x64");
+KEMU_WDK_STATIC_ASSERT(offsetof(KLOCK_QUEUE_HANDLE, OldIrql) == 16, "OldIrql after the queue");
+KEMU_WDK_STATIC_ASSERT(sizeof(KDPC) == 64, "KDPC is 64 bytes on x64");
+KEMU_WDK_STATIC_ASSERT(offsetof(KDPC, DpcListEntry) == 8, "KDPC.DpcListEntry at 8");
+KEMU_WDK_STATIC_ASSERT(offsetof(KDPC, ProcessorHistory) == 16, "KDPC.ProcessorHistory at 16");
+KEMU_WDK_STATIC_ASSERT(offsetof(KDPC, DeferredRoutine) == 24, "KDPC.DeferredRoutine at 24");
+KEMU_WDK_STATIC_ASSERT(offsetof(KDPC, DeferredContext) == 32, "KDPC.DeferredContext at 32");
+KEMU_WDK_STATIC_ASSERT(offsetof(KDPC, SystemArgument1) == 40, "KDPC.SystemArgument1 at 40");
+KEMU_WDK_STATIC_ASSERT(offsetof(KDPC, SystemArgument2) == 48, "KDPC.SystemArgument2 at 48");
+KEMU_WDK_STATIC_ASSERT(offsetof(KDPC, DpcData) == 56, "KDPC.DpcData at 56");
+#endif
+
+#endif  // KEMU_WDK_KE_H_

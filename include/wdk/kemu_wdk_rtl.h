@@ -1,0 +1,121 @@
+// kemu_wdk_rtl.h — Rtl memory and string helpers, OS version queries, debug output, ASSERT.
+//
+// The memory helpers are macros over <string.h>. ASSERT and NT_ASSERT are active in every build
+// (unlike a free WDK build): a failed assertion in driver code under test is a finding, so it stops
+// the test through KemuAssertFailed. PAGED_CODE() checks at run time that the caller is at
+// IRQL <= APC_LEVEL.
+//
+//   RTL_OSVERSIONINFOEXW info;
+//   RtlZeroMemory(&info, sizeof(info));
+//   info.dwOSVersionInfoSize = sizeof(info);
+//   if (NT_SUCCESS(RtlGetVersion((PRTL_OSVERSIONINFOW)&info)) && info.dwMajorVersion >= 6) { ... }
+#ifndef KEMU_WDK_RTL_H_
+#define KEMU_WDK_RTL_H_
+
+#include <string.h>
+
+#include "kemu_wdk_base.h"
+
+// ---------------------------------------------------------------------------------------------
+// Memory.
+
+#define RtlZeroMemory(Destination, Length) memset((Destination), 0, (Length))
+#define RtlFillMemory(Destination, Length, Fill) memset((Destination), (Fill), (Length))
+#define RtlCopyMemory(Destination, Source, Length) memcpy((Destination), (Source), (Length))
+#define RtlMoveMemory(Destination, Source, Length) memmove((Destination), (Source), (Length))
+#define RtlEqualMemory(Source1, Source2, Length) (!memcmp((Source1), (Source2), (Length)))
+
+/// Builds a UNICODE_STRING initialiser from a wide string literal.
+#define RTL_CONSTANT_STRING(s) \
+  { (USHORT)(sizeof(s) - sizeof((s)[0])), (USHORT)sizeof(s), (PWCH)(s) }
+
+// ---------------------------------------------------------------------------------------------
+// Version information.
+
+#define VER_PLATFORM_WIN32_NT 2
+#define VER_NT_WORKSTATION 1
+#define VER_NT_DOMAIN_CONTROLLER 2
+#define VER_NT_SERVER 3
+
+/// Filled by RtlGetVersion; the caller sets dwOSVersionInfoSize to say which form it passes.
+typedef struct _OSVERSIONINFOW {
+  ULONG dwOSVersionInfoSize;
+  ULONG dwMajorVersion;
+  ULONG dwMinorVersion;
+  ULONG dwBuildNumber;
+  ULONG dwPlatformId;
+  WCHAR szCSDVersion[128];
+} OSVERSIONINFOW, *POSVERSIONINFOW, *LPOSVERSIONINFOW, RTL_OSVERSIONINFOW, *PRTL_OSVERSIONINFOW;
+
+typedef struct _OSVERSIONINFOEXW {
+  ULONG dwOSVersionInfoSize;
+  ULONG dwMajorVersion;
+  ULONG dwMinorVersion;
+  ULONG dwBuildNumber;
+  ULONG dwPlatformId;
+  WCHAR szCSDVersion[128];
+  USHORT wServicePackMajor;
+  USHORT wServicePackMinor;
+  USHORT wSuiteMask;
+  UCHAR wProductType;
+  UCHAR wReserved;
+} OSVERSIONINFOEXW, *POSVERSIONINFOEXW, *LPOSVERSIONINFOEXW, RTL_OSVERSIONINFOEXW,
+    *PRTL_OSVERSIONINFOEXW;
+
+// ---------------------------------------------------------------------------------------------
+// Routines.
+
+KEMU_WDK_BEGIN_DECLS
+
+/// Number of leading bytes that are equal.
+NTSYSAPI SIZE_T NTAPI RtlCompareMemory(const VOID *Source1, const VOID *Source2, SIZE_T Length);
+NTSYSAPI VOID NTAPI RtlInitUnicodeString(PUNICODE_STRING DestinationString, PCWSTR SourceString);
+
+NTSYSAPI NTSTATUS NTAPI RtlGetVersion(PRTL_OSVERSIONINFOW lpVersionInformation);
+NTSYSAPI BOOLEAN NTAPI RtlIsNtDdiVersionAvailable(ULONG Version);
+NTSYSAPI BOOLEAN NTAPI RtlIsServicePackVersionInstalled(ULONG Version);
+NTKERNELAPI BOOLEAN NTAPI PsGetVersion(PULONG MajorVersion, PULONG MinorVersion, PULONG BuildNumber,
+                                       PUNICODE_STRING CSDVersion);
+
+/// Kernel debug output. No printf format checking: Windows conversions such as %wZ and %ws are not
+/// the host's.
+ULONG __cdecl DbgPrint(PCSTR Format, ...);
+
+/// Called by a failed ASSERT/NT_ASSERT; reports the expression and location and never returns.
+KEMU_NORETURN void KemuAssertFailed(const char *Expression, const char *File, int Line);
+/// Called by PAGED_CODE(); reports a call from IRQL > APC_LEVEL.
+void KemuPagedCode(const char *File, int Line);
+
+KEMU_WDK_END_DECLS
+
+// ---------------------------------------------------------------------------------------------
+// Debug macros.
+
+#define KdPrint(x) DbgPrint x
+
+#define ASSERT(e) ((e) ? (void)0 : KemuAssertFailed(#e, __FILE__, __LINE__))
+#define NT_ASSERT(e) ASSERT(e)
+#define ASSERTMSG(msg, e) ((e) ? (void)0 : KemuAssertFailed((msg), __FILE__, __LINE__))
+#define NT_ASSERTMSG(msg, e) ASSERTMSG(msg, e)
+
+#define PAGED_CODE() KemuPagedCode(__FILE__, __LINE__)
+#define PAGED_CODE_LOCKED() ((void)0)
+
+// ---------------------------------------------------------------------------------------------
+// Layout checks. Windows' sizes (276 and 284 bytes) assume a 2-byte WCHAR; with kemu's wchar_t
+// they hold where wchar_t is 2 bytes, and the general form holds everywhere.
+
+KEMU_WDK_STATIC_ASSERT(offsetof(RTL_OSVERSIONINFOW, szCSDVersion) == 20, "szCSDVersion at 20");
+KEMU_WDK_STATIC_ASSERT(sizeof(RTL_OSVERSIONINFOW) == 20 + 128 * sizeof(WCHAR),
+                       "RTL_OSVERSIONINFOW is five ULONGs and 128 WCHARs");
+KEMU_WDK_STATIC_ASSERT(sizeof(RTL_OSVERSIONINFOEXW) == sizeof(RTL_OSVERSIONINFOW) + 8,
+                       "RTL_OSVERSIONINFOEXW adds 8 bytes of service-pack and product fields");
+KEMU_WDK_STATIC_ASSERT(offsetof(RTL_OSVERSIONINFOEXW, wServicePackMajor) ==
+                           sizeof(RTL_OSVERSIONINFOW),
+                       "the Ex fields follow the base structure");
+#if defined(__SIZEOF_WCHAR_T__) && __SIZEOF_WCHAR_T__ == 2
+KEMU_WDK_STATIC_ASSERT(sizeof(RTL_OSVERSIONINFOW) == 276, "RTL_OSVERSIONINFOW is 276 bytes");
+KEMU_WDK_STATIC_ASSERT(sizeof(RTL_OSVERSIONINFOEXW) == 284, "RTL_OSVERSIONINFOEXW is 284 bytes");
+#endif
+
+#endif  // KEMU_WDK_RTL_H_

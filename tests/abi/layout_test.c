@@ -1,0 +1,174 @@
+// Layout and constant checks for kemu's WDK headers, seen from a C17 driver's side.
+//
+// The headers assert their own x64 layouts; this file checks them again as a consumer would, adds
+// the constants drivers compare against, and is compiled for several NTDDI_VERSION targets (the
+// build passes -DNTDDI_VERSION=...), so the version-dependent layouts are all exercised.
+#include <stddef.h>
+#include <wdm.h>
+// wdm.h first, then iointex.h: the order the Iointex.lib documentation asks for.
+#include <iointex.h>
+
+#include "layout_test.h"
+
+#define CHECK_SIZE(type, size) _Static_assert(sizeof(type) == (size), "sizeof(" #type ")")
+#define CHECK_OFFSET(type, field, offset) \
+  _Static_assert(offsetof(type, field) == (offset), "offsetof(" #type ", " #field ")")
+
+// Basic types are LLP64 on every host.
+CHECK_SIZE(ULONG, 4);
+CHECK_SIZE(LONG, 4);
+CHECK_SIZE(USHORT, 2);
+CHECK_SIZE(BOOLEAN, 1);
+CHECK_SIZE(KIRQL, 1);
+CHECK_SIZE(NTSTATUS, 4);
+CHECK_SIZE(LARGE_INTEGER, 8);
+CHECK_SIZE(PHYSICAL_ADDRESS, 8);
+CHECK_SIZE(KINTERRUPT_MODE, 4);
+CHECK_SIZE(KINTERRUPT_POLARITY, 4);
+CHECK_SIZE(CM_SHARE_DISPOSITION, 4);
+CHECK_SIZE(INTERFACE_TYPE, 4);
+CHECK_SIZE(PROCESSOR_NUMBER, 4);
+_Static_assert((ULONG)-1 == 0xFFFFFFFFu, "ULONG wraps at 32 bits");
+
+// Constants drivers compare against.
+_Static_assert(PASSIVE_LEVEL == 0 && APC_LEVEL == 1 && DISPATCH_LEVEL == 2, "low IRQLs");
+_Static_assert(CLOCK_LEVEL == 13 && IPI_LEVEL == 14 && HIGH_LEVEL == 15, "x64 high IRQLs");
+_Static_assert(SYNCH_LEVEL == 12 && PROFILE_LEVEL == 15 && POWER_LEVEL == 14, "x64 SYNCH_LEVEL");
+_Static_assert(LevelSensitive == 0 && Latched == 1, "KINTERRUPT_MODE");
+_Static_assert(InterruptActiveBothTriggerHigh == 4 && InterruptFallingEdge == 2, "polarity");
+_Static_assert(DpcObject == 19 && ThreadedDpcObject == 24 && InterruptObject == 22, "KOBJECTS");
+_Static_assert(MediumHighImportance == 3, "KDPC_IMPORTANCE");
+_Static_assert(CmResourceTypeInterrupt == 2 && CmResourceTypeConnection == 132, "CM types");
+_Static_assert(CmResourceShareShared == 3 && PCIBus == 5 && InterfaceTypeUndefined == -1, "CM");
+_Static_assert(CM_RESOURCE_INTERRUPT_MESSAGE_TOKEN == 0xFFFFFFFEu, "message token");
+_Static_assert(CONNECT_FULLY_SPECIFIED == 1 && CONNECT_MESSAGE_BASED_PASSIVE == 5, "CONNECT_*");
+_Static_assert(STATUS_INVALID_PARAMETER_1 == (NTSTATUS)0xC00000EFu, "STATUS_INVALID_PARAMETER_1");
+_Static_assert(STATUS_INVALID_PARAMETER_12 == (NTSTATUS)0xC00000FAu, "STATUS_INVALID_PARAMETER_12");
+_Static_assert(STATUS_PENDING == 0x103 && STATUS_TIMEOUT == 0x102, "wait results");
+_Static_assert(STATUS_NOT_FOUND < 0 && STATUS_DEVICE_BUSY < 0, "errors and warnings are negative");
+_Static_assert(NonPagedPoolNx == 512 && MmWriteCombined == 2, "mm enums");
+_Static_assert(OSVER(NTDDI_WIN10_RS1) == NTDDI_WIN10 && SPVER(NTDDI_VISTASP1) == 1, "NTDDI");
+_Static_assert((NTDDI_VERSION >> 16) == _WIN32_WINNT, "_WIN32_WINNT derived from NTDDI_VERSION");
+
+// What NTDDI_VERSION changes.
+#if NTDDI_VERSION < NTDDI_VISTA
+#if !defined(IoConnectInterruptEx) || !defined(IoDisconnectInterruptEx)
+#error "pre-Vista targets must reach IoConnectInterruptEx through iointex.h's Wdmlib mapping"
+#endif
+#elif defined(IoConnectInterruptEx)
+#error "Vista+ targets call the kernel's IoConnectInterruptEx"
+#endif
+#if NTDDI_VERSION < NTDDI_WIN7
+_Static_assert(CONNECT_CURRENT_VERSION == 3, "Vista-era CONNECT_CURRENT_VERSION");
+#if !defined(IoGetAffinityInterrupt)
+#error "pre-Windows 7 targets reach IoGetAffinityInterrupt through iointex.h"
+#endif
+#elif NTDDI_VERSION < NTDDI_WIN8
+_Static_assert(CONNECT_CURRENT_VERSION == 4, "Windows 7 CONNECT_CURRENT_VERSION");
+#else
+_Static_assert(CONNECT_CURRENT_VERSION == 5, "Windows 8+ CONNECT_CURRENT_VERSION");
+#endif
+
+#if KEMU_WDK_PTR64
+CHECK_SIZE(UNICODE_STRING, 16);
+CHECK_SIZE(GROUP_AFFINITY, 16);
+CHECK_SIZE(KSPIN_LOCK, 8);
+CHECK_SIZE(KLOCK_QUEUE_HANDLE, 24);
+CHECK_SIZE(KDPC, 64);
+CHECK_OFFSET(KDPC, Number, 2);
+CHECK_OFFSET(KDPC, DeferredRoutine, 24);
+CHECK_OFFSET(KDPC, DpcData, 56);
+
+CHECK_SIZE(CM_PARTIAL_RESOURCE_DESCRIPTOR, 20);
+CHECK_OFFSET(CM_PARTIAL_RESOURCE_DESCRIPTOR, u.Interrupt.Level, 4);
+CHECK_OFFSET(CM_PARTIAL_RESOURCE_DESCRIPTOR, u.Interrupt.Vector, 8);
+CHECK_OFFSET(CM_PARTIAL_RESOURCE_DESCRIPTOR, u.Interrupt.Affinity, 12);
+CHECK_OFFSET(CM_PARTIAL_RESOURCE_DESCRIPTOR, u.MessageInterrupt.Raw.Vector, 8);
+CHECK_OFFSET(CM_PARTIAL_RESOURCE_DESCRIPTOR, u.MessageInterrupt.Translated.Level, 4);
+CHECK_OFFSET(CM_RESOURCE_LIST, List[0].PartialResourceList.PartialDescriptors[0], 20);
+CHECK_OFFSET(CM_RESOURCE_LIST, List[0].PartialResourceList.PartialDescriptors[1], 40);
+
+CHECK_SIZE(IO_CONNECT_INTERRUPT_LINE_BASED_PARAMETERS, 48);
+CHECK_SIZE(IO_CONNECT_INTERRUPT_MESSAGE_BASED_PARAMETERS, 56);
+CHECK_OFFSET(IO_CONNECT_INTERRUPT_MESSAGE_BASED_PARAMETERS, ConnectionContext, 8);
+CHECK_OFFSET(IO_CONNECT_INTERRUPT_MESSAGE_BASED_PARAMETERS, SynchronizeIrql, 40);
+CHECK_OFFSET(IO_CONNECT_INTERRUPT_MESSAGE_BASED_PARAMETERS, FallBackServiceRoutine, 48);
+CHECK_OFFSET(IO_CONNECT_INTERRUPT_PARAMETERS, FullySpecified.PhysicalDeviceObject, 8);
+CHECK_OFFSET(IO_CONNECT_INTERRUPT_PARAMETERS, FullySpecified.InterruptObject, 16);
+CHECK_OFFSET(IO_CONNECT_INTERRUPT_PARAMETERS, FullySpecified.ServiceRoutine, 24);
+CHECK_OFFSET(IO_CONNECT_INTERRUPT_PARAMETERS, FullySpecified.ServiceContext, 32);
+CHECK_OFFSET(IO_CONNECT_INTERRUPT_PARAMETERS, FullySpecified.SpinLock, 40);
+CHECK_OFFSET(IO_CONNECT_INTERRUPT_PARAMETERS, FullySpecified.SynchronizeIrql, 48);
+CHECK_OFFSET(IO_CONNECT_INTERRUPT_PARAMETERS, FullySpecified.FloatingSave, 49);
+CHECK_OFFSET(IO_CONNECT_INTERRUPT_PARAMETERS, FullySpecified.ShareVector, 50);
+CHECK_OFFSET(IO_CONNECT_INTERRUPT_PARAMETERS, FullySpecified.Vector, 52);
+CHECK_OFFSET(IO_CONNECT_INTERRUPT_PARAMETERS, FullySpecified.Irql, 56);
+CHECK_OFFSET(IO_CONNECT_INTERRUPT_PARAMETERS, FullySpecified.InterruptMode, 60);
+CHECK_OFFSET(IO_CONNECT_INTERRUPT_PARAMETERS, FullySpecified.ProcessorEnableMask, 64);
+CHECK_OFFSET(IO_CONNECT_INTERRUPT_PARAMETERS, LineBased.SynchronizeIrql, 48);
+CHECK_OFFSET(IO_CONNECT_INTERRUPT_PARAMETERS, MessageBased.FallBackServiceRoutine, 56);
+#if NTDDI_VERSION >= NTDDI_WIN7
+CHECK_SIZE(IO_CONNECT_INTERRUPT_PARAMETERS, 80);
+CHECK_OFFSET(IO_CONNECT_INTERRUPT_PARAMETERS, FullySpecified.Group, 72);
+#else
+CHECK_SIZE(IO_CONNECT_INTERRUPT_PARAMETERS, 72);
+#endif
+CHECK_SIZE(IO_DISCONNECT_INTERRUPT_PARAMETERS, 16);
+CHECK_OFFSET(IO_DISCONNECT_INTERRUPT_PARAMETERS, ConnectionContext.InterruptMessageTable, 8);
+CHECK_SIZE(IO_INTERRUPT_MESSAGE_INFO_ENTRY, 48);
+CHECK_OFFSET(IO_INTERRUPT_MESSAGE_INFO, MessageInfo, 8);
+CHECK_OFFSET(IO_INTERRUPT_MESSAGE_INFO, MessageInfo[1], 56);
+
+CHECK_SIZE(DEVICE_OBJECT, 0x150);
+_Static_assert(_Alignof(DEVICE_OBJECT) == 16, "DEVICE_OBJECT is DECLSPEC_ALIGN(16)");
+CHECK_OFFSET(DEVICE_OBJECT, DriverObject, 0x8);
+CHECK_OFFSET(DEVICE_OBJECT, CurrentIrp, 0x20);
+CHECK_OFFSET(DEVICE_OBJECT, Flags, 0x30);
+CHECK_OFFSET(DEVICE_OBJECT, DeviceExtension, 0x40);
+CHECK_OFFSET(DEVICE_OBJECT, StackSize, 0x4C);
+CHECK_OFFSET(DEVICE_OBJECT, Queue.Wcb, 0x50);
+CHECK_OFFSET(DEVICE_OBJECT, DeviceQueue, 0xA0);
+CHECK_OFFSET(DEVICE_OBJECT, Dpc, 0xC8);
+CHECK_OFFSET(DEVICE_OBJECT, Dpc.DeferredRoutine, 0xE0);
+CHECK_OFFSET(DEVICE_OBJECT, DeviceLock, 0x118);
+CHECK_OFFSET(DEVICE_OBJECT, Reserved, 0x140);
+#endif  // KEMU_WDK_PTR64
+
+#if defined(__SIZEOF_WCHAR_T__) && __SIZEOF_WCHAR_T__ == 2
+CHECK_SIZE(RTL_OSVERSIONINFOW, 276);
+CHECK_SIZE(RTL_OSVERSIONINFOEXW, 284);
+#else
+// kemu's documented deviation: WCHAR is the host's 4-byte wchar_t, so the 128-character
+// szCSDVersion grows the structures by 256 bytes.
+CHECK_SIZE(RTL_OSVERSIONINFOW, 20 + 128 * sizeof(WCHAR));
+CHECK_SIZE(RTL_OSVERSIONINFOEXW, 28 + 128 * sizeof(WCHAR));
+#endif
+
+// The anonymous members are reachable by their Windows names, and the LARGE_INTEGER halves alias
+// QuadPart as on little-endian Windows.
+int KemuAbiLayoutCheckC(void) {
+  int failures = 0;
+  LARGE_INTEGER value;
+  value.QuadPart = 0x1122334455667788LL;
+  failures += value.LowPart != 0x55667788u;
+  failures += value.HighPart != 0x11223344;
+  failures += value.u.LowPart != value.LowPart;
+
+  KDPC dpc;
+  dpc.TargetInfoAsUlong = 0;
+  dpc.Type = DpcObject;
+  dpc.Importance = HighImportance;
+  dpc.Number = 3;
+  failures += dpc.TargetInfoAsUlong != (LONG)(DpcObject | (HighImportance << 8) | (3 << 16));
+
+  IO_CONNECT_INTERRUPT_PARAMETERS params;
+  PKINTERRUPT object = NULL;
+  params.Version = CONNECT_LINE_BASED;
+  params.LineBased.InterruptObject = &object;
+  failures += params.FullySpecified.InterruptObject != &object;
+
+  CM_PARTIAL_RESOURCE_DESCRIPTOR descriptor;
+  descriptor.u.MessageInterrupt.Translated.Vector = 0x51;
+  failures += descriptor.u.MessageInterrupt.Raw.Vector != 0x51;
+  return failures;
+}
