@@ -369,9 +369,7 @@ FORCEINLINE VOID InitializeListHead(PLIST_ENTRY ListHead) {
   ListHead->Blink = ListHead;
 }
 
-FORCEINLINE BOOLEAN IsListEmpty(const LIST_ENTRY *ListHead) {
-  return ListHead->Flink == ListHead;
-}
+FORCEINLINE BOOLEAN IsListEmpty(const LIST_ENTRY *ListHead) { return ListHead->Flink == ListHead; }
 
 /// Unlinks Entry; returns TRUE when the list it was on is now empty.
 FORCEINLINE BOOLEAN RemoveEntryList(PLIST_ENTRY Entry) {

@@ -123,8 +123,7 @@ FORCEINLINE VOID IoInitializeDpcRequest(PDEVICE_OBJECT DeviceObject, PIO_DPC_ROU
   KeInitializeDpc(&DeviceObject->Dpc, reinterpret_cast<PKDEFERRED_ROUTINE>(DpcRoutine),
                   DeviceObject);
 #else
-  KeInitializeDpc(&DeviceObject->Dpc, (PKDEFERRED_ROUTINE)(void (*)(void))DpcRoutine,
-                  DeviceObject);
+  KeInitializeDpc(&DeviceObject->Dpc, (PKDEFERRED_ROUTINE)(void (*)(void))DpcRoutine, DeviceObject);
 #endif
 }
 

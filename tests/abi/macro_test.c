@@ -70,12 +70,12 @@ void KemuPagedCode(const char *File, int Line) {
 
 static int failures;
 
-#define EXPECT(cond)                                                \
-  do {                                                              \
-    if (!(cond)) {                                                  \
+#define EXPECT(cond)                                                     \
+  do {                                                                   \
+    if (!(cond)) {                                                       \
       fprintf(stderr, "%s:%d: EXPECT(%s)\n", __FILE__, __LINE__, #cond); \
-      ++failures;                                                   \
-    }                                                               \
+      ++failures;                                                        \
+    }                                                                    \
   } while (0)
 
 static void ListHelpersKeepWindowsSemantics(void) {
