@@ -39,9 +39,7 @@ ULONG KeGetCurrentProcessorNumber(VOID) {
 }
 
 VOID KeStallExecutionProcessor(ULONG MicroSeconds) {
-  KEMU_ENTER(KeStallExecutionProcessor, KEMU_ARG(MicroSeconds))
-      .clock()
-      .AdvanceMicroseconds(MicroSeconds);
+  KEMU_ENTER(KeStallExecutionProcessor, KEMU_ARG(MicroSeconds)).AdvanceTime(MicroSeconds);
 }
 
 ULONGLONG KeQueryInterruptTime(VOID) {

@@ -45,6 +45,9 @@ BOOLEAN Dpcs::Insert(PKDPC dpc, PVOID argument1, PVOID argument2) {
                                   : kernel_.cpu();
   dpc->SystemArgument1 = argument1;
   dpc->SystemArgument2 = argument2;
+  if (ConnectionRecord* isr = kernel_.interrupts().running_isr(kernel_.current_processor())) {
+    ++isr->stats.dpcs_requested;
+  }
   dpc->DpcData = QueuedMarker(target);
   state.queued = true;
   if (dpc->Importance == HighImportance) {

@@ -41,6 +41,7 @@ void Irql::Set(KIRQL new_irql) {
 }
 
 void Irql::DeliverPending(Cpu& cpu) {
+  kernel_.interrupts().DeliverPending();
   if (cpu.irql < DISPATCH_LEVEL) kernel_.dpcs().Retire(cpu);
 }
 

@@ -16,7 +16,9 @@ Kernel::Kernel(const MachineOptions& options)
       verifier_(*this),
       irql_(*this),
       spin_locks_(*this),
-      dpcs_(*this) {
+      dpcs_(*this),
+      devices_(*this),
+      interrupts_(*this) {
   cpus_.reserve(options.processors);
   for (unsigned i = 0; i < options.processors; ++i) cpus_.push_back(std::make_unique<Cpu>(i));
 }
@@ -35,6 +37,17 @@ void Kernel::SwitchTo(unsigned index) {
 
 void Kernel::EnterCall(const char* routine, std::initializer_list<CallArg> args) {
   if (crash_) throw *crash_;
+  Record(routine, args);
+  // Every kernel call is a point where a scheduled interrupt can land (DESIGN.md decision 5).
+  interrupts_.RunDueEvents();
+}
+
+void Kernel::AdvanceTime(std::uint64_t microseconds) {
+  clock_.AdvanceMicroseconds(microseconds);
+  interrupts_.RunDueEvents();
+}
+
+void Kernel::Record(const char* routine, std::initializer_list<CallArg> args) {
   CallRecord record;
   record.sequence = calls_.total() + 1;
   record.cpu = current_;
@@ -49,7 +62,7 @@ void Kernel::EnterCall(const char* routine, std::initializer_list<CallArg> args)
 }
 
 void Kernel::NoteEvent(const char* what, std::initializer_list<CallArg> args) {
-  EnterCall(what, args);
+  Record(what, args);
 }
 
 kemu::BugCheck Kernel::MakeBugCheck(const verifier::Violation& violation) const {

@@ -13,7 +13,9 @@
 #include "kemu/machine.hpp"
 #include "model/call_log.hpp"
 #include "model/cpu.hpp"
+#include "model/devices.hpp"
 #include "model/dpcs.hpp"
+#include "model/interrupts.hpp"
 #include "model/irql.hpp"
 #include "model/prng.hpp"
 #include "model/spin_locks.hpp"
@@ -46,6 +48,9 @@ class Kernel {
   Irql& irql() { return irql_; }
   SpinLocks& spin_locks() { return spin_locks_; }
   Dpcs& dpcs() { return dpcs_; }
+  Devices& devices() { return devices_; }
+  const Devices& devices() const { return devices_; }
+  Interrupts& interrupts() { return interrupts_; }
   verifier::Verifier& verifier() { return verifier_; }
   VirtualClock& clock() { return clock_; }
   const VirtualClock& clock() const { return clock_; }
@@ -57,6 +62,8 @@ class Kernel {
   void EnterCall(const char* routine, std::initializer_list<CallArg> args);
   /// Notes an event that is not a driver call (a DPC routine starting, ...) in the call log.
   void NoteEvent(const char* what, std::initializer_list<CallArg> args);
+  /// Virtual time moved (KeStallExecutionProcessor): scheduled device events may be due.
+  void AdvanceTime(std::uint64_t microseconds);
 
   /// Raises a bug check. Returns only under BugCheckAction::kRecord; the caller then continues as
   /// a retail kernel would.
@@ -73,6 +80,7 @@ class Kernel {
  private:
   kemu::BugCheck MakeBugCheck(const verifier::Violation& violation) const;
   [[noreturn]] void Throw(kemu::BugCheck bug_check);
+  void Record(const char* routine, std::initializer_list<CallArg> args);
 
   MachineOptions options_;
   const Personality& personality_;
@@ -85,6 +93,8 @@ class Kernel {
   Irql irql_;
   SpinLocks spin_locks_;
   Dpcs dpcs_;
+  Devices devices_;
+  Interrupts interrupts_;
   std::optional<kemu::BugCheck> crash_;
   std::vector<kemu::BugCheck> recorded_;
   std::string debug_output_;

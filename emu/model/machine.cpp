@@ -43,6 +43,8 @@ Os Machine::os() const { return kernel_->options().os; }
 const Personality& Machine::personality() const { return kernel_->personality(); }
 const MachineOptions& Machine::options() const { return kernel_->options(); }
 
+Device& Machine::AddDevice(DeviceConfig config) { return kernel_->devices().Add(std::move(config)); }
+
 std::uint8_t Machine::CurrentIrql() const { return kernel_->cpu().irql; }
 unsigned Machine::CurrentProcessor() const { return kernel_->current_processor(); }
 void Machine::SwitchToProcessor(unsigned processor) { kernel_->SwitchTo(processor); }
@@ -66,6 +68,10 @@ void Machine::Shutdown() {
   if (first_object == 0) first_object = kernel.spin_locks().FirstHeld();
   for (std::string& leak : kernel.dpcs().DescribeQueued()) leaks.push_back(std::move(leak));
   if (first_object == 0) first_object = kernel.dpcs().FirstQueued();
+  for (std::string& leak : kernel.interrupts().DescribeConnected()) {
+    leaks.push_back(std::move(leak));
+  }
+  if (first_object == 0) first_object = kernel.interrupts().FirstConnected();
   if (!leaks.empty()) kernel.verifier().LeaksAtShutdown(leaks, first_object);
 }
 

@@ -219,6 +219,12 @@ bool SpinLocks::IsHeld(PKSPIN_LOCK lock) const {
   return it != locks_.end() && it->second.owner >= 0;
 }
 
+std::size_t SpinLocks::HeldBy(unsigned cpu) const {
+  return static_cast<std::size_t>(std::count_if(locks_.begin(), locks_.end(), [cpu](const auto& e) {
+    return e.second.owner == static_cast<int>(cpu);
+  }));
+}
+
 std::vector<std::string> SpinLocks::DescribeHeld() const {
   std::vector<std::pair<std::uint64_t, std::string>> held;
   for (const auto& [lock, state] : locks_) {

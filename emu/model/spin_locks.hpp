@@ -48,6 +48,8 @@ class SpinLocks {
   void Drop(const char* routine, PKSPIN_LOCK lock, LockKind kind);
 
   bool IsHeld(PKSPIN_LOCK lock) const;
+  /// Number of locks vCPU `cpu` holds.
+  std::size_t HeldBy(unsigned cpu) const;
   /// "spin lock 0x... held by vCPU 0", one line per lock still held.
   std::vector<std::string> DescribeHeld() const;
   /// Address of one held lock, or 0.

@@ -65,8 +65,11 @@ bool IsNtDdiVersionAvailable(const Personality& personality, ULONG ntddi_version
 }
 
 bool IsServicePackInstalled(const Personality& personality, ULONG ntddi_version) {
-  const ULONG running_os = personality.ntddi_version & kOsMask;
-  const ULONG wanted_os = ntddi_version & kOsMask;
+  // The release includes the Windows 10 sub-version byte: without it Windows 10 22H2 claimed
+  // NTDDI_WIN11_GE "installed" although RtlIsNtDdiVersionAvailable denies that release.
+  const ULONG release_mask = kOsMask | kSubVersionMask;
+  const ULONG running_os = personality.ntddi_version & release_mask;
+  const ULONG wanted_os = ntddi_version & release_mask;
   if (running_os != wanted_os) return running_os > wanted_os;
   return (personality.ntddi_version & kServicePackMask) >= (ntddi_version & kServicePackMask);
 }

@@ -28,12 +28,17 @@ void Verifier::RaiseBelowCurrent(const char* routine, KIRQL current, KIRQL reque
                                             "requested IRQL", nullptr},
                         .summary = summary});
       return;
-    case CheckMode::kChecked:
+    case CheckMode::kChecked: {
+      // spec §5.2: the debug HAL's KeRaiseIrqlToSynchLevel check raises 0x9 with
+      // (current, SYNCH_LEVEL, 0, 1); the other raise routines leave Arg4 at 0.
+      const bool to_synch = std::strcmp(routine, "KeRaiseIrqlToSynchLevel") == 0;
       kernel_.BugCheck({.code = bugcheck::kIrqlNotGreaterOrEqual,
-                        .parameters = {current, requested, 0, 0},
-                        .parameter_names = {"current IRQL", "requested IRQL", nullptr, nullptr},
+                        .parameters = {current, requested, 0, to_synch ? 1u : 0u},
+                        .parameter_names = {"current IRQL", "requested IRQL", nullptr,
+                                            to_synch ? "1: KeRaiseIrqlToSynchLevel" : nullptr},
                         .summary = summary});
       return;
+    }
     case CheckMode::kRetail:
       return;  // IRQL-8: a retail kernel writes the new level without looking
   }

@@ -76,7 +76,18 @@ class Verifier {
   [[noreturn]] void DpcWatchdog(std::uint64_t dpcs_run);
   [[noreturn]] void TargetProcessorOutOfRange(PKDPC dpc, unsigned processor, unsigned count);
 
-  // Shutdown (rules_shutdown.cpp).
+  // Interrupts (rules_interrupt.cpp).
+  [[noreturn]] void InvalidInterruptObject(const char* routine, const void* pointer,
+                                           bool disconnected);
+  /// Returns unless Driver Verifier is on (kernels without it behave as ReactOS: disconnect).
+  void DisconnectMismatch(const char* routine, ULONG passed, ULONG connected, const void* context);
+  [[noreturn]] void IsrChangedIrql(const KINTERRUPT& interrupt, KIRQL before, KIRQL after);
+  [[noreturn]] void IsrReturnedHoldingLock(const KINTERRUPT& interrupt);
+  [[noreturn]] void InterruptStorm(const KINTERRUPT& first, bool chained, std::uint64_t refires);
+  [[noreturn]] void InterruptWhileInactive(const KINTERRUPT& interrupt);
+  [[noreturn]] void InterruptLockOnPassiveIsr(const char* routine, const KINTERRUPT& interrupt);
+
+  // Shutdown (rules_dpc.cpp).
   [[noreturn]] void LeaksAtShutdown(const std::vector<std::string>& leaks,
                                     std::uint64_t first_object);
 

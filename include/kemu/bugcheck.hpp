@@ -66,6 +66,9 @@ inline constexpr std::uint64_t kLeakAtShutdown = 0x4B450003;
 inline constexpr std::uint64_t kInvalidInterruptObject = 0x4B450005;
 inline constexpr std::uint64_t kDpcReinitializedWhileQueued = 0x4B450006;
 inline constexpr std::uint64_t kDpcTargetOutOfRange = 0x4B450007;
+inline constexpr std::uint64_t kIsrReturnedHoldingLock = 0x4B450008;
+inline constexpr std::uint64_t kInterruptWhileInactive = 0x4B450009;
+inline constexpr std::uint64_t kInterruptLockOnPassiveIsr = 0x4B45000A;
 }  // namespace verifier_code
 
 /// What a machine does when the emulated system crashes.

@@ -8,6 +8,7 @@
 #define KEMU_KEMU_HPP_
 
 #include "kemu/bugcheck.hpp"
+#include "kemu/device.hpp"
 #include "kemu/error.hpp"
 #include "kemu/machine.hpp"
 #include "kemu/os.hpp"

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "kemu/bugcheck.hpp"
+#include "kemu/device.hpp"
 #include "kemu/os.hpp"
 #include "kemu/personality.hpp"
 
@@ -26,9 +27,6 @@ namespace kemu {
 namespace model {
 class Kernel;
 }  // namespace model
-
-class Device;
-struct DeviceConfig;
 
 /// How to build a Machine.
 struct MachineOptions {
@@ -45,6 +43,13 @@ struct MachineOptions {
   /// Seed of every random choice the machine makes; printed in every report.
   std::uint64_t seed = 0;
   BugCheckAction on_bug_check = BugCheckAction::kThrow;
+  /// Consecutive deliveries of a level-triggered interrupt nobody silences before kemu declares
+  /// an interrupt storm (bug check 0xF2). Windows' own threshold is not documented.
+  unsigned storm_threshold = 1000;
+  /// What happens to an interrupt that arrives while its ISR is reported inactive
+  /// (IoReportInterruptInactive). Windows leaves this undocumented.
+  enum class InactiveInterrupts { kDeliver, kDrop, kBugCheck } inactive_interrupts =
+      InactiveInterrupts::kDeliver;
   /// Kernel calls remembered for reports (the last N).
   unsigned call_history = 32;
   /// DbgPrint output is also written to stderr.
@@ -63,6 +68,9 @@ class Machine {
   Os os() const;
   const Personality& personality() const;
   const MachineOptions& options() const;
+
+  /// Adds a device; its resources follow this machine's personality.
+  Device& AddDevice(DeviceConfig config);
 
   /// IRQL of the vCPU currently running.
   std::uint8_t CurrentIrql() const;

@@ -1,0 +1,84 @@
+// Interrupt connection exports: IoConnectInterrupt(Ex), IoDisconnectInterrupt(Ex), the Iointex.lib
+// Wdmlib* entry points, IoGetAffinityInterrupt, IoReportInterruptActive/Inactive.
+#include <wdm.h>
+#include <iointex.h>
+
+#include "abi/entry.hpp"
+
+extern "C" {
+
+NTSTATUS IoConnectInterrupt(PKINTERRUPT* InterruptObject, PKSERVICE_ROUTINE ServiceRoutine,
+                            PVOID ServiceContext, PKSPIN_LOCK SpinLock, ULONG Vector, KIRQL Irql,
+                            KIRQL SynchronizeIrql, KINTERRUPT_MODE InterruptMode,
+                            BOOLEAN ShareVector, KAFFINITY ProcessorEnableMask,
+                            BOOLEAN FloatingSave) {
+  return KEMU_ENTER(IoConnectInterrupt, KEMU_ARG(Vector), KEMU_ARG(Irql),
+                    KEMU_ARG(SynchronizeIrql), KEMU_ARG(ProcessorEnableMask))
+      .interrupts()
+      .ConnectLegacy(InterruptObject, ServiceRoutine, ServiceContext, SpinLock, Vector, Irql,
+                     SynchronizeIrql, InterruptMode, ShareVector, ProcessorEnableMask,
+                     FloatingSave);
+}
+
+VOID IoDisconnectInterrupt(PKINTERRUPT InterruptObject) {
+  KEMU_ENTER(IoDisconnectInterrupt, KEMU_ARG(InterruptObject))
+      .interrupts()
+      .Disconnect("IoDisconnectInterrupt", InterruptObject);
+}
+
+NTSTATUS IoConnectInterruptEx(PIO_CONNECT_INTERRUPT_PARAMETERS Parameters) {
+  return KEMU_ENTER(IoConnectInterruptEx, KEMU_ARG(Parameters),
+                    {"Version", Parameters != nullptr ? Parameters->Version : 0u})
+      .interrupts()
+      .ConnectEx("IoConnectInterruptEx", Parameters);
+}
+
+VOID IoDisconnectInterruptEx(PIO_DISCONNECT_INTERRUPT_PARAMETERS Parameters) {
+  KEMU_ENTER(IoDisconnectInterruptEx, KEMU_ARG(Parameters))
+      .interrupts()
+      .DisconnectEx("IoDisconnectInterruptEx", Parameters);
+}
+
+// Iointex.lib: the library version before Vista, the kernel's routine from Vista on (spec §2.7).
+NTSTATUS WdmlibIoConnectInterruptEx(PIO_CONNECT_INTERRUPT_PARAMETERS Parameters) {
+  kemu::model::Kernel& kernel =
+      KEMU_ENTER(WdmlibIoConnectInterruptEx, KEMU_ARG(Parameters),
+                 {"Version", Parameters != nullptr ? Parameters->Version : 0u});
+  if (kernel.personality().kernel_exports_connect_ex) {
+    return kernel.interrupts().ConnectEx("WdmlibIoConnectInterruptEx", Parameters);
+  }
+  return kernel.interrupts().ConnectIointex(Parameters);
+}
+
+VOID WdmlibIoDisconnectInterruptEx(PIO_DISCONNECT_INTERRUPT_PARAMETERS Parameters) {
+  KEMU_ENTER(WdmlibIoDisconnectInterruptEx, KEMU_ARG(Parameters))
+      .interrupts()
+      .DisconnectEx("WdmlibIoDisconnectInterruptEx", Parameters);
+}
+
+NTSTATUS IoGetAffinityInterrupt(PKINTERRUPT InterruptObject, PGROUP_AFFINITY GroupAffinity) {
+  return KEMU_ENTER(IoGetAffinityInterrupt, KEMU_ARG(InterruptObject), KEMU_ARG(GroupAffinity))
+      .interrupts()
+      .GetAffinity(InterruptObject, GroupAffinity);
+}
+
+NTSTATUS WdmlibIoGetAffinityInterrupt(PKINTERRUPT InterruptObject, PGROUP_AFFINITY GroupAffinity) {
+  return KEMU_ENTER(WdmlibIoGetAffinityInterrupt, KEMU_ARG(InterruptObject),
+                    KEMU_ARG(GroupAffinity))
+      .interrupts()
+      .GetAffinity(InterruptObject, GroupAffinity);
+}
+
+VOID IoReportInterruptActive(PIO_REPORT_INTERRUPT_ACTIVE_STATE_PARAMETERS Parameters) {
+  KEMU_ENTER(IoReportInterruptActive, KEMU_ARG(Parameters))
+      .interrupts()
+      .ReportActive("IoReportInterruptActive", Parameters, true);
+}
+
+VOID IoReportInterruptInactive(PIO_REPORT_INTERRUPT_ACTIVE_STATE_PARAMETERS Parameters) {
+  KEMU_ENTER(IoReportInterruptInactive, KEMU_ARG(Parameters))
+      .interrupts()
+      .ReportActive("IoReportInterruptInactive", Parameters, false);
+}
+
+}  // extern "C"

@@ -1,0 +1,123 @@
+#include "model/devices.hpp"
+
+#include <algorithm>
+#include <cstddef>
+#include <cstring>
+
+#include "kemu/error.hpp"
+#include "model/kernel.hpp"
+
+namespace kemu::model {
+namespace {
+
+constexpr CSHORT kIoTypeDevice = 3;  // IO_TYPE_DEVICE
+constexpr KIRQL kMaxDirql = 12;      // x64 device IRQLs are 3..12
+
+// A CM_RESOURCE_LIST with one full descriptor holding `partials`, as PnP hands it to a driver.
+std::vector<std::uint8_t> BuildResourceList(
+    const std::vector<CM_PARTIAL_RESOURCE_DESCRIPTOR>& partials) {
+  if (partials.empty()) return {};
+  constexpr std::size_t kHeader = offsetof(CM_RESOURCE_LIST, List) +
+                                  offsetof(CM_FULL_RESOURCE_DESCRIPTOR, PartialResourceList) +
+                                  offsetof(CM_PARTIAL_RESOURCE_LIST, PartialDescriptors);
+  const std::size_t size = kHeader + partials.size() * sizeof(CM_PARTIAL_RESOURCE_DESCRIPTOR);
+  std::vector<std::uint8_t> bytes(size, 0);
+  auto* list = reinterpret_cast<PCM_RESOURCE_LIST>(bytes.data());
+  list->Count = 1;
+  list->List[0].InterfaceType = PCIBus;
+  list->List[0].BusNumber = 0;
+  list->List[0].PartialResourceList.Version = 1;
+  list->List[0].PartialResourceList.Revision = 1;
+  list->List[0].PartialResourceList.Count = static_cast<ULONG>(partials.size());
+  std::memcpy(list->List[0].PartialResourceList.PartialDescriptors, partials.data(),
+              partials.size() * sizeof(CM_PARTIAL_RESOURCE_DESCRIPTOR));
+  return bytes;
+}
+
+}  // namespace
+
+bool DeviceState::OwnsVector(ULONG vector) const {
+  if (HasLine() && config.line->vector == vector) return true;
+  return std::any_of(messages.begin(), messages.end(),
+                     [vector](const MessageVector& m) { return m.vector == vector; });
+}
+
+Device& Devices::Add(DeviceConfig config) {
+  if (config.line && (config.line->irql < 3 || config.line->irql > kMaxDirql)) {
+    throw Error("kemu: device '" + config.name + "': a line interrupt's DIRQL must be 3..12 on "
+                "x64, got " + std::to_string(config.line->irql));
+  }
+  auto device = std::make_unique<DeviceState>();
+  device->config = std::move(config);
+  device->index = static_cast<unsigned>(devices_.size());
+  device->pdo.Type = kIoTypeDevice;
+  device->pdo.Size = sizeof(DEVICE_OBJECT);
+  device->pdo.ReferenceCount = 1;
+  GrantResources(*device);
+  device->facade = std::make_unique<Device>(kernel_, *device);
+  devices_.push_back(std::move(device));
+  return *devices_.back()->facade;
+}
+
+DeviceState* Devices::FindByPdo(PDEVICE_OBJECT pdo) {
+  for (auto& device : devices_) {
+    if (&device->pdo == pdo) return device.get();
+  }
+  return nullptr;
+}
+
+void Devices::GrantResources(DeviceState& device) {
+  const Personality& personality = kernel_.personality();
+  const DeviceConfig& config = device.config;
+  std::vector<CM_PARTIAL_RESOURCE_DESCRIPTOR> raw;
+  std::vector<CM_PARTIAL_RESOURCE_DESCRIPTOR> translated;
+  const KAFFINITY all = kernel_.active_processors();
+  if (config.messages > 0 && personality.supports_msi) {
+    // Spec §8.3: the PnP manager grants what it can, up to the per-function limit.
+    const unsigned granted = std::min(config.messages, personality.max_messages);
+    for (unsigned i = 0; i < granted; ++i) {
+      const ULONG vector = next_message_vector_++;
+      device.messages.push_back({vector, static_cast<KIRQL>(std::min<ULONG>(vector >> 4, kMaxDirql))});
+    }
+    // MSI: one descriptor for all messages; MSI-X: one per message.
+    const unsigned descriptors = config.msix ? granted : 1;
+    for (unsigned i = 0; i < descriptors; ++i) {
+      CM_PARTIAL_RESOURCE_DESCRIPTOR r{};
+      r.Type = CmResourceTypeInterrupt;
+      r.ShareDisposition = CmResourceShareDeviceExclusive;
+      r.Flags = CM_RESOURCE_INTERRUPT_LATCHED | CM_RESOURCE_INTERRUPT_MESSAGE;
+      CM_PARTIAL_RESOURCE_DESCRIPTOR t = r;
+      r.u.MessageInterrupt.Raw.MessageCount = static_cast<USHORT>(config.msix ? 1 : granted);
+      r.u.MessageInterrupt.Raw.Vector = device.messages[i].vector;
+      r.u.MessageInterrupt.Raw.Affinity = all;
+      t.u.MessageInterrupt.Translated.Level = device.messages[i].irql;
+      t.u.MessageInterrupt.Translated.Vector = device.messages[i].vector;
+      t.u.MessageInterrupt.Translated.Affinity = all;
+      raw.push_back(r);
+      translated.push_back(t);
+    }
+  } else if (config.line) {
+    const LineInterrupt& line = *config.line;
+    CM_PARTIAL_RESOURCE_DESCRIPTOR r{};
+    r.Type = CmResourceTypeInterrupt;
+    r.ShareDisposition =
+        line.shared ? CmResourceShareShared : CmResourceShareDeviceExclusive;
+    r.Flags = line.mode == Trigger::kEdge ? CM_RESOURCE_INTERRUPT_LATCHED
+                                          : CM_RESOURCE_INTERRUPT_LEVEL_SENSITIVE;
+    CM_PARTIAL_RESOURCE_DESCRIPTOR t = r;
+    // kemu uses the system vector as the bus-relative IRQ too; drivers connect from the
+    // translated list, which carries the DIRQL.
+    r.u.Interrupt.Level = line.vector;
+    r.u.Interrupt.Vector = line.vector;
+    r.u.Interrupt.Affinity = static_cast<KAFFINITY>(line.affinity);
+    t.u.Interrupt.Level = line.irql;
+    t.u.Interrupt.Vector = line.vector;
+    t.u.Interrupt.Affinity = static_cast<KAFFINITY>(line.affinity) & all;
+    raw.push_back(r);
+    translated.push_back(t);
+  }
+  device.raw_resources = BuildResourceList(raw);
+  device.translated_resources = BuildResourceList(translated);
+}
+
+}  // namespace kemu::model

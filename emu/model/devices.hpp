@@ -1,0 +1,61 @@
+// Emulated devices: their PDOs, the resources the personality's PnP manager grants them, and
+// the state of their interrupt lines.
+#ifndef KEMU_EMU_MODEL_DEVICES_HPP_
+#define KEMU_EMU_MODEL_DEVICES_HPP_
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include <wdm.h>
+
+#include "kemu/device.hpp"
+
+namespace kemu::model {
+
+class Kernel;
+struct ConnectionRecord;
+
+/// One granted MSI/MSI-X message.
+struct MessageVector {
+  ULONG vector;
+  KIRQL irql;
+};
+
+struct DeviceState {
+  DeviceConfig config;
+  unsigned index = 0;
+  DEVICE_OBJECT pdo{};
+  std::vector<std::uint8_t> raw_resources;         ///< CM_RESOURCE_LIST bytes, empty: none
+  std::vector<std::uint8_t> translated_resources;  ///< same layout, system view
+  std::vector<MessageVector> messages;             ///< granted messages, in MessageID order
+  bool line_asserted = false;
+  ConnectionRecord* connection = nullptr;  ///< the current connection, or nullptr
+  std::unique_ptr<Device> facade;
+
+  bool HasLine() const { return config.line.has_value() && messages.empty(); }
+  bool OwnsVector(ULONG vector) const;
+};
+
+class Devices {
+ public:
+  /// First vector kemu hands out for MSI messages; x64 maps vector >> 4 to the DIRQL.
+  static constexpr ULONG kFirstMessageVector = 0x90;
+
+  explicit Devices(Kernel& kernel) : kernel_(kernel) {}
+
+  Device& Add(DeviceConfig config);
+  DeviceState* FindByPdo(PDEVICE_OBJECT pdo);
+  const std::vector<std::unique_ptr<DeviceState>>& all() const { return devices_; }
+
+ private:
+  void GrantResources(DeviceState& device);
+
+  Kernel& kernel_;
+  std::vector<std::unique_ptr<DeviceState>> devices_;
+  ULONG next_message_vector_ = kFirstMessageVector;
+};
+
+}  // namespace kemu::model
+
+#endif  // KEMU_EMU_MODEL_DEVICES_HPP_

@@ -1,0 +1,262 @@
+// Connecting and disconnecting interrupts: IoConnectInterrupt, the common connection builder,
+// IoDisconnectInterrupt(Ex) (spec §1, §3; conformance INT-8, INT-9, EX-6).
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "kemu/bugcheck.hpp"
+#include "model/devices.hpp"
+#include "model/interrupts.hpp"
+#include "model/kernel.hpp"
+
+namespace kemu::model {
+namespace {
+
+constexpr CSHORT kInterruptObjectType = 22;  // KOBJECTS InterruptObject
+constexpr LONGLONG kMsiAddress = 0xFEE00000;  // x86/x64 MSI address window
+
+}  // namespace
+
+InterruptObject* ConnectionRecord::ObjectFor(unsigned cpu, unsigned message) {
+  if (is_message_table) return message < objects.size() ? objects[message].get() : nullptr;
+  for (std::size_t i = 0; i < objects.size(); ++i) {
+    if (object_cpus[i] == cpu) return objects[i].get();
+  }
+  return nullptr;
+}
+
+void Interrupts::RequirePassive(const char* routine) {
+  const KIRQL irql = kernel_.irql().Current();
+  if (irql != PASSIVE_LEVEL) {
+    kernel_.verifier().IrqlAboveMaximum(routine, irql, PASSIVE_LEVEL,
+                                        verifier_code::kIrqlIoPassive);
+  }
+}
+
+NTSTATUS Interrupts::ConnectLegacy(PKINTERRUPT* out, PKSERVICE_ROUTINE isr, PVOID context,
+                                   PKSPIN_LOCK spin_lock, ULONG vector, KIRQL irql,
+                                   KIRQL synchronize_irql, KINTERRUPT_MODE mode, BOOLEAN share,
+                                   KAFFINITY mask, BOOLEAN floating) {
+  static constexpr const char* kRoutine = "IoConnectInterrupt";
+  RequirePassive(kRoutine);
+  if (out == nullptr) kernel_.verifier().NullArgument(kRoutine, "InterruptObject");
+  *out = nullptr;  // INT-9: NULL on failure (UNCONFIRMED for Windows; the spec's recommendation)
+  // Validation order follows spec §1.4: processors first, then the per-object checks.
+  if ((mask & kernel_.active_processors()) == 0) return STATUS_INVALID_PARAMETER;
+  if (isr == nullptr || irql > HIGH_LEVEL || synchronize_irql < irql) {
+    return STATUS_INVALID_PARAMETER;
+  }
+  ConnectRequest request;
+  for (auto& device : kernel_.devices().all()) {
+    if (device->OwnsVector(vector)) {
+      request.device = device.get();
+      break;
+    }
+  }
+  request.isr = isr;
+  request.context = context;
+  request.spin_lock = spin_lock;
+  request.vectors = {vector};
+  request.vector_irqls = {irql};
+  request.synchronize_irql = synchronize_irql;
+  request.mode = mode;
+  request.share = share != FALSE;
+  request.affinity = mask;
+  request.floating_save = floating != FALSE;
+  request.legacy = true;
+  if (const NTSTATUS status = CheckVectorSharing(request); !NT_SUCCESS(status)) return status;
+  ConnectionRecord& record = Connect(request);
+  // INT-10: an interrupt already pending may reach the ISR before the caller's variable is set.
+  DeliverPending();
+  *out = &record.objects.front()->k;
+  return STATUS_SUCCESS;
+}
+
+NTSTATUS Interrupts::CheckVectorSharing(const ConnectRequest& request) const {
+  for (ULONG vector : request.vectors) {
+    auto it = vectors_.find(vector);
+    if (it == vectors_.end()) continue;
+    for (const Attachment& attached : it->second.chain) {
+      const ConnectionRecord& other = *attached.record;
+      // Spec §9.3: sharing needs ShareVector on both sides and the same mode. The Windows status
+      // for a conflict is UNCONFIRMED; STATUS_INVALID_PARAMETER as the spec reports.
+      if (!other.share || !request.share || other.mode != request.mode) {
+        return STATUS_INVALID_PARAMETER;
+      }
+    }
+  }
+  return STATUS_SUCCESS;
+}
+
+ConnectionRecord& Interrupts::Connect(const ConnectRequest& request) {
+  auto owned = std::make_unique<ConnectionRecord>();
+  ConnectionRecord& record = *owned;
+  records_.push_back(std::move(owned));
+  record.device = request.device;
+  record.is_message_table = request.message_table;
+  record.passive = request.passive;
+  record.isr = request.isr;
+  record.message_isr = request.message_isr;
+  record.context = request.context;
+  record.synchronize_irql = request.synchronize_irql;
+  record.mode = request.mode;
+  record.share = request.share;
+  record.affinity = request.affinity & kernel_.active_processors();
+  record.vectors = request.vectors;
+  kernel_.spin_locks().Initialize(&record.internal_lock);
+  record.lock = request.spin_lock != nullptr ? request.spin_lock : &record.internal_lock;
+  record.stats.version = request.version;
+  record.stats.legacy = request.legacy;
+  record.stats.message_count =
+      request.message_table ? static_cast<std::uint32_t>(request.vectors.size()) : 0;
+  record.stats.synchronize_irql = request.synchronize_irql;
+
+  auto make_object = [&](unsigned cpu, unsigned message) {
+    auto object = std::make_unique<InterruptObject>();
+    KINTERRUPT& k = object->k;
+    k.Type = kInterruptObjectType;
+    k.Size = sizeof(KINTERRUPT);
+    InitializeListHead(&k.InterruptListEntry);
+    k.ServiceRoutine = request.isr;
+    k.MessageServiceRoutine = request.message_isr;
+    k.MessageIndex = message;
+    k.ServiceContext = request.context;
+    k.ActualLock = record.lock;
+    k.Vector = request.vectors[message];
+    k.Irql = request.vector_irqls[message];
+    k.SynchronizeIrql = request.synchronize_irql;
+    k.FloatingSave = request.floating_save ? TRUE : FALSE;
+    k.Connected = TRUE;
+    k.Number = static_cast<CCHAR>(cpu);
+    k.ShareVector = request.share ? TRUE : FALSE;
+    k.Mode = request.mode;
+    k.Polarity = request.mode == Latched ? InterruptRisingEdge : InterruptActiveLow;
+    object->record = &record;
+    object->message = message;
+    objects_[&object->k] = object.get();
+    record.objects.push_back(std::move(object));
+    record.object_cpus.push_back(cpu);
+  };
+  if (request.message_table) {
+    for (unsigned i = 0; i < request.vectors.size(); ++i) make_object(0, i);
+    const std::size_t size = offsetof(IO_INTERRUPT_MESSAGE_INFO, MessageInfo) +
+                             request.vectors.size() * sizeof(IO_INTERRUPT_MESSAGE_INFO_ENTRY);
+    record.message_table.assign(size, 0);
+    PIO_INTERRUPT_MESSAGE_INFO table = record.table();
+    table->UnifiedIrql = request.synchronize_irql;
+    table->MessageCount = static_cast<ULONG>(request.vectors.size());
+    for (unsigned i = 0; i < request.vectors.size(); ++i) {
+      IO_INTERRUPT_MESSAGE_INFO_ENTRY& entry = table->MessageInfo[i];
+      entry.MessageAddress.QuadPart = kMsiAddress;
+      entry.TargetProcessorSet = record.affinity;
+      entry.InterruptObject = &record.objects[i]->k;
+      entry.MessageData = request.vectors[i];
+      entry.Vector = request.vectors[i];
+      entry.Irql = request.vector_irqls[i];
+      entry.Mode = Latched;
+      entry.Polarity = InterruptRisingEdge;
+    }
+    tables_[table] = &record;
+  } else {
+    for (unsigned cpu = 0; cpu < kernel_.processor_count(); ++cpu) {
+      if (record.affinity & (KAFFINITY{1} << cpu)) make_object(cpu, 0);
+    }
+  }
+  for (unsigned i = 0; i < request.vectors.size(); ++i) {
+    VectorState& state = vectors_[request.vectors[i]];
+    if (state.chain.empty()) {
+      state.irql = request.passive ? PASSIVE_LEVEL : request.vector_irqls[i];
+      state.mode = request.mode;
+    }
+    state.chain.push_back({&record, i});
+  }
+  if (record.device != nullptr) record.device->connection = &record;
+  if (running_.size() < kernel_.processor_count()) running_.resize(kernel_.processor_count());
+  return record;
+}
+
+InterruptObject& Interrupts::Lookup(const char* routine, PKINTERRUPT interrupt) {
+  auto it = objects_.find(interrupt);
+  if (it == objects_.end()) {
+    kernel_.verifier().InvalidInterruptObject(routine, interrupt, /*disconnected=*/false);
+  }
+  if (!it->second->record->connected) {
+    kernel_.verifier().InvalidInterruptObject(routine, interrupt, /*disconnected=*/true);
+  }
+  return *it->second;
+}
+
+void Interrupts::Unlink(ConnectionRecord& record) {
+  for (ULONG vector : record.vectors) {
+    auto it = vectors_.find(vector);
+    if (it == vectors_.end()) continue;
+    std::erase_if(it->second.chain, [&](const Attachment& a) { return a.record == &record; });
+  }
+  record.connected = false;
+  for (auto& object : record.objects) object->k.Connected = FALSE;
+  if (record.device != nullptr && record.device->connection == &record) {
+    record.device->connection = nullptr;
+  }
+}
+
+void Interrupts::Disconnect(const char* routine, PKINTERRUPT interrupt) {
+  RequirePassive(routine);
+  InterruptObject& object = Lookup(routine, interrupt);
+  if (object.record->is_message_table) {
+    kernel_.verifier().DisconnectMismatch(routine, CONNECT_FULLY_SPECIFIED,
+                                          object.record->stats.version, interrupt);
+  }
+  Unlink(*object.record);
+}
+
+ConnectionRecord& Interrupts::Identify(const char* routine, ULONG version, PVOID context) {
+  ConnectionRecord* record = nullptr;
+  if (auto table = tables_.find(static_cast<PIO_INTERRUPT_MESSAGE_INFO>(context));
+      table != tables_.end()) {
+    record = table->second;
+  } else if (auto object = objects_.find(static_cast<PKINTERRUPT>(context));
+             object != objects_.end()) {
+    record = object->second->record;
+  }
+  if (record == nullptr || !record->connected) {
+    kernel_.verifier().InvalidInterruptObject(routine, context, record != nullptr);
+  }
+  // Spec §3: pass the Version the connect returned; a fully specified connection may be named
+  // with either fully specified version (KMDF disconnects version 4 connections with 4).
+  const ULONG connected = record->stats.version;
+  const bool fully = connected == CONNECT_FULLY_SPECIFIED ||
+                     connected == CONNECT_FULLY_SPECIFIED_GROUP;
+  const bool matches = fully ? (version == CONNECT_FULLY_SPECIFIED ||
+                                version == CONNECT_FULLY_SPECIFIED_GROUP)
+                             : version == connected;
+  if (!matches) kernel_.verifier().DisconnectMismatch(routine, version, connected, context);
+  return *record;
+}
+
+void Interrupts::DisconnectEx(const char* routine, PIO_DISCONNECT_INTERRUPT_PARAMETERS parameters) {
+  RequirePassive(routine);
+  if (parameters == nullptr) kernel_.verifier().NullArgument(routine, "Parameters");
+  Unlink(Identify(routine, parameters->Version, parameters->ConnectionContext.Generic));
+}
+
+std::vector<std::string> Interrupts::DescribeConnected() const {
+  std::vector<std::string> out;
+  for (const auto& record : records_) {
+    if (!record->connected) continue;
+    out.push_back(fmt::format("interrupt connection (CONNECT version {}) on vector {:#x}{}{} is "
+                              "still connected",
+                              record->stats.version, record->vectors.front(),
+                              record->device != nullptr ? " of device " : "",
+                              record->device != nullptr ? record->device->config.name : ""));
+  }
+  return out;
+}
+
+std::uintptr_t Interrupts::FirstConnected() const {
+  for (const auto& record : records_) {
+    if (record->connected) return reinterpret_cast<std::uintptr_t>(&record->objects.front()->k);
+  }
+  return 0;
+}
+
+}  // namespace kemu::model

@@ -1,0 +1,88 @@
+// Synchronising with an ISR and interrupt queries: KeSynchronizeExecution,
+// KeAcquire/ReleaseInterruptSpinLock, IoGetAffinityInterrupt, IoReportInterruptActive/Inactive
+// (spec §4; conformance INT-1, INT-2, INT-4, INT-5, INT-11).
+#include "model/interrupts.hpp"
+#include "model/kernel.hpp"
+
+namespace kemu::model {
+
+BOOLEAN Interrupts::Synchronize(PKINTERRUPT interrupt, PKSYNCHRONIZE_ROUTINE routine,
+                                PVOID context) {
+  static constexpr const char* kRoutine = "KeSynchronizeExecution";
+  ConnectionRecord& record = *Lookup(kRoutine, interrupt).record;
+  if (routine == nullptr) kernel_.verifier().NullArgument(kRoutine, "SynchronizeRoutine");
+  Cpu& cpu = kernel_.cpu();
+  const KIRQL old = cpu.irql;
+  if (old > record.synchronize_irql) {
+    kernel_.verifier().IrqlAboveMaximum(kRoutine, old, record.synchronize_irql);
+  }
+  BOOLEAN result;
+  if (record.passive) {
+    // INT-4: a Windows 8+ passive-level ISR is serialised by an event, at PASSIVE_LEVEL.
+    record.passive_busy = true;
+    result = routine(context);
+    record.passive_busy = false;
+  } else {
+    if (record.synchronize_irql > old) cpu.irql = record.synchronize_irql;
+    kernel_.spin_locks().Take(kRoutine, record.lock, LockKind::kOrdinary, nullptr);
+    result = routine(context);  // INT-2: passed through verbatim, not normalised to TRUE
+    kernel_.spin_locks().Drop(kRoutine, record.lock, LockKind::kOrdinary);
+  }
+  // Lowering back delivers whatever the held lock or the raised IRQL kept pending.
+  if (cpu.irql > old) {
+    kernel_.irql().Set(old);
+  } else {
+    DeliverPending();
+  }
+  return result;
+}
+
+KIRQL Interrupts::AcquireLock(PKINTERRUPT interrupt) {
+  static constexpr const char* kRoutine = "KeAcquireInterruptSpinLock";
+  ConnectionRecord& record = *Lookup(kRoutine, interrupt).record;
+  if (record.passive) kernel_.verifier().InterruptLockOnPassiveIsr(kRoutine, *interrupt);
+  Cpu& cpu = kernel_.cpu();
+  const KIRQL old = cpu.irql;
+  if (old > record.synchronize_irql) {
+    kernel_.verifier().IrqlAboveMaximum(kRoutine, old, record.synchronize_irql);
+  }
+  if (record.synchronize_irql > old) cpu.irql = record.synchronize_irql;
+  kernel_.spin_locks().Take(kRoutine, record.lock, LockKind::kOrdinary, nullptr);
+  return old;  // INT-5
+}
+
+void Interrupts::ReleaseLock(PKINTERRUPT interrupt, KIRQL old_irql) {
+  static constexpr const char* kRoutine = "KeReleaseInterruptSpinLock";
+  ConnectionRecord& record = *Lookup(kRoutine, interrupt).record;
+  if (record.passive) kernel_.verifier().InterruptLockOnPassiveIsr(kRoutine, *interrupt);
+  kernel_.spin_locks().Drop(kRoutine, record.lock, LockKind::kOrdinary);
+  kernel_.irql().Lower(old_irql);
+  DeliverPending();
+}
+
+NTSTATUS Interrupts::GetAffinity(PKINTERRUPT interrupt, PGROUP_AFFINITY affinity) {
+  auto it = objects_.find(interrupt);
+  // Spec §4.4: a pointer that is not an interrupt object is a status, not a crash.
+  if (it == objects_.end() || !it->second->record->connected) return STATUS_INVALID_PARAMETER;
+  if (affinity == nullptr) {
+    kernel_.verifier().NullArgument("IoGetAffinityInterrupt", "GroupAffinity");
+  }
+  affinity->Mask = it->second->record->affinity;
+  affinity->Group = 0;
+  affinity->Reserved[0] = affinity->Reserved[1] = affinity->Reserved[2] = 0;
+  return STATUS_SUCCESS;
+}
+
+void Interrupts::ReportActive(const char* routine,
+                              PIO_REPORT_INTERRUPT_ACTIVE_STATE_PARAMETERS parameters,
+                              bool active) {
+  const KIRQL irql = kernel_.irql().Current();
+  if (irql > DISPATCH_LEVEL) kernel_.verifier().IrqlAboveMaximum(routine, irql, DISPATCH_LEVEL);
+  if (parameters == nullptr) kernel_.verifier().NullArgument(routine, "Parameters");
+  ConnectionRecord& record =
+      Identify(routine, parameters->Version, parameters->ConnectionContext.Generic);
+  record.stats.active = active;
+  if (active) DeliverPending();
+}
+
+}  // namespace kemu::model

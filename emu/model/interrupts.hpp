@@ -1,0 +1,170 @@
+// Interrupt objects, connections and the interrupt controller: which ISRs hang on which vector,
+// what is pending, and delivery to a vCPU (spec §1-4, §9; DESIGN.md decision 5).
+#ifndef KEMU_EMU_MODEL_INTERRUPTS_HPP_
+#define KEMU_EMU_MODEL_INTERRUPTS_HPP_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <wdm.h>
+
+#include "kemu/device.hpp"
+
+namespace kemu::model {
+
+class Kernel;
+struct Cpu;
+struct DeviceState;
+struct ConnectionRecord;
+
+/// A kemu-owned interrupt object. The public KINTERRUPT comes first, so the PKINTERRUPT a driver
+/// holds is the address of this object (STYLE.md habit 8).
+struct InterruptObject {
+  KINTERRUPT k{};
+  ConnectionRecord* record = nullptr;
+  unsigned message = 0;  ///< MessageID for message-based objects
+};
+
+/// One successful IoConnectInterrupt(Ex) call: its objects, lock and statistics.
+struct ConnectionRecord {
+  Connection stats;
+  DeviceState* device = nullptr;
+  bool is_message_table = false;  ///< the driver holds an IO_INTERRUPT_MESSAGE_INFO, not a KINTERRUPT
+  bool connected = true;
+  bool passive = false;           ///< Windows 8+ passive-level ISR (no spin lock, an event instead)
+  bool passive_busy = false;      ///< the passive "event" is owned (ISR or KeSynchronizeExecution)
+  PKSERVICE_ROUTINE isr = nullptr;
+  PKMESSAGE_SERVICE_ROUTINE message_isr = nullptr;
+  PVOID context = nullptr;
+  KIRQL synchronize_irql = 0;
+  KINTERRUPT_MODE mode = LevelSensitive;
+  bool share = false;
+  KAFFINITY affinity = 0;
+  std::vector<ULONG> vectors;  ///< one per message, or the single line vector
+  KSPIN_LOCK internal_lock = 0;
+  PKSPIN_LOCK lock = nullptr;  ///< actual lock: the caller's or internal_lock
+  /// Line/fully specified: one object per enabled vCPU, in vCPU order (objects[0] is what the
+  /// driver receives). Message based: one object per message.
+  std::vector<std::unique_ptr<InterruptObject>> objects;
+  std::vector<unsigned> object_cpus;  ///< vCPU of objects[i] (line/fully specified)
+  std::vector<std::uint8_t> message_table;  ///< IO_INTERRUPT_MESSAGE_INFO bytes
+
+  PIO_INTERRUPT_MESSAGE_INFO table() {
+    return reinterpret_cast<PIO_INTERRUPT_MESSAGE_INFO>(message_table.data());
+  }
+  /// The object serving `cpu` (line) or `message`.
+  InterruptObject* ObjectFor(unsigned cpu, unsigned message);
+};
+
+/// Parameters common to every connect flavour once validated.
+struct ConnectRequest {
+  DeviceState* device = nullptr;
+  PKSERVICE_ROUTINE isr = nullptr;
+  PKMESSAGE_SERVICE_ROUTINE message_isr = nullptr;
+  PVOID context = nullptr;
+  PKSPIN_LOCK spin_lock = nullptr;
+  std::vector<ULONG> vectors;
+  std::vector<KIRQL> vector_irqls;  ///< DIRQL of each vector
+  KIRQL synchronize_irql = 0;
+  KINTERRUPT_MODE mode = LevelSensitive;
+  bool share = false;
+  KAFFINITY affinity = 0;
+  bool floating_save = false;
+  bool passive = false;
+  bool message_table = false;
+  ULONG version = CONNECT_FULLY_SPECIFIED;
+  bool legacy = false;
+};
+
+class Interrupts {
+ public:
+  explicit Interrupts(Kernel& kernel) : kernel_(kernel) {}
+
+  // Connection (interrupt_connect.cpp, interrupt_connect_ex.cpp).
+  NTSTATUS ConnectLegacy(PKINTERRUPT* out, PKSERVICE_ROUTINE isr, PVOID context,
+                         PKSPIN_LOCK spin_lock, ULONG vector, KIRQL irql, KIRQL synchronize_irql,
+                         KINTERRUPT_MODE mode, BOOLEAN share, KAFFINITY mask, BOOLEAN floating);
+  NTSTATUS ConnectEx(const char* routine, PIO_CONNECT_INTERRUPT_PARAMETERS parameters);
+  /// Iointex.lib before Vista: only CONNECT_FULLY_SPECIFIED (spec §2.7).
+  NTSTATUS ConnectIointex(PIO_CONNECT_INTERRUPT_PARAMETERS parameters);
+  void Disconnect(const char* routine, PKINTERRUPT interrupt);
+  void DisconnectEx(const char* routine, PIO_DISCONNECT_INTERRUPT_PARAMETERS parameters);
+
+  // Synchronisation and queries (interrupt_sync.cpp).
+  BOOLEAN Synchronize(PKINTERRUPT interrupt, PKSYNCHRONIZE_ROUTINE routine, PVOID context);
+  KIRQL AcquireLock(PKINTERRUPT interrupt);
+  void ReleaseLock(PKINTERRUPT interrupt, KIRQL old_irql);
+  NTSTATUS GetAffinity(PKINTERRUPT interrupt, PGROUP_AFFINITY affinity);
+  void ReportActive(const char* routine, PIO_REPORT_INTERRUPT_ACTIVE_STATE_PARAMETERS parameters,
+                    bool active);
+
+  // The hardware side and delivery (interrupt_dispatch.cpp).
+  void AssertLine(DeviceState& device);
+  void DeassertLine(DeviceState& device);
+  void PulseLine(DeviceState& device);
+  void SignalMessage(DeviceState& device, std::uint32_t message);
+  void Schedule(DeviceState& device, DeviceAction action, std::uint32_t message,
+                std::uint64_t at_call, std::uint64_t at_time_100ns);
+  /// Every kernel call and every clock advance: performs scheduled device actions now due.
+  void RunDueEvents();
+  /// Delivers every pending interrupt some vCPU can take now.
+  void DeliverPending();
+  /// The connection whose ISR is running on `cpu`, or nullptr (for DPC statistics).
+  ConnectionRecord* running_isr(unsigned cpu) const;
+
+  /// Validates a PKINTERRUPT from the driver; bug-checks on anything kemu did not hand out.
+  InterruptObject& Lookup(const char* routine, PKINTERRUPT interrupt);
+  std::vector<std::string> DescribeConnected() const;
+  std::uintptr_t FirstConnected() const;
+
+ private:
+  struct Attachment {
+    ConnectionRecord* record;
+    unsigned message;
+  };
+  struct VectorState {
+    std::vector<Attachment> chain;  ///< connect order
+    KIRQL irql = 0;
+    KINTERRUPT_MODE mode = LevelSensitive;
+    bool edge_pending = false;      ///< latched edge or message not yet serviced
+    std::uint64_t refires = 0;      ///< level deliveries since the line last went quiet
+  };
+  struct ScheduledEvent {
+    DeviceState* device;
+    DeviceAction action;
+    std::uint32_t message;
+    std::uint64_t at_call;  ///< 0 = not call-based
+    std::uint64_t at_time;  ///< 0 = not time-based
+  };
+
+  void RequirePassive(const char* routine);
+  ConnectionRecord& Connect(const ConnectRequest& request);
+  NTSTATUS ConnectFullySpecified(PIO_CONNECT_INTERRUPT_PARAMETERS parameters);
+  NTSTATUS ConnectLineBased(PIO_CONNECT_INTERRUPT_PARAMETERS parameters);
+  NTSTATUS ConnectMessageBased(PIO_CONNECT_INTERRUPT_PARAMETERS parameters);
+  /// Which connection a disconnect / report-active context names, checking its Version.
+  ConnectionRecord& Identify(const char* routine, ULONG version, PVOID context);
+  NTSTATUS CheckVectorSharing(const ConnectRequest& request) const;
+  bool LineAsserted(ULONG vector) const;
+  bool Pending(ULONG vector, const VectorState& state) const;
+  /// vCPU that can take `vector` now, or -1.
+  int TargetFor(const VectorState& state) const;
+  void Dispatch(ULONG vector, unsigned cpu);
+  void Perform(const ScheduledEvent& event);
+  void Unlink(ConnectionRecord& record);
+
+  Kernel& kernel_;
+  std::vector<std::unique_ptr<ConnectionRecord>> records_;  ///< kept until the machine dies
+  std::map<PKINTERRUPT, InterruptObject*> objects_;
+  std::map<PIO_INTERRUPT_MESSAGE_INFO, ConnectionRecord*> tables_;
+  std::map<ULONG, VectorState> vectors_;
+  std::vector<ScheduledEvent> scheduled_;
+  std::vector<std::vector<ConnectionRecord*>> running_;  ///< per vCPU, ISRs running (nested)
+};
+
+}  // namespace kemu::model
+
+#endif  // KEMU_EMU_MODEL_INTERRUPTS_HPP_

@@ -1,0 +1,133 @@
+// Interrupt rules: spec §3, §4.2, §9.4; conformance INT-*, EX-6.
+#include <fmt/format.h>
+
+#include "kemu/bugcheck.hpp"
+#include "model/kernel.hpp"
+#include "verifier/verifier.hpp"
+
+namespace kemu::verifier {
+namespace {
+
+constexpr std::uint64_t kStatusAccessViolation = 0xC0000005;
+
+std::uint64_t Address(const void* pointer) { return reinterpret_cast<std::uintptr_t>(pointer); }
+
+const void* Isr(const KINTERRUPT& interrupt) {
+  return interrupt.ServiceRoutine != nullptr
+             ? reinterpret_cast<const void*>(interrupt.ServiceRoutine)
+             : reinterpret_cast<const void*>(interrupt.MessageServiceRoutine);
+}
+
+}  // namespace
+
+void Verifier::InvalidInterruptObject(const char* routine, const void* pointer,
+                                      bool disconnected) {
+  const std::string summary =
+      disconnected
+          ? fmt::format("{} was given the interrupt connection {}, which was already "
+                        "disconnected.",
+                        routine, pointer)
+          : fmt::format("{} was given {}, which is not an interrupt object or message table "
+                        "IoConnectInterrupt(Ex) returned.",
+                        routine, pointer);
+  if (mode_ == CheckMode::kVerifier) {
+    kernel_.Crash({.code = bugcheck::kDriverVerifierDetectedViolation,
+                   .parameters = {verifier_code::kInvalidInterruptObject, Address(pointer),
+                                  disconnected ? 1u : 0u, 0},
+                   .parameter_names = {"kemu: invalid interrupt connection", "pointer passed",
+                                       "1: already disconnected", nullptr},
+                   .summary = summary});
+  }
+  kernel_.Crash({.code = bugcheck::kKmodeExceptionNotHandled,
+                 .parameters = {kStatusAccessViolation, 0, 0, Address(pointer)},
+                 .parameter_names = {"exception code: STATUS_ACCESS_VIOLATION", "address",
+                                     "0: read", "address accessed"},
+                 .summary = summary});
+}
+
+void Verifier::DisconnectMismatch(const char* routine, ULONG passed, ULONG connected,
+                                  const void* context) {
+  // Undocumented on Windows (spec §3, UNCONFIRMED): strict under Verifier, lenient otherwise.
+  if (mode_ != CheckMode::kVerifier) return;
+  kernel_.Crash({.code = bugcheck::kDriverVerifierDetectedViolation,
+                 .parameters = {verifier_code::kDisconnectMismatch, passed, connected,
+                                Address(context)},
+                 .parameter_names = {"kemu: Version does not match the connection",
+                                     "Version passed", "Version the connect returned",
+                                     "ConnectionContext"},
+                 .summary = fmt::format(
+                     "{} was called with Version {} for a connection whose IoConnectInterruptEx "
+                     "returned Version {}. Save the Version the connect call wrote back and pass "
+                     "it with the matching ConnectionContext member.",
+                     routine, passed, connected)});
+}
+
+void Verifier::IsrChangedIrql(const KINTERRUPT& interrupt, KIRQL before, KIRQL after) {
+  const std::string summary = fmt::format(
+      "The interrupt service routine {} was called at IRQL {} and returned at IRQL {}; an ISR "
+      "must return at the IRQL it was called at.",
+      Isr(interrupt), before, after);
+  if (mode_ == CheckMode::kVerifier && kernel_.personality().verifier_isr_checks) {
+    kernel_.Crash({.code = bugcheck::kDriverVerifierDetectedViolation,
+                   .parameters = {verifier_code::kIsrChangedIrql, Address(Isr(interrupt)), before,
+                                  after},
+                   .parameter_names = {"0x111: ISR returned a changed IRQL", "ISR address",
+                                       "IRQL before the ISR", "IRQL after the ISR"},
+                   .summary = summary});
+  }
+  // Older Verifiers and plain kernels notice when the interrupt exit finds the wrong IRQL.
+  kernel_.Crash({.code = bugcheck::kIrqlUnexpectedValue,
+                 .parameters = {(std::uint64_t{after} << 16) | (std::uint64_t{before} << 8), 0, 0,
+                                0},
+                 .parameter_names = {"(current IRQL << 16) | (expected IRQL << 8)", nullptr,
+                                     nullptr, nullptr},
+                 .summary = summary});
+}
+
+void Verifier::IsrReturnedHoldingLock(const KINTERRUPT& interrupt) {
+  kernel_.Crash({.code = bugcheck::kDriverVerifierDetectedViolation,
+                 .parameters = {verifier_code::kIsrReturnedHoldingLock, Address(Isr(interrupt)),
+                                Address(&interrupt), 0},
+                 .parameter_names = {"kemu: ISR returned holding a spin lock", "ISR address",
+                                     "interrupt object", nullptr},
+                 .summary = fmt::format("The interrupt service routine {} returned with a spin "
+                                        "lock it acquired still held.",
+                                        Isr(interrupt))});
+}
+
+void Verifier::InterruptStorm(const KINTERRUPT& first, bool chained, std::uint64_t refires) {
+  kernel_.Crash({.code = bugcheck::kHardwareInterruptStorm,
+                 .parameters = {Address(Isr(first)), Address(first.ServiceContext),
+                                Address(&first), chained ? 2u : 1u},
+                 .parameter_names = {"ISR (first in the chain)", "ISR context",
+                                     "interrupt object", chained ? "2: chained" : "1: unchained"},
+                 .summary = fmt::format(
+                     "The level-triggered interrupt on vector {:#x} fired {} times in a row "
+                     "without the device releasing the line: no ISR {} it. The ISR that owns the "
+                     "device must acknowledge it (and return TRUE only for its own interrupts).",
+                     first.Vector, refires, chained ? "on the shared line silenced" : "silenced")});
+}
+
+void Verifier::InterruptWhileInactive(const KINTERRUPT& interrupt) {
+  kernel_.Crash({.code = bugcheck::kDriverVerifierDetectedViolation,
+                 .parameters = {verifier_code::kInterruptWhileInactive, Address(&interrupt), 0, 0},
+                 .parameter_names = {"kemu: interrupt while reported inactive", "interrupt object",
+                                     nullptr, nullptr},
+                 .summary = fmt::format("An interrupt arrived on vector {:#x} while its ISR was "
+                                        "reported inactive (IoReportInterruptInactive).",
+                                        interrupt.Vector)});
+}
+
+void Verifier::InterruptLockOnPassiveIsr(const char* routine, const KINTERRUPT& interrupt) {
+  kernel_.Crash({.code = bugcheck::kDriverVerifierDetectedViolation,
+                 .parameters = {verifier_code::kInterruptLockOnPassiveIsr, Address(&interrupt), 0,
+                                0},
+                 .parameter_names = {"kemu: interrupt spin lock of a passive-level ISR",
+                                     "interrupt object", nullptr, nullptr},
+                 .summary = fmt::format("{} was called for a passive-level ISR, which has no spin "
+                                        "lock; Windows bug-checks (code undocumented). Use "
+                                        "KeSynchronizeExecution.",
+                                        routine)});
+}
+
+}  // namespace kemu::verifier

@@ -1,0 +1,113 @@
+// kemu/device.hpp — emulated devices: the PnP view a driver sees, and the hardware side a test
+// drives.
+//
+// A device has a PDO, an optional line-based interrupt and optionally MSI/MSI-X messages. The PnP
+// manager of the selected personality decides which of them the driver is granted: message
+// descriptors only where the personality supports MSI, otherwise the line.
+//
+//   kemu::Device& nic = machine.AddDevice({.name = "nic0",
+//       .line = kemu::LineInterrupt{.vector = 0x51, .irql = 5, .shared = true},
+//       .messages = 4});
+//   MyStartDevice(nic.pdo(), nic.translated_resources());   // the driver connects its ISR
+//   nic.AssertLine();                                       // the ISR runs (or stays pending)
+//   EXPECT_EQ(nic.connection()->isr_calls, 1u);
+#ifndef KEMU_DEVICE_HPP_
+#define KEMU_DEVICE_HPP_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <wdm.h>
+
+namespace kemu {
+
+namespace model {
+class Kernel;
+struct DeviceState;
+}  // namespace model
+
+/// How a line interrupt signals: level (stays asserted until the device is acknowledged) or edge.
+enum class Trigger { kLevel, kEdge };
+
+/// A line-based interrupt as the translated resource describes it.
+struct LineInterrupt {
+  std::uint32_t vector = 0;  ///< system vector (u.Interrupt.Vector)
+  std::uint8_t irql = 0;     ///< DIRQL (u.Interrupt.Level), 3..12 on x64
+  Trigger mode = Trigger::kLevel;
+  bool shared = false;                  ///< CmResourceShareShared
+  std::uint64_t affinity = ~std::uint64_t{0};  ///< KAFFINITY; all ones = any processor
+};
+
+struct DeviceConfig {
+  std::string name;
+  std::optional<LineInterrupt> line;
+  /// > 0: the device is MSI-capable and asks for this many messages. Granted only on
+  /// personalities with MSI (Vista+), up to Personality::max_messages.
+  unsigned messages = 0;
+  /// MSI-X (one resource descriptor per message) instead of MSI (one for all).
+  bool msix = false;
+};
+
+/// What the device's current interrupt connection looks like, and what happened on it.
+struct Connection {
+  /// CONNECT_* version in effect: what IoConnectInterruptEx returned in Parameters->Version;
+  /// CONNECT_FULLY_SPECIFIED for IoConnectInterrupt.
+  std::uint32_t version = 0;
+  bool legacy = false;               ///< connected with IoConnectInterrupt
+  std::uint32_t message_count = 0;   ///< messages connected (0 for a line)
+  std::uint8_t synchronize_irql = 0;  ///< SynchronizeIrql, or UnifiedIrql for messages
+  bool active = true;                 ///< IoReportInterruptActive / Inactive (Windows 8+)
+  std::uint64_t isr_calls = 0;        ///< service routine calls
+  std::uint64_t isr_claimed = 0;      ///< calls that returned TRUE
+  std::uint64_t dpcs_requested = 0;   ///< DPCs the service routine queued
+};
+
+/// What a scheduled device event does.
+enum class DeviceAction { kAssertLine, kDeassertLine, kPulseLine, kSignalMessage };
+
+/// An emulated PCI function. Owned by its Machine; valid until the Machine is destroyed.
+class Device {
+ public:
+  Device(model::Kernel& kernel, model::DeviceState& state) : kernel_(kernel), state_(state) {}
+  Device(const Device&) = delete;
+  Device& operator=(const Device&) = delete;
+
+  const std::string& name() const;
+  /// The physical device object (what IoConnectInterruptEx's PhysicalDeviceObject names).
+  PDEVICE_OBJECT pdo();
+  /// AllocatedResources / AllocatedResourcesTranslated of IRP_MN_START_DEVICE, laid out as on
+  /// Windows x64. NULL when the device was granted no resources (PNP-1).
+  PCM_RESOURCE_LIST raw_resources();
+  PCM_RESOURCE_LIST translated_resources();
+  /// Messages the PnP manager granted (0: the device runs on its line, if any).
+  unsigned granted_messages() const;
+
+  // The hardware side. Each delivers at once when the target vCPU's IRQL is below the DIRQL and
+  // the interrupt lock is free; otherwise the interrupt stays pending until it can be.
+  void AssertLine();
+  void DeassertLine();
+  /// An edge on the line (Trigger::kEdge devices).
+  void PulseLine();
+  /// MSI/MSI-X message `message_id` (0-based index into the granted messages).
+  void SignalMessage(std::uint32_t message_id);
+  bool line_asserted() const;
+
+  /// Performs `action` when the driver makes its `calls`-th kernel call from now (1 = the next
+  /// one), before that call runs: an interrupt landing between two driver statements.
+  void ScheduleAfterCalls(std::uint64_t calls, DeviceAction action, std::uint32_t message_id = 0);
+  /// Performs `action` once virtual time reaches `time_us` microseconds since boot (time moves in
+  /// KeStallExecutionProcessor).
+  void ScheduleAt(std::uint64_t time_us, DeviceAction action, std::uint32_t message_id = 0);
+
+  /// The current connection, or nullptr when no ISR is connected to this device.
+  const Connection* connection() const;
+
+ private:
+  model::Kernel& kernel_;
+  model::DeviceState& state_;
+};
+
+}  // namespace kemu
+
+#endif  // KEMU_DEVICE_HPP_
