@@ -1,0 +1,2 @@
+/* Placeholder; being written. */
+typedef int kemu_c_calls_placeholder;

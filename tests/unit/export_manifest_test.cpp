@@ -1,0 +1,316 @@
+// The export manifest (emu/abi/exports.inc) as drivers meet it: MmGetSystemRoutineAddress per
+// personality (conformance EX-3, §2.8; spec §10.5), kemu::MissingExport for a routine the release
+// lacks, kemu::NotModelled for a routine kemu does not model, kemu::NoMachine without a machine,
+// and the manifest's own consistency.
+#include <wdm.h>
+
+#include <cwchar>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "kemu/testing/gtest.hpp"
+
+namespace {
+
+using ::testing::HasSubstr;
+
+// The manifest's rows, read straight from exports.inc. emu/ is private to kemu::kemu (not on this
+// target's include path, and abi/export_manifest.hpp includes "abi/exports.inc" through it), so
+// the X-macro file is included relative to this one; it includes nothing itself.
+struct Row {
+  std::string_view name;
+  std::string_view status;
+  std::string_view callable;    // first release a driver may call it on
+  std::string_view resolvable;  // first release MmGetSystemRoutineAddress finds it, or "Never"
+};
+
+constexpr Row kManifest[] = {
+#define KEMU_EXPORT(name, area, status, callable, resolvable) \
+  {#name, #status, #callable, #resolvable},
+#include "../../emu/abi/exports.inc"
+#undef KEMU_EXPORT
+};
+
+// The manifest's release tokens; nullopt for "Never".
+std::optional<kemu::Os> Release(std::string_view token) {
+  static const std::map<std::string_view, kemu::Os> kReleases = {
+      {"Win2000", kemu::Os::kWindows2000},
+      {"XP", kemu::Os::kWindowsXP},
+      {"Ws2003", kemu::Os::kWindowsServer2003},
+      {"Vista", kemu::Os::kWindowsVista},
+      {"Win7", kemu::Os::kWindows7},
+      {"Win8", kemu::Os::kWindows8},
+      {"Win81", kemu::Os::kWindows81},
+      {"Win10", kemu::Os::kWindows10},
+      {"Win11", kemu::Os::kWindows11},
+  };
+  if (token == "Never") return std::nullopt;
+  const auto it = kReleases.find(token);
+  if (it == kReleases.end()) {
+    ADD_FAILURE() << "unknown release token in exports.inc: " << token;
+    return std::nullopt;
+  }
+  return it->second;
+}
+
+bool Since(std::string_view token, kemu::Os os) {
+  const std::optional<kemu::Os> first = Release(token);
+  return first.has_value() && *first <= os;
+}
+
+// The name each personality reports itself by (Personality::display_name), for error messages.
+std::string DisplayName(kemu::Os os) {
+  static const std::map<kemu::Os, std::string> kNames = {
+      {kemu::Os::kWindows2000, "Windows 2000"},
+      {kemu::Os::kWindowsXP, "Windows XP"},
+      {kemu::Os::kWindowsServer2003, "Windows Server 2003"},
+      {kemu::Os::kWindowsVista, "Windows Vista"},
+      {kemu::Os::kWindows7, "Windows 7"},
+      {kemu::Os::kWindows8, "Windows 8"},
+      {kemu::Os::kWindows81, "Windows 8.1"},
+      {kemu::Os::kWindows10, "Windows 10"},
+      {kemu::Os::kWindows11, "Windows 11"},
+  };
+  return kNames.at(os);
+}
+
+PVOID Resolve(const wchar_t* name) {
+  UNICODE_STRING string;
+  RtlInitUnicodeString(&string, name);
+  return MmGetSystemRoutineAddress(&string);
+}
+
+PVOID Resolve(std::string_view name) {
+  const std::wstring wide(name.begin(), name.end());
+  return Resolve(wide.c_str());
+}
+
+template <typename Function>
+PVOID AddressOf(Function* function) {
+  return reinterpret_cast<PVOID>(function);
+}
+
+// A routine drivers probe by name and the first release whose kernel exports it; nullopt when
+// no x64 kernel does (inline in the WDK headers, or a static-library routine).
+struct Probed {
+  const wchar_t* name;
+  std::optional<kemu::Os> since;
+  PVOID address;
+};
+
+// Written from spec §0 and §10.5 and conformance §2.8, not from the manifest.
+std::vector<Probed> ProbedRoutines() {
+  using kemu::Os;
+  return {
+      {L"IoConnectInterruptEx", Os::kWindowsVista, AddressOf(&IoConnectInterruptEx)},
+      {L"IoDisconnectInterruptEx", Os::kWindowsVista, AddressOf(&IoDisconnectInterruptEx)},
+      {L"IoReportInterruptActive", Os::kWindows8, AddressOf(&IoReportInterruptActive)},
+      {L"IoReportInterruptInactive", Os::kWindows8, AddressOf(&IoReportInterruptInactive)},
+      {L"KeTestSpinLock", Os::kWindowsServer2003, AddressOf(&KeTestSpinLock)},
+      {L"KeTryToAcquireSpinLockAtDpcLevel", Os::kWindowsServer2003,
+       AddressOf(&KeTryToAcquireSpinLockAtDpcLevel)},
+      {L"KeAcquireInStackQueuedSpinLockForDpc", Os::kWindowsVista,
+       AddressOf(&KeAcquireInStackQueuedSpinLockForDpc)},
+      {L"KeReleaseInStackQueuedSpinLockForDpc", Os::kWindowsVista,
+       AddressOf(&KeReleaseInStackQueuedSpinLockForDpc)},
+      {L"KeAcquireInStackQueuedSpinLock", Os::kWindowsXP,
+       AddressOf(&KeAcquireInStackQueuedSpinLock)},
+      {L"KeInitializeThreadedDpc", Os::kWindowsVista, AddressOf(&KeInitializeThreadedDpc)},
+      {L"KeQueryActiveGroupCount", Os::kWindows7, AddressOf(&KeQueryActiveGroupCount)},
+      {L"KeInitializeSpinLock", Os::kWindows8, AddressOf(&KeInitializeSpinLock)},
+      {L"KeQueryActiveProcessors", Os::kWindows2000, AddressOf(&KeQueryActiveProcessors)},
+      {L"KeSetTargetProcessorDpc", Os::kWindows2000, AddressOf(&KeSetTargetProcessorDpc)},
+      {L"RtlGetVersion", Os::kWindows2000, AddressOf(&RtlGetVersion)},
+      // Inline on x64 (KeRaiseIrql is a macro over KfRaiseIrql; the IRQL routines write CR8).
+      {L"KeRaiseIrql", std::nullopt, nullptr},
+      {L"KeLowerIrql", std::nullopt, nullptr},
+      {L"KeGetCurrentIrql", std::nullopt, nullptr},
+      {L"KeAcquireSpinLock", std::nullopt, nullptr},
+      // Iointex.lib, linked into the driver: never a kernel export.
+      {L"WdmlibIoConnectInterruptEx", std::nullopt, nullptr},
+      {L"WdmlibIoDisconnectInterruptEx", std::nullopt, nullptr},
+  };
+}
+
+class ExportManifestTest : public kemu::testing::PersonalityTest {};
+
+INSTANTIATE_TEST_SUITE_P(AllPersonalities, ExportManifestTest, kemu::testing::AllOs(),
+                         kemu::testing::OsName());
+
+// ---------------------------------------------------------------------------------------------
+// MmGetSystemRoutineAddress.
+
+TEST_P(ExportManifestTest, IoConnectInterruptExResolvesFromVistaToTheRoutineItself) {  // EX-3
+  const PVOID address = Resolve(L"IoConnectInterruptEx");
+  if (GetParam() < kemu::Os::kWindowsVista) {
+    EXPECT_EQ(address, nullptr);
+  } else {
+    EXPECT_EQ(address, AddressOf(&IoConnectInterruptEx));
+  }
+}
+
+TEST_P(ExportManifestTest, ProbedRoutinesResolveExactlyFromTheirFirstRelease) {  // EX-3, §2.8
+  const kemu::Os os = GetParam();
+  for (const Probed& routine : ProbedRoutines()) {
+    const bool exported = routine.since.has_value() && *routine.since <= os;
+    const std::string name(routine.name, routine.name + std::wcslen(routine.name));
+    EXPECT_EQ(Resolve(routine.name), exported ? routine.address : nullptr) << name;
+  }
+}
+
+TEST_P(ExportManifestTest, UnknownNamesResolveToNull) {
+  EXPECT_EQ(Resolve(L"NoSuchRoutine"), nullptr);
+  EXPECT_EQ(Resolve(L""), nullptr);
+  EXPECT_EQ(Resolve(L"KeInitialize"), nullptr);      // a prefix of real names
+  EXPECT_EQ(Resolve(L"KeInitializeDpc "), nullptr);  // trailing space
+  EXPECT_EQ(Resolve(L"KeInitializeDp\u00e7"), nullptr);
+  EXPECT_EQ(Resolve(L"KeRaiseIrqlToDpcLevel"), nullptr);  // inline on x64
+}
+
+TEST_P(ExportManifestTest, OnlyTheCountedLengthOfTheNameIsLookedUp) {
+  // UNICODE_STRING need not be NUL-terminated: Length decides.
+  static const wchar_t kLonger[] = L"KeInitializeDpcAndMore";
+  UNICODE_STRING name;
+  name.Buffer = const_cast<PWCH>(kLonger);
+  name.Length = static_cast<USHORT>(std::wcslen(L"KeInitializeDpc") * sizeof(WCHAR));
+  name.MaximumLength = sizeof(kLonger);
+  EXPECT_EQ(MmGetSystemRoutineAddress(&name), AddressOf(&KeInitializeDpc));
+}
+
+TEST_P(ExportManifestTest, EveryManifestRoutineResolvesAsItsRowSays) {
+  const kemu::Os os = GetParam();
+  for (const Row& row : kManifest) {
+    EXPECT_EQ(Resolve(row.name) != nullptr, Since(row.resolvable, os)) << row.name;
+  }
+}
+
+TEST(ExportManifestTest, ANullNameIsAnAccessViolation) {
+  kemu::Machine machine(kemu::Os::kWindows10);
+  try {
+    MmGetSystemRoutineAddress(nullptr);
+    ADD_FAILURE() << "MmGetSystemRoutineAddress(NULL) returned";
+  } catch (const kemu::BugCheck& crash) {
+    EXPECT_THAT(crash,
+                kemu::testing::BugCheckIs(kemu::bugcheck::kKmodeExceptionNotHandled, 0xC0000005));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Routines a release lacks, routines kemu does not model, no machine.
+
+TEST_P(ExportManifestTest, CallingARoutineTheReleaseLacksThrowsMissingExport) {
+  const kemu::Os os = GetParam();
+  if (os >= kemu::Os::kWindows7) {
+    EXPECT_EQ(KeQueryActiveGroupCount(), 1);
+    return;
+  }
+  try {
+    KeQueryActiveGroupCount();
+    ADD_FAILURE() << "KeQueryActiveGroupCount returned on " << os;
+  } catch (const kemu::MissingExport& missing) {
+    EXPECT_EQ(missing.routine(), "KeQueryActiveGroupCount");
+    EXPECT_THAT(missing.what(),
+                HasSubstr("KeQueryActiveGroupCount is not available on " + DisplayName(os)));
+  }
+  // Not a crash: the machine carries on.
+  EXPECT_FALSE(machine().crashed());
+  EXPECT_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+}
+
+TEST(ExportManifestTest, KeTestSpinLockIsMissingOnXp) {
+  kemu::Machine machine(kemu::Os::kWindowsXP);
+  KSPIN_LOCK lock;
+  KeInitializeSpinLock(&lock);
+  try {
+    KeTestSpinLock(&lock);
+    ADD_FAILURE() << "KeTestSpinLock returned on XP";
+  } catch (const kemu::MissingExport& missing) {
+    EXPECT_EQ(missing.routine(), "KeTestSpinLock");
+    EXPECT_THAT(missing.what(), HasSubstr("Windows XP"));
+  }
+}
+
+TEST_P(ExportManifestTest, ARoutineKemuDoesNotModelThrowsNotModelledNamingItself) {
+  LARGE_INTEGER time;
+  try {
+    KeQuerySystemTime(&time);
+    ADD_FAILURE() << "KeQuerySystemTime returned";
+  } catch (const kemu::NotModelled& not_modelled) {
+    EXPECT_EQ(not_modelled.routine(), "KeQuerySystemTime");
+    EXPECT_THAT(not_modelled.what(), HasSubstr("kemu does not model KeQuerySystemTime"));
+  }
+  EXPECT_FALSE(machine().crashed());
+}
+
+TEST(ExportManifestTest, AMissingExportIsReportedBeforeNotModelled) {
+  // IoGetAffinityInterrupt is a Windows 7 export: on XP the driver would not even load.
+  kemu::Machine machine(kemu::Os::kWindowsXP);
+  GROUP_AFFINITY affinity;
+  EXPECT_THROW(IoGetAffinityInterrupt(nullptr, &affinity), kemu::MissingExport);
+}
+
+TEST(ExportManifestTest, AKernelRoutineWithNoMachineThrowsNoMachine) {
+  ASSERT_EQ(kemu::Machine::CurrentOrNull(), nullptr);
+  try {
+    KeGetCurrentIrql();
+    ADD_FAILURE() << "KeGetCurrentIrql returned without a machine";
+  } catch (const kemu::NoMachine& no_machine) {
+    EXPECT_THAT(no_machine.what(), HasSubstr("KeGetCurrentIrql was called on a thread with no "
+                                             "current kemu::Machine"));
+  }
+  UNICODE_STRING name;
+  EXPECT_THROW(RtlInitUnicodeString(&name, L"KeInitializeDpc"), kemu::NoMachine);
+  EXPECT_THROW(MmGetSystemRoutineAddress(&name), kemu::NoMachine);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The manifest itself.
+
+TEST(ExportManifestTest, ManifestNamesAreUnique) {
+  std::set<std::string_view> seen;
+  for (const Row& row : kManifest) {
+    EXPECT_TRUE(seen.insert(row.name).second) << "listed twice: " << row.name;
+  }
+  EXPECT_GT(seen.size(), 50u);
+}
+
+TEST(ExportManifestTest, EveryRowHasAKnownStatusAndIsCallableNoLaterThanItResolves) {
+  for (const Row& row : kManifest) {
+    EXPECT_TRUE(row.status == "Modelled" || row.status == "NotModelled") << row.name;
+    const std::optional<kemu::Os> callable = Release(row.callable);
+    ASSERT_TRUE(callable.has_value()) << row.name << " is callable on no release";
+    const std::optional<kemu::Os> resolvable = Release(row.resolvable);
+    if (resolvable) {
+      EXPECT_LE(*callable, *resolvable) << row.name;
+    }
+  }
+}
+
+TEST(ExportManifestTest, PersonalityQueriesFollowEveryRow) {
+  for (kemu::Os os : kemu::AllOs()) {
+    const kemu::Personality& personality = kemu::GetPersonality(os);
+    for (const Row& row : kManifest) {
+      EXPECT_EQ(personality.CanCall(row.name), Since(row.callable, os)) << row.name << " " << os;
+      EXPECT_EQ(personality.Exports(row.name), Since(row.resolvable, os)) << row.name << " " << os;
+    }
+  }
+}
+
+TEST(ExportManifestTest, PersonalityQueriesAgreeWithTheManifest) {
+  for (kemu::Os os : kemu::AllOs()) {
+    const kemu::Personality& personality = kemu::GetPersonality(os);
+    EXPECT_FALSE(personality.CanCall("NoSuchRoutine")) << os;
+    EXPECT_FALSE(personality.Exports("NoSuchRoutine")) << os;
+    EXPECT_TRUE(personality.CanCall("KeInitializeDpc")) << os;
+    EXPECT_TRUE(personality.CanCall("KeRaiseIrql")) << os;
+    EXPECT_FALSE(personality.Exports("KeRaiseIrql")) << os;
+    EXPECT_TRUE(personality.CanCall("WdmlibIoConnectInterruptEx")) << os;
+    EXPECT_FALSE(personality.Exports("WdmlibIoConnectInterruptEx")) << os;
+    EXPECT_EQ(personality.CanCall("IoConnectInterruptEx"), os >= kemu::Os::kWindowsVista) << os;
+  }
+}
+
+}  // namespace

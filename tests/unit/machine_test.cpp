@@ -1,0 +1,319 @@
+// kemu::Machine: the thread's current-machine scope, Shutdown() and its leak report, what a
+// crashed machine does, BugCheckAction, the destructor's failure handler, MachineOptions
+// validation, vCPU switching and DbgPrint capture (DESIGN.md §2, STYLE.md habit 5).
+#include <wdm.h>
+
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "kemu/testing/gtest.hpp"
+
+namespace {
+
+using ::kemu::testing::BugCheckIs;
+using ::testing::HasSubstr;
+
+// The bug check `statement` raises; a test failure (and code 0) when it returns normally.
+kemu::BugCheck CrashOf(const std::function<void()>& statement) {
+  try {
+    statement();
+  } catch (const kemu::BugCheck& crash) {
+    return crash;
+  }
+  ADD_FAILURE() << "expected a bug check, but the statement returned normally";
+  return kemu::BugCheck(0, {}, "");
+}
+
+ULONG MajorVersion() {
+  RTL_OSVERSIONINFOW info{};
+  info.dwOSVersionInfoSize = sizeof(info);
+  EXPECT_EQ(RtlGetVersion(&info), STATUS_SUCCESS);
+  return info.dwMajorVersion;
+}
+
+VOID NoOpRoutine(PKDPC, PVOID, PVOID, PVOID) {}
+
+// ---------------------------------------------------------------------------------------------
+// The current-machine scope.
+
+TEST(MachineTest, ConstructionMakesTheMachineCurrentAndDestructionRestoresThePreviousOne) {
+  ASSERT_EQ(kemu::Machine::CurrentOrNull(), nullptr);
+  {
+    kemu::Machine outer(kemu::Os::kWindowsXP);
+    EXPECT_EQ(&kemu::Machine::Current(), &outer);
+    {
+      kemu::Machine inner(kemu::Os::kWindows10);
+      EXPECT_EQ(&kemu::Machine::Current(), &inner);
+      {
+        kemu::Machine innermost(kemu::Os::kWindows7);
+        EXPECT_EQ(&kemu::Machine::Current(), &innermost);
+      }
+      EXPECT_EQ(&kemu::Machine::Current(), &inner);
+    }
+    EXPECT_EQ(&kemu::Machine::Current(), &outer);
+  }
+  EXPECT_EQ(kemu::Machine::CurrentOrNull(), nullptr);
+}
+
+TEST(MachineTest, KernelCallsGoToTheCurrentMachineWithItsPersonality) {
+  kemu::Machine xp(kemu::Os::kWindowsXP);
+  EXPECT_EQ(xp.os(), kemu::Os::kWindowsXP);
+  EXPECT_EQ(MajorVersion(), 5u);
+  {
+    kemu::Machine win10(kemu::Os::kWindows10);
+    EXPECT_EQ(win10.personality().os, kemu::Os::kWindows10);
+    EXPECT_EQ(MajorVersion(), 10u);
+    EXPECT_EQ(KeQueryActiveGroupCount(), 1);  // a Windows 7 export
+    KIRQL old;
+    KeRaiseIrql(DISPATCH_LEVEL, &old);
+    EXPECT_EQ(win10.CurrentIrql(), DISPATCH_LEVEL);
+    EXPECT_EQ(xp.CurrentIrql(), PASSIVE_LEVEL) << "machines share no state";
+    KeLowerIrql(old);
+  }
+  EXPECT_EQ(MajorVersion(), 5u);
+  EXPECT_THROW(KeQueryActiveGroupCount(), kemu::MissingExport);  // back on XP
+}
+
+TEST(MachineTest, CurrentThrowsNoMachineWhenThereIsNone) {
+  ASSERT_EQ(kemu::Machine::CurrentOrNull(), nullptr);
+  try {
+    kemu::Machine::Current();
+    ADD_FAILURE() << "Machine::Current() returned without a machine";
+  } catch (const kemu::NoMachine& no_machine) {
+    EXPECT_THAT(no_machine.what(), HasSubstr("kemu::Machine::Current()"));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shutdown.
+
+TEST(MachineTest, ShutdownIsSilentOnAMachineLeftClean) {
+  kemu::Machine machine(kemu::Os::kWindows10);
+  KSPIN_LOCK lock;
+  KeInitializeSpinLock(&lock);
+  KIRQL old;
+  KeAcquireSpinLock(&lock, &old);
+  KeReleaseSpinLock(&lock, old);
+  KDPC dpc;
+  KeInitializeDpc(&dpc, &NoOpRoutine, nullptr);
+  KeInsertQueueDpc(&dpc, nullptr, nullptr);
+  EXPECT_NO_THROW(machine.Shutdown());
+  EXPECT_FALSE(machine.crashed());
+  EXPECT_NO_THROW(machine.Shutdown());  // idempotent
+}
+
+TEST(MachineTest, ShutdownNamesEveryLeakInOneBugCheck) {
+  kemu::Machine machine(kemu::Os::kWindows10);
+  KSPIN_LOCK lock;
+  KeInitializeSpinLock(&lock);
+  KIRQL old;
+  KeAcquireSpinLock(&lock, &old);  // leaves the IRQL at DISPATCH_LEVEL and the lock held
+  KDPC dpc;
+  KeInitializeDpc(&dpc, &NoOpRoutine, nullptr);
+  ASSERT_TRUE(KeInsertQueueDpc(&dpc, nullptr, nullptr));  // stays queued at DISPATCH_LEVEL
+
+  const kemu::BugCheck leak = CrashOf([&] { machine.Shutdown(); });
+  EXPECT_THAT(leak, BugCheckIs(kemu::bugcheck::kDriverVerifierDetectedViolation,
+                               kemu::verifier_code::kLeakAtShutdown));
+  EXPECT_EQ(leak.parameter(1), 3u);                                       // number of leaks
+  EXPECT_EQ(leak.parameter(2), reinterpret_cast<std::uintptr_t>(&lock));  // first leaked object
+  EXPECT_THAT(leak.report(), HasSubstr("vCPU 0 is still at IRQL 2 (expected PASSIVE_LEVEL)"));
+  EXPECT_THAT(leak.report(), HasSubstr("is still held by vCPU 0"));
+  EXPECT_THAT(leak.report(), HasSubstr("is still queued on vCPU 0"));
+  EXPECT_TRUE(machine.crashed());
+}
+
+TEST(MachineTest, ShutdownReportsALeakOnlyOnce) {
+  kemu::Machine machine(kemu::Os::kWindows10);
+  KIRQL old;
+  KeRaiseIrql(DISPATCH_LEVEL, &old);
+  EXPECT_BUGCHECK(machine.Shutdown(), kemu::bugcheck::kDriverVerifierDetectedViolation);
+  EXPECT_NO_THROW(machine.Shutdown());
+}
+
+TEST(MachineTest, ShutdownChecksEveryVcpu) {
+  kemu::Machine machine({.os = kemu::Os::kWindows10, .processors = 2});
+  machine.SwitchToProcessor(1);
+  KIRQL old;
+  KeRaiseIrql(APC_LEVEL, &old);
+  machine.SwitchToProcessor(0);
+  const kemu::BugCheck leak = CrashOf([&] { machine.Shutdown(); });
+  EXPECT_EQ(leak.parameter(1), 1u);
+  EXPECT_THAT(leak.report(), HasSubstr("vCPU 1 is still at IRQL 1 (expected PASSIVE_LEVEL)"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Crashes and BugCheckAction.
+
+TEST(MachineTest, ACrashedMachineRethrowsTheSameBugCheckOnTheNextKernelCall) {
+  kemu::Machine machine(kemu::Os::kWindows10);
+  EXPECT_FALSE(machine.crashed());
+  const kemu::BugCheck first = CrashOf([] { KeLowerIrql(HIGH_LEVEL); });
+  ASSERT_THAT(first, BugCheckIs(kemu::bugcheck::kDriverVerifierDetectedViolation,
+                                kemu::verifier_code::kLowerIrqlInvalid));
+  EXPECT_TRUE(machine.crashed());
+  EXPECT_TRUE(machine.bug_checks().empty()) << "kThrow records nothing";
+
+  const kemu::BugCheck again = CrashOf([] { KeGetCurrentIrql(); });
+  EXPECT_EQ(again.code(), first.code());
+  EXPECT_EQ(again.parameters(), first.parameters());
+  EXPECT_EQ(again.report(), first.report());
+  EXPECT_NO_THROW(machine.Shutdown()) << "a crashed machine has nothing left to check";
+}
+
+TEST(MachineTest, RecordActionRecordsABugCheckAndCarriesOnAsARetailKernelWould) {
+  kemu::Machine machine(
+      {.os = kemu::Os::kWindows10, .on_bug_check = kemu::BugCheckAction::kRecord});
+  KIRQL old;
+  KeRaiseIrql(DISPATCH_LEVEL, &old);
+  KIRQL ignored;
+  EXPECT_NO_THROW(KeRaiseIrql(PASSIVE_LEVEL, &ignored));  // 0xC4/0x30, recorded
+  ASSERT_EQ(machine.bug_checks().size(), 1u);
+  EXPECT_THAT(machine.bug_checks()[0], BugCheckIs(kemu::bugcheck::kDriverVerifierDetectedViolation,
+                                                  kemu::verifier_code::kRaiseIrqlInvalid));
+  EXPECT_EQ(machine.bug_checks()[0].parameter(1), DISPATCH_LEVEL);
+  EXPECT_EQ(machine.bug_checks()[0].parameter(2), PASSIVE_LEVEL);
+  EXPECT_FALSE(machine.crashed());
+  EXPECT_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL) << "a retail kernel writes the new level";
+}
+
+TEST(MachineTest, RecordActionStillThrowsWhenNothingCanContinue) {
+  kemu::Machine machine(
+      {.os = kemu::Os::kWindows10, .on_bug_check = kemu::BugCheckAction::kRecord});
+  KDPC dpc{};
+  const kemu::BugCheck crash = CrashOf([&] { KeInsertQueueDpc(&dpc, nullptr, nullptr); });
+  EXPECT_THAT(crash, BugCheckIs(kemu::bugcheck::kDriverVerifierDetectedViolation,
+                                kemu::verifier_code::kUninitializedDpc));
+  ASSERT_EQ(machine.bug_checks().size(), 1u);
+  EXPECT_EQ(machine.bug_checks()[0].parameters(), crash.parameters());
+  EXPECT_TRUE(machine.crashed());
+}
+
+TEST(MachineDeathTest, AbortActionPrintsTheReportAndAborts) {
+  EXPECT_DEATH(
+      {
+        kemu::Machine machine(
+            {.os = kemu::Os::kWindows10, .on_bug_check = kemu::BugCheckAction::kAbort});
+        KeLowerIrql(HIGH_LEVEL);
+      },
+      "\\*\\*\\* kemu bug check 0x000000C4 DRIVER_VERIFIER_DETECTED_VIOLATION\n"
+      "    Arg1: 0x0000000000000031  0x31: invalid KeLowerIrql");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The destructor and the failure handler.
+
+std::optional<kemu::BugCheck>& HandledFailure() {
+  static std::optional<kemu::BugCheck> failure;
+  return failure;
+}
+
+void CaptureFailure(const kemu::BugCheck& failure) { HandledFailure() = failure; }
+
+// Installs CaptureFailure for one test and restores the previous handler.
+class ScopedCaptureFailures {
+ public:
+  ScopedCaptureFailures() : previous_(kemu::SetFailureHandler(&CaptureFailure)) {
+    HandledFailure().reset();
+  }
+  ~ScopedCaptureFailures() {
+    kemu::SetFailureHandler(previous_);
+    HandledFailure().reset();
+  }
+
+ private:
+  kemu::FailureHandler previous_;
+};
+
+TEST(MachineTest, DestroyingAMachineWithLeaksCallsTheFailureHandler) {
+  ScopedCaptureFailures capture;
+  {
+    kemu::Machine machine(kemu::Os::kWindows10);
+    KIRQL old;
+    KeRaiseIrql(DISPATCH_LEVEL, &old);
+  }
+  ASSERT_TRUE(HandledFailure().has_value());
+  EXPECT_THAT(*HandledFailure(), BugCheckIs(kemu::bugcheck::kDriverVerifierDetectedViolation,
+                                            kemu::verifier_code::kLeakAtShutdown));
+  EXPECT_THAT(HandledFailure()->report(), HasSubstr("vCPU 0 is still at IRQL 2"));
+  EXPECT_EQ(kemu::Machine::CurrentOrNull(), nullptr);
+}
+
+TEST(MachineTest, TheDestructorReportsNothingAfterShutdownOrACrash) {
+  ScopedCaptureFailures capture;
+  {
+    kemu::Machine machine(kemu::Os::kWindows10);
+    KIRQL old;
+    KeRaiseIrql(DISPATCH_LEVEL, &old);
+    EXPECT_BUGCHECK(machine.Shutdown(), kemu::bugcheck::kDriverVerifierDetectedViolation);
+  }
+  {
+    kemu::Machine machine(kemu::Os::kWindows10);
+    KIRQL old;
+    KeRaiseIrql(DISPATCH_LEVEL, &old);
+    EXPECT_BUGCHECK(KeLowerIrql(HIGH_LEVEL), kemu::bugcheck::kDriverVerifierDetectedViolation);
+  }
+  { kemu::Machine clean(kemu::Os::kWindows10); }
+  EXPECT_FALSE(HandledFailure().has_value());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Options, vCPUs, debug output.
+
+TEST(MachineTest, ProcessorCountMustBeOneToSixtyFour) {
+  EXPECT_THROW(kemu::Machine({.processors = 0}), kemu::Error);
+  EXPECT_THROW(kemu::Machine({.processors = 65}), kemu::Error);
+  try {
+    kemu::Machine machine({.processors = 0});
+  } catch (const kemu::Error& error) {
+    EXPECT_THAT(error.what(), HasSubstr("processors must be 1..64, got 0"));
+  }
+  EXPECT_EQ(kemu::Machine::CurrentOrNull(), nullptr) << "a rejected machine never became current";
+  kemu::Machine largest({.processors = 64});
+  EXPECT_EQ(largest.options().processors, 64u);
+}
+
+TEST(MachineTest, SwitchToProcessorSelectsTheVcpuTheNextCallRunsOn) {
+  kemu::Machine machine({.os = kemu::Os::kWindows10, .processors = 2});
+  EXPECT_EQ(machine.CurrentProcessor(), 0u);
+  machine.SwitchToProcessor(1);
+  EXPECT_EQ(machine.CurrentProcessor(), 1u);
+  EXPECT_EQ(KeGetCurrentProcessorNumber(), 1u);
+  KIRQL old;
+  KeRaiseIrql(DISPATCH_LEVEL, &old);
+  EXPECT_EQ(machine.CurrentIrql(), DISPATCH_LEVEL);
+  machine.SwitchToProcessor(0);
+  EXPECT_EQ(machine.CurrentIrql(), PASSIVE_LEVEL) << "each vCPU has its own IRQL";
+  EXPECT_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+  EXPECT_THROW(machine.SwitchToProcessor(2), kemu::Error);
+  EXPECT_EQ(machine.CurrentProcessor(), 0u);
+  machine.SwitchToProcessor(1);
+  KeLowerIrql(old);
+  machine.SwitchToProcessor(0);
+}
+
+TEST(MachineTest, DbgPrintOutputIsCapturedInDebugOutput) {
+  kemu::Machine machine(kemu::Os::kWindows10);
+  EXPECT_EQ(machine.debug_output(), "");
+  EXPECT_EQ(DbgPrint("irq %d on %s\n", 5, "nic0"), static_cast<ULONG>(STATUS_SUCCESS));
+  KdPrint(("second line 0x%X\n", 0xC4u));
+  EXPECT_EQ(machine.debug_output(), "irq 5 on nic0\nsecond line 0xC4\n");
+}
+
+TEST(MachineTest, OptionsAreKeptAsGiven) {
+  kemu::Machine machine({.os = kemu::Os::kWindows81,
+                         .processors = 3,
+                         .verifier = false,
+                         .checked_build = false,
+                         .seed = 77,
+                         .call_history = 5});
+  EXPECT_EQ(machine.os(), kemu::Os::kWindows81);
+  EXPECT_EQ(machine.options().processors, 3u);
+  EXPECT_FALSE(machine.options().verifier);
+  EXPECT_FALSE(machine.options().checked_build);
+  EXPECT_EQ(machine.options().seed, 77u);
+  EXPECT_EQ(machine.options().call_history, 5u);
+}
+
+}  // namespace

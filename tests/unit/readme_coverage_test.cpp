@@ -1,0 +1,61 @@
+// The README's coverage table is generated from the export manifest (STYLE.md habit 2); this test
+// fails when they drift. KEMU_UPDATE_GOLDEN=1 rewrites the table in README.md.
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "abi/export_manifest.hpp"
+#include "kemu/os.hpp"
+
+namespace {
+
+constexpr std::string_view kBegin = "<!-- coverage:begin (generated from emu/abi/exports.inc) -->\n";
+constexpr std::string_view kEnd = "<!-- coverage:end -->";
+
+std::string Since(const std::optional<kemu::Os>& os) {
+  return os ? std::string(kemu::OsName(*os)) : std::string("never");
+}
+
+std::string CoverageTable() {
+  std::string table =
+      "| Routine | Area | Status | Callable from | Resolvable by name from |\n"
+      "|---|---|---|---|---|\n";
+  for (const kemu::abi::ExportInfo& info : kemu::abi::Exports()) {
+    table += fmt::format("| `{}` | {} | {} | {} | {} |\n", info.name, info.area,
+                         info.status == kemu::abi::ExportStatus::kModelled ? "modelled"
+                                                                           : "**not modelled**",
+                         Since(info.callable_since), Since(info.resolvable_since));
+  }
+  return table;
+}
+
+std::string ReadFile(const char* path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+TEST(ReadmeCoverageTest, TableMatchesTheExportManifest) {
+  std::string readme = ReadFile(KEMU_README);
+  const std::size_t begin = readme.find(kBegin);
+  const std::size_t end = readme.find(kEnd);
+  ASSERT_NE(begin, std::string::npos) << "README.md lacks the coverage:begin marker";
+  ASSERT_NE(end, std::string::npos) << "README.md lacks the coverage:end marker";
+  const std::size_t body = begin + kBegin.size();
+  const std::string expected = CoverageTable();
+  if (std::getenv("KEMU_UPDATE_GOLDEN") != nullptr) {
+    readme.replace(body, end - body, expected);
+    std::ofstream(KEMU_README, std::ios::binary) << readme;
+    GTEST_SKIP() << "README.md coverage table rewritten";
+  }
+  EXPECT_EQ(readme.substr(body, end - body), expected)
+      << "Regenerate with KEMU_UPDATE_GOLDEN=1 build/dev/tests/unit/kemu_unit_tests "
+         "--gtest_filter=ReadmeCoverageTest.*";
+}
+
+}  // namespace

@@ -1,0 +1,219 @@
+// The bug-check report a developer reads (kemu::BugCheck::what()), compared byte for byte with
+// files in tests/golden/ (STYLE.md habit 13). Run with KEMU_UPDATE_GOLDEN=1 to rewrite them after
+// an intended change, then review the diff.
+//
+// Host addresses make report text differ from run to run. The scenarios are built so that the
+// only host addresses in a report are of objects the test owns (a spin lock, a KDPC, a DPC
+// routine); each is replaced by a name such as <&lock> in both forms the report prints
+// (0x%016x in the Arg lines, 0x%x elsewhere) before comparing. Any other long hex number left
+// afterwards fails the test instead of being hidden, so a new source of host addresses is
+// noticed. Virtual time and call sequence numbers are deterministic already.
+#include <fmt/format.h>
+#include <wdm.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "kemu/testing/gtest.hpp"
+
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+kemu::BugCheck CrashOf(const std::function<void()>& statement) {
+  try {
+    statement();
+  } catch (const kemu::BugCheck& crash) {
+    return crash;
+  }
+  ADD_FAILURE() << "expected a bug check, but the statement returned normally";
+  return kemu::BugCheck(0, {}, "");
+}
+
+void ReplaceAll(std::string& text, const std::string& from, const std::string& to) {
+  for (std::size_t at = text.find(from); at != std::string::npos;
+       at = text.find(from, at + to.size())) {
+    text.replace(at, from.size(), to);
+  }
+}
+
+using NamedAddresses = std::vector<std::pair<const void*, std::string>>;
+
+// Replaces the test's own host addresses by their names (see the file comment).
+std::string Normalise(std::string report, const NamedAddresses& names) {
+  for (const auto& [address, name] : names) {
+    const auto value = reinterpret_cast<std::uintptr_t>(address);
+    ReplaceAll(report, fmt::format("0x{:016x}", value), "<" + name + ">");
+    ReplaceAll(report, fmt::format("{:#x}", value), "<" + name + ">");
+  }
+  // More than eight significant hex digits: not an IRQL, status or sub-code, so a host address.
+  std::smatch stray;
+  if (std::regex_search(report, stray, std::regex("0x0*[1-9a-f][0-9a-f]{8,}"))) {
+    ADD_FAILURE() << "unnamed host address " << stray.str() << " in the report";
+  }
+  return report;
+}
+
+std::string GoldenPath(const std::string& name) {
+  return std::string(KEMU_GOLDEN_DIR) + "/" + name;
+}
+
+// Compares `actual` with tests/golden/<name>, or rewrites the file under KEMU_UPDATE_GOLDEN=1.
+void ExpectMatchesGolden(const std::string& actual, const std::string& name) {
+  const std::string path = GoldenPath(name);
+  const char* update = std::getenv("KEMU_UPDATE_GOLDEN");
+  if (update != nullptr && std::string(update) == "1") {
+    std::ofstream(path, std::ios::binary) << actual;
+    std::cout << "[ golden   ] rewrote " << path << "\n";
+    return;
+  }
+  std::ifstream file(path, std::ios::binary);
+  ASSERT_TRUE(file.good()) << path << " is missing; run with KEMU_UPDATE_GOLDEN=1 to create it";
+  std::stringstream golden;
+  golden << file.rdbuf();
+  EXPECT_EQ(actual, golden.str()) << "differs from " << path
+                                  << " (KEMU_UPDATE_GOLDEN=1 rewrites it after an intended change)";
+}
+
+VOID LeakedDpcRoutine(PKDPC, PVOID, PVOID, PVOID) {}
+
+// (a) 0xC4/0x30: KeRaiseIrql to a lower level, after a few calls that move virtual time.
+kemu::BugCheck RaiseIrqlMisuse() {
+  KeGetCurrentIrql();
+  KeStallExecutionProcessor(5);
+  KIRQL old;
+  KeRaiseIrql(DISPATCH_LEVEL, &old);
+  KeQueryInterruptTime();
+  KeStallExecutionProcessor(20);
+  return CrashOf([] {
+    KIRQL ignored;
+    KeRaiseIrql(PASSIVE_LEVEL, &ignored);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Golden files.
+
+TEST(ReportTest, RaiseIrqlMisuseReportMatchesTheGoldenFile) {
+  kemu::Machine machine(kemu::Os::kWindows10);
+  const kemu::BugCheck crash = RaiseIrqlMisuse();
+  ASSERT_THAT(crash, kemu::testing::BugCheckIs(kemu::bugcheck::kDriverVerifierDetectedViolation,
+                                               kemu::verifier_code::kRaiseIrqlInvalid));
+  ExpectMatchesGolden(Normalise(crash.report(), {}), "report_raise_irql.txt");
+}
+
+TEST(ReportTest, ShutdownLeakReportMatchesTheGoldenFile) {
+  kemu::Machine machine({.os = kemu::Os::kWindows7, .processors = 2});
+  KSPIN_LOCK lock;
+  KDPC dpc;
+  KeInitializeSpinLock(&lock);
+  KIRQL old;
+  KeAcquireSpinLock(&lock, &old);
+  KeInitializeDpc(&dpc, &LeakedDpcRoutine, nullptr);
+  KeInsertQueueDpc(&dpc, reinterpret_cast<PVOID>(0x1111), nullptr);
+  const kemu::BugCheck leak = CrashOf([&] { machine.Shutdown(); });
+  ASSERT_THAT(leak, kemu::testing::BugCheckIs(kemu::bugcheck::kDriverVerifierDetectedViolation,
+                                              kemu::verifier_code::kLeakAtShutdown));
+  const std::string report =
+      Normalise(leak.report(), {{&lock, "&lock"},
+                                {&dpc, "&dpc"},
+                                {reinterpret_cast<const void*>(&LeakedDpcRoutine), "routine"}});
+  ExpectMatchesGolden(report, "report_shutdown_leak.txt");
+}
+
+// ---------------------------------------------------------------------------------------------
+// What every report must say, independent of the golden text.
+
+TEST(ReportTest, ReportNamesTheBugCheckAndExplainsItsParameters) {
+  kemu::Machine machine(kemu::Os::kWindows10);
+  const std::string report = RaiseIrqlMisuse().report();
+  EXPECT_THAT(report, ::testing::StartsWith(
+                          "*** kemu bug check 0x000000C4 DRIVER_VERIFIER_DETECTED_VIOLATION\n"
+                          "    Arg1: 0x0000000000000030  0x30: invalid KeRaiseIrql\n"
+                          "    Arg2: 0x0000000000000002  current IRQL\n"
+                          "    Arg3: 0x0000000000000000  requested IRQL\n"));
+}
+
+TEST(ReportTest, ReportNamesThePersonalityAndTheSeed) {
+  kemu::Machine machine(kemu::Os::kWindows10);
+  const std::string report = RaiseIrqlMisuse().report();
+  EXPECT_THAT(report,
+              HasSubstr("  Machine: Windows 10 (10.0.19045), 1 vCPU, Driver Verifier on\n"));
+  EXPECT_THAT(report, HasSubstr("  Seed: 0 (replay with KEMU_SEED=0)\n"));
+}
+
+TEST(ReportTest, ReportShowsTheServicePackVcpusModeAndANonZeroSeed) {
+  kemu::Machine machine({.os = kemu::Os::kWindows7,
+                         .processors = 2,
+                         .verifier = false,
+                         .checked_build = true,
+                         .seed = 1234});
+  const kemu::BugCheck crash = RaiseIrqlMisuse();
+  ASSERT_THAT(crash, kemu::testing::BugCheckIs(kemu::bugcheck::kIrqlNotGreaterOrEqual));
+  EXPECT_THAT(crash.report(),
+              HasSubstr("  Machine: Windows 7 (6.1.7601 Service Pack 1), 2 vCPUs, checked kernel, "
+                        "verifier off\n"));
+  EXPECT_THAT(crash.report(), HasSubstr("  Seed: 1234 (replay with KEMU_SEED=1234)\n"));
+}
+
+TEST(ReportTest, ReportListsTheLastCallsOldestFirst) {
+  kemu::Machine machine(kemu::Os::kWindows10);
+  const std::string report = RaiseIrqlMisuse().report();
+  EXPECT_THAT(report, HasSubstr("Last kernel calls, oldest first (6 in all):\n"));
+  const std::vector<std::string> calls = {
+      "#1     vCPU0 IRQL  0  t=0us  KeGetCurrentIrql()",
+      "#2     vCPU0 IRQL  0  t=0us  KeStallExecutionProcessor(MicroSeconds=0x5)",
+      "#3     vCPU0 IRQL  0  t=5us  KfRaiseIrql(NewIrql=0x2)",
+      "#4     vCPU0 IRQL  2  t=5us  KeQueryInterruptTime()",
+      "#5     vCPU0 IRQL  2  t=5us  KeStallExecutionProcessor(MicroSeconds=0x14)",
+      "#6     vCPU0 IRQL  2  t=25us  KfRaiseIrql(NewIrql=0x0)",
+  };
+  std::size_t previous = 0;
+  for (const std::string& call : calls) {
+    const std::size_t at = report.find(call);
+    ASSERT_NE(at, std::string::npos) << "missing: " << call << "\n" << report;
+    EXPECT_GT(at, previous) << call << " is out of order";
+    previous = at;
+  }
+}
+
+TEST(ReportTest, ReportKeepsOnlyTheConfiguredNumberOfCalls) {
+  kemu::Machine machine({.os = kemu::Os::kWindows10, .call_history = 2});
+  const std::string report = RaiseIrqlMisuse().report();
+  EXPECT_THAT(report, HasSubstr("Last kernel calls, oldest first (6 in all):\n"
+                                "    #5     vCPU0 IRQL  2  t=5us  KeStallExecutionProcessor("
+                                "MicroSeconds=0x14)\n"
+                                "    #6     vCPU0 IRQL  2  t=25us  KfRaiseIrql(NewIrql=0x0)\n"));
+  EXPECT_THAT(report, Not(HasSubstr("#4 ")));
+}
+
+TEST(ReportTest, TheSameScenarioGivesTheSameReport) {
+  std::string first, second;
+  {
+    kemu::Machine machine(kemu::Os::kWindowsXP);
+    first = RaiseIrqlMisuse().report();
+  }
+  {
+    kemu::Machine machine(kemu::Os::kWindowsXP);
+    second = RaiseIrqlMisuse().report();
+  }
+  EXPECT_EQ(first, second);
+  EXPECT_THAT(first, HasSubstr("Windows XP (5.1.2600 Service Pack 3)"));
+}
+
+TEST(ReportTest, BugCheckWhatIsTheReport) {
+  kemu::Machine machine(kemu::Os::kWindows10);
+  const kemu::BugCheck crash = RaiseIrqlMisuse();
+  EXPECT_EQ(std::string(crash.what()), crash.report());
+  EXPECT_EQ(crash.name(), "DRIVER_VERIFIER_DETECTED_VIOLATION");
+}
+
+}  // namespace
