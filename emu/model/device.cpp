@@ -41,7 +41,10 @@ void Device::ScheduleAt(std::uint64_t time_us, DeviceAction action, std::uint32_
 }
 
 const Connection* Device::connection() const {
-  return state_.connection != nullptr ? &state_.connection->stats : nullptr;
+  if (state_.connection == nullptr) return nullptr;
+  // Pending is a property of the controller, computed when asked rather than kept in step.
+  state_.connection->stats.pending = kernel_.interrupts().PendingCount(*state_.connection);
+  return &state_.connection->stats;
 }
 
 }  // namespace kemu

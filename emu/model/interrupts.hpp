@@ -112,6 +112,8 @@ class Interrupts {
   void RunDueEvents();
   /// Delivers every pending interrupt some vCPU can take now.
   void DeliverPending();
+  /// How many of `record`'s vectors have an interrupt waiting for delivery.
+  std::uint32_t PendingCount(const ConnectionRecord& record) const;
   /// The connection whose ISR is running on `cpu`, or nullptr (for DPC statistics).
   ConnectionRecord* running_isr(unsigned cpu) const;
 

@@ -1,6 +1,8 @@
 // kemu::Machine: the RAII face of model::Kernel and the thread's current-machine scope.
 #include "kemu/machine.hpp"
 
+#include <exception>
+
 #include "kemu/error.hpp"
 #include "model/kernel.hpp"
 
@@ -24,12 +26,15 @@ MachineOptions Validated(MachineOptions options) {
 Machine::Machine(Os os) : Machine(MachineOptions{.os = os}) {}
 
 Machine::Machine(MachineOptions options)
-    : kernel_(std::make_unique<model::Kernel>(Validated(options))), previous_(current_machine) {
+    : kernel_(std::make_unique<model::Kernel>(Validated(options))),
+      previous_(current_machine),
+      uncaught_at_construction_(std::uncaught_exceptions()) {
   current_machine = this;
 }
 
 Machine::~Machine() {
-  if (!shut_down_ && !kernel_->crashed()) {
+  const bool unwinding = std::uncaught_exceptions() > uncaught_at_construction_;
+  if (!shut_down_ && !kernel_->crashed() && !unwinding) {
     try {
       Shutdown();
     } catch (const BugCheck& leak) {

@@ -1,8 +1,9 @@
 // Tests of the XP-built fallback driver on every Windows personality: how it connects (EX-2, EX-4,
 // EX-8), where its ISR and DPC run, and that stopping it leaves nothing behind (EX-6, DPC-11).
+#include "driver/fallback_driver.h"
+
 #include <optional>
 
-#include "driver/fallback_driver.h"
 #include "kemu/kemu.hpp"
 #include "kemu/testing/gtest.hpp"
 #include "nic_double.hpp"

@@ -1,7 +1,7 @@
-// kemu_vista_fallback — runs one driver binary, built for Windows XP, on every Windows kemu emulates
-// and prints how it ended up connected on each: the point of Microsoft's "Using IoConnectInterruptEx
-// Prior to Windows Vista" pattern is that the same driver gets MSI on Vista and later and a fully
-// specified line interrupt on 2000/XP/2003.
+// kemu_vista_fallback — runs one driver binary, built for Windows XP, on every Windows kemu
+// emulates and prints how it ended up connected on each: the point of Microsoft's "Using
+// IoConnectInterruptEx Prior to Windows Vista" pattern is that the same driver gets MSI on Vista
+// and later and a fully specified line interrupt on 2000/XP/2003.
 //
 // Each run: start the driver, raise one interrupt the way the device would, check the ISR and its
 // DPC ran, stop the driver and shut the machine down (which bug-checks on anything left behind).
@@ -140,7 +140,7 @@ Outcome Run(kemu::Os os, const Pass& pass) {
 // leaks; report them instead of aborting, since main() is already failing.
 void PrintLeak(const kemu::BugCheck& leak) { fmt::print("{}\n", leak.report()); }
 
-constexpr std::string_view kRowFormat = "  {:<8}  {:<36}  {:<25}  {:<9}  {:>3}  {:>3}  {}\n";
+constexpr std::string_view kRowFormat = "  {:<8}  {:<37}  {:<25}  {:<9}  {:>3}  {:>3}  {}\n";
 
 }  // namespace
 
@@ -156,8 +156,8 @@ int main() {
   int failures = 0;
   for (const Pass& pass : kPasses) {
     fmt::print("\n{}\n", pass.title);
-    fmt::print(kRowFormat, "os", "first attempt (CONNECT_MESSAGE_BASED)", "connected as",
-               "raised", "isr", "dpc", "result");
+    fmt::print(kRowFormat, "os", "first attempt (CONNECT_MESSAGE_BASED)", "connected as", "raised",
+               "isr", "dpc", "result");
     for (kemu::Os os : kemu::AllOs()) {
       Outcome outcome;
       try {

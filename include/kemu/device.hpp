@@ -41,7 +41,7 @@ struct LineInterrupt {
 
 struct DeviceConfig {
   std::string name;
-  std::optional<LineInterrupt> line;
+  std::optional<LineInterrupt> line = std::nullopt;
   /// > 0: the device is MSI-capable and asks for this many messages. Granted only on
   /// personalities with MSI (Vista+), up to Personality::max_messages.
   unsigned messages = 0;
@@ -61,6 +61,7 @@ struct Connection {
   std::uint64_t isr_calls = 0;        ///< service routine calls
   std::uint64_t isr_claimed = 0;      ///< calls that returned TRUE
   std::uint64_t dpcs_requested = 0;   ///< DPCs the service routine queued
+  std::uint32_t pending = 0;          ///< interrupts on its vectors waiting to be delivered
 };
 
 /// What a scheduled device event does.

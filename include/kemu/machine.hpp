@@ -84,7 +84,9 @@ class Machine {
   std::uint64_t InterruptTime() const;
 
   /// Checks for what the driver left behind (held spin locks, IRQL above PASSIVE_LEVEL, queued
-  /// DPCs, pool, connected interrupts) and raises a bug check naming each leak. Idempotent.
+  /// DPCs, connected interrupts) and raises a bug check naming each leak. Idempotent. The
+  /// destructor runs it too, unless the machine crashed or is being destroyed by an exception
+  /// (a failing test has already said what went wrong).
   void Shutdown();
 
   /// True once the emulated system crashed. A crashed machine runs no more kernel code: every
@@ -108,6 +110,7 @@ class Machine {
   std::unique_ptr<model::Kernel> kernel_;
   Machine* previous_ = nullptr;
   bool shut_down_ = false;
+  int uncaught_at_construction_ = 0;
 };
 
 }  // namespace kemu

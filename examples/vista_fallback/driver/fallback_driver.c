@@ -104,8 +104,7 @@ static VOID FallbackPrepareMessageBased(PIO_CONNECT_INTERRUPT_PARAMETERS Paramet
 }
 
 static VOID FallbackPrepareFullySpecified(PIO_CONNECT_INTERRUPT_PARAMETERS Parameters,
-                                          PFALLBACK_DEVICE_EXTENSION Extension,
-                                          PDEVICE_OBJECT Pdo,
+                                          PFALLBACK_DEVICE_EXTENSION Extension, PDEVICE_OBJECT Pdo,
                                           const FALLBACK_INTERRUPT_RESOURCE *Resource) {
   PIO_CONNECT_INTERRUPT_FULLY_SPECIFIED_PARAMETERS fully = &Parameters->FullySpecified;
 
@@ -182,8 +181,8 @@ NTSTATUS FallbackStartDevice(PFALLBACK_DEVICE_EXTENSION Extension, PDEVICE_OBJEC
 
 // Both ISRs run at DIRQL holding InterruptLock (every connection is made with it), so the
 // extension's ISR fields need no further synchronisation.
-static BOOLEAN FallbackServiceInterrupt(PFALLBACK_DEVICE_EXTENSION Extension,
-                                        PKINTERRUPT Interrupt, ULONG MessageId) {
+static BOOLEAN FallbackServiceInterrupt(PFALLBACK_DEVICE_EXTENSION Extension, PKINTERRUPT Interrupt,
+                                        ULONG MessageId) {
   ++Extension->IsrCalls;
   Extension->LastIsrIrql = KeGetCurrentIrql();
   if (!Extension->AcknowledgeInterrupt(Extension->HardwareContext, MessageId)) {
@@ -208,8 +207,7 @@ static BOOLEAN FallbackLineIsr(PKINTERRUPT Interrupt, PVOID ServiceContext) {
 // A message ISR can be called when its message was not sent (messages may be shared) and several
 // identical messages can arrive as one call, so it checks the device like the line ISR does.
 static BOOLEAN FallbackMessageIsr(PKINTERRUPT Interrupt, PVOID ServiceContext, ULONG MessageID) {
-  return FallbackServiceInterrupt((PFALLBACK_DEVICE_EXTENSION)ServiceContext, Interrupt,
-                                  MessageID);
+  return FallbackServiceInterrupt((PFALLBACK_DEVICE_EXTENSION)ServiceContext, Interrupt, MessageID);
 }
 
 // Runs under the interrupt lock at its SynchronizeIrql, so the ISR cannot be halfway through
@@ -274,7 +272,9 @@ VOID FallbackStopDevice(PFALLBACK_DEVICE_EXTENSION Extension) {
   // the driver fail to load on Windows 2000, so it is looked up at run time. (There, a driver
   // would wait by other means; KeRemoveQueueDpc is all this example does.)
   (void)KeRemoveQueueDpc(&Extension->Dpc);
-  flush_queued_dpcs = (PFALLBACK_FLUSH_QUEUED_DPCS)MmGetSystemRoutineAddress(&flush_name);
+  // Through ULONG_PTR: ISO C has no object-to-function pointer conversion (MSVC does not mind).
+  flush_queued_dpcs =
+      (PFALLBACK_FLUSH_QUEUED_DPCS)(ULONG_PTR)MmGetSystemRoutineAddress(&flush_name);
   if (flush_queued_dpcs != NULL) {
     flush_queued_dpcs();
   }

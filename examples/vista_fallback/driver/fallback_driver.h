@@ -74,9 +74,9 @@ typedef struct _FALLBACK_DEVICE_EXTENSION {
   // so the DPC's own counters are interlocked.
   LONG volatile DpcCount;       ///< DPC routine runs
   LONG volatile EventsHandled;  ///< interrupts the DPC took over from the ISR
-  KIRQL LastIsrIrql;        ///< KeGetCurrentIrql() inside the last ISR call
-  KIRQL LastDpcIrql;        ///< KeGetCurrentIrql() inside the last DPC
-  ULONG LastMessageId;      ///< MessageID of the last claimed interrupt, or FALLBACK_LINE_INTERRUPT
+  KIRQL LastIsrIrql;            ///< KeGetCurrentIrql() inside the last ISR call
+  KIRQL LastDpcIrql;            ///< KeGetCurrentIrql() inside the last DPC
+  ULONG LastMessageId;  ///< MessageID of the last claimed interrupt, or FALLBACK_LINE_INTERRUPT
 } FALLBACK_DEVICE_EXTENSION, *PFALLBACK_DEVICE_EXTENSION;
 
 /// Clears Extension and records the hardware hook; stands in for AddDevice.
