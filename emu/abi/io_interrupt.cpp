@@ -12,10 +12,11 @@ NTSTATUS IoConnectInterrupt(PKINTERRUPT* InterruptObject, PKSERVICE_ROUTINE Serv
                             KIRQL SynchronizeIrql, KINTERRUPT_MODE InterruptMode,
                             BOOLEAN ShareVector, KAFFINITY ProcessorEnableMask,
                             BOOLEAN FloatingSave) {
-  return KEMU_ENTER(IoConnectInterrupt, KEMU_ARG(Vector), KEMU_ARG(Irql),
-                    KEMU_ARG(SynchronizeIrql), KEMU_ARG(ProcessorEnableMask))
-      .interrupts()
-      .ConnectLegacy(InterruptObject, ServiceRoutine, ServiceContext, SpinLock, Vector, Irql,
+  kemu::model::Kernel& kernel = KEMU_ENTER(IoConnectInterrupt, KEMU_ARG(Vector), KEMU_ARG(Irql),
+                                           KEMU_ARG(SynchronizeIrql),
+                                           KEMU_ARG(ProcessorEnableMask));
+  KEMU_FAULT_POINT(kernel, IoConnectInterrupt);
+  return kernel.interrupts().ConnectLegacy(InterruptObject, ServiceRoutine, ServiceContext, SpinLock, Vector, Irql,
                      SynchronizeIrql, InterruptMode, ShareVector, ProcessorEnableMask,
                      FloatingSave);
 }
@@ -27,10 +28,11 @@ VOID IoDisconnectInterrupt(PKINTERRUPT InterruptObject) {
 }
 
 NTSTATUS IoConnectInterruptEx(PIO_CONNECT_INTERRUPT_PARAMETERS Parameters) {
-  return KEMU_ENTER(IoConnectInterruptEx, KEMU_ARG(Parameters),
-                    {"Version", Parameters != nullptr ? Parameters->Version : 0u})
-      .interrupts()
-      .ConnectEx("IoConnectInterruptEx", Parameters);
+  kemu::model::Kernel& kernel =
+      KEMU_ENTER(IoConnectInterruptEx, KEMU_ARG(Parameters),
+                 {"Version", Parameters != nullptr ? Parameters->Version : 0u});
+  KEMU_FAULT_POINT(kernel, IoConnectInterruptEx);
+  return kernel.interrupts().ConnectEx("IoConnectInterruptEx", Parameters);
 }
 
 VOID IoDisconnectInterruptEx(PIO_DISCONNECT_INTERRUPT_PARAMETERS Parameters) {
@@ -44,6 +46,7 @@ NTSTATUS WdmlibIoConnectInterruptEx(PIO_CONNECT_INTERRUPT_PARAMETERS Parameters)
   kemu::model::Kernel& kernel =
       KEMU_ENTER(WdmlibIoConnectInterruptEx, KEMU_ARG(Parameters),
                  {"Version", Parameters != nullptr ? Parameters->Version : 0u});
+  KEMU_FAULT_POINT(kernel, WdmlibIoConnectInterruptEx);
   if (kernel.personality().kernel_exports_connect_ex) {
     return kernel.interrupts().ConnectEx("WdmlibIoConnectInterruptEx", Parameters);
   }
@@ -57,16 +60,17 @@ VOID WdmlibIoDisconnectInterruptEx(PIO_DISCONNECT_INTERRUPT_PARAMETERS Parameter
 }
 
 NTSTATUS IoGetAffinityInterrupt(PKINTERRUPT InterruptObject, PGROUP_AFFINITY GroupAffinity) {
-  return KEMU_ENTER(IoGetAffinityInterrupt, KEMU_ARG(InterruptObject), KEMU_ARG(GroupAffinity))
-      .interrupts()
-      .GetAffinity(InterruptObject, GroupAffinity);
+  kemu::model::Kernel& kernel =
+      KEMU_ENTER(IoGetAffinityInterrupt, KEMU_ARG(InterruptObject), KEMU_ARG(GroupAffinity));
+  KEMU_FAULT_POINT(kernel, IoGetAffinityInterrupt);
+  return kernel.interrupts().GetAffinity(InterruptObject, GroupAffinity);
 }
 
 NTSTATUS WdmlibIoGetAffinityInterrupt(PKINTERRUPT InterruptObject, PGROUP_AFFINITY GroupAffinity) {
-  return KEMU_ENTER(WdmlibIoGetAffinityInterrupt, KEMU_ARG(InterruptObject),
-                    KEMU_ARG(GroupAffinity))
-      .interrupts()
-      .GetAffinity(InterruptObject, GroupAffinity);
+  kemu::model::Kernel& kernel = KEMU_ENTER(WdmlibIoGetAffinityInterrupt,
+                                           KEMU_ARG(InterruptObject), KEMU_ARG(GroupAffinity));
+  KEMU_FAULT_POINT(kernel, WdmlibIoGetAffinityInterrupt);
+  return kernel.interrupts().GetAffinity(InterruptObject, GroupAffinity);
 }
 
 VOID IoReportInterruptActive(PIO_REPORT_INTERRUPT_ACTIVE_STATE_PARAMETERS Parameters) {

@@ -5,7 +5,7 @@
 
 namespace {
 
-constexpr USHORT kAllProcessorGroups = 0xFFFF;
+constexpr USHORT kAllProcessorGroups = ALL_PROCESSOR_GROUPS;
 
 }  // namespace
 

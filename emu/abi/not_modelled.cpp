@@ -26,15 +26,4 @@ VOID ExFreePool(PVOID P) {
   KEMU_NOT_MODELLED(ExFreePool);
 }
 
-PVOID MmMapIoSpace(PHYSICAL_ADDRESS PhysicalAddress, SIZE_T NumberOfBytes,
-                   MEMORY_CACHING_TYPE CacheType) {
-  (void)PhysicalAddress, (void)NumberOfBytes, (void)CacheType;
-  KEMU_NOT_MODELLED(MmMapIoSpace);
-}
-
-VOID MmUnmapIoSpace(PVOID BaseAddress, SIZE_T NumberOfBytes) {
-  (void)BaseAddress, (void)NumberOfBytes;
-  KEMU_NOT_MODELLED(MmUnmapIoSpace);
-}
-
 }  // extern "C"

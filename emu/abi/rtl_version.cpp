@@ -14,6 +14,7 @@ NTSTATUS RtlGetVersion(PRTL_OSVERSIONINFOW lpVersionInformation) {
   if (lpVersionInformation == nullptr) {
     kernel.verifier().NullArgument("RtlGetVersion", "lpVersionInformation");
   }
+  KEMU_FAULT_POINT(kernel, RtlGetVersion);
   return kemu::model::FillVersionInfo(kernel.personality(), lpVersionInformation);
 }
 

@@ -18,6 +18,10 @@ PDEVICE_OBJECT Device::pdo() { return &state_.pdo; }
 PCM_RESOURCE_LIST Device::raw_resources() { return AsList(state_.raw_resources); }
 PCM_RESOURCE_LIST Device::translated_resources() { return AsList(state_.translated_resources); }
 unsigned Device::granted_messages() const { return static_cast<unsigned>(state_.messages.size()); }
+const DeviceConfig& Device::config() const { return state_.config; }
+Hardware* Device::hardware() const { return state_.io.hardware; }
+std::uint64_t Device::memory_base() const { return state_.io.memory_base; }
+std::uint32_t Device::port_base() const { return state_.io.port_base; }
 bool Device::line_asserted() const { return state_.line_asserted; }
 
 void Device::AssertLine() { kernel_.interrupts().AssertLine(state_); }

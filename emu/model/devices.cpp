@@ -55,6 +55,7 @@ Device& Devices::Add(DeviceConfig config) {
   device->pdo.ReferenceCount = 1;
   GrantResources(*device);
   device->facade = std::make_unique<Device>(kernel_, *device);
+  AttachHardware(*device);
   devices_.push_back(std::move(device));
   return *devices_.back()->facade;
 }
@@ -71,6 +72,7 @@ void Devices::GrantResources(DeviceState& device) {
   const DeviceConfig& config = device.config;
   std::vector<CM_PARTIAL_RESOURCE_DESCRIPTOR> raw;
   std::vector<CM_PARTIAL_RESOURCE_DESCRIPTOR> translated;
+  GrantIoResources(device, raw, translated);  // memory and port descriptors come first
   const KAFFINITY all = kernel_.active_processors();
   if (config.messages > 0 && personality.supports_msi) {
     // Spec §8.3: the PnP manager grants what it can, up to the per-function limit.

@@ -10,6 +10,7 @@
 #include <wdm.h>
 
 #include "kemu/device.hpp"
+#include "model/device_io.hpp"
 
 namespace kemu::model {
 
@@ -31,6 +32,7 @@ struct DeviceState {
   std::vector<MessageVector> messages;             ///< granted messages, in MessageID order
   bool line_asserted = false;
   ConnectionRecord* connection = nullptr;  ///< the current connection, or nullptr
+  DeviceIo io;                             ///< memory BAR, ports and their Hardware
   std::unique_ptr<Device> facade;
 
   bool HasLine() const { return config.line.has_value() && messages.empty(); }

@@ -47,8 +47,11 @@ NTSTATUS Interrupts::ConnectLegacy(PKINTERRUPT* out, PKSERVICE_ROUTINE isr, PVOI
     return STATUS_INVALID_PARAMETER;
   }
   ConnectRequest request;
+  // IoConnectInterrupt names no device, so the connection is credited to a device owning the
+  // vector. On a shared line several do: take the first one not connected yet, never one that
+  // is (which would overwrite that device's connection()); none left, none credited.
   for (auto& device : kernel_.devices().all()) {
-    if (device->OwnsVector(vector)) {
+    if (device->OwnsVector(vector) && device->connection == nullptr) {
       request.device = device.get();
       break;
     }

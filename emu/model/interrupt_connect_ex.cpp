@@ -63,6 +63,12 @@ NTSTATUS Interrupts::ConnectIointex(PIO_CONNECT_INTERRUPT_PARAMETERS parameters)
   ConnectionRecord& record = *objects_.at(interrupt)->record;
   record.stats.legacy = false;
   if (DeviceState* device = kernel_.devices().FindByPdo(fs.PhysicalDeviceObject)) {
+    // ConnectLegacy credited the connection by vector; the PDO says whose it is. On a shared line
+    // that can differ, and the other device must not keep this connection as its own.
+    if (record.device != nullptr && record.device != device &&
+        record.device->connection == &record) {
+      record.device->connection = nullptr;
+    }
     record.device = device;
     device->connection = &record;
   }
@@ -146,6 +152,9 @@ NTSTATUS Interrupts::ConnectLineBased(PIO_CONNECT_INTERRUPT_PARAMETERS parameter
                                        : kernel_.active_processors();
   request.floating_save = lb.FloatingSave != FALSE;
   request.version = CONNECT_LINE_BASED;
+  // A line routed to no processor of this machine would leave the connection without a single
+  // interrupt object; IoConnectInterrupt's "no processors" status (spec §1.3) covers it.
+  if ((request.affinity & kernel_.active_processors()) == 0) return STATUS_INVALID_PARAMETER;
   if (const NTSTATUS status = CheckVectorSharing(request); !NT_SUCCESS(status)) return status;
   ConnectionRecord& record = Connect(request);
   DeliverPending();
@@ -204,6 +213,8 @@ NTSTATUS Interrupts::ConnectMessageBased(PIO_CONNECT_INTERRUPT_PARAMETERS parame
   request.synchronize_irql = std::max(mb.SynchronizeIrql, line.irql);
   request.affinity = static_cast<KAFFINITY>(line.affinity);
   request.version = CONNECT_LINE_BASED;
+  // As for CONNECT_LINE_BASED: no processor, no interrupt object (spec §1.3).
+  if ((request.affinity & kernel_.active_processors()) == 0) return STATUS_INVALID_PARAMETER;
   if (const NTSTATUS status = CheckVectorSharing(request); !NT_SUCCESS(status)) return status;
   ConnectionRecord& record = Connect(request);
   parameters->Version = CONNECT_LINE_BASED;

@@ -18,7 +18,9 @@ Kernel::Kernel(const MachineOptions& options)
       spin_locks_(*this),
       dpcs_(*this),
       devices_(*this),
-      interrupts_(*this) {
+      interrupts_(*this),
+      io_space_(*this),
+      faults_(prng_) {
   cpus_.reserve(options.processors);
   for (unsigned i = 0; i < options.processors; ++i) cpus_.push_back(std::make_unique<Cpu>(i));
 }

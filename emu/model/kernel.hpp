@@ -15,7 +15,9 @@
 #include "model/cpu.hpp"
 #include "model/devices.hpp"
 #include "model/dpcs.hpp"
+#include "model/faults.hpp"
 #include "model/interrupts.hpp"
+#include "model/io_space.hpp"
 #include "model/irql.hpp"
 #include "model/prng.hpp"
 #include "model/spin_locks.hpp"
@@ -51,6 +53,8 @@ class Kernel {
   Devices& devices() { return devices_; }
   const Devices& devices() const { return devices_; }
   Interrupts& interrupts() { return interrupts_; }
+  IoSpace& io_space() { return io_space_; }
+  Faults& faults() { return faults_; }
   verifier::Verifier& verifier() { return verifier_; }
   VirtualClock& clock() { return clock_; }
   const VirtualClock& clock() const { return clock_; }
@@ -95,6 +99,8 @@ class Kernel {
   Dpcs dpcs_;
   Devices devices_;
   Interrupts interrupts_;
+  IoSpace io_space_;
+  Faults faults_;
   std::optional<kemu::BugCheck> crash_;
   std::vector<kemu::BugCheck> recorded_;
   std::string debug_output_;

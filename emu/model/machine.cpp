@@ -50,6 +50,8 @@ const MachineOptions& Machine::options() const { return kernel_->options(); }
 
 Device& Machine::AddDevice(DeviceConfig config) { return kernel_->devices().Add(std::move(config)); }
 
+void Machine::InjectFault(Fault fault) { kernel_->faults().Add(fault); }
+
 std::uint8_t Machine::CurrentIrql() const { return kernel_->cpu().irql; }
 unsigned Machine::CurrentProcessor() const { return kernel_->current_processor(); }
 void Machine::SwitchToProcessor(unsigned processor) { kernel_->SwitchTo(processor); }
@@ -77,6 +79,8 @@ void Machine::Shutdown() {
     leaks.push_back(std::move(leak));
   }
   if (first_object == 0) first_object = kernel.interrupts().FirstConnected();
+  for (std::string& leak : kernel.io_space().DescribeMapped()) leaks.push_back(std::move(leak));
+  if (first_object == 0) first_object = kernel.io_space().FirstMapped();
   if (!leaks.empty()) kernel.verifier().LeaksAtShutdown(leaks, first_object);
 }
 

@@ -62,6 +62,7 @@ void SpinLocks::Take(const char* routine, PKSPIN_LOCK lock, LockKind kind,
   state.owner = static_cast<int>(cpu.index);
   state.queue_handle = handle;
   state.acquired_at = kernel_.calls().total();
+  state.raised_to = DISPATCH_LEVEL;
   if (kind == LockKind::kQueued) {
     handle->LockQueue.Next = nullptr;
     handle->LockQueue.Lock =
@@ -106,12 +107,18 @@ KIRQL SpinLocks::AcquireRaiseTo(const char* routine, PKSPIN_LOCK lock, KIRQL lev
   // DISPATCH_LEVEL even from above it (SL-6).
   kernel_.irql().Set(level);
   Take(routine, lock, LockKind::kOrdinary, nullptr);
+  locks_[lock].raised_to = level;
   return old;
+}
+
+KIRQL SpinLocks::ReleaseLevel(PKSPIN_LOCK lock) const {
+  auto it = locks_.find(lock);
+  return it != locks_.end() && it->second.owner >= 0 ? it->second.raised_to : DISPATCH_LEVEL;
 }
 
 void SpinLocks::Release(const char* routine, PKSPIN_LOCK lock, KIRQL new_irql) {
   const KIRQL current = kernel_.irql().Current();
-  if (current != DISPATCH_LEVEL) {
+  if (current != ReleaseLevel(lock)) {
     kernel_.verifier().ReleaseNotAtDispatch(routine, lock, current, /*queued=*/false, new_irql);
   }
   Drop(routine, lock, LockKind::kOrdinary);
@@ -162,6 +169,7 @@ void SpinLocks::AcquireQueued(const char* routine, PKSPIN_LOCK lock, PKLOCK_QUEU
   kernel_.irql().Set(level);
   handle->OldIrql = old;
   Take(routine, lock, LockKind::kQueued, handle);
+  locks_[lock].raised_to = level;
 }
 
 void SpinLocks::ReleaseQueued(const char* routine, PKLOCK_QUEUE_HANDLE handle,
@@ -169,7 +177,7 @@ void SpinLocks::ReleaseQueued(const char* routine, PKLOCK_QUEUE_HANDLE handle,
   auto* lock = reinterpret_cast<PKSPIN_LOCK>(
       reinterpret_cast<std::uintptr_t>(handle->LockQueue.Lock) & ~std::uintptr_t{3});
   const KIRQL current = kernel_.irql().Current();
-  if (restore_irql && current != DISPATCH_LEVEL) {
+  if (restore_irql && lock != nullptr && current != ReleaseLevel(lock)) {
     kernel_.verifier().ReleaseNotAtDispatch(routine, lock, current, /*queued=*/true,
                                             handle->OldIrql);
   }

@@ -63,9 +63,14 @@ class SpinLocks {
     int owner = -1;  ///< vCPU index, -1 when free
     PKLOCK_QUEUE_HANDLE queue_handle = nullptr;
     std::uint64_t acquired_at = 0;  ///< call sequence number, for ordering in reports
+    /// IRQL the acquiring routine raised to: DISPATCH_LEVEL, or SYNCH_LEVEL for the RaiseToSynch
+    /// routines, whose locks are released with KeReleaseSpinLock at that level.
+    KIRQL raised_to = DISPATCH_LEVEL;
   };
 
   State& Lookup(const char* routine, PKSPIN_LOCK lock);
+  /// The level a release of `lock` must happen at (where its acquire left the processor).
+  KIRQL ReleaseLevel(PKSPIN_LOCK lock) const;
 
   Kernel& kernel_;
   std::unordered_map<PKSPIN_LOCK, State> locks_;

@@ -14,14 +14,11 @@ std::string Describe(std::uint32_t code) {
   return name.empty() ? fmt::format("0x{:X}", code) : fmt::format("0x{:X} {}", code, name);
 }
 
-// A leak found by a Machine destructor becomes a failure of the running test.
-void RecordFailure(const BugCheck& failure) { ADD_FAILURE() << failure.report(); }
-
 // Installed for the whole test program as soon as kemu::gtest is linked in, so a Machine
 // destroyed with leaks in any test fails that test instead of aborting the program.
 class FailureHandlerEnvironment : public ::testing::Environment {
  public:
-  void SetUp() override { previous_ = SetFailureHandler(&RecordFailure); }
+  void SetUp() override { previous_ = SetFailureHandler(&internal::RecordFailure); }
   void TearDown() override { SetFailureHandler(previous_); }
 
  private:
@@ -41,24 +38,11 @@ std::string OsName::operator()(const ::testing::TestParamInfo<Os>& info) const {
   return name;
 }
 
-void PersonalityTest::SetUp() {
-  previous_handler_ = SetFailureHandler(&RecordFailure);
-  machine_.emplace(Options());
-}
-
-void PersonalityTest::TearDown() {
-  if (machine_ && !machine_->crashed()) {
-    try {
-      machine_->Shutdown();
-    } catch (const BugCheck& leak) {
-      ADD_FAILURE() << leak.report();
-    }
-  }
-  machine_.reset();
-  SetFailureHandler(previous_handler_);
-}
-
 namespace internal {
+
+// Defined here, beside the environment that installs it for the whole program, so that any test
+// using a kemu fixture links this file and with it that environment.
+void RecordFailure(const BugCheck& failure) { ADD_FAILURE() << failure.report(); }
 
 ::testing::AssertionResult RaisesBugCheck(const std::function<void()>& statement,
                                           const char* statement_text, std::uint32_t code) {

@@ -30,6 +30,8 @@ std::string_view BugCheckName(std::uint32_t code) {
       return "TRAP_CAUSE_UNKNOWN";
     case bugcheck::kKmodeExceptionNotHandled:
       return "KMODE_EXCEPTION_NOT_HANDLED";
+    case bugcheck::kPageFaultInNonpagedArea:
+      return "PAGE_FAULT_IN_NONPAGED_AREA";
     case bugcheck::kInterruptExceptionNotHandled:
       return "INTERRUPT_EXCEPTION_NOT_HANDLED";
     case bugcheck::kDriverVerifierDetectedViolation:

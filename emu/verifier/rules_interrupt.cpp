@@ -75,12 +75,16 @@ void Verifier::IsrChangedIrql(const KINTERRUPT& interrupt, KIRQL before, KIRQL a
                                        "IRQL before the ISR", "IRQL after the ISR"},
                    .summary = summary});
   }
-  // Older Verifiers and plain kernels notice when the interrupt exit finds the wrong IRQL.
+  // Older Verifiers and plain kernels notice when the interrupt exit finds the wrong IRQL. The
+  // 0xC8 page documents UniqueValue 3 for this case, with Arg2 = the interrupt's ServiceRoutine
+  // and Arg3 = the KINTERRUPT (kemu used UniqueValue 0, which names APC fields, and zeros).
+  constexpr std::uint64_t kUniqueInterruptServiceRoutine = 3;
   kernel_.Crash({.code = bugcheck::kIrqlUnexpectedValue,
-                 .parameters = {(std::uint64_t{after} << 16) | (std::uint64_t{before} << 8), 0, 0,
-                                0},
-                 .parameter_names = {"(current IRQL << 16) | (expected IRQL << 8)", nullptr,
-                                     nullptr, nullptr},
+                 .parameters = {(std::uint64_t{after} << 16) | (std::uint64_t{before} << 8) |
+                                    kUniqueInterruptServiceRoutine,
+                                Address(Isr(interrupt)), Address(&interrupt), 0},
+                 .parameter_names = {"(current IRQL << 16) | (expected IRQL << 8) | 3",
+                                     "the interrupt's ServiceRoutine", "KINTERRUPT", nullptr},
                  .summary = summary});
 }
 

@@ -87,6 +87,16 @@ class Verifier {
   [[noreturn]] void InterruptWhileInactive(const KINTERRUPT& interrupt);
   [[noreturn]] void InterruptLockOnPassiveIsr(const char* routine, const KINTERRUPT& interrupt);
 
+  // Device register and port space (rules_io.cpp).
+  /// MmMapIoSpace above DISPATCH_LEVEL.
+  void MapIoSpaceAboveDispatch(KIRQL current, std::uint64_t physical, std::uint64_t bytes);
+  /// MmUnmapIoSpace of an address (or size) no mapping has; `mapped_bytes` is the size of the
+  /// mapping at that address, 0 when there is none.
+  [[noreturn]] void UnmapUnknownIoSpace(const void* address, std::uint64_t bytes,
+                                        std::uint64_t mapped_bytes);
+  /// READ_/WRITE_REGISTER_* on an address no MmMapIoSpace mapping covers.
+  [[noreturn]] void UnmappedRegisterAccess(std::uintptr_t address, unsigned width, bool write);
+
   // Shutdown (rules_dpc.cpp).
   [[noreturn]] void LeaksAtShutdown(const std::vector<std::string>& leaks,
                                     std::uint64_t first_object);

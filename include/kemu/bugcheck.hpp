@@ -30,6 +30,7 @@ inline constexpr std::uint32_t kSpinLockAlreadyOwned = 0x0F;
 inline constexpr std::uint32_t kSpinLockNotOwned = 0x10;
 inline constexpr std::uint32_t kTrapCauseUnknown = 0x12;
 inline constexpr std::uint32_t kKmodeExceptionNotHandled = 0x1E;
+inline constexpr std::uint32_t kPageFaultInNonpagedArea = 0x50;
 inline constexpr std::uint32_t kInterruptExceptionNotHandled = 0x3D;
 inline constexpr std::uint32_t kDriverVerifierDetectedViolation = 0xC4;
 inline constexpr std::uint32_t kTimerOrDpcInvalid = 0xC7;
@@ -48,6 +49,7 @@ inline constexpr std::uint64_t kReleaseSpinLockNotAtDispatch = 0x32;
 inline constexpr std::uint64_t kAcquireAtDpcLevelBelowDispatch = 0x40;
 inline constexpr std::uint64_t kReleaseFromDpcLevelBelowDispatch = 0x41;
 inline constexpr std::uint64_t kAcquireSpinLockAboveDispatch = 0x42;
+inline constexpr std::uint64_t kMapIoSpaceAboveDispatch = 0x73;
 inline constexpr std::uint64_t kKernelApiAtWrongIrql = 0xE5;
 inline constexpr std::uint64_t kIsrCorruptedFloatingState = 0x110;
 inline constexpr std::uint64_t kIsrChangedIrql = 0x111;
@@ -69,6 +71,7 @@ inline constexpr std::uint64_t kDpcTargetOutOfRange = 0x4B450007;
 inline constexpr std::uint64_t kIsrReturnedHoldingLock = 0x4B450008;
 inline constexpr std::uint64_t kInterruptWhileInactive = 0x4B450009;
 inline constexpr std::uint64_t kInterruptLockOnPassiveIsr = 0x4B45000A;
+inline constexpr std::uint64_t kUnmapUnknownIoSpace = 0x4B45000B;
 }  // namespace verifier_code
 
 /// What a machine does when the emulated system crashes.

@@ -20,6 +20,8 @@
 
 #include <wdm.h>
 
+#include "kemu/hardware.hpp"
+
 namespace kemu {
 
 namespace model {
@@ -47,6 +49,16 @@ struct DeviceConfig {
   unsigned messages = 0;
   /// MSI-X (one resource descriptor per message) instead of MSI (one for all).
   bool msix = false;
+  /// > 0: a memory BAR of this many bytes (at most 1 MiB), granted as CmResourceTypeMemory at
+  /// 0xF0000000 + device index * 0x100000; the driver maps it with MmMapIoSpace.
+  std::uint32_t memory_bytes = 0;
+  /// > 0: an I/O port range of this many ports (at most 256), granted as CmResourceTypePort at
+  /// 0xE000 + device index * 0x100.
+  std::uint32_t port_bytes = 0;
+  /// What answers the driver's register and port accesses. Not owned; it must outlive the
+  /// Machine. nullptr with a BAR or ports: kemu gives the device a plain RegisterFile as large as
+  /// the larger of the two.
+  Hardware* hardware = nullptr;
 };
 
 /// What the device's current interrupt connection looks like, and what happened on it.
@@ -83,6 +95,15 @@ class Device {
   PCM_RESOURCE_LIST translated_resources();
   /// Messages the PnP manager granted (0: the device runs on its line, if any).
   unsigned granted_messages() const;
+  const DeviceConfig& config() const;
+
+  /// The device's registers: DeviceConfig::hardware, or the RegisterFile kemu made for it
+  /// (nullptr when the device has neither BAR nor ports nor hardware).
+  Hardware* hardware() const;
+  /// Physical address of the memory BAR (0 when DeviceConfig::memory_bytes is 0).
+  std::uint64_t memory_base() const;
+  /// First port of the I/O range (0 when DeviceConfig::port_bytes is 0).
+  std::uint32_t port_base() const;
 
   // The hardware side. Each delivers at once when the target vCPU's IRQL is below the DIRQL and
   // the interrupt lock is free; otherwise the interrupt stays pending until it can be.

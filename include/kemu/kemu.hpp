@@ -10,6 +10,7 @@
 #include "kemu/bugcheck.hpp"
 #include "kemu/device.hpp"
 #include "kemu/error.hpp"
+#include "kemu/hardware.hpp"
 #include "kemu/machine.hpp"
 #include "kemu/os.hpp"
 #include "kemu/personality.hpp"

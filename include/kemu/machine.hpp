@@ -28,6 +28,20 @@ namespace model {
 class Kernel;
 }  // namespace model
 
+/// A kernel call made to fail: calls `nth`, `nth`+1, ... of `routine` (counting from when the
+/// fault is injected) return `status` instead of running, `count` times (0: every call from
+/// `nth` on), each with probability `probability` drawn from the machine's seeded PRNG.
+///
+///   machine.InjectFault({.routine = "IoConnectInterruptEx",
+///                        .status = STATUS_INSUFFICIENT_RESOURCES});   // the next call fails
+struct Fault {
+  std::string routine;
+  std::int32_t status = 0;
+  std::uint64_t nth = 1;
+  std::uint64_t count = 1;
+  double probability = 1.0;
+};
+
 /// How to build a Machine.
 struct MachineOptions {
   Os os = Os::kWindows10;
@@ -71,6 +85,10 @@ class Machine {
 
   /// Adds a device; its resources follow this machine's personality.
   Device& AddDevice(DeviceConfig config);
+  /// Arms a fault (see Fault). Routines that can fail: IoConnectInterrupt, IoConnectInterruptEx,
+  /// WdmlibIoConnectInterruptEx, IoGetAffinityInterrupt, WdmlibIoGetAffinityInterrupt,
+  /// RtlGetVersion, MmMapIoSpace (which returns NULL); any other throws kemu::Error.
+  void InjectFault(Fault fault);
 
   /// IRQL of the vCPU currently running.
   std::uint8_t CurrentIrql() const;

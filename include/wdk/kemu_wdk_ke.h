@@ -228,6 +228,8 @@ NTKERNELAPI VOID NTAPI KeFlushQueuedDpcs(VOID);
 NTKERNELAPI ULONG NTAPI KeQueryActiveProcessorCount(PKAFFINITY ActiveProcessors);
 #endif
 #if NTDDI_VERSION >= NTDDI_WIN7
+/* Pass as GroupNumber to count the processors of every group. */
+#define ALL_PROCESSOR_GROUPS 0xffff
 NTKERNELAPI ULONG NTAPI KeQueryActiveProcessorCountEx(USHORT GroupNumber);
 NTKERNELAPI USHORT NTAPI KeQueryActiveGroupCount(VOID);
 #endif

@@ -46,6 +46,8 @@ NTKERNELAPI VOID NTAPI ExFreePool(PVOID P);
 /// NULL when the emulated OS does not export SystemRoutineName.
 NTKERNELAPI PVOID NTAPI MmGetSystemRoutineAddress(PUNICODE_STRING SystemRoutineName);
 
+/// Maps device memory (a CmResourceTypeMemory range) for READ_/WRITE_REGISTER_*. kemu maps only
+/// ranges inside an emulated device's BAR and returns NULL for anything else.
 NTKERNELAPI PVOID NTAPI MmMapIoSpace(PHYSICAL_ADDRESS PhysicalAddress, SIZE_T NumberOfBytes,
                                      MEMORY_CACHING_TYPE CacheType);
 NTKERNELAPI VOID NTAPI MmUnmapIoSpace(PVOID BaseAddress, SIZE_T NumberOfBytes);

@@ -3,8 +3,8 @@
 // (IRQL-1..IRQL-8), spec/windows-interrupts.md §5.
 #include <wdm.h>
 
+#include <array>
 #include <cstdint>
-#include <vector>
 
 #include "kemu/testing/gtest.hpp"
 
@@ -39,9 +39,10 @@ kemu::MachineOptions RetailKernel(kemu::Os os = kemu::Os::kWindows10) {
   return {.os = os, .verifier = false, .checked_build = false};
 }
 
-// DPC routines. Context points at a KIRQL that receives the IRQL the routine ends with.
+// DPC routines, run at DISPATCH_LEVEL by KeInsertQueueDpc from PASSIVE_LEVEL (DPC-2).
 void LowerToPassiveDpc(PKDPC, PVOID, PVOID, PVOID) { KeLowerIrql(PASSIVE_LEVEL); }
 
+// `context` points at a KIRQL that receives the IRQL the routine ends with.
 void RaiseToHighAndBackDpc(PKDPC, PVOID context, PVOID, PVOID) {
   KIRQL old;
   KeRaiseIrql(HIGH_LEVEL, &old);
@@ -325,63 +326,62 @@ TEST(IrqlTest, KeRaiseIrqlToDpcLevelFromHighLowersToDispatchOnRetailKernel) {  /
   KeLowerIrql(original);
 }
 
-// An IRQL above HIGH_LEVEL cannot be loaded into CR8: every mode crashes, even when recording.
-struct ModeCase {
-  const char* name;
+// An IRQL above HIGH_LEVEL cannot be loaded into CR8: every mode crashes, even a recording one.
+struct AboveHighCase {
+  const char* mode;
   kemu::MachineOptions options;
-  std::uint32_t raise_code;
-  std::uint64_t raise_arg1;
-  std::uint32_t lower_code;
-  std::uint64_t lower_arg1;
+  std::uint32_t code;
+  std::array<std::uint64_t, 4> parameters;
 };
 
-std::vector<ModeCase> AboveHighCases() {
-  kemu::MachineOptions recording = RetailKernel();
-  recording.on_bug_check = kemu::BugCheckAction::kRecord;
-  using kemu::bugcheck::kIrqlNotGreaterOrEqual;
-  using kemu::bugcheck::kIrqlNotLessOrEqual;
-  return {
-      {"verifier", VerifierOn(), kVerifierBugCheck, 0x30, kVerifierBugCheck, 0x31},
-      {"checked", CheckedKernel(), kIrqlNotGreaterOrEqual, APC_LEVEL, kIrqlNotLessOrEqual,
-       APC_LEVEL},
-      {"retail", RetailKernel(), kIrqlNotGreaterOrEqual, APC_LEVEL, kIrqlNotLessOrEqual, APC_LEVEL},
-      {"retail, recording", recording, kIrqlNotGreaterOrEqual, APC_LEVEL, kIrqlNotLessOrEqual,
-       APC_LEVEL}};
+kemu::MachineOptions Recording(kemu::MachineOptions options) {
+  options.on_bug_check = kemu::BugCheckAction::kRecord;
+  return options;
+}
+
+void ExpectCrashInEveryMode(const AboveHighCase (&cases)[4], void (*misuse)()) {
+  for (const AboveHighCase& c : cases) {
+    SCOPED_TRACE(c.mode);
+    kemu::Machine machine(c.options);
+    KIRQL old;
+    KeRaiseIrql(APC_LEVEL, &old);
+    EXPECT_THAT(misuse, Throws<kemu::BugCheck>(IsBugCheck(c.code, c.parameters[0], c.parameters[1],
+                                                          c.parameters[2], c.parameters[3])));
+    EXPECT_TRUE(machine.crashed());
+    const bool recording = c.options.on_bug_check == kemu::BugCheckAction::kRecord;
+    EXPECT_EQ(machine.bug_checks().size(), recording ? 1u : 0u);
+  }
 }
 
 TEST(IrqlTest, KeRaiseIrqlAboveHighLevelCrashesInEveryMode) {
-  for (const ModeCase& mode : AboveHighCases()) {
-    SCOPED_TRACE(mode.name);
-    kemu::Machine machine(mode.options);
+  using kemu::bugcheck::kIrqlNotGreaterOrEqual;
+  const AboveHighCase cases[] = {
+      {"verifier", VerifierOn(), kVerifierBugCheck, {0x30, APC_LEVEL, 16, 0}},
+      {"checked", CheckedKernel(), kIrqlNotGreaterOrEqual, {APC_LEVEL, 16, 0, 0}},
+      {"retail", RetailKernel(), kIrqlNotGreaterOrEqual, {APC_LEVEL, 16, 0, 0}},
+      {"retail, recording",
+       Recording(RetailKernel()),
+       kIrqlNotGreaterOrEqual,
+       {APC_LEVEL, 16, 0, 0}},
+  };
+  ExpectCrashInEveryMode(cases, [] {
     KIRQL old;
-    KeRaiseIrql(APC_LEVEL, &old);
-    // Verifier: (0x30, current, requested, 0); otherwise (current, requested, 0, 0).
-    const bool verifier = mode.options.verifier;
-    EXPECT_THAT(
-        [&] { KeRaiseIrql(HIGH_LEVEL + 1, &old); },
-        Throws<kemu::BugCheck>(IsBugCheck(mode.raise_code, mode.raise_arg1,
-                                          verifier ? APC_LEVEL : 16, verifier ? 16 : 0, 0)));
-    EXPECT_TRUE(machine.crashed());
-    // Even a recording machine records it and stops.
-    if (mode.options.on_bug_check == kemu::BugCheckAction::kRecord) {
-      EXPECT_THAT(machine.bug_checks(), ::testing::SizeIs(1));
-    }
-  }
+    KeRaiseIrql(HIGH_LEVEL + 1, &old);
+  });
 }
 
 TEST(IrqlTest, KeLowerIrqlAboveHighLevelCrashesInEveryMode) {
-  for (const ModeCase& mode : AboveHighCases()) {
-    SCOPED_TRACE(mode.name);
-    kemu::Machine machine(mode.options);
-    KIRQL old;
-    KeRaiseIrql(APC_LEVEL, &old);
-    const bool verifier = mode.options.verifier;
-    EXPECT_THAT(
-        [] { KeLowerIrql(0xFF); },
-        Throws<kemu::BugCheck>(IsBugCheck(mode.lower_code, mode.lower_arg1,
-                                          verifier ? APC_LEVEL : 0xFF, verifier ? 0xFF : 0, 0)));
-    EXPECT_TRUE(machine.crashed());
-  }
+  using kemu::bugcheck::kIrqlNotLessOrEqual;
+  const AboveHighCase cases[] = {
+      {"verifier", VerifierOn(), kVerifierBugCheck, {0x31, APC_LEVEL, 0xFF, 0}},
+      {"checked", CheckedKernel(), kIrqlNotLessOrEqual, {APC_LEVEL, 0xFF, 0, 0}},
+      {"retail", RetailKernel(), kIrqlNotLessOrEqual, {APC_LEVEL, 0xFF, 0, 0}},
+      {"verifier, recording",
+       Recording(VerifierOn()),
+       kVerifierBugCheck,
+       {0x31, APC_LEVEL, 0xFF, 0}},
+  };
+  ExpectCrashInEveryMode(cases, [] { KeLowerIrql(0xFF); });
 }
 
 TEST(IrqlTest, RecordingMachineRecordsKeRaiseIrqlBelowCurrentAndLowersAsRetailDoes) {

@@ -171,10 +171,11 @@ TEST_P(SpinLockPersonalityTest, KeAcquireSpinLockRaiseToSynchGoesToSynchLevel) {
     EXPECT_EQ(old, start);
     EXPECT_EQ(KeGetCurrentIrql(), 12);
     EXPECT_PRED1(IsOwnerStamp, lock_);
-    // Released at SYNCH_LEVEL without the verifier's DISPATCH_LEVEL check on KeReleaseSpinLock.
-    KeReleaseSpinLockFromDpcLevel(&lock_);
-    KeLowerIrql(old);
+    // SL-5 as the kmtest pairs it: KeReleaseSpinLock at SYNCH_LEVEL is the matching release,
+    // so the verifier's release-level check expects SYNCH_LEVEL here, not DISPATCH_LEVEL.
+    KeReleaseSpinLock(&lock_, old);
     EXPECT_EQ(KeGetCurrentIrql(), start);
+    EXPECT_EQ(lock_, 0u);
     KeLowerIrql(original);
   }
 }
@@ -270,6 +271,14 @@ TEST(SpinLockTest, KeTestSpinLockAndKeTryToAcquireAreMissingBeforeServer2003) {
     EXPECT_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
     EXPECT_FALSE(m.machine.crashed());
   }
+}
+
+TEST(SpinLockTest, ParenthesisedKeAcquireSpinLockWithNullOldIrqlBugChecksInsteadOfFaulting) {
+  // Only the real function can notice the NULL; the macro would store through it.
+  MachineWithLock m(VerifierOn());
+  EXPECT_THAT([&] { (KeAcquireSpinLock)(&m.lock, nullptr); },
+              Throws<kemu::BugCheck>(
+                  IsBugCheck(kemu::bugcheck::kKmodeExceptionNotHandled, 0xC0000005, 0, 0, 0)));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -22,6 +22,10 @@
 #include <string>
 
 #include "kemu/kemu.hpp"
+#include "kemu/testing/fixtures.hpp"
+#include "kemu/testing/listener.hpp"
+#include "kemu/testing/matchers.hpp"
+#include "kemu/testing/mock_registers.hpp"
 
 namespace kemu {
 
@@ -40,20 +44,12 @@ struct OsName {
 };
 
 /// Fixture owning a kemu::Machine for GetParam(); TearDown() checks Machine::Shutdown() and
-/// records any leak as a test failure. Override Options() to change the machine.
-class PersonalityTest : public ::testing::TestWithParam<Os> {
+/// records any leak as a test failure. Override Options() to change the machine. KEMU_SEED, when
+/// set, replaces the seed (see kemu/testing/fixtures.hpp).
+class PersonalityTest : public internal::MachineFixture<Os> {
  protected:
-  void SetUp() override;
-  void TearDown() override;
-
   /// Options for the machine of this test; the default is the parameter's Os and nothing else.
-  virtual MachineOptions Options() const { return MachineOptions{.os = GetParam()}; }
-
-  Machine& machine() { return *machine_; }
-
- private:
-  std::optional<Machine> machine_;
-  FailureHandler previous_handler_ = nullptr;
+  MachineOptions Options() const override { return MachineOptions{.os = GetParam()}; }
 };
 
 namespace internal {

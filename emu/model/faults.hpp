@@ -1,0 +1,47 @@
+// Fault injection: make chosen calls of a kernel routine fail with a chosen status, reproducibly
+// (the machine's seeded PRNG decides probabilistic faults).
+#ifndef KEMU_EMU_MODEL_FAULTS_HPP_
+#define KEMU_EMU_MODEL_FAULTS_HPP_
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include <wdm.h>
+
+#include "abi/export_manifest.hpp"
+#include "kemu/machine.hpp"
+
+namespace kemu::model {
+
+class Prng;
+
+class Faults {
+ public:
+  explicit Faults(Prng& prng) : prng_(prng) {}
+
+  /// Arms `fault`; throws kemu::Error for a routine that has no failure status to inject.
+  void Add(const Fault& fault);
+  /// Called by a routine that can fail, on every call: the status to return instead of running.
+  std::optional<NTSTATUS> Check(abi::ExportId routine);
+
+  /// Routines whose failure can be injected (they return an NTSTATUS or a pointer that may be
+  /// NULL).
+  static bool CanFail(abi::ExportId routine);
+
+ private:
+  struct Armed {
+    Fault fault;
+    abi::ExportId routine;
+    std::uint64_t calls = 0;   ///< calls of the routine seen since arming
+    std::uint64_t failed = 0;  ///< calls made to fail
+  };
+
+  Prng& prng_;
+  std::vector<Armed> armed_;
+};
+
+}  // namespace kemu::model
+
+#endif  // KEMU_EMU_MODEL_FAULTS_HPP_

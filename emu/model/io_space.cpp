@@ -1,0 +1,178 @@
+#include "model/io_space.hpp"
+
+#include <fmt/format.h>
+
+#include <cstring>
+
+#include "kemu/hardware.hpp"
+#include "model/devices.hpp"
+#include "model/kernel.hpp"
+
+namespace kemu::model {
+namespace {
+
+constexpr std::uintptr_t kPage = 0x1000;
+
+std::uint64_t AllOnes(unsigned width) {
+  return width >= 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (width * 8)) - 1;
+}
+
+// x64 in/out instructions take a 16-bit port; the WDK's inline READ_PORT_* truncate the pointer.
+std::uint32_t PortNumber(const volatile void* port) {
+  return static_cast<std::uint16_t>(reinterpret_cast<std::uintptr_t>(port));
+}
+
+std::uint64_t Element(const void* buffer, ULONG index, unsigned width) {
+  std::uint64_t value = 0;
+  std::memcpy(&value, static_cast<const std::uint8_t*>(buffer) + std::size_t{index} * width, width);
+  return value;
+}
+
+void SetElement(void* buffer, ULONG index, unsigned width, std::uint64_t value) {
+  std::memcpy(static_cast<std::uint8_t*>(buffer) + std::size_t{index} * width, &value, width);
+}
+
+}  // namespace
+
+PVOID IoSpace::Map(std::uint64_t physical, SIZE_T bytes, MEMORY_CACHING_TYPE cache_type) {
+  (void)cache_type;  // caching has no observable effect on emulated registers
+  const KIRQL irql = kernel_.cpu().irql;
+  if (irql > DISPATCH_LEVEL) kernel_.verifier().MapIoSpaceAboveDispatch(irql, physical, bytes);
+  if (bytes == 0) return nullptr;
+  for (const auto& device : kernel_.devices().all()) {
+    const DeviceIo& io = device->io;
+    if (!io.MemoryContains(physical, bytes)) continue;
+    Mapping mapping;
+    const std::uintptr_t page_offset = static_cast<std::uintptr_t>(physical) & (kPage - 1);
+    mapping.shadow.assign(page_offset + bytes + kPage, 0);
+    const std::uintptr_t start = reinterpret_cast<std::uintptr_t>(mapping.shadow.data());
+    // Keep the physical address's offset within its page, as a real mapping does.
+    mapping.address = ((start + kPage - 1) & ~(kPage - 1)) + page_offset;
+    mapping.bytes = bytes;
+    mapping.physical = physical;
+    mapping.device = device.get();
+    mapping.bar_offset = static_cast<std::uint32_t>(physical - io.memory_base);
+    mapping.sequence = next_sequence_++;
+    const std::uintptr_t address = mapping.address;
+    mappings_.emplace(address, std::move(mapping));
+    return reinterpret_cast<PVOID>(address);
+  }
+  return nullptr;  // not device memory: kemu has no physical RAM to map
+}
+
+void IoSpace::Unmap(PVOID base, SIZE_T bytes) {
+  const KIRQL irql = kernel_.cpu().irql;
+  if (irql > DISPATCH_LEVEL) {
+    kernel_.verifier().IrqlAboveMaximum("MmUnmapIoSpace", irql, DISPATCH_LEVEL);
+  }
+  const auto it = mappings_.find(reinterpret_cast<std::uintptr_t>(base));
+  if (it == mappings_.end() || it->second.bytes != bytes) {
+    kernel_.verifier().UnmapUnknownIoSpace(base, bytes,
+                                           it == mappings_.end() ? 0 : it->second.bytes);
+  }
+  mappings_.erase(it);
+}
+
+const IoSpace::Mapping* IoSpace::Find(std::uintptr_t address, unsigned width) const {
+  auto it = mappings_.upper_bound(address);
+  if (it == mappings_.begin()) return nullptr;
+  --it;
+  const Mapping& mapping = it->second;
+  if (address - mapping.address > mapping.bytes ||
+      mapping.bytes - (address - mapping.address) < width) {
+    return nullptr;
+  }
+  return &mapping;
+}
+
+const IoSpace::Mapping& IoSpace::Route(std::uintptr_t address, unsigned width, bool write) {
+  const Mapping* mapping = Find(address, width);
+  if (mapping == nullptr) kernel_.verifier().UnmappedRegisterAccess(address, width, write);
+  return *mapping;
+}
+
+std::uint64_t IoSpace::ReadRegister(const volatile void* address, unsigned width) {
+  const std::uintptr_t at = reinterpret_cast<std::uintptr_t>(address);
+  const Mapping& mapping = Route(at, width, false);
+  const auto offset = static_cast<std::uint32_t>(mapping.bar_offset + (at - mapping.address));
+  return mapping.device->io.hardware->Read(Space::kMemory, offset, width) & AllOnes(width);
+}
+
+void IoSpace::WriteRegister(volatile void* address, unsigned width, std::uint64_t value) {
+  const std::uintptr_t at = reinterpret_cast<std::uintptr_t>(address);
+  const Mapping& mapping = Route(at, width, true);
+  const auto offset = static_cast<std::uint32_t>(mapping.bar_offset + (at - mapping.address));
+  mapping.device->io.hardware->Write(Space::kMemory, offset, width, value & AllOnes(width));
+}
+
+void IoSpace::ReadRegisterBuffer(const char* routine, const volatile void* address, unsigned width,
+                                 void* buffer, ULONG count) {
+  if (count > 0 && buffer == nullptr) kernel_.verifier().NullArgument(routine, "Buffer");
+  for (ULONG i = 0; i < count; ++i) SetElement(buffer, i, width, ReadRegister(address, width));
+}
+
+void IoSpace::WriteRegisterBuffer(const char* routine, volatile void* address, unsigned width,
+                                  const void* buffer, ULONG count) {
+  if (count > 0 && buffer == nullptr) kernel_.verifier().NullArgument(routine, "Buffer");
+  for (ULONG i = 0; i < count; ++i) WriteRegister(address, width, Element(buffer, i, width));
+}
+
+DeviceState* IoSpace::PortOwner(std::uint32_t port, unsigned width) const {
+  for (const auto& device : kernel_.devices().all()) {
+    if (device->io.PortsContain(port, width)) return device.get();
+  }
+  return nullptr;
+}
+
+std::uint64_t IoSpace::ReadPort(const volatile void* port, unsigned width) {
+  const std::uint32_t number = PortNumber(port);
+  DeviceState* device = PortOwner(number, width);
+  // Nothing drives the bus for an unclaimed port, so the pull-ups read as all ones.
+  if (device == nullptr) return AllOnes(width);
+  return device->io.hardware->Read(Space::kPort, number - device->io.port_base, width) &
+         AllOnes(width);
+}
+
+void IoSpace::WritePort(const volatile void* port, unsigned width, std::uint64_t value) {
+  const std::uint32_t number = PortNumber(port);
+  DeviceState* device = PortOwner(number, width);
+  if (device == nullptr) return;
+  device->io.hardware->Write(Space::kPort, number - device->io.port_base, width,
+                             value & AllOnes(width));
+}
+
+void IoSpace::ReadPortBuffer(const char* routine, const volatile void* port, unsigned width,
+                             void* buffer, ULONG count) {
+  if (count > 0 && buffer == nullptr) kernel_.verifier().NullArgument(routine, "Buffer");
+  for (ULONG i = 0; i < count; ++i) SetElement(buffer, i, width, ReadPort(port, width));
+}
+
+void IoSpace::WritePortBuffer(const char* routine, const volatile void* port, unsigned width,
+                              const void* buffer, ULONG count) {
+  if (count > 0 && buffer == nullptr) kernel_.verifier().NullArgument(routine, "Buffer");
+  for (ULONG i = 0; i < count; ++i) WritePort(port, width, Element(buffer, i, width));
+}
+
+std::vector<std::string> IoSpace::DescribeMapped() const {
+  std::map<std::uint64_t, std::string> ordered;
+  for (const auto& [address, mapping] : mappings_) {
+    ordered.emplace(
+        mapping.sequence,
+        fmt::format("MmMapIoSpace mapping of {:#x} bytes of device '{}' (physical "
+                    "{:#x}) at {:#x} was never unmapped (MmUnmapIoSpace)",
+                    mapping.bytes, mapping.device->config.name, mapping.physical, address));
+  }
+  std::vector<std::string> out;
+  for (auto& entry : ordered) out.push_back(std::move(entry.second));
+  return out;
+}
+
+std::uintptr_t IoSpace::FirstMapped() const {
+  const Mapping* first = nullptr;
+  for (const auto& entry : mappings_) {
+    if (first == nullptr || entry.second.sequence < first->sequence) first = &entry.second;
+  }
+  return first == nullptr ? 0 : first->address;
+}
+
+}  // namespace kemu::model

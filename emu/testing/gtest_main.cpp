@@ -1,0 +1,67 @@
+// main() of kemu::gtest_main, and the parsing of kemu's command-line flags.
+#include "kemu/testing/gtest_main.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+#include "kemu/error.hpp"
+#include "kemu/testing/fixtures.hpp"
+#include "kemu/testing/listener.hpp"
+
+namespace kemu::testing::internal {
+namespace {
+
+constexpr std::string_view kFlagPrefix = "--kemu_";
+constexpr std::string_view kSeedFlag = "--kemu_seed=";
+
+// Handles one --kemu_ flag. The trace flags (--kemu_trace=...) are to be added here.
+void ApplyKemuFlag(std::string_view flag) {
+  if (flag.starts_with(kSeedFlag)) {
+    const std::string_view value = flag.substr(kSeedFlag.size());
+    ParseSeed(value, "--kemu_seed");
+    // The environment is where fixtures look (SeedFromEnvironment), so the flag and KEMU_SEED
+    // cannot disagree, and death-test children inherit it.
+    setenv("KEMU_SEED", std::string(value).c_str(), /*overwrite=*/1);
+    return;
+  }
+  throw Error("kemu: unknown flag " + std::string(flag) + " (kemu flags: --kemu_seed=<n>)");
+}
+
+}  // namespace
+
+void ParseKemuFlags(int* argc, char** argv) {
+  if (*argc < 1) return;
+  int kept = 1;
+  for (int i = 1; i < *argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg.starts_with(kFlagPrefix)) {
+      ApplyKemuFlag(arg);
+    } else {
+      argv[kept++] = argv[i];
+    }
+  }
+  // argv[argc] stays a null pointer, as main() received it.
+  if (kept < *argc) argv[kept] = nullptr;
+  *argc = kept;
+}
+
+}  // namespace kemu::testing::internal
+
+int main(int argc, char** argv) {
+  ::testing::InitGoogleMock(&argc, argv);
+  try {
+    kemu::testing::internal::ParseKemuFlags(&argc, argv);
+    // Checked once here so a bad KEMU_SEED is one clear error, not a failure in every fixture.
+    kemu::testing::SeedFromEnvironment();
+  } catch (const kemu::Error& error) {
+    std::fprintf(stderr, "%s\n", error.what());
+    return EXIT_FAILURE;
+  }
+  ::testing::UnitTest::GetInstance()->listeners().Append(new kemu::testing::BugCheckListener);
+  return RUN_ALL_TESTS();
+}

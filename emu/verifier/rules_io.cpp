@@ -1,0 +1,71 @@
+// Device register and port space rules: MmMapIoSpace / MmUnmapIoSpace and register accesses
+// outside every mapping.
+#include <fmt/format.h>
+
+#include "kemu/bugcheck.hpp"
+#include "model/kernel.hpp"
+#include "verifier/verifier.hpp"
+
+namespace kemu::verifier {
+
+void Verifier::MapIoSpaceAboveDispatch(KIRQL current, std::uint64_t physical, std::uint64_t bytes) {
+  const std::string summary = fmt::format(
+      "MmMapIoSpace was called at IRQL {} to map {:#x} bytes at physical {:#x}; it may only be "
+      "called at IRQL <= DISPATCH_LEVEL. Map device memory once, when the device starts.",
+      current, bytes, physical);
+  switch (mode_) {
+    case CheckMode::kVerifier:
+      kernel_.BugCheck(
+          {.code = bugcheck::kDriverVerifierDetectedViolation,
+           .parameters = {verifier_code::kMapIoSpaceAboveDispatch, current, physical, bytes},
+           .parameter_names = {"0x73: MmMapIoSpace above DISPATCH_LEVEL", "current IRQL",
+                               "physical address", "number of bytes"},
+           .summary = summary});
+      return;
+    case CheckMode::kChecked:
+      kernel_.BugCheck({.code = bugcheck::kIrqlNotLessOrEqual,
+                        .parameters = {0, current, 0, 0},
+                        .parameter_names = {"address referenced", "IRQL", "access", "instruction"},
+                        .summary = summary});
+      return;
+    case CheckMode::kRetail:
+      return;  // the retail kernel maps anyway; whether that works depends on luck
+  }
+}
+
+void Verifier::UnmapUnknownIoSpace(const void* address, std::uint64_t bytes,
+                                   std::uint64_t mapped_bytes) {
+  const std::string summary =
+      mapped_bytes == 0
+          ? fmt::format(
+                "MmUnmapIoSpace was given {}, which MmMapIoSpace never returned (or "
+                "which was already unmapped). Windows would free system PTEs it does "
+                "not own.",
+                address)
+          : fmt::format(
+                "MmUnmapIoSpace was given {} with {:#x} bytes, but that mapping is {:#x} "
+                "bytes. Pass the size the mapping was made with.",
+                address, bytes, mapped_bytes);
+  // Windows documents no sub-code for this; without Verifier the PTE corruption surfaces later
+  // as an unrelated crash, so kemu reports it where it happens in every mode.
+  kernel_.Crash(
+      {.code = bugcheck::kDriverVerifierDetectedViolation,
+       .parameters = {verifier_code::kUnmapUnknownIoSpace,
+                      reinterpret_cast<std::uintptr_t>(address), bytes, mapped_bytes},
+       .parameter_names = {"kemu: MmUnmapIoSpace of an unknown mapping", "address passed",
+                           "number of bytes passed", "bytes mapped at that address (0: none)"},
+       .summary = summary});
+}
+
+void Verifier::UnmappedRegisterAccess(std::uintptr_t address, unsigned width, bool write) {
+  kernel_.Crash({.code = bugcheck::kPageFaultInNonpagedArea,
+                 .parameters = {address, write ? 1u : 0u, 0, 0},
+                 .parameter_names = {"memory referenced", "0: read, 1: write",
+                                     "address of the instruction (not available in kemu)", nullptr},
+                 .summary = fmt::format(
+                     "{} of {} bytes at {:#x}, which no MmMapIoSpace mapping covers. Map the "
+                     "device's CmResourceTypeMemory range first, and stay inside it.",
+                     write ? "WRITE_REGISTER" : "READ_REGISTER", width, address)});
+}
+
+}  // namespace kemu::verifier

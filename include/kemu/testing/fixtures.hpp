@@ -1,0 +1,105 @@
+// kemu/testing/fixtures.hpp — fixtures that give each test its own kemu::Machine, and the
+// parameter generators for running a suite over the cross product of machine shapes (included by
+// kemu/testing/gtest.hpp).
+//
+//   class RxTest : public kemu::testing::MachineTest {};   // one Machine per (Os, vCPUs, verifier)
+//   TEST_P(RxTest, DpcDrainsTheRing) { ... machine().AddDevice(...) ... }
+//   INSTANTIATE_TEST_SUITE_P(AllMachines, RxTest, kemu::testing::AllMachines({1, 4}),
+//                            kemu::testing::MachineName());   // "xp_4cpu_verifier", ...
+//
+// Replaying a failure: every bug-check report prints the machine's seed. Run the failing test
+// again with the environment variable KEMU_SEED=<n> (or --kemu_seed=<n> under kemu::gtest_main)
+// and every fixture machine uses that seed instead of the one its Options() chose.
+#ifndef KEMU_TESTING_FIXTURES_HPP_
+#define KEMU_TESTING_FIXTURES_HPP_
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <tuple>
+
+#include "kemu/kemu.hpp"
+
+namespace kemu::testing {
+
+/// The seed KEMU_SEED asks for (decimal), or std::nullopt when it is unset or empty. Throws
+/// kemu::Error naming the variable when it is not a number.
+std::optional<std::uint64_t> SeedFromEnvironment();
+
+namespace internal {
+
+/// Parses a decimal seed; throws kemu::Error naming `source` (e.g. "KEMU_SEED") otherwise.
+std::uint64_t ParseSeed(std::string_view text, std::string_view source);
+
+/// Records a Machine's leak report as a failure of the running test (kemu::gtest's
+/// FailureHandler).
+void RecordFailure(const BugCheck& failure);
+
+/// The Machine one test owns. Start() builds it with KEMU_SEED applied and kemu::gtest's failure
+/// handler installed; Stop() runs Machine::Shutdown() unless it crashed, records any leak as a test
+/// failure and restores the previous handler.
+class TestMachine {
+ public:
+  void Start(MachineOptions options);
+  void Stop();
+  Machine& get() { return *machine_; }
+
+ private:
+  std::optional<Machine> machine_;
+  std::optional<FailureHandler> previous_handler_;
+};
+
+/// What PersonalityTest and MachineTest share: everything but how the parameter becomes options.
+template <typename Param>
+class MachineFixture : public ::testing::TestWithParam<Param> {
+ protected:
+  void SetUp() override { machine_.Start(Options()); }
+  void TearDown() override { machine_.Stop(); }
+
+  /// Options for the machine of this test, derived from GetParam(). Override to change them.
+  virtual MachineOptions Options() const = 0;
+
+  Machine& machine() { return machine_.get(); }
+
+ private:
+  TestMachine machine_;
+};
+
+}  // namespace internal
+
+/// The parameter of MachineTest: which Windows, how many vCPUs, Driver Verifier on or off.
+using MachineParam = std::tuple<Os, unsigned, bool>;
+
+/// Parameter generator over vCPU counts, in the order given: Processors({1, 2, 4}).
+inline ::testing::internal::ParamGenerator<unsigned> Processors(
+    std::initializer_list<unsigned> counts) {
+  return ::testing::ValuesIn(counts.begin(), counts.end());
+}
+
+/// Parameter generator over MachineOptions::verifier: off, then on.
+inline ::testing::internal::ParamGenerator<bool> VerifierModes() { return ::testing::Bool(); }
+
+/// Every Os × `processors` × verifier off/on, for MachineTest suites.
+::testing::internal::ParamGenerator<MachineParam> AllMachines(
+    std::initializer_list<unsigned> processors = {1, 2});
+
+/// Test-name generator for MachineParam: "xp_2cpu_verifier", "win8_1_1cpu_noverifier".
+struct MachineName {
+  std::string operator()(const ::testing::TestParamInfo<MachineParam>& info) const;
+};
+
+/// Fixture owning a kemu::Machine built from GetParam() = (os, processors, verifier); TearDown()
+/// checks Machine::Shutdown() and records any leak as a test failure, as PersonalityTest does.
+class MachineTest : public internal::MachineFixture<MachineParam> {
+ protected:
+  /// The parameter's three fields and defaults for the rest; override to change the machine.
+  MachineOptions Options() const override;
+};
+
+}  // namespace kemu::testing
+
+#endif  // KEMU_TESTING_FIXTURES_HPP_
