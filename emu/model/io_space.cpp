@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cstring>
+#include <iterator>
 
 #include "kemu/hardware.hpp"
 #include "model/devices.hpp"
@@ -87,8 +88,23 @@ const IoSpace::Mapping* IoSpace::Find(std::uintptr_t address, unsigned width) co
 
 const IoSpace::Mapping& IoSpace::Route(std::uintptr_t address, unsigned width, bool write) {
   const Mapping* mapping = Find(address, width);
-  if (mapping == nullptr) kernel_.verifier().UnmappedRegisterAccess(address, width, write);
+  if (mapping == nullptr) {
+    kernel_.verifier().UnmappedRegisterAccess(address, width, write, DescribeNearest(address));
+  }
   return *mapping;
+}
+
+std::string IoSpace::DescribeNearest(std::uintptr_t address) const {
+  // An off-by-one past a mapping is the common case; say which mapping the driver overran.
+  auto it = mappings_.upper_bound(address);
+  if (it == mappings_.begin()) return {};
+  const Mapping& mapping = std::prev(it)->second;
+  const std::uintptr_t end = mapping.address + mapping.bytes;
+  if (address >= end + kPage) return {};
+  return fmt::format(
+      "The mapping of device '{}' at {:#x} is {:#x} bytes long; this access starts "
+      "at offset {:#x}.",
+      mapping.device->config.name, mapping.address, mapping.bytes, address - mapping.address);
 }
 
 std::uint64_t IoSpace::ReadRegister(const volatile void* address, unsigned width) {

@@ -65,6 +65,8 @@ class IoSpace {
   /// The mapping holding [address, address + width), or nullptr.
   const Mapping* Find(std::uintptr_t address, unsigned width) const;
   const Mapping& Route(std::uintptr_t address, unsigned width, bool write);
+  /// Names the mapping an unmapped access just overran, or "" when none is near.
+  std::string DescribeNearest(std::uintptr_t address) const;
   DeviceState* PortOwner(std::uint32_t port, unsigned width) const;
 
   Kernel& kernel_;

@@ -65,7 +65,7 @@ void RegisterFile::Store32(std::uint32_t offset, std::uint32_t value) {
   std::memcpy(bytes_.data() + offset, &value, sizeof value);
 }
 
-RegisterFile::Behaviour& RegisterFile::At(std::uint32_t offset) {
+void RegisterFile::CheckRegister(std::uint32_t offset) const {
   if (offset % kRegister != 0) {
     throw Error(
         fmt::format("kemu: RegisterFile side effects are per 32-bit register; offset "
@@ -73,7 +73,17 @@ RegisterFile::Behaviour& RegisterFile::At(std::uint32_t offset) {
                     offset));
   }
   CheckAccess(offset, kRegister);
+}
+
+RegisterFile::Behaviour& RegisterFile::At(std::uint32_t offset) {
+  CheckRegister(offset);
   return behaviours_[offset];
+}
+
+const RegisterFile::Behaviour* RegisterFile::Find(std::uint32_t offset) const {
+  CheckRegister(offset);
+  const auto it = behaviours_.find(offset);
+  return it == behaviours_.end() ? nullptr : &it->second;
 }
 
 std::uint32_t RegisterFile::Peek(std::uint32_t offset) const {
@@ -164,17 +174,19 @@ void RegisterFile::Write(Space space, std::uint32_t offset, unsigned width, std:
 }
 
 void RegisterFile::Raise(std::uint32_t offset, std::uint32_t bits) {
-  Behaviour& behaviour = At(offset);
+  const Behaviour* behaviour = Find(offset);
   Store32(offset, Load32(offset) | bits);
   // Every raise is one device event: an edge line pulses (and an MSI is sent) each time, even if
   // the cause bit was still set from an earlier one.
-  if (behaviour.interrupt_status) FollowLine(bits & behaviour.interrupt_mask);
+  if (behaviour != nullptr && behaviour->interrupt_status) {
+    FollowLine(bits & behaviour->interrupt_mask);
+  }
 }
 
 void RegisterFile::Clear(std::uint32_t offset, std::uint32_t bits) {
-  const Behaviour& behaviour = At(offset);
+  const Behaviour* behaviour = Find(offset);
   Store32(offset, Load32(offset) & ~bits);
-  if (behaviour.interrupt_status) FollowLine(0);
+  if (behaviour != nullptr && behaviour->interrupt_status) FollowLine(0);
 }
 
 void RegisterFile::Attach(Device& device) {

@@ -57,15 +57,17 @@ void Verifier::UnmapUnknownIoSpace(const void* address, std::uint64_t bytes,
        .summary = summary});
 }
 
-void Verifier::UnmappedRegisterAccess(std::uintptr_t address, unsigned width, bool write) {
+void Verifier::UnmappedRegisterAccess(std::uintptr_t address, unsigned width, bool write,
+                                      const std::string& nearest) {
   kernel_.Crash({.code = bugcheck::kPageFaultInNonpagedArea,
                  .parameters = {address, write ? 1u : 0u, 0, 0},
                  .parameter_names = {"memory referenced", "0: read, 1: write",
                                      "address of the instruction (not available in kemu)", nullptr},
                  .summary = fmt::format(
                      "{} of {} bytes at {:#x}, which no MmMapIoSpace mapping covers. Map the "
-                     "device's CmResourceTypeMemory range first, and stay inside it.",
-                     write ? "WRITE_REGISTER" : "READ_REGISTER", width, address)});
+                     "device's CmResourceTypeMemory range first, and stay inside it.{}{}",
+                     write ? "WRITE_REGISTER" : "READ_REGISTER", width, address,
+                     nearest.empty() ? "" : " ", nearest)});
 }
 
 }  // namespace kemu::verifier

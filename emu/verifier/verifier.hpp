@@ -94,8 +94,10 @@ class Verifier {
   /// mapping at that address, 0 when there is none.
   [[noreturn]] void UnmapUnknownIoSpace(const void* address, std::uint64_t bytes,
                                         std::uint64_t mapped_bytes);
-  /// READ_/WRITE_REGISTER_* on an address no MmMapIoSpace mapping covers.
-  [[noreturn]] void UnmappedRegisterAccess(std::uintptr_t address, unsigned width, bool write);
+  /// READ_/WRITE_REGISTER_* on an address no MmMapIoSpace mapping covers; `nearest` says which
+  /// mapping it overran ("" when none).
+  [[noreturn]] void UnmappedRegisterAccess(std::uintptr_t address, unsigned width, bool write,
+                                           const std::string& nearest);
 
   // Shutdown (rules_dpc.cpp).
   [[noreturn]] void LeaksAtShutdown(const std::vector<std::string>& leaks,

@@ -88,7 +88,11 @@ class RegisterFile : public Hardware {
     std::uint32_t interrupt_mask = 0;
     std::vector<std::function<void(std::uint32_t)>> on_write;
   };
+  void CheckRegister(std::uint32_t offset) const;
+  /// The register's behaviour, created on first use.
   Behaviour& At(std::uint32_t offset);
+  /// The register's behaviour, or nullptr when it has none.
+  const Behaviour* Find(std::uint32_t offset) const;
   void CheckAccess(std::uint32_t offset, unsigned width) const;
   std::uint32_t Load32(std::uint32_t offset) const;
   void Store32(std::uint32_t offset, std::uint32_t value);

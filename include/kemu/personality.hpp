@@ -15,8 +15,11 @@
 
 namespace kemu {
 
-/// Bit for CONNECT_* version `v` in Personality::connect_versions.
-constexpr std::uint32_t ConnectVersionBit(std::uint32_t version) { return 1u << version; }
+/// Bit for CONNECT_* version `v` in Personality::connect_versions (0 for a version no
+/// personality could accept, so any ULONG a driver passes is safe to test).
+constexpr std::uint32_t ConnectVersionBit(std::uint32_t version) {
+  return version < 32 ? std::uint32_t{1} << version : 0;
+}
 
 /// One Windows release's observable kernel behaviour. All fields are plain data.
 struct Personality {

@@ -99,13 +99,14 @@ TEST_P(IoSpaceTest, MemoryAndPortDescriptorsComeBeforeTheInterruptWithExactRange
     EXPECT_EQ(memory.Type, CmResourceTypeMemory);
     EXPECT_EQ(memory.ShareDisposition, CmResourceShareDeviceExclusive);
     EXPECT_EQ(memory.Flags, CM_RESOURCE_MEMORY_READ_WRITE);
-    EXPECT_EQ(memory.u.Memory.Start.QuadPart, 0xF0000000);
+    // A copy: the descriptor is packed to 4, so the 8-byte field is misaligned.
+    EXPECT_EQ(LONGLONG{memory.u.Memory.Start.QuadPart}, 0xF0000000);
     EXPECT_EQ(memory.u.Memory.Length, 0x100u);
     const CM_PARTIAL_RESOURCE_DESCRIPTOR& port = Partials(list).PartialDescriptors[1];
     EXPECT_EQ(port.Type, CmResourceTypePort);
     EXPECT_EQ(port.ShareDisposition, CmResourceShareDeviceExclusive);
     EXPECT_EQ(port.Flags, CM_RESOURCE_PORT_IO);
-    EXPECT_EQ(port.u.Port.Start.QuadPart, 0xE000);
+    EXPECT_EQ(LONGLONG{port.u.Port.Start.QuadPart}, 0xE000);
     EXPECT_EQ(port.u.Port.Length, 8u);
     EXPECT_EQ(Partials(list).PartialDescriptors[2].Type, CmResourceTypeInterrupt);
   }
@@ -249,6 +250,8 @@ TEST(IoSpaceTest, WritingPastTheEndOfAMappingIsAPageFaultOnWrite) {
   const kemu::BugCheck crash = CrashOf([&] { WRITE_REGISTER_ULONG(At<ULONG>(base, 0xE), 1); });
   EXPECT_THAT(crash, BugCheckIs(bugcheck::kPageFaultInNonpagedArea, Address(base + 0xE)));
   EXPECT_EQ(crash.parameter(1), 1u);  // write
+  EXPECT_THAT(crash.report(), HasSubstr("The mapping of device 'uart0' at "));
+  EXPECT_THAT(crash.report(), HasSubstr(" is 0x10 bytes long; this access starts at offset 0xe."));
 }
 
 TEST(IoSpaceTest, TheCDriverReadingPastItsMappingBugChecksThroughCFrames) {
@@ -287,6 +290,28 @@ TEST(IoSpaceTest, MmMapIoSpaceAboveDispatchLevelOnACheckedKernelIsIrqlNotLessOrE
   KIRQL old;
   KeRaiseIrql(kDirql, &old);
   EXPECT_BUGCHECK(MapBar(device), bugcheck::kIrqlNotLessOrEqual);
+}
+
+TEST(IoSpaceTest, MmMapIoSpaceAboveDispatchLevelOnARetailKernelStillMaps) {
+  kemu::Machine machine({.os = kemu::Os::kWindows7, .verifier = false, .checked_build = false});
+  kemu::Device& device = machine.AddDevice(Uart());
+  KIRQL old;
+  KeRaiseIrql(kDirql, &old);
+  PUCHAR base = MapBar(device);
+  EXPECT_NE(base, nullptr);
+  KeLowerIrql(old);
+  MmUnmapIoSpace(base, kBarBytes);
+}
+
+TEST(IoSpaceTest, MmUnmapIoSpaceAboveDispatchLevelIsAKernelApiAtTheWrongIrql) {
+  kemu::Machine machine(kemu::Os::kWindows10);
+  kemu::Device& device = machine.AddDevice(Uart());
+  PUCHAR base = MapBar(device);
+  KIRQL old;
+  KeRaiseIrql(kDirql, &old);
+  EXPECT_THAT(
+      CrashOf([&] { MmUnmapIoSpace(base, kBarBytes); }),
+      BugCheckIs(bugcheck::kDriverVerifierDetectedViolation, verifier_code::kKernelApiAtWrongIrql));
 }
 
 TEST(IoSpaceTest, MmMapIoSpaceAtDispatchLevelIsAllowed) {

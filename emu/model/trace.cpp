@@ -1,0 +1,90 @@
+#include "model/trace.hpp"
+
+#include <fmt/format.h>
+
+namespace kemu::model {
+
+const char* TraceKindName(TraceKind kind) {
+  switch (kind) {
+    case TraceKind::kCall:
+      return "call";
+    case TraceKind::kIrql:
+      return "irql";
+    case TraceKind::kLockAcquire:
+    case TraceKind::kLockRelease:
+      return "lock";
+    case TraceKind::kIsrBegin:
+    case TraceKind::kIsrEnd:
+      return "isr";
+    case TraceKind::kDpcBegin:
+    case TraceKind::kDpcEnd:
+      return "dpc";
+    case TraceKind::kInterrupt:
+      return "interrupt";
+    case TraceKind::kDevice:
+      return "device";
+    case TraceKind::kBugCheck:
+      return "bugcheck";
+  }
+  return "unknown";
+}
+
+void Trace::Ring::Push(const TraceEvent& event) {
+  if (slots_.size() < capacity_) {
+    slots_.push_back(event);  // within the reserved capacity: no allocation
+    return;
+  }
+  if (capacity_ == 0) return;
+  slots_[next_] = event;
+  next_ = next_ + 1 == capacity_ ? 0 : next_ + 1;
+}
+
+std::vector<TraceEvent> Trace::Ring::Snapshot() const {
+  std::vector<TraceEvent> out;
+  out.reserve(slots_.size());
+  // Until the ring is full next_ is 0 and the slots are already oldest first.
+  out.insert(out.end(), slots_.begin() + static_cast<std::ptrdiff_t>(next_), slots_.end());
+  out.insert(out.end(), slots_.begin(), slots_.begin() + static_cast<std::ptrdiff_t>(next_));
+  return out;
+}
+
+Trace::Trace(unsigned history, unsigned capacity) : history_(history), events_(capacity) {}
+
+bool Trace::InHistory(TraceKind kind) {
+  // What reports have always listed between the calls: where an interrupt or a DPC ran.
+  return kind == TraceKind::kCall || kind == TraceKind::kInterrupt ||
+         kind == TraceKind::kDpcBegin;
+}
+
+void Trace::Record(TraceKind kind, unsigned cpu, std::uint8_t irql, std::uint64_t time_100ns,
+                   const char* name, std::initializer_list<CallArg> args) {
+  ++sequence_;
+  if (kind == TraceKind::kCall) ++calls_;
+  const bool in_history = InHistory(kind);
+  if (!in_history && !enabled()) return;
+  TraceEvent event;
+  event.sequence = sequence_;
+  event.time_100ns = time_100ns;
+  event.name = name;
+  event.cpu = static_cast<std::uint16_t>(cpu);
+  event.kind = kind;
+  event.irql = irql;
+  for (const CallArg& arg : args) {
+    if (event.arg_count == event.args.size()) break;
+    event.args[event.arg_count++] = arg;
+  }
+  if (in_history) history_.Push(event);
+  events_.Push(event);
+}
+
+std::string Trace::Describe(const TraceEvent& event) {
+  std::string text = fmt::format("{}(", event.name);
+  for (std::uint8_t i = 0; i < event.arg_count; ++i) {
+    if (i > 0) text += ", ";
+    text += fmt::format("{}={:#x}", event.args[i].name, event.args[i].value);
+  }
+  text += ')';
+  return text;
+}
+
+}  // namespace kemu::model

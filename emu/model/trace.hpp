@@ -1,0 +1,118 @@
+// What happened on the machine, in order: kernel calls, IRQL changes, spin-lock acquires and
+// releases, interrupt deliveries, ISR and DPC entry and exit, device line actions and bug checks,
+// each stamped with its vCPU, the IRQL after it and the virtual time. Bug-check reports read the
+// last kernel calls from it; Machine::TraceJson() exports it for ui.perfetto.dev.
+//
+// Both rings are reserved when the machine is built, so recording an event writes into memory
+// that exists already (no allocation per event) and memory stays bounded however long a test
+// runs. Names and argument names are `const char*` that outlive the machine (string literals, or
+// the name of a device, which lives as long as the machine).
+#ifndef KEMU_EMU_MODEL_TRACE_HPP_
+#define KEMU_EMU_MODEL_TRACE_HPP_
+
+#include <array>
+#include <cstdint>
+#include <initializer_list>
+#include <string>
+#include <vector>
+
+namespace kemu {
+struct MachineOptions;
+struct Personality;
+}  // namespace kemu
+
+namespace kemu::model {
+
+/// One named argument of a kernel call or event, kept as a raw 64-bit value.
+struct CallArg {
+  const char* name;
+  std::uint64_t value;
+};
+
+enum class TraceKind : std::uint8_t {
+  kCall,         ///< a kernel routine the driver called; irql is the IRQL on entry
+  kIrql,         ///< args: Old, New
+  kLockAcquire,  ///< name: the routine that took it; args: Lock
+  kLockRelease,  ///< name: the routine that dropped it; args: Lock
+  kIsrBegin,     ///< args: Vector, Interrupt, Routine[, MessageId]
+  kIsrEnd,       ///< args: Claimed
+  kDpcBegin,     ///< args: Dpc, Routine
+  kDpcEnd,       ///< args: Dpc
+  kInterrupt,    ///< a vector delivered to a vCPU; args: Vector, Cpu
+  kDevice,       ///< name: AssertLine, DeassertLine, PulseLine or SignalMessage
+  kBugCheck,     ///< name: the bug check's name; args: Code, Arg1, Arg2, Arg3
+};
+
+/// "call", "irql", "lock", ... (the Chrome trace category).
+const char* TraceKindName(TraceKind kind);
+
+struct TraceEvent {
+  /// Place in the machine's event order, 1 for the first. Every event is numbered, kept or not,
+  /// so numbers mean the same with tracing on or off.
+  std::uint64_t sequence = 0;
+  std::uint64_t time_100ns = 0;
+  const char* name = "";
+  std::array<CallArg, 4> args{};
+  std::uint16_t cpu = 0;
+  TraceKind kind = TraceKind::kCall;
+  std::uint8_t irql = 0;  ///< IRQL of `cpu` after the event (on entry, for a call)
+  std::uint8_t arg_count = 0;
+};
+
+class Trace {
+ public:
+  /// `history`: kernel calls kept for reports. `capacity`: events of every kind kept for export;
+  /// 0 keeps none (the fast path: only calls are kept).
+  Trace(unsigned history, unsigned capacity);
+
+  /// Records one event; cheap when the event is not kept (tracing off).
+  void Record(TraceKind kind, unsigned cpu, std::uint8_t irql, std::uint64_t time_100ns,
+              const char* name, std::initializer_list<CallArg> args);
+
+  bool enabled() const { return events_.capacity() > 0; }
+  /// Sequence number of the latest event (0 before the first).
+  std::uint64_t sequence() const { return sequence_; }
+  /// Kernel calls (TraceKind::kCall) so far.
+  std::uint64_t calls() const { return calls_; }
+  /// Events recorded but no longer kept: the oldest were overwritten, or tracing is off.
+  std::uint64_t dropped() const { return sequence_ - events_.size(); }
+
+  /// For reports: the last kernel calls, with the interrupt deliveries and DPC routines between
+  /// them, oldest first.
+  std::vector<TraceEvent> RecentCalls() const { return history_.Snapshot(); }
+  /// Every kept event, oldest first (empty when tracing is off).
+  std::vector<TraceEvent> Events() const { return events_.Snapshot(); }
+
+  /// "KeRaiseIrql(NewIrql=0x2)".
+  static std::string Describe(const TraceEvent& event);
+
+  /// Chrome trace-event JSON (opens in ui.perfetto.dev and chrome://tracing); see trace_json.cpp.
+  std::string ToChromeJson(const Personality& personality, const MachineOptions& options) const;
+
+ private:
+  // A fixed-capacity ring: storage is reserved once, then filled, then overwritten oldest first.
+  class Ring {
+   public:
+    explicit Ring(std::size_t capacity) : capacity_(capacity) { slots_.reserve(capacity); }
+    void Push(const TraceEvent& event);
+    std::vector<TraceEvent> Snapshot() const;
+    std::size_t capacity() const { return capacity_; }
+    std::size_t size() const { return slots_.size(); }
+
+   private:
+    std::size_t capacity_;
+    std::vector<TraceEvent> slots_;
+    std::size_t next_ = 0;  ///< slot the next event overwrites once the ring is full
+  };
+
+  static bool InHistory(TraceKind kind);
+
+  Ring history_;
+  Ring events_;
+  std::uint64_t sequence_ = 0;
+  std::uint64_t calls_ = 0;
+};
+
+}  // namespace kemu::model
+
+#endif  // KEMU_EMU_MODEL_TRACE_HPP_

@@ -1,0 +1,205 @@
+// Trace export in the Chrome trace-event JSON format, which ui.perfetto.dev and chrome://tracing
+// open. The layout:
+//   - one process ("kemu: <Windows> seed <n>"), one thread per vCPU ("vCPU 0", ...) and one for
+//     the devices, whose line actions happen outside every vCPU;
+//   - ISRs and DPC routines are duration slices ("B"/"E") on their vCPU, so nesting shows;
+//   - kernel calls, lock acquires/releases, interrupt deliveries and device actions are instant
+//     events ("i", thread scope) carrying their arguments; a bug check is a global instant;
+//   - the IRQL is a counter ("C") named "IRQL" with one series per vCPU, which Perfetto shows as
+//     the tracks "IRQL vCPU 0", "IRQL vCPU 1", ...
+// Timestamps: virtual time moves only when the driver stalls or waits, so most events would share
+// one instant. `ts` is therefore the event's sequence number, read as microseconds (one event per
+// microsecond on the timeline, in order); the virtual time is in each event's args as "t_100ns".
+// Sequence numbers are the "#n" of bug-check reports, so a report line can be found in the trace.
+//
+// The output depends only on the events and the options: no wall clock, no host address other
+// than the driver's own arguments.
+#include <fmt/format.h>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kemu/machine.hpp"
+#include "kemu/personality.hpp"
+#include "model/trace.hpp"
+
+namespace kemu::model {
+namespace {
+
+constexpr int kPid = 1;
+
+void AppendQuoted(std::string& out, std::string_view text) {
+  out += '"';
+  for (const char c : text) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
+        } else {
+          out += c;
+        }
+    }
+  }
+  out += '"';
+}
+
+std::string Quoted(std::string_view text) {
+  std::string out;
+  AppendQuoted(out, text);
+  return out;
+}
+
+// {"name":"thread_name","ph":"M",...}: names a process or a thread, or orders the threads.
+std::string Metadata(std::string_view what, unsigned tid, std::string_view key,
+                     const std::string& value_json) {
+  return fmt::format(R"({{"name":{},"ph":"M","pid":{},"tid":{},"args":{{{}:{}}}}})",
+                     Quoted(what), kPid, tid, Quoted(key), value_json);
+}
+
+std::string IrqlCounter(std::uint64_t ts, unsigned cpu, unsigned irql) {
+  return fmt::format(R"({{"name":"IRQL","ph":"C","ts":{},"pid":{},"tid":{},"args":{{"vCPU {}":{}}}}})",
+                     ts, kPid, cpu, cpu, irql);
+}
+
+// The event's arguments as hex strings (64-bit values do not survive JSON's doubles), then its
+// IRQL and virtual time, plus `extra` ("key":value pairs) when given.
+std::string Args(const TraceEvent& event, std::string_view extra = {}) {
+  std::string out = "{";
+  for (std::uint8_t i = 0; i < event.arg_count; ++i) {
+    AppendQuoted(out, event.args[i].name);
+    out += fmt::format(":\"{:#x}\",", event.args[i].value);
+  }
+  if (!extra.empty()) {
+    out += extra;
+    out += ',';
+  }
+  out += fmt::format(R"("irql":{},"t_100ns":{}}})", event.irql, event.time_100ns);
+  return out;
+}
+
+std::string Event(std::string_view name, const TraceEvent& event, std::string_view phase,
+                  unsigned tid, const std::string& args) {
+  std::string scope;
+  if (phase == "i") scope = event.kind == TraceKind::kBugCheck ? R"("s":"g",)" : R"("s":"t",)";
+  return fmt::format(R"({{"name":{},"cat":"{}","ph":"{}",{}"ts":{},"pid":{},"tid":{},"args":{}}})",
+                     Quoted(name), TraceKindName(event.kind), phase, scope, event.sequence, kPid,
+                     tid, args);
+}
+
+// Converts events to JSON lines, keeping each vCPU's B/E pairs balanced: an end whose begin was
+// overwritten in the ring is left out. A begin whose end never came (a bug check unwound the ISR)
+// stays open, which Perfetto shows as a slice that did not end: the crash happened inside it.
+class Converter {
+ public:
+  Converter(unsigned processors) : open_(processors + 1) {}
+
+  void Add(const TraceEvent& event, unsigned device_tid, std::vector<std::string>& lines) {
+    const unsigned cpu = event.cpu < open_.size() ? event.cpu : 0;
+    switch (event.kind) {
+      case TraceKind::kCall:
+      case TraceKind::kInterrupt:
+      case TraceKind::kBugCheck:
+        lines.push_back(Event(event.name, event, "i", cpu, Args(event)));
+        return;
+      case TraceKind::kDevice:
+        lines.push_back(Event(event.name, event, "i", device_tid,
+                              Args(event, fmt::format(R"("vCPU":{})", event.cpu))));
+        return;
+      case TraceKind::kLockAcquire:
+      case TraceKind::kLockRelease: {
+        const std::string routine = R"("routine":)" + Quoted(event.name);
+        lines.push_back(Event(event.kind == TraceKind::kLockAcquire ? "acquire" : "release", event,
+                              "i", cpu, Args(event, routine)));
+        return;
+      }
+      case TraceKind::kIrql:
+        lines.push_back(IrqlCounter(event.sequence, cpu, event.irql));
+        return;
+      case TraceKind::kIsrBegin:
+      case TraceKind::kDpcBegin:
+        open_[cpu].push_back(event.kind);
+        lines.push_back(Event(event.name, event, "B", cpu, Args(event)));
+        return;
+      case TraceKind::kIsrEnd:
+      case TraceKind::kDpcEnd: {
+        const TraceKind begin =
+            event.kind == TraceKind::kIsrEnd ? TraceKind::kIsrBegin : TraceKind::kDpcBegin;
+        if (open_[cpu].empty() || open_[cpu].back() != begin) return;
+        open_[cpu].pop_back();
+        lines.push_back(Event(event.name, event, "E", cpu, Args(event)));
+        return;
+      }
+    }
+  }
+
+ private:
+  std::vector<std::vector<TraceKind>> open_;  ///< per vCPU, the B slices not yet ended
+};
+
+// The IRQL each vCPU had just before its first kept event, so every counter track starts with a
+// value instead of at the first change.
+void AppendInitialIrqls(const std::vector<TraceEvent>& events, unsigned processors,
+                        std::vector<std::string>& lines) {
+  if (events.empty()) return;
+  std::vector<bool> seen(processors, false);
+  for (const TraceEvent& event : events) {
+    if (event.cpu >= processors || seen[event.cpu] || event.kind == TraceKind::kDevice) continue;
+    seen[event.cpu] = true;
+    const bool change = event.kind == TraceKind::kIrql && event.arg_count > 0;
+    const auto before = change ? static_cast<unsigned>(event.args[0].value) : event.irql;
+    lines.push_back(IrqlCounter(events.front().sequence - 1, event.cpu, before));
+  }
+}
+
+}  // namespace
+
+std::string Trace::ToChromeJson(const Personality& personality,
+                                const MachineOptions& options) const {
+  const std::vector<TraceEvent> events = Events();
+  const unsigned processors = options.processors;
+  const unsigned device_tid = processors;
+  std::vector<std::string> lines;
+  lines.push_back(Metadata("process_name", 0, "name",
+                           Quoted(fmt::format("kemu: {} seed {}", personality.display_name,
+                                              options.seed))));
+  for (unsigned tid = 0; tid <= processors; ++tid) {
+    const std::string name = tid == device_tid ? "devices" : fmt::format("vCPU {}", tid);
+    lines.push_back(Metadata("thread_name", tid, "name", Quoted(name)));
+    lines.push_back(Metadata("thread_sort_index", tid, "sort_index", std::to_string(tid)));
+  }
+  AppendInitialIrqls(events, processors, lines);
+  Converter converter(processors);
+  for (const TraceEvent& event : events) converter.Add(event, device_tid, lines);
+
+  std::string out = "{\"traceEvents\":[\n";
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    out += lines[i];
+    out += i + 1 < lines.size() ? ",\n" : "\n";
+  }
+  out += "],\n\"displayTimeUnit\":\"ns\",\n\"otherData\":{";
+  out += fmt::format(R"("os":{},"windows":{},"seed":"{}","processors":{},"verifier":{},)",
+                     Quoted(OsName(options.os)), Quoted(personality.display_name), options.seed,
+                     processors, options.verifier ? "true" : "false");
+  out += fmt::format(R"("events":{},"dropped":{},)", sequence_, dropped());
+  out += R"("ts":"event sequence number (1 us per event); virtual time is args.t_100ns"}})";
+  out += "\n";
+  return out;
+}
+
+}  // namespace kemu::model

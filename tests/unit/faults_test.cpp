@@ -1,0 +1,141 @@
+// Fault injection: Machine::InjectFault makes chosen calls fail with a chosen status,
+// reproducibly.
+#include <wdm.h>
+#include <iointex.h>
+
+#include "kemu/testing/gtest.hpp"
+
+namespace {
+
+using ::testing::HasSubstr;
+
+BOOLEAN ClaimingIsr(PKINTERRUPT, PVOID) { return TRUE; }
+
+// Connects a fully specified ISR to `device`'s line and returns the status.
+NTSTATUS ConnectFullySpecified(kemu::Device& device, PKINTERRUPT* out) {
+  IO_CONNECT_INTERRUPT_PARAMETERS p = {};
+  p.Version = CONNECT_FULLY_SPECIFIED;
+  p.FullySpecified.PhysicalDeviceObject = device.pdo();
+  p.FullySpecified.InterruptObject = out;
+  p.FullySpecified.ServiceRoutine = ClaimingIsr;
+  p.FullySpecified.Vector = 0x51;
+  p.FullySpecified.Irql = 5;
+  p.FullySpecified.SynchronizeIrql = 5;
+  p.FullySpecified.InterruptMode = LevelSensitive;
+  p.FullySpecified.ShareVector = TRUE;
+  p.FullySpecified.ProcessorEnableMask = 1;
+  return WdmlibIoConnectInterruptEx(&p);
+}
+
+void Disconnect(PKINTERRUPT interrupt) {
+  IO_DISCONNECT_INTERRUPT_PARAMETERS p = {};
+  p.Version = CONNECT_FULLY_SPECIFIED;
+  p.ConnectionContext.InterruptObject = interrupt;
+  WdmlibIoDisconnectInterruptEx(&p);
+}
+
+kemu::DeviceConfig Nic() {
+  return {.name = "nic0", .line = kemu::LineInterrupt{.vector = 0x51, .irql = 5, .shared = true}};
+}
+
+class FaultsTest : public kemu::testing::PersonalityTest {};
+
+TEST_P(FaultsTest, TheNextConnectFailsWithTheInjectedStatusAndConnectsNothing) {
+  kemu::Device& nic = machine().AddDevice(Nic());
+  machine().InjectFault({.routine = "WdmlibIoConnectInterruptEx",
+                         .status = STATUS_INSUFFICIENT_RESOURCES});
+  PKINTERRUPT interrupt = nullptr;
+  EXPECT_EQ(ConnectFullySpecified(nic, &interrupt), STATUS_INSUFFICIENT_RESOURCES);
+  EXPECT_EQ(interrupt, nullptr);
+  EXPECT_EQ(nic.connection(), nullptr);
+  // One failure only (count = 1): the retry connects.
+  ASSERT_EQ(ConnectFullySpecified(nic, &interrupt), STATUS_SUCCESS);
+  Disconnect(interrupt);
+}
+
+TEST_P(FaultsTest, NthCountsCallsFromWhenTheFaultWasArmed) {
+  kemu::Device& nic = machine().AddDevice(Nic());
+  machine().InjectFault(
+      {.routine = "WdmlibIoConnectInterruptEx", .status = STATUS_DEVICE_BUSY, .nth = 2});
+  PKINTERRUPT first = nullptr;
+  ASSERT_EQ(ConnectFullySpecified(nic, &first), STATUS_SUCCESS);
+  Disconnect(first);
+  PKINTERRUPT second = nullptr;
+  EXPECT_EQ(ConnectFullySpecified(nic, &second), STATUS_DEVICE_BUSY);
+}
+
+TEST_P(FaultsTest, CountZeroFailsEveryCallFromNthOn) {
+  kemu::Device& nic = machine().AddDevice(Nic());
+  machine().InjectFault(
+      {.routine = "WdmlibIoConnectInterruptEx", .status = STATUS_UNSUCCESSFUL, .count = 0});
+  for (int i = 0; i < 5; ++i) {
+    PKINTERRUPT interrupt = nullptr;
+    EXPECT_EQ(ConnectFullySpecified(nic, &interrupt), STATUS_UNSUCCESSFUL) << "call " << i;
+  }
+}
+
+TEST_P(FaultsTest, RtlGetVersionCanBeMadeToFail) {
+  machine().InjectFault({.routine = "RtlGetVersion", .status = STATUS_UNSUCCESSFUL});
+  RTL_OSVERSIONINFOW info = {};
+  info.dwOSVersionInfoSize = sizeof(info);
+  EXPECT_EQ(RtlGetVersion(&info), STATUS_UNSUCCESSFUL);
+  EXPECT_EQ(info.dwMajorVersion, 0u);  // nothing was written
+  EXPECT_EQ(RtlGetVersion(&info), STATUS_SUCCESS);
+}
+
+INSTANTIATE_TEST_SUITE_P(AllWindows, FaultsTest, kemu::testing::AllOs(),
+                         kemu::testing::OsName());
+
+// Outcomes of a probabilistic fault for `seed`: '1' where the call failed.
+std::string ProbabilisticOutcomes(std::uint64_t seed) {
+  kemu::Machine machine({.os = kemu::Os::kWindows10, .seed = seed});
+  machine.InjectFault({.routine = "RtlGetVersion",
+                       .status = STATUS_UNSUCCESSFUL,
+                       .count = 0,
+                       .probability = 0.5});
+  std::string outcomes;
+  for (int i = 0; i < 64; ++i) {
+    RTL_OSVERSIONINFOW info = {};
+    info.dwOSVersionInfoSize = sizeof(info);
+    outcomes += RtlGetVersion(&info) == STATUS_UNSUCCESSFUL ? '1' : '0';
+  }
+  return outcomes;
+}
+
+TEST(FaultsSeedTest, AProbabilisticFaultReplaysExactlyWithTheSameSeed) {
+  const std::string first = ProbabilisticOutcomes(42);
+  EXPECT_EQ(ProbabilisticOutcomes(42), first);
+  // About half fail, and not all alike.
+  EXPECT_NE(first.find('1'), std::string::npos);
+  EXPECT_NE(first.find('0'), std::string::npos);
+}
+
+TEST(FaultsSeedTest, ADifferentSeedGivesADifferentPattern) {
+  EXPECT_NE(ProbabilisticOutcomes(1), ProbabilisticOutcomes(2));
+}
+
+TEST(FaultsValidationTest, ARoutineWithNoFailureStatusIsRefusedByName) {
+  kemu::Machine machine(kemu::Os::kWindows10);
+  try {
+    machine.InjectFault({.routine = "KeInsertQueueDpc", .status = STATUS_UNSUCCESSFUL});
+    FAIL() << "expected kemu::Error";
+  } catch (const kemu::Error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("KeInsertQueueDpc has no failure status to inject"));
+  }
+}
+
+TEST(FaultsValidationTest, AnUnknownRoutineIsRefused) {
+  kemu::Machine machine(kemu::Os::kWindows10);
+  EXPECT_THROW(machine.InjectFault({.routine = "NtFrobnicate", .status = 1}), kemu::Error);
+}
+
+TEST(FaultsValidationTest, NthZeroAndAnOutOfRangeProbabilityAreRefused) {
+  kemu::Machine machine(kemu::Os::kWindows10);
+  EXPECT_THROW(machine.InjectFault({.routine = "RtlGetVersion", .status = 1, .nth = 0}),
+               kemu::Error);
+  EXPECT_THROW(
+      machine.InjectFault({.routine = "RtlGetVersion", .status = 1, .probability = 1.5}),
+      kemu::Error);
+}
+
+}  // namespace
