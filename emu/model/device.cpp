@@ -34,7 +34,7 @@ void Device::SignalMessage(std::uint32_t message_id) {
 void Device::ScheduleAfterCalls(std::uint64_t calls, DeviceAction action,
                                 std::uint32_t message_id) {
   if (calls == 0) calls = 1;
-  kernel_.interrupts().Schedule(state_, action, message_id, kernel_.calls().total() + calls, 0);
+  kernel_.interrupts().Schedule(state_, action, message_id, kernel_.trace().calls() + calls, 0);
 }
 
 void Device::ScheduleAt(std::uint64_t time_us, DeviceAction action, std::uint32_t message_id) {

@@ -36,6 +36,11 @@ std::vector<std::uint8_t> BuildResourceList(
 
 }  // namespace
 
+bool DeviceState::OwnsMessageVector(ULONG vector) const {
+  return std::any_of(messages.begin(), messages.end(),
+                     [vector](const MessageVector& m) { return m.vector == vector; });
+}
+
 bool DeviceState::OwnsVector(ULONG vector) const {
   if (HasLine() && config.line->vector == vector) return true;
   return std::any_of(messages.begin(), messages.end(),
@@ -46,6 +51,16 @@ Device& Devices::Add(DeviceConfig config) {
   if (config.line && (config.line->irql < 3 || config.line->irql > kMaxDirql)) {
     throw Error("kemu: device '" + config.name + "': a line interrupt's DIRQL must be 3..12 on "
                 "x64, got " + std::to_string(config.line->irql));
+  }
+  if (config.line) {
+    for (const auto& other : devices_) {
+      if (other->OwnsMessageVector(config.line->vector)) {
+        throw Error("kemu: device '" + config.name + "': vector " +
+                    std::to_string(config.line->vector) + " is already an MSI vector of '" +
+                    other->config.name + "'; pick a line vector below " +
+                    std::to_string(kFirstMessageVector) + " or add the device first");
+      }
+    }
   }
   auto device = std::make_unique<DeviceState>();
   device->config = std::move(config);
@@ -58,6 +73,17 @@ Device& Devices::Add(DeviceConfig config) {
   AttachHardware(*device);
   devices_.push_back(std::move(device));
   return *devices_.back()->facade;
+}
+
+ULONG Devices::AllocateMessageVector() {
+  // Message vectors never coincide with a line vector some device already uses.
+  for (;;) {
+    const ULONG vector = next_message_vector_++;
+    const bool taken = std::any_of(devices_.begin(), devices_.end(), [vector](const auto& d) {
+      return d->config.line && d->config.line->vector == vector;
+    });
+    if (!taken) return vector;
+  }
 }
 
 DeviceState* Devices::FindByPdo(PDEVICE_OBJECT pdo) {
@@ -74,12 +100,18 @@ void Devices::GrantResources(DeviceState& device) {
   std::vector<CM_PARTIAL_RESOURCE_DESCRIPTOR> translated;
   GrantIoResources(device, raw, translated);  // memory and port descriptors come first
   const KAFFINITY all = kernel_.active_processors();
-  if (config.messages > 0 && personality.supports_msi) {
-    // Spec §8.3: the PnP manager grants what it can, up to the per-function limit.
-    const unsigned granted = std::min(config.messages, personality.max_messages);
+  // Spec §8.3: a request the PnP manager cannot grant in full gets exactly one message; tests can
+  // also cap or withhold the grant (DeviceConfig::grant_messages, withhold_msi).
+  unsigned granted = 0;
+  if (config.messages > 0 && personality.supports_msi && !config.withhold_msi) {
+    granted = config.messages <= personality.max_messages ? config.messages : 1;
+    if (config.grant_messages) granted = std::min(granted, *config.grant_messages);
+  }
+  if (granted > 0) {
     for (unsigned i = 0; i < granted; ++i) {
-      const ULONG vector = next_message_vector_++;
-      device.messages.push_back({vector, static_cast<KIRQL>(std::min<ULONG>(vector >> 4, kMaxDirql))});
+      device.messages.push_back({AllocateMessageVector(), 0});
+      device.messages.back().irql =
+          static_cast<KIRQL>(std::min<ULONG>(device.messages.back().vector >> 4, kMaxDirql));
     }
     // MSI: one descriptor for all messages; MSI-X: one per message.
     const unsigned descriptors = config.msix ? granted : 1;

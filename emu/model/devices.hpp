@@ -37,6 +37,7 @@ struct DeviceState {
 
   bool HasLine() const { return config.line.has_value() && messages.empty(); }
   bool OwnsVector(ULONG vector) const;
+  bool OwnsMessageVector(ULONG vector) const;
 };
 
 class Devices {
@@ -52,6 +53,7 @@ class Devices {
 
  private:
   void GrantResources(DeviceState& device);
+  ULONG AllocateMessageVector();
 
   Kernel& kernel_;
   std::vector<std::unique_ptr<DeviceState>> devices_;

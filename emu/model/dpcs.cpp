@@ -135,17 +135,18 @@ void Dpcs::Run(Cpu& cpu, PKDPC dpc) {
   dpcs_[dpc].queued = false;
   dpc->DpcData = nullptr;
   const KIRQL before = cpu.irql;
-  cpu.irql = DISPATCH_LEVEL;
+  kernel_.WriteIrql(cpu, DISPATCH_LEVEL);
   ++cpu.dpc_depth;
-  kernel_.NoteEvent("DPC routine",
-                    {{"Dpc", reinterpret_cast<std::uintptr_t>(dpc)},
-                     {"Routine", reinterpret_cast<std::uintptr_t>(dpc->DeferredRoutine)}});
+  kernel_.Note(TraceKind::kDpcBegin, "DPC routine",
+               {{"Dpc", reinterpret_cast<std::uintptr_t>(dpc)},
+                {"Routine", reinterpret_cast<std::uintptr_t>(dpc->DeferredRoutine)}});
   if (dpc->DeferredRoutine != nullptr) {
     dpc->DeferredRoutine(dpc, dpc->DeferredContext, dpc->SystemArgument1, dpc->SystemArgument2);
   }
   --cpu.dpc_depth;
+  kernel_.Note(TraceKind::kDpcEnd, "DPC routine", {{"Dpc", reinterpret_cast<std::uintptr_t>(dpc)}});
   if (cpu.irql != DISPATCH_LEVEL) kernel_.verifier().DpcReturnedAtWrongIrql(dpc, cpu.irql);
-  cpu.irql = before;
+  kernel_.WriteIrql(cpu, before);
 }
 
 bool Dpcs::IsQueued(PKDPC dpc) const {

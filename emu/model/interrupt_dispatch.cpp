@@ -10,8 +10,31 @@
 
 namespace kemu::model {
 
+void Interrupts::NoteLineAction(const char* action, const DeviceState& device) {
+  kernel_.Note(TraceKind::kDevice, action,
+               {{"Device", device.index}, {"Vector", device.config.line->vector}});
+}
+
+void Interrupts::NoteIsrBegin(ULONG vector, const ConnectionRecord& record,
+                              const InterruptObject& object, unsigned message) {
+  const auto interrupt = reinterpret_cast<std::uintptr_t>(&object.k);
+  if (record.is_message_table) {
+    kernel_.Note(TraceKind::kIsrBegin, "ISR",
+                 {{"Vector", vector},
+                  {"Interrupt", interrupt},
+                  {"Routine", reinterpret_cast<std::uintptr_t>(record.message_isr)},
+                  {"MessageId", message}});
+  } else {
+    kernel_.Note(TraceKind::kIsrBegin, "ISR",
+                 {{"Vector", vector},
+                  {"Interrupt", interrupt},
+                  {"Routine", reinterpret_cast<std::uintptr_t>(record.isr)}});
+  }
+}
+
 void Interrupts::AssertLine(DeviceState& device) {
   if (!device.config.line) return;
+  NoteLineAction("AssertLine", device);
   device.line_asserted = true;
   if (device.config.line->mode == Trigger::kEdge) {
     // An edge device raising its line produces one edge.
@@ -22,6 +45,7 @@ void Interrupts::AssertLine(DeviceState& device) {
 
 void Interrupts::DeassertLine(DeviceState& device) {
   if (!device.config.line) return;
+  NoteLineAction("DeassertLine", device);
   device.line_asserted = false;
   auto it = vectors_.find(device.config.line->vector);
   if (it != vectors_.end() && !LineAsserted(device.config.line->vector)) it->second.refires = 0;
@@ -29,6 +53,7 @@ void Interrupts::DeassertLine(DeviceState& device) {
 
 void Interrupts::PulseLine(DeviceState& device) {
   if (!device.config.line) return;
+  NoteLineAction("PulseLine", device);
   vectors_[device.config.line->vector].edge_pending = true;
   DeliverPending();
 }
@@ -39,6 +64,10 @@ void Interrupts::SignalMessage(DeviceState& device, std::uint32_t message) {
                 std::to_string(device.messages.size()) + " messages; there is no message " +
                 std::to_string(message));
   }
+  kernel_.Note(TraceKind::kDevice, "SignalMessage",
+               {{"Device", device.index},
+                {"MessageId", message},
+                {"Vector", device.messages[message].vector}});
   vectors_[device.messages[message].vector].edge_pending = true;
   DeliverPending();
 }
@@ -50,7 +79,7 @@ void Interrupts::Schedule(DeviceState& device, DeviceAction action, std::uint32_
 
 void Interrupts::RunDueEvents() {
   if (scheduled_.empty()) return;
-  const std::uint64_t calls = kernel_.calls().total();
+  const std::uint64_t calls = kernel_.trace().calls();
   const std::uint64_t now = kernel_.clock().now_100ns();
   for (std::size_t i = 0; i < scheduled_.size();) {
     const ScheduledEvent event = scheduled_[i];
@@ -156,11 +185,11 @@ void Interrupts::Dispatch(ULONG vector, unsigned cpu_index) {
   kernel_.SwitchTo(cpu_index);
   Cpu& cpu = kernel_.cpu();
   const KIRQL interrupted_irql = cpu.irql;
-  cpu.irql = state.irql;  // begin the interrupt at the vector's level
+  kernel_.WriteIrql(cpu, state.irql);  // begin the interrupt at the vector's level
   // A snapshot: an ISR cannot connect or disconnect (PASSIVE_LEVEL calls), but be safe.
   const std::vector<Attachment> chain = state.chain;
   const bool chained = chain.size() > 1;
-  kernel_.NoteEvent("interrupt", {{"Vector", vector}, {"Cpu", cpu_index}});
+  kernel_.Note(TraceKind::kInterrupt, "interrupt", {{"Vector", vector}, {"Cpu", cpu_index}});
   for (const Attachment& attached : chain) {
     ConnectionRecord& record = *attached.record;
     if (!record.connected) continue;
@@ -173,7 +202,7 @@ void Interrupts::Dispatch(ULONG vector, unsigned cpu_index) {
     }
     InterruptObject* object = record.ObjectFor(cpu_index, attached.message);
     if (object == nullptr) continue;  // not enabled on this vCPU
-    if (record.synchronize_irql > cpu.irql) cpu.irql = record.synchronize_irql;
+    if (record.synchronize_irql > cpu.irql) kernel_.WriteIrql(cpu, record.synchronize_irql);
     if (record.passive) {
       record.passive_busy = true;
     } else {
@@ -183,10 +212,12 @@ void Interrupts::Dispatch(ULONG vector, unsigned cpu_index) {
     const KIRQL at_entry = cpu.irql;
     running_[cpu_index].push_back(&record);
     ++record.stats.isr_calls;
+    NoteIsrBegin(vector, record, *object, attached.message);
     const BOOLEAN claimed =
         record.is_message_table
             ? record.message_isr(&object->k, record.context, attached.message)
             : record.isr(&object->k, record.context);
+    kernel_.Note(TraceKind::kIsrEnd, "ISR", {{"Claimed", claimed}});
     running_[cpu_index].pop_back();
     if (cpu.irql != at_entry) kernel_.verifier().IsrChangedIrql(object->k, at_entry, cpu.irql);
     if (kernel_.spin_locks().HeldBy(cpu_index) != locks_before) {
@@ -197,12 +228,12 @@ void Interrupts::Dispatch(ULONG vector, unsigned cpu_index) {
     } else {
       kernel_.spin_locks().Drop("interrupt dispatch", record.lock, LockKind::kOrdinary);
     }
-    cpu.irql = state.irql;
+    kernel_.WriteIrql(cpu, state.irql);
     if (claimed) ++record.stats.isr_claimed;
     // Spec §9.3: a level line stops at the first ISR that claims it; an edge calls them all.
     if (claimed && state.mode == LevelSensitive) break;
   }
-  cpu.irql = interrupted_irql;
+  kernel_.WriteIrql(cpu, interrupted_irql);
   if (state.mode == LevelSensitive && LineAsserted(vector)) {
     // Still asserted: it fires again as soon as the IRQL allows (INT-7). Nobody silencing it is
     // an interrupt storm (spec §9.4).

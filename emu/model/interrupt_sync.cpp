@@ -23,7 +23,7 @@ BOOLEAN Interrupts::Synchronize(PKINTERRUPT interrupt, PKSYNCHRONIZE_ROUTINE rou
     result = routine(context);
     record.passive_busy = false;
   } else {
-    if (record.synchronize_irql > old) cpu.irql = record.synchronize_irql;
+    if (record.synchronize_irql > old) kernel_.WriteIrql(cpu, record.synchronize_irql);
     kernel_.spin_locks().Take(kRoutine, record.lock, LockKind::kOrdinary, nullptr);
     result = routine(context);  // INT-2: passed through verbatim, not normalised to TRUE
     kernel_.spin_locks().Drop(kRoutine, record.lock, LockKind::kOrdinary);
@@ -46,7 +46,7 @@ KIRQL Interrupts::AcquireLock(PKINTERRUPT interrupt) {
   if (old > record.synchronize_irql) {
     kernel_.verifier().IrqlAboveMaximum(kRoutine, old, record.synchronize_irql);
   }
-  if (record.synchronize_irql > old) cpu.irql = record.synchronize_irql;
+  if (record.synchronize_irql > old) kernel_.WriteIrql(cpu, record.synchronize_irql);
   kernel_.spin_locks().Take(kRoutine, record.lock, LockKind::kOrdinary, nullptr);
   return old;  // INT-5
 }

@@ -155,6 +155,9 @@ class Interrupts {
   /// vCPU that can take `vector` now, or -1.
   int TargetFor(const VectorState& state) const;
   void Dispatch(ULONG vector, unsigned cpu);
+  void NoteLineAction(const char* action, const DeviceState& device);
+  void NoteIsrBegin(ULONG vector, const ConnectionRecord& record, const InterruptObject& object,
+                    unsigned message);
   void Perform(const ScheduledEvent& event);
   void Unlink(ConnectionRecord& record);
 

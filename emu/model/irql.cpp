@@ -36,7 +36,7 @@ KIRQL Irql::RaiseTo(const char* routine, KIRQL target) {
 void Irql::Set(KIRQL new_irql) {
   Cpu& cpu = kernel_.cpu();
   const KIRQL old = cpu.irql;
-  cpu.irql = new_irql;
+  kernel_.WriteIrql(cpu, new_irql);
   if (new_irql < old) DeliverPending(cpu);
 }
 

@@ -12,7 +12,7 @@ Kernel::Kernel(const MachineOptions& options)
     : options_(options),
       personality_(GetPersonality(options.os)),
       prng_(options.seed),
-      calls_(options.call_history),
+      trace_(options.call_history, options.trace ? options.trace_capacity : 0),
       verifier_(*this),
       irql_(*this),
       spin_locks_(*this),
@@ -39,7 +39,7 @@ void Kernel::SwitchTo(unsigned index) {
 
 void Kernel::EnterCall(const char* routine, std::initializer_list<CallArg> args) {
   if (crash_) throw *crash_;
-  Record(routine, args);
+  trace_.Record(TraceKind::kCall, current_, cpu().irql, clock_.now_100ns(), routine, args);
   // Every kernel call is a point where a scheduled interrupt can land (DESIGN.md decision 5).
   interrupts_.RunDueEvents();
 }
@@ -49,22 +49,22 @@ void Kernel::AdvanceTime(std::uint64_t microseconds) {
   interrupts_.RunDueEvents();
 }
 
-void Kernel::Record(const char* routine, std::initializer_list<CallArg> args) {
-  CallRecord record;
-  record.sequence = calls_.total() + 1;
-  record.cpu = current_;
-  record.irql = cpu().irql;
-  record.time_100ns = clock_.now_100ns();
-  record.routine = routine;
-  for (const CallArg& arg : args) {
-    if (record.arg_count == record.args.size()) break;
-    record.args[record.arg_count++] = arg;
-  }
-  calls_.Record(record);
+void Kernel::WriteIrql(Cpu& cpu, KIRQL irql) {
+  const KIRQL old = cpu.irql;
+  if (old == irql) return;
+  cpu.irql = irql;
+  trace_.Record(TraceKind::kIrql, cpu.index, irql, clock_.now_100ns(), "IRQL",
+                {{"Old", old}, {"New", irql}});
 }
 
-void Kernel::NoteEvent(const char* what, std::initializer_list<CallArg> args) {
-  Record(what, args);
+void Kernel::NoteBugCheck(const verifier::Violation& violation) {
+  const std::string_view name = BugCheckName(violation.code);
+  // BugCheckName's names are string literals, so the trace may keep the pointer.
+  Note(TraceKind::kBugCheck, name.empty() ? "BUGCHECK" : name.data(),
+       {{"Code", violation.code},
+        {"Arg1", violation.parameters[0]},
+        {"Arg2", violation.parameters[1]},
+        {"Arg3", violation.parameters[2]}});
 }
 
 kemu::BugCheck Kernel::MakeBugCheck(const verifier::Violation& violation) const {
@@ -82,6 +82,7 @@ void Kernel::Throw(kemu::BugCheck bug_check) {
 }
 
 void Kernel::BugCheck(const verifier::Violation& violation) {
+  NoteBugCheck(violation);
   kemu::BugCheck bug_check = MakeBugCheck(violation);
   if (options_.on_bug_check == BugCheckAction::kRecord) {
     recorded_.push_back(std::move(bug_check));
@@ -91,6 +92,7 @@ void Kernel::BugCheck(const verifier::Violation& violation) {
 }
 
 void Kernel::Crash(const verifier::Violation& violation) {
+  NoteBugCheck(violation);
   kemu::BugCheck bug_check = MakeBugCheck(violation);
   if (options_.on_bug_check == BugCheckAction::kRecord) recorded_.push_back(bug_check);
   Throw(std::move(bug_check));

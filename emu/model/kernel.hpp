@@ -1,4 +1,4 @@
-// The emulated kernel behind a kemu::Machine: vCPUs, virtual clock, PRNG, the kernel-call log and
+// The emulated kernel behind a kemu::Machine: vCPUs, virtual clock, PRNG, the trace and
 // one object per kernel area. ABI shims reach it through Machine::Current().kernel().
 #ifndef KEMU_EMU_MODEL_KERNEL_HPP_
 #define KEMU_EMU_MODEL_KERNEL_HPP_
@@ -11,7 +11,6 @@
 
 #include "kemu/bugcheck.hpp"
 #include "kemu/machine.hpp"
-#include "model/call_log.hpp"
 #include "model/cpu.hpp"
 #include "model/devices.hpp"
 #include "model/dpcs.hpp"
@@ -21,6 +20,7 @@
 #include "model/irql.hpp"
 #include "model/prng.hpp"
 #include "model/spin_locks.hpp"
+#include "model/trace.hpp"
 #include "model/virtual_clock.hpp"
 #include "verifier/verifier.hpp"
 
@@ -59,13 +59,19 @@ class Kernel {
   VirtualClock& clock() { return clock_; }
   const VirtualClock& clock() const { return clock_; }
   Prng& prng() { return prng_; }
-  const CallLog& calls() const { return calls_; }
+  const Trace& trace() const { return trace_; }
 
   /// Entry of every kernel routine the driver calls: refuses to run on a crashed machine and
   /// records the call. Every kernel call is also a point where pending work may be delivered.
   void EnterCall(const char* routine, std::initializer_list<CallArg> args);
-  /// Notes an event that is not a driver call (a DPC routine starting, ...) in the call log.
-  void NoteEvent(const char* what, std::initializer_list<CallArg> args);
+  /// Traces an event that is not a driver call (a lock taken, a DPC routine starting, ...) on
+  /// the running vCPU.
+  void Note(TraceKind kind, const char* name, std::initializer_list<CallArg> args = {}) {
+    trace_.Record(kind, current_, cpu().irql, clock_.now_100ns(), name, args);
+  }
+  /// Writes `cpu`'s IRQL and traces the change, without delivering what became deliverable: the
+  /// kernel's own transitions around ISRs and DPCs. Irql::Set is this plus delivery.
+  void WriteIrql(Cpu& cpu, KIRQL irql);
   /// Virtual time moved (KeStallExecutionProcessor): scheduled device events may be due.
   void AdvanceTime(std::uint64_t microseconds);
 
@@ -84,7 +90,7 @@ class Kernel {
  private:
   kemu::BugCheck MakeBugCheck(const verifier::Violation& violation) const;
   [[noreturn]] void Throw(kemu::BugCheck bug_check);
-  void Record(const char* routine, std::initializer_list<CallArg> args);
+  void NoteBugCheck(const verifier::Violation& violation);
 
   MachineOptions options_;
   const Personality& personality_;
@@ -92,7 +98,7 @@ class Kernel {
   unsigned current_ = 0;
   VirtualClock clock_;
   Prng prng_;
-  CallLog calls_;
+  Trace trace_;
   verifier::Verifier verifier_;
   Irql irql_;
   SpinLocks spin_locks_;

@@ -2,6 +2,7 @@
 #include "kemu/machine.hpp"
 
 #include <exception>
+#include <fstream>
 
 #include "kemu/error.hpp"
 #include "model/kernel.hpp"
@@ -87,6 +88,17 @@ void Machine::Shutdown() {
 bool Machine::crashed() const { return kernel_->crashed(); }
 const std::vector<BugCheck>& Machine::bug_checks() const { return kernel_->recorded(); }
 const std::string& Machine::debug_output() const { return kernel_->debug_output(); }
+
+std::string Machine::TraceJson() const {
+  return kernel_->trace().ToChromeJson(personality(), options());
+}
+
+void Machine::WriteTrace(const std::string& path) const {
+  std::ofstream file(path, std::ios::binary | std::ios::trunc);
+  file << TraceJson();
+  file.close();
+  if (!file) throw Error("kemu: cannot write the trace to " + path);
+}
 
 Machine& Machine::Current() {
   if (current_machine == nullptr) throw NoMachine("kemu::Machine::Current()");

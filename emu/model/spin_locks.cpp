@@ -61,7 +61,7 @@ void SpinLocks::Take(const char* routine, PKSPIN_LOCK lock, LockKind kind,
   state.kind = kind;
   state.owner = static_cast<int>(cpu.index);
   state.queue_handle = handle;
-  state.acquired_at = kernel_.calls().total();
+  state.acquired_at = kernel_.trace().sequence();
   state.raised_to = DISPATCH_LEVEL;
   if (kind == LockKind::kQueued) {
     handle->LockQueue.Next = nullptr;
@@ -73,6 +73,8 @@ void SpinLocks::Take(const char* routine, PKSPIN_LOCK lock, LockKind kind,
   } else {
     *lock = cpu.thread_address() | 1;  // SL-3, checked kernel: owner thread | 1
   }
+  kernel_.Note(TraceKind::kLockAcquire, routine,
+               {{"Lock", reinterpret_cast<std::uintptr_t>(lock)}});
 }
 
 void SpinLocks::Drop(const char* routine, PKSPIN_LOCK lock, LockKind kind) {
@@ -81,6 +83,8 @@ void SpinLocks::Drop(const char* routine, PKSPIN_LOCK lock, LockKind kind) {
   if (it == locks_.end() || it->second.owner < 0) {
     kernel_.verifier().ReleaseNotOwned(routine, lock);
     *lock = 0;  // a retail kernel simply clears the word
+    kernel_.Note(TraceKind::kLockRelease, routine,
+                 {{"Lock", reinterpret_cast<std::uintptr_t>(lock)}});
     return;
   }
   State& state = it->second;
@@ -98,6 +102,8 @@ void SpinLocks::Drop(const char* routine, PKSPIN_LOCK lock, LockKind kind) {
   state.owner = -1;
   state.queue_handle = nullptr;
   *lock = 0;
+  kernel_.Note(TraceKind::kLockRelease, routine,
+               {{"Lock", reinterpret_cast<std::uintptr_t>(lock)}});
 }
 
 KIRQL SpinLocks::AcquireRaiseTo(const char* routine, PKSPIN_LOCK lock, KIRQL level) {

@@ -62,7 +62,7 @@ class SpinLocks {
     LockKind kind = LockKind::kUnused;
     int owner = -1;  ///< vCPU index, -1 when free
     PKLOCK_QUEUE_HANDLE queue_handle = nullptr;
-    std::uint64_t acquired_at = 0;  ///< call sequence number, for ordering in reports
+    std::uint64_t acquired_at = 0;  ///< trace event number before the acquire, for report order
     /// IRQL the acquiring routine raised to: DISPATCH_LEVEL, or SYNCH_LEVEL for the RaiseToSynch
     /// routines, whose locks are released with KeReleaseSpinLock at that level.
     KIRQL raised_to = DISPATCH_LEVEL;

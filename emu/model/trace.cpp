@@ -29,14 +29,12 @@ const char* TraceKindName(TraceKind kind) {
   return "unknown";
 }
 
-void Trace::Ring::Push(const TraceEvent& event) {
-  if (slots_.size() < capacity_) {
-    slots_.push_back(event);  // within the reserved capacity: no allocation
-    return;
-  }
-  if (capacity_ == 0) return;
-  slots_[next_] = event;
+TraceEvent* Trace::Ring::Claim() {
+  if (slots_.size() < capacity_) return &slots_.emplace_back();  // reserved: no allocation
+  if (capacity_ == 0) return nullptr;
+  TraceEvent* slot = &slots_[next_];
   next_ = next_ + 1 == capacity_ ? 0 : next_ + 1;
+  return slot;
 }
 
 std::vector<TraceEvent> Trace::Ring::Snapshot() const {
@@ -50,31 +48,25 @@ std::vector<TraceEvent> Trace::Ring::Snapshot() const {
 
 Trace::Trace(unsigned history, unsigned capacity) : history_(history), events_(capacity) {}
 
-bool Trace::InHistory(TraceKind kind) {
-  // What reports have always listed between the calls: where an interrupt or a DPC ran.
-  return kind == TraceKind::kCall || kind == TraceKind::kInterrupt ||
-         kind == TraceKind::kDpcBegin;
-}
-
-void Trace::Record(TraceKind kind, unsigned cpu, std::uint8_t irql, std::uint64_t time_100ns,
-                   const char* name, std::initializer_list<CallArg> args) {
-  ++sequence_;
-  if (kind == TraceKind::kCall) ++calls_;
-  const bool in_history = InHistory(kind);
-  if (!in_history && !enabled()) return;
-  TraceEvent event;
-  event.sequence = sequence_;
-  event.time_100ns = time_100ns;
-  event.name = name;
-  event.cpu = static_cast<std::uint16_t>(cpu);
-  event.kind = kind;
-  event.irql = irql;
+void Trace::Keep(TraceKind kind, unsigned cpu, std::uint8_t irql, std::uint64_t time_100ns,
+                 const char* name, std::initializer_list<CallArg> args) {
+  // Written in place, straight into the ring: this runs for every IRQL change and lock.
+  TraceEvent* const kept = events_.Claim();
+  TraceEvent* const history = InHistory(kind) ? history_.Claim() : nullptr;
+  TraceEvent* const event = kept != nullptr ? kept : history;
+  if (event == nullptr) return;
+  event->sequence = sequence_;
+  event->time_100ns = time_100ns;
+  event->name = name;
+  event->cpu = static_cast<std::uint16_t>(cpu);
+  event->kind = kind;
+  event->irql = irql;
+  event->arg_count = 0;
   for (const CallArg& arg : args) {
-    if (event.arg_count == event.args.size()) break;
-    event.args[event.arg_count++] = arg;
+    if (event->arg_count == event->args.size()) break;
+    event->args[event->arg_count++] = arg;
   }
-  if (in_history) history_.Push(event);
-  events_.Push(event);
+  if (history != nullptr && history != event) *history = *event;
 }
 
 std::string Trace::Describe(const TraceEvent& event) {

@@ -5,12 +5,13 @@
 //
 // Both rings are reserved when the machine is built, so recording an event writes into memory
 // that exists already (no allocation per event) and memory stays bounded however long a test
-// runs. Names and argument names are `const char*` that outlive the machine (string literals, or
-// the name of a device, which lives as long as the machine).
+// runs. Names and argument names are `const char*` to string literals, so an event holds no
+// owning memory and copying one is a plain copy.
 #ifndef KEMU_EMU_MODEL_TRACE_HPP_
 #define KEMU_EMU_MODEL_TRACE_HPP_
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <initializer_list>
 #include <string>
@@ -55,8 +56,8 @@ struct TraceEvent {
   std::array<CallArg, 4> args{};
   std::uint16_t cpu = 0;
   TraceKind kind = TraceKind::kCall;
-  std::uint8_t irql = 0;  ///< IRQL of `cpu` after the event (on entry, for a call)
-  std::uint8_t arg_count = 0;
+  std::uint8_t irql = 0;       ///< IRQL of `cpu` after the event (on entry, for a call)
+  std::uint8_t arg_count = 0;  ///< args past it are unspecified (ring slots are reused)
 };
 
 class Trace {
@@ -65,9 +66,14 @@ class Trace {
   /// 0 keeps none (the fast path: only calls are kept).
   Trace(unsigned history, unsigned capacity);
 
-  /// Records one event; cheap when the event is not kept (tracing off).
+  /// Records one event. Inline, so that with tracing off an event nothing keeps costs two
+  /// increments and a branch at the call site.
   void Record(TraceKind kind, unsigned cpu, std::uint8_t irql, std::uint64_t time_100ns,
-              const char* name, std::initializer_list<CallArg> args);
+              const char* name, std::initializer_list<CallArg> args) {
+    ++sequence_;
+    if (kind == TraceKind::kCall) ++calls_;
+    if (enabled() || InHistory(kind)) Keep(kind, cpu, irql, time_100ns, name, args);
+  }
 
   bool enabled() const { return events_.capacity() > 0; }
   /// Sequence number of the latest event (0 before the first).
@@ -94,7 +100,8 @@ class Trace {
   class Ring {
    public:
     explicit Ring(std::size_t capacity) : capacity_(capacity) { slots_.reserve(capacity); }
-    void Push(const TraceEvent& event);
+    /// The slot the next event is written into (the oldest once full); nullptr for capacity 0.
+    TraceEvent* Claim();
     std::vector<TraceEvent> Snapshot() const;
     std::size_t capacity() const { return capacity_; }
     std::size_t size() const { return slots_.size(); }
@@ -105,7 +112,13 @@ class Trace {
     std::size_t next_ = 0;  ///< slot the next event overwrites once the ring is full
   };
 
-  static bool InHistory(TraceKind kind);
+  /// What reports have always listed between the calls: where an interrupt or a DPC ran.
+  static bool InHistory(TraceKind kind) {
+    return kind == TraceKind::kCall || kind == TraceKind::kInterrupt ||
+           kind == TraceKind::kDpcBegin;
+  }
+  void Keep(TraceKind kind, unsigned cpu, std::uint8_t irql, std::uint64_t time_100ns,
+            const char* name, std::initializer_list<CallArg> args);
 
   Ring history_;
   Ring events_;

@@ -68,13 +68,14 @@ std::string Quoted(std::string_view text) {
 // {"name":"thread_name","ph":"M",...}: names a process or a thread, or orders the threads.
 std::string Metadata(std::string_view what, unsigned tid, std::string_view key,
                      const std::string& value_json) {
-  return fmt::format(R"({{"name":{},"ph":"M","pid":{},"tid":{},"args":{{{}:{}}}}})",
-                     Quoted(what), kPid, tid, Quoted(key), value_json);
+  return fmt::format(R"({{"name":{},"ph":"M","pid":{},"tid":{},"args":{{{}:{}}}}})", Quoted(what),
+                     kPid, tid, Quoted(key), value_json);
 }
 
 std::string IrqlCounter(std::uint64_t ts, unsigned cpu, unsigned irql) {
-  return fmt::format(R"({{"name":"IRQL","ph":"C","ts":{},"pid":{},"tid":{},"args":{{"vCPU {}":{}}}}})",
-                     ts, kPid, cpu, cpu, irql);
+  return fmt::format(
+      R"({{"name":"IRQL","ph":"C","ts":{},"pid":{},"tid":{},"args":{{"vCPU {}":{}}}}})", ts, kPid,
+      cpu, cpu, irql);
 }
 
 // The event's arguments as hex strings (64-bit values do not survive JSON's doubles), then its
@@ -107,7 +108,7 @@ std::string Event(std::string_view name, const TraceEvent& event, std::string_vi
 // stays open, which Perfetto shows as a slice that did not end: the crash happened inside it.
 class Converter {
  public:
-  Converter(unsigned processors) : open_(processors + 1) {}
+  explicit Converter(unsigned processors) : open_(processors + 1) {}
 
   void Add(const TraceEvent& event, unsigned device_tid, std::vector<std::string>& lines) {
     const unsigned cpu = event.cpu < open_.size() ? event.cpu : 0;
@@ -175,9 +176,9 @@ std::string Trace::ToChromeJson(const Personality& personality,
   const unsigned processors = options.processors;
   const unsigned device_tid = processors;
   std::vector<std::string> lines;
-  lines.push_back(Metadata("process_name", 0, "name",
-                           Quoted(fmt::format("kemu: {} seed {}", personality.display_name,
-                                              options.seed))));
+  lines.push_back(
+      Metadata("process_name", 0, "name",
+               Quoted(fmt::format("kemu: {} seed {}", personality.display_name, options.seed))));
   for (unsigned tid = 0; tid <= processors; ++tid) {
     const std::string name = tid == device_tid ? "devices" : fmt::format("vCPU {}", tid);
     lines.push_back(Metadata("thread_name", tid, "name", Quoted(name)));

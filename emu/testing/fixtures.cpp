@@ -2,8 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
 #include <charconv>
 #include <cstdlib>
+#include <iostream>
 
 #include "kemu/testing/gtest.hpp"
 
@@ -14,6 +16,12 @@ std::optional<std::uint64_t> SeedFromEnvironment() {
   // An empty value counts as unset, so `KEMU_SEED= ctest` does not fail every test.
   if (text == nullptr || *text == '\0') return std::nullopt;
   return internal::ParseSeed(text, "KEMU_SEED");
+}
+
+std::optional<std::string> TracePathFromEnvironment() {
+  const char* text = std::getenv("KEMU_TRACE");
+  if (text == nullptr || *text == '\0') return std::nullopt;
+  return std::string(text);
 }
 
 ::testing::internal::ParamGenerator<MachineParam> AllMachines(
@@ -45,6 +53,38 @@ std::uint64_t ParseSeed(std::string_view text, std::string_view source) {
   return seed;
 }
 
+std::string TraceFileFor(std::string_view path, std::string_view test_name) {
+  std::string name;
+  for (const char c : test_name) {
+    // '.' too: it would read as a second extension.
+    const bool keep = std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+    name += keep ? c : '_';
+  }
+  const std::size_t slash = path.find_last_of('/');
+  const std::size_t file_start = slash == std::string_view::npos ? 0 : slash + 1;
+  const std::size_t dot = path.find_last_of('.');
+  if (dot == std::string_view::npos || dot <= file_start) {
+    return fmt::format("{}.{}.json", path, name);  // no extension (a leading dot is not one)
+  }
+  return fmt::format("{}.{}{}", path.substr(0, dot), name, path.substr(dot));
+}
+
+std::optional<std::string> WriteTraceIfFailed(const Machine& machine, bool failed,
+                                              std::string_view test_name, std::ostream& out) {
+  if (!failed) return std::nullopt;
+  const std::optional<std::string> base = TracePathFromEnvironment();
+  if (!base) return std::nullopt;
+  const std::string file = TraceFileFor(*base, test_name);
+  try {
+    machine.WriteTrace(file);
+  } catch (const Error& error) {
+    out << error.what() << '\n';
+    return std::nullopt;
+  }
+  out << "kemu: trace written to " << file << '\n';
+  return file;
+}
+
 void TestMachine::Start(MachineOptions options) {
   // Installed before anything can throw, so Stop() always has a handler to restore.
   previous_handler_ = SetFailureHandler(&RecordFailure);
@@ -58,6 +98,14 @@ void TestMachine::Stop() {
       machine_->Shutdown();
     } catch (const BugCheck& leak) {
       RecordFailure(leak);
+    }
+  }
+  const ::testing::TestInfo* test = ::testing::UnitTest::GetInstance()->current_test_info();
+  if (machine_ && test != nullptr) {
+    const std::string name = fmt::format("{}.{}", test->test_suite_name(), test->name());
+    if (const auto file =
+            WriteTraceIfFailed(*machine_, ::testing::Test::HasFailure(), name, std::cout)) {
+      ::testing::Test::RecordProperty("kemu_trace", *file);
     }
   }
   machine_.reset();

@@ -18,18 +18,28 @@ namespace {
 
 constexpr std::string_view kFlagPrefix = "--kemu_";
 constexpr std::string_view kSeedFlag = "--kemu_seed=";
+constexpr std::string_view kTraceFlag = "--kemu_trace=";
 
-// Handles one --kemu_ flag. The trace flags (--kemu_trace=...) are to be added here.
+// Handles one --kemu_ flag. Each sets the environment variable of the same meaning, which is
+// where fixtures look (SeedFromEnvironment, TracePathFromEnvironment): the flag and the variable
+// cannot disagree, and death-test children inherit them.
 void ApplyKemuFlag(std::string_view flag) {
   if (flag.starts_with(kSeedFlag)) {
     const std::string_view value = flag.substr(kSeedFlag.size());
     ParseSeed(value, "--kemu_seed");
-    // The environment is where fixtures look (SeedFromEnvironment), so the flag and KEMU_SEED
-    // cannot disagree, and death-test children inherit it.
     setenv("KEMU_SEED", std::string(value).c_str(), /*overwrite=*/1);
     return;
   }
-  throw Error("kemu: unknown flag " + std::string(flag) + " (kemu flags: --kemu_seed=<n>)");
+  if (flag.starts_with(kTraceFlag)) {
+    const std::string_view value = flag.substr(kTraceFlag.size());
+    if (value.empty()) {
+      throw Error("kemu: --kemu_trace needs a file name, e.g. --kemu_trace=out.json");
+    }
+    setenv("KEMU_TRACE", std::string(value).c_str(), /*overwrite=*/1);
+    return;
+  }
+  throw Error("kemu: unknown flag " + std::string(flag) +
+              " (kemu flags: --kemu_seed=<n>, --kemu_trace=<file.json>)");
 }
 
 }  // namespace

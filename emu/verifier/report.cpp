@@ -33,12 +33,15 @@ std::string FormatReport(const model::Kernel& kernel, const Violation& violation
                      personality.csd_version, kernel.processor_count(),
                      kernel.processor_count() == 1 ? "" : "s", ModeName(options));
   out += fmt::format("  Seed: {} (replay with KEMU_SEED={})\n", options.seed, options.seed);
-  const auto recent = kernel.calls().Recent();
+  const auto recent = kernel.trace().RecentCalls();
   if (!recent.empty()) {
-    out += fmt::format("  Last kernel calls, oldest first ({} in all):\n", kernel.calls().total());
-    for (const model::CallRecord& call : recent) {
+    // #n is the event's number in the trace (which also numbers IRQL changes, locks, ...), so a
+    // line here can be found in the exported timeline.
+    out += fmt::format("  Last kernel calls, oldest first ({} in all; #n = trace event):\n",
+                       kernel.trace().calls());
+    for (const model::TraceEvent& call : recent) {
       out += fmt::format("    #{:<5} vCPU{} IRQL {:>2}  t={}us  {}\n", call.sequence, call.cpu,
-                         call.irql, call.time_100ns / 10, model::CallLog::Describe(call));
+                         call.irql, call.time_100ns / 10, model::Trace::Describe(call));
     }
   }
   return out;

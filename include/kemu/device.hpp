@@ -45,10 +45,16 @@ struct DeviceConfig {
   std::string name;
   std::optional<LineInterrupt> line = std::nullopt;
   /// > 0: the device is MSI-capable and asks for this many messages. Granted only on
-  /// personalities with MSI (Vista+), up to Personality::max_messages.
+  /// personalities with MSI (Vista+); a request above Personality::max_messages gets exactly one
+  /// message, as the PnP manager does when it cannot grant them all (spec §8.3).
   unsigned messages = 0;
   /// MSI-X (one resource descriptor per message) instead of MSI (one for all).
   bool msix = false;
+  /// Fault injection on the PnP side: grant at most this many messages (1: the "exactly one"
+  /// fallback; 0: none, so the driver runs on its line).
+  std::optional<unsigned> grant_messages = std::nullopt;
+  /// Grant no messages even where the personality supports MSI, so the fallback path runs.
+  bool withhold_msi = false;
   /// > 0: a memory BAR of this many bytes (at most 1 MiB), granted as CmResourceTypeMemory at
   /// 0xF0000000 + device index * 0x100000; the driver maps it with MmMapIoSpace.
   std::uint32_t memory_bytes = 0;

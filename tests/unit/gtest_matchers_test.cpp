@@ -19,6 +19,7 @@
 
 #include "kemu/testing/gtest.hpp"
 #include "kemu/testing/gtest_main.hpp"
+#include "scoped_env.hpp"
 
 namespace {
 
@@ -39,30 +40,7 @@ std::string Explain(const M& matcher, T value) {
   return listener.str();
 }
 
-// Sets (or, for nullptr, unsets) an environment variable for one scope, so that neither the test
-// nor the developer's own KEMU_SEED leaks into other tests.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
-    Set(value);
-  }
-  ~ScopedEnv() { Set(old_ ? old_->c_str() : nullptr); }
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
-
- private:
-  void Set(const char* value) {
-    if (value != nullptr) {
-      setenv(name_, value, /*overwrite=*/1);
-    } else {
-      unsetenv(name_);
-    }
-  }
-
-  const char* name_;
-  std::optional<std::string> old_;
-};
+using ::kemu::testing::ScopedEnv;
 
 // The report a real machine writes for KeLowerIrql(HIGH_LEVEL) at PASSIVE_LEVEL.
 std::string LowerIrqlReport(std::uint64_t seed) {

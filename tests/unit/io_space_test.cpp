@@ -197,8 +197,8 @@ TEST(IoSpaceTest, EveryRegisterAccessIsRecordedAsAKernelCall) {
   PUCHAR base = MapBar(device);
   WRITE_REGISTER_USHORT(At<USHORT>(base, 0x6), 0x1234);
 
-  const kemu::model::CallRecord last = machine.kernel().calls().Recent().back();
-  EXPECT_STREQ(last.routine, "WRITE_REGISTER_USHORT");
+  const kemu::model::TraceEvent last = machine.kernel().trace().RecentCalls().back();
+  EXPECT_STREQ(last.name, "WRITE_REGISTER_USHORT");
   ASSERT_EQ(last.arg_count, 2);
   EXPECT_EQ(last.args[0].value, Address(base + 6));
   EXPECT_EQ(last.args[1].value, 0x1234u);

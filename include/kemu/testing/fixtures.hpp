@@ -10,6 +10,11 @@
 // Replaying a failure: every bug-check report prints the machine's seed. Run the failing test
 // again with the environment variable KEMU_SEED=<n> (or --kemu_seed=<n> under kemu::gtest_main)
 // and every fixture machine uses that seed instead of the one its Options() chose.
+//
+// A timeline of a failure: with KEMU_TRACE=out.json in the environment (or --kemu_trace=out.json
+// under kemu::gtest_main), every fixture test that fails writes its machine's trace to
+// out.<test name>.json (e.g. out.AllWindows_StartTest_Connects_win10.json) and prints
+// "kemu: trace written to <file>". Open the file in ui.perfetto.dev.
 #ifndef KEMU_TESTING_FIXTURES_HPP_
 #define KEMU_TESTING_FIXTURES_HPP_
 
@@ -18,6 +23,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -30,10 +36,25 @@ namespace kemu::testing {
 /// kemu::Error naming the variable when it is not a number.
 std::optional<std::uint64_t> SeedFromEnvironment();
 
+/// Where traces of failed tests go (KEMU_TRACE), or std::nullopt when it is unset or empty.
+std::optional<std::string> TracePathFromEnvironment();
+
 namespace internal {
 
 /// Parses a decimal seed; throws kemu::Error naming `source` (e.g. "KEMU_SEED") otherwise.
 std::uint64_t ParseSeed(std::string_view text, std::string_view source);
+
+/// `path` with `test_name` inserted before its extension, the name reduced to [A-Za-z0-9_-]:
+///   ("out.json", "AllWindows/StartTest.Connects/win10")
+///       -> "out.AllWindows_StartTest_Connects_win10.json"
+/// Without an extension, the name and ".json" are appended.
+std::string TraceFileFor(std::string_view path, std::string_view test_name);
+
+/// When `failed` and KEMU_TRACE is set, writes `machine`'s trace to TraceFileFor(KEMU_TRACE,
+/// test_name) and tells `out` where; returns the file written, if any. A trace that cannot be
+/// written is reported on `out` too: the test has failed already, that failure is the news.
+std::optional<std::string> WriteTraceIfFailed(const Machine& machine, bool failed,
+                                              std::string_view test_name, std::ostream& out);
 
 /// Records a Machine's leak report as a failure of the running test (kemu::gtest's
 /// FailureHandler).
@@ -41,7 +62,8 @@ void RecordFailure(const BugCheck& failure);
 
 /// The Machine one test owns. Start() builds it with KEMU_SEED applied and kemu::gtest's failure
 /// handler installed; Stop() runs Machine::Shutdown() unless it crashed, records any leak as a test
-/// failure and restores the previous handler.
+/// failure, writes the trace if the test failed (WriteTraceIfFailed) and restores the previous
+/// handler.
 class TestMachine {
  public:
   void Start(MachineOptions options);

@@ -8,6 +8,8 @@
 //
 // Flags (each removed from argv before the tests see it):
 //   --kemu_seed=<n>   replay with seed n; the same as KEMU_SEED=<n> in the environment
+//   --kemu_trace=<f>  write the trace of every failing fixture test to f with the test's name
+//                     inserted (out.json -> out.<test>.json); the same as KEMU_TRACE=<f>
 #ifndef KEMU_TESTING_GTEST_MAIN_HPP_
 #define KEMU_TESTING_GTEST_MAIN_HPP_
 

@@ -1,0 +1,163 @@
+// The deliberately buggy builds of nic_driver.c, each caught with the exact bug check Windows
+// raises: EXPECT_BUGCHECK / ASSERT_BUGCHECK for the code, BugCheckIs(code, arg1) and plain
+// GoogleMock matchers for the parameters, and the listener's one-line summary.
+//
+//   NIC_BUG_SPINLOCK_AT_DIRQL  the ISR takes the driver's DISPATCH_LEVEL spin lock at DIRQL
+//   NIC_BUG_NO_ACK             the ISR never writes the causes back to the card
+#include <cstdint>
+#include <string>
+
+#include "driver/nic_driver.h"
+#include "kemu/kemu.hpp"
+#include "kemu/testing/gtest.hpp"
+#include "nic_device.hpp"
+#include "nic_test.hpp"
+
+namespace {
+
+using ::kemu::testing::BugCheckIs;
+using ::kemu::testing::StatusIs;
+using ::kemu_example::NicTest;
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+using ::testing::Optional;
+using ::testing::ResultOf;
+using ::testing::Throws;
+namespace bugcheck = ::kemu::bugcheck;
+namespace verifier_code = ::kemu::verifier_code;
+
+// Bug-check parameter `index` (0-based; the debugger's Arg1..Arg4 are 0..3), for matchers.
+auto Arg(int index) {
+  return [index](const kemu::BugCheck& crash) { return crash.parameter(index); };
+}
+
+std::uint64_t AddressOf(const void* pointer) { return reinterpret_cast<std::uintptr_t>(pointer); }
+
+// ---------------------------------------------------------------------------------------------
+// NIC_BUG_SPINLOCK_AT_DIRQL, under Driver Verifier and under a checked kernel without it.
+
+class SpinLockAtDirqlTest : public NicTest<kemu::testing::MachineTest> {
+ protected:
+  bool verifier() const { return std::get<2>(GetParam()); }
+};
+
+// One vCPU is enough here; the generators compose like AllMachines() does.
+INSTANTIATE_TEST_SUITE_P(EveryOsVerifierOffAndOn, SpinLockAtDirqlTest,
+                         ::testing::Combine(kemu::testing::AllOs(), kemu::testing::Processors({1}),
+                                            kemu::testing::VerifierModes()),
+                         kemu::testing::MachineName());
+
+TEST_P(SpinLockAtDirqlTest, TheFirstInterruptIsCaught) {
+  AddNic();
+  ASSERT_THAT(Start(NicDriverBugSpinLockAtDirql), StatusIs(STATUS_SUCCESS));
+
+  if (verifier()) {
+    // 0xC4 DRIVER_VERIFIER_DETECTED_VIOLATION, Arg1 0x42: KeAcquireSpinLock above DISPATCH_LEVEL.
+    EXPECT_THAT([&] { nic_.ReceiveFrames(1); },
+                Throws<kemu::BugCheck>(BugCheckIs(bugcheck::kDriverVerifierDetectedViolation,
+                                                  verifier_code::kAcquireSpinLockAboveDispatch)));
+  } else {
+    // A checked kernel sees KeAcquireSpinLock "raise" from DIRQL to DISPATCH_LEVEL.
+    EXPECT_BUGCHECK(nic_.ReceiveFrames(1), bugcheck::kIrqlNotGreaterOrEqual);
+  }
+}
+
+TEST_P(SpinLockAtDirqlTest, TheCorrectBuildIsSilentOnTheSameMachine) {
+  AddNic();
+  ASSERT_THAT(Start(NicDriver), StatusIs(STATUS_SUCCESS));
+  nic_.ReceiveFrames(3);
+  EXPECT_EQ(Statistics().Interrupts, 3u);
+}
+
+// A retail kernel checks nothing and KeAcquireSpinLock quietly drops the IRQL (SL-6), so the bug
+// hides until the interrupt lands while NicGetStatistics holds the lock on the same processor:
+// the ISR then spins on a lock its own processor holds. kemu reports the deadlock Windows hangs on.
+class SpinLockAtDirqlRetailTest : public NicTest<kemu::testing::PersonalityTest> {
+ protected:
+  kemu::MachineOptions Options() const override {
+    return {.os = GetParam(), .verifier = false, .checked_build = false};
+  }
+};
+
+INSTANTIATE_TEST_SUITE_P(AllWindows, SpinLockAtDirqlRetailTest, kemu::testing::AllOs(),
+                         kemu::testing::OsName());
+
+TEST_P(SpinLockAtDirqlRetailTest, HidesUntilTheInterruptLandsInsideGetStatistics) {
+  AddNic();
+  ASSERT_THAT(Start(NicDriverBugSpinLockAtDirql), StatusIs(STATUS_SUCCESS));
+  nic_.ReceiveFrames(3);
+  EXPECT_EQ(Statistics().FramesReceived, 3u);  // looks fine
+
+  nic_.StageFrames(1);
+  device_->ScheduleAfterCalls(2, nic_.InterruptAction());  // inside NicGetStatistics's lock
+  EXPECT_BUGCHECK(Statistics(), bugcheck::kSpinLockAlreadyOwned);
+}
+
+// ---------------------------------------------------------------------------------------------
+// NIC_BUG_NO_ACK.
+
+class NoAckTest : public NicTest<kemu::testing::PersonalityTest> {
+ protected:
+  // The card on its level line only, as before Vista or when the PnP manager withholds MSI.
+  void AddNicOnItsLine() {
+    kemu::DeviceConfig config = nic_.Config();
+    config.withhold_msi = true;
+    AddNic(config);
+  }
+};
+
+INSTANTIATE_TEST_SUITE_P(AllWindows, NoAckTest, kemu::testing::AllOs(), kemu::testing::OsName());
+
+TEST_P(NoAckTest, OnALevelLineTheFirstInterruptStorms) {
+  AddNicOnItsLine();
+  ASSERT_THAT(Start(NicDriverBugNoAck), StatusIs(STATUS_SUCCESS));
+
+  // 0xF2 HARDWARE_INTERRUPT_STORM: Arg1 the ISR, Arg2 its context (the extension), Arg3 the
+  // interrupt object, Arg4 1 = the ISR was alone on the vector.
+  EXPECT_THAT(
+      [&] { nic_.ReceiveFrames(1); },
+      Throws<kemu::BugCheck>(AllOf(BugCheckIs(bugcheck::kHardwareInterruptStorm),
+                                   ResultOf("Arg2 (ISR context)", Arg(1), AddressOf(&extension_)),
+                                   ResultOf("Arg4 (1: unchained)", Arg(3), 1u))));
+  EXPECT_TRUE(machine().crashed());
+}
+
+TEST_P(NoAckTest, ACrashedMachineRunsNoMoreKernelCode) {
+  AddNicOnItsLine();
+  ASSERT_THAT(Start(NicDriverBugNoAck), StatusIs(STATUS_SUCCESS));
+  ASSERT_BUGCHECK(nic_.ReceiveFrames(1), bugcheck::kHardwareInterruptStorm);
+
+  // Every later kernel call raises the same bug check again, so a test cannot run on by accident.
+  EXPECT_BUGCHECK(Statistics(), bugcheck::kHardwareInterruptStorm);
+}
+
+TEST_P(NoAckTest, TheListenerSummarizesTheReportInOneLineWithTheSeed) {
+  AddNicOnItsLine();
+  ASSERT_THAT(Start(NicDriverBugNoAck), StatusIs(STATUS_SUCCESS));
+  std::string report;
+  try {
+    nic_.ReceiveFrames(1);
+  } catch (const kemu::BugCheck& crash) {
+    report = crash.report();
+  }
+  // What kemu::testing::BugCheckListener prints under a test that failed on this bug check.
+  EXPECT_THAT(kemu::testing::BugCheckListener::Summarize(report),
+              Optional(HasSubstr("bug check 0xF2 HARDWARE_INTERRUPT_STORM, seed 0")));
+}
+
+// With MSI there is no level line to storm: the card sends a message only when a cause appears
+// while none is pending, so with RX_DONE never cleared it falls silent after the first frame.
+TEST_P(NoAckTest, WithMsiTheCardFallsSilentInstead) {
+  AddNic();
+  ASSERT_THAT(Start(NicDriverBugNoAck), StatusIs(STATUS_SUCCESS));
+  if (!extension_.MessageUsed) {
+    GTEST_SKIP() << machine().personality().display_name << " grants no MSI";
+  }
+
+  nic_.ReceiveFrames(3);
+  EXPECT_EQ(device_->connection()->isr_calls, 1u);
+  EXPECT_EQ(Statistics().FramesReceived, 1u);  // two frames wait in the ring for an interrupt
+  EXPECT_EQ(nic_.causes(), NIC_INT_RX_DONE);   // still latched
+}
+
+}  // namespace
