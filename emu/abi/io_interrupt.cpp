@@ -48,6 +48,8 @@ NTSTATUS WdmlibIoConnectInterruptEx(PIO_CONNECT_INTERRUPT_PARAMETERS Parameters)
                  {"Version", Parameters != nullptr ? Parameters->Version : 0u});
   KEMU_FAULT_POINT(kernel, WdmlibIoConnectInterruptEx);
   if (kernel.personality().kernel_exports_connect_ex) {
+    // From Vista on the library forwards to the kernel routine, so its faults apply too.
+    KEMU_FAULT_POINT(kernel, IoConnectInterruptEx);
     return kernel.interrupts().ConnectEx("WdmlibIoConnectInterruptEx", Parameters);
   }
   return kernel.interrupts().ConnectIointex(Parameters);

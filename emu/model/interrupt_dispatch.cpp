@@ -234,9 +234,12 @@ void Interrupts::Dispatch(ULONG vector, unsigned cpu_index) {
     if (claimed && state.mode == LevelSensitive) break;
   }
   kernel_.WriteIrql(cpu, interrupted_irql);
-  if (state.mode == LevelSensitive && LineAsserted(vector)) {
-    // Still asserted: it fires again as soon as the IRQL allows (INT-7). Nobody silencing it is
-    // an interrupt storm (spec §9.4).
+  // A level line still asserted fires again as soon as the IRQL allows (INT-7); an edge device
+  // that raised a new edge while being serviced does too. Nobody silencing it is an interrupt
+  // storm (spec §9.4): bounded here so a test ends with 0xF2 instead of spinning forever.
+  const bool fires_again =
+      state.mode == LevelSensitive ? LineAsserted(vector) : state.edge_pending;
+  if (fires_again) {
     if (++state.refires > kernel_.options().storm_threshold) {
       const ConnectionRecord& first = *chain.front().record;
       kernel_.verifier().InterruptStorm(first.objects.front()->k, chained, state.refires);

@@ -9,6 +9,10 @@ void PrintTo(const BugCheck& bug_check, std::ostream* out) { *out << bug_check.r
 namespace testing {
 namespace {
 
+std::string Parameters(const std::array<std::uint64_t, 4>& p) {
+  return fmt::format("(0x{:X}, 0x{:X}, 0x{:X}, 0x{:X})", p[0], p[1], p[2], p[3]);
+}
+
 std::string Describe(std::uint32_t code) {
   const std::string_view name = BugCheckName(code);
   return name.empty() ? fmt::format("0x{:X}", code) : fmt::format("0x{:X} {}", code, name);
@@ -83,17 +87,29 @@ bool BugCheckMatcher::MatchAndExplain(const BugCheck& bug_check,
     *listener << fmt::format("whose Arg1 is 0x{:X}", bug_check.parameter(0));
     return false;
   }
+  if (parameters_ && bug_check.parameters() != *parameters_) {
+    *listener << "whose parameters are " << Parameters(bug_check.parameters());
+    return false;
+  }
   return true;
 }
 
 void BugCheckMatcher::DescribeTo(std::ostream* out) const {
   *out << "is bug check " << Describe(code_);
-  if (parameter1_) *out << fmt::format(" with Arg1 0x{:X}", *parameter1_);
+  if (parameters_) {
+    *out << " with parameters " << Parameters(*parameters_);
+  } else if (parameter1_) {
+    *out << fmt::format(" with Arg1 0x{:X}", *parameter1_);
+  }
 }
 
 void BugCheckMatcher::DescribeNegationTo(std::ostream* out) const {
   *out << "is not bug check " << Describe(code_);
-  if (parameter1_) *out << fmt::format(" with Arg1 0x{:X}", *parameter1_);
+  if (parameters_) {
+    *out << " with parameters " << Parameters(*parameters_);
+  } else if (parameter1_) {
+    *out << fmt::format(" with Arg1 0x{:X}", *parameter1_);
+  }
 }
 
 }  // namespace internal

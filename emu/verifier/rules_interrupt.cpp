@@ -106,9 +106,9 @@ void Verifier::InterruptStorm(const KINTERRUPT& first, bool chained, std::uint64
                  .parameter_names = {"ISR (first in the chain)", "ISR context",
                                      "interrupt object", chained ? "2: chained" : "1: unchained"},
                  .summary = fmt::format(
-                     "The level-triggered interrupt on vector {:#x} fired {} times in a row "
-                     "without the device releasing the line: no ISR {} it. The ISR that owns the "
-                     "device must acknowledge it (and return TRUE only for its own interrupts).",
+                     "The interrupt on vector {:#x} fired {} times in a row, each time while "
+                     "it was being serviced: no ISR {} the device. The ISR that owns the device "
+                     "must acknowledge it (and return TRUE only for its own interrupts).",
                      first.Vector, refires, chained ? "on the shared line silenced" : "silenced")});
 }
 

@@ -64,7 +64,7 @@ TEST_P(NicConcurrencyTest, AnotherDevicesInterruptOnTheSharedLineIsNotClaimed) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Concurrency: interrupts between driver statements.
+// Interrupts between driver statements.
 
 // NicGetStatistics holds Lock at DISPATCH_LEVEL while it reads the card's missed-frame counter.
 // An interrupt landing there runs its ISR at once (DIRQL beats DISPATCH_LEVEL), but the DPC that

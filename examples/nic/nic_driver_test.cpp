@@ -142,9 +142,7 @@ TEST_P(NicDriverTest, ConnectFailureIsReturnedAndStartLeavesNothingBehind) {
   EXPECT_NO_THROW(machine().Shutdown());  // nothing mapped, connected, queued or held
 }
 
-// TODO(#4): enable once MmMapIoSpace honours injected faults: Machine::InjectFault accepts it, but
-// emu/abi/mm_io_space.cpp has no fault point, so the mapping still succeeds.
-TEST_P(NicDriverTest, DISABLED_MappingFailureIsInsufficientResources) {
+TEST_P(NicDriverTest, MappingFailureIsInsufficientResources) {
   AddNic();
   machine().InjectFault({.routine = "MmMapIoSpace"});  // returns NULL; the status is unused
 

@@ -11,6 +11,8 @@
 #ifndef KEMU_EXAMPLES_NIC_NIC_TEST_HPP_
 #define KEMU_EXAMPLES_NIC_NIC_TEST_HPP_
 
+#include <utility>
+
 #include "driver/nic_driver.h"
 #include "kemu/kemu.hpp"
 #include "kemu/testing/gtest.hpp"

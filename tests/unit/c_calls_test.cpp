@@ -36,14 +36,7 @@ using ::testing::ElementsAre;
 using ::testing::Property;
 using ::testing::Throws;
 
-// A kemu::BugCheck with exactly this code and these four parameters.
-::testing::Matcher<const kemu::BugCheck&> IsBugCheck(std::uint32_t code, std::uint64_t arg1,
-                                                     std::uint64_t arg2, std::uint64_t arg3,
-                                                     std::uint64_t arg4) {
-  return AllOf(
-      kemu::testing::BugCheckIs(code, arg1),
-      Property("parameters", &kemu::BugCheck::parameters, ElementsAre(arg1, arg2, arg3, arg4)));
-}
+using ::kemu::testing::BugCheckIs;
 
 constexpr std::uint32_t kVerifierBugCheck = kemu::bugcheck::kDriverVerifierDetectedViolation;
 
@@ -76,7 +69,7 @@ TEST(CCallsTest, ParenthesisedKeRaiseIrqlFromCWithNullOldIrqlBugChecks) {
   kemu::Machine machine(kemu::Os::kWindows10);
   EXPECT_THAT([] { CCallsRaiseWithoutOldIrql(DISPATCH_LEVEL); },
               Throws<kemu::BugCheck>(
-                  IsBugCheck(kemu::bugcheck::kKmodeExceptionNotHandled, 0xC0000005, 0, 0, 0)));
+                  BugCheckIs(kemu::bugcheck::kKmodeExceptionNotHandled, 0xC0000005, 0, 0, 0)));
 }
 
 TEST(CCallsTest, KeRaiseIrqlToDpcLevelFromCReturnsThePreviousIrql) {  // IRQL-6
@@ -121,7 +114,7 @@ TEST(CCallsTest, RecursiveAcquireInCUnwindsThroughBothCFrames) {
   int reached = 0;
   EXPECT_THAT(
       [&] { CCallsIncrementTwiceUnderLock(&counter, &reached); },
-      Throws<kemu::BugCheck>(IsBugCheck(kVerifierBugCheck, 0x1000, Address(&counter.Lock), 0, 0)));
+      Throws<kemu::BugCheck>(BugCheckIs(kVerifierBugCheck, 0x1000, Address(&counter.Lock), 0, 0)));
   EXPECT_EQ(reached, 0) << "neither C frame ran past the failing call";
   EXPECT_EQ(counter.Value, 0);
   EXPECT_TRUE(machine.crashed());
@@ -133,7 +126,7 @@ TEST(CCallsTest, RecursiveAcquireInCBugChecksSpinLockAlreadyOwnedOnCheckedKernel
   CCallsInitializeCounter(&counter);
   int reached = 0;
   EXPECT_THAT([&] { CCallsIncrementTwiceUnderLock(&counter, &reached); },
-              Throws<kemu::BugCheck>(IsBugCheck(kemu::bugcheck::kSpinLockAlreadyOwned,
+              Throws<kemu::BugCheck>(BugCheckIs(kemu::bugcheck::kSpinLockAlreadyOwned,
                                                 Address(&counter.Lock), 0, 0, 0)));
   EXPECT_EQ(reached, 0);
 }
@@ -143,7 +136,7 @@ TEST(CCallsTest, KeLowerIrqlMisuseInCUnwindsWithTheVerifierCode) {
   int reached = 0;
   EXPECT_THAT(
       [&] { CCallsLowerToTheWrongLevel(&reached); },
-      Throws<kemu::BugCheck>(IsBugCheck(kVerifierBugCheck, 0x31, APC_LEVEL, DISPATCH_LEVEL, 0)));
+      Throws<kemu::BugCheck>(BugCheckIs(kVerifierBugCheck, 0x31, APC_LEVEL, DISPATCH_LEVEL, 0)));
   EXPECT_EQ(reached, 0);
 }
 
@@ -153,7 +146,7 @@ TEST(CCallsTest, PagedCodeInCAtDispatchUnwinds) {
   CCallsRaiseTo(DISPATCH_LEVEL);
   EXPECT_THAT([&] { CCallsPagedRoutine(&reached); },
               Throws<kemu::BugCheck>(
-                  IsBugCheck(kemu::bugcheck::kDriverIrqlNotLessOrEqual, 0, DISPATCH_LEVEL, 8, 0)));
+                  BugCheckIs(kemu::bugcheck::kDriverIrqlNotLessOrEqual, 0, DISPATCH_LEVEL, 8, 0)));
   EXPECT_EQ(reached, 0);
 }
 
@@ -169,7 +162,7 @@ TEST(CCallsTest, FailedAssertInCUnwinds) {
   int reached = 0;
   EXPECT_THAT([&] { CCallsCheckValue(0, &reached); },
               Throws<kemu::BugCheck>(
-                  IsBugCheck(kemu::bugcheck::kKmodeExceptionNotHandled, 0xC0000420, 0, 0, 0)));
+                  BugCheckIs(kemu::bugcheck::kKmodeExceptionNotHandled, 0xC0000420, 0, 0, 0)));
   EXPECT_EQ(reached, 0);
 }
 
@@ -183,7 +176,7 @@ TEST(CCallsTest, PassingAssertInCRuns) {
 TEST(CCallsTest, KeBugCheckExFromCArrivesWithItsParameters) {
   kemu::Machine machine(kemu::Os::kWindows10);
   EXPECT_THAT([] { CCallsGiveUp(0x1234); },
-              Throws<kemu::BugCheck>(IsBugCheck(0xE2, 0x1234, 0, 0, 0)));
+              Throws<kemu::BugCheck>(BugCheckIs(0xE2, 0x1234, 0, 0, 0)));
 }
 
 TEST(CCallsTest, ExpectBugcheckSeesACrashRaisedInC) {

@@ -83,6 +83,20 @@ TEST_P(FaultsTest, RtlGetVersionCanBeMadeToFail) {
   EXPECT_EQ(RtlGetVersion(&info), STATUS_SUCCESS);
 }
 
+TEST_P(FaultsTest, AnIoConnectInterruptExFaultReachesIointexLibOnTheReleasesItForwardsOn) {
+  kemu::Device& nic = machine().AddDevice(Nic());
+  machine().InjectFault({.routine = "IoConnectInterruptEx", .status = STATUS_DEVICE_BUSY});
+  PKINTERRUPT interrupt = nullptr;
+  if (machine().personality().kernel_exports_connect_ex) {
+    // Vista+: WdmlibIoConnectInterruptEx is the kernel routine, faults included.
+    EXPECT_EQ(ConnectFullySpecified(nic, &interrupt), STATUS_DEVICE_BUSY);
+  } else {
+    // Before Vista the library never reaches a kernel IoConnectInterruptEx.
+    ASSERT_EQ(ConnectFullySpecified(nic, &interrupt), STATUS_SUCCESS);
+    Disconnect(interrupt);
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(AllWindows, FaultsTest, kemu::testing::AllOs(),
                          kemu::testing::OsName());
 

@@ -26,13 +26,7 @@ constexpr std::uint64_t kStatusAccessViolation = 0xC0000005;
 // Arg1 of the Windows 8+ DDI compliance rule IrqlIoPassive2 (the connect routines are PASSIVE).
 constexpr std::uint64_t kIrqlIoPassive2 = 0x0002000B;
 
-// A kemu::BugCheck with exactly this code and these four parameters.
-::testing::Matcher<const kemu::BugCheck&> IsBugCheck(std::uint32_t code, std::uint64_t arg1,
-                                                     std::uint64_t arg2, std::uint64_t arg3,
-                                                     std::uint64_t arg4) {
-  return AllOf(BugCheckIs(code, arg1), Property("parameters", &kemu::BugCheck::parameters,
-                                                ElementsAre(arg1, arg2, arg3, arg4)));
-}
+using ::kemu::testing::BugCheckIs;
 
 std::uint64_t Address(const void* pointer) { return reinterpret_cast<std::uintptr_t>(pointer); }
 
@@ -367,14 +361,14 @@ TEST_P(IoConnectInterruptTest, DisconnectingTheSameObjectTwiceBugChecks) {
   IoDisconnectInterrupt(interrupt);
 
   EXPECT_THAT([&] { IoDisconnectInterrupt(interrupt); },
-              Throws<kemu::BugCheck>(IsBugCheck(kVerifierBugCheck,
+              Throws<kemu::BugCheck>(BugCheckIs(kVerifierBugCheck,
                                                 kemu::verifier_code::kInvalidInterruptObject,
                                                 Address(interrupt), 1, 0)));
 }
 
 TEST_P(IoConnectInterruptTest, DisconnectingAPointerNoConnectReturnedBugChecks) {
   EXPECT_THAT([] { IoDisconnectInterrupt(Garbage()); },
-              Throws<kemu::BugCheck>(IsBugCheck(kVerifierBugCheck,
+              Throws<kemu::BugCheck>(BugCheckIs(kVerifierBugCheck,
                                                 kemu::verifier_code::kInvalidInterruptObject,
                                                 Address(Garbage()), 0, 0)));
 }
@@ -382,7 +376,7 @@ TEST_P(IoConnectInterruptTest, DisconnectingAPointerNoConnectReturnedBugChecks) 
 TEST(IoConnectInterruptTest, DisconnectingGarbageWithoutVerifierIsAnAccessViolation) {
   kemu::Machine machine({.os = kemu::Os::kWindows10, .verifier = false});
   EXPECT_THAT([] { IoDisconnectInterrupt(Garbage()); },
-              Throws<kemu::BugCheck>(IsBugCheck(kemu::bugcheck::kKmodeExceptionNotHandled,
+              Throws<kemu::BugCheck>(BugCheckIs(kemu::bugcheck::kKmodeExceptionNotHandled,
                                                 kStatusAccessViolation, 0, 0, Address(Garbage()))));
 }
 
@@ -392,14 +386,14 @@ TEST(IoConnectInterruptTest, DisconnectingGarbageWithoutVerifierIsAnAccessViolat
 
 ::testing::Matcher<const kemu::BugCheck&> AtDispatchBugCheck(kemu::Os os) {
   if (os >= kemu::Os::kWindows8) {  // DDI compliance rule IrqlIoPassive2
-    return IsBugCheck(kVerifierBugCheck, kIrqlIoPassive2, 0, 0, 0);
+    return BugCheckIs(kVerifierBugCheck, kIrqlIoPassive2, 0, 0, 0);
   }
   if (os >= kemu::Os::kWindowsVista) {  // kernel API at the wrong IRQL
-    return IsBugCheck(kVerifierBugCheck, kemu::verifier_code::kKernelApiAtWrongIrql, DISPATCH_LEVEL,
+    return BugCheckIs(kVerifierBugCheck, kemu::verifier_code::kKernelApiAtWrongIrql, DISPATCH_LEVEL,
                       0, 0);
   }
   // Older Verifiers lack the check; the checked kernel's IRQL_NOT_LESS_OR_EQUAL remains.
-  return IsBugCheck(kemu::bugcheck::kIrqlNotLessOrEqual, 0, DISPATCH_LEVEL, 0, 0);
+  return BugCheckIs(kemu::bugcheck::kIrqlNotLessOrEqual, 0, DISPATCH_LEVEL, 0, 0);
 }
 
 TEST_P(IoConnectInterruptTest, ConnectAtDispatchLevelBugChecksWithTheReleasesVerifierCode) {
@@ -433,7 +427,7 @@ TEST(IoConnectInterruptTest, ConnectAtDispatchOnACheckedKernelIsIrqlNotLessOrEqu
     PKINTERRUPT interrupt = nullptr;
     EXPECT_THAT([&] { LegacyConnect{}.Call(&interrupt); },
                 Throws<kemu::BugCheck>(
-                    IsBugCheck(kemu::bugcheck::kIrqlNotLessOrEqual, 0, DISPATCH_LEVEL, 0, 0)));
+                    BugCheckIs(kemu::bugcheck::kIrqlNotLessOrEqual, 0, DISPATCH_LEVEL, 0, 0)));
   }
 }
 
@@ -492,7 +486,7 @@ TEST_P(IoDisconnectInterruptExTest, NamingAFallbackWithTheRequestedVersionBugChe
 
   EXPECT_THAT(
       [&] { DisconnectEx(CONNECT_MESSAGE_BASED, interrupt); },
-      Throws<kemu::BugCheck>(IsBugCheck(kVerifierBugCheck, kemu::verifier_code::kDisconnectMismatch,
+      Throws<kemu::BugCheck>(BugCheckIs(kVerifierBugCheck, kemu::verifier_code::kDisconnectMismatch,
                                         /*passed=*/CONNECT_MESSAGE_BASED,
                                         /*connected=*/CONNECT_LINE_BASED, Address(interrupt))));
 }
@@ -505,7 +499,7 @@ TEST_P(IoDisconnectInterruptExTest, NamingAMessageTableAsALineBugChecks) {
 
   EXPECT_THAT([&] { DisconnectEx(CONNECT_LINE_BASED, table); },
               Throws<kemu::BugCheck>(
-                  IsBugCheck(kVerifierBugCheck, kemu::verifier_code::kDisconnectMismatch,
+                  BugCheckIs(kVerifierBugCheck, kemu::verifier_code::kDisconnectMismatch,
                              CONNECT_LINE_BASED, CONNECT_MESSAGE_BASED, Address(table))));
 }
 
@@ -518,7 +512,7 @@ TEST_P(IoDisconnectInterruptExTest, IoDisconnectInterruptOnAMessageObjectBugChec
 
   EXPECT_THAT([&] { IoDisconnectInterrupt(first); },
               Throws<kemu::BugCheck>(
-                  IsBugCheck(kVerifierBugCheck, kemu::verifier_code::kDisconnectMismatch,
+                  BugCheckIs(kVerifierBugCheck, kemu::verifier_code::kDisconnectMismatch,
                              CONNECT_FULLY_SPECIFIED, CONNECT_MESSAGE_BASED, Address(first))));
 }
 
@@ -530,7 +524,7 @@ TEST_P(IoDisconnectInterruptExTest, DisconnectingTheSameConnectionTwiceBugChecks
   DisconnectEx(CONNECT_LINE_BASED, interrupt);
 
   EXPECT_THAT([&] { DisconnectEx(CONNECT_LINE_BASED, interrupt); },
-              Throws<kemu::BugCheck>(IsBugCheck(kVerifierBugCheck,
+              Throws<kemu::BugCheck>(BugCheckIs(kVerifierBugCheck,
                                                 kemu::verifier_code::kInvalidInterruptObject,
                                                 Address(interrupt), 1, 0)));
 }
@@ -574,7 +568,7 @@ TEST(IoConnectInterruptTest, ShutdownWithAConnectedInterruptReportsItAsALeak) {
 
   EXPECT_THAT(
       [&] { machine.Shutdown(); },
-      Throws<kemu::BugCheck>(IsBugCheck(kVerifierBugCheck, kemu::verifier_code::kLeakAtShutdown,
+      Throws<kemu::BugCheck>(BugCheckIs(kVerifierBugCheck, kemu::verifier_code::kLeakAtShutdown,
                                         /*leaks=*/1, Address(interrupt), 0)));
 }
 

@@ -16,14 +16,7 @@ using ::testing::IsEmpty;
 using ::testing::Property;
 using ::testing::Throws;
 
-// A kemu::BugCheck with exactly this code and these four parameters.
-::testing::Matcher<const kemu::BugCheck&> IsBugCheck(std::uint32_t code, std::uint64_t arg1,
-                                                     std::uint64_t arg2, std::uint64_t arg3,
-                                                     std::uint64_t arg4) {
-  return AllOf(
-      kemu::testing::BugCheckIs(code, arg1),
-      Property("parameters", &kemu::BugCheck::parameters, ElementsAre(arg1, arg2, arg3, arg4)));
-}
+using ::kemu::testing::BugCheckIs;
 
 constexpr std::uint32_t kVerifierBugCheck = kemu::bugcheck::kDriverVerifierDetectedViolation;
 constexpr std::uint64_t kStatusAccessViolation = 0xC0000005;
@@ -151,7 +144,7 @@ TEST_P(IrqlPersonalityTest, KeRaiseIrqlBelowCurrentBugChecksUnderVerifier) {
   KeRaiseIrql(DISPATCH_LEVEL, &old);
   EXPECT_THAT(
       [&] { KeRaiseIrql(APC_LEVEL, &old); },
-      Throws<kemu::BugCheck>(IsBugCheck(kVerifierBugCheck, 0x30, DISPATCH_LEVEL, APC_LEVEL, 0)));
+      Throws<kemu::BugCheck>(BugCheckIs(kVerifierBugCheck, 0x30, DISPATCH_LEVEL, APC_LEVEL, 0)));
 }
 
 TEST_P(IrqlPersonalityTest, KeLowerIrqlAboveCurrentBugChecksUnderVerifier) {
@@ -159,7 +152,7 @@ TEST_P(IrqlPersonalityTest, KeLowerIrqlAboveCurrentBugChecksUnderVerifier) {
   KeRaiseIrql(APC_LEVEL, &old);
   EXPECT_THAT(
       [] { KeLowerIrql(DISPATCH_LEVEL); },
-      Throws<kemu::BugCheck>(IsBugCheck(kVerifierBugCheck, 0x31, APC_LEVEL, DISPATCH_LEVEL, 0)));
+      Throws<kemu::BugCheck>(BugCheckIs(kVerifierBugCheck, 0x31, APC_LEVEL, DISPATCH_LEVEL, 0)));
 }
 
 TEST_P(IrqlPersonalityTest, KeRaiseIrqlToDpcLevelAboveDispatchBugChecksUnderVerifier) {
@@ -167,14 +160,14 @@ TEST_P(IrqlPersonalityTest, KeRaiseIrqlToDpcLevelAboveDispatchBugChecksUnderVeri
   KeRaiseIrql(HIGH_LEVEL, &old);
   EXPECT_THAT(
       [] { KeRaiseIrqlToDpcLevel(); },
-      Throws<kemu::BugCheck>(IsBugCheck(kVerifierBugCheck, 0x30, HIGH_LEVEL, DISPATCH_LEVEL, 0)));
+      Throws<kemu::BugCheck>(BugCheckIs(kVerifierBugCheck, 0x30, HIGH_LEVEL, DISPATCH_LEVEL, 0)));
 }
 
 TEST_P(IrqlPersonalityTest, KeRaiseIrqlToSynchLevelAboveSynchBugChecksUnderVerifier) {
   KIRQL old;
   KeRaiseIrql(CLOCK_LEVEL, &old);
   EXPECT_THAT([] { KeRaiseIrqlToSynchLevel(); },
-              Throws<kemu::BugCheck>(IsBugCheck(kVerifierBugCheck, 0x30, CLOCK_LEVEL, 12, 0)));
+              Throws<kemu::BugCheck>(BugCheckIs(kVerifierBugCheck, 0x30, CLOCK_LEVEL, 12, 0)));
 }
 
 TEST_P(IrqlPersonalityTest, LoweringBelowDispatchInsideADpcRoutineBugChecksUnderVerifier) {
@@ -183,7 +176,7 @@ TEST_P(IrqlPersonalityTest, LoweringBelowDispatchInsideADpcRoutineBugChecksUnder
   // At PASSIVE_LEVEL the DPC runs inside KeInsertQueueDpc (DPC-2). Arg4 = 1: inside a DPC.
   EXPECT_THAT([&] { KeInsertQueueDpc(&dpc, nullptr, nullptr); },
               Throws<kemu::BugCheck>(
-                  IsBugCheck(kVerifierBugCheck, 0x31, DISPATCH_LEVEL, PASSIVE_LEVEL, 1)));
+                  BugCheckIs(kVerifierBugCheck, 0x31, DISPATCH_LEVEL, PASSIVE_LEVEL, 1)));
 }
 
 TEST_P(IrqlPersonalityTest, RaisingAndLoweringBackToDispatchInsideADpcRoutineIsSilent) {
@@ -201,7 +194,7 @@ TEST_P(IrqlPersonalityTest, IrqlAboveHighLevelBugChecksUnderVerifier) {
         KIRQL old;
         KeRaiseIrql(HIGH_LEVEL + 1, &old);
       },
-      Throws<kemu::BugCheck>(IsBugCheck(kVerifierBugCheck, 0x30, PASSIVE_LEVEL, 16, 0)));
+      Throws<kemu::BugCheck>(BugCheckIs(kVerifierBugCheck, 0x30, PASSIVE_LEVEL, 16, 0)));
 }
 
 INSTANTIATE_TEST_SUITE_P(AllWindows, IrqlPersonalityTest, kemu::testing::AllOs(),
@@ -242,7 +235,7 @@ TEST(IrqlTest, ParenthesisedKeRaiseIrqlWithNullOldIrqlBugChecksInsteadOfFaulting
   // Only the real function can notice the NULL; the macro would store through it.
   kemu::Machine machine(VerifierOn());
   EXPECT_THAT([] { (KeRaiseIrql)(DISPATCH_LEVEL, nullptr); },
-              Throws<kemu::BugCheck>(IsBugCheck(kemu::bugcheck::kKmodeExceptionNotHandled,
+              Throws<kemu::BugCheck>(BugCheckIs(kemu::bugcheck::kKmodeExceptionNotHandled,
                                                 kStatusAccessViolation, 0, 0, 0)));
 }
 
@@ -251,7 +244,7 @@ TEST(IrqlTest, KeRaiseIrqlBelowCurrentBugChecksIrqlNotGreaterOrEqualOnCheckedKer
   KIRQL old;
   KeRaiseIrql(DISPATCH_LEVEL, &old);
   EXPECT_THAT([&] { KeRaiseIrql(APC_LEVEL, &old); },
-              Throws<kemu::BugCheck>(IsBugCheck(kemu::bugcheck::kIrqlNotGreaterOrEqual,
+              Throws<kemu::BugCheck>(BugCheckIs(kemu::bugcheck::kIrqlNotGreaterOrEqual,
                                                 DISPATCH_LEVEL, APC_LEVEL, 0, 0)));
 }
 
@@ -261,7 +254,7 @@ TEST(IrqlTest, KeLowerIrqlAboveCurrentBugChecksIrqlNotLessOrEqualOnCheckedKernel
   KeRaiseIrql(APC_LEVEL, &old);
   EXPECT_THAT([] { KeLowerIrql(HIGH_LEVEL); },
               Throws<kemu::BugCheck>(
-                  IsBugCheck(kemu::bugcheck::kIrqlNotLessOrEqual, APC_LEVEL, HIGH_LEVEL, 0, 0)));
+                  BugCheckIs(kemu::bugcheck::kIrqlNotLessOrEqual, APC_LEVEL, HIGH_LEVEL, 0, 0)));
 }
 
 TEST(IrqlTest, KeRaiseIrqlToDpcLevelAboveDispatchBugChecksOnCheckedKernel) {
@@ -269,7 +262,7 @@ TEST(IrqlTest, KeRaiseIrqlToDpcLevelAboveDispatchBugChecksOnCheckedKernel) {
   KIRQL old;
   KeRaiseIrql(HIGH_LEVEL, &old);
   EXPECT_THAT([] { KeRaiseIrqlToDpcLevel(); },
-              Throws<kemu::BugCheck>(IsBugCheck(kemu::bugcheck::kIrqlNotGreaterOrEqual, HIGH_LEVEL,
+              Throws<kemu::BugCheck>(BugCheckIs(kemu::bugcheck::kIrqlNotGreaterOrEqual, HIGH_LEVEL,
                                                 DISPATCH_LEVEL, 0, 0)));
 }
 
@@ -280,7 +273,7 @@ TEST(IrqlTest, KeRaiseIrqlToSynchLevelAboveSynchBugChecksWithArg4OneOnCheckedKer
   KeRaiseIrql(HIGH_LEVEL, &old);
   EXPECT_THAT([] { KeRaiseIrqlToSynchLevel(); },
               Throws<kemu::BugCheck>(
-                  IsBugCheck(kemu::bugcheck::kIrqlNotGreaterOrEqual, HIGH_LEVEL, 12, 0, 1)));
+                  BugCheckIs(kemu::bugcheck::kIrqlNotGreaterOrEqual, HIGH_LEVEL, 12, 0, 1)));
 }
 
 TEST(IrqlTest, LoweringBelowDispatchInsideADpcRoutineFailsWhenItReturnsOnCheckedKernel) {
@@ -291,7 +284,7 @@ TEST(IrqlTest, LoweringBelowDispatchInsideADpcRoutineFailsWhenItReturnsOnChecked
   KeInitializeDpc(&dpc, &LowerToPassiveDpc, nullptr);
   EXPECT_THAT(
       [&] { KeInsertQueueDpc(&dpc, nullptr, nullptr); },
-      Throws<kemu::BugCheck>(IsBugCheck(kemu::bugcheck::kIrqlUnexpectedValue,
+      Throws<kemu::BugCheck>(BugCheckIs(kemu::bugcheck::kIrqlUnexpectedValue,
                                         (PASSIVE_LEVEL << 16) | (DISPATCH_LEVEL << 8), 0, 0, 0)));
 }
 
@@ -345,7 +338,7 @@ void ExpectCrashInEveryMode(const AboveHighCase (&cases)[4], void (*misuse)()) {
     kemu::Machine machine(c.options);
     KIRQL old;
     KeRaiseIrql(APC_LEVEL, &old);
-    EXPECT_THAT(misuse, Throws<kemu::BugCheck>(IsBugCheck(c.code, c.parameters[0], c.parameters[1],
+    EXPECT_THAT(misuse, Throws<kemu::BugCheck>(BugCheckIs(c.code, c.parameters[0], c.parameters[1],
                                                           c.parameters[2], c.parameters[3])));
     EXPECT_TRUE(machine.crashed());
     const bool recording = c.options.on_bug_check == kemu::BugCheckAction::kRecord;
@@ -391,7 +384,7 @@ TEST(IrqlTest, RecordingMachineRecordsKeRaiseIrqlBelowCurrentAndLowersAsRetailDo
   KIRQL old = 0xEE;
   KeRaiseIrql(APC_LEVEL, &old);
   EXPECT_THAT(machine.bug_checks(),
-              ElementsAre(IsBugCheck(kVerifierBugCheck, 0x30, DISPATCH_LEVEL, APC_LEVEL, 0)));
+              ElementsAre(BugCheckIs(kVerifierBugCheck, 0x30, DISPATCH_LEVEL, APC_LEVEL, 0)));
   EXPECT_FALSE(machine.crashed());
   EXPECT_EQ(old, DISPATCH_LEVEL);
   EXPECT_EQ(KeGetCurrentIrql(), APC_LEVEL);
@@ -402,7 +395,7 @@ TEST(IrqlTest, RecordingMachineRecordsKeRaiseIrqlBelowCurrentAndLowersAsRetailDo
 TEST(IrqlTest, RecordingMachineRecordsKeLowerIrqlAboveCurrentAndRaisesAsRetailDoes) {
   kemu::Machine machine({.verifier = false, .on_bug_check = kemu::BugCheckAction::kRecord});
   KeLowerIrql(DISPATCH_LEVEL);
-  EXPECT_THAT(machine.bug_checks(), ElementsAre(IsBugCheck(kemu::bugcheck::kIrqlNotLessOrEqual,
+  EXPECT_THAT(machine.bug_checks(), ElementsAre(BugCheckIs(kemu::bugcheck::kIrqlNotLessOrEqual,
                                                            PASSIVE_LEVEL, DISPATCH_LEVEL, 0, 0)));
   EXPECT_EQ(KeGetCurrentIrql(), DISPATCH_LEVEL);
   KeLowerIrql(PASSIVE_LEVEL);
@@ -421,7 +414,7 @@ TEST(IrqlTest, PagedCodeAboveApcLevelBugChecksDriverIrqlNotLessOrEqual) {
     KeRaiseIrql(DISPATCH_LEVEL, &old);
     // Arg3 = 8: an execute fault, the pageable code itself.
     EXPECT_THAT([] { PAGED_CODE(); },
-                Throws<kemu::BugCheck>(IsBugCheck(kemu::bugcheck::kDriverIrqlNotLessOrEqual, 0,
+                Throws<kemu::BugCheck>(BugCheckIs(kemu::bugcheck::kDriverIrqlNotLessOrEqual, 0,
                                                   DISPATCH_LEVEL, 8, 0)));
   }
 }
@@ -440,7 +433,7 @@ TEST(IrqlTest, FailedAssertBugChecksWithStatusAssertionFailure) {
   kemu::Machine machine(VerifierOn());
   const int ready = 0;
   EXPECT_THAT([&] { ASSERT(ready == 1); },
-              Throws<kemu::BugCheck>(IsBugCheck(kemu::bugcheck::kKmodeExceptionNotHandled,
+              Throws<kemu::BugCheck>(BugCheckIs(kemu::bugcheck::kKmodeExceptionNotHandled,
                                                 kStatusAssertionFailure, 0, 0, 0)));
 }
 
@@ -455,13 +448,13 @@ TEST(IrqlTest, PassingAssertIsSilent) {
 TEST(IrqlTest, KeBugCheckExFromDriverCodeCarriesItsCodeAndParameters) {
   kemu::Machine machine(VerifierOn());
   EXPECT_THAT([] { KeBugCheckEx(0xDEAD, 1, 0x22, 0x333, 0xFFFFFFFFFFFFFFFFull); },
-              Throws<kemu::BugCheck>(IsBugCheck(0xDEAD, 1, 0x22, 0x333, 0xFFFFFFFFFFFFFFFFull)));
+              Throws<kemu::BugCheck>(BugCheckIs(0xDEAD, 1, 0x22, 0x333, 0xFFFFFFFFFFFFFFFFull)));
   EXPECT_TRUE(machine.crashed());
 }
 
 TEST(IrqlTest, KeBugCheckFromDriverCodeHasZeroParameters) {
   kemu::Machine machine(RetailKernel());
-  EXPECT_THAT([] { KeBugCheck(0x7E); }, Throws<kemu::BugCheck>(IsBugCheck(0x7E, 0, 0, 0, 0)));
+  EXPECT_THAT([] { KeBugCheck(0x7E); }, Throws<kemu::BugCheck>(BugCheckIs(0x7E, 0, 0, 0, 0)));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -476,7 +469,7 @@ TEST(IrqlTest, KernelApiAboveItsMaximumIrqlIsVerifierCodeE5FromVistaOn) {
     KIRQL old;
     KeRaiseIrql(DISPATCH_LEVEL, &old);
     EXPECT_THAT([] { KeFlushQueuedDpcs(); },
-                Throws<kemu::BugCheck>(IsBugCheck(kVerifierBugCheck, 0xE5, DISPATCH_LEVEL, 0, 0)));
+                Throws<kemu::BugCheck>(BugCheckIs(kVerifierBugCheck, 0xE5, DISPATCH_LEVEL, 0, 0)));
   }
 }
 
@@ -491,7 +484,7 @@ TEST(IrqlTest, KernelApiAboveItsMaximumIrqlIsIrqlNotLessOrEqualWithoutVistaVerif
     KeRaiseIrql(DISPATCH_LEVEL, &old);
     EXPECT_THAT([] { KeFlushQueuedDpcs(); },
                 Throws<kemu::BugCheck>(
-                    IsBugCheck(kemu::bugcheck::kIrqlNotLessOrEqual, 0, DISPATCH_LEVEL, 0, 0)));
+                    BugCheckIs(kemu::bugcheck::kIrqlNotLessOrEqual, 0, DISPATCH_LEVEL, 0, 0)));
   }
 }
 

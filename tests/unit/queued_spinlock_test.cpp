@@ -19,14 +19,7 @@ using ::testing::IsEmpty;
 using ::testing::Property;
 using ::testing::Throws;
 
-// A kemu::BugCheck with exactly this code and these four parameters.
-::testing::Matcher<const kemu::BugCheck&> IsBugCheck(std::uint32_t code, std::uint64_t arg1,
-                                                     std::uint64_t arg2, std::uint64_t arg3,
-                                                     std::uint64_t arg4) {
-  return AllOf(
-      kemu::testing::BugCheckIs(code, arg1),
-      Property("parameters", &kemu::BugCheck::parameters, ElementsAre(arg1, arg2, arg3, arg4)));
-}
+using ::kemu::testing::BugCheckIs;
 
 constexpr std::uint32_t kVerifierBugCheck = kemu::bugcheck::kDriverVerifierDetectedViolation;
 
@@ -156,7 +149,7 @@ TEST_P(QueuedSpinLockPersonalityTest, RecursiveAcquireBugChecksSelfDeadlockUnder
   KLOCK_QUEUE_HANDLE second;
   KeAcquireInStackQueuedSpinLock(&lock_, &first);
   EXPECT_THAT([&] { KeAcquireInStackQueuedSpinLockAtDpcLevel(&lock_, &second); },
-              Throws<kemu::BugCheck>(IsBugCheck(kVerifierBugCheck, 0x1000, Address(&lock_), 0, 0)));
+              Throws<kemu::BugCheck>(BugCheckIs(kVerifierBugCheck, 0x1000, Address(&lock_), 0, 0)));
 }
 
 TEST_P(QueuedSpinLockPersonalityTest, DoubleReleaseBugChecksReleaseNotAtDispatchUnderVerifier) {
@@ -165,7 +158,7 @@ TEST_P(QueuedSpinLockPersonalityTest, DoubleReleaseBugChecksReleaseNotAtDispatch
   KeReleaseInStackQueuedSpinLock(&handle);
   EXPECT_THAT([&] { KeReleaseInStackQueuedSpinLock(&handle); },
               Throws<kemu::BugCheck>(
-                  IsBugCheck(kVerifierBugCheck, 0x32, PASSIVE_LEVEL, Address(&lock_), 0)));
+                  BugCheckIs(kVerifierBugCheck, 0x32, PASSIVE_LEVEL, Address(&lock_), 0)));
 }
 
 TEST_P(QueuedSpinLockPersonalityTest, AcquireAboveDispatchBugChecksUnderVerifier) {
@@ -174,14 +167,14 @@ TEST_P(QueuedSpinLockPersonalityTest, AcquireAboveDispatchBugChecksUnderVerifier
   KLOCK_QUEUE_HANDLE handle;
   EXPECT_THAT(
       [&] { KeAcquireInStackQueuedSpinLock(&lock_, &handle); },
-      Throws<kemu::BugCheck>(IsBugCheck(kVerifierBugCheck, 0x42, CLOCK_LEVEL, Address(&lock_), 0)));
+      Throws<kemu::BugCheck>(BugCheckIs(kVerifierBugCheck, 0x42, CLOCK_LEVEL, Address(&lock_), 0)));
 }
 
 TEST_P(QueuedSpinLockPersonalityTest, AtDpcLevelAcquireBelowDispatchBugChecksUnderVerifier) {
   KLOCK_QUEUE_HANDLE handle;
   EXPECT_THAT([&] { KeAcquireInStackQueuedSpinLockAtDpcLevel(&lock_, &handle); },
               Throws<kemu::BugCheck>(
-                  IsBugCheck(kVerifierBugCheck, 0x40, PASSIVE_LEVEL, Address(&lock_), 0)));
+                  BugCheckIs(kVerifierBugCheck, 0x40, PASSIVE_LEVEL, Address(&lock_), 0)));
 }
 
 TEST_P(QueuedSpinLockPersonalityTest, FromDpcLevelReleaseBelowDispatchBugChecksUnderVerifier) {
@@ -190,7 +183,7 @@ TEST_P(QueuedSpinLockPersonalityTest, FromDpcLevelReleaseBelowDispatchBugChecksU
   KeLowerIrql(handle.OldIrql);
   EXPECT_THAT([&] { KeReleaseInStackQueuedSpinLockFromDpcLevel(&handle); },
               Throws<kemu::BugCheck>(
-                  IsBugCheck(kVerifierBugCheck, 0x41, PASSIVE_LEVEL, Address(&lock_), 0)));
+                  BugCheckIs(kVerifierBugCheck, 0x41, PASSIVE_LEVEL, Address(&lock_), 0)));
 }
 
 INSTANTIATE_TEST_SUITE_P(XpAndLater, QueuedSpinLockPersonalityTest,
@@ -281,7 +274,7 @@ TEST(QueuedSpinLockTest, DoubleReleaseBugChecksSpinLockNotOwnedOnCheckedKernel) 
   KeReleaseInStackQueuedSpinLock(&handle);
   EXPECT_THAT([&] { KeReleaseInStackQueuedSpinLock(&handle); },
               Throws<kemu::BugCheck>(
-                  IsBugCheck(kemu::bugcheck::kSpinLockNotOwned, Address(&lock), 0, 0, 0)));
+                  BugCheckIs(kemu::bugcheck::kSpinLockNotOwned, Address(&lock), 0, 0, 0)));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -303,7 +296,7 @@ TEST_P(SpinLockMixingTest, OrdinaryAcquireOfAQueuedLockIsReportedFromWindows7On)
   if (Reports()) {
     EXPECT_THAT(
         [&] { KeAcquireSpinLock(&lock, &old); },
-        Throws<kemu::BugCheck>(IsBugCheck(kVerifierBugCheck, 0x1008, Address(&lock), 0, 0)));
+        Throws<kemu::BugCheck>(BugCheckIs(kVerifierBugCheck, 0x1008, Address(&lock), 0, 0)));
     return;
   }
   KeAcquireSpinLock(&lock, &old);
@@ -321,7 +314,7 @@ TEST_P(SpinLockMixingTest, QueuedAcquireOfAnOrdinaryLockIsReportedFromWindows7On
   if (Reports()) {
     EXPECT_THAT(
         [&] { KeAcquireInStackQueuedSpinLock(&lock, &handle); },
-        Throws<kemu::BugCheck>(IsBugCheck(kVerifierBugCheck, 0x1008, Address(&lock), 0, 0)));
+        Throws<kemu::BugCheck>(BugCheckIs(kVerifierBugCheck, 0x1008, Address(&lock), 0, 0)));
     return;
   }
   KeAcquireInStackQueuedSpinLock(&lock, &handle);
@@ -337,7 +330,7 @@ TEST_P(SpinLockMixingTest, OrdinaryReleaseOfAQueuedLockIsReportedFromWindows7On)
   if (Reports()) {
     EXPECT_THAT(
         [&] { KeReleaseSpinLock(&lock, handle.OldIrql); },
-        Throws<kemu::BugCheck>(IsBugCheck(kVerifierBugCheck, 0x1009, Address(&lock), 0, 0)));
+        Throws<kemu::BugCheck>(BugCheckIs(kVerifierBugCheck, 0x1009, Address(&lock), 0, 0)));
     return;
   }
   KeReleaseSpinLock(&lock, handle.OldIrql);

@@ -18,14 +18,7 @@ using ::testing::IsEmpty;
 using ::testing::Property;
 using ::testing::Throws;
 
-// A kemu::BugCheck with exactly this code and these four parameters.
-::testing::Matcher<const kemu::BugCheck&> IsBugCheck(std::uint32_t code, std::uint64_t arg1,
-                                                     std::uint64_t arg2, std::uint64_t arg3,
-                                                     std::uint64_t arg4) {
-  return AllOf(
-      kemu::testing::BugCheckIs(code, arg1),
-      Property("parameters", &kemu::BugCheck::parameters, ElementsAre(arg1, arg2, arg3, arg4)));
-}
+using ::kemu::testing::BugCheckIs;
 
 constexpr std::uint32_t kVerifierBugCheck = kemu::bugcheck::kDriverVerifierDetectedViolation;
 constexpr std::uint32_t kAlreadyOwned = kemu::bugcheck::kSpinLockAlreadyOwned;
@@ -255,7 +248,7 @@ TEST_P(SpinLockServer2003PlusTest, KeTryToAcquireSpinLockAtDpcLevelOnALockItHold
   KIRQL old;
   KeAcquireSpinLock(&lock_, &old);
   EXPECT_THAT([&] { KeTryToAcquireSpinLockAtDpcLevel(&lock_); },
-              Throws<kemu::BugCheck>(IsBugCheck(kVerifierBugCheck, 0x1000, Address(&lock_), 0, 0)));
+              Throws<kemu::BugCheck>(BugCheckIs(kVerifierBugCheck, 0x1000, Address(&lock_), 0, 0)));
 }
 
 INSTANTIATE_TEST_SUITE_P(Server2003AndLater, SpinLockServer2003PlusTest,
@@ -278,7 +271,7 @@ TEST(SpinLockTest, ParenthesisedKeAcquireSpinLockWithNullOldIrqlBugChecksInstead
   MachineWithLock m(VerifierOn());
   EXPECT_THAT([&] { (KeAcquireSpinLock)(&m.lock, nullptr); },
               Throws<kemu::BugCheck>(
-                  IsBugCheck(kemu::bugcheck::kKmodeExceptionNotHandled, 0xC0000005, 0, 0, 0)));
+                  BugCheckIs(kemu::bugcheck::kKmodeExceptionNotHandled, 0xC0000005, 0, 0, 0)));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -314,7 +307,7 @@ TEST(SpinLockTest, KeAcquireSpinLockAboveDispatchBugChecksUnderVerifier) {
   KeRaiseIrql(CLOCK_LEVEL, &old);
   EXPECT_THAT([&] { KeAcquireSpinLock(&m.lock, &old); },
               Throws<kemu::BugCheck>(
-                  IsBugCheck(kVerifierBugCheck, 0x42, CLOCK_LEVEL, Address(&m.lock), 0)));
+                  BugCheckIs(kVerifierBugCheck, 0x42, CLOCK_LEVEL, Address(&m.lock), 0)));
 }
 
 TEST(SpinLockTest, KeAcquireSpinLockAboveDispatchBugChecksOnCheckedKernel) {
@@ -322,7 +315,7 @@ TEST(SpinLockTest, KeAcquireSpinLockAboveDispatchBugChecksOnCheckedKernel) {
   KIRQL old;
   KeRaiseIrql(HIGH_LEVEL, &old);
   EXPECT_THAT([&] { KeAcquireSpinLock(&m.lock, &old); },
-              Throws<kemu::BugCheck>(IsBugCheck(kemu::bugcheck::kIrqlNotGreaterOrEqual, HIGH_LEVEL,
+              Throws<kemu::BugCheck>(BugCheckIs(kemu::bugcheck::kIrqlNotGreaterOrEqual, HIGH_LEVEL,
                                                 DISPATCH_LEVEL, 0, 0)));
 }
 
@@ -345,7 +338,7 @@ TEST(SpinLockTest, AtDpcLevelAcquireBelowDispatchBugChecksUnderVerifier) {
   MachineWithLock m(VerifierOn());
   EXPECT_THAT([&] { KeAcquireSpinLockAtDpcLevel(&m.lock); },
               Throws<kemu::BugCheck>(
-                  IsBugCheck(kVerifierBugCheck, 0x40, PASSIVE_LEVEL, Address(&m.lock), 0)));
+                  BugCheckIs(kVerifierBugCheck, 0x40, PASSIVE_LEVEL, Address(&m.lock), 0)));
 }
 
 TEST(SpinLockTest, KeTryToAcquireSpinLockAtDpcLevelBelowDispatchBugChecksUnderVerifier) {
@@ -354,7 +347,7 @@ TEST(SpinLockTest, KeTryToAcquireSpinLockAtDpcLevelBelowDispatchBugChecksUnderVe
   KeRaiseIrql(APC_LEVEL, &old);
   EXPECT_THAT(
       [&] { KeTryToAcquireSpinLockAtDpcLevel(&m.lock); },
-      Throws<kemu::BugCheck>(IsBugCheck(kVerifierBugCheck, 0x40, APC_LEVEL, Address(&m.lock), 0)));
+      Throws<kemu::BugCheck>(BugCheckIs(kVerifierBugCheck, 0x40, APC_LEVEL, Address(&m.lock), 0)));
 }
 
 TEST(SpinLockTest, ReleaseFromDpcLevelBelowDispatchBugChecksUnderVerifier) {
@@ -364,7 +357,7 @@ TEST(SpinLockTest, ReleaseFromDpcLevelBelowDispatchBugChecksUnderVerifier) {
   KeLowerIrql(old);
   EXPECT_THAT([&] { KeReleaseSpinLockFromDpcLevel(&m.lock); },
               Throws<kemu::BugCheck>(
-                  IsBugCheck(kVerifierBugCheck, 0x41, PASSIVE_LEVEL, Address(&m.lock), 0)));
+                  BugCheckIs(kVerifierBugCheck, 0x41, PASSIVE_LEVEL, Address(&m.lock), 0)));
 }
 
 TEST(SpinLockTest, AtDpcLevelRoutinesBelowDispatchAreSilentWithoutVerifier) {  // SL-7
@@ -388,7 +381,7 @@ TEST(SpinLockTest, DoubleReleaseBugChecksReleaseNotAtDispatchUnderVerifier) {
   KeReleaseSpinLock(&m.lock, old);
   EXPECT_THAT([&] { KeReleaseSpinLock(&m.lock, old); },
               Throws<kemu::BugCheck>(
-                  IsBugCheck(kVerifierBugCheck, 0x32, PASSIVE_LEVEL, Address(&m.lock), 0)));
+                  BugCheckIs(kVerifierBugCheck, 0x32, PASSIVE_LEVEL, Address(&m.lock), 0)));
 }
 
 TEST(SpinLockTest, KeReleaseSpinLockAboveDispatchBugChecksUnderVerifier) {
@@ -399,7 +392,7 @@ TEST(SpinLockTest, KeReleaseSpinLockAboveDispatchBugChecksUnderVerifier) {
   KeRaiseIrql(HIGH_LEVEL, &dispatch);
   EXPECT_THAT(
       [&] { KeReleaseSpinLock(&m.lock, old); },
-      Throws<kemu::BugCheck>(IsBugCheck(kVerifierBugCheck, 0x32, HIGH_LEVEL, Address(&m.lock), 0)));
+      Throws<kemu::BugCheck>(BugCheckIs(kVerifierBugCheck, 0x32, HIGH_LEVEL, Address(&m.lock), 0)));
 }
 
 TEST(SpinLockTest, DoubleReleaseBugChecksSpinLockNotOwnedOnCheckedKernel) {
@@ -408,7 +401,7 @@ TEST(SpinLockTest, DoubleReleaseBugChecksSpinLockNotOwnedOnCheckedKernel) {
   KeAcquireSpinLock(&m.lock, &old);
   KeReleaseSpinLock(&m.lock, old);
   EXPECT_THAT([&] { KeReleaseSpinLock(&m.lock, old); },
-              Throws<kemu::BugCheck>(IsBugCheck(kNotOwned, Address(&m.lock), 0, 0, 0)));
+              Throws<kemu::BugCheck>(BugCheckIs(kNotOwned, Address(&m.lock), 0, 0, 0)));
 }
 
 TEST(SpinLockTest, DoubleReleaseIsSilentOnRetailKernel) {
@@ -430,7 +423,7 @@ TEST(SpinLockTest, AcquiringANeverInitialisedLockBugChecksUnderVerifier) {
   KSPIN_LOCK lock = 0;  // zeroed, as in a fresh device extension, but never initialised
   KIRQL old;
   EXPECT_THAT([&] { KeAcquireSpinLock(&lock, &old); },
-              Throws<kemu::BugCheck>(IsBugCheck(kVerifierBugCheck, 0x1002, Address(&lock), 0, 0)));
+              Throws<kemu::BugCheck>(BugCheckIs(kVerifierBugCheck, 0x1002, Address(&lock), 0, 0)));
 }
 
 TEST(SpinLockTest, AZeroedNeverInitialisedLockWorksWithoutVerifier) {
@@ -454,7 +447,7 @@ TEST(SpinLockTest, AGarbageNeverInitialisedLockLooksHeldWithoutVerifier) {
     KSPIN_LOCK lock = 0x5555555555555555;
     KIRQL old;
     EXPECT_THAT([&] { KeAcquireSpinLock(&lock, &old); },
-                Throws<kemu::BugCheck>(IsBugCheck(kAlreadyOwned, Address(&lock), 0, 0, 0)));
+                Throws<kemu::BugCheck>(BugCheckIs(kAlreadyOwned, Address(&lock), 0, 0, 0)));
   }
 }
 
@@ -463,7 +456,7 @@ TEST(SpinLockTest, AGarbageNeverInitialisedLockBugChecksUninitialisedUnderVerifi
   KSPIN_LOCK lock = 0x5555555555555555;
   KeRaiseIrqlToDpcLevel();
   EXPECT_THAT([&] { KeAcquireSpinLockAtDpcLevel(&lock); },
-              Throws<kemu::BugCheck>(IsBugCheck(kVerifierBugCheck, 0x1002, Address(&lock), 0, 0)));
+              Throws<kemu::BugCheck>(BugCheckIs(kVerifierBugCheck, 0x1002, Address(&lock), 0, 0)));
 }
 
 TEST(SpinLockTest, RecursiveAcquireBugChecksSelfDeadlockUnderVerifier) {
@@ -472,7 +465,7 @@ TEST(SpinLockTest, RecursiveAcquireBugChecksSelfDeadlockUnderVerifier) {
   KeAcquireSpinLock(&m.lock, &old);
   EXPECT_THAT(
       [&] { KeAcquireSpinLockAtDpcLevel(&m.lock); },
-      Throws<kemu::BugCheck>(IsBugCheck(kVerifierBugCheck, 0x1000, Address(&m.lock), 0, 0)));
+      Throws<kemu::BugCheck>(BugCheckIs(kVerifierBugCheck, 0x1000, Address(&m.lock), 0, 0)));
 }
 
 TEST(SpinLockTest, RecursiveAcquireBugChecksSpinLockAlreadyOwnedWithoutVerifier) {
@@ -484,7 +477,7 @@ TEST(SpinLockTest, RecursiveAcquireBugChecksSpinLockAlreadyOwnedWithoutVerifier)
     KeAcquireSpinLock(&m.lock, &old);
     KIRQL again;
     EXPECT_THAT([&] { KeAcquireSpinLock(&m.lock, &again); },
-                Throws<kemu::BugCheck>(IsBugCheck(kAlreadyOwned, Address(&m.lock), 0, 0, 0)));
+                Throws<kemu::BugCheck>(BugCheckIs(kAlreadyOwned, Address(&m.lock), 0, 0, 0)));
   }
 }
 
@@ -496,7 +489,7 @@ TEST(SpinLockTest, KeTryToAcquireOnALockItHoldsBugChecksOnCheckedAndFailsOnRetai
     KIRQL old;
     KeAcquireSpinLock(&lock, &old);
     EXPECT_THAT([&] { KeTryToAcquireSpinLockAtDpcLevel(&lock); },
-                Throws<kemu::BugCheck>(IsBugCheck(kAlreadyOwned, Address(&lock), 0, 0, 0)));
+                Throws<kemu::BugCheck>(BugCheckIs(kAlreadyOwned, Address(&lock), 0, 0, 0)));
   }
   kemu::Machine machine(RetailKernel());
   KSPIN_LOCK lock;
@@ -513,14 +506,14 @@ TEST(SpinLockTest, ReleasingALockThatIsNotHeldBugChecksUnderVerifier) {
   KeRaiseIrqlToDpcLevel();
   EXPECT_THAT(
       [&] { KeReleaseSpinLock(&m.lock, PASSIVE_LEVEL); },
-      Throws<kemu::BugCheck>(IsBugCheck(kVerifierBugCheck, 0x1007, Address(&m.lock), 0, 0)));
+      Throws<kemu::BugCheck>(BugCheckIs(kVerifierBugCheck, 0x1007, Address(&m.lock), 0, 0)));
 }
 
 TEST(SpinLockTest, ReleasingALockThatIsNotHeldBugChecksSpinLockNotOwnedOnCheckedKernel) {
   MachineWithLock m(CheckedKernel());
   KeRaiseIrqlToDpcLevel();
   EXPECT_THAT([&] { KeReleaseSpinLockFromDpcLevel(&m.lock); },
-              Throws<kemu::BugCheck>(IsBugCheck(kNotOwned, Address(&m.lock), 0, 0, 0)));
+              Throws<kemu::BugCheck>(BugCheckIs(kNotOwned, Address(&m.lock), 0, 0, 0)));
 }
 
 TEST(SpinLockTest, ReleasingALockThatIsNotHeldIsSilentOnRetailKernel) {
@@ -536,7 +529,7 @@ TEST(SpinLockTest, RecordingMachineRecordsAnUnheldReleaseAndCarriesOn) {
   KeRaiseIrqlToDpcLevel();
   KeReleaseSpinLock(&m.lock, PASSIVE_LEVEL);
   EXPECT_THAT(m.machine.bug_checks(),
-              ElementsAre(IsBugCheck(kVerifierBugCheck, 0x1007, Address(&m.lock), 0, 0)));
+              ElementsAre(BugCheckIs(kVerifierBugCheck, 0x1007, Address(&m.lock), 0, 0)));
   EXPECT_FALSE(m.machine.crashed());
   EXPECT_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
   EXPECT_EQ(m.lock, 0u);
@@ -566,7 +559,7 @@ TEST(SpinLockTest, ReleaseOnAnotherProcessorBugChecksWrongThreadUnderVerifier) {
   KeRaiseIrqlToDpcLevel();
   EXPECT_THAT([&] { KeReleaseSpinLockFromDpcLevel(&lock); },
               Throws<kemu::BugCheck>(
-                  IsBugCheck(kVerifierBugCheck, 0x1004, Address(&lock), thread0, thread1)));
+                  BugCheckIs(kVerifierBugCheck, 0x1004, Address(&lock), thread0, thread1)));
 }
 
 TEST(SpinLockTest, ReleaseOnAnotherProcessorBugChecksSpinLockNotOwnedOnCheckedKernel) {
@@ -576,7 +569,7 @@ TEST(SpinLockTest, ReleaseOnAnotherProcessorBugChecksSpinLockNotOwnedOnCheckedKe
   m.machine.SwitchToProcessor(1);
   KeRaiseIrqlToDpcLevel();
   EXPECT_THAT([&] { KeReleaseSpinLockFromDpcLevel(&m.lock); },
-              Throws<kemu::BugCheck>(IsBugCheck(kNotOwned, Address(&m.lock), 0, 0, 0)));
+              Throws<kemu::BugCheck>(BugCheckIs(kNotOwned, Address(&m.lock), 0, 0, 0)));
 }
 
 TEST(SpinLockTest, ReleaseOnAnotherProcessorFreesTheLockOnRetailKernel) {
@@ -602,7 +595,7 @@ TEST(SpinLockTest, AcquiringALockAnotherProcessorHoldsBugChecksDeadlockUnderVeri
   KIRQL old1;
   EXPECT_THAT(
       [&] { KeAcquireSpinLock(&m.lock, &old1); },
-      Throws<kemu::BugCheck>(IsBugCheck(kVerifierBugCheck, 0x1001, Address(&m.lock), 0, 0)));
+      Throws<kemu::BugCheck>(BugCheckIs(kVerifierBugCheck, 0x1001, Address(&m.lock), 0, 0)));
 }
 
 TEST(SpinLockTest, AcquiringALockAnotherProcessorHoldsBugChecksAlreadyOwnedWithoutVerifier) {
@@ -615,7 +608,7 @@ TEST(SpinLockTest, AcquiringALockAnotherProcessorHoldsBugChecksAlreadyOwnedWitho
     m.machine.SwitchToProcessor(1);
     KeRaiseIrqlToDpcLevel();
     EXPECT_THAT([&] { KeAcquireSpinLockAtDpcLevel(&m.lock); },
-                Throws<kemu::BugCheck>(IsBugCheck(kAlreadyOwned, Address(&m.lock), 0, 0, 0)));
+                Throws<kemu::BugCheck>(BugCheckIs(kAlreadyOwned, Address(&m.lock), 0, 0, 0)));
   }
 }
 

@@ -15,6 +15,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -61,8 +62,9 @@ namespace internal {
 class BugCheckMatcher {
  public:
   using is_gtest_matcher = void;
-  BugCheckMatcher(std::uint32_t code, std::optional<std::uint64_t> parameter1)
-      : code_(code), parameter1_(parameter1) {}
+  BugCheckMatcher(std::uint32_t code, std::optional<std::uint64_t> parameter1,
+                  std::optional<std::array<std::uint64_t, 4>> parameters = std::nullopt)
+      : code_(code), parameter1_(parameter1), parameters_(parameters) {}
   bool MatchAndExplain(const BugCheck& bug_check, ::testing::MatchResultListener* listener) const;
   void DescribeTo(std::ostream* out) const;
   void DescribeNegationTo(std::ostream* out) const;
@@ -70,6 +72,7 @@ class BugCheckMatcher {
  private:
   std::uint32_t code_;
   std::optional<std::uint64_t> parameter1_;
+  std::optional<std::array<std::uint64_t, 4>> parameters_;
 };
 
 }  // namespace internal
@@ -79,6 +82,13 @@ inline internal::BugCheckMatcher BugCheckIs(std::uint32_t code) { return {code, 
 /// Matches a kemu::BugCheck with this code and first parameter (Arg1, e.g. the 0xC4 sub-code).
 inline internal::BugCheckMatcher BugCheckIs(std::uint32_t code, std::uint64_t parameter1) {
   return {code, parameter1};
+}
+/// Matches a kemu::BugCheck with this code and exactly these four parameters (Arg1..Arg4).
+inline internal::BugCheckMatcher BugCheckIs(std::uint32_t code, std::uint64_t parameter1,
+                                            std::uint64_t parameter2, std::uint64_t parameter3,
+                                            std::uint64_t parameter4) {
+  return {code, parameter1, std::array<std::uint64_t, 4>{parameter1, parameter2, parameter3,
+                                                         parameter4}};
 }
 
 }  // namespace testing
