@@ -32,12 +32,13 @@ model::Kernel& Enter(ExportId id, std::initializer_list<model::CallArg> args);
 
 }  // namespace kemu::abi
 
-#define KEMU_ARG(x) ::kemu::model::CallArg{#x, ::kemu::abi::Arg(x)}
+#define KEMU_ARG(x) \
+  ::kemu::model::CallArg { #x, ::kemu::abi::Arg(x) }
 #define KEMU_ENTER(name, ...) ::kemu::abi::Enter(::kemu::abi::ExportId::k##name, {__VA_ARGS__})
 /// In a routine that can fail: returns the injected status when a Fault says this call fails.
-#define KEMU_FAULT_POINT(kernel, name)                                                  \
+#define KEMU_FAULT_POINT(kernel, name)                                                 \
   if (const auto kemu_fault = (kernel).faults().Check(::kemu::abi::ExportId::k##name); \
-      kemu_fault.has_value())                                                           \
+      kemu_fault.has_value())                                                          \
   return *kemu_fault
 #define KEMU_NOT_MODELLED(name) ::kemu::abi::NotModelledCall(::kemu::abi::ExportId::k##name)
 

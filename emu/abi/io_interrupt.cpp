@@ -1,7 +1,7 @@
 // Interrupt connection exports: IoConnectInterrupt(Ex), IoDisconnectInterrupt(Ex), the Iointex.lib
 // Wdmlib* entry points, IoGetAffinityInterrupt, IoReportInterruptActive/Inactive.
-#include <wdm.h>
 #include <iointex.h>
+#include <wdm.h>
 
 #include "abi/entry.hpp"
 
@@ -12,13 +12,13 @@ NTSTATUS IoConnectInterrupt(PKINTERRUPT* InterruptObject, PKSERVICE_ROUTINE Serv
                             KIRQL SynchronizeIrql, KINTERRUPT_MODE InterruptMode,
                             BOOLEAN ShareVector, KAFFINITY ProcessorEnableMask,
                             BOOLEAN FloatingSave) {
-  kemu::model::Kernel& kernel = KEMU_ENTER(IoConnectInterrupt, KEMU_ARG(Vector), KEMU_ARG(Irql),
-                                           KEMU_ARG(SynchronizeIrql),
-                                           KEMU_ARG(ProcessorEnableMask));
+  kemu::model::Kernel& kernel =
+      KEMU_ENTER(IoConnectInterrupt, KEMU_ARG(Vector), KEMU_ARG(Irql), KEMU_ARG(SynchronizeIrql),
+                 KEMU_ARG(ProcessorEnableMask));
   KEMU_FAULT_POINT(kernel, IoConnectInterrupt);
-  return kernel.interrupts().ConnectLegacy(InterruptObject, ServiceRoutine, ServiceContext, SpinLock, Vector, Irql,
-                     SynchronizeIrql, InterruptMode, ShareVector, ProcessorEnableMask,
-                     FloatingSave);
+  return kernel.interrupts().ConnectLegacy(InterruptObject, ServiceRoutine, ServiceContext,
+                                           SpinLock, Vector, Irql, SynchronizeIrql, InterruptMode,
+                                           ShareVector, ProcessorEnableMask, FloatingSave);
 }
 
 VOID IoDisconnectInterrupt(PKINTERRUPT InterruptObject) {
@@ -69,8 +69,8 @@ NTSTATUS IoGetAffinityInterrupt(PKINTERRUPT InterruptObject, PGROUP_AFFINITY Gro
 }
 
 NTSTATUS WdmlibIoGetAffinityInterrupt(PKINTERRUPT InterruptObject, PGROUP_AFFINITY GroupAffinity) {
-  kemu::model::Kernel& kernel = KEMU_ENTER(WdmlibIoGetAffinityInterrupt,
-                                           KEMU_ARG(InterruptObject), KEMU_ARG(GroupAffinity));
+  kemu::model::Kernel& kernel =
+      KEMU_ENTER(WdmlibIoGetAffinityInterrupt, KEMU_ARG(InterruptObject), KEMU_ARG(GroupAffinity));
   KEMU_FAULT_POINT(kernel, WdmlibIoGetAffinityInterrupt);
   return kernel.interrupts().GetAffinity(InterruptObject, GroupAffinity);
 }

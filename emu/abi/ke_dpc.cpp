@@ -47,13 +47,13 @@ BOOLEAN KeRemoveQueueDpc(PRKDPC Dpc) {
 }
 
 VOID KeSetImportanceDpc(PRKDPC Dpc, KDPC_IMPORTANCE Importance) {
-  kemu::model::Kernel& kernel =
-      KEMU_ENTER(KeSetImportanceDpc, KEMU_ARG(Dpc), KEMU_ARG(Importance));
+  kemu::model::Kernel& kernel = KEMU_ENTER(KeSetImportanceDpc, KEMU_ARG(Dpc), KEMU_ARG(Importance));
   Checked(kernel, "KeSetImportanceDpc", Dpc).dpcs().SetImportance(Dpc, Importance);
 }
 
 VOID KeSetTargetProcessorDpc(PRKDPC Dpc, CCHAR Number) {
-  kemu::model::Kernel& kernel = KEMU_ENTER(KeSetTargetProcessorDpc, KEMU_ARG(Dpc), KEMU_ARG(Number));
+  kemu::model::Kernel& kernel =
+      KEMU_ENTER(KeSetTargetProcessorDpc, KEMU_ARG(Dpc), KEMU_ARG(Number));
   Checked(kernel, "KeSetTargetProcessorDpc", Dpc)
       .dpcs()
       .SetTargetProcessor(Dpc, static_cast<unsigned char>(Number));

@@ -18,7 +18,9 @@ VOID(KeRaiseIrql)(KIRQL NewIrql, PKIRQL OldIrql) {
   *OldIrql = kernel.irql().Raise("KeRaiseIrql", NewIrql);
 }
 
-VOID KeLowerIrql(KIRQL NewIrql) { KEMU_ENTER(KeLowerIrql, KEMU_ARG(NewIrql)).irql().Lower(NewIrql); }
+VOID KeLowerIrql(KIRQL NewIrql) {
+  KEMU_ENTER(KeLowerIrql, KEMU_ARG(NewIrql)).irql().Lower(NewIrql);
+}
 
 KIRQL KeRaiseIrqlToDpcLevel(VOID) {
   return KEMU_ENTER(KeRaiseIrqlToDpcLevel).irql().RaiseTo("KeRaiseIrqlToDpcLevel", DISPATCH_LEVEL);

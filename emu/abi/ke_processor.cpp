@@ -16,16 +16,14 @@ KAFFINITY KeQueryActiveProcessors(VOID) {
 }
 
 ULONG KeQueryActiveProcessorCount(PKAFFINITY ActiveProcessors) {
-  kemu::model::Kernel& kernel =
-      KEMU_ENTER(KeQueryActiveProcessorCount, KEMU_ARG(ActiveProcessors));
+  kemu::model::Kernel& kernel = KEMU_ENTER(KeQueryActiveProcessorCount, KEMU_ARG(ActiveProcessors));
   if (ActiveProcessors != nullptr) *ActiveProcessors = kernel.active_processors();
   return kernel.processor_count();
 }
 
 // kemu machines have one processor group (at most 64 vCPUs).
 ULONG KeQueryActiveProcessorCountEx(USHORT GroupNumber) {
-  kemu::model::Kernel& kernel =
-      KEMU_ENTER(KeQueryActiveProcessorCountEx, KEMU_ARG(GroupNumber));
+  kemu::model::Kernel& kernel = KEMU_ENTER(KeQueryActiveProcessorCountEx, KEMU_ARG(GroupNumber));
   return GroupNumber == 0 || GroupNumber == kAllProcessorGroups ? kernel.processor_count() : 0;
 }
 

@@ -22,8 +22,9 @@ VOID KeInitializeSpinLock(PKSPIN_LOCK SpinLock) {
 KIRQL KeAcquireSpinLockRaiseToDpc(PKSPIN_LOCK SpinLock) {
   static constexpr const char* kName = "KeAcquireSpinLockRaiseToDpc";
   kemu::model::Kernel& kernel = KEMU_ENTER(KeAcquireSpinLockRaiseToDpc, KEMU_ARG(SpinLock));
-  return Checked(kernel, kName, SpinLock).spin_locks().AcquireRaiseTo(kName, SpinLock,
-                                                                        DISPATCH_LEVEL);
+  return Checked(kernel, kName, SpinLock)
+      .spin_locks()
+      .AcquireRaiseTo(kName, SpinLock, DISPATCH_LEVEL);
 }
 
 // Reached by (KeAcquireSpinLock)(Lock, &Old); the macro form goes to KeAcquireSpinLockRaiseToDpc.
@@ -33,8 +34,8 @@ VOID(KeAcquireSpinLock)(PKSPIN_LOCK SpinLock, PKIRQL OldIrql) {
       KEMU_ENTER(KeAcquireSpinLock, KEMU_ARG(SpinLock), KEMU_ARG(OldIrql));
   if (OldIrql == nullptr) kernel.verifier().NullArgument(kName, "OldIrql");
   // Windows stores the old IRQL only after the lock is taken.
-  *OldIrql = Checked(kernel, kName, SpinLock).spin_locks().AcquireRaiseTo(kName, SpinLock,
-                                                                           DISPATCH_LEVEL);
+  *OldIrql =
+      Checked(kernel, kName, SpinLock).spin_locks().AcquireRaiseTo(kName, SpinLock, DISPATCH_LEVEL);
 }
 
 VOID KeReleaseSpinLock(PKSPIN_LOCK SpinLock, KIRQL NewIrql) {

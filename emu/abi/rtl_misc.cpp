@@ -60,8 +60,8 @@ VOID KeBugCheckEx(ULONG BugCheckCode, ULONG_PTR BugCheckParameter1, ULONG_PTR Bu
   kemu::model::Kernel& kernel =
       KEMU_ENTER(KeBugCheckEx, KEMU_ARG(BugCheckCode), KEMU_ARG(BugCheckParameter1),
                  KEMU_ARG(BugCheckParameter2), KEMU_ARG(BugCheckParameter3));
-  const std::uint64_t parameters[4] = {BugCheckParameter1, BugCheckParameter2,
-                                       BugCheckParameter3, BugCheckParameter4};
+  const std::uint64_t parameters[4] = {BugCheckParameter1, BugCheckParameter2, BugCheckParameter3,
+                                       BugCheckParameter4};
   kernel.verifier().DriverBugCheck(BugCheckCode, parameters);
 }
 

@@ -20,9 +20,9 @@ NTSTATUS RtlGetVersion(PRTL_OSVERSIONINFOW lpVersionInformation) {
 
 BOOLEAN PsGetVersion(PULONG MajorVersion, PULONG MinorVersion, PULONG BuildNumber,
                      PUNICODE_STRING CSDVersion) {
-  kemu::model::Kernel& kernel = KEMU_ENTER(PsGetVersion, KEMU_ARG(MajorVersion),
-                                           KEMU_ARG(MinorVersion), KEMU_ARG(BuildNumber),
-                                           KEMU_ARG(CSDVersion));
+  kemu::model::Kernel& kernel =
+      KEMU_ENTER(PsGetVersion, KEMU_ARG(MajorVersion), KEMU_ARG(MinorVersion),
+                 KEMU_ARG(BuildNumber), KEMU_ARG(CSDVersion));
   const kemu::Personality& personality = kernel.personality();
   if (MajorVersion != nullptr) *MajorVersion = personality.major_version;
   if (MinorVersion != nullptr) *MinorVersion = personality.minor_version;

@@ -2,10 +2,10 @@
 #ifndef KEMU_EMU_MODEL_CPU_HPP_
 #define KEMU_EMU_MODEL_CPU_HPP_
 
+#include <wdm.h>
+
 #include <cstdint>
 #include <deque>
-
-#include <wdm.h>
 
 namespace kemu::model {
 

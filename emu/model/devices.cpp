@@ -49,8 +49,10 @@ bool DeviceState::OwnsVector(ULONG vector) const {
 
 Device& Devices::Add(DeviceConfig config) {
   if (config.line && (config.line->irql < 3 || config.line->irql > kMaxDirql)) {
-    throw Error("kemu: device '" + config.name + "': a line interrupt's DIRQL must be 3..12 on "
-                "x64, got " + std::to_string(config.line->irql));
+    throw Error("kemu: device '" + config.name +
+                "': a line interrupt's DIRQL must be 3..12 on "
+                "x64, got " +
+                std::to_string(config.line->irql));
   }
   if (config.line) {
     for (const auto& other : devices_) {
@@ -134,8 +136,7 @@ void Devices::GrantResources(DeviceState& device) {
     const LineInterrupt& line = *config.line;
     CM_PARTIAL_RESOURCE_DESCRIPTOR r{};
     r.Type = CmResourceTypeInterrupt;
-    r.ShareDisposition =
-        line.shared ? CmResourceShareShared : CmResourceShareDeviceExclusive;
+    r.ShareDisposition = line.shared ? CmResourceShareShared : CmResourceShareDeviceExclusive;
     r.Flags = line.mode == Trigger::kEdge ? CM_RESOURCE_INTERRUPT_LATCHED
                                           : CM_RESOURCE_INTERRUPT_LEVEL_SENSITIVE;
     CM_PARTIAL_RESOURCE_DESCRIPTOR t = r;

@@ -3,11 +3,11 @@
 #ifndef KEMU_EMU_MODEL_DEVICES_HPP_
 #define KEMU_EMU_MODEL_DEVICES_HPP_
 
+#include <wdm.h>
+
 #include <cstdint>
 #include <memory>
 #include <vector>
-
-#include <wdm.h>
 
 #include "kemu/device.hpp"
 #include "model/device_io.hpp"

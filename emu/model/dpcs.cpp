@@ -1,8 +1,8 @@
 #include "model/dpcs.hpp"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "model/kernel.hpp"
 
@@ -41,8 +41,8 @@ BOOLEAN Dpcs::Insert(PKDPC dpc, PVOID argument1, PVOID argument2) {
   State& state = Lookup("KeInsertQueueDpc", dpc);
   // DPC-4: a queued DPC stays as it is, arguments included.
   if (state.queued) return FALSE;
-  Cpu& target = state.target >= 0 ? kernel_.cpu(static_cast<unsigned>(state.target))
-                                  : kernel_.cpu();
+  Cpu& target =
+      state.target >= 0 ? kernel_.cpu(static_cast<unsigned>(state.target)) : kernel_.cpu();
   dpc->SystemArgument1 = argument1;
   dpc->SystemArgument2 = argument2;
   if (ConnectionRecord* isr = kernel_.interrupts().running_isr(kernel_.current_processor())) {

@@ -24,8 +24,8 @@ bool Faults::CanFail(abi::ExportId routine) {
 
 void Faults::Add(const Fault& fault) {
   const abi::ExportInfo* info = abi::FindExport(fault.routine);
-  if (info == nullptr) throw Error("kemu: cannot inject a fault into unknown routine '" +
-                                   fault.routine + "'");
+  if (info == nullptr)
+    throw Error("kemu: cannot inject a fault into unknown routine '" + fault.routine + "'");
   const auto id = static_cast<abi::ExportId>(info - abi::Exports().data());
   if (!CanFail(id)) {
     throw Error("kemu: " + fault.routine +

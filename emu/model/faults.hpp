@@ -3,12 +3,12 @@
 #ifndef KEMU_EMU_MODEL_FAULTS_HPP_
 #define KEMU_EMU_MODEL_FAULTS_HPP_
 
+#include <wdm.h>
+
 #include <cstdint>
 #include <optional>
 #include <string_view>
 #include <vector>
-
-#include <wdm.h>
 
 #include "abi/export_manifest.hpp"
 #include "kemu/machine.hpp"

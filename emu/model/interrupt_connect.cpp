@@ -1,8 +1,8 @@
 // Connecting and disconnecting interrupts: IoConnectInterrupt, the common connection builder,
 // IoDisconnectInterrupt(Ex) (spec §1, §3; conformance INT-8, INT-9, EX-6).
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "kemu/bugcheck.hpp"
 #include "model/devices.hpp"
@@ -12,7 +12,7 @@
 namespace kemu::model {
 namespace {
 
-constexpr CSHORT kInterruptObjectType = 22;  // KOBJECTS InterruptObject
+constexpr CSHORT kInterruptObjectType = 22;   // KOBJECTS InterruptObject
 constexpr LONGLONG kMsiAddress = 0xFEE00000;  // x86/x64 MSI address window
 
 }  // namespace
@@ -227,11 +227,11 @@ ConnectionRecord& Interrupts::Identify(const char* routine, ULONG version, PVOID
   // Spec §3: pass the Version the connect returned; a fully specified connection may be named
   // with either fully specified version (KMDF disconnects version 4 connections with 4).
   const ULONG connected = record->stats.version;
-  const bool fully = connected == CONNECT_FULLY_SPECIFIED ||
-                     connected == CONNECT_FULLY_SPECIFIED_GROUP;
-  const bool matches = fully ? (version == CONNECT_FULLY_SPECIFIED ||
-                                version == CONNECT_FULLY_SPECIFIED_GROUP)
-                             : version == connected;
+  const bool fully =
+      connected == CONNECT_FULLY_SPECIFIED || connected == CONNECT_FULLY_SPECIFIED_GROUP;
+  const bool matches =
+      fully ? (version == CONNECT_FULLY_SPECIFIED || version == CONNECT_FULLY_SPECIFIED_GROUP)
+            : version == connected;
   if (!matches) kernel_.verifier().DisconnectMismatch(routine, version, connected, context);
   return *record;
 }
@@ -246,11 +246,12 @@ std::vector<std::string> Interrupts::DescribeConnected() const {
   std::vector<std::string> out;
   for (const auto& record : records_) {
     if (!record->connected) continue;
-    out.push_back(fmt::format("interrupt connection (CONNECT version {}) on vector {:#x}{}{} is "
-                              "still connected",
-                              record->stats.version, record->vectors.front(),
-                              record->device != nullptr ? " of device " : "",
-                              record->device != nullptr ? record->device->config.name : ""));
+    out.push_back(
+        fmt::format("interrupt connection (CONNECT version {}) on vector {:#x}{}{} is "
+                    "still connected",
+                    record->stats.version, record->vectors.front(),
+                    record->device != nullptr ? " of device " : "",
+                    record->device != nullptr ? record->device->config.name : ""));
   }
   return out;
 }

@@ -213,10 +213,9 @@ void Interrupts::Dispatch(ULONG vector, unsigned cpu_index) {
     running_[cpu_index].push_back(&record);
     ++record.stats.isr_calls;
     NoteIsrBegin(vector, record, *object, attached.message);
-    const BOOLEAN claimed =
-        record.is_message_table
-            ? record.message_isr(&object->k, record.context, attached.message)
-            : record.isr(&object->k, record.context);
+    const BOOLEAN claimed = record.is_message_table
+                                ? record.message_isr(&object->k, record.context, attached.message)
+                                : record.isr(&object->k, record.context);
     kernel_.Note(TraceKind::kIsrEnd, "ISR", {{"Claimed", claimed}});
     running_[cpu_index].pop_back();
     if (cpu.irql != at_entry) kernel_.verifier().IsrChangedIrql(object->k, at_entry, cpu.irql);
@@ -237,8 +236,7 @@ void Interrupts::Dispatch(ULONG vector, unsigned cpu_index) {
   // A level line still asserted fires again as soon as the IRQL allows (INT-7); an edge device
   // that raised a new edge while being serviced does too. Nobody silencing it is an interrupt
   // storm (spec §9.4): bounded here so a test ends with 0xF2 instead of spinning forever.
-  const bool fires_again =
-      state.mode == LevelSensitive ? LineAsserted(vector) : state.edge_pending;
+  const bool fires_again = state.mode == LevelSensitive ? LineAsserted(vector) : state.edge_pending;
   if (fires_again) {
     if (++state.refires > kernel_.options().storm_threshold) {
       const ConnectionRecord& first = *chain.front().record;

@@ -3,13 +3,13 @@
 #ifndef KEMU_EMU_MODEL_INTERRUPTS_HPP_
 #define KEMU_EMU_MODEL_INTERRUPTS_HPP_
 
+#include <wdm.h>
+
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <wdm.h>
 
 #include "kemu/device.hpp"
 
@@ -32,10 +32,11 @@ struct InterruptObject {
 struct ConnectionRecord {
   Connection stats;
   DeviceState* device = nullptr;
-  bool is_message_table = false;  ///< the driver holds an IO_INTERRUPT_MESSAGE_INFO, not a KINTERRUPT
+  bool is_message_table =
+      false;  ///< the driver holds an IO_INTERRUPT_MESSAGE_INFO, not a KINTERRUPT
   bool connected = true;
-  bool passive = false;           ///< Windows 8+ passive-level ISR (no spin lock, an event instead)
-  bool passive_busy = false;      ///< the passive "event" is owned (ISR or KeSynchronizeExecution)
+  bool passive = false;       ///< Windows 8+ passive-level ISR (no spin lock, an event instead)
+  bool passive_busy = false;  ///< the passive "event" is owned (ISR or KeSynchronizeExecution)
   PKSERVICE_ROUTINE isr = nullptr;
   PKMESSAGE_SERVICE_ROUTINE message_isr = nullptr;
   PVOID context = nullptr;
@@ -49,7 +50,7 @@ struct ConnectionRecord {
   /// Line/fully specified: one object per enabled vCPU, in vCPU order (objects[0] is what the
   /// driver receives). Message based: one object per message.
   std::vector<std::unique_ptr<InterruptObject>> objects;
-  std::vector<unsigned> object_cpus;  ///< vCPU of objects[i] (line/fully specified)
+  std::vector<unsigned> object_cpus;        ///< vCPU of objects[i] (line/fully specified)
   std::vector<std::uint8_t> message_table;  ///< IO_INTERRUPT_MESSAGE_INFO bytes
 
   PIO_INTERRUPT_MESSAGE_INFO table() {
@@ -131,8 +132,8 @@ class Interrupts {
     std::vector<Attachment> chain;  ///< connect order
     KIRQL irql = 0;
     KINTERRUPT_MODE mode = LevelSensitive;
-    bool edge_pending = false;      ///< latched edge or message not yet serviced
-    std::uint64_t refires = 0;      ///< level deliveries since the line last went quiet
+    bool edge_pending = false;  ///< latched edge or message not yet serviced
+    std::uint64_t refires = 0;  ///< level deliveries since the line last went quiet
   };
   struct ScheduledEvent {
     DeviceState* device;

@@ -49,7 +49,9 @@ Os Machine::os() const { return kernel_->options().os; }
 const Personality& Machine::personality() const { return kernel_->personality(); }
 const MachineOptions& Machine::options() const { return kernel_->options(); }
 
-Device& Machine::AddDevice(DeviceConfig config) { return kernel_->devices().Add(std::move(config)); }
+Device& Machine::AddDevice(DeviceConfig config) {
+  return kernel_->devices().Add(std::move(config));
+}
 
 void Machine::InjectFault(Fault fault) { kernel_->faults().Add(fault); }
 

@@ -1,8 +1,8 @@
 #include "model/spin_locks.hpp"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "model/kernel.hpp"
 
@@ -178,8 +178,7 @@ void SpinLocks::AcquireQueued(const char* routine, PKSPIN_LOCK lock, PKLOCK_QUEU
   locks_[lock].raised_to = level;
 }
 
-void SpinLocks::ReleaseQueued(const char* routine, PKLOCK_QUEUE_HANDLE handle,
-                              bool restore_irql) {
+void SpinLocks::ReleaseQueued(const char* routine, PKLOCK_QUEUE_HANDLE handle, bool restore_irql) {
   auto* lock = reinterpret_cast<PKSPIN_LOCK>(
       reinterpret_cast<std::uintptr_t>(handle->LockQueue.Lock) & ~std::uintptr_t{3});
   const KIRQL current = kernel_.irql().Current();

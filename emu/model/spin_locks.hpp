@@ -4,12 +4,12 @@
 #ifndef KEMU_EMU_MODEL_SPIN_LOCKS_HPP_
 #define KEMU_EMU_MODEL_SPIN_LOCKS_HPP_
 
+#include <wdm.h>
+
 #include <cstdint>
 #include <string>
 #include <unordered_map>
 #include <vector>
-
-#include <wdm.h>
 
 namespace kemu::model {
 

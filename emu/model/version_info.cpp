@@ -6,9 +6,9 @@
 namespace kemu::model {
 namespace {
 
-constexpr ULONG kPlatformWin32Nt = 2;  // VER_PLATFORM_WIN32_NT
-constexpr ULONG kOsMask = 0xFFFF0000;  // OSVER()
-constexpr ULONG kSubVersionMask = 0x000000FF;  // SUBVER(): Windows 10 releases
+constexpr ULONG kPlatformWin32Nt = 2;           // VER_PLATFORM_WIN32_NT
+constexpr ULONG kOsMask = 0xFFFF0000;           // OSVER()
+constexpr ULONG kSubVersionMask = 0x000000FF;   // SUBVER(): Windows 10 releases
 constexpr ULONG kServicePackMask = 0x0000FF00;  // SPVER() << 8
 
 template <std::size_t N>

@@ -17,7 +17,8 @@ MissingExport::MissingExport(std::string routine, std::string os_name)
       routine_(std::move(routine)) {}
 
 NoMachine::NoMachine(std::string routine)
-    : Error(routine + " was called on a thread with no current kemu::Machine; construct one "
-                      "(or use kemu::testing::PersonalityTest) before calling driver code") {}
+    : Error(routine +
+            " was called on a thread with no current kemu::Machine; construct one "
+            "(or use kemu::testing::PersonalityTest) before calling driver code") {}
 
 }  // namespace kemu

@@ -28,10 +28,10 @@ std::string FormatReport(const model::Kernel& kernel, const Violation& violation
   }
   out += fmt::format("\n  {}\n\n", violation.summary);
   out += fmt::format("  Machine: {} ({}.{}.{}{}{}), {} vCPU{}, {}\n", personality.display_name,
-                     personality.major_version, personality.minor_version,
-                     personality.build_number, personality.csd_version.empty() ? "" : " ",
-                     personality.csd_version, kernel.processor_count(),
-                     kernel.processor_count() == 1 ? "" : "s", ModeName(options));
+                     personality.major_version, personality.minor_version, personality.build_number,
+                     personality.csd_version.empty() ? "" : " ", personality.csd_version,
+                     kernel.processor_count(), kernel.processor_count() == 1 ? "" : "s",
+                     ModeName(options));
   out += fmt::format("  Seed: {} (replay with KEMU_SEED={})\n", options.seed, options.seed);
   const auto recent = kernel.trace().RecentCalls();
   if (!recent.empty()) {

@@ -23,17 +23,16 @@ void Verifier::UninitializedDpc(const char* routine, PKDPC dpc) {
   if (mode_ == CheckMode::kVerifier) {
     kernel_.Crash({.code = bugcheck::kDriverVerifierDetectedViolation,
                    .parameters = {verifier_code::kUninitializedDpc, Address(dpc), 0, 0},
-                   .parameter_names = {"kemu: uninitialised DPC", "KDPC address", nullptr,
-                                       nullptr},
+                   .parameter_names = {"kemu: uninitialised DPC", "KDPC address", nullptr, nullptr},
                    .summary = summary});
   }
   // Without Verifier the kernel queues whatever is there and later calls through the garbage
   // DeferredRoutine.
-  kernel_.Crash({.code = bugcheck::kKmodeExceptionNotHandled,
-                 .parameters = {kStatusAccessViolation, 0, 0, 0},
-                 .parameter_names = {"exception code: STATUS_ACCESS_VIOLATION", "address",
-                                     nullptr, nullptr},
-                 .summary = summary});
+  kernel_.Crash(
+      {.code = bugcheck::kKmodeExceptionNotHandled,
+       .parameters = {kStatusAccessViolation, 0, 0, 0},
+       .parameter_names = {"exception code: STATUS_ACCESS_VIOLATION", "address", nullptr, nullptr},
+       .summary = summary});
 }
 
 void Verifier::DpcReinitializedWhileQueued(PKDPC dpc) {
@@ -49,16 +48,16 @@ void Verifier::DpcReinitializedWhileQueued(PKDPC dpc) {
 
 void Verifier::DpcReturnedAtWrongIrql(PKDPC dpc, KIRQL irql) {
   // 0xC8 P1 packs (current << 16) | (expected << 8) | a location code (0 here).
-  kernel_.Crash({.code = bugcheck::kIrqlUnexpectedValue,
-                 .parameters = {(std::uint64_t{irql} << 16) | (std::uint64_t{DISPATCH_LEVEL} << 8),
-                                0, 0, 0},
-                 .parameter_names = {"(current IRQL << 16) | (expected IRQL << 8)", nullptr,
-                                     nullptr, nullptr},
-                 .summary = fmt::format(
-                     "The DPC routine {} (KDPC at {}) returned at IRQL {}; DPC routines must "
-                     "return at DISPATCH_LEVEL.",
-                     reinterpret_cast<const void*>(dpc->DeferredRoutine),
-                     static_cast<const void*>(dpc), irql)});
+  kernel_.Crash(
+      {.code = bugcheck::kIrqlUnexpectedValue,
+       .parameters = {(std::uint64_t{irql} << 16) | (std::uint64_t{DISPATCH_LEVEL} << 8), 0, 0, 0},
+       .parameter_names = {"(current IRQL << 16) | (expected IRQL << 8)", nullptr, nullptr,
+                           nullptr},
+       .summary =
+           fmt::format("The DPC routine {} (KDPC at {}) returned at IRQL {}; DPC routines must "
+                       "return at DISPATCH_LEVEL.",
+                       reinterpret_cast<const void*>(dpc->DeferredRoutine),
+                       static_cast<const void*>(dpc), irql)});
 }
 
 void Verifier::DpcWatchdog(std::uint64_t dpcs_run) {
@@ -74,24 +73,23 @@ void Verifier::DpcWatchdog(std::uint64_t dpcs_run) {
 }
 
 void Verifier::TargetProcessorOutOfRange(PKDPC dpc, unsigned processor, unsigned count) {
-  kernel_.Crash({.code = bugcheck::kDriverVerifierDetectedViolation,
-                 .parameters = {verifier_code::kDpcTargetOutOfRange, Address(dpc), processor,
-                                count},
-                 .parameter_names = {"kemu: DPC target processor does not exist", "KDPC address",
-                                     "requested processor", "processor count"},
-                 .summary = fmt::format("KeSetTargetProcessorDpc asked for processor {}, but the "
-                                        "machine has {}.",
-                                        processor, count)});
+  kernel_.Crash(
+      {.code = bugcheck::kDriverVerifierDetectedViolation,
+       .parameters = {verifier_code::kDpcTargetOutOfRange, Address(dpc), processor, count},
+       .parameter_names = {"kemu: DPC target processor does not exist", "KDPC address",
+                           "requested processor", "processor count"},
+       .summary = fmt::format("KeSetTargetProcessorDpc asked for processor {}, but the "
+                              "machine has {}.",
+                              processor, count)});
 }
 
-void Verifier::LeaksAtShutdown(const std::vector<std::string>& leaks,
-                               std::uint64_t first_object) {
+void Verifier::LeaksAtShutdown(const std::vector<std::string>& leaks, std::uint64_t first_object) {
   std::string summary = "The driver left the machine in a state Windows would not survive:";
   for (const std::string& leak : leaks) summary += "\n    - " + leak;
   kernel_.Crash({.code = bugcheck::kDriverVerifierDetectedViolation,
                  .parameters = {verifier_code::kLeakAtShutdown, leaks.size(), first_object, 0},
-                 .parameter_names = {"kemu: resources left behind at shutdown",
-                                     "number of leaks", "first leaked object", nullptr},
+                 .parameter_names = {"kemu: resources left behind at shutdown", "number of leaks",
+                                     "first leaked object", nullptr},
                  .summary = summary});
 }
 

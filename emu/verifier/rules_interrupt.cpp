@@ -20,16 +20,16 @@ const void* Isr(const KINTERRUPT& interrupt) {
 
 }  // namespace
 
-void Verifier::InvalidInterruptObject(const char* routine, const void* pointer,
-                                      bool disconnected) {
+void Verifier::InvalidInterruptObject(const char* routine, const void* pointer, bool disconnected) {
   const std::string summary =
-      disconnected
-          ? fmt::format("{} was given the interrupt connection {}, which was already "
-                        "disconnected.",
-                        routine, pointer)
-          : fmt::format("{} was given {}, which is not an interrupt object or message table "
-                        "IoConnectInterrupt(Ex) returned.",
-                        routine, pointer);
+      disconnected ? fmt::format(
+                         "{} was given the interrupt connection {}, which was already "
+                         "disconnected.",
+                         routine, pointer)
+                   : fmt::format(
+                         "{} was given {}, which is not an interrupt object or message table "
+                         "IoConnectInterrupt(Ex) returned.",
+                         routine, pointer);
   if (mode_ == CheckMode::kVerifier) {
     kernel_.Crash({.code = bugcheck::kDriverVerifierDetectedViolation,
                    .parameters = {verifier_code::kInvalidInterruptObject, Address(pointer),
@@ -49,17 +49,16 @@ void Verifier::DisconnectMismatch(const char* routine, ULONG passed, ULONG conne
                                   const void* context) {
   // Undocumented on Windows (spec §3, UNCONFIRMED): strict under Verifier, lenient otherwise.
   if (mode_ != CheckMode::kVerifier) return;
-  kernel_.Crash({.code = bugcheck::kDriverVerifierDetectedViolation,
-                 .parameters = {verifier_code::kDisconnectMismatch, passed, connected,
-                                Address(context)},
-                 .parameter_names = {"kemu: Version does not match the connection",
-                                     "Version passed", "Version the connect returned",
-                                     "ConnectionContext"},
-                 .summary = fmt::format(
-                     "{} was called with Version {} for a connection whose IoConnectInterruptEx "
-                     "returned Version {}. Save the Version the connect call wrote back and pass "
-                     "it with the matching ConnectionContext member.",
-                     routine, passed, connected)});
+  kernel_.Crash(
+      {.code = bugcheck::kDriverVerifierDetectedViolation,
+       .parameters = {verifier_code::kDisconnectMismatch, passed, connected, Address(context)},
+       .parameter_names = {"kemu: Version does not match the connection", "Version passed",
+                           "Version the connect returned", "ConnectionContext"},
+       .summary =
+           fmt::format("{} was called with Version {} for a connection whose IoConnectInterruptEx "
+                       "returned Version {}. Save the Version the connect call wrote back and pass "
+                       "it with the matching ConnectionContext member.",
+                       routine, passed, connected)});
 }
 
 void Verifier::IsrChangedIrql(const KINTERRUPT& interrupt, KIRQL before, KIRQL after) {
@@ -68,12 +67,12 @@ void Verifier::IsrChangedIrql(const KINTERRUPT& interrupt, KIRQL before, KIRQL a
       "must return at the IRQL it was called at.",
       Isr(interrupt), before, after);
   if (mode_ == CheckMode::kVerifier && kernel_.personality().verifier_isr_checks) {
-    kernel_.Crash({.code = bugcheck::kDriverVerifierDetectedViolation,
-                   .parameters = {verifier_code::kIsrChangedIrql, Address(Isr(interrupt)), before,
-                                  after},
-                   .parameter_names = {"0x111: ISR returned a changed IRQL", "ISR address",
-                                       "IRQL before the ISR", "IRQL after the ISR"},
-                   .summary = summary});
+    kernel_.Crash(
+        {.code = bugcheck::kDriverVerifierDetectedViolation,
+         .parameters = {verifier_code::kIsrChangedIrql, Address(Isr(interrupt)), before, after},
+         .parameter_names = {"0x111: ISR returned a changed IRQL", "ISR address",
+                             "IRQL before the ISR", "IRQL after the ISR"},
+         .summary = summary});
   }
   // Older Verifiers and plain kernels notice when the interrupt exit finds the wrong IRQL. The
   // 0xC8 page documents UniqueValue 3 for this case, with Arg2 = the interrupt's ServiceRoutine
@@ -101,10 +100,10 @@ void Verifier::IsrReturnedHoldingLock(const KINTERRUPT& interrupt) {
 
 void Verifier::InterruptStorm(const KINTERRUPT& first, bool chained, std::uint64_t refires) {
   kernel_.Crash({.code = bugcheck::kHardwareInterruptStorm,
-                 .parameters = {Address(Isr(first)), Address(first.ServiceContext),
-                                Address(&first), chained ? 2u : 1u},
-                 .parameter_names = {"ISR (first in the chain)", "ISR context",
-                                     "interrupt object", chained ? "2: chained" : "1: unchained"},
+                 .parameters = {Address(Isr(first)), Address(first.ServiceContext), Address(&first),
+                                chained ? 2u : 1u},
+                 .parameter_names = {"ISR (first in the chain)", "ISR context", "interrupt object",
+                                     chained ? "2: chained" : "1: unchained"},
                  .summary = fmt::format(
                      "The interrupt on vector {:#x} fired {} times in a row, each time while "
                      "it was being serviced: no ISR {} the device. The ISR that owns the device "
@@ -123,15 +122,15 @@ void Verifier::InterruptWhileInactive(const KINTERRUPT& interrupt) {
 }
 
 void Verifier::InterruptLockOnPassiveIsr(const char* routine, const KINTERRUPT& interrupt) {
-  kernel_.Crash({.code = bugcheck::kDriverVerifierDetectedViolation,
-                 .parameters = {verifier_code::kInterruptLockOnPassiveIsr, Address(&interrupt), 0,
-                                0},
-                 .parameter_names = {"kemu: interrupt spin lock of a passive-level ISR",
-                                     "interrupt object", nullptr, nullptr},
-                 .summary = fmt::format("{} was called for a passive-level ISR, which has no spin "
-                                        "lock; Windows bug-checks (code undocumented). Use "
-                                        "KeSynchronizeExecution.",
-                                        routine)});
+  kernel_.Crash(
+      {.code = bugcheck::kDriverVerifierDetectedViolation,
+       .parameters = {verifier_code::kInterruptLockOnPassiveIsr, Address(&interrupt), 0, 0},
+       .parameter_names = {"kemu: interrupt spin lock of a passive-level ISR", "interrupt object",
+                           nullptr, nullptr},
+       .summary = fmt::format("{} was called for a passive-level ISR, which has no spin "
+                              "lock; Windows bug-checks (code undocumented). Use "
+                              "KeSynchronizeExecution.",
+                              routine)});
 }
 
 }  // namespace kemu::verifier

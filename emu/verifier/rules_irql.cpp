@@ -1,7 +1,7 @@
 // IRQL rules: spec/windows-interrupts.md §5.2, conformance IRQL-8.
-#include <cstring>
-
 #include <fmt/format.h>
+
+#include <cstring>
 
 #include "kemu/bugcheck.hpp"
 #include "model/kernel.hpp"
@@ -46,25 +46,26 @@ void Verifier::RaiseBelowCurrent(const char* routine, KIRQL current, KIRQL reque
 
 void Verifier::IrqlOutOfRange(const char* routine, KIRQL current, KIRQL requested) {
   const bool lowering = std::strcmp(routine, "KeLowerIrql") == 0;
-  const std::string summary =
-      fmt::format("{} was passed IRQL {}; x64 IRQLs stop at HIGH_LEVEL (15). This is often an "
-                  "uninitialised KIRQL variable.",
-                  routine, requested);
+  const std::string summary = fmt::format(
+      "{} was passed IRQL {}; x64 IRQLs stop at HIGH_LEVEL (15). This is often an "
+      "uninitialised KIRQL variable.",
+      routine, requested);
   if (mode_ == CheckMode::kVerifier) {
-    kernel_.Crash({.code = bugcheck::kDriverVerifierDetectedViolation,
-                   .parameters = {lowering ? verifier_code::kLowerIrqlInvalid
-                                           : verifier_code::kRaiseIrqlInvalid,
-                                  current, requested, 0},
-                   .parameter_names = {lowering ? "0x31: invalid KeLowerIrql"
-                                                : "0x30: invalid KeRaiseIrql",
-                                       "current IRQL", "requested IRQL", nullptr},
-                   .summary = summary});
+    kernel_.Crash(
+        {.code = bugcheck::kDriverVerifierDetectedViolation,
+         .parameters = {lowering ? verifier_code::kLowerIrqlInvalid
+                                 : verifier_code::kRaiseIrqlInvalid,
+                        current, requested, 0},
+         .parameter_names = {lowering ? "0x31: invalid KeLowerIrql" : "0x30: invalid KeRaiseIrql",
+                             "current IRQL", "requested IRQL", nullptr},
+         .summary = summary});
   }
   // No kernel can load an IRQL above 15 into CR8.
-  kernel_.Crash({.code = lowering ? bugcheck::kIrqlNotLessOrEqual : bugcheck::kIrqlNotGreaterOrEqual,
-                 .parameters = {current, requested, 0, 0},
-                 .parameter_names = {"current IRQL", "requested IRQL", nullptr, nullptr},
-                 .summary = summary});
+  kernel_.Crash(
+      {.code = lowering ? bugcheck::kIrqlNotLessOrEqual : bugcheck::kIrqlNotGreaterOrEqual,
+       .parameters = {current, requested, 0, 0},
+       .parameter_names = {"current IRQL", "requested IRQL", nullptr, nullptr},
+       .summary = summary});
 }
 
 void Verifier::LowerAboveCurrent(KIRQL current, KIRQL requested) {
@@ -93,28 +94,29 @@ void Verifier::LowerAboveCurrent(KIRQL current, KIRQL requested) {
 
 void Verifier::LowerInsideDpc(KIRQL current, KIRQL requested) {
   if (mode_ != CheckMode::kVerifier) return;  // the DPC's return then fails with 0xC8
-  kernel_.BugCheck({.code = bugcheck::kDriverVerifierDetectedViolation,
-                    .parameters = {verifier_code::kLowerIrqlInvalid, current, requested, 1},
-                    .parameter_names = {"0x31: invalid KeLowerIrql", "current IRQL",
-                                        "requested IRQL", "1: invalid inside a DPC routine"},
-                    .summary = fmt::format(
-                        "A DPC routine lowered the IRQL from {} to {}. DPC routines run at "
-                        "DISPATCH_LEVEL and must return there.",
-                        current, requested)});
+  kernel_.BugCheck(
+      {.code = bugcheck::kDriverVerifierDetectedViolation,
+       .parameters = {verifier_code::kLowerIrqlInvalid, current, requested, 1},
+       .parameter_names = {"0x31: invalid KeLowerIrql", "current IRQL", "requested IRQL",
+                           "1: invalid inside a DPC routine"},
+       .summary = fmt::format("A DPC routine lowered the IRQL from {} to {}. DPC routines run at "
+                              "DISPATCH_LEVEL and must return there.",
+                              current, requested)});
 }
 
 void Verifier::IrqlAboveMaximum(const char* routine, KIRQL current, KIRQL maximum,
                                 std::uint64_t verifier_code) {
   const Personality& personality = kernel_.personality();
-  const std::string summary =
-      fmt::format("{} was called at IRQL {}; it may only be called at IRQL <= {}.", routine,
-                  current, maximum);
+  const std::string summary = fmt::format(
+      "{} was called at IRQL {}; it may only be called at IRQL <= {}.", routine, current, maximum);
   if (mode_ == CheckMode::kVerifier) {
     if (verifier_code != 0 && personality.verifier_ddi_compliance) {
       kernel_.BugCheck({.code = bugcheck::kDriverVerifierDetectedViolation,
                         .parameters = {verifier_code, 0, 0, 0},
-                        .parameter_names = {"DDI compliance rule", "rule description (not "
-                                            "available in kemu)", "rule state", nullptr},
+                        .parameter_names = {"DDI compliance rule",
+                                            "rule description (not "
+                                            "available in kemu)",
+                                            "rule state", nullptr},
                         .summary = summary});
       return;
     }
@@ -146,11 +148,11 @@ void Verifier::PagedCodeAtRaisedIrql(const char* file, int line, KIRQL current) 
 }
 
 void Verifier::AssertionFailed(const char* expression, const char* file, int line) {
-  kernel_.Crash({.code = bugcheck::kKmodeExceptionNotHandled,
-                 .parameters = {kStatusAssertionFailure, 0, 0, 0},
-                 .parameter_names = {"exception code: STATUS_ASSERTION_FAILURE", "address",
-                                     nullptr, nullptr},
-                 .summary = fmt::format("ASSERT({}) failed at {}:{}.", expression, file, line)});
+  kernel_.Crash(
+      {.code = bugcheck::kKmodeExceptionNotHandled,
+       .parameters = {kStatusAssertionFailure, 0, 0, 0},
+       .parameter_names = {"exception code: STATUS_ASSERTION_FAILURE", "address", nullptr, nullptr},
+       .summary = fmt::format("ASSERT({}) failed at {}:{}.", expression, file, line)});
 }
 
 void Verifier::DriverBugCheck(std::uint32_t code, const std::uint64_t (&parameters)[4]) {

@@ -70,13 +70,13 @@ void Verifier::ReleaseNotAtDispatch(const char* routine, PKSPIN_LOCK lock, KIRQL
 
 void Verifier::AcquireUninitialized(const char* routine, PKSPIN_LOCK lock) {
   if (mode_ == CheckMode::kVerifier) {
-    kernel_.Crash({.code = bugcheck::kDriverVerifierDetectedViolation,
-                   .parameters = {verifier_code::kUninitializedResource, Address(lock), 0, 0},
-                   .parameter_names = {"0x1002: uninitialized resource", "lock address",
-                                       nullptr, nullptr},
-                   .summary = fmt::format("{} was given the spin lock at {}, which was never "
-                                          "initialised with KeInitializeSpinLock.",
-                                          routine, static_cast<const void*>(lock))});
+    kernel_.Crash(
+        {.code = bugcheck::kDriverVerifierDetectedViolation,
+         .parameters = {verifier_code::kUninitializedResource, Address(lock), 0, 0},
+         .parameter_names = {"0x1002: uninitialized resource", "lock address", nullptr, nullptr},
+         .summary = fmt::format("{} was given the spin lock at {}, which was never "
+                                "initialised with KeInitializeSpinLock.",
+                                routine, static_cast<const void*>(lock))});
   }
   kernel_.Crash({.code = bugcheck::kSpinLockAlreadyOwned,
                  .parameters = {Address(lock), 0, 0, 0},
@@ -146,11 +146,10 @@ void Verifier::ReleaseNotOwned(const char* routine, PKSPIN_LOCK lock) {
 }
 
 void Verifier::ReleaseByOtherProcessor(const char* routine, PKSPIN_LOCK lock,
-                                       std::uintptr_t owner_thread,
-                                       std::uintptr_t current_thread) {
-  const std::string summary = fmt::format(
-      "{} released the spin lock at {} on a processor that does not hold it.", routine,
-      static_cast<const void*>(lock));
+                                       std::uintptr_t owner_thread, std::uintptr_t current_thread) {
+  const std::string summary =
+      fmt::format("{} released the spin lock at {} on a processor that does not hold it.", routine,
+                  static_cast<const void*>(lock));
   switch (mode_) {
     case CheckMode::kVerifier:
       kernel_.BugCheck({.code = bugcheck::kDriverVerifierDetectedViolation,

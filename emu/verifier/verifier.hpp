@@ -5,11 +5,11 @@
 #ifndef KEMU_EMU_VERIFIER_VERIFIER_HPP_
 #define KEMU_EMU_VERIFIER_VERIFIER_HPP_
 
+#include <wdm.h>
+
 #include <cstdint>
 #include <string>
 #include <vector>
-
-#include <wdm.h>
 
 #include "verifier/violation.hpp"
 

@@ -14,11 +14,11 @@
 #ifndef KEMU_DEVICE_HPP_
 #define KEMU_DEVICE_HPP_
 
+#include <wdm.h>
+
 #include <cstdint>
 #include <optional>
 #include <string>
-
-#include <wdm.h>
 
 #include "kemu/hardware.hpp"
 
@@ -37,7 +37,7 @@ struct LineInterrupt {
   std::uint32_t vector = 0;  ///< system vector (u.Interrupt.Vector)
   std::uint8_t irql = 0;     ///< DIRQL (u.Interrupt.Level), 3..12 on x64
   Trigger mode = Trigger::kLevel;
-  bool shared = false;                  ///< CmResourceShareShared
+  bool shared = false;                         ///< CmResourceShareShared
   std::uint64_t affinity = ~std::uint64_t{0};  ///< KAFFINITY; all ones = any processor
 };
 
@@ -72,8 +72,8 @@ struct Connection {
   /// CONNECT_* version in effect: what IoConnectInterruptEx returned in Parameters->Version;
   /// CONNECT_FULLY_SPECIFIED for IoConnectInterrupt.
   std::uint32_t version = 0;
-  bool legacy = false;               ///< connected with IoConnectInterrupt
-  std::uint32_t message_count = 0;   ///< messages connected (0 for a line)
+  bool legacy = false;                ///< connected with IoConnectInterrupt
+  std::uint32_t message_count = 0;    ///< messages connected (0 for a line)
   std::uint8_t synchronize_irql = 0;  ///< SynchronizeIrql, or UnifiedIrql for messages
   bool active = true;                 ///< IoReportInterruptActive / Inactive (Windows 8+)
   std::uint64_t isr_calls = 0;        ///< service routine calls

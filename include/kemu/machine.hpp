@@ -62,8 +62,11 @@ struct MachineOptions {
   unsigned storm_threshold = 1000;
   /// What happens to an interrupt that arrives while its ISR is reported inactive
   /// (IoReportInterruptInactive). Windows leaves this undocumented.
-  enum class InactiveInterrupts { kDeliver, kDrop, kBugCheck } inactive_interrupts =
-      InactiveInterrupts::kDeliver;
+  enum class InactiveInterrupts {
+    kDeliver,
+    kDrop,
+    kBugCheck
+  } inactive_interrupts = InactiveInterrupts::kDeliver;
   /// Kernel calls remembered for reports (the last N).
   unsigned call_history = 32;
   /// Record a trace of everything the machine does (kernel calls, IRQL changes, spin-lock

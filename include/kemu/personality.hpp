@@ -1,7 +1,7 @@
 // kemu/personality.hpp — what differs between Windows versions, as data.
 //
-// Each `kemu::Os` has one constant `Personality` record. Model code reads its named fields and never
-// compares versions, so every behavioural difference kemu knows about is listed here:
+// Each `kemu::Os` has one constant `Personality` record. Model code reads its named fields and
+// never compares versions, so every behavioural difference kemu knows about is listed here:
 //
 //   const kemu::Personality& p = kemu::GetPersonality(kemu::Os::kWindowsXP);
 //   if (!p.supports_msi) { /* the PnP manager grants only line-based interrupts */ }
@@ -44,21 +44,21 @@ struct Personality {
   std::uint8_t synch_level;
 
   // Interrupt connection.
-  bool kernel_exports_connect_ex;     ///< ntoskrnl exports IoConnectInterruptEx (Vista+)
-  std::uint32_t connect_versions;     ///< CONNECT_* versions the kernel accepts (ConnectVersionBit)
-  std::int32_t iointex_status;        ///< NTSTATUS Iointex.lib returns for a non-FULLY_SPECIFIED
-                                      ///< request before Vista (undocumented; STATUS_NOT_SUPPORTED)
+  bool kernel_exports_connect_ex;  ///< ntoskrnl exports IoConnectInterruptEx (Vista+)
+  std::uint32_t connect_versions;  ///< CONNECT_* versions the kernel accepts (ConnectVersionBit)
+  std::int32_t iointex_status;     ///< NTSTATUS Iointex.lib returns for a non-FULLY_SPECIFIED
+                                   ///< request before Vista (undocumented; STATUS_NOT_SUPPORTED)
   std::int32_t unsupported_version_status;  ///< NTSTATUS for an unknown Version on Vista+
-  bool supports_msi;                  ///< PnP grants message-signaled interrupts (Vista+)
-  std::uint32_t max_messages;         ///< messages per function: 910 (Vista/7), 2048 (8+)
-  bool processor_groups;              ///< CONNECT_FULLY_SPECIFIED_GROUP honours Group (7+)
-  bool passive_isrs;                  ///< passive-level ISRs and CONNECT_MESSAGE_BASED_PASSIVE (8+)
+  bool supports_msi;                        ///< PnP grants message-signaled interrupts (Vista+)
+  std::uint32_t max_messages;               ///< messages per function: 910 (Vista/7), 2048 (8+)
+  bool processor_groups;                    ///< CONNECT_FULLY_SPECIFIED_GROUP honours Group (7+)
+  bool passive_isrs;  ///< passive-level ISRs and CONNECT_MESSAGE_BASED_PASSIVE (8+)
 
   // Driver Verifier generation.
-  bool verifier_irql_api_checks;   ///< 0xC4/0xE5 kernel API called at the wrong IRQL (Vista+)
-  bool verifier_isr_checks;        ///< 0xC4/0x110, 0x111 (Windows 7+)
-  bool verifier_lock_api_checks;   ///< 0xC4/0x1008, 0x1009 mismatched lock APIs (Windows 7+)
-  bool verifier_ddi_compliance;    ///< 0xC4/0x0002xxxx DDI compliance rules (Windows 8+)
+  bool verifier_irql_api_checks;  ///< 0xC4/0xE5 kernel API called at the wrong IRQL (Vista+)
+  bool verifier_isr_checks;       ///< 0xC4/0x110, 0x111 (Windows 7+)
+  bool verifier_lock_api_checks;  ///< 0xC4/0x1008, 0x1009 mismatched lock APIs (Windows 7+)
+  bool verifier_ddi_compliance;   ///< 0xC4/0x0002xxxx DDI compliance rules (Windows 8+)
 
   /// True when a driver linked against this release may call `routine` directly (an export, or an
   /// inline or static-library routine of the WDK). Backed by the export manifest.

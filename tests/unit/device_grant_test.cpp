@@ -83,9 +83,9 @@ TEST_P(DeviceGrantTest, ALineVectorAlreadyUsedForMessagesIsRefused) {
   if (!msi()) GTEST_SKIP() << "no MSI before Vista";
   kemu::Device& nic = machine().AddDevice(MsiNic(1));
   const ULONG taken = Interrupt(nic.translated_resources()).u.MessageInterrupt.Translated.Vector;
-  EXPECT_THROW(
-      machine().AddDevice({.name = "late", .line = kemu::LineInterrupt{.vector = taken, .irql = 9}}),
-      kemu::Error);
+  EXPECT_THROW(machine().AddDevice(
+                   {.name = "late", .line = kemu::LineInterrupt{.vector = taken, .irql = 9}}),
+               kemu::Error);
 }
 
 INSTANTIATE_TEST_SUITE_P(AllWindows, DeviceGrantTest, kemu::testing::AllOs(),

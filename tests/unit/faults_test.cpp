@@ -1,7 +1,7 @@
 // Fault injection: Machine::InjectFault makes chosen calls fail with a chosen status,
 // reproducibly.
-#include <wdm.h>
 #include <iointex.h>
+#include <wdm.h>
 
 #include "kemu/testing/gtest.hpp"
 
@@ -42,8 +42,8 @@ class FaultsTest : public kemu::testing::PersonalityTest {};
 
 TEST_P(FaultsTest, TheNextConnectFailsWithTheInjectedStatusAndConnectsNothing) {
   kemu::Device& nic = machine().AddDevice(Nic());
-  machine().InjectFault({.routine = "WdmlibIoConnectInterruptEx",
-                         .status = STATUS_INSUFFICIENT_RESOURCES});
+  machine().InjectFault(
+      {.routine = "WdmlibIoConnectInterruptEx", .status = STATUS_INSUFFICIENT_RESOURCES});
   PKINTERRUPT interrupt = nullptr;
   EXPECT_EQ(ConnectFullySpecified(nic, &interrupt), STATUS_INSUFFICIENT_RESOURCES);
   EXPECT_EQ(interrupt, nullptr);
@@ -97,16 +97,13 @@ TEST_P(FaultsTest, AnIoConnectInterruptExFaultReachesIointexLibOnTheReleasesItFo
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(AllWindows, FaultsTest, kemu::testing::AllOs(),
-                         kemu::testing::OsName());
+INSTANTIATE_TEST_SUITE_P(AllWindows, FaultsTest, kemu::testing::AllOs(), kemu::testing::OsName());
 
 // Outcomes of a probabilistic fault for `seed`: '1' where the call failed.
 std::string ProbabilisticOutcomes(std::uint64_t seed) {
   kemu::Machine machine({.os = kemu::Os::kWindows10, .seed = seed});
-  machine.InjectFault({.routine = "RtlGetVersion",
-                       .status = STATUS_UNSUCCESSFUL,
-                       .count = 0,
-                       .probability = 0.5});
+  machine.InjectFault(
+      {.routine = "RtlGetVersion", .status = STATUS_UNSUCCESSFUL, .count = 0, .probability = 0.5});
   std::string outcomes;
   for (int i = 0; i < 64; ++i) {
     RTL_OSVERSIONINFOW info = {};
@@ -147,9 +144,8 @@ TEST(FaultsValidationTest, NthZeroAndAnOutOfRangeProbabilityAreRefused) {
   kemu::Machine machine(kemu::Os::kWindows10);
   EXPECT_THROW(machine.InjectFault({.routine = "RtlGetVersion", .status = 1, .nth = 0}),
                kemu::Error);
-  EXPECT_THROW(
-      machine.InjectFault({.routine = "RtlGetVersion", .status = 1, .probability = 1.5}),
-      kemu::Error);
+  EXPECT_THROW(machine.InjectFault({.routine = "RtlGetVersion", .status = 1, .probability = 1.5}),
+               kemu::Error);
 }
 
 }  // namespace

@@ -37,9 +37,9 @@ class EdgeStormTest : public ::testing::Test {
 
   PKINTERRUPT Connect(PKSERVICE_ROUTINE isr) {
     PKINTERRUPT interrupt = nullptr;
-    EXPECT_EQ(IoConnectInterrupt(&interrupt, isr, nullptr, nullptr, 0x61, 6, 6, Latched, FALSE, 1,
-                                 FALSE),
-              STATUS_SUCCESS);
+    EXPECT_EQ(
+        IoConnectInterrupt(&interrupt, isr, nullptr, nullptr, 0x61, 6, 6, Latched, FALSE, 1, FALSE),
+        STATUS_SUCCESS);
     return interrupt;
   }
 
@@ -50,9 +50,8 @@ TEST_F(EdgeStormTest, AnEdgeReRaisedDuringEveryServiceBecomesAStorm) {
   PKINTERRUPT interrupt = Connect(ReRaisingIsr);
   EXPECT_THAT([] { g_device->PulseLine(); },
               Throws<kemu::BugCheck>(BugCheckIs(kemu::bugcheck::kHardwareInterruptStorm,
-                                                reinterpret_cast<std::uintptr_t>(&ReRaisingIsr),
-                                                0, reinterpret_cast<std::uintptr_t>(interrupt),
-                                                1)));
+                                                reinterpret_cast<std::uintptr_t>(&ReRaisingIsr), 0,
+                                                reinterpret_cast<std::uintptr_t>(interrupt), 1)));
   EXPECT_EQ(g_calls, 9);  // threshold 8: the 9th re-raise is the storm
 }
 

@@ -1,19 +1,20 @@
 // The README's coverage table is generated from the export manifest (STYLE.md habit 2); this test
 // fails when they drift. KEMU_UPDATE_GOLDEN=1 rewrites the table in README.md.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
-
-#include <fmt/format.h>
-#include <gtest/gtest.h>
 
 #include "abi/export_manifest.hpp"
 #include "kemu/os.hpp"
 
 namespace {
 
-constexpr std::string_view kBegin = "<!-- coverage:begin (generated from emu/abi/exports.inc) -->\n";
+constexpr std::string_view kBegin =
+    "<!-- coverage:begin (generated from emu/abi/exports.inc) -->\n";
 constexpr std::string_view kEnd = "<!-- coverage:end -->";
 
 std::string Since(const std::optional<kemu::Os>& os) {
@@ -25,10 +26,10 @@ std::string CoverageTable() {
       "| Routine | Area | Status | Callable from | Resolvable by name from |\n"
       "|---|---|---|---|---|\n";
   for (const kemu::abi::ExportInfo& info : kemu::abi::Exports()) {
-    table += fmt::format("| `{}` | {} | {} | {} | {} |\n", info.name, info.area,
-                         info.status == kemu::abi::ExportStatus::kModelled ? "modelled"
-                                                                           : "**not modelled**",
-                         Since(info.callable_since), Since(info.resolvable_since));
+    table += fmt::format(
+        "| `{}` | {} | {} | {} | {} |\n", info.name, info.area,
+        info.status == kemu::abi::ExportStatus::kModelled ? "modelled" : "**not modelled**",
+        Since(info.callable_since), Since(info.resolvable_since));
   }
   return table;
 }

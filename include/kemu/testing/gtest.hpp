@@ -87,22 +87,20 @@ inline internal::BugCheckMatcher BugCheckIs(std::uint32_t code, std::uint64_t pa
 inline internal::BugCheckMatcher BugCheckIs(std::uint32_t code, std::uint64_t parameter1,
                                             std::uint64_t parameter2, std::uint64_t parameter3,
                                             std::uint64_t parameter4) {
-  return {code, parameter1, std::array<std::uint64_t, 4>{parameter1, parameter2, parameter3,
-                                                         parameter4}};
+  return {code, parameter1,
+          std::array<std::uint64_t, 4>{parameter1, parameter2, parameter3, parameter4}};
 }
 
 }  // namespace testing
 }  // namespace kemu
 
 /// Expects `statement` to crash the emulated system with bug check `code`.
-#define EXPECT_BUGCHECK(statement, code)                                                 \
-  GTEST_ASSERT_(::kemu::testing::internal::RaisesBugCheck([&] { statement; }, #statement, \
-                                                          (code)),                       \
+#define EXPECT_BUGCHECK(statement, code)                                                           \
+  GTEST_ASSERT_(::kemu::testing::internal::RaisesBugCheck([&] { statement; }, #statement, (code)), \
                 GTEST_NONFATAL_FAILURE_)
 /// As EXPECT_BUGCHECK, but ends the test on failure.
-#define ASSERT_BUGCHECK(statement, code)                                                 \
-  GTEST_ASSERT_(::kemu::testing::internal::RaisesBugCheck([&] { statement; }, #statement, \
-                                                          (code)),                       \
+#define ASSERT_BUGCHECK(statement, code)                                                           \
+  GTEST_ASSERT_(::kemu::testing::internal::RaisesBugCheck([&] { statement; }, #statement, (code)), \
                 GTEST_FATAL_FAILURE_)
 
 #endif  // KEMU_TESTING_GTEST_HPP_
