@@ -25,6 +25,12 @@ const char* KindName(LockKind kind) {
 // address with bit 1 (owner) set while held.
 constexpr std::uintptr_t kQueuedOwnerBit = 2;
 
+// The lock a queued handle names, without the flag bits of SL-9.
+PKSPIN_LOCK LockOf(PKLOCK_QUEUE_HANDLE handle) {
+  return reinterpret_cast<PKSPIN_LOCK>(reinterpret_cast<std::uintptr_t>(handle->LockQueue.Lock) &
+                                       ~std::uintptr_t{3});
+}
+
 }  // namespace
 
 void SpinLocks::Initialize(PKSPIN_LOCK lock) {
@@ -47,7 +53,7 @@ SpinLocks::State& SpinLocks::Lookup(const char* routine, PKSPIN_LOCK lock) {
 }
 
 void SpinLocks::Take(const char* routine, PKSPIN_LOCK lock, LockKind kind,
-                     PKLOCK_QUEUE_HANDLE handle) {
+                     PKLOCK_QUEUE_HANDLE handle, KIRQL raised_to) {
   State& state = Lookup(routine, lock);
   const Cpu& cpu = kernel_.cpu();
   if (state.owner == static_cast<int>(cpu.index)) {
@@ -62,7 +68,7 @@ void SpinLocks::Take(const char* routine, PKSPIN_LOCK lock, LockKind kind,
   state.owner = static_cast<int>(cpu.index);
   state.queue_handle = handle;
   state.acquired_at = kernel_.trace().sequence();
-  state.raised_to = DISPATCH_LEVEL;
+  state.raised_to = raised_to;
   if (kind == LockKind::kQueued) {
     handle->LockQueue.Next = nullptr;
     handle->LockQueue.Lock =
@@ -112,8 +118,7 @@ KIRQL SpinLocks::AcquireRaiseTo(const char* routine, PKSPIN_LOCK lock, KIRQL lev
   // The IRQL moves first, then the lock is taken, as on Windows; a retail kernel "raises" to
   // DISPATCH_LEVEL even from above it (SL-6).
   kernel_.irql().Set(level);
-  Take(routine, lock, LockKind::kOrdinary, nullptr);
-  locks_[lock].raised_to = level;
+  Take(routine, lock, LockKind::kOrdinary, nullptr, level);
   return old;
 }
 
@@ -174,13 +179,11 @@ void SpinLocks::AcquireQueued(const char* routine, PKSPIN_LOCK lock, PKLOCK_QUEU
   if (old > level) kernel_.verifier().AcquireAboveDispatch(routine, lock, old);
   kernel_.irql().Set(level);
   handle->OldIrql = old;
-  Take(routine, lock, LockKind::kQueued, handle);
-  locks_[lock].raised_to = level;
+  Take(routine, lock, LockKind::kQueued, handle, level);
 }
 
 void SpinLocks::ReleaseQueued(const char* routine, PKLOCK_QUEUE_HANDLE handle, bool restore_irql) {
-  auto* lock = reinterpret_cast<PKSPIN_LOCK>(
-      reinterpret_cast<std::uintptr_t>(handle->LockQueue.Lock) & ~std::uintptr_t{3});
+  PKSPIN_LOCK lock = LockOf(handle);
   const KIRQL current = kernel_.irql().Current();
   if (restore_irql && lock != nullptr && current != ReleaseLevel(lock)) {
     kernel_.verifier().ReleaseNotAtDispatch(routine, lock, current, /*queued=*/true,
@@ -204,8 +207,7 @@ void SpinLocks::AcquireQueuedAtDpcLevel(const char* routine, PKSPIN_LOCK lock,
 }
 
 void SpinLocks::ReleaseQueuedFromDpcLevel(const char* routine, PKLOCK_QUEUE_HANDLE handle) {
-  auto* lock = reinterpret_cast<PKSPIN_LOCK>(
-      reinterpret_cast<std::uintptr_t>(handle->LockQueue.Lock) & ~std::uintptr_t{3});
+  PKSPIN_LOCK lock = LockOf(handle);
   const KIRQL current = kernel_.irql().Current();
   if (current < DISPATCH_LEVEL) {
     kernel_.verifier().AtDpcLevelBelowDispatch(routine, lock, current, /*acquiring=*/false);
@@ -221,8 +223,7 @@ void SpinLocks::AcquireQueuedForDpc(PKSPIN_LOCK lock, PKLOCK_QUEUE_HANDLE handle
 
 void SpinLocks::ReleaseQueuedForDpc(PKLOCK_QUEUE_HANDLE handle) {
   static constexpr const char* kRoutine = "KeReleaseInStackQueuedSpinLockForDpc";
-  auto* lock = reinterpret_cast<PKSPIN_LOCK>(
-      reinterpret_cast<std::uintptr_t>(handle->LockQueue.Lock) & ~std::uintptr_t{3});
+  PKSPIN_LOCK lock = LockOf(handle);
   if (lock == nullptr) kernel_.verifier().NullArgument(kRoutine, "LockHandle->LockQueue.Lock");
   Drop(kRoutine, lock, LockKind::kQueued);
 }

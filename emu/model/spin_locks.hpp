@@ -44,7 +44,10 @@ class SpinLocks {
   void ReleaseQueuedForDpc(PKLOCK_QUEUE_HANDLE handle);
 
   /// Takes / drops a lock for the kernel itself (interrupt locks), with the same ownership rules.
-  void Take(const char* routine, PKSPIN_LOCK lock, LockKind kind, PKLOCK_QUEUE_HANDLE handle);
+  /// `raised_to` is the IRQL the acquiring routine left the processor at (where the matching
+  /// release must happen).
+  void Take(const char* routine, PKSPIN_LOCK lock, LockKind kind, PKLOCK_QUEUE_HANDLE handle,
+            KIRQL raised_to = DISPATCH_LEVEL);
   void Drop(const char* routine, PKSPIN_LOCK lock, LockKind kind);
 
   bool IsHeld(PKSPIN_LOCK lock) const;

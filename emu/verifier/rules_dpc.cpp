@@ -6,14 +6,6 @@
 #include "verifier/verifier.hpp"
 
 namespace kemu::verifier {
-namespace {
-
-constexpr std::uint64_t kStatusAccessViolation = 0xC0000005;
-
-std::uint64_t Address(const void* pointer) { return reinterpret_cast<std::uintptr_t>(pointer); }
-
-}  // namespace
-
 void Verifier::UninitializedDpc(const char* routine, PKDPC dpc) {
   const std::string summary = fmt::format(
       "{} was given the KDPC at {}, which was never initialised with KeInitializeDpc (or "
@@ -28,11 +20,7 @@ void Verifier::UninitializedDpc(const char* routine, PKDPC dpc) {
   }
   // Without Verifier the kernel queues whatever is there and later calls through the garbage
   // DeferredRoutine.
-  kernel_.Crash(
-      {.code = bugcheck::kKmodeExceptionNotHandled,
-       .parameters = {kStatusAccessViolation, 0, 0, 0},
-       .parameter_names = {"exception code: STATUS_ACCESS_VIOLATION", "address", nullptr, nullptr},
-       .summary = summary});
+  kernel_.Crash(AccessViolation(summary));
 }
 
 void Verifier::DpcReinitializedWhileQueued(PKDPC dpc) {

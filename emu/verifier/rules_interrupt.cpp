@@ -8,10 +8,6 @@
 namespace kemu::verifier {
 namespace {
 
-constexpr std::uint64_t kStatusAccessViolation = 0xC0000005;
-
-std::uint64_t Address(const void* pointer) { return reinterpret_cast<std::uintptr_t>(pointer); }
-
 const void* Isr(const KINTERRUPT& interrupt) {
   return interrupt.ServiceRoutine != nullptr
              ? reinterpret_cast<const void*>(interrupt.ServiceRoutine)
@@ -38,11 +34,7 @@ void Verifier::InvalidInterruptObject(const char* routine, const void* pointer, 
                                        "1: already disconnected", nullptr},
                    .summary = summary});
   }
-  kernel_.Crash({.code = bugcheck::kKmodeExceptionNotHandled,
-                 .parameters = {kStatusAccessViolation, 0, 0, Address(pointer)},
-                 .parameter_names = {"exception code: STATUS_ACCESS_VIOLATION", "address",
-                                     "0: read", "address accessed"},
-                 .summary = summary});
+  kernel_.Crash(AccessViolation(summary, Address(pointer)));
 }
 
 void Verifier::DisconnectMismatch(const char* routine, ULONG passed, ULONG connected,

@@ -8,13 +8,6 @@
 #include "verifier/verifier.hpp"
 
 namespace kemu::verifier {
-namespace {
-
-constexpr std::uint64_t kStatusAccessViolation = 0xC0000005;
-constexpr std::uint64_t kStatusAssertionFailure = 0xC0000420;
-
-}  // namespace
-
 void Verifier::RaiseBelowCurrent(const char* routine, KIRQL current, KIRQL requested) {
   const std::string summary = fmt::format(
       "{} was asked to raise the IRQL from {} to {}, which is lower. Raising never lowers: call "
@@ -163,12 +156,8 @@ void Verifier::DriverBugCheck(std::uint32_t code, const std::uint64_t (&paramete
 }
 
 void Verifier::NullArgument(const char* routine, const char* parameter) {
-  kernel_.Crash({.code = bugcheck::kKmodeExceptionNotHandled,
-                 .parameters = {kStatusAccessViolation, 0, 0, 0},
-                 .parameter_names = {"exception code: STATUS_ACCESS_VIOLATION", "address",
-                                     "0: read", "address accessed"},
-                 .summary = fmt::format("{} was passed NULL for {}, which it dereferences.",
-                                        routine, parameter)});
+  kernel_.Crash(AccessViolation(
+      fmt::format("{} was passed NULL for {}, which it dereferences.", routine, parameter)));
 }
 
 }  // namespace kemu::verifier

@@ -6,12 +6,6 @@
 #include "verifier/verifier.hpp"
 
 namespace kemu::verifier {
-namespace {
-
-std::uint64_t Address(const void* pointer) { return reinterpret_cast<std::uintptr_t>(pointer); }
-
-}  // namespace
-
 void Verifier::AcquireAboveDispatch(const char* routine, PKSPIN_LOCK lock, KIRQL current) {
   const std::string summary = fmt::format(
       "{} was called at IRQL {} for the spin lock at {}. Spin locks are acquired at IRQL <= "

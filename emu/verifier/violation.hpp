@@ -6,8 +6,19 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <utility>
+
+#include "kemu/bugcheck.hpp"
 
 namespace kemu::verifier {
+
+inline constexpr std::uint64_t kStatusAccessViolation = 0xC0000005;
+inline constexpr std::uint64_t kStatusAssertionFailure = 0xC0000420;
+
+/// A pointer as a bug-check parameter.
+inline std::uint64_t Address(const void* pointer) {
+  return reinterpret_cast<std::uintptr_t>(pointer);
+}
 
 struct Violation {
   std::uint32_t code = 0;
@@ -17,6 +28,16 @@ struct Violation {
   /// One or two sentences: what the driver did and what Windows requires instead.
   std::string summary;
 };
+
+/// 0x1E KMODE_EXCEPTION_NOT_HANDLED for a read through `address`: what a kernel without Verifier
+/// ends in when it dereferences a bad pointer a driver handed it.
+inline Violation AccessViolation(std::string summary, std::uint64_t address = 0) {
+  return {.code = bugcheck::kKmodeExceptionNotHandled,
+          .parameters = {kStatusAccessViolation, 0, 0, address},
+          .parameter_names = {"exception code: STATUS_ACCESS_VIOLATION", "address", "0: read",
+                              "address accessed"},
+          .summary = std::move(summary)};
+}
 
 }  // namespace kemu::verifier
 
