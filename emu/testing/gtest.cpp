@@ -42,6 +42,16 @@ std::string OsName::operator()(const ::testing::TestParamInfo<Os>& info) const {
   return name;
 }
 
+BugCheck CrashOf(const std::function<void()>& statement) {
+  try {
+    statement();
+  } catch (const BugCheck& crash) {
+    return crash;
+  }
+  ADD_FAILURE() << "expected a bug check, but the statement returned normally";
+  return BugCheck(0, {}, "");
+}
+
 namespace internal {
 
 // Defined here, beside the environment that installs it for the whole program, so that any test

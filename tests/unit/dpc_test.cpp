@@ -12,6 +12,8 @@
 
 namespace {
 
+using ::kemu::testing::CrashOf;
+
 using ::kemu::testing::BugCheckIs;
 
 const PVOID kArg1 = reinterpret_cast<PVOID>(0x1111);
@@ -41,17 +43,6 @@ VOID RecordingRoutine(PKDPC dpc, PVOID context, PVOID argument1, PVOID argument2
   probe->argument2 = argument2;
   probe->processor = KeGetCurrentProcessorNumber();
   probe->dpc_data = dpc->DpcData;
-}
-
-// The bug check `statement` raises; a test failure (and code 0) when it returns normally.
-kemu::BugCheck CrashOf(const std::function<void()>& statement) {
-  try {
-    statement();
-  } catch (const kemu::BugCheck& crash) {
-    return crash;
-  }
-  ADD_FAILURE() << "expected a bug check, but the statement returned normally";
-  return kemu::BugCheck(0, {}, "");
 }
 
 std::uint64_t Address(const void* pointer) { return reinterpret_cast<std::uintptr_t>(pointer); }

@@ -7,6 +7,7 @@
 
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "kemu/testing/gtest.hpp"
 
@@ -237,6 +238,41 @@ TEST(GtestHelpersTest, AMachineDestroyedWithLeaksFailsTheRunningTest) {
         KeRaiseIrql(DISPATCH_LEVEL, &old);
       },
       "vCPU 0 is still at IRQL 2 (expected PASSIVE_LEVEL)");
+}
+
+// The personality filters a suite instantiates over, and CrashOf for inspecting a bug check.
+std::vector<kemu::Os> Drain(::testing::internal::ParamGenerator<kemu::Os> generator) {
+  return std::vector<kemu::Os>(generator.begin(), generator.end());
+}
+
+TEST(GtestHelpersTest, OsFromListsThatReleaseAndEveryLaterOneOldestFirst) {
+  EXPECT_THAT(Drain(kemu::testing::OsFrom(kemu::Os::kWindows8)),
+              ::testing::ElementsAre(kemu::Os::kWindows8, kemu::Os::kWindows81,
+                                     kemu::Os::kWindows10, kemu::Os::kWindows11));
+}
+
+TEST(GtestHelpersTest, OsWhereKeepsThePersonalitiesThePredicateAccepts) {
+  const auto msi = Drain(kemu::testing::OsWhere(
+      [](const kemu::Personality& p) { return p.kernel_exports_connect_ex; }));
+  ASSERT_EQ(msi.size(), 6u);
+  EXPECT_EQ(msi.front(), kemu::Os::kWindowsVista);
+  EXPECT_EQ(msi.back(), kemu::Os::kWindows11);
+}
+
+TEST(GtestHelpersTest, CrashOfReturnsTheBugCheckTheStatementRaised) {
+  kemu::Machine machine(kemu::Os::kWindows10);
+  KIRQL old;
+  KeRaiseIrql(DISPATCH_LEVEL, &old);
+  const kemu::BugCheck crash = kemu::testing::CrashOf([&] { KeRaiseIrql(PASSIVE_LEVEL, &old); });
+  EXPECT_EQ(crash.code(), 0xC4u);
+  EXPECT_EQ(crash.parameter(0), 0x30u);
+}
+
+TEST(GtestHelpersTest, CrashOfFailsTheTestWhenNothingCrashes) {
+  kemu::Machine machine(kemu::Os::kWindows10);
+  EXPECT_NONFATAL_FAILURE(
+      { EXPECT_EQ(kemu::testing::CrashOf([] { KeGetCurrentIrql(); }).code(), 0u); },
+      "expected a bug check, but the statement returned normally");
 }
 
 }  // namespace

@@ -116,18 +116,13 @@ void Disconnect(ULONG version, PVOID context,
   routine(&d);
 }
 
-std::vector<kemu::Os> ConnectExPersonalities() {
-  std::vector<kemu::Os> out;
-  for (kemu::Os os : kemu::AllOs()) {
-    if (kemu::GetPersonality(os).kernel_exports_connect_ex) out.push_back(os);
-  }
-  return out;
-}
-
 class IoConnectInterruptExTest : public kemu::testing::PersonalityTest {};
 
 INSTANTIATE_TEST_SUITE_P(VistaAndLater, IoConnectInterruptExTest,
-                         ::testing::ValuesIn(ConnectExPersonalities()), kemu::testing::OsName());
+                         kemu::testing::OsWhere([](const kemu::Personality& p) {
+                           return p.kernel_exports_connect_ex;
+                         }),
+                         kemu::testing::OsName());
 
 // ---------------------------------------------------------------------------------------------
 // Documented failures (spec §2.5, EX-5).

@@ -463,18 +463,13 @@ TEST(IoConnectInterruptTest, TheExRoutinesAtDispatchLevelBugCheckWithTheReleases
 // Windows leaves a mismatch undocumented; kemu is strict under Driver Verifier and lenient
 // (ReactOS-like) without it (spec §3).
 
-std::vector<kemu::Os> ConnectExPersonalities() {
-  std::vector<kemu::Os> out;
-  for (kemu::Os os : kemu::AllOs()) {
-    if (kemu::GetPersonality(os).kernel_exports_connect_ex) out.push_back(os);
-  }
-  return out;
-}
-
 class IoDisconnectInterruptExTest : public kemu::testing::PersonalityTest {};
 
 INSTANTIATE_TEST_SUITE_P(VistaAndLater, IoDisconnectInterruptExTest,
-                         ::testing::ValuesIn(ConnectExPersonalities()), kemu::testing::OsName());
+                         kemu::testing::OsWhere([](const kemu::Personality& p) {
+                           return p.kernel_exports_connect_ex;
+                         }),
+                         kemu::testing::OsName());
 
 TEST_P(IoDisconnectInterruptExTest, NamingAFallbackWithTheRequestedVersionBugChecks) {
   // The classic slip: the fallback rewrote Version to LINE_BASED, the driver kept 3.

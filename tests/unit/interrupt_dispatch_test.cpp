@@ -14,6 +14,9 @@
 
 namespace {
 
+using ::kemu::testing::CrashOf;
+using ::kemu::testing::OsFrom;
+
 using ::kemu::testing::BugCheckIs;
 namespace bugcheck = ::kemu::bugcheck;
 namespace verifier_code = ::kemu::verifier_code;
@@ -116,28 +119,8 @@ kemu::DeviceConfig Line(const char* name, kemu::Trigger mode = kemu::Trigger::kL
       .line = kemu::LineInterrupt{.vector = vector, .irql = irql, .mode = mode, .shared = shared}};
 }
 
-// The bug check `statement` raises; a test failure (and code 0) when it returns normally.
-kemu::BugCheck CrashOf(const std::function<void()>& statement) {
-  try {
-    statement();
-  } catch (const kemu::BugCheck& crash) {
-    return crash;
-  }
-  ADD_FAILURE() << "expected a bug check, but the statement returned normally";
-  return kemu::BugCheck(0, {}, "");
-}
-
 std::uint64_t Address(const void* pointer) { return reinterpret_cast<std::uintptr_t>(pointer); }
 std::uint64_t Address(PKSERVICE_ROUTINE isr) { return reinterpret_cast<std::uintptr_t>(isr); }
-
-// Every release from `first` on, oldest first.
-auto OsFrom(kemu::Os first) {
-  std::vector<kemu::Os> out;
-  for (kemu::Os os : kemu::AllOs()) {
-    if (os >= first) out.push_back(os);
-  }
-  return ::testing::ValuesIn(out);
-}
 
 class InterruptDispatchPersonalityTest : public kemu::testing::PersonalityTest {
  protected:

@@ -16,6 +16,8 @@
 
 namespace {
 
+using ::kemu::testing::CrashOf;
+
 using ::kemu::testing::BugCheckIs;
 using ::testing::HasSubstr;
 using ::testing::Return;
@@ -66,16 +68,6 @@ T* Port(std::uint32_t port) {
 
 std::uint64_t Address(const volatile void* pointer) {
   return reinterpret_cast<std::uintptr_t>(pointer);
-}
-
-kemu::BugCheck CrashOf(const std::function<void()>& statement) {
-  try {
-    statement();
-  } catch (const kemu::BugCheck& crash) {
-    return crash;
-  }
-  ADD_FAILURE() << "expected a bug check, but the statement returned normally";
-  return kemu::BugCheck(0, {}, "");
 }
 
 const CM_PARTIAL_RESOURCE_LIST& Partials(PCM_RESOURCE_LIST list) {

@@ -11,19 +11,10 @@
 
 namespace {
 
+using ::kemu::testing::CrashOf;
+
 using ::kemu::testing::BugCheckIs;
 using ::testing::HasSubstr;
-
-// The bug check `statement` raises; a test failure (and code 0) when it returns normally.
-kemu::BugCheck CrashOf(const std::function<void()>& statement) {
-  try {
-    statement();
-  } catch (const kemu::BugCheck& crash) {
-    return crash;
-  }
-  ADD_FAILURE() << "expected a bug check, but the statement returned normally";
-  return kemu::BugCheck(0, {}, "");
-}
 
 ULONG MajorVersion() {
   RTL_OSVERSIONINFOW info{};

@@ -13,6 +13,8 @@
 
 namespace {
 
+using ::kemu::testing::OsFrom;
+
 using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
@@ -29,15 +31,6 @@ std::uint64_t Address(const volatile void* pointer) {
 
 kemu::MachineOptions CheckedKernel() { return {.verifier = false, .checked_build = true}; }
 kemu::MachineOptions RetailKernel() { return {.verifier = false, .checked_build = false}; }
-
-// Every Os from `first` on, oldest first.
-std::vector<kemu::Os> OsFrom(kemu::Os first) {
-  std::vector<kemu::Os> result;
-  for (kemu::Os os : kemu::AllOs()) {
-    if (os >= first) result.push_back(os);
-  }
-  return result;
-}
 
 // A handle full of garbage, so the tests see which fields the kernel writes.
 KLOCK_QUEUE_HANDLE FilledHandle() {
@@ -186,8 +179,7 @@ TEST_P(QueuedSpinLockPersonalityTest, FromDpcLevelReleaseBelowDispatchBugChecksU
                   BugCheckIs(kVerifierBugCheck, 0x41, PASSIVE_LEVEL, Address(&lock_), 0)));
 }
 
-INSTANTIATE_TEST_SUITE_P(XpAndLater, QueuedSpinLockPersonalityTest,
-                         ::testing::ValuesIn(OsFrom(kemu::Os::kWindowsXP)),
+INSTANTIATE_TEST_SUITE_P(XpAndLater, QueuedSpinLockPersonalityTest, OsFrom(kemu::Os::kWindowsXP),
                          kemu::testing::OsName());
 
 // ---------------------------------------------------------------------------------------------
@@ -213,8 +205,7 @@ TEST_P(QueuedSpinLockForDpcTest, ForDpcVariantsLeaveIrqlAlone) {  // SL-10
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(VistaAndLater, QueuedSpinLockForDpcTest,
-                         ::testing::ValuesIn(OsFrom(kemu::Os::kWindowsVista)),
+INSTANTIATE_TEST_SUITE_P(VistaAndLater, QueuedSpinLockForDpcTest, OsFrom(kemu::Os::kWindowsVista),
                          kemu::testing::OsName());
 
 // ---------------------------------------------------------------------------------------------
@@ -356,8 +347,7 @@ TEST_P(SpinLockMixingTest, UsingEachFamilyConsistentlyIsSilent) {
   EXPECT_FALSE(machine().crashed());
 }
 
-INSTANTIATE_TEST_SUITE_P(XpAndLater, SpinLockMixingTest,
-                         ::testing::ValuesIn(OsFrom(kemu::Os::kWindowsXP)),
+INSTANTIATE_TEST_SUITE_P(XpAndLater, SpinLockMixingTest, OsFrom(kemu::Os::kWindowsXP),
                          kemu::testing::OsName());
 
 TEST(QueuedSpinLockTest, MixingWithOrdinaryRoutinesIsSilentWithoutVerifier) {

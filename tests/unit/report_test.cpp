@@ -17,18 +17,10 @@
 
 namespace {
 
+using ::kemu::testing::CrashOf;
+
 using ::testing::HasSubstr;
 using ::testing::Not;
-
-kemu::BugCheck CrashOf(const std::function<void()>& statement) {
-  try {
-    statement();
-  } catch (const kemu::BugCheck& crash) {
-    return crash;
-  }
-  ADD_FAILURE() << "expected a bug check, but the statement returned normally";
-  return kemu::BugCheck(0, {}, "");
-}
 
 using ::kemu::testing::golden::ExpectMatchesGolden;
 using ::kemu::testing::golden::NormaliseAddresses;

@@ -21,6 +21,7 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "kemu/kemu.hpp"
 #include "kemu/testing/fixtures.hpp"
@@ -37,6 +38,26 @@ namespace testing {
 
 /// Parameter generator over every kemu::Os, oldest first.
 inline auto AllOs() { return ::testing::ValuesIn(kemu::AllOs()); }
+
+/// Parameter generator over every kemu::Os whose personality satisfies `predicate`, oldest first:
+///   OsWhere([](const kemu::Personality& p) { return p.kernel_exports_connect_ex; })
+template <typename Predicate>
+auto OsWhere(Predicate predicate) {
+  std::vector<Os> selected;
+  for (Os os : kemu::AllOs()) {
+    if (predicate(GetPersonality(os))) selected.push_back(os);
+  }
+  return ::testing::ValuesIn(selected);
+}
+
+/// Parameter generator over every kemu::Os from `first` on, oldest first.
+inline auto OsFrom(Os first) {
+  return OsWhere([first](const Personality& personality) { return personality.os >= first; });
+}
+
+/// The bug check `statement` raises, for a test to inspect; when it returns normally, records a
+/// test failure and returns a bug check with code 0.
+BugCheck CrashOf(const std::function<void()>& statement);
 
 /// Test-name generator: "win2000", "xp", ..., "win8_1", "win10", "win11" (GoogleTest names allow
 /// only letters, digits and '_').
