@@ -23,6 +23,7 @@
 #include "kemu/scenario/gtest.hpp"
 #include "kemu/scenario/parser.hpp"
 #include "kemu/scenario/runner.hpp"
+#include "kemu/testing/listener.hpp"
 #include "nic_adapter.hpp"
 #include "nic_device.hpp"
 
@@ -161,6 +162,8 @@ TEST(ScenarioSeedTest, AnotherSeedCanMakeAFaultProbabilityFallTheOtherWay) {
 
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
+  // A test that fails on a bug check ends with the code and seed, as under kemu::gtest_main.
+  ::testing::UnitTest::GetInstance()->listeners().Append(new kemu::testing::BugCheckListener);
   kemu::scenario::AdapterRegistry registry;  // alive until RUN_ALL_TESTS returns
   kemu_example::AddNicAdapters(registry);
   if (kemu::scenario::RegisterTests(KEMU_NIC_SCENARIOS_DIR, registry) == 0) {
