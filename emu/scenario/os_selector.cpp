@@ -37,7 +37,7 @@ std::optional<Os> End(std::string_view name, std::string* problem) {
 }
 
 std::string AddPart(std::string_view part, std::vector<Os>& selected) {
-  if (part.empty()) return "empty personality name in the selector";
+  if (part.empty()) return "a personality name is empty";
   if (part == "all") {
     selected.insert(selected.end(), AllOs().begin(), AllOs().end());
     return "";
@@ -51,15 +51,14 @@ std::string AddPart(std::string_view part, std::vector<Os>& selected) {
   const std::string_view first_name = Trim(part.substr(0, dots));
   const std::string_view last_name = Trim(part.substr(dots + 2));
   if (first_name.empty() && last_name.empty()) {
-    return fmt::format("personality range '{}' names neither end", part);
+    return "the range names neither end";
   }
   std::optional<Os> first = first_name.empty() ? AllOs().front() : End(first_name, &problem);
   if (!first) return problem;
   std::optional<Os> last = last_name.empty() ? AllOs().back() : End(last_name, &problem);
   if (!last) return problem;
   if (*first > *last) {
-    return fmt::format("personality range '{}' is backwards ({} is newer than {})", part,
-                       first_name, last_name);
+    return fmt::format("the range is backwards ({} is newer than {})", first_name, last_name);
   }
   for (Os os : AllOs()) {
     if (os >= *first && os <= *last) selected.push_back(os);

@@ -30,9 +30,10 @@ std::optional<std::uint32_t> BugCheckCode(Reader& reader, const YAML::Node& node
     if (BugCheckName(code) == text) return code;
   }
   const std::string close = ClosestMatch(text, BugCheckNames());
-  reader.Error(node, fmt::format("unknown bug check '{}' for 'bugcheck' (expected none, a code, "
-                                 "code/parameter1 or NAME/parameter1){}",
-                                 text, close.empty() ? "" : "; did you mean '" + close + "'?"));
+  reader.Error(node, fmt::format("unknown bug check '{}' for 'bugcheck' ({})", text,
+                                 close.empty() ? "expected none, a code, code/parameter1 or "
+                                                 "NAME/parameter1"
+                                               : "did you mean '" + close + "'?"));
   return std::nullopt;
 }
 
@@ -156,7 +157,9 @@ void ReadOverrides(Context& context, const YAML::Node& node, ExpectationBlock& b
   for (const MapEntry& e : map.entries()) {
     std::vector<Os> selected;
     const std::string problem = SelectOs(e.key, selected);
-    if (!problem.empty()) reader.Error(e.key_node, problem + " in an 'os' override");
+    if (!problem.empty()) {
+      reader.Error(e.key_node, fmt::format("bad 'os' override '{}': {}", e.key, problem));
+    }
     const std::string what = fmt::format("the '{}' override", e.key);
     MapReader fields(reader, e.value, what, &Keys(false));
     Expectations overrides;

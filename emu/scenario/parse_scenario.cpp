@@ -31,7 +31,7 @@ std::vector<Os> ReadOs(Reader& reader, const YAML::Node& node) {
     }
     std::string problem = SelectOs(*text, selected);
     if (!problem.empty()) {
-      reader.Error(part, problem + " in 'os'");
+      reader.Error(part, fmt::format("bad 'os' selector '{}': {}", *text, problem));
       valid = false;
     }
   }

@@ -189,6 +189,9 @@ std::optional<Step> ReadStep(Context& context, const YAML::Node& item) {
   } else if (item.IsMap() && item.size() == 1 && item.begin()->first.IsScalar()) {
     step.keyword = item.begin()->first.Scalar();
     value = item.begin()->second;
+  } else if (item.IsMap() && item.size() == 0) {
+    reader.Error(item, "a step has one keyword, got an empty map");
+    return std::nullopt;
   } else if (item.IsMap() && item.size() > 1) {
     std::vector<std::string> keys;
     for (auto it = item.begin(); it != item.end(); ++it) keys.push_back(Describe(it->first));

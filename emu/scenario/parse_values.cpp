@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <cctype>
 
 #include "kemu/testing/ntstatus.hpp"
 #include "scenario/numbers.hpp"
@@ -56,7 +57,7 @@ std::optional<std::uint8_t> ReadIrql(Reader& reader, const YAML::Node& node,
   for (const IrqlName& irql : kIrqlNames) {
     if (irql.name == *text) return irql.level;
   }
-  if (ParseUnsigned(*text) || text->empty() || std::isdigit(static_cast<unsigned char>((*text)[0]))) {
+  if (text->empty() || std::isdigit(static_cast<unsigned char>((*text)[0])) != 0) {
     std::optional<std::uint64_t> level = ReadUnsigned(reader, node, what, 0, kHighestIrql);
     if (!level) return std::nullopt;
     return static_cast<std::uint8_t>(*level);
@@ -64,9 +65,9 @@ std::optional<std::uint8_t> ReadIrql(Reader& reader, const YAML::Node& node,
   std::vector<std::string> names;
   for (const IrqlName& irql : kIrqlNames) names.emplace_back(irql.name);
   const std::string close = ClosestMatch(*text, names);
-  reader.Error(node, fmt::format("unknown IRQL {} for {} (expected 0..15 or {}){}",
-                                 Describe(node), what, JoinOr(names),
-                                 close.empty() ? "" : "; did you mean '" + close + "'?"));
+  reader.Error(node, fmt::format("unknown IRQL {} for {} ({})", Describe(node), what,
+                                 close.empty() ? "expected 0..15 or " + JoinOr(names)
+                                               : "did you mean '" + close + "'?"));
   return std::nullopt;
 }
 

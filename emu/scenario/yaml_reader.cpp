@@ -49,7 +49,15 @@ Location Reader::Where(const YAML::Node& node) const {
 }
 
 void Reader::Error(Location where, std::string message) {
-  if (diagnostics_.size() < kMaxStored) diagnostics_.push_back({where, std::move(message)});
+  if (diagnostics_.size() >= kMaxStored) return;
+  // Messages quote the file, which may be binary: keep what a terminal shows safely.
+  constexpr std::size_t kMaxMessage = 400;
+  if (message.size() > kMaxMessage) message = message.substr(0, kMaxMessage) + "...";
+  for (char& c : message) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte >= 0x7F) c = '?';
+  }
+  diagnostics_.push_back({where, std::move(message)});
 }
 
 std::vector<Diagnostic> Reader::Take() {
