@@ -97,9 +97,9 @@ std::vector<Scenario> LoadScenarios(const std::vector<std::string>& paths) {
       const Scenario& added = scenarios.back();
       for (std::size_t i = 0; i + 1 < scenarios.size(); ++i) {
         if (scenarios[i].name != added.name) continue;
-        problems.push_back({added.where, fmt::format("duplicate scenario name '{}' (also in {})",
-                                                     added.name,
-                                                     FormatLocation(scenarios[i].where))});
+        problems.push_back(
+            {added.where, fmt::format("duplicate scenario name '{}' (also in {})", added.name,
+                                      FormatLocation(scenarios[i].where))});
         break;
       }
     }

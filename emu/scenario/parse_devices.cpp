@@ -60,8 +60,8 @@ void ReadOffsetMap(Reader& reader, const YAML::Node& node, const std::string& wh
 void ReadOffsetList(Reader& reader, const YAML::Node& node, const std::string& what,
                     std::vector<std::uint32_t>& out, Offsets& offsets) {
   if (!node.IsSequence()) {
-    reader.Error(node, fmt::format("expected a list of offsets for {}, got {}", what,
-                                   Describe(node)));
+    reader.Error(node,
+                 fmt::format("expected a list of offsets for {}, got {}", what, Describe(node)));
     return;
   }
   for (const YAML::Node& item : node) {
@@ -152,8 +152,8 @@ void ReadDeviceKey(Reader& reader, const MapEntry& e, DeviceSpec& spec, Offsets&
 
 std::optional<DeviceSpec> ReadDeviceSpec(Reader& reader, const YAML::Node& node) {
   static const std::vector<std::string> kKeys{
-      "name",         "line",       "messages",  "msix",   "grant_messages", "withhold_msi",
-      "memory_bytes", "port_bytes", "registers", "foreign"};
+      "name",         "line",         "messages",   "msix",      "grant_messages",
+      "withhold_msi", "memory_bytes", "port_bytes", "registers", "foreign"};
   MapReader map(reader, node, "a device", &kKeys);
   if (!map.ok()) return std::nullopt;
   DeviceSpec spec;

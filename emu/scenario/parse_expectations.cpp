@@ -71,10 +71,10 @@ std::optional<std::uint32_t> ReadConnectVersion(Reader& reader, const YAML::Node
     names.push_back(ConnectVersionName(version));
   }
   const std::string close = ClosestMatch(*text, names);
-  reader.Error(node, fmt::format("unknown connect version {} for 'connect_version' ({})",
-                                 Describe(node),
-                                 close.empty() ? "expected " + JoinOr(names) + " or a number"
-                                               : "did you mean '" + close + "'?"));
+  reader.Error(node,
+               fmt::format("unknown connect version {} for 'connect_version' ({})", Describe(node),
+                           close.empty() ? "expected " + JoinOr(names) + " or a number"
+                                         : "did you mean '" + close + "'?"));
   return std::nullopt;
 }
 

@@ -43,8 +43,8 @@ std::vector<Os> ReadOs(Reader& reader, const YAML::Node& node) {
 
 void ReadMachine(Reader& reader, const YAML::Node& node, MachineOptions& options) {
   static const std::vector<std::string> kKeys{
-      "processors",      "verifier",           "checked_build", "seed",
-      "storm_threshold", "inactive_interrupts", "call_history"};
+      "processors",          "verifier",    "checked_build", "seed", "storm_threshold",
+      "inactive_interrupts", "call_history"};
   MapReader map(reader, node, "'machine'", &kKeys);
   for (const MapEntry& e : map.entries()) {
     const std::string what = Quote(e.key);
@@ -89,8 +89,7 @@ std::optional<double> ReadProbability(Reader& reader, const YAML::Node& node) {
 }
 
 std::optional<FaultSpec> ReadFault(Reader& reader, const YAML::Node& node) {
-  static const std::vector<std::string> kKeys{"routine", "status", "nth", "count",
-                                              "probability"};
+  static const std::vector<std::string> kKeys{"routine", "status", "nth", "count", "probability"};
   MapReader map(reader, node, "a fault", &kKeys);
   if (!map.ok()) return std::nullopt;
   FaultSpec spec{reader.Where(node), {}};
@@ -151,9 +150,8 @@ void CheckDevices(Context& context, const std::vector<DeviceSpec>& devices,
 }  // namespace
 
 Scenario BuildScenario(Context& context, const YAML::Node& root) {
-  static const std::vector<std::string> kKeys{"scenario", "description", "driver",
-                                              "os",       "machine",     "devices",
-                                              "faults",   "steps",       "expect"};
+  static const std::vector<std::string> kKeys{
+      "scenario", "description", "driver", "os", "machine", "devices", "faults", "steps", "expect"};
   Reader& reader = context.reader;
   Scenario scenario;
   scenario.where = reader.Where(root);

@@ -41,7 +41,8 @@ std::optional<StepBody> StartOrStop(const StepInput& in, bool start) {
     if (const MapEntry* e = map.Find("device")) {
       if (auto v = ReadDevice(in.context, e->value, "'device'")) body.device = *v;
     }
-    if (const MapEntry* e = map.Find("status")) body.status = ReadStatus(in.context.reader, e->value, "'status'");
+    if (const MapEntry* e = map.Find("status"))
+      body.status = ReadStatus(in.context.reader, e->value, "'status'");
   }
   if (!start) return StopStep{body.device};
   return body;
@@ -75,7 +76,7 @@ std::optional<StepBody> DeviceEvent(const StepInput& in, DeviceAction action) {
     } else if (e.key == "device") {
       if (auto v = ReadDevice(in.context, e.value, what)) body.device = *v;
     } else if (e.key == "after_calls") {
-      body.after_calls = ReadUnsigned(reader, e.value, what, 0, kMaxU64);
+      body.after_calls = ReadUnsigned(reader, e.value, what, 1, kMaxU64);  // 1 = the next call
     } else if (e.key == "at_us") {
       body.at_us = ReadUnsigned(reader, e.value, what, 0, kMaxU64);
     }
@@ -204,9 +205,9 @@ std::optional<Step> ReadStep(Context& context, const YAML::Node& item) {
                                    Describe(item)));
     return std::nullopt;
   }
-  static const std::vector<std::string> kNeedValue{"message",    "raise",     "clear",
-                                                   "poke",       "raise_irql", "lower_irql",
-                                                   "processor",  "stall_us",   "expect"};
+  static const std::vector<std::string> kNeedValue{"message",   "raise",      "clear",
+                                                   "poke",      "raise_irql", "lower_irql",
+                                                   "processor", "stall_us",   "expect"};
   if (value.IsNull() &&
       std::find(kNeedValue.begin(), kNeedValue.end(), step.keyword) != kNeedValue.end()) {
     reader.Error(step.where, fmt::format("step '{}' needs a value", step.keyword));
@@ -223,8 +224,8 @@ std::optional<Step> ReadStep(Context& context, const YAML::Node& item) {
 
 const std::vector<std::string>& BuiltInSteps() {
   static const std::vector<std::string> kKeywords{
-      "start",   "stop",       "assert",     "deassert",  "pulse",    "message",  "raise", "clear",
-      "poke",    "raise_irql", "lower_irql", "processor", "run_dpcs", "stall_us", "expect"};
+      "start", "stop",       "assert",     "deassert",  "pulse",    "message",  "raise", "clear",
+      "poke",  "raise_irql", "lower_irql", "processor", "run_dpcs", "stall_us", "expect"};
   return kKeywords;
 }
 

@@ -36,14 +36,13 @@ std::optional<std::string> ReadDevice(Context& context, const YAML::Node& node,
 
 std::optional<std::int32_t> ReadStatus(Reader& reader, const YAML::Node& node,
                                        std::string_view what) {
-  std::optional<std::string> text =
-      ReadScalar(reader, node, what, "an NTSTATUS name or number");
+  std::optional<std::string> text = ReadScalar(reader, node, what, "an NTSTATUS name or number");
   if (!text) return std::nullopt;
   if (std::optional<NTSTATUS> status = testing::ParseNtStatus(*text)) return *status;
   if (std::optional<std::uint64_t> number = ParseUnsigned(*text)) {
     if (*number <= kMaxU32) return static_cast<std::int32_t>(static_cast<std::uint32_t>(*number));
-    reader.Error(node, fmt::format("{} is out of range: {} (expected 0..0xffffffff)", what,
-                                   Describe(node)));
+    reader.Error(
+        node, fmt::format("{} is out of range: {} (expected 0..0xffffffff)", what, Describe(node)));
     return std::nullopt;
   }
   reader.Error(node, fmt::format("unknown NTSTATUS name {} for {}", Describe(node), what));
@@ -76,8 +75,8 @@ std::optional<std::uint32_t> ReadOffset(Reader& reader, const YAML::Node& node,
   std::optional<std::uint64_t> offset = ReadUnsigned(reader, node, what, 0, kMaxU32);
   if (!offset) return std::nullopt;
   if (*offset % 4 != 0) {
-    reader.Error(node, fmt::format("register offset {} in {} is not a multiple of 4",
-                                   Describe(node), what));
+    reader.Error(
+        node, fmt::format("register offset {} in {} is not a multiple of 4", Describe(node), what));
     return std::nullopt;
   }
   return static_cast<std::uint32_t>(*offset);

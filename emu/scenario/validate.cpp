@@ -18,8 +18,8 @@ std::string Suggestion(const std::string& word, const std::vector<std::string>& 
   return close.empty() ? otherwise : fmt::format("did you mean '{}'?", close);
 }
 
-void CheckAction(const Step& step, const ActionStep& action,
-                 const std::vector<ActionInfo>& actions, std::vector<Diagnostic>& out) {
+void CheckAction(const Step& step, const ActionStep& action, const std::vector<ActionInfo>& actions,
+                 std::vector<Diagnostic>& out) {
   auto info = std::find_if(actions.begin(), actions.end(),
                            [&](const ActionInfo& a) { return a.name == action.name; });
   if (info == actions.end()) {
@@ -27,17 +27,17 @@ void CheckAction(const Step& step, const ActionStep& action,
     std::vector<std::string> names;
     for (const ActionInfo& a : actions) names.push_back(a.name);
     candidates.insert(candidates.end(), names.begin(), names.end());
-    const std::string offered =
-        names.empty() ? "the driver adapter has no actions"
-                      : "the driver adapter's actions: " + fmt::format("{}", fmt::join(names, ", "));
+    const std::string offered = names.empty() ? "the driver adapter has no actions"
+                                              : "the driver adapter's actions: " +
+                                                    fmt::format("{}", fmt::join(names, ", "));
     out.push_back({step.where, fmt::format("unknown step or action '{}' ({})", action.name,
                                            Suggestion(action.name, candidates, offered))});
     return;
   }
   const std::vector<std::string>& parameters = info->parameters;
-  const std::string takes =
-      parameters.empty() ? "it takes no arguments"
-                         : fmt::format("its arguments: {}", fmt::join(parameters, ", "));
+  const std::string takes = parameters.empty()
+                                ? "it takes no arguments"
+                                : fmt::format("its arguments: {}", fmt::join(parameters, ", "));
   for (const auto& [name, value] : action.args.values()) {
     if (name.empty()) {
       if (parameters.empty()) {

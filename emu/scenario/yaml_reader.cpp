@@ -120,17 +120,16 @@ MapReader::MapReader(Reader& reader, const YAML::Node& node, std::string what,
     const std::string name = key.Scalar();
     if (const MapEntry* first = Find(name)) {
       const Location at = reader.Where(first->key_node);
-      reader.Error(key, fmt::format("duplicate key '{}' in {} (first at line {})", name, what_,
-                                    at.line));
+      reader.Error(
+          key, fmt::format("duplicate key '{}' in {} (first at line {})", name, what_, at.line));
       continue;
     }
     if (known != nullptr && std::find(known->begin(), known->end(), name) == known->end()) {
       const std::string close = ClosestMatch(name, *known);
-      reader.Error(key, close.empty()
-                            ? fmt::format("unknown key '{}' in {} (expected {})", name, what_,
-                                          JoinOr(*known))
-                            : fmt::format("unknown key '{}' in {} (did you mean '{}'?)", name,
-                                          what_, close));
+      reader.Error(key, close.empty() ? fmt::format("unknown key '{}' in {} (expected {})", name,
+                                                    what_, JoinOr(*known))
+                                      : fmt::format("unknown key '{}' in {} (did you mean '{}'?)",
+                                                    name, what_, close));
       continue;
     }
     entries_.push_back({name, key, it->second});
@@ -152,8 +151,8 @@ const MapEntry* MapReader::Require(std::string_view key) const {
   return entry;
 }
 
-std::optional<std::string> ReadScalar(Reader& reader, const YAML::Node& node,
-                                      std::string_view what, std::string_view expected) {
+std::optional<std::string> ReadScalar(Reader& reader, const YAML::Node& node, std::string_view what,
+                                      std::string_view expected) {
   if (!node.IsScalar()) {
     reader.Error(node, fmt::format("expected {} for {}, got {}", expected, what, Describe(node)));
     return std::nullopt;
@@ -173,8 +172,8 @@ std::optional<std::uint64_t> ReadUnsigned(Reader& reader, const YAML::Node& node
     return std::nullopt;
   }
   if (!value || *value < min || *value > max) {
-    reader.Error(node, fmt::format("{} is out of range: {} (expected {}..{})", what,
-                                   Describe(node), Bound(min), Bound(max)));
+    reader.Error(node, fmt::format("{} is out of range: {} (expected {}..{})", what, Describe(node),
+                                   Bound(min), Bound(max)));
     return std::nullopt;
   }
   return value;
@@ -195,8 +194,8 @@ std::optional<std::int64_t> ReadSigned(Reader& reader, const YAML::Node& node,
   }
   constexpr std::uint64_t kMaxPositive = 0x7FFFFFFFFFFFFFFF;
   if (!magnitude || *magnitude > kMaxPositive + (negative ? 1 : 0)) {
-    reader.Error(node, fmt::format("{} is out of range: {} (expected a signed 64-bit number)",
-                                   what, Describe(node)));
+    reader.Error(node, fmt::format("{} is out of range: {} (expected a signed 64-bit number)", what,
+                                   Describe(node)));
     return std::nullopt;
   }
   if (!negative) return static_cast<std::int64_t>(*magnitude);
@@ -213,17 +212,16 @@ std::optional<bool> ReadBool(Reader& reader, const YAML::Node& node, std::string
   return std::nullopt;
 }
 
-std::optional<std::size_t> ReadChoice(Reader& reader, const YAML::Node& node,
-                                      std::string_view what,
+std::optional<std::size_t> ReadChoice(Reader& reader, const YAML::Node& node, std::string_view what,
                                       const std::vector<std::string>& choices) {
   std::optional<std::string> text = ReadScalar(reader, node, what, JoinOr(choices));
   if (!text) return std::nullopt;
   auto found = std::find(choices.begin(), choices.end(), *text);
   if (found != choices.end()) return static_cast<std::size_t>(found - choices.begin());
   const std::string close = ClosestMatch(*text, choices);
-  reader.Error(node, fmt::format("expected {} for {}, got {}{}", JoinOr(choices), what,
-                                 Describe(node),
-                                 close.empty() ? "" : " (did you mean '" + close + "'?)"));
+  reader.Error(node,
+               fmt::format("expected {} for {}, got {}{}", JoinOr(choices), what, Describe(node),
+                           close.empty() ? "" : " (did you mean '" + close + "'?)"));
   return std::nullopt;
 }
 

@@ -34,7 +34,9 @@ class Reader {
   Location Where(const YAML::Node& node) const;
 
   void Error(Location where, std::string message);
-  void Error(const YAML::Node& node, std::string message) { Error(Where(node), std::move(message)); }
+  void Error(const YAML::Node& node, std::string message) {
+    Error(Where(node), std::move(message));
+  }
 
   bool failed() const { return !diagnostics_.empty(); }
   /// The diagnostics in file order, at most kMaxDiagnostics plus a note that more were dropped.
@@ -80,8 +82,8 @@ class MapReader {
 };
 
 /// The text of a scalar, else "expected <expected> for <what>, got ..." and std::nullopt.
-std::optional<std::string> ReadScalar(Reader& reader, const YAML::Node& node,
-                                      std::string_view what, std::string_view expected);
+std::optional<std::string> ReadScalar(Reader& reader, const YAML::Node& node, std::string_view what,
+                                      std::string_view expected);
 inline std::optional<std::string> ReadString(Reader& reader, const YAML::Node& node,
                                              std::string_view what) {
   return ReadScalar(reader, node, what, "a string");
@@ -96,8 +98,7 @@ std::optional<std::int64_t> ReadSigned(Reader& reader, const YAML::Node& node,
 /// `true` or `false`, nothing else (YAML 1.1's yes/on/y are too easy to write by accident).
 std::optional<bool> ReadBool(Reader& reader, const YAML::Node& node, std::string_view what);
 /// One of `choices` (index into it), with a "did you mean" when the text is close to one.
-std::optional<std::size_t> ReadChoice(Reader& reader, const YAML::Node& node,
-                                      std::string_view what,
+std::optional<std::size_t> ReadChoice(Reader& reader, const YAML::Node& node, std::string_view what,
                                       const std::vector<std::string>& choices);
 
 /// "expected ... for <what>": `'key'` for a map value, the item text otherwise.

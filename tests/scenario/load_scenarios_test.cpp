@@ -98,8 +98,8 @@ TEST_F(LoadScenariosTest, DuplicateScenarioNamesAcrossFilesAreAnError) {
     LoadScenarios({root_.string()});
     FAIL() << "no error";
   } catch (const ScenarioError& e) {
-    EXPECT_EQ(std::string(e.what()), second + ":1:1: error: duplicate scenario name 'same' (also in " +
-                                         first + ":1:1)\n");
+    EXPECT_EQ(std::string(e.what()),
+              second + ":1:1: error: duplicate scenario name 'same' (also in " + first + ":1:1)\n");
   }
 }
 

@@ -21,7 +21,8 @@ TEST(OsSelectorTest, OneName) {
 }
 
 TEST(OsSelectorTest, ClosedRange) {
-  EXPECT_EQ(ParseOsSelector("vista..win8"), (Oses{Os::kWindowsVista, Os::kWindows7, Os::kWindows8}));
+  EXPECT_EQ(ParseOsSelector("vista..win8"),
+            (Oses{Os::kWindowsVista, Os::kWindows7, Os::kWindows8}));
   EXPECT_EQ(ParseOsSelector("win7..win7"), Oses{Os::kWindows7});
 }
 
@@ -54,7 +55,9 @@ TEST(ClosestMatchTest, CountsASwapAsOneEdit) {
   EXPECT_EQ(ClosestMatch("dorp", {"deliver", "drop", "bugcheck"}), "drop");
 }
 
-TEST(ClosestMatchTest, IgnoresCase) { EXPECT_EQ(ClosestMatch("Start", {"stop", "start"}), "start"); }
+TEST(ClosestMatchTest, IgnoresCase) {
+  EXPECT_EQ(ClosestMatch("Start", {"stop", "start"}), "start");
+}
 
 TEST(ClosestMatchTest, SuggestsNothingWhenNothingIsClose) {
   EXPECT_EQ(ClosestMatch("frobnicate", {"start", "stop"}), "");

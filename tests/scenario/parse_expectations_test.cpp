@@ -112,7 +112,8 @@ TEST(ParseExpectationsTest, BugCheckName) {
   EXPECT_EQ(BugCheck("HARDWARE_INTERRUPT_STORM").code,
             static_cast<std::uint32_t>(kemu::bugcheck::kHardwareInterruptStorm));
   const BugCheckExpectation named = BugCheck("DRIVER_VERIFIER_DETECTED_VIOLATION/0x42");
-  EXPECT_EQ(named.code, static_cast<std::uint32_t>(kemu::bugcheck::kDriverVerifierDetectedViolation));
+  EXPECT_EQ(named.code,
+            static_cast<std::uint32_t>(kemu::bugcheck::kDriverVerifierDetectedViolation));
   EXPECT_EQ(named.parameter1, std::optional<std::uint64_t>(0x42));
 }
 

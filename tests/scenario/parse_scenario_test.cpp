@@ -51,20 +51,19 @@ TEST(ParseScenarioTest, TopLevelKeysFillTheirFields) {
 
 TEST(ParseScenarioTest, OsAcceptsAListOfSelectors) {
   const Scenario s = Parse(std::string("os: [win11, 'xp,win2000', win7..win8]\n") + kMinimal);
-  EXPECT_EQ(s.os, (std::vector<Os>{Os::kWindows2000, Os::kWindowsXP, Os::kWindows7,
-                                   Os::kWindows8, Os::kWindows11}));
+  EXPECT_EQ(s.os, (std::vector<Os>{Os::kWindows2000, Os::kWindowsXP, Os::kWindows7, Os::kWindows8,
+                                   Os::kWindows11}));
 }
 
 TEST(ParseScenarioTest, MachineKeysFillMachineOptions) {
-  const Scenario s = Parse(std::string(
-                               "machine:\n"
-                               "  processors: 4\n"
-                               "  verifier: false\n"
-                               "  checked_build: false\n"
-                               "  seed: 0xFFFFFFFFFFFFFFFF\n"
-                               "  storm_threshold: 10\n"
-                               "  inactive_interrupts: bugcheck\n"
-                               "  call_history: 0\n") +
+  const Scenario s = Parse(std::string("machine:\n"
+                                       "  processors: 4\n"
+                                       "  verifier: false\n"
+                                       "  checked_build: false\n"
+                                       "  seed: 0xFFFFFFFFFFFFFFFF\n"
+                                       "  storm_threshold: 10\n"
+                                       "  inactive_interrupts: bugcheck\n"
+                                       "  call_history: 0\n") +
                            kMinimal);
   EXPECT_EQ(s.machine.processors, 4u);
   EXPECT_FALSE(s.machine.verifier);
@@ -161,14 +160,13 @@ TEST(ParseScenarioTest, RegistersWithoutSizeUseTheDeviceBar) {
 }
 
 TEST(ParseScenarioTest, FaultKeysFillFault) {
-  const Scenario s = Parse(std::string(
-                               "faults:\n"
-                               "  - routine: IoConnectInterruptEx\n"
-                               "    status: STATUS_INSUFFICIENT_RESOURCES\n"
-                               "    nth: 2\n"
-                               "    count: 0\n"
-                               "    probability: 0.25\n"
-                               "  - {routine: MmMapIoSpace, status: 0xC0000001}\n") +
+  const Scenario s = Parse(std::string("faults:\n"
+                                       "  - routine: IoConnectInterruptEx\n"
+                                       "    status: STATUS_INSUFFICIENT_RESOURCES\n"
+                                       "    nth: 2\n"
+                                       "    count: 0\n"
+                                       "    probability: 0.25\n"
+                                       "  - {routine: MmMapIoSpace, status: 0xC0000001}\n") +
                            kMinimal);
   ASSERT_EQ(s.faults.size(), 2u);
   EXPECT_EQ(s.faults[0].where.line, 2);

@@ -151,8 +151,7 @@ TEST(ParseStepsTest, ScalarActionArgumentIsStoredUnderTheEmptyName) {
 }
 
 TEST(ParseStepsTest, ActionMapGivesNamedArgumentsAndDevice) {
-  const ActionStep action =
-      Only<ActionStep>("  - send: {device: nic1, bytes: 0x40, mode: fast}\n");
+  const ActionStep action = Only<ActionStep>("  - send: {device: nic1, bytes: 0x40, mode: fast}\n");
   EXPECT_EQ(action.device, "nic1");
   EXPECT_EQ(action.args.values(),
             (std::map<std::string, std::string>{{"bytes", "0x40"}, {"mode", "fast"}}));
