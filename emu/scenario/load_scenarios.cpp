@@ -1,0 +1,111 @@
+// Reading scenario files: YAML text → Scenario, files and directories → every Scenario in them.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "scenario/parse_internal.hpp"
+
+namespace kemu::scenario {
+namespace {
+
+namespace fs = std::filesystem;
+
+void Parse(internal::Context& context, std::string_view yaml, Scenario& out) {
+  internal::Reader& reader = context.reader;
+  std::vector<YAML::Node> documents;
+  try {
+    documents = YAML::LoadAll(std::string(yaml));
+  } catch (const YAML::Exception& e) {
+    reader.Error(reader.Where(e.mark), "YAML syntax error: " + e.msg);
+    return;
+  }
+  if (documents.empty() || documents.front().IsNull()) {
+    reader.Error(Location{reader.file(), 0, 0},
+                 "the file holds no scenario (expected a map with 'devices' and 'steps')");
+    return;
+  }
+  if (documents.size() > 1) {
+    reader.Error(documents[1], "a scenario file holds one YAML document; found another here");
+  }
+  try {
+    out = internal::BuildScenario(context, documents.front());
+  } catch (const YAML::Exception& e) {
+    // The parser checks every node's type before using it; this is the safety net.
+    reader.Error(reader.Where(e.mark), "cannot read this YAML: " + e.msg);
+  }
+}
+
+bool IsScenarioFile(const fs::path& path) {
+  const std::string extension = path.extension().string();
+  return extension == ".yaml" || extension == ".yml";
+}
+
+// The files `path` names (itself, or a directory's scenario files sorted by path), or a
+// diagnostic.
+std::vector<std::string> FilesUnder(const std::string& path, std::vector<Diagnostic>& problems) {
+  std::error_code error;
+  if (!fs::is_directory(path, error)) return {path};  // LoadScenario reports a missing file
+  std::vector<std::string> files;
+  fs::recursive_directory_iterator it(path, error);
+  for (; !error && it != fs::recursive_directory_iterator(); it.increment(error)) {
+    if (it->is_regular_file(error) && IsScenarioFile(it->path())) {
+      files.push_back(it->path().string());
+    }
+  }
+  if (error) problems.push_back({{path, 0, 0}, "cannot list directory: " + error.message()});
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+}  // namespace
+
+Scenario ParseScenario(std::string_view yaml, const std::string& file) {
+  internal::Reader reader(file);
+  internal::Context context{reader, {}};
+  Scenario scenario;
+  Parse(context, yaml, scenario);
+  if (reader.failed()) throw ScenarioError(reader.Take());
+  return scenario;
+}
+
+Scenario LoadScenario(const std::string& path) {
+  std::error_code error;
+  if (fs::is_directory(path, error)) {
+    throw ScenarioError({{{path, 0, 0}, "is a directory, not a scenario file"}});
+  }
+  std::ifstream file(path, std::ios::binary);
+  if (!file) throw ScenarioError({{{path, 0, 0}, "cannot read file"}});
+  std::ostringstream text;
+  text << file.rdbuf();
+  return ParseScenario(text.str(), path);
+}
+
+std::vector<Scenario> LoadScenarios(const std::vector<std::string>& paths) {
+  std::vector<Diagnostic> problems;
+  std::vector<Scenario> scenarios;
+  for (const std::string& path : paths) {
+    for (const std::string& file : FilesUnder(path, problems)) {
+      try {
+        scenarios.push_back(LoadScenario(file));
+      } catch (const ScenarioError& e) {
+        problems.insert(problems.end(), e.diagnostics().begin(), e.diagnostics().end());
+        continue;
+      }
+      const Scenario& added = scenarios.back();
+      for (std::size_t i = 0; i + 1 < scenarios.size(); ++i) {
+        if (scenarios[i].name != added.name) continue;
+        problems.push_back(
+            {added.where, fmt::format("duplicate scenario name '{}' (also in {})", added.name,
+                                      FormatLocation(scenarios[i].where))});
+        break;
+      }
+    }
+  }
+  if (!problems.empty()) throw ScenarioError(std::move(problems));
+  return scenarios;
+}
+
+}  // namespace kemu::scenario

@@ -1,0 +1,236 @@
+// ParseScenario: the top level, `machine:`, `devices:` and `faults:` land in the right fields.
+#include <gtest/gtest.h>
+#include <wdm.h>
+
+#include "kemu/scenario/parser.hpp"
+
+namespace {
+
+using ::kemu::Os;
+using ::kemu::scenario::ParseScenario;
+using ::kemu::scenario::Scenario;
+
+Scenario Parse(const std::string& yaml) { return ParseScenario(yaml, "dir/test_case.yaml"); }
+
+constexpr const char* kMinimal = "devices: [{name: nic0}]\nsteps: []\n";
+
+TEST(ParseScenarioTest, MinimalFileGetsDefaults) {
+  const Scenario s = Parse(kMinimal);
+  EXPECT_EQ(s.name, "test_case");
+  EXPECT_EQ(s.description, "");
+  EXPECT_EQ(s.driver, "");
+  EXPECT_EQ(s.os, std::vector<Os>(kemu::AllOs().begin(), kemu::AllOs().end()));
+  EXPECT_EQ(s.where.file, "dir/test_case.yaml");
+  EXPECT_EQ(s.where.line, 1);
+  EXPECT_EQ(s.where.column, 1);
+  EXPECT_EQ(s.machine.processors, 1u);
+  EXPECT_TRUE(s.machine.verifier);
+  ASSERT_EQ(s.devices.size(), 1u);
+  EXPECT_TRUE(s.steps.empty());
+  EXPECT_TRUE(s.faults.empty());
+  EXPECT_FALSE(s.expect.has_value());
+}
+
+TEST(ParseScenarioTest, TopLevelKeysFillTheirFields) {
+  const Scenario s = Parse(
+      "scenario: fallback\n"
+      "description: Falls back.\n"
+      "driver: nic\n"
+      "os: vista..win7\n"
+      "devices: [{name: nic0}]\n"
+      "steps:\n"
+      "expect: {isr_calls: 1}\n");
+  EXPECT_EQ(s.name, "fallback");
+  EXPECT_EQ(s.description, "Falls back.");
+  EXPECT_EQ(s.driver, "nic");
+  EXPECT_EQ(s.os, (std::vector<Os>{Os::kWindowsVista, Os::kWindows7}));
+  EXPECT_TRUE(s.steps.empty());
+  ASSERT_TRUE(s.expect.has_value());
+  EXPECT_EQ(s.expect->where.line, 7);
+}
+
+TEST(ParseScenarioTest, OsAcceptsAListOfSelectors) {
+  const Scenario s = Parse(std::string("os: [win11, 'xp,win2000', win7..win8]\n") + kMinimal);
+  EXPECT_EQ(s.os, (std::vector<Os>{Os::kWindows2000, Os::kWindowsXP, Os::kWindows7, Os::kWindows8,
+                                   Os::kWindows11}));
+}
+
+TEST(ParseScenarioTest, MachineKeysFillMachineOptions) {
+  const Scenario s = Parse(std::string("machine:\n"
+                                       "  processors: 4\n"
+                                       "  verifier: false\n"
+                                       "  checked_build: false\n"
+                                       "  seed: 0xFFFFFFFFFFFFFFFF\n"
+                                       "  storm_threshold: 10\n"
+                                       "  inactive_interrupts: bugcheck\n"
+                                       "  call_history: 0\n") +
+                           kMinimal);
+  EXPECT_EQ(s.machine.processors, 4u);
+  EXPECT_FALSE(s.machine.verifier);
+  EXPECT_FALSE(s.machine.checked_build);
+  EXPECT_EQ(s.machine.seed, 0xFFFFFFFFFFFFFFFFu);
+  EXPECT_EQ(s.machine.storm_threshold, 10u);
+  EXPECT_EQ(s.machine.inactive_interrupts, kemu::MachineOptions::InactiveInterrupts::kBugCheck);
+  EXPECT_EQ(s.machine.call_history, 0u);
+}
+
+TEST(ParseScenarioTest, InactiveInterruptsNamesEachPolicy) {
+  using Policy = kemu::MachineOptions::InactiveInterrupts;
+  EXPECT_EQ(Parse(std::string("machine: {inactive_interrupts: deliver}\n") + kMinimal)
+                .machine.inactive_interrupts,
+            Policy::kDeliver);
+  EXPECT_EQ(Parse(std::string("machine: {inactive_interrupts: drop}\n") + kMinimal)
+                .machine.inactive_interrupts,
+            Policy::kDrop);
+}
+
+TEST(ParseScenarioTest, DeviceKeysFillDeviceConfig) {
+  const Scenario s = Parse(
+      "devices:\n"
+      "  - name: nic0\n"
+      "    line: {vector: 0x51, irql: 5, mode: edge, shared: true, affinity: 0x3}\n"
+      "    messages: 4\n"
+      "    msix: true\n"
+      "    grant_messages: 1\n"
+      "    withhold_msi: true\n"
+      "    memory_bytes: 0x200\n"
+      "    port_bytes: 16\n"
+      "  - name: other\n"
+      "    foreign: true\n"
+      "steps: []\n");
+  ASSERT_EQ(s.devices.size(), 2u);
+  const kemu::DeviceConfig& c = s.devices[0].config;
+  EXPECT_EQ(c.name, "nic0");
+  ASSERT_TRUE(c.line.has_value());
+  EXPECT_EQ(c.line->vector, 0x51u);
+  EXPECT_EQ(c.line->irql, 5);
+  EXPECT_EQ(c.line->mode, kemu::Trigger::kEdge);
+  EXPECT_TRUE(c.line->shared);
+  EXPECT_EQ(c.line->affinity, 0x3u);
+  EXPECT_EQ(c.messages, 4u);
+  EXPECT_TRUE(c.msix);
+  EXPECT_EQ(c.grant_messages, std::optional<unsigned>(1));
+  EXPECT_TRUE(c.withhold_msi);
+  EXPECT_EQ(c.memory_bytes, 0x200u);
+  EXPECT_EQ(c.port_bytes, 16u);
+  EXPECT_EQ(c.hardware, nullptr);
+  EXPECT_FALSE(s.devices[0].foreign);
+  EXPECT_FALSE(s.devices[0].registers.has_value());
+  EXPECT_EQ(s.devices[0].where.line, 2);
+  EXPECT_EQ(s.devices[0].where.column, 5);
+  EXPECT_EQ(s.devices[1].config.name, "other");
+  EXPECT_TRUE(s.devices[1].foreign);
+  EXPECT_FALSE(s.devices[1].config.line.has_value());
+}
+
+TEST(ParseScenarioTest, LineDefaultsToLevelUnsharedAnyProcessor) {
+  const Scenario s = Parse("devices: [{name: a, line: {vector: 1, irql: 3}}]\nsteps: []\n");
+  const kemu::LineInterrupt& line = *s.devices[0].config.line;
+  EXPECT_EQ(line.mode, kemu::Trigger::kLevel);
+  EXPECT_FALSE(line.shared);
+  EXPECT_EQ(line.affinity, ~std::uint64_t{0});
+}
+
+TEST(ParseScenarioTest, RegistersDescribeTheRegisterFile) {
+  const Scenario s = Parse(
+      "devices:\n"
+      "  - name: nic0\n"
+      "    registers:\n"
+      "      size: 0x100\n"
+      "      values: {0x10: 1, 0x14: 0xFFFFFFFF}\n"
+      "      read_to_clear: [0x18]\n"
+      "      write_one_to_clear: [0x10, 0x1C]\n"
+      "      interrupt_status: {0x10: 0xFF}\n"
+      "steps: []\n");
+  ASSERT_TRUE(s.devices[0].registers.has_value());
+  const kemu::scenario::RegisterSpec& r = *s.devices[0].registers;
+  EXPECT_EQ(r.where.line, 4);
+  EXPECT_EQ(r.size, 0x100u);
+  EXPECT_EQ(r.values, (std::map<std::uint32_t, std::uint32_t>{{0x10, 1}, {0x14, 0xFFFFFFFF}}));
+  EXPECT_EQ(r.read_to_clear, std::vector<std::uint32_t>{0x18});
+  EXPECT_EQ(r.write_one_to_clear, (std::vector<std::uint32_t>{0x10, 0x1C}));
+  EXPECT_EQ(r.interrupt_status, (std::map<std::uint32_t, std::uint32_t>{{0x10, 0xFF}}));
+}
+
+TEST(ParseScenarioTest, RegistersWithoutSizeUseTheDeviceBar) {
+  const Scenario s = Parse(
+      "devices: [{name: a, memory_bytes: 0x20, registers: {values: {0x1C: 5}}}]\nsteps: []\n");
+  EXPECT_EQ(s.devices[0].registers->size, 0u);
+  EXPECT_EQ(s.devices[0].registers->values.at(0x1C), 5u);
+}
+
+TEST(ParseScenarioTest, FaultKeysFillFault) {
+  const Scenario s = Parse(std::string("faults:\n"
+                                       "  - routine: IoConnectInterruptEx\n"
+                                       "    status: STATUS_INSUFFICIENT_RESOURCES\n"
+                                       "    nth: 2\n"
+                                       "    count: 0\n"
+                                       "    probability: 0.25\n"
+                                       "  - {routine: MmMapIoSpace, status: 0xC0000001}\n") +
+                           kMinimal);
+  ASSERT_EQ(s.faults.size(), 2u);
+  EXPECT_EQ(s.faults[0].where.line, 2);
+  EXPECT_EQ(s.faults[0].fault.routine, "IoConnectInterruptEx");
+  EXPECT_EQ(s.faults[0].fault.status, STATUS_INSUFFICIENT_RESOURCES);
+  EXPECT_EQ(s.faults[0].fault.nth, 2u);
+  EXPECT_EQ(s.faults[0].fault.count, 0u);
+  EXPECT_EQ(s.faults[0].fault.probability, 0.25);
+  EXPECT_EQ(s.faults[1].fault.routine, "MmMapIoSpace");
+  EXPECT_EQ(s.faults[1].fault.status, STATUS_UNSUCCESSFUL);
+  EXPECT_EQ(s.faults[1].fault.nth, 1u);
+  EXPECT_EQ(s.faults[1].fault.count, 1u);
+  EXPECT_EQ(s.faults[1].fault.probability, 1.0);
+}
+
+TEST(ParseScenarioTest, QuotedNumbersAreNumbersToo) {
+  const Scenario s = Parse(std::string("machine: {processors: '2'}\n") + kMinimal);
+  EXPECT_EQ(s.machine.processors, 2u);
+}
+
+}  // namespace
+
+namespace {
+
+// Whatever the bytes, the parser answers with diagnostics, never another exception or a crash.
+TEST(ParseScenarioTest, HostileInputGivesDiagnostics) {
+  const std::vector<std::string> inputs = {
+      "",
+      "~",
+      "# only a comment\n",
+      "42",
+      "[1, 2]",
+      std::string(5000, '[') + std::string(5000, ']'),
+      "a: &x [*x]\n",
+      "devices: &d [*d]\nsteps: &s [*s]\nexpect: &e {os: *e}\n",
+      std::string("devices: [{name: \0}]\nsteps: []\n", 31),
+      "\xff\xfe\x00\x01garbage: [",
+      "devices: [{name: nic0}]\nsteps: [{? [a, b] : 1}]\n",
+      "devices: [{name: nic0, line: {vector: 1e99, irql: -1}}]\nsteps: []\n",
+      "devices:\n\t- name: nic0\n",
+      "devices: [{name: nic0}]\nsteps: [message: 99999999999999999999999999]\n",
+      "devices: [{name: nic0}]\nsteps: []\nexpect: {probes: {a: -9223372036854775809}}\n",
+      "devices: [{name: nic0}]\nsteps: []\nexpect: {bugcheck: /}\n",
+      "devices: [{name: nic0}]\nsteps: []\nexpect: {os: {'': {}}}\n",
+      "devices: [{name: nic0}]\nsteps: [!!binary aGVsbG8=]\n",
+      "---\n...\n---\n",
+  };
+  for (const std::string& input : inputs) {
+    EXPECT_THROW(ParseScenario(input, "hostile.yaml"), kemu::scenario::ScenarioError)
+        << "input: " << input.substr(0, 80);
+  }
+}
+
+TEST(ParseScenarioTest, ManyErrorsAreCappedWithANote) {
+  std::string yaml = "devices: [{name: nic0}]\nsteps:\n";
+  for (int i = 0; i < 30; ++i) yaml += "  - assert: missing\n";
+  try {
+    ParseScenario(yaml, "many.yaml");
+    FAIL() << "no error";
+  } catch (const kemu::scenario::ScenarioError& e) {
+    ASSERT_EQ(e.diagnostics().size(), 21u);
+    EXPECT_EQ(FormatDiagnostic(e.diagnostics().back()),
+              "many.yaml: error: too many errors; 10 more not shown");
+  }
+}
+
+}  // namespace
