@@ -28,10 +28,10 @@ struct ProbeInfo {
 
 // The driver's own counters, as NicGetStatistics would report them once the DPC has run.
 constexpr ProbeInfo kProbes[] = {
-    {"frames_received", [](const ProbeSource& s) -> std::int64_t {
-       return s.extension.Statistics.FramesReceived;
-     }},
-    {"bytes_received", [](const ProbeSource& s) -> std::int64_t {
+    {"frames_received",
+     [](const ProbeSource& s) -> std::int64_t { return s.extension.Statistics.FramesReceived; }},
+    {"bytes_received",
+     [](const ProbeSource& s) -> std::int64_t {
        return static_cast<std::int64_t>(s.extension.Statistics.BytesReceived);
      }},
     {"interrupts",
@@ -39,7 +39,8 @@ constexpr ProbeInfo kProbes[] = {
     {"dpcs", [](const ProbeSource& s) -> std::int64_t { return s.extension.Statistics.Dpcs; }},
     // The driver folds the card's read-to-clear counter in at each DPC and statistics call;
     // frames the card counted since then are still in the register.
-    {"rx_missed", [](const ProbeSource& s) -> std::int64_t {
+    {"rx_missed",
+     [](const ProbeSource& s) -> std::int64_t {
        return s.extension.Statistics.RxMissed + s.nic.Peek(NIC_REG_RX_MISSED);
      }},
     {"tx_completions",
@@ -48,7 +49,8 @@ constexpr ProbeInfo kProbes[] = {
      [](const ProbeSource& s) -> std::int64_t { return s.extension.Statistics.LinkChanges; }},
     {"link_up",
      [](const ProbeSource& s) -> std::int64_t { return s.extension.Statistics.LinkUp ? 1 : 0; }},
-    // ISR calls, claimed or not: on a shared line the NIC's ISR also sees other devices' interrupts.
+    // ISR calls, claimed or not: on a shared line the NIC's ISR also sees other devices'
+    // interrupts.
     {"isr_calls", [](const ProbeSource& s) -> std::int64_t { return s.extension.IsrCalls; }},
     // Causes the ISR acknowledged and interrupts it claimed that no DPC has taken yet.
     {"pending_causes",
@@ -58,21 +60,19 @@ constexpr ProbeInfo kProbes[] = {
     // The connect: the status of the CONNECT_MESSAGE_BASED attempt (as an unsigned 32-bit
     // NTSTATUS, so a scenario writes 0xC00000BB), the version in effect (0 once stopped) and
     // whether the message ISR is the one connected.
-    {"first_attempt_status", [](const ProbeSource& s) -> std::int64_t {
+    {"first_attempt_status",
+     [](const ProbeSource& s) -> std::int64_t {
        return static_cast<std::uint32_t>(s.extension.FirstAttemptStatus);
      }},
     {"connect_version",
      [](const ProbeSource& s) -> std::int64_t { return s.extension.ConnectVersion; }},
     {"message_used",
      [](const ProbeSource& s) -> std::int64_t { return s.extension.MessageUsed ? 1 : 0; }},
-    {"mapped", [](const ProbeSource& s) -> std::int64_t {
-       return s.extension.Registers != nullptr ? 1 : 0;
-     }},
+    {"mapped",
+     [](const ProbeSource& s) -> std::int64_t { return s.extension.Registers != nullptr ? 1 : 0; }},
     // Where the ISR, the DPC and the DPC's KeSynchronizeExecution routine last ran.
-    {"last_isr_irql",
-     [](const ProbeSource& s) -> std::int64_t { return s.extension.LastIsrIrql; }},
-    {"last_dpc_irql",
-     [](const ProbeSource& s) -> std::int64_t { return s.extension.LastDpcIrql; }},
+    {"last_isr_irql", [](const ProbeSource& s) -> std::int64_t { return s.extension.LastIsrIrql; }},
+    {"last_dpc_irql", [](const ProbeSource& s) -> std::int64_t { return s.extension.LastDpcIrql; }},
     {"last_synchronize_irql",
      [](const ProbeSource& s) -> std::int64_t { return s.extension.LastSynchronizeIrql; }},
     {"last_isr_processor",
@@ -83,9 +83,9 @@ constexpr ProbeInfo kProbes[] = {
     // frames waiting in the ring for the driver.
     {"resets", [](const ProbeSource& s) -> std::int64_t { return s.nic.resets(); }},
     {"causes", [](const ProbeSource& s) -> std::int64_t { return s.nic.causes(); }},
-    {"interrupt_mask",
-     [](const ProbeSource& s) -> std::int64_t { return s.nic.interrupt_mask(); }},
-    {"ring_pending", [](const ProbeSource& s) -> std::int64_t {
+    {"interrupt_mask", [](const ProbeSource& s) -> std::int64_t { return s.nic.interrupt_mask(); }},
+    {"ring_pending",
+     [](const ProbeSource& s) -> std::int64_t {
        return (s.nic.rx_tail() + NIC_RX_RING_SIZE - s.nic.rx_head()) % NIC_RX_RING_SIZE;
      }},
     // What the last get_statistics returned: a snapshot taken while interrupts came and went.
@@ -115,8 +115,8 @@ unsigned CountArgument(const ActionArgs& args) {
 std::uint32_t LengthArgument(const ActionArgs& args) {
   const std::uint64_t length = args.Unsigned("length", kNicFrameBytes);
   if (length == 0 || length > 0xFFFF) {
-    throw kemu::scenario::ScenarioError({{args.where(), "argument 'length' must be 1..65535, got " +
-                                                            std::to_string(length)}});
+    throw kemu::scenario::ScenarioError(
+        {{args.where(), "argument 'length' must be 1..65535, got " + std::to_string(length)}});
   }
   return static_cast<std::uint32_t>(length);
 }

@@ -12,9 +12,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <memory>
 #include <string>
 
@@ -83,10 +83,10 @@ std::string RunTheTwin(kemu::Os os) {
   const NTSTATUS status = NicStartDevice(&extension, device.pdo(), device.raw_resources(),
                                          device.translated_resources());  // - start
   EXPECT_EQ(status, STATUS_SUCCESS);
-  nic.ReceiveFrames(3);     // - receive_frames: 3
-  machine.RunPendingDpcs();  // - run_dpcs
+  nic.ReceiveFrames(3);       // - receive_frames: 3
+  machine.RunPendingDpcs();   // - run_dpcs
   NicStopDevice(&extension);  // - stop
-  machine.Shutdown();        // what the runner does after the last step
+  machine.Shutdown();         // what the runner does after the last step
   return machine.TraceJson();
 }
 
@@ -114,8 +114,8 @@ struct Played {
 };
 
 Played Play(const std::string& name, kemu::Os os, RunOptions options = {}) {
-  const Outcome outcome = kemu::scenario::Run(LoadScenario(ScenarioPath(name)), os, NicFactory(),
-                                              options);
+  const Outcome outcome =
+      kemu::scenario::Run(LoadScenario(ScenarioPath(name)), os, NicFactory(), options);
   Played played{.trace = outcome.trace_json, .observations = {}};
   for (const std::string& line : outcome.observations) played.observations += line + "\n";
   return played;
