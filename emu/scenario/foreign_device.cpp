@@ -1,7 +1,11 @@
 // The foreign driver's connect, ISR and disconnect, written as a WDM driver would write them.
 #include "scenario/foreign_device.hpp"
 
+#include <fmt/format.h>
+#include <iointex.h>
+
 #include "kemu/error.hpp"
+#include "kemu/testing/ntstatus.hpp"
 
 namespace kemu::scenario::internal {
 namespace {
@@ -30,25 +34,39 @@ void ForeignDriver::Connect() {
     throw Error("kemu: foreign device " + device_.name() +
                 " was granted no line interrupt to connect to (give it a `line:`)");
   }
+  // CONNECT_FULLY_SPECIFIED through Iointex.lib, as a driver built for XP does, rather than
+  // IoConnectInterrupt: the same connection on every personality, but it names the PDO, so the
+  // connection is credited to this device and not to the first one on the shared vector.
   const KIRQL irql = static_cast<KIRQL>(line->u.Interrupt.Level);
-  const KINTERRUPT_MODE mode =
+  IO_CONNECT_INTERRUPT_PARAMETERS parameters{};
+  parameters.Version = CONNECT_FULLY_SPECIFIED;
+  IO_CONNECT_INTERRUPT_FULLY_SPECIFIED_PARAMETERS& fully = parameters.FullySpecified;
+  fully.PhysicalDeviceObject = device_.pdo();
+  fully.InterruptObject = &interrupt_;
+  fully.ServiceRoutine = &ForeignDriver::Isr;
+  fully.ServiceContext = this;
+  fully.SynchronizeIrql = irql;
+  fully.ShareVector = static_cast<BOOLEAN>(line->ShareDisposition == CmResourceShareShared);
+  fully.Vector = line->u.Interrupt.Vector;
+  fully.Irql = irql;
+  fully.InterruptMode =
       (line->Flags & CM_RESOURCE_INTERRUPT_LATCHED) != 0 ? Latched : LevelSensitive;
-  const NTSTATUS status = IoConnectInterrupt(
-      &interrupt_, &ForeignDriver::Isr, this, nullptr, line->u.Interrupt.Vector, irql, irql, mode,
-      static_cast<BOOLEAN>(line->ShareDisposition == CmResourceShareShared),
-      line->u.Interrupt.Affinity, FALSE);
+  fully.ProcessorEnableMask = line->u.Interrupt.Affinity;
+  const NTSTATUS status = WdmlibIoConnectInterruptEx(&parameters);
   if (!NT_SUCCESS(status)) {
     interrupt_ = nullptr;
-    throw Error("kemu: the foreign driver of " + device_.name() +
-                " could not connect its ISR (IoConnectInterrupt failed)");
+    throw Error(fmt::format("kemu: the foreign driver of {} could not connect its ISR ({})",
+                            device_.name(), testing::FormatNtStatus(status)));
   }
 }
 
 void ForeignDriver::Disconnect() {
   if (interrupt_ == nullptr) return;
-  PKINTERRUPT interrupt = interrupt_;
+  IO_DISCONNECT_INTERRUPT_PARAMETERS parameters{};
+  parameters.Version = CONNECT_FULLY_SPECIFIED;
+  parameters.ConnectionContext.InterruptObject = interrupt_;
   interrupt_ = nullptr;
-  IoDisconnectInterrupt(interrupt);
+  WdmlibIoDisconnectInterruptEx(&parameters);
 }
 
 BOOLEAN ForeignDriver::Isr(PKINTERRUPT interrupt, PVOID context) {

@@ -9,7 +9,7 @@
 
 namespace kemu::scenario::internal {
 
-/// Connects with IoConnectInterrupt on the device's translated line resource. The ISR claims the
+/// Connects (CONNECT_FULLY_SPECIFIED) on the device's translated line resource. The ISR claims the
 /// interrupt while its own device's line is asserted and acknowledges by deasserting it; it returns
 /// FALSE otherwise, so the other ISRs on a shared line get their turn.
 class ForeignDriver {
@@ -20,7 +20,7 @@ class ForeignDriver {
 
   /// Throws kemu::Error when the device was granted no line interrupt.
   void Connect();
-  /// IoDisconnectInterrupt, if connected. Call it with the machine still running.
+  /// Disconnects, if connected. Call it with the machine still running.
   void Disconnect();
   bool connected() const { return interrupt_ != nullptr; }
 

@@ -141,13 +141,15 @@ bool Session::StartMachine() {
       return false;
     }
   }
-  for (const FaultSpec& fault : scenario_.faults) {
-    if (!Guard(fault.where, [&] { machine_->InjectFault(fault.fault); })) return false;
-  }
+  // Foreign ISRs before the faults: a fault counts calls from when it is armed and is meant for
+  // the driver under test, not for kemu's own foreign driver.
   for (DeviceSlot& slot : slots_) {
     if (!slot.spec->foreign) continue;
     foreign_.push_back(std::make_unique<ForeignDriver>(*slot.device));
     if (!Guard(slot.spec->where, [&] { foreign_.back()->Connect(); })) return false;
+  }
+  for (const FaultSpec& fault : scenario_.faults) {
+    if (!Guard(fault.where, [&] { machine_->InjectFault(fault.fault); })) return false;
   }
   NoteConnections();
   return true;

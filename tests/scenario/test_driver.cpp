@@ -137,7 +137,8 @@ VOID TestAdapter::Dpc(PKDPC dpc, PVOID context, PVOID argument1, PVOID argument2
 std::vector<ActionInfo> TestAdapter::Actions() const {
   return {{.name = "ring", .parameters = {"value"}, .help = "write DOORBELL"},
           {.name = "read", .parameters = {"offset"}, .help = "read a register into last_read"},
-          {.name = "leak", .parameters = {}, .help = "raise to DISPATCH_LEVEL and stay there"}};
+          {.name = "leak", .parameters = {}, .help = "raise to DISPATCH_LEVEL and stay there"},
+          {.name = "queue_dpc", .parameters = {"processor"}, .help = "queue the DPC there"}};
 }
 
 void TestAdapter::Act(const std::string& action, const ActionArgs& args, Device& device) {
@@ -146,6 +147,9 @@ void TestAdapter::Act(const std::string& action, const ActionArgs& args, Device&
     WRITE_REGISTER_ULONG(Register(kDoorbell), static_cast<ULONG>(args.Unsigned("value", 1)));
   } else if (action == "read") {
     last_read_ = READ_REGISTER_ULONG(Register(static_cast<std::uint32_t>(args.Unsigned("offset", 0))));
+  } else if (action == "queue_dpc") {
+    KeSetTargetProcessorDpc(&dpc_, static_cast<CCHAR>(args.Unsigned("processor", 0)));
+    KeInsertQueueDpc(&dpc_, nullptr, nullptr);
   } else if (action == "leak") {
     KIRQL old;
     KeRaiseIrql(DISPATCH_LEVEL, &old);
