@@ -35,10 +35,10 @@ class Checker {
     if (e_.connect_version) {
       const std::uint32_t actual = c ? c->version : 0;
       if (actual != e_.connect_version->value) {
-        s_.Fail(e_.connect_version->where,
-                fmt::format("{} connect_version: expected {}, got {}", name,
-                            ConnectVersionName(e_.connect_version->value),
-                            ConnectVersionName(actual)));
+        s_.Fail(
+            e_.connect_version->where,
+            fmt::format("{} connect_version: expected {}, got {}", name,
+                        ConnectVersionName(e_.connect_version->value), ConnectVersionName(actual)));
       }
     }
     Counter(name, "isr_calls", e_.isr_calls, c, &Connection::isr_calls);
@@ -62,9 +62,9 @@ class Checker {
                 fmt::format("start_status: expected {}, but no start step ran",
                             testing::FormatNtStatus(expected)));
       } else if (*outcome_.start_status != expected) {
-        s_.Fail(e_.start_status->where, fmt::format("start_status: expected {}, got {}",
-                                                    testing::FormatNtStatus(expected),
-                                                    testing::FormatNtStatus(*outcome_.start_status)));
+        s_.Fail(e_.start_status->where,
+                fmt::format("start_status: expected {}, got {}", testing::FormatNtStatus(expected),
+                            testing::FormatNtStatus(*outcome_.start_status)));
       }
     }
   }
@@ -155,8 +155,8 @@ class Checker {
 };
 
 bool HasDeviceFields(const Expectations& e) {
-  return e.connect_version || e.isr_calls || e.isr_claimed || e.dpcs_requested ||
-         e.message_count || e.granted_messages || !e.registers.empty() || !e.probes.empty();
+  return e.connect_version || e.isr_calls || e.isr_claimed || e.dpcs_requested || e.message_count ||
+         e.granted_messages || !e.registers.empty() || !e.probes.empty();
 }
 
 }  // namespace

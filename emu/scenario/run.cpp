@@ -1,19 +1,18 @@
 // Run() and RunAll(): one scenario on one personality, or on every personality it names.
-#include "kemu/scenario/runner.hpp"
-
 #include <algorithm>
 #include <exception>
 #include <memory>
 #include <new>
 
 #include "kemu/scenario/parser.hpp"
+#include "kemu/scenario/runner.hpp"
 #include "scenario/session.hpp"
 
 namespace kemu::scenario {
 namespace {
 
-void Play(const Scenario& scenario, Os os, const AdapterFactory& factory,
-          const RunOptions& options, Outcome& outcome) {
+void Play(const Scenario& scenario, Os os, const AdapterFactory& factory, const RunOptions& options,
+          Outcome& outcome) {
   if (!factory) {
     outcome.failures.push_back({scenario.where, "no driver adapter to run the scenario with"});
     return;

@@ -54,9 +54,9 @@ class StepRunner {
     s_.outcome().start_status = status;
     s_.Observe(fmt::format("start {} -> {}", slot.name(), StatusWord(status)));
     if (start.status && status != *start.status) {
-      s_.Fail(step_.where, fmt::format("start {}: expected {}, got {}", slot.name(),
-                                       testing::FormatNtStatus(*start.status),
-                                       testing::FormatNtStatus(status)));
+      s_.Fail(step_.where,
+              fmt::format("start {}: expected {}, got {}", slot.name(),
+                          testing::FormatNtStatus(*start.status), testing::FormatNtStatus(status)));
     } else if (!start.status && !NT_SUCCESS(status)) {
       s_.Fail(step_.where, fmt::format("start {}: expected a success status, got {}", slot.name(),
                                        testing::FormatNtStatus(status)));
@@ -166,6 +166,8 @@ class StepRunner {
 
 }  // namespace
 
-void RunStep(Session& session, const Step& step) { std::visit(StepRunner(session, step), step.body); }
+void RunStep(Session& session, const Step& step) {
+  std::visit(StepRunner(session, step), step.body);
+}
 
 }  // namespace kemu::scenario::internal

@@ -13,8 +13,8 @@
 
 namespace kemu::scenario::internal {
 
-Session::Session(const Scenario& scenario, Os os, DriverAdapter& adapter,
-                 const RunOptions& options, Outcome& outcome)
+Session::Session(const Scenario& scenario, Os os, DriverAdapter& adapter, const RunOptions& options,
+                 Outcome& outcome)
     : scenario_(scenario), os_(os), adapter_(adapter), options_(options), outcome_(outcome) {}
 
 // Finish() has shut the machine down (or it crashed), so its destructor reports no leaks.

@@ -41,10 +41,9 @@ __attribute__((weak)) std::vector<Diagnostic> Validate(const Scenario& scenario,
       }
       for (const auto& [name, value] : action->args.values()) {
         if (name == "device") continue;
-        if (std::find(it->parameters.begin(), it->parameters.end(), name) ==
-            it->parameters.end()) {
-          out.push_back({step.where, "action '" + action->name + "' has no parameter '" + name +
-                                         "'"});
+        if (std::find(it->parameters.begin(), it->parameters.end(), name) == it->parameters.end()) {
+          out.push_back(
+              {step.where, "action '" + action->name + "' has no parameter '" + name + "'"});
         }
       }
     } else if (const auto* expect = std::get_if<ExpectStep>(&step.body)) {

@@ -18,8 +18,8 @@ using ::testing::StartsWith;
 
 Expectations Crash(std::uint32_t code, std::optional<std::uint64_t> parameter1, int line) {
   Expectations e;
-  e.bugcheck = Want(BugCheckExpectation{.none = false, .code = code, .parameter1 = parameter1},
-                    line);
+  e.bugcheck =
+      Want(BugCheckExpectation{.none = false, .code = code, .parameter1 = parameter1}, line);
   return e;
 }
 
@@ -87,17 +87,16 @@ TEST(RunnerCrashTest, AnExpectedBugCheckThatDoesNotHappenFails) {
   Scenario s = Storm();
   s.expect = Block(19, Crash(bugcheck::kHardwareInterruptStorm, std::nullopt, 20));
   const Outcome o = Play(s, Os::kWindows10, TestFactory());
-  EXPECT_THAT(Messages(o),
-              ElementsAre("runner_test.yaml:20:5: bugcheck: expected 0xF2 "
-                          "HARDWARE_INTERRUPT_STORM, but the machine did not crash"));
+  EXPECT_THAT(Messages(o), ElementsAre("runner_test.yaml:20:5: bugcheck: expected 0xF2 "
+                                       "HARDWARE_INTERRUPT_STORM, but the machine did not crash"));
   EXPECT_FALSE(o.crash.has_value());
   EXPECT_EQ(o.steps_run, 3u);
 }
 
 TEST(RunnerCrashTest, AStepExpectationSeesNoCrashYet) {
-  const Scenario s = Base({Start(10), Expect(11, NoCrash(11)),
-                           Expect(12, Crash(bugcheck::kHardwareInterruptStorm, std::nullopt, 12)),
-                           Stop(13)});
+  const Scenario s =
+      Base({Start(10), Expect(11, NoCrash(11)),
+            Expect(12, Crash(bugcheck::kHardwareInterruptStorm, std::nullopt, 12)), Stop(13)});
   EXPECT_THAT(Messages(Play(s, Os::kWindows10, TestFactory())),
               ElementsAre("runner_test.yaml:12:5: bugcheck: expected 0xF2 "
                           "HARDWARE_INTERRUPT_STORM, but the machine did not crash"));
@@ -109,9 +108,9 @@ TEST(RunnerCrashTest, ALeakAtShutdownIsACrash) {
   ASSERT_TRUE(o.crash.has_value());
   EXPECT_EQ(o.crash->code, bugcheck::kDriverVerifierDetectedViolation);
   EXPECT_EQ(o.crash->parameters[0], verifier_code::kLeakAtShutdown);
-  EXPECT_THAT(Messages(o), ElementsAre(StartsWith(
-                               "runner_test.yaml:1:1: unexpected bug check 0xC4 "
-                               "DRIVER_VERIFIER_DETECTED_VIOLATION (0x4B450003, ")));
+  EXPECT_THAT(Messages(o),
+              ElementsAre(StartsWith("runner_test.yaml:1:1: unexpected bug check 0xC4 "
+                                     "DRIVER_VERIFIER_DETECTED_VIOLATION (0x4B450003, ")));
   EXPECT_THAT(o.observations,
               ElementsAre("write nic0 mem 0x004/4 = 0x00000001", "start nic0 -> STATUS_SUCCESS",
                           "connect nic0 CONNECT_LINE_BASED messages=0",
@@ -122,8 +121,8 @@ TEST(RunnerCrashTest, ALeakAtShutdownIsACrash) {
 
 TEST(RunnerCrashTest, AnExpectedLeakPasses) {
   Scenario s = Base({Start(10), Stop(11), Action(12, "leak")});
-  s.expect = Block(19, Crash(bugcheck::kDriverVerifierDetectedViolation,
-                             verifier_code::kLeakAtShutdown, 20));
+  s.expect = Block(
+      19, Crash(bugcheck::kDriverVerifierDetectedViolation, verifier_code::kLeakAtShutdown, 20));
   const Outcome o = Play(s, Os::kWindows10, TestFactory());
   EXPECT_THAT(Messages(o), IsEmpty());
   EXPECT_NE(o.crash->report.find("IRQL 2"), std::string::npos) << o.crash->report;
@@ -132,8 +131,8 @@ TEST(RunnerCrashTest, AnExpectedLeakPasses) {
 TEST(RunnerCrashTest, ABugCheckFromAnIrqlStepCanBeExpected) {
   Scenario s = Base({MakeStep(10, "raise_irql", IrqlStep{.raise = true, .irql = DISPATCH_LEVEL}),
                      MakeStep(11, "lower_irql", IrqlStep{.raise = false, .irql = HIGH_LEVEL})});
-  s.expect = Block(19, Crash(bugcheck::kDriverVerifierDetectedViolation,
-                             verifier_code::kLowerIrqlInvalid, 20));
+  s.expect = Block(
+      19, Crash(bugcheck::kDriverVerifierDetectedViolation, verifier_code::kLowerIrqlInvalid, 20));
   const Outcome o = Play(s, Os::kWindows10, TestFactory());
   EXPECT_THAT(Messages(o), IsEmpty());
   EXPECT_EQ(o.steps_run, 2u);

@@ -48,14 +48,14 @@ Expectations Register(std::uint32_t offset, std::uint32_t value, int line) {
 }
 
 TEST(RunnerStepsTest, RaiseClearAndPokeWorkOnTheDevicesRegisterFile) {
-  const Scenario s = Base({Start(10), RaiseIrql(11, HIGH_LEVEL),
-                           Register(12, RegisterStep::Kind::kRaise, kIntStatus, 0x1),
-                           Expect(13, Register(kIntStatus, 0x1, 13)),
-                           Register(14, RegisterStep::Kind::kClear, kIntStatus, 0x1),
-                           Expect(15, Register(kIntStatus, 0x0, 15)), LowerIrql(16, PASSIVE_LEVEL),
-                           Register(17, RegisterStep::Kind::kPoke, 0x10, 0x1234),
-                           Expect(18, Register(0x10, 0x1234, 18)), Expect(19, Calls("", 0, 0, 19)),
-                           Stop(20)});
+  const Scenario s =
+      Base({Start(10), RaiseIrql(11, HIGH_LEVEL),
+            Register(12, RegisterStep::Kind::kRaise, kIntStatus, 0x1),
+            Expect(13, Register(kIntStatus, 0x1, 13)),
+            Register(14, RegisterStep::Kind::kClear, kIntStatus, 0x1),
+            Expect(15, Register(kIntStatus, 0x0, 15)), LowerIrql(16, PASSIVE_LEVEL),
+            Register(17, RegisterStep::Kind::kPoke, 0x10, 0x1234),
+            Expect(18, Register(0x10, 0x1234, 18)), Expect(19, Calls("", 0, 0, 19)), Stop(20)});
   const Outcome o = Play(s, Os::kWindows10, TestFactory());
   EXPECT_THAT(Messages(o), IsEmpty());
   EXPECT_THAT(o.observations, Contains("raise nic0 0x000 0x00000001"));
@@ -78,7 +78,8 @@ TEST(RunnerStepsTest, RegisterStepsNeedARegisterFile) {
   Scenario s = Base({Raise(10, kIntStatus, 1, "other0"), Stop(11)});
   s.devices.push_back(Foreign());
   const Outcome o = Play(s, Os::kWindows10, TestFactory());
-  EXPECT_THAT(Messages(o), ElementsAre("runner_test.yaml:10:3: device other0 has no register file"));
+  EXPECT_THAT(Messages(o),
+              ElementsAre("runner_test.yaml:10:3: device other0 has no register file"));
   EXPECT_EQ(o.steps_run, 1u);
 }
 
@@ -114,8 +115,8 @@ TEST(RunnerStepsTest, TheForeignDriverClaimsOnlyItsOwnInterruptOnASharedLine) {
 
 TEST(RunnerStepsTest, ADeassertBeforeDeliveryLeavesTheLineQuiet) {
   Scenario s = Base({RaiseIrql(10, HIGH_LEVEL), Event(11, DeviceAction::kAssertLine, "other0"),
-                     Event(12, DeviceAction::kDeassertLine, "other0"),
-                     LowerIrql(13, PASSIVE_LEVEL), Expect(14, Calls("other0", 0, 0, 14))});
+                     Event(12, DeviceAction::kDeassertLine, "other0"), LowerIrql(13, PASSIVE_LEVEL),
+                     Expect(14, Calls("other0", 0, 0, 14))});
   s.devices.push_back(Foreign());
   const Outcome o = Play(s, Os::kWindows10, TestFactory());
   EXPECT_THAT(Messages(o), IsEmpty());
@@ -145,8 +146,8 @@ TEST(RunnerStepsTest, AtUsFiresWhenVirtualTimeGetsThere) {
 }
 
 TEST(RunnerStepsTest, APulseOnAnEdgeLineCallsTheIsrOnce) {
-  Scenario s = Base({Start(10), Event(11, DeviceAction::kPulseLine),
-                     Expect(12, Calls("", 1, 0, 12)), Stop(13)});
+  Scenario s = Base(
+      {Start(10), Event(11, DeviceAction::kPulseLine), Expect(12, Calls("", 1, 0, 12)), Stop(13)});
   s.devices[0].config.line->mode = Trigger::kEdge;
   s.devices[0].config.line->shared = false;
   const Outcome o = Play(s, Os::kWindows10, TestFactory());
@@ -162,9 +163,8 @@ TEST(RunnerStepsTest, AMessageReachesTheMessageIsrAtOnceOrScheduled) {
   later.message_id = 0;
   later.after_calls = 1;
   Scenario s = Base({Start(10), MakeStep(11, "message", now), Expect(12, Calls("", 1, 0, 12)),
-                     MakeStep(13, "message", later),
-                     RaiseIrql(14, 2), LowerIrql(15, 0), Expect(16, Calls("", 2, 0, 16)),
-                     Stop(17)});
+                     MakeStep(13, "message", later), RaiseIrql(14, 2), LowerIrql(15, 0),
+                     Expect(16, Calls("", 2, 0, 16)), Stop(17)});
   s.devices = {Nic(2)};
   const Outcome o = Play(s, Os::kWindows10, TestFactory());
   EXPECT_THAT(Messages(o), IsEmpty());
@@ -177,9 +177,9 @@ TEST(RunnerStepsTest, IrqlAndProcessorStepsMoveTheRunningVcpu) {
   dispatch.irql = Want<std::uint8_t>(DISPATCH_LEVEL, 12);
   Expectations passive;
   passive.irql = Want<std::uint8_t>(PASSIVE_LEVEL, 14);
-  Scenario s = Base({Processor(10, 1), RaiseIrql(11, DISPATCH_LEVEL), Expect(12, dispatch),
-                     Processor(13, 0), Expect(14, passive), Processor(15, 1),
-                     LowerIrql(16, PASSIVE_LEVEL)});
+  Scenario s =
+      Base({Processor(10, 1), RaiseIrql(11, DISPATCH_LEVEL), Expect(12, dispatch), Processor(13, 0),
+            Expect(14, passive), Processor(15, 1), LowerIrql(16, PASSIVE_LEVEL)});
   s.machine.processors = 2;
   const Outcome o = Play(s, Os::kWindows10, TestFactory());
   EXPECT_THAT(Messages(o), IsEmpty());
@@ -192,8 +192,8 @@ TEST(RunnerStepsTest, RunDpcsRetiresADpcQueuedOnAnIdleProcessor) {
   Expectations one;
   one.probes["dpc_runs"] = Want<std::int64_t>(1, 15);
   Scenario s = Base({Start(10), RaiseIrql(11, DISPATCH_LEVEL),
-                     Action(12, "queue_dpc", {{"processor", "1"}}), Expect(13, none),
-                     RunDpcs(14), Expect(15, one), LowerIrql(16, PASSIVE_LEVEL), Stop(17)});
+                     Action(12, "queue_dpc", {{"processor", "1"}}), Expect(13, none), RunDpcs(14),
+                     Expect(15, one), LowerIrql(16, PASSIVE_LEVEL), Stop(17)});
   s.machine.processors = 2;
   const Outcome o = Play(s, Os::kWindows10, TestFactory());
   EXPECT_THAT(Messages(o), IsEmpty());

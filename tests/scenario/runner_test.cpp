@@ -2,10 +2,11 @@
 // per-personality expectations, observations and RunAll's filter, with the small test driver of
 // test_driver.hpp. Steps are in runner_steps_test.cpp, crashes and errors in
 // runner_crash_test.cpp.
+#include "kemu/scenario/runner.hpp"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "kemu/scenario/runner.hpp"
 #include "kemu/testing/ntstatus.hpp"
 #include "runner_test_util.hpp"
 
@@ -158,8 +159,8 @@ TEST(RunnerTest, RegisterValuesFromTheSpecArePokedBeforeTheDriverStarts) {
 
 TEST(RunnerTest, StartMustSucceedWhenTheScenarioGivesNoStatus) {
   Scenario s = Base({Start(10)});
-  s.faults.push_back({At(5), Fault{.routine = "IoConnectInterruptEx",
-                                   .status = STATUS_INSUFFICIENT_RESOURCES}});
+  s.faults.push_back(
+      {At(5), Fault{.routine = "IoConnectInterruptEx", .status = STATUS_INSUFFICIENT_RESOURCES}});
   const Outcome o = Play(s, Os::kWindows10, TestFactory());
   EXPECT_THAT(Messages(o),
               ElementsAre("runner_test.yaml:10:3: start nic0: expected a success status, got "
@@ -170,9 +171,10 @@ TEST(RunnerTest, StartMustSucceedWhenTheScenarioGivesNoStatus) {
 }
 
 TEST(RunnerTest, AnExplicitStartStatusMustMatchExactly) {
-  Scenario s = Base({MakeStep(10, "start", StartStep{.device = "", .status = STATUS_INSUFFICIENT_RESOURCES})});
-  s.faults.push_back({At(5), Fault{.routine = "IoConnectInterruptEx",
-                                   .status = STATUS_INSUFFICIENT_RESOURCES}});
+  Scenario s = Base(
+      {MakeStep(10, "start", StartStep{.device = "", .status = STATUS_INSUFFICIENT_RESOURCES})});
+  s.faults.push_back(
+      {At(5), Fault{.routine = "IoConnectInterruptEx", .status = STATUS_INSUFFICIENT_RESOURCES}});
   Expectations e;
   e.start_status = Want<std::int32_t>(STATUS_INSUFFICIENT_RESOURCES, 20);
   e.connect_version = Want<std::uint32_t>(0, 21);
@@ -244,21 +246,21 @@ TEST(RunnerTest, AnExpectationOnAnUnknownDeviceFailsAtItsBlock) {
 }
 
 TEST(RunnerTest, ObservationsAreIdenticalForIdenticalRuns) {
-  const Scenario s = Base({Start(10), Action(11, "ring", {{"value", "7"}}), Raise(12, kIntStatus, 1),
-                           RunDpcs(13), Stop(14)});
+  const Scenario s = Base({Start(10), Action(11, "ring", {{"value", "7"}}),
+                           Raise(12, kIntStatus, 1), RunDpcs(13), Stop(14)});
   const Outcome first = Play(s, Os::kWindows8, TestFactory());
   const Outcome second = Play(s, Os::kWindows8, TestFactory());
   EXPECT_THAT(Messages(first), IsEmpty());
   EXPECT_EQ(first.observations, second.observations);
-  EXPECT_THAT(first.observations,
-              ElementsAre("write nic0 mem 0x004/4 = 0x00000001", "start nic0 -> STATUS_SUCCESS",
-                          "connect nic0 CONNECT_LINE_BASED messages=0",
-                          "write nic0 mem 0x008/4 = 0x00000007", "ring nic0 value=7",
-                          "write nic0 mem 0x000/4 = 0x00000001", "raise nic0 0x000 0x00000001",
-                          "run_dpcs", "write nic0 mem 0x004/4 = 0x00000000", "stop nic0",
-                          "disconnect nic0",
-                          "counters nic0 isr_calls=1 isr_claimed=1 dpcs_requested=1",
-                          "probe dpc_runs = 1", "probe isr_claims = 1", "probe last_read = -1"));
+  EXPECT_THAT(
+      first.observations,
+      ElementsAre("write nic0 mem 0x004/4 = 0x00000001", "start nic0 -> STATUS_SUCCESS",
+                  "connect nic0 CONNECT_LINE_BASED messages=0",
+                  "write nic0 mem 0x008/4 = 0x00000007", "ring nic0 value=7",
+                  "write nic0 mem 0x000/4 = 0x00000001", "raise nic0 0x000 0x00000001", "run_dpcs",
+                  "write nic0 mem 0x004/4 = 0x00000000", "stop nic0", "disconnect nic0",
+                  "counters nic0 isr_calls=1 isr_claimed=1 dpcs_requested=1", "probe dpc_runs = 1",
+                  "probe isr_claims = 1", "probe last_read = -1"));
 }
 
 TEST(RunnerTest, TheSameSeedGivesAByteIdenticalTrace) {
@@ -271,7 +273,8 @@ TEST(RunnerTest, TheSameSeedGivesAByteIdenticalTrace) {
   ASSERT_FALSE(first.trace_json.empty());
   EXPECT_EQ(first.trace_json, second.trace_json);
   EXPECT_NE(first.trace_json.find("KfRaiseIrql"), std::string::npos);
-  EXPECT_TRUE(Play(s, Os::kWindowsXP, TestFactory(), {.seed = std::nullopt, .keep_trace = false}).trace_json.empty());
+  EXPECT_TRUE(Play(s, Os::kWindowsXP, TestFactory(), {.seed = std::nullopt, .keep_trace = false})
+                  .trace_json.empty());
 }
 
 }  // namespace

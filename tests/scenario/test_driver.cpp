@@ -46,8 +46,8 @@ NTSTATUS TestAdapter::Start(Device& device) {
   PCM_PARTIAL_RESOURCE_DESCRIPTOR memory = Find(translated, CmResourceTypeMemory, false);
   if (memory == nullptr) return STATUS_INSUFFICIENT_RESOURCES;
   register_bytes_ = memory->u.Memory.Length;
-  registers_ = static_cast<PUCHAR>(MmMapIoSpace(memory->u.Memory.Start, register_bytes_,
-                                                MmNonCached));
+  registers_ =
+      static_cast<PUCHAR>(MmMapIoSpace(memory->u.Memory.Start, register_bytes_, MmNonCached));
   if (registers_ == nullptr) return STATUS_INSUFFICIENT_RESOURCES;
   KeInitializeDpc(&dpc_, &TestAdapter::Dpc, this);
   KeInitializeSpinLock(&lock_);
@@ -146,7 +146,8 @@ void TestAdapter::Act(const std::string& action, const ActionArgs& args, Device&
   if (action == "ring") {
     WRITE_REGISTER_ULONG(Register(kDoorbell), static_cast<ULONG>(args.Unsigned("value", 1)));
   } else if (action == "read") {
-    last_read_ = READ_REGISTER_ULONG(Register(static_cast<std::uint32_t>(args.Unsigned("offset", 0))));
+    last_read_ =
+        READ_REGISTER_ULONG(Register(static_cast<std::uint32_t>(args.Unsigned("offset", 0))));
   } else if (action == "queue_dpc") {
     KeSetTargetProcessorDpc(&dpc_, static_cast<CCHAR>(args.Unsigned("processor", 0)));
     KeInsertQueueDpc(&dpc_, nullptr, nullptr);
