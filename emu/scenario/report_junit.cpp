@@ -2,6 +2,7 @@
 // scenario, one <testcase> per personality it ran on.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,9 +42,10 @@ std::string TestCase(const Outcome& outcome) {
     for (const Failure& failure : outcome.failures) {
       details += internal::FailureText(failure) + "\n";
     }
+    // Dashboards show the message attribute as a one-line summary; the body has everything.
+    const std::string first = internal::FailureText(outcome.failures.front());
     out += fmt::format("      <failure message=\"{}\" type=\"scenario\">{}</failure>\n",
-                       EscapeXml(internal::FailureText(outcome.failures.front())),
-                       EscapeXml(details));
+                       EscapeXml(first.substr(0, first.find('\n'))), EscapeXml(details));
   }
   std::string system_out = fmt::format("seed {}\nresult {} {}\n", outcome.seed,
                                        outcome.passed() ? "pass" : "FAIL",
@@ -61,17 +63,21 @@ std::string FormatJUnit(const std::vector<Outcome>& outcomes) {
   out += fmt::format("<testsuites name=\"kemu scenarios\" tests=\"{}\" failures=\"{}\">\n",
                      outcomes.size(), internal::CountFailed(outcomes));
   for (const std::string& scenario : matrix.rows()) {
-    std::size_t tests = 0;
+    std::vector<const Outcome*> runs;
+    for (const Outcome& outcome : outcomes) {
+      if (outcome.scenario == scenario) runs.push_back(&outcome);
+    }
+    // Oldest personality first, as in the matrix, whatever order the runs finished in.
+    std::stable_sort(runs.begin(), runs.end(),
+                     [](const Outcome* a, const Outcome* b) { return a->os < b->os; });
     std::size_t failures = 0;
     std::string cases;
-    for (const Outcome& outcome : outcomes) {
-      if (outcome.scenario != scenario) continue;
-      ++tests;
-      if (!outcome.passed()) ++failures;
-      cases += TestCase(outcome);
+    for (const Outcome* outcome : runs) {
+      if (!outcome->passed()) ++failures;
+      cases += TestCase(*outcome);
     }
     out += fmt::format("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\">\n",
-                       EscapeXml(scenario), tests, failures);
+                       EscapeXml(scenario), runs.size(), failures);
     out += cases + "  </testsuite>\n";
   }
   return out + "</testsuites>\n";

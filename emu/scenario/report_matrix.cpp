@@ -76,8 +76,10 @@ std::string CellDetails(const Outcome& outcome) {
 }
 
 std::string FailureText(const Failure& failure) {
+  std::string message = failure.message;
+  while (message.ends_with('\n')) message.pop_back();
   const std::string where = FormatLocation(failure.where);
-  return where.empty() ? failure.message : where + ": " + failure.message;
+  return where.empty() ? message : where + ": " + message;
 }
 
 std::string IndentLines(std::string_view text, std::string_view indent) {
