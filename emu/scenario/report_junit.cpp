@@ -13,9 +13,10 @@
 namespace kemu::scenario {
 namespace {
 
-// Escapes for attribute values and text alike. XML 1.0 cannot carry most control characters even
-// as references, so they become '?' rather than making the whole report unreadable.
-std::string EscapeXml(std::string_view text) {
+// Escapes for attribute values (where a raw newline would be normalised to a space) and element
+// text. XML 1.0 cannot carry most control characters even as references, so they become '?'
+// rather than making the whole report unreadable.
+std::string EscapeXml(std::string_view text, bool attribute = true) {
   std::string out;
   for (char c : text) {
     switch (c) {
@@ -24,7 +25,7 @@ std::string EscapeXml(std::string_view text) {
       case '>': out += "&gt;"; break;
       case '"': out += "&quot;"; break;
       case '\'': out += "&apos;"; break;
-      case '\n': out += "&#10;"; break;
+      case '\n': out += attribute ? "&#10;" : "\n"; break;
       case '\t': out += "&#9;"; break;
       case '\r': out += "&#13;"; break;
       default: out += static_cast<unsigned char>(c) < 0x20 ? '?' : c;
@@ -45,13 +46,13 @@ std::string TestCase(const Outcome& outcome) {
     // Dashboards show the message attribute as a one-line summary; the body has everything.
     const std::string first = internal::FailureText(outcome.failures.front());
     out += fmt::format("      <failure message=\"{}\" type=\"scenario\">{}</failure>\n",
-                       EscapeXml(first.substr(0, first.find('\n'))), EscapeXml(details));
+                       EscapeXml(first.substr(0, first.find('\n'))), EscapeXml(details, false));
   }
   std::string system_out = fmt::format("seed {}\nresult {} {}\n", outcome.seed,
                                        outcome.passed() ? "pass" : "FAIL",
                                        internal::CellDetails(outcome));
   if (!outcome.trace_path.empty()) system_out += "trace " + outcome.trace_path + "\n";
-  out += fmt::format("      <system-out>{}</system-out>\n", EscapeXml(system_out));
+  out += fmt::format("      <system-out>{}</system-out>\n", EscapeXml(system_out, false));
   return out + "    </testcase>\n";
 }
 
