@@ -2,8 +2,9 @@
 // selectors, numbers in 0x form, and driver names against the registry.
 #include "scenario/cli_options.hpp"
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
 
 #include "kemu/scenario/parser.hpp"
 #include "scenario/numbers.hpp"

@@ -15,8 +15,8 @@ namespace fs = std::filesystem;
 std::string FileNamePart(std::string_view text) {
   std::string name;
   for (char c : text) {
-    const bool plain = std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '-' ||
-                       c == '.';
+    const bool plain =
+        std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '-' || c == '.';
     name += plain ? c : '_';
   }
   return name;

@@ -47,10 +47,9 @@ void ReportAt(const Location& where, const std::string& message) {
 
 void Register(const std::string& suite, const std::string& name, const Location& where,
               std::function<void()> body) {
-  ::testing::RegisterTest(suite.c_str(), name.c_str(), nullptr, nullptr, where.file.c_str(),
-                          where.line, [body = std::move(body)]() -> ScenarioTest* {
-                            return new ScenarioTest(body);
-                          });
+  ::testing::RegisterTest(
+      suite.c_str(), name.c_str(), nullptr, nullptr, where.file.c_str(), where.line,
+      [body = std::move(body)]() -> ScenarioTest* { return new ScenarioTest(body); });
 }
 
 // "ScenarioFile/<file>" with the file named relative to the registered directory, extension off.
@@ -63,20 +62,19 @@ std::string FileSuite(const std::string& root, const std::string& file) {
 }
 
 int RegisterBrokenFile(const std::string& root, const std::string& file,
-                        std::vector<Diagnostic> diagnostics) {
+                       std::vector<Diagnostic> diagnostics) {
   const Location where = diagnostics.empty() ? Location{file} : diagnostics.front().where;
-  Register(FileSuite(root, file), "Parses", where,
-           [diagnostics = std::move(diagnostics)] {
-             for (const Diagnostic& d : diagnostics) ReportAt(d.where, d.message);
-           });
+  Register(FileSuite(root, file), "Parses", where, [diagnostics = std::move(diagnostics)] {
+    for (const Diagnostic& d : diagnostics) ReportAt(d.where, d.message);
+  });
   return 1;
 }
 
 int RegisterRuns(std::shared_ptr<const Scenario> scenario, const AdapterFactory& factory,
                  const RunOptions& options) {
   for (Os os : scenario->os) {
-    Register("Scenario/" + TestNamePart(scenario->name), TestNamePart(OsName(os)),
-             scenario->where, [scenario, os, factory, options] {
+    Register("Scenario/" + TestNamePart(scenario->name), TestNamePart(OsName(os)), scenario->where,
+             [scenario, os, factory, options] {
                const Outcome outcome = Run(*scenario, os, factory, options);
                ::testing::Test::RecordProperty("result", internal::CellDetails(outcome));
                for (const Failure& failure : outcome.failures) {
@@ -98,9 +96,10 @@ int RegisterAll(const std::string& path,
       auto scenario = std::make_shared<const Scenario>(LoadScenario(file));
       const auto [it, added] = files_by_name.emplace(scenario->name, file);
       if (!added) {
-        registered += RegisterBrokenFile(path, file,
-                           {{scenario->where, "scenario '" + scenario->name +
-                                                  "' is already defined in " + it->second}});
+        registered +=
+            RegisterBrokenFile(path, file,
+                               {{scenario->where, "scenario '" + scenario->name +
+                                                      "' is already defined in " + it->second}});
         continue;
       }
       registered += register_scenario(std::move(scenario));

@@ -20,15 +20,32 @@ std::string EscapeXml(std::string_view text, bool attribute = true) {
   std::string out;
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      case '\n': out += attribute ? "&#10;" : "\n"; break;
-      case '\t': out += "&#9;"; break;
-      case '\r': out += "&#13;"; break;
-      default: out += static_cast<unsigned char>(c) < 0x20 ? '?' : c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      case '\n':
+        out += attribute ? "&#10;" : "\n";
+        break;
+      case '\t':
+        out += "&#9;";
+        break;
+      case '\r':
+        out += "&#13;";
+        break;
+      default:
+        out += static_cast<unsigned char>(c) < 0x20 ? '?' : c;
     }
   }
   return out;
@@ -48,9 +65,9 @@ std::string TestCase(const Outcome& outcome) {
     out += fmt::format("      <failure message=\"{}\" type=\"scenario\">{}</failure>\n",
                        EscapeXml(first.substr(0, first.find('\n'))), EscapeXml(details, false));
   }
-  std::string system_out = fmt::format("seed {}\nresult {} {}\n", outcome.seed,
-                                       outcome.passed() ? "pass" : "FAIL",
-                                       internal::CellDetails(outcome));
+  std::string system_out =
+      fmt::format("seed {}\nresult {} {}\n", outcome.seed, outcome.passed() ? "pass" : "FAIL",
+                  internal::CellDetails(outcome));
   if (!outcome.trace_path.empty()) system_out += "trace " + outcome.trace_path + "\n";
   out += fmt::format("      <system-out>{}</system-out>\n", EscapeXml(system_out, false));
   return out + "    </testcase>\n";

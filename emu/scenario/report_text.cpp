@@ -26,8 +26,8 @@ void AppendRow(std::string& out, const std::vector<std::string>& cells,
 }  // namespace
 
 std::string FormatProgress(const Outcome& outcome) {
-  std::string line = fmt::format("[{}] {} ", outcome.passed() ? " ok " : "FAIL",
-                                 internal::RunName(outcome));
+  std::string line =
+      fmt::format("[{}] {} ", outcome.passed() ? " ok " : "FAIL", internal::RunName(outcome));
   if (outcome.connection && outcome.connection->version != 0) {
     line += fmt::format(" {} {}", ConnectVersionName(outcome.connection->version),
                         internal::CountersCell(outcome));
@@ -71,7 +71,8 @@ std::string FormatMatrixText(const std::vector<Outcome>& outcomes) {
   out += "\n" + internal::Summary(outcomes) + "\n";
   for (const Outcome& outcome : outcomes) {
     for (const Failure& failure : outcome.failures) {
-      out += fmt::format("FAIL {}: {}\n", internal::RunName(outcome), internal::FailureText(failure));
+      out +=
+          fmt::format("FAIL {}: {}\n", internal::RunName(outcome), internal::FailureText(failure));
     }
   }
   return out;

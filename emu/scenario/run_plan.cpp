@@ -85,11 +85,13 @@ std::string FormatList(const std::vector<Scenario>& scenarios, const CliOptions&
     const std::unique_ptr<DriverAdapter> adapter = (*adapters.Find(name))();
     for (const ActionInfo& action : adapter->Actions()) {
       std::string parameters;
-      for (const std::string& p : action.parameters) parameters += (parameters.empty() ? "" : ", ") + p;
+      for (const std::string& p : action.parameters)
+        parameters += (parameters.empty() ? "" : ", ") + p;
       out += fmt::format("      action {}({}){}\n", action.name, parameters,
                          action.help.empty() ? "" : "  " + action.help);
     }
-    for (const std::string& probe : adapter->Probes()) out += fmt::format("      probe {}\n", probe);
+    for (const std::string& probe : adapter->Probes())
+      out += fmt::format("      probe {}\n", probe);
   }
   return out;
 }

@@ -19,7 +19,8 @@ namespace {
 using internal::CliOptions;
 
 void PrintDiagnostics(const std::vector<Diagnostic>& diagnostics) {
-  for (const Diagnostic& diagnostic : diagnostics) std::cerr << FormatDiagnostic(diagnostic) << "\n";
+  for (const Diagnostic& diagnostic : diagnostics)
+    std::cerr << FormatDiagnostic(diagnostic) << "\n";
   std::cerr << "nothing was run\n";
 }
 
@@ -67,8 +68,8 @@ bool WriteReports(const std::vector<Outcome>& outcomes, const CliOptions& option
   bool written = true;
   if (!options.report.empty()) {
     written &= internal::WriteOutputFile(
-        options.report,
-        FormatMatrixMarkdown(outcomes, internal::ReportLinkBase(options.report)), std::cerr);
+        options.report, FormatMatrixMarkdown(outcomes, internal::ReportLinkBase(options.report)),
+        std::cerr);
   }
   if (!options.junit.empty()) {
     written &= internal::WriteOutputFile(options.junit, FormatJUnit(outcomes), std::cerr);

@@ -51,8 +51,7 @@ Outcome Passed(const std::string& scenario, Os os, std::uint32_t version) {
 Outcome Failed(const std::string& scenario, Os os) {
   Outcome outcome = Passed(scenario, os, CONNECT_LINE_BASED);
   outcome.connection->isr_calls = 2;
-  outcome.failures = {{{"scenarios/fallback.yaml", 14, 5},
-                       "isr_calls: expected 3, got 2"}};
+  outcome.failures = {{{"scenarios/fallback.yaml", 14, 5}, "isr_calls: expected 3, got 2"}};
   outcome.trace_path = "out/report-traces/fallback_connect.win8.1.json";
   return outcome;
 }
@@ -156,7 +155,8 @@ TEST(ScenarioReportTest, MissingCellsAreDashesInTextAndMarkdown) {
   const std::string text = FormatMatrixText(outcomes);
   EXPECT_THAT(text, HasSubstr("a         pass FULLY_SPECIFIED isr 3 dpc 3  -\n"));
   EXPECT_THAT(text, HasSubstr("b         -                                 pass MESSAGE_BASED"));
-  EXPECT_THAT(FormatMatrixMarkdown(outcomes), HasSubstr("| a | ✅ FULLY_SPECIFIED isr 3 dpc 3 | — |"));
+  EXPECT_THAT(FormatMatrixMarkdown(outcomes),
+              HasSubstr("| a | ✅ FULLY_SPECIFIED isr 3 dpc 3 | — |"));
 }
 
 TEST(ScenarioReportTest, RowsKeepFirstSeenOrder) {
@@ -182,7 +182,8 @@ TEST(ScenarioReportTest, ProgressSaysOkOrFailAndIndentsEachFailureLine) {
 
 TEST(ScenarioReportTest, MarkdownLinksFailingCellsRelativeToTheLinkBase) {
   const std::string markdown = FormatMatrixMarkdown(SampleOutcomes(), "out");
-  EXPECT_THAT(markdown, HasSubstr("[❌ LINE_BASED isr 2 dpc 3](report-traces/fallback_connect.win8.1.json)"));
+  EXPECT_THAT(markdown,
+              HasSubstr("[❌ LINE_BASED isr 2 dpc 3](report-traces/fallback_connect.win8.1.json)"));
   EXPECT_THAT(FormatMatrixMarkdown(SampleOutcomes(), "out/"),
               HasSubstr("](report-traces/fallback_connect.win8.1.json)"));
 }
@@ -206,8 +207,9 @@ TEST(ScenarioReportTest, MarkdownDoesNotLinkPassingCellsOrCellsWithoutATrace) {
 TEST(ScenarioReportTest, MarkdownListsFailuresWithTheirLocations) {
   const std::string markdown = FormatMatrixMarkdown(SampleOutcomes());
   EXPECT_THAT(markdown, HasSubstr("### Failures"));
-  EXPECT_THAT(markdown, HasSubstr("- **fallback\\_connect @ win8.1** `scenarios/fallback.yaml:14:5`: "
-                                  "isr\\_calls: expected 3, got 2\n"));
+  EXPECT_THAT(markdown,
+              HasSubstr("- **fallback\\_connect @ win8.1** `scenarios/fallback.yaml:14:5`: "
+                        "isr\\_calls: expected 3, got 2\n"));
 }
 
 TEST(ScenarioReportTest, MarkdownEscapesTableSeparatorsInNames) {
@@ -261,7 +263,8 @@ TEST(ScenarioReportTest, DiffNamesDifferingSummaryValues) {
   b.start_status = STATUS_INSUFFICIENT_RESOURCES;
   const std::string diff = FormatDiff(a, b);
   EXPECT_THAT(diff, HasSubstr("  isr calls: 3 vs 1\n"));
-  EXPECT_THAT(diff, HasSubstr("  bug check: none vs 0xC4/0x42 DRIVER_VERIFIER_DETECTED_VIOLATION\n"));
+  EXPECT_THAT(diff,
+              HasSubstr("  bug check: none vs 0xC4/0x42 DRIVER_VERIFIER_DETECTED_VIOLATION\n"));
   EXPECT_THAT(diff, HasSubstr("  start status: STATUS_SUCCESS"));
   EXPECT_THAT(diff, Not(HasSubstr("connect version")));
   EXPECT_THAT(diff, Not(HasSubstr("---")));
