@@ -50,6 +50,9 @@ std::string ReportLinkBase(const std::string& report_path) {
 }
 
 bool CanWrite(const std::string& path, std::ostream& err) {
+  const fs::path parent = fs::path(path).parent_path();
+  std::error_code error;
+  if (!parent.empty()) fs::create_directories(parent, error);
   // Append mode: creates a missing file without truncating one a previous run left.
   std::ofstream file(path, std::ios::app);
   if (file) return true;

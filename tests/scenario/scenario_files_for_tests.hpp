@@ -17,7 +17,7 @@ devices:
     memory_bytes: 0x100
 steps:
   - start
-  - bump: 2
+  - bump: {by: 2}
   - stop
 expect:
   probes: {counter: 2}
