@@ -44,6 +44,22 @@ const char* RegisterWord(RegisterStep::Kind kind) {
   return "?";
 }
 
+// The scalar form `receive_frames: 3` reaches the parser without the action's parameter names, so
+// it stores the value under ""; here, where the adapter is known, it becomes the first parameter
+// (Validate() has already rejected a scalar for an action without parameters).
+ActionArgs NamedArgs(const ActionStep& action, const DriverAdapter& adapter) {
+  auto scalar = action.args.values().find("");
+  if (scalar == action.args.values().end()) return action.args;
+  for (const ActionInfo& info : adapter.Actions()) {
+    if (info.name != action.name || info.parameters.empty()) continue;
+    std::map<std::string, std::string> values = action.args.values();
+    values.erase("");
+    values.emplace(info.parameters.front(), scalar->second);
+    return ActionArgs(action.args.where(), std::move(values));
+  }
+  return action.args;
+}
+
 class StepRunner {
  public:
   StepRunner(Session& session, const Step& step) : s_(session), step_(step) {}
@@ -71,9 +87,10 @@ class StepRunner {
 
   void operator()(const ActionStep& action) {
     DeviceSlot& slot = s_.Slot(action.device);
-    s_.adapter().Act(action.name, action.args, *slot.device);
+    const ActionArgs args = NamedArgs(action, s_.adapter());
+    s_.adapter().Act(action.name, args, *slot.device);
     std::string line = action.name + " " + slot.name();
-    for (const auto& [name, value] : action.args.values()) {
+    for (const auto& [name, value] : args.values()) {
       if (name != "device") line += " " + name + "=" + value;
     }
     s_.Observe(std::move(line));

@@ -226,5 +226,17 @@ TEST(RunnerStepsTest, AForeignDeviceWithoutALineFailsAtItsDeclaration) {
   EXPECT_EQ(o.steps_run, 0u);
 }
 
+TEST(RunnerStepsTest, AScalarActionArgumentIsTheActionsFirstParameter) {
+  // `queue_dpc: 1` as the parser stores it: the value under "", named only by the adapter.
+  Expectations one;
+  one.probes["dpc_runs"] = Want<std::int64_t>(1, 15);
+  Scenario s = Base({Start(10), RaiseIrql(11, DISPATCH_LEVEL), Action(12, "queue_dpc", {{"", "1"}}),
+                     RunDpcs(14), Expect(15, one), LowerIrql(16, PASSIVE_LEVEL), Stop(17)});
+  s.machine.processors = 2;
+  const Outcome o = Play(s, Os::kWindows10, TestFactory());
+  EXPECT_THAT(Messages(o), IsEmpty());
+  EXPECT_THAT(o.observations, Contains("queue_dpc nic0 processor=1"));
+}
+
 }  // namespace
 }  // namespace kemu::scenario::test
