@@ -15,4 +15,11 @@ function(kemu_target_options target)
                                              -fno-sanitize-recover=undefined)
     target_link_options(${target} PRIVATE -fsanitize=address,undefined)
   endif()
+  if(KEMU_BUILD_FUZZERS)
+    # Coverage instrumentation for libFuzzer in every kemu target, so the fuzzer is guided by the
+    # parser's and the emulator's branches, not just the target's own few lines.
+    target_compile_options(${target} PRIVATE -fsanitize=fuzzer-no-link,address,undefined
+                                             -fno-omit-frame-pointer)
+    target_link_options(${target} PRIVATE -fsanitize=address,undefined)
+  endif()
 endfunction()

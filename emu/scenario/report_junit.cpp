@@ -1,0 +1,104 @@
+// JUnit XML for test dashboards (Jenkins, GitLab, GitHub test reporters): one <testsuite> per
+// scenario, one <testcase> per personality it ran on.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kemu/scenario/report.hpp"
+#include "scenario/report_matrix.hpp"
+
+namespace kemu::scenario {
+namespace {
+
+// Escapes for attribute values (where a raw newline would be normalised to a space) and element
+// text. XML 1.0 cannot carry most control characters even as references, so they become '?'
+// rather than making the whole report unreadable.
+std::string EscapeXml(std::string_view text, bool attribute = true) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      case '\n':
+        out += attribute ? "&#10;" : "\n";
+        break;
+      case '\t':
+        out += "&#9;";
+        break;
+      case '\r':
+        out += "&#13;";
+        break;
+      default:
+        out += static_cast<unsigned char>(c) < 0x20 ? '?' : c;
+    }
+  }
+  return out;
+}
+
+std::string TestCase(const Outcome& outcome) {
+  const std::string classname = EscapeXml(outcome.scenario);
+  const std::string name = EscapeXml(OsName(outcome.os));
+  std::string out = fmt::format("    <testcase classname=\"{}\" name=\"{}\">\n", classname, name);
+  if (!outcome.passed()) {
+    std::string details;
+    for (const Failure& failure : outcome.failures) {
+      details += internal::FailureText(failure) + "\n";
+    }
+    // Dashboards show the message attribute as a one-line summary; the body has everything.
+    const std::string first = internal::FailureText(outcome.failures.front());
+    out += fmt::format("      <failure message=\"{}\" type=\"scenario\">{}</failure>\n",
+                       EscapeXml(first.substr(0, first.find('\n'))), EscapeXml(details, false));
+  }
+  std::string system_out =
+      fmt::format("seed {}\nresult {} {}\n", outcome.seed, outcome.passed() ? "pass" : "FAIL",
+                  internal::CellDetails(outcome));
+  if (!outcome.trace_path.empty()) system_out += "trace " + outcome.trace_path + "\n";
+  out += fmt::format("      <system-out>{}</system-out>\n", EscapeXml(system_out, false));
+  return out + "    </testcase>\n";
+}
+
+}  // namespace
+
+std::string FormatJUnit(const std::vector<Outcome>& outcomes) {
+  const internal::Matrix matrix(outcomes);
+  std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+  out += fmt::format("<testsuites name=\"kemu scenarios\" tests=\"{}\" failures=\"{}\">\n",
+                     outcomes.size(), internal::CountFailed(outcomes));
+  for (const std::string& scenario : matrix.rows()) {
+    std::vector<const Outcome*> runs;
+    for (const Outcome& outcome : outcomes) {
+      if (outcome.scenario == scenario) runs.push_back(&outcome);
+    }
+    // Oldest personality first, as in the matrix, whatever order the runs finished in.
+    std::stable_sort(runs.begin(), runs.end(),
+                     [](const Outcome* a, const Outcome* b) { return a->os < b->os; });
+    std::size_t failures = 0;
+    std::string cases;
+    for (const Outcome* outcome : runs) {
+      if (!outcome->passed()) ++failures;
+      cases += TestCase(*outcome);
+    }
+    out += fmt::format("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\">\n",
+                       EscapeXml(scenario), runs.size(), failures);
+    out += cases + "  </testsuite>\n";
+  }
+  return out + "</testsuites>\n";
+}
+
+}  // namespace kemu::scenario

@@ -1,0 +1,64 @@
+// What the text, Markdown and JUnit reports share: which personalities and scenarios a set of
+// outcomes covers, and the words a matrix cell is made of. Kept in one place so that the three
+// formats cannot drift apart.
+#ifndef KEMU_EMU_SCENARIO_REPORT_MATRIX_HPP_
+#define KEMU_EMU_SCENARIO_REPORT_MATRIX_HPP_
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kemu/os.hpp"
+#include "kemu/scenario/runner.hpp"
+
+namespace kemu::scenario::internal {
+
+/// The outcomes laid out as rows (scenarios, first seen first) × columns (personalities that
+/// appear, oldest first). A cell is nullptr when the scenario did not run on that personality; when
+/// it ran twice the first outcome is shown.
+class Matrix {
+ public:
+  explicit Matrix(const std::vector<Outcome>& outcomes);
+
+  const std::vector<std::string>& rows() const { return rows_; }
+  const std::vector<Os>& columns() const { return columns_; }
+  const Outcome* At(std::size_t row, std::size_t column) const;
+
+ private:
+  std::vector<std::string> rows_;
+  std::vector<Os> columns_;
+  std::vector<const Outcome*> cells_;  // rows_.size() × columns_.size(), row-major
+};
+
+/// "MESSAGE_BASED" (the CONNECT_ version without its prefix), or "-" when the driver never
+/// connected.
+std::string ConnectCell(const Outcome& outcome);
+
+/// "isr 3 dpc 2", or "" when the driver never connected.
+std::string CountersCell(const Outcome& outcome);
+
+/// "0xF2" or "0xC4/0x42" (the verifier's sub-code), or "" when the run did not crash.
+std::string BugCheckCell(const Outcome& outcome);
+
+/// Everything after pass/FAIL, space-separated: "MESSAGE_BASED isr 3 dpc 3 0xF2".
+std::string CellDetails(const Outcome& outcome);
+
+/// "file:line:column: message" (just the message when the failure has no location).
+std::string FailureText(const Failure& failure);
+
+/// Every line of `text` prefixed with `indent` and ended with '\n' (multi-line failure messages
+/// such as bug-check reports keep their shape under a list item or an indent).
+std::string IndentLines(std::string_view text, std::string_view indent);
+
+/// Runs that did not pass.
+std::size_t CountFailed(const std::vector<Outcome>& outcomes);
+
+/// "9 runs, 8 passed, 1 failed".
+std::string Summary(const std::vector<Outcome>& outcomes);
+
+/// "fallback @ win8.1".
+std::string RunName(const Outcome& outcome);
+
+}  // namespace kemu::scenario::internal
+
+#endif  // KEMU_EMU_SCENARIO_REPORT_MATRIX_HPP_

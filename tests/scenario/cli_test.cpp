@@ -1,0 +1,241 @@
+// The runner program (ScenarioMain) end to end, in process: command line, exit codes, progress and
+// matrix output, report, JUnit and trace files, --os, --diff, --list, and that invalid input runs
+// nothing.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "counting_adapter.hpp"
+#include "kemu/scenario/main.hpp"
+#include "scenario_files_for_tests.hpp"
+
+namespace kemu::scenario {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using testing::kBrokenYaml;
+using testing::kCountsYaml;
+using testing::kFailsYaml;
+using testing::kUnknownDriverYaml;
+using ::testing::Not;
+using testing::ReadFile;
+using testing::WriteFile;
+
+struct MainResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+class ScenarioMainTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = testing::FreshDirectory(::testing::UnitTest::GetInstance()->current_test_info()->name());
+    config_.adapters.Add("counter", testing::CountingFactory(), "counts bumps");
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::string Path(const std::string& name) const { return (dir_ / name).string(); }
+  std::string Write(const std::string& name, const std::string& text) const {
+    return WriteFile(dir_ / name, text);
+  }
+
+  MainResult Main(std::vector<std::string> args) {
+    args.insert(args.begin(), "kemu-scenarios");
+    std::vector<char*> argv;
+    for (std::string& arg : args) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    MainResult result;
+    ::testing::internal::CaptureStdout();
+    ::testing::internal::CaptureStderr();
+    result.exit_code = ScenarioMain(static_cast<int>(args.size()), argv.data(), config_);
+    result.out = ::testing::internal::GetCapturedStdout();
+    result.err = ::testing::internal::GetCapturedStderr();
+    return result;
+  }
+
+  fs::path dir_;
+  RunnerConfig config_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Running and exit codes.
+
+TEST_F(ScenarioMainTest, PassingScenariosExitZeroWithProgressAndMatrix) {
+  const MainResult result = Main({Write("counts.yaml", kCountsYaml)});
+  EXPECT_EQ(result.exit_code, 0) << result.out << result.err;
+  EXPECT_THAT(result.out, HasSubstr("[ ok ] counts @ xp"));
+  EXPECT_THAT(result.out, HasSubstr("[ ok ] counts @ win10"));
+  EXPECT_THAT(result.out, HasSubstr("scenario  xp"));
+  EXPECT_THAT(result.out, HasSubstr("2 runs, 2 passed, 0 failed"));
+  EXPECT_LT(result.out.find("@ xp"), result.out.find("@ win10"));
+}
+
+TEST_F(ScenarioMainTest, AFailedExpectationExitsOneAndNamesItsLine) {
+  Write("counts.yaml", kCountsYaml);
+  const std::string fails = Write("fails.yaml", kFailsYaml);
+  const MainResult result = Main({dir_.string()});
+  EXPECT_EQ(result.exit_code, 1) << result.out << result.err;
+  EXPECT_THAT(result.out, HasSubstr("[ ok ] fails @ xp"));
+  EXPECT_THAT(result.out, HasSubstr("[FAIL] fails @ win10"));
+  EXPECT_THAT(result.out, HasSubstr(fails + ":"));
+  EXPECT_THAT(result.out, HasSubstr("4 runs, 3 passed, 1 failed"));
+}
+
+TEST_F(ScenarioMainTest, DefaultPathsApplyWhenTheCommandLineNamesNone) {
+  config_.default_paths = {Write("counts.yaml", kCountsYaml)};
+  EXPECT_EQ(Main({}).exit_code, 0);
+}
+
+TEST_F(ScenarioMainTest, NoPathsAtAllIsAUsageError) {
+  const MainResult result = Main({});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_THAT(result.err, HasSubstr("no scenario files"));
+}
+
+TEST_F(ScenarioMainTest, OsFilterRunsOnlyTheSelectedPersonalities) {
+  const MainResult result = Main({Write("counts.yaml", kCountsYaml), "--os=vista.."});
+  EXPECT_EQ(result.exit_code, 0);
+  EXPECT_THAT(result.out, HasSubstr("counts @ win10"));
+  EXPECT_THAT(result.out, Not(HasSubstr("counts @ xp")));
+}
+
+TEST_F(ScenarioMainTest, AnOsFilterThatSelectsNothingIsAnError) {
+  const MainResult result = Main({Write("counts.yaml", kCountsYaml), "--os=win7"});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_THAT(result.out, Not(HasSubstr("[ ok ]")));
+}
+
+TEST_F(ScenarioMainTest, DriverOverridesEveryScenariosDriver) {
+  const MainResult result = Main({Write("lost.yaml", kUnknownDriverYaml), "--driver=counter"});
+  EXPECT_EQ(result.exit_code, 0) << result.out << result.err;
+  EXPECT_THAT(result.out, HasSubstr("[ ok ] lost @ xp"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Invalid input: exit 2, nothing runs.
+
+TEST_F(ScenarioMainTest, AnInvalidFileRunsNothingAndExitsTwo) {
+  Write("counts.yaml", kCountsYaml);
+  const std::string broken = Write("broken.yaml", kBrokenYaml);
+  const MainResult result = Main({dir_.string()});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_THAT(result.err, HasSubstr(broken + ":5:1: error:"));
+  EXPECT_THAT(result.err, HasSubstr("stepz"));
+  EXPECT_THAT(result.out, Not(HasSubstr("[ ok ]")));
+}
+
+TEST_F(ScenarioMainTest, AnUnknownDriverIsReportedAtTheScenarioAndRunsNothing) {
+  Write("counts.yaml", kCountsYaml);
+  const std::string lost = Write("lost.yaml", kUnknownDriverYaml);
+  const MainResult result = Main({dir_.string()});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_THAT(result.err, HasSubstr(lost));
+  EXPECT_THAT(result.err, HasSubstr("unknown driver 'countr' (did you mean 'counter'?)"));
+  EXPECT_THAT(result.out, Not(HasSubstr("[ ok ]")));
+}
+
+TEST_F(ScenarioMainTest, AnActionTheAdapterDoesNotOfferRunsNothing) {
+  std::string yaml = kCountsYaml;
+  yaml.replace(yaml.find("bump:"), 5, "bumb:");
+  const MainResult result = Main({Write("typo.yaml", yaml)});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_THAT(result.err, HasSubstr("bumb"));
+  EXPECT_THAT(result.out, Not(HasSubstr("[ ok ]")));
+}
+
+TEST_F(ScenarioMainTest, BadFlagsAreUsageErrors) {
+  const std::string counts = Write("counts.yaml", kCountsYaml);
+  for (const char* flag : {"--bogus", "--os=winxp", "--seed=abc", "--diff=xp", "--diff=xp,xp",
+                           "--diff=xp,nope", "--driver=countr"}) {
+    const MainResult result = Main({counts, flag});
+    EXPECT_EQ(result.exit_code, 2) << flag;
+    EXPECT_THAT(result.out, Not(HasSubstr("[ ok ]"))) << flag;
+  }
+  EXPECT_EQ(Main({counts, "--os=xp", "--diff=xp,win10"}).exit_code, 2);
+  EXPECT_THAT(Main({counts, "--driver=countr"}).err, HasSubstr("did you mean 'counter'?"));
+}
+
+TEST_F(ScenarioMainTest, HelpExitsZero) {
+  const MainResult result = Main({"--help"});
+  EXPECT_EQ(result.exit_code, 0);
+  EXPECT_THAT(result.out, HasSubstr("--report"));
+  EXPECT_THAT(result.out, HasSubstr("--diff"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output files.
+
+TEST_F(ScenarioMainTest, ReportAndJUnitAreWrittenWithTracesOfFailingRuns) {
+  Write("scenarios/fails.yaml", kFailsYaml);
+  const MainResult result = Main(
+      {Path("scenarios"), "--report=" + Path("out/matrix.md"), "--junit=" + Path("out/junit.xml")});
+  EXPECT_EQ(result.exit_code, 1) << result.err;
+  const std::string markdown = ReadFile(dir_ / "out/matrix.md");
+  EXPECT_THAT(markdown, HasSubstr("| fails | ✅"));
+  EXPECT_THAT(markdown, HasSubstr("](matrix-traces/fails.win10.json)"));
+  EXPECT_TRUE(fs::exists(dir_ / "out/matrix-traces/fails.win10.json"));
+  EXPECT_FALSE(fs::exists(dir_ / "out/matrix-traces/fails.xp.json"));
+  EXPECT_THAT(ReadFile(dir_ / "out/junit.xml"),
+              HasSubstr("<testsuite name=\"fails\" tests=\"2\" failures=\"1\">"));
+}
+
+TEST_F(ScenarioMainTest, OneRunWritesItsTraceToTheTraceFile) {
+  const std::string counts = Write("counts.yaml", kCountsYaml);
+  EXPECT_EQ(Main({counts, "--os=xp", "--trace=" + Path("trace.json")}).exit_code, 0);
+  EXPECT_FALSE(ReadFile(dir_ / "trace.json").empty());
+}
+
+TEST_F(ScenarioMainTest, SeveralRunsWriteOneTraceEachBesideTheTraceFile) {
+  const std::string counts = Write("counts.yaml", kCountsYaml);
+  EXPECT_EQ(Main({counts, "--trace=" + Path("t/trace.json")}).exit_code, 0);
+  EXPECT_FALSE(ReadFile(dir_ / "t/trace.counts.xp.json").empty());
+  EXPECT_FALSE(ReadFile(dir_ / "t/trace.counts.win10.json").empty());
+  EXPECT_FALSE(fs::exists(dir_ / "t/trace.json"));
+}
+
+TEST_F(ScenarioMainTest, SeedReplacesTheScenarioSeed) {
+  const std::string counts = Write("counts.yaml", kCountsYaml);
+  EXPECT_EQ(Main({counts, "--seed=0x2a", "--junit=" + Path("junit.xml")}).exit_code, 0);
+  EXPECT_THAT(ReadFile(dir_ / "junit.xml"), HasSubstr("seed 42\n"));
+}
+
+TEST_F(ScenarioMainTest, AnUnwritableReportIsAnErrorBeforeAnythingRuns) {
+  const std::string counts = Write("counts.yaml", kCountsYaml);
+  const MainResult result = Main({counts, "--report=" + Path("counts.yaml/matrix.md")});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_THAT(result.err, HasSubstr("cannot write"));
+  EXPECT_THAT(result.out, Not(HasSubstr("[ ok ]")));
+}
+
+// ---------------------------------------------------------------------------------------------
+// --diff and --list.
+
+TEST_F(ScenarioMainTest, DiffRunsBothPersonalitiesAndPrintsWhereTheyDiffer) {
+  std::string yaml = kCountsYaml;
+  yaml.replace(yaml.find("[xp, win10]"), 11, "win7");
+  const MainResult result = Main({Write("counts.yaml", yaml), "--diff=xp,win10"});
+  EXPECT_EQ(result.exit_code, 0) << result.out << result.err;
+  EXPECT_THAT(result.out, HasSubstr("[ ok ] counts @ xp"));
+  EXPECT_THAT(result.out, HasSubstr("[ ok ] counts @ win10"));
+  EXPECT_THAT(result.out, Not(HasSubstr("@ win7")));
+  EXPECT_THAT(result.out, HasSubstr("diff counts: xp vs win10\n"));
+  EXPECT_THAT(result.out, HasSubstr("--- xp\n+++ win10\n"));
+}
+
+TEST_F(ScenarioMainTest, ListShowsScenariosAndAdaptersAndRunsNothing) {
+  const MainResult result = Main({Write("counts.yaml", kCountsYaml), "--list"});
+  EXPECT_EQ(result.exit_code, 0);
+  EXPECT_THAT(result.out, HasSubstr("counts  [counter]  xp win10"));
+  EXPECT_THAT(result.out, HasSubstr("counter — counts bumps"));
+  EXPECT_THAT(result.out, HasSubstr("action bump(by)  adds to the counter"));
+  EXPECT_THAT(result.out, HasSubstr("probe os_index"));
+  EXPECT_THAT(result.out, Not(HasSubstr("[ ok ]")));
+}
+
+}  // namespace
+}  // namespace kemu::scenario

@@ -1,0 +1,117 @@
+// RegisterTests: scenario × personality as GoogleTest tests, with failures at scenario lines and
+// broken files or unknown drivers as red tests. Each case runs register_tests_probe (a GoogleTest
+// program built from RegisterTests) on a few files and reads what it printed.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <string>
+
+#include "scenario_files_for_tests.hpp"
+
+namespace kemu::scenario {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using testing::WriteFile;
+
+struct ProbeResult {
+  int exit_code = -1;
+  std::string out;
+};
+
+ProbeResult RunProbe(const std::string& mode, const std::string& path,
+                     const std::string& flags = "") {
+  const std::string command = std::string("'") + KEMU_REGISTER_TESTS_PROBE + "' " + mode + " '" +
+                              path + "' " + flags + " 2>&1";
+  ProbeResult result;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return result;
+  char buffer[4096];
+  for (std::size_t n; (n = fread(buffer, 1, sizeof buffer, pipe)) > 0;)
+    result.out.append(buffer, n);
+  const int status = pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+class RegisterTestsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = testing::FreshDirectory(std::string("register-") +
+                                   ::testing::UnitTest::GetInstance()->current_test_info()->name());
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string Write(const std::string& name, const std::string& text) const {
+    return WriteFile(dir_ / name, text);
+  }
+  fs::path dir_;
+};
+
+TEST_F(RegisterTestsTest, EveryScenarioAndPersonalityIsATest) {
+  Write("counts.yaml", testing::kCountsYaml);
+  const ProbeResult result = RunProbe("factory", dir_.string());
+  EXPECT_EQ(result.exit_code, 0) << result.out;
+  EXPECT_THAT(result.out, HasSubstr("registered 2 tests"));
+  EXPECT_THAT(result.out, HasSubstr("[       OK ] Scenario/counts.xp"));
+  EXPECT_THAT(result.out, HasSubstr("[       OK ] Scenario/counts.win10"));
+}
+
+TEST_F(RegisterTestsTest, PersonalityNamesUseUnderscoresForDots) {
+  std::string yaml = testing::kCountsYaml;
+  yaml.replace(yaml.find("[xp, win10]"), 11, "win8.1");
+  Write("counts.yaml", yaml);
+  EXPECT_THAT(RunProbe("factory", dir_.string()).out,
+              HasSubstr("[       OK ] Scenario/counts.win8_1"));
+}
+
+TEST_F(RegisterTestsTest, AFailedExpectationFailsAtTheScenarioFileAndLine) {
+  const std::string fails = Write("fails.yaml", testing::kFailsYaml);
+  const ProbeResult result = RunProbe("factory", fails);
+  EXPECT_EQ(result.exit_code, 1) << result.out;
+  EXPECT_THAT(result.out, HasSubstr("[       OK ] Scenario/fails.xp"));
+  EXPECT_THAT(result.out, HasSubstr("[  FAILED  ] Scenario/fails.win10"));
+  EXPECT_THAT(result.out, HasSubstr(fails + ":"));
+}
+
+TEST_F(RegisterTestsTest, GtestFiltersSelectScenarioRuns) {
+  Write("counts.yaml", testing::kCountsYaml);
+  Write("fails.yaml", testing::kFailsYaml);
+  const ProbeResult result =
+      RunProbe("factory", dir_.string(), "--gtest_filter=Scenario/fails.xp:Scenario/counts.*");
+  EXPECT_EQ(result.exit_code, 0) << result.out;
+  EXPECT_THAT(result.out, HasSubstr("3 tests from 2 test suites ran"));
+}
+
+TEST_F(RegisterTestsTest, AnInvalidFileIsOneFailingTestWithItsDiagnostics) {
+  Write("counts.yaml", testing::kCountsYaml);
+  const std::string broken = Write("sub/broken.yaml", testing::kBrokenYaml);
+  const ProbeResult result = RunProbe("factory", dir_.string());
+  EXPECT_EQ(result.exit_code, 1) << result.out;
+  EXPECT_THAT(result.out, HasSubstr("registered 3 tests"));
+  EXPECT_THAT(result.out, HasSubstr("[  FAILED  ] ScenarioFile/sub/broken.Parses"));
+  EXPECT_THAT(result.out, HasSubstr(broken + ":5: Failure"));
+  EXPECT_THAT(result.out, HasSubstr("stepz"));
+  EXPECT_THAT(result.out, HasSubstr("[       OK ] Scenario/counts.xp"));
+}
+
+TEST_F(RegisterTestsTest, TheRegistryPicksEachScenariosAdapterByDriver) {
+  Write("counts.yaml", testing::kCountsYaml);
+  const ProbeResult result = RunProbe("registry", dir_.string());
+  EXPECT_EQ(result.exit_code, 0) << result.out;
+  EXPECT_THAT(result.out, HasSubstr("[       OK ] Scenario/counts.win10"));
+}
+
+TEST_F(RegisterTestsTest, AnUnknownDriverIsAFailingTest) {
+  Write("lost.yaml", testing::kUnknownDriverYaml);
+  const ProbeResult result = RunProbe("registry", dir_.string());
+  EXPECT_EQ(result.exit_code, 1) << result.out;
+  EXPECT_THAT(result.out, HasSubstr("[  FAILED  ] Scenario/lost.xp"));
+  EXPECT_THAT(result.out, HasSubstr("unknown driver 'countr' (did you mean 'counter'?)"));
+}
+
+}  // namespace
+}  // namespace kemu::scenario
