@@ -33,7 +33,7 @@ model::Kernel& Enter(ExportId id, std::initializer_list<model::CallArg> args);
 }  // namespace kemu::abi
 
 #define KEMU_ARG(x) \
-  ::kemu::model::CallArg { #x, ::kemu::abi::Arg(x) }
+  ::kemu::model::CallArg { #x, ::kemu::abi::Arg(x), std::is_pointer_v < decltype(x)> }
 #define KEMU_ENTER(name, ...) ::kemu::abi::Enter(::kemu::abi::ExportId::k##name, {__VA_ARGS__})
 /// In a routine that can fail: returns the injected status when a Fault says this call fails.
 #define KEMU_FAULT_POINT(kernel, name)                                                 \

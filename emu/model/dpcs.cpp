@@ -138,13 +138,14 @@ void Dpcs::Run(Cpu& cpu, PKDPC dpc) {
   kernel_.WriteIrql(cpu, DISPATCH_LEVEL);
   ++cpu.dpc_depth;
   kernel_.Note(TraceKind::kDpcBegin, "DPC routine",
-               {{"Dpc", reinterpret_cast<std::uintptr_t>(dpc)},
-                {"Routine", reinterpret_cast<std::uintptr_t>(dpc->DeferredRoutine)}});
+               {AddressArg("Dpc", reinterpret_cast<std::uintptr_t>(dpc)),
+                AddressArg("Routine", reinterpret_cast<std::uintptr_t>(dpc->DeferredRoutine))});
   if (dpc->DeferredRoutine != nullptr) {
     dpc->DeferredRoutine(dpc, dpc->DeferredContext, dpc->SystemArgument1, dpc->SystemArgument2);
   }
   --cpu.dpc_depth;
-  kernel_.Note(TraceKind::kDpcEnd, "DPC routine", {{"Dpc", reinterpret_cast<std::uintptr_t>(dpc)}});
+  kernel_.Note(TraceKind::kDpcEnd, "DPC routine",
+               {AddressArg("Dpc", reinterpret_cast<std::uintptr_t>(dpc))});
   if (cpu.irql != DISPATCH_LEVEL) kernel_.verifier().DpcReturnedAtWrongIrql(dpc, cpu.irql);
   kernel_.WriteIrql(cpu, before);
 }

@@ -21,14 +21,14 @@ void Interrupts::NoteIsrBegin(ULONG vector, const ConnectionRecord& record,
   if (record.is_message_table) {
     kernel_.Note(TraceKind::kIsrBegin, "ISR",
                  {{"Vector", vector},
-                  {"Interrupt", interrupt},
-                  {"Routine", reinterpret_cast<std::uintptr_t>(record.message_isr)},
+                  AddressArg("Interrupt", interrupt),
+                  AddressArg("Routine", reinterpret_cast<std::uintptr_t>(record.message_isr)),
                   {"MessageId", message}});
   } else {
     kernel_.Note(TraceKind::kIsrBegin, "ISR",
                  {{"Vector", vector},
-                  {"Interrupt", interrupt},
-                  {"Routine", reinterpret_cast<std::uintptr_t>(record.isr)}});
+                  AddressArg("Interrupt", interrupt),
+                  AddressArg("Routine", reinterpret_cast<std::uintptr_t>(record.isr))});
   }
 }
 

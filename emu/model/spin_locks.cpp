@@ -80,7 +80,7 @@ void SpinLocks::Take(const char* routine, PKSPIN_LOCK lock, LockKind kind,
     *lock = cpu.thread_address() | 1;  // SL-3, checked kernel: owner thread | 1
   }
   kernel_.Note(TraceKind::kLockAcquire, routine,
-               {{"Lock", reinterpret_cast<std::uintptr_t>(lock)}});
+               {AddressArg("Lock", reinterpret_cast<std::uintptr_t>(lock))});
 }
 
 void SpinLocks::Drop(const char* routine, PKSPIN_LOCK lock, LockKind kind) {
@@ -90,7 +90,7 @@ void SpinLocks::Drop(const char* routine, PKSPIN_LOCK lock, LockKind kind) {
     kernel_.verifier().ReleaseNotOwned(routine, lock);
     *lock = 0;  // a retail kernel simply clears the word
     kernel_.Note(TraceKind::kLockRelease, routine,
-                 {{"Lock", reinterpret_cast<std::uintptr_t>(lock)}});
+                 {AddressArg("Lock", reinterpret_cast<std::uintptr_t>(lock))});
     return;
   }
   State& state = it->second;
@@ -109,7 +109,7 @@ void SpinLocks::Drop(const char* routine, PKSPIN_LOCK lock, LockKind kind) {
   state.queue_handle = nullptr;
   *lock = 0;
   kernel_.Note(TraceKind::kLockRelease, routine,
-               {{"Lock", reinterpret_cast<std::uintptr_t>(lock)}});
+               {AddressArg("Lock", reinterpret_cast<std::uintptr_t>(lock))});
 }
 
 KIRQL SpinLocks::AcquireRaiseTo(const char* routine, PKSPIN_LOCK lock, KIRQL level) {

@@ -28,7 +28,15 @@ namespace kemu::model {
 struct CallArg {
   const char* name;
   std::uint64_t value;
+  /// The value is a host address (a driver object, a routine, a kemu object). Reports print it
+  /// as is, for the debugger; the JSON export replaces it with a stable id ("&3": the third
+  /// address the trace mentions), because host addresses change from run to run and the same
+  /// seed must give the same trace.
+  bool address = false;
 };
+
+/// An argument holding a host address (see CallArg::address).
+inline CallArg AddressArg(const char* name, std::uintptr_t value) { return {name, value, true}; }
 
 enum class TraceKind : std::uint8_t {
   kCall,         ///< a kernel routine the driver called; irql is the IRQL on entry

@@ -12,10 +12,14 @@
 // microsecond on the timeline, in order); the virtual time is in each event's args as "t_100ns".
 // Sequence numbers are the "#n" of bug-check reports, so a report line can be found in the trace.
 //
-// The output depends only on the events and the options: no wall clock, no host address other
-// than the driver's own arguments.
+// The output depends only on the events and the options: no wall clock, and no host address.
+// Address arguments (CallArg::address: driver objects, routines, interrupt objects) become ids in
+// order of first mention ("&1", "&2", ...), and a bug-check parameter equal to an address already
+// mentioned becomes that address's id; NULL stays "0x0". Where the same driver runs with the same
+// seed, the bytes are the same, whatever the heap layout or ASLR did.
 #include <fmt/format.h>
 
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -78,22 +82,6 @@ std::string IrqlCounter(std::uint64_t ts, unsigned cpu, unsigned irql) {
       cpu, cpu, irql);
 }
 
-// The event's arguments as hex strings (64-bit values do not survive JSON's doubles), then its
-// IRQL and virtual time, plus `extra` ("key":value pairs) when given.
-std::string Args(const TraceEvent& event, std::string_view extra = {}) {
-  std::string out = "{";
-  for (std::uint8_t i = 0; i < event.arg_count; ++i) {
-    AppendQuoted(out, event.args[i].name);
-    out += fmt::format(":\"{:#x}\",", event.args[i].value);
-  }
-  if (!extra.empty()) {
-    out += extra;
-    out += ',';
-  }
-  out += fmt::format(R"("irql":{},"t_100ns":{}}})", event.irql, event.time_100ns);
-  return out;
-}
-
 std::string Event(std::string_view name, const TraceEvent& event, std::string_view phase,
                   unsigned tid, const std::string& args) {
   std::string scope;
@@ -150,7 +138,41 @@ class Converter {
   }
 
  private:
-  std::vector<std::vector<TraceKind>> open_;  ///< per vCPU, the B slices not yet ended
+  // The event's arguments as hex strings (64-bit values do not survive JSON's doubles) or address
+  // ids, then its IRQL and virtual time, plus `extra` ("key":value pairs) when given.
+  std::string Args(const TraceEvent& event, std::string_view extra = {}) {
+    std::string out = "{";
+    for (std::uint8_t i = 0; i < event.arg_count; ++i) {
+      AppendQuoted(out, event.args[i].name);
+      out += ":\"";
+      out += ArgValue(event, event.args[i]);
+      out += "\",";
+    }
+    if (!extra.empty()) {
+      out += extra;
+      out += ',';
+    }
+    out += fmt::format(R"("irql":{},"t_100ns":{}}})", event.irql, event.time_100ns);
+    return out;
+  }
+
+  std::string ArgValue(const TraceEvent& event, const CallArg& arg) {
+    if (arg.value != 0) {
+      if (arg.address) {
+        auto [it, added] = address_ids_.try_emplace(arg.value, address_ids_.size() + 1);
+        return fmt::format("&{}", it->second);
+      }
+      // Bug-check parameters are plain numbers that are often an object the trace has shown.
+      if (event.kind == TraceKind::kBugCheck) {
+        auto known = address_ids_.find(arg.value);
+        if (known != address_ids_.end()) return fmt::format("&{}", known->second);
+      }
+    }
+    return fmt::format("{:#x}", arg.value);
+  }
+
+  std::vector<std::vector<TraceKind>> open_;          ///< per vCPU, the B slices not yet ended
+  std::map<std::uint64_t, std::size_t> address_ids_;  ///< host address → id, first mention = 1
 };
 
 // The IRQL each vCPU had just before its first kept event, so every counter track starts with a
