@@ -1,9 +1,12 @@
 // Reading scenario files: YAML text → Scenario, files and directories → every Scenario in them.
 #include <fmt/format.h>
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/parser.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "scenario/parse_internal.hpp"
@@ -13,25 +16,73 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// Notes whether a YAML document holds anything but a bare null, and where that starts, without
+// building nodes: enough to tell a second document from trailing "---" or "...".
+class DocumentProbe : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { Content(mark); }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                const std::string&) override {
+    Content(mark);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    Content(mark);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    Content(mark);
+  }
+  void OnMapEnd() override {}
+
+  bool content = false;
+  YAML::Mark first;  ///< where the content starts
+
+ private:
+  void Content(const YAML::Mark& mark) {
+    if (!content) first = mark;
+    content = true;
+  }
+};
+
+// The mark of a second document with content, if the text has one. Not YAML::LoadAll: on some
+// malformed input (e.g. the three bytes "&\x1a,") yaml-cpp 0.7 keeps producing documents forever,
+// so the documents are walked one at a time and never more than two.
+std::optional<YAML::Mark> SecondDocument(const std::string& text) {
+  std::istringstream stream(text);
+  YAML::Parser parser(stream);
+  DocumentProbe first;
+  if (!parser.HandleNextDocument(first)) return std::nullopt;
+  DocumentProbe second;
+  if (!parser.HandleNextDocument(second) || !second.content) return std::nullopt;
+  return second.first;
+}
+
 void Parse(internal::Context& context, std::string_view yaml, Scenario& out) {
   internal::Reader& reader = context.reader;
-  std::vector<YAML::Node> documents;
+  const std::string text(yaml);
+  YAML::Node document;
   try {
-    documents = YAML::LoadAll(std::string(yaml));
+    document = YAML::Load(text);
+    if (std::optional<YAML::Mark> second = SecondDocument(text)) {
+      reader.Error(reader.Where(*second),
+                   "a scenario file holds one YAML document; found another here");
+    }
   } catch (const YAML::Exception& e) {
     reader.Error(reader.Where(e.mark), "YAML syntax error: " + e.msg);
     return;
   }
-  if (documents.empty() || documents.front().IsNull()) {
+  if (!document || document.IsNull()) {
     reader.Error(Location{reader.file(), 0, 0},
                  "the file holds no scenario (expected a map with 'devices' and 'steps')");
     return;
   }
-  if (documents.size() > 1) {
-    reader.Error(documents[1], "a scenario file holds one YAML document; found another here");
-  }
   try {
-    out = internal::BuildScenario(context, documents.front());
+    out = internal::BuildScenario(context, document);
   } catch (const YAML::Exception& e) {
     // The parser checks every node's type before using it; this is the safety net.
     reader.Error(reader.Where(e.mark), "cannot read this YAML: " + e.msg);
