@@ -29,6 +29,7 @@ PCM_PARTIAL_RESOURCE_DESCRIPTOR FindLine(PCM_RESOURCE_LIST translated) {
 }  // namespace
 
 void ForeignDriver::Connect() {
+  if (connected()) throw Error("kemu: foreign device " + device_.name() + " is already started");
   PCM_PARTIAL_RESOURCE_DESCRIPTOR line = FindLine(device_.translated_resources());
   if (line == nullptr) {
     throw Error("kemu: foreign device " + device_.name() +

@@ -142,17 +142,29 @@ bool Session::StartMachine() {
     }
   }
   // Foreign ISRs before the faults: a fault counts calls from when it is armed and is meant for
-  // the driver under test, not for kemu's own foreign driver.
+  // the driver under test, not for kemu's own foreign driver. A foreign device that a `start`
+  // step names connects at that step instead, so a scenario can choose the order of the ISRs on
+  // a shared line (kemu calls them in connection order).
   for (DeviceSlot& slot : slots_) {
     if (!slot.spec->foreign) continue;
     foreign_.push_back(std::make_unique<ForeignDriver>(*slot.device));
-    if (!Guard(slot.spec->where, [&] { foreign_.back()->Connect(); })) return false;
+    slot.foreign = foreign_.back().get();
+    if (StartedByAStep(slot)) continue;
+    if (!Guard(slot.spec->where, [&] { slot.foreign->Connect(); })) return false;
   }
   for (const FaultSpec& fault : scenario_.faults) {
     if (!Guard(fault.where, [&] { machine_->InjectFault(fault.fault); })) return false;
   }
   NoteConnections();
   return true;
+}
+
+bool Session::StartedByAStep(const DeviceSlot& slot) const {
+  for (const Step& step : scenario_.steps) {
+    const auto* start = std::get_if<StartStep>(&step.body);
+    if (start != nullptr && start->device == slot.name()) return true;
+  }
+  return false;
 }
 
 void Session::PlaySteps() {

@@ -33,6 +33,8 @@ struct DeviceSlot {
   RegisterFile* registers = nullptr;
   /// What the Machine sees as the device's hardware: the recorder around the model, or nullptr.
   Hardware* hardware = nullptr;
+  /// kemu's foreign driver for a `foreign: true` device (owned by the Session), else nullptr.
+  ForeignDriver* foreign = nullptr;
   /// The connection as last seen after a step: it survives `stop`.
   std::optional<Connection> last_seen;
   /// Version and message count of the connection the observations last reported, if any.
@@ -77,6 +79,8 @@ class Session {
   void BuildDevice(const DeviceSpec& spec);
   /// The Machine, its devices and faults, and the foreign drivers' ISRs.
   bool StartMachine();
+  /// True when a `start` step names the (foreign) device, which then connects at that step.
+  bool StartedByAStep(const DeviceSlot& slot) const;
   void PlaySteps();
   /// Foreign ISRs off, Machine::Shutdown, the final `expect:`, the closing observations.
   void Finish();

@@ -113,6 +113,30 @@ TEST(RunnerStepsTest, TheForeignDriverClaimsOnlyItsOwnInterruptOnASharedLine) {
   }
 }
 
+// `start: other0` connects the foreign ISR at that step instead: started after the driver, it is
+// second on the line, so the driver's ISR is asked first about the neighbour's interrupt and must
+// say FALSE (calls 1, claimed 0) before the foreign ISR claims it.
+TEST(RunnerStepsTest, StartingAForeignDeviceInAStepPutsItsIsrAfterTheDrivers) {
+  Scenario s = Base({Start(10), Start(11, "other0"), Event(12, DeviceAction::kAssertLine, "other0"),
+                     Expect(13, Calls("", 1, 0, 13)), Expect(14, Calls("other0", 1, 1, 14)),
+                     Stop(15, "other0"), Stop(16)});
+  s.devices.push_back(Foreign());
+  for (Os os : {Os::kWindowsXP, Os::kWindows10}) {
+    SCOPED_TRACE(OsName(os));
+    const Outcome o = Play(s, os, TestFactory());
+    EXPECT_THAT(Messages(o), IsEmpty());
+    EXPECT_THAT(o.observations, Contains("start other0 (foreign)"));
+    EXPECT_THAT(o.observations, Contains("stop other0 (foreign)"));
+  }
+}
+
+TEST(RunnerStepsTest, StartingAForeignDeviceTwiceIsAnError) {
+  Scenario s = Base({Start(10, "other0"), Start(11, "other0")});
+  s.devices.push_back(Foreign());
+  EXPECT_THAT(Messages(Play(s, Os::kWindows10, TestFactory())),
+              ElementsAre("runner_test.yaml:11:3: kemu: foreign device other0 is already started"));
+}
+
 TEST(RunnerStepsTest, ADeassertBeforeDeliveryLeavesTheLineQuiet) {
   Scenario s = Base({RaiseIrql(10, HIGH_LEVEL), Event(11, DeviceAction::kAssertLine, "other0"),
                      Event(12, DeviceAction::kDeassertLine, "other0"), LowerIrql(13, PASSIVE_LEVEL),

@@ -71,8 +71,12 @@ inline Step Expect(int line, Expectations all) {
   return MakeStep(line, "expect", ExpectStep{Block(line, std::move(all))});
 }
 
-inline Step Start(int line) { return MakeStep(line, "start", StartStep{}); }
-inline Step Stop(int line) { return MakeStep(line, "stop", StopStep{}); }
+inline Step Start(int line, std::string device = "") {
+  return MakeStep(line, "start", StartStep{.device = std::move(device), .status = std::nullopt});
+}
+inline Step Stop(int line, std::string device = "") {
+  return MakeStep(line, "stop", StopStep{.device = std::move(device)});
+}
 inline Step RunDpcs(int line) { return MakeStep(line, "run_dpcs", RunDpcsStep{}); }
 inline Step Raise(int line, std::uint32_t offset, std::uint32_t bits, std::string device = "") {
   return MakeStep(line, "raise",

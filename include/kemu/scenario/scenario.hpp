@@ -114,7 +114,9 @@ struct DeviceSpec {
   std::optional<RegisterSpec> registers;
   /// `foreign: true`: another driver's device on the same machine. The runner connects kemu's
   /// built-in foreign ISR to its line before the first step (it claims the interrupt while its
-  /// own line is asserted and acknowledges by deasserting it) and disconnects it after the last.
+  /// own line is asserted and acknowledges by deasserting it) and disconnects it after the last;
+  /// or, when a `start` step names the device, at that step (`stop` disconnects it), which puts
+  /// its ISR after the driver's on a shared vector.
   bool foreign = false;
 };
 
