@@ -23,8 +23,7 @@ namespace kemu::scenario {
 
 /// Registers the scenarios under `path` (a file or a directory) with `factory`. Call after
 /// InitGoogleTest and before RUN_ALL_TESTS. Returns the number of tests registered.
-int RegisterTests(const std::string& path, AdapterFactory factory,
-                  const RunOptions& options = {});
+int RegisterTests(const std::string& path, AdapterFactory factory, const RunOptions& options = {});
 
 /// As above, with each scenario's adapter looked up by its `driver:` in `registry`.
 int RegisterTests(const std::string& path, const AdapterRegistry& registry,
