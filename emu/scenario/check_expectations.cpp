@@ -113,7 +113,10 @@ class Checker {
   }
 
   void Registers(DeviceSlot& slot) {
-    for (const auto& [offset, expected] : e_.registers) {
+    // Entries, not structured bindings: lambdas capturing bindings need clang 16 / AppleClang 15.
+    for (const auto& entry : e_.registers) {
+      const std::uint32_t offset = entry.first;
+      const Expected<std::uint32_t>& expected = entry.second;
       Guarded(expected.where, [&] {
         const std::uint32_t actual = s_.Registers(slot).Peek(offset);
         if (actual == expected.value) return;
@@ -124,7 +127,9 @@ class Checker {
   }
 
   void Probes(DeviceSlot& slot) {
-    for (const auto& [probe, expected] : e_.probes) {
+    for (const auto& entry : e_.probes) {
+      const std::string& probe = entry.first;
+      const Expected<std::int64_t>& expected = entry.second;
       Guarded(expected.where, [&] {
         const std::int64_t actual = s_.adapter().Probe(probe, *slot.device);
         if (actual == expected.value) return;

@@ -3,13 +3,13 @@
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/parser.h>
 
-#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <optional>
 #include <sstream>
 
 #include "scenario/parse_internal.hpp"
+#include "scenario/scenario_files.hpp"
 
 namespace kemu::scenario {
 namespace {
@@ -89,28 +89,6 @@ void Parse(internal::Context& context, std::string_view yaml, Scenario& out) {
   }
 }
 
-bool IsScenarioFile(const fs::path& path) {
-  const std::string extension = path.extension().string();
-  return extension == ".yaml" || extension == ".yml";
-}
-
-// The files `path` names (itself, or a directory's scenario files sorted by path), or a
-// diagnostic.
-std::vector<std::string> FilesUnder(const std::string& path, std::vector<Diagnostic>& problems) {
-  std::error_code error;
-  if (!fs::is_directory(path, error)) return {path};  // LoadScenario reports a missing file
-  std::vector<std::string> files;
-  fs::recursive_directory_iterator it(path, error);
-  for (; !error && it != fs::recursive_directory_iterator(); it.increment(error)) {
-    if (it->is_regular_file(error) && IsScenarioFile(it->path())) {
-      files.push_back(it->path().string());
-    }
-  }
-  if (error) problems.push_back({{path, 0, 0}, "cannot list directory: " + error.message()});
-  std::sort(files.begin(), files.end());
-  return files;
-}
-
 }  // namespace
 
 Scenario ParseScenario(std::string_view yaml, const std::string& file) {
@@ -138,7 +116,8 @@ std::vector<Scenario> LoadScenarios(const std::vector<std::string>& paths) {
   std::vector<Diagnostic> problems;
   std::vector<Scenario> scenarios;
   for (const std::string& path : paths) {
-    for (const std::string& file : FilesUnder(path, problems)) {
+    std::string listing_error;
+    for (const std::string& file : internal::ScenarioFiles(path, &listing_error)) {
       try {
         scenarios.push_back(LoadScenario(file));
       } catch (const ScenarioError& e) {
@@ -153,6 +132,9 @@ std::vector<Scenario> LoadScenarios(const std::vector<std::string>& paths) {
                                       FormatLocation(scenarios[i].where))});
         break;
       }
+    }
+    if (!listing_error.empty()) {
+      problems.push_back({{path, 0, 0}, "cannot list directory: " + listing_error});
     }
   }
   if (!problems.empty()) throw ScenarioError(std::move(problems));

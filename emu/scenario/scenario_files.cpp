@@ -7,7 +7,7 @@
 
 namespace kemu::scenario::internal {
 
-std::vector<std::string> ScenarioFiles(const std::string& path) {
+std::vector<std::string> ScenarioFiles(const std::string& path, std::string* error_message) {
   namespace fs = std::filesystem;
   std::error_code error;
   if (!fs::is_directory(path, error)) return {path};
@@ -19,6 +19,7 @@ std::vector<std::string> ScenarioFiles(const std::string& path) {
       files.push_back(file.string());
     }
   }
+  if (error && error_message != nullptr) *error_message = error.message();
   // Directory iteration order is the file system's; tests and reports must not depend on it.
   std::sort(files.begin(), files.end());
   return files;
