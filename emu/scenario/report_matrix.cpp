@@ -75,6 +75,27 @@ std::string CellDetails(const Outcome& outcome) {
   return text;
 }
 
+std::string CompactCell(const Outcome& outcome) {
+  std::string version = ConnectCell(outcome);
+  static constexpr std::pair<std::string_view, std::string_view> kShort[] = {
+      {"FULLY_SPECIFIED", "FULL"},
+      {"LINE_BASED", "LINE"},
+      {"MESSAGE_BASED", "MSG"},
+      {"FULLY_SPECIFIED_GROUP", "GROUP"},
+      {"MESSAGE_BASED_PASSIVE", "PASSIVE"}};
+  for (const auto& [name, abbreviation] : kShort) {
+    if (version == name) version = abbreviation;
+  }
+  std::string text = fmt::format("{} {}", outcome.passed() ? "ok" : "FAIL", version);
+  if (outcome.connection) {
+    text +=
+        fmt::format(" {}/{}", outcome.connection->isr_calls, outcome.connection->dpcs_requested);
+  }
+  const std::string crash = BugCheckCell(outcome);
+  if (!crash.empty()) text += " " + crash;
+  return text;
+}
+
 std::string FailureText(const Failure& failure) {
   std::string message = failure.message;
   while (message.ends_with('\n')) message.pop_back();

@@ -43,6 +43,17 @@ std::string BugCheckCell(const Outcome& outcome);
 /// Everything after pass/FAIL, space-separated: "MESSAGE_BASED isr 3 dpc 3 0xF2".
 std::string CellDetails(const Outcome& outcome);
 
+/// The terminal's narrower cell, so nine personalities fit a CI log line: "ok MSG 3/3",
+/// "FAIL LINE 101/2 0xF2" (result, version abbreviated as in kConnectLegend, ISR calls / DPCs
+/// requested, bug check).
+std::string CompactCell(const Outcome& outcome);
+
+/// Explains CompactCell's abbreviations, for the line under the text matrix.
+inline constexpr std::string_view kCompactLegend =
+    "cells: result, CONNECT_ version (FULL = FULLY_SPECIFIED, LINE = LINE_BASED, "
+    "MSG = MESSAGE_BASED, GROUP = FULLY_SPECIFIED_GROUP, PASSIVE = MESSAGE_BASED_PASSIVE), "
+    "ISR calls/DPCs requested, bug check";
+
 /// "file:line:column: message" (just the message when the failure has no location).
 std::string FailureText(const Failure& failure);
 

@@ -55,9 +55,7 @@ std::string FormatMatrixText(const std::vector<Outcome>& outcomes) {
     std::vector<std::string> cells{matrix.rows()[row]};
     for (std::size_t column = 0; column < matrix.columns().size(); ++column) {
       const Outcome* outcome = matrix.At(row, column);
-      cells.push_back(outcome == nullptr ? "-"
-                                         : fmt::format("{} {}", outcome->passed() ? "pass" : "FAIL",
-                                                       internal::CellDetails(*outcome)));
+      cells.push_back(outcome == nullptr ? "-" : internal::CompactCell(*outcome));
     }
     table.push_back(std::move(cells));
   }
@@ -68,7 +66,7 @@ std::string FormatMatrixText(const std::vector<Outcome>& outcomes) {
   std::string out;
   for (const auto& cells : table) AppendRow(out, cells, widths);
 
-  out += "\n" + internal::Summary(outcomes) + "\n";
+  out += fmt::format("({})\n\n{}\n", internal::kCompactLegend, internal::Summary(outcomes));
   for (const Outcome& outcome : outcomes) {
     for (const Failure& failure : outcome.failures) {
       out +=
