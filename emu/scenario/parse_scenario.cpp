@@ -10,8 +10,12 @@
 namespace kemu::scenario::internal {
 namespace {
 
-constexpr std::uint64_t kMaxU32 = 0xFFFFFFFF;
 constexpr std::uint64_t kMaxU64 = ~std::uint64_t{0};
+// Bounds that keep one run's memory and time small whatever a file says: the call history is
+// reserved when the machine is built (about 100 bytes a call), and an unacknowledged level line
+// is delivered storm_threshold times before the storm bug check.
+constexpr std::uint64_t kMaxCallHistory = 65536;
+constexpr std::uint64_t kMaxStormThreshold = 1000000;
 constexpr unsigned kMaxProcessors = 64;
 
 std::vector<Os> ReadOs(Reader& reader, const YAML::Node& node) {
@@ -59,7 +63,7 @@ void ReadMachine(Reader& reader, const YAML::Node& node, MachineOptions& options
     } else if (e.key == "seed") {
       if (auto v = ReadUnsigned(reader, e.value, what, 0, kMaxU64)) options.seed = *v;
     } else if (e.key == "storm_threshold") {
-      if (auto v = ReadUnsigned(reader, e.value, what, 1, kMaxU32)) {
+      if (auto v = ReadUnsigned(reader, e.value, what, 1, kMaxStormThreshold)) {
         options.storm_threshold = static_cast<unsigned>(*v);
       }
     } else if (e.key == "inactive_interrupts") {
@@ -67,7 +71,7 @@ void ReadMachine(Reader& reader, const YAML::Node& node, MachineOptions& options
         options.inactive_interrupts = static_cast<MachineOptions::InactiveInterrupts>(*v);
       }
     } else if (e.key == "call_history") {
-      if (auto v = ReadUnsigned(reader, e.value, what, 0, kMaxU32)) {
+      if (auto v = ReadUnsigned(reader, e.value, what, 0, kMaxCallHistory)) {
         options.call_history = static_cast<unsigned>(*v);
       }
     }
