@@ -15,8 +15,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "driver/nic_driver.h"
 #include "kemu/kemu.hpp"
@@ -160,6 +163,49 @@ TEST(ScenarioSeedTest, AnotherSeedCanMakeAFaultProbabilityFallTheOtherWay) {
     differed = other.observations != own_played.observations;
   }
   EXPECT_TRUE(differed) << "no seed in 0..15 changed what the fault did";
+}
+
+// The complete scenarios the documentation shows (README.md's "Scenario scripts" and
+// scenarios/README.md's first example) run and pass as written, so the docs cannot drift from the
+// format or from the NIC adapter.
+std::vector<std::string> CompleteYamlBlocks(const std::string& path) {
+  std::ifstream file(path);
+  std::ostringstream text;
+  text << file.rdbuf();
+  const std::string doc = text.str();
+  std::vector<std::string> blocks;
+  for (std::size_t at = doc.find("```yaml\n"); at != std::string::npos;
+       at = doc.find("```yaml\n", at + 1)) {
+    const std::size_t begin = at + 8;
+    const std::size_t end = doc.find("```", begin);
+    if (end == std::string::npos) break;
+    const std::string block = doc.substr(begin, end - begin);
+    // Fragments show one section; a complete scenario has both of these at its top level.
+    if (block.find("\ndevices:") != std::string::npos &&
+        block.find("\nsteps:") != std::string::npos) {
+      blocks.push_back(block);
+    }
+  }
+  return blocks;
+}
+
+TEST(DocumentationTest, TheCompleteScenariosInTheDocsPassAsWritten) {
+  kemu::scenario::AdapterRegistry registry;
+  kemu_example::AddNicAdapters(registry);
+  int checked = 0;
+  for (const char* doc : {KEMU_README, KEMU_NIC_SCENARIOS_DIR "/README.md"}) {
+    for (const std::string& yaml : CompleteYamlBlocks(doc)) {
+      SCOPED_TRACE(doc);
+      const Scenario scenario = kemu::scenario::ParseScenario(yaml, doc);
+      const AdapterFactory* factory = registry.Find(scenario.driver);
+      ASSERT_NE(factory, nullptr) << scenario.driver;
+      for (const Outcome& outcome : kemu::scenario::RunAll(scenario, *factory)) {
+        EXPECT_TRUE(outcome.passed()) << kemu::OsName(outcome.os) << ": " << Failures(outcome);
+      }
+      ++checked;
+    }
+  }
+  EXPECT_EQ(checked, 2);  // README.md's msi_withheld and scenarios/README.md's first scenario
 }
 
 }  // namespace
