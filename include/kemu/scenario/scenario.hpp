@@ -61,9 +61,12 @@ struct Expectations {
   /// Which device the device fields refer to; "" = the scenario's driver device (the first
   /// device that is not foreign).
   std::string device;
-  /// `connect_version: CONNECT_MESSAGE_BASED` (a name or a number); 0 (`none`) = not connected.
+  /// `connect_version: CONNECT_MESSAGE_BASED` (a name or a number). Like the counters below it
+  /// reads the device's current connection, or the last one seen after a step once the driver
+  /// disconnected (so a final block still sees what `stop` tore down); 0 (`none`) = the device
+  /// was never connected.
   std::optional<Expected<std::uint32_t>> connect_version;
-  /// Connection counters (kemu::Connection) of the device's current connection.
+  /// Connection counters (kemu::Connection): current connection, else the last one seen.
   std::optional<Expected<std::uint64_t>> isr_calls;
   std::optional<Expected<std::uint64_t>> isr_claimed;
   std::optional<Expected<std::uint64_t>> dpcs_requested;
