@@ -1,0 +1,148 @@
+// Interrupts: a device interrupt delivered to a connected ISR that acknowledges its card and queues
+// a DPC, then the DPC; and KeSynchronizeExecution on that interrupt. The reference for delivery is
+// the same ISR and DPC called directly through their function pointers, so the ratio is what
+// kemu's dispatch (delivery, IRQL, interrupt lock, DPC queue) adds to the driver's own code.
+#include <benchmark/benchmark.h>
+#include <wdm.h>
+
+#include <cstdint>
+
+#include "baseline.hpp"
+#include "kemu/hardware.hpp"
+#include "kemu/machine.hpp"
+
+namespace {
+
+constexpr std::uint32_t kCauseRegister = 0x10;
+constexpr std::uint32_t kBarBytes = 0x100;
+constexpr kemu::LineInterrupt kLine{.vector = 0x51, .irql = 5, .mode = kemu::Trigger::kLevel};
+
+// The driver side: the mapped BAR, its DPC and what the ISR handed to the DPC.
+struct Card {
+  PUCHAR registers = nullptr;
+  KDPC dpc;
+  ULONG pending_causes = 0;
+  benchmark::IterationCount dpc_runs = 0;
+  bool queue_dpc = true;
+};
+
+PULONG CauseRegister(Card& card) {
+  return reinterpret_cast<PULONG>(card.registers + kCauseRegister);
+}
+
+BOOLEAN CardIsr(PKINTERRUPT, PVOID context) {
+  Card& card = *static_cast<Card*>(context);
+  const ULONG causes = READ_REGISTER_ULONG(CauseRegister(card));
+  if (causes == 0) return FALSE;
+  WRITE_REGISTER_ULONG(CauseRegister(card), causes);  // write 1 to clear: the line drops
+  card.pending_causes |= causes;
+  if (card.queue_dpc) KeInsertQueueDpc(&card.dpc, nullptr, nullptr);
+  return TRUE;
+}
+
+VOID CardDpc(PKDPC, PVOID context, PVOID, PVOID) {
+  Card& card = *static_cast<Card*>(context);
+  card.pending_causes = 0;
+  ++card.dpc_runs;
+}
+
+BOOLEAN CardSynchronized(PVOID context) {
+  benchmark::DoNotOptimize(static_cast<Card*>(context)->pending_causes);
+  return TRUE;
+}
+
+// A win10 machine with the card started: BAR mapped, DPC initialised, ISR connected to the line.
+class Rig {
+ public:
+  explicit Rig(bool trace) : registers_(kBarBytes), machine_(kemu::MachineOptions{.trace = trace}) {
+    registers_.InterruptStatus(kCauseRegister, 0x1).WriteOneToClear(kCauseRegister);
+    kemu::Device& device = machine_.AddDevice(
+        {.name = "card0", .line = kLine, .memory_bytes = kBarBytes, .hardware = &registers_});
+    PHYSICAL_ADDRESS base;
+    base.QuadPart = static_cast<LONGLONG>(device.memory_base());
+    card_.registers = static_cast<PUCHAR>(MmMapIoSpace(base, kBarBytes, MmNonCached));
+    KeInitializeDpc(&card_.dpc, &CardDpc, &card_);
+    connected_ = IoConnectInterrupt(&interrupt_, &CardIsr, &card_, nullptr, kLine.vector,
+                                    kLine.irql, kLine.irql, LevelSensitive, FALSE, ~KAFFINITY{0},
+                                    FALSE) == STATUS_SUCCESS;
+  }
+  ~Rig() {
+    // Leave nothing behind: the machine's shutdown bug-checks on a connected interrupt.
+    if (connected_) IoDisconnectInterrupt(interrupt_);
+    if (card_.registers != nullptr) MmUnmapIoSpace(card_.registers, kBarBytes);
+  }
+  Rig(const Rig&) = delete;
+  Rig& operator=(const Rig&) = delete;
+
+  bool connected() const { return connected_; }
+  Card& card() { return card_; }
+  kemu::RegisterFile& registers() { return registers_; }
+  PKINTERRUPT interrupt() { return interrupt_; }
+
+ private:
+  kemu::RegisterFile registers_;  // declared first: the hardware outlives the machine
+  kemu::Machine machine_;
+  Card card_;
+  PKINTERRUPT interrupt_ = nullptr;
+  bool connected_ = false;
+};
+
+void BM_BaselineDirectIsrDpc(benchmark::State& state) {
+  Rig rig(/*trace=*/false);
+  Card& card = rig.card();
+  card.queue_dpc = false;
+  // Volatile pointers: the calls stay real calls, as they are when kemu dispatches.
+  PKSERVICE_ROUTINE volatile isr = &CardIsr;
+  PKDEFERRED_ROUTINE volatile dpc = &CardDpc;
+  for (auto _ : state) {
+    rig.registers().Poke(kCauseRegister, 0x1);  // latched without touching the line
+    isr(rig.interrupt(), &card);
+    dpc(&card.dpc, &card, nullptr, nullptr);
+  }
+  if (card.dpc_runs != state.iterations()) state.SkipWithError("the DPC did not run every time");
+}
+BENCHMARK(BM_BaselineDirectIsrDpc);
+
+// Arg 0: MachineOptions::trace.
+void BM_InterruptIsrDpc(benchmark::State& state) {
+  Rig rig(state.range(0) != 0);
+  if (!rig.connected()) {
+    state.SkipWithError("IoConnectInterrupt failed");
+    return;
+  }
+  for (auto _ : state) {
+    // Asserts the level line: at PASSIVE_LEVEL the ISR runs at once, and its DPC as the IRQL
+    // drops back.
+    rig.registers().Raise(kCauseRegister, 0x1);
+  }
+  if (rig.card().dpc_runs != state.iterations()) {
+    state.SkipWithError("the DPC did not run once per interrupt");
+  }
+}
+BENCHMARK(BM_InterruptIsrDpc)->ArgName("trace")->Arg(0)->Arg(1);
+
+KEMU_BENCH_RATIO("BM_InterruptIsrDpc/trace:0", "BM_BaselineDirectIsrDpc",
+                 "interrupt -> ISR -> DPC (trace off)", "the ISR and DPC called directly",
+                 "x_direct");
+KEMU_BENCH_RATIO("BM_InterruptIsrDpc/trace:1", "BM_BaselineDirectIsrDpc",
+                 "interrupt -> ISR -> DPC (trace on)", "the ISR and DPC called directly",
+                 "x_direct");
+KEMU_BENCH_RATIO("BM_InterruptIsrDpc/trace:1", "BM_InterruptIsrDpc/trace:0",
+                 "interrupt -> ISR -> DPC, trace on", "the same with trace off", "x_trace_off");
+
+void BM_KeSynchronizeExecution(benchmark::State& state) {
+  Rig rig(/*trace=*/false);
+  if (!rig.connected()) {
+    state.SkipWithError("IoConnectInterrupt failed");
+    return;
+  }
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(
+        KeSynchronizeExecution(rig.interrupt(), &CardSynchronized, &rig.card()));
+  }
+}
+BENCHMARK(BM_KeSynchronizeExecution);
+KEMU_BENCH_RATIO("BM_KeSynchronizeExecution", kemu_bench::kAtomicBaseline, "KeSynchronizeExecution",
+                 "an atomic exchange lock", "x_baseline");
+
+}  // namespace
