@@ -31,6 +31,10 @@ void Device::SignalMessage(std::uint32_t message_id) {
   kernel_.interrupts().SignalMessage(state_, message_id);
 }
 
+void Device::Perform(DeviceAction action, std::uint32_t message_id) {
+  kernel_.interrupts().Perform(state_, action, message_id);
+}
+
 void Device::ScheduleAfterCalls(std::uint64_t calls, DeviceAction action,
                                 std::uint32_t message_id) {
   if (calls == 0) calls = 1;

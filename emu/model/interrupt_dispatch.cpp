@@ -91,24 +91,24 @@ void Interrupts::RunDueEvents() {
     }
     // Removed before it runs: the ISR it triggers makes kernel calls of its own.
     scheduled_.erase(scheduled_.begin() + static_cast<std::ptrdiff_t>(i));
-    Perform(event);
+    Perform(*event.device, event.action, event.message);
     i = 0;
   }
 }
 
-void Interrupts::Perform(const ScheduledEvent& event) {
-  switch (event.action) {
+void Interrupts::Perform(DeviceState& device, DeviceAction action, std::uint32_t message) {
+  switch (action) {
     case DeviceAction::kAssertLine:
-      AssertLine(*event.device);
+      AssertLine(device);
       return;
     case DeviceAction::kDeassertLine:
-      DeassertLine(*event.device);
+      DeassertLine(device);
       return;
     case DeviceAction::kPulseLine:
-      PulseLine(*event.device);
+      PulseLine(device);
       return;
     case DeviceAction::kSignalMessage:
-      SignalMessage(*event.device, event.message);
+      SignalMessage(device, message);
       return;
   }
 }

@@ -107,6 +107,8 @@ class Interrupts {
   void DeassertLine(DeviceState& device);
   void PulseLine(DeviceState& device);
   void SignalMessage(DeviceState& device, std::uint32_t message);
+  /// One of the four above, chosen by `action` (what a scheduled event does when it is due).
+  void Perform(DeviceState& device, DeviceAction action, std::uint32_t message);
   void Schedule(DeviceState& device, DeviceAction action, std::uint32_t message,
                 std::uint64_t at_call, std::uint64_t at_time_100ns);
   /// Every kernel call and every clock advance: performs scheduled device actions now due.
@@ -159,7 +161,6 @@ class Interrupts {
   void NoteLineAction(const char* action, const DeviceState& device);
   void NoteIsrBegin(ULONG vector, const ConnectionRecord& record, const InterruptObject& object,
                     unsigned message);
-  void Perform(const ScheduledEvent& event);
   void Unlink(ConnectionRecord& record);
 
   Kernel& kernel_;

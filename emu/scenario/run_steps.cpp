@@ -115,7 +115,7 @@ class StepRunner {
     } else if (event.at_us) {
       device.ScheduleAt(*event.at_us, event.action, event.message_id);
     } else {
-      Now(device, event);
+      device.Perform(event.action, event.message_id);
     }
     const std::string id =
         event.action == DeviceAction::kSignalMessage ? fmt::format(" {}", event.message_id) : "";
@@ -171,23 +171,6 @@ class StepRunner {
   }
 
  private:
-  static void Now(Device& device, const DeviceEventStep& event) {
-    switch (event.action) {
-      case DeviceAction::kAssertLine:
-        device.AssertLine();
-        break;
-      case DeviceAction::kDeassertLine:
-        device.DeassertLine();
-        break;
-      case DeviceAction::kPulseLine:
-        device.PulseLine();
-        break;
-      case DeviceAction::kSignalMessage:
-        device.SignalMessage(event.message_id);
-        break;
-    }
-  }
-
   Session& s_;
   const Step& step_;
 };

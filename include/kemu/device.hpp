@@ -121,6 +121,9 @@ class Device {
   void SignalMessage(std::uint32_t message_id);
   bool line_asserted() const;
 
+  /// Performs `action` now: AssertLine, DeassertLine, PulseLine or SignalMessage(message_id).
+  /// For code that chooses the action at run time, e.g. by what the device was granted.
+  void Perform(DeviceAction action, std::uint32_t message_id = 0);
   /// Performs `action` when the driver makes its `calls`-th kernel call from now (1 = the next
   /// one), before that call runs: an interrupt landing between two driver statements.
   void ScheduleAfterCalls(std::uint64_t calls, DeviceAction action, std::uint32_t message_id = 0);

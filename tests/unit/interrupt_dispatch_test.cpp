@@ -427,6 +427,19 @@ TEST_P(InterruptDispatchPersonalityTest, ScheduleAfterCallsLandsBetweenTwoDriver
   IoDisconnectInterrupt(interrupt);
 }
 
+TEST_P(InterruptDispatchPersonalityTest, PerformDoesTheNamedLineActionNow) {
+  kemu::Device& device = machine().AddDevice(Line("nic"));
+  Probe probe{.device = &device, .silence = false};
+  PKINTERRUPT interrupt = Connect(probe);
+  device.Perform(kemu::DeviceAction::kDeassertLine);
+  EXPECT_EQ(probe.calls, 0u);
+  probe.body = [&](Probe& self) { self.device->Perform(kemu::DeviceAction::kDeassertLine); };
+  device.Perform(kemu::DeviceAction::kAssertLine);
+  EXPECT_EQ(probe.calls, 1u);  // the ISR ran and its Perform(kDeassertLine) silenced the line
+  EXPECT_FALSE(device.line_asserted());
+  IoDisconnectInterrupt(interrupt);
+}
+
 TEST_P(InterruptDispatchPersonalityTest, ScheduleAtFiresDuringKeStallExecutionProcessor) {
   kemu::Device& device = machine().AddDevice(Line("nic"));
   Probe probe{.device = &device};
@@ -465,6 +478,9 @@ TEST_P(InterruptDispatchVistaPlusTest, SignalMessagePassesTheMessageIdAndRunsAtU
     EXPECT_TRUE(probe.lock_held);
   }
   EXPECT_EQ(device.connection()->isr_calls, 2u);
+  device.Perform(kemu::DeviceAction::kSignalMessage, 1);  // the same, chosen at run time
+  EXPECT_EQ(probe.message_id, 1u);
+  EXPECT_EQ(device.connection()->isr_calls, 3u);
   IO_DISCONNECT_INTERRUPT_PARAMETERS disconnect{};
   disconnect.Version = CONNECT_MESSAGE_BASED;
   disconnect.ConnectionContext.InterruptMessageTable = table;
