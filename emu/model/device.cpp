@@ -7,6 +7,8 @@
 namespace kemu {
 namespace {
 
+constexpr std::uint64_t kNever = ~std::uint64_t{0};
+
 PCM_RESOURCE_LIST AsList(std::vector<std::uint8_t>& bytes) {
   return bytes.empty() ? nullptr : reinterpret_cast<PCM_RESOURCE_LIST>(bytes.data());
 }
@@ -37,14 +39,21 @@ void Device::Perform(DeviceAction action, std::uint32_t message_id) {
 
 void Device::ScheduleAfterCalls(std::uint64_t calls, DeviceAction action,
                                 std::uint32_t message_id) {
-  if (calls == 0) calls = 1;
-  kernel_.interrupts().Schedule(state_, action, message_id, kernel_.trace().calls() + calls, 0);
+  // 0 means the next call, as 1 does. Saturating: a count past the end of the call counter's
+  // range is a call that never comes, not one that wrapped round to the next.
+  const std::uint64_t now = kernel_.trace().calls();
+  const std::uint64_t after = calls == 0 ? 1 : calls;
+  const std::uint64_t at = after > kNever - now ? kNever : now + after;
+  kernel_.interrupts().Schedule(state_, action, message_id, at, std::nullopt);
 }
 
 void Device::ScheduleAt(std::uint64_t time_us, DeviceAction action, std::uint32_t message_id) {
-  // Time 0 is "now"; store at least one tick so 0 keeps meaning "not time-based".
-  const std::uint64_t at = time_us * 10 == 0 ? 1 : time_us * 10;
-  kernel_.interrupts().Schedule(state_, action, message_id, 0, at);
+  // Virtual time counts 100 ns units in 64 bits; a later time saturates to the end of it.
+  constexpr std::uint64_t kTicksPerMicrosecond = 10;
+  const std::uint64_t at =
+      time_us > kNever / kTicksPerMicrosecond ? kNever : time_us * kTicksPerMicrosecond;
+  kernel_.interrupts().Schedule(state_, action, message_id, std::nullopt, at);
+  // A time already reached (time 0 included) is due now, not at the next kernel call.
   kernel_.interrupts().RunDueEvents();
 }
 

@@ -73,7 +73,8 @@ void Interrupts::SignalMessage(DeviceState& device, std::uint32_t message) {
 }
 
 void Interrupts::Schedule(DeviceState& device, DeviceAction action, std::uint32_t message,
-                          std::uint64_t at_call, std::uint64_t at_time) {
+                          std::optional<std::uint64_t> at_call,
+                          std::optional<std::uint64_t> at_time) {
   scheduled_.push_back({&device, action, message, at_call, at_time});
 }
 
@@ -83,8 +84,8 @@ void Interrupts::RunDueEvents() {
   const std::uint64_t now = kernel_.clock().now_100ns();
   for (std::size_t i = 0; i < scheduled_.size();) {
     const ScheduledEvent event = scheduled_[i];
-    const bool due = (event.at_call != 0 && calls >= event.at_call) ||
-                     (event.at_time != 0 && now >= event.at_time);
+    const bool due =
+        (event.at_call && calls >= *event.at_call) || (event.at_time && now >= *event.at_time);
     if (!due) {
       ++i;
       continue;

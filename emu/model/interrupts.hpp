@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -109,8 +110,10 @@ class Interrupts {
   void SignalMessage(DeviceState& device, std::uint32_t message);
   /// One of the four above, chosen by `action` (what a scheduled event does when it is due).
   void Perform(DeviceState& device, DeviceAction action, std::uint32_t message);
+  /// Performs `action` once the call count reaches `at_call` or virtual time reaches
+  /// `at_time_100ns`, whichever is given (a value already reached is due at the next check).
   void Schedule(DeviceState& device, DeviceAction action, std::uint32_t message,
-                std::uint64_t at_call, std::uint64_t at_time_100ns);
+                std::optional<std::uint64_t> at_call, std::optional<std::uint64_t> at_time_100ns);
   /// Every kernel call and every clock advance: performs scheduled device actions now due.
   void RunDueEvents();
   /// Delivers every pending interrupt some vCPU can take now.
@@ -141,8 +144,9 @@ class Interrupts {
     DeviceState* device;
     DeviceAction action;
     std::uint32_t message;
-    std::uint64_t at_call;  ///< 0 = not call-based
-    std::uint64_t at_time;  ///< 0 = not time-based
+    // Absent, not 0, for "not this kind": call 0 and time 0 are both real moments.
+    std::optional<std::uint64_t> at_call;
+    std::optional<std::uint64_t> at_time;
   };
 
   void RequirePassive(const char* routine);

@@ -7,7 +7,9 @@
 #include <CLI/CLI.hpp>
 
 #include "kemu/scenario/parser.hpp"
+#include "kemu/version.hpp"
 #include "scenario/numbers.hpp"
+#include "scenario/os_selector.hpp"
 
 namespace kemu::scenario::internal {
 namespace {
@@ -36,28 +38,58 @@ void AddOptions(CLI::App& app, CliOptions& options, RawOptions& raw) {
       ->excludes(os);
   app.add_option("--driver", raw.driver, "Run every scenario with this driver adapter");
   app.add_flag("--list", options.list, "List the scenarios and driver adapters, then exit");
+  app.set_version_flag("--version", "kemu " KEMU_VERSION_STRING, "Print kemu's version and exit");
+  app.footer(
+      "Exit codes: 0 every run passed (or --help, --version, --list); 1 some run failed; 2 bad "
+      "command line, invalid scenario file or unwritable output file (nothing was run, or a report "
+      "could not be written).");
+}
+
+// One end of --diff, or the problem with it ("" when it is fine).
+std::string DiffEnd(std::string_view name, std::optional<Os>& os) {
+  os = ParseOs(name);
+  if (os) return "";
+  std::vector<std::string> names;
+  for (Os each : AllOs()) names.emplace_back(OsName(each));
+  const std::string close = ClosestMatch(name, names);
+  return fmt::format("unknown personality '{}'{}", name,
+                     close.empty() ? "" : " (did you mean '" + close + "'?)");
+}
+
+std::string CheckDiff(const std::string& text, CliOptions& options) {
+  const std::size_t comma = text.find(',');
+  if (comma == std::string::npos || text.find(',', comma + 1) != std::string::npos) {
+    return fmt::format("--diff: '{}' is not two personalities (like xp,win10)", text);
+  }
+  std::optional<Os> a, b;
+  std::string problem = DiffEnd(std::string_view(text).substr(0, comma), a);
+  if (problem.empty()) problem = DiffEnd(std::string_view(text).substr(comma + 1), b);
+  if (!problem.empty()) return "--diff: " + problem;
+  if (*a == *b) return fmt::format("--diff: '{}' names one personality twice", text);
+  options.diff = std::make_pair(*a, *b);
+  return "";
 }
 
 // Turns the raw text into typed options; returns a usage error message, or "".
 std::string Check(const RawOptions& raw, const RunnerConfig& config, CliOptions& options) {
   if (!raw.os.empty()) {
-    options.os = ParseOsSelector(raw.os);
-    if (!options.os) return fmt::format("--os: '{}' is not a personality selector", raw.os);
+    std::vector<Os> selected;
+    const std::string problem = SelectOs(raw.os, selected);
+    if (!problem.empty()) return fmt::format("--os: bad selector '{}': {}", raw.os, problem);
+    options.os = std::move(selected);
   }
   if (!raw.seed.empty()) {
     options.seed = ParseUnsigned(raw.seed);
-    if (!options.seed) return fmt::format("--seed: '{}' is not a number", raw.seed);
+    if (!options.seed) {
+      return LooksNumeric(raw.seed)
+                 ? fmt::format("--seed: {} is out of range (expected 0..0xffffffffffffffff)",
+                               raw.seed)
+                 : fmt::format("--seed: '{}' is not a number (decimal or 0x hex)", raw.seed);
+    }
   }
   if (!raw.diff.empty()) {
-    const std::size_t comma = raw.diff.find(',');
-    const std::optional<Os> a = ParseOs(raw.diff.substr(0, comma));
-    const std::optional<Os> b =
-        comma == std::string::npos ? std::nullopt : ParseOs(raw.diff.substr(comma + 1));
-    if (!a || !b || *a == *b) {
-      return fmt::format("--diff: '{}' is not two different personalities (like xp,win10)",
-                         raw.diff);
-    }
-    options.diff = std::make_pair(*a, *b);
+    const std::string problem = CheckDiff(raw.diff, options);
+    if (!problem.empty()) return problem;
   }
   if (!raw.driver.empty()) {
     if (config.adapters.Find(raw.driver) == nullptr) {

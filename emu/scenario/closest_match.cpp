@@ -43,6 +43,7 @@ std::string ClosestMatch(std::string_view word, const std::vector<std::string>& 
   std::string best;
   std::size_t best_distance = limit + 1;
   for (const std::string& candidate : candidates) {
+    if (candidate == word) return candidate;  // nothing is closer; skip the edit distances
     if (candidate.size() > kLongest) continue;
     const std::size_t distance = Distance(word, candidate);
     if (distance < best_distance) {

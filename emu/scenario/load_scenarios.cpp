@@ -3,10 +3,14 @@
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/parser.h>
 
+#include <algorithm>
+#include <array>
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <optional>
 #include <sstream>
+#include <system_error>
 
 #include "scenario/parse_internal.hpp"
 #include "scenario/scenario_files.hpp"
@@ -62,13 +66,52 @@ std::optional<YAML::Mark> SecondDocument(const std::string& text) {
   return second.first;
 }
 
+// Whether anything after the first document's root could start another document: a line
+// beginning "---" or "..." (a document marker) somewhere after it. Erring towards yes only costs
+// SecondDocument's second parse; every plain one-document file is parsed once.
+bool MayHoldAnotherDocument(std::string_view text, const YAML::Node& root) {
+  // yaml-cpp counts UTF-16 and UTF-32 input in characters, not bytes: no shortcut for them.
+  if (text.substr(0, 4).find('\0') != std::string_view::npos || text.starts_with("\xFE\xFF") ||
+      text.starts_with("\xFF\xFE")) {
+    return true;
+  }
+  if (!root.IsDefined() || root.IsNull() || root.Mark().is_null() || root.Mark().pos < 0) {
+    return true;
+  }
+  // The root's position counts bytes after any byte-order mark, so it is never past the root.
+  for (std::size_t at = static_cast<std::size_t>(root.Mark().pos); at < text.size(); ++at) {
+    if (text[at] != '\n' && text[at] != '\r') continue;
+    const std::string_view line = text.substr(at + 1, 3);
+    if (line == "---" || line == "...") return true;
+  }
+  return false;
+}
+
+// Where the file passes kMaxScenarioFileBytes, or nullopt when it does not.
+std::optional<Location> PastSizeLimit(std::string_view yaml, const std::string& file) {
+  if (yaml.size() <= kMaxScenarioFileBytes) return std::nullopt;
+  const std::string_view kept = yaml.substr(0, kMaxScenarioFileBytes);
+  const std::size_t line_start =
+      kept.rfind('\n') == std::string_view::npos ? 0 : kept.rfind('\n') + 1;
+  const auto lines = static_cast<int>(std::count(kept.begin(), kept.end(), '\n'));
+  return Location{file, lines + 1, static_cast<int>(kept.size() - line_start) + 1};
+}
+
 void Parse(internal::Context& context, std::string_view yaml, Scenario& out) {
   internal::Reader& reader = context.reader;
+  if (std::optional<Location> past = PastSizeLimit(yaml, reader.file())) {
+    reader.Error(*past, fmt::format("the file is larger than a scenario file may be ({} bytes, "
+                                    "4 MiB); it goes on past here",
+                                    kMaxScenarioFileBytes));
+    return;
+  }
   const std::string text(yaml);
   YAML::Node document;
   try {
     document = YAML::Load(text);
-    if (std::optional<YAML::Mark> second = SecondDocument(text)) {
+    std::optional<YAML::Mark> second;
+    if (MayHoldAnotherDocument(text, document)) second = SecondDocument(text);
+    if (second) {
       reader.Error(reader.Where(*second),
                    "a scenario file holds one YAML document; found another here");
     }
@@ -89,6 +132,29 @@ void Parse(internal::Context& context, std::string_view yaml, Scenario& out) {
   }
 }
 
+// The file's bytes, read only a little past kMaxScenarioFileBytes (a device or a FIFO can be
+// endless), or a diagnostic with the system's reason when it cannot be read.
+std::string ReadBounded(const std::string& path) {
+  errno = 0;
+  std::ifstream file(path, std::ios::binary);
+  if (!file) {
+    const int reason = errno;
+    throw ScenarioError(
+        {{{path, 0, 0},
+          reason == 0 ? std::string("cannot read file")
+                      : "cannot read file: " + std::generic_category().message(reason)}});
+  }
+  std::string text;
+  std::array<char, 1 << 16> chunk{};
+  while (text.size() <= kMaxScenarioFileBytes) {
+    file.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+    text.append(chunk.data(), static_cast<std::size_t>(file.gcount()));
+    if (!file) break;
+  }
+  if (file.bad()) throw ScenarioError({{{path, 0, 0}, "cannot read file: read error"}});
+  return text;
+}
+
 }  // namespace
 
 Scenario ParseScenario(std::string_view yaml, const std::string& file) {
@@ -105,11 +171,7 @@ Scenario LoadScenario(const std::string& path) {
   if (fs::is_directory(path, error)) {
     throw ScenarioError({{{path, 0, 0}, "is a directory, not a scenario file"}});
   }
-  std::ifstream file(path, std::ios::binary);
-  if (!file) throw ScenarioError({{{path, 0, 0}, "cannot read file"}});
-  std::ostringstream text;
-  text << file.rdbuf();
-  return ParseScenario(text.str(), path);
+  return ParseScenario(ReadBounded(path), path);
 }
 
 std::vector<Scenario> LoadScenarios(const std::vector<std::string>& paths) {

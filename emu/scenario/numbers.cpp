@@ -1,5 +1,7 @@
 #include "scenario/numbers.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 
 namespace kemu::scenario::internal {
@@ -17,6 +19,17 @@ std::optional<std::uint64_t> ParseUnsigned(std::string_view text) {
   auto [stop, error] = std::from_chars(text.data(), end, value, base);
   if (error != std::errc() || stop != end) return std::nullopt;
   return value;
+}
+
+bool LooksNumeric(std::string_view text) {
+  if (text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
+    text.remove_prefix(2);
+    return std::all_of(text.begin(), text.end(),
+                       [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; });
+  }
+  return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+    return std::isdigit(static_cast<unsigned char>(c)) != 0;
+  });
 }
 
 }  // namespace kemu::scenario::internal

@@ -12,6 +12,10 @@ namespace kemu::scenario::internal {
 /// spaces, overflow, an empty string).
 std::optional<std::uint64_t> ParseUnsigned(std::string_view text);
 
+/// True when `text` is written as a number (digits, or 0x and hex digits), so that ParseUnsigned
+/// failing on it means the number is too large.
+bool LooksNumeric(std::string_view text);
+
 }  // namespace kemu::scenario::internal
 
 #endif  // KEMU_EMU_SCENARIO_NUMBERS_HPP_

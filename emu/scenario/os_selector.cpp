@@ -1,4 +1,6 @@
 // Personality selectors: `all`, `xp`, `vista..win11`, `..ws2003`, `win8..`, comma lists.
+#include "scenario/os_selector.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>

@@ -2,6 +2,7 @@
 #include "scenario/output_files.hpp"
 
 #include <cctype>
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <system_error>
@@ -54,9 +55,13 @@ bool CanWrite(const std::string& path, std::ostream& err) {
   std::error_code error;
   if (!parent.empty()) fs::create_directories(parent, error);
   // Append mode: creates a missing file without truncating one a previous run left.
+  errno = 0;
   std::ofstream file(path, std::ios::app);
   if (file) return true;
-  err << "error: cannot write " << path << "\n";
+  const int reason = errno;
+  err << "error: cannot write " << path;
+  if (reason != 0) err << " (" << std::generic_category().message(reason) << ")";
+  err << "\n";
   return false;
 }
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "kemu/scenario/scenario.hpp"
+#include "scenario/os_selector.hpp"
 #include "scenario/yaml_reader.hpp"
 
 namespace kemu::scenario::internal {
@@ -23,10 +24,6 @@ struct Context {
   Reader& reader;
   std::vector<std::pair<std::string, Location>> device_uses;
 };
-
-/// Adds what selector `text` names to `selected` (oldest first, no duplicates); returns "" or
-/// what is wrong with it.
-std::string SelectOs(std::string_view text, std::vector<Os>& selected);
 
 /// The scenario in `root` (the file's only document). Problems go to context.reader.
 Scenario BuildScenario(Context& context, const YAML::Node& root);

@@ -2,6 +2,8 @@
 // (devices, steps, expectations) has a file each.
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <filesystem>
 
@@ -17,6 +19,21 @@ constexpr std::uint64_t kMaxU64 = ~std::uint64_t{0};
 constexpr std::uint64_t kMaxCallHistory = 65536;
 constexpr std::uint64_t kMaxStormThreshold = 1000000;
 constexpr unsigned kMaxProcessors = 64;
+// A scenario's name becomes a GoogleTest test name, part of trace file names and a report row:
+// letters, digits, '_', '.' and '-' are safe in all of them (and in a shell), and the first
+// character is not '.' or '-' so that a name is neither a hidden file nor an option.
+constexpr std::size_t kMaxNameLength = 100;
+constexpr std::string_view kNameRule =
+    "letters, digits, '_', '.' and '-', not starting with '.' or '-', at most 100 characters";
+
+bool ValidName(std::string_view name) {
+  if (name.empty() || name.size() > kMaxNameLength || name[0] == '.' || name[0] == '-') {
+    return false;
+  }
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '.' || c == '-';
+  });
+}
 
 std::vector<Os> ReadOs(Reader& reader, const YAML::Node& node) {
   std::vector<Os> selected;
@@ -163,12 +180,20 @@ Scenario BuildScenario(Context& context, const YAML::Node& root) {
   scenario.os.assign(AllOs().begin(), AllOs().end());
   MapReader map(reader, root, "the scenario", &kKeys);
   if (!map.ok()) return scenario;
+  bool named = false;
   const MapEntry* devices = map.Require("devices");
   map.Require("steps");
   for (const MapEntry& e : map.entries()) {
     const std::string what = Quote(e.key);
     if (e.key == "scenario") {
-      if (auto v = ReadString(reader, e.value, what)) scenario.name = *v;
+      if (auto v = ReadString(reader, e.value, what)) {
+        scenario.name = *v;
+        if (!ValidName(*v)) {
+          reader.Error(e.value, fmt::format("bad scenario name {} (allowed: {})", Describe(e.value),
+                                            kNameRule));
+        }
+      }
+      named = true;
     } else if (e.key == "description") {
       if (auto v = ReadString(reader, e.value, what)) scenario.description = *v;
     } else if (e.key == "driver") {
@@ -187,7 +212,12 @@ Scenario BuildScenario(Context& context, const YAML::Node& root) {
       scenario.expect = ParseExpectationBlock(context, e.value, "'expect'");
     }
   }
-  if (scenario.name.empty()) reader.Error(root, "the scenario name is empty");
+  if (!named && !ValidName(scenario.name)) {
+    reader.Error(Location{reader.file(), 0, 0},
+                 fmt::format("the file name gives the scenario a bad name {} (allowed: {}); name "
+                             "it with a 'scenario' key",
+                             Quote(scenario.name), kNameRule));
+  }
   if (devices != nullptr) CheckDevices(context, scenario.devices, devices->value);
   return scenario;
 }

@@ -3,6 +3,7 @@
 // Validate() checks them against the adapter.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
 
 #include "scenario/parse_internal.hpp"
@@ -13,6 +14,8 @@ namespace {
 constexpr std::uint64_t kMaxU64 = ~std::uint64_t{0};
 constexpr std::uint64_t kMaxMessageId = 2047;
 constexpr std::uint64_t kMaxProcessor = 63;
+// Virtual time counts 100 ns units in 64 bits; a later microsecond has no tick to land on.
+constexpr std::uint64_t kMaxAtUs = kMaxU64 / 10;
 
 bool IsIdentifier(std::string_view text) {
   if (text.empty() || std::isdigit(static_cast<unsigned char>(text[0]))) return false;
@@ -78,7 +81,7 @@ std::optional<StepBody> DeviceEvent(const StepInput& in, DeviceAction action) {
     } else if (e.key == "after_calls") {
       body.after_calls = ReadUnsigned(reader, e.value, what, 1, kMaxU64);  // 1 = the next call
     } else if (e.key == "at_us") {
-      body.at_us = ReadUnsigned(reader, e.value, what, 0, kMaxU64);
+      body.at_us = ReadUnsigned(reader, e.value, what, 0, kMaxAtUs);
     }
   }
   if (map.Find("after_calls") != nullptr && map.Find("at_us") != nullptr) {
@@ -236,7 +239,17 @@ std::vector<Step> ParseSteps(Context& context, const YAML::Node& node) {
     context.reader.Error(node, fmt::format("expected a list for 'steps', got {}", Describe(node)));
     return steps;
   }
+  // A Step is large (an expect step holds a whole expectation block): reserving once keeps a long
+  // list from being copied as it grows.
+  steps.reserve(std::min<std::size_t>(node.size(), kMaxScenarioSteps));
+  std::size_t count = 0;
   for (const YAML::Node& item : node) {
+    if (++count > kMaxScenarioSteps) {
+      context.reader.Error(item, fmt::format("too many steps: a scenario has at most {}; this is "
+                                             "step {}",
+                                             kMaxScenarioSteps, count));
+      break;
+    }
     if (std::optional<Step> step = ReadStep(context, item)) steps.push_back(std::move(*step));
   }
   return steps;

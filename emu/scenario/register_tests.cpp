@@ -14,6 +14,7 @@
 #include "kemu/scenario/parser.hpp"
 #include "scenario/report_matrix.hpp"
 #include "scenario/scenario_files.hpp"
+#include "scenario/visible_text.hpp"
 
 namespace kemu::scenario {
 namespace {
@@ -42,7 +43,8 @@ std::string TestNamePart(std::string_view text) {
 
 void ReportAt(const Location& where, const std::string& message) {
   const std::string file = where.file.empty() ? "<scenario>" : where.file;
-  ADD_FAILURE_AT(file.c_str(), where.line > 0 ? where.line : -1) << message;
+  // GoogleTest prints the message to a terminal and into its XML report as it is.
+  ADD_FAILURE_AT(file.c_str(), where.line > 0 ? where.line : -1) << internal::VisibleText(message);
 }
 
 void Register(const std::string& suite, const std::string& name, const Location& where,

@@ -8,6 +8,7 @@
 #include "kemu/testing/ntstatus.hpp"
 #include "scenario/line_diff.hpp"
 #include "scenario/report_matrix.hpp"
+#include "scenario/visible_text.hpp"
 
 namespace kemu::scenario {
 namespace {
@@ -67,7 +68,7 @@ std::string FormatDiff(const Outcome& a, const Outcome& b) {
   const internal::LineDiff lines = internal::DiffLines(a.observations, b.observations);
   const std::string hunks = internal::FormatHunks(lines, a.observations, b.observations);
   if (summary.empty() && hunks.empty()) {
-    return heading + ": no difference in observable behaviour\n";
+    return internal::VisibleText(heading + ": no difference in observable behaviour\n");
   }
   std::string out = heading + "\n" + summary;
   if (!hunks.empty()) {
@@ -76,7 +77,8 @@ std::string FormatDiff(const Outcome& a, const Outcome& b) {
       out += "  (too many observations to align; showing the first divergence only)\n";
     }
   }
-  return out;
+  // Observations quote action arguments from the scenario file as written.
+  return internal::VisibleText(out);
 }
 
 }  // namespace kemu::scenario

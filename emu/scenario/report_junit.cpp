@@ -9,16 +9,17 @@
 
 #include "kemu/scenario/report.hpp"
 #include "scenario/report_matrix.hpp"
+#include "scenario/visible_text.hpp"
 
 namespace kemu::scenario {
 namespace {
 
 // Escapes for attribute values (where a raw newline would be normalised to a space) and element
-// text. XML 1.0 cannot carry most control characters even as references, so they become '?'
-// rather than making the whole report unreadable.
+// text. XML 1.0 cannot carry most control characters even as references, nor bytes that are not
+// UTF-8 in a document that says it is: both become visible "\xNN" text first.
 std::string EscapeXml(std::string_view text, bool attribute = true) {
   std::string out;
-  for (char c : text) {
+  for (char c : internal::VisibleText(text)) {
     switch (c) {
       case '&':
         out += "&amp;";
@@ -41,11 +42,8 @@ std::string EscapeXml(std::string_view text, bool attribute = true) {
       case '\t':
         out += "&#9;";
         break;
-      case '\r':
-        out += "&#13;";
-        break;
       default:
-        out += static_cast<unsigned char>(c) < 0x20 ? '?' : c;
+        out += c;
     }
   }
   return out;

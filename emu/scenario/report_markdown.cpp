@@ -9,15 +9,17 @@
 
 #include "kemu/scenario/report.hpp"
 #include "scenario/report_matrix.hpp"
+#include "scenario/visible_text.hpp"
 
 namespace kemu::scenario {
 namespace {
 
 // Failure messages quote YAML, C identifiers and <angle> names; each of these characters would
-// otherwise start emphasis, code, a link, an HTML tag or a new table cell.
+// otherwise start emphasis, code, a link, an HTML tag or a new table cell. Control characters and
+// bytes that are not UTF-8 become visible "\xNN" first (whose backslash is then escaped too).
 std::string EscapeMarkdown(std::string_view text) {
   std::string out;
-  for (char c : text) {
+  for (char c : internal::VisibleText(text)) {
     if (std::string_view("\\`*_[]<>|#").find(c) != std::string_view::npos) out += '\\';
     out += c == '\n' ? ' ' : c;
   }
@@ -73,7 +75,10 @@ std::string Failures(const std::vector<Outcome>& outcomes) {
       if (newline != std::string::npos) {
         std::string rest = failure.message.substr(newline + 1);
         while (rest.ends_with('\n')) rest.pop_back();
-        if (!rest.empty()) out += "\n  ```text\n" + internal::IndentLines(rest, "  ") + "  ```\n";
+        if (!rest.empty()) {
+          out += "\n  ```text\n" + internal::IndentLines(internal::VisibleText(rest), "  ") +
+                 "  ```\n";
+        }
       }
     }
   }

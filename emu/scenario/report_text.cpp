@@ -7,6 +7,7 @@
 
 #include "kemu/scenario/report.hpp"
 #include "scenario/report_matrix.hpp"
+#include "scenario/visible_text.hpp"
 
 namespace kemu::scenario {
 namespace {
@@ -42,7 +43,8 @@ std::string FormatProgress(const Outcome& outcome) {
   for (const Failure& failure : outcome.failures) {
     line += internal::IndentLines(internal::FailureText(failure), kFailureIndent);
   }
-  return line;
+  // Failure messages quote scenario files and adapters: no raw escape sequence reaches a terminal.
+  return internal::VisibleText(line);
 }
 
 std::string FormatMatrixText(const std::vector<Outcome>& outcomes) {
@@ -73,7 +75,7 @@ std::string FormatMatrixText(const std::vector<Outcome>& outcomes) {
           fmt::format("FAIL {}: {}\n", internal::RunName(outcome), internal::FailureText(failure));
     }
   }
-  return out;
+  return internal::VisibleText(out);
 }
 
 }  // namespace kemu::scenario

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include "scenario/visible_text.hpp"
+
 namespace kemu::scenario::internal {
 namespace {
 
@@ -93,7 +95,8 @@ std::string FormatList(const std::vector<Scenario>& scenarios, const CliOptions&
     for (const std::string& probe : adapter->Probes())
       out += fmt::format("      probe {}\n", probe);
   }
-  return out;
+  // Descriptions come from scenario files and adapters, and go to a terminal.
+  return VisibleText(out);
 }
 
 }  // namespace kemu::scenario::internal

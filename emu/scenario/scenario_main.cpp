@@ -12,6 +12,7 @@
 #include "scenario/cli_options.hpp"
 #include "scenario/output_files.hpp"
 #include "scenario/run_plan.hpp"
+#include "scenario/visible_text.hpp"
 
 namespace kemu::scenario {
 namespace {
@@ -19,16 +20,30 @@ namespace {
 using internal::CliOptions;
 
 void PrintDiagnostics(const std::vector<Diagnostic>& diagnostics) {
-  for (const Diagnostic& diagnostic : diagnostics)
-    std::cerr << FormatDiagnostic(diagnostic) << "\n";
+  for (const Diagnostic& diagnostic : diagnostics) {
+    // Validate's messages quote argument names and values from the file as written.
+    std::cerr << internal::VisibleText(FormatDiagnostic(diagnostic)) << "\n";
+  }
   std::cerr << "nothing was run\n";
 }
 
-// Report files are checked before the runs so that a typo in a path does not cost a whole run.
-bool OutputsWritable(const CliOptions& options) {
+// Report and trace files are checked before the runs so that a typo in a path does not cost a
+// whole run. Every run writes a trace under --trace, so each of their paths is checked.
+bool OutputsWritable(const internal::RunPlan& plan, const CliOptions& options) {
   bool writable = true;
   for (const std::string* path : {&options.report, &options.junit}) {
     if (!path->empty() && !internal::CanWrite(*path, std::cerr)) writable = false;
+  }
+  if (options.trace.empty()) return writable;
+  for (const internal::PlannedScenario& planned : plan.scenarios) {
+    for (Os os : planned.os) {
+      Outcome run;
+      run.scenario = planned.scenario->name;
+      run.os = os;
+      if (!internal::CanWrite(internal::TracePath(options, plan.runs(), run), std::cerr)) {
+        return false;  // one message is enough: the others are beside it
+      }
+    }
   }
   return writable;
 }
@@ -106,7 +121,7 @@ int ScenarioMain(int argc, char** argv, const RunnerConfig& config) {
     std::cerr << "error: no scenario runs on the selected personalities\n";
     return internal::kExitUsage;
   }
-  if (!OutputsWritable(options)) return internal::kExitUsage;
+  if (!OutputsWritable(plan, options)) return internal::kExitUsage;
 
   const RunResults results = RunAllPlanned(plan, options);
   std::cout << "\n" << FormatMatrixText(results.outcomes) << std::flush;

@@ -19,16 +19,6 @@ bool Before(const Diagnostic& a, const Diagnostic& b) {
   return a.where.column < b.where.column;
 }
 
-// True when `text` is written as a number (so a parse failure means it is too large).
-bool LooksNumeric(std::string_view text) {
-  if (text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
-    text.remove_prefix(2);
-    return std::all_of(text.begin(), text.end(), [](char c) { return std::isxdigit(c) != 0; });
-  }
-  return !text.empty() &&
-         std::all_of(text.begin(), text.end(), [](char c) { return std::isdigit(c) != 0; });
-}
-
 std::string Bound(std::uint64_t value) {
   return value >= 0x10000 ? fmt::format("{:#x}", value) : std::to_string(value);
 }

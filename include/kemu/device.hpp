@@ -125,10 +125,12 @@ class Device {
   /// For code that chooses the action at run time, e.g. by what the device was granted.
   void Perform(DeviceAction action, std::uint32_t message_id = 0);
   /// Performs `action` when the driver makes its `calls`-th kernel call from now (1 = the next
-  /// one), before that call runs: an interrupt landing between two driver statements.
+  /// one; 0 is taken as 1), before that call runs: an interrupt landing between two driver
+  /// statements. A count past the 64-bit call counter's range never comes (it saturates).
   void ScheduleAfterCalls(std::uint64_t calls, DeviceAction action, std::uint32_t message_id = 0);
   /// Performs `action` once virtual time reaches `time_us` microseconds since boot (time moves in
-  /// KeStallExecutionProcessor).
+  /// KeStallExecutionProcessor); a time already reached, 0 included, performs it at once. Virtual
+  /// time counts 100 ns units in 64 bits: a `time_us` above 1844674407370955161 never comes.
   void ScheduleAt(std::uint64_t time_us, DeviceAction action, std::uint32_t message_id = 0);
 
   /// The current connection, or nullptr when no ISR is connected to this device.

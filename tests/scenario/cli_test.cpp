@@ -10,6 +10,7 @@
 
 #include "counting_adapter.hpp"
 #include "kemu/scenario/main.hpp"
+#include "kemu/version.hpp"
 #include "scenario_files_for_tests.hpp"
 
 namespace kemu::scenario {
@@ -167,6 +168,50 @@ TEST_F(ScenarioMainTest, HelpExitsZero) {
   EXPECT_THAT(result.out, HasSubstr("--diff"));
 }
 
+TEST_F(ScenarioMainTest, HelpListsTheExitCodes) {
+  const MainResult result = Main({"--help"});
+  EXPECT_THAT(result.out, HasSubstr("Exit codes: 0 every run passed"));
+  EXPECT_THAT(result.out, HasSubstr("1 some run failed"));
+  EXPECT_THAT(result.out, HasSubstr("2 bad command line"));
+  EXPECT_THAT(result.out, HasSubstr("--version"));
+}
+
+TEST_F(ScenarioMainTest, VersionPrintsKemusVersionAndExitsZero) {
+  const MainResult result = Main({"--version"});
+  EXPECT_EQ(result.exit_code, 0);
+  EXPECT_EQ(result.out, "kemu " KEMU_VERSION_STRING "\n");
+}
+
+TEST_F(ScenarioMainTest, PersonalityTyposSuggestTheClosestName) {
+  const std::string counts = Write("counts.yaml", kCountsYaml);
+  const MainResult os = Main({counts, "--os=xp,wn10"});
+  EXPECT_EQ(os.exit_code, 2);
+  EXPECT_THAT(os.err, HasSubstr("--os: bad selector 'xp,wn10': unknown personality 'wn10' (did "
+                                "you mean 'win10'?)"));
+  const MainResult diff = Main({counts, "--diff=vist,win10"});
+  EXPECT_EQ(diff.exit_code, 2);
+  EXPECT_THAT(diff.err, HasSubstr("--diff: unknown personality 'vist' (did you mean 'vista'?)"));
+}
+
+TEST_F(ScenarioMainTest, AnOutOfRangeSeedSaysSo) {
+  const std::string counts = Write("counts.yaml", kCountsYaml);
+  const MainResult big = Main({counts, "--seed=18446744073709551616"});
+  EXPECT_EQ(big.exit_code, 2);
+  EXPECT_THAT(big.err, HasSubstr("--seed: 18446744073709551616 is out of range (expected "
+                                 "0..0xffffffffffffffff)"));
+  EXPECT_THAT(Main({counts, "--seed=0x10000000000000000"}).err, HasSubstr("is out of range"));
+  EXPECT_THAT(Main({counts, "--seed=-1"}).err, HasSubstr("'-1' is not a number"));
+  EXPECT_EQ(Main({counts, "--os=xp", "--seed=18446744073709551615"}).exit_code, 0);
+}
+
+TEST_F(ScenarioMainTest, AMissingScenarioFileSaysWhy) {
+  const MainResult result = Main({Path("missing.yaml")});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_THAT(result.err,
+              HasSubstr(Path("missing.yaml") + ": error: cannot read file: No such file or "
+                                               "directory"));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Output files.
 
@@ -210,6 +255,26 @@ TEST_F(ScenarioMainTest, AnUnwritableReportIsAnErrorBeforeAnythingRuns) {
   EXPECT_EQ(result.exit_code, 2);
   EXPECT_THAT(result.err, HasSubstr("cannot write"));
   EXPECT_THAT(result.out, Not(HasSubstr("[ ok ]")));
+}
+
+TEST_F(ScenarioMainTest, AnUnwritableTraceIsAnErrorBeforeAnythingRuns) {
+  const std::string counts = Write("counts.yaml", kCountsYaml);
+  for (const char* os : {"--os=xp", "--os=all"}) {  // one trace file, then one per run
+    const MainResult result = Main({counts, os, "--trace=" + Path("counts.yaml/trace.json")});
+    EXPECT_EQ(result.exit_code, 2) << os;
+    EXPECT_THAT(result.err, HasSubstr("cannot write " + Path("counts.yaml/trace")));
+    EXPECT_THAT(result.err, HasSubstr("(Not a directory)")) << os;
+    EXPECT_THAT(result.out, Not(HasSubstr("[ ok ]"))) << os;
+  }
+}
+
+TEST_F(ScenarioMainTest, DiagnosticsShowControlCharactersAsText) {
+  std::string yaml = kCountsYaml;
+  yaml.replace(yaml.find("{by: 2}"), 7, "{\"\\e[2J\": 2}");  // an argument named ESC [2J
+  const MainResult result = Main({Write("counts.yaml", yaml)});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_THAT(result.err, HasSubstr("has no argument '\\x1b[2J'"));
+  EXPECT_THAT(result.err, Not(HasSubstr("\x1b")));
 }
 
 // ---------------------------------------------------------------------------------------------

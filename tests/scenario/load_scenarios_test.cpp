@@ -51,7 +51,8 @@ TEST_F(LoadScenariosTest, UnreadableFileIsADiagnostic) {
     LoadScenario(path);
     FAIL() << "no error";
   } catch (const ScenarioError& e) {
-    EXPECT_EQ(std::string(e.what()), path + ": error: cannot read file\n");
+    EXPECT_EQ(std::string(e.what()),
+              path + ": error: cannot read file: No such file or directory\n");
   }
 }
 

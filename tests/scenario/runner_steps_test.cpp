@@ -169,6 +169,26 @@ TEST(RunnerStepsTest, AtUsFiresWhenVirtualTimeGetsThere) {
                           "probe dpc_runs = 0", "probe isr_claims = 0", "probe last_read = -1"));
 }
 
+TEST(RunnerStepsTest, AtUsZeroFiresBeforeVirtualTimeMoves) {
+  // at_us: 0 was stored as one tick past boot, so it waited for the first stall.
+  Scenario s = Base({Event(10, DeviceAction::kAssertLine, "other0", std::nullopt, 0),
+                     Expect(11, Calls("other0", 1, 1, 11))});
+  s.devices.push_back(Foreign());
+  const Outcome o = Play(s, Os::kWindows10, TestFactory());
+  EXPECT_THAT(Messages(o), IsEmpty());
+  EXPECT_EQ(o.observations[0], "assert other0 at_us=0");
+}
+
+TEST(RunnerStepsTest, AfterCallsPastTheCallCounterNeverFires) {
+  // The most calls the file format allows: added to the call count it wrapped to the next call.
+  Scenario s =
+      Base({Event(10, DeviceAction::kAssertLine, "other0", ~std::uint64_t{0}), RaiseIrql(11, 2),
+            LowerIrql(12, 0), Stall(13, 10), Expect(14, Calls("other0", 0, 0, 14))});
+  s.devices.push_back(Foreign());
+  const Outcome o = Play(s, Os::kWindows10, TestFactory());
+  EXPECT_THAT(Messages(o), IsEmpty());
+}
+
 TEST(RunnerStepsTest, APulseOnAnEdgeLineCallsTheIsrOnce) {
   Scenario s = Base(
       {Start(10), Event(11, DeviceAction::kPulseLine), Expect(12, Calls("", 1, 0, 12)), Stop(13)});

@@ -5,10 +5,11 @@
 //
 //   <runner> [files or dirs...] [--os=xp,vista..win11] [--seed=N] [--trace=out.json]
 //            [--report=matrix.md] [--junit=out.xml] [--diff=xp,win10] [--driver=name] [--list]
+//   <runner> --version | --help
 //
 // It prints a progress line per scenario × personality and the matrix, and exits 0 only when
 // every expectation held (1: some failed; 2: bad command line or invalid scenario files, in
-// which case nothing ran).
+// which case nothing ran, or an output file that could not be written).
 //
 //   void kemu::scenario::ConfigureRunner(kemu::scenario::RunnerConfig& config) {
 //     config.adapters.Add("nic", [] { return std::make_unique<NicAdapter>(); });

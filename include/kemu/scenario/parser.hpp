@@ -16,6 +16,7 @@
 #ifndef KEMU_SCENARIO_PARSER_HPP_
 #define KEMU_SCENARIO_PARSER_HPP_
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -46,6 +47,11 @@ class ScenarioError : public Error {
  private:
   std::vector<Diagnostic> diagnostics_;
 };
+
+/// Limits that keep parsing time and memory small whatever a file holds (a larger file or a longer
+/// `steps:` list is an error at the first byte or step past the limit).
+inline constexpr std::size_t kMaxScenarioFileBytes = std::size_t{4} << 20;  // 4 MiB
+inline constexpr std::size_t kMaxScenarioSteps = 100000;
 
 /// Parses one scenario from `yaml`; `file` names it in diagnostics and gives the default name.
 /// Throws ScenarioError.
