@@ -46,7 +46,8 @@ std::string Interrupts::DescribeStormSource(ULONG vector, const VectorState& sta
                          : fmt::format("devices {} keep their level lines asserted", names);
   if (!orphans.empty()) {
     text += fmt::format(
-        ", and {} has no ISR connected (stopped without disabling its interrupts at the device?)",
+        ", and no ISR is connected for {} (stopped without disabling its interrupts at the "
+        "device?)",
         orphans);
   }
   return text;

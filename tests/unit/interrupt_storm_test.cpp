@@ -392,7 +392,7 @@ TEST_F(StormTest, StormAfterAStopThatLeftTheCardEnabledNamesTheAssertedDevice) {
   EXPECT_EQ(nic.calls, 1 + kThreshold);
   // The report says which device it really is.
   EXPECT_THAT(crash.report(), HasSubstr("device 'uart0' keeps its level line asserted"));
-  EXPECT_THAT(crash.report(), HasSubstr("no ISR connected"));
+  EXPECT_THAT(crash.report(), HasSubstr("no ISR is connected for 'uart0'"));
   EXPECT_THAT(crash.report(), ::testing::Not(HasSubstr("'nic0'")));
 }
 
