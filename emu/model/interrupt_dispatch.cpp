@@ -195,7 +195,7 @@ void Interrupts::CountDelivery(ULONG vector, VectorState& state, unsigned cpu) {
     state.deliveries = 0;
   }
   // The first delivery is the interrupt; storm_threshold more in the same burst are a device
-  // with that many events queued; one beyond is a storm (spec §9.4). Counting deliveries rather
+  // with that many events queued; one beyond is a storm. Counting deliveries rather
   // than "still asserted after the ISR" also bounds a line dropped and raised again, edges and
   // messages that re-arm each other, and an edge landing on a level-mode vector.
   if (++state.deliveries <= std::uint64_t{kernel_.options().storm_threshold} + 1) return;
