@@ -1,6 +1,7 @@
 // The interrupt controller: device lines and messages, pending interrupts, delivery to a vCPU and
 // ISR dispatch (spec §9; DESIGN.md decision 5; conformance INT-6, INT-7).
 #include <algorithm>
+#include <utility>
 
 #include "kemu/bugcheck.hpp"
 #include "kemu/error.hpp"
@@ -36,6 +37,7 @@ void Interrupts::AssertLine(DeviceState& device) {
   if (!device.config.line) return;
   NoteLineAction("AssertLine", device);
   device.line_asserted = true;
+  vectors_[device.config.line->vector].raised_by = &device;
   if (device.config.line->mode == Trigger::kEdge) {
     // An edge device raising its line produces one edge.
     vectors_[device.config.line->vector].edge_pending = true;
@@ -46,15 +48,17 @@ void Interrupts::AssertLine(DeviceState& device) {
 void Interrupts::DeassertLine(DeviceState& device) {
   if (!device.config.line) return;
   NoteLineAction("DeassertLine", device);
+  // Deliberately no reset of the storm count: a device that drops its line and raises it again
+  // while being serviced keeps the vCPU in the same burst.
   device.line_asserted = false;
-  auto it = vectors_.find(device.config.line->vector);
-  if (it != vectors_.end() && !LineAsserted(device.config.line->vector)) it->second.refires = 0;
 }
 
 void Interrupts::PulseLine(DeviceState& device) {
   if (!device.config.line) return;
   NoteLineAction("PulseLine", device);
-  vectors_[device.config.line->vector].edge_pending = true;
+  VectorState& state = vectors_[device.config.line->vector];
+  state.edge_pending = true;
+  state.raised_by = &device;
   DeliverPending();
 }
 
@@ -68,7 +72,9 @@ void Interrupts::SignalMessage(DeviceState& device, std::uint32_t message) {
                {{"Device", device.index},
                 {"MessageId", message},
                 {"Vector", device.messages[message].vector}});
-  vectors_[device.messages[message].vector].edge_pending = true;
+  VectorState& state = vectors_[device.messages[message].vector];
+  state.edge_pending = true;
+  state.raised_by = &device;
   DeliverPending();
 }
 
@@ -153,8 +159,15 @@ int Interrupts::TargetFor(const VectorState& state) const {
 }
 
 void Interrupts::DeliverPending() {
-  // Deliveries found by one scan are dispatched highest IRQL first, as an APIC would; each
-  // dispatch can change what is pending, so scan again after it.
+  // An interrupt burst: while anything is deliverable it is delivered, highest IRQL first as an
+  // APIC would, before the interrupted code or any DPC runs again (a level line left asserted
+  // keeps the vCPU above DISPATCH_LEVEL, INT-7). Each dispatch can change what is pending, so
+  // scan again after it. A call made from inside an ISR continues the burst it runs in.
+  const bool outermost = dispatching_ == 0;
+  if (outermost) {
+    ++burst_;
+    burst_cpus_ = 0;
+  }
   for (;;) {
     ULONG best_vector = 0;
     int best_cpu = -1;
@@ -170,7 +183,39 @@ void Interrupts::DeliverPending() {
       }
     }
     if (best_cpu < 0) break;
+    CountDelivery(best_vector, vectors_[best_vector], static_cast<unsigned>(best_cpu));
+    burst_cpus_ |= KAFFINITY{1} << best_cpu;
     Dispatch(best_vector, static_cast<unsigned>(best_cpu));
+  }
+  if (outermost) RetireAfterBurst(std::exchange(burst_cpus_, 0));
+}
+
+void Interrupts::CountDelivery(ULONG vector, VectorState& state, unsigned cpu) {
+  if (state.burst != burst_) {
+    state.burst = burst_;
+    state.deliveries = 0;
+  }
+  // The first delivery is the interrupt; storm_threshold more in the same burst are a device
+  // with that many events queued; one beyond is a storm. Counting deliveries rather
+  // than "still asserted after the ISR" also bounds a line dropped and raised again, edges and
+  // messages that re-arm each other, and an edge landing on a level-mode vector.
+  if (++state.deliveries <= std::uint64_t{kernel_.options().storm_threshold} + 1) return;
+  const Attachment& first = state.chain.front();
+  const InterruptObject* object = first.record->is_message_table
+                                      ? first.record->ObjectFor(cpu, first.message)
+                                      : first.record->objects.front().get();
+  kernel_.verifier().InterruptStorm(object->k, state.chain.size() > 1, state.deliveries - 1,
+                                    DescribeStormSource(vector, state));
+}
+
+void Interrupts::RetireAfterBurst(KAFFINITY cpus) {
+  const unsigned previous_cpu = kernel_.current_processor();
+  for (unsigned i = 0; i < kernel_.processor_count(); ++i) {
+    Cpu& cpu = kernel_.cpu(i);
+    if ((cpus & (KAFFINITY{1} << i)) == 0 || cpu.irql >= DISPATCH_LEVEL) continue;
+    kernel_.SwitchTo(i);
+    kernel_.dpcs().Retire(cpu);
+    kernel_.SwitchTo(previous_cpu);
   }
 }
 
@@ -180,6 +225,11 @@ ConnectionRecord* Interrupts::running_isr(unsigned cpu) const {
 }
 
 void Interrupts::Dispatch(ULONG vector, unsigned cpu_index) {
+  struct Depth {  // restored on the way out, bug check included
+    explicit Depth(unsigned& n) : count(++n) {}
+    ~Depth() { --count; }
+    unsigned& count;
+  } depth(dispatching_);
   VectorState& state = vectors_[vector];
   state.edge_pending = false;
   const unsigned previous_cpu = kernel_.current_processor();
@@ -189,7 +239,6 @@ void Interrupts::Dispatch(ULONG vector, unsigned cpu_index) {
   kernel_.WriteIrql(cpu, state.irql);  // begin the interrupt at the vector's level
   // A snapshot: an ISR cannot connect or disconnect (PASSIVE_LEVEL calls), but be safe.
   const std::vector<Attachment> chain = state.chain;
-  const bool chained = chain.size() > 1;
   kernel_.Note(TraceKind::kInterrupt, "interrupt", {{"Vector", vector}, {"Cpu", cpu_index}});
   for (const Attachment& attached : chain) {
     ConnectionRecord& record = *attached.record;
@@ -233,21 +282,9 @@ void Interrupts::Dispatch(ULONG vector, unsigned cpu_index) {
     // Spec §9.3: a level line stops at the first ISR that claims it; an edge calls them all.
     if (claimed && state.mode == LevelSensitive) break;
   }
+  // Back to the interrupted level; what is still pending (a level line left asserted, an edge
+  // raised during the service) is the caller's next delivery of this burst.
   kernel_.WriteIrql(cpu, interrupted_irql);
-  // A level line still asserted fires again as soon as the IRQL allows (INT-7); an edge device
-  // that raised a new edge while being serviced does too. Nobody silencing it is an interrupt
-  // storm (spec §9.4): bounded here so a test ends with 0xF2 instead of spinning forever.
-  const bool fires_again = state.mode == LevelSensitive ? LineAsserted(vector) : state.edge_pending;
-  if (fires_again) {
-    if (++state.refires > kernel_.options().storm_threshold) {
-      const ConnectionRecord& first = *chain.front().record;
-      kernel_.verifier().InterruptStorm(first.objects.front()->k, chained, state.refires);
-    }
-  } else {
-    state.refires = 0;
-  }
-  // DPCs the ISRs queued run once the vCPU is back below DISPATCH_LEVEL.
-  if (cpu.irql < DISPATCH_LEVEL) kernel_.dpcs().Retire(cpu);
   kernel_.SwitchTo(previous_cpu);
 }
 

@@ -1,5 +1,10 @@
-// Connection statistics computed on demand from the interrupt controller's state.
+// What the interrupt controller reports about itself: connection statistics computed on demand,
+// and the device a storm report names.
+#include <fmt/format.h>
+
+#include "model/devices.hpp"
 #include "model/interrupts.hpp"
+#include "model/kernel.hpp"
 
 namespace kemu::model {
 
@@ -10,6 +15,42 @@ std::uint32_t Interrupts::PendingCount(const ConnectionRecord& record) const {
     if (it != vectors_.end() && Pending(vector, it->second)) ++pending;
   }
   return pending;
+}
+
+std::string Interrupts::DescribeStormSource(ULONG vector, const VectorState& state) const {
+  // Windows' parameters name the first ISR on the vector, which after a stop that left a card
+  // interrupting is an innocent neighbour: the report names the device holding the line.
+  std::vector<const DeviceState*> holding;
+  if (state.mode == LevelSensitive) {
+    for (const auto& device : kernel_.devices().all()) {
+      if (device->line_asserted && device->config.line &&
+          device->config.line->mode == Trigger::kLevel && device->config.line->vector == vector) {
+        holding.push_back(device.get());
+      }
+    }
+  }
+  if (holding.empty()) {
+    if (state.raised_by == nullptr) return "no device is known to have raised it";
+    return fmt::format("device '{}' raised it again each time it was serviced",
+                       state.raised_by->config.name);
+  }
+  std::string names;
+  std::string orphans;  // asserting devices whose driver has no ISR connected
+  for (const DeviceState* device : holding) {
+    const std::string name = fmt::format("'{}'", device->config.name);
+    names += (names.empty() ? "" : ", ") + name;
+    if (device->connection == nullptr) orphans += (orphans.empty() ? "" : ", ") + name;
+  }
+  std::string text = holding.size() == 1
+                         ? fmt::format("device {} keeps its level line asserted", names)
+                         : fmt::format("devices {} keep their level lines asserted", names);
+  if (!orphans.empty()) {
+    text += fmt::format(
+        ", and no ISR is connected for {} (stopped without disabling its interrupts at the "
+        "device?)",
+        orphans);
+  }
+  return text;
 }
 
 }  // namespace kemu::model

@@ -137,8 +137,10 @@ class Interrupts {
     std::vector<Attachment> chain;  ///< connect order
     KIRQL irql = 0;
     KINTERRUPT_MODE mode = LevelSensitive;
-    bool edge_pending = false;  ///< latched edge or message not yet serviced
-    std::uint64_t refires = 0;  ///< level deliveries since the line last went quiet
+    bool edge_pending = false;               ///< latched edge or message not yet serviced
+    std::uint64_t burst = 0;                 ///< the burst `deliveries` counts in
+    std::uint64_t deliveries = 0;            ///< deliveries within that burst (the storm bound)
+    const DeviceState* raised_by = nullptr;  ///< device that last asserted, pulsed or signalled it
   };
   struct ScheduledEvent {
     DeviceState* device;
@@ -161,7 +163,13 @@ class Interrupts {
   bool Pending(ULONG vector, const VectorState& state) const;
   /// vCPU that can take `vector` now, or -1.
   int TargetFor(const VectorState& state) const;
+  /// Counts one more delivery of `vector` in the current burst; past the storm bound, 0xF2.
+  void CountDelivery(ULONG vector, VectorState& state, unsigned cpu);
   void Dispatch(ULONG vector, unsigned cpu);
+  /// Runs the DPCs a finished burst queued, on each vCPU in `cpus` back below DISPATCH_LEVEL.
+  void RetireAfterBurst(KAFFINITY cpus);
+  /// For the storm report: which device keeps `vector` firing (interrupt_stats.cpp).
+  std::string DescribeStormSource(ULONG vector, const VectorState& state) const;
   void NoteLineAction(const char* action, const DeviceState& device);
   void NoteIsrBegin(ULONG vector, const ConnectionRecord& record, const InterruptObject& object,
                     unsigned message);
@@ -174,6 +182,11 @@ class Interrupts {
   std::map<ULONG, VectorState> vectors_;
   std::vector<ScheduledEvent> scheduled_;
   std::vector<std::vector<ConnectionRecord*>> running_;  ///< per vCPU, ISRs running (nested)
+  // An interrupt burst runs from an outermost DeliverPending (no ISR running on any vCPU) until
+  // nothing is deliverable; it is the unit MachineOptions::storm_threshold bounds.
+  std::uint64_t burst_ = 0;   ///< number of the current (or last) burst
+  unsigned dispatching_ = 0;  ///< Dispatch calls in progress, all vCPUs, nested ones included
+  KAFFINITY burst_cpus_ = 0;  ///< vCPUs that took an interrupt in the current burst
 };
 
 }  // namespace kemu::model

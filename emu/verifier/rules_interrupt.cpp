@@ -90,17 +90,20 @@ void Verifier::IsrReturnedHoldingLock(const KINTERRUPT& interrupt) {
                                         Isr(interrupt))});
 }
 
-void Verifier::InterruptStorm(const KINTERRUPT& first, bool chained, std::uint64_t refires) {
+void Verifier::InterruptStorm(const KINTERRUPT& first, bool chained, std::uint64_t deliveries,
+                              const std::string& source) {
   kernel_.Crash({.code = bugcheck::kHardwareInterruptStorm,
                  .parameters = {Address(Isr(first)), Address(first.ServiceContext), Address(&first),
                                 chained ? 2u : 1u},
                  .parameter_names = {"ISR (first in the chain)", "ISR context", "interrupt object",
                                      chained ? "2: chained" : "1: unchained"},
                  .summary = fmt::format(
-                     "The interrupt on vector {:#x} fired {} times in a row, each time while "
-                     "it was being serviced: no ISR {} the device. The ISR that owns the device "
-                     "must acknowledge it (and return TRUE only for its own interrupts).",
-                     first.Vector, refires, chained ? "on the shared line silenced" : "silenced")});
+                     "The interrupt on vector {:#x} was delivered {} times in a row and is pending "
+                     "again, without the interrupted code (or any DPC) running in between: {}. "
+                     "The ISR that owns the device must acknowledge it at the device before "
+                     "returning (and return TRUE only for its own interrupts); a driver stopping "
+                     "its device disables the device's interrupts before disconnecting its ISR.",
+                     first.Vector, deliveries, source)});
 }
 
 void Verifier::InterruptWhileInactive(const KINTERRUPT& interrupt) {

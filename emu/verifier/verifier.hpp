@@ -83,7 +83,9 @@ class Verifier {
   void DisconnectMismatch(const char* routine, ULONG passed, ULONG connected, const void* context);
   [[noreturn]] void IsrChangedIrql(const KINTERRUPT& interrupt, KIRQL before, KIRQL after);
   [[noreturn]] void IsrReturnedHoldingLock(const KINTERRUPT& interrupt);
-  [[noreturn]] void InterruptStorm(const KINTERRUPT& first, bool chained, std::uint64_t refires);
+  /// `deliveries`: ISR passes in the burst so far; `source`: which device keeps it firing.
+  [[noreturn]] void InterruptStorm(const KINTERRUPT& first, bool chained, std::uint64_t deliveries,
+                                   const std::string& source);
   [[noreturn]] void InterruptWhileInactive(const KINTERRUPT& interrupt);
   [[noreturn]] void InterruptLockOnPassiveIsr(const char* routine, const KINTERRUPT& interrupt);
 

@@ -57,8 +57,11 @@ struct MachineOptions {
   /// Seed of every random choice the machine makes; printed in every report.
   std::uint64_t seed = 0;
   BugCheckAction on_bug_check = BugCheckAction::kThrow;
-  /// Consecutive deliveries of a level-triggered interrupt nobody silences before kemu declares
-  /// an interrupt storm (bug check 0xF2). Windows' own threshold is not documented.
+  /// Deliveries of one vector beyond the first that an interrupt burst may make before kemu
+  /// declares an interrupt storm (bug check 0xF2). A burst lasts while anything is deliverable,
+  /// before the interrupted code or any DPC runs again; a line dropped and raised again, an edge
+  /// re-pulsed or a message re-signalled during the service all count. Windows' own threshold and
+  /// counting are not documented (UNCONFIRMED).
   unsigned storm_threshold = 1000;
   /// What happens to an interrupt that arrives while its ISR is reported inactive
   /// (IoReportInterruptInactive). Windows leaves this undocumented.
