@@ -15,7 +15,11 @@ model::Kernel& Enter(ExportId id, std::initializer_list<model::CallArg> args) {
   model::Kernel& kernel = machine->kernel();
   const Personality& personality = kernel.personality();
   if (!personality::IsCallable(info, personality.os)) {
-    throw MissingExport(std::string(info.name), std::string(personality.display_name));
+    const std::string called_from = kernel.crashed() ? "" : kernel.RunningCallback();
+    MissingExport missing(std::string(info.name), std::string(personality.display_name),
+                          called_from);
+    if (!called_from.empty()) kernel.End(missing);
+    throw missing;
   }
   kernel.EnterCall(info.name.data(), args);
   return kernel;
@@ -24,8 +28,11 @@ model::Kernel& Enter(ExportId id, std::initializer_list<model::CallArg> args) {
 void NotModelledCall(ExportId id) {
   const ExportInfo& info = Info(id);
   // Still entered first: a routine the release lacks is reported as missing, not as unmodelled.
-  Enter(id, {});
-  throw NotModelled(std::string(info.name));
+  model::Kernel& kernel = Enter(id, {});
+  const std::string called_from = kernel.RunningCallback();
+  NotModelled not_modelled(std::string(info.name), called_from);
+  if (!called_from.empty()) kernel.End(not_modelled);
+  throw not_modelled;
 }
 
 }  // namespace kemu::abi

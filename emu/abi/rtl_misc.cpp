@@ -87,7 +87,11 @@ void KemuPagedCode(const char* file, int line) {
   if (machine == nullptr) throw kemu::NoMachine("PAGED_CODE");
   kemu::model::Kernel& kernel = machine->kernel();
   const KIRQL irql = kernel.irql().Current();
-  if (irql > APC_LEVEL) kernel.verifier().PagedCodeAtRaisedIrql(file, line, irql);
+  if (irql > APC_LEVEL) {
+    // A crashed machine keeps the IRQL its crash left: that is not the driver's pageable code.
+    kernel.ThrowIfCrashed();
+    kernel.verifier().PagedCodeAtRaisedIrql(file, line, irql);
+  }
 }
 
 }  // extern "C"

@@ -19,8 +19,14 @@ struct Cpu {
   std::deque<PKDPC> dpc_queue;
   /// Nesting depth of DPC routines running on this vCPU (DPC-8: >0 while one runs).
   unsigned dpc_depth = 0;
+  /// Nesting depth of KeSynchronizeExecution routines running on this vCPU.
+  unsigned sync_depth = 0;
   /// True while this vCPU retires its DPC queue, so lowering inside does not recurse.
   bool retiring_dpcs = false;
+  /// DPC routines run in this vCPU's current burst (one retirement of its queue) for the DPC
+  /// watchdog. Per vCPU: another vCPU's retirement, nested inside one of this vCPU's DPCs (a
+  /// KeFlushQueuedDpcs), must not restart this vCPU's count.
+  std::uint64_t dpcs_in_burst = 0;
   /// Stand-in for the KTHREAD running on this vCPU: checked kernels stamp its address into a
   /// held spin lock's word (SL-3). Its address is all that matters.
   alignas(16) std::uint8_t thread_stub[16] = {};

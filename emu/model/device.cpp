@@ -15,6 +15,9 @@ PCM_RESOURCE_LIST AsList(std::vector<std::uint8_t>& bytes) {
 
 }  // namespace
 
+// Hardware that outlives the machine sees the device gone instead of a dangling pointer.
+Device::~Device() { *self_ = nullptr; }
+
 const std::string& Device::name() const { return state_.config.name; }
 PDEVICE_OBJECT Device::pdo() { return &state_.pdo; }
 PCM_RESOURCE_LIST Device::raw_resources() { return AsList(state_.raw_resources); }

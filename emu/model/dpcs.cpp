@@ -20,7 +20,8 @@ constexpr UCHAR kThreadedDpcObjectType = 24;  // ThreadedDpcObject
 
 void Dpcs::Initialize(PKDPC dpc, PKDEFERRED_ROUTINE routine, PVOID context, bool threaded) {
   auto it = dpcs_.find(dpc);
-  if (it != dpcs_.end() && it->second.queued) kernel_.verifier().DpcReinitializedWhileQueued(dpc);
+  const bool queued = it != dpcs_.end() && it->second.queued;
+  if (queued) kernel_.verifier().DpcReinitializedWhileQueued(dpc);
   // DPC-1: these fields are set; DpcListEntry and the system arguments are left as they were.
   dpc->Type = threaded ? kThreadedDpcObjectType : kDpcObjectType;
   dpc->Importance = MediumImportance;
@@ -28,7 +29,10 @@ void Dpcs::Initialize(PKDPC dpc, PKDEFERRED_ROUTINE routine, PVOID context, bool
   dpc->DeferredRoutine = routine;
   dpc->DeferredContext = context;
   dpc->DpcData = nullptr;
-  dpcs_[dpc] = State{.threaded = threaded};
+  // Without Verifier that was allowed: KeInitializeDpc never touches the queue entry, so the
+  // DPC stays queued and runs once, with the new routine and context. kemu keeps it linked once
+  // (UNCONFIRMED: an insert before it ran would link it twice on Windows; here it returns FALSE).
+  dpcs_[dpc] = State{.queued = queued, .threaded = threaded};
 }
 
 Dpcs::State& Dpcs::Lookup(const char* routine, PKDPC dpc) {
@@ -41,6 +45,10 @@ BOOLEAN Dpcs::Insert(PKDPC dpc, PVOID argument1, PVOID argument2) {
   State& state = Lookup("KeInsertQueueDpc", dpc);
   // DPC-4: a queued DPC stays as it is, arguments included.
   if (state.queued) return FALSE;
+  if (state.target >= static_cast<int>(kernel_.processor_count())) {
+    kernel_.verifier().QueuedOnMissingProcessor(dpc, static_cast<unsigned>(state.target),
+                                                kernel_.processor_count());
+  }
   Cpu& target =
       state.target >= 0 ? kernel_.cpu(static_cast<unsigned>(state.target)) : kernel_.cpu();
   dpc->SystemArgument1 = argument1;
@@ -120,11 +128,13 @@ void Dpcs::RetireAll() {
 void Dpcs::RetireOne(Cpu& cpu) {
   if (cpu.retiring_dpcs || cpu.irql >= DISPATCH_LEVEL) return;
   cpu.retiring_dpcs = true;
-  run_in_retirement_ = 0;
+  // A new burst on this vCPU only: a retirement of another vCPU nested inside one of these DPCs
+  // counts its own burst and leaves this one's count alone.
+  cpu.dpcs_in_burst = 0;
   while (!cpu.dpc_queue.empty()) {
     PKDPC dpc = cpu.dpc_queue.front();
     cpu.dpc_queue.pop_front();
-    if (++run_in_retirement_ > kWatchdogLimit) kernel_.verifier().DpcWatchdog(run_in_retirement_);
+    if (++cpu.dpcs_in_burst > kWatchdogLimit) kernel_.verifier().DpcWatchdog(cpu.dpcs_in_burst);
     Run(cpu, dpc);
   }
   cpu.retiring_dpcs = false;

@@ -18,8 +18,8 @@ struct Cpu;
 
 class Dpcs {
  public:
-  /// DPC routines one retirement may run before the DPC watchdog fires (a DPC that re-queues
-  /// itself forever would otherwise hang the test).
+  /// DPC routines one retirement of one vCPU's queue may run before the DPC watchdog fires (a DPC
+  /// that re-queues itself forever would otherwise hang the test).
   static constexpr std::uint64_t kWatchdogLimit = 100000;
 
   explicit Dpcs(Kernel& kernel) : kernel_(kernel) {}
@@ -54,7 +54,6 @@ class Dpcs {
 
   Kernel& kernel_;
   std::unordered_map<PKDPC, State> dpcs_;
-  std::uint64_t run_in_retirement_ = 0;
 };
 
 }  // namespace kemu::model

@@ -20,12 +20,16 @@ BOOLEAN Interrupts::Synchronize(PKINTERRUPT interrupt, PKSYNCHRONIZE_ROUTINE rou
   if (record.passive) {
     // INT-4: a Windows 8+ passive-level ISR is serialised by an event, at PASSIVE_LEVEL.
     record.passive_busy = true;
+    ++cpu.sync_depth;
     result = routine(context);
+    --cpu.sync_depth;
     record.passive_busy = false;
   } else {
     if (record.synchronize_irql > old) kernel_.WriteIrql(cpu, record.synchronize_irql);
     kernel_.spin_locks().Take(kRoutine, record.lock, LockKind::kOrdinary, nullptr);
+    ++cpu.sync_depth;
     result = routine(context);  // INT-2: passed through verbatim, not normalised to TRUE
+    --cpu.sync_depth;
     kernel_.spin_locks().Drop(kRoutine, record.lock, LockKind::kOrdinary);
   }
   // Lowering back delivers whatever the held lock or the raised IRQL kept pending.

@@ -1,5 +1,7 @@
 #include "model/kernel.hpp"
 
+#include <fmt/format.h>
+
 #include <cstdio>
 #include <cstdlib>
 
@@ -37,8 +39,33 @@ void Kernel::SwitchTo(unsigned index) {
   current_ = index;
 }
 
-void Kernel::EnterCall(const char* routine, std::initializer_list<CallArg> args) {
+void Kernel::ThrowIfCrashed() const {
   if (crash_) throw *crash_;
+  if (ended_) std::rethrow_exception(ended_);
+}
+
+std::string Kernel::RunningCallback() const {
+  std::string kind;
+  unsigned index = 0;
+  // The calling vCPU first: it is the one whose callback made the call.
+  for (unsigned n = 0; n < processor_count() && kind.empty(); ++n) {
+    const unsigned i = (current_ + n) % processor_count();
+    index = i;
+    if (interrupts_.running_isr(i) != nullptr) {
+      kind = "an ISR";
+    } else if (cpus_[i]->sync_depth > 0) {
+      kind = "a KeSynchronizeExecution routine";
+    } else if (cpus_[i]->dpc_depth > 0) {
+      kind = "a DPC routine";
+    }
+  }
+  if (kind.empty()) return "";
+  return fmt::format("{} on vCPU {} at IRQL {} on {}", kind, index, cpus_[index]->irql,
+                     personality_.display_name);
+}
+
+void Kernel::EnterCall(const char* routine, std::initializer_list<CallArg> args) {
+  ThrowIfCrashed();
   trace_.Record(TraceKind::kCall, current_, cpu().irql, clock_.now_100ns(), routine, args);
   // Every kernel call is a point where a scheduled interrupt can land (DESIGN.md decision 5).
   interrupts_.RunDueEvents();

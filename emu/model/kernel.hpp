@@ -3,6 +3,7 @@
 #ifndef KEMU_EMU_MODEL_KERNEL_HPP_
 #define KEMU_EMU_MODEL_KERNEL_HPP_
 
+#include <exception>
 #include <initializer_list>
 #include <memory>
 #include <optional>
@@ -81,7 +82,21 @@ class Kernel {
   /// Raises a bug check after which nothing can continue (deadlock, storm, corruption).
   [[noreturn]] void Crash(const verifier::Violation& violation);
 
-  bool crashed() const { return crash_.has_value(); }
+  /// The driver callback the kernel is running, on the calling vCPU if it runs one ("an ISR on
+  /// vCPU 0 at IRQL 7 on Windows 10"), or "" when the test, not the kernel, called the driver.
+  std::string RunningCallback() const;
+  /// Ends the machine with a harness error thrown out of a driver callback: the kernel frames
+  /// around it (raised IRQL, interrupt lock, DPC state) can never be completed, so the machine is
+  /// finished as after a bug check, and every later kernel call throws `error` again.
+  template <typename E>
+  [[noreturn]] void End(const E& error) {
+    ended_ = std::make_exception_ptr(error);
+    throw error;
+  }
+  /// Throws the bug check or error that ended the machine, if any.
+  void ThrowIfCrashed() const;
+
+  bool crashed() const { return crash_.has_value() || ended_ != nullptr; }
   const std::vector<kemu::BugCheck>& recorded() const { return recorded_; }
 
   void AppendDebugOutput(const std::string& text);
@@ -108,6 +123,7 @@ class Kernel {
   IoSpace io_space_;
   Faults faults_;
   std::optional<kemu::BugCheck> crash_;
+  std::exception_ptr ended_;  ///< a harness error that ended the machine (End)
   std::vector<kemu::BugCheck> recorded_;
   std::string debug_output_;
 };

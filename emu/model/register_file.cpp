@@ -190,7 +190,7 @@ void RegisterFile::Clear(std::uint32_t offset, std::uint32_t bits) {
 }
 
 void RegisterFile::Attach(Device& device) {
-  device_ = &device;
+  device_ = device.lifetime();
   if (CauseActive()) FollowLine(0);
 }
 
@@ -204,24 +204,26 @@ bool RegisterFile::CauseActive() const {
 }
 
 void RegisterFile::FollowLine(std::uint32_t raised) {
-  if (device_ == nullptr) return;
-  if (device_->granted_messages() > 0) {
-    if (raised != 0) device_->SignalMessage(0);
+  // Never attached, or the device died with its machine: only the registers change.
+  Device* device = device_ != nullptr ? *device_ : nullptr;
+  if (device == nullptr) return;
+  if (device->granted_messages() > 0) {
+    if (raised != 0) device->SignalMessage(0);
     return;
   }
-  const std::optional<LineInterrupt>& line = device_->config().line;
+  const std::optional<LineInterrupt>& line = device->config().line;
   if (!line) return;
   if (line->mode == Trigger::kEdge) {
-    if (raised != 0) device_->PulseLine();
+    if (raised != 0) device->PulseLine();
     return;
   }
   // Level: the line is the OR of the causes. Asserting may run the ISR at once, which may clear
   // the cause and deassert the line again before AssertLine returns.
   const bool active = CauseActive();
-  if (active && !device_->line_asserted()) {
-    device_->AssertLine();
-  } else if (!active && device_->line_asserted()) {
-    device_->DeassertLine();
+  if (active && !device->line_asserted()) {
+    device->AssertLine();
+  } else if (!active && device->line_asserted()) {
+    device->DeassertLine();
   }
 }
 

@@ -66,7 +66,7 @@ void SpinLocks::Take(const char* routine, PKSPIN_LOCK lock, LockKind kind,
   }
   state.kind = kind;
   state.owner = static_cast<int>(cpu.index);
-  state.queue_handle = handle;
+  state.queue_handle = reinterpret_cast<std::uintptr_t>(handle);
   state.acquired_at = kernel_.trace().sequence();
   state.raised_to = raised_to;
   if (kind == LockKind::kQueued) {
@@ -83,7 +83,8 @@ void SpinLocks::Take(const char* routine, PKSPIN_LOCK lock, LockKind kind,
                {AddressArg("Lock", reinterpret_cast<std::uintptr_t>(lock))});
 }
 
-void SpinLocks::Drop(const char* routine, PKSPIN_LOCK lock, LockKind kind) {
+void SpinLocks::Drop(const char* routine, PKSPIN_LOCK lock, LockKind kind,
+                     PKLOCK_QUEUE_HANDLE handle) {
   auto it = locks_.find(lock);
   const Cpu& cpu = kernel_.cpu();
   if (it == locks_.end() || it->second.owner < 0) {
@@ -102,11 +103,16 @@ void SpinLocks::Drop(const char* routine, PKSPIN_LOCK lock, LockKind kind) {
   if (state.kind != kind) {
     kernel_.verifier().MismatchedLockApi(routine, lock, /*acquiring=*/false, KindName(state.kind));
   }
-  if (state.kind == LockKind::kQueued && state.queue_handle != nullptr) {
-    state.queue_handle->LockQueue.Lock = lock;  // SL-9: owner bit cleared
+  // The owner is identified by the handle's address, never by reading the handle kemu saw at
+  // the acquire: a copy released here means the original may already be out of scope.
+  const auto passed = reinterpret_cast<std::uintptr_t>(handle);
+  if (kind == LockKind::kQueued && state.kind == LockKind::kQueued &&
+      passed != state.queue_handle) {
+    kernel_.verifier().QueuedReleaseThroughOtherHandle(routine, lock, handle, state.queue_handle);
   }
+  if (handle != nullptr) handle->LockQueue.Lock = lock;  // SL-9: owner bit cleared
   state.owner = -1;
-  state.queue_handle = nullptr;
+  state.queue_handle = 0;
   *lock = 0;
   kernel_.Note(TraceKind::kLockRelease, routine,
                {AddressArg("Lock", reinterpret_cast<std::uintptr_t>(lock))});
@@ -192,7 +198,7 @@ void SpinLocks::ReleaseQueued(const char* routine, PKLOCK_QUEUE_HANDLE handle, b
   if (lock == nullptr) {
     kernel_.verifier().NullArgument(routine, "LockHandle->LockQueue.Lock");
   }
-  Drop(routine, lock, LockKind::kQueued);
+  Drop(routine, lock, LockKind::kQueued, handle);
   if (restore_irql) kernel_.irql().Lower(handle->OldIrql);
 }
 
@@ -213,7 +219,7 @@ void SpinLocks::ReleaseQueuedFromDpcLevel(const char* routine, PKLOCK_QUEUE_HAND
     kernel_.verifier().AtDpcLevelBelowDispatch(routine, lock, current, /*acquiring=*/false);
   }
   if (lock == nullptr) kernel_.verifier().NullArgument(routine, "LockHandle->LockQueue.Lock");
-  Drop(routine, lock, LockKind::kQueued);
+  Drop(routine, lock, LockKind::kQueued, handle);
 }
 
 void SpinLocks::AcquireQueuedForDpc(PKSPIN_LOCK lock, PKLOCK_QUEUE_HANDLE handle) {
@@ -225,7 +231,7 @@ void SpinLocks::ReleaseQueuedForDpc(PKLOCK_QUEUE_HANDLE handle) {
   static constexpr const char* kRoutine = "KeReleaseInStackQueuedSpinLockForDpc";
   PKSPIN_LOCK lock = LockOf(handle);
   if (lock == nullptr) kernel_.verifier().NullArgument(kRoutine, "LockHandle->LockQueue.Lock");
-  Drop(kRoutine, lock, LockKind::kQueued);
+  Drop(kRoutine, lock, LockKind::kQueued, handle);
 }
 
 bool SpinLocks::IsHeld(PKSPIN_LOCK lock) const {

@@ -45,10 +45,12 @@ class SpinLocks {
 
   /// Takes / drops a lock for the kernel itself (interrupt locks), with the same ownership rules.
   /// `raised_to` is the IRQL the acquiring routine left the processor at (where the matching
-  /// release must happen).
+  /// release must happen). `handle` is the queue handle the driver passed to this call (nullptr
+  /// for the ordinary routines); only it is ever written.
   void Take(const char* routine, PKSPIN_LOCK lock, LockKind kind, PKLOCK_QUEUE_HANDLE handle,
             KIRQL raised_to = DISPATCH_LEVEL);
-  void Drop(const char* routine, PKSPIN_LOCK lock, LockKind kind);
+  void Drop(const char* routine, PKSPIN_LOCK lock, LockKind kind,
+            PKLOCK_QUEUE_HANDLE handle = nullptr);
 
   bool IsHeld(PKSPIN_LOCK lock) const;
   /// Number of locks vCPU `cpu` holds.
@@ -64,7 +66,9 @@ class SpinLocks {
   struct State {
     LockKind kind = LockKind::kUnused;
     int owner = -1;  ///< vCPU index, -1 when free
-    PKLOCK_QUEUE_HANDLE queue_handle = nullptr;
+    /// Address of the queue handle a queued acquire was given, only ever compared with the
+    /// handle a release passes: the driver's handle may be gone by then (a copy released it).
+    std::uintptr_t queue_handle = 0;
     std::uint64_t acquired_at = 0;  ///< trace event number before the acquire, for report order
     /// IRQL the acquiring routine raised to: DISPATCH_LEVEL, or SYNCH_LEVEL for the RaiseToSynch
     /// routines, whose locks are released with KeReleaseSpinLock at that level.

@@ -3,17 +3,31 @@
 #include <utility>
 
 namespace kemu {
+namespace {
 
-NotModelled::NotModelled(std::string routine)
+// What ending the machine inside a driver callback adds to the message.
+std::string Ended(const std::string& called_from) {
+  if (called_from.empty()) return "";
+  return " It was called from " + called_from +
+         ", whose kernel frames cannot be completed: the machine has ended there, as after a "
+         "bug check, and later kernel calls throw this error again.";
+}
+
+}  // namespace
+
+NotModelled::NotModelled(std::string routine, const std::string& called_from)
     : Error("kemu does not model " + routine +
             " yet; the driver called it, and kemu never fakes a result (see the coverage table "
-            "in kemu's README)"),
+            "in kemu's README)." +
+            Ended(called_from)),
       routine_(std::move(routine)) {}
 
-MissingExport::MissingExport(std::string routine, std::string os_name)
+MissingExport::MissingExport(std::string routine, std::string os_name,
+                             const std::string& called_from)
     : Error(routine + " is not available on " + os_name +
             ": a driver that imports it would not load there. Resolve it with "
-            "MmGetSystemRoutineAddress and handle NULL, or run a newer personality."),
+            "MmGetSystemRoutineAddress and handle NULL, or run a newer personality." +
+            Ended(called_from)),
       routine_(std::move(routine)) {}
 
 NoMachine::NoMachine(std::string routine)

@@ -24,6 +24,9 @@ void Verifier::UninitializedDpc(const char* routine, PKDPC dpc) {
 }
 
 void Verifier::DpcReinitializedWhileQueued(PKDPC dpc) {
+  // UNCONFIRMED: KeInitializeDpc only writes the KDPC's fields and never looks at its queue, so a
+  // kernel without Verifier says nothing; the DPC stays queued (Dpcs::Initialize).
+  if (mode_ != CheckMode::kVerifier) return;
   kernel_.Crash({.code = bugcheck::kDriverVerifierDetectedViolation,
                  .parameters = {verifier_code::kDpcReinitializedWhileQueued, Address(dpc), 0, 0},
                  .parameter_names = {"kemu: DPC re-initialised while queued", "KDPC address",
@@ -61,6 +64,9 @@ void Verifier::DpcWatchdog(std::uint64_t dpcs_run) {
 }
 
 void Verifier::TargetProcessorOutOfRange(PKDPC dpc, unsigned processor, unsigned count) {
+  // Without Verifier KeSetTargetProcessorDpc stores the number unchecked (UNCONFIRMED); the
+  // crash comes with the KeInsertQueueDpc that uses it (QueuedOnMissingProcessor).
+  if (mode_ != CheckMode::kVerifier) return;
   kernel_.Crash(
       {.code = bugcheck::kDriverVerifierDetectedViolation,
        .parameters = {verifier_code::kDpcTargetOutOfRange, Address(dpc), processor, count},
@@ -69,6 +75,21 @@ void Verifier::TargetProcessorOutOfRange(PKDPC dpc, unsigned processor, unsigned
        .summary = fmt::format("KeSetTargetProcessorDpc asked for processor {}, but the "
                               "machine has {}.",
                               processor, count)});
+}
+
+void Verifier::QueuedOnMissingProcessor(PKDPC dpc, unsigned processor, unsigned count) {
+  // UNCONFIRMED: KeInsertQueueDpc looks up the target's processor control block, which does not
+  // exist, with interrupts off at HIGH_LEVEL: a kernel-mode fault above DISPATCH_LEVEL is 0xA.
+  kernel_.Crash(
+      {.code = bugcheck::kIrqlNotLessOrEqual,
+       .parameters = {0, HIGH_LEVEL, 0, 0},
+       .parameter_names = {"address referenced (not available in kemu)", "IRQL", "0: read",
+                           "address of the instruction (not available in kemu)"},
+       .summary = fmt::format(
+           "KeInsertQueueDpc queued the KDPC at {} on processor {}, which KeSetTargetProcessorDpc "
+           "set but the machine does not have ({} processor{}); the kernel faults looking it up. "
+           "Target only processors KeQueryActiveProcessors reports.",
+           static_cast<const void*>(dpc), processor, count, count == 1 ? "" : "s")});
 }
 
 void Verifier::LeaksAtShutdown(const std::vector<std::string>& leaks, std::uint64_t first_object) {

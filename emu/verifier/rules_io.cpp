@@ -23,10 +23,12 @@ void Verifier::MapIoSpaceAboveDispatch(KIRQL current, std::uint64_t physical, st
            .summary = summary});
       return;
     case CheckMode::kChecked:
-      kernel_.BugCheck({.code = bugcheck::kIrqlNotLessOrEqual,
-                        .parameters = {0, current, 0, 0},
-                        .parameter_names = {"address referenced", "IRQL", "access", "instruction"},
-                        .summary = summary});
+      kernel_.BugCheck(
+          {.code = bugcheck::kIrqlNotLessOrEqual,
+           .parameters = {0, current, 0, 0},
+           .parameter_names = {"address referenced (not available in kemu)", "IRQL", "0: read",
+                               "address of the instruction (not available in kemu)"},
+           .summary = summary});
       return;
     case CheckMode::kRetail:
       return;  // the retail kernel maps anyway; whether that works depends on luck
@@ -61,7 +63,7 @@ void Verifier::UnmappedRegisterAccess(std::uintptr_t address, unsigned width, bo
                                       const std::string& nearest) {
   kernel_.Crash({.code = bugcheck::kPageFaultInNonpagedArea,
                  .parameters = {address, write ? 1u : 0u, 0, 0},
-                 .parameter_names = {"memory referenced", "0: read, 1: write",
+                 .parameter_names = {"memory referenced", write ? "1: write" : "0: read",
                                      "address of the instruction (not available in kemu)", nullptr},
                  .summary = fmt::format(
                      "{} of {} bytes at {:#x}, which no MmMapIoSpace mapping covers. Map the "

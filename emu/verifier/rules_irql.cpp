@@ -104,13 +104,12 @@ void Verifier::IrqlAboveMaximum(const char* routine, KIRQL current, KIRQL maximu
       "{} was called at IRQL {}; it may only be called at IRQL <= {}.", routine, current, maximum);
   if (mode_ == CheckMode::kVerifier) {
     if (verifier_code != 0 && personality.verifier_ddi_compliance) {
-      kernel_.BugCheck({.code = bugcheck::kDriverVerifierDetectedViolation,
-                        .parameters = {verifier_code, 0, 0, 0},
-                        .parameter_names = {"DDI compliance rule",
-                                            "rule description (not "
-                                            "available in kemu)",
-                                            "rule state", nullptr},
-                        .summary = summary});
+      kernel_.BugCheck(
+          {.code = bugcheck::kDriverVerifierDetectedViolation,
+           .parameters = {verifier_code, 0, 0, 0},
+           .parameter_names = {"DDI compliance rule", "rule description (not available in kemu)",
+                               "rule state (not available in kemu)", nullptr},
+           .summary = summary});
       return;
     }
     if (personality.verifier_irql_api_checks) {
@@ -124,27 +123,32 @@ void Verifier::IrqlAboveMaximum(const char* routine, KIRQL current, KIRQL maximu
     // Verifier before Vista had no such check; fall through to the kernel's own.
   }
   if (mode_ == CheckMode::kRetail) return;
-  kernel_.BugCheck({.code = bugcheck::kIrqlNotLessOrEqual,
-                    .parameters = {0, current, 0, 0},
-                    .parameter_names = {"address referenced", "IRQL", "access", "instruction"},
-                    .summary = summary});
+  kernel_.BugCheck(
+      {.code = bugcheck::kIrqlNotLessOrEqual,
+       .parameters = {0, current, 0, 0},
+       .parameter_names = {"address referenced (not available in kemu)", "IRQL", "0: read",
+                           "address of the instruction (not available in kemu)"},
+       .summary = summary});
 }
 
 void Verifier::PagedCodeAtRaisedIrql(const char* file, int line, KIRQL current) {
-  kernel_.Crash({.code = bugcheck::kDriverIrqlNotLessOrEqual,
-                 .parameters = {0, current, 8, 0},
-                 .parameter_names = {"address referenced", "IRQL", "8: execute", "instruction"},
-                 .summary = fmt::format(
-                     "PAGED_CODE() at {}:{} ran at IRQL {}. Pageable code may run only at IRQL "
-                     "<= APC_LEVEL; with its pages trimmed, as Driver Verifier does, it faults.",
-                     file, line, current)});
+  kernel_.Crash(
+      {.code = bugcheck::kDriverIrqlNotLessOrEqual,
+       .parameters = {0, current, 8, 0},
+       .parameter_names = {"address referenced (not available in kemu)", "IRQL", "8: execute",
+                           "address of the instruction (not available in kemu)"},
+       .summary =
+           fmt::format("PAGED_CODE() at {}:{} ran at IRQL {}. Pageable code may run only at IRQL "
+                       "<= APC_LEVEL; with its pages trimmed, as Driver Verifier does, it faults.",
+                       file, line, current)});
 }
 
 void Verifier::AssertionFailed(const char* expression, const char* file, int line) {
   kernel_.Crash(
       {.code = bugcheck::kKmodeExceptionNotHandled,
        .parameters = {kStatusAssertionFailure, 0, 0, 0},
-       .parameter_names = {"exception code: STATUS_ASSERTION_FAILURE", "address", nullptr, nullptr},
+       .parameter_names = {"exception code: STATUS_ASSERTION_FAILURE",
+                           "address of the exception (not available in kemu)", nullptr, nullptr},
        .summary = fmt::format("ASSERT({}) failed at {}:{}.", expression, file, line)});
 }
 

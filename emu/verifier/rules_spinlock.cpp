@@ -181,4 +181,29 @@ void Verifier::MismatchedLockApi(const char* routine, PKSPIN_LOCK lock, bool acq
                               routine, static_cast<const void*>(lock), lock_kind)});
 }
 
+void Verifier::QueuedReleaseThroughOtherHandle(const char* routine, PKSPIN_LOCK lock,
+                                               const void* passed, std::uintptr_t acquired_with) {
+  const std::string summary = fmt::format(
+      "{} released the in-stack queued spin lock at {} through the KLOCK_QUEUE_HANDLE at {}, but "
+      "it was acquired with the handle at {:#x}. Release through the very handle the acquire was "
+      "given (not a copy of it), while it is still in scope.",
+      routine, static_cast<const void*>(lock), passed, acquired_with);
+  if (mode_ == CheckMode::kVerifier) {
+    kernel_.Crash(
+        {.code = bugcheck::kDriverVerifierDetectedViolation,
+         .parameters = {verifier_code::kQueuedReleaseThroughOtherHandle, Address(lock),
+                        Address(passed), acquired_with},
+         .parameter_names = {"kemu: queued lock released through another handle", "lock address",
+                             "handle passed to the release", "handle the acquire was given"},
+         .summary = summary});
+  }
+  // UNCONFIRMED: the lock word names the acquiring handle, so a kernel without Verifier finds no
+  // match, takes the copy for a handle whose successor is still linking in, and spins for that
+  // successor forever. kemu ends the wait as it ends other spin-lock deadlocks.
+  kernel_.Crash({.code = bugcheck::kSpinLockAlreadyOwned,
+                 .parameters = {Address(lock), 0, 0, 0},
+                 .parameter_names = {"spin lock address", nullptr, nullptr, nullptr},
+                 .summary = summary + " A kernel without Verifier spins here forever."});
+}
+
 }  // namespace kemu::verifier

@@ -68,13 +68,23 @@ class Verifier {
                                std::uintptr_t current_thread);
   void MismatchedLockApi(const char* routine, PKSPIN_LOCK lock, bool acquiring,
                          const char* lock_kind);
+  /// An in-stack queued lock released through a KLOCK_QUEUE_HANDLE other than the one its acquire
+  /// was given (a copy). `acquired_with` is that handle's address; it is never dereferenced.
+  [[noreturn]] void QueuedReleaseThroughOtherHandle(const char* routine, PKSPIN_LOCK lock,
+                                                    const void* passed,
+                                                    std::uintptr_t acquired_with);
 
   // DPCs (rules_dpc.cpp).
   [[noreturn]] void UninitializedDpc(const char* routine, PKDPC dpc);
-  [[noreturn]] void DpcReinitializedWhileQueued(PKDPC dpc);
+  /// Returns without Verifier: the DPC stays queued with its new routine and context.
+  void DpcReinitializedWhileQueued(PKDPC dpc);
   [[noreturn]] void DpcReturnedAtWrongIrql(PKDPC dpc, KIRQL irql);
   [[noreturn]] void DpcWatchdog(std::uint64_t dpcs_run);
-  [[noreturn]] void TargetProcessorOutOfRange(PKDPC dpc, unsigned processor, unsigned count);
+  /// Returns without Verifier: the number is stored, and QueuedOnMissingProcessor ends the
+  /// KeInsertQueueDpc that uses it.
+  void TargetProcessorOutOfRange(PKDPC dpc, unsigned processor, unsigned count);
+  /// KeInsertQueueDpc for a DPC whose target processor does not exist.
+  [[noreturn]] void QueuedOnMissingProcessor(PKDPC dpc, unsigned processor, unsigned count);
 
   // Interrupts (rules_interrupt.cpp).
   [[noreturn]] void InvalidInterruptObject(const char* routine, const void* pointer,
@@ -82,7 +92,8 @@ class Verifier {
   /// Returns unless Driver Verifier is on (kernels without it behave as ReactOS: disconnect).
   void DisconnectMismatch(const char* routine, ULONG passed, ULONG connected, const void* context);
   [[noreturn]] void IsrChangedIrql(const KINTERRUPT& interrupt, KIRQL before, KIRQL after);
-  [[noreturn]] void IsrReturnedHoldingLock(const KINTERRUPT& interrupt);
+  /// Returns without Verifier: the lock stays held by the vCPU.
+  void IsrReturnedHoldingLock(const KINTERRUPT& interrupt);
   /// `deliveries`: ISR passes in the burst so far; `source`: which device keeps it firing.
   [[noreturn]] void InterruptStorm(const KINTERRUPT& first, bool chained, std::uint64_t deliveries,
                                    const std::string& source);

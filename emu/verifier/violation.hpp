@@ -34,7 +34,8 @@ struct Violation {
 inline Violation AccessViolation(std::string summary, std::uint64_t address = 0) {
   return {.code = bugcheck::kKmodeExceptionNotHandled,
           .parameters = {kStatusAccessViolation, 0, 0, address},
-          .parameter_names = {"exception code: STATUS_ACCESS_VIOLATION", "address", "0: read",
+          .parameter_names = {"exception code: STATUS_ACCESS_VIOLATION",
+                              "address of the exception (not available in kemu)", "0: read",
                               "address accessed"},
           .summary = std::move(summary)};
 }

@@ -17,6 +17,7 @@
 #include <wdm.h>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -91,6 +92,7 @@ class Device {
   Device(model::Kernel& kernel, model::DeviceState& state) : kernel_(kernel), state_(state) {}
   Device(const Device&) = delete;
   Device& operator=(const Device&) = delete;
+  ~Device();
 
   const std::string& name() const;
   /// The physical device object (what IoConnectInterruptEx's PhysicalDeviceObject names).
@@ -136,9 +138,15 @@ class Device {
   /// The current connection, or nullptr when no ISR is connected to this device.
   const Connection* connection() const;
 
+  /// Points at this device until it is destroyed with its Machine, then at nullptr. For Hardware
+  /// models, which may outlive the machine: they keep this instead of a Device* that would
+  /// dangle.
+  std::shared_ptr<Device* const> lifetime() const { return self_; }
+
  private:
   model::Kernel& kernel_;
   model::DeviceState& state_;
+  std::shared_ptr<Device*> self_ = std::make_shared<Device*>(this);
 };
 
 }  // namespace kemu

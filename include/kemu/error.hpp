@@ -18,10 +18,13 @@ class Error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-/// A kernel routine kemu declares but does not model yet.
+/// A kernel routine kemu declares but does not model yet. Called from a driver callback (an ISR,
+/// a DPC routine, a KeSynchronizeExecution routine: `called_from` says which, and on which
+/// personality), it also ends the machine as a bug check would: Machine::crashed() is true and
+/// every later kernel call throws this error again.
 class NotModelled : public Error {
  public:
-  explicit NotModelled(std::string routine);
+  explicit NotModelled(std::string routine, const std::string& called_from = "");
   const std::string& routine() const { return routine_; }
 
  private:
@@ -29,10 +32,10 @@ class NotModelled : public Error {
 };
 
 /// A driver called a routine the selected Windows version does not provide; on real Windows the
-/// driver would not have loaded.
+/// driver would not have loaded. From a driver callback it ends the machine as NotModelled does.
 class MissingExport : public Error {
  public:
-  MissingExport(std::string routine, std::string os_name);
+  MissingExport(std::string routine, std::string os_name, const std::string& called_from = "");
   const std::string& routine() const { return routine_; }
 
  private:

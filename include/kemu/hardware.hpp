@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <vector>
 
 namespace kemu {
@@ -41,7 +42,9 @@ class Hardware {
 
 /// Plain little-endian registers, optionally with side effects per 32-bit register (offsets of
 /// side-effect registers are multiples of 4). Memory and port space share one backing store of
-/// `size_bytes`. A RegisterFile belongs to at most one device.
+/// `size_bytes`. A RegisterFile belongs to at most one device. It may outlive its Machine: once the
+/// machine (and with it the device) is destroyed, the file is detached, and Raise / Clear / driver
+/// writes only change the registers, as on a file never attached.
 class RegisterFile : public Hardware {
  public:
   explicit RegisterFile(std::uint32_t size_bytes);
@@ -75,7 +78,8 @@ class RegisterFile : public Hardware {
   void Clear(std::uint32_t offset, std::uint32_t bits);
 
   /// Called by kemu when the file is attached to a device. If a level cause is already pending
-  /// the line is asserted at once.
+  /// the line is asserted at once. The file follows the device's Device::lifetime(), so it never
+  /// reaches a device that is gone.
   void Attach(Device& device) override;
 
   std::uint32_t size() const { return static_cast<std::uint32_t>(bytes_.size()); }
@@ -104,7 +108,8 @@ class RegisterFile : public Hardware {
 
   std::vector<std::uint8_t> bytes_;
   std::map<std::uint32_t, Behaviour> behaviours_;
-  Device* device_ = nullptr;
+  /// The attached device, nullptr once it is destroyed (Device::lifetime()); empty: never attached.
+  std::shared_ptr<Device* const> device_;
 };
 
 }  // namespace kemu

@@ -121,8 +121,10 @@ class Machine {
   /// (a failing test has already said what went wrong).
   void Shutdown();
 
-  /// True once the emulated system crashed. A crashed machine runs no more kernel code: every
-  /// later kernel call raises the same bug check again.
+  /// True once the emulated system crashed, or a kemu::NotModelled / kemu::MissingExport thrown
+  /// inside a driver callback (ISR, DPC, KeSynchronizeExecution routine) ended it. A crashed
+  /// machine runs no more kernel code: every later kernel call raises the same bug check (or
+  /// throws the same error) again.
   bool crashed() const;
   /// Bug checks recorded under BugCheckAction::kRecord, oldest first.
   const std::vector<BugCheck>& bug_checks() const;

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "kemu/testing/gtest.hpp"
@@ -362,6 +363,103 @@ TEST(QueuedSpinLockTest, MixingWithOrdinaryRoutinesIsSilentWithoutVerifier) {
   KeReleaseSpinLock(&lock, old);
   EXPECT_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
   EXPECT_THAT(machine.bug_checks(), IsEmpty());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Releasing through a copy of the handle. kemu identifies the owner by the handle's address and
+// never writes through the handle it saw at the acquire (the original may be gone).
+
+struct CopyRelease {
+  KSPIN_LOCK lock = 0;
+  std::uint64_t original = 0;  // address of the handle the acquire was given (freed by now)
+  KLOCK_QUEUE_HANDLE copy{};
+};
+
+// Acquires through a heap handle, copies it, frees the original, releases through the copy.
+kemu::BugCheck ReleaseThroughACopy(CopyRelease& test, bool from_dpc_level) {
+  KeInitializeSpinLock(&test.lock);
+  auto original = std::make_unique<KLOCK_QUEUE_HANDLE>();
+  test.original = Address(original.get());
+  KIRQL old = PASSIVE_LEVEL;
+  if (from_dpc_level) KeRaiseIrql(DISPATCH_LEVEL, &old);
+  if (from_dpc_level) {
+    KeAcquireInStackQueuedSpinLockAtDpcLevel(&test.lock, original.get());
+  } else {
+    KeAcquireInStackQueuedSpinLock(&test.lock, original.get());
+  }
+  test.copy = *original;
+  original.reset();  // the original goes out of scope
+  return kemu::testing::CrashOf([&] {
+    if (from_dpc_level) {
+      KeReleaseInStackQueuedSpinLockFromDpcLevel(&test.copy);
+    } else {
+      KeReleaseInStackQueuedSpinLock(&test.copy);
+    }
+  });
+}
+
+TEST(QueuedSpinLockTest, ReleaseThroughACopyOfTheHandleIsAVerifierViolation) {
+  kemu::Machine machine(kemu::Os::kWindows10);
+  CopyRelease test;
+  const kemu::BugCheck crash = ReleaseThroughACopy(test, /*from_dpc_level=*/false);
+  EXPECT_THAT(crash,
+              BugCheckIs(kVerifierBugCheck, kemu::verifier_code::kQueuedReleaseThroughOtherHandle,
+                         Address(&test.lock), Address(&test.copy), test.original));
+  EXPECT_THAT(crash.report(), ::testing::HasSubstr("handle the acquire was given"));
+}
+
+TEST(QueuedSpinLockTest, ReleaseThroughACopyFromDpcLevelIsAVerifierViolation) {
+  kemu::Machine machine(kemu::Os::kWindowsXP);
+  CopyRelease test;
+  const kemu::BugCheck crash = ReleaseThroughACopy(test, /*from_dpc_level=*/true);
+  EXPECT_THAT(crash,
+              BugCheckIs(kVerifierBugCheck, kemu::verifier_code::kQueuedReleaseThroughOtherHandle,
+                         Address(&test.lock), Address(&test.copy), test.original));
+}
+
+TEST(QueuedSpinLockTest, ReleaseThroughACopyOfTheHandleSpinsForeverOnACheckedKernel) {
+  kemu::Machine machine(CheckedKernel());
+  CopyRelease test;
+  EXPECT_THAT(ReleaseThroughACopy(test, /*from_dpc_level=*/false),
+              BugCheckIs(kemu::bugcheck::kSpinLockAlreadyOwned, Address(&test.lock), 0, 0, 0));
+}
+
+TEST(QueuedSpinLockTest, ReleaseThroughACopyOfTheHandleSpinsForeverOnARetailKernel) {
+  kemu::Machine machine(RetailKernel());
+  CopyRelease test;
+  EXPECT_THAT(ReleaseThroughACopy(test, /*from_dpc_level=*/false),
+              BugCheckIs(kemu::bugcheck::kSpinLockAlreadyOwned, Address(&test.lock), 0, 0, 0));
+}
+
+TEST(QueuedSpinLockTest, ReleaseThroughTheAcquiringHandleNeverTouchesACopy) {
+  kemu::Machine machine(kemu::Os::kWindows10);
+  KSPIN_LOCK lock;
+  KeInitializeSpinLock(&lock);
+  KLOCK_QUEUE_HANDLE handle;
+  KeAcquireInStackQueuedSpinLock(&lock, &handle);
+  const KLOCK_QUEUE_HANDLE copy = handle;
+  KeReleaseInStackQueuedSpinLock(&handle);
+  ExpectReleasedFrom(lock, handle);
+  EXPECT_EQ(Address(copy.LockQueue.Lock), Address(&lock) | 2);  // only the passed handle changes
+  EXPECT_FALSE(machine.crashed());
+}
+
+TEST(QueuedSpinLockTest, OrdinaryReleaseOfAQueuedLockWhoseHandleIsGoneWritesNoHandle) {
+  // Without Verifier the mixing rule is silent; the release must still not write through the
+  // handle the acquire was given, which is freed here (a heap-use-after-free under ASan before).
+  for (const kemu::MachineOptions& options : {CheckedKernel(), RetailKernel()}) {
+    kemu::Machine machine(options);
+    KSPIN_LOCK lock;
+    KeInitializeSpinLock(&lock);
+    auto handle = std::make_unique<KLOCK_QUEUE_HANDLE>();
+    KeAcquireInStackQueuedSpinLock(&lock, handle.get());
+    const KIRQL old = handle->OldIrql;
+    handle.reset();
+    KeReleaseSpinLock(&lock, old);
+    EXPECT_EQ(lock, 0u);
+    EXPECT_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+    EXPECT_FALSE(machine.crashed());
+  }
 }
 
 }  // namespace

@@ -222,6 +222,27 @@ TEST(RegisterFileTest, EachRaiseOnAnEdgeLinePulsesItOnce) {
   uart.Stop();
 }
 
+TEST(RegisterFileTest, RaiseAndClearAfterTheMachineIsGoneOnlyChangeBits) {
+  // The file outlives its machine (declared first); the device it was attached to died with the
+  // machine. Raise and Clear must not reach it (a heap-use-after-free under ASan before).
+  kemu::RegisterFile regs(kBarBytes);
+  regs.InterruptStatus(IO_DRV_CAUSE).WriteOneToClear(IO_DRV_CAUSE);
+  {
+    kemu::Machine machine(kemu::Os::kWindows10);
+    kemu::Device& device = machine.AddDevice(Uart(regs));
+    regs.Raise(IO_DRV_CAUSE, 0x1);
+    EXPECT_TRUE(device.line_asserted());
+    regs.Clear(IO_DRV_CAUSE, 0x1);
+    EXPECT_FALSE(device.line_asserted());
+  }
+  regs.Raise(IO_DRV_CAUSE, 0x3);
+  EXPECT_EQ(regs.Peek(IO_DRV_CAUSE), 0x3u);
+  regs.Clear(IO_DRV_CAUSE, 0x1);
+  EXPECT_EQ(regs.Peek(IO_DRV_CAUSE), 0x2u);
+  regs.Write(kMemory, IO_DRV_CAUSE, 4, 0x2);  // a write-1-to-clear acknowledgement, no device
+  EXPECT_EQ(regs.Peek(IO_DRV_CAUSE), 0u);
+}
+
 BOOLEAN CountingMessageIsr(PKINTERRUPT, PVOID context, ULONG message_id) {
   auto& calls = *static_cast<std::vector<ULONG>*>(context);
   calls.push_back(message_id);
