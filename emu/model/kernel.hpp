@@ -18,6 +18,7 @@
 #include "model/interrupts.hpp"
 #include "model/io_space.hpp"
 #include "model/irql.hpp"
+#include "model/pool.hpp"
 #include "model/prng.hpp"
 #include "model/spin_locks.hpp"
 #include "model/trace.hpp"
@@ -55,6 +56,8 @@ class Kernel {
   Interrupts& interrupts() { return interrupts_; }
   IoSpace& io_space() { return io_space_; }
   Faults& faults() { return faults_; }
+  Pool& pool() { return pool_; }
+  const Pool& pool() const { return pool_; }
   verifier::Verifier& verifier() { return verifier_; }
   VirtualClock& clock() { return clock_; }
   const VirtualClock& clock() const { return clock_; }
@@ -107,6 +110,7 @@ class Kernel {
   Interrupts interrupts_;
   IoSpace io_space_;
   Faults faults_;
+  Pool pool_;
   std::optional<kemu::BugCheck> crash_;
   std::vector<kemu::BugCheck> recorded_;
   std::string debug_output_;
