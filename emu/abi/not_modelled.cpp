@@ -11,19 +11,4 @@ VOID KeQuerySystemTime(PLARGE_INTEGER CurrentTime) {
   KEMU_NOT_MODELLED(KeQuerySystemTime);
 }
 
-PVOID ExAllocatePoolWithTag(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag) {
-  (void)PoolType, (void)NumberOfBytes, (void)Tag;
-  KEMU_NOT_MODELLED(ExAllocatePoolWithTag);
-}
-
-VOID ExFreePoolWithTag(PVOID P, ULONG Tag) {
-  (void)P, (void)Tag;
-  KEMU_NOT_MODELLED(ExFreePoolWithTag);
-}
-
-VOID ExFreePool(PVOID P) {
-  (void)P;
-  KEMU_NOT_MODELLED(ExFreePool);
-}
-
 }  // extern "C"

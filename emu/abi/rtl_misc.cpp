@@ -1,10 +1,8 @@
-// Run-time library, debug output, assertions and driver-raised bug checks.
+// Run-time library, assertions and driver-raised bug checks.
 #include <wdm.h>
 
-#include <cstdarg>
 #include <cstdio>
 #include <cwchar>
-#include <string>
 
 #include "abi/entry.hpp"
 #include "kemu/error.hpp"
@@ -37,22 +35,6 @@ SIZE_T RtlCompareMemory(const VOID* Source1, const VOID* Source2, SIZE_T Length)
   SIZE_T same = 0;
   while (same < Length && a[same] == b[same]) ++same;
   return same;
-}
-
-ULONG DbgPrint(PCSTR Format, ...) {
-  kemu::model::Kernel& kernel = KEMU_ENTER(DbgPrint, KEMU_ARG(Format));
-  if (Format == nullptr) return STATUS_SUCCESS;
-  std::va_list args;
-  va_start(args, Format);
-  std::va_list copy;
-  va_copy(copy, args);
-  const int needed = std::vsnprintf(nullptr, 0, Format, copy);
-  va_end(copy);
-  std::string text(needed > 0 ? static_cast<std::size_t>(needed) : 0, '\0');
-  if (needed > 0) std::vsnprintf(text.data(), text.size() + 1, Format, args);
-  va_end(args);
-  kernel.AppendDebugOutput(text);
-  return STATUS_SUCCESS;
 }
 
 VOID KeBugCheckEx(ULONG BugCheckCode, ULONG_PTR BugCheckParameter1, ULONG_PTR BugCheckParameter2,

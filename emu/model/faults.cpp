@@ -16,10 +16,19 @@ bool Faults::CanFail(abi::ExportId routine) {
     case abi::ExportId::kWdmlibIoGetAffinityInterrupt:
     case abi::ExportId::kRtlGetVersion:
     case abi::ExportId::kMmMapIoSpace:
+    case abi::ExportId::kExAllocatePoolWithTag:
+    case abi::ExportId::kExAllocatePoolWithQuotaTag:
+    case abi::ExportId::kExAllocatePool2:
       return true;
     default:
       return false;
   }
+}
+
+bool Faults::IsPoolAllocator(abi::ExportId routine) {
+  return routine == abi::ExportId::kExAllocatePoolWithTag ||
+         routine == abi::ExportId::kExAllocatePoolWithQuotaTag ||
+         routine == abi::ExportId::kExAllocatePool2;
 }
 
 void Faults::Add(const Fault& fault) {
@@ -31,7 +40,11 @@ void Faults::Add(const Fault& fault) {
     throw Error("kemu: " + fault.routine +
                 " has no failure status to inject; faults apply to IoConnectInterrupt, "
                 "IoConnectInterruptEx, WdmlibIoConnectInterruptEx, IoGetAffinityInterrupt, "
-                "WdmlibIoGetAffinityInterrupt, RtlGetVersion and MmMapIoSpace");
+                "WdmlibIoGetAffinityInterrupt, RtlGetVersion, MmMapIoSpace, "
+                "ExAllocatePoolWithTag, ExAllocatePoolWithQuotaTag and ExAllocatePool2");
+  }
+  if (fault.tag != 0 && !IsPoolAllocator(id)) {
+    throw Error("kemu: Fault::tag applies to pool allocations only, not to " + fault.routine);
   }
   if (fault.nth == 0) throw Error("kemu: Fault::nth counts from 1");
   if (fault.probability < 0.0 || fault.probability > 1.0) {
@@ -40,9 +53,10 @@ void Faults::Add(const Fault& fault) {
   armed_.push_back({fault, id});
 }
 
-std::optional<NTSTATUS> Faults::Check(abi::ExportId routine) {
+std::optional<NTSTATUS> Faults::Check(abi::ExportId routine, std::uint32_t tag) {
   for (Armed& armed : armed_) {
     if (armed.routine != routine) continue;
+    if (armed.fault.tag != 0 && armed.fault.tag != tag) continue;
     ++armed.calls;
     if (armed.calls < armed.fault.nth) continue;
     if (armed.fault.count != 0 && armed.failed >= armed.fault.count) continue;

@@ -24,11 +24,15 @@ class Faults {
   /// Arms `fault`; throws kemu::Error for a routine that has no failure status to inject.
   void Add(const Fault& fault);
   /// Called by a routine that can fail, on every call: the status to return instead of running.
-  std::optional<NTSTATUS> Check(abi::ExportId routine);
+  /// `tag` is the pool tag of an allocation (0 for other routines): a fault armed with a tag
+  /// sees only the calls that allocate with it.
+  std::optional<NTSTATUS> Check(abi::ExportId routine, std::uint32_t tag = 0);
 
   /// Routines whose failure can be injected (they return an NTSTATUS or a pointer that may be
   /// NULL).
   static bool CanFail(abi::ExportId routine);
+  /// Routines whose faults can be narrowed to one pool tag.
+  static bool IsPoolAllocator(abi::ExportId routine);
 
  private:
   struct Armed {

@@ -22,7 +22,8 @@ Kernel::Kernel(const MachineOptions& options)
       devices_(*this),
       interrupts_(*this),
       io_space_(*this),
-      faults_(prng_) {
+      faults_(prng_),
+      pool_(*this) {
   cpus_.reserve(options.processors);
   for (unsigned i = 0; i < options.processors; ++i) cpus_.push_back(std::make_unique<Cpu>(i));
 }

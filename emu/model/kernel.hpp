@@ -19,6 +19,7 @@
 #include "model/interrupts.hpp"
 #include "model/io_space.hpp"
 #include "model/irql.hpp"
+#include "model/pool.hpp"
 #include "model/prng.hpp"
 #include "model/spin_locks.hpp"
 #include "model/trace.hpp"
@@ -56,6 +57,8 @@ class Kernel {
   Interrupts& interrupts() { return interrupts_; }
   IoSpace& io_space() { return io_space_; }
   Faults& faults() { return faults_; }
+  Pool& pool() { return pool_; }
+  const Pool& pool() const { return pool_; }
   verifier::Verifier& verifier() { return verifier_; }
   VirtualClock& clock() { return clock_; }
   const VirtualClock& clock() const { return clock_; }
@@ -122,6 +125,7 @@ class Kernel {
   Interrupts interrupts_;
   IoSpace io_space_;
   Faults faults_;
+  Pool pool_;
   std::optional<kemu::BugCheck> crash_;
   std::exception_ptr ended_;  ///< a harness error that ended the machine (End)
   std::vector<kemu::BugCheck> recorded_;

@@ -84,12 +84,22 @@ void Machine::Shutdown() {
   if (first_object == 0) first_object = kernel.interrupts().FirstConnected();
   for (std::string& leak : kernel.io_space().DescribeMapped()) leaks.push_back(std::move(leak));
   if (first_object == 0) first_object = kernel.io_space().FirstMapped();
+  std::vector<std::string> pool = kernel.pool().DescribeOutstanding();
+  // Pool left behind alone is what Driver Verifier's pool tracking reports at unload (0xC4/0x62);
+  // with anything else left too, or without Verifier, it joins kemu's own leak report.
+  if (leaks.empty() && !pool.empty() &&
+      kernel.verifier().mode() == verifier::CheckMode::kVerifier) {
+    kernel.verifier().PoolLeakedAtShutdown(pool, kernel.pool().FirstOutstanding());
+  }
+  for (std::string& leak : pool) leaks.push_back(std::move(leak));
+  if (first_object == 0) first_object = kernel.pool().FirstOutstanding();
   if (!leaks.empty()) kernel.verifier().LeaksAtShutdown(leaks, first_object);
 }
 
 bool Machine::crashed() const { return kernel_->crashed(); }
 const std::vector<BugCheck>& Machine::bug_checks() const { return kernel_->recorded(); }
 const std::string& Machine::debug_output() const { return kernel_->debug_output(); }
+std::size_t Machine::pool_allocations() const { return kernel_->pool().outstanding(); }
 
 std::string Machine::TraceJson() const {
   return kernel_->trace().ToChromeJson(personality(), options());

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cstdlib>
 #include <iostream>
+#include <string_view>
 
 #include "kemu/testing/gtest.hpp"
 
@@ -16,6 +17,11 @@ std::optional<std::uint64_t> SeedFromEnvironment() {
   // An empty value counts as unset, so `KEMU_SEED= ctest` does not fail every test.
   if (text == nullptr || *text == '\0') return std::nullopt;
   return internal::ParseSeed(text, "KEMU_SEED");
+}
+
+bool DebugPrintEchoFromEnvironment() {
+  const char* text = std::getenv("KEMU_DBGPRINT");
+  return text != nullptr && *text != '\0' && std::string_view(text) != "0";
 }
 
 std::optional<std::string> TracePathFromEnvironment() {
@@ -89,6 +95,7 @@ void TestMachine::Start(MachineOptions options) {
   // Installed before anything can throw, so Stop() always has a handler to restore.
   previous_handler_ = SetFailureHandler(&RecordFailure);
   if (const std::optional<std::uint64_t> seed = SeedFromEnvironment()) options.seed = *seed;
+  if (DebugPrintEchoFromEnvironment()) options.echo_debug_print = true;
   machine_.emplace(options);
 }
 

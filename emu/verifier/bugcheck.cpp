@@ -34,6 +34,8 @@ std::string_view BugCheckName(std::uint32_t code) {
       return "PAGE_FAULT_IN_NONPAGED_AREA";
     case bugcheck::kInterruptExceptionNotHandled:
       return "INTERRUPT_EXCEPTION_NOT_HANDLED";
+    case bugcheck::kBadPoolCaller:
+      return "BAD_POOL_CALLER";
     case bugcheck::kDriverVerifierDetectedViolation:
       return "DRIVER_VERIFIER_DETECTED_VIOLATION";
     case bugcheck::kTimerOrDpcInvalid:

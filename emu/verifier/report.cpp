@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <string_view>
+#include <vector>
+
 #include "kemu/bugcheck.hpp"
 #include "model/kernel.hpp"
 
@@ -11,6 +14,22 @@ namespace {
 std::string_view ModeName(const MachineOptions& options) {
   if (options.verifier) return "Driver Verifier on";
   return options.checked_build ? "checked kernel, verifier off" : "retail kernel, verifier off";
+}
+
+// The driver's last words: the tail of what it printed, which often says what it was doing.
+void AppendDebugOutput(std::string_view output, std::string& out) {
+  constexpr std::size_t kLines = 8;
+  std::vector<std::string_view> lines;
+  while (!output.empty()) {
+    const std::size_t newline = output.find('\n');
+    lines.push_back(output.substr(0, newline));
+    output.remove_prefix(newline == std::string_view::npos ? output.size() : newline + 1);
+  }
+  if (lines.empty()) return;
+  const std::size_t first = lines.size() > kLines ? lines.size() - kLines : 0;
+  out += fmt::format("  Debug output (last {} of {} line{}):\n", lines.size() - first, lines.size(),
+                     lines.size() == 1 ? "" : "s");
+  for (std::size_t i = first; i < lines.size(); ++i) out += fmt::format("    | {}\n", lines[i]);
 }
 
 }  // namespace
@@ -44,6 +63,7 @@ std::string FormatReport(const model::Kernel& kernel, const Violation& violation
                          call.irql, call.time_100ns / 10, model::Trace::Describe(call));
     }
   }
+  AppendDebugOutput(kernel.debug_output(), out);
   return out;
 }
 

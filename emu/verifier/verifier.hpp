@@ -112,6 +112,27 @@ class Verifier {
   [[noreturn]] void UnmappedRegisterAccess(std::uintptr_t address, unsigned width, bool write,
                                            const std::string& nearest);
 
+  // Pool (rules_pool.cpp). Each returns only where a kernel carries on (kRecord, or a retail
+  // kernel that does not check).
+  void PoolAllocateAtBadIrql(const char* routine, KIRQL current, std::uint32_t type,
+                             std::uint64_t bytes, bool paged);
+  void PoolZeroBytes(const char* routine, KIRQL current, std::uint32_t type, ULONG tag);
+  /// An allocation that raises on failure failed; no driver handler can catch it in kemu.
+  [[noreturn]] void PoolAllocationRaised(const char* routine, std::uint64_t bytes, ULONG tag);
+  void PoolFreeAtBadIrql(const char* routine, KIRQL current, std::uint32_t type, const void* block,
+                         bool paged);
+  void PoolDoubleFree(const char* routine, const void* block);
+  void PoolFreeUnknown(const char* routine, const void* block);
+  void PoolFreeWrongTag(const char* routine, const void* block, ULONG allocated_tag,
+                        ULONG freeing_tag, bool protected_block);
+  /// Driver Verifier's pool tracking at unload: only pool was left behind.
+  [[noreturn]] void PoolLeakedAtShutdown(const std::vector<std::string>& blocks,
+                                         std::uint64_t first_block);
+
+  // Debug output (rules_debug.cpp).
+  /// A Unicode format code reached DbgPrint(Ex) above PASSIVE_LEVEL.
+  void DbgPrintUnicodeAboveIrql(const char* routine, KIRQL current);
+
   // Shutdown (rules_dpc.cpp).
   [[noreturn]] void LeaksAtShutdown(const std::vector<std::string>& leaks,
                                     std::uint64_t first_object);

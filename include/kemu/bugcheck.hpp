@@ -32,6 +32,7 @@ inline constexpr std::uint32_t kTrapCauseUnknown = 0x12;
 inline constexpr std::uint32_t kKmodeExceptionNotHandled = 0x1E;
 inline constexpr std::uint32_t kPageFaultInNonpagedArea = 0x50;
 inline constexpr std::uint32_t kInterruptExceptionNotHandled = 0x3D;
+inline constexpr std::uint32_t kBadPoolCaller = 0xC2;
 inline constexpr std::uint32_t kDriverVerifierDetectedViolation = 0xC4;
 inline constexpr std::uint32_t kTimerOrDpcInvalid = 0xC7;
 inline constexpr std::uint32_t kIrqlUnexpectedValue = 0xC8;
@@ -43,6 +44,14 @@ inline constexpr std::uint32_t kDpcWatchdogViolation = 0x133;
 /// Parameter-1 sub-codes of 0xC4 DRIVER_VERIFIER_DETECTED_VIOLATION kemu raises. The 0x4B45xxxx
 /// ("KE") values are kemu's own, for misuse Windows documents no sub-code for.
 namespace verifier_code {
+inline constexpr std::uint64_t kPoolZeroBytes = 0x00;
+inline constexpr std::uint64_t kPagedPoolAboveApc = 0x01;
+inline constexpr std::uint64_t kNonPagedPoolAboveDispatch = 0x02;
+inline constexpr std::uint64_t kFreeBadPoolAddress = 0x10;
+inline constexpr std::uint64_t kFreePagedPoolAboveApc = 0x11;
+inline constexpr std::uint64_t kFreeNonPagedPoolAboveDispatch = 0x12;
+inline constexpr std::uint64_t kFreePoolAlreadyFreed = 0x13;
+inline constexpr std::uint64_t kPoolLeakedAtUnload = 0x62;
 inline constexpr std::uint64_t kRaiseIrqlInvalid = 0x30;
 inline constexpr std::uint64_t kLowerIrqlInvalid = 0x31;
 inline constexpr std::uint64_t kReleaseSpinLockNotAtDispatch = 0x32;
@@ -74,6 +83,17 @@ inline constexpr std::uint64_t kInterruptLockOnPassiveIsr = 0x4B45000A;
 inline constexpr std::uint64_t kUnmapUnknownIoSpace = 0x4B45000B;
 inline constexpr std::uint64_t kQueuedReleaseThroughOtherHandle = 0x4B45000C;
 }  // namespace verifier_code
+
+/// Parameter-1 sub-codes of 0xC2 BAD_POOL_CALLER: a kernel without Driver Verifier checking pool
+/// calls.
+namespace bad_pool_caller {
+inline constexpr std::uint64_t kZeroBytes = 0x00;
+inline constexpr std::uint64_t kAlreadyFreed = 0x07;
+inline constexpr std::uint64_t kAllocateAtBadIrql = 0x08;
+inline constexpr std::uint64_t kFreeAtBadIrql = 0x09;
+inline constexpr std::uint64_t kWrongTag = 0x0A;
+inline constexpr std::uint64_t kNeverInAnyPool = 0x42;
+}  // namespace bad_pool_caller
 
 /// What a machine does when the emulated system crashes.
 enum class BugCheckAction {

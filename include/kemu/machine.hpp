@@ -34,12 +34,17 @@ class Kernel;
 ///
 ///   machine.InjectFault({.routine = "IoConnectInterruptEx",
 ///                        .status = STATUS_INSUFFICIENT_RESOURCES});   // the next call fails
+///   machine.InjectFault({.routine = "ExAllocatePoolWithTag", .count = 0,
+///                        .probability = 0.1, .tag = 'xciN'});   // low resources, one tag
 struct Fault {
   std::string routine;
   std::int32_t status = 0;
   std::uint64_t nth = 1;
   std::uint64_t count = 1;
   double probability = 1.0;
+  /// Pool allocators only: count and fail only allocations with this tag (0: any tag). An
+  /// allocator fails by returning NULL, so `status` does not matter for them.
+  std::uint32_t tag = 0;
 };
 
 /// How to build a Machine.
@@ -101,7 +106,8 @@ class Machine {
   Device& AddDevice(DeviceConfig config);
   /// Arms a fault (see Fault). Routines that can fail: IoConnectInterrupt, IoConnectInterruptEx,
   /// WdmlibIoConnectInterruptEx, IoGetAffinityInterrupt, WdmlibIoGetAffinityInterrupt,
-  /// RtlGetVersion, MmMapIoSpace (which returns NULL); any other throws kemu::Error.
+  /// RtlGetVersion, and MmMapIoSpace, ExAllocatePoolWithTag, ExAllocatePoolWithQuotaTag and
+  /// ExAllocatePool2 (which return NULL); any other throws kemu::Error.
   void InjectFault(Fault fault);
 
   /// IRQL of the vCPU currently running.
@@ -130,6 +136,8 @@ class Machine {
   const std::vector<BugCheck>& bug_checks() const;
   /// Everything the driver printed with DbgPrint.
   const std::string& debug_output() const;
+  /// Pool blocks the driver has allocated and not freed yet.
+  std::size_t pool_allocations() const;
 
   /// The trace (see MachineOptions::trace) as Chrome trace-event JSON: open it in
   /// ui.perfetto.dev or chrome://tracing. One track per vCPU with ISRs and DPCs as slices and

@@ -1,5 +1,9 @@
 // kemu_wdk_mm.h — pool allocation, I/O-space mapping and system-routine lookup.
 //
+// Pool blocks are real host memory owned by the emulated kernel: the machine checks the IRQL,
+// tag and double-free rules Windows checks, reports what is still allocated at shutdown, and
+// can be told to fail chosen allocations (kemu::Fault with a tag).
+//
 // MmGetSystemRoutineAddress answers from the emulated OS's export table, so probing for a routine
 // behaves as on the Windows version under test.
 //
@@ -26,6 +30,24 @@ typedef enum _POOL_TYPE {
   NonPagedPoolNxCacheAligned = 516
 } POOL_TYPE;
 
+// Modifier bits a POOL_TYPE may carry (bit 0 alone says paged or not).
+#define POOL_QUOTA_FAIL_INSTEAD_OF_RAISE 8
+#define POOL_RAISE_IF_ALLOCATION_FAILURE 16
+/// Set in a tag, it makes the block freeable only by ExFreePoolWithTag with the same tag.
+#define PROTECTED_POOL 0x80000000
+
+/// ExAllocatePool2 flags. The low 32 bits are requirements (an unknown one fails the allocation),
+/// the high 32 bits hints.
+typedef ULONG64 POOL_FLAGS;
+#define POOL_FLAG_USE_QUOTA 0x0000000000000001ULL
+#define POOL_FLAG_UNINITIALIZED 0x0000000000000002ULL
+#define POOL_FLAG_SESSION 0x0000000000000004ULL
+#define POOL_FLAG_CACHE_ALIGNED 0x0000000000000008ULL
+#define POOL_FLAG_RAISE_ON_FAILURE 0x0000000000000020ULL
+#define POOL_FLAG_NON_PAGED 0x0000000000000040ULL
+#define POOL_FLAG_NON_PAGED_EXECUTE 0x0000000000000080ULL
+#define POOL_FLAG_PAGED 0x0000000000000100ULL
+
 typedef enum _MEMORY_CACHING_TYPE {
   MmNonCached = 0,
   MmCached = 1,
@@ -40,8 +62,31 @@ typedef enum _MEMORY_CACHING_TYPE {
 KEMU_WDK_BEGIN_DECLS
 
 NTKERNELAPI PVOID NTAPI ExAllocatePoolWithTag(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag);
+/// Charges the allocation to the current process's quota; on failure it raises an exception
+/// (kemu: bug check 0x1E, since a driver's handler cannot run) unless PoolType carries
+/// POOL_QUOTA_FAIL_INSTEAD_OF_RAISE.
+NTKERNELAPI PVOID NTAPI ExAllocatePoolWithQuotaTag(POOL_TYPE PoolType, SIZE_T NumberOfBytes,
+                                                   ULONG Tag);
 NTKERNELAPI VOID NTAPI ExFreePoolWithTag(PVOID P, ULONG Tag);
 NTKERNELAPI VOID NTAPI ExFreePool(PVOID P);
+
+#if NTDDI_VERSION >= NTDDI_WIN10_VB
+/// Zeroed memory unless POOL_FLAG_UNINITIALIZED; NULL for a zero tag, bad flags or no memory.
+NTKERNELAPI PVOID NTAPI ExAllocatePool2(POOL_FLAGS Flags, SIZE_T NumberOfBytes, ULONG Tag);
+#endif
+
+/// Zeroed pool on every Windows version (the WDK's down-level helper; kemu builds it on
+/// ExAllocatePoolWithTag).
+FORCEINLINE PVOID ExAllocatePoolZero(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag) {
+  PVOID block = ExAllocatePoolWithTag(PoolType, NumberOfBytes, Tag);
+  // The builtin keeps <string.h> out of the driver's translation unit.
+  if (block != NULL) __builtin_memset(block, 0, NumberOfBytes);
+  return block;
+}
+
+FORCEINLINE PVOID ExAllocatePoolUninitialized(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag) {
+  return ExAllocatePoolWithTag(PoolType, NumberOfBytes, Tag);
+}
 
 /// NULL when the emulated OS does not export SystemRoutineName.
 NTKERNELAPI PVOID NTAPI MmGetSystemRoutineAddress(PUNICODE_STRING SystemRoutineName);

@@ -12,6 +12,7 @@
 #ifndef KEMU_WDK_RTL_H_
 #define KEMU_WDK_RTL_H_
 
+#include <stdarg.h>  // va_list, for vDbgPrintEx (a compiler header, as in the WDK)
 #include <string.h>
 
 #include "kemu_wdk_base.h"
@@ -77,9 +78,15 @@ NTSYSAPI BOOLEAN NTAPI RtlIsServicePackVersionInstalled(ULONG Version);
 NTKERNELAPI BOOLEAN NTAPI PsGetVersion(PULONG MajorVersion, PULONG MinorVersion, PULONG BuildNumber,
                                        PUNICODE_STRING CSDVersion);
 
-/// Kernel debug output. No printf format checking: Windows conversions such as %wZ and %ws are not
-/// the host's.
+/// Kernel debug output, formatted as Windows does (%wZ, %Z, %ws, %S, %ld as 32 bits, %I64x, %p as
+/// 16 hex digits; no floating point) and captured per machine (kemu::Machine::debug_output()).
+/// No printf format checking: Windows conversions are not the host's. At most 512 bytes of one
+/// call are kept.
 ULONG __cdecl DbgPrint(PCSTR Format, ...);
+/// DbgPrint with a component (DPFLTR_IHVDRIVER_ID, ...) and a level (0..31, or a mask with
+/// DPFLTR_MASK). kemu keeps every message whatever the component filter masks say.
+ULONG __cdecl DbgPrintEx(ULONG ComponentId, ULONG Level, PCSTR Format, ...);
+ULONG NTAPI vDbgPrintEx(ULONG ComponentId, ULONG Level, PCCH Format, va_list arglist);
 
 /// Called by a failed ASSERT/NT_ASSERT; reports the expression and location and never returns.
 KEMU_NORETURN void KemuAssertFailed(const char *Expression, const char *File, int Line);
@@ -92,6 +99,21 @@ KEMU_WDK_END_DECLS
 // Debug macros.
 
 #define KdPrint(x) DbgPrint x
+#define KdPrintEx(x) DbgPrintEx x
+
+// DbgPrintEx levels and the components drivers outside Windows use.
+#define DPFLTR_ERROR_LEVEL 0
+#define DPFLTR_WARNING_LEVEL 1
+#define DPFLTR_TRACE_LEVEL 2
+#define DPFLTR_INFO_LEVEL 3
+#define DPFLTR_MASK 0x80000000
+#define DPFLTR_IHVDRIVER_ID 77
+#define DPFLTR_IHVVIDEO_ID 78
+#define DPFLTR_IHVAUDIO_ID 79
+#define DPFLTR_IHVNETWORK_ID 80
+#define DPFLTR_IHVSTREAMING_ID 81
+#define DPFLTR_IHVBUS_ID 82
+#define DPFLTR_DEFAULT_ID 101
 
 #define ASSERT(e) ((e) ? (void)0 : KemuAssertFailed(#e, __FILE__, __LINE__))
 #define NT_ASSERT(e) ASSERT(e)

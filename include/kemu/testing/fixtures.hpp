@@ -11,6 +11,9 @@
 // again with the environment variable KEMU_SEED=<n> (or --kemu_seed=<n> under kemu::gtest_main)
 // and every fixture machine uses that seed instead of the one its Options() chose.
 //
+// The driver's debug output: every fixture machine keeps what DbgPrint printed
+// (machine().debug_output()); KEMU_DBGPRINT=1 also echoes it on stderr as it is printed.
+//
 // A timeline of a failure: with KEMU_TRACE=out.json in the environment (or --kemu_trace=out.json
 // under kemu::gtest_main), every fixture test that fails writes its machine's trace to
 // out.<test name>.json (e.g. out.AllWindows_StartTest_Connects_win10.json) and prints
@@ -35,6 +38,10 @@ namespace kemu::testing {
 /// The seed KEMU_SEED asks for (decimal), or std::nullopt when it is unset or empty. Throws
 /// kemu::Error naming the variable when it is not a number.
 std::optional<std::uint64_t> SeedFromEnvironment();
+
+/// Whether KEMU_DBGPRINT asks fixture machines to echo the driver's DbgPrint output on stderr as
+/// it is printed (set and not "0").
+bool DebugPrintEchoFromEnvironment();
 
 /// Where traces of failed tests go (KEMU_TRACE), or std::nullopt when it is unset or empty.
 std::optional<std::string> TracePathFromEnvironment();

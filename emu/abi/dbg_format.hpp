@@ -1,0 +1,37 @@
+// DbgPrint's format language as the Windows kernel reads it, not as the host's printf would:
+// LLP64 sizes (%ld and %lx take 32 bits), Microsoft size prefixes (%I64x, %I32d, %Ix), counted
+// strings (%Z for an ANSI_STRING, %wZ for a UNICODE_STRING), wide text (%ws, %ls, %S, %wc, %C) and
+// %p as 16 uppercase hex digits. Passing these to the host's vsnprintf prints them literally and
+// shifts every later argument.
+#ifndef KEMU_EMU_ABI_DBG_FORMAT_HPP_
+#define KEMU_EMU_ABI_DBG_FORMAT_HPP_
+
+#include <cstdarg>
+#include <cstddef>
+#include <string>
+
+namespace kemu::abi {
+
+/// A va_list that can be passed by reference on every host (on some it is an array type).
+struct DbgArgs {
+  std::va_list list;
+};
+
+struct DbgText {
+  std::string text;
+  /// The format used a Unicode code (%C %S %lc %ls %wc %ws %wZ), which Windows allows only at
+  /// PASSIVE_LEVEL.
+  bool unicode = false;
+};
+
+/// At most this many bytes of one call reach the debugger.
+inline constexpr std::size_t kDbgPrintMaxBytes = 512;
+
+/// Formats `format` with `args` as DbgPrint does; wide text becomes UTF-8. Floating-point codes,
+/// which DbgPrint does not support, consume their argument and appear literally; %n writes
+/// nothing.
+DbgText FormatDbgPrint(const char* format, DbgArgs& args);
+
+}  // namespace kemu::abi
+
+#endif  // KEMU_EMU_ABI_DBG_FORMAT_HPP_

@@ -1,0 +1,160 @@
+#include "model/pool.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstring>
+#include <new>
+
+#include "model/kernel.hpp"
+
+namespace kemu::model {
+namespace {
+
+constexpr SIZE_T kPageSize = 4096;
+// Windows x64 aligns small blocks to 16 bytes and page-sized ones to a page; cache-aligned pool
+// to the cache line.
+constexpr std::size_t kSmallAlignment = 16;
+constexpr std::size_t kCacheLine = 64;
+
+// Uninitialised pool holds whatever the last owner left. kemu fills it with one fixed byte so a
+// driver that reads before it writes sees the same garbage on every run (determinism) and a
+// value unlikely to pass for a valid pointer or count.
+constexpr unsigned char kUninitializedFill = 0xA5;
+
+std::size_t AlignmentFor(const PoolRequest& request) {
+  if (request.bytes >= kPageSize) return kPageSize;
+  return request.cache_aligned ? kCacheLine : kSmallAlignment;
+}
+
+}  // namespace
+
+Pool::~Pool() {
+  // What the driver leaked has been reported at shutdown; the host memory goes back here.
+  for (const auto& [address, block] : live_) {
+    ::operator delete (reinterpret_cast<void*>(address), std::align_val_t{block.alignment});
+  }
+}
+
+std::string Pool::FormatTag(ULONG tag) {
+  std::string text;
+  for (int i = 0; i < 4; ++i) {
+    const auto c = static_cast<unsigned char>((tag >> (8 * i)) & 0x7F);
+    text += (c >= 0x20 && c < 0x7F) ? static_cast<char>(c) : '.';
+  }
+  return fmt::format("'{}' ({:#010x})", text, tag);
+}
+
+void* Pool::Allocate(const PoolRequest& request) {
+  const KIRQL irql = kernel_.cpu().irql;
+  // IRQL first: a fault-injected allocation at the wrong IRQL is still the driver's bug.
+  const KIRQL limit = request.paged ? APC_LEVEL : DISPATCH_LEVEL;
+  if (irql > limit) {
+    kernel_.verifier().PoolAllocateAtBadIrql(request.routine, irql, request.type, request.bytes,
+                                             request.paged);
+  }
+  SIZE_T bytes = request.bytes;
+  if (bytes == 0) {
+    kernel_.verifier().PoolZeroBytes(request.routine, irql, request.type, request.tag);
+    bytes = 1;  // a kernel that carries on hands out the smallest block
+  }
+  const bool injected = kernel_.faults().Check(request.id, request.tag).has_value();
+  void* block = nullptr;
+  const std::size_t alignment = AlignmentFor(request);
+  if (!injected && bytes <= kMaxBlockBytes) {
+    block = ::operator new (bytes, std::align_val_t{alignment}, std::nothrow);
+  }
+  if (block == nullptr) {
+    if (request.raise_on_failure) {
+      kernel_.verifier().PoolAllocationRaised(request.routine, request.bytes, request.tag);
+    }
+    return nullptr;
+  }
+  std::memset(block, request.zero ? 0 : kUninitializedFill, bytes);
+  const auto address = reinterpret_cast<std::uintptr_t>(block);
+  Forget(address);
+  live_[address] = Block{.bytes = request.bytes,
+                         .alignment = alignment,
+                         .tag = request.tag,
+                         .type = request.type,
+                         .paged = request.paged,
+                         .routine = request.routine,
+                         .sequence = kernel_.trace().sequence(),
+                         .cpu = kernel_.current_processor(),
+                         .irql = irql};
+  return block;
+}
+
+void Pool::CheckIrqlForFree(const char* routine, void* block, const Block& state) {
+  const KIRQL irql = kernel_.cpu().irql;
+  const KIRQL limit = state.paged ? APC_LEVEL : DISPATCH_LEVEL;
+  if (irql > limit) {
+    kernel_.verifier().PoolFreeAtBadIrql(routine, irql, state.type, block, state.paged);
+  }
+}
+
+void Pool::Free(const char* routine, void* block, std::optional<ULONG> tag) {
+  const auto address = reinterpret_cast<std::uintptr_t>(block);
+  auto it = live_.find(address);
+  if (it == live_.end()) {
+    if (freed_.count(address) != 0) {
+      kernel_.verifier().PoolDoubleFree(routine, block);
+    } else {
+      kernel_.verifier().PoolFreeUnknown(routine, block);
+    }
+    return;  // a kernel that carries on frees nothing
+  }
+  const Block state = it->second;
+  CheckIrqlForFree(routine, block, state);
+  const ULONG freeing_tag = tag.value_or(0);
+  const bool protected_block = (state.tag & PROTECTED_POOL) != 0;
+  if ((tag.has_value() || protected_block) && freeing_tag != state.tag) {
+    kernel_.verifier().PoolFreeWrongTag(routine, block, state.tag, freeing_tag, protected_block);
+  }
+  live_.erase(it);
+  ::operator delete (block, std::align_val_t{state.alignment});
+  freed_.insert(address);
+  freed_order_.push_back(address);
+  if (freed_order_.size() > kFreedMemory) {
+    freed_.erase(freed_order_.front());
+    freed_order_.pop_front();
+  }
+}
+
+void Pool::Forget(std::uintptr_t address) {
+  // The host reused a freed address for a new block: it is live again, not "already freed".
+  if (freed_.erase(address) == 0) return;
+  freed_order_.erase(std::find(freed_order_.begin(), freed_order_.end(), address));
+}
+
+std::vector<std::string> Pool::DescribeOutstanding() const {
+  std::vector<const std::pair<const std::uintptr_t, Block>*> blocks;
+  for (const auto& entry : live_) blocks.push_back(&entry);
+  // Allocation order, not address order, so reports read the same on every run.
+  std::sort(blocks.begin(), blocks.end(),
+            [](const auto* a, const auto* b) { return a->second.sequence < b->second.sequence; });
+  std::vector<std::string> out;
+  for (const auto* entry : blocks) {
+    const Block& block = entry->second;
+    out.push_back(fmt::format(
+        "pool block at {:#x} ({} bytes of {} pool, tag {}) is still allocated; {} allocated it "
+        "at trace event #{} on vCPU {} at IRQL {}",
+        entry->first, block.bytes, block.paged ? "paged" : "nonpaged", FormatTag(block.tag),
+        block.routine, block.sequence, block.cpu, block.irql));
+  }
+  return out;
+}
+
+std::uintptr_t Pool::FirstOutstanding() const {
+  std::uintptr_t first = 0;
+  std::uint64_t first_at = ~std::uint64_t{0};
+  for (const auto& [address, block] : live_) {
+    if (block.sequence < first_at) {
+      first = address;
+      first_at = block.sequence;
+    }
+  }
+  return first;
+}
+
+}  // namespace kemu::model

@@ -1,0 +1,91 @@
+// Executive pool: blocks of host memory the driver allocates with ExAllocatePool*, tracked by
+// address so a free is checked (IRQL, tag, double free, an address no allocation returned) and
+// what is left at shutdown is reported with its tag, size and the call that allocated it.
+#ifndef KEMU_EMU_MODEL_POOL_HPP_
+#define KEMU_EMU_MODEL_POOL_HPP_
+
+#include <wdm.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "abi/export_manifest.hpp"
+
+namespace kemu::model {
+
+class Kernel;
+
+/// One allocation request, once the exported routine has decoded its arguments.
+struct PoolRequest {
+  const char* routine = "";
+  abi::ExportId id = abi::ExportId::kExAllocatePoolWithTag;  ///< for fault injection
+  /// The POOL_TYPE value as the driver passed it (reports show it), or for ExAllocatePool2 the
+  /// equivalent type.
+  std::uint32_t type = 0;
+  bool paged = false;
+  bool cache_aligned = false;
+  SIZE_T bytes = 0;
+  ULONG tag = 0;
+  bool zero = false;
+  /// The routine raises an exception on failure instead of returning NULL.
+  bool raise_on_failure = false;
+};
+
+class Pool {
+ public:
+  /// The largest block kemu hands out; larger requests fail as "insufficient resources" would.
+  static constexpr SIZE_T kMaxBlockBytes = SIZE_T{256} << 20;
+  /// How many freed addresses are remembered to tell a double free from a wild one.
+  static constexpr std::size_t kFreedMemory = 4096;
+
+  explicit Pool(Kernel& kernel) : kernel_(kernel) {}
+  ~Pool();
+  Pool(const Pool&) = delete;
+  Pool& operator=(const Pool&) = delete;
+
+  /// Checks the request, consults fault injection and returns the block, or nullptr when the
+  /// allocation fails.
+  void* Allocate(const PoolRequest& request);
+  /// ExFreePool (`tag` empty) or ExFreePoolWithTag.
+  void Free(const char* routine, void* block, std::optional<ULONG> tag);
+
+  std::size_t outstanding() const { return live_.size(); }
+  /// One line per block still allocated, oldest first.
+  std::vector<std::string> DescribeOutstanding() const;
+  /// Address of the oldest block still allocated, or 0.
+  std::uintptr_t FirstOutstanding() const;
+
+  /// "'kemu' (0x756d656b)": the tag as the debugger prints it, low byte first.
+  static std::string FormatTag(ULONG tag);
+
+ private:
+  struct Block {
+    SIZE_T bytes = 0;
+    std::size_t alignment = 0;
+    ULONG tag = 0;
+    std::uint32_t type = 0;
+    bool paged = false;
+    const char* routine = "";
+    std::uint64_t sequence = 0;  ///< trace event number of the allocating call
+    unsigned cpu = 0;
+    KIRQL irql = 0;
+  };
+
+  void CheckIrqlForFree(const char* routine, void* block, const Block& state);
+  void Forget(std::uintptr_t address);
+
+  Kernel& kernel_;
+  std::map<std::uintptr_t, Block> live_;
+  std::unordered_set<std::uintptr_t> freed_;
+  std::deque<std::uintptr_t> freed_order_;
+};
+
+}  // namespace kemu::model
+
+#endif  // KEMU_EMU_MODEL_POOL_HPP_

@@ -1,0 +1,184 @@
+// Pool rules: what ExAllocatePool* and ExFreePool* check. Driver Verifier's pool checks raise
+// 0xC4 with its documented sub-codes; a kernel without it raises 0xC2 BAD_POOL_CALLER for the
+// same misuse.
+#include <fmt/format.h>
+
+#include "kemu/bugcheck.hpp"
+#include "model/kernel.hpp"
+#include "model/pool.hpp"
+#include "verifier/verifier.hpp"
+
+namespace kemu::verifier {
+namespace {
+
+constexpr std::uint64_t kStatusInsufficientResources = 0xC000009A;
+
+const char* PoolKind(bool paged) { return paged ? "paged" : "nonpaged"; }
+
+}  // namespace
+
+void Verifier::PoolAllocateAtBadIrql(const char* routine, KIRQL current, std::uint32_t type,
+                                     std::uint64_t bytes, bool paged) {
+  const std::string summary = fmt::format(
+      "{} asked for {} bytes of {} pool at IRQL {}; {} pool may only be allocated at IRQL <= {}.",
+      routine, bytes, PoolKind(paged), current, PoolKind(paged),
+      paged ? "APC_LEVEL" : "DISPATCH_LEVEL");
+  if (mode_ == CheckMode::kVerifier) {
+    kernel_.BugCheck(
+        {.code = bugcheck::kDriverVerifierDetectedViolation,
+         .parameters = {paged ? verifier_code::kPagedPoolAboveApc
+                              : verifier_code::kNonPagedPoolAboveDispatch,
+                        current, type, bytes},
+         .parameter_names = {paged ? "0x01: paged pool allocated above APC_LEVEL"
+                                   : "0x02: nonpaged pool allocated above DISPATCH_LEVEL",
+                             "current IRQL", "pool type", "size of allocation, in bytes"},
+         .summary = summary});
+    return;
+  }
+  // The executive checks the IRQL of every allocation itself (UNCONFIRMED for paged pool at
+  // DISPATCH_LEVEL on a retail kernel, which might only fault later on a paged-out block).
+  kernel_.BugCheck({.code = bugcheck::kBadPoolCaller,
+                    .parameters = {bad_pool_caller::kAllocateAtBadIrql, current, type, bytes},
+                    .parameter_names = {"0x08: pool allocated at an invalid IRQL", "current IRQL",
+                                        "pool type", "size of allocation, in bytes"},
+                    .summary = summary});
+}
+
+void Verifier::PoolZeroBytes(const char* routine, KIRQL current, std::uint32_t type, ULONG tag) {
+  const std::string summary =
+      fmt::format("{} asked for a zero-byte block (tag {}). Check the size before allocating.",
+                  routine, model::Pool::FormatTag(tag));
+  switch (mode_) {
+    case CheckMode::kVerifier:
+      kernel_.BugCheck({.code = bugcheck::kDriverVerifierDetectedViolation,
+                        .parameters = {verifier_code::kPoolZeroBytes, current, type, 0},
+                        .parameter_names = {"0x00: zero-byte pool allocation", "current IRQL",
+                                            "pool type", "number of bytes"},
+                        .summary = summary});
+      return;
+    case CheckMode::kChecked:
+      kernel_.BugCheck(
+          {.code = bugcheck::kBadPoolCaller,
+           .parameters = {bad_pool_caller::kZeroBytes, 0, type, tag},
+           .parameter_names = {"0x00: zero-byte pool allocation", "0", "pool type", "pool tag"},
+           .summary = summary});
+      return;
+    case CheckMode::kRetail:
+      return;  // UNCONFIRMED: a retail kernel hands out its smallest block
+  }
+}
+
+void Verifier::PoolAllocationRaised(const char* routine, std::uint64_t bytes, ULONG tag) {
+  kernel_.Crash(
+      {.code = bugcheck::kKmodeExceptionNotHandled,
+       .parameters = {kStatusInsufficientResources, 0, 0, 0},
+       .parameter_names = {"exception code: STATUS_INSUFFICIENT_RESOURCES",
+                           "address of the exception (not available in kemu)", "0", "0"},
+       .summary = fmt::format(
+           "{} could not allocate {} bytes (tag {}) and raised STATUS_INSUFFICIENT_RESOURCES, as "
+           "it does when asked to raise on failure. kemu cannot run a driver's __except handler, "
+           "so the exception is unhandled; ask for NULL instead (POOL_QUOTA_FAIL_INSTEAD_OF_RAISE, "
+           "or no raise flag) and check it.",
+           routine, bytes, model::Pool::FormatTag(tag))});
+}
+
+void Verifier::PoolFreeAtBadIrql(const char* routine, KIRQL current, std::uint32_t type,
+                                 const void* block, bool paged) {
+  const std::string summary = fmt::format(
+      "{} freed the {} pool block at {} at IRQL {}; {} pool may only be freed at IRQL <= {}.",
+      routine, PoolKind(paged), block, current, PoolKind(paged),
+      paged ? "APC_LEVEL" : "DISPATCH_LEVEL");
+  if (mode_ == CheckMode::kVerifier) {
+    kernel_.BugCheck({.code = bugcheck::kDriverVerifierDetectedViolation,
+                      .parameters = {paged ? verifier_code::kFreePagedPoolAboveApc
+                                           : verifier_code::kFreeNonPagedPoolAboveDispatch,
+                                     current, type, Address(block)},
+                      .parameter_names = {paged ? "0x11: paged pool freed above APC_LEVEL"
+                                                : "0x12: nonpaged pool freed above DISPATCH_LEVEL",
+                                          "current IRQL", "pool type", "address of the pool block"},
+                      .summary = summary});
+    return;
+  }
+  kernel_.BugCheck({.code = bugcheck::kBadPoolCaller,
+                    .parameters = {bad_pool_caller::kFreeAtBadIrql, current, type, Address(block)},
+                    .parameter_names = {"0x09: pool freed at an invalid IRQL", "current IRQL",
+                                        "pool type", "address of the pool block"},
+                    .summary = summary});
+}
+
+void Verifier::PoolDoubleFree(const char* routine, const void* block) {
+  const std::string summary = fmt::format(
+      "{} freed the pool block at {}, which was already freed. Clear the pointer when you free "
+      "it, and free each block once.",
+      routine, block);
+  // kemu keeps no pool header, so the parameters that show one are 0.
+  if (mode_ == CheckMode::kVerifier) {
+    kernel_.BugCheck({.code = bugcheck::kDriverVerifierDetectedViolation,
+                      .parameters = {verifier_code::kFreePoolAlreadyFreed, 0, Address(block), 0},
+                      .parameter_names = {"0x13: pool freed twice", nullptr,
+                                          "address of the pool block (kemu keeps no header)",
+                                          "pool header contents (kemu: 0)"},
+                      .summary = summary});
+    return;
+  }
+  kernel_.BugCheck(
+      {.code = bugcheck::kBadPoolCaller,
+       .parameters = {bad_pool_caller::kAlreadyFreed, 0, 0, Address(block)},
+       .parameter_names = {"0x07: pool freed twice", nullptr, "pool header contents (kemu: 0)",
+                           "address of the pool block"},
+       .summary = summary});
+}
+
+void Verifier::PoolFreeUnknown(const char* routine, const void* block) {
+  const std::string summary = fmt::format(
+      "{} was given {}, which no pool allocation returned (a pointer into a block, a stack or "
+      "static address, or one freed long ago).",
+      routine, block);
+  if (mode_ == CheckMode::kVerifier) {
+    kernel_.BugCheck({.code = bugcheck::kDriverVerifierDetectedViolation,
+                      .parameters = {verifier_code::kFreeBadPoolAddress, Address(block), 0, 0},
+                      .parameter_names = {"0x10: free of an address no allocation returned",
+                                          "bad address", "0", "0"},
+                      .summary = summary});
+    return;
+  }
+  kernel_.BugCheck({.code = bugcheck::kBadPoolCaller,
+                    .parameters = {bad_pool_caller::kNeverInAnyPool, Address(block), 0, 0},
+                    .parameter_names = {"0x42: free of an address that was never in any pool",
+                                        "address being freed", "0", "0"},
+                    .summary = summary});
+}
+
+void Verifier::PoolFreeWrongTag(const char* routine, const void* block, ULONG allocated_tag,
+                                ULONG freeing_tag, bool protected_block) {
+  // Every kernel refuses the wrong tag for a PROTECTED_POOL block. For other blocks whether a
+  // retail kernel compares tags at all is UNCONFIRMED; kemu has it ignore the tag, and checked
+  // kernels and Driver Verifier compare it.
+  if (mode_ == CheckMode::kRetail && !protected_block) return;
+  kernel_.BugCheck(
+      {.code = bugcheck::kBadPoolCaller,
+       .parameters = {bad_pool_caller::kWrongTag, Address(block), allocated_tag, freeing_tag},
+       .parameter_names = {"0x0A: pool freed with the wrong tag", "address of the pool block",
+                           "allocator's tag", "tag used to free"},
+       .summary = fmt::format("{} freed the pool block at {} with tag {}, but it was allocated "
+                              "with tag {}. Free a block with the tag it was allocated with.",
+                              routine, block, model::Pool::FormatTag(freeing_tag),
+                              model::Pool::FormatTag(allocated_tag))});
+}
+
+void Verifier::PoolLeakedAtShutdown(const std::vector<std::string>& blocks,
+                                    std::uint64_t first_block) {
+  std::string summary =
+      "The driver is being unloaded without freeing its pool allocations (Driver Verifier's pool "
+      "tracking):";
+  for (const std::string& block : blocks) summary += "\n    - " + block;
+  kernel_.Crash({.code = bugcheck::kDriverVerifierDetectedViolation,
+                 .parameters = {verifier_code::kPoolLeakedAtUnload, 0, first_block, blocks.size()},
+                 .parameter_names = {"0x62: pool allocations not freed at unload",
+                                     "name of the driver (kemu: 0, a test has no driver image)",
+                                     "verifier's driver entry (kemu: the oldest leaked block)",
+                                     "number of allocations not freed"},
+                 .summary = summary});
+}
+
+}  // namespace kemu::verifier
