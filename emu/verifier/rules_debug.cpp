@@ -12,17 +12,13 @@ void Verifier::DbgPrintUnicodeAboveIrql(const char* routine, KIRQL current) {
   // Verifier's forced IRQL checking pages pageable code out, so the first such call above
   // PASSIVE_LEVEL faults at once; without it the page is usually resident and the call works.
   if (mode_ != CheckMode::kVerifier) return;
-  kernel_.BugCheck(
-      {.code = bugcheck::kIrqlNotLessOrEqual,
-       .parameters = {0, current, 0, 0},
-       .parameter_names = {"memory referenced (kemu: 0, the paged Unicode conversion)",
-                           "IRQL at the time of the reference", "0: read",
-                           "address of the instruction (not available in kemu)"},
-       .summary = fmt::format(
-           "{} was given a Unicode format code (%wZ, %ws, %S, %ls, %C, %wc or %lc) at IRQL {}; "
-           "Windows allows them only at PASSIVE_LEVEL, because the conversion is pageable. Print "
-           "counted or wide strings from PASSIVE_LEVEL code, or copy them to ANSI first.",
-           routine, current)});
+  kernel_.BugCheck(IrqlFault(
+      current,
+      fmt::format(
+          "{} was given a Unicode format code (%wZ, %ws, %S, %ls, %C, %wc or %lc) at IRQL {}; "
+          "Windows allows them only at PASSIVE_LEVEL, because the conversion is pageable. Print "
+          "counted or wide strings from PASSIVE_LEVEL code, or copy them to ANSI first.",
+          routine, current)));
 }
 
 }  // namespace kemu::verifier

@@ -80,16 +80,13 @@ void Verifier::TargetProcessorOutOfRange(PKDPC dpc, unsigned processor, unsigned
 void Verifier::QueuedOnMissingProcessor(PKDPC dpc, unsigned processor, unsigned count) {
   // UNCONFIRMED: KeInsertQueueDpc looks up the target's processor control block, which does not
   // exist, with interrupts off at HIGH_LEVEL: a kernel-mode fault above DISPATCH_LEVEL is 0xA.
-  kernel_.Crash(
-      {.code = bugcheck::kIrqlNotLessOrEqual,
-       .parameters = {0, HIGH_LEVEL, 0, 0},
-       .parameter_names = {"address referenced (not available in kemu)", "IRQL", "0: read",
-                           "address of the instruction (not available in kemu)"},
-       .summary = fmt::format(
-           "KeInsertQueueDpc queued the KDPC at {} on processor {}, which KeSetTargetProcessorDpc "
-           "set but the machine does not have ({} processor{}); the kernel faults looking it up. "
-           "Target only processors KeQueryActiveProcessors reports.",
-           static_cast<const void*>(dpc), processor, count, count == 1 ? "" : "s")});
+  kernel_.Crash(IrqlFault(
+      HIGH_LEVEL,
+      fmt::format(
+          "KeInsertQueueDpc queued the KDPC at {} on processor {}, which KeSetTargetProcessorDpc "
+          "set but the machine does not have ({} processor{}); the kernel faults looking it up. "
+          "Target only processors KeQueryActiveProcessors reports.",
+          static_cast<const void*>(dpc), processor, count, count == 1 ? "" : "s")));
 }
 
 void Verifier::LeaksAtShutdown(const std::vector<std::string>& leaks, std::uint64_t first_object) {

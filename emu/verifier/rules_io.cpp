@@ -23,12 +23,7 @@ void Verifier::MapIoSpaceAboveDispatch(KIRQL current, std::uint64_t physical, st
            .summary = summary});
       return;
     case CheckMode::kChecked:
-      kernel_.BugCheck(
-          {.code = bugcheck::kIrqlNotLessOrEqual,
-           .parameters = {0, current, 0, 0},
-           .parameter_names = {"address referenced (not available in kemu)", "IRQL", "0: read",
-                               "address of the instruction (not available in kemu)"},
-           .summary = summary});
+      kernel_.BugCheck(IrqlFault(current, summary));
       return;
     case CheckMode::kRetail:
       return;  // the retail kernel maps anyway; whether that works depends on luck

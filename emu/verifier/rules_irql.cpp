@@ -123,12 +123,7 @@ void Verifier::IrqlAboveMaximum(const char* routine, KIRQL current, KIRQL maximu
     // Verifier before Vista had no such check; fall through to the kernel's own.
   }
   if (mode_ == CheckMode::kRetail) return;
-  kernel_.BugCheck(
-      {.code = bugcheck::kIrqlNotLessOrEqual,
-       .parameters = {0, current, 0, 0},
-       .parameter_names = {"address referenced (not available in kemu)", "IRQL", "0: read",
-                           "address of the instruction (not available in kemu)"},
-       .summary = summary});
+  kernel_.BugCheck(IrqlFault(current, summary));
 }
 
 void Verifier::PagedCodeAtRaisedIrql(const char* file, int line, KIRQL current) {

@@ -40,6 +40,16 @@ inline Violation AccessViolation(std::string summary, std::uint64_t address = 0)
           .summary = std::move(summary)};
 }
 
+/// 0xA IRQL_NOT_LESS_OR_EQUAL as a kernel fault at `irql` leaves it: a read of memory the kernel
+/// could not touch at that level (kemu has no faulting address or instruction to show).
+inline Violation IrqlFault(std::uint64_t irql, std::string summary) {
+  return {.code = bugcheck::kIrqlNotLessOrEqual,
+          .parameters = {0, irql, 0, 0},
+          .parameter_names = {"address referenced (not available in kemu)", "IRQL", "0: read",
+                              "address of the instruction (not available in kemu)"},
+          .summary = std::move(summary)};
+}
+
 }  // namespace kemu::verifier
 
 #endif  // KEMU_EMU_VERIFIER_VIOLATION_HPP_
