@@ -99,6 +99,11 @@ class Verifier {
   [[noreturn]] void UnmappedRegisterAccess(std::uintptr_t address, unsigned width, bool write,
                                            const std::string& nearest);
 
+  // Arguments (rules_arguments.cpp).
+  /// A VOID or pointer-returning routine got a value outside its enum parameter's enumerators
+  /// (legal C). Returns unless Driver Verifier is on; the caller then does what Windows does.
+  void EnumArgumentOutOfRange(const char* routine, const char* parameter, int value,
+                              std::uint64_t object);
   // Shutdown (rules_dpc.cpp).
   [[noreturn]] void LeaksAtShutdown(const std::vector<std::string>& leaks,
                                     std::uint64_t first_object);

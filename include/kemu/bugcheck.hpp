@@ -72,6 +72,7 @@ inline constexpr std::uint64_t kIsrReturnedHoldingLock = 0x4B450008;
 inline constexpr std::uint64_t kInterruptWhileInactive = 0x4B450009;
 inline constexpr std::uint64_t kInterruptLockOnPassiveIsr = 0x4B45000A;
 inline constexpr std::uint64_t kUnmapUnknownIoSpace = 0x4B45000B;
+inline constexpr std::uint64_t kEnumArgumentOutOfRange = 0x4B45000C;
 }  // namespace verifier_code
 
 /// What a machine does when the emulated system crashes.

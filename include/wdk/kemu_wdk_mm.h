@@ -12,7 +12,7 @@
 
 #include "kemu_wdk_base.h"
 
-typedef enum _POOL_TYPE {
+typedef enum _POOL_TYPE KEMU_WDK_ENUM_INT {
   NonPagedPool = 0,
   NonPagedPoolExecute = 0,
   PagedPool = 1,
@@ -26,7 +26,7 @@ typedef enum _POOL_TYPE {
   NonPagedPoolNxCacheAligned = 516
 } POOL_TYPE;
 
-typedef enum _MEMORY_CACHING_TYPE {
+typedef enum _MEMORY_CACHING_TYPE KEMU_WDK_ENUM_INT {
   MmNonCached = 0,
   MmCached = 1,
   MmWriteCombined = 2,
