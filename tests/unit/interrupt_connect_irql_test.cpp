@@ -87,7 +87,7 @@ NTSTATUS Legacy(PKINTERRUPT* out, KIRQL irql, KIRQL synchronize_irql,
                             LevelSensitive, FALSE, ~KAFFINITY{0}, FALSE);
 }
 
-std::vector<kemu::Os> OsFrom(kemu::Os first, bool from = true) {
+std::vector<kemu::Os> Releases(kemu::Os first, bool from = true) {
   std::vector<kemu::Os> out;
   for (kemu::Os os : kemu::AllOs()) {
     if ((os >= first) == from) out.push_back(os);
@@ -99,7 +99,7 @@ std::vector<kemu::Os> OsFrom(kemu::Os first, bool from = true) {
 // Passive-level lines (spec §2.4: CONNECT_LINE_BASED with SynchronizeIrql = PASSIVE_LEVEL).
 
 TEST(PassiveLineTest, LineBasedConnectOfAPassiveLineRunsTheIsrAtPassiveLevel) {  // EX-5
-  for (kemu::Os os : OsFrom(kemu::Os::kWindows8)) {
+  for (kemu::Os os : Releases(kemu::Os::kWindows8)) {
     SCOPED_TRACE(::testing::Message() << os);
     kemu::Machine machine(os);
     kemu::Device& device = machine.AddDevice(LineDevice(PASSIVE_LEVEL));
@@ -205,7 +205,7 @@ TEST(PassiveLineTest, TheMessageBasedFallbackOnAPassiveLineRunsAtPassiveLevel) {
 }
 
 TEST(PassiveLineTest, ConnectingAPassiveLineBeforeWindows8IsAnInvalidParameter) {
-  for (kemu::Os os : OsFrom(kemu::Os::kWindows8, /*from=*/false)) {
+  for (kemu::Os os : Releases(kemu::Os::kWindows8, /*from=*/false)) {
     SCOPED_TRACE(::testing::Message() << os);
     kemu::Machine machine(os);
     kemu::Device& device = machine.AddDevice(LineDevice(PASSIVE_LEVEL));
