@@ -85,11 +85,11 @@ NTSTATUS Interrupts::CheckFullySpecified(KIRQL irql, KIRQL synchronize_irql, KIN
   // KINTERRUPT_MODE has the underlying type int (kemu_wdk_base.h): a C driver can pass any int.
   // Windows' reaction to an unknown mode is UNCONFIRMED; kemu refuses it.
   if (mode != LevelSensitive && mode != Latched) return STATUS_INVALID_PARAMETER;
-  // Spec §1.4: the ISR runs at SynchronizeIrql, at least Irql and never above HIGH_LEVEL.
+  // The ISR runs at SynchronizeIrql: at least Irql, never above HIGH_LEVEL.
   if (synchronize_irql > HIGH_LEVEL || synchronize_irql < irql) return STATUS_INVALID_PARAMETER;
   if (irql == PASSIVE_LEVEL) {
-    // Spec §2.4: Irql = SynchronizeIrql = PASSIVE_LEVEL asks for a passive-level ISR (Windows 8+),
-    // which has no spin lock. Before Windows 8 no interrupt is at PASSIVE_LEVEL; the status for
+    // Irql = SynchronizeIrql = PASSIVE_LEVEL asks for a passive-level ISR (Windows 8+), which
+    // has no spin lock. Before Windows 8 no interrupt is at PASSIVE_LEVEL; the status for
     // such a connect is UNCONFIRMED.
     if (!personality.passive_isrs) return STATUS_INVALID_PARAMETER;
     passive = synchronize_irql == PASSIVE_LEVEL;

@@ -129,8 +129,7 @@ NTSTATUS Interrupts::ConnectLineBased(PIO_CONNECT_INTERRUPT_PARAMETERS parameter
   if (device == nullptr) return STATUS_INVALID_PARAMETER;
   // Spec §2.4: a line-based ISR cannot serve several messages.
   if (device->messages.size() > 1) return STATUS_INVALID_DEVICE_REQUEST;
-  // SynchronizeIrql is a minimum (spec §2.4) that cannot exceed HIGH_LEVEL; drivers usually
-  // pass 0.
+  // SynchronizeIrql is a minimum that cannot exceed HIGH_LEVEL; drivers usually pass 0.
   if (lb.SynchronizeIrql > HIGH_LEVEL) return STATUS_INVALID_PARAMETER;
   ConnectRequest request;
   if (device->messages.size() == 1) {
@@ -173,7 +172,7 @@ NTSTATUS Interrupts::RequestLine(const DeviceState& device, KIRQL synchronize_ir
   request.synchronize_irql = std::max(synchronize_irql, line.irql);
   request.affinity = static_cast<KAFFINITY>(line.affinity);
   if (line.irql != PASSIVE_LEVEL) return STATUS_SUCCESS;
-  // A passive-level line (e.g. routed through a GPIO controller). Spec §2.4: with
+  // A passive-level line (e.g. routed through a GPIO controller). With
   // SynchronizeIrql = PASSIVE_LEVEL and no spin lock its ISR runs at PASSIVE_LEVEL (Windows 8+);
   // a higher SynchronizeIrql still runs it at that IRQL. Before Windows 8 no interrupt is at
   // PASSIVE_LEVEL; the status for connecting one is UNCONFIRMED.

@@ -1,7 +1,7 @@
 // The IRQLs of a connection: passive-level lines (Windows 8+ GPIO-style interrupts connected
 // CONNECT_LINE_BASED), the device IRQL range 3..11 below SYNCH_LEVEL, and SynchronizeIrql never
 // above HIGH_LEVEL (emu/model/interrupt_connect.cpp, interrupt_connect_ex.cpp, devices.cpp).
-// Spec windows-interrupts.md §1.4, §2.4, §5.1; conformance INT-4, INT-8, EX-4, EX-5.
+// Conformance INT-4, INT-8, EX-4, EX-5.
 #include <wdm.h>
 // Iointex.lib's WdmlibIoConnectInterruptEx, for the pre-Vista library path.
 #include <iointex.h>
@@ -96,7 +96,7 @@ std::vector<kemu::Os> Releases(kemu::Os first, bool from = true) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Passive-level lines (spec §2.4: CONNECT_LINE_BASED with SynchronizeIrql = PASSIVE_LEVEL).
+// Passive-level lines: CONNECT_LINE_BASED with SynchronizeIrql = PASSIVE_LEVEL (Windows 8+).
 
 TEST(PassiveLineTest, LineBasedConnectOfAPassiveLineRunsTheIsrAtPassiveLevel) {  // EX-5
   for (kemu::Os os : Releases(kemu::Os::kWindows8)) {
@@ -178,7 +178,7 @@ TEST(PassiveLineTest, AHigherSynchronizeIrqlRunsAPassiveLinesIsrAtThatIrql) {
 
   ASSERT_EQ(IoConnectInterruptEx(&p), STATUS_SUCCESS);
   device.AssertLine();
-  EXPECT_EQ(probe.irql, kDirql);  // SynchronizeIrql is a minimum (spec §2.4)
+  EXPECT_EQ(probe.irql, kDirql);  // SynchronizeIrql is a minimum
   EXPECT_EQ(KeAcquireInterruptSpinLock(interrupt), PASSIVE_LEVEL);
   EXPECT_EQ(KeGetCurrentIrql(), kDirql);
   KeReleaseInterruptSpinLock(interrupt, PASSIVE_LEVEL);
@@ -239,7 +239,7 @@ TEST(PassiveLineTest, IoConnectInterruptAtPassiveLevelIsAPassiveIsrFromWindows8)
 }
 
 // ---------------------------------------------------------------------------------------------
-// Device IRQLs lie above DISPATCH_LEVEL and below SYNCH_LEVEL (spec §5.1: 3..11 on x64).
+// Device IRQLs lie above DISPATCH_LEVEL and below SYNCH_LEVEL: 3..11 on x64.
 
 TEST(DeviceIrqlTest, ConnectingAnIrqlAtOrAboveSynchLevelIsAnInvalidParameter) {  // INT-8
   kemu::Machine machine(kemu::Os::kWindows10);
@@ -275,7 +275,7 @@ TEST(DeviceIrqlTest, MessageIrqlsStayBelowSynchLevel) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// SynchronizeIrql above HIGH_LEVEL (spec §1.4, §5.1): no ISR can run there.
+// SynchronizeIrql above HIGH_LEVEL: no ISR can run there.
 
 TEST(SynchronizeIrqlTest, AboveHighLevelIsAnInvalidParameterForEveryConnectFlavour) {  // INT-8
   kemu::Machine machine(kemu::Os::kWindows10);
