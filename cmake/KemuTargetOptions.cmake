@@ -10,16 +10,18 @@ function(kemu_target_options target)
       target_compile_options(${target} PRIVATE -Werror)
     endif()
   endif()
+  # -fno-sanitize-recover=all: every sanitizer report aborts the run, so undefined behaviour
+  # fails the test that hit it instead of being printed and passing.
   if(KEMU_SANITIZE)
     target_compile_options(${target} PRIVATE -fsanitize=address,undefined -fno-omit-frame-pointer
-                                             -fno-sanitize-recover=undefined)
+                                             -fno-sanitize-recover=all)
     target_link_options(${target} PRIVATE -fsanitize=address,undefined)
   endif()
   if(KEMU_BUILD_FUZZERS)
     # Coverage instrumentation for libFuzzer in every kemu target, so the fuzzer is guided by the
     # parser's and the emulator's branches, not just the target's own few lines.
     target_compile_options(${target} PRIVATE -fsanitize=fuzzer-no-link,address,undefined
-                                             -fno-omit-frame-pointer)
+                                             -fno-omit-frame-pointer -fno-sanitize-recover=all)
     target_link_options(${target} PRIVATE -fsanitize=address,undefined)
   endif()
 endfunction()

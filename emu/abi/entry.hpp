@@ -8,6 +8,7 @@
 #define KEMU_EMU_ABI_ENTRY_HPP_
 
 #include <cstdint>
+#include <cstring>
 #include <initializer_list>
 #include <type_traits>
 
@@ -17,9 +18,16 @@
 namespace kemu::abi {
 
 template <typename T>
-std::uint64_t Arg(T value) {
+std::uint64_t Arg(const T& value) {
   if constexpr (std::is_pointer_v<T>) {
     return reinterpret_cast<std::uintptr_t>(value);
+  } else if constexpr (std::is_enum_v<T>) {
+    // A C driver may pass any integer as an enum. The bytes are copied, never loaded as the
+    // enum, so even an enum without a fixed underlying type cannot make this undefined.
+    std::make_unsigned_t<std::underlying_type_t<T>> bits;
+    static_assert(sizeof bits == sizeof value);
+    std::memcpy(&bits, &value, sizeof bits);
+    return bits;
   } else {
     return static_cast<std::uint64_t>(value);
   }

@@ -1,5 +1,7 @@
 #include "model/devices.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cstddef>
 #include <cstring>
@@ -11,7 +13,6 @@ namespace kemu::model {
 namespace {
 
 constexpr CSHORT kIoTypeDevice = 3;  // IO_TYPE_DEVICE
-constexpr KIRQL kMaxDirql = 12;      // x64 device IRQLs are 3..12
 
 // A CM_RESOURCE_LIST with one full descriptor holding `partials`, as PnP hands it to a driver.
 std::vector<std::uint8_t> BuildResourceList(
@@ -48,11 +49,15 @@ bool DeviceState::OwnsVector(ULONG vector) const {
 }
 
 Device& Devices::Add(DeviceConfig config) {
-  if (config.line && (config.line->irql < 3 || config.line->irql > kMaxDirql)) {
-    throw Error("kemu: device '" + config.name +
-                "': a line interrupt's DIRQL must be 3..12 on "
-                "x64, got " +
-                std::to_string(config.line->irql));
+  const KIRQL highest = HighestDirql(kernel_.personality());
+  // IRQL 0 is a passive-level line (e.g. routed through a GPIO controller), which Windows 8+
+  // drivers connect with a passive-level ISR; anything else must be a device IRQL.
+  if (config.line && config.line->irql != PASSIVE_LEVEL &&
+      (config.line->irql < kLowestDirql || config.line->irql > highest)) {
+    throw Error(fmt::format(
+        "kemu: device '{}': a line interrupt's IRQL must be a device IRQL {}..{} (above "
+        "DISPATCH_LEVEL, below SYNCH_LEVEL {}) or 0 for a passive-level line, got {}",
+        config.name, kLowestDirql, highest, highest + 1, config.line->irql));
   }
   if (config.line) {
     for (const auto& other : devices_) {
@@ -112,8 +117,8 @@ void Devices::GrantResources(DeviceState& device) {
   if (granted > 0) {
     for (unsigned i = 0; i < granted; ++i) {
       device.messages.push_back({AllocateMessageVector(), 0});
-      device.messages.back().irql =
-          static_cast<KIRQL>(std::min<ULONG>(device.messages.back().vector >> 4, kMaxDirql));
+      device.messages.back().irql = static_cast<KIRQL>(
+          std::min<ULONG>(device.messages.back().vector >> 4, HighestDirql(personality)));
     }
     // MSI: one descriptor for all messages; MSI-X: one per message.
     const unsigned descriptors = config.msix ? granted : 1;

@@ -10,12 +10,19 @@
 #include <vector>
 
 #include "kemu/device.hpp"
+#include "kemu/personality.hpp"
 #include "model/device_io.hpp"
 
 namespace kemu::model {
 
 class Kernel;
 struct ConnectionRecord;
+
+/// Device IRQLs lie above DISPATCH_LEVEL and below SYNCH_LEVEL: 3..11 on x64.
+inline constexpr KIRQL kLowestDirql = DISPATCH_LEVEL + 1;
+inline KIRQL HighestDirql(const Personality& personality) {
+  return static_cast<KIRQL>(personality.synch_level - 1);
+}
 
 /// One granted MSI/MSI-X message.
 struct MessageVector {

@@ -85,6 +85,12 @@ BOOLEAN Dpcs::Remove(PKDPC dpc) {
 
 void Dpcs::SetImportance(PKDPC dpc, KDPC_IMPORTANCE importance) {
   Lookup("KeSetImportanceDpc", dpc);
+  if (importance < LowImportance || importance > MediumHighImportance) {
+    kernel_.verifier().EnumArgumentOutOfRange("KeSetImportanceDpc", "Importance", importance,
+                                              reinterpret_cast<std::uintptr_t>(dpc));
+  }
+  // Windows stores the low byte whatever it is (UNCONFIRMED beyond ReactOS); Insert then queues
+  // every importance but HighImportance at the tail.
   dpc->Importance = static_cast<UCHAR>(importance);
 }
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "kemu/bugcheck.hpp"
+#include "kemu/personality.hpp"
 #include "model/devices.hpp"
 #include "model/interrupts.hpp"
 #include "model/kernel.hpp"
@@ -43,10 +44,13 @@ NTSTATUS Interrupts::ConnectLegacy(PKINTERRUPT* out, PKSERVICE_ROUTINE isr, PVOI
   *out = nullptr;  // INT-9: NULL on failure (UNCONFIRMED for Windows; the spec's recommendation)
   // Validation order follows spec §1.4: processors first, then the per-object checks.
   if ((mask & kernel_.active_processors()) == 0) return STATUS_INVALID_PARAMETER;
-  if (isr == nullptr || irql > HIGH_LEVEL || synchronize_irql < irql) {
-    return STATUS_INVALID_PARAMETER;
-  }
+  if (isr == nullptr) return STATUS_INVALID_PARAMETER;
   ConnectRequest request;
+  if (const NTSTATUS status =
+          CheckFullySpecified(irql, synchronize_irql, mode, spin_lock, request.passive);
+      !NT_SUCCESS(status)) {
+    return status;
+  }
   // IoConnectInterrupt names no device, so the connection is credited to a device owning the
   // vector. On a shared line several do: take the first one not connected yet, never one that
   // is (which would overwrite that device's connection()); none left, none credited.
@@ -72,6 +76,28 @@ NTSTATUS Interrupts::ConnectLegacy(PKINTERRUPT* out, PKSERVICE_ROUTINE isr, PVOI
   // INT-10: an interrupt already pending may reach the ISR before the caller's variable is set.
   DeliverPending();
   *out = &record.objects.front()->k;
+  return STATUS_SUCCESS;
+}
+
+NTSTATUS Interrupts::CheckFullySpecified(KIRQL irql, KIRQL synchronize_irql, KINTERRUPT_MODE mode,
+                                         PKSPIN_LOCK spin_lock, bool& passive) const {
+  const Personality& personality = kernel_.personality();
+  // KINTERRUPT_MODE has the underlying type int (kemu_wdk_base.h): a C driver can pass any int.
+  // Windows' reaction to an unknown mode is UNCONFIRMED; kemu refuses it.
+  if (mode != LevelSensitive && mode != Latched) return STATUS_INVALID_PARAMETER;
+  // The ISR runs at SynchronizeIrql: at least Irql, never above HIGH_LEVEL.
+  if (synchronize_irql > HIGH_LEVEL || synchronize_irql < irql) return STATUS_INVALID_PARAMETER;
+  if (irql == PASSIVE_LEVEL) {
+    // Irql = SynchronizeIrql = PASSIVE_LEVEL asks for a passive-level ISR (Windows 8+), which
+    // has no spin lock. Before Windows 8 no interrupt is at PASSIVE_LEVEL; the status for
+    // such a connect is UNCONFIRMED.
+    if (!personality.passive_isrs) return STATUS_INVALID_PARAMETER;
+    passive = synchronize_irql == PASSIVE_LEVEL;
+    return passive && spin_lock != nullptr ? STATUS_INVALID_PARAMETER : STATUS_SUCCESS;
+  }
+  // Otherwise Irql is a device IRQL, below SYNCH_LEVEL. ReactOS refuses only Irql > HIGH_LEVEL;
+  // refusing the other non-device levels too is kemu's choice (UNCONFIRMED).
+  if (irql < kLowestDirql || irql > HighestDirql(personality)) return STATUS_INVALID_PARAMETER;
   return STATUS_SUCCESS;
 }
 

@@ -92,11 +92,12 @@ NTSTATUS Interrupts::ConnectFullySpecified(PIO_CONNECT_INTERRUPT_PARAMETERS para
   if (device == nullptr) return STATUS_INVALID_PARAMETER;
   if (!device->OwnsVector(fs.Vector)) return STATUS_NOT_FOUND;
   ConnectRequest request;
-  request.passive = kernel_.personality().passive_isrs && fs.Irql == PASSIVE_LEVEL &&
-                    fs.SynchronizeIrql == PASSIVE_LEVEL;
-  if (request.passive && fs.SpinLock != nullptr) return STATUS_INVALID_PARAMETER;
-  if (fs.ServiceRoutine == nullptr || fs.Irql > HIGH_LEVEL || fs.SynchronizeIrql < fs.Irql ||
-      (fs.ProcessorEnableMask & kernel_.active_processors()) == 0) {
+  if (const NTSTATUS status = CheckFullySpecified(fs.Irql, fs.SynchronizeIrql, fs.InterruptMode,
+                                                  fs.SpinLock, request.passive);
+      !NT_SUCCESS(status)) {
+    return status;
+  }
+  if (fs.ServiceRoutine == nullptr || (fs.ProcessorEnableMask & kernel_.active_processors()) == 0) {
     return STATUS_INVALID_PARAMETER;
   }
   request.device = device;
@@ -128,17 +129,20 @@ NTSTATUS Interrupts::ConnectLineBased(PIO_CONNECT_INTERRUPT_PARAMETERS parameter
   if (device == nullptr) return STATUS_INVALID_PARAMETER;
   // Spec §2.4: a line-based ISR cannot serve several messages.
   if (device->messages.size() > 1) return STATUS_INVALID_DEVICE_REQUEST;
+  // SynchronizeIrql is a minimum that cannot exceed HIGH_LEVEL; drivers usually pass 0.
+  if (lb.SynchronizeIrql > HIGH_LEVEL) return STATUS_INVALID_PARAMETER;
   ConnectRequest request;
   if (device->messages.size() == 1) {
     request.vectors = {device->messages[0].vector};
     request.vector_irqls = {device->messages[0].irql};
     request.mode = Latched;
+    request.synchronize_irql = std::max(lb.SynchronizeIrql, device->messages[0].irql);
+    request.affinity = kernel_.active_processors();
   } else if (device->HasLine()) {
-    const LineInterrupt& line = *device->config.line;
-    request.vectors = {line.vector};
-    request.vector_irqls = {line.irql};
-    request.mode = line.mode == Trigger::kEdge ? Latched : LevelSensitive;
-    request.share = line.shared;
+    if (const NTSTATUS status = RequestLine(*device, lb.SynchronizeIrql, lb.SpinLock, request);
+        !NT_SUCCESS(status)) {
+      return status;
+    }
   } else {
     return STATUS_NOT_FOUND;
   }
@@ -146,10 +150,6 @@ NTSTATUS Interrupts::ConnectLineBased(PIO_CONNECT_INTERRUPT_PARAMETERS parameter
   request.isr = lb.ServiceRoutine;
   request.context = lb.ServiceContext;
   request.spin_lock = lb.SpinLock;
-  // SynchronizeIrql is a minimum (spec §2.4); drivers usually pass 0.
-  request.synchronize_irql = std::max(lb.SynchronizeIrql, request.vector_irqls[0]);
-  request.affinity = device->HasLine() ? static_cast<KAFFINITY>(device->config.line->affinity)
-                                       : kernel_.active_processors();
   request.floating_save = lb.FloatingSave != FALSE;
   request.version = CONNECT_LINE_BASED;
   // A line routed to no processor of this machine would leave the connection without a single
@@ -162,6 +162,25 @@ NTSTATUS Interrupts::ConnectLineBased(PIO_CONNECT_INTERRUPT_PARAMETERS parameter
   return STATUS_SUCCESS;
 }
 
+NTSTATUS Interrupts::RequestLine(const DeviceState& device, KIRQL synchronize_irql,
+                                 PKSPIN_LOCK spin_lock, ConnectRequest& request) const {
+  const LineInterrupt& line = *device.config.line;
+  request.vectors = {line.vector};
+  request.vector_irqls = {line.irql};
+  request.mode = line.mode == Trigger::kEdge ? Latched : LevelSensitive;
+  request.share = line.shared;
+  request.synchronize_irql = std::max(synchronize_irql, line.irql);
+  request.affinity = static_cast<KAFFINITY>(line.affinity);
+  if (line.irql != PASSIVE_LEVEL) return STATUS_SUCCESS;
+  // A passive-level line (e.g. routed through a GPIO controller). With
+  // SynchronizeIrql = PASSIVE_LEVEL and no spin lock its ISR runs at PASSIVE_LEVEL (Windows 8+);
+  // a higher SynchronizeIrql still runs it at that IRQL. Before Windows 8 no interrupt is at
+  // PASSIVE_LEVEL; the status for connecting one is UNCONFIRMED.
+  if (!kernel_.personality().passive_isrs) return STATUS_INVALID_PARAMETER;
+  request.passive = synchronize_irql == PASSIVE_LEVEL;
+  return request.passive && spin_lock != nullptr ? STATUS_INVALID_PARAMETER : STATUS_SUCCESS;
+}
+
 NTSTATUS Interrupts::ConnectMessageBased(PIO_CONNECT_INTERRUPT_PARAMETERS parameters) {
   IO_CONNECT_INTERRUPT_MESSAGE_BASED_PARAMETERS& mb = parameters->MessageBased;
   // The documentation's own sample forgets ConnectionContext; refusing it is the spec's
@@ -171,6 +190,7 @@ NTSTATUS Interrupts::ConnectMessageBased(PIO_CONNECT_INTERRUPT_PARAMETERS parame
   }
   DeviceState* device = kernel_.devices().FindByPdo(mb.PhysicalDeviceObject);
   if (device == nullptr) return STATUS_INVALID_PARAMETER;
+  if (mb.SynchronizeIrql > HIGH_LEVEL) return STATUS_INVALID_PARAMETER;
   const bool passive = parameters->Version == CONNECT_MESSAGE_BASED_PASSIVE;
   ConnectRequest request;
   request.device = device;
@@ -204,14 +224,11 @@ NTSTATUS Interrupts::ConnectMessageBased(PIO_CONNECT_INTERRUPT_PARAMETERS parame
     return STATUS_NOT_FOUND;
   }
   // EX-4: the fallback becomes a line-based ISR and Version says so.
-  const LineInterrupt& line = *device->config.line;
+  if (const NTSTATUS status = RequestLine(*device, mb.SynchronizeIrql, mb.SpinLock, request);
+      !NT_SUCCESS(status)) {
+    return status;
+  }
   request.isr = mb.FallBackServiceRoutine;
-  request.vectors = {line.vector};
-  request.vector_irqls = {line.irql};
-  request.mode = line.mode == Trigger::kEdge ? Latched : LevelSensitive;
-  request.share = line.shared;
-  request.synchronize_irql = std::max(mb.SynchronizeIrql, line.irql);
-  request.affinity = static_cast<KAFFINITY>(line.affinity);
   request.version = CONNECT_LINE_BASED;
   // As for CONNECT_LINE_BASED: no processor, no interrupt object (spec §1.3).
   if ((request.affinity & kernel_.active_processors()) == 0) return STATUS_INVALID_PARAMETER;

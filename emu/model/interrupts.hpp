@@ -154,6 +154,13 @@ class Interrupts {
   void RequirePassive(const char* routine);
   ConnectionRecord& Connect(const ConnectRequest& request);
   NTSTATUS ConnectFullySpecified(PIO_CONNECT_INTERRUPT_PARAMETERS parameters);
+  /// IoConnectInterrupt's and CONNECT_FULLY_SPECIFIED's Irql, SynchronizeIrql and InterruptMode
+  /// rules; sets `passive` for a Windows 8+ passive-level ISR.
+  NTSTATUS CheckFullySpecified(KIRQL irql, KIRQL synchronize_irql, KINTERRUPT_MODE mode,
+                               PKSPIN_LOCK spin_lock, bool& passive) const;
+  /// The device's line into `request` (CONNECT_LINE_BASED and the message-based fallback).
+  NTSTATUS RequestLine(const DeviceState& device, KIRQL synchronize_irql, PKSPIN_LOCK spin_lock,
+                       ConnectRequest& request) const;
   NTSTATUS ConnectLineBased(PIO_CONNECT_INTERRUPT_PARAMETERS parameters);
   NTSTATUS ConnectMessageBased(PIO_CONNECT_INTERRUPT_PARAMETERS parameters);
   /// Which connection a disconnect / report-active context names, checking its Version.

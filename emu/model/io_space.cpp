@@ -36,9 +36,15 @@ void SetElement(void* buffer, ULONG index, unsigned width, std::uint64_t value) 
 }  // namespace
 
 PVOID IoSpace::Map(std::uint64_t physical, SIZE_T bytes, MEMORY_CACHING_TYPE cache_type) {
-  (void)cache_type;  // caching has no observable effect on emulated registers
   const KIRQL irql = kernel_.cpu().irql;
   if (irql > DISPATCH_LEVEL) kernel_.verifier().MapIoSpaceAboveDispatch(irql, physical, bytes);
+  // Caching has no observable effect on emulated registers, but an unknown type is a driver bug.
+  // Without Verifier the mapping fails with NULL, MmMapIoSpace's documented failure (what Windows
+  // does is UNCONFIRMED).
+  if (cache_type < MmNonCached || cache_type >= MmMaximumCacheType) {
+    kernel_.verifier().EnumArgumentOutOfRange("MmMapIoSpace", "CacheType", cache_type, physical);
+    return nullptr;
+  }
   if (bytes == 0) return nullptr;
   for (const auto& device : kernel_.devices().all()) {
     const DeviceIo& io = device->io;

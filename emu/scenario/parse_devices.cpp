@@ -11,8 +11,10 @@ constexpr std::uint64_t kMaxU64 = ~std::uint64_t{0};
 constexpr std::uint64_t kMaxMessages = 2048;  // MSI-X table size limit
 constexpr std::uint64_t kMaxMemoryBytes = 0x100000;
 constexpr std::uint64_t kMaxPortBytes = 256;
+// A line's IRQL: a device IRQL (above DISPATCH_LEVEL, below SYNCH_LEVEL 12), or 0 for a
+// passive-level line such as a GPIO-routed one (kemu::Devices::Add checks the same).
 constexpr std::uint64_t kLowestDirql = 3;
-constexpr std::uint64_t kHighestDirql = 15;
+constexpr std::uint64_t kHighestDirql = 11;
 
 std::optional<LineInterrupt> ReadLine(Reader& reader, const YAML::Node& node) {
   static const std::vector<std::string> kKeys{"vector", "irql", "mode", "shared", "affinity"};
@@ -26,8 +28,14 @@ std::optional<LineInterrupt> ReadLine(Reader& reader, const YAML::Node& node) {
     if (e.key == "vector") {
       if (auto v = ReadU32(reader, e.value, what)) line.vector = *v;
     } else if (e.key == "irql") {
-      if (auto v = ReadUnsigned(reader, e.value, what, kLowestDirql, kHighestDirql)) {
-        line.irql = static_cast<std::uint8_t>(*v);
+      if (auto v = ReadUnsigned(reader, e.value, what, 0, kMaxU64)) {
+        if (*v == 0 || (*v >= kLowestDirql && *v <= kHighestDirql)) {
+          line.irql = static_cast<std::uint8_t>(*v);
+        } else {
+          reader.Error(e.value, fmt::format("{} is out of range: {} (expected {}..{}, or 0 for a "
+                                            "passive-level line)",
+                                            what, Describe(e.value), kLowestDirql, kHighestDirql));
+        }
       }
     } else if (e.key == "mode") {
       if (auto v = ReadChoice(reader, e.value, what, {"level", "edge"})) {

@@ -133,6 +133,11 @@ class Verifier {
   /// A Unicode format code reached DbgPrint(Ex) above PASSIVE_LEVEL.
   void DbgPrintUnicodeAboveIrql(const char* routine, KIRQL current);
 
+  // Arguments (rules_arguments.cpp).
+  /// A VOID or pointer-returning routine got a value outside its enum parameter's enumerators
+  /// (legal C). Returns unless Driver Verifier is on; the caller then does what Windows does.
+  void EnumArgumentOutOfRange(const char* routine, const char* parameter, int value,
+                              std::uint64_t object);
   // Shutdown (rules_dpc.cpp).
   [[noreturn]] void LeaksAtShutdown(const std::vector<std::string>& leaks,
                                     std::uint64_t first_object);

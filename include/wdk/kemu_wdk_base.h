@@ -46,6 +46,16 @@
 #define KEMU_WDK_EXTENSION
 #endif
 
+// Every WDK enum has the underlying type int in C++, as MSVC gives it. Without a fixed type a C++
+// enum may only hold the values its enumerators span, so an integer a C driver legally passes
+// (`(KINTERRUPT_MODE)7`) would be undefined behaviour wherever C++ code reads it; kemu validates
+// such values instead. In C an enum object holds any int already.
+#ifdef __cplusplus
+#define KEMU_WDK_ENUM_INT : int
+#else
+#define KEMU_WDK_ENUM_INT
+#endif
+
 /// Marks a routine that never returns (a bug check, a failed ASSERT).
 #if defined(__cplusplus) || (defined(__STDC_VERSION__) && __STDC_VERSION__ >= 202311L)
 #define KEMU_NORETURN [[noreturn]]
@@ -253,7 +263,7 @@ typedef ULONG DEVICE_TYPE;
 typedef ULONG ACCESS_MASK, *PACCESS_MASK;
 
 typedef CCHAR KPROCESSOR_MODE;
-typedef enum _MODE { KernelMode, UserMode, MaximumMode } MODE;
+typedef enum _MODE KEMU_WDK_ENUM_INT { KernelMode, UserMode, MaximumMode } MODE;
 
 /// 64-bit value with 32-bit halves; `u` names the halves where the anonymous form is unavailable.
 typedef union _LARGE_INTEGER {

@@ -17,7 +17,7 @@
 #include "kemu_wdk_base.h"
 
 /// Bus type a resource list describes.
-typedef enum _INTERFACE_TYPE {
+typedef enum _INTERFACE_TYPE KEMU_WDK_ENUM_INT {
   InterfaceTypeUndefined = -1,
   Internal = 0,
   Isa = 1,
@@ -42,7 +42,7 @@ typedef enum _INTERFACE_TYPE {
     *PINTERFACE_TYPE;
 
 /// Stored in the UCHAR ShareDisposition of a descriptor.
-typedef enum _CM_SHARE_DISPOSITION {
+typedef enum _CM_SHARE_DISPOSITION KEMU_WDK_ENUM_INT {
   CmResourceShareUndetermined = 0,
   CmResourceShareDeviceExclusive = 1,
   CmResourceShareDriverExclusive = 2,

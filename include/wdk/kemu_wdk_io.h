@@ -35,7 +35,7 @@ typedef struct _KEVENT {
   DISPATCHER_HEADER Header;
 } KEVENT, *PKEVENT, *PRKEVENT;
 
-typedef enum _EVENT_TYPE { NotificationEvent, SynchronizationEvent } EVENT_TYPE;
+typedef enum _EVENT_TYPE KEMU_WDK_ENUM_INT { NotificationEvent, SynchronizationEvent } EVENT_TYPE;
 
 /// Queue of IRPs a device works through (Type DeviceQueueObject).
 typedef struct _KDEVICE_QUEUE {

@@ -51,7 +51,7 @@ typedef struct _KLOCK_QUEUE_HANDLE {
 // ---------------------------------------------------------------------------------------------
 // Kernel object types (the Type byte of DPCs, interrupt objects and dispatcher objects).
 
-typedef enum _KOBJECTS {
+typedef enum _KOBJECTS KEMU_WDK_ENUM_INT {
   EventNotificationObject = 0,
   EventSynchronizationObject = 1,
   TimerNotificationObject = 8,
@@ -65,7 +65,7 @@ typedef enum _KOBJECTS {
 // ---------------------------------------------------------------------------------------------
 // DPCs.
 
-typedef enum _KDPC_IMPORTANCE {
+typedef enum _KDPC_IMPORTANCE KEMU_WDK_ENUM_INT {
   LowImportance = 0,
   MediumImportance = 1,
   HighImportance = 2,
@@ -102,9 +102,9 @@ struct _KDPC {
 // ---------------------------------------------------------------------------------------------
 // Interrupt objects and service routines.
 
-typedef enum _KINTERRUPT_MODE { LevelSensitive = 0, Latched = 1 } KINTERRUPT_MODE;
+typedef enum _KINTERRUPT_MODE KEMU_WDK_ENUM_INT { LevelSensitive = 0, Latched = 1 } KINTERRUPT_MODE;
 
-typedef enum _KINTERRUPT_POLARITY {
+typedef enum _KINTERRUPT_POLARITY KEMU_WDK_ENUM_INT {
   InterruptPolarityUnknown = 0,
   InterruptActiveHigh = 1,
   InterruptRisingEdge = 1,

@@ -16,7 +16,7 @@
 
 #include "kemu_wdk_base.h"
 
-typedef enum _POOL_TYPE {
+typedef enum _POOL_TYPE KEMU_WDK_ENUM_INT {
   NonPagedPool = 0,
   NonPagedPoolExecute = 0,
   PagedPool = 1,
@@ -48,7 +48,7 @@ typedef ULONG64 POOL_FLAGS;
 #define POOL_FLAG_NON_PAGED_EXECUTE 0x0000000000000080ULL
 #define POOL_FLAG_PAGED 0x0000000000000100ULL
 
-typedef enum _MEMORY_CACHING_TYPE {
+typedef enum _MEMORY_CACHING_TYPE KEMU_WDK_ENUM_INT {
   MmNonCached = 0,
   MmCached = 1,
   MmWriteCombined = 2,
