@@ -4,20 +4,11 @@
 #include <wdm.h>
 
 #include <cstdint>
-#include <cstring>
 #include <optional>
 
 #include "abi/entry.hpp"
 
 namespace {
-
-// A C driver may pass any integer as a POOL_TYPE; reading the bytes keeps an out-of-range value
-// from being an invalid enum load in C++.
-std::uint32_t RawPoolType(const POOL_TYPE& type) {
-  std::uint32_t raw = 0;
-  std::memcpy(&raw, &type, sizeof raw);
-  return raw;
-}
 
 // What the low bits of a POOL_TYPE say: bit 0 paged, bit 2 cache aligned; bits 3 and 4 choose
 // what a failed allocation does.
@@ -47,7 +38,8 @@ constexpr POOL_FLAGS kRequiredMask = 0xFFFFFFFFull;
 extern "C" {
 
 PVOID ExAllocatePoolWithTag(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag) {
-  const std::uint32_t type = RawPoolType(PoolType);
+  // Any int is a POOL_TYPE value (the WDK enums are int-based), modifier bits included.
+  const auto type = static_cast<std::uint32_t>(PoolType);
   kemu::model::Kernel& kernel =
       KEMU_ENTER(ExAllocatePoolWithTag, {"PoolType", type}, KEMU_ARG(NumberOfBytes), KEMU_ARG(Tag));
   kemu::model::PoolRequest request =
@@ -58,7 +50,7 @@ PVOID ExAllocatePoolWithTag(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag)
 }
 
 PVOID ExAllocatePoolWithQuotaTag(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag) {
-  const std::uint32_t type = RawPoolType(PoolType);
+  const auto type = static_cast<std::uint32_t>(PoolType);
   kemu::model::Kernel& kernel = KEMU_ENTER(ExAllocatePoolWithQuotaTag, {"PoolType", type},
                                            KEMU_ARG(NumberOfBytes), KEMU_ARG(Tag));
   kemu::model::PoolRequest request =
