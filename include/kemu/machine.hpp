@@ -35,7 +35,7 @@ class Kernel;
 ///   machine.InjectFault({.routine = "IoConnectInterruptEx",
 ///                        .status = STATUS_INSUFFICIENT_RESOURCES});   // the next call fails
 ///   machine.InjectFault({.routine = "ExAllocatePoolWithTag", .count = 0,
-///                        .probability = 0.1, .tag = 'xciN'});   // low resources, one tag
+///                        .probability = 0.1, .tag = 0x7852634E});   // 'xRcN' only
 struct Fault {
   std::string routine;
   std::int32_t status = 0;
