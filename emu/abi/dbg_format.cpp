@@ -122,11 +122,9 @@ std::string FormatInteger(const Spec& spec, DbgArgs& args) {
   }
   // The host's printf formats the value once its size is settled: flags, width and precision
   // mean the same there.
-  std::string host = "%" + spec.flags;
-  if (spec.width >= 0) host += std::to_string(spec.width);
-  if (spec.precision >= 0) host += "." + std::to_string(spec.precision);
-  host += "ll";
-  host += spec.type;
+  const std::string host =
+      fmt::format("%{}{}{}ll{}", spec.flags, spec.width >= 0 ? std::to_string(spec.width) : "",
+                  spec.precision >= 0 ? fmt::format(".{}", spec.precision) : "", spec.type);
   char buffer[kDbgPrintMaxBytes + 64];
   if (is_signed) {
     std::snprintf(buffer, sizeof buffer, host.c_str(), static_cast<long long>(bits));

@@ -132,6 +132,19 @@ void Parse(internal::Context& context, std::string_view yaml, Scenario& out) {
   }
 }
 
+// A diagnostic on a whole file or directory. Built field by field: GCC 12 at -O2 warns (falsely)
+// about uninitialised strings in the braced form.
+Diagnostic OnFile(const std::string& path, std::string message) {
+  Diagnostic diagnostic;
+  diagnostic.where.file = path;
+  diagnostic.message = std::move(message);
+  return diagnostic;
+}
+
+[[noreturn]] void CannotRead(const std::string& path, std::string message) {
+  throw ScenarioError({OnFile(path, std::move(message))});
+}
+
 // The file's bytes, read only a little past kMaxScenarioFileBytes (a device or a FIFO can be
 // endless), or a diagnostic with the system's reason when it cannot be read.
 std::string ReadBounded(const std::string& path) {
@@ -139,10 +152,8 @@ std::string ReadBounded(const std::string& path) {
   std::ifstream file(path, std::ios::binary);
   if (!file) {
     const int reason = errno;
-    throw ScenarioError(
-        {{{path, 0, 0},
-          reason == 0 ? std::string("cannot read file")
-                      : "cannot read file: " + std::generic_category().message(reason)}});
+    CannotRead(path, reason == 0 ? std::string("cannot read file")
+                                 : "cannot read file: " + std::generic_category().message(reason));
   }
   std::string text;
   std::array<char, 1 << 16> chunk{};
@@ -151,7 +162,7 @@ std::string ReadBounded(const std::string& path) {
     text.append(chunk.data(), static_cast<std::size_t>(file.gcount()));
     if (!file) break;
   }
-  if (file.bad()) throw ScenarioError({{{path, 0, 0}, "cannot read file: read error"}});
+  if (file.bad()) CannotRead(path, "cannot read file: read error");
   return text;
 }
 
@@ -169,7 +180,7 @@ Scenario ParseScenario(std::string_view yaml, const std::string& file) {
 Scenario LoadScenario(const std::string& path) {
   std::error_code error;
   if (fs::is_directory(path, error)) {
-    throw ScenarioError({{{path, 0, 0}, "is a directory, not a scenario file"}});
+    throw ScenarioError({OnFile(path, "is a directory, not a scenario file")});
   }
   return ParseScenario(ReadBounded(path), path);
 }
@@ -189,14 +200,16 @@ std::vector<Scenario> LoadScenarios(const std::vector<std::string>& paths) {
       const Scenario& added = scenarios.back();
       for (std::size_t i = 0; i + 1 < scenarios.size(); ++i) {
         if (scenarios[i].name != added.name) continue;
-        problems.push_back(
-            {added.where, fmt::format("duplicate scenario name '{}' (also in {})", added.name,
-                                      FormatLocation(scenarios[i].where))});
+        Diagnostic duplicate =
+            OnFile(added.where.file, fmt::format("duplicate scenario name '{}' (also in {})",
+                                                 added.name, FormatLocation(scenarios[i].where)));
+        duplicate.where = added.where;
+        problems.push_back(std::move(duplicate));
         break;
       }
     }
     if (!listing_error.empty()) {
-      problems.push_back({{path, 0, 0}, "cannot list directory: " + listing_error});
+      problems.push_back(OnFile(path, "cannot list directory: " + listing_error));
     }
   }
   if (!problems.empty()) throw ScenarioError(std::move(problems));
