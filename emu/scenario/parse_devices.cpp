@@ -6,7 +6,6 @@
 namespace kemu::scenario::internal {
 namespace {
 
-constexpr std::uint64_t kMaxU32 = 0xFFFFFFFF;
 constexpr std::uint64_t kMaxU64 = ~std::uint64_t{0};
 constexpr std::uint64_t kMaxMessages = 2048;  // MSI-X table size limit
 constexpr std::uint64_t kMaxMemoryBytes = 0x100000;
