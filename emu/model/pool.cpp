@@ -113,18 +113,19 @@ void Pool::Free(const char* routine, void* block, std::optional<ULONG> tag) {
   }
   live_.erase(it);
   ::operator delete (block, std::align_val_t{state.alignment});
-  freed_.insert(address);
-  freed_order_.push_back(address);
+  freed_[address] = ++frees_;
+  freed_order_.emplace_back(address, frees_);
   if (freed_order_.size() > kFreedMemory) {
-    freed_.erase(freed_order_.front());
+    const auto [oldest, number] = freed_order_.front();
     freed_order_.pop_front();
+    auto it = freed_.find(oldest);
+    if (it != freed_.end() && it->second == number) freed_.erase(it);
   }
 }
 
 void Pool::Forget(std::uintptr_t address) {
   // The host reused a freed address for a new block: it is live again, not "already freed".
-  if (freed_.erase(address) == 0) return;
-  freed_order_.erase(std::find(freed_order_.begin(), freed_order_.end(), address));
+  freed_.erase(address);
 }
 
 std::vector<std::string> Pool::DescribeOutstanding() const {

@@ -12,7 +12,8 @@
 #include <map>
 #include <optional>
 #include <string>
-#include <unordered_set>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "abi/export_manifest.hpp"
@@ -82,8 +83,12 @@ class Pool {
 
   Kernel& kernel_;
   std::map<std::uintptr_t, Block> live_;
-  std::unordered_set<std::uintptr_t> freed_;
-  std::deque<std::uintptr_t> freed_order_;
+  /// Recently freed addresses, each with the number of its free. The FIFO may hold an address
+  /// that was reused and freed again; eviction forgets it only if that free is still the latest,
+  /// so reuse (Forget) is O(1) instead of a search of the FIFO on nearly every allocation.
+  std::unordered_map<std::uintptr_t, std::uint64_t> freed_;
+  std::deque<std::pair<std::uintptr_t, std::uint64_t>> freed_order_;
+  std::uint64_t frees_ = 0;
 };
 
 }  // namespace kemu::model
