@@ -19,6 +19,10 @@ MachineOptions Validated(MachineOptions options) {
     throw Error("kemu: MachineOptions::processors must be 1..64, got " +
                 std::to_string(options.processors));
   }
+  if (options.schedule.depth == 0 || options.schedule.depth > 16) {
+    throw Error("kemu: ScheduleOptions::depth must be 1..16, got " +
+                std::to_string(options.schedule.depth));
+  }
   return options;
 }
 

@@ -14,5 +14,6 @@
 #include "kemu/machine.hpp"
 #include "kemu/os.hpp"
 #include "kemu/personality.hpp"
+#include "kemu/schedule.hpp"
 
 #endif  // KEMU_KEMU_HPP_

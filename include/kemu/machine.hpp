@@ -21,6 +21,7 @@
 #include "kemu/device.hpp"
 #include "kemu/os.hpp"
 #include "kemu/personality.hpp"
+#include "kemu/schedule.hpp"
 
 namespace kemu {
 
@@ -50,7 +51,8 @@ struct Fault {
 /// How to build a Machine.
 struct MachineOptions {
   Os os = Os::kWindows10;
-  /// Number of virtual processors (1..64). vCPUs are data, not host threads.
+  /// Number of virtual processors (1..64). Each has its own execution context; one runs at a time
+  /// (see `schedule`).
   unsigned processors = 1;
   /// Driver Verifier: misuse raises 0xC4 DRIVER_VERIFIER_DETECTED_VIOLATION with its sub-code.
   /// Off: the classic bug check a checked kernel raises (or a retail kernel's silence, below).
@@ -87,6 +89,9 @@ struct MachineOptions {
   unsigned trace_capacity = 65536;
   /// DbgPrint output is also written to stderr.
   bool echo_debug_print = false;
+  /// How the vCPUs interleave (kemu/schedule.hpp). The default runs work handed to another vCPU
+  /// at once and to completion; kRandom and kPct explore interleavings from their own seed.
+  ScheduleOptions schedule = {};
 };
 
 /// An emulated Windows machine; RAII scope of the thread's current machine. Not copyable.
