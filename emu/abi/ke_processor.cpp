@@ -37,7 +37,10 @@ ULONG KeGetCurrentProcessorNumber(VOID) {
 }
 
 VOID KeStallExecutionProcessor(ULONG MicroSeconds) {
-  KEMU_ENTER(KeStallExecutionProcessor, KEMU_ARG(MicroSeconds)).AdvanceTime(MicroSeconds);
+  kemu::model::Kernel& kernel = KEMU_ENTER(KeStallExecutionProcessor, KEMU_ARG(MicroSeconds));
+  kernel.AdvanceTime(MicroSeconds);
+  // A stall is how drivers busy-wait: let another vCPU make the progress this one polls for.
+  kernel.scheduler().Yield();
 }
 
 ULONGLONG KeQueryInterruptTime(VOID) {

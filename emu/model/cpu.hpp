@@ -1,4 +1,5 @@
-// One virtual processor: its IRQL and DPC queue. vCPUs are data; one host thread runs them all.
+// One virtual processor: its IRQL, DPC queue and what runs on it. The execution context that
+// runs it is the scheduler's (model/scheduler.hpp).
 #ifndef KEMU_EMU_MODEL_CPU_HPP_
 #define KEMU_EMU_MODEL_CPU_HPP_
 
@@ -6,6 +7,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <vector>
 
 namespace kemu::model {
 
@@ -19,6 +21,12 @@ struct Cpu {
   std::deque<PKDPC> dpc_queue;
   /// Nesting depth of DPC routines running on this vCPU (DPC-8: >0 while one runs).
   unsigned dpc_depth = 0;
+  /// Insert serials of the DPC routines running on this vCPU (KeFlushQueuedDpcs waits for them).
+  std::vector<std::uint64_t> running_dpcs;
+  /// Interrupt dispatches in progress on this vCPU (nested ones included).
+  unsigned dispatching = 0;
+  /// The interrupt burst this vCPU is in: one number per outermost delivery on it.
+  std::uint64_t burst = 0;
   /// Nesting depth of KeSynchronizeExecution routines running on this vCPU.
   unsigned sync_depth = 0;
   /// True while this vCPU retires its DPC queue, so lowering inside does not recurse.

@@ -1,6 +1,7 @@
 #include "model/dpcs.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 
@@ -58,6 +59,7 @@ BOOLEAN Dpcs::Insert(PKDPC dpc, PVOID argument1, PVOID argument2) {
   }
   dpc->DpcData = QueuedMarker(target);
   state.queued = true;
+  state.serial = ++serial_;
   if (dpc->Importance == HighImportance) {
     target.dpc_queue.push_front(dpc);
   } else {
@@ -67,7 +69,13 @@ BOOLEAN Dpcs::Insert(PKDPC dpc, PVOID argument1, PVOID argument2) {
   // every importance alike here: Windows only defers LowImportance until a later tick, a moment
   // it leaves unspecified.
   Cpu& current = kernel_.cpu();
-  if (current.irql < DISPATCH_LEVEL) Retire(current);
+  if (current.irql < DISPATCH_LEVEL) {
+    Retire(current);
+  } else if (&target != &current && kernel_.scheduler().exploring()) {
+    // The target runs it whenever the schedule lets it. The default schedule keeps it for when
+    // this vCPU drops below DISPATCH_LEVEL (Retire), so it runs after the ISR that queued it.
+    HandOff(target.index);
+  }
   return TRUE;
 }
 
@@ -103,31 +111,58 @@ void Dpcs::SetTargetProcessor(PKDPC dpc, unsigned processor) {
   dpc->Number = static_cast<USHORT>(processor);
 }
 
-void Dpcs::Flush() { RetireAll(); }
+void Dpcs::Flush() {
+  RetireAll();
+  const std::uint64_t serial = serial_;
+  // Called at DISPATCH_LEVEL (a retail kernel does not check), the caller's own DPCs cannot run
+  // until it returns; it waits for the other vCPUs only (UNCONFIRMED: Windows documents only
+  // PASSIVE_LEVEL callers).
+  const Cpu& caller = kernel_.cpu();
+  const int skip = caller.irql >= DISPATCH_LEVEL ? static_cast<int>(caller.index) : -1;
+  if (!AnyUpTo(serial, skip)) return;
+  kernel_.scheduler().WaitUntil(
+      {.ready = [this, serial, skip] { return !AnyUpTo(serial, skip); },
+       .what = fmt::format("the DPCs queued before KeFlushQueuedDpcs to run: {}",
+                           fmt::join(DescribeQueued(), "; "))});
+}
+
+bool Dpcs::AnyUpTo(std::uint64_t serial, int skip_cpu) const {
+  for (unsigned i = 0; i < kernel_.processor_count(); ++i) {
+    if (static_cast<int>(i) == skip_cpu) continue;
+    const Cpu& cpu = kernel_.cpu(i);
+    for (PKDPC dpc : cpu.dpc_queue) {
+      if (dpcs_.at(dpc).serial <= serial) return true;
+    }
+    for (std::uint64_t running : cpu.running_dpcs) {
+      if (running <= serial) return true;
+    }
+  }
+  return false;
+}
+
+void Dpcs::HandOff(unsigned cpu) {
+  const Cpu& other = kernel_.cpu(cpu);
+  if (other.dpc_queue.empty() || other.irql >= DISPATCH_LEVEL || other.retiring_dpcs) return;
+  kernel_.scheduler().Handoff(cpu);
+}
 
 void Dpcs::Retire(Cpu& cpu) {
   RetireOne(cpu);
-  // Other vCPUs are idle below DISPATCH_LEVEL while this one runs; their DPC interrupt is taken
-  // now that this vCPU is back below DISPATCH_LEVEL too (never while it holds a lock at DISPATCH,
-  // where the emulator cannot interleave them).
+  // The other vCPUs below DISPATCH_LEVEL take their DPC interrupt on their own contexts (never
+  // while this one is still at DISPATCH_LEVEL under the default schedule: then its DPCs first).
+  if (cpu.irql >= DISPATCH_LEVEL && !kernel_.scheduler().exploring()) return;
   for (unsigned i = 0; i < kernel_.processor_count(); ++i) {
-    Cpu& other = kernel_.cpu(i);
-    if (&other == &cpu || other.dpc_queue.empty() || other.irql >= DISPATCH_LEVEL) continue;
-    const unsigned running = kernel_.current_processor();
-    kernel_.SwitchTo(i);
-    RetireOne(other);
-    kernel_.SwitchTo(running);
+    if (i != cpu.index) HandOff(i);
   }
 }
 
 void Dpcs::RetireAll() {
   for (unsigned i = 0; i < kernel_.processor_count(); ++i) {
-    Cpu& cpu = kernel_.cpu(i);
-    if (cpu.dpc_queue.empty() || cpu.irql >= DISPATCH_LEVEL) continue;
-    const unsigned running = kernel_.current_processor();
-    kernel_.SwitchTo(i);
-    RetireOne(cpu);
-    kernel_.SwitchTo(running);
+    if (i == kernel_.current_processor()) {
+      RetireOne(kernel_.cpu(i));
+    } else {
+      HandOff(i);
+    }
   }
 }
 
@@ -148,8 +183,10 @@ void Dpcs::RetireOne(Cpu& cpu) {
 
 void Dpcs::Run(Cpu& cpu, PKDPC dpc) {
   // DPC-8: dequeued before the routine runs, so the routine may queue itself again.
-  dpcs_[dpc].queued = false;
+  State& state = dpcs_[dpc];
+  state.queued = false;
   dpc->DpcData = nullptr;
+  cpu.running_dpcs.push_back(state.serial);
   const KIRQL before = cpu.irql;
   kernel_.WriteIrql(cpu, DISPATCH_LEVEL);
   ++cpu.dpc_depth;
@@ -160,6 +197,7 @@ void Dpcs::Run(Cpu& cpu, PKDPC dpc) {
     dpc->DeferredRoutine(dpc, dpc->DeferredContext, dpc->SystemArgument1, dpc->SystemArgument2);
   }
   --cpu.dpc_depth;
+  cpu.running_dpcs.pop_back();
   kernel_.Note(TraceKind::kDpcEnd, "DPC routine",
                {AddressArg("Dpc", reinterpret_cast<std::uintptr_t>(dpc))});
   if (cpu.irql != DISPATCH_LEVEL) kernel_.verifier().DpcReturnedAtWrongIrql(dpc, cpu.irql);

@@ -29,12 +29,14 @@ class Dpcs {
   BOOLEAN Remove(PKDPC dpc);
   void SetImportance(PKDPC dpc, KDPC_IMPORTANCE importance);
   void SetTargetProcessor(PKDPC dpc, unsigned processor);
-  /// KeFlushQueuedDpcs: runs every queued DPC on every vCPU.
+  /// KeFlushQueuedDpcs: returns once every DPC queued before the call has run, on every vCPU
+  /// (DPC-11), letting the other vCPUs run meanwhile.
   void Flush();
 
-  /// Runs the DPCs queued on `cpu`, then those of idle vCPUs, while `cpu` is below DISPATCH_LEVEL.
+  /// Runs the DPCs queued on `cpu` (the running vCPU) while it is below DISPATCH_LEVEL, then
+  /// hands other vCPUs below DISPATCH_LEVEL with DPCs queued their work.
   void Retire(Cpu& cpu);
-  /// Runs queued DPCs on every vCPU that is below DISPATCH_LEVEL.
+  /// Runs or hands over the queued DPCs of every vCPU below DISPATCH_LEVEL.
   void RetireAll();
 
   bool IsQueued(PKDPC dpc) const;
@@ -44,16 +46,23 @@ class Dpcs {
  private:
   struct State {
     bool queued = false;
-    int target = -1;  ///< vCPU set by KeSetTargetProcessorDpc, -1 = the inserting vCPU
+    std::uint64_t serial = 0;  ///< order of the insert that queued it (KeFlushQueuedDpcs)
+    int target = -1;           ///< vCPU set by KeSetTargetProcessorDpc, -1 = the inserting vCPU
     bool threaded = false;
   };
 
   State& Lookup(const char* routine, PKDPC dpc);
   void RetireOne(Cpu& cpu);
   void Run(Cpu& cpu, PKDPC dpc);
+  /// Hands vCPU `cpu`'s queue to its own context if it can run DPCs now.
+  void HandOff(unsigned cpu);
+  /// Whether any DPC queued at or before insert `serial` is still queued or running on a vCPU
+  /// other than `skip_cpu` (-1: none skipped).
+  bool AnyUpTo(std::uint64_t serial, int skip_cpu) const;
 
   Kernel& kernel_;
   std::unordered_map<PKDPC, State> dpcs_;
+  std::uint64_t serial_ = 0;  ///< inserts so far
 };
 
 }  // namespace kemu::model

@@ -145,54 +145,76 @@ int Interrupts::TargetFor(const VectorState& state) const {
     }
     affinity |= record.affinity;
   }
-  // Windows does not specify routing; kemu prefers the running vCPU, then the lowest number.
   const unsigned running = kernel_.current_processor();
   const KIRQL threshold = state.irql == PASSIVE_LEVEL ? APC_LEVEL : state.irql;
-  auto can_take = [&](unsigned cpu) {
-    return (affinity & (KAFFINITY{1} << cpu)) != 0 && kernel_.cpu(cpu).irql < threshold;
-  };
-  if (can_take(running)) return static_cast<int>(running);
+  unsigned eligible[64];
+  unsigned count = 0;
   for (unsigned cpu = 0; cpu < kernel_.processor_count(); ++cpu) {
-    if (can_take(cpu)) return static_cast<int>(cpu);
+    if ((affinity & (KAFFINITY{1} << cpu)) != 0 && kernel_.cpu(cpu).irql < threshold) {
+      eligible[count++] = cpu;
+    }
   }
-  return -1;
+  if (count == 0) return -1;
+  // Windows does not specify routing. The default schedule prefers the running vCPU, then the
+  // lowest number; an exploring schedule picks any vCPU the affinity and IRQL allow.
+  if (kernel_.scheduler().exploring()) {
+    return static_cast<int>(eligible[kernel_.scheduler().Choose(count)]);
+  }
+  if (std::find(eligible, eligible + count, running) != eligible + count) {
+    return static_cast<int>(running);
+  }
+  return static_cast<int>(eligible[0]);
 }
 
 void Interrupts::DeliverPending() {
-  // An interrupt burst: while anything is deliverable it is delivered, highest IRQL first as an
-  // APIC would, before the interrupted code or any DPC runs again (a level line left asserted
-  // keeps the vCPU above DISPATCH_LEVEL, INT-7). Each dispatch can change what is pending, so
-  // scan again after it. A call made from inside an ISR continues the burst it runs in.
-  const bool outermost = dispatching_ == 0;
-  if (outermost) {
-    ++burst_;
-    burst_cpus_ = 0;
-  }
+  // An interrupt burst: while anything is deliverable to this vCPU it is delivered, highest IRQL
+  // first as an APIC would, before the interrupted code or any DPC runs again (a level line left
+  // asserted keeps the vCPU above DISPATCH_LEVEL, INT-7). Each dispatch can change what is
+  // pending, so scan again after it. A call made from inside an ISR continues the burst it runs
+  // in. Interrupts routed to another vCPU are handed to its context, once per call here.
+  Cpu& cpu = kernel_.cpu();
+  const unsigned me = cpu.index;
+  if (cpu.dispatching == 0) cpu.burst = ++burst_;
+  KAFFINITY handed = 0;
+  bool took = false;
   for (;;) {
     ULONG best_vector = 0;
-    int best_cpu = -1;
+    bool found = false;
     KIRQL best_irql = 0;
+    KAFFINITY others = 0;
     for (auto& [vector, state] : vectors_) {
       if (!Pending(vector, state)) continue;
-      const int cpu = TargetFor(state);
-      if (cpu < 0) continue;
-      if (best_cpu < 0 || state.irql > best_irql) {
+      const int target = TargetFor(state);
+      if (target < 0) continue;
+      if (static_cast<unsigned>(target) != me) {
+        others |= KAFFINITY{1} << target;
+      } else if (!found || state.irql > best_irql) {
         best_vector = vector;
-        best_cpu = cpu;
         best_irql = state.irql;
+        found = true;
       }
     }
-    if (best_cpu < 0) break;
-    CountDelivery(best_vector, vectors_[best_vector], static_cast<unsigned>(best_cpu));
-    burst_cpus_ |= KAFFINITY{1} << best_cpu;
-    Dispatch(best_vector, static_cast<unsigned>(best_cpu));
+    others &= ~handed;
+    if (others != 0) {
+      for (unsigned other = 0; other < kernel_.processor_count(); ++other) {
+        if ((others & (KAFFINITY{1} << other)) == 0) continue;
+        handed |= KAFFINITY{1} << other;
+        kernel_.scheduler().Handoff(other);
+      }
+      continue;  // what the others took (or left) changes what is pending here
+    }
+    if (!found) break;
+    CountDelivery(best_vector, vectors_[best_vector], me);
+    took = true;
+    Dispatch(best_vector, me);
   }
-  if (outermost) RetireAfterBurst(std::exchange(burst_cpus_, 0));
+  // The DPCs the burst queued run once this vCPU is back below DISPATCH_LEVEL.
+  if (took && cpu.dispatching == 0 && cpu.irql < DISPATCH_LEVEL) kernel_.dpcs().Retire(cpu);
 }
 
 void Interrupts::CountDelivery(ULONG vector, VectorState& state, unsigned cpu) {
-  if (state.burst != burst_) {
-    state.burst = burst_;
+  if (state.burst != kernel_.cpu(cpu).burst) {
+    state.burst = kernel_.cpu(cpu).burst;
     state.deliveries = 0;
   }
   // The first delivery is the interrupt; storm_threshold more in the same burst are a device
@@ -208,33 +230,20 @@ void Interrupts::CountDelivery(ULONG vector, VectorState& state, unsigned cpu) {
                                     DescribeStormSource(vector, state));
 }
 
-void Interrupts::RetireAfterBurst(KAFFINITY cpus) {
-  const unsigned previous_cpu = kernel_.current_processor();
-  for (unsigned i = 0; i < kernel_.processor_count(); ++i) {
-    Cpu& cpu = kernel_.cpu(i);
-    if ((cpus & (KAFFINITY{1} << i)) == 0 || cpu.irql >= DISPATCH_LEVEL) continue;
-    kernel_.SwitchTo(i);
-    kernel_.dpcs().Retire(cpu);
-    kernel_.SwitchTo(previous_cpu);
-  }
-}
-
 ConnectionRecord* Interrupts::running_isr(unsigned cpu) const {
   if (cpu >= running_.size() || running_[cpu].empty()) return nullptr;
   return running_[cpu].back();
 }
 
 void Interrupts::Dispatch(ULONG vector, unsigned cpu_index) {
+  Cpu& cpu = kernel_.cpu(cpu_index);
   struct Depth {  // restored on the way out, bug check included
     explicit Depth(unsigned& n) : count(++n) {}
     ~Depth() { --count; }
     unsigned& count;
-  } depth(dispatching_);
+  } depth(cpu.dispatching);
   VectorState& state = vectors_[vector];
   state.edge_pending = false;
-  const unsigned previous_cpu = kernel_.current_processor();
-  kernel_.SwitchTo(cpu_index);
-  Cpu& cpu = kernel_.cpu();
   const KIRQL interrupted_irql = cpu.irql;
   kernel_.WriteIrql(cpu, state.irql);  // begin the interrupt at the vector's level
   // A snapshot: an ISR cannot connect or disconnect (PASSIVE_LEVEL calls), but be safe.
@@ -285,7 +294,6 @@ void Interrupts::Dispatch(ULONG vector, unsigned cpu_index) {
   // Back to the interrupted level; what is still pending (a level line left asserted, an edge
   // raised during the service) is the caller's next delivery of this burst.
   kernel_.WriteIrql(cpu, interrupted_irql);
-  kernel_.SwitchTo(previous_cpu);
 }
 
 }  // namespace kemu::model

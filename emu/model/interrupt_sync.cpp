@@ -18,7 +18,13 @@ BOOLEAN Interrupts::Synchronize(PKINTERRUPT interrupt, PKSYNCHRONIZE_ROUTINE rou
   }
   BOOLEAN result;
   if (record.passive) {
-    // INT-4: a Windows 8+ passive-level ISR is serialised by an event, at PASSIVE_LEVEL.
+    // INT-4: a Windows 8+ passive-level ISR is serialised by an event, at PASSIVE_LEVEL: wait
+    // while the ISR (or another KeSynchronizeExecution) runs on another vCPU.
+    if (record.passive_busy) {
+      kernel_.scheduler().WaitUntil(
+          {.ready = [&record] { return !record.passive_busy; },
+           .what = "the passive-level interrupt's event in KeSynchronizeExecution"});
+    }
     record.passive_busy = true;
     ++cpu.sync_depth;
     result = routine(context);

@@ -138,7 +138,7 @@ class Interrupts {
     KIRQL irql = 0;
     KINTERRUPT_MODE mode = LevelSensitive;
     bool edge_pending = false;               ///< latched edge or message not yet serviced
-    std::uint64_t burst = 0;                 ///< the burst `deliveries` counts in
+    std::uint64_t burst = 0;                 ///< the burst (Cpu::burst) `deliveries` counts in
     std::uint64_t deliveries = 0;            ///< deliveries within that burst (the storm bound)
     const DeviceState* raised_by = nullptr;  ///< device that last asserted, pulsed or signalled it
   };
@@ -173,8 +173,6 @@ class Interrupts {
   /// Counts one more delivery of `vector` in the current burst; past the storm bound, 0xF2.
   void CountDelivery(ULONG vector, VectorState& state, unsigned cpu);
   void Dispatch(ULONG vector, unsigned cpu);
-  /// Runs the DPCs a finished burst queued, on each vCPU in `cpus` back below DISPATCH_LEVEL.
-  void RetireAfterBurst(KAFFINITY cpus);
   /// For the storm report: which device keeps `vector` firing (interrupt_stats.cpp).
   std::string DescribeStormSource(ULONG vector, const VectorState& state) const;
   void NoteLineAction(const char* action, const DeviceState& device);
@@ -189,11 +187,9 @@ class Interrupts {
   std::map<ULONG, VectorState> vectors_;
   std::vector<ScheduledEvent> scheduled_;
   std::vector<std::vector<ConnectionRecord*>> running_;  ///< per vCPU, ISRs running (nested)
-  // An interrupt burst runs from an outermost DeliverPending (no ISR running on any vCPU) until
-  // nothing is deliverable; it is the unit MachineOptions::storm_threshold bounds.
-  std::uint64_t burst_ = 0;   ///< number of the current (or last) burst
-  unsigned dispatching_ = 0;  ///< Dispatch calls in progress, all vCPUs, nested ones included
-  KAFFINITY burst_cpus_ = 0;  ///< vCPUs that took an interrupt in the current burst
+  // An interrupt burst runs on one vCPU from an outermost DeliverPending (no ISR running on it)
+  // until nothing is deliverable to it; it is the unit MachineOptions::storm_threshold bounds.
+  std::uint64_t burst_ = 0;  ///< bursts so far, all vCPUs (Cpu::burst numbers them)
 };
 
 }  // namespace kemu::model

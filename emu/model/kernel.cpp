@@ -23,21 +23,20 @@ Kernel::Kernel(const MachineOptions& options)
       interrupts_(*this),
       io_space_(*this),
       faults_(prng_),
-      pool_(*this) {
+      pool_(*this),
+      scheduler_(*this, options.schedule, options.processors) {
   cpus_.reserve(options.processors);
   for (unsigned i = 0; i < options.processors; ++i) cpus_.push_back(std::make_unique<Cpu>(i));
 }
+
+Kernel::~Kernel() { scheduler_.Teardown(); }
 
 KAFFINITY Kernel::active_processors() const {
   return cpus_.size() >= 64 ? ~KAFFINITY{0} : (KAFFINITY{1} << cpus_.size()) - 1;
 }
 
-void Kernel::SwitchTo(unsigned index) {
-  if (index >= cpus_.size()) {
-    throw Error("kemu: no vCPU " + std::to_string(index) + " (the machine has " +
-                std::to_string(cpus_.size()) + ")");
-  }
-  current_ = index;
+void Kernel::EndWith(std::exception_ptr failure) {
+  if (!crashed()) ended_ = std::move(failure);
 }
 
 void Kernel::ThrowIfCrashed() const {
@@ -68,8 +67,10 @@ std::string Kernel::RunningCallback() const {
 void Kernel::EnterCall(const char* routine, std::initializer_list<CallArg> args) {
   ThrowIfCrashed();
   trace_.Record(TraceKind::kCall, current_, cpu().irql, clock_.now_100ns(), routine, args);
-  // Every kernel call is a point where a scheduled interrupt can land (DESIGN.md decision 5).
+  // Every kernel call is a point where a scheduled interrupt can land (DESIGN.md decision 5),
+  // and where another vCPU may run.
   interrupts_.RunDueEvents();
+  scheduler_.Point();
 }
 
 void Kernel::AdvanceTime(std::uint64_t microseconds) {

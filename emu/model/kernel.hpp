@@ -21,6 +21,7 @@
 #include "model/irql.hpp"
 #include "model/pool.hpp"
 #include "model/prng.hpp"
+#include "model/scheduler.hpp"
 #include "model/spin_locks.hpp"
 #include "model/trace.hpp"
 #include "model/virtual_clock.hpp"
@@ -31,6 +32,8 @@ namespace kemu::model {
 class Kernel {
  public:
   explicit Kernel(const MachineOptions& options);
+  /// Ends the vCPU workers first: their stacks unwind through the model.
+  ~Kernel();
   Kernel(const Kernel&) = delete;
   Kernel& operator=(const Kernel&) = delete;
 
@@ -46,7 +49,10 @@ class Kernel {
   unsigned current_processor() const { return current_; }
   /// Affinity mask of every vCPU.
   KAFFINITY active_processors() const;
-  void SwitchTo(unsigned index);
+  /// The vCPU whose context holds the baton (the scheduler's; see model/scheduler.hpp).
+  void SetCurrentProcessor(unsigned index) { current_ = index; }
+  Scheduler& scheduler() { return scheduler_; }
+  const Scheduler& scheduler() const { return scheduler_; }
 
   // Areas.
   Irql& irql() { return irql_; }
@@ -96,6 +102,9 @@ class Kernel {
     ended_ = std::make_exception_ptr(error);
     throw error;
   }
+  /// Ends the machine with `failure` (any exception a vCPU worker's callback threw) unless a bug
+  /// check already crashed it; the test thread rethrows it.
+  void EndWith(std::exception_ptr failure);
   /// Throws the bug check or error that ended the machine, if any.
   void ThrowIfCrashed() const;
 
@@ -130,6 +139,7 @@ class Kernel {
   std::exception_ptr ended_;  ///< a harness error that ended the machine (End)
   std::vector<kemu::BugCheck> recorded_;
   std::string debug_output_;
+  Scheduler scheduler_;  ///< last: its workers are ended before anything they may touch
 };
 
 }  // namespace kemu::model

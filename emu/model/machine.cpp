@@ -1,6 +1,7 @@
 // kemu::Machine: the RAII face of model::Kernel and the thread's current-machine scope.
 #include "kemu/machine.hpp"
 
+#include <cstdio>
 #include <exception>
 #include <fstream>
 
@@ -35,6 +36,8 @@ Machine::Machine(MachineOptions options)
       previous_(current_machine),
       uncaught_at_construction_(std::uncaught_exceptions()) {
   current_machine = this;
+  // A vCPU's worker thread runs the driver's callbacks: their kernel calls come to this machine.
+  kernel_->scheduler().SetThreadBinder([this] { current_machine = this; });
 }
 
 Machine::~Machine() {
@@ -44,6 +47,9 @@ Machine::~Machine() {
       Shutdown();
     } catch (const BugCheck& leak) {
       ReportFailure(leak);
+    } catch (const std::exception& error) {
+      // A harness error another vCPU raised while finishing its work; a destructor cannot throw.
+      std::fprintf(stderr, "%s\n", error.what());
     }
   }
   current_machine = previous_;
@@ -61,14 +67,29 @@ void Machine::InjectFault(Fault fault) { kernel_->faults().Add(fault); }
 
 std::uint8_t Machine::CurrentIrql() const { return kernel_->cpu().irql; }
 unsigned Machine::CurrentProcessor() const { return kernel_->current_processor(); }
-void Machine::SwitchToProcessor(unsigned processor) { kernel_->SwitchTo(processor); }
+void Machine::SwitchToProcessor(unsigned processor) { kernel_->scheduler().Rebind(processor); }
 void Machine::RunPendingDpcs() { kernel_->dpcs().RetireAll(); }
+
+void Machine::Settle() {
+  model::Kernel& kernel = *kernel_;
+  kernel.ThrowIfCrashed();
+  // Until a pass changes nothing: every event is numbered, traced or not.
+  for (std::uint64_t before = ~std::uint64_t{0}; before != kernel.trace().sequence();) {
+    before = kernel.trace().sequence();
+    kernel.irql().DeliverPending(kernel.cpu());
+    kernel.dpcs().RetireAll();
+    kernel.scheduler().Quiesce();
+  }
+}
 std::uint64_t Machine::InterruptTime() const { return kernel_->clock().now_100ns(); }
 
 void Machine::Shutdown() {
   if (shut_down_ || kernel_->crashed()) return;
   shut_down_ = true;
   model::Kernel& kernel = *kernel_;
+  // The test body is done; the other vCPUs finish what they were running first, as the machine
+  // would go on running them.
+  kernel.scheduler().Quiesce();
   std::vector<std::string> leaks;
   std::uint64_t first_object = 0;
   for (unsigned i = 0; i < kernel.processor_count(); ++i) {
@@ -77,6 +98,10 @@ void Machine::Shutdown() {
       leaks.push_back("vCPU " + std::to_string(i) + " is still at IRQL " + std::to_string(irql) +
                       " (expected PASSIVE_LEVEL)");
     }
+  }
+  // A vCPU still busy on its own context was left spinning or waiting.
+  for (std::string& context : kernel.scheduler().DescribeContexts(/*include_test=*/false)) {
+    leaks.push_back(std::move(context));
   }
   for (std::string& leak : kernel.spin_locks().DescribeHeld()) leaks.push_back(std::move(leak));
   if (first_object == 0) first_object = kernel.spin_locks().FirstHeld();

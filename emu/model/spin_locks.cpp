@@ -54,13 +54,21 @@ SpinLocks::State& SpinLocks::Lookup(const char* routine, PKSPIN_LOCK lock) {
 
 void SpinLocks::Take(const char* routine, PKSPIN_LOCK lock, LockKind kind,
                      PKLOCK_QUEUE_HANDLE handle, KIRQL raised_to) {
-  State& state = Lookup(routine, lock);
+  Lookup(routine, lock);
   const Cpu& cpu = kernel_.cpu();
-  if (state.owner == static_cast<int>(cpu.index)) {
+  if (locks_[lock].owner == static_cast<int>(cpu.index)) {
     kernel_.verifier().AcquireOwnedBySelf(routine, lock, /*try_only=*/false);
-  } else if (state.owner >= 0) {
-    kernel_.verifier().AcquireOwnedByOther(routine, lock, static_cast<unsigned>(state.owner));
+  } else if (locks_[lock].owner >= 0) {
+    // Contention: spin until the owner releases it. Other vCPUs run meanwhile, and this one still
+    // takes the interrupts its IRQL allows.
+    kernel_.scheduler().WaitUntil(
+        {.ready = [this, lock] { return !IsHeld(lock); },
+         .what = fmt::format("the spin lock at {} in {} (held by vCPU {})",
+                             static_cast<const void*>(lock), routine, locks_[lock].owner),
+         .lock = reinterpret_cast<std::uintptr_t>(lock)});
   }
+  // Looked up again: the wait may have let the lock's memory be freed and forgotten.
+  State& state = locks_[lock];
   if (state.kind != LockKind::kUnused && state.kind != kind) {
     kernel_.verifier().MismatchedLockApi(routine, lock, /*acquiring=*/true, KindName(state.kind));
   }
@@ -68,6 +76,7 @@ void SpinLocks::Take(const char* routine, PKSPIN_LOCK lock, LockKind kind,
   state.owner = static_cast<int>(cpu.index);
   state.queue_handle = reinterpret_cast<std::uintptr_t>(handle);
   state.acquired_at = kernel_.trace().sequence();
+  state.acquired_by = routine;
   state.raised_to = raised_to;
   if (kind == LockKind::kQueued) {
     handle->LockQueue.Next = nullptr;
@@ -116,6 +125,8 @@ void SpinLocks::Drop(const char* routine, PKSPIN_LOCK lock, LockKind kind,
   *lock = 0;
   kernel_.Note(TraceKind::kLockRelease, routine,
                {AddressArg("Lock", reinterpret_cast<std::uintptr_t>(lock))});
+  // A vCPU spinning on it may take it now.
+  kernel_.scheduler().Point();
 }
 
 KIRQL SpinLocks::AcquireRaiseTo(const char* routine, PKSPIN_LOCK lock, KIRQL level) {
@@ -254,6 +265,21 @@ std::vector<std::string> SpinLocks::DescribeHeld() const {
                                   static_cast<const void*>(lock), state.owner));
   }
   // Report in acquisition order, not hash order, so reports are reproducible.
+  std::sort(held.begin(), held.end());
+  std::vector<std::string> out;
+  for (auto& entry : held) out.push_back(std::move(entry.second));
+  return out;
+}
+
+std::vector<std::string> SpinLocks::DescribeHeldBy(unsigned cpu) const {
+  std::vector<std::pair<std::uint64_t, std::string>> held;
+  for (const auto& [lock, state] : locks_) {
+    if (state.owner != static_cast<int>(cpu)) continue;
+    held.emplace_back(
+        state.acquired_at,
+        fmt::format("the spin lock at {} (taken by {} after trace event {})",
+                    static_cast<const void*>(lock), state.acquired_by, state.acquired_at));
+  }
   std::sort(held.begin(), held.end());
   std::vector<std::string> out;
   for (auto& entry : held) out.push_back(std::move(entry.second));

@@ -57,6 +57,9 @@ class SpinLocks {
   std::size_t HeldBy(unsigned cpu) const;
   /// "spin lock 0x... held by vCPU 0", one line per lock still held.
   std::vector<std::string> DescribeHeld() const;
+  /// "the spin lock at 0x... (taken by KeAcquireSpinLock after trace event 12)" for each lock
+  /// vCPU `cpu` holds, in acquisition order.
+  std::vector<std::string> DescribeHeldBy(unsigned cpu) const;
   /// Address of one held lock, or 0.
   std::uintptr_t FirstHeld() const;
   /// Forget locks inside [begin, end) (their memory is being reused).
@@ -70,6 +73,7 @@ class SpinLocks {
     /// handle a release passes: the driver's handle may be gone by then (a copy released it).
     std::uintptr_t queue_handle = 0;
     std::uint64_t acquired_at = 0;  ///< trace event number before the acquire, for report order
+    const char* acquired_by = "";   ///< the routine that took it (a string literal)
     /// IRQL the acquiring routine raised to: DISPATCH_LEVEL, or SYNCH_LEVEL for the RaiseToSynch
     /// routines, whose locks are released with KeReleaseSpinLock at that level.
     KIRQL raised_to = DISPATCH_LEVEL;

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "kemu/testing/gtest.hpp"
+#include "kemu/testing/schedules.hpp"
 
 namespace kemu::testing {
 
@@ -96,6 +97,17 @@ void TestMachine::Start(MachineOptions options) {
   previous_handler_ = SetFailureHandler(&RecordFailure);
   if (const std::optional<std::uint64_t> seed = SeedFromEnvironment()) options.seed = *seed;
   if (DebugPrintEchoFromEnvironment()) options.echo_debug_print = true;
+  if (const std::optional<ScheduleOptions> schedule = ScheduleFromEnvironment()) {
+    options.schedule.strategy = schedule->strategy;
+    options.schedule.seed = schedule->seed;
+  }
+  const ::testing::TestInfo* test = ::testing::UnitTest::GetInstance()->current_test_info();
+  const char* reason = nullptr;
+  if (test != nullptr &&
+      SkipUnderExploration(options.processors,
+                           fmt::format("{}.{}", test->test_suite_name(), test->name()), &reason)) {
+    GTEST_SKIP() << "kemu: " << reason;
+  }
   machine_.emplace(options);
 }
 

@@ -12,6 +12,7 @@
 #include "kemu/error.hpp"
 #include "kemu/testing/fixtures.hpp"
 #include "kemu/testing/listener.hpp"
+#include "kemu/testing/schedules.hpp"
 
 namespace kemu::testing::internal {
 namespace {
@@ -19,6 +20,8 @@ namespace {
 constexpr std::string_view kFlagPrefix = "--kemu_";
 constexpr std::string_view kSeedFlag = "--kemu_seed=";
 constexpr std::string_view kTraceFlag = "--kemu_trace=";
+constexpr std::string_view kScheduleFlag = "--kemu_schedule=";
+constexpr std::string_view kSchedulesFlag = "--kemu_schedules=";
 
 // Handles one --kemu_ flag. Each sets the environment variable of the same meaning, which is
 // where fixtures look (SeedFromEnvironment, TracePathFromEnvironment): the flag and the variable
@@ -38,8 +41,21 @@ void ApplyKemuFlag(std::string_view flag) {
     setenv("KEMU_TRACE", std::string(value).c_str(), /*overwrite=*/1);
     return;
   }
+  if (flag.starts_with(kScheduleFlag)) {
+    const std::string_view value = flag.substr(kScheduleFlag.size());
+    ParseSeed(value, "--kemu_schedule");
+    setenv("KEMU_SCHEDULE", std::string(value).c_str(), /*overwrite=*/1);
+    return;
+  }
+  if (flag.starts_with(kSchedulesFlag)) {
+    setenv("KEMU_SCHEDULES", std::string(flag.substr(kSchedulesFlag.size())).c_str(),
+           /*overwrite=*/1);
+    SchedulesFromEnvironment();  // a malformed value is an error now, not in every test
+    return;
+  }
   throw Error("kemu: unknown flag " + std::string(flag) +
-              " (kemu flags: --kemu_seed=<n>, --kemu_trace=<file.json>)");
+              " (kemu flags: --kemu_seed=<n>, --kemu_trace=<file.json>, --kemu_schedule=<n>, "
+              "--kemu_schedules=<N or A..B>)");
 }
 
 }  // namespace
@@ -68,6 +84,8 @@ int main(int argc, char** argv) {
     kemu::testing::internal::ParseKemuFlags(&argc, argv);
     // Checked once here so a bad KEMU_SEED is one clear error, not a failure in every fixture.
     kemu::testing::SeedFromEnvironment();
+    kemu::testing::ScheduleFromEnvironment();
+    kemu::testing::InstallScheduleExploration();
   } catch (const kemu::Error& error) {
     std::fprintf(stderr, "%s\n", error.what());
     return EXIT_FAILURE;

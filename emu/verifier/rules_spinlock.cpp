@@ -100,23 +100,6 @@ void Verifier::AcquireOwnedBySelf(const char* routine, PKSPIN_LOCK lock, bool tr
                  .summary = summary});
 }
 
-void Verifier::AcquireOwnedByOther(const char* routine, PKSPIN_LOCK lock, unsigned owner) {
-  const std::string summary = fmt::format(
-      "{} was called for the spin lock at {}, held by vCPU {} which cannot run while this one "
-      "spins: kemu runs one vCPU at a time, so this wait never ends.",
-      routine, static_cast<const void*>(lock), owner);
-  if (mode_ == CheckMode::kVerifier) {
-    kernel_.Crash({.code = bugcheck::kDriverVerifierDetectedViolation,
-                   .parameters = {verifier_code::kDeadlock, Address(lock), 0, 0},
-                   .parameter_names = {"0x1001: deadlock", "lock address", nullptr, nullptr},
-                   .summary = summary});
-  }
-  kernel_.Crash({.code = bugcheck::kSpinLockAlreadyOwned,
-                 .parameters = {Address(lock), 0, 0, 0},
-                 .parameter_names = {"spin lock address", nullptr, nullptr, nullptr},
-                 .summary = summary});
-}
-
 void Verifier::ReleaseNotOwned(const char* routine, PKSPIN_LOCK lock) {
   const std::string summary = fmt::format("{} released the spin lock at {}, which is not held.",
                                           routine, static_cast<const void*>(lock));

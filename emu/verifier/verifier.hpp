@@ -62,7 +62,6 @@ class Verifier {
   [[noreturn]] void AcquireUninitialized(const char* routine, PKSPIN_LOCK lock);
   /// Returns only in retail mode for KeTryToAcquireSpinLockAtDpcLevel (which then fails).
   void AcquireOwnedBySelf(const char* routine, PKSPIN_LOCK lock, bool try_only);
-  [[noreturn]] void AcquireOwnedByOther(const char* routine, PKSPIN_LOCK lock, unsigned owner);
   void ReleaseNotOwned(const char* routine, PKSPIN_LOCK lock);
   void ReleaseByOtherProcessor(const char* routine, PKSPIN_LOCK lock, std::uintptr_t owner_thread,
                                std::uintptr_t current_thread);
@@ -73,6 +72,16 @@ class Verifier {
   [[noreturn]] void QueuedReleaseThroughOtherHandle(const char* routine, PKSPIN_LOCK lock,
                                                     const void* passed,
                                                     std::uintptr_t acquired_with);
+
+  // Concurrent vCPUs (rules_concurrency.cpp). `contexts` says what every vCPU runs, holds and
+  // waits for (Scheduler::DescribeContexts).
+  /// vCPU `cpu` spins on `lock` and nothing can ever release it: every vCPU that could is waiting
+  /// too, or the lock's owner is parked by the test.
+  [[noreturn]] void SpinLockDeadlock(PKSPIN_LOCK lock, unsigned cpu,
+                                     const std::vector<std::string>& contexts);
+  /// vCPU `cpu` waits for `what` (KeFlushQueuedDpcs, ...), and no vCPU can ever provide it.
+  [[noreturn]] void WaitNeverCompletes(unsigned cpu, const std::string& what,
+                                       const std::vector<std::string>& contexts);
 
   // DPCs (rules_dpc.cpp).
   [[noreturn]] void UninitializedDpc(const char* routine, PKDPC dpc);

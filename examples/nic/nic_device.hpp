@@ -6,9 +6,8 @@
 // level line the line stays asserted until the driver writes the causes back (write 1 to clear),
 // so a driver that forgets is caught as an interrupt storm. With MSI the card sends a message when
 // an enabled cause appears while none was pending, as much MSI hardware does, so a driver that
-// forgets an acknowledgement there gets no further interrupts at all. (Real cards differ in
-// whether they resend for causes still pending after an acknowledgement; this one does not, which
-// also keeps a driver that never clears a cause from looping forever on messages.)
+// forgets an acknowledgement there gets no further interrupts at all. An acknowledgement that
+// leaves enabled causes set (they arrived after the driver read ISR) sends the next message.
 //
 //   kemu_example::NicDevice nic;                            // must outlive the Machine
 //   kemu::Device& device = machine.AddDevice(nic.Config());  // line + 4 messages + BAR
@@ -41,6 +40,7 @@ class NicDevice : public kemu::RegisterFile {
     ReadToClear(NIC_REG_RX_MISSED);
     OnWrite(NIC_REG_CTRL, [this](std::uint32_t bits) { OnControlWrite(bits); });
     OnWrite(NIC_REG_IMR, [this](std::uint32_t) { UpdateMask(); });
+    OnWrite(NIC_REG_ISR, [this](std::uint32_t) { ResendIfStillPending(); });
     Poke(NIC_REG_STATUS, NIC_STATUS_LINK_UP);
   }
   NicDevice(const NicDevice&) = delete;
@@ -126,6 +126,14 @@ class NicDevice : public kemu::RegisterFile {
     Poke(NIC_RX_DESC(tail) + NIC_RX_DESC_FLAGS, NIC_RX_DESC_DONE);
     Poke(NIC_REG_RX_TAIL, next);
     return true;
+  }
+
+  // After an acknowledgement: with MSI, causes that arrived between the driver's read of ISR and
+  // its write-back are still set and, having found a cause pending, sent no message of their
+  // own. Like most MSI hardware the card sends one now, or they would never be serviced (with two
+  // vCPUs the other one's traffic lands exactly there).
+  void ResendIfStillPending() {
+    if (UsesMessages() && (Peek(NIC_REG_ISR) & mask_) != 0) device_->SignalMessage(0);
   }
 
   // Sets cause bits. RegisterFile::Raise signals a message on every raise; this card, like most

@@ -123,6 +123,11 @@ class Machine {
   void SwitchToProcessor(unsigned processor);
   /// Runs every DPC queued on every vCPU whose IRQL is below DISPATCH_LEVEL.
   void RunPendingDpcs();
+  /// Lets the machine run until nothing more can happen without the test: pending interrupts are
+  /// delivered and DPCs run on every vCPU that can take them, and the other vCPUs finish what they
+  /// run or reach a wait. A concurrency test calls it before checking a count the other vCPUs may
+  /// still be adding to.
+  void Settle();
   /// Virtual time since boot, in 100 ns units (KeQueryInterruptTime).
   std::uint64_t InterruptTime() const;
 

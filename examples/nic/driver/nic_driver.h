@@ -135,6 +135,11 @@ extern const NIC_DRIVER NicDriverBugSpinLockAtDirql;
 /// NIC_BUG_NO_ACK (kemu_example_nic_driver_bug_no_ack): the ISR never writes the causes back, so
 /// a level line stays asserted.
 extern const NIC_DRIVER NicDriverBugNoAck;
+/// NIC_BUG_UNSYNCHRONIZED_DPC (kemu_example_nic_driver_bug_unsynchronized_dpc): the DPC takes
+/// the ISR's accumulated causes under the driver's spin lock instead of KeSynchronizeExecution,
+/// so an ISR on another processor between its read and its clear is lost. Only concurrent vCPUs
+/// show it (KEMU_SCHEDULES).
+extern const NIC_DRIVER NicDriverBugUnsynchronizedDpc;
 
 #ifdef __cplusplus
 }  // extern "C"

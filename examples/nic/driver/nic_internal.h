@@ -1,13 +1,15 @@
 // nic_internal.h — what the driver's two source files share and nothing else sees:
 // nic_driver.c (start, stop, connect) and nic_interrupt.c (ISR, DPC, statistics).
 //
-// Both files are compiled three times (examples/nic/CMakeLists.txt): as is, and with one of the
+// Both files are compiled four times (examples/nic/CMakeLists.txt): as is, and with one of the
 // NIC_BUG_* defines, each a mistake real drivers make. The buggy variants rename every external
-// routine so that all three libraries link into one test program.
+// routine so that all four libraries link into one test program.
 #ifndef KEMU_EXAMPLES_NIC_DRIVER_NIC_INTERNAL_H_
 #define KEMU_EXAMPLES_NIC_DRIVER_NIC_INTERNAL_H_
 
-#if defined(NIC_BUG_SPINLOCK_AT_DIRQL) && defined(NIC_BUG_NO_ACK)
+#if defined(NIC_BUG_SPINLOCK_AT_DIRQL) + defined(NIC_BUG_NO_ACK) + \
+        defined(NIC_BUG_UNSYNCHRONIZED_DPC) >                      \
+    1
 #error "build one NIC_BUG_* variant at a time"
 #endif
 #if defined(NIC_BUG_SPINLOCK_AT_DIRQL)
@@ -18,6 +20,10 @@
 #define NIC_RENAME(Name) NicBugNoAck##Name
 #define NIC_VARIANT NicDriverBugNoAck
 #define NIC_VARIANT_NAME "NIC_BUG_NO_ACK"
+#elif defined(NIC_BUG_UNSYNCHRONIZED_DPC)
+#define NIC_RENAME(Name) NicBugUnsynchronizedDpc##Name
+#define NIC_VARIANT NicDriverBugUnsynchronizedDpc
+#define NIC_VARIANT_NAME "NIC_BUG_UNSYNCHRONIZED_DPC"
 #else
 #define NIC_VARIANT NicDriver
 #define NIC_VARIANT_NAME "nic_driver"

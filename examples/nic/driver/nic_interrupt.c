@@ -10,7 +10,9 @@ typedef struct _NIC_TAKE_CAUSES {
   ULONG Interrupts;
 } NIC_TAKE_CAUSES, *PNIC_TAKE_CAUSES;
 
+#if !defined(NIC_BUG_UNSYNCHRONIZED_DPC)
 static KSYNCHRONIZE_ROUTINE NicTakeCauses;
+#endif
 
 // Runs at DIRQL holding InterruptLock (every connection is made with it).
 static BOOLEAN NicServiceInterrupt(PNIC_EXTENSION Extension, PKINTERRUPT Interrupt) {
@@ -65,6 +67,7 @@ BOOLEAN NicMessageIsr(PKINTERRUPT Interrupt, PVOID ServiceContext, ULONG Message
   return NicServiceInterrupt((PNIC_EXTENSION)ServiceContext, Interrupt);
 }
 
+#if !defined(NIC_BUG_UNSYNCHRONIZED_DPC)
 // Under the interrupt lock at SynchronizeIrql: the ISR cannot be halfway through the cause word.
 static BOOLEAN NicTakeCauses(PVOID SynchronizeContext) {
   PNIC_TAKE_CAUSES take = (PNIC_TAKE_CAUSES)SynchronizeContext;
@@ -75,6 +78,7 @@ static BOOLEAN NicTakeCauses(PVOID SynchronizeContext) {
   take->Extension->PendingInterrupts = 0;
   return TRUE;
 }
+#endif
 
 // Called with Lock held. The counter clears when read, so two readers must not interleave.
 static VOID NicFoldMissedFramesLocked(PNIC_EXTENSION Extension) {
@@ -115,10 +119,22 @@ VOID NicDpc(PKDPC Dpc, PVOID DeferredContext, PVOID SystemArgument1, PVOID Syste
   take.Extension = extension;
   take.Causes = 0;
   take.Interrupts = 0;
+#if defined(NIC_BUG_UNSYNCHRONIZED_DPC)
+  // The bug: the causes are read, then cleared under the driver's own spin lock. That lock is
+  // taken at DISPATCH_LEVEL and never by the ISR, so an ISR on another processor can OR in a cause
+  // (and count an interrupt) between the read and the clear, and both are lost.
+  UNREFERENCED_PARAMETER(SystemArgument1);
+  take.Causes = extension->PendingCauses;
+  take.Interrupts = extension->PendingInterrupts;
+  KeAcquireSpinLockAtDpcLevel(&extension->Lock);
+  extension->PendingCauses = 0;
+  extension->PendingInterrupts = 0;
+#else
   (void)KeSynchronizeExecution((PKINTERRUPT)SystemArgument1, NicTakeCauses, &take);
 
   // Already at DISPATCH_LEVEL: the AtDpcLevel form takes the lock without touching the IRQL.
   KeAcquireSpinLockAtDpcLevel(&extension->Lock);
+#endif
   ++extension->Statistics.Dpcs;
   extension->Statistics.Interrupts += take.Interrupts;
   if ((take.Causes & NIC_INT_RX_DONE) != 0) {

@@ -28,6 +28,7 @@
 #include "kemu/testing/listener.hpp"
 #include "kemu/testing/matchers.hpp"
 #include "kemu/testing/mock_registers.hpp"
+#include "kemu/testing/schedules.hpp"
 
 namespace kemu {
 

@@ -10,6 +10,9 @@
 //   --kemu_seed=<n>   replay with seed n; the same as KEMU_SEED=<n> in the environment
 //   --kemu_trace=<f>  write the trace of every failing fixture test to f with the test's name
 //                     inserted (out.json -> out.<test>.json); the same as KEMU_TRACE=<f>
+//   --kemu_schedules=<N or A..B>  explore N schedule seeds (or A..B-1); KEMU_SCHEDULES
+//                     (kemu/testing/schedules.hpp)
+//   --kemu_schedule=<n>  replay schedule seed n; the same as KEMU_SCHEDULE=<n>
 #ifndef KEMU_TESTING_GTEST_MAIN_HPP_
 #define KEMU_TESTING_GTEST_MAIN_HPP_
 

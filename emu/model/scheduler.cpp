@@ -1,0 +1,380 @@
+#include "model/scheduler.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <exception>
+
+#include "kemu/error.hpp"
+#include "model/kernel.hpp"
+
+namespace kemu::model {
+namespace {
+
+// kPct draws its priority change points among the first this many schedule points: about the
+// length of one test's interesting stretch. Points beyond it keep the priorities they have.
+constexpr std::uint64_t kPctHorizon = 512;
+
+}  // namespace
+
+struct Scheduler::Context {
+  unsigned cpu = 0;
+  bool is_test = false;
+  bool started = false;           ///< a worker's thread exists (the test context always runs)
+  bool busy = false;              ///< has work in progress (the test context always has)
+  bool ready = false;             ///< work was handed to it that it has not looked at yet
+  bool finished = false;          ///< a worker whose thread ended (after a failure)
+  bool unwind = false;            ///< Teardown asks this worker to unwind its stack and end
+  const WaitFor* wait = nullptr;  ///< what it is blocked on, while it is
+  std::uint64_t stamp = 0;        ///< kDefault: when it was activated
+  std::uint64_t ready_stamp = 0;  ///< kDefault: when work was last handed to it
+  std::uint64_t priority = 0;     ///< kPct
+  std::condition_variable cv;
+  std::thread thread;
+
+  std::string Name() const {
+    return is_test ? fmt::format("vCPU {} (the test)", cpu) : fmt::format("vCPU {}", cpu);
+  }
+};
+
+Scheduler::Scheduler(Kernel& kernel, const ScheduleOptions& options, unsigned processors)
+    : kernel_(kernel), options_(options), prng_(options.seed) {
+  workers_.resize(processors);
+  test_ = std::make_unique<Context>();
+  test_->is_test = true;
+  test_->started = true;
+  test_->busy = true;
+  running_ = test_.get();
+  if (options_.strategy == Strategy::kPct) {
+    AssignPriority(*test_);
+    for (unsigned i = 1; i < options_.depth; ++i) {
+      change_points_.push_back(1 + prng_.Below(kPctHorizon));
+    }
+  }
+}
+
+Scheduler::~Scheduler() { Teardown(); }
+
+Scheduler::Context& Scheduler::Worker(unsigned cpu) {
+  std::unique_ptr<Context>& slot = workers_.at(cpu);
+  if (!slot) {
+    slot = std::make_unique<Context>();
+    slot->cpu = cpu;
+  }
+  return *slot;
+}
+
+Scheduler::Context& Scheduler::ContextFor(unsigned cpu) {
+  return test_->cpu == cpu ? *test_ : Worker(cpu);
+}
+
+bool Scheduler::Runnable(const Context& context) const {
+  if (context.finished || !context.started || !context.busy) return false;
+  return context.ready || context.wait == nullptr || context.wait->ready();
+}
+
+bool Scheduler::Busy(unsigned cpu) const {
+  const Context* worker = cpu < workers_.size() ? workers_[cpu].get() : nullptr;
+  return worker != nullptr && worker->busy;
+}
+
+Scheduler::Context* Scheduler::Pick() {
+  Context* candidates[65];
+  unsigned count = 0;
+  if (Runnable(*test_)) candidates[count++] = test_.get();
+  for (const auto& worker : workers_) {
+    if (worker && Runnable(*worker)) candidates[count++] = worker.get();
+  }
+  if (count == 0) return nullptr;
+  switch (options_.strategy) {
+    case Strategy::kRandom:
+      return candidates[prng_.Below(count)];
+    case Strategy::kPct:
+      return *std::max_element(candidates, candidates + count,
+                               [](Context* a, Context* b) { return a->priority < b->priority; });
+    case Strategy::kDefault:
+      break;
+  }
+  // Run to completion: work just handed over first (as if the call that handed it were nested),
+  // then whoever was activated last, which finishes before what it preempted resumes.
+  Context* best = nullptr;
+  for (unsigned i = 0; i < count; ++i) {
+    Context* c = candidates[i];
+    if (c->ready && (best == nullptr || !best->ready || c->ready_stamp > best->ready_stamp)) {
+      best = c;
+    }
+  }
+  if (best != nullptr) return best;
+  return *std::max_element(candidates, candidates + count,
+                           [](Context* a, Context* b) { return a->stamp < b->stamp; });
+}
+
+void Scheduler::SwitchTo(Context& current, Context& next) {
+  std::unique_lock lock(mutex_);
+  running_ = &next;
+  kernel_.SetCurrentProcessor(next.cpu);
+  next.cv.notify_one();
+  current.cv.wait(lock, [&] { return running_ == &current || current.unwind; });
+}
+
+void Scheduler::Resumed(Context& current) {
+  if (!current.is_test && (current.unwind || kernel_.crashed())) throw Unwind{};
+  // A failure on a worker handed the baton here: raise it in the test as if raised here.
+  if (current.is_test) kernel_.ThrowIfCrashed();
+  if (current.ready) Service(current);
+}
+
+void Scheduler::Service(Context& context) {
+  context.ready = false;
+  Cpu& cpu = kernel_.cpu(context.cpu);
+  kernel_.irql().DeliverPending(cpu);
+}
+
+void Scheduler::Point() {
+  if (tearing_down_ || (busy_workers_ == 0 && !test_->ready)) return;
+  Context& me = *running_;
+  if (options_.strategy == Strategy::kPct) PctStep(me);
+  for (;;) {
+    Context* next = Pick();
+    if (next == nullptr || next == &me) return;
+    SwitchTo(me, *next);
+    Resumed(me);
+  }
+}
+
+void Scheduler::Yield() {
+  if (tearing_down_ || (busy_workers_ == 0 && !test_->ready)) return;
+  if (options_.strategy != Strategy::kDefault) return Point();
+  Context& me = *running_;
+  // Someone else first: the latest activated other context that can run.
+  Context* other = nullptr;
+  auto consider = [&](Context* c) {
+    if (c != &me && Runnable(*c) && (other == nullptr || c->stamp > other->stamp)) other = c;
+  };
+  consider(test_.get());
+  for (const auto& worker : workers_) {
+    if (worker) consider(worker.get());
+  }
+  if (other == nullptr) return;
+  SwitchTo(me, *other);
+  Resumed(me);
+}
+
+void Scheduler::WaitUntil(WaitFor wait) {
+  if (wait.ready()) return;
+  if (tearing_down_) {
+    // A worker unwinding at teardown cannot wait for anyone; the machine is gone.
+    if (std::uncaught_exceptions() == 0) throw Unwind{};
+    return;
+  }
+  Context& me = *running_;
+  struct Restore {
+    Context& context;
+    const WaitFor* saved;
+    ~Restore() { context.wait = saved; }
+  } restore{me, me.wait};
+  me.wait = &wait;
+  for (;;) {
+    if (wait.ready()) return;
+    if (options_.strategy == Strategy::kPct) PctStep(me);
+    Context* next = Pick();
+    if (next == nullptr) Deadlock(me);
+    if (next == &me) {
+      Service(me);  // runnable only for work handed to it: interrupts its IRQL still takes
+      continue;
+    }
+    SwitchTo(me, *next);
+    Resumed(me);
+  }
+}
+
+void Scheduler::Handoff(unsigned cpu) {
+  if (tearing_down_) return;
+  Context& target = ContextFor(cpu);
+  if (&target == running_ || target.finished) return;
+  target.ready = true;
+  target.ready_stamp = ++stamp_;
+  if (!target.busy) {
+    target.busy = true;
+    target.stamp = stamp_;
+    ++busy_workers_;
+  }
+  if (options_.strategy == Strategy::kPct && target.priority == 0) AssignPriority(target);
+  if (!target.started) Start(target);
+  Point();
+}
+
+void Scheduler::Rebind(unsigned cpu) {
+  if (cpu >= workers_.size()) {
+    throw Error(fmt::format("kemu: no vCPU {} (the machine has {})", cpu, workers_.size()));
+  }
+  if (running_ != test_.get()) {
+    throw Error("kemu: Machine::SwitchToProcessor is for the test body; it was called from " +
+                kernel_.RunningCallback());
+  }
+  if (cpu == test_->cpu) return;
+  if (Context* worker = workers_[cpu].get(); worker != nullptr && worker->busy) {
+    WaitUntil(
+        {.ready = [worker] { return !worker->busy; },
+         .what = fmt::format("vCPU {} to finish what it runs, to switch the test to it", cpu)});
+  }
+  test_->cpu = cpu;
+  kernel_.SetCurrentProcessor(cpu);
+}
+
+void Scheduler::Quiesce() {
+  if (tearing_down_ || busy_workers_ == 0 || running_ != test_.get()) return;
+  auto none_runnable = [this] {
+    for (const auto& worker : workers_) {
+      if (worker && Runnable(*worker)) return false;
+    }
+    return true;
+  };
+  if (none_runnable()) return;
+  Context& me = *test_;
+  struct Restore {
+    Context& context;
+    const WaitFor* saved;
+    ~Restore() { context.wait = saved; }
+  } restore{me, me.wait};
+  const WaitFor wait{.ready = none_runnable, .what = "the other vCPUs to finish"};
+  me.wait = &wait;
+  // Not WaitUntil: the test is not runnable meanwhile, and "nothing else can run" is the end.
+  while (!none_runnable()) {
+    Context* next = Pick();
+    if (next == nullptr) break;
+    if (next == &me) {
+      Service(me);  // work handed to the test's own vCPU meanwhile
+      continue;
+    }
+    SwitchTo(me, *next);
+    Resumed(me);
+  }
+}
+
+unsigned Scheduler::Choose(unsigned count) {
+  if (count <= 1 || options_.strategy == Strategy::kDefault) return 0;
+  return static_cast<unsigned>(prng_.Below(count));
+}
+
+void Scheduler::Start(Context& worker) {
+  worker.started = true;
+  worker.thread = std::thread([this, &worker] { WorkerMain(worker); });
+}
+
+void Scheduler::WorkerMain(Context& worker) {
+  if (bind_thread_) bind_thread_();
+  {
+    std::unique_lock lock(mutex_);
+    worker.cv.wait(lock, [&] { return running_ == &worker || worker.unwind; });
+    if (worker.unwind) return;
+  }
+  try {
+    for (;;) {
+      Service(worker);
+      if (!worker.ready) Idle(worker);
+    }
+  } catch (const Unwind&) {
+  } catch (...) {
+    kernel_.EndWith(std::current_exception());
+  }
+  worker.finished = true;
+  if (worker.busy) {
+    worker.busy = false;
+    --busy_workers_;
+  }
+  if (tearing_down_) return;
+  // The failure surfaces in the test thread, which is blocked on the baton.
+  std::unique_lock lock(mutex_);
+  running_ = test_.get();
+  kernel_.SetCurrentProcessor(test_->cpu);
+  test_->cv.notify_one();
+}
+
+void Scheduler::Idle(Context& worker) {
+  worker.busy = false;
+  --busy_workers_;
+  while (!worker.busy) {
+    Context* next = Pick();
+    if (next == nullptr) {
+      // Nothing can run: whoever waits, waits forever.
+      const Context* waiter = test_->wait != nullptr ? test_.get() : nullptr;
+      for (const auto& other : workers_) {
+        if (waiter == nullptr && other && other->busy && other->wait != nullptr) {
+          waiter = other.get();
+        }
+      }
+      Deadlock(waiter != nullptr ? *waiter : *test_);
+    }
+    SwitchTo(worker, *next);
+    if (worker.unwind || kernel_.crashed()) throw Unwind{};
+  }
+}
+
+void Scheduler::Deadlock(const Context& waiter) {
+  std::vector<std::string> lines = DescribeContexts();
+  const WaitFor* wait = waiter.wait;
+  if (wait != nullptr && wait->lock != 0) {
+    kernel_.verifier().SpinLockDeadlock(reinterpret_cast<PKSPIN_LOCK>(wait->lock), waiter.cpu,
+                                        lines);
+  }
+  kernel_.verifier().WaitNeverCompletes(waiter.cpu, wait != nullptr ? wait->what : "work", lines);
+}
+
+std::vector<std::string> Scheduler::DescribeContexts(bool include_test) const {
+  std::vector<std::string> lines;
+  auto describe = [&](const Context& c) {
+    if (!c.busy || c.finished) return;
+    std::string line = c.Name();
+    if (&c == running_) {
+      line += " is running";
+    } else if (c.wait != nullptr) {
+      line += " waits for " + c.wait->what;
+    } else {
+      line += " can run";
+    }
+    for (const std::string& held : kernel_.spin_locks().DescribeHeldBy(c.cpu)) {
+      line += "; holds " + held;
+    }
+    lines.push_back(std::move(line));
+  };
+  // vCPU order, whichever context serves each.
+  for (unsigned cpu = 0; cpu < workers_.size(); ++cpu) {
+    if (test_->cpu == cpu && include_test) describe(*test_);
+    if (workers_[cpu]) describe(*workers_[cpu]);
+  }
+  return lines;
+}
+
+void Scheduler::AssignPriority(Context& context) {
+  // Initial priorities lie above every change-point priority (1 .. depth - 1), distinct by the
+  // low bits so the order among contexts is a seeded permutation.
+  context.priority = (options_.depth + 1 + prng_.Below(1u << 20)) * 128 + context.cpu + 1;
+}
+
+void Scheduler::PctStep(Context& current) {
+  ++steps_;
+  for (std::size_t i = 0; i < change_points_.size(); ++i) {
+    if (change_points_[i] == steps_) current.priority = options_.depth - 1 - i;
+  }
+}
+
+void Scheduler::Teardown() {
+  {
+    std::unique_lock lock(mutex_);
+    if (tearing_down_) return;
+    tearing_down_ = true;
+  }
+  // One at a time: a worker unwinding its stack may still touch the model.
+  for (auto& worker : workers_) {
+    if (!worker || !worker->thread.joinable()) continue;
+    {
+      std::unique_lock lock(mutex_);
+      worker->unwind = true;
+      worker->cv.notify_one();
+    }
+    worker->thread.join();
+  }
+}
+
+}  // namespace kemu::model

@@ -1,0 +1,128 @@
+// Concurrent vCPUs under one baton. Each vCPU runs on an execution context of its own (a host
+// thread), but exactly one context holds the baton and runs at a time, and the baton moves only at
+// schedule points: kernel calls (which include register and port accesses), spin-lock waits and
+// other waits, and handoffs of work to another vCPU. Which context runs next is the strategy's
+// choice (kemu/schedule.hpp), made from its own seeded PRNG, so every interleaving replays.
+//
+// Contexts: the test thread, bound to one vCPU at a time (vCPU 0 at first; Machine::
+// SwitchToProcessor moves it), and one worker per other vCPU, started the first time work is
+// handed to that vCPU. A worker services its vCPU — delivers the interrupts routed to it and runs
+// its DPCs — then goes idle. A context that waits (a held spin lock, KeFlushQueuedDpcs) lets the
+// others run and still takes the interrupts its IRQL allows. When nothing can run, that is a
+// deadlock, reported with what every vCPU holds and waits for.
+//
+// Failures on a worker (bug checks, harness errors) end the machine there and surface in the
+// test thread at its next moment on the baton, exactly as if raised there.
+#ifndef KEMU_EMU_MODEL_SCHEDULER_HPP_
+#define KEMU_EMU_MODEL_SCHEDULER_HPP_
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "kemu/schedule.hpp"
+#include "model/prng.hpp"
+
+namespace kemu::model {
+
+class Kernel;
+
+/// What a blocked context waits for. `ready` is evaluated by whichever context holds the baton.
+struct WaitFor {
+  std::function<bool()> ready;
+  /// "the spin lock at 0x... (held by vCPU 1)", for the deadlock report.
+  std::string what;
+  /// The spin lock waited for, or 0 for any other wait.
+  std::uintptr_t lock = 0;
+};
+
+class Scheduler {
+ public:
+  Scheduler(Kernel& kernel, const ScheduleOptions& options, unsigned processors);
+  ~Scheduler();
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+
+  /// Run at the start of every worker thread (makes the machine the thread's current one).
+  void SetThreadBinder(std::function<void()> bind) { bind_thread_ = std::move(bind); }
+
+  /// A schedule point of the running context: another context may run before this returns.
+  /// Cheap when no other vCPU has work.
+  void Point();
+  /// A busy wait (KeStallExecutionProcessor): like Point, but even the default strategy lets any
+  /// other runnable context go first, so a vCPU polling for another one's progress gets it.
+  void Yield();
+  /// Blocks the running context until `wait.ready()`; the others run meanwhile. Raises the
+  /// deadlock bug check when nothing can run.
+  void WaitUntil(WaitFor wait);
+  /// Work for vCPU `cpu` is available (an interrupt routed there, a DPC queued there): its context
+  /// services it. Under kDefault it does so now, to completion or until it must wait.
+  void Handoff(unsigned cpu);
+  /// The test thread moves to vCPU `cpu`, once that vCPU's worker has finished what it runs.
+  void Rebind(unsigned cpu);
+  /// Lets every other vCPU run until none can (each is idle or waits): the test body has ended and
+  /// Machine::Shutdown is about to look at what is left.
+  void Quiesce();
+  /// One of `count` equally valid choices (interrupt routing): 0 under kDefault, seeded otherwise.
+  unsigned Choose(unsigned count);
+
+  /// Ends every worker (their stacks unwind). The machine must be finished with.
+  void Teardown();
+
+  bool exploring() const { return options_.strategy != Strategy::kDefault; }
+  /// "vCPU 1 waits for the spin lock at 0x...; holds ..." for every vCPU whose context is not
+  /// idle, for reports; the test's own context only with `include_test`.
+  std::vector<std::string> DescribeContexts(bool include_test = true) const;
+  /// Whether vCPU `cpu` is running work on its worker (not idle).
+  bool Busy(unsigned cpu) const;
+
+ private:
+  struct Context;
+  /// Thrown into a worker's stack to unwind it at Teardown.
+  struct Unwind {};
+
+  Context& ContextFor(unsigned cpu);
+  Context& Worker(unsigned cpu);
+  bool Runnable(const Context& context) const;
+  /// The context to run next, or nullptr when none can (`current` included if it can run).
+  Context* Pick();
+  /// Hands the baton to `next` and blocks `current` until it is handed back.
+  void SwitchTo(Context& current, Context& next);
+  /// After `current` got the baton back: surface a failure, unwind at teardown, take own work.
+  void Resumed(Context& current);
+  void Service(Context& context);
+  void Start(Context& worker);
+  void WorkerMain(Context& worker);
+  /// A worker that finished its work: waits, idle, until work is handed to it again.
+  void Idle(Context& worker);
+  [[noreturn]] void Deadlock(const Context& waiter);
+  void PctStep(Context& current);
+  void AssignPriority(Context& context);
+  bool AnyBusy() const { return busy_workers_ > 0 || test_ready_; }
+
+  Kernel& kernel_;
+  ScheduleOptions options_;
+  Prng prng_;
+  std::function<void()> bind_thread_;
+  std::vector<std::unique_ptr<Context>> workers_;  ///< index = vCPU
+  std::unique_ptr<Context> test_;
+  Context* running_ = nullptr;
+  std::mutex mutex_;  ///< guards the baton hand-over only; all model state is the holder's
+  bool tearing_down_ = false;
+  unsigned busy_workers_ = 0;
+  bool test_ready_ = false;
+  std::uint64_t stamp_ = 0;  ///< kDefault: order of activation (the last activated runs first)
+  std::uint64_t steps_ = 0;  ///< kPct: schedule points so far
+  std::vector<std::uint64_t> change_points_;  ///< kPct: steps where the runner's priority drops
+  std::uint64_t next_low_priority_ = 0;
+};
+
+}  // namespace kemu::model
+
+#endif  // KEMU_EMU_MODEL_SCHEDULER_HPP_

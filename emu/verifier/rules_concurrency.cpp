@@ -1,0 +1,53 @@
+// Waits that can never end once vCPUs run concurrently: a spin lock nobody will release, a
+// KeFlushQueuedDpcs whose DPCs can never run.
+#include <fmt/format.h>
+
+#include "model/kernel.hpp"
+#include "verifier/verifier.hpp"
+
+namespace kemu::verifier {
+namespace {
+
+std::string WaitForReport(std::string summary, const std::vector<std::string>& contexts) {
+  summary += "\n  What each vCPU runs, holds and waits for:";
+  for (const std::string& line : contexts) summary += "\n    - " + line;
+  return summary;
+}
+
+}  // namespace
+
+void Verifier::SpinLockDeadlock(PKSPIN_LOCK lock, unsigned cpu,
+                                const std::vector<std::string>& contexts) {
+  const std::string summary = WaitForReport(
+      fmt::format("vCPU {} spins on the spin lock at {}, and no vCPU that could release it can "
+                  "run: a deadlock.",
+                  cpu, static_cast<const void*>(lock)),
+      contexts);
+  // Driver Verifier's deadlock detection names the lock; a kernel without it spins until the
+  // watchdog fires, which kemu reports as the checked kernel's "already owned" code.
+  if (mode_ == CheckMode::kVerifier) {
+    kernel_.Crash({.code = bugcheck::kDriverVerifierDetectedViolation,
+                   .parameters = {verifier_code::kDeadlock, Address(lock), 0, 0},
+                   .parameter_names = {"0x1001: deadlock", "lock address", nullptr, nullptr},
+                   .summary = summary});
+  }
+  kernel_.Crash({.code = bugcheck::kSpinLockAlreadyOwned,
+                 .parameters = {Address(lock), 0, 0, 0},
+                 .parameter_names = {"spin lock address", nullptr, nullptr, nullptr},
+                 .summary = summary});
+}
+
+void Verifier::WaitNeverCompletes(unsigned cpu, const std::string& what,
+                                  const std::vector<std::string>& contexts) {
+  // Windows would hang here, in every mode; kemu stops the test with the wait-for report instead.
+  kernel_.Crash(
+      {.code = bugcheck::kDriverVerifierDetectedViolation,
+       .parameters = {verifier_code::kWaitNeverCompletes, cpu, 0, 0},
+       .parameter_names = {"kemu: a wait that can never complete", "waiting vCPU", nullptr,
+                           nullptr},
+       .summary = WaitForReport(
+           fmt::format("vCPU {} waits for {}, and no vCPU can ever provide it.", cpu, what),
+           contexts)});
+}
+
+}  // namespace kemu::verifier
