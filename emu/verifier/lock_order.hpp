@@ -50,13 +50,15 @@ class LockOrder {
   /// `cpu` took `lock` at `site` (the context is filled in by `context` only for a new edge, so
   /// the common case formats nothing). Records an edge from every lock `cpu` holds, and returns
   /// the first cycle one of them closes. The edges are recorded even then, so a machine that
-  /// carries on (BugCheckAction::kRecord) reports each inverted pair once.
+  /// carries on (BugCheckAction::kRecord) reports each inverted pair once. A lock taken by a try
+  /// (`waited` false) records no edge: a try never spins, so it cannot be one side of a deadlock;
+  /// it is held all the same, so locks taken while it is held do record one.
   template <typename ContextFn>
   std::optional<Cycle> Acquired(unsigned cpu, std::uintptr_t lock, const char* routine,
-                                std::uint64_t sequence, ContextFn&& context) {
+                                std::uint64_t sequence, ContextFn&& context, bool waited = true) {
     std::vector<Held>& stack = HeldStack(cpu);
     std::optional<Cycle> cycle;
-    for (std::size_t i = 0; i < stack.size(); ++i) {
+    for (std::size_t i = 0; waited && i < stack.size(); ++i) {
       const std::uintptr_t held = stack[i].lock;
       // Recursion on one lock is the self-deadlock rule (0x1000), not an order.
       if (held == lock || edges_.count(Key{held, lock}) != 0) continue;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <string>
+#include <string_view>
 
 #include "kemu/bugcheck.hpp"
 #include "model/kernel.hpp"
@@ -29,8 +30,10 @@ void Verifier::LockAcquired(const char* routine, PKSPIN_LOCK lock) {
   const auto address = reinterpret_cast<std::uintptr_t>(lock);
   const unsigned cpu = kernel_.current_processor();
   const std::uint64_t sequence = kernel_.trace().sequence();
-  auto cycle = lock_order_.Acquired(cpu, address, routine, sequence,
-                                    [this] { return kernel_.RunningCallback(); });
+  // KeTryToAcquireSpinLockAtDpcLevel is the one acquire that gives up instead of spinning.
+  const bool waited = std::string_view(routine) != "KeTryToAcquireSpinLockAtDpcLevel";
+  auto cycle = lock_order_.Acquired(
+      cpu, address, routine, sequence, [this] { return kernel_.RunningCallback(); }, waited);
   if (!cycle) return;
   std::string orders;
   for (const LockOrder::Edge& edge : cycle->path) orders += "\n    " + DescribeEdge(edge);

@@ -129,6 +129,34 @@ TEST(LockOrderTest, OneConsistentOrderIsSilent) {
   EXPECT_FALSE(machine.crashed());
 }
 
+TEST(LockOrderTest, ATryAcquireInTheOtherOrderIsNoDeadlock) {
+  kemu::Machine machine(VerifierOn());
+  TwoLocks locks;
+  Nest(&locks.a, &locks.b);
+  // b then a, but a by a try: it gives up rather than spin, so no processor can wait forever.
+  KIRQL old;
+  KeAcquireSpinLock(&locks.b, &old);
+  ASSERT_TRUE(KeTryToAcquireSpinLockAtDpcLevel(&locks.a));
+  KeReleaseSpinLockFromDpcLevel(&locks.a);
+  KeReleaseSpinLock(&locks.b, old);
+  EXPECT_FALSE(machine.crashed());
+}
+
+TEST(LockOrderTest, ALockTakenByATryStillOrdersTheLocksTakenUnderIt) {
+  kemu::Machine machine(VerifierOn());
+  TwoLocks locks;
+  KIRQL old;
+  KeRaiseIrql(DISPATCH_LEVEL, &old);
+  ASSERT_TRUE(KeTryToAcquireSpinLockAtDpcLevel(&locks.a));
+  KeAcquireSpinLockAtDpcLevel(&locks.b);  // a then b, recorded
+  KeReleaseSpinLockFromDpcLevel(&locks.b);
+  KeReleaseSpinLockFromDpcLevel(&locks.a);
+  KeLowerIrql(old);
+  EXPECT_THAT(CrashOf([&] { Nest(&locks.b, &locks.a); }),
+              BugCheckIs(bugcheck::kDriverVerifierDetectedViolation, verifier_code::kDeadlock,
+                         Address(&locks.a), 0, 0));
+}
+
 TEST(LockOrderTest, RecursiveAcquireStaysASelfDeadlock) {
   kemu::Machine machine(VerifierOn());
   TwoLocks locks;
@@ -225,9 +253,11 @@ TEST(LockOrderTest, QueuedAndOrdinaryLocksShareOneOrder) {
 
 constexpr ULONG kTag = 0x6B636F4C;  // "Lock" as the debugger shows it
 
+// Big enough that kemu's own small bookkeeping allocations never take the freed block first.
 struct LockPair {
   KSPIN_LOCK first;
   KSPIN_LOCK second;
+  UCHAR payload[496];
 };
 
 TEST(LockOrderTest, LocksInFreedPoolReusedByANewBlockStartWithNoOrder) {
