@@ -190,6 +190,8 @@ void Dpcs::Run(Cpu& cpu, PKDPC dpc) {
   const KIRQL before = cpu.irql;
   kernel_.WriteIrql(cpu, DISPATCH_LEVEL);
   ++cpu.dpc_depth;
+  const std::size_t locks_before = kernel_.spin_locks().HeldBy(cpu.index);
+  const std::uint64_t started = kernel_.trace().sequence();
   kernel_.Note(TraceKind::kDpcBegin, "DPC routine",
                {AddressArg("Dpc", reinterpret_cast<std::uintptr_t>(dpc)),
                 AddressArg("Routine", reinterpret_cast<std::uintptr_t>(dpc->DeferredRoutine))});
@@ -200,6 +202,11 @@ void Dpcs::Run(Cpu& cpu, PKDPC dpc) {
   cpu.running_dpcs.pop_back();
   kernel_.Note(TraceKind::kDpcEnd, "DPC routine",
                {AddressArg("Dpc", reinterpret_cast<std::uintptr_t>(dpc))});
+  // Before the IRQL rule: a lock taken with a raise-to-SYNCH routine also leaves the IRQL wrong,
+  // and the lock is the cause.
+  if (kernel_.spin_locks().HeldBy(cpu.index) > locks_before) {
+    kernel_.verifier().DpcReturnedHoldingLock(dpc, started);
+  }
   if (cpu.irql != DISPATCH_LEVEL) kernel_.verifier().DpcReturnedAtWrongIrql(dpc, cpu.irql);
   kernel_.WriteIrql(cpu, before);
 }

@@ -112,6 +112,8 @@ void Pool::Free(const char* routine, void* block, std::optional<ULONG> tag) {
     kernel_.verifier().PoolFreeWrongTag(routine, block, state.tag, freeing_tag, protected_block);
   }
   live_.erase(it);
+  // Locks in the block die with it: one placed later at a reused address is a new lock.
+  kernel_.spin_locks().ForgetRange(block, static_cast<char*>(block) + state.bytes);
   ::operator delete (block, std::align_val_t{state.alignment});
   freed_[address] = ++frees_;
   freed_order_.emplace_back(address, frees_);

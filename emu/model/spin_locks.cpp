@@ -38,6 +38,7 @@ void SpinLocks::Initialize(PKSPIN_LOCK lock) {
   State& state = locks_[lock];
   // Re-initialising a held lock is the driver's bug; Windows just zeroes the word, and so do we.
   state = State{};
+  kernel_.verifier().LockInitialized(lock);
 }
 
 SpinLocks::State& SpinLocks::Lookup(const char* routine, PKSPIN_LOCK lock) {
@@ -90,6 +91,7 @@ void SpinLocks::Take(const char* routine, PKSPIN_LOCK lock, LockKind kind,
   }
   kernel_.Note(TraceKind::kLockAcquire, routine,
                {AddressArg("Lock", reinterpret_cast<std::uintptr_t>(lock))});
+  kernel_.verifier().LockAcquired(routine, lock);  // lock order (0x1001), after the acquire event
 }
 
 void SpinLocks::Drop(const char* routine, PKSPIN_LOCK lock, LockKind kind,
@@ -122,6 +124,7 @@ void SpinLocks::Drop(const char* routine, PKSPIN_LOCK lock, LockKind kind,
   if (handle != nullptr) handle->LockQueue.Lock = lock;  // SL-9: owner bit cleared
   state.owner = -1;
   state.queue_handle = 0;
+  kernel_.verifier().LockReleased(lock);
   *lock = 0;
   kernel_.Note(TraceKind::kLockRelease, routine,
                {AddressArg("Lock", reinterpret_cast<std::uintptr_t>(lock))});
@@ -299,10 +302,13 @@ std::uintptr_t SpinLocks::FirstHeld() const {
 }
 
 void SpinLocks::ForgetRange(const void* begin, const void* end) {
+  // A held lock stays known (and held): the driver freed it in use, and its release, the next
+  // acquire of the reused address or Machine::Shutdown still finds it.
   std::erase_if(locks_, [&](const auto& entry) {
     const void* address = entry.first;
-    return address >= begin && address < end;
+    return address >= begin && address < end && entry.second.owner < 0;
   });
+  kernel_.verifier().LocksFreed(begin, end);
 }
 
 }  // namespace kemu::model

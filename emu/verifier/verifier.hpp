@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "verifier/lock_order.hpp"
 #include "verifier/violation.hpp"
 
 namespace kemu::model {
@@ -83,6 +84,20 @@ class Verifier {
   [[noreturn]] void WaitNeverCompletes(unsigned cpu, const std::string& what,
                                        const std::vector<std::string>& contexts);
 
+  // Lock order: Driver Verifier's deadlock detection (rules_lock_order.cpp). Each records only
+  // under Verifier.
+  /// The running vCPU took `lock` in `routine` (the lock is already its own). Bug-checks 0xC4 /
+  /// 0x1001 when that inverts an order recorded before; returns only under kRecord.
+  void LockAcquired(const char* routine, PKSPIN_LOCK lock);
+  void LockReleased(PKSPIN_LOCK lock);
+  /// KeInitializeSpinLock: whatever lived at this address before had its own order.
+  void LockInitialized(PKSPIN_LOCK lock);
+  /// Pool in [begin, end) was freed: forget the order of the locks in it.
+  void LocksFreed(const void* begin, const void* end);
+  /// A DPC routine returned with more locks held than it was called with; `started` is the trace
+  /// sequence before it ran. Returns without Verifier: the locks stay held by the vCPU.
+  void DpcReturnedHoldingLock(PKDPC dpc, std::uint64_t started);
+
   // DPCs (rules_dpc.cpp).
   [[noreturn]] void UninitializedDpc(const char* routine, PKDPC dpc);
   /// Returns without Verifier: the DPC stays queued with its new routine and context.
@@ -154,6 +169,7 @@ class Verifier {
  private:
   model::Kernel& kernel_;
   CheckMode mode_;
+  LockOrder lock_order_;
 };
 
 }  // namespace kemu::verifier

@@ -213,6 +213,75 @@ TEST_P(VerifierModesTest, IsrReleasingItsLockIsSilent) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// DPC routine returning with a spin lock it acquired held (0x4B45000E under Verifier).
+
+struct DpcLock {
+  PKSPIN_LOCK lock = nullptr;
+  bool release = false;
+  int runs = 0;
+};
+
+VOID LockingDpc(PKDPC, PVOID context, PVOID, PVOID) {
+  auto* dpc = static_cast<DpcLock*>(context);
+  ++dpc->runs;
+  KeAcquireSpinLockAtDpcLevel(dpc->lock);
+  if (dpc->release) KeReleaseSpinLockFromDpcLevel(dpc->lock);
+}
+
+TEST_P(VerifierModesTest, DpcReturningHoldingALockLeavesItHeldWithoutVerifier) {
+  kemu::Machine machine(OptionsFor(GetParam()));
+  KSPIN_LOCK lock;
+  KeInitializeSpinLock(&lock);
+  DpcLock context{.lock = &lock};
+  KDPC dpc;
+  KeInitializeDpc(&dpc, &LockingDpc, &context);
+  if (verifier()) {
+    EXPECT_THAT(
+        CrashOf([&] { KeInsertQueueDpc(&dpc, nullptr, nullptr); }),
+        BugCheckIs(bugcheck::kDriverVerifierDetectedViolation,
+                   verifier_code::kDpcReturnedHoldingLock,
+                   reinterpret_cast<std::uintptr_t>(&LockingDpc), Address(&dpc), Address(&lock)));
+    return;
+  }
+  ASSERT_TRUE(KeInsertQueueDpc(&dpc, nullptr, nullptr));  // silent: the DPC ran and returned
+  EXPECT_EQ(context.runs, 1);
+  EXPECT_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);  // back where the DPC interrupted, lock held
+  EXPECT_NE(lock, 0u);
+  // The consequence: the next acquire on this vCPU spins on a lock it holds.
+  KIRQL old;
+  EXPECT_THAT(CrashOf([&] { KeAcquireSpinLock(&lock, &old); }),
+              BugCheckIs(bugcheck::kSpinLockAlreadyOwned, Address(&lock), 0, 0, 0));
+}
+
+TEST_P(VerifierModesTest, DpcReturningHoldingALockIsNamedAtShutdownWithoutVerifier) {
+  if (verifier()) GTEST_SKIP() << "Verifier stops at the DPC's return";
+  kemu::Machine machine(OptionsFor(GetParam()));
+  KSPIN_LOCK lock;
+  KeInitializeSpinLock(&lock);
+  DpcLock context{.lock = &lock};
+  KDPC dpc;
+  KeInitializeDpc(&dpc, &LockingDpc, &context);
+  KeInsertQueueDpc(&dpc, nullptr, nullptr);
+  const kemu::BugCheck leak = CrashOf([&] { machine.Shutdown(); });
+  EXPECT_THAT(leak, BugCheckIs(bugcheck::kDriverVerifierDetectedViolation,
+                               verifier_code::kLeakAtShutdown, 1, Address(&lock), 0));
+  EXPECT_THAT(leak.report(), ::testing::HasSubstr("is still held by vCPU 0"));
+}
+
+TEST_P(VerifierModesTest, DpcReleasingItsLockIsSilent) {
+  kemu::Machine machine(OptionsFor(GetParam()));
+  KSPIN_LOCK lock;
+  KeInitializeSpinLock(&lock);
+  DpcLock context{.lock = &lock, .release = true};
+  KDPC dpc;
+  KeInitializeDpc(&dpc, &LockingDpc, &context);
+  EXPECT_TRUE(KeInsertQueueDpc(&dpc, nullptr, nullptr));
+  EXPECT_EQ(context.runs, 1);
+  EXPECT_EQ(lock, 0u);
+  EXPECT_FALSE(machine.crashed());
+}
+
+// ---------------------------------------------------------------------------------------------
 // KeAcquireInterruptSpinLock on a passive-level ISR (0x4B45000A under Verifier).
 
 BOOLEAN PassiveIsr(PKINTERRUPT, PVOID) { return TRUE; }
