@@ -68,6 +68,16 @@ TEST(ExploreTest, EachScheduleHasTheExplorationsStrategyAndDepth) {
   EXPECT_EQ(outcome.schedule.depth, 5u);
 }
 
+TEST(ExploreTest, StopsAtTheLargestSeedRatherThanWrapToZero) {
+  std::int64_t runs = 0;
+  const Outcome outcome =
+      Counted(Load(testing::kCountsYaml), {.first = ~std::uint64_t{0} - 1, .count = 5}, runs);
+  EXPECT_TRUE(outcome.passed());
+  EXPECT_EQ(runs, 2);
+  EXPECT_EQ(outcome.schedules, 2u);
+  EXPECT_EQ(outcome.schedule.seed, ~std::uint64_t{0});
+}
+
 TEST(ExploreTest, NoScheduleToExploreIsAFailureNotACrash) {
   std::int64_t runs = 0;
   const Outcome outcome = Counted(Load(testing::kCountsYaml), {.count = 0}, runs);
