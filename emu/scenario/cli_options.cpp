@@ -18,9 +18,30 @@ namespace {
 struct RawOptions {
   std::string os;
   std::string seed;
+  std::string schedules;
+  std::string schedule;
+  std::string schedule_range;
+  std::string schedule_strategy;
   std::string diff;
   std::string driver;
 };
+
+void AddScheduleOptions(CLI::App& app, RawOptions& raw) {
+  CLI::Option* schedules = app.add_option(
+      "--schedules", raw.schedules,
+      "Explore N schedules (seeds 0..N-1, 1..1000000) per run; a run stops at the first that "
+      "fails and names its seed");
+  CLI::Option* schedule =
+      app.add_option("--schedule", raw.schedule, "Replay the schedule with seed S in every run");
+  CLI::Option* range = app.add_option(
+      "--schedule-range", raw.schedule_range,
+      "Explore the schedules with seeds A to B-1 (A..B), to split an exploration across jobs");
+  schedules->excludes(schedule)->excludes(range);
+  schedule->excludes(range);
+  app.add_option("--schedule-strategy", raw.schedule_strategy,
+                 "random or pct for the schedules above (default: pct when the scenario's "
+                 "machine.schedule names pct, else random)");
+}
 
 void AddOptions(CLI::App& app, CliOptions& options, RawOptions& raw) {
   app.add_option("paths", options.paths,
@@ -28,6 +49,7 @@ void AddOptions(CLI::App& app, CliOptions& options, RawOptions& raw) {
   CLI::Option* os = app.add_option(
       "--os", raw.os, "Only these personalities of each scenario (xp, vista..win11, win8.., all)");
   app.add_option("--seed", raw.seed, "Seed for every run, replacing the scenarios' machine seeds");
+  AddScheduleOptions(app, raw);
   app.add_option("--trace", options.trace,
                  "Write the machine trace (JSON); with several runs, FILE's stem gets "
                  ".<scenario>.<os> added");
@@ -70,6 +92,81 @@ std::string CheckDiff(const std::string& text, CliOptions& options) {
   return "";
 }
 
+// "--seed: 'x' is not a number (decimal or 0x hex)" and the like, or "" with `value` set.
+std::string ReadNumber(std::string_view flag, const std::string& text, std::uint64_t& value) {
+  const std::optional<std::uint64_t> number = ParseUnsigned(text);
+  if (number) {
+    value = *number;
+    return "";
+  }
+  return LooksNumeric(text)
+             ? fmt::format("{}: {} is out of range (expected 0..0xffffffffffffffff)", flag, text)
+             : fmt::format("{}: '{}' is not a number (decimal or 0x hex)", flag, text);
+}
+
+std::string CheckRange(const std::string& text, ScheduleRequest& request) {
+  const std::size_t dots = text.find("..");
+  if (dots == std::string::npos) {
+    return fmt::format("--schedule-range: '{}' is not a range A..B (seeds A to B-1)", text);
+  }
+  std::uint64_t end = 0;
+  std::string problem = ReadNumber("--schedule-range", text.substr(0, dots), request.first);
+  if (problem.empty()) problem = ReadNumber("--schedule-range", text.substr(dots + 2), end);
+  if (!problem.empty()) return problem;
+  if (end <= request.first) {
+    return fmt::format("--schedule-range: '{}' is empty (A..B explores seeds A to B-1)", text);
+  }
+  request.count = end - request.first;
+  if (request.count > kMaxSchedules) {
+    return fmt::format("--schedule-range: '{}' spans {} schedules (at most {} per run)", text,
+                       request.count, kMaxSchedules);
+  }
+  return "";
+}
+
+std::string CheckStrategy(const std::string& text, ScheduleRequest& request) {
+  // kDefault is not offered: its schedule ignores the seed, so exploring it repeats one run.
+  const std::vector<std::string> names{"random", "pct"};
+  if (text == "random") {
+    request.strategy = Strategy::kRandom;
+  } else if (text == "pct") {
+    request.strategy = Strategy::kPct;
+  } else {
+    const std::string close = ClosestMatch(text, names);
+    return fmt::format("--schedule-strategy: unknown strategy '{}' ({})", text,
+                       close.empty() ? "expected random or pct" : "did you mean '" + close + "'?");
+  }
+  return "";
+}
+
+// --schedules, --schedule, --schedule-range (CLI11 lets through at most one) and
+// --schedule-strategy.
+std::string CheckSchedules(const RawOptions& raw, CliOptions& options) {
+  ScheduleRequest request;
+  std::string problem;
+  if (!raw.schedules.empty()) {
+    const std::optional<std::uint64_t> count = ParseScheduleCount(raw.schedules);
+    if (!count) {
+      return fmt::format("--schedules: expected a number of schedules from 1 to {}, got '{}'",
+                         kMaxSchedules, raw.schedules);
+    }
+    request.count = *count;
+  } else if (!raw.schedule.empty()) {
+    problem = ReadNumber("--schedule", raw.schedule, request.first);
+  } else if (!raw.schedule_range.empty()) {
+    problem = CheckRange(raw.schedule_range, request);
+  } else if (!raw.schedule_strategy.empty()) {
+    return "--schedule-strategy needs --schedules, --schedule or --schedule-range";
+  } else {
+    return "";
+  }
+  if (problem.empty() && !raw.schedule_strategy.empty()) {
+    problem = CheckStrategy(raw.schedule_strategy, request);
+  }
+  if (problem.empty()) options.schedules = request;
+  return problem;
+}
+
 // Turns the raw text into typed options; returns a usage error message, or "".
 std::string Check(const RawOptions& raw, const RunnerConfig& config, CliOptions& options) {
   if (!raw.os.empty()) {
@@ -79,14 +176,12 @@ std::string Check(const RawOptions& raw, const RunnerConfig& config, CliOptions&
     options.os = std::move(selected);
   }
   if (!raw.seed.empty()) {
-    options.seed = ParseUnsigned(raw.seed);
-    if (!options.seed) {
-      return LooksNumeric(raw.seed)
-                 ? fmt::format("--seed: {} is out of range (expected 0..0xffffffffffffffff)",
-                               raw.seed)
-                 : fmt::format("--seed: '{}' is not a number (decimal or 0x hex)", raw.seed);
-    }
+    std::uint64_t seed = 0;
+    const std::string problem = ReadNumber("--seed", raw.seed, seed);
+    if (!problem.empty()) return problem;
+    options.seed = seed;
   }
+  if (const std::string problem = CheckSchedules(raw, options); !problem.empty()) return problem;
   if (!raw.diff.empty()) {
     const std::string problem = CheckDiff(raw.diff, options);
     if (!problem.empty()) return problem;

@@ -11,6 +11,7 @@
 
 #include "kemu/os.hpp"
 #include "kemu/scenario/main.hpp"
+#include "scenario/exploration.hpp"
 
 namespace kemu::scenario::internal {
 
@@ -25,6 +26,9 @@ struct CliOptions {
   /// --os: only these personalities of each scenario's own list.
   std::optional<std::vector<Os>> os;
   std::optional<std::uint64_t> seed;
+  /// --schedules=N, --schedule=S or --schedule-range=A..B (with --schedule-strategy): each run
+  /// explores these schedules; unset, each run plays its scenario's own `machine: {schedule:}`.
+  std::optional<ScheduleRequest> schedules;
   std::string trace;   ///< --trace=FILE
   std::string report;  ///< --report=FILE.md
   std::string junit;   ///< --junit=FILE.xml

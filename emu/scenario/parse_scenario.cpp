@@ -19,6 +19,8 @@ constexpr std::uint64_t kMaxU64 = ~std::uint64_t{0};
 constexpr std::uint64_t kMaxCallHistory = 65536;
 constexpr std::uint64_t kMaxStormThreshold = 1000000;
 constexpr unsigned kMaxProcessors = 64;
+// ScheduleOptions::depth: the Machine refuses more PCT change points than this.
+constexpr std::uint64_t kMaxPctDepth = 16;
 // A scenario's name becomes a GoogleTest test name, part of trace file names and a report row:
 // letters, digits, '_', '.' and '-' are safe in all of them (and in a shell), and the first
 // character is not '.' or '-' so that a name is neither a hidden file nor an option.
@@ -62,10 +64,31 @@ std::vector<Os> ReadOs(Reader& reader, const YAML::Node& node) {
   return selected;
 }
 
+// `schedule: {strategy: pct, seed: 42, depth: 3}` (kemu::ScheduleOptions).
+void ReadSchedule(Reader& reader, const YAML::Node& node, ScheduleOptions& schedule) {
+  static const std::vector<std::string> kKeys{"strategy", "seed", "depth"};
+  MapReader map(reader, node, "'schedule'", &kKeys);
+  for (const MapEntry& e : map.entries()) {
+    const std::string what = Quote(e.key);
+    if (e.key == "strategy") {
+      // In Strategy's order, so that the index is the enumerator.
+      if (auto v = ReadChoice(reader, e.value, what, {"default", "random", "pct"})) {
+        schedule.strategy = static_cast<Strategy>(*v);
+      }
+    } else if (e.key == "seed") {
+      if (auto v = ReadUnsigned(reader, e.value, what, 0, kMaxU64)) schedule.seed = *v;
+    } else if (e.key == "depth") {
+      if (auto v = ReadUnsigned(reader, e.value, what, 1, kMaxPctDepth)) {
+        schedule.depth = static_cast<unsigned>(*v);
+      }
+    }
+  }
+}
+
 void ReadMachine(Reader& reader, const YAML::Node& node, MachineOptions& options) {
   static const std::vector<std::string> kKeys{
-      "processors",          "verifier",    "checked_build", "seed", "storm_threshold",
-      "inactive_interrupts", "call_history"};
+      "processors",          "verifier",     "checked_build", "seed", "storm_threshold",
+      "inactive_interrupts", "call_history", "schedule"};
   MapReader map(reader, node, "'machine'", &kKeys);
   for (const MapEntry& e : map.entries()) {
     const std::string what = Quote(e.key);
@@ -91,6 +114,8 @@ void ReadMachine(Reader& reader, const YAML::Node& node, MachineOptions& options
       if (auto v = ReadUnsigned(reader, e.value, what, 0, kMaxCallHistory)) {
         options.call_history = static_cast<unsigned>(*v);
       }
+    } else if (e.key == "schedule") {
+      ReadSchedule(reader, e.value, options.schedule);
     }
   }
 }

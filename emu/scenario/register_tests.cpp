@@ -6,12 +6,14 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "kemu/scenario/gtest.hpp"
 #include "kemu/scenario/parser.hpp"
+#include "scenario/exploration.hpp"
 #include "scenario/report_matrix.hpp"
 #include "scenario/scenario_files.hpp"
 #include "scenario/visible_text.hpp"
@@ -72,13 +74,28 @@ int RegisterBrokenFile(const std::string& root, const std::string& file,
   return 1;
 }
 
+// KEMU_SCHEDULES / KEMU_SCHEDULE are read when the test runs, not when it is registered: a bad
+// value then fails each test with a message naming the variable (as KEMU_SEED does in fixture
+// tests) instead of ending the program before GoogleTest reports anything.
+Outcome RunOrExplore(const Scenario& scenario, Os os, const AdapterFactory& factory,
+                     const RunOptions& options) {
+  const std::optional<internal::ScheduleRequest> request =
+      internal::ScheduleRequestFromEnvironment();
+  if (!request) return Run(scenario, os, factory, options);
+  return internal::ExploreAndNote(scenario, os, factory, *request, options,
+                                  internal::Replay::kEnvironment);
+}
+
 int RegisterRuns(std::shared_ptr<const Scenario> scenario, const AdapterFactory& factory,
                  const RunOptions& options) {
   for (Os os : scenario->os) {
     Register("Scenario/" + TestNamePart(scenario->name), TestNamePart(OsName(os)), scenario->where,
              [scenario, os, factory, options] {
-               const Outcome outcome = Run(*scenario, os, factory, options);
+               const Outcome outcome = RunOrExplore(*scenario, os, factory, options);
                ::testing::Test::RecordProperty("result", internal::CellDetails(outcome));
+               if (outcome.schedules != 0) {
+                 ::testing::Test::RecordProperty("schedules", internal::SchedulesPlayed(outcome));
+               }
                for (const Failure& failure : outcome.failures) {
                  ReportAt(failure.where, failure.message);
                }

@@ -66,6 +66,11 @@ std::string TestCase(const Outcome& outcome) {
   std::string system_out =
       fmt::format("seed {}\nresult {} {}\n", outcome.seed, outcome.passed() ? "pass" : "FAIL",
                   internal::CellDetails(outcome));
+  if (outcome.schedules != 0) {
+    system_out +=
+        fmt::format("{}, the last schedule {} seed {}\n", internal::SchedulesPlayed(outcome),
+                    StrategyName(outcome.schedule.strategy), outcome.schedule.seed);
+  }
   if (!outcome.trace_path.empty()) system_out += "trace " + outcome.trace_path + "\n";
   out += fmt::format("      <system-out>{}</system-out>\n", EscapeXml(system_out, false));
   return out + "    </testcase>\n";

@@ -120,8 +120,18 @@ std::size_t CountFailed(const std::vector<Outcome>& outcomes) {
 
 std::string Summary(const std::vector<Outcome>& outcomes) {
   const std::size_t failed = CountFailed(outcomes);
-  return fmt::format("{} runs, {} passed, {} failed", outcomes.size(), outcomes.size() - failed,
-                     failed);
+  std::string summary = fmt::format("{} runs, {} passed, {} failed", outcomes.size(),
+                                    outcomes.size() - failed, failed);
+  std::uint64_t schedules = 0;
+  for (const Outcome& outcome : outcomes) schedules += outcome.schedules;
+  // Only explorations say it, so that the reports of plain runs stay as they were.
+  if (schedules != 0) summary += fmt::format(", {} schedules played", schedules);
+  return summary;
+}
+
+std::string SchedulesPlayed(const Outcome& outcome) {
+  if (outcome.schedules == 0) return "";
+  return fmt::format("{} schedule{}", outcome.schedules, outcome.schedules == 1 ? "" : "s");
 }
 
 std::string RunName(const Outcome& outcome) {

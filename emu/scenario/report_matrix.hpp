@@ -64,8 +64,11 @@ std::string IndentLines(std::string_view text, std::string_view indent);
 /// Runs that did not pass.
 std::size_t CountFailed(const std::vector<Outcome>& outcomes);
 
-/// "9 runs, 8 passed, 1 failed".
+/// "9 runs, 8 passed, 1 failed" (and ", 9000 schedules played" when the runs explored schedules).
 std::string Summary(const std::vector<Outcome>& outcomes);
+
+/// "1000 schedules" (or "1 schedule") for a run that explored schedules, "" for a single run.
+std::string SchedulesPlayed(const Outcome& outcome);
 
 /// "fallback @ win8.1".
 std::string RunName(const Outcome& outcome);

@@ -39,6 +39,7 @@ std::string FormatProgress(const Outcome& outcome) {
     line += " bugcheck " + internal::BugCheckCell(outcome);
     if (!outcome.crash->name.empty()) line += " " + outcome.crash->name;
   }
+  if (outcome.schedules != 0) line += ", " + internal::SchedulesPlayed(outcome);
   line += "\n";
   for (const Failure& failure : outcome.failures) {
     line += internal::IndentLines(internal::FailureText(failure), kFailureIndent);

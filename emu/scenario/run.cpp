@@ -41,6 +41,7 @@ Outcome Run(const Scenario& scenario, Os os, const AdapterFactory& factory,
   outcome.scenario = scenario.name;
   outcome.os = os;
   outcome.seed = options.seed.value_or(scenario.machine.seed);
+  outcome.schedule = options.schedule.value_or(scenario.machine.schedule);
   try {
     Play(scenario, os, factory, options, outcome);
   } catch (const std::bad_alloc&) {

@@ -10,6 +10,7 @@
 #include "kemu/scenario/report.hpp"
 #include "kemu/scenario/runner.hpp"
 #include "scenario/cli_options.hpp"
+#include "scenario/exploration.hpp"
 #include "scenario/output_files.hpp"
 #include "scenario/run_plan.hpp"
 #include "scenario/visible_text.hpp"
@@ -60,7 +61,11 @@ RunResults RunAllPlanned(const internal::RunPlan& plan, const CliOptions& option
   for (const internal::PlannedScenario& planned : plan.scenarios) {
     const std::size_t first = results.outcomes.size();
     for (Os os : planned.os) {
-      Outcome outcome = Run(*planned.scenario, os, *planned.factory, run_options);
+      Outcome outcome = options.schedules
+                            ? internal::ExploreAndNote(*planned.scenario, os, *planned.factory,
+                                                       *options.schedules, run_options,
+                                                       internal::Replay::kCommandLine)
+                            : Run(*planned.scenario, os, *planned.factory, run_options);
       const std::string trace = internal::TracePath(options, plan.runs(), outcome);
       if (!trace.empty()) {
         if (internal::WriteOutputFile(trace, outcome.trace_json, std::cerr)) {

@@ -129,6 +129,7 @@ bool Session::StartMachine() {
   MachineOptions machine_options = scenario_.machine;
   machine_options.os = os_;
   machine_options.seed = outcome_.seed;
+  machine_options.schedule = outcome_.schedule;
   machine_options.on_bug_check = BugCheckAction::kThrow;
   machine_options.trace = options_.keep_trace;
   if (!Guard(scenario_.where, [&] { machine_ = std::make_unique<Machine>(machine_options); })) {

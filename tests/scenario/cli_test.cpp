@@ -12,6 +12,7 @@
 #include "kemu/scenario/main.hpp"
 #include "kemu/version.hpp"
 #include "scenario_files_for_tests.hpp"
+#include "scenario_main_fixture.hpp"
 
 namespace kemu::scenario {
 namespace {
@@ -26,42 +27,8 @@ using ::testing::Not;
 using testing::ReadFile;
 using testing::WriteFile;
 
-struct MainResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-class ScenarioMainTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = testing::FreshDirectory(::testing::UnitTest::GetInstance()->current_test_info()->name());
-    config_.adapters.Add("counter", testing::CountingFactory(), "counts bumps");
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  std::string Path(const std::string& name) const { return (dir_ / name).string(); }
-  std::string Write(const std::string& name, const std::string& text) const {
-    return WriteFile(dir_ / name, text);
-  }
-
-  MainResult Main(std::vector<std::string> args) {
-    args.insert(args.begin(), "kemu-scenarios");
-    std::vector<char*> argv;
-    for (std::string& arg : args) argv.push_back(arg.data());
-    argv.push_back(nullptr);
-    MainResult result;
-    ::testing::internal::CaptureStdout();
-    ::testing::internal::CaptureStderr();
-    result.exit_code = ScenarioMain(static_cast<int>(args.size()), argv.data(), config_);
-    result.out = ::testing::internal::GetCapturedStdout();
-    result.err = ::testing::internal::GetCapturedStderr();
-    return result;
-  }
-
-  fs::path dir_;
-  RunnerConfig config_;
-};
+using testing::MainResult;
+using testing::ScenarioMainTest;
 
 // ---------------------------------------------------------------------------------------------
 // Running and exit codes.

@@ -84,6 +84,50 @@ TEST(ParseScenarioTest, InactiveInterruptsNamesEachPolicy) {
             Policy::kDrop);
 }
 
+TEST(ParseScenarioTest, ScheduleKeysFillScheduleOptions) {
+  const Scenario s = Parse(
+      std::string("machine: {schedule: {strategy: random, seed: 42, depth: 16}}\n") + kMinimal);
+  EXPECT_EQ(s.machine.schedule.strategy, kemu::Strategy::kRandom);
+  EXPECT_EQ(s.machine.schedule.seed, 42u);
+  EXPECT_EQ(s.machine.schedule.depth, 16u);
+}
+
+TEST(ParseScenarioTest, ScheduleNamesEachStrategy) {
+  const auto strategy = [](const std::string& name) {
+    return Parse("machine: {schedule: {strategy: " + name + "}}\n" + kMinimal)
+        .machine.schedule.strategy;
+  };
+  EXPECT_EQ(strategy("default"), kemu::Strategy::kDefault);
+  EXPECT_EQ(strategy("random"), kemu::Strategy::kRandom);
+  EXPECT_EQ(strategy("pct"), kemu::Strategy::kPct);
+}
+
+TEST(ParseScenarioTest, WithoutAScheduleTheMachineKeepsTheDefaultOne) {
+  const Scenario s = Parse(std::string("machine: {schedule: {}}\n") + kMinimal);
+  EXPECT_EQ(s.machine.schedule.strategy, kemu::Strategy::kDefault);
+  EXPECT_EQ(s.machine.schedule.seed, 0u);
+  EXPECT_EQ(s.machine.schedule.depth, 3u);
+  EXPECT_EQ(Parse(kMinimal).machine.schedule.strategy, kemu::Strategy::kDefault);
+}
+
+TEST(ParseScenarioTest, ScheduleErrorsAreLocatedWithSuggestions) {
+  try {
+    Parse("machine:\n  schedule: {strategy: PCT, depth: 17, seed: 0x1ffffffffffffffff}\n" +
+          std::string(kMinimal));
+    FAIL() << "no error";
+  } catch (const kemu::scenario::ScenarioError& e) {
+    ASSERT_EQ(e.diagnostics().size(), 3u);
+    EXPECT_EQ(FormatDiagnostic(e.diagnostics()[0]),
+              "dir/test_case.yaml:2:24: error: expected default, random or pct for 'strategy', "
+              "got 'PCT' (did you mean 'pct'?)");
+    EXPECT_EQ(FormatDiagnostic(e.diagnostics()[1]),
+              "dir/test_case.yaml:2:36: error: 'depth' is out of range: '17' (expected 1..16)");
+    EXPECT_EQ(e.diagnostics()[2].where.line, 2);
+  }
+  EXPECT_THROW(Parse("machine: {schedule: pct}\n" + std::string(kMinimal)),
+               kemu::scenario::ScenarioError);
+}
+
 TEST(ParseScenarioTest, DeviceKeysFillDeviceConfig) {
   const Scenario s = Parse(
       "devices:\n"

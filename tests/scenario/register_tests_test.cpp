@@ -23,9 +23,10 @@ struct ProbeResult {
   std::string out;
 };
 
+// `environment`: "NAME=value " assignments put before the command.
 ProbeResult RunProbe(const std::string& mode, const std::string& path,
-                     const std::string& flags = "") {
-  const std::string command = std::string("'") + KEMU_REGISTER_TESTS_PROBE + "' " + mode + " '" +
+                     const std::string& flags = "", const std::string& environment = "") {
+  const std::string command = environment + "'" + KEMU_REGISTER_TESTS_PROBE + "' " + mode + " '" +
                               path + "' " + flags + " 2>&1";
   ProbeResult result;
   FILE* pipe = popen(command.c_str(), "r");
@@ -111,6 +112,43 @@ TEST_F(RegisterTestsTest, AnUnknownDriverIsAFailingTest) {
   EXPECT_EQ(result.exit_code, 1) << result.out;
   EXPECT_THAT(result.out, HasSubstr("[  FAILED  ] Scenario/lost.xp"));
   EXPECT_THAT(result.out, HasSubstr("unknown driver 'countr' (did you mean 'counter'?)"));
+}
+
+TEST_F(RegisterTestsTest, KemuSchedulesExploresEachTestAndNamesTheFailingSeed) {
+  const std::string unlucky = Write("unlucky.yaml", testing::kUnluckyYaml);
+  const ProbeResult result = RunProbe("factory", unlucky, "", "KEMU_SCHEDULES=10 ");
+  EXPECT_EQ(result.exit_code, 1) << result.out;
+  EXPECT_THAT(result.out, HasSubstr("[  FAILED  ] Scenario/unlucky.xp"));
+  EXPECT_THAT(result.out, HasSubstr("[  FAILED  ] Scenario/unlucky.win10"));
+  EXPECT_THAT(result.out, HasSubstr(unlucky + ":1: Failure"));
+  EXPECT_THAT(result.out, HasSubstr("failed under schedule seed 3 (random), schedule 4 of 10 "
+                                    "explored; replay it with KEMU_SCHEDULE=3"));
+}
+
+TEST_F(RegisterTestsTest, KemuSchedulesPassesWhenEveryScheduleDoes) {
+  Write("counts.yaml", testing::kCountsYaml);
+  const ProbeResult result = RunProbe("factory", dir_.string(), "", "KEMU_SCHEDULES=3 ");
+  EXPECT_EQ(result.exit_code, 0) << result.out;
+  EXPECT_THAT(result.out, HasSubstr("[       OK ] Scenario/counts.win10"));
+}
+
+TEST_F(RegisterTestsTest, KemuScheduleReplaysOneSeed) {
+  const std::string unlucky = Write("unlucky.yaml", testing::kUnluckyYaml);
+  const ProbeResult failing = RunProbe("factory", unlucky, "", "KEMU_SCHEDULE=3 ");
+  EXPECT_EQ(failing.exit_code, 1) << failing.out;
+  EXPECT_THAT(failing.out, HasSubstr("failed under schedule seed 3 (random); replay it with "
+                                     "KEMU_SCHEDULE=3"));
+  EXPECT_EQ(RunProbe("factory", unlucky, "", "KEMU_SCHEDULE=4 ").exit_code, 0);
+}
+
+TEST_F(RegisterTestsTest, ABadKemuSchedulesFailsEachTestNamingTheVariable) {
+  Write("counts.yaml", testing::kCountsYaml);
+  const ProbeResult result = RunProbe("factory", dir_.string(), "", "KEMU_SCHEDULES=lots ");
+  EXPECT_EQ(result.exit_code, 1) << result.out;
+  EXPECT_THAT(result.out, HasSubstr("registered 2 tests"));
+  EXPECT_THAT(result.out, HasSubstr("[  FAILED  ] Scenario/counts.xp"));
+  EXPECT_THAT(result.out, HasSubstr("kemu: KEMU_SCHEDULES must be a number of schedules from 1 "
+                                    "to 1000000, got \"lots\""));
 }
 
 }  // namespace

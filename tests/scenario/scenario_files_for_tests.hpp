@@ -40,6 +40,36 @@ expect:
     win10: {probes: {counter: 5}}
 )";
 
+/// Fails under schedule seed 3 only (CountingAdapter's `unlucky` probe), on xp and win10.
+inline constexpr const char* kUnluckyYaml = R"(scenario: unlucky
+driver: counter
+os: [xp, win10]
+devices:
+  - name: dev0
+    memory_bytes: 0x100
+steps:
+  - start
+  - stop
+expect:
+  probes: {unlucky: 0}
+)";
+
+/// Asks for PCT with depth 5 and passes only when the run's schedule is exactly that, on xp.
+inline constexpr const char* kPctYaml = R"(scenario: pct
+driver: counter
+os: xp
+machine:
+  schedule: {strategy: pct, depth: 5}
+devices:
+  - name: dev0
+    memory_bytes: 0x100
+steps:
+  - start
+  - stop
+expect:
+  probes: {schedule_strategy: 2, schedule_depth: 5}
+)";
+
 /// Names an adapter nobody registered.
 inline constexpr const char* kUnknownDriverYaml = R"(scenario: lost
 driver: countr

@@ -11,6 +11,11 @@
 // (`Scenario/fallback_connect.win8_1`). Each failed expectation is reported at its scenario file
 // and line. An invalid file registers one test, `ScenarioFile/<file>.Parses`, that fails with the
 // diagnostics, so a broken file is a red test rather than a silently missing one.
+//
+// Exploring schedules: with KEMU_SCHEDULES=N in the environment each test plays its scenario under
+// N schedules (seeds 0..N-1; random, or pct when the scenario's `machine: {schedule:}` names pct)
+// and fails at the first that fails, naming it as KEMU_SCHEDULE=<seed>; KEMU_SCHEDULE=<seed>
+// replays that one. A bad value fails each test with a kemu::Error naming the variable.
 #ifndef KEMU_SCENARIO_GTEST_HPP_
 #define KEMU_SCENARIO_GTEST_HPP_
 

@@ -5,7 +5,11 @@
 //
 //   <runner> [files or dirs...] [--os=xp,vista..win11] [--seed=N] [--trace=out.json]
 //            [--report=matrix.md] [--junit=out.xml] [--diff=xp,win10] [--driver=name] [--list]
+//            [--schedules=N | --schedule=S | --schedule-range=A..B] [--schedule-strategy=pct]
 //   <runner> --version | --help
+//
+// With --schedules=N each scenario × personality run is played under N schedules (seeds 0..N-1)
+// and stops at the first that fails, whose seed the failure names with the flags that replay it.
 //
 // It prints a progress line per scenario × personality and the matrix, and exits 0 only when
 // every expectation held (1: some failed; 2: bad command line or invalid scenario files, in

@@ -23,12 +23,15 @@
 #include "kemu/os.hpp"
 #include "kemu/scenario/driver_adapter.hpp"
 #include "kemu/scenario/scenario.hpp"
+#include "kemu/schedule.hpp"
 
 namespace kemu::scenario {
 
 struct RunOptions {
   /// Replaces the scenario's `machine: {seed:}` (the runner's --seed).
-  std::optional<std::uint64_t> seed;
+  std::optional<std::uint64_t> seed = std::nullopt;
+  /// Replaces the scenario's `machine: {schedule:}` (what Explore() sets for each schedule).
+  std::optional<ScheduleOptions> schedule = std::nullopt;
   /// Keep the machine's trace (Machine::TraceJson) in Outcome::trace_json.
   bool keep_trace = true;
 };
@@ -52,6 +55,12 @@ struct Outcome {
   std::string scenario;
   Os os = Os::kWindows10;
   std::uint64_t seed = 0;
+  /// The schedule the run played under: the scenario's `machine: {schedule:}`, or
+  /// RunOptions::schedule.
+  ScheduleOptions schedule = {};
+  /// Explore(): how many schedules were played, the last being `schedule` (the first that failed,
+  /// when the run failed). 0 for a single Run().
+  std::uint64_t schedules = 0;
   std::vector<Failure> failures;
   bool passed() const { return failures.empty(); }
 
@@ -79,6 +88,23 @@ struct Outcome {
 /// the adapter first (a Validate() diagnostic becomes a failure and nothing runs).
 Outcome Run(const Scenario& scenario, Os os, const AdapterFactory& factory,
             const RunOptions& options = {});
+
+/// The schedules Explore() plays: seeds `first` .. `first + count - 1` of `strategy` (with `depth`
+/// for kPct).
+struct Exploration {
+  Strategy strategy = Strategy::kRandom;
+  unsigned depth = 3;
+  std::uint64_t first = 0;
+  std::uint64_t count = 1;
+};
+
+/// Plays `scenario` on `os` once per schedule of `exploration`, in seed order, each a fresh Run()
+/// with RunOptions::schedule set, and stops at the first run that fails. Returns that run's
+/// Outcome (Outcome::schedule names the failing seed), else the last one's; Outcome::schedules
+/// says how many were played. The caller says how to replay the failing seed (the runner prints
+/// `--schedule <seed>`, RegisterTests `KEMU_SCHEDULE=<seed>`).
+Outcome Explore(const Scenario& scenario, Os os, const AdapterFactory& factory,
+                const Exploration& exploration, const RunOptions& options = {});
 
 /// Runs `scenario` on every personality it names that is also in `only` (empty: no filter),
 /// oldest first.

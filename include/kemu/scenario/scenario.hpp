@@ -228,7 +228,7 @@ struct Scenario {
   /// `os:` — where it runs, oldest first (`all`, a name, a list, or a range `vista..win11`).
   std::vector<Os> os;
   /// `machine:` — processors, verifier, checked_build, seed, storm_threshold,
-  /// inactive_interrupts, call_history. `os` is set per run.
+  /// inactive_interrupts, call_history, schedule (strategy, seed, depth). `os` is set per run.
   MachineOptions machine;
   std::vector<DeviceSpec> devices;
   std::vector<FaultSpec> faults;
