@@ -83,6 +83,7 @@ inline constexpr std::uint64_t kInterruptLockOnPassiveIsr = 0x4B45000A;
 inline constexpr std::uint64_t kUnmapUnknownIoSpace = 0x4B45000B;
 inline constexpr std::uint64_t kQueuedReleaseThroughOtherHandle = 0x4B45000C;
 inline constexpr std::uint64_t kEnumArgumentOutOfRange = 0x4B45000D;
+inline constexpr std::uint64_t kUninitializedDeviceQueue = 0x4B45000E;
 }  // namespace verifier_code
 
 /// Parameter-1 sub-codes of 0xC2 BAD_POOL_CALLER: a kernel without Driver Verifier checking pool
