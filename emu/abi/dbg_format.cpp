@@ -23,6 +23,8 @@ struct Spec {
   char type = 0;
 };
 
+}  // namespace
+
 void AppendUtf8(std::string& out, std::uint32_t code) {
   if (code < 0x80) {
     out += static_cast<char>(code);
@@ -42,6 +44,8 @@ void AppendUtf8(std::string& out, std::uint32_t code) {
     out += '?';
   }
 }
+
+namespace {
 
 // Pads `body` to the spec's width, on the left unless the '-' flag is given.
 void AppendPadded(std::string& out, const Spec& spec, std::string_view body) {
@@ -227,6 +231,12 @@ bool Convert(const Spec& spec, DbgArgs& args, DbgText& out) {
 }  // namespace
 
 DbgText FormatDbgPrint(const char* format, DbgArgs& args) {
+  DbgText out = FormatWindows(format, args);
+  if (out.text.size() > kDbgPrintMaxBytes) out.text.resize(kDbgPrintMaxBytes);
+  return out;
+}
+
+DbgText FormatWindows(const char* format, DbgArgs& args) {
   DbgText out;
   for (const char* p = format; *p != '\0';) {
     if (*p != '%') {
@@ -269,7 +279,6 @@ DbgText FormatDbgPrint(const char* format, DbgArgs& args) {
     spec.type = *p++;
     if (!Convert(spec, args, out)) out.text.append(start, p);
   }
-  if (out.text.size() > kDbgPrintMaxBytes) out.text.resize(kDbgPrintMaxBytes);
   return out;
 }
 

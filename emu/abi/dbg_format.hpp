@@ -8,6 +8,7 @@
 
 #include <cstdarg>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 namespace kemu::abi {
@@ -31,6 +32,10 @@ inline constexpr std::size_t kDbgPrintMaxBytes = 512;
 /// which DbgPrint does not support, consume their argument and appear literally; %n writes
 /// nothing.
 DbgText FormatDbgPrint(const char* format, DbgArgs& args);
+/// Appends the code point as UTF-8 ('?' beyond U+10FFFF).
+void AppendUtf8(std::string& out, std::uint32_t code);
+/// The same language without DbgPrint's 512-byte cut (the ntstrsafe printf routines).
+DbgText FormatWindows(const char* format, DbgArgs& args);
 
 }  // namespace kemu::abi
 

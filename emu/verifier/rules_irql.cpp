@@ -126,6 +126,26 @@ void Verifier::IrqlAboveMaximum(const char* routine, KIRQL current, KIRQL maximu
   kernel_.BugCheck(IrqlFault(current, summary));
 }
 
+void Verifier::IrqlBelowMinimum(const char* routine, KIRQL current, KIRQL minimum) {
+  const std::string summary = fmt::format(
+      "{} was called at IRQL {}; it must be called at IRQL >= {}.", routine, current, minimum);
+  if (mode_ == CheckMode::kVerifier && kernel_.personality().verifier_irql_api_checks) {
+    kernel_.BugCheck({.code = bugcheck::kDriverVerifierDetectedViolation,
+                      .parameters = {verifier_code::kKernelApiAtWrongIrql, current, 0, 0},
+                      .parameter_names = {"0xE5: kernel API at the wrong IRQL", "current IRQL",
+                                          nullptr, nullptr},
+                      .summary = summary});
+    return;
+  }
+  // UNCONFIRMED: a checked kernel's IRQL assertion; kemu raises the classic "not greater or
+  // equal" code. A retail kernel does not look.
+  if (mode_ == CheckMode::kRetail) return;
+  kernel_.BugCheck({.code = bugcheck::kIrqlNotGreaterOrEqual,
+                    .parameters = {current, minimum, 0, 0},
+                    .parameter_names = {"current IRQL", "required IRQL", nullptr, nullptr},
+                    .summary = summary});
+}
+
 void Verifier::PagedCodeAtRaisedIrql(const char* file, int line, KIRQL current) {
   kernel_.Crash(
       {.code = bugcheck::kDriverIrqlNotLessOrEqual,

@@ -45,6 +45,8 @@ class Verifier {
   /// 0 to use 0xE5 (kernel API called at the wrong IRQL).
   void IrqlAboveMaximum(const char* routine, KIRQL current, KIRQL maximum,
                         std::uint64_t verifier_code = 0);
+  /// `routine` requires IRQL >= `minimum` (the device-queue routines: exactly DISPATCH_LEVEL).
+  void IrqlBelowMinimum(const char* routine, KIRQL current, KIRQL minimum);
   /// PAGED_CODE() ran above APC_LEVEL.
   [[noreturn]] void PagedCodeAtRaisedIrql(const char* file, int line, KIRQL current);
   /// A driver ASSERT failed.
@@ -152,6 +154,11 @@ class Verifier {
   /// Driver Verifier's pool tracking at unload: only pool was left behind.
   [[noreturn]] void PoolLeakedAtShutdown(const std::vector<std::string>& blocks,
                                          std::uint64_t first_block);
+
+  // Device queues (rules_queue.cpp).
+  /// A KDEVICE_QUEUE whose Type/Size KeInitializeDeviceQueue did not write. Returns only on a
+  /// retail kernel, which works with the structure as it is.
+  void UninitializedDeviceQueue(const char* routine, const KDEVICE_QUEUE* queue);
 
   // Debug output (rules_debug.cpp).
   /// A Unicode format code reached DbgPrint(Ex) above PASSIVE_LEVEL.

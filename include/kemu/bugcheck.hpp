@@ -85,6 +85,7 @@ inline constexpr std::uint64_t kQueuedReleaseThroughOtherHandle = 0x4B45000C;
 inline constexpr std::uint64_t kEnumArgumentOutOfRange = 0x4B45000D;
 inline constexpr std::uint64_t kDpcReturnedHoldingLock = 0x4B45000E;
 inline constexpr std::uint64_t kWaitNeverCompletes = 0x4B45000F;
+inline constexpr std::uint64_t kUninitializedDeviceQueue = 0x4B450010;
 }  // namespace verifier_code
 
 /// Parameter-1 sub-codes of 0xC2 BAD_POOL_CALLER: a kernel without Driver Verifier checking pool

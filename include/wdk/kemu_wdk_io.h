@@ -37,15 +37,6 @@ typedef struct _KEVENT {
 
 typedef enum _EVENT_TYPE KEMU_WDK_ENUM_INT { NotificationEvent, SynchronizationEvent } EVENT_TYPE;
 
-/// Queue of IRPs a device works through (Type DeviceQueueObject).
-typedef struct _KDEVICE_QUEUE {
-  CSHORT Type;
-  CSHORT Size;
-  LIST_ENTRY DeviceListHead;
-  KSPIN_LOCK Lock;
-  BOOLEAN Busy;
-} KDEVICE_QUEUE, *PKDEVICE_QUEUE, *PRKDEVICE_QUEUE;
-
 /// Adapter-channel wait block. Opaque: kemu does not model DMA adapters.
 typedef struct _WAIT_CONTEXT_BLOCK {
   PVOID Reserved[9];

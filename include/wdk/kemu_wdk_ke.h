@@ -63,6 +63,29 @@ typedef enum _KOBJECTS KEMU_WDK_ENUM_INT {
 } KOBJECTS;
 
 // ---------------------------------------------------------------------------------------------
+// Device queues: a busy flag and a FIFO (or sort-key ordered) list of waiting requests.
+
+/// A device queue (Windows x64 layout, 40 bytes). Busy is the low byte of a 64-bit word whose
+/// upper bits Windows uses as an insertion hint; kemu keeps them zero.
+typedef struct _KDEVICE_QUEUE {
+  CSHORT Type;
+  CSHORT Size;
+  LIST_ENTRY DeviceListHead;
+  KSPIN_LOCK Lock;
+  KEMU_WDK_EXTENSION union {
+    BOOLEAN Busy;
+    LONG64 BusyAndHint;
+  };
+} KDEVICE_QUEUE, *PKDEVICE_QUEUE, *PRKDEVICE_QUEUE;
+
+/// One waiting request (usually IRP.Tail.Overlay.DeviceQueueEntry).
+typedef struct _KDEVICE_QUEUE_ENTRY {
+  LIST_ENTRY DeviceListEntry;
+  ULONG SortKey;
+  BOOLEAN Inserted;
+} KDEVICE_QUEUE_ENTRY, *PKDEVICE_QUEUE_ENTRY, *PRKDEVICE_QUEUE_ENTRY;
+
+// ---------------------------------------------------------------------------------------------
 // DPCs.
 
 typedef enum _KDPC_IMPORTANCE KEMU_WDK_ENUM_INT {
@@ -249,6 +272,25 @@ NTKERNELAPI KIRQL NTAPI KeAcquireInterruptSpinLock(PKINTERRUPT Interrupt);
 NTKERNELAPI VOID NTAPI KeReleaseInterruptSpinLock(PKINTERRUPT Interrupt, KIRQL OldIrql);
 #endif
 
+// Device queues. Insert and remove run at DISPATCH_LEVEL; KeRemoveEntryDeviceQueue at
+// IRQL <= DISPATCH_LEVEL; KeInitializeDeviceQueue at any IRQL.
+NTKERNELAPI VOID NTAPI KeInitializeDeviceQueue(PKDEVICE_QUEUE DeviceQueue);
+/// FALSE (entry not queued, queue now busy) when the queue was idle; TRUE when queued at the tail.
+NTKERNELAPI BOOLEAN NTAPI KeInsertDeviceQueue(PKDEVICE_QUEUE DeviceQueue,
+                                              PKDEVICE_QUEUE_ENTRY DeviceQueueEntry);
+/// As KeInsertDeviceQueue, queued after every entry whose SortKey <= SortKey.
+NTKERNELAPI BOOLEAN NTAPI KeInsertByKeyDeviceQueue(PKDEVICE_QUEUE DeviceQueue,
+                                                   PKDEVICE_QUEUE_ENTRY DeviceQueueEntry,
+                                                   ULONG SortKey);
+/// The first entry, or NULL (and the queue becomes idle) when none is waiting.
+NTKERNELAPI PKDEVICE_QUEUE_ENTRY NTAPI KeRemoveDeviceQueue(PKDEVICE_QUEUE DeviceQueue);
+/// The first entry whose SortKey >= SortKey, else the first entry; NULL (idle) when empty.
+NTKERNELAPI PKDEVICE_QUEUE_ENTRY NTAPI KeRemoveByKeyDeviceQueue(PKDEVICE_QUEUE DeviceQueue,
+                                                                ULONG SortKey);
+/// TRUE when the entry was queued (and is now removed), FALSE otherwise.
+NTKERNELAPI BOOLEAN NTAPI KeRemoveEntryDeviceQueue(PKDEVICE_QUEUE DeviceQueue,
+                                                   PKDEVICE_QUEUE_ENTRY DeviceQueueEntry);
+
 // Bug checks: the emulated system stops; kemu unwinds to the test harness.
 KEMU_NORETURN NTKERNELAPI VOID NTAPI KeBugCheckEx(ULONG BugCheckCode, ULONG_PTR BugCheckParameter1,
                                                   ULONG_PTR BugCheckParameter2,
@@ -279,6 +321,13 @@ KEMU_WDK_STATIC_ASSERT(offsetof(KDPC, DeferredContext) == 32, "KDPC.DeferredCont
 KEMU_WDK_STATIC_ASSERT(offsetof(KDPC, SystemArgument1) == 40, "KDPC.SystemArgument1 at 40");
 KEMU_WDK_STATIC_ASSERT(offsetof(KDPC, SystemArgument2) == 48, "KDPC.SystemArgument2 at 48");
 KEMU_WDK_STATIC_ASSERT(offsetof(KDPC, DpcData) == 56, "KDPC.DpcData at 56");
+KEMU_WDK_STATIC_ASSERT(sizeof(KDEVICE_QUEUE) == 40, "KDEVICE_QUEUE is 40 bytes on x64");
+KEMU_WDK_STATIC_ASSERT(offsetof(KDEVICE_QUEUE, DeviceListHead) == 8, "DeviceListHead at 8");
+KEMU_WDK_STATIC_ASSERT(offsetof(KDEVICE_QUEUE, Lock) == 24, "KDEVICE_QUEUE.Lock at 24");
+KEMU_WDK_STATIC_ASSERT(offsetof(KDEVICE_QUEUE, Busy) == 32, "KDEVICE_QUEUE.Busy at 32");
+KEMU_WDK_STATIC_ASSERT(sizeof(KDEVICE_QUEUE_ENTRY) == 24, "KDEVICE_QUEUE_ENTRY is 24 bytes");
+KEMU_WDK_STATIC_ASSERT(offsetof(KDEVICE_QUEUE_ENTRY, SortKey) == 16, "SortKey at 16");
+KEMU_WDK_STATIC_ASSERT(offsetof(KDEVICE_QUEUE_ENTRY, Inserted) == 20, "Inserted at 20");
 #endif
 
 #endif  // KEMU_WDK_KE_H_

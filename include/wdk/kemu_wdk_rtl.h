@@ -72,6 +72,27 @@ KEMU_WDK_BEGIN_DECLS
 NTSYSAPI SIZE_T NTAPI RtlCompareMemory(const VOID *Source1, const VOID *Source2, SIZE_T Length);
 NTSYSAPI VOID NTAPI RtlInitUnicodeString(PUNICODE_STRING DestinationString, PCWSTR SourceString);
 
+// Counted strings. Lengths are in bytes; a WCHAR is sizeof(wchar_t) bytes (see kemu_wdk_base.h).
+typedef const char *PCSZ;
+NTSYSAPI VOID NTAPI RtlInitAnsiString(PANSI_STRING DestinationString, PCSZ SourceString);
+/// Copies as much as fits in Destination->MaximumLength; NUL-terminates when there is room.
+NTSYSAPI VOID NTAPI RtlCopyUnicodeString(PUNICODE_STRING DestinationString,
+                                         PCUNICODE_STRING SourceString);
+/// < 0, 0 or > 0 as String1 sorts before, equal to or after String2 (case folding: ASCII).
+NTSYSAPI LONG NTAPI RtlCompareUnicodeString(PCUNICODE_STRING String1, PCUNICODE_STRING String2,
+                                            BOOLEAN CaseInSensitive);
+NTSYSAPI BOOLEAN NTAPI RtlEqualUnicodeString(PCUNICODE_STRING String1, PCUNICODE_STRING String2,
+                                             BOOLEAN CaseInSensitive);
+/// STATUS_BUFFER_TOO_SMALL, changing nothing, when the result would not fit.
+NTSYSAPI NTSTATUS NTAPI RtlAppendUnicodeToString(PUNICODE_STRING Destination, PCWSTR Source);
+NTSYSAPI NTSTATUS NTAPI RtlAppendUnicodeStringToString(PUNICODE_STRING Destination,
+                                                       PCUNICODE_STRING Source);
+/// Base 0 reads a 0x / 0o / 0b prefix (else decimal); 2, 8, 10, 16 are fixed bases.
+NTSYSAPI NTSTATUS NTAPI RtlUnicodeStringToInteger(PCUNICODE_STRING String, ULONG Base,
+                                                  PULONG Value);
+/// STATUS_BUFFER_OVERFLOW when the digits and a NUL do not fit in String->MaximumLength.
+NTSYSAPI NTSTATUS NTAPI RtlIntegerToUnicodeString(ULONG Value, ULONG Base, PUNICODE_STRING String);
+
 NTSYSAPI NTSTATUS NTAPI RtlGetVersion(PRTL_OSVERSIONINFOW lpVersionInformation);
 NTSYSAPI BOOLEAN NTAPI RtlIsNtDdiVersionAvailable(ULONG Version);
 NTSYSAPI BOOLEAN NTAPI RtlIsServicePackVersionInstalled(ULONG Version);

@@ -12,6 +12,7 @@
 
 #include "kemu_wdk_base.h"
 #include "kemu_wdk_cm.h"
+#include "kemu_wdk_exlist.h"
 #include "kemu_wdk_hal.h"
 #include "kemu_wdk_interlocked.h"
 #include "kemu_wdk_io.h"

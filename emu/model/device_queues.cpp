@@ -1,0 +1,100 @@
+#include "model/device_queues.hpp"
+
+#include "model/kernel.hpp"
+
+namespace kemu::model {
+
+void DeviceQueues::RequireDispatch(const char* routine) {
+  const KIRQL irql = kernel_.irql().Current();
+  if (irql < DISPATCH_LEVEL) kernel_.verifier().IrqlBelowMinimum(routine, irql, DISPATCH_LEVEL);
+  if (irql > DISPATCH_LEVEL) kernel_.verifier().IrqlAboveMaximum(routine, irql, DISPATCH_LEVEL);
+}
+
+void DeviceQueues::CheckQueue(const char* routine, PKDEVICE_QUEUE queue) {
+  if (queue == nullptr) kernel_.verifier().NullArgument(routine, "DeviceQueue");
+  if (queue->Type != DeviceQueueObject || queue->Size != sizeof(KDEVICE_QUEUE)) {
+    // Returns on a retail kernel, which works with whatever the structure holds.
+    kernel_.verifier().UninitializedDeviceQueue(routine, queue);
+  }
+  // A zeroed, never-initialised queue: Windows would fault following its NULL links.
+  if (queue->DeviceListHead.Flink == nullptr || queue->DeviceListHead.Blink == nullptr) {
+    kernel_.verifier().NullArgument(routine, "DeviceQueue->DeviceListHead (never initialised)");
+  }
+}
+
+void DeviceQueues::Initialize(PKDEVICE_QUEUE queue) {
+  if (queue == nullptr) kernel_.verifier().NullArgument("KeInitializeDeviceQueue", "DeviceQueue");
+  // DQ-1: only the structure's own fields are written.
+  queue->Type = DeviceQueueObject;
+  queue->Size = sizeof(KDEVICE_QUEUE);
+  InitializeListHead(&queue->DeviceListHead);
+  queue->Lock = 0;
+  queue->BusyAndHint = 0;
+}
+
+BOOLEAN DeviceQueues::Insert(const char* routine, PKDEVICE_QUEUE queue, PKDEVICE_QUEUE_ENTRY entry,
+                             std::optional<ULONG> sort_key) {
+  RequireDispatch(routine);
+  CheckQueue(routine, queue);
+  if (entry == nullptr) kernel_.verifier().NullArgument(routine, "DeviceQueueEntry");
+  if (sort_key.has_value()) entry->SortKey = *sort_key;
+  if (!queue->Busy) {
+    // DQ-2: an idle queue becomes busy; the caller starts the request itself.
+    queue->Busy = TRUE;
+    entry->Inserted = FALSE;
+    return FALSE;
+  }
+  PLIST_ENTRY before = &queue->DeviceListHead;  // insert before this one (the head: the tail)
+  if (sort_key.has_value()) {
+    // After every entry whose key is <= the new one, before the first with a greater key.
+    for (PLIST_ENTRY link = queue->DeviceListHead.Flink; link != &queue->DeviceListHead;
+         link = link->Flink) {
+      const auto* queued = CONTAINING_RECORD(link, KDEVICE_QUEUE_ENTRY, DeviceListEntry);
+      if (queued->SortKey > *sort_key) {
+        before = link;
+        break;
+      }
+    }
+  }
+  InsertTailList(before, &entry->DeviceListEntry);
+  entry->Inserted = TRUE;
+  return TRUE;
+}
+
+PKDEVICE_QUEUE_ENTRY DeviceQueues::Remove(const char* routine, PKDEVICE_QUEUE queue,
+                                          std::optional<ULONG> sort_key) {
+  RequireDispatch(routine);
+  CheckQueue(routine, queue);
+  PLIST_ENTRY head = &queue->DeviceListHead;
+  if (IsListEmpty(head)) {
+    queue->Busy = FALSE;  // DQ-3
+    return nullptr;
+  }
+  PLIST_ENTRY chosen = head->Flink;
+  if (sort_key.has_value()) {
+    for (PLIST_ENTRY link = head->Flink; link != head; link = link->Flink) {
+      if (CONTAINING_RECORD(link, KDEVICE_QUEUE_ENTRY, DeviceListEntry)->SortKey >= *sort_key) {
+        chosen = link;
+        break;
+      }
+    }
+  }
+  RemoveEntryList(chosen);
+  auto* entry = CONTAINING_RECORD(chosen, KDEVICE_QUEUE_ENTRY, DeviceListEntry);
+  entry->Inserted = FALSE;
+  return entry;
+}
+
+BOOLEAN DeviceQueues::RemoveEntry(PKDEVICE_QUEUE queue, PKDEVICE_QUEUE_ENTRY entry) {
+  static constexpr const char* kRoutine = "KeRemoveEntryDeviceQueue";
+  const KIRQL irql = kernel_.irql().Current();
+  if (irql > DISPATCH_LEVEL) kernel_.verifier().IrqlAboveMaximum(kRoutine, irql, DISPATCH_LEVEL);
+  CheckQueue(kRoutine, queue);
+  if (entry == nullptr) kernel_.verifier().NullArgument(kRoutine, "DeviceQueueEntry");
+  if (!entry->Inserted) return FALSE;  // DQ-4
+  RemoveEntryList(&entry->DeviceListEntry);
+  entry->Inserted = FALSE;
+  return TRUE;
+}
+
+}  // namespace kemu::model

@@ -1,0 +1,146 @@
+#include "model/interlocked_lists.hpp"
+
+#include <cstdint>
+
+#include "model/kernel.hpp"
+
+namespace kemu::model {
+namespace {
+
+// IL-6: what a checked kernel writes into the links of an entry ExInterlockedRemoveHeadList
+// returns, so a driver that follows them faults at once.
+constexpr std::uintptr_t kRemovedLinkPoison = 0xBADDD0FFBADDD0FFull;
+
+// SLIST_HEADER.Alignment on x64: Depth in bits 0-15, Sequence in bits 16-63.
+constexpr std::uint64_t kDepthMask = 0xFFFF;
+constexpr std::uint64_t kSequenceOne = std::uint64_t{1} << 16;
+
+}  // namespace
+
+void InterlockedLists::CheckHead(const char* routine, const void* head) {
+  if (head == nullptr) kernel_.verifier().NullArgument(routine, "ListHead");
+}
+
+// Windows disables interrupts and spins on the lock without raising the IRQL; kemu delivers no
+// interrupt inside a kernel routine, so only the lock needs modelling.
+void InterlockedLists::Lock(const char* routine, PKSPIN_LOCK lock) {
+  if (lock == nullptr) kernel_.verifier().NullArgument(routine, "Lock");
+  kernel_.spin_locks().Take(routine, lock, LockKind::kOrdinary, nullptr, kernel_.irql().Current());
+}
+
+void InterlockedLists::Unlock(const char* routine, PKSPIN_LOCK lock) {
+  kernel_.spin_locks().Drop(routine, lock, LockKind::kOrdinary);
+}
+
+PLIST_ENTRY InterlockedLists::Insert(const char* routine, PLIST_ENTRY head, PLIST_ENTRY entry,
+                                     PKSPIN_LOCK lock, bool at_head) {
+  CheckHead(routine, head);
+  if (entry == nullptr) kernel_.verifier().NullArgument(routine, "ListEntry");
+  Lock(routine, lock);
+  PLIST_ENTRY previous = at_head ? head->Flink : head->Blink;
+  if (at_head) {
+    InsertHeadList(head, entry);
+  } else {
+    InsertTailList(head, entry);
+  }
+  Unlock(routine, lock);
+  return previous == head ? nullptr : previous;
+}
+
+PLIST_ENTRY InterlockedLists::RemoveHead(const char* routine, PLIST_ENTRY head, PKSPIN_LOCK lock) {
+  CheckHead(routine, head);
+  Lock(routine, lock);
+  PLIST_ENTRY entry = nullptr;
+  if (!IsListEmpty(head)) {
+    entry = RemoveHeadList(head);
+    if (kernel_.verifier().mode() == verifier::CheckMode::kChecked) {
+      entry->Flink = reinterpret_cast<PLIST_ENTRY>(kRemovedLinkPoison);
+      entry->Blink = reinterpret_cast<PLIST_ENTRY>(kRemovedLinkPoison);
+    }
+  }
+  Unlock(routine, lock);
+  return entry;
+}
+
+PSINGLE_LIST_ENTRY InterlockedLists::Push(const char* routine, PSINGLE_LIST_ENTRY head,
+                                          PSINGLE_LIST_ENTRY entry, PKSPIN_LOCK lock) {
+  CheckHead(routine, head);
+  if (entry == nullptr) kernel_.verifier().NullArgument(routine, "ListEntry");
+  Lock(routine, lock);
+  PSINGLE_LIST_ENTRY previous = head->Next;
+  PushEntryList(head, entry);
+  Unlock(routine, lock);
+  return previous;
+}
+
+PSINGLE_LIST_ENTRY InterlockedLists::Pop(const char* routine, PSINGLE_LIST_ENTRY head,
+                                         PKSPIN_LOCK lock) {
+  CheckHead(routine, head);
+  Lock(routine, lock);
+  PSINGLE_LIST_ENTRY entry = PopEntryList(head);
+  Unlock(routine, lock);
+  return entry;
+}
+
+ULONG InterlockedLists::AddUlong(PULONG addend, ULONG increment, PKSPIN_LOCK lock) {
+  static constexpr const char* kRoutine = "ExInterlockedAddUlong";
+  if (addend == nullptr) kernel_.verifier().NullArgument(kRoutine, "Addend");
+  Lock(kRoutine, lock);
+  const ULONG old = *addend;
+  *addend = old + increment;  // unsigned: wraps
+  Unlock(kRoutine, lock);
+  return old;
+}
+
+LARGE_INTEGER InterlockedLists::AddLargeInteger(PLARGE_INTEGER addend, LARGE_INTEGER increment,
+                                                PKSPIN_LOCK lock) {
+  static constexpr const char* kRoutine = "ExInterlockedAddLargeInteger";
+  if (addend == nullptr) kernel_.verifier().NullArgument(kRoutine, "Addend");
+  Lock(kRoutine, lock);
+  const LARGE_INTEGER old = *addend;
+  // Two's-complement wrap without signed overflow.
+  addend->QuadPart = static_cast<LONGLONG>(static_cast<ULONGLONG>(old.QuadPart) +
+                                           static_cast<ULONGLONG>(increment.QuadPart));
+  Unlock(kRoutine, lock);
+  return old;
+}
+
+PSLIST_ENTRY InterlockedLists::PushSList(const char* routine, PSLIST_HEADER head,
+                                         PSLIST_ENTRY entry) {
+  CheckHead(routine, head);
+  if (entry == nullptr) kernel_.verifier().NullArgument(routine, "ListEntry");
+  auto* previous = reinterpret_cast<PSLIST_ENTRY>(static_cast<std::uintptr_t>(head->Region));
+  entry->Next = previous;
+  // Windows keeps the entry address shifted right by four in Region's upper 60 bits; with
+  // 16-byte aligned entries that is the address itself. kemu stores the whole address, so even a
+  // misaligned entry comes back intact.
+  head->Region = reinterpret_cast<std::uintptr_t>(entry);
+  const std::uint64_t word = head->Alignment;
+  head->Alignment = ((word + kSequenceOne) & ~kDepthMask) | ((word + 1) & kDepthMask);
+  return previous;
+}
+
+PSLIST_ENTRY InterlockedLists::PopSList(const char* routine, PSLIST_HEADER head) {
+  CheckHead(routine, head);
+  auto* entry = reinterpret_cast<PSLIST_ENTRY>(static_cast<std::uintptr_t>(head->Region));
+  if (entry == nullptr) return nullptr;
+  head->Region = reinterpret_cast<std::uintptr_t>(entry->Next);
+  const std::uint64_t word = head->Alignment;
+  head->Alignment = (word & ~kDepthMask) | ((word - 1) & kDepthMask);
+  return entry;
+}
+
+PSLIST_ENTRY InterlockedLists::FlushSList(const char* routine, PSLIST_HEADER head) {
+  CheckHead(routine, head);
+  auto* first = reinterpret_cast<PSLIST_ENTRY>(static_cast<std::uintptr_t>(head->Region));
+  head->Region = 0;
+  head->Alignment &= ~kDepthMask;
+  return first;
+}
+
+USHORT InterlockedLists::DepthSList(const char* routine, PSLIST_HEADER head) {
+  CheckHead(routine, head);
+  return static_cast<USHORT>(head->Alignment & kDepthMask);
+}
+
+}  // namespace kemu::model

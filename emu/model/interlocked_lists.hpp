@@ -1,0 +1,48 @@
+// The ExInterlocked*List and SLIST operations. The list itself lives in driver memory; what the
+// model adds is the spin lock the caller names, taken and dropped through SpinLocks so every
+// ownership rule applies (a lock the caller already holds is a recursive acquire), and the IRQL
+// left untouched (IL-4, IL-7).
+#ifndef KEMU_EMU_MODEL_INTERLOCKED_LISTS_HPP_
+#define KEMU_EMU_MODEL_INTERLOCKED_LISTS_HPP_
+
+#include <wdm.h>
+
+namespace kemu::model {
+
+class Kernel;
+
+class InterlockedLists {
+ public:
+  explicit InterlockedLists(Kernel& kernel) : kernel_(kernel) {}
+
+  /// Returns the previous first (at_head) or last entry, nullptr when the list was empty (IL-6).
+  PLIST_ENTRY Insert(const char* routine, PLIST_ENTRY head, PLIST_ENTRY entry, PKSPIN_LOCK lock,
+                     bool at_head);
+  /// nullptr on an empty list (IL-6).
+  PLIST_ENTRY RemoveHead(const char* routine, PLIST_ENTRY head, PKSPIN_LOCK lock);
+  /// Returns the previous first entry (IL-7).
+  PSINGLE_LIST_ENTRY Push(const char* routine, PSINGLE_LIST_ENTRY head, PSINGLE_LIST_ENTRY entry,
+                          PKSPIN_LOCK lock);
+  PSINGLE_LIST_ENTRY Pop(const char* routine, PSINGLE_LIST_ENTRY head, PKSPIN_LOCK lock);
+
+  /// IL-3: returns the value before the addition.
+  ULONG AddUlong(PULONG addend, ULONG increment, PKSPIN_LOCK lock);
+  LARGE_INTEGER AddLargeInteger(PLARGE_INTEGER addend, LARGE_INTEGER increment, PKSPIN_LOCK lock);
+
+  // Sequenced lists: no lock, any IRQL.
+  PSLIST_ENTRY PushSList(const char* routine, PSLIST_HEADER head, PSLIST_ENTRY entry);
+  PSLIST_ENTRY PopSList(const char* routine, PSLIST_HEADER head);
+  PSLIST_ENTRY FlushSList(const char* routine, PSLIST_HEADER head);
+  USHORT DepthSList(const char* routine, PSLIST_HEADER head);
+
+ private:
+  void Lock(const char* routine, PKSPIN_LOCK lock);
+  void Unlock(const char* routine, PKSPIN_LOCK lock);
+  void CheckHead(const char* routine, const void* head);
+
+  Kernel& kernel_;
+};
+
+}  // namespace kemu::model
+
+#endif  // KEMU_EMU_MODEL_INTERLOCKED_LISTS_HPP_

@@ -1,0 +1,158 @@
+// ntstrsafe.h — kemu's bounded string routines: RtlStringCb*/RtlStringCch* Copy, Cat, Length
+// (header inlines, as the WDK's are) and Printf (exports that format as DbgPrint does: %wZ, %ws,
+// %I64x, ...). Cb routines count bytes, Cch routines characters (sizeof(wchar_t) bytes each for the
+// W forms). Every routine NUL-terminates what it writes:
+//   STATUS_SUCCESS          the whole result fitted;
+//   STATUS_BUFFER_OVERFLOW  it was cut to fit (the cut result is NUL-terminated);
+//   STATUS_INVALID_PARAMETER a zero or larger-than-NTSTRSAFE_MAX_CCH destination, or a NULL one,
+//                           or (Cat) a destination with no NUL inside it; nothing is written.
+// A NULL source string is treated as empty (kemu's choice; the WDK's default dereferences it).
+//
+//   WCHAR name[32];
+//   NTSTATUS status = RtlStringCbPrintfW(name, sizeof(name), L"\\Device\\Nic%u", index);
+//   if (status == STATUS_BUFFER_OVERFLOW) { /* name holds the first 31 characters */ }
+#ifndef KEMU_WDK_NTSTRSAFE_H_
+#define KEMU_WDK_NTSTRSAFE_H_
+
+#include "kemu_wdk_base.h"
+#include "kemu_wdk_status.h"
+
+#define NTSTRSAFE_MAX_CCH 2147483647
+#define NTSTRSAFE_MAX_LENGTH (NTSTRSAFE_MAX_CCH - 1)
+
+typedef char *NTSTRSAFE_PSTR;
+typedef const char *NTSTRSAFE_PCSTR;
+typedef wchar_t *NTSTRSAFE_PWSTR;
+typedef const wchar_t *NTSTRSAFE_PCWSTR;
+
+KEMU_WDK_BEGIN_DECLS
+
+// ---------------------------------------------------------------------------------------------
+// Workers (kemu's own names; drivers call the documented routines below).
+
+FORCEINLINE NTSTATUS KemuStrSafeCopyA(char *Dest, size_t Cch, const char *Src) {
+  size_t i = 0;
+  if (Dest == NULL || Cch == 0 || Cch > NTSTRSAFE_MAX_CCH) return STATUS_INVALID_PARAMETER;
+  if (Src == NULL) Src = "";
+  while (i + 1 < Cch && Src[i] != '\0') {
+    Dest[i] = Src[i];
+    ++i;
+  }
+  Dest[i] = '\0';
+  return Src[i] == '\0' ? STATUS_SUCCESS : STATUS_BUFFER_OVERFLOW;
+}
+
+FORCEINLINE NTSTATUS KemuStrSafeCopyW(wchar_t *Dest, size_t Cch, const wchar_t *Src) {
+  size_t i = 0;
+  if (Dest == NULL || Cch == 0 || Cch > NTSTRSAFE_MAX_CCH) return STATUS_INVALID_PARAMETER;
+  if (Src == NULL) Src = L"";
+  while (i + 1 < Cch && Src[i] != L'\0') {
+    Dest[i] = Src[i];
+    ++i;
+  }
+  Dest[i] = L'\0';
+  return Src[i] == L'\0' ? STATUS_SUCCESS : STATUS_BUFFER_OVERFLOW;
+}
+
+FORCEINLINE NTSTATUS KemuStrSafeCatA(char *Dest, size_t Cch, const char *Src) {
+  size_t length = 0;
+  if (Dest == NULL || Cch == 0 || Cch > NTSTRSAFE_MAX_CCH) return STATUS_INVALID_PARAMETER;
+  while (length < Cch && Dest[length] != '\0') ++length;
+  if (length == Cch) return STATUS_INVALID_PARAMETER;
+  return KemuStrSafeCopyA(Dest + length, Cch - length, Src);
+}
+
+FORCEINLINE NTSTATUS KemuStrSafeCatW(wchar_t *Dest, size_t Cch, const wchar_t *Src) {
+  size_t length = 0;
+  if (Dest == NULL || Cch == 0 || Cch > NTSTRSAFE_MAX_CCH) return STATUS_INVALID_PARAMETER;
+  while (length < Cch && Dest[length] != L'\0') ++length;
+  if (length == Cch) return STATUS_INVALID_PARAMETER;
+  return KemuStrSafeCopyW(Dest + length, Cch - length, Src);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Copy and concatenate.
+
+FORCEINLINE NTSTATUS RtlStringCchCopyA(NTSTRSAFE_PSTR pszDest, size_t cchDest,
+                                       NTSTRSAFE_PCSTR pszSrc) {
+  return KemuStrSafeCopyA(pszDest, cchDest, pszSrc);
+}
+FORCEINLINE NTSTATUS RtlStringCchCopyW(NTSTRSAFE_PWSTR pszDest, size_t cchDest,
+                                       NTSTRSAFE_PCWSTR pszSrc) {
+  return KemuStrSafeCopyW(pszDest, cchDest, pszSrc);
+}
+FORCEINLINE NTSTATUS RtlStringCbCopyA(NTSTRSAFE_PSTR pszDest, size_t cbDest,
+                                      NTSTRSAFE_PCSTR pszSrc) {
+  return KemuStrSafeCopyA(pszDest, cbDest, pszSrc);
+}
+FORCEINLINE NTSTATUS RtlStringCbCopyW(NTSTRSAFE_PWSTR pszDest, size_t cbDest,
+                                      NTSTRSAFE_PCWSTR pszSrc) {
+  return KemuStrSafeCopyW(pszDest, cbDest / sizeof(wchar_t), pszSrc);
+}
+FORCEINLINE NTSTATUS RtlStringCchCatA(NTSTRSAFE_PSTR pszDest, size_t cchDest,
+                                      NTSTRSAFE_PCSTR pszSrc) {
+  return KemuStrSafeCatA(pszDest, cchDest, pszSrc);
+}
+FORCEINLINE NTSTATUS RtlStringCchCatW(NTSTRSAFE_PWSTR pszDest, size_t cchDest,
+                                      NTSTRSAFE_PCWSTR pszSrc) {
+  return KemuStrSafeCatW(pszDest, cchDest, pszSrc);
+}
+FORCEINLINE NTSTATUS RtlStringCbCatA(NTSTRSAFE_PSTR pszDest, size_t cbDest,
+                                     NTSTRSAFE_PCSTR pszSrc) {
+  return KemuStrSafeCatA(pszDest, cbDest, pszSrc);
+}
+FORCEINLINE NTSTATUS RtlStringCbCatW(NTSTRSAFE_PWSTR pszDest, size_t cbDest,
+                                     NTSTRSAFE_PCWSTR pszSrc) {
+  return KemuStrSafeCatW(pszDest, cbDest / sizeof(wchar_t), pszSrc);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Length: STATUS_INVALID_PARAMETER (and a length of 0) when no NUL lies within the maximum.
+
+FORCEINLINE NTSTATUS RtlStringCchLengthA(NTSTRSAFE_PCSTR psz, size_t cchMax, size_t *pcchLength) {
+  size_t length = 0;
+  NTSTATUS status = STATUS_INVALID_PARAMETER;
+  if (psz != NULL && cchMax != 0 && cchMax <= NTSTRSAFE_MAX_CCH) {
+    while (length < cchMax && psz[length] != '\0') ++length;
+    if (length < cchMax) status = STATUS_SUCCESS;
+  }
+  if (pcchLength != NULL) *pcchLength = NT_SUCCESS(status) ? length : 0;
+  return status;
+}
+FORCEINLINE NTSTATUS RtlStringCchLengthW(NTSTRSAFE_PCWSTR psz, size_t cchMax, size_t *pcchLength) {
+  size_t length = 0;
+  NTSTATUS status = STATUS_INVALID_PARAMETER;
+  if (psz != NULL && cchMax != 0 && cchMax <= NTSTRSAFE_MAX_CCH) {
+    while (length < cchMax && psz[length] != L'\0') ++length;
+    if (length < cchMax) status = STATUS_SUCCESS;
+  }
+  if (pcchLength != NULL) *pcchLength = NT_SUCCESS(status) ? length : 0;
+  return status;
+}
+FORCEINLINE NTSTATUS RtlStringCbLengthA(NTSTRSAFE_PCSTR psz, size_t cbMax, size_t *pcbLength) {
+  return RtlStringCchLengthA(psz, cbMax, pcbLength);
+}
+FORCEINLINE NTSTATUS RtlStringCbLengthW(NTSTRSAFE_PCWSTR psz, size_t cbMax, size_t *pcbLength) {
+  size_t chars = 0;
+  const NTSTATUS status = RtlStringCchLengthW(psz, cbMax / sizeof(wchar_t), &chars);
+  if (pcbLength != NULL) *pcbLength = chars * sizeof(wchar_t);
+  return status;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Formatted output, in DbgPrint's format language. In the W forms %s and %c are wide and %S and
+// %C narrow, as in Windows' wide printf; %ws/%ls and %hs are explicit. Unicode conversions are for
+// PASSIVE_LEVEL (the verifier reports them above it, as for DbgPrint).
+
+NTSTATUS __cdecl RtlStringCchPrintfA(NTSTRSAFE_PSTR pszDest, size_t cchDest,
+                                     NTSTRSAFE_PCSTR pszFormat, ...);
+NTSTATUS __cdecl RtlStringCbPrintfA(NTSTRSAFE_PSTR pszDest, size_t cbDest,
+                                    NTSTRSAFE_PCSTR pszFormat, ...);
+NTSTATUS __cdecl RtlStringCchPrintfW(NTSTRSAFE_PWSTR pszDest, size_t cchDest,
+                                     NTSTRSAFE_PCWSTR pszFormat, ...);
+NTSTATUS __cdecl RtlStringCbPrintfW(NTSTRSAFE_PWSTR pszDest, size_t cbDest,
+                                    NTSTRSAFE_PCWSTR pszFormat, ...);
+
+KEMU_WDK_END_DECLS
+
+#endif  // KEMU_WDK_NTSTRSAFE_H_

@@ -1,0 +1,234 @@
+// Counted strings (emu/abi/rtl_string.cpp) and ntstrsafe.h: the inline Copy/Cat/Length routines
+// and the printf routines that format as DbgPrint does (emu/abi/rtl_strsafe.cpp). Statuses are
+// the documented ones: STATUS_BUFFER_OVERFLOW for a cut (still NUL-terminated) result,
+// STATUS_INVALID_PARAMETER for a zero or oversized destination.
+#include <ntstrsafe.h>
+#include <wdm.h>
+
+#include <cstring>
+#include <cwchar>
+#include <string>
+
+#include "kemu/testing/gtest.hpp"
+
+extern "C" NTSTATUS StringCallsFormatName(ULONG Index, PUNICODE_STRING Name);
+
+namespace {
+
+using ::kemu::testing::BugCheckIs;
+using ::testing::Throws;
+
+constexpr USHORT kW = sizeof(WCHAR);
+
+UNICODE_STRING Counted(const wchar_t* text) {
+  UNICODE_STRING s;
+  RtlInitUnicodeString(&s, text);
+  return s;
+}
+
+class RtlStringTest : public ::testing::Test {
+ protected:
+  kemu::Machine machine_{kemu::Os::kWindows10};
+};
+
+TEST_F(RtlStringTest, InitAnsiStringCountsBytesAndNullGivesAnEmptyString) {
+  ANSI_STRING s;
+  RtlInitAnsiString(&s, "nic0");
+  EXPECT_EQ(s.Length, 4);
+  EXPECT_EQ(s.MaximumLength, 5);
+  EXPECT_STREQ(s.Buffer, "nic0");
+  RtlInitAnsiString(&s, nullptr);
+  EXPECT_EQ(s.Length, 0);
+  EXPECT_EQ(s.MaximumLength, 0);
+  EXPECT_EQ(s.Buffer, nullptr);
+}
+
+TEST_F(RtlStringTest, CopyUnicodeStringCutsToTheDestinationAndTerminatesWhenRoomIsLeft) {
+  WCHAR buffer[8];
+  UNICODE_STRING destination{0, sizeof buffer, buffer};
+  UNICODE_STRING source = Counted(L"abc");
+  RtlCopyUnicodeString(&destination, &source);
+  EXPECT_EQ(destination.Length, 3 * kW);
+  EXPECT_STREQ(buffer, L"abc");
+  UNICODE_STRING small{0, 2 * kW, buffer};
+  UNICODE_STRING longer = Counted(L"wxyz");
+  RtlCopyUnicodeString(&small, &longer);
+  EXPECT_EQ(small.Length, 2 * kW);
+  EXPECT_EQ(buffer[0], L'w');
+  EXPECT_EQ(buffer[1], L'x');
+  EXPECT_EQ(buffer[2], L'c') << "left from the first copy: no room, no terminator written";
+  RtlCopyUnicodeString(&destination, nullptr);
+  EXPECT_EQ(destination.Length, 0);
+}
+
+TEST_F(RtlStringTest, CompareUnicodeStringReturnsTheFirstDifferenceOrTheLengthDifference) {
+  UNICODE_STRING abc = Counted(L"abc");
+  UNICODE_STRING abd = Counted(L"abd");
+  UNICODE_STRING ab = Counted(L"ab");
+  UNICODE_STRING upper = Counted(L"ABC");
+  EXPECT_EQ(RtlCompareUnicodeString(&abc, &abd, FALSE), -1);
+  EXPECT_EQ(RtlCompareUnicodeString(&abd, &abc, FALSE), 1);
+  EXPECT_EQ(RtlCompareUnicodeString(&abc, &ab, FALSE), kW);
+  EXPECT_EQ(RtlCompareUnicodeString(&abc, &abc, FALSE), 0);
+  EXPECT_GT(RtlCompareUnicodeString(&abc, &upper, FALSE), 0);
+  EXPECT_EQ(RtlCompareUnicodeString(&abc, &upper, TRUE), 0);
+}
+
+TEST_F(RtlStringTest, EqualUnicodeStringComparesLengthAndCharacters) {
+  UNICODE_STRING a = Counted(L"Nic");
+  UNICODE_STRING b = Counted(L"NIC");
+  UNICODE_STRING c = Counted(L"Ni");
+  EXPECT_EQ(RtlEqualUnicodeString(&a, &b, FALSE), FALSE);
+  EXPECT_EQ(RtlEqualUnicodeString(&a, &b, TRUE), TRUE);
+  EXPECT_EQ(RtlEqualUnicodeString(&a, &c, TRUE), FALSE);
+}
+
+TEST_F(RtlStringTest, AppendRefusesWhatDoesNotFitAndChangesNothing) {
+  WCHAR buffer[5] = L"ab";
+  UNICODE_STRING s{2 * kW, sizeof buffer, buffer};
+  EXPECT_EQ(RtlAppendUnicodeToString(&s, L"cd"), STATUS_SUCCESS);
+  EXPECT_EQ(s.Length, 4 * kW);
+  EXPECT_STREQ(buffer, L"abcd");
+  UNICODE_STRING more = Counted(L"ef");
+  EXPECT_EQ(RtlAppendUnicodeStringToString(&s, &more), STATUS_BUFFER_TOO_SMALL);
+  EXPECT_EQ(s.Length, 4 * kW);
+  UNICODE_STRING one = Counted(L"e");
+  EXPECT_EQ(RtlAppendUnicodeStringToString(&s, &one), STATUS_SUCCESS);
+  EXPECT_EQ(s.Length, 5 * kW);
+  EXPECT_EQ(std::wstring(buffer, 5), L"abcde") << "full: no room for a terminator";
+  EXPECT_EQ(RtlAppendUnicodeToString(&s, nullptr), STATUS_SUCCESS);
+}
+
+TEST_F(RtlStringTest, UnicodeStringToIntegerReadsSignPrefixAndStopsAtANonDigit) {
+  ULONG value = 1;
+  UNICODE_STRING s = Counted(L"  -42xyz");
+  EXPECT_EQ(RtlUnicodeStringToInteger(&s, 10, &value), STATUS_SUCCESS);
+  EXPECT_EQ(value, static_cast<ULONG>(-42));
+  s = Counted(L"0x1F");
+  EXPECT_EQ(RtlUnicodeStringToInteger(&s, 0, &value), STATUS_SUCCESS);
+  EXPECT_EQ(value, 0x1Fu);
+  s = Counted(L"0b101");
+  EXPECT_EQ(RtlUnicodeStringToInteger(&s, 0, &value), STATUS_SUCCESS);
+  EXPECT_EQ(value, 5u);
+  s = Counted(L"ff");
+  EXPECT_EQ(RtlUnicodeStringToInteger(&s, 16, &value), STATUS_SUCCESS);
+  EXPECT_EQ(value, 0xFFu);
+  EXPECT_EQ(RtlUnicodeStringToInteger(&s, 7, &value), STATUS_INVALID_PARAMETER);
+}
+
+TEST_F(RtlStringTest, IntegerToUnicodeStringNeedsRoomForTheNul) {
+  WCHAR buffer[4];
+  UNICODE_STRING s{0, sizeof buffer, buffer};
+  EXPECT_EQ(RtlIntegerToUnicodeString(255, 16, &s), STATUS_SUCCESS);
+  EXPECT_STREQ(buffer, L"FF");
+  EXPECT_EQ(s.Length, 2 * kW);
+  EXPECT_EQ(RtlIntegerToUnicodeString(123, 0, &s), STATUS_SUCCESS);
+  EXPECT_STREQ(buffer, L"123");
+  EXPECT_EQ(RtlIntegerToUnicodeString(1234, 10, &s), STATUS_BUFFER_OVERFLOW);
+  EXPECT_EQ(RtlIntegerToUnicodeString(1, 3, &s), STATUS_INVALID_PARAMETER);
+}
+
+// ---------------------------------------------------------------------------------------------
+// ntstrsafe.h
+
+TEST_F(RtlStringTest, StringCopyCutsWithBufferOverflowAndTerminates) {
+  char narrow[4];
+  EXPECT_EQ(RtlStringCbCopyA(narrow, sizeof narrow, "abc"), STATUS_SUCCESS);
+  EXPECT_STREQ(narrow, "abc");
+  EXPECT_EQ(RtlStringCchCopyA(narrow, 4, "abcdef"), STATUS_BUFFER_OVERFLOW);
+  EXPECT_STREQ(narrow, "abc");
+  wchar_t wide[4];
+  EXPECT_EQ(RtlStringCbCopyW(wide, sizeof wide, L"wxyz"), STATUS_BUFFER_OVERFLOW);
+  EXPECT_STREQ(wide, L"wxy");
+  EXPECT_EQ(RtlStringCchCopyW(wide, 4, L"ok"), STATUS_SUCCESS);
+  EXPECT_STREQ(wide, L"ok");
+}
+
+TEST_F(RtlStringTest, StringRoutinesRefuseZeroAndOversizedDestinations) {
+  char narrow[4] = "xyz";
+  EXPECT_EQ(RtlStringCbCopyA(narrow, 0, "a"), STATUS_INVALID_PARAMETER);
+  EXPECT_EQ(RtlStringCchCopyA(narrow, std::size_t{NTSTRSAFE_MAX_CCH} + 1, "a"),
+            STATUS_INVALID_PARAMETER);
+  EXPECT_STREQ(narrow, "xyz") << "nothing written";
+  wchar_t wide[2];
+  EXPECT_EQ(RtlStringCbCopyW(wide, sizeof(wchar_t) - 1, L"a"), STATUS_INVALID_PARAMETER);
+  EXPECT_EQ(RtlStringCbPrintfA(narrow, 0, "%d", 1), STATUS_INVALID_PARAMETER);
+  EXPECT_EQ(RtlStringCchPrintfW(wide, 0, L"%d", 1), STATUS_INVALID_PARAMETER);
+}
+
+TEST_F(RtlStringTest, StringCatAppendsAndNeedsATerminatedDestination) {
+  char narrow[6] = "ab";
+  EXPECT_EQ(RtlStringCbCatA(narrow, sizeof narrow, "cd"), STATUS_SUCCESS);
+  EXPECT_STREQ(narrow, "abcd");
+  EXPECT_EQ(RtlStringCchCatA(narrow, sizeof narrow, "efg"), STATUS_BUFFER_OVERFLOW);
+  EXPECT_STREQ(narrow, "abcde");
+  char full[3] = {'x', 'y', 'z'};
+  EXPECT_EQ(RtlStringCbCatA(full, sizeof full, "a"), STATUS_INVALID_PARAMETER);
+  wchar_t wide[5] = L"a";
+  EXPECT_EQ(RtlStringCbCatW(wide, sizeof wide, L"bcdef"), STATUS_BUFFER_OVERFLOW);
+  EXPECT_STREQ(wide, L"abcd");
+}
+
+TEST_F(RtlStringTest, StringLengthCountsUpToTheMaximum) {
+  std::size_t length = 99;
+  EXPECT_EQ(RtlStringCbLengthA("abc", 4, &length), STATUS_SUCCESS);
+  EXPECT_EQ(length, 3u);
+  EXPECT_EQ(RtlStringCbLengthA("abc", 3, &length), STATUS_INVALID_PARAMETER);
+  EXPECT_EQ(length, 0u);
+  EXPECT_EQ(RtlStringCbLengthW(L"abc", 4 * sizeof(wchar_t), &length), STATUS_SUCCESS);
+  EXPECT_EQ(length, 3 * sizeof(wchar_t));
+  EXPECT_EQ(RtlStringCbLengthW(nullptr, 8, &length), STATUS_INVALID_PARAMETER);
+}
+
+TEST_F(RtlStringTest, PrintfUsesWindowsFormatsAndCutsWithBufferOverflow) {
+  char narrow[64];
+  UNICODE_STRING name = Counted(L"Nic0");
+  EXPECT_EQ(RtlStringCbPrintfA(narrow, sizeof narrow, "%wZ:%ws:%I64x:%ld", &name, L"w",
+                               0x123456789ull, -1),
+            STATUS_SUCCESS);
+  EXPECT_STREQ(narrow, "Nic0:w:123456789:-1");
+  char small[5];
+  EXPECT_EQ(RtlStringCchPrintfA(small, sizeof small, "%u", 123456u), STATUS_BUFFER_OVERFLOW);
+  EXPECT_STREQ(small, "1234");
+}
+
+TEST_F(RtlStringTest, WidePrintfReadsPlainSAsWideAndCapitalSAsNarrow) {
+  wchar_t wide[32];
+  EXPECT_EQ(RtlStringCbPrintfW(wide, sizeof wide, L"%s|%S|%hs|%c|%02X", L"wide", "narrow", "h",
+                               L'\u00e9', 10),
+            STATUS_SUCCESS);
+  EXPECT_STREQ(wide, L"wide|narrow|h|\u00e9|0A");
+  wchar_t small[4];
+  EXPECT_EQ(RtlStringCchPrintfW(small, 4, L"%s", L"abcdef"), STATUS_BUFFER_OVERFLOW);
+  EXPECT_STREQ(small, L"abc");
+}
+
+TEST_F(RtlStringTest, CDriverBuildsADeviceNameThroughTheC17Headers) {
+  WCHAR buffer[32];
+  UNICODE_STRING name{0, sizeof buffer, buffer};
+  EXPECT_EQ(StringCallsFormatName(7, &name), STATUS_SUCCESS);
+  EXPECT_STREQ(buffer, L"\\Device\\Nic7");
+  EXPECT_EQ(name.Length, std::wcslen(L"\\Device\\Nic7") * kW);
+}
+
+TEST(RtlStringRuleTest, UnicodePrintfAboveInterruptLevelIsReportedUnderVerifier) {
+  kemu::Machine machine(kemu::Os::kWindows10);
+  wchar_t wide[8];
+  KIRQL old;
+  KeRaiseIrql(DISPATCH_LEVEL, &old);
+  UNICODE_STRING name = Counted(L"x");
+  EXPECT_THAT([&] { RtlStringCbPrintfW(wide, sizeof wide, L"%wZ", &name); },
+              Throws<kemu::BugCheck>(BugCheckIs(kemu::bugcheck::kIrqlNotLessOrEqual)));
+}
+
+TEST(RtlStringRuleTest, NarrowPrintfAtDispatchLevelIsSilent) {
+  kemu::Machine machine(kemu::Os::kWindows10);
+  char narrow[8];
+  KIRQL old;
+  KeRaiseIrql(DISPATCH_LEVEL, &old);
+  EXPECT_EQ(RtlStringCbPrintfA(narrow, sizeof narrow, "%d", 42), STATUS_SUCCESS);
+  EXPECT_STREQ(narrow, "42");
+  KeLowerIrql(old);
+}
+
+}  // namespace
