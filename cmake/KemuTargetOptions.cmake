@@ -17,6 +17,12 @@ function(kemu_target_options target)
                                              -fno-sanitize-recover=all)
     target_link_options(${target} PRIVATE -fsanitize=address,undefined)
   endif()
+  # Each vCPU runs on a host thread of its own; ThreadSanitizer checks that the baton really
+  # orders everything they touch.
+  if(KEMU_SANITIZE_THREAD)
+    target_compile_options(${target} PRIVATE -fsanitize=thread -fno-omit-frame-pointer)
+    target_link_options(${target} PRIVATE -fsanitize=thread)
+  endif()
   if(KEMU_BUILD_FUZZERS)
     # Coverage instrumentation for libFuzzer in every kemu target, so the fuzzer is guided by the
     # parser's and the emulator's branches, not just the target's own few lines.
