@@ -15,6 +15,23 @@ namespace {
 // length of one test's interesting stretch. Points beyond it keep the priorities they have.
 constexpr std::uint64_t kPctHorizon = 512;
 
+// Marks a context as waiting for `wait` while in scope; a wait nested inside the service of an
+// interrupt taken while waiting restores the outer one, exceptions included.
+template <typename Context>
+class WaitingScope {
+ public:
+  WaitingScope(Context& context, const WaitFor& wait) : context_(context), saved_(context.wait) {
+    context.wait = &wait;
+  }
+  ~WaitingScope() { context_.wait = saved_; }
+  WaitingScope(const WaitingScope&) = delete;
+  WaitingScope& operator=(const WaitingScope&) = delete;
+
+ private:
+  Context& context_;
+  const WaitFor* saved_;
+};
+
 }  // namespace
 
 struct Scheduler::Context {
@@ -168,12 +185,7 @@ void Scheduler::WaitUntil(WaitFor wait) {
     return;
   }
   Context& me = *running_;
-  struct Restore {
-    Context& context;
-    const WaitFor* saved;
-    ~Restore() { context.wait = saved; }
-  } restore{me, me.wait};
-  me.wait = &wait;
+  const WaitingScope waiting(me, wait);
   for (;;) {
     if (wait.ready()) return;
     if (options_.strategy == Strategy::kPct) PctStep(me);
@@ -232,13 +244,8 @@ void Scheduler::Quiesce() {
   };
   if (none_runnable()) return;
   Context& me = *test_;
-  struct Restore {
-    Context& context;
-    const WaitFor* saved;
-    ~Restore() { context.wait = saved; }
-  } restore{me, me.wait};
   const WaitFor wait{.ready = none_runnable, .what = "the other vCPUs to finish"};
-  me.wait = &wait;
+  const WaitingScope waiting(me, wait);
   // Not WaitUntil: the test is not runnable meanwhile, and "nothing else can run" is the end.
   while (!none_runnable()) {
     Context* next = Pick();

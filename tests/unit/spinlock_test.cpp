@@ -579,7 +579,9 @@ TEST(SpinLockTest, ReleaseOnAnotherProcessorFreesTheLockOnRetailKernel) {
   EXPECT_THAT(m.machine.bug_checks(), IsEmpty());
 }
 
-TEST(SpinLockTest, AcquiringALockAnotherProcessorHoldsBugChecksDeadlockUnderVerifier) {
+// The test parks vCPU 0 holding the lock and moves to vCPU 1: nothing can ever release it, so the
+// spin is a deadlock (contention that can end just waits: scheduler_test.cpp).
+TEST(SpinLockTest, AcquiringALockAParkedProcessorHoldsBugChecksDeadlockUnderVerifier) {
   MachineWithLock m(VerifierOn(2));
   KIRQL old0;
   KeAcquireSpinLock(&m.lock, &old0);
@@ -590,8 +592,7 @@ TEST(SpinLockTest, AcquiringALockAnotherProcessorHoldsBugChecksDeadlockUnderVeri
       Throws<kemu::BugCheck>(BugCheckIs(kVerifierBugCheck, 0x1001, Address(&m.lock), 0, 0)));
 }
 
-TEST(SpinLockTest, AcquiringALockAnotherProcessorHoldsBugChecksAlreadyOwnedWithoutVerifier) {
-  // One host thread runs every vCPU, so the owner could never release while this one spins.
+TEST(SpinLockTest, AcquiringALockAParkedProcessorHoldsBugChecksAlreadyOwnedWithoutVerifier) {
   for (const kemu::MachineOptions& options : {CheckedKernel(2), RetailKernel(2)}) {
     SCOPED_TRACE(options.checked_build ? "checked" : "retail");
     MachineWithLock m(options);
