@@ -48,15 +48,20 @@ std::optional<LockOrder::Cycle> LockOrder::FindCycle(std::uintptr_t from, std::u
   return cycle;
 }
 
-void LockOrder::Released(std::uintptr_t lock) {
-  for (std::vector<Held>& stack : held_) {
-    // Locks are usually released in reverse order: search from the newest.
+void LockOrder::Released(std::uintptr_t lock, unsigned cpu) {
+  // Locks are usually released in reverse order: search from the newest. The releasing vCPU's
+  // own stack first: another vCPU spinning on the lock has it on its stack already (its order is
+  // checked before it spins), and that entry is not the one released.
+  auto release_from = [lock](std::vector<Held>& stack) {
     auto it = std::find_if(stack.rbegin(), stack.rend(),
                            [lock](const Held& held) { return held.lock == lock; });
-    if (it != stack.rend()) {
-      stack.erase(std::next(it).base());
-      return;
-    }
+    if (it == stack.rend()) return false;
+    stack.erase(std::next(it).base());
+    return true;
+  };
+  if (release_from(HeldStack(cpu))) return;
+  for (std::vector<Held>& stack : held_) {
+    if (release_from(stack)) return;
   }
 }
 

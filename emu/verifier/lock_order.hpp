@@ -68,8 +68,9 @@ class LockOrder {
     stack.push_back(Held{lock, routine, sequence});
     return cycle;
   }
-  /// `lock` is no longer held (by whichever vCPU held it).
-  void Released(std::uintptr_t lock);
+  /// `lock` is no longer held: released by `cpu`, normally its owner (else by whichever vCPU
+  /// held it).
+  void Released(std::uintptr_t lock, unsigned cpu = 0);
   /// `lock` starts a new life (KeInitializeSpinLock): its edges belonged to whatever lived at
   /// that address before (a stack variable of another function, say), and it is not held.
   void Reinitialized(std::uintptr_t lock);

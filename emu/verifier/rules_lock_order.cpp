@@ -58,7 +58,7 @@ void Verifier::LockAcquired(const char* routine, PKSPIN_LOCK lock) {
 
 void Verifier::LockReleased(PKSPIN_LOCK lock) {
   if (mode_ != CheckMode::kVerifier) return;
-  lock_order_.Released(reinterpret_cast<std::uintptr_t>(lock));
+  lock_order_.Released(reinterpret_cast<std::uintptr_t>(lock), kernel_.current_processor());
 }
 
 void Verifier::LockInitialized(PKSPIN_LOCK lock) {

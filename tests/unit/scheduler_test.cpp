@@ -202,6 +202,42 @@ TEST(SchedulerTest, AnInvertedPairOfLocksDeadlocksUnderSomeScheduleWithAWaitForR
   EXPECT_EQ(deadlocks, 1);
 }
 
+// Under the verifier the same inversion is caught by lock-order validation under every schedule,
+// before any spin: whichever order comes second is reported, deadlock or not.
+TEST(SchedulerTest, AnInvertedPairOfLocksIsALockOrderViolationUnderEverySchedule) {
+  for (std::uint64_t seed = 0; seed < 30; ++seed) {
+    SCOPED_TRACE(seed);
+    kemu::Machine machine(Options(2, kemu::Strategy::kRandom, seed));
+    KSPIN_LOCK a;
+    KSPIN_LOCK b;
+    KeInitializeSpinLock(&a);
+    KeInitializeSpinLock(&b);
+    Deferred dpc(
+        [&] {
+          KeAcquireSpinLockAtDpcLevel(&b);
+          KeStallExecutionProcessor(1);
+          KeAcquireSpinLockAtDpcLevel(&a);
+          KeReleaseSpinLockFromDpcLevel(&a);
+          KeReleaseSpinLockFromDpcLevel(&b);
+        },
+        1);
+    const kemu::BugCheck crash = CrashOf([&] {
+      KeInsertQueueDpc(&dpc.dpc, nullptr, nullptr);
+      KIRQL old;
+      KeAcquireSpinLock(&a, &old);
+      KeStallExecutionProcessor(1);
+      KIRQL ignored;
+      KeAcquireSpinLock(&b, &ignored);
+      KeReleaseSpinLock(&b, DISPATCH_LEVEL);
+      KeReleaseSpinLock(&a, old);
+      KeFlushQueuedDpcs();
+    });
+    EXPECT_EQ(crash.code(), 0xC4u);
+    EXPECT_EQ(crash.parameter(0), 0x1001u);
+    EXPECT_THAT(std::string(crash.what()), HasSubstr("the reverse of an order already seen"));
+  }
+}
+
 TEST(SchedulerTest, ALockHeldByAParkedVcpuIsADeadlockWithTheVerifiersCode) {
   kemu::Machine machine(Options(2));
   KSPIN_LOCK lock;
