@@ -97,6 +97,19 @@ void Verifier::LowerInsideDpc(KIRQL current, KIRQL requested) {
                               current, requested)});
 }
 
+namespace {
+
+// 0xC4 / 0xE5: Verifier's check (Vista+) of a kernel routine called at an IRQL it does not allow.
+Violation KernelApiAtWrongIrql(KIRQL current, const std::string& summary) {
+  return {
+      .code = bugcheck::kDriverVerifierDetectedViolation,
+      .parameters = {verifier_code::kKernelApiAtWrongIrql, current, 0, 0},
+      .parameter_names = {"0xE5: kernel API at the wrong IRQL", "current IRQL", nullptr, nullptr},
+      .summary = summary};
+}
+
+}  // namespace
+
 void Verifier::IrqlAboveMaximum(const char* routine, KIRQL current, KIRQL maximum,
                                 std::uint64_t verifier_code) {
   const Personality& personality = kernel_.personality();
@@ -113,11 +126,7 @@ void Verifier::IrqlAboveMaximum(const char* routine, KIRQL current, KIRQL maximu
       return;
     }
     if (personality.verifier_irql_api_checks) {
-      kernel_.BugCheck({.code = bugcheck::kDriverVerifierDetectedViolation,
-                        .parameters = {verifier_code::kKernelApiAtWrongIrql, current, 0, 0},
-                        .parameter_names = {"0xE5: kernel API at the wrong IRQL", "current IRQL",
-                                            nullptr, nullptr},
-                        .summary = summary});
+      kernel_.BugCheck(KernelApiAtWrongIrql(current, summary));
       return;
     }
     // Verifier before Vista had no such check; fall through to the kernel's own.
@@ -130,11 +139,7 @@ void Verifier::IrqlBelowMinimum(const char* routine, KIRQL current, KIRQL minimu
   const std::string summary = fmt::format(
       "{} was called at IRQL {}; it must be called at IRQL >= {}.", routine, current, minimum);
   if (mode_ == CheckMode::kVerifier && kernel_.personality().verifier_irql_api_checks) {
-    kernel_.BugCheck({.code = bugcheck::kDriverVerifierDetectedViolation,
-                      .parameters = {verifier_code::kKernelApiAtWrongIrql, current, 0, 0},
-                      .parameter_names = {"0xE5: kernel API at the wrong IRQL", "current IRQL",
-                                          nullptr, nullptr},
-                      .summary = summary});
+    kernel_.BugCheck(KernelApiAtWrongIrql(current, summary));
     return;
   }
   // UNCONFIRMED: a checked kernel's IRQL assertion; kemu raises the classic "not greater or

@@ -227,7 +227,8 @@ TEST_P(NicTwoVcpuTrafficTest, EveryInterruptIsCountedOnce) {
   machine().Settle();  // the other vCPU may still be in an ISR or DPC, or have one coming
   const NIC_STATISTICS statistics = Statistics();
   // Claimed ones only: with two vCPUs an ISR may find its causes already taken by the other's.
-  EXPECT_EQ(statistics.Interrupts, device_->connection()->isr_claimed) << "the DPCs lost or double-counted interrupts";
+  EXPECT_EQ(statistics.Interrupts, device_->connection()->isr_claimed)
+      << "the DPCs lost or double-counted interrupts";
   EXPECT_EQ(statistics.FramesReceived, 3u);
 }
 
@@ -242,7 +243,8 @@ TEST_P(NicTwoVcpuTrafficTest, DISABLED_UnsynchronizedDpcBuildCountsEveryInterrup
   nic_.ReceiveFrames(1);
   nic_.CompleteTransmit();
   machine().Settle();
-  EXPECT_EQ(Statistics().Interrupts, device_->connection()->isr_claimed) << "the DPCs lost or double-counted interrupts";
+  EXPECT_EQ(Statistics().Interrupts, device_->connection()->isr_claimed)
+      << "the DPCs lost or double-counted interrupts";
 }
 
 // What KEMU_SCHEDULES does for the test above, done here explicitly so the suite proves it: the
