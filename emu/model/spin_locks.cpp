@@ -37,6 +37,7 @@ void SpinLocks::Initialize(PKSPIN_LOCK lock) {
   *lock = 0;  // SL-1
   State& state = locks_[lock];
   // Re-initialising a held lock is the driver's bug; Windows just zeroes the word, and so do we.
+  SetOwner(state, -1);
   state = State{};
   kernel_.verifier().LockInitialized(lock);
 }
@@ -80,7 +81,7 @@ void SpinLocks::Take(const char* routine, PKSPIN_LOCK lock, LockKind kind,
     kernel_.verifier().MismatchedLockApi(routine, lock, /*acquiring=*/true, KindName(state.kind));
   }
   state.kind = kind;
-  state.owner = static_cast<int>(cpu.index);
+  SetOwner(state, static_cast<int>(cpu.index));
   state.queue_handle = reinterpret_cast<std::uintptr_t>(handle);
   state.acquired_at = kernel_.trace().sequence();
   state.acquired_by = routine;
@@ -129,7 +130,7 @@ void SpinLocks::Drop(const char* routine, PKSPIN_LOCK lock, LockKind kind,
     kernel_.verifier().QueuedReleaseThroughOtherHandle(routine, lock, handle, state.queue_handle);
   }
   if (handle != nullptr) handle->LockQueue.Lock = lock;  // SL-9: owner bit cleared
-  state.owner = -1;
+  SetOwner(state, -1);
   state.queue_handle = 0;
   kernel_.verifier().LockReleased(lock);
   *lock = 0;
@@ -260,11 +261,16 @@ bool SpinLocks::IsHeld(PKSPIN_LOCK lock) const {
   return it != locks_.end() && it->second.owner >= 0;
 }
 
-std::size_t SpinLocks::HeldBy(unsigned cpu) const {
-  return static_cast<std::size_t>(std::count_if(locks_.begin(), locks_.end(), [cpu](const auto& e) {
-    return e.second.owner == static_cast<int>(cpu);
-  }));
+void SpinLocks::SetOwner(State& state, int owner) {
+  if (state.owner >= 0) --held_[static_cast<unsigned>(state.owner)];
+  if (owner >= 0) {
+    if (held_.size() <= static_cast<unsigned>(owner)) held_.resize(owner + 1u, 0);
+    ++held_[static_cast<unsigned>(owner)];
+  }
+  state.owner = owner;
 }
+
+std::size_t SpinLocks::HeldBy(unsigned cpu) const { return cpu < held_.size() ? held_[cpu] : 0; }
 
 std::vector<std::string> SpinLocks::DescribeHeld() const {
   std::vector<std::pair<std::uint64_t, std::string>> held;

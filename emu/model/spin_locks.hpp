@@ -80,11 +80,15 @@ class SpinLocks {
   };
 
   State& Lookup(const char* routine, PKSPIN_LOCK lock);
+  /// The only writer of State::owner: keeps the per-vCPU count HeldBy returns, read around every
+  /// ISR and DPC, without a scan of every lock.
+  void SetOwner(State& state, int owner);
   /// The level a release of `lock` must happen at (where its acquire left the processor).
   KIRQL ReleaseLevel(PKSPIN_LOCK lock) const;
 
   Kernel& kernel_;
   std::unordered_map<PKSPIN_LOCK, State> locks_;
+  std::vector<std::size_t> held_;  ///< locks each vCPU holds (index = vCPU)
 };
 
 }  // namespace kemu::model

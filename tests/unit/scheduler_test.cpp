@@ -156,37 +156,43 @@ TEST(SchedulerTest, ContentionUnderEveryExploredScheduleEndsWithBothDpcsRun) {
 // ---------------------------------------------------------------------------------------------
 // Deadlocks and waits that can never end.
 
+// The classic inversion, on the running machine: a DPC on vCPU 1 takes B then A while the test on
+// vCPU 0 takes A then B. Returns the bug check it ended in, if any.
+std::optional<kemu::BugCheck> RunInvertedPair() {
+  KSPIN_LOCK a;
+  KSPIN_LOCK b;
+  KeInitializeSpinLock(&a);
+  KeInitializeSpinLock(&b);
+  Deferred dpc(
+      [&] {
+        KeAcquireSpinLockAtDpcLevel(&b);
+        KeStallExecutionProcessor(1);
+        KeAcquireSpinLockAtDpcLevel(&a);
+        KeReleaseSpinLockFromDpcLevel(&a);
+        KeReleaseSpinLockFromDpcLevel(&b);
+      },
+      1);
+  try {
+    KeInsertQueueDpc(&dpc.dpc, nullptr, nullptr);
+    KIRQL old;
+    KeAcquireSpinLock(&a, &old);
+    KeStallExecutionProcessor(1);
+    KIRQL ignored;
+    KeAcquireSpinLock(&b, &ignored);
+    KeReleaseSpinLock(&b, DISPATCH_LEVEL);
+    KeReleaseSpinLock(&a, old);
+    KeFlushQueuedDpcs();
+  } catch (const kemu::BugCheck& bug_check) {
+    return bug_check;
+  }
+  return std::nullopt;
+}
+
 TEST(SchedulerTest, AnInvertedPairOfLocksDeadlocksUnderSomeScheduleWithAWaitForReport) {
   int deadlocks = 0;
   for (std::uint64_t seed = 0; seed < 60 && deadlocks == 0; ++seed) {
     kemu::Machine machine(Options(2, kemu::Strategy::kRandom, seed, /*verifier=*/false));
-    KSPIN_LOCK a;
-    KSPIN_LOCK b;
-    KeInitializeSpinLock(&a);
-    KeInitializeSpinLock(&b);
-    Deferred dpc(
-        [&] {
-          KeAcquireSpinLockAtDpcLevel(&b);
-          KeStallExecutionProcessor(1);
-          KeAcquireSpinLockAtDpcLevel(&a);
-          KeReleaseSpinLockFromDpcLevel(&a);
-          KeReleaseSpinLockFromDpcLevel(&b);
-        },
-        1);
-    std::optional<kemu::BugCheck> crash;
-    try {
-      KeInsertQueueDpc(&dpc.dpc, nullptr, nullptr);
-      KIRQL old;
-      KeAcquireSpinLock(&a, &old);
-      KeStallExecutionProcessor(1);
-      KIRQL ignored;
-      KeAcquireSpinLock(&b, &ignored);
-      KeReleaseSpinLock(&b, DISPATCH_LEVEL);
-      KeReleaseSpinLock(&a, old);
-      KeFlushQueuedDpcs();
-    } catch (const kemu::BugCheck& bug_check) {
-      crash = bug_check;
-    }
+    const std::optional<kemu::BugCheck> crash = RunInvertedPair();
     if (!crash) {
       machine.Shutdown();
       continue;
@@ -208,33 +214,11 @@ TEST(SchedulerTest, AnInvertedPairOfLocksIsALockOrderViolationUnderEverySchedule
   for (std::uint64_t seed = 0; seed < 30; ++seed) {
     SCOPED_TRACE(seed);
     kemu::Machine machine(Options(2, kemu::Strategy::kRandom, seed));
-    KSPIN_LOCK a;
-    KSPIN_LOCK b;
-    KeInitializeSpinLock(&a);
-    KeInitializeSpinLock(&b);
-    Deferred dpc(
-        [&] {
-          KeAcquireSpinLockAtDpcLevel(&b);
-          KeStallExecutionProcessor(1);
-          KeAcquireSpinLockAtDpcLevel(&a);
-          KeReleaseSpinLockFromDpcLevel(&a);
-          KeReleaseSpinLockFromDpcLevel(&b);
-        },
-        1);
-    const kemu::BugCheck crash = CrashOf([&] {
-      KeInsertQueueDpc(&dpc.dpc, nullptr, nullptr);
-      KIRQL old;
-      KeAcquireSpinLock(&a, &old);
-      KeStallExecutionProcessor(1);
-      KIRQL ignored;
-      KeAcquireSpinLock(&b, &ignored);
-      KeReleaseSpinLock(&b, DISPATCH_LEVEL);
-      KeReleaseSpinLock(&a, old);
-      KeFlushQueuedDpcs();
-    });
-    EXPECT_EQ(crash.code(), 0xC4u);
-    EXPECT_EQ(crash.parameter(0), 0x1001u);
-    EXPECT_THAT(std::string(crash.what()), HasSubstr("the reverse of an order already seen"));
+    const std::optional<kemu::BugCheck> crash = RunInvertedPair();
+    ASSERT_TRUE(crash.has_value());
+    EXPECT_EQ(crash->code(), 0xC4u);
+    EXPECT_EQ(crash->parameter(0), 0x1001u);
+    EXPECT_THAT(std::string(crash->what()), HasSubstr("the reverse of an order already seen"));
   }
 }
 
