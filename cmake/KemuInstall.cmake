@@ -17,6 +17,7 @@ set(KEMU_INSTALL_CMAKEDIR "${CMAKE_INSTALL_LIBDIR}/cmake/kemu"
 set(kemu_installed_targets
   kemu_wdk
   kemu_kemu
+  kemu_race_runtime
   kemu_gtest
   kemu_gtest_main
   kemu_scenario
@@ -58,6 +59,7 @@ write_basic_package_version_file(
   VERSION ${PROJECT_VERSION}
   COMPATIBILITY SameMajorVersion)
 install(FILES
+  ${PROJECT_SOURCE_DIR}/cmake/KemuInstrumentDriver.cmake
   ${PROJECT_BINARY_DIR}/kemuConfig.cmake
   ${PROJECT_BINARY_DIR}/kemuConfigVersion.cmake
   DESTINATION ${KEMU_INSTALL_CMAKEDIR})

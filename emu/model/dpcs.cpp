@@ -44,6 +44,8 @@ Dpcs::State& Dpcs::Lookup(const char* routine, PKDPC dpc) {
 
 BOOLEAN Dpcs::Insert(PKDPC dpc, PVOID argument1, PVOID argument2) {
   State& state = Lookup("KeInsertQueueDpc", dpc);
+  // What the caller did so far happens before the routine runs, even if it is queued already.
+  kernel_.race().Release(dpc);
   // DPC-4: a queued DPC stays as it is, arguments included.
   if (state.queued) return FALSE;
   if (state.target >= static_cast<int>(kernel_.processor_count())) {
@@ -81,6 +83,9 @@ BOOLEAN Dpcs::Insert(PKDPC dpc, PVOID argument1, PVOID argument2) {
 
 BOOLEAN Dpcs::Remove(PKDPC dpc) {
   State& state = Lookup("KeRemoveQueueDpc", dpc);
+  // The routine's past runs happen before: it is not queued when this returns (on one vCPU, it
+  // cannot be running either). UNCONFIRMED as a guarantee on several processors.
+  kernel_.race().Acquire(reinterpret_cast<const char*>(dpc) + 1);
   if (!state.queued) return FALSE;  // DPC-5
   for (unsigned i = 0; i < kernel_.processor_count(); ++i) {
     auto& queue = kernel_.cpu(i).dpc_queue;
@@ -119,11 +124,14 @@ void Dpcs::Flush() {
   // PASSIVE_LEVEL callers).
   const Cpu& caller = kernel_.cpu();
   const int skip = caller.irql >= DISPATCH_LEVEL ? static_cast<int>(caller.index) : -1;
-  if (!AnyUpTo(serial, skip)) return;
-  kernel_.scheduler().WaitUntil(
-      {.ready = [this, serial, skip] { return !AnyUpTo(serial, skip); },
-       .what = fmt::format("the DPCs queued before KeFlushQueuedDpcs to run: {}",
-                           fmt::join(DescribeQueued(), "; "))});
+  if (AnyUpTo(serial, skip)) {
+    kernel_.scheduler().WaitUntil(
+        {.ready = [this, serial, skip] { return !AnyUpTo(serial, skip); },
+         .what = fmt::format("the DPCs queued before KeFlushQueuedDpcs to run: {}",
+                             fmt::join(DescribeQueued(), "; "))});
+  }
+  // Every DPC routine run so far happens before the flush returns.
+  kernel_.race().Acquire(nullptr);
 }
 
 bool Dpcs::AnyUpTo(std::uint64_t serial, int skip_cpu) const {
@@ -196,7 +204,16 @@ void Dpcs::Run(Cpu& cpu, PKDPC dpc) {
                {AddressArg("Dpc", reinterpret_cast<std::uintptr_t>(dpc)),
                 AddressArg("Routine", reinterpret_cast<std::uintptr_t>(dpc->DeferredRoutine))});
   if (dpc->DeferredRoutine != nullptr) {
-    dpc->DeferredRoutine(dpc, dpc->DeferredContext, dpc->SystemArgument1, dpc->SystemArgument2);
+    race::Detector& race = kernel_.race();
+    race.BeginDpc(dpc, reinterpret_cast<const void*>(dpc->DeferredRoutine),
+                  state.target >= 0 ? std::uint64_t{1} << state.target
+                                    : static_cast<std::uint64_t>(kernel_.active_processors()),
+                  cpu.index, __builtin_frame_address(0));
+    {
+      const race::ContextScope race_scope(race, cpu.index);
+      dpc->DeferredRoutine(dpc, dpc->DeferredContext, dpc->SystemArgument1, dpc->SystemArgument2);
+    }
+    if (race.pending()) race.RaisePending();
   }
   --cpu.dpc_depth;
   cpu.running_dpcs.pop_back();

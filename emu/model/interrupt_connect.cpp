@@ -133,7 +133,11 @@ ConnectionRecord& Interrupts::Connect(const ConnectRequest& request) {
   record.affinity = request.affinity & kernel_.active_processors();
   record.vectors = request.vectors;
   kernel_.spin_locks().Initialize(&record.internal_lock);
+  // What the driver did before connecting happens before its ISR runs (which may be before the
+  // connect call returns).
+  kernel_.race().Release(&record);
   record.lock = request.spin_lock != nullptr ? request.spin_lock : &record.internal_lock;
+  kernel_.race().NameInterruptLock(record.lock, &record);
   record.stats.version = request.version;
   record.stats.legacy = request.legacy;
   record.stats.message_count =
@@ -222,6 +226,8 @@ void Interrupts::Unlink(ConnectionRecord& record) {
     std::erase_if(it->second.chain, [&](const Attachment& a) { return a.record == &record; });
   }
   record.connected = false;
+  // Every run of the ISR happens before the disconnect returns.
+  kernel_.race().Acquire(reinterpret_cast<const char*>(&record) + 1);
   for (auto& object : record.objects) object->k.Connected = FALSE;
   if (record.device != nullptr && record.device->connection == &record) {
     record.device->connection = nullptr;

@@ -262,8 +262,19 @@ void Interrupts::Dispatch(ULONG vector, unsigned cpu_index) {
     InterruptObject* object = record.ObjectFor(cpu_index, attached.message);
     if (object == nullptr) continue;  // not enabled on this vCPU
     if (record.synchronize_irql > cpu.irql) kernel_.WriteIrql(cpu, record.synchronize_irql);
+    // The race detector's context for the ISR, begun before its lock is taken so the ISR holds
+    // it; ended on unwinding too.
+    race::Detector& race = kernel_.race();
+    race.BeginIsr(&record,
+                  record.is_message_table ? reinterpret_cast<const void*>(record.message_isr)
+                                          : reinterpret_cast<const void*>(record.isr),
+                  vector, cpu.irql,
+                  std::uint64_t{record.affinity != 0 ? record.affinity : KAFFINITY{1} << cpu_index},
+                  cpu_index, __builtin_frame_address(0));
+    const race::ContextScope race_scope(race, cpu_index);
     if (record.passive) {
       record.passive_busy = true;
+      race.LockAcquired(&record.passive_busy);  // the event that serialises a passive ISR
     } else {
       kernel_.spin_locks().Take("interrupt dispatch", record.lock, LockKind::kOrdinary, nullptr);
     }
@@ -283,9 +294,11 @@ void Interrupts::Dispatch(ULONG vector, unsigned cpu_index) {
     }
     if (record.passive) {
       record.passive_busy = false;
+      race.LockReleased(&record.passive_busy);
     } else {
       kernel_.spin_locks().Drop("interrupt dispatch", record.lock, LockKind::kOrdinary);
     }
+    if (race.pending()) race.RaisePending();
     kernel_.WriteIrql(cpu, state.irql);
     if (claimed) ++record.stats.isr_claimed;
     // Spec §9.3: a level line stops at the first ISR that claims it; an edge calls them all.

@@ -26,10 +26,12 @@ BOOLEAN Interrupts::Synchronize(PKINTERRUPT interrupt, PKSYNCHRONIZE_ROUTINE rou
            .what = "the passive-level interrupt's event in KeSynchronizeExecution"});
     }
     record.passive_busy = true;
+    kernel_.race().LockAcquired(&record.passive_busy);
     ++cpu.sync_depth;
     result = routine(context);
     --cpu.sync_depth;
     record.passive_busy = false;
+    kernel_.race().LockReleased(&record.passive_busy);
   } else {
     if (record.synchronize_irql > old) kernel_.WriteIrql(cpu, record.synchronize_irql);
     kernel_.spin_locks().Take(kRoutine, record.lock, LockKind::kOrdinary, nullptr);
@@ -38,6 +40,7 @@ BOOLEAN Interrupts::Synchronize(PKINTERRUPT interrupt, PKSYNCHRONIZE_ROUTINE rou
     --cpu.sync_depth;
     kernel_.spin_locks().Drop(kRoutine, record.lock, LockKind::kOrdinary);
   }
+  if (kernel_.race().pending()) kernel_.race().RaisePending();
   // Lowering back delivers whatever the held lock or the raised IRQL kept pending.
   if (cpu.irql > old) {
     kernel_.irql().Set(old);

@@ -24,6 +24,7 @@ Kernel::Kernel(const MachineOptions& options)
       io_space_(*this),
       faults_(prng_),
       pool_(*this),
+      race_(*this),
       scheduler_(*this, options.schedule, options.processors) {
   cpus_.reserve(options.processors);
   for (unsigned i = 0; i < options.processors; ++i) cpus_.push_back(std::make_unique<Cpu>(i));
@@ -66,6 +67,8 @@ std::string Kernel::RunningCallback() const {
 
 void Kernel::EnterCall(const char* routine, std::initializer_list<CallArg> args) {
   ThrowIfCrashed();
+  // The first point after instrumented code found a race where an exception can be thrown.
+  if (race_.pending()) race_.RaisePending();
   trace_.Record(TraceKind::kCall, current_, cpu().irql, clock_.now_100ns(), routine, args);
   // Every kernel call is a point where a scheduled interrupt can land (DESIGN.md decision 5),
   // and where another vCPU may run.
@@ -125,6 +128,24 @@ void Kernel::Crash(const verifier::Violation& violation) {
   kemu::BugCheck bug_check = MakeBugCheck(violation);
   if (options_.on_bug_check == BugCheckAction::kRecord) recorded_.push_back(bug_check);
   Throw(std::move(bug_check));
+}
+
+void Kernel::NoteRace(std::uintptr_t address, std::uint64_t size) {
+  Note(TraceKind::kDataRace, "data race", {AddressArg("Address", address), {"Size", size}});
+}
+
+void Kernel::RaiseRace(const kemu::DataRace& race) {
+  switch (options_.on_bug_check) {
+    case BugCheckAction::kAbort:
+      std::fputs(race.what(), stderr);
+      std::abort();
+    case BugCheckAction::kRecord:
+      recorded_.push_back(race);
+      return;
+    case BugCheckAction::kThrow:
+      break;
+  }
+  End(race);
 }
 
 void Kernel::AppendDebugOutput(const std::string& text) {

@@ -25,6 +25,7 @@
 #include "model/spin_locks.hpp"
 #include "model/trace.hpp"
 #include "model/virtual_clock.hpp"
+#include "race/detector.hpp"
 #include "verifier/verifier.hpp"
 
 namespace kemu::model {
@@ -70,6 +71,7 @@ class Kernel {
   const VirtualClock& clock() const { return clock_; }
   Prng& prng() { return prng_; }
   const Trace& trace() const { return trace_; }
+  race::Detector& race() { return race_; }
 
   /// Entry of every kernel routine the driver calls: refuses to run on a crashed machine and
   /// records the call. Every kernel call is also a point where pending work may be delivered.
@@ -90,6 +92,11 @@ class Kernel {
   void BugCheck(const verifier::Violation& violation);
   /// Raises a bug check after which nothing can continue (deadlock, storm, corruption).
   [[noreturn]] void Crash(const verifier::Violation& violation);
+  /// Traces a race the detector found (an instant in the exported timeline).
+  void NoteRace(std::uintptr_t address, std::uint64_t size);
+  /// Raises a data race as `on_bug_check` says: thrown (ending the machine like a harness error
+  /// in a callback), recorded, or printed before an abort.
+  void RaiseRace(const kemu::DataRace& race);
 
   /// The driver callback the kernel is running, on the calling vCPU if it runs one ("an ISR on
   /// vCPU 0 at IRQL 7 on Windows 10"), or "" when the test, not the kernel, called the driver.
@@ -139,6 +146,7 @@ class Kernel {
   std::exception_ptr ended_;  ///< a harness error that ended the machine (End)
   std::vector<kemu::BugCheck> recorded_;
   std::string debug_output_;
+  race::Detector race_;
   Scheduler scheduler_;  ///< last: its workers are ended before anything they may touch
 };
 

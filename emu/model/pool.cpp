@@ -114,6 +114,7 @@ void Pool::Free(const char* routine, void* block, std::optional<ULONG> tag) {
   live_.erase(it);
   // Locks in the block die with it: one placed later at a reused address is a new lock.
   kernel_.spin_locks().ForgetRange(block, static_cast<char*>(block) + state.bytes);
+  kernel_.race().Forget(block, state.bytes);
   ::operator delete (block, std::align_val_t{state.alignment});
   freed_[address] = ++frees_;
   freed_order_.emplace_back(address, frees_);
@@ -158,6 +159,18 @@ std::uintptr_t Pool::FirstOutstanding() const {
     }
   }
   return first;
+}
+
+std::string Pool::DescribeAddress(std::uintptr_t address) const {
+  auto it = live_.upper_bound(address);
+  if (it == live_.begin()) return "";
+  --it;
+  const Block& block = it->second;
+  if (address >= it->first + block.bytes) return "";
+  return fmt::format(
+      "offset 0x{:x} of the {}-byte pool block tagged {} that {} returned at trace "
+      "event {}",
+      address - it->first, block.bytes, FormatTag(block.tag), block.routine, block.sequence);
 }
 
 }  // namespace kemu::model

@@ -61,6 +61,9 @@ class Pool {
   std::vector<std::string> DescribeOutstanding() const;
   /// Address of the oldest block still allocated, or 0.
   std::uintptr_t FirstOutstanding() const;
+  /// "offset 0x10 of the 256-byte pool block tagged 'NicR' (0x5263694e) that
+  /// ExAllocatePoolWithTag returned at trace event 12", or "" when no live block holds `address`.
+  std::string DescribeAddress(std::uintptr_t address) const;
 
   /// "'kemu' (0x756d656b)": the tag as the debugger prints it, low byte first.
   static std::string FormatTag(ULONG tag);

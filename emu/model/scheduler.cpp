@@ -159,6 +159,18 @@ void Scheduler::Point() {
   }
 }
 
+void Scheduler::QuietPoint() {
+  if (tearing_down_ || (busy_workers_ == 0 && !test_->ready)) return;
+  Context& me = *running_;
+  if (options_.strategy == Strategy::kPct) PctStep(me);
+  Context* next = Pick();
+  if (next == nullptr || next == &me) return;
+  SwitchTo(me, *next);
+  // No Resumed(): it may throw. Work handed here meanwhile is serviced at the next kernel call.
+}
+
+unsigned Scheduler::test_processor() const { return test_->cpu; }
+
 void Scheduler::Yield() {
   if (tearing_down_ || (busy_workers_ == 0 && !test_->ready)) return;
   if (options_.strategy != Strategy::kDefault) return Point();

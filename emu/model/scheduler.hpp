@@ -55,6 +55,10 @@ class Scheduler {
   /// A schedule point of the running context: another context may run before this returns.
   /// Cheap when no other vCPU has work.
   void Point();
+  /// A schedule point inside instrumented driver code, which the compiler built as unable to
+  /// throw: another context may run first, but a failure it raised (or teardown) surfaces only at
+  /// this context's next kernel call.
+  void QuietPoint();
   /// A busy wait (KeStallExecutionProcessor): like Point, but even the default strategy lets any
   /// other runnable context go first, so a vCPU polling for another one's progress gets it.
   void Yield();
@@ -76,6 +80,8 @@ class Scheduler {
   void Teardown();
 
   bool exploring() const { return options_.strategy != Strategy::kDefault; }
+  /// The vCPU the test's own thread is bound to.
+  unsigned test_processor() const;
   /// "vCPU 1 waits for the spin lock at 0x...; holds ..." for every vCPU whose context is not
   /// idle, for reports; the test's own context only with `include_test`.
   std::vector<std::string> DescribeContexts(bool include_test = true) const;

@@ -82,6 +82,7 @@ void SpinLocks::Take(const char* routine, PKSPIN_LOCK lock, LockKind kind,
   }
   state.kind = kind;
   SetOwner(state, static_cast<int>(cpu.index));
+  kernel_.race().LockAcquired(lock);
   state.queue_handle = reinterpret_cast<std::uintptr_t>(handle);
   state.acquired_at = kernel_.trace().sequence();
   state.acquired_by = routine;
@@ -131,6 +132,7 @@ void SpinLocks::Drop(const char* routine, PKSPIN_LOCK lock, LockKind kind,
   }
   if (handle != nullptr) handle->LockQueue.Lock = lock;  // SL-9: owner bit cleared
   SetOwner(state, -1);
+  kernel_.race().LockReleased(lock);
   state.queue_handle = 0;
   kernel_.verifier().LockReleased(lock);
   *lock = 0;

@@ -25,6 +25,8 @@ const char* TraceKindName(TraceKind kind) {
       return "device";
     case TraceKind::kBugCheck:
       return "bugcheck";
+    case TraceKind::kDataRace:
+      return "race";
   }
   return "unknown";
 }

@@ -50,6 +50,7 @@ enum class TraceKind : std::uint8_t {
   kInterrupt,    ///< a vector delivered to a vCPU; args: Vector, Cpu
   kDevice,       ///< name: AssertLine, DeassertLine, PulseLine or SignalMessage
   kBugCheck,     ///< name: the bug check's name; args: Code, Arg1, Arg2, Arg3
+  kDataRace,     ///< the race detector found a race; args: Address, Size
 };
 
 /// "call", "irql", "lock", ... (the Chrome trace category).

@@ -85,7 +85,10 @@ std::string IrqlCounter(std::uint64_t ts, unsigned cpu, unsigned irql) {
 std::string Event(std::string_view name, const TraceEvent& event, std::string_view phase,
                   unsigned tid, const std::string& args) {
   std::string scope;
-  if (phase == "i") scope = event.kind == TraceKind::kBugCheck ? R"("s":"g",)" : R"("s":"t",)";
+  if (phase == "i") {
+    const bool global = event.kind == TraceKind::kBugCheck || event.kind == TraceKind::kDataRace;
+    scope = global ? R"("s":"g",)" : R"("s":"t",)";
+  }
   return fmt::format(R"({{"name":{},"cat":"{}","ph":"{}",{}"ts":{},"pid":{},"tid":{},"args":{}}})",
                      Quoted(name), TraceKindName(event.kind), phase, scope, event.sequence, kPid,
                      tid, args);
@@ -104,6 +107,7 @@ class Converter {
       case TraceKind::kCall:
       case TraceKind::kInterrupt:
       case TraceKind::kBugCheck:
+      case TraceKind::kDataRace:
         lines.push_back(Event(event.name, event, "i", cpu, Args(event)));
         return;
       case TraceKind::kDevice:

@@ -46,6 +46,8 @@ std::string_view BugCheckName(std::uint32_t code) {
       return "DRIVER_IRQL_NOT_LESS_OR_EQUAL";
     case bugcheck::kHardwareInterruptStorm:
       return "HARDWARE_INTERRUPT_STORM";
+    case bugcheck::kDataRace:
+      return "KEMU_DATA_RACE";
     case bugcheck::kDpcWatchdogViolation:
       return "DPC_WATCHDOG_VIOLATION";
     default:

@@ -35,8 +35,6 @@ void AppendDebugOutput(std::string_view output, std::string& out) {
 }  // namespace
 
 std::string FormatReport(const model::Kernel& kernel, const Violation& violation) {
-  const Personality& personality = kernel.personality();
-  const MachineOptions& options = kernel.options();
   std::string name(BugCheckName(violation.code));
   std::string out = fmt::format("*** kemu bug check 0x{:08X} {}\n", violation.code,
                                 name.empty() ? "(unnamed)" : name);
@@ -46,6 +44,13 @@ std::string FormatReport(const model::Kernel& kernel, const Violation& violation
                        meaning != nullptr ? "  " : "", meaning != nullptr ? meaning : "");
   }
   out += fmt::format("\n  {}\n\n", violation.summary);
+  return out + FormatMachineContext(kernel);
+}
+
+std::string FormatMachineContext(const model::Kernel& kernel) {
+  const Personality& personality = kernel.personality();
+  const MachineOptions& options = kernel.options();
+  std::string out;
   out += fmt::format("  Machine: {} ({}.{}.{}{}{}), {} vCPU{}, {}\n", personality.display_name,
                      personality.major_version, personality.minor_version, personality.build_number,
                      personality.csd_version.empty() ? "" : " ", personality.csd_version,

@@ -14,6 +14,9 @@ class Kernel;
 namespace kemu::verifier {
 
 std::string FormatReport(const model::Kernel& kernel, const Violation& violation);
+/// The part of every report after its summary: the machine, the seed that replays it, the last
+/// kernel calls and the driver's last debug output.
+std::string FormatMachineContext(const model::Kernel& kernel);
 
 }  // namespace kemu::verifier
 

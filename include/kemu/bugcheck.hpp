@@ -39,6 +39,8 @@ inline constexpr std::uint32_t kIrqlUnexpectedValue = 0xC8;
 inline constexpr std::uint32_t kDriverIrqlNotLessOrEqual = 0xD1;
 inline constexpr std::uint32_t kHardwareInterruptStorm = 0xF2;
 inline constexpr std::uint32_t kDpcWatchdogViolation = 0x133;
+/// Not a Windows code: a data race kemu's race detector found (kemu::DataRace, kemu/data_race.hpp).
+inline constexpr std::uint32_t kDataRace = 0x4B45D47A;
 }  // namespace bugcheck
 
 /// Parameter-1 sub-codes of 0xC4 DRIVER_VERIFIER_DETECTED_VIOLATION kemu raises. The 0x4B45xxxx

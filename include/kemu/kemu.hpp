@@ -8,6 +8,7 @@
 #define KEMU_KEMU_HPP_
 
 #include "kemu/bugcheck.hpp"
+#include "kemu/data_race.hpp"
 #include "kemu/device.hpp"
 #include "kemu/error.hpp"
 #include "kemu/hardware.hpp"

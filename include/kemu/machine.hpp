@@ -92,6 +92,10 @@ struct MachineOptions {
   /// How the vCPUs interleave (kemu/schedule.hpp). The default runs work handed to another vCPU
   /// at once and to completion; kRandom and kPct explore interleavings from their own seed.
   ScheduleOptions schedule = {};
+  /// Check the memory accesses of driver code built with kemu_instrument_driver() for data races
+  /// (kemu/data_race.hpp). Only instrumented code is checked, and in a program that contains none
+  /// the detector keeps no books at all.
+  bool race_detection = true;
 };
 
 /// An emulated Windows machine; RAII scope of the thread's current machine. Not copyable.

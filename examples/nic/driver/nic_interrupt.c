@@ -114,8 +114,6 @@ VOID NicDpc(PKDPC Dpc, PVOID DeferredContext, PVOID SystemArgument1, PVOID Syste
   UNREFERENCED_PARAMETER(Dpc);
   UNREFERENCED_PARAMETER(SystemArgument2);
 
-  extension->LastDpcIrql = KeGetCurrentIrql();
-  extension->LastDpcProcessor = KeGetCurrentProcessorNumber();
   take.Extension = extension;
   take.Causes = 0;
   take.Interrupts = 0;
@@ -135,6 +133,9 @@ VOID NicDpc(PKDPC Dpc, PVOID DeferredContext, PVOID SystemArgument1, PVOID Syste
   // Already at DISPATCH_LEVEL: the AtDpcLevel form takes the lock without touching the IRQL.
   KeAcquireSpinLockAtDpcLevel(&extension->Lock);
 #endif
+  // Under Lock: on a multiprocessor the DPC can run on two processors at once.
+  extension->LastDpcIrql = KeGetCurrentIrql();
+  extension->LastDpcProcessor = KeGetCurrentProcessorNumber();
   ++extension->Statistics.Dpcs;
   extension->Statistics.Interrupts += take.Interrupts;
   if ((take.Causes & NIC_INT_RX_DONE) != 0) {

@@ -15,6 +15,21 @@ if(TINY_BUILD_TESTS)
   target_link_libraries(tiny_driver_test PRIVATE tiny_driver kemu::kemu kemu::gtest_main)
   add_test(NAME tiny_driver_test COMMAND tiny_driver_test)
 
+  # The same driver built for race detection, through the exported kemu_instrument_driver().
+  add_library(tiny_driver_race STATIC ${consumer_dir}/tiny_driver.c)
+  target_compile_definitions(tiny_driver_race PRIVATE NTDDI_VERSION=NTDDI_WINXP)
+  target_include_directories(tiny_driver_race PUBLIC ${consumer_dir})
+  target_link_libraries(tiny_driver_race PUBLIC kemu::wdk)
+  kemu_instrument_driver(tiny_driver_race)
+  get_property(tiny_instrumented TARGET tiny_driver_race PROPERTY KEMU_RACE_INSTRUMENTED)
+  if(tiny_instrumented)
+    add_executable(tiny_driver_race_test ${consumer_dir}/tiny_driver_test.cpp)
+    target_compile_features(tiny_driver_race_test PRIVATE cxx_std_20)
+    target_link_libraries(tiny_driver_race_test PRIVATE tiny_driver_race kemu::kemu
+                                                        kemu::gtest_main)
+    add_test(NAME tiny_driver_race_test COMMAND tiny_driver_race_test)
+  endif()
+
   add_executable(tiny_scenarios ${consumer_dir}/tiny_scenarios.cpp)
   target_compile_features(tiny_scenarios PRIVATE cxx_std_20)
   target_compile_definitions(tiny_scenarios PRIVATE

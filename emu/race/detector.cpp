@@ -1,0 +1,331 @@
+#include "race/detector.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <utility>
+
+#include "model/kernel.hpp"
+#include "race/instrumented_access.hpp"
+#include "race/thread_stack.hpp"
+
+namespace kemu::race {
+
+namespace {
+
+constexpr std::uintptr_t kGranule = 8;
+
+}  // namespace
+
+Detector::Detector(model::Kernel& kernel)
+    : kernel_(kernel),
+      enabled_(kernel.options().race_detection && InstrumentedCodeLoaded()),
+      stacks_(kernel.options().processors) {
+  locksets_.emplace_back();  // id 0: no lock
+  lockset_ids_.emplace(std::vector<const void*>{}, 0);
+  test_.thread = ThreadFor(ContextKind::kTestThread, nullptr, 0);
+  test_.context = ContextFor({.kind = ContextKind::kTestThread});
+  // A bug check that unwound driver frames of an earlier machine skipped their exits.
+  CurrentThreadStack().depth = 0;
+}
+
+Detector::~Detector() = default;
+
+std::uint32_t Detector::ThreadFor(ContextKind kind, const void* object, unsigned cpu) {
+  auto [it, added] = threads_.emplace(std::make_tuple(kind, object, cpu),
+                                      static_cast<std::uint32_t>(clocks_.size()));
+  if (added) {
+    clocks_.emplace_back();
+    clocks_.back().Set(it->second, 1);  // epochs start at 1: 0 means "nothing known"
+  }
+  return it->second;
+}
+
+std::uint32_t Detector::ContextFor(const ContextInfo& info) {
+  auto [it, added] = context_ids_.emplace(std::make_tuple(info.kind, info.object, info.cpu),
+                                          static_cast<std::uint32_t>(contexts_.size()));
+  if (added) contexts_.push_back(info);
+  return it->second;
+}
+
+std::uint32_t Detector::LocksetFor(std::vector<const void*> locks) {
+  std::sort(locks.begin(), locks.end());
+  auto [it, added] = lockset_ids_.emplace(locks, static_cast<std::uint32_t>(locksets_.size()));
+  if (added) locksets_.push_back(std::move(locks));
+  return it->second;
+}
+
+void Detector::Tick(std::uint32_t thread) {
+  clocks_[thread].Set(thread, clocks_[thread].Get(thread) + 1);
+}
+
+Detector::Activation* Detector::Current() {
+  const unsigned cpu = kernel_.current_processor();
+  if (cpu < stacks_.size() && !stacks_[cpu].empty()) return &stacks_[cpu].back();
+  // Outside any ISR or DPC only the test's thread runs driver code.
+  if (cpu == kernel_.scheduler().test_processor()) return &test_;
+  return nullptr;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Execution contexts.
+
+void Detector::Begin(ContextKind kind, const void* object, const void* routine, ULONG vector,
+                     KIRQL base_irql, std::uint64_t cpu_mask, unsigned cpu, const void* frame) {
+  Activation activation;
+  activation.thread = ThreadFor(kind, object, cpu);
+  activation.context = ContextFor(
+      {.kind = kind, .routine = routine, .object = object, .cpu = cpu, .vector = vector});
+  activation.cpu_mask = cpu_mask;
+  activation.base_irql = base_irql;
+  activation.stack_base = reinterpret_cast<std::uintptr_t>(frame);
+  activation.caller_depth = CurrentThreadStack().depth;
+  stacks_.at(cpu).push_back(std::move(activation));
+}
+
+void Detector::BeginIsr(const void* connection, const void* routine, ULONG vector, KIRQL irql,
+                        std::uint64_t cpu_mask, unsigned cpu, const void* frame) {
+  if (!enabled_) return;
+  Begin(ContextKind::kIsr, connection, routine, vector, irql, cpu_mask, cpu, frame);
+  Acquire(connection);  // connected before it runs
+}
+
+void Detector::BeginDpc(const void* dpc, const void* routine, std::uint64_t cpu_mask, unsigned cpu,
+                        const void* frame) {
+  if (!enabled_) return;
+  Begin(ContextKind::kDpc, dpc, routine, 0, DISPATCH_LEVEL, cpu_mask, cpu, frame);
+  Acquire(dpc);  // queued before it runs
+}
+
+void Detector::End(unsigned cpu) {
+  if (!enabled_) return;
+  std::vector<Activation>& stack = stacks_.at(cpu);
+  if (stack.empty()) return;
+  const Activation& ending = stack.back();
+  // What it did is known to whoever waits for it to be gone (disconnect, flush, remove).
+  const ContextInfo& info = contexts_[ending.context];
+  const void* done = static_cast<const char*>(info.object) + 1;
+  sync_[done].Join(clocks_[ending.thread]);
+  if (info.kind == ContextKind::kDpc) sync_[nullptr].Join(clocks_[ending.thread]);
+  Tick(ending.thread);
+  // An exception may have skipped the instrumented functions' exits.
+  CurrentThreadStack().depth = ending.caller_depth;
+  stack.pop_back();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Synchronisation.
+
+void Detector::LockAcquired(const void* lock) {
+  if (!enabled_) return;
+  Activation* current = Current();
+  if (current == nullptr) return;
+  current->locks.push_back(lock);
+  current->lockset = LocksetFor(current->locks);
+}
+
+void Detector::LockReleased(const void* lock) {
+  if (!enabled_) return;
+  // Normally the releasing context took it; a lock handed between contexts on one vCPU (misuse
+  // the verifier reports) is dropped from whichever holds it.
+  auto drop = [&](Activation& activation) {
+    auto it = std::find(activation.locks.rbegin(), activation.locks.rend(), lock);
+    if (it == activation.locks.rend()) return false;
+    activation.locks.erase(std::next(it).base());
+    activation.lockset = LocksetFor(activation.locks);
+    return true;
+  };
+  const unsigned cpu = kernel_.current_processor();
+  if (cpu < stacks_.size()) {
+    for (auto it = stacks_[cpu].rbegin(); it != stacks_[cpu].rend(); ++it) {
+      if (drop(*it)) return;
+    }
+  }
+  drop(test_);
+}
+
+void Detector::NameInterruptLock(const void* lock, const void* connection) {
+  if (!enabled_) return;
+  interrupt_locks_[lock] = connection;
+}
+
+void Detector::Release(const void* sync) {
+  if (!enabled_) return;
+  Activation* current = Current();
+  if (current == nullptr) return;
+  sync_[sync].Join(clocks_[current->thread]);
+  Tick(current->thread);
+}
+
+void Detector::Acquire(const void* sync) {
+  if (!enabled_) return;
+  Activation* current = Current();
+  if (current == nullptr) return;
+  auto it = sync_.find(sync);
+  if (it != sync_.end()) clocks_[current->thread].Join(it->second);
+}
+
+void Detector::Forget(const void* begin, std::size_t bytes) {
+  if (!enabled_) return;
+  const auto first = reinterpret_cast<std::uintptr_t>(begin) / kGranule;
+  const auto last = (reinterpret_cast<std::uintptr_t>(begin) + bytes + kGranule - 1) / kGranule;
+  if (last - first > shadow_.size()) {
+    std::erase_if(shadow_,
+                  [&](const auto& entry) { return entry.first >= first && entry.first < last; });
+    return;
+  }
+  for (std::uintptr_t granule = first; granule < last; ++granule) shadow_.erase(granule);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Accesses.
+
+void Detector::IgnoreBegin() {
+  if (Activation* current = Current()) ++current->ignore;
+}
+
+void Detector::IgnoreEnd() {
+  if (Activation* current = Current(); current != nullptr && current->ignore > 0) {
+    --current->ignore;
+  }
+}
+
+void Detector::AddBenignRange(std::uintptr_t begin, std::size_t bytes, std::string reason) {
+  benign_.push_back({begin, begin + bytes, std::move(reason)});
+}
+
+void Detector::OnAccess(std::uintptr_t address, std::size_t size, bool write, bool atomic,
+                        std::uintptr_t pc, std::uintptr_t sp) {
+  if (!enabled_ || pending_ || raised_ || size == 0 || kernel_.crashed()) return;
+  Activation* current = Current();
+  if (current == nullptr || current->ignore > 0) return;
+  ThreadStack& thread_stack = CurrentThreadStack();
+  // The test's thread: the driver's frames, not the test's (whose locals may be driver state).
+  // Past the frame pointer come the saved frame pointer and return address.
+  const std::uintptr_t stack_base =
+      current == &test_ ? thread_stack.driver_base + 2 * sizeof(void*) : current->stack_base;
+  if (address >= sp && address < stack_base) return;  // the context's own frames
+  for (const Benign& range : benign_) {
+    if (address < range.end && address + size > range.begin) return;
+  }
+  ++accesses_;
+  Access access;
+  access.pc = pc;
+  // Call sites inside the driver: an ISR's or DPC's own call site is in the kernel.
+  const unsigned driver_frames =
+      thread_stack.depth > current->caller_depth ? thread_stack.depth - current->caller_depth : 0;
+  const unsigned callers = current == &test_ ? driver_frames : driver_frames - (driver_frames > 0);
+  for (unsigned i = 0; i < Access::kCallers && i < callers; ++i) {
+    access.callers[i] = thread_stack.Caller(i);
+  }
+  const model::Cpu& cpu = kernel_.cpu();
+  access.cpu_mask = current == &test_ ? std::uint64_t{1} << cpu.index : current->cpu_mask;
+  access.trace_event = kernel_.trace().sequence();
+  access.thread = current->thread;
+  access.epoch = clocks_[current->thread].Get(current->thread);
+  access.lockset = current->lockset;
+  access.context = current->context;
+  access.irql = cpu.irql;
+  access.base_irql = current->base_irql;
+  access.write = write;
+  access.atomic = atomic;
+  // Split at granule boundaries (unaligned and large accesses).
+  for (std::uintptr_t at = address, end = address + size; at < end && !pending_;) {
+    const std::uintptr_t granule = at / kGranule;
+    const std::uintptr_t granule_end = (granule + 1) * kGranule;
+    const std::uintptr_t stop = std::min(end, granule_end);
+    const unsigned offset = static_cast<unsigned>(at % kGranule);
+    const unsigned count = static_cast<unsigned>(stop - at);
+    access.address = at;
+    access.size = static_cast<std::uint8_t>(std::min<std::size_t>(size, 255));
+    access.bytes = static_cast<std::uint8_t>(((1u << count) - 1u) << offset);
+    CheckGranule(granule, access);
+    at = stop;
+  }
+  // Atomic operations order what their threads did around them (Interlocked* are full barriers).
+  if (atomic && !pending_) {
+    const void* sync = reinterpret_cast<const void*>(address);
+    Acquire(sync);
+    Release(sync);
+  }
+}
+
+void Detector::CheckGranule(std::uintptr_t granule, Access access) {
+  Cell& cell = shadow_[granule];
+  for (std::size_t i = 0; i < cell.count; ++i) {
+    if (Races(cell.entries[i], access)) return Found(cell.entries[i], access);
+  }
+  if (kernel_.scheduler().exploring()) SchedulePoint(cell, access.thread);
+  for (std::size_t i = 0; i < cell.count; ++i) {
+    Access& entry = cell.entries[i];
+    if (entry.thread == access.thread && entry.write == access.write) {
+      entry = access;
+      return;
+    }
+  }
+  if (cell.count < Cell::kEntries) {
+    cell.entries[cell.count++] = access;
+    return;
+  }
+  cell.entries[cell.next] = access;
+  cell.next = static_cast<std::uint8_t>((cell.next + 1) % Cell::kEntries);
+}
+
+void Detector::SchedulePoint(const Cell& cell, std::uint32_t thread) {
+  // Only memory another thread has touched is shared: there, another vCPU may run in between.
+  for (std::size_t i = 0; i < cell.count; ++i) {
+    if (cell.entries[i].thread != thread) return kernel_.scheduler().QuietPoint();
+  }
+}
+
+bool Detector::Races(const Access& prior, const Access& now) const {
+  if (!prior.write && !now.write) return false;
+  if ((prior.bytes & now.bytes) == 0) return false;
+  if (prior.atomic && now.atomic) return false;
+  if (prior.thread == now.thread) return false;
+  if (clocks_[now.thread].Get(prior.thread) >= prior.epoch) return false;  // happens before
+  if (!Disjoint(prior.lockset, now.lockset)) return false;
+  return MayOverlap(prior, now);
+}
+
+bool Detector::Disjoint(std::uint32_t a, std::uint32_t b) const {
+  if (a == 0 || b == 0) return true;
+  if (a == b) return false;
+  const std::vector<const void*>& x = locksets_[a];
+  const std::vector<const void*>& y = locksets_[b];
+  for (auto i = x.begin(), j = y.begin(); i != x.end() && j != y.end();) {
+    if (*i == *j) return false;
+    if (*i < *j) {
+      ++i;
+    } else {
+      ++j;
+    }
+  }
+  return true;
+}
+
+bool Detector::MayOverlap(const Access& a, const Access& b) {
+  // Both pinned to one and the same vCPU: only preemption interleaves them. A context preempts
+  // code running below the IRQL it starts at (an ISR below its DIRQL, a DPC below DISPATCH).
+  if (a.cpu_mask == b.cpu_mask && std::has_single_bit(a.cpu_mask)) {
+    return b.base_irql > a.irql || a.base_irql > b.irql;
+  }
+  return true;
+}
+
+void Detector::Found(const Access& prior, const Access& now) {
+  const std::uintptr_t first = std::max(prior.address, now.address) & ~(kGranule - 1);
+  const unsigned common = prior.bytes & now.bytes;
+  const std::uintptr_t address = first + static_cast<unsigned>(std::countr_zero(common));
+  kernel_.NoteRace(address, now.size);
+  pending_.emplace(address, now.size, prior.write, now.write, FormatRace(prior, now, address));
+}
+
+void Detector::RaisePending() {
+  if (!pending_) return;
+  kemu::DataRace race = std::move(*pending_);
+  pending_.reset();
+  raised_ = true;
+  kernel_.RaiseRace(race);
+}
+
+}  // namespace kemu::race

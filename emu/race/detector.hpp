@@ -1,0 +1,207 @@
+// The data-race detector: sees every memory access of driver code built with
+// kemu_instrument_driver() (race/tsan_runtime.cpp forwards the compiler's __tsan_* calls here) and
+// reports two accesses to the same bytes, at least one a write, that
+//   - come from execution contexts that may run at the same time: different vCPUs, or on one vCPU
+//     a context that can preempt the other (an ISR interrupts code below its DIRQL, a DPC code
+//     below DISPATCH_LEVEL);
+//   - hold no spin lock in common (ordinary, queued or interrupt spin locks; an ISR holds its
+//     interrupt lock, KeSynchronizeExecution takes it);
+//   - are not ordered by the kernel's happens-before edges: IoConnectInterrupt(Ex) before the
+//     ISR, KeInsertQueueDpc before the DPC routine, the ISR before IoDisconnectInterrupt(Ex)
+//     returns, a DPC routine before KeRemoveQueueDpc or KeFlushQueuedDpcs returns, and atomic
+//     (Interlocked) operations on the same address; program order within a logical thread.
+// Locks are a lockset, never an ordering, so a race is reported whether or not this run's
+// schedule made the two accesses meet: a hybrid of Eraser's lockset and vector clocks.
+//
+// A logical thread is the test's own thread, the ISR of one connection on one vCPU, or one KDPC's
+// routine on one vCPU. Its accesses to its own stack frames are not tracked.
+//
+// The first race found is kept and raised as kemu::DataRace at the next point kemu can throw
+// (a kernel call, the end of the driver callback, Machine::Shutdown): the instrumentation hooks
+// are called from code compiled as nothrow.
+#ifndef KEMU_EMU_RACE_DETECTOR_HPP_
+#define KEMU_EMU_RACE_DETECTOR_HPP_
+
+#include <wdm.h>
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <unordered_map>
+#include <vector>
+
+#include "kemu/data_race.hpp"
+#include "race/symbolize.hpp"
+#include "race/vector_clock.hpp"
+
+namespace kemu::model {
+class Kernel;
+}  // namespace kemu::model
+
+namespace kemu::race {
+
+/// What an execution context runs.
+enum class ContextKind : std::uint8_t { kTestThread, kIsr, kDpc };
+
+/// Who made an access, as a report describes it.
+struct ContextInfo {
+  ContextKind kind = ContextKind::kTestThread;
+  const void* routine = nullptr;  ///< the ISR or DPC routine
+  const void* object = nullptr;   ///< the interrupt object or KDPC
+  unsigned cpu = 0;
+  ULONG vector = 0;  ///< ISRs
+};
+
+/// One instrumented access, as kept for comparison with later ones.
+struct Access {
+  static constexpr std::size_t kCallers = 3;
+  std::uintptr_t pc = 0;                           ///< return address of the instrumentation call
+  std::array<std::uintptr_t, kCallers> callers{};  ///< call sites of the enclosing functions
+  std::uint64_t cpu_mask = 0;                      ///< vCPUs the context may run on
+  std::uint64_t trace_event = 0;                   ///< the machine's trace sequence then
+  std::uint32_t thread = 0;
+  std::uint32_t epoch = 0;
+  std::uint32_t lockset = 0;
+  std::uint32_t context = 0;
+  std::uintptr_t address = 0;
+  std::uint8_t bytes = 0;  ///< the bytes touched within the 8-byte granule, as a bit mask
+  std::uint8_t size = 0;
+  std::uint8_t irql = 0;
+  std::uint8_t base_irql = 0;  ///< the IRQL the context starts at (preemption)
+  bool write = false;
+  bool atomic = false;
+};
+
+class Detector {
+ public:
+  explicit Detector(model::Kernel& kernel);
+  ~Detector();
+  Detector(const Detector&) = delete;
+  Detector& operator=(const Detector&) = delete;
+
+  bool enabled() const { return enabled_; }
+
+  // Execution contexts (model/interrupt_dispatch.cpp, model/dpcs.cpp). Every Begin is matched by
+  // an End on the same vCPU, on unwinding too (ContextScope).
+  /// `frame`: __builtin_frame_address(0) of the kernel function that calls the routine; the
+  /// routine's own stack frames lie below it.
+  void BeginIsr(const void* connection, const void* routine, ULONG vector, KIRQL irql,
+                std::uint64_t cpu_mask, unsigned cpu, const void* frame);
+  void BeginDpc(const void* dpc, const void* routine, std::uint64_t cpu_mask, unsigned cpu,
+                const void* frame);
+  void End(unsigned cpu);
+
+  // Synchronisation.
+  void LockAcquired(const void* lock);
+  void LockReleased(const void* lock);
+  /// An interrupt spin lock, named so in reports.
+  void NameInterruptLock(const void* lock, const void* connection);
+  /// The running context publishes its history under `sync`; a later Acquire(sync) sees it.
+  void Release(const void* sync);
+  void Acquire(const void* sync);
+  /// [begin, begin + bytes) is freed or reused: its history is dropped.
+  void Forget(const void* begin, std::size_t bytes);
+
+  // From instrumented code (race/tsan_runtime.cpp). `sp` is the caller's frame address.
+  void OnAccess(std::uintptr_t address, std::size_t size, bool write, bool atomic,
+                std::uintptr_t pc, std::uintptr_t sp);
+  /// Annotations (<kemu_race.h>).
+  void IgnoreBegin();
+  void IgnoreEnd();
+  void AddBenignRange(std::uintptr_t begin, std::size_t bytes, std::string reason);
+
+  /// A race was found and not raised yet.
+  bool pending() const { return pending_.has_value(); }
+  /// Raises the pending race (kemu::DataRace), as MachineOptions::on_bug_check says.
+  void RaisePending();
+
+  /// How many accesses were checked (benchmarks, tests).
+  std::uint64_t accesses() const { return accesses_; }
+
+ private:
+  struct Activation {
+    std::uint32_t thread = 0;
+    std::uint32_t context = 0;
+    std::uint64_t cpu_mask = 0;
+    std::uintptr_t stack_base = 0;  ///< its own frames lie below this address
+    unsigned caller_depth = 0;      ///< the thread's shadow call stack depth at Begin
+    unsigned ignore = 0;
+    KIRQL base_irql = PASSIVE_LEVEL;
+    std::vector<const void*> locks;
+    std::uint32_t lockset = 0;
+  };
+  /// The latest read and the latest write of each logical thread that touched 8 bytes, up to
+  /// kEntries (then the oldest goes). Locksets make "the last write" not enough: a write under a
+  /// lock does not stand for an earlier unlocked one.
+  struct Cell {
+    static constexpr std::size_t kEntries = 6;
+    std::array<Access, kEntries> entries;
+    std::uint8_t count = 0;
+    std::uint8_t next = 0;
+  };
+  struct Benign {
+    std::uintptr_t begin = 0;
+    std::uintptr_t end = 0;
+    std::string reason;
+  };
+
+  Activation* Current();
+  void Begin(ContextKind kind, const void* object, const void* routine, ULONG vector,
+             KIRQL base_irql, std::uint64_t cpu_mask, unsigned cpu, const void* frame);
+  std::uint32_t ThreadFor(ContextKind kind, const void* object, unsigned cpu);
+  std::uint32_t ContextFor(const ContextInfo& info);
+  std::uint32_t LocksetFor(std::vector<const void*> locks);
+  void Tick(std::uint32_t thread);
+  bool Races(const Access& prior, const Access& now) const;
+  bool Disjoint(std::uint32_t a, std::uint32_t b) const;
+  static bool MayOverlap(const Access& a, const Access& b);
+  void CheckGranule(std::uintptr_t granule, Access access);
+  void Found(const Access& prior, const Access& now);
+  // The report (race/race_report.cpp).
+  std::string FormatRace(const Access& prior, const Access& now, std::uintptr_t address) const;
+  std::string DescribeAccess(const Access& access, bool first,
+                             const std::map<std::uintptr_t, CodeName>& names) const;
+  std::string DescribeLocks(std::uint32_t lockset) const;
+  std::string DescribeContext(std::uint32_t context,
+                              const std::map<std::uintptr_t, CodeName>& names) const;
+  std::string WhyConcurrent(const Access& prior, const Access& now) const;
+  void SchedulePoint(const Cell& cell, std::uint32_t thread);
+
+  model::Kernel& kernel_;
+  bool enabled_;
+  std::vector<std::vector<Activation>> stacks_;  ///< index = vCPU
+  Activation test_;                              ///< the test's thread
+  std::map<std::tuple<ContextKind, const void*, unsigned>, std::uint32_t> threads_;
+  std::vector<VectorClock> clocks_;  ///< index = logical thread
+  std::unordered_map<const void*, VectorClock> sync_;
+  std::map<std::vector<const void*>, std::uint32_t> lockset_ids_;
+  std::vector<std::vector<const void*>> locksets_;  ///< sorted; [0] is the empty set
+  std::map<std::tuple<ContextKind, const void*, unsigned>, std::uint32_t> context_ids_;
+  std::vector<ContextInfo> contexts_;
+  std::unordered_map<const void*, const void*> interrupt_locks_;  ///< lock -> connection
+  std::unordered_map<std::uintptr_t, Cell> shadow_;               ///< key: address / 8
+  std::vector<Benign> benign_;
+  std::optional<kemu::DataRace> pending_;
+  bool raised_ = false;
+  std::uint64_t accesses_ = 0;
+};
+
+/// Begin/End of one ISR or DPC context, on unwinding too.
+class ContextScope {
+ public:
+  ContextScope(Detector& detector, unsigned cpu) : detector_(detector), cpu_(cpu) {}
+  ~ContextScope() { detector_.End(cpu_); }
+  ContextScope(const ContextScope&) = delete;
+  ContextScope& operator=(const ContextScope&) = delete;
+
+ private:
+  Detector& detector_;
+  unsigned cpu_;
+};
+
+}  // namespace kemu::race
+
+#endif  // KEMU_EMU_RACE_DETECTOR_HPP_

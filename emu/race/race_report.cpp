@@ -1,0 +1,122 @@
+// The data-race report: both accesses with who made them, what they held and where in the source
+// they are, why they may run at once, then the machine context every bug-check report has.
+#include <fmt/format.h>
+
+#include <bit>
+
+#include "model/kernel.hpp"
+#include "race/detector.hpp"
+#include "verifier/report.hpp"
+
+namespace kemu::race {
+
+namespace {
+
+const char* KindOf(const Access& access) {
+  if (access.atomic) return access.write ? "atomic write" : "atomic read";
+  return access.write ? "write" : "read";
+}
+
+/// The vCPU an access ran on: the one bit of a pinned context, or the vCPU recorded for it.
+std::string Processors(std::uint64_t mask) {
+  if (std::has_single_bit(mask)) return fmt::format("vCPU {}", std::countr_zero(mask));
+  return fmt::format("any of vCPUs 0x{:x}", mask);
+}
+
+}  // namespace
+
+std::string Detector::DescribeContext(std::uint32_t context,
+                                      const std::map<std::uintptr_t, CodeName>& names) const {
+  const ContextInfo& info = contexts_.at(context);
+  auto name_of = [&](const void* routine) {
+    auto it = names.find(reinterpret_cast<std::uintptr_t>(routine));
+    return it != names.end() && !it->second.function.empty() ? it->second.function
+                                                             : fmt::format("{}", routine);
+  };
+  switch (info.kind) {
+    case ContextKind::kIsr:
+      return fmt::format("the ISR {} (vector 0x{:x}) on vCPU {}", name_of(info.routine),
+                         info.vector, info.cpu);
+    case ContextKind::kDpc:
+      return fmt::format("the DPC routine {} (KDPC {}) on vCPU {}", name_of(info.routine),
+                         info.object, info.cpu);
+    case ContextKind::kTestThread:
+      break;
+  }
+  return "the test's thread (driver code the test called)";
+}
+
+std::string Detector::DescribeLocks(std::uint32_t lockset) const {
+  const std::vector<const void*>& locks = locksets_.at(lockset);
+  if (locks.empty()) return "holding no spin lock";
+  std::string out = "holding ";
+  for (std::size_t i = 0; i < locks.size(); ++i) {
+    if (i > 0) out += i + 1 == locks.size() ? " and " : ", ";
+    auto it = interrupt_locks_.find(locks[i]);
+    out += it != interrupt_locks_.end() ? fmt::format("the interrupt spin lock at {}", locks[i])
+                                        : fmt::format("the spin lock at {}", locks[i]);
+  }
+  return out;
+}
+
+std::string Detector::DescribeAccess(const Access& access, bool first,
+                                     const std::map<std::uintptr_t, CodeName>& names) const {
+  auto code = [&](std::uintptr_t address) { return Describe(names.at(address)); };
+  std::string out = fmt::format("  {} {} of {} byte{} at 0x{:x} by {} at IRQL {}\n",
+                                first ? "The earlier" : "Then a", KindOf(access), access.size,
+                                access.size == 1 ? "" : "s", access.address,
+                                DescribeContext(access.context, names), access.irql);
+  out += fmt::format("      {}\n", DescribeLocks(access.lockset));
+  // Return addresses point after the call: one byte back is the calling instruction's line.
+  out += fmt::format("      at {}\n", code(access.pc - 1));
+  for (std::uintptr_t caller : access.callers) {
+    if (caller == 0) break;
+    out += fmt::format("      called from {}\n", code(caller - 1));
+  }
+  out += fmt::format("      after trace event #{}\n", access.trace_event);
+  return out;
+}
+
+std::string Detector::WhyConcurrent(const Access& prior, const Access& now) const {
+  if (prior.cpu_mask == now.cpu_mask && std::has_single_bit(now.cpu_mask)) {
+    const Access& preempting = now.base_irql > prior.irql ? now : prior;
+    const Access& preempted = &preempting == &now ? prior : now;
+    return fmt::format(
+        "On {} the first can interrupt the second: it runs at IRQL {} and the second ran at IRQL "
+        "{}.",
+        Processors(now.cpu_mask), preempting.base_irql, preempted.irql);
+  }
+  return fmt::format(
+      "They can run at the same time on different vCPUs (the earlier on {}, the "
+      "later on {}).",
+      Processors(prior.cpu_mask), Processors(now.cpu_mask));
+}
+
+std::string Detector::FormatRace(const Access& prior, const Access& now,
+                                 std::uintptr_t address) const {
+  std::string out = fmt::format("*** kemu DATA RACE on 0x{:x}", address);
+  const std::string block = kernel_.pool().DescribeAddress(address);
+  out += block.empty() ? "\n" : fmt::format(" ({})\n", block);
+  out += "\n";
+  // Every code address the report names, symbolised at once.
+  std::vector<std::uintptr_t> code;
+  for (const Access* access : {&prior, &now}) {
+    code.push_back(access->pc - 1);
+    for (std::uintptr_t caller : access->callers) {
+      if (caller != 0) code.push_back(caller - 1);
+    }
+    code.push_back(reinterpret_cast<std::uintptr_t>(contexts_.at(access->context).routine));
+  }
+  const std::map<std::uintptr_t, CodeName> names = NameCode(code);
+  out += DescribeAccess(prior, /*first=*/true, names);
+  out += DescribeAccess(now, /*first=*/false, names);
+  out += fmt::format(
+      "\n  Nothing orders the two: they hold no spin lock in common, and no connect, DPC queue,\n"
+      "  disconnect, DPC flush or Interlocked operation lies between them.\n  {}\n"
+      "  Take the same lock around both (KeSynchronizeExecution or the interrupt spin lock\n"
+      "  against an ISR), or mark a deliberate race with KEMU_BENIGN_RACE (<kemu_race.h>).\n\n",
+      WhyConcurrent(prior, now));
+  return out + verifier::FormatMachineContext(kernel_);
+}
+
+}  // namespace kemu::race

@@ -1,0 +1,62 @@
+// race_driver.h — a small driver built with kemu_instrument_driver(), whose ISR, DPC and
+// test-called routines share state correctly and incorrectly in every way the race detector must
+// tell apart. One field per synchronisation rule; the DPC's behaviour is chosen per test.
+#ifndef KEMU_TESTS_RACE_RACE_DRIVER_H_
+#define KEMU_TESTS_RACE_RACE_DRIVER_H_
+
+#include <wdm.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum _RACE_DPC_MODE {
+  RaceDpcUnsynchronized,        // reads Pending, then clears it, without the interrupt lock
+  RaceDpcSynchronizeExecution,  // takes Pending inside KeSynchronizeExecution
+  RaceDpcInterruptSpinLock,     // takes Pending under KeAcquireInterruptSpinLock
+  RaceDpcCounterLocked,         // Counter++ under Lock
+  RaceDpcCounterQueued,         // Counter++ under Lock, in-stack queued
+  RaceDpcCounterPlain,          // Counter++ with no lock
+  RaceDpcAtomic,                // InterlockedIncrement(&Atomic)
+  RaceDpcHandoff,               // reads what the ISR wrote before queueing the DPC
+  RaceDpcStack,                 // works on its own stack, shared with a synchronize routine
+  RaceDpcBenign,                // the unsynchronized read, marked benign
+} RACE_DPC_MODE;
+
+typedef struct _RACE_DEVICE {
+  KSPIN_LOCK InterruptLock;
+  KSPIN_LOCK Lock;
+  PKINTERRUPT Interrupt;
+  KDPC Dpc;
+  RACE_DPC_MODE DpcMode;
+  ULONG Config;   // written before connect, read by the ISR
+  ULONG Pending;  // set by the ISR under its interrupt lock
+  ULONG Taken;    // what the DPC took
+  ULONG Handoff;  // written by the ISR, then read only by the DPC it queues
+  ULONG Counter;  // the DPC's and the test thread's
+  LONG Atomic;
+  ULONG Diagnostics;  // written by the ISR and the DPC; declared a benign race
+} RACE_DEVICE, *PRACE_DEVICE;
+
+NTSTATUS RaceConnect(PRACE_DEVICE Device, ULONG Vector, KIRQL Irql);
+VOID RaceDisconnect(PRACE_DEVICE Device);
+
+// Test-thread routines (PASSIVE_LEVEL unless named otherwise).
+VOID RaceWriteConfig(PRACE_DEVICE Device, ULONG Value);
+VOID RaceClearPendingPlain(PRACE_DEVICE Device);
+VOID RaceClearPendingAt(PRACE_DEVICE Device, KIRQL Irql);
+VOID RaceClearPendingSynchronized(PRACE_DEVICE Device);
+ULONG RaceReadHandoff(PRACE_DEVICE Device);
+VOID RaceCounterLocked(PRACE_DEVICE Device);
+VOID RaceCounterQueued(PRACE_DEVICE Device);
+VOID RaceCounterPlain(PRACE_DEVICE Device);
+VOID RaceCounterAt(PRACE_DEVICE Device, KIRQL Irql);
+VOID RaceAtomicIncrement(PRACE_DEVICE Device);
+VOID RaceAtomicPlainWrite(PRACE_DEVICE Device);
+VOID RaceMarkDiagnosticsBenign(PRACE_DEVICE Device);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif  // KEMU_TESTS_RACE_RACE_DRIVER_H_
