@@ -7,32 +7,15 @@
 #include <benchmark/benchmark.h>
 
 #include "baseline.hpp"
-#include "driver/nic_driver.h"
-#include "kemu/machine.hpp"
-#include "nic_device.hpp"
+#include "nic_receive.hpp"
 
 namespace {
 
 void ReceiveFrames(benchmark::State& state, bool race_detection, unsigned processors) {
-  kemu_example::NicDevice nic;  // the hardware outlives the machine, as kemu requires
-  kemu::Machine machine(kemu::MachineOptions{.os = kemu::Os::kWindows10,
-                                             .processors = processors,
-                                             .trace = false,
-                                             .race_detection = race_detection});
-  kemu::Device& device = machine.AddDevice(nic.Config());
-  NIC_EXTENSION extension{};
-  if (!NT_SUCCESS(NicStartDevice(&extension, device.pdo(), device.raw_resources(),
-                                 device.translated_resources()))) {
-    state.SkipWithError("NicStartDevice failed");
-    return;
-  }
-  for (auto _ : state) nic.ReceiveFrames(1);
-  NIC_STATISTICS statistics{};
-  NicGetStatistics(&extension, &statistics);
-  NicStopDevice(&extension);
-  if (static_cast<benchmark::IterationCount>(statistics.FramesReceived) != state.iterations()) {
-    state.SkipWithError("frames were lost");
-  }
+  kemu_bench::NicReceiveFrames(state, {.os = kemu::Os::kWindows10,
+                                       .processors = processors,
+                                       .trace = false,
+                                       .race_detection = race_detection});
 }
 
 void BM_RaceNicReceiveDetectionOff(benchmark::State& state) { ReceiveFrames(state, false, 1); }

@@ -15,7 +15,6 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <wchar.h>
 
 #include "kemu_wdk_sal.h"
 
@@ -190,17 +189,22 @@
 #define DECLSPEC_NORETURN KEMU_NORETURN
 #endif
 
-// `static inline` in C: a plain C99 `inline` would need one out-of-line definition somewhere.
-// `inline` in C++, where `static` would turn a member function into a static member.
+// FORCEINLINE carries no storage class, because drivers write `static FORCEINLINE` as often as
+// plain `FORCEINLINE`. always_inline lets a plain C99 `inline` definition (which emits no
+// out-of-line copy) be called even in an unoptimised build.
 #ifndef FORCEINLINE
-#ifdef __cplusplus
-#define FORCEINLINE inline
-#else
-#define FORCEINLINE static inline
-#endif
+#define FORCEINLINE __inline__ __attribute__((__always_inline__))
 #endif
 #ifndef __forceinline
 #define __forceinline FORCEINLINE
+#endif
+// kemu's own inline routines in these headers: `static inline` in C, so every translation unit
+// has its own copy whether or not it is inlined; `inline` in C++, where `static` would give each
+// translation unit a different function.
+#ifdef __cplusplus
+#define KEMU_WDK_INLINE inline
+#else
+#define KEMU_WDK_INLINE static inline
 #endif
 
 #ifndef IN
@@ -374,15 +378,17 @@ typedef struct _IRP IRP, *PIRP;
 
 KEMU_WDK_BEGIN_DECLS
 
-FORCEINLINE VOID InitializeListHead(PLIST_ENTRY ListHead) {
+KEMU_WDK_INLINE VOID InitializeListHead(PLIST_ENTRY ListHead) {
   ListHead->Flink = ListHead;
   ListHead->Blink = ListHead;
 }
 
-FORCEINLINE BOOLEAN IsListEmpty(const LIST_ENTRY *ListHead) { return ListHead->Flink == ListHead; }
+KEMU_WDK_INLINE BOOLEAN IsListEmpty(const LIST_ENTRY *ListHead) {
+  return ListHead->Flink == ListHead;
+}
 
 /// Unlinks Entry; returns TRUE when the list it was on is now empty.
-FORCEINLINE BOOLEAN RemoveEntryList(PLIST_ENTRY Entry) {
+KEMU_WDK_INLINE BOOLEAN RemoveEntryList(PLIST_ENTRY Entry) {
   PLIST_ENTRY next = Entry->Flink;
   PLIST_ENTRY previous = Entry->Blink;
   previous->Flink = next;
@@ -391,7 +397,7 @@ FORCEINLINE BOOLEAN RemoveEntryList(PLIST_ENTRY Entry) {
 }
 
 /// Unlinks and returns the first entry; on an empty list this is ListHead itself.
-FORCEINLINE PLIST_ENTRY RemoveHeadList(PLIST_ENTRY ListHead) {
+KEMU_WDK_INLINE PLIST_ENTRY RemoveHeadList(PLIST_ENTRY ListHead) {
   PLIST_ENTRY entry = ListHead->Flink;
   PLIST_ENTRY next = entry->Flink;
   ListHead->Flink = next;
@@ -400,7 +406,7 @@ FORCEINLINE PLIST_ENTRY RemoveHeadList(PLIST_ENTRY ListHead) {
 }
 
 /// Unlinks and returns the last entry; on an empty list this is ListHead itself.
-FORCEINLINE PLIST_ENTRY RemoveTailList(PLIST_ENTRY ListHead) {
+KEMU_WDK_INLINE PLIST_ENTRY RemoveTailList(PLIST_ENTRY ListHead) {
   PLIST_ENTRY entry = ListHead->Blink;
   PLIST_ENTRY previous = entry->Blink;
   ListHead->Blink = previous;
@@ -408,7 +414,7 @@ FORCEINLINE PLIST_ENTRY RemoveTailList(PLIST_ENTRY ListHead) {
   return entry;
 }
 
-FORCEINLINE VOID InsertHeadList(PLIST_ENTRY ListHead, PLIST_ENTRY Entry) {
+KEMU_WDK_INLINE VOID InsertHeadList(PLIST_ENTRY ListHead, PLIST_ENTRY Entry) {
   PLIST_ENTRY next = ListHead->Flink;
   Entry->Flink = next;
   Entry->Blink = ListHead;
@@ -416,7 +422,7 @@ FORCEINLINE VOID InsertHeadList(PLIST_ENTRY ListHead, PLIST_ENTRY Entry) {
   ListHead->Flink = Entry;
 }
 
-FORCEINLINE VOID InsertTailList(PLIST_ENTRY ListHead, PLIST_ENTRY Entry) {
+KEMU_WDK_INLINE VOID InsertTailList(PLIST_ENTRY ListHead, PLIST_ENTRY Entry) {
   PLIST_ENTRY previous = ListHead->Blink;
   Entry->Flink = ListHead;
   Entry->Blink = previous;
@@ -426,7 +432,7 @@ FORCEINLINE VOID InsertTailList(PLIST_ENTRY ListHead, PLIST_ENTRY Entry) {
 
 /// Splices the list that starts at ListToAppend (its first entry, not a separate head) onto the
 /// tail of ListHead.
-FORCEINLINE VOID AppendTailList(PLIST_ENTRY ListHead, PLIST_ENTRY ListToAppend) {
+KEMU_WDK_INLINE VOID AppendTailList(PLIST_ENTRY ListHead, PLIST_ENTRY ListToAppend) {
   PLIST_ENTRY tail = ListHead->Blink;
   ListHead->Blink->Flink = ListToAppend;
   ListHead->Blink = ListToAppend->Blink;
@@ -434,13 +440,13 @@ FORCEINLINE VOID AppendTailList(PLIST_ENTRY ListHead, PLIST_ENTRY ListToAppend) 
   ListToAppend->Blink = tail;
 }
 
-FORCEINLINE VOID PushEntryList(PSINGLE_LIST_ENTRY ListHead, PSINGLE_LIST_ENTRY Entry) {
+KEMU_WDK_INLINE VOID PushEntryList(PSINGLE_LIST_ENTRY ListHead, PSINGLE_LIST_ENTRY Entry) {
   Entry->Next = ListHead->Next;
   ListHead->Next = Entry;
 }
 
 /// Returns the first entry, or NULL when the list is empty.
-FORCEINLINE PSINGLE_LIST_ENTRY PopEntryList(PSINGLE_LIST_ENTRY ListHead) {
+KEMU_WDK_INLINE PSINGLE_LIST_ENTRY PopEntryList(PSINGLE_LIST_ENTRY ListHead) {
   PSINGLE_LIST_ENTRY first = ListHead->Next;
   if (first) {
     ListHead->Next = first->Next;
@@ -471,5 +477,44 @@ KEMU_WDK_STATIC_ASSERT(sizeof(LIST_ENTRY) == 16, "LIST_ENTRY is 16 bytes on x64"
 KEMU_WDK_STATIC_ASSERT(sizeof(GROUP_AFFINITY) == 16, "GROUP_AFFINITY is 16 bytes on x64");
 KEMU_WDK_STATIC_ASSERT(offsetof(GROUP_AFFINITY, Group) == 8, "GROUP_AFFINITY.Group at 8");
 #endif
+
+// ---------------------------------------------------------------------------------------------
+// GUIDs. DEFINE_GUID declares the name; in the one translation unit that includes <initguid.h>
+// first, it also defines it.
+
+typedef struct _GUID {
+  ULONG Data1;
+  USHORT Data2;
+  USHORT Data3;
+  UCHAR Data4[8];
+} GUID, *PGUID, *LPGUID;
+typedef const GUID *LPCGUID, *REFGUID;
+
+// A const object has external linkage in C, internal linkage in C++ unless declared extern.
+#ifdef __cplusplus
+#define KEMU_WDK_GUID_EXTERN extern "C"
+#define KEMU_WDK_GUID_DEFINITION extern "C"
+#else
+#define KEMU_WDK_GUID_EXTERN extern
+#define KEMU_WDK_GUID_DEFINITION
+#endif
+#undef DEFINE_GUID
+#ifdef INITGUID
+#define DEFINE_GUID(name, l, w1, w2, b1, b2, b3, b4, b5, b6, b7, b8) \
+  KEMU_WDK_GUID_DEFINITION const GUID name = {l, w1, w2, {b1, b2, b3, b4, b5, b6, b7, b8}}
+#else
+#define DEFINE_GUID(name, l, w1, w2, b1, b2, b3, b4, b5, b6, b7, b8) \
+  KEMU_WDK_GUID_EXTERN const GUID name
+#endif
+
+KEMU_WDK_INLINE BOOLEAN IsEqualGUID(const GUID *a, const GUID *b) {
+  ULONG i;
+  if (a->Data1 != b->Data1 || a->Data2 != b->Data2 || a->Data3 != b->Data3) return FALSE;
+  for (i = 0; i < 8; ++i) {
+    if (a->Data4[i] != b->Data4[i]) return FALSE;
+  }
+  return TRUE;
+}
+#define InlineIsEqualGUID IsEqualGUID
 
 #endif  // KEMU_WDK_BASE_H_

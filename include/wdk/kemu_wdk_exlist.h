@@ -44,7 +44,7 @@ typedef union DECLSPEC_ALIGN(16) _SLIST_HEADER {
 KEMU_WDK_BEGIN_DECLS
 
 /// An empty list: both words zero.
-FORCEINLINE VOID InitializeSListHead(PSLIST_HEADER SListHead) {
+KEMU_WDK_INLINE VOID InitializeSListHead(PSLIST_HEADER SListHead) {
   SListHead->Alignment = 0;
   SListHead->Region = 0;
 }

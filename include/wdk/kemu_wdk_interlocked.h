@@ -21,32 +21,32 @@ KEMU_WDK_BEGIN_DECLS
 // 32-bit.
 
 /// Returns the incremented value.
-FORCEINLINE LONG InterlockedIncrement(LONG volatile *Addend) {
+KEMU_WDK_INLINE LONG InterlockedIncrement(LONG volatile *Addend) {
   return __atomic_add_fetch(Addend, 1, KEMU_WDK_SEQ_CST);
 }
 
 /// Returns the decremented value.
-FORCEINLINE LONG InterlockedDecrement(LONG volatile *Addend) {
+KEMU_WDK_INLINE LONG InterlockedDecrement(LONG volatile *Addend) {
   return __atomic_sub_fetch(Addend, 1, KEMU_WDK_SEQ_CST);
 }
 
 /// Returns the value Target held before.
-FORCEINLINE LONG InterlockedExchange(LONG volatile *Target, LONG Value) {
+KEMU_WDK_INLINE LONG InterlockedExchange(LONG volatile *Target, LONG Value) {
   return __atomic_exchange_n(Target, Value, KEMU_WDK_SEQ_CST);
 }
 
 /// Returns the value Addend held before the addition.
-FORCEINLINE LONG InterlockedExchangeAdd(LONG volatile *Addend, LONG Value) {
+KEMU_WDK_INLINE LONG InterlockedExchangeAdd(LONG volatile *Addend, LONG Value) {
   return __atomic_fetch_add(Addend, Value, KEMU_WDK_SEQ_CST);
 }
 
 /// Returns the sum.
-FORCEINLINE LONG InterlockedAdd(LONG volatile *Addend, LONG Value) {
+KEMU_WDK_INLINE LONG InterlockedAdd(LONG volatile *Addend, LONG Value) {
   return __atomic_add_fetch(Addend, Value, KEMU_WDK_SEQ_CST);
 }
 
 /// Stores Exchange when *Destination equals Comperand; returns the initial *Destination.
-FORCEINLINE LONG InterlockedCompareExchange(LONG volatile *Destination, LONG Exchange,
+KEMU_WDK_INLINE LONG InterlockedCompareExchange(LONG volatile *Destination, LONG Exchange,
                                             LONG Comperand) {
   LONG observed = Comperand;
   __atomic_compare_exchange_n(Destination, &observed, Exchange, 0, KEMU_WDK_SEQ_CST,
@@ -55,42 +55,42 @@ FORCEINLINE LONG InterlockedCompareExchange(LONG volatile *Destination, LONG Exc
 }
 
 /// The bitwise operations return the value Destination held before.
-FORCEINLINE LONG InterlockedAnd(LONG volatile *Destination, LONG Value) {
+KEMU_WDK_INLINE LONG InterlockedAnd(LONG volatile *Destination, LONG Value) {
   return __atomic_fetch_and(Destination, Value, KEMU_WDK_SEQ_CST);
 }
 
-FORCEINLINE LONG InterlockedOr(LONG volatile *Destination, LONG Value) {
+KEMU_WDK_INLINE LONG InterlockedOr(LONG volatile *Destination, LONG Value) {
   return __atomic_fetch_or(Destination, Value, KEMU_WDK_SEQ_CST);
 }
 
-FORCEINLINE LONG InterlockedXor(LONG volatile *Destination, LONG Value) {
+KEMU_WDK_INLINE LONG InterlockedXor(LONG volatile *Destination, LONG Value) {
   return __atomic_fetch_xor(Destination, Value, KEMU_WDK_SEQ_CST);
 }
 
 // ---------------------------------------------------------------------------------------------
 // 64-bit.
 
-FORCEINLINE LONG64 InterlockedIncrement64(LONG64 volatile *Addend) {
+KEMU_WDK_INLINE LONG64 InterlockedIncrement64(LONG64 volatile *Addend) {
   return __atomic_add_fetch(Addend, 1, KEMU_WDK_SEQ_CST);
 }
 
-FORCEINLINE LONG64 InterlockedDecrement64(LONG64 volatile *Addend) {
+KEMU_WDK_INLINE LONG64 InterlockedDecrement64(LONG64 volatile *Addend) {
   return __atomic_sub_fetch(Addend, 1, KEMU_WDK_SEQ_CST);
 }
 
-FORCEINLINE LONG64 InterlockedExchange64(LONG64 volatile *Target, LONG64 Value) {
+KEMU_WDK_INLINE LONG64 InterlockedExchange64(LONG64 volatile *Target, LONG64 Value) {
   return __atomic_exchange_n(Target, Value, KEMU_WDK_SEQ_CST);
 }
 
-FORCEINLINE LONG64 InterlockedExchangeAdd64(LONG64 volatile *Addend, LONG64 Value) {
+KEMU_WDK_INLINE LONG64 InterlockedExchangeAdd64(LONG64 volatile *Addend, LONG64 Value) {
   return __atomic_fetch_add(Addend, Value, KEMU_WDK_SEQ_CST);
 }
 
-FORCEINLINE LONG64 InterlockedAdd64(LONG64 volatile *Addend, LONG64 Value) {
+KEMU_WDK_INLINE LONG64 InterlockedAdd64(LONG64 volatile *Addend, LONG64 Value) {
   return __atomic_add_fetch(Addend, Value, KEMU_WDK_SEQ_CST);
 }
 
-FORCEINLINE LONG64 InterlockedCompareExchange64(LONG64 volatile *Destination, LONG64 Exchange,
+KEMU_WDK_INLINE LONG64 InterlockedCompareExchange64(LONG64 volatile *Destination, LONG64 Exchange,
                                                 LONG64 Comperand) {
   LONG64 observed = Comperand;
   __atomic_compare_exchange_n(Destination, &observed, Exchange, 0, KEMU_WDK_SEQ_CST,
@@ -98,26 +98,26 @@ FORCEINLINE LONG64 InterlockedCompareExchange64(LONG64 volatile *Destination, LO
   return observed;
 }
 
-FORCEINLINE LONG64 InterlockedAnd64(LONG64 volatile *Destination, LONG64 Value) {
+KEMU_WDK_INLINE LONG64 InterlockedAnd64(LONG64 volatile *Destination, LONG64 Value) {
   return __atomic_fetch_and(Destination, Value, KEMU_WDK_SEQ_CST);
 }
 
-FORCEINLINE LONG64 InterlockedOr64(LONG64 volatile *Destination, LONG64 Value) {
+KEMU_WDK_INLINE LONG64 InterlockedOr64(LONG64 volatile *Destination, LONG64 Value) {
   return __atomic_fetch_or(Destination, Value, KEMU_WDK_SEQ_CST);
 }
 
-FORCEINLINE LONG64 InterlockedXor64(LONG64 volatile *Destination, LONG64 Value) {
+KEMU_WDK_INLINE LONG64 InterlockedXor64(LONG64 volatile *Destination, LONG64 Value) {
   return __atomic_fetch_xor(Destination, Value, KEMU_WDK_SEQ_CST);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Pointers.
 
-FORCEINLINE PVOID InterlockedExchangePointer(PVOID volatile *Target, PVOID Value) {
+KEMU_WDK_INLINE PVOID InterlockedExchangePointer(PVOID volatile *Target, PVOID Value) {
   return __atomic_exchange_n(Target, Value, KEMU_WDK_SEQ_CST);
 }
 
-FORCEINLINE PVOID InterlockedCompareExchangePointer(PVOID volatile *Destination, PVOID Exchange,
+KEMU_WDK_INLINE PVOID InterlockedCompareExchangePointer(PVOID volatile *Destination, PVOID Exchange,
                                                     PVOID Comperand) {
   PVOID observed = Comperand;
   __atomic_compare_exchange_n(Destination, &observed, Exchange, 0, KEMU_WDK_SEQ_CST,

@@ -31,6 +31,22 @@ typedef enum _POOL_TYPE KEMU_WDK_ENUM_INT {
 } POOL_TYPE;
 
 // Modifier bits a POOL_TYPE may carry (bit 0 alone says paged or not).
+// Pages: x64's 4 KiB.
+#define PAGE_SIZE 0x1000
+#define PAGE_SHIFT 12L
+/// Offset of an address within its page.
+#define BYTE_OFFSET(Va) ((ULONG)((ULONG_PTR)(Va) & (PAGE_SIZE - 1)))
+/// The address of the page an address is in.
+#define PAGE_ALIGN(Va) ((PVOID)((ULONG_PTR)(Va) & ~((ULONG_PTR)PAGE_SIZE - 1)))
+/// Pages needed to hold Size bytes starting at a page boundary.
+#define BYTES_TO_PAGES(Size) \
+  ((ULONG)(((ULONG_PTR)(Size) >> PAGE_SHIFT) + (((ULONG_PTR)(Size) & (PAGE_SIZE - 1)) != 0)))
+/// Size rounded up to whole pages.
+#define ROUND_TO_PAGES(Size) (((ULONG_PTR)(Size) + PAGE_SIZE - 1) & ~((ULONG_PTR)PAGE_SIZE - 1))
+/// Pages that Size bytes starting at Va touch.
+#define ADDRESS_AND_SIZE_TO_SPAN_PAGES(Va, Size) \
+  ((ULONG)((BYTE_OFFSET(Va) + (ULONG_PTR)(Size) + (PAGE_SIZE - 1)) >> PAGE_SHIFT))
+
 #define POOL_QUOTA_FAIL_INSTEAD_OF_RAISE 8
 #define POOL_RAISE_IF_ALLOCATION_FAILURE 16
 /// Set in a tag, it makes the block freeable only by ExFreePoolWithTag with the same tag.
@@ -77,14 +93,15 @@ NTKERNELAPI PVOID NTAPI ExAllocatePool2(POOL_FLAGS Flags, SIZE_T NumberOfBytes, 
 
 /// Zeroed pool on every Windows version (the WDK's down-level helper; kemu builds it on
 /// ExAllocatePoolWithTag).
-FORCEINLINE PVOID ExAllocatePoolZero(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag) {
+KEMU_WDK_INLINE PVOID ExAllocatePoolZero(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag) {
   PVOID block = ExAllocatePoolWithTag(PoolType, NumberOfBytes, Tag);
   // The builtin keeps <string.h> out of the driver's translation unit.
   if (block != NULL) __builtin_memset(block, 0, NumberOfBytes);
   return block;
 }
 
-FORCEINLINE PVOID ExAllocatePoolUninitialized(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag) {
+KEMU_WDK_INLINE PVOID ExAllocatePoolUninitialized(POOL_TYPE PoolType, SIZE_T NumberOfBytes,
+                                                  ULONG Tag) {
   return ExAllocatePoolWithTag(PoolType, NumberOfBytes, Tag);
 }
 

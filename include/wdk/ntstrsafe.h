@@ -30,7 +30,7 @@ KEMU_WDK_BEGIN_DECLS
 // ---------------------------------------------------------------------------------------------
 // Workers (kemu's own names; drivers call the documented routines below).
 
-FORCEINLINE NTSTATUS KemuStrSafeCopyA(char *Dest, size_t Cch, const char *Src) {
+KEMU_WDK_INLINE NTSTATUS KemuStrSafeCopyA(char *Dest, size_t Cch, const char *Src) {
   size_t i = 0;
   if (Dest == NULL || Cch == 0 || Cch > NTSTRSAFE_MAX_CCH) return STATUS_INVALID_PARAMETER;
   if (Src == NULL) Src = "";
@@ -42,7 +42,7 @@ FORCEINLINE NTSTATUS KemuStrSafeCopyA(char *Dest, size_t Cch, const char *Src) {
   return Src[i] == '\0' ? STATUS_SUCCESS : STATUS_BUFFER_OVERFLOW;
 }
 
-FORCEINLINE NTSTATUS KemuStrSafeCopyW(wchar_t *Dest, size_t Cch, const wchar_t *Src) {
+KEMU_WDK_INLINE NTSTATUS KemuStrSafeCopyW(wchar_t *Dest, size_t Cch, const wchar_t *Src) {
   size_t i = 0;
   if (Dest == NULL || Cch == 0 || Cch > NTSTRSAFE_MAX_CCH) return STATUS_INVALID_PARAMETER;
   if (Src == NULL) Src = L"";
@@ -54,7 +54,7 @@ FORCEINLINE NTSTATUS KemuStrSafeCopyW(wchar_t *Dest, size_t Cch, const wchar_t *
   return Src[i] == L'\0' ? STATUS_SUCCESS : STATUS_BUFFER_OVERFLOW;
 }
 
-FORCEINLINE NTSTATUS KemuStrSafeCatA(char *Dest, size_t Cch, const char *Src) {
+KEMU_WDK_INLINE NTSTATUS KemuStrSafeCatA(char *Dest, size_t Cch, const char *Src) {
   size_t length = 0;
   if (Dest == NULL || Cch == 0 || Cch > NTSTRSAFE_MAX_CCH) return STATUS_INVALID_PARAMETER;
   while (length < Cch && Dest[length] != '\0') ++length;
@@ -62,7 +62,7 @@ FORCEINLINE NTSTATUS KemuStrSafeCatA(char *Dest, size_t Cch, const char *Src) {
   return KemuStrSafeCopyA(Dest + length, Cch - length, Src);
 }
 
-FORCEINLINE NTSTATUS KemuStrSafeCatW(wchar_t *Dest, size_t Cch, const wchar_t *Src) {
+KEMU_WDK_INLINE NTSTATUS KemuStrSafeCatW(wchar_t *Dest, size_t Cch, const wchar_t *Src) {
   size_t length = 0;
   if (Dest == NULL || Cch == 0 || Cch > NTSTRSAFE_MAX_CCH) return STATUS_INVALID_PARAMETER;
   while (length < Cch && Dest[length] != L'\0') ++length;
@@ -73,35 +73,35 @@ FORCEINLINE NTSTATUS KemuStrSafeCatW(wchar_t *Dest, size_t Cch, const wchar_t *S
 // ---------------------------------------------------------------------------------------------
 // Copy and concatenate.
 
-FORCEINLINE NTSTATUS RtlStringCchCopyA(NTSTRSAFE_PSTR pszDest, size_t cchDest,
+KEMU_WDK_INLINE NTSTATUS RtlStringCchCopyA(NTSTRSAFE_PSTR pszDest, size_t cchDest,
                                        NTSTRSAFE_PCSTR pszSrc) {
   return KemuStrSafeCopyA(pszDest, cchDest, pszSrc);
 }
-FORCEINLINE NTSTATUS RtlStringCchCopyW(NTSTRSAFE_PWSTR pszDest, size_t cchDest,
+KEMU_WDK_INLINE NTSTATUS RtlStringCchCopyW(NTSTRSAFE_PWSTR pszDest, size_t cchDest,
                                        NTSTRSAFE_PCWSTR pszSrc) {
   return KemuStrSafeCopyW(pszDest, cchDest, pszSrc);
 }
-FORCEINLINE NTSTATUS RtlStringCbCopyA(NTSTRSAFE_PSTR pszDest, size_t cbDest,
+KEMU_WDK_INLINE NTSTATUS RtlStringCbCopyA(NTSTRSAFE_PSTR pszDest, size_t cbDest,
                                       NTSTRSAFE_PCSTR pszSrc) {
   return KemuStrSafeCopyA(pszDest, cbDest, pszSrc);
 }
-FORCEINLINE NTSTATUS RtlStringCbCopyW(NTSTRSAFE_PWSTR pszDest, size_t cbDest,
+KEMU_WDK_INLINE NTSTATUS RtlStringCbCopyW(NTSTRSAFE_PWSTR pszDest, size_t cbDest,
                                       NTSTRSAFE_PCWSTR pszSrc) {
   return KemuStrSafeCopyW(pszDest, cbDest / sizeof(wchar_t), pszSrc);
 }
-FORCEINLINE NTSTATUS RtlStringCchCatA(NTSTRSAFE_PSTR pszDest, size_t cchDest,
+KEMU_WDK_INLINE NTSTATUS RtlStringCchCatA(NTSTRSAFE_PSTR pszDest, size_t cchDest,
                                       NTSTRSAFE_PCSTR pszSrc) {
   return KemuStrSafeCatA(pszDest, cchDest, pszSrc);
 }
-FORCEINLINE NTSTATUS RtlStringCchCatW(NTSTRSAFE_PWSTR pszDest, size_t cchDest,
+KEMU_WDK_INLINE NTSTATUS RtlStringCchCatW(NTSTRSAFE_PWSTR pszDest, size_t cchDest,
                                       NTSTRSAFE_PCWSTR pszSrc) {
   return KemuStrSafeCatW(pszDest, cchDest, pszSrc);
 }
-FORCEINLINE NTSTATUS RtlStringCbCatA(NTSTRSAFE_PSTR pszDest, size_t cbDest,
+KEMU_WDK_INLINE NTSTATUS RtlStringCbCatA(NTSTRSAFE_PSTR pszDest, size_t cbDest,
                                      NTSTRSAFE_PCSTR pszSrc) {
   return KemuStrSafeCatA(pszDest, cbDest, pszSrc);
 }
-FORCEINLINE NTSTATUS RtlStringCbCatW(NTSTRSAFE_PWSTR pszDest, size_t cbDest,
+KEMU_WDK_INLINE NTSTATUS RtlStringCbCatW(NTSTRSAFE_PWSTR pszDest, size_t cbDest,
                                      NTSTRSAFE_PCWSTR pszSrc) {
   return KemuStrSafeCatW(pszDest, cbDest / sizeof(wchar_t), pszSrc);
 }
@@ -109,7 +109,7 @@ FORCEINLINE NTSTATUS RtlStringCbCatW(NTSTRSAFE_PWSTR pszDest, size_t cbDest,
 // ---------------------------------------------------------------------------------------------
 // Length: STATUS_INVALID_PARAMETER (and a length of 0) when no NUL lies within the maximum.
 
-FORCEINLINE NTSTATUS RtlStringCchLengthA(NTSTRSAFE_PCSTR psz, size_t cchMax, size_t *pcchLength) {
+KEMU_WDK_INLINE NTSTATUS RtlStringCchLengthA(NTSTRSAFE_PCSTR psz, size_t cchMax, size_t *pcchLength) {
   size_t length = 0;
   NTSTATUS status = STATUS_INVALID_PARAMETER;
   if (psz != NULL && cchMax != 0 && cchMax <= NTSTRSAFE_MAX_CCH) {
@@ -119,7 +119,7 @@ FORCEINLINE NTSTATUS RtlStringCchLengthA(NTSTRSAFE_PCSTR psz, size_t cchMax, siz
   if (pcchLength != NULL) *pcchLength = NT_SUCCESS(status) ? length : 0;
   return status;
 }
-FORCEINLINE NTSTATUS RtlStringCchLengthW(NTSTRSAFE_PCWSTR psz, size_t cchMax, size_t *pcchLength) {
+KEMU_WDK_INLINE NTSTATUS RtlStringCchLengthW(NTSTRSAFE_PCWSTR psz, size_t cchMax, size_t *pcchLength) {
   size_t length = 0;
   NTSTATUS status = STATUS_INVALID_PARAMETER;
   if (psz != NULL && cchMax != 0 && cchMax <= NTSTRSAFE_MAX_CCH) {
@@ -129,10 +129,10 @@ FORCEINLINE NTSTATUS RtlStringCchLengthW(NTSTRSAFE_PCWSTR psz, size_t cchMax, si
   if (pcchLength != NULL) *pcchLength = NT_SUCCESS(status) ? length : 0;
   return status;
 }
-FORCEINLINE NTSTATUS RtlStringCbLengthA(NTSTRSAFE_PCSTR psz, size_t cbMax, size_t *pcbLength) {
+KEMU_WDK_INLINE NTSTATUS RtlStringCbLengthA(NTSTRSAFE_PCSTR psz, size_t cbMax, size_t *pcbLength) {
   return RtlStringCchLengthA(psz, cbMax, pcbLength);
 }
-FORCEINLINE NTSTATUS RtlStringCbLengthW(NTSTRSAFE_PCWSTR psz, size_t cbMax, size_t *pcbLength) {
+KEMU_WDK_INLINE NTSTATUS RtlStringCbLengthW(NTSTRSAFE_PCWSTR psz, size_t cbMax, size_t *pcbLength) {
   size_t chars = 0;
   const NTSTATUS status = RtlStringCchLengthW(psz, cbMax / sizeof(wchar_t), &chars);
   if (pcbLength != NULL) *pcbLength = chars * sizeof(wchar_t);

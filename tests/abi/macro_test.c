@@ -171,6 +171,32 @@ static void DpcRequestMacrosUseTheDeviceDpc(void) {
   EXPECT(last_args[0] == &device.Dpc && last_args[1] == &context && last_args[2] == &context);
 }
 
+DEFINE_GUID(KEMU_TEST_GUID, 0x0a1b2c3d, 0x4e5f, 0x6071, 0x82, 0x93, 0xa4, 0xb5, 0xc6, 0xd7, 0xe8,
+            0xf9);  // declared here, defined in guid_definition.c
+
+// A driver's own inline helpers, written both ways drivers write them.
+static FORCEINLINE ULONG TwiceStatic(ULONG value) { return value * 2u; }
+FORCEINLINE ULONG TwicePlain(ULONG value) { return value * 2u; }
+static __forceinline ULONG TwiceUnderscore(ULONG value) { return value * 2u; }
+
+static void InlineGuidAndPageMacros(void) {
+  static const GUID a = {0x12345678, 0x1234, 0x5678, {1, 2, 3, 4, 5, 6, 7, 8}};
+  static const GUID b = {0x12345678, 0x1234, 0x5678, {1, 2, 3, 4, 5, 6, 7, 9}};
+  EXPECT(TwiceStatic(2) == 4 && TwicePlain(3) == 6 && TwiceUnderscore(4) == 8);
+  EXPECT(sizeof(GUID) == 16);
+  EXPECT(KEMU_TEST_GUID.Data1 == 0x0a1b2c3d && KEMU_TEST_GUID.Data4[7] == 0xf9);
+  EXPECT(IsEqualGUID(&a, &a) && !IsEqualGUID(&a, &b));
+  EXPECT(PAGE_SIZE == 4096 && PAGE_SHIFT == 12);
+  EXPECT(BYTES_TO_PAGES(0) == 0 && BYTES_TO_PAGES(1) == 1 && BYTES_TO_PAGES(4096) == 1 &&
+         BYTES_TO_PAGES(4097) == 2);
+  EXPECT(ROUND_TO_PAGES(4097) == 8192);
+  EXPECT(BYTE_OFFSET((PVOID)0x12345) == 0x345);
+  EXPECT(PAGE_ALIGN((PVOID)0x12345) == (PVOID)0x12000);
+  /* Two bytes across a page boundary span two pages; a whole page from its start, one. */
+  EXPECT(ADDRESS_AND_SIZE_TO_SPAN_PAGES((PVOID)0x1FFF, 2) == 2);
+  EXPECT(ADDRESS_AND_SIZE_TO_SPAN_PAGES((PVOID)0x1000, 4096) == 1);
+}
+
 static void RtlAndDebugMacros(void) {
   UCHAR bytes[8];
   RtlFillMemory(bytes, sizeof(bytes), 0xAB);
@@ -197,6 +223,7 @@ int main(void) {
   IrqlAndLockMacrosReachTheRightRoutine();
   DpcRequestMacrosUseTheDeviceDpc();
   RtlAndDebugMacros();
+  InlineGuidAndPageMacros();
   if (failures != 0) {
     fprintf(stderr, "abi_macro_test: %d checks failed\n", failures);
     return 1;
