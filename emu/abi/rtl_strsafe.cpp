@@ -39,8 +39,10 @@ std::string NarrowFormat(const wchar_t* format) {
       break;
     }
     const wchar_t type = *p;
-    if (prefix.empty() && (type == L's' || type == L'c')) prefix = "w";
-    if (prefix.empty() && (type == L'S' || type == L'C')) prefix = "h";
+    // push_back rather than `prefix = "w"`: GCC 12 at -O2 reports a false -Wrestrict overlap in
+    // libstdc++'s replace() for a literal assigned to a string (GCC bug 105651).
+    if (prefix.empty() && (type == L's' || type == L'c')) prefix.push_back('w');
+    if (prefix.empty() && (type == L'S' || type == L'C')) prefix.push_back('h');
     out += prefix;
     kemu::abi::AppendUtf8(out, static_cast<std::uint32_t>(type));
   }
