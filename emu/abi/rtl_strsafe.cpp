@@ -7,6 +7,7 @@
 #include <cstdarg>
 #include <cstdint>
 #include <string>
+#include <type_traits>
 
 #include "abi/dbg_format.hpp"
 #include "abi/entry.hpp"
@@ -18,7 +19,8 @@ namespace {
 std::string NarrowFormat(const wchar_t* format) {
   std::string out;
   for (const wchar_t* p = format; *p != L'\0'; ++p) {
-    const auto c = static_cast<std::uint32_t>(*p);
+    // Through the unsigned type of the same width: wchar_t is signed where kemu runs.
+    const auto c = static_cast<std::uint32_t>(static_cast<std::make_unsigned_t<wchar_t>>(*p));
     if (c != '%') {
       kemu::abi::AppendUtf8(out, c);
       continue;

@@ -132,14 +132,14 @@ int RegisterAll(const std::string& path,
 }  // namespace
 
 int RegisterTests(const std::string& path, AdapterFactory factory, const RunOptions& options) {
-  return RegisterAll(path, [&](std::shared_ptr<const Scenario> scenario) {
+  return RegisterAll(path, [&](const std::shared_ptr<const Scenario>& scenario) {
     return RegisterRuns(scenario, factory, options);
   });
 }
 
 int RegisterTests(const std::string& path, const AdapterRegistry& registry,
                   const RunOptions& options) {
-  return RegisterAll(path, [&](std::shared_ptr<const Scenario> scenario) {
+  return RegisterAll(path, [&](const std::shared_ptr<const Scenario>& scenario) {
     if (const AdapterFactory* factory = registry.Find(scenario->driver)) {
       return RegisterRuns(scenario, *factory, options);
     }
