@@ -242,6 +242,13 @@ TEST(MachineTestFixtureTest, MachineNameNamesEachAxis) {
             "win10_4cpu_retail");
 }
 
+// ctest's list and failure messages show "GetParam() = (...)": the mode by name, not its byte.
+TEST(MachineTestFixtureTest, AMachineParamPrintsItsKernelModeByName) {
+  EXPECT_EQ(
+      ::testing::PrintToString(MachineParam{kemu::Os::kWindowsXP, 2, kemu::KernelMode::kRetail}),
+      "(xp, 2, retail)");
+}
+
 TEST(MachineTestFixtureTest, KernelModeNamesAndOptionsRoundTrip) {
   for (kemu::KernelMode mode : kemu::kAllKernelModes) {
     EXPECT_EQ(kemu::KernelModeOf(kemu::WithKernelMode({}, mode)), mode) << KernelModeName(mode);

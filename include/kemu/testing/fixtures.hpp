@@ -33,6 +33,13 @@
 
 #include "kemu/kemu.hpp"
 
+namespace kemu {
+
+/// GoogleTest prints a MachineParam's KernelMode by name: "GetParam() = (xp, 2, verifier)".
+inline void PrintTo(KernelMode mode, std::ostream* out) { *out << KernelModeName(mode); }
+
+}  // namespace kemu
+
 namespace kemu::testing {
 
 /// The seed KEMU_SEED asks for (decimal), or std::nullopt when it is unset or empty. Throws
