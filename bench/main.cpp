@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "baseline.hpp"
+#include "kemu/version.hpp"
 
 namespace {
 
@@ -88,6 +89,13 @@ bool WantsColor(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Google Benchmark has no --version of its own; kemu's runners all answer it.
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--version") == 0) {
+      std::printf("kemu_bench (kemu %s)\n", KEMU_VERSION_STRING);
+      return 0;
+    }
+  }
   const bool color = WantsColor(argc, argv);
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;

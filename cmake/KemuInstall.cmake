@@ -54,10 +54,17 @@ configure_package_config_file(
   ${PROJECT_SOURCE_DIR}/cmake/kemuConfig.cmake.in
   ${PROJECT_BINARY_DIR}/kemuConfig.cmake
   INSTALL_DESTINATION ${KEMU_INSTALL_CMAKEDIR})
+# While kemu is 0.x every minor release may break its API (semantic versioning's rule for 0.y.z), so
+# find_package(kemu 0.1) accepts 0.1.z only; from 1.0 on, any release of the same major version.
+if(PROJECT_VERSION_MAJOR EQUAL 0)
+  set(kemu_version_compatibility SameMinorVersion)
+else()
+  set(kemu_version_compatibility SameMajorVersion)
+endif()
 write_basic_package_version_file(
   ${PROJECT_BINARY_DIR}/kemuConfigVersion.cmake
   VERSION ${PROJECT_VERSION}
-  COMPATIBILITY SameMajorVersion)
+  COMPATIBILITY ${kemu_version_compatibility})
 install(FILES
   ${PROJECT_SOURCE_DIR}/cmake/KemuInstrumentDriver.cmake
   ${PROJECT_BINARY_DIR}/kemuConfig.cmake

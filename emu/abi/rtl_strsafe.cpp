@@ -7,6 +7,7 @@
 #include <cstdarg>
 #include <cstdint>
 #include <string>
+#include <type_traits>
 
 #include "abi/dbg_format.hpp"
 #include "abi/entry.hpp"
@@ -18,7 +19,8 @@ namespace {
 std::string NarrowFormat(const wchar_t* format) {
   std::string out;
   for (const wchar_t* p = format; *p != L'\0'; ++p) {
-    const auto c = static_cast<std::uint32_t>(*p);
+    // Through the unsigned type of the same width: wchar_t is signed where kemu runs.
+    const auto c = static_cast<std::uint32_t>(static_cast<std::make_unsigned_t<wchar_t>>(*p));
     if (c != '%') {
       kemu::abi::AppendUtf8(out, c);
       continue;
@@ -39,8 +41,10 @@ std::string NarrowFormat(const wchar_t* format) {
       break;
     }
     const wchar_t type = *p;
-    if (prefix.empty() && (type == L's' || type == L'c')) prefix = "w";
-    if (prefix.empty() && (type == L'S' || type == L'C')) prefix = "h";
+    // push_back rather than `prefix = "w"`: GCC 12 at -O2 reports a false -Wrestrict overlap in
+    // libstdc++'s replace() for a literal assigned to a string (GCC bug 105651).
+    if (prefix.empty() && (type == L's' || type == L'c')) prefix.push_back('w');
+    if (prefix.empty() && (type == L'S' || type == L'C')) prefix.push_back('h');
     out += prefix;
     kemu::abi::AppendUtf8(out, static_cast<std::uint32_t>(type));
   }

@@ -185,6 +185,7 @@ std::vector<std::string> IoSpace::DescribeMapped() const {
                     mapping.bytes, mapping.device->config.name, mapping.physical, address));
   }
   std::vector<std::string> out;
+  out.reserve(ordered.size());
   for (auto& entry : ordered) out.push_back(std::move(entry.second));
   return out;
 }

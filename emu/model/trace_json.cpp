@@ -3,8 +3,11 @@
 //   - one process ("kemu: <Windows> seed <n>"), one thread per vCPU ("vCPU 0", ...) and one for
 //     the devices, whose line actions happen outside every vCPU;
 //   - ISRs and DPC routines are duration slices ("B"/"E") on their vCPU, so nesting shows;
-//   - kernel calls, lock acquires/releases, interrupt deliveries and device actions are instant
-//     events ("i", thread scope) carrying their arguments; a bug check is a global instant;
+//   - kernel calls, lock acquires/releases and device actions are instant events ("i", thread
+//     scope) carrying their arguments; a bug check is a global instant;
+//   - an interrupt delivery is a zero-length complete event ("X", "dur":0), so that it can start
+//     a flow: flow events ("bind_id" with "flow_out"/"flow_in", trace_flows.hpp) draw arrows from
+//     the delivery to the ISR it ran and on to the DPC that ISR queued;
 //   - the IRQL is a counter ("C") named "IRQL" with one series per vCPU, which Perfetto shows as
 //     the tracks "IRQL vCPU 0", "IRQL vCPU 1", ...
 // Timestamps: virtual time moves only when the driver stalls or waits, so most events would share
@@ -27,6 +30,7 @@
 #include "kemu/machine.hpp"
 #include "kemu/personality.hpp"
 #include "model/trace.hpp"
+#include "model/trace_flows.hpp"
 
 namespace kemu::model {
 namespace {
@@ -82,15 +86,23 @@ std::string IrqlCounter(std::uint64_t ts, unsigned cpu, unsigned irql) {
       cpu, cpu, irql);
 }
 
+// `extra`: fields between the phase and "ts" (an instant's scope, a complete event's duration).
+// `flow`: the event's part in a flow, if any; Perfetto reads bind_id on "B" and "X" events.
 std::string Event(std::string_view name, const TraceEvent& event, std::string_view phase,
-                  unsigned tid, const std::string& args) {
-  std::string scope;
+                  unsigned tid, const std::string& args, const FlowBinding* flow = nullptr) {
+  std::string extra;
   if (phase == "i") {
     const bool global = event.kind == TraceKind::kBugCheck || event.kind == TraceKind::kDataRace;
-    scope = global ? R"("s":"g",)" : R"("s":"t",)";
+    extra = global ? R"("s":"g",)" : R"("s":"t",)";
+  }
+  if (phase == "X") extra = R"("dur":0,)";
+  if (flow != nullptr) {
+    extra += fmt::format(R"("bind_id":{},)", flow->id);
+    if (flow->in) extra += R"("flow_in":true,)";
+    if (flow->out) extra += R"("flow_out":true,)";
   }
   return fmt::format(R"({{"name":{},"cat":"{}","ph":"{}",{}"ts":{},"pid":{},"tid":{},"args":{}}})",
-                     Quoted(name), TraceKindName(event.kind), phase, scope, event.sequence, kPid,
+                     Quoted(name), TraceKindName(event.kind), phase, extra, event.sequence, kPid,
                      tid, args);
 }
 
@@ -101,14 +113,17 @@ class Converter {
  public:
   explicit Converter(unsigned processors) : open_(processors + 1) {}
 
-  void Add(const TraceEvent& event, unsigned device_tid, std::vector<std::string>& lines) {
+  void Add(const TraceEvent& event, const FlowBinding* flow, unsigned device_tid,
+           std::vector<std::string>& lines) {
     const unsigned cpu = event.cpu < open_.size() ? event.cpu : 0;
     switch (event.kind) {
       case TraceKind::kCall:
-      case TraceKind::kInterrupt:
       case TraceKind::kBugCheck:
       case TraceKind::kDataRace:
         lines.push_back(Event(event.name, event, "i", cpu, Args(event)));
+        return;
+      case TraceKind::kInterrupt:
+        lines.push_back(Event(event.name, event, "X", cpu, Args(event), flow));
         return;
       case TraceKind::kDevice:
         lines.push_back(Event(event.name, event, "i", device_tid,
@@ -127,7 +142,7 @@ class Converter {
       case TraceKind::kIsrBegin:
       case TraceKind::kDpcBegin:
         open_[cpu].push_back(event.kind);
-        lines.push_back(Event(event.name, event, "B", cpu, Args(event)));
+        lines.push_back(Event(event.name, event, "B", cpu, Args(event), flow));
         return;
       case TraceKind::kIsrEnd:
       case TraceKind::kDpcEnd: {
@@ -211,8 +226,12 @@ std::string Trace::ToChromeJson(const Personality& personality,
     lines.push_back(Metadata("thread_sort_index", tid, "sort_index", std::to_string(tid)));
   }
   AppendInitialIrqls(events, processors, lines);
+  const std::map<std::size_t, FlowBinding> flows = FindFlows(events, processors);
   Converter converter(processors);
-  for (const TraceEvent& event : events) converter.Add(event, device_tid, lines);
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const auto flow = flows.find(i);
+    converter.Add(events[i], flow == flows.end() ? nullptr : &flow->second, device_tid, lines);
+  }
 
   std::string out = "{\"traceEvents\":[\n";
   for (std::size_t i = 0; i < lines.size(); ++i) {

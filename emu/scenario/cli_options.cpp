@@ -177,13 +177,13 @@ std::string Check(const RawOptions& raw, const RunnerConfig& config, CliOptions&
   }
   if (!raw.seed.empty()) {
     std::uint64_t seed = 0;
-    const std::string problem = ReadNumber("--seed", raw.seed, seed);
+    std::string problem = ReadNumber("--seed", raw.seed, seed);  // not const: returned by move
     if (!problem.empty()) return problem;
     options.seed = seed;
   }
-  if (const std::string problem = CheckSchedules(raw, options); !problem.empty()) return problem;
+  if (std::string problem = CheckSchedules(raw, options); !problem.empty()) return problem;
   if (!raw.diff.empty()) {
-    const std::string problem = CheckDiff(raw.diff, options);
+    std::string problem = CheckDiff(raw.diff, options);
     if (!problem.empty()) return problem;
   }
   if (!raw.driver.empty()) {

@@ -18,11 +18,13 @@ Outcome Explore(const Scenario& scenario, Os os, const AdapterFactory& factory,
   Outcome outcome;
   if (exploration.count == 0) {
     outcome.scenario = scenario.name;
+    outcome.where = scenario.where;
     outcome.os = os;
     outcome.failures.push_back(
         {scenario.where, "no schedule to explore (Exploration::count is 0)"});
     return outcome;
   }
+  std::uint64_t virtual_time = 0;
   for (std::uint64_t i = 0; i < exploration.count; ++i) {
     // Wrapping past the largest seed would replay seeds already explored.
     if (i != 0 && exploration.first + i == 0) break;
@@ -30,6 +32,8 @@ Outcome Explore(const Scenario& scenario, Os os, const AdapterFactory& factory,
                                     .seed = exploration.first + i,
                                     .depth = exploration.depth};
     outcome = Run(scenario, os, factory, each);
+    virtual_time += outcome.virtual_time;
+    outcome.virtual_time = virtual_time;
     outcome.schedules = i + 1;
     if (!outcome.passed()) break;
   }

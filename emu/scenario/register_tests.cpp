@@ -86,7 +86,7 @@ Outcome RunOrExplore(const Scenario& scenario, Os os, const AdapterFactory& fact
                                   internal::Replay::kEnvironment);
 }
 
-int RegisterRuns(std::shared_ptr<const Scenario> scenario, const AdapterFactory& factory,
+int RegisterRuns(const std::shared_ptr<const Scenario>& scenario, const AdapterFactory& factory,
                  const RunOptions& options) {
   for (Os os : scenario->os) {
     Register("Scenario/" + TestNamePart(scenario->name), TestNamePart(OsName(os)), scenario->where,
@@ -132,16 +132,16 @@ int RegisterAll(const std::string& path,
 }  // namespace
 
 int RegisterTests(const std::string& path, AdapterFactory factory, const RunOptions& options) {
-  return RegisterAll(path, [&](std::shared_ptr<const Scenario> scenario) {
-    return RegisterRuns(std::move(scenario), factory, options);
+  return RegisterAll(path, [&](const std::shared_ptr<const Scenario>& scenario) {
+    return RegisterRuns(scenario, factory, options);
   });
 }
 
 int RegisterTests(const std::string& path, const AdapterRegistry& registry,
                   const RunOptions& options) {
-  return RegisterAll(path, [&](std::shared_ptr<const Scenario> scenario) {
+  return RegisterAll(path, [&](const std::shared_ptr<const Scenario>& scenario) {
     if (const AdapterFactory* factory = registry.Find(scenario->driver)) {
-      return RegisterRuns(std::move(scenario), *factory, options);
+      return RegisterRuns(scenario, *factory, options);
     }
     // An unknown driver fails every run the scenario asks for, under the names the runs would
     // have had, so the scenario is red where a reader looks for it.

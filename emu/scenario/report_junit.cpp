@@ -49,10 +49,26 @@ std::string EscapeXml(std::string_view text, bool attribute = true) {
   return out;
 }
 
+// JUnit's time is in seconds; the run's emulated time is in 100 ns units. Emulated rather than
+// host time, so the same scenarios give the same report on every machine and every run.
+std::string Seconds(std::uint64_t time_100ns) {
+  return fmt::format("{}.{:07}", time_100ns / 10'000'000, time_100ns % 10'000'000);
+}
+
+// The attributes GoogleTest's own XML gives a test case (file, line, time), so dashboards link
+// each case to the scenario file. file and line are left out when the outcome has no location.
+std::string TestCaseAttributes(const Outcome& outcome) {
+  std::string out = fmt::format("classname=\"{}\" name=\"{}\"", EscapeXml(outcome.scenario),
+                                EscapeXml(OsName(outcome.os)));
+  if (!outcome.where.file.empty()) {
+    out += fmt::format(" file=\"{}\"", EscapeXml(outcome.where.file));
+    if (outcome.where.line > 0) out += fmt::format(" line=\"{}\"", outcome.where.line);
+  }
+  return out + fmt::format(" time=\"{}\"", Seconds(outcome.virtual_time));
+}
+
 std::string TestCase(const Outcome& outcome) {
-  const std::string classname = EscapeXml(outcome.scenario);
-  const std::string name = EscapeXml(OsName(outcome.os));
-  std::string out = fmt::format("    <testcase classname=\"{}\" name=\"{}\">\n", classname, name);
+  std::string out = fmt::format("    <testcase {}>\n", TestCaseAttributes(outcome));
   if (!outcome.passed()) {
     std::string details;
     for (const Failure& failure : outcome.failures) {
@@ -92,13 +108,15 @@ std::string FormatJUnit(const std::vector<Outcome>& outcomes) {
     std::stable_sort(runs.begin(), runs.end(),
                      [](const Outcome* a, const Outcome* b) { return a->os < b->os; });
     std::size_t failures = 0;
+    std::uint64_t time = 0;
     std::string cases;
     for (const Outcome* outcome : runs) {
       if (!outcome->passed()) ++failures;
+      time += outcome->virtual_time;
       cases += TestCase(*outcome);
     }
-    out += fmt::format("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\">\n",
-                       EscapeXml(scenario), runs.size(), failures);
+    out += fmt::format("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" time=\"{}\">\n",
+                       EscapeXml(scenario), runs.size(), failures, Seconds(time));
     out += cases + "  </testsuite>\n";
   }
   return out + "</testsuites>\n";

@@ -104,8 +104,13 @@ std::string FormatMatrixMarkdown(const std::vector<Outcome>& outcomes,
     }
     out += TableRow(cells);
   }
-  out += "\n" + internal::Summary(outcomes) + ".\n";
-  if (internal::CountFailed(outcomes) != 0) out += "\n### Failures\n\n" + Failures(outcomes);
+  out += '\n';
+  out += internal::Summary(outcomes);
+  out += ".\n";
+  if (internal::CountFailed(outcomes) != 0) {
+    out += "\n### Failures\n\n";
+    out += Failures(outcomes);
+  }
   return out;
 }
 

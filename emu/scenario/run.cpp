@@ -39,6 +39,7 @@ Outcome Run(const Scenario& scenario, Os os, const AdapterFactory& factory,
             const RunOptions& options) {
   Outcome outcome;
   outcome.scenario = scenario.name;
+  outcome.where = scenario.where;
   outcome.os = os;
   outcome.seed = options.seed.value_or(scenario.machine.seed);
   outcome.schedule = options.schedule.value_or(scenario.machine.schedule);

@@ -23,7 +23,10 @@ Diagnostic UnknownDriver(const Scenario& scenario, const std::string& driver,
 
 std::string OsList(const std::vector<Os>& os) {
   std::string text;
-  for (Os each : os) text += (text.empty() ? "" : " ") + std::string(OsName(each));
+  for (Os each : os) {
+    if (!text.empty()) text += ' ';
+    text += OsName(each);
+  }
   return text.empty() ? "(none)" : text;
 }
 
@@ -78,7 +81,11 @@ std::string FormatList(const std::vector<Scenario>& scenarios, const CliOptions&
     out += fmt::format("  {}  [{}]  {}\n", scenario.name, driver.empty() ? "default" : driver,
                        OsList(PersonalitiesOf(scenario, options)));
     out += fmt::format("      {}", FormatLocation(scenario.where));
-    out += scenario.description.empty() ? "\n" : " — " + scenario.description + "\n";
+    if (!scenario.description.empty()) {
+      out += " — ";
+      out += scenario.description;
+    }
+    out += '\n';
   }
   out += "adapters:\n";
   for (const std::string& name : adapters.Names()) {

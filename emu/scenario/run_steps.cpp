@@ -102,7 +102,11 @@ class StepRunner {
     s_.adapter().Act(action.name, args, *slot.device);
     std::string line = action.name + " " + slot.name();
     for (const auto& [name, value] : args.values()) {
-      if (name != "device") line += " " + name + "=" + value;
+      if (name == "device") continue;
+      line += ' ';
+      line += name;
+      line += '=';
+      line += value;
     }
     s_.Observe(std::move(line));
   }

@@ -192,6 +192,7 @@ void Session::Finish() {
     CheckExpectations(*this, expected, where, /*final=*/true);
   }
   if (machine_ != nullptr) {
+    outcome_.virtual_time = machine_->InterruptTime();
     ObserveTotals();
     if (options_.keep_trace) outcome_.trace_json = machine_->TraceJson();
   }

@@ -25,6 +25,7 @@ void CheckAction(const Step& step, const ActionStep& action, const std::vector<A
   if (info == actions.end()) {
     std::vector<std::string> candidates = internal::BuiltInSteps();
     std::vector<std::string> names;
+    names.reserve(actions.size());
     for (const ActionInfo& a : actions) names.push_back(a.name);
     candidates.insert(candidates.end(), names.begin(), names.end());
     const std::string offered = names.empty() ? "the driver adapter has no actions"

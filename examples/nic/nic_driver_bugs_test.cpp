@@ -38,7 +38,7 @@ std::uint64_t AddressOf(const void* pointer) { return reinterpret_cast<std::uint
 
 class SpinLockAtDirqlTest : public NicTest<kemu::testing::MachineTest> {
  protected:
-  bool verifier() const { return std::get<2>(GetParam()); }
+  bool verifier() const { return std::get<2>(GetParam()) == kemu::KernelMode::kVerifier; }
 };
 
 // One vCPU is enough here; the generators compose like AllMachines() does.

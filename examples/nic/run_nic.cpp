@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/runner_flags.hpp"
 #include "driver/nic_driver.h"
 #include "kemu/kemu.hpp"
 #include "nic_device.hpp"
@@ -182,7 +183,12 @@ int RunBuggyVariants() {
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  if (const auto exit_code = kemu_example::HandleRunnerFlags(
+          argc, argv, "kemu_nic_example",
+          "Runs the example NIC driver on every Windows kemu emulates, then its buggy builds.")) {
+    return *exit_code;
+  }
   kemu::SetFailureHandler(&PrintLeak);
   fmt::print(
       "nic_driver.c, built for NTDDI_WINXP with Iointex.lib, on every Windows kemu emulates.\n"

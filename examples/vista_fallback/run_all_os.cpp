@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/runner_flags.hpp"
 #include "driver/fallback_driver.h"
 #include "kemu/kemu.hpp"
 #include "nic_double.hpp"
@@ -144,7 +145,12 @@ constexpr std::string_view kRowFormat = "  {:<8}  {:<37}  {:<25}  {:<9}  {:>3}  
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  if (const auto exit_code = kemu_example::HandleRunnerFlags(
+          argc, argv, "kemu_vista_fallback",
+          "Runs the Vista-fallback example driver on every Windows kemu emulates.")) {
+    return *exit_code;
+  }
   kemu::SetFailureHandler(&PrintLeak);
   fmt::print(
       "fallback_driver.c, built for NTDDI_WINXP with Iointex.lib, on every Windows kemu "

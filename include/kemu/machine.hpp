@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "kemu/bugcheck.hpp"
@@ -97,6 +98,26 @@ struct MachineOptions {
   /// the detector keeps no books at all.
   bool race_detection = true;
 };
+
+/// The kernel a machine models, as one choice over MachineOptions::verifier and checked_build:
+///   kRetail    what ships: misuse the retail kernel does not check runs on (IRQL-8, SL-6)
+///   kChecked   a checked (debug) kernel: misuse raises the classic bug checks
+///   kVerifier  Driver Verifier on: misuse raises 0xC4 with its sub-code
+/// kemu::testing::AllMachines() runs a suite on all three.
+enum class KernelMode : std::uint8_t { kRetail, kChecked, kVerifier };
+
+/// Every KernelMode, in the order above.
+inline constexpr KernelMode kAllKernelModes[] = {KernelMode::kRetail, KernelMode::kChecked,
+                                                 KernelMode::kVerifier};
+
+/// "retail", "checked", "verifier".
+std::string_view KernelModeName(KernelMode mode);
+
+/// `options` with verifier and checked_build set for `mode`.
+MachineOptions WithKernelMode(MachineOptions options, KernelMode mode);
+
+/// The mode `options` model: kVerifier whenever the verifier is on, else checked or retail.
+KernelMode KernelModeOf(const MachineOptions& options);
 
 /// An emulated Windows machine; RAII scope of the thread's current machine. Not copyable.
 class Machine {

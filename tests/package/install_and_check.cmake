@@ -1,5 +1,5 @@
 # cmake -DSOURCE_DIR=<kemu source> -DBUILD_DIR=<kemu build> -DCONFIG=<config> -DPREFIX=<dir>
-#       -P install_and_check.cmake
+#       -DVERSION=<kemu's version> -P install_and_check.cmake
 # Installs the build tree into a fresh PREFIX and checks the result: the package files, the
 # headers under include/kemu, and nothing of emu/ (kemu's private headers).
 file(REMOVE_RECURSE ${PREFIX})
@@ -52,3 +52,38 @@ foreach(file IN LISTS target_files)
     endif()
   endforeach()
 endforeach()
+
+# kemuConfigVersion.cmake: while kemu is 0.x only the same minor version is compatible
+# (SameMinorVersion); from 1.0 on, the same major version.
+function(kemu_version_accepts requested out)
+  string(REPLACE "." ";" parts "${requested}")
+  list(GET parts 0 PACKAGE_FIND_VERSION_MAJOR)
+  list(GET parts 1 PACKAGE_FIND_VERSION_MINOR)
+  set(PACKAGE_FIND_VERSION "${requested}")
+  set(PACKAGE_FIND_VERSION_COUNT 2)
+  set(PACKAGE_FIND_VERSION_RANGE FALSE)
+  set(CMAKE_SIZEOF_VOID_P 8)
+  list(GET version_files 0 version_file)
+  include(${version_file})
+  set(${out} ${PACKAGE_VERSION_COMPATIBLE} PARENT_SCOPE)
+endfunction()
+string(REPLACE "." ";" version_parts "${VERSION}")
+list(GET version_parts 0 major)
+list(GET version_parts 1 minor)
+kemu_version_accepts("${major}.${minor}" same_minor)
+if(NOT same_minor)
+  message(FATAL_ERROR "kemuConfigVersion.cmake refuses its own version ${major}.${minor}")
+endif()
+math(EXPR next_minor "${minor} + 1")
+kemu_version_accepts("${major}.${next_minor}" newer_minor)
+if(newer_minor)
+  message(FATAL_ERROR "kemuConfigVersion.cmake ${VERSION} accepts a request for ${major}.${next_minor}")
+endif()
+if(major EQUAL 0 AND minor GREATER 0)
+  math(EXPR older_minor "${minor} - 1")
+  kemu_version_accepts("0.${older_minor}" older)
+  if(older)
+    message(FATAL_ERROR "kemuConfigVersion.cmake ${VERSION} accepts a request for 0.${older_minor}: "
+                        "a 0.x release must only satisfy its own minor version")
+  endif()
+endif()

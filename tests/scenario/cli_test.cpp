@@ -192,8 +192,11 @@ TEST_F(ScenarioMainTest, ReportAndJUnitAreWrittenWithTracesOfFailingRuns) {
   EXPECT_THAT(markdown, HasSubstr("](matrix-traces/fails.win10.json)"));
   EXPECT_TRUE(fs::exists(dir_ / "out/matrix-traces/fails.win10.json"));
   EXPECT_FALSE(fs::exists(dir_ / "out/matrix-traces/fails.xp.json"));
-  EXPECT_THAT(ReadFile(dir_ / "out/junit.xml"),
-              HasSubstr("<testsuite name=\"fails\" tests=\"2\" failures=\"1\">"));
+  const std::string junit = ReadFile(dir_ / "out/junit.xml");
+  EXPECT_THAT(junit, HasSubstr("<testsuite name=\"fails\" tests=\"2\" failures=\"1\" time=\""));
+  // Each case names the file it came from, as GoogleTest's XML does.
+  EXPECT_THAT(junit, HasSubstr("<testcase classname=\"fails\" name=\"win10\" file=\"" +
+                               Path("scenarios/fails.yaml") + "\" line=\"1\" time=\""));
 }
 
 TEST_F(ScenarioMainTest, OneRunWritesItsTraceToTheTraceFile) {

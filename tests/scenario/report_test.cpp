@@ -8,6 +8,7 @@
 #include <wdm.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "../unit/golden.hpp"
@@ -30,11 +31,23 @@ Connection Connected(std::uint32_t version, std::uint64_t isr_calls, std::uint64
   return connection;
 }
 
+// Appends a failure member by member: a braced temporary (`failures = {{{file, 3, 1}, text}}`)
+// made GCC 12 at -O2 report its file string "may be used uninitialized" (a false positive).
+void AddFailure(Outcome& outcome, const char* file, int line, int column, std::string message) {
+  Failure& failure = outcome.failures.emplace_back();
+  failure.where.file = file;
+  failure.where.line = line;
+  failure.where.column = column;
+  failure.message = std::move(message);
+}
+
 Outcome Passed(const std::string& scenario, Os os, std::uint32_t version) {
   Outcome outcome;
   outcome.scenario = scenario;
+  outcome.where = {"scenarios/fallback.yaml", 2, 1};
   outcome.os = os;
   outcome.seed = 7;
+  outcome.virtual_time = 15'000;  // 1.5 ms
   outcome.steps_run = 5;
   outcome.connection = Connected(version, 3, 3);
   outcome.start_status = STATUS_SUCCESS;
@@ -51,7 +64,7 @@ Outcome Passed(const std::string& scenario, Os os, std::uint32_t version) {
 Outcome Failed(const std::string& scenario, Os os) {
   Outcome outcome = Passed(scenario, os, CONNECT_LINE_BASED);
   outcome.connection->isr_calls = 2;
-  outcome.failures = {{{"scenarios/fallback.yaml", 14, 5}, "isr_calls: expected 3, got 2"}};
+  AddFailure(outcome, "scenarios/fallback.yaml", 14, 5, "isr_calls: expected 3, got 2");
   outcome.trace_path = "out/report-traces/fallback_connect.win8.1.json";
   return outcome;
 }
@@ -59,17 +72,19 @@ Outcome Failed(const std::string& scenario, Os os) {
 Outcome Crashed(const std::string& scenario, Os os) {
   Outcome outcome;
   outcome.scenario = scenario;
+  outcome.where = {"scenarios/leak.yaml", 1, 1};
   outcome.os = os;
   outcome.seed = 7;
+  outcome.virtual_time = 12'345'678;  // 1.2345678 s
   outcome.connection = Connected(CONNECT_FULLY_SPECIFIED, 1, 0);
   outcome.start_status = STATUS_SUCCESS;
   outcome.crash = CrashSummary{.code = 0xC4,
                                .parameters = {0x42, 0, 0, 0},
                                .name = "DRIVER_VERIFIER_DETECTED_VIOLATION",
                                .report = "*** STOP 0xC4"};
-  outcome.failures = {{{"scenarios/leak.yaml", 3, 1},
-                       "unexpected bug check 0xC4 (DRIVER_VERIFIER_DETECTED_VIOLATION)\n"
-                       "  parameter 1: 0x42 leaked spin lock\n"}};
+  AddFailure(outcome, "scenarios/leak.yaml", 3, 1,
+             "unexpected bug check 0xC4 (DRIVER_VERIFIER_DETECTED_VIOLATION)\n"
+             "  parameter 1: 0x42 leaked spin lock\n");
   outcome.observations = {"start nic0 -> STATUS_SUCCESS", "crash 0xC4/0x42"};
   return outcome;
 }
@@ -250,9 +265,32 @@ TEST(ScenarioReportTest, JUnitEscapesMarkupInNamesAndMessages) {
 TEST(ScenarioReportTest, JUnitCountsTestsAndFailuresPerScenario) {
   const std::string xml = FormatJUnit(SampleOutcomes());
   EXPECT_THAT(xml, HasSubstr("<testsuites name=\"kemu scenarios\" tests=\"5\" failures=\"2\">"));
-  EXPECT_THAT(xml, HasSubstr("<testsuite name=\"fallback_connect\" tests=\"3\" failures=\"1\">"));
-  EXPECT_THAT(xml, HasSubstr("<testsuite name=\"spin_leak\" tests=\"2\" failures=\"1\">"));
-  EXPECT_THAT(xml, HasSubstr("<testcase classname=\"fallback_connect\" name=\"win8.1\">"));
+  EXPECT_THAT(xml, HasSubstr("<testsuite name=\"fallback_connect\" tests=\"3\" failures=\"1\""));
+  EXPECT_THAT(xml, HasSubstr("<testsuite name=\"spin_leak\" tests=\"2\" failures=\"1\""));
+  EXPECT_THAT(xml, HasSubstr("<testcase classname=\"fallback_connect\" name=\"win8.1\""));
+}
+
+// GoogleTest's own XML gives each test case file, line and time; dashboards link a case to its
+// source by them. kemu's time is the run's emulated time, so reports stay deterministic.
+TEST(ScenarioReportTest, JUnitTestCaseNamesTheScenarioFileLineAndEmulatedTime) {
+  const std::string xml = FormatJUnit(SampleOutcomes());
+  EXPECT_THAT(xml, HasSubstr("<testcase classname=\"fallback_connect\" name=\"win8.1\" "
+                             "file=\"scenarios/fallback.yaml\" line=\"2\" time=\"0.0015000\">"));
+  EXPECT_THAT(xml, HasSubstr("<testcase classname=\"spin_leak\" name=\"win7\" "
+                             "file=\"scenarios/leak.yaml\" line=\"1\" time=\"1.2345678\">"));
+  // A suite's time is its cases' total: three runs of 1.5 ms.
+  EXPECT_THAT(xml, HasSubstr("<testsuite name=\"fallback_connect\" tests=\"3\" failures=\"1\" "
+                             "time=\"0.0045000\">"));
+}
+
+TEST(ScenarioReportTest, JUnitLeavesOutFileAndLineWhenTheOutcomeHasNoLocation) {
+  Outcome outcome;
+  outcome.scenario = "built_in_code";
+  outcome.os = Os::kWindowsXP;
+  const std::string xml = FormatJUnit({outcome});
+  EXPECT_THAT(xml, HasSubstr("<testcase classname=\"built_in_code\" name=\"xp\" "
+                             "time=\"0.0000000\">"));
+  EXPECT_THAT(xml, Not(HasSubstr("file=")));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -319,8 +357,11 @@ TEST(ScenarioReportTest, LineDiffOfHugeInputsFallsBackToTheFirstDivergence) {
   std::vector<std::string> a{"same"};
   std::vector<std::string> b{"same"};
   for (int i = 0; i < 100; ++i) {
-    a.push_back("a" + std::to_string(i));
-    b.push_back("b" + std::to_string(i));
+    // Appended, not `"a" + std::to_string(i)`: that draws a false GCC 12 -Wrestrict at -O2.
+    a.push_back("a");
+    a.back() += std::to_string(i);
+    b.push_back("b");
+    b.back() += std::to_string(i);
   }
   const internal::LineDiff diff = internal::DiffLines(a, b, /*max_cells=*/100);
   EXPECT_FALSE(diff.aligned);

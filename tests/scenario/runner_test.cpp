@@ -98,6 +98,16 @@ TEST(RunnerTest, RunOptionsSeedReplacesTheScenarioSeed) {
   EXPECT_NE(o.trace_json.find("\"seed\":\"99\""), std::string::npos);
 }
 
+// JUnit's file, line and time attributes come from here.
+TEST(RunnerTest, OutcomeNamesTheScenarioFileAndTheEmulatedTimeTheRunTook) {
+  Scenario s = Base({Start(10), MakeStep(11, "stall_us", StallStep{.microseconds = 50}), Stop(12)});
+  const Outcome o = Play(s, Os::kWindows10, TestFactory());
+  ASSERT_THAT(o.failures, IsEmpty());
+  EXPECT_EQ(FormatLocation(o.where), "runner_test.yaml:1:1");
+  // 50 us of KeStallExecutionProcessor, in 100 ns units; nothing else moves the clock here.
+  EXPECT_EQ(o.virtual_time, 500u);
+}
+
 TEST(RunnerTest, AValidateDiagnosticFailsTheRunBeforeAnythingRuns) {
   const Scenario s = Base({Start(10), Action(11, "teleport"), Stop(12)});
   const Outcome o = Play(s, Os::kWindows10, TestFactory());

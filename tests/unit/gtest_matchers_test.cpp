@@ -187,11 +187,13 @@ INSTANTIATE_TEST_SUITE_P(AllMachines, MachineTestFixtureTest, kemu::testing::All
                          kemu::testing::MachineName());
 
 TEST_P(MachineTestFixtureTest, MachineHasTheShapeItsParameterNames) {
-  const auto [os, processors, verifier] = GetParam();
+  const auto [os, processors, mode] = GetParam();
   EXPECT_EQ(&kemu::Machine::Current(), &machine());
   EXPECT_EQ(machine().os(), os);
   EXPECT_EQ(machine().options().processors, processors);
-  EXPECT_EQ(machine().options().verifier, verifier);
+  EXPECT_EQ(kemu::KernelModeOf(machine().options()), mode);
+  EXPECT_EQ(machine().options().verifier, mode == kemu::KernelMode::kVerifier);
+  EXPECT_EQ(machine().options().checked_build, mode != kemu::KernelMode::kRetail);
   EXPECT_EQ(KeQueryActiveProcessors(), (KAFFINITY{1} << processors) - 1);
   EXPECT_EQ(
       ::testing::UnitTest::GetInstance()->current_test_info()->name(),
@@ -211,27 +213,67 @@ TEST_P(MachineTestFixtureTest, DriverCodeRunsOnEveryVcpuOfTheMachine) {
   }
 }
 
-TEST_P(MachineTestFixtureTest, VerifierParameterChoosesTheBugCheck) {
-  const bool verifier = std::get<2>(GetParam());
-  EXPECT_BUGCHECK(KeLowerIrql(HIGH_LEVEL), verifier ? kC4 : kemu::bugcheck::kIrqlNotLessOrEqual);
+// What each kernel shows for one misuse: lowering the IRQL to a higher level.
+TEST_P(MachineTestFixtureTest, KernelModeParameterChoosesWhatTheMisuseGives) {
+  switch (std::get<2>(GetParam())) {
+    case kemu::KernelMode::kVerifier:
+      EXPECT_BUGCHECK(KeLowerIrql(HIGH_LEVEL), kC4);
+      break;
+    case kemu::KernelMode::kChecked:
+      EXPECT_BUGCHECK(KeLowerIrql(HIGH_LEVEL), kemu::bugcheck::kIrqlNotLessOrEqual);
+      break;
+    case kemu::KernelMode::kRetail:  // IRQL-8: the retail kernel sets the level it is given
+      KeLowerIrql(HIGH_LEVEL);
+      EXPECT_EQ(KeGetCurrentIrql(), HIGH_LEVEL);
+      EXPECT_THAT(machine().bug_checks(), ::testing::IsEmpty());
+      KeLowerIrql(PASSIVE_LEVEL);
+      break;
+  }
 }
 
 TEST(MachineTestFixtureTest, MachineNameNamesEachAxis) {
   const kemu::testing::MachineName name;
-  EXPECT_EQ(name({MachineParam{kemu::Os::kWindowsXP, 2, true}, 0}), "xp_2cpu_verifier");
-  EXPECT_EQ(name({MachineParam{kemu::Os::kWindows81, 1, false}, 5}), "win8_1_1cpu_noverifier");
+  EXPECT_EQ(name({MachineParam{kemu::Os::kWindowsXP, 2, kemu::KernelMode::kVerifier}, 0}),
+            "xp_2cpu_verifier");
+  // A checked kernel keeps the name it had when the axis was verifier off/on.
+  EXPECT_EQ(name({MachineParam{kemu::Os::kWindows81, 1, kemu::KernelMode::kChecked}, 5}),
+            "win8_1_1cpu_noverifier");
+  EXPECT_EQ(name({MachineParam{kemu::Os::kWindows10, 4, kemu::KernelMode::kRetail}, 7}),
+            "win10_4cpu_retail");
 }
 
-TEST(MachineTestFixtureTest, AllMachinesIsEveryOsTimesProcessorsTimesVerifierMode) {
+// ctest's list and failure messages show "GetParam() = (...)": the mode by name, not its byte.
+TEST(MachineTestFixtureTest, AMachineParamPrintsItsKernelModeByName) {
+  EXPECT_EQ(
+      ::testing::PrintToString(MachineParam{kemu::Os::kWindowsXP, 2, kemu::KernelMode::kRetail}),
+      "(xp, 2, retail)");
+}
+
+TEST(MachineTestFixtureTest, KernelModeNamesAndOptionsRoundTrip) {
+  for (kemu::KernelMode mode : kemu::kAllKernelModes) {
+    EXPECT_EQ(kemu::KernelModeOf(kemu::WithKernelMode({}, mode)), mode) << KernelModeName(mode);
+  }
+  EXPECT_EQ(kemu::KernelModeName(kemu::KernelMode::kRetail), "retail");
+  EXPECT_EQ(kemu::KernelModeName(kemu::KernelMode::kChecked), "checked");
+  EXPECT_EQ(kemu::KernelModeName(kemu::KernelMode::kVerifier), "verifier");
+  // The defaults are a checked kernel with Driver Verifier on.
+  EXPECT_EQ(kemu::KernelModeOf({}), kemu::KernelMode::kVerifier);
+  EXPECT_EQ(kemu::KernelModeOf({.verifier = false}), kemu::KernelMode::kChecked);
+  EXPECT_EQ(kemu::KernelModeOf({.verifier = false, .checked_build = false}),
+            kemu::KernelMode::kRetail);
+}
+
+TEST(MachineTestFixtureTest, AllMachinesIsEveryOsTimesProcessorsTimesKernelMode) {
   const auto generator = kemu::testing::AllMachines({1, 4});
   const std::vector<MachineParam> params(generator.begin(), generator.end());
   const std::set<MachineParam> distinct(params.begin(), params.end());
-  EXPECT_EQ(params.size(), kemu::kOsCount * 2 * 2);
+  EXPECT_EQ(params.size(), kemu::kOsCount * 2 * 3);
   EXPECT_EQ(distinct.size(), params.size());
   for (kemu::Os os : kemu::AllOs()) {
     for (unsigned processors : {1u, 4u}) {
-      EXPECT_TRUE(distinct.contains({os, processors, false}));
-      EXPECT_TRUE(distinct.contains({os, processors, true}));
+      for (kemu::KernelMode mode : kemu::kAllKernelModes) {
+        EXPECT_TRUE(distinct.contains({os, processors, mode})) << KernelModeName(mode);
+      }
     }
   }
 }
@@ -241,7 +283,13 @@ TEST(MachineTestFixtureTest, ProcessorsAndVerifierModesYieldTheirValuesInOrder) 
   EXPECT_EQ(std::vector<unsigned>(processors.begin(), processors.end()),
             (std::vector<unsigned>{4, 1, 2}));
   const auto modes = kemu::testing::VerifierModes();
-  EXPECT_EQ(std::vector<bool>(modes.begin(), modes.end()), (std::vector<bool>{false, true}));
+  EXPECT_EQ(
+      std::vector<kemu::KernelMode>(modes.begin(), modes.end()),
+      (std::vector<kemu::KernelMode>{kemu::KernelMode::kChecked, kemu::KernelMode::kVerifier}));
+  const auto all = kemu::testing::KernelModes();
+  EXPECT_EQ(std::vector<kemu::KernelMode>(all.begin(), all.end()),
+            (std::vector<kemu::KernelMode>{kemu::KernelMode::kRetail, kemu::KernelMode::kChecked,
+                                           kemu::KernelMode::kVerifier}));
 }
 
 // The fixtures' shared SetUp/TearDown, driven directly so that the test controls KEMU_SEED.

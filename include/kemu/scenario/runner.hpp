@@ -53,6 +53,8 @@ struct CrashSummary {
 /// What one scenario × personality run did.
 struct Outcome {
   std::string scenario;
+  /// Where the scenario is written (Scenario::where): JUnit reports name it as file and line.
+  Location where;
   Os os = Os::kWindows10;
   std::uint64_t seed = 0;
   /// The schedule the run played under: the scenario's `machine: {schedule:}`, or
@@ -61,6 +63,9 @@ struct Outcome {
   /// Explore(): how many schedules were played, the last being `schedule` (the first that failed,
   /// when the run failed). 0 for a single Run().
   std::uint64_t schedules = 0;
+  /// Emulated time the run took, in 100 ns units (Machine::InterruptTime() at the end; summed
+  /// over the schedules Explore() played). Virtual, so a report is the same on every run.
+  std::uint64_t virtual_time = 0;
   std::vector<Failure> failures;
   bool passed() const { return failures.empty(); }
 

@@ -2,7 +2,7 @@
 // parameter generators for running a suite over the cross product of machine shapes (included by
 // kemu/testing/gtest.hpp).
 //
-//   class RxTest : public kemu::testing::MachineTest {};   // one Machine per (Os, vCPUs, verifier)
+//   class RxTest : public kemu::testing::MachineTest {};  // one Machine per (Os, vCPUs, kernel)
 //   TEST_P(RxTest, DpcDrainsTheRing) { ... machine().AddDevice(...) ... }
 //   INSTANTIATE_TEST_SUITE_P(AllMachines, RxTest, kemu::testing::AllMachines({1, 4}),
 //                            kemu::testing::MachineName());   // "xp_4cpu_verifier", ...
@@ -32,6 +32,13 @@
 #include <tuple>
 
 #include "kemu/kemu.hpp"
+
+namespace kemu {
+
+/// GoogleTest prints a MachineParam's KernelMode by name: "GetParam() = (xp, 2, verifier)".
+inline void PrintTo(KernelMode mode, std::ostream* out) { *out << KernelModeName(mode); }
+
+}  // namespace kemu
 
 namespace kemu::testing {
 
@@ -100,8 +107,9 @@ class MachineFixture : public ::testing::TestWithParam<Param> {
 
 }  // namespace internal
 
-/// The parameter of MachineTest: which Windows, how many vCPUs, Driver Verifier on or off.
-using MachineParam = std::tuple<Os, unsigned, bool>;
+/// The parameter of MachineTest: which Windows, how many vCPUs, which kernel (retail, checked,
+/// or Driver Verifier on; kemu/machine.hpp).
+using MachineParam = std::tuple<Os, unsigned, KernelMode>;
 
 /// Parameter generator over vCPU counts, in the order given: Processors({1, 2, 4}).
 inline ::testing::internal::ParamGenerator<unsigned> Processors(
@@ -109,19 +117,28 @@ inline ::testing::internal::ParamGenerator<unsigned> Processors(
   return ::testing::ValuesIn(counts.begin(), counts.end());
 }
 
-/// Parameter generator over MachineOptions::verifier: off, then on.
-inline ::testing::internal::ParamGenerator<bool> VerifierModes() { return ::testing::Bool(); }
+/// Parameter generator over every KernelMode: retail, checked, verifier.
+inline ::testing::internal::ParamGenerator<KernelMode> KernelModes() {
+  return ::testing::ValuesIn(kAllKernelModes);
+}
 
-/// Every Os × `processors` × verifier off/on, for MachineTest suites.
+/// Parameter generator over Driver Verifier off (a checked kernel), then on: the two modes
+/// AllMachines() covered before it covered retail kernels too.
+inline ::testing::internal::ParamGenerator<KernelMode> VerifierModes() {
+  return ::testing::Values(KernelMode::kChecked, KernelMode::kVerifier);
+}
+
+/// Every Os × `processors` × KernelMode, for MachineTest suites.
 ::testing::internal::ParamGenerator<MachineParam> AllMachines(
     std::initializer_list<unsigned> processors = {1, 2});
 
-/// Test-name generator for MachineParam: "xp_2cpu_verifier", "win8_1_1cpu_noverifier".
+/// Test-name generator for MachineParam: "xp_2cpu_verifier", "win8_1_1cpu_noverifier" (a checked
+/// kernel: the name it had when verifier off/on was the only axis), "win10_1cpu_retail".
 struct MachineName {
   std::string operator()(const ::testing::TestParamInfo<MachineParam>& info) const;
 };
 
-/// Fixture owning a kemu::Machine built from GetParam() = (os, processors, verifier); TearDown()
+/// Fixture owning a kemu::Machine built from GetParam() = (os, processors, mode); TearDown()
 /// checks Machine::Shutdown() and records any leak as a test failure, as PersonalityTest does.
 class MachineTest : public internal::MachineFixture<MachineParam> {
  protected:
