@@ -47,7 +47,7 @@ KEMU_WDK_INLINE LONG InterlockedAdd(LONG volatile *Addend, LONG Value) {
 
 /// Stores Exchange when *Destination equals Comperand; returns the initial *Destination.
 KEMU_WDK_INLINE LONG InterlockedCompareExchange(LONG volatile *Destination, LONG Exchange,
-                                            LONG Comperand) {
+                                                LONG Comperand) {
   LONG observed = Comperand;
   __atomic_compare_exchange_n(Destination, &observed, Exchange, 0, KEMU_WDK_SEQ_CST,
                               KEMU_WDK_SEQ_CST);
@@ -91,7 +91,7 @@ KEMU_WDK_INLINE LONG64 InterlockedAdd64(LONG64 volatile *Addend, LONG64 Value) {
 }
 
 KEMU_WDK_INLINE LONG64 InterlockedCompareExchange64(LONG64 volatile *Destination, LONG64 Exchange,
-                                                LONG64 Comperand) {
+                                                    LONG64 Comperand) {
   LONG64 observed = Comperand;
   __atomic_compare_exchange_n(Destination, &observed, Exchange, 0, KEMU_WDK_SEQ_CST,
                               KEMU_WDK_SEQ_CST);
@@ -118,7 +118,7 @@ KEMU_WDK_INLINE PVOID InterlockedExchangePointer(PVOID volatile *Target, PVOID V
 }
 
 KEMU_WDK_INLINE PVOID InterlockedCompareExchangePointer(PVOID volatile *Destination, PVOID Exchange,
-                                                    PVOID Comperand) {
+                                                        PVOID Comperand) {
   PVOID observed = Comperand;
   __atomic_compare_exchange_n(Destination, &observed, Exchange, 0, KEMU_WDK_SEQ_CST,
                               KEMU_WDK_SEQ_CST);

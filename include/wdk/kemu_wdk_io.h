@@ -109,7 +109,8 @@ KEMU_WDK_BEGIN_DECLS
 /// Initialises DeviceObject->Dpc to call DpcRoutine with the device object as its context.
 /// The routine types differ only in pointer parameters, which the DPC dispatcher passes through
 /// unchanged; the cast goes through a generic function pointer to say so.
-KEMU_WDK_INLINE VOID IoInitializeDpcRequest(PDEVICE_OBJECT DeviceObject, PIO_DPC_ROUTINE DpcRoutine) {
+KEMU_WDK_INLINE VOID IoInitializeDpcRequest(PDEVICE_OBJECT DeviceObject,
+                                            PIO_DPC_ROUTINE DpcRoutine) {
 #ifdef __cplusplus
   KeInitializeDpc(&DeviceObject->Dpc, reinterpret_cast<PKDEFERRED_ROUTINE>(DpcRoutine),
                   DeviceObject);

@@ -74,42 +74,43 @@ KEMU_WDK_INLINE NTSTATUS KemuStrSafeCatW(wchar_t *Dest, size_t Cch, const wchar_
 // Copy and concatenate.
 
 KEMU_WDK_INLINE NTSTATUS RtlStringCchCopyA(NTSTRSAFE_PSTR pszDest, size_t cchDest,
-                                       NTSTRSAFE_PCSTR pszSrc) {
+                                           NTSTRSAFE_PCSTR pszSrc) {
   return KemuStrSafeCopyA(pszDest, cchDest, pszSrc);
 }
 KEMU_WDK_INLINE NTSTATUS RtlStringCchCopyW(NTSTRSAFE_PWSTR pszDest, size_t cchDest,
-                                       NTSTRSAFE_PCWSTR pszSrc) {
+                                           NTSTRSAFE_PCWSTR pszSrc) {
   return KemuStrSafeCopyW(pszDest, cchDest, pszSrc);
 }
 KEMU_WDK_INLINE NTSTATUS RtlStringCbCopyA(NTSTRSAFE_PSTR pszDest, size_t cbDest,
-                                      NTSTRSAFE_PCSTR pszSrc) {
+                                          NTSTRSAFE_PCSTR pszSrc) {
   return KemuStrSafeCopyA(pszDest, cbDest, pszSrc);
 }
 KEMU_WDK_INLINE NTSTATUS RtlStringCbCopyW(NTSTRSAFE_PWSTR pszDest, size_t cbDest,
-                                      NTSTRSAFE_PCWSTR pszSrc) {
+                                          NTSTRSAFE_PCWSTR pszSrc) {
   return KemuStrSafeCopyW(pszDest, cbDest / sizeof(wchar_t), pszSrc);
 }
 KEMU_WDK_INLINE NTSTATUS RtlStringCchCatA(NTSTRSAFE_PSTR pszDest, size_t cchDest,
-                                      NTSTRSAFE_PCSTR pszSrc) {
+                                          NTSTRSAFE_PCSTR pszSrc) {
   return KemuStrSafeCatA(pszDest, cchDest, pszSrc);
 }
 KEMU_WDK_INLINE NTSTATUS RtlStringCchCatW(NTSTRSAFE_PWSTR pszDest, size_t cchDest,
-                                      NTSTRSAFE_PCWSTR pszSrc) {
+                                          NTSTRSAFE_PCWSTR pszSrc) {
   return KemuStrSafeCatW(pszDest, cchDest, pszSrc);
 }
 KEMU_WDK_INLINE NTSTATUS RtlStringCbCatA(NTSTRSAFE_PSTR pszDest, size_t cbDest,
-                                     NTSTRSAFE_PCSTR pszSrc) {
+                                         NTSTRSAFE_PCSTR pszSrc) {
   return KemuStrSafeCatA(pszDest, cbDest, pszSrc);
 }
 KEMU_WDK_INLINE NTSTATUS RtlStringCbCatW(NTSTRSAFE_PWSTR pszDest, size_t cbDest,
-                                     NTSTRSAFE_PCWSTR pszSrc) {
+                                         NTSTRSAFE_PCWSTR pszSrc) {
   return KemuStrSafeCatW(pszDest, cbDest / sizeof(wchar_t), pszSrc);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Length: STATUS_INVALID_PARAMETER (and a length of 0) when no NUL lies within the maximum.
 
-KEMU_WDK_INLINE NTSTATUS RtlStringCchLengthA(NTSTRSAFE_PCSTR psz, size_t cchMax, size_t *pcchLength) {
+KEMU_WDK_INLINE NTSTATUS RtlStringCchLengthA(NTSTRSAFE_PCSTR psz, size_t cchMax,
+                                             size_t *pcchLength) {
   size_t length = 0;
   NTSTATUS status = STATUS_INVALID_PARAMETER;
   if (psz != NULL && cchMax != 0 && cchMax <= NTSTRSAFE_MAX_CCH) {
@@ -119,7 +120,8 @@ KEMU_WDK_INLINE NTSTATUS RtlStringCchLengthA(NTSTRSAFE_PCSTR psz, size_t cchMax,
   if (pcchLength != NULL) *pcchLength = NT_SUCCESS(status) ? length : 0;
   return status;
 }
-KEMU_WDK_INLINE NTSTATUS RtlStringCchLengthW(NTSTRSAFE_PCWSTR psz, size_t cchMax, size_t *pcchLength) {
+KEMU_WDK_INLINE NTSTATUS RtlStringCchLengthW(NTSTRSAFE_PCWSTR psz, size_t cchMax,
+                                             size_t *pcchLength) {
   size_t length = 0;
   NTSTATUS status = STATUS_INVALID_PARAMETER;
   if (psz != NULL && cchMax != 0 && cchMax <= NTSTRSAFE_MAX_CCH) {
