@@ -6,6 +6,8 @@
 #include <cstring>
 #include "kemu/testing/gtest.hpp"
 
+extern "C" NTSTATUS WaitCallsStopPath(PDEVICE_OBJECT DeviceObject, LONG* ran);
+
 namespace {
 
 using ::kemu::testing::BugCheckIs;
@@ -201,6 +203,17 @@ TEST_P(EventTest, SetEventWithWaitReturnsAtDispatchUntilTheNextWait) {  // EV-2
   // The wait that follows runs at the caller's IRQL, so it may block.
   EXPECT_EQ(KeWaitForSingleObject(&other, Executive, KernelMode, FALSE, nullptr), STATUS_WAIT_0);
   EXPECT_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+}
+
+// ---------------------------------------------------------------------------------------------
+// From C: timer -> DPC -> work item -> event -> the waiting stop path.
+
+TEST_P(EventTest, CStopPathWaitsForTheWorkItemItsTimerQueued) {  // DPC-9
+  DEVICE_OBJECT device{};
+  LONG ran = 0;
+  EXPECT_EQ(WaitCallsStopPath(&device, &ran), STATUS_WAIT_0);
+  EXPECT_EQ(ran, 1);
+  EXPECT_EQ(machine().InterruptTime(), 10000u);  // the timer's due time, not the timeout
 }
 
 }  // namespace
