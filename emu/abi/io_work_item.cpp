@@ -30,9 +30,9 @@ VOID IoFreeWorkItem(PIO_WORKITEM IoWorkItem) {
 
 VOID IoQueueWorkItem(PIO_WORKITEM IoWorkItem, PIO_WORKITEM_ROUTINE WorkerRoutine,
                      WORK_QUEUE_TYPE QueueType, PVOID Context) {
-  kemu::model::Kernel& kernel = KEMU_ENTER(IoQueueWorkItem, KEMU_ARG(IoWorkItem),
-                                           KEMU_ARG(WorkerRoutine), KEMU_ARG(QueueType),
-                                           KEMU_ARG(Context));
+  kemu::model::Kernel& kernel =
+      KEMU_ENTER(IoQueueWorkItem, KEMU_ARG(IoWorkItem), KEMU_ARG(WorkerRoutine),
+                 KEMU_ARG(QueueType), KEMU_ARG(Context));
   AtMostDispatch(kernel, "IoQueueWorkItem")
       .work_items()
       .Queue("IoQueueWorkItem", IoWorkItem, WorkerRoutine, nullptr, QueueType, Context);
@@ -40,9 +40,9 @@ VOID IoQueueWorkItem(PIO_WORKITEM IoWorkItem, PIO_WORKITEM_ROUTINE WorkerRoutine
 
 VOID IoQueueWorkItemEx(PIO_WORKITEM IoWorkItem, PIO_WORKITEM_ROUTINE_EX WorkerRoutine,
                        WORK_QUEUE_TYPE QueueType, PVOID Context) {
-  kemu::model::Kernel& kernel = KEMU_ENTER(IoQueueWorkItemEx, KEMU_ARG(IoWorkItem),
-                                           KEMU_ARG(WorkerRoutine), KEMU_ARG(QueueType),
-                                           KEMU_ARG(Context));
+  kemu::model::Kernel& kernel =
+      KEMU_ENTER(IoQueueWorkItemEx, KEMU_ARG(IoWorkItem), KEMU_ARG(WorkerRoutine),
+                 KEMU_ARG(QueueType), KEMU_ARG(Context));
   AtMostDispatch(kernel, "IoQueueWorkItemEx")
       .work_items()
       .Queue("IoQueueWorkItemEx", IoWorkItem, nullptr, WorkerRoutine, QueueType, Context);

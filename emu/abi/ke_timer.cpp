@@ -18,8 +18,8 @@ void Initialize(kemu::model::Kernel& kernel, const char* routine, PKTIMER timer,
   if (type != NotificationTimer && type != SynchronizationTimer) {
     kernel.verifier().EnumArgumentOutOfRange(routine, "Type", type, kemu::abi::Arg(timer));
   }
-  kernel.timers().Initialize(timer,
-                             type == SynchronizationTimer ? SynchronizationTimer : NotificationTimer);
+  kernel.timers().Initialize(
+      timer, type == SynchronizationTimer ? SynchronizationTimer : NotificationTimer);
 }
 
 }  // namespace
@@ -37,9 +37,9 @@ VOID KeInitializeTimerEx(PKTIMER Timer, TIMER_TYPE Type) {
 }
 
 BOOLEAN KeSetTimer(PKTIMER Timer, LARGE_INTEGER DueTime, PKDPC Dpc) {
-  kemu::model::Kernel& kernel = KEMU_ENTER(KeSetTimer, KEMU_ARG(Timer),
-                                           {"DueTime", static_cast<std::uint64_t>(DueTime.QuadPart)},
-                                           KEMU_ARG(Dpc));
+  kemu::model::Kernel& kernel =
+      KEMU_ENTER(KeSetTimer, KEMU_ARG(Timer),
+                 {"DueTime", static_cast<std::uint64_t>(DueTime.QuadPart)}, KEMU_ARG(Dpc));
   return AtMostDispatch(kernel, "KeSetTimer", Timer)
       .timers()
       .Set("KeSetTimer", Timer, DueTime.QuadPart, 0, Dpc);
@@ -57,10 +57,10 @@ BOOLEAN KeSetTimerEx(PKTIMER Timer, LARGE_INTEGER DueTime, LONG Period, PKDPC Dp
 // kemu expires every timer exactly at its due time: any tolerable delay is met.
 BOOLEAN KeSetCoalescableTimer(PKTIMER Timer, LARGE_INTEGER DueTime, ULONG Period,
                               ULONG TolerableDelay, PKDPC Dpc) {
-  kemu::model::Kernel& kernel = KEMU_ENTER(
-      KeSetCoalescableTimer, KEMU_ARG(Timer),
-      {"DueTime", static_cast<std::uint64_t>(DueTime.QuadPart)}, KEMU_ARG(Period),
-      KEMU_ARG(TolerableDelay), KEMU_ARG(Dpc));
+  kemu::model::Kernel& kernel =
+      KEMU_ENTER(KeSetCoalescableTimer, KEMU_ARG(Timer),
+                 {"DueTime", static_cast<std::uint64_t>(DueTime.QuadPart)}, KEMU_ARG(Period),
+                 KEMU_ARG(TolerableDelay), KEMU_ARG(Dpc));
   return AtMostDispatch(kernel, "KeSetCoalescableTimer", Timer)
       .timers()
       .Set("KeSetCoalescableTimer", Timer, DueTime.QuadPart, static_cast<LONG>(Period), Dpc);

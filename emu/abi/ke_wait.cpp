@@ -70,12 +70,10 @@ NTSTATUS KeWaitForMultipleObjects(ULONG Count, PVOID Object[], WAIT_TYPE WaitTyp
                                   KWAIT_REASON WaitReason, KPROCESSOR_MODE WaitMode,
                                   BOOLEAN Alertable, PLARGE_INTEGER Timeout,
                                   PKWAIT_BLOCK WaitBlockArray) {
-  Kernel& kernel =
-      KEMU_ENTER(KeWaitForMultipleObjects, KEMU_ARG(Count), KEMU_ARG(Object), KEMU_ARG(WaitType),
-                 KEMU_ARG(WaitReason), KEMU_ARG(WaitMode), KEMU_ARG(Alertable), KEMU_ARG(Timeout),
-                 KEMU_ARG(WaitBlockArray));
-  if (Count > MAXIMUM_WAIT_OBJECTS ||
-      (Count > THREAD_WAIT_OBJECTS && WaitBlockArray == nullptr)) {
+  Kernel& kernel = KEMU_ENTER(KeWaitForMultipleObjects, KEMU_ARG(Count), KEMU_ARG(Object),
+                              KEMU_ARG(WaitType), KEMU_ARG(WaitReason), KEMU_ARG(WaitMode),
+                              KEMU_ARG(Alertable), KEMU_ARG(Timeout), KEMU_ARG(WaitBlockArray));
+  if (Count > MAXIMUM_WAIT_OBJECTS || (Count > THREAD_WAIT_OBJECTS && WaitBlockArray == nullptr)) {
     kernel.verifier().TooManyWaitObjects(Count, WaitBlockArray != nullptr);
   }
   if (Object == nullptr) kernel.verifier().NullArgument("KeWaitForMultipleObjects", "Object");

@@ -22,8 +22,7 @@ bool IsSynchronization(const DISPATCHER_HEADER* header) {
 void Dispatcher::InitializeEvent(PRKEVENT event, EVENT_TYPE type, bool state) {
   DISPATCHER_HEADER& header = event->Header;
   header.Lock = 0;
-  header.Type = type == SynchronizationEvent ? EventSynchronizationObject
-                                             : EventNotificationObject;
+  header.Type = type == SynchronizationEvent ? EventSynchronizationObject : EventNotificationObject;
   header.Size = kSizeInLongs(sizeof(KEVENT));
   header.SignalState = state ? 1 : 0;
   InitializeListHead(&header.WaitListHead);
@@ -32,13 +31,14 @@ void Dispatcher::InitializeEvent(PRKEVENT event, EVENT_TYPE type, bool state) {
 void Dispatcher::CheckObject(const char* routine, const void* object) const {
   if (object == nullptr) kernel_.verifier().NullArgument(routine, "Object");
   const auto* header = static_cast<const DISPATCHER_HEADER*>(object);
-  const bool event = (header->Type == EventNotificationObject ||
-                      header->Type == EventSynchronizationObject) &&
-                     header->Size == kSizeInLongs(sizeof(KEVENT));
-  const bool timer = (header->Type == TimerNotificationObject ||
-                      header->Type == TimerSynchronizationObject) &&
-                     header->Size == kSizeInLongs(sizeof(KTIMER));
-  if (!event && !timer) kernel_.verifier().InvalidKernelObject(routine, "an initialized event or timer", object);
+  const bool event =
+      (header->Type == EventNotificationObject || header->Type == EventSynchronizationObject) &&
+      header->Size == kSizeInLongs(sizeof(KEVENT));
+  const bool timer =
+      (header->Type == TimerNotificationObject || header->Type == TimerSynchronizationObject) &&
+      header->Size == kSizeInLongs(sizeof(KTIMER));
+  if (!event && !timer)
+    kernel_.verifier().InvalidKernelObject(routine, "an initialized event or timer", object);
 }
 
 LONG Dispatcher::SetEvent(const char* routine, PRKEVENT event) {
@@ -124,11 +124,11 @@ std::string Dispatcher::Describe(const WaitRequest& request) const {
   if (request.objects.empty()) return fmt::format("the delay of {} to end", request.routine);
   std::string names;
   for (const DISPATCHER_HEADER* header : request.objects) {
-    const bool timer = header->Type == TimerNotificationObject ||
-                       header->Type == TimerSynchronizationObject;
+    const bool timer =
+        header->Type == TimerNotificationObject || header->Type == TimerSynchronizationObject;
     if (!names.empty()) names += request.wait_all ? " and " : " or ";
-    names += fmt::format("the {} at {}", timer ? "timer" : "event",
-                         static_cast<const void*>(header));
+    names +=
+        fmt::format("the {} at {}", timer ? "timer" : "event", static_cast<const void*>(header));
   }
   return fmt::format("{} to be signalled ({})", names, request.routine);
 }

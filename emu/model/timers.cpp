@@ -27,8 +27,7 @@ void Timers::Initialize(PKTIMER timer, TIMER_TYPE type) {
   DISPATCHER_HEADER& header = timer->Header;
   header.Lock = 0;
   // DPC-9: Type 8 (notification) / 9 (synchronization), SignalState 0.
-  header.Type = type == SynchronizationTimer ? TimerSynchronizationObject
-                                             : TimerNotificationObject;
+  header.Type = type == SynchronizationTimer ? TimerSynchronizationObject : TimerNotificationObject;
   header.Size = static_cast<UCHAR>(sizeof(KTIMER) / sizeof(LONG));
   header.SignalState = 0;
   InitializeListHead(&header.WaitListHead);
@@ -116,9 +115,8 @@ std::vector<std::string> Timers::DescribeSet() const {
         "KeCancelTimer before unload",
         static_cast<const void*>(timer), key.first,
         setting.period_100ns != 0 ? fmt::format(", every {} ms", timer->Period) : "",
-        setting.dpc != nullptr
-            ? fmt::format(", DPC at {}", static_cast<const void*>(setting.dpc))
-            : ""));
+        setting.dpc != nullptr ? fmt::format(", DPC at {}", static_cast<const void*>(setting.dpc))
+                               : ""));
   }
   return lines;
 }

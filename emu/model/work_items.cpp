@@ -45,8 +45,7 @@ void WorkItems::Release(const char* name, PIO_WORKITEM item) {
 void WorkItems::Free(PIO_WORKITEM item) {
   if (const auto found = items_.find(item); found != items_.end() && !found->second.allocated) {
     kernel_.verifier().InvalidKernelObject(
-        "IoFreeWorkItem", "a work item from IoAllocateWorkItem (use IoUninitializeWorkItem)",
-        item);
+        "IoFreeWorkItem", "a work item from IoAllocateWorkItem (use IoUninitializeWorkItem)", item);
   }
   Release("IoFreeWorkItem", item);
 }
@@ -107,16 +106,17 @@ std::vector<std::string> WorkItems::DescribeLeaks() const {
   std::vector<std::string> lines;
   for (const auto& [item, state] : items_) {
     if (state.queued) {
-      lines.push_back(fmt::format(
-          "the work item at {} is still queued (routine at {}): it never ran; call "
-          "Machine::Settle, or wait for it in the driver's stop path",
-          static_cast<const void*>(item),
-          state.routine_ex != nullptr ? reinterpret_cast<const void*>(state.routine_ex)
-                                      : reinterpret_cast<const void*>(state.routine)));
+      lines.push_back(
+          fmt::format("the work item at {} is still queued (routine at {}): it never ran; call "
+                      "Machine::Settle, or wait for it in the driver's stop path",
+                      static_cast<const void*>(item),
+                      state.routine_ex != nullptr ? reinterpret_cast<const void*>(state.routine_ex)
+                                                  : reinterpret_cast<const void*>(state.routine)));
     } else if (state.allocated) {
-      lines.push_back(fmt::format("the work item at {} from IoAllocateWorkItem was never freed "
-                                  "(IoFreeWorkItem)",
-                                  static_cast<const void*>(item)));
+      lines.push_back(
+          fmt::format("the work item at {} from IoAllocateWorkItem was never freed "
+                      "(IoFreeWorkItem)",
+                      static_cast<const void*>(item)));
     }
   }
   return lines;

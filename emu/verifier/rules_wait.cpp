@@ -7,8 +7,7 @@
 
 namespace kemu::verifier {
 
-void Verifier::InvalidKernelObject(const char* routine, const char* expected,
-                                   const void* object) {
+void Verifier::InvalidKernelObject(const char* routine, const char* expected, const void* object) {
   kernel_.Crash(
       {.code = bugcheck::kDriverVerifierDetectedViolation,
        .parameters = {verifier_code::kInvalidKernelObject, Address(object), 0, 0},
@@ -27,12 +26,12 @@ void Verifier::SetEventAboveDispatch(const char* routine, KIRQL current, const v
       routine, current);
   switch (mode_) {
     case CheckMode::kVerifier:
-      kernel_.BugCheck({.code = bugcheck::kDriverVerifierDetectedViolation,
-                        .parameters = {verifier_code::kSetEventAboveDispatch, current,
-                                       Address(event), 0},
-                        .parameter_names = {"0x80: KeSetEvent above DISPATCH_LEVEL",
-                                            "current IRQL", "event address", nullptr},
-                        .summary = summary});
+      kernel_.BugCheck(
+          {.code = bugcheck::kDriverVerifierDetectedViolation,
+           .parameters = {verifier_code::kSetEventAboveDispatch, current, Address(event), 0},
+           .parameter_names = {"0x80: KeSetEvent above DISPATCH_LEVEL", "current IRQL",
+                               "event address", nullptr},
+           .summary = summary});
       return;
     case CheckMode::kChecked:
       kernel_.BugCheck(IrqlFault(current, summary));
@@ -68,8 +67,8 @@ void Verifier::CriticalRegionUnderflow(int count) {
   kernel_.BugCheck(
       {.code = bugcheck::kApcIndexMismatch,
        .parameters = {0, 0, static_cast<std::uint64_t>(static_cast<std::uint16_t>(count - 1)), 0},
-       .parameter_names = {"system call or worker routine (not available in kemu)",
-                           "ApcStateIndex", "KernelApcDisable after the call", "0: a kernel call"},
+       .parameter_names = {"system call or worker routine (not available in kemu)", "ApcStateIndex",
+                           "KernelApcDisable after the call", "0: a kernel call"},
        .summary = "KeLeaveCriticalRegion was called without a matching KeEnterCriticalRegion."});
 }
 
@@ -101,15 +100,14 @@ void Verifier::QueuedWorkItemFreed(const char* routine, const void* item,
                               routine, item)});
 }
 
-void Verifier::WorkItemReturnedAtRaisedIrql(std::uintptr_t routine, KIRQL irql,
-                                            const void* context, const void* item) {
-  kernel_.Crash(
-      {.code = bugcheck::kWorkerThreadReturnedAtBadIrql,
-       .parameters = {routine, irql, Address(context), Address(item)},
-       .parameter_names = {"worker routine", "IRQL", "work item parameter", "work item"},
-       .summary = fmt::format("A work item routine returned at IRQL {}; it runs at "
-                              "PASSIVE_LEVEL and must return there.",
-                              irql)});
+void Verifier::WorkItemReturnedAtRaisedIrql(std::uintptr_t routine, KIRQL irql, const void* context,
+                                            const void* item) {
+  kernel_.Crash({.code = bugcheck::kWorkerThreadReturnedAtBadIrql,
+                 .parameters = {routine, irql, Address(context), Address(item)},
+                 .parameter_names = {"worker routine", "IRQL", "work item parameter", "work item"},
+                 .summary = fmt::format("A work item routine returned at IRQL {}; it runs at "
+                                        "PASSIVE_LEVEL and must return there.",
+                                        irql)});
 }
 
 void Verifier::WorkItemApcIndexMismatch(std::uintptr_t routine, int critical_regions) {

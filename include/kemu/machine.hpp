@@ -126,8 +126,8 @@ class Machine {
   /// Lets the machine run until nothing more can happen without the test: pending interrupts are
   /// delivered and DPCs run on every vCPU that can take them, queued work items run (on the
   /// running vCPU, if it is at PASSIVE_LEVEL), and the other vCPUs finish what they run or reach
-  /// a wait. Virtual time does not move. A concurrency test calls it before checking a count the other vCPUs may
-  /// still be adding to.
+  /// a wait. Virtual time does not move. A concurrency test calls it before checking a count the
+  /// other vCPUs may still be adding to.
   void Settle();
   /// Virtual time since boot, in 100 ns units (KeQueryInterruptTime).
   std::uint64_t InterruptTime() const;

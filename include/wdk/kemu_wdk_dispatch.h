@@ -7,10 +7,10 @@
 // virtual time: it moves only when the machine advances it (stalls, timed waits, tests).
 //
 //   KeInitializeEvent(&ext->Stopped, NotificationEvent, FALSE);
-//   ...                                                   // a DPC calls KeSetEvent(&ext->Stopped, ...)
+//   ...                                       // a DPC calls KeSetEvent(&ext->Stopped, ...)
 //   LARGE_INTEGER timeout;
-//   timeout.QuadPart = -10 * 1000 * 100;                  // 100 ms, relative
-//   NTSTATUS status = KeWaitForSingleObject(&ext->Stopped, Executive, KernelMode, FALSE, &timeout);
+//   timeout.QuadPart = -10 * 1000 * 100;      // 100 ms, relative
+//   status = KeWaitForSingleObject(&ext->Stopped, Executive, KernelMode, FALSE, &timeout);
 #ifndef KEMU_WDK_DISPATCH_H_
 #define KEMU_WDK_DISPATCH_H_
 
@@ -159,8 +159,8 @@ NTKERNELAPI BOOLEAN NTAPI KeSetTimer(PKTIMER Timer, LARGE_INTEGER DueTime, PKDPC
 NTKERNELAPI BOOLEAN NTAPI KeSetTimerEx(PKTIMER Timer, LARGE_INTEGER DueTime, LONG Period,
                                        PKDPC Dpc);
 #if NTDDI_VERSION >= NTDDI_WIN7
-NTKERNELAPI BOOLEAN NTAPI KeSetCoalescableTimer(PKTIMER Timer, LARGE_INTEGER DueTime,
-                                                ULONG Period, ULONG TolerableDelay, PKDPC Dpc);
+NTKERNELAPI BOOLEAN NTAPI KeSetCoalescableTimer(PKTIMER Timer, LARGE_INTEGER DueTime, ULONG Period,
+                                                ULONG TolerableDelay, PKDPC Dpc);
 #endif
 /// TRUE when the timer was set (it no longer is).
 NTKERNELAPI BOOLEAN NTAPI KeCancelTimer(PKTIMER Timer);

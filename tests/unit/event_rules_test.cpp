@@ -18,9 +18,7 @@ using ::kemu::testing::CrashOf;
   return kemu::testing::BugCheckIs(code, p1, p2, p3, p4);
 }
 
-kemu::MachineOptions Retail() {
-  return {.verifier = false, .checked_build = false};
-}
+kemu::MachineOptions Retail() { return {.verifier = false, .checked_build = false}; }
 kemu::MachineOptions Checked() { return {.verifier = false, .checked_build = true}; }
 
 LARGE_INTEGER Relative100ns(LONGLONG ticks) {
@@ -40,8 +38,8 @@ TEST(EventRulesTest, SetEventAboveDispatchIsVerifierCode0x80) {
   KeRaiseIrql(HIGH_LEVEL, &old);
   EXPECT_THAT(CrashOf([&] { KeSetEvent(&event, IO_NO_INCREMENT, FALSE); }),
               BugCheckWith(kemu::bugcheck::kDriverVerifierDetectedViolation,
-                         kemu::verifier_code::kSetEventAboveDispatch, HIGH_LEVEL,
-                         reinterpret_cast<std::uintptr_t>(&event)));
+                           kemu::verifier_code::kSetEventAboveDispatch, HIGH_LEVEL,
+                           reinterpret_cast<std::uintptr_t>(&event)));
 }
 
 TEST(EventRulesTest, SetEventAboveDispatchOnACheckedKernelIsIrqlNotLessOrEqual) {
@@ -74,11 +72,10 @@ TEST(EventRulesTest, BlockingWaitAtDispatchIsKernelApiAtWrongIrqlUnderVerifier) 
   KIRQL old;
   KeRaiseIrql(DISPATCH_LEVEL, &old);
   LARGE_INTEGER timeout = Relative100ns(100);
-  EXPECT_THAT(CrashOf([&] {
-                KeWaitForSingleObject(&event, Executive, KernelMode, FALSE, &timeout);
-              }),
-              BugCheckWith(kemu::bugcheck::kDriverVerifierDetectedViolation,
-                         kemu::verifier_code::kKernelApiAtWrongIrql, DISPATCH_LEVEL));
+  EXPECT_THAT(
+      CrashOf([&] { KeWaitForSingleObject(&event, Executive, KernelMode, FALSE, &timeout); }),
+      BugCheckWith(kemu::bugcheck::kDriverVerifierDetectedViolation,
+                   kemu::verifier_code::kKernelApiAtWrongIrql, DISPATCH_LEVEL));
 }
 
 TEST(EventRulesTest, NullTimeoutWaitAtDispatchOnACheckedKernelIsIrqlNotLessOrEqual) {
@@ -87,10 +84,9 @@ TEST(EventRulesTest, NullTimeoutWaitAtDispatchOnACheckedKernelIsIrqlNotLessOrEqu
   KeInitializeEvent(&event, NotificationEvent, TRUE);
   KIRQL old;
   KeRaiseIrql(DISPATCH_LEVEL, &old);
-  EXPECT_THAT(CrashOf([&] {
-                KeWaitForSingleObject(&event, Executive, KernelMode, FALSE, nullptr);
-              }),
-              BugCheckWith(kemu::bugcheck::kIrqlNotLessOrEqual, 0, DISPATCH_LEVEL));
+  EXPECT_THAT(
+      CrashOf([&] { KeWaitForSingleObject(&event, Executive, KernelMode, FALSE, nullptr); }),
+      BugCheckWith(kemu::bugcheck::kIrqlNotLessOrEqual, 0, DISPATCH_LEVEL));
 }
 
 TEST(EventRulesTest, RetailWaitAtDispatchSurvivesOnlyIfItNeedNotBlock) {
@@ -100,10 +96,9 @@ TEST(EventRulesTest, RetailWaitAtDispatchSurvivesOnlyIfItNeedNotBlock) {
   KIRQL old;
   KeRaiseIrql(DISPATCH_LEVEL, &old);
   EXPECT_EQ(KeWaitForSingleObject(&event, Executive, KernelMode, FALSE, nullptr), STATUS_WAIT_0);
-  EXPECT_THAT(CrashOf([&] {
-                KeWaitForSingleObject(&event, Executive, KernelMode, FALSE, nullptr);
-              }),
-              BugCheckWith(kemu::bugcheck::kIrqlNotLessOrEqual, 0, DISPATCH_LEVEL));
+  EXPECT_THAT(
+      CrashOf([&] { KeWaitForSingleObject(&event, Executive, KernelMode, FALSE, nullptr); }),
+      BugCheckWith(kemu::bugcheck::kIrqlNotLessOrEqual, 0, DISPATCH_LEVEL));
 }
 
 TEST(EventRulesTest, ZeroTimeoutWaitAtDispatchIsAllowed) {
@@ -127,11 +122,9 @@ TEST(EventRulesTest, WaitAboveDispatchIsRefusedEvenWithAZeroTimeout) {
   KeRaiseIrql(HIGH_LEVEL, &old);
   LARGE_INTEGER zero;
   zero.QuadPart = 0;
-  EXPECT_THAT(CrashOf([&] {
-                KeWaitForSingleObject(&event, Executive, KernelMode, FALSE, &zero);
-              }),
+  EXPECT_THAT(CrashOf([&] { KeWaitForSingleObject(&event, Executive, KernelMode, FALSE, &zero); }),
               BugCheckWith(kemu::bugcheck::kDriverVerifierDetectedViolation,
-                         kemu::verifier_code::kKernelApiAtWrongIrql, HIGH_LEVEL));
+                           kemu::verifier_code::kKernelApiAtWrongIrql, HIGH_LEVEL));
 }
 
 TEST(EventRulesTest, DelayAtDispatchIsRefused) {
@@ -141,7 +134,7 @@ TEST(EventRulesTest, DelayAtDispatchIsRefused) {
   LARGE_INTEGER interval = Relative100ns(10);
   EXPECT_THAT(CrashOf([&] { KeDelayExecutionThread(KernelMode, FALSE, &interval); }),
               BugCheckWith(kemu::bugcheck::kDriverVerifierDetectedViolation,
-                         kemu::verifier_code::kKernelApiAtWrongIrql, DISPATCH_LEVEL));
+                           kemu::verifier_code::kKernelApiAtWrongIrql, DISPATCH_LEVEL));
 }
 
 TEST(EventRulesTest, WaitAtApcLevelMayBlock) {
@@ -151,8 +144,7 @@ TEST(EventRulesTest, WaitAtApcLevelMayBlock) {
   KIRQL old;
   KeRaiseIrql(APC_LEVEL, &old);
   LARGE_INTEGER timeout = Relative100ns(100);
-  EXPECT_EQ(KeWaitForSingleObject(&event, Executive, KernelMode, FALSE, &timeout),
-            STATUS_TIMEOUT);
+  EXPECT_EQ(KeWaitForSingleObject(&event, Executive, KernelMode, FALSE, &timeout), STATUS_TIMEOUT);
   KeLowerIrql(old);
   machine.Shutdown();
 }
@@ -164,12 +156,11 @@ TEST(EventRulesTest, WaitOnAnUninitializedEventStopsTheMachine) {
   kemu::Machine machine(kemu::Os::kWindows10);
   KEVENT event;
   std::memset(&event, 0, sizeof event);
-  EXPECT_THAT(CrashOf([&] {
-                KeWaitForSingleObject(&event, Executive, KernelMode, FALSE, nullptr);
-              }),
-              BugCheckWith(kemu::bugcheck::kDriverVerifierDetectedViolation,
-                         kemu::verifier_code::kInvalidKernelObject,
-                         reinterpret_cast<std::uintptr_t>(&event)));
+  EXPECT_THAT(
+      CrashOf([&] { KeWaitForSingleObject(&event, Executive, KernelMode, FALSE, nullptr); }),
+      BugCheckWith(kemu::bugcheck::kDriverVerifierDetectedViolation,
+                   kemu::verifier_code::kInvalidKernelObject,
+                   reinterpret_cast<std::uintptr_t>(&event)));
 }
 
 TEST(EventRulesTest, MoreThanThreeObjectsNeedAWaitBlockArray) {
@@ -183,12 +174,12 @@ TEST(EventRulesTest, MoreThanThreeObjectsNeedAWaitBlockArray) {
   LARGE_INTEGER zero;
   zero.QuadPart = 0;
   KWAIT_BLOCK blocks[4];
-  EXPECT_EQ(KeWaitForMultipleObjects(4, objects, WaitAll, Executive, KernelMode, FALSE, &zero,
-                                     blocks),
-            STATUS_WAIT_0);
+  EXPECT_EQ(
+      KeWaitForMultipleObjects(4, objects, WaitAll, Executive, KernelMode, FALSE, &zero, blocks),
+      STATUS_WAIT_0);
   EXPECT_THAT(CrashOf([&] {
-                KeWaitForMultipleObjects(4, objects, WaitAll, Executive, KernelMode, FALSE,
-                                         &zero, nullptr);
+                KeWaitForMultipleObjects(4, objects, WaitAll, Executive, KernelMode, FALSE, &zero,
+                                         nullptr);
               }),
               BugCheckIs(kemu::bugcheck::kMaximumWaitObjectsExceeded));
 }
@@ -225,7 +216,7 @@ TEST(EventRulesTest, ACriticalRegionLeftOpenIsALeakAtShutdown) {
   KeEnterCriticalRegion();
   const kemu::BugCheck crash = CrashOf([&] { machine.Shutdown(); });
   EXPECT_THAT(crash, BugCheckWith(kemu::bugcheck::kDriverVerifierDetectedViolation,
-                                kemu::verifier_code::kLeakAtShutdown, 1));
+                                  kemu::verifier_code::kLeakAtShutdown, 1));
   EXPECT_THAT(crash.what(), ::testing::HasSubstr("inside 1 critical region"));
 }
 

@@ -4,6 +4,7 @@
 #include <wdm.h>
 
 #include <cstring>
+
 #include "kemu/testing/gtest.hpp"
 
 extern "C" NTSTATUS WaitCallsStopPath(PDEVICE_OBJECT DeviceObject, LONG* ran);
@@ -107,14 +108,14 @@ TEST_P(EventTest, WaitAnyReturnsTheLowestSignalledIndex) {  // EV-3
   KeInitializeEvent(&events[2], SynchronizationEvent, TRUE);
   PVOID objects[] = {&events[0], &events[1], &events[2]};
   LARGE_INTEGER zero = Zero();
-  EXPECT_EQ(KeWaitForMultipleObjects(3, objects, WaitAny, Executive, KernelMode, FALSE, &zero,
-                                     nullptr),
-            STATUS_WAIT_0 + 1);
+  EXPECT_EQ(
+      KeWaitForMultipleObjects(3, objects, WaitAny, Executive, KernelMode, FALSE, &zero, nullptr),
+      STATUS_WAIT_0 + 1);
   EXPECT_EQ(KeReadStateEvent(&events[1]), 0);  // only the one that satisfied the wait
   EXPECT_EQ(KeReadStateEvent(&events[2]), 1);
-  EXPECT_EQ(KeWaitForMultipleObjects(3, objects, WaitAny, Executive, KernelMode, FALSE, &zero,
-                                     nullptr),
-            STATUS_WAIT_0 + 2);
+  EXPECT_EQ(
+      KeWaitForMultipleObjects(3, objects, WaitAny, Executive, KernelMode, FALSE, &zero, nullptr),
+      STATUS_WAIT_0 + 2);
 }
 
 TEST_P(EventTest, WaitAllNeedsEveryObjectAndConsumesThemAll) {  // EV-3
@@ -123,14 +124,14 @@ TEST_P(EventTest, WaitAllNeedsEveryObjectAndConsumesThemAll) {  // EV-3
   KeInitializeEvent(&events[1], SynchronizationEvent, FALSE);
   PVOID objects[] = {&events[0], &events[1]};
   LARGE_INTEGER zero = Zero();
-  EXPECT_EQ(KeWaitForMultipleObjects(2, objects, WaitAll, Executive, KernelMode, FALSE, &zero,
-                                     nullptr),
-            STATUS_TIMEOUT);
+  EXPECT_EQ(
+      KeWaitForMultipleObjects(2, objects, WaitAll, Executive, KernelMode, FALSE, &zero, nullptr),
+      STATUS_TIMEOUT);
   EXPECT_EQ(KeReadStateEvent(&events[0]), 1);  // a failed WaitAll consumes nothing
   KeSetEvent(&events[1], IO_NO_INCREMENT, FALSE);
-  EXPECT_EQ(KeWaitForMultipleObjects(2, objects, WaitAll, Executive, KernelMode, FALSE, &zero,
-                                     nullptr),
-            STATUS_WAIT_0);
+  EXPECT_EQ(
+      KeWaitForMultipleObjects(2, objects, WaitAll, Executive, KernelMode, FALSE, &zero, nullptr),
+      STATUS_WAIT_0);
   EXPECT_EQ(KeReadStateEvent(&events[0]), 0);
   EXPECT_EQ(KeReadStateEvent(&events[1]), 0);
 }
@@ -162,8 +163,7 @@ TEST_P(EventTest, AbsoluteTimeoutIsASystemTime) {
   KeQuerySystemTime(&now);
   LARGE_INTEGER deadline;
   deadline.QuadPart = now.QuadPart + 1000;
-  EXPECT_EQ(KeWaitForSingleObject(&event, Executive, KernelMode, FALSE, &deadline),
-            STATUS_TIMEOUT);
+  EXPECT_EQ(KeWaitForSingleObject(&event, Executive, KernelMode, FALSE, &deadline), STATUS_TIMEOUT);
   EXPECT_EQ(machine().InterruptTime(), 1000u);
   // A system time already past times out at once.
   EXPECT_EQ(KeWaitForSingleObject(&event, Executive, KernelMode, FALSE, &now), STATUS_TIMEOUT);

@@ -193,8 +193,8 @@ TEST_P(TimerTest, ATimerStillSetAtShutdownIsALeak) {
   KeSetTimer(&timer, Relative100ns(1000), nullptr);
   const kemu::BugCheck crash = CrashOf([&] { machine().Shutdown(); });
   EXPECT_THAT(crash, BugCheckWith(kemu::bugcheck::kDriverVerifierDetectedViolation,
-                                kemu::verifier_code::kLeakAtShutdown, 1,
-                                reinterpret_cast<std::uintptr_t>(&timer)));
+                                  kemu::verifier_code::kLeakAtShutdown, 1,
+                                  reinterpret_cast<std::uintptr_t>(&timer)));
   EXPECT_THAT(crash.what(), ::testing::HasSubstr("is still set"));
 }
 

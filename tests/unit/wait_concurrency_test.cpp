@@ -31,12 +31,11 @@ kemu::MachineOptions TwoVcpus(kemu::Strategy strategy, std::uint64_t seed) {
 class WaitConcurrencyTest
     : public ::testing::TestWithParam<std::tuple<kemu::Strategy, std::uint64_t>> {};
 
-INSTANTIATE_TEST_SUITE_P(
-    Schedules, WaitConcurrencyTest,
-    ::testing::Values(std::make_tuple(kemu::Strategy::kDefault, 0u),
-                      std::make_tuple(kemu::Strategy::kRandom, 1u),
-                      std::make_tuple(kemu::Strategy::kRandom, 7u),
-                      std::make_tuple(kemu::Strategy::kPct, 3u)));
+INSTANTIATE_TEST_SUITE_P(Schedules, WaitConcurrencyTest,
+                         ::testing::Values(std::make_tuple(kemu::Strategy::kDefault, 0u),
+                                           std::make_tuple(kemu::Strategy::kRandom, 1u),
+                                           std::make_tuple(kemu::Strategy::kRandom, 7u),
+                                           std::make_tuple(kemu::Strategy::kPct, 3u)));
 
 TEST_P(WaitConcurrencyTest, EventSetOnAnotherVcpuEndsTheWait) {
   kemu::Machine machine(TwoVcpus(std::get<0>(GetParam()), std::get<1>(GetParam())));

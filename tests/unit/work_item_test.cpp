@@ -116,8 +116,8 @@ TEST_P(WorkItemTest, AnItemStillQueuedAtShutdownIsALeak) {
   IoQueueWorkItem(item, Routine, DelayedWorkQueue, &work);
   const kemu::BugCheck crash = CrashOf([&] { machine().Shutdown(); });
   EXPECT_THAT(crash, BugCheckWith(kemu::bugcheck::kDriverVerifierDetectedViolation,
-                                kemu::verifier_code::kLeakAtShutdown, 1,
-                                reinterpret_cast<std::uintptr_t>(item)));
+                                  kemu::verifier_code::kLeakAtShutdown, 1,
+                                  reinterpret_cast<std::uintptr_t>(item)));
   EXPECT_THAT(crash.what(), ::testing::HasSubstr("is still queued"));
 }
 
@@ -126,8 +126,8 @@ TEST_P(WorkItemTest, AnItemNeverFreedIsALeak) {
   PIO_WORKITEM item = IoAllocateWorkItem(&device);
   const kemu::BugCheck crash = CrashOf([&] { machine().Shutdown(); });
   EXPECT_THAT(crash, BugCheckWith(kemu::bugcheck::kDriverVerifierDetectedViolation,
-                                kemu::verifier_code::kLeakAtShutdown, 1,
-                                reinterpret_cast<std::uintptr_t>(item)));
+                                  kemu::verifier_code::kLeakAtShutdown, 1,
+                                  reinterpret_cast<std::uintptr_t>(item)));
   EXPECT_THAT(crash.what(), ::testing::HasSubstr("was never freed"));
 }
 
@@ -138,7 +138,7 @@ TEST_P(WorkItemTest, QueueingAQueuedItemIsWorkerInvalid) {
   IoQueueWorkItem(item, Routine, DelayedWorkQueue, &work);
   EXPECT_THAT(CrashOf([&] { IoQueueWorkItem(item, Routine, DelayedWorkQueue, &work); }),
               BugCheckWith(kemu::bugcheck::kWorkerInvalid, kemu::worker_invalid::kActiveItemQueued,
-                         reinterpret_cast<std::uintptr_t>(item), DelayedWorkQueue));
+                           reinterpret_cast<std::uintptr_t>(item), DelayedWorkQueue));
 }
 
 TEST_P(WorkItemTest, FreeingAQueuedItemIsWorkerInvalid) {
@@ -148,8 +148,8 @@ TEST_P(WorkItemTest, FreeingAQueuedItemIsWorkerInvalid) {
   IoQueueWorkItem(item, Routine, DelayedWorkQueue, &work);
   EXPECT_THAT(CrashOf([&] { IoFreeWorkItem(item); }),
               BugCheckWith(kemu::bugcheck::kWorkerInvalid, kemu::worker_invalid::kQueuedItemFreed,
-                         reinterpret_cast<std::uintptr_t>(item),
-                         reinterpret_cast<std::uintptr_t>(&Routine)));
+                           reinterpret_cast<std::uintptr_t>(item),
+                           reinterpret_cast<std::uintptr_t>(&Routine)));
 }
 
 TEST_P(WorkItemTest, ReQueueingFromItsOwnRoutineIsAllowed) {
@@ -172,9 +172,9 @@ TEST_P(WorkItemTest, RoutineReturningAtDispatchIsWorkerThreadReturnedAtBadIrql) 
   IoQueueWorkItem(item, Routine, DelayedWorkQueue, &work);
   EXPECT_THAT(CrashOf([&] { machine().Settle(); }),
               BugCheckWith(kemu::bugcheck::kWorkerThreadReturnedAtBadIrql,
-                         reinterpret_cast<std::uintptr_t>(&Routine), DISPATCH_LEVEL,
-                         reinterpret_cast<std::uintptr_t>(&work),
-                         reinterpret_cast<std::uintptr_t>(item)));
+                           reinterpret_cast<std::uintptr_t>(&Routine), DISPATCH_LEVEL,
+                           reinterpret_cast<std::uintptr_t>(&work),
+                           reinterpret_cast<std::uintptr_t>(item)));
 }
 
 TEST_P(WorkItemTest, RoutineReturningInACriticalRegionIsApcIndexMismatch) {
@@ -185,7 +185,7 @@ TEST_P(WorkItemTest, RoutineReturningInACriticalRegionIsApcIndexMismatch) {
   IoQueueWorkItem(item, Routine, DelayedWorkQueue, &work);
   EXPECT_THAT(CrashOf([&] { machine().Settle(); }),
               BugCheckWith(kemu::bugcheck::kApcIndexMismatch,
-                         reinterpret_cast<std::uintptr_t>(&Routine), 0, 0xFFFF, 1));
+                           reinterpret_cast<std::uintptr_t>(&Routine), 0, 0xFFFF, 1));
 }
 
 TEST_P(WorkItemTest, QueueingAboveDispatchIsRefused) {
