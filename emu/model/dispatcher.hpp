@@ -79,7 +79,7 @@ class Dispatcher {
   static void Consume(DISPATCHER_HEADER* header);
   /// Nothing else can run: runs queued work items or moves the clock to the next timer or
   /// deadline. False when nothing at all can change (a deadlock).
-  bool MakeProgress(const Waiter& waiter);
+  bool MakeProgress();
   std::string Describe(const WaitRequest& request) const;
 
   Kernel& kernel_;

@@ -39,15 +39,14 @@ NTSTATUS Dispatcher::Wait(const WaitRequest& request) {
                      .what = Describe(request)};
   while (!kernel_.scheduler().WaitUntilStuck(wait)) {
     // Nothing else can run: raises the deadlock report when nothing can change either.
-    if (!MakeProgress(waiter)) kernel_.scheduler().WaitUntil(wait);
+    if (!MakeProgress()) kernel_.scheduler().WaitUntil(wait);
   }
   if (!waiter.satisfied) return STATUS_TIMEOUT;
   // happens-before: signal -> satisfied wait
   return waiter.status;
 }
 
-bool Dispatcher::MakeProgress(const Waiter& waiter) {
-  (void)waiter;
+bool Dispatcher::MakeProgress() {
   // A worker thread would run queued work items while this thread waits.
   if (kernel_.work_items().RunQueued()) return true;
   std::optional<std::uint64_t> target = EarliestDeadline();

@@ -21,6 +21,7 @@ void WorkItems::Initialize(PVOID io_object, PIO_WORKITEM item) {
     kernel_.verifier().QueuedWorkItemFreed("IoInitializeWorkItem", item, found->second.routine,
                                            found->second.routine_ex);
   }
+  std::erase(queue_, item);
   items_[item] = {.io_object = io_object};
 }
 
@@ -38,6 +39,8 @@ void WorkItems::Release(const char* name, PIO_WORKITEM item) {
   if (state.queued) {
     kernel_.verifier().QueuedWorkItemFreed(name, item, state.routine, state.routine_ex);
   }
+  // Under BugCheckAction::kRecord a queued item is freed anyway: it must not run afterwards.
+  std::erase(queue_, item);
   items_.erase(item);
   storage_.erase(item);
 }
@@ -55,7 +58,10 @@ void WorkItems::Uninitialize(PIO_WORKITEM item) { Release("IoUninitializeWorkIte
 void WorkItems::Queue(const char* name, PIO_WORKITEM item, PIO_WORKITEM_ROUTINE routine,
                       PIO_WORKITEM_ROUTINE_EX routine_ex, WORK_QUEUE_TYPE type, PVOID context) {
   Item& state = Lookup(name, item);
-  if (state.queued) kernel_.verifier().WorkItemQueuedTwice(name, item, type);
+  if (state.queued) {
+    kernel_.verifier().WorkItemQueuedTwice(name, item, type);
+    return;  // kRecord: it stays queued once, with its first routine and context
+  }
   if (routine == nullptr && routine_ex == nullptr) {
     kernel_.verifier().NullArgument(name, "WorkerRoutine");
   }

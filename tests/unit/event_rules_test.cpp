@@ -184,6 +184,23 @@ TEST(EventRulesTest, MoreThanThreeObjectsNeedAWaitBlockArray) {
               BugCheckIs(kemu::bugcheck::kMaximumWaitObjectsExceeded));
 }
 
+TEST(EventRulesTest, EventTypeOutsideTheEnumIsReportedUnderVerifier) {
+  kemu::Machine machine(kemu::Os::kWindows10);
+  KEVENT event;
+  EXPECT_THAT(CrashOf([&] { KeInitializeEvent(&event, static_cast<EVENT_TYPE>(7), FALSE); }),
+              BugCheckWith(kemu::bugcheck::kDriverVerifierDetectedViolation,
+                           kemu::verifier_code::kEnumArgumentOutOfRange, 7,
+                           reinterpret_cast<std::uintptr_t>(&event)));
+}
+
+TEST(EventRulesTest, EventTypeOutsideTheEnumIsANotificationEventWithoutVerifier) {
+  kemu::Machine machine(Retail());
+  KEVENT event;
+  KeInitializeEvent(&event, static_cast<EVENT_TYPE>(7), FALSE);
+  EXPECT_EQ(event.Header.Type, EventNotificationObject);
+  machine.Shutdown();
+}
+
 // ---------------------------------------------------------------------------------------------
 // Critical regions (SL-12).
 

@@ -200,4 +200,25 @@ TEST_P(WorkItemTest, QueueingAboveDispatchIsRefused) {
                              : kemu::bugcheck::kIrqlNotLessOrEqual));
 }
 
+TEST(WorkItemRecordTest, UnderRecordAQueuedItemFreedNeverRunsAndATwiceQueuedOneRunsOnce) {
+  kemu::Machine machine(kemu::MachineOptions{.on_bug_check = kemu::BugCheckAction::kRecord});
+  DEVICE_OBJECT device{};
+  Work once;
+  Work freed;
+  PIO_WORKITEM twice = IoAllocateWorkItem(&device);
+  PIO_WORKITEM gone = IoAllocateWorkItem(&device);
+  IoQueueWorkItem(twice, Routine, DelayedWorkQueue, &once);
+  IoQueueWorkItem(twice, Routine, DelayedWorkQueue, &once);
+  IoQueueWorkItem(gone, Routine, DelayedWorkQueue, &freed);
+  IoFreeWorkItem(gone);
+  machine.Settle();
+  EXPECT_EQ(once.runs, 1);
+  EXPECT_EQ(freed.runs, 0);
+  ASSERT_EQ(machine.bug_checks().size(), 2u);
+  EXPECT_EQ(machine.bug_checks()[0].parameter(0), kemu::worker_invalid::kActiveItemQueued);
+  EXPECT_EQ(machine.bug_checks()[1].parameter(0), kemu::worker_invalid::kQueuedItemFreed);
+  IoFreeWorkItem(twice);
+  machine.Shutdown();
+}
+
 }  // namespace
