@@ -6,6 +6,9 @@
 namespace {
 
 constexpr USHORT kAllProcessorGroups = ALL_PROCESSOR_GROUPS;
+/// The clock tick: 15.625 ms, the default timer resolution of x64 Windows.
+constexpr ULONG kClockTick100ns = 156250;
+constexpr LONGLONG kPerformanceFrequency = 10000000;
 
 }  // namespace
 
@@ -45,6 +48,46 @@ VOID KeStallExecutionProcessor(ULONG MicroSeconds) {
 
 ULONGLONG KeQueryInterruptTime(VOID) {
   return KEMU_ENTER(KeQueryInterruptTime).clock().now_100ns();
+}
+
+// System time is the boot time (kBootSystemTime) plus the interrupt time: the system clock never
+// drifts or jumps in kemu.
+VOID KeQuerySystemTime(PLARGE_INTEGER CurrentTime) {
+  kemu::model::Kernel& kernel = KEMU_ENTER(KeQuerySystemTime, KEMU_ARG(CurrentTime));
+  if (CurrentTime == nullptr) kernel.verifier().NullArgument("KeQuerySystemTime", "CurrentTime");
+  CurrentTime->QuadPart =
+      static_cast<LONGLONG>(kemu::model::kBootSystemTime + kernel.clock().now_100ns());
+}
+
+VOID KeQuerySystemTimePrecise(PLARGE_INTEGER CurrentTime) {
+  kemu::model::Kernel& kernel = KEMU_ENTER(KeQuerySystemTimePrecise, KEMU_ARG(CurrentTime));
+  if (CurrentTime == nullptr) {
+    kernel.verifier().NullArgument("KeQuerySystemTimePrecise", "CurrentTime");
+  }
+  CurrentTime->QuadPart =
+      static_cast<LONGLONG>(kemu::model::kBootSystemTime + kernel.clock().now_100ns());
+}
+
+ULONG KeQueryTimeIncrement(VOID) {
+  KEMU_ENTER(KeQueryTimeIncrement);
+  return kClockTick100ns;
+}
+
+VOID KeQueryTickCount(PLARGE_INTEGER CurrentCount) {
+  kemu::model::Kernel& kernel = KEMU_ENTER(KeQueryTickCount, KEMU_ARG(CurrentCount));
+  if (CurrentCount == nullptr) kernel.verifier().NullArgument("KeQueryTickCount", "CurrentCount");
+  CurrentCount->QuadPart = static_cast<LONGLONG>(kernel.clock().now_100ns() / kClockTick100ns);
+}
+
+// The performance counter is the interrupt time itself: 10 MHz, the frequency Windows 10 reports
+// on most machines.
+LARGE_INTEGER KeQueryPerformanceCounter(PLARGE_INTEGER PerformanceFrequency) {
+  kemu::model::Kernel& kernel =
+      KEMU_ENTER(KeQueryPerformanceCounter, KEMU_ARG(PerformanceFrequency));
+  if (PerformanceFrequency != nullptr) PerformanceFrequency->QuadPart = kPerformanceFrequency;
+  LARGE_INTEGER counter;
+  counter.QuadPart = static_cast<LONGLONG>(kernel.clock().now_100ns());
+  return counter;
 }
 
 }  // extern "C"

@@ -6,9 +6,26 @@
 
 extern "C" {
 
-VOID KeQuerySystemTime(PLARGE_INTEGER CurrentTime) {
-  (void)CurrentTime;
-  KEMU_NOT_MODELLED(KeQuerySystemTime);
+// Semaphores: dispatcher objects kemu's waits do not know yet.
+VOID KeInitializeSemaphore(PRKSEMAPHORE Semaphore, LONG Count, LONG Limit) {
+  (void)Semaphore;
+  (void)Count;
+  (void)Limit;
+  KEMU_NOT_MODELLED(KeInitializeSemaphore);
+}
+
+LONG KeReleaseSemaphore(PRKSEMAPHORE Semaphore, KPRIORITY Increment, LONG Adjustment,
+                        BOOLEAN Wait) {
+  (void)Semaphore;
+  (void)Increment;
+  (void)Adjustment;
+  (void)Wait;
+  KEMU_NOT_MODELLED(KeReleaseSemaphore);
+}
+
+LONG KeReadStateSemaphore(PRKSEMAPHORE Semaphore) {
+  (void)Semaphore;
+  KEMU_NOT_MODELLED(KeReadStateSemaphore);
 }
 
 }  // extern "C"

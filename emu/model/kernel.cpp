@@ -24,6 +24,9 @@ Kernel::Kernel(const MachineOptions& options)
       io_space_(*this),
       faults_(prng_),
       pool_(*this),
+      dispatcher_(*this),
+      timers_(*this),
+      work_items_(*this),
       race_(*this),
       scheduler_(*this, options.schedule, options.processors) {
   cpus_.reserve(options.processors);
@@ -77,7 +80,17 @@ void Kernel::EnterCall(const char* routine, std::initializer_list<CallArg> args)
 }
 
 void Kernel::AdvanceTime(std::uint64_t microseconds) {
-  clock_.AdvanceMicroseconds(microseconds);
+  AdvanceTimeTo(clock_.now_100ns() + microseconds * 10);
+}
+
+void Kernel::AdvanceTimeTo(std::uint64_t target_100ns) {
+  // Timers expire at their own due times, so a DPC reading the clock sees when it fired.
+  for (std::optional<std::uint64_t> due = timers_.NextDue(); due && *due <= target_100ns;
+       due = timers_.NextDue()) {
+    if (*due > clock_.now_100ns()) clock_.Advance100ns(*due - clock_.now_100ns());
+    timers_.ExpireDue();
+  }
+  if (target_100ns > clock_.now_100ns()) clock_.Advance100ns(target_100ns - clock_.now_100ns());
   interrupts_.RunDueEvents();
 }
 

@@ -14,6 +14,7 @@
 #include "kemu/machine.hpp"
 #include "model/cpu.hpp"
 #include "model/devices.hpp"
+#include "model/dispatcher.hpp"
 #include "model/dpcs.hpp"
 #include "model/faults.hpp"
 #include "model/interrupts.hpp"
@@ -23,8 +24,10 @@
 #include "model/prng.hpp"
 #include "model/scheduler.hpp"
 #include "model/spin_locks.hpp"
+#include "model/timers.hpp"
 #include "model/trace.hpp"
 #include "model/virtual_clock.hpp"
+#include "model/work_items.hpp"
 #include "race/detector.hpp"
 #include "verifier/verifier.hpp"
 
@@ -66,6 +69,11 @@ class Kernel {
   Faults& faults() { return faults_; }
   Pool& pool() { return pool_; }
   const Pool& pool() const { return pool_; }
+  Dispatcher& dispatcher() { return dispatcher_; }
+  Timers& timers() { return timers_; }
+  const Timers& timers() const { return timers_; }
+  WorkItems& work_items() { return work_items_; }
+  const WorkItems& work_items() const { return work_items_; }
   verifier::Verifier& verifier() { return verifier_; }
   VirtualClock& clock() { return clock_; }
   const VirtualClock& clock() const { return clock_; }
@@ -86,6 +94,9 @@ class Kernel {
   void WriteIrql(Cpu& cpu, KIRQL irql);
   /// Virtual time moved (KeStallExecutionProcessor): scheduled device events may be due.
   void AdvanceTime(std::uint64_t microseconds);
+  /// Moves the clock to interrupt time `target_100ns` (never back), stopping at every timer due
+  /// on the way to expire it, then performs the device events now due.
+  void AdvanceTimeTo(std::uint64_t target_100ns);
 
   /// Raises a bug check. Returns only under BugCheckAction::kRecord; the caller then continues as
   /// a retail kernel would.
@@ -142,6 +153,9 @@ class Kernel {
   IoSpace io_space_;
   Faults faults_;
   Pool pool_;
+  Dispatcher dispatcher_;
+  Timers timers_;
+  WorkItems work_items_;
   std::optional<kemu::BugCheck> crash_;
   std::exception_ptr ended_;  ///< a harness error that ended the machine (End)
   std::vector<kemu::BugCheck> recorded_;

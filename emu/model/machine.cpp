@@ -79,9 +79,15 @@ void Machine::Settle() {
     kernel.irql().DeliverPending(kernel.cpu());
     kernel.dpcs().RetireAll();
     kernel.scheduler().Quiesce();
+    kernel.work_items().RunQueued();
   }
 }
 std::uint64_t Machine::InterruptTime() const { return kernel_->clock().now_100ns(); }
+
+void Machine::AdvanceTime(std::uint64_t microseconds) {
+  kernel_->ThrowIfCrashed();
+  kernel_->AdvanceTime(microseconds);
+}
 
 void Machine::Shutdown() {
   if (shut_down_ || kernel_->crashed()) return;
@@ -115,6 +121,17 @@ void Machine::Shutdown() {
   if (first_object == 0) first_object = kernel.interrupts().FirstConnected();
   for (std::string& leak : kernel.io_space().DescribeMapped()) leaks.push_back(std::move(leak));
   if (first_object == 0) first_object = kernel.io_space().FirstMapped();
+  for (std::string& leak : kernel.timers().DescribeSet()) leaks.push_back(std::move(leak));
+  if (first_object == 0) first_object = kernel.timers().FirstSet();
+  for (std::string& leak : kernel.work_items().DescribeLeaks()) leaks.push_back(std::move(leak));
+  if (first_object == 0) first_object = kernel.work_items().FirstLeak();
+  for (unsigned i = 0; i < kernel.processor_count(); ++i) {
+    if (const int regions = kernel.dispatcher().critical_regions(i); regions > 0) {
+      leaks.push_back("the thread on vCPU " + std::to_string(i) + " is still inside " +
+                      std::to_string(regions) +
+                      " critical region(s) (KeEnterCriticalRegion without KeLeaveCriticalRegion)");
+    }
+  }
   std::vector<std::string> pool = kernel.pool().DescribeOutstanding();
   // Pool left behind alone is what Driver Verifier's pool tracking reports at unload (0xC4/0x62);
   // with anything else left too, or without Verifier, it joins kemu's own leak report.

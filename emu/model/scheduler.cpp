@@ -189,20 +189,27 @@ void Scheduler::Yield() {
   Resumed(me);
 }
 
-void Scheduler::WaitUntil(WaitFor wait) {
-  if (wait.ready()) return;
+void Scheduler::WaitUntil(WaitFor wait) { Block(wait, /*deadlock=*/true); }
+
+bool Scheduler::WaitUntilStuck(const WaitFor& wait) { return Block(wait, /*deadlock=*/false); }
+
+bool Scheduler::Block(const WaitFor& wait, bool deadlock) {
+  if (wait.ready()) return true;
   if (tearing_down_) {
     // A worker unwinding at teardown cannot wait for anyone; the machine is gone.
     if (std::uncaught_exceptions() == 0) throw Unwind{};
-    return;
+    return true;
   }
   Context& me = *running_;
   const WaitingScope waiting(me, wait);
   for (;;) {
-    if (wait.ready()) return;
+    if (wait.ready()) return true;
     if (options_.strategy == Strategy::kPct) PctStep(me);
     Context* next = Pick();
-    if (next == nullptr) Deadlock(me);
+    if (next == nullptr) {
+      if (!deadlock) return false;
+      Deadlock(me);
+    }
     if (next == &me) {
       Service(me);  // runnable only for work handed to it: interrupts its IRQL still takes
       continue;

@@ -65,6 +65,9 @@ class Scheduler {
   /// Blocks the running context until `wait.ready()`; the others run meanwhile. Raises the
   /// deadlock bug check when nothing can run.
   void WaitUntil(WaitFor wait);
+  /// As WaitUntil, but returns false instead of raising the deadlock bug check when nothing else
+  /// can run (a timed wait then moves the clock on); true once `wait.ready()`.
+  bool WaitUntilStuck(const WaitFor& wait);
   /// Work for vCPU `cpu` is available (an interrupt routed there, a DPC queued there): its context
   /// services it. Under kDefault it does so now, to completion or until it must wait.
   void Handoff(unsigned cpu);
@@ -93,6 +96,7 @@ class Scheduler {
   /// Thrown into a worker's stack to unwind it at Teardown.
   struct Unwind {};
 
+  bool Block(const WaitFor& wait, bool deadlock);
   Context& ContextFor(unsigned cpu);
   Context& Worker(unsigned cpu);
   bool Runnable(const Context& context) const;

@@ -175,6 +175,11 @@ std::optional<StepBody> Body(const StepInput& in) {
     if (!us) return std::nullopt;
     return StallStep{*us};
   }
+  if (k == "advance_time") {
+    std::optional<std::uint32_t> us = ReadU32(reader, in.value, in.what);
+    if (!us) return std::nullopt;
+    return AdvanceTimeStep{*us};
+  }
   if (k == "expect") {
     std::optional<ExpectationBlock> block = ParseExpectationBlock(in.context, in.value, in.what);
     if (!block) return std::nullopt;
@@ -210,7 +215,7 @@ std::optional<Step> ReadStep(Context& context, const YAML::Node& item) {
   }
   static const std::vector<std::string> kNeedValue{"message",   "raise",      "clear",
                                                    "poke",      "raise_irql", "lower_irql",
-                                                   "processor", "stall_us",   "expect"};
+                                                   "processor", "stall_us",   "advance_time", "expect"};
   if (value.IsNull() &&
       std::find(kNeedValue.begin(), kNeedValue.end(), step.keyword) != kNeedValue.end()) {
     reader.Error(step.where, fmt::format("step '{}' needs a value", step.keyword));
@@ -228,7 +233,7 @@ std::optional<Step> ReadStep(Context& context, const YAML::Node& item) {
 const std::vector<std::string>& BuiltInSteps() {
   static const std::vector<std::string> kKeywords{
       "start", "stop",       "assert",     "deassert",  "pulse",    "message",  "raise", "clear",
-      "poke",  "raise_irql", "lower_irql", "processor", "run_dpcs", "stall_us", "expect"};
+      "poke",  "raise_irql", "lower_irql", "processor", "run_dpcs", "stall_us", "advance_time", "expect"};
   return kKeywords;
 }
 

@@ -170,6 +170,11 @@ class StepRunner {
     s_.Observe(fmt::format("stall_us {}", step.microseconds));
   }
 
+  void operator()(const AdvanceTimeStep& step) {
+    s_.machine().AdvanceTime(step.microseconds);
+    s_.Observe(fmt::format("advance_time {}", step.microseconds));
+  }
+
   void operator()(const ExpectStep& step) {
     // Under an exploring schedule, work handed to another vCPU may still be in flight when the
     // script reaches an expectation; it checks the machine once that work is done. The default

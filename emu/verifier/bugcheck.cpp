@@ -22,6 +22,14 @@ std::string_view BugCheckName(std::uint32_t code) {
       return "IRQL_NOT_GREATER_OR_EQUAL";
     case bugcheck::kIrqlNotLessOrEqual:
       return "IRQL_NOT_LESS_OR_EQUAL";
+    case bugcheck::kApcIndexMismatch:
+      return "APC_INDEX_MISMATCH";
+    case bugcheck::kMaximumWaitObjectsExceeded:
+      return "MAXIMUM_WAIT_OBJECTS_EXCEEDED";
+    case bugcheck::kWorkerThreadReturnedAtBadIrql:
+      return "WORKER_THREAD_RETURNED_AT_BAD_IRQL";
+    case bugcheck::kWorkerInvalid:
+      return "WORKER_INVALID";
     case bugcheck::kSpinLockAlreadyOwned:
       return "SPIN_LOCK_ALREADY_OWNED";
     case bugcheck::kSpinLockNotOwned:

@@ -160,6 +160,32 @@ class Verifier {
   /// retail kernel, which works with the structure as it is.
   void UninitializedDeviceQueue(const char* routine, const KDEVICE_QUEUE* queue);
 
+  // Events, waits, critical regions and work items (rules_wait.cpp).
+  /// A routine was given something that is not the kind of object it needs (`expected`), or one
+  /// never initialized. Windows would corrupt memory; kemu stops in every mode.
+  [[noreturn]] void InvalidKernelObject(const char* routine, const char* expected,
+                                        const void* object);
+  /// KeSetEvent/KePulseEvent above DISPATCH_LEVEL. Returns unless the mode checks it.
+  void SetEventAboveDispatch(const char* routine, KIRQL current, const void* event);
+  /// A wait at DISPATCH_LEVEL would have to block (its timeout is not zero): the thread cannot
+  /// be switched out at that level, in any mode.
+  [[noreturn]] void WaitBlocksAtDispatch(const char* routine, KIRQL current);
+  /// More than MAXIMUM_WAIT_OBJECTS objects, or more than THREAD_WAIT_OBJECTS without a
+  /// KWAIT_BLOCK array.
+  [[noreturn]] void TooManyWaitObjects(ULONG count, bool have_wait_blocks);
+  /// KeLeaveCriticalRegion without a matching KeEnterCriticalRegion. Returns only under kRecord.
+  void CriticalRegionUnderflow(int count);
+  /// A work item queued again before it ran. Returns only under kRecord (the item stays queued
+  /// once).
+  void WorkItemQueuedTwice(const char* routine, const void* item, int queue_type);
+  /// A queued work item freed (or re-initialized). Returns only under kRecord (it is dequeued).
+  void QueuedWorkItemFreed(const char* routine, const void* item, PIO_WORKITEM_ROUTINE routine_fn,
+                           PIO_WORKITEM_ROUTINE_EX routine_ex);
+  [[noreturn]] void WorkItemReturnedAtRaisedIrql(std::uintptr_t routine, KIRQL irql,
+                                                 const void* context, const void* item);
+  /// A work item routine returned with a different KeEnterCriticalRegion nesting.
+  [[noreturn]] void WorkItemApcIndexMismatch(std::uintptr_t routine, int critical_regions);
+
   // Debug output (rules_debug.cpp).
   /// A Unicode format code reached DbgPrint(Ex) above PASSIVE_LEVEL.
   void DbgPrintUnicodeAboveIrql(const char* routine, KIRQL current);

@@ -24,8 +24,10 @@ namespace kemu {
 
 /// Windows bug-check codes kemu raises.
 namespace bugcheck {
+inline constexpr std::uint32_t kApcIndexMismatch = 0x01;
 inline constexpr std::uint32_t kIrqlNotGreaterOrEqual = 0x09;
 inline constexpr std::uint32_t kIrqlNotLessOrEqual = 0x0A;
+inline constexpr std::uint32_t kMaximumWaitObjectsExceeded = 0x0C;
 inline constexpr std::uint32_t kSpinLockAlreadyOwned = 0x0F;
 inline constexpr std::uint32_t kSpinLockNotOwned = 0x10;
 inline constexpr std::uint32_t kTrapCauseUnknown = 0x12;
@@ -37,6 +39,8 @@ inline constexpr std::uint32_t kDriverVerifierDetectedViolation = 0xC4;
 inline constexpr std::uint32_t kTimerOrDpcInvalid = 0xC7;
 inline constexpr std::uint32_t kIrqlUnexpectedValue = 0xC8;
 inline constexpr std::uint32_t kDriverIrqlNotLessOrEqual = 0xD1;
+inline constexpr std::uint32_t kWorkerThreadReturnedAtBadIrql = 0xE1;
+inline constexpr std::uint32_t kWorkerInvalid = 0xE4;
 inline constexpr std::uint32_t kHardwareInterruptStorm = 0xF2;
 inline constexpr std::uint32_t kDpcWatchdogViolation = 0x133;
 /// Not a Windows code: a data race kemu's race detector found (kemu::DataRace, kemu/data_race.hpp).
@@ -61,6 +65,7 @@ inline constexpr std::uint64_t kAcquireAtDpcLevelBelowDispatch = 0x40;
 inline constexpr std::uint64_t kReleaseFromDpcLevelBelowDispatch = 0x41;
 inline constexpr std::uint64_t kAcquireSpinLockAboveDispatch = 0x42;
 inline constexpr std::uint64_t kMapIoSpaceAboveDispatch = 0x73;
+inline constexpr std::uint64_t kSetEventAboveDispatch = 0x80;
 inline constexpr std::uint64_t kKernelApiAtWrongIrql = 0xE5;
 inline constexpr std::uint64_t kIsrCorruptedFloatingState = 0x110;
 inline constexpr std::uint64_t kIsrChangedIrql = 0x111;
@@ -88,6 +93,7 @@ inline constexpr std::uint64_t kEnumArgumentOutOfRange = 0x4B45000D;
 inline constexpr std::uint64_t kDpcReturnedHoldingLock = 0x4B45000E;
 inline constexpr std::uint64_t kWaitNeverCompletes = 0x4B45000F;
 inline constexpr std::uint64_t kUninitializedDeviceQueue = 0x4B450010;
+inline constexpr std::uint64_t kInvalidKernelObject = 0x4B450011;
 }  // namespace verifier_code
 
 /// Parameter-1 sub-codes of 0xC2 BAD_POOL_CALLER: a kernel without Driver Verifier checking pool
@@ -100,6 +106,12 @@ inline constexpr std::uint64_t kFreeAtBadIrql = 0x09;
 inline constexpr std::uint64_t kWrongTag = 0x0A;
 inline constexpr std::uint64_t kNeverInAnyPool = 0x42;
 }  // namespace bad_pool_caller
+
+/// Parameter-1 sub-codes of 0xE4 WORKER_INVALID.
+namespace worker_invalid {
+inline constexpr std::uint64_t kActiveItemQueued = 0x1;
+inline constexpr std::uint64_t kQueuedItemFreed = 0x2;
+}  // namespace worker_invalid
 
 /// What a machine does when the emulated system crashes.
 enum class BugCheckAction {

@@ -3,7 +3,7 @@
 // A driver that calls a routine kemu does not model, or that the selected Windows version does
 // not export, is stopped with one of these exceptions; it never gets a made-up success:
 //
-//   try { KeQuerySystemTime(&t); } catch (const kemu::NotModelled& e) { std::cerr << e.what(); }
+//   try { KeReadStateSemaphore(&s); } catch (const kemu::NotModelled& e) { std::cerr << e.what(); }
 #ifndef KEMU_ERROR_HPP_
 #define KEMU_ERROR_HPP_
 

@@ -149,15 +149,21 @@ class Machine {
   /// Runs every DPC queued on every vCPU whose IRQL is below DISPATCH_LEVEL.
   void RunPendingDpcs();
   /// Lets the machine run until nothing more can happen without the test: pending interrupts are
-  /// delivered and DPCs run on every vCPU that can take them, and the other vCPUs finish what they
-  /// run or reach a wait. A concurrency test calls it before checking a count the other vCPUs may
-  /// still be adding to.
+  /// delivered and DPCs run on every vCPU that can take them, queued work items run (on the
+  /// running vCPU, if it is at PASSIVE_LEVEL), and the other vCPUs finish what they run or reach
+  /// a wait. Virtual time does not move. A concurrency test calls it before checking a count the
+  /// other vCPUs may still be adding to.
   void Settle();
   /// Virtual time since boot, in 100 ns units (KeQueryInterruptTime).
   std::uint64_t InterruptTime() const;
+  /// Moves virtual time on by `microseconds`, as if the running vCPU idled that long: timers due
+  /// on the way expire at their due times (their DPCs run if the vCPU is below DISPATCH_LEVEL),
+  /// then scheduled device events now due happen.
+  void AdvanceTime(std::uint64_t microseconds);
 
   /// Checks for what the driver left behind (held spin locks, IRQL above PASSIVE_LEVEL, queued
-  /// DPCs, connected interrupts) and raises a bug check naming each leak. Idempotent. The
+  /// DPCs, connected interrupts, timers still set, work items queued or never freed, critical
+  /// regions never left) and raises a bug check naming each leak. Idempotent. The
   /// destructor runs it too, unless the machine crashed or is being destroyed by an exception
   /// (a failing test has already said what went wrong).
   void Shutdown();

@@ -16,6 +16,7 @@
 #define KEMU_WDK_IO_H_
 
 #include "kemu_wdk_base.h"
+#include "kemu_wdk_dispatch.h"
 #include "kemu_wdk_ke.h"
 
 #if NTDDI_VERSION >= NTDDI_VISTA
@@ -23,19 +24,7 @@
 #endif
 
 // ---------------------------------------------------------------------------------------------
-// Objects embedded in DEVICE_OBJECT.
-
-/// Header of a waitable kernel object. Opaque here: drivers only embed it.
-typedef struct _DISPATCHER_HEADER {
-  LONG Reserved1[2];
-  PVOID Reserved2[2];
-} DISPATCHER_HEADER, *PDISPATCHER_HEADER;
-
-typedef struct _KEVENT {
-  DISPATCHER_HEADER Header;
-} KEVENT, *PKEVENT, *PRKEVENT;
-
-typedef enum _EVENT_TYPE KEMU_WDK_ENUM_INT { NotificationEvent, SynchronizationEvent } EVENT_TYPE;
+// Objects embedded in DEVICE_OBJECT (KEVENT comes from kemu_wdk_dispatch.h).
 
 /// Adapter-channel wait block. Opaque: kemu does not model DMA adapters.
 typedef struct _WAIT_CONTEXT_BLOCK {

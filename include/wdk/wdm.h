@@ -12,6 +12,7 @@
 
 #include "kemu_wdk_base.h"
 #include "kemu_wdk_cm.h"
+#include "kemu_wdk_dispatch.h"
 #include "kemu_wdk_exlist.h"
 #include "kemu_wdk_hal.h"
 #include "kemu_wdk_interlocked.h"
@@ -20,5 +21,6 @@
 #include "kemu_wdk_mm.h"
 #include "kemu_wdk_rtl.h"
 #include "kemu_wdk_status.h"
+#include "kemu_wdk_workitem.h"
 
 #endif  // KEMU_WDK_WDM_H_

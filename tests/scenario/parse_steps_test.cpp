@@ -127,6 +127,7 @@ TEST(ParseStepsTest, MachineSteps) {
   EXPECT_EQ(Only<kemu::scenario::ProcessorStep>("  - processor: 1\n").processor, 1u);
   Only<kemu::scenario::RunDpcsStep>("  - run_dpcs\n");
   EXPECT_EQ(Only<kemu::scenario::StallStep>("  - stall_us: 50\n").microseconds, 50u);
+  EXPECT_EQ(Only<kemu::scenario::AdvanceTimeStep>("  - advance_time: 1000\n").microseconds, 1000u);
 }
 
 TEST(ParseStepsTest, ExpectStepHoldsABlock) {

@@ -169,6 +169,18 @@ TEST(RunnerStepsTest, AtUsFiresWhenVirtualTimeGetsThere) {
                           "probe dpc_runs = 0", "probe isr_claims = 0", "probe last_read = -1"));
 }
 
+TEST(RunnerStepsTest, AdvanceTimeMovesVirtualTimeWithoutADriverCall) {
+  Scenario s = Base({Event(10, DeviceAction::kAssertLine, "other0", std::nullopt, 100),
+                     MakeStep(11, "advance_time", AdvanceTimeStep{.microseconds = 50}),
+                     Expect(12, Calls("other0", 0, 0, 12)),
+                     MakeStep(13, "advance_time", AdvanceTimeStep{.microseconds = 60}),
+                     Expect(14, Calls("other0", 1, 1, 14))});
+  s.devices.push_back(Foreign());
+  const Outcome o = Play(s, Os::kWindows10, TestFactory());
+  EXPECT_THAT(Messages(o), IsEmpty());
+  EXPECT_THAT(o.observations, ::testing::Contains("advance_time 60"));
+}
+
 TEST(RunnerStepsTest, AtUsZeroFiresBeforeVirtualTimeMoves) {
   // at_us: 0 was stored as one tick past boot, so it waited for the first stall.
   Scenario s = Base({Event(10, DeviceAction::kAssertLine, "other0", std::nullopt, 0),

@@ -197,13 +197,13 @@ TEST(ExportManifestTest, KeTestSpinLockIsMissingOnXp) {
 }
 
 TEST_P(ExportManifestTest, ARoutineKemuDoesNotModelThrowsNotModelledNamingItself) {
-  LARGE_INTEGER time;
+  KSEMAPHORE semaphore{};
   try {
-    KeQuerySystemTime(&time);
-    ADD_FAILURE() << "KeQuerySystemTime returned";
+    (void)KeReadStateSemaphore(&semaphore);
+    ADD_FAILURE() << "KeReadStateSemaphore returned";
   } catch (const kemu::NotModelled& not_modelled) {
-    EXPECT_EQ(not_modelled.routine(), "KeQuerySystemTime");
-    EXPECT_THAT(not_modelled.what(), HasSubstr("kemu does not model KeQuerySystemTime"));
+    EXPECT_EQ(not_modelled.routine(), "KeReadStateSemaphore");
+    EXPECT_THAT(not_modelled.what(), HasSubstr("kemu does not model KeReadStateSemaphore"));
   }
   EXPECT_FALSE(machine().crashed());
 }

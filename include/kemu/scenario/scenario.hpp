@@ -203,13 +203,19 @@ struct RunDpcsStep {};
 struct StallStep {
   std::uint32_t microseconds = 0;
 };
+/// `advance_time: 1000` (Machine::AdvanceTime, in microseconds: the machine idles, timers due
+/// expire, scheduled events fire; no driver call is made).
+struct AdvanceTimeStep {
+  std::uint32_t microseconds = 0;
+};
 /// `expect: {...}` between steps.
 struct ExpectStep {
   ExpectationBlock block;
 };
 
 using StepBody = std::variant<StartStep, StopStep, ActionStep, DeviceEventStep, RegisterStep,
-                              IrqlStep, ProcessorStep, RunDpcsStep, StallStep, ExpectStep>;
+                              IrqlStep, ProcessorStep, RunDpcsStep, StallStep, AdvanceTimeStep,
+                              ExpectStep>;
 
 struct Step {
   Location where;

@@ -1,0 +1,67 @@
+// I/O work item exports. Queued items run at PASSIVE_LEVEL when the machine next lets a worker
+// run (model/work_items.hpp).
+#include <wdm.h>
+
+#include "abi/entry.hpp"
+
+namespace {
+
+kemu::model::Kernel& AtMostDispatch(kemu::model::Kernel& kernel, const char* routine) {
+  const KIRQL irql = kernel.irql().Current();
+  if (irql > DISPATCH_LEVEL) kernel.verifier().IrqlAboveMaximum(routine, irql, DISPATCH_LEVEL);
+  return kernel;
+}
+
+}  // namespace
+
+extern "C" {
+
+PIO_WORKITEM IoAllocateWorkItem(PDEVICE_OBJECT DeviceObject) {
+  kemu::model::Kernel& kernel = KEMU_ENTER(IoAllocateWorkItem, KEMU_ARG(DeviceObject));
+  AtMostDispatch(kernel, "IoAllocateWorkItem");
+  if (DeviceObject == nullptr) kernel.verifier().NullArgument("IoAllocateWorkItem", "DeviceObject");
+  return kernel.work_items().Allocate(DeviceObject);
+}
+
+VOID IoFreeWorkItem(PIO_WORKITEM IoWorkItem) {
+  kemu::model::Kernel& kernel = KEMU_ENTER(IoFreeWorkItem, KEMU_ARG(IoWorkItem));
+  AtMostDispatch(kernel, "IoFreeWorkItem").work_items().Free(IoWorkItem);
+}
+
+VOID IoQueueWorkItem(PIO_WORKITEM IoWorkItem, PIO_WORKITEM_ROUTINE WorkerRoutine,
+                     WORK_QUEUE_TYPE QueueType, PVOID Context) {
+  kemu::model::Kernel& kernel =
+      KEMU_ENTER(IoQueueWorkItem, KEMU_ARG(IoWorkItem), KEMU_ARG(WorkerRoutine),
+                 KEMU_ARG(QueueType), KEMU_ARG(Context));
+  AtMostDispatch(kernel, "IoQueueWorkItem")
+      .work_items()
+      .Queue("IoQueueWorkItem", IoWorkItem, WorkerRoutine, nullptr, QueueType, Context);
+}
+
+VOID IoQueueWorkItemEx(PIO_WORKITEM IoWorkItem, PIO_WORKITEM_ROUTINE_EX WorkerRoutine,
+                       WORK_QUEUE_TYPE QueueType, PVOID Context) {
+  kemu::model::Kernel& kernel =
+      KEMU_ENTER(IoQueueWorkItemEx, KEMU_ARG(IoWorkItem), KEMU_ARG(WorkerRoutine),
+                 KEMU_ARG(QueueType), KEMU_ARG(Context));
+  AtMostDispatch(kernel, "IoQueueWorkItemEx")
+      .work_items()
+      .Queue("IoQueueWorkItemEx", IoWorkItem, nullptr, WorkerRoutine, QueueType, Context);
+}
+
+ULONG IoSizeofWorkItem(VOID) {
+  KEMU_ENTER(IoSizeofWorkItem);
+  return kemu::model::WorkItems::kItemBytes;
+}
+
+VOID IoInitializeWorkItem(PVOID IoObject, PIO_WORKITEM IoWorkItem) {
+  kemu::model::Kernel& kernel =
+      KEMU_ENTER(IoInitializeWorkItem, KEMU_ARG(IoObject), KEMU_ARG(IoWorkItem));
+  AtMostDispatch(kernel, "IoInitializeWorkItem").work_items().Initialize(IoObject, IoWorkItem);
+}
+
+VOID IoUninitializeWorkItem(PIO_WORKITEM IoWorkItem) {
+  kemu::model::Kernel& kernel = KEMU_ENTER(IoUninitializeWorkItem, KEMU_ARG(IoWorkItem));
+  AtMostDispatch(kernel, "IoUninitializeWorkItem").work_items().Uninitialize(IoWorkItem);
+}
+
+}  // extern "C"

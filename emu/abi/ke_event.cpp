@@ -1,0 +1,103 @@
+// Event exports (conformance EV-1..EV-3) and critical regions (SL-12).
+#include <wdm.h>
+
+#include "abi/entry.hpp"
+
+namespace {
+
+kemu::model::Kernel& AtMostDispatch(kemu::model::Kernel& kernel, const char* routine) {
+  const KIRQL irql = kernel.irql().Current();
+  if (irql > DISPATCH_LEVEL) kernel.verifier().IrqlAboveMaximum(routine, irql, DISPATCH_LEVEL);
+  return kernel;
+}
+
+/// KeSetEvent and KePulseEvent: the IRQL rule, then Wait=TRUE's hand-over to the next wait.
+LONG SignalEvent(kemu::model::Kernel& kernel, const char* routine, PRKEVENT event, bool pulse,
+                 BOOLEAN wait) {
+  const KIRQL irql = kernel.irql().Current();
+  if (irql > DISPATCH_LEVEL) kernel.verifier().SetEventAboveDispatch(routine, irql, event);
+  const LONG previous = kernel.dispatcher().SetEvent(routine, event);
+  if (pulse) event->Header.SignalState = 0;
+  if (wait) {
+    // EV-2: the caller keeps the dispatcher until its next wait, which returns to `irql`.
+    kernel.dispatcher().SetWaitNext(kernel.current_processor(), irql);
+    if (irql < DISPATCH_LEVEL) kernel.WriteIrql(kernel.cpu(), DISPATCH_LEVEL);
+  }
+  return previous;
+}
+
+}  // namespace
+
+extern "C" {
+
+VOID KeInitializeEvent(PRKEVENT Event, EVENT_TYPE Type, BOOLEAN State) {
+  kemu::model::Kernel& kernel =
+      KEMU_ENTER(KeInitializeEvent, KEMU_ARG(Event), KEMU_ARG(Type), KEMU_ARG(State));
+  if (Event == nullptr) kernel.verifier().NullArgument("KeInitializeEvent", "Event");
+  const auto type = static_cast<int>(kemu::abi::Arg(Type));
+  if (type != NotificationEvent && type != SynchronizationEvent) {
+    kernel.verifier().EnumArgumentOutOfRange("KeInitializeEvent", "Type", type,
+                                             kemu::abi::Arg(Event));
+  }
+  kernel.dispatcher().InitializeEvent(
+      Event, type == SynchronizationEvent ? SynchronizationEvent : NotificationEvent, State != 0);
+}
+
+LONG KeSetEvent(PRKEVENT Event, KPRIORITY Increment, BOOLEAN Wait) {
+  kemu::model::Kernel& kernel =
+      KEMU_ENTER(KeSetEvent, KEMU_ARG(Event), KEMU_ARG(Increment), KEMU_ARG(Wait));
+  return SignalEvent(kernel, "KeSetEvent", Event, /*pulse=*/false, Wait);
+}
+
+LONG KePulseEvent(PRKEVENT Event, KPRIORITY Increment, BOOLEAN Wait) {
+  kemu::model::Kernel& kernel =
+      KEMU_ENTER(KePulseEvent, KEMU_ARG(Event), KEMU_ARG(Increment), KEMU_ARG(Wait));
+  return SignalEvent(kernel, "KePulseEvent", Event, /*pulse=*/true, Wait);
+}
+
+LONG KeResetEvent(PRKEVENT Event) {
+  kemu::model::Kernel& kernel = KEMU_ENTER(KeResetEvent, KEMU_ARG(Event));
+  return AtMostDispatch(kernel, "KeResetEvent").dispatcher().ResetEvent("KeResetEvent", Event);
+}
+
+VOID KeClearEvent(PRKEVENT Event) {
+  kemu::model::Kernel& kernel = KEMU_ENTER(KeClearEvent, KEMU_ARG(Event));
+  (void)AtMostDispatch(kernel, "KeClearEvent").dispatcher().ResetEvent("KeClearEvent", Event);
+}
+
+LONG KeReadStateEvent(PRKEVENT Event) {
+  kemu::model::Kernel& kernel = KEMU_ENTER(KeReadStateEvent, KEMU_ARG(Event));
+  AtMostDispatch(kernel, "KeReadStateEvent").dispatcher().CheckObject("KeReadStateEvent", Event);
+  return Event->Header.SignalState;
+}
+
+VOID KeEnterCriticalRegion(VOID) {
+  kemu::model::Kernel& kernel = KEMU_ENTER(KeEnterCriticalRegion);
+  const KIRQL irql = kernel.irql().Current();
+  if (irql > APC_LEVEL) {
+    kernel.verifier().IrqlAboveMaximum("KeEnterCriticalRegion", irql, APC_LEVEL);
+  }
+  ++kernel.dispatcher().critical_regions(kernel.current_processor());
+}
+
+VOID KeLeaveCriticalRegion(VOID) {
+  kemu::model::Kernel& kernel = KEMU_ENTER(KeLeaveCriticalRegion);
+  const KIRQL irql = kernel.irql().Current();
+  if (irql > APC_LEVEL) {
+    kernel.verifier().IrqlAboveMaximum("KeLeaveCriticalRegion", irql, APC_LEVEL);
+  }
+  int& regions = kernel.dispatcher().critical_regions(kernel.current_processor());
+  if (regions == 0) {
+    kernel.verifier().CriticalRegionUnderflow(regions);
+    return;
+  }
+  --regions;
+}
+
+// SL-12: the critical-region count alone, whatever the IRQL or the spin locks held.
+BOOLEAN KeAreApcsDisabled(VOID) {
+  kemu::model::Kernel& kernel = KEMU_ENTER(KeAreApcsDisabled);
+  return kernel.dispatcher().critical_regions(kernel.current_processor()) > 0 ? TRUE : FALSE;
+}
+
+}  // extern "C"

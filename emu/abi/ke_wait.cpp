@@ -1,0 +1,111 @@
+// Wait exports: KeWaitForSingleObject, KeWaitForMultipleObjects and KeDelayExecutionThread, in
+// virtual time (EV-2, EV-3). kemu has no APCs and no user mode: WaitMode and Alertable are
+// accepted and ignored, so a wait never returns STATUS_ALERTED or STATUS_USER_APC.
+#include <wdm.h>
+
+#include <optional>
+#include <vector>
+
+#include "abi/entry.hpp"
+
+namespace {
+
+using kemu::model::Kernel;
+using kemu::model::WaitRequest;
+
+/// The IRQL rules of a wait, and EV-2: after KeSetEvent(..., Wait=TRUE) the wait runs at the
+/// IRQL the set was called at. Returns the IRQL the wait runs at.
+KIRQL EnterWait(Kernel& kernel, const char* routine, bool polls) {
+  if (const std::optional<KIRQL> saved =
+          kernel.dispatcher().TakeWaitNext(kernel.current_processor())) {
+    kernel.irql().Set(*saved);
+  }
+  const KIRQL irql = kernel.irql().Current();
+  if (irql > DISPATCH_LEVEL) {
+    kernel.verifier().IrqlAboveMaximum(routine, irql, DISPATCH_LEVEL);
+  } else if (irql == DISPATCH_LEVEL && !polls) {
+    kernel.verifier().IrqlAboveMaximum(routine, irql, APC_LEVEL);
+  }
+  return irql;
+}
+
+NTSTATUS Wait(Kernel& kernel, WaitRequest& request, PLARGE_INTEGER timeout) {
+  const bool polls = timeout != nullptr && timeout->QuadPart == 0;
+  const KIRQL irql = EnterWait(kernel, request.routine, polls);
+  for (const DISPATCHER_HEADER* object : request.objects) {
+    kernel.dispatcher().CheckObject(request.routine, object);
+  }
+  const std::uint64_t now = kernel.clock().now_100ns();
+  if (timeout != nullptr) {
+    request.deadline = kemu::model::DeadlineFromDriverTime(now, timeout->QuadPart);
+  }
+  if (irql >= DISPATCH_LEVEL && !polls) {
+    // Only a kernel that let the call through gets here: it can go on only if nothing blocks.
+    const std::optional<std::uint64_t> deadline = request.deadline;
+    request.deadline = now;
+    const NTSTATUS status = kernel.dispatcher().Wait(request);
+    if (status == STATUS_TIMEOUT && deadline != now) {
+      kernel.verifier().WaitBlocksAtDispatch(request.routine, irql);
+    }
+    return status;
+  }
+  return kernel.dispatcher().Wait(request);
+}
+
+}  // namespace
+
+extern "C" {
+
+NTSTATUS KeWaitForSingleObject(PVOID Object, KWAIT_REASON WaitReason, KPROCESSOR_MODE WaitMode,
+                               BOOLEAN Alertable, PLARGE_INTEGER Timeout) {
+  Kernel& kernel = KEMU_ENTER(KeWaitForSingleObject, KEMU_ARG(Object), KEMU_ARG(WaitReason),
+                              KEMU_ARG(WaitMode), KEMU_ARG(Alertable), KEMU_ARG(Timeout));
+  WaitRequest request;
+  request.routine = "KeWaitForSingleObject";
+  request.objects.push_back(static_cast<DISPATCHER_HEADER*>(Object));
+  return Wait(kernel, request, Timeout);
+}
+
+NTSTATUS KeWaitForMultipleObjects(ULONG Count, PVOID Object[], WAIT_TYPE WaitType,
+                                  KWAIT_REASON WaitReason, KPROCESSOR_MODE WaitMode,
+                                  BOOLEAN Alertable, PLARGE_INTEGER Timeout,
+                                  PKWAIT_BLOCK WaitBlockArray) {
+  Kernel& kernel = KEMU_ENTER(KeWaitForMultipleObjects, KEMU_ARG(Count), KEMU_ARG(Object),
+                              KEMU_ARG(WaitType), KEMU_ARG(WaitReason), KEMU_ARG(WaitMode),
+                              KEMU_ARG(Alertable), KEMU_ARG(Timeout), KEMU_ARG(WaitBlockArray));
+  if (Count > MAXIMUM_WAIT_OBJECTS || (Count > THREAD_WAIT_OBJECTS && WaitBlockArray == nullptr)) {
+    kernel.verifier().TooManyWaitObjects(Count, WaitBlockArray != nullptr);
+  }
+  if (Object == nullptr) kernel.verifier().NullArgument("KeWaitForMultipleObjects", "Object");
+  WaitRequest request;
+  request.routine = "KeWaitForMultipleObjects";
+  request.wait_all = kemu::abi::Arg(WaitType) == WaitAll;
+  for (ULONG i = 0; i < Count; ++i) {
+    request.objects.push_back(static_cast<DISPATCHER_HEADER*>(Object[i]));
+  }
+  return Wait(kernel, request, Timeout);
+}
+
+NTSTATUS KeDelayExecutionThread(KPROCESSOR_MODE WaitMode, BOOLEAN Alertable,
+                                PLARGE_INTEGER Interval) {
+  Kernel& kernel = KEMU_ENTER(KeDelayExecutionThread, KEMU_ARG(WaitMode), KEMU_ARG(Alertable),
+                              KEMU_ARG(Interval));
+  const KIRQL irql = kernel.irql().Current();
+  if (irql > APC_LEVEL) {
+    kernel.verifier().IrqlAboveMaximum("KeDelayExecutionThread", irql, APC_LEVEL);
+  }
+  if (Interval == nullptr) kernel.verifier().NullArgument("KeDelayExecutionThread", "Interval");
+  WaitRequest request;
+  request.routine = "KeDelayExecutionThread";
+  request.deadline =
+      kemu::model::DeadlineFromDriverTime(kernel.clock().now_100ns(), Interval->QuadPart);
+  // A zero delay gives up the processor: another vCPU may run.
+  if (*request.deadline == kernel.clock().now_100ns()) {
+    kernel.scheduler().Yield();
+    return STATUS_SUCCESS;
+  }
+  (void)kernel.dispatcher().Wait(request);
+  return STATUS_SUCCESS;
+}
+
+}  // extern "C"

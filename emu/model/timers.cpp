@@ -1,0 +1,128 @@
+// Kernel timers (DPC-9).
+#include "model/timers.hpp"
+
+#include <fmt/format.h>
+
+#include "model/dispatcher.hpp"
+#include "model/kernel.hpp"
+
+namespace kemu::model {
+namespace {
+
+constexpr std::uint64_t k100nsPerMillisecond = 10000;
+
+}  // namespace
+
+std::uint64_t DeadlineFromDriverTime(std::uint64_t now_100ns, LONGLONG value) {
+  if (value < 0) {
+    const std::uint64_t relative = std::uint64_t{0} - static_cast<std::uint64_t>(value);
+    return now_100ns + relative;
+  }
+  const auto absolute = static_cast<std::uint64_t>(value);
+  const std::uint64_t now_system = kBootSystemTime + now_100ns;
+  return absolute <= now_system ? now_100ns : absolute - kBootSystemTime;
+}
+
+void Timers::Initialize(PKTIMER timer, TIMER_TYPE type) {
+  DISPATCHER_HEADER& header = timer->Header;
+  header.Lock = 0;
+  // DPC-9: Type 8 (notification) / 9 (synchronization), SignalState 0.
+  header.Type = type == SynchronizationTimer ? TimerSynchronizationObject : TimerNotificationObject;
+  header.Size = static_cast<UCHAR>(sizeof(KTIMER) / sizeof(LONG));
+  header.SignalState = 0;
+  InitializeListHead(&header.WaitListHead);
+  timer->DueTime.QuadPart = 0;
+  InitializeListHead(&timer->TimerListEntry);
+  timer->Dpc = nullptr;
+  timer->Processor = 0;
+  timer->Period = 0;
+  // A timer that is still set stays scheduled (DPC-9: Windows still calls its DPC).
+}
+
+void Timers::Insert(PKTIMER timer, std::uint64_t due, std::uint64_t period_100ns, PKDPC dpc) {
+  const Key key{due, ++sets_};
+  schedule_.emplace(key, timer);
+  set_[timer] = {.key = key, .period_100ns = period_100ns, .dpc = dpc};
+  timer->DueTime.QuadPart = static_cast<ULONGLONG>(due);
+}
+
+BOOLEAN Timers::Set(const char* routine, PKTIMER timer, LONGLONG due, LONG period_ms, PKDPC dpc) {
+  kernel_.dispatcher().CheckObject(routine, timer);
+  const BOOLEAN was_set = Cancel(routine, timer);
+  const std::uint64_t now = kernel_.clock().now_100ns();
+  const std::uint64_t deadline = DeadlineFromDriverTime(now, due);
+  // A negative period is a driver bug Windows does not check; its ULONG value is a long period.
+  const auto period = static_cast<ULONG>(period_ms);
+  timer->Header.SignalState = 0;
+  timer->Period = period;
+  timer->Dpc = dpc;
+  Insert(timer, deadline, std::uint64_t{period} * k100nsPerMillisecond, dpc);
+  // A due time already reached expires the timer at once, as Windows does when it finds the time
+  // passed on insertion.
+  if (deadline <= now) ExpireDue();
+  return was_set;
+}
+
+BOOLEAN Timers::Cancel(const char* routine, PKTIMER timer) {
+  kernel_.dispatcher().CheckObject(routine, timer);
+  const auto found = set_.find(timer);
+  if (found == set_.end()) return FALSE;
+  schedule_.erase(found->second.key);
+  set_.erase(found);
+  return TRUE;
+}
+
+BOOLEAN Timers::ReadState(const char* routine, PKTIMER timer) {
+  kernel_.dispatcher().CheckObject(routine, timer);
+  return timer->Header.SignalState > 0 ? TRUE : FALSE;
+}
+
+std::optional<std::uint64_t> Timers::NextDue() const {
+  if (schedule_.empty()) return std::nullopt;
+  return schedule_.begin()->first.first;
+}
+
+void Timers::ExpireDue() {
+  const std::uint64_t now = kernel_.clock().now_100ns();
+  while (!schedule_.empty() && schedule_.begin()->first.first <= now) {
+    Expire(schedule_.begin()->second);
+  }
+}
+
+void Timers::Expire(PKTIMER timer) {
+  const Setting setting = set_.at(timer);
+  schedule_.erase(setting.key);
+  set_.erase(timer);
+  if (setting.period_100ns != 0) {
+    Insert(timer, setting.key.first + setting.period_100ns, setting.period_100ns, setting.dpc);
+  }
+  kernel_.dispatcher().Signal(&timer->Header);
+  if (setting.dpc != nullptr) {
+    // The DPC's system arguments are the system time of the expiry, low and high halves.
+    const std::uint64_t system_time = kBootSystemTime + kernel_.clock().now_100ns();
+    kernel_.dpcs().Insert(setting.dpc,
+                          reinterpret_cast<PVOID>(static_cast<ULONG_PTR>(system_time & 0xFFFFFFFF)),
+                          reinterpret_cast<PVOID>(static_cast<ULONG_PTR>(system_time >> 32)));
+  }
+}
+
+std::vector<std::string> Timers::DescribeSet() const {
+  std::vector<std::string> lines;
+  for (const auto& [key, timer] : schedule_) {
+    const Setting& setting = set_.at(timer);
+    lines.push_back(fmt::format(
+        "the KTIMER at {} is still set (due at interrupt time {}{}{}): cancel it with "
+        "KeCancelTimer before unload",
+        static_cast<const void*>(timer), key.first,
+        setting.period_100ns != 0 ? fmt::format(", every {} ms", timer->Period) : "",
+        setting.dpc != nullptr ? fmt::format(", DPC at {}", static_cast<const void*>(setting.dpc))
+                               : ""));
+  }
+  return lines;
+}
+
+std::uintptr_t Timers::FirstSet() const {
+  return schedule_.empty() ? 0 : reinterpret_cast<std::uintptr_t>(schedule_.begin()->second);
+}
+
+}  // namespace kemu::model

@@ -1,0 +1,66 @@
+// Kernel timers (DPC-9): KTIMERs set to expire at an interrupt time, optionally periodic, that
+// signal their dispatcher header and queue their DPC when virtual time reaches them. The
+// schedule is kemu's side table keyed by the KTIMER address; the KTIMER itself holds DueTime,
+// Period, Dpc and the header, as on Windows.
+#ifndef KEMU_EMU_MODEL_TIMERS_HPP_
+#define KEMU_EMU_MODEL_TIMERS_HPP_
+
+#include <wdm.h>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace kemu::model {
+
+class Kernel;
+
+class Timers {
+ public:
+  explicit Timers(Kernel& kernel) : kernel_(kernel) {}
+
+  void Initialize(PKTIMER timer, TIMER_TYPE type);
+  /// KeSetTimer(Ex): `due` is the driver's DueTime (negative relative, positive absolute system
+  /// time), `period_ms` 0 for one-shot. TRUE when the timer was already set.
+  BOOLEAN Set(const char* routine, PKTIMER timer, LONGLONG due, LONG period_ms, PKDPC dpc);
+  BOOLEAN Cancel(const char* routine, PKTIMER timer);
+  BOOLEAN ReadState(const char* routine, PKTIMER timer);
+
+  /// Interrupt time of the earliest set timer.
+  std::optional<std::uint64_t> NextDue() const;
+  /// Expires every timer due at or before the current interrupt time, earliest first.
+  void ExpireDue();
+
+  /// Timers still set (they would fire after the driver unloaded).
+  std::vector<std::string> DescribeSet() const;
+  std::uintptr_t FirstSet() const;
+
+ private:
+  using Key = std::pair<std::uint64_t, std::uint64_t>;  ///< (due time, order of setting)
+  struct Setting {
+    Key key;
+    std::uint64_t period_100ns = 0;
+    /// Kept here, not read back from the KTIMER: re-initializing a set timer does not stop its
+    /// DPC (DPC-9).
+    PKDPC dpc = nullptr;
+  };
+
+  void Expire(PKTIMER timer);
+  void Insert(PKTIMER timer, std::uint64_t due, std::uint64_t period_100ns, PKDPC dpc);
+
+  Kernel& kernel_;
+  std::map<Key, PKTIMER> schedule_;  ///< expiry order, ties in the order they were set
+  std::map<PKTIMER, Setting> set_;
+  std::uint64_t sets_ = 0;
+};
+
+/// Interrupt time a driver's timeout or due time stands for: negative values are relative to
+/// now, positive ones absolute system times (before boot: now).
+std::uint64_t DeadlineFromDriverTime(std::uint64_t now_100ns, LONGLONG value);
+
+}  // namespace kemu::model
+
+#endif  // KEMU_EMU_MODEL_TIMERS_HPP_

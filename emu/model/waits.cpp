@@ -1,0 +1,60 @@
+// Blocking waits: a wait another vCPU can satisfy blocks under the scheduler; when nothing else
+// can run, queued work items run on the waiting context, then virtual time jumps to the next
+// timer or wait deadline; a wait nothing can ever satisfy is the deadlock report.
+#include <list>
+
+#include "model/dispatcher.hpp"
+#include "model/kernel.hpp"
+
+namespace kemu::model {
+
+/// Keeps a waiter in the FIFO for as long as its context blocks, exceptions included.
+class Dispatcher::Registration {
+ public:
+  Registration(std::list<Waiter*>& waiters, Waiter& waiter)
+      : waiters_(waiters), position_(waiters.insert(waiters.end(), &waiter)) {}
+  ~Registration() { waiters_.erase(position_); }
+  Registration(const Registration&) = delete;
+  Registration& operator=(const Registration&) = delete;
+
+ private:
+  std::list<Waiter*>& waiters_;
+  std::list<Waiter*>::iterator position_;
+};
+
+NTSTATUS Dispatcher::Wait(const WaitRequest& request) {
+  if (std::optional<NTSTATUS> status = TrySatisfy(request)) {
+    // happens-before: signal -> satisfied wait
+    return *status;
+  }
+  const VirtualClock& clock = kernel_.clock();
+  if (request.deadline && clock.now_100ns() >= *request.deadline) return STATUS_TIMEOUT;
+  Waiter waiter{.request = &request};
+  const Registration registration(waiters_, waiter);
+  const WaitFor wait{.ready =
+                         [&waiter, &request, &clock] {
+                           return waiter.satisfied ||
+                                  (request.deadline && clock.now_100ns() >= *request.deadline);
+                         },
+                     .what = Describe(request)};
+  while (!kernel_.scheduler().WaitUntilStuck(wait)) {
+    // Nothing else can run: raises the deadlock report when nothing can change either.
+    if (!MakeProgress()) kernel_.scheduler().WaitUntil(wait);
+  }
+  if (!waiter.satisfied) return STATUS_TIMEOUT;
+  // happens-before: signal -> satisfied wait
+  return waiter.status;
+}
+
+bool Dispatcher::MakeProgress() {
+  // A worker thread would run queued work items while this thread waits.
+  if (kernel_.work_items().RunQueued()) return true;
+  std::optional<std::uint64_t> target = EarliestDeadline();
+  const std::optional<std::uint64_t> timer = kernel_.timers().NextDue();
+  if (timer && (!target || *timer < *target)) target = timer;
+  if (!target) return false;
+  kernel_.AdvanceTimeTo(*target);
+  return true;
+}
+
+}  // namespace kemu::model

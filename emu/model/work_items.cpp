@@ -1,0 +1,138 @@
+// I/O work items (see work_items.hpp for when they run).
+#include "model/work_items.hpp"
+
+#include <fmt/format.h>
+
+#include "model/kernel.hpp"
+
+namespace kemu::model {
+
+PIO_WORKITEM WorkItems::Allocate(PDEVICE_OBJECT device) {
+  auto memory = std::make_unique<std::uint64_t[]>(kItemBytes / sizeof(std::uint64_t));
+  auto* item = reinterpret_cast<PIO_WORKITEM>(memory.get());
+  storage_.emplace(item, std::move(memory));
+  items_[item] = {.io_object = device, .allocated = true};
+  return item;
+}
+
+void WorkItems::Initialize(PVOID io_object, PIO_WORKITEM item) {
+  if (item == nullptr) kernel_.verifier().NullArgument("IoInitializeWorkItem", "IoWorkItem");
+  if (const auto found = items_.find(item); found != items_.end() && found->second.queued) {
+    kernel_.verifier().QueuedWorkItemFreed("IoInitializeWorkItem", item, found->second.routine,
+                                           found->second.routine_ex);
+  }
+  std::erase(queue_, item);
+  items_[item] = {.io_object = io_object};
+}
+
+WorkItems::Item& WorkItems::Lookup(const char* name, PIO_WORKITEM item) {
+  const auto found = items_.find(item);
+  if (found == items_.end()) {
+    kernel_.verifier().InvalidKernelObject(
+        name, "a work item from IoAllocateWorkItem or IoInitializeWorkItem", item);
+  }
+  return found->second;
+}
+
+void WorkItems::Release(const char* name, PIO_WORKITEM item) {
+  const Item& state = Lookup(name, item);
+  if (state.queued) {
+    kernel_.verifier().QueuedWorkItemFreed(name, item, state.routine, state.routine_ex);
+  }
+  // Under BugCheckAction::kRecord a queued item is freed anyway: it must not run afterwards.
+  std::erase(queue_, item);
+  items_.erase(item);
+  storage_.erase(item);
+}
+
+void WorkItems::Free(PIO_WORKITEM item) {
+  if (const auto found = items_.find(item); found != items_.end() && !found->second.allocated) {
+    kernel_.verifier().InvalidKernelObject(
+        "IoFreeWorkItem", "a work item from IoAllocateWorkItem (use IoUninitializeWorkItem)", item);
+  }
+  Release("IoFreeWorkItem", item);
+}
+
+void WorkItems::Uninitialize(PIO_WORKITEM item) { Release("IoUninitializeWorkItem", item); }
+
+void WorkItems::Queue(const char* name, PIO_WORKITEM item, PIO_WORKITEM_ROUTINE routine,
+                      PIO_WORKITEM_ROUTINE_EX routine_ex, WORK_QUEUE_TYPE type, PVOID context) {
+  Item& state = Lookup(name, item);
+  if (state.queued) {
+    kernel_.verifier().WorkItemQueuedTwice(name, item, type);
+    return;  // kRecord: it stays queued once, with its first routine and context
+  }
+  if (routine == nullptr && routine_ex == nullptr) {
+    kernel_.verifier().NullArgument(name, "WorkerRoutine");
+  }
+  state.queued = true;
+  state.routine = routine;
+  state.routine_ex = routine_ex;
+  state.context = context;
+  queue_.push_back(item);
+}
+
+bool WorkItems::RunQueued() {
+  bool ran = false;
+  while (!queue_.empty() && kernel_.cpu().irql == PASSIVE_LEVEL) {
+    const PIO_WORKITEM item = queue_.front();
+    queue_.pop_front();
+    Run(item);
+    ran = true;
+  }
+  return ran;
+}
+
+void WorkItems::Run(PIO_WORKITEM item) {
+  Item& state = items_.at(item);
+  state.queued = false;
+  // Copies: the routine may free the item (the usual last step of a work item routine).
+  const Item run = state;
+  const unsigned cpu = kernel_.current_processor();
+  const int regions = kernel_.dispatcher().critical_regions(cpu);
+  if (run.routine_ex != nullptr) {
+    run.routine_ex(run.io_object, run.context, item);
+  } else {
+    run.routine(static_cast<PDEVICE_OBJECT>(run.io_object), run.context);
+  }
+  const auto routine_address = run.routine_ex != nullptr
+                                   ? reinterpret_cast<std::uintptr_t>(run.routine_ex)
+                                   : reinterpret_cast<std::uintptr_t>(run.routine);
+  if (kernel_.cpu().irql != PASSIVE_LEVEL) {
+    kernel_.verifier().WorkItemReturnedAtRaisedIrql(routine_address, kernel_.cpu().irql,
+                                                    run.context, item);
+  }
+  if (kernel_.dispatcher().critical_regions(cpu) != regions) {
+    kernel_.verifier().WorkItemApcIndexMismatch(routine_address,
+                                                kernel_.dispatcher().critical_regions(cpu));
+  }
+}
+
+std::vector<std::string> WorkItems::DescribeLeaks() const {
+  std::vector<std::string> lines;
+  for (const auto& [item, state] : items_) {
+    if (state.queued) {
+      lines.push_back(
+          fmt::format("the work item at {} is still queued (routine at {}): it never ran; call "
+                      "Machine::Settle, or wait for it in the driver's stop path",
+                      static_cast<const void*>(item),
+                      state.routine_ex != nullptr ? reinterpret_cast<const void*>(state.routine_ex)
+                                                  : reinterpret_cast<const void*>(state.routine)));
+    } else if (state.allocated) {
+      lines.push_back(
+          fmt::format("the work item at {} from IoAllocateWorkItem was never freed "
+                      "(IoFreeWorkItem)",
+                      static_cast<const void*>(item)));
+    }
+  }
+  return lines;
+}
+
+std::uintptr_t WorkItems::FirstLeak() const {
+  for (const auto& [item, state] : items_) {
+    if (state.queued || state.allocated) return reinterpret_cast<std::uintptr_t>(item);
+  }
+  return 0;
+}
+
+}  // namespace kemu::model

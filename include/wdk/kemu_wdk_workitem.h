@@ -1,0 +1,51 @@
+// kemu_wdk_workitem.h — I/O work items: a routine the system runs later at PASSIVE_LEVEL on a
+// worker thread (in kemu: see README "Work items" for when).
+//
+//   PIO_WORKITEM item = IoAllocateWorkItem(fdo);
+//   IoQueueWorkItem(item, MyResetRoutine, DelayedWorkQueue, ext);
+//   ...                                      // MyResetRoutine (or the stop path) frees it:
+//   IoFreeWorkItem(item);
+#ifndef KEMU_WDK_WORKITEM_H_
+#define KEMU_WDK_WORKITEM_H_
+
+#include "kemu_wdk_base.h"
+
+typedef enum _WORK_QUEUE_TYPE KEMU_WDK_ENUM_INT {
+  CriticalWorkQueue = 0,
+  DelayedWorkQueue = 1,
+  HyperCriticalWorkQueue = 2,
+  NormalWorkQueue = 3,
+  BackgroundWorkQueue = 4,
+  RealTimeWorkQueue = 5,
+  SuperCriticalWorkQueue = 6,
+  MaximumWorkQueue = 7,
+  CustomPriorityWorkQueue = 32
+} WORK_QUEUE_TYPE;
+
+/// Opaque: IoAllocateWorkItem returns one, or IoInitializeWorkItem initialises
+/// IoSizeofWorkItem() bytes the driver allocated.
+typedef struct _IO_WORKITEM IO_WORKITEM, *PIO_WORKITEM;
+
+typedef VOID IO_WORKITEM_ROUTINE(PDEVICE_OBJECT DeviceObject, PVOID Context);
+typedef IO_WORKITEM_ROUTINE *PIO_WORKITEM_ROUTINE;
+typedef VOID IO_WORKITEM_ROUTINE_EX(PVOID IoObject, PVOID Context, PIO_WORKITEM IoWorkItem);
+typedef IO_WORKITEM_ROUTINE_EX *PIO_WORKITEM_ROUTINE_EX;
+
+KEMU_WDK_BEGIN_DECLS
+
+NTKERNELAPI PIO_WORKITEM NTAPI IoAllocateWorkItem(PDEVICE_OBJECT DeviceObject);
+NTKERNELAPI VOID NTAPI IoFreeWorkItem(PIO_WORKITEM IoWorkItem);
+NTKERNELAPI VOID NTAPI IoQueueWorkItem(PIO_WORKITEM IoWorkItem, PIO_WORKITEM_ROUTINE WorkerRoutine,
+                                       WORK_QUEUE_TYPE QueueType, PVOID Context);
+#if NTDDI_VERSION >= NTDDI_VISTA
+NTKERNELAPI VOID NTAPI IoQueueWorkItemEx(PIO_WORKITEM IoWorkItem,
+                                         PIO_WORKITEM_ROUTINE_EX WorkerRoutine,
+                                         WORK_QUEUE_TYPE QueueType, PVOID Context);
+NTKERNELAPI ULONG NTAPI IoSizeofWorkItem(VOID);
+NTKERNELAPI VOID NTAPI IoInitializeWorkItem(PVOID IoObject, PIO_WORKITEM IoWorkItem);
+NTKERNELAPI VOID NTAPI IoUninitializeWorkItem(PIO_WORKITEM IoWorkItem);
+#endif
+
+KEMU_WDK_END_DECLS
+
+#endif  // KEMU_WDK_WORKITEM_H_

@@ -1,0 +1,247 @@
+// Timers (conformance DPC-9) and the virtual-time queries: timers expire as virtual time moves
+// (Machine::AdvanceTime, KeStallExecutionProcessor, timed waits), signal their header and queue
+// their DPC.
+#include <wdm.h>
+
+#include <cstring>
+#include <vector>
+
+#include "kemu/testing/gtest.hpp"
+
+namespace {
+
+using ::kemu::testing::BugCheckIs;
+using ::kemu::testing::CrashOf;
+
+/// BugCheckIs with every parameter, the ones not given 0.
+::testing::Matcher<const kemu::BugCheck&> BugCheckWith(std::uint32_t code, std::uint64_t p1,
+                                                       std::uint64_t p2 = 0, std::uint64_t p3 = 0,
+                                                       std::uint64_t p4 = 0) {
+  return kemu::testing::BugCheckIs(code, p1, p2, p3, p4);
+}
+
+class TimerTest : public kemu::testing::PersonalityTest {};
+
+INSTANTIATE_TEST_SUITE_P(AllPersonalities, TimerTest, kemu::testing::AllOs(),
+                         kemu::testing::OsName());
+
+LARGE_INTEGER Relative100ns(LONGLONG ticks) {
+  LARGE_INTEGER value;
+  value.QuadPart = -ticks;
+  return value;
+}
+
+struct Fired {
+  std::vector<std::uint64_t> times;  ///< interrupt time of each run
+  KIRQL irql = 0xFF;
+  PVOID argument1 = nullptr;
+  PVOID argument2 = nullptr;
+  PKEVENT to_set = nullptr;
+};
+
+VOID TimerDpc(PKDPC dpc, PVOID context, PVOID argument1, PVOID argument2) {
+  (void)dpc;
+  auto* fired = static_cast<Fired*>(context);
+  fired->times.push_back(KeQueryInterruptTime());
+  fired->irql = KeGetCurrentIrql();
+  fired->argument1 = argument1;
+  fired->argument2 = argument2;
+  if (fired->to_set != nullptr) KeSetEvent(fired->to_set, IO_NO_INCREMENT, FALSE);
+}
+
+TEST_P(TimerTest, KeInitializeTimerExSetsTypeAndSignalState) {  // DPC-9
+  KTIMER timer;
+  std::memset(&timer, 0xCC, sizeof timer);
+  KeInitializeTimerEx(&timer, SynchronizationTimer);
+  EXPECT_EQ(timer.Header.Type, TimerSynchronizationObject);
+  EXPECT_EQ(timer.Header.SignalState, 0);
+  KeInitializeTimer(&timer);
+  EXPECT_EQ(timer.Header.Type, TimerNotificationObject);
+  EXPECT_FALSE(KeReadStateTimer(&timer));
+}
+
+TEST_P(TimerTest, TimerDpcRunsWhenVirtualTimeReachesTheDueTime) {  // DPC-9
+  KTIMER timer;
+  KDPC dpc;
+  Fired fired;
+  KeInitializeTimerEx(&timer, NotificationTimer);
+  KeInitializeDpc(&dpc, TimerDpc, &fired);
+  EXPECT_FALSE(KeSetTimerEx(&timer, Relative100ns(1000), 0, &dpc));
+  machine().AdvanceTime(99);  // 990 ticks
+  EXPECT_TRUE(fired.times.empty());
+  EXPECT_FALSE(KeReadStateTimer(&timer));
+  machine().AdvanceTime(5);
+  ASSERT_EQ(fired.times.size(), 1u);
+  EXPECT_EQ(fired.times[0], 1000u);  // at its due time, not at the end of the advance
+  EXPECT_EQ(fired.irql, DISPATCH_LEVEL);
+  EXPECT_TRUE(KeReadStateTimer(&timer));
+  // The DPC's arguments are the expiry's system time, low and high halves.
+  LARGE_INTEGER now;
+  KeQuerySystemTime(&now);
+  const std::uint64_t expiry = static_cast<std::uint64_t>(now.QuadPart) - 40;
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(fired.argument1), expiry & 0xFFFFFFFF);
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(fired.argument2), expiry >> 32);
+}
+
+TEST_P(TimerTest, KeCancelTimerBeforeExpiryPreventsTheDpc) {  // DPC-9
+  KTIMER timer;
+  KDPC dpc;
+  Fired fired;
+  KeInitializeTimer(&timer);
+  KeInitializeDpc(&dpc, TimerDpc, &fired);
+  KeSetTimer(&timer, Relative100ns(1000), &dpc);
+  EXPECT_TRUE(KeCancelTimer(&timer));
+  EXPECT_FALSE(KeCancelTimer(&timer));
+  machine().AdvanceTime(1000);
+  EXPECT_TRUE(fired.times.empty());
+}
+
+TEST_P(TimerTest, PeriodicTimerFiresEveryPeriodUntilReSetOneShot) {  // DPC-9
+  KTIMER timer;
+  KDPC dpc;
+  Fired fired;
+  KeInitializeTimerEx(&timer, NotificationTimer);
+  KeInitializeDpc(&dpc, TimerDpc, &fired);
+  KeSetTimerEx(&timer, Relative100ns(10000), 2, &dpc);  // 1 ms, then every 2 ms
+  machine().AdvanceTime(5000);
+  EXPECT_EQ(fired.times, (std::vector<std::uint64_t>{10000, 30000, 50000}));
+  // Re-setting with period 0 makes it one-shot.
+  EXPECT_TRUE(KeSetTimerEx(&timer, Relative100ns(10000), 0, &dpc));
+  machine().AdvanceTime(10000);
+  EXPECT_EQ(fired.times.size(), 4u);
+  EXPECT_FALSE(KeCancelTimer(&timer));
+}
+
+TEST_P(TimerTest, ReInitializingASetTimerDoesNotStopItsDpc) {  // DPC-9
+  KTIMER timer;
+  KDPC dpc;
+  Fired fired;
+  KeInitializeTimerEx(&timer, NotificationTimer);
+  KeInitializeDpc(&dpc, TimerDpc, &fired);
+  KeSetTimerEx(&timer, Relative100ns(100), 0, &dpc);
+  KeInitializeTimerEx(&timer, NotificationTimer);
+  machine().AdvanceTime(10);
+  EXPECT_EQ(fired.times.size(), 1u);
+}
+
+TEST_P(TimerTest, KeStallExecutionProcessorExpiresTimers) {
+  KTIMER timer;
+  KDPC dpc;
+  Fired fired;
+  KeInitializeTimer(&timer);
+  KeInitializeDpc(&dpc, TimerDpc, &fired);
+  KeSetTimer(&timer, Relative100ns(500), &dpc);
+  KeStallExecutionProcessor(100);
+  EXPECT_EQ(fired.times, (std::vector<std::uint64_t>{500}));
+}
+
+TEST_P(TimerTest, TimerDpcQueuedAtDispatchRunsWhenTheIrqlDrops) {
+  KTIMER timer;
+  KDPC dpc;
+  Fired fired;
+  KeInitializeTimer(&timer);
+  KeInitializeDpc(&dpc, TimerDpc, &fired);
+  KeSetTimer(&timer, Relative100ns(10), &dpc);
+  KIRQL old;
+  KeRaiseIrql(DISPATCH_LEVEL, &old);
+  KeStallExecutionProcessor(5);
+  EXPECT_TRUE(fired.times.empty());
+  KeLowerIrql(old);
+  EXPECT_EQ(fired.times.size(), 1u);
+}
+
+TEST_P(TimerTest, WaitingOnATimerAdvancesToItsDueTime) {
+  KTIMER timer;
+  KeInitializeTimerEx(&timer, SynchronizationTimer);
+  KeSetTimer(&timer, Relative100ns(2500), nullptr);
+  EXPECT_EQ(KeWaitForSingleObject(&timer, Executive, KernelMode, FALSE, nullptr), STATUS_WAIT_0);
+  EXPECT_EQ(machine().InterruptTime(), 2500u);
+  EXPECT_FALSE(KeReadStateTimer(&timer));  // a synchronization timer is consumed by the wait
+}
+
+TEST_P(TimerTest, EventSetByATimerDpcEndsAWaitBeforeItsTimeout) {
+  KTIMER timer;
+  KDPC dpc;
+  KEVENT event;
+  Fired fired;
+  fired.to_set = &event;
+  KeInitializeEvent(&event, NotificationEvent, FALSE);
+  KeInitializeTimer(&timer);
+  KeInitializeDpc(&dpc, TimerDpc, &fired);
+  KeSetTimer(&timer, Relative100ns(3000), &dpc);
+  LARGE_INTEGER timeout = Relative100ns(10000);
+  EXPECT_EQ(KeWaitForSingleObject(&event, Executive, KernelMode, FALSE, &timeout), STATUS_WAIT_0);
+  EXPECT_EQ(machine().InterruptTime(), 3000u);
+}
+
+TEST_P(TimerTest, DueTimeAlreadyPassedExpiresAtOnce) {
+  KTIMER timer;
+  KDPC dpc;
+  Fired fired;
+  KeInitializeTimer(&timer);
+  KeInitializeDpc(&dpc, TimerDpc, &fired);
+  LARGE_INTEGER past;
+  past.QuadPart = 1;  // an absolute system time long gone
+  KeSetTimer(&timer, past, &dpc);
+  EXPECT_EQ(fired.times.size(), 1u);
+  EXPECT_TRUE(KeReadStateTimer(&timer));
+}
+
+TEST_P(TimerTest, ATimerStillSetAtShutdownIsALeak) {
+  KTIMER timer;
+  KeInitializeTimer(&timer);
+  KeSetTimer(&timer, Relative100ns(1000), nullptr);
+  const kemu::BugCheck crash = CrashOf([&] { machine().Shutdown(); });
+  EXPECT_THAT(crash, BugCheckWith(kemu::bugcheck::kDriverVerifierDetectedViolation,
+                                  kemu::verifier_code::kLeakAtShutdown, 1,
+                                  reinterpret_cast<std::uintptr_t>(&timer)));
+  EXPECT_THAT(crash.what(), ::testing::HasSubstr("is still set"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Virtual-time queries.
+
+TEST_P(TimerTest, TimeQueriesAllReadVirtualTime) {
+  machine().AdvanceTime(2 * 15625);  // two clock ticks
+  EXPECT_EQ(KeQueryInterruptTime(), 312500u);
+  LARGE_INTEGER system;
+  KeQuerySystemTime(&system);
+  EXPECT_EQ(system.QuadPart, 133485408000000000LL + 312500);
+  LARGE_INTEGER frequency;
+  EXPECT_EQ(KeQueryPerformanceCounter(&frequency).QuadPart, 312500);
+  EXPECT_EQ(frequency.QuadPart, 10000000);
+  EXPECT_EQ(KeQueryTimeIncrement(), 156250u);
+  LARGE_INTEGER ticks;
+  KeQueryTickCount(&ticks);
+  EXPECT_EQ(ticks.QuadPart, 2);
+}
+
+TEST(TimeQueryTest, KeQuerySystemTimePreciseIsWindows8AndLater) {
+  {
+    kemu::Machine machine(kemu::Os::kWindows8);
+    LARGE_INTEGER precise;
+    KeQuerySystemTimePrecise(&precise);
+    EXPECT_EQ(precise.QuadPart, 133485408000000000LL);
+  }
+  kemu::Machine machine(kemu::Os::kWindows7);
+  LARGE_INTEGER precise;
+  EXPECT_THROW(KeQuerySystemTimePrecise(&precise), kemu::MissingExport);
+}
+
+TEST(TimeQueryTest, KeSetCoalescableTimerIsWindows7AndLater) {
+  LARGE_INTEGER due;
+  due.QuadPart = -10;
+  {
+    kemu::Machine machine(kemu::Os::kWindows7);
+    KTIMER timer;
+    KeInitializeTimer(&timer);
+    EXPECT_FALSE(KeSetCoalescableTimer(&timer, due, 0, 100, nullptr));
+    EXPECT_TRUE(KeCancelTimer(&timer));
+  }
+  kemu::Machine machine(kemu::Os::kWindowsVista);
+  KTIMER timer;
+  KeInitializeTimer(&timer);
+  EXPECT_THROW(KeSetCoalescableTimer(&timer, due, 0, 100, nullptr), kemu::MissingExport);
+}
+
+}  // namespace

@@ -1,0 +1,224 @@
+// I/O work items: IoAllocateWorkItem, IoQueueWorkItem(Ex), IoFreeWorkItem and the Vista+
+// initialize-in-place routines. Queued items run at PASSIVE_LEVEL when a wait would block or the
+// test settles the machine; the verifier rules each have a triggering and a silent test.
+#include <wdm.h>
+
+#include <vector>
+
+#include "kemu/testing/gtest.hpp"
+
+namespace {
+
+using ::kemu::testing::BugCheckIs;
+using ::kemu::testing::CrashOf;
+
+/// BugCheckIs with every parameter, the ones not given 0.
+::testing::Matcher<const kemu::BugCheck&> BugCheckWith(std::uint32_t code, std::uint64_t p1,
+                                                       std::uint64_t p2 = 0, std::uint64_t p3 = 0,
+                                                       std::uint64_t p4 = 0) {
+  return kemu::testing::BugCheckIs(code, p1, p2, p3, p4);
+}
+
+class WorkItemTest : public kemu::testing::PersonalityTest {};
+
+INSTANTIATE_TEST_SUITE_P(AllPersonalities, WorkItemTest, kemu::testing::AllOs(),
+                         kemu::testing::OsName());
+
+struct Work {
+  int runs = 0;
+  KIRQL irql = 0xFF;
+  PDEVICE_OBJECT device = nullptr;
+  PVOID io_object = nullptr;
+  PIO_WORKITEM item = nullptr;
+  PIO_WORKITEM free_item = nullptr;  ///< freed by the routine, as drivers do
+  PKEVENT to_set = nullptr;
+  bool raise = false;
+  bool enter_region = false;
+};
+
+VOID Routine(PDEVICE_OBJECT device, PVOID context) {
+  auto* work = static_cast<Work*>(context);
+  ++work->runs;
+  work->irql = KeGetCurrentIrql();
+  work->device = device;
+  if (work->free_item != nullptr) IoFreeWorkItem(work->free_item);
+  if (work->to_set != nullptr) KeSetEvent(work->to_set, IO_NO_INCREMENT, FALSE);
+  if (work->raise) {
+    KIRQL old;
+    KeRaiseIrql(DISPATCH_LEVEL, &old);
+  }
+  if (work->enter_region) KeEnterCriticalRegion();
+}
+
+VOID RoutineEx(PVOID io_object, PVOID context, PIO_WORKITEM item) {
+  auto* work = static_cast<Work*>(context);
+  ++work->runs;
+  work->irql = KeGetCurrentIrql();
+  work->io_object = io_object;
+  work->item = item;
+}
+
+TEST_P(WorkItemTest, QueuedItemRunsAtPassiveWhenTheMachineSettles) {
+  DEVICE_OBJECT device{};
+  Work work;
+  PIO_WORKITEM item = IoAllocateWorkItem(&device);
+  ASSERT_NE(item, nullptr);
+  IoQueueWorkItem(item, Routine, DelayedWorkQueue, &work);
+  EXPECT_EQ(work.runs, 0);  // not from inside the call that queued it
+  machine().Settle();
+  EXPECT_EQ(work.runs, 1);
+  EXPECT_EQ(work.irql, PASSIVE_LEVEL);
+  EXPECT_EQ(work.device, &device);
+  IoFreeWorkItem(item);
+}
+
+TEST_P(WorkItemTest, ItemQueuedFromADpcRunsWhileTheStopPathWaits) {
+  DEVICE_OBJECT device{};
+  KEVENT done;
+  KeInitializeEvent(&done, NotificationEvent, FALSE);
+  Work work;
+  work.to_set = &done;
+  PIO_WORKITEM item = IoAllocateWorkItem(&device);
+  work.free_item = item;
+  KIRQL old;
+  KeRaiseIrql(DISPATCH_LEVEL, &old);
+  IoQueueWorkItem(item, Routine, CriticalWorkQueue, &work);
+  KeLowerIrql(old);
+  EXPECT_EQ(KeWaitForSingleObject(&done, Executive, KernelMode, FALSE, nullptr), STATUS_WAIT_0);
+  EXPECT_EQ(work.runs, 1);
+  EXPECT_EQ(machine().InterruptTime(), 0u);  // the worker ran before time had to move
+}
+
+TEST_P(WorkItemTest, InitializeInPlaceAndQueueEx) {
+  if (GetParam() < kemu::Os::kWindowsVista) GTEST_SKIP() << "Vista+ routines";
+  DEVICE_OBJECT device{};
+  std::vector<std::uint64_t> storage(IoSizeofWorkItem() / sizeof(std::uint64_t) + 1);
+  auto* item = reinterpret_cast<PIO_WORKITEM>(storage.data());
+  IoInitializeWorkItem(&device, item);
+  Work work;
+  IoQueueWorkItemEx(item, RoutineEx, DelayedWorkQueue, &work);
+  machine().Settle();
+  EXPECT_EQ(work.runs, 1);
+  EXPECT_EQ(work.io_object, &device);
+  EXPECT_EQ(work.item, item);
+  IoUninitializeWorkItem(item);
+}
+
+TEST_P(WorkItemTest, ExRoutinesAreMissingBeforeVista) {
+  if (GetParam() >= kemu::Os::kWindowsVista) GTEST_SKIP() << "pre-Vista only";
+  EXPECT_THROW(IoSizeofWorkItem(), kemu::MissingExport);
+}
+
+TEST_P(WorkItemTest, AnItemStillQueuedAtShutdownIsALeak) {
+  DEVICE_OBJECT device{};
+  Work work;
+  PIO_WORKITEM item = IoAllocateWorkItem(&device);
+  IoQueueWorkItem(item, Routine, DelayedWorkQueue, &work);
+  const kemu::BugCheck crash = CrashOf([&] { machine().Shutdown(); });
+  EXPECT_THAT(crash, BugCheckWith(kemu::bugcheck::kDriverVerifierDetectedViolation,
+                                  kemu::verifier_code::kLeakAtShutdown, 1,
+                                  reinterpret_cast<std::uintptr_t>(item)));
+  EXPECT_THAT(crash.what(), ::testing::HasSubstr("is still queued"));
+}
+
+TEST_P(WorkItemTest, AnItemNeverFreedIsALeak) {
+  DEVICE_OBJECT device{};
+  PIO_WORKITEM item = IoAllocateWorkItem(&device);
+  const kemu::BugCheck crash = CrashOf([&] { machine().Shutdown(); });
+  EXPECT_THAT(crash, BugCheckWith(kemu::bugcheck::kDriverVerifierDetectedViolation,
+                                  kemu::verifier_code::kLeakAtShutdown, 1,
+                                  reinterpret_cast<std::uintptr_t>(item)));
+  EXPECT_THAT(crash.what(), ::testing::HasSubstr("was never freed"));
+}
+
+TEST_P(WorkItemTest, QueueingAQueuedItemIsWorkerInvalid) {
+  DEVICE_OBJECT device{};
+  Work work;
+  PIO_WORKITEM item = IoAllocateWorkItem(&device);
+  IoQueueWorkItem(item, Routine, DelayedWorkQueue, &work);
+  EXPECT_THAT(CrashOf([&] { IoQueueWorkItem(item, Routine, DelayedWorkQueue, &work); }),
+              BugCheckWith(kemu::bugcheck::kWorkerInvalid, kemu::worker_invalid::kActiveItemQueued,
+                           reinterpret_cast<std::uintptr_t>(item), DelayedWorkQueue));
+}
+
+TEST_P(WorkItemTest, FreeingAQueuedItemIsWorkerInvalid) {
+  DEVICE_OBJECT device{};
+  Work work;
+  PIO_WORKITEM item = IoAllocateWorkItem(&device);
+  IoQueueWorkItem(item, Routine, DelayedWorkQueue, &work);
+  EXPECT_THAT(CrashOf([&] { IoFreeWorkItem(item); }),
+              BugCheckWith(kemu::bugcheck::kWorkerInvalid, kemu::worker_invalid::kQueuedItemFreed,
+                           reinterpret_cast<std::uintptr_t>(item),
+                           reinterpret_cast<std::uintptr_t>(&Routine)));
+}
+
+TEST_P(WorkItemTest, ReQueueingFromItsOwnRoutineIsAllowed) {
+  DEVICE_OBJECT device{};
+  Work work;
+  PIO_WORKITEM item = IoAllocateWorkItem(&device);
+  IoQueueWorkItem(item, Routine, DelayedWorkQueue, &work);
+  machine().Settle();
+  IoQueueWorkItem(item, Routine, DelayedWorkQueue, &work);
+  machine().Settle();
+  EXPECT_EQ(work.runs, 2);
+  IoFreeWorkItem(item);
+}
+
+TEST_P(WorkItemTest, RoutineReturningAtDispatchIsWorkerThreadReturnedAtBadIrql) {
+  DEVICE_OBJECT device{};
+  Work work;
+  work.raise = true;
+  PIO_WORKITEM item = IoAllocateWorkItem(&device);
+  IoQueueWorkItem(item, Routine, DelayedWorkQueue, &work);
+  EXPECT_THAT(CrashOf([&] { machine().Settle(); }),
+              BugCheckWith(kemu::bugcheck::kWorkerThreadReturnedAtBadIrql,
+                           reinterpret_cast<std::uintptr_t>(&Routine), DISPATCH_LEVEL,
+                           reinterpret_cast<std::uintptr_t>(&work),
+                           reinterpret_cast<std::uintptr_t>(item)));
+}
+
+TEST_P(WorkItemTest, RoutineReturningInACriticalRegionIsApcIndexMismatch) {
+  DEVICE_OBJECT device{};
+  Work work;
+  work.enter_region = true;
+  PIO_WORKITEM item = IoAllocateWorkItem(&device);
+  IoQueueWorkItem(item, Routine, DelayedWorkQueue, &work);
+  EXPECT_THAT(CrashOf([&] { machine().Settle(); }),
+              BugCheckWith(kemu::bugcheck::kApcIndexMismatch,
+                           reinterpret_cast<std::uintptr_t>(&Routine), 0, 0xFFFF, 1));
+}
+
+TEST_P(WorkItemTest, QueueingAboveDispatchIsRefused) {
+  DEVICE_OBJECT device{};
+  Work work;
+  PIO_WORKITEM item = IoAllocateWorkItem(&device);
+  KIRQL old;
+  KeRaiseIrql(HIGH_LEVEL, &old);
+  EXPECT_THAT(CrashOf([&] { IoQueueWorkItem(item, Routine, DelayedWorkQueue, &work); }),
+              BugCheckIs(GetParam() >= kemu::Os::kWindowsVista
+                             ? kemu::bugcheck::kDriverVerifierDetectedViolation
+                             : kemu::bugcheck::kIrqlNotLessOrEqual));
+}
+
+TEST(WorkItemRecordTest, UnderRecordAQueuedItemFreedNeverRunsAndATwiceQueuedOneRunsOnce) {
+  kemu::Machine machine(kemu::MachineOptions{.on_bug_check = kemu::BugCheckAction::kRecord});
+  DEVICE_OBJECT device{};
+  Work once;
+  Work freed;
+  PIO_WORKITEM twice = IoAllocateWorkItem(&device);
+  PIO_WORKITEM gone = IoAllocateWorkItem(&device);
+  IoQueueWorkItem(twice, Routine, DelayedWorkQueue, &once);
+  IoQueueWorkItem(twice, Routine, DelayedWorkQueue, &once);
+  IoQueueWorkItem(gone, Routine, DelayedWorkQueue, &freed);
+  IoFreeWorkItem(gone);
+  machine.Settle();
+  EXPECT_EQ(once.runs, 1);
+  EXPECT_EQ(freed.runs, 0);
+  ASSERT_EQ(machine.bug_checks().size(), 2u);
+  EXPECT_EQ(machine.bug_checks()[0].parameter(0), kemu::worker_invalid::kActiveItemQueued);
+  EXPECT_EQ(machine.bug_checks()[1].parameter(0), kemu::worker_invalid::kQueuedItemFreed);
+  IoFreeWorkItem(twice);
+  machine.Shutdown();
+}
+
+}  // namespace
