@@ -56,13 +56,14 @@ LONG Dispatcher::ResetEvent(const char* routine, PRKEVENT event) {
 }
 
 void Dispatcher::Signal(DISPATCHER_HEADER* header) {
+  // What the signaller did happens before whatever a wait satisfied by this object does next.
+  kernel_.race().Release(header);
   header->SignalState = 1;
   for (Waiter* waiter : waiters_) {
     if (waiter->satisfied) continue;
     const auto& objects = waiter->request->objects;
     if (std::find(objects.begin(), objects.end(), header) == objects.end()) continue;
     if (std::optional<NTSTATUS> status = TrySatisfy(*waiter->request)) {
-      // happens-before: signal -> satisfied wait
       waiter->satisfied = true;
       waiter->status = *status;
     }

@@ -80,6 +80,7 @@ class Dispatcher {
   /// Nothing else can run: runs queued work items or moves the clock to the next timer or
   /// deadline. False when nothing at all can change (a deadlock).
   bool MakeProgress();
+  void LearnFromSignals(const WaitRequest& request);
   std::string Describe(const WaitRequest& request) const;
 
   Kernel& kernel_;

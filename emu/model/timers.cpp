@@ -56,6 +56,8 @@ BOOLEAN Timers::Set(const char* routine, PKTIMER timer, LONGLONG due, LONG perio
   timer->Header.SignalState = 0;
   timer->Period = period;
   timer->Dpc = dpc;
+  // What the caller did so far happens before the timer's DPC runs, as for KeInsertQueueDpc.
+  if (dpc != nullptr) kernel_.race().Release(dpc);
   Insert(timer, deadline, std::uint64_t{period} * k100nsPerMillisecond, dpc);
   // A due time already reached expires the timer at once, as Windows does when it finds the time
   // passed on insertion.

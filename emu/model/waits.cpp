@@ -24,7 +24,7 @@ class Dispatcher::Registration {
 
 NTSTATUS Dispatcher::Wait(const WaitRequest& request) {
   if (std::optional<NTSTATUS> status = TrySatisfy(request)) {
-    // happens-before: signal -> satisfied wait
+    LearnFromSignals(request);
     return *status;
   }
   const VirtualClock& clock = kernel_.clock();
@@ -42,8 +42,13 @@ NTSTATUS Dispatcher::Wait(const WaitRequest& request) {
     if (!MakeProgress()) kernel_.scheduler().WaitUntil(wait);
   }
   if (!waiter.satisfied) return STATUS_TIMEOUT;
-  // happens-before: signal -> satisfied wait
+  LearnFromSignals(request);
   return waiter.status;
+}
+
+void Dispatcher::LearnFromSignals(const WaitRequest& request) {
+  // A satisfied wait happens after the signals of the objects it waited on (race detection).
+  for (DISPATCHER_HEADER* object : request.objects) kernel_.race().Acquire(object);
 }
 
 bool Dispatcher::MakeProgress() {

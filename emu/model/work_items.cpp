@@ -70,6 +70,8 @@ void WorkItems::Queue(const char* name, PIO_WORKITEM item, PIO_WORKITEM_ROUTINE 
   state.routine_ex = routine_ex;
   state.context = context;
   queue_.push_back(item);
+  // What the caller did so far happens before the routine runs.
+  kernel_.race().Release(item);
 }
 
 bool WorkItems::RunQueued() {
@@ -90,11 +92,20 @@ void WorkItems::Run(PIO_WORKITEM item) {
   const Item run = state;
   const unsigned cpu = kernel_.current_processor();
   const int regions = kernel_.dispatcher().critical_regions(cpu);
-  if (run.routine_ex != nullptr) {
-    run.routine_ex(run.io_object, run.context, item);
-  } else {
-    run.routine(static_cast<PDEVICE_OBJECT>(run.io_object), run.context);
+  race::Detector& race = kernel_.race();
+  race.BeginWorkItem(item,
+                     run.routine_ex != nullptr ? reinterpret_cast<const void*>(run.routine_ex)
+                                               : reinterpret_cast<const void*>(run.routine),
+                     cpu, __builtin_frame_address(0));
+  {
+    const race::ContextScope race_scope(race, cpu);
+    if (run.routine_ex != nullptr) {
+      run.routine_ex(run.io_object, run.context, item);
+    } else {
+      run.routine(static_cast<PDEVICE_OBJECT>(run.io_object), run.context);
+    }
   }
+  if (race.pending()) race.RaisePending();
   const auto routine_address = run.routine_ex != nullptr
                                    ? reinterpret_cast<std::uintptr_t>(run.routine_ex)
                                    : reinterpret_cast<std::uintptr_t>(run.routine);

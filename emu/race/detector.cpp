@@ -96,6 +96,15 @@ void Detector::BeginDpc(const void* dpc, const void* routine, std::uint64_t cpu_
   Acquire(dpc);  // queued before it runs
 }
 
+void Detector::BeginWorkItem(const void* item, const void* routine, unsigned cpu,
+                             const void* frame) {
+  if (!enabled_) return;
+  // Windows runs it on a worker thread that may be on any processor.
+  const std::uint64_t all = static_cast<std::uint64_t>(kernel_.active_processors());
+  Begin(ContextKind::kWorkItem, item, routine, 0, PASSIVE_LEVEL, all, cpu, frame);
+  Acquire(item);  // queued before it runs
+}
+
 void Detector::End(unsigned cpu) {
   if (!enabled_) return;
   std::vector<Activation>& stack = stacks_.at(cpu);
@@ -303,11 +312,18 @@ bool Detector::Disjoint(std::uint32_t a, std::uint32_t b) const {
   return true;
 }
 
+bool Detector::ThreadsInterleave(const Access& a, const Access& b) {
+  // Two threads (the test's, a work item's) below DISPATCH_LEVEL: the thread scheduler may switch
+  // between them at any instruction, even on one processor.
+  return a.base_irql == PASSIVE_LEVEL && b.base_irql == PASSIVE_LEVEL && a.irql < DISPATCH_LEVEL &&
+         b.irql < DISPATCH_LEVEL;
+}
+
 bool Detector::MayOverlap(const Access& a, const Access& b) {
   // Both pinned to one and the same vCPU: only preemption interleaves them. A context preempts
   // code running below the IRQL it starts at (an ISR below its DIRQL, a DPC below DISPATCH).
   if (a.cpu_mask == b.cpu_mask && std::has_single_bit(a.cpu_mask)) {
-    return b.base_irql > a.irql || a.base_irql > b.irql;
+    return b.base_irql > a.irql || a.base_irql > b.irql || ThreadsInterleave(a, b);
   }
   return true;
 }

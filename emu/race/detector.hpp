@@ -7,14 +7,17 @@
 //   - hold no spin lock in common (ordinary, queued or interrupt spin locks; an ISR holds its
 //     interrupt lock, KeSynchronizeExecution takes it);
 //   - are not ordered by the kernel's happens-before edges: IoConnectInterrupt(Ex) before the
-//     ISR, KeInsertQueueDpc before the DPC routine, the ISR before IoDisconnectInterrupt(Ex)
-//     returns, a DPC routine before KeRemoveQueueDpc or KeFlushQueuedDpcs returns, and atomic
-//     (Interlocked) operations on the same address; program order within a logical thread.
+//     ISR, KeInsertQueueDpc (or KeSetTimer) before the DPC routine, IoQueueWorkItem before the
+//     work item routine, KeSetEvent before a wait it satisfies, the ISR before
+//     IoDisconnectInterrupt(Ex) returns, a DPC routine before KeRemoveQueueDpc or KeFlushQueuedDpcs
+//     returns, and atomic (Interlocked) operations on the same address; program order within a
+//     logical thread.
 // Locks are a lockset, never an ordering, so a race is reported whether or not this run's
 // schedule made the two accesses meet: a hybrid of Eraser's lockset and vector clocks.
 //
-// A logical thread is the test's own thread, the ISR of one connection on one vCPU, or one KDPC's
-// routine on one vCPU. Its accesses to its own stack frames are not tracked.
+// A logical thread is the test's own thread, the ISR of one connection on one vCPU, one KDPC's
+// routine on one vCPU, or one work item's routine. Its accesses to its own stack frames are not
+// tracked.
 //
 // The first race found is kept and raised as kemu::DataRace at the next point kemu can throw
 // (a kernel call, the end of the driver callback, Machine::Shutdown): the instrumentation hooks
@@ -44,7 +47,7 @@ class Kernel;
 namespace kemu::race {
 
 /// What an execution context runs.
-enum class ContextKind : std::uint8_t { kTestThread, kIsr, kDpc };
+enum class ContextKind : std::uint8_t { kTestThread, kIsr, kDpc, kWorkItem };
 
 /// Who made an access, as a report describes it.
 struct ContextInfo {
@@ -92,6 +95,8 @@ class Detector {
                 std::uint64_t cpu_mask, unsigned cpu, const void* frame);
   void BeginDpc(const void* dpc, const void* routine, std::uint64_t cpu_mask, unsigned cpu,
                 const void* frame);
+  /// A work item routine: PASSIVE_LEVEL, on a system worker thread of any processor.
+  void BeginWorkItem(const void* item, const void* routine, unsigned cpu, const void* frame);
   void End(unsigned cpu);
 
   // Synchronisation.
@@ -158,6 +163,7 @@ class Detector {
   bool Races(const Access& prior, const Access& now) const;
   bool Disjoint(std::uint32_t a, std::uint32_t b) const;
   static bool MayOverlap(const Access& a, const Access& b);
+  static bool ThreadsInterleave(const Access& a, const Access& b);
   void CheckGranule(std::uintptr_t granule, Access access);
   void Found(const Access& prior, const Access& now);
   // The report (race/race_report.cpp).

@@ -40,6 +40,9 @@ std::string Detector::DescribeContext(std::uint32_t context,
     case ContextKind::kDpc:
       return fmt::format("the DPC routine {} (KDPC {}) on vCPU {}", name_of(info.routine),
                          info.object, info.cpu);
+    case ContextKind::kWorkItem:
+      return fmt::format("the work item routine {} (PIO_WORKITEM {})", name_of(info.routine),
+                         info.object);
     case ContextKind::kTestThread:
       break;
   }
@@ -78,6 +81,13 @@ std::string Detector::DescribeAccess(const Access& access, bool first,
 }
 
 std::string Detector::WhyConcurrent(const Access& prior, const Access& now) const {
+  if (prior.cpu_mask == now.cpu_mask && std::has_single_bit(now.cpu_mask) &&
+      ThreadsInterleave(prior, now)) {
+    return fmt::format(
+        "On {} both are threads below DISPATCH_LEVEL: the thread scheduler may "
+        "switch between them.",
+        Processors(now.cpu_mask));
+  }
   if (prior.cpu_mask == now.cpu_mask && std::has_single_bit(now.cpu_mask)) {
     const Access& preempting = now.base_irql > prior.irql ? now : prior;
     const Access& preempted = &preempting == &now ? prior : now;

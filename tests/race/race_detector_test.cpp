@@ -291,6 +291,30 @@ TEST_P(RaceDetectorTest, StateTheDpcUsedWithoutFlushOrRemoveIsReported) {
   EXPECT_TRUE(rig.Finish().has_value());
 }
 
+// --- Work items and events -----------------------------------------------------------------
+
+TEST_P(RaceDetectorTest, WorkItemInputAndAResultReadAfterItsEventAreSilent) {
+  Rig rig(GetParam());
+  kemu::Device& device = rig.machine().AddDevice({.name = "work"});
+  rig.Call([&](PRACE_DEVICE d) { RaceQueueWork(d, device.pdo(), 21); });
+  rig.Call([](PRACE_DEVICE d) { EXPECT_EQ(RaceWaitForWork(d), 42u); });
+  rig.Call([](PRACE_DEVICE d) { RaceFreeWork(d); });
+  EXPECT_FALSE(rig.Finish().has_value());
+}
+
+TEST_P(RaceDetectorTest, WorkItemResultReadWithoutWaitingForItsEventIsReported) {
+  Rig rig(GetParam());
+  kemu::Device& device = rig.machine().AddDevice({.name = "work"});
+  rig.Call([&](PRACE_DEVICE d) { RaceQueueWork(d, device.pdo(), 21); });
+  rig.machine().Settle();  // the work item runs; nothing orders it before the read
+  rig.Call([](PRACE_DEVICE d) { EXPECT_EQ(RaceReadWorkUnsynchronized(d), 42u); });
+  rig.Call([](PRACE_DEVICE d) { RaceFreeWork(d); });
+  const std::optional<kemu::DataRace> race = rig.Finish();
+  ASSERT_TRUE(race.has_value());
+  EXPECT_EQ(race->address(), reinterpret_cast<std::uintptr_t>(&rig.driver().WorkResult));
+  EXPECT_THAT(race->report(), HasSubstr("by the work item routine RaceWork"));
+}
+
 // --- Stack memory and annotations -----------------------------------------------------------
 
 TEST_P(RaceDetectorTest, AContextsOwnStackFramesAreNotTracked) {

@@ -8,6 +8,7 @@ static KSERVICE_ROUTINE RaceIsr;
 static KDEFERRED_ROUTINE RaceDpc;
 static KSYNCHRONIZE_ROUTINE RaceTakePending;
 static KSYNCHRONIZE_ROUTINE RaceClearPendingRoutine;
+static IO_WORKITEM_ROUTINE RaceWork;
 
 typedef struct _RACE_TAKE {
   PRACE_DEVICE Device;
@@ -159,3 +160,26 @@ VOID RaceAtomicPlainWrite(PRACE_DEVICE Device) { Device->Atomic = 5; }
 VOID RaceMarkDiagnosticsBenign(PRACE_DEVICE Device) {
   KemuBenignRace(&Device->Diagnostics, sizeof(Device->Diagnostics), "a debugging counter");
 }
+
+static VOID RaceWork(PDEVICE_OBJECT DeviceObject, PVOID Context) {
+  PRACE_DEVICE device = (PRACE_DEVICE)Context;
+  UNREFERENCED_PARAMETER(DeviceObject);
+  device->WorkResult = device->WorkInput * 2u;
+  (void)KeSetEvent(&device->WorkDone, IO_NO_INCREMENT, FALSE);
+}
+
+VOID RaceQueueWork(PRACE_DEVICE Device, PDEVICE_OBJECT DeviceObject, ULONG Input) {
+  KeInitializeEvent(&Device->WorkDone, NotificationEvent, FALSE);
+  Device->WorkItem = IoAllocateWorkItem(DeviceObject);
+  Device->WorkInput = Input;
+  IoQueueWorkItem(Device->WorkItem, RaceWork, DelayedWorkQueue, Device);
+}
+
+ULONG RaceWaitForWork(PRACE_DEVICE Device) {
+  (void)KeWaitForSingleObject(&Device->WorkDone, Executive, KernelMode, FALSE, NULL);
+  return Device->WorkResult;
+}
+
+ULONG RaceReadWorkUnsynchronized(PRACE_DEVICE Device) { return Device->WorkResult; }
+
+VOID RaceFreeWork(PRACE_DEVICE Device) { IoFreeWorkItem(Device->WorkItem); }

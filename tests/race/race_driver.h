@@ -36,6 +36,10 @@ typedef struct _RACE_DEVICE {
   ULONG Counter;  // the DPC's and the test thread's
   LONG Atomic;
   ULONG Diagnostics;  // written by the ISR and the DPC; declared a benign race
+  PIO_WORKITEM WorkItem;
+  KEVENT WorkDone;   // the work item's routine sets it when done
+  ULONG WorkInput;   // written before the work item is queued, read by its routine
+  ULONG WorkResult;  // written by the routine, read by the test's thread
 } RACE_DEVICE, *PRACE_DEVICE;
 
 NTSTATUS RaceConnect(PRACE_DEVICE Device, ULONG Vector, KIRQL Irql);
@@ -54,6 +58,11 @@ VOID RaceCounterAt(PRACE_DEVICE Device, KIRQL Irql);
 VOID RaceAtomicIncrement(PRACE_DEVICE Device);
 VOID RaceAtomicPlainWrite(PRACE_DEVICE Device);
 VOID RaceMarkDiagnosticsBenign(PRACE_DEVICE Device);
+// Work item and event: the routine doubles WorkInput into WorkResult, then sets WorkDone.
+VOID RaceQueueWork(PRACE_DEVICE Device, PDEVICE_OBJECT DeviceObject, ULONG Input);
+ULONG RaceWaitForWork(PRACE_DEVICE Device);             // waits for WorkDone, then reads the result
+ULONG RaceReadWorkUnsynchronized(PRACE_DEVICE Device);  // reads it without waiting
+VOID RaceFreeWork(PRACE_DEVICE Device);
 
 #ifdef __cplusplus
 }
