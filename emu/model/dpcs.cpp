@@ -67,6 +67,7 @@ BOOLEAN Dpcs::Insert(PKDPC dpc, PVOID argument1, PVOID argument2) {
   } else {
     target.dpc_queue.push_back(dpc);
   }
+  ++queued_;
   // DPC-2: below DISPATCH_LEVEL the DISPATCH software interrupt is taken at once. kemu treats
   // every importance alike here: Windows only defers LowImportance until a later tick, a moment
   // it leaves unspecified.
@@ -89,7 +90,9 @@ BOOLEAN Dpcs::Remove(PKDPC dpc) {
   if (!state.queued) return FALSE;  // DPC-5
   for (unsigned i = 0; i < kernel_.processor_count(); ++i) {
     auto& queue = kernel_.cpu(i).dpc_queue;
-    queue.erase(std::remove(queue.begin(), queue.end(), dpc), queue.end());
+    const auto removed = std::remove(queue.begin(), queue.end(), dpc);
+    queued_ -= static_cast<std::size_t>(queue.end() - removed);
+    queue.erase(removed, queue.end());
   }
   state.queued = false;
   dpc->DpcData = nullptr;
@@ -154,8 +157,9 @@ void Dpcs::HandOff(unsigned cpu) {
   kernel_.scheduler().Handoff(cpu);
 }
 
-void Dpcs::Retire(Cpu& cpu) {
+void Dpcs::RetireQueued(Cpu& cpu) {
   RetireOne(cpu);
+  if (queued_ == 0) return;  // nothing for any other vCPU either
   // The other vCPUs below DISPATCH_LEVEL take their DPC interrupt on their own contexts (never
   // while this one is still at DISPATCH_LEVEL under the default schedule: then its DPCs first).
   if (cpu.irql >= DISPATCH_LEVEL && !kernel_.scheduler().exploring()) return;
@@ -183,6 +187,7 @@ void Dpcs::RetireOne(Cpu& cpu) {
   while (!cpu.dpc_queue.empty()) {
     PKDPC dpc = cpu.dpc_queue.front();
     cpu.dpc_queue.pop_front();
+    --queued_;
     if (++cpu.dpcs_in_burst > kWatchdogLimit) kernel_.verifier().DpcWatchdog(cpu.dpcs_in_burst);
     Run(cpu, dpc);
   }

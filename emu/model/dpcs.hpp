@@ -35,7 +35,10 @@ class Dpcs {
 
   /// Runs the DPCs queued on `cpu` (the running vCPU) while it is below DISPATCH_LEVEL, then
   /// hands other vCPUs below DISPATCH_LEVEL with DPCs queued their work.
-  void Retire(Cpu& cpu);
+  /// Inline and a compare when no DPC is queued anywhere (every IRQL lowering calls it).
+  void Retire(Cpu& cpu) {
+    if (queued_ != 0) RetireQueued(cpu);
+  }
   /// Runs or hands over the queued DPCs of every vCPU below DISPATCH_LEVEL.
   void RetireAll();
 
@@ -51,6 +54,7 @@ class Dpcs {
     bool threaded = false;
   };
 
+  void RetireQueued(Cpu& cpu);
   State& Lookup(const char* routine, PKDPC dpc);
   void RetireOne(Cpu& cpu);
   void Run(Cpu& cpu, PKDPC dpc);
@@ -63,6 +67,7 @@ class Dpcs {
   Kernel& kernel_;
   std::unordered_map<PKDPC, State> dpcs_;
   std::uint64_t serial_ = 0;  ///< inserts so far
+  std::size_t queued_ = 0;    ///< DPCs in every vCPU's dpc_queue together
 };
 
 }  // namespace kemu::model

@@ -1,6 +1,8 @@
 // The interrupt controller: device lines and messages, pending interrupts, delivery to a vCPU and
 // ISR dispatch (spec §9; DESIGN.md decision 5; conformance INT-6, INT-7).
 #include <algorithm>
+#include <array>
+#include <span>
 #include <utility>
 
 #include "kemu/bugcheck.hpp"
@@ -36,12 +38,11 @@ void Interrupts::NoteIsrBegin(ULONG vector, const ConnectionRecord& record,
 void Interrupts::AssertLine(DeviceState& device) {
   if (!device.config.line) return;
   NoteLineAction("AssertLine", device);
-  device.line_asserted = true;
-  vectors_[device.config.line->vector].raised_by = &device;
-  if (device.config.line->mode == Trigger::kEdge) {
-    // An edge device raising its line produces one edge.
-    vectors_[device.config.line->vector].edge_pending = true;
-  }
+  SetLineAsserted(device, true);
+  VectorState& state = vectors_[device.config.line->vector];
+  state.raised_by = &device;
+  // An edge device raising its line produces one edge.
+  if (device.config.line->mode == Trigger::kEdge) SetEdgePending(state, true);
   DeliverPending();
 }
 
@@ -50,14 +51,14 @@ void Interrupts::DeassertLine(DeviceState& device) {
   NoteLineAction("DeassertLine", device);
   // Deliberately no reset of the storm count: a device that drops its line and raises it again
   // while being serviced keeps the vCPU in the same burst.
-  device.line_asserted = false;
+  SetLineAsserted(device, false);
 }
 
 void Interrupts::PulseLine(DeviceState& device) {
   if (!device.config.line) return;
   NoteLineAction("PulseLine", device);
   VectorState& state = vectors_[device.config.line->vector];
-  state.edge_pending = true;
+  SetEdgePending(state, true);
   state.raised_by = &device;
   DeliverPending();
 }
@@ -73,7 +74,7 @@ void Interrupts::SignalMessage(DeviceState& device, std::uint32_t message) {
                 {"MessageId", message},
                 {"Vector", device.messages[message].vector}});
   VectorState& state = vectors_[device.messages[message].vector];
-  state.edge_pending = true;
+  SetEdgePending(state, true);
   state.raised_by = &device;
   DeliverPending();
 }
@@ -84,8 +85,24 @@ void Interrupts::Schedule(DeviceState& device, DeviceAction action, std::uint32_
   scheduled_.push_back({&device, action, message, at_call, at_time});
 }
 
-void Interrupts::RunDueEvents() {
-  if (scheduled_.empty()) return;
+void Interrupts::SetEdgePending(VectorState& state, bool pending) {
+  if (state.edge_pending == pending) return;
+  state.edge_pending = pending;
+  pending ? ++raised_ : --raised_;
+}
+
+void Interrupts::SetLineAsserted(DeviceState& device, bool asserted) {
+  if (device.line_asserted == asserted) return;
+  device.line_asserted = asserted;
+  // Only a level line stays pending while asserted; an edge line's edge is counted above. Kept
+  // per vector too, so a pending check is a compare, not a walk over every device.
+  if (device.config.line && device.config.line->mode == Trigger::kLevel) {
+    std::size_t& on_vector = vectors_[device.config.line->vector].lines_asserted;
+    asserted ? (++raised_, ++on_vector) : (--raised_, --on_vector);
+  }
+}
+
+void Interrupts::RunScheduled() {
   const std::uint64_t calls = kernel_.trace().calls();
   const std::uint64_t now = kernel_.clock().now_100ns();
   for (std::size_t i = 0; i < scheduled_.size();) {
@@ -120,19 +137,9 @@ void Interrupts::Perform(DeviceState& device, DeviceAction action, std::uint32_t
   }
 }
 
-bool Interrupts::LineAsserted(ULONG vector) const {
-  for (const auto& device : kernel_.devices().all()) {
-    if (device->line_asserted && device->config.line &&
-        device->config.line->mode == Trigger::kLevel && device->config.line->vector == vector) {
-      return true;
-    }
-  }
-  return false;
-}
-
-bool Interrupts::Pending(ULONG vector, const VectorState& state) const {
+bool Interrupts::Pending(const VectorState& state) const {
   if (state.chain.empty()) return false;  // masked at the controller until an ISR connects
-  return state.edge_pending || (state.mode == LevelSensitive && LineAsserted(vector));
+  return state.edge_pending || (state.mode == LevelSensitive && state.lines_asserted > 0);
 }
 
 int Interrupts::TargetFor(const VectorState& state) const {
@@ -166,7 +173,7 @@ int Interrupts::TargetFor(const VectorState& state) const {
   return static_cast<int>(eligible[0]);
 }
 
-void Interrupts::DeliverPending() {
+void Interrupts::DeliverRaised() {
   // An interrupt burst: while anything is deliverable to this vCPU it is delivered, highest IRQL
   // first as an APIC would, before the interrupted code or any DPC runs again (a level line left
   // asserted keeps the vCPU above DISPATCH_LEVEL, INT-7). Each dispatch can change what is
@@ -183,7 +190,7 @@ void Interrupts::DeliverPending() {
     KIRQL best_irql = 0;
     KAFFINITY others = 0;
     for (auto& [vector, state] : vectors_) {
-      if (!Pending(vector, state)) continue;
+      if (!Pending(state)) continue;
       const int target = TargetFor(state);
       if (target < 0) continue;
       if (static_cast<unsigned>(target) != me) {
@@ -243,11 +250,22 @@ void Interrupts::Dispatch(ULONG vector, unsigned cpu_index) {
     unsigned& count;
   } depth(cpu.dispatching);
   VectorState& state = vectors_[vector];
-  state.edge_pending = false;
+  SetEdgePending(state, false);
   const KIRQL interrupted_irql = cpu.irql;
   kernel_.WriteIrql(cpu, state.irql);  // begin the interrupt at the vector's level
-  // A snapshot: an ISR cannot connect or disconnect (PASSIVE_LEVEL calls), but be safe.
-  const std::vector<Attachment> chain = state.chain;
+  // A snapshot: an ISR cannot connect or disconnect (PASSIVE_LEVEL calls), but be safe. Short
+  // chains (nearly all) are copied onto the stack, not into a new vector per interrupt.
+  constexpr std::size_t kShortChain = 8;
+  std::array<Attachment, kShortChain> short_chain{};
+  std::vector<Attachment> long_chain;
+  std::span<const Attachment> chain;
+  if (state.chain.size() <= kShortChain) {
+    std::copy(state.chain.begin(), state.chain.end(), short_chain.begin());
+    chain = std::span<const Attachment>(short_chain.data(), state.chain.size());
+  } else {
+    long_chain = state.chain;
+    chain = long_chain;
+  }
   kernel_.Note(TraceKind::kInterrupt, "interrupt", {{"Vector", vector}, {"Cpu", cpu_index}});
   for (const Attachment& attached : chain) {
     ConnectionRecord& record = *attached.record;

@@ -12,7 +12,7 @@ std::uint32_t Interrupts::PendingCount(const ConnectionRecord& record) const {
   std::uint32_t pending = 0;
   for (ULONG vector : record.vectors) {
     auto it = vectors_.find(vector);
-    if (it != vectors_.end() && Pending(vector, it->second)) ++pending;
+    if (it != vectors_.end() && Pending(it->second)) ++pending;
   }
   return pending;
 }

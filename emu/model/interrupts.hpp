@@ -115,9 +115,15 @@ class Interrupts {
   void Schedule(DeviceState& device, DeviceAction action, std::uint32_t message,
                 std::optional<std::uint64_t> at_call, std::optional<std::uint64_t> at_time_100ns);
   /// Every kernel call and every clock advance: performs scheduled device actions now due.
-  void RunDueEvents();
-  /// Delivers every pending interrupt some vCPU can take now.
-  void DeliverPending();
+  /// Inline and a compare when nothing is scheduled.
+  void RunDueEvents() {
+    if (!scheduled_.empty()) RunScheduled();
+  }
+  /// Delivers every pending interrupt some vCPU can take now. Inline and a compare when no line
+  /// is raised (every IRQL lowering calls it).
+  void DeliverPending() {
+    if (raised_ != 0) DeliverRaised();
+  }
   /// How many of `record`'s vectors have an interrupt waiting for delivery.
   std::uint32_t PendingCount(const ConnectionRecord& record) const;
   /// The connection whose ISR is running on `cpu`, or nullptr (for DPC statistics).
@@ -138,6 +144,7 @@ class Interrupts {
     KIRQL irql = 0;
     KINTERRUPT_MODE mode = LevelSensitive;
     bool edge_pending = false;               ///< latched edge or message not yet serviced
+    std::size_t lines_asserted = 0;          ///< level-triggered device lines asserted on it
     std::uint64_t burst = 0;                 ///< the burst (Cpu::burst) `deliveries` counts in
     std::uint64_t deliveries = 0;            ///< deliveries within that burst (the storm bound)
     const DeviceState* raised_by = nullptr;  ///< device that last asserted, pulsed or signalled it
@@ -151,6 +158,11 @@ class Interrupts {
     std::optional<std::uint64_t> at_time;
   };
 
+  void RunScheduled();
+  void DeliverRaised();
+  /// The only writers of VectorState::edge_pending and DeviceState::line_asserted: keep raised_.
+  void SetEdgePending(VectorState& state, bool pending);
+  void SetLineAsserted(DeviceState& device, bool asserted);
   void RequirePassive(const char* routine);
   ConnectionRecord& Connect(const ConnectRequest& request);
   NTSTATUS ConnectFullySpecified(PIO_CONNECT_INTERRUPT_PARAMETERS parameters);
@@ -166,8 +178,7 @@ class Interrupts {
   /// Which connection a disconnect / report-active context names, checking its Version.
   ConnectionRecord& Identify(const char* routine, ULONG version, PVOID context);
   NTSTATUS CheckVectorSharing(const ConnectRequest& request) const;
-  bool LineAsserted(ULONG vector) const;
-  bool Pending(ULONG vector, const VectorState& state) const;
+  bool Pending(const VectorState& state) const;
   /// vCPU that can take `vector` now, or -1.
   int TargetFor(const VectorState& state) const;
   /// Counts one more delivery of `vector` in the current burst; past the storm bound, 0xF2.
@@ -190,6 +201,9 @@ class Interrupts {
   // An interrupt burst runs on one vCPU from an outermost DeliverPending (no ISR running on it)
   // until nothing is deliverable to it; it is the unit MachineOptions::storm_threshold bounds.
   std::uint64_t burst_ = 0;  ///< bursts so far, all vCPUs (Cpu::burst numbers them)
+  /// Vectors with an edge latched plus level-triggered device lines asserted: while 0 nothing can
+  /// be pending, so DeliverPending has nothing to scan. Never less than the true count.
+  std::size_t raised_ = 0;
 };
 
 }  // namespace kemu::model

@@ -141,14 +141,18 @@ void Scheduler::Resumed(Context& current) {
   if (current.ready) Service(current);
 }
 
+void Scheduler::SetReady(Context& context, bool ready) {
+  context.ready = ready;
+  if (&context == test_.get()) test_ready_ = ready;
+}
+
 void Scheduler::Service(Context& context) {
-  context.ready = false;
+  SetReady(context, false);
   Cpu& cpu = kernel_.cpu(context.cpu);
   kernel_.irql().DeliverPending(cpu);
 }
 
-void Scheduler::Point() {
-  if (tearing_down_ || (busy_workers_ == 0 && !test_->ready)) return;
+void Scheduler::SwitchPoint() {
   Context& me = *running_;
   if (options_.strategy == Strategy::kPct) PctStep(me);
   for (;;) {
@@ -223,7 +227,7 @@ void Scheduler::Handoff(unsigned cpu) {
   if (tearing_down_) return;
   Context& target = ContextFor(cpu);
   if (&target == running_ || target.finished) return;
-  target.ready = true;
+  SetReady(target, true);
   target.ready_stamp = ++stamp_;
   if (!target.busy) {
     target.busy = true;

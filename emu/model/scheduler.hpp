@@ -53,8 +53,11 @@ class Scheduler {
   void SetThreadBinder(std::function<void()> bind) { bind_thread_ = std::move(bind); }
 
   /// A schedule point of the running context: another context may run before this returns.
-  /// Cheap when no other vCPU has work.
-  void Point();
+  /// Inline and a compare when no other vCPU has work: it runs on every kernel call.
+  void Point() {
+    if (tearing_down_ || (busy_workers_ == 0 && !test_ready_)) return;
+    SwitchPoint();
+  }
   /// A schedule point inside instrumented driver code, which the compiler built as unable to
   /// throw: another context may run first, but a failure it raised (or teardown) surfaces only at
   /// this context's next kernel call.
@@ -114,7 +117,10 @@ class Scheduler {
   [[noreturn]] void Deadlock(const Context& waiter);
   void PctStep(Context& current);
   void AssignPriority(Context& context);
-  bool AnyBusy() const { return busy_workers_ > 0 || test_ready_; }
+  /// Point past its inline fast path: another context may have work.
+  void SwitchPoint();
+  /// The only writer of Context::ready: keeps test_ready_ in step for the inline Point.
+  void SetReady(Context& context, bool ready);
 
   Kernel& kernel_;
   ScheduleOptions options_;
@@ -126,7 +132,7 @@ class Scheduler {
   std::mutex mutex_;  ///< guards the baton hand-over only; all model state is the holder's
   bool tearing_down_ = false;
   unsigned busy_workers_ = 0;
-  bool test_ready_ = false;
+  bool test_ready_ = false;  ///< test_->ready, readable where Context is incomplete
   std::uint64_t stamp_ = 0;  ///< kDefault: order of activation (the last activated runs first)
   std::uint64_t steps_ = 0;  ///< kPct: schedule points so far
   std::vector<std::uint64_t> change_points_;  ///< kPct: steps where the runner's priority drops

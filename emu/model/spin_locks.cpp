@@ -56,15 +56,16 @@ SpinLocks::State& SpinLocks::Lookup(const char* routine, PKSPIN_LOCK lock) {
 
 void SpinLocks::Take(const char* routine, PKSPIN_LOCK lock, LockKind kind,
                      PKLOCK_QUEUE_HANDLE handle, KIRQL raised_to) {
-  Lookup(routine, lock);
+  // One lookup on the uncontended path: unordered_map references stay valid until the entry is
+  // erased, which only a contended wait below can let happen.
+  State* found = &Lookup(routine, lock);
   const Cpu& cpu = kernel_.cpu();
-  if (locks_[lock].owner == static_cast<int>(cpu.index)) {
+  if (found->owner == static_cast<int>(cpu.index)) {
     kernel_.verifier().AcquireOwnedBySelf(routine, lock, /*try_only=*/false);
   }
   // Lock order (0x1001) is checked before a contended acquire spins, as Driver Verifier checks it
   // at the acquire: an inversion is reported as one even if this interleaving would deadlock.
-  const bool contended =
-      locks_[lock].owner >= 0 && locks_[lock].owner != static_cast<int>(cpu.index);
+  const bool contended = found->owner >= 0 && found->owner != static_cast<int>(cpu.index);
   if (contended) {
     kernel_.verifier().LockAcquired(routine, lock);
     // Contention: spin until the owner releases it. Other vCPUs run meanwhile, and this one still
@@ -72,11 +73,12 @@ void SpinLocks::Take(const char* routine, PKSPIN_LOCK lock, LockKind kind,
     kernel_.scheduler().WaitUntil(
         {.ready = [this, lock] { return !IsHeld(lock); },
          .what = fmt::format("the spin lock at {} in {} (held by vCPU {})",
-                             static_cast<const void*>(lock), routine, locks_[lock].owner),
+                             static_cast<const void*>(lock), routine, found->owner),
          .lock = reinterpret_cast<std::uintptr_t>(lock)});
+    // Looked up again: the wait may have let the lock's memory be freed and forgotten.
+    found = &locks_[lock];
   }
-  // Looked up again: the wait may have let the lock's memory be freed and forgotten.
-  State& state = locks_[lock];
+  State& state = *found;
   if (state.kind != LockKind::kUnused && state.kind != kind) {
     kernel_.verifier().MismatchedLockApi(routine, lock, /*acquiring=*/true, KindName(state.kind));
   }
@@ -106,15 +108,20 @@ void SpinLocks::Take(const char* routine, PKSPIN_LOCK lock, LockKind kind,
 void SpinLocks::Drop(const char* routine, PKSPIN_LOCK lock, LockKind kind,
                      PKLOCK_QUEUE_HANDLE handle) {
   auto it = locks_.find(lock);
+  DropFound(routine, lock, kind, handle, it == locks_.end() ? nullptr : &it->second);
+}
+
+void SpinLocks::DropFound(const char* routine, PKSPIN_LOCK lock, LockKind kind,
+                          PKLOCK_QUEUE_HANDLE handle, State* found) {
   const Cpu& cpu = kernel_.cpu();
-  if (it == locks_.end() || it->second.owner < 0) {
+  if (found == nullptr || found->owner < 0) {
     kernel_.verifier().ReleaseNotOwned(routine, lock);
     *lock = 0;  // a retail kernel simply clears the word
     kernel_.Note(TraceKind::kLockRelease, routine,
                  {AddressArg("Lock", reinterpret_cast<std::uintptr_t>(lock))});
     return;
   }
-  State& state = it->second;
+  State& state = *found;
   if (state.owner != static_cast<int>(cpu.index)) {
     kernel_.verifier().ReleaseByOtherProcessor(
         routine, lock, kernel_.cpu(static_cast<unsigned>(state.owner)).thread_address(),
@@ -152,17 +159,24 @@ KIRQL SpinLocks::AcquireRaiseTo(const char* routine, PKSPIN_LOCK lock, KIRQL lev
   return old;
 }
 
-KIRQL SpinLocks::ReleaseLevel(PKSPIN_LOCK lock) const {
+SpinLocks::State* SpinLocks::Find(PKSPIN_LOCK lock) {
   auto it = locks_.find(lock);
-  return it != locks_.end() && it->second.owner >= 0 ? it->second.raised_to : DISPATCH_LEVEL;
+  return it == locks_.end() ? nullptr : &it->second;
+}
+
+KIRQL SpinLocks::ReleaseLevel(const State* state) {
+  return state != nullptr && state->owner >= 0 ? state->raised_to : DISPATCH_LEVEL;
 }
 
 void SpinLocks::Release(const char* routine, PKSPIN_LOCK lock, KIRQL new_irql) {
   const KIRQL current = kernel_.irql().Current();
-  if (current != ReleaseLevel(lock)) {
+  // One lookup for the level check and the release: the verifier's report between them does not
+  // touch the table.
+  State* const state = Find(lock);
+  if (current != ReleaseLevel(state)) {
     kernel_.verifier().ReleaseNotAtDispatch(routine, lock, current, /*queued=*/false, new_irql);
   }
-  Drop(routine, lock, LockKind::kOrdinary);
+  DropFound(routine, lock, LockKind::kOrdinary, nullptr, state);
   kernel_.irql().Lower(new_irql);
 }
 
@@ -215,14 +229,15 @@ void SpinLocks::AcquireQueued(const char* routine, PKSPIN_LOCK lock, PKLOCK_QUEU
 void SpinLocks::ReleaseQueued(const char* routine, PKLOCK_QUEUE_HANDLE handle, bool restore_irql) {
   PKSPIN_LOCK lock = LockOf(handle);
   const KIRQL current = kernel_.irql().Current();
-  if (restore_irql && lock != nullptr && current != ReleaseLevel(lock)) {
+  State* const state = Find(lock);
+  if (restore_irql && lock != nullptr && current != ReleaseLevel(state)) {
     kernel_.verifier().ReleaseNotAtDispatch(routine, lock, current, /*queued=*/true,
                                             handle->OldIrql);
   }
   if (lock == nullptr) {
     kernel_.verifier().NullArgument(routine, "LockHandle->LockQueue.Lock");
   }
-  Drop(routine, lock, LockKind::kQueued, handle);
+  DropFound(routine, lock, LockKind::kQueued, handle, state);
   if (restore_irql) kernel_.irql().Lower(handle->OldIrql);
 }
 

@@ -83,8 +83,14 @@ class SpinLocks {
   /// The only writer of State::owner: keeps the per-vCPU count HeldBy returns, read around every
   /// ISR and DPC, without a scan of every lock.
   void SetOwner(State& state, int owner);
-  /// The level a release of `lock` must happen at (where its acquire left the processor).
-  KIRQL ReleaseLevel(PKSPIN_LOCK lock) const;
+  /// The lock's state, or nullptr if kemu never saw it.
+  State* Find(PKSPIN_LOCK lock);
+  /// Drop, given the lock's state (or nullptr) already looked up.
+  void DropFound(const char* routine, PKSPIN_LOCK lock, LockKind kind, PKLOCK_QUEUE_HANDLE handle,
+                 State* found);
+  /// The level a release must happen at (where its acquire left the processor), from the lock's
+  /// state or nullptr.
+  static KIRQL ReleaseLevel(const State* state);
 
   Kernel& kernel_;
   std::unordered_map<PKSPIN_LOCK, State> locks_;
