@@ -1,4 +1,4 @@
-// What every extern "C" export does first (STYLE.md habit 3): find the thread's machine, refuse a
+// What every extern "C" export does first: find the thread's machine, refuse a
 // routine the personality lacks, record the call with its arguments.
 //
 //   extern "C" VOID KeLowerIrql(KIRQL NewIrql) {

@@ -17,7 +17,7 @@ namespace kemu::model {
 struct DeviceState;
 
 struct DeviceIo {
-  /// Deterministic assignment (DESIGN.md decision 4): device i gets its BAR at
+  /// Deterministic assignment (docs/decisions.md, decision 4): device i gets its BAR at
   /// kMemoryWindow + i * kMemoryStride and its ports at kPortWindow + i * kPortStride.
   static constexpr std::uint64_t kMemoryWindow = 0xF0000000;
   static constexpr std::uint64_t kMemoryStride = 0x100000;

@@ -1,5 +1,5 @@
 // The interrupt controller: device lines and messages, pending interrupts, delivery to a vCPU and
-// ISR dispatch (spec §9; DESIGN.md decision 5; conformance INT-6, INT-7).
+// ISR dispatch (spec §9; docs/decisions.md, decision 5; conformance INT-6, INT-7).
 #include <algorithm>
 #include <array>
 #include <span>

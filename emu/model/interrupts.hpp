@@ -1,5 +1,5 @@
 // Interrupt objects, connections and the interrupt controller: which ISRs hang on which vector,
-// what is pending, and delivery to a vCPU (spec §1-4, §9; DESIGN.md decision 5).
+// what is pending, and delivery to a vCPU (spec §1-4, §9; docs/decisions.md, decision 5).
 #ifndef KEMU_EMU_MODEL_INTERRUPTS_HPP_
 #define KEMU_EMU_MODEL_INTERRUPTS_HPP_
 
@@ -22,7 +22,7 @@ struct DeviceState;
 struct ConnectionRecord;
 
 /// A kemu-owned interrupt object. The public KINTERRUPT comes first, so the PKINTERRUPT a driver
-/// holds is the address of this object (STYLE.md habit 8).
+/// holds is the address of this object.
 struct InterruptObject {
   KINTERRUPT k{};
   ConnectionRecord* record = nullptr;

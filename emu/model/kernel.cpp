@@ -73,8 +73,8 @@ void Kernel::EnterCall(const char* routine, std::initializer_list<CallArg> args)
   // The first point after instrumented code found a race where an exception can be thrown.
   if (race_.pending()) race_.RaisePending();
   trace_.Record(TraceKind::kCall, current_, cpu().irql, clock_.now_100ns(), routine, args);
-  // Every kernel call is a point where a scheduled interrupt can land (DESIGN.md decision 5),
-  // and where another vCPU may run.
+  // Every kernel call is a point where a scheduled interrupt can land (docs/decisions.md, decision
+  // 5), and where another vCPU may run.
   interrupts_.RunDueEvents();
   scheduler_.Point();
 }

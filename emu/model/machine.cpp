@@ -11,8 +11,8 @@
 namespace kemu {
 namespace {
 
-// The only mutable global state kemu has (DESIGN.md decision 7): which machine the driver's
-// kernel calls on this thread go to.
+// The only mutable global state kemu has (docs/decisions.md, decision 7): which machine the
+// driver's kernel calls on this thread go to.
 thread_local Machine* current_machine = nullptr;
 
 MachineOptions Validated(MachineOptions options) {

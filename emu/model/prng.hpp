@@ -1,5 +1,5 @@
 // The machine's only source of randomness: SplitMix64 seeded from MachineOptions::seed, so the
-// same seed replays the same run (DESIGN.md decision 4).
+// same seed replays the same run (docs/decisions.md, decision 4).
 #ifndef KEMU_EMU_MODEL_PRNG_HPP_
 #define KEMU_EMU_MODEL_PRNG_HPP_
 

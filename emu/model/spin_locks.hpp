@@ -1,6 +1,6 @@
 // Spin locks, ordinary and in-stack queued. State lives in a side table keyed by the driver's
-// KSPIN_LOCK address (DESIGN.md decision 8); the lock word itself is written the way Windows
-// writes it, because drivers and KeTestSpinLock read it (SL-2, SL-3, SL-9).
+// KSPIN_LOCK address (docs/decisions.md, decision 8); the lock word itself is written the way
+// Windows writes it, because drivers and KeTestSpinLock read it (SL-2, SL-3, SL-9).
 #ifndef KEMU_EMU_MODEL_SPIN_LOCKS_HPP_
 #define KEMU_EMU_MODEL_SPIN_LOCKS_HPP_
 

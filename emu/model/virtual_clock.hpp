@@ -1,5 +1,5 @@
-// Virtual time. It moves only when the driver stalls or waits (DESIGN.md decision 4), so runs are
-// reproducible whatever the host is doing.
+// Virtual time. It moves only when the driver stalls or waits (docs/decisions.md, decision 4), so
+// runs are reproducible whatever the host is doing.
 #ifndef KEMU_EMU_MODEL_VIRTUAL_CLOCK_HPP_
 #define KEMU_EMU_MODEL_VIRTUAL_CLOCK_HPP_
 

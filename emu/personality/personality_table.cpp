@@ -1,6 +1,7 @@
-// The nine personalities, as data (DESIGN.md decision 1). Sources: spec/windows-interrupts.md §0
-// (capability matrix), §2.4-2.7 (connect versions and statuses), §8.3 (message limits), §10
-// (version numbers); WDM versions from the IoIsWdmVersionAvailable documentation.
+// The nine personalities, as data (docs/decisions.md, decision 1). Sources:
+// spec/windows-interrupts.md §0 (capability matrix), §2.4-2.7 (connect versions and statuses), §8.3
+// (message limits), §10 (version numbers); WDM versions from the IoIsWdmVersionAvailable
+// documentation.
 #include <array>
 
 #include "kemu/personality.hpp"

@@ -232,7 +232,7 @@ TEST_P(DeviceResourcesTest, TwoMsiDevicesNeverShareAMessageVector) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Configuration errors are harness errors, not NTSTATUS (DESIGN.md decision 6).
+// Configuration errors are harness errors, not NTSTATUS (docs/decisions.md, decision 6).
 
 // Device IRQLs lie below SYNCH_LEVEL (12 on x64); IRQL 0 is a passive-level (e.g. GPIO-routed)
 // line, whose connect is refused before Windows 8 (interrupt_connect_irql_test.cpp).

@@ -1,6 +1,6 @@
-// Golden-file comparison for text a human reads (bug-check reports, trace JSON; STYLE.md habit
-// 13), shared by the tests that have golden files. KEMU_UPDATE_GOLDEN=1 rewrites the files after
-// an intended change; review the diff before committing it.
+// Golden-file comparison for text a human reads (bug-check reports, trace JSON), shared by the
+// tests that have golden files. KEMU_UPDATE_GOLDEN=1 rewrites the files after an intended change;
+// review the diff before committing it.
 //
 // Host addresses make such text differ from run to run. A test names the addresses of the objects
 // it owns and NormaliseAddresses() replaces each by its name (<&lock>) in both forms kemu prints

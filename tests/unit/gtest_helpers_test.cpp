@@ -1,4 +1,4 @@
-// kemu::gtest, tested like product (STYLE.md habit 12): EXPECT_BUGCHECK / ASSERT_BUGCHECK pass
+// kemu::gtest, tested like product: EXPECT_BUGCHECK / ASSERT_BUGCHECK pass
 // only on the exact code and say what was expected and what happened; BugCheckIs matches and
 // describes itself; OsName() names parameterised tests; PersonalityTest gives every test a
 // machine of its Os; a Machine destroyed with leaks fails the running test.

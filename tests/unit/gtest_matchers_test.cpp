@@ -1,5 +1,5 @@
 // kemu::gtest's matchers, cross-product fixture, KEMU_SEED and bug-check listener, tested like
-// product (STYLE.md habit 12): IrqlIs and StatusIs describe themselves and explain mismatches by
+// product: IrqlIs and StatusIs describe themselves and explain mismatches by
 // name; MachineTest builds the machine its parameter names and checks it at TearDown; KEMU_SEED
 // (or --kemu_seed) replays a seed; the listener turns a bug-check failure into one replay line.
 #include <gtest/gtest-spi.h>

@@ -1,7 +1,7 @@
 // Interrupt delivery and ISR dispatch against conformance INT-6, INT-7, INT-10 and DPC-12
-// (spec/conformance.md §2.3, §2.5), spec/windows-interrupts.md §9 and DESIGN.md decision 5.
-// Parameterised suites have no instantiation prefix, so "InterruptDispatch*" selects them too;
-// multi-vCPU and verifier-mode tests build their own machine.
+// (spec/conformance.md §2.3, §2.5), spec/windows-interrupts.md §9 and docs/decisions.md,
+// decision 5. Parameterised suites have no instantiation prefix, so "InterruptDispatch*" selects
+// them too; multi-vCPU and verifier-mode tests build their own machine.
 #include <wdm.h>
 
 #include <cstdint>

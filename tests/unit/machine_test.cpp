@@ -1,6 +1,6 @@
 // kemu::Machine: the thread's current-machine scope, Shutdown() and its leak report, what a
 // crashed machine does, BugCheckAction, the destructor's failure handler, MachineOptions
-// validation, vCPU switching and DbgPrint capture (DESIGN.md §2, STYLE.md habit 5).
+// validation, vCPU switching and DbgPrint capture (docs/architecture.md).
 #include <wdm.h>
 
 #include <functional>

@@ -1,4 +1,4 @@
-// The README's coverage table is generated from the export manifest (STYLE.md habit 2); this test
+// The README's coverage table is generated from the export manifest; this test
 // fails when they drift. KEMU_UPDATE_GOLDEN=1 rewrites the table in README.md.
 #include <fmt/format.h>
 #include <gtest/gtest.h>

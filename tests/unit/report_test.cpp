@@ -1,5 +1,5 @@
 // The bug-check report a developer reads (kemu::BugCheck::what()), compared byte for byte with
-// files in tests/golden/ (STYLE.md habit 13). Run with KEMU_UPDATE_GOLDEN=1 to rewrite them after
+// files in tests/golden/. Run with KEMU_UPDATE_GOLDEN=1 to rewrite them after
 // an intended change, then review the diff.
 //
 // Host addresses make report text differ from run to run. The scenarios are built so that the

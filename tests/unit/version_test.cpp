@@ -281,7 +281,7 @@ TEST(VersionTest, SixtyFourProcessorsFillTheWholeAffinityMask) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Virtual time (DESIGN.md decision 4).
+// Virtual time (docs/decisions.md, decision 4).
 
 TEST_P(VersionTest, KeStallExecutionProcessorAdvancesInterruptTimeByTenUnitsPerMicrosecond) {
   const ULONGLONG start = KeQueryInterruptTime();
