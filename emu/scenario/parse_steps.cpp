@@ -213,9 +213,9 @@ std::optional<Step> ReadStep(Context& context, const YAML::Node& item) {
                                    Describe(item)));
     return std::nullopt;
   }
-  static const std::vector<std::string> kNeedValue{"message",   "raise",      "clear",
-                                                   "poke",      "raise_irql", "lower_irql",
-                                                   "processor", "stall_us",   "advance_time", "expect"};
+  static const std::vector<std::string> kNeedValue{
+      "message",    "raise",     "clear",    "poke",         "raise_irql",
+      "lower_irql", "processor", "stall_us", "advance_time", "expect"};
   if (value.IsNull() &&
       std::find(kNeedValue.begin(), kNeedValue.end(), step.keyword) != kNeedValue.end()) {
     reader.Error(step.where, fmt::format("step '{}' needs a value", step.keyword));
@@ -232,8 +232,9 @@ std::optional<Step> ReadStep(Context& context, const YAML::Node& item) {
 
 const std::vector<std::string>& BuiltInSteps() {
   static const std::vector<std::string> kKeywords{
-      "start", "stop",       "assert",     "deassert",  "pulse",    "message",  "raise", "clear",
-      "poke",  "raise_irql", "lower_irql", "processor", "run_dpcs", "stall_us", "advance_time", "expect"};
+      "start",    "stop",     "assert",       "deassert",   "pulse",      "message",
+      "raise",    "clear",    "poke",         "raise_irql", "lower_irql", "processor",
+      "run_dpcs", "stall_us", "advance_time", "expect"};
   return kKeywords;
 }
 

@@ -213,9 +213,9 @@ struct ExpectStep {
   ExpectationBlock block;
 };
 
-using StepBody = std::variant<StartStep, StopStep, ActionStep, DeviceEventStep, RegisterStep,
-                              IrqlStep, ProcessorStep, RunDpcsStep, StallStep, AdvanceTimeStep,
-                              ExpectStep>;
+using StepBody =
+    std::variant<StartStep, StopStep, ActionStep, DeviceEventStep, RegisterStep, IrqlStep,
+                 ProcessorStep, RunDpcsStep, StallStep, AdvanceTimeStep, ExpectStep>;
 
 struct Step {
   Location where;
