@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "bugcheck_with.hpp"
 #include "kemu/testing/gtest.hpp"
 
 namespace {
@@ -11,12 +12,7 @@ namespace {
 using ::kemu::testing::BugCheckIs;
 using ::kemu::testing::CrashOf;
 
-/// BugCheckIs with every parameter, the ones not given 0.
-::testing::Matcher<const kemu::BugCheck&> BugCheckWith(std::uint32_t code, std::uint64_t p1,
-                                                       std::uint64_t p2 = 0, std::uint64_t p3 = 0,
-                                                       std::uint64_t p4 = 0) {
-  return kemu::testing::BugCheckIs(code, p1, p2, p3, p4);
-}
+using ::kemu_test::BugCheckWith;
 
 kemu::MachineOptions Retail() { return {.verifier = false, .checked_build = false}; }
 kemu::MachineOptions Checked() { return {.verifier = false, .checked_build = true}; }
