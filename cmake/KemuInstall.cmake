@@ -67,6 +67,9 @@ write_basic_package_version_file(
   COMPATIBILITY ${kemu_version_compatibility})
 install(FILES
   ${PROJECT_SOURCE_DIR}/cmake/KemuInstrumentDriver.cmake
+  ${PROJECT_SOURCE_DIR}/cmake/KemuCheckImports.cmake
+  ${PROJECT_SOURCE_DIR}/cmake/KemuCheckImportsScript.cmake
+  ${KEMU_EXPORT_MANIFEST}
   ${PROJECT_BINARY_DIR}/kemuConfig.cmake
   ${PROJECT_BINARY_DIR}/kemuConfigVersion.cmake
   DESTINATION ${KEMU_INSTALL_CMAKEDIR})

@@ -20,6 +20,8 @@ PIO_WORKITEM IoAllocateWorkItem(PDEVICE_OBJECT DeviceObject) {
   kemu::model::Kernel& kernel = KEMU_ENTER(IoAllocateWorkItem, KEMU_ARG(DeviceObject));
   AtMostDispatch(kernel, "IoAllocateWorkItem");
   if (DeviceObject == nullptr) kernel.verifier().NullArgument("IoAllocateWorkItem", "DeviceObject");
+  // Out of pool, Windows returns NULL.
+  if (kernel.faults().Check(kemu::abi::ExportId::kIoAllocateWorkItem)) return nullptr;
   return kernel.work_items().Allocate(DeviceObject);
 }
 

@@ -19,6 +19,7 @@ bool Faults::CanFail(abi::ExportId routine) {
     case abi::ExportId::kExAllocatePoolWithTag:
     case abi::ExportId::kExAllocatePoolWithQuotaTag:
     case abi::ExportId::kExAllocatePool2:
+    case abi::ExportId::kIoAllocateWorkItem:
       return true;
     default:
       return false;
@@ -41,7 +42,8 @@ void Faults::Add(const Fault& fault) {
                 " has no failure status to inject; faults apply to IoConnectInterrupt, "
                 "IoConnectInterruptEx, WdmlibIoConnectInterruptEx, IoGetAffinityInterrupt, "
                 "WdmlibIoGetAffinityInterrupt, RtlGetVersion, MmMapIoSpace, "
-                "ExAllocatePoolWithTag, ExAllocatePoolWithQuotaTag and ExAllocatePool2");
+                "ExAllocatePoolWithTag, ExAllocatePoolWithQuotaTag, ExAllocatePool2 and "
+                "IoAllocateWorkItem");
   }
   if (fault.tag != 0 && !IsPoolAllocator(id)) {
     throw Error("kemu: Fault::tag applies to pool allocations only, not to " + fault.routine);

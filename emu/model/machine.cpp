@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <exception>
 #include <fstream>
+#include <utility>
 
 #include "kemu/error.hpp"
 #include "model/kernel.hpp"
@@ -67,6 +68,13 @@ void Machine::InjectFault(Fault fault) { kernel_->faults().Add(fault); }
 
 std::uint8_t Machine::CurrentIrql() const { return kernel_->cpu().irql; }
 unsigned Machine::CurrentProcessor() const { return kernel_->current_processor(); }
+void Machine::LoadDriver(const DriverImports& imports) {
+  std::vector<std::string> missing = MissingImports(imports, os());
+  if (!missing.empty()) {
+    throw LoadFailure(imports.driver, std::string(personality().display_name), std::move(missing));
+  }
+}
+
 void Machine::SwitchToProcessor(unsigned processor) { kernel_->scheduler().Rebind(processor); }
 void Machine::RunPendingDpcs() { kernel_->dpcs().RetireAll(); }
 

@@ -4,7 +4,10 @@
 //
 //   NIC_BUG_SPINLOCK_AT_DIRQL  the ISR takes the driver's DISPATCH_LEVEL spin lock at DIRQL
 //   NIC_BUG_NO_ACK             the ISR never writes the causes back to the card
+//   NIC_BUG_LEAK_RX_BUFFERS    the stop path never frees the receive buffers
+//   NIC_BUG_WAIT_AT_DISPATCH   the stop path waits on an event holding a spin lock
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "driver/nic_driver.h"
@@ -158,6 +161,121 @@ TEST_P(NoAckTest, WithMsiTheCardFallsSilentInstead) {
   EXPECT_EQ(device_->connection()->isr_calls, 1u);
   EXPECT_EQ(Statistics().FramesReceived, 1u);  // two frames wait in the ring for an interrupt
   EXPECT_EQ(nic_.causes(), NIC_INT_RX_DONE);   // still latched
+}
+
+// ---------------------------------------------------------------------------------------------
+// NIC_BUG_LEAK_RX_BUFFERS: every run looks fine until the machine shuts down (the driver
+// unloads), where the leaked block is reported with its tag, size and allocating call.
+
+class LeakRxBuffersTest : public NicTest<kemu::testing::MachineTest> {
+ protected:
+  bool verifier() const { return std::get<2>(GetParam()) == kemu::KernelMode::kVerifier; }
+
+  std::optional<kemu::BugCheck> ShutdownCrash() {
+    try {
+      machine().Shutdown();
+    } catch (const kemu::BugCheck& crash) {
+      return crash;
+    }
+    return std::nullopt;
+  }
+};
+
+INSTANTIATE_TEST_SUITE_P(EveryOsVerifierOffAndOn, LeakRxBuffersTest,
+                         ::testing::Combine(kemu::testing::AllOs(), kemu::testing::Processors({1}),
+                                            kemu::testing::VerifierModes()),
+                         kemu::testing::MachineName());
+
+TEST_P(LeakRxBuffersTest, ShutdownReportsTheReceiveBuffersWithTheirTag) {
+  AddNic();
+  ASSERT_THAT(Start(NicDriverBugLeakRxBuffers), StatusIs(STATUS_SUCCESS));
+  nic_.ReceiveFrames(2);
+  const std::uint64_t block = AddressOf(extension_.RxBuffers);
+  Stop();
+  EXPECT_EQ(Statistics().FramesReceived, 2u);  // nothing looked wrong
+  EXPECT_EQ(machine().pool_allocations(), 1u);
+
+  const std::optional<kemu::BugCheck> crash = ShutdownCrash();
+  ASSERT_TRUE(crash.has_value()) << "Shutdown reported no leak";
+  const kemu::BugCheck& leak = *crash;
+  if (verifier()) {
+    // Pool is all that is left: Driver Verifier's pool tracking, 0xC4 / 0x62, Arg4 = 1 block.
+    EXPECT_THAT(leak, BugCheckIs(bugcheck::kDriverVerifierDetectedViolation,
+                                 verifier_code::kPoolLeakedAtUnload, 0, block, 1));
+  } else {
+    // Without Driver Verifier, Windows says nothing; kemu's own leak report names the block.
+    EXPECT_THAT(leak, BugCheckIs(bugcheck::kDriverVerifierDetectedViolation,
+                                 verifier_code::kLeakAtShutdown, 1, block, 0));
+  }
+  const std::string bytes = std::to_string(NIC_RX_RING_SIZE * sizeof(NIC_RX_BUFFER));
+  EXPECT_THAT(leak.what(), HasSubstr(bytes + " bytes of nonpaged pool, tag 'NicR'"));
+  EXPECT_THAT(leak.what(), HasSubstr("ExAllocatePoolWithTag allocated it"));
+}
+
+TEST_P(LeakRxBuffersTest, TheCorrectBuildFreesItsPool) {
+  AddNic();
+  ASSERT_THAT(Start(NicDriver), StatusIs(STATUS_SUCCESS));
+  nic_.ReceiveFrames(2);
+  Stop();
+  EXPECT_EQ(machine().pool_allocations(), 0u);
+  EXPECT_NO_THROW(machine().Shutdown());
+}
+
+// ---------------------------------------------------------------------------------------------
+// NIC_BUG_WAIT_AT_DISPATCH: KeWaitForSingleObject with no timeout at DISPATCH_LEVEL.
+
+// Driver Verifier and a checked kernel check the IRQL of every wait, whether or not it blocks.
+class WaitAtDispatchTest : public NicTest<kemu::testing::MachineTest> {
+ protected:
+  bool verifier() const { return std::get<2>(GetParam()) == kemu::KernelMode::kVerifier; }
+};
+
+INSTANTIATE_TEST_SUITE_P(EveryOsVerifierOffAndOn, WaitAtDispatchTest,
+                         ::testing::Combine(kemu::testing::AllOs(), kemu::testing::Processors({1}),
+                                            kemu::testing::VerifierModes()),
+                         kemu::testing::MachineName());
+
+TEST_P(WaitAtDispatchTest, IsCaughtEvenWhenTheEventIsSignaled) {
+  AddNic();
+  ASSERT_THAT(Start(NicDriverBugWaitAtDispatch), StatusIs(STATUS_SUCCESS));
+  nic_.ReceiveFrames(1);
+
+  // Driver Verifier's IRQL checks (Vista on) give 0xC4; before them, and on a checked kernel, the
+  // kernel's own 0xA IRQL_NOT_LESS_OR_EQUAL with the IRQL in Arg2.
+  if (verifier() && machine().personality().verifier_irql_api_checks) {
+    EXPECT_BUGCHECK(Stop(), bugcheck::kDriverVerifierDetectedViolation);
+  } else {
+    EXPECT_THAT([&] { Stop(); },
+                Throws<kemu::BugCheck>(AllOf(BugCheckIs(bugcheck::kIrqlNotLessOrEqual),
+                                             ResultOf("Arg2 (IRQL)", Arg(1), DISPATCH_LEVEL))));
+  }
+}
+
+// A retail kernel checks nothing: the bug hides while the event is signaled.
+class WaitAtDispatchRetailTest : public NicTest<kemu::testing::PersonalityTest> {
+ protected:
+  kemu::MachineOptions Options() const override {
+    return {.os = GetParam(), .verifier = false, .checked_build = false};
+  }
+};
+
+INSTANTIATE_TEST_SUITE_P(AllWindows, WaitAtDispatchRetailTest, kemu::testing::AllOs(),
+                         kemu::testing::OsName());
+
+TEST_P(WaitAtDispatchRetailTest, ASignaledEventLetsTheWaitThrough) {
+  AddNic();
+  ASSERT_THAT(Start(NicDriverBugWaitAtDispatch), StatusIs(STATUS_SUCCESS));
+  nic_.ReceiveFrames(1);
+  Stop();  // nothing to wait for: Windows never notices either
+  EXPECT_FALSE(machine().crashed());
+}
+
+TEST_P(WaitAtDispatchRetailTest, ItCrashesWhenTheWaitMustBlock) {
+  AddNic();
+  ASSERT_THAT(Start(NicDriverBugWaitAtDispatch), StatusIs(STATUS_SUCCESS));
+  nic_.SetLink(false);  // the link report is queued and has not run
+  // The thread would have to be switched out at DISPATCH_LEVEL.
+  EXPECT_BUGCHECK(Stop(), bugcheck::kIrqlNotLessOrEqual);
 }
 
 }  // namespace

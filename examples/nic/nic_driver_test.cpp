@@ -8,9 +8,12 @@
 // A test that fails on a bug check ends with "kemu: bug check 0x.., seed N (replay with
 // KEMU_SEED=N)" (the listener kemu::gtest_main installs); KEMU_SEED=N or --kemu_seed=N replays it.
 #include <cstdint>
+#include <cstdio>
+#include <string>
 
 #include "kemu/kemu.hpp"
 #include "kemu/testing/gtest.hpp"
+#include "kemu_example_nic_driver_imports.hpp"
 #include "nic_device.hpp"
 #include "nic_test.hpp"
 
@@ -39,6 +42,28 @@ class NicDriverTest : public NicTest<kemu::testing::PersonalityTest> {
 
 INSTANTIATE_TEST_SUITE_P(AllWindows, NicDriverTest, kemu::testing::AllOs(),
                          kemu::testing::OsName());
+
+// ---------------------------------------------------------------------------------------------
+// Load, start, receive, stop.
+
+// Windows' loader resolves every import before DriverEntry; kemu_check_imports took the list
+// from the driver library at build time.
+TEST_P(NicDriverTest, LoadsOnEveryWindows) {
+  EXPECT_NO_THROW(machine().LoadDriver(kNicDriverImports));
+  EXPECT_THAT(kNicDriverImports.routines, ::testing::Contains("IoConnectInterruptEx").Times(0))
+      << "an XP build reaches it through Iointex.lib";
+  EXPECT_THAT(kNicDriverImports.routines, ::testing::Contains("WdmlibIoConnectInterruptEx"));
+  EXPECT_THAT(kNicDriverImports.routines, ::testing::Contains("KeFlushQueuedDpcs").Times(0))
+      << "looked up with MmGetSystemRoutineAddress, so not an import";
+}
+
+TEST(NicDriverImportsTest, TheLoadabilityLineNamesEveryRelease) {
+  const std::string line = kemu::DescribeLoadability(kNicDriverImports);
+  std::printf("%s\n", line.c_str());  // in the test log, as the build prints it
+  EXPECT_EQ(line,
+            "kemu_example_nic_driver loads on: win2000 xp ws2003 vista win7 win8 win8.1 win10 "
+            "win11");
+}
 
 // ---------------------------------------------------------------------------------------------
 // Start, receive, stop.
@@ -160,6 +185,80 @@ TEST_P(NicDriverTest, StartWithoutABarOrInterruptIsRefused) {
   EXPECT_THAT(NicStartDevice(&extension_, no_bar.pdo(), nullptr, nullptr),
               StatusIs(STATUS_INSUFFICIENT_RESOURCES));
   EXPECT_EQ(no_bar.connection(), nullptr);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Receive buffers from pool, and the link report a work item makes at PASSIVE_LEVEL.
+
+TEST_P(NicDriverTest, ReceiveBuffersComeFromNonPagedPoolAndAreFreedOnStop) {
+  AddNic();
+  ASSERT_THAT(Start(), StatusIs(STATUS_SUCCESS));
+  EXPECT_EQ(machine().pool_allocations(), 1u);
+  const ULONG first = extension_.RxHead;
+
+  nic_.ReceiveFrames(2, 100);
+  ASSERT_NE(extension_.RxBuffers, nullptr);
+  // The DPC copied each descriptor into the slot's buffer before handing the slot back.
+  EXPECT_EQ(extension_.RxBuffers[first].Length, 100u);
+  EXPECT_EQ(extension_.RxBuffers[first].Sequence, 1u);
+  EXPECT_EQ(extension_.RxBuffers[(first + 1) % NIC_RX_RING_SIZE].Sequence, 2u);
+
+  Stop();
+  EXPECT_EQ(extension_.RxBuffers, nullptr);
+  EXPECT_EQ(machine().pool_allocations(), 0u);
+}
+
+TEST_P(NicDriverTest, OutOfPoolTheStartFailsAndLeavesNothingBehind) {
+  AddNic();
+  // Driver Verifier's low-resources simulation, narrowed to the driver's tag.
+  machine().InjectFault({.routine = "ExAllocatePoolWithTag", .tag = NIC_POOL_TAG});
+
+  EXPECT_THAT(Start(), StatusIs(STATUS_INSUFFICIENT_RESOURCES));
+  EXPECT_EQ(extension_.Registers, nullptr);  // the BAR was unmapped again
+  EXPECT_EQ(device_->connection(), nullptr);
+  EXPECT_EQ(nic_.resets(), 0u);
+  EXPECT_NO_THROW(machine().Shutdown());  // nothing mapped, allocated or connected
+}
+
+TEST_P(NicDriverTest, WithoutAWorkItemTheStartFailsAndFreesItsBuffers) {
+  AddNic();
+  machine().InjectFault({.routine = "IoAllocateWorkItem"});
+
+  EXPECT_THAT(Start(), StatusIs(STATUS_INSUFFICIENT_RESOURCES));
+  EXPECT_EQ(extension_.RxBuffers, nullptr);
+  EXPECT_EQ(machine().pool_allocations(), 0u);
+  EXPECT_NO_THROW(machine().Shutdown());
+}
+
+TEST_P(NicDriverTest, ALinkChangeIsReportedAtPassiveLevelByAWorkItem) {
+  AddNic();
+  ASSERT_THAT(Start(), StatusIs(STATUS_SUCCESS));
+
+  nic_.SetLink(false);
+  // The DPC has run and queued the report; a worker thread has not picked it up yet.
+  EXPECT_EQ(extension_.Statistics.LinkChanges, 1u);
+  EXPECT_EQ(extension_.Statistics.LinkReports, 0u);
+  EXPECT_TRUE(extension_.LinkReportQueued);
+
+  machine().Settle();  // the system worker threads run
+  EXPECT_EQ(extension_.Statistics.LinkReports, 1u);
+  EXPECT_EQ(extension_.LastLinkReportIrql, PASSIVE_LEVEL);
+  EXPECT_FALSE(extension_.LinkReportQueued);
+  EXPECT_THAT(machine().debug_output(), ::testing::HasSubstr("nic: link down\n"));
+}
+
+TEST_P(NicDriverTest, StopWaitsOnTheEventForALinkReportStillQueued) {
+  AddNic();
+  ASSERT_THAT(Start(), StatusIs(STATUS_SUCCESS));
+  nic_.SetLink(true);
+  ASSERT_TRUE(extension_.LinkReportQueued);
+
+  // KeWaitForSingleObject blocks until the worker has run the report (and set the event): the
+  // work item and the extension outlive it.
+  Stop();
+  EXPECT_EQ(extension_.Statistics.LinkReports, 1u);
+  EXPECT_EQ(extension_.LinkWorkItem, nullptr);
+  EXPECT_NO_THROW(machine().Shutdown());
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 // kemu_nic_example — runs the example NIC driver, one binary built for Windows XP, on every Windows
-// kemu emulates, then runs two deliberately buggy builds of it and shows kemu catching each with
-// the bug check Windows would raise.
+// kemu emulates, then runs deliberately buggy builds of it and shows kemu catching each with the
+// bug check Windows would raise.
 //
 // Each run: start the card, receive three frames (one interrupt each: ISR, then DPC), read the
 // statistics, stop the driver and shut the machine down (which bug-checks on anything left
@@ -17,6 +17,7 @@
 #include "common/runner_flags.hpp"
 #include "driver/nic_driver.h"
 #include "kemu/kemu.hpp"
+#include "kemu_example_nic_driver_imports.hpp"
 #include "nic_device.hpp"
 
 namespace {
@@ -49,6 +50,8 @@ Outcome Run(kemu::Os os) {
   Outcome outcome;
   NicDevice nic;  // the hardware outlives the machine, as kemu requires
   kemu::Machine machine(kemu::MachineOptions{.os = os});
+  // What Windows' loader checks first: every routine the driver imports is exported here.
+  machine.LoadDriver(kNicDriverImports);
   kemu::Device& device = machine.AddDevice(nic.Config());
   NIC_EXTENSION extension{};
 
@@ -105,6 +108,12 @@ const BuggyRun kBuggyRuns[] = {
     // Arg4 1: the storming vector has one ISR, so it alone failed to silence the device.
     {&NicDriverBugNoAck, "line (MSI withheld)", true, true, kemu::bugcheck::kHardwareInterruptStorm,
      3, 1},
+    // Driver Verifier's pool tracking at unload: pool was left behind (Arg4: one block).
+    {&NicDriverBugLeakRxBuffers, "MSI (4 messages)", false, true,
+     kemu::bugcheck::kDriverVerifierDetectedViolation, 0, kemu::verifier_code::kPoolLeakedAtUnload},
+    // KeWaitForSingleObject with no timeout under a spin lock, at DISPATCH_LEVEL (Arg2).
+    {&NicDriverBugWaitAtDispatch, "MSI (4 messages)", false, false,
+     kemu::bugcheck::kIrqlNotLessOrEqual, 1, DISPATCH_LEVEL},
 };
 
 std::string Describe(std::uint32_t code, int parameter, std::uint64_t value) {
@@ -193,8 +202,9 @@ int main(int argc, char** argv) {
   fmt::print(
       "nic_driver.c, built for NTDDI_WINXP with Iointex.lib, on every Windows kemu emulates.\n"
       "The card is MSI-capable (4 messages) with a shared level line 0x51 at DIRQL 5. Each run\n"
-      "starts it, receives {} frames (one interrupt each), reads the statistics and stops it.\n\n",
-      kFrames);
+      "starts it, receives {} frames (one interrupt each), reads the statistics and stops it.\n"
+      "Its imports, as kemu_check_imports read them from the library: {}.\n\n",
+      kFrames, kemu::DescribeLoadability(kNicDriverImports));
   int failures = 0;
   try {
     failures += RunAllOs();

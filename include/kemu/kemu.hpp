@@ -10,6 +10,7 @@
 #include "kemu/bugcheck.hpp"
 #include "kemu/data_race.hpp"
 #include "kemu/device.hpp"
+#include "kemu/driver_imports.hpp"
 #include "kemu/error.hpp"
 #include "kemu/hardware.hpp"
 #include "kemu/machine.hpp"

@@ -20,6 +20,7 @@
 
 #include "kemu/bugcheck.hpp"
 #include "kemu/device.hpp"
+#include "kemu/driver_imports.hpp"
 #include "kemu/os.hpp"
 #include "kemu/personality.hpp"
 #include "kemu/schedule.hpp"
@@ -132,12 +133,18 @@ class Machine {
   const Personality& personality() const;
   const MachineOptions& options() const;
 
+  /// Loads a driver as Windows' loader does (README "Will it load?"): where this personality does
+  /// not export every routine in `imports`, throws kemu::LoadFailure naming all it lacks, as the
+  /// load would fail with STATUS_DRIVER_ENTRYPOINT_NOT_FOUND. kemu_check_imports generates the
+  /// list from the driver library.
+  void LoadDriver(const DriverImports& imports);
+
   /// Adds a device; its resources follow this machine's personality.
   Device& AddDevice(DeviceConfig config);
   /// Arms a fault (see Fault). Routines that can fail: IoConnectInterrupt, IoConnectInterruptEx,
   /// WdmlibIoConnectInterruptEx, IoGetAffinityInterrupt, WdmlibIoGetAffinityInterrupt,
-  /// RtlGetVersion, and MmMapIoSpace, ExAllocatePoolWithTag, ExAllocatePoolWithQuotaTag and
-  /// ExAllocatePool2 (which return NULL); any other throws kemu::Error.
+  /// RtlGetVersion, and MmMapIoSpace, ExAllocatePoolWithTag, ExAllocatePoolWithQuotaTag,
+  /// ExAllocatePool2 and IoAllocateWorkItem (which return NULL); any other throws kemu::Error.
   void InjectFault(Fault fault);
 
   /// IRQL of the vCPU currently running.

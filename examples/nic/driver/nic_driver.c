@@ -172,6 +172,54 @@ static VOID NicUnmapRegisters(PNIC_EXTENSION Extension) {
   Extension->RegisterLength = 0;
 }
 
+// The receive buffers and the link-report work item. Non-paged: the DPC fills the buffers at
+// DISPATCH_LEVEL. ExAllocatePoolWithTag rather than ExAllocatePool2, which Windows before 10
+// (2004) does not export: this driver loads on Windows 2000.
+static NTSTATUS NicAllocateResources(PNIC_EXTENSION Extension, PDEVICE_OBJECT Pdo) {
+  Extension->RxBuffers = (PNIC_RX_BUFFER)ExAllocatePoolWithTag(
+      NonPagedPool, NIC_RX_RING_SIZE * sizeof(NIC_RX_BUFFER), NIC_POOL_TAG);
+  if (Extension->RxBuffers == NULL) {
+    return STATUS_INSUFFICIENT_RESOURCES;
+  }
+  RtlZeroMemory(Extension->RxBuffers, NIC_RX_RING_SIZE * sizeof(NIC_RX_BUFFER));
+  // A real driver names its own device object (the FDO); this example's caller has only the PDO.
+  Extension->LinkWorkItem = IoAllocateWorkItem(Pdo);
+  if (Extension->LinkWorkItem == NULL) {
+    ExFreePoolWithTag(Extension->RxBuffers, NIC_POOL_TAG);
+    Extension->RxBuffers = NULL;
+    return STATUS_INSUFFICIENT_RESOURCES;
+  }
+  Extension->LinkReportQueued = FALSE;
+  KeInitializeEvent(&Extension->LinkReportIdle, NotificationEvent, TRUE);
+  return STATUS_SUCCESS;
+}
+
+static VOID NicFreeResources(PNIC_EXTENSION Extension) {
+  IoFreeWorkItem(Extension->LinkWorkItem);
+  Extension->LinkWorkItem = NULL;
+#if defined(NIC_BUG_LEAK_RX_BUFFERS)
+  // The bug: the buffers are forgotten, not freed. Each start leaks NIC_RX_RING_SIZE entries.
+#else
+  ExFreePoolWithTag(Extension->RxBuffers, NIC_POOL_TAG);
+#endif
+  Extension->RxBuffers = NULL;
+}
+
+// The DPC queues at most one link report at a time and clears LinkReportIdle when it does; the
+// report sets it again. Called once nothing can queue the DPC, so nothing queues a report after.
+static VOID NicWaitForLinkReport(PNIC_EXTENSION Extension) {
+#if defined(NIC_BUG_WAIT_AT_DISPATCH)
+  // The bug: "the flag is under Lock, so wait under Lock". KeAcquireSpinLock raises to
+  // DISPATCH_LEVEL, where a thread cannot block; and the report itself needs Lock to finish.
+  KIRQL old_irql;
+  KeAcquireSpinLock(&Extension->Lock, &old_irql);
+  (void)KeWaitForSingleObject(&Extension->LinkReportIdle, Executive, KernelMode, FALSE, NULL);
+  KeReleaseSpinLock(&Extension->Lock, old_irql);
+#else
+  (void)KeWaitForSingleObject(&Extension->LinkReportIdle, Executive, KernelMode, FALSE, NULL);
+#endif
+}
+
 NTSTATUS NicStartDevice(PNIC_EXTENSION Extension, PDEVICE_OBJECT Pdo, PCM_RESOURCE_LIST Raw,
                         PCM_RESOURCE_LIST Translated) {
   NIC_RESOURCES resources;
@@ -190,6 +238,11 @@ NTSTATUS NicStartDevice(PNIC_EXTENSION Extension, PDEVICE_OBJECT Pdo, PCM_RESOUR
   }
   Extension->RegisterLength = resources.MemoryLength;
   Extension->PhysicalDeviceObject = Pdo;
+  status = NicAllocateResources(Extension, Pdo);
+  if (!NT_SUCCESS(status)) {
+    NicUnmapRegisters(Extension);
+    return status;
+  }
   // DPC-12: the ISR can run, and queue the DPC, before IoConnectInterruptEx has returned.
   KeInitializeDpc(&Extension->Dpc, NicDpc, Extension);
   KeInitializeSpinLock(&Extension->InterruptLock);
@@ -203,6 +256,7 @@ NTSTATUS NicStartDevice(PNIC_EXTENSION Extension, PDEVICE_OBJECT Pdo, PCM_RESOUR
     status = NicConnect(Extension, Pdo, &resources);
   }
   if (!NT_SUCCESS(status)) {
+    NicFreeResources(Extension);
     NicUnmapRegisters(Extension);
     return status;
   }
@@ -244,6 +298,10 @@ VOID NicStopDevice(PNIC_EXTENSION Extension) {
   if (flush_queued_dpcs != NULL) {
     flush_queued_dpcs();
   }
+  // No DPC is left to queue a link report; one already queued may not have run yet, and its
+  // work item and the extension must outlive it.
+  NicWaitForLinkReport(Extension);
+  NicFreeResources(Extension);
   // Last: a DPC that was still running could have been reading the ring.
   NicUnmapRegisters(Extension);
 }

@@ -13,8 +13,12 @@
 //  - The DPC takes the recorded causes under the interrupt lock (KeSynchronizeExecution), then
 //    drains the receive ring at DISPATCH_LEVEL under the driver's own spin lock, which it shares
 //    with NicGetStatistics (PASSIVE_LEVEL).
+//  - Start also allocates the receive buffers from non-paged pool (tag 'NicR': the DPC runs at
+//    DISPATCH_LEVEL, where paged memory cannot be touched) and a work item: a link change is
+//    reported at PASSIVE_LEVEL, where a real driver renegotiates the PHY or writes the event log.
 //  - IRP_MN_STOP/REMOVE_DEVICE (NicStopDevice): disable interrupts in the device, disconnect with
-//    the version connect returned, make sure no DPC is queued or running, unmap the BAR.
+//    the version connect returned, make sure no DPC is queued or running, wait on an event for a
+//    link report still queued, free the work item and the buffers, unmap the BAR.
 //
 // There is no IoCreateDevice in kemu, so the caller owns the (zeroed) extension:
 //
@@ -40,6 +44,16 @@
 extern "C" {
 #endif
 
+/// The pool tag of the receive buffers, as !pool and kemu's leak report show it: "NicR".
+#define NIC_POOL_TAG 'RciN'
+
+/// The driver's copy of a completed receive descriptor, taken before the slot goes back to the
+/// card. NicStartDevice allocates NIC_RX_RING_SIZE of them from non-paged pool.
+typedef struct _NIC_RX_BUFFER {
+  ULONG Length;    ///< frame length in bytes
+  ULONG Sequence;  ///< FramesReceived when it arrived, counting from 1
+} NIC_RX_BUFFER, *PNIC_RX_BUFFER;
+
 /// What NicGetStatistics reports. Updated by the DPC under NIC_EXTENSION::Lock.
 typedef struct _NIC_STATISTICS {
   ULONG Interrupts;       ///< interrupts the ISR claimed, as accounted by the DPC
@@ -50,6 +64,7 @@ typedef struct _NIC_STATISTICS {
   ULONG TxCompletions;    ///< TX_DONE causes seen
   ULONG LinkChanges;      ///< LINK causes seen
   BOOLEAN LinkUp;         ///< STATUS.LINK_UP when the last LINK cause was handled
+  ULONG LinkReports;      ///< link changes the work item reported at PASSIVE_LEVEL
 } NIC_STATISTICS, *PNIC_STATISTICS;
 
 /// Per-device state, normally DEVICE_OBJECT.DeviceExtension: non-paged, zeroed before the first
@@ -88,6 +103,14 @@ typedef struct _NIC_EXTENSION {
   KSPIN_LOCK Lock;
   ULONG RxHead;  ///< next ring slot the driver will look at
   NIC_STATISTICS Statistics;
+  /// Non-paged pool, NIC_RX_RING_SIZE entries, one per ring slot; NULL while stopped.
+  PNIC_RX_BUFFER RxBuffers;
+
+  // The link report: the DPC queues LinkWorkItem at most once at a time (LinkReportQueued, under
+  // Lock) and clears LinkReportIdle; the work item sets it again. NicStopDevice waits on it.
+  PIO_WORKITEM LinkWorkItem;
+  BOOLEAN LinkReportQueued;
+  KEVENT LinkReportIdle;
 
   // Observations for tests: where the ISR, the DPC and the DPC's synchronised routine last ran.
   // Written without further locking; read them while the device is quiet.
@@ -97,11 +120,13 @@ typedef struct _NIC_EXTENSION {
   KIRQL LastSynchronizeIrql;
   ULONG LastIsrProcessor;
   ULONG LastDpcProcessor;
+  KIRQL LastLinkReportIrql;
 } NIC_EXTENSION, *PNIC_EXTENSION;
 
 /// IRP_MN_START_DEVICE, at PASSIVE_LEVEL. Raw and Translated are AllocatedResources and
 /// AllocatedResourcesTranslated. STATUS_INSUFFICIENT_RESOURCES when they lack a large enough
-/// memory BAR or an interrupt, or the BAR cannot be mapped; STATUS_DEVICE_NOT_READY when the reset
+/// memory BAR or an interrupt, or the BAR cannot be mapped, or pool or the work item cannot be
+/// allocated; STATUS_DEVICE_NOT_READY when the reset
 /// does not complete; otherwise what IoConnectInterruptEx returned. On failure nothing is left
 /// mapped or connected.
 NTSTATUS NicStartDevice(PNIC_EXTENSION Extension, PDEVICE_OBJECT Pdo, PCM_RESOURCE_LIST Raw,
@@ -135,6 +160,12 @@ extern const NIC_DRIVER NicDriverBugSpinLockAtDirql;
 /// NIC_BUG_NO_ACK (kemu_example_nic_driver_bug_no_ack): the ISR never writes the causes back, so
 /// a level line stays asserted.
 extern const NIC_DRIVER NicDriverBugNoAck;
+/// NIC_BUG_LEAK_RX_BUFFERS (kemu_example_nic_driver_bug_leak_rx_buffers): NicStopDevice never
+/// frees the receive buffers, so every start leaks a pool block tagged 'NicR'.
+extern const NIC_DRIVER NicDriverBugLeakRxBuffers;
+/// NIC_BUG_WAIT_AT_DISPATCH (kemu_example_nic_driver_bug_wait_at_dispatch): NicStopDevice waits
+/// for the link report while holding Lock, at DISPATCH_LEVEL.
+extern const NIC_DRIVER NicDriverBugWaitAtDispatch;
 /// NIC_BUG_UNSYNCHRONIZED_DPC (kemu_example_nic_driver_bug_unsynchronized_dpc): the DPC takes
 /// the ISR's accumulated causes under the driver's spin lock instead of KeSynchronizeExecution,
 /// so an ISR on another processor between its read and its clear is lost. Only concurrent vCPUs

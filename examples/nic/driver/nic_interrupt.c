@@ -90,6 +90,7 @@ static VOID NicFoldMissedFramesLocked(PNIC_EXTENSION Extension) {
 static VOID NicReceiveLocked(PNIC_EXTENSION Extension) {
   ULONG tail = READ_REGISTER_ULONG(NicRegister(Extension, NIC_REG_RX_TAIL)) % NIC_RX_RING_SIZE;
   ULONG head = Extension->RxHead;
+  PNIC_RX_BUFFER buffer;
 
   while (head != tail) {
     ULONG flags =
@@ -97,10 +98,13 @@ static VOID NicReceiveLocked(PNIC_EXTENSION Extension) {
     if ((flags & NIC_RX_DESC_DONE) == 0) {
       break;  // the device has not finished writing this one
     }
-    // A real driver would indicate the frame to NDIS here.
-    Extension->Statistics.BytesReceived +=
+    // Copy the descriptor out so the slot can go back to the card at once. A real driver would
+    // indicate the frame to NDIS from this buffer.
+    buffer = &Extension->RxBuffers[head];
+    buffer->Length =
         READ_REGISTER_ULONG(NicRegister(Extension, NIC_RX_DESC(head) + NIC_RX_DESC_LENGTH));
-    ++Extension->Statistics.FramesReceived;
+    buffer->Sequence = ++Extension->Statistics.FramesReceived;
+    Extension->Statistics.BytesReceived += buffer->Length;
     WRITE_REGISTER_ULONG(NicRegister(Extension, NIC_RX_DESC(head) + NIC_RX_DESC_FLAGS), 0);
     head = (head + 1) % NIC_RX_RING_SIZE;
   }
@@ -150,8 +154,35 @@ VOID NicDpc(PKDPC Dpc, PVOID DeferredContext, PVOID SystemArgument1, PVOID Syste
     extension->Statistics.LinkUp =
         (BOOLEAN)((READ_REGISTER_ULONG(NicRegister(extension, NIC_REG_STATUS)) &
                    NIC_STATUS_LINK_UP) != 0);
+    // One report covers every change up to the moment it runs: it reads LinkUp then.
+    if (!extension->LinkReportQueued) {
+      extension->LinkReportQueued = TRUE;
+      KeClearEvent(&extension->LinkReportIdle);
+      IoQueueWorkItem(extension->LinkWorkItem, NicLinkReport, DelayedWorkQueue, extension);
+    }
   }
   KeReleaseSpinLockFromDpcLevel(&extension->Lock);
+}
+
+// The link report, on a system worker thread at PASSIVE_LEVEL. The event is set under Lock,
+// together with the flag, so that it never says "idle" while a report is queued.
+VOID NicLinkReport(PDEVICE_OBJECT DeviceObject, PVOID Context) {
+  PNIC_EXTENSION extension = (PNIC_EXTENSION)Context;
+  KIRQL old_irql;
+  BOOLEAN link_up;
+  UNREFERENCED_PARAMETER(DeviceObject);
+
+  KeAcquireSpinLock(&extension->Lock, &old_irql);
+  extension->LinkReportQueued = FALSE;
+  link_up = extension->Statistics.LinkUp;
+  ++extension->Statistics.LinkReports;
+  extension->LastLinkReportIrql = old_irql;
+  KeSetEvent(&extension->LinkReportIdle, IO_NO_INCREMENT, FALSE);
+  KeReleaseSpinLock(&extension->Lock, old_irql);
+  // What a real driver does here needs PASSIVE_LEVEL: renegotiate, or write the event log.
+  // DbgPrint, not DbgPrintEx: Windows 2000 does not export DbgPrintEx, and this driver loads there
+  // (kemu_check_imports in examples/nic/CMakeLists.txt keeps it so).
+  (void)DbgPrint("nic: link %s\n", link_up ? "up" : "down");
 }
 
 VOID NicGetStatistics(PNIC_EXTENSION Extension, PNIC_STATISTICS Statistics) {

@@ -49,6 +49,11 @@ constexpr ProbeInfo kProbes[] = {
      [](const ProbeSource& s) -> std::int64_t { return s.extension.Statistics.LinkChanges; }},
     {"link_up",
      [](const ProbeSource& s) -> std::int64_t { return s.extension.Statistics.LinkUp ? 1 : 0; }},
+    // Link reports the work item made at PASSIVE_LEVEL; one may still be queued.
+    {"link_reports",
+     [](const ProbeSource& s) -> std::int64_t { return s.extension.Statistics.LinkReports; }},
+    {"link_report_queued",
+     [](const ProbeSource& s) -> std::int64_t { return s.extension.LinkReportQueued ? 1 : 0; }},
     // ISR calls, claimed or not: on a shared line the NIC's ISR also sees other devices'
     // interrupts.
     {"isr_calls", [](const ProbeSource& s) -> std::int64_t { return s.extension.IsrCalls; }},
@@ -221,6 +226,14 @@ void AddNicAdapters(kemu::scenario::AdapterRegistry& registry) {
   registry.Add(
       "nic_bug_no_ack", [] { return std::make_unique<NicAdapter>(NicDriverBugNoAck); },
       "NIC_BUG_NO_ACK: the ISR never acknowledges the card");
+  registry.Add(
+      "nic_bug_leak_rx_buffers",
+      [] { return std::make_unique<NicAdapter>(NicDriverBugLeakRxBuffers); },
+      "NIC_BUG_LEAK_RX_BUFFERS: the stop path never frees the receive buffers");
+  registry.Add(
+      "nic_bug_wait_at_dispatch",
+      [] { return std::make_unique<NicAdapter>(NicDriverBugWaitAtDispatch); },
+      "NIC_BUG_WAIT_AT_DISPATCH: the stop path waits on an event holding a spin lock");
 }
 
 }  // namespace kemu_example

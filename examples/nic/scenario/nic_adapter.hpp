@@ -30,7 +30,7 @@ namespace kemu_example {
 
 class NicAdapter : public kemu::scenario::DriverAdapter {
  public:
-  /// `driver`: NicDriver, NicDriverBugSpinLockAtDirql or NicDriverBugNoAck.
+  /// `driver`: NicDriver or one of its buggy builds (NicDriverBug*).
   explicit NicAdapter(const NIC_DRIVER& driver = NicDriver) : driver_(driver) {}
 
   kemu::Hardware* HardwareFor(const kemu::DeviceConfig& config) override;

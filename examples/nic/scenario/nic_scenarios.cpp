@@ -12,5 +12,6 @@ void kemu::scenario::ConfigureRunner(RunnerConfig& config) {
   config.default_paths = {KEMU_NIC_SCENARIOS_DIR};
   config.program_description =
       "Runs scenario files against the example NIC driver (examples/nic) across Windows "
-      "personalities. Adapters: nic (default), nic_bug_spinlock_at_dirql, nic_bug_no_ack.";
+      "personalities. Adapters: nic (default), nic_bug_spinlock_at_dirql, nic_bug_no_ack, "
+      "nic_bug_leak_rx_buffers, nic_bug_wait_at_dispatch.";
 }

@@ -7,12 +7,15 @@ add_library(tiny_driver STATIC ${consumer_dir}/tiny_driver.c)
 target_compile_definitions(tiny_driver PRIVATE NTDDI_VERSION=NTDDI_WINXP)
 target_include_directories(tiny_driver PUBLIC ${consumer_dir})
 target_link_libraries(tiny_driver PUBLIC kemu::wdk)
+# The exported load check: the build fails if the driver stops loading on XP or 11.
+kemu_check_imports(tiny_driver LOADS_ON xp win11 VARIABLE kTinyDriverImports)
 
 if(TINY_BUILD_TESTS)
   enable_testing()
   add_executable(tiny_driver_test ${consumer_dir}/tiny_driver_test.cpp)
   target_compile_features(tiny_driver_test PRIVATE cxx_std_20)
-  target_link_libraries(tiny_driver_test PRIVATE tiny_driver kemu::kemu kemu::gtest_main)
+  target_link_libraries(tiny_driver_test PRIVATE tiny_driver tiny_driver_imports kemu::kemu
+                                                 kemu::gtest_main)
   add_test(NAME tiny_driver_test COMMAND tiny_driver_test)
 
   # The same driver built for race detection, through the exported kemu_instrument_driver().
@@ -25,8 +28,8 @@ if(TINY_BUILD_TESTS)
   if(tiny_instrumented)
     add_executable(tiny_driver_race_test ${consumer_dir}/tiny_driver_test.cpp)
     target_compile_features(tiny_driver_race_test PRIVATE cxx_std_20)
-    target_link_libraries(tiny_driver_race_test PRIVATE tiny_driver_race kemu::kemu
-                                                        kemu::gtest_main)
+    target_link_libraries(tiny_driver_race_test PRIVATE tiny_driver_race tiny_driver_imports
+                                                        kemu::kemu kemu::gtest_main)
     add_test(NAME tiny_driver_race_test COMMAND tiny_driver_race_test)
   endif()
 

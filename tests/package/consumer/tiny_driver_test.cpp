@@ -4,11 +4,18 @@
 #include <kemu/kemu.hpp>
 #include <kemu/testing/gtest.hpp>
 
+#include "tiny_driver_imports.hpp"
+
 namespace {
 
 constexpr kemu::LineInterrupt kTinyLine{.vector = 0x51, .irql = 5, .mode = kemu::Trigger::kEdge};
 
 class TinyDriverTest : public kemu::testing::PersonalityTest {};
+
+TEST_P(TinyDriverTest, LoadsWhereverItsImportsAreExported) {
+  // kTinyDriverImports comes from kemu_check_imports (tiny_driver_imports.hpp).
+  EXPECT_NO_THROW(machine().LoadDriver(kTinyDriverImports));
+}
 
 TEST_P(TinyDriverTest, IsrRunsOncePerEdge) {
   kemu::Device& device = machine().AddDevice({.name = "tiny0", .line = kTinyLine});
