@@ -1,5 +1,5 @@
-// Version queries (docs/windows-facts.md §10): RtlGetVersion, PsGetVersion, RtlIsNtDdiVersionAvailable,
-// RtlIsServicePackVersionInstalled, IoIsWdmVersionAvailable.
+// Version queries (docs/windows-facts.md §10): RtlGetVersion, PsGetVersion,
+// RtlIsNtDdiVersionAvailable, RtlIsServicePackVersionInstalled, IoIsWdmVersionAvailable.
 #include <wdm.h>
 
 #include <algorithm>

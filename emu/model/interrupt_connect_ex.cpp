@@ -1,5 +1,6 @@
-// IoConnectInterruptEx and Iointex.lib's WdmlibIoConnectInterruptEx (docs/windows-facts.md §2; conformance EX-2,
-// EX-4, EX-5, EX-9). Statuses and the Version write-back follow the table of docs/windows-facts.md §2.6.
+// IoConnectInterruptEx and Iointex.lib's WdmlibIoConnectInterruptEx (docs/windows-facts.md §2;
+// conformance EX-2, EX-4, EX-5, EX-9). Statuses and the Version write-back follow the table of
+// docs/windows-facts.md §2.6.
 #include <algorithm>
 
 #include "kemu/personality.hpp"
@@ -42,8 +43,8 @@ NTSTATUS Interrupts::ConnectIointex(PIO_CONNECT_INTERRUPT_PARAMETERS parameters)
   static constexpr const char* kRoutine = "WdmlibIoConnectInterruptEx";
   RequirePassive(kRoutine);
   if (parameters == nullptr) kernel_.verifier().NullArgument(kRoutine, "Parameters");
-  // docs/windows-facts.md §2.7: the library knows only CONNECT_FULLY_SPECIFIED; anything else fails and rewrites
-  // Version so the driver can retry (the documented fallback, EX-8).
+  // docs/windows-facts.md §2.7: the library knows only CONNECT_FULLY_SPECIFIED; anything else fails
+  // and rewrites Version so the driver can retry (the documented fallback, EX-8).
   if (parameters->Version != CONNECT_FULLY_SPECIFIED) {
     parameters->Version = CONNECT_FULLY_SPECIFIED;
     return kernel_.personality().iointex_status;
@@ -86,7 +87,8 @@ NTSTATUS Interrupts::ConnectFullySpecified(PIO_CONNECT_INTERRUPT_PARAMETERS para
   if (parameters->Version == CONNECT_FULLY_SPECIFIED_GROUP && fs.Group != 0) {
     return STATUS_INVALID_PARAMETER;
   }
-  // docs/windows-facts.md §2.5: "parameter 10" is IoConnectInterrupt's 10th parameter, ProcessorEnableMask.
+  // docs/windows-facts.md §2.5: "parameter 10" is IoConnectInterrupt's 10th parameter,
+  // ProcessorEnableMask.
   if (fs.ProcessorEnableMask == 0) return STATUS_INVALID_PARAMETER_10;
   DeviceState* device = kernel_.devices().FindByPdo(fs.PhysicalDeviceObject);
   if (device == nullptr) return STATUS_INVALID_PARAMETER;
@@ -153,7 +155,8 @@ NTSTATUS Interrupts::ConnectLineBased(PIO_CONNECT_INTERRUPT_PARAMETERS parameter
   request.floating_save = lb.FloatingSave != FALSE;
   request.version = CONNECT_LINE_BASED;
   // A line routed to no processor of this machine would leave the connection without a single
-  // interrupt object; IoConnectInterrupt's "no processors" status (docs/windows-facts.md §1.3) covers it.
+  // interrupt object; IoConnectInterrupt's "no processors" status (docs/windows-facts.md §1.3)
+  // covers it.
   if ((request.affinity & kernel_.active_processors()) == 0) return STATUS_INVALID_PARAMETER;
   if (const NTSTATUS status = CheckVectorSharing(request); !NT_SUCCESS(status)) return status;
   ConnectionRecord& record = Connect(request);

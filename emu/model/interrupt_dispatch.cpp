@@ -319,7 +319,8 @@ void Interrupts::Dispatch(ULONG vector, unsigned cpu_index) {
     if (race.pending()) race.RaisePending();
     kernel_.WriteIrql(cpu, state.irql);
     if (claimed) ++record.stats.isr_claimed;
-    // docs/windows-facts.md §9.3: a level line stops at the first ISR that claims it; an edge calls them all.
+    // docs/windows-facts.md §9.3: a level line stops at the first ISR that claims it; an edge calls
+    // them all.
     if (claimed && state.mode == LevelSensitive) break;
   }
   // Back to the interrupted level; what is still pending (a level line left asserted, an edge

@@ -1,5 +1,6 @@
 // Interrupt objects, connections and the interrupt controller: which ISRs hang on which vector,
-// what is pending, and delivery to a vCPU (docs/windows-facts.md §1-4, §9; docs/decisions.md, decision 5).
+// what is pending, and delivery to a vCPU (docs/windows-facts.md §1-4, §9; docs/decisions.md,
+// decision 5).
 #ifndef KEMU_EMU_MODEL_INTERRUPTS_HPP_
 #define KEMU_EMU_MODEL_INTERRUPTS_HPP_
 

@@ -20,8 +20,8 @@ constexpr std::uint32_t kVistaVersions =
     ConnectVersionBit(1) | ConnectVersionBit(2) | ConnectVersionBit(3);
 constexpr std::uint32_t kWin7Versions = kVistaVersions | ConnectVersionBit(4);
 // CONNECT_MESSAGE_BASED_PASSIVE (5) comes with the Windows 8 passive-level ISRs (conformance
-// EX-9); its first release is UNCONFIRMED (docs/windows-facts.md §13 item 2), so Windows 8 is kemu's
-// choice.
+// EX-9); its first release is UNCONFIRMED (docs/windows-facts.md §13 item 2), so Windows 8 is
+// kemu's choice.
 constexpr std::uint32_t kWin8Versions = kWin7Versions | ConnectVersionBit(5);
 
 // Before Vista the kernel has no IoConnectInterruptEx; Iointex.lib answers every Version but

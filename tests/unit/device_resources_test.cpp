@@ -18,8 +18,8 @@ constexpr ULONG kVector = 0x51;
 constexpr KIRQL kDirql = 5;
 constexpr USHORT kMessageFlags = CM_RESOURCE_INTERRUPT_LATCHED | CM_RESOURCE_INTERRUPT_MESSAGE;
 
-// docs/windows-facts.md §0: the PnP manager grants MSI/MSI-X resources from Windows Vista on. Written out here
-// rather than read from the personality, so the table is checked too.
+// docs/windows-facts.md §0: the PnP manager grants MSI/MSI-X resources from Windows Vista on.
+// Written out here rather than read from the personality, so the table is checked too.
 bool GrantsMessages(kemu::Os os) { return os >= kemu::Os::kWindowsVista; }
 
 kemu::LineInterrupt Line(kemu::Trigger mode = kemu::Trigger::kLevel, bool shared = false) {
@@ -62,7 +62,8 @@ TEST_P(DeviceResourcesTest, ALevelLineGetsOneLevelSensitiveExclusiveInterruptDes
   }
   const CM_PARTIAL_RESOURCE_DESCRIPTOR& t =
       Partials(device.translated_resources()).PartialDescriptors[0];
-  EXPECT_EQ(t.u.Interrupt.Level, kDirql);  // the translated Level is the DIRQL (docs/windows-facts.md §8.3)
+  // The translated Level is the DIRQL (docs/windows-facts.md §8.3).
+  EXPECT_EQ(t.u.Interrupt.Level, kDirql);
   EXPECT_EQ(t.u.Interrupt.Affinity, KAFFINITY{1});  // the one vCPU of this machine
   EXPECT_EQ(device.granted_messages(), 0u);
 }
@@ -100,7 +101,8 @@ TEST_P(DeviceResourcesTest, TheListIsLaidOutAsOnWindowsX64) {
   ASSERT_NE(list, nullptr);
   const auto* base = reinterpret_cast<const std::uint8_t*>(list);
 
-  // docs/windows-facts.md §8.1: the first partial descriptor sits at byte 20 and a descriptor is 20 bytes.
+  // docs/windows-facts.md §8.1: the first partial descriptor sits at byte 20 and a descriptor is 20
+  // bytes.
   EXPECT_EQ(reinterpret_cast<const std::uint8_t*>(&Partials(list).PartialDescriptors[0]),
             base + 20);
   EXPECT_EQ(sizeof(CM_PARTIAL_RESOURCE_DESCRIPTOR), 20u);

@@ -81,7 +81,8 @@ TEST_P(DpcTest, KeInitializeThreadedDpcExistsFromVistaAndRunsTheRoutine) {
   std::memset(&dpc, 0x55, sizeof(dpc));
   Probe probe;
   if (!HasThreadedDpcs(GetParam())) {
-    // Windows 2000/XP/2003 have no threaded DPCs (docs/windows-facts.md §0); a driver importing it would not load.
+    // Windows 2000/XP/2003 have no threaded DPCs (docs/windows-facts.md §0); a driver importing it
+    // would not load.
     EXPECT_THROW(KeInitializeThreadedDpc(&dpc, &RecordingRoutine, &probe), kemu::MissingExport);
     return;
   }
@@ -92,8 +93,8 @@ TEST_P(DpcTest, KeInitializeThreadedDpcExistsFromVistaAndRunsTheRoutine) {
   EXPECT_EQ(dpc.DpcData, nullptr);
 
   EXPECT_TRUE(KeInsertQueueDpc(&dpc, kArg1, kArg2));
-  // kemu runs threaded DPCs as ordinary ones (docs/windows-facts.md §7.4: what Windows does when they are
-  // disabled), so it has run at DISPATCH_LEVEL by the time the insert returns.
+  // kemu runs threaded DPCs as ordinary ones (docs/windows-facts.md §7.4: what Windows does when
+  // they are disabled), so it has run at DISPATCH_LEVEL by the time the insert returns.
   EXPECT_EQ(probe.runs, 1);
   EXPECT_EQ(probe.irql, DISPATCH_LEVEL);
   EXPECT_EQ(probe.argument1, kArg1);
@@ -263,7 +264,8 @@ TEST_P(DpcTest, DpcDataIsNonNullOnlyWhileQueued) {  // DPC-8
   EXPECT_EQ(dpc.DpcData, nullptr);
 }
 
-// Importance: HighImportance goes to the head of the queue, the others to the tail (docs/windows-facts.md §7.3).
+// Importance: HighImportance goes to the head of the queue, the others to the tail
+// (docs/windows-facts.md §7.3).
 struct Ordered {
   std::vector<char>* order;
   char name;
@@ -385,7 +387,8 @@ TEST_P(DpcTest, KeFlushQueuedDpcsExistsFromXpAndIsCallableAtPassive) {  // DPC-1
   EXPECT_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
 }
 
-TEST_P(DpcTest, KeFlushQueuedDpcsAtDispatchBugChecks) {  // DPC-11, docs/conformance.md §2.8 PASSIVE only
+// DPC-11; KeFlushQueuedDpcs is PASSIVE_LEVEL only (docs/conformance.md §2.8).
+TEST_P(DpcTest, KeFlushQueuedDpcsAtDispatchBugChecks) {
   const kemu::Os os = GetParam();
   KIRQL old;
   KeRaiseIrql(DISPATCH_LEVEL, &old);

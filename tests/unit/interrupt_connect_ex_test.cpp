@@ -25,8 +25,8 @@ constexpr ULONG kForeignVector = 0x77;  // assigned to no device
 constexpr KIRQL kDirql = 5;
 constexpr NTSTATUS kStatusNotSupported = static_cast<NTSTATUS>(0xC00000BBu);
 
-// CONNECT_* versions each release accepts (docs/windows-facts.md §0, §2.2; EX-9), written out so that the
-// personality table is checked as well.
+// CONNECT_* versions each release accepts (docs/windows-facts.md §0, §2.2; EX-9), written out so
+// that the personality table is checked as well.
 bool AcceptsVersion(kemu::Os os, ULONG version) {
   if (version == CONNECT_FULLY_SPECIFIED_GROUP) return os >= kemu::Os::kWindows7;
   if (version == CONNECT_MESSAGE_BASED_PASSIVE) return os >= kemu::Os::kWindows8;
@@ -146,7 +146,8 @@ TEST_P(IoConnectInterruptExTest, EachDocumentedFailureReturnsItsStatusAndConnect
   } cases[] = {
       {"LINE_BASED, device granted several messages", LineBased(msi.pdo(), &object),
        STATUS_INVALID_DEVICE_REQUEST},
-      // "Parameter 10" is IoConnectInterrupt's 10th, ProcessorEnableMask (docs/windows-facts.md §2.5).
+      // "Parameter 10" is IoConnectInterrupt's 10th, ProcessorEnableMask (docs/windows-facts.md
+      // §2.5).
       {"FULLY_SPECIFIED, empty ProcessorEnableMask", empty_mask, STATUS_INVALID_PARAMETER_10},
       {"FULLY_SPECIFIED, vector not assigned to the device", foreign, STATUS_NOT_FOUND},
       {"LINE_BASED, device without interrupts", LineBased(plain.pdo(), &object), STATUS_NOT_FOUND},
@@ -154,11 +155,12 @@ TEST_P(IoConnectInterruptExTest, EachDocumentedFailureReturnsItsStatusAndConnect
        STATUS_NOT_FOUND},
       {"MESSAGE_BASED, device without interrupts",
        MessageBased(plain.pdo(), &context, nullptr, &LineIsr), STATUS_NOT_FOUND},
-      // docs/windows-facts.md §2.3: the documentation's own sample forgets it; Windows' reaction is UNCONFIRMED.
+      // docs/windows-facts.md §2.3: the documentation's own sample forgets it; Windows' reaction is
+      // UNCONFIRMED.
       {"MESSAGE_BASED, NULL ConnectionContext", MessageBased(msi.pdo(), nullptr),
        STATUS_INVALID_PARAMETER},
-      // IoConnectInterrupt's "no processors" (docs/windows-facts.md §1.3). kemu used to build a connection without
-      // a single interrupt object and crash.
+      // IoConnectInterrupt's "no processors" (docs/windows-facts.md §1.3). kemu used to build a
+      // connection without a single interrupt object and crash.
       {"LINE_BASED, line routed to no processor", LineBased(remote.pdo(), &object),
        STATUS_INVALID_PARAMETER},
       {"MESSAGE_BASED fallback, line routed to no processor",
@@ -309,7 +311,8 @@ TEST_P(IoConnectInterruptExTest, MessageBasedReturnsATableOfEveryGrantedMessage)
   EXPECT_EQ(device.connection()->message_count, 4u);
   EXPECT_EQ(device.connection()->synchronize_irql, table->UnifiedIrql);
 
-  device.SignalMessage(2);  // the MessageID is the index into MessageInfo (docs/windows-facts.md §2.8)
+  // The MessageID is the index into MessageInfo (docs/windows-facts.md §2.8).
+  device.SignalMessage(2);
   EXPECT_EQ(probe.calls, 1);
   EXPECT_EQ(probe.message, 2u);
   EXPECT_EQ(probe.interrupt, table->MessageInfo[2].InterruptObject);
@@ -386,7 +389,8 @@ TEST(IoConnectInterruptExTest, PassiveIsrsRefuseASpinLockAndRunAtPassiveLevelFro
     KeInitializeSpinLock(&lock);
     PKINTERRUPT interrupt = nullptr;
     PIO_INTERRUPT_MESSAGE_INFO table = nullptr;
-    // CONNECT_FULLY_SPECIFIED with Irql = SynchronizeIrql = PASSIVE_LEVEL (docs/windows-facts.md §2.4).
+    // CONNECT_FULLY_SPECIFIED with Irql = SynchronizeIrql = PASSIVE_LEVEL (docs/windows-facts.md
+    // §2.4).
     IO_CONNECT_INTERRUPT_PARAMETERS fp = FullySpecified(line.pdo(), &interrupt, &probe);
     fp.FullySpecified.Irql = fp.FullySpecified.SynchronizeIrql = PASSIVE_LEVEL;
     fp.FullySpecified.SpinLock = &lock;
@@ -438,7 +442,8 @@ TEST(IoConnectInterruptExTest, CallingTheKernelRoutinesBeforeVistaIsAMissingExpo
 }
 
 // ---------------------------------------------------------------------------------------------
-// Iointex.lib: WdmlibIoConnectInterruptEx on every release (docs/windows-facts.md §2.7, EX-2, EX-8).
+// Iointex.lib: WdmlibIoConnectInterruptEx on every release (docs/windows-facts.md §2.7, EX-2,
+// EX-8).
 
 class IointexTest : public kemu::testing::PersonalityTest {
  protected:
@@ -497,7 +502,8 @@ TEST_P(IointexTest, OtherVersionsFailAndRewriteVersionBeforeVistaAndConnectFromV
   IO_CONNECT_INTERRUPT_PARAMETERS mp = MessageBased(msi.pdo(), &context, nullptr, &LineIsr);
 
   if (!KernelHasConnectEx()) {
-    // The status is undocumented; STATUS_NOT_SUPPORTED is kemu's choice (docs/windows-facts.md §2.7).
+    // The status is undocumented; STATUS_NOT_SUPPORTED is kemu's choice (docs/windows-facts.md
+    // §2.7).
     EXPECT_EQ(machine().personality().iointex_status, kStatusNotSupported);
     // Every Version but CONNECT_FULLY_SPECIFIED, known to later kernels or to none.
     IO_CONNECT_INTERRUPT_PARAMETERS group = FullySpecified(line.pdo(), &interrupt);
@@ -543,7 +549,8 @@ TEST_P(IointexTest, ANullPdoANullIsrOrSynchronizeIrqlBelowIrqlIsAnInvalidParamet
 }
 
 TEST_P(IointexTest, AnEmptyMaskIsParameter10FromVistaAndIoConnectInterruptsStatusBefore) {
-  // docs/windows-facts.md §2.5: the library before Vista forwards to IoConnectInterrupt (an inference).
+  // docs/windows-facts.md §2.5: the library before Vista forwards to IoConnectInterrupt (an
+  // inference).
   kemu::Device& device = machine().AddDevice(LineDevice());
   PKINTERRUPT interrupt = nullptr;
   IO_CONNECT_INTERRUPT_PARAMETERS p = FullySpecified(device.pdo(), &interrupt);

@@ -1,7 +1,7 @@
 // IoConnectInterrupt / IoDisconnectInterrupt, and how IoDisconnectInterruptEx names a connection
 // (emu/model/interrupt_connect.cpp, emu/verifier/rules_interrupt.cpp). docs/windows-facts.md
-// §1, §3; docs/conformance.md INT-8, INT-9, INT-10, EX-6, EX-7. Behaviour every release shares runs once
-// per personality; multi-vCPU, verifier-mode and shutdown tests build their own machine. The
+// §1, §3; docs/conformance.md INT-8, INT-9, INT-10, EX-6, EX-7. Behaviour every release shares runs
+// once per personality; multi-vCPU, verifier-mode and shutdown tests build their own machine. The
 // connect side of IoConnectInterruptEx is in interrupt_connect_ex_test.cpp.
 #include <wdm.h>
 
@@ -214,8 +214,8 @@ TEST_P(IoConnectInterruptTest, ANullServiceRoutineFails) {
   EXPECT_EQ(device.connection(), nullptr);
 }
 
-// docs/windows-facts.md §1.4: a vector already connected can be shared only when both connections say
-// ShareVector and use the same mode. Windows' status for a conflict is UNCONFIRMED; kemu uses
+// docs/windows-facts.md §1.4: a vector already connected can be shared only when both connections
+// say ShareVector and use the same mode. Windows' status for a conflict is UNCONFIRMED; kemu uses
 // ReactOS's STATUS_INVALID_PARAMETER.
 TEST_P(IoConnectInterruptTest, SharingAVectorNeedsShareVectorOnBothSidesAndTheSameMode) {
   machine().AddDevice(LineDevice());

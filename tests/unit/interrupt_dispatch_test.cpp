@@ -283,7 +283,8 @@ TEST_P(InterruptDispatchPersonalityTest, DisconnectedIsrIsNeverCalledAndTheLineS
 }
 
 TEST_P(InterruptDispatchPersonalityTest, StillAssertedLineOfADisconnectedSharerStormsTheOthers) {
-  // docs/windows-facts.md §9.4: the line keeps firing for the remaining sharers, which (rightly) decline it.
+  // docs/windows-facts.md §9.4: the line keeps firing for the remaining sharers, which (rightly)
+  // decline it.
   kemu::Device& a = machine().AddDevice(Line("a", kemu::Trigger::kLevel, /*shared=*/true));
   kemu::Device& b = machine().AddDevice(Line("b", kemu::Trigger::kLevel, /*shared=*/true));
   Probe pa{.device = &a};

@@ -438,7 +438,8 @@ TEST_P(KeSynchronizeExecutionPassiveIsrTest, InterruptSpinLockOfAPassiveIsrBugCh
   EXPECT_EQ(crash.parameter(1), Address(interrupt));
 }
 
-// --- IoGetAffinityInterrupt (docs/windows-facts.md §4.4: Windows 7+; Iointex.lib's Wdmlib version everywhere).
+// --- IoGetAffinityInterrupt (docs/windows-facts.md §4.4: Windows 7+; Iointex.lib's Wdmlib version
+// everywhere).
 TEST_P(InterruptQueriesPersonalityTest, IoGetAffinityInterruptReportsEnabledProcessorsOfGroup0) {
   IsrProbe isr;
   PKINTERRUPT narrow = Connect(isr, {.mask = 0b110});  // vCPU 2 does not exist
@@ -512,8 +513,8 @@ TEST_P(InterruptQueriesWin8PlusTest, ReportingInactiveAndActiveIsWhatConnectionA
   DisconnectFullySpecified(interrupt);
 }
 
-// What an interrupt does to an inactive ISR is undocumented (docs/windows-facts.md §13 item 12); each test picks
-// the MachineOptions policy it exercises.
+// What an interrupt does to an inactive ISR is undocumented (docs/windows-facts.md §13 item 12);
+// each test picks the MachineOptions policy it exercises.
 struct InactiveSetup {
   explicit InactiveSetup(Inactive policy, kemu::Trigger mode)
       : machine({.os = kemu::Os::kWindows8, .storm_threshold = 3, .inactive_interrupts = policy}),

@@ -3,8 +3,8 @@
 // (docs/windows-facts.md §10, docs/conformance.md §2.8), the KeQueryActiveProcessor* family and
 // virtual time (KeStallExecutionProcessor, KeQueryInterruptTime).
 //
-// Expected values are written out here from docs/windows-facts.md §10 rather than read back from the personality
-// table, so a wrong table entry fails a test.
+// Expected values are written out here from docs/windows-facts.md §10 rather than read back from
+// the personality table, so a wrong table entry fails a test.
 #include <wdm.h>
 
 #include <cstring>
@@ -96,7 +96,8 @@ TEST_P(VersionTest, RtlGetVersionFillsTheExStructure) {
   EXPECT_EQ(info.wProductType, expected.product_type);
 }
 
-TEST_P(VersionTest, WindowsElevenIsToldFromTenOnlyByItsBuildNumber) {  // docs/windows-facts.md §10.1
+// docs/windows-facts.md §10.1: only the build number tells Windows 11 from Windows 10.
+TEST_P(VersionTest, WindowsElevenIsToldFromTenOnlyByItsBuildNumber) {
   RTL_OSVERSIONINFOW info{};
   info.dwOSVersionInfoSize = sizeof(info);
   ASSERT_EQ(RtlGetVersion(&info), STATUS_SUCCESS);
@@ -232,7 +233,8 @@ class VersionFourCpuTest : public VersionTest {
 INSTANTIATE_TEST_SUITE_P(AllPersonalities, VersionFourCpuTest, kemu::testing::AllOs(),
                          kemu::testing::OsName());
 
-// Routines that are only exported from a given release (docs/windows-facts.md §10.5, export manifest).
+// Routines that are only exported from a given release (docs/windows-facts.md §10.5, export
+// manifest).
 bool HasProcessorCount(kemu::Os os) { return os >= kemu::Os::kWindowsVista; }
 bool HasProcessorGroups(kemu::Os os) { return os >= kemu::Os::kWindows7; }
 
