@@ -41,7 +41,8 @@ VOID IoDisconnectInterruptEx(PIO_DISCONNECT_INTERRUPT_PARAMETERS Parameters) {
       .DisconnectEx("IoDisconnectInterruptEx", Parameters);
 }
 
-// Iointex.lib: the library version before Vista, the kernel's routine from Vista on (spec §2.7).
+// Iointex.lib: the library version before Vista, the kernel's routine from Vista on
+// (docs/windows-facts.md §2.7).
 NTSTATUS WdmlibIoConnectInterruptEx(PIO_CONNECT_INTERRUPT_PARAMETERS Parameters) {
   kemu::model::Kernel& kernel =
       KEMU_ENTER(WdmlibIoConnectInterruptEx, KEMU_ARG(Parameters),

@@ -1,4 +1,4 @@
-// DPC exports (spec §7.2, conformance DPC-1..DPC-11).
+// DPC exports (docs/windows-facts.md §7.2, conformance DPC-1..DPC-11).
 #include <wdm.h>
 
 #include "abi/entry.hpp"
@@ -23,7 +23,7 @@ VOID KeInitializeDpc(PRKDPC Dpc, PKDEFERRED_ROUTINE DeferredRoutine, PVOID Defer
 }
 
 // kemu runs threaded DPCs as ordinary ones, as Windows does when threaded DPCs are disabled;
-// a correct threaded DPC routine must work at DISPATCH_LEVEL too (spec §7.4).
+// a correct threaded DPC routine must work at DISPATCH_LEVEL too (docs/windows-facts.md §7.4).
 VOID KeInitializeThreadedDpc(PRKDPC Dpc, PKDEFERRED_ROUTINE DeferredRoutine,
                              PVOID DeferredContext) {
   kemu::model::Kernel& kernel = KEMU_ENTER(KeInitializeThreadedDpc, KEMU_ARG(Dpc),

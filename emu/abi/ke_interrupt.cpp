@@ -1,4 +1,5 @@
-// Synchronising with ISRs: KeSynchronizeExecution and the interrupt spin lock (spec §4.1-4.2).
+// Synchronising with ISRs: KeSynchronizeExecution and the interrupt spin lock
+// (docs/windows-facts.md §4.1-4.2).
 #include <wdm.h>
 
 #include "abi/entry.hpp"

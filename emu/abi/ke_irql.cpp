@@ -1,4 +1,4 @@
-// IRQL exports (spec §5.2).
+// IRQL exports (docs/windows-facts.md §5.2).
 #include <wdm.h>
 
 #include "abi/entry.hpp"

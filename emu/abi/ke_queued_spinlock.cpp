@@ -1,4 +1,4 @@
-// In-stack queued spin-lock exports (spec §6.2, conformance SL-9, SL-10).
+// In-stack queued spin-lock exports (docs/windows-facts.md §6.2, conformance SL-9, SL-10).
 #include <wdm.h>
 
 #include "abi/entry.hpp"

@@ -1,4 +1,4 @@
-// Ordinary spin-lock exports (spec §6.2).
+// Ordinary spin-lock exports (docs/windows-facts.md §6.2).
 #include <wdm.h>
 
 #include "abi/entry.hpp"

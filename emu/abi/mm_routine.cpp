@@ -1,5 +1,5 @@
-// MmGetSystemRoutineAddress (spec §10.5, conformance EX-3): resolves a name through the export
-// manifest, and only to routines the personality's kernel exports.
+// MmGetSystemRoutineAddress (docs/windows-facts.md §10.5, conformance EX-3): resolves a name
+// through the export manifest, and only to routines the personality's kernel exports.
 #include <iointex.h>
 #include <ntstrsafe.h>
 #include <wdm.h>

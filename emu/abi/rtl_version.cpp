@@ -1,5 +1,5 @@
-// Version queries (spec §10): RtlGetVersion, PsGetVersion, RtlIsNtDdiVersionAvailable,
-// RtlIsServicePackVersionInstalled, IoIsWdmVersionAvailable.
+// Version queries (docs/windows-facts.md §10): RtlGetVersion, PsGetVersion,
+// RtlIsNtDdiVersionAvailable, RtlIsServicePackVersionInstalled, IoIsWdmVersionAvailable.
 #include <wdm.h>
 
 #include <algorithm>
@@ -28,7 +28,7 @@ BOOLEAN PsGetVersion(PULONG MajorVersion, PULONG MinorVersion, PULONG BuildNumbe
   if (MinorVersion != nullptr) *MinorVersion = personality.minor_version;
   if (BuildNumber != nullptr) *BuildNumber = personality.build_number;
   if (CSDVersion != nullptr) kemu::model::CopyCsdVersion(personality, CSDVersion);
-  // TRUE only on a checked build of Windows (spec §10.3).
+  // TRUE only on a checked build of Windows (docs/windows-facts.md §10.3).
   return kernel.options().checked_build ? TRUE : FALSE;
 }
 

@@ -107,8 +107,8 @@ void Devices::GrantResources(DeviceState& device) {
   std::vector<CM_PARTIAL_RESOURCE_DESCRIPTOR> translated;
   GrantIoResources(device, raw, translated);  // memory and port descriptors come first
   const KAFFINITY all = kernel_.active_processors();
-  // Spec §8.3: a request the PnP manager cannot grant in full gets exactly one message; tests can
-  // also cap or withhold the grant (DeviceConfig::grant_messages, withhold_msi).
+  // docs/windows-facts.md §8.3: a request the PnP manager cannot grant in full gets exactly one
+  // message; tests can also cap or withhold the grant (DeviceConfig::grant_messages, withhold_msi).
   unsigned granted = 0;
   if (config.messages > 0 && personality.supports_msi && !config.withhold_msi) {
     granted = config.messages <= personality.max_messages ? config.messages : 1;

@@ -1,5 +1,5 @@
 // Connecting and disconnecting interrupts: IoConnectInterrupt, the common connection builder,
-// IoDisconnectInterrupt(Ex) (spec §1, §3; conformance INT-8, INT-9, EX-6).
+// IoDisconnectInterrupt(Ex) (docs/windows-facts.md §1, §3; conformance INT-8, INT-9, EX-6).
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -41,8 +41,9 @@ NTSTATUS Interrupts::ConnectLegacy(PKINTERRUPT* out, PKSERVICE_ROUTINE isr, PVOI
   static constexpr const char* kRoutine = "IoConnectInterrupt";
   RequirePassive(kRoutine);
   if (out == nullptr) kernel_.verifier().NullArgument(kRoutine, "InterruptObject");
-  *out = nullptr;  // INT-9: NULL on failure (UNCONFIRMED for Windows; the spec's recommendation)
-  // Validation order follows spec §1.4: processors first, then the per-object checks.
+  *out = nullptr;  // INT-9: NULL on failure (UNCONFIRMED for Windows; docs/windows-facts.md §1.4)
+  // Validation order follows docs/windows-facts.md §1.4: processors first, then the per-object
+  // checks.
   if ((mask & kernel_.active_processors()) == 0) return STATUS_INVALID_PARAMETER;
   if (isr == nullptr) return STATUS_INVALID_PARAMETER;
   ConnectRequest request;
@@ -107,8 +108,9 @@ NTSTATUS Interrupts::CheckVectorSharing(const ConnectRequest& request) const {
     if (it == vectors_.end()) continue;
     for (const Attachment& attached : it->second.chain) {
       const ConnectionRecord& other = *attached.record;
-      // Spec §9.3: sharing needs ShareVector on both sides and the same mode. The Windows status
-      // for a conflict is UNCONFIRMED; STATUS_INVALID_PARAMETER as the spec reports.
+      // docs/windows-facts.md §9.3: sharing needs ShareVector on both sides and the same mode. The
+      // Windows status for a conflict is UNCONFIRMED; STATUS_INVALID_PARAMETER as ReactOS returns
+      // (docs/windows-facts.md §1.4).
       if (!other.share || !request.share || other.mode != request.mode) {
         return STATUS_INVALID_PARAMETER;
       }
@@ -256,8 +258,8 @@ ConnectionRecord& Interrupts::Identify(const char* routine, ULONG version, PVOID
   if (record == nullptr || !record->connected) {
     kernel_.verifier().InvalidInterruptObject(routine, context, record != nullptr);
   }
-  // Spec §3: pass the Version the connect returned; a fully specified connection may be named
-  // with either fully specified version (KMDF disconnects version 4 connections with 4).
+  // docs/windows-facts.md §3: pass the Version the connect returned; a fully specified connection
+  // may be named with either fully specified version (KMDF names a version 4 connection with 4).
   const ULONG connected = record->stats.version;
   const bool fully =
       connected == CONNECT_FULLY_SPECIFIED || connected == CONNECT_FULLY_SPECIFIED_GROUP;

@@ -1,5 +1,6 @@
-// IoConnectInterruptEx and Iointex.lib's WdmlibIoConnectInterruptEx (spec §2; conformance EX-2,
-// EX-4, EX-5, EX-9). Statuses and the Version write-back follow the table of spec §2.6.
+// IoConnectInterruptEx and Iointex.lib's WdmlibIoConnectInterruptEx (docs/windows-facts.md §2;
+// conformance EX-2, EX-4, EX-5, EX-9). Statuses and the Version write-back follow the table of
+// docs/windows-facts.md §2.6.
 #include <algorithm>
 
 #include "kemu/personality.hpp"
@@ -42,8 +43,8 @@ NTSTATUS Interrupts::ConnectIointex(PIO_CONNECT_INTERRUPT_PARAMETERS parameters)
   static constexpr const char* kRoutine = "WdmlibIoConnectInterruptEx";
   RequirePassive(kRoutine);
   if (parameters == nullptr) kernel_.verifier().NullArgument(kRoutine, "Parameters");
-  // Spec §2.7: the library knows only CONNECT_FULLY_SPECIFIED; anything else fails and rewrites
-  // Version so the driver can retry (the documented fallback, EX-8).
+  // docs/windows-facts.md §2.7: the library knows only CONNECT_FULLY_SPECIFIED; anything else fails
+  // and rewrites Version so the driver can retry (the documented fallback, EX-8).
   if (parameters->Version != CONNECT_FULLY_SPECIFIED) {
     parameters->Version = CONNECT_FULLY_SPECIFIED;
     return kernel_.personality().iointex_status;
@@ -86,7 +87,8 @@ NTSTATUS Interrupts::ConnectFullySpecified(PIO_CONNECT_INTERRUPT_PARAMETERS para
   if (parameters->Version == CONNECT_FULLY_SPECIFIED_GROUP && fs.Group != 0) {
     return STATUS_INVALID_PARAMETER;
   }
-  // Spec §2.5: "parameter 10" is IoConnectInterrupt's 10th parameter, ProcessorEnableMask.
+  // docs/windows-facts.md §2.5: "parameter 10" is IoConnectInterrupt's 10th parameter,
+  // ProcessorEnableMask.
   if (fs.ProcessorEnableMask == 0) return STATUS_INVALID_PARAMETER_10;
   DeviceState* device = kernel_.devices().FindByPdo(fs.PhysicalDeviceObject);
   if (device == nullptr) return STATUS_INVALID_PARAMETER;
@@ -127,7 +129,7 @@ NTSTATUS Interrupts::ConnectLineBased(PIO_CONNECT_INTERRUPT_PARAMETERS parameter
   }
   DeviceState* device = kernel_.devices().FindByPdo(lb.PhysicalDeviceObject);
   if (device == nullptr) return STATUS_INVALID_PARAMETER;
-  // Spec §2.4: a line-based ISR cannot serve several messages.
+  // docs/windows-facts.md §2.4: a line-based ISR cannot serve several messages.
   if (device->messages.size() > 1) return STATUS_INVALID_DEVICE_REQUEST;
   // SynchronizeIrql is a minimum that cannot exceed HIGH_LEVEL; drivers usually pass 0.
   if (lb.SynchronizeIrql > HIGH_LEVEL) return STATUS_INVALID_PARAMETER;
@@ -153,7 +155,8 @@ NTSTATUS Interrupts::ConnectLineBased(PIO_CONNECT_INTERRUPT_PARAMETERS parameter
   request.floating_save = lb.FloatingSave != FALSE;
   request.version = CONNECT_LINE_BASED;
   // A line routed to no processor of this machine would leave the connection without a single
-  // interrupt object; IoConnectInterrupt's "no processors" status (spec §1.3) covers it.
+  // interrupt object; IoConnectInterrupt's "no processors" status (docs/windows-facts.md §1.3)
+  // covers it.
   if ((request.affinity & kernel_.active_processors()) == 0) return STATUS_INVALID_PARAMETER;
   if (const NTSTATUS status = CheckVectorSharing(request); !NT_SUCCESS(status)) return status;
   ConnectionRecord& record = Connect(request);
@@ -183,8 +186,8 @@ NTSTATUS Interrupts::RequestLine(const DeviceState& device, KIRQL synchronize_ir
 
 NTSTATUS Interrupts::ConnectMessageBased(PIO_CONNECT_INTERRUPT_PARAMETERS parameters) {
   IO_CONNECT_INTERRUPT_MESSAGE_BASED_PARAMETERS& mb = parameters->MessageBased;
-  // The documentation's own sample forgets ConnectionContext; refusing it is the spec's
-  // recommendation (Windows' reaction is UNCONFIRMED).
+  // The documentation's own sample forgets ConnectionContext; refusing it is kemu's
+  // choice (Windows' reaction is UNCONFIRMED, docs/windows-facts.md §2.3).
   if (mb.PhysicalDeviceObject == nullptr || mb.ConnectionContext.Generic == nullptr) {
     return STATUS_INVALID_PARAMETER;
   }
@@ -220,7 +223,7 @@ NTSTATUS Interrupts::ConnectMessageBased(PIO_CONNECT_INTERRUPT_PARAMETERS parame
   }
   if (!device->HasLine() || mb.FallBackServiceRoutine == nullptr) {
     // No messages and no fallback: the documented "no interrupts" status (exact status
-    // UNCONFIRMED, spec §13 item 4).
+    // UNCONFIRMED, docs/windows-facts.md §13 item 4).
     return STATUS_NOT_FOUND;
   }
   // EX-4: the fallback becomes a line-based ISR and Version says so.
@@ -230,7 +233,7 @@ NTSTATUS Interrupts::ConnectMessageBased(PIO_CONNECT_INTERRUPT_PARAMETERS parame
   }
   request.isr = mb.FallBackServiceRoutine;
   request.version = CONNECT_LINE_BASED;
-  // As for CONNECT_LINE_BASED: no processor, no interrupt object (spec §1.3).
+  // As for CONNECT_LINE_BASED: no processor, no interrupt object (docs/windows-facts.md §1.3).
   if ((request.affinity & kernel_.active_processors()) == 0) return STATUS_INVALID_PARAMETER;
   if (const NTSTATUS status = CheckVectorSharing(request); !NT_SUCCESS(status)) return status;
   ConnectionRecord& record = Connect(request);

@@ -1,5 +1,5 @@
 // The interrupt controller: device lines and messages, pending interrupts, delivery to a vCPU and
-// ISR dispatch (spec §9; docs/decisions.md, decision 5; conformance INT-6, INT-7).
+// ISR dispatch (docs/windows-facts.md §9; docs/decisions.md, decision 5; conformance INT-6, INT-7).
 #include <algorithm>
 #include <array>
 #include <span>
@@ -319,7 +319,8 @@ void Interrupts::Dispatch(ULONG vector, unsigned cpu_index) {
     if (race.pending()) race.RaisePending();
     kernel_.WriteIrql(cpu, state.irql);
     if (claimed) ++record.stats.isr_claimed;
-    // Spec §9.3: a level line stops at the first ISR that claims it; an edge calls them all.
+    // docs/windows-facts.md §9.3: a level line stops at the first ISR that claims it; an edge calls
+    // them all.
     if (claimed && state.mode == LevelSensitive) break;
   }
   // Back to the interrupted level; what is still pending (a level line left asserted, an edge

@@ -1,6 +1,6 @@
 // Synchronising with an ISR and interrupt queries: KeSynchronizeExecution,
 // KeAcquire/ReleaseInterruptSpinLock, IoGetAffinityInterrupt, IoReportInterruptActive/Inactive
-// (spec §4; conformance INT-1, INT-2, INT-4, INT-5, INT-11).
+// (docs/windows-facts.md §4; conformance INT-1, INT-2, INT-4, INT-5, INT-11).
 #include "model/interrupts.hpp"
 #include "model/kernel.hpp"
 
@@ -75,7 +75,7 @@ void Interrupts::ReleaseLock(PKINTERRUPT interrupt, KIRQL old_irql) {
 
 NTSTATUS Interrupts::GetAffinity(PKINTERRUPT interrupt, PGROUP_AFFINITY affinity) {
   auto it = objects_.find(interrupt);
-  // Spec §4.4: a pointer that is not an interrupt object is a status, not a crash.
+  // docs/windows-facts.md §4.4: a pointer that is not an interrupt object is a status, not a crash.
   if (it == objects_.end() || !it->second->record->connected) return STATUS_INVALID_PARAMETER;
   if (affinity == nullptr) {
     kernel_.verifier().NullArgument("IoGetAffinityInterrupt", "GroupAffinity");

@@ -1,5 +1,6 @@
 // Interrupt objects, connections and the interrupt controller: which ISRs hang on which vector,
-// what is pending, and delivery to a vCPU (spec §1-4, §9; docs/decisions.md, decision 5).
+// what is pending, and delivery to a vCPU (docs/windows-facts.md §1-4, §9; docs/decisions.md,
+// decision 5).
 #ifndef KEMU_EMU_MODEL_INTERRUPTS_HPP_
 #define KEMU_EMU_MODEL_INTERRUPTS_HPP_
 
@@ -90,7 +91,7 @@ class Interrupts {
                          PKSPIN_LOCK spin_lock, ULONG vector, KIRQL irql, KIRQL synchronize_irql,
                          KINTERRUPT_MODE mode, BOOLEAN share, KAFFINITY mask, BOOLEAN floating);
   NTSTATUS ConnectEx(const char* routine, PIO_CONNECT_INTERRUPT_PARAMETERS parameters);
-  /// Iointex.lib before Vista: only CONNECT_FULLY_SPECIFIED (spec §2.7).
+  /// Iointex.lib before Vista: only CONNECT_FULLY_SPECIFIED (docs/windows-facts.md §2.7).
   NTSTATUS ConnectIointex(PIO_CONNECT_INTERRUPT_PARAMETERS parameters);
   void Disconnect(const char* routine, PKINTERRUPT interrupt);
   void DisconnectEx(const char* routine, PIO_DISCONNECT_INTERRUPT_PARAMETERS parameters);

@@ -1,4 +1,4 @@
-// Version answers computed from a personality (spec §10).
+// Version answers computed from a personality (docs/windows-facts.md §10).
 #ifndef KEMU_EMU_MODEL_VERSION_INFO_HPP_
 #define KEMU_EMU_MODEL_VERSION_INFO_HPP_
 
@@ -12,7 +12,8 @@ namespace kemu::model {
 NTSTATUS FillVersionInfo(const Personality& personality, PRTL_OSVERSIONINFOW info);
 /// Points `out` at the personality's service-pack string (static storage).
 void CopyCsdVersion(const Personality& personality, PUNICODE_STRING out);
-/// The running release is `ntddi_version` or newer (service-pack byte ignored, spec §10.4).
+/// The running release is `ntddi_version` or newer (service-pack byte ignored,
+/// docs/windows-facts.md §10.4).
 bool IsNtDdiVersionAvailable(const Personality& personality, ULONG ntddi_version);
 /// The running release is newer than `ntddi_version`'s, or the same with at least its service
 /// pack.

@@ -1,5 +1,5 @@
 // The nine personalities, as data (docs/decisions.md, decision 1). Sources:
-// spec/windows-interrupts.md §0 (capability matrix), §2.4-2.7 (connect versions and statuses), §8.3
+// docs/windows-facts.md §0 (capability matrix), §2.4-2.7 (connect versions and statuses), §8.3
 // (message limits), §10 (version numbers); WDM versions from the IoIsWdmVersionAvailable
 // documentation.
 #include <array>
@@ -20,12 +20,13 @@ constexpr std::uint32_t kVistaVersions =
     ConnectVersionBit(1) | ConnectVersionBit(2) | ConnectVersionBit(3);
 constexpr std::uint32_t kWin7Versions = kVistaVersions | ConnectVersionBit(4);
 // CONNECT_MESSAGE_BASED_PASSIVE (5) comes with the Windows 8 passive-level ISRs (conformance
-// EX-9); its first release is UNCONFIRMED in the spec, so Windows 8 is kemu's choice.
+// EX-9); its first release is UNCONFIRMED (docs/windows-facts.md §13 item 2), so Windows 8 is
+// kemu's choice.
 constexpr std::uint32_t kWin8Versions = kWin7Versions | ConnectVersionBit(5);
 
 // Before Vista the kernel has no IoConnectInterruptEx; Iointex.lib answers every Version but
 // CONNECT_FULLY_SPECIFIED with an error the documentation does not name (UNCONFIRMED);
-// STATUS_NOT_SUPPORTED is the spec's recommendation.
+// STATUS_NOT_SUPPORTED is kemu's choice (docs/windows-facts.md §2.7).
 constexpr Personality kPreVista = {
     .os = Os::kWindows2000,
     .display_name = "",

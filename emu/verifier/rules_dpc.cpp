@@ -1,4 +1,4 @@
-// DPC rules: spec/windows-interrupts.md §7, conformance DPC-8 and DPC-12.
+// DPC rules: docs/windows-facts.md §7, conformance DPC-8 and DPC-12.
 #include <fmt/format.h>
 
 #include "kemu/bugcheck.hpp"

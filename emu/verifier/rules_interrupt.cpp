@@ -1,4 +1,4 @@
-// Interrupt rules: spec §3, §4.2, §9.4; conformance INT-*, EX-6.
+// Interrupt rules: docs/windows-facts.md §3, §4.2, §9.4; conformance INT-*, EX-6.
 #include <fmt/format.h>
 
 #include "kemu/bugcheck.hpp"
@@ -41,7 +41,8 @@ void Verifier::InvalidInterruptObject(const char* routine, const void* pointer, 
 
 void Verifier::DisconnectMismatch(const char* routine, ULONG passed, ULONG connected,
                                   const void* context) {
-  // Undocumented on Windows (spec §3, UNCONFIRMED): strict under Verifier, lenient otherwise.
+  // Undocumented on Windows (docs/windows-facts.md §3, UNCONFIRMED): strict under Verifier, lenient
+  // otherwise.
   if (mode_ != CheckMode::kVerifier) return;
   kernel_.Crash(
       {.code = bugcheck::kDriverVerifierDetectedViolation,

@@ -1,4 +1,4 @@
-// IRQL rules: spec/windows-interrupts.md §5.2, conformance IRQL-8.
+// IRQL rules: docs/windows-facts.md §5.2, conformance IRQL-8.
 #include <fmt/format.h>
 
 #include <cstring>
@@ -22,7 +22,7 @@ void Verifier::RaiseBelowCurrent(const char* routine, KIRQL current, KIRQL reque
                         .summary = summary});
       return;
     case CheckMode::kChecked: {
-      // spec §5.2: the debug HAL's KeRaiseIrqlToSynchLevel check raises 0x9 with
+      // docs/windows-facts.md §5.2: the debug HAL's KeRaiseIrqlToSynchLevel check raises 0x9 with
       // (current, SYNCH_LEVEL, 0, 1); the other raise routines leave Arg4 at 0.
       const bool to_synch = std::strcmp(routine, "KeRaiseIrqlToSynchLevel") == 0;
       kernel_.BugCheck({.code = bugcheck::kIrqlNotGreaterOrEqual,

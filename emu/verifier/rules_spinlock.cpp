@@ -1,4 +1,4 @@
-// Spin-lock rules: spec/windows-interrupts.md §6.2-6.3, conformance SL-6..SL-8.
+// Spin-lock rules: docs/windows-facts.md §6.2-6.3, conformance SL-6..SL-8.
 #include <fmt/format.h>
 
 #include "kemu/bugcheck.hpp"

@@ -47,7 +47,7 @@ struct DeviceConfig {
   std::optional<LineInterrupt> line = std::nullopt;
   /// > 0: the device is MSI-capable and asks for this many messages. Granted only on
   /// personalities with MSI (Vista+); a request above Personality::max_messages gets exactly one
-  /// message, as the PnP manager does when it cannot grant them all (spec §8.3).
+  /// message, as the PnP manager does when it cannot grant them all (docs/windows-facts.md §8.3).
   unsigned messages = 0;
   /// MSI-X (one resource descriptor per message) instead of MSI (one for all).
   bool msix = false;

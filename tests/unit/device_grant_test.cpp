@@ -1,5 +1,5 @@
-// What the PnP manager grants an MSI-capable device (spec §8.3), and the PnP-side fault
-// injection a test uses to send a driver down its fallback paths.
+// What the PnP manager grants an MSI-capable device (docs/windows-facts.md §8.3), and the PnP-side
+// fault injection a test uses to send a driver down its fallback paths.
 #include <wdm.h>
 
 #include "kemu/testing/gtest.hpp"

@@ -1,6 +1,6 @@
 // Device queues: KeInitializeDeviceQueue, KeInsert(ByKey)DeviceQueue, KeRemove(ByKey)DeviceQueue,
 // KeRemoveEntryDeviceQueue (emu/model/device_queues.cpp) and their IRQL and initialisation rules.
-// Conformance §2.7 (DQ-1..DQ-4).
+// docs/conformance.md §2.7 (DQ-1..DQ-4).
 #include <wdm.h>
 
 #include <cstdint>

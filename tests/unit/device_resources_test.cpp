@@ -1,6 +1,6 @@
 // Resources the emulated PnP manager grants a device (emu/model/devices.cpp): the raw and
-// translated CM_RESOURCE_LIST of IRP_MN_START_DEVICE, per personality. Spec
-// windows-interrupts.md §8 (layout, flags, MSI vs MSI-X) and §0 (MSI from Vista); conformance
+// translated CM_RESOURCE_LIST of IRP_MN_START_DEVICE, per personality. Facts:
+// docs/windows-facts.md §8 (layout, flags, MSI vs MSI-X) and §0 (MSI from Vista); conformance
 // PNP-1 (no resources → NULL lists).
 #include <wdm.h>
 
@@ -18,8 +18,8 @@ constexpr ULONG kVector = 0x51;
 constexpr KIRQL kDirql = 5;
 constexpr USHORT kMessageFlags = CM_RESOURCE_INTERRUPT_LATCHED | CM_RESOURCE_INTERRUPT_MESSAGE;
 
-// Spec §0: the PnP manager grants MSI/MSI-X resources from Windows Vista on. Written out here
-// rather than read from the personality, so the table is checked too.
+// docs/windows-facts.md §0: the PnP manager grants MSI/MSI-X resources from Windows Vista on.
+// Written out here rather than read from the personality, so the table is checked too.
 bool GrantsMessages(kemu::Os os) { return os >= kemu::Os::kWindowsVista; }
 
 kemu::LineInterrupt Line(kemu::Trigger mode = kemu::Trigger::kLevel, bool shared = false) {
@@ -62,7 +62,8 @@ TEST_P(DeviceResourcesTest, ALevelLineGetsOneLevelSensitiveExclusiveInterruptDes
   }
   const CM_PARTIAL_RESOURCE_DESCRIPTOR& t =
       Partials(device.translated_resources()).PartialDescriptors[0];
-  EXPECT_EQ(t.u.Interrupt.Level, kDirql);  // the translated Level is the DIRQL (spec §8.3)
+  // The translated Level is the DIRQL (docs/windows-facts.md §8.3).
+  EXPECT_EQ(t.u.Interrupt.Level, kDirql);
   EXPECT_EQ(t.u.Interrupt.Affinity, KAFFINITY{1});  // the one vCPU of this machine
   EXPECT_EQ(device.granted_messages(), 0u);
 }
@@ -100,7 +101,8 @@ TEST_P(DeviceResourcesTest, TheListIsLaidOutAsOnWindowsX64) {
   ASSERT_NE(list, nullptr);
   const auto* base = reinterpret_cast<const std::uint8_t*>(list);
 
-  // Spec §8.1: the first partial descriptor sits at byte 20 and a descriptor is 20 bytes.
+  // docs/windows-facts.md §8.1: the first partial descriptor sits at byte 20 and a descriptor is 20
+  // bytes.
   EXPECT_EQ(reinterpret_cast<const std::uint8_t*>(&Partials(list).PartialDescriptors[0]),
             base + 20);
   EXPECT_EQ(sizeof(CM_PARTIAL_RESOURCE_DESCRIPTOR), 20u);
@@ -131,7 +133,7 @@ TEST_P(DeviceResourcesTest, AnMsiDeviceGetsOneMessageDescriptorFromVistaAndItsLi
   EXPECT_EQ(t.Type, CmResourceTypeInterrupt);
 
   if (GrantsMessages(GetParam())) {
-    // MSI (PCI 2.2): one descriptor for all messages (spec §8.3).
+    // MSI (PCI 2.2): one descriptor for all messages (docs/windows-facts.md §8.3).
     EXPECT_EQ(device.granted_messages(), 4u);
     EXPECT_EQ(r.Flags, kMessageFlags);
     EXPECT_EQ(t.Flags, kMessageFlags);
@@ -184,7 +186,7 @@ TEST_P(DeviceResourcesTest, AnMsixDeviceGetsOneDescriptorPerMessageFromVistaAndI
     vectors.insert(t.u.MessageInterrupt.Translated.Vector);
   }
   EXPECT_EQ(vectors.size(), 3u) << "every message has its own vector";
-  // The second descriptor follows the first at 20 bytes (spec §8.1).
+  // The second descriptor follows the first at 20 bytes (docs/windows-facts.md §8.1).
   EXPECT_EQ(reinterpret_cast<const std::uint8_t*>(&Partials(translated).PartialDescriptors[1]),
             reinterpret_cast<const std::uint8_t*>(translated) + 40);
 }

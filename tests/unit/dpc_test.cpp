@@ -1,5 +1,5 @@
 // DPCs: KeInitializeDpc, KeInsertQueueDpc, KeRemoveQueueDpc and friends against conformance
-// DPC-1..DPC-12 (spec/conformance.md §2.5) and spec/windows-interrupts.md §7. Tests that behave
+// DPC-1..DPC-12 (docs/conformance.md §2.5) and docs/windows-facts.md §7. Tests that behave
 // the same on every release run once per personality; multi-vCPU and verifier-mode tests build
 // their own machine.
 #include <wdm.h>
@@ -81,7 +81,8 @@ TEST_P(DpcTest, KeInitializeThreadedDpcExistsFromVistaAndRunsTheRoutine) {
   std::memset(&dpc, 0x55, sizeof(dpc));
   Probe probe;
   if (!HasThreadedDpcs(GetParam())) {
-    // Windows 2000/XP/2003 have no threaded DPCs (spec §0); a driver importing it would not load.
+    // Windows 2000/XP/2003 have no threaded DPCs (docs/windows-facts.md §0); a driver importing it
+    // would not load.
     EXPECT_THROW(KeInitializeThreadedDpc(&dpc, &RecordingRoutine, &probe), kemu::MissingExport);
     return;
   }
@@ -92,8 +93,8 @@ TEST_P(DpcTest, KeInitializeThreadedDpcExistsFromVistaAndRunsTheRoutine) {
   EXPECT_EQ(dpc.DpcData, nullptr);
 
   EXPECT_TRUE(KeInsertQueueDpc(&dpc, kArg1, kArg2));
-  // kemu runs threaded DPCs as ordinary ones (spec §7.4: what Windows does when they are
-  // disabled), so it has run at DISPATCH_LEVEL by the time the insert returns.
+  // kemu runs threaded DPCs as ordinary ones (docs/windows-facts.md §7.4: what Windows does when
+  // they are disabled), so it has run at DISPATCH_LEVEL by the time the insert returns.
   EXPECT_EQ(probe.runs, 1);
   EXPECT_EQ(probe.irql, DISPATCH_LEVEL);
   EXPECT_EQ(probe.argument1, kArg1);
@@ -263,7 +264,8 @@ TEST_P(DpcTest, DpcDataIsNonNullOnlyWhileQueued) {  // DPC-8
   EXPECT_EQ(dpc.DpcData, nullptr);
 }
 
-// Importance: HighImportance goes to the head of the queue, the others to the tail (spec §7.3).
+// Importance: HighImportance goes to the head of the queue, the others to the tail
+// (docs/windows-facts.md §7.3).
 struct Ordered {
   std::vector<char>* order;
   char name;
@@ -316,7 +318,7 @@ TEST_P(DpcTest, ARoutineThatLowersBelowDispatchIsAVerifierViolation) {
   KDPC dpc;
   KeInitializeDpc(&dpc, &LowersToPassive, nullptr);
   const kemu::BugCheck crash = CrashOf([&] { KeInsertQueueDpc(&dpc, nullptr, nullptr); });
-  // spec §7.3: Verifier's 0x31 with Arg4 = 1 flags lowering inside a DPC routine.
+  // docs/windows-facts.md §7.3: Verifier's 0x31 with Arg4 = 1 flags lowering inside a DPC routine.
   EXPECT_THAT(crash, BugCheckIs(kemu::bugcheck::kDriverVerifierDetectedViolation,
                                 kemu::verifier_code::kLowerIrqlInvalid));
   EXPECT_EQ(crash.parameter(1), DISPATCH_LEVEL);
@@ -385,7 +387,8 @@ TEST_P(DpcTest, KeFlushQueuedDpcsExistsFromXpAndIsCallableAtPassive) {  // DPC-1
   EXPECT_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
 }
 
-TEST_P(DpcTest, KeFlushQueuedDpcsAtDispatchBugChecks) {  // DPC-11, conformance §2.8 PASSIVE only
+// DPC-11; KeFlushQueuedDpcs is PASSIVE_LEVEL only (docs/conformance.md §2.8).
+TEST_P(DpcTest, KeFlushQueuedDpcsAtDispatchBugChecks) {
   const kemu::Os os = GetParam();
   KIRQL old;
   KeRaiseIrql(DISPATCH_LEVEL, &old);

@@ -1,7 +1,8 @@
 // The export manifest (emu/abi/exports.inc) as drivers meet it: MmGetSystemRoutineAddress per
-// personality (conformance EX-3, §2.8; spec §10.5), kemu::MissingExport for a routine the release
-// lacks, kemu::NotModelled for a routine kemu does not model, kemu::NoMachine without a machine,
-// and the manifest's own consistency (emu/abi/export_manifest.hpp).
+// personality (EX-3, docs/conformance.md §2.8; docs/windows-facts.md §10.5), kemu::MissingExport
+// for a routine the release lacks, kemu::NotModelled for a routine kemu does not model,
+// kemu::NoMachine without a machine, and the manifest's own consistency
+// (emu/abi/export_manifest.hpp).
 #include "abi/export_manifest.hpp"  // private to kemu; unit tests have emu/ on their path
 
 #include <wdm.h>
@@ -64,7 +65,8 @@ struct Probed {
   PVOID address;
 };
 
-// Written from spec §0 and §10.5 and conformance §2.8, not from the manifest.
+// Written from docs/windows-facts.md §0 and §10.5 and docs/conformance.md §2.8, not from the
+// manifest.
 std::vector<Probed> ProbedRoutines() {
   using kemu::Os;
   return {
@@ -115,7 +117,8 @@ TEST_P(ExportManifestTest, IoConnectInterruptExResolvesFromVistaToTheRoutineItse
   }
 }
 
-TEST_P(ExportManifestTest, ProbedRoutinesResolveExactlyFromTheirFirstRelease) {  // EX-3, §2.8
+// EX-3; the probed names of docs/conformance.md §2.8.
+TEST_P(ExportManifestTest, ProbedRoutinesResolveExactlyFromTheirFirstRelease) {
   const kemu::Os os = GetParam();
   for (const Probed& routine : ProbedRoutines()) {
     const bool exported = routine.since.has_value() && *routine.since <= os;

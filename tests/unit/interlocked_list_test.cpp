@@ -1,5 +1,6 @@
 // ExInterlocked*List, ExInterlockedAdd*, and the sequenced lists (SLIST_HEADER):
-// emu/model/interlocked_lists.cpp. Conformance §2.6 (IL-3, IL-4, IL-6, IL-7; IL-5 is x86-only).
+// emu/model/interlocked_lists.cpp. docs/conformance.md §2.6 (IL-3, IL-4, IL-6, IL-7; IL-5 is
+// x86-only).
 #include <wdm.h>
 
 #include <cstdint>

@@ -1,6 +1,6 @@
 // IoConnectInterruptEx / IoDisconnectInterruptEx and Iointex.lib's WdmlibIoConnectInterruptEx
-// (emu/model/interrupt_connect_ex.cpp, interrupt_connect.cpp, emu/abi/io_interrupt.cpp). Spec
-// windows-interrupts.md §2 and §3; conformance EX-2..EX-6, EX-8, EX-9. The kernel routine runs
+// (emu/model/interrupt_connect_ex.cpp, interrupt_connect.cpp, emu/abi/io_interrupt.cpp). Facts:
+// docs/windows-facts.md §2 and §3; conformance EX-2..EX-6, EX-8, EX-9. The kernel routine runs
 // on every release that exports it; the library routine on every release. Disconnect misuse
 // (EX-6), IRQL (EX-7) and INT-10 for these routines are in interrupt_connect_test.cpp.
 #include <wdm.h>
@@ -25,8 +25,8 @@ constexpr ULONG kForeignVector = 0x77;  // assigned to no device
 constexpr KIRQL kDirql = 5;
 constexpr NTSTATUS kStatusNotSupported = static_cast<NTSTATUS>(0xC00000BBu);
 
-// CONNECT_* versions each release accepts (spec §0, §2.2; EX-9), written out so that the
-// personality table is checked as well.
+// CONNECT_* versions each release accepts (docs/windows-facts.md §0, §2.2; EX-9), written out so
+// that the personality table is checked as well.
 bool AcceptsVersion(kemu::Os os, ULONG version) {
   if (version == CONNECT_FULLY_SPECIFIED_GROUP) return os >= kemu::Os::kWindows7;
   if (version == CONNECT_MESSAGE_BASED_PASSIVE) return os >= kemu::Os::kWindows8;
@@ -125,7 +125,7 @@ INSTANTIATE_TEST_SUITE_P(VistaAndLater, IoConnectInterruptExTest,
                          kemu::testing::OsName());
 
 // ---------------------------------------------------------------------------------------------
-// Documented failures (spec §2.5, EX-5).
+// Documented failures (docs/windows-facts.md §2.5, EX-5).
 
 TEST_P(IoConnectInterruptExTest, EachDocumentedFailureReturnsItsStatusAndConnectsNothing) {  // EX-5
   kemu::Device& line = machine().AddDevice(LineDevice());
@@ -146,7 +146,8 @@ TEST_P(IoConnectInterruptExTest, EachDocumentedFailureReturnsItsStatusAndConnect
   } cases[] = {
       {"LINE_BASED, device granted several messages", LineBased(msi.pdo(), &object),
        STATUS_INVALID_DEVICE_REQUEST},
-      // "Parameter 10" is IoConnectInterrupt's 10th, ProcessorEnableMask (spec §2.5).
+      // "Parameter 10" is IoConnectInterrupt's 10th, ProcessorEnableMask (docs/windows-facts.md
+      // §2.5).
       {"FULLY_SPECIFIED, empty ProcessorEnableMask", empty_mask, STATUS_INVALID_PARAMETER_10},
       {"FULLY_SPECIFIED, vector not assigned to the device", foreign, STATUS_NOT_FOUND},
       {"LINE_BASED, device without interrupts", LineBased(plain.pdo(), &object), STATUS_NOT_FOUND},
@@ -154,11 +155,12 @@ TEST_P(IoConnectInterruptExTest, EachDocumentedFailureReturnsItsStatusAndConnect
        STATUS_NOT_FOUND},
       {"MESSAGE_BASED, device without interrupts",
        MessageBased(plain.pdo(), &context, nullptr, &LineIsr), STATUS_NOT_FOUND},
-      // Spec §2.3: the documentation's own sample forgets it; Windows' reaction is UNCONFIRMED.
+      // docs/windows-facts.md §2.3: the documentation's own sample forgets it; Windows' reaction is
+      // UNCONFIRMED.
       {"MESSAGE_BASED, NULL ConnectionContext", MessageBased(msi.pdo(), nullptr),
        STATUS_INVALID_PARAMETER},
-      // IoConnectInterrupt's "no processors" (spec §1.3). kemu used to build a connection without
-      // a single interrupt object and crash.
+      // IoConnectInterrupt's "no processors" (docs/windows-facts.md §1.3). kemu used to build a
+      // connection without a single interrupt object and crash.
       {"LINE_BASED, line routed to no processor", LineBased(remote.pdo(), &object),
        STATUS_INVALID_PARAMETER},
       {"MESSAGE_BASED fallback, line routed to no processor",
@@ -212,7 +214,7 @@ TEST_P(IoConnectInterruptExTest, AVersionTheReleaseDoesNotKnowIsInvalidParameter
 }
 
 // ---------------------------------------------------------------------------------------------
-// What is written back (spec §2.6), and disconnecting each flavour with it (EX-6).
+// What is written back (docs/windows-facts.md §2.6), and disconnecting each flavour with it (EX-6).
 
 TEST_P(IoConnectInterruptExTest, FullySpecifiedKeepsVersionAndWritesTheInterruptObject) {  // EX-6
   kemu::Device& device = machine().AddDevice(LineDevice());
@@ -309,7 +311,8 @@ TEST_P(IoConnectInterruptExTest, MessageBasedReturnsATableOfEveryGrantedMessage)
   EXPECT_EQ(device.connection()->message_count, 4u);
   EXPECT_EQ(device.connection()->synchronize_irql, table->UnifiedIrql);
 
-  device.SignalMessage(2);  // the MessageID is the index into MessageInfo (spec §2.8)
+  // The MessageID is the index into MessageInfo (docs/windows-facts.md §2.8).
+  device.SignalMessage(2);
   EXPECT_EQ(probe.calls, 1);
   EXPECT_EQ(probe.message, 2u);
   EXPECT_EQ(probe.interrupt, table->MessageInfo[2].InterruptObject);
@@ -367,7 +370,7 @@ TEST_P(IoConnectInterruptExTest, MessageBasedFallsBackToTheLineAndRewritesVersio
   EXPECT_EQ(probe.calls, 1);
   EXPECT_EQ(probe.interrupt, interrupt);
 
-  Disconnect(p.Version, interrupt);  // the returned Version (spec §3)
+  Disconnect(p.Version, interrupt);  // the returned Version (docs/windows-facts.md §3)
   EXPECT_EQ(device.connection(), nullptr);
 }
 
@@ -386,11 +389,12 @@ TEST(IoConnectInterruptExTest, PassiveIsrsRefuseASpinLockAndRunAtPassiveLevelFro
     KeInitializeSpinLock(&lock);
     PKINTERRUPT interrupt = nullptr;
     PIO_INTERRUPT_MESSAGE_INFO table = nullptr;
-    // CONNECT_FULLY_SPECIFIED with Irql = SynchronizeIrql = PASSIVE_LEVEL (spec §2.4).
+    // CONNECT_FULLY_SPECIFIED with Irql = SynchronizeIrql = PASSIVE_LEVEL (docs/windows-facts.md
+    // §2.4).
     IO_CONNECT_INTERRUPT_PARAMETERS fp = FullySpecified(line.pdo(), &interrupt, &probe);
     fp.FullySpecified.Irql = fp.FullySpecified.SynchronizeIrql = PASSIVE_LEVEL;
     fp.FullySpecified.SpinLock = &lock;
-    // CONNECT_MESSAGE_BASED_PASSIVE; its semantics are UNCONFIRMED (spec §2.4).
+    // CONNECT_MESSAGE_BASED_PASSIVE; its semantics are UNCONFIRMED (docs/windows-facts.md §2.4).
     IO_CONNECT_INTERRUPT_PARAMETERS mp = MessageBased(msi.pdo(), &table);
     mp.Version = CONNECT_MESSAGE_BASED_PASSIVE;
     mp.MessageBased.SpinLock = &lock;
@@ -438,7 +442,8 @@ TEST(IoConnectInterruptExTest, CallingTheKernelRoutinesBeforeVistaIsAMissingExpo
 }
 
 // ---------------------------------------------------------------------------------------------
-// Iointex.lib: WdmlibIoConnectInterruptEx on every release (spec §2.7, EX-2, EX-8).
+// Iointex.lib: WdmlibIoConnectInterruptEx on every release (docs/windows-facts.md §2.7, EX-2,
+// EX-8).
 
 class IointexTest : public kemu::testing::PersonalityTest {
  protected:
@@ -497,7 +502,8 @@ TEST_P(IointexTest, OtherVersionsFailAndRewriteVersionBeforeVistaAndConnectFromV
   IO_CONNECT_INTERRUPT_PARAMETERS mp = MessageBased(msi.pdo(), &context, nullptr, &LineIsr);
 
   if (!KernelHasConnectEx()) {
-    // The status is undocumented; STATUS_NOT_SUPPORTED is the spec's choice (§2.7).
+    // The status is undocumented; STATUS_NOT_SUPPORTED is kemu's choice (docs/windows-facts.md
+    // §2.7).
     EXPECT_EQ(machine().personality().iointex_status, kStatusNotSupported);
     // Every Version but CONNECT_FULLY_SPECIFIED, known to later kernels or to none.
     IO_CONNECT_INTERRUPT_PARAMETERS group = FullySpecified(line.pdo(), &interrupt);
@@ -516,7 +522,7 @@ TEST_P(IointexTest, OtherVersionsFailAndRewriteVersionBeforeVistaAndConnectFromV
     EXPECT_EQ(msi.connection(), nullptr);
     return;
   }
-  // From Vista the library routine is the kernel's (spec §2.7).
+  // From Vista the library routine is the kernel's (docs/windows-facts.md §2.7).
   ASSERT_EQ(WdmlibIoConnectInterruptEx(&lp), STATUS_SUCCESS);
   EXPECT_EQ(lp.Version, CONNECT_LINE_BASED);
   ASSERT_EQ(WdmlibIoConnectInterruptEx(&mp), STATUS_SUCCESS);
@@ -543,7 +549,8 @@ TEST_P(IointexTest, ANullPdoANullIsrOrSynchronizeIrqlBelowIrqlIsAnInvalidParamet
 }
 
 TEST_P(IointexTest, AnEmptyMaskIsParameter10FromVistaAndIoConnectInterruptsStatusBefore) {
-  // Spec §2.5: the library before Vista forwards to IoConnectInterrupt (an inference).
+  // docs/windows-facts.md §2.5: the library before Vista forwards to IoConnectInterrupt (an
+  // inference).
   kemu::Device& device = machine().AddDevice(LineDevice());
   PKINTERRUPT interrupt = nullptr;
   IO_CONNECT_INTERRUPT_PARAMETERS p = FullySpecified(device.pdo(), &interrupt);

@@ -1,7 +1,7 @@
 // IoConnectInterrupt / IoDisconnectInterrupt, and how IoDisconnectInterruptEx names a connection
-// (emu/model/interrupt_connect.cpp, emu/verifier/rules_interrupt.cpp). Spec windows-interrupts.md
-// §1, §3; conformance INT-8, INT-9, INT-10, EX-6, EX-7. Behaviour every release shares runs once
-// per personality; multi-vCPU, verifier-mode and shutdown tests build their own machine. The
+// (emu/model/interrupt_connect.cpp, emu/verifier/rules_interrupt.cpp). docs/windows-facts.md
+// §1, §3; docs/conformance.md INT-8, INT-9, INT-10, EX-6, EX-7. Behaviour every release shares runs
+// once per personality; multi-vCPU, verifier-mode and shutdown tests build their own machine. The
 // connect side of IoConnectInterruptEx is in interrupt_connect_ex_test.cpp.
 #include <wdm.h>
 
@@ -214,8 +214,8 @@ TEST_P(IoConnectInterruptTest, ANullServiceRoutineFails) {
   EXPECT_EQ(device.connection(), nullptr);
 }
 
-// Spec §1.4: a vector already connected can be shared only when both connections say
-// ShareVector and use the same mode. Windows' status for a conflict is UNCONFIRMED; kemu uses
+// docs/windows-facts.md §1.4: a vector already connected can be shared only when both connections
+// say ShareVector and use the same mode. Windows' status for a conflict is UNCONFIRMED; kemu uses
 // ReactOS's STATUS_INVALID_PARAMETER.
 TEST_P(IoConnectInterruptTest, SharingAVectorNeedsShareVectorOnBothSidesAndTheSameMode) {
   machine().AddDevice(LineDevice());
@@ -329,7 +329,7 @@ TEST(IoConnectInterruptTest, OnTwoProcessorsEachProcessorGetsItsOwnObjectSharing
   ASSERT_NE(probe.interrupt, interrupt);
   EXPECT_EQ(probe.interrupt->Number, 1);
   EXPECT_EQ(probe.interrupt->Vector, kVector);
-  // Spec §1.4 step 3: with SpinLock NULL the whole set shares the internal lock.
+  // docs/windows-facts.md §1.4 step 3: with SpinLock NULL the whole set shares the internal lock.
   EXPECT_EQ(probe.interrupt->ActualLock, interrupt->ActualLock);
 
   IoDisconnectInterrupt(interrupt);
@@ -382,7 +382,7 @@ TEST(IoConnectInterruptTest, DisconnectingGarbageWithoutVerifierIsAnAccessViolat
 
 // ---------------------------------------------------------------------------------------------
 // IRQL: both routines are PASSIVE_LEVEL only (INT-8). What catches a call at DISPATCH_LEVEL
-// depends on the Driver Verifier generation (spec §0).
+// depends on the Driver Verifier generation (docs/windows-facts.md §0).
 
 ::testing::Matcher<const kemu::BugCheck&> AtDispatchBugCheck(kemu::Os os) {
   if (os >= kemu::Os::kWindows8) {  // DDI compliance rule IrqlIoPassive2
@@ -461,7 +461,7 @@ TEST(IoConnectInterruptTest, TheExRoutinesAtDispatchLevelBugCheckWithTheReleases
 // ---------------------------------------------------------------------------------------------
 // IoDisconnectInterruptEx names a connection by the Version its connect returned (EX-6).
 // Windows leaves a mismatch undocumented; kemu is strict under Driver Verifier and lenient
-// (ReactOS-like) without it (spec §3).
+// (ReactOS-like) without it (docs/windows-facts.md §3).
 
 class IoDisconnectInterruptExTest : public kemu::testing::PersonalityTest {};
 
@@ -525,7 +525,7 @@ TEST_P(IoDisconnectInterruptExTest, DisconnectingTheSameConnectionTwiceBugChecks
 }
 
 TEST_P(IoDisconnectInterruptExTest, ALegacyConnectionIsNamedAsFullySpecified) {
-  // CONNECT_FULLY_SPECIFIED is IoConnectInterrupt with a PDO (spec §2.4).
+  // CONNECT_FULLY_SPECIFIED is IoConnectInterrupt with a PDO (docs/windows-facts.md §2.4).
   kemu::Device& device = machine().AddDevice(LineDevice());
   PKINTERRUPT interrupt = nullptr;
   ASSERT_EQ(LegacyConnect{}.Call(&interrupt), STATUS_SUCCESS);

@@ -1,5 +1,5 @@
 // Interrupt delivery and ISR dispatch against conformance INT-6, INT-7, INT-10 and DPC-12
-// (spec/conformance.md §2.3, §2.5), spec/windows-interrupts.md §9 and docs/decisions.md,
+// (docs/conformance.md §2.3, §2.5), docs/windows-facts.md §9 and docs/decisions.md,
 // decision 5. Parameterised suites have no instantiation prefix, so "InterruptDispatch*" selects
 // them too; multi-vCPU and verifier-mode tests build their own machine.
 #include <wdm.h>
@@ -283,7 +283,8 @@ TEST_P(InterruptDispatchPersonalityTest, DisconnectedIsrIsNeverCalledAndTheLineS
 }
 
 TEST_P(InterruptDispatchPersonalityTest, StillAssertedLineOfADisconnectedSharerStormsTheOthers) {
-  // Spec §9.4: the line keeps firing for the remaining sharers, which (rightly) decline it.
+  // docs/windows-facts.md §9.4: the line keeps firing for the remaining sharers, which (rightly)
+  // decline it.
   kemu::Device& a = machine().AddDevice(Line("a", kemu::Trigger::kLevel, /*shared=*/true));
   kemu::Device& b = machine().AddDevice(Line("b", kemu::Trigger::kLevel, /*shared=*/true));
   Probe pa{.device = &a};
@@ -586,7 +587,7 @@ TEST(InterruptDispatchTest, IsrRunsOnAVcpuItsAffinityAllowsWithThatVcpusObject) 
   KeRaiseIrql(HIGH_LEVEL, &old);
   both.AssertLine();  // vCPU 0 masks it; vCPU 1 takes it
   EXPECT_EQ(other.processor, 1u);
-  EXPECT_NE(other.interrupt, both_interrupt);  // vCPU 1's own object (spec §1.4)
+  EXPECT_NE(other.interrupt, both_interrupt);  // vCPU 1's own object (docs/windows-facts.md §1.4)
   EXPECT_EQ(other.interrupt->Number, 1);
   EXPECT_EQ(other.interrupt->ServiceContext, &other);
   KeLowerIrql(old);

@@ -220,8 +220,8 @@ TEST_F(StormTest, LevelVectorPulsedDuringEveryServiceStorms) {
   EXPECT_EQ(source.calls, 1 + kThreshold);
 }
 
-// (c) reached by a wrong connect: an edge device connected LevelSensitive (spec: "wrong
-// edge/level configuration" is a listed cause of 0xF2).
+// (c) reached by a wrong connect: an edge device connected LevelSensitive (docs/windows-facts.md
+// §9.4 lists edge/level misconfiguration among the causes of 0xF2).
 TEST_F(StormTest, EdgeDeviceConnectedLevelSensitiveThatKeepsPulsingStorms) {
   kemu::Device& device = machine_.AddDevice(LineDevice("timer", kemu::Trigger::kEdge));
   Source source{.device = &device};

@@ -1,6 +1,6 @@
 // Synchronising with ISRs and interrupt queries: KeSynchronizeExecution, the interrupt spin lock,
 // IoGetAffinityInterrupt and IoReportInterruptActive/Inactive, against conformance INT-1, INT-2,
-// INT-4, INT-5, INT-11 and INT-12 (spec/conformance.md §2.3) and spec/windows-interrupts.md §4.
+// INT-4, INT-5, INT-11 and INT-12 (docs/conformance.md §2.3) and docs/windows-facts.md §4.
 // Parameterised suites have no instantiation prefix, so the suite-name filters select them too.
 #include <iointex.h>
 #include <wdm.h>
@@ -163,7 +163,7 @@ class InterruptQueriesWin8PlusTest : public kemu::testing::PersonalityTest {};
 INSTANTIATE_TEST_SUITE_P(, InterruptQueriesWin8PlusTest, OsFrom(kemu::Os::kWindows8),
                          kemu::testing::OsName());
 
-// --- KeSynchronizeExecution (spec §4.1).
+// --- KeSynchronizeExecution (docs/windows-facts.md §4.1).
 TEST_P(KeSynchronizeExecutionPersonalityTest, RoutineRunsAtSynchronizeIrqlUnderTheLock) {
   // INT-1: every caller IRQL up to SynchronizeIrql, for several SynchronizeIrqls.
   for (KIRQL synchronize : {KIRQL{3}, kDirql, KIRQL{8}, KIRQL{12}}) {
@@ -345,7 +345,7 @@ TEST_P(KeSynchronizeExecutionPassiveIsrTest, WorksAtPassiveLevelAndHoldsThePassi
   DisconnectFullySpecified(interrupt);
 }
 
-// --- KeAcquireInterruptSpinLock / KeReleaseInterruptSpinLock (spec §4.2).
+// --- KeAcquireInterruptSpinLock / KeReleaseInterruptSpinLock (docs/windows-facts.md §4.2).
 TEST(InterruptSpinLockTest, KeAcquireInterruptSpinLockIsMissingOnWindows2000) {
   kemu::Machine machine(kemu::Os::kWindows2000);
   IsrProbe isr;
@@ -438,7 +438,8 @@ TEST_P(KeSynchronizeExecutionPassiveIsrTest, InterruptSpinLockOfAPassiveIsrBugCh
   EXPECT_EQ(crash.parameter(1), Address(interrupt));
 }
 
-// --- IoGetAffinityInterrupt (spec §4.4: Windows 7+; Iointex.lib's Wdmlib version everywhere).
+// --- IoGetAffinityInterrupt (docs/windows-facts.md §4.4: Windows 7+; Iointex.lib's Wdmlib version
+// everywhere).
 TEST_P(InterruptQueriesPersonalityTest, IoGetAffinityInterruptReportsEnabledProcessorsOfGroup0) {
   IsrProbe isr;
   PKINTERRUPT narrow = Connect(isr, {.mask = 0b110});  // vCPU 2 does not exist
@@ -483,7 +484,7 @@ TEST_P(InterruptQueriesPersonalityTest, AffinityOfANonInterruptIsStatusInvalidPa
   }
 }
 
-// --- IoReportInterruptActive / IoReportInterruptInactive (spec §4.3; Windows 8+).
+// --- IoReportInterruptActive / IoReportInterruptInactive (docs/windows-facts.md §4.3; Windows 8+).
 TEST(InterruptQueriesTest, IoReportInterruptInactiveIsMissingBeforeWindows8) {
   kemu::Machine machine(kemu::Os::kWindows7);
   kemu::Device& device = machine.AddDevice(Line("nic"));
@@ -512,8 +513,8 @@ TEST_P(InterruptQueriesWin8PlusTest, ReportingInactiveAndActiveIsWhatConnectionA
   DisconnectFullySpecified(interrupt);
 }
 
-// What an interrupt does to an inactive ISR is undocumented (spec §13 item 12); each test picks
-// the MachineOptions policy it exercises.
+// What an interrupt does to an inactive ISR is undocumented (docs/windows-facts.md §13 item 12);
+// each test picks the MachineOptions policy it exercises.
 struct InactiveSetup {
   explicit InactiveSetup(Inactive policy, kemu::Trigger mode)
       : machine({.os = kemu::Os::kWindows8, .storm_threshold = 3, .inactive_interrupts = policy}),

@@ -1,6 +1,6 @@
 // IRQL: KeRaiseIrql / KeLowerIrql / KeRaiseIrqlToDpcLevel / KeRaiseIrqlToSynchLevel and the IRQL
-// rules of the verifier (emu/model/irql.cpp, emu/verifier/rules_irql.cpp). Conformance §2.1
-// (IRQL-1..IRQL-8), spec/windows-interrupts.md §5.
+// rules of the verifier (emu/model/irql.cpp, emu/verifier/rules_irql.cpp). docs/conformance.md §2.1
+// (IRQL-1..IRQL-8), docs/windows-facts.md §5.
 #include <wdm.h>
 
 #include <array>
@@ -267,7 +267,7 @@ TEST(IrqlTest, KeRaiseIrqlToDpcLevelAboveDispatchBugChecksOnCheckedKernel) {
 }
 
 TEST(IrqlTest, KeRaiseIrqlToSynchLevelAboveSynchBugChecksWithArg4OneOnCheckedKernel) {
-  // spec §5.2: the debug HAL raises 0x9 with (current, SYNCH_LEVEL, 0, 1).
+  // docs/windows-facts.md §5.2: the debug HAL raises 0x9 with (current, SYNCH_LEVEL, 0, 1).
   kemu::Machine machine(CheckedKernel());
   KIRQL old;
   KeRaiseIrql(HIGH_LEVEL, &old);

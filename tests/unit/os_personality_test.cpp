@@ -1,6 +1,6 @@
 // kemu::Os names and the personality table (emu/personality/): what each emulated Windows release
-// reports and offers. Version numbers from spec/windows-interrupts.md §10.1; capabilities from
-// §0 and conformance §2.8.
+// reports and offers. Version numbers from docs/windows-facts.md §10.1; capabilities from
+// §0 and docs/conformance.md §2.8.
 #include <wdm.h>
 
 #include <cstdint>

@@ -1,7 +1,7 @@
 // Ordinary spin locks: KeInitializeSpinLock, KeAcquire/ReleaseSpinLock and their DPC-level,
 // RaiseToSynch, Try and Test relatives, and every spin-lock rule of the verifier
-// (emu/model/spin_locks.cpp, emu/verifier/rules_spinlock.cpp). Conformance §2.2 (SL-1..SL-8),
-// spec/windows-interrupts.md §6.
+// (emu/model/spin_locks.cpp, emu/verifier/rules_spinlock.cpp). docs/conformance.md §2.2
+// (SL-1..SL-8), docs/windows-facts.md §6.
 #include <wdm.h>
 
 #include <cstdint>

@@ -1,10 +1,10 @@
 // Version and processor queries per personality: RtlGetVersion, PsGetVersion,
 // RtlIsNtDdiVersionAvailable, RtlIsServicePackVersionInstalled, IoIsWdmVersionAvailable
-// (spec/windows-interrupts.md §10, conformance §2.8), the KeQueryActiveProcessor* family and
+// (docs/windows-facts.md §10, docs/conformance.md §2.8), the KeQueryActiveProcessor* family and
 // virtual time (KeStallExecutionProcessor, KeQueryInterruptTime).
 //
-// Expected values are written out here from the spec rather than read back from the personality
-// table, so a wrong table entry fails a test.
+// Expected values are written out here from docs/windows-facts.md §10 rather than read back from
+// the personality table, so a wrong table entry fails a test.
 #include <wdm.h>
 
 #include <cstring>
@@ -15,7 +15,7 @@
 namespace {
 
 // One release as RtlGetVersion must describe it: each personality is its release at the last
-// service pack (spec §10.1; Windows 10 22H2 and Windows 11 23H2).
+// service pack (docs/windows-facts.md §10.1; Windows 10 22H2 and Windows 11 23H2).
 struct ExpectedVersion {
   ULONG major;
   ULONG minor;
@@ -60,7 +60,7 @@ INSTANTIATE_TEST_SUITE_P(AllPersonalities, VersionTest, kemu::testing::AllOs(),
                          kemu::testing::OsName());
 
 // ---------------------------------------------------------------------------------------------
-// RtlGetVersion (spec §10.2).
+// RtlGetVersion (docs/windows-facts.md §10.2).
 
 TEST_P(VersionTest, RtlGetVersionFillsTheBasicStructure) {
   const ExpectedVersion expected = Expected(GetParam());
@@ -96,7 +96,8 @@ TEST_P(VersionTest, RtlGetVersionFillsTheExStructure) {
   EXPECT_EQ(info.wProductType, expected.product_type);
 }
 
-TEST_P(VersionTest, WindowsElevenIsToldFromTenOnlyByItsBuildNumber) {  // spec §10.1
+// docs/windows-facts.md §10.1: only the build number tells Windows 11 from Windows 10.
+TEST_P(VersionTest, WindowsElevenIsToldFromTenOnlyByItsBuildNumber) {
   RTL_OSVERSIONINFOW info{};
   info.dwOSVersionInfoSize = sizeof(info);
   ASSERT_EQ(RtlGetVersion(&info), STATUS_SUCCESS);
@@ -117,7 +118,7 @@ TEST_P(VersionTest, RtlGetVersionRejectsATooSmallStructureWithoutWritingIt) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// PsGetVersion (spec §10.3).
+// PsGetVersion (docs/windows-facts.md §10.3).
 
 TEST_P(VersionTest, PsGetVersionReportsTheVersionAndTheCsdString) {
   const ExpectedVersion expected = Expected(GetParam());
@@ -151,7 +152,7 @@ TEST(VersionTest, PsGetVersionReturnsFalseOnAFreeBuild) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// RtlIsNtDdiVersionAvailable, RtlIsServicePackVersionInstalled (spec §10.4).
+// RtlIsNtDdiVersionAvailable, RtlIsServicePackVersionInstalled (docs/windows-facts.md §10.4).
 
 TEST_P(VersionTest, RtlIsNtDdiVersionAvailableComparesWithTheRunningRelease) {
   const kemu::Os os = GetParam();
@@ -232,7 +233,8 @@ class VersionFourCpuTest : public VersionTest {
 INSTANTIATE_TEST_SUITE_P(AllPersonalities, VersionFourCpuTest, kemu::testing::AllOs(),
                          kemu::testing::OsName());
 
-// Routines that are only exported from a given release (spec §10.5, export manifest).
+// Routines that are only exported from a given release (docs/windows-facts.md §10.5, export
+// manifest).
 bool HasProcessorCount(kemu::Os os) { return os >= kemu::Os::kWindowsVista; }
 bool HasProcessorGroups(kemu::Os os) { return os >= kemu::Os::kWindows7; }
 

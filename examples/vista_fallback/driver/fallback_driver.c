@@ -160,7 +160,8 @@ NTSTATUS FallbackStartDevice(PFALLBACK_DEVICE_EXTENSION Extension, PDEVICE_OBJEC
   if (!NT_SUCCESS(status)) {
     // Before Vista, Iointex.lib refuses every version but CONNECT_FULLY_SPECIFIED and says so by
     // rewriting Version (EX-2, EX-8). The page's prose has the test backwards ("!="); its sample
-    // and the spec agree on "==". Any other failure is a real one: retrying would hide it.
+    // and docs/windows-facts.md §2.7 agree on "==". Any other failure is a real one: retrying would
+    // hide it.
     if (parameters.Version != CONNECT_FULLY_SPECIFIED) {
       return status;
     }
@@ -186,7 +187,8 @@ static BOOLEAN FallbackServiceInterrupt(PFALLBACK_DEVICE_EXTENSION Extension, PK
   ++Extension->IsrCalls;
   Extension->LastIsrIrql = KeGetCurrentIrql();
   if (!Extension->AcknowledgeInterrupt(Extension->HardwareContext, MessageId)) {
-    // Not ours: return at once so the other ISRs on a shared line get their turn (spec §9.3).
+    // Not ours: return at once so the other ISRs on a shared line get their turn
+    // (docs/windows-facts.md §9.3).
     return FALSE;
   }
   ++Extension->InterruptsClaimed;
@@ -250,8 +252,8 @@ VOID FallbackStopDevice(PFALLBACK_DEVICE_EXTENSION Extension) {
   if (Extension->ConnectVersion == 0) {
     return;  // never started, or start failed: nothing is connected
   }
-  // On real hardware the driver masks interrupts at the device first (spec §3), so that nothing
-  // on a shared line keeps firing for it; kemu has no register model for that yet.
+  // On real hardware the driver masks interrupts at the device first (docs/windows-facts.md §3), so
+  // that nothing on a shared line keeps firing for it; kemu has no register model for that yet.
 
   // EX-6: the version connect *returned*, with the matching member of what it wrote back.
   RtlZeroMemory(&parameters, sizeof(parameters));
