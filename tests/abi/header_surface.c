@@ -1,5 +1,5 @@
-// The header surface the conformance catalogue requires (docs/conformance.md §2, "header surface
-// required"): every type, constant, macro and routine an interrupt-handling WDM driver and the
+// The header surface the conformance catalogue requires (docs/conformance.md §4, "what the headers
+// must offer"): every type, constant, macro and routine an interrupt-handling WDM driver and the
 // catalogue's behaviours name, used once. Compiled (not run) as C17 here and as C++20 through
 // header_surface.cpp, for the newest target; a name missing from kemu's headers fails the build.
 // Numbered queued locks (KSPIN_LOCK_QUEUE_NUMBER) are left out with SL-11, which the catalogue
