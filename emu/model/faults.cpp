@@ -19,6 +19,7 @@ bool Faults::CanFail(abi::ExportId routine) {
     case abi::ExportId::kExAllocatePoolWithTag:
     case abi::ExportId::kExAllocatePoolWithQuotaTag:
     case abi::ExportId::kExAllocatePool2:
+    case abi::ExportId::kExAllocatePool3:
       return true;
     default:
       return false;
@@ -28,7 +29,7 @@ bool Faults::CanFail(abi::ExportId routine) {
 bool Faults::IsPoolAllocator(abi::ExportId routine) {
   return routine == abi::ExportId::kExAllocatePoolWithTag ||
          routine == abi::ExportId::kExAllocatePoolWithQuotaTag ||
-         routine == abi::ExportId::kExAllocatePool2;
+         routine == abi::ExportId::kExAllocatePool2 || routine == abi::ExportId::kExAllocatePool3;
 }
 
 void Faults::Add(const Fault& fault) {
@@ -37,11 +38,12 @@ void Faults::Add(const Fault& fault) {
     throw Error("kemu: cannot inject a fault into unknown routine '" + fault.routine + "'");
   const auto id = static_cast<abi::ExportId>(info - abi::Exports().data());
   if (!CanFail(id)) {
-    throw Error("kemu: " + fault.routine +
-                " has no failure status to inject; faults apply to IoConnectInterrupt, "
-                "IoConnectInterruptEx, WdmlibIoConnectInterruptEx, IoGetAffinityInterrupt, "
-                "WdmlibIoGetAffinityInterrupt, RtlGetVersion, MmMapIoSpace, "
-                "ExAllocatePoolWithTag, ExAllocatePoolWithQuotaTag and ExAllocatePool2");
+    throw Error(
+        "kemu: " + fault.routine +
+        " has no failure status to inject; faults apply to IoConnectInterrupt, "
+        "IoConnectInterruptEx, WdmlibIoConnectInterruptEx, IoGetAffinityInterrupt, "
+        "WdmlibIoGetAffinityInterrupt, RtlGetVersion, MmMapIoSpace, "
+        "ExAllocatePoolWithTag, ExAllocatePoolWithQuotaTag, ExAllocatePool2 and ExAllocatePool3");
   }
   if (fault.tag != 0 && !IsPoolAllocator(id)) {
     throw Error("kemu: Fault::tag applies to pool allocations only, not to " + fault.routine);
