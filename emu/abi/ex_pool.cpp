@@ -1,4 +1,4 @@
-// Executive pool exports: ExAllocatePoolWithTag, ExAllocatePoolWithQuotaTag, ExAllocatePool2,
+// Executive pool exports: ExAllocatePoolWithTag, ExAllocatePoolWithQuotaTag, ExAllocatePool2/3,
 // ExFreePool and ExFreePoolWithTag. Each decodes its arguments into a model::PoolRequest; the
 // checks live in model::Pool and the verifier's pool rules.
 #include <wdm.h>
@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "abi/entry.hpp"
+#include "kemu/error.hpp"
 
 namespace {
 
@@ -32,6 +33,43 @@ constexpr POOL_FLAGS kKnownRequiredFlags = POOL_FLAG_USE_QUOTA | POOL_FLAG_UNINI
                                            POOL_FLAG_RAISE_ON_FAILURE | POOL_FLAG_NON_PAGED |
                                            POOL_FLAG_NON_PAGED_EXECUTE | POOL_FLAG_PAGED;
 constexpr POOL_FLAGS kRequiredMask = 0xFFFFFFFFull;
+
+// A request ExAllocatePool2/3 refuses: NULL, or the exception the caller asked for.
+PVOID RefuseAllocation(kemu::model::Kernel& kernel, const char* routine, POOL_FLAGS flags,
+                       SIZE_T bytes, ULONG tag) {
+  if ((flags & POOL_FLAG_RAISE_ON_FAILURE) != 0) {
+    kernel.verifier().PoolAllocationRaised(routine, bytes, tag);
+  }
+  return nullptr;
+}
+
+PVOID AllocateWithFlags(kemu::model::Kernel& kernel, const char* routine, kemu::abi::ExportId id,
+                        POOL_FLAGS flags, SIZE_T bytes, ULONG tag) {
+  const POOL_FLAGS kind =
+      flags & (POOL_FLAG_NON_PAGED | POOL_FLAG_NON_PAGED_EXECUTE | POOL_FLAG_PAGED);
+  const bool one_kind = kind != 0 && (kind & (kind - 1)) == 0;
+  // A zero tag, an unknown required flag or not exactly one kind of pool fail the call (the high
+  // 32 bits are hints, ignored when unknown).
+  if (tag == 0 || (flags & kRequiredMask & ~kKnownRequiredFlags) != 0 || !one_kind) {
+    return RefuseAllocation(kernel, routine, flags, bytes, tag);
+  }
+  const bool paged = kind == POOL_FLAG_PAGED;
+  const bool cache_aligned = (flags & POOL_FLAG_CACHE_ALIGNED) != 0;
+  // Reports show the POOL_TYPE the flags stand for.
+  std::uint32_t type = paged                         ? PagedPool
+                       : kind == POOL_FLAG_NON_PAGED ? NonPagedPoolNx
+                                                     : NonPagedPool;
+  if (cache_aligned) type |= kCacheAlignedBit;
+  return kernel.pool().Allocate({.routine = routine,
+                                 .id = id,
+                                 .type = type,
+                                 .paged = paged,
+                                 .cache_aligned = cache_aligned,
+                                 .bytes = bytes,
+                                 .tag = tag,
+                                 .zero = (flags & POOL_FLAG_UNINITIALIZED) == 0,
+                                 .raise_on_failure = (flags & POOL_FLAG_RAISE_ON_FAILURE) != 0});
+}
 
 }  // namespace
 
@@ -62,35 +100,46 @@ PVOID ExAllocatePoolWithQuotaTag(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG
 }
 
 PVOID ExAllocatePool2(POOL_FLAGS Flags, SIZE_T NumberOfBytes, ULONG Tag) {
-  static constexpr const char* kName = "ExAllocatePool2";
   kemu::model::Kernel& kernel =
       KEMU_ENTER(ExAllocatePool2, KEMU_ARG(Flags), KEMU_ARG(NumberOfBytes), KEMU_ARG(Tag));
-  const bool raise = (Flags & POOL_FLAG_RAISE_ON_FAILURE) != 0;
-  const POOL_FLAGS kind =
-      Flags & (POOL_FLAG_NON_PAGED | POOL_FLAG_NON_PAGED_EXECUTE | POOL_FLAG_PAGED);
-  const bool one_kind = kind != 0 && (kind & (kind - 1)) == 0;
-  // A zero tag, an unknown required flag or not exactly one kind of pool fail the call (the high
-  // 32 bits are hints, ignored when unknown).
-  if (Tag == 0 || (Flags & kRequiredMask & ~kKnownRequiredFlags) != 0 || !one_kind) {
-    if (raise) kernel.verifier().PoolAllocationRaised(kName, NumberOfBytes, Tag);
-    return nullptr;
+  return AllocateWithFlags(kernel, "ExAllocatePool2", kemu::abi::ExportId::kExAllocatePool2, Flags,
+                           NumberOfBytes, Tag);
+}
+
+PVOID ExAllocatePool3(POOL_FLAGS Flags, SIZE_T NumberOfBytes, ULONG Tag,
+                      PCPOOL_EXTENDED_PARAMETER ExtendedParameters, ULONG ExtendedParametersCount) {
+  static constexpr const char* kName = "ExAllocatePool3";
+  kemu::model::Kernel& kernel =
+      KEMU_ENTER(ExAllocatePool3, KEMU_ARG(Flags), KEMU_ARG(NumberOfBytes), KEMU_ARG(Tag),
+                 KEMU_ARG(ExtendedParameters), KEMU_ARG(ExtendedParametersCount));
+  if (ExtendedParametersCount != 0 && ExtendedParameters == nullptr) {
+    kernel.verifier().NullArgument(kName, "ExtendedParameters");
   }
-  const bool paged = kind == POOL_FLAG_PAGED;
-  const bool cache_aligned = (Flags & POOL_FLAG_CACHE_ALIGNED) != 0;
-  // Reports show the POOL_TYPE the flags stand for.
-  std::uint32_t type = paged                         ? PagedPool
-                       : kind == POOL_FLAG_NON_PAGED ? NonPagedPoolNx
-                                                     : NonPagedPool;
-  if (cache_aligned) type |= kCacheAlignedBit;
-  return kernel.pool().Allocate({.routine = kName,
-                                 .id = kemu::abi::ExportId::kExAllocatePool2,
-                                 .type = type,
-                                 .paged = paged,
-                                 .cache_aligned = cache_aligned,
-                                 .bytes = NumberOfBytes,
-                                 .tag = Tag,
-                                 .zero = (Flags & POOL_FLAG_UNINITIALIZED) == 0,
-                                 .raise_on_failure = raise});
+  for (ULONG i = 0; i < ExtendedParametersCount; ++i) {
+    const POOL_EXTENDED_PARAMETER& parameter = ExtendedParameters[i];
+    switch (parameter.Type) {
+      case PoolExtendedParameterPriority:
+        // kemu's pool runs low only when a fault is injected, which no priority escapes.
+        continue;
+      case PoolExtendedParameterNumaNode:
+        // One emulated NUMA node. UNCONFIRMED what Windows does for a node that does not exist;
+        // kemu fails the allocation unless the parameter is optional.
+        if (parameter.PreferredNode == 0 || parameter.PreferredNode == MM_ANY_NODE_OK ||
+            parameter.Optional != 0) {
+          continue;
+        }
+        return RefuseAllocation(kernel, kName, Flags, NumberOfBytes, Tag);
+      case PoolExtendedParameterSecurePool:
+        // Secure pool lives in VTL1 (virtualization-based security); kemu has none.
+        throw kemu::NotModelled("ExAllocatePool3 (PoolExtendedParameterSecurePool)",
+                                kernel.RunningCallback());
+      default:
+        if (parameter.Optional != 0) continue;  // the kernel may ignore an optional parameter
+        return RefuseAllocation(kernel, kName, Flags, NumberOfBytes, Tag);
+    }
+  }
+  return AllocateWithFlags(kernel, kName, kemu::abi::ExportId::kExAllocatePool3, Flags,
+                           NumberOfBytes, Tag);
 }
 
 VOID ExFreePoolWithTag(PVOID P, ULONG Tag) {

@@ -1,6 +1,7 @@
 // MmGetSystemRoutineAddress (docs/windows-facts.md §10.5, conformance EX-3): resolves a name
 // through the export manifest, and only to routines the personality's kernel exports.
 #include <iointex.h>
+#include <kemu_wdk_generic_dpc.h>
 #include <ntstrsafe.h>
 #include <wdm.h>
 

@@ -22,9 +22,17 @@ VOID RtlInitUnicodeString(PUNICODE_STRING DestinationString, PCWSTR SourceString
     DestinationString->Buffer = nullptr;
     return;
   }
-  const std::size_t length = std::wcslen(SourceString) * sizeof(WCHAR);
+  // A string whose size with its terminator would pass MAX_USTRING (0xFFFE) is clamped as Windows
+  // documents: Length MAX_USTRING - 2, MaximumLength MAX_USTRING, which no longer describe it.
+  constexpr std::size_t kMaxUstring = 0xFFFE;
+  std::size_t length = std::wcslen(SourceString) * sizeof(WCHAR);
+  std::size_t maximum = length + sizeof(WCHAR);
+  if (maximum > kMaxUstring) {
+    length = kMaxUstring - 2;
+    maximum = kMaxUstring;
+  }
   DestinationString->Length = static_cast<USHORT>(length);
-  DestinationString->MaximumLength = static_cast<USHORT>(length + sizeof(WCHAR));
+  DestinationString->MaximumLength = static_cast<USHORT>(maximum);
   DestinationString->Buffer = const_cast<PWCH>(SourceString);
 }
 

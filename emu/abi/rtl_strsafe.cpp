@@ -1,6 +1,6 @@
-// The ntstrsafe printf routines: RtlStringCb/CchPrintfA/W, formatted in DbgPrint's language
-// (dbg_format.hpp) and cut to the destination with STATUS_BUFFER_OVERFLOW. The copy, cat and
-// length routines are header inlines (ntstrsafe.h).
+// The ntstrsafe printf routines: RtlStringCb/CchPrintfA/W and their V (va_list) forms, formatted in
+// DbgPrint's language (dbg_format.hpp) and cut to the destination with STATUS_BUFFER_OVERFLOW. The
+// copy, cat and length routines are header inlines (ntstrsafe.h).
 #include <ntstrsafe.h>
 #include <wdm.h>
 
@@ -143,6 +143,51 @@ NTSTATUS RtlStringCbPrintfW(NTSTRSAFE_PWSTR pszDest, size_t cbDest, NTSTRSAFE_PC
   va_start(args.list, pszFormat);
   const NTSTATUS status =
       PrintW(kernel, "RtlStringCbPrintfW", pszDest, cbDest / sizeof(wchar_t), pszFormat, args);
+  va_end(args.list);
+  return status;
+}
+
+NTSTATUS RtlStringCchVPrintfA(NTSTRSAFE_PSTR pszDest, size_t cchDest, NTSTRSAFE_PCSTR pszFormat,
+                              va_list argList) {
+  kemu::model::Kernel& kernel =
+      KEMU_ENTER(RtlStringCchVPrintfA, KEMU_ARG(pszDest), KEMU_ARG(cchDest), KEMU_ARG(pszFormat));
+  kemu::abi::DbgArgs args;
+  va_copy(args.list, argList);
+  const NTSTATUS status = PrintA(kernel, "RtlStringCchVPrintfA", pszDest, cchDest, pszFormat, args);
+  va_end(args.list);
+  return status;
+}
+
+NTSTATUS RtlStringCbVPrintfA(NTSTRSAFE_PSTR pszDest, size_t cbDest, NTSTRSAFE_PCSTR pszFormat,
+                             va_list argList) {
+  kemu::model::Kernel& kernel =
+      KEMU_ENTER(RtlStringCbVPrintfA, KEMU_ARG(pszDest), KEMU_ARG(cbDest), KEMU_ARG(pszFormat));
+  kemu::abi::DbgArgs args;
+  va_copy(args.list, argList);
+  const NTSTATUS status = PrintA(kernel, "RtlStringCbVPrintfA", pszDest, cbDest, pszFormat, args);
+  va_end(args.list);
+  return status;
+}
+
+NTSTATUS RtlStringCchVPrintfW(NTSTRSAFE_PWSTR pszDest, size_t cchDest, NTSTRSAFE_PCWSTR pszFormat,
+                              va_list argList) {
+  kemu::model::Kernel& kernel =
+      KEMU_ENTER(RtlStringCchVPrintfW, KEMU_ARG(pszDest), KEMU_ARG(cchDest), KEMU_ARG(pszFormat));
+  kemu::abi::DbgArgs args;
+  va_copy(args.list, argList);
+  const NTSTATUS status = PrintW(kernel, "RtlStringCchVPrintfW", pszDest, cchDest, pszFormat, args);
+  va_end(args.list);
+  return status;
+}
+
+NTSTATUS RtlStringCbVPrintfW(NTSTRSAFE_PWSTR pszDest, size_t cbDest, NTSTRSAFE_PCWSTR pszFormat,
+                             va_list argList) {
+  kemu::model::Kernel& kernel =
+      KEMU_ENTER(RtlStringCbVPrintfW, KEMU_ARG(pszDest), KEMU_ARG(cbDest), KEMU_ARG(pszFormat));
+  kemu::abi::DbgArgs args;
+  va_copy(args.list, argList);
+  const NTSTATUS status =
+      PrintW(kernel, "RtlStringCbVPrintfW", pszDest, cbDest / sizeof(wchar_t), pszFormat, args);
   va_end(args.list);
   return status;
 }

@@ -258,4 +258,17 @@ std::uintptr_t Dpcs::FirstQueued() const {
   return 0;
 }
 
+PKDPC Dpcs::QueuedDpcIn(const void* begin, const void* end) const {
+  if (queued_ == 0) return nullptr;  // every pool free asks
+  const auto low = reinterpret_cast<std::uintptr_t>(begin);
+  const auto high = reinterpret_cast<std::uintptr_t>(end);
+  // The lowest address wins, so the report does not depend on hash order.
+  std::uintptr_t found = 0;
+  for (const auto& [dpc, state] : dpcs_) {
+    const auto at = reinterpret_cast<std::uintptr_t>(dpc);
+    if (state.queued && at >= low && at < high && (found == 0 || at < found)) found = at;
+  }
+  return reinterpret_cast<PKDPC>(found);
+}
+
 }  // namespace kemu::model

@@ -43,6 +43,10 @@ class Dpcs {
   void RetireAll();
 
   bool IsQueued(PKDPC dpc) const;
+  /// A queued DPC whose KDPC lies within [begin, end) (memory being freed), or nullptr.
+  PKDPC QueuedDpcIn(const void* begin, const void* end) const;
+  /// A kemu-owned KDPC (KeGenericCallDpc's) that has run and is about to be freed.
+  void Forget(PKDPC dpc) { dpcs_.erase(dpc); }
   std::vector<std::string> DescribeQueued() const;
   std::uintptr_t FirstQueued() const;
 

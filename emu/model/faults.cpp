@@ -19,6 +19,7 @@ bool Faults::CanFail(abi::ExportId routine) {
     case abi::ExportId::kExAllocatePoolWithTag:
     case abi::ExportId::kExAllocatePoolWithQuotaTag:
     case abi::ExportId::kExAllocatePool2:
+    case abi::ExportId::kExAllocatePool3:
     case abi::ExportId::kIoAllocateWorkItem:
       return true;
     default:
@@ -29,7 +30,7 @@ bool Faults::CanFail(abi::ExportId routine) {
 bool Faults::IsPoolAllocator(abi::ExportId routine) {
   return routine == abi::ExportId::kExAllocatePoolWithTag ||
          routine == abi::ExportId::kExAllocatePoolWithQuotaTag ||
-         routine == abi::ExportId::kExAllocatePool2;
+         routine == abi::ExportId::kExAllocatePool2 || routine == abi::ExportId::kExAllocatePool3;
 }
 
 void Faults::Add(const Fault& fault) {
@@ -42,8 +43,8 @@ void Faults::Add(const Fault& fault) {
                 " has no failure status to inject; faults apply to IoConnectInterrupt, "
                 "IoConnectInterruptEx, WdmlibIoConnectInterruptEx, IoGetAffinityInterrupt, "
                 "WdmlibIoGetAffinityInterrupt, RtlGetVersion, MmMapIoSpace, "
-                "ExAllocatePoolWithTag, ExAllocatePoolWithQuotaTag, ExAllocatePool2 and "
-                "IoAllocateWorkItem");
+                "ExAllocatePoolWithTag, ExAllocatePoolWithQuotaTag, ExAllocatePool2, "
+                "ExAllocatePool3 and IoAllocateWorkItem");
   }
   if (fault.tag != 0 && !IsPoolAllocator(id)) {
     throw Error("kemu: Fault::tag applies to pool allocations only, not to " + fault.routine);

@@ -14,11 +14,20 @@ constexpr std::uintptr_t kRemovedLinkPoison = 0xBADDD0FFBADDD0FFull;
 // SLIST_HEADER.Alignment on x64: Depth in bits 0-15, Sequence in bits 16-63.
 constexpr std::uint64_t kDepthMask = 0xFFFF;
 constexpr std::uint64_t kSequenceOne = std::uint64_t{1} << 16;
+// x64 SLIST headers and entries are 16-byte aligned.
+constexpr std::uintptr_t kSListAlignmentMask = 0xF;
 
 }  // namespace
 
 void InterlockedLists::CheckHead(const char* routine, const void* head) {
   if (head == nullptr) kernel_.verifier().NullArgument(routine, "ListHead");
+}
+
+void InterlockedLists::CheckSListHead(const char* routine, const void* head) {
+  CheckHead(routine, head);
+  if ((reinterpret_cast<std::uintptr_t>(head) & kSListAlignmentMask) != 0) {
+    kernel_.verifier().MisalignedSListHeader(routine, head);
+  }
 }
 
 // Windows disables interrupts and spins on the lock without raising the IRQL; kemu delivers no
@@ -107,13 +116,15 @@ LARGE_INTEGER InterlockedLists::AddLargeInteger(PLARGE_INTEGER addend, LARGE_INT
 
 PSLIST_ENTRY InterlockedLists::PushSList(const char* routine, PSLIST_HEADER head,
                                          PSLIST_ENTRY entry) {
-  CheckHead(routine, head);
+  CheckSListHead(routine, head);
   if (entry == nullptr) kernel_.verifier().NullArgument(routine, "ListEntry");
+  // Windows keeps the entry address shifted right by four in Region's upper 60 bits, so only a
+  // 16-byte aligned entry survives the push.
+  if ((reinterpret_cast<std::uintptr_t>(entry) & kSListAlignmentMask) != 0) {
+    kernel_.verifier().MisalignedSListEntry(routine, head, entry);
+  }
   auto* previous = reinterpret_cast<PSLIST_ENTRY>(static_cast<std::uintptr_t>(head->Region));
   entry->Next = previous;
-  // Windows keeps the entry address shifted right by four in Region's upper 60 bits; with
-  // 16-byte aligned entries that is the address itself. kemu stores the whole address, so even a
-  // misaligned entry comes back intact.
   head->Region = reinterpret_cast<std::uintptr_t>(entry);
   const std::uint64_t word = head->Alignment;
   head->Alignment = ((word + kSequenceOne) & ~kDepthMask) | ((word + 1) & kDepthMask);
@@ -121,7 +132,7 @@ PSLIST_ENTRY InterlockedLists::PushSList(const char* routine, PSLIST_HEADER head
 }
 
 PSLIST_ENTRY InterlockedLists::PopSList(const char* routine, PSLIST_HEADER head) {
-  CheckHead(routine, head);
+  CheckSListHead(routine, head);
   auto* entry = reinterpret_cast<PSLIST_ENTRY>(static_cast<std::uintptr_t>(head->Region));
   if (entry == nullptr) return nullptr;
   head->Region = reinterpret_cast<std::uintptr_t>(entry->Next);
@@ -131,7 +142,7 @@ PSLIST_ENTRY InterlockedLists::PopSList(const char* routine, PSLIST_HEADER head)
 }
 
 PSLIST_ENTRY InterlockedLists::FlushSList(const char* routine, PSLIST_HEADER head) {
-  CheckHead(routine, head);
+  CheckSListHead(routine, head);
   auto* first = reinterpret_cast<PSLIST_ENTRY>(static_cast<std::uintptr_t>(head->Region));
   head->Region = 0;
   head->Alignment &= ~kDepthMask;

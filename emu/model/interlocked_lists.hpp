@@ -39,6 +39,8 @@ class InterlockedLists {
   void Lock(const char* routine, PKSPIN_LOCK lock);
   void Unlock(const char* routine, PKSPIN_LOCK lock);
   void CheckHead(const char* routine, const void* head);
+  /// Also the 16-byte alignment the x64 compare-exchange of Push, Pop and Flush needs.
+  void CheckSListHead(const char* routine, const void* head);
 
   Kernel& kernel_;
 };

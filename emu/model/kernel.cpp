@@ -27,6 +27,8 @@ Kernel::Kernel(const MachineOptions& options)
       dispatcher_(*this),
       timers_(*this),
       work_items_(*this),
+      lookasides_(*this),
+      generic_calls_(*this),
       race_(*this),
       scheduler_(*this, options.schedule, options.processors) {
   cpus_.reserve(options.processors);

@@ -17,9 +17,11 @@
 #include "model/dispatcher.hpp"
 #include "model/dpcs.hpp"
 #include "model/faults.hpp"
+#include "model/generic_calls.hpp"
 #include "model/interrupts.hpp"
 #include "model/io_space.hpp"
 #include "model/irql.hpp"
+#include "model/lookasides.hpp"
 #include "model/pool.hpp"
 #include "model/prng.hpp"
 #include "model/scheduler.hpp"
@@ -74,6 +76,9 @@ class Kernel {
   const Timers& timers() const { return timers_; }
   WorkItems& work_items() { return work_items_; }
   const WorkItems& work_items() const { return work_items_; }
+  Lookasides& lookasides() { return lookasides_; }
+  GenericCalls& generic_calls() { return generic_calls_; }
+  const Lookasides& lookasides() const { return lookasides_; }
   verifier::Verifier& verifier() { return verifier_; }
   VirtualClock& clock() { return clock_; }
   const VirtualClock& clock() const { return clock_; }
@@ -156,6 +161,8 @@ class Kernel {
   Dispatcher dispatcher_;
   Timers timers_;
   WorkItems work_items_;
+  Lookasides lookasides_;
+  GenericCalls generic_calls_;
   std::optional<kemu::BugCheck> crash_;
   std::exception_ptr ended_;  ///< a harness error that ended the machine (End)
   std::vector<kemu::BugCheck> recorded_;

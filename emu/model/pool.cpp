@@ -62,7 +62,10 @@ void* Pool::Allocate(const PoolRequest& request) {
   void* block = nullptr;
   const std::size_t alignment = AlignmentFor(request);
   if (!injected && bytes <= kMaxBlockBytes) {
-    block = ::operator new (bytes, std::align_val_t{alignment}, std::nothrow);
+    // Windows hands out whole 16-byte units, so a driver may store a list link (a lookaside
+    // list's SLIST_ENTRY) in even the smallest block.
+    const SIZE_T host_bytes = (bytes + kSmallAlignment - 1) & ~SIZE_T{kSmallAlignment - 1};
+    block = ::operator new (host_bytes, std::align_val_t{alignment}, std::nothrow);
   }
   if (block == nullptr) {
     if (request.raise_on_failure) {
@@ -110,6 +113,14 @@ void Pool::Free(const char* routine, void* block, std::optional<ULONG> tag) {
   const bool protected_block = (state.tag & PROTECTED_POOL) != 0;
   if ((tag.has_value() || protected_block) && freeing_tag != state.tag) {
     kernel_.verifier().PoolFreeWrongTag(routine, block, state.tag, freeing_tag, protected_block);
+  }
+  // A timer or DPC still armed in the block would fire from freed memory.
+  const void* end = static_cast<char*>(block) + state.bytes;
+  if (PKTIMER timer = kernel_.timers().SetTimerIn(block, end)) {
+    kernel_.verifier().TimerOrDpcInFreedPool(routine, timer, true, state.type, block, end);
+  }
+  if (PKDPC dpc = kernel_.dpcs().QueuedDpcIn(block, end)) {
+    kernel_.verifier().TimerOrDpcInFreedPool(routine, dpc, false, state.type, block, end);
   }
   live_.erase(it);
   // Locks in the block die with it: one placed later at a reused address is a new lock.

@@ -127,4 +127,14 @@ std::uintptr_t Timers::FirstSet() const {
   return schedule_.empty() ? 0 : reinterpret_cast<std::uintptr_t>(schedule_.begin()->second);
 }
 
+PKTIMER Timers::SetTimerIn(const void* begin, const void* end) const {
+  const auto low = reinterpret_cast<std::uintptr_t>(begin);
+  const auto high = reinterpret_cast<std::uintptr_t>(end);
+  for (const auto& [timer, setting] : set_) {
+    const auto at = reinterpret_cast<std::uintptr_t>(timer);
+    if (at >= low && at < high) return timer;
+  }
+  return nullptr;
+}
+
 }  // namespace kemu::model

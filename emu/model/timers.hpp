@@ -37,6 +37,8 @@ class Timers {
   /// Timers still set (they would fire after the driver unloaded).
   std::vector<std::string> DescribeSet() const;
   std::uintptr_t FirstSet() const;
+  /// A set timer whose KTIMER lies within [begin, end) (memory being freed), or nullptr.
+  PKTIMER SetTimerIn(const void* begin, const void* end) const;
 
  private:
   using Key = std::pair<std::uint64_t, std::uint64_t>;  ///< (due time, order of setting)

@@ -134,8 +134,28 @@ std::optional<double> ReadProbability(Reader& reader, const YAML::Node& node) {
   return value;
 }
 
+// A pool tag as reports and the debugger show it: four characters, the first the tag's low byte
+// ("NcRx" for the driver's 'xRcN').
+std::optional<std::uint32_t> ReadTag(Reader& reader, const YAML::Node& node) {
+  std::optional<std::string> text = ReadScalar(reader, node, "'tag'", "a pool tag");
+  if (!text) return std::nullopt;
+  const bool printable = std::all_of(text->begin(), text->end(), [](char c) {
+    return static_cast<unsigned char>(c) >= 0x20 && static_cast<unsigned char>(c) < 0x7F;
+  });
+  if (text->size() != 4 || !printable) {
+    reader.Error(node, fmt::format("expected a pool tag of 4 characters for 'tag', as reports "
+                                   "show it (first character = low byte), got {}",
+                                   Describe(node)));
+    return std::nullopt;
+  }
+  std::uint32_t tag = 0;
+  for (int i = 3; i >= 0; --i) tag = (tag << 8) | static_cast<unsigned char>((*text)[i]);
+  return tag;
+}
+
 std::optional<FaultSpec> ReadFault(Reader& reader, const YAML::Node& node) {
-  static const std::vector<std::string> kKeys{"routine", "status", "nth", "count", "probability"};
+  static const std::vector<std::string> kKeys{"routine", "status",      "nth",
+                                              "count",   "probability", "tag"};
   MapReader map(reader, node, "a fault", &kKeys);
   if (!map.ok()) return std::nullopt;
   FaultSpec spec{reader.Where(node), {}};
@@ -153,6 +173,8 @@ std::optional<FaultSpec> ReadFault(Reader& reader, const YAML::Node& node) {
       if (auto v = ReadUnsigned(reader, e.value, what, 0, kMaxU64)) spec.fault.count = *v;
     } else if (e.key == "probability") {
       if (auto v = ReadProbability(reader, e.value)) spec.fault.probability = *v;
+    } else if (e.key == "tag") {
+      if (auto v = ReadTag(reader, e.value)) spec.fault.tag = *v;
     }
   }
   return spec;

@@ -1,6 +1,8 @@
-// The NTSTATUS name table: one row per value in include/wdk/kemu_wdk_status.h. Each row takes its
-// value from the header's own macro, so a row can be missing but never wrong;
-// StatusIsTest.EveryStatusTheHeadersDefineHasItsName catches a missing one.
+// The NTSTATUS name table: the common names first (where two names share a value, the one
+// NtStatusName() returns comes first), then every name include/wdk/ntstatus.h defines, from the
+// same generator (tools/gen-ntstatus). Each row takes its value from the header's own macro, so a
+// row can be missing but never wrong; StatusIsTest.EveryStatusTheHeadersDefineHasItsName catches a
+// missing one.
 #include "kemu/testing/ntstatus.hpp"
 
 #include <fmt/format.h>
@@ -87,6 +89,8 @@ constexpr StatusName kStatusNames[] = {
     KEMU_STATUS(STATUS_NOT_FOUND),
     KEMU_STATUS(STATUS_DEVICE_REMOVED),
     KEMU_STATUS(STATUS_ASSERTION_FAILURE),
+// Every name ntstatus.h defines, by value (these common names above take precedence).
+#include "ntstatus_names.inc"
 };
 
 #undef KEMU_STATUS

@@ -166,6 +166,31 @@ void Verifier::PoolFreeWrongTag(const char* routine, const void* block, ULONG al
                               model::Pool::FormatTag(allocated_tag))});
 }
 
+void Verifier::TimerOrDpcInFreedPool(const char* routine, const void* object, bool timer,
+                                     std::uint32_t type, const void* begin, const void* end) {
+  const std::string summary = fmt::format(
+      "{} freed the pool block at {}, which holds {} at {}. {} it before freeing its memory.",
+      routine, begin, timer ? "a set KTIMER" : "a queued KDPC", object,
+      timer ? "Cancel (KeCancelTimer)" : "Remove (KeRemoveQueueDpc) or flush (KeFlushQueuedDpcs)");
+  if (mode_ == CheckMode::kVerifier && timer) {
+    kernel_.Crash({.code = bugcheck::kDriverVerifierDetectedViolation,
+                   .parameters = {verifier_code::kFreePoolWithActiveTimer, Address(object), type,
+                                  Address(begin)},
+                   .parameter_names = {"0x15: pool freed with an active timer in it", "timer",
+                                       "pool type", "address of the pool block"},
+                   .summary = summary});
+  }
+  // The kernel's own check of memory being freed (KeCheckForTimer). UNCONFIRMED whether a retail
+  // kernel runs it on every free; kemu does, since the object would otherwise fire from freed
+  // memory.
+  kernel_.Crash(
+      {.code = bugcheck::kTimerOrDpcInvalid,
+       .parameters = {timer ? 0u : 1u, Address(object), Address(begin), Address(end)},
+       .parameter_names = {timer ? "0: timer object" : "1: DPC object", "address of the object",
+                           "start of the memory range checked", "end of the memory range checked"},
+       .summary = summary});
+}
+
 void Verifier::PoolLeakedAtShutdown(const std::vector<std::string>& blocks,
                                     std::uint64_t first_block) {
   std::string summary =

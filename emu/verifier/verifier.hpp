@@ -151,6 +151,11 @@ class Verifier {
   void PoolFreeUnknown(const char* routine, const void* block);
   void PoolFreeWrongTag(const char* routine, const void* block, ULONG allocated_tag,
                         ULONG freeing_tag, bool protected_block);
+  /// A pool block being freed holds a set KTIMER (`timer`) or a queued KDPC: 0xC4 / 0x15 for a
+  /// timer under Verifier, else 0xC7 TIMER_OR_DPC_INVALID. Stops in every mode: the object would
+  /// fire from freed memory.
+  [[noreturn]] void TimerOrDpcInFreedPool(const char* routine, const void* object, bool timer,
+                                          std::uint32_t type, const void* begin, const void* end);
   /// Driver Verifier's pool tracking at unload: only pool was left behind.
   [[noreturn]] void PoolLeakedAtShutdown(const std::vector<std::string>& blocks,
                                          std::uint64_t first_block);
@@ -159,6 +164,13 @@ class Verifier {
   /// A KDEVICE_QUEUE whose Type/Size KeInitializeDeviceQueue did not write. Returns only on a
   /// retail kernel, which works with the structure as it is.
   void UninitializedDeviceQueue(const char* routine, const KDEVICE_QUEUE* queue);
+
+  // Sequenced lists (rules_list.cpp).
+  /// An SLIST_HEADER not 16-byte aligned: the x64 compare-exchange faults (0x1E in every mode).
+  [[noreturn]] void MisalignedSListHeader(const char* routine, const void* head);
+  /// An SLIST_ENTRY pushed at an address not 16-byte aligned. Windows would lose its low four bits
+  /// and corrupt memory later; kemu stops in every mode.
+  [[noreturn]] void MisalignedSListEntry(const char* routine, const void* head, const void* entry);
 
   // Events, waits, critical regions and work items (rules_wait.cpp).
   /// A routine was given something that is not the kind of object it needs (`expected`), or one

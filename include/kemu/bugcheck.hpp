@@ -57,6 +57,7 @@ inline constexpr std::uint64_t kFreeBadPoolAddress = 0x10;
 inline constexpr std::uint64_t kFreePagedPoolAboveApc = 0x11;
 inline constexpr std::uint64_t kFreeNonPagedPoolAboveDispatch = 0x12;
 inline constexpr std::uint64_t kFreePoolAlreadyFreed = 0x13;
+inline constexpr std::uint64_t kFreePoolWithActiveTimer = 0x15;
 inline constexpr std::uint64_t kPoolLeakedAtUnload = 0x62;
 inline constexpr std::uint64_t kRaiseIrqlInvalid = 0x30;
 inline constexpr std::uint64_t kLowerIrqlInvalid = 0x31;
@@ -94,6 +95,7 @@ inline constexpr std::uint64_t kDpcReturnedHoldingLock = 0x4B45000E;
 inline constexpr std::uint64_t kWaitNeverCompletes = 0x4B45000F;
 inline constexpr std::uint64_t kUninitializedDeviceQueue = 0x4B450010;
 inline constexpr std::uint64_t kInvalidKernelObject = 0x4B450011;
+inline constexpr std::uint64_t kMisalignedSListEntry = 0x4B450012;
 }  // namespace verifier_code
 
 /// Parameter-1 sub-codes of 0xC2 BAD_POOL_CALLER: a kernel without Driver Verifier checking pool

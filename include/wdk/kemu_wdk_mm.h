@@ -64,6 +64,66 @@ typedef ULONG64 POOL_FLAGS;
 #define POOL_FLAG_NON_PAGED_EXECUTE 0x0000000000000080ULL
 #define POOL_FLAG_PAGED 0x0000000000000100ULL
 
+/// How much an allocation may ask of a pool that runs low (ExAllocatePool3's priority).
+typedef enum _EX_POOL_PRIORITY KEMU_WDK_ENUM_INT {
+  LowPoolPriority = 0,
+  LowPoolPrioritySpecialPoolOverrun = 8,
+  LowPoolPrioritySpecialPoolUnderrun = 9,
+  NormalPoolPriority = 16,
+  NormalPoolPrioritySpecialPoolOverrun = 24,
+  NormalPoolPrioritySpecialPoolUnderrun = 25,
+  HighPoolPriority = 32,
+  HighPoolPrioritySpecialPoolOverrun = 40,
+  HighPoolPrioritySpecialPoolUnderrun = 41
+} EX_POOL_PRIORITY;
+
+/// A NUMA node number, or MM_ANY_NODE_OK.
+typedef ULONG POOL_NODE_REQUIREMENT;
+#define MM_ANY_NODE_OK 0x80000000
+
+typedef enum POOL_EXTENDED_PARAMETER_TYPE KEMU_WDK_ENUM_INT {
+  PoolExtendedParameterInvalidType = 0,
+  PoolExtendedParameterPriority,
+  PoolExtendedParameterSecurePool,
+  PoolExtendedParameterNumaNode,
+  PoolExtendedParameterMax
+} POOL_EXTENDED_PARAMETER_TYPE,
+    *PPOOL_EXTENDED_PARAMETER_TYPE;
+
+#define POOL_EXTENDED_PARAMETER_TYPE_BITS 8
+#define POOL_EXTENDED_PARAMETER_REQUIRED_FIELD_BITS 1
+#define POOL_EXTENDED_PARAMETER_RESERVED_BITS \
+  (64 - POOL_EXTENDED_PARAMETER_TYPE_BITS - POOL_EXTENDED_PARAMETER_REQUIRED_FIELD_BITS)
+
+#define SECURE_POOL_FLAGS_NONE 0x0
+#define SECURE_POOL_FLAGS_FREEABLE 0x1
+#define SECURE_POOL_FLAGS_MODIFIABLE 0x2
+
+typedef struct _POOL_EXTENDED_PARAMS_SECURE_POOL {
+  HANDLE SecurePoolHandle;
+  PVOID Buffer;
+  ULONG_PTR Cookie;
+  ULONG SecurePoolFlags;
+} POOL_EXTENDED_PARAMS_SECURE_POOL;
+
+/// One ExAllocatePool3 parameter: its type, whether the kernel may ignore it (Optional), and its
+/// value (16 bytes on x64).
+typedef struct _POOL_EXTENDED_PARAMETER {
+  KEMU_WDK_EXTENSION struct {
+    ULONG64 Type : POOL_EXTENDED_PARAMETER_TYPE_BITS;
+    ULONG64 Optional : POOL_EXTENDED_PARAMETER_REQUIRED_FIELD_BITS;
+    ULONG64 Reserved : POOL_EXTENDED_PARAMETER_RESERVED_BITS;
+  };
+  KEMU_WDK_EXTENSION union {
+    ULONG64 Reserved2;
+    PVOID Reserved3;
+    EX_POOL_PRIORITY Priority;
+    POOL_EXTENDED_PARAMS_SECURE_POOL *SecurePoolParams;
+    POOL_NODE_REQUIREMENT PreferredNode;
+  };
+} POOL_EXTENDED_PARAMETER, *PPOOL_EXTENDED_PARAMETER;
+typedef const POOL_EXTENDED_PARAMETER *PCPOOL_EXTENDED_PARAMETER;
+
 typedef enum _MEMORY_CACHING_TYPE KEMU_WDK_ENUM_INT {
   MmNonCached = 0,
   MmCached = 1,
@@ -89,6 +149,10 @@ NTKERNELAPI VOID NTAPI ExFreePool(PVOID P);
 #if NTDDI_VERSION >= NTDDI_WIN10_VB
 /// Zeroed memory unless POOL_FLAG_UNINITIALIZED; NULL for a zero tag, bad flags or no memory.
 NTKERNELAPI PVOID NTAPI ExAllocatePool2(POOL_FLAGS Flags, SIZE_T NumberOfBytes, ULONG Tag);
+/// ExAllocatePool2 with extended parameters (priority, NUMA node; secure pool is not modelled).
+NTKERNELAPI PVOID NTAPI ExAllocatePool3(POOL_FLAGS Flags, SIZE_T NumberOfBytes, ULONG Tag,
+                                        PCPOOL_EXTENDED_PARAMETER ExtendedParameters,
+                                        ULONG ExtendedParametersCount);
 #endif
 
 /// Zeroed pool on every Windows version (the WDK's down-level helper; kemu builds it on
@@ -118,5 +182,7 @@ KEMU_WDK_END_DECLS
 
 KEMU_WDK_STATIC_ASSERT(sizeof(POOL_TYPE) == 4, "POOL_TYPE is a 4-byte enum");
 KEMU_WDK_STATIC_ASSERT(sizeof(MEMORY_CACHING_TYPE) == 4, "MEMORY_CACHING_TYPE is a 4-byte enum");
+KEMU_WDK_STATIC_ASSERT(sizeof(POOL_EXTENDED_PARAMETER) == 16,
+                       "POOL_EXTENDED_PARAMETER is 16 bytes");
 
 #endif  // KEMU_WDK_MM_H_

@@ -14,6 +14,8 @@
 #ifndef KEMU_WDK_NTSTRSAFE_H_
 #define KEMU_WDK_NTSTRSAFE_H_
 
+#include <stdarg.h>  // va_list, for the V forms (a compiler header, as in the WDK)
+
 #include "kemu_wdk_base.h"
 #include "kemu_wdk_status.h"
 
@@ -154,6 +156,15 @@ NTSTATUS __cdecl RtlStringCchPrintfW(NTSTRSAFE_PWSTR pszDest, size_t cchDest,
                                      NTSTRSAFE_PCWSTR pszFormat, ...);
 NTSTATUS __cdecl RtlStringCbPrintfW(NTSTRSAFE_PWSTR pszDest, size_t cbDest,
                                     NTSTRSAFE_PCWSTR pszFormat, ...);
+/// The va_list forms: the same formatting and statuses, with the arguments already gathered.
+NTSTATUS NTAPI RtlStringCchVPrintfA(NTSTRSAFE_PSTR pszDest, size_t cchDest,
+                                    NTSTRSAFE_PCSTR pszFormat, va_list argList);
+NTSTATUS NTAPI RtlStringCbVPrintfA(NTSTRSAFE_PSTR pszDest, size_t cbDest, NTSTRSAFE_PCSTR pszFormat,
+                                   va_list argList);
+NTSTATUS NTAPI RtlStringCchVPrintfW(NTSTRSAFE_PWSTR pszDest, size_t cchDest,
+                                    NTSTRSAFE_PCWSTR pszFormat, va_list argList);
+NTSTATUS NTAPI RtlStringCbVPrintfW(NTSTRSAFE_PWSTR pszDest, size_t cbDest,
+                                   NTSTRSAFE_PCWSTR pszFormat, va_list argList);
 
 KEMU_WDK_END_DECLS
 

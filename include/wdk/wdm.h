@@ -18,6 +18,7 @@
 #include "kemu_wdk_interlocked.h"
 #include "kemu_wdk_io.h"
 #include "kemu_wdk_ke.h"
+#include "kemu_wdk_lookaside.h"
 #include "kemu_wdk_mm.h"
 #include "kemu_wdk_rtl.h"
 #include "kemu_wdk_status.h"

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <wdm.h>
+#include <wdmguid.h>
 
 // ---------------------------------------------------------------------------------------------
 // Recording fakes of the kernel routines the macros expand to.
@@ -185,6 +186,14 @@ static void InlineGuidAndPageMacros(void) {
   EXPECT(TwiceStatic(2) == 4 && TwicePlain(3) == 6 && TwiceUnderscore(4) == 8);
   EXPECT(sizeof(GUID) == 16);
   EXPECT(KEMU_TEST_GUID.Data1 == 0x0a1b2c3d && KEMU_TEST_GUID.Data4[7] == 0xf9);
+  /* wdmguid.h: declared here, defined in guid_definition.c. */
+  EXPECT(
+      GUID_BUS_INTERFACE_STANDARD.Data1 == 0x496B8280 &&
+      GUID_BUS_INTERFACE_STANDARD.Data2 == 0x6F25 && GUID_BUS_INTERFACE_STANDARD.Data3 == 0x11D0 &&
+      GUID_BUS_INTERFACE_STANDARD.Data4[0] == 0xBE && GUID_BUS_INTERFACE_STANDARD.Data4[7] == 0x2F);
+  EXPECT(GUID_PCI_BUS_INTERFACE_STANDARD.Data1 == 0x496B8281);
+  EXPECT(GUID_BUS_TYPE_PCI.Data1 == 0xC8EBDFB0 && GUID_BUS_TYPE_PCI.Data4[7] == 0xE3);
+  EXPECT(!IsEqualGUID(&GUID_BUS_INTERFACE_STANDARD, &GUID_PCI_BUS_INTERFACE_STANDARD));
   EXPECT(IsEqualGUID(&a, &a) && !IsEqualGUID(&a, &b));
   EXPECT(PAGE_SIZE == 4096 && PAGE_SHIFT == 12);
   EXPECT(BYTES_TO_PAGES(0) == 0 && BYTES_TO_PAGES(1) == 1 && BYTES_TO_PAGES(4096) == 1 &&

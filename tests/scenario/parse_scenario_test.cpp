@@ -226,6 +226,33 @@ TEST(ParseScenarioTest, FaultKeysFillFault) {
   EXPECT_EQ(s.faults[1].fault.probability, 1.0);
 }
 
+TEST(ParseScenarioTest, FaultTagIsThePoolTagAsReportsShowIt) {
+  const Scenario s = Parse(std::string("faults:\n"
+                                       "  - {routine: ExAllocatePoolWithTag, status: "
+                                       "STATUS_INSUFFICIENT_RESOURCES, tag: NcRx, count: 0}\n") +
+                           kMinimal);
+  ASSERT_EQ(s.faults.size(), 1u);
+  EXPECT_EQ(s.faults[0].fault.tag, 0x7852634Eu);  // the driver's 'xRcN'
+  EXPECT_EQ(s.faults[0].fault.count, 0u);
+  EXPECT_EQ(Parse(kMinimal).faults.size(), 0u);
+}
+
+TEST(ParseScenarioTest, FaultTagErrorsAreLocated) {
+  try {
+    Parse(std::string("faults:\n"
+                      "  - {routine: ExAllocatePoolWithTag, status: 0xC000009A, tag: NicRx}\n"
+                      "  - {routine: ExAllocatePool2, status: 0xC000009A, tag: [a]}\n") +
+          kMinimal);
+    FAIL() << "no error";
+  } catch (const kemu::scenario::ScenarioError& e) {
+    ASSERT_EQ(e.diagnostics().size(), 2u);
+    EXPECT_EQ(FormatDiagnostic(e.diagnostics()[0]),
+              "dir/test_case.yaml:2:63: error: expected a pool tag of 4 characters for 'tag', as "
+              "reports show it (first character = low byte), got 'NicRx'");
+    EXPECT_EQ(e.diagnostics()[1].where.line, 3);
+  }
+}
+
 TEST(ParseScenarioTest, QuotedNumbersAreNumbersToo) {
   const Scenario s = Parse(std::string("machine: {processors: '2'}\n") + kMinimal);
   EXPECT_EQ(s.machine.processors, 2u);

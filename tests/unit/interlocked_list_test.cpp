@@ -3,6 +3,7 @@
 // x86-only).
 #include <wdm.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 
@@ -303,6 +304,48 @@ TEST(SListTest, CallableAtHighLevel) {
   EXPECT_EQ(InterlockedPopEntrySList(&header), &one.entry);
   EXPECT_EQ(machine.CurrentIrql(), HIGH_LEVEL);
   KeLowerIrql(old);
+}
+
+}  // namespace
+
+// Misaligned SLIST_HEADER and SLIST_ENTRY (x64 needs 16 bytes for both).
+namespace {
+
+TEST(SListAlignmentTest, AMisalignedEntryStopsThePushInEveryMode) {
+  for (const bool verifier : {true, false}) {
+    kemu::Machine machine(kemu::MachineOptions{.os = kemu::Os::kWindows10, .verifier = verifier});
+    SLIST_HEADER header;
+    InitializeSListHead(&header);
+    alignas(16) unsigned char storage[48] = {};
+    auto* misaligned = reinterpret_cast<PSLIST_ENTRY>(storage + 8);
+    EXPECT_THAT(kemu::testing::CrashOf([&] { InterlockedPushEntrySList(&header, misaligned); }),
+                BugCheckIs(kVerifierBugCheck, kemu::verifier_code::kMisalignedSListEntry,
+                           Address(misaligned), Address(&header), 0));
+    EXPECT_EQ(header.Region, 0u) << "nothing pushed";
+  }
+}
+
+TEST(SListAlignmentTest, AMisalignedHeaderIsAnAccessViolation) {
+  kemu::Machine machine(kemu::Os::kWindows10);
+  alignas(16) unsigned char storage[48] = {};
+  auto* header = reinterpret_cast<PSLIST_HEADER>(storage + 8);
+  EXPECT_THAT(
+      kemu::testing::CrashOf([&] { InterlockedPopEntrySList(header); }),
+      BugCheckIs(kemu::bugcheck::kKmodeExceptionNotHandled, 0xC0000005, 0, 0, Address(header)));
+}
+
+TEST(SListAlignmentTest, AlignedEntriesInsideALargerStructureAreSilent) {
+  kemu::Machine machine(kemu::Os::kWindows10);
+  SLIST_HEADER header;
+  InitializeSListHead(&header);
+  struct Request {
+    ULONG id;
+    SLIST_ENTRY link;  // the type's 16-byte alignment places it at offset 16
+  } request{};
+  static_assert(offsetof(Request, link) == 16);
+  EXPECT_EQ(InterlockedPushEntrySList(&header, &request.link), nullptr);
+  EXPECT_EQ(InterlockedPopEntrySList(&header), &request.link);
+  EXPECT_FALSE(machine.crashed());
 }
 
 }  // namespace

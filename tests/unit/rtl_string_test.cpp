@@ -5,6 +5,7 @@
 #include <ntstrsafe.h>
 #include <wdm.h>
 
+#include <cstdarg>
 #include <cstring>
 #include <cwchar>
 #include <string>
@@ -201,6 +202,55 @@ TEST_F(RtlStringTest, WidePrintfReadsPlainSAsWideAndCapitalSAsNarrow) {
   wchar_t small[4];
   EXPECT_EQ(RtlStringCchPrintfW(small, 4, L"%s", L"abcdef"), STATUS_BUFFER_OVERFLOW);
   EXPECT_STREQ(small, L"abc");
+}
+
+// A driver's own printf-style helper, forwarding its arguments to the V forms.
+NTSTATUS NarrowHelper(bool by_bytes, char* dest, std::size_t size, const char* format, ...) {
+  va_list args;
+  va_start(args, format);
+  const NTSTATUS status = by_bytes ? RtlStringCbVPrintfA(dest, size, format, args)
+                                   : RtlStringCchVPrintfA(dest, size, format, args);
+  va_end(args);
+  return status;
+}
+
+NTSTATUS WideHelper(bool by_bytes, wchar_t* dest, std::size_t size, const wchar_t* format, ...) {
+  va_list args;
+  va_start(args, format);
+  const NTSTATUS status = by_bytes ? RtlStringCbVPrintfW(dest, size, format, args)
+                                   : RtlStringCchVPrintfW(dest, size, format, args);
+  va_end(args);
+  return status;
+}
+
+TEST_F(RtlStringTest, VPrintfFormsFormatAForwardedArgumentList) {
+  char narrow[16];
+  UNICODE_STRING name = Counted(L"Nic1");
+  EXPECT_EQ(NarrowHelper(true, narrow, sizeof narrow, "%wZ/%I64x", &name, 0xABCDEF012ull),
+            STATUS_SUCCESS);
+  EXPECT_STREQ(narrow, "Nic1/abcdef012");
+  EXPECT_EQ(NarrowHelper(false, narrow, 4, "%u", 98765u), STATUS_BUFFER_OVERFLOW);
+  EXPECT_STREQ(narrow, "987");
+  wchar_t wide[8];
+  EXPECT_EQ(WideHelper(true, wide, sizeof wide, L"%s-%S", L"ab", "cd"), STATUS_SUCCESS);
+  EXPECT_STREQ(wide, L"ab-cd");
+  EXPECT_EQ(WideHelper(false, wide, 3, L"%d", 1234), STATUS_BUFFER_OVERFLOW);
+  EXPECT_STREQ(wide, L"12");
+  EXPECT_EQ(NarrowHelper(true, narrow, 0, "%d", 1), STATUS_INVALID_PARAMETER);
+}
+
+TEST_F(RtlStringTest, InitUnicodeStringClampsASourceLongerThanMaxUstring) {
+  const std::wstring huge(70000, L'x');
+  UNICODE_STRING s;
+  RtlInitUnicodeString(&s, huge.c_str());
+  EXPECT_EQ(s.Length, 0xFFFC);
+  EXPECT_EQ(s.MaximumLength, 0xFFFE);
+  EXPECT_EQ(s.Buffer, huge.c_str());
+  // The longest string that fits is described exactly.
+  const std::wstring fits((0xFFFE / sizeof(WCHAR)) - 1, L'y');
+  RtlInitUnicodeString(&s, fits.c_str());
+  EXPECT_EQ(s.Length, fits.size() * sizeof(WCHAR));
+  EXPECT_EQ(s.MaximumLength, (fits.size() + 1) * sizeof(WCHAR));
 }
 
 TEST_F(RtlStringTest, CDriverBuildsADeviceNameThroughTheC17Headers) {

@@ -1,0 +1,170 @@
+#include "model/lookasides.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "model/interlocked_lists.hpp"
+#include "model/kernel.hpp"
+#include "model/pool.hpp"
+
+namespace kemu::model {
+namespace {
+
+constexpr std::uint32_t kPagedBit = 1;
+
+const char* KindName(LookasideKind kind) {
+  switch (kind) {
+    case LookasideKind::kNonPaged:
+      return "an initialized NPAGED_LOOKASIDE_LIST";
+    case LookasideKind::kPaged:
+      return "an initialized PAGED_LOOKASIDE_LIST";
+    case LookasideKind::kEx:
+      return "an initialized LOOKASIDE_LIST_EX";
+  }
+  return "";
+}
+
+bool PagedEntries(const GENERAL_LOOKASIDE_POOL& body) {
+  return (static_cast<std::uint32_t>(body.Type) & kPagedBit) != 0;
+}
+
+// What the routines that set up or tear down a list allow: the classic paged list's routines
+// run at IRQL <= APC_LEVEL, the others at <= DISPATCH_LEVEL (the pool rules still apply to the
+// entries they free).
+KIRQL ListIrqlLimit(LookasideKind kind) {
+  return kind == LookasideKind::kPaged ? APC_LEVEL : DISPATCH_LEVEL;
+}
+
+}  // namespace
+
+void Lookasides::Initialize(const char* routine, void* list, GENERAL_LOOKASIDE_POOL& body,
+                            LookasideKind kind, POOL_TYPE type, SIZE_T size, ULONG tag) {
+  const KIRQL irql = kernel_.cpu().irql;
+  if (irql > ListIrqlLimit(kind)) {
+    kernel_.verifier().IrqlAboveMaximum(routine, irql, ListIrqlLimit(kind));
+  }
+  InitializeSListHead(&body.ListHead);
+  body.Depth = kDepth;
+  body.MaximumDepth = kMaximumDepth;
+  body.TotalAllocates = 0;
+  body.AllocateMisses = 0;
+  body.TotalFrees = 0;
+  body.FreeMisses = 0;
+  body.Type = type;
+  body.Tag = tag;
+  body.Size = static_cast<ULONG>(size);
+  InitializeListHead(&body.ListEntry);
+  body.LastTotalAllocates = 0;
+  body.LastAllocateMisses = 0;
+  body.Future[0] = 0;
+  body.Future[1] = 0;
+  live_[list] = List{.kind = kind,
+                     .routine = routine,
+                     .sequence = kernel_.trace().sequence(),
+                     .size = body.Size,
+                     .tag = tag};
+}
+
+GENERAL_LOOKASIDE_POOL& Lookasides::Check(const char* routine, void* list, LookasideKind kind,
+                                          KIRQL maximum) {
+  if (list == nullptr) kernel_.verifier().NullArgument(routine, "Lookaside");
+  auto it = live_.find(list);
+  // Never initialised, deleted, or a list of another kind: Windows would work on whatever the
+  // memory holds.
+  if (it == live_.end() || it->second.kind != kind) {
+    kernel_.verifier().InvalidKernelObject(routine, KindName(kind), list);
+  }
+  const KIRQL irql = kernel_.cpu().irql;
+  if (irql > maximum) kernel_.verifier().IrqlAboveMaximum(routine, irql, maximum);
+  // Both layouts start with the same fields; the classic one is only aligned further.
+  return *static_cast<GENERAL_LOOKASIDE_POOL*>(list);
+}
+
+void* Lookasides::Allocate(const char* routine, void* list, LookasideKind kind) {
+  auto* body = static_cast<GENERAL_LOOKASIDE_POOL*>(list);
+  const auto it = live_.find(list);
+  const bool paged = it != live_.end() ? PagedEntries(*body) : kind == LookasideKind::kPaged;
+  Check(routine, list, kind, paged ? APC_LEVEL : DISPATCH_LEVEL);
+  ++body->TotalAllocates;
+  if (PSLIST_ENTRY entry = InterlockedLists(kernel_).PopSList(routine, &body->ListHead)) {
+    return entry;
+  }
+  ++body->AllocateMisses;
+  if (kind == LookasideKind::kEx) {
+    return body->AllocateEx(body->Type, body->Size, body->Tag,
+                            static_cast<PLOOKASIDE_LIST_EX>(list));
+  }
+  return body->Allocate(body->Type, body->Size, body->Tag);
+}
+
+void Lookasides::FreeToRoutine(void* list, LookasideKind kind, GENERAL_LOOKASIDE_POOL& body,
+                               void* entry) {
+  if (kind == LookasideKind::kEx) {
+    body.FreeEx(entry, static_cast<PLOOKASIDE_LIST_EX>(list));
+  } else {
+    body.Free(entry);
+  }
+}
+
+void Lookasides::Free(const char* routine, void* list, LookasideKind kind, void* entry) {
+  auto* body = static_cast<GENERAL_LOOKASIDE_POOL*>(list);
+  const auto it = live_.find(list);
+  const bool paged = it != live_.end() ? PagedEntries(*body) : kind == LookasideKind::kPaged;
+  Check(routine, list, kind, paged ? APC_LEVEL : DISPATCH_LEVEL);
+  if (entry == nullptr) kernel_.verifier().NullArgument(routine, "Entry");
+  ++body->TotalFrees;
+  InterlockedLists lists(kernel_);
+  if (lists.DepthSList(routine, &body->ListHead) >= body->Depth) {
+    ++body->FreeMisses;
+    FreeToRoutine(list, kind, *body, entry);
+    return;
+  }
+  lists.PushSList(routine, &body->ListHead, static_cast<PSLIST_ENTRY>(entry));
+}
+
+void Lookasides::Flush(const char* routine, void* list, LookasideKind kind) {
+  GENERAL_LOOKASIDE_POOL& body = Check(routine, list, kind, ListIrqlLimit(kind));
+  InterlockedLists lists(kernel_);
+  while (PSLIST_ENTRY entry = lists.PopSList(routine, &body.ListHead)) {
+    FreeToRoutine(list, kind, body, entry);
+  }
+}
+
+void Lookasides::Delete(const char* routine, void* list, LookasideKind kind) {
+  Flush(routine, list, kind);
+  // Entries the driver still holds stay its pool blocks: freeing them is its job (ExFreePool),
+  // and what it never frees is reported with the pool at shutdown.
+  live_.erase(list);
+}
+
+std::vector<std::string> Lookasides::DescribeLive() const {
+  std::vector<std::pair<const void*, const List*>> lists;
+  for (const auto& [address, list] : live_) lists.emplace_back(address, &list);
+  std::sort(lists.begin(), lists.end(),
+            [](const auto& a, const auto& b) { return a.second->sequence < b.second->sequence; });
+  std::vector<std::string> out;
+  for (const auto& [address, list] : lists) {
+    // The structure itself may be gone (freed with the memory around it), so the report uses
+    // what the model recorded.
+    out.push_back(fmt::format(
+        "lookaside list at {} ({}-byte entries, tag {}) was never deleted; {} set it up at trace "
+        "event #{}",
+        address, list->size, Pool::FormatTag(list->tag), list->routine, list->sequence));
+  }
+  return out;
+}
+
+std::uintptr_t Lookasides::FirstLive() const {
+  std::uintptr_t first = 0;
+  std::uint64_t first_at = ~std::uint64_t{0};
+  for (const auto& [address, list] : live_) {
+    if (list.sequence < first_at) {
+      first = reinterpret_cast<std::uintptr_t>(address);
+      first_at = list.sequence;
+    }
+  }
+  return first;
+}
+
+}  // namespace kemu::model
