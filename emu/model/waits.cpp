@@ -1,12 +1,23 @@
 // Blocking waits: a wait another vCPU can satisfy blocks under the scheduler; when nothing else
 // can run, queued work items run on the waiting context, then virtual time jumps to the next
 // timer or wait deadline; a wait nothing can ever satisfy is the deadlock report.
+#include <fmt/format.h>
+
+#include <cstdint>
 #include <list>
 
 #include "model/dispatcher.hpp"
 #include "model/kernel.hpp"
 
 namespace kemu::model {
+namespace {
+
+// A blocked wait that nothing but periodic timers (or work items that queue themselves again)
+// keeps alive would run the host forever where Windows would hang. After this many steps of
+// progress without being satisfied, kemu reports it as a wait that never completes.
+constexpr std::uint64_t kMaxProgressPerWait = 100000;
+
+}  // namespace
 
 /// Keeps a waiter in the FIFO for as long as its context blocks, exceptions included.
 class Dispatcher::Registration {
@@ -37,7 +48,17 @@ NTSTATUS Dispatcher::Wait(const WaitRequest& request) {
                                   (request.deadline && clock.now_100ns() >= *request.deadline);
                          },
                      .what = Describe(request)};
+  const std::uint64_t started = clock.now_100ns();
+  std::uint64_t steps = 0;
   while (!kernel_.scheduler().WaitUntilStuck(wait)) {
+    if (++steps > kMaxProgressPerWait) {
+      kernel_.verifier().WaitNeverCompletes(
+          kernel_.current_processor(),
+          fmt::format("{}; it is still waiting after {} timer expirations and work items, {} us "
+                      "of virtual time",
+                      wait.what, kMaxProgressPerWait, (clock.now_100ns() - started) / 10),
+          kernel_.scheduler().DescribeContexts());
+    }
     // Nothing else can run: raises the deadlock report when nothing can change either.
     if (!MakeProgress()) kernel_.scheduler().WaitUntil(wait);
   }

@@ -144,7 +144,8 @@ class Machine {
   /// Arms a fault (see Fault). Routines that can fail: IoConnectInterrupt, IoConnectInterruptEx,
   /// WdmlibIoConnectInterruptEx, IoGetAffinityInterrupt, WdmlibIoGetAffinityInterrupt,
   /// RtlGetVersion, and MmMapIoSpace, ExAllocatePoolWithTag, ExAllocatePoolWithQuotaTag,
-  /// ExAllocatePool2 and IoAllocateWorkItem (which return NULL); any other throws kemu::Error.
+  /// ExAllocatePool2, ExAllocatePool3 and IoAllocateWorkItem (which return NULL); any other
+  /// throws kemu::Error.
   void InjectFault(Fault fault);
 
   /// IRQL of the vCPU currently running.

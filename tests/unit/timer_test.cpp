@@ -170,6 +170,39 @@ TEST_P(TimerTest, EventSetByATimerDpcEndsAWaitBeforeItsTimeout) {
   EXPECT_EQ(machine().InterruptTime(), 3000u);
 }
 
+// Found by kemu_fuzz_kernel_api: a wait nothing will satisfy, beside a periodic timer, used to
+// advance virtual time from expiry to expiry forever. Windows would hang; kemu reports the wait.
+TEST_P(TimerTest, AWaitOnlyAPeriodicTimerKeepsAliveIsReportedNotSpunForever) {
+  KTIMER timer;
+  KDPC dpc;
+  KEVENT never_set;
+  Fired fired;  // the DPC sets nothing
+  KeInitializeEvent(&never_set, NotificationEvent, FALSE);
+  KeInitializeTimerEx(&timer, NotificationTimer);
+  KeInitializeDpc(&dpc, TimerDpc, &fired);
+  KeSetTimerEx(&timer, Relative100ns(10000), /*Period=*/1, &dpc);  // every millisecond
+  const kemu::BugCheck crash =
+      CrashOf([&] { KeWaitForSingleObject(&never_set, Executive, KernelMode, FALSE, nullptr); });
+  EXPECT_THAT(crash, BugCheckWith(kemu::bugcheck::kDriverVerifierDetectedViolation,
+                                  kemu::verifier_code::kWaitNeverCompletes, 0));
+  EXPECT_THAT(crash.what(), ::testing::HasSubstr("still waiting after 100000 timer expirations"));
+  EXPECT_GE(fired.times.size(), 99999u);
+}
+
+TEST_P(TimerTest, APeriodicTimerDpcThatSignalsLateStillEndsTheWait) {
+  KTIMER timer;
+  KDPC dpc;
+  KEVENT event;
+  Fired fired;
+  fired.to_set = &event;
+  KeInitializeEvent(&event, NotificationEvent, FALSE);
+  KeInitializeTimerEx(&timer, NotificationTimer);
+  KeInitializeDpc(&dpc, TimerDpc, &fired);
+  KeSetTimerEx(&timer, Relative100ns(10000), /*Period=*/1, &dpc);
+  EXPECT_EQ(KeWaitForSingleObject(&event, Executive, KernelMode, FALSE, nullptr), STATUS_WAIT_0);
+  EXPECT_TRUE(KeCancelTimer(&timer));
+}
+
 TEST_P(TimerTest, DueTimeAlreadyPassedExpiresAtOnce) {
   KTIMER timer;
   KDPC dpc;
