@@ -1,0 +1,23 @@
+// Decode() with the adapter's actions looked up once, for the fuzz entry point's hot path.
+#ifndef KEMU_EMU_FUZZ_DECODE_INTERNAL_HPP_
+#define KEMU_EMU_FUZZ_DECODE_INTERNAL_HPP_
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "kemu/fuzz.hpp"
+
+namespace kemu::fuzz::internal {
+
+/// The target's adapter's actions (a throwaway adapter from its factory); empty without one.
+std::vector<scenario::ActionInfo> TargetActions(const FuzzTarget& target);
+
+/// Decode(target, data), with `actions` = TargetActions(target).
+scenario::Scenario Decode(const FuzzTarget& target,
+                          const std::vector<scenario::ActionInfo>& actions,
+                          std::span<const std::uint8_t> data);
+
+}  // namespace kemu::fuzz::internal
+
+#endif  // KEMU_EMU_FUZZ_DECODE_INTERNAL_HPP_
