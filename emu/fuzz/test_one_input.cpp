@@ -1,10 +1,11 @@
-// TestOneInput(): what LLVMFuzzerTestOneInput does with one input. A finding aborts the process
+// TestOneInput(): what LLVMFuzzerTestOneInput does with one input. No state of its own: the
+// program (fuzz_main.cpp) holds the target and the emit path. A finding aborts the process
 // (libFuzzer's crash), after the reason, the bug check report and the input's scenario.
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <string>
-#include <utility>
+#include <vector>
 
 #include "fuzz/decode_internal.hpp"
 #include "kemu/fuzz.hpp"
@@ -12,43 +13,25 @@
 namespace kemu::fuzz {
 namespace {
 
-std::string& EmitPath() {
-  static std::string path;
-  return path;
-}
-
-// The adapter's actions, looked up once per target rather than once per input.
-const std::vector<scenario::ActionInfo>& Actions(const FuzzTarget& target) {
-  static const FuzzTarget* cached_for = nullptr;
-  static std::vector<scenario::ActionInfo> actions;
-  if (cached_for != &target) {
-    actions = internal::TargetActions(target);
-    cached_for = &target;
-  }
-  return actions;
-}
-
-void Emit(const std::string& yaml) {
-  std::ofstream out(EmitPath(), std::ios::binary | std::ios::trunc);
+void Emit(const std::string& path, const std::string& yaml) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << yaml;
   if (!out.flush()) {
-    std::fprintf(stderr, "kemu fuzz: cannot write %s\n", EmitPath().c_str());
+    std::fprintf(stderr, "kemu fuzz: cannot write %s\n", path.c_str());
     std::abort();
   }
+  std::fprintf(stderr, "kemu fuzz: wrote the input's scenario to %s\n", path.c_str());
 }
 
 }  // namespace
 
-void SetEmitPath(std::string path) { EmitPath() = std::move(path); }
+namespace internal {
 
-int TestOneInput(const FuzzTarget& target, const std::uint8_t* data, std::size_t size) {
-  const scenario::Scenario scenario =
-      internal::Decode(target, Actions(target), std::span<const std::uint8_t>(data, size));
+int TestOneInput(const FuzzTarget& target, const std::vector<scenario::ActionInfo>& actions,
+                 std::span<const std::uint8_t> data, const std::string& emit_path) {
+  const scenario::Scenario scenario = Decode(target, actions, data);
   const Verdict verdict = Run(target, scenario);
-  if (!EmitPath().empty()) {
-    Emit(EmitScenario(scenario, &verdict));
-    std::fprintf(stderr, "kemu fuzz: wrote the input's scenario to %s\n", EmitPath().c_str());
-  }
+  if (!emit_path.empty()) Emit(emit_path, EmitScenario(scenario, &verdict));
   if (!verdict.finding) return 0;
   std::fprintf(stderr, "kemu fuzz: FINDING in %s: %s\n", target.name.c_str(),
                verdict.reason.c_str());
@@ -60,6 +43,14 @@ int TestOneInput(const FuzzTarget& target, const std::uint8_t* data, std::size_t
       EmitScenario(scenario, &verdict).c_str());
   std::fflush(stderr);
   std::abort();
+}
+
+}  // namespace internal
+
+int TestOneInput(const FuzzTarget& target, const std::uint8_t* data, std::size_t size,
+                 const std::string& emit_path) {
+  return internal::TestOneInput(target, internal::TargetActions(target),
+                                std::span<const std::uint8_t>(data, size), emit_path);
 }
 
 }  // namespace kemu::fuzz

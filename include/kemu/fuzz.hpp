@@ -82,7 +82,7 @@ struct FuzzTarget {
   /// MachineOptions::storm_threshold of every input. Low, because a storm is found as surely at
   /// 10 re-deliveries as at 1000 and far sooner: on a shared level line with several vCPUs under
   /// an exploring schedule the cost of reaching the threshold grows steeply with it (0.06 s at 10,
-  /// over a minute at 30 for one such input; see docs/decisions.md).
+  /// over a minute at 30 for one such input; docs/decisions.md "Fuzz inputs are scenarios").
   unsigned storm_threshold = 10;
   /// Bug checks that are not findings (e.g. one the adapter provokes on purpose); nullptr: none.
   std::function<bool(const scenario::CrashSummary&)> expected_crash;
@@ -124,13 +124,12 @@ Verdict Run(const FuzzTarget& target, const scenario::Scenario& scenario);
 /// regression test; change the bug check to `none` once the driver is fixed.
 std::string EmitScenario(const scenario::Scenario& scenario, const Verdict* verdict = nullptr);
 
-/// The libFuzzer entry point's work: decode, run, write the scenario when asked (see
-/// SetEmitPath), and abort on a finding after printing its reason and the scenario.
-int TestOneInput(const FuzzTarget& target, const std::uint8_t* data, std::size_t size);
-
-/// Where TestOneInput writes each input's scenario ("" = nowhere). LLVMFuzzerInitialize sets it
-/// from --emit-scenario=<file> or KEMU_FUZZ_EMIT.
-void SetEmitPath(std::string path);
+/// The libFuzzer entry point's work: decode, run, write the scenario to `emit_path` when it is not
+/// empty, and abort on a finding after printing its reason, the bug check report and the scenario.
+/// kemu::fuzz_main's LLVMFuzzerTestOneInput calls it with the program's target, and with the
+/// path from --emit-scenario=<file> or KEMU_FUZZ_EMIT=<file>.
+int TestOneInput(const FuzzTarget& target, const std::uint8_t* data, std::size_t size,
+                 const std::string& emit_path = "");
 
 }  // namespace kemu::fuzz
 
