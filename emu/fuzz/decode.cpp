@@ -18,7 +18,6 @@
 #include <utility>
 
 #include "fuzz/byte_reader.hpp"
-#include "fuzz/decode_internal.hpp"
 #include "kemu/fuzz.hpp"
 #include "kemu/personality.hpp"
 
@@ -339,23 +338,19 @@ class Decoder {
 
 }  // namespace
 
-namespace internal {
-
-Scenario Decode(const FuzzTarget& target, const std::vector<ActionInfo>& actions,
-                std::span<const std::uint8_t> data) {
-  return Decoder(target, actions, data).Decode();
-}
-
 std::vector<ActionInfo> TargetActions(const FuzzTarget& target) {
   if (!target.factory) return {};
   const std::unique_ptr<scenario::DriverAdapter> adapter = target.factory();
   return adapter != nullptr ? adapter->Actions() : std::vector<ActionInfo>{};
 }
 
-}  // namespace internal
+Scenario Decode(const FuzzTarget& target, const std::vector<ActionInfo>& actions,
+                std::span<const std::uint8_t> data) {
+  return Decoder(target, actions, data).Decode();
+}
 
 Scenario Decode(const FuzzTarget& target, std::span<const std::uint8_t> data) {
-  return internal::Decode(target, internal::TargetActions(target), data);
+  return Decode(target, TargetActions(target), data);
 }
 
 }  // namespace kemu::fuzz

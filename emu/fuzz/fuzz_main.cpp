@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "fuzz/decode_internal.hpp"
+#include "fuzz/test_one_input.hpp"
 #include "kemu/fuzz.hpp"
 
 namespace {
@@ -29,7 +29,7 @@ Program& TheProgram() {
   static Program program = [] {
     Program p;
     kemu::fuzz::ConfigureFuzzer(p.target);
-    p.actions = kemu::fuzz::internal::TargetActions(p.target);
+    p.actions = kemu::fuzz::TargetActions(p.target);
     return p;
   }();
   return program;

@@ -1,13 +1,14 @@
 // TestOneInput(): what LLVMFuzzerTestOneInput does with one input. No state of its own: the
 // program (fuzz_main.cpp) holds the target and the emit path. A finding aborts the process
 // (libFuzzer's crash), after the reason, the bug check report and the input's scenario.
+#include "fuzz/test_one_input.hpp"
+
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <string>
 #include <vector>
 
-#include "fuzz/decode_internal.hpp"
 #include "kemu/fuzz.hpp"
 
 namespace kemu::fuzz {
@@ -49,7 +50,7 @@ int TestOneInput(const FuzzTarget& target, const std::vector<scenario::ActionInf
 
 int TestOneInput(const FuzzTarget& target, const std::uint8_t* data, std::size_t size,
                  const std::string& emit_path) {
-  return internal::TestOneInput(target, internal::TargetActions(target),
+  return internal::TestOneInput(target, TargetActions(target),
                                 std::span<const std::uint8_t>(data, size), emit_path);
 }
 

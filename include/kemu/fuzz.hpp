@@ -100,6 +100,13 @@ void ConfigureFuzzer(FuzzTarget& target);
 /// deterministic: any bytes give a valid scenario, the same bytes the same scenario.
 scenario::Scenario Decode(const FuzzTarget& target, std::span<const std::uint8_t> data);
 
+/// The target's adapter's actions (from a throwaway adapter). Decode(target, data) asks for them
+/// every time; a loop over many inputs looks them up once and passes them here.
+std::vector<scenario::ActionInfo> TargetActions(const FuzzTarget& target);
+scenario::Scenario Decode(const FuzzTarget& target,
+                          const std::vector<scenario::ActionInfo>& actions,
+                          std::span<const std::uint8_t> data);
+
 /// What one input did.
 struct Verdict {
   scenario::Outcome outcome;
