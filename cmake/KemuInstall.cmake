@@ -23,6 +23,9 @@ set(kemu_installed_targets
   kemu_scenario
   kemu_scenario_cli
   kemu_scenario_main
+  kemu_fuzz
+  kemu_fuzz_main
+  kemu_fuzz_replay
 )
 foreach(target IN LISTS kemu_installed_targets)
   string(REGEX REPLACE "^kemu_" "" export_name "${target}")
@@ -70,6 +73,7 @@ install(FILES
   ${PROJECT_SOURCE_DIR}/cmake/KemuCheckImports.cmake
   ${PROJECT_SOURCE_DIR}/cmake/KemuCheckImportsScript.cmake
   ${KEMU_EXPORT_MANIFEST}
+  ${PROJECT_SOURCE_DIR}/cmake/KemuDriverFuzzer.cmake
   ${PROJECT_BINARY_DIR}/kemuConfig.cmake
   ${PROJECT_BINARY_DIR}/kemuConfigVersion.cmake
   DESTINATION ${KEMU_INSTALL_CMAKEDIR})

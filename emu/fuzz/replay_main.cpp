@@ -1,10 +1,17 @@
-// Replays fuzz inputs through a fuzz target without libFuzzer, so the corpus is a regression test
-// under any compiler: `<replay> <file or dir>...` runs LLVMFuzzerTestOneInput once per file, and
-// `--random N` runs it on N inputs of 0..1023 bytes from a fixed-seed generator (the same inputs on
-// every machine), for targets whose every input is meaningful.
+// kemu::fuzz_replay: main() that replays fuzz inputs through a fuzz target without libFuzzer, so a
+// corpus is a regression test under any compiler: `<replay> [--flags] <file or dir>...` runs
+// LLVMFuzzerTestOneInput once per file (directories recursively, in path order). Arguments that
+// start with '-' are the target's own (LLVMFuzzerInitialize sees them all, as under libFuzzer).
+// When an input aborts, the file is named on stderr first. `--random N` runs the target on N
+// inputs of 0..1023 bytes from a fixed-seed generator (the same inputs on every machine), for
+// targets whose every input is meaningful.
+#include <signal.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -13,10 +20,24 @@
 #include <vector>
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size);
+extern "C" __attribute__((weak)) int LLVMFuzzerInitialize(int* argc, char*** argv);
 
 namespace {
 
+char current_file[4096] = "";
+
+void NameTheInput(int signal_number) {
+  constexpr char kPrefix[] = "replay: the input that crashed: ";
+  (void)!write(STDERR_FILENO, kPrefix, sizeof kPrefix - 1);
+  (void)!write(STDERR_FILENO, current_file, std::strlen(current_file));
+  (void)!write(STDERR_FILENO, "\n", 1);
+  ::signal(signal_number, SIG_DFL);
+  ::raise(signal_number);
+}
+
 void Replay(const std::filesystem::path& file) {
+  const std::string name = file.string();
+  std::snprintf(current_file, sizeof current_file, "%s", name.c_str());
   std::ifstream in(file, std::ios::binary);
   std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   LLVMFuzzerTestOneInput(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
@@ -25,6 +46,9 @@ void Replay(const std::filesystem::path& file) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  ::signal(SIGABRT, NameTheInput);
+  ::signal(SIGSEGV, NameTheInput);
+  if (LLVMFuzzerInitialize != nullptr) LLVMFuzzerInitialize(&argc, &argv);
   std::size_t count = 0;
   for (int i = 1; i < argc; ++i) {
     if (std::string(argv[i]) == "--random" && i + 1 < argc) {
@@ -39,6 +63,7 @@ int main(int argc, char** argv) {
       count += inputs;
       continue;
     }
+    if (argv[i][0] == '-') continue;
     const std::filesystem::path path(argv[i]);
     if (!std::filesystem::exists(path)) {
       std::fprintf(stderr, "replay: %s does not exist\n", argv[i]);

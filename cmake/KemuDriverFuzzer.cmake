@@ -1,0 +1,89 @@
+# kemu_add_driver_fuzzer(<name> ADAPTER_SOURCES <src>... [LINK <lib>...] [INSTRUMENT <lib>...]
+#                        [CORPUS <dir or file>...])
+#
+# A fuzz program for a driver, from its scenario adapter (include/kemu/fuzz.hpp): ADAPTER_SOURCES
+# define kemu::fuzz::ConfigureFuzzer (and may hold the adapter itself), LINK names the adapter's and
+# the driver's libraries.
+#
+#   kemu_add_driver_fuzzer(my_fuzzer ADAPTER_SOURCES my_fuzzer.cpp LINK my_adapter
+#                          INSTRUMENT my_driver CORPUS ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_corpus)
+#
+# The engine, KEMU_FUZZ_ENGINE (empty: chosen as listed):
+#   oss-fuzz   $LIB_FUZZING_ENGINE is set (OSS-Fuzz, ClusterFuzzLite): link it, add no flags of our
+#              own; $CC/$CXX/$CFLAGS/$CXXFLAGS reach the build through CMake as usual.
+#   libfuzzer  KEMU_BUILD_FUZZERS is ON (clang): -fsanitize=fuzzer on the program and
+#              -fsanitize=fuzzer-no-link (coverage) on the INSTRUMENT libraries.
+#   replay     otherwise (any compiler): the same program with kemu::fuzz_replay's main(), which
+#              runs the files and directories it is given once each.
+# With CORPUS (and enable_testing()), the test <name>_corpus runs the corpus once (under libFuzzer
+# with -runs=0) and fails on any finding. The program's property KEMU_FUZZ_ENGINE says which
+# engine it got.
+include_guard(GLOBAL)
+
+set(KEMU_FUZZ_ENGINE "" CACHE STRING
+    "kemu_add_driver_fuzzer engine: oss-fuzz, libfuzzer or replay (empty: choose)")
+
+function(_kemu_fuzz_engine result)
+  if(KEMU_FUZZ_ENGINE)
+    set(engine ${KEMU_FUZZ_ENGINE})
+  elseif(DEFINED ENV{LIB_FUZZING_ENGINE} AND NOT "$ENV{LIB_FUZZING_ENGINE}" STREQUAL "")
+    set(engine oss-fuzz)
+  elseif(KEMU_BUILD_FUZZERS)
+    set(engine libfuzzer)
+  else()
+    set(engine replay)
+  endif()
+  if(NOT engine MATCHES "^(oss-fuzz|libfuzzer|replay)$")
+    message(FATAL_ERROR "KEMU_FUZZ_ENGINE must be oss-fuzz, libfuzzer or replay, not '${engine}'")
+  endif()
+  set(${result} ${engine} PARENT_SCOPE)
+endfunction()
+
+function(kemu_add_driver_fuzzer name)
+  cmake_parse_arguments(PARSE_ARGV 1 arg "" "" "ADAPTER_SOURCES;LINK;INSTRUMENT;CORPUS")
+  if(arg_UNPARSED_ARGUMENTS)
+    message(FATAL_ERROR "kemu_add_driver_fuzzer(${name}): unknown arguments ${arg_UNPARSED_ARGUMENTS}")
+  endif()
+  if(NOT arg_ADAPTER_SOURCES)
+    message(FATAL_ERROR "kemu_add_driver_fuzzer(${name}): ADAPTER_SOURCES is required (the file "
+                        "that defines kemu::fuzz::ConfigureFuzzer)")
+  endif()
+  foreach(needed kemu::fuzz kemu::fuzz_main kemu::fuzz_replay)
+    if(NOT TARGET ${needed})
+      message(FATAL_ERROR "kemu_add_driver_fuzzer(${name}): ${needed} is missing; call it after "
+                          "find_package(kemu) or add_subdirectory(kemu)")
+    endif()
+  endforeach()
+  _kemu_fuzz_engine(engine)
+
+  add_executable(${name} ${arg_ADAPTER_SOURCES})
+  target_compile_features(${name} PRIVATE cxx_std_20)
+  if(COMMAND kemu_target_options)
+    kemu_target_options(${name})  # inside kemu's own tree: its warnings and sanitizers
+  endif()
+  if(engine STREQUAL "oss-fuzz")
+    # "-fsanitize=fuzzer" or a library path: either is a valid link item.
+    separate_arguments(engine_items UNIX_COMMAND "$ENV{LIB_FUZZING_ENGINE}")
+    target_link_libraries(${name} PRIVATE ${arg_LINK} kemu::fuzz_main kemu::fuzz ${engine_items})
+  elseif(engine STREQUAL "libfuzzer")
+    target_compile_options(${name} PRIVATE -fsanitize=fuzzer)
+    target_link_options(${name} PRIVATE -fsanitize=fuzzer)
+    foreach(lib IN LISTS arg_INSTRUMENT)
+      target_compile_options(${lib} PRIVATE -fsanitize=fuzzer-no-link)
+    endforeach()
+    target_link_libraries(${name} PRIVATE ${arg_LINK} kemu::fuzz_main kemu::fuzz)
+  else()
+    # main() comes from kemu::fuzz_replay; it calls the entry points kemu::fuzz_main defines.
+    target_link_libraries(${name} PRIVATE kemu::fuzz_replay ${arg_LINK} kemu::fuzz_main kemu::fuzz)
+  endif()
+  set_target_properties(${name} PROPERTIES KEMU_FUZZ_ENGINE ${engine})
+
+  if(arg_CORPUS)
+    if(engine STREQUAL "replay")
+      add_test(NAME ${name}_corpus COMMAND ${name} ${arg_CORPUS})
+    else()
+      add_test(NAME ${name}_corpus COMMAND ${name} -runs=0 ${arg_CORPUS})
+    endif()
+    set_tests_properties(${name}_corpus PROPERTIES TIMEOUT 300)
+  endif()
+endfunction()
