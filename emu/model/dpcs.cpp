@@ -210,8 +210,10 @@ void Dpcs::Run(Cpu& cpu, PKDPC dpc) {
                 AddressArg("Routine", reinterpret_cast<std::uintptr_t>(dpc->DeferredRoutine))});
   if (dpc->DeferredRoutine != nullptr) {
     race::Detector& race = kernel_.race();
+    // A targeted DPC runs on the vCPU it was queued on; state.target may have changed since (a
+    // retail kernel stores any number), so it is not shifted here.
     race.BeginDpc(dpc, reinterpret_cast<const void*>(dpc->DeferredRoutine),
-                  state.target >= 0 ? std::uint64_t{1} << state.target
+                  state.target >= 0 ? std::uint64_t{1} << cpu.index
                                     : static_cast<std::uint64_t>(kernel_.active_processors()),
                   cpu.index, __builtin_frame_address(0));
     {

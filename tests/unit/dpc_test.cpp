@@ -517,3 +517,26 @@ TEST(DpcTest, RunPendingDpcsRunsQueuesOfProcessorsBelowDispatchOnly) {
 }
 
 }  // namespace
+
+namespace {
+
+// Found by kemu_fuzz_kernel_api under UBSan: a retail kernel stores any target unchecked, and a
+// target set while the DPC was queued (here 103) reached a 64-bit shift when the DPC ran. The DPC
+// runs where it was queued.
+TEST(DpcTest, ATargetSetWhileQueuedDoesNotMoveTheRunningDpc) {
+  kemu::Machine machine(
+      kemu::MachineOptions{.os = kemu::Os::kWindows10, .verifier = false, .checked_build = false});
+  KDPC dpc;
+  Probe probe;
+  KeInitializeDpc(&dpc, RecordingRoutine, &probe);
+  KIRQL old_irql;
+  KeRaiseIrql(DISPATCH_LEVEL, &old_irql);
+  ASSERT_TRUE(KeInsertQueueDpc(&dpc, nullptr, nullptr));
+  KeSetTargetProcessorDpc(&dpc, 103);
+  KeLowerIrql(old_irql);
+  EXPECT_EQ(probe.runs, 1);
+  EXPECT_EQ(probe.processor, 0u);
+  EXPECT_EQ(probe.irql, DISPATCH_LEVEL);
+}
+
+}  // namespace
