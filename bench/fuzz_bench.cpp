@@ -7,9 +7,6 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <random>
 #include <vector>
 
@@ -22,16 +19,7 @@ namespace {
 using Bytes = std::vector<std::uint8_t>;
 
 std::vector<Bytes> Inputs() {
-  std::vector<std::filesystem::path> files;
-  for (const auto& entry : std::filesystem::directory_iterator(KEMU_BENCH_NIC_FUZZ_CORPUS)) {
-    if (entry.is_regular_file()) files.push_back(entry.path());
-  }
-  std::sort(files.begin(), files.end());
-  std::vector<Bytes> inputs;
-  for (const auto& file : files) {
-    std::ifstream in(file, std::ios::binary);
-    inputs.emplace_back(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  }
+  std::vector<Bytes> inputs = kemu::fuzz::ReadCorpus(KEMU_BENCH_NIC_FUZZ_CORPUS);
   std::mt19937 random(42);  // seeded: the same mix every run
   for (int i = 0; i < 256; ++i) {
     Bytes bytes(random() % 160);

@@ -138,6 +138,11 @@ std::string EmitScenario(const scenario::Scenario& scenario, const Verdict* verd
 int TestOneInput(const FuzzTarget& target, const std::uint8_t* data, std::size_t size,
                  const std::string& emit_path = "");
 
+/// The inputs of a corpus directory (its regular files, not recursively), in path order, for
+/// tests and benchmarks that replay a corpus in-process. Throws kemu::Error when `directory`
+/// cannot be read.
+std::vector<std::vector<std::uint8_t>> ReadCorpus(const std::string& directory);
+
 }  // namespace kemu::fuzz
 
 #endif  // KEMU_FUZZ_HPP_

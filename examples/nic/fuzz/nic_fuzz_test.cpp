@@ -4,12 +4,8 @@
 // (the crash -> scenario promise of include/kemu/fuzz.hpp).
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <cstdint>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <random>
 #include <string>
 #include <vector>
@@ -24,19 +20,7 @@ namespace {
 
 using Bytes = std::vector<std::uint8_t>;
 
-std::vector<Bytes> Corpus() {
-  std::vector<std::filesystem::path> files;
-  for (const auto& entry : std::filesystem::directory_iterator(KEMU_NIC_FUZZ_CORPUS)) {
-    if (entry.is_regular_file()) files.push_back(entry.path());
-  }
-  std::sort(files.begin(), files.end());
-  std::vector<Bytes> inputs;
-  for (const auto& file : files) {
-    std::ifstream in(file, std::ios::binary);
-    inputs.emplace_back(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  }
-  return inputs;
-}
+std::vector<Bytes> Corpus() { return kemu::fuzz::ReadCorpus(KEMU_NIC_FUZZ_CORPUS); }
 
 // Seeded, so the same inputs every run: a stand-in for a fuzzer's mutations.
 std::vector<Bytes> RandomInputs(std::size_t count, std::uint32_t seed) {
