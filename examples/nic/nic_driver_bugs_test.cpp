@@ -75,12 +75,15 @@ TEST_P(SpinLockAtDirqlTest, TheCorrectBuildIsSilentOnTheSameMachine) {
 // A retail kernel checks nothing and KeAcquireSpinLock quietly drops the IRQL (SL-6), so the bug
 // hides until the interrupt lands while NicGetStatistics holds the lock on the same processor:
 // the ISR then spins on a lock its own processor holds. kemu reports the deadlock Windows hangs on.
-class SpinLockAtDirqlRetailTest : public NicTest<kemu::testing::PersonalityTest> {
+// A retail kernel on every Windows: no Driver Verifier, no checked build.
+class RetailNicTest : public NicTest<kemu::testing::PersonalityTest> {
  protected:
   kemu::MachineOptions Options() const override {
     return {.os = GetParam(), .verifier = false, .checked_build = false};
   }
 };
+
+class SpinLockAtDirqlRetailTest : public RetailNicTest {};
 
 INSTANTIATE_TEST_SUITE_P(AllWindows, SpinLockAtDirqlRetailTest, kemu::testing::AllOs(),
                          kemu::testing::OsName());
@@ -252,12 +255,7 @@ TEST_P(WaitAtDispatchTest, IsCaughtEvenWhenTheEventIsSignaled) {
 }
 
 // A retail kernel checks nothing: the bug hides while the event is signaled.
-class WaitAtDispatchRetailTest : public NicTest<kemu::testing::PersonalityTest> {
- protected:
-  kemu::MachineOptions Options() const override {
-    return {.os = GetParam(), .verifier = false, .checked_build = false};
-  }
-};
+class WaitAtDispatchRetailTest : public RetailNicTest {};
 
 INSTANTIATE_TEST_SUITE_P(AllWindows, WaitAtDispatchRetailTest, kemu::testing::AllOs(),
                          kemu::testing::OsName());
