@@ -15,21 +15,28 @@ namespace {
 // length of one test's interesting stretch. Points beyond it keep the priorities they have.
 constexpr std::uint64_t kPctHorizon = 512;
 
-// Marks a context as waiting for `wait` while in scope; a wait nested inside the service of an
-// interrupt taken while waiting restores the outer one, exceptions included.
+// Marks a context as waiting for `wait` while in scope (`gives_up`: the wait returns when nothing
+// else can run); a wait nested inside the service of an interrupt taken while waiting restores the
+// outer one, exceptions included.
 template <typename Context>
 class WaitingScope {
  public:
-  WaitingScope(Context& context, const WaitFor& wait) : context_(context), saved_(context.wait) {
+  WaitingScope(Context& context, const WaitFor& wait, bool gives_up = false)
+      : context_(context), saved_(context.wait), saved_gives_up_(context.gives_up) {
     context.wait = &wait;
+    context.gives_up = gives_up;
   }
-  ~WaitingScope() { context_.wait = saved_; }
+  ~WaitingScope() {
+    context_.wait = saved_;
+    context_.gives_up = saved_gives_up_;
+  }
   WaitingScope(const WaitingScope&) = delete;
   WaitingScope& operator=(const WaitingScope&) = delete;
 
  private:
   Context& context_;
   const WaitFor* saved_;
+  bool saved_gives_up_;
 };
 
 }  // namespace
@@ -43,6 +50,7 @@ struct Scheduler::Context {
   bool finished = false;          ///< a worker whose thread ended (after a failure)
   bool unwind = false;            ///< Teardown asks this worker to unwind its stack and end
   const WaitFor* wait = nullptr;  ///< what it is blocked on, while it is
+  bool gives_up = false;          ///< its wait returns when nothing else can run (WaitUntilStuck)
   std::uint64_t stamp = 0;        ///< kDefault: when it was activated
   std::uint64_t ready_stamp = 0;  ///< kDefault: when work was last handed to it
   std::uint64_t priority = 0;     ///< kPct
@@ -205,14 +213,16 @@ bool Scheduler::Block(const WaitFor& wait, bool deadlock) {
     return true;
   }
   Context& me = *running_;
-  const WaitingScope waiting(me, wait);
+  const WaitingScope waiting(me, wait, /*gives_up=*/!deadlock);
   for (;;) {
     if (wait.ready()) return true;
     if (options_.strategy == Strategy::kPct) PctStep(me);
     Context* next = Pick();
     if (next == nullptr) {
       if (!deadlock) return false;
-      Deadlock(me);
+      // A wait elsewhere that gives up when stuck may yet run a work item or move time.
+      next = GivingUp();
+      if (next == nullptr) Deadlock(me);
     }
     if (next == &me) {
       Service(me);  // runnable only for work handed to it: interrupts its IRQL still takes
@@ -326,6 +336,7 @@ void Scheduler::Idle(Context& worker) {
   --busy_workers_;
   while (!worker.busy) {
     Context* next = Pick();
+    if (next == nullptr) next = GivingUp();
     if (next == nullptr) {
       // Nothing can run: whoever waits, waits forever.
       const Context* waiter = test_->wait != nullptr ? test_.get() : nullptr;
@@ -339,6 +350,17 @@ void Scheduler::Idle(Context& worker) {
     SwitchTo(worker, *next);
     if (worker.unwind || kernel_.crashed()) throw Unwind{};
   }
+}
+
+Scheduler::Context* Scheduler::GivingUp() {
+  if (test_->wait != nullptr && test_->gives_up) return test_.get();
+  for (const auto& worker : workers_) {
+    if (worker && worker->busy && !worker->finished && worker->wait != nullptr &&
+        worker->gives_up) {
+      return worker.get();
+    }
+  }
+  return nullptr;
 }
 
 void Scheduler::Deadlock(const Context& waiter) {

@@ -114,6 +114,9 @@ class Scheduler {
   void WorkerMain(Context& worker);
   /// A worker that finished its work: waits, idle, until work is handed to it again.
   void Idle(Context& worker);
+  /// When nothing can run: a context blocked in WaitUntilStuck, which must resume to learn that
+  /// it is stuck (its caller then runs work items or moves virtual time), or nullptr.
+  Context* GivingUp();
   [[noreturn]] void Deadlock(const Context& waiter);
   void PctStep(Context& current);
   void AssignPriority(Context& context);

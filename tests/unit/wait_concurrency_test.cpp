@@ -24,6 +24,20 @@ VOID SignalOnTarget(PKDPC dpc, PVOID context, PVOID argument1, PVOID argument2) 
   KeSetEvent(signaller->event, IO_NO_INCREMENT, FALSE);
 }
 
+VOID SetEventFromWorkItem(PDEVICE_OBJECT device, PVOID context) {
+  (void)device;
+  KeSetEvent(static_cast<PKEVENT>(context), IO_NO_INCREMENT, FALSE);
+}
+
+// Stalls, so that an exploring schedule can run the test's wait in the middle of it.
+VOID StallingDpc(PKDPC dpc, PVOID context, PVOID argument1, PVOID argument2) {
+  (void)dpc;
+  (void)argument2;
+  (void)argument1;
+  for (int i = 0; i < 4; ++i) KeStallExecutionProcessor(10);
+  ++*static_cast<int*>(context);
+}
+
 kemu::MachineOptions TwoVcpus(kemu::Strategy strategy, std::uint64_t seed) {
   return {.processors = 2, .schedule = {.strategy = strategy, .seed = seed}};
 }
@@ -54,6 +68,27 @@ TEST_P(WaitConcurrencyTest, EventSetOnAnotherVcpuEndsTheWait) {
   EXPECT_EQ(signaller.processor, 1u);
   EXPECT_EQ(KeReadStateEvent(&event), 0);  // the synchronization event went to the waiter
   EXPECT_EQ(machine.InterruptTime(), 1000u);
+  machine.Shutdown();
+}
+
+// Found by kemu_fuzz_nic: a vCPU that finished its DPC while the test waited reported a deadlock
+// instead of handing back to the waiter, whose worker thread would run the queued work item.
+TEST_P(WaitConcurrencyTest, WorkItemEndsTheWaitAfterAnotherVcpuFinishesItsDpc) {
+  kemu::Machine machine(TwoVcpus(std::get<0>(GetParam()), std::get<1>(GetParam())));
+  DEVICE_OBJECT device{};
+  KEVENT event;
+  KDPC dpc;
+  int dpcs = 0;
+  KeInitializeEvent(&event, NotificationEvent, FALSE);
+  KeInitializeDpc(&dpc, StallingDpc, &dpcs);
+  KeSetTargetProcessorDpc(&dpc, 1);
+  PIO_WORKITEM item = IoAllocateWorkItem(&device);
+  IoQueueWorkItem(item, SetEventFromWorkItem, DelayedWorkQueue, &event);
+  ASSERT_TRUE(KeInsertQueueDpc(&dpc, nullptr, nullptr));
+  EXPECT_EQ(KeWaitForSingleObject(&event, Executive, KernelMode, FALSE, nullptr), STATUS_WAIT_0);
+  machine.Settle();
+  EXPECT_EQ(dpcs, 1);
+  IoFreeWorkItem(item);
   machine.Shutdown();
 }
 
