@@ -50,6 +50,13 @@ void Device::ScheduleAfterCalls(std::uint64_t calls, DeviceAction action,
   kernel_.interrupts().Schedule(state_, action, message_id, at, std::nullopt);
 }
 
+void Device::ScheduleAfterCalls(std::uint64_t calls, std::function<void()> hardware) {
+  const std::uint64_t now = kernel_.trace().calls();
+  const std::uint64_t after = calls == 0 ? 1 : calls;
+  const std::uint64_t at = after > kNever - now ? kNever : now + after;
+  kernel_.interrupts().Schedule(state_, std::move(hardware), at);
+}
+
 void Device::ScheduleAt(std::uint64_t time_us, DeviceAction action, std::uint32_t message_id) {
   // Virtual time counts 100 ns units in 64 bits; a later time saturates to the end of it.
   constexpr std::uint64_t kTicksPerMicrosecond = 10;
@@ -59,6 +66,8 @@ void Device::ScheduleAt(std::uint64_t time_us, DeviceAction action, std::uint32_
   // A time already reached (time 0 included) is due now, not at the next kernel call.
   kernel_.interrupts().RunDueEvents();
 }
+
+void Device::CancelScheduled() { kernel_.interrupts().CancelScheduled(state_); }
 
 const Connection* Device::connection() const {
   if (state_.connection == nullptr) return nullptr;

@@ -228,6 +228,19 @@ void Interrupts::Unlink(ConnectionRecord& record) {
     std::erase_if(it->second.chain, [&](const Attachment& a) { return a.record == &record; });
   }
   record.connected = false;
+  // An ISR already running on another vCPU returns before the disconnect does: a driver frees
+  // what its ISR touches right after IoDisconnectInterrupt(Ex).
+  const auto isr_running = [this, &record] {
+    for (const std::vector<ConnectionRecord*>& nested : running_) {
+      if (std::find(nested.begin(), nested.end(), &record) != nested.end()) return true;
+    }
+    return false;
+  };
+  if (isr_running()) {
+    kernel_.scheduler().WaitUntil(
+        {.ready = [&isr_running] { return !isr_running(); },
+         .what = "the connection's ISR to return on another vCPU (IoDisconnectInterrupt(Ex))"});
+  }
   // Every run of the ISR happens before the disconnect returns.
   kernel_.race().Acquire(reinterpret_cast<const char*>(&record) + 1);
   for (auto& object : record.objects) object->k.Connected = FALSE;

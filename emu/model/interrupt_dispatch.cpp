@@ -82,7 +82,17 @@ void Interrupts::SignalMessage(DeviceState& device, std::uint32_t message) {
 void Interrupts::Schedule(DeviceState& device, DeviceAction action, std::uint32_t message,
                           std::optional<std::uint64_t> at_call,
                           std::optional<std::uint64_t> at_time) {
-  scheduled_.push_back({&device, action, message, at_call, at_time});
+  scheduled_.push_back({&device, action, message, at_call, at_time, nullptr});
+}
+
+void Interrupts::Schedule(DeviceState& device, std::function<void()> hardware,
+                          std::uint64_t at_call) {
+  scheduled_.push_back({.device = &device,
+                        .action = DeviceAction::kAssertLine,
+                        .message = 0,
+                        .at_call = at_call,
+                        .at_time = std::nullopt,
+                        .hardware = std::move(hardware)});
 }
 
 void Interrupts::SetEdgePending(VectorState& state, bool pending) {
@@ -102,20 +112,30 @@ void Interrupts::SetLineAsserted(DeviceState& device, bool asserted) {
   }
 }
 
+void Interrupts::CancelScheduled(const DeviceState& device) {
+  std::erase_if(scheduled_,
+                [&device](const ScheduledEvent& event) { return event.device == &device; });
+}
+
 void Interrupts::RunScheduled() {
   const std::uint64_t calls = kernel_.trace().calls();
   const std::uint64_t now = kernel_.clock().now_100ns();
   for (std::size_t i = 0; i < scheduled_.size();) {
-    const ScheduledEvent event = scheduled_[i];
+    const ScheduledEvent& next = scheduled_[i];
     const bool due =
-        (event.at_call && calls >= *event.at_call) || (event.at_time && now >= *event.at_time);
+        (next.at_call && calls >= *next.at_call) || (next.at_time && now >= *next.at_time);
     if (!due) {
       ++i;
       continue;
     }
     // Removed before it runs: the ISR it triggers makes kernel calls of its own.
+    ScheduledEvent event = std::move(scheduled_[i]);
     scheduled_.erase(scheduled_.begin() + static_cast<std::ptrdiff_t>(i));
-    Perform(*event.device, event.action, event.message);
+    if (event.hardware) {
+      event.hardware();
+    } else {
+      Perform(*event.device, event.action, event.message);
+    }
     i = 0;
   }
 }
@@ -295,6 +315,17 @@ void Interrupts::Dispatch(ULONG vector, unsigned cpu_index) {
       race.LockAcquired(&record.passive_busy);  // the event that serialises a passive ISR
     } else {
       kernel_.spin_locks().Take("interrupt dispatch", record.lock, LockKind::kOrdinary, nullptr);
+    }
+    if (!record.connected) {
+      // Disconnected on another vCPU while this one spun on the lock: the ISR no longer runs.
+      if (record.passive) {
+        record.passive_busy = false;
+        race.LockReleased(&record.passive_busy);
+      } else {
+        kernel_.spin_locks().Drop("interrupt dispatch", record.lock, LockKind::kOrdinary);
+      }
+      kernel_.WriteIrql(cpu, state.irql);
+      continue;
     }
     const std::size_t locks_before = kernel_.spin_locks().HeldBy(cpu_index);
     const KIRQL at_entry = cpu.irql;

@@ -7,6 +7,7 @@
 #include <wdm.h>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -115,6 +116,10 @@ class Interrupts {
   /// `at_time_100ns`, whichever is given (a value already reached is due at the next check).
   void Schedule(DeviceState& device, DeviceAction action, std::uint32_t message,
                 std::optional<std::uint64_t> at_call, std::optional<std::uint64_t> at_time_100ns);
+  /// Runs a hardware model's `hardware` once the call count reaches `at_call`.
+  void Schedule(DeviceState& device, std::function<void()> hardware, std::uint64_t at_call);
+  /// Drops what is scheduled on `device` and has not come yet.
+  void CancelScheduled(const DeviceState& device);
   /// Every kernel call and every clock advance: performs scheduled device actions now due.
   /// Inline and a compare when nothing is scheduled.
   void RunDueEvents() {
@@ -157,6 +162,8 @@ class Interrupts {
     // Absent, not 0, for "not this kind": call 0 and time 0 are both real moments.
     std::optional<std::uint64_t> at_call;
     std::optional<std::uint64_t> at_time;
+    /// Set: the hardware model's own behaviour at that moment, instead of `action`.
+    std::function<void()> hardware;
   };
 
   void RunScheduled();

@@ -22,8 +22,11 @@ template <typename Context>
 class WaitingScope {
  public:
   WaitingScope(Context& context, const WaitFor& wait, bool gives_up = false)
+      : WaitingScope(context, &wait, gives_up) {}
+  /// nullptr: not waiting while in scope (an interrupt serviced inside a wait).
+  WaitingScope(Context& context, const WaitFor* wait, bool gives_up)
       : context_(context), saved_(context.wait), saved_gives_up_(context.gives_up) {
-    context.wait = &wait;
+    context.wait = wait;
     context.gives_up = gives_up;
   }
   ~WaitingScope() {
@@ -156,6 +159,9 @@ void Scheduler::SetReady(Context& context, bool ready) {
 
 void Scheduler::Service(Context& context) {
   SetReady(context, false);
+  // An ISR taken inside a wait runs; it does not wait. Until it returns the context is runnable,
+  // and a report names what the ISR itself waits for, not the wait it interrupted.
+  const WaitingScope servicing(context, nullptr, /*gives_up=*/false);
   Cpu& cpu = kernel_.cpu(context.cpu);
   kernel_.irql().DeliverPending(cpu);
 }

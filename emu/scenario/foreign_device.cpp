@@ -63,6 +63,10 @@ void ForeignDriver::Connect() {
 
 void ForeignDriver::Disconnect() {
   if (interrupt_ == nullptr) return;
+  // As a driver must: quiet the device before the ISR goes, or its line keeps firing on a vector
+  // where no ISR claims it. Events the scenario scheduled on it no longer come.
+  device_.CancelScheduled();
+  if (device_.line_asserted()) device_.DeassertLine();
   IO_DISCONNECT_INTERRUPT_PARAMETERS parameters{};
   parameters.Version = CONNECT_FULLY_SPECIFIED;
   parameters.ConnectionContext.InterruptObject = interrupt_;

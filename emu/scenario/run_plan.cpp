@@ -96,8 +96,9 @@ std::string FormatList(const std::vector<Scenario>& scenarios, const CliOptions&
       std::string parameters;
       for (const std::string& p : action.parameters)
         parameters += (parameters.empty() ? "" : ", ") + p;
-      out += fmt::format("      action {}({}){}\n", action.name, parameters,
-                         action.help.empty() ? "" : "  " + action.help);
+      out += fmt::format("      action {}({}){}{}\n", action.name, parameters,
+                         action.help.empty() ? "" : "  " + action.help,
+                         action.needs_started ? " (a request: only to a started device)" : "");
     }
     for (const std::string& probe : adapter->Probes())
       out += fmt::format("      probe {}\n", probe);

@@ -60,6 +60,13 @@ ActionArgs NamedArgs(const ActionStep& action, const DriverAdapter& adapter) {
   return action.args;
 }
 
+bool NeedsStarted(const std::string& action, const DriverAdapter& adapter) {
+  for (const ActionInfo& info : adapter.Actions()) {
+    if (info.name == action) return info.needs_started;
+  }
+  return false;
+}
+
 class StepRunner {
  public:
   StepRunner(Session& session, const Step& step) : s_(session), step_(step) {}
@@ -73,6 +80,7 @@ class StepRunner {
       return;
     }
     const NTSTATUS status = s_.adapter().Start(*slot.device);
+    slot.started = NT_SUCCESS(status);
     s_.outcome().start_status = status;
     s_.Observe(fmt::format("start {} -> {}", slot.name(), StatusWord(status)));
     if (start.status && status != *start.status) {
@@ -93,13 +101,13 @@ class StepRunner {
       return;
     }
     s_.adapter().Stop(*slot.device);
+    slot.started = false;
     s_.Observe("stop " + slot.name());
   }
 
   void operator()(const ActionStep& action) {
     DeviceSlot& slot = s_.Slot(action.device);
     const ActionArgs args = NamedArgs(action, s_.adapter());
-    s_.adapter().Act(action.name, args, *slot.device);
     std::string line = action.name + " " + slot.name();
     for (const auto& [name, value] : args.values()) {
       if (name == "device") continue;
@@ -108,6 +116,11 @@ class StepRunner {
       line += '=';
       line += value;
     }
+    if (!slot.started && NeedsStarted(action.name, s_.adapter())) {
+      s_.Observe(line + " (not sent: " + slot.name() + " is not started)");
+      return;
+    }
+    s_.adapter().Act(action.name, args, *slot.device);
     s_.Observe(std::move(line));
   }
 

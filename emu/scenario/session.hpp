@@ -37,6 +37,8 @@ struct DeviceSlot {
   ForeignDriver* foreign = nullptr;
   /// The connection as last seen after a step: it survives `stop`.
   std::optional<Connection> last_seen;
+  /// The driver device's last `start` succeeded and no `stop` followed (ActionInfo::needs_started).
+  bool started = false;
   /// Version and message count of the connection the observations last reported, if any.
   std::optional<std::pair<std::uint32_t, std::uint32_t>> reported;
 

@@ -17,6 +17,7 @@
 #include <wdm.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -130,10 +131,19 @@ class Device {
   /// one; 0 is taken as 1), before that call runs: an interrupt landing between two driver
   /// statements. A count past the 64-bit call counter's range never comes (it saturates).
   void ScheduleAfterCalls(std::uint64_t calls, DeviceAction action, std::uint32_t message_id = 0);
+  /// Runs `hardware` at the same moment: for a hardware model that decides then what it does
+  /// (a card that interrupts only if a cause is still latched and enabled when the moment comes).
+  /// It runs on the machine's thread like a device action and may call this device's
+  /// AssertLine, PulseLine, SignalMessage or its RegisterFile; whatever it captures must outlive
+  /// the moment or the Machine.
+  void ScheduleAfterCalls(std::uint64_t calls, std::function<void()> hardware);
   /// Performs `action` once virtual time reaches `time_us` microseconds since boot (time moves in
   /// KeStallExecutionProcessor); a time already reached, 0 included, performs it at once. Virtual
   /// time counts 100 ns units in 64 bits: a `time_us` above 1844674407370955161 never comes.
   void ScheduleAt(std::uint64_t time_us, DeviceAction action, std::uint32_t message_id = 0);
+  /// Drops every action and callback scheduled on this device that has not come yet: a device
+  /// whose driver disabled its interrupts (before disconnecting) raises nothing more.
+  void CancelScheduled();
 
   /// The current connection, or nullptr when no ISR is connected to this device.
   const Connection* connection() const;

@@ -180,6 +180,30 @@ TEST(RunnerTest, StartMustSucceedWhenTheScenarioGivesNoStatus) {
   EXPECT_EQ(o.observations[0], "start nic0 -> STATUS_INSUFFICIENT_RESOURCES");
 }
 
+// ActionInfo::needs_started: "read" is a request to the driver, which Windows sends only to a
+// started device. Before the start, after a failed start and after the stop it is not sent.
+TEST(RunnerTest, ARequestReachesTheDriverOnlyWhileTheDeviceIsStarted) {
+  const Step read = Action(11, "read", {{"offset", "0x10"}});
+  Scenario s =
+      Base({read,
+            MakeStep(12, "start", StartStep{.device = "", .status = STATUS_INSUFFICIENT_RESOURCES}),
+            read, Start(14), read, Stop(16), read});
+  s.faults.push_back({At(5), Fault{.routine = "IoConnectInterruptEx",
+                                   .status = STATUS_INSUFFICIENT_RESOURCES,
+                                   .count = 1}});
+  s.devices[0].registers->values[0x10] = 0xABCD;
+  const Outcome o = Play(s, Os::kWindows10, TestFactory());
+  EXPECT_THAT(Messages(o), IsEmpty());
+  std::vector<std::string> reads;
+  for (const std::string& line : o.observations) {
+    if (line.starts_with("read ")) reads.push_back(line);
+  }
+  EXPECT_THAT(reads, ElementsAre("read nic0 offset=0x10 (not sent: nic0 is not started)",
+                                 "read nic0 offset=0x10 (not sent: nic0 is not started)",
+                                 "read nic0 offset=0x10",
+                                 "read nic0 offset=0x10 (not sent: nic0 is not started)"));
+}
+
 TEST(RunnerTest, AnExplicitStartStatusMustMatchExactly) {
   Scenario s = Base(
       {MakeStep(10, "start", StartStep{.device = "", .status = STATUS_INSUFFICIENT_RESOURCES})});

@@ -136,7 +136,10 @@ VOID TestAdapter::Dpc(PKDPC dpc, PVOID context, PVOID argument1, PVOID argument2
 
 std::vector<ActionInfo> TestAdapter::Actions() const {
   return {{.name = "ring", .parameters = {"value"}, .help = "write DOORBELL"},
-          {.name = "read", .parameters = {"offset"}, .help = "read a register into last_read"},
+          {.name = "read",
+           .parameters = {"offset"},
+           .help = "read a register into last_read",
+           .needs_started = true},
           {.name = "leak", .parameters = {}, .help = "raise to DISPATCH_LEVEL and stay there"},
           {.name = "queue_dpc", .parameters = {"processor"}, .help = "queue the DPC there"}};
 }

@@ -1,6 +1,7 @@
 // Device::ScheduleAfterCalls and Device::ScheduleAt at the edges of their ranges: a count or a time
 // past what the model's 64-bit counters hold saturates (the event never comes) instead of wrapping
-// round to "almost now", and time 0, like any time already reached, is due at once.
+// round to "almost now", and time 0, like any time already reached, is due at once. A hardware
+// model's own callback runs at the same moment and decides then what the device does.
 #include <wdm.h>
 
 #include <cstdint>
@@ -85,6 +86,30 @@ TEST_P(DeviceScheduleTest, ScheduleAfterTheMostCallsNeverFires) {
 
 TEST_P(DeviceScheduleTest, ScheduleAfterZeroCallsMeansTheNextCall) {
   device_->ScheduleAfterCalls(0, kemu::DeviceAction::kAssertLine);
+  EXPECT_EQ(counter_.calls, 0u);
+  KeQueryInterruptTime();
+  EXPECT_EQ(counter_.calls, 1u);
+}
+
+// A card that interrupts only if a cause is still latched when the moment comes: the callback
+// decides at the driver's second call, not when it was scheduled.
+TEST_P(DeviceScheduleTest, ScheduledHardwareCallbackDecidesWhenItsCallComes) {
+  bool cause_latched = true;
+  unsigned runs = 0;
+  device_->ScheduleAfterCalls(2, [&] {
+    ++runs;
+    if (cause_latched) device_->AssertLine();
+  });
+  KeQueryInterruptTime();
+  EXPECT_EQ(runs, 0u);
+  cause_latched = false;  // acknowledged before the moment came
+  KeQueryInterruptTime();
+  EXPECT_EQ(runs, 1u);
+  EXPECT_EQ(counter_.calls, 0u);
+}
+
+TEST_P(DeviceScheduleTest, ScheduledHardwareCallbackCanInterrupt) {
+  device_->ScheduleAfterCalls(1, [this] { device_->AssertLine(); });
   EXPECT_EQ(counter_.calls, 0u);
   KeQueryInterruptTime();
   EXPECT_EQ(counter_.calls, 1u);

@@ -336,6 +336,43 @@ TEST(IoConnectInterruptTest, OnTwoProcessorsEachProcessorGetsItsOwnObjectSharing
   EXPECT_EQ(device.connection(), nullptr);
 }
 
+// An ISR that stalls halfway, so an exploring schedule can run the disconnect meanwhile.
+struct SlowIsr {
+  kemu::Device* device = nullptr;
+  int entered = 0;
+  int returned = 0;
+};
+
+BOOLEAN SlowProbeIsr(PKINTERRUPT, PVOID context) {
+  auto* isr = static_cast<SlowIsr*>(context);
+  ++isr->entered;
+  for (int i = 0; i < 4; ++i) KeStallExecutionProcessor(5);
+  isr->device->DeassertLine();
+  ++isr->returned;
+  return TRUE;
+}
+
+// Found by kemu_fuzz_nic: the disconnect returned while the ISR still ran on the other vCPU, and
+// the driver unmapped the registers the ISR went on to read. A driver relies on the ISR being
+// over when IoDisconnectInterrupt returns.
+TEST(IoConnectInterruptTest, DisconnectReturnsOnlyAfterTheIsrRunningOnAnotherVcpu) {
+  for (std::uint64_t seed = 0; seed < 40; ++seed) {
+    kemu::Machine machine({.os = kemu::Os::kWindows7,
+                           .processors = 2,
+                           .schedule = {.strategy = kemu::Strategy::kRandom, .seed = seed}});
+    kemu::Device& device = machine.AddDevice(LineDevice());
+    SlowIsr isr{.device = &device};
+    PKINTERRUPT interrupt = nullptr;
+    ASSERT_EQ((LegacyConnect{.isr = &SlowProbeIsr, .context = &isr, .mask = KAFFINITY{2}}.Call(
+                  &interrupt)),
+              STATUS_SUCCESS);
+    device.AssertLine();  // only vCPU 1 takes it
+    IoDisconnectInterrupt(interrupt);
+    EXPECT_EQ(isr.returned, isr.entered) << "schedule seed " << seed;
+    machine.Shutdown();
+  }
+}
+
 TEST(IoConnectInterruptTest, AMaskNamingOnlyTheSecondProcessorReturnsItsObject) {
   kemu::Machine machine({.os = kemu::Os::kWindowsXP, .processors = 2});
   kemu::Device& device = machine.AddDevice(LineDevice());

@@ -277,6 +277,61 @@ TEST(SchedulerTest, FlushQueuedDpcsForAVcpuParkedAtDispatchLevelIsReportedNotRet
 // ---------------------------------------------------------------------------------------------
 // Failures on another vCPU.
 
+// An ISR on vCPU 1 that stalls under its interrupt lock, and a DPC on vCPU 0 that then
+// synchronises with it.
+struct NestedIsr {
+  kemu::Device* device = nullptr;
+  PKINTERRUPT interrupt = nullptr;
+  int isr_calls = 0;
+  int synchronized = 0;
+};
+
+BOOLEAN StallingIsr(PKINTERRUPT, PVOID context) {
+  auto* state = static_cast<NestedIsr*>(context);
+  ++state->isr_calls;
+  for (int i = 0; i < 3; ++i) KeStallExecutionProcessor(5);
+  state->device->DeassertLine();
+  return TRUE;
+}
+
+BOOLEAN CountSynchronized(PVOID context) {
+  ++static_cast<NestedIsr*>(context)->synchronized;
+  return TRUE;
+}
+
+VOID SynchronizingDpc(PKDPC, PVOID context, PVOID, PVOID) {
+  auto* state = static_cast<NestedIsr*>(context);
+  for (int i = 0; i < 4; ++i) KeStallExecutionProcessor(5);
+  KeSynchronizeExecution(state->interrupt, CountSynchronized, state);
+}
+
+// Found by kemu_fuzz_nic: the test, waiting to switch to vCPU 0, took an interrupt on vCPU 1
+// and ran its ISR, which holds the interrupt lock the DPC on vCPU 0 then spins on. The ISR is
+// running, not waiting; counting it as the wait it interrupted made a false deadlock report.
+TEST(SchedulerTest, AnIsrTakenInsideAWaitRunsOnWhileAnotherVcpuSpinsOnItsLock) {
+  for (std::uint64_t seed = 0; seed < 40; ++seed) {
+    kemu::Machine machine(Options(2, kemu::Strategy::kRandom, seed));
+    kemu::Device& device =
+        machine.AddDevice({.name = "dev", .line = kemu::LineInterrupt{.vector = 0x51, .irql = 5}});
+    NestedIsr state{.device = &device};
+    ASSERT_EQ(IoConnectInterrupt(&state.interrupt, StallingIsr, &state, nullptr, 0x51, 5, 5,
+                                 LevelSensitive, FALSE, KAFFINITY{2}, FALSE),
+              STATUS_SUCCESS);
+    KDPC dpc;
+    KeInitializeDpc(&dpc, SynchronizingDpc, &state);
+    KeSetTargetProcessorDpc(&dpc, 0);
+    machine.SwitchToProcessor(1);
+    device.ScheduleAfterCalls(2, kemu::DeviceAction::kAssertLine);  // lands on vCPU 1
+    KeInsertQueueDpc(&dpc, nullptr, nullptr);
+    machine.SwitchToProcessor(0);  // waits for the DPC on vCPU 0
+    machine.Settle();
+    EXPECT_EQ(state.isr_calls, 1) << "schedule seed " << seed;
+    EXPECT_EQ(state.synchronized, 1) << "schedule seed " << seed;
+    IoDisconnectInterrupt(state.interrupt);
+    machine.Shutdown();
+  }
+}
+
 TEST(SchedulerTest, ABugCheckOnAnotherVcpuSurfacesInTheTest) {
   kemu::Machine machine(Options(2));
   Deferred lowers([] { KeLowerIrql(PASSIVE_LEVEL); }, 1);

@@ -49,6 +49,11 @@ struct ActionInfo {
   /// Argument names it accepts; the scalar form (`name: 3`) sets the first.
   std::vector<std::string> parameters;
   std::string help;
+  /// A request the driver serves (an IOCTL, an OID, a statistics query), not a hardware event.
+  /// Windows sends requests only to a device whose start succeeded, so while the device is not
+  /// started (before its first successful `start`, after a failed one, after `stop`) the runner
+  /// does not call Act() for it and observes the step as not sent.
+  bool needs_started = false;
 };
 
 /// The driver side of a scenario. Every call runs on the machine's thread with the run's Machine
