@@ -81,6 +81,15 @@ class NicDevice : public kemu::RegisterFile {
                                                                  : kemu::DeviceAction::kPulseLine;
   }
 
+  /// What the card does when a staged cause's moment comes: interrupt on its connection if a
+  /// latched cause is enabled, nothing otherwise (a masked card stays quiet; an acknowledged
+  /// cause is gone). Tests schedule it with Device::ScheduleAfterCalls to land an interrupt
+  /// between two of the driver's statements.
+  void InterruptIfPending() {
+    if (device_ == nullptr || (Peek(NIC_REG_ISR) & mask_) == 0) return;
+    device_->Perform(InterruptAction());
+  }
+
   void CompleteTransmit() { RaiseCause(NIC_INT_TX_DONE); }
 
   void SetLink(bool up) {

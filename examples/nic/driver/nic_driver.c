@@ -245,6 +245,8 @@ NTSTATUS NicStartDevice(PNIC_EXTENSION Extension, PDEVICE_OBJECT Pdo, PCM_RESOUR
   }
   // DPC-12: the ISR can run, and queue the DPC, before IoConnectInterruptEx has returned.
   KeInitializeDpc(&Extension->Dpc, NicDpc, Extension);
+  Extension->DpcsOutstanding = 0;
+  KeInitializeEvent(&Extension->DpcIdle, NotificationEvent, TRUE);
   KeInitializeSpinLock(&Extension->InterruptLock);
   KeInitializeSpinLock(&Extension->Lock);
   // Left by a DPC that the last NicStopDevice removed from the queue before it ran.
@@ -278,7 +280,26 @@ VOID NicStopDevice(PNIC_EXTENSION Extension) {
     return;  // never started, or start failed and cleaned up
   }
   // Quiet the device first, so that nothing keeps firing on a shared line once the ISR is gone.
+  // With InterruptMask 0 the ISR claims nothing and queues no DPC from here on.
   (void)KeSynchronizeExecution(NicAnyInterruptObject(Extension), NicDisableInterrupts, Extension);
+
+  // DPC-11: the DPC takes its causes through KeSynchronizeExecution on the interrupt object, so
+  // it must be finished before the interrupt is disconnected. Drop a queued run, then wait for one
+  // still running on another processor. The count works on every release; KeFlushQueuedDpcs
+  // (XP on) also waits out the DPC's last instructions after it set the event. Calling it
+  // directly would keep the driver from loading on Windows 2000, which lacks it, so it is looked
+  // up at run time. Through ULONG_PTR: ISO C has no object-to-function pointer conversion.
+  if (KeRemoveQueueDpc(&Extension->Dpc)) {
+    (void)InterlockedDecrement(&Extension->DpcsOutstanding);
+  }
+  KeClearEvent(&Extension->DpcIdle);
+  if (InterlockedCompareExchange(&Extension->DpcsOutstanding, 0, 0) != 0) {
+    (void)KeWaitForSingleObject(&Extension->DpcIdle, Executive, KernelMode, FALSE, NULL);
+  }
+  flush_queued_dpcs = (PNIC_FLUSH_QUEUED_DPCS)(ULONG_PTR)MmGetSystemRoutineAddress(&flush_name);
+  if (flush_queued_dpcs != NULL) {
+    flush_queued_dpcs();
+  }
 
   // The version connect *returned*, with the matching member of what it wrote back.
   RtlZeroMemory(&parameters, sizeof(parameters));
@@ -289,20 +310,10 @@ VOID NicStopDevice(PNIC_EXTENSION Extension) {
   Extension->ConnectVersion = 0;
   Extension->MessageUsed = FALSE;
 
-  // DPC-11: with the ISR gone nothing queues the DPC again; drop a queued one, then wait for one
-  // still running on another processor. Calling KeFlushQueuedDpcs directly would keep the driver
-  // from loading on Windows 2000, which lacks it, so it is looked up at run time. Through
-  // ULONG_PTR: ISO C has no object-to-function pointer conversion.
-  (void)KeRemoveQueueDpc(&Extension->Dpc);
-  flush_queued_dpcs = (PNIC_FLUSH_QUEUED_DPCS)(ULONG_PTR)MmGetSystemRoutineAddress(&flush_name);
-  if (flush_queued_dpcs != NULL) {
-    flush_queued_dpcs();
-  }
   // No DPC is left to queue a link report; one already queued may not have run yet, and its
   // work item and the extension must outlive it.
   NicWaitForLinkReport(Extension);
   NicFreeResources(Extension);
-  // Last: a DPC that was still running could have been reading the ring.
   NicUnmapRegisters(Extension);
 }
 

@@ -92,6 +92,11 @@ typedef struct _NIC_EXTENSION {
   /// any one interrupt object excludes all of the device's ISRs.
   KSPIN_LOCK InterruptLock;
   KDPC Dpc;
+  /// DPC runs still to come or in progress: the ISR counts each KeInsertQueueDpc that queued the
+  /// DPC, the DPC uncounts itself as its last step and sets DpcIdle when none is left. The stop
+  /// path waits on it, before it disconnects, because the DPC uses the interrupt object.
+  LONG DpcsOutstanding;
+  KEVENT DpcIdle;
 
   // Shared by the ISR and the rest of the driver: touched only under InterruptLock (the ISR holds
   // it; everyone else goes through KeSynchronizeExecution).

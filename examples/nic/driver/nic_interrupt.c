@@ -52,8 +52,12 @@ static BOOLEAN NicServiceInterrupt(PNIC_EXTENSION Extension, PKINTERRUPT Interru
 #endif
   // The interrupt object rides along: the DPC may run before connect has returned and the driver
   // has stored the connection context. FALSE (already queued) is fine: that DPC will take these
-  // causes too.
-  (void)KeInsertQueueDpc(&Extension->Dpc, Interrupt, NULL);
+  // causes too. Counted only when queued: each count is one run of the DPC to come. The DPC may
+  // run on another processor and uncount itself first; the sum is right once this ISR returns,
+  // and the stop path reads it only after synchronising with the ISR.
+  if (KeInsertQueueDpc(&Extension->Dpc, Interrupt, NULL)) {
+    (void)InterlockedIncrement(&Extension->DpcsOutstanding);
+  }
   return TRUE;
 }
 
@@ -162,6 +166,11 @@ VOID NicDpc(PKDPC Dpc, PVOID DeferredContext, PVOID SystemArgument1, PVOID Syste
     }
   }
   KeReleaseSpinLockFromDpcLevel(&extension->Lock);
+  // Last: once the count reaches 0 the stop path may disconnect the interrupt and unmap the
+  // registers this DPC used.
+  if (InterlockedDecrement(&extension->DpcsOutstanding) == 0) {
+    (void)KeSetEvent(&extension->DpcIdle, IO_NO_INCREMENT, FALSE);
+  }
 }
 
 // The link report, on a system worker thread at PASSIVE_LEVEL. The event is set under Lock,

@@ -168,11 +168,12 @@ std::vector<ActionInfo> NicAdapter::Actions() const {
       {.name = "set_link", .parameters = {"up"}, .help = "the link goes up or down (LINK)"},
       {.name = "get_statistics",
        .parameters = {},
-       .help = "the driver's NicGetStatistics; probes snapshot_* show what it returned"},
+       .help = "the driver's NicGetStatistics; probes snapshot_* show what it returned",
+       .needs_started = true},
       {.name = "interrupt_after_calls",
        .parameters = {"calls"},
        .help = "the card interrupts (message or line, whichever it was granted) at the "
-               "driver's calls-th kernel call from now"},
+               "driver's calls-th kernel call from now, if a cause is latched and enabled then"},
   };
 }
 
@@ -194,8 +195,9 @@ void NicAdapter::Act(const std::string& action, const ActionArgs& args, kemu::De
       throw kemu::scenario::ScenarioError(
           {{args.where(), "argument 'calls' counts from 1 (the driver's next kernel call)"}});
     }
-    // Decided now, not when it fires: the grant is fixed when the device is added.
-    device.ScheduleAfterCalls(calls, nic_.InterruptAction());
+    // The card decides when the moment comes: an interrupt only if a cause is latched and enabled
+    // then. The adapter owns nic_ and outlives the run's Machine.
+    device.ScheduleAfterCalls(calls, [this] { nic_.InterruptIfPending(); });
   } else {
     DriverAdapter::Act(action, args, device);
   }
