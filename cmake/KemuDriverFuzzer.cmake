@@ -1,5 +1,5 @@
 # kemu_add_driver_fuzzer(<name> ADAPTER_SOURCES <src>... [LINK <lib>...] [INSTRUMENT <lib>...]
-#                        [CORPUS <dir or file>...])
+#                        [CORPUS <dir or file>...] [SEEDS <dir or file>...] [DICT <file>])
 #
 # A fuzz program for a driver, from its scenario adapter (include/kemu/fuzz.hpp): ADAPTER_SOURCES
 # define kemu::fuzz::ConfigureFuzzer (and may hold the adapter itself), LINK names the adapter's and
@@ -16,8 +16,10 @@
 #   replay     otherwise (any compiler): the same program with kemu::fuzz_replay's main(), which
 #              runs the files and directories it is given once each.
 # With CORPUS (and enable_testing()), the test <name>_corpus runs the corpus once (under libFuzzer
-# with -runs=0) and fails on any finding. The program's property KEMU_FUZZ_ENGINE says which
-# engine it got.
+# with -runs=0) and fails on any finding. CORPUS and SEEDS (inputs that are no test, e.g. for a
+# build that is meant to crash) are packed as <name>_seed_corpus.zip beside the program, and DICT
+# is copied there as <name>.dict: the names OSS-Fuzz and ClusterFuzzLite look for. The program's
+# property KEMU_FUZZ_ENGINE says which engine it got.
 include_guard(GLOBAL)
 
 set(KEMU_FUZZ_ENGINE "" CACHE STRING
@@ -39,8 +41,64 @@ function(_kemu_fuzz_engine result)
   set(${result} ${engine} PARENT_SCOPE)
 endfunction()
 
+# _kemu_fuzz_link_engine(<program> <engine> [INSTRUMENT <lib>...]): the engine's main() and flags.
+# oss-fuzz: $CFLAGS/$CXXFLAGS already carry the sanitizers and the coverage instrumentation
+# (-fsanitize=address,fuzzer-no-link ...), so only $LIB_FUZZING_ENGINE is added, never
+# -fsanitize=fuzzer of our own.
+function(_kemu_fuzz_link_engine program engine)
+  cmake_parse_arguments(PARSE_ARGV 2 arg "" "" "INSTRUMENT")
+  if(engine STREQUAL "oss-fuzz")
+    # "-fsanitize=fuzzer" or a library path: either is a valid link item.
+    separate_arguments(engine_items UNIX_COMMAND "$ENV{LIB_FUZZING_ENGINE}")
+    target_link_libraries(${program} PRIVATE ${engine_items})
+  elseif(engine STREQUAL "libfuzzer")
+    target_compile_options(${program} PRIVATE -fsanitize=fuzzer)
+    target_link_options(${program} PRIVATE -fsanitize=fuzzer)
+    foreach(lib IN LISTS arg_INSTRUMENT)
+      target_compile_options(${lib} PRIVATE -fsanitize=fuzzer-no-link)
+    endforeach()
+  else()
+    # main() comes from kemu::fuzz_replay; it calls LLVMFuzzerTestOneInput.
+    target_link_libraries(${program} PRIVATE kemu::fuzz_replay)
+  endif()
+endfunction()
+
+# _kemu_fuzz_seed_corpus(<program> <name> <dir or file>...): <name>_seed_corpus.zip beside the
+# program, repacked when an input changes (an input added to a directory: at the next configure).
+function(_kemu_fuzz_seed_corpus program name)
+  set(inputs)
+  foreach(path IN LISTS ARGN)
+    if(IS_DIRECTORY ${path})
+      file(GLOB_RECURSE found CONFIGURE_DEPENDS LIST_DIRECTORIES false ${path}/*)
+      list(APPEND inputs ${found})
+    else()
+      list(APPEND inputs ${path})
+    endif()
+  endforeach()
+  set(zip ${CMAKE_CURRENT_BINARY_DIR}/${name}_seed_corpus.zip)
+  # The packer, a cmake -P script beside this file (in kemu's tree and installed).
+  set(script ${CMAKE_CURRENT_FUNCTION_LIST_DIR}/KemuFuzzSeedCorpus.cmake)
+  list(JOIN ARGN "|" corpus)
+  add_custom_command(OUTPUT ${zip}
+    COMMAND ${CMAKE_COMMAND} -DZIP=${zip} -DSTAGE=${CMAKE_CURRENT_BINARY_DIR}/${name}_seed_corpus
+            -DCORPUS=${corpus} -P ${script}
+    DEPENDS ${inputs} ${script}
+    COMMENT "Packing ${name}_seed_corpus.zip"
+    VERBATIM)
+  add_custom_target(${name}_seed_corpus DEPENDS ${zip})
+  add_dependencies(${program} ${name}_seed_corpus)
+endfunction()
+
+# _kemu_fuzz_dictionary(<name> <file> <out>): the libFuzzer dictionary copied beside the program as
+# <name>.dict; its path in <out>.
+function(_kemu_fuzz_dictionary name file out)
+  set(dict ${CMAKE_CURRENT_BINARY_DIR}/${name}.dict)
+  configure_file(${file} ${dict} COPYONLY)
+  set(${out} ${dict} PARENT_SCOPE)
+endfunction()
+
 function(kemu_add_driver_fuzzer name)
-  cmake_parse_arguments(PARSE_ARGV 1 arg "" "" "ADAPTER_SOURCES;LINK;INSTRUMENT;CORPUS")
+  cmake_parse_arguments(PARSE_ARGV 1 arg "" "DICT" "ADAPTER_SOURCES;LINK;INSTRUMENT;CORPUS;SEEDS")
   if(arg_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "kemu_add_driver_fuzzer(${name}): unknown arguments ${arg_UNPARSED_ARGUMENTS}")
   endif()
@@ -61,28 +119,27 @@ function(kemu_add_driver_fuzzer name)
   if(COMMAND kemu_target_options)
     kemu_target_options(${name})  # inside kemu's own tree: its warnings and sanitizers
   endif()
-  if(engine STREQUAL "oss-fuzz")
-    # "-fsanitize=fuzzer" or a library path: either is a valid link item.
-    separate_arguments(engine_items UNIX_COMMAND "$ENV{LIB_FUZZING_ENGINE}")
-    target_link_libraries(${name} PRIVATE ${arg_LINK} kemu::fuzz_main kemu::fuzz ${engine_items})
-  elseif(engine STREQUAL "libfuzzer")
-    target_compile_options(${name} PRIVATE -fsanitize=fuzzer)
-    target_link_options(${name} PRIVATE -fsanitize=fuzzer)
-    foreach(lib IN LISTS arg_INSTRUMENT)
-      target_compile_options(${lib} PRIVATE -fsanitize=fuzzer-no-link)
-    endforeach()
-    target_link_libraries(${name} PRIVATE ${arg_LINK} kemu::fuzz_main kemu::fuzz)
-  else()
-    # main() comes from kemu::fuzz_replay; it calls the entry points kemu::fuzz_main defines.
-    target_link_libraries(${name} PRIVATE kemu::fuzz_replay ${arg_LINK} kemu::fuzz_main kemu::fuzz)
-  endif()
+  # Under replay, kemu::fuzz_replay's main() comes first: it calls the entry points kemu::fuzz_main
+  # defines.
+  _kemu_fuzz_link_engine(${name} ${engine} INSTRUMENT ${arg_INSTRUMENT})
+  target_link_libraries(${name} PRIVATE ${arg_LINK} kemu::fuzz_main kemu::fuzz)
   set_target_properties(${name} PROPERTIES KEMU_FUZZ_ENGINE ${engine})
 
+  if(arg_CORPUS OR arg_SEEDS)
+    _kemu_fuzz_seed_corpus(${name} ${name} ${arg_CORPUS} ${arg_SEEDS})
+  endif()
+  set(dict_option)
+  if(arg_DICT)
+    _kemu_fuzz_dictionary(${name} ${arg_DICT} dict)
+    if(NOT engine STREQUAL "replay")
+      set(dict_option -dict=${dict})
+    endif()
+  endif()
   if(arg_CORPUS)
     if(engine STREQUAL "replay")
       add_test(NAME ${name}_corpus COMMAND ${name} ${arg_CORPUS})
     else()
-      add_test(NAME ${name}_corpus COMMAND ${name} -runs=0 ${arg_CORPUS})
+      add_test(NAME ${name}_corpus COMMAND ${name} -runs=0 ${dict_option} ${arg_CORPUS})
     endif()
     set_tests_properties(${name}_corpus PROPERTIES TIMEOUT 300)
   endif()

@@ -74,6 +74,7 @@ install(FILES
   ${PROJECT_SOURCE_DIR}/cmake/KemuCheckImportsScript.cmake
   ${KEMU_EXPORT_MANIFEST}
   ${PROJECT_SOURCE_DIR}/cmake/KemuDriverFuzzer.cmake
+  ${PROJECT_SOURCE_DIR}/cmake/KemuFuzzSeedCorpus.cmake
   ${PROJECT_BINARY_DIR}/kemuConfig.cmake
   ${PROJECT_BINARY_DIR}/kemuConfigVersion.cmake
   DESTINATION ${KEMU_INSTALL_CMAKEDIR})

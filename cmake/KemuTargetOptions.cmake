@@ -24,10 +24,18 @@ function(kemu_target_options target)
     target_link_options(${target} PRIVATE -fsanitize=thread)
   endif()
   if(KEMU_BUILD_FUZZERS)
-    # Coverage instrumentation for libFuzzer in every kemu target, so the fuzzer is guided by the
-    # parser's and the emulator's branches, not just the target's own few lines.
-    target_compile_options(${target} PRIVATE -fsanitize=fuzzer-no-link,address,undefined
-                                             -fno-omit-frame-pointer -fno-sanitize-recover=all)
-    target_link_options(${target} PRIVATE -fsanitize=address,undefined)
+    _kemu_fuzz_engine(engine)  # cmake/KemuDriverFuzzer.cmake
+    if(engine STREQUAL "oss-fuzz")
+      # OSS-Fuzz and ClusterFuzzLite choose the sanitizer (address, undefined, memory, coverage)
+      # and put it and the coverage instrumentation in $CFLAGS/$CXXFLAGS: add none of our own.
+      # Whatever they chose must still stop at its first report.
+      target_compile_options(${target} PRIVATE -fno-sanitize-recover=all)
+    else()
+      # Coverage instrumentation for libFuzzer in every kemu target, so the fuzzer is guided by
+      # the parser's and the emulator's branches, not just the target's own few lines.
+      target_compile_options(${target} PRIVATE -fsanitize=fuzzer-no-link,address,undefined
+                                               -fno-omit-frame-pointer -fno-sanitize-recover=all)
+      target_link_options(${target} PRIVATE -fsanitize=address,undefined)
+    endif()
   endif()
 endfunction()

@@ -1,6 +1,6 @@
 # What both consumer projects build once kemu's targets exist (however they got there): a driver
 # that sees only the WDK headers, as a real driver would, and, with TINY_BUILD_TESTS, its GoogleTest
-# test on every Windows version and a scenario runner.
+# test on every Windows version, a scenario runner and a fuzz program.
 set(consumer_dir ${CMAKE_CURRENT_LIST_DIR})
 
 add_library(tiny_driver STATIC ${consumer_dir}/tiny_driver.c)
@@ -39,4 +39,19 @@ if(TINY_BUILD_TESTS)
                              TINY_SCENARIOS_DIR="${consumer_dir}/scenarios")
   target_link_libraries(tiny_scenarios PRIVATE tiny_driver kemu::scenario_main)
   add_test(NAME tiny_scenarios COMMAND tiny_scenarios)
+
+  # The package's fuzz kit (kemu_add_driver_fuzzer, kemu::fuzz): a replay program under GCC that
+  # runs the corpus (the test tiny_fuzzer_corpus); one of its inputs written out as a scenario
+  # (--emit-scenario), which the consumer's own scenario runner then plays and passes.
+  kemu_add_driver_fuzzer(tiny_fuzzer ADAPTER_SOURCES ${consumer_dir}/tiny_fuzzer.cpp
+                         LINK tiny_driver CORPUS ${consumer_dir}/fuzz_corpus)
+  set(tiny_fuzz_input ${consumer_dir}/fuzz_corpus/edge_line_interrupts.bin)
+  set(tiny_fuzz_scenario ${CMAKE_CURRENT_BINARY_DIR}/tiny_fuzz.yaml)
+  add_test(NAME tiny_fuzzer_emits_scenario
+           COMMAND tiny_fuzzer --emit-scenario=${tiny_fuzz_scenario} ${tiny_fuzz_input})
+  set_tests_properties(tiny_fuzzer_emits_scenario PROPERTIES FIXTURES_SETUP tiny_fuzz_scenario)
+  add_test(NAME tiny_fuzz_scenario_passes COMMAND tiny_scenarios ${tiny_fuzz_scenario})
+  set_tests_properties(tiny_fuzz_scenario_passes PROPERTIES
+                       FIXTURES_REQUIRED tiny_fuzz_scenario
+                       PASS_REGULAR_EXPRESSION "\\[ ok \\] tiny_fuzz @")
 endif()

@@ -2,22 +2,7 @@
 #include <kemu/scenario/main.hpp>
 #include <memory>
 
-#include "tiny_driver.h"
-
-namespace {
-
-class TinyAdapter : public kemu::scenario::DriverAdapter {
- public:
-  NTSTATUS Start(kemu::Device& device) override {
-    return TinyStartDevice(&extension_, device.pdo(), device.translated_resources());
-  }
-  void Stop(kemu::Device&) override { TinyStopDevice(&extension_); }
-
- private:
-  TINY_EXTENSION extension_{};
-};
-
-}  // namespace
+#include "tiny_adapter.hpp"
 
 void kemu::scenario::ConfigureRunner(RunnerConfig& config) {
   config.adapters.Add("tiny", [] { return std::make_unique<TinyAdapter>(); });
