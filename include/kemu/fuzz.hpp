@@ -22,7 +22,9 @@
 //
 // A bug check (kemu::BugCheck, kemu::DataRace included) or a failed invariant is a finding: the
 // fuzz entry point aborts, which libFuzzer reports as a crash. A bug check the target declares
-// expected, a failed start, or an action argument the adapter refuses is not. Any input can be
+// expected, a failed start, or an action argument the adapter refuses is not; after a failed
+// start the adapter's requests (ActionInfo::needs_started) are not sent, as PnP sends none to a
+// device that did not start, while its hardware actions still happen. Any input can be
 // written out as a scenario file that the scenario runner plays with the same outcome
 // (`--emit-scenario=<file>` or KEMU_FUZZ_EMIT=<file>), so a finding becomes a regression test.
 #ifndef KEMU_FUZZ_HPP_
