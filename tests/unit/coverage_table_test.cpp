@@ -1,5 +1,5 @@
-// The README's coverage table is generated from the export manifest; this test
-// fails when they drift. KEMU_UPDATE_GOLDEN=1 rewrites the table in README.md.
+// The coverage table in docs/coverage.md is generated from the export manifest; this test
+// fails when they drift. KEMU_UPDATE_GOLDEN=1 rewrites the table in docs/coverage.md.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -41,22 +41,22 @@ std::string ReadFile(const char* path) {
   return buffer.str();
 }
 
-TEST(ReadmeCoverageTest, TableMatchesTheExportManifest) {
-  std::string readme = ReadFile(KEMU_README);
-  const std::size_t begin = readme.find(kBegin);
-  const std::size_t end = readme.find(kEnd);
-  ASSERT_NE(begin, std::string::npos) << "README.md lacks the coverage:begin marker";
-  ASSERT_NE(end, std::string::npos) << "README.md lacks the coverage:end marker";
+TEST(CoverageTableTest, TableMatchesTheExportManifest) {
+  std::string doc = ReadFile(KEMU_COVERAGE_DOC);
+  const std::size_t begin = doc.find(kBegin);
+  const std::size_t end = doc.find(kEnd);
+  ASSERT_NE(begin, std::string::npos) << "docs/coverage.md lacks the coverage:begin marker";
+  ASSERT_NE(end, std::string::npos) << "docs/coverage.md lacks the coverage:end marker";
   const std::size_t body = begin + kBegin.size();
   const std::string expected = CoverageTable();
   if (std::getenv("KEMU_UPDATE_GOLDEN") != nullptr) {
-    readme.replace(body, end - body, expected);
-    std::ofstream(KEMU_README, std::ios::binary) << readme;
-    GTEST_SKIP() << "README.md coverage table rewritten";
+    doc.replace(body, end - body, expected);
+    std::ofstream(KEMU_COVERAGE_DOC, std::ios::binary) << doc;
+    GTEST_SKIP() << "docs/coverage.md coverage table rewritten";
   }
-  EXPECT_EQ(readme.substr(body, end - body), expected)
+  EXPECT_EQ(doc.substr(body, end - body), expected)
       << "Regenerate with KEMU_UPDATE_GOLDEN=1 build/dev/tests/unit/kemu_unit_tests "
-         "--gtest_filter=ReadmeCoverageTest.*";
+         "--gtest_filter=CoverageTableTest.*";
 }
 
 }  // namespace
