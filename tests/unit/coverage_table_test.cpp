@@ -8,13 +8,13 @@
 #include <sstream>
 #include <string>
 
-#include "abi/export_manifest.hpp"
 #include "kemu/os.hpp"
+#include "personality/export_manifest.hpp"
 
 namespace {
 
 constexpr std::string_view kBegin =
-    "<!-- coverage:begin (generated from emu/abi/exports.inc) -->\n";
+    "<!-- coverage:begin (generated from emu/personality/exports.inc) -->\n";
 constexpr std::string_view kEnd = "<!-- coverage:end -->";
 
 std::string Since(const std::optional<kemu::Os>& os) {
@@ -25,10 +25,10 @@ std::string CoverageTable() {
   std::string table =
       "| Routine | Area | Status | Callable from | Resolvable by name from |\n"
       "|---|---|---|---|---|\n";
-  for (const kemu::abi::ExportInfo& info : kemu::abi::Exports()) {
+  for (const kemu::personality::ExportInfo& info : kemu::personality::Exports()) {
     table += fmt::format(
         "| `{}` | {} | {} | {} | {} |\n", info.name, info.area,
-        info.status == kemu::abi::ExportStatus::kModelled ? "modelled" : "**not modelled**",
+        info.status == kemu::personality::ExportStatus::kModelled ? "modelled" : "**not modelled**",
         Since(info.callable_since), Since(info.resolvable_since));
   }
   return table;

@@ -1,4 +1,4 @@
-#include "verifier/report.hpp"
+#include "model/bugcheck_report.hpp"
 
 #include <fmt/format.h>
 
@@ -8,7 +8,7 @@
 #include "kemu/bugcheck.hpp"
 #include "model/kernel.hpp"
 
-namespace kemu::verifier {
+namespace kemu::model {
 namespace {
 
 std::string_view ModeName(const MachineOptions& options) {
@@ -34,7 +34,7 @@ void AppendDebugOutput(std::string_view output, std::string& out) {
 
 }  // namespace
 
-std::string FormatReport(const model::Kernel& kernel, const Violation& violation) {
+std::string FormatReport(const Kernel& kernel, const verifier::Violation& violation) {
   std::string name(BugCheckName(violation.code));
   std::string out = fmt::format("*** kemu bug check 0x{:08X} {}\n", violation.code,
                                 name.empty() ? "(unnamed)" : name);
@@ -47,7 +47,7 @@ std::string FormatReport(const model::Kernel& kernel, const Violation& violation
   return out + FormatMachineContext(kernel);
 }
 
-std::string FormatMachineContext(const model::Kernel& kernel) {
+std::string FormatMachineContext(const Kernel& kernel) {
   const Personality& personality = kernel.personality();
   const MachineOptions& options = kernel.options();
   std::string out;
@@ -63,13 +63,13 @@ std::string FormatMachineContext(const model::Kernel& kernel) {
     // line here can be found in the exported timeline.
     out += fmt::format("  Last kernel calls, oldest first ({} in all; #n = trace event):\n",
                        kernel.trace().calls());
-    for (const model::TraceEvent& call : recent) {
+    for (const TraceEvent& call : recent) {
       out += fmt::format("    #{:<5} vCPU{} IRQL {:>2}  t={}us  {}\n", call.sequence, call.cpu,
-                         call.irql, call.time_100ns / 10, model::Trace::Describe(call));
+                         call.irql, call.time_100ns / 10, Trace::Describe(call));
     }
   }
   AppendDebugOutput(kernel.debug_output(), out);
   return out;
 }
 
-}  // namespace kemu::verifier
+}  // namespace kemu::model

@@ -1,8 +1,8 @@
-#include "abi/export_manifest.hpp"
+#include "personality/export_manifest.hpp"
 
 #include <array>
 
-namespace kemu::abi {
+namespace kemu::personality {
 namespace {
 
 constexpr std::optional<Os> Win2000 = Os::kWindows2000;
@@ -21,7 +21,7 @@ constexpr ExportStatus NotModelled = ExportStatus::kNotModelled;
 constexpr std::array<ExportInfo, static_cast<std::size_t>(ExportId::kCount)> kExports = {{
 #define KEMU_EXPORT(name, area, status, callable, resolvable) \
   {#name, #area, status, callable, resolvable},
-#include "abi/exports.inc"
+#include "personality/exports.inc"
 #undef KEMU_EXPORT
 }};
 
@@ -38,4 +38,4 @@ const ExportInfo* FindExport(std::string_view name) {
   return nullptr;
 }
 
-}  // namespace kemu::abi
+}  // namespace kemu::personality

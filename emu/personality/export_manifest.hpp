@@ -1,7 +1,7 @@
 // The export manifest (exports.inc) as C++ data: one ExportId per routine, and per routine its
 // name, area, status and the releases that provide it.
-#ifndef KEMU_EMU_ABI_EXPORT_MANIFEST_HPP_
-#define KEMU_EMU_ABI_EXPORT_MANIFEST_HPP_
+#ifndef KEMU_EMU_PERSONALITY_EXPORT_MANIFEST_HPP_
+#define KEMU_EMU_PERSONALITY_EXPORT_MANIFEST_HPP_
 
 #include <cstdint>
 #include <optional>
@@ -10,11 +10,11 @@
 
 #include "kemu/os.hpp"
 
-namespace kemu::abi {
+namespace kemu::personality {
 
 enum class ExportId : std::uint16_t {
 #define KEMU_EXPORT(name, area, status, callable, resolvable) k##name,
-#include "abi/exports.inc"
+#include "personality/exports.inc"
 #undef KEMU_EXPORT
   kCount,
 };
@@ -35,6 +35,6 @@ const ExportInfo& Info(ExportId id);
 /// The manifest row named `name`, or nullptr.
 const ExportInfo* FindExport(std::string_view name);
 
-}  // namespace kemu::abi
+}  // namespace kemu::personality
 
-#endif  // KEMU_EMU_ABI_EXPORT_MANIFEST_HPP_
+#endif  // KEMU_EMU_PERSONALITY_EXPORT_MANIFEST_HPP_
