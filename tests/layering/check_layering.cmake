@@ -63,8 +63,9 @@ foreach(source IN LISTS sources)
       list(APPEND problems "${source}:${number}: emu/${folder}/ may not include ${header}")
     elseif(folder STREQUAL "model" AND target STREQUAL "race"
            AND NOT header IN_LIST model_race_headers)
-      list(APPEND problems "${source}:${number}: emu/model/ may include only "
-                           "${model_race_headers} of emu/race/, not ${header}")
+      string(CONCAT problem "${source}:${number}: emu/model/ may include only "
+                            "${model_race_headers} of emu/race/, not ${header}")
+      list(APPEND problems "${problem}")
     endif()
   endforeach()
 endforeach()
