@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <locale>
+#include <sstream>
+#include <string>
 
 namespace kemu::scenario::internal {
 
@@ -18,6 +21,22 @@ std::optional<std::uint64_t> ParseUnsigned(std::string_view text) {
   // from_chars accepts no sign and no leading space for unsigned types, which is what we want.
   auto [stop, error] = std::from_chars(text.data(), end, value, base);
   if (error != std::errc() || stop != end) return std::nullopt;
+  return value;
+}
+
+std::optional<double> ParseDecimal(std::string_view text) {
+  // std::from_chars for double is missing from libc++ before version 17 (the libcxx preset's
+  // Clang 14), so a stream in the classic locale reads the number; the first character must start
+  // one, as from_chars requires.
+  if (text.empty() || !(std::isdigit(static_cast<unsigned char>(text[0])) != 0 || text[0] == '.' ||
+                        text[0] == '-')) {
+    return std::nullopt;
+  }
+  std::istringstream in{std::string(text)};
+  in.imbue(std::locale::classic());
+  double value = 0;
+  in >> std::noskipws >> value;
+  if (in.fail() || in.peek() != std::istringstream::traits_type::eof()) return std::nullopt;
   return value;
 }
 

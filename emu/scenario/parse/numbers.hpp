@@ -12,6 +12,10 @@ namespace kemu::scenario::internal {
 /// spaces, overflow, an empty string).
 std::optional<std::uint64_t> ParseUnsigned(std::string_view text);
 
+/// "0.25", "1", ".5", "1e-3" or "-0.5" as a double, read the same in every locale; std::nullopt for
+/// anything else (leading spaces or '+', hexadecimal, "inf", "nan", trailing characters).
+std::optional<double> ParseDecimal(std::string_view text);
+
 /// True when `text` is written as a number (digits, or 0x and hex digits), so that ParseUnsigned
 /// failing on it means the number is too large.
 bool LooksNumeric(std::string_view text);

@@ -4,9 +4,9 @@
 
 #include <algorithm>
 #include <cctype>
-#include <charconv>
 #include <filesystem>
 
+#include "scenario/parse/numbers.hpp"
 #include "scenario/parse/parse_internal.hpp"
 
 namespace kemu::scenario::internal {
@@ -123,15 +123,13 @@ void ReadMachine(Reader& reader, const YAML::Node& node, MachineOptions& options
 std::optional<double> ReadProbability(Reader& reader, const YAML::Node& node) {
   std::optional<std::string> text = ReadScalar(reader, node, "'probability'", "a number");
   if (!text) return std::nullopt;
-  double value = 0;
-  const char* end = text->data() + text->size();
-  auto [stop, error] = std::from_chars(text->data(), end, value);
-  if (error != std::errc() || stop != end || !(value >= 0.0 && value <= 1.0)) {
+  const std::optional<double> value = ParseDecimal(*text);
+  if (!value || !(*value >= 0.0 && *value <= 1.0)) {
     reader.Error(node, fmt::format("expected a probability from 0 to 1 for 'probability', got {}",
                                    Describe(node)));
     return std::nullopt;
   }
-  return value;
+  return *value;
 }
 
 // A pool tag as reports and the debugger show it: four characters, the first the tag's low byte
