@@ -1,5 +1,5 @@
-// What race detection costs (README "Race detection"): the example NIC driver built with
-// kemu_instrument_driver() receives frames with the detector on, compared with the same
+// What race detection costs (docs/concurrency.md "Race detection"): the example NIC driver built
+// with kemu_instrument_driver() receives frames with the detector on, compared with the same
 // instrumented build on a machine with MachineOptions::race_detection off, which is what the
 // uninstrumented driver costs plus one call per access. Its own program, kemu_race_bench: linking
 // instrumented code turns the detector's bookkeeping on for every machine in the process, which

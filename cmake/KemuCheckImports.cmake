@@ -76,6 +76,8 @@ extern const kemu::DriverImports ${arg_VARIABLE};
   add_custom_target(${target}_import_check ALL DEPENDS ${outputs})
   if(arg_VARIABLE)
     add_library(${target}_imports STATIC "${source}")
+    # kemu's headers are C++20; Clang 14 compiles C++14 unless told (GCC 12: C++17).
+    target_compile_features(${target}_imports PRIVATE cxx_std_20)
     target_include_directories(${target}_imports PUBLIC "${dir}")
     if(TARGET kemu::kemu)
       target_link_libraries(${target}_imports PUBLIC kemu::kemu)

@@ -3,8 +3,8 @@
 # Compiles <target>'s own sources with the compiler's thread-sanitizer instrumentation
 # (-fsanitize=thread, GCC or Clang) and links kemu's runtime for it, kemu::race_runtime, instead of
 # libtsan: every load, store and atomic operation of the driver goes to kemu's race detector,
-# which knows IRQL, spin locks, interrupt locks and DPCs (README "Race detection"). Nothing else is
-# instrumented: kemu, the tests and other libraries run at full speed.
+# which knows IRQL, spin locks, interrupt locks and DPCs (docs/concurrency.md "Race detection").
+# Nothing else is instrumented: kemu, the tests and other libraries run at full speed.
 #
 #   add_library(my_driver STATIC driver.c)
 #   target_link_libraries(my_driver PUBLIC kemu::wdk)

@@ -12,10 +12,16 @@
 #include <initializer_list>
 #include <type_traits>
 
-#include "abi/export_manifest.hpp"
 #include "model/kernel.hpp"
+#include "personality/export_manifest.hpp"
 
 namespace kemu::abi {
+
+// The manifest is the personality layer's (emu/personality/export_manifest.hpp); the shims name
+// its routines as abi::ExportId.
+using personality::ExportId;
+using personality::ExportInfo;
+using personality::Info;
 
 template <typename T>
 std::uint64_t Arg(const T& value) {

@@ -17,7 +17,7 @@ namespace {
 // parenthesis, so &name is the function itself.
 const std::array<void*, static_cast<std::size_t>(kemu::abi::ExportId::kCount)> kAddresses = {{
 #define KEMU_EXPORT(name, area, status, callable, resolvable) reinterpret_cast<void*>(&name),
-#include "abi/exports.inc"
+#include "personality/exports.inc"
 #undef KEMU_EXPORT
 }};
 
@@ -35,9 +35,9 @@ extern "C" PVOID MmGetSystemRoutineAddress(PUNICODE_STRING SystemRoutineName) {
     if (c <= 0 || c > 0x7F) return nullptr;  // no kernel export has a non-ASCII name
     name += static_cast<char>(c);
   }
-  const kemu::abi::ExportInfo* info = kemu::abi::FindExport(name);
+  const kemu::personality::ExportInfo* info = kemu::personality::FindExport(name);
   if (info == nullptr || !kemu::personality::IsResolvable(*info, kernel.personality().os)) {
     return nullptr;
   }
-  return kAddresses[static_cast<std::size_t>(info - kemu::abi::Exports().data())];
+  return kAddresses[static_cast<std::size_t>(info - kemu::personality::Exports().data())];
 }

@@ -7,37 +7,38 @@
 
 namespace kemu::model {
 
-bool Faults::CanFail(abi::ExportId routine) {
+bool Faults::CanFail(personality::ExportId routine) {
   switch (routine) {
-    case abi::ExportId::kIoConnectInterrupt:
-    case abi::ExportId::kIoConnectInterruptEx:
-    case abi::ExportId::kWdmlibIoConnectInterruptEx:
-    case abi::ExportId::kIoGetAffinityInterrupt:
-    case abi::ExportId::kWdmlibIoGetAffinityInterrupt:
-    case abi::ExportId::kRtlGetVersion:
-    case abi::ExportId::kMmMapIoSpace:
-    case abi::ExportId::kExAllocatePoolWithTag:
-    case abi::ExportId::kExAllocatePoolWithQuotaTag:
-    case abi::ExportId::kExAllocatePool2:
-    case abi::ExportId::kExAllocatePool3:
-    case abi::ExportId::kIoAllocateWorkItem:
+    case personality::ExportId::kIoConnectInterrupt:
+    case personality::ExportId::kIoConnectInterruptEx:
+    case personality::ExportId::kWdmlibIoConnectInterruptEx:
+    case personality::ExportId::kIoGetAffinityInterrupt:
+    case personality::ExportId::kWdmlibIoGetAffinityInterrupt:
+    case personality::ExportId::kRtlGetVersion:
+    case personality::ExportId::kMmMapIoSpace:
+    case personality::ExportId::kExAllocatePoolWithTag:
+    case personality::ExportId::kExAllocatePoolWithQuotaTag:
+    case personality::ExportId::kExAllocatePool2:
+    case personality::ExportId::kExAllocatePool3:
+    case personality::ExportId::kIoAllocateWorkItem:
       return true;
     default:
       return false;
   }
 }
 
-bool Faults::IsPoolAllocator(abi::ExportId routine) {
-  return routine == abi::ExportId::kExAllocatePoolWithTag ||
-         routine == abi::ExportId::kExAllocatePoolWithQuotaTag ||
-         routine == abi::ExportId::kExAllocatePool2 || routine == abi::ExportId::kExAllocatePool3;
+bool Faults::IsPoolAllocator(personality::ExportId routine) {
+  return routine == personality::ExportId::kExAllocatePoolWithTag ||
+         routine == personality::ExportId::kExAllocatePoolWithQuotaTag ||
+         routine == personality::ExportId::kExAllocatePool2 ||
+         routine == personality::ExportId::kExAllocatePool3;
 }
 
 void Faults::Add(const Fault& fault) {
-  const abi::ExportInfo* info = abi::FindExport(fault.routine);
+  const personality::ExportInfo* info = personality::FindExport(fault.routine);
   if (info == nullptr)
     throw Error("kemu: cannot inject a fault into unknown routine '" + fault.routine + "'");
-  const auto id = static_cast<abi::ExportId>(info - abi::Exports().data());
+  const auto id = static_cast<personality::ExportId>(info - personality::Exports().data());
   if (!CanFail(id)) {
     throw Error("kemu: " + fault.routine +
                 " has no failure status to inject; faults apply to IoConnectInterrupt, "
@@ -56,7 +57,7 @@ void Faults::Add(const Fault& fault) {
   armed_.push_back({fault, id});
 }
 
-std::optional<NTSTATUS> Faults::Check(abi::ExportId routine, std::uint32_t tag) {
+std::optional<NTSTATUS> Faults::Check(personality::ExportId routine, std::uint32_t tag) {
   for (Armed& armed : armed_) {
     if (armed.routine != routine) continue;
     if (armed.fault.tag != 0 && armed.fault.tag != tag) continue;

@@ -10,8 +10,8 @@
 #include <string_view>
 #include <vector>
 
-#include "abi/export_manifest.hpp"
 #include "kemu/machine.hpp"
+#include "personality/export_manifest.hpp"
 
 namespace kemu::model {
 
@@ -26,18 +26,18 @@ class Faults {
   /// Called by a routine that can fail, on every call: the status to return instead of running.
   /// `tag` is the pool tag of an allocation (0 for other routines): a fault armed with a tag
   /// sees only the calls that allocate with it.
-  std::optional<NTSTATUS> Check(abi::ExportId routine, std::uint32_t tag = 0);
+  std::optional<NTSTATUS> Check(personality::ExportId routine, std::uint32_t tag = 0);
 
   /// Routines whose failure can be injected (they return an NTSTATUS or a pointer that may be
   /// NULL).
-  static bool CanFail(abi::ExportId routine);
+  static bool CanFail(personality::ExportId routine);
   /// Routines whose faults can be narrowed to one pool tag.
-  static bool IsPoolAllocator(abi::ExportId routine);
+  static bool IsPoolAllocator(personality::ExportId routine);
 
  private:
   struct Armed {
     Fault fault;
-    abi::ExportId routine;
+    personality::ExportId routine;
     std::uint64_t calls = 0;   ///< calls of the routine seen since arming
     std::uint64_t failed = 0;  ///< calls made to fail
   };

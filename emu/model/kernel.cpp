@@ -6,7 +6,7 @@
 #include <cstdlib>
 
 #include "kemu/error.hpp"
-#include "verifier/report.hpp"
+#include "model/bugcheck_report.hpp"
 
 namespace kemu::model {
 
@@ -15,7 +15,7 @@ Kernel::Kernel(const MachineOptions& options)
       personality_(GetPersonality(options.os)),
       prng_(options.seed),
       trace_(options.call_history, options.trace ? options.trace_capacity : 0),
-      verifier_(*this),
+      verifier_(*this, options),
       irql_(*this),
       spin_locks_(*this),
       dpcs_(*this),
@@ -115,8 +115,7 @@ void Kernel::NoteBugCheck(const verifier::Violation& violation) {
 }
 
 kemu::BugCheck Kernel::MakeBugCheck(const verifier::Violation& violation) const {
-  return kemu::BugCheck(violation.code, violation.parameters,
-                        verifier::FormatReport(*this, violation));
+  return kemu::BugCheck(violation.code, violation.parameters, FormatReport(*this, violation));
 }
 
 void Kernel::Throw(kemu::BugCheck bug_check) {

@@ -35,7 +35,7 @@
 
 namespace kemu::model {
 
-class Kernel {
+class Kernel final : public verifier::Host {
  public:
   explicit Kernel(const MachineOptions& options);
   /// Ends the vCPU workers first: their stacks unwind through the model.
@@ -44,7 +44,7 @@ class Kernel {
   Kernel& operator=(const Kernel&) = delete;
 
   const MachineOptions& options() const { return options_; }
-  const Personality& personality() const { return personality_; }
+  const Personality& personality() const override { return personality_; }
 
   // vCPUs.
   Cpu& cpu() { return *cpus_[current_]; }
@@ -52,7 +52,7 @@ class Kernel {
   Cpu& cpu(unsigned index) { return *cpus_.at(index); }
   const Cpu& cpu(unsigned index) const { return *cpus_.at(index); }
   unsigned processor_count() const { return static_cast<unsigned>(cpus_.size()); }
-  unsigned current_processor() const { return current_; }
+  unsigned current_processor() const override { return current_; }
   /// Affinity mask of every vCPU.
   KAFFINITY active_processors() const;
   /// The vCPU whose context holds the baton (the scheduler's; see model/scheduler.hpp).
@@ -84,6 +84,7 @@ class Kernel {
   const VirtualClock& clock() const { return clock_; }
   Prng& prng() { return prng_; }
   const Trace& trace() const { return trace_; }
+  std::uint64_t trace_sequence() const override { return trace_.sequence(); }
   race::Detector& race() { return race_; }
 
   /// Entry of every kernel routine the driver calls: refuses to run on a crashed machine and
@@ -105,7 +106,7 @@ class Kernel {
 
   /// Raises a bug check. Returns only under BugCheckAction::kRecord; the caller then continues as
   /// a retail kernel would.
-  void BugCheck(const verifier::Violation& violation);
+  void BugCheck(const verifier::Violation& violation) override;
   /// Raises a bug check after which nothing can continue (deadlock, storm, corruption).
   [[noreturn]] void Crash(const verifier::Violation& violation);
   /// Traces a race the detector found (an instant in the exported timeline).
@@ -116,7 +117,7 @@ class Kernel {
 
   /// The driver callback the kernel is running, on the calling vCPU if it runs one ("an ISR on
   /// vCPU 0 at IRQL 7 on Windows 10"), or "" when the test, not the kernel, called the driver.
-  std::string RunningCallback() const;
+  std::string RunningCallback() const override;
   /// Ends the machine with a harness error thrown out of a driver callback: the kernel frames
   /// around it (raised IRQL, interrupt lock, DPC state) can never be completed, so the machine is
   /// finished as after a bug check, and every later kernel call throws `error` again.
@@ -138,6 +139,7 @@ class Kernel {
   const std::string& debug_output() const { return debug_output_; }
 
  private:
+  void RaiseFatal(const verifier::Violation& violation) override { Crash(violation); }
   kemu::BugCheck MakeBugCheck(const verifier::Violation& violation) const;
   [[noreturn]] void Throw(kemu::BugCheck bug_check);
   void NoteBugCheck(const verifier::Violation& violation);

@@ -7,6 +7,7 @@
 #include "model/interlocked_lists.hpp"
 #include "model/kernel.hpp"
 #include "model/pool.hpp"
+#include "verifier/pool_tag.hpp"
 
 namespace kemu::model {
 namespace {
@@ -150,7 +151,7 @@ std::vector<std::string> Lookasides::DescribeLive() const {
     out.push_back(fmt::format(
         "lookaside list at {} ({}-byte entries, tag {}) was never deleted; {} set it up at trace "
         "event #{}",
-        address, list->size, Pool::FormatTag(list->tag), list->routine, list->sequence));
+        address, list->size, verifier::FormatPoolTag(list->tag), list->routine, list->sequence));
   }
   return out;
 }

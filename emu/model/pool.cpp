@@ -7,6 +7,7 @@
 #include <new>
 
 #include "model/kernel.hpp"
+#include "verifier/pool_tag.hpp"
 
 namespace kemu::model {
 namespace {
@@ -34,15 +35,6 @@ Pool::~Pool() {
   for (const auto& [address, block] : live_) {
     ::operator delete (reinterpret_cast<void*>(address), std::align_val_t{block.alignment});
   }
-}
-
-std::string Pool::FormatTag(ULONG tag) {
-  std::string text;
-  for (int i = 0; i < 4; ++i) {
-    const auto c = static_cast<unsigned char>((tag >> (8 * i)) & 0x7F);
-    text += (c >= 0x20 && c < 0x7F) ? static_cast<char>(c) : '.';
-  }
-  return fmt::format("'{}' ({:#010x})", text, tag);
 }
 
 void* Pool::Allocate(const PoolRequest& request) {
@@ -154,8 +146,8 @@ std::vector<std::string> Pool::DescribeOutstanding() const {
     out.push_back(fmt::format(
         "pool block at {:#x} ({} bytes of {} pool, tag {}) is still allocated; {} allocated it "
         "at trace event #{} on vCPU {} at IRQL {}",
-        entry->first, block.bytes, block.paged ? "paged" : "nonpaged", FormatTag(block.tag),
-        block.routine, block.sequence, block.cpu, block.irql));
+        entry->first, block.bytes, block.paged ? "paged" : "nonpaged",
+        verifier::FormatPoolTag(block.tag), block.routine, block.sequence, block.cpu, block.irql));
   }
   return out;
 }
@@ -181,7 +173,8 @@ std::string Pool::DescribeAddress(std::uintptr_t address) const {
   return fmt::format(
       "offset 0x{:x} of the {}-byte pool block tagged {} that {} returned at trace "
       "event {}",
-      address - it->first, block.bytes, FormatTag(block.tag), block.routine, block.sequence);
+      address - it->first, block.bytes, verifier::FormatPoolTag(block.tag), block.routine,
+      block.sequence);
 }
 
 }  // namespace kemu::model

@@ -16,7 +16,7 @@
 #include <utility>
 #include <vector>
 
-#include "abi/export_manifest.hpp"
+#include "personality/export_manifest.hpp"
 
 namespace kemu::model {
 
@@ -25,7 +25,8 @@ class Kernel;
 /// One allocation request, once the exported routine has decoded its arguments.
 struct PoolRequest {
   const char* routine = "";
-  abi::ExportId id = abi::ExportId::kExAllocatePoolWithTag;  ///< for fault injection
+  personality::ExportId id =
+      personality::ExportId::kExAllocatePoolWithTag;  ///< for fault injection
   /// The POOL_TYPE value as the driver passed it (reports show it), or for ExAllocatePool2 the
   /// equivalent type.
   std::uint32_t type = 0;
@@ -64,9 +65,6 @@ class Pool {
   /// "offset 0x10 of the 256-byte pool block tagged 'NicR' (0x5263694e) that
   /// ExAllocatePoolWithTag returned at trace event 12", or "" when no live block holds `address`.
   std::string DescribeAddress(std::uintptr_t address) const;
-
-  /// "'kemu' (0x756d656b)": the tag as the debugger prints it, low byte first.
-  static std::string FormatTag(ULONG tag);
 
  private:
   struct Block {

@@ -7,14 +7,14 @@
 #include <utility>
 #include <vector>
 
-#include "abi/export_manifest.hpp"
+#include "personality/export_manifest.hpp"
 #include "personality/exports.hpp"
 
 namespace kemu {
 namespace {
 
-const abi::ExportInfo& Lookup(const std::string& routine, const std::string& driver) {
-  const abi::ExportInfo* info = abi::FindExport(routine);
+const personality::ExportInfo& Lookup(const std::string& routine, const std::string& driver) {
+  const personality::ExportInfo* info = personality::FindExport(routine);
   if (info == nullptr) {
     throw Error(
         fmt::format("kemu: {} imports '{}', which is not in kemu's export manifest; kemu "

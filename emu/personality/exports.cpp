@@ -11,18 +11,22 @@ bool Since(const std::optional<Os>& first, Os os) { return first.has_value() && 
 
 }  // namespace
 
-bool IsCallable(const abi::ExportInfo& info, Os os) { return Since(info.callable_since, os); }
-bool IsResolvable(const abi::ExportInfo& info, Os os) { return Since(info.resolvable_since, os); }
+bool IsCallable(const personality::ExportInfo& info, Os os) {
+  return Since(info.callable_since, os);
+}
+bool IsResolvable(const personality::ExportInfo& info, Os os) {
+  return Since(info.resolvable_since, os);
+}
 
 }  // namespace personality
 
 bool Personality::CanCall(std::string_view routine) const {
-  const abi::ExportInfo* info = abi::FindExport(routine);
+  const personality::ExportInfo* info = personality::FindExport(routine);
   return info != nullptr && personality::IsCallable(*info, os);
 }
 
 bool Personality::Exports(std::string_view routine) const {
-  const abi::ExportInfo* info = abi::FindExport(routine);
+  const personality::ExportInfo* info = personality::FindExport(routine);
   return info != nullptr && personality::IsResolvable(*info, os);
 }
 

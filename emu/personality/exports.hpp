@@ -2,15 +2,15 @@
 #ifndef KEMU_EMU_PERSONALITY_EXPORTS_HPP_
 #define KEMU_EMU_PERSONALITY_EXPORTS_HPP_
 
-#include "abi/export_manifest.hpp"
 #include "kemu/os.hpp"
+#include "personality/export_manifest.hpp"
 
 namespace kemu::personality {
 
 /// A driver may call the routine directly on `os`.
-bool IsCallable(const abi::ExportInfo& info, Os os);
+bool IsCallable(const personality::ExportInfo& info, Os os);
 /// MmGetSystemRoutineAddress finds the routine on `os`.
-bool IsResolvable(const abi::ExportInfo& info, Os os);
+bool IsResolvable(const personality::ExportInfo& info, Os os);
 
 }  // namespace kemu::personality
 

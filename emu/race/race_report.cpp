@@ -4,9 +4,9 @@
 
 #include <bit>
 
+#include "model/bugcheck_report.hpp"
 #include "model/kernel.hpp"
 #include "race/detector.hpp"
-#include "verifier/report.hpp"
 
 namespace kemu::race {
 
@@ -126,7 +126,7 @@ std::string Detector::FormatRace(const Access& prior, const Access& now,
       "  Take the same lock around both (KeSynchronizeExecution or the interrupt spin lock\n"
       "  against an ISR), or mark a deliberate race with KEMU_BENIGN_RACE (<kemu_race.h>).\n\n",
       WhyConcurrent(prior, now));
-  return out + verifier::FormatMachineContext(kernel_);
+  return out + model::FormatMachineContext(kernel_);
 }
 
 }  // namespace kemu::race

@@ -10,7 +10,7 @@
 namespace kemu::testing {
 namespace {
 
-// The report's first line and its seed line, as emu/verifier/report.cpp writes them.
+// The report's first line and its seed line, as emu/model/bugcheck_report.cpp writes them.
 constexpr std::string_view kReportStart = "*** kemu bug check 0x";
 constexpr std::string_view kSeedLine = "\n  Seed: ";
 

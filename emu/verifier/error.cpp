@@ -18,7 +18,7 @@ std::string Ended(const std::string& called_from) {
 NotModelled::NotModelled(std::string routine, const std::string& called_from)
     : Error("kemu does not model " + routine +
             " yet; the driver called it, and kemu never fakes a result (see the coverage table "
-            "in kemu's README)." +
+            "in kemu's docs/coverage.md)." +
             Ended(called_from)),
       routine_(std::move(routine)) {}
 

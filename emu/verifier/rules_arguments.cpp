@@ -4,7 +4,6 @@
 #include <fmt/format.h>
 
 #include "kemu/bugcheck.hpp"
-#include "model/kernel.hpp"
 #include "verifier/verifier.hpp"
 
 namespace kemu::verifier {
@@ -13,7 +12,7 @@ void Verifier::EnumArgumentOutOfRange(const char* routine, const char* parameter
                                       std::uint64_t object) {
   // Windows documents no check (UNCONFIRMED); kemu's Verifier treats the value as the bug it is.
   if (mode_ != CheckMode::kVerifier) return;
-  kernel_.BugCheck(
+  host_.BugCheck(
       {.code = bugcheck::kDriverVerifierDetectedViolation,
        .parameters = {verifier_code::kEnumArgumentOutOfRange, static_cast<std::uint32_t>(value),
                       object, 0},

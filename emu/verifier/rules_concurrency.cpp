@@ -2,7 +2,6 @@
 // KeFlushQueuedDpcs whose DPCs can never run.
 #include <fmt/format.h>
 
-#include "model/kernel.hpp"
 #include "verifier/verifier.hpp"
 
 namespace kemu::verifier {
@@ -26,28 +25,27 @@ void Verifier::SpinLockDeadlock(PKSPIN_LOCK lock, unsigned cpu,
   // Driver Verifier's deadlock detection names the lock; a kernel without it spins until the
   // watchdog fires, which kemu reports as the checked kernel's "already owned" code.
   if (mode_ == CheckMode::kVerifier) {
-    kernel_.Crash({.code = bugcheck::kDriverVerifierDetectedViolation,
-                   .parameters = {verifier_code::kDeadlock, Address(lock), 0, 0},
-                   .parameter_names = {"0x1001: deadlock", "lock address", nullptr, nullptr},
-                   .summary = summary});
-  }
-  kernel_.Crash({.code = bugcheck::kSpinLockAlreadyOwned,
-                 .parameters = {Address(lock), 0, 0, 0},
-                 .parameter_names = {"spin lock address", nullptr, nullptr, nullptr},
+    host_.Crash({.code = bugcheck::kDriverVerifierDetectedViolation,
+                 .parameters = {verifier_code::kDeadlock, Address(lock), 0, 0},
+                 .parameter_names = {"0x1001: deadlock", "lock address", nullptr, nullptr},
                  .summary = summary});
+  }
+  host_.Crash({.code = bugcheck::kSpinLockAlreadyOwned,
+               .parameters = {Address(lock), 0, 0, 0},
+               .parameter_names = {"spin lock address", nullptr, nullptr, nullptr},
+               .summary = summary});
 }
 
 void Verifier::WaitNeverCompletes(unsigned cpu, const std::string& what,
                                   const std::vector<std::string>& contexts) {
   // Windows would hang here, in every mode; kemu stops the test with the wait-for report instead.
-  kernel_.Crash(
-      {.code = bugcheck::kDriverVerifierDetectedViolation,
-       .parameters = {verifier_code::kWaitNeverCompletes, cpu, 0, 0},
-       .parameter_names = {"kemu: a wait that can never complete", "waiting vCPU", nullptr,
-                           nullptr},
-       .summary = WaitForReport(
-           fmt::format("vCPU {} waits for {}, and no vCPU can ever provide it.", cpu, what),
-           contexts)});
+  host_.Crash({.code = bugcheck::kDriverVerifierDetectedViolation,
+               .parameters = {verifier_code::kWaitNeverCompletes, cpu, 0, 0},
+               .parameter_names = {"kemu: a wait that can never complete", "waiting vCPU", nullptr,
+                                   nullptr},
+               .summary = WaitForReport(
+                   fmt::format("vCPU {} waits for {}, and no vCPU can ever provide it.", cpu, what),
+                   contexts)});
 }
 
 }  // namespace kemu::verifier

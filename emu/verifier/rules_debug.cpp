@@ -2,7 +2,6 @@
 #include <fmt/format.h>
 
 #include "kemu/bugcheck.hpp"
-#include "model/kernel.hpp"
 #include "verifier/verifier.hpp"
 
 namespace kemu::verifier {
@@ -12,7 +11,7 @@ void Verifier::DbgPrintUnicodeAboveIrql(const char* routine, KIRQL current) {
   // Verifier's forced IRQL checking pages pageable code out, so the first such call above
   // PASSIVE_LEVEL faults at once; without it the page is usually resident and the call works.
   if (mode_ != CheckMode::kVerifier) return;
-  kernel_.BugCheck(IrqlFault(
+  host_.BugCheck(IrqlFault(
       current,
       fmt::format(
           "{} was given a Unicode format code (%wZ, %ws, %S, %ls, %C, %wc or %lc) at IRQL {}; "

@@ -2,7 +2,6 @@
 #include <fmt/format.h>
 
 #include "kemu/bugcheck.hpp"
-#include "model/kernel.hpp"
 #include "verifier/verifier.hpp"
 
 namespace kemu::verifier {
@@ -13,33 +12,33 @@ void Verifier::UninitializedDpc(const char* routine, PKDPC dpc) {
       "them.",
       routine, static_cast<const void*>(dpc));
   if (mode_ == CheckMode::kVerifier) {
-    kernel_.Crash({.code = bugcheck::kDriverVerifierDetectedViolation,
-                   .parameters = {verifier_code::kUninitializedDpc, Address(dpc), 0, 0},
-                   .parameter_names = {"kemu: uninitialised DPC", "KDPC address", nullptr, nullptr},
-                   .summary = summary});
+    host_.Crash({.code = bugcheck::kDriverVerifierDetectedViolation,
+                 .parameters = {verifier_code::kUninitializedDpc, Address(dpc), 0, 0},
+                 .parameter_names = {"kemu: uninitialised DPC", "KDPC address", nullptr, nullptr},
+                 .summary = summary});
   }
   // Without Verifier the kernel queues whatever is there and later calls through the garbage
   // DeferredRoutine.
-  kernel_.Crash(AccessViolation(summary));
+  host_.Crash(AccessViolation(summary));
 }
 
 void Verifier::DpcReinitializedWhileQueued(PKDPC dpc) {
   // UNCONFIRMED: KeInitializeDpc only writes the KDPC's fields and never looks at its queue, so a
   // kernel without Verifier says nothing; the DPC stays queued (Dpcs::Initialize).
   if (mode_ != CheckMode::kVerifier) return;
-  kernel_.Crash({.code = bugcheck::kDriverVerifierDetectedViolation,
-                 .parameters = {verifier_code::kDpcReinitializedWhileQueued, Address(dpc), 0, 0},
-                 .parameter_names = {"kemu: DPC re-initialised while queued", "KDPC address",
-                                     nullptr, nullptr},
-                 .summary = fmt::format(
-                     "KeInitializeDpc was called on the KDPC at {} while it is queued; Windows "
-                     "would corrupt its DPC queue. Remove it (KeRemoveQueueDpc) first.",
-                     static_cast<const void*>(dpc))});
+  host_.Crash({.code = bugcheck::kDriverVerifierDetectedViolation,
+               .parameters = {verifier_code::kDpcReinitializedWhileQueued, Address(dpc), 0, 0},
+               .parameter_names = {"kemu: DPC re-initialised while queued", "KDPC address", nullptr,
+                                   nullptr},
+               .summary = fmt::format(
+                   "KeInitializeDpc was called on the KDPC at {} while it is queued; Windows "
+                   "would corrupt its DPC queue. Remove it (KeRemoveQueueDpc) first.",
+                   static_cast<const void*>(dpc))});
 }
 
 void Verifier::DpcReturnedAtWrongIrql(PKDPC dpc, KIRQL irql) {
   // 0xC8 P1 packs (current << 16) | (expected << 8) | a location code (0 here).
-  kernel_.Crash(
+  host_.Crash(
       {.code = bugcheck::kIrqlUnexpectedValue,
        .parameters = {(std::uint64_t{irql} << 16) | (std::uint64_t{DISPATCH_LEVEL} << 8), 0, 0, 0},
        .parameter_names = {"(current IRQL << 16) | (expected IRQL << 8)", nullptr, nullptr,
@@ -52,35 +51,34 @@ void Verifier::DpcReturnedAtWrongIrql(PKDPC dpc, KIRQL irql) {
 }
 
 void Verifier::DpcWatchdog(std::uint64_t dpcs_run) {
-  kernel_.Crash({.code = bugcheck::kDpcWatchdogViolation,
-                 .parameters = {1, dpcs_run, 0, 0},
-                 .parameter_names = {"1: cumulative time at DISPATCH_LEVEL or above",
-                                     "DPCs run without leaving DISPATCH_LEVEL (kemu's bound)",
-                                     nullptr, nullptr},
-                 .summary = fmt::format("{} DPC routines ran back to back without the processor "
-                                        "leaving DISPATCH_LEVEL; a DPC that re-queues itself "
-                                        "forever starves the system.",
-                                        dpcs_run)});
+  host_.Crash({.code = bugcheck::kDpcWatchdogViolation,
+               .parameters = {1, dpcs_run, 0, 0},
+               .parameter_names = {"1: cumulative time at DISPATCH_LEVEL or above",
+                                   "DPCs run without leaving DISPATCH_LEVEL (kemu's bound)",
+                                   nullptr, nullptr},
+               .summary = fmt::format("{} DPC routines ran back to back without the processor "
+                                      "leaving DISPATCH_LEVEL; a DPC that re-queues itself "
+                                      "forever starves the system.",
+                                      dpcs_run)});
 }
 
 void Verifier::TargetProcessorOutOfRange(PKDPC dpc, unsigned processor, unsigned count) {
   // Without Verifier KeSetTargetProcessorDpc stores the number unchecked (UNCONFIRMED); the
   // crash comes with the KeInsertQueueDpc that uses it (QueuedOnMissingProcessor).
   if (mode_ != CheckMode::kVerifier) return;
-  kernel_.Crash(
-      {.code = bugcheck::kDriverVerifierDetectedViolation,
-       .parameters = {verifier_code::kDpcTargetOutOfRange, Address(dpc), processor, count},
-       .parameter_names = {"kemu: DPC target processor does not exist", "KDPC address",
-                           "requested processor", "processor count"},
-       .summary = fmt::format("KeSetTargetProcessorDpc asked for processor {}, but the "
-                              "machine has {}.",
-                              processor, count)});
+  host_.Crash({.code = bugcheck::kDriverVerifierDetectedViolation,
+               .parameters = {verifier_code::kDpcTargetOutOfRange, Address(dpc), processor, count},
+               .parameter_names = {"kemu: DPC target processor does not exist", "KDPC address",
+                                   "requested processor", "processor count"},
+               .summary = fmt::format("KeSetTargetProcessorDpc asked for processor {}, but the "
+                                      "machine has {}.",
+                                      processor, count)});
 }
 
 void Verifier::QueuedOnMissingProcessor(PKDPC dpc, unsigned processor, unsigned count) {
   // UNCONFIRMED: KeInsertQueueDpc looks up the target's processor control block, which does not
   // exist, with interrupts off at HIGH_LEVEL: a kernel-mode fault above DISPATCH_LEVEL is 0xA.
-  kernel_.Crash(IrqlFault(
+  host_.Crash(IrqlFault(
       HIGH_LEVEL,
       fmt::format(
           "KeInsertQueueDpc queued the KDPC at {} on processor {}, which KeSetTargetProcessorDpc "
@@ -92,11 +90,11 @@ void Verifier::QueuedOnMissingProcessor(PKDPC dpc, unsigned processor, unsigned 
 void Verifier::LeaksAtShutdown(const std::vector<std::string>& leaks, std::uint64_t first_object) {
   std::string summary = "The driver left the machine in a state Windows would not survive:";
   for (const std::string& leak : leaks) summary += "\n    - " + leak;
-  kernel_.Crash({.code = bugcheck::kDriverVerifierDetectedViolation,
-                 .parameters = {verifier_code::kLeakAtShutdown, leaks.size(), first_object, 0},
-                 .parameter_names = {"kemu: resources left behind at shutdown", "number of leaks",
-                                     "first leaked object", nullptr},
-                 .summary = summary});
+  host_.Crash({.code = bugcheck::kDriverVerifierDetectedViolation,
+               .parameters = {verifier_code::kLeakAtShutdown, leaks.size(), first_object, 0},
+               .parameter_names = {"kemu: resources left behind at shutdown", "number of leaks",
+                                   "first leaked object", nullptr},
+               .summary = summary});
 }
 
 }  // namespace kemu::verifier

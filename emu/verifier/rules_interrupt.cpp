@@ -2,7 +2,6 @@
 #include <fmt/format.h>
 
 #include "kemu/bugcheck.hpp"
-#include "model/kernel.hpp"
 #include "verifier/verifier.hpp"
 
 namespace kemu::verifier {
@@ -27,16 +26,16 @@ void Verifier::InvalidInterruptObject(const char* routine, const void* pointer, 
                          "IoConnectInterrupt(Ex) returned.",
                          routine, pointer);
   if (mode_ == CheckMode::kVerifier) {
-    kernel_.Crash({.code = bugcheck::kDriverVerifierDetectedViolation,
-                   .parameters = {verifier_code::kInvalidInterruptObject, Address(pointer),
-                                  disconnected ? 1u : 0u, 0},
-                   .parameter_names = {"kemu: invalid interrupt connection", "pointer passed",
-                                       disconnected ? "1: already disconnected"
-                                                    : "0: never an interrupt connection",
-                                       nullptr},
-                   .summary = summary});
+    host_.Crash({.code = bugcheck::kDriverVerifierDetectedViolation,
+                 .parameters = {verifier_code::kInvalidInterruptObject, Address(pointer),
+                                disconnected ? 1u : 0u, 0},
+                 .parameter_names = {"kemu: invalid interrupt connection", "pointer passed",
+                                     disconnected ? "1: already disconnected"
+                                                  : "0: never an interrupt connection",
+                                     nullptr},
+                 .summary = summary});
   }
-  kernel_.Crash(AccessViolation(summary, Address(pointer)));
+  host_.Crash(AccessViolation(summary, Address(pointer)));
 }
 
 void Verifier::DisconnectMismatch(const char* routine, ULONG passed, ULONG connected,
@@ -44,7 +43,7 @@ void Verifier::DisconnectMismatch(const char* routine, ULONG passed, ULONG conne
   // Undocumented on Windows (docs/windows-facts.md §3, UNCONFIRMED): strict under Verifier, lenient
   // otherwise.
   if (mode_ != CheckMode::kVerifier) return;
-  kernel_.Crash(
+  host_.Crash(
       {.code = bugcheck::kDriverVerifierDetectedViolation,
        .parameters = {verifier_code::kDisconnectMismatch, passed, connected, Address(context)},
        .parameter_names = {"kemu: Version does not match the connection", "Version passed",
@@ -61,8 +60,8 @@ void Verifier::IsrChangedIrql(const KINTERRUPT& interrupt, KIRQL before, KIRQL a
       "The interrupt service routine {} was called at IRQL {} and returned at IRQL {}; an ISR "
       "must return at the IRQL it was called at.",
       Isr(interrupt), before, after);
-  if (mode_ == CheckMode::kVerifier && kernel_.personality().verifier_isr_checks) {
-    kernel_.Crash(
+  if (mode_ == CheckMode::kVerifier && host_.personality().verifier_isr_checks) {
+    host_.Crash(
         {.code = bugcheck::kDriverVerifierDetectedViolation,
          .parameters = {verifier_code::kIsrChangedIrql, Address(Isr(interrupt)), before, after},
          .parameter_names = {"0x111: ISR returned a changed IRQL", "ISR address",
@@ -73,53 +72,53 @@ void Verifier::IsrChangedIrql(const KINTERRUPT& interrupt, KIRQL before, KIRQL a
   // 0xC8 page documents UniqueValue 3 for this case, with Arg2 = the interrupt's ServiceRoutine
   // and Arg3 = the KINTERRUPT (kemu used UniqueValue 0, which names APC fields, and zeros).
   constexpr std::uint64_t kUniqueInterruptServiceRoutine = 3;
-  kernel_.Crash({.code = bugcheck::kIrqlUnexpectedValue,
-                 .parameters = {(std::uint64_t{after} << 16) | (std::uint64_t{before} << 8) |
-                                    kUniqueInterruptServiceRoutine,
-                                Address(Isr(interrupt)), Address(&interrupt), 0},
-                 .parameter_names = {"(current IRQL << 16) | (expected IRQL << 8) | 3",
-                                     "the interrupt's ServiceRoutine", "KINTERRUPT", nullptr},
-                 .summary = summary});
+  host_.Crash({.code = bugcheck::kIrqlUnexpectedValue,
+               .parameters = {(std::uint64_t{after} << 16) | (std::uint64_t{before} << 8) |
+                                  kUniqueInterruptServiceRoutine,
+                              Address(Isr(interrupt)), Address(&interrupt), 0},
+               .parameter_names = {"(current IRQL << 16) | (expected IRQL << 8) | 3",
+                                   "the interrupt's ServiceRoutine", "KINTERRUPT", nullptr},
+               .summary = summary});
 }
 
 void Verifier::IsrReturnedHoldingLock(const KINTERRUPT& interrupt) {
   // UNCONFIRMED: no kernel without Verifier is known to look. The lock stays held by the vCPU: the
   // next acquire there spins (0xF), and Machine::Shutdown lists it.
   if (mode_ != CheckMode::kVerifier) return;
-  kernel_.Crash({.code = bugcheck::kDriverVerifierDetectedViolation,
-                 .parameters = {verifier_code::kIsrReturnedHoldingLock, Address(Isr(interrupt)),
-                                Address(&interrupt), 0},
-                 .parameter_names = {"kemu: ISR returned holding a spin lock", "ISR address",
-                                     "interrupt object", nullptr},
-                 .summary = fmt::format("The interrupt service routine {} returned with a spin "
-                                        "lock it acquired still held.",
-                                        Isr(interrupt))});
+  host_.Crash({.code = bugcheck::kDriverVerifierDetectedViolation,
+               .parameters = {verifier_code::kIsrReturnedHoldingLock, Address(Isr(interrupt)),
+                              Address(&interrupt), 0},
+               .parameter_names = {"kemu: ISR returned holding a spin lock", "ISR address",
+                                   "interrupt object", nullptr},
+               .summary = fmt::format("The interrupt service routine {} returned with a spin "
+                                      "lock it acquired still held.",
+                                      Isr(interrupt))});
 }
 
 void Verifier::InterruptStorm(const KINTERRUPT& first, bool chained, std::uint64_t deliveries,
                               const std::string& source) {
-  kernel_.Crash({.code = bugcheck::kHardwareInterruptStorm,
-                 .parameters = {Address(Isr(first)), Address(first.ServiceContext), Address(&first),
-                                chained ? 2u : 1u},
-                 .parameter_names = {"ISR (first in the chain)", "ISR context", "interrupt object",
-                                     chained ? "2: chained" : "1: unchained"},
-                 .summary = fmt::format(
-                     "The interrupt on vector {:#x} was delivered {} times in a row and is pending "
-                     "again, without the interrupted code (or any DPC) running in between: {}. "
-                     "The ISR that owns the device must acknowledge it at the device before "
-                     "returning (and return TRUE only for its own interrupts); a driver stopping "
-                     "its device disables the device's interrupts before disconnecting its ISR.",
-                     first.Vector, deliveries, source)});
+  host_.Crash({.code = bugcheck::kHardwareInterruptStorm,
+               .parameters = {Address(Isr(first)), Address(first.ServiceContext), Address(&first),
+                              chained ? 2u : 1u},
+               .parameter_names = {"ISR (first in the chain)", "ISR context", "interrupt object",
+                                   chained ? "2: chained" : "1: unchained"},
+               .summary = fmt::format(
+                   "The interrupt on vector {:#x} was delivered {} times in a row and is pending "
+                   "again, without the interrupted code (or any DPC) running in between: {}. "
+                   "The ISR that owns the device must acknowledge it at the device before "
+                   "returning (and return TRUE only for its own interrupts); a driver stopping "
+                   "its device disables the device's interrupts before disconnecting its ISR.",
+                   first.Vector, deliveries, source)});
 }
 
 void Verifier::InterruptWhileInactive(const KINTERRUPT& interrupt) {
-  kernel_.Crash({.code = bugcheck::kDriverVerifierDetectedViolation,
-                 .parameters = {verifier_code::kInterruptWhileInactive, Address(&interrupt), 0, 0},
-                 .parameter_names = {"kemu: interrupt while reported inactive", "interrupt object",
-                                     nullptr, nullptr},
-                 .summary = fmt::format("An interrupt arrived on vector {:#x} while its ISR was "
-                                        "reported inactive (IoReportInterruptInactive).",
-                                        interrupt.Vector)});
+  host_.Crash({.code = bugcheck::kDriverVerifierDetectedViolation,
+               .parameters = {verifier_code::kInterruptWhileInactive, Address(&interrupt), 0, 0},
+               .parameter_names = {"kemu: interrupt while reported inactive", "interrupt object",
+                                   nullptr, nullptr},
+               .summary = fmt::format("An interrupt arrived on vector {:#x} while its ISR was "
+                                      "reported inactive (IoReportInterruptInactive).",
+                                      interrupt.Vector)});
 }
 
 void Verifier::InterruptLockOnPassiveIsr(const char* routine, const KINTERRUPT& interrupt) {
@@ -128,7 +127,7 @@ void Verifier::InterruptLockOnPassiveIsr(const char* routine, const KINTERRUPT& 
       "undocumented). Use KeSynchronizeExecution.",
       routine);
   if (mode_ == CheckMode::kVerifier) {
-    kernel_.Crash(
+    host_.Crash(
         {.code = bugcheck::kDriverVerifierDetectedViolation,
          .parameters = {verifier_code::kInterruptLockOnPassiveIsr, Address(&interrupt), 0, 0},
          .parameter_names = {"kemu: interrupt spin lock of a passive-level ISR", "interrupt object",
@@ -137,7 +136,7 @@ void Verifier::InterruptLockOnPassiveIsr(const char* routine, const KINTERRUPT& 
   }
   // UNCONFIRMED: the documented bug check has no documented code. A passive-level object has no
   // lock to take, so kemu ends as a kernel dereferencing that missing (NULL) lock would.
-  kernel_.Crash(AccessViolation(summary, 0));
+  host_.Crash(AccessViolation(summary, 0));
 }
 
 }  // namespace kemu::verifier

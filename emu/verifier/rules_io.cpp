@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include "kemu/bugcheck.hpp"
-#include "model/kernel.hpp"
 #include "verifier/verifier.hpp"
 
 namespace kemu::verifier {
@@ -15,7 +14,7 @@ void Verifier::MapIoSpaceAboveDispatch(KIRQL current, std::uint64_t physical, st
       current, bytes, physical);
   switch (mode_) {
     case CheckMode::kVerifier:
-      kernel_.BugCheck(
+      host_.BugCheck(
           {.code = bugcheck::kDriverVerifierDetectedViolation,
            .parameters = {verifier_code::kMapIoSpaceAboveDispatch, current, physical, bytes},
            .parameter_names = {"0x73: MmMapIoSpace above DISPATCH_LEVEL", "current IRQL",
@@ -23,7 +22,7 @@ void Verifier::MapIoSpaceAboveDispatch(KIRQL current, std::uint64_t physical, st
            .summary = summary});
       return;
     case CheckMode::kChecked:
-      kernel_.BugCheck(IrqlFault(current, summary));
+      host_.BugCheck(IrqlFault(current, summary));
       return;
     case CheckMode::kRetail:
       return;  // the retail kernel maps anyway; whether that works depends on luck
@@ -45,7 +44,7 @@ void Verifier::UnmapUnknownIoSpace(const void* address, std::uint64_t bytes,
                 address, bytes, mapped_bytes);
   // Windows documents no sub-code for this; without Verifier the PTE corruption surfaces later
   // as an unrelated crash, so kemu reports it where it happens in every mode.
-  kernel_.Crash(
+  host_.Crash(
       {.code = bugcheck::kDriverVerifierDetectedViolation,
        .parameters = {verifier_code::kUnmapUnknownIoSpace,
                       reinterpret_cast<std::uintptr_t>(address), bytes, mapped_bytes},
@@ -56,15 +55,15 @@ void Verifier::UnmapUnknownIoSpace(const void* address, std::uint64_t bytes,
 
 void Verifier::UnmappedRegisterAccess(std::uintptr_t address, unsigned width, bool write,
                                       const std::string& nearest) {
-  kernel_.Crash({.code = bugcheck::kPageFaultInNonpagedArea,
-                 .parameters = {address, write ? 1u : 0u, 0, 0},
-                 .parameter_names = {"memory referenced", write ? "1: write" : "0: read",
-                                     "address of the instruction (not available in kemu)", nullptr},
-                 .summary = fmt::format(
-                     "{} of {} bytes at {:#x}, which no MmMapIoSpace mapping covers. Map the "
-                     "device's CmResourceTypeMemory range first, and stay inside it.{}{}",
-                     write ? "WRITE_REGISTER" : "READ_REGISTER", width, address,
-                     nearest.empty() ? "" : " ", nearest)});
+  host_.Crash({.code = bugcheck::kPageFaultInNonpagedArea,
+               .parameters = {address, write ? 1u : 0u, 0, 0},
+               .parameter_names = {"memory referenced", write ? "1: write" : "0: read",
+                                   "address of the instruction (not available in kemu)", nullptr},
+               .summary = fmt::format(
+                   "{} of {} bytes at {:#x}, which no MmMapIoSpace mapping covers. Map the "
+                   "device's CmResourceTypeMemory range first, and stay inside it.{}{}",
+                   write ? "WRITE_REGISTER" : "READ_REGISTER", width, address,
+                   nearest.empty() ? "" : " ", nearest)});
 }
 
 }  // namespace kemu::verifier

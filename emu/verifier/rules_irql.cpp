@@ -4,7 +4,6 @@
 #include <cstring>
 
 #include "kemu/bugcheck.hpp"
-#include "model/kernel.hpp"
 #include "verifier/verifier.hpp"
 
 namespace kemu::verifier {
@@ -15,21 +14,21 @@ void Verifier::RaiseBelowCurrent(const char* routine, KIRQL current, KIRQL reque
       routine, current, requested);
   switch (mode_) {
     case CheckMode::kVerifier:
-      kernel_.BugCheck({.code = bugcheck::kDriverVerifierDetectedViolation,
-                        .parameters = {verifier_code::kRaiseIrqlInvalid, current, requested, 0},
-                        .parameter_names = {"0x30: invalid KeRaiseIrql", "current IRQL",
-                                            "requested IRQL", nullptr},
-                        .summary = summary});
+      host_.BugCheck({.code = bugcheck::kDriverVerifierDetectedViolation,
+                      .parameters = {verifier_code::kRaiseIrqlInvalid, current, requested, 0},
+                      .parameter_names = {"0x30: invalid KeRaiseIrql", "current IRQL",
+                                          "requested IRQL", nullptr},
+                      .summary = summary});
       return;
     case CheckMode::kChecked: {
       // docs/windows-facts.md §5.2: the debug HAL's KeRaiseIrqlToSynchLevel check raises 0x9 with
       // (current, SYNCH_LEVEL, 0, 1); the other raise routines leave Arg4 at 0.
       const bool to_synch = std::strcmp(routine, "KeRaiseIrqlToSynchLevel") == 0;
-      kernel_.BugCheck({.code = bugcheck::kIrqlNotGreaterOrEqual,
-                        .parameters = {current, requested, 0, to_synch ? 1u : 0u},
-                        .parameter_names = {"current IRQL", "requested IRQL", nullptr,
-                                            to_synch ? "1: KeRaiseIrqlToSynchLevel" : nullptr},
-                        .summary = summary});
+      host_.BugCheck({.code = bugcheck::kIrqlNotGreaterOrEqual,
+                      .parameters = {current, requested, 0, to_synch ? 1u : 0u},
+                      .parameter_names = {"current IRQL", "requested IRQL", nullptr,
+                                          to_synch ? "1: KeRaiseIrqlToSynchLevel" : nullptr},
+                      .summary = summary});
       return;
     }
     case CheckMode::kRetail:
@@ -44,7 +43,7 @@ void Verifier::IrqlOutOfRange(const char* routine, KIRQL current, KIRQL requeste
       "uninitialised KIRQL variable.",
       routine, requested);
   if (mode_ == CheckMode::kVerifier) {
-    kernel_.Crash(
+    host_.Crash(
         {.code = bugcheck::kDriverVerifierDetectedViolation,
          .parameters = {lowering ? verifier_code::kLowerIrqlInvalid
                                  : verifier_code::kRaiseIrqlInvalid,
@@ -54,11 +53,10 @@ void Verifier::IrqlOutOfRange(const char* routine, KIRQL current, KIRQL requeste
          .summary = summary});
   }
   // No kernel can load an IRQL above 15 into CR8.
-  kernel_.Crash(
-      {.code = lowering ? bugcheck::kIrqlNotLessOrEqual : bugcheck::kIrqlNotGreaterOrEqual,
-       .parameters = {current, requested, 0, 0},
-       .parameter_names = {"current IRQL", "requested IRQL", nullptr, nullptr},
-       .summary = summary});
+  host_.Crash({.code = lowering ? bugcheck::kIrqlNotLessOrEqual : bugcheck::kIrqlNotGreaterOrEqual,
+               .parameters = {current, requested, 0, 0},
+               .parameter_names = {"current IRQL", "requested IRQL", nullptr, nullptr},
+               .summary = summary});
 }
 
 void Verifier::LowerAboveCurrent(KIRQL current, KIRQL requested) {
@@ -68,17 +66,17 @@ void Verifier::LowerAboveCurrent(KIRQL current, KIRQL requested) {
       current, requested);
   switch (mode_) {
     case CheckMode::kVerifier:
-      kernel_.BugCheck({.code = bugcheck::kDriverVerifierDetectedViolation,
-                        .parameters = {verifier_code::kLowerIrqlInvalid, current, requested, 0},
-                        .parameter_names = {"0x31: invalid KeLowerIrql", "current IRQL",
-                                            "requested IRQL", "0: the new IRQL is bad"},
-                        .summary = summary});
+      host_.BugCheck({.code = bugcheck::kDriverVerifierDetectedViolation,
+                      .parameters = {verifier_code::kLowerIrqlInvalid, current, requested, 0},
+                      .parameter_names = {"0x31: invalid KeLowerIrql", "current IRQL",
+                                          "requested IRQL", "0: the new IRQL is bad"},
+                      .summary = summary});
       return;
     case CheckMode::kChecked:
-      kernel_.BugCheck({.code = bugcheck::kIrqlNotLessOrEqual,
-                        .parameters = {current, requested, 0, 0},
-                        .parameter_names = {"current IRQL", "requested IRQL", nullptr, nullptr},
-                        .summary = summary});
+      host_.BugCheck({.code = bugcheck::kIrqlNotLessOrEqual,
+                      .parameters = {current, requested, 0, 0},
+                      .parameter_names = {"current IRQL", "requested IRQL", nullptr, nullptr},
+                      .summary = summary});
       return;
     case CheckMode::kRetail:
       return;  // IRQL-8
@@ -87,7 +85,7 @@ void Verifier::LowerAboveCurrent(KIRQL current, KIRQL requested) {
 
 void Verifier::LowerInsideDpc(KIRQL current, KIRQL requested) {
   if (mode_ != CheckMode::kVerifier) return;  // the DPC's return then fails with 0xC8
-  kernel_.BugCheck(
+  host_.BugCheck(
       {.code = bugcheck::kDriverVerifierDetectedViolation,
        .parameters = {verifier_code::kLowerIrqlInvalid, current, requested, 1},
        .parameter_names = {"0x31: invalid KeLowerIrql", "current IRQL", "requested IRQL",
@@ -112,12 +110,12 @@ Violation KernelApiAtWrongIrql(KIRQL current, const std::string& summary) {
 
 void Verifier::IrqlAboveMaximum(const char* routine, KIRQL current, KIRQL maximum,
                                 std::uint64_t verifier_code) {
-  const Personality& personality = kernel_.personality();
+  const Personality& personality = host_.personality();
   const std::string summary = fmt::format(
       "{} was called at IRQL {}; it may only be called at IRQL <= {}.", routine, current, maximum);
   if (mode_ == CheckMode::kVerifier) {
     if (verifier_code != 0 && personality.verifier_ddi_compliance) {
-      kernel_.BugCheck(
+      host_.BugCheck(
           {.code = bugcheck::kDriverVerifierDetectedViolation,
            .parameters = {verifier_code, 0, 0, 0},
            .parameter_names = {"DDI compliance rule", "rule description (not available in kemu)",
@@ -126,33 +124,33 @@ void Verifier::IrqlAboveMaximum(const char* routine, KIRQL current, KIRQL maximu
       return;
     }
     if (personality.verifier_irql_api_checks) {
-      kernel_.BugCheck(KernelApiAtWrongIrql(current, summary));
+      host_.BugCheck(KernelApiAtWrongIrql(current, summary));
       return;
     }
     // Verifier before Vista had no such check; fall through to the kernel's own.
   }
   if (mode_ == CheckMode::kRetail) return;
-  kernel_.BugCheck(IrqlFault(current, summary));
+  host_.BugCheck(IrqlFault(current, summary));
 }
 
 void Verifier::IrqlBelowMinimum(const char* routine, KIRQL current, KIRQL minimum) {
   const std::string summary = fmt::format(
       "{} was called at IRQL {}; it must be called at IRQL >= {}.", routine, current, minimum);
-  if (mode_ == CheckMode::kVerifier && kernel_.personality().verifier_irql_api_checks) {
-    kernel_.BugCheck(KernelApiAtWrongIrql(current, summary));
+  if (mode_ == CheckMode::kVerifier && host_.personality().verifier_irql_api_checks) {
+    host_.BugCheck(KernelApiAtWrongIrql(current, summary));
     return;
   }
   // UNCONFIRMED: a checked kernel's IRQL assertion; kemu raises the classic "not greater or
   // equal" code. A retail kernel does not look.
   if (mode_ == CheckMode::kRetail) return;
-  kernel_.BugCheck({.code = bugcheck::kIrqlNotGreaterOrEqual,
-                    .parameters = {current, minimum, 0, 0},
-                    .parameter_names = {"current IRQL", "required IRQL", nullptr, nullptr},
-                    .summary = summary});
+  host_.BugCheck({.code = bugcheck::kIrqlNotGreaterOrEqual,
+                  .parameters = {current, minimum, 0, 0},
+                  .parameter_names = {"current IRQL", "required IRQL", nullptr, nullptr},
+                  .summary = summary});
 }
 
 void Verifier::PagedCodeAtRaisedIrql(const char* file, int line, KIRQL current) {
-  kernel_.Crash(
+  host_.Crash(
       {.code = bugcheck::kDriverIrqlNotLessOrEqual,
        .parameters = {0, current, 8, 0},
        .parameter_names = {"address referenced (not available in kemu)", "IRQL", "8: execute",
@@ -164,7 +162,7 @@ void Verifier::PagedCodeAtRaisedIrql(const char* file, int line, KIRQL current) 
 }
 
 void Verifier::AssertionFailed(const char* expression, const char* file, int line) {
-  kernel_.Crash(
+  host_.Crash(
       {.code = bugcheck::kKmodeExceptionNotHandled,
        .parameters = {kStatusAssertionFailure, 0, 0, 0},
        .parameter_names = {"exception code: STATUS_ASSERTION_FAILURE",
@@ -173,14 +171,14 @@ void Verifier::AssertionFailed(const char* expression, const char* file, int lin
 }
 
 void Verifier::DriverBugCheck(std::uint32_t code, const std::uint64_t (&parameters)[4]) {
-  kernel_.Crash({.code = code,
-                 .parameters = {parameters[0], parameters[1], parameters[2], parameters[3]},
-                 .parameter_names = {},
-                 .summary = "The driver called KeBugCheckEx."});
+  host_.Crash({.code = code,
+               .parameters = {parameters[0], parameters[1], parameters[2], parameters[3]},
+               .parameter_names = {},
+               .summary = "The driver called KeBugCheckEx."});
 }
 
 void Verifier::NullArgument(const char* routine, const char* parameter) {
-  kernel_.Crash(AccessViolation(
+  host_.Crash(AccessViolation(
       fmt::format("{} was passed NULL for {}, which it dereferences.", routine, parameter)));
 }
 

@@ -4,7 +4,6 @@
 #include <fmt/format.h>
 
 #include "kemu/bugcheck.hpp"
-#include "model/kernel.hpp"
 #include "verifier/verifier.hpp"
 
 namespace kemu::verifier {
@@ -12,7 +11,7 @@ namespace kemu::verifier {
 void Verifier::MisalignedSListHeader(const char* routine, const void* head) {
   // The processor refuses the unaligned compare-exchange (#GP), which reaches the kernel as an
   // access violation no driver handler catches: the same in every mode.
-  kernel_.Crash(AccessViolation(
+  host_.Crash(AccessViolation(
       fmt::format("{} was given the SLIST_HEADER at {}, which is not 16-byte aligned; x64 updates "
                   "it with a 16-byte compare-exchange that faults. Declare it SLIST_HEADER (it "
                   "carries DECLSPEC_ALIGN(16)) or allocate it from pool.",
@@ -23,7 +22,7 @@ void Verifier::MisalignedSListHeader(const char* routine, const void* head) {
 void Verifier::MisalignedSListEntry(const char* routine, const void* head, const void* entry) {
   // Windows does not check: it drops the entry's low four bits, and the pop that returns the
   // wrong address corrupts memory later. kemu stops at the push instead, in every mode.
-  kernel_.Crash(
+  host_.Crash(
       {.code = bugcheck::kDriverVerifierDetectedViolation,
        .parameters = {verifier_code::kMisalignedSListEntry, Address(entry), Address(head), 0},
        .parameter_names = {"kemu: SLIST_ENTRY not 16-byte aligned", "entry", "SLIST_HEADER",

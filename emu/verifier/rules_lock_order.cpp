@@ -6,7 +6,6 @@
 #include <string_view>
 
 #include "kemu/bugcheck.hpp"
-#include "model/kernel.hpp"
 #include "verifier/verifier.hpp"
 
 namespace kemu::verifier {
@@ -28,22 +27,22 @@ std::string DescribeEdge(const LockOrder::Edge& edge) {
 void Verifier::LockAcquired(const char* routine, PKSPIN_LOCK lock) {
   if (mode_ != CheckMode::kVerifier) return;
   const auto address = reinterpret_cast<std::uintptr_t>(lock);
-  const unsigned cpu = kernel_.current_processor();
-  const std::uint64_t sequence = kernel_.trace().sequence();
+  const unsigned cpu = host_.current_processor();
+  const std::uint64_t sequence = host_.trace_sequence();
   // KeTryToAcquireSpinLockAtDpcLevel is the one acquire that gives up instead of spinning.
   const bool waited = std::string_view(routine) != "KeTryToAcquireSpinLockAtDpcLevel";
   auto cycle = lock_order_.Acquired(
-      cpu, address, routine, sequence, [this] { return kernel_.RunningCallback(); }, waited);
+      cpu, address, routine, sequence, [this] { return host_.RunningCallback(); }, waited);
   if (!cycle) return;
   std::string orders;
   for (const LockOrder::Edge& edge : cycle->path) orders += "\n    " + DescribeEdge(edge);
   orders += fmt::format("\n    lock {:#x} then lock {:#x} (now: {} on vCPU {} {}, trace event #{})",
-                        cycle->held, cycle->acquired, routine, cpu,
-                        Where(kernel_.RunningCallback()), sequence);
+                        cycle->held, cycle->acquired, routine, cpu, Where(host_.RunningCallback()),
+                        sequence);
   // Windows documents Arg2 as the resource that was the final cause of the deadlock and Arg3,
   // Arg4 as reserved: kemu passes the lock being acquired and zeros; the lock already held that
   // closes the cycle is named only in the report.
-  kernel_.BugCheck(
+  host_.BugCheck(
       {.code = bugcheck::kDriverVerifierDetectedViolation,
        .parameters = {verifier_code::kDeadlock, address, 0, 0},
        .parameter_names = {"0x1001: deadlock (lock hierarchy violation)",
@@ -58,7 +57,7 @@ void Verifier::LockAcquired(const char* routine, PKSPIN_LOCK lock) {
 
 void Verifier::LockReleased(PKSPIN_LOCK lock) {
   if (mode_ != CheckMode::kVerifier) return;
-  lock_order_.Released(reinterpret_cast<std::uintptr_t>(lock), kernel_.current_processor());
+  lock_order_.Released(reinterpret_cast<std::uintptr_t>(lock), host_.current_processor());
 }
 
 void Verifier::LockInitialized(PKSPIN_LOCK lock) {
@@ -80,14 +79,14 @@ void Verifier::DpcReturnedHoldingLock(PKDPC dpc, std::uint64_t started) {
   if (mode_ != CheckMode::kVerifier) return;
   std::uintptr_t first = 0;
   std::string taken;
-  for (const LockOrder::Held& held : lock_order_.held(kernel_.current_processor())) {
+  for (const LockOrder::Held& held : lock_order_.held(host_.current_processor())) {
     if (held.sequence <= started) continue;  // held before the routine ran
     if (first == 0) first = held.lock;
     taken += fmt::format("{}the spin lock at {:#x}, acquired by {} (trace event #{})",
                          taken.empty() ? "" : "; ", held.lock, held.routine, held.sequence);
   }
   const auto routine = reinterpret_cast<std::uintptr_t>(dpc->DeferredRoutine);
-  kernel_.Crash(
+  host_.Crash(
       {.code = bugcheck::kDriverVerifierDetectedViolation,
        .parameters = {verifier_code::kDpcReturnedHoldingLock, routine, Address(dpc), first},
        .parameter_names = {"kemu: DPC routine returned holding a spin lock", "DPC routine", "KDPC",

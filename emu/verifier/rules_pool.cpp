@@ -4,8 +4,7 @@
 #include <fmt/format.h>
 
 #include "kemu/bugcheck.hpp"
-#include "model/kernel.hpp"
-#include "model/pool.hpp"
+#include "verifier/pool_tag.hpp"
 #include "verifier/verifier.hpp"
 
 namespace kemu::verifier {
@@ -24,7 +23,7 @@ void Verifier::PoolAllocateAtBadIrql(const char* routine, KIRQL current, std::ui
       routine, bytes, PoolKind(paged), current, PoolKind(paged),
       paged ? "APC_LEVEL" : "DISPATCH_LEVEL");
   if (mode_ == CheckMode::kVerifier) {
-    kernel_.BugCheck(
+    host_.BugCheck(
         {.code = bugcheck::kDriverVerifierDetectedViolation,
          .parameters = {paged ? verifier_code::kPagedPoolAboveApc
                               : verifier_code::kNonPagedPoolAboveDispatch,
@@ -37,27 +36,27 @@ void Verifier::PoolAllocateAtBadIrql(const char* routine, KIRQL current, std::ui
   }
   // The executive checks the IRQL of every allocation itself (UNCONFIRMED for paged pool at
   // DISPATCH_LEVEL on a retail kernel, which might only fault later on a paged-out block).
-  kernel_.BugCheck({.code = bugcheck::kBadPoolCaller,
-                    .parameters = {bad_pool_caller::kAllocateAtBadIrql, current, type, bytes},
-                    .parameter_names = {"0x08: pool allocated at an invalid IRQL", "current IRQL",
-                                        "pool type", "size of allocation, in bytes"},
-                    .summary = summary});
+  host_.BugCheck({.code = bugcheck::kBadPoolCaller,
+                  .parameters = {bad_pool_caller::kAllocateAtBadIrql, current, type, bytes},
+                  .parameter_names = {"0x08: pool allocated at an invalid IRQL", "current IRQL",
+                                      "pool type", "size of allocation, in bytes"},
+                  .summary = summary});
 }
 
 void Verifier::PoolZeroBytes(const char* routine, KIRQL current, std::uint32_t type, ULONG tag) {
   const std::string summary =
       fmt::format("{} asked for a zero-byte block (tag {}). Check the size before allocating.",
-                  routine, model::Pool::FormatTag(tag));
+                  routine, FormatPoolTag(tag));
   switch (mode_) {
     case CheckMode::kVerifier:
-      kernel_.BugCheck({.code = bugcheck::kDriverVerifierDetectedViolation,
-                        .parameters = {verifier_code::kPoolZeroBytes, current, type, 0},
-                        .parameter_names = {"0x00: zero-byte pool allocation", "current IRQL",
-                                            "pool type", "number of bytes"},
-                        .summary = summary});
+      host_.BugCheck({.code = bugcheck::kDriverVerifierDetectedViolation,
+                      .parameters = {verifier_code::kPoolZeroBytes, current, type, 0},
+                      .parameter_names = {"0x00: zero-byte pool allocation", "current IRQL",
+                                          "pool type", "number of bytes"},
+                      .summary = summary});
       return;
     case CheckMode::kChecked:
-      kernel_.BugCheck(
+      host_.BugCheck(
           {.code = bugcheck::kBadPoolCaller,
            .parameters = {bad_pool_caller::kZeroBytes, 0, type, tag},
            .parameter_names = {"0x00: zero-byte pool allocation", "0", "pool type", "pool tag"},
@@ -69,7 +68,7 @@ void Verifier::PoolZeroBytes(const char* routine, KIRQL current, std::uint32_t t
 }
 
 void Verifier::PoolAllocationRaised(const char* routine, std::uint64_t bytes, ULONG tag) {
-  kernel_.Crash(
+  host_.Crash(
       {.code = bugcheck::kKmodeExceptionNotHandled,
        .parameters = {kStatusInsufficientResources, 0, 0, 0},
        .parameter_names = {"exception code: STATUS_INSUFFICIENT_RESOURCES",
@@ -79,7 +78,7 @@ void Verifier::PoolAllocationRaised(const char* routine, std::uint64_t bytes, UL
            "it does when asked to raise on failure. kemu cannot run a driver's __except handler, "
            "so the exception is unhandled; ask for NULL instead (POOL_QUOTA_FAIL_INSTEAD_OF_RAISE, "
            "or no raise flag) and check it.",
-           routine, bytes, model::Pool::FormatTag(tag))});
+           routine, bytes, FormatPoolTag(tag))});
 }
 
 void Verifier::PoolFreeAtBadIrql(const char* routine, KIRQL current, std::uint32_t type,
@@ -89,21 +88,21 @@ void Verifier::PoolFreeAtBadIrql(const char* routine, KIRQL current, std::uint32
       routine, PoolKind(paged), block, current, PoolKind(paged),
       paged ? "APC_LEVEL" : "DISPATCH_LEVEL");
   if (mode_ == CheckMode::kVerifier) {
-    kernel_.BugCheck({.code = bugcheck::kDriverVerifierDetectedViolation,
-                      .parameters = {paged ? verifier_code::kFreePagedPoolAboveApc
-                                           : verifier_code::kFreeNonPagedPoolAboveDispatch,
-                                     current, type, Address(block)},
-                      .parameter_names = {paged ? "0x11: paged pool freed above APC_LEVEL"
-                                                : "0x12: nonpaged pool freed above DISPATCH_LEVEL",
-                                          "current IRQL", "pool type", "address of the pool block"},
-                      .summary = summary});
+    host_.BugCheck({.code = bugcheck::kDriverVerifierDetectedViolation,
+                    .parameters = {paged ? verifier_code::kFreePagedPoolAboveApc
+                                         : verifier_code::kFreeNonPagedPoolAboveDispatch,
+                                   current, type, Address(block)},
+                    .parameter_names = {paged ? "0x11: paged pool freed above APC_LEVEL"
+                                              : "0x12: nonpaged pool freed above DISPATCH_LEVEL",
+                                        "current IRQL", "pool type", "address of the pool block"},
+                    .summary = summary});
     return;
   }
-  kernel_.BugCheck({.code = bugcheck::kBadPoolCaller,
-                    .parameters = {bad_pool_caller::kFreeAtBadIrql, current, type, Address(block)},
-                    .parameter_names = {"0x09: pool freed at an invalid IRQL", "current IRQL",
-                                        "pool type", "address of the pool block"},
-                    .summary = summary});
+  host_.BugCheck({.code = bugcheck::kBadPoolCaller,
+                  .parameters = {bad_pool_caller::kFreeAtBadIrql, current, type, Address(block)},
+                  .parameter_names = {"0x09: pool freed at an invalid IRQL", "current IRQL",
+                                      "pool type", "address of the pool block"},
+                  .summary = summary});
 }
 
 void Verifier::PoolDoubleFree(const char* routine, const void* block) {
@@ -113,15 +112,15 @@ void Verifier::PoolDoubleFree(const char* routine, const void* block) {
       routine, block);
   // kemu keeps no pool header, so the parameters that show one are 0.
   if (mode_ == CheckMode::kVerifier) {
-    kernel_.BugCheck({.code = bugcheck::kDriverVerifierDetectedViolation,
-                      .parameters = {verifier_code::kFreePoolAlreadyFreed, 0, Address(block), 0},
-                      .parameter_names = {"0x13: pool freed twice", nullptr,
-                                          "address of the pool block (kemu keeps no header)",
-                                          "pool header contents (kemu: 0)"},
-                      .summary = summary});
+    host_.BugCheck({.code = bugcheck::kDriverVerifierDetectedViolation,
+                    .parameters = {verifier_code::kFreePoolAlreadyFreed, 0, Address(block), 0},
+                    .parameter_names = {"0x13: pool freed twice", nullptr,
+                                        "address of the pool block (kemu keeps no header)",
+                                        "pool header contents (kemu: 0)"},
+                    .summary = summary});
     return;
   }
-  kernel_.BugCheck(
+  host_.BugCheck(
       {.code = bugcheck::kBadPoolCaller,
        .parameters = {bad_pool_caller::kAlreadyFreed, 0, 0, Address(block)},
        .parameter_names = {"0x07: pool freed twice", nullptr, "pool header contents (kemu: 0)",
@@ -135,18 +134,18 @@ void Verifier::PoolFreeUnknown(const char* routine, const void* block) {
       "static address, or one freed long ago).",
       routine, block);
   if (mode_ == CheckMode::kVerifier) {
-    kernel_.BugCheck({.code = bugcheck::kDriverVerifierDetectedViolation,
-                      .parameters = {verifier_code::kFreeBadPoolAddress, Address(block), 0, 0},
-                      .parameter_names = {"0x10: free of an address no allocation returned",
-                                          "bad address", "0", "0"},
-                      .summary = summary});
+    host_.BugCheck({.code = bugcheck::kDriverVerifierDetectedViolation,
+                    .parameters = {verifier_code::kFreeBadPoolAddress, Address(block), 0, 0},
+                    .parameter_names = {"0x10: free of an address no allocation returned",
+                                        "bad address", "0", "0"},
+                    .summary = summary});
     return;
   }
-  kernel_.BugCheck({.code = bugcheck::kBadPoolCaller,
-                    .parameters = {bad_pool_caller::kNeverInAnyPool, Address(block), 0, 0},
-                    .parameter_names = {"0x42: free of an address that was never in any pool",
-                                        "address being freed", "0", "0"},
-                    .summary = summary});
+  host_.BugCheck({.code = bugcheck::kBadPoolCaller,
+                  .parameters = {bad_pool_caller::kNeverInAnyPool, Address(block), 0, 0},
+                  .parameter_names = {"0x42: free of an address that was never in any pool",
+                                      "address being freed", "0", "0"},
+                  .summary = summary});
 }
 
 void Verifier::PoolFreeWrongTag(const char* routine, const void* block, ULONG allocated_tag,
@@ -155,15 +154,15 @@ void Verifier::PoolFreeWrongTag(const char* routine, const void* block, ULONG al
   // retail kernel compares tags at all is UNCONFIRMED; kemu has it ignore the tag, and checked
   // kernels and Driver Verifier compare it.
   if (mode_ == CheckMode::kRetail && !protected_block) return;
-  kernel_.BugCheck(
+  host_.BugCheck(
       {.code = bugcheck::kBadPoolCaller,
        .parameters = {bad_pool_caller::kWrongTag, Address(block), allocated_tag, freeing_tag},
        .parameter_names = {"0x0A: pool freed with the wrong tag", "address of the pool block",
                            "allocator's tag", "tag used to free"},
-       .summary = fmt::format("{} freed the pool block at {} with tag {}, but it was allocated "
-                              "with tag {}. Free a block with the tag it was allocated with.",
-                              routine, block, model::Pool::FormatTag(freeing_tag),
-                              model::Pool::FormatTag(allocated_tag))});
+       .summary =
+           fmt::format("{} freed the pool block at {} with tag {}, but it was allocated "
+                       "with tag {}. Free a block with the tag it was allocated with.",
+                       routine, block, FormatPoolTag(freeing_tag), FormatPoolTag(allocated_tag))});
 }
 
 void Verifier::TimerOrDpcInFreedPool(const char* routine, const void* object, bool timer,
@@ -173,17 +172,17 @@ void Verifier::TimerOrDpcInFreedPool(const char* routine, const void* object, bo
       routine, begin, timer ? "a set KTIMER" : "a queued KDPC", object,
       timer ? "Cancel (KeCancelTimer)" : "Remove (KeRemoveQueueDpc) or flush (KeFlushQueuedDpcs)");
   if (mode_ == CheckMode::kVerifier && timer) {
-    kernel_.Crash({.code = bugcheck::kDriverVerifierDetectedViolation,
-                   .parameters = {verifier_code::kFreePoolWithActiveTimer, Address(object), type,
-                                  Address(begin)},
-                   .parameter_names = {"0x15: pool freed with an active timer in it", "timer",
-                                       "pool type", "address of the pool block"},
-                   .summary = summary});
+    host_.Crash({.code = bugcheck::kDriverVerifierDetectedViolation,
+                 .parameters = {verifier_code::kFreePoolWithActiveTimer, Address(object), type,
+                                Address(begin)},
+                 .parameter_names = {"0x15: pool freed with an active timer in it", "timer",
+                                     "pool type", "address of the pool block"},
+                 .summary = summary});
   }
   // The kernel's own check of memory being freed (KeCheckForTimer). UNCONFIRMED whether a retail
   // kernel runs it on every free; kemu does, since the object would otherwise fire from freed
   // memory.
-  kernel_.Crash(
+  host_.Crash(
       {.code = bugcheck::kTimerOrDpcInvalid,
        .parameters = {timer ? 0u : 1u, Address(object), Address(begin), Address(end)},
        .parameter_names = {timer ? "0: timer object" : "1: DPC object", "address of the object",
@@ -197,13 +196,13 @@ void Verifier::PoolLeakedAtShutdown(const std::vector<std::string>& blocks,
       "The driver is being unloaded without freeing its pool allocations (Driver Verifier's pool "
       "tracking):";
   for (const std::string& block : blocks) summary += "\n    - " + block;
-  kernel_.Crash({.code = bugcheck::kDriverVerifierDetectedViolation,
-                 .parameters = {verifier_code::kPoolLeakedAtUnload, 0, first_block, blocks.size()},
-                 .parameter_names = {"0x62: pool allocations not freed at unload",
-                                     "name of the driver (kemu: 0, a test has no driver image)",
-                                     "verifier's driver entry (kemu: the oldest leaked block)",
-                                     "number of allocations not freed"},
-                 .summary = summary});
+  host_.Crash({.code = bugcheck::kDriverVerifierDetectedViolation,
+               .parameters = {verifier_code::kPoolLeakedAtUnload, 0, first_block, blocks.size()},
+               .parameter_names = {"0x62: pool allocations not freed at unload",
+                                   "name of the driver (kemu: 0, a test has no driver image)",
+                                   "verifier's driver entry (kemu: the oldest leaked block)",
+                                   "number of allocations not freed"},
+               .summary = summary});
 }
 
 }  // namespace kemu::verifier

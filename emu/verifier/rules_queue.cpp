@@ -2,7 +2,6 @@
 #include <fmt/format.h>
 
 #include "kemu/bugcheck.hpp"
-#include "model/kernel.hpp"
 #include "verifier/verifier.hpp"
 
 namespace kemu::verifier {
@@ -14,22 +13,22 @@ void Verifier::UninitializedDeviceQueue(const char* routine, const KDEVICE_QUEUE
       routine, static_cast<const void*>(queue), queue->Type, queue->Size, sizeof(KDEVICE_QUEUE));
   switch (mode_) {
     case CheckMode::kVerifier:
-      kernel_.BugCheck({.code = bugcheck::kDriverVerifierDetectedViolation,
-                        .parameters = {verifier_code::kUninitializedDeviceQueue, Address(queue),
-                                       static_cast<std::uint16_t>(queue->Type),
-                                       static_cast<std::uint16_t>(queue->Size)},
-                        .parameter_names = {"kemu: device queue not initialised", "KDEVICE_QUEUE",
-                                            "Type", "Size"},
-                        .summary = summary});
+      host_.BugCheck({.code = bugcheck::kDriverVerifierDetectedViolation,
+                      .parameters = {verifier_code::kUninitializedDeviceQueue, Address(queue),
+                                     static_cast<std::uint16_t>(queue->Type),
+                                     static_cast<std::uint16_t>(queue->Size)},
+                      .parameter_names = {"kemu: device queue not initialised", "KDEVICE_QUEUE",
+                                          "Type", "Size"},
+                      .summary = summary});
       return;
     case CheckMode::kChecked:
       // A checked kernel asserts the object's type before touching it.
-      kernel_.BugCheck({.code = bugcheck::kKmodeExceptionNotHandled,
-                        .parameters = {kStatusAssertionFailure, 0, 0, 0},
-                        .parameter_names = {"exception code: STATUS_ASSERTION_FAILURE",
-                                            "address of the exception (not available in kemu)",
-                                            nullptr, nullptr},
-                        .summary = summary});
+      host_.BugCheck({.code = bugcheck::kKmodeExceptionNotHandled,
+                      .parameters = {kStatusAssertionFailure, 0, 0, 0},
+                      .parameter_names = {"exception code: STATUS_ASSERTION_FAILURE",
+                                          "address of the exception (not available in kemu)",
+                                          nullptr, nullptr},
+                      .summary = summary});
       return;
     case CheckMode::kRetail:
       return;

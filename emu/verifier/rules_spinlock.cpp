@@ -2,7 +2,6 @@
 #include <fmt/format.h>
 
 #include "kemu/bugcheck.hpp"
-#include "model/kernel.hpp"
 #include "verifier/verifier.hpp"
 
 namespace kemu::verifier {
@@ -13,7 +12,7 @@ void Verifier::AcquireAboveDispatch(const char* routine, PKSPIN_LOCK lock, KIRQL
       routine, current, static_cast<const void*>(lock));
   switch (mode_) {
     case CheckMode::kVerifier:
-      kernel_.BugCheck(
+      host_.BugCheck(
           {.code = bugcheck::kDriverVerifierDetectedViolation,
            .parameters = {verifier_code::kAcquireSpinLockAboveDispatch, current, Address(lock), 0},
            .parameter_names = {"0x42: KeAcquireSpinLock above DISPATCH_LEVEL", "current IRQL",
@@ -21,10 +20,10 @@ void Verifier::AcquireAboveDispatch(const char* routine, PKSPIN_LOCK lock, KIRQL
            .summary = summary});
       return;
     case CheckMode::kChecked:
-      kernel_.BugCheck({.code = bugcheck::kIrqlNotGreaterOrEqual,
-                        .parameters = {current, DISPATCH_LEVEL, 0, 0},
-                        .parameter_names = {"current IRQL", "requested IRQL", nullptr, nullptr},
-                        .summary = summary});
+      host_.BugCheck({.code = bugcheck::kIrqlNotGreaterOrEqual,
+                      .parameters = {current, DISPATCH_LEVEL, 0, 0},
+                      .parameter_names = {"current IRQL", "requested IRQL", nullptr, nullptr},
+                      .summary = summary});
       return;
     case CheckMode::kRetail:
       return;  // SL-6: the IRQL drops to DISPATCH_LEVEL while the lock is held
@@ -34,7 +33,7 @@ void Verifier::AcquireAboveDispatch(const char* routine, PKSPIN_LOCK lock, KIRQL
 void Verifier::AtDpcLevelBelowDispatch(const char* routine, PKSPIN_LOCK lock, KIRQL current,
                                        bool acquiring) {
   if (mode_ != CheckMode::kVerifier) return;  // SL-7: kernels without Verifier do not look
-  kernel_.BugCheck(
+  host_.BugCheck(
       {.code = bugcheck::kDriverVerifierDetectedViolation,
        .parameters = {acquiring ? verifier_code::kAcquireAtDpcLevelBelowDispatch
                                 : verifier_code::kReleaseFromDpcLevelBelowDispatch,
@@ -50,7 +49,7 @@ void Verifier::AtDpcLevelBelowDispatch(const char* routine, PKSPIN_LOCK lock, KI
 void Verifier::ReleaseNotAtDispatch(const char* routine, PKSPIN_LOCK lock, KIRQL current,
                                     bool queued, KIRQL old_irql) {
   if (mode_ != CheckMode::kVerifier) return;
-  kernel_.BugCheck(
+  host_.BugCheck(
       {.code = bugcheck::kDriverVerifierDetectedViolation,
        .parameters = {verifier_code::kReleaseSpinLockNotAtDispatch, current, Address(lock), 0},
        .parameter_names = {"0x32: spin lock released at an IRQL other than DISPATCH_LEVEL",
@@ -64,7 +63,7 @@ void Verifier::ReleaseNotAtDispatch(const char* routine, PKSPIN_LOCK lock, KIRQL
 
 void Verifier::AcquireUninitialized(const char* routine, PKSPIN_LOCK lock) {
   if (mode_ == CheckMode::kVerifier) {
-    kernel_.Crash(
+    host_.Crash(
         {.code = bugcheck::kDriverVerifierDetectedViolation,
          .parameters = {verifier_code::kUninitializedResource, Address(lock), 0, 0},
          .parameter_names = {"0x1002: uninitialized resource", "lock address", nullptr, nullptr},
@@ -72,13 +71,13 @@ void Verifier::AcquireUninitialized(const char* routine, PKSPIN_LOCK lock) {
                                 "initialised with KeInitializeSpinLock.",
                                 routine, static_cast<const void*>(lock))});
   }
-  kernel_.Crash({.code = bugcheck::kSpinLockAlreadyOwned,
-                 .parameters = {Address(lock), 0, 0, 0},
-                 .parameter_names = {"spin lock address", nullptr, nullptr, nullptr},
-                 .summary = fmt::format(
-                     "{} was given the spin lock at {}: never initialised, and its word ({:#x}) "
-                     "says it is held. A kernel without Verifier spins here forever.",
-                     routine, static_cast<const void*>(lock), *lock)});
+  host_.Crash({.code = bugcheck::kSpinLockAlreadyOwned,
+               .parameters = {Address(lock), 0, 0, 0},
+               .parameter_names = {"spin lock address", nullptr, nullptr, nullptr},
+               .summary = fmt::format(
+                   "{} was given the spin lock at {}: never initialised, and its word ({:#x}) "
+                   "says it is held. A kernel without Verifier spins here forever.",
+                   routine, static_cast<const void*>(lock), *lock)});
 }
 
 void Verifier::AcquireOwnedBySelf(const char* routine, PKSPIN_LOCK lock, bool try_only) {
@@ -89,15 +88,15 @@ void Verifier::AcquireOwnedBySelf(const char* routine, PKSPIN_LOCK lock, bool tr
       routine, static_cast<const void*>(lock),
       mode_ == CheckMode::kRetail ? "a retail kernel deadlocks here." : "this deadlocks.");
   if (mode_ == CheckMode::kVerifier) {
-    kernel_.Crash({.code = bugcheck::kDriverVerifierDetectedViolation,
-                   .parameters = {verifier_code::kSelfDeadlock, Address(lock), 0, 0},
-                   .parameter_names = {"0x1000: self-deadlock", "lock address", nullptr, nullptr},
-                   .summary = summary});
-  }
-  kernel_.Crash({.code = bugcheck::kSpinLockAlreadyOwned,
-                 .parameters = {Address(lock), 0, 0, 0},
-                 .parameter_names = {"spin lock address", nullptr, nullptr, nullptr},
+    host_.Crash({.code = bugcheck::kDriverVerifierDetectedViolation,
+                 .parameters = {verifier_code::kSelfDeadlock, Address(lock), 0, 0},
+                 .parameter_names = {"0x1000: self-deadlock", "lock address", nullptr, nullptr},
                  .summary = summary});
+  }
+  host_.Crash({.code = bugcheck::kSpinLockAlreadyOwned,
+               .parameters = {Address(lock), 0, 0, 0},
+               .parameter_names = {"spin lock address", nullptr, nullptr, nullptr},
+               .summary = summary});
 }
 
 void Verifier::ReleaseNotOwned(const char* routine, PKSPIN_LOCK lock) {
@@ -105,17 +104,17 @@ void Verifier::ReleaseNotOwned(const char* routine, PKSPIN_LOCK lock) {
                                           routine, static_cast<const void*>(lock));
   switch (mode_) {
     case CheckMode::kVerifier:
-      kernel_.BugCheck({.code = bugcheck::kDriverVerifierDetectedViolation,
-                        .parameters = {verifier_code::kUnacquiredRelease, Address(lock), 0, 0},
-                        .parameter_names = {"0x1007: release of an unacquired resource",
-                                            "lock address", nullptr, nullptr},
-                        .summary = summary});
+      host_.BugCheck({.code = bugcheck::kDriverVerifierDetectedViolation,
+                      .parameters = {verifier_code::kUnacquiredRelease, Address(lock), 0, 0},
+                      .parameter_names = {"0x1007: release of an unacquired resource",
+                                          "lock address", nullptr, nullptr},
+                      .summary = summary});
       return;
     case CheckMode::kChecked:
-      kernel_.BugCheck({.code = bugcheck::kSpinLockNotOwned,
-                        .parameters = {Address(lock), 0, 0, 0},
-                        .parameter_names = {"spin lock address", nullptr, nullptr, nullptr},
-                        .summary = summary});
+      host_.BugCheck({.code = bugcheck::kSpinLockNotOwned,
+                      .parameters = {Address(lock), 0, 0, 0},
+                      .parameter_names = {"spin lock address", nullptr, nullptr, nullptr},
+                      .summary = summary});
       return;
     case CheckMode::kRetail:
       return;
@@ -129,18 +128,18 @@ void Verifier::ReleaseByOtherProcessor(const char* routine, PKSPIN_LOCK lock,
                   static_cast<const void*>(lock));
   switch (mode_) {
     case CheckMode::kVerifier:
-      kernel_.BugCheck({.code = bugcheck::kDriverVerifierDetectedViolation,
-                        .parameters = {verifier_code::kWrongThreadRelease, Address(lock),
-                                       owner_thread, current_thread},
-                        .parameter_names = {"0x1004: released by the wrong thread", "lock address",
-                                            "owning thread", "releasing thread"},
-                        .summary = summary});
+      host_.BugCheck({.code = bugcheck::kDriverVerifierDetectedViolation,
+                      .parameters = {verifier_code::kWrongThreadRelease, Address(lock),
+                                     owner_thread, current_thread},
+                      .parameter_names = {"0x1004: released by the wrong thread", "lock address",
+                                          "owning thread", "releasing thread"},
+                      .summary = summary});
       return;
     case CheckMode::kChecked:
-      kernel_.BugCheck({.code = bugcheck::kSpinLockNotOwned,
-                        .parameters = {Address(lock), 0, 0, 0},
-                        .parameter_names = {"spin lock address", nullptr, nullptr, nullptr},
-                        .summary = summary});
+      host_.BugCheck({.code = bugcheck::kSpinLockNotOwned,
+                      .parameters = {Address(lock), 0, 0, 0},
+                      .parameter_names = {"spin lock address", nullptr, nullptr, nullptr},
+                      .summary = summary});
       return;
     case CheckMode::kRetail:
       return;
@@ -150,8 +149,8 @@ void Verifier::ReleaseByOtherProcessor(const char* routine, PKSPIN_LOCK lock,
 void Verifier::MismatchedLockApi(const char* routine, PKSPIN_LOCK lock, bool acquiring,
                                  const char* lock_kind) {
   // Only Windows 7's Verifier and later compare the routine family with the lock's first use.
-  if (mode_ != CheckMode::kVerifier || !kernel_.personality().verifier_lock_api_checks) return;
-  kernel_.BugCheck(
+  if (mode_ != CheckMode::kVerifier || !host_.personality().verifier_lock_api_checks) return;
+  host_.BugCheck(
       {.code = bugcheck::kDriverVerifierDetectedViolation,
        .parameters = {acquiring ? verifier_code::kMismatchedLockAcquire
                                 : verifier_code::kMismatchedLockRelease,
@@ -172,7 +171,7 @@ void Verifier::QueuedReleaseThroughOtherHandle(const char* routine, PKSPIN_LOCK 
       "given (not a copy of it), while it is still in scope.",
       routine, static_cast<const void*>(lock), passed, acquired_with);
   if (mode_ == CheckMode::kVerifier) {
-    kernel_.Crash(
+    host_.Crash(
         {.code = bugcheck::kDriverVerifierDetectedViolation,
          .parameters = {verifier_code::kQueuedReleaseThroughOtherHandle, Address(lock),
                         Address(passed), acquired_with},
@@ -183,10 +182,10 @@ void Verifier::QueuedReleaseThroughOtherHandle(const char* routine, PKSPIN_LOCK 
   // UNCONFIRMED: the lock word names the acquiring handle, so a kernel without Verifier finds no
   // match, takes the copy for a handle whose successor is still linking in, and spins for that
   // successor forever. kemu ends the wait as it ends other spin-lock deadlocks.
-  kernel_.Crash({.code = bugcheck::kSpinLockAlreadyOwned,
-                 .parameters = {Address(lock), 0, 0, 0},
-                 .parameter_names = {"spin lock address", nullptr, nullptr, nullptr},
-                 .summary = summary + " A kernel without Verifier spins here forever."});
+  host_.Crash({.code = bugcheck::kSpinLockAlreadyOwned,
+               .parameters = {Address(lock), 0, 0, 0},
+               .parameter_names = {"spin lock address", nullptr, nullptr, nullptr},
+               .summary = summary + " A kernel without Verifier spins here forever."});
 }
 
 }  // namespace kemu::verifier

@@ -2,13 +2,12 @@
 #include <fmt/format.h>
 
 #include "kemu/bugcheck.hpp"
-#include "model/kernel.hpp"
 #include "verifier/verifier.hpp"
 
 namespace kemu::verifier {
 
 void Verifier::InvalidKernelObject(const char* routine, const char* expected, const void* object) {
-  kernel_.Crash(
+  host_.Crash(
       {.code = bugcheck::kDriverVerifierDetectedViolation,
        .parameters = {verifier_code::kInvalidKernelObject, Address(object), 0, 0},
        .parameter_names = {"kemu: not an initialized kernel object", "object address", nullptr,
@@ -26,7 +25,7 @@ void Verifier::SetEventAboveDispatch(const char* routine, KIRQL current, const v
       routine, current);
   switch (mode_) {
     case CheckMode::kVerifier:
-      kernel_.BugCheck(
+      host_.BugCheck(
           {.code = bugcheck::kDriverVerifierDetectedViolation,
            .parameters = {verifier_code::kSetEventAboveDispatch, current, Address(event), 0},
            .parameter_names = {"0x80: KeSetEvent above DISPATCH_LEVEL", "current IRQL",
@@ -34,7 +33,7 @@ void Verifier::SetEventAboveDispatch(const char* routine, KIRQL current, const v
            .summary = summary});
       return;
     case CheckMode::kChecked:
-      kernel_.BugCheck(IrqlFault(current, summary));
+      host_.BugCheck(IrqlFault(current, summary));
       return;
     case CheckMode::kRetail:
       return;  // the dispatcher lock is taken at SYNCH_LEVEL; a retail kernel does not look
@@ -44,7 +43,7 @@ void Verifier::SetEventAboveDispatch(const char* routine, KIRQL current, const v
 void Verifier::WaitBlocksAtDispatch(const char* routine, KIRQL current) {
   // UNCONFIRMED which code each kernel shows: the thread cannot be switched out above APC_LEVEL;
   // kemu reports the classic IRQL fault.
-  kernel_.Crash(IrqlFault(
+  host_.Crash(IrqlFault(
       current, fmt::format("{} had to block at IRQL {}: a thread can wait with a nonzero timeout "
                            "only at IRQL <= APC_LEVEL. Poll with a zero timeout at "
                            "DISPATCH_LEVEL, or wait at PASSIVE_LEVEL.",
@@ -52,19 +51,18 @@ void Verifier::WaitBlocksAtDispatch(const char* routine, KIRQL current) {
 }
 
 void Verifier::TooManyWaitObjects(ULONG count, bool have_wait_blocks) {
-  kernel_.Crash(
-      {.code = bugcheck::kMaximumWaitObjectsExceeded,
-       .parameters = {0, 0, 0, 0},
-       .parameter_names = {nullptr, nullptr, nullptr, nullptr},
-       .summary = fmt::format(
-           "KeWaitForMultipleObjects was asked to wait for {} objects{}; at most {} may be "
-           "named, and more than {} need a KWAIT_BLOCK array.",
-           count, have_wait_blocks ? "" : " without a KWAIT_BLOCK array", MAXIMUM_WAIT_OBJECTS,
-           THREAD_WAIT_OBJECTS)});
+  host_.Crash({.code = bugcheck::kMaximumWaitObjectsExceeded,
+               .parameters = {0, 0, 0, 0},
+               .parameter_names = {nullptr, nullptr, nullptr, nullptr},
+               .summary = fmt::format(
+                   "KeWaitForMultipleObjects was asked to wait for {} objects{}; at most {} may be "
+                   "named, and more than {} need a KWAIT_BLOCK array.",
+                   count, have_wait_blocks ? "" : " without a KWAIT_BLOCK array",
+                   MAXIMUM_WAIT_OBJECTS, THREAD_WAIT_OBJECTS)});
 }
 
 void Verifier::CriticalRegionUnderflow(int count) {
-  kernel_.BugCheck(
+  host_.BugCheck(
       {.code = bugcheck::kApcIndexMismatch,
        .parameters = {0, 0, static_cast<std::uint64_t>(static_cast<std::uint16_t>(count - 1)), 0},
        .parameter_names = {"system call or worker routine (not available in kemu)", "ApcStateIndex",
@@ -73,7 +71,7 @@ void Verifier::CriticalRegionUnderflow(int count) {
 }
 
 void Verifier::WorkItemQueuedTwice(const char* routine, const void* item, int queue_type) {
-  kernel_.BugCheck(
+  host_.BugCheck(
       {.code = bugcheck::kWorkerInvalid,
        .parameters = {worker_invalid::kActiveItemQueued, Address(item),
                       static_cast<std::uint64_t>(queue_type), 0},
@@ -89,7 +87,7 @@ void Verifier::QueuedWorkItemFreed(const char* routine, const void* item,
                                    PIO_WORKITEM_ROUTINE_EX routine_ex) {
   const std::uint64_t worker = routine_ex != nullptr ? reinterpret_cast<std::uintptr_t>(routine_ex)
                                                      : reinterpret_cast<std::uintptr_t>(routine_fn);
-  kernel_.BugCheck(
+  host_.BugCheck(
       {.code = bugcheck::kWorkerInvalid,
        .parameters = {worker_invalid::kQueuedItemFreed, Address(item), worker, 0},
        .parameter_names = {"2: a queued I/O work item was freed", "work item", "worker routine",
@@ -102,23 +100,23 @@ void Verifier::QueuedWorkItemFreed(const char* routine, const void* item,
 
 void Verifier::WorkItemReturnedAtRaisedIrql(std::uintptr_t routine, KIRQL irql, const void* context,
                                             const void* item) {
-  kernel_.Crash({.code = bugcheck::kWorkerThreadReturnedAtBadIrql,
-                 .parameters = {routine, irql, Address(context), Address(item)},
-                 .parameter_names = {"worker routine", "IRQL", "work item parameter", "work item"},
-                 .summary = fmt::format("A work item routine returned at IRQL {}; it runs at "
-                                        "PASSIVE_LEVEL and must return there.",
-                                        irql)});
+  host_.Crash({.code = bugcheck::kWorkerThreadReturnedAtBadIrql,
+               .parameters = {routine, irql, Address(context), Address(item)},
+               .parameter_names = {"worker routine", "IRQL", "work item parameter", "work item"},
+               .summary = fmt::format("A work item routine returned at IRQL {}; it runs at "
+                                      "PASSIVE_LEVEL and must return there.",
+                                      irql)});
 }
 
 void Verifier::WorkItemApcIndexMismatch(std::uintptr_t routine, int critical_regions) {
-  kernel_.Crash(
-      {.code = bugcheck::kApcIndexMismatch,
-       .parameters = {routine, 0, static_cast<std::uint16_t>(-critical_regions), 1},
-       .parameter_names = {"worker routine", "ApcStateIndex", "KernelApcDisable",
-                           "1: a worker routine"},
-       .summary = "A work item routine returned inside a critical region it entered (or left one "
-                  "it did not enter): KeEnterCriticalRegion and KeLeaveCriticalRegion must pair "
-                  "up within the routine."});
+  host_.Crash({.code = bugcheck::kApcIndexMismatch,
+               .parameters = {routine, 0, static_cast<std::uint16_t>(-critical_regions), 1},
+               .parameter_names = {"worker routine", "ApcStateIndex", "KernelApcDisable",
+                                   "1: a worker routine"},
+               .summary =
+                   "A work item routine returned inside a critical region it entered (or left one "
+                   "it did not enter): KeEnterCriticalRegion and KeLeaveCriticalRegion must pair "
+                   "up within the routine."});
 }
 
 }  // namespace kemu::verifier

@@ -1,13 +1,11 @@
 #include "verifier/verifier.hpp"
 
-#include "model/kernel.hpp"
-
 namespace kemu::verifier {
 
-Verifier::Verifier(model::Kernel& kernel)
-    : kernel_(kernel),
-      mode_(kernel.options().verifier        ? CheckMode::kVerifier
-            : kernel.options().checked_build ? CheckMode::kChecked
-                                             : CheckMode::kRetail) {}
+Verifier::Verifier(Host& host, const MachineOptions& options)
+    : host_(host),
+      mode_(options.verifier        ? CheckMode::kVerifier
+            : options.checked_build ? CheckMode::kChecked
+                                    : CheckMode::kRetail) {}
 
 }  // namespace kemu::verifier

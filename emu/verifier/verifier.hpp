@@ -11,12 +11,10 @@
 #include <string>
 #include <vector>
 
+#include "kemu/machine.hpp"
+#include "verifier/host.hpp"
 #include "verifier/lock_order.hpp"
 #include "verifier/violation.hpp"
-
-namespace kemu::model {
-class Kernel;
-}  // namespace kemu::model
 
 namespace kemu::verifier {
 
@@ -28,7 +26,8 @@ enum class CheckMode {
 
 class Verifier {
  public:
-  explicit Verifier(model::Kernel& kernel);
+  /// Checks the machine `host` is, in the mode `options` select (verifier, checked or retail).
+  Verifier(Host& host, const MachineOptions& options);
 
   CheckMode mode() const { return mode_; }
 
@@ -212,7 +211,7 @@ class Verifier {
                                     std::uint64_t first_object);
 
  private:
-  model::Kernel& kernel_;
+  Host& host_;
   CheckMode mode_;
   LockOrder lock_order_;
 };

@@ -255,8 +255,9 @@ TEST_P(NicTwoVcpuTrafficTest, EveryInterruptIsCountedOnce) {
 }
 
 // The same traffic on the build whose DPC takes the causes without KeSynchronizeExecution. It
-// passes under the default schedule; README "Concurrent vCPUs" runs it with KEMU_SCHEDULES to
-// show exploration finding the lost interrupts (disabled: it fails on purpose when explored).
+// passes under the default schedule; docs/concurrency.md "Concurrent vCPUs" runs it with
+// KEMU_SCHEDULES to show exploration finding the lost interrupts (disabled: it fails on purpose
+// when explored).
 TEST_P(NicTwoVcpuTrafficTest, DISABLED_UnsynchronizedDpcBuildCountsEveryInterrupt) {
   AddNic();
   ASSERT_THAT(Start(NicDriverBugUnsynchronizedDpc), StatusIs(STATUS_SUCCESS));

@@ -2,7 +2,8 @@
 // before DriverEntry: every kernel routine a driver imports must be exported by that release.
 //
 // kemu_check_imports(<driver library> VARIABLE kMyDriverImports) in CMake lists the routines a
-// driver library imports at build time (see README "Will it load?") and generates the list:
+// driver library imports at build time (see docs/personalities.md "Will it load?") and generates
+// the list:
 //
 //   #include "my_driver_imports.hpp"                // extern const kemu::DriverImports ...
 //   kemu::Machine machine(kemu::Os::kWindows2000);

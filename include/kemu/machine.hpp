@@ -133,10 +133,10 @@ class Machine {
   const Personality& personality() const;
   const MachineOptions& options() const;
 
-  /// Loads a driver as Windows' loader does (README "Will it load?"): where this personality does
-  /// not export every routine in `imports`, throws kemu::LoadFailure naming all it lacks, as the
-  /// load would fail with STATUS_DRIVER_ENTRYPOINT_NOT_FOUND. kemu_check_imports generates the
-  /// list from the driver library.
+  /// Loads a driver as Windows' loader does (docs/personalities.md "Will it load?"): where this
+  /// personality does not export every routine in `imports`, throws kemu::LoadFailure naming all it
+  /// lacks, as the load would fail with STATUS_DRIVER_ENTRYPOINT_NOT_FOUND. kemu_check_imports
+  /// generates the list from the driver library.
   void LoadDriver(const DriverImports& imports);
 
   /// Adds a device; its resources follow this machine's personality.

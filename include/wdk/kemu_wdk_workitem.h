@@ -1,5 +1,5 @@
 // kemu_wdk_workitem.h — I/O work items: a routine the system runs later at PASSIVE_LEVEL on a
-// worker thread (in kemu: see README "Work items" for when).
+// worker thread (in kemu: see docs/kernel.md "Events, waits, timers and work items" for when).
 //
 //   PIO_WORKITEM item = IoAllocateWorkItem(fdo);
 //   IoQueueWorkItem(item, MyResetRoutine, DelayedWorkQueue, ext);

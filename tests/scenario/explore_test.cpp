@@ -10,7 +10,7 @@
 #include "kemu/error.hpp"
 #include "kemu/scenario/parser.hpp"
 #include "kemu/scenario/runner.hpp"
-#include "scenario/exploration.hpp"
+#include "scenario/run/exploration.hpp"
 #include "scenario_files_for_tests.hpp"
 
 namespace kemu::scenario {

@@ -11,7 +11,7 @@
 #include <string_view>
 
 #include "kemu/scenario/report.hpp"
-#include "scenario/visible_text.hpp"
+#include "scenario/report/visible_text.hpp"
 
 namespace kemu::scenario {
 namespace {

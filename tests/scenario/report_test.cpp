@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "../unit/golden.hpp"
-#include "scenario/line_diff.hpp"
+#include "scenario/report/line_diff.hpp"
 
 namespace kemu::scenario {
 namespace {

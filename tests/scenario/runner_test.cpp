@@ -1,4 +1,4 @@
-// The runner (emu/scenario/run.cpp, session.cpp): setup, validation, starting and connecting,
+// The runner (emu/scenario/run/run.cpp, session.cpp): setup, validation, starting and connecting,
 // per-personality expectations, observations and RunAll's filter, with the small test driver of
 // test_driver.hpp. Steps are in runner_steps_test.cpp, crashes and errors in
 // runner_crash_test.cpp.

@@ -1,9 +1,9 @@
-// The export manifest (emu/abi/exports.inc) as drivers meet it: MmGetSystemRoutineAddress per
-// personality (EX-3, docs/conformance.md §2.8; docs/windows-facts.md §10.5), kemu::MissingExport
-// for a routine the release lacks, kemu::NotModelled for a routine kemu does not model,
-// kemu::NoMachine without a machine, and the manifest's own consistency
-// (emu/abi/export_manifest.hpp).
-#include "abi/export_manifest.hpp"  // private to kemu; unit tests have emu/ on their path
+// The export manifest (emu/personality/exports.inc) as drivers meet it: MmGetSystemRoutineAddress
+// per personality (EX-3, docs/conformance.md §2.8; docs/windows-facts.md §10.5),
+// kemu::MissingExport for a routine the release lacks, kemu::NotModelled for a routine kemu does
+// not model, kemu::NoMachine without a machine, and the manifest's own consistency
+// (emu/personality/export_manifest.hpp).
+#include "personality/export_manifest.hpp"  // private to kemu; unit tests have emu/ on their path
 
 #include <wdm.h>
 
@@ -148,7 +148,7 @@ TEST_P(ExportManifestTest, OnlyTheCountedLengthOfTheNameIsLookedUp) {
 
 TEST_P(ExportManifestTest, EveryManifestRoutineResolvesAsItsRowSays) {
   const kemu::Os os = GetParam();
-  for (const kemu::abi::ExportInfo& info : kemu::abi::Exports()) {
+  for (const kemu::personality::ExportInfo& info : kemu::personality::Exports()) {
     EXPECT_EQ(Resolve(info.name) != nullptr, Since(info.resolvable_since, os)) << info.name;
   }
 }
@@ -239,24 +239,25 @@ TEST(ExportManifestTest, AKernelRoutineWithNoMachineThrowsNoMachine) {
 
 TEST(ExportManifestTest, ManifestNamesAreUnique) {
   std::set<std::string_view> seen;
-  for (const kemu::abi::ExportInfo& info : kemu::abi::Exports()) {
+  for (const kemu::personality::ExportInfo& info : kemu::personality::Exports()) {
     EXPECT_TRUE(seen.insert(info.name).second) << "listed twice: " << info.name;
   }
-  EXPECT_EQ(seen.size(), static_cast<std::size_t>(kemu::abi::ExportId::kCount));
+  EXPECT_EQ(seen.size(), static_cast<std::size_t>(kemu::personality::ExportId::kCount));
 }
 
 TEST(ExportManifestTest, ManifestRowsAreIndexedByTheirExportId) {
-  const auto exports = kemu::abi::Exports();
+  const auto exports = kemu::personality::Exports();
   for (std::size_t i = 0; i < exports.size(); ++i) {
-    EXPECT_EQ(&kemu::abi::Info(static_cast<kemu::abi::ExportId>(i)), &exports[i]);
-    EXPECT_EQ(kemu::abi::FindExport(exports[i].name), &exports[i]) << exports[i].name;
+    EXPECT_EQ(&kemu::personality::Info(static_cast<kemu::personality::ExportId>(i)), &exports[i]);
+    EXPECT_EQ(kemu::personality::FindExport(exports[i].name), &exports[i]) << exports[i].name;
   }
-  EXPECT_EQ(kemu::abi::FindExport("NoSuchRoutine"), nullptr);
-  EXPECT_EQ(kemu::abi::Info(kemu::abi::ExportId::kKeInitializeDpc).name, "KeInitializeDpc");
+  EXPECT_EQ(kemu::personality::FindExport("NoSuchRoutine"), nullptr);
+  EXPECT_EQ(kemu::personality::Info(kemu::personality::ExportId::kKeInitializeDpc).name,
+            "KeInitializeDpc");
 }
 
 TEST(ExportManifestTest, EveryRoutineIsCallableNoLaterThanItResolves) {
-  for (const kemu::abi::ExportInfo& info : kemu::abi::Exports()) {
+  for (const kemu::personality::ExportInfo& info : kemu::personality::Exports()) {
     ASSERT_TRUE(info.callable_since.has_value()) << info.name << " is callable on no release";
     if (info.resolvable_since) {
       EXPECT_LE(*info.callable_since, *info.resolvable_since) << info.name;
@@ -267,7 +268,7 @@ TEST(ExportManifestTest, EveryRoutineIsCallableNoLaterThanItResolves) {
 TEST(ExportManifestTest, PersonalityQueriesFollowEveryRow) {
   for (kemu::Os os : kemu::AllOs()) {
     const kemu::Personality& personality = kemu::GetPersonality(os);
-    for (const kemu::abi::ExportInfo& info : kemu::abi::Exports()) {
+    for (const kemu::personality::ExportInfo& info : kemu::personality::Exports()) {
       EXPECT_EQ(personality.CanCall(info.name), Since(info.callable_since, os))
           << info.name << " " << os;
       EXPECT_EQ(personality.Exports(info.name), Since(info.resolvable_since, os))

@@ -160,7 +160,7 @@ TEST(StatusIsTest, SharedValuesAreNamedByTheCommonName) {
 // the two in step.
 TEST(StatusIsTest, EveryStatusTheHeadersDefineHasItsName) {
   const std::filesystem::path header =
-      std::filesystem::path(KEMU_README).parent_path() / "include/wdk/ntstatus.h";
+      std::filesystem::path(KEMU_SOURCE_DIR) / "include/wdk/ntstatus.h";
   std::ifstream in(header);
   ASSERT_TRUE(in) << "cannot read " << header;
   const std::regex define(R"(#define (STATUS_\w+) \(\(NTSTATUS\)0x([0-9A-Fa-f]{8})U\))");

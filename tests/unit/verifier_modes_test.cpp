@@ -1,5 +1,5 @@
 // kemu's own 0xC4 sub-codes are Driver Verifier's: with MachineOptions::verifier off, each of
-// these rules gives what a checked or retail kernel would instead (README, "Verifier rules").
+// these rules gives what a checked or retail kernel would instead (docs/verifier-rules.md).
 // Every rule runs in all three modes, and correct use stays silent in all three.
 #include <wdm.h>
 

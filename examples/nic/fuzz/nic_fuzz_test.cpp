@@ -1,6 +1,6 @@
-// The example NIC driver through kemu::fuzz (README "Fuzzing your driver"): the checked-in corpus
-// runs clean on the correct driver; the buggy builds are found, each with its own bug check; and
-// every input, written out as a scenario and played by the scenario runner, ends the same way
+// The example NIC driver through kemu::fuzz (docs/fuzzing.md "Fuzzing your driver"): the checked-in
+// corpus runs clean on the correct driver; the buggy builds are found, each with its own bug check;
+// and every input, written out as a scenario and played by the scenario runner, ends the same way
 // (the crash -> scenario promise of include/kemu/fuzz.hpp).
 #include <gtest/gtest.h>
 

@@ -165,7 +165,7 @@ TEST(ScenarioSeedTest, AnotherSeedCanMakeAFaultProbabilityFallTheOtherWay) {
   EXPECT_TRUE(differed) << "no seed in 0..15 changed what the fault did";
 }
 
-// The complete scenarios the documentation shows (README.md's "Scenario scripts" and
+// The complete scenarios the documentation shows (docs/scenarios.md and
 // scenarios/README.md's first example) run and pass as written, so the docs cannot drift from the
 // format or from the NIC adapter.
 std::vector<std::string> CompleteYamlBlocks(const std::string& path) {
@@ -193,7 +193,7 @@ TEST(DocumentationTest, TheCompleteScenariosInTheDocsPassAsWritten) {
   kemu::scenario::AdapterRegistry registry;
   kemu_example::AddNicAdapters(registry);
   int checked = 0;
-  for (const char* doc : {KEMU_README, KEMU_NIC_SCENARIOS_DIR "/README.md"}) {
+  for (const char* doc : {KEMU_SCENARIOS_DOC, KEMU_NIC_SCENARIOS_DIR "/README.md"}) {
     for (const std::string& yaml : CompleteYamlBlocks(doc)) {
       SCOPED_TRACE(doc);
       const Scenario scenario = kemu::scenario::ParseScenario(yaml, doc);
@@ -205,7 +205,8 @@ TEST(DocumentationTest, TheCompleteScenariosInTheDocsPassAsWritten) {
       ++checked;
     }
   }
-  EXPECT_EQ(checked, 2);  // README.md's msi_withheld and scenarios/README.md's first scenario
+  EXPECT_EQ(checked,
+            2);  // docs/scenarios.md's msi_withheld and scenarios/README.md's first scenario
 }
 
 }  // namespace

@@ -1,0 +1,219 @@
+// Reading scenario files: YAML text → Scenario, files and directories → every Scenario in them.
+#include <fmt/format.h>
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/parser.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <system_error>
+
+#include "scenario/parse/parse_internal.hpp"
+#include "scenario/parse/scenario_files.hpp"
+
+namespace kemu::scenario {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Notes whether a YAML document holds anything but a bare null, and where that starts, without
+// building nodes: enough to tell a second document from trailing "---" or "...".
+class DocumentProbe : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { Content(mark); }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                const std::string&) override {
+    Content(mark);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    Content(mark);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    Content(mark);
+  }
+  void OnMapEnd() override {}
+
+  bool content = false;
+  YAML::Mark first;  ///< where the content starts
+
+ private:
+  void Content(const YAML::Mark& mark) {
+    if (!content) first = mark;
+    content = true;
+  }
+};
+
+// The mark of a second document with content, if the text has one. Not YAML::LoadAll: on some
+// malformed input (e.g. the three bytes "&\x1a,") yaml-cpp 0.7 keeps producing documents forever,
+// so the documents are walked one at a time and never more than two.
+std::optional<YAML::Mark> SecondDocument(const std::string& text) {
+  std::istringstream stream(text);
+  YAML::Parser parser(stream);
+  DocumentProbe first;
+  if (!parser.HandleNextDocument(first)) return std::nullopt;
+  DocumentProbe second;
+  if (!parser.HandleNextDocument(second) || !second.content) return std::nullopt;
+  return second.first;
+}
+
+// Whether anything after the first document's root could start another document: a line
+// beginning "---" or "..." (a document marker) somewhere after it. Erring towards yes only costs
+// SecondDocument's second parse; every plain one-document file is parsed once.
+bool MayHoldAnotherDocument(std::string_view text, const YAML::Node& root) {
+  // yaml-cpp counts UTF-16 and UTF-32 input in characters, not bytes: no shortcut for them.
+  if (text.substr(0, 4).find('\0') != std::string_view::npos || text.starts_with("\xFE\xFF") ||
+      text.starts_with("\xFF\xFE")) {
+    return true;
+  }
+  if (!root.IsDefined() || root.IsNull() || root.Mark().is_null() || root.Mark().pos < 0) {
+    return true;
+  }
+  // The root's position counts bytes after any byte-order mark, so it is never past the root.
+  for (std::size_t at = static_cast<std::size_t>(root.Mark().pos); at < text.size(); ++at) {
+    if (text[at] != '\n' && text[at] != '\r') continue;
+    const std::string_view line = text.substr(at + 1, 3);
+    if (line == "---" || line == "...") return true;
+  }
+  return false;
+}
+
+// Where the file passes kMaxScenarioFileBytes, or nullopt when it does not.
+std::optional<Location> PastSizeLimit(std::string_view yaml, const std::string& file) {
+  if (yaml.size() <= kMaxScenarioFileBytes) return std::nullopt;
+  const std::string_view kept = yaml.substr(0, kMaxScenarioFileBytes);
+  const std::size_t line_start =
+      kept.rfind('\n') == std::string_view::npos ? 0 : kept.rfind('\n') + 1;
+  const auto lines = static_cast<int>(std::count(kept.begin(), kept.end(), '\n'));
+  return Location{file, lines + 1, static_cast<int>(kept.size() - line_start) + 1};
+}
+
+void Parse(internal::Context& context, std::string_view yaml, Scenario& out) {
+  internal::Reader& reader = context.reader;
+  if (std::optional<Location> past = PastSizeLimit(yaml, reader.file())) {
+    reader.Error(*past, fmt::format("the file is larger than a scenario file may be ({} bytes, "
+                                    "4 MiB); it goes on past here",
+                                    kMaxScenarioFileBytes));
+    return;
+  }
+  const std::string text(yaml);
+  YAML::Node document;
+  try {
+    document = YAML::Load(text);
+    std::optional<YAML::Mark> second;
+    if (MayHoldAnotherDocument(text, document)) second = SecondDocument(text);
+    if (second) {
+      reader.Error(reader.Where(*second),
+                   "a scenario file holds one YAML document; found another here");
+    }
+  } catch (const YAML::Exception& e) {
+    reader.Error(reader.Where(e.mark), "YAML syntax error: " + e.msg);
+    return;
+  }
+  if (!document || document.IsNull()) {
+    reader.Error(Location{reader.file(), 0, 0},
+                 "the file holds no scenario (expected a map with 'devices' and 'steps')");
+    return;
+  }
+  try {
+    out = internal::BuildScenario(context, document);
+  } catch (const YAML::Exception& e) {
+    // The parser checks every node's type before using it; this is the safety net.
+    reader.Error(reader.Where(e.mark), "cannot read this YAML: " + e.msg);
+  }
+}
+
+// A diagnostic on a whole file or directory. Built field by field: GCC 12 at -O2 warns (falsely)
+// about uninitialised strings in the braced form.
+Diagnostic OnFile(const std::string& path, std::string message) {
+  Diagnostic diagnostic;
+  diagnostic.where.file = path;
+  diagnostic.message = std::move(message);
+  return diagnostic;
+}
+
+[[noreturn]] void CannotRead(const std::string& path, std::string message) {
+  throw ScenarioError({OnFile(path, std::move(message))});
+}
+
+// The file's bytes, read only a little past kMaxScenarioFileBytes (a device or a FIFO can be
+// endless), or a diagnostic with the system's reason when it cannot be read.
+std::string ReadBounded(const std::string& path) {
+  errno = 0;
+  std::ifstream file(path, std::ios::binary);
+  if (!file) {
+    const int reason = errno;
+    CannotRead(path, reason == 0 ? std::string("cannot read file")
+                                 : "cannot read file: " + std::generic_category().message(reason));
+  }
+  std::string text;
+  std::array<char, 1 << 16> chunk{};
+  while (text.size() <= kMaxScenarioFileBytes) {
+    file.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+    text.append(chunk.data(), static_cast<std::size_t>(file.gcount()));
+    if (!file) break;
+  }
+  if (file.bad()) CannotRead(path, "cannot read file: read error");
+  return text;
+}
+
+}  // namespace
+
+Scenario ParseScenario(std::string_view yaml, const std::string& file) {
+  internal::Reader reader(file);
+  internal::Context context{reader, {}};
+  Scenario scenario;
+  Parse(context, yaml, scenario);
+  if (reader.failed()) throw ScenarioError(reader.Take());
+  return scenario;
+}
+
+Scenario LoadScenario(const std::string& path) {
+  std::error_code error;
+  if (fs::is_directory(path, error)) {
+    throw ScenarioError({OnFile(path, "is a directory, not a scenario file")});
+  }
+  return ParseScenario(ReadBounded(path), path);
+}
+
+std::vector<Scenario> LoadScenarios(const std::vector<std::string>& paths) {
+  std::vector<Diagnostic> problems;
+  std::vector<Scenario> scenarios;
+  for (const std::string& path : paths) {
+    std::string listing_error;
+    for (const std::string& file : internal::ScenarioFiles(path, &listing_error)) {
+      try {
+        scenarios.push_back(LoadScenario(file));
+      } catch (const ScenarioError& e) {
+        problems.insert(problems.end(), e.diagnostics().begin(), e.diagnostics().end());
+        continue;
+      }
+      const Scenario& added = scenarios.back();
+      for (std::size_t i = 0; i + 1 < scenarios.size(); ++i) {
+        if (scenarios[i].name != added.name) continue;
+        Diagnostic duplicate =
+            OnFile(added.where.file, fmt::format("duplicate scenario name '{}' (also in {})",
+                                                 added.name, FormatLocation(scenarios[i].where)));
+        duplicate.where = added.where;
+        problems.push_back(std::move(duplicate));
+        break;
+      }
+    }
+    if (!listing_error.empty()) {
+      problems.push_back(OnFile(path, "cannot list directory: " + listing_error));
+    }
+  }
+  if (!problems.empty()) throw ScenarioError(std::move(problems));
+  return scenarios;
+}
+
+}  // namespace kemu::scenario

@@ -1,0 +1,270 @@
+// The top level of a scenario file: name, personalities, machine options and faults; the rest
+// (devices, steps, expectations) has a file each.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+
+#include "scenario/parse/numbers.hpp"
+#include "scenario/parse/parse_internal.hpp"
+
+namespace kemu::scenario::internal {
+namespace {
+
+constexpr std::uint64_t kMaxU64 = ~std::uint64_t{0};
+// Bounds that keep one run's memory and time small whatever a file says: the call history is
+// reserved when the machine is built (about 100 bytes a call), and an unacknowledged level line
+// is delivered storm_threshold times before the storm bug check.
+constexpr std::uint64_t kMaxCallHistory = 65536;
+constexpr std::uint64_t kMaxStormThreshold = 1000000;
+constexpr unsigned kMaxProcessors = 64;
+// ScheduleOptions::depth: the Machine refuses more PCT change points than this.
+constexpr std::uint64_t kMaxPctDepth = 16;
+// A scenario's name becomes a GoogleTest test name, part of trace file names and a report row:
+// letters, digits, '_', '.' and '-' are safe in all of them (and in a shell), and the first
+// character is not '.' or '-' so that a name is neither a hidden file nor an option.
+constexpr std::size_t kMaxNameLength = 100;
+constexpr std::string_view kNameRule =
+    "letters, digits, '_', '.' and '-', not starting with '.' or '-', at most 100 characters";
+
+bool ValidName(std::string_view name) {
+  if (name.empty() || name.size() > kMaxNameLength || name[0] == '.' || name[0] == '-') {
+    return false;
+  }
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '.' || c == '-';
+  });
+}
+
+std::vector<Os> ReadOs(Reader& reader, const YAML::Node& node) {
+  std::vector<Os> selected;
+  std::vector<YAML::Node> parts;
+  if (node.IsSequence()) {
+    for (const YAML::Node& item : node) parts.push_back(item);
+  } else {
+    parts.push_back(node);
+  }
+  bool valid = true;
+  for (const YAML::Node& part : parts) {
+    std::optional<std::string> text = ReadScalar(reader, part, "'os'", "a personality selector");
+    if (!text) {
+      valid = false;
+      continue;
+    }
+    std::string problem = SelectOs(*text, selected);
+    if (!problem.empty()) {
+      reader.Error(part, fmt::format("bad 'os' selector '{}': {}", *text, problem));
+      valid = false;
+    }
+  }
+  if (valid && selected.empty()) reader.Error(node, "'os' selects no personality");
+  std::sort(selected.begin(), selected.end());
+  selected.erase(std::unique(selected.begin(), selected.end()), selected.end());
+  return selected;
+}
+
+// `schedule: {strategy: pct, seed: 42, depth: 3}` (kemu::ScheduleOptions).
+void ReadSchedule(Reader& reader, const YAML::Node& node, ScheduleOptions& schedule) {
+  static const std::vector<std::string> kKeys{"strategy", "seed", "depth"};
+  MapReader map(reader, node, "'schedule'", &kKeys);
+  for (const MapEntry& e : map.entries()) {
+    const std::string what = Quote(e.key);
+    if (e.key == "strategy") {
+      // In Strategy's order, so that the index is the enumerator.
+      if (auto v = ReadChoice(reader, e.value, what, {"default", "random", "pct"})) {
+        schedule.strategy = static_cast<Strategy>(*v);
+      }
+    } else if (e.key == "seed") {
+      if (auto v = ReadUnsigned(reader, e.value, what, 0, kMaxU64)) schedule.seed = *v;
+    } else if (e.key == "depth") {
+      if (auto v = ReadUnsigned(reader, e.value, what, 1, kMaxPctDepth)) {
+        schedule.depth = static_cast<unsigned>(*v);
+      }
+    }
+  }
+}
+
+void ReadMachine(Reader& reader, const YAML::Node& node, MachineOptions& options) {
+  static const std::vector<std::string> kKeys{
+      "processors",          "verifier",     "checked_build", "seed", "storm_threshold",
+      "inactive_interrupts", "call_history", "schedule"};
+  MapReader map(reader, node, "'machine'", &kKeys);
+  for (const MapEntry& e : map.entries()) {
+    const std::string what = Quote(e.key);
+    if (e.key == "processors") {
+      if (auto v = ReadUnsigned(reader, e.value, what, 1, kMaxProcessors)) {
+        options.processors = static_cast<unsigned>(*v);
+      }
+    } else if (e.key == "verifier") {
+      if (auto v = ReadBool(reader, e.value, what)) options.verifier = *v;
+    } else if (e.key == "checked_build") {
+      if (auto v = ReadBool(reader, e.value, what)) options.checked_build = *v;
+    } else if (e.key == "seed") {
+      if (auto v = ReadUnsigned(reader, e.value, what, 0, kMaxU64)) options.seed = *v;
+    } else if (e.key == "storm_threshold") {
+      if (auto v = ReadUnsigned(reader, e.value, what, 1, kMaxStormThreshold)) {
+        options.storm_threshold = static_cast<unsigned>(*v);
+      }
+    } else if (e.key == "inactive_interrupts") {
+      if (auto v = ReadChoice(reader, e.value, what, {"deliver", "drop", "bugcheck"})) {
+        options.inactive_interrupts = static_cast<MachineOptions::InactiveInterrupts>(*v);
+      }
+    } else if (e.key == "call_history") {
+      if (auto v = ReadUnsigned(reader, e.value, what, 0, kMaxCallHistory)) {
+        options.call_history = static_cast<unsigned>(*v);
+      }
+    } else if (e.key == "schedule") {
+      ReadSchedule(reader, e.value, options.schedule);
+    }
+  }
+}
+
+std::optional<double> ReadProbability(Reader& reader, const YAML::Node& node) {
+  std::optional<std::string> text = ReadScalar(reader, node, "'probability'", "a number");
+  if (!text) return std::nullopt;
+  const std::optional<double> value = ParseDecimal(*text);
+  if (!value || !(*value >= 0.0 && *value <= 1.0)) {
+    reader.Error(node, fmt::format("expected a probability from 0 to 1 for 'probability', got {}",
+                                   Describe(node)));
+    return std::nullopt;
+  }
+  return *value;
+}
+
+// A pool tag as reports and the debugger show it: four characters, the first the tag's low byte
+// ("NcRx" for the driver's 'xRcN').
+std::optional<std::uint32_t> ReadTag(Reader& reader, const YAML::Node& node) {
+  std::optional<std::string> text = ReadScalar(reader, node, "'tag'", "a pool tag");
+  if (!text) return std::nullopt;
+  const bool printable = std::all_of(text->begin(), text->end(), [](char c) {
+    return static_cast<unsigned char>(c) >= 0x20 && static_cast<unsigned char>(c) < 0x7F;
+  });
+  if (text->size() != 4 || !printable) {
+    reader.Error(node, fmt::format("expected a pool tag of 4 characters for 'tag', as reports "
+                                   "show it (first character = low byte), got {}",
+                                   Describe(node)));
+    return std::nullopt;
+  }
+  std::uint32_t tag = 0;
+  for (int i = 3; i >= 0; --i) tag = (tag << 8) | static_cast<unsigned char>((*text)[i]);
+  return tag;
+}
+
+std::optional<FaultSpec> ReadFault(Reader& reader, const YAML::Node& node) {
+  static const std::vector<std::string> kKeys{"routine", "status",      "nth",
+                                              "count",   "probability", "tag"};
+  MapReader map(reader, node, "a fault", &kKeys);
+  if (!map.ok()) return std::nullopt;
+  FaultSpec spec{reader.Where(node), {}};
+  map.Require("routine");
+  map.Require("status");
+  for (const MapEntry& e : map.entries()) {
+    const std::string what = Quote(e.key);
+    if (e.key == "routine") {
+      if (auto v = ReadString(reader, e.value, what)) spec.fault.routine = *v;
+    } else if (e.key == "status") {
+      if (auto v = ReadStatus(reader, e.value, what)) spec.fault.status = *v;
+    } else if (e.key == "nth") {
+      if (auto v = ReadUnsigned(reader, e.value, what, 1, kMaxU64)) spec.fault.nth = *v;
+    } else if (e.key == "count") {
+      if (auto v = ReadUnsigned(reader, e.value, what, 0, kMaxU64)) spec.fault.count = *v;
+    } else if (e.key == "probability") {
+      if (auto v = ReadProbability(reader, e.value)) spec.fault.probability = *v;
+    } else if (e.key == "tag") {
+      if (auto v = ReadTag(reader, e.value)) spec.fault.tag = *v;
+    }
+  }
+  return spec;
+}
+
+std::vector<FaultSpec> ReadFaults(Reader& reader, const YAML::Node& node) {
+  std::vector<FaultSpec> faults;
+  if (!node.IsSequence()) {
+    reader.Error(node, fmt::format("expected a list for 'faults', got {}", Describe(node)));
+    return faults;
+  }
+  for (const YAML::Node& item : node) {
+    if (auto fault = ReadFault(reader, item)) faults.push_back(std::move(*fault));
+  }
+  return faults;
+}
+
+// Every device a step or expectation names must be declared; one device must be the driver's.
+void CheckDevices(Context& context, const std::vector<DeviceSpec>& devices,
+                  const YAML::Node& node) {
+  std::vector<std::string> names;
+  bool driver_device = false;
+  for (const DeviceSpec& device : devices) {
+    names.push_back(device.config.name);
+    driver_device = driver_device || !device.foreign;
+  }
+  if (!devices.empty() && !driver_device) {
+    context.reader.Error(node, "every device is foreign; the driver needs one of its own");
+  }
+  for (const auto& [name, where] : context.device_uses) {
+    if (std::find(names.begin(), names.end(), name) != names.end()) continue;
+    const std::string close = ClosestMatch(name, names);
+    context.reader.Error(where, close.empty() ? fmt::format("unknown device '{}' (declared: {})",
+                                                            name, JoinOr(names))
+                                              : fmt::format("unknown device '{}' (did you mean "
+                                                            "'{}'?)",
+                                                            name, close));
+  }
+}
+
+}  // namespace
+
+Scenario BuildScenario(Context& context, const YAML::Node& root) {
+  static const std::vector<std::string> kKeys{
+      "scenario", "description", "driver", "os", "machine", "devices", "faults", "steps", "expect"};
+  Reader& reader = context.reader;
+  Scenario scenario;
+  scenario.where = reader.Where(root);
+  scenario.name = std::filesystem::path(reader.file()).stem().string();
+  scenario.os.assign(AllOs().begin(), AllOs().end());
+  MapReader map(reader, root, "the scenario", &kKeys);
+  if (!map.ok()) return scenario;
+  bool named = false;
+  const MapEntry* devices = map.Require("devices");
+  map.Require("steps");
+  for (const MapEntry& e : map.entries()) {
+    const std::string what = Quote(e.key);
+    if (e.key == "scenario") {
+      if (auto v = ReadString(reader, e.value, what)) {
+        scenario.name = *v;
+        if (!ValidName(*v)) {
+          reader.Error(e.value, fmt::format("bad scenario name {} (allowed: {})", Describe(e.value),
+                                            kNameRule));
+        }
+      }
+      named = true;
+    } else if (e.key == "description") {
+      if (auto v = ReadString(reader, e.value, what)) scenario.description = *v;
+    } else if (e.key == "driver") {
+      if (auto v = ReadString(reader, e.value, what)) scenario.driver = *v;
+    } else if (e.key == "os") {
+      scenario.os = ReadOs(reader, e.value);
+    } else if (e.key == "machine") {
+      ReadMachine(reader, e.value, scenario.machine);
+    } else if (e.key == "devices") {
+      scenario.devices = ParseDevices(context, e.value);
+    } else if (e.key == "faults") {
+      scenario.faults = ReadFaults(reader, e.value);
+    } else if (e.key == "steps") {
+      scenario.steps = ParseSteps(context, e.value);
+    } else if (e.key == "expect") {
+      scenario.expect = ParseExpectationBlock(context, e.value, "'expect'");
+    }
+  }
+  if (!named && !ValidName(scenario.name)) {
+    reader.Error(Location{reader.file(), 0, 0},
+                 fmt::format("the file name gives the scenario a bad name {} (allowed: {}); name "
+                             "it with a 'scenario' key",
+                             Quote(scenario.name), kNameRule));
+  }
+  if (devices != nullptr) CheckDevices(context, scenario.devices, devices->value);
+  return scenario;
+}
+
+}  // namespace kemu::scenario::internal

@@ -1,0 +1,90 @@
+// A parsed scenario against the adapter that will run it: actions, their arguments, probes.
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "scenario/parse/parse_internal.hpp"
+
+namespace kemu::scenario {
+namespace {
+
+bool Contains(const std::vector<std::string>& names, const std::string& name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+std::string Suggestion(const std::string& word, const std::vector<std::string>& candidates,
+                       const std::string& otherwise) {
+  const std::string close = ClosestMatch(word, candidates);
+  return close.empty() ? otherwise : fmt::format("did you mean '{}'?", close);
+}
+
+void CheckAction(const Step& step, const ActionStep& action, const std::vector<ActionInfo>& actions,
+                 std::vector<Diagnostic>& out) {
+  auto info = std::find_if(actions.begin(), actions.end(),
+                           [&](const ActionInfo& a) { return a.name == action.name; });
+  if (info == actions.end()) {
+    std::vector<std::string> candidates = internal::BuiltInSteps();
+    std::vector<std::string> names;
+    names.reserve(actions.size());
+    for (const ActionInfo& a : actions) names.push_back(a.name);
+    candidates.insert(candidates.end(), names.begin(), names.end());
+    const std::string offered = names.empty() ? "the driver adapter has no actions"
+                                              : "the driver adapter's actions: " +
+                                                    fmt::format("{}", fmt::join(names, ", "));
+    out.push_back({step.where, fmt::format("unknown step or action '{}' ({})", action.name,
+                                           Suggestion(action.name, candidates, offered))});
+    return;
+  }
+  const std::vector<std::string>& parameters = info->parameters;
+  const std::string takes = parameters.empty()
+                                ? "it takes no arguments"
+                                : fmt::format("its arguments: {}", fmt::join(parameters, ", "));
+  for (const auto& [name, value] : action.args.values()) {
+    if (name.empty()) {
+      if (parameters.empty()) {
+        out.push_back({step.where, fmt::format("action '{}' takes no arguments, got '{}'",
+                                               action.name, value)});
+      }
+    } else if (!Contains(parameters, name)) {
+      out.push_back({step.where, fmt::format("action '{}' has no argument '{}' ({})", action.name,
+                                             name, Suggestion(name, parameters, takes))});
+    }
+  }
+}
+
+void CheckProbes(const Expectations& expectations, const std::vector<std::string>& probes,
+                 std::vector<Diagnostic>& out) {
+  const std::string offered =
+      probes.empty() ? "the driver adapter has no probes"
+                     : fmt::format("the driver adapter's probes: {}", fmt::join(probes, ", "));
+  for (const auto& [name, expected] : expectations.probes) {
+    if (Contains(probes, name)) continue;
+    out.push_back({expected.where, fmt::format("unknown probe '{}' ({})", name,
+                                               Suggestion(name, probes, offered))});
+  }
+}
+
+void CheckBlock(const ExpectationBlock& block, const std::vector<std::string>& probes,
+                std::vector<Diagnostic>& out) {
+  CheckProbes(block.all, probes, out);
+  for (const auto& [os, overrides] : block.per_os) CheckProbes(overrides, probes, out);
+}
+
+}  // namespace
+
+std::vector<Diagnostic> Validate(const Scenario& scenario, const DriverAdapter& adapter) {
+  const std::vector<ActionInfo> actions = adapter.Actions();
+  const std::vector<std::string> probes = adapter.Probes();
+  std::vector<Diagnostic> out;
+  for (const Step& step : scenario.steps) {
+    if (const auto* action = std::get_if<ActionStep>(&step.body)) {
+      CheckAction(step, *action, actions, out);
+    } else if (const auto* expect = std::get_if<ExpectStep>(&step.body)) {
+      CheckBlock(expect->block, probes, out);
+    }
+  }
+  if (scenario.expect) CheckBlock(*scenario.expect, probes, out);
+  return out;
+}
+
+}  // namespace kemu::scenario

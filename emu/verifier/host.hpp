@@ -1,0 +1,42 @@
+// What the verifier needs from the machine it checks: the personality, where the driver runs, and
+// a way to raise the bug check a rule decided on. model::Kernel implements it, so emu/verifier/
+// includes nothing of emu/model/ (docs/architecture.md, "Dependency direction").
+#ifndef KEMU_EMU_VERIFIER_HOST_HPP_
+#define KEMU_EMU_VERIFIER_HOST_HPP_
+
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+
+#include "kemu/personality.hpp"
+#include "verifier/violation.hpp"
+
+namespace kemu::verifier {
+
+class Host {
+ public:
+  virtual const Personality& personality() const = 0;
+  /// The vCPU running the code being checked.
+  virtual unsigned current_processor() const = 0;
+  /// The sequence number the next trace event gets: orders what a rule records.
+  virtual std::uint64_t trace_sequence() const = 0;
+  /// The driver callback running on the current vCPU ("an ISR on vCPU 0 ..."), or "".
+  virtual std::string RunningCallback() const = 0;
+  /// Raises `violation`. Returns only when the machine records bug checks instead of throwing;
+  /// the caller then continues as a retail kernel would.
+  virtual void BugCheck(const Violation& violation) = 0;
+  /// Raises `violation`, after which nothing can continue.
+  [[noreturn]] void Crash(const Violation& violation) {
+    RaiseFatal(violation);
+    std::abort();  // RaiseFatal never returns; a compiler cannot know that of a virtual call
+  }
+
+ protected:
+  ~Host() = default;
+  /// Crash: throws, or aborts after printing; never returns.
+  virtual void RaiseFatal(const Violation& violation) = 0;
+};
+
+}  // namespace kemu::verifier
+
+#endif  // KEMU_EMU_VERIFIER_HOST_HPP_
