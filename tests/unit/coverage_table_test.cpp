@@ -10,6 +10,7 @@
 
 #include "kemu/os.hpp"
 #include "personality/export_manifest.hpp"
+#include "read_file.hpp"
 
 namespace {
 
@@ -34,15 +35,8 @@ std::string CoverageTable() {
   return table;
 }
 
-std::string ReadFile(const char* path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
 TEST(CoverageTableTest, TableMatchesTheExportManifest) {
-  std::string doc = ReadFile(KEMU_COVERAGE_DOC);
+  std::string doc = kemu_test::ReadFile(KEMU_COVERAGE_DOC);
   const std::size_t begin = doc.find(kBegin);
   const std::size_t end = doc.find(kEnd);
   ASSERT_NE(begin, std::string::npos) << "docs/coverage.md lacks the coverage:begin marker";

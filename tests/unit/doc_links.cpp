@@ -9,17 +9,12 @@
 #include <fstream>
 #include <sstream>
 
+#include "read_file.hpp"
+
 namespace kemu::testing {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string ReadText(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
 
 bool IsExternal(const std::string& target) {
   return target.rfind("http://", 0) == 0 || target.rfind("https://", 0) == 0 ||
@@ -97,7 +92,7 @@ std::vector<std::string> BrokenLinks(const fs::path& root, const std::string& fi
       }
       if (hash == std::string::npos || linked.extension() != ".md") continue;
       const std::string anchor = target.substr(hash + 1);
-      const std::string contents = path.empty() ? text : ReadText(linked);
+      const std::string contents = path.empty() ? text : kemu_test::ReadFile(linked);
       if (HeadingAnchors(contents).count(anchor) == 0) {
         problems.push_back(fmt::format("{}:{}: {} has no heading #{}", file, number,
                                        path.empty() ? file : path, anchor));

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "read_file.hpp"
+
 namespace {
 
 using ::kemu::testing::BrokenLinks;
@@ -20,19 +22,12 @@ using ::kemu::testing::LinkedDocuments;
 
 using Problems = std::vector<std::string>;
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
 TEST(DocLinksTest, EveryLinkBetweenTheDocumentsResolves) {
   const std::vector<std::string> files = LinkedDocuments(KEMU_SOURCE_DIR);
   Problems problems;
   for (const std::string& file : files) {
-    const Problems broken =
-        BrokenLinks(KEMU_SOURCE_DIR, file, ReadFile(std::string(KEMU_SOURCE_DIR) + "/" + file));
+    const Problems broken = BrokenLinks(
+        KEMU_SOURCE_DIR, file, kemu_test::ReadFile(std::string(KEMU_SOURCE_DIR) + "/" + file));
     problems.insert(problems.end(), broken.begin(), broken.end());
   }
   EXPECT_EQ(problems, Problems{});
@@ -41,8 +36,8 @@ TEST(DocLinksTest, EveryLinkBetweenTheDocumentsResolves) {
 }
 
 TEST(DocLinksTest, TheDocsIndexListsEveryDocument) {
-  const std::string readme = ReadFile(std::string(KEMU_SOURCE_DIR) + "/README.md");
-  const std::string index = ReadFile(std::string(KEMU_SOURCE_DIR) + "/docs/README.md");
+  const std::string readme = kemu_test::ReadFile(std::string(KEMU_SOURCE_DIR) + "/README.md");
+  const std::string index = kemu_test::ReadFile(std::string(KEMU_SOURCE_DIR) + "/docs/README.md");
   for (const std::string& file : LinkedDocuments(KEMU_SOURCE_DIR)) {
     if (file.rfind("docs/", 0) != 0 || file == "docs/README.md") continue;
     EXPECT_NE(index.find("](" + file.substr(5) + ")"), std::string::npos)

@@ -13,6 +13,8 @@
 #include <string_view>
 #include <utility>
 
+#include "read_file.hpp"
+
 namespace kemu::testing {
 namespace {
 
@@ -40,13 +42,6 @@ constexpr std::array<std::string_view, 2> kNotChecked = {"tests/unit/doc_referen
 template <std::size_t N>
 bool Contains(const std::array<std::string_view, N>& list, std::string_view value) {
   return std::find(list.begin(), list.end(), value) != list.end();
-}
-
-std::string ReadText(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
 }
 
 bool StartsWith(std::string_view text, std::size_t at, std::string_view prefix) {
@@ -280,7 +275,7 @@ const DocReferenceChecker::Outline* DocReferenceChecker::OutlineOf(const std::st
   Outline outline;
   std::string heading;
   bool fenced = false;
-  std::istringstream lines(ReadText(path));
+  std::istringstream lines(kemu_test::ReadFile(path));
   for (std::string line; std::getline(lines, line);) {
     if (line.rfind("```", 0) == 0) fenced = !fenced;
     if (fenced || line.empty()) continue;

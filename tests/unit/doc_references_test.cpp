@@ -12,19 +12,14 @@
 #include <string>
 #include <vector>
 
+#include "read_file.hpp"
+
 namespace {
 
 using ::kemu::testing::DocReferenceChecker;
 using ::kemu::testing::DocReferenceReport;
 
 using Problems = std::vector<std::string>;
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
 
 DocReferenceReport CheckText(const std::string& file, const std::string& text) {
   DocReferenceChecker checker(KEMU_SOURCE_DIR);
@@ -38,7 +33,7 @@ TEST(DocReferencesTest, EverySectionTheRepositoryCitesExists) {
   Problems problems;
   for (const std::string& file : files) {
     const DocReferenceReport report =
-        checker.Check(file, ReadFile(std::string(KEMU_SOURCE_DIR) + "/" + file));
+        checker.Check(file, kemu_test::ReadFile(std::string(KEMU_SOURCE_DIR) + "/" + file));
     citations += report.citations;
     problems.insert(problems.end(), report.problems.begin(), report.problems.end());
   }
