@@ -29,13 +29,25 @@ Kernel::Kernel(const MachineOptions& options)
       work_items_(*this),
       lookasides_(*this),
       generic_calls_(*this),
-      race_(*this),
+      race_(*this, options.race_detection, options.processors),
       scheduler_(*this, options.schedule, options.processors) {
   cpus_.reserve(options.processors);
   for (unsigned i = 0; i < options.processors; ++i) cpus_.push_back(std::make_unique<Cpu>(i));
 }
 
 Kernel::~Kernel() { scheduler_.Teardown(); }
+
+unsigned Kernel::test_processor() const { return scheduler_.test_processor(); }
+
+bool Kernel::exploring() const { return scheduler_.exploring(); }
+
+void Kernel::QuietSchedulePoint() { scheduler_.QuietPoint(); }
+
+std::string Kernel::DescribePoolAddress(std::uintptr_t address) const {
+  return pool_.DescribeAddress(address);
+}
+
+std::string Kernel::MachineContext() const { return FormatMachineContext(*this); }
 
 KAFFINITY Kernel::active_processors() const {
   return cpus_.size() >= 64 ? ~KAFFINITY{0} : (KAFFINITY{1} << cpus_.size()) - 1;

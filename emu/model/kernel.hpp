@@ -35,7 +35,7 @@
 
 namespace kemu::model {
 
-class Kernel final : public verifier::Host {
+class Kernel final : public verifier::Host, public race::Host {
  public:
   explicit Kernel(const MachineOptions& options);
   /// Ends the vCPU workers first: their stacks unwind through the model.
@@ -54,7 +54,9 @@ class Kernel final : public verifier::Host {
   unsigned processor_count() const { return static_cast<unsigned>(cpus_.size()); }
   unsigned current_processor() const override { return current_; }
   /// Affinity mask of every vCPU.
-  KAFFINITY active_processors() const;
+  KAFFINITY active_processors() const override;
+  unsigned test_processor() const override;
+  KIRQL current_irql() const override { return cpu().irql; }
   /// The vCPU whose context holds the baton (the scheduler's; see model/scheduler.hpp).
   void SetCurrentProcessor(unsigned index) { current_ = index; }
   Scheduler& scheduler() { return scheduler_; }
@@ -110,10 +112,15 @@ class Kernel final : public verifier::Host {
   /// Raises a bug check after which nothing can continue (deadlock, storm, corruption).
   [[noreturn]] void Crash(const verifier::Violation& violation);
   /// Traces a race the detector found (an instant in the exported timeline).
-  void NoteRace(std::uintptr_t address, std::uint64_t size);
+  void NoteRace(std::uintptr_t address, std::uint64_t size) override;
   /// Raises a data race as `on_bug_check` says: thrown (ending the machine like a harness error
   /// in a callback), recorded, or printed before an abort.
-  void RaiseRace(const kemu::DataRace& race);
+  void RaiseRace(const kemu::DataRace& race) override;
+  // race::Host: what the detector reads of the machine.
+  bool exploring() const override;
+  void QuietSchedulePoint() override;
+  std::string DescribePoolAddress(std::uintptr_t address) const override;
+  std::string MachineContext() const override;
 
   /// The driver callback the kernel is running, on the calling vCPU if it runs one ("an ISR on
   /// vCPU 0 at IRQL 7 on Windows 10"), or "" when the test, not the kernel, called the driver.
@@ -132,7 +139,7 @@ class Kernel final : public verifier::Host {
   /// Throws the bug check or error that ended the machine, if any.
   void ThrowIfCrashed() const;
 
-  bool crashed() const { return crash_.has_value() || ended_ != nullptr; }
+  bool crashed() const override { return crash_.has_value() || ended_ != nullptr; }
   const std::vector<kemu::BugCheck>& recorded() const { return recorded_; }
 
   void AppendDebugOutput(const std::string& text);

@@ -4,7 +4,6 @@
 #include <bit>
 #include <utility>
 
-#include "model/kernel.hpp"
 #include "race/instrumented_access.hpp"
 #include "race/thread_stack.hpp"
 
@@ -16,10 +15,8 @@ constexpr std::uintptr_t kGranule = 8;
 
 }  // namespace
 
-Detector::Detector(model::Kernel& kernel)
-    : kernel_(kernel),
-      enabled_(kernel.options().race_detection && InstrumentedCodeLoaded()),
-      stacks_(kernel.options().processors) {
+Detector::Detector(Host& host, bool race_detection, unsigned processors)
+    : host_(host), enabled_(race_detection && InstrumentedCodeLoaded()), stacks_(processors) {
   locksets_.emplace_back();  // id 0: no lock
   lockset_ids_.emplace(std::vector<const void*>{}, 0);
   test_.thread = ThreadFor(ContextKind::kTestThread, nullptr, 0);
@@ -59,10 +56,10 @@ void Detector::Tick(std::uint32_t thread) {
 }
 
 Detector::Activation* Detector::Current() {
-  const unsigned cpu = kernel_.current_processor();
+  const unsigned cpu = host_.current_processor();
   if (cpu < stacks_.size() && !stacks_[cpu].empty()) return &stacks_[cpu].back();
   // Outside any ISR or DPC only the test's thread runs driver code.
-  if (cpu == kernel_.scheduler().test_processor()) return &test_;
+  if (cpu == host_.test_processor()) return &test_;
   return nullptr;
 }
 
@@ -100,7 +97,7 @@ void Detector::BeginWorkItem(const void* item, const void* routine, unsigned cpu
                              const void* frame) {
   if (!enabled_) return;
   // Windows runs it on a worker thread that may be on any processor.
-  const std::uint64_t all = static_cast<std::uint64_t>(kernel_.active_processors());
+  const std::uint64_t all = static_cast<std::uint64_t>(host_.active_processors());
   Begin(ContextKind::kWorkItem, item, routine, 0, PASSIVE_LEVEL, all, cpu, frame);
   Acquire(item);  // queued before it runs
 }
@@ -143,7 +140,7 @@ void Detector::LockReleased(const void* lock) {
     activation.lockset = LocksetFor(activation.locks);
     return true;
   };
-  const unsigned cpu = kernel_.current_processor();
+  const unsigned cpu = host_.current_processor();
   if (cpu < stacks_.size()) {
     for (auto it = stacks_[cpu].rbegin(); it != stacks_[cpu].rend(); ++it) {
       if (drop(*it)) return;
@@ -204,7 +201,7 @@ void Detector::AddBenignRange(std::uintptr_t begin, std::size_t bytes, std::stri
 
 void Detector::OnAccess(std::uintptr_t address, std::size_t size, bool write, bool atomic,
                         std::uintptr_t pc, std::uintptr_t sp) {
-  if (!enabled_ || pending_ || raised_ || size == 0 || kernel_.crashed()) return;
+  if (!enabled_ || pending_ || raised_ || size == 0 || host_.crashed()) return;
   Activation* current = Current();
   if (current == nullptr || current->ignore > 0) return;
   ThreadStack& thread_stack = CurrentThreadStack();
@@ -226,14 +223,14 @@ void Detector::OnAccess(std::uintptr_t address, std::size_t size, bool write, bo
   for (unsigned i = 0; i < Access::kCallers && i < callers; ++i) {
     access.callers[i] = thread_stack.Caller(i);
   }
-  const model::Cpu& cpu = kernel_.cpu();
-  access.cpu_mask = current == &test_ ? std::uint64_t{1} << cpu.index : current->cpu_mask;
-  access.trace_event = kernel_.trace().sequence();
+  access.cpu_mask =
+      current == &test_ ? std::uint64_t{1} << host_.current_processor() : current->cpu_mask;
+  access.trace_event = host_.trace_sequence();
   access.thread = current->thread;
   access.epoch = clocks_[current->thread].Get(current->thread);
   access.lockset = current->lockset;
   access.context = current->context;
-  access.irql = cpu.irql;
+  access.irql = host_.current_irql();
   access.base_irql = current->base_irql;
   access.write = write;
   access.atomic = atomic;
@@ -263,7 +260,7 @@ void Detector::CheckGranule(std::uintptr_t granule, Access access) {
   for (std::size_t i = 0; i < cell.count; ++i) {
     if (Races(cell.entries[i], access)) return Found(cell.entries[i], access);
   }
-  if (kernel_.scheduler().exploring()) SchedulePoint(cell, access.thread);
+  if (host_.exploring()) SchedulePoint(cell, access.thread);
   for (std::size_t i = 0; i < cell.count; ++i) {
     Access& entry = cell.entries[i];
     if (entry.thread == access.thread && entry.write == access.write) {
@@ -282,7 +279,7 @@ void Detector::CheckGranule(std::uintptr_t granule, Access access) {
 void Detector::SchedulePoint(const Cell& cell, std::uint32_t thread) {
   // Only memory another thread has touched is shared: there, another vCPU may run in between.
   for (std::size_t i = 0; i < cell.count; ++i) {
-    if (cell.entries[i].thread != thread) return kernel_.scheduler().QuietPoint();
+    if (cell.entries[i].thread != thread) return host_.QuietSchedulePoint();
   }
 }
 
@@ -332,7 +329,7 @@ void Detector::Found(const Access& prior, const Access& now) {
   const std::uintptr_t first = std::max(prior.address, now.address) & ~(kGranule - 1);
   const unsigned common = prior.bytes & now.bytes;
   const std::uintptr_t address = first + static_cast<unsigned>(std::countr_zero(common));
-  kernel_.NoteRace(address, now.size);
+  host_.NoteRace(address, now.size);
   pending_.emplace(address, now.size, prior.write, now.write, FormatRace(prior, now, address));
 }
 
@@ -341,7 +338,7 @@ void Detector::RaisePending() {
   kemu::DataRace race = std::move(*pending_);
   pending_.reset();
   raised_ = true;
-  kernel_.RaiseRace(race);
+  host_.RaiseRace(race);
 }
 
 }  // namespace kemu::race

@@ -1,5 +1,5 @@
 // The data-race detector: sees every memory access of driver code built with
-// kemu_instrument_driver() (race/tsan_runtime.cpp forwards the compiler's __tsan_* calls here) and
+// kemu_instrument_driver() (abi/tsan_runtime.cpp forwards the compiler's __tsan_* calls here) and
 // reports two accesses to the same bytes, at least one a write, that
 //   - come from execution contexts that may run at the same time: different vCPUs, or on one vCPU
 //     a context that can preempt the other (an ISR interrupts code below its DIRQL, a DPC code
@@ -37,12 +37,9 @@
 #include <vector>
 
 #include "kemu/data_race.hpp"
+#include "race/host.hpp"
 #include "race/symbolize.hpp"
 #include "race/vector_clock.hpp"
-
-namespace kemu::model {
-class Kernel;
-}  // namespace kemu::model
 
 namespace kemu::race {
 
@@ -80,7 +77,8 @@ struct Access {
 
 class Detector {
  public:
-  explicit Detector(model::Kernel& kernel);
+  /// `race_detection`: MachineOptions::race_detection (it also needs instrumented code loaded).
+  Detector(Host& host, bool race_detection, unsigned processors);
   ~Detector();
   Detector(const Detector&) = delete;
   Detector& operator=(const Detector&) = delete;
@@ -110,7 +108,7 @@ class Detector {
   /// [begin, begin + bytes) is freed or reused: its history is dropped.
   void Forget(const void* begin, std::size_t bytes);
 
-  // From instrumented code (race/tsan_runtime.cpp). `sp` is the caller's frame address.
+  // From instrumented code (abi/tsan_runtime.cpp). `sp` is the caller's frame address.
   void OnAccess(std::uintptr_t address, std::size_t size, bool write, bool atomic,
                 std::uintptr_t pc, std::uintptr_t sp);
   /// Annotations (<kemu_race.h>).
@@ -176,7 +174,7 @@ class Detector {
   std::string WhyConcurrent(const Access& prior, const Access& now) const;
   void SchedulePoint(const Cell& cell, std::uint32_t thread);
 
-  model::Kernel& kernel_;
+  Host& host_;
   bool enabled_;
   std::vector<std::vector<Activation>> stacks_;  ///< index = vCPU
   Activation test_;                              ///< the test's thread

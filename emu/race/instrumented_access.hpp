@@ -1,5 +1,7 @@
-// The bridge from the compiler's instrumentation (race/tsan_runtime.cpp, linked only into programs
-// with instrumented driver code) to the detector of the calling thread's current machine.
+// What the compiler's instrumentation (abi/tsan_runtime.cpp, linked only into programs with
+// instrumented driver code) tells the race detector besides memory accesses: the driver's call
+// stack, and that instrumented code is loaded at all. Accesses go to the running machine's
+// detector through abi/instrumented_access.hpp, which can find the machine.
 #ifndef KEMU_EMU_RACE_INSTRUMENTED_ACCESS_HPP_
 #define KEMU_EMU_RACE_INSTRUMENTED_ACCESS_HPP_
 
@@ -8,9 +10,6 @@
 
 namespace kemu::race {
 
-/// `pc`: the return address into the driver; `sp`: the caller's stack pointer, or near it.
-void InstrumentedAccess(std::uintptr_t address, std::size_t size, bool write, bool atomic,
-                        std::uintptr_t pc, std::uintptr_t sp) noexcept;
 /// `frame`: the entered function's frame address.
 void FunctionEntered(std::uintptr_t call_site, std::uintptr_t frame) noexcept;
 void FunctionExited() noexcept;

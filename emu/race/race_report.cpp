@@ -4,8 +4,6 @@
 
 #include <bit>
 
-#include "model/bugcheck_report.hpp"
-#include "model/kernel.hpp"
 #include "race/detector.hpp"
 
 namespace kemu::race {
@@ -105,7 +103,7 @@ std::string Detector::WhyConcurrent(const Access& prior, const Access& now) cons
 std::string Detector::FormatRace(const Access& prior, const Access& now,
                                  std::uintptr_t address) const {
   std::string out = fmt::format("*** kemu DATA RACE on 0x{:x}", address);
-  const std::string block = kernel_.pool().DescribeAddress(address);
+  const std::string block = host_.DescribePoolAddress(address);
   out += block.empty() ? "\n" : fmt::format(" ({})\n", block);
   out += "\n";
   // Every code address the report names, symbolised at once.
@@ -126,7 +124,7 @@ std::string Detector::FormatRace(const Access& prior, const Access& now,
       "  Take the same lock around both (KeSynchronizeExecution or the interrupt spin lock\n"
       "  against an ISR), or mark a deliberate race with KEMU_BENIGN_RACE (<kemu_race.h>).\n\n",
       WhyConcurrent(prior, now));
-  return out + model::FormatMachineContext(kernel_);
+  return out + host_.MachineContext();
 }
 
 }  // namespace kemu::race

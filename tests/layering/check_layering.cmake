@@ -13,14 +13,11 @@ endif()
 set(allowed_personality "")
 set(allowed_verifier "personality")
 set(allowed_model "verifier;personality;race")
-set(allowed_race "model;verifier;personality")
+set(allowed_race "")
 set(allowed_abi "model;verifier;personality;race")
 set(allowed_testing "")
 set(allowed_scenario "")
 set(allowed_fuzz "")
-# The one edge from model/ into race/ (the kernel owns the detector): the cycle the document lists
-# as still to remove. Any other race/ header is refused.
-set(model_race_headers "race/detector.hpp")
 # emu/scenario/ stages, in order: each may include only itself and the stages before it.
 set(scenario_stages parse run report cli)
 
@@ -61,11 +58,6 @@ foreach(source IN LISTS sources)
     endif()
     if(NOT target IN_LIST allowed_${folder})
       list(APPEND problems "${source}:${number}: emu/${folder}/ may not include ${header}")
-    elseif(folder STREQUAL "model" AND target STREQUAL "race"
-           AND NOT header IN_LIST model_race_headers)
-      string(CONCAT problem "${source}:${number}: emu/model/ may include only "
-                            "${model_race_headers} of emu/race/, not ${header}")
-      list(APPEND problems "${problem}")
     endif()
   endforeach()
 endforeach()

@@ -9,11 +9,12 @@
 #include <cstdint>
 #include <cstring>
 
+#include "abi/instrumented_access.hpp"
 #include "race/instrumented_access.hpp"
 
 namespace {
 
-using kemu::race::InstrumentedAccess;
+using kemu::abi::InstrumentedAccess;
 
 inline std::uintptr_t Address(const volatile void* address) {
   return reinterpret_cast<std::uintptr_t>(address);

@@ -1,0 +1,19 @@
+// The bridge from the compiler's instrumentation (abi/tsan_runtime.cpp) to the race detector of
+// the calling thread's current machine: driver code's memory accesses enter kemu here, as its
+// kernel calls enter through the other shims of emu/abi/.
+#ifndef KEMU_EMU_ABI_INSTRUMENTED_ACCESS_HPP_
+#define KEMU_EMU_ABI_INSTRUMENTED_ACCESS_HPP_
+
+#include <cstddef>
+#include <cstdint>
+
+namespace kemu::abi {
+
+/// `pc`: the return address into the driver; `sp`: the caller's stack pointer, or near it.
+/// Outside any machine it does nothing.
+void InstrumentedAccess(std::uintptr_t address, std::size_t size, bool write, bool atomic,
+                        std::uintptr_t pc, std::uintptr_t sp) noexcept;
+
+}  // namespace kemu::abi
+
+#endif  // KEMU_EMU_ABI_INSTRUMENTED_ACCESS_HPP_
