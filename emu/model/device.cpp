@@ -13,6 +13,14 @@ PCM_RESOURCE_LIST AsList(std::vector<std::uint8_t>& bytes) {
   return bytes.empty() ? nullptr : reinterpret_cast<PCM_RESOURCE_LIST>(bytes.data());
 }
 
+// The call counter's value `calls` calls after `now`. 0 means the next call, as 1 does.
+// Saturating: a count past the end of the counter's range is a call that never comes, not one
+// that wrapped round to the next.
+std::uint64_t CallFromNow(std::uint64_t now, std::uint64_t calls) {
+  const std::uint64_t after = calls == 0 ? 1 : calls;
+  return after > kNever - now ? kNever : now + after;
+}
+
 }  // namespace
 
 // Hardware that outlives the machine sees the device gone instead of a dangling pointer.
@@ -42,19 +50,13 @@ void Device::Perform(DeviceAction action, std::uint32_t message_id) {
 
 void Device::ScheduleAfterCalls(std::uint64_t calls, DeviceAction action,
                                 std::uint32_t message_id) {
-  // 0 means the next call, as 1 does. Saturating: a count past the end of the call counter's
-  // range is a call that never comes, not one that wrapped round to the next.
-  const std::uint64_t now = kernel_.trace().calls();
-  const std::uint64_t after = calls == 0 ? 1 : calls;
-  const std::uint64_t at = after > kNever - now ? kNever : now + after;
-  kernel_.interrupts().Schedule(state_, action, message_id, at, std::nullopt);
+  kernel_.interrupts().Schedule(state_, action, message_id,
+                                CallFromNow(kernel_.trace().calls(), calls), std::nullopt);
 }
 
 void Device::ScheduleAfterCalls(std::uint64_t calls, std::function<void()> hardware) {
-  const std::uint64_t now = kernel_.trace().calls();
-  const std::uint64_t after = calls == 0 ? 1 : calls;
-  const std::uint64_t at = after > kNever - now ? kNever : now + after;
-  kernel_.interrupts().Schedule(state_, std::move(hardware), at);
+  kernel_.interrupts().Schedule(state_, std::move(hardware),
+                                CallFromNow(kernel_.trace().calls(), calls));
 }
 
 void Device::ScheduleAt(std::uint64_t time_us, DeviceAction action, std::uint32_t message_id) {

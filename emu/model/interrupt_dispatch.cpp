@@ -310,6 +310,14 @@ void Interrupts::Dispatch(ULONG vector, unsigned cpu_index) {
                   std::uint64_t{record.affinity != 0 ? record.affinity : KAFFINITY{1} << cpu_index},
                   cpu_index, __builtin_frame_address(0));
     const race::ContextScope race_scope(race, cpu_index);
+    const auto release = [&] {
+      if (record.passive) {
+        record.passive_busy = false;
+        race.LockReleased(&record.passive_busy);
+      } else {
+        kernel_.spin_locks().Drop("interrupt dispatch", record.lock, LockKind::kOrdinary);
+      }
+    };
     if (record.passive) {
       record.passive_busy = true;
       race.LockAcquired(&record.passive_busy);  // the event that serialises a passive ISR
@@ -318,12 +326,7 @@ void Interrupts::Dispatch(ULONG vector, unsigned cpu_index) {
     }
     if (!record.connected) {
       // Disconnected on another vCPU while this one spun on the lock: the ISR no longer runs.
-      if (record.passive) {
-        record.passive_busy = false;
-        race.LockReleased(&record.passive_busy);
-      } else {
-        kernel_.spin_locks().Drop("interrupt dispatch", record.lock, LockKind::kOrdinary);
-      }
+      release();
       kernel_.WriteIrql(cpu, state.irql);
       continue;
     }
@@ -341,12 +344,7 @@ void Interrupts::Dispatch(ULONG vector, unsigned cpu_index) {
     if (kernel_.spin_locks().HeldBy(cpu_index) != locks_before) {
       kernel_.verifier().IsrReturnedHoldingLock(object->k);
     }
-    if (record.passive) {
-      record.passive_busy = false;
-      race.LockReleased(&record.passive_busy);
-    } else {
-      kernel_.spin_locks().Drop("interrupt dispatch", record.lock, LockKind::kOrdinary);
-    }
+    release();
     if (race.pending()) race.RaisePending();
     kernel_.WriteIrql(cpu, state.irql);
     if (claimed) ++record.stats.isr_claimed;

@@ -44,27 +44,27 @@ const char* RegisterWord(RegisterStep::Kind kind) {
   return "?";
 }
 
+// The adapter's description of `name`, or nullptr (a name Validate() let through is the adapter's
+// own business in Act()).
+const ActionInfo* FindAction(const std::vector<ActionInfo>& actions, const std::string& name) {
+  for (const ActionInfo& info : actions) {
+    if (info.name == name) return &info;
+  }
+  return nullptr;
+}
+
 // The scalar form `receive_frames: 3` reaches the parser without the action's parameter names, so
 // it stores the value under ""; here, where the adapter is known, it becomes the first parameter
 // (Validate() has already rejected a scalar for an action without parameters).
-ActionArgs NamedArgs(const ActionStep& action, const DriverAdapter& adapter) {
+ActionArgs NamedArgs(const ActionStep& action, const ActionInfo* info) {
   auto scalar = action.args.values().find("");
-  if (scalar == action.args.values().end()) return action.args;
-  for (const ActionInfo& info : adapter.Actions()) {
-    if (info.name != action.name || info.parameters.empty()) continue;
-    std::map<std::string, std::string> values = action.args.values();
-    values.erase("");
-    values.emplace(info.parameters.front(), scalar->second);
-    return ActionArgs(action.args.where(), std::move(values));
+  if (scalar == action.args.values().end() || info == nullptr || info->parameters.empty()) {
+    return action.args;
   }
-  return action.args;
-}
-
-bool NeedsStarted(const std::string& action, const DriverAdapter& adapter) {
-  for (const ActionInfo& info : adapter.Actions()) {
-    if (info.name == action) return info.needs_started;
-  }
-  return false;
+  std::map<std::string, std::string> values = action.args.values();
+  values.erase("");
+  values.emplace(info->parameters.front(), scalar->second);
+  return ActionArgs(action.args.where(), std::move(values));
 }
 
 class StepRunner {
@@ -107,7 +107,9 @@ class StepRunner {
 
   void operator()(const ActionStep& action) {
     DeviceSlot& slot = s_.Slot(action.device);
-    const ActionArgs args = NamedArgs(action, s_.adapter());
+    const std::vector<ActionInfo> actions = s_.adapter().Actions();
+    const ActionInfo* info = FindAction(actions, action.name);
+    const ActionArgs args = NamedArgs(action, info);
     std::string line = action.name + " " + slot.name();
     for (const auto& [name, value] : args.values()) {
       if (name == "device") continue;
@@ -116,7 +118,7 @@ class StepRunner {
       line += '=';
       line += value;
     }
-    if (!slot.started && NeedsStarted(action.name, s_.adapter())) {
+    if (!slot.started && info != nullptr && info->needs_started) {
       s_.Observe(line + " (not sent: " + slot.name() + " is not started)");
       return;
     }
