@@ -17,8 +17,8 @@ function(kemu_target_options target)
                                              -fno-sanitize-recover=all)
     target_link_options(${target} PRIVATE -fsanitize=address,undefined)
   endif()
-  # Each vCPU runs on a host thread of its own; ThreadSanitizer checks that the baton really
-  # orders everything they touch.
+  # Under ThreadSanitizer each vCPU runs on a host thread of its own (KEMU_VCPU_CONTEXTS=threads),
+  # and it checks that the baton really orders everything they touch.
   if(KEMU_SANITIZE_THREAD)
     target_compile_options(${target} PRIVATE -fsanitize=thread -fno-omit-frame-pointer)
     target_link_options(${target} PRIVATE -fsanitize=thread)

@@ -205,6 +205,7 @@ class Decoder {
 
   void Steps() {
     const std::size_t count = in_.Range(0, target_.max_steps);
+    scenario_.steps.reserve(count + 2);  // steps are large; a fuzzer decodes every input
     for (std::size_t i = 0; i < count; ++i) OneStep();
     if (irql_ != PASSIVE_LEVEL) Add("lower_irql", scenario::IrqlStep{.raise = false, .irql = 0});
     if (started_) Add("stop", scenario::StopStep{});

@@ -77,7 +77,7 @@ std::string CrashReason(const scenario::CrashSummary& crash) {
 
 }  // namespace
 
-Verdict Run(const FuzzTarget& target, const scenario::Scenario& scenario) {
+Verdict Run(const FuzzTarget& target, const scenario::Scenario& scenario, Detail detail) {
   auto record = std::make_shared<RunRecord>();
   scenario::AdapterFactory factory;
   if (target.factory) {
@@ -89,7 +89,8 @@ Verdict Run(const FuzzTarget& target, const scenario::Scenario& scenario) {
   }
   const Os os = scenario.os.empty() ? Os::kWindows10 : scenario.os.front();
   Verdict verdict;
-  verdict.outcome = scenario::Run(scenario, os, factory, {.keep_trace = false});
+  verdict.outcome = scenario::Run(
+      scenario, os, factory, {.keep_trace = false, .observe = detail == Detail::kObservations});
   const std::optional<scenario::CrashSummary>& crash = verdict.outcome.crash;
   // A failed invariant stops the steps before anything else went wrong; a bug check after it can
   // only be Shutdown() finding what the unfinished program left behind, so the invariant is the

@@ -31,7 +31,7 @@ namespace internal {
 int TestOneInput(const FuzzTarget& target, const std::vector<scenario::ActionInfo>& actions,
                  std::span<const std::uint8_t> data, const std::string& emit_path) {
   const scenario::Scenario scenario = Decode(target, actions, data);
-  const Verdict verdict = Run(target, scenario);
+  const Verdict verdict = Run(target, scenario, Detail::kVerdict);
   if (!emit_path.empty()) Emit(emit_path, EmitScenario(scenario, &verdict));
   if (!verdict.finding) return 0;
   std::fprintf(stderr, "kemu fuzz: FINDING in %s: %s\n", target.name.c_str(),

@@ -37,8 +37,12 @@ Machine::Machine(MachineOptions options)
       previous_(current_machine),
       uncaught_at_construction_(std::uncaught_exceptions()) {
   current_machine = this;
-  // A vCPU's worker thread runs the driver's callbacks: their kernel calls come to this machine.
-  kernel_->scheduler().SetThreadBinder([this] { current_machine = this; });
+  // A vCPU's worker context runs the driver's callbacks: their kernel calls come to this machine.
+  kernel_->scheduler().SetBinding(
+      [](void* binding) {
+        return static_cast<void*>(std::exchange(current_machine, static_cast<Machine*>(binding)));
+      },
+      this);
 }
 
 Machine::~Machine() {

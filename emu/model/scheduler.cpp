@@ -6,7 +6,9 @@
 #include <exception>
 
 #include "kemu/error.hpp"
+#include "model/host_context.hpp"
 #include "model/kernel.hpp"
+#include "race/thread_stack.hpp"
 
 namespace kemu::model {
 namespace {
@@ -47,18 +49,20 @@ class WaitingScope {
 struct Scheduler::Context {
   unsigned cpu = 0;
   bool is_test = false;
-  bool started = false;           ///< a worker's thread exists (the test context always runs)
+  bool started = false;           ///< a worker's host context exists (the test's always does)
   bool busy = false;              ///< has work in progress (the test context always has)
   bool ready = false;             ///< work was handed to it that it has not looked at yet
-  bool finished = false;          ///< a worker whose thread ended (after a failure)
+  bool finished = false;          ///< a worker whose host context ended (failure or teardown)
   bool unwind = false;            ///< Teardown asks this worker to unwind its stack and end
   const WaitFor* wait = nullptr;  ///< what it is blocked on, while it is
   bool gives_up = false;          ///< its wait returns when nothing else can run (WaitUntilStuck)
   std::uint64_t stamp = 0;        ///< kDefault: when it was activated
   std::uint64_t ready_stamp = 0;  ///< kDefault: when work was last handed to it
   std::uint64_t priority = 0;     ///< kPct
-  std::condition_variable cv;
-  std::thread thread;
+  std::unique_ptr<HostContext> host;
+  /// The race detector's shadow stack of the driver functions this context is in, when contexts
+  /// share a host thread (otherwise the thread's own is this context's).
+  race::ThreadStack race_stack;
 
   std::string Name() const {
     return is_test ? fmt::format("vCPU {} (the test)", cpu) : fmt::format("vCPU {}", cpu);
@@ -72,6 +76,7 @@ Scheduler::Scheduler(Kernel& kernel, const ScheduleOptions& options, unsigned pr
   test_->is_test = true;
   test_->started = true;
   test_->busy = true;
+  test_->host = std::make_unique<HostContext>();
   running_ = test_.get();
   if (options_.strategy == Strategy::kPct) {
     AssignPriority(*test_);
@@ -138,11 +143,19 @@ Scheduler::Context* Scheduler::Pick() {
 }
 
 void Scheduler::SwitchTo(Context& current, Context& next) {
-  std::unique_lock lock(mutex_);
   running_ = &next;
   kernel_.SetCurrentProcessor(next.cpu);
-  next.cv.notify_one();
-  current.cv.wait(lock, [&] { return running_ == &current || current.unwind; });
+  HandOverThreadState(current, next);
+  current.host->SwitchTo(*next.host);
+}
+
+void Scheduler::HandOverThreadState(Context& from, Context& to) {
+  if (!HostContext::kSharesThread) return;
+  if (exchange_binding_) {
+    void* replaced = exchange_binding_(to.is_test ? test_binding_ : own_binding_);
+    if (from.is_test) test_binding_ = replaced;
+  }
+  race::SetCurrentThreadStack(to.is_test ? nullptr : &to.race_stack);
 }
 
 void Scheduler::Resumed(Context& current) {
@@ -305,42 +318,43 @@ unsigned Scheduler::Choose(unsigned count) {
 
 void Scheduler::Start(Context& worker) {
   worker.started = true;
-  worker.thread = std::thread([this, &worker] { WorkerMain(worker); });
+  worker.host =
+      std::make_unique<HostContext>(*test_->host, [this, &worker] { return WorkerMain(worker); });
 }
 
-void Scheduler::WorkerMain(Context& worker) {
-  if (bind_thread_) bind_thread_();
-  {
-    std::unique_lock lock(mutex_);
-    worker.cv.wait(lock, [&] { return running_ == &worker || worker.unwind; });
-    if (worker.unwind) return;
-  }
-  try {
-    for (;;) {
-      Service(worker);
-      if (!worker.ready) Idle(worker);
+HostContext* Scheduler::WorkerMain(Context& worker) {
+  // Its own host thread: bound to this machine once, for good.
+  if (!HostContext::kSharesThread && exchange_binding_) exchange_binding_(own_binding_);
+  if (!worker.unwind) {
+    try {
+      for (;;) {
+        Service(worker);
+        if (!worker.ready) Idle(worker);
+      }
+    } catch (const Unwind&) {
+    } catch (...) {
+      kernel_.EndWith(std::current_exception());
     }
-  } catch (const Unwind&) {
-  } catch (...) {
-    kernel_.EndWith(std::current_exception());
   }
   worker.finished = true;
   if (worker.busy) {
     worker.busy = false;
     --busy_workers_;
   }
-  if (tearing_down_) return;
-  // The failure surfaces in the test thread, which is blocked on the baton.
-  std::unique_lock lock(mutex_);
-  running_ = test_.get();
-  kernel_.SetCurrentProcessor(test_->cpu);
-  test_->cv.notify_one();
+  // A failure surfaces in the test's context, which waits for the baton; at teardown, whoever
+  // tears down waits for this worker to have unwound.
+  Context& back = tearing_down_ ? *tearing_down_from_ : *test_;
+  running_ = &back;
+  kernel_.SetCurrentProcessor(back.cpu);
+  HandOverThreadState(worker, back);
+  return back.host.get();
 }
 
 void Scheduler::Idle(Context& worker) {
   worker.busy = false;
   --busy_workers_;
   while (!worker.busy) {
+    if (worker.unwind) throw Unwind{};  // finished its work while the machine is torn down
     Context* next = Pick();
     if (next == nullptr) next = GivingUp();
     if (next == nullptr) {
@@ -418,20 +432,18 @@ void Scheduler::PctStep(Context& current) {
 }
 
 void Scheduler::Teardown() {
-  {
-    std::unique_lock lock(mutex_);
-    if (tearing_down_) return;
-    tearing_down_ = true;
-  }
-  // One at a time: a worker unwinding its stack may still touch the model.
+  if (tearing_down_) return;
+  tearing_down_ = true;
+  tearing_down_from_ = running_;
+  // One at a time: a worker unwinding its stack may still touch the model. Each hands the baton
+  // back when its body has ended.
   for (auto& worker : workers_) {
-    if (!worker || !worker->thread.joinable()) continue;
-    {
-      std::unique_lock lock(mutex_);
-      worker->unwind = true;
-      worker->cv.notify_one();
-    }
-    worker->thread.join();
+    if (!worker || !worker->started || worker->finished || worker.get() == running_) continue;
+    worker->unwind = true;
+    SwitchTo(*tearing_down_from_, *worker);
+  }
+  for (auto& worker : workers_) {
+    if (worker) worker->host.reset();  // a worker's host thread ends here
   }
 }
 

@@ -1,5 +1,6 @@
-// Concurrent vCPUs under one baton. Each vCPU runs on an execution context of its own (a host
-// thread), but exactly one context holds the baton and runs at a time, and the baton moves only at
+// Concurrent vCPUs under one baton. Each vCPU runs on an execution context of its own (a fiber or a
+// host thread, model/host_context.hpp), but exactly one context holds the baton and runs at a time,
+// and the baton moves only at
 // schedule points: kernel calls (which include register and port accesses), spin-lock waits and
 // other waits, and handoffs of work to another vCPU. Which context runs next is the strategy's
 // choice (kemu/schedule.hpp), made from its own seeded PRNG, so every interleaving replays.
@@ -16,14 +17,11 @@
 #ifndef KEMU_EMU_MODEL_SCHEDULER_HPP_
 #define KEMU_EMU_MODEL_SCHEDULER_HPP_
 
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "kemu/schedule.hpp"
@@ -31,6 +29,7 @@
 
 namespace kemu::model {
 
+class HostContext;
 class Kernel;
 
 /// What a blocked context waits for. `ready` is evaluated by whichever context holds the baton.
@@ -49,8 +48,13 @@ class Scheduler {
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
 
-  /// Run at the start of every worker thread (makes the machine the thread's current one).
-  void SetThreadBinder(std::function<void()> bind) { bind_thread_ = std::move(bind); }
+  /// How a worker's driver code reaches this machine: `exchange(binding)` makes `binding` the
+  /// host thread's current machine and returns the one it replaced; `own` is this machine's. A
+  /// worker binds `own` while it runs, and the test's context gets back what it had.
+  void SetBinding(std::function<void*(void*)> exchange, void* own) {
+    exchange_binding_ = std::move(exchange);
+    own_binding_ = own;
+  }
 
   /// A schedule point of the running context: another context may run before this returns.
   /// Inline and a compare when no other vCPU has work: it runs on every kernel call.
@@ -111,7 +115,11 @@ class Scheduler {
   void Resumed(Context& current);
   void Service(Context& context);
   void Start(Context& worker);
-  void WorkerMain(Context& worker);
+  /// A worker context's body; returns the context it hands the baton to when it has ended.
+  HostContext* WorkerMain(Context& worker);
+  /// Moves the host thread's per-context state (the current machine, the race detector's shadow
+  /// stack) from `from` to `to`, when contexts share a thread.
+  void HandOverThreadState(Context& from, Context& to);
   /// A worker that finished its work: waits, idle, until work is handed to it again.
   void Idle(Context& worker);
   /// When nothing can run: a context blocked in WaitUntilStuck, which must resume to learn that
@@ -128,11 +136,13 @@ class Scheduler {
   Kernel& kernel_;
   ScheduleOptions options_;
   Prng prng_;
-  std::function<void()> bind_thread_;
+  std::function<void*(void*)> exchange_binding_;
+  void* own_binding_ = nullptr;
+  void* test_binding_ = nullptr;  ///< the test context's binding while a worker runs
   std::vector<std::unique_ptr<Context>> workers_;  ///< index = vCPU
   std::unique_ptr<Context> test_;
   Context* running_ = nullptr;
-  std::mutex mutex_;  ///< guards the baton hand-over only; all model state is the holder's
+  Context* tearing_down_from_ = nullptr;  ///< where a worker unwound at Teardown hands back
   bool tearing_down_ = false;
   unsigned busy_workers_ = 0;
   bool test_ready_ = false;  ///< test_->ready, readable where Context is incomplete

@@ -1,10 +1,15 @@
 #include "race/thread_stack.hpp"
 
 namespace kemu::race {
+namespace {
 
-ThreadStack& CurrentThreadStack() {
-  thread_local ThreadStack stack;
-  return stack;
-}
+thread_local ThreadStack thread_own;
+thread_local ThreadStack* context_own = nullptr;
+
+}  // namespace
+
+ThreadStack& CurrentThreadStack() { return context_own != nullptr ? *context_own : thread_own; }
+
+void SetCurrentThreadStack(ThreadStack* stack) { context_own = stack; }
 
 }  // namespace kemu::race

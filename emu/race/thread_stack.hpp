@@ -1,4 +1,4 @@
-// Per host thread: the shadow call stack of instrumented driver functions (the compiler's
+// Per execution context: the shadow call stack of instrumented driver functions (the compiler's
 // __tsan_func_entry/exit), so a race report shows who called the racing access, and where the
 // driver's own frames begin, so they are not tracked.
 #ifndef KEMU_EMU_RACE_THREAD_STACK_HPP_
@@ -36,8 +36,11 @@ struct ThreadStack {
   }
 };
 
-/// The calling host thread's.
+/// The running execution context's: the one SetCurrentThreadStack named, else the host thread's.
 ThreadStack& CurrentThreadStack();
+/// Where vCPU contexts share a host thread (fibers), the scheduler names the running one's stack
+/// at every switch; nullptr names the host thread's own (the test's context).
+void SetCurrentThreadStack(ThreadStack* stack);
 
 }  // namespace kemu::race
 

@@ -122,9 +122,20 @@ struct Verdict {
   std::vector<std::int32_t> start_statuses;
 };
 
+/// How much of a run Run() writes down. Either way the driver sees the same calls in the same
+/// order, so the verdict is the same.
+enum class Detail {
+  /// Outcome::observations as the scenario runner writes them (what a test compares).
+  kObservations,
+  /// Only what the verdict needs: the bug check, the steps run, the start statuses (what
+  /// TestOneInput() uses; EmitScenario() needs no more).
+  kVerdict,
+};
+
 /// Plays `scenario` (from Decode, or parsed from an emitted file) with the target's adapter,
 /// checking its invariant, and judges the outcome.
-Verdict Run(const FuzzTarget& target, const scenario::Scenario& scenario);
+Verdict Run(const FuzzTarget& target, const scenario::Scenario& scenario,
+            Detail detail = Detail::kObservations);
 
 /// The scenario as a YAML file the scenario parser reads back into the same steps. With
 /// `verdict` (what Run() made of it), a comment says what the run did, each `start` step names

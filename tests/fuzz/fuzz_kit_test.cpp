@@ -219,6 +219,38 @@ TEST(FuzzVerdictTest, AFailedInvariantIsAFindingAndStopsTheRun) {
   EXPECT_EQ(verdict.outcome.steps_run, 2u);
 }
 
+// Detail::kVerdict is what TestOneInput runs: no observation lines, the same run. Everything the
+// verdict holds must match the full run's, crashes included, on the buggy build too.
+TEST(FuzzVerdictTest, AVerdictOnlyRunJudgesEveryInputAsTheFullRunDoes) {
+  std::size_t crashes = 0;
+  for (const TestDriverOptions options :
+       {TestDriverOptions{.own_hardware = true},
+        TestDriverOptions{.acknowledge = false, .own_hardware = true}}) {
+    const FuzzTarget target = TestTarget(options);
+    for (const std::vector<std::uint8_t>& input : Inputs(300, 7)) {
+      const scenario::Scenario decoded = Decode(target, input);
+      const Verdict full = kemu::fuzz::Run(target, decoded, Detail::kObservations);
+      const Verdict quick = kemu::fuzz::Run(target, decoded, Detail::kVerdict);
+      EXPECT_TRUE(quick.outcome.observations.empty());
+      EXPECT_EQ(quick.finding, full.finding);
+      EXPECT_EQ(quick.reason, full.reason);
+      EXPECT_EQ(quick.start_statuses, full.start_statuses);
+      EXPECT_EQ(quick.outcome.steps_run, full.outcome.steps_run);
+      EXPECT_EQ(quick.outcome.virtual_time, full.outcome.virtual_time);
+      ASSERT_EQ(quick.outcome.crash.has_value(), full.outcome.crash.has_value());
+      if (full.outcome.crash) {
+        ++crashes;
+        EXPECT_EQ(quick.outcome.crash->code, full.outcome.crash->code);
+        // Parameter 1 is the verifier's sub-code for 0xC4; elsewhere it may be a host address.
+        EXPECT_EQ(quick.outcome.crash->parameters[0], full.outcome.crash->parameters[0]);
+      }
+      // What EmitScenario needs is in the verdict either way.
+      EXPECT_EQ(EmitScenario(decoded, &quick), EmitScenario(decoded, &full));
+    }
+  }
+  EXPECT_GE(crashes, 20u);  // the comparison covers bug checks
+}
+
 TEST(FuzzVerdictTest, ACleanRunIsNoFindingAndRecordsTheStartStatus) {
   const FuzzTarget target = TestTarget();
   const Verdict verdict = kemu::fuzz::Run(target, StartQueueDpcStop(target));

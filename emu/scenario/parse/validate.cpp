@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 
 #include "scenario/parse/parse_internal.hpp"
 
@@ -36,9 +37,11 @@ void CheckAction(const Step& step, const ActionStep& action, const std::vector<A
     return;
   }
   const std::vector<std::string>& parameters = info->parameters;
-  const std::string takes = parameters.empty()
-                                ? "it takes no arguments"
-                                : fmt::format("its arguments: {}", fmt::join(parameters, ", "));
+  // Formatted only for a diagnostic: a fuzzer validates every input it runs.
+  const auto takes = [&] {
+    return parameters.empty() ? std::string("it takes no arguments")
+                              : fmt::format("its arguments: {}", fmt::join(parameters, ", "));
+  };
   for (const auto& [name, value] : action.args.values()) {
     if (name.empty()) {
       if (parameters.empty()) {
@@ -47,7 +50,7 @@ void CheckAction(const Step& step, const ActionStep& action, const std::vector<A
       }
     } else if (!Contains(parameters, name)) {
       out.push_back({step.where, fmt::format("action '{}' has no argument '{}' ({})", action.name,
-                                             name, Suggestion(name, parameters, takes))});
+                                             name, Suggestion(name, parameters, takes()))});
     }
   }
 }
@@ -73,17 +76,23 @@ void CheckBlock(const ExpectationBlock& block, const std::vector<std::string>& p
 }  // namespace
 
 std::vector<Diagnostic> Validate(const Scenario& scenario, const DriverAdapter& adapter) {
-  const std::vector<ActionInfo> actions = adapter.Actions();
-  const std::vector<std::string> probes = adapter.Probes();
+  // Each list asked for once, and only if a step needs it.
+  std::optional<std::vector<ActionInfo>> actions;
+  std::optional<std::vector<std::string>> probes;
+  const auto probe_names = [&]() -> const std::vector<std::string>& {
+    if (!probes) probes = adapter.Probes();
+    return *probes;
+  };
   std::vector<Diagnostic> out;
   for (const Step& step : scenario.steps) {
     if (const auto* action = std::get_if<ActionStep>(&step.body)) {
-      CheckAction(step, *action, actions, out);
+      if (!actions) actions = adapter.Actions();
+      CheckAction(step, *action, *actions, out);
     } else if (const auto* expect = std::get_if<ExpectStep>(&step.body)) {
-      CheckBlock(expect->block, probes, out);
+      CheckBlock(expect->block, probe_names(), out);
     }
   }
-  if (scenario.expect) CheckBlock(*scenario.expect, probes, out);
+  if (scenario.expect) CheckBlock(*scenario.expect, probe_names(), out);
   return out;
 }
 

@@ -76,13 +76,13 @@ class StepRunner {
     if (slot.foreign != nullptr) {
       // kemu's foreign driver, not the driver under test: no status to check or remember.
       slot.foreign->Connect();
-      s_.Observe("start " + slot.name() + " (foreign)");
+      s_.Observe("start {} (foreign)", slot.name());
       return;
     }
     const NTSTATUS status = s_.adapter().Start(*slot.device);
     slot.started = NT_SUCCESS(status);
     s_.outcome().start_status = status;
-    s_.Observe(fmt::format("start {} -> {}", slot.name(), StatusWord(status)));
+    if (s_.observing()) s_.Observe("start {} -> {}", slot.name(), StatusWord(status));
     if (start.status && status != *start.status) {
       s_.Fail(step_.where,
               fmt::format("start {}: expected {}, got {}", slot.name(),
@@ -97,29 +97,31 @@ class StepRunner {
     DeviceSlot& slot = s_.Slot(stop.device);
     if (slot.foreign != nullptr) {
       slot.foreign->Disconnect();
-      s_.Observe("stop " + slot.name() + " (foreign)");
+      s_.Observe("stop {} (foreign)", slot.name());
       return;
     }
     s_.adapter().Stop(*slot.device);
     slot.started = false;
-    s_.Observe("stop " + slot.name());
+    s_.Observe("stop {}", slot.name());
   }
 
   void operator()(const ActionStep& action) {
     DeviceSlot& slot = s_.Slot(action.device);
-    const std::vector<ActionInfo> actions = s_.adapter().Actions();
-    const ActionInfo* info = FindAction(actions, action.name);
+    const ActionInfo* info = FindAction(s_.actions(), action.name);
     const ActionArgs args = NamedArgs(action, info);
-    std::string line = action.name + " " + slot.name();
-    for (const auto& [name, value] : args.values()) {
-      if (name == "device") continue;
-      line += ' ';
-      line += name;
-      line += '=';
-      line += value;
+    std::string line;
+    if (s_.observing()) {
+      line = action.name + " " + slot.name();
+      for (const auto& [name, value] : args.values()) {
+        if (name == "device") continue;
+        line += ' ';
+        line += name;
+        line += '=';
+        line += value;
+      }
     }
     if (!slot.started && info != nullptr && info->needs_started) {
-      s_.Observe(line + " (not sent: " + slot.name() + " is not started)");
+      s_.Observe("{} (not sent: {} is not started)", line, slot.name());
       return;
     }
     s_.adapter().Act(action.name, args, *slot.device);
@@ -136,9 +138,10 @@ class StepRunner {
     } else {
       device.Perform(event.action, event.message_id);
     }
+    if (!s_.observing()) return;
     const std::string id =
         event.action == DeviceAction::kSignalMessage ? fmt::format(" {}", event.message_id) : "";
-    s_.Observe(fmt::format("{} {}{}{}", EventWord(event.action), slot.name(), id, Schedule(event)));
+    s_.Observe("{} {}{}{}", EventWord(event.action), slot.name(), id, Schedule(event));
   }
 
   void operator()(const RegisterStep& step) {
@@ -155,8 +158,8 @@ class StepRunner {
         registers.Poke(step.offset, step.value);
         break;
     }
-    s_.Observe(fmt::format("{} {} {:#05x} {:#010x}", RegisterWord(step.kind), slot.name(),
-                           step.offset, step.value));
+    s_.Observe("{} {} {:#05x} {:#010x}", RegisterWord(step.kind), slot.name(), step.offset,
+               step.value);
   }
 
   void operator()(const IrqlStep& step) {
@@ -167,12 +170,12 @@ class StepRunner {
     } else {
       KeLowerIrql(step.irql);
     }
-    s_.Observe(fmt::format("{} {}", step.raise ? "raise_irql" : "lower_irql", step.irql));
+    s_.Observe("{} {}", step.raise ? "raise_irql" : "lower_irql", step.irql);
   }
 
   void operator()(const ProcessorStep& step) {
     s_.machine().SwitchToProcessor(step.processor);
-    s_.Observe(fmt::format("processor {}", step.processor));
+    s_.Observe("processor {}", step.processor);
   }
 
   void operator()(const RunDpcsStep&) {
@@ -182,12 +185,12 @@ class StepRunner {
 
   void operator()(const StallStep& step) {
     KeStallExecutionProcessor(step.microseconds);
-    s_.Observe(fmt::format("stall_us {}", step.microseconds));
+    s_.Observe("stall_us {}", step.microseconds);
   }
 
   void operator()(const AdvanceTimeStep& step) {
     s_.machine().AdvanceTime(step.microseconds);
-    s_.Observe(fmt::format("advance_time {}", step.microseconds));
+    s_.Observe("advance_time {}", step.microseconds);
   }
 
   void operator()(const ExpectStep& step) {

@@ -61,11 +61,17 @@ void Session::RecordCrash(const BugCheck& crash, const Location& where) {
   crash_where_ = where;
   // Parameter 1 only for 0xC4, where it is the verifier's sub-code; elsewhere it can be a host
   // address, which would make identical runs differ.
+  if (!observing()) return;
   std::string line = "bugcheck " + FormatBugCheckCode(crash.code());
   if (crash.code() == bugcheck::kDriverVerifierDetectedViolation) {
     line += fmt::format("/0x{:X}", crash.parameter(0));
   }
   Observe(std::move(line));
+}
+
+const std::vector<ActionInfo>& Session::actions() {
+  if (!actions_) actions_ = adapter_.Actions();
+  return *actions_;
 }
 
 DeviceSlot& Session::Slot(const std::string& name) {
@@ -120,6 +126,10 @@ void Session::BuildDevice(const DeviceSpec& spec) {
     owned_files_.push_back(std::move(file));
   }
   if (hardware == nullptr) return;
+  if (!observing()) {
+    slot.hardware = hardware;  // the recorder only writes observation lines
+    return;
+  }
   recorders_.push_back(
       std::make_unique<RecordingHardware>(spec.config.name, *hardware, outcome_.observations));
   slot.hardware = recorders_.back().get();

@@ -4,6 +4,8 @@
 #ifndef KEMU_EMU_SCENARIO_RUN_SESSION_HPP_
 #define KEMU_EMU_SCENARIO_RUN_SESSION_HPP_
 
+#include <fmt/format.h>
+
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -66,7 +68,18 @@ class Session {
   DeviceSlot& Slot(const std::string& name);
   /// The slot's RegisterFile; throws kemu::Error "device X has no register file".
   RegisterFile& Registers(DeviceSlot& slot);
-  void Observe(std::string line) { outcome_.observations.push_back(std::move(line)); }
+  /// Whether the run keeps observation lines (RunOptions::observe); a step formats none when not.
+  bool observing() const { return options_.observe; }
+  void Observe(std::string line) {
+    if (observing()) outcome_.observations.push_back(std::move(line));
+  }
+  template <typename... Args>
+  void Observe(fmt::format_string<Args...> format, Args&&... args) {
+    if (observing())
+      outcome_.observations.push_back(fmt::format(format, std::forward<Args>(args)...));
+  }
+  /// The adapter's actions, asked for once per run.
+  const std::vector<ActionInfo>& actions();
   void Fail(const Location& where, std::string message);
   /// Where the run's bug check happened (the step, or the scenario for shutdown).
   const Location& crash_where() const { return crash_where_; }
@@ -110,6 +123,7 @@ class Session {
   /// checked, its state being arbitrary.
   bool harness_error_ = false;
   Location crash_where_;
+  std::optional<std::vector<ActionInfo>> actions_;  ///< actions(), once asked for
 };
 
 /// Performs one step (run_steps.cpp).

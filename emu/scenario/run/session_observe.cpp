@@ -35,17 +35,17 @@ void Session::NoteConnections() {
     // The foreign driver is kemu's, not the driver's: its connection is not behaviour to diff.
     if (slot.spec->foreign || now == slot.reported) continue;
     if (now) {
-      Observe(fmt::format("connect {} {} messages={}", slot.name(), ConnectVersionName(now->first),
-                          now->second));
+      Observe("connect {} {} messages={}", slot.name(), ConnectVersionName(now->first),
+              now->second);
     } else {
-      Observe("disconnect " + slot.name());
+      Observe("disconnect {}", slot.name());
     }
     slot.reported = now;
   }
 }
 
 void Session::ObserveTotals() {
-  if (driver_slot_ == nullptr || driver_slot_->device == nullptr) return;
+  if (!observing() || driver_slot_ == nullptr || driver_slot_->device == nullptr) return;
   if (const std::optional<Connection>& c = driver_slot_->last_seen) {
     Observe(fmt::format("counters {} isr_calls={} isr_claimed={} dpcs_requested={}",
                         driver_slot_->name(), c->isr_calls, c->isr_claimed, c->dpcs_requested));

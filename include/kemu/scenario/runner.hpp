@@ -34,6 +34,10 @@ struct RunOptions {
   std::optional<ScheduleOptions> schedule = std::nullopt;
   /// Keep the machine's trace (Machine::TraceJson) in Outcome::trace_json.
   bool keep_trace = true;
+  /// Write Outcome::observations. Off, the run behaves the same (the driver sees the same calls,
+  /// in the same order) but formats no lines and reads no probes at the end: what a fuzzer that
+  /// needs only the verdict saves.
+  bool observe = true;
 };
 
 /// An expectation that did not hold, or another reason the run failed.

@@ -1,0 +1,178 @@
+// HostContext as fibers: every context of a group runs on the thread that created the group, each
+// worker on a stack of its own (mmap'd, with a guard page below it), switched with swapcontext.
+//
+// What the host keeps per thread is switched along: the C++ runtime's exception state (the
+// exceptions being handled and the count std::uncaught_exceptions() reads, which a context
+// unwinding or inside a catch block must not see change under it), and AddressSanitizer's idea of
+// the current stack. kemu's own per-thread state is the scheduler's to switch (kSharesThread).
+#include <cxxabi.h>
+#include <sys/mman.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <new>
+#include <utility>
+
+#include "model/host_context.hpp"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define KEMU_HOST_CONTEXT_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define KEMU_HOST_CONTEXT_ASAN 1
+#endif
+#endif
+#ifdef KEMU_HOST_CONTEXT_ASAN
+#include <sanitizer/common_interface_defs.h>
+#endif
+
+namespace kemu::model {
+
+const bool HostContext::kSharesThread = true;
+
+namespace {
+
+// Room for the driver's ISRs and DPCs plus the emulator's frames under them (formatting a bug-check
+// report is the deepest); only the pages a context touches are ever backed.
+constexpr std::size_t kStackBytes = std::size_t{1} << 20;
+
+// The Itanium C++ ABI's per-thread exception state (__cxa_eh_globals), which <cxxabi.h> declares
+// but does not define: the exceptions being handled, innermost first, and how many are in flight.
+struct ExceptionState {
+  void* caught = nullptr;
+  unsigned int uncaught = 0;
+};
+
+ExceptionState& ThreadExceptionState() {
+  return *reinterpret_cast<ExceptionState*>(abi::__cxa_get_globals());
+}
+
+// A mapping for a worker's stack: kStackBytes with a guard page below them.
+struct StackMapping {
+  void* base = nullptr;
+  std::size_t bytes = 0;
+};
+
+// Stacks of ended fibers, kept for the next machine's workers on this thread: a fuzzer makes a
+// machine per input, and mapping a stack and faulting its first pages in costs more than the rest
+// of a short input's vCPU switches. Only memory is kept; nothing in it is read again (a new fiber
+// writes its frames before it reads them). Not under AddressSanitizer, whose shadow of an old
+// stack would still mark the frames the ended fiber left behind.
+class StackCache {
+ public:
+  static constexpr std::size_t kKept = 8;
+
+  ~StackCache() {
+    for (std::size_t i = 0; i < count_; ++i) munmap(kept_[i].base, kept_[i].bytes);
+  }
+  StackMapping Take() {
+#ifndef KEMU_HOST_CONTEXT_ASAN
+    if (count_ > 0) return kept_[--count_];
+#endif
+    return Map();
+  }
+  void Give(StackMapping stack) {
+#ifndef KEMU_HOST_CONTEXT_ASAN
+    if (count_ < kKept) {
+      kept_[count_++] = stack;
+      return;
+    }
+#endif
+    munmap(stack.base, stack.bytes);
+  }
+
+ private:
+  static StackMapping Map() {
+    const std::size_t page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+    StackMapping stack{.base = nullptr, .bytes = kStackBytes + page};
+    stack.base = mmap(nullptr, stack.bytes, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (stack.base == MAP_FAILED) throw std::bad_alloc();
+    // An overflow faults on the guard page instead of writing over whatever lies below.
+    mprotect(stack.base, page, PROT_NONE);
+    return stack;
+  }
+
+  StackMapping kept_[kKept];
+  std::size_t count_ = 0;
+};
+
+thread_local StackCache stack_cache;
+
+}  // namespace
+
+struct HostContext::Impl {
+  ucontext_t context{};
+  Body body;
+  /// The mapping a worker's stack lies in (guard page first); none for the thread's own.
+  StackMapping mapping;
+  /// The thread's exception state while this context does not run.
+  ExceptionState exceptions;
+  /// The context that last switched to this one.
+  Impl* came_from = nullptr;
+  /// AddressSanitizer: this context's stack (learnt for the thread's own when it is left) and the
+  /// fake frames of its suspended switch.
+  const void* stack_bottom = nullptr;
+  std::size_t stack_bytes = 0;
+  void* fake_stack = nullptr;
+
+  /// Before leaving for `next`; `dying`: this context never runs again.
+  void Leave(Impl& next, bool dying) {
+    if (!dying) exceptions = ThreadExceptionState();
+    ThreadExceptionState() = next.exceptions;
+    next.came_from = this;
+#ifdef KEMU_HOST_CONTEXT_ASAN
+    __sanitizer_start_switch_fiber(dying ? nullptr : &fake_stack, next.stack_bottom,
+                                   next.stack_bytes);
+#endif
+  }
+  /// First thing after this context runs again (or for the first time).
+  void Arrived() {
+#ifdef KEMU_HOST_CONTEXT_ASAN
+    const void* from_bottom = nullptr;
+    std::size_t from_bytes = 0;
+    __sanitizer_finish_switch_fiber(fake_stack, &from_bottom, &from_bytes);
+    came_from->stack_bottom = from_bottom;
+    came_from->stack_bytes = from_bytes;
+#endif
+  }
+
+  static void Start(unsigned int high, unsigned int low) {
+    Impl& self = *reinterpret_cast<Impl*>((std::uintptr_t{high} << 32) | low);
+    self.Arrived();
+    Impl& next = *self.body()->impl_;
+    self.Leave(next, /*dying=*/true);
+    setcontext(&next.context);
+  }
+};
+
+HostContext::HostContext() : impl_(std::make_unique<Impl>()) {}
+
+HostContext::HostContext(HostContext& /*group*/, Body body) : impl_(std::make_unique<Impl>()) {
+  Impl& self = *impl_;
+  self.body = std::move(body);
+  self.mapping = stack_cache.Take();
+  self.stack_bytes = kStackBytes;
+  self.stack_bottom = static_cast<char*>(self.mapping.base) + (self.mapping.bytes - kStackBytes);
+  getcontext(&self.context);
+  self.context.uc_stack.ss_sp = const_cast<void*>(self.stack_bottom);
+  self.context.uc_stack.ss_size = self.stack_bytes;
+  self.context.uc_link = nullptr;  // Start never returns
+  const auto address = reinterpret_cast<std::uintptr_t>(&self);
+  makecontext(&self.context, reinterpret_cast<void (*)()>(&Impl::Start), 2,
+              static_cast<unsigned int>(address >> 32), static_cast<unsigned int>(address));
+}
+
+HostContext::~HostContext() {
+  if (impl_->mapping.base != nullptr) stack_cache.Give(impl_->mapping);
+}
+
+void HostContext::SwitchTo(HostContext& next) {
+  Impl& self = *impl_;
+  self.Leave(*next.impl_, /*dying=*/false);
+  swapcontext(&self.context, &next.impl_->context);
+  self.Arrived();
+}
+
+}  // namespace kemu::model
