@@ -56,9 +56,10 @@ BOOLEAN CardSynchronized(PVOID context) {
 // A win10 machine with the card started: BAR mapped, DPC initialised, ISR connected to the line.
 class Rig {
  public:
-  explicit Rig(bool trace, unsigned processors = 1)
+  explicit Rig(bool trace, unsigned processors = 1, kemu::ScheduleOptions schedule = {})
       : registers_(kBarBytes),
-        machine_(kemu::MachineOptions{.processors = processors, .trace = trace}) {
+        machine_(
+            kemu::MachineOptions{.processors = processors, .trace = trace, .schedule = schedule}) {
     registers_.InterruptStatus(kCauseRegister, 0x1).WriteOneToClear(kCauseRegister);
     kemu::Device& device = machine_.AddDevice(
         {.name = "card0", .line = kLine, .memory_bytes = kBarBytes, .hardware = &registers_});
@@ -193,6 +194,32 @@ BENCHMARK(BM_InterruptIsrDpcTwoVcpus);
 
 KEMU_BENCH_RATIO("BM_InterruptIsrDpcTwoVcpus", "BM_InterruptIsrDpc/trace:0",
                  "interrupt -> ISR -> DPC on 2 vCPUs (no switch)", "the same on 1 vCPU",
+                 "x_one_vcpu");
+
+// The same on two vCPUs under an exploring schedule (seeded random): the interrupt is routed to
+// either vCPU and every schedule point may switch, so this is what a test exploring interleavings
+// pays per interrupt, vCPU context switches included. Raising a register is no schedule point, so
+// each iteration settles the machine (runs every vCPU until none has work) to finish the round
+// trip.
+void BM_InterruptIsrDpcTwoVcpusExploring(benchmark::State& state) {
+  Rig rig(/*trace=*/false, /*processors=*/2,
+          {.strategy = kemu::Strategy::kRandom, .seed = 1, .depth = 2});
+  if (!rig.connected()) {
+    state.SkipWithError("IoConnectInterrupt failed");
+    return;
+  }
+  for (auto _ : state) {
+    rig.registers().Raise(kCauseRegister, 0x1);
+    rig.machine().Settle();
+  }
+  if (rig.card().dpc_runs != state.iterations()) {
+    state.SkipWithError("the DPC did not run once per interrupt");
+  }
+}
+BENCHMARK(BM_InterruptIsrDpcTwoVcpusExploring);
+
+KEMU_BENCH_RATIO("BM_InterruptIsrDpcTwoVcpusExploring", "BM_InterruptIsrDpc/trace:0",
+                 "interrupt -> ISR -> DPC on 2 vCPUs, exploring", "the same on 1 vCPU",
                  "x_one_vcpu");
 
 KEMU_BENCH_RATIO("BM_InterruptIsrDpc/trace:0", "BM_BaselineDirectIsrDpc",
