@@ -33,9 +33,10 @@ const bool HostContext::kSharesThread = true;
 
 namespace {
 
-// Room for the driver's ISRs and DPCs plus the emulator's frames under them (formatting a bug-check
-// report is the deepest); only the pages a context touches are ever backed.
-constexpr std::size_t kStackBytes = std::size_t{1} << 20;
+// What a host thread gets by default (ulimit -s): interrupts serviced while another vCPU is handed
+// work nest the emulator's frames, deeply under a storm and more so under AddressSanitizer. Only
+// the pages a context touches are ever backed.
+constexpr std::size_t kStackBytes = std::size_t{8} << 20;
 
 // The Itanium C++ ABI's per-thread exception state (__cxa_eh_globals), which <cxxabi.h> declares
 // but does not define: the exceptions being handled, innermost first, and how many are in flight.
