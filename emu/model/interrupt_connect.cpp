@@ -198,7 +198,7 @@ ConnectionRecord& Interrupts::Connect(const ConnectRequest& request) {
     }
   }
   for (unsigned i = 0; i < request.vectors.size(); ++i) {
-    VectorState& state = vectors_[request.vectors[i]];
+    VectorState& state = Vector(request.vectors[i]);
     if (state.chain.empty()) {
       state.irql = request.passive ? PASSIVE_LEVEL : request.vector_irqls[i];
       state.mode = request.mode;
@@ -247,6 +247,26 @@ void Interrupts::Unlink(ConnectionRecord& record) {
   if (record.device != nullptr && record.device->connection == &record) {
     record.device->connection = nullptr;
   }
+  Retire(record);
+}
+
+void Interrupts::Retire(ConnectionRecord& record) {
+  retired_.push_back(&record);
+  // Not while anything still uses the oldest: a dispatch or KeSynchronizeExecution on another
+  // vCPU, or a driver still holding its interrupt lock (the release is reported then).
+  while (retired_.size() > kKeptDisconnected && retired_.front()->pins == 0 &&
+         !kernel_.spin_locks().IsHeld(&retired_.front()->internal_lock)) {
+    ConnectionRecord* oldest = retired_.front();
+    retired_.pop_front();
+    Free(*oldest);
+  }
+}
+
+void Interrupts::Free(ConnectionRecord& record) {
+  for (const auto& object : record.objects) objects_.erase(&object->k);
+  if (record.is_message_table) tables_.erase(record.table());
+  kernel_.spin_locks().ForgetRange(&record.internal_lock, &record.internal_lock + 1);
+  std::erase_if(records_, [&record](const auto& owned) { return owned.get() == &record; });
 }
 
 void Interrupts::Disconnect(const char* routine, PKINTERRUPT interrupt) {

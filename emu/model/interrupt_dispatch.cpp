@@ -39,7 +39,7 @@ void Interrupts::AssertLine(DeviceState& device) {
   if (!device.config.line) return;
   NoteLineAction("AssertLine", device);
   SetLineAsserted(device, true);
-  VectorState& state = vectors_[device.config.line->vector];
+  VectorState& state = Vector(device.config.line->vector);
   state.raised_by = &device;
   // An edge device raising its line produces one edge.
   if (device.config.line->mode == Trigger::kEdge) SetEdgePending(state, true);
@@ -57,7 +57,7 @@ void Interrupts::DeassertLine(DeviceState& device) {
 void Interrupts::PulseLine(DeviceState& device) {
   if (!device.config.line) return;
   NoteLineAction("PulseLine", device);
-  VectorState& state = vectors_[device.config.line->vector];
+  VectorState& state = Vector(device.config.line->vector);
   SetEdgePending(state, true);
   state.raised_by = &device;
   DeliverPending();
@@ -73,7 +73,7 @@ void Interrupts::SignalMessage(DeviceState& device, std::uint32_t message) {
                {{"Device", device.index},
                 {"MessageId", message},
                 {"Vector", device.messages[message].vector}});
-  VectorState& state = vectors_[device.messages[message].vector];
+  VectorState& state = Vector(device.messages[message].vector);
   SetEdgePending(state, true);
   state.raised_by = &device;
   DeliverPending();
@@ -95,10 +95,31 @@ void Interrupts::Schedule(DeviceState& device, std::function<void()> hardware,
                         .hardware = std::move(hardware)});
 }
 
+Interrupts::VectorState& Interrupts::Vector(ULONG vector) {
+  auto [it, added] = vectors_.try_emplace(vector);
+  if (added) it->second.vector = vector;
+  return it->second;
+}
+
+void Interrupts::CountRaised(VectorState& state, bool up) {
+  if (up) {
+    ++raised_;
+    if (state.raised++ == 0) {
+      const auto at = std::lower_bound(
+          raised_vectors_.begin(), raised_vectors_.end(), state.vector,
+          [](const VectorState* raised, ULONG vector) { return raised->vector < vector; });
+      raised_vectors_.insert(at, &state);
+    }
+  } else {
+    --raised_;
+    if (--state.raised == 0) std::erase(raised_vectors_, &state);
+  }
+}
+
 void Interrupts::SetEdgePending(VectorState& state, bool pending) {
   if (state.edge_pending == pending) return;
   state.edge_pending = pending;
-  pending ? ++raised_ : --raised_;
+  CountRaised(state, pending);
 }
 
 void Interrupts::SetLineAsserted(DeviceState& device, bool asserted) {
@@ -107,8 +128,9 @@ void Interrupts::SetLineAsserted(DeviceState& device, bool asserted) {
   // Only a level line stays pending while asserted; an edge line's edge is counted above. Kept
   // per vector too, so a pending check is a compare, not a walk over every device.
   if (device.config.line && device.config.line->mode == Trigger::kLevel) {
-    std::size_t& on_vector = vectors_[device.config.line->vector].lines_asserted;
-    asserted ? (++raised_, ++on_vector) : (--raised_, --on_vector);
+    VectorState& state = Vector(device.config.line->vector);
+    asserted ? ++state.lines_asserted : --state.lines_asserted;
+    CountRaised(state, asserted);
   }
 }
 
@@ -209,7 +231,9 @@ void Interrupts::DeliverRaised() {
     bool found = false;
     KIRQL best_irql = 0;
     KAFFINITY others = 0;
-    for (auto& [vector, state] : vectors_) {
+    for (VectorState* raised : raised_vectors_) {
+      const VectorState& state = *raised;
+      const ULONG vector = state.vector;
       if (!Pending(state)) continue;
       const int target = TargetFor(state);
       if (target < 0) continue;
@@ -231,7 +255,7 @@ void Interrupts::DeliverRaised() {
       continue;  // what the others took (or left) changes what is pending here
     }
     if (!found) break;
-    CountDelivery(best_vector, vectors_[best_vector], me);
+    CountDelivery(best_vector, Vector(best_vector), me);
     took = true;
     Dispatch(best_vector, me);
   }
@@ -269,12 +293,13 @@ void Interrupts::Dispatch(ULONG vector, unsigned cpu_index) {
     ~Depth() { --count; }
     unsigned& count;
   } depth(cpu.dispatching);
-  VectorState& state = vectors_[vector];
+  VectorState& state = Vector(vector);
   SetEdgePending(state, false);
   const KIRQL interrupted_irql = cpu.irql;
   kernel_.WriteIrql(cpu, state.irql);  // begin the interrupt at the vector's level
-  // A snapshot: an ISR cannot connect or disconnect (PASSIVE_LEVEL calls), but be safe. Short
-  // chains (nearly all) are copied onto the stack, not into a new vector per interrupt.
+  // A snapshot: an ISR cannot connect or disconnect (PASSIVE_LEVEL calls), but another vCPU can,
+  // so each record stays pinned until the dispatch ends. Short chains (nearly all) are copied
+  // onto the stack, not into a new vector per interrupt.
   constexpr std::size_t kShortChain = 8;
   std::array<Attachment, kShortChain> short_chain{};
   std::vector<Attachment> long_chain;
@@ -286,6 +311,13 @@ void Interrupts::Dispatch(ULONG vector, unsigned cpu_index) {
     long_chain = state.chain;
     chain = long_chain;
   }
+  for (const Attachment& attached : chain) ++attached.record->pins;
+  struct Unpin {  // on the way out, bug check included
+    std::span<const Attachment> chain;
+    ~Unpin() {
+      for (const Attachment& attached : chain) --attached.record->pins;
+    }
+  } unpin{chain};
   kernel_.Note(TraceKind::kInterrupt, "interrupt", {{"Vector", vector}, {"Cpu", cpu_index}});
   for (const Attachment& attached : chain) {
     ConnectionRecord& record = *attached.record;

@@ -10,6 +10,7 @@ BOOLEAN Interrupts::Synchronize(PKINTERRUPT interrupt, PKSYNCHRONIZE_ROUTINE rou
                                 PVOID context) {
   static constexpr const char* kRoutine = "KeSynchronizeExecution";
   ConnectionRecord& record = *Lookup(kRoutine, interrupt).record;
+  const RecordPin pin(record);  // the routine may reach a point where another vCPU disconnects
   if (routine == nullptr) kernel_.verifier().NullArgument(kRoutine, "SynchronizeRoutine");
   Cpu& cpu = kernel_.cpu();
   const KIRQL old = cpu.irql;

@@ -7,6 +7,7 @@
 #include <wdm.h>
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -38,6 +39,9 @@ struct ConnectionRecord {
   bool is_message_table =
       false;  ///< the driver holds an IO_INTERRUPT_MESSAGE_INFO, not a KINTERRUPT
   bool connected = true;
+  /// Interrupt dispatches and KeSynchronizeExecution calls in progress that use it (RecordPin):
+  /// a disconnected record is freed only when none does.
+  std::uint32_t pins = 0;
   bool passive = false;       ///< Windows 8+ passive-level ISR (no spin lock, an event instead)
   bool passive_busy = false;  ///< the passive "event" is owned (ISR or KeSynchronizeExecution)
   PKSERVICE_ROUTINE isr = nullptr;
@@ -61,6 +65,18 @@ struct ConnectionRecord {
   }
   /// The object serving `cpu` (line) or `message`.
   InterruptObject* ObjectFor(unsigned cpu, unsigned message);
+};
+
+/// Keeps `record` from being freed while in scope: another vCPU may disconnect it meanwhile.
+class RecordPin {
+ public:
+  explicit RecordPin(ConnectionRecord& record) : record_(record) { ++record_.pins; }
+  ~RecordPin() { --record_.pins; }
+  RecordPin(const RecordPin&) = delete;
+  RecordPin& operator=(const RecordPin&) = delete;
+
+ private:
+  ConnectionRecord& record_;
 };
 
 /// Parameters common to every connect flavour once validated.
@@ -140,12 +156,21 @@ class Interrupts {
   std::vector<std::string> DescribeConnected() const;
   std::uintptr_t FirstConnected() const;
 
+  /// How many disconnected connections stay known, so that their interrupt objects and message
+  /// tables are still reported as disconnected (not as never connected) when a driver uses them.
+  /// Older ones are freed: a driver that connects and disconnects in a loop keeps a bounded
+  /// amount of memory.
+  static constexpr std::size_t kKeptDisconnected = 256;
+  /// Connections kept: the connected ones and at most about kKeptDisconnected disconnected ones.
+  std::size_t records_kept() const { return records_.size(); }
+
  private:
   struct Attachment {
     ConnectionRecord* record;
     unsigned message;
   };
   struct VectorState {
+    ULONG vector = 0;
     std::vector<Attachment> chain;  ///< connect order
     KIRQL irql = 0;
     KINTERRUPT_MODE mode = LevelSensitive;
@@ -154,6 +179,8 @@ class Interrupts {
     std::uint64_t burst = 0;                 ///< the burst (Cpu::burst) `deliveries` counts in
     std::uint64_t deliveries = 0;            ///< deliveries within that burst (the storm bound)
     const DeviceState* raised_by = nullptr;  ///< device that last asserted, pulsed or signalled it
+    /// edge_pending plus lines_asserted: while 0 it cannot be pending (not in raised_vectors_).
+    std::size_t raised = 0;
   };
   struct ScheduledEvent {
     DeviceState* device;
@@ -168,6 +195,11 @@ class Interrupts {
 
   void RunScheduled();
   void DeliverRaised();
+  /// The state of `vector`, made on first use.
+  VectorState& Vector(ULONG vector);
+  /// One more (`up`) or one less reason for `state` to be pending; keeps raised_ and
+  /// raised_vectors_.
+  void CountRaised(VectorState& state, bool up);
   /// The only writers of VectorState::edge_pending and DeviceState::line_asserted: keep raised_.
   void SetEdgePending(VectorState& state, bool pending);
   void SetLineAsserted(DeviceState& device, bool asserted);
@@ -198,9 +230,16 @@ class Interrupts {
   void NoteIsrBegin(ULONG vector, const ConnectionRecord& record, const InterruptObject& object,
                     unsigned message);
   void Unlink(ConnectionRecord& record);
+  /// After Unlink: `record` joins the disconnected ones kept; the oldest beyond
+  /// kKeptDisconnected that nothing pins is freed.
+  void Retire(ConnectionRecord& record);
+  /// Forgets `record` everywhere (objects, message table, its internal lock) and frees it.
+  void Free(ConnectionRecord& record);
 
   Kernel& kernel_;
-  std::vector<std::unique_ptr<ConnectionRecord>> records_;  ///< kept until the machine dies
+  /// Connected records, and disconnected ones until Retire frees them; connect order.
+  std::vector<std::unique_ptr<ConnectionRecord>> records_;
+  std::deque<ConnectionRecord*> retired_;  ///< disconnected records still kept, oldest first
   std::map<PKINTERRUPT, InterruptObject*> objects_;
   std::map<PIO_INTERRUPT_MESSAGE_INFO, ConnectionRecord*> tables_;
   std::map<ULONG, VectorState> vectors_;
@@ -212,6 +251,9 @@ class Interrupts {
   /// Vectors with an edge latched plus level-triggered device lines asserted: while 0 nothing can
   /// be pending, so DeliverPending has nothing to scan. Never less than the true count.
   std::size_t raised_ = 0;
+  /// The vectors with `raised` above 0, in vector order (as vectors_ is): what DeliverRaised scans,
+  /// so a delivery costs the same with 1 device or 100.
+  std::vector<VectorState*> raised_vectors_;
 };
 
 }  // namespace kemu::model

@@ -5,11 +5,14 @@
 // connect side of IoConnectInterruptEx is in interrupt_connect_ex_test.cpp.
 #include <wdm.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <vector>
 
 #include "kemu/testing/gtest.hpp"
+#include "model/interrupts.hpp"
+#include "model/kernel.hpp"
 
 namespace {
 
@@ -401,6 +404,43 @@ TEST_P(IoConnectInterruptTest, DisconnectingTheSameObjectTwiceBugChecks) {
               Throws<kemu::BugCheck>(BugCheckIs(kVerifierBugCheck,
                                                 kemu::verifier_code::kInvalidInterruptObject,
                                                 Address(interrupt), 1, 0)));
+}
+
+// Issue 12's flat costs: a driver that starts and stops in a loop keeps a bounded number of
+// connection records, each with its objects and lock, however many cycles it makes.
+TEST(IoConnectInterruptTest, ConnectDisconnectCyclesKeepABoundedNumberOfConnections) {
+  kemu::Machine machine(kemu::MachineOptions{.processors = 2});
+  machine.AddDevice(LineDevice());
+  const kemu::model::Interrupts& interrupts = machine.kernel().interrupts();
+  constexpr std::size_t kKept = kemu::model::Interrupts::kKeptDisconnected;
+  for (std::size_t cycle = 0; cycle < 3 * kKept; ++cycle) {
+    PKINTERRUPT interrupt = nullptr;
+    ASSERT_EQ(LegacyConnect{}.Call(&interrupt), STATUS_SUCCESS);
+    EXPECT_EQ(interrupts.records_kept(), std::min(cycle, kKept) + 1);
+    IoDisconnectInterrupt(interrupt);
+  }
+  EXPECT_EQ(interrupts.records_kept(), kKept);
+  machine.Shutdown();
+}
+
+// The disconnected connections kemu keeps are still named as disconnected, the oldest kept too
+// (DisconnectingTheSameObjectTwiceBugChecks shows the newest).
+TEST(IoConnectInterruptTest, TheKeptDisconnectedObjectsStillReportAsDisconnected) {
+  kemu::Machine machine(kemu::Os::kWindows10);
+  machine.AddDevice(LineDevice());
+  constexpr std::size_t kKept = kemu::model::Interrupts::kKeptDisconnected;
+  std::vector<PKINTERRUPT> disconnected;
+  for (std::size_t cycle = 0; cycle < 2 * kKept; ++cycle) {
+    PKINTERRUPT interrupt = nullptr;
+    ASSERT_EQ(LegacyConnect{}.Call(&interrupt), STATUS_SUCCESS);
+    IoDisconnectInterrupt(interrupt);
+    disconnected.push_back(interrupt);
+  }
+  const PKINTERRUPT oldest_kept = disconnected[kKept];
+  EXPECT_THAT([&] { IoDisconnectInterrupt(oldest_kept); },
+              Throws<kemu::BugCheck>(BugCheckIs(kVerifierBugCheck,
+                                                kemu::verifier_code::kInvalidInterruptObject,
+                                                Address(oldest_kept), 1, 0)));
 }
 
 TEST_P(IoConnectInterruptTest, DisconnectingAPointerNoConnectReturnedBugChecks) {
