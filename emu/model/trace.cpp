@@ -31,14 +31,6 @@ const char* TraceKindName(TraceKind kind) {
   return "unknown";
 }
 
-TraceEvent* Trace::Ring::Claim() {
-  if (slots_.size() < capacity_) return &slots_.emplace_back();  // reserved: no allocation
-  if (capacity_ == 0) return nullptr;
-  TraceEvent* slot = &slots_[next_];
-  next_ = next_ + 1 == capacity_ ? 0 : next_ + 1;
-  return slot;
-}
-
 std::vector<TraceEvent> Trace::Ring::Snapshot() const {
   std::vector<TraceEvent> out;
   out.reserve(slots_.size());
@@ -57,17 +49,7 @@ void Trace::Keep(TraceKind kind, unsigned cpu, std::uint8_t irql, std::uint64_t 
   TraceEvent* const history = InHistory(kind) ? history_.Claim() : nullptr;
   TraceEvent* const event = kept != nullptr ? kept : history;
   if (event == nullptr) return;
-  event->sequence = sequence_;
-  event->time_100ns = time_100ns;
-  event->name = name;
-  event->cpu = static_cast<std::uint16_t>(cpu);
-  event->kind = kind;
-  event->irql = irql;
-  event->arg_count = 0;
-  for (const CallArg& arg : args) {
-    if (event->arg_count == event->args.size()) break;
-    event->args[event->arg_count++] = arg;
-  }
+  Fill(*event, kind, cpu, irql, time_100ns, name, args);
   if (history != nullptr && history != event) *history = *event;
 }
 

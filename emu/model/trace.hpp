@@ -76,12 +76,18 @@ class Trace {
   Trace(unsigned history, unsigned capacity);
 
   /// Records one event. Inline, so that with tracing off an event nothing keeps costs two
-  /// increments and a branch at the call site.
+  /// increments and a branch at the call site, and one kept only for reports (a kernel call) is
+  /// written straight into the history ring.
   void Record(TraceKind kind, unsigned cpu, std::uint8_t irql, std::uint64_t time_100ns,
               const char* name, std::initializer_list<CallArg> args) {
     ++sequence_;
     if (kind == TraceKind::kCall) ++calls_;
-    if (enabled() || InHistory(kind)) Keep(kind, cpu, irql, time_100ns, name, args);
+    if (enabled()) {
+      Keep(kind, cpu, irql, time_100ns, name, args);
+    } else if (InHistory(kind)) {
+      if (TraceEvent* event = history_.Claim())
+        Fill(*event, kind, cpu, irql, time_100ns, name, args);
+    }
   }
 
   bool enabled() const { return events_.capacity() > 0; }
@@ -110,7 +116,13 @@ class Trace {
    public:
     explicit Ring(std::size_t capacity) : capacity_(capacity) { slots_.reserve(capacity); }
     /// The slot the next event is written into (the oldest once full); nullptr for capacity 0.
-    TraceEvent* Claim();
+    TraceEvent* Claim() {
+      if (slots_.size() < capacity_) return &slots_.emplace_back();  // reserved: no allocation
+      if (capacity_ == 0) return nullptr;
+      TraceEvent* slot = &slots_[next_];
+      next_ = next_ + 1 == capacity_ ? 0 : next_ + 1;
+      return slot;
+    }
     std::vector<TraceEvent> Snapshot() const;
     std::size_t capacity() const { return capacity_; }
     std::size_t size() const { return slots_.size(); }
@@ -126,8 +138,24 @@ class Trace {
     return kind == TraceKind::kCall || kind == TraceKind::kInterrupt ||
            kind == TraceKind::kDpcBegin;
   }
+  /// With tracing on: into the events ring, and the history ring too for what it keeps.
   void Keep(TraceKind kind, unsigned cpu, std::uint8_t irql, std::uint64_t time_100ns,
             const char* name, std::initializer_list<CallArg> args);
+  void Fill(TraceEvent& event, TraceKind kind, unsigned cpu, std::uint8_t irql,
+            std::uint64_t time_100ns, const char* name, std::initializer_list<CallArg> args) const {
+    event.sequence = sequence_;
+    event.time_100ns = time_100ns;
+    event.name = name;
+    event.cpu = static_cast<std::uint16_t>(cpu);
+    event.kind = kind;
+    event.irql = irql;
+    std::uint8_t count = 0;
+    for (const CallArg& arg : args) {
+      if (count == event.args.size()) break;
+      event.args[count++] = arg;
+    }
+    event.arg_count = count;
+  }
 
   Ring history_;
   Ring events_;
