@@ -5,7 +5,6 @@
 // exceptions being handled and the count std::uncaught_exceptions() reads, which a context
 // unwinding or inside a catch block must not see change under it), and AddressSanitizer's idea of
 // the current stack. kemu's own per-thread state is the scheduler's to switch (kSharesThread).
-#include <cxxabi.h>
 #include <sys/mman.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -27,6 +26,13 @@
 #include <sanitizer/common_interface_defs.h>
 #endif
 
+// The C++ runtime's per-thread exception state, as both libstdc++ (libsupc++) and libc++abi
+// export it; libc++abi's <cxxabi.h> does not declare it, so it is declared here.
+namespace __cxxabiv1 {
+struct __cxa_eh_globals;
+extern "C" __cxa_eh_globals* __cxa_get_globals() noexcept;
+}  // namespace __cxxabiv1
+
 namespace kemu::model {
 
 const bool HostContext::kSharesThread = true;
@@ -38,15 +44,15 @@ namespace {
 // the pages a context touches are ever backed.
 constexpr std::size_t kStackBytes = std::size_t{8} << 20;
 
-// The Itanium C++ ABI's per-thread exception state (__cxa_eh_globals), which <cxxabi.h> declares
-// but does not define: the exceptions being handled, innermost first, and how many are in flight.
+// The Itanium C++ ABI's per-thread exception state (__cxa_eh_globals), whose layout the ABI gives:
+// the exceptions being handled, innermost first, and how many are in flight.
 struct ExceptionState {
   void* caught = nullptr;
   unsigned int uncaught = 0;
 };
 
 ExceptionState& ThreadExceptionState() {
-  return *reinterpret_cast<ExceptionState*>(abi::__cxa_get_globals());
+  return *reinterpret_cast<ExceptionState*>(__cxxabiv1::__cxa_get_globals());
 }
 
 // A mapping for a worker's stack: kStackBytes with a guard page below them.
