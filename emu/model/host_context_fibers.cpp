@@ -23,6 +23,7 @@
 #endif
 #endif
 #ifdef KEMU_HOST_CONTEXT_ASAN
+#include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
 #endif
 
@@ -64,8 +65,7 @@ struct StackMapping {
 // Stacks of ended fibers, kept for the next machine's workers on this thread: a fuzzer makes a
 // machine per input, and mapping a stack and faulting its first pages in costs more than the rest
 // of a short input's vCPU switches. Only memory is kept; nothing in it is read again (a new fiber
-// writes its frames before it reads them). Not under AddressSanitizer, whose shadow of an old
-// stack would still mark the frames the ended fiber left behind.
+// writes its frames before it reads them, and under AddressSanitizer its shadow is cleared first).
 class StackCache {
  public:
   static constexpr std::size_t kKept = 8;
@@ -74,18 +74,14 @@ class StackCache {
     for (std::size_t i = 0; i < count_; ++i) munmap(kept_[i].base, kept_[i].bytes);
   }
   StackMapping Take() {
-#ifndef KEMU_HOST_CONTEXT_ASAN
     if (count_ > 0) return kept_[--count_];
-#endif
     return Map();
   }
   void Give(StackMapping stack) {
-#ifndef KEMU_HOST_CONTEXT_ASAN
     if (count_ < kKept) {
       kept_[count_++] = stack;
       return;
     }
-#endif
     munmap(stack.base, stack.bytes);
   }
 
@@ -169,6 +165,15 @@ HostContext::HostContext(HostContext& /*group*/, Body body) : impl_(std::make_un
   const auto address = reinterpret_cast<std::uintptr_t>(&self);
   makecontext(&self.context, reinterpret_cast<void (*)()>(&Impl::Start), 2,
               static_cast<unsigned int>(address >> 32), static_cast<unsigned int>(address));
+#ifdef KEMU_HOST_CONTEXT_ASAN
+  // A stack used before (kept, or mapped where an old one lay) may still be marked with the
+  // frames it held: cleared once here. Then the stack is hidden from ASan's swapcontext, which
+  // would clear all of it again on every switch (Leave and Arrived tell ASan of the switches);
+  // makecontext has already put the stack pointer into the context.
+  __asan_unpoison_memory_region(self.stack_bottom, self.stack_bytes);
+  self.context.uc_stack.ss_sp = nullptr;
+  self.context.uc_stack.ss_size = 0;
+#endif
 }
 
 HostContext::~HostContext() {
