@@ -194,25 +194,28 @@ int Interrupts::TargetFor(const VectorState& state) const {
     }
     affinity |= record.affinity;
   }
-  const unsigned running = kernel_.current_processor();
   const KIRQL threshold = state.irql == PASSIVE_LEVEL ? APC_LEVEL : state.irql;
-  unsigned eligible[64];
+  const auto eligible = [&](unsigned cpu) {
+    return (affinity & (KAFFINITY{1} << cpu)) != 0 && kernel_.cpu(cpu).irql < threshold;
+  };
+  // Windows does not specify routing. The default schedule prefers the running vCPU, then the
+  // lowest number: the running one is checked first, so a round trip on 64 vCPUs does not look
+  // at the other 63. An exploring schedule picks any vCPU the affinity and IRQL allow.
+  if (!kernel_.scheduler().exploring()) {
+    const unsigned running = kernel_.current_processor();
+    if (eligible(running)) return static_cast<int>(running);
+    for (unsigned cpu = 0; cpu < kernel_.processor_count(); ++cpu) {
+      if (eligible(cpu)) return static_cast<int>(cpu);
+    }
+    return -1;
+  }
+  unsigned candidates[64];
   unsigned count = 0;
   for (unsigned cpu = 0; cpu < kernel_.processor_count(); ++cpu) {
-    if ((affinity & (KAFFINITY{1} << cpu)) != 0 && kernel_.cpu(cpu).irql < threshold) {
-      eligible[count++] = cpu;
-    }
+    if (eligible(cpu)) candidates[count++] = cpu;
   }
   if (count == 0) return -1;
-  // Windows does not specify routing. The default schedule prefers the running vCPU, then the
-  // lowest number; an exploring schedule picks any vCPU the affinity and IRQL allow.
-  if (kernel_.scheduler().exploring()) {
-    return static_cast<int>(eligible[kernel_.scheduler().Choose(count)]);
-  }
-  if (std::find(eligible, eligible + count, running) != eligible + count) {
-    return static_cast<int>(running);
-  }
-  return static_cast<int>(eligible[0]);
+  return static_cast<int>(candidates[kernel_.scheduler().Choose(count)]);
 }
 
 void Interrupts::DeliverRaised() {
@@ -227,22 +230,17 @@ void Interrupts::DeliverRaised() {
   KAFFINITY handed = 0;
   bool took = false;
   for (;;) {
-    ULONG best_vector = 0;
-    bool found = false;
-    KIRQL best_irql = 0;
+    VectorState* best = nullptr;
     KAFFINITY others = 0;
     for (VectorState* raised : raised_vectors_) {
       const VectorState& state = *raised;
-      const ULONG vector = state.vector;
       if (!Pending(state)) continue;
       const int target = TargetFor(state);
       if (target < 0) continue;
       if (static_cast<unsigned>(target) != me) {
         others |= KAFFINITY{1} << target;
-      } else if (!found || state.irql > best_irql) {
-        best_vector = vector;
-        best_irql = state.irql;
-        found = true;
+      } else if (best == nullptr || state.irql > best->irql) {
+        best = raised;
       }
     }
     others &= ~handed;
@@ -254,10 +252,11 @@ void Interrupts::DeliverRaised() {
       }
       continue;  // what the others took (or left) changes what is pending here
     }
-    if (!found) break;
-    CountDelivery(best_vector, Vector(best_vector), me);
+    if (best == nullptr) break;
+    // Counted by its state, found above: no lookup in vectors_ for it.
+    CountDelivery(best->vector, *best, me);
     took = true;
-    Dispatch(best_vector, me);
+    Dispatch(best->vector, me);
   }
   // The DPCs the burst queued run once this vCPU is back below DISPATCH_LEVEL.
   if (took && cpu.dispatching == 0 && cpu.irql < DISPATCH_LEVEL) kernel_.dpcs().Retire(cpu);

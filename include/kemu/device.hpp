@@ -145,7 +145,10 @@ class Device {
   /// whose driver disabled its interrupts (before disconnecting) raises nothing more.
   void CancelScheduled();
 
-  /// The current connection, or nullptr when no ISR is connected to this device.
+  /// The current connection, or nullptr when no ISR is connected to this device. The pointer
+  /// stays valid after the disconnect only while the connection is among the last 256
+  /// disconnected on the machine (kemu frees older ones, docs/differences.md): copy the
+  /// Connection to keep its figures for longer.
   const Connection* connection() const;
 
   /// Points at this device until it is destroyed with its Machine, then at nullptr. For Hardware
