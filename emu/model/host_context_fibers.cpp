@@ -66,11 +66,18 @@ struct StackMapping {
 // machine per input, and mapping a stack and faulting its first pages in costs more than the rest
 // of a short input's vCPU switches. Only memory is kept; nothing in it is read again (a new fiber
 // writes its frames before it reads them, and under AddressSanitizer its shadow is cleared first).
+//
+// A machine that outlives the cache (a static one, destroyed after the thread's thread_local
+// objects) gives its stacks straight back to the system: `stack_cache_gone`, trivially
+// destructible, stays readable after the cache is gone.
+thread_local bool stack_cache_gone = false;
+
 class StackCache {
  public:
   static constexpr std::size_t kKept = 8;
 
   ~StackCache() {
+    stack_cache_gone = true;
     for (std::size_t i = 0; i < count_; ++i) munmap(kept_[i].base, kept_[i].bytes);
   }
   StackMapping Take() {
@@ -85,7 +92,6 @@ class StackCache {
     munmap(stack.base, stack.bytes);
   }
 
- private:
   static StackMapping Map() {
     const std::size_t page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
     StackMapping stack{.base = nullptr, .bytes = kStackBytes + page};
@@ -97,11 +103,22 @@ class StackCache {
     return stack;
   }
 
+ private:
   StackMapping kept_[kKept];
   std::size_t count_ = 0;
 };
 
 thread_local StackCache stack_cache;
+
+StackMapping TakeStack() { return stack_cache_gone ? StackCache::Map() : stack_cache.Take(); }
+
+void GiveStack(StackMapping stack) {
+  if (stack_cache_gone) {
+    munmap(stack.base, stack.bytes);
+  } else {
+    stack_cache.Give(stack);
+  }
+}
 
 }  // namespace
 
@@ -155,7 +172,7 @@ HostContext::HostContext() : impl_(std::make_unique<Impl>()) {}
 HostContext::HostContext(HostContext& /*group*/, Body body) : impl_(std::make_unique<Impl>()) {
   Impl& self = *impl_;
   self.body = std::move(body);
-  self.mapping = stack_cache.Take();
+  self.mapping = TakeStack();
   self.stack_bytes = kStackBytes;
   self.stack_bottom = static_cast<char*>(self.mapping.base) + (self.mapping.bytes - kStackBytes);
   getcontext(&self.context);
@@ -177,7 +194,7 @@ HostContext::HostContext(HostContext& /*group*/, Body body) : impl_(std::make_un
 }
 
 HostContext::~HostContext() {
-  if (impl_->mapping.base != nullptr) stack_cache.Give(impl_->mapping);
+  if (impl_->mapping.base != nullptr) GiveStack(impl_->mapping);
 }
 
 void HostContext::SwitchTo(HostContext& next) {
