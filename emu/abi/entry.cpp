@@ -4,25 +4,19 @@
 
 #include "kemu/error.hpp"
 #include "kemu/machine.hpp"
-#include "personality/exports.hpp"
 
 namespace kemu::abi {
 
-model::Kernel& Enter(ExportId id, std::initializer_list<model::CallArg> args) {
+void Refuse(ExportId id) {
   const ExportInfo& info = Info(id);
   Machine* machine = Machine::CurrentOrNull();
   if (machine == nullptr) throw NoMachine(std::string(info.name));
   model::Kernel& kernel = machine->kernel();
   const Personality& personality = kernel.personality();
-  if (!personality::IsCallable(info, personality.os)) {
-    const std::string called_from = kernel.crashed() ? "" : kernel.RunningCallback();
-    MissingExport missing(std::string(info.name), std::string(personality.display_name),
-                          called_from);
-    if (!called_from.empty()) kernel.End(missing);
-    throw missing;
-  }
-  kernel.EnterCall(info.name.data(), args);
-  return kernel;
+  const std::string called_from = kernel.crashed() ? "" : kernel.RunningCallback();
+  MissingExport missing(std::string(info.name), std::string(personality.display_name), called_from);
+  if (!called_from.empty()) kernel.End(missing);
+  throw missing;
 }
 
 void NotModelledCall(ExportId id) {

@@ -12,6 +12,8 @@
 #include <initializer_list>
 #include <type_traits>
 
+#include "kemu/machine.hpp"
+#include "model/current_machine.hpp"
 #include "model/kernel.hpp"
 #include "personality/export_manifest.hpp"
 
@@ -39,7 +41,21 @@ std::uint64_t Arg(const T& value) {
   }
 }
 
-model::Kernel& Enter(ExportId id, std::initializer_list<model::CallArg> args);
+/// Every export's entry when it cannot run: no machine on this thread, or a routine the
+/// personality lacks. Throws (and ends the machine when a driver callback made the call).
+[[noreturn]] void Refuse(ExportId id);
+
+/// Inline: this is the first thing every kernel call does, and on the common path it is three
+/// loads and two compares before the kernel records the call.
+inline model::Kernel& Enter(ExportId id, std::initializer_list<model::CallArg> args) {
+  Machine* const machine = model::current_machine;
+  if (machine == nullptr || !machine->kernel().callable(id)) [[unlikely]] {
+    Refuse(id);
+  }
+  model::Kernel& kernel = machine->kernel();
+  kernel.EnterCall(Info(id).name.data(), args);
+  return kernel;
+}
 
 /// The body of every routine the manifest marks NotModelled.
 [[noreturn]] void NotModelledCall(ExportId id);

@@ -20,8 +20,8 @@ constexpr UCHAR kThreadedDpcObjectType = 24;  // ThreadedDpcObject
 }  // namespace
 
 void Dpcs::Initialize(PKDPC dpc, PKDEFERRED_ROUTINE routine, PVOID context, bool threaded) {
-  auto it = dpcs_.find(dpc);
-  const bool queued = it != dpcs_.end() && it->second.queued;
+  const State* known = dpcs_.Find(dpc);
+  const bool queued = known != nullptr && known->queued;
   if (queued) kernel_.verifier().DpcReinitializedWhileQueued(dpc);
   // DPC-1: these fields are set; DpcListEntry and the system arguments are left as they were.
   dpc->Type = threaded ? kThreadedDpcObjectType : kDpcObjectType;
@@ -37,9 +37,9 @@ void Dpcs::Initialize(PKDPC dpc, PKDEFERRED_ROUTINE routine, PVOID context, bool
 }
 
 Dpcs::State& Dpcs::Lookup(const char* routine, PKDPC dpc) {
-  auto it = dpcs_.find(dpc);
-  if (it == dpcs_.end()) kernel_.verifier().UninitializedDpc(routine, dpc);
-  return it->second;
+  State* state = dpcs_.Find(dpc);
+  if (state == nullptr) kernel_.verifier().UninitializedDpc(routine, dpc);
+  return *state;
 }
 
 BOOLEAN Dpcs::Insert(PKDPC dpc, PVOID argument1, PVOID argument2) {
@@ -142,7 +142,7 @@ bool Dpcs::AnyUpTo(std::uint64_t serial, int skip_cpu) const {
     if (static_cast<int>(i) == skip_cpu) continue;
     const Cpu& cpu = kernel_.cpu(i);
     for (PKDPC dpc : cpu.dpc_queue) {
-      if (dpcs_.at(dpc).serial <= serial) return true;
+      if (dpcs_.Find(dpc)->serial <= serial) return true;  // a queued DPC is known
     }
     for (std::uint64_t running : cpu.running_dpcs) {
       if (running <= serial) return true;
@@ -236,8 +236,8 @@ void Dpcs::Run(Cpu& cpu, PKDPC dpc) {
 }
 
 bool Dpcs::IsQueued(PKDPC dpc) const {
-  auto it = dpcs_.find(dpc);
-  return it != dpcs_.end() && it->second.queued;
+  const State* state = dpcs_.Find(dpc);
+  return state != nullptr && state->queued;
 }
 
 std::vector<std::string> Dpcs::DescribeQueued() const {
@@ -264,7 +264,7 @@ PKDPC Dpcs::QueuedDpcIn(const void* begin, const void* end) const {
   if (queued_ == 0) return nullptr;  // every pool free asks
   const auto low = reinterpret_cast<std::uintptr_t>(begin);
   const auto high = reinterpret_cast<std::uintptr_t>(end);
-  // The lowest address wins, so the report does not depend on hash order.
+  // The lowest address wins, so the report does not depend on which DPC kemu saw first.
   std::uintptr_t found = 0;
   for (const auto& [dpc, state] : dpcs_) {
     const auto at = reinterpret_cast<std::uintptr_t>(dpc);

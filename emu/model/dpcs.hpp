@@ -8,8 +8,9 @@
 
 #include <cstdint>
 #include <string>
-#include <unordered_map>
 #include <vector>
+
+#include "model/address_map.hpp"
 
 namespace kemu::model {
 
@@ -46,7 +47,7 @@ class Dpcs {
   /// A queued DPC whose KDPC lies within [begin, end) (memory being freed), or nullptr.
   PKDPC QueuedDpcIn(const void* begin, const void* end) const;
   /// A kemu-owned KDPC (KeGenericCallDpc's) that has run and is about to be freed.
-  void Forget(PKDPC dpc) { dpcs_.erase(dpc); }
+  void Forget(PKDPC dpc) { dpcs_.Erase(dpc); }
   std::vector<std::string> DescribeQueued() const;
   std::uintptr_t FirstQueued() const;
 
@@ -69,7 +70,7 @@ class Dpcs {
   bool AnyUpTo(std::uint64_t serial, int skip_cpu) const;
 
   Kernel& kernel_;
-  std::unordered_map<PKDPC, State> dpcs_;
+  AddressMap<PKDPC, State> dpcs_;
   std::uint64_t serial_ = 0;  ///< inserts so far
   std::size_t queued_ = 0;    ///< DPCs in every vCPU's dpc_queue together
 };

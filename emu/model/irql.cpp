@@ -4,8 +4,6 @@
 
 namespace kemu::model {
 
-KIRQL Irql::Current() const { return kernel_.cpu().irql; }
-
 KIRQL Irql::Raise(const char* routine, KIRQL new_irql) {
   const KIRQL old = Current();
   if (new_irql > HIGH_LEVEL) kernel_.verifier().IrqlOutOfRange(routine, old, new_irql);
@@ -31,18 +29,6 @@ KIRQL Irql::RaiseTo(const char* routine, KIRQL target) {
   if (old > target) kernel_.verifier().RaiseBelowCurrent(routine, old, target);
   Set(target);
   return old;
-}
-
-void Irql::Set(KIRQL new_irql) {
-  Cpu& cpu = kernel_.cpu();
-  const KIRQL old = cpu.irql;
-  kernel_.WriteIrql(cpu, new_irql);
-  if (new_irql < old) DeliverPending(cpu);
-}
-
-void Irql::DeliverPending(Cpu& cpu) {
-  kernel_.interrupts().DeliverPending();
-  if (cpu.irql < DISPATCH_LEVEL) kernel_.dpcs().Retire(cpu);
 }
 
 }  // namespace kemu::model

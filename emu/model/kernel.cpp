@@ -7,6 +7,7 @@
 
 #include "kemu/error.hpp"
 #include "model/bugcheck_report.hpp"
+#include "personality/exports.hpp"
 
 namespace kemu::model {
 
@@ -31,6 +32,10 @@ Kernel::Kernel(const MachineOptions& options)
       generic_calls_(*this),
       race_(*this, options.race_detection, options.processors),
       scheduler_(*this, options.schedule, options.processors) {
+  for (std::size_t id = 0; id < callable_.size(); ++id) {
+    callable_[id] = personality::IsCallable(
+        personality::Info(static_cast<personality::ExportId>(id)), options.os);
+  }
   cpus_.reserve(options.processors);
   for (unsigned i = 0; i < options.processors; ++i) cpus_.push_back(std::make_unique<Cpu>(i));
 }
@@ -82,15 +87,10 @@ std::string Kernel::RunningCallback() const {
                      personality_.display_name);
 }
 
-void Kernel::EnterCall(const char* routine, std::initializer_list<CallArg> args) {
+void Kernel::EnterAfterFailure() {
   ThrowIfCrashed();
   // The first point after instrumented code found a race where an exception can be thrown.
   if (race_.pending()) race_.RaisePending();
-  trace_.Record(TraceKind::kCall, current_, cpu().irql, clock_.now_100ns(), routine, args);
-  // Every kernel call is a point where a scheduled interrupt can land (docs/decisions.md, decision
-  // 5), and where another vCPU may run.
-  interrupts_.RunDueEvents();
-  scheduler_.Point();
 }
 
 void Kernel::AdvanceTime(std::uint64_t microseconds) {
@@ -106,14 +106,6 @@ void Kernel::AdvanceTimeTo(std::uint64_t target_100ns) {
   }
   if (target_100ns > clock_.now_100ns()) clock_.Advance100ns(target_100ns - clock_.now_100ns());
   interrupts_.RunDueEvents();
-}
-
-void Kernel::WriteIrql(Cpu& cpu, KIRQL irql) {
-  const KIRQL old = cpu.irql;
-  if (old == irql) return;
-  cpu.irql = irql;
-  trace_.Record(TraceKind::kIrql, cpu.index, irql, clock_.now_100ns(), "IRQL",
-                {{"Old", old}, {"New", irql}});
 }
 
 void Kernel::NoteBugCheck(const verifier::Violation& violation) {

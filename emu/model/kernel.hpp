@@ -3,6 +3,8 @@
 #ifndef KEMU_EMU_MODEL_KERNEL_HPP_
 #define KEMU_EMU_MODEL_KERNEL_HPP_
 
+#include <bitset>
+#include <cstddef>
 #include <exception>
 #include <initializer_list>
 #include <memory>
@@ -30,6 +32,7 @@
 #include "model/trace.hpp"
 #include "model/virtual_clock.hpp"
 #include "model/work_items.hpp"
+#include "personality/export_manifest.hpp"
 #include "race/detector.hpp"
 #include "verifier/verifier.hpp"
 
@@ -89,9 +92,22 @@ class Kernel final : public verifier::Host, public race::Host {
   std::uint64_t trace_sequence() const override { return trace_.sequence(); }
   race::Detector& race() { return race_; }
 
+  /// The personality provides routine `id` to a driver that calls it (a bit per export, from
+  /// the manifest, so the check on every call is a load).
+  bool callable(personality::ExportId id) const { return callable_[static_cast<std::size_t>(id)]; }
   /// Entry of every kernel routine the driver calls: refuses to run on a crashed machine and
   /// records the call. Every kernel call is also a point where pending work may be delivered.
-  void EnterCall(const char* routine, std::initializer_list<CallArg> args);
+  /// Inline: it runs on every call, and what it finds to do on most is nothing.
+  void EnterCall(const char* routine, std::initializer_list<CallArg> args) {
+    if (crashed() || race_.pending()) [[unlikely]] {
+      EnterAfterFailure();
+    }
+    trace_.Record(TraceKind::kCall, current_, cpu().irql, clock_.now_100ns(), routine, args);
+    // Every kernel call is a point where a scheduled interrupt can land (docs/decisions.md,
+    // decision 5), and where another vCPU may run.
+    interrupts_.RunDueEvents();
+    scheduler_.Point();
+  }
   /// Traces an event that is not a driver call (a lock taken, a DPC routine starting, ...) on
   /// the running vCPU.
   void Note(TraceKind kind, const char* name, std::initializer_list<CallArg> args = {}) {
@@ -99,7 +115,26 @@ class Kernel final : public verifier::Host, public race::Host {
   }
   /// Writes `cpu`'s IRQL and traces the change, without delivering what became deliverable: the
   /// kernel's own transitions around ISRs and DPCs. Irql::Set is this plus delivery.
-  void WriteIrql(Cpu& cpu, KIRQL irql);
+  void WriteIrql(Cpu& cpu, KIRQL irql) {
+    const KIRQL old = cpu.irql;
+    if (old == irql) return;
+    cpu.irql = irql;
+    if (!trace_.Keeps(TraceKind::kIrql)) {
+      trace_.Skip();
+      return;
+    }
+    trace_.Record(TraceKind::kIrql, cpu.index, irql, clock_.now_100ns(), "IRQL",
+                  {{"Old", old}, {"New", irql}});
+  }
+  /// Traces a spin lock taken or dropped (kLockAcquire, kLockRelease) by `routine` on the running
+  /// vCPU. Not Note: with tracing off this only numbers the event, building no argument list.
+  void NoteLock(TraceKind kind, const char* routine, const void* lock) {
+    if (!trace_.Keeps(kind)) {
+      trace_.Skip();
+      return;
+    }
+    Note(kind, routine, {AddressArg("Lock", reinterpret_cast<std::uintptr_t>(lock))});
+  }
   /// Virtual time moved (KeStallExecutionProcessor): scheduled device events may be due.
   void AdvanceTime(std::uint64_t microseconds);
   /// Moves the clock to interrupt time `target_100ns` (never back), stopping at every timer due
@@ -150,9 +185,13 @@ class Kernel final : public verifier::Host, public race::Host {
   kemu::BugCheck MakeBugCheck(const verifier::Violation& violation) const;
   [[noreturn]] void Throw(kemu::BugCheck bug_check);
   void NoteBugCheck(const verifier::Violation& violation);
+  /// EnterCall on a machine a failure ended (throws it again) or with a race found in
+  /// instrumented code waiting to be raised.
+  void EnterAfterFailure();
 
   MachineOptions options_;
   const Personality& personality_;
+  std::bitset<static_cast<std::size_t>(personality::ExportId::kCount)> callable_;
   std::vector<std::unique_ptr<Cpu>> cpus_;
   unsigned current_ = 0;
   VirtualClock clock_;
@@ -179,6 +218,22 @@ class Kernel final : public verifier::Host, public race::Host {
   race::Detector race_;
   Scheduler scheduler_;  ///< last: its workers are ended before anything they may touch
 };
+
+// Irql's small members, defined where Kernel is complete: they run on every IRQL change, and
+// what lowering finds to deliver is almost always nothing (two compares).
+inline KIRQL Irql::Current() const { return kernel_.cpu().irql; }
+
+inline void Irql::Set(KIRQL new_irql) {
+  Cpu& cpu = kernel_.cpu();
+  const KIRQL old = cpu.irql;
+  kernel_.WriteIrql(cpu, new_irql);
+  if (new_irql < old) DeliverPending(cpu);
+}
+
+inline void Irql::DeliverPending(Cpu& cpu) {
+  kernel_.interrupts().DeliverPending();
+  if (cpu.irql < DISPATCH_LEVEL) kernel_.dpcs().Retire(cpu);
+}
 
 }  // namespace kemu::model
 

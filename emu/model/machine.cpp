@@ -7,14 +7,16 @@
 #include <utility>
 
 #include "kemu/error.hpp"
+#include "model/current_machine.hpp"
 #include "model/kernel.hpp"
 
 namespace kemu {
+
+thread_local constinit Machine* model::current_machine = nullptr;
+
 namespace {
 
-// The only mutable global state kemu has (docs/decisions.md, decision 7): which machine the
-// driver's kernel calls on this thread go to.
-thread_local Machine* current_machine = nullptr;
+using model::current_machine;
 
 MachineOptions Validated(MachineOptions options) {
   if (options.processors == 0 || options.processors > 64) {

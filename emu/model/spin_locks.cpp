@@ -42,9 +42,7 @@ void SpinLocks::Initialize(PKSPIN_LOCK lock) {
   kernel_.verifier().LockInitialized(lock);
 }
 
-SpinLocks::State& SpinLocks::Lookup(const char* routine, PKSPIN_LOCK lock) {
-  auto it = locks_.find(lock);
-  if (it != locks_.end()) return it->second;
+SpinLocks::State& SpinLocks::FirstUse(const char* routine, PKSPIN_LOCK lock) {
   // Never passed to KeInitializeSpinLock. Verifier's deadlock detection reports it; a kernel
   // without it sees a zero word as a free lock (zeroed device extensions rely on that) and spins
   // forever on anything else.
@@ -55,8 +53,8 @@ SpinLocks::State& SpinLocks::Lookup(const char* routine, PKSPIN_LOCK lock) {
 }
 
 void SpinLocks::Take(const char* routine, PKSPIN_LOCK lock, LockKind kind,
-                     PKLOCK_QUEUE_HANDLE handle, KIRQL raised_to) {
-  // One lookup on the uncontended path: unordered_map references stay valid until the entry is
+                     PKLOCK_QUEUE_HANDLE handle, KIRQL raised_to, bool waited) {
+  // One lookup on the uncontended path: AddressMap references stay valid until the entry is
   // erased, which only a contended wait below can let happen.
   State* found = &Lookup(routine, lock);
   const Cpu& cpu = kernel_.cpu();
@@ -67,7 +65,7 @@ void SpinLocks::Take(const char* routine, PKSPIN_LOCK lock, LockKind kind,
   // at the acquire: an inversion is reported as one even if this interleaving would deadlock.
   const bool contended = found->owner >= 0 && found->owner != static_cast<int>(cpu.index);
   if (contended) {
-    kernel_.verifier().LockAcquired(routine, lock);
+    kernel_.verifier().LockAcquired(routine, lock, waited);
     // Contention: spin until the owner releases it. Other vCPUs run meanwhile, and this one still
     // takes the interrupts its IRQL allows.
     kernel_.scheduler().WaitUntil(
@@ -99,16 +97,14 @@ void SpinLocks::Take(const char* routine, PKSPIN_LOCK lock, LockKind kind,
   } else {
     *lock = cpu.thread_address() | 1;  // SL-3, checked kernel: owner thread | 1
   }
-  kernel_.Note(TraceKind::kLockAcquire, routine,
-               {AddressArg("Lock", reinterpret_cast<std::uintptr_t>(lock))});
+  kernel_.NoteLock(TraceKind::kLockAcquire, routine, lock);
   // Lock order (0x1001), after the acquire event, unless checked before the spin.
-  if (!contended) kernel_.verifier().LockAcquired(routine, lock);
+  if (!contended) kernel_.verifier().LockAcquired(routine, lock, waited);
 }
 
 void SpinLocks::Drop(const char* routine, PKSPIN_LOCK lock, LockKind kind,
                      PKLOCK_QUEUE_HANDLE handle) {
-  auto it = locks_.find(lock);
-  DropFound(routine, lock, kind, handle, it == locks_.end() ? nullptr : &it->second);
+  DropFound(routine, lock, kind, handle, locks_.Find(lock));
 }
 
 void SpinLocks::DropFound(const char* routine, PKSPIN_LOCK lock, LockKind kind,
@@ -117,8 +113,7 @@ void SpinLocks::DropFound(const char* routine, PKSPIN_LOCK lock, LockKind kind,
   if (found == nullptr || found->owner < 0) {
     kernel_.verifier().ReleaseNotOwned(routine, lock);
     *lock = 0;  // a retail kernel simply clears the word
-    kernel_.Note(TraceKind::kLockRelease, routine,
-                 {AddressArg("Lock", reinterpret_cast<std::uintptr_t>(lock))});
+    kernel_.NoteLock(TraceKind::kLockRelease, routine, lock);
     return;
   }
   State& state = *found;
@@ -143,8 +138,7 @@ void SpinLocks::DropFound(const char* routine, PKSPIN_LOCK lock, LockKind kind,
   state.queue_handle = 0;
   kernel_.verifier().LockReleased(lock);
   *lock = 0;
-  kernel_.Note(TraceKind::kLockRelease, routine,
-               {AddressArg("Lock", reinterpret_cast<std::uintptr_t>(lock))});
+  kernel_.NoteLock(TraceKind::kLockRelease, routine, lock);
   // A vCPU spinning on it may take it now.
   kernel_.scheduler().Point();
 }
@@ -159,11 +153,6 @@ KIRQL SpinLocks::AcquireRaiseTo(const char* routine, PKSPIN_LOCK lock, KIRQL lev
   return old;
 }
 
-SpinLocks::State* SpinLocks::Find(PKSPIN_LOCK lock) {
-  auto it = locks_.find(lock);
-  return it == locks_.end() ? nullptr : &it->second;
-}
-
 KIRQL SpinLocks::ReleaseLevel(const State* state) {
   return state != nullptr && state->owner >= 0 ? state->raised_to : DISPATCH_LEVEL;
 }
@@ -172,7 +161,7 @@ void SpinLocks::Release(const char* routine, PKSPIN_LOCK lock, KIRQL new_irql) {
   const KIRQL current = kernel_.irql().Current();
   // One lookup for the level check and the release: the verifier's report between them does not
   // touch the table.
-  State* const state = Find(lock);
+  State* const state = locks_.Find(lock);
   if (current != ReleaseLevel(state)) {
     kernel_.verifier().ReleaseNotAtDispatch(routine, lock, current, /*queued=*/false, new_irql);
   }
@@ -209,7 +198,7 @@ BOOLEAN SpinLocks::TryAcquireAtDpcLevel(PKSPIN_LOCK lock) {
     return FALSE;
   }
   if (state.owner >= 0) return FALSE;
-  Take(kRoutine, lock, LockKind::kOrdinary, nullptr);
+  Take(kRoutine, lock, LockKind::kOrdinary, nullptr, DISPATCH_LEVEL, /*waited=*/false);
   return TRUE;
 }
 
@@ -229,7 +218,7 @@ void SpinLocks::AcquireQueued(const char* routine, PKSPIN_LOCK lock, PKLOCK_QUEU
 void SpinLocks::ReleaseQueued(const char* routine, PKLOCK_QUEUE_HANDLE handle, bool restore_irql) {
   PKSPIN_LOCK lock = LockOf(handle);
   const KIRQL current = kernel_.irql().Current();
-  State* const state = Find(lock);
+  State* const state = locks_.Find(lock);
   if (restore_irql && lock != nullptr && current != ReleaseLevel(state)) {
     kernel_.verifier().ReleaseNotAtDispatch(routine, lock, current, /*queued=*/true,
                                             handle->OldIrql);
@@ -274,17 +263,8 @@ void SpinLocks::ReleaseQueuedForDpc(PKLOCK_QUEUE_HANDLE handle) {
 }
 
 bool SpinLocks::IsHeld(PKSPIN_LOCK lock) const {
-  auto it = locks_.find(lock);
-  return it != locks_.end() && it->second.owner >= 0;
-}
-
-void SpinLocks::SetOwner(State& state, int owner) {
-  if (state.owner >= 0) --held_[static_cast<unsigned>(state.owner)];
-  if (owner >= 0) {
-    if (held_.size() <= static_cast<unsigned>(owner)) held_.resize(owner + 1u, 0);
-    ++held_[static_cast<unsigned>(owner)];
-  }
-  state.owner = owner;
+  const State* state = locks_.Find(lock);
+  return state != nullptr && state->owner >= 0;
 }
 
 std::size_t SpinLocks::HeldBy(unsigned cpu) const { return cpu < held_.size() ? held_[cpu] : 0; }
@@ -334,7 +314,7 @@ std::uintptr_t SpinLocks::FirstHeld() const {
 void SpinLocks::ForgetRange(const void* begin, const void* end) {
   // A held lock stays known (and held): the driver freed it in use, and its release, the next
   // acquire of the reused address or Machine::Shutdown still finds it.
-  std::erase_if(locks_, [&](const auto& entry) {
+  locks_.EraseIf([&](const auto& entry) {
     const void* address = entry.first;
     return address >= begin && address < end && entry.second.owner < 0;
   });

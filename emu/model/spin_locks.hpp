@@ -8,8 +8,9 @@
 
 #include <cstdint>
 #include <string>
-#include <unordered_map>
 #include <vector>
+
+#include "model/address_map.hpp"
 
 namespace kemu::model {
 
@@ -47,8 +48,9 @@ class SpinLocks {
   /// `raised_to` is the IRQL the acquiring routine left the processor at (where the matching
   /// release must happen). `handle` is the queue handle the driver passed to this call (nullptr
   /// for the ordinary routines); only it is ever written.
+  /// `waited` is false for a try, which never spins (so it is no side of a lock-order deadlock).
   void Take(const char* routine, PKSPIN_LOCK lock, LockKind kind, PKLOCK_QUEUE_HANDLE handle,
-            KIRQL raised_to = DISPATCH_LEVEL);
+            KIRQL raised_to = DISPATCH_LEVEL, bool waited = true);
   void Drop(const char* routine, PKSPIN_LOCK lock, LockKind kind,
             PKLOCK_QUEUE_HANDLE handle = nullptr);
 
@@ -79,12 +81,26 @@ class SpinLocks {
     KIRQL raised_to = DISPATCH_LEVEL;
   };
 
-  State& Lookup(const char* routine, PKSPIN_LOCK lock);
+  State& Lookup(const char* routine, PKSPIN_LOCK lock) {
+    if (State* found = locks_.Find(lock)) [[likely]] {
+      return *found;
+    }
+    return FirstUse(routine, lock);
+  }
+  /// Lookup of a lock kemu has never seen (never passed to KeInitializeSpinLock).
+  State& FirstUse(const char* routine, PKSPIN_LOCK lock);
   /// The only writer of State::owner: keeps the per-vCPU count HeldBy returns, read around every
   /// ISR and DPC, without a scan of every lock.
-  void SetOwner(State& state, int owner);
-  /// The lock's state, or nullptr if kemu never saw it.
-  State* Find(PKSPIN_LOCK lock);
+  void SetOwner(State& state, int owner) {
+    if (state.owner >= 0) --held_[static_cast<unsigned>(state.owner)];
+    if (owner >= 0) {
+      if (held_.size() <= static_cast<unsigned>(owner)) [[unlikely]] {
+        held_.resize(owner + 1u, 0);
+      }
+      ++held_[static_cast<unsigned>(owner)];
+    }
+    state.owner = owner;
+  }
   /// Drop, given the lock's state (or nullptr) already looked up.
   void DropFound(const char* routine, PKSPIN_LOCK lock, LockKind kind, PKLOCK_QUEUE_HANDLE handle,
                  State* found);
@@ -93,7 +109,7 @@ class SpinLocks {
   static KIRQL ReleaseLevel(const State* state);
 
   Kernel& kernel_;
-  std::unordered_map<PKSPIN_LOCK, State> locks_;
+  AddressMap<PKSPIN_LOCK, State> locks_;
   std::vector<std::size_t> held_;  ///< locks each vCPU holds (index = vCPU)
 };
 

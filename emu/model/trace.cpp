@@ -33,10 +33,12 @@ const char* TraceKindName(TraceKind kind) {
 
 std::vector<TraceEvent> Trace::Ring::Snapshot() const {
   std::vector<TraceEvent> out;
-  out.reserve(slots_.size());
-  // Until the ring is full next_ is 0 and the slots are already oldest first.
-  out.insert(out.end(), slots_.begin() + static_cast<std::ptrdiff_t>(next_), slots_.end());
-  out.insert(out.end(), slots_.begin(), slots_.begin() + static_cast<std::ptrdiff_t>(next_));
+  out.reserve(size());
+  // Until the ring is full the slots from 0 to next_ are all there is, oldest first; once full,
+  // the oldest is the one next_ overwrites.
+  const TraceEvent* const begin = slots_.get();
+  if (full_) out.insert(out.end(), begin + next_, begin + capacity_);
+  out.insert(out.end(), begin, begin + next_);
   return out;
 }
 
@@ -44,13 +46,17 @@ Trace::Trace(unsigned history, unsigned capacity) : history_(history), events_(c
 
 void Trace::Keep(TraceKind kind, unsigned cpu, std::uint8_t irql, std::uint64_t time_100ns,
                  const char* name, std::initializer_list<CallArg> args) {
-  // Written in place, straight into the ring: this runs for every IRQL change and lock.
-  TraceEvent* const kept = events_.Claim();
-  TraceEvent* const history = InHistory(kind) ? history_.Claim() : nullptr;
-  TraceEvent* const event = kept != nullptr ? kept : history;
-  if (event == nullptr) return;
-  Fill(*event, kind, cpu, irql, time_100ns, name, args);
-  if (history != nullptr && history != event) *history = *event;
+  // Written in place, straight into the ring: this runs for every IRQL change and lock. Enabled
+  // means the events ring has slots, so there is always one.
+  TraceEvent& kept = *events_.Claim();
+  Fill(kept, kind, cpu, irql, time_100ns, name, args);
+  // Filled again rather than copied: a copy would read back the slot just written, in other
+  // widths than it was written in, which stalls on store forwarding.
+  if (InHistory(kind)) {
+    if (TraceEvent* const history = history_.Claim()) {
+      Fill(*history, kind, cpu, irql, time_100ns, name, args);
+    }
+  }
 }
 
 std::string Trace::Describe(const TraceEvent& event) {

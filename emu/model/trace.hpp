@@ -14,7 +14,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
+#include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace kemu {
@@ -68,6 +70,9 @@ struct TraceEvent {
   std::uint8_t irql = 0;       ///< IRQL of `cpu` after the event (on entry, for a call)
   std::uint8_t arg_count = 0;  ///< args past it are unspecified (ring slots are reused)
 };
+// Ring slots are raw storage written field by field (Trace::Ring), and copied as bytes.
+static_assert(std::is_trivially_copyable_v<TraceEvent> &&
+              std::is_trivially_destructible_v<TraceEvent>);
 
 class Trace {
  public:
@@ -90,6 +95,12 @@ class Trace {
     }
   }
 
+  /// Whether an event of `kind` is kept anywhere: tracing is on, or reports list the kind. When
+  /// it is not, Skip numbers it instead, so hot paths need not build arguments nothing reads.
+  bool Keeps(TraceKind kind) const { return enabled() || InHistory(kind); }
+  /// Numbers an event Keeps says nobody keeps (never a kernel call: reports keep those).
+  void Skip() { ++sequence_; }
+
   bool enabled() const { return events_.capacity() > 0; }
   /// Sequence number of the latest event (0 before the first).
   std::uint64_t sequence() const { return sequence_; }
@@ -111,26 +122,42 @@ class Trace {
   std::string ToChromeJson(const Personality& personality, const MachineOptions& options) const;
 
  private:
-  // A fixed-capacity ring: storage is reserved once, then filled, then overwritten oldest first.
+  // A fixed-capacity ring: storage is allocated once and left untouched until written (a
+  // machine with a large trace pays for the pages it fills, not for all of them up front), then
+  // filled, then overwritten oldest first. Claiming a slot is an increment and a compare.
   class Ring {
    public:
-    explicit Ring(std::size_t capacity) : capacity_(capacity) { slots_.reserve(capacity); }
+    explicit Ring(std::size_t capacity)
+        : capacity_(capacity), slots_(capacity == 0 ? nullptr : Allocate(capacity)) {}
     /// The slot the next event is written into (the oldest once full); nullptr for capacity 0.
+    /// Its old contents are unspecified: the caller writes every field.
     TraceEvent* Claim() {
-      if (slots_.size() < capacity_) return &slots_.emplace_back();  // reserved: no allocation
       if (capacity_ == 0) return nullptr;
-      TraceEvent* slot = &slots_[next_];
-      next_ = next_ + 1 == capacity_ ? 0 : next_ + 1;
+      TraceEvent* slot = slots_.get() + next_;
+      if (++next_ == capacity_) [[unlikely]] {
+        next_ = 0;
+        full_ = true;
+      }
       return slot;
     }
     std::vector<TraceEvent> Snapshot() const;
     std::size_t capacity() const { return capacity_; }
-    std::size_t size() const { return slots_.size(); }
+    std::size_t size() const { return full_ ? capacity_ : next_; }
 
    private:
+    struct Free {
+      void operator()(TraceEvent* slots) const { ::operator delete(slots); }
+    };
+    // Raw storage: TraceEvent is an aggregate of scalars (an implicit-lifetime type), so a slot
+    // comes to life when Fill writes it, with no constructor run over the whole ring first.
+    static TraceEvent* Allocate(std::size_t capacity) {
+      return static_cast<TraceEvent*>(::operator new(capacity * sizeof(TraceEvent)));
+    }
+
     std::size_t capacity_;
-    std::vector<TraceEvent> slots_;
-    std::size_t next_ = 0;  ///< slot the next event overwrites once the ring is full
+    std::unique_ptr<TraceEvent, Free> slots_;
+    std::size_t next_ = 0;  ///< slot the next event is written into
+    bool full_ = false;     ///< every slot has been written (next_ wrapped at least once)
   };
 
   /// What reports have always listed between the calls: where an interrupt or a DPC ran.

@@ -18,21 +18,19 @@ constexpr std::optional<Os> Never = std::nullopt;
 constexpr ExportStatus Modelled = ExportStatus::kModelled;
 constexpr ExportStatus NotModelled = ExportStatus::kNotModelled;
 
-constexpr std::array<ExportInfo, static_cast<std::size_t>(ExportId::kCount)> kExports = {{
+}  // namespace
+
+constexpr std::array<ExportInfo, static_cast<std::size_t>(ExportId::kCount)> kExportTable = {{
 #define KEMU_EXPORT(name, area, status, callable, resolvable) \
   {#name, #area, status, callable, resolvable},
 #include "personality/exports.inc"
 #undef KEMU_EXPORT
 }};
 
-}  // namespace
-
-std::span<const ExportInfo> Exports() { return kExports; }
-
-const ExportInfo& Info(ExportId id) { return kExports[static_cast<std::size_t>(id)]; }
+std::span<const ExportInfo> Exports() { return kExportTable; }
 
 const ExportInfo* FindExport(std::string_view name) {
-  for (const ExportInfo& info : kExports) {
+  for (const ExportInfo& info : kExportTable) {
     if (info.name == name) return &info;
   }
   return nullptr;

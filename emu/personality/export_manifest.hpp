@@ -3,6 +3,8 @@
 #ifndef KEMU_EMU_PERSONALITY_EXPORT_MANIFEST_HPP_
 #define KEMU_EMU_PERSONALITY_EXPORT_MANIFEST_HPP_
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -29,9 +31,13 @@ struct ExportInfo {
   std::optional<Os> resolvable_since;  ///< nullopt: MmGetSystemRoutineAddress never finds it
 };
 
+/// The manifest's rows, indexed by ExportId (defined in export_manifest.cpp; read inline, since
+/// every kernel call names its routine through it).
+extern const std::array<ExportInfo, static_cast<std::size_t>(ExportId::kCount)> kExportTable;
+
 /// Every routine of the manifest, in manifest order (indexable by ExportId).
 std::span<const ExportInfo> Exports();
-const ExportInfo& Info(ExportId id);
+inline const ExportInfo& Info(ExportId id) { return kExportTable[static_cast<std::size_t>(id)]; }
 /// The manifest row named `name`, or nullptr.
 const ExportInfo* FindExport(std::string_view name);
 

@@ -13,11 +13,6 @@ void Erase(std::vector<std::uintptr_t>& from, std::uintptr_t lock) {
 
 }  // namespace
 
-std::vector<LockOrder::Held>& LockOrder::HeldStack(unsigned cpu) {
-  if (cpu >= held_.size()) held_.resize(cpu + 1);
-  return held_[cpu];
-}
-
 void LockOrder::AddEdge(std::uintptr_t before, std::uintptr_t after, Site site) {
   edges_.emplace(Key{before, after}, std::move(site));
   nodes_[before].after.push_back(after);
@@ -48,10 +43,10 @@ std::optional<LockOrder::Cycle> LockOrder::FindCycle(std::uintptr_t from, std::u
   return cycle;
 }
 
-void LockOrder::Released(std::uintptr_t lock, unsigned cpu) {
-  // Locks are usually released in reverse order: search from the newest. The releasing vCPU's
-  // own stack first: another vCPU spinning on the lock has it on its stack already (its order is
-  // checked before it spins), and that entry is not the one released.
+void LockOrder::ReleasedOutOfOrder(std::uintptr_t lock, unsigned cpu) {
+  // Search from the newest: nested locks are mostly released in reverse order. The releasing
+  // vCPU's own stack first: another vCPU spinning on the lock has it on its stack already (its
+  // order is checked before it spins), and that entry is not the one released.
   auto release_from = [lock](std::vector<Held>& stack) {
     auto it = std::find_if(stack.rbegin(), stack.rend(),
                            [lock](const Held& held) { return held.lock == lock; });

@@ -68,9 +68,26 @@ class LockOrder {
     stack.push_back(Held{lock, routine, sequence});
     return cycle;
   }
+  /// Acquired, when `cpu` holds no other lock: there is no order to record, so `lock` is just
+  /// held. Returns false, recording nothing, when `cpu` holds some (then call Acquired).
+  bool AcquiredAlone(unsigned cpu, std::uintptr_t lock, const char* routine,
+                     std::uint64_t sequence) {
+    std::vector<Held>& stack = HeldStack(cpu);
+    if (!stack.empty()) return false;
+    stack.push_back(Held{lock, routine, sequence});
+    return true;
+  }
   /// `lock` is no longer held: released by `cpu`, normally its owner (else by whichever vCPU
   /// held it).
-  void Released(std::uintptr_t lock, unsigned cpu = 0);
+  void Released(std::uintptr_t lock, unsigned cpu = 0) {
+    // Locks are usually released newest first, by the vCPU that took them.
+    std::vector<Held>& own = HeldStack(cpu);
+    if (!own.empty() && own.back().lock == lock) {
+      own.pop_back();
+    } else {
+      ReleasedOutOfOrder(lock, cpu);
+    }
+  }
   /// `lock` starts a new life (KeInitializeSpinLock): its edges belonged to whatever lived at
   /// that address before (a stack variable of another function, say), and it is not held.
   void Reinitialized(std::uintptr_t lock);
@@ -101,7 +118,14 @@ class LockOrder {
     std::vector<std::uintptr_t> before;
   };
 
-  std::vector<Held>& HeldStack(unsigned cpu);
+  std::vector<Held>& HeldStack(unsigned cpu) {
+    if (cpu >= held_.size()) [[unlikely]] {
+      held_.resize(cpu + 1);
+    }
+    return held_[cpu];
+  }
+  /// Released, when `lock` is not the newest lock `cpu` holds.
+  void ReleasedOutOfOrder(std::uintptr_t lock, unsigned cpu);
   void AddEdge(std::uintptr_t before, std::uintptr_t after, Site site);
   /// The shortest recorded path from `from` to `to`, as a cycle; nullopt when there is none.
   std::optional<Cycle> FindCycle(std::uintptr_t from, std::uintptr_t to) const;

@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <string>
-#include <string_view>
 
 #include "kemu/bugcheck.hpp"
 #include "verifier/verifier.hpp"
@@ -24,13 +23,10 @@ std::string DescribeEdge(const LockOrder::Edge& edge) {
 
 }  // namespace
 
-void Verifier::LockAcquired(const char* routine, PKSPIN_LOCK lock) {
-  if (mode_ != CheckMode::kVerifier) return;
+void Verifier::LockAcquiredWhileHolding(const char* routine, PKSPIN_LOCK lock, bool waited) {
   const auto address = reinterpret_cast<std::uintptr_t>(lock);
   const unsigned cpu = host_.current_processor();
   const std::uint64_t sequence = host_.trace_sequence();
-  // KeTryToAcquireSpinLockAtDpcLevel is the one acquire that gives up instead of spinning.
-  const bool waited = std::string_view(routine) != "KeTryToAcquireSpinLockAtDpcLevel";
   auto cycle = lock_order_.Acquired(
       cpu, address, routine, sequence, [this] { return host_.RunningCallback(); }, waited);
   if (!cycle) return;
@@ -53,11 +49,6 @@ void Verifier::LockAcquired(const char* routine, PKSPIN_LOCK lock) {
            "of an order already seen. Processors taking these locks in these orders at the same "
            "time deadlock:{}\n  Take spin locks in one global order everywhere.",
            routine, address, cycle->held, orders)});
-}
-
-void Verifier::LockReleased(PKSPIN_LOCK lock) {
-  if (mode_ != CheckMode::kVerifier) return;
-  lock_order_.Released(reinterpret_cast<std::uintptr_t>(lock), host_.current_processor());
 }
 
 void Verifier::LockInitialized(PKSPIN_LOCK lock) {

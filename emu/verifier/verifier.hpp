@@ -87,10 +87,23 @@ class Verifier {
 
   // Lock order: Driver Verifier's deadlock detection (rules_lock_order.cpp). Each records only
   // under Verifier.
-  /// The running vCPU took `lock` in `routine` (the lock is already its own). Bug-checks 0xC4 /
-  /// 0x1001 when that inverts an order recorded before; returns only under kRecord.
-  void LockAcquired(const char* routine, PKSPIN_LOCK lock);
-  void LockReleased(PKSPIN_LOCK lock);
+  /// The running vCPU took `lock` in `routine` (the lock is already its own); `waited` is false
+  /// for KeTryToAcquireSpinLockAtDpcLevel, the one acquire that gives up instead of spinning.
+  /// Bug-checks 0xC4 / 0x1001 when that inverts an order recorded before; returns only under
+  /// kRecord.
+  void LockAcquired(const char* routine, PKSPIN_LOCK lock, bool waited = true) {
+    if (mode_ != CheckMode::kVerifier) return;
+    // Inline for the common case, a lock taken with no other held: nothing can be out of order.
+    if (lock_order_.AcquiredAlone(host_.current_processor(), reinterpret_cast<std::uintptr_t>(lock),
+                                  routine, host_.trace_sequence())) {
+      return;
+    }
+    LockAcquiredWhileHolding(routine, lock, waited);
+  }
+  void LockReleased(PKSPIN_LOCK lock) {
+    if (mode_ != CheckMode::kVerifier) return;
+    lock_order_.Released(reinterpret_cast<std::uintptr_t>(lock), host_.current_processor());
+  }
   /// KeInitializeSpinLock: whatever lived at this address before had its own order.
   void LockInitialized(PKSPIN_LOCK lock);
   /// Pool in [begin, end) was freed: forget the order of the locks in it.
@@ -211,6 +224,9 @@ class Verifier {
                                     std::uint64_t first_object);
 
  private:
+  /// LockAcquired when the vCPU holds other locks: records the orders, checks for a cycle.
+  void LockAcquiredWhileHolding(const char* routine, PKSPIN_LOCK lock, bool waited);
+
   Host& host_;
   CheckMode mode_;
   LockOrder lock_order_;
