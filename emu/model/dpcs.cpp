@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <array>
 
 #include "model/kernel.hpp"
 
@@ -224,8 +225,9 @@ void Dpcs::Run(Cpu& cpu, PKDPC dpc) {
   }
   --cpu.dpc_depth;
   cpu.running_dpcs.pop_back();
-  kernel_.Note(TraceKind::kDpcEnd, "DPC routine",
-               {AddressArg("Dpc", reinterpret_cast<std::uintptr_t>(dpc))});
+  kernel_.NoteLazily(TraceKind::kDpcEnd, "DPC routine", [dpc] {
+    return std::array{AddressArg("Dpc", reinterpret_cast<std::uintptr_t>(dpc))};
+  });
   // Before the IRQL rule: a lock taken with a raise-to-SYNCH routine also leaves the IRQL wrong,
   // and the lock is the cause.
   if (kernel_.spin_locks().HeldBy(cpu.index) > locks_before) {

@@ -14,24 +14,26 @@
 namespace kemu::model {
 
 void Interrupts::NoteLineAction(const char* action, const DeviceState& device) {
-  kernel_.Note(TraceKind::kDevice, action,
-               {{"Device", device.index}, {"Vector", device.config.line->vector}});
+  kernel_.NoteLazily(TraceKind::kDevice, action, [&device] {
+    return std::array{CallArg{"Device", device.index},
+                      CallArg{"Vector", device.config.line->vector}};
+  });
 }
 
 void Interrupts::NoteIsrBegin(ULONG vector, const ConnectionRecord& record,
                               const InterruptObject& object, unsigned message) {
   const auto interrupt = reinterpret_cast<std::uintptr_t>(&object.k);
   if (record.is_message_table) {
-    kernel_.Note(TraceKind::kIsrBegin, "ISR",
-                 {{"Vector", vector},
-                  AddressArg("Interrupt", interrupt),
-                  AddressArg("Routine", reinterpret_cast<std::uintptr_t>(record.message_isr)),
-                  {"MessageId", message}});
+    kernel_.NoteLazily(TraceKind::kIsrBegin, "ISR", [&] {
+      return std::array{CallArg{"Vector", vector}, AddressArg("Interrupt", interrupt),
+                        AddressArg("Routine", reinterpret_cast<std::uintptr_t>(record.message_isr)),
+                        CallArg{"MessageId", message}};
+    });
   } else {
-    kernel_.Note(TraceKind::kIsrBegin, "ISR",
-                 {{"Vector", vector},
-                  AddressArg("Interrupt", interrupt),
-                  AddressArg("Routine", reinterpret_cast<std::uintptr_t>(record.isr))});
+    kernel_.NoteLazily(TraceKind::kIsrBegin, "ISR", [&] {
+      return std::array{CallArg{"Vector", vector}, AddressArg("Interrupt", interrupt),
+                        AddressArg("Routine", reinterpret_cast<std::uintptr_t>(record.isr))};
+    });
   }
 }
 
@@ -95,9 +97,10 @@ void Interrupts::Schedule(DeviceState& device, std::function<void()> hardware,
                         .hardware = std::move(hardware)});
 }
 
-Interrupts::VectorState& Interrupts::Vector(ULONG vector) {
+Interrupts::VectorState& Interrupts::AddVector(ULONG vector) {
   auto [it, added] = vectors_.try_emplace(vector);
   if (added) it->second.vector = vector;
+  if (vector < kQuickVectors) quick_vectors_[vector] = &it->second;
   return it->second;
 }
 
@@ -105,6 +108,10 @@ void Interrupts::CountRaised(VectorState& state, bool up) {
   if (up) {
     ++raised_;
     if (state.raised++ == 0) {
+      if (raised_vectors_.empty()) {  // the common case: one vector raised at a time
+        raised_vectors_.push_back(&state);
+        return;
+      }
       const auto at = std::lower_bound(
           raised_vectors_.begin(), raised_vectors_.end(), state.vector,
           [](const VectorState* raised, ULONG vector) { return raised->vector < vector; });
@@ -112,7 +119,12 @@ void Interrupts::CountRaised(VectorState& state, bool up) {
     }
   } else {
     --raised_;
-    if (--state.raised == 0) std::erase(raised_vectors_, &state);
+    if (--state.raised != 0) return;
+    if (raised_vectors_.size() == 1) {
+      raised_vectors_.clear();  // it can only be this one
+    } else {
+      std::erase(raised_vectors_, &state);
+    }
   }
 }
 
@@ -256,7 +268,7 @@ void Interrupts::DeliverRaised() {
     // Counted by its state, found above: no lookup in vectors_ for it.
     CountDelivery(best->vector, *best, me);
     took = true;
-    Dispatch(best->vector, me);
+    Dispatch(*best, me);
   }
   // The DPCs the burst queued run once this vCPU is back below DISPATCH_LEVEL.
   if (took && cpu.dispatching == 0 && cpu.irql < DISPATCH_LEVEL) kernel_.dpcs().Retire(cpu);
@@ -285,14 +297,14 @@ ConnectionRecord* Interrupts::running_isr(unsigned cpu) const {
   return running_[cpu].back();
 }
 
-void Interrupts::Dispatch(ULONG vector, unsigned cpu_index) {
+void Interrupts::Dispatch(VectorState& state, unsigned cpu_index) {
+  const ULONG vector = state.vector;
   Cpu& cpu = kernel_.cpu(cpu_index);
   struct Depth {  // restored on the way out, bug check included
     explicit Depth(unsigned& n) : count(++n) {}
     ~Depth() { --count; }
     unsigned& count;
   } depth(cpu.dispatching);
-  VectorState& state = Vector(vector);
   SetEdgePending(state, false);
   const KIRQL interrupted_irql = cpu.irql;
   kernel_.WriteIrql(cpu, state.irql);  // begin the interrupt at the vector's level
@@ -300,7 +312,7 @@ void Interrupts::Dispatch(ULONG vector, unsigned cpu_index) {
   // so each record stays pinned until the dispatch ends. Short chains (nearly all) are copied
   // onto the stack, not into a new vector per interrupt.
   constexpr std::size_t kShortChain = 8;
-  std::array<Attachment, kShortChain> short_chain{};
+  std::array<Attachment, kShortChain> short_chain;  // only the copied entries are read
   std::vector<Attachment> long_chain;
   std::span<const Attachment> chain;
   if (state.chain.size() <= kShortChain) {
@@ -369,7 +381,9 @@ void Interrupts::Dispatch(ULONG vector, unsigned cpu_index) {
     const BOOLEAN claimed = record.is_message_table
                                 ? record.message_isr(&object->k, record.context, attached.message)
                                 : record.isr(&object->k, record.context);
-    kernel_.Note(TraceKind::kIsrEnd, "ISR", {{"Claimed", claimed}});
+    kernel_.NoteLazily(TraceKind::kIsrEnd, "ISR", [claimed] {
+      return std::array{CallArg{"Claimed", claimed}};
+    });
     running_[cpu_index].pop_back();
     if (cpu.irql != at_entry) kernel_.verifier().IsrChangedIrql(object->k, at_entry, cpu.irql);
     if (kernel_.spin_locks().HeldBy(cpu_index) != locks_before) {

@@ -6,6 +6,7 @@
 
 #include <wdm.h>
 
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -195,8 +196,15 @@ class Interrupts {
 
   void RunScheduled();
   void DeliverRaised();
-  /// The state of `vector`, made on first use.
-  VectorState& Vector(ULONG vector);
+  /// The state of `vector`, made on first use. Every line action and delivery asks, so the
+  /// vectors below kQuickVectors (all of x86's) are found with one indexed load.
+  VectorState& Vector(ULONG vector) {
+    if (vector < kQuickVectors) {
+      if (VectorState* known = quick_vectors_[vector]) return *known;
+    }
+    return AddVector(vector);
+  }
+  VectorState& AddVector(ULONG vector);
   /// One more (`up`) or one less reason for `state` to be pending; keeps raised_ and
   /// raised_vectors_.
   void CountRaised(VectorState& state, bool up);
@@ -223,7 +231,7 @@ class Interrupts {
   int TargetFor(const VectorState& state) const;
   /// Counts one more delivery of `vector` in the current burst; past the storm bound, 0xF2.
   void CountDelivery(ULONG vector, VectorState& state, unsigned cpu);
-  void Dispatch(ULONG vector, unsigned cpu);
+  void Dispatch(VectorState& state, unsigned cpu);
   /// For the storm report: which device keeps `vector` firing (interrupt_stats.cpp).
   std::string DescribeStormSource(ULONG vector, const VectorState& state) const;
   void NoteLineAction(const char* action, const DeviceState& device);
@@ -242,7 +250,9 @@ class Interrupts {
   std::deque<ConnectionRecord*> retired_;  ///< disconnected records still kept, oldest first
   std::map<PKINTERRUPT, InterruptObject*> objects_;
   std::map<PIO_INTERRUPT_MESSAGE_INFO, ConnectionRecord*> tables_;
-  std::map<ULONG, VectorState> vectors_;
+  std::map<ULONG, VectorState> vectors_;  ///< never erased: pointers into it stay valid
+  static constexpr ULONG kQuickVectors = 256;
+  std::array<VectorState*, kQuickVectors> quick_vectors_{};  ///< vectors_ entries below 256
   std::vector<ScheduledEvent> scheduled_;
   std::vector<std::vector<ConnectionRecord*>> running_;  ///< per vCPU, ISRs running (nested)
   // An interrupt burst runs on one vCPU from an outermost DeliverPending (no ISR running on it)

@@ -3,12 +3,14 @@
 #ifndef KEMU_EMU_MODEL_KERNEL_HPP_
 #define KEMU_EMU_MODEL_KERNEL_HPP_
 
+#include <array>
 #include <bitset>
 #include <cstddef>
 #include <exception>
 #include <initializer_list>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -126,14 +128,25 @@ class Kernel final : public verifier::Host, public race::Host {
     trace_.Record(TraceKind::kIrql, cpu.index, irql, clock_.now_100ns(), "IRQL",
                   {{"Old", old}, {"New", irql}});
   }
-  /// Traces a spin lock taken or dropped (kLockAcquire, kLockRelease) by `routine` on the running
-  /// vCPU. Not Note: with tracing off this only numbers the event, building no argument list.
-  void NoteLock(TraceKind kind, const char* routine, const void* lock) {
+  /// Note for the events of hot paths (everything but kernel calls, interrupt deliveries and DPC
+  /// starts, which reports list): `args()` returns the arguments as a std::array<CallArg, N>, and
+  /// is called only when the trace keeps the event. With tracing off the event is only numbered.
+  template <typename ArgsFn>
+  void NoteLazily(TraceKind kind, const char* name, ArgsFn&& args) {
     if (!trace_.Keeps(kind)) {
       trace_.Skip();
       return;
     }
-    Note(kind, routine, {AddressArg("Lock", reinterpret_cast<std::uintptr_t>(lock))});
+    const auto list = args();
+    trace_.Record(kind, current_, cpu().irql, clock_.now_100ns(), name,
+                  std::span<const CallArg>(list));
+  }
+  /// Traces a spin lock taken or dropped (kLockAcquire, kLockRelease) by `routine` on the running
+  /// vCPU.
+  void NoteLock(TraceKind kind, const char* routine, const void* lock) {
+    NoteLazily(kind, routine, [lock] {
+      return std::array{AddressArg("Lock", reinterpret_cast<std::uintptr_t>(lock))};
+    });
   }
   /// Virtual time moved (KeStallExecutionProcessor): scheduled device events may be due.
   void AdvanceTime(std::uint64_t microseconds);

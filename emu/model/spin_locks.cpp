@@ -262,13 +262,6 @@ void SpinLocks::ReleaseQueuedForDpc(PKLOCK_QUEUE_HANDLE handle) {
   Drop(kRoutine, lock, LockKind::kQueued, handle);
 }
 
-bool SpinLocks::IsHeld(PKSPIN_LOCK lock) const {
-  const State* state = locks_.Find(lock);
-  return state != nullptr && state->owner >= 0;
-}
-
-std::size_t SpinLocks::HeldBy(unsigned cpu) const { return cpu < held_.size() ? held_[cpu] : 0; }
-
 std::vector<std::string> SpinLocks::DescribeHeld() const {
   std::vector<std::pair<std::uint64_t, std::string>> held;
   for (const auto& [lock, state] : locks_) {

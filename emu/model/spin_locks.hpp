@@ -54,9 +54,12 @@ class SpinLocks {
   void Drop(const char* routine, PKSPIN_LOCK lock, LockKind kind,
             PKLOCK_QUEUE_HANDLE handle = nullptr);
 
-  bool IsHeld(PKSPIN_LOCK lock) const;
-  /// Number of locks vCPU `cpu` holds.
-  std::size_t HeldBy(unsigned cpu) const;
+  bool IsHeld(PKSPIN_LOCK lock) const {
+    const State* state = locks_.Find(lock);
+    return state != nullptr && state->owner >= 0;
+  }
+  /// Number of locks vCPU `cpu` holds (asked around every ISR and DPC).
+  std::size_t HeldBy(unsigned cpu) const { return cpu < held_.size() ? held_[cpu] : 0; }
   /// "spin lock 0x... held by vCPU 0", one line per lock still held.
   std::vector<std::string> DescribeHeld() const;
   /// "the spin lock at 0x... (taken by KeAcquireSpinLock after trace event 12)" for each lock

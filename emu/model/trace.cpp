@@ -44,19 +44,22 @@ std::vector<TraceEvent> Trace::Ring::Snapshot() const {
 
 Trace::Trace(unsigned history, unsigned capacity) : history_(history), events_(capacity) {}
 
-void Trace::Keep(TraceKind kind, unsigned cpu, std::uint8_t irql, std::uint64_t time_100ns,
-                 const char* name, std::initializer_list<CallArg> args) {
-  // Written in place, straight into the ring: this runs for every IRQL change and lock. Enabled
-  // means the events ring has slots, so there is always one.
-  TraceEvent& kept = *events_.Claim();
-  Fill(kept, kind, cpu, irql, time_100ns, name, args);
-  // Filled again rather than copied: a copy would read back the slot just written, in other
-  // widths than it was written in, which stalls on store forwarding.
-  if (InHistory(kind)) {
-    if (TraceEvent* const history = history_.Claim()) {
-      Fill(*history, kind, cpu, irql, time_100ns, name, args);
-    }
+std::vector<TraceEvent> Trace::RecentCalls() const {
+  if (!enabled()) return history_.Snapshot();
+  // Tracing on: the newest report events are those still in the events ring, and before them
+  // the ones the ring overwrote (spilled into the history ring, oldest first), so together
+  // they are exactly what the history ring alone keeps with tracing off.
+  const std::size_t wanted = history_.capacity();
+  std::vector<TraceEvent> newest_first;
+  const std::vector<TraceEvent> events = events_.Snapshot();
+  for (auto it = events.rbegin(); it != events.rend() && newest_first.size() < wanted; ++it) {
+    if (InHistory(it->kind)) newest_first.push_back(*it);
   }
+  const std::vector<TraceEvent> spilled = history_.Snapshot();
+  for (auto it = spilled.rbegin(); it != spilled.rend() && newest_first.size() < wanted; ++it) {
+    newest_first.push_back(*it);
+  }
+  return {newest_first.rbegin(), newest_first.rend()};
 }
 
 std::string Trace::Describe(const TraceEvent& event) {

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
+#include <span>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -82,13 +83,25 @@ class Trace {
 
   /// Records one event. Inline, so that with tracing off an event nothing keeps costs two
   /// increments and a branch at the call site, and one kept only for reports (a kernel call) is
-  /// written straight into the history ring.
+  /// written straight into the history ring; with tracing on, every event is written once, into
+  /// the events ring, and the history ring receives only the report events that ring overwrites.
   void Record(TraceKind kind, unsigned cpu, std::uint8_t irql, std::uint64_t time_100ns,
               const char* name, std::initializer_list<CallArg> args) {
+    Record(kind, cpu, irql, time_100ns, name, std::span<const CallArg>(args.begin(), args.size()));
+  }
+  void Record(TraceKind kind, unsigned cpu, std::uint8_t irql, std::uint64_t time_100ns,
+              const char* name, std::span<const CallArg> args) {
     ++sequence_;
     if (kind == TraceKind::kCall) ++calls_;
     if (enabled()) {
-      Keep(kind, cpu, irql, time_100ns, name, args);
+      const bool overwriting = events_.full();
+      TraceEvent& event = *events_.Claim();
+      // The oldest event is about to be overwritten: if reports list it, it may still be one of
+      // the last `history` they show.
+      if (overwriting && InHistory(event.kind)) [[unlikely]] {
+        Spill(event);
+      }
+      Fill(event, kind, cpu, irql, time_100ns, name, args);
     } else if (InHistory(kind)) {
       if (TraceEvent* event = history_.Claim())
         Fill(*event, kind, cpu, irql, time_100ns, name, args);
@@ -110,8 +123,8 @@ class Trace {
   std::uint64_t dropped() const { return sequence_ - events_.size(); }
 
   /// For reports: the last kernel calls, with the interrupt deliveries and DPC routines between
-  /// them, oldest first.
-  std::vector<TraceEvent> RecentCalls() const { return history_.Snapshot(); }
+  /// them, oldest first (at most the history's capacity).
+  std::vector<TraceEvent> RecentCalls() const;
   /// Every kept event, oldest first (empty when tracing is off).
   std::vector<TraceEvent> Events() const { return events_.Snapshot(); }
 
@@ -142,6 +155,8 @@ class Trace {
     }
     std::vector<TraceEvent> Snapshot() const;
     std::size_t capacity() const { return capacity_; }
+    /// Every slot has been written: the next Claim returns the oldest event.
+    bool full() const { return full_; }
     std::size_t size() const { return full_ ? capacity_ : next_; }
 
    private:
@@ -165,11 +180,13 @@ class Trace {
     return kind == TraceKind::kCall || kind == TraceKind::kInterrupt ||
            kind == TraceKind::kDpcBegin;
   }
-  /// With tracing on: into the events ring, and the history ring too for what it keeps.
-  void Keep(TraceKind kind, unsigned cpu, std::uint8_t irql, std::uint64_t time_100ns,
-            const char* name, std::initializer_list<CallArg> args);
+  /// With tracing on: the events ring overwrites `event`, which reports list, so the history
+  /// ring keeps a copy (it then holds the newest report events no longer in the events ring).
+  void Spill(const TraceEvent& event) {
+    if (TraceEvent* kept = history_.Claim()) *kept = event;
+  }
   void Fill(TraceEvent& event, TraceKind kind, unsigned cpu, std::uint8_t irql,
-            std::uint64_t time_100ns, const char* name, std::initializer_list<CallArg> args) const {
+            std::uint64_t time_100ns, const char* name, std::span<const CallArg> args) const {
     event.sequence = sequence_;
     event.time_100ns = time_100ns;
     event.name = name;

@@ -13,6 +13,7 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "golden.hpp"
@@ -294,6 +295,31 @@ TEST(TraceTest, EventNumbersAreTheSameWithTracingOnOrOff) {
   }
   EXPECT_EQ(numbers[0], numbers[1]);
   EXPECT_FALSE(numbers[0].empty());
+}
+
+// With tracing on, the events ring holds the newest report events and the history ring only those
+// the ring overwrote; together they must list exactly what the history alone lists with tracing
+// off, whether the ring is smaller than the history, overwrites it many times, or never fills.
+TEST(TraceTest, ReportsListTheSameRecentCallsWhateverTheTraceCapacity) {
+  std::vector<std::vector<std::pair<std::uint64_t, std::string>>> listed;
+  for (const unsigned capacity : {0u, 3u, 8u, 64u, 65536u}) {
+    kemu::Machine machine({.call_history = 8, .trace = capacity != 0, .trace_capacity = capacity});
+    KSPIN_LOCK lock;
+    KeInitializeSpinLock(&lock);
+    for (int i = 0; i < 25; ++i) {
+      KIRQL old;
+      KeAcquireSpinLock(&lock, &old);  // a call, an IRQL change, a lock event: only calls listed
+      KeReleaseSpinLock(&lock, old);
+      if (i % 4 == 0) KeGetCurrentIrql();
+    }
+    listed.emplace_back();
+    for (const TraceEvent& call : machine.kernel().trace().RecentCalls()) {
+      listed.back().emplace_back(call.sequence, call.name);
+    }
+  }
+  ASSERT_EQ(listed[0].size(), 8u);
+  EXPECT_EQ(listed[0].back().second, "KeGetCurrentIrql");  // i = 24
+  for (std::size_t i = 1; i < listed.size(); ++i) EXPECT_EQ(listed[i], listed[0]) << i;
 }
 
 // ---------------------------------------------------------------------------------------------
