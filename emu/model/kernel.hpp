@@ -125,8 +125,7 @@ class Kernel final : public verifier::Host, public race::Host {
       trace_.Skip();
       return;
     }
-    trace_.Record(TraceKind::kIrql, cpu.index, irql, clock_.now_100ns(), "IRQL",
-                  {{"Old", old}, {"New", irql}});
+    trace_.RecordIrql(cpu.index, old, irql, clock_.now_100ns());
   }
   /// Note for the events of hot paths (everything but kernel calls, interrupt deliveries and DPC
   /// starts, which reports list): `args()` returns the arguments as a std::array<CallArg, N>, and

@@ -65,7 +65,7 @@ void SpinLocks::Take(const char* routine, PKSPIN_LOCK lock, LockKind kind,
   // at the acquire: an inversion is reported as one even if this interleaving would deadlock.
   const bool contended = found->owner >= 0 && found->owner != static_cast<int>(cpu.index);
   if (contended) {
-    kernel_.verifier().LockAcquired(routine, lock, waited);
+    kernel_.verifier().LockAcquired(routine, lock, cpu.index, kernel_.trace().sequence(), waited);
     // Contention: spin until the owner releases it. Other vCPUs run meanwhile, and this one still
     // takes the interrupts its IRQL allows.
     kernel_.scheduler().WaitUntil(
@@ -99,7 +99,9 @@ void SpinLocks::Take(const char* routine, PKSPIN_LOCK lock, LockKind kind,
   }
   kernel_.NoteLock(TraceKind::kLockAcquire, routine, lock);
   // Lock order (0x1001), after the acquire event, unless checked before the spin.
-  if (!contended) kernel_.verifier().LockAcquired(routine, lock, waited);
+  if (!contended) {
+    kernel_.verifier().LockAcquired(routine, lock, cpu.index, kernel_.trace().sequence(), waited);
+  }
 }
 
 void SpinLocks::Drop(const char* routine, PKSPIN_LOCK lock, LockKind kind,
@@ -136,7 +138,7 @@ void SpinLocks::DropFound(const char* routine, PKSPIN_LOCK lock, LockKind kind,
   SetOwner(state, -1);
   kernel_.race().LockReleased(lock);
   state.queue_handle = 0;
-  kernel_.verifier().LockReleased(lock);
+  kernel_.verifier().LockReleased(lock, cpu.index);
   *lock = 0;
   kernel_.NoteLock(TraceKind::kLockRelease, routine, lock);
   // A vCPU spinning on it may take it now.

@@ -47,8 +47,9 @@ Trace::Trace(unsigned history, unsigned capacity) : history_(history), events_(c
 std::vector<TraceEvent> Trace::RecentCalls() const {
   if (!enabled()) return history_.Snapshot();
   // Tracing on: the newest report events are those still in the events ring, and before them
-  // the ones the ring overwrote (spilled into the history ring, oldest first), so together
-  // they are exactly what the history ring alone keeps with tracing off.
+  // the ones the ring overwrote while still among the last `history` (spilled into the history
+  // ring, oldest first), so together they are exactly what the history ring alone keeps with
+  // tracing off.
   const std::size_t wanted = history_.capacity();
   std::vector<TraceEvent> newest_first;
   const std::vector<TraceEvent> events = events_.Snapshot();

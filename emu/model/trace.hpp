@@ -94,18 +94,25 @@ class Trace {
     ++sequence_;
     if (kind == TraceKind::kCall) ++calls_;
     if (enabled()) {
-      const bool overwriting = events_.full();
-      TraceEvent& event = *events_.Claim();
-      // The oldest event is about to be overwritten: if reports list it, it may still be one of
-      // the last `history` they show.
-      if (overwriting && InHistory(event.kind)) [[unlikely]] {
-        Spill(event);
-      }
-      Fill(event, kind, cpu, irql, time_100ns, name, args);
+      Fill(ClaimEvent(), kind, cpu, irql, time_100ns, name, args);
+      if (InHistory(kind)) ++reports_in_ring_;
     } else if (InHistory(kind)) {
       if (TraceEvent* event = history_.Claim())
         Fill(*event, kind, cpu, irql, time_100ns, name, args);
     }
+  }
+
+  /// Record of a kIrql event (`cpu` went from `old_irql` to `new_irql`) when Keeps(kIrql), i.e.
+  /// with tracing on (else Skip): the most frequent event then, so its two arguments are written
+  /// in place rather than copied from a list.
+  void RecordIrql(unsigned cpu, std::uint8_t old_irql, std::uint8_t new_irql,
+                  std::uint64_t time_100ns) {
+    ++sequence_;
+    TraceEvent& event = ClaimEvent();
+    FillHeader(event, TraceKind::kIrql, cpu, new_irql, time_100ns, "IRQL");
+    event.args[0] = CallArg{"Old", old_irql};
+    event.args[1] = CallArg{"New", new_irql};
+    event.arg_count = 2;
   }
 
   /// Whether an event of `kind` is kept anywhere: tracing is on, or reports list the kind. When
@@ -182,17 +189,33 @@ class Trace {
   }
   /// With tracing on: the events ring overwrites `event`, which reports list, so the history
   /// ring keeps a copy (it then holds the newest report events no longer in the events ring).
+  /// With tracing on: the events ring's slot for the next event.
+  TraceEvent& ClaimEvent() {
+    const bool overwriting = events_.full();
+    TraceEvent& event = *events_.Claim();
+    // The oldest event is about to be overwritten. If reports list it and fewer than `history`
+    // newer report events are left in the ring, it is one of the last `history`: keep a copy.
+    // With a ring much larger than the history (the default) the common case copies nothing.
+    if (overwriting && InHistory(event.kind)) {
+      if (--reports_in_ring_ < history_.capacity()) Spill(event);
+    }
+    return event;
+  }
   void Spill(const TraceEvent& event) {
     if (TraceEvent* kept = history_.Claim()) *kept = event;
   }
-  void Fill(TraceEvent& event, TraceKind kind, unsigned cpu, std::uint8_t irql,
-            std::uint64_t time_100ns, const char* name, std::span<const CallArg> args) const {
+  void FillHeader(TraceEvent& event, TraceKind kind, unsigned cpu, std::uint8_t irql,
+                  std::uint64_t time_100ns, const char* name) const {
     event.sequence = sequence_;
     event.time_100ns = time_100ns;
     event.name = name;
     event.cpu = static_cast<std::uint16_t>(cpu);
     event.kind = kind;
     event.irql = irql;
+  }
+  void Fill(TraceEvent& event, TraceKind kind, unsigned cpu, std::uint8_t irql,
+            std::uint64_t time_100ns, const char* name, std::span<const CallArg> args) const {
+    FillHeader(event, kind, cpu, irql, time_100ns, name);
     std::uint8_t count = 0;
     for (const CallArg& arg : args) {
       if (count == event.args.size()) break;
@@ -203,6 +226,7 @@ class Trace {
 
   Ring history_;
   Ring events_;
+  std::size_t reports_in_ring_ = 0;  ///< report events (InHistory) in the events ring
   std::uint64_t sequence_ = 0;
   std::uint64_t calls_ = 0;
 };

@@ -23,10 +23,9 @@ std::string DescribeEdge(const LockOrder::Edge& edge) {
 
 }  // namespace
 
-void Verifier::LockAcquiredWhileHolding(const char* routine, PKSPIN_LOCK lock, bool waited) {
+void Verifier::LockAcquiredWhileHolding(const char* routine, PKSPIN_LOCK lock, unsigned cpu,
+                                        std::uint64_t sequence, bool waited) {
   const auto address = reinterpret_cast<std::uintptr_t>(lock);
-  const unsigned cpu = host_.current_processor();
-  const std::uint64_t sequence = host_.trace_sequence();
   auto cycle = lock_order_.Acquired(
       cpu, address, routine, sequence, [this] { return host_.RunningCallback(); }, waited);
   if (!cycle) return;

@@ -87,22 +87,24 @@ class Verifier {
 
   // Lock order: Driver Verifier's deadlock detection (rules_lock_order.cpp). Each records only
   // under Verifier.
-  /// The running vCPU took `lock` in `routine` (the lock is already its own); `waited` is false
-  /// for KeTryToAcquireSpinLockAtDpcLevel, the one acquire that gives up instead of spinning.
-  /// Bug-checks 0xC4 / 0x1001 when that inverts an order recorded before; returns only under
-  /// kRecord.
-  void LockAcquired(const char* routine, PKSPIN_LOCK lock, bool waited = true) {
+  /// The running vCPU, `cpu`, took `lock` in `routine` (the lock is already its own) at trace
+  /// event `sequence`; `waited` is false for KeTryToAcquireSpinLockAtDpcLevel, the one acquire
+  /// that gives up instead of spinning. Bug-checks 0xC4 / 0x1001 when that inverts an order
+  /// recorded before; returns only under kRecord. The caller passes what it knows already: this
+  /// runs on every acquire.
+  void LockAcquired(const char* routine, PKSPIN_LOCK lock, unsigned cpu, std::uint64_t sequence,
+                    bool waited = true) {
     if (mode_ != CheckMode::kVerifier) return;
     // Inline for the common case, a lock taken with no other held: nothing can be out of order.
-    if (lock_order_.AcquiredAlone(host_.current_processor(), reinterpret_cast<std::uintptr_t>(lock),
-                                  routine, host_.trace_sequence())) {
+    if (lock_order_.AcquiredAlone(cpu, reinterpret_cast<std::uintptr_t>(lock), routine, sequence)) {
       return;
     }
-    LockAcquiredWhileHolding(routine, lock, waited);
+    LockAcquiredWhileHolding(routine, lock, cpu, sequence, waited);
   }
-  void LockReleased(PKSPIN_LOCK lock) {
+  /// `cpu` (the running vCPU) released `lock`.
+  void LockReleased(PKSPIN_LOCK lock, unsigned cpu) {
     if (mode_ != CheckMode::kVerifier) return;
-    lock_order_.Released(reinterpret_cast<std::uintptr_t>(lock), host_.current_processor());
+    lock_order_.Released(reinterpret_cast<std::uintptr_t>(lock), cpu);
   }
   /// KeInitializeSpinLock: whatever lived at this address before had its own order.
   void LockInitialized(PKSPIN_LOCK lock);
@@ -225,7 +227,8 @@ class Verifier {
 
  private:
   /// LockAcquired when the vCPU holds other locks: records the orders, checks for a cycle.
-  void LockAcquiredWhileHolding(const char* routine, PKSPIN_LOCK lock, bool waited);
+  void LockAcquiredWhileHolding(const char* routine, PKSPIN_LOCK lock, unsigned cpu,
+                                std::uint64_t sequence, bool waited);
 
   Host& host_;
   CheckMode mode_;
