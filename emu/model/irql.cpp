@@ -13,17 +13,6 @@ KIRQL Irql::Raise(const char* routine, KIRQL new_irql) {
   return old;
 }
 
-void Irql::Lower(KIRQL new_irql) {
-  const KIRQL old = Current();
-  if (new_irql > HIGH_LEVEL) kernel_.verifier().IrqlOutOfRange("KeLowerIrql", old, new_irql);
-  if (new_irql > old) {
-    kernel_.verifier().LowerAboveCurrent(old, new_irql);
-  } else if (kernel_.cpu().dpc_depth > 0 && new_irql < DISPATCH_LEVEL) {
-    kernel_.verifier().LowerInsideDpc(old, new_irql);
-  }
-  Set(new_irql);
-}
-
 KIRQL Irql::RaiseTo(const char* routine, KIRQL target) {
   const KIRQL old = Current();
   if (old > target) kernel_.verifier().RaiseBelowCurrent(routine, old, target);

@@ -10,7 +10,8 @@ namespace kemu::model {
 class Kernel;
 struct Cpu;
 
-// Current, Set and DeliverPending are inline, defined in model/kernel.hpp (they need Kernel).
+// Current, Lower, Set and DeliverPending are inline, defined in model/kernel.hpp (they need
+// Kernel).
 class Irql {
  public:
   explicit Irql(Kernel& kernel) : kernel_(kernel) {}

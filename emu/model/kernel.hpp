@@ -235,6 +235,19 @@ class Kernel final : public verifier::Host, public race::Host {
 // what lowering finds to deliver is almost always nothing (two compares).
 inline KIRQL Irql::Current() const { return kernel_.cpu().irql; }
 
+inline void Irql::Lower(KIRQL new_irql) {
+  const KIRQL old = Current();
+  if (new_irql > HIGH_LEVEL) [[unlikely]] {
+    kernel_.verifier().IrqlOutOfRange("KeLowerIrql", old, new_irql);
+  }
+  if (new_irql > old) [[unlikely]] {
+    kernel_.verifier().LowerAboveCurrent(old, new_irql);
+  } else if (kernel_.cpu().dpc_depth > 0 && new_irql < DISPATCH_LEVEL) [[unlikely]] {
+    kernel_.verifier().LowerInsideDpc(old, new_irql);
+  }
+  Set(new_irql);
+}
+
 inline void Irql::Set(KIRQL new_irql) {
   Cpu& cpu = kernel_.cpu();
   const KIRQL old = cpu.irql;

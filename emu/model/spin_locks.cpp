@@ -54,6 +54,14 @@ SpinLocks::State& SpinLocks::FirstUse(const char* routine, PKSPIN_LOCK lock) {
 
 void SpinLocks::Take(const char* routine, PKSPIN_LOCK lock, LockKind kind,
                      PKLOCK_QUEUE_HANDLE handle, KIRQL raised_to, bool waited) {
+  TakeInline(routine, lock, kind, handle, raised_to, waited);
+}
+
+// Inlined into the acquire routines drivers call most: a call boundary costs about as much as a
+// lookup on this path.
+[[gnu::always_inline]] inline void SpinLocks::TakeInline(const char* routine, PKSPIN_LOCK lock,
+                                                         LockKind kind, PKLOCK_QUEUE_HANDLE handle,
+                                                         KIRQL raised_to, bool waited) {
   // One lookup on the uncontended path: AddressMap references stay valid until the entry is
   // erased, which only a contended wait below can let happen.
   State* found = &Lookup(routine, lock);
@@ -109,8 +117,9 @@ void SpinLocks::Drop(const char* routine, PKSPIN_LOCK lock, LockKind kind,
   DropFound(routine, lock, kind, handle, locks_.Find(lock));
 }
 
-void SpinLocks::DropFound(const char* routine, PKSPIN_LOCK lock, LockKind kind,
-                          PKLOCK_QUEUE_HANDLE handle, State* found) {
+[[gnu::always_inline]] inline void SpinLocks::DropFound(const char* routine, PKSPIN_LOCK lock,
+                                                        LockKind kind, PKLOCK_QUEUE_HANDLE handle,
+                                                        State* found) {
   const Cpu& cpu = kernel_.cpu();
   if (found == nullptr || found->owner < 0) {
     kernel_.verifier().ReleaseNotOwned(routine, lock);
@@ -151,7 +160,7 @@ KIRQL SpinLocks::AcquireRaiseTo(const char* routine, PKSPIN_LOCK lock, KIRQL lev
   // The IRQL moves first, then the lock is taken, as on Windows; a retail kernel "raises" to
   // DISPATCH_LEVEL even from above it (SL-6).
   kernel_.irql().Set(level);
-  Take(routine, lock, LockKind::kOrdinary, nullptr, level);
+  TakeInline(routine, lock, LockKind::kOrdinary, nullptr, level, /*waited=*/true);
   return old;
 }
 
@@ -214,7 +223,7 @@ void SpinLocks::AcquireQueued(const char* routine, PKSPIN_LOCK lock, PKLOCK_QUEU
   if (old > level) kernel_.verifier().AcquireAboveDispatch(routine, lock, old);
   kernel_.irql().Set(level);
   handle->OldIrql = old;
-  Take(routine, lock, LockKind::kQueued, handle, level);
+  TakeInline(routine, lock, LockKind::kQueued, handle, level, /*waited=*/true);
 }
 
 void SpinLocks::ReleaseQueued(const char* routine, PKLOCK_QUEUE_HANDLE handle, bool restore_irql) {

@@ -104,6 +104,9 @@ class SpinLocks {
     }
     state.owner = owner;
   }
+  /// Take's body, inlined into the hottest acquires.
+  void TakeInline(const char* routine, PKSPIN_LOCK lock, LockKind kind, PKLOCK_QUEUE_HANDLE handle,
+                  KIRQL raised_to, bool waited);
   /// Drop, given the lock's state (or nullptr) already looked up.
   void DropFound(const char* routine, PKSPIN_LOCK lock, LockKind kind, PKLOCK_QUEUE_HANDLE handle,
                  State* found);

@@ -121,16 +121,14 @@ void Detector::End(unsigned cpu) {
 // ---------------------------------------------------------------------------------------------
 // Synchronisation.
 
-void Detector::LockAcquired(const void* lock) {
-  if (!enabled_) return;
+void Detector::NoteLockAcquired(const void* lock) {
   Activation* current = Current();
   if (current == nullptr) return;
   current->locks.push_back(lock);
   current->lockset = LocksetFor(current->locks);
 }
 
-void Detector::LockReleased(const void* lock) {
-  if (!enabled_) return;
+void Detector::NoteLockReleased(const void* lock) {
   // Normally the releasing context took it; a lock handed between contexts on one vCPU (misuse
   // the verifier reports) is dropped from whichever holds it.
   auto drop = [&](Activation& activation) {
@@ -154,16 +152,14 @@ void Detector::NameInterruptLock(const void* lock, const void* connection) {
   interrupt_locks_[lock] = connection;
 }
 
-void Detector::Release(const void* sync) {
-  if (!enabled_) return;
+void Detector::NoteRelease(const void* sync) {
   Activation* current = Current();
   if (current == nullptr) return;
   sync_[sync].Join(clocks_[current->thread]);
   Tick(current->thread);
 }
 
-void Detector::Acquire(const void* sync) {
-  if (!enabled_) return;
+void Detector::NoteAcquire(const void* sync) {
   Activation* current = Current();
   if (current == nullptr) return;
   auto it = sync_.find(sync);

@@ -97,14 +97,22 @@ class Detector {
   void BeginWorkItem(const void* item, const void* routine, unsigned cpu, const void* frame);
   void End(unsigned cpu);
 
-  // Synchronisation.
-  void LockAcquired(const void* lock);
-  void LockReleased(const void* lock);
+  // Synchronisation. Inline when detection is off: every lock and DPC passes through them.
+  void LockAcquired(const void* lock) {
+    if (enabled_) NoteLockAcquired(lock);
+  }
+  void LockReleased(const void* lock) {
+    if (enabled_) NoteLockReleased(lock);
+  }
   /// An interrupt spin lock, named so in reports.
   void NameInterruptLock(const void* lock, const void* connection);
   /// The running context publishes its history under `sync`; a later Acquire(sync) sees it.
-  void Release(const void* sync);
-  void Acquire(const void* sync);
+  void Release(const void* sync) {
+    if (enabled_) NoteRelease(sync);
+  }
+  void Acquire(const void* sync) {
+    if (enabled_) NoteAcquire(sync);
+  }
   /// [begin, begin + bytes) is freed or reused: its history is dropped.
   void Forget(const void* begin, std::size_t bytes);
 
@@ -125,6 +133,11 @@ class Detector {
   std::uint64_t accesses() const { return accesses_; }
 
  private:
+  void NoteLockAcquired(const void* lock);
+  void NoteLockReleased(const void* lock);
+  void NoteRelease(const void* sync);
+  void NoteAcquire(const void* sync);
+
   struct Activation {
     std::uint32_t thread = 0;
     std::uint32_t context = 0;
