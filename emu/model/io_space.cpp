@@ -14,10 +14,6 @@ namespace {
 
 constexpr std::uintptr_t kPage = 0x1000;
 
-std::uint64_t AllOnes(unsigned width) {
-  return width >= 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (width * 8)) - 1;
-}
-
 // x64 in/out instructions take a 16-bit port; the WDK's inline READ_PORT_* truncate the pointer.
 std::uint32_t PortNumber(const volatile void* port) {
   return static_cast<std::uint16_t>(reinterpret_cast<std::uintptr_t>(port));
@@ -58,6 +54,7 @@ PVOID IoSpace::Map(std::uint64_t physical, SIZE_T bytes, MEMORY_CACHING_TYPE cac
     mapping.bytes = bytes;
     mapping.physical = physical;
     mapping.device = device.get();
+    mapping.hardware = io.hardware;
     mapping.bar_offset = static_cast<std::uint32_t>(physical - io.memory_base);
     mapping.sequence = next_sequence_++;
     const std::uintptr_t address = mapping.address;
@@ -77,6 +74,7 @@ void IoSpace::Unmap(PVOID base, SIZE_T bytes) {
     kernel_.verifier().UnmapUnknownIoSpace(base, bytes,
                                            it == mappings_.end() ? 0 : it->second.bytes);
   }
+  last_routed_ = nullptr;
   mappings_.erase(it);
 }
 
@@ -85,18 +83,15 @@ const IoSpace::Mapping* IoSpace::Find(std::uintptr_t address, unsigned width) co
   if (it == mappings_.begin()) return nullptr;
   --it;
   const Mapping& mapping = it->second;
-  if (address - mapping.address > mapping.bytes ||
-      mapping.bytes - (address - mapping.address) < width) {
-    return nullptr;
-  }
-  return &mapping;
+  return mapping.Holds(address, width) ? &mapping : nullptr;
 }
 
-const IoSpace::Mapping& IoSpace::Route(std::uintptr_t address, unsigned width, bool write) {
+const IoSpace::Mapping& IoSpace::RouteSlow(std::uintptr_t address, unsigned width, bool write) {
   const Mapping* mapping = Find(address, width);
   if (mapping == nullptr) {
     kernel_.verifier().UnmappedRegisterAccess(address, width, write, DescribeNearest(address));
   }
+  last_routed_ = mapping;
   return *mapping;
 }
 
@@ -111,20 +106,6 @@ std::string IoSpace::DescribeNearest(std::uintptr_t address) const {
       "The mapping of device '{}' at {:#x} is {:#x} bytes long; this access starts "
       "at offset {:#x}.",
       mapping.device->config.name, mapping.address, mapping.bytes, address - mapping.address);
-}
-
-std::uint64_t IoSpace::ReadRegister(const volatile void* address, unsigned width) {
-  const std::uintptr_t at = reinterpret_cast<std::uintptr_t>(address);
-  const Mapping& mapping = Route(at, width, false);
-  const auto offset = static_cast<std::uint32_t>(mapping.bar_offset + (at - mapping.address));
-  return mapping.device->io.hardware->Read(Space::kMemory, offset, width) & AllOnes(width);
-}
-
-void IoSpace::WriteRegister(volatile void* address, unsigned width, std::uint64_t value) {
-  const std::uintptr_t at = reinterpret_cast<std::uintptr_t>(address);
-  const Mapping& mapping = Route(at, width, true);
-  const auto offset = static_cast<std::uint32_t>(mapping.bar_offset + (at - mapping.address));
-  mapping.device->io.hardware->Write(Space::kMemory, offset, width, value & AllOnes(width));
 }
 
 void IoSpace::ReadRegisterBuffer(const char* routine, const volatile void* address, unsigned width,

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "kemu/hardware.hpp"
+
 namespace kemu::model {
 
 class Kernel;
@@ -29,9 +31,17 @@ class IoSpace {
   void Unmap(PVOID base, SIZE_T bytes);
 
   /// One register access of `width` bytes at `address`; an address no mapping covers is a page
-  /// fault (0x50).
-  std::uint64_t ReadRegister(const volatile void* address, unsigned width);
-  void WriteRegister(volatile void* address, unsigned width, std::uint64_t value);
+  /// fault (0x50). Inline: every READ_/WRITE_REGISTER_* comes through here.
+  std::uint64_t ReadRegister(const volatile void* address, unsigned width) {
+    const auto at = reinterpret_cast<std::uintptr_t>(address);
+    const Mapping& mapping = Route(at, width, false);
+    return mapping.hardware->Read(Space::kMemory, mapping.OffsetOf(at), width) & AllOnes(width);
+  }
+  void WriteRegister(volatile void* address, unsigned width, std::uint64_t value) {
+    const auto at = reinterpret_cast<std::uintptr_t>(address);
+    const Mapping& mapping = Route(at, width, true);
+    mapping.hardware->Write(Space::kMemory, mapping.OffsetOf(at), width, value & AllOnes(width));
+  }
   /// The buffer variants: `count` accesses to the same register, each moving one element of
   /// `buffer`.
   void ReadRegisterBuffer(const char* routine, const volatile void* address, unsigned width,
@@ -59,12 +69,34 @@ class IoSpace {
     SIZE_T bytes = 0;
     std::uint64_t physical = 0;
     DeviceState* device = nullptr;
+    Hardware* hardware = nullptr;  ///< the device's; it never changes once the device is added
     std::uint32_t bar_offset = 0;  ///< offset of `physical` in the device's BAR
     std::uint64_t sequence = 0;    ///< creation order, for reproducible reports
+
+    /// True when the mapping holds [at, at + width).
+    bool Holds(std::uintptr_t at, unsigned width) const {
+      return at - address <= bytes && bytes - (at - address) >= width;
+    }
+    /// Where `at` is in the device's memory space.
+    std::uint32_t OffsetOf(std::uintptr_t at) const {
+      return static_cast<std::uint32_t>(bar_offset + (at - address));
+    }
   };
+  static std::uint64_t AllOnes(unsigned width) {
+    return width >= 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (width * 8)) - 1;
+  }
   /// The mapping holding [address, address + width), or nullptr.
   const Mapping* Find(std::uintptr_t address, unsigned width) const;
-  const Mapping& Route(std::uintptr_t address, unsigned width, bool write);
+  /// The mapping holding the access; a page fault when there is none. The last mapping routed
+  /// through is tried first: mappings never overlap (each lies in its own shadow buffer), so when
+  /// it holds the access it is the one Find would return.
+  const Mapping& Route(std::uintptr_t address, unsigned width, bool write) {
+    if (last_routed_ != nullptr && last_routed_->Holds(address, width)) [[likely]] {
+      return *last_routed_;
+    }
+    return RouteSlow(address, width, write);
+  }
+  const Mapping& RouteSlow(std::uintptr_t address, unsigned width, bool write);
   /// Names the mapping an unmapped access just overran, or "" when none is near.
   std::string DescribeNearest(std::uintptr_t address) const;
   DeviceState* PortOwner(std::uint32_t port, unsigned width) const;
@@ -72,6 +104,9 @@ class IoSpace {
   Kernel& kernel_;
   std::map<std::uintptr_t, Mapping> mappings_;  ///< keyed by the address MmMapIoSpace returned
   std::uint64_t next_sequence_ = 0;
+  /// The mapping the last register access went through (a driver's accesses mostly go to one
+  /// BAR), or nullptr; std::map keeps it in place until it is unmapped.
+  const Mapping* last_routed_ = nullptr;
 };
 
 }  // namespace kemu::model

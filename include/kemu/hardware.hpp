@@ -16,7 +16,6 @@
 
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
 #include <vector>
 
@@ -92,7 +91,21 @@ class RegisterFile : public Hardware {
     std::uint32_t interrupt_mask = 0;
     std::vector<std::function<void(std::uint32_t)>> on_write;
   };
+  /// A register with side effects. Kept in a sorted vector rather than a map: every access looks
+  /// up the (at most three) registers it overlaps, and registers are added rarely, mostly while
+  /// the test sets the file up.
+  struct Entry {
+    std::uint32_t offset = 0;
+    Behaviour behaviour;
+  };
+  /// An InterruptStatus register, kept apart so that following a level line reads only these.
+  struct Cause {
+    std::uint32_t offset = 0;
+    std::uint32_t mask = 0;
+  };
   void CheckRegister(std::uint32_t offset) const;
+  /// The first register with side effects at or after `offset`.
+  std::vector<Entry>::const_iterator FirstFrom(std::uint32_t offset) const;
   /// The register's behaviour, created on first use.
   Behaviour& At(std::uint32_t offset);
   /// The register's behaviour, or nullptr when it has none.
@@ -100,6 +113,14 @@ class RegisterFile : public Hardware {
   void CheckAccess(std::uint32_t offset, unsigned width) const;
   std::uint32_t Load32(std::uint32_t offset) const;
   void Store32(std::uint32_t offset, std::uint32_t value);
+  /// Write for an access that is not exactly one register with side effects; `it` is the first
+  /// such register it overlaps.
+  void WriteAcross(std::vector<Entry>::const_iterator it, std::uint32_t offset, unsigned width,
+                   std::uint64_t value);
+  /// The register's entry among the InterruptStatus registers, or nullptr.
+  const Cause* CauseAt(std::uint32_t offset) const;
+  /// Calls the register's OnWrite callbacks with the `bits` a driver wrote to it.
+  void CallOnWrite(std::uint32_t reg, std::uint32_t bits);
   /// True when some InterruptStatus register has a cause bit set.
   bool CauseActive() const;
   /// Moves the device's interrupt after an interrupt-status register changed; `raised` are the
@@ -107,9 +128,14 @@ class RegisterFile : public Hardware {
   void FollowLine(std::uint32_t raised);
 
   std::vector<std::uint8_t> bytes_;
-  std::map<std::uint32_t, Behaviour> behaviours_;
+  std::vector<Entry> behaviours_;   ///< sorted by offset
+  std::vector<Cause> causes_;       ///< every InterruptStatus register, in no particular order
+  bool any_read_to_clear_ = false;  ///< lets a read skip looking for registers it clears
   /// The attached device, nullptr once it is destroyed (Device::lifetime()); empty: never attached.
   std::shared_ptr<Device* const> device_;
+  /// How the attached device interrupts, read from it once by Attach.
+  enum class Interrupt : std::uint8_t { kNone, kMessage, kEdge, kLevel };
+  Interrupt interrupt_ = Interrupt::kNone;
 };
 
 }  // namespace kemu

@@ -175,6 +175,28 @@ TEST(IoSpaceTest, AMappingOfPartOfTheBarKeepsThePageOffsetAndRoutesFromItsPhysic
   MmUnmapIoSpace(part, 0x10);
 }
 
+TEST(IoSpaceTest, AccessesAlternatingBetweenTwoDevicesReachEachDevicesRegisters) {
+  kemu::Machine machine(kemu::Os::kWindows10);
+  kemu::RegisterFile first(kBarBytes);
+  kemu::RegisterFile second(kBarBytes);
+  kemu::Device& a = machine.AddDevice({.name = "a", .memory_bytes = kBarBytes, .hardware = &first});
+  kemu::Device& b =
+      machine.AddDevice({.name = "b", .memory_bytes = kBarBytes, .hardware = &second});
+  PUCHAR base_a = MapBar(a);
+  PUCHAR base_b = MapBar(b);
+
+  WRITE_REGISTER_ULONG(At<ULONG>(base_a, 0x8), 1);
+  WRITE_REGISTER_ULONG(At<ULONG>(base_b, 0x8), 2);
+  WRITE_REGISTER_ULONG(At<ULONG>(base_a, 0xC), 3);
+
+  EXPECT_EQ(first.Peek(0x8), 1u);
+  EXPECT_EQ(second.Peek(0x8), 2u);
+  EXPECT_EQ(first.Peek(0xC), 3u);
+  EXPECT_EQ(second.Peek(0xC), 0u);
+  MmUnmapIoSpace(base_a, kBarBytes);
+  MmUnmapIoSpace(base_b, kBarBytes);
+}
+
 TEST(IoSpaceTest, MmMapIoSpaceOutsideEveryBarReturnsNull) {
   kemu::Machine machine(kemu::Os::kWindows10);
   kemu::Device& device = machine.AddDevice(Uart());
@@ -258,6 +280,15 @@ TEST(IoSpaceTest, AccessAfterUnmappingIsAPageFault) {
   kemu::Machine machine(kemu::Os::kWindows10);
   kemu::Device& device = machine.AddDevice(Uart());
   PUCHAR base = MapBar(device);
+  MmUnmapIoSpace(base, kBarBytes);
+  EXPECT_BUGCHECK(READ_REGISTER_UCHAR(base), bugcheck::kPageFaultInNonpagedArea);
+}
+
+TEST(IoSpaceTest, AccessAfterUnmappingAMappingJustUsedIsAPageFault) {
+  kemu::Machine machine(kemu::Os::kWindows10);
+  kemu::Device& device = machine.AddDevice(Uart());
+  PUCHAR base = MapBar(device);
+  WRITE_REGISTER_UCHAR(base, 1);
   MmUnmapIoSpace(base, kBarBytes);
   EXPECT_BUGCHECK(READ_REGISTER_UCHAR(base), bugcheck::kPageFaultInNonpagedArea);
 }

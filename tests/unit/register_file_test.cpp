@@ -114,6 +114,23 @@ TEST(RegisterFileTest, OnWriteSeesNarrowWritesInRegisterPosition) {
   EXPECT_EQ(regs.Peek(0x8), 0xAABBCCDDu);
 }
 
+TEST(RegisterFileTest, AMisalignedEightByteWriteResolvesEachRegisterItOverlaps) {
+  kemu::RegisterFile regs(0x10);
+  std::vector<std::uint32_t> seen;
+  regs.WriteOneToClear(0x0);
+  regs.OnWrite(0x8, [&](std::uint32_t bits) { seen.push_back(bits); });
+  regs.Poke(0x0, 0xFFFFFFFF);
+  regs.Poke(0x8, 0x11111111);
+
+  // Bytes 2-3 land in the write-1-to-clear register, 4-7 in a plain one, 8-9 in the watched one.
+  regs.Write(kMemory, 0x2, 8, 0x8877665544332211);
+
+  EXPECT_EQ(regs.Peek(0x0), 0xDDEEFFFFu);
+  EXPECT_EQ(regs.Peek(0x4), 0x66554433u);
+  EXPECT_EQ(regs.Peek(0x8), 0x11118877u);
+  EXPECT_EQ(seen, (std::vector<std::uint32_t>{0x8877}));
+}
+
 TEST(RegisterFileTest, RaiseAndClearWithoutADeviceOnlyChangeBits) {
   kemu::RegisterFile regs(0x10);
   regs.InterruptStatus(0x0);
@@ -196,6 +213,28 @@ TEST(RegisterFileTest, BitsOutsideTheMaskDoNotAssertTheLine) {
   EXPECT_FALSE(device.line_asserted());
   regs.Raise(IO_DRV_CAUSE, 0x1);
   EXPECT_TRUE(device.line_asserted());
+}
+
+TEST(RegisterFileTest, ASecondInterruptStatusCallReplacesTheMask) {
+  kemu::Machine machine(kemu::Os::kWindows10);
+  kemu::RegisterFile regs(kBarBytes);
+  regs.InterruptStatus(IO_DRV_CAUSE, /*mask=*/0x1).InterruptStatus(IO_DRV_CAUSE, /*mask=*/0x2);
+  kemu::Device& device = machine.AddDevice(Uart(regs));
+  regs.Raise(IO_DRV_CAUSE, 0x1);
+  EXPECT_FALSE(device.line_asserted());
+  regs.Raise(IO_DRV_CAUSE, 0x2);
+  EXPECT_TRUE(device.line_asserted());
+}
+
+TEST(RegisterFileTest, RaisingARegisterThatIsNoCauseLeavesTheLineAlone) {
+  kemu::Machine machine(kemu::Os::kWindows10);
+  kemu::RegisterFile regs(kBarBytes);
+  constexpr std::uint32_t kOther = IO_DRV_CAUSE + 4;
+  regs.InterruptStatus(IO_DRV_CAUSE).WriteOneToClear(kOther);
+  kemu::Device& device = machine.AddDevice(Uart(regs));
+  regs.Raise(kOther, 0x1);
+  EXPECT_EQ(regs.Peek(kOther), 0x1u);
+  EXPECT_FALSE(device.line_asserted());
 }
 
 TEST(RegisterFileTest, ACausePendingWhenTheDeviceIsAddedAssertsTheLine) {
