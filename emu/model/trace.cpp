@@ -50,15 +50,14 @@ std::vector<TraceEvent> Trace::RecentCalls() const {
   // the ones the ring overwrote while still among the last `history` (spilled into the history
   // ring, oldest first), so together they are exactly what the history ring alone keeps with
   // tracing off.
+  // Read in place, newest first: a report must not copy the whole events ring.
   const std::size_t wanted = history_.capacity();
   std::vector<TraceEvent> newest_first;
-  const std::vector<TraceEvent> events = events_.Snapshot();
-  for (auto it = events.rbegin(); it != events.rend() && newest_first.size() < wanted; ++it) {
-    if (InHistory(it->kind)) newest_first.push_back(*it);
+  for (std::size_t i = 0; i < events_.size() && newest_first.size() < wanted; ++i) {
+    if (InHistory(events_.Newest(i).kind)) newest_first.push_back(events_.Newest(i));
   }
-  const std::vector<TraceEvent> spilled = history_.Snapshot();
-  for (auto it = spilled.rbegin(); it != spilled.rend() && newest_first.size() < wanted; ++it) {
-    newest_first.push_back(*it);
+  for (std::size_t i = 0; i < history_.size() && newest_first.size() < wanted; ++i) {
+    newest_first.push_back(history_.Newest(i));
   }
   return {newest_first.rbegin(), newest_first.rend()};
 }

@@ -161,6 +161,10 @@ class Trace {
       return slot;
     }
     std::vector<TraceEvent> Snapshot() const;
+    /// The `i`th newest event (0: the newest), for i < size().
+    const TraceEvent& Newest(std::size_t i) const {
+      return slots_.get()[(next_ + capacity_ - 1 - i) % capacity_];
+    }
     std::size_t capacity() const { return capacity_; }
     /// Every slot has been written: the next Claim returns the oldest event.
     bool full() const { return full_; }
@@ -187,8 +191,6 @@ class Trace {
     return kind == TraceKind::kCall || kind == TraceKind::kInterrupt ||
            kind == TraceKind::kDpcBegin;
   }
-  /// With tracing on: the events ring overwrites `event`, which reports list, so the history
-  /// ring keeps a copy (it then holds the newest report events no longer in the events ring).
   /// With tracing on: the events ring's slot for the next event.
   TraceEvent& ClaimEvent() {
     const bool overwriting = events_.full();
@@ -201,6 +203,8 @@ class Trace {
     }
     return event;
   }
+  /// With tracing on: the events ring overwrites `event`, which reports still list, so the
+  /// history ring keeps a copy (it then holds the newest report events no longer in the ring).
   void Spill(const TraceEvent& event) {
     if (TraceEvent* kept = history_.Claim()) *kept = event;
   }
