@@ -292,11 +292,6 @@ void Interrupts::CountDelivery(ULONG vector, VectorState& state, unsigned cpu) {
                                     DescribeStormSource(vector, state));
 }
 
-ConnectionRecord* Interrupts::running_isr(unsigned cpu) const {
-  if (cpu >= running_.size() || running_[cpu].empty()) return nullptr;
-  return running_[cpu].back();
-}
-
 void Interrupts::Dispatch(VectorState& state, unsigned cpu_index) {
   const ULONG vector = state.vector;
   Cpu& cpu = kernel_.cpu(cpu_index);

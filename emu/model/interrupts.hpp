@@ -149,8 +149,12 @@ class Interrupts {
   }
   /// How many of `record`'s vectors have an interrupt waiting for delivery.
   std::uint32_t PendingCount(const ConnectionRecord& record) const;
-  /// The connection whose ISR is running on `cpu`, or nullptr (for DPC statistics).
-  ConnectionRecord* running_isr(unsigned cpu) const;
+  /// The connection whose ISR is running on `cpu`, or nullptr (for DPC statistics; every
+  /// KeInsertQueueDpc asks, so inline).
+  ConnectionRecord* running_isr(unsigned cpu) const {
+    if (cpu >= running_.size() || running_[cpu].empty()) return nullptr;
+    return running_[cpu].back();
+  }
 
   /// Validates a PKINTERRUPT from the driver; bug-checks on anything kemu did not hand out.
   InterruptObject& Lookup(const char* routine, PKINTERRUPT interrupt);

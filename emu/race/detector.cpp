@@ -79,16 +79,14 @@ void Detector::Begin(ContextKind kind, const void* object, const void* routine, 
   stacks_.at(cpu).push_back(std::move(activation));
 }
 
-void Detector::BeginIsr(const void* connection, const void* routine, ULONG vector, KIRQL irql,
-                        std::uint64_t cpu_mask, unsigned cpu, const void* frame) {
-  if (!enabled_) return;
+void Detector::NoteBeginIsr(const void* connection, const void* routine, ULONG vector, KIRQL irql,
+                            std::uint64_t cpu_mask, unsigned cpu, const void* frame) {
   Begin(ContextKind::kIsr, connection, routine, vector, irql, cpu_mask, cpu, frame);
   Acquire(connection);  // connected before it runs
 }
 
-void Detector::BeginDpc(const void* dpc, const void* routine, std::uint64_t cpu_mask, unsigned cpu,
-                        const void* frame) {
-  if (!enabled_) return;
+void Detector::NoteBeginDpc(const void* dpc, const void* routine, std::uint64_t cpu_mask,
+                            unsigned cpu, const void* frame) {
   Begin(ContextKind::kDpc, dpc, routine, 0, DISPATCH_LEVEL, cpu_mask, cpu, frame);
   Acquire(dpc);  // queued before it runs
 }
@@ -102,8 +100,7 @@ void Detector::BeginWorkItem(const void* item, const void* routine, unsigned cpu
   Acquire(item);  // queued before it runs
 }
 
-void Detector::End(unsigned cpu) {
-  if (!enabled_) return;
+void Detector::NoteEnd(unsigned cpu) {
   std::vector<Activation>& stack = stacks_.at(cpu);
   if (stack.empty()) return;
   const Activation& ending = stack.back();

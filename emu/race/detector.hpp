@@ -89,13 +89,21 @@ class Detector {
   // an End on the same vCPU, on unwinding too (ContextScope).
   /// `frame`: __builtin_frame_address(0) of the kernel function that calls the routine; the
   /// routine's own stack frames lie below it.
+  /// Inline and a compare when detection is off (every interrupt and DPC passes through them);
+  /// callers compute costly arguments only when enabled().
   void BeginIsr(const void* connection, const void* routine, ULONG vector, KIRQL irql,
-                std::uint64_t cpu_mask, unsigned cpu, const void* frame);
+                std::uint64_t cpu_mask, unsigned cpu, const void* frame) {
+    if (enabled_) NoteBeginIsr(connection, routine, vector, irql, cpu_mask, cpu, frame);
+  }
   void BeginDpc(const void* dpc, const void* routine, std::uint64_t cpu_mask, unsigned cpu,
-                const void* frame);
+                const void* frame) {
+    if (enabled_) NoteBeginDpc(dpc, routine, cpu_mask, cpu, frame);
+  }
   /// A work item routine: PASSIVE_LEVEL, on a system worker thread of any processor.
   void BeginWorkItem(const void* item, const void* routine, unsigned cpu, const void* frame);
-  void End(unsigned cpu);
+  void End(unsigned cpu) {
+    if (enabled_) NoteEnd(cpu);
+  }
 
   // Synchronisation. Inline when detection is off: every lock and DPC passes through them.
   void LockAcquired(const void* lock) {
@@ -133,6 +141,11 @@ class Detector {
   std::uint64_t accesses() const { return accesses_; }
 
  private:
+  void NoteBeginIsr(const void* connection, const void* routine, ULONG vector, KIRQL irql,
+                    std::uint64_t cpu_mask, unsigned cpu, const void* frame);
+  void NoteBeginDpc(const void* dpc, const void* routine, std::uint64_t cpu_mask, unsigned cpu,
+                    const void* frame);
+  void NoteEnd(unsigned cpu);
   void NoteLockAcquired(const void* lock);
   void NoteLockReleased(const void* lock);
   void NoteRelease(const void* sync);
