@@ -18,8 +18,7 @@ constexpr LONGLONG kMsiAddress = 0xFEE00000;  // x86/x64 MSI address window
 
 }  // namespace
 
-InterruptObject* ConnectionRecord::ObjectFor(unsigned cpu, unsigned message) {
-  if (is_message_table) return message < objects.size() ? objects[message].get() : nullptr;
+InterruptObject* ConnectionRecord::SearchObjectFor(unsigned cpu) {
   for (std::size_t i = 0; i < objects.size(); ++i) {
     if (object_cpus[i] == cpu) return objects[i].get();
   }

@@ -104,27 +104,22 @@ Interrupts::VectorState& Interrupts::AddVector(ULONG vector) {
   return it->second;
 }
 
-void Interrupts::CountRaised(VectorState& state, bool up) {
-  if (up) {
-    ++raised_;
-    if (state.raised++ == 0) {
-      if (raised_vectors_.empty()) {  // the common case: one vector raised at a time
-        raised_vectors_.push_back(&state);
-        return;
-      }
-      const auto at = std::lower_bound(
-          raised_vectors_.begin(), raised_vectors_.end(), state.vector,
-          [](const VectorState* raised, ULONG vector) { return raised->vector < vector; });
-      raised_vectors_.insert(at, &state);
-    }
+void Interrupts::ListRaised(VectorState& state) {
+  if (raised_vectors_.empty()) {  // the common case: one vector raised at a time
+    raised_vectors_.push_back(&state);
+    return;
+  }
+  const auto at = std::lower_bound(
+      raised_vectors_.begin(), raised_vectors_.end(), state.vector,
+      [](const VectorState* raised, ULONG vector) { return raised->vector < vector; });
+  raised_vectors_.insert(at, &state);
+}
+
+void Interrupts::UnlistRaised(VectorState& state) {
+  if (raised_vectors_.size() == 1) {
+    raised_vectors_.clear();  // it can only be this one
   } else {
-    --raised_;
-    if (--state.raised != 0) return;
-    if (raised_vectors_.size() == 1) {
-      raised_vectors_.clear();  // it can only be this one
-    } else {
-      std::erase(raised_vectors_, &state);
-    }
+    std::erase(raised_vectors_, &state);
   }
 }
 
@@ -292,7 +287,9 @@ void Interrupts::CountDelivery(ULONG vector, VectorState& state, unsigned cpu) {
                                     DescribeStormSource(vector, state));
 }
 
-void Interrupts::Dispatch(VectorState& state, unsigned cpu_index) {
+// Inlined into its one caller, DeliverRaised: on the interrupt round trip a call boundary costs
+// about as much as a lookup.
+[[gnu::always_inline]] inline void Interrupts::Dispatch(VectorState& state, unsigned cpu_index) {
   const ULONG vector = state.vector;
   Cpu& cpu = kernel_.cpu(cpu_index);
   struct Depth {  // restored on the way out, bug check included
@@ -303,9 +300,24 @@ void Interrupts::Dispatch(VectorState& state, unsigned cpu_index) {
   SetEdgePending(state, false);
   const KIRQL interrupted_irql = cpu.irql;
   kernel_.WriteIrql(cpu, state.irql);  // begin the interrupt at the vector's level
-  // A snapshot: an ISR cannot connect or disconnect (PASSIVE_LEVEL calls), but another vCPU can,
-  // so each record stays pinned until the dispatch ends. Short chains (nearly all) are copied
-  // onto the stack, not into a new vector per interrupt.
+  // A snapshot of the chain: an ISR cannot connect or disconnect (PASSIVE_LEVEL calls), but
+  // another vCPU can, so each record stays pinned until the dispatch ends.
+  if (state.chain.size() == 1) {
+    // Nearly every vector: one ISR, so the snapshot is one entry and one pin.
+    const Attachment only = state.chain.front();
+    const RecordPin pin(*only.record);
+    kernel_.Note(TraceKind::kInterrupt, "interrupt", {{"Vector", vector}, {"Cpu", cpu_index}});
+    CallIsr(state, only, cpu);
+  } else {
+    DispatchChain(state, cpu);
+  }
+  // Back to the interrupted level; what is still pending (a level line left asserted, an edge
+  // raised during the service) is the caller's next delivery of this burst.
+  kernel_.WriteIrql(cpu, interrupted_irql);
+}
+
+void Interrupts::DispatchChain(VectorState& state, Cpu& cpu) {
+  // Short chains are copied onto the stack, not into a new vector per interrupt.
   constexpr std::size_t kShortChain = 8;
   std::array<Attachment, kShortChain> short_chain;  // only the copied entries are read
   std::vector<Attachment> long_chain;
@@ -324,77 +336,81 @@ void Interrupts::Dispatch(VectorState& state, unsigned cpu_index) {
       for (const Attachment& attached : chain) --attached.record->pins;
     }
   } unpin{chain};
-  kernel_.Note(TraceKind::kInterrupt, "interrupt", {{"Vector", vector}, {"Cpu", cpu_index}});
+  kernel_.Note(TraceKind::kInterrupt, "interrupt", {{"Vector", state.vector}, {"Cpu", cpu.index}});
   for (const Attachment& attached : chain) {
-    ConnectionRecord& record = *attached.record;
-    if (!record.connected) continue;
-    if (!record.stats.active) {
-      const auto policy = kernel_.options().inactive_interrupts;
-      if (policy == MachineOptions::InactiveInterrupts::kDrop) continue;
-      if (policy == MachineOptions::InactiveInterrupts::kBugCheck) {
-        kernel_.verifier().InterruptWhileInactive(record.objects.front()->k);
-      }
+    // docs/windows-facts.md §9.3: a level line stops at the first ISR that claims it; an edge
+    // calls them all.
+    if (CallIsr(state, attached, cpu) && state.mode == LevelSensitive) break;
+  }
+}
+
+bool Interrupts::CallIsr(const VectorState& state, const Attachment& attached, Cpu& cpu) {
+  ConnectionRecord& record = *attached.record;
+  if (!record.connected) return false;
+  if (!record.stats.active) {
+    const auto policy = kernel_.options().inactive_interrupts;
+    if (policy == MachineOptions::InactiveInterrupts::kDrop) return false;
+    if (policy == MachineOptions::InactiveInterrupts::kBugCheck) {
+      kernel_.verifier().InterruptWhileInactive(record.objects.front()->k);
     }
-    InterruptObject* object = record.ObjectFor(cpu_index, attached.message);
-    if (object == nullptr) continue;  // not enabled on this vCPU
-    if (record.synchronize_irql > cpu.irql) kernel_.WriteIrql(cpu, record.synchronize_irql);
-    // The race detector's context for the ISR, begun before its lock is taken so the ISR holds
-    // it; ended on unwinding too.
-    race::Detector& race = kernel_.race();
+  }
+  const unsigned cpu_index = cpu.index;
+  InterruptObject* object = record.ObjectFor(cpu_index, attached.message);
+  if (object == nullptr) return false;  // not enabled on this vCPU
+  if (record.synchronize_irql > cpu.irql) kernel_.WriteIrql(cpu, record.synchronize_irql);
+  // The race detector's context for the ISR, begun before its lock is taken so the ISR holds
+  // it; ended on unwinding too.
+  race::Detector& race = kernel_.race();
+  if (race.enabled()) {
     race.BeginIsr(&record,
                   record.is_message_table ? reinterpret_cast<const void*>(record.message_isr)
                                           : reinterpret_cast<const void*>(record.isr),
-                  vector, cpu.irql,
+                  state.vector, cpu.irql,
                   std::uint64_t{record.affinity != 0 ? record.affinity : KAFFINITY{1} << cpu_index},
                   cpu_index, __builtin_frame_address(0));
-    const race::ContextScope race_scope(race, cpu_index);
-    const auto release = [&] {
-      if (record.passive) {
-        record.passive_busy = false;
-        race.LockReleased(&record.passive_busy);
-      } else {
-        kernel_.spin_locks().Drop("interrupt dispatch", record.lock, LockKind::kOrdinary);
-      }
-    };
-    if (record.passive) {
-      record.passive_busy = true;
-      race.LockAcquired(&record.passive_busy);  // the event that serialises a passive ISR
-    } else {
-      kernel_.spin_locks().Take("interrupt dispatch", record.lock, LockKind::kOrdinary, nullptr);
-    }
-    if (!record.connected) {
-      // Disconnected on another vCPU while this one spun on the lock: the ISR no longer runs.
-      release();
-      kernel_.WriteIrql(cpu, state.irql);
-      continue;
-    }
-    const std::size_t locks_before = kernel_.spin_locks().HeldBy(cpu_index);
-    const KIRQL at_entry = cpu.irql;
-    running_[cpu_index].push_back(&record);
-    ++record.stats.isr_calls;
-    NoteIsrBegin(vector, record, *object, attached.message);
-    const BOOLEAN claimed = record.is_message_table
-                                ? record.message_isr(&object->k, record.context, attached.message)
-                                : record.isr(&object->k, record.context);
-    kernel_.NoteLazily(TraceKind::kIsrEnd, "ISR", [claimed] {
-      return std::array{CallArg{"Claimed", claimed}};
-    });
-    running_[cpu_index].pop_back();
-    if (cpu.irql != at_entry) kernel_.verifier().IsrChangedIrql(object->k, at_entry, cpu.irql);
-    if (kernel_.spin_locks().HeldBy(cpu_index) != locks_before) {
-      kernel_.verifier().IsrReturnedHoldingLock(object->k);
-    }
-    release();
-    if (race.pending()) race.RaisePending();
-    kernel_.WriteIrql(cpu, state.irql);
-    if (claimed) ++record.stats.isr_claimed;
-    // docs/windows-facts.md §9.3: a level line stops at the first ISR that claims it; an edge calls
-    // them all.
-    if (claimed && state.mode == LevelSensitive) break;
   }
-  // Back to the interrupted level; what is still pending (a level line left asserted, an edge
-  // raised during the service) is the caller's next delivery of this burst.
-  kernel_.WriteIrql(cpu, interrupted_irql);
+  const race::ContextScope race_scope(race, cpu_index);
+  const auto release = [&] {
+    if (record.passive) {
+      record.passive_busy = false;
+      race.LockReleased(&record.passive_busy);
+    } else {
+      kernel_.spin_locks().DropInterruptLock(record.lock);
+    }
+  };
+  if (record.passive) {
+    record.passive_busy = true;
+    race.LockAcquired(&record.passive_busy);  // the event that serialises a passive ISR
+  } else {
+    kernel_.spin_locks().TakeInterruptLock(record.lock);
+  }
+  if (!record.connected) {
+    // Disconnected on another vCPU while this one spun on the lock: the ISR no longer runs.
+    release();
+    kernel_.WriteIrql(cpu, state.irql);
+    return false;
+  }
+  const std::size_t locks_before = kernel_.spin_locks().HeldBy(cpu_index);
+  const KIRQL at_entry = cpu.irql;
+  running_[cpu_index].push_back(&record);
+  ++record.stats.isr_calls;
+  NoteIsrBegin(state.vector, record, *object, attached.message);
+  const BOOLEAN claimed = record.is_message_table
+                              ? record.message_isr(&object->k, record.context, attached.message)
+                              : record.isr(&object->k, record.context);
+  kernel_.NoteLazily(TraceKind::kIsrEnd, "ISR", [claimed] {
+    return std::array{CallArg{"Claimed", claimed}};
+  });
+  running_[cpu_index].pop_back();
+  if (cpu.irql != at_entry) kernel_.verifier().IsrChangedIrql(object->k, at_entry, cpu.irql);
+  if (kernel_.spin_locks().HeldBy(cpu_index) != locks_before) {
+    kernel_.verifier().IsrReturnedHoldingLock(object->k);
+  }
+  release();
+  if (race.pending()) race.RaisePending();
+  kernel_.WriteIrql(cpu, state.irql);
+  if (claimed) ++record.stats.isr_claimed;
+  return claimed;
 }
 
 }  // namespace kemu::model

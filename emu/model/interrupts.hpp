@@ -64,8 +64,15 @@ struct ConnectionRecord {
   PIO_INTERRUPT_MESSAGE_INFO table() {
     return reinterpret_cast<PIO_INTERRUPT_MESSAGE_INFO>(message_table.data());
   }
-  /// The object serving `cpu` (line) or `message`.
-  InterruptObject* ObjectFor(unsigned cpu, unsigned message);
+  /// The object serving `cpu` (line) or `message`. Inline: every dispatch asks.
+  InterruptObject* ObjectFor(unsigned cpu, unsigned message) {
+    if (is_message_table) return message < objects.size() ? objects[message].get() : nullptr;
+    // In vCPU order, so with every vCPU enabled (the common case) vCPU `cpu`'s is at `cpu`.
+    if (cpu < objects.size() && object_cpus[cpu] == cpu) return objects[cpu].get();
+    return SearchObjectFor(cpu);
+  }
+  /// The line object of `cpu` when some vCPUs have none, or nullptr.
+  InterruptObject* SearchObjectFor(unsigned cpu);
 };
 
 /// Keeps `record` from being freed while in scope: another vCPU may disconnect it meanwhile.
@@ -210,8 +217,19 @@ class Interrupts {
   }
   VectorState& AddVector(ULONG vector);
   /// One more (`up`) or one less reason for `state` to be pending; keeps raised_ and
-  /// raised_vectors_.
-  void CountRaised(VectorState& state, bool up);
+  /// raised_vectors_. Inline: every line change and delivery counts.
+  void CountRaised(VectorState& state, bool up) {
+    if (up) {
+      ++raised_;
+      if (state.raised++ == 0) ListRaised(state);
+    } else {
+      --raised_;
+      if (--state.raised == 0) UnlistRaised(state);
+    }
+  }
+  /// `state` joins / leaves raised_vectors_, keeping its vector order.
+  void ListRaised(VectorState& state);
+  void UnlistRaised(VectorState& state);
   /// The only writers of VectorState::edge_pending and DeviceState::line_asserted: keep raised_.
   void SetEdgePending(VectorState& state, bool pending);
   void SetLineAsserted(DeviceState& device, bool asserted);
@@ -236,6 +254,12 @@ class Interrupts {
   /// Counts one more delivery of `vector` in the current burst; past the storm bound, 0xF2.
   void CountDelivery(ULONG vector, VectorState& state, unsigned cpu);
   void Dispatch(VectorState& state, unsigned cpu);
+  /// Dispatch of a vector with more than one ISR chained (or none left): each pinned, in
+  /// connect order.
+  void DispatchChain(VectorState& state, Cpu& cpu);
+  /// Runs one ISR of `state`'s chain on `cpu` under its interrupt lock, with the verifier's
+  /// checks around it; whether it claimed the interrupt.
+  bool CallIsr(const VectorState& state, const Attachment& attached, Cpu& cpu);
   /// For the storm report: which device keeps `vector` firing (interrupt_stats.cpp).
   std::string DescribeStormSource(ULONG vector, const VectorState& state) const;
   void NoteLineAction(const char* action, const DeviceState& device);

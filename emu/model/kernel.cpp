@@ -59,7 +59,9 @@ KAFFINITY Kernel::active_processors() const {
 }
 
 void Kernel::EndWith(std::exception_ptr failure) {
-  if (!crashed()) ended_ = std::move(failure);
+  if (crashed()) return;
+  ended_ = std::move(failure);
+  failed_ = ended_ != nullptr;
 }
 
 void Kernel::ThrowIfCrashed() const {
@@ -124,6 +126,7 @@ kemu::BugCheck Kernel::MakeBugCheck(const verifier::Violation& violation) const 
 
 void Kernel::Throw(kemu::BugCheck bug_check) {
   crash_ = bug_check;
+  failed_ = true;
   if (options_.on_bug_check == BugCheckAction::kAbort) {
     std::fputs(bug_check.what(), stderr);
     std::abort();

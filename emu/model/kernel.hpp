@@ -178,6 +178,7 @@ class Kernel final : public verifier::Host, public race::Host {
   template <typename E>
   [[noreturn]] void End(const E& error) {
     ended_ = std::make_exception_ptr(error);
+    failed_ = true;
     throw error;
   }
   /// Ends the machine with `failure` (any exception a vCPU worker's callback threw) unless a bug
@@ -186,7 +187,7 @@ class Kernel final : public verifier::Host, public race::Host {
   /// Throws the bug check or error that ended the machine, if any.
   void ThrowIfCrashed() const;
 
-  bool crashed() const override { return crash_.has_value() || ended_ != nullptr; }
+  bool crashed() const override { return failed_; }
   const std::vector<kemu::BugCheck>& recorded() const { return recorded_; }
 
   void AppendDebugOutput(const std::string& text);
@@ -225,6 +226,8 @@ class Kernel final : public verifier::Host, public race::Host {
   GenericCalls generic_calls_;
   std::optional<kemu::BugCheck> crash_;
   std::exception_ptr ended_;  ///< a harness error that ended the machine (End)
+  /// crash_ or ended_ is set: one flag, read on every kernel call.
+  bool failed_ = false;
   std::vector<kemu::BugCheck> recorded_;
   std::string debug_output_;
   race::Detector race_;

@@ -25,6 +25,9 @@ const char* KindName(LockKind kind) {
 // address with bit 1 (owner) set while held.
 constexpr std::uintptr_t kQueuedOwnerBit = 2;
 
+// The routine reports name for the kernel's own take of an interrupt lock around an ISR.
+constexpr const char* kInterruptDispatch = "interrupt dispatch";
+
 // The lock a queued handle names, without the flag bits of SL-9.
 PKSPIN_LOCK LockOf(PKLOCK_QUEUE_HANDLE handle) {
   return reinterpret_cast<PKSPIN_LOCK>(reinterpret_cast<std::uintptr_t>(handle->LockQueue.Lock) &
@@ -152,6 +155,15 @@ void SpinLocks::Drop(const char* routine, PKSPIN_LOCK lock, LockKind kind,
   kernel_.NoteLock(TraceKind::kLockRelease, routine, lock);
   // A vCPU spinning on it may take it now.
   kernel_.scheduler().Point();
+}
+
+void SpinLocks::TakeInterruptLock(PKSPIN_LOCK lock) {
+  TakeInline(kInterruptDispatch, lock, LockKind::kOrdinary, nullptr, DISPATCH_LEVEL,
+             /*waited=*/true);
+}
+
+void SpinLocks::DropInterruptLock(PKSPIN_LOCK lock) {
+  DropFound(kInterruptDispatch, lock, LockKind::kOrdinary, nullptr, locks_.Find(lock));
 }
 
 KIRQL SpinLocks::AcquireRaiseTo(const char* routine, PKSPIN_LOCK lock, KIRQL level) {

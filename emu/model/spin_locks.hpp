@@ -53,6 +53,10 @@ class SpinLocks {
             KIRQL raised_to = DISPATCH_LEVEL, bool waited = true);
   void Drop(const char* routine, PKSPIN_LOCK lock, LockKind kind,
             PKLOCK_QUEUE_HANDLE handle = nullptr);
+  /// Take and Drop of an interrupt's spin lock around its ISR ("interrupt dispatch"): the same
+  /// rules, with the acquire and release bodies inlined for an ordinary lock and no handle.
+  void TakeInterruptLock(PKSPIN_LOCK lock);
+  void DropInterruptLock(PKSPIN_LOCK lock);
 
   bool IsHeld(PKSPIN_LOCK lock) const {
     const State* state = locks_.Find(lock);
