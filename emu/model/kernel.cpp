@@ -38,6 +38,7 @@ Kernel::Kernel(const MachineOptions& options)
   }
   cpus_.reserve(options.processors);
   for (unsigned i = 0; i < options.processors; ++i) cpus_.push_back(std::make_unique<Cpu>(i));
+  SetCurrentProcessor(0);
 }
 
 Kernel::~Kernel() { scheduler_.Teardown(); }

@@ -52,8 +52,9 @@ class Kernel final : public verifier::Host, public race::Host {
   const Personality& personality() const override { return personality_; }
 
   // vCPUs.
-  Cpu& cpu() { return *cpus_[current_]; }
-  const Cpu& cpu() const { return *cpus_[current_]; }
+  /// The running vCPU: a pointer kept beside current_, since nearly every kernel call asks.
+  Cpu& cpu() { return *current_cpu_; }
+  const Cpu& cpu() const { return *current_cpu_; }
   Cpu& cpu(unsigned index) { return *cpus_.at(index); }
   const Cpu& cpu(unsigned index) const { return *cpus_.at(index); }
   unsigned processor_count() const { return static_cast<unsigned>(cpus_.size()); }
@@ -63,7 +64,10 @@ class Kernel final : public verifier::Host, public race::Host {
   unsigned test_processor() const override;
   KIRQL current_irql() const override { return cpu().irql; }
   /// The vCPU whose context holds the baton (the scheduler's; see model/scheduler.hpp).
-  void SetCurrentProcessor(unsigned index) { current_ = index; }
+  void SetCurrentProcessor(unsigned index) {
+    current_ = index;
+    current_cpu_ = cpus_.at(index).get();
+  }
   Scheduler& scheduler() { return scheduler_; }
   const Scheduler& scheduler() const { return scheduler_; }
 
@@ -207,6 +211,7 @@ class Kernel final : public verifier::Host, public race::Host {
   std::bitset<static_cast<std::size_t>(personality::ExportId::kCount)> callable_;
   std::vector<std::unique_ptr<Cpu>> cpus_;
   unsigned current_ = 0;
+  Cpu* current_cpu_ = nullptr;  ///< cpus_[current_]
   VirtualClock clock_;
   Prng prng_;
   Trace trace_;

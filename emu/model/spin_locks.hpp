@@ -59,6 +59,7 @@ class SpinLocks {
   void DropInterruptLock(PKSPIN_LOCK lock);
 
   bool IsHeld(PKSPIN_LOCK lock) const {
+    if (held_total_ == 0) return false;  // every delivery asks, and usually nothing is held
     const State* state = locks_.Find(lock);
     return state != nullptr && state->owner >= 0;
   }
@@ -99,12 +100,16 @@ class SpinLocks {
   /// The only writer of State::owner: keeps the per-vCPU count HeldBy returns, read around every
   /// ISR and DPC, without a scan of every lock.
   void SetOwner(State& state, int owner) {
-    if (state.owner >= 0) --held_[static_cast<unsigned>(state.owner)];
+    if (state.owner >= 0) {
+      --held_[static_cast<unsigned>(state.owner)];
+      --held_total_;
+    }
     if (owner >= 0) {
       if (held_.size() <= static_cast<unsigned>(owner)) [[unlikely]] {
         held_.resize(owner + 1u, 0);
       }
       ++held_[static_cast<unsigned>(owner)];
+      ++held_total_;
     }
     state.owner = owner;
   }
@@ -121,6 +126,7 @@ class SpinLocks {
   Kernel& kernel_;
   AddressMap<PKSPIN_LOCK, State> locks_;
   std::vector<std::size_t> held_;  ///< locks each vCPU holds (index = vCPU)
+  std::size_t held_total_ = 0;     ///< locks held by any vCPU (held_ summed)
 };
 
 }  // namespace kemu::model
