@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace kemu::model {
 
 const char* TraceKindName(TraceKind kind) {
@@ -42,7 +44,11 @@ std::vector<TraceEvent> Trace::Ring::Snapshot() const {
   return out;
 }
 
-Trace::Trace(unsigned history, unsigned capacity) : history_(history), events_(capacity) {}
+Trace::Trace(unsigned history, unsigned capacity)
+    : history_(history),
+      events_(capacity),
+      // One slot at least, so that NoteReport needs no check; unread without a history.
+      recent_reports_(std::max(history, 1u)) {}
 
 std::vector<TraceEvent> Trace::RecentCalls() const {
   if (!enabled()) return history_.Snapshot();

@@ -95,7 +95,7 @@ class Trace {
     if (kind == TraceKind::kCall) ++calls_;
     if (enabled()) {
       Fill(ClaimEvent(), kind, cpu, irql, time_100ns, name, args);
-      if (InHistory(kind)) ++reports_in_ring_;
+      if (InHistory(kind)) NoteReport();
     } else if (InHistory(kind)) {
       if (TraceEvent* event = history_.Claim())
         Fill(*event, kind, cpu, irql, time_100ns, name, args);
@@ -195,13 +195,30 @@ class Trace {
   TraceEvent& ClaimEvent() {
     const bool overwriting = events_.full();
     TraceEvent& event = *events_.Claim();
-    // The oldest event is about to be overwritten. If reports list it and fewer than `history`
-    // newer report events are left in the ring, it is one of the last `history`: keep a copy.
-    // With a ring much larger than the history (the default) the common case copies nothing.
-    if (overwriting && InHistory(event.kind)) {
-      if (--reports_in_ring_ < history_.capacity()) Spill(event);
+    // The oldest event is about to be overwritten. If reports list it and it is one of the last
+    // `history` of them, keep a copy. With tracing on every event is written into this ring in
+    // order, so the overwritten one is number sequence_ - capacity: no read of the (cold) slot
+    // unless it may be one of them, which with a ring much larger than the history (the default)
+    // it never is.
+    if (overwriting && sequence_ - events_.capacity() >= spill_from_) [[unlikely]] {
+      spill_from_ = OldestRecentReport();  // a bound that was low: made exact
+      if (sequence_ - events_.capacity() >= spill_from_ && InHistory(event.kind)) Spill(event);
     }
     return event;
+  }
+  /// With tracing on: report event number sequence_ was recorded.
+  void NoteReport() {
+    recent_reports_[next_report_] = sequence_;
+    if (++next_report_ == recent_reports_.size()) [[unlikely]] {
+      next_report_ = 0;
+      recent_reports_full_ = true;
+    }
+  }
+  /// The number of the oldest of the last `history` report events: events numbered below it are
+  /// not among them. 0 while fewer are known (all are among them).
+  std::uint64_t OldestRecentReport() const {
+    if (history_.capacity() == 0) return UINT64_MAX;  // reports keep nothing: never spill
+    return recent_reports_full_ ? recent_reports_[next_report_] : 0;
   }
   /// With tracing on: the events ring overwrites `event`, which reports still list, so the
   /// history ring keeps a copy (it then holds the newest report events no longer in the ring).
@@ -230,7 +247,13 @@ class Trace {
 
   Ring history_;
   Ring events_;
-  std::size_t reports_in_ring_ = 0;  ///< report events (InHistory) in the events ring
+  /// With tracing on: the numbers of the last `history` report events (InHistory), a ring.
+  std::vector<std::uint64_t> recent_reports_;
+  std::size_t next_report_ = 0;
+  bool recent_reports_full_ = false;
+  /// A lower bound of OldestRecentReport(), refreshed only when an overwritten event reaches it:
+  /// an event numbered below it is not one reports list, so the ring need not look at it.
+  std::uint64_t spill_from_ = 0;
   std::uint64_t sequence_ = 0;
   std::uint64_t calls_ = 0;
 };
