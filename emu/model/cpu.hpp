@@ -6,10 +6,20 @@
 #include <wdm.h>
 
 #include <cstdint>
-#include <deque>
 #include <vector>
 
+#include "model/ring_deque.hpp"
+
 namespace kemu::model {
+
+struct DpcState;
+
+/// A DPC in a vCPU's queue, with kemu's state for it (Dpcs keeps it, and drops the entry from
+/// every queue before it forgets the state), so running it needs no second lookup.
+struct QueuedDpc {
+  PKDPC dpc;
+  DpcState* state;
+};
 
 struct Cpu {
   explicit Cpu(unsigned number) : index(number) {}
@@ -18,7 +28,7 @@ struct Cpu {
 
   unsigned index;
   KIRQL irql = PASSIVE_LEVEL;
-  std::deque<PKDPC> dpc_queue;
+  RingDeque<QueuedDpc> dpc_queue;
   /// Nesting depth of DPC routines running on this vCPU (DPC-8: >0 while one runs).
   unsigned dpc_depth = 0;
   /// Insert serials of the DPC routines running on this vCPU (KeFlushQueuedDpcs waits for them).

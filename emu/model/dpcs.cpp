@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include <algorithm>
 #include <array>
 
 #include "model/kernel.hpp"
@@ -49,12 +48,16 @@ BOOLEAN Dpcs::Insert(PKDPC dpc, PVOID argument1, PVOID argument2) {
   kernel_.race().Release(dpc);
   // DPC-4: a queued DPC stays as it is, arguments included.
   if (state.queued) return FALSE;
-  if (state.target >= static_cast<int>(kernel_.processor_count())) {
-    kernel_.verifier().QueuedOnMissingProcessor(dpc, static_cast<unsigned>(state.target),
-                                                kernel_.processor_count());
+  Cpu& current = kernel_.cpu();
+  Cpu* queue_on = &current;
+  if (state.target >= 0) [[unlikely]] {
+    const auto processor = static_cast<unsigned>(state.target);
+    if (processor >= kernel_.processor_count()) {
+      kernel_.verifier().QueuedOnMissingProcessor(dpc, processor, kernel_.processor_count());
+    }
+    queue_on = &kernel_.cpu(processor);
   }
-  Cpu& target =
-      state.target >= 0 ? kernel_.cpu(static_cast<unsigned>(state.target)) : kernel_.cpu();
+  Cpu& target = *queue_on;
   dpc->SystemArgument1 = argument1;
   dpc->SystemArgument2 = argument2;
   if (ConnectionRecord* isr = kernel_.interrupts().running_isr(kernel_.current_processor())) {
@@ -64,15 +67,14 @@ BOOLEAN Dpcs::Insert(PKDPC dpc, PVOID argument1, PVOID argument2) {
   state.queued = true;
   state.serial = ++serial_;
   if (dpc->Importance == HighImportance) {
-    target.dpc_queue.push_front(dpc);
+    target.dpc_queue.push_front({dpc, &state});
   } else {
-    target.dpc_queue.push_back(dpc);
+    target.dpc_queue.push_back({dpc, &state});
   }
   ++queued_;
   // DPC-2: below DISPATCH_LEVEL the DISPATCH software interrupt is taken at once. kemu treats
   // every importance alike here: Windows only defers LowImportance until a later tick, a moment
   // it leaves unspecified.
-  Cpu& current = kernel_.cpu();
   if (current.irql < DISPATCH_LEVEL) {
     Retire(current);
   } else if (&target != &current && kernel_.scheduler().exploring()) {
@@ -89,15 +91,22 @@ BOOLEAN Dpcs::Remove(PKDPC dpc) {
   // cannot be running either). UNCONFIRMED as a guarantee on several processors.
   kernel_.race().Acquire(reinterpret_cast<const char*>(dpc) + 1);
   if (!state.queued) return FALSE;  // DPC-5
-  for (unsigned i = 0; i < kernel_.processor_count(); ++i) {
-    auto& queue = kernel_.cpu(i).dpc_queue;
-    const auto removed = std::remove(queue.begin(), queue.end(), dpc);
-    queued_ -= static_cast<std::size_t>(queue.end() - removed);
-    queue.erase(removed, queue.end());
-  }
+  Unqueue(dpc);
   state.queued = false;
   dpc->DpcData = nullptr;
   return TRUE;
+}
+
+void Dpcs::Unqueue(PKDPC dpc) {
+  for (unsigned i = 0; i < kernel_.processor_count(); ++i) {
+    queued_ -= kernel_.cpu(i).dpc_queue.RemoveIf(
+        [dpc](const QueuedDpc& entry) { return entry.dpc == dpc; });
+  }
+}
+
+void Dpcs::Forget(PKDPC dpc) {
+  if (IsQueued(dpc)) Unqueue(dpc);
+  dpcs_.Erase(dpc);
 }
 
 void Dpcs::SetImportance(PKDPC dpc, KDPC_IMPORTANCE importance) {
@@ -142,8 +151,8 @@ bool Dpcs::AnyUpTo(std::uint64_t serial, int skip_cpu) const {
   for (unsigned i = 0; i < kernel_.processor_count(); ++i) {
     if (static_cast<int>(i) == skip_cpu) continue;
     const Cpu& cpu = kernel_.cpu(i);
-    for (PKDPC dpc : cpu.dpc_queue) {
-      if (dpcs_.Find(dpc)->serial <= serial) return true;  // a queued DPC is known
+    for (const QueuedDpc& entry : cpu.dpc_queue) {
+      if (entry.state->serial <= serial) return true;
     }
     for (std::uint64_t running : cpu.running_dpcs) {
       if (running <= serial) return true;
@@ -156,6 +165,69 @@ void Dpcs::HandOff(unsigned cpu) {
   const Cpu& other = kernel_.cpu(cpu);
   if (other.dpc_queue.empty() || other.irql >= DISPATCH_LEVEL || other.retiring_dpcs) return;
   kernel_.scheduler().Handoff(cpu);
+}
+
+// Inlined into the retirement loop, as RetireOne is into its callers: the interrupt round trip
+// runs one DPC per retirement, and each call level costs it a frame.
+[[gnu::always_inline]] inline void Dpcs::Run(Cpu& cpu, QueuedDpc entry) {
+  PKDPC dpc = entry.dpc;
+  // DPC-8: dequeued before the routine runs, so the routine may queue itself again.
+  State& state = *entry.state;
+  state.queued = false;
+  dpc->DpcData = nullptr;
+  cpu.running_dpcs.push_back(state.serial);
+  const KIRQL before = cpu.irql;
+  kernel_.WriteIrql(cpu, DISPATCH_LEVEL);
+  ++cpu.dpc_depth;
+  const std::size_t locks_before = kernel_.spin_locks().HeldBy(cpu.index);
+  const std::uint64_t started = kernel_.trace().sequence();
+  kernel_.Note(TraceKind::kDpcBegin, "DPC routine",
+               {AddressArg("Dpc", reinterpret_cast<std::uintptr_t>(dpc)),
+                AddressArg("Routine", reinterpret_cast<std::uintptr_t>(dpc->DeferredRoutine))});
+  if (dpc->DeferredRoutine != nullptr) {
+    race::Detector& race = kernel_.race();
+    if (race.enabled()) {
+      // A targeted DPC runs on the vCPU it was queued on; state.target may have changed since (a
+      // retail kernel stores any number), so it is not shifted here.
+      race.BeginDpc(dpc, reinterpret_cast<const void*>(dpc->DeferredRoutine),
+                    state.target >= 0 ? std::uint64_t{1} << cpu.index
+                                      : static_cast<std::uint64_t>(kernel_.active_processors()),
+                    cpu.index, __builtin_frame_address(0));
+    }
+    {
+      const race::ContextScope race_scope(race, cpu.index);
+      dpc->DeferredRoutine(dpc, dpc->DeferredContext, dpc->SystemArgument1, dpc->SystemArgument2);
+    }
+    if (race.pending()) race.RaisePending();
+  }
+  --cpu.dpc_depth;
+  cpu.running_dpcs.pop_back();
+  kernel_.NoteLazily(TraceKind::kDpcEnd, "DPC routine", [dpc] {
+    return std::array{AddressArg("Dpc", reinterpret_cast<std::uintptr_t>(dpc))};
+  });
+  // Before the IRQL rule: a lock taken with a raise-to-SYNCH routine also leaves the IRQL wrong,
+  // and the lock is the cause.
+  if (kernel_.spin_locks().HeldBy(cpu.index) > locks_before) {
+    kernel_.verifier().DpcReturnedHoldingLock(dpc, started);
+  }
+  if (cpu.irql != DISPATCH_LEVEL) kernel_.verifier().DpcReturnedAtWrongIrql(dpc, cpu.irql);
+  kernel_.WriteIrql(cpu, before);
+}
+
+[[gnu::always_inline]] inline void Dpcs::RetireOne(Cpu& cpu) {
+  if (cpu.retiring_dpcs || cpu.irql >= DISPATCH_LEVEL) return;
+  cpu.retiring_dpcs = true;
+  // A new burst on this vCPU only: a retirement of another vCPU nested inside one of these DPCs
+  // counts its own burst and leaves this one's count alone.
+  cpu.dpcs_in_burst = 0;
+  while (!cpu.dpc_queue.empty()) {
+    const QueuedDpc entry = cpu.dpc_queue.front();
+    cpu.dpc_queue.pop_front();
+    --queued_;
+    if (++cpu.dpcs_in_burst > kWatchdogLimit) kernel_.verifier().DpcWatchdog(cpu.dpcs_in_burst);
+    Run(cpu, entry);
+  }
+  cpu.retiring_dpcs = false;
 }
 
 void Dpcs::RetireQueued(Cpu& cpu) {
@@ -179,64 +251,6 @@ void Dpcs::RetireAll() {
   }
 }
 
-void Dpcs::RetireOne(Cpu& cpu) {
-  if (cpu.retiring_dpcs || cpu.irql >= DISPATCH_LEVEL) return;
-  cpu.retiring_dpcs = true;
-  // A new burst on this vCPU only: a retirement of another vCPU nested inside one of these DPCs
-  // counts its own burst and leaves this one's count alone.
-  cpu.dpcs_in_burst = 0;
-  while (!cpu.dpc_queue.empty()) {
-    PKDPC dpc = cpu.dpc_queue.front();
-    cpu.dpc_queue.pop_front();
-    --queued_;
-    if (++cpu.dpcs_in_burst > kWatchdogLimit) kernel_.verifier().DpcWatchdog(cpu.dpcs_in_burst);
-    Run(cpu, dpc);
-  }
-  cpu.retiring_dpcs = false;
-}
-
-void Dpcs::Run(Cpu& cpu, PKDPC dpc) {
-  // DPC-8: dequeued before the routine runs, so the routine may queue itself again.
-  State& state = dpcs_[dpc];
-  state.queued = false;
-  dpc->DpcData = nullptr;
-  cpu.running_dpcs.push_back(state.serial);
-  const KIRQL before = cpu.irql;
-  kernel_.WriteIrql(cpu, DISPATCH_LEVEL);
-  ++cpu.dpc_depth;
-  const std::size_t locks_before = kernel_.spin_locks().HeldBy(cpu.index);
-  const std::uint64_t started = kernel_.trace().sequence();
-  kernel_.Note(TraceKind::kDpcBegin, "DPC routine",
-               {AddressArg("Dpc", reinterpret_cast<std::uintptr_t>(dpc)),
-                AddressArg("Routine", reinterpret_cast<std::uintptr_t>(dpc->DeferredRoutine))});
-  if (dpc->DeferredRoutine != nullptr) {
-    race::Detector& race = kernel_.race();
-    // A targeted DPC runs on the vCPU it was queued on; state.target may have changed since (a
-    // retail kernel stores any number), so it is not shifted here.
-    race.BeginDpc(dpc, reinterpret_cast<const void*>(dpc->DeferredRoutine),
-                  state.target >= 0 ? std::uint64_t{1} << cpu.index
-                                    : static_cast<std::uint64_t>(kernel_.active_processors()),
-                  cpu.index, __builtin_frame_address(0));
-    {
-      const race::ContextScope race_scope(race, cpu.index);
-      dpc->DeferredRoutine(dpc, dpc->DeferredContext, dpc->SystemArgument1, dpc->SystemArgument2);
-    }
-    if (race.pending()) race.RaisePending();
-  }
-  --cpu.dpc_depth;
-  cpu.running_dpcs.pop_back();
-  kernel_.NoteLazily(TraceKind::kDpcEnd, "DPC routine", [dpc] {
-    return std::array{AddressArg("Dpc", reinterpret_cast<std::uintptr_t>(dpc))};
-  });
-  // Before the IRQL rule: a lock taken with a raise-to-SYNCH routine also leaves the IRQL wrong,
-  // and the lock is the cause.
-  if (kernel_.spin_locks().HeldBy(cpu.index) > locks_before) {
-    kernel_.verifier().DpcReturnedHoldingLock(dpc, started);
-  }
-  if (cpu.irql != DISPATCH_LEVEL) kernel_.verifier().DpcReturnedAtWrongIrql(dpc, cpu.irql);
-  kernel_.WriteIrql(cpu, before);
-}
-
 bool Dpcs::IsQueued(PKDPC dpc) const {
   const State* state = dpcs_.Find(dpc);
   return state != nullptr && state->queued;
@@ -245,10 +259,10 @@ bool Dpcs::IsQueued(PKDPC dpc) const {
 std::vector<std::string> Dpcs::DescribeQueued() const {
   std::vector<std::string> out;
   for (unsigned i = 0; i < kernel_.processor_count(); ++i) {
-    for (PKDPC dpc : kernel_.cpu(i).dpc_queue) {
+    for (const QueuedDpc& entry : kernel_.cpu(i).dpc_queue) {
       out.push_back(fmt::format("DPC at {} (routine {}) is still queued on vCPU {}",
-                                static_cast<const void*>(dpc),
-                                reinterpret_cast<const void*>(dpc->DeferredRoutine), i));
+                                static_cast<const void*>(entry.dpc),
+                                reinterpret_cast<const void*>(entry.dpc->DeferredRoutine), i));
     }
   }
   return out;
@@ -257,7 +271,7 @@ std::vector<std::string> Dpcs::DescribeQueued() const {
 std::uintptr_t Dpcs::FirstQueued() const {
   for (unsigned i = 0; i < kernel_.processor_count(); ++i) {
     const auto& queue = kernel_.cpu(i).dpc_queue;
-    if (!queue.empty()) return reinterpret_cast<std::uintptr_t>(queue.front());
+    if (!queue.empty()) return reinterpret_cast<std::uintptr_t>(queue.front().dpc);
   }
   return 0;
 }

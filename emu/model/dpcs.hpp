@@ -16,6 +16,15 @@ namespace kemu::model {
 
 class Kernel;
 struct Cpu;
+struct QueuedDpc;
+
+/// kemu's state for one KDPC, keyed by its address. A queued entry (QueuedDpc) points at it.
+struct DpcState {
+  bool queued = false;
+  std::uint64_t serial = 0;  ///< order of the insert that queued it (KeFlushQueuedDpcs)
+  int target = -1;           ///< vCPU set by KeSetTargetProcessorDpc, -1 = the inserting vCPU
+  bool threaded = false;
+};
 
 class Dpcs {
  public:
@@ -46,23 +55,21 @@ class Dpcs {
   bool IsQueued(PKDPC dpc) const;
   /// A queued DPC whose KDPC lies within [begin, end) (memory being freed), or nullptr.
   PKDPC QueuedDpcIn(const void* begin, const void* end) const;
-  /// A kemu-owned KDPC (KeGenericCallDpc's) that has run and is about to be freed.
-  void Forget(PKDPC dpc) { dpcs_.Erase(dpc); }
+  /// A kemu-owned KDPC (KeGenericCallDpc's) that has run and is about to be freed. Still queued
+  /// (its routine queued it again), it leaves the queues first: no entry outlives its state.
+  void Forget(PKDPC dpc);
   std::vector<std::string> DescribeQueued() const;
   std::uintptr_t FirstQueued() const;
 
  private:
-  struct State {
-    bool queued = false;
-    std::uint64_t serial = 0;  ///< order of the insert that queued it (KeFlushQueuedDpcs)
-    int target = -1;           ///< vCPU set by KeSetTargetProcessorDpc, -1 = the inserting vCPU
-    bool threaded = false;
-  };
+  using State = DpcState;
 
   void RetireQueued(Cpu& cpu);
   State& Lookup(const char* routine, PKDPC dpc);
   void RetireOne(Cpu& cpu);
-  void Run(Cpu& cpu, PKDPC dpc);
+  void Run(Cpu& cpu, QueuedDpc entry);
+  /// Takes `dpc` off every vCPU's queue.
+  void Unqueue(PKDPC dpc);
   /// Hands vCPU `cpu`'s queue to its own context if it can run DPCs now.
   void HandOff(unsigned cpu);
   /// Whether any DPC queued at or before insert `serial` is still queued or running on a vCPU
