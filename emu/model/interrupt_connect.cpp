@@ -205,7 +205,10 @@ ConnectionRecord& Interrupts::Connect(const ConnectRequest& request) {
     state.chain.push_back({&record, i});
   }
   if (record.device != nullptr) record.device->connection = &record;
-  if (running_.size() < kernel_.processor_count()) running_.resize(kernel_.processor_count());
+  if (running_.size() < kernel_.processor_count()) {
+    running_.resize(kernel_.processor_count());
+    innermost_isr_.resize(kernel_.processor_count(), nullptr);
+  }
   return record;
 }
 

@@ -393,6 +393,7 @@ bool Interrupts::CallIsr(const VectorState& state, const Attachment& attached, C
   const std::size_t locks_before = kernel_.spin_locks().HeldBy(cpu_index);
   const KIRQL at_entry = cpu.irql;
   running_[cpu_index].push_back(&record);
+  ConnectionRecord* const interrupted_isr = std::exchange(innermost_isr_[cpu_index], &record);
   ++record.stats.isr_calls;
   NoteIsrBegin(state.vector, record, *object, attached.message);
   const BOOLEAN claimed = record.is_message_table
@@ -402,6 +403,7 @@ bool Interrupts::CallIsr(const VectorState& state, const Attachment& attached, C
     return std::array{CallArg{"Claimed", claimed}};
   });
   running_[cpu_index].pop_back();
+  innermost_isr_[cpu_index] = interrupted_isr;
   if (cpu.irql != at_entry) kernel_.verifier().IsrChangedIrql(object->k, at_entry, cpu.irql);
   if (kernel_.spin_locks().HeldBy(cpu_index) != locks_before) {
     kernel_.verifier().IsrReturnedHoldingLock(object->k);

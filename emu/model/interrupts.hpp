@@ -159,8 +159,7 @@ class Interrupts {
   /// The connection whose ISR is running on `cpu`, or nullptr (for DPC statistics; every
   /// KeInsertQueueDpc asks, so inline).
   ConnectionRecord* running_isr(unsigned cpu) const {
-    if (cpu >= running_.size() || running_[cpu].empty()) return nullptr;
-    return running_[cpu].back();
+    return cpu < innermost_isr_.size() ? innermost_isr_[cpu] : nullptr;
   }
 
   /// Validates a PKINTERRUPT from the driver; bug-checks on anything kemu did not hand out.
@@ -283,6 +282,8 @@ class Interrupts {
   std::array<VectorState*, kQuickVectors> quick_vectors_{};  ///< vectors_ entries below 256
   std::vector<ScheduledEvent> scheduled_;
   std::vector<std::vector<ConnectionRecord*>> running_;  ///< per vCPU, ISRs running (nested)
+  /// Per vCPU, running_[cpu].back() or nullptr: what running_isr answers with a load.
+  std::vector<ConnectionRecord*> innermost_isr_;
   // An interrupt burst runs on one vCPU from an outermost DeliverPending (no ISR running on it)
   // until nothing is deliverable to it; it is the unit MachineOptions::storm_threshold bounds.
   std::uint64_t burst_ = 0;  ///< bursts so far, all vCPUs (Cpu::burst numbers them)

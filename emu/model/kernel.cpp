@@ -18,7 +18,7 @@ Kernel::Kernel(const MachineOptions& options)
       trace_(options.call_history, options.trace ? options.trace_capacity : 0),
       verifier_(*this, options),
       irql_(*this),
-      spin_locks_(*this),
+      spin_locks_(*this, options.processors),
       dpcs_(*this),
       devices_(*this),
       interrupts_(*this),

@@ -21,7 +21,8 @@ enum class LockKind : std::uint8_t { kUnused, kOrdinary, kQueued };
 
 class SpinLocks {
  public:
-  explicit SpinLocks(Kernel& kernel) : kernel_(kernel) {}
+  /// `processors`: the machine's vCPU count (HeldBy is indexed by vCPU without a check).
+  SpinLocks(Kernel& kernel, unsigned processors) : kernel_(kernel), held_(processors, 0) {}
 
   void Initialize(PKSPIN_LOCK lock);
 
@@ -64,7 +65,7 @@ class SpinLocks {
     return state != nullptr && state->owner >= 0;
   }
   /// Number of locks vCPU `cpu` holds (asked around every ISR and DPC).
-  std::size_t HeldBy(unsigned cpu) const { return cpu < held_.size() ? held_[cpu] : 0; }
+  std::size_t HeldBy(unsigned cpu) const { return held_[cpu]; }
   /// "spin lock 0x... held by vCPU 0", one line per lock still held.
   std::vector<std::string> DescribeHeld() const;
   /// "the spin lock at 0x... (taken by KeAcquireSpinLock after trace event 12)" for each lock
@@ -105,9 +106,6 @@ class SpinLocks {
       --held_total_;
     }
     if (owner >= 0) {
-      if (held_.size() <= static_cast<unsigned>(owner)) [[unlikely]] {
-        held_.resize(owner + 1u, 0);
-      }
       ++held_[static_cast<unsigned>(owner)];
       ++held_total_;
     }
