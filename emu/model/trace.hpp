@@ -10,6 +10,7 @@
 #ifndef KEMU_EMU_MODEL_TRACE_HPP_
 #define KEMU_EMU_MODEL_TRACE_HPP_
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -193,16 +194,19 @@ class Trace {
   }
   /// With tracing on: the events ring's slot for the next event.
   TraceEvent& ClaimEvent() {
-    const bool overwriting = events_.full();
     TraceEvent& event = *events_.Claim();
     // The oldest event is about to be overwritten. If reports list it and it is one of the last
     // `history` of them, keep a copy. With tracing on every event is written into this ring in
     // order, so the overwritten one is number sequence_ - capacity: no read of the (cold) slot
     // unless it may be one of them, which with a ring much larger than the history (the default)
     // it never is.
-    if (overwriting && sequence_ - events_.capacity() >= spill_from_) [[unlikely]] {
+    // Overwriting (event sequence_ - capacity is in the slot) one that may be a report event.
+    if (sequence_ >= check_from_) [[unlikely]] {
       spill_from_ = OldestRecentReport();  // a bound that was low: made exact
-      if (sequence_ - events_.capacity() >= spill_from_ && InHistory(event.kind)) Spill(event);
+      check_from_ = spill_from_ == UINT64_MAX
+                        ? UINT64_MAX
+                        : events_.capacity() + std::max<std::uint64_t>(spill_from_, 1);
+      if (sequence_ >= check_from_ && InHistory(event.kind)) Spill(event);
     }
     return event;
   }
@@ -254,6 +258,10 @@ class Trace {
   /// A lower bound of OldestRecentReport(), refreshed only when an overwritten event reaches it:
   /// an event numbered below it is not one reports list, so the ring need not look at it.
   std::uint64_t spill_from_ = 0;
+  /// capacity + max(spill_from_, 1): the first event number whose slot may hold an event to
+  /// keep (before it the ring is not full, or what it overwrites is older than spill_from_), so
+  /// the check on every event is one compare. 0 until the first event sets it.
+  std::uint64_t check_from_ = 0;
   std::uint64_t sequence_ = 0;
   std::uint64_t calls_ = 0;
 };
