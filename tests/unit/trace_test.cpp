@@ -25,6 +25,7 @@
 
 namespace {
 
+using ::kemu::model::Trace;
 using ::kemu::model::TraceEvent;
 using ::kemu::model::TraceKind;
 using ::kemu::testing::JsonChecker;
@@ -320,6 +321,23 @@ TEST(TraceTest, ReportsListTheSameRecentCallsWhateverTheTraceCapacity) {
   ASSERT_EQ(listed[0].size(), 8u);
   EXPECT_EQ(listed[0].back().second, "KeGetCurrentIrql");  // i = 24
   for (std::size_t i = 1; i < listed.size(); ++i) EXPECT_EQ(listed[i], listed[0]) << i;
+}
+
+TEST(TraceTest, WithoutACallHistoryReportsListNoCallsWhileTheTraceKeepsTheNewestEvents) {
+  kemu::Machine machine({.call_history = 0, .trace = true, .trace_capacity = 4});
+  KSPIN_LOCK lock;
+  KeInitializeSpinLock(&lock);
+  for (int i = 0; i < 10; ++i) {
+    KIRQL old;
+    KeAcquireSpinLock(&lock, &old);
+    KeReleaseSpinLock(&lock, old);
+  }
+  const Trace& trace = machine.kernel().trace();
+  EXPECT_TRUE(trace.RecentCalls().empty());
+  const std::vector<TraceEvent> events = trace.Events();
+  ASSERT_EQ(events.size(), 4u);
+  EXPECT_EQ(events.back().sequence, trace.sequence());
+  EXPECT_STREQ(events[1].name, "KeReleaseSpinLock");  // then its lock release and IRQL events
 }
 
 // ---------------------------------------------------------------------------------------------
