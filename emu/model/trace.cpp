@@ -36,11 +36,11 @@ const char* TraceKindName(TraceKind kind) {
 std::vector<TraceEvent> Trace::Ring::Snapshot() const {
   std::vector<TraceEvent> out;
   out.reserve(size());
-  // Until the ring is full the slots from 0 to next_ are all there is, oldest first; once full,
+  // Until the ring is full the slots before next_ are all there is, oldest first; once full,
   // the oldest is the one next_ overwrites.
   const TraceEvent* const begin = slots_.get();
-  if (full_) out.insert(out.end(), begin + next_, begin + capacity_);
-  out.insert(out.end(), begin, begin + next_);
+  if (full_) out.insert(out.end(), next_, end_);
+  out.insert(out.end(), begin, static_cast<const TraceEvent*>(next_));
   return out;
 }
 

@@ -149,14 +149,18 @@ class Trace {
   class Ring {
    public:
     explicit Ring(std::size_t capacity)
-        : capacity_(capacity), slots_(capacity == 0 ? nullptr : Allocate(capacity)) {}
+        : capacity_(capacity),
+          slots_(capacity == 0 ? nullptr : Allocate(capacity)),
+          next_(slots_.get()),
+          end_(slots_.get() + capacity) {}
     /// The slot the next event is written into (the oldest once full); nullptr for capacity 0.
-    /// Its old contents are unspecified: the caller writes every field.
+    /// Its old contents are unspecified: the caller writes every field. A pointer bump and a
+    /// compare: it runs for every event.
     TraceEvent* Claim() {
       if (capacity_ == 0) return nullptr;
-      TraceEvent* slot = slots_.get() + next_;
-      if (++next_ == capacity_) [[unlikely]] {
-        next_ = 0;
+      TraceEvent* slot = next_;
+      if (++next_ == end_) [[unlikely]] {
+        next_ = slots_.get();
         full_ = true;
       }
       return slot;
@@ -164,12 +168,12 @@ class Trace {
     std::vector<TraceEvent> Snapshot() const;
     /// The `i`th newest event (0: the newest), for i < size().
     const TraceEvent& Newest(std::size_t i) const {
-      return slots_.get()[(next_ + capacity_ - 1 - i) % capacity_];
+      return slots_.get()[(next_index() + capacity_ - 1 - i) % capacity_];
     }
     std::size_t capacity() const { return capacity_; }
     /// Every slot has been written: the next Claim returns the oldest event.
     bool full() const { return full_; }
-    std::size_t size() const { return full_ ? capacity_ : next_; }
+    std::size_t size() const { return full_ ? capacity_ : next_index(); }
 
    private:
     struct Free {
@@ -180,11 +184,14 @@ class Trace {
     static TraceEvent* Allocate(std::size_t capacity) {
       return static_cast<TraceEvent*>(::operator new(capacity * sizeof(TraceEvent)));
     }
+    /// Index of the slot the next event is written into.
+    std::size_t next_index() const { return static_cast<std::size_t>(next_ - slots_.get()); }
 
     std::size_t capacity_;
     std::unique_ptr<TraceEvent, Free> slots_;
-    std::size_t next_ = 0;  ///< slot the next event is written into
-    bool full_ = false;     ///< every slot has been written (next_ wrapped at least once)
+    TraceEvent* next_;   ///< slot the next event is written into
+    TraceEvent* end_;    ///< one past the last slot
+    bool full_ = false;  ///< every slot has been written (next_ wrapped at least once)
   };
 
   /// What reports have always listed between the calls: where an interrupt or a DPC ran.
@@ -241,12 +248,9 @@ class Trace {
   void Fill(TraceEvent& event, TraceKind kind, unsigned cpu, std::uint8_t irql,
             std::uint64_t time_100ns, const char* name, std::span<const CallArg> args) const {
     FillHeader(event, kind, cpu, irql, time_100ns, name);
-    std::uint8_t count = 0;
-    for (const CallArg& arg : args) {
-      if (count == event.args.size()) break;
-      event.args[count++] = arg;
-    }
-    event.arg_count = count;
+    const std::size_t count = std::min(args.size(), event.args.size());
+    for (std::size_t i = 0; i < count; ++i) event.args[i] = args[i];
+    event.arg_count = static_cast<std::uint8_t>(count);
   }
 
   Ring history_;
