@@ -202,17 +202,15 @@ class Trace {
   /// With tracing on: the events ring's slot for the next event.
   TraceEvent& ClaimEvent() {
     TraceEvent& event = *events_.Claim();
-    // The oldest event is about to be overwritten. If reports list it and it is one of the last
-    // `history` of them, keep a copy. With tracing on every event is written into this ring in
-    // order, so the overwritten one is number sequence_ - capacity: no read of the (cold) slot
-    // unless it may be one of them, which with a ring much larger than the history (the default)
-    // it never is.
-    // Overwriting (event sequence_ - capacity is in the slot) one that may be a report event.
+    // Once the ring is full the slot holds the oldest event, which reports still list if it is a
+    // report event and one of the last `history` of them: then a copy is kept. Every event is
+    // written here in order, so the slot holds event number sequence_ - capacity, and one
+    // compare tells whether it may be one of those; the (cold) slot is read only then, which with
+    // a ring much larger than the history (the default) is never.
     if (sequence_ >= check_from_) [[unlikely]] {
-      spill_from_ = OldestRecentReport();  // a bound that was low: made exact
-      check_from_ = spill_from_ == UINT64_MAX
-                        ? UINT64_MAX
-                        : events_.capacity() + std::max<std::uint64_t>(spill_from_, 1);
+      const std::uint64_t oldest = OldestRecentReport();
+      check_from_ = oldest == UINT64_MAX ? UINT64_MAX
+                                         : events_.capacity() + std::max<std::uint64_t>(oldest, 1);
       if (sequence_ >= check_from_ && InHistory(event.kind)) Spill(event);
     }
     return event;
@@ -259,12 +257,10 @@ class Trace {
   std::vector<std::uint64_t> recent_reports_;
   std::size_t next_report_ = 0;
   bool recent_reports_full_ = false;
-  /// A lower bound of OldestRecentReport(), refreshed only when an overwritten event reaches it:
-  /// an event numbered below it is not one reports list, so the ring need not look at it.
-  std::uint64_t spill_from_ = 0;
-  /// capacity + max(spill_from_, 1): the first event number whose slot may hold an event to
-  /// keep (before it the ring is not full, or what it overwrites is older than spill_from_), so
-  /// the check on every event is one compare. 0 until the first event sets it.
+  /// The first event number whose slot may hold an event to keep: capacity + max(the oldest of
+  /// the last `history` report events, 1), as it was when last computed. That oldest number only
+  /// grows, so a stale value is a low bound: reaching it recomputes it, and only then is the
+  /// check exact. 0 until the first event computes it.
   std::uint64_t check_from_ = 0;
   std::uint64_t sequence_ = 0;
   std::uint64_t calls_ = 0;
