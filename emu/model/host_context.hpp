@@ -3,8 +3,9 @@
 // and control passes only by SwitchTo, so what the contexts share needs no locks.
 //
 // Two implementations, chosen when kemu is built (KEMU_VCPU_CONTEXTS, docs/concurrency.md):
-//   fibers   all contexts on the creating thread, each worker with a stack of its own (ucontext);
-//            a switch costs about one system call. The default where the C library has ucontext.
+//   fibers   all contexts on the creating thread, each worker with a stack of its own; a switch
+//            saves and restores registers (model/fiber_registers.hpp), a few dozen instructions
+//            on x86-64. The default where the C library has ucontext.
 //   threads  a host thread per worker, passing a baton (a mutex and a condition variable per
 //            context); a switch costs two thread wake-ups. Used on macOS and under ThreadSanitizer,
 //            which follows threads but not stack switches.

@@ -1,18 +1,18 @@
 // HostContext as fibers: every context of a group runs on the thread that created the group, each
-// worker on a stack of its own (mmap'd, with a guard page below it), switched with swapcontext.
+// worker on a stack of its own (mmap'd, with a guard page below it), switched by FiberRegisters.
 //
 // What the host keeps per thread is switched along: the C++ runtime's exception state (the
 // exceptions being handled and the count std::uncaught_exceptions() reads, which a context
 // unwinding or inside a catch block must not see change under it), and AddressSanitizer's idea of
 // the current stack. kemu's own per-thread state is the scheduler's to switch (kSharesThread).
 #include <sys/mman.h>
-#include <ucontext.h>
 #include <unistd.h>
 
 #include <cstdint>
 #include <new>
 #include <utility>
 
+#include "model/fiber_registers.hpp"
 #include "model/host_context.hpp"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -123,7 +123,7 @@ void GiveStack(StackMapping stack) {
 }  // namespace
 
 struct HostContext::Impl {
-  ucontext_t context{};
+  FiberRegisters registers;
   Body body;
   /// The mapping a worker's stack lies in (guard page first); none for the thread's own.
   StackMapping mapping;
@@ -158,12 +158,12 @@ struct HostContext::Impl {
 #endif
   }
 
-  static void Start(unsigned int high, unsigned int low) {
-    Impl& self = *reinterpret_cast<Impl*>((std::uintptr_t{high} << 32) | low);
+  static void Start(void* argument) {
+    Impl& self = *static_cast<Impl*>(argument);
     self.Arrived();
     Impl& next = *self.body()->impl_;
     self.Leave(next, /*dying=*/true);
-    setcontext(&next.context);
+    self.registers.JumpTo(next.registers);
   }
 };
 
@@ -175,22 +175,13 @@ HostContext::HostContext(HostContext& /*group*/, Body body) : impl_(std::make_un
   self.mapping = TakeStack();
   self.stack_bytes = kStackBytes;
   self.stack_bottom = static_cast<char*>(self.mapping.base) + (self.mapping.bytes - kStackBytes);
-  getcontext(&self.context);
-  self.context.uc_stack.ss_sp = const_cast<void*>(self.stack_bottom);
-  self.context.uc_stack.ss_size = self.stack_bytes;
-  self.context.uc_link = nullptr;  // Start never returns
-  const auto address = reinterpret_cast<std::uintptr_t>(&self);
-  makecontext(&self.context, reinterpret_cast<void (*)()>(&Impl::Start), 2,
-              static_cast<unsigned int>(address >> 32), static_cast<unsigned int>(address));
 #ifdef KEMU_HOST_CONTEXT_ASAN
   // A stack used before (kept, or mapped where an old one lay) may still be marked with the
-  // frames it held: cleared once here. Then the stack is hidden from ASan's swapcontext, which
-  // would clear all of it again on every switch (Leave and Arrived tell ASan of the switches);
-  // makecontext has already put the stack pointer into the context.
+  // frames it held: cleared once here (Leave and Arrived tell ASan of every switch).
   __asan_unpoison_memory_region(self.stack_bottom, self.stack_bytes);
-  self.context.uc_stack.ss_sp = nullptr;
-  self.context.uc_stack.ss_size = 0;
 #endif
+  self.registers.Prepare(const_cast<void*>(self.stack_bottom), self.stack_bytes, &Impl::Start,
+                         &self);
 }
 
 HostContext::~HostContext() {
@@ -200,7 +191,7 @@ HostContext::~HostContext() {
 void HostContext::SwitchTo(HostContext& next) {
   Impl& self = *impl_;
   self.Leave(*next.impl_, /*dying=*/false);
-  swapcontext(&self.context, &next.impl_->context);
+  self.registers.SwitchTo(next.impl_->registers);
   self.Arrived();
 }
 

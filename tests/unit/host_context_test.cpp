@@ -1,10 +1,11 @@
 // model::HostContext, whichever implementation this build has (KEMU_VCPU_CONTEXTS): control
 // passes only by SwitchTo, a body's end hands control on, and each context keeps its own C++
-// exception state across switches.
+// exception state and floating-point modes across switches.
 #include "model/host_context.hpp"
 
 #include <gtest/gtest.h>
 
+#include <cfenv>
 #include <exception>
 #include <stdexcept>
 #include <string>
@@ -55,6 +56,30 @@ TEST(HostContextTest, ContextsPassControlAmongThemselves) {
   test.SwitchTo(a);
   order.push_back(5);
   EXPECT_EQ(order, (std::vector<int>{1, 2, 3, 4, 5}));
+}
+
+// The floating-point modes are the caller's to keep across a call, so a switch saves and restores
+// them like the other registers it must keep: a driver's DPC that changes the rounding mode on one
+// vCPU leaves the test's code on another with its own.
+TEST(HostContextTest, EachContextKeepsItsOwnFloatingPointRoundingMode) {
+  ASSERT_EQ(std::fegetround(), FE_TONEAREST);
+  std::vector<int> seen;
+  HostContext test;
+  HostContext* worker_ptr = nullptr;
+  HostContext worker(test, [&] {
+    std::fesetround(FE_UPWARD);
+    worker_ptr->SwitchTo(test);
+    seen.push_back(std::fegetround());
+    std::fesetround(FE_DOWNWARD);
+    return &test;
+  });
+  worker_ptr = &worker;
+  test.SwitchTo(worker);
+  seen.push_back(std::fegetround());
+  test.SwitchTo(worker);
+  seen.push_back(std::fegetround());
+  std::fesetround(FE_TONEAREST);
+  EXPECT_EQ(seen, (std::vector<int>{FE_TONEAREST, FE_UPWARD, FE_TONEAREST}));
 }
 
 // A vCPU may switch away inside a catch block or while an exception unwinds its stack (a
