@@ -60,19 +60,31 @@ enum class TraceKind : std::uint8_t {
 /// "call", "irql", "lock", ... (the Chrome trace category).
 const char* TraceKindName(TraceKind kind);
 
+/// An argument as an event keeps it; whether it is an address is kept in the event's mask.
+struct EventArg {
+  const char* name;
+  std::uint64_t value;
+};
+
+// 96 bytes: with tracing on every kernel call, IRQL change and lock writes one or more events to a
+// ring far larger than the caches, so an event's size is what tracing costs in memory traffic.
 struct TraceEvent {
   /// Place in the machine's event order, 1 for the first. Every event is numbered, kept or not,
   /// so numbers mean the same with tracing on or off.
   std::uint64_t sequence = 0;
   std::uint64_t time_100ns = 0;
   const char* name = "";
-  std::array<CallArg, 4> args{};
+  std::array<EventArg, 4> args{};
   std::uint16_t cpu = 0;
   TraceKind kind = TraceKind::kCall;
-  std::uint8_t irql = 0;       ///< IRQL of `cpu` after the event (on entry, for a call)
-  std::uint8_t arg_count = 0;  ///< args past it are unspecified (ring slots are reused)
+  std::uint8_t irql = 0;          ///< IRQL of `cpu` after the event (on entry, for a call)
+  std::uint8_t arg_count = 0;     ///< args past it are unspecified (ring slots are reused)
+  std::uint8_t address_args = 0;  ///< bit i: args[i] holds a host address (CallArg::address)
+
+  bool is_address(std::size_t i) const { return ((address_args >> i) & 1) != 0; }
 };
 // Ring slots are raw storage written field by field (Trace::Ring), and copied as bytes.
+static_assert(sizeof(TraceEvent) == 96);
 static_assert(std::is_trivially_copyable_v<TraceEvent> &&
               std::is_trivially_destructible_v<TraceEvent>);
 
@@ -111,9 +123,10 @@ class Trace {
     ++sequence_;
     TraceEvent& event = ClaimEvent();
     FillHeader(event, TraceKind::kIrql, cpu, new_irql, time_100ns, "IRQL");
-    event.args[0] = CallArg{"Old", old_irql};
-    event.args[1] = CallArg{"New", new_irql};
+    event.args[0] = EventArg{"Old", old_irql};
+    event.args[1] = EventArg{"New", new_irql};
     event.arg_count = 2;
+    event.address_args = 0;
   }
 
   /// Whether an event of `kind` is kept anywhere: tracing is on, or reports list the kind. When
@@ -247,8 +260,13 @@ class Trace {
             std::uint64_t time_100ns, const char* name, std::span<const CallArg> args) const {
     FillHeader(event, kind, cpu, irql, time_100ns, name);
     const std::size_t count = std::min(args.size(), event.args.size());
-    for (std::size_t i = 0; i < count; ++i) event.args[i] = args[i];
+    unsigned addresses = 0;
+    for (std::size_t i = 0; i < count; ++i) {
+      event.args[i] = EventArg{args[i].name, args[i].value};
+      addresses |= static_cast<unsigned>(args[i].address) << i;
+    }
     event.arg_count = static_cast<std::uint8_t>(count);
+    event.address_args = static_cast<std::uint8_t>(addresses);
   }
 
   Ring history_;

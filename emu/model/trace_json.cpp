@@ -164,7 +164,7 @@ class Converter {
     for (std::uint8_t i = 0; i < event.arg_count; ++i) {
       AppendQuoted(out, event.args[i].name);
       out += ":\"";
-      out += ArgValue(event, event.args[i]);
+      out += ArgValue(event, i);
       out += "\",";
     }
     if (!extra.empty()) {
@@ -175,9 +175,10 @@ class Converter {
     return out;
   }
 
-  std::string ArgValue(const TraceEvent& event, const CallArg& arg) {
+  std::string ArgValue(const TraceEvent& event, std::uint8_t i) {
+    const EventArg& arg = event.args[i];
     if (arg.value != 0) {
-      if (arg.address) {
+      if (event.is_address(i)) {
         auto [it, added] = address_ids_.try_emplace(arg.value, address_ids_.size() + 1);
         return fmt::format("&{}", it->second);
       }
