@@ -13,6 +13,14 @@ namespace {
 
 constexpr std::uintptr_t kGranule = 8;
 
+/// Empties what a logical thread knows but for its own past: the thread of an object placed at a
+/// freed one's address starts afresh.
+void Renew(VectorClock& clock, std::uint32_t thread) {
+  VectorClock fresh;
+  fresh.Set(thread, clock.Get(thread));
+  clock = std::move(fresh);
+}
+
 }  // namespace
 
 Detector::Detector(Host& host, bool race_detection, unsigned processors)
@@ -113,6 +121,7 @@ void Detector::NoteEnd(unsigned cpu) {
   }
   if (info.kind == ContextKind::kDpc) SyncClock(nullptr).Join(clocks_[ending.thread]);
   Tick(ending.thread);
+  if (ending.forgotten) Renew(clocks_[ending.thread], ending.thread);
   // An exception may have skipped the instrumented functions' exits.
   CurrentThreadStack().depth = ending.caller_depth;
   stack.pop_back();
@@ -232,21 +241,30 @@ void Detector::ForgetContexts(std::uintptr_t begin, std::uintptr_t end) {
     const auto address = reinterpret_cast<std::uintptr_t>(object);
     return address >= begin && address < end;
   };
-  // A new object there is a new logical thread: no program order with, no history of, the old.
-  // Both maps order by kind, then object: one search per kind.
-  const auto drop = [&](auto& map) {
-    for (ContextKind kind : {ContextKind::kIsr, ContextKind::kDpc, ContextKind::kWorkItem}) {
-      auto it = map.lower_bound(std::make_tuple(kind, reinterpret_cast<const void*>(begin), 0u));
-      while (it != map.end() && std::get<0>(it->first) == kind && inside(std::get<1>(it->first))) {
-        it = map.erase(it);
-      }
-    }
-  };
-  drop(threads_);
-  drop(context_ids_);
+  std::vector<std::uint32_t> running;  // renewed when they end
   for (std::vector<Activation>& stack : stacks_) {
     for (Activation& activation : stack) {
-      if (inside(contexts_[activation.context].object)) activation.forgotten = true;
+      if (!inside(contexts_[activation.context].object)) continue;
+      activation.forgotten = true;
+      running.push_back(activation.thread);
+    }
+  }
+  // The routine of a new object there learns nothing from the old one's. It keeps the logical
+  // thread's id (so program order with the old one's accesses): an id per object lifetime would
+  // grow the clocks, and each clock's length, with every pool block holding a KDPC. Its context is
+  // new, so reports name its routine. Both maps order by kind, then object: a search per kind.
+  for (ContextKind kind : {ContextKind::kIsr, ContextKind::kDpc, ContextKind::kWorkItem}) {
+    const auto first = std::make_tuple(kind, reinterpret_cast<const void*>(begin), 0u);
+    const auto in_range = [&](const auto& entry) {
+      return std::get<0>(entry.first) == kind && inside(std::get<1>(entry.first));
+    };
+    for (auto it = threads_.lower_bound(first); it != threads_.end() && in_range(*it); ++it) {
+      if (std::find(running.begin(), running.end(), it->second) == running.end()) {
+        Renew(clocks_[it->second], it->second);
+      }
+    }
+    for (auto it = context_ids_.lower_bound(first); it != context_ids_.end() && in_range(*it);) {
+      it = context_ids_.erase(it);
     }
   }
 }

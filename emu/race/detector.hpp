@@ -123,10 +123,10 @@ class Detector {
     if (enabled_) NoteAcquire(sync);
   }
   /// [begin, begin + bytes) is freed or reused: its history is dropped, and so is everything kept
-  /// under an address inside it (the clocks objects there published, interrupt lock names, the
-  /// logical thread of a DPC, ISR or work item there): an object placed at a reused address is a
-  /// new one, which inherits no happens-before edge and no name. Costs the entries it drops plus
-  /// a few ordered-map searches, never a pass over every object (detector.cpp).
+  /// under an address inside it (the clocks objects there published, interrupt lock names, what
+  /// the routine of a DPC, ISR or work item there learned): an object placed at a reused address
+  /// is a new one, which inherits no happens-before edge and no name. Costs the entries it drops
+  /// plus a few ordered-map searches, never a pass over every object (detector.cpp).
   void Forget(const void* begin, std::size_t bytes);
 
   // From instrumented code (abi/tsan_runtime.cpp). `sp` is the caller's frame address.
@@ -172,7 +172,7 @@ class Detector {
     KIRQL base_irql = PASSIVE_LEVEL;
     std::vector<const void*> locks;
     std::uint32_t lockset = 0;
-    bool forgotten = false;  ///< its object was freed while it ran: End publishes nothing there
+    bool forgotten = false;  ///< its object was freed while running (End renews the thread)
   };
   /// The latest read and the latest write of each logical thread that touched 8 bytes, up to
   /// kEntries (then the oldest goes). Locksets make "the last write" not enough: a write under a

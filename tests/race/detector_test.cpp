@@ -148,19 +148,40 @@ TEST_F(DetectorForgetTest, NewInterlockedVariableBothSidesUseOrdersThem) {
   EXPECT_FALSE(Race().has_value());
 }
 
-// A DPC routine of a KDPC that was freed is another logical thread than the routine of a new
-// KDPC at the same address: no program order between them, and the report names the new one.
-TEST_F(DetectorForgetTest, NewKdpcAtAFreedOnesAddressIsAnotherLogicalThread) {
-  RunDpc(kdpc_, kFirstRoutine, kAnyCpu, [&] { Write(&shared_, 0x5000); });
+// The routine of a freed KDPC learned the test thread's write when it was queued; the routine of a
+// new KDPC at its address, queued by no one who saw the write, did not. Reports name it.
+TEST_F(DetectorForgetTest, NewKdpcAtAFreedOnesAddressKnowsNothingTheOldRoutineLearned) {
+  Write(&shared_, 0x5000);
+  detector_.Release(kdpc_);
+  RunDpc(kdpc_, kFirstRoutine, kDpcCpuMask, [] {});
   FreeBlock();
-  detector_.Release(kdpc_);  // queued by the test thread, which never saw the first run end
-  RunDpc(kdpc_, kSecondRoutine, kAnyCpu, [&] { Write(&shared_, 0x6000); });
+  RunDpc(kdpc_, kSecondRoutine, kDpcCpuMask, [&] { Write(&shared_, 0x6000); });
   const std::optional<kemu::DataRace> race = Race();
   ASSERT_TRUE(race.has_value());
   EXPECT_THAT(race->report(), HasSubstr("The earlier write of 4 bytes at"));
-  EXPECT_THAT(race->report(), HasSubstr("by the DPC routine 0x1110"));
+  EXPECT_THAT(race->report(), HasSubstr("by the test's thread"));
   EXPECT_THAT(race->report(), HasSubstr("Then a write of 4 bytes at"));
   EXPECT_THAT(race->report(), HasSubstr("by the DPC routine 0x2220"));
+}
+
+// The same when the routine frees its own KDPC's block as it runs: it ends knowing nothing.
+TEST_F(DetectorForgetTest, KdpcFreedByItsOwnRoutineLeavesNothingToTheNextAtItsAddress) {
+  Write(&shared_);
+  detector_.Release(kdpc_);
+  RunDpc(kdpc_, kFirstRoutine, kDpcCpuMask, [&] { FreeBlock(); });
+  RunDpc(kdpc_, kSecondRoutine, kDpcCpuMask, [&] { Write(&shared_); });
+  EXPECT_TRUE(Race().has_value());
+}
+
+// A routine that frees its own KDPC's block keeps what it learned until it returns.
+TEST_F(DetectorForgetTest, RoutineThatFreesItsOwnKdpcKeepsWhatItLearnedUntilItReturns) {
+  Write(&shared_);
+  detector_.Release(kdpc_);
+  RunDpc(kdpc_, kFirstRoutine, kDpcCpuMask, [&] {
+    FreeBlock();
+    Write(&shared_);
+  });
+  EXPECT_FALSE(Race().has_value());
 }
 
 TEST_F(DetectorForgetTest, NewKdpcAfterAFlushIsOrderedWithTheFreedOnesRoutine) {
