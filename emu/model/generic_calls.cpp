@@ -38,6 +38,8 @@ void GenericCalls::Call(PKDEFERRED_ROUTINE routine, PVOID context) {
   // Done is signalled from inside the routines: let each return before its KDPC goes.
   kernel_.dpcs().Flush();
   for (KDPC& dpc : call.dpcs) kernel_.dpcs().Forget(&dpc);
+  // The KDPCs go with the call: a later call's may reuse their addresses, with other routines.
+  kernel_.race().Forget(call.dpcs.data(), call.dpcs.size() * sizeof(KDPC));
   for (auto it = active_.begin(); it != active_.end(); ++it) {
     if (&*it == &call) {
       active_.erase(it);

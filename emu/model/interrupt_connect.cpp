@@ -268,6 +268,10 @@ void Interrupts::Free(ConnectionRecord& record) {
   for (const auto& object : record.objects) objects_.erase(&object->k);
   if (record.is_message_table) tables_.erase(record.table());
   kernel_.spin_locks().ForgetRange(&record.internal_lock, &record.internal_lock + 1);
+  // The race detector keys the connect and ISR clocks, the ISR's logical threads and the
+  // interrupt lock's name at the record: a record allocated later at this address is another
+  // connection.
+  kernel_.race().Forget(&record, sizeof(record));
   std::erase_if(records_, [&record](const auto& owned) { return owned.get() == &record; });
 }
 

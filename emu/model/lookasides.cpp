@@ -121,6 +121,10 @@ void Lookasides::Free(const char* routine, void* list, LookasideKind kind, void*
     FreeToRoutine(list, kind, *body, entry);
     return;
   }
+  // Freed as far as the driver knows: the entry's next owner starts with no history in it (its
+  // earlier accesses are not ordered with the next owner's by kemu's list, which is not
+  // instrumented), and objects placed in it are new ones.
+  kernel_.race().Forget(entry, body->Size);
   lists.PushSList(routine, &body->ListHead, static_cast<PSLIST_ENTRY>(entry));
 }
 

@@ -43,6 +43,9 @@ void WorkItems::Release(const char* name, PIO_WORKITEM item) {
   std::erase(queue_, item);
   items_.erase(item);
   storage_.erase(item);
+  // An item allocated or initialised later at this address is another one (the routine often
+  // frees its own item as it ends).
+  kernel_.race().Forget(item, kItemBytes);
 }
 
 void WorkItems::Free(PIO_WORKITEM item) {

@@ -13,6 +13,14 @@ namespace {
 
 constexpr std::uintptr_t kGranule = 8;
 
+/// Empties what a logical thread knows but for its own past: the thread of an object placed at a
+/// freed one's address starts afresh.
+void Renew(VectorClock& clock, std::uint32_t thread) {
+  VectorClock fresh;
+  fresh.Set(thread, clock.Get(thread));
+  clock = std::move(fresh);
+}
+
 }  // namespace
 
 Detector::Detector(Host& host, bool race_detection, unsigned processors)
@@ -106,10 +114,14 @@ void Detector::NoteEnd(unsigned cpu) {
   const Activation& ending = stack.back();
   // What it did is known to whoever waits for it to be gone (disconnect, flush, remove).
   const ContextInfo& info = contexts_[ending.context];
-  const void* done = static_cast<const char*>(info.object) + 1;
-  sync_[done].Join(clocks_[ending.thread]);
-  if (info.kind == ContextKind::kDpc) sync_[nullptr].Join(clocks_[ending.thread]);
+  // Unless the routine freed its own object (a work item's usual last step): then a later object
+  // at that address must not inherit the edge.
+  if (!ending.forgotten) {
+    SyncClock(static_cast<const char*>(info.object) + 1).Join(clocks_[ending.thread]);
+  }
+  if (info.kind == ContextKind::kDpc) SyncClock(nullptr).Join(clocks_[ending.thread]);
   Tick(ending.thread);
+  if (ending.forgotten) Renew(clocks_[ending.thread], ending.thread);
   // An exception may have skipped the instrumented functions' exits.
   CurrentThreadStack().depth = ending.caller_depth;
   stack.pop_back();
@@ -146,14 +158,30 @@ void Detector::NoteLockReleased(const void* lock) {
 
 void Detector::NameInterruptLock(const void* lock, const void* connection) {
   if (!enabled_) return;
-  interrupt_locks_[lock] = connection;
+  const auto lock_address = reinterpret_cast<std::uintptr_t>(lock);
+  const auto connection_address = reinterpret_cast<std::uintptr_t>(connection);
+  // One lock per connection, one connection per lock (the one that connected last with it).
+  if (auto it = interrupt_locks_.find(lock_address); it != interrupt_locks_.end()) {
+    interrupt_lock_of_.erase(it->second);
+  }
+  if (auto it = interrupt_lock_of_.find(connection_address); it != interrupt_lock_of_.end()) {
+    interrupt_locks_.erase(it->second);
+  }
+  interrupt_locks_[lock_address] = connection_address;
+  interrupt_lock_of_[connection_address] = lock_address;
 }
 
 void Detector::NoteRelease(const void* sync) {
   Activation* current = Current();
   if (current == nullptr) return;
-  sync_[sync].Join(clocks_[current->thread]);
+  SyncClock(sync).Join(clocks_[current->thread]);
   Tick(current->thread);
+}
+
+VectorClock& Detector::SyncClock(const void* sync) {
+  auto [it, added] = sync_.try_emplace(sync);
+  if (added) sync_keys_.insert(reinterpret_cast<std::uintptr_t>(sync));
+  return it->second;
 }
 
 void Detector::NoteAcquire(const void* sync) {
@@ -163,16 +191,82 @@ void Detector::NoteAcquire(const void* sync) {
   if (it != sync_.end()) clocks_[current->thread].Join(it->second);
 }
 
+// Forget runs at every pool free, so it costs what it drops: the shadow by granule (or one pass
+// when the range has more granules than the shadow has cells), the rest by ordered-map searches.
+// The active contexts are a handful (nesting depth on each vCPU).
 void Detector::Forget(const void* begin, std::size_t bytes) {
   if (!enabled_) return;
-  const auto first = reinterpret_cast<std::uintptr_t>(begin) / kGranule;
-  const auto last = (reinterpret_cast<std::uintptr_t>(begin) + bytes + kGranule - 1) / kGranule;
+  const auto first = reinterpret_cast<std::uintptr_t>(begin);
+  const std::uintptr_t end = first + bytes;
+  ForgetShadow(first, end);
+  ForgetSync(first, end);
+  ForgetInterruptLocks(first, end);
+  ForgetContexts(first, end);
+}
+
+void Detector::ForgetShadow(std::uintptr_t begin, std::uintptr_t end) {
+  const std::uintptr_t first = begin / kGranule;
+  const std::uintptr_t last = (end + kGranule - 1) / kGranule;
   if (last - first > shadow_.size()) {
     std::erase_if(shadow_,
                   [&](const auto& entry) { return entry.first >= first && entry.first < last; });
     return;
   }
   for (std::uintptr_t granule = first; granule < last; ++granule) shadow_.erase(granule);
+}
+
+void Detector::ForgetSync(std::uintptr_t begin, std::uintptr_t end) {
+  auto it = sync_keys_.lower_bound(begin);
+  while (it != sync_keys_.end() && *it < end) {
+    sync_.erase(reinterpret_cast<const void*>(*it));
+    it = sync_keys_.erase(it);
+  }
+}
+
+void Detector::ForgetInterruptLocks(std::uintptr_t begin, std::uintptr_t end) {
+  // Locks inside the range, and the locks of connection records inside it (the driver's lock
+  // outlives the connection it served).
+  for (auto it = interrupt_locks_.lower_bound(begin);
+       it != interrupt_locks_.end() && it->first < end; it = interrupt_locks_.erase(it)) {
+    interrupt_lock_of_.erase(it->second);
+  }
+  for (auto it = interrupt_lock_of_.lower_bound(begin);
+       it != interrupt_lock_of_.end() && it->first < end; it = interrupt_lock_of_.erase(it)) {
+    interrupt_locks_.erase(it->second);
+  }
+}
+
+void Detector::ForgetContexts(std::uintptr_t begin, std::uintptr_t end) {
+  const auto inside = [&](const void* object) {
+    const auto address = reinterpret_cast<std::uintptr_t>(object);
+    return address >= begin && address < end;
+  };
+  std::vector<std::uint32_t> running;  // renewed when they end
+  for (std::vector<Activation>& stack : stacks_) {
+    for (Activation& activation : stack) {
+      if (!inside(contexts_[activation.context].object)) continue;
+      activation.forgotten = true;
+      running.push_back(activation.thread);
+    }
+  }
+  // The routine of a new object there learns nothing from the old one's. It keeps the logical
+  // thread's id (so program order with the old one's accesses): an id per object lifetime would
+  // grow the clocks, and each clock's length, with every pool block holding a KDPC. Its context is
+  // new, so reports name its routine. Both maps order by kind, then object: a search per kind.
+  for (ContextKind kind : {ContextKind::kIsr, ContextKind::kDpc, ContextKind::kWorkItem}) {
+    const auto first = std::make_tuple(kind, reinterpret_cast<const void*>(begin), 0u);
+    const auto in_range = [&](const auto& entry) {
+      return std::get<0>(entry.first) == kind && inside(std::get<1>(entry.first));
+    };
+    for (auto it = threads_.lower_bound(first); it != threads_.end() && in_range(*it); ++it) {
+      if (std::find(running.begin(), running.end(), it->second) == running.end()) {
+        Renew(clocks_[it->second], it->second);
+      }
+    }
+    for (auto it = context_ids_.lower_bound(first); it != context_ids_.end() && in_range(*it);) {
+      it = context_ids_.erase(it);
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -31,6 +31,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <tuple>
 #include <unordered_map>
@@ -121,7 +122,11 @@ class Detector {
   void Acquire(const void* sync) {
     if (enabled_) NoteAcquire(sync);
   }
-  /// [begin, begin + bytes) is freed or reused: its history is dropped.
+  /// [begin, begin + bytes) is freed or reused: its history is dropped, and so is everything kept
+  /// under an address inside it (the clocks objects there published, interrupt lock names, what
+  /// the routine of a DPC, ISR or work item there learned): an object placed at a reused address
+  /// is a new one, which inherits no happens-before edge and no name. Costs the entries it drops
+  /// plus a few ordered-map searches, never a pass over every object (detector.cpp).
   void Forget(const void* begin, std::size_t bytes);
 
   // From instrumented code (abi/tsan_runtime.cpp). `sp` is the caller's frame address.
@@ -150,6 +155,12 @@ class Detector {
   void NoteLockReleased(const void* lock);
   void NoteRelease(const void* sync);
   void NoteAcquire(const void* sync);
+  VectorClock& SyncClock(const void* sync);
+  // Forget's parts, over [begin, end).
+  void ForgetShadow(std::uintptr_t begin, std::uintptr_t end);
+  void ForgetSync(std::uintptr_t begin, std::uintptr_t end);
+  void ForgetInterruptLocks(std::uintptr_t begin, std::uintptr_t end);
+  void ForgetContexts(std::uintptr_t begin, std::uintptr_t end);
 
   struct Activation {
     std::uint32_t thread = 0;
@@ -161,6 +172,7 @@ class Detector {
     KIRQL base_irql = PASSIVE_LEVEL;
     std::vector<const void*> locks;
     std::uint32_t lockset = 0;
+    bool forgotten = false;  ///< its object was freed while running (End renews the thread)
   };
   /// The latest read and the latest write of each logical thread that touched 8 bytes, up to
   /// kEntries (then the oldest goes). Locksets make "the last write" not enough: a write under a
@@ -207,12 +219,18 @@ class Detector {
   std::map<std::tuple<ContextKind, const void*, unsigned>, std::uint32_t> threads_;
   std::vector<VectorClock> clocks_;  ///< index = logical thread
   std::unordered_map<const void*, VectorClock> sync_;
+  /// sync_'s keys in address order: Forget finds a freed block's without a pass over sync_, whose
+  /// lookups (every atomic access, DPC and ISR) stay hashed.
+  std::set<std::uintptr_t> sync_keys_;
   std::map<std::vector<const void*>, std::uint32_t> lockset_ids_;
   std::vector<std::vector<const void*>> locksets_;  ///< sorted; [0] is the empty set
   std::map<std::tuple<ContextKind, const void*, unsigned>, std::uint32_t> context_ids_;
   std::vector<ContextInfo> contexts_;
-  std::unordered_map<const void*, const void*> interrupt_locks_;  ///< lock -> connection
-  std::unordered_map<std::uintptr_t, Cell> shadow_;               ///< key: address / 8
+  /// Interrupt locks by address, and back (for Forget: a freed connection record names its lock,
+  /// which may lie outside it). Ordered: Forget drops a range.
+  std::map<std::uintptr_t, std::uintptr_t> interrupt_locks_;    ///< lock -> connection
+  std::map<std::uintptr_t, std::uintptr_t> interrupt_lock_of_;  ///< connection -> lock
+  std::unordered_map<std::uintptr_t, Cell> shadow_;             ///< key: address / 8
   std::vector<Benign> benign_;
   std::optional<kemu::DataRace> pending_;
   bool raised_ = false;

@@ -53,9 +53,10 @@ std::string Detector::DescribeLocks(std::uint32_t lockset) const {
   std::string out = "holding ";
   for (std::size_t i = 0; i < locks.size(); ++i) {
     if (i > 0) out += i + 1 == locks.size() ? " and " : ", ";
-    auto it = interrupt_locks_.find(locks[i]);
-    out += it != interrupt_locks_.end() ? fmt::format("the interrupt spin lock at {}", locks[i])
-                                        : fmt::format("the spin lock at {}", locks[i]);
+    const bool interrupt_lock =
+        interrupt_locks_.contains(reinterpret_cast<std::uintptr_t>(locks[i]));
+    out += interrupt_lock ? fmt::format("the interrupt spin lock at {}", locks[i])
+                          : fmt::format("the spin lock at {}", locks[i]);
   }
   return out;
 }

@@ -315,6 +315,58 @@ TEST_P(RaceDetectorTest, WorkItemResultReadWithoutWaitingForItsEventIsReported) 
   EXPECT_THAT(race->report(), HasSubstr("by the work item routine RaceWork"));
 }
 
+// --- Freed memory: an object at a reused address is a new one ----------------------------------
+
+struct ReuseResult {
+  bool reused = false;  ///< the new block got the freed one's address
+  std::optional<kemu::DataRace> race;
+  std::uintptr_t counter = 0;  ///< the address of RACE_DEVICE::Counter
+};
+
+// Counter++ on the test's thread, then a pool block whose Interlocked count it increments is freed
+// and another allocated: the host allocator hands the same address to the next block of that size
+// (glibc's does), else the test has nothing to show and is skipped. `reference_new`: the test's
+// thread increments the new block's count too. Then an interrupt's DPC increments the new block's
+// count and the counter.
+ReuseResult CounterAfterBlockReuse(unsigned processors, bool reference_new) {
+  Rig rig(processors, RaceDpcReferenceBlock);
+  PRACE_BLOCK old_block = nullptr;
+  PRACE_BLOCK new_block = nullptr;
+  rig.Call([&](PRACE_DEVICE d) {
+    RaceCounterPlain(d);
+    old_block = RaceAllocateBlock();
+    RaceReferenceBlock(old_block);
+    RaceFreeBlock(old_block);
+    new_block = RaceAllocateBlock();
+    if (reference_new) RaceReferenceBlock(new_block);
+  });
+  ReuseResult result;
+  result.reused = new_block == old_block;
+  result.counter = reinterpret_cast<std::uintptr_t>(&rig.driver().Counter);
+  if (result.reused) {
+    rig.driver().Block = new_block;
+    rig.Interrupts(1);
+  }
+  if (!rig.machine().crashed()) rig.Call([&](PRACE_DEVICE) { RaceFreeBlock(new_block); });
+  result.race = rig.Finish();
+  return result;
+}
+
+TEST_P(RaceDetectorTest, InterlockedCountOfAFreedBlockOrdersNothingForTheNextBlockThere) {
+  const ReuseResult result = CounterAfterBlockReuse(GetParam(), /*reference_new=*/false);
+  if (!result.reused) GTEST_SKIP() << "the host allocator did not reuse the freed block";
+  ASSERT_TRUE(result.race.has_value());
+  EXPECT_EQ(result.race->address(), result.counter);
+  EXPECT_THAT(result.race->report(), HasSubstr("by the DPC routine RaceDpc"));
+  EXPECT_THAT(result.race->report(), HasSubstr("RaceCounterPlain"));
+}
+
+TEST_P(RaceDetectorTest, InterlockedCountOfTheNextBlockAtAFreedOnesAddressOrdersItsUsers) {
+  const ReuseResult result = CounterAfterBlockReuse(GetParam(), /*reference_new=*/true);
+  if (!result.reused) GTEST_SKIP() << "the host allocator did not reuse the freed block";
+  EXPECT_FALSE(result.race.has_value());
+}
+
 // --- Stack memory and annotations -----------------------------------------------------------
 
 TEST_P(RaceDetectorTest, AContextsOwnStackFramesAreNotTracked) {

@@ -90,6 +90,10 @@ static VOID RaceDpc(PKDPC Dpc, PVOID DeferredContext, PVOID Argument1, PVOID Arg
       device->Taken = KEMU_BENIGN_RACE(device->Pending);
       device->Diagnostics += 1u;
       break;
+    case RaceDpcReferenceBlock:
+      (void)InterlockedIncrement(&device->Block->References);
+      ++device->Counter;
+      break;
   }
 }
 
@@ -183,3 +187,16 @@ ULONG RaceWaitForWork(PRACE_DEVICE Device) {
 ULONG RaceReadWorkUnsynchronized(PRACE_DEVICE Device) { return Device->WorkResult; }
 
 VOID RaceFreeWork(PRACE_DEVICE Device) { IoFreeWorkItem(Device->WorkItem); }
+
+#define RACE_POOL_TAG 'ecaR'
+
+PRACE_BLOCK RaceAllocateBlock(VOID) {
+  PRACE_BLOCK block =
+      (PRACE_BLOCK)ExAllocatePoolWithTag(NonPagedPoolNx, sizeof(RACE_BLOCK), RACE_POOL_TAG);
+  if (block != NULL) RtlZeroMemory(block, sizeof(*block));
+  return block;
+}
+
+VOID RaceFreeBlock(PRACE_BLOCK Block) { ExFreePoolWithTag(Block, RACE_POOL_TAG); }
+
+VOID RaceReferenceBlock(PRACE_BLOCK Block) { (void)InterlockedIncrement(&Block->References); }

@@ -21,7 +21,14 @@ typedef enum _RACE_DPC_MODE {
   RaceDpcHandoff,               // reads what the ISR wrote before queueing the DPC
   RaceDpcStack,                 // works on its own stack, shared with a synchronize routine
   RaceDpcBenign,                // the unsynchronized read, marked benign
+  RaceDpcReferenceBlock,        // InterlockedIncrement(&Block->References), then Counter++
 } RACE_DPC_MODE;
+
+// A pool block with an Interlocked reference count, which orders its users' accesses.
+typedef struct _RACE_BLOCK {
+  LONG References;
+  ULONG Payload[47];
+} RACE_BLOCK, *PRACE_BLOCK;
 
 typedef struct _RACE_DEVICE {
   KSPIN_LOCK InterruptLock;
@@ -37,9 +44,10 @@ typedef struct _RACE_DEVICE {
   LONG Atomic;
   ULONG Diagnostics;  // written by the ISR and the DPC; declared a benign race
   PIO_WORKITEM WorkItem;
-  KEVENT WorkDone;   // the work item's routine sets it when done
-  ULONG WorkInput;   // written before the work item is queued, read by its routine
-  ULONG WorkResult;  // written by the routine, read by the test's thread
+  KEVENT WorkDone;    // the work item's routine sets it when done
+  ULONG WorkInput;    // written before the work item is queued, read by its routine
+  ULONG WorkResult;   // written by the routine, read by the test's thread
+  PRACE_BLOCK Block;  // set by the test (uninstrumented) for RaceDpcReferenceBlock
 } RACE_DEVICE, *PRACE_DEVICE;
 
 NTSTATUS RaceConnect(PRACE_DEVICE Device, ULONG Vector, KIRQL Irql);
@@ -63,6 +71,10 @@ VOID RaceQueueWork(PRACE_DEVICE Device, PDEVICE_OBJECT DeviceObject, ULONG Input
 ULONG RaceWaitForWork(PRACE_DEVICE Device);             // waits for WorkDone, then reads the result
 ULONG RaceReadWorkUnsynchronized(PRACE_DEVICE Device);  // reads it without waiting
 VOID RaceFreeWork(PRACE_DEVICE Device);
+// Pool blocks (ExAllocatePoolWithTag, ExFreePoolWithTag).
+PRACE_BLOCK RaceAllocateBlock(VOID);
+VOID RaceFreeBlock(PRACE_BLOCK Block);
+VOID RaceReferenceBlock(PRACE_BLOCK Block);  // InterlockedIncrement(&Block->References)
 
 #ifdef __cplusplus
 }
