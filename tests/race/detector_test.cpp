@@ -83,6 +83,14 @@ class DetectorForgetTest : public ::testing::Test {
     detector_.RaisePending();
     return host_.raised;
   }
+  /// The race of a write under `lock` by the test with one by a DPC routine holding no lock.
+  std::optional<kemu::DataRace> RaceOfAWriteUnder(const void* lock) {
+    detector_.LockAcquired(lock);
+    Write(&shared_);
+    detector_.LockReleased(lock);
+    RunDpc(kdpc_, kFirstRoutine, kDpcCpuMask, [&] { Write(&shared_); });
+    return Race();
+  }
 
   FakeHost host_;
   const bool loaded_ = InstrumentedLoaded();
@@ -217,11 +225,7 @@ TEST_F(DetectorForgetTest, FreedInterruptLockIsNoLongerNamedOne) {
   const void* lock = &block_[8];
   detector_.NameInterruptLock(lock, &elsewhere_[1]);
   FreeBlock();
-  detector_.LockAcquired(lock);
-  Write(&shared_);
-  detector_.LockReleased(lock);
-  RunDpc(kdpc_, kFirstRoutine, kDpcCpuMask, [&] { Write(&shared_); });
-  const std::optional<kemu::DataRace> race = Race();
+  const std::optional<kemu::DataRace> race = RaceOfAWriteUnder(lock);
   ASSERT_TRUE(race.has_value());
   EXPECT_THAT(race->report(), HasSubstr("holding the spin lock at"));
   EXPECT_THAT(race->report(), Not(HasSubstr("holding the interrupt spin lock")));
@@ -232,11 +236,7 @@ TEST_F(DetectorForgetTest, LockOfAFreedConnectionRecordIsNoLongerNamedAnInterrup
   const void* driver_lock = &elsewhere_[2];
   detector_.NameInterruptLock(driver_lock, &block_[0]);
   FreeBlock();
-  detector_.LockAcquired(driver_lock);
-  Write(&shared_);
-  detector_.LockReleased(driver_lock);
-  RunDpc(kdpc_, kFirstRoutine, kDpcCpuMask, [&] { Write(&shared_); });
-  const std::optional<kemu::DataRace> race = Race();
+  const std::optional<kemu::DataRace> race = RaceOfAWriteUnder(driver_lock);
   ASSERT_TRUE(race.has_value());
   EXPECT_THAT(race->report(), Not(HasSubstr("holding the interrupt spin lock")));
 }
@@ -244,11 +244,7 @@ TEST_F(DetectorForgetTest, LockOfAFreedConnectionRecordIsNoLongerNamedAnInterrup
 TEST_F(DetectorForgetTest, LiveInterruptLockIsNamedOne) {
   const void* driver_lock = &elsewhere_[2];
   detector_.NameInterruptLock(driver_lock, &block_[0]);
-  detector_.LockAcquired(driver_lock);
-  Write(&shared_);
-  detector_.LockReleased(driver_lock);
-  RunDpc(kdpc_, kFirstRoutine, kDpcCpuMask, [&] { Write(&shared_); });
-  const std::optional<kemu::DataRace> race = Race();
+  const std::optional<kemu::DataRace> race = RaceOfAWriteUnder(driver_lock);
   ASSERT_TRUE(race.has_value());
   EXPECT_THAT(race->report(), HasSubstr("holding the interrupt spin lock at"));
 }
