@@ -12,17 +12,11 @@
 #include <new>
 #include <utility>
 
+#include "model/address_sanitizer.hpp"
 #include "model/fiber_registers.hpp"
 #include "model/host_context.hpp"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define KEMU_HOST_CONTEXT_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define KEMU_HOST_CONTEXT_ASAN 1
-#endif
-#endif
-#ifdef KEMU_HOST_CONTEXT_ASAN
+#ifdef KEMU_ASAN
 #include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
 #endif
@@ -142,14 +136,14 @@ struct HostContext::Impl {
     if (!dying) exceptions = ThreadExceptionState();
     ThreadExceptionState() = next.exceptions;
     next.came_from = this;
-#ifdef KEMU_HOST_CONTEXT_ASAN
+#ifdef KEMU_ASAN
     __sanitizer_start_switch_fiber(dying ? nullptr : &fake_stack, next.stack_bottom,
                                    next.stack_bytes);
 #endif
   }
   /// First thing after this context runs again (or for the first time).
   void Arrived() {
-#ifdef KEMU_HOST_CONTEXT_ASAN
+#ifdef KEMU_ASAN
     const void* from_bottom = nullptr;
     std::size_t from_bytes = 0;
     __sanitizer_finish_switch_fiber(fake_stack, &from_bottom, &from_bytes);
@@ -175,7 +169,7 @@ HostContext::HostContext(HostContext& /*group*/, Body body) : impl_(std::make_un
   self.mapping = TakeStack();
   self.stack_bytes = kStackBytes;
   self.stack_bottom = static_cast<char*>(self.mapping.base) + (self.mapping.bytes - kStackBytes);
-#ifdef KEMU_HOST_CONTEXT_ASAN
+#ifdef KEMU_ASAN
   // A stack used before (kept, or mapped where an old one lay) may still be marked with the
   // frames it held: cleared once here (Leave and Arrived tell ASan of every switch).
   __asan_unpoison_memory_region(self.stack_bottom, self.stack_bytes);

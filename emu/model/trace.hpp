@@ -163,7 +163,7 @@ class Trace {
    public:
     explicit Ring(std::size_t capacity)
         : capacity_(capacity),
-          slots_(capacity == 0 ? nullptr : Allocate(capacity)),
+          slots_(capacity == 0 ? nullptr : Allocate(capacity), Free{capacity}),
           next_(slots_.get()),
           end_(slots_.get() + capacity) {}
     /// The slot the next event is written into (the oldest once full); nullptr for capacity 0.
@@ -190,13 +190,13 @@ class Trace {
 
    private:
     struct Free {
-      void operator()(TraceEvent* slots) const { ::operator delete(slots); }
+      std::size_t capacity;
+      void operator()(TraceEvent* slots) const { Release(slots, capacity); }
     };
     // Raw storage: TraceEvent is an aggregate of scalars (an implicit-lifetime type), so a slot
     // comes to life when Fill writes it, with no constructor run over the whole ring first.
-    static TraceEvent* Allocate(std::size_t capacity) {
-      return static_cast<TraceEvent*>(::operator new(capacity * sizeof(TraceEvent)));
-    }
+    static TraceEvent* Allocate(std::size_t capacity);
+    static void Release(TraceEvent* slots, std::size_t capacity);
     /// Index of the slot the next event is written into.
     std::size_t next_index() const { return static_cast<std::size_t>(next_ - slots_.get()); }
 

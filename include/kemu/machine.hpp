@@ -86,8 +86,8 @@ struct MachineOptions {
   /// actions, bug checks), for TraceJson()/WriteTrace(). Off, or with trace_capacity 0, only
   /// the last `call_history` kernel calls are kept, which is cheaper.
   bool trace = true;
-  /// Events the trace keeps (a ring: the newest win). Reserved when the machine is built, about
-  /// 100 bytes each; recording never allocates.
+  /// Events the trace keeps (a ring: the newest win). Reserved when the machine is built, 96
+  /// bytes each; recording never allocates.
   unsigned trace_capacity = 65536;
   /// DbgPrint output is also written to stderr.
   bool echo_debug_print = false;
