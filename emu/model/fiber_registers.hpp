@@ -3,9 +3,10 @@
 //
 // On x86-64 ELF kemu switches with a few instructions of its own (fiber_registers.cpp), without the
 // system call `swapcontext` makes to save and restore the signal mask: kemu's contexts never change
-// the signal mask, and the call cost 2 µs on a virtual machine with page-table isolation, ten times
-// the rest of a vCPU switch. Elsewhere, and where shadow stacks are compiled in (-fcf-protection
-// with return checks, which a hand-written switch would break), the switch is ucontext's.
+// the signal mask, and on a virtual machine with page-table isolation (2 µs a call) those calls
+// were most of an interrupt round trip under an exploring schedule (docs/benchmarks.md). Elsewhere,
+// and where shadow stacks are compiled in (-fcf-protection with return checks, which a hand-written
+// switch would break), the switch is ucontext's.
 //
 //   FiberRegisters main;                               // filled by its first SwitchTo
 //   FiberRegisters worker;
