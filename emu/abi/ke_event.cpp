@@ -15,14 +15,17 @@ kemu::model::Kernel& AtMostDispatch(kemu::model::Kernel& kernel, const char* rou
 LONG SignalEvent(kemu::model::Kernel& kernel, const char* routine, PRKEVENT event, bool pulse,
                  BOOLEAN wait) {
   const KIRQL irql = kernel.irql().Current();
-  if (irql > DISPATCH_LEVEL) kernel.verifier().SetEventAboveDispatch(routine, irql, event);
+  if (irql > DISPATCH_LEVEL) {
+    kernel.verifier().SetEventAboveDispatch(routine, irql, event);
+  } else if (wait && irql > APC_LEVEL) {
+    // The wait that must follow would have to block at DISPATCH_LEVEL: Wait=TRUE needs
+    // IRQL <= APC_LEVEL (DDI rule IrqlKeSetEvent).
+    kernel.verifier().IrqlAboveMaximum(routine, irql, APC_LEVEL,
+                                       kemu::verifier_code::kIrqlKeSetEvent);
+  }
   const LONG previous = kernel.dispatcher().SetEvent(routine, event);
   if (pulse) event->Header.SignalState = 0;
-  if (wait) {
-    // EV-2: the caller keeps the dispatcher until its next wait, which returns to `irql`.
-    kernel.dispatcher().SetWaitNext(kernel.current_processor(), irql);
-    if (irql < DISPATCH_LEVEL) kernel.WriteIrql(kernel.cpu(), DISPATCH_LEVEL);
-  }
+  if (wait) kernel.dispatcher().HoldForNextWait(irql);  // EV-2
   return previous;
 }
 
@@ -97,7 +100,12 @@ VOID KeLeaveCriticalRegion(VOID) {
 // SL-12: the critical-region count alone, whatever the IRQL or the spin locks held.
 BOOLEAN KeAreApcsDisabled(VOID) {
   kemu::model::Kernel& kernel = KEMU_ENTER(KeAreApcsDisabled);
-  return kernel.dispatcher().critical_regions(kernel.current_processor()) > 0 ? TRUE : FALSE;
+  // A kernel mutex disables its owner's normal kernel APCs as a critical region does.
+  const unsigned cpu = kernel.current_processor();
+  return kernel.dispatcher().critical_regions(cpu) > 0 ||
+                 kernel.dispatcher().kernel_mutexes_owned(cpu) > 0
+             ? TRUE
+             : FALSE;
 }
 
 }  // extern "C"

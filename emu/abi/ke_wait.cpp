@@ -33,7 +33,7 @@ NTSTATUS Wait(Kernel& kernel, WaitRequest& request, PLARGE_INTEGER timeout) {
   const bool polls = timeout != nullptr && timeout->QuadPart == 0;
   const KIRQL irql = EnterWait(kernel, request.routine, polls);
   for (const DISPATCHER_HEADER* object : request.objects) {
-    kernel.dispatcher().CheckObject(request.routine, object);
+    kernel.dispatcher().CheckObject(request.routine, object, kemu::model::Dispatcher::kWaitable);
   }
   const std::uint64_t now = kernel.clock().now_100ns();
   if (timeout != nullptr) {
@@ -45,7 +45,8 @@ NTSTATUS Wait(Kernel& kernel, WaitRequest& request, PLARGE_INTEGER timeout) {
     request.deadline = now;
     const NTSTATUS status = kernel.dispatcher().Wait(request);
     if (status == STATUS_TIMEOUT && deadline != now) {
-      kernel.verifier().WaitBlocksAtDispatch(request.routine, irql);
+      kernel.verifier().WaitBlocksAtDispatch(request.routine, irql, kernel.cpu().dpc_depth > 0,
+                                             kernel.cpu().thread_address());
     }
     return status;
   }

@@ -6,26 +6,25 @@
 
 extern "C" {
 
-// Semaphores: dispatcher objects kemu's waits do not know yet.
-VOID KeInitializeSemaphore(PRKSEMAPHORE Semaphore, LONG Count, LONG Limit) {
-  (void)Semaphore;
-  (void)Count;
-  (void)Limit;
-  KEMU_NOT_MODELLED(KeInitializeSemaphore);
+// Guarded mutexes: kemu models fast mutexes, not the guarded regions these enter.
+VOID KeInitializeGuardedMutex(PKGUARDED_MUTEX Mutex) {
+  (void)Mutex;
+  KEMU_NOT_MODELLED(KeInitializeGuardedMutex);
 }
 
-LONG KeReleaseSemaphore(PRKSEMAPHORE Semaphore, KPRIORITY Increment, LONG Adjustment,
-                        BOOLEAN Wait) {
-  (void)Semaphore;
-  (void)Increment;
-  (void)Adjustment;
-  (void)Wait;
-  KEMU_NOT_MODELLED(KeReleaseSemaphore);
+VOID KeAcquireGuardedMutex(PKGUARDED_MUTEX Mutex) {
+  (void)Mutex;
+  KEMU_NOT_MODELLED(KeAcquireGuardedMutex);
 }
 
-LONG KeReadStateSemaphore(PRKSEMAPHORE Semaphore) {
-  (void)Semaphore;
-  KEMU_NOT_MODELLED(KeReadStateSemaphore);
+VOID KeReleaseGuardedMutex(PKGUARDED_MUTEX Mutex) {
+  (void)Mutex;
+  KEMU_NOT_MODELLED(KeReleaseGuardedMutex);
+}
+
+BOOLEAN KeTryToAcquireGuardedMutex(PKGUARDED_MUTEX Mutex) {
+  (void)Mutex;
+  KEMU_NOT_MODELLED(KeTryToAcquireGuardedMutex);
 }
 
 }  // extern "C"

@@ -1,4 +1,5 @@
-// Events and the waiter registry: EV-1 (raw SignalState), EV-3 (notification vs synchronization).
+// Events and the waiter registry: EV-1 (raw SignalState), EV-3 (notification vs synchronization);
+// what a satisfied wait does to each kind of object.
 #include "model/dispatcher.hpp"
 
 #include <fmt/format.h>
@@ -17,6 +18,39 @@ bool IsSynchronization(const DISPATCHER_HEADER* header) {
   return header->Type == EventSynchronizationObject || header->Type == TimerSynchronizationObject;
 }
 
+bool IsKind(const DISPATCHER_HEADER* header, UCHAR type, std::size_t bytes) {
+  return header->Type == type && header->Size == kSizeInLongs(bytes);
+}
+
+const char* KindName(const DISPATCHER_HEADER* header) {
+  switch (header->Type) {
+    case TimerNotificationObject:
+    case TimerSynchronizationObject:
+      return "timer";
+    case SemaphoreObject:
+      return "semaphore";
+    case MutantObject:
+      return "mutex";
+    default:
+      return "event";
+  }
+}
+
+// What CheckObject names as expected for a set of kinds.
+std::string Expected(unsigned kinds) {
+  std::string names;
+  const std::pair<unsigned, const char*> all[] = {{Dispatcher::kEvents, "event"},
+                                                  {Dispatcher::kSemaphores, "semaphore"},
+                                                  {Dispatcher::kMutexes, "kernel mutex"},
+                                                  {Dispatcher::kTimers, "timer"}};
+  for (const auto& [kind, name] : all) {
+    if ((kinds & kind) == 0) continue;
+    names += names.empty() ? "an initialized " : " or ";
+    names += name;
+  }
+  return names;
+}
+
 }  // namespace
 
 void Dispatcher::InitializeEvent(PRKEVENT event, EVENT_TYPE type, bool state) {
@@ -28,17 +62,23 @@ void Dispatcher::InitializeEvent(PRKEVENT event, EVENT_TYPE type, bool state) {
   InitializeListHead(&header.WaitListHead);
 }
 
-void Dispatcher::CheckObject(const char* routine, const void* object) const {
+void Dispatcher::CheckObject(const char* routine, const void* object, unsigned kinds) const {
   if (object == nullptr) kernel_.verifier().NullArgument(routine, "Object");
   const auto* header = static_cast<const DISPATCHER_HEADER*>(object);
-  const bool event =
-      (header->Type == EventNotificationObject || header->Type == EventSynchronizationObject) &&
-      header->Size == kSizeInLongs(sizeof(KEVENT));
-  const bool timer =
-      (header->Type == TimerNotificationObject || header->Type == TimerSynchronizationObject) &&
-      header->Size == kSizeInLongs(sizeof(KTIMER));
-  if (!event && !timer)
-    kernel_.verifier().InvalidKernelObject(routine, "an initialized event or timer", object);
+  const bool event = (IsKind(header, EventNotificationObject, sizeof(KEVENT)) ||
+                      IsKind(header, EventSynchronizationObject, sizeof(KEVENT)));
+  const bool timer = (IsKind(header, TimerNotificationObject, sizeof(KTIMER)) ||
+                      IsKind(header, TimerSynchronizationObject, sizeof(KTIMER)));
+  const bool accepted =
+      ((kinds & kEvents) != 0 && event) || ((kinds & kTimers) != 0 && timer) ||
+      ((kinds & kSemaphores) != 0 && IsKind(header, SemaphoreObject, sizeof(KSEMAPHORE))) ||
+      ((kinds & kMutexes) != 0 && IsKind(header, MutantObject, sizeof(KMUTEX)));
+  if (!accepted) kernel_.verifier().InvalidKernelObject(routine, Expected(kinds).c_str(), object);
+}
+
+void Dispatcher::HoldForNextWait(KIRQL irql) {
+  SetWaitNext(kernel_.current_processor(), irql);
+  if (irql < DISPATCH_LEVEL) kernel_.WriteIrql(kernel_.cpu(), DISPATCH_LEVEL);
 }
 
 LONG Dispatcher::SetEvent(const char* routine, PRKEVENT event) {
@@ -59,7 +99,13 @@ void Dispatcher::Signal(DISPATCHER_HEADER* header) {
   // What the signaller did happens before whatever a wait satisfied by this object does next.
   kernel_.race().Release(header);
   header->SignalState = 1;
+  WakeWaiters(header);
+}
+
+void Dispatcher::WakeWaiters(DISPATCHER_HEADER* header) {
   for (Waiter* waiter : waiters_) {
+    // A synchronization object satisfies one waiter, a semaphore as many as its count.
+    if (header->SignalState <= 0) break;
     if (waiter->satisfied) continue;
     const auto& objects = waiter->request->objects;
     if (std::find(objects.begin(), objects.end(), header) == objects.end()) continue;
@@ -67,28 +113,55 @@ void Dispatcher::Signal(DISPATCHER_HEADER* header) {
       waiter->satisfied = true;
       waiter->status = *status;
     }
-    // A synchronization object satisfies one waiter only.
-    if (!Signalled(header)) break;
   }
 }
 
-void Dispatcher::Consume(DISPATCHER_HEADER* header) {
-  // EV-3: a satisfied wait resets a synchronization object; a notification one stays signalled.
-  if (IsSynchronization(header)) header->SignalState = 0;
+bool Dispatcher::Signalled(const DISPATCHER_HEADER* header, const WaitRequest& request) {
+  if (header->Type == MutantObject) {
+    // A mutex its thread owns satisfies the thread's wait again (recursive acquisition).
+    const auto* mutex = reinterpret_cast<const KMUTEX*>(header);
+    return header->SignalState > 0 ||
+           reinterpret_cast<std::uintptr_t>(mutex->OwnerThread) == request.thread;
+  }
+  return header->SignalState > 0;
+}
+
+void Dispatcher::Consume(DISPATCHER_HEADER* header, const WaitRequest& request) {
+  switch (header->Type) {
+    case SemaphoreObject:
+      --header->SignalState;
+      return;
+    case MutantObject: {
+      auto* mutex = reinterpret_cast<KMUTEX*>(header);
+      if (--header->SignalState == 0) {  // the first acquisition: the mutex becomes the thread's
+        mutex->OwnerThread = reinterpret_cast<struct _KTHREAD*>(request.thread);
+        owned_[reinterpret_cast<std::uintptr_t>(mutex)] = {.cpu = request.cpu,
+                                                           .routine = request.routine};
+      }
+      return;
+    }
+    default:
+      // EV-3: a satisfied wait resets a synchronization object; a notification one stays
+      // signalled.
+      if (IsSynchronization(header)) header->SignalState = 0;
+  }
 }
 
 std::optional<NTSTATUS> Dispatcher::TrySatisfy(const WaitRequest& request) {
   const auto& objects = request.objects;
   if (objects.empty()) return std::nullopt;  // a delay ends only at its deadline
+  const auto signalled = [&request](const DISPATCHER_HEADER* header) {
+    return Signalled(header, request);
+  };
   if (request.wait_all) {
-    if (!std::all_of(objects.begin(), objects.end(), Signalled)) return std::nullopt;
-    for (DISPATCHER_HEADER* header : objects) Consume(header);
+    if (!std::all_of(objects.begin(), objects.end(), signalled)) return std::nullopt;
+    for (DISPATCHER_HEADER* header : objects) Consume(header, request);
     return STATUS_WAIT_0;
   }
   // EV-3: WaitAny returns the lowest signalled index.
   for (std::size_t i = 0; i < objects.size(); ++i) {
-    if (Signalled(objects[i])) {
-      Consume(objects[i]);
+    if (signalled(objects[i])) {
+      Consume(objects[i], request);
       return static_cast<NTSTATUS>(STATUS_WAIT_0 + i);
     }
   }
@@ -116,6 +189,22 @@ std::optional<KIRQL> Dispatcher::TakeWaitNext(unsigned cpu) {
   return std::exchange(wait_next_[cpu], std::nullopt);
 }
 
+std::uintptr_t Dispatcher::CurrentThread() const {
+  const unsigned cpu = kernel_.current_processor();
+  const unsigned depth = cpu < worker_depth_.size() ? worker_depth_[cpu] : 0;
+  // Inside the vCPU's 16-byte thread stand-in: distinct from every other vCPU's thread.
+  constexpr unsigned kMostDistinctWorkers = sizeof(Cpu::thread_stub) - 1;
+  return kernel_.cpu().thread_address() + std::min(depth, kMostDistinctWorkers);
+}
+
+void Dispatcher::EnterWorkerThread() {
+  const unsigned cpu = kernel_.current_processor();
+  if (worker_depth_.size() <= cpu) worker_depth_.resize(cpu + 1);
+  ++worker_depth_[cpu];
+}
+
+void Dispatcher::LeaveWorkerThread() { --worker_depth_[kernel_.current_processor()]; }
+
 int& Dispatcher::critical_regions(unsigned cpu) {
   if (critical_regions_.size() <= cpu) critical_regions_.resize(cpu + 1);
   return critical_regions_[cpu];
@@ -125,11 +214,8 @@ std::string Dispatcher::Describe(const WaitRequest& request) const {
   if (request.objects.empty()) return fmt::format("the delay of {} to end", request.routine);
   std::string names;
   for (const DISPATCHER_HEADER* header : request.objects) {
-    const bool timer =
-        header->Type == TimerNotificationObject || header->Type == TimerSynchronizationObject;
     if (!names.empty()) names += request.wait_all ? " and " : " or ";
-    names +=
-        fmt::format("the {} at {}", timer ? "timer" : "event", static_cast<const void*>(header));
+    names += fmt::format("the {} at {}", KindName(header), static_cast<const void*>(header));
   }
   return fmt::format("{} to be signalled ({})", names, request.routine);
 }

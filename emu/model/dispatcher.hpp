@@ -1,8 +1,10 @@
-// Dispatcher objects (events and timers) and the waits on them. An object's state is its
-// DISPATCHER_HEADER.SignalState in driver memory, as on Windows (EV-1: read and returned raw);
-// the waiters are kemu's, one per blocked execution context, satisfied in FIFO order by whoever
-// signals an object (KeSetEvent, a timer expiring), which consumes a synchronization object's
-// signal on the waiter's behalf as Windows does.
+// Dispatcher objects (events, semaphores, kernel mutexes, timers), the waits on them, and fast
+// mutexes. An object's state is its DISPATCHER_HEADER.SignalState in driver memory, as on Windows
+// (EV-1: read and returned raw); the waiters are kemu's, one per blocked execution context,
+// satisfied in FIFO order by whoever signals an object (KeSetEvent, KeReleaseSemaphore,
+// KeReleaseMutex, a timer expiring), which consumes the signal on the waiter's behalf as Windows
+// does: a synchronization event or timer resets, a semaphore's count drops by one, a mutex
+// becomes the waiter's. kemu has one thread per vCPU, so a mutex's owner is a vCPU's thread.
 #ifndef KEMU_EMU_MODEL_DISPATCHER_HPP_
 #define KEMU_EMU_MODEL_DISPATCHER_HPP_
 
@@ -10,6 +12,7 @@
 
 #include <cstdint>
 #include <list>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -30,6 +33,10 @@ struct WaitRequest {
   bool wait_all = false;
   /// Interrupt time the wait times out at; nullopt waits for ever.
   std::optional<std::uint64_t> deadline;
+  /// The waiting thread (its vCPU and thread stand-in), set by Dispatcher::Wait: a mutex it
+  /// owns satisfies its wait, and becomes its when the wait takes it.
+  unsigned cpu = 0;
+  std::uintptr_t thread = 0;
 };
 
 class Dispatcher {
@@ -42,13 +49,55 @@ class Dispatcher {
   LONG ResetEvent(const char* routine, PRKEVENT event);
   /// Sets the header signalled and releases the waiters it satisfies (timers use it too).
   void Signal(DISPATCHER_HEADER* header);
-  /// Checks that `header` is an initialized event or timer; bug-checks otherwise.
-  void CheckObject(const char* routine, const void* object) const;
+  /// The kinds of object CheckObject accepts (a bit set).
+  enum ObjectKinds : unsigned {
+    kEvents = 1,
+    kTimers = 2,
+    kSemaphores = 4,
+    kMutexes = 8,
+    kWaitable = kEvents | kTimers | kSemaphores | kMutexes,
+  };
+  /// Checks that `object` is an initialized object of one of `kinds`; bug-checks otherwise.
+  void CheckObject(const char* routine, const void* object,
+                   unsigned kinds = kEvents | kTimers) const;
+  /// Wait=TRUE on a signalling routine (EV-2): the caller keeps the dispatcher, at
+  /// DISPATCH_LEVEL, until its next wait, which returns to `irql`.
+  void HoldForNextWait(KIRQL irql);
+
+  // Semaphores (semaphores.cpp).
+  void InitializeSemaphore(PRKSEMAPHORE semaphore, LONG count, LONG limit);
+  /// KeReleaseSemaphore: adds `adjustment` to the count and releases the waiters it satisfies;
+  /// returns the previous count. Past the limit: the unhandled STATUS_SEMAPHORE_LIMIT_EXCEEDED.
+  LONG ReleaseSemaphore(const char* routine, PRKSEMAPHORE semaphore, LONG adjustment);
+
+  // Kernel mutexes (mutexes.cpp). A wait acquires one (Consume); the owner releases it.
+  void InitializeMutex(PRKMUTEX mutex);
+  /// KeReleaseMutex: returns the previous SignalState; the last release frees the mutex for the
+  /// first waiter. By another thread: the unhandled STATUS_MUTANT_NOT_OWNED.
+  LONG ReleaseMutex(const char* routine, PRKMUTEX mutex);
+  /// Kernel mutexes the thread on `cpu` owns: its normal kernel APCs are disabled meanwhile.
+  unsigned kernel_mutexes_owned(unsigned cpu) const;
+
+  // Fast mutexes (fast_mutexes.cpp). Not dispatcher objects: the owner is FAST_MUTEX.Owner.
+  void InitializeFastMutex(PFAST_MUTEX mutex);
+  /// ExAcquireFastMutex (`raise`: to APC_LEVEL, the old IRQL kept in the mutex) and
+  /// ExAcquireFastMutexUnsafe: waits while another thread owns the mutex.
+  void AcquireFastMutex(const char* routine, PFAST_MUTEX mutex, bool raise);
+  /// ExTryToAcquireFastMutex: false, without waiting, when any thread owns it.
+  bool TryToAcquireFastMutex(const char* routine, PFAST_MUTEX mutex);
+  /// ExReleaseFastMutex (`restore`: back to the IRQL the acquire saved) and the Unsafe variant.
+  void ReleaseFastMutex(const char* routine, PFAST_MUTEX mutex, bool restore);
+
+  /// Mutexes (kernel and fast) still owned, one line each, for the shutdown report.
+  std::vector<std::string> DescribeOwned() const;
+  /// The first owned mutex's address (0: none), for the shutdown bug check.
+  std::uintptr_t FirstOwned() const;
 
   /// Waits as KeWaitForMultipleObjects does (arguments and IRQL already checked): STATUS_WAIT_0
   /// + index for WaitAny, STATUS_WAIT_0 for WaitAll, STATUS_TIMEOUT when the deadline passed.
   /// Blocks the running context meanwhile; advances virtual time when nothing else can run.
-  NTSTATUS Wait(const WaitRequest& request);
+  /// Sets the request's thread to the running one.
+  NTSTATUS Wait(WaitRequest& request);
 
   /// Earliest deadline of any blocked wait, for the clock to stop at.
   std::optional<std::uint64_t> EarliestDeadline() const;
@@ -60,6 +109,14 @@ class Dispatcher {
   void SetWaitNext(unsigned cpu, KIRQL irql);
   /// The IRQL saved by SetWaitNext for `cpu`, cleared.
   std::optional<KIRQL> TakeWaitNext(unsigned cpu);
+
+  /// The thread running on the current vCPU: the vCPU's own (Cpu::thread_address), or while a
+  /// work item runs there (kemu runs them on a waiting context) a worker thread's stand-in next
+  /// to it, so a mutex the waiting thread owns is not the worker's.
+  std::uintptr_t CurrentThread() const;
+  /// A work item starts (Enter) or ends (Leave) on the current vCPU.
+  void EnterWorkerThread();
+  void LeaveWorkerThread();
 
   /// KeEnterCriticalRegion nesting of the thread on vCPU `cpu` (kemu has one thread per vCPU
   /// context). KeAreApcsDisabled reads it, never the IRQL (SL-12).
@@ -73,20 +130,37 @@ class Dispatcher {
   };
   class Registration;
 
+  /// A mutex (kernel or fast) someone owns.
+  struct Owned {
+    unsigned cpu = 0;
+    bool fast = false;
+    const char* routine = "";  ///< what acquired it
+  };
+
   /// Satisfies `request` now if its objects allow, consuming synchronization signals.
   std::optional<NTSTATUS> TrySatisfy(const WaitRequest& request);
-  static bool Signalled(const DISPATCHER_HEADER* header) { return header->SignalState > 0; }
-  static void Consume(DISPATCHER_HEADER* header);
+  /// Whether `header` satisfies a wait by `request`'s thread (a mutex it owns does).
+  static bool Signalled(const DISPATCHER_HEADER* header, const WaitRequest& request);
+  /// What a satisfied wait does to the object (EV-3; a semaphore's count; a mutex's owner).
+  void Consume(DISPATCHER_HEADER* header, const WaitRequest& request);
+  /// Releases the waiters `header` satisfies now, first come first served.
+  void WakeWaiters(DISPATCHER_HEADER* header);
+  /// The fast mutex is taken by the running thread.
+  void TakeFastMutex(const char* routine, PFAST_MUTEX mutex, bool raise, KIRQL irql);
+  void CheckFastMutex(const char* routine, const FAST_MUTEX* mutex) const;
   /// Nothing else can run: runs queued work items or moves the clock to the next timer or
   /// deadline. False when nothing at all can change (a deadlock).
   bool MakeProgress();
-  void LearnFromSignals(const WaitRequest& request);
+  void LearnFromSignals(const WaitRequest& request, NTSTATUS status);
   std::string Describe(const WaitRequest& request) const;
 
   Kernel& kernel_;
   std::list<Waiter*> waiters_;  ///< FIFO: the first to wait is the first satisfied
   std::vector<std::optional<KIRQL>> wait_next_;
   std::vector<int> critical_regions_;
+  std::vector<unsigned> worker_depth_;  ///< work items running nested, per vCPU
+  /// Owned mutexes by address: ordered, so reports list them by address.
+  std::map<std::uintptr_t, Owned> owned_;
 };
 
 }  // namespace kemu::model

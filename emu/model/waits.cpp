@@ -33,9 +33,11 @@ class Dispatcher::Registration {
   std::list<Waiter*>::iterator position_;
 };
 
-NTSTATUS Dispatcher::Wait(const WaitRequest& request) {
+NTSTATUS Dispatcher::Wait(WaitRequest& request) {
+  request.cpu = kernel_.current_processor();
+  request.thread = CurrentThread();
   if (std::optional<NTSTATUS> status = TrySatisfy(request)) {
-    LearnFromSignals(request);
+    LearnFromSignals(request, *status);
     return *status;
   }
   const VirtualClock& clock = kernel_.clock();
@@ -63,13 +65,19 @@ NTSTATUS Dispatcher::Wait(const WaitRequest& request) {
     if (!MakeProgress()) kernel_.scheduler().WaitUntil(wait);
   }
   if (!waiter.satisfied) return STATUS_TIMEOUT;
-  LearnFromSignals(request);
+  LearnFromSignals(request, waiter.status);
   return waiter.status;
 }
 
-void Dispatcher::LearnFromSignals(const WaitRequest& request) {
+void Dispatcher::LearnFromSignals(const WaitRequest& request, NTSTATUS status) {
   // A satisfied wait happens after the signals of the objects it waited on (race detection).
   for (DISPATCHER_HEADER* object : request.objects) kernel_.race().Acquire(object);
+  // A mutex the wait acquired is held from here to its release, as a spin lock is.
+  const std::size_t first = request.wait_all ? 0 : static_cast<std::size_t>(status - STATUS_WAIT_0);
+  const std::size_t end = request.wait_all ? request.objects.size() : first + 1;
+  for (std::size_t i = first; i < end && i < request.objects.size(); ++i) {
+    if (request.objects[i]->Type == MutantObject) kernel_.race().LockAcquired(request.objects[i]);
+  }
 }
 
 bool Dispatcher::MakeProgress() {

@@ -102,6 +102,12 @@ void WorkItems::Run(PIO_WORKITEM item) {
                      cpu, __builtin_frame_address(0));
   {
     const race::ContextScope race_scope(race, cpu);
+    // A worker thread runs it: not the thread whose wait let it run here (its mutexes).
+    struct WorkerThread {
+      explicit WorkerThread(Dispatcher& d) : dispatcher(d) { dispatcher.EnterWorkerThread(); }
+      ~WorkerThread() { dispatcher.LeaveWorkerThread(); }
+      Dispatcher& dispatcher;
+    } worker(kernel_.dispatcher());
     if (run.routine_ex != nullptr) {
       run.routine_ex(run.io_object, run.context, item);
     } else {

@@ -44,6 +44,8 @@ std::string_view BugCheckName(std::uint32_t code) {
       return "INTERRUPT_EXCEPTION_NOT_HANDLED";
     case bugcheck::kBadPoolCaller:
       return "BAD_POOL_CALLER";
+    case bugcheck::kAttemptedSwitchFromDpc:
+      return "ATTEMPTED_SWITCH_FROM_DPC";
     case bugcheck::kDriverVerifierDetectedViolation:
       return "DRIVER_VERIFIER_DETECTED_VIOLATION";
     case bugcheck::kTimerOrDpcInvalid:

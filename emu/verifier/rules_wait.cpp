@@ -40,7 +40,20 @@ void Verifier::SetEventAboveDispatch(const char* routine, KIRQL current, const v
   }
 }
 
-void Verifier::WaitBlocksAtDispatch(const char* routine, KIRQL current) {
+void Verifier::WaitBlocksAtDispatch(const char* routine, KIRQL current, bool in_dpc,
+                                    std::uintptr_t thread) {
+  if (in_dpc) {
+    // A DPC routine has no thread of its own to switch out: the kernel stops at the switch.
+    host_.Crash(
+        {.code = bugcheck::kAttemptedSwitchFromDpc,
+         .parameters = {thread, 0, 0, 0},
+         .parameter_names = {"the original thread", "the new thread (not available in kemu)",
+                             "the original thread's stack (not available in kemu)", nullptr},
+         .summary = fmt::format(
+             "{} had to block inside a DPC routine: a DPC cannot wait. Poll with a zero "
+             "timeout, or hand the wait to a work item or a thread at PASSIVE_LEVEL.",
+             routine)});
+  }
   // UNCONFIRMED which code each kernel shows: the thread cannot be switched out above APC_LEVEL;
   // kemu reports the classic IRQL fault.
   host_.Crash(IrqlFault(

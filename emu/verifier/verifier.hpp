@@ -194,8 +194,10 @@ class Verifier {
   /// KeSetEvent/KePulseEvent above DISPATCH_LEVEL. Returns unless the mode checks it.
   void SetEventAboveDispatch(const char* routine, KIRQL current, const void* event);
   /// A wait at DISPATCH_LEVEL would have to block (its timeout is not zero): the thread cannot
-  /// be switched out at that level, in any mode.
-  [[noreturn]] void WaitBlocksAtDispatch(const char* routine, KIRQL current);
+  /// be switched out at that level, in any mode. Inside a DPC routine (`in_dpc`) that is 0xB8
+  /// ATTEMPTED_SWITCH_FROM_DPC naming `thread`; elsewhere the IRQL fault.
+  [[noreturn]] void WaitBlocksAtDispatch(const char* routine, KIRQL current, bool in_dpc,
+                                         std::uintptr_t thread);
   /// More than MAXIMUM_WAIT_OBJECTS objects, or more than THREAD_WAIT_OBJECTS without a
   /// KWAIT_BLOCK array.
   [[noreturn]] void TooManyWaitObjects(ULONG count, bool have_wait_blocks);
@@ -211,6 +213,24 @@ class Verifier {
                                                  const void* context, const void* item);
   /// A work item routine returned with a different KeEnterCriticalRegion nesting.
   [[noreturn]] void WorkItemApcIndexMismatch(std::uintptr_t routine, int critical_regions);
+
+  // Semaphores, kernel mutexes and fast mutexes (rules_sync_objects.cpp).
+  /// KeReleaseSemaphore pushed the count past the limit: the routine raises
+  /// STATUS_SEMAPHORE_LIMIT_EXCEEDED, unhandled under kemu (0x1E) in every mode.
+  [[noreturn]] void SemaphoreLimitExceeded(const char* routine, const void* semaphore, LONG count,
+                                           LONG adjustment, LONG limit);
+  /// KeReleaseMutex by a thread that does not own the mutex: STATUS_MUTANT_NOT_OWNED raised,
+  /// unhandled under kemu (0x1E) in every mode.
+  [[noreturn]] void MutexNotOwned(const char* routine, const void* mutex, std::uintptr_t owner,
+                                  std::uintptr_t current);
+  /// A fast mutex acquired again by its owner: 0xC4 / 0x1000 under Verifier, the hang report
+  /// otherwise.
+  [[noreturn]] void FastMutexAcquiredBySelf(const char* routine, const void* mutex,
+                                            const std::vector<std::string>& contexts);
+  /// A fast mutex released by a thread that does not own it: 0xC4 / 0x1004 or 0x1007 under
+  /// Verifier; returns in the other modes (nothing looks).
+  void FastMutexReleaseNotOwned(const char* routine, const void* mutex, std::uintptr_t owner,
+                                std::uintptr_t current);
 
   // Debug output (rules_debug.cpp).
   /// A Unicode format code reached DbgPrint(Ex) above PASSIVE_LEVEL.

@@ -34,6 +34,7 @@ inline constexpr std::uint32_t kTrapCauseUnknown = 0x12;
 inline constexpr std::uint32_t kKmodeExceptionNotHandled = 0x1E;
 inline constexpr std::uint32_t kPageFaultInNonpagedArea = 0x50;
 inline constexpr std::uint32_t kInterruptExceptionNotHandled = 0x3D;
+inline constexpr std::uint32_t kAttemptedSwitchFromDpc = 0xB8;
 inline constexpr std::uint32_t kBadPoolCaller = 0xC2;
 inline constexpr std::uint32_t kDriverVerifierDetectedViolation = 0xC4;
 inline constexpr std::uint32_t kTimerOrDpcInvalid = 0xC7;
@@ -78,6 +79,8 @@ inline constexpr std::uint64_t kUnacquiredRelease = 0x1007;
 inline constexpr std::uint64_t kMismatchedLockAcquire = 0x1008;
 inline constexpr std::uint64_t kMismatchedLockRelease = 0x1009;
 inline constexpr std::uint64_t kIrqlIoPassive = 0x0002000B;
+/// DDI compliance rule IrqlKeSetEvent: KeSetEvent with Wait=TRUE above APC_LEVEL.
+inline constexpr std::uint64_t kIrqlKeSetEvent = 0x00020016;
 // kemu's own sub-codes.
 inline constexpr std::uint64_t kUninitializedDpc = 0x4B450001;
 inline constexpr std::uint64_t kDisconnectMismatch = 0x4B450002;

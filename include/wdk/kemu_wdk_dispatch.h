@@ -1,10 +1,11 @@
-// kemu_wdk_dispatch.h — dispatcher objects (events, timers), waits, virtual time and critical
-// regions.
+// kemu_wdk_dispatch.h — dispatcher objects (events, semaphores, mutexes, timers), waits, virtual
+// time and critical regions.
 //
-// KEVENT, KTIMER and DISPATCHER_HEADER have the Windows x64 sizes, so drivers that embed them in
-// device extensions keep their layout. kemu keeps the object's state in Header.SignalState and
-// its bookkeeping in side tables keyed by the object's address. Every time value is kemu's
-// virtual time: it moves only when the machine advances it (stalls, timed waits, tests).
+// KEVENT, KSEMAPHORE, KMUTEX, KTIMER and DISPATCHER_HEADER have the Windows x64 sizes, so drivers
+// that embed them in device extensions keep their layout. kemu keeps the object's state in
+// Header.SignalState and its bookkeeping in side tables keyed by the object's address. Every time
+// value is kemu's virtual time: it moves only when the machine advances it (stalls, timed waits,
+// tests).
 //
 //   KeInitializeEvent(&ext->Stopped, NotificationEvent, FALSE);
 //   ...                                       // a DPC calls KeSetEvent(&ext->Stopped, ...)
@@ -42,12 +43,22 @@ typedef struct _KEVENT {
   DISPATCHER_HEADER Header;
 } KEVENT, *PKEVENT, *PRKEVENT;
 
-/// A semaphore (32 bytes on x64). kemu declares the semaphore routines but does not model them:
-/// each fails loudly by name (kemu::NotModelled).
+/// A semaphore (32 bytes on x64): Header.SignalState is the count, signalled while above zero.
 typedef struct _KSEMAPHORE {
   DISPATCHER_HEADER Header;
   LONG Limit;
 } KSEMAPHORE, *PKSEMAPHORE, *PRKSEMAPHORE;
+
+/// A kernel mutex (56 bytes on x64). Header.SignalState is 1 while free and drops by one per
+/// acquisition by its owner (a mutex may be acquired recursively). kemu has one thread per vCPU:
+/// OwnerThread is the owning vCPU's thread stand-in.
+typedef struct _KMUTANT {
+  DISPATCHER_HEADER Header;
+  LIST_ENTRY MutantListEntry;
+  struct _KTHREAD *OwnerThread;
+  BOOLEAN Abandoned;
+  UCHAR ApcDisable;
+} KMUTANT, *PKMUTANT, *PRKMUTANT, KMUTEX, *PKMUTEX, *PRKMUTEX;
 
 typedef enum _TIMER_TYPE KEMU_WDK_ENUM_INT { NotificationTimer, SynchronizationTimer } TIMER_TYPE;
 
@@ -132,11 +143,22 @@ NTKERNELAPI VOID NTAPI KeClearEvent(PRKEVENT Event);
 NTKERNELAPI LONG NTAPI KeReadStateEvent(PRKEVENT Event);
 NTKERNELAPI LONG NTAPI KePulseEvent(PRKEVENT Event, KPRIORITY Increment, BOOLEAN Wait);
 
-// Semaphores: declared, not modelled (each throws kemu::NotModelled).
+// Semaphores. A wait on one takes one from its count.
 NTKERNELAPI VOID NTAPI KeInitializeSemaphore(PRKSEMAPHORE Semaphore, LONG Count, LONG Limit);
+/// The previous count. A count pushed past the limit raises STATUS_SEMAPHORE_LIMIT_EXCEEDED,
+/// which no driver handler can catch under kemu (bug check 0x1E).
 NTKERNELAPI LONG NTAPI KeReleaseSemaphore(PRKSEMAPHORE Semaphore, KPRIORITY Increment,
                                           LONG Adjustment, BOOLEAN Wait);
 NTKERNELAPI LONG NTAPI KeReadStateSemaphore(PRKSEMAPHORE Semaphore);
+
+// Kernel mutexes: acquired by a wait (KeWaitForMutexObject is KeWaitForSingleObject), released by
+// their owner only; while owned, the owner's normal kernel APCs are disabled.
+NTKERNELAPI VOID NTAPI KeInitializeMutex(PRKMUTEX Mutex, ULONG Level);
+/// The previous SignalState. A release by a thread that does not own the mutex raises
+/// STATUS_MUTANT_NOT_OWNED (bug check 0x1E under kemu).
+NTKERNELAPI LONG NTAPI KeReleaseMutex(PRKMUTEX Mutex, BOOLEAN Wait);
+NTKERNELAPI LONG NTAPI KeReadStateMutex(PRKMUTEX Mutex);
+#define KeWaitForMutexObject KeWaitForSingleObject
 
 // Waits. Timeout: NULL waits for ever, negative is relative, positive is an absolute system
 // time, zero polls; all in 100 ns units.
@@ -190,6 +212,8 @@ KEMU_WDK_STATIC_ASSERT(offsetof(DISPATCHER_HEADER, SignalState) == 4, "SignalSta
 KEMU_WDK_STATIC_ASSERT(offsetof(DISPATCHER_HEADER, WaitListHead) == 8, "WaitListHead");
 KEMU_WDK_STATIC_ASSERT(sizeof(KEVENT) == 24, "KEVENT is 24 bytes");
 KEMU_WDK_STATIC_ASSERT(sizeof(KSEMAPHORE) == 32, "KSEMAPHORE is 32 bytes");
+KEMU_WDK_STATIC_ASSERT(sizeof(KMUTEX) == 56, "KMUTEX is 56 bytes");
+KEMU_WDK_STATIC_ASSERT(offsetof(KMUTEX, OwnerThread) == 40, "OwnerThread");
 KEMU_WDK_STATIC_ASSERT(sizeof(KTIMER) == 64, "KTIMER is 64 bytes");
 KEMU_WDK_STATIC_ASSERT(offsetof(KTIMER, DueTime) == 24, "DueTime");
 KEMU_WDK_STATIC_ASSERT(offsetof(KTIMER, Dpc) == 48, "Dpc");

@@ -54,6 +54,8 @@ typedef struct _KLOCK_QUEUE_HANDLE {
 typedef enum _KOBJECTS KEMU_WDK_ENUM_INT {
   EventNotificationObject = 0,
   EventSynchronizationObject = 1,
+  MutantObject = 2,
+  SemaphoreObject = 5,
   TimerNotificationObject = 8,
   TimerSynchronizationObject = 9,
   DpcObject = 19,

@@ -14,6 +14,7 @@
 #include "kemu_wdk_cm.h"
 #include "kemu_wdk_dispatch.h"
 #include "kemu_wdk_exlist.h"
+#include "kemu_wdk_fast_mutex.h"
 #include "kemu_wdk_hal.h"
 #include "kemu_wdk_interlocked.h"
 #include "kemu_wdk_io.h"

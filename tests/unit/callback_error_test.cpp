@@ -86,14 +86,14 @@ std::vector<std::string> FailuresOf(kemu::Os os, const std::function<void(kemu::
 TEST(CallbackErrorTest, NotModelledInsideAnIsrIsOneFailureNamingTheRoutine) {
   const auto failures = FailuresOf(kemu::Os::kWindows10, [](kemu::Machine& machine) {
     kemu::Device& timer = AddTimer(machine);
-    KSEMAPHORE semaphore{};
-    Callback isr{.body = [&] { (void)KeReadStateSemaphore(&semaphore); }};
+    KGUARDED_MUTEX mutex{};
+    Callback isr{.body = [&] { KeAcquireGuardedMutex(&mutex); }};
     Connect(isr);
     timer.PulseLine();
   });
   ASSERT_EQ(failures.size(), 1u) << ::testing::PrintToString(failures);
   EXPECT_THAT(failures[0],
-              AllOf(HasSubstr("kemu does not model KeReadStateSemaphore"),
+              AllOf(HasSubstr("kemu does not model KeAcquireGuardedMutex"),
                     HasSubstr("an ISR on vCPU 0 at IRQL 7 on Windows 10"),
                     Not(HasSubstr("still at IRQL")), Not(HasSubstr("*** kemu bug check"))));
 }
@@ -114,15 +114,15 @@ TEST(CallbackErrorTest, MissingExportInsideADpcIsOneFailureNamingTheRoutine) {
 TEST(CallbackErrorTest, NotModelledInsideASynchronizeRoutineEndsTheMachine) {
   kemu::Machine machine(kemu::Os::kWindows10);
   AddTimer(machine);
-  KSEMAPHORE semaphore{};
-  Callback sync{.body = [&] { (void)KeReadStateSemaphore(&semaphore); }};
+  KGUARDED_MUTEX mutex{};
+  Callback sync{.body = [&] { KeAcquireGuardedMutex(&mutex); }};
   Callback isr{.body = [] {}};
   PKINTERRUPT interrupt = Connect(isr);
   try {
     KeSynchronizeExecution(interrupt, &CallbackSync, &sync);
     ADD_FAILURE() << "KeSynchronizeExecution returned";
   } catch (const kemu::NotModelled& error) {
-    EXPECT_EQ(error.routine(), "KeReadStateSemaphore");
+    EXPECT_EQ(error.routine(), "KeAcquireGuardedMutex");
     EXPECT_THAT(error.what(), HasSubstr("a KeSynchronizeExecution routine on vCPU 0 at IRQL 7"));
   }
   EXPECT_TRUE(machine.crashed());
@@ -131,8 +131,8 @@ TEST(CallbackErrorTest, NotModelledInsideASynchronizeRoutineEndsTheMachine) {
 TEST(CallbackErrorTest, LaterCallsOnTheEndedMachineThrowTheSameErrorNotABugCheck) {
   kemu::Machine machine(kemu::Os::kWindows10);
   kemu::Device& timer = AddTimer(machine);
-  KSEMAPHORE semaphore{};
-  Callback isr{.body = [&] { (void)KeReadStateSemaphore(&semaphore); }};
+  KGUARDED_MUTEX mutex{};
+  Callback isr{.body = [&] { KeAcquireGuardedMutex(&mutex); }};
   Connect(isr);
   EXPECT_THROW(timer.PulseLine(), kemu::NotModelled);
   ASSERT_TRUE(machine.crashed());
@@ -146,10 +146,10 @@ TEST(CallbackErrorTest, LaterCallsOnTheEndedMachineThrowTheSameErrorNotABugCheck
 
 TEST(CallbackErrorTest, NotModelledOutsideAnyCallbackLeavesTheMachineRunning) {
   kemu::Machine machine(kemu::Os::kWindows10);
-  KSEMAPHORE semaphore{};
+  KGUARDED_MUTEX mutex{};
   try {
-    (void)KeReadStateSemaphore(&semaphore);
-    ADD_FAILURE() << "KeReadStateSemaphore returned";
+    KeAcquireGuardedMutex(&mutex);
+    ADD_FAILURE() << "KeAcquireGuardedMutex returned";
   } catch (const kemu::NotModelled& error) {
     EXPECT_THAT(error.what(), Not(HasSubstr("the machine has ended")));
   }

@@ -200,13 +200,19 @@ TEST(ExportManifestTest, KeTestSpinLockIsMissingOnXp) {
 }
 
 TEST_P(ExportManifestTest, ARoutineKemuDoesNotModelThrowsNotModelledNamingItself) {
-  KSEMAPHORE semaphore{};
+  // Guarded mutexes are Server 2003 exports: an older release lacks the routine altogether.
+  const bool has_export = GetParam() >= kemu::Os::kWindowsServer2003;
+  KGUARDED_MUTEX mutex{};
   try {
-    (void)KeReadStateSemaphore(&semaphore);
-    ADD_FAILURE() << "KeReadStateSemaphore returned";
+    KeAcquireGuardedMutex(&mutex);
+    ADD_FAILURE() << "KeAcquireGuardedMutex returned";
   } catch (const kemu::NotModelled& not_modelled) {
-    EXPECT_EQ(not_modelled.routine(), "KeReadStateSemaphore");
-    EXPECT_THAT(not_modelled.what(), HasSubstr("kemu does not model KeReadStateSemaphore"));
+    EXPECT_TRUE(has_export);
+    EXPECT_EQ(not_modelled.routine(), "KeAcquireGuardedMutex");
+    EXPECT_THAT(not_modelled.what(), HasSubstr("kemu does not model KeAcquireGuardedMutex"));
+  } catch (const kemu::MissingExport& missing) {
+    EXPECT_FALSE(has_export);
+    EXPECT_EQ(missing.routine(), "KeAcquireGuardedMutex");
   }
   EXPECT_FALSE(machine().crashed());
 }

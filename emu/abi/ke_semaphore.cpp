@@ -1,0 +1,37 @@
+// Semaphore exports (docs/kernel.md, "Semaphores and mutexes").
+#include <wdm.h>
+
+#include "abi/entry.hpp"
+
+extern "C" {
+
+VOID KeInitializeSemaphore(PRKSEMAPHORE Semaphore, LONG Count, LONG Limit) {
+  kemu::model::Kernel& kernel =
+      KEMU_ENTER(KeInitializeSemaphore, KEMU_ARG(Semaphore), KEMU_ARG(Count), KEMU_ARG(Limit));
+  if (Semaphore == nullptr) kernel.verifier().NullArgument("KeInitializeSemaphore", "Semaphore");
+  kernel.dispatcher().InitializeSemaphore(Semaphore, Count, Limit);
+}
+
+LONG KeReleaseSemaphore(PRKSEMAPHORE Semaphore, KPRIORITY Increment, LONG Adjustment,
+                        BOOLEAN Wait) {
+  kemu::model::Kernel& kernel =
+      KEMU_ENTER(KeReleaseSemaphore, KEMU_ARG(Semaphore), KEMU_ARG(Increment), KEMU_ARG(Adjustment),
+                 KEMU_ARG(Wait));
+  const KIRQL irql = kernel.irql().Current();
+  if (irql > DISPATCH_LEVEL) {
+    kernel.verifier().IrqlAboveMaximum("KeReleaseSemaphore", irql, DISPATCH_LEVEL);
+  }
+  const LONG previous =
+      kernel.dispatcher().ReleaseSemaphore("KeReleaseSemaphore", Semaphore, Adjustment);
+  if (Wait) kernel.dispatcher().HoldForNextWait(irql);
+  return previous;
+}
+
+LONG KeReadStateSemaphore(PRKSEMAPHORE Semaphore) {
+  kemu::model::Kernel& kernel = KEMU_ENTER(KeReadStateSemaphore, KEMU_ARG(Semaphore));
+  kernel.dispatcher().CheckObject("KeReadStateSemaphore", Semaphore,
+                                  kemu::model::Dispatcher::kSemaphores);
+  return Semaphore->Header.SignalState;
+}
+
+}  // extern "C"

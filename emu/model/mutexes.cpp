@@ -1,0 +1,63 @@
+// Kernel mutexes: owned by the thread whose wait acquired them, recursively, released by that
+// thread only (docs/kernel.md, "Semaphores and mutexes"). The shutdown report lists the mutexes,
+// kernel and fast, still owned.
+#include <fmt/format.h>
+
+#include "model/dispatcher.hpp"
+#include "model/kernel.hpp"
+
+namespace kemu::model {
+
+void Dispatcher::InitializeMutex(PRKMUTEX mutex) {
+  DISPATCHER_HEADER& header = mutex->Header;
+  header.Lock = 0;
+  header.Type = MutantObject;
+  header.Size = static_cast<UCHAR>(sizeof(KMUTEX) / sizeof(LONG));
+  header.SignalState = 1;
+  InitializeListHead(&header.WaitListHead);
+  InitializeListHead(&mutex->MutantListEntry);
+  mutex->OwnerThread = nullptr;
+  mutex->Abandoned = FALSE;
+  mutex->ApcDisable = 1;  // a kernel mutex disables its owner's normal kernel APCs
+  // A mutex initialized over one still owned (a driver's bug) is a new, free mutex.
+  owned_.erase(reinterpret_cast<std::uintptr_t>(mutex));
+}
+
+LONG Dispatcher::ReleaseMutex(const char* routine, PRKMUTEX mutex) {
+  CheckObject(routine, mutex, kMutexes);
+  const std::uintptr_t thread = CurrentThread();
+  const auto owner = reinterpret_cast<std::uintptr_t>(mutex->OwnerThread);
+  if (owner != thread || mutex->Header.SignalState > 0) {
+    kernel_.verifier().MutexNotOwned(routine, mutex, mutex->Header.SignalState > 0 ? 0 : owner,
+                                     thread);
+  }
+  const LONG previous = mutex->Header.SignalState;
+  kernel_.race().Release(&mutex->Header);
+  kernel_.race().LockReleased(&mutex->Header);
+  if (++mutex->Header.SignalState == 1) {  // the last release: free for the first waiter
+    mutex->OwnerThread = nullptr;
+    owned_.erase(reinterpret_cast<std::uintptr_t>(mutex));
+    WakeWaiters(&mutex->Header);
+  }
+  return previous;
+}
+
+unsigned Dispatcher::kernel_mutexes_owned(unsigned cpu) const {
+  unsigned count = 0;
+  for (const auto& [address, owned] : owned_) count += !owned.fast && owned.cpu == cpu;
+  return count;
+}
+
+std::vector<std::string> Dispatcher::DescribeOwned() const {
+  std::vector<std::string> lines;
+  for (const auto& [address, owned] : owned_) {
+    lines.push_back(fmt::format("the {} at {:#x} is still owned by the thread on vCPU {} ({})",
+                                owned.fast ? "fast mutex" : "kernel mutex", address, owned.cpu,
+                                owned.routine));
+  }
+  return lines;
+}
+
+std::uintptr_t Dispatcher::FirstOwned() const { return owned_.empty() ? 0 : owned_.begin()->first; }
+
+}  // namespace kemu::model

@@ -1,0 +1,90 @@
+// Rules for semaphores, kernel mutexes and fast mutexes (docs/kernel.md, "Semaphores and
+// mutexes").
+#include <fmt/format.h>
+
+#include "kemu/bugcheck.hpp"
+#include "verifier/verifier.hpp"
+
+namespace kemu::verifier {
+namespace {
+
+constexpr std::uint64_t kStatusMutantNotOwned = 0xC0000046;
+constexpr std::uint64_t kStatusSemaphoreLimitExceeded = 0xC0000047;
+
+// The routine raised `status`. A driver's __except handler could catch it on Windows; kemu cannot
+// run one, so the exception is unhandled, as it is in a driver without a handler.
+Violation Raised(std::uint64_t status, const char* status_name, std::string summary) {
+  return {.code = bugcheck::kKmodeExceptionNotHandled,
+          .parameters = {status, 0, 0, 0},
+          .parameter_names = {status_name, "address of the exception (not available in kemu)", "0",
+                              "0"},
+          .summary = std::move(summary)};
+}
+
+}  // namespace
+
+void Verifier::SemaphoreLimitExceeded(const char* routine, const void* semaphore, LONG count,
+                                      LONG adjustment, LONG limit) {
+  host_.Crash(Raised(
+      kStatusSemaphoreLimitExceeded, "exception code: STATUS_SEMAPHORE_LIMIT_EXCEEDED",
+      fmt::format("{} added {} to the semaphore at {}, whose count is {} and limit {}: the count "
+                  "would pass the limit (or the adjustment is not positive), so the routine "
+                  "raised STATUS_SEMAPHORE_LIMIT_EXCEEDED and left the count unchanged. Release "
+                  "a semaphore once per wait it satisfied.",
+                  routine, adjustment, semaphore, count, limit)));
+}
+
+void Verifier::MutexNotOwned(const char* routine, const void* mutex, std::uintptr_t owner,
+                             std::uintptr_t current) {
+  const std::string owned_by = owner == 0
+                                   ? std::string("no thread owns it")
+                                   : fmt::format("it is owned by the thread at {:#x}", owner);
+  host_.Crash(Raised(kStatusMutantNotOwned, "exception code: STATUS_MUTANT_NOT_OWNED",
+                     fmt::format("{} released the kernel mutex at {} from the thread at {:#x}, "
+                                 "but {}: only the owner may release a mutex, once per wait "
+                                 "that acquired it. The routine raised STATUS_MUTANT_NOT_OWNED.",
+                                 routine, mutex, current, owned_by)));
+}
+
+void Verifier::FastMutexAcquiredBySelf(const char* routine, const void* mutex,
+                                       const std::vector<std::string>& contexts) {
+  const std::string summary = fmt::format(
+      "{} acquired the fast mutex at {}, which this thread already owns: fast mutexes cannot be "
+      "acquired recursively, so the thread waits for itself for ever.",
+      routine, mutex);
+  if (mode_ == CheckMode::kVerifier) {
+    host_.Crash({.code = bugcheck::kDriverVerifierDetectedViolation,
+                 .parameters = {verifier_code::kSelfDeadlock, Address(mutex), 0, 0},
+                 .parameter_names = {"0x1000: self-deadlock (a thread acquired a resource it "
+                                     "owns)",
+                                     "resource address", nullptr, nullptr},
+                 .summary = summary});
+  }
+  // Without Verifier the thread hangs: the report a hang gets.
+  WaitNeverCompletes(host_.current_processor(), summary, contexts);
+}
+
+void Verifier::FastMutexReleaseNotOwned(const char* routine, const void* mutex,
+                                        std::uintptr_t owner, std::uintptr_t current) {
+  const bool unowned = owner == 0;
+  const std::string summary =
+      unowned
+          ? fmt::format("{} released the fast mutex at {}, which no thread owns.", routine, mutex)
+          : fmt::format(
+                "{} released the fast mutex at {} from the thread at {:#x}; the "
+                "thread at {:#x} owns it.",
+                routine, mutex, current, owner);
+  if (mode_ != CheckMode::kVerifier) return;  // a kernel without Verifier does not look
+  host_.BugCheck(
+      {.code = bugcheck::kDriverVerifierDetectedViolation,
+       .parameters = {unowned ? verifier_code::kUnacquiredRelease
+                              : verifier_code::kWrongThreadRelease,
+                      Address(mutex), 0, 0},
+       .parameter_names = {unowned ? "0x1007: release of an unacquired resource"
+                                   : "0x1004: resource released by a thread that does not own "
+                                     "it",
+                           "resource address", nullptr, nullptr},
+       .summary = summary});
+}
+
+}  // namespace kemu::verifier

@@ -1,0 +1,357 @@
+// Semaphores, kernel mutexes and fast mutexes: what a wait takes from each, who may release them,
+// and the bug checks and deadlock reports their misuse ends in (docs/kernel.md, "Semaphores and
+// mutexes").
+#include <wdm.h>
+
+#include "kemu/testing/gtest.hpp"
+
+namespace {
+
+using ::kemu::testing::BugCheckIs;
+using ::kemu::testing::CrashOf;
+using ::testing::HasSubstr;
+
+constexpr std::uint64_t kStatusMutantNotOwned = 0xC0000046;
+constexpr std::uint64_t kStatusSemaphoreLimitExceeded = 0xC0000047;
+
+class SyncObjectsTest : public kemu::testing::PersonalityTest {};
+
+INSTANTIATE_TEST_SUITE_P(AllPersonalities, SyncObjectsTest, kemu::testing::AllOs(),
+                         kemu::testing::OsName());
+
+NTSTATUS Poll(PVOID object) {
+  LARGE_INTEGER zero;
+  zero.QuadPart = 0;
+  return KeWaitForSingleObject(object, Executive, KernelMode, FALSE, &zero);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Semaphores.
+
+TEST_P(SyncObjectsTest, KeInitializeSemaphoreWritesTheHeaderAndLimit) {
+  KSEMAPHORE semaphore;
+  KeInitializeSemaphore(&semaphore, 2, 5);
+  EXPECT_EQ(semaphore.Header.Type, SemaphoreObject);
+  EXPECT_EQ(semaphore.Header.Size, sizeof(KSEMAPHORE) / sizeof(LONG));
+  EXPECT_EQ(semaphore.Header.SignalState, 2);
+  EXPECT_EQ(semaphore.Limit, 5);
+  EXPECT_EQ(KeReadStateSemaphore(&semaphore), 2);
+}
+
+TEST_P(SyncObjectsTest, EachSatisfiedWaitTakesOneFromTheCount) {
+  KSEMAPHORE semaphore;
+  KeInitializeSemaphore(&semaphore, 2, 5);
+  EXPECT_EQ(Poll(&semaphore), STATUS_WAIT_0);
+  EXPECT_EQ(Poll(&semaphore), STATUS_WAIT_0);
+  EXPECT_EQ(Poll(&semaphore), STATUS_TIMEOUT);
+  EXPECT_EQ(KeReadStateSemaphore(&semaphore), 0);
+}
+
+TEST_P(SyncObjectsTest, KeReleaseSemaphoreAddsAndReturnsThePreviousCount) {
+  KSEMAPHORE semaphore;
+  KeInitializeSemaphore(&semaphore, 1, 5);
+  EXPECT_EQ(KeReleaseSemaphore(&semaphore, SEMAPHORE_INCREMENT, 3, FALSE), 1);
+  EXPECT_EQ(KeReadStateSemaphore(&semaphore), 4);
+}
+
+TEST_P(SyncObjectsTest, ReleasePastTheLimitRaisesAndLeavesTheCount) {
+  KSEMAPHORE semaphore;
+  KeInitializeSemaphore(&semaphore, 4, 5);
+  const kemu::BugCheck crash =
+      CrashOf([&] { KeReleaseSemaphore(&semaphore, SEMAPHORE_INCREMENT, 2, FALSE); });
+  EXPECT_THAT(crash,
+              BugCheckIs(kemu::bugcheck::kKmodeExceptionNotHandled, kStatusSemaphoreLimitExceeded));
+  EXPECT_THAT(crash.what(), HasSubstr("STATUS_SEMAPHORE_LIMIT_EXCEEDED"));
+  EXPECT_EQ(semaphore.Header.SignalState, 4);
+}
+
+TEST_P(SyncObjectsTest, ReleaseUpToTheLimitIsSilent) {
+  KSEMAPHORE semaphore;
+  KeInitializeSemaphore(&semaphore, 4, 5);
+  EXPECT_EQ(KeReleaseSemaphore(&semaphore, SEMAPHORE_INCREMENT, 1, FALSE), 4);
+  EXPECT_FALSE(machine().crashed());
+}
+
+TEST_P(SyncObjectsTest, KeReleaseSemaphoreOnAnEventIsAnInvalidObject) {
+  KEVENT event;
+  KeInitializeEvent(&event, NotificationEvent, FALSE);
+  const kemu::BugCheck crash = CrashOf([&] {
+    KeReleaseSemaphore(reinterpret_cast<PRKSEMAPHORE>(&event), SEMAPHORE_INCREMENT, 1, FALSE);
+  });
+  EXPECT_THAT(crash, BugCheckIs(kemu::bugcheck::kDriverVerifierDetectedViolation,
+                                kemu::verifier_code::kInvalidKernelObject));
+  EXPECT_THAT(crash.what(), HasSubstr("an initialized semaphore"));
+}
+
+TEST_P(SyncObjectsTest, ReleaseWithWaitReturnsAtDispatchUntilTheNextWait) {  // EV-2
+  KSEMAPHORE semaphore;
+  KeInitializeSemaphore(&semaphore, 0, 1);
+  EXPECT_EQ(KeReleaseSemaphore(&semaphore, SEMAPHORE_INCREMENT, 1, TRUE), 0);
+  EXPECT_EQ(KeGetCurrentIrql(), DISPATCH_LEVEL);
+  EXPECT_EQ(KeWaitForSingleObject(&semaphore, Executive, KernelMode, FALSE, nullptr),
+            STATUS_WAIT_0);
+  EXPECT_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+}
+
+TEST_P(SyncObjectsTest, WaitOnAnEmptySemaphoreNobodyReleasesIsTheDeadlockReport) {
+  KSEMAPHORE semaphore;
+  KeInitializeSemaphore(&semaphore, 0, 1);
+  const kemu::BugCheck crash =
+      CrashOf([&] { KeWaitForSingleObject(&semaphore, Executive, KernelMode, FALSE, nullptr); });
+  EXPECT_THAT(crash, BugCheckIs(kemu::bugcheck::kDriverVerifierDetectedViolation,
+                                kemu::verifier_code::kWaitNeverCompletes));
+  EXPECT_THAT(crash.what(), HasSubstr("the semaphore at"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Kernel mutexes.
+
+TEST_P(SyncObjectsTest, KeInitializeMutexMakesAFreeMutex) {
+  KMUTEX mutex;
+  KeInitializeMutex(&mutex, 0);
+  EXPECT_EQ(mutex.Header.Type, MutantObject);
+  EXPECT_EQ(mutex.Header.Size, sizeof(KMUTEX) / sizeof(LONG));
+  EXPECT_EQ(KeReadStateMutex(&mutex), 1);
+  EXPECT_EQ(mutex.OwnerThread, nullptr);
+}
+
+TEST_P(SyncObjectsTest, TheOwnerAcquiresAMutexRecursivelyAndReleasesItAsOften) {
+  KMUTEX mutex;
+  KeInitializeMutex(&mutex, 0);
+  EXPECT_EQ(KeWaitForMutexObject(&mutex, Executive, KernelMode, FALSE, nullptr), STATUS_WAIT_0);
+  EXPECT_NE(mutex.OwnerThread, nullptr);
+  EXPECT_EQ(Poll(&mutex), STATUS_WAIT_0);  // its own mutex satisfies its wait again
+  EXPECT_EQ(KeReadStateMutex(&mutex), -1);
+  EXPECT_EQ(KeReleaseMutex(&mutex, FALSE), -1);
+  EXPECT_NE(mutex.OwnerThread, nullptr);
+  EXPECT_EQ(KeReleaseMutex(&mutex, FALSE), 0);
+  EXPECT_EQ(KeReadStateMutex(&mutex), 1);
+  EXPECT_EQ(mutex.OwnerThread, nullptr);
+}
+
+TEST_P(SyncObjectsTest, OwningAMutexDisablesNormalKernelApcs) {
+  if (GetParam() < kemu::Os::kWindowsServer2003) GTEST_SKIP() << "KeAreApcsDisabled: Server 2003";
+  KMUTEX mutex;
+  KeInitializeMutex(&mutex, 0);
+  EXPECT_FALSE(KeAreApcsDisabled());
+  EXPECT_EQ(Poll(&mutex), STATUS_WAIT_0);
+  EXPECT_TRUE(KeAreApcsDisabled());
+  KeReleaseMutex(&mutex, FALSE);
+  EXPECT_FALSE(KeAreApcsDisabled());
+}
+
+TEST_P(SyncObjectsTest, ReleasingAMutexNobodyOwnsRaisesMutantNotOwned) {
+  KMUTEX mutex;
+  KeInitializeMutex(&mutex, 0);
+  const kemu::BugCheck crash = CrashOf([&] { KeReleaseMutex(&mutex, FALSE); });
+  EXPECT_THAT(crash, BugCheckIs(kemu::bugcheck::kKmodeExceptionNotHandled, kStatusMutantNotOwned));
+  EXPECT_THAT(crash.what(), HasSubstr("no thread owns it"));
+}
+
+TEST_P(SyncObjectsTest, AMutexStillOwnedAtShutdownIsALeak) {
+  KMUTEX mutex;
+  KeInitializeMutex(&mutex, 0);
+  EXPECT_EQ(Poll(&mutex), STATUS_WAIT_0);
+  const kemu::BugCheck crash = CrashOf([&] { machine().Shutdown(); });
+  EXPECT_THAT(crash.what(), HasSubstr("the kernel mutex at"));
+  EXPECT_THAT(crash.what(), HasSubstr("is still owned by the thread on vCPU 0"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fast mutexes.
+
+TEST_P(SyncObjectsTest, ExAcquireFastMutexRaisesToApcAndReleaseRestores) {
+  FAST_MUTEX mutex;
+  ExInitializeFastMutex(&mutex);
+  EXPECT_EQ(mutex.Count, 1);
+  ExAcquireFastMutex(&mutex);
+  EXPECT_EQ(KeGetCurrentIrql(), APC_LEVEL);
+  EXPECT_EQ(mutex.Count, 0);
+  EXPECT_NE(mutex.Owner, nullptr);
+  EXPECT_EQ(mutex.OldIrql, static_cast<ULONG>(PASSIVE_LEVEL));
+  ExReleaseFastMutex(&mutex);
+  EXPECT_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+  EXPECT_EQ(mutex.Count, 1);
+  EXPECT_EQ(mutex.Owner, nullptr);
+  EXPECT_FALSE(machine().crashed());
+}
+
+TEST_P(SyncObjectsTest, TryToAcquireFailsWithoutWaitingWhileOwned) {
+  FAST_MUTEX mutex;
+  ExInitializeFastMutex(&mutex);
+  EXPECT_TRUE(ExTryToAcquireFastMutex(&mutex));
+  EXPECT_EQ(KeGetCurrentIrql(), APC_LEVEL);
+  EXPECT_FALSE(ExTryToAcquireFastMutex(&mutex));
+  ExReleaseFastMutex(&mutex);
+  EXPECT_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+}
+
+TEST_P(SyncObjectsTest, UnsafeVariantsLeaveTheIrqlAlone) {
+  FAST_MUTEX mutex;
+  ExInitializeFastMutex(&mutex);
+  KeEnterCriticalRegion();
+  ExAcquireFastMutexUnsafe(&mutex);
+  EXPECT_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+  ExReleaseFastMutexUnsafe(&mutex);
+  KeLeaveCriticalRegion();
+  EXPECT_EQ(mutex.Count, 1);
+  EXPECT_FALSE(machine().crashed());
+}
+
+TEST_P(SyncObjectsTest, AFastMutexNeverInitializedIsAnInvalidObject) {
+  FAST_MUTEX mutex{};
+  mutex.Count = 7;
+  const kemu::BugCheck crash = CrashOf([&] { ExAcquireFastMutex(&mutex); });
+  EXPECT_THAT(crash, BugCheckIs(kemu::bugcheck::kDriverVerifierDetectedViolation,
+                                kemu::verifier_code::kInvalidKernelObject));
+}
+
+// ---------------------------------------------------------------------------------------------
+// On Windows 10 only: the verifier's codes do not depend on the release here.
+
+TEST(SyncObjectsRulesTest, AcquiringAFastMutexItOwnsIsASelfDeadlock) {
+  kemu::Machine machine(kemu::Os::kWindows10);
+  FAST_MUTEX mutex;
+  ExInitializeFastMutex(&mutex);
+  ExAcquireFastMutex(&mutex);
+  const kemu::BugCheck crash = CrashOf([&] { ExAcquireFastMutex(&mutex); });
+  EXPECT_THAT(crash, BugCheckIs(kemu::bugcheck::kDriverVerifierDetectedViolation,
+                                kemu::verifier_code::kSelfDeadlock,
+                                reinterpret_cast<std::uintptr_t>(&mutex), 0, 0));
+}
+
+TEST(SyncObjectsRulesTest, AcquiringAFastMutexItOwnsWithoutVerifierIsTheHangReport) {
+  kemu::Machine machine(
+      kemu::MachineOptions{.os = kemu::Os::kWindows10, .verifier = false, .checked_build = false});
+  FAST_MUTEX mutex;
+  ExInitializeFastMutex(&mutex);
+  ExAcquireFastMutex(&mutex);
+  const kemu::BugCheck crash = CrashOf([&] { ExAcquireFastMutex(&mutex); });
+  EXPECT_THAT(crash, BugCheckIs(kemu::bugcheck::kDriverVerifierDetectedViolation,
+                                kemu::verifier_code::kWaitNeverCompletes));
+  EXPECT_THAT(crash.what(), HasSubstr("already owns"));
+}
+
+TEST(SyncObjectsRulesTest, ReleasingAFastMutexNobodyOwnsIsAnUnacquiredRelease) {
+  kemu::Machine machine(kemu::Os::kWindows10);
+  FAST_MUTEX mutex;
+  ExInitializeFastMutex(&mutex);
+  KIRQL old;
+  KeRaiseIrql(APC_LEVEL, &old);
+  const kemu::BugCheck crash = CrashOf([&] { ExReleaseFastMutex(&mutex); });
+  EXPECT_THAT(crash, BugCheckIs(kemu::bugcheck::kDriverVerifierDetectedViolation,
+                                kemu::verifier_code::kUnacquiredRelease,
+                                reinterpret_cast<std::uintptr_t>(&mutex), 0, 0));
+}
+
+TEST(SyncObjectsRulesTest, ExAcquireFastMutexAtDispatchLevelIsTheIrqlRule) {
+  kemu::Machine machine(kemu::Os::kWindows10);
+  FAST_MUTEX mutex;
+  ExInitializeFastMutex(&mutex);
+  KIRQL old;
+  KeRaiseIrql(DISPATCH_LEVEL, &old);
+  const kemu::BugCheck crash = CrashOf([&] { ExAcquireFastMutex(&mutex); });
+  EXPECT_THAT(crash, BugCheckIs(kemu::bugcheck::kDriverVerifierDetectedViolation,
+                                kemu::verifier_code::kKernelApiAtWrongIrql));
+  EXPECT_THAT(crash.what(), HasSubstr("ExAcquireFastMutex was called at IRQL 2"));
+}
+
+// A work item runs on the waiting context in kemu, but as a worker thread: a mutex the waiting
+// thread owns is not the worker's, so the worker blocks and nothing can go on, as on Windows.
+struct WorkerCall {
+  PFAST_MUTEX fast = nullptr;
+  PKMUTEX mutex = nullptr;
+  KEVENT done{};
+};
+
+VOID AcquireInWorkItem(PDEVICE_OBJECT device, PVOID context) {
+  (void)device;
+  auto* call = static_cast<WorkerCall*>(context);
+  if (call->fast != nullptr) {
+    ExAcquireFastMutex(call->fast);
+    ExReleaseFastMutex(call->fast);
+  } else {
+    KeWaitForMutexObject(call->mutex, Executive, KernelMode, FALSE, nullptr);
+    KeReleaseMutex(call->mutex, FALSE);
+  }
+  KeSetEvent(&call->done, IO_NO_INCREMENT, FALSE);
+}
+
+void RunWorkerAndWait(WorkerCall& call, DEVICE_OBJECT& device) {
+  KeInitializeEvent(&call.done, NotificationEvent, FALSE);
+  PIO_WORKITEM item = IoAllocateWorkItem(&device);
+  IoQueueWorkItem(item, AcquireInWorkItem, DelayedWorkQueue, &call);
+  KeWaitForSingleObject(&call.done, Executive, KernelMode, FALSE, nullptr);
+  IoFreeWorkItem(item);
+}
+
+TEST(SyncObjectsRulesTest, AWorkItemWaitingForAFastMutexItsWaiterOwnsDeadlocks) {
+  kemu::Machine machine(kemu::Os::kWindows10);
+  DEVICE_OBJECT device{};
+  FAST_MUTEX fast;
+  ExInitializeFastMutex(&fast);
+  WorkerCall call{.fast = &fast};
+  ExAcquireFastMutexUnsafe(&fast);  // still PASSIVE_LEVEL: the wait below may block
+  const kemu::BugCheck crash = CrashOf([&] { RunWorkerAndWait(call, device); });
+  EXPECT_THAT(crash, BugCheckIs(kemu::bugcheck::kDriverVerifierDetectedViolation,
+                                kemu::verifier_code::kWaitNeverCompletes));
+  EXPECT_THAT(crash.what(), HasSubstr("the fast mutex at"));
+}
+
+TEST(SyncObjectsRulesTest, AWorkItemTakesAFastMutexItsWaiterReleased) {
+  kemu::Machine machine(kemu::Os::kWindows10);
+  DEVICE_OBJECT device{};
+  FAST_MUTEX fast;
+  ExInitializeFastMutex(&fast);
+  WorkerCall call{.fast = &fast};
+  ExAcquireFastMutex(&fast);
+  ExReleaseFastMutex(&fast);
+  RunWorkerAndWait(call, device);
+  EXPECT_EQ(fast.Count, 1);
+  machine.Shutdown();
+  EXPECT_FALSE(machine.crashed());
+}
+
+TEST(SyncObjectsRulesTest, AWorkItemWaitingForAKernelMutexItsWaiterOwnsDeadlocks) {
+  kemu::Machine machine(kemu::Os::kWindows10);
+  DEVICE_OBJECT device{};
+  KMUTEX mutex;
+  KeInitializeMutex(&mutex, 0);
+  WorkerCall call{.mutex = &mutex};
+  ASSERT_EQ(Poll(&mutex), STATUS_WAIT_0);
+  const kemu::BugCheck crash = CrashOf([&] { RunWorkerAndWait(call, device); });
+  EXPECT_THAT(crash, BugCheckIs(kemu::bugcheck::kDriverVerifierDetectedViolation,
+                                kemu::verifier_code::kWaitNeverCompletes));
+  EXPECT_THAT(crash.what(), HasSubstr("the mutex at"));
+}
+
+// On two vCPUs: a DPC on vCPU 1 releases the semaphore the test thread waits on.
+VOID ReleaseOnTarget(PKDPC dpc, PVOID context, PVOID argument1, PVOID argument2) {
+  (void)dpc;
+  (void)argument1;
+  (void)argument2;
+  KeReleaseSemaphore(static_cast<PRKSEMAPHORE>(context), SEMAPHORE_INCREMENT, 1, FALSE);
+}
+
+TEST(SyncObjectsRulesTest, SemaphoreReleasedOnAnotherVcpuEndsTheWait) {
+  for (const kemu::Strategy strategy : {kemu::Strategy::kDefault, kemu::Strategy::kRandom}) {
+    kemu::Machine machine(
+        kemu::MachineOptions{.processors = 2, .schedule = {.strategy = strategy, .seed = 3}});
+    KSEMAPHORE semaphore;
+    KTIMER timer;
+    KDPC dpc;
+    KeInitializeSemaphore(&semaphore, 0, 1);
+    KeInitializeTimer(&timer);
+    KeInitializeDpc(&dpc, ReleaseOnTarget, &semaphore);
+    KeSetTargetProcessorDpc(&dpc, 1);
+    LARGE_INTEGER due;
+    due.QuadPart = -1000;
+    KeSetTimer(&timer, due, &dpc);
+    EXPECT_EQ(KeWaitForSingleObject(&semaphore, Executive, KernelMode, FALSE, nullptr),
+              STATUS_WAIT_0);
+    EXPECT_EQ(KeReadStateSemaphore(&semaphore), 0);
+    machine.Shutdown();
+  }
+}
+
+}  // namespace

@@ -1,0 +1,98 @@
+// The IRQL rules of waiting: KeSetEvent(..., Wait=TRUE) only at IRQL <= APC_LEVEL (DDI rule
+// IrqlKeSetEvent), and a DPC routine that would block (0xB8 ATTEMPTED_SWITCH_FROM_DPC), each with
+// the correct use beside it.
+#include <wdm.h>
+
+#include "kemu/testing/gtest.hpp"
+
+namespace {
+
+using ::kemu::testing::BugCheckIs;
+using ::kemu::testing::CrashOf;
+using ::testing::HasSubstr;
+
+TEST(WaitIrqlRulesTest, SetEventWithWaitUnderASpinLockIsTheIrqlKeSetEventRule) {
+  kemu::Machine machine(kemu::Os::kWindows10);
+  KEVENT event;
+  KSPIN_LOCK lock;
+  KeInitializeEvent(&event, NotificationEvent, FALSE);
+  KeInitializeSpinLock(&lock);
+  KIRQL old;
+  KeAcquireSpinLock(&lock, &old);
+  const kemu::BugCheck crash = CrashOf([&] { KeSetEvent(&event, IO_NO_INCREMENT, TRUE); });
+  EXPECT_THAT(crash, BugCheckIs(kemu::bugcheck::kDriverVerifierDetectedViolation,
+                                kemu::verifier_code::kIrqlKeSetEvent));
+  EXPECT_THAT(crash.what(), HasSubstr("KeSetEvent was called at IRQL 2"));
+}
+
+TEST(WaitIrqlRulesTest, SetEventWithoutWaitUnderASpinLockIsSilent) {
+  kemu::Machine machine(kemu::Os::kWindows10);
+  KEVENT event;
+  KSPIN_LOCK lock;
+  KeInitializeEvent(&event, NotificationEvent, FALSE);
+  KeInitializeSpinLock(&lock);
+  KIRQL old;
+  KeAcquireSpinLock(&lock, &old);
+  EXPECT_EQ(KeSetEvent(&event, IO_NO_INCREMENT, FALSE), 0);
+  KeReleaseSpinLock(&lock, old);
+  machine.Shutdown();
+  EXPECT_FALSE(machine.crashed());
+}
+
+struct DpcWait {
+  KEVENT event{};
+  LONGLONG timeout = 0;
+  NTSTATUS status = STATUS_PENDING;
+};
+
+VOID WaitingDpc(PKDPC dpc, PVOID context, PVOID argument1, PVOID argument2) {
+  (void)dpc;
+  (void)argument1;
+  (void)argument2;
+  auto* wait = static_cast<DpcWait*>(context);
+  LARGE_INTEGER timeout;
+  timeout.QuadPart = wait->timeout;
+  wait->status = KeWaitForSingleObject(&wait->event, Executive, KernelMode, FALSE, &timeout);
+}
+
+NTSTATUS RunWaitingDpc(DpcWait& wait) {
+  KDPC dpc;
+  KeInitializeEvent(&wait.event, NotificationEvent, FALSE);
+  KeInitializeDpc(&dpc, WaitingDpc, &wait);
+  KeInsertQueueDpc(&dpc, nullptr, nullptr);  // at PASSIVE_LEVEL: it runs at once
+  return wait.status;
+}
+
+TEST(WaitIrqlRulesTest, ADpcThatWouldBlockIsAttemptedSwitchFromDpcWithoutVerifier) {
+  kemu::Machine machine(
+      kemu::MachineOptions{.os = kemu::Os::kWindows10, .verifier = false, .checked_build = false});
+  DpcWait wait{.timeout = -100000};  // 10 ms
+  const kemu::BugCheck crash = CrashOf([&] { RunWaitingDpc(wait); });
+  EXPECT_THAT(crash, BugCheckIs(kemu::bugcheck::kAttemptedSwitchFromDpc));
+  EXPECT_THAT(crash.what(), HasSubstr("ATTEMPTED_SWITCH_FROM_DPC"));
+  EXPECT_THAT(crash.what(), HasSubstr("inside a DPC routine"));
+}
+
+TEST(WaitIrqlRulesTest, ADpcThatPollsWithAZeroTimeoutIsSilent) {
+  kemu::Machine machine(
+      kemu::MachineOptions{.os = kemu::Os::kWindows10, .verifier = false, .checked_build = false});
+  DpcWait wait{.timeout = 0};
+  EXPECT_EQ(RunWaitingDpc(wait), STATUS_TIMEOUT);
+  EXPECT_FALSE(machine.crashed());
+}
+
+TEST(WaitIrqlRulesTest, BlockingAtDispatchOutsideADpcIsStillTheIrqlFault) {
+  kemu::Machine machine(
+      kemu::MachineOptions{.os = kemu::Os::kWindows10, .verifier = false, .checked_build = false});
+  KEVENT event;
+  KeInitializeEvent(&event, NotificationEvent, FALSE);
+  KIRQL old;
+  KeRaiseIrql(DISPATCH_LEVEL, &old);
+  LARGE_INTEGER timeout;
+  timeout.QuadPart = -100000;
+  const kemu::BugCheck crash =
+      CrashOf([&] { KeWaitForSingleObject(&event, Executive, KernelMode, FALSE, &timeout); });
+  EXPECT_THAT(crash, BugCheckIs(kemu::bugcheck::kIrqlNotLessOrEqual));
+}
+
+}  // namespace
