@@ -17,7 +17,11 @@ LONG SignalEvent(kemu::model::Kernel& kernel, const char* routine, PRKEVENT even
   const KIRQL irql = kernel.irql().Current();
   if (irql > DISPATCH_LEVEL) kernel.verifier().SetEventAboveDispatch(routine, irql, event);
   const LONG previous = kernel.dispatcher().SetEvent(routine, event);
-  if (pulse) event->Header.SignalState = 0;
+  if (pulse) {
+    // The pulse reached only the waits it satisfied: a later one learns nothing from it.
+    event->Header.SignalState = 0;
+    kernel.dispatcher().ForgetSignals(&event->Header);
+  }
   if (wait) {
     // EV-2: the caller keeps the dispatcher until its next wait, which returns to `irql`.
     kernel.dispatcher().SetWaitNext(kernel.current_processor(), irql);

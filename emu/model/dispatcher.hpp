@@ -42,6 +42,12 @@ class Dispatcher {
   LONG ResetEvent(const char* routine, PRKEVENT event);
   /// Sets the header signalled and releases the waiters it satisfies (timers use it too).
   void Signal(DISPATCHER_HEADER* header);
+  /// An event or timer initialised at `header`: for the race detector a new object, which inherits
+  /// no earlier signal's happens-before edge (KeInitializeEvent, KeInitializeTimer(Ex)).
+  void NewObject(DISPATCHER_HEADER* header);
+  /// The object was reset (KeResetEvent, KeClearEvent, the end of KePulseEvent): a later wait
+  /// learns nothing from the signals before, unless a wait they satisfied has not learned yet.
+  void ForgetSignals(DISPATCHER_HEADER* header);
   /// Checks that `header` is an initialized event or timer; bug-checks otherwise.
   void CheckObject(const char* routine, const void* object) const;
 
@@ -77,6 +83,8 @@ class Dispatcher {
   std::optional<NTSTATUS> TrySatisfy(const WaitRequest& request);
   static bool Signalled(const DISPATCHER_HEADER* header) { return header->SignalState > 0; }
   static void Consume(DISPATCHER_HEADER* header);
+  /// A satisfied wait on `header` has not resumed yet (it learns from the signals then).
+  bool SignalUnlearned(const DISPATCHER_HEADER* header) const;
   /// Nothing else can run: runs queued work items or moves the clock to the next timer or
   /// deadline. False when nothing at all can change (a deadlock).
   bool MakeProgress();
