@@ -401,6 +401,18 @@ TEST_P(RaceDetectorTest, WaitAfterKePulseEventLearnsNothingOfTheSetsBeforeIt) {
       GetParam(), [](PRKEVENT event) { (void)KePulseEvent(event, IO_NO_INCREMENT, FALSE); }));
 }
 
+// The routine pulses WorkDone while the test's thread waits on it: the wait the pulse satisfied
+// learns from it when it returns, after the pulse reset the event.
+TEST_P(RaceDetectorTest, WaitSatisfiedByAPulseLearnsFromItAfterTheReset) {
+  Rig rig(GetParam());
+  kemu::Device& device = rig.machine().AddDevice({.name = "work"});
+  rig.driver().WorkPulses = TRUE;
+  rig.Call([&](PRACE_DEVICE d) { RaceQueueWork(d, device.pdo(), 21); });
+  rig.Call([](PRACE_DEVICE d) { EXPECT_EQ(RaceWaitForWork(d), 42u); });
+  rig.Call([](PRACE_DEVICE d) { RaceFreeWork(d); });
+  EXPECT_FALSE(rig.Finish().has_value());
+}
+
 // Correct use: WorkDone cleared before the routine sets it, and re-initialised for a second
 // work item, which sets it again.
 TEST_P(RaceDetectorTest, EventClearedOrReinitialisedBeforeTheRoutineSetsItOrdersItsResult) {
