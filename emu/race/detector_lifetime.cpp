@@ -11,9 +11,9 @@
 namespace kemu::race {
 
 // Re-initialising the same lock (a restart path) is a new lock too, and no false report: the
-// re-initialisation writes the lock word, so it is safe only when nothing orders it concurrently
-// with the other users' takes, and then the edges that order it (a flush, a disconnect, a wait)
-// order their accesses with the accesses after it as well.
+// re-initialisation writes the lock word, so it is safe only when the other users' takes are
+// ordered with it (a flush, a disconnect, a wait), and those edges order their accesses with the
+// accesses after it as well.
 void Detector::NoteLockInitialized(const void* lock) {
   // A new generation, never an erased entry: accesses made under the earlier lock keep its
   // generation in their locksets, and an erased address would start at 0 again.
