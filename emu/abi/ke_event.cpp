@@ -24,7 +24,11 @@ LONG SignalEvent(kemu::model::Kernel& kernel, const char* routine, PRKEVENT even
                                        kemu::verifier_code::kIrqlKeSetEvent);
   }
   const LONG previous = kernel.dispatcher().SetEvent(routine, event);
-  if (pulse) event->Header.SignalState = 0;
+  if (pulse) {
+    // The pulse reached only the waits it satisfied: a later one learns nothing from it.
+    event->Header.SignalState = 0;
+    kernel.dispatcher().ForgetSignals(&event->Header);
+  }
   if (wait) kernel.dispatcher().HoldForNextWait(irql);  // EV-2
   return previous;
 }

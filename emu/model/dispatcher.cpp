@@ -60,6 +60,32 @@ void Dispatcher::InitializeEvent(PRKEVENT event, EVENT_TYPE type, bool state) {
   header.Size = kSizeInLongs(sizeof(KEVENT));
   header.SignalState = state ? 1 : 0;
   InitializeListHead(&header.WaitListHead);
+  NewObject(&header);
+}
+
+void Dispatcher::NewObject(DISPATCHER_HEADER* header) {
+  // An event or timer initialised where another lived (a reused stack frame) inherits none of its
+  // signals (docs/concurrency.md): a waiter on it would otherwise learn an unrelated setter's
+  // history.
+  if (kernel_.race().enabled() && !SignalUnlearned(header)) {
+    kernel_.race().ObjectInitialized(header);
+  }
+}
+
+void Dispatcher::ForgetSignals(DISPATCHER_HEADER* header) {
+  // The signals before a reset order nothing after it: a wait satisfied later learns from the
+  // signal that satisfied it only.
+  if (kernel_.race().enabled() && !SignalUnlearned(header)) kernel_.race().ClearSync(header);
+}
+
+bool Dispatcher::SignalUnlearned(const DISPATCHER_HEADER* header) const {
+  // A wait this object satisfied learns from its signals when its context resumes, maybe after the
+  // reset (or the end of a pulse): those signals stay until then. Kept whole, so a later waiter may
+  // still learn from signals before the reset: a race missed, never a false one.
+  return std::any_of(waiters_.begin(), waiters_.end(), [header](const Waiter* waiter) {
+    const auto& objects = waiter->request->objects;
+    return waiter->satisfied && std::find(objects.begin(), objects.end(), header) != objects.end();
+  });
 }
 
 void Dispatcher::CheckObject(const char* routine, const void* object, unsigned kinds) const {
@@ -92,6 +118,7 @@ LONG Dispatcher::ResetEvent(const char* routine, PRKEVENT event) {
   CheckObject(routine, event);
   const LONG previous = event->Header.SignalState;
   event->Header.SignalState = 0;
+  ForgetSignals(&event->Header);
   return previous;
 }
 

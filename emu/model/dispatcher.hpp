@@ -57,6 +57,12 @@ class Dispatcher {
     kMutexes = 8,
     kWaitable = kEvents | kTimers | kSemaphores | kMutexes,
   };
+  /// An object initialised at `header`: for the race detector a new object, which inherits no
+  /// earlier signal's happens-before edge (KeInitialize{Event,Timer(Ex),Semaphore,Mutex}).
+  void NewObject(DISPATCHER_HEADER* header);
+  /// The object was reset (KeResetEvent, KeClearEvent, the end of KePulseEvent): a later wait
+  /// learns nothing from the signals before, unless a wait they satisfied has not learned yet.
+  void ForgetSignals(DISPATCHER_HEADER* header);
   /// Checks that `object` is an initialized object of one of `kinds`; bug-checks otherwise.
   void CheckObject(const char* routine, const void* object,
                    unsigned kinds = kEvents | kTimers) const;
@@ -148,6 +154,8 @@ class Dispatcher {
   /// The fast mutex is taken by the running thread.
   void TakeFastMutex(const char* routine, PFAST_MUTEX mutex, bool raise, KIRQL irql);
   void CheckFastMutex(const char* routine, const FAST_MUTEX* mutex) const;
+  /// A satisfied wait on `header` has not resumed yet (it learns from the signals then).
+  bool SignalUnlearned(const DISPATCHER_HEADER* header) const;
   /// Nothing else can run: runs queued work items or moves the clock to the next timer or
   /// deadline. False when nothing at all can change (a deadlock).
   bool MakeProgress();

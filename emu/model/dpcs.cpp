@@ -34,6 +34,10 @@ void Dpcs::Initialize(PKDPC dpc, PKDEFERRED_ROUTINE routine, PVOID context, bool
   // DPC stays queued and runs once, with the new routine and context. kemu keeps it linked once
   // (UNCONFIRMED: an insert before it ran would link it twice on Windows; here it returns FALSE).
   dpcs_[dpc] = State{.queued = queued, .threaded = threaded};
+  // A new KDPC for the race detector (docs/concurrency.md): at a reused address it inherits no
+  // queueing, and its routine nothing an earlier one there learned. A queued one keeps its queue
+  // edge: it still runs once, and what its inserter did happens before that run.
+  if (!queued) kernel_.race().ObjectInitialized(dpc);
 }
 
 Dpcs::State& Dpcs::Lookup(const char* routine, PKDPC dpc) {

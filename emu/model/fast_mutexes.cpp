@@ -20,6 +20,9 @@ void Dispatcher::InitializeFastMutex(PFAST_MUTEX mutex) {
   mutex->OldIrql = 0;
   InitializeEvent(&mutex->Event, SynchronizationEvent, false);
   owned_.erase(reinterpret_cast<std::uintptr_t>(mutex));
+  // A new lock for the race detector, with no history from an earlier one at this address.
+  kernel_.race().ObjectInitialized(mutex);
+  kernel_.race().LockInitialized(mutex);
 }
 
 void Dispatcher::CheckFastMutex(const char* routine, const FAST_MUTEX* mutex) const {

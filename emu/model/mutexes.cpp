@@ -19,8 +19,11 @@ void Dispatcher::InitializeMutex(PRKMUTEX mutex) {
   mutex->OwnerThread = nullptr;
   mutex->Abandoned = FALSE;
   mutex->ApcDisable = 1;  // a kernel mutex disables its owner's normal kernel APCs
-  // A mutex initialized over one still owned (a driver's bug) is a new, free mutex.
+  // A mutex initialized over one still owned (a driver's bug) is a new, free mutex, and for the
+  // race detector a new lock.
   owned_.erase(reinterpret_cast<std::uintptr_t>(mutex));
+  NewObject(&header);
+  kernel_.race().LockInitialized(&header);
 }
 
 LONG Dispatcher::ReleaseMutex(const char* routine, PRKMUTEX mutex) {

@@ -15,6 +15,7 @@ void Dispatcher::InitializeSemaphore(PRKSEMAPHORE semaphore, LONG count, LONG li
   header.SignalState = count;
   InitializeListHead(&header.WaitListHead);
   semaphore->Limit = limit;
+  NewObject(&header);
 }
 
 LONG Dispatcher::ReleaseSemaphore(const char* routine, PRKSEMAPHORE semaphore, LONG adjustment) {

@@ -43,6 +43,9 @@ void SpinLocks::Initialize(PKSPIN_LOCK lock) {
   SetOwner(state, -1);
   state = State{};
   kernel_.verifier().LockInitialized(lock);
+  // A new lock for the race detector too: at a reused address (a stack frame), accesses under the
+  // earlier lock must not count as protected by this one.
+  kernel_.race().LockInitialized(lock);
 }
 
 SpinLocks::State& SpinLocks::FirstUse(const char* routine, PKSPIN_LOCK lock) {

@@ -36,7 +36,9 @@ void Timers::Initialize(PKTIMER timer, TIMER_TYPE type) {
   timer->Dpc = nullptr;
   timer->Processor = 0;
   timer->Period = 0;
-  // A timer that is still set stays scheduled (DPC-9: Windows still calls its DPC).
+  // A timer that is still set stays scheduled (DPC-9: Windows still calls its DPC), and its DPC
+  // keeps the KeSetTimer edge (kept under the KDPC); the timer's own signals are the old object's.
+  kernel_.dispatcher().NewObject(&header);
 }
 
 void Timers::Insert(PKTIMER timer, std::uint64_t due, std::uint64_t period_100ns, PKDPC dpc) {

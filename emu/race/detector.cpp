@@ -9,24 +9,10 @@
 
 namespace kemu::race {
 
-namespace {
-
-constexpr std::uintptr_t kGranule = 8;
-
-/// Empties what a logical thread knows but for its own past: the thread of an object placed at a
-/// freed one's address starts afresh.
-void Renew(VectorClock& clock, std::uint32_t thread) {
-  VectorClock fresh;
-  fresh.Set(thread, clock.Get(thread));
-  clock = std::move(fresh);
-}
-
-}  // namespace
-
 Detector::Detector(Host& host, bool race_detection, unsigned processors)
     : host_(host), enabled_(race_detection && InstrumentedCodeLoaded()), stacks_(processors) {
   locksets_.emplace_back();  // id 0: no lock
-  lockset_ids_.emplace(std::vector<const void*>{}, 0);
+  lockset_ids_.emplace(std::vector<LockId>{}, 0);
   test_.thread = ThreadFor(ContextKind::kTestThread, nullptr, 0);
   test_.context = ContextFor({.kind = ContextKind::kTestThread});
   // A bug check that unwound driver frames of an earlier machine skipped their exits.
@@ -52,7 +38,7 @@ std::uint32_t Detector::ContextFor(const ContextInfo& info) {
   return it->second;
 }
 
-std::uint32_t Detector::LocksetFor(std::vector<const void*> locks) {
+std::uint32_t Detector::LocksetFor(std::vector<LockId> locks) {
   std::sort(locks.begin(), locks.end());
   auto [it, added] = lockset_ids_.emplace(locks, static_cast<std::uint32_t>(locksets_.size()));
   if (added) locksets_.push_back(std::move(locks));
@@ -121,7 +107,7 @@ void Detector::NoteEnd(unsigned cpu) {
   }
   if (info.kind == ContextKind::kDpc) SyncClock(nullptr).Join(clocks_[ending.thread]);
   Tick(ending.thread);
-  if (ending.forgotten) Renew(clocks_[ending.thread], ending.thread);
+  if (ending.forgotten) clocks_[ending.thread].Renew(ending.thread);
   // An exception may have skipped the instrumented functions' exits.
   CurrentThreadStack().depth = ending.caller_depth;
   stack.pop_back();
@@ -133,27 +119,33 @@ void Detector::NoteEnd(unsigned cpu) {
 void Detector::NoteLockAcquired(const void* lock) {
   Activation* current = Current();
   if (current == nullptr) return;
-  current->locks.push_back(lock);
+  // Every lock taken is kept (a lookup after the first take), so that Forget finds even a lock
+  // never passed to KeInitializeSpinLock.
+  const auto generation = lock_generations_.try_emplace(reinterpret_cast<std::uintptr_t>(lock), 0);
+  current->locks.push_back({lock, generation.first->second});
   current->lockset = LocksetFor(current->locks);
+}
+
+bool Detector::Unhold(Activation& activation, const void* lock) {
+  // By address: a lock re-initialised while held is released by its address too.
+  auto it = std::find_if(activation.locks.rbegin(), activation.locks.rend(),
+                         [lock](const LockId& held) { return held.address == lock; });
+  if (it == activation.locks.rend()) return false;
+  activation.locks.erase(std::next(it).base());
+  activation.lockset = LocksetFor(activation.locks);
+  return true;
 }
 
 void Detector::NoteLockReleased(const void* lock) {
   // Normally the releasing context took it; a lock handed between contexts on one vCPU (misuse
   // the verifier reports) is dropped from whichever holds it.
-  auto drop = [&](Activation& activation) {
-    auto it = std::find(activation.locks.rbegin(), activation.locks.rend(), lock);
-    if (it == activation.locks.rend()) return false;
-    activation.locks.erase(std::next(it).base());
-    activation.lockset = LocksetFor(activation.locks);
-    return true;
-  };
   const unsigned cpu = host_.current_processor();
   if (cpu < stacks_.size()) {
     for (auto it = stacks_[cpu].rbegin(); it != stacks_[cpu].rend(); ++it) {
-      if (drop(*it)) return;
+      if (Unhold(*it, lock)) return;
     }
   }
-  drop(test_);
+  Unhold(test_, lock);
 }
 
 void Detector::NameInterruptLock(const void* lock, const void* connection) {
@@ -189,84 +181,6 @@ void Detector::NoteAcquire(const void* sync) {
   if (current == nullptr) return;
   auto it = sync_.find(sync);
   if (it != sync_.end()) clocks_[current->thread].Join(it->second);
-}
-
-// Forget runs at every pool free, so it costs what it drops: the shadow by granule (or one pass
-// when the range has more granules than the shadow has cells), the rest by ordered-map searches.
-// The active contexts are a handful (nesting depth on each vCPU).
-void Detector::Forget(const void* begin, std::size_t bytes) {
-  if (!enabled_) return;
-  const auto first = reinterpret_cast<std::uintptr_t>(begin);
-  const std::uintptr_t end = first + bytes;
-  ForgetShadow(first, end);
-  ForgetSync(first, end);
-  ForgetInterruptLocks(first, end);
-  ForgetContexts(first, end);
-}
-
-void Detector::ForgetShadow(std::uintptr_t begin, std::uintptr_t end) {
-  const std::uintptr_t first = begin / kGranule;
-  const std::uintptr_t last = (end + kGranule - 1) / kGranule;
-  if (last - first > shadow_.size()) {
-    std::erase_if(shadow_,
-                  [&](const auto& entry) { return entry.first >= first && entry.first < last; });
-    return;
-  }
-  for (std::uintptr_t granule = first; granule < last; ++granule) shadow_.erase(granule);
-}
-
-void Detector::ForgetSync(std::uintptr_t begin, std::uintptr_t end) {
-  auto it = sync_keys_.lower_bound(begin);
-  while (it != sync_keys_.end() && *it < end) {
-    sync_.erase(reinterpret_cast<const void*>(*it));
-    it = sync_keys_.erase(it);
-  }
-}
-
-void Detector::ForgetInterruptLocks(std::uintptr_t begin, std::uintptr_t end) {
-  // Locks inside the range, and the locks of connection records inside it (the driver's lock
-  // outlives the connection it served).
-  for (auto it = interrupt_locks_.lower_bound(begin);
-       it != interrupt_locks_.end() && it->first < end; it = interrupt_locks_.erase(it)) {
-    interrupt_lock_of_.erase(it->second);
-  }
-  for (auto it = interrupt_lock_of_.lower_bound(begin);
-       it != interrupt_lock_of_.end() && it->first < end; it = interrupt_lock_of_.erase(it)) {
-    interrupt_locks_.erase(it->second);
-  }
-}
-
-void Detector::ForgetContexts(std::uintptr_t begin, std::uintptr_t end) {
-  const auto inside = [&](const void* object) {
-    const auto address = reinterpret_cast<std::uintptr_t>(object);
-    return address >= begin && address < end;
-  };
-  std::vector<std::uint32_t> running;  // renewed when they end
-  for (std::vector<Activation>& stack : stacks_) {
-    for (Activation& activation : stack) {
-      if (!inside(contexts_[activation.context].object)) continue;
-      activation.forgotten = true;
-      running.push_back(activation.thread);
-    }
-  }
-  // The routine of a new object there learns nothing from the old one's. It keeps the logical
-  // thread's id (so program order with the old one's accesses): an id per object lifetime would
-  // grow the clocks, and each clock's length, with every pool block holding a KDPC. Its context is
-  // new, so reports name its routine. Both maps order by kind, then object: a search per kind.
-  for (ContextKind kind : {ContextKind::kIsr, ContextKind::kDpc, ContextKind::kWorkItem}) {
-    const auto first = std::make_tuple(kind, reinterpret_cast<const void*>(begin), 0u);
-    const auto in_range = [&](const auto& entry) {
-      return std::get<0>(entry.first) == kind && inside(std::get<1>(entry.first));
-    };
-    for (auto it = threads_.lower_bound(first); it != threads_.end() && in_range(*it); ++it) {
-      if (std::find(running.begin(), running.end(), it->second) == running.end()) {
-        Renew(clocks_[it->second], it->second);
-      }
-    }
-    for (auto it = context_ids_.lower_bound(first); it != context_ids_.end() && in_range(*it);) {
-      it = context_ids_.erase(it);
-    }
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -383,8 +297,8 @@ bool Detector::Races(const Access& prior, const Access& now) const {
 bool Detector::Disjoint(std::uint32_t a, std::uint32_t b) const {
   if (a == 0 || b == 0) return true;
   if (a == b) return false;
-  const std::vector<const void*>& x = locksets_[a];
-  const std::vector<const void*>& y = locksets_[b];
+  const std::vector<LockId>& x = locksets_[a];
+  const std::vector<LockId>& y = locksets_[b];
   for (auto i = x.begin(), j = y.begin(); i != x.end() && j != y.end();) {
     if (*i == *j) return false;
     if (*i < *j) {

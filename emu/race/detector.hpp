@@ -122,6 +122,28 @@ class Detector {
   void Acquire(const void* sync) {
     if (enabled_) NoteAcquire(sync);
   }
+  /// KeInitializeSpinLock: a new lock, even at an earlier one's address (a reused stack frame, a
+  /// lock used uninitialised in a freed block). Accesses under the earlier lock share no lock with
+  /// accesses under this one, and a context still holding the earlier one (re-initialising a held
+  /// lock is a driver bug, which Windows lets zero the word) holds it no more.
+  void LockInitialized(const void* lock) {
+    if (enabled_) NoteLockInitialized(lock);
+  }
+  /// KeInitializeEvent, KeInitializeTimer(Ex), KeInitializeDpc: a synchronisation object begins at
+  /// `object`, where an earlier one may have lived without a free between (a reused stack frame).
+  /// The clocks published under its address (signals, queueing, its routine's end) and what the
+  /// routine of a KDPC there learned are the earlier object's: dropped, as Forget drops them, but
+  /// not the shadow of its bytes. Nothing changes while a routine of the object runs (a DPC routine
+  /// re-initialising its own KDPC, which is dequeued, is ordered with what it queues next anyway);
+  /// the kernel does not call it for a KDPC that is still queued (dpcs.cpp).
+  void ObjectInitialized(const void* object) {
+    if (enabled_) NoteObjectInitialized(object);
+  }
+  /// KeResetEvent, KeClearEvent, the end of KePulseEvent: the signals published under `sync`
+  /// before are dropped, so a later wait learns only from the signals after.
+  void ClearSync(const void* sync) {
+    if (enabled_) NoteClearSync(sync);
+  }
   /// [begin, begin + bytes) is freed or reused: its history is dropped, and so is everything kept
   /// under an address inside it (the clocks objects there published, interrupt lock names, what
   /// the routine of a DPC, ISR or work item there learned): an object placed at a reused address
@@ -156,11 +178,27 @@ class Detector {
   void NoteRelease(const void* sync);
   void NoteAcquire(const void* sync);
   VectorClock& SyncClock(const void* sync);
+  // Object lifetimes (race/detector_lifetime.cpp).
+  void NoteLockInitialized(const void* lock);
+  void NoteObjectInitialized(const void* object);
+  void NoteClearSync(const void* sync);
   // Forget's parts, over [begin, end).
   void ForgetShadow(std::uintptr_t begin, std::uintptr_t end);
   void ForgetSync(std::uintptr_t begin, std::uintptr_t end);
+  void ForgetLocks(std::uintptr_t begin, std::uintptr_t end);
   void ForgetInterruptLocks(std::uintptr_t begin, std::uintptr_t end);
   void ForgetContexts(std::uintptr_t begin, std::uintptr_t end);
+
+  /// A spin lock as locksets hold it: its address, and which of the locks initialised there it is
+  /// (0 until KeInitializeSpinLock, then a new number at each, and at each free of its memory).
+  struct LockId {
+    const void* address = nullptr;
+    std::uint64_t generation = 0;
+    auto operator<=>(const LockId&) const = default;
+  };
+
+  /// Shadow memory's unit: the bytes one Cell describes.
+  static constexpr std::uintptr_t kGranule = 8;
 
   struct Activation {
     std::uint32_t thread = 0;
@@ -170,7 +208,7 @@ class Detector {
     unsigned caller_depth = 0;      ///< the thread's shadow call stack depth at Begin
     unsigned ignore = 0;
     KIRQL base_irql = PASSIVE_LEVEL;
-    std::vector<const void*> locks;
+    std::vector<LockId> locks;
     std::uint32_t lockset = 0;
     bool forgotten = false;  ///< its object was freed while running (End renews the thread)
   };
@@ -194,7 +232,9 @@ class Detector {
              KIRQL base_irql, std::uint64_t cpu_mask, unsigned cpu, const void* frame);
   std::uint32_t ThreadFor(ContextKind kind, const void* object, unsigned cpu);
   std::uint32_t ContextFor(const ContextInfo& info);
-  std::uint32_t LocksetFor(std::vector<const void*> locks);
+  std::uint32_t LocksetFor(std::vector<LockId> locks);
+  /// Drops `lock` from what `activation` holds (its latest take); false if it does not hold it.
+  bool Unhold(Activation& activation, const void* lock);
   void Tick(std::uint32_t thread);
   bool Races(const Access& prior, const Access& now) const;
   bool Disjoint(std::uint32_t a, std::uint32_t b) const;
@@ -222,8 +262,13 @@ class Detector {
   /// sync_'s keys in address order: Forget finds a freed block's without a pass over sync_, whose
   /// lookups (every atomic access, DPC and ISR) stay hashed.
   std::set<std::uintptr_t> sync_keys_;
-  std::map<std::vector<const void*>, std::uint32_t> lockset_ids_;
-  std::vector<std::vector<const void*>> locksets_;  ///< sorted; [0] is the empty set
+  std::map<std::vector<LockId>, std::uint32_t> lockset_ids_;
+  std::vector<std::vector<LockId>> locksets_;  ///< sorted; [0] is the empty set
+  /// The generation of each lock address taken or initialised since the machine started (0 until
+  /// initialised or freed). Ordered: Forget renews a range. Its size is the number of lock
+  /// addresses, which pool and stack reuse bound; each generation taken adds its locksets.
+  std::map<std::uintptr_t, std::uint64_t> lock_generations_;
+  std::uint64_t lock_inits_ = 0;  ///< the last generation given
   std::map<std::tuple<ContextKind, const void*, unsigned>, std::uint32_t> context_ids_;
   std::vector<ContextInfo> contexts_;
   /// Interrupt locks by address, and back (for Forget: a freed connection record names its lock,

@@ -48,15 +48,20 @@ std::string Detector::DescribeContext(std::uint32_t context,
 }
 
 std::string Detector::DescribeLocks(std::uint32_t lockset) const {
-  const std::vector<const void*>& locks = locksets_.at(lockset);
+  const std::vector<LockId>& locks = locksets_.at(lockset);
   if (locks.empty()) return "holding no spin lock";
   std::string out = "holding ";
   for (std::size_t i = 0; i < locks.size(); ++i) {
     if (i > 0) out += i + 1 == locks.size() ? " and " : ", ";
     const bool interrupt_lock =
-        interrupt_locks_.contains(reinterpret_cast<std::uintptr_t>(locks[i]));
-    out += interrupt_lock ? fmt::format("the interrupt spin lock at {}", locks[i])
-                          : fmt::format("the spin lock at {}", locks[i]);
+        interrupt_locks_.contains(reinterpret_cast<std::uintptr_t>(locks[i].address));
+    out += interrupt_lock ? fmt::format("the interrupt spin lock at {}", locks[i].address)
+                          : fmt::format("the spin lock at {}", locks[i].address);
+    // Two accesses "holding the spin lock at" one address yet sharing no lock: say which is old.
+    const auto current = lock_generations_.find(reinterpret_cast<std::uintptr_t>(locks[i].address));
+    if (current != lock_generations_.end() && current->second != locks[i].generation) {
+      out += " (an earlier lock there: KeInitializeSpinLock or a free began another since)";
+    }
   }
   return out;
 }

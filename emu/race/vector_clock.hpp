@@ -19,6 +19,13 @@ class VectorClock {
     if (thread >= entries_.size()) entries_.resize(thread + 1u, 0);
     entries_[thread] = epoch;
   }
+  /// Empties what the thread knows but for its own past: the thread of an object placed where
+  /// another one's was starts afresh.
+  void Renew(std::uint32_t thread) {
+    const std::uint32_t own = Get(thread);
+    entries_.assign(entries_.size(), 0);
+    Set(thread, own);
+  }
   void Join(const VectorClock& other) {
     if (other.entries_.size() > entries_.size()) entries_.resize(other.entries_.size(), 0);
     for (std::size_t i = 0; i < other.entries_.size(); ++i) {

@@ -15,38 +15,15 @@
 #include <optional>
 #include <string>
 
-#include "race/instrumented_access.hpp"
+#include "fake_race_host.hpp"
 
 namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-class FakeHost final : public kemu::race::Host {
- public:
-  unsigned current_processor() const override { return cpu; }
-  unsigned test_processor() const override { return 0; }
-  KAFFINITY active_processors() const override { return 0b11; }
-  KIRQL current_irql() const override { return irql; }
-  bool crashed() const override { return false; }
-  std::uint64_t trace_sequence() const override { return 0; }
-  bool exploring() const override { return false; }
-  void QuietSchedulePoint() override {}
-  void NoteRace(std::uintptr_t, std::uint64_t) override {}
-  void RaiseRace(const kemu::DataRace& race) override { raised = race; }
-  std::string DescribePoolAddress(std::uintptr_t) const override { return ""; }
-  std::string MachineContext() const override { return ""; }
-
-  unsigned cpu = 0;
-  KIRQL irql = PASSIVE_LEVEL;
-  std::optional<kemu::DataRace> raised;
-};
-
-// The detector keeps no books unless instrumented code is loaded (it is, in this program).
-bool InstrumentedLoaded() {
-  kemu::race::InstrumentedModuleLoaded();
-  return true;
-}
+using kemu::race::fakes::FakeHost;
+using kemu::race::fakes::InstrumentedLoaded;
 
 constexpr unsigned kDpcCpu = 1;
 constexpr std::uint64_t kDpcCpuMask = std::uint64_t{1} << kDpcCpu;

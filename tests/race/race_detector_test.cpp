@@ -20,8 +20,8 @@ constexpr KIRQL kDirql = 6;
 class Rig {
  public:
   explicit Rig(unsigned processors, RACE_DPC_MODE mode = RaceDpcUnsynchronized,
-               kemu::ScheduleOptions schedule = {}, bool connect = true)
-      : machine_({.processors = processors, .schedule = schedule}) {
+               kemu::ScheduleOptions schedule = {}, bool connect = true, bool verifier = true)
+      : machine_({.processors = processors, .verifier = verifier, .schedule = schedule}) {
     device_ =
         &machine_.AddDevice({.name = "race",
                              .line = kemu::LineInterrupt{
@@ -206,6 +206,52 @@ TEST_P(RaceDetectorTest, CounterTheTestUpdatesWithoutTheDpcsLockIsReported) {
   EXPECT_THAT(race->report(), HasSubstr("holding the spin lock at"));
 }
 
+// The driver re-initialises its lock in place (as a new lock in a reused stack frame would be):
+// the DPC's Counter++ under the new lock shares no lock with the test's under the old one. On two
+// vCPUs: on one, the test's Counter++ at DISPATCH_LEVEL cannot meet the DPC's at all.
+TEST(RaceDetectorLockTest, CounterUnderALockReinitialisedInPlaceIsReported) {
+  Rig rig(2, RaceDpcCounterLocked);
+  rig.Call([](PRACE_DEVICE d) { RaceCounterLocked(d); });
+  KeInitializeSpinLock(&rig.driver().Lock);
+  rig.Interrupts(1);
+  const std::optional<kemu::DataRace> race = rig.Finish();
+  ASSERT_TRUE(race.has_value());
+  EXPECT_EQ(race->address(), reinterpret_cast<std::uintptr_t>(&rig.driver().Counter));
+  EXPECT_THAT(race->report(), HasSubstr("by the DPC routine RaceDpc"));
+}
+
+// --- KDPCs ---------------------------------------------------------------------------------
+
+// KeInitializeDpc on a queued KDPC (without Verifier, which bug-checks): it still runs once, after
+// what its inserter did, so the insert's edge stays.
+TEST(RaceDetectorDpcTest, KdpcReinitialisedWhileQueuedKeepsItsQueueEdgeWithoutVerifier) {
+  Rig rig(1, RaceDpcCounterPlain, {}, /*connect=*/true, /*verifier=*/false);
+  rig.Call([](PRACE_DEVICE d) { RaceCounterPlain(d); });
+  PKDPC dpc = &rig.driver().Dpc;
+  KIRQL old = PASSIVE_LEVEL;
+  KeRaiseIrql(DISPATCH_LEVEL, &old);
+  ASSERT_TRUE(KeInsertQueueDpc(dpc, nullptr, nullptr));
+  KeInitializeDpc(dpc, dpc->DeferredRoutine, dpc->DeferredContext);
+  rig.Call([&](PRACE_DEVICE) { KeLowerIrql(old); });  // the DPC runs: Counter++
+  EXPECT_EQ(rig.driver().Counter, 2u);
+  EXPECT_FALSE(rig.Finish().has_value());
+}
+
+// The same KDPC re-initialised after it ran, then queued by the test's thread again: silent.
+TEST_P(RaceDetectorTest, KdpcReinitialisedAfterItRanThenQueuedByTheWriterIsSilent) {
+  Rig rig(GetParam(), RaceDpcCounterPlain);
+  PKDPC dpc = &rig.driver().Dpc;
+  for (int i = 0; i < 2; ++i) {
+    rig.Call([](PRACE_DEVICE d) { RaceCounterPlain(d); });
+    KeInitializeDpc(dpc, dpc->DeferredRoutine, dpc->DeferredContext);
+    (void)KeInsertQueueDpc(dpc, nullptr, nullptr);
+    rig.machine().Settle();
+    KeFlushQueuedDpcs();
+  }
+  EXPECT_EQ(rig.driver().Counter, 4u);
+  EXPECT_FALSE(rig.Finish().has_value());
+}
+
 // --- Interlocked operations -----------------------------------------------------------------
 
 TEST_P(RaceDetectorTest, InterlockedOperationsOnBothSidesAreSilent) {
@@ -313,6 +359,73 @@ TEST_P(RaceDetectorTest, WorkItemResultReadWithoutWaitingForItsEventIsReported) 
   ASSERT_TRUE(race.has_value());
   EXPECT_EQ(race->address(), reinterpret_cast<std::uintptr_t>(&rig.driver().WorkResult));
   EXPECT_THAT(race->report(), HasSubstr("by the work item routine RaceWork"));
+}
+
+// The work item's routine sets WorkDone; then the test's thread re-initialises or resets it, sets
+// it itself and waits: the wait learns nothing of the routine, whose result the read races with.
+// `forget` is the call between (KeInitializeEvent, KeResetEvent, KeClearEvent, KePulseEvent).
+template <typename Forget>
+std::optional<kemu::DataRace> ResultAfterTheSignalIsForgotten(unsigned processors, Forget forget) {
+  Rig rig(processors);
+  kemu::Device& device = rig.machine().AddDevice({.name = "work"});
+  rig.Call([&](PRACE_DEVICE d) { RaceQueueWork(d, device.pdo(), 21); });
+  rig.machine().Settle();  // the work item runs and sets WorkDone
+  forget(&rig.driver().WorkDone);
+  (void)KeSetEvent(&rig.driver().WorkDone, IO_NO_INCREMENT, FALSE);
+  rig.Call([](PRACE_DEVICE d) { EXPECT_EQ(RaceWaitForWork(d), 42u); });
+  rig.Call([](PRACE_DEVICE d) { RaceFreeWork(d); });
+  std::optional<kemu::DataRace> race = rig.Finish();
+  if (race) {
+    EXPECT_EQ(race->address(), reinterpret_cast<std::uintptr_t>(&rig.driver().WorkResult));
+  }
+  return race;
+}
+
+TEST_P(RaceDetectorTest, WaitOnAnEventReinitialisedInPlaceLearnsNothingOfTheOldSetter) {
+  EXPECT_TRUE(ResultAfterTheSignalIsForgotten(
+      GetParam(), [](PRKEVENT event) { KeInitializeEvent(event, NotificationEvent, FALSE); }));
+}
+
+TEST_P(RaceDetectorTest, WaitAfterKeResetEventLearnsNothingOfTheSetBeforeIt) {
+  EXPECT_TRUE(ResultAfterTheSignalIsForgotten(GetParam(),
+                                              [](PRKEVENT event) { (void)KeResetEvent(event); }));
+}
+
+TEST_P(RaceDetectorTest, WaitAfterKeClearEventLearnsNothingOfTheSetBeforeIt) {
+  EXPECT_TRUE(
+      ResultAfterTheSignalIsForgotten(GetParam(), [](PRKEVENT event) { KeClearEvent(event); }));
+}
+
+TEST_P(RaceDetectorTest, WaitAfterKePulseEventLearnsNothingOfTheSetsBeforeIt) {
+  EXPECT_TRUE(ResultAfterTheSignalIsForgotten(
+      GetParam(), [](PRKEVENT event) { (void)KePulseEvent(event, IO_NO_INCREMENT, FALSE); }));
+}
+
+// The routine pulses WorkDone while the test's thread waits on it: the wait the pulse satisfied
+// learns from it when it returns, after the pulse reset the event.
+TEST_P(RaceDetectorTest, WaitSatisfiedByAPulseLearnsFromItAfterTheReset) {
+  Rig rig(GetParam());
+  kemu::Device& device = rig.machine().AddDevice({.name = "work"});
+  rig.driver().WorkPulses = TRUE;
+  rig.Call([&](PRACE_DEVICE d) { RaceQueueWork(d, device.pdo(), 21); });
+  rig.Call([](PRACE_DEVICE d) { EXPECT_EQ(RaceWaitForWork(d), 42u); });
+  rig.Call([](PRACE_DEVICE d) { RaceFreeWork(d); });
+  EXPECT_FALSE(rig.Finish().has_value());
+}
+
+// Correct use: WorkDone cleared before the routine sets it, and re-initialised for a second
+// work item, which sets it again.
+TEST_P(RaceDetectorTest, EventClearedOrReinitialisedBeforeTheRoutineSetsItOrdersItsResult) {
+  Rig rig(GetParam());
+  kemu::Device& device = rig.machine().AddDevice({.name = "work"});
+  rig.Call([&](PRACE_DEVICE d) { RaceQueueWork(d, device.pdo(), 21); });
+  KeClearEvent(&rig.driver().WorkDone);  // the item has not run yet
+  rig.Call([](PRACE_DEVICE d) { EXPECT_EQ(RaceWaitForWork(d), 42u); });
+  rig.Call([](PRACE_DEVICE d) { RaceFreeWork(d); });
+  rig.Call([&](PRACE_DEVICE d) { RaceQueueWork(d, device.pdo(), 5); });  // KeInitializeEvent
+  rig.Call([](PRACE_DEVICE d) { EXPECT_EQ(RaceWaitForWork(d), 10u); });
+  rig.Call([](PRACE_DEVICE d) { RaceFreeWork(d); });
+  EXPECT_FALSE(rig.Finish().has_value());
 }
 
 // --- Freed memory: an object at a reused address is a new one ----------------------------------

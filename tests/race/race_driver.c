@@ -169,7 +169,11 @@ static VOID RaceWork(PDEVICE_OBJECT DeviceObject, PVOID Context) {
   PRACE_DEVICE device = (PRACE_DEVICE)Context;
   UNREFERENCED_PARAMETER(DeviceObject);
   device->WorkResult = device->WorkInput * 2u;
-  (void)KeSetEvent(&device->WorkDone, IO_NO_INCREMENT, FALSE);
+  if (device->WorkPulses) {
+    (void)KePulseEvent(&device->WorkDone, IO_NO_INCREMENT, FALSE);
+  } else {
+    (void)KeSetEvent(&device->WorkDone, IO_NO_INCREMENT, FALSE);
+  }
 }
 
 VOID RaceQueueWork(PRACE_DEVICE Device, PDEVICE_OBJECT DeviceObject, ULONG Input) {

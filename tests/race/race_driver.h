@@ -44,10 +44,11 @@ typedef struct _RACE_DEVICE {
   LONG Atomic;
   ULONG Diagnostics;  // written by the ISR and the DPC; declared a benign race
   PIO_WORKITEM WorkItem;
-  KEVENT WorkDone;    // the work item's routine sets it when done
-  ULONG WorkInput;    // written before the work item is queued, read by its routine
-  ULONG WorkResult;   // written by the routine, read by the test's thread
-  PRACE_BLOCK Block;  // set by the test (uninstrumented) for RaceDpcReferenceBlock
+  KEVENT WorkDone;     // the work item's routine sets it when done
+  ULONG WorkInput;     // written before the work item is queued, read by its routine
+  ULONG WorkResult;    // written by the routine, read by the test's thread
+  PRACE_BLOCK Block;   // set by the test (uninstrumented) for RaceDpcReferenceBlock
+  BOOLEAN WorkPulses;  // set by the test: the work item's routine pulses WorkDone, not sets it
 } RACE_DEVICE, *PRACE_DEVICE;
 
 NTSTATUS RaceConnect(PRACE_DEVICE Device, ULONG Vector, KIRQL Irql);
