@@ -115,6 +115,10 @@ class Dispatcher {
   void SetWaitNext(unsigned cpu, KIRQL irql);
   /// The IRQL saved by SetWaitNext for `cpu`, cleared.
   std::optional<KIRQL> TakeWaitNext(unsigned cpu);
+  /// A Wait=TRUE signal on `cpu` still waits for the wait that must follow it.
+  bool WaitNextPending(unsigned cpu) const {
+    return cpu < wait_next_.size() && wait_next_[cpu].has_value();
+  }
 
   /// The thread running on the current vCPU: the vCPU's own (Cpu::thread_address), or while a
   /// work item runs there (kemu runs them on a waiting context) a worker thread's stand-in next

@@ -118,7 +118,11 @@ void Machine::Shutdown() {
     const KIRQL irql = kernel.cpu(i).irql;
     if (irql != PASSIVE_LEVEL) {
       leaks.push_back("vCPU " + std::to_string(i) + " is still at IRQL " + std::to_string(irql) +
-                      " (expected PASSIVE_LEVEL)");
+                      " (expected PASSIVE_LEVEL)" +
+                      (kernel.dispatcher().WaitNextPending(i)
+                           ? ": a KeSetEvent, KeReleaseSemaphore or KeReleaseMutex with Wait=TRUE "
+                             "left it at DISPATCH_LEVEL, and no KeWaitFor... followed"
+                           : ""));
     }
   }
   // A vCPU still busy on its own context was left spinning or waiting.

@@ -23,6 +23,13 @@ constexpr std::size_t kCacheLine = 64;
 // value unlikely to pass for a valid pointer or count.
 constexpr unsigned char kUninitializedFill = 0xA5;
 
+// Under Driver Verifier every block is special pool: the bytes after the end the driver asked for
+// (the rest of its 16-byte unit and a guard of kGuardBytes) hold kGuardFill, checked when the
+// block is freed. A driver that wrote past its allocation is then 0xC1 with the first byte it
+// changed, where Windows would find the same at the free (or fault at once past the page).
+constexpr SIZE_T kGuardBytes = 16;
+constexpr unsigned char kGuardFill = 0x5C;
+
 std::size_t AlignmentFor(const PoolRequest& request) {
   if (request.bytes >= kPageSize) return kPageSize;
   return request.cache_aligned ? kCacheLine : kSmallAlignment;
@@ -53,10 +60,12 @@ void* Pool::Allocate(const PoolRequest& request) {
   const bool injected = kernel_.faults().Check(request.id, request.tag).has_value();
   void* block = nullptr;
   const std::size_t alignment = AlignmentFor(request);
+  const bool guarded = kernel_.verifier().mode() == verifier::CheckMode::kVerifier;
+  // Windows hands out whole 16-byte units, so a driver may store a list link (a lookaside
+  // list's SLIST_ENTRY) in even the smallest block.
+  const SIZE_T unit_bytes = (bytes + kSmallAlignment - 1) & ~SIZE_T{kSmallAlignment - 1};
+  const SIZE_T host_bytes = unit_bytes + (guarded ? kGuardBytes : 0);
   if (!injected && bytes <= kMaxBlockBytes) {
-    // Windows hands out whole 16-byte units, so a driver may store a list link (a lookaside
-    // list's SLIST_ENTRY) in even the smallest block.
-    const SIZE_T host_bytes = (bytes + kSmallAlignment - 1) & ~SIZE_T{kSmallAlignment - 1};
     block = ::operator new (host_bytes, std::align_val_t{alignment}, std::nothrow);
   }
   if (block == nullptr) {
@@ -66,6 +75,7 @@ void* Pool::Allocate(const PoolRequest& request) {
     return nullptr;
   }
   std::memset(block, request.zero ? 0 : kUninitializedFill, bytes);
+  if (guarded) std::memset(static_cast<char*>(block) + bytes, kGuardFill, host_bytes - bytes);
   const auto address = reinterpret_cast<std::uintptr_t>(block);
   Forget(address);
   live_[address] = Block{.bytes = request.bytes,
@@ -76,7 +86,8 @@ void* Pool::Allocate(const PoolRequest& request) {
                          .routine = request.routine,
                          .sequence = kernel_.trace().sequence(),
                          .cpu = kernel_.current_processor(),
-                         .irql = irql};
+                         .irql = irql,
+                         .guard_end = guarded ? host_bytes : 0};
   return block;
 }
 
@@ -85,6 +96,17 @@ void Pool::CheckIrqlForFree(const char* routine, void* block, const Block& state
   const KIRQL limit = state.paged ? APC_LEVEL : DISPATCH_LEVEL;
   if (irql > limit) {
     kernel_.verifier().PoolFreeAtBadIrql(routine, irql, state.type, block, state.paged);
+  }
+}
+
+void Pool::CheckGuard(const char* routine, void* block, const Block& state) {
+  const auto* bytes = static_cast<const unsigned char*>(block);
+  const SIZE_T requested = std::max<SIZE_T>(state.bytes, 1);
+  for (SIZE_T i = requested; i < state.guard_end; ++i) {
+    if (bytes[i] != kGuardFill) {
+      kernel_.verifier().PoolOverrun(routine, block, bytes + i, state.bytes, state.tag);
+      return;
+    }
   }
 }
 
@@ -101,6 +123,7 @@ void Pool::Free(const char* routine, void* block, std::optional<ULONG> tag) {
   }
   const Block state = it->second;
   CheckIrqlForFree(routine, block, state);
+  CheckGuard(routine, block, state);
   const ULONG freeing_tag = tag.value_or(0);
   const bool protected_block = (state.tag & PROTECTED_POOL) != 0;
   if ((tag.has_value() || protected_block) && freeing_tag != state.tag) {

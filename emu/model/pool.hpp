@@ -77,9 +77,13 @@ class Pool {
     std::uint64_t sequence = 0;  ///< trace event number of the allocating call
     unsigned cpu = 0;
     KIRQL irql = 0;
+    /// Under Verifier, the end of the guard bytes after the block (offset); 0: unguarded.
+    SIZE_T guard_end = 0;
   };
 
   void CheckIrqlForFree(const char* routine, void* block, const Block& state);
+  /// Special pool: the bytes after the block are as Allocate left them.
+  void CheckGuard(const char* routine, void* block, const Block& state);
   void Forget(std::uintptr_t address);
 
   Kernel& kernel_;

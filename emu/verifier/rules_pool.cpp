@@ -11,6 +11,8 @@ namespace kemu::verifier {
 namespace {
 
 constexpr std::uint64_t kStatusInsufficientResources = 0xC000009A;
+// 0xC1 Arg4: bytes after the end of the allocation were overwritten.
+constexpr std::uint64_t kSpecialPoolOverrun = 0x24;
 
 const char* PoolKind(bool paged) { return paged ? "paged" : "nonpaged"; }
 
@@ -103,6 +105,21 @@ void Verifier::PoolFreeAtBadIrql(const char* routine, KIRQL current, std::uint32
                   .parameter_names = {"0x09: pool freed at an invalid IRQL", "current IRQL",
                                       "pool type", "address of the pool block"},
                   .summary = summary});
+}
+
+void Verifier::PoolOverrun(const char* routine, const void* block, const void* corrupted,
+                           SIZE_T bytes, ULONG tag) {
+  host_.BugCheck(
+      {.code = bugcheck::kSpecialPoolDetectedMemoryCorruption,
+       .parameters = {Address(block), Address(corrupted), 0, kSpecialPoolOverrun},
+       .parameter_names = {"address the driver tried to free", "address where bits are corrupted",
+                           nullptr, "0x24: bytes after the end of the allocation overwritten"},
+       .summary = fmt::format(
+           "{} freed the {}-byte pool block at {} (tag {}), but the driver wrote past its end: "
+           "the byte at {} (offset {} of the block) changed. Keep every access within the size "
+           "you allocated.",
+           routine, bytes, block, FormatPoolTag(tag), corrupted,
+           static_cast<const char*>(corrupted) - static_cast<const char*>(block))});
 }
 
 void Verifier::PoolDoubleFree(const char* routine, const void* block) {

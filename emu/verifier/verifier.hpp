@@ -162,6 +162,10 @@ class Verifier {
   void PoolFreeAtBadIrql(const char* routine, KIRQL current, std::uint32_t type, const void* block,
                          bool paged);
   void PoolDoubleFree(const char* routine, const void* block);
+  /// Special pool (Verifier only): the driver wrote past the end of `block` (the first changed
+  /// byte at `corrupted`). 0xC1 / 0x24. Returns only under kRecord.
+  void PoolOverrun(const char* routine, const void* block, const void* corrupted, SIZE_T bytes,
+                   ULONG tag);
   void PoolFreeUnknown(const char* routine, const void* block);
   void PoolFreeWrongTag(const char* routine, const void* block, ULONG allocated_tag,
                         ULONG freeing_tag, bool protected_block);

@@ -35,6 +35,7 @@ inline constexpr std::uint32_t kKmodeExceptionNotHandled = 0x1E;
 inline constexpr std::uint32_t kPageFaultInNonpagedArea = 0x50;
 inline constexpr std::uint32_t kInterruptExceptionNotHandled = 0x3D;
 inline constexpr std::uint32_t kAttemptedSwitchFromDpc = 0xB8;
+inline constexpr std::uint32_t kSpecialPoolDetectedMemoryCorruption = 0xC1;
 inline constexpr std::uint32_t kBadPoolCaller = 0xC2;
 inline constexpr std::uint32_t kDriverVerifierDetectedViolation = 0xC4;
 inline constexpr std::uint32_t kTimerOrDpcInvalid = 0xC7;

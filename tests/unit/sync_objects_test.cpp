@@ -209,50 +209,53 @@ TEST_P(SyncObjectsTest, AFastMutexNeverInitializedIsAnInvalidObject) {
 // ---------------------------------------------------------------------------------------------
 // On Windows 10 only: the verifier's codes do not depend on the release here.
 
+// A machine with one initialized fast mutex, and the crash of one more call on it.
+struct FastMutexRig {
+  explicit FastMutexRig(kemu::MachineOptions options) : machine(options) {
+    ExInitializeFastMutex(&mutex);
+  }
+  kemu::BugCheck CrashOfCall(void (*call)(PFAST_MUTEX)) {
+    return CrashOf([&] { call(&mutex); });
+  }
+  std::uint64_t address() const { return reinterpret_cast<std::uintptr_t>(&mutex); }
+
+  kemu::Machine machine;
+  FAST_MUTEX mutex{};
+};
+
+constexpr std::uint32_t kVerifierViolation = kemu::bugcheck::kDriverVerifierDetectedViolation;
+
 TEST(SyncObjectsRulesTest, AcquiringAFastMutexItOwnsIsASelfDeadlock) {
-  kemu::Machine machine(kemu::Os::kWindows10);
-  FAST_MUTEX mutex;
-  ExInitializeFastMutex(&mutex);
-  ExAcquireFastMutex(&mutex);
-  const kemu::BugCheck crash = CrashOf([&] { ExAcquireFastMutex(&mutex); });
-  EXPECT_THAT(crash, BugCheckIs(kemu::bugcheck::kDriverVerifierDetectedViolation,
-                                kemu::verifier_code::kSelfDeadlock,
-                                reinterpret_cast<std::uintptr_t>(&mutex), 0, 0));
+  FastMutexRig rig({.os = kemu::Os::kWindows10});
+  ExAcquireFastMutex(&rig.mutex);
+  EXPECT_THAT(
+      rig.CrashOfCall(ExAcquireFastMutex),
+      BugCheckIs(kVerifierViolation, kemu::verifier_code::kSelfDeadlock, rig.address(), 0, 0));
 }
 
 TEST(SyncObjectsRulesTest, AcquiringAFastMutexItOwnsWithoutVerifierIsTheHangReport) {
-  kemu::Machine machine(
-      kemu::MachineOptions{.os = kemu::Os::kWindows10, .verifier = false, .checked_build = false});
-  FAST_MUTEX mutex;
-  ExInitializeFastMutex(&mutex);
-  ExAcquireFastMutex(&mutex);
-  const kemu::BugCheck crash = CrashOf([&] { ExAcquireFastMutex(&mutex); });
-  EXPECT_THAT(crash, BugCheckIs(kemu::bugcheck::kDriverVerifierDetectedViolation,
-                                kemu::verifier_code::kWaitNeverCompletes));
+  FastMutexRig rig({.os = kemu::Os::kWindows10, .verifier = false, .checked_build = false});
+  ExAcquireFastMutex(&rig.mutex);
+  const kemu::BugCheck crash = rig.CrashOfCall(ExAcquireFastMutex);
+  EXPECT_THAT(crash, BugCheckIs(kVerifierViolation, kemu::verifier_code::kWaitNeverCompletes));
   EXPECT_THAT(crash.what(), HasSubstr("already owns"));
 }
 
 TEST(SyncObjectsRulesTest, ReleasingAFastMutexNobodyOwnsIsAnUnacquiredRelease) {
-  kemu::Machine machine(kemu::Os::kWindows10);
-  FAST_MUTEX mutex;
-  ExInitializeFastMutex(&mutex);
+  FastMutexRig rig({.os = kemu::Os::kWindows10});
   KIRQL old;
   KeRaiseIrql(APC_LEVEL, &old);
-  const kemu::BugCheck crash = CrashOf([&] { ExReleaseFastMutex(&mutex); });
-  EXPECT_THAT(crash, BugCheckIs(kemu::bugcheck::kDriverVerifierDetectedViolation,
-                                kemu::verifier_code::kUnacquiredRelease,
-                                reinterpret_cast<std::uintptr_t>(&mutex), 0, 0));
+  EXPECT_THAT(
+      rig.CrashOfCall(ExReleaseFastMutex),
+      BugCheckIs(kVerifierViolation, kemu::verifier_code::kUnacquiredRelease, rig.address(), 0, 0));
 }
 
 TEST(SyncObjectsRulesTest, ExAcquireFastMutexAtDispatchLevelIsTheIrqlRule) {
-  kemu::Machine machine(kemu::Os::kWindows10);
-  FAST_MUTEX mutex;
-  ExInitializeFastMutex(&mutex);
+  FastMutexRig rig({.os = kemu::Os::kWindows10});
   KIRQL old;
   KeRaiseIrql(DISPATCH_LEVEL, &old);
-  const kemu::BugCheck crash = CrashOf([&] { ExAcquireFastMutex(&mutex); });
-  EXPECT_THAT(crash, BugCheckIs(kemu::bugcheck::kDriverVerifierDetectedViolation,
-                                kemu::verifier_code::kKernelApiAtWrongIrql));
+  const kemu::BugCheck crash = rig.CrashOfCall(ExAcquireFastMutex);
+  EXPECT_THAT(crash, BugCheckIs(kVerifierViolation, kemu::verifier_code::kKernelApiAtWrongIrql));
   EXPECT_THAT(crash.what(), HasSubstr("ExAcquireFastMutex was called at IRQL 2"));
 }
 

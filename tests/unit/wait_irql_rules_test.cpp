@@ -1,6 +1,6 @@
 // The IRQL rules of waiting: KeSetEvent(..., Wait=TRUE) only at IRQL <= APC_LEVEL (DDI rule
-// IrqlKeSetEvent), and a DPC routine that would block (0xB8 ATTEMPTED_SWITCH_FROM_DPC), each with
-// the correct use beside it.
+// IrqlKeSetEvent) and followed by a wait, and a DPC routine that would block (0xB8
+// ATTEMPTED_SWITCH_FROM_DPC), each with the correct use beside it.
 #include <wdm.h>
 
 #include "kemu/testing/gtest.hpp"
@@ -11,32 +11,43 @@ using ::kemu::testing::BugCheckIs;
 using ::kemu::testing::CrashOf;
 using ::testing::HasSubstr;
 
+// A Windows 10 machine running at DISPATCH_LEVEL under a spin lock, with an event to set.
+struct UnderASpinLock {
+  UnderASpinLock() {
+    KeInitializeEvent(&event, NotificationEvent, FALSE);
+    KeInitializeSpinLock(&lock);
+    KeAcquireSpinLock(&lock, &old);
+  }
+  kemu::Machine machine{kemu::Os::kWindows10};
+  KEVENT event{};
+  KSPIN_LOCK lock = 0;
+  KIRQL old = PASSIVE_LEVEL;
+};
+
 TEST(WaitIrqlRulesTest, SetEventWithWaitUnderASpinLockIsTheIrqlKeSetEventRule) {
-  kemu::Machine machine(kemu::Os::kWindows10);
-  KEVENT event;
-  KSPIN_LOCK lock;
-  KeInitializeEvent(&event, NotificationEvent, FALSE);
-  KeInitializeSpinLock(&lock);
-  KIRQL old;
-  KeAcquireSpinLock(&lock, &old);
-  const kemu::BugCheck crash = CrashOf([&] { KeSetEvent(&event, IO_NO_INCREMENT, TRUE); });
+  UnderASpinLock rig;
+  const kemu::BugCheck crash = CrashOf([&] { KeSetEvent(&rig.event, IO_NO_INCREMENT, TRUE); });
   EXPECT_THAT(crash, BugCheckIs(kemu::bugcheck::kDriverVerifierDetectedViolation,
                                 kemu::verifier_code::kIrqlKeSetEvent));
   EXPECT_THAT(crash.what(), HasSubstr("KeSetEvent was called at IRQL 2"));
 }
 
 TEST(WaitIrqlRulesTest, SetEventWithoutWaitUnderASpinLockIsSilent) {
+  UnderASpinLock rig;
+  EXPECT_EQ(KeSetEvent(&rig.event, IO_NO_INCREMENT, FALSE), 0);
+  KeReleaseSpinLock(&rig.lock, rig.old);
+  rig.machine.Shutdown();
+  EXPECT_FALSE(rig.machine.crashed());
+}
+
+TEST(WaitIrqlRulesTest, SetEventWithWaitAndNoWaitAfterItIsNamedAtShutdown) {
   kemu::Machine machine(kemu::Os::kWindows10);
   KEVENT event;
-  KSPIN_LOCK lock;
   KeInitializeEvent(&event, NotificationEvent, FALSE);
-  KeInitializeSpinLock(&lock);
-  KIRQL old;
-  KeAcquireSpinLock(&lock, &old);
-  EXPECT_EQ(KeSetEvent(&event, IO_NO_INCREMENT, FALSE), 0);
-  KeReleaseSpinLock(&lock, old);
-  machine.Shutdown();
-  EXPECT_FALSE(machine.crashed());
+  KeSetEvent(&event, IO_NO_INCREMENT, TRUE);
+  const kemu::BugCheck crash = CrashOf([&] { machine.Shutdown(); });
+  EXPECT_THAT(crash.what(), HasSubstr("vCPU 0 is still at IRQL 2"));
+  EXPECT_THAT(crash.what(), HasSubstr("with Wait=TRUE left it at DISPATCH_LEVEL"));
 }
 
 struct DpcWait {
