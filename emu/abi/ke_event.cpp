@@ -104,10 +104,12 @@ VOID KeLeaveCriticalRegion(VOID) {
 // SL-12: the critical-region count alone, whatever the IRQL or the spin locks held.
 BOOLEAN KeAreApcsDisabled(VOID) {
   kemu::model::Kernel& kernel = KEMU_ENTER(KeAreApcsDisabled);
-  // A kernel mutex disables its owner's normal kernel APCs as a critical region does.
+  // A kernel mutex disables its owner's normal kernel APCs as a critical region does; a guarded
+  // region (a guarded mutex) disables every APC.
   const unsigned cpu = kernel.current_processor();
   return kernel.dispatcher().critical_regions(cpu) > 0 ||
-                 kernel.dispatcher().kernel_mutexes_owned(cpu) > 0
+                 kernel.dispatcher().kernel_mutexes_owned(cpu) > 0 ||
+                 kernel.dispatcher().guarded_regions(cpu) > 0
              ? TRUE
              : FALSE;
 }

@@ -6,25 +6,32 @@
 
 extern "C" {
 
-// Guarded mutexes: kemu models fast mutexes, not the guarded regions these enter.
-VOID KeInitializeGuardedMutex(PKGUARDED_MUTEX Mutex) {
-  (void)Mutex;
-  KEMU_NOT_MODELLED(KeInitializeGuardedMutex);
+// Executive resources: reader/writer locks with shared and exclusive owners kemu does not track.
+NTSTATUS ExInitializeResourceLite(PERESOURCE Resource) {
+  (void)Resource;
+  KEMU_NOT_MODELLED(ExInitializeResourceLite);
 }
 
-VOID KeAcquireGuardedMutex(PKGUARDED_MUTEX Mutex) {
-  (void)Mutex;
-  KEMU_NOT_MODELLED(KeAcquireGuardedMutex);
+NTSTATUS ExDeleteResourceLite(PERESOURCE Resource) {
+  (void)Resource;
+  KEMU_NOT_MODELLED(ExDeleteResourceLite);
 }
 
-VOID KeReleaseGuardedMutex(PKGUARDED_MUTEX Mutex) {
-  (void)Mutex;
-  KEMU_NOT_MODELLED(KeReleaseGuardedMutex);
+BOOLEAN ExAcquireResourceExclusiveLite(PERESOURCE Resource, BOOLEAN Wait) {
+  (void)Resource;
+  (void)Wait;
+  KEMU_NOT_MODELLED(ExAcquireResourceExclusiveLite);
 }
 
-BOOLEAN KeTryToAcquireGuardedMutex(PKGUARDED_MUTEX Mutex) {
-  (void)Mutex;
-  KEMU_NOT_MODELLED(KeTryToAcquireGuardedMutex);
+BOOLEAN ExAcquireResourceSharedLite(PERESOURCE Resource, BOOLEAN Wait) {
+  (void)Resource;
+  (void)Wait;
+  KEMU_NOT_MODELLED(ExAcquireResourceSharedLite);
+}
+
+VOID ExReleaseResourceLite(PERESOURCE Resource) {
+  (void)Resource;
+  KEMU_NOT_MODELLED(ExReleaseResourceLite);
 }
 
 }  // extern "C"

@@ -163,7 +163,9 @@ void Dispatcher::Consume(DISPATCHER_HEADER* header, const WaitRequest& request) 
       if (--header->SignalState == 0) {  // the first acquisition: the mutex becomes the thread's
         mutex->OwnerThread = reinterpret_cast<struct _KTHREAD*>(request.thread);
         owned_[reinterpret_cast<std::uintptr_t>(mutex)] = {.cpu = request.cpu,
-                                                           .routine = request.routine};
+                                                           .kind = "kernel mutex",
+                                                           .routine = request.routine,
+                                                           .kernel_mutex = true};
       }
       return;
     }

@@ -84,7 +84,8 @@ class Dispatcher {
   /// Kernel mutexes the thread on `cpu` owns: its normal kernel APCs are disabled meanwhile.
   unsigned kernel_mutexes_owned(unsigned cpu) const;
 
-  // Fast mutexes (fast_mutexes.cpp). Not dispatcher objects: the owner is FAST_MUTEX.Owner.
+  // Fast and guarded mutexes (fast_mutexes.cpp). Not dispatcher objects: the owner is the
+  // structure's Owner.
   void InitializeFastMutex(PFAST_MUTEX mutex);
   /// ExAcquireFastMutex (`raise`: to APC_LEVEL, the old IRQL kept in the mutex) and
   /// ExAcquireFastMutexUnsafe: waits while another thread owns the mutex.
@@ -93,6 +94,16 @@ class Dispatcher {
   bool TryToAcquireFastMutex(const char* routine, PFAST_MUTEX mutex);
   /// ExReleaseFastMutex (`restore`: back to the IRQL the acquire saved) and the Unsafe variant.
   void ReleaseFastMutex(const char* routine, PFAST_MUTEX mutex, bool restore);
+  void InitializeGuardedMutex(PKGUARDED_MUTEX mutex);
+  /// KeAcquireGuardedMutex (`region`: enters a guarded region first) and the Unsafe variant.
+  void AcquireGuardedMutex(const char* routine, PKGUARDED_MUTEX mutex, bool region);
+  bool TryToAcquireGuardedMutex(const char* routine, PKGUARDED_MUTEX mutex);
+  /// KeReleaseGuardedMutex (`region`: leaves the guarded region) and the Unsafe variant.
+  void ReleaseGuardedMutex(const char* routine, PKGUARDED_MUTEX mutex, bool region);
+  /// KeEnterGuardedRegion / KeLeaveGuardedRegion on the current vCPU's thread (all APCs off).
+  void EnterGuardedRegion();
+  void LeaveGuardedRegion(const char* routine);
+  unsigned guarded_regions(unsigned cpu) const;
 
   /// Mutexes (kernel and fast) still owned, one line each, for the shutdown report.
   std::vector<std::string> DescribeOwned() const;
@@ -143,9 +154,11 @@ class Dispatcher {
   /// A mutex (kernel or fast) someone owns.
   struct Owned {
     unsigned cpu = 0;
-    bool fast = false;
-    const char* routine = "";  ///< what acquired it
+    const char* kind = "";      ///< "kernel mutex", "fast mutex", "guarded mutex"
+    const char* routine = "";   ///< what acquired it
+    bool kernel_mutex = false;  ///< a KMUTEX: its owner's normal kernel APCs are off
   };
+  struct MutexView;  // fast_mutexes.cpp
 
   /// Satisfies `request` now if its objects allow, consuming synchronization signals.
   std::optional<NTSTATUS> TrySatisfy(const WaitRequest& request);
@@ -155,9 +168,15 @@ class Dispatcher {
   void Consume(DISPATCHER_HEADER* header, const WaitRequest& request);
   /// Releases the waiters `header` satisfies now, first come first served.
   void WakeWaiters(DISPATCHER_HEADER* header);
-  /// The fast mutex is taken by the running thread.
-  void TakeFastMutex(const char* routine, PFAST_MUTEX mutex, bool raise, KIRQL irql);
-  void CheckFastMutex(const char* routine, const FAST_MUTEX* mutex) const;
+  // The fast- and guarded-mutex steps both kinds share (fast_mutexes.cpp).
+  static MutexView ViewOf(PFAST_MUTEX mutex);
+  static MutexView ViewOf(PKGUARDED_MUTEX mutex);
+  void InitializeMutexView(const MutexView& mutex);
+  void CheckMutexView(const char* routine, const MutexView& mutex) const;
+  void CheckAtMostApc(const char* routine) const;
+  void AcquireMutexView(const char* routine, const MutexView& mutex);
+  void TakeMutexView(const char* routine, const MutexView& mutex);
+  void ReleaseMutexView(const char* routine, const MutexView& mutex);
   /// A satisfied wait on `header` has not resumed yet (it learns from the signals then).
   bool SignalUnlearned(const DISPATCHER_HEADER* header) const;
   /// Nothing else can run: runs queued work items or moves the clock to the next timer or
@@ -170,7 +189,8 @@ class Dispatcher {
   std::list<Waiter*> waiters_;  ///< FIFO: the first to wait is the first satisfied
   std::vector<std::optional<KIRQL>> wait_next_;
   std::vector<int> critical_regions_;
-  std::vector<unsigned> worker_depth_;  ///< work items running nested, per vCPU
+  std::vector<unsigned> worker_depth_;     ///< work items running nested, per vCPU
+  std::vector<unsigned> guarded_regions_;  ///< KeEnterGuardedRegion nesting, per vCPU
   /// Owned mutexes by address: ordered, so reports list them by address.
   std::map<std::uintptr_t, Owned> owned_;
 };

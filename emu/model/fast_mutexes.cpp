@@ -1,6 +1,8 @@
-// Fast mutexes: a lock that waits instead of spinning, for code at or below APC_LEVEL; never
-// recursive (docs/kernel.md, "Semaphores and mutexes"). The state lives in the FAST_MUTEX, as on
-// Windows: Count is 1 while free, Owner is the owning thread, OldIrql the level to go back to.
+// Fast and guarded mutexes: locks that wait instead of spinning, for code at or below APC_LEVEL;
+// never recursive (docs/kernel.md, "Semaphores and mutexes"). The state lives in the structure, as
+// on Windows: Count is 1 while free, Owner is the owning thread. A fast mutex raises to APC_LEVEL
+// and keeps the old IRQL in OldIrql; a guarded mutex leaves the IRQL alone and holds its owner in
+// a guarded region instead.
 #include <fmt/format.h>
 
 #include "model/dispatcher.hpp"
@@ -13,97 +15,195 @@ constexpr LONG kFree = 1;
 
 }  // namespace
 
-void Dispatcher::InitializeFastMutex(PFAST_MUTEX mutex) {
-  mutex->Count = kFree;
-  mutex->Owner = nullptr;
-  mutex->Contention = 0;
-  mutex->OldIrql = 0;
-  InitializeEvent(&mutex->Event, SynchronizationEvent, false);
-  owned_.erase(reinterpret_cast<std::uintptr_t>(mutex));
-  // A new lock for the race detector, with no history from an earlier one at this address.
-  kernel_.race().ObjectInitialized(mutex);
-  kernel_.race().LockInitialized(mutex);
+/// The fields the two kinds share, with what tells them apart.
+struct Dispatcher::MutexView {
+  volatile LONG* count;
+  PVOID* owner;
+  ULONG* contention;
+  DISPATCHER_HEADER* header;  ///< the event or gate a waiter would block on
+  UCHAR header_type;
+  const void* address;
+  const char* kind;  ///< "fast mutex" or "guarded mutex"
+};
+
+Dispatcher::MutexView Dispatcher::ViewOf(PFAST_MUTEX mutex) {
+  return {&mutex->Count,
+          &mutex->Owner,
+          &mutex->Contention,
+          &mutex->Event.Header,
+          EventSynchronizationObject,
+          mutex,
+          "fast mutex"};
 }
 
-void Dispatcher::CheckFastMutex(const char* routine, const FAST_MUTEX* mutex) const {
-  if (mutex == nullptr) kernel_.verifier().NullArgument(routine, "FastMutex");
-  const DISPATCHER_HEADER& header = mutex->Event.Header;
-  const bool initialized = header.Type == EventSynchronizationObject &&
-                           header.Size == sizeof(KEVENT) / sizeof(LONG) &&
-                           (mutex->Count == kFree) == (mutex->Owner == nullptr);
+Dispatcher::MutexView Dispatcher::ViewOf(PKGUARDED_MUTEX mutex) {
+  return {&mutex->Count, &mutex->Owner, &mutex->Contention, &mutex->Gate,
+          GateObject,    mutex,         "guarded mutex"};
+}
+
+void Dispatcher::InitializeMutexView(const MutexView& mutex) {
+  *mutex.count = kFree;
+  *mutex.owner = nullptr;
+  *mutex.contention = 0;
+  owned_.erase(reinterpret_cast<std::uintptr_t>(mutex.address));
+  // A new lock for the race detector, with no history from an earlier one at this address.
+  kernel_.race().ObjectInitialized(mutex.address);
+  kernel_.race().LockInitialized(mutex.address);
+}
+
+void Dispatcher::InitializeFastMutex(PFAST_MUTEX mutex) {
+  InitializeEvent(&mutex->Event, SynchronizationEvent, false);
+  mutex->OldIrql = 0;
+  InitializeMutexView(ViewOf(mutex));
+}
+
+void Dispatcher::InitializeGuardedMutex(PKGUARDED_MUTEX mutex) {
+  DISPATCHER_HEADER& gate = mutex->Gate;
+  gate.Lock = 0;
+  gate.Type = GateObject;
+  gate.Size = static_cast<UCHAR>(sizeof(DISPATCHER_HEADER) / sizeof(LONG));
+  gate.SignalState = 0;
+  InitializeListHead(&gate.WaitListHead);
+  mutex->CombinedApcDisable = 0;
+  InitializeMutexView(ViewOf(mutex));
+}
+
+void Dispatcher::CheckMutexView(const char* routine, const MutexView& mutex) const {
+  if (mutex.address == nullptr) kernel_.verifier().NullArgument(routine, "Mutex");
+  const bool initialized = mutex.header->Type == mutex.header_type &&
+                           (*mutex.count == kFree) == (*mutex.owner == nullptr);
   if (!initialized) {
-    kernel_.verifier().InvalidKernelObject(routine,
-                                           "a fast mutex initialized by "
-                                           "ExInitializeFastMutex",
-                                           mutex);
+    kernel_.verifier().InvalidKernelObject(
+        routine, fmt::format("an initialized {}", mutex.kind).c_str(), mutex.address);
   }
+}
+
+void Dispatcher::CheckAtMostApc(const char* routine) const {
+  const KIRQL irql = kernel_.irql().Current();
+  if (irql > APC_LEVEL) kernel_.verifier().IrqlAboveMaximum(routine, irql, APC_LEVEL);
+}
+
+void Dispatcher::AcquireMutexView(const char* routine, const MutexView& mutex) {
+  const std::uintptr_t thread = CurrentThread();
+  if (reinterpret_cast<std::uintptr_t>(*mutex.owner) == thread) {
+    kernel_.verifier().FastMutexAcquiredBySelf(routine, mutex.address,
+                                               kernel_.scheduler().DescribeContexts());
+  }
+  if (*mutex.count != kFree) {
+    // Owned by another vCPU's thread: this one waits (other vCPUs run) until it is released.
+    ++*mutex.contention;
+    const auto owner = owned_.find(reinterpret_cast<std::uintptr_t>(mutex.address));
+    kernel_.scheduler().WaitUntil(
+        {.ready = [count = mutex.count] { return *count == kFree; },
+         .what =
+             fmt::format("the {} at {} in {} (owned by the thread on vCPU {})", mutex.kind,
+                         mutex.address, routine, owner != owned_.end() ? owner->second.cpu : 0)});
+  }
+  TakeMutexView(routine, mutex);
+}
+
+void Dispatcher::TakeMutexView(const char* routine, const MutexView& mutex) {
+  *mutex.count = 0;
+  *mutex.owner = reinterpret_cast<PVOID>(CurrentThread());
+  owned_[reinterpret_cast<std::uintptr_t>(mutex.address)] = {
+      .cpu = kernel_.current_processor(), .kind = mutex.kind, .routine = routine};
+  // Held from here to the release, as a spin lock is; the release publishes what it protected.
+  kernel_.race().Acquire(mutex.address);
+  kernel_.race().LockAcquired(mutex.address);
+}
+
+void Dispatcher::ReleaseMutexView(const char* routine, const MutexView& mutex) {
+  const std::uintptr_t thread = CurrentThread();
+  const auto owner = reinterpret_cast<std::uintptr_t>(*mutex.owner);
+  if (owner != thread) {
+    kernel_.verifier().FastMutexReleaseNotOwned(routine, mutex.address, owner, thread);
+  }
+  kernel_.race().Release(mutex.address);
+  kernel_.race().LockReleased(mutex.address);
+  *mutex.count = kFree;
+  *mutex.owner = nullptr;
+  owned_.erase(reinterpret_cast<std::uintptr_t>(mutex.address));
 }
 
 void Dispatcher::AcquireFastMutex(const char* routine, PFAST_MUTEX mutex, bool raise) {
-  CheckFastMutex(routine, mutex);
+  const MutexView view = ViewOf(mutex);
+  CheckMutexView(routine, view);
+  CheckAtMostApc(routine);
   const KIRQL irql = kernel_.irql().Current();
-  if (irql > APC_LEVEL) kernel_.verifier().IrqlAboveMaximum(routine, irql, APC_LEVEL);
   if (raise && irql < APC_LEVEL) kernel_.irql().Set(APC_LEVEL);
-  const std::uintptr_t thread = CurrentThread();
-  if (reinterpret_cast<std::uintptr_t>(mutex->Owner) == thread) {
-    kernel_.verifier().FastMutexAcquiredBySelf(routine, mutex,
-                                               kernel_.scheduler().DescribeContexts());
-  }
-  if (mutex->Count != kFree) {
-    // Owned by another vCPU's thread: this one waits (other vCPUs run) until it is released.
-    ++mutex->Contention;
-    const auto owner = owned_.find(reinterpret_cast<std::uintptr_t>(mutex));
-    kernel_.scheduler().WaitUntil(
-        {.ready = [mutex] { return mutex->Count == kFree; },
-         .what = fmt::format("the fast mutex at {} in {} (owned by the thread on vCPU {})",
-                             static_cast<const void*>(mutex), routine,
-                             owner != owned_.end() ? owner->second.cpu : 0)});
-  }
-  TakeFastMutex(routine, mutex, raise, irql);
+  AcquireMutexView(routine, view);
+  if (raise) mutex->OldIrql = irql;
 }
 
 bool Dispatcher::TryToAcquireFastMutex(const char* routine, PFAST_MUTEX mutex) {
-  CheckFastMutex(routine, mutex);
-  const KIRQL irql = kernel_.irql().Current();
-  if (irql > APC_LEVEL) kernel_.verifier().IrqlAboveMaximum(routine, irql, APC_LEVEL);
+  const MutexView view = ViewOf(mutex);
+  CheckMutexView(routine, view);
+  CheckAtMostApc(routine);
   if (mutex->Count != kFree) return false;
+  const KIRQL irql = kernel_.irql().Current();
   if (irql < APC_LEVEL) kernel_.irql().Set(APC_LEVEL);
-  TakeFastMutex(routine, mutex, /*raise=*/true, irql);
+  TakeMutexView(routine, view);
+  mutex->OldIrql = irql;
   return true;
 }
 
-void Dispatcher::TakeFastMutex(const char* routine, PFAST_MUTEX mutex, bool raise, KIRQL irql) {
-  mutex->Count = 0;
-  mutex->Owner = reinterpret_cast<PVOID>(CurrentThread());
-  if (raise) mutex->OldIrql = irql;
-  owned_[reinterpret_cast<std::uintptr_t>(mutex)] = {
-      .cpu = kernel_.current_processor(), .fast = true, .routine = routine};
-  // Held from here to the release, as a spin lock is; the release publishes what it protected.
-  kernel_.race().Acquire(mutex);
-  kernel_.race().LockAcquired(mutex);
-}
-
 void Dispatcher::ReleaseFastMutex(const char* routine, PFAST_MUTEX mutex, bool restore) {
-  CheckFastMutex(routine, mutex);
+  const MutexView view = ViewOf(mutex);
+  CheckMutexView(routine, view);
   const KIRQL irql = kernel_.irql().Current();
-  if (restore && irql != APC_LEVEL) {
-    if (irql > APC_LEVEL) kernel_.verifier().IrqlAboveMaximum(routine, irql, APC_LEVEL);
-    if (irql < APC_LEVEL) kernel_.verifier().IrqlBelowMinimum(routine, irql, APC_LEVEL);
-  } else if (!restore && irql > APC_LEVEL) {
-    kernel_.verifier().IrqlAboveMaximum(routine, irql, APC_LEVEL);
-  }
-  const std::uintptr_t thread = CurrentThread();
-  const auto owner = reinterpret_cast<std::uintptr_t>(mutex->Owner);
-  if (owner != thread) kernel_.verifier().FastMutexReleaseNotOwned(routine, mutex, owner, thread);
+  if (irql > APC_LEVEL) kernel_.verifier().IrqlAboveMaximum(routine, irql, APC_LEVEL);
+  if (restore && irql < APC_LEVEL) kernel_.verifier().IrqlBelowMinimum(routine, irql, APC_LEVEL);
   const auto old_irql = static_cast<KIRQL>(mutex->OldIrql);
-  kernel_.race().Release(mutex);
-  kernel_.race().LockReleased(mutex);
-  mutex->Count = kFree;
-  mutex->Owner = nullptr;
-  owned_.erase(reinterpret_cast<std::uintptr_t>(mutex));
+  ReleaseMutexView(routine, view);
   if (restore && old_irql < kernel_.irql().Current()) kernel_.irql().Lower(old_irql);
   // A thread waiting for it on another vCPU may take it now.
   kernel_.scheduler().Point();
+}
+
+void Dispatcher::AcquireGuardedMutex(const char* routine, PKGUARDED_MUTEX mutex, bool region) {
+  const MutexView view = ViewOf(mutex);
+  CheckMutexView(routine, view);
+  CheckAtMostApc(routine);
+  if (region) EnterGuardedRegion();  // before it waits, as Windows enters it first
+  AcquireMutexView(routine, view);
+}
+
+bool Dispatcher::TryToAcquireGuardedMutex(const char* routine, PKGUARDED_MUTEX mutex) {
+  const MutexView view = ViewOf(mutex);
+  CheckMutexView(routine, view);
+  CheckAtMostApc(routine);
+  if (mutex->Count != kFree) return false;
+  EnterGuardedRegion();
+  TakeMutexView(routine, view);
+  return true;
+}
+
+void Dispatcher::ReleaseGuardedMutex(const char* routine, PKGUARDED_MUTEX mutex, bool region) {
+  const MutexView view = ViewOf(mutex);
+  CheckMutexView(routine, view);
+  CheckAtMostApc(routine);
+  ReleaseMutexView(routine, view);
+  if (region) LeaveGuardedRegion(routine);
+  kernel_.scheduler().Point();
+}
+
+void Dispatcher::EnterGuardedRegion() {
+  const unsigned cpu = kernel_.current_processor();
+  if (guarded_regions_.size() <= cpu) guarded_regions_.resize(cpu + 1);
+  ++guarded_regions_[cpu];
+}
+
+void Dispatcher::LeaveGuardedRegion(const char* routine) {
+  const unsigned cpu = kernel_.current_processor();
+  if (cpu >= guarded_regions_.size() || guarded_regions_[cpu] == 0) {
+    kernel_.verifier().GuardedRegionUnderflow(routine);
+    return;
+  }
+  --guarded_regions_[cpu];
+}
+
+unsigned Dispatcher::guarded_regions(unsigned cpu) const {
+  return cpu < guarded_regions_.size() ? guarded_regions_[cpu] : 0;
 }
 
 }  // namespace kemu::model

@@ -153,6 +153,12 @@ void Machine::Shutdown() {
                       std::to_string(regions) +
                       " critical region(s) (KeEnterCriticalRegion without KeLeaveCriticalRegion)");
     }
+    if (const unsigned regions = kernel.dispatcher().guarded_regions(i); regions > 0) {
+      leaks.push_back("the thread on vCPU " + std::to_string(i) + " is still inside " +
+                      std::to_string(regions) +
+                      " guarded region(s) (KeEnterGuardedRegion or KeAcquireGuardedMutex without "
+                      "the leave or release)");
+    }
   }
   std::vector<std::string> pool = kernel.pool().DescribeOutstanding();
   // Pool left behind alone is what Driver Verifier's pool tracking reports at unload (0xC4/0x62);

@@ -47,7 +47,7 @@ LONG Dispatcher::ReleaseMutex(const char* routine, PRKMUTEX mutex) {
 
 unsigned Dispatcher::kernel_mutexes_owned(unsigned cpu) const {
   unsigned count = 0;
-  for (const auto& [address, owned] : owned_) count += !owned.fast && owned.cpu == cpu;
+  for (const auto& [address, owned] : owned_) count += owned.kernel_mutex && owned.cpu == cpu;
   return count;
 }
 
@@ -55,8 +55,7 @@ std::vector<std::string> Dispatcher::DescribeOwned() const {
   std::vector<std::string> lines;
   for (const auto& [address, owned] : owned_) {
     lines.push_back(fmt::format("the {} at {:#x} is still owned by the thread on vCPU {} ({})",
-                                owned.fast ? "fast mutex" : "kernel mutex", address, owned.cpu,
-                                owned.routine));
+                                owned.kind, address, owned.cpu, owned.routine));
   }
   return lines;
 }

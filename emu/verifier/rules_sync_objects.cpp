@@ -1,4 +1,4 @@
-// Rules for semaphores, kernel mutexes and fast mutexes (docs/kernel.md, "Semaphores and
+// Rules for semaphores, kernel mutexes, fast and guarded mutexes (docs/kernel.md, "Semaphores and
 // mutexes").
 #include <fmt/format.h>
 
@@ -85,6 +85,18 @@ void Verifier::FastMutexReleaseNotOwned(const char* routine, const void* mutex,
                                      "it",
                            "resource address", nullptr, nullptr},
        .summary = summary});
+}
+
+void Verifier::GuardedRegionUnderflow(const char* routine) {
+  host_.BugCheck(
+      {.code = bugcheck::kApcIndexMismatch,
+       .parameters = {0, 0, 0xFFFF, 0},
+       .parameter_names = {"system call or worker routine (not available in kemu)", "ApcStateIndex",
+                           "SpecialApcDisable after the call", "0: a kernel call"},
+       .summary = fmt::format("{} left a guarded region the thread is not in: each "
+                              "KeLeaveGuardedRegion (and each guarded mutex release) needs the "
+                              "KeEnterGuardedRegion (or acquire) before it.",
+                              routine)});
 }
 
 }  // namespace kemu::verifier

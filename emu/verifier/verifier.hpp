@@ -231,6 +231,9 @@ class Verifier {
   /// otherwise.
   [[noreturn]] void FastMutexAcquiredBySelf(const char* routine, const void* mutex,
                                             const std::vector<std::string>& contexts);
+  /// KeLeaveGuardedRegion (or a guarded mutex's release) without a guarded region to leave:
+  /// 0x1 APC_INDEX_MISMATCH (UNCONFIRMED which code Windows shows). Returns only under kRecord.
+  void GuardedRegionUnderflow(const char* routine);
   /// A fast mutex released by a thread that does not own it: 0xC4 / 0x1004 or 0x1007 under
   /// Verifier; returns in the other modes (nothing looks).
   void FastMutexReleaseNotOwned(const char* routine, const void* mutex, std::uintptr_t owner,

@@ -1,6 +1,7 @@
-// kemu_wdk_fast_mutex.h — fast mutexes: a lock for PASSIVE_LEVEL code that may wait, held at
-// APC_LEVEL (ExAcquireFastMutex) or inside a critical region (the Unsafe variants), never
-// recursively. Guarded mutexes are declared but not modelled (each throws kemu::NotModelled).
+// kemu_wdk_fast_mutex.h — fast and guarded mutexes: locks for code at or below APC_LEVEL that may
+// wait, never taken recursively. A fast mutex is held at APC_LEVEL (ExAcquireFastMutex); a guarded
+// mutex inside a guarded region, where every APC is off. Executive resources (ERESOURCE) are
+// declared but not modelled (each routine throws kemu::NotModelled).
 //
 //   ExInitializeFastMutex(&ext->ConfigLock);     // once, before any other thread uses it
 //   ExAcquireFastMutex(&ext->ConfigLock);        // IRQL <= APC_LEVEL; now at APC_LEVEL
@@ -22,7 +23,7 @@ typedef struct _FAST_MUTEX {
   ULONG OldIrql;
 } FAST_MUTEX, *PFAST_MUTEX;
 
-/// A guarded mutex (56 bytes on x64): declared, not modelled.
+/// A guarded mutex (56 bytes on x64). Count is 1 while free; Owner is the owning thread.
 typedef struct _KGUARDED_MUTEX {
   volatile LONG Count;
   PVOID Owner;
@@ -30,6 +31,11 @@ typedef struct _KGUARDED_MUTEX {
   DISPATCHER_HEADER Gate;
   ULONG CombinedApcDisable;
 } KGUARDED_MUTEX, *PKGUARDED_MUTEX;
+
+/// An executive resource (104 bytes on x64): declared, not modelled. Drivers treat it as opaque.
+typedef struct _ERESOURCE {
+  ULONGLONG Opaque[13];
+} ERESOURCE, *PERESOURCE;
 
 KEMU_WDK_BEGIN_DECLS
 
@@ -47,12 +53,24 @@ NTKERNELAPI VOID FASTCALL ExAcquireFastMutexUnsafe(PFAST_MUTEX FastMutex);
 NTKERNELAPI VOID FASTCALL ExReleaseFastMutexUnsafe(PFAST_MUTEX FastMutex);
 
 #if NTDDI_VERSION >= NTDDI_WS03
-// Guarded mutexes: declared, not modelled (each throws kemu::NotModelled).
+// Guarded mutexes, IRQL <= APC_LEVEL. Acquiring one enters a guarded region (KeAreApcsDisabled is
+// TRUE) until its release; the Unsafe variants expect the caller to be in one, or at APC_LEVEL.
 NTKERNELAPI VOID FASTCALL KeInitializeGuardedMutex(PKGUARDED_MUTEX Mutex);
 NTKERNELAPI VOID FASTCALL KeAcquireGuardedMutex(PKGUARDED_MUTEX Mutex);
 NTKERNELAPI VOID FASTCALL KeReleaseGuardedMutex(PKGUARDED_MUTEX Mutex);
 NTKERNELAPI BOOLEAN FASTCALL KeTryToAcquireGuardedMutex(PKGUARDED_MUTEX Mutex);
+NTKERNELAPI VOID FASTCALL KeAcquireGuardedMutexUnsafe(PKGUARDED_MUTEX FastMutex);
+NTKERNELAPI VOID FASTCALL KeReleaseGuardedMutexUnsafe(PKGUARDED_MUTEX FastMutex);
+NTKERNELAPI VOID NTAPI KeEnterGuardedRegion(VOID);
+NTKERNELAPI VOID NTAPI KeLeaveGuardedRegion(VOID);
 #endif
+
+// Executive resources: declared, not modelled (each throws kemu::NotModelled).
+NTKERNELAPI NTSTATUS NTAPI ExInitializeResourceLite(PERESOURCE Resource);
+NTKERNELAPI NTSTATUS NTAPI ExDeleteResourceLite(PERESOURCE Resource);
+NTKERNELAPI BOOLEAN NTAPI ExAcquireResourceExclusiveLite(PERESOURCE Resource, BOOLEAN Wait);
+NTKERNELAPI BOOLEAN NTAPI ExAcquireResourceSharedLite(PERESOURCE Resource, BOOLEAN Wait);
+NTKERNELAPI VOID FASTCALL ExReleaseResourceLite(PERESOURCE Resource);
 
 KEMU_WDK_END_DECLS
 
@@ -61,6 +79,8 @@ KEMU_WDK_STATIC_ASSERT(sizeof(FAST_MUTEX) == 56, "FAST_MUTEX is 56 bytes");
 KEMU_WDK_STATIC_ASSERT(offsetof(FAST_MUTEX, Event) == 24, "Event");
 KEMU_WDK_STATIC_ASSERT(offsetof(FAST_MUTEX, OldIrql) == 48, "OldIrql");
 KEMU_WDK_STATIC_ASSERT(sizeof(KGUARDED_MUTEX) == 56, "KGUARDED_MUTEX is 56 bytes");
+KEMU_WDK_STATIC_ASSERT(offsetof(KGUARDED_MUTEX, Gate) == 24, "Gate");
+KEMU_WDK_STATIC_ASSERT(sizeof(ERESOURCE) == 104, "ERESOURCE is 104 bytes");
 #endif
 
 #endif  // KEMU_WDK_FAST_MUTEX_H_

@@ -86,14 +86,14 @@ std::vector<std::string> FailuresOf(kemu::Os os, const std::function<void(kemu::
 TEST(CallbackErrorTest, NotModelledInsideAnIsrIsOneFailureNamingTheRoutine) {
   const auto failures = FailuresOf(kemu::Os::kWindows10, [](kemu::Machine& machine) {
     kemu::Device& timer = AddTimer(machine);
-    KGUARDED_MUTEX mutex{};
-    Callback isr{.body = [&] { KeAcquireGuardedMutex(&mutex); }};
+    ERESOURCE resource{};
+    Callback isr{.body = [&] { (void)ExAcquireResourceExclusiveLite(&resource, TRUE); }};
     Connect(isr);
     timer.PulseLine();
   });
   ASSERT_EQ(failures.size(), 1u) << ::testing::PrintToString(failures);
   EXPECT_THAT(failures[0],
-              AllOf(HasSubstr("kemu does not model KeAcquireGuardedMutex"),
+              AllOf(HasSubstr("kemu does not model ExAcquireResourceExclusiveLite"),
                     HasSubstr("an ISR on vCPU 0 at IRQL 7 on Windows 10"),
                     Not(HasSubstr("still at IRQL")), Not(HasSubstr("*** kemu bug check"))));
 }
@@ -114,15 +114,15 @@ TEST(CallbackErrorTest, MissingExportInsideADpcIsOneFailureNamingTheRoutine) {
 TEST(CallbackErrorTest, NotModelledInsideASynchronizeRoutineEndsTheMachine) {
   kemu::Machine machine(kemu::Os::kWindows10);
   AddTimer(machine);
-  KGUARDED_MUTEX mutex{};
-  Callback sync{.body = [&] { KeAcquireGuardedMutex(&mutex); }};
+  ERESOURCE resource{};
+  Callback sync{.body = [&] { (void)ExAcquireResourceExclusiveLite(&resource, TRUE); }};
   Callback isr{.body = [] {}};
   PKINTERRUPT interrupt = Connect(isr);
   try {
     KeSynchronizeExecution(interrupt, &CallbackSync, &sync);
     ADD_FAILURE() << "KeSynchronizeExecution returned";
   } catch (const kemu::NotModelled& error) {
-    EXPECT_EQ(error.routine(), "KeAcquireGuardedMutex");
+    EXPECT_EQ(error.routine(), "ExAcquireResourceExclusiveLite");
     EXPECT_THAT(error.what(), HasSubstr("a KeSynchronizeExecution routine on vCPU 0 at IRQL 7"));
   }
   EXPECT_TRUE(machine.crashed());
@@ -131,8 +131,8 @@ TEST(CallbackErrorTest, NotModelledInsideASynchronizeRoutineEndsTheMachine) {
 TEST(CallbackErrorTest, LaterCallsOnTheEndedMachineThrowTheSameErrorNotABugCheck) {
   kemu::Machine machine(kemu::Os::kWindows10);
   kemu::Device& timer = AddTimer(machine);
-  KGUARDED_MUTEX mutex{};
-  Callback isr{.body = [&] { KeAcquireGuardedMutex(&mutex); }};
+  ERESOURCE resource{};
+  Callback isr{.body = [&] { (void)ExAcquireResourceExclusiveLite(&resource, TRUE); }};
   Connect(isr);
   EXPECT_THROW(timer.PulseLine(), kemu::NotModelled);
   ASSERT_TRUE(machine.crashed());
@@ -146,10 +146,10 @@ TEST(CallbackErrorTest, LaterCallsOnTheEndedMachineThrowTheSameErrorNotABugCheck
 
 TEST(CallbackErrorTest, NotModelledOutsideAnyCallbackLeavesTheMachineRunning) {
   kemu::Machine machine(kemu::Os::kWindows10);
-  KGUARDED_MUTEX mutex{};
+  ERESOURCE resource{};
   try {
-    KeAcquireGuardedMutex(&mutex);
-    ADD_FAILURE() << "KeAcquireGuardedMutex returned";
+    (void)ExAcquireResourceExclusiveLite(&resource, TRUE);
+    ADD_FAILURE() << "ExAcquireResourceExclusiveLite returned";
   } catch (const kemu::NotModelled& error) {
     EXPECT_THAT(error.what(), Not(HasSubstr("the machine has ended")));
   }

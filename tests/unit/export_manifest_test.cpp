@@ -200,19 +200,14 @@ TEST(ExportManifestTest, KeTestSpinLockIsMissingOnXp) {
 }
 
 TEST_P(ExportManifestTest, ARoutineKemuDoesNotModelThrowsNotModelledNamingItself) {
-  // Guarded mutexes are Server 2003 exports: an older release lacks the routine altogether.
-  const bool has_export = GetParam() >= kemu::Os::kWindowsServer2003;
-  KGUARDED_MUTEX mutex{};
+  ERESOURCE resource{};
   try {
-    KeAcquireGuardedMutex(&mutex);
-    ADD_FAILURE() << "KeAcquireGuardedMutex returned";
+    (void)ExAcquireResourceExclusiveLite(&resource, TRUE);
+    ADD_FAILURE() << "ExAcquireResourceExclusiveLite returned";
   } catch (const kemu::NotModelled& not_modelled) {
-    EXPECT_TRUE(has_export);
-    EXPECT_EQ(not_modelled.routine(), "KeAcquireGuardedMutex");
-    EXPECT_THAT(not_modelled.what(), HasSubstr("kemu does not model KeAcquireGuardedMutex"));
-  } catch (const kemu::MissingExport& missing) {
-    EXPECT_FALSE(has_export);
-    EXPECT_EQ(missing.routine(), "KeAcquireGuardedMutex");
+    EXPECT_EQ(not_modelled.routine(), "ExAcquireResourceExclusiveLite");
+    EXPECT_THAT(not_modelled.what(),
+                HasSubstr("kemu does not model ExAcquireResourceExclusiveLite"));
   }
   EXPECT_FALSE(machine().crashed());
 }

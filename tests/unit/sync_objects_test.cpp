@@ -259,6 +259,69 @@ TEST(SyncObjectsRulesTest, ExAcquireFastMutexAtDispatchLevelIsTheIrqlRule) {
   EXPECT_THAT(crash.what(), HasSubstr("ExAcquireFastMutex was called at IRQL 2"));
 }
 
+// Guarded mutexes (Server 2003 on): the IRQL stays, a guarded region holds every APC off.
+
+TEST(SyncObjectsRulesTest, AGuardedMutexEntersAGuardedRegionAndLeavesTheIrql) {
+  kemu::Machine machine(kemu::Os::kWindows10);
+  KGUARDED_MUTEX mutex;
+  KeInitializeGuardedMutex(&mutex);
+  EXPECT_EQ(mutex.Count, 1);
+  KeAcquireGuardedMutex(&mutex);
+  EXPECT_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+  EXPECT_TRUE(KeAreApcsDisabled());
+  EXPECT_NE(mutex.Owner, nullptr);
+  EXPECT_FALSE(KeTryToAcquireGuardedMutex(&mutex));
+  KeReleaseGuardedMutex(&mutex);
+  EXPECT_FALSE(KeAreApcsDisabled());
+  EXPECT_TRUE(KeTryToAcquireGuardedMutex(&mutex));
+  KeReleaseGuardedMutex(&mutex);
+  machine.Shutdown();
+  EXPECT_FALSE(machine.crashed());
+}
+
+TEST(SyncObjectsRulesTest, UnsafeGuardedMutexRoutinesUseTheCallersGuardedRegion) {
+  kemu::Machine machine(kemu::Os::kWindows10);
+  KGUARDED_MUTEX mutex;
+  KeInitializeGuardedMutex(&mutex);
+  KeEnterGuardedRegion();
+  KeAcquireGuardedMutexUnsafe(&mutex);
+  KeReleaseGuardedMutexUnsafe(&mutex);
+  EXPECT_TRUE(KeAreApcsDisabled());  // still the caller's region
+  KeLeaveGuardedRegion();
+  EXPECT_FALSE(KeAreApcsDisabled());
+  machine.Shutdown();
+  EXPECT_FALSE(machine.crashed());
+}
+
+TEST(SyncObjectsRulesTest, AcquiringAGuardedMutexItOwnsIsASelfDeadlock) {
+  kemu::Machine machine(kemu::Os::kWindows10);
+  KGUARDED_MUTEX mutex;
+  KeInitializeGuardedMutex(&mutex);
+  KeAcquireGuardedMutex(&mutex);
+  EXPECT_THAT(CrashOf([&] { KeAcquireGuardedMutex(&mutex); }),
+              BugCheckIs(kVerifierViolation, kemu::verifier_code::kSelfDeadlock,
+                         reinterpret_cast<std::uintptr_t>(&mutex), 0, 0));
+}
+
+TEST(SyncObjectsRulesTest, AGuardedRegionLeftOpenIsInTheShutdownReport) {
+  kemu::Machine machine(kemu::Os::kWindows10);
+  KeEnterGuardedRegion();
+  const kemu::BugCheck crash = CrashOf([&] { machine.Shutdown(); });
+  EXPECT_THAT(crash.what(), HasSubstr("still inside 1 guarded region(s)"));
+}
+
+TEST(SyncObjectsRulesTest, LeavingAGuardedRegionNeverEnteredIsAnApcIndexMismatch) {
+  kemu::Machine machine(kemu::Os::kWindows10);
+  EXPECT_THAT(CrashOf([] { KeLeaveGuardedRegion(); }),
+              BugCheckIs(kemu::bugcheck::kApcIndexMismatch));
+}
+
+TEST(SyncObjectsRulesTest, GuardedMutexesAreMissingBeforeServer2003) {
+  kemu::Machine machine(kemu::Os::kWindowsXP);
+  KGUARDED_MUTEX mutex{};
+  EXPECT_THROW(KeInitializeGuardedMutex(&mutex), kemu::MissingExport);
+}
+
 // A work item runs on the waiting context in kemu, but as a worker thread: a mutex the waiting
 // thread owns is not the worker's, so the worker blocks and nothing can go on, as on Windows.
 struct WorkerCall {
