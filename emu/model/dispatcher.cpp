@@ -53,14 +53,21 @@ std::string Expected(unsigned kinds) {
 
 }  // namespace
 
-void Dispatcher::InitializeEvent(PRKEVENT event, EVENT_TYPE type, bool state) {
-  DISPATCHER_HEADER& header = event->Header;
+void Dispatcher::InitializeHeader(DISPATCHER_HEADER& header, UCHAR type, std::size_t object_bytes,
+                                  LONG state) {
   header.Lock = 0;
-  header.Type = type == SynchronizationEvent ? EventSynchronizationObject : EventNotificationObject;
-  header.Size = kSizeInLongs(sizeof(KEVENT));
-  header.SignalState = state ? 1 : 0;
+  header.Type = type;
+  header.Size = kSizeInLongs(object_bytes);
+  header.SignalState = state;
   InitializeListHead(&header.WaitListHead);
-  NewObject(&header);
+}
+
+void Dispatcher::InitializeEvent(PRKEVENT event, EVENT_TYPE type, bool state) {
+  InitializeHeader(
+      event->Header,
+      type == SynchronizationEvent ? EventSynchronizationObject : EventNotificationObject,
+      sizeof(KEVENT), state ? 1 : 0);
+  NewObject(&event->Header);
 }
 
 void Dispatcher::NewObject(DISPATCHER_HEADER* header) {

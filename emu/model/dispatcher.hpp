@@ -43,6 +43,10 @@ class Dispatcher {
  public:
   explicit Dispatcher(Kernel& kernel) : kernel_(kernel) {}
 
+  /// Writes a dispatcher header as its KeInitialize* routine does: `type`, the object's size in
+  /// LONGs, `state`, an empty wait list.
+  static void InitializeHeader(DISPATCHER_HEADER& header, UCHAR type, std::size_t object_bytes,
+                               LONG state);
   void InitializeEvent(PRKEVENT event, EVENT_TYPE type, bool state);
   /// KeSetEvent: returns the previous SignalState; waiters the signal satisfies are released.
   LONG SetEvent(const char* routine, PRKEVENT event);

@@ -58,12 +58,7 @@ void Dispatcher::InitializeFastMutex(PFAST_MUTEX mutex) {
 }
 
 void Dispatcher::InitializeGuardedMutex(PKGUARDED_MUTEX mutex) {
-  DISPATCHER_HEADER& gate = mutex->Gate;
-  gate.Lock = 0;
-  gate.Type = GateObject;
-  gate.Size = static_cast<UCHAR>(sizeof(DISPATCHER_HEADER) / sizeof(LONG));
-  gate.SignalState = 0;
-  InitializeListHead(&gate.WaitListHead);
+  InitializeHeader(mutex->Gate, GateObject, sizeof(DISPATCHER_HEADER), 0);
   mutex->CombinedApcDisable = 0;
   InitializeMutexView(ViewOf(mutex));
 }

@@ -9,12 +9,7 @@
 namespace kemu::model {
 
 void Dispatcher::InitializeMutex(PRKMUTEX mutex) {
-  DISPATCHER_HEADER& header = mutex->Header;
-  header.Lock = 0;
-  header.Type = MutantObject;
-  header.Size = static_cast<UCHAR>(sizeof(KMUTEX) / sizeof(LONG));
-  header.SignalState = 1;
-  InitializeListHead(&header.WaitListHead);
+  InitializeHeader(mutex->Header, MutantObject, sizeof(KMUTEX), 1);
   InitializeListHead(&mutex->MutantListEntry);
   mutex->OwnerThread = nullptr;
   mutex->Abandoned = FALSE;
@@ -22,8 +17,8 @@ void Dispatcher::InitializeMutex(PRKMUTEX mutex) {
   // A mutex initialized over one still owned (a driver's bug) is a new, free mutex, and for the
   // race detector a new lock.
   owned_.erase(reinterpret_cast<std::uintptr_t>(mutex));
-  NewObject(&header);
-  kernel_.race().LockInitialized(&header);
+  NewObject(&mutex->Header);
+  kernel_.race().LockInitialized(&mutex->Header);
 }
 
 LONG Dispatcher::ReleaseMutex(const char* routine, PRKMUTEX mutex) {

@@ -8,14 +8,9 @@
 namespace kemu::model {
 
 void Dispatcher::InitializeSemaphore(PRKSEMAPHORE semaphore, LONG count, LONG limit) {
-  DISPATCHER_HEADER& header = semaphore->Header;
-  header.Lock = 0;
-  header.Type = SemaphoreObject;
-  header.Size = static_cast<UCHAR>(sizeof(KSEMAPHORE) / sizeof(LONG));
-  header.SignalState = count;
-  InitializeListHead(&header.WaitListHead);
+  InitializeHeader(semaphore->Header, SemaphoreObject, sizeof(KSEMAPHORE), count);
   semaphore->Limit = limit;
-  NewObject(&header);
+  NewObject(&semaphore->Header);
 }
 
 LONG Dispatcher::ReleaseSemaphore(const char* routine, PRKSEMAPHORE semaphore, LONG adjustment) {
