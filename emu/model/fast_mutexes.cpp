@@ -81,8 +81,8 @@ void Dispatcher::CheckAtMostApc(const char* routine) const {
 void Dispatcher::AcquireMutexView(const char* routine, const MutexView& mutex) {
   const std::uintptr_t thread = CurrentThread();
   if (reinterpret_cast<std::uintptr_t>(*mutex.owner) == thread) {
-    kernel_.verifier().FastMutexAcquiredBySelf(routine, mutex.address,
-                                               kernel_.scheduler().DescribeContexts());
+    kernel_.verifier().MutexAcquiredBySelf(routine, mutex.kind, mutex.address,
+                                           kernel_.scheduler().DescribeContexts());
   }
   if (*mutex.count != kFree) {
     // Owned by another vCPU's thread: this one waits (other vCPUs run) until it is released.
@@ -111,13 +111,15 @@ void Dispatcher::ReleaseMutexView(const char* routine, const MutexView& mutex) {
   const std::uintptr_t thread = CurrentThread();
   const auto owner = reinterpret_cast<std::uintptr_t>(*mutex.owner);
   if (owner != thread) {
-    kernel_.verifier().FastMutexReleaseNotOwned(routine, mutex.address, owner, thread);
+    kernel_.verifier().MutexReleasedByNonOwner(routine, mutex.kind, mutex.address, owner, thread);
   }
   kernel_.race().Release(mutex.address);
   kernel_.race().LockReleased(mutex.address);
   *mutex.count = kFree;
   *mutex.owner = nullptr;
   owned_.erase(reinterpret_cast<std::uintptr_t>(mutex.address));
+  // A thread waiting for it on another vCPU may take it now.
+  kernel_.scheduler().Point();
 }
 
 void Dispatcher::AcquireFastMutex(const char* routine, PFAST_MUTEX mutex, bool raise) {
@@ -151,8 +153,6 @@ void Dispatcher::ReleaseFastMutex(const char* routine, PFAST_MUTEX mutex, bool r
   const auto old_irql = static_cast<KIRQL>(mutex->OldIrql);
   ReleaseMutexView(routine, view);
   if (restore && old_irql < kernel_.irql().Current()) kernel_.irql().Lower(old_irql);
-  // A thread waiting for it on another vCPU may take it now.
-  kernel_.scheduler().Point();
 }
 
 void Dispatcher::AcquireGuardedMutex(const char* routine, PKGUARDED_MUTEX mutex, bool region) {
@@ -179,7 +179,6 @@ void Dispatcher::ReleaseGuardedMutex(const char* routine, PKGUARDED_MUTEX mutex,
   CheckAtMostApc(routine);
   ReleaseMutexView(routine, view);
   if (region) LeaveGuardedRegion(routine);
-  kernel_.scheduler().Point();
 }
 
 void Dispatcher::EnterGuardedRegion() {

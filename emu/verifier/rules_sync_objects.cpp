@@ -28,7 +28,7 @@ void Verifier::SemaphoreLimitExceeded(const char* routine, const void* semaphore
   host_.Crash(Raised(
       kStatusSemaphoreLimitExceeded, "exception code: STATUS_SEMAPHORE_LIMIT_EXCEEDED",
       fmt::format("{} added {} to the semaphore at {}, whose count is {} and limit {}: the count "
-                  "would pass the limit (or the adjustment is not positive), so the routine "
+                  "would pass the limit (or the adjustment is negative), so the routine "
                   "raised STATUS_SEMAPHORE_LIMIT_EXCEEDED and left the count unchanged. Release "
                   "a semaphore once per wait it satisfied.",
                   routine, adjustment, semaphore, count, limit)));
@@ -46,12 +46,12 @@ void Verifier::MutexNotOwned(const char* routine, const void* mutex, std::uintpt
                                  routine, mutex, current, owned_by)));
 }
 
-void Verifier::FastMutexAcquiredBySelf(const char* routine, const void* mutex,
-                                       const std::vector<std::string>& contexts) {
+void Verifier::MutexAcquiredBySelf(const char* routine, const char* kind, const void* mutex,
+                                   const std::vector<std::string>& contexts) {
   const std::string summary = fmt::format(
-      "{} acquired the fast mutex at {}, which this thread already owns: fast mutexes cannot be "
-      "acquired recursively, so the thread waits for itself for ever.",
-      routine, mutex);
+      "{} acquired the {} at {}, which this thread already owns: a {} cannot be acquired "
+      "recursively, so the thread waits for itself for ever.",
+      routine, kind, mutex, kind);
   if (mode_ == CheckMode::kVerifier) {
     host_.Crash({.code = bugcheck::kDriverVerifierDetectedViolation,
                  .parameters = {verifier_code::kSelfDeadlock, Address(mutex), 0, 0},
@@ -64,16 +64,15 @@ void Verifier::FastMutexAcquiredBySelf(const char* routine, const void* mutex,
   WaitNeverCompletes(host_.current_processor(), summary, contexts);
 }
 
-void Verifier::FastMutexReleaseNotOwned(const char* routine, const void* mutex,
-                                        std::uintptr_t owner, std::uintptr_t current) {
+void Verifier::MutexReleasedByNonOwner(const char* routine, const char* kind, const void* mutex,
+                                       std::uintptr_t owner, std::uintptr_t current) {
   const bool unowned = owner == 0;
   const std::string summary =
-      unowned
-          ? fmt::format("{} released the fast mutex at {}, which no thread owns.", routine, mutex)
-          : fmt::format(
-                "{} released the fast mutex at {} from the thread at {:#x}; the "
-                "thread at {:#x} owns it.",
-                routine, mutex, current, owner);
+      unowned ? fmt::format("{} released the {} at {}, which no thread owns.", routine, kind, mutex)
+              : fmt::format(
+                    "{} released the {} at {} from the thread at {:#x}; the thread at {:#x} owns "
+                    "it.",
+                    routine, kind, mutex, current, owner);
   if (mode_ != CheckMode::kVerifier) return;  // a kernel without Verifier does not look
   host_.BugCheck(
       {.code = bugcheck::kDriverVerifierDetectedViolation,

@@ -227,17 +227,17 @@ class Verifier {
   /// unhandled under kemu (0x1E) in every mode.
   [[noreturn]] void MutexNotOwned(const char* routine, const void* mutex, std::uintptr_t owner,
                                   std::uintptr_t current);
-  /// A fast mutex acquired again by its owner: 0xC4 / 0x1000 under Verifier, the hang report
-  /// otherwise.
-  [[noreturn]] void FastMutexAcquiredBySelf(const char* routine, const void* mutex,
-                                            const std::vector<std::string>& contexts);
+  /// A fast or guarded mutex (`kind`) acquired again by its owner: 0xC4 / 0x1000 under
+  /// Verifier, the hang report otherwise.
+  [[noreturn]] void MutexAcquiredBySelf(const char* routine, const char* kind, const void* mutex,
+                                        const std::vector<std::string>& contexts);
   /// KeLeaveGuardedRegion (or a guarded mutex's release) without a guarded region to leave:
   /// 0x1 APC_INDEX_MISMATCH (UNCONFIRMED which code Windows shows). Returns only under kRecord.
   void GuardedRegionUnderflow(const char* routine);
-  /// A fast mutex released by a thread that does not own it: 0xC4 / 0x1004 or 0x1007 under
-  /// Verifier; returns in the other modes (nothing looks).
-  void FastMutexReleaseNotOwned(const char* routine, const void* mutex, std::uintptr_t owner,
-                                std::uintptr_t current);
+  /// A fast or guarded mutex (`kind`) released by a thread that does not own it: 0xC4 / 0x1004
+  /// or 0x1007 under Verifier; returns in the other modes (nothing looks).
+  void MutexReleasedByNonOwner(const char* routine, const char* kind, const void* mutex,
+                               std::uintptr_t owner, std::uintptr_t current);
 
   // Debug output (rules_debug.cpp).
   /// A Unicode format code reached DbgPrint(Ex) above PASSIVE_LEVEL.

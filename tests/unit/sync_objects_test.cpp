@@ -298,9 +298,10 @@ TEST(SyncObjectsRulesTest, AcquiringAGuardedMutexItOwnsIsASelfDeadlock) {
   KGUARDED_MUTEX mutex;
   KeInitializeGuardedMutex(&mutex);
   KeAcquireGuardedMutex(&mutex);
-  EXPECT_THAT(CrashOf([&] { KeAcquireGuardedMutex(&mutex); }),
-              BugCheckIs(kVerifierViolation, kemu::verifier_code::kSelfDeadlock,
-                         reinterpret_cast<std::uintptr_t>(&mutex), 0, 0));
+  const kemu::BugCheck crash = CrashOf([&] { KeAcquireGuardedMutex(&mutex); });
+  EXPECT_THAT(crash, BugCheckIs(kVerifierViolation, kemu::verifier_code::kSelfDeadlock,
+                                reinterpret_cast<std::uintptr_t>(&mutex), 0, 0));
+  EXPECT_THAT(crash.what(), HasSubstr("acquired the guarded mutex at"));
 }
 
 TEST(SyncObjectsRulesTest, AGuardedRegionLeftOpenIsInTheShutdownReport) {
