@@ -173,6 +173,8 @@ void Dispatcher::Consume(DISPATCHER_HEADER* header, const WaitRequest& request) 
                                                            .kind = "kernel mutex",
                                                            .routine = request.routine,
                                                            .kernel_mutex = true};
+        kernel_.verifier().MutexHeld(mutex, request.thread, request.routine,
+                                     kernel_.trace().sequence());
       }
       return;
     }

@@ -186,6 +186,8 @@ class Dispatcher {
   /// Nothing else can run: runs queued work items or moves the clock to the next timer or
   /// deadline. False when nothing at all can change (a deadlock).
   bool MakeProgress();
+  /// Driver Verifier's lock order for the kernel mutexes a wait may acquire (0xC4 / 0x1001).
+  void OrderMutexes(const WaitRequest& request);
   void LearnFromSignals(const WaitRequest& request, NTSTATUS status);
   std::string Describe(const WaitRequest& request) const;
 

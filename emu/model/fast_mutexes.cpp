@@ -49,6 +49,7 @@ void Dispatcher::InitializeMutexView(const MutexView& mutex) {
   // A new lock for the race detector, with no history from an earlier one at this address.
   kernel_.race().ObjectInitialized(mutex.address);
   kernel_.race().LockInitialized(mutex.address);
+  kernel_.verifier().MutexInitialized(mutex.address);
 }
 
 void Dispatcher::InitializeFastMutex(PFAST_MUTEX mutex) {
@@ -84,6 +85,9 @@ void Dispatcher::AcquireMutexView(const char* routine, const MutexView& mutex) {
     kernel_.verifier().MutexAcquiredBySelf(routine, mutex.kind, mutex.address,
                                            kernel_.scheduler().DescribeContexts());
   }
+  // Lock order (0x1001) before the wait, as for a spin lock before it spins.
+  kernel_.verifier().MutexOrder(routine, mutex.kind, mutex.address, thread,
+                                kernel_.current_processor(), kernel_.trace().sequence());
   if (*mutex.count != kFree) {
     // Owned by another vCPU's thread: this one waits (other vCPUs run) until it is released.
     ++*mutex.contention;
@@ -105,6 +109,7 @@ void Dispatcher::TakeMutexView(const char* routine, const MutexView& mutex) {
   // Held from here to the release, as a spin lock is; the release publishes what it protected.
   kernel_.race().Acquire(mutex.address);
   kernel_.race().LockAcquired(mutex.address);
+  kernel_.verifier().MutexHeld(mutex.address, CurrentThread(), routine, kernel_.trace().sequence());
 }
 
 void Dispatcher::ReleaseMutexView(const char* routine, const MutexView& mutex) {
@@ -115,6 +120,7 @@ void Dispatcher::ReleaseMutexView(const char* routine, const MutexView& mutex) {
   }
   kernel_.race().Release(mutex.address);
   kernel_.race().LockReleased(mutex.address);
+  kernel_.verifier().MutexReleased(mutex.address, thread);
   *mutex.count = kFree;
   *mutex.owner = nullptr;
   owned_.erase(reinterpret_cast<std::uintptr_t>(mutex.address));

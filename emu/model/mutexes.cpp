@@ -19,6 +19,7 @@ void Dispatcher::InitializeMutex(PRKMUTEX mutex) {
   owned_.erase(reinterpret_cast<std::uintptr_t>(mutex));
   NewObject(&mutex->Header);
   kernel_.race().LockInitialized(&mutex->Header);
+  kernel_.verifier().MutexInitialized(mutex);
 }
 
 LONG Dispatcher::ReleaseMutex(const char* routine, PRKMUTEX mutex) {
@@ -35,6 +36,7 @@ LONG Dispatcher::ReleaseMutex(const char* routine, PRKMUTEX mutex) {
   if (++mutex->Header.SignalState == 1) {  // the last release: free for the first waiter
     mutex->OwnerThread = nullptr;
     owned_.erase(reinterpret_cast<std::uintptr_t>(mutex));
+    kernel_.verifier().MutexReleased(mutex, thread);
     WakeWaiters(&mutex->Header);
   }
   return previous;

@@ -36,6 +36,7 @@ class Dispatcher::Registration {
 NTSTATUS Dispatcher::Wait(WaitRequest& request) {
   request.cpu = kernel_.current_processor();
   request.thread = CurrentThread();
+  OrderMutexes(request);
   if (std::optional<NTSTATUS> status = TrySatisfy(request)) {
     LearnFromSignals(request, *status);
     return *status;
@@ -67,6 +68,19 @@ NTSTATUS Dispatcher::Wait(WaitRequest& request) {
   if (!waiter.satisfied) return STATUS_TIMEOUT;
   LearnFromSignals(request, waiter.status);
   return waiter.status;
+}
+
+void Dispatcher::OrderMutexes(const WaitRequest& request) {
+  // A zero timeout is a try: it never blocks, so it is no side of a deadlock.
+  if (request.deadline && kernel_.clock().now_100ns() >= *request.deadline) return;
+  for (DISPATCHER_HEADER* object : request.objects) {
+    if (object->Type != MutantObject) continue;
+    const auto* mutex = reinterpret_cast<const KMUTEX*>(object);
+    // A recursive acquisition by its owner waits for nothing and adds no order.
+    if (reinterpret_cast<std::uintptr_t>(mutex->OwnerThread) == request.thread) continue;
+    kernel_.verifier().MutexOrder(request.routine, "kernel mutex", mutex, request.thread,
+                                  request.cpu, kernel_.trace().sequence());
+  }
 }
 
 void Dispatcher::LearnFromSignals(const WaitRequest& request, NTSTATUS status) {

@@ -11,6 +11,15 @@ void Erase(std::vector<std::uintptr_t>& from, std::uintptr_t lock) {
   from.erase(std::remove(from.begin(), from.end(), lock), from.end());
 }
 
+// Removes the newest entry for `lock` from `stack`; false when it holds none.
+bool EraseNewest(std::vector<LockOrder::Held>& stack, std::uintptr_t lock) {
+  auto it = std::find_if(stack.rbegin(), stack.rend(),
+                         [lock](const LockOrder::Held& held) { return held.lock == lock; });
+  if (it == stack.rend()) return false;
+  stack.erase(std::next(it).base());
+  return true;
+}
+
 }  // namespace
 
 void LockOrder::AddEdge(std::uintptr_t before, std::uintptr_t after, Site site) {
@@ -47,16 +56,23 @@ void LockOrder::ReleasedOutOfOrder(std::uintptr_t lock, unsigned cpu) {
   // Search from the newest: nested locks are mostly released in reverse order. The releasing
   // vCPU's own stack first: another vCPU spinning on the lock has it on its stack already (its
   // order is checked before it spins), and that entry is not the one released.
-  auto release_from = [lock](std::vector<Held>& stack) {
-    auto it = std::find_if(stack.rbegin(), stack.rend(),
-                           [lock](const Held& held) { return held.lock == lock; });
-    if (it == stack.rend()) return false;
-    stack.erase(std::next(it).base());
-    return true;
-  };
-  if (release_from(HeldStack(cpu))) return;
+  if (EraseNewest(HeldStack(cpu), lock)) return;
   for (std::vector<Held>& stack : held_) {
-    if (release_from(stack)) return;
+    if (EraseNewest(stack, lock)) return;
+  }
+}
+
+void LockOrder::MutexReleased(std::uintptr_t thread, std::uintptr_t mutex) {
+  // Its owner's stack; a release by another thread (a bug already reported) frees it all the same.
+  if (auto own = thread_held_.find(thread);
+      own != thread_held_.end() && EraseNewest(own->second, mutex)) {
+    if (own->second.empty()) thread_held_.erase(own);
+    return;
+  }
+  for (auto it = thread_held_.begin(); it != thread_held_.end(); ++it) {
+    if (!EraseNewest(it->second, mutex)) continue;
+    if (it->second.empty()) thread_held_.erase(it);
+    return;
   }
 }
 
@@ -78,6 +94,11 @@ void LockOrder::ForgetEdges(std::uintptr_t lock) {
 void LockOrder::Reinitialized(std::uintptr_t lock) {
   ForgetEdges(lock);
   Released(lock);
+}
+
+void LockOrder::MutexReinitialized(std::uintptr_t mutex) {
+  ForgetEdges(mutex);
+  MutexReleased(0, mutex);
 }
 
 void LockOrder::ForgetRange(std::uintptr_t begin, std::uintptr_t end) {

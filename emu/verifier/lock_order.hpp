@@ -1,5 +1,6 @@
-// Driver Verifier's Deadlock Detection for spin locks: the order in which each vCPU takes the
-// locks it holds together, merged into one graph for the whole machine. A lock B taken while A is
+// Driver Verifier's Deadlock Detection for spin locks and mutexes: the order in which each vCPU
+// takes the spin locks it holds together, and each thread the mutexes (kernel, fast, guarded) it
+// holds together, merged into one graph for the whole machine. A lock B taken while A is
 // held records the edge A -> B; taking B while holding A when the graph already leads from B to A
 // is a lock hierarchy violation, whatever the interleaving that would turn it into a deadlock and
 // whichever vCPU recorded the other edges. Only Verifier mode records anything (Verifier owns it).
@@ -33,7 +34,7 @@ class LockOrder {
     std::uintptr_t after = 0;
     Site site;
   };
-  /// A lock the vCPU holds, in acquisition order.
+  /// A lock the vCPU (or a mutex the thread) holds, in acquisition order.
   struct Held {
     std::uintptr_t lock = 0;
     const char* routine = "";
@@ -58,16 +59,30 @@ class LockOrder {
                                 std::uint64_t sequence, ContextFn&& context, bool waited = true) {
     std::vector<Held>& stack = HeldStack(cpu);
     std::optional<Cycle> cycle;
-    for (std::size_t i = 0; waited && i < stack.size(); ++i) {
-      const std::uintptr_t held = stack[i].lock;
-      // Recursion on one lock is the self-deadlock rule (0x1000), not an order.
-      if (held == lock || edges_.count(Key{held, lock}) != 0) continue;
-      if (!cycle) cycle = FindCycle(lock, held);
-      AddEdge(held, lock, Site{routine, cpu, sequence, context()});
-    }
+    if (waited) cycle = Order(stack, cpu, lock, routine, sequence, context);
     stack.push_back(Held{lock, routine, sequence});
     return cycle;
   }
+  /// Mutexes are held by threads, which wait rather than spin: `thread` is about to wait for
+  /// `mutex` on vCPU `cpu`. Records an edge from every mutex the thread holds and returns the
+  /// first cycle one closes, as Acquired does, but holds nothing yet: the mutex is the thread's
+  /// only once a wait takes it (MutexHeld). Checked before the wait, so an inversion is reported
+  /// as one rather than as the hang it may become.
+  template <typename ContextFn>
+  std::optional<Cycle> MutexOrder(std::uintptr_t thread, unsigned cpu, std::uintptr_t mutex,
+                                  const char* routine, std::uint64_t sequence,
+                                  ContextFn&& context) {
+    const auto found = thread_held_.find(thread);
+    if (found == thread_held_.end()) return std::nullopt;  // holds no mutex: no order
+    return Order(found->second, cpu, mutex, routine, sequence, context);
+  }
+  /// `thread` owns `mutex` from now on (a try takes one with no MutexOrder before it).
+  void MutexHeld(std::uintptr_t thread, std::uintptr_t mutex, const char* routine,
+                 std::uint64_t sequence) {
+    thread_held_[thread].push_back(Held{mutex, routine, sequence});
+  }
+  /// `thread` released `mutex` (its last recursive acquisition).
+  void MutexReleased(std::uintptr_t thread, std::uintptr_t mutex);
   /// Acquired, when `cpu` holds no other lock: there is no order to record, so `lock` is just
   /// held. Returns false, recording nothing, when `cpu` holds some (then call Acquired).
   bool AcquiredAlone(unsigned cpu, std::uintptr_t lock, const char* routine,
@@ -91,6 +106,8 @@ class LockOrder {
   /// `lock` starts a new life (KeInitializeSpinLock): its edges belonged to whatever lived at
   /// that address before (a stack variable of another function, say), and it is not held.
   void Reinitialized(std::uintptr_t lock);
+  /// The same for a mutex (KeInitializeMutex, ExInitializeFastMutex, KeInitializeGuardedMutex).
+  void MutexReinitialized(std::uintptr_t mutex);
   /// The memory [begin, end) was freed: the locks in it and their edges are gone, so a lock
   /// later placed at a reused address starts with no order. Locks still held stay on their
   /// vCPU's stack (the driver freed a held lock; its release will still come through here).
@@ -124,6 +141,21 @@ class LockOrder {
     }
     return held_[cpu];
   }
+  /// Records an edge to `lock` from each lock in `stack` (what one vCPU or thread holds), and
+  /// returns the first cycle one of them closes.
+  template <typename ContextFn>
+  std::optional<Cycle> Order(const std::vector<Held>& stack, unsigned cpu, std::uintptr_t lock,
+                             const char* routine, std::uint64_t sequence, ContextFn&& context) {
+    std::optional<Cycle> cycle;
+    for (std::size_t i = 0; i < stack.size(); ++i) {
+      const std::uintptr_t held = stack[i].lock;
+      // Recursion on one lock is the self-deadlock rule (0x1000), not an order.
+      if (held == lock || edges_.count(Key{held, lock}) != 0) continue;
+      if (!cycle) cycle = FindCycle(lock, held);
+      AddEdge(held, lock, Site{routine, cpu, sequence, context()});
+    }
+    return cycle;
+  }
   /// Released, when `lock` is not the newest lock `cpu` holds.
   void ReleasedOutOfOrder(std::uintptr_t lock, unsigned cpu);
   void AddEdge(std::uintptr_t before, std::uintptr_t after, Site site);
@@ -134,6 +166,8 @@ class LockOrder {
   std::unordered_map<Key, Site, KeyHash> edges_;
   std::unordered_map<std::uintptr_t, Node> nodes_;
   std::vector<std::vector<Held>> held_;  ///< per vCPU
+  /// Mutexes per thread (Dispatcher::CurrentThread), for threads that hold any.
+  std::unordered_map<std::uintptr_t, std::vector<Held>> thread_held_;
 };
 
 }  // namespace kemu::verifier

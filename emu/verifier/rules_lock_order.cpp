@@ -1,8 +1,10 @@
-// Lock-order rules: Driver Verifier's Deadlock Detection for spin locks (0xC4 / 0x1001), and a DPC
-// routine returning with a spin lock it took still held. Both only under Verifier.
+// Lock-order rules: Driver Verifier's Deadlock Detection for spin locks and mutexes (0xC4 /
+// 0x1001), and a DPC routine returning with a spin lock it took still held. Both only under
+// Verifier.
 #include <fmt/format.h>
 
 #include <string>
+#include <string_view>
 
 #include "kemu/bugcheck.hpp"
 #include "verifier/verifier.hpp"
@@ -28,11 +30,28 @@ void Verifier::LockAcquiredWhileHolding(const char* routine, PKSPIN_LOCK lock, u
   const auto address = reinterpret_cast<std::uintptr_t>(lock);
   auto cycle = lock_order_.Acquired(
       cpu, address, routine, sequence, [this] { return host_.RunningCallback(); }, waited);
-  if (!cycle) return;
+  if (cycle) {
+    LockOrderViolated(routine, "spin lock", "spin lock", address, *cycle, cpu, sequence,
+                      "Processors");
+  }
+}
+
+void Verifier::MutexOrder(const char* routine, const char* kind, const void* mutex,
+                          std::uintptr_t thread, unsigned cpu, std::uint64_t sequence) {
+  if (mode_ != CheckMode::kVerifier) return;
+  const auto address = reinterpret_cast<std::uintptr_t>(mutex);
+  auto cycle = lock_order_.MutexOrder(thread, cpu, address, routine, sequence,
+                                      [this] { return host_.RunningCallback(); });
+  if (cycle) LockOrderViolated(routine, kind, "mutex", address, *cycle, cpu, sequence, "Threads");
+}
+
+void Verifier::LockOrderViolated(const char* routine, const char* what, const char* held_what,
+                                 std::uintptr_t address, const LockOrder::Cycle& cycle,
+                                 unsigned cpu, std::uint64_t sequence, const char* holders) {
   std::string orders;
-  for (const LockOrder::Edge& edge : cycle->path) orders += "\n    " + DescribeEdge(edge);
+  for (const LockOrder::Edge& edge : cycle.path) orders += "\n    " + DescribeEdge(edge);
   orders += fmt::format("\n    lock {:#x} then lock {:#x} (now: {} on vCPU {} {}, trace event #{})",
-                        cycle->held, cycle->acquired, routine, cpu, Where(host_.RunningCallback()),
+                        cycle.held, cycle.acquired, routine, cpu, Where(host_.RunningCallback()),
                         sequence);
   // Windows documents Arg2 as the resource that was the final cause of the deadlock and Arg3,
   // Arg4 as reserved: kemu passes the lock being acquired and zeros; the lock already held that
@@ -44,15 +63,21 @@ void Verifier::LockAcquiredWhileHolding(const char* routine, PKSPIN_LOCK lock, u
                            "lock being acquired, the final cause of the deadlock", nullptr,
                            nullptr},
        .summary = fmt::format(
-           "{} acquired the spin lock at {:#x} while holding the spin lock at {:#x}, the reverse "
-           "of an order already seen. Processors taking these locks in these orders at the same "
-           "time deadlock:{}\n  Take spin locks in one global order everywhere.",
-           routine, address, cycle->held, orders)});
+           "{} acquired the {} at {:#x} while holding the {} at {:#x}, the reverse of an order "
+           "already seen. {} taking these locks in these orders at the same time deadlock:{}\n"
+           "  Take {} in one global order everywhere.",
+           routine, what, address, held_what, cycle.held, holders, orders,
+           held_what == std::string_view("spin lock") ? "spin locks" : "mutexes")});
 }
 
 void Verifier::LockInitialized(PKSPIN_LOCK lock) {
   if (mode_ != CheckMode::kVerifier) return;
   lock_order_.Reinitialized(reinterpret_cast<std::uintptr_t>(lock));
+}
+
+void Verifier::MutexInitialized(const void* mutex) {
+  if (mode_ != CheckMode::kVerifier) return;
+  lock_order_.MutexReinitialized(reinterpret_cast<std::uintptr_t>(mutex));
 }
 
 void Verifier::LocksFreed(const void* begin, const void* end) {

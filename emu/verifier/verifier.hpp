@@ -108,6 +108,27 @@ class Verifier {
   }
   /// KeInitializeSpinLock: whatever lived at this address before had its own order.
   void LockInitialized(PKSPIN_LOCK lock);
+  /// Mutexes (kernel, fast, guarded; `kind` names which), held by threads: `thread`, running on
+  /// vCPU `cpu`, is about to wait for `mutex` in `routine`. Records the order against the mutexes
+  /// the thread holds and bug-checks 0xC4 / 0x1001 when it inverts one already seen (Driver
+  /// Verifier's deadlock detection covers mutexes too); returns only under kRecord. Called for
+  /// an acquire that waits, not for a try.
+  void MutexOrder(const char* routine, const char* kind, const void* mutex, std::uintptr_t thread,
+                  unsigned cpu, std::uint64_t sequence);
+  /// `thread` owns `mutex` from now on (its first acquisition; a kernel mutex's recursive ones do
+  /// not count), taken by `routine` at trace event `sequence`.
+  void MutexHeld(const void* mutex, std::uintptr_t thread, const char* routine,
+                 std::uint64_t sequence) {
+    if (mode_ != CheckMode::kVerifier) return;
+    lock_order_.MutexHeld(thread, reinterpret_cast<std::uintptr_t>(mutex), routine, sequence);
+  }
+  /// `thread` released `mutex` for the last time: it is free.
+  void MutexReleased(const void* mutex, std::uintptr_t thread) {
+    if (mode_ != CheckMode::kVerifier) return;
+    lock_order_.MutexReleased(thread, reinterpret_cast<std::uintptr_t>(mutex));
+  }
+  /// A mutex initialised: a new object with no order, held by nobody.
+  void MutexInitialized(const void* mutex);
   /// Pool in [begin, end) was freed: forget the order of the locks in it.
   void LocksFreed(const void* begin, const void* end);
   /// A DPC routine returned with more locks held than it was called with; `started` is the trace
@@ -256,6 +277,12 @@ class Verifier {
   /// LockAcquired when the vCPU holds other locks: records the orders, checks for a cycle.
   void LockAcquiredWhileHolding(const char* routine, PKSPIN_LOCK lock, unsigned cpu,
                                 std::uint64_t sequence, bool waited);
+  /// The 0x1001 report: `routine` took `what` ("spin lock", "fast mutex", ...) at `address` on
+  /// vCPU `cpu` (trace event `sequence`) while holding a `held_what`, closing `cycle`; `holders`
+  /// says who deadlocks ("Processors", "Threads").
+  void LockOrderViolated(const char* routine, const char* what, const char* held_what,
+                         std::uintptr_t address, const LockOrder::Cycle& cycle, unsigned cpu,
+                         std::uint64_t sequence, const char* holders);
 
   Host& host_;
   CheckMode mode_;
