@@ -59,6 +59,21 @@ VOID KeSetTargetProcessorDpc(PRKDPC Dpc, CCHAR Number) {
       .SetTargetProcessor(Dpc, static_cast<unsigned char>(Number));
 }
 
+// A processor number naming no processor of the machine is STATUS_INVALID_PARAMETER and leaves
+// the target as it was.
+NTSTATUS KeSetTargetProcessorDpcEx(PKDPC Dpc, PPROCESSOR_NUMBER ProcNumber) {
+  kemu::model::Kernel& kernel =
+      KEMU_ENTER(KeSetTargetProcessorDpcEx, KEMU_ARG(Dpc), KEMU_ARG(ProcNumber));
+  Checked(kernel, "KeSetTargetProcessorDpcEx", Dpc);
+  if (ProcNumber == nullptr)
+    kernel.verifier().NullArgument("KeSetTargetProcessorDpcEx", "ProcNumber");
+  if (ProcNumber->Group != 0 || ProcNumber->Number >= kernel.processor_count()) {
+    return STATUS_INVALID_PARAMETER;
+  }
+  kernel.dpcs().SetTargetProcessor(Dpc, ProcNumber->Number, "KeSetTargetProcessorDpcEx");
+  return STATUS_SUCCESS;
+}
+
 VOID KeFlushQueuedDpcs(VOID) {
   kemu::model::Kernel& kernel = KEMU_ENTER(KeFlushQueuedDpcs);
   const KIRQL irql = kernel.irql().Current();

@@ -82,7 +82,11 @@ VOID KeEnterCriticalRegion(VOID) {
   kemu::model::Kernel& kernel = KEMU_ENTER(KeEnterCriticalRegion);
   const KIRQL irql = kernel.irql().Current();
   if (irql > APC_LEVEL) {
-    kernel.verifier().IrqlAboveMaximum("KeEnterCriticalRegion", irql, APC_LEVEL);
+    kernel.verifier().IrqlRuleWithCode(
+        "KeEnterCriticalRegion", irql, APC_LEVEL, /*above=*/true,
+        kernel.personality().verifier_irql_rule_codes,
+        kemu::verifier_code::kEnterCriticalRegionAboveApc, {irql, 0, 0},
+        {"0x11A: KeEnterCriticalRegion above APC_LEVEL", "current IRQL", nullptr, nullptr});
   }
   ++kernel.dispatcher().critical_regions(kernel.current_processor());
 }
@@ -91,7 +95,11 @@ VOID KeLeaveCriticalRegion(VOID) {
   kemu::model::Kernel& kernel = KEMU_ENTER(KeLeaveCriticalRegion);
   const KIRQL irql = kernel.irql().Current();
   if (irql > APC_LEVEL) {
-    kernel.verifier().IrqlAboveMaximum("KeLeaveCriticalRegion", irql, APC_LEVEL);
+    kernel.verifier().IrqlRuleWithCode(
+        "KeLeaveCriticalRegion", irql, APC_LEVEL, /*above=*/true,
+        kernel.personality().verifier_irql_rule_codes,
+        kemu::verifier_code::kLeaveCriticalRegionAboveApc, {irql, 0, 0},
+        {"0x11B: KeLeaveCriticalRegion above APC_LEVEL", "current IRQL", nullptr, nullptr});
   }
   int& regions = kernel.dispatcher().critical_regions(kernel.current_processor());
   if (regions == 0) {

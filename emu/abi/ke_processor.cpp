@@ -35,8 +35,59 @@ USHORT KeQueryActiveGroupCount(VOID) {
   return 1;
 }
 
+// No processor is ever hot-added: the maximum is the machine's processor count.
+ULONG KeQueryMaximumProcessorCount(VOID) {
+  return KEMU_ENTER(KeQueryMaximumProcessorCount).processor_count();
+}
+
+ULONG KeQueryMaximumProcessorCountEx(USHORT GroupNumber) {
+  kemu::model::Kernel& kernel = KEMU_ENTER(KeQueryMaximumProcessorCountEx, KEMU_ARG(GroupNumber));
+  return GroupNumber == 0 || GroupNumber == kAllProcessorGroups ? kernel.processor_count() : 0;
+}
+
+USHORT KeQueryMaximumGroupCount(VOID) {
+  KEMU_ENTER(KeQueryMaximumGroupCount);
+  return 1;
+}
+
 ULONG KeGetCurrentProcessorNumber(VOID) {
   return KEMU_ENTER(KeGetCurrentProcessorNumber).current_processor();
+}
+
+// In the one group, a processor's number in its group is its system-wide index.
+ULONG KeGetCurrentProcessorNumberEx(PPROCESSOR_NUMBER ProcNumber) {
+  kemu::model::Kernel& kernel = KEMU_ENTER(KeGetCurrentProcessorNumberEx, KEMU_ARG(ProcNumber));
+  const unsigned index = kernel.current_processor();
+  if (ProcNumber != nullptr) {
+    ProcNumber->Group = 0;
+    ProcNumber->Number = static_cast<UCHAR>(index);
+    ProcNumber->Reserved = 0;
+  }
+  return index;
+}
+
+ULONG KeGetProcessorIndexFromNumber(PPROCESSOR_NUMBER ProcNumber) {
+  kemu::model::Kernel& kernel = KEMU_ENTER(KeGetProcessorIndexFromNumber, KEMU_ARG(ProcNumber));
+  if (ProcNumber == nullptr) {
+    kernel.verifier().NullArgument("KeGetProcessorIndexFromNumber", "ProcNumber");
+  }
+  if (ProcNumber->Group != 0 || ProcNumber->Number >= kernel.processor_count()) {
+    return INVALID_PROCESSOR_INDEX;
+  }
+  return ProcNumber->Number;
+}
+
+NTSTATUS KeGetProcessorNumberFromIndex(ULONG ProcIndex, PPROCESSOR_NUMBER ProcNumber) {
+  kemu::model::Kernel& kernel =
+      KEMU_ENTER(KeGetProcessorNumberFromIndex, KEMU_ARG(ProcIndex), KEMU_ARG(ProcNumber));
+  if (ProcNumber == nullptr) {
+    kernel.verifier().NullArgument("KeGetProcessorNumberFromIndex", "ProcNumber");
+  }
+  if (ProcIndex >= kernel.processor_count()) return STATUS_INVALID_PARAMETER;
+  ProcNumber->Group = 0;
+  ProcNumber->Number = static_cast<UCHAR>(ProcIndex);
+  ProcNumber->Reserved = 0;
+  return STATUS_SUCCESS;
 }
 
 VOID KeStallExecutionProcessor(ULONG MicroSeconds) {
@@ -48,6 +99,11 @@ VOID KeStallExecutionProcessor(ULONG MicroSeconds) {
 
 ULONGLONG KeQueryInterruptTime(VOID) {
   return KEMU_ENTER(KeQueryInterruptTime).clock().now_100ns();
+}
+
+// A kemu machine never sleeps or hibernates, so no time is ever left out.
+ULONGLONG KeQueryUnbiasedInterruptTime(VOID) {
+  return KEMU_ENTER(KeQueryUnbiasedInterruptTime).clock().now_100ns();
 }
 
 // System time is the boot time (kBootSystemTime) plus the interrupt time: the system clock never

@@ -72,6 +72,20 @@ BOOLEAN KeTryToAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock) {
       .TryAcquireAtDpcLevel(SpinLock);
 }
 
+// For DPC routines, threaded ones included: kemu runs threaded DPCs as ordinary ones at
+// DISPATCH_LEVEL, so the acquire never raises and the release never lowers (conformance SL-10,
+// as for the in-stack queued ...ForDpc pair).
+KIRQL KeAcquireSpinLockForDpc(PKSPIN_LOCK SpinLock) {
+  kemu::model::Kernel& kernel = KEMU_ENTER(KeAcquireSpinLockForDpc, KEMU_ARG(SpinLock));
+  return Checked(kernel, "KeAcquireSpinLockForDpc", SpinLock).spin_locks().AcquireForDpc(SpinLock);
+}
+
+VOID KeReleaseSpinLockForDpc(PKSPIN_LOCK SpinLock, KIRQL OldIrql) {
+  kemu::model::Kernel& kernel =
+      KEMU_ENTER(KeReleaseSpinLockForDpc, KEMU_ARG(SpinLock), KEMU_ARG(OldIrql));
+  Checked(kernel, "KeReleaseSpinLockForDpc", SpinLock).spin_locks().ReleaseForDpc(SpinLock);
+}
+
 BOOLEAN KeTestSpinLock(PKSPIN_LOCK SpinLock) {
   kemu::model::Kernel& kernel = KEMU_ENTER(KeTestSpinLock, KEMU_ARG(SpinLock));
   return Checked(kernel, "KeTestSpinLock", SpinLock).spin_locks().Test(SpinLock);

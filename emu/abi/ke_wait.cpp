@@ -14,24 +14,40 @@ using kemu::model::Kernel;
 using kemu::model::WaitRequest;
 
 /// The IRQL rules of a wait, and EV-2: after KeSetEvent(..., Wait=TRUE) the wait runs at the
-/// IRQL the set was called at. Returns the IRQL the wait runs at.
-KIRQL EnterWait(Kernel& kernel, const char* routine, bool polls) {
+/// IRQL the set was called at. Returns the IRQL the wait runs at. Verifier from Windows 7 on has
+/// a sub-code per case (0x120 above DISPATCH_LEVEL; at DISPATCH_LEVEL 0x121 without a timeout,
+/// 0x122 with a nonzero one), Vista's is the generic 0xE5.
+KIRQL EnterWait(Kernel& kernel, const WaitRequest& request, PLARGE_INTEGER timeout) {
   if (const std::optional<KIRQL> saved =
           kernel.dispatcher().TakeWaitNext(kernel.current_processor())) {
     kernel.irql().Set(*saved);
   }
   const KIRQL irql = kernel.irql().Current();
-  if (irql > DISPATCH_LEVEL) {
-    kernel.verifier().IrqlAboveMaximum(routine, irql, DISPATCH_LEVEL);
-  } else if (irql == DISPATCH_LEVEL && !polls) {
-    kernel.verifier().IrqlAboveMaximum(routine, irql, APC_LEVEL);
-  }
+  const bool polls = timeout != nullptr && timeout->QuadPart == 0;
+  if (irql < DISPATCH_LEVEL || (irql == DISPATCH_LEVEL && polls)) return irql;
+  const bool above = irql > DISPATCH_LEVEL;
+  const std::uint64_t code = above ? kemu::verifier_code::kWaitAboveDispatch
+                             : timeout == nullptr
+                                 ? kemu::verifier_code::kWaitAtDispatchWithoutTimeout
+                                 : kemu::verifier_code::kWaitAtDispatchWithTimeout;
+  const char* const rule = above ? "0x120: wait above DISPATCH_LEVEL"
+                           : timeout == nullptr
+                               ? "0x121: wait at DISPATCH_LEVEL without a timeout"
+                               : "0x122: wait at DISPATCH_LEVEL with a nonzero timeout";
+  const void* const object = request.objects.empty() ? nullptr : request.objects.front();
+  // Windows passes the address of its IRQL value as Arg2; kemu passes the IRQL itself.
+  kernel.verifier().IrqlRuleWithCode(
+      request.routine, irql, above ? DISPATCH_LEVEL : APC_LEVEL, /*above=*/true,
+      kernel.personality().verifier_irql_rule_codes, code,
+      {irql, reinterpret_cast<std::uintptr_t>(object), reinterpret_cast<std::uintptr_t>(timeout)},
+      {rule, "current IRQL (Windows: the address of the IRQL value)", "object waited on",
+       "timeout (address)"});
   return irql;
 }
 
 NTSTATUS Wait(Kernel& kernel, WaitRequest& request, PLARGE_INTEGER timeout) {
   const bool polls = timeout != nullptr && timeout->QuadPart == 0;
-  const KIRQL irql = EnterWait(kernel, request.routine, polls);
+  const KIRQL irql = EnterWait(kernel, request, timeout);
   for (const DISPATCHER_HEADER* object : request.objects) {
     kernel.dispatcher().CheckObject(request.routine, object, kemu::model::Dispatcher::kWaitable);
   }

@@ -146,6 +146,10 @@ class Dispatcher {
   /// KeEnterCriticalRegion nesting of the thread on vCPU `cpu` (kemu has one thread per vCPU
   /// context). KeAreApcsDisabled reads it, never the IRQL (SL-12).
   int& critical_regions(unsigned cpu);
+  /// The same, read only.
+  int critical_regions_of(unsigned cpu) const {
+    return cpu < critical_regions_.size() ? critical_regions_[cpu] : 0;
+  }
 
  private:
   struct Waiter {
@@ -186,6 +190,12 @@ class Dispatcher {
   /// Nothing else can run: runs queued work items or moves the clock to the next timer or
   /// deadline. False when nothing at all can change (a deadlock).
   bool MakeProgress();
+  /// A fast mutex routine's IRQL rule: above APC_LEVEL, or (`at_apc_only`, ExReleaseFastMutex)
+  /// anywhere but APC_LEVEL, is 0xC4 / 0x33 (acquire) or 0x34 (release) under Verifier.
+  void CheckFastMutexIrql(const char* routine, PFAST_MUTEX mutex, bool acquiring,
+                          bool at_apc_only) const;
+  /// The Unsafe fast-mutex routines with APCs enabled: 0xC4 / 0x39 or 0x3A under Verifier.
+  void CheckApcsDisabled(const char* routine, PFAST_MUTEX mutex, bool acquiring) const;
   /// Driver Verifier's lock order for the kernel mutexes a wait may acquire (0xC4 / 0x1001).
   void OrderMutexes(const WaitRequest& request);
   void LearnFromSignals(const WaitRequest& request, NTSTATUS status);

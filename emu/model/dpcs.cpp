@@ -124,8 +124,8 @@ void Dpcs::SetImportance(PKDPC dpc, KDPC_IMPORTANCE importance) {
   dpc->Importance = static_cast<UCHAR>(importance);
 }
 
-void Dpcs::SetTargetProcessor(PKDPC dpc, unsigned processor) {
-  State& state = Lookup("KeSetTargetProcessorDpc", dpc);
+void Dpcs::SetTargetProcessor(PKDPC dpc, unsigned processor, const char* routine) {
+  State& state = Lookup(routine, dpc);
   if (processor >= kernel_.processor_count()) {
     kernel_.verifier().TargetProcessorOutOfRange(dpc, processor, kernel_.processor_count());
   }

@@ -38,7 +38,9 @@ class Dpcs {
   BOOLEAN Insert(PKDPC dpc, PVOID argument1, PVOID argument2);
   BOOLEAN Remove(PKDPC dpc);
   void SetImportance(PKDPC dpc, KDPC_IMPORTANCE importance);
-  void SetTargetProcessor(PKDPC dpc, unsigned processor);
+  /// `routine`: KeSetTargetProcessorDpc or ...Ex, named when the DPC was never initialised.
+  void SetTargetProcessor(PKDPC dpc, unsigned processor,
+                          const char* routine = "KeSetTargetProcessorDpc");
   /// KeFlushQueuedDpcs: returns once every DPC queued before the call has run, on every vCPU
   /// (DPC-11), letting the other vCPUs run meanwhile.
   void Flush();

@@ -128,10 +128,38 @@ void Dispatcher::ReleaseMutexView(const char* routine, const MutexView& mutex) {
   kernel_.scheduler().Point();
 }
 
+void Dispatcher::CheckFastMutexIrql(const char* routine, PFAST_MUTEX mutex, bool acquiring,
+                                    bool at_apc_only) const {
+  const KIRQL irql = kernel_.irql().Current();
+  const bool above = irql > APC_LEVEL;
+  if (!above && !(at_apc_only && irql < APC_LEVEL)) return;
+  kernel_.verifier().IrqlRuleWithCode(
+      routine, irql, APC_LEVEL, above, /*has_code=*/true,
+      acquiring ? verifier_code::kAcquireFastMutexAboveApc
+                : verifier_code::kReleaseFastMutexNotAtApc,
+      {irql, reinterpret_cast<std::uintptr_t>(mutex), 0},
+      {acquiring ? "0x33: fast mutex acquired above APC_LEVEL"
+                 : "0x34: fast mutex released at an IRQL other than APC_LEVEL",
+       "current IRQL", "fast mutex", nullptr});
+}
+
+void Dispatcher::CheckApcsDisabled(const char* routine, PFAST_MUTEX mutex, bool acquiring) const {
+  // The Unsafe routines rely on the caller having disabled APCs: APC_LEVEL, a critical or guarded
+  // region, or a kernel mutex owned (which disables normal kernel APCs as a region does).
+  const unsigned cpu = kernel_.current_processor();
+  const KIRQL irql = kernel_.irql().Current();
+  if (irql >= APC_LEVEL || critical_regions_of(cpu) > 0 || guarded_regions(cpu) > 0 ||
+      kernel_mutexes_owned(cpu) > 0) {
+    return;
+  }
+  kernel_.verifier().UnsafeMutexWithApcsEnabled(routine, mutex, irql, acquiring);
+}
+
 void Dispatcher::AcquireFastMutex(const char* routine, PFAST_MUTEX mutex, bool raise) {
   const MutexView view = ViewOf(mutex);
   CheckMutexView(routine, view);
-  CheckAtMostApc(routine);
+  CheckFastMutexIrql(routine, mutex, /*acquiring=*/true, /*at_apc_only=*/false);
+  if (!raise) CheckApcsDisabled(routine, mutex, /*acquiring=*/true);
   const KIRQL irql = kernel_.irql().Current();
   if (raise && irql < APC_LEVEL) kernel_.irql().Set(APC_LEVEL);
   AcquireMutexView(routine, view);
@@ -141,7 +169,7 @@ void Dispatcher::AcquireFastMutex(const char* routine, PFAST_MUTEX mutex, bool r
 bool Dispatcher::TryToAcquireFastMutex(const char* routine, PFAST_MUTEX mutex) {
   const MutexView view = ViewOf(mutex);
   CheckMutexView(routine, view);
-  CheckAtMostApc(routine);
+  CheckFastMutexIrql(routine, mutex, /*acquiring=*/true, /*at_apc_only=*/false);
   if (mutex->Count != kFree) return false;
   const KIRQL irql = kernel_.irql().Current();
   if (irql < APC_LEVEL) kernel_.irql().Set(APC_LEVEL);
@@ -153,9 +181,10 @@ bool Dispatcher::TryToAcquireFastMutex(const char* routine, PFAST_MUTEX mutex) {
 void Dispatcher::ReleaseFastMutex(const char* routine, PFAST_MUTEX mutex, bool restore) {
   const MutexView view = ViewOf(mutex);
   CheckMutexView(routine, view);
-  const KIRQL irql = kernel_.irql().Current();
-  if (irql > APC_LEVEL) kernel_.verifier().IrqlAboveMaximum(routine, irql, APC_LEVEL);
-  if (restore && irql < APC_LEVEL) kernel_.verifier().IrqlBelowMinimum(routine, irql, APC_LEVEL);
+  // ExReleaseFastMutex must run at APC_LEVEL exactly; the Unsafe release at most there, with
+  // APCs disabled.
+  CheckFastMutexIrql(routine, mutex, /*acquiring=*/false, /*at_apc_only=*/restore);
+  if (!restore) CheckApcsDisabled(routine, mutex, /*acquiring=*/false);
   const auto old_irql = static_cast<KIRQL>(mutex->OldIrql);
   ReleaseMutexView(routine, view);
   if (restore && old_irql < kernel_.irql().Current()) kernel_.irql().Lower(old_irql);

@@ -66,8 +66,14 @@ PVOID IoSpace::Map(std::uint64_t physical, SIZE_T bytes, MEMORY_CACHING_TYPE cac
 
 void IoSpace::Unmap(PVOID base, SIZE_T bytes) {
   const KIRQL irql = kernel_.cpu().irql;
+  // Verifier's table says above APC_LEVEL (0x7B) where the routine's page allows DISPATCH_LEVEL;
+  // kemu follows the page and checks above DISPATCH_LEVEL only, where both agree.
   if (irql > DISPATCH_LEVEL) {
-    kernel_.verifier().IrqlAboveMaximum("MmUnmapIoSpace", irql, DISPATCH_LEVEL);
+    kernel_.verifier().IrqlRuleWithCode("MmUnmapIoSpace", irql, DISPATCH_LEVEL, /*above=*/true,
+                                        /*has_code=*/true, verifier_code::kUnmapIoSpaceAboveApc,
+                                        {irql, reinterpret_cast<std::uintptr_t>(base), bytes},
+                                        {"0x7B: MmUnmapIoSpace above APC_LEVEL", "current IRQL",
+                                         "virtual address being unmapped", "number of bytes"});
   }
   const auto it = mappings_.find(reinterpret_cast<std::uintptr_t>(base));
   if (it == mappings_.end() || it->second.bytes != bytes) {

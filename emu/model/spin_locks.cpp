@@ -288,6 +288,16 @@ void SpinLocks::ReleaseQueuedForDpc(PKLOCK_QUEUE_HANDLE handle) {
   Drop(kRoutine, lock, LockKind::kQueued, handle);
 }
 
+KIRQL SpinLocks::AcquireForDpc(PKSPIN_LOCK lock) {
+  const KIRQL current = kernel_.irql().Current();
+  Take("KeAcquireSpinLockForDpc", lock, LockKind::kOrdinary, nullptr);
+  return current;
+}
+
+void SpinLocks::ReleaseForDpc(PKSPIN_LOCK lock) {
+  Drop("KeReleaseSpinLockForDpc", lock, LockKind::kOrdinary);
+}
+
 std::vector<std::string> SpinLocks::DescribeHeld() const {
   std::vector<std::pair<std::uint64_t, std::string>> held;
   for (const auto& [lock, state] : locks_) {

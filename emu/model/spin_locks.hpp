@@ -44,6 +44,10 @@ class SpinLocks {
   /// which kemu never is (it runs threaded DPCs as ordinary ones).
   void AcquireQueuedForDpc(PKSPIN_LOCK lock, PKLOCK_QUEUE_HANDLE handle);
   void ReleaseQueuedForDpc(PKLOCK_QUEUE_HANDLE handle);
+  /// KeAcquireSpinLockForDpc / KeReleaseSpinLockForDpc, the ordinary lock's ...ForDpc pair, with
+  /// the same IRQL rule; the acquire returns the current IRQL.
+  KIRQL AcquireForDpc(PKSPIN_LOCK lock);
+  void ReleaseForDpc(PKSPIN_LOCK lock);
 
   /// Takes / drops a lock for the kernel itself (interrupt locks), with the same ownership rules.
   /// `raised_to` is the IRQL the acquiring routine left the processor at (where the matching

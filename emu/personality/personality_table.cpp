@@ -53,6 +53,7 @@ constexpr Personality kPreVista = {
     .verifier_irql_api_checks = false,
     .verifier_isr_checks = false,
     .verifier_lock_api_checks = false,
+    .verifier_irql_rule_codes = false,
     .verifier_ddi_compliance = false,
 };
 
@@ -96,6 +97,7 @@ constexpr Personality kWin7Base = [] {
   p.processor_groups = true;
   p.verifier_isr_checks = true;
   p.verifier_lock_api_checks = true;
+  p.verifier_irql_rule_codes = true;
   return p;
 }();
 

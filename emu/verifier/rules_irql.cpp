@@ -133,6 +133,26 @@ void Verifier::IrqlAboveMaximum(const char* routine, KIRQL current, KIRQL maximu
   host_.BugCheck(IrqlFault(current, summary));
 }
 
+void Verifier::IrqlRuleWithCode(const char* routine, KIRQL current, KIRQL limit, bool above,
+                                bool has_code, std::uint64_t code,
+                                const std::array<std::uint64_t, 3>& arguments,
+                                const std::array<const char*, 4>& names) {
+  if (mode_ == CheckMode::kVerifier && has_code) {
+    host_.BugCheck(
+        {.code = bugcheck::kDriverVerifierDetectedViolation,
+         .parameters = {code, arguments[0], arguments[1], arguments[2]},
+         .parameter_names = {names[0], names[1], names[2], names[3]},
+         .summary = fmt::format("{} was called at IRQL {}; it must be called at IRQL {} {}.",
+                                routine, current, above ? "<=" : ">=", limit)});
+    return;
+  }
+  if (above) {
+    IrqlAboveMaximum(routine, current, limit);
+  } else {
+    IrqlBelowMinimum(routine, current, limit);
+  }
+}
+
 void Verifier::IrqlBelowMinimum(const char* routine, KIRQL current, KIRQL minimum) {
   const std::string summary = fmt::format(
       "{} was called at IRQL {}; it must be called at IRQL >= {}.", routine, current, minimum);

@@ -86,6 +86,26 @@ void Verifier::MutexReleasedByNonOwner(const char* routine, const char* kind, co
        .summary = summary});
 }
 
+void Verifier::UnsafeMutexWithApcsEnabled(const char* routine, const void* mutex, KIRQL current,
+                                          bool acquiring) {
+  if (mode_ != CheckMode::kVerifier) return;  // nothing else looks: APCs may run in between
+  // Arg3 is the thread's APC disable count: 0 here, since no region is entered and no kernel
+  // mutex owned.
+  host_.BugCheck(
+      {.code = bugcheck::kDriverVerifierDetectedViolation,
+       .parameters = {acquiring ? verifier_code::kAcquireUnsafeMutexApcsEnabled
+                                : verifier_code::kReleaseUnsafeMutexApcsEnabled,
+                      current, 0, Address(mutex)},
+       .parameter_names = {acquiring ? "0x39: mutex acquired unsafe with APCs enabled"
+                                     : "0x3A: mutex released unsafe with APCs enabled",
+                           "current IRQL", "thread APC disable count", "mutex"},
+       .summary = fmt::format(
+           "{} was called at IRQL {} outside any critical region: the Unsafe fast-mutex routines "
+           "need APCs disabled, at APC_LEVEL or between KeEnterCriticalRegion and "
+           "KeLeaveCriticalRegion.",
+           routine, current)});
+}
+
 void Verifier::GuardedRegionUnderflow(const char* routine) {
   host_.BugCheck(
       {.code = bugcheck::kApcIndexMismatch,

@@ -75,6 +75,15 @@ void Verifier::TooManyWaitObjects(ULONG count, bool have_wait_blocks) {
 }
 
 void Verifier::CriticalRegionUnderflow(int count) {
+  if (mode_ == CheckMode::kVerifier) {
+    host_.BugCheck(
+        {.code = bugcheck::kDriverVerifierDetectedViolation,
+         .parameters = {verifier_code::kLeaveCriticalRegionNotEntered, 0, 0, 0},
+         .parameter_names = {"0x3E: KeLeaveCriticalRegion outside a critical region", nullptr,
+                             nullptr, nullptr},
+         .summary = "KeLeaveCriticalRegion was called without a matching KeEnterCriticalRegion."});
+    return;
+  }
   host_.BugCheck(
       {.code = bugcheck::kApcIndexMismatch,
        .parameters = {0, 0, static_cast<std::uint64_t>(static_cast<std::uint16_t>(count - 1)), 0},

@@ -7,6 +7,7 @@
 
 #include <wdm.h>
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -46,6 +47,14 @@ class Verifier {
                         std::uint64_t verifier_code = 0);
   /// `routine` requires IRQL >= `minimum` (the device-queue routines: exactly DISPATCH_LEVEL).
   void IrqlBelowMinimum(const char* routine, KIRQL current, KIRQL minimum);
+  /// A routine at an IRQL it does not allow (above `limit` when `above`, else below it) for which
+  /// Driver Verifier has a sub-code of its own: 0xC4 / `code` with Arg2-Arg4 `arguments` (named
+  /// by `names`, Arg1's first) under Verifier on a release that checks it (`has_code`); otherwise
+  /// what IrqlAboveMaximum / IrqlBelowMinimum give. Returns only under kRecord or where nothing
+  /// looks.
+  void IrqlRuleWithCode(const char* routine, KIRQL current, KIRQL limit, bool above, bool has_code,
+                        std::uint64_t code, const std::array<std::uint64_t, 3>& arguments,
+                        const std::array<const char*, 4>& names);
   /// PAGED_CODE() ran above APC_LEVEL.
   [[noreturn]] void PagedCodeAtRaisedIrql(const char* file, int line, KIRQL current);
   /// A driver ASSERT failed.
@@ -227,6 +236,8 @@ class Verifier {
   /// KWAIT_BLOCK array.
   [[noreturn]] void TooManyWaitObjects(ULONG count, bool have_wait_blocks);
   /// KeLeaveCriticalRegion without a matching KeEnterCriticalRegion. Returns only under kRecord.
+  /// KeLeaveCriticalRegion outside any critical region: 0xC4 / 0x3E under Verifier, 0x1
+  /// APC_INDEX_MISMATCH otherwise (`count` the region count before the call).
   void CriticalRegionUnderflow(int count);
   /// A work item queued again before it ran. Returns only under kRecord (the item stays queued
   /// once).
@@ -255,6 +266,10 @@ class Verifier {
   /// KeLeaveGuardedRegion (or a guarded mutex's release) without a guarded region to leave:
   /// 0x1 APC_INDEX_MISMATCH (UNCONFIRMED which code Windows shows). Returns only under kRecord.
   void GuardedRegionUnderflow(const char* routine);
+  /// ExAcquireFastMutexUnsafe / ExReleaseFastMutexUnsafe (`acquiring`) below APC_LEVEL outside
+  /// any critical region: 0xC4 / 0x39 or 0x3A under Verifier; returns in the other modes.
+  void UnsafeMutexWithApcsEnabled(const char* routine, const void* mutex, KIRQL current,
+                                  bool acquiring);
   /// A fast or guarded mutex (`kind`) released by a thread that does not own it: 0xC4 / 0x1004
   /// or 0x1007 under Verifier; returns in the other modes (nothing looks).
   void MutexReleasedByNonOwner(const char* routine, const char* kind, const void* mutex,

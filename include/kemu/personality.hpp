@@ -58,7 +58,10 @@ struct Personality {
   bool verifier_irql_api_checks;  ///< 0xC4/0xE5 kernel API called at the wrong IRQL (Vista+)
   bool verifier_isr_checks;       ///< 0xC4/0x110, 0x111 (Windows 7+)
   bool verifier_lock_api_checks;  ///< 0xC4/0x1008, 0x1009 mismatched lock APIs (Windows 7+)
-  bool verifier_ddi_compliance;   ///< 0xC4/0x0002xxxx DDI compliance rules (Windows 8+)
+  /// 0xC4/0x11A, 0x11B (critical region above APC_LEVEL) and 0x120-0x122 (a wait at a forbidden
+  /// IRQL) in place of the generic 0xE5 (Windows 7+).
+  bool verifier_irql_rule_codes;
+  bool verifier_ddi_compliance;  ///< 0xC4/0x0002xxxx DDI compliance rules (Windows 8+)
 
   /// True when a driver linked against this release may call `routine` directly (an export, or an
   /// inline or static-library routine of the WDK). Backed by the export manifest.

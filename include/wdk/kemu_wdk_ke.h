@@ -230,6 +230,9 @@ NTKERNELAPI VOID NTAPI KeAcquireInStackQueuedSpinLockRaiseToSynch(PKSPIN_LOCK Sp
 NTKERNELAPI VOID NTAPI KeAcquireInStackQueuedSpinLockForDpc(PKSPIN_LOCK SpinLock,
                                                             PKLOCK_QUEUE_HANDLE LockHandle);
 NTKERNELAPI VOID NTAPI KeReleaseInStackQueuedSpinLockForDpc(PKLOCK_QUEUE_HANDLE LockHandle);
+/* For (threaded) DPC routines: returns the IRQL to pass to the release. */
+NTKERNELAPI KIRQL NTAPI KeAcquireSpinLockForDpc(PKSPIN_LOCK SpinLock);
+NTKERNELAPI VOID NTAPI KeReleaseSpinLockForDpc(PKSPIN_LOCK SpinLock, KIRQL OldIrql);
 #endif
 
 // DPCs.
@@ -245,6 +248,9 @@ NTKERNELAPI BOOLEAN NTAPI KeInsertQueueDpc(PRKDPC Dpc, PVOID SystemArgument1,
 NTKERNELAPI BOOLEAN NTAPI KeRemoveQueueDpc(PRKDPC Dpc);
 NTKERNELAPI VOID NTAPI KeSetImportanceDpc(PRKDPC Dpc, KDPC_IMPORTANCE Importance);
 NTKERNELAPI VOID NTAPI KeSetTargetProcessorDpc(PRKDPC Dpc, CCHAR Number);
+#if NTDDI_VERSION >= NTDDI_WIN7
+NTKERNELAPI NTSTATUS NTAPI KeSetTargetProcessorDpcEx(PKDPC Dpc, PPROCESSOR_NUMBER ProcNumber);
+#endif
 #if NTDDI_VERSION >= NTDDI_WINXP
 NTKERNELAPI VOID NTAPI KeFlushQueuedDpcs(VOID);
 #endif
@@ -252,12 +258,24 @@ NTKERNELAPI VOID NTAPI KeFlushQueuedDpcs(VOID);
 // Processors and time.
 #if NTDDI_VERSION >= NTDDI_VISTA
 NTKERNELAPI ULONG NTAPI KeQueryActiveProcessorCount(PKAFFINITY ActiveProcessors);
+NTKERNELAPI ULONG NTAPI KeQueryMaximumProcessorCount(VOID);
 #endif
 #if NTDDI_VERSION >= NTDDI_WIN7
 /* Pass as GroupNumber to count the processors of every group. */
 #define ALL_PROCESSOR_GROUPS 0xffff
+/* What KeGetProcessorIndexFromNumber returns for a processor number that names no processor. */
+#define INVALID_PROCESSOR_INDEX 0xffffffff
 NTKERNELAPI ULONG NTAPI KeQueryActiveProcessorCountEx(USHORT GroupNumber);
 NTKERNELAPI USHORT NTAPI KeQueryActiveGroupCount(VOID);
+NTKERNELAPI ULONG NTAPI KeQueryMaximumProcessorCountEx(USHORT GroupNumber);
+NTKERNELAPI USHORT NTAPI KeQueryMaximumGroupCount(VOID);
+/* The system-wide processor index; fills ProcNumber (group, number in group) when not NULL. */
+NTKERNELAPI ULONG NTAPI KeGetCurrentProcessorNumberEx(PPROCESSOR_NUMBER ProcNumber);
+NTKERNELAPI ULONG NTAPI KeGetProcessorIndexFromNumber(PPROCESSOR_NUMBER ProcNumber);
+NTKERNELAPI NTSTATUS NTAPI KeGetProcessorNumberFromIndex(ULONG ProcIndex,
+                                                         PPROCESSOR_NUMBER ProcNumber);
+/* Interrupt time without the time the machine slept (kemu machines never sleep). */
+NTKERNELAPI ULONGLONG NTAPI KeQueryUnbiasedInterruptTime(VOID);
 #endif
 NTKERNELAPI KAFFINITY NTAPI KeQueryActiveProcessors(VOID);
 NTKERNELAPI ULONG NTAPI KeGetCurrentProcessorNumber(VOID);

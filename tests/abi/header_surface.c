@@ -241,6 +241,11 @@ static void SurfaceRoutines(void) {
   // Personality plumbing.
   KEMU_USE(MmGetSystemRoutineAddress), KEMU_USE(RtlInitUnicodeString);
   KEMU_USE(KeQueryActiveProcessors), KEMU_USE(KeQueryActiveProcessorCountEx);
+  KEMU_USE(KeQueryMaximumProcessorCount), KEMU_USE(KeQueryMaximumProcessorCountEx);
+  KEMU_USE(KeQueryMaximumGroupCount), KEMU_USE(KeGetCurrentProcessorNumberEx);
+  KEMU_USE(KeGetProcessorIndexFromNumber), KEMU_USE(KeGetProcessorNumberFromIndex);
+  KEMU_USE(KeQueryUnbiasedInterruptTime), KEMU_USE(KeSetTargetProcessorDpcEx);
+  KEMU_USE(KeAcquireSpinLockForDpc), KEMU_USE(KeReleaseSpinLockForDpc);
   KEMU_USE(KeGetCurrentProcessorNumber), KEMU_USE(ExAllocatePoolWithTag);
   KEMU_USE(ExFreePoolWithTag);
 }

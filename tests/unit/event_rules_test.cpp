@@ -61,8 +61,9 @@ TEST(EventRulesTest, SetEventAboveDispatchOnARetailKernelGoesUnnoticed) {
 // ---------------------------------------------------------------------------------------------
 // Waits at raised IRQL.
 
-TEST(EventRulesTest, BlockingWaitAtDispatchIsKernelApiAtWrongIrqlUnderVerifier) {
-  kemu::Machine machine(kemu::Os::kWindows10);
+TEST(EventRulesTest, BlockingWaitAtDispatchIsKernelApiAtWrongIrqlUnderVistasVerifier) {
+  // Windows 7 on: 0x122 (verifier_irql_codes_test.cpp).
+  kemu::Machine machine(kemu::Os::kWindowsVista);
   KEVENT event;
   KeInitializeEvent(&event, NotificationEvent, TRUE);
   KIRQL old;
@@ -120,7 +121,9 @@ TEST(EventRulesTest, WaitAboveDispatchIsRefusedEvenWithAZeroTimeout) {
   zero.QuadPart = 0;
   EXPECT_THAT(CrashOf([&] { KeWaitForSingleObject(&event, Executive, KernelMode, FALSE, &zero); }),
               BugCheckWith(kemu::bugcheck::kDriverVerifierDetectedViolation,
-                           kemu::verifier_code::kKernelApiAtWrongIrql, HIGH_LEVEL));
+                           kemu::verifier_code::kWaitAboveDispatch, HIGH_LEVEL,
+                           reinterpret_cast<std::uintptr_t>(&event),
+                           reinterpret_cast<std::uintptr_t>(&zero)));
 }
 
 TEST(EventRulesTest, DelayAtDispatchIsRefused) {
@@ -219,7 +222,8 @@ TEST(EventRulesTest, KeAreApcsDisabledFollowsCriticalRegionsNotIrql) {  // SL-12
 }
 
 TEST(EventRulesTest, LeavingACriticalRegionNeverEnteredIsApcIndexMismatch) {
-  kemu::Machine machine(kemu::Os::kWindows10);
+  // Under Verifier: 0xC4 / 0x3E (verifier_irql_codes_test.cpp).
+  kemu::Machine machine(Retail());
   EXPECT_THAT(CrashOf([] { KeLeaveCriticalRegion(); }),
               BugCheckWith(kemu::bugcheck::kApcIndexMismatch, 0, 0, 0xFFFF));
 }

@@ -326,15 +326,17 @@ TEST(IoSpaceTest, MmMapIoSpaceAboveDispatchLevelOnARetailKernelStillMaps) {
   MmUnmapIoSpace(base, kBarBytes);
 }
 
-TEST(IoSpaceTest, MmUnmapIoSpaceAboveDispatchLevelIsAKernelApiAtTheWrongIrql) {
+TEST(IoSpaceTest, MmUnmapIoSpaceAboveDispatchLevelIsVerifiers0x7B) {
   kemu::Machine machine(kemu::Os::kWindows10);
   kemu::Device& device = machine.AddDevice(Uart());
   PUCHAR base = MapBar(device);
   KIRQL old;
   KeRaiseIrql(kDirql, &old);
+  // 0x7B: current IRQL, the virtual address being unmapped, the number of bytes.
   EXPECT_THAT(
       CrashOf([&] { MmUnmapIoSpace(base, kBarBytes); }),
-      BugCheckIs(bugcheck::kDriverVerifierDetectedViolation, verifier_code::kKernelApiAtWrongIrql));
+      BugCheckIs(bugcheck::kDriverVerifierDetectedViolation, verifier_code::kUnmapIoSpaceAboveApc,
+                 kDirql, reinterpret_cast<std::uintptr_t>(base), kBarBytes));
 }
 
 TEST(IoSpaceTest, MmMapIoSpaceAtDispatchLevelIsAllowed) {

@@ -198,12 +198,14 @@ TEST(MutexLockOrderTest, AMutexAnotherThreadTakesIsNotOrderedAfterTheWaitersMute
   TwoFastMutexes mutexes;
   WorkerCall call{.mutex = &mutexes.b, .done = {}};
   KeInitializeEvent(&call.done, NotificationEvent, FALSE);
-  ExAcquireFastMutexUnsafe(&mutexes.a);  // PASSIVE_LEVEL still: the wait below may block
+  KeEnterCriticalRegion();  // APCs off for the Unsafe acquire; PASSIVE_LEVEL still, so the
+  ExAcquireFastMutexUnsafe(&mutexes.a);  // wait below may block
   PIO_WORKITEM item = IoAllocateWorkItem(&device);
   IoQueueWorkItem(item, TakeInWorkItem, DelayedWorkQueue, &call);
   KeWaitForSingleObject(&call.done, Executive, KernelMode, FALSE, nullptr);
   IoFreeWorkItem(item);
   ExReleaseFastMutexUnsafe(&mutexes.a);
+  KeLeaveCriticalRegion();
   Nest(&mutexes.b, &mutexes.a);  // this thread's first order between them
   machine.Shutdown();
   EXPECT_FALSE(machine.crashed());

@@ -247,6 +247,56 @@ TEST_P(SpinLockServer2003PlusTest, KeTryToAcquireSpinLockAtDpcLevelOnALockItHold
 INSTANTIATE_TEST_SUITE_P(Server2003AndLater, SpinLockServer2003PlusTest,
                          OsFrom(kemu::Os::kWindowsServer2003), kemu::testing::OsName());
 
+// ---------------------------------------------------------------------------------------------
+// KeAcquireSpinLockForDpc / KeReleaseSpinLockForDpc: Windows Vista and later. As the in-stack
+// queued ...ForDpc pair (SL-10): kemu runs threaded DPCs as ordinary ones, so the IRQL is left
+// alone at every level and the acquire returns it.
+
+using SpinLockForDpcTest = SpinLockPersonalityTest;
+
+TEST_P(SpinLockForDpcTest, ForDpcPairReturnsTheIrqlAndLeavesItAlone) {  // SL-10
+  for (KIRQL level : {KIRQL{PASSIVE_LEVEL}, KIRQL{APC_LEVEL}, KIRQL{DISPATCH_LEVEL}}) {
+    SCOPED_TRACE(::testing::Message() << "at IRQL " << int{level});
+    KIRQL original;
+    KeRaiseIrql(level, &original);
+    const KIRQL old = KeAcquireSpinLockForDpc(&lock_);
+    EXPECT_EQ(old, level);
+    EXPECT_EQ(KeGetCurrentIrql(), level);
+    EXPECT_PRED1(IsOwnerStamp, lock_);
+    KeReleaseSpinLockForDpc(&lock_, old);
+    EXPECT_EQ(KeGetCurrentIrql(), level);
+    EXPECT_EQ(lock_, 0u);
+    KeLowerIrql(original);
+  }
+  EXPECT_THAT(machine().bug_checks(), IsEmpty());
+}
+
+TEST_P(SpinLockForDpcTest, ForDpcAcquireOfALockItHoldsIsASelfDeadlock) {
+  KIRQL old;
+  KeAcquireSpinLock(&lock_, &old);
+  EXPECT_THAT([&] { KeAcquireSpinLockForDpc(&lock_); },
+              Throws<kemu::BugCheck>(BugCheckIs(kVerifierBugCheck, 0x1000, Address(&lock_), 0, 0)));
+}
+
+TEST_P(SpinLockForDpcTest, ForDpcReleaseOfAFreeLockIsAnUnownedRelease) {
+  KIRQL old;
+  KeRaiseIrql(DISPATCH_LEVEL, &old);
+  EXPECT_THAT([&] { KeReleaseSpinLockForDpc(&lock_, DISPATCH_LEVEL); },
+              Throws<kemu::BugCheck>(BugCheckIs(kVerifierBugCheck, 0x1007, Address(&lock_), 0, 0)));
+}
+
+INSTANTIATE_TEST_SUITE_P(VistaAndLater, SpinLockForDpcTest, OsFrom(kemu::Os::kWindowsVista),
+                         kemu::testing::OsName());
+
+TEST(SpinLockTest, ForDpcPairIsMissingBeforeVista) {
+  kemu::Machine machine(kemu::Os::kWindowsServer2003);
+  KSPIN_LOCK lock;
+  KeInitializeSpinLock(&lock);
+  EXPECT_THROW(KeAcquireSpinLockForDpc(&lock), kemu::MissingExport);
+  EXPECT_THROW(KeReleaseSpinLockForDpc(&lock, PASSIVE_LEVEL), kemu::MissingExport);
+  EXPECT_EQ(lock, 0u);
+}
+
 TEST(SpinLockTest, KeTestSpinLockAndKeTryToAcquireAreMissingBeforeServer2003) {
   for (kemu::Os os : {kemu::Os::kWindows2000, kemu::Os::kWindowsXP}) {
     SCOPED_TRACE(kemu::OsName(os));

@@ -255,7 +255,8 @@ TEST(SyncObjectsRulesTest, ExAcquireFastMutexAtDispatchLevelIsTheIrqlRule) {
   KIRQL old;
   KeRaiseIrql(DISPATCH_LEVEL, &old);
   const kemu::BugCheck crash = rig.CrashOfCall(ExAcquireFastMutex);
-  EXPECT_THAT(crash, BugCheckIs(kVerifierViolation, kemu::verifier_code::kKernelApiAtWrongIrql));
+  EXPECT_THAT(crash, BugCheckIs(kVerifierViolation, kemu::verifier_code::kAcquireFastMutexAboveApc,
+                                DISPATCH_LEVEL, rig.address(), 0));
   EXPECT_THAT(crash.what(), HasSubstr("ExAcquireFastMutex was called at IRQL 2"));
 }
 
@@ -358,7 +359,8 @@ TEST(SyncObjectsRulesTest, AWorkItemWaitingForAFastMutexItsWaiterOwnsDeadlocks) 
   FAST_MUTEX fast;
   ExInitializeFastMutex(&fast);
   WorkerCall call{.fast = &fast};
-  ExAcquireFastMutexUnsafe(&fast);  // still PASSIVE_LEVEL: the wait below may block
+  KeEnterCriticalRegion();          // APCs off for the Unsafe acquire; still PASSIVE_LEVEL, so the
+  ExAcquireFastMutexUnsafe(&fast);  // wait below may block
   const kemu::BugCheck crash = CrashOf([&] { RunWorkerAndWait(call, device); });
   EXPECT_THAT(crash, BugCheckIs(kemu::bugcheck::kDriverVerifierDetectedViolation,
                                 kemu::verifier_code::kWaitNeverCompletes));
