@@ -243,6 +243,11 @@ void Dispatcher::EnterWorkerThread() {
 
 void Dispatcher::LeaveWorkerThread() { --worker_depth_[kernel_.current_processor()]; }
 
+bool Dispatcher::InWorkerThread() const {
+  const unsigned cpu = kernel_.current_processor();
+  return cpu < worker_depth_.size() && worker_depth_[cpu] > 0;
+}
+
 int& Dispatcher::critical_regions(unsigned cpu) {
   if (critical_regions_.size() <= cpu) critical_regions_.resize(cpu + 1);
   return critical_regions_[cpu];

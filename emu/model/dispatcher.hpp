@@ -87,6 +87,13 @@ class Dispatcher {
   LONG ReleaseMutex(const char* routine, PRKMUTEX mutex);
   /// Kernel mutexes the thread on `cpu` owns: its normal kernel APCs are disabled meanwhile.
   unsigned kernel_mutexes_owned(unsigned cpu) const;
+  /// What Windows keeps as the thread's KernelApcDisable, as a positive count: the critical
+  /// regions the thread on vCPU `cpu` is in plus the kernel mutexes it owns. Cheap when nothing
+  /// is owned: every DPC routine's run compares it before and after.
+  unsigned kernel_apc_disable(unsigned cpu) const {
+    return static_cast<unsigned>(critical_regions_of(cpu)) +
+           (owned_.empty() ? 0 : kernel_mutexes_owned(cpu));
+  }
 
   // Fast and guarded mutexes (fast_mutexes.cpp). Not dispatcher objects: the owner is the
   // structure's Owner.
@@ -142,6 +149,8 @@ class Dispatcher {
   /// A work item starts (Enter) or ends (Leave) on the current vCPU.
   void EnterWorkerThread();
   void LeaveWorkerThread();
+  /// A work item runs on the current vCPU (perhaps interrupted by an ISR or a DPC).
+  bool InWorkerThread() const;
 
   /// KeEnterCriticalRegion nesting of the thread on vCPU `cpu` (kemu has one thread per vCPU
   /// context). KeAreApcsDisabled reads it, never the IRQL (SL-12).

@@ -184,6 +184,7 @@ void Dpcs::HandOff(unsigned cpu) {
   kernel_.WriteIrql(cpu, DISPATCH_LEVEL);
   ++cpu.dpc_depth;
   const std::size_t locks_before = kernel_.spin_locks().HeldBy(cpu.index);
+  const unsigned apc_disable_before = kernel_.dispatcher().kernel_apc_disable(cpu.index);
   const std::uint64_t started = kernel_.trace().sequence();
   kernel_.Note(TraceKind::kDpcBegin, "DPC routine",
                {AddressArg("Dpc", reinterpret_cast<std::uintptr_t>(dpc)),
@@ -215,6 +216,11 @@ void Dpcs::HandOff(unsigned cpu) {
     kernel_.verifier().DpcReturnedHoldingLock(dpc, started);
   }
   if (cpu.irql != DISPATCH_LEVEL) kernel_.verifier().DpcReturnedAtWrongIrql(dpc, cpu.irql);
+  // A kernel mutex taken (a wait with a zero timeout) or a critical region entered and kept.
+  if (const unsigned after = kernel_.dispatcher().kernel_apc_disable(cpu.index);
+      after != apc_disable_before) {
+    kernel_.verifier().DpcChangedApcDisable(dpc, apc_disable_before, after);
+  }
   kernel_.WriteIrql(cpu, before);
 }
 

@@ -122,6 +122,20 @@ void Kernel::NoteBugCheck(const verifier::Violation& violation) {
 }
 
 kemu::BugCheck Kernel::MakeBugCheck(const verifier::Violation& violation) const {
+  // An exception nothing handles in a system thread (a work item's worker thread, not an ISR or
+  // DPC that interrupted it) is 0x7E SYSTEM_THREAD_EXCEPTION_NOT_HANDLED, not 0x1E: the same
+  // exception code, with the exception and context records' addresses, which kemu has not.
+  const Cpu& running = cpu();
+  if (violation.code == bugcheck::kKmodeExceptionNotHandled && dispatcher_.InWorkerThread() &&
+      running.dispatching == 0 && running.dpc_depth == 0) {
+    verifier::Violation in_thread = violation;
+    in_thread.code = bugcheck::kSystemThreadExceptionNotHandled;
+    in_thread.parameters[2] = 0;
+    in_thread.parameters[3] = 0;
+    in_thread.parameter_names[2] = "exception record address (not available in kemu)";
+    in_thread.parameter_names[3] = "context record address (not available in kemu)";
+    return kemu::BugCheck(in_thread.code, in_thread.parameters, FormatReport(*this, in_thread));
+  }
   return kemu::BugCheck(violation.code, violation.parameters, FormatReport(*this, violation));
 }
 

@@ -42,6 +42,8 @@ std::string_view BugCheckName(std::uint32_t code) {
       return "PAGE_FAULT_IN_NONPAGED_AREA";
     case bugcheck::kInterruptExceptionNotHandled:
       return "INTERRUPT_EXCEPTION_NOT_HANDLED";
+    case bugcheck::kSystemThreadExceptionNotHandled:
+      return "SYSTEM_THREAD_EXCEPTION_NOT_HANDLED";
     case bugcheck::kSpecialPoolDetectedMemoryCorruption:
       return "SPECIAL_POOL_DETECTED_MEMORY_CORRUPTION";
     case bugcheck::kBadPoolCaller:

@@ -50,6 +50,25 @@ void Verifier::DpcReturnedAtWrongIrql(PKDPC dpc, KIRQL irql) {
                        static_cast<const void*>(dpc), irql)});
 }
 
+void Verifier::DpcChangedApcDisable(PKDPC dpc, unsigned before, unsigned after) {
+  // Windows counts KernelApcDisable down from 0: entering a critical region or acquiring a kernel
+  // mutex decrements it. The arguments are that count, before and after the routine ran.
+  const auto as_count = [](unsigned disabled) {
+    return static_cast<std::uint64_t>(static_cast<std::uint16_t>(-static_cast<int>(disabled)));
+  };
+  const auto routine = reinterpret_cast<std::uintptr_t>(dpc->DeferredRoutine);
+  host_.Crash(
+      {.code = bugcheck::kTimerOrDpcInvalid,
+       .parameters = {4, routine, as_count(before), as_count(after)},
+       .parameter_names = {"4: APC disable count changed in a DPC routine", "DPC routine",
+                           "APC disable count before the routine", "APC disable count after it"},
+       .summary = fmt::format(
+           "The DPC routine {:#x} (KDPC at {}) returned holding {} critical region(s) and kernel "
+           "mutex(es) where it was called holding {}. A DPC routine must leave every critical "
+           "region it enters and release every kernel mutex it acquires, and only those.",
+           routine, static_cast<const void*>(dpc), after, before)});
+}
+
 void Verifier::DpcWatchdog(std::uint64_t dpcs_run) {
   host_.Crash({.code = bugcheck::kDpcWatchdogViolation,
                .parameters = {1, dpcs_run, 0, 0},

@@ -149,6 +149,9 @@ class Verifier {
   /// Returns without Verifier: the DPC stays queued with its new routine and context.
   void DpcReinitializedWhileQueued(PKDPC dpc);
   [[noreturn]] void DpcReturnedAtWrongIrql(PKDPC dpc, KIRQL irql);
+  /// A DPC routine returned having changed its thread's APC disable count (`before`, `after`:
+  /// critical regions entered plus kernel mutexes owned): 0xC7 / 4 in every mode.
+  [[noreturn]] void DpcChangedApcDisable(PKDPC dpc, unsigned before, unsigned after);
   [[noreturn]] void DpcWatchdog(std::uint64_t dpcs_run);
   /// Returns without Verifier: the number is stored, and QueuedOnMissingProcessor ends the
   /// KeInsertQueueDpc that uses it.

@@ -34,6 +34,7 @@ inline constexpr std::uint32_t kTrapCauseUnknown = 0x12;
 inline constexpr std::uint32_t kKmodeExceptionNotHandled = 0x1E;
 inline constexpr std::uint32_t kPageFaultInNonpagedArea = 0x50;
 inline constexpr std::uint32_t kInterruptExceptionNotHandled = 0x3D;
+inline constexpr std::uint32_t kSystemThreadExceptionNotHandled = 0x7E;
 inline constexpr std::uint32_t kAttemptedSwitchFromDpc = 0xB8;
 inline constexpr std::uint32_t kSpecialPoolDetectedMemoryCorruption = 0xC1;
 inline constexpr std::uint32_t kBadPoolCaller = 0xC2;

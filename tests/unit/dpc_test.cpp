@@ -4,6 +4,7 @@
 // their own machine.
 #include <wdm.h>
 
+#include <cstdint>
 #include <cstring>
 #include <functional>
 #include <vector>
@@ -537,6 +538,41 @@ TEST(DpcTest, ATargetSetWhileQueuedDoesNotMoveTheRunningDpc) {
   EXPECT_EQ(probe.runs, 1);
   EXPECT_EQ(probe.processor, 0u);
   EXPECT_EQ(probe.irql, DISPATCH_LEVEL);
+}
+
+// A DPC routine that changes its thread's APC disable count (takes a kernel mutex with a zero
+// timeout, the one wait allowed at DISPATCH_LEVEL, and keeps it): 0xC7 / 4 (routine, the count
+// before, after; Windows counts down from 0).
+VOID TakeMutexInDpc(PKDPC dpc, PVOID context, PVOID argument1, PVOID argument2) {
+  (void)dpc;
+  (void)argument2;
+  LARGE_INTEGER zero{};
+  KeWaitForSingleObject(context, Executive, KernelMode, FALSE, &zero);
+  if (argument1 != nullptr) KeReleaseMutex(static_cast<PRKMUTEX>(context), FALSE);
+}
+
+TEST(DpcRulesTest, ADpcReturningWithAKernelMutexItTookIsTimerOrDpcInvalid4) {
+  kemu::Machine machine(kemu::Os::kWindows10);
+  KMUTEX mutex;
+  KeInitializeMutex(&mutex, 0);
+  KDPC dpc;
+  KeInitializeDpc(&dpc, TakeMutexInDpc, &mutex);
+  const kemu::BugCheck crash = CrashOf([&] { KeInsertQueueDpc(&dpc, nullptr, nullptr); });
+  EXPECT_THAT(crash, BugCheckIs(kemu::bugcheck::kTimerOrDpcInvalid, 4,
+                                reinterpret_cast<std::uintptr_t>(&TakeMutexInDpc), 0, 0xFFFF));
+  EXPECT_THAT(crash.what(), ::testing::HasSubstr("returned holding 1 critical region(s)"));
+}
+
+TEST(DpcRulesTest, ADpcReleasingTheKernelMutexItTookIsSilent) {
+  kemu::Machine machine(kemu::Os::kWindows10);
+  KMUTEX mutex;
+  KeInitializeMutex(&mutex, 0);
+  KDPC dpc;
+  KeInitializeDpc(&dpc, TakeMutexInDpc, &mutex);
+  KeInsertQueueDpc(&dpc, &mutex, nullptr);  // a non-NULL argument: release before returning
+  EXPECT_EQ(mutex.Header.SignalState, 1);
+  machine.Shutdown();
+  EXPECT_FALSE(machine.crashed());
 }
 
 }  // namespace

@@ -394,6 +394,29 @@ TEST(SyncObjectsRulesTest, AWorkItemWaitingForAKernelMutexItsWaiterOwnsDeadlocks
   EXPECT_THAT(crash.what(), HasSubstr("the mutex at"));
 }
 
+// An exception nothing handles in a worker thread is 0x7E SYSTEM_THREAD_EXCEPTION_NOT_HANDLED,
+// with the same exception code as the 0x1E a driver's own thread would get.
+VOID ReleaseNotOwnedInWorkItem(PDEVICE_OBJECT device, PVOID context) {
+  (void)device;
+  KeReleaseMutex(static_cast<WorkerCall*>(context)->mutex, FALSE);
+}
+
+TEST(SyncObjectsRulesTest, ReleasingAMutexNotOwnedInAWorkItemIsSystemThreadExceptionNotHandled) {
+  kemu::Machine machine(kemu::Os::kWindows10);
+  DEVICE_OBJECT device{};
+  KMUTEX mutex;
+  KeInitializeMutex(&mutex, 0);
+  WorkerCall call{.mutex = &mutex};
+  KeInitializeEvent(&call.done, NotificationEvent, FALSE);
+  PIO_WORKITEM item = IoAllocateWorkItem(&device);
+  IoQueueWorkItem(item, ReleaseNotOwnedInWorkItem, DelayedWorkQueue, &call);
+  const kemu::BugCheck crash =
+      CrashOf([&] { KeWaitForSingleObject(&call.done, Executive, KernelMode, FALSE, nullptr); });
+  EXPECT_THAT(crash,
+              BugCheckIs(kemu::bugcheck::kSystemThreadExceptionNotHandled, 0xC0000046, 0, 0, 0));
+  EXPECT_THAT(crash.what(), HasSubstr("SYSTEM_THREAD_EXCEPTION_NOT_HANDLED"));
+}
+
 // On two vCPUs: a DPC on vCPU 1 releases the semaphore the test thread waits on.
 VOID ReleaseOnTarget(PKDPC dpc, PVOID context, PVOID argument1, PVOID argument2) {
   (void)dpc;
