@@ -1,9 +1,12 @@
 // Every step kind of the runner (emu/scenario/run_steps.cpp): register steps, device events at
-// once and scheduled, IRQL and processor moves, run_dpcs, stall_us, and the foreign driver on a
-// shared line.
+// once and scheduled, IRQL and processor moves, run_dpcs, settle, stall_us, and the foreign driver
+// on a shared line.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
+#include "kemu/scenario/parser.hpp"
 #include "kemu/scenario/runner.hpp"
 #include "runner_test_util.hpp"
 
@@ -254,6 +257,57 @@ TEST(RunnerStepsTest, RunDpcsRetiresADpcQueuedOnAnIdleProcessor) {
   const Outcome o = Play(s, Os::kWindows10, TestFactory());
   EXPECT_THAT(Messages(o), IsEmpty());
   EXPECT_THAT(o.observations, Contains("queue_dpc nic0 processor=1"));
+}
+
+TEST(RunnerStepsTest, SettleRunsADpcQueuedOnTheOtherProcessorBetweenTwoActions) {
+  // The running vCPU stays at DISPATCH_LEVEL throughout: settling lets vCPU 1 take each DPC,
+  // the second queueing finds the first retired, and the count is exact.
+  Expectations none;
+  none.probes["dpc_runs"] = Want<std::int64_t>(0, 13);
+  Expectations one;
+  one.probes["dpc_runs"] = Want<std::int64_t>(1, 15);
+  Expectations two;
+  two.probes["dpc_runs"] = Want<std::int64_t>(2, 18);
+  Scenario s = Base({Start(10), RaiseIrql(11, DISPATCH_LEVEL),
+                     Action(12, "queue_dpc", {{"processor", "1"}}), Expect(13, none), Settle(14),
+                     Expect(15, one), Action(16, "queue_dpc", {{"processor", "1"}}), Settle(17),
+                     Expect(18, two), LowerIrql(19, PASSIVE_LEVEL), Stop(20)});
+  s.machine.processors = 2;
+  const Outcome o = Play(s, Os::kWindows10, TestFactory());
+  EXPECT_THAT(Messages(o), IsEmpty());
+  EXPECT_THAT(o.observations, Contains("settle"));
+  EXPECT_EQ(std::count(o.observations.begin(), o.observations.end(), "settle"), 2);
+}
+
+TEST(RunnerStepsTest, TheReadmesSettleExampleRuns) {
+  // scenarios/README.md "Settling", word for word: parsed, validated and run.
+  const Scenario s = ParseScenario(R"(scenario: dpc_on_the_other_vcpu
+driver: test                      # an adapter with a queue_dpc action and a dpc_runs probe
+os: win10
+machine: {processors: 2}
+devices:
+  - name: nic0
+    line: {vector: 0x51, irql: 5, mode: level, shared: true}
+    memory_bytes: 0x40
+    registers: {write_one_to_clear: [0x0], interrupt_status: {0x0: 0x1}}
+steps:
+  - start
+  - raise_irql: DISPATCH_LEVEL
+  - queue_dpc: 1                  # an action: KeSetTargetProcessorDpc(1) + KeInsertQueueDpc
+  - expect: {probes: {dpc_runs: 0}}   # vCPU 1 has not run yet (default schedule)
+  - settle                        # vCPU 1 takes the DPC
+  - expect: {probes: {dpc_runs: 1}}
+  - queue_dpc: 1                  # queued again: the first run has retired
+  - settle
+  - expect: {probes: {dpc_runs: 2}}
+  - lower_irql: PASSIVE_LEVEL
+  - stop
+)",
+                                   "settle.yaml");
+  const Outcome o = Play(s, Os::kWindows10, TestFactory());
+  EXPECT_THAT(Messages(o), IsEmpty());
+  EXPECT_EQ(o.steps_run, 11u);
+  EXPECT_EQ(std::count(o.observations.begin(), o.observations.end(), "settle"), 2);
 }
 
 TEST(RunnerStepsTest, AnUnknownDeviceEndsTheStepsAtItsLocation) {
