@@ -6,7 +6,6 @@
 
 #include <algorithm>
 
-#include "kemu/scenario/parser.hpp"
 #include "kemu/scenario/runner.hpp"
 #include "runner_test_util.hpp"
 
@@ -276,37 +275,6 @@ TEST(RunnerStepsTest, SettleRunsADpcQueuedOnTheOtherProcessorBetweenTwoActions) 
   const Outcome o = Play(s, Os::kWindows10, TestFactory());
   EXPECT_THAT(Messages(o), IsEmpty());
   EXPECT_THAT(o.observations, Contains("settle"));
-  EXPECT_EQ(std::count(o.observations.begin(), o.observations.end(), "settle"), 2);
-}
-
-TEST(RunnerStepsTest, TheReadmesSettleExampleRuns) {
-  // scenarios/README.md "Settling", word for word: parsed, validated and run.
-  const Scenario s = ParseScenario(R"(scenario: dpc_on_the_other_vcpu
-driver: test                      # an adapter with a queue_dpc action and a dpc_runs probe
-os: win10
-machine: {processors: 2}
-devices:
-  - name: nic0
-    line: {vector: 0x51, irql: 5, mode: level, shared: true}
-    memory_bytes: 0x40
-    registers: {write_one_to_clear: [0x0], interrupt_status: {0x0: 0x1}}
-steps:
-  - start
-  - raise_irql: DISPATCH_LEVEL
-  - queue_dpc: 1                  # an action: KeSetTargetProcessorDpc(1) + KeInsertQueueDpc
-  - expect: {probes: {dpc_runs: 0}}   # vCPU 1 has not run yet (default schedule)
-  - settle                        # vCPU 1 takes the DPC
-  - expect: {probes: {dpc_runs: 1}}
-  - queue_dpc: 1                  # queued again: the first run has retired
-  - settle
-  - expect: {probes: {dpc_runs: 2}}
-  - lower_irql: PASSIVE_LEVEL
-  - stop
-)",
-                                   "settle.yaml");
-  const Outcome o = Play(s, Os::kWindows10, TestFactory());
-  EXPECT_THAT(Messages(o), IsEmpty());
-  EXPECT_EQ(o.steps_run, 11u);
   EXPECT_EQ(std::count(o.observations.begin(), o.observations.end(), "settle"), 2);
 }
 
