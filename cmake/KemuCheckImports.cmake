@@ -44,10 +44,15 @@ function(kemu_check_imports target)
   if(NOT TARGET ${target})
     message(FATAL_ERROR "kemu_check_imports: ${target} is not a target")
   endif()
-  get_target_property(defined_in ${target} SOURCE_DIR)
+  # The check is attached to the real target; an ALIAS names it but cannot take build steps.
+  get_target_property(real ${target} ALIASED_TARGET)
+  if(NOT real)
+    set(real ${target})
+  endif()
+  get_target_property(defined_in ${real} SOURCE_DIR)
   if(NOT defined_in STREQUAL CMAKE_CURRENT_SOURCE_DIR)
-    message(FATAL_ERROR "kemu_check_imports: call it in the directory that defines ${target} "
-                        "(${defined_in}): the check is a step of ${target}'s own build")
+    message(FATAL_ERROR "kemu_check_imports: call it in the directory that defines ${real} "
+                        "(${defined_in}): the check is a step of ${real}'s own build")
   endif()
   if(NOT CMAKE_NM)
     message(FATAL_ERROR "kemu_check_imports: no nm was found for this toolchain (CMAKE_NM)")
@@ -80,7 +85,7 @@ extern const kemu::DriverImports ${arg_VARIABLE};
   # this once was, in ALL) does not run when <target> alone is built, nor, for an
   # EXCLUDE_FROM_ALL driver, when a test program links it, so the driver built unchecked.
   add_custom_command(
-    TARGET ${target} POST_BUILD
+    TARGET ${real} POST_BUILD
     COMMAND ${CMAKE_COMMAND} "-DNM=${CMAKE_NM}" "-DLIBRARY=$<TARGET_FILE:${target}>"
             "-DDRIVER=${target}" "-DMANIFEST=${manifest}" "-DLOADS_ON=${loads_on}"
             "-DLIST_OUTPUT=${stamp}" "-DSOURCE_OUTPUT=${source}" "-DVARIABLE=${arg_VARIABLE}"
@@ -90,7 +95,7 @@ extern const kemu::DriverImports ${arg_VARIABLE};
     VERBATIM)
   # A new manifest (another kemu) rechecks the driver: where the generator supports it, the rule
   # depends on the manifest and the script.
-  set_property(TARGET ${target} APPEND PROPERTY LINK_DEPENDS "${manifest}" "${script}")
+  set_property(TARGET ${real} APPEND PROPERTY LINK_DEPENDS "${manifest}" "${script}")
   add_custom_target(${target}_import_check DEPENDS ${target})
   if(arg_VARIABLE)
     add_library(${target}_imports STATIC "${source}")
