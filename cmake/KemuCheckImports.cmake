@@ -14,8 +14,16 @@
 #   target_link_libraries(my_driver_test PRIVATE my_driver_imports)
 #   // in a test: machine().LoadDriver(kMyDriverImports);   // kemu::LoadFailure where it would not
 #
+# The check is part of building <target> itself (a POST_BUILD step of its archive or link rule), so
+# it runs whenever <target> is built and only then: in `cmake --build`, in
+# `cmake --build --target <target>`, and for an EXCLUDE_FROM_ALL driver whenever something that
+# needs it is built. When it fails the build of <target> fails and the library is not kept up to
+# date (Ninja reruns the rule next time; Makefiles delete it), so a failing driver never looks
+# built. <target>_import_check is a name for building <target> and so checking it.
+#
 # Routines a driver finds with MmGetSystemRoutineAddress are not imports, so they do not count.
-# The symbols come from the toolchain's nm (CMAKE_NM), GNU or LLVM or Apple's.
+# The symbols come from the toolchain's nm (CMAKE_NM), GNU or LLVM or Apple's. <target> must be
+# defined in the directory that calls this function (CMake attaches build steps there only).
 
 # The export manifest as "<routine> <first release a driver may call it on>" lines: written by
 # kemu's own build (KEMU_EXPORT_MANIFEST) and installed beside this file.
@@ -35,6 +43,16 @@ function(kemu_check_imports target)
   endif()
   if(NOT TARGET ${target})
     message(FATAL_ERROR "kemu_check_imports: ${target} is not a target")
+  endif()
+  # The check is attached to the real target; an ALIAS names it but cannot take build steps.
+  get_target_property(real ${target} ALIASED_TARGET)
+  if(NOT real)
+    set(real ${target})
+  endif()
+  get_target_property(defined_in ${real} SOURCE_DIR)
+  if(NOT defined_in STREQUAL CMAKE_CURRENT_SOURCE_DIR)
+    message(FATAL_ERROR "kemu_check_imports: call it in the directory that defines ${real} "
+                        "(${defined_in}): the check is a step of ${real}'s own build")
   endif()
   if(NOT CMAKE_NM)
     message(FATAL_ERROR "kemu_check_imports: no nm was found for this toolchain (CMAKE_NM)")
@@ -63,17 +81,22 @@ function(kemu_check_imports target)
 extern const kemu::DriverImports ${arg_VARIABLE};
 " @ONLY)
   endif()
+  # A step of <target>'s own rule, not a separate target depending on it: a separate target (as
+  # this once was, in ALL) does not run when <target> alone is built, nor, for an
+  # EXCLUDE_FROM_ALL driver, when a test program links it, so the driver built unchecked.
   add_custom_command(
-    OUTPUT ${outputs}
+    TARGET ${real} POST_BUILD
     COMMAND ${CMAKE_COMMAND} "-DNM=${CMAKE_NM}" "-DLIBRARY=$<TARGET_FILE:${target}>"
             "-DDRIVER=${target}" "-DMANIFEST=${manifest}" "-DLOADS_ON=${loads_on}"
             "-DLIST_OUTPUT=${stamp}" "-DSOURCE_OUTPUT=${source}" "-DVARIABLE=${arg_VARIABLE}"
             -P "${script}"
-    DEPENDS ${target} "${manifest}" "${script}"
+    BYPRODUCTS ${outputs}
     COMMENT "Checking which Windows releases load ${target}"
     VERBATIM)
-  # Part of every build, whether or not anything links the generated library.
-  add_custom_target(${target}_import_check ALL DEPENDS ${outputs})
+  # A new manifest (another kemu) rechecks the driver: where the generator supports it, the rule
+  # depends on the manifest and the script.
+  set_property(TARGET ${real} APPEND PROPERTY LINK_DEPENDS "${manifest}" "${script}")
+  add_custom_target(${target}_import_check DEPENDS ${target})
   if(arg_VARIABLE)
     add_library(${target}_imports STATIC "${source}")
     # kemu's headers are C++20; Clang 14 compiles C++14 unless told (GCC 12: C++17).
@@ -84,6 +107,7 @@ extern const kemu::DriverImports ${arg_VARIABLE};
     else()
       target_link_libraries(${target}_imports PUBLIC kemu)
     endif()
-    add_dependencies(${target}_imports ${target}_import_check)
+    # The generated source is a byproduct of building <target>.
+    add_dependencies(${target}_imports ${target})
   endif()
 endfunction()

@@ -114,6 +114,7 @@ class StepWriter {
     Line("processor", std::to_string(step.processor));
   }
   void operator()(const scenario::RunDpcsStep&) { Line("run_dpcs", ""); }
+  void operator()(const scenario::SettleStep&) { Line("settle", ""); }
   void operator()(const scenario::StallStep& step) {
     Line("stall_us", std::to_string(step.microseconds));
   }

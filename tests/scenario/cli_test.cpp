@@ -116,6 +116,49 @@ TEST_F(ScenarioMainTest, AnActionTheAdapterDoesNotOfferRunsNothing) {
   EXPECT_THAT(result.out, Not(HasSubstr("[ ok ]")));
 }
 
+TEST_F(ScenarioMainTest, StructuralAndAdapterErrorsAreReportedInOnePassSortedByPosition) {
+  // Two kinds of error: the parser's (a bad number, an unknown expect key, a step value) and the
+  // adapter's (an action and a probe `counter` does not offer). Before, the adapter's appeared
+  // only once the others were fixed.
+  const std::string file = Write("both.yaml", R"(scenario: both
+driver: counter
+os: xp
+devices:
+  - name: dev0
+    memory_bytes: 0x100
+steps:
+  - start
+  - bumb: {by: 2}
+  - stall_us: -5
+  - expect: {probes: {countr: 2}}
+  - run_dpcs: 3
+  - stop
+expect:
+  isr_call: 1
+)");
+  const MainResult result = Main({file});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_EQ(result.err,
+            file + ":9:5: error: unknown step or action 'bumb' (did you mean 'bump'?)\n" + file +
+                ":10:15: error: expected a number (decimal or 0x hex) for 'stall_us', got '-5'\n" +
+                file + ":11:23: error: unknown probe 'countr' (did you mean 'counter'?)\n" + file +
+                ":12:15: error: 'run_dpcs' takes no value, got '3'\n" + file +
+                ":15:3: error: unknown key 'isr_call' in 'expect' (did you mean 'isr_calls'?)\n"
+                "nothing was run\n");
+  EXPECT_THAT(result.out, Not(HasSubstr("[ ok ]")));
+}
+
+TEST_F(ScenarioMainTest, AnUnknownDriverIsReportedWithTheFilesOtherErrors) {
+  std::string yaml = kUnknownDriverYaml;
+  yaml += "  - stall_us: x\n";
+  const std::string lost = Write("lost.yaml", yaml);
+  const MainResult result = Main({lost});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_THAT(result.err, HasSubstr(lost + ":1:1: error: unknown driver 'countr' (did you mean "
+                                           "'counter'?); registered: counter"));
+  EXPECT_THAT(result.err, HasSubstr(lost + ":8:15: error: expected a number"));
+}
+
 TEST_F(ScenarioMainTest, BadFlagsAreUsageErrors) {
   const std::string counts = Write("counts.yaml", kCountsYaml);
   for (const char* flag : {"--bogus", "--os=winxp", "--seed=abc", "--diff=xp", "--diff=xp,xp",

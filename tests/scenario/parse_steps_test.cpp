@@ -126,8 +126,21 @@ TEST(ParseStepsTest, IrqlStepsAcceptNamesAndNumbers) {
 TEST(ParseStepsTest, MachineSteps) {
   EXPECT_EQ(Only<kemu::scenario::ProcessorStep>("  - processor: 1\n").processor, 1u);
   Only<kemu::scenario::RunDpcsStep>("  - run_dpcs\n");
+  const Step settle = Steps("  - settle\n").at(0);
+  EXPECT_TRUE(std::holds_alternative<kemu::scenario::SettleStep>(settle.body));
+  EXPECT_EQ(settle.keyword, "settle");
+  EXPECT_EQ(settle.where.line, 3);
   EXPECT_EQ(Only<kemu::scenario::StallStep>("  - stall_us: 50\n").microseconds, 50u);
   EXPECT_EQ(Only<kemu::scenario::AdvanceTimeStep>("  - advance_time: 1000\n").microseconds, 1000u);
+}
+
+TEST(ParseStepsTest, SettleTakesNoValue) {
+  try {
+    Steps("  - settle: 2\n");
+    ADD_FAILURE() << "settle: 2 parsed";
+  } catch (const kemu::scenario::ScenarioError& e) {
+    EXPECT_STREQ(e.what(), "s.yaml:3:13: error: 'settle' takes no value, got '2'\n");
+  }
 }
 
 TEST(ParseStepsTest, ExpectStepHoldsABlock) {

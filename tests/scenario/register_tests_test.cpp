@@ -99,6 +99,27 @@ TEST_F(RegisterTestsTest, AnInvalidFileIsOneFailingTestWithItsDiagnostics) {
   EXPECT_THAT(result.out, HasSubstr("[       OK ] Scenario/counts.xp"));
 }
 
+TEST_F(RegisterTestsTest, ABrokenFilesTestAlsoListsItsUnknownActions) {
+  // A bad number (the parser's) and a misspelt action (the adapter's): both in the one test.
+  std::string yaml = testing::kCountsYaml;
+  yaml.replace(yaml.find("bump:"), 5, "bumb:");
+  yaml.replace(yaml.find("  - stop"), 8, "  - stall_us: x");
+  const std::string both = Write("both.yaml", yaml);
+  for (const char* mode : {"factory", "registry"}) {
+    const ProbeResult result = RunProbe(mode, dir_.string());
+    EXPECT_EQ(result.exit_code, 1) << result.out;
+    EXPECT_THAT(result.out, HasSubstr("[  FAILED  ] ScenarioFile/both.Parses"));
+    EXPECT_THAT(result.out,
+                HasSubstr(both + ":9: Failure\nFailed\nunknown step or action 'bumb' (did you "
+                                 "mean 'bump'?)"));
+    EXPECT_THAT(
+        result.out,
+        HasSubstr(
+            both +
+            ":10: Failure\nFailed\nexpected a number (decimal or 0x hex) for 'stall_us', got 'x'"));
+  }
+}
+
 TEST_F(RegisterTestsTest, TheRegistryPicksEachScenariosAdapterByDriver) {
   Write("counts.yaml", testing::kCountsYaml);
   const ProbeResult result = RunProbe("registry", dir_.string());

@@ -1,8 +1,10 @@
 // Every step kind of the runner (emu/scenario/run_steps.cpp): register steps, device events at
-// once and scheduled, IRQL and processor moves, run_dpcs, stall_us, and the foreign driver on a
-// shared line.
+// once and scheduled, IRQL and processor moves, run_dpcs, settle, stall_us, and the foreign driver
+// on a shared line.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <algorithm>
 
 #include "kemu/scenario/runner.hpp"
 #include "runner_test_util.hpp"
@@ -254,6 +256,26 @@ TEST(RunnerStepsTest, RunDpcsRetiresADpcQueuedOnAnIdleProcessor) {
   const Outcome o = Play(s, Os::kWindows10, TestFactory());
   EXPECT_THAT(Messages(o), IsEmpty());
   EXPECT_THAT(o.observations, Contains("queue_dpc nic0 processor=1"));
+}
+
+TEST(RunnerStepsTest, SettleRunsADpcQueuedOnTheOtherProcessorBetweenTwoActions) {
+  // The running vCPU stays at DISPATCH_LEVEL throughout: settling lets vCPU 1 take each DPC,
+  // the second queueing finds the first retired, and the count is exact.
+  Expectations none;
+  none.probes["dpc_runs"] = Want<std::int64_t>(0, 13);
+  Expectations one;
+  one.probes["dpc_runs"] = Want<std::int64_t>(1, 15);
+  Expectations two;
+  two.probes["dpc_runs"] = Want<std::int64_t>(2, 18);
+  Scenario s = Base({Start(10), RaiseIrql(11, DISPATCH_LEVEL),
+                     Action(12, "queue_dpc", {{"processor", "1"}}), Expect(13, none), Settle(14),
+                     Expect(15, one), Action(16, "queue_dpc", {{"processor", "1"}}), Settle(17),
+                     Expect(18, two), LowerIrql(19, PASSIVE_LEVEL), Stop(20)});
+  s.machine.processors = 2;
+  const Outcome o = Play(s, Os::kWindows10, TestFactory());
+  EXPECT_THAT(Messages(o), IsEmpty());
+  EXPECT_THAT(o.observations, Contains("settle"));
+  EXPECT_EQ(std::count(o.observations.begin(), o.observations.end(), "settle"), 2);
 }
 
 TEST(RunnerStepsTest, AnUnknownDeviceEndsTheStepsAtItsLocation) {

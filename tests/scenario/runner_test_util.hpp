@@ -78,6 +78,7 @@ inline Step Stop(int line, std::string device = "") {
   return MakeStep(line, "stop", StopStep{.device = std::move(device)});
 }
 inline Step RunDpcs(int line) { return MakeStep(line, "run_dpcs", RunDpcsStep{}); }
+inline Step Settle(int line) { return MakeStep(line, "settle", SettleStep{}); }
 inline Step Raise(int line, std::uint32_t offset, std::uint32_t bits, std::string device = "") {
   return MakeStep(line, "raise",
                   RegisterStep{.kind = RegisterStep::Kind::kRaise,

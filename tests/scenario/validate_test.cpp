@@ -40,6 +40,11 @@ TEST(ValidateTest, UnknownActionSuggestsTheNearestActionOrKeyword) {
                    "'run_dpcs'?)"}));
 }
 
+TEST(ValidateTest, AMisspeltSettleSuggestsTheBuiltInStep) {
+  EXPECT_EQ(Problems("steps:\n  - setle\n"),
+            Lines{"v.yaml:3:5: error: unknown step or action 'setle' (did you mean 'settle'?)"});
+}
+
 TEST(ValidateTest, UnknownActionWithoutSuggestionListsTheAdaptersActions) {
   EXPECT_EQ(Problems("steps:\n  - frobnicate\n"),
             Lines{"v.yaml:3:5: error: unknown step or action 'frobnicate' (the driver adapter's "

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cctype>
+#include <exception>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -104,9 +105,33 @@ int RegisterRuns(const std::shared_ptr<const Scenario>& scenario, const AdapterF
   return static_cast<int>(scenario->os.size());
 }
 
+// A broken file's diagnostics with those of `check` (its adapter's) added: read again, which only
+// a broken file costs, so that its one failing test lists every problem at once.
+std::vector<Diagnostic> EveryProblem(const std::string& file, const ScenarioError& error,
+                                     const internal::ScenarioCheck& check) {
+  try {
+    internal::LoadScenario(file, check);
+  } catch (const ScenarioError& again) {
+    return again.diagnostics();
+  } catch (const std::exception&) {
+    // An adapter that cannot be made or listed here fails each run instead; the file's own
+    // problems still make its test.
+  }
+  return error.diagnostics();
+}
+
+// "unknown driver 'x' (did you mean 'y'?)" for a scenario whose driver the registry lacks.
+std::string UnknownDriver(const Scenario& scenario, const AdapterRegistry& registry) {
+  if (scenario.driver.empty()) return "no driver adapter is registered";
+  const std::string suggestion = ClosestMatch(scenario.driver, registry.Names());
+  return "unknown driver '" + scenario.driver + "'" +
+         (suggestion.empty() ? "" : " (did you mean '" + suggestion + "'?)");
+}
+
 // Loads every file under `path` on its own, so one broken file does not hide the others, and
-// hands each scenario to `register_scenario`, which returns how many tests it registered.
-int RegisterAll(const std::string& path,
+// hands each scenario to `register_scenario`, which returns how many tests it registered. A
+// file that does not parse is one failing test listing its problems and `check`'s.
+int RegisterAll(const std::string& path, const internal::ScenarioCheck& check,
                 const std::function<int(std::shared_ptr<const Scenario>)>& register_scenario) {
   int registered = 0;
   std::map<std::string, std::string> files_by_name;
@@ -123,7 +148,7 @@ int RegisterAll(const std::string& path,
       }
       registered += register_scenario(std::move(scenario));
     } catch (const ScenarioError& error) {
-      registered += RegisterBrokenFile(path, file, error.diagnostics());
+      registered += RegisterBrokenFile(path, file, EveryProblem(file, error, check));
     }
   }
   return registered;
@@ -132,25 +157,29 @@ int RegisterAll(const std::string& path,
 }  // namespace
 
 int RegisterTests(const std::string& path, AdapterFactory factory, const RunOptions& options) {
-  return RegisterAll(path, [&](const std::shared_ptr<const Scenario>& scenario) {
+  const internal::ScenarioCheck check = [&](const Scenario& scenario) {
+    return Validate(scenario, *factory());
+  };
+  return RegisterAll(path, check, [&](const std::shared_ptr<const Scenario>& scenario) {
     return RegisterRuns(scenario, factory, options);
   });
 }
 
 int RegisterTests(const std::string& path, const AdapterRegistry& registry,
                   const RunOptions& options) {
-  return RegisterAll(path, [&](const std::shared_ptr<const Scenario>& scenario) {
+  const internal::ScenarioCheck check = [&](const Scenario& scenario) {
+    const AdapterFactory* factory = registry.Find(scenario.driver);
+    if (factory == nullptr)
+      return std::vector<Diagnostic>{{scenario.where, UnknownDriver(scenario, registry)}};
+    return Validate(scenario, *(*factory)());
+  };
+  return RegisterAll(path, check, [&](const std::shared_ptr<const Scenario>& scenario) {
     if (const AdapterFactory* factory = registry.Find(scenario->driver)) {
       return RegisterRuns(scenario, *factory, options);
     }
     // An unknown driver fails every run the scenario asks for, under the names the runs would
     // have had, so the scenario is red where a reader looks for it.
-    const std::string suggestion = ClosestMatch(scenario->driver, registry.Names());
-    const std::string message =
-        scenario->driver.empty()
-            ? std::string("no driver adapter is registered")
-            : "unknown driver '" + scenario->driver + "'" +
-                  (suggestion.empty() ? "" : " (did you mean '" + suggestion + "'?)");
+    const std::string message = UnknownDriver(*scenario, registry);
     for (Os os : scenario->os) {
       Register("Scenario/" + TestNamePart(scenario->name), TestNamePart(OsName(os)),
                scenario->where, [where = scenario->where, message] { ReportAt(where, message); });

@@ -54,6 +54,14 @@ std::vector<Os> PersonalitiesOf(const Scenario& scenario, const CliOptions& opti
   return selected;
 }
 
+std::vector<Diagnostic> CheckDriver(const Scenario& scenario, const CliOptions& options,
+                                    const AdapterRegistry& adapters) {
+  const std::string driver = DriverOf(scenario, options);
+  const AdapterFactory* factory = adapters.Find(driver);
+  if (factory == nullptr) return {UnknownDriver(scenario, driver, adapters)};
+  return Validate(scenario, *(*factory)());
+}
+
 RunPlan MakeRunPlan(const std::vector<Scenario>& scenarios, const CliOptions& options,
                     const AdapterRegistry& adapters) {
   RunPlan plan;

@@ -34,6 +34,12 @@ std::string DriverOf(const Scenario& scenario, const CliOptions& options);
 /// The personalities a scenario runs on under `options` (--diff, else its list filtered by --os).
 std::vector<Os> PersonalitiesOf(const Scenario& scenario, const CliOptions& options);
 
+/// A scenario against the adapter it runs with (DriverOf): "unknown driver", or Validate()'s
+/// diagnostics. The loader runs it on every file, a file with other errors too (see
+/// internal::LoadScenarios), so that one pass reports everything.
+std::vector<Diagnostic> CheckDriver(const Scenario& scenario, const CliOptions& options,
+                                    const AdapterRegistry& adapters);
+
 /// Resolves every scenario's adapter and validates the scenario with one instance of it.
 RunPlan MakeRunPlan(const std::vector<Scenario>& scenarios, const CliOptions& options,
                     const AdapterRegistry& adapters);

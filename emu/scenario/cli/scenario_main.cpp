@@ -12,6 +12,7 @@
 #include "scenario/cli/cli_options.hpp"
 #include "scenario/cli/output_files.hpp"
 #include "scenario/cli/run_plan.hpp"
+#include "scenario/parse/scenario_files.hpp"
 #include "scenario/report/visible_text.hpp"
 #include "scenario/run/exploration.hpp"
 
@@ -105,9 +106,17 @@ int ScenarioMain(int argc, char** argv, const RunnerConfig& config) {
   if (parsed.exit_code) return *parsed.exit_code;
   const CliOptions& options = parsed.options;
 
+  // Each file is checked against its driver's adapter as it is parsed, so a file with both
+  // structural errors and unknown actions reports all of them at once. --list only reads them.
+  internal::ScenarioCheck check;
+  if (!options.list) {
+    check = [&](const Scenario& scenario) {
+      return internal::CheckDriver(scenario, options, config.adapters);
+    };
+  }
   std::vector<Scenario> scenarios;
   try {
-    if (!options.paths.empty()) scenarios = LoadScenarios(options.paths);
+    if (!options.paths.empty()) scenarios = internal::LoadScenarios(options.paths, check);
   } catch (const ScenarioError& error) {
     PrintDiagnostics(error.diagnostics());
     return internal::kExitUsage;

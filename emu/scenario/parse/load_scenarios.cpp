@@ -97,7 +97,8 @@ std::optional<Location> PastSizeLimit(std::string_view yaml, const std::string& 
   return Location{file, lines + 1, static_cast<int>(kept.size() - line_start) + 1};
 }
 
-void Parse(internal::Context& context, std::string_view yaml, Scenario& out) {
+void Parse(internal::Context& context, std::string_view yaml, Scenario& out,
+           const internal::ScenarioCheck& check) {
   internal::Reader& reader = context.reader;
   if (std::optional<Location> past = PastSizeLimit(yaml, reader.file())) {
     reader.Error(*past, fmt::format("the file is larger than a scenario file may be ({} bytes, "
@@ -129,6 +130,12 @@ void Parse(internal::Context& context, std::string_view yaml, Scenario& out) {
   } catch (const YAML::Exception& e) {
     // The parser checks every node's type before using it; this is the safety net.
     reader.Error(reader.Where(e.mark), "cannot read this YAML: " + e.msg);
+    return;
+  }
+  // Also when the file has other errors: the steps and probes that did parse are checked against
+  // the driver's adapter now, so that fixing the file's structure does not reveal a second round.
+  if (check && context.driver_known) {
+    for (Diagnostic& diagnostic : check(out)) reader.Add(std::move(diagnostic));
   }
 }
 
@@ -168,31 +175,34 @@ std::string ReadBounded(const std::string& path) {
 
 }  // namespace
 
-Scenario ParseScenario(std::string_view yaml, const std::string& file) {
-  internal::Reader reader(file);
-  internal::Context context{reader, {}};
+namespace internal {
+
+Scenario ParseScenario(std::string_view yaml, const std::string& file, const ScenarioCheck& check) {
+  Reader reader(file);
+  Context context{reader, {}, /*driver_known=*/true};
   Scenario scenario;
-  Parse(context, yaml, scenario);
+  Parse(context, yaml, scenario, check);
   if (reader.failed()) throw ScenarioError(reader.Take());
   return scenario;
 }
 
-Scenario LoadScenario(const std::string& path) {
+Scenario LoadScenario(const std::string& path, const ScenarioCheck& check) {
   std::error_code error;
   if (fs::is_directory(path, error)) {
     throw ScenarioError({OnFile(path, "is a directory, not a scenario file")});
   }
-  return ParseScenario(ReadBounded(path), path);
+  return ParseScenario(ReadBounded(path), path, check);
 }
 
-std::vector<Scenario> LoadScenarios(const std::vector<std::string>& paths) {
+std::vector<Scenario> LoadScenarios(const std::vector<std::string>& paths,
+                                    const ScenarioCheck& check) {
   std::vector<Diagnostic> problems;
   std::vector<Scenario> scenarios;
   for (const std::string& path : paths) {
     std::string listing_error;
-    for (const std::string& file : internal::ScenarioFiles(path, &listing_error)) {
+    for (const std::string& file : ScenarioFiles(path, &listing_error)) {
       try {
-        scenarios.push_back(LoadScenario(file));
+        scenarios.push_back(LoadScenario(file, check));
       } catch (const ScenarioError& e) {
         problems.insert(problems.end(), e.diagnostics().begin(), e.diagnostics().end());
         continue;
@@ -214,6 +224,18 @@ std::vector<Scenario> LoadScenarios(const std::vector<std::string>& paths) {
   }
   if (!problems.empty()) throw ScenarioError(std::move(problems));
   return scenarios;
+}
+
+}  // namespace internal
+
+Scenario ParseScenario(std::string_view yaml, const std::string& file) {
+  return internal::ParseScenario(yaml, file, nullptr);
+}
+
+Scenario LoadScenario(const std::string& path) { return internal::LoadScenario(path, nullptr); }
+
+std::vector<Scenario> LoadScenarios(const std::vector<std::string>& paths) {
+  return internal::LoadScenarios(paths, nullptr);
 }
 
 }  // namespace kemu::scenario

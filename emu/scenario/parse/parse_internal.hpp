@@ -23,6 +23,9 @@ namespace kemu::scenario::internal {
 struct Context {
   Reader& reader;
   std::vector<std::pair<std::string, Location>> device_uses;
+  /// False when the file has no top-level map or its `driver:` could not be read: the scenario's
+  /// driver is then unknown, and checking its steps against some adapter would mislead.
+  bool driver_known = true;
 };
 
 /// The scenario in `root` (the file's only document). Problems go to context.reader.

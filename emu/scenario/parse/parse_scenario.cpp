@@ -224,7 +224,10 @@ Scenario BuildScenario(Context& context, const YAML::Node& root) {
   scenario.name = std::filesystem::path(reader.file()).stem().string();
   scenario.os.assign(AllOs().begin(), AllOs().end());
   MapReader map(reader, root, "the scenario", &kKeys);
-  if (!map.ok()) return scenario;
+  if (!map.ok()) {
+    context.driver_known = false;
+    return scenario;
+  }
   bool named = false;
   const MapEntry* devices = map.Require("devices");
   map.Require("steps");
@@ -242,7 +245,11 @@ Scenario BuildScenario(Context& context, const YAML::Node& root) {
     } else if (e.key == "description") {
       if (auto v = ReadString(reader, e.value, what)) scenario.description = *v;
     } else if (e.key == "driver") {
-      if (auto v = ReadString(reader, e.value, what)) scenario.driver = *v;
+      if (auto v = ReadString(reader, e.value, what)) {
+        scenario.driver = *v;
+      } else {
+        context.driver_known = false;
+      }
     } else if (e.key == "os") {
       scenario.os = ReadOs(reader, e.value);
     } else if (e.key == "machine") {

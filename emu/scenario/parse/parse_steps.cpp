@@ -1,5 +1,5 @@
-// `steps:` — each a keyword alone (`run_dpcs`), or a map with one keyword whose value is a
-// shorthand scalar (`assert: nic0`) or a map of arguments. Unknown keywords are driver actions;
+// `steps:` — each a keyword alone (`run_dpcs`, `settle`), or a map with one keyword whose value is
+// a shorthand scalar (`assert: nic0`) or a map of arguments. Unknown keywords are driver actions;
 // Validate() checks them against the adapter.
 #include <fmt/format.h>
 
@@ -170,6 +170,7 @@ std::optional<StepBody> Body(const StepInput& in) {
     return ProcessorStep{static_cast<unsigned>(*n)};
   }
   if (k == "run_dpcs") return NoValue(in, RunDpcsStep{});
+  if (k == "settle") return NoValue(in, SettleStep{});
   if (k == "stall_us") {
     std::optional<std::uint32_t> us = ReadU32(reader, in.value, in.what);
     if (!us) return std::nullopt;
@@ -232,9 +233,9 @@ std::optional<Step> ReadStep(Context& context, const YAML::Node& item) {
 
 const std::vector<std::string>& BuiltInSteps() {
   static const std::vector<std::string> kKeywords{
-      "start",    "stop",     "assert",       "deassert",   "pulse",      "message",
-      "raise",    "clear",    "poke",         "raise_irql", "lower_irql", "processor",
-      "run_dpcs", "stall_us", "advance_time", "expect"};
+      "start",    "stop",   "assert",   "deassert",     "pulse",      "message",
+      "raise",    "clear",  "poke",     "raise_irql",   "lower_irql", "processor",
+      "run_dpcs", "settle", "stall_us", "advance_time", "expect"};
   return kKeywords;
 }
 

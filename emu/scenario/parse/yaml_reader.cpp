@@ -50,6 +50,11 @@ void Reader::Error(Location where, std::string message) {
   diagnostics_.push_back({where, std::move(message)});
 }
 
+void Reader::Add(Diagnostic diagnostic) {
+  if (diagnostics_.size() >= kMaxStored) return;
+  diagnostics_.push_back(std::move(diagnostic));
+}
+
 std::vector<Diagnostic> Reader::Take() {
   std::vector<Diagnostic> taken = std::move(diagnostics_);
   diagnostics_.clear();

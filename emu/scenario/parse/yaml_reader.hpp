@@ -38,6 +38,10 @@ class Reader {
     Error(Where(node), std::move(message));
   }
 
+  /// A diagnostic made elsewhere (a ScenarioCheck's), kept as it is: its message quotes names the
+  /// parser has already accepted, and whoever prints it makes it visible.
+  void Add(Diagnostic diagnostic);
+
   bool failed() const { return !diagnostics_.empty(); }
   /// The diagnostics in file order, at most kMaxDiagnostics plus a note that more were dropped.
   std::vector<Diagnostic> Take();

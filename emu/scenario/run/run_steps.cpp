@@ -183,6 +183,11 @@ class StepRunner {
     s_.Observe("run_dpcs");
   }
 
+  void operator()(const SettleStep&) {
+    s_.machine().Settle();
+    s_.Observe("settle");
+  }
+
   void operator()(const StallStep& step) {
     KeStallExecutionProcessor(step.microseconds);
     s_.Observe("stall_us {}", step.microseconds);

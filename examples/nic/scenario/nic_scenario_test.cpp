@@ -166,8 +166,8 @@ TEST(ScenarioSeedTest, AnotherSeedCanMakeAFaultProbabilityFallTheOtherWay) {
 }
 
 // The complete scenarios the documentation shows (docs/scenarios.md and
-// scenarios/README.md's first example) run and pass as written, so the docs cannot drift from the
-// format or from the NIC adapter.
+// scenarios/README.md's first example and settle example) run and pass as written, so the docs
+// cannot drift from the format or from the NIC adapter.
 std::vector<std::string> CompleteYamlBlocks(const std::string& path) {
   std::ifstream file(path);
   std::ostringstream text;
@@ -205,8 +205,8 @@ TEST(DocumentationTest, TheCompleteScenariosInTheDocsPassAsWritten) {
       ++checked;
     }
   }
-  EXPECT_EQ(checked,
-            2);  // docs/scenarios.md's msi_withheld and scenarios/README.md's first scenario
+  // docs/scenarios.md's msi_withheld; scenarios/README.md's first scenario and its settle example.
+  EXPECT_EQ(checked, 3);
 }
 
 }  // namespace

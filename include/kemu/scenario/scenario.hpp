@@ -199,6 +199,9 @@ struct ProcessorStep {
 };
 /// `run_dpcs` (Machine::RunPendingDpcs).
 struct RunDpcsStep {};
+/// `settle` (Machine::Settle: pending interrupts, DPCs on every vCPU that can take them and work
+/// items run, other vCPUs finish what they run or reach a wait; virtual time does not move).
+struct SettleStep {};
 /// `stall_us: 50` (KeStallExecutionProcessor: virtual time moves, scheduled events fire).
 struct StallStep {
   std::uint32_t microseconds = 0;
@@ -215,7 +218,7 @@ struct ExpectStep {
 
 using StepBody =
     std::variant<StartStep, StopStep, ActionStep, DeviceEventStep, RegisterStep, IrqlStep,
-                 ProcessorStep, RunDpcsStep, StallStep, AdvanceTimeStep, ExpectStep>;
+                 ProcessorStep, RunDpcsStep, SettleStep, StallStep, AdvanceTimeStep, ExpectStep>;
 
 struct Step {
   Location where;

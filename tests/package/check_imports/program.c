@@ -1,0 +1,4 @@
+// A test program linking the driver. It never links here: the driver's check fails first.
+unsigned long XpDriverHello(void);
+
+int main(void) { return (int)XpDriverHello(); }

@@ -1,0 +1,1 @@
+int Unrelated(void) { return 0; }
