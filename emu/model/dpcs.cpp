@@ -128,6 +128,9 @@ void Dpcs::SetTargetProcessor(PKDPC dpc, unsigned processor, const char* routine
   State& state = Lookup(routine, dpc);
   if (processor >= kernel_.processor_count()) {
     kernel_.verifier().TargetProcessorOutOfRange(dpc, processor, kernel_.processor_count());
+    // From Windows 7 on a number past the active processors of group 0 leaves the target as it
+    // was (documented); before, it is stored, and the insert that uses it is 0xC7 / 3.
+    if (kernel_.personality().processor_groups) return;
   }
   state.target = static_cast<int>(processor);
   dpc->Number = static_cast<USHORT>(processor);

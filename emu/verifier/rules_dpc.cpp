@@ -82,8 +82,9 @@ void Verifier::DpcWatchdog(std::uint64_t dpcs_run) {
 }
 
 void Verifier::TargetProcessorOutOfRange(PKDPC dpc, unsigned processor, unsigned count) {
-  // Without Verifier KeSetTargetProcessorDpc stores the number unchecked (UNCONFIRMED); the
-  // crash comes with the KeInsertQueueDpc that uses it (QueuedOnMissingProcessor).
+  // Without Verifier KeSetTargetProcessorDpc stores the number unchecked before Windows 7
+  // (UNCONFIRMED), and the KeInsertQueueDpc that uses it is 0xC7 / 3 (QueuedOnMissingProcessor);
+  // from Windows 7 on it leaves the target unchanged, as documented. Verifier's report is kemu's.
   if (mode_ != CheckMode::kVerifier) return;
   host_.Crash({.code = bugcheck::kDriverVerifierDetectedViolation,
                .parameters = {verifier_code::kDpcTargetOutOfRange, Address(dpc), processor, count},
@@ -95,15 +96,18 @@ void Verifier::TargetProcessorOutOfRange(PKDPC dpc, unsigned processor, unsigned
 }
 
 void Verifier::QueuedOnMissingProcessor(PKDPC dpc, unsigned processor, unsigned count) {
-  // UNCONFIRMED: KeInsertQueueDpc looks up the target's processor control block, which does not
-  // exist, with interrupts off at HIGH_LEVEL: a kernel-mode fault above DISPATCH_LEVEL is 0xA.
-  host_.Crash(IrqlFault(
-      HIGH_LEVEL,
-      fmt::format(
-          "KeInsertQueueDpc queued the KDPC at {} on processor {}, which KeSetTargetProcessorDpc "
-          "set but the machine does not have ({} processor{}); the kernel faults looking it up. "
-          "Target only processors KeQueryActiveProcessors reports.",
-          static_cast<const void*>(dpc), processor, count, count == 1 ? "" : "s")));
+  // 0xC7 / 3: "the processor number for the DPC object is not correct" (DPC, processor number,
+  // number of processors), the documented check of the KDPC being queued.
+  host_.Crash(
+      {.code = bugcheck::kTimerOrDpcInvalid,
+       .parameters = {3, Address(dpc), processor, count},
+       .parameter_names = {"3: the DPC's processor number is not correct", "KDPC",
+                           "processor number", "number of processors"},
+       .summary = fmt::format(
+           "KeInsertQueueDpc queued the KDPC at {} on processor {}, which KeSetTargetProcessorDpc "
+           "set but the machine does not have ({} processor{}). Target only processors "
+           "KeQueryActiveProcessors reports.",
+           static_cast<const void*>(dpc), processor, count, count == 1 ? "" : "s")});
 }
 
 void Verifier::LeaksAtShutdown(const std::vector<std::string>& leaks, std::uint64_t first_object) {
