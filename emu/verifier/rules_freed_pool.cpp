@@ -51,8 +51,9 @@ void Verifier::FreedPoolValuePassed(const char* routine, const char* parameter, 
       read_from == 0 ? std::string("out of") : fmt::format("at {:#x} in", read_from);
   host_.Crash(FreedPoolFault(
       read_from != 0 ? read_from : value, kRead,
-      fmt::format("{} was given {} = {:#x}, kemu's poison for freed pool: the driver read this "
-                  "pointer {} {} after freeing it (under special pool the read itself faults). {}",
+      fmt::format("{} was given {} = {:#x}, kemu's poison for freed pool: the driver used pool "
+                  "after freeing it, reading this pointer {} {} (under special pool the read "
+                  "itself faults). {}",
                   routine, parameter, value, where, block, kAdvice)));
 }
 

@@ -75,6 +75,16 @@ TEST(PoolQuarantineTest, ASpinLockInFreedPoolAcquiredIsAReadOfFreedPool) {
               BugCheckIs(kFreedPool, Address(&context->lock), kRead, 0, 0));
 }
 
+TEST(PoolQuarantineTest, AnEventInFreedPoolSetIsAReadOfFreedPool) {
+  kemu::Machine machine(kemu::MachineOptions{.verifier = true});
+  auto* event = static_cast<PKEVENT>(ExAllocatePoolWithTag(NonPagedPool, sizeof(KEVENT), kTag));
+  ASSERT_NE(event, nullptr);
+  KeInitializeEvent(event, NotificationEvent, FALSE);
+  ExFreePoolWithTag(event, kTag);
+  EXPECT_THAT(CrashOf([&] { KeSetEvent(event, IO_NO_INCREMENT, FALSE); }),
+              BugCheckIs(kFreedPool, Address(event), kRead, 0, 0));
+}
+
 TEST(PoolQuarantineTest, APointerReadOutOfFreedPoolIsNonCanonicalPoison) {
   kemu::Machine machine(kemu::MachineOptions{.verifier = true});
   Context* context = AllocateContext();
