@@ -3,12 +3,21 @@
 #include <fmt/format.h>
 
 #include <cstring>
+#include <memory>
 #include <new>
 
 #include "model/kernel.hpp"
 #include "verifier/pool_tag.hpp"
 
 namespace kemu::model {
+namespace {
+
+struct HostDelete {
+  std::size_t alignment;
+  void operator()(void* memory) const { ::operator delete (memory, std::align_val_t{alignment}); }
+};
+
+}  // namespace
 
 PoolQuarantine::~PoolQuarantine() {
   for (const Block& block : fifo_) {
@@ -37,13 +46,15 @@ void PoolQuarantine::ReleaseAll(const char* routine) {
 }
 
 void PoolQuarantine::ReleaseOldest(const char* routine, bool check) {
-  // Out of the FIFO before the check: under BugCheckAction::kRecord the release goes on.
+  // Out of the FIFO before the check, and the host memory freed however the check ends: a
+  // report under BugCheckAction::kThrow unwinds from here, under kRecord the release goes on.
   const Block block = fifo_.front();
   fifo_.pop_front();
   by_address_.erase(block.address);
   bytes_ -= block.host_bytes;
+  const std::unique_ptr<void, HostDelete> memory(reinterpret_cast<void*>(block.address),
+                                                 HostDelete{block.alignment});
   if (check) CheckIntact(routine, block);
-  ::operator delete (reinterpret_cast<void*>(block.address), std::align_val_t{block.alignment});
 }
 
 void PoolQuarantine::CheckIntact(const char* routine, const Block& block) {
