@@ -36,6 +36,7 @@ Kernel::Kernel(const MachineOptions& options)
     callable_[id] = personality::IsCallable(
         personality::Info(static_cast<personality::ExportId>(id)), options.os);
   }
+  special_pool_ = verifier_.mode() == verifier::CheckMode::kVerifier;
   cpus_.reserve(options.processors);
   for (unsigned i = 0; i < options.processors; ++i) cpus_.push_back(std::make_unique<Cpu>(i));
   SetCurrentProcessor(0);

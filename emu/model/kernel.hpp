@@ -109,6 +109,8 @@ class Kernel final : public verifier::Host, public race::Host {
       EnterAfterFailure();
     }
     trace_.Record(TraceKind::kCall, current_, cpu().irql, clock_.now_100ns(), routine, args);
+    // Special pool (Verifier): a pointer into freed pool, or read out of it, faults here.
+    if (special_pool_) pool_.CheckArguments(routine, args);
     // Every kernel call is a point where a scheduled interrupt can land (docs/decisions.md,
     // decision 5), and where another vCPU may run.
     interrupts_.RunDueEvents();
@@ -233,6 +235,9 @@ class Kernel final : public verifier::Host, public race::Host {
   std::exception_ptr ended_;  ///< a harness error that ended the machine (End)
   /// crash_ or ended_ is set: one flag, read on every kernel call.
   bool failed_ = false;
+  /// Driver Verifier's special pool is on: kernel calls check their pointer arguments against
+  /// freed pool (Pool::CheckArguments). One flag, read on every kernel call.
+  bool special_pool_ = false;
   std::vector<kemu::BugCheck> recorded_;
   std::string debug_output_;
   race::Detector race_;

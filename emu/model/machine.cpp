@@ -112,6 +112,8 @@ void Machine::Shutdown() {
   kernel.scheduler().Quiesce();
   // A race found after the last kernel call: the test's own call into the driver made it.
   kernel.race().RaisePending();
+  // Freed special pool is checked for writes after its free before it goes back to the host.
+  kernel.pool().ReleaseQuarantine("Machine::Shutdown");
   std::vector<std::string> leaks;
   std::uint64_t first_object = 0;
   for (unsigned i = 0; i < kernel.processor_count(); ++i) {

@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cstring>
+#include <iterator>
 #include <new>
+#include <string>
 
 #include "model/kernel.hpp"
 #include "verifier/pool_tag.hpp"
@@ -141,7 +143,6 @@ void Pool::Free(const char* routine, void* block, std::optional<ULONG> tag) {
   // Locks in the block die with it: one placed later at a reused address is a new lock.
   kernel_.spin_locks().ForgetRange(block, static_cast<char*>(block) + state.bytes);
   kernel_.race().Forget(block, state.bytes);
-  ::operator delete (block, std::align_val_t{state.alignment});
   freed_[address] = ++frees_;
   freed_order_.emplace_back(address, frees_);
   if (freed_order_.size() > kFreedMemory) {
@@ -150,6 +151,46 @@ void Pool::Free(const char* routine, void* block, std::optional<ULONG> tag) {
     auto it = freed_.find(oldest);
     if (it != freed_.end() && it->second == number) freed_.erase(it);
   }
+  if (state.guard_end == 0) {
+    ::operator delete (block, std::align_val_t{state.alignment});
+    return;
+  }
+  // Special pool (Verifier): the block stays poisoned for a while, so a use after this free is
+  // caught instead of reading whatever the host allocator left there. Last: releasing older
+  // blocks may report a write into one of them.
+  quarantine_.Add({.address = address,
+                   .bytes = state.bytes,
+                   .host_bytes = state.guard_end,
+                   .alignment = state.alignment,
+                   .tag = state.tag,
+                   .freed_by = routine,
+                   .freed_at = kernel_.trace().sequence(),
+                   .cpu = kernel_.current_processor()});
+}
+
+void Pool::PoisonArgument(const char* routine, const CallArg& arg) const {
+  const PoolQuarantine::Block* source = quarantine_.Source(arg.value);
+  // Where the value lay: the block's start plus the offset the poison word carries.
+  const std::uint64_t read_from =
+      source == nullptr ? 0 : source->address + (arg.value & PoolQuarantine::kOffsetMask);
+  kernel_.verifier().FreedPoolValuePassed(
+      routine, arg.name, arg.value, read_from,
+      source == nullptr ? std::string("a pool block freed earlier (since back to the host)")
+                        : PoolQuarantine::Describe(*source));
+}
+
+void Pool::CheckFreedArgument(const char* routine, const CallArg& arg) const {
+  const PoolQuarantine::Block* block = quarantine_.Holding(arg.value);
+  if (block == nullptr) return;
+  // Arguments a routine only stores or hands on (a context, a DPC's system arguments) may be
+  // stale without anything reading freed memory; the frees report a freed block themselves
+  // (double free).
+  for (const char* passed_on : {"Context", "DeferredContext", "SynchronizeContext",
+                                "ServiceContext", "SystemArgument1", "SystemArgument2", "P"}) {
+    if (std::strcmp(arg.name, passed_on) == 0) return;
+  }
+  kernel_.verifier().FreedPoolReferenced(routine, arg.name, arg.value,
+                                         PoolQuarantine::Describe(*block));
 }
 
 void Pool::Forget(std::uintptr_t address) {
@@ -189,10 +230,14 @@ std::uintptr_t Pool::FirstOutstanding() const {
 
 std::string Pool::DescribeAddress(std::uintptr_t address) const {
   auto it = live_.upper_bound(address);
-  if (it == live_.begin()) return "";
+  if (it == live_.begin() || address >= std::prev(it)->first + std::prev(it)->second.bytes) {
+    const PoolQuarantine::Block* freed = quarantine_.Holding(address);
+    if (freed == nullptr) return "";
+    return fmt::format("offset 0x{:x} of {}", address - freed->address,
+                       PoolQuarantine::Describe(*freed));
+  }
   --it;
   const Block& block = it->second;
-  if (address >= it->first + block.bytes) return "";
   return fmt::format(
       "offset 0x{:x} of the {}-byte pool block tagged {} that {} returned at trace "
       "event {}",

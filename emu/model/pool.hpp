@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <initializer_list>
 #include <map>
 #include <optional>
 #include <string>
@@ -16,6 +17,8 @@
 #include <utility>
 #include <vector>
 
+#include "model/pool_quarantine.hpp"
+#include "model/trace.hpp"
 #include "personality/export_manifest.hpp"
 
 namespace kemu::model {
@@ -46,7 +49,7 @@ class Pool {
   /// How many freed addresses are remembered to tell a double free from a wild one.
   static constexpr std::size_t kFreedMemory = 4096;
 
-  explicit Pool(Kernel& kernel) : kernel_(kernel) {}
+  explicit Pool(Kernel& kernel) : kernel_(kernel), quarantine_(kernel) {}
   ~Pool();
   Pool(const Pool&) = delete;
   Pool& operator=(const Pool&) = delete;
@@ -63,8 +66,26 @@ class Pool {
   /// Address of the oldest block still allocated, or 0.
   std::uintptr_t FirstOutstanding() const;
   /// "offset 0x10 of the 256-byte pool block tagged 'NicR' (0x5263694e) that
-  /// ExAllocatePoolWithTag returned at trace event 12", or "" when no live block holds `address`.
+  /// ExAllocatePoolWithTag returned at trace event 12" (or, for a block in the quarantine, "...
+  /// freed by ExFreePool at trace event 30 on vCPU 0"), or "" when no block holds `address`.
   std::string DescribeAddress(std::uintptr_t address) const;
+
+  /// Special pool under Verifier: freed blocks kept poisoned (model/pool_quarantine.hpp).
+  const PoolQuarantine& quarantine() const { return quarantine_; }
+  /// Machine shutdown: every quarantined block is checked for writes since its free and released.
+  void ReleaseQuarantine(const char* routine) { quarantine_.ReleaseAll(routine); }
+  /// Verifier, on every kernel call: no pointer argument points into a quarantined block or was
+  /// read out of one (its value is poison). Inline: a poison test per pointer, and a lookup only
+  /// while the quarantine holds blocks.
+  void CheckArguments(const char* routine, std::initializer_list<CallArg> args) {
+    for (const CallArg& arg : args) {
+      if (!arg.address) continue;
+      if (PoolQuarantine::IsPoison(arg.value)) [[unlikely]] {
+        PoisonArgument(routine, arg);
+      }
+      if (!quarantine_.empty()) CheckFreedArgument(routine, arg);
+    }
+  }
 
  private:
   struct Block {
@@ -85,6 +106,10 @@ class Pool {
   /// Special pool: the bytes after the block are as Allocate left them.
   void CheckGuard(const char* routine, void* block, const Block& state);
   void Forget(std::uintptr_t address);
+  /// Reports `arg`, a value read out of freed pool (0xD5). Never returns.
+  [[noreturn]] void PoisonArgument(const char* routine, const CallArg& arg) const;
+  /// Reports `arg` if it points into a quarantined block and `routine` dereferences it.
+  void CheckFreedArgument(const char* routine, const CallArg& arg) const;
 
   Kernel& kernel_;
   std::map<std::uintptr_t, Block> live_;
@@ -94,6 +119,7 @@ class Pool {
   std::unordered_map<std::uintptr_t, std::uint64_t> freed_;
   std::deque<std::pair<std::uintptr_t, std::uint64_t>> freed_order_;
   std::uint64_t frees_ = 0;
+  PoolQuarantine quarantine_;
 };
 
 }  // namespace kemu::model

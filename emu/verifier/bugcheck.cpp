@@ -58,6 +58,8 @@ std::string_view BugCheckName(std::uint32_t code) {
       return "IRQL_UNEXPECTED_VALUE";
     case bugcheck::kDriverIrqlNotLessOrEqual:
       return "DRIVER_IRQL_NOT_LESS_OR_EQUAL";
+    case bugcheck::kDriverPageFaultInFreedSpecialPool:
+      return "DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL";
     case bugcheck::kHardwareInterruptStorm:
       return "HARDWARE_INTERRUPT_STORM";
     case bugcheck::kDataRace:

@@ -200,6 +200,19 @@ class Verifier {
   void PoolOverrun(const char* routine, const void* block, const void* corrupted, SIZE_T bytes,
                    ULONG tag);
   void PoolFreeUnknown(const char* routine, const void* block);
+  // Freed special pool (Verifier only; rules_freed_pool.cpp). `block` describes the freed block.
+  /// `routine` was given `parameter` = `address`, inside a freed block. 0xD5, a read.
+  [[noreturn]] void FreedPoolReferenced(const char* routine, const char* parameter,
+                                        std::uint64_t address, const std::string& block);
+  /// `parameter`'s value is poison: the driver read it out of freed pool at `read_from` (0 when
+  /// the block has left the quarantine since). 0xD5, a read.
+  [[noreturn]] void FreedPoolValuePassed(const char* routine, const char* parameter,
+                                         std::uint64_t value, std::uint64_t read_from,
+                                         const std::string& block);
+  /// A byte of a freed block (`changed`) differs from its poison when `routine` releases the
+  /// block from the quarantine: the driver wrote to freed pool. 0xD5, a write. Returns only under
+  /// kRecord.
+  void FreedPoolWritten(const char* routine, const void* changed, const std::string& block);
   void PoolFreeWrongTag(const char* routine, const void* block, ULONG allocated_tag,
                         ULONG freeing_tag, bool protected_block);
   /// A pool block being freed holds a set KTIMER (`timer`) or a queued KDPC: 0xC4 / 0x15 for a

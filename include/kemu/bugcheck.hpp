@@ -42,6 +42,7 @@ inline constexpr std::uint32_t kDriverVerifierDetectedViolation = 0xC4;
 inline constexpr std::uint32_t kTimerOrDpcInvalid = 0xC7;
 inline constexpr std::uint32_t kIrqlUnexpectedValue = 0xC8;
 inline constexpr std::uint32_t kDriverIrqlNotLessOrEqual = 0xD1;
+inline constexpr std::uint32_t kDriverPageFaultInFreedSpecialPool = 0xD5;
 inline constexpr std::uint32_t kWorkerThreadReturnedAtBadIrql = 0xE1;
 inline constexpr std::uint32_t kWorkerInvalid = 0xE4;
 inline constexpr std::uint32_t kHardwareInterruptStorm = 0xF2;
