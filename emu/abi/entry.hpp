@@ -47,7 +47,8 @@ std::uint64_t Arg(const T& value) {
 
 /// Inline: this is the first thing every kernel call does, and on the common path it is three
 /// loads and two compares before the kernel records the call.
-inline model::Kernel& Enter(ExportId id, std::initializer_list<model::CallArg> args) {
+[[gnu::always_inline]] inline model::Kernel& Enter(ExportId id,
+                                                   std::initializer_list<model::CallArg> args) {
   Machine* const machine = model::current_machine;
   if (machine == nullptr || !machine->kernel().callable(id)) [[unlikely]] {
     Refuse(id);

@@ -77,7 +77,8 @@ class Pool {
   /// Verifier, on every kernel call: no pointer argument points into a quarantined block or was
   /// read out of one (its value is poison). Inline: a poison test per pointer, and a lookup only
   /// while the quarantine holds blocks.
-  void CheckArguments(const char* routine, std::initializer_list<CallArg> args) {
+  [[gnu::always_inline]] void CheckArguments(const char* routine,
+                                             std::initializer_list<CallArg> args) {
     for (const CallArg& arg : args) {
       if (!arg.address) continue;
       if (PoolQuarantine::IsPoison(arg.value)) [[unlikely]] {
