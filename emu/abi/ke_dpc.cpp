@@ -2,6 +2,7 @@
 #include <wdm.h>
 
 #include "abi/entry.hpp"
+#include "abi/processor_number.hpp"
 
 namespace {
 
@@ -67,10 +68,9 @@ NTSTATUS KeSetTargetProcessorDpcEx(PKDPC Dpc, PPROCESSOR_NUMBER ProcNumber) {
   Checked(kernel, "KeSetTargetProcessorDpcEx", Dpc);
   if (ProcNumber == nullptr)
     kernel.verifier().NullArgument("KeSetTargetProcessorDpcEx", "ProcNumber");
-  if (ProcNumber->Group != 0 || ProcNumber->Number >= kernel.processor_count()) {
-    return STATUS_INVALID_PARAMETER;
-  }
-  kernel.dpcs().SetTargetProcessor(Dpc, ProcNumber->Number, "KeSetTargetProcessorDpcEx");
+  const int index = kemu::abi::ProcessorIndex(*ProcNumber, kernel.processor_count());
+  if (index < 0) return STATUS_INVALID_PARAMETER;
+  kernel.dpcs().SetTargetProcessor(Dpc, static_cast<unsigned>(index), "KeSetTargetProcessorDpcEx");
   return STATUS_SUCCESS;
 }
 

@@ -2,6 +2,7 @@
 #include <wdm.h>
 
 #include "abi/entry.hpp"
+#include "abi/processor_number.hpp"
 
 namespace {
 
@@ -58,11 +59,7 @@ ULONG KeGetCurrentProcessorNumber(VOID) {
 ULONG KeGetCurrentProcessorNumberEx(PPROCESSOR_NUMBER ProcNumber) {
   kemu::model::Kernel& kernel = KEMU_ENTER(KeGetCurrentProcessorNumberEx, KEMU_ARG(ProcNumber));
   const unsigned index = kernel.current_processor();
-  if (ProcNumber != nullptr) {
-    ProcNumber->Group = 0;
-    ProcNumber->Number = static_cast<UCHAR>(index);
-    ProcNumber->Reserved = 0;
-  }
+  if (ProcNumber != nullptr) kemu::abi::WriteProcessorNumber(ProcNumber, index);
   return index;
 }
 
@@ -71,10 +68,8 @@ ULONG KeGetProcessorIndexFromNumber(PPROCESSOR_NUMBER ProcNumber) {
   if (ProcNumber == nullptr) {
     kernel.verifier().NullArgument("KeGetProcessorIndexFromNumber", "ProcNumber");
   }
-  if (ProcNumber->Group != 0 || ProcNumber->Number >= kernel.processor_count()) {
-    return INVALID_PROCESSOR_INDEX;
-  }
-  return ProcNumber->Number;
+  const int index = kemu::abi::ProcessorIndex(*ProcNumber, kernel.processor_count());
+  return index < 0 ? INVALID_PROCESSOR_INDEX : static_cast<ULONG>(index);
 }
 
 NTSTATUS KeGetProcessorNumberFromIndex(ULONG ProcIndex, PPROCESSOR_NUMBER ProcNumber) {
@@ -84,9 +79,7 @@ NTSTATUS KeGetProcessorNumberFromIndex(ULONG ProcIndex, PPROCESSOR_NUMBER ProcNu
     kernel.verifier().NullArgument("KeGetProcessorNumberFromIndex", "ProcNumber");
   }
   if (ProcIndex >= kernel.processor_count()) return STATUS_INVALID_PARAMETER;
-  ProcNumber->Group = 0;
-  ProcNumber->Number = static_cast<UCHAR>(ProcIndex);
-  ProcNumber->Reserved = 0;
+  kemu::abi::WriteProcessorNumber(ProcNumber, ProcIndex);
   return STATUS_SUCCESS;
 }
 
