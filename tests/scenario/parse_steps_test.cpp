@@ -124,7 +124,7 @@ TEST(ParseStepsTest, IrqlStepsAcceptNamesAndNumbers) {
 }
 
 TEST(ParseStepsTest, MachineSteps) {
-  EXPECT_EQ(Only<kemu::scenario::ProcessorStep>("  - processor: 1\n").processor, 1u);
+  EXPECT_EQ(Only<kemu::scenario::ProcessorStep>("  - processor: 0\n").processor, 0u);
   Only<kemu::scenario::RunDpcsStep>("  - run_dpcs\n");
   const Step settle = Steps("  - settle\n").at(0);
   EXPECT_TRUE(std::holds_alternative<kemu::scenario::SettleStep>(settle.body));
@@ -132,6 +132,25 @@ TEST(ParseStepsTest, MachineSteps) {
   EXPECT_EQ(settle.where.line, 3);
   EXPECT_EQ(Only<kemu::scenario::StallStep>("  - stall_us: 50\n").microseconds, 50u);
   EXPECT_EQ(Only<kemu::scenario::AdvanceTimeStep>("  - advance_time: 1000\n").microseconds, 1000u);
+}
+
+TEST(ParseStepsTest, ProcessorStepNamesAVcpuOfTheMachine) {
+  const std::string file =
+      "machine: {processors: 2}\ndevices: [{name: nic0}]\nsteps:\n  - processor: 1\n"
+      "  - processor: 5\n";
+  EXPECT_EQ(
+      std::get<kemu::scenario::ProcessorStep>(
+          ParseScenario(file.substr(0, file.rfind("  - processor: 5")), "s.yaml").steps.at(0).body)
+          .processor,
+      1u);
+  try {
+    ParseScenario(file, "s.yaml");
+    ADD_FAILURE() << "processor: 5 parsed on a 2-vCPU machine";
+  } catch (const kemu::scenario::ScenarioError& e) {
+    EXPECT_STREQ(e.what(),
+                 "s.yaml:5:5: error: 'processor: 5' names a vCPU the machine does not have "
+                 "('machine: processors: 2' makes vCPUs 0..1)\n");
+  }
 }
 
 TEST(ParseStepsTest, SettleTakesNoValue) {

@@ -85,6 +85,20 @@ void ReadSchedule(Reader& reader, const YAML::Node& node, ScheduleOptions& sched
   }
 }
 
+// A `processor:` step naming a vCPU the machine does not have: both numbers are in the file, so
+// it is an error before anything runs, not a failure of the run.
+void CheckProcessorSteps(Reader& reader, const Scenario& scenario) {
+  const unsigned processors = scenario.machine.processors;
+  for (const Step& step : scenario.steps) {
+    const auto* processor = std::get_if<ProcessorStep>(&step.body);
+    if (processor == nullptr || processor->processor < processors) continue;
+    reader.Error(step.where,
+                 fmt::format("'processor: {}' names a vCPU the machine does not have ('machine: "
+                             "processors: {}' makes vCPUs 0..{})",
+                             processor->processor, processors, processors - 1));
+  }
+}
+
 void ReadMachine(Reader& reader, const YAML::Node& node, MachineOptions& options) {
   static const std::vector<std::string> kKeys{
       "processors",          "verifier",     "checked_build", "seed", "storm_threshold",
@@ -271,6 +285,7 @@ Scenario BuildScenario(Context& context, const YAML::Node& root) {
                              Quote(scenario.name), kNameRule));
   }
   if (devices != nullptr) CheckDevices(context, scenario.devices, devices->value);
+  CheckProcessorSteps(reader, scenario);
   return scenario;
 }
 
