@@ -11,6 +11,12 @@ constexpr USHORT kAllProcessorGroups = ALL_PROCESSOR_GROUPS;
 constexpr ULONG kClockTick100ns = 156250;
 constexpr LONGLONG kPerformanceFrequency = 10000000;
 
+// kemu machines have one processor group (at most 64 vCPUs): group 0, or every group, holds them
+// all; any other group none.
+ULONG ProcessorsIn(USHORT group, unsigned processors) {
+  return group == 0 || group == kAllProcessorGroups ? processors : 0;
+}
+
 }  // namespace
 
 extern "C" {
@@ -25,10 +31,9 @@ ULONG KeQueryActiveProcessorCount(PKAFFINITY ActiveProcessors) {
   return kernel.processor_count();
 }
 
-// kemu machines have one processor group (at most 64 vCPUs).
 ULONG KeQueryActiveProcessorCountEx(USHORT GroupNumber) {
   kemu::model::Kernel& kernel = KEMU_ENTER(KeQueryActiveProcessorCountEx, KEMU_ARG(GroupNumber));
-  return GroupNumber == 0 || GroupNumber == kAllProcessorGroups ? kernel.processor_count() : 0;
+  return ProcessorsIn(GroupNumber, kernel.processor_count());
 }
 
 USHORT KeQueryActiveGroupCount(VOID) {
@@ -43,7 +48,7 @@ ULONG KeQueryMaximumProcessorCount(VOID) {
 
 ULONG KeQueryMaximumProcessorCountEx(USHORT GroupNumber) {
   kemu::model::Kernel& kernel = KEMU_ENTER(KeQueryMaximumProcessorCountEx, KEMU_ARG(GroupNumber));
-  return GroupNumber == 0 || GroupNumber == kAllProcessorGroups ? kernel.processor_count() : 0;
+  return ProcessorsIn(GroupNumber, kernel.processor_count());
 }
 
 USHORT KeQueryMaximumGroupCount(VOID) {
