@@ -1,6 +1,8 @@
 // Event exports (conformance EV-1..EV-3) and critical regions (SL-12).
 #include <wdm.h>
 
+#include <cstdint>
+
 #include "abi/entry.hpp"
 
 namespace {
@@ -9,6 +11,17 @@ kemu::model::Kernel& AtMostDispatch(kemu::model::Kernel& kernel, const char* rou
   const KIRQL irql = kernel.irql().Current();
   if (irql > DISPATCH_LEVEL) kernel.verifier().IrqlAboveMaximum(routine, irql, DISPATCH_LEVEL);
   return kernel;
+}
+
+/// KeEnter/LeaveCriticalRegion's IRQL rule: at most APC_LEVEL, Verifier's `code` from Windows 7
+/// on (`rule` names it), 0xE5 on Vista.
+void AtMostApcForRegion(kemu::model::Kernel& kernel, const char* routine, std::uint64_t code,
+                        const char* rule) {
+  const KIRQL irql = kernel.irql().Current();
+  if (irql <= APC_LEVEL) return;
+  kernel.verifier().IrqlRuleWithCode(routine, irql, APC_LEVEL, /*above=*/true,
+                                     kernel.personality().verifier_irql_rule_codes, code,
+                                     {irql, 0, 0}, {rule, "current IRQL", nullptr, nullptr});
 }
 
 /// KeSetEvent and KePulseEvent: the IRQL rule, then Wait=TRUE's hand-over to the next wait.
@@ -80,27 +93,17 @@ LONG KeReadStateEvent(PRKEVENT Event) {
 
 VOID KeEnterCriticalRegion(VOID) {
   kemu::model::Kernel& kernel = KEMU_ENTER(KeEnterCriticalRegion);
-  const KIRQL irql = kernel.irql().Current();
-  if (irql > APC_LEVEL) {
-    kernel.verifier().IrqlRuleWithCode(
-        "KeEnterCriticalRegion", irql, APC_LEVEL, /*above=*/true,
-        kernel.personality().verifier_irql_rule_codes,
-        kemu::verifier_code::kEnterCriticalRegionAboveApc, {irql, 0, 0},
-        {"0x11A: KeEnterCriticalRegion above APC_LEVEL", "current IRQL", nullptr, nullptr});
-  }
+  AtMostApcForRegion(kernel, "KeEnterCriticalRegion",
+                     kemu::verifier_code::kEnterCriticalRegionAboveApc,
+                     "0x11A: KeEnterCriticalRegion above APC_LEVEL");
   ++kernel.dispatcher().critical_regions(kernel.current_processor());
 }
 
 VOID KeLeaveCriticalRegion(VOID) {
   kemu::model::Kernel& kernel = KEMU_ENTER(KeLeaveCriticalRegion);
-  const KIRQL irql = kernel.irql().Current();
-  if (irql > APC_LEVEL) {
-    kernel.verifier().IrqlRuleWithCode(
-        "KeLeaveCriticalRegion", irql, APC_LEVEL, /*above=*/true,
-        kernel.personality().verifier_irql_rule_codes,
-        kemu::verifier_code::kLeaveCriticalRegionAboveApc, {irql, 0, 0},
-        {"0x11B: KeLeaveCriticalRegion above APC_LEVEL", "current IRQL", nullptr, nullptr});
-  }
+  AtMostApcForRegion(kernel, "KeLeaveCriticalRegion",
+                     kemu::verifier_code::kLeaveCriticalRegionAboveApc,
+                     "0x11B: KeLeaveCriticalRegion above APC_LEVEL");
   int& regions = kernel.dispatcher().critical_regions(kernel.current_processor());
   if (regions == 0) {
     kernel.verifier().CriticalRegionUnderflow(regions);

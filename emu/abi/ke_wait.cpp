@@ -26,21 +26,23 @@ KIRQL EnterWait(Kernel& kernel, const WaitRequest& request, PLARGE_INTEGER timeo
   const bool polls = timeout != nullptr && timeout->QuadPart == 0;
   if (irql < DISPATCH_LEVEL || (irql == DISPATCH_LEVEL && polls)) return irql;
   const bool above = irql > DISPATCH_LEVEL;
-  const std::uint64_t code = above ? kemu::verifier_code::kWaitAboveDispatch
-                             : timeout == nullptr
-                                 ? kemu::verifier_code::kWaitAtDispatchWithoutTimeout
-                                 : kemu::verifier_code::kWaitAtDispatchWithTimeout;
-  const char* const rule = above ? "0x120: wait above DISPATCH_LEVEL"
-                           : timeout == nullptr
-                               ? "0x121: wait at DISPATCH_LEVEL without a timeout"
-                               : "0x122: wait at DISPATCH_LEVEL with a nonzero timeout";
+  struct Rule {
+    std::uint64_t code;
+    const char* name;
+  };
+  const Rule rule =
+      above ? Rule{kemu::verifier_code::kWaitAboveDispatch, "0x120: wait above DISPATCH_LEVEL"}
+      : timeout == nullptr ? Rule{kemu::verifier_code::kWaitAtDispatchWithoutTimeout,
+                                  "0x121: wait at DISPATCH_LEVEL without a timeout"}
+                           : Rule{kemu::verifier_code::kWaitAtDispatchWithTimeout,
+                                  "0x122: wait at DISPATCH_LEVEL with a nonzero timeout"};
   const void* const object = request.objects.empty() ? nullptr : request.objects.front();
   // Windows passes the address of its IRQL value as Arg2; kemu passes the IRQL itself.
   kernel.verifier().IrqlRuleWithCode(
       request.routine, irql, above ? DISPATCH_LEVEL : APC_LEVEL, /*above=*/true,
-      kernel.personality().verifier_irql_rule_codes, code,
+      kernel.personality().verifier_irql_rule_codes, rule.code,
       {irql, reinterpret_cast<std::uintptr_t>(object), reinterpret_cast<std::uintptr_t>(timeout)},
-      {rule, "current IRQL (Windows: the address of the IRQL value)", "object waited on",
+      {rule.name, "current IRQL (Windows: the address of the IRQL value)", "object waited on",
        "timeout (address)"});
   return irql;
 }

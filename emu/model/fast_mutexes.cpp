@@ -148,10 +148,7 @@ void Dispatcher::CheckApcsDisabled(const char* routine, PFAST_MUTEX mutex, bool 
   // region, or a kernel mutex owned (which disables normal kernel APCs as a region does).
   const unsigned cpu = kernel_.current_processor();
   const KIRQL irql = kernel_.irql().Current();
-  if (irql >= APC_LEVEL || critical_regions_of(cpu) > 0 || guarded_regions(cpu) > 0 ||
-      kernel_mutexes_owned(cpu) > 0) {
-    return;
-  }
+  if (irql >= APC_LEVEL || kernel_apc_disable(cpu) > 0 || guarded_regions(cpu) > 0) return;
   kernel_.verifier().UnsafeMutexWithApcsEnabled(routine, mutex, irql, acquiring);
 }
 

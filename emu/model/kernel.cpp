@@ -127,17 +127,16 @@ kemu::BugCheck Kernel::MakeBugCheck(const verifier::Violation& violation) const 
   // DPC that interrupted it) is 0x7E SYSTEM_THREAD_EXCEPTION_NOT_HANDLED, not 0x1E: the same
   // exception code, with the exception and context records' addresses, which kemu has not.
   const Cpu& running = cpu();
-  if (violation.code == bugcheck::kKmodeExceptionNotHandled && dispatcher_.InWorkerThread() &&
+  verifier::Violation shown = violation;
+  if (shown.code == bugcheck::kKmodeExceptionNotHandled && dispatcher_.InWorkerThread() &&
       running.dispatching == 0 && running.dpc_depth == 0) {
-    verifier::Violation in_thread = violation;
-    in_thread.code = bugcheck::kSystemThreadExceptionNotHandled;
-    in_thread.parameters[2] = 0;
-    in_thread.parameters[3] = 0;
-    in_thread.parameter_names[2] = "exception record address (not available in kemu)";
-    in_thread.parameter_names[3] = "context record address (not available in kemu)";
-    return kemu::BugCheck(in_thread.code, in_thread.parameters, FormatReport(*this, in_thread));
+    shown.code = bugcheck::kSystemThreadExceptionNotHandled;
+    shown.parameters[2] = 0;
+    shown.parameters[3] = 0;
+    shown.parameter_names[2] = "exception record address (not available in kemu)";
+    shown.parameter_names[3] = "context record address (not available in kemu)";
   }
-  return kemu::BugCheck(violation.code, violation.parameters, FormatReport(*this, violation));
+  return kemu::BugCheck(shown.code, shown.parameters, FormatReport(*this, shown));
 }
 
 void Kernel::Throw(kemu::BugCheck bug_check) {

@@ -38,14 +38,14 @@ void PoolQuarantine::Add(Block block) {
   const char* routine = block.freed_by;
   fifo_.push_back(block);
   // The newest block stays even past the budget: a use right after its free is the likeliest.
-  while (bytes_ > kBudgetBytes && fifo_.size() > 1) ReleaseOldest(routine, /*check=*/true);
+  while (bytes_ > kBudgetBytes && fifo_.size() > 1) ReleaseOldest(routine);
 }
 
 void PoolQuarantine::ReleaseAll(const char* routine) {
-  while (!fifo_.empty()) ReleaseOldest(routine, /*check=*/true);
+  while (!fifo_.empty()) ReleaseOldest(routine);
 }
 
-void PoolQuarantine::ReleaseOldest(const char* routine, bool check) {
+void PoolQuarantine::ReleaseOldest(const char* routine) {
   // Out of the FIFO before the check, and the host memory freed however the check ends: a
   // report under BugCheckAction::kThrow unwinds from here, under kRecord the release goes on.
   const Block block = fifo_.front();
@@ -54,7 +54,7 @@ void PoolQuarantine::ReleaseOldest(const char* routine, bool check) {
   bytes_ -= block.host_bytes;
   const std::unique_ptr<void, HostDelete> memory(reinterpret_cast<void*>(block.address),
                                                  HostDelete{block.alignment});
-  if (check) CheckIntact(routine, block);
+  CheckIntact(routine, block);
 }
 
 void PoolQuarantine::CheckIntact(const char* routine, const Block& block) {

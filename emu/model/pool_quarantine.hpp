@@ -80,7 +80,9 @@ class PoolQuarantine {
   static std::string Describe(const Block& block);
 
  private:
-  void ReleaseOldest(const char* routine, bool check);
+  /// Takes the oldest block out, checks it for writes since its free and gives it back to the
+  /// host (even when the check reports).
+  void ReleaseOldest(const char* routine);
   /// Verifier report if a byte of `block` is no longer its poison.
   void CheckIntact(const char* routine, const Block& block);
 

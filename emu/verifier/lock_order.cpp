@@ -63,16 +63,15 @@ void LockOrder::ReleasedOutOfOrder(std::uintptr_t lock, unsigned cpu) {
 }
 
 void LockOrder::MutexReleased(std::uintptr_t thread, std::uintptr_t mutex) {
+  const auto release_from = [&](auto holder) {
+    if (!EraseNewest(holder->second, mutex)) return false;
+    if (holder->second.empty()) thread_held_.erase(holder);
+    return true;
+  };
   // Its owner's stack; a release by another thread (a bug already reported) frees it all the same.
-  if (auto own = thread_held_.find(thread);
-      own != thread_held_.end() && EraseNewest(own->second, mutex)) {
-    if (own->second.empty()) thread_held_.erase(own);
-    return;
-  }
+  if (auto own = thread_held_.find(thread); own != thread_held_.end() && release_from(own)) return;
   for (auto it = thread_held_.begin(); it != thread_held_.end(); ++it) {
-    if (!EraseNewest(it->second, mutex)) continue;
-    if (it->second.empty()) thread_held_.erase(it);
-    return;
+    if (release_from(it)) return;  // the iterator is not used after an erase
   }
 }
 
