@@ -58,6 +58,21 @@ SpinLocks::State& SpinLocks::FirstUse(const char* routine, PKSPIN_LOCK lock) {
   return locks_[lock];
 }
 
+SpinLocks::State& SpinLocks::SpinUntilFree(const char* routine, PKSPIN_LOCK lock, int owner,
+                                           bool waited) {
+  const Cpu& cpu = kernel_.cpu();
+  kernel_.verifier().LockAcquired(routine, lock, cpu.index, kernel_.trace().sequence(), waited);
+  // Contention: spin until the owner releases it. Other vCPUs run meanwhile, and this one still
+  // takes the interrupts its IRQL allows.
+  kernel_.scheduler().WaitUntil(
+      {.ready = [this, lock] { return !IsHeld(lock); },
+       .what = fmt::format("the spin lock at {} in {} (held by vCPU {})",
+                           static_cast<const void*>(lock), routine, owner),
+       .lock = reinterpret_cast<std::uintptr_t>(lock)});
+  // Looked up again: the wait may have let the lock's memory be freed and forgotten.
+  return locks_[lock];
+}
+
 void SpinLocks::Take(const char* routine, PKSPIN_LOCK lock, LockKind kind,
                      PKLOCK_QUEUE_HANDLE handle, KIRQL raised_to, bool waited) {
   TakeInline(routine, lock, kind, handle, raised_to, waited);
@@ -78,17 +93,8 @@ void SpinLocks::Take(const char* routine, PKSPIN_LOCK lock, LockKind kind,
   // Lock order (0x1001) is checked before a contended acquire spins, as Driver Verifier checks it
   // at the acquire: an inversion is reported as one even if this interleaving would deadlock.
   const bool contended = found->owner >= 0 && found->owner != static_cast<int>(cpu.index);
-  if (contended) {
-    kernel_.verifier().LockAcquired(routine, lock, cpu.index, kernel_.trace().sequence(), waited);
-    // Contention: spin until the owner releases it. Other vCPUs run meanwhile, and this one still
-    // takes the interrupts its IRQL allows.
-    kernel_.scheduler().WaitUntil(
-        {.ready = [this, lock] { return !IsHeld(lock); },
-         .what = fmt::format("the spin lock at {} in {} (held by vCPU {})",
-                             static_cast<const void*>(lock), routine, found->owner),
-         .lock = reinterpret_cast<std::uintptr_t>(lock)});
-    // Looked up again: the wait may have let the lock's memory be freed and forgotten.
-    found = &locks_[lock];
+  if (contended) [[unlikely]] {
+    found = &SpinUntilFree(routine, lock, found->owner, waited);
   }
   State& state = *found;
   if (state.kind != LockKind::kUnused && state.kind != kind) {

@@ -115,6 +115,11 @@ class SpinLocks {
     }
     state.owner = owner;
   }
+  /// A contended acquire: checks the lock order, waits until `owner` releases the lock and
+  /// returns its state, looked up again. Out of line, so the uncontended acquire inlined into the
+  /// hottest routines keeps a small frame.
+  [[gnu::noinline]] State& SpinUntilFree(const char* routine, PKSPIN_LOCK lock, int owner,
+                                         bool waited);
   /// Take's body, inlined into the hottest acquires.
   void TakeInline(const char* routine, PKSPIN_LOCK lock, LockKind kind, PKLOCK_QUEUE_HANDLE handle,
                   KIRQL raised_to, bool waited);
