@@ -103,6 +103,8 @@ void Machine::AdvanceTime(std::uint64_t microseconds) {
   kernel_->AdvanceTime(microseconds);
 }
 
+void Machine::Abandon() { shut_down_ = true; }
+
 void Machine::Shutdown() {
   if (shut_down_ || kernel_->crashed()) return;
   shut_down_ = true;

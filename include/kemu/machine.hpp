@@ -175,6 +175,11 @@ class Machine {
   /// destructor runs it too, unless the machine crashed or is being destroyed by an exception
   /// (a failing test has already said what went wrong).
   void Shutdown();
+  /// Ends the machine without Shutdown's checks, for a harness that stops a test early on an
+  /// error of its own (a bad scenario step): what the driver still holds then is what the steps
+  /// never run would have released, not the driver's bug. Later Shutdown calls and the
+  /// destructor do nothing; the machine stays usable for reading its trace and statistics.
+  void Abandon();
 
   /// True once the emulated system crashed, or a kemu::NotModelled / kemu::MissingExport thrown
   /// inside a driver callback (ISR, DPC, KeSynchronizeExecution routine) ended it. A crashed

@@ -153,8 +153,9 @@ TEST(RunnerCrashTest, AHarnessErrorInAnActionFailsAtTheStep) {
                           "this 0x10-byte RegisterFile; make it as large as the device's BAR and "
                           "port range"));
   EXPECT_EQ(o.steps_run, 2u);
-  ASSERT_TRUE(o.crash.has_value());
-  EXPECT_EQ(o.crash->parameters[0], verifier_code::kLeakAtShutdown);
+  // The stop step never ran, so the connected interrupt is the harness's doing, not a leak the
+  // run reports as the driver's bug check.
+  EXPECT_FALSE(o.crash.has_value());
 }
 
 TEST(RunnerCrashTest, ABadActionArgumentFailsAtTheStep) {

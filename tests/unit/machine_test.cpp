@@ -249,6 +249,23 @@ TEST(MachineTest, TheDestructorReportsNothingAfterShutdownOrACrash) {
   EXPECT_FALSE(HandledFailure().has_value());
 }
 
+TEST(MachineTest, AnAbandonedMachineRunsNoLeakCheck) {
+  ScopedCaptureFailures capture;
+  {
+    kemu::Machine machine(kemu::Os::kWindows10);
+    KSPIN_LOCK lock;
+    KeInitializeSpinLock(&lock);
+    KIRQL old;
+    KeAcquireSpinLock(&lock, &old);  // left held, at DISPATCH_LEVEL
+    machine.Abandon();
+    EXPECT_NO_THROW(machine.Shutdown());
+    EXPECT_FALSE(machine.crashed());
+    EXPECT_TRUE(machine.bug_checks().empty());
+  }
+  EXPECT_FALSE(HandledFailure().has_value());
+  EXPECT_EQ(kemu::Machine::CurrentOrNull(), nullptr);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Options, vCPUs, debug output.
 

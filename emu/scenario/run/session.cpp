@@ -194,7 +194,13 @@ void Session::Finish() {
       Guard(scenario_.where, [&] { foreign->Disconnect(); });
     }
     // Leaks bug-check here; once shut down (or crashed) the Machine's destructor stays quiet.
-    Guard(scenario_.where, [&] { machine_->Shutdown(); });
+    // After a harness error the steps that would have released things never ran, so what is
+    // left is not the driver's bug: the run's failure is the error alone.
+    if (harness_error_) {
+      machine_->Abandon();
+    } else {
+      Guard(scenario_.where, [&] { machine_->Shutdown(); });
+    }
   }
   if (!harness_error_) {
     const Expectations expected = scenario_.expect ? scenario_.expect->For(os_) : Expectations{};
