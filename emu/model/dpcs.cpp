@@ -5,6 +5,7 @@
 
 #include <array>
 
+#include "model/allotment.hpp"
 #include "model/kernel.hpp"
 
 namespace kemu::model {
@@ -204,6 +205,9 @@ void Dpcs::HandOff(unsigned cpu) {
     }
     {
       const race::ContextScope race_scope(race, cpu.index);
+      const RoutineAllotment allotment(kernel_, cpu,
+                                       reinterpret_cast<const void*>(dpc->DeferredRoutine), dpc,
+                                       /*isr=*/false);
       dpc->DeferredRoutine(dpc, dpc->DeferredContext, dpc->SystemArgument1, dpc->SystemArgument2);
     }
     if (race.pending()) race.RaisePending();

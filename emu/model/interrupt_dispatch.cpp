@@ -7,6 +7,7 @@
 
 #include "kemu/bugcheck.hpp"
 #include "kemu/error.hpp"
+#include "model/allotment.hpp"
 #include "model/devices.hpp"
 #include "model/interrupts.hpp"
 #include "model/kernel.hpp"
@@ -396,9 +397,17 @@ bool Interrupts::CallIsr(const VectorState& state, const Attachment& attached, C
   ConnectionRecord* const interrupted_isr = std::exchange(innermost_isr_[cpu_index], &record);
   ++record.stats.isr_calls;
   NoteIsrBegin(state.vector, record, *object, attached.message);
-  const BOOLEAN claimed = record.is_message_table
-                              ? record.message_isr(&object->k, record.context, attached.message)
-                              : record.isr(&object->k, record.context);
+  BOOLEAN claimed;
+  {
+    const RoutineAllotment allotment(kernel_, cpu,
+                                     record.is_message_table
+                                         ? reinterpret_cast<const void*>(record.message_isr)
+                                         : reinterpret_cast<const void*>(record.isr),
+                                     &object->k, /*isr=*/true);
+    claimed = record.is_message_table
+                  ? record.message_isr(&object->k, record.context, attached.message)
+                  : record.isr(&object->k, record.context);
+  }
   kernel_.NoteLazily(TraceKind::kIsrEnd, "ISR", [claimed] {
     return std::array{CallArg{"Claimed", claimed}};
   });

@@ -109,7 +109,20 @@ void Kernel::AdvanceTimeTo(std::uint64_t target_100ns) {
     timers_.ExpireDue();
   }
   if (target_100ns > clock_.now_100ns()) clock_.Advance100ns(target_100ns - clock_.now_100ns());
+  CheckAllotment();
   interrupts_.RunDueEvents();
+}
+
+void Kernel::CheckAllotment() {
+  Allotment& allotment = cpu().allotment;
+  if (allotment.call_limit == Allotment::kNever) return;  // no routine, or the watchdog is off
+  const std::uint64_t limit_us = options_.dpc_time_limit_us;
+  const std::uint64_t calls = trace_.calls() - allotment.began_calls;
+  const std::uint64_t used_us = (clock_.now_100ns() - allotment.began_100ns) / 10 + calls;
+  if (used_us > limit_us) {
+    verifier_.RoutineOverran(allotment.routine, allotment.object, allotment.isr, used_us, limit_us);
+  }
+  allotment.call_limit = trace_.calls() + (limit_us - used_us);
 }
 
 void Kernel::NoteBugCheck(const verifier::Violation& violation) {

@@ -111,6 +111,10 @@ class Kernel final : public verifier::Host, public race::Host {
       EnterAfterFailure();
     }
     trace_.Record(TraceKind::kCall, current_, cpu().irql, clock_.now_100ns(), routine, args);
+    // The DPC watchdog: an ISR or DPC routine that has run past its allotment (allotment.hpp).
+    if (trace_.calls() > cpu().allotment.call_limit) [[unlikely]] {
+      CheckAllotment();
+    }
     // Special pool (Verifier): a pointer into freed pool, or read out of it, faults here.
     if (special_pool_) pool_.CheckArguments(routine, args);
     // Every kernel call is a point where a scheduled interrupt can land (docs/decisions.md,
@@ -160,6 +164,9 @@ class Kernel final : public verifier::Host, public race::Host {
   /// Moves the clock to interrupt time `target_100ns` (never back), stopping at every timer due
   /// on the way to expire it, then performs the device events now due.
   void AdvanceTimeTo(std::uint64_t target_100ns);
+  /// The DPC watchdog (model/allotment.hpp): bug check 0x133 / 0 if the ISR or DPC routine
+  /// running on this vCPU has used its allotment; otherwise the call count at which it will have.
+  void CheckAllotment();
 
   /// Raises a bug check. Returns only under BugCheckAction::kRecord; the caller then continues as
   /// a retail kernel would.

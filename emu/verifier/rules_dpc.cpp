@@ -81,6 +81,27 @@ void Verifier::DpcWatchdog(std::uint64_t dpcs_run) {
                                       dpcs_run)});
 }
 
+void Verifier::RoutineOverran(const void* routine, const void* object, bool isr,
+                              std::uint64_t used_us, std::uint64_t limit_us) {
+  // Parameters 2 and 3 are in clock ticks (15.625 ms, KeQueryTimeIncrement); the time used is
+  // rounded up, so a routine just past its allotment shows one tick more than it, as in
+  // Microsoft's example (0x501 of 0x500).
+  constexpr std::uint64_t kTickUs = 15625;
+  host_.Crash(
+      {.code = bugcheck::kDpcWatchdogViolation,
+       .parameters = {0, (used_us + kTickUs - 1) / kTickUs, limit_us / kTickUs, 0},
+       .parameter_names = {"0: a single DPC or ISR exceeded its time allotment",
+                           "time used (clock ticks)", "time allotted (clock ticks)", nullptr},
+       .summary = fmt::format(
+           "The {} routine {} ({} at {}) ran for {} us, past the DPC watchdog's allotment of {} "
+           "us (kemu counts the virtual time that passes inside it, stalls and waits, plus 1 us "
+           "per kernel call). A DPC should finish in 100 us and an ISR in 25 us; a routine that "
+           "polls hardware must give up after a bounded time, or leave the waiting to a timer "
+           "or a work item.",
+           isr ? "interrupt service" : "DPC", routine, isr ? "KINTERRUPT" : "KDPC", object, used_us,
+           limit_us)});
+}
+
 void Verifier::TargetProcessorOutOfRange(PKDPC dpc, unsigned processor, unsigned count) {
   // Without Verifier KeSetTargetProcessorDpc stores the number unchecked before Windows 7
   // (UNCONFIRMED), and the KeInsertQueueDpc that uses it is 0xC7 / 3 (QueuedOnMissingProcessor);

@@ -153,6 +153,10 @@ class Verifier {
   /// critical regions entered plus kernel mutexes owned): 0xC7 / 4 in every mode.
   [[noreturn]] void DpcChangedApcDisable(PKDPC dpc, unsigned before, unsigned after);
   [[noreturn]] void DpcWatchdog(std::uint64_t dpcs_run);
+  /// An ISR or DPC routine ran past the DPC watchdog's allotment (`used_us` of `limit_us`, run
+  /// time as model/allotment.hpp counts it): 0x133 with Arg1 0.
+  [[noreturn]] void RoutineOverran(const void* routine, const void* object, bool isr,
+                                   std::uint64_t used_us, std::uint64_t limit_us);
   /// Returns without Verifier: the number is stored, and QueuedOnMissingProcessor ends the
   /// KeInsertQueueDpc that uses it.
   void TargetProcessorOutOfRange(PKDPC dpc, unsigned processor, unsigned count);

@@ -72,6 +72,13 @@ struct MachineOptions {
   /// re-pulsed or a message re-signalled during the service all count. Windows' own threshold and
   /// counting are not documented (UNCONFIRMED).
   unsigned storm_threshold = 1000;
+  /// The DPC watchdog's allotment for one ISR or DPC routine, in microseconds: a routine that
+  /// runs longer is bug check 0x133 DPC_WATCHDOG_VIOLATION with Arg1 0, where Windows would
+  /// stop it, instead of a test that never ends. kemu cannot time driver code, so a routine's run
+  /// time is the virtual time that passes inside it (KeStallExecutionProcessor, waits) plus 1 us
+  /// for each kernel call it makes (a register poll without a stall is caught too). The default
+  /// is the 20 s (0x500 clock ticks) of Microsoft's bug-check example; 0 turns the check off.
+  std::uint64_t dpc_time_limit_us = 20'000'000;
   /// What happens to an interrupt that arrives while its ISR is reported inactive
   /// (IoReportInterruptInactive). Windows leaves this undocumented.
   enum class InactiveInterrupts {

@@ -62,6 +62,7 @@ TEST(ParseScenarioTest, MachineKeysFillMachineOptions) {
                                        "  checked_build: false\n"
                                        "  seed: 0xFFFFFFFFFFFFFFFF\n"
                                        "  storm_threshold: 10\n"
+                                       "  dpc_time_limit_us: 2500\n"
                                        "  inactive_interrupts: bugcheck\n"
                                        "  call_history: 0\n") +
                            kMinimal);
@@ -70,6 +71,7 @@ TEST(ParseScenarioTest, MachineKeysFillMachineOptions) {
   EXPECT_FALSE(s.machine.checked_build);
   EXPECT_EQ(s.machine.seed, 0xFFFFFFFFFFFFFFFFu);
   EXPECT_EQ(s.machine.storm_threshold, 10u);
+  EXPECT_EQ(s.machine.dpc_time_limit_us, 2500u);
   EXPECT_EQ(s.machine.inactive_interrupts, kemu::MachineOptions::InactiveInterrupts::kBugCheck);
   EXPECT_EQ(s.machine.call_history, 0u);
 }
