@@ -8,7 +8,7 @@
 //   {
 //     const RoutineAllotment allotment(kernel_, cpu, routine, dpc, /*isr=*/false);
 //     routine(dpc, ...);   // Kernel::EnterCall and Kernel::AdvanceTimeTo check the allotment
-//   }                      // the interrupted routine's marks are back
+//   }                      // no routine runs on the vCPU any more
 #ifndef KEMU_EMU_MODEL_ALLOTMENT_HPP_
 #define KEMU_EMU_MODEL_ALLOTMENT_HPP_
 
@@ -17,30 +17,33 @@
 
 namespace kemu::model {
 
-/// Marks the start of an ISR or DPC routine on `cpu`; restores the marks of the routine it
-/// interrupted (an ISR can run inside a DPC on the same vCPU) when it ends, bug check included.
+/// Marks the start of an ISR or DPC routine on `cpu` and clears the marks when it ends, bug check
+/// included. A routine that runs inside another on the same vCPU (an ISR interrupting a DPC)
+/// shares the outer routine's allotment, which already counts its time: only the outermost
+/// routine marks, so the per-interrupt cost is a compare when a DPC is running.
 class RoutineAllotment {
  public:
   RoutineAllotment(Kernel& kernel, Cpu& cpu, const void* routine, const void* object, bool isr)
-      : cpu_(cpu), interrupted_(cpu.allotment) {
-    const std::uint64_t limit = kernel.options().dpc_time_limit_us;
+      : cpu_(cpu), outermost_(cpu.allotment.call_limit == Allotment::kNever) {
+    if (!outermost_) return;
     const std::uint64_t calls = kernel.trace().calls();
-    cpu.allotment = {.began_100ns = kernel.clock().now_100ns(),
-                     .began_calls = calls,
-                     .call_limit = limit == 0 || calls > Allotment::kNever - limit
-                                       ? Allotment::kNever
-                                       : calls + limit,
-                     .routine = routine,
-                     .object = object,
-                     .isr = isr};
+    Allotment& allotment = cpu.allotment;
+    allotment.began_100ns = kernel.clock().now_100ns();
+    allotment.began_calls = calls;
+    allotment.call_limit = calls + kernel.allotment_calls();
+    allotment.routine = routine;
+    allotment.object = object;
+    allotment.isr = isr;
   }
-  ~RoutineAllotment() { cpu_.allotment = interrupted_; }
+  ~RoutineAllotment() {
+    if (outermost_) cpu_.allotment.call_limit = Allotment::kNever;
+  }
   RoutineAllotment(const RoutineAllotment&) = delete;
   RoutineAllotment& operator=(const RoutineAllotment&) = delete;
 
  private:
   Cpu& cpu_;
-  const Allotment interrupted_;
+  const bool outermost_;
 };
 
 }  // namespace kemu::model

@@ -21,13 +21,14 @@ struct QueuedDpc {
   DpcState* state;
 };
 
-/// The DPC watchdog's marks for the ISR or DPC routine running on a vCPU (model/allotment.hpp).
+/// The DPC watchdog's marks for the outermost ISR or DPC routine running on a vCPU
+/// (model/allotment.hpp).
 struct Allotment {
   static constexpr std::uint64_t kNever = ~std::uint64_t{0};
   std::uint64_t began_100ns = 0;  ///< virtual time when the routine began
   std::uint64_t began_calls = 0;  ///< kernel calls made before it began
   /// The kernel-call count at which the routine has used its allotment, as far as the time
-  /// already passed inside it shows; kNever when no routine runs (or the watchdog is off).
+  /// already passed inside it shows; kNever when no routine runs.
   std::uint64_t call_limit = kNever;
   const void* routine = nullptr;  ///< the ISR or DPC routine, for the report
   const void* object = nullptr;   ///< its KINTERRUPT or KDPC
@@ -58,7 +59,7 @@ struct Cpu {
   /// watchdog. Per vCPU: another vCPU's retirement, nested inside one of this vCPU's DPCs (a
   /// KeFlushQueuedDpcs), must not restart this vCPU's count.
   std::uint64_t dpcs_in_burst = 0;
-  /// The innermost ISR or DPC routine running on this vCPU, for the DPC watchdog.
+  /// The outermost ISR or DPC routine running on this vCPU, for the DPC watchdog.
   Allotment allotment;
   /// Stand-in for the KTHREAD running on this vCPU: checked kernels stamp its address into a
   /// held spin lock's word (SL-3). Its address is all that matters.

@@ -37,6 +37,11 @@ Kernel::Kernel(const MachineOptions& options)
         personality::Info(static_cast<personality::ExportId>(id)), options.os);
   }
   special_pool_ = verifier_.mode() == verifier::CheckMode::kVerifier;
+  // 2^62 calls take centuries, and a count added to it cannot wrap to Allotment::kNever.
+  constexpr std::uint64_t kUnreachable = std::uint64_t{1} << 62;
+  allotment_calls_ = options.dpc_time_limit_us == 0 || options.dpc_time_limit_us > kUnreachable
+                         ? kUnreachable
+                         : options.dpc_time_limit_us;
   cpus_.reserve(options.processors);
   for (unsigned i = 0; i < options.processors; ++i) cpus_.push_back(std::make_unique<Cpu>(i));
   SetCurrentProcessor(0);
@@ -115,8 +120,8 @@ void Kernel::AdvanceTimeTo(std::uint64_t target_100ns) {
 
 void Kernel::CheckAllotment() {
   Allotment& allotment = cpu().allotment;
-  if (allotment.call_limit == Allotment::kNever) return;  // no routine, or the watchdog is off
   const std::uint64_t limit_us = options_.dpc_time_limit_us;
+  if (allotment.call_limit == Allotment::kNever || limit_us == 0) return;  // no routine, or off
   const std::uint64_t calls = trace_.calls() - allotment.began_calls;
   const std::uint64_t used_us = (clock_.now_100ns() - allotment.began_100ns) / 10 + calls;
   if (used_us > limit_us) {

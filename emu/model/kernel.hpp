@@ -167,6 +167,9 @@ class Kernel final : public verifier::Host, public race::Host {
   /// The DPC watchdog (model/allotment.hpp): bug check 0x133 / 0 if the ISR or DPC routine
   /// running on this vCPU has used its allotment; otherwise the call count at which it will have.
   void CheckAllotment();
+  /// Kernel calls an ISR or DPC routine may make before the DPC watchdog looks at it: the
+  /// allotment in microseconds, or a count no routine reaches when the watchdog is off.
+  std::uint64_t allotment_calls() const { return allotment_calls_; }
 
   /// Raises a bug check. Returns only under BugCheckAction::kRecord; the caller then continues as
   /// a retail kernel would.
@@ -218,6 +221,7 @@ class Kernel final : public verifier::Host, public race::Host {
   void EnterAfterFailure();
 
   MachineOptions options_;
+  std::uint64_t allotment_calls_ = 0;
   const Personality& personality_;
   std::bitset<static_cast<std::size_t>(personality::ExportId::kCount)> callable_;
   std::vector<std::unique_ptr<Cpu>> cpus_;

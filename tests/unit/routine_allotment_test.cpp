@@ -108,8 +108,7 @@ TEST(RoutineAllotmentTest, AZeroLimitTurnsTheCheckOff) {
   EXPECT_FALSE(machine.crashed());
 }
 
-// An ISR that runs inside a DPC has its own allotment; when it returns, the DPC's resumes with
-// the time the ISR took counted in.
+// An ISR that runs inside a DPC shares the DPC's allotment: the time it takes counts toward it.
 struct Nested {
   KDPC dpc{};
   kemu::Device* device = nullptr;
