@@ -33,7 +33,7 @@ void Dpcs::Initialize(PKDPC dpc, PKDEFERRED_ROUTINE routine, PVOID context, bool
   // Without Verifier that was allowed: KeInitializeDpc never touches the queue entry, so the
   // DPC stays queued and runs once, with the new routine and context. kemu keeps it linked once
   // (UNCONFIRMED: an insert before it ran would link it twice on Windows; here it returns FALSE).
-  dpcs_[dpc] = State{.queued = queued, .threaded = threaded};
+  dpcs_[dpc] = State{.queued = queued, .threaded = threaded, .routine = routine};
   // A new KDPC for the race detector (docs/concurrency.md): at a reused address it inherits no
   // queueing, and its routine nothing an earlier one there learned. A queued one keeps its queue
   // edge: it still runs once, and what its inserter did happens before that run.
@@ -267,6 +267,11 @@ void Dpcs::RetireAll() {
 bool Dpcs::IsQueued(PKDPC dpc) const {
   const State* state = dpcs_.Find(dpc);
   return state != nullptr && state->queued;
+}
+
+PKDEFERRED_ROUTINE Dpcs::RoutineOf(PKDPC dpc) const {
+  const State* state = dpcs_.Find(dpc);
+  return state != nullptr ? state->routine : nullptr;
 }
 
 std::vector<std::string> Dpcs::DescribeQueued() const {

@@ -24,6 +24,9 @@ struct DpcState {
   std::uint64_t serial = 0;  ///< order of the insert that queued it (KeFlushQueuedDpcs)
   int target = -1;           ///< vCPU set by KeSetTargetProcessorDpc, -1 = the inserting vCPU
   bool threaded = false;
+  /// The routine KeInitializeDpc gave, kept for reports that may run after the KDPC's storage is
+  /// gone (the shutdown check of a machine destroyed after the test's locals).
+  PKDEFERRED_ROUTINE routine = nullptr;
 };
 
 class Dpcs {
@@ -55,6 +58,8 @@ class Dpcs {
   void RetireAll();
 
   bool IsQueued(PKDPC dpc) const;
+  /// The routine `dpc` was last initialised with, or nullptr for a KDPC never initialised.
+  PKDEFERRED_ROUTINE RoutineOf(PKDPC dpc) const;
   /// A queued DPC whose KDPC lies within [begin, end) (memory being freed), or nullptr.
   PKDPC QueuedDpcIn(const void* begin, const void* end) const;
   /// A kemu-owned KDPC (KeGenericCallDpc's) that has run and is about to be freed. Still queued

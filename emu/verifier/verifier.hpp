@@ -303,6 +303,10 @@ class Verifier {
   // Shutdown (rules_dpc.cpp).
   [[noreturn]] void LeaksAtShutdown(const std::vector<std::string>& leaks,
                                     std::uint64_t first_object);
+  /// Driver Verifier's unload check: `timer` is still set and would queue `dpc`, whose routine is
+  /// the driver's code, after the driver is gone. 0xC7 / 2; `leaks` is everything left behind.
+  [[noreturn]] void TimerSetAtUnload(PKTIMER timer, PKDPC dpc, PKDEFERRED_ROUTINE routine,
+                                     const std::vector<std::string>& leaks);
 
  private:
   /// LockAcquired when the vCPU holds other locks: records the orders, checks for a cycle.
