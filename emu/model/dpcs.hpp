@@ -35,7 +35,9 @@ class Dpcs {
   /// that re-queues itself forever would otherwise hang the test).
   static constexpr std::uint64_t kWatchdogLimit = 100000;
 
-  explicit Dpcs(Kernel& kernel) : kernel_(kernel) {}
+  /// `threaded_enabled`: threaded DPCs run at PASSIVE_LEVEL (MachineOptions::threaded_dpcs).
+  Dpcs(Kernel& kernel, bool threaded_enabled)
+      : kernel_(kernel), threaded_enabled_(threaded_enabled) {}
 
   void Initialize(PKDPC dpc, PKDEFERRED_ROUTINE routine, PVOID context, bool threaded);
   BOOLEAN Insert(PKDPC dpc, PVOID argument1, PVOID argument2);
@@ -74,6 +76,8 @@ class Dpcs {
   void RetireQueued(Cpu& cpu);
   State& Lookup(const char* routine, PKDPC dpc);
   void RetireOne(Cpu& cpu);
+  /// Whether an ordinary (not threaded) DPC is queued on `cpu`.
+  static bool OrdinaryQueued(const Cpu& cpu);
   void Run(Cpu& cpu, QueuedDpc entry);
   /// Takes `dpc` off every vCPU's queue.
   void Unqueue(PKDPC dpc);
@@ -84,6 +88,7 @@ class Dpcs {
   bool AnyUpTo(std::uint64_t serial, int skip_cpu) const;
 
   Kernel& kernel_;
+  const bool threaded_enabled_;
   AddressMap<PKDPC, State> dpcs_;
   std::uint64_t serial_ = 0;  ///< inserts so far
   std::size_t queued_ = 0;    ///< DPCs in every vCPU's dpc_queue together

@@ -36,18 +36,19 @@ void Verifier::DpcReinitializedWhileQueued(PKDPC dpc) {
                    static_cast<const void*>(dpc))});
 }
 
-void Verifier::DpcReturnedAtWrongIrql(PKDPC dpc, KIRQL irql) {
-  // 0xC8 P1 packs (current << 16) | (expected << 8) | a location code (0 here).
+void Verifier::DpcReturnedAtWrongIrql(PKDPC dpc, KIRQL irql, KIRQL expected) {
+  // 0xC8 P1 packs (current << 16) | (expected << 8) | a location code (0 here). A threaded DPC run
+  // at PASSIVE_LEVEL must return there; that Windows reports it with 0xC8 too is UNCONFIRMED.
   host_.Crash(
       {.code = bugcheck::kIrqlUnexpectedValue,
-       .parameters = {(std::uint64_t{irql} << 16) | (std::uint64_t{DISPATCH_LEVEL} << 8), 0, 0, 0},
+       .parameters = {(std::uint64_t{irql} << 16) | (std::uint64_t{expected} << 8), 0, 0, 0},
        .parameter_names = {"(current IRQL << 16) | (expected IRQL << 8)", nullptr, nullptr,
                            nullptr},
-       .summary =
-           fmt::format("The DPC routine {} (KDPC at {}) returned at IRQL {}; DPC routines must "
-                       "return at DISPATCH_LEVEL.",
-                       reinterpret_cast<const void*>(dpc->DeferredRoutine),
-                       static_cast<const void*>(dpc), irql)});
+       .summary = fmt::format(
+           "The DPC routine {} (KDPC at {}) returned at IRQL {}; it was called at {} "
+           "and must return there.",
+           reinterpret_cast<const void*>(dpc->DeferredRoutine), static_cast<const void*>(dpc), irql,
+           expected == DISPATCH_LEVEL ? "DISPATCH_LEVEL" : "PASSIVE_LEVEL (a threaded DPC)")});
 }
 
 void Verifier::DpcChangedApcDisable(PKDPC dpc, unsigned before, unsigned after) {

@@ -148,7 +148,9 @@ class Verifier {
   [[noreturn]] void UninitializedDpc(const char* routine, PKDPC dpc);
   /// Returns without Verifier: the DPC stays queued with its new routine and context.
   void DpcReinitializedWhileQueued(PKDPC dpc);
-  [[noreturn]] void DpcReturnedAtWrongIrql(PKDPC dpc, KIRQL irql);
+  /// A DPC routine returned at `irql`, not at the IRQL it was called at (`expected`:
+  /// DISPATCH_LEVEL, or PASSIVE_LEVEL for a threaded DPC run as one): 0xC8.
+  [[noreturn]] void DpcReturnedAtWrongIrql(PKDPC dpc, KIRQL irql, KIRQL expected);
   /// A DPC routine returned having changed its thread's APC disable count (`before`, `after`:
   /// critical regions entered plus kernel mutexes owned): 0xC7 / 4 in every mode.
   [[noreturn]] void DpcChangedApcDisable(PKDPC dpc, unsigned before, unsigned after);
