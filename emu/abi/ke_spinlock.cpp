@@ -72,9 +72,9 @@ BOOLEAN KeTryToAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock) {
       .TryAcquireAtDpcLevel(SpinLock);
 }
 
-// For DPC routines, threaded ones included: kemu runs threaded DPCs as ordinary ones at
-// DISPATCH_LEVEL, so the acquire never raises and the release never lowers (conformance SL-10,
-// as for the in-stack queued ...ForDpc pair).
+// For DPC routines, threaded ones included (conformance SL-10, as for the in-stack queued
+// ...ForDpc pair): in an ordinary DPC the IRQL stays at DISPATCH_LEVEL; in a threaded DPC run at
+// PASSIVE_LEVEL the acquire raises to DISPATCH_LEVEL and the release lowers back to OldIrql.
 KIRQL KeAcquireSpinLockForDpc(PKSPIN_LOCK SpinLock) {
   kemu::model::Kernel& kernel = KEMU_ENTER(KeAcquireSpinLockForDpc, KEMU_ARG(SpinLock));
   return Checked(kernel, "KeAcquireSpinLockForDpc", SpinLock).spin_locks().AcquireForDpc(SpinLock);
@@ -83,7 +83,9 @@ KIRQL KeAcquireSpinLockForDpc(PKSPIN_LOCK SpinLock) {
 VOID KeReleaseSpinLockForDpc(PKSPIN_LOCK SpinLock, KIRQL OldIrql) {
   kemu::model::Kernel& kernel =
       KEMU_ENTER(KeReleaseSpinLockForDpc, KEMU_ARG(SpinLock), KEMU_ARG(OldIrql));
-  Checked(kernel, "KeReleaseSpinLockForDpc", SpinLock).spin_locks().ReleaseForDpc(SpinLock);
+  Checked(kernel, "KeReleaseSpinLockForDpc", SpinLock)
+      .spin_locks()
+      .ReleaseForDpc(SpinLock, OldIrql);
 }
 
 BOOLEAN KeTestSpinLock(PKSPIN_LOCK SpinLock) {

@@ -57,7 +57,9 @@ NTSTATUS Wait(Kernel& kernel, WaitRequest& request, PLARGE_INTEGER timeout) {
   if (timeout != nullptr) {
     request.deadline = kemu::model::DeadlineFromDriverTime(now, timeout->QuadPart);
   }
-  if (irql >= DISPATCH_LEVEL && !polls) {
+  // A threaded DPC run at PASSIVE_LEVEL is still a DPC, which must not block (Microsoft's threaded
+  // DPC pages); which bug check Windows gives is UNCONFIRMED, kemu gives a DPC's 0xB8.
+  if ((irql >= DISPATCH_LEVEL || kernel.cpu().InThreadedDpc()) && !polls) {
     // Only a kernel that let the call through gets here: it can go on only if nothing blocks.
     const std::optional<std::uint64_t> deadline = request.deadline;
     request.deadline = now;
@@ -122,6 +124,10 @@ NTSTATUS KeDelayExecutionThread(KPROCESSOR_MODE WaitMode, BOOLEAN Alertable,
   if (*request.deadline == kernel.clock().now_100ns()) {
     kernel.scheduler().Yield();
     return STATUS_SUCCESS;
+  }
+  if (kernel.cpu().InThreadedDpc()) {  // a DPC cannot block, as in Wait above
+    kernel.verifier().WaitBlocksAtDispatch(request.routine, irql, /*in_dpc=*/true,
+                                           kernel.cpu().thread_address());
   }
   (void)kernel.dispatcher().Wait(request);
   return STATUS_SUCCESS;

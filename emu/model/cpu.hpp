@@ -45,6 +45,9 @@ struct Cpu {
   RingDeque<QueuedDpc> dpc_queue;
   /// Nesting depth of DPC routines running on this vCPU (DPC-8: >0 while one runs).
   unsigned dpc_depth = 0;
+  /// IRQL the innermost running DPC routine was called at: DISPATCH_LEVEL, or PASSIVE_LEVEL for a
+  /// threaded DPC run as one. Lowering below it inside the routine is a DPC IRQL violation.
+  KIRQL dpc_irql = DISPATCH_LEVEL;
   /// Insert serials of the DPC routines running on this vCPU (KeFlushQueuedDpcs waits for them).
   std::vector<std::uint64_t> running_dpcs;
   /// Interrupt dispatches in progress on this vCPU (nested ones included).
@@ -64,6 +67,9 @@ struct Cpu {
   /// Stand-in for the KTHREAD running on this vCPU: checked kernels stamp its address into a
   /// held spin lock's word (SL-3). Its address is all that matters.
   alignas(16) std::uint8_t thread_stub[16] = {};
+
+  /// A threaded DPC routine runs here at PASSIVE_LEVEL (its ...ForDpc lock routines raise).
+  bool InThreadedDpc() const { return dpc_depth > 0 && dpc_irql < DISPATCH_LEVEL; }
 
   std::uintptr_t thread_address() const { return reinterpret_cast<std::uintptr_t>(thread_stub); }
 };

@@ -34,7 +34,7 @@ void Dpcs::Initialize(PKDPC dpc, PKDEFERRED_ROUTINE routine, PVOID context, bool
   // Without Verifier that was allowed: KeInitializeDpc never touches the queue entry, so the
   // DPC stays queued and runs once, with the new routine and context. kemu keeps it linked once
   // (UNCONFIRMED: an insert before it ran would link it twice on Windows; here it returns FALSE).
-  dpcs_[dpc] = State{.queued = queued, .threaded = threaded};
+  dpcs_[dpc] = State{.queued = queued, .threaded = threaded, .routine = routine};
   // A new KDPC for the race detector (docs/concurrency.md): at a reused address it inherits no
   // queueing, and its routine nothing an earlier one there learned. A queued one keeps its queue
   // edge: it still runs once, and what its inserter did happens before that run.
@@ -185,7 +185,12 @@ void Dpcs::HandOff(unsigned cpu) {
   dpc->DpcData = nullptr;
   cpu.running_dpcs.push_back(state.serial);
   const KIRQL before = cpu.irql;
-  kernel_.WriteIrql(cpu, DISPATCH_LEVEL);
+  // A threaded DPC runs at PASSIVE_LEVEL in its own high-priority thread while threaded DPCs are
+  // enabled (Windows' default), as an ordinary DPC at DISPATCH_LEVEL when they are not.
+  const KIRQL run_at = state.threaded && threaded_enabled_ ? PASSIVE_LEVEL : DISPATCH_LEVEL;
+  const KIRQL outer_dpc_irql = cpu.dpc_irql;
+  cpu.dpc_irql = run_at;
+  kernel_.WriteIrql(cpu, run_at);
   ++cpu.dpc_depth;
   const std::size_t locks_before = kernel_.spin_locks().HeldBy(cpu.index);
   const unsigned apc_disable_before = kernel_.dispatcher().kernel_apc_disable(cpu.index);
@@ -213,6 +218,7 @@ void Dpcs::HandOff(unsigned cpu) {
     if (race.pending()) race.RaisePending();
   }
   --cpu.dpc_depth;
+  cpu.dpc_irql = outer_dpc_irql;
   cpu.running_dpcs.pop_back();
   kernel_.NoteLazily(TraceKind::kDpcEnd, "DPC routine", [dpc] {
     return std::array{AddressArg("Dpc", reinterpret_cast<std::uintptr_t>(dpc))};
@@ -222,7 +228,7 @@ void Dpcs::HandOff(unsigned cpu) {
   if (kernel_.spin_locks().HeldBy(cpu.index) > locks_before) {
     kernel_.verifier().DpcReturnedHoldingLock(dpc, started);
   }
-  if (cpu.irql != DISPATCH_LEVEL) kernel_.verifier().DpcReturnedAtWrongIrql(dpc, cpu.irql);
+  if (cpu.irql != run_at) kernel_.verifier().DpcReturnedAtWrongIrql(dpc, cpu.irql, run_at);
   // A kernel mutex taken (a wait with a zero timeout) or a critical region entered and kept.
   if (const unsigned after = kernel_.dispatcher().kernel_apc_disable(cpu.index);
       after != apc_disable_before) {
@@ -240,11 +246,24 @@ void Dpcs::HandOff(unsigned cpu) {
   while (!cpu.dpc_queue.empty()) {
     const QueuedDpc entry = cpu.dpc_queue.front();
     cpu.dpc_queue.pop_front();
+    // Ordinary DPCs first: a threaded DPC's thread runs once the DISPATCH_LEVEL interrupt has
+    // retired the ordinary queue, so a threaded one waits behind every ordinary one queued.
+    if (entry.state->threaded && threaded_enabled_ && OrdinaryQueued(cpu)) [[unlikely]] {
+      cpu.dpc_queue.push_back(entry);
+      continue;
+    }
     --queued_;
     if (++cpu.dpcs_in_burst > kWatchdogLimit) kernel_.verifier().DpcWatchdog(cpu.dpcs_in_burst);
     Run(cpu, entry);
   }
   cpu.retiring_dpcs = false;
+}
+
+bool Dpcs::OrdinaryQueued(const Cpu& cpu) {
+  for (const QueuedDpc& entry : cpu.dpc_queue) {
+    if (!entry.state->threaded) return true;
+  }
+  return false;
 }
 
 void Dpcs::RetireQueued(Cpu& cpu) {
@@ -271,6 +290,11 @@ void Dpcs::RetireAll() {
 bool Dpcs::IsQueued(PKDPC dpc) const {
   const State* state = dpcs_.Find(dpc);
   return state != nullptr && state->queued;
+}
+
+PKDEFERRED_ROUTINE Dpcs::RoutineOf(PKDPC dpc) const {
+  const State* state = dpcs_.Find(dpc);
+  return state != nullptr ? state->routine : nullptr;
 }
 
 std::vector<std::string> Dpcs::DescribeQueued() const {

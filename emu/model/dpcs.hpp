@@ -24,6 +24,9 @@ struct DpcState {
   std::uint64_t serial = 0;  ///< order of the insert that queued it (KeFlushQueuedDpcs)
   int target = -1;           ///< vCPU set by KeSetTargetProcessorDpc, -1 = the inserting vCPU
   bool threaded = false;
+  /// The routine KeInitializeDpc gave, kept for reports that may run after the KDPC's storage is
+  /// gone (the shutdown check of a machine destroyed after the test's locals).
+  PKDEFERRED_ROUTINE routine = nullptr;
 };
 
 class Dpcs {
@@ -32,7 +35,9 @@ class Dpcs {
   /// that re-queues itself forever would otherwise hang the test).
   static constexpr std::uint64_t kWatchdogLimit = 100000;
 
-  explicit Dpcs(Kernel& kernel) : kernel_(kernel) {}
+  /// `threaded_enabled`: threaded DPCs run at PASSIVE_LEVEL (MachineOptions::threaded_dpcs).
+  Dpcs(Kernel& kernel, bool threaded_enabled)
+      : kernel_(kernel), threaded_enabled_(threaded_enabled) {}
 
   void Initialize(PKDPC dpc, PKDEFERRED_ROUTINE routine, PVOID context, bool threaded);
   BOOLEAN Insert(PKDPC dpc, PVOID argument1, PVOID argument2);
@@ -55,6 +60,8 @@ class Dpcs {
   void RetireAll();
 
   bool IsQueued(PKDPC dpc) const;
+  /// The routine `dpc` was last initialised with, or nullptr for a KDPC never initialised.
+  PKDEFERRED_ROUTINE RoutineOf(PKDPC dpc) const;
   /// A queued DPC whose KDPC lies within [begin, end) (memory being freed), or nullptr.
   PKDPC QueuedDpcIn(const void* begin, const void* end) const;
   /// A kemu-owned KDPC (KeGenericCallDpc's) that has run and is about to be freed. Still queued
@@ -69,6 +76,8 @@ class Dpcs {
   void RetireQueued(Cpu& cpu);
   State& Lookup(const char* routine, PKDPC dpc);
   void RetireOne(Cpu& cpu);
+  /// Whether an ordinary (not threaded) DPC is queued on `cpu`.
+  static bool OrdinaryQueued(const Cpu& cpu);
   void Run(Cpu& cpu, QueuedDpc entry);
   /// Takes `dpc` off every vCPU's queue.
   void Unqueue(PKDPC dpc);
@@ -79,6 +88,7 @@ class Dpcs {
   bool AnyUpTo(std::uint64_t serial, int skip_cpu) const;
 
   Kernel& kernel_;
+  const bool threaded_enabled_;
   AddressMap<PKDPC, State> dpcs_;
   std::uint64_t serial_ = 0;  ///< inserts so far
   std::size_t queued_ = 0;    ///< DPCs in every vCPU's dpc_queue together

@@ -268,7 +268,8 @@ inline void Irql::Lower(KIRQL new_irql) {
   }
   if (new_irql > old) [[unlikely]] {
     kernel_.verifier().LowerAboveCurrent(old, new_irql);
-  } else if (kernel_.cpu().dpc_depth > 0 && new_irql < DISPATCH_LEVEL) [[unlikely]] {
+  } else if (const Cpu& cpu = kernel_.cpu(); cpu.dpc_depth > 0 && new_irql < cpu.dpc_irql)
+      [[unlikely]] {
     kernel_.verifier().LowerInsideDpc(old, new_irql);
   }
   Set(new_irql);

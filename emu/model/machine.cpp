@@ -30,6 +30,66 @@ MachineOptions Validated(MachineOptions options) {
   return options;
 }
 
+/// What a driver left behind at shutdown, pool aside, and the first leaked object.
+struct Leaks {
+  std::vector<std::string> lines;
+  std::uint64_t first_object = 0;
+
+  void Add(std::vector<std::string> more, std::uintptr_t first) {
+    for (std::string& line : more) lines.push_back(std::move(line));
+    if (first_object == 0) first_object = first;
+  }
+};
+
+void AddIrqlLeaks(model::Kernel& kernel, Leaks& leaks) {
+  for (unsigned i = 0; i < kernel.processor_count(); ++i) {
+    const KIRQL irql = kernel.cpu(i).irql;
+    if (irql != PASSIVE_LEVEL) {
+      leaks.lines.push_back(
+          "vCPU " + std::to_string(i) + " is still at IRQL " + std::to_string(irql) +
+          " (expected PASSIVE_LEVEL)" +
+          (kernel.dispatcher().WaitNextPending(i)
+               ? ": a KeSetEvent, KeReleaseSemaphore or KeReleaseMutex with Wait=TRUE "
+                 "left it at DISPATCH_LEVEL, and no KeWaitFor... followed"
+               : ""));
+    }
+  }
+}
+
+void AddRegionLeaks(model::Kernel& kernel, Leaks& leaks) {
+  for (unsigned i = 0; i < kernel.processor_count(); ++i) {
+    if (const int regions = kernel.dispatcher().critical_regions(i); regions > 0) {
+      leaks.lines.push_back("the thread on vCPU " + std::to_string(i) + " is still inside " +
+                            std::to_string(regions) +
+                            " critical region(s) (KeEnterCriticalRegion without "
+                            "KeLeaveCriticalRegion)");
+    }
+    if (const unsigned regions = kernel.dispatcher().guarded_regions(i); regions > 0) {
+      leaks.lines.push_back("the thread on vCPU " + std::to_string(i) + " is still inside " +
+                            std::to_string(regions) +
+                            " guarded region(s) (KeEnterGuardedRegion or KeAcquireGuardedMutex "
+                            "without the leave or release)");
+    }
+  }
+}
+
+Leaks LeftBehind(model::Kernel& kernel) {
+  Leaks leaks;
+  AddIrqlLeaks(kernel, leaks);
+  // A vCPU still busy on its own context was left spinning or waiting.
+  leaks.Add(kernel.scheduler().DescribeContexts(/*include_test=*/false), 0);
+  leaks.Add(kernel.spin_locks().DescribeHeld(), kernel.spin_locks().FirstHeld());
+  leaks.Add(kernel.dpcs().DescribeQueued(), kernel.dpcs().FirstQueued());
+  leaks.Add(kernel.interrupts().DescribeConnected(), kernel.interrupts().FirstConnected());
+  leaks.Add(kernel.io_space().DescribeMapped(), kernel.io_space().FirstMapped());
+  leaks.Add(kernel.timers().DescribeSet(), kernel.timers().FirstSet());
+  leaks.Add(kernel.work_items().DescribeLeaks(), kernel.work_items().FirstLeak());
+  leaks.Add(kernel.lookasides().DescribeLive(), kernel.lookasides().FirstLive());
+  leaks.Add(kernel.dispatcher().DescribeOwned(), kernel.dispatcher().FirstOwned());
+  AddRegionLeaks(kernel, leaks);
+  return leaks;
+}
+
 }  // namespace
 
 Machine::Machine(Os os) : Machine(MachineOptions{.os = os}) {}
@@ -116,64 +176,23 @@ void Machine::Shutdown() {
   kernel.race().RaisePending();
   // Freed special pool is checked for writes after its free before it goes back to the host.
   kernel.pool().ReleaseQuarantine("Machine::Shutdown");
-  std::vector<std::string> leaks;
-  std::uint64_t first_object = 0;
-  for (unsigned i = 0; i < kernel.processor_count(); ++i) {
-    const KIRQL irql = kernel.cpu(i).irql;
-    if (irql != PASSIVE_LEVEL) {
-      leaks.push_back("vCPU " + std::to_string(i) + " is still at IRQL " + std::to_string(irql) +
-                      " (expected PASSIVE_LEVEL)" +
-                      (kernel.dispatcher().WaitNextPending(i)
-                           ? ": a KeSetEvent, KeReleaseSemaphore or KeReleaseMutex with Wait=TRUE "
-                             "left it at DISPATCH_LEVEL, and no KeWaitFor... followed"
-                           : ""));
-    }
-  }
-  // A vCPU still busy on its own context was left spinning or waiting.
-  for (std::string& context : kernel.scheduler().DescribeContexts(/*include_test=*/false)) {
-    leaks.push_back(std::move(context));
-  }
-  for (std::string& leak : kernel.spin_locks().DescribeHeld()) leaks.push_back(std::move(leak));
-  if (first_object == 0) first_object = kernel.spin_locks().FirstHeld();
-  for (std::string& leak : kernel.dpcs().DescribeQueued()) leaks.push_back(std::move(leak));
-  if (first_object == 0) first_object = kernel.dpcs().FirstQueued();
-  for (std::string& leak : kernel.interrupts().DescribeConnected()) {
-    leaks.push_back(std::move(leak));
-  }
-  if (first_object == 0) first_object = kernel.interrupts().FirstConnected();
-  for (std::string& leak : kernel.io_space().DescribeMapped()) leaks.push_back(std::move(leak));
-  if (first_object == 0) first_object = kernel.io_space().FirstMapped();
-  for (std::string& leak : kernel.timers().DescribeSet()) leaks.push_back(std::move(leak));
-  if (first_object == 0) first_object = kernel.timers().FirstSet();
-  for (std::string& leak : kernel.work_items().DescribeLeaks()) leaks.push_back(std::move(leak));
-  if (first_object == 0) first_object = kernel.work_items().FirstLeak();
-  for (std::string& leak : kernel.lookasides().DescribeLive()) leaks.push_back(std::move(leak));
-  if (first_object == 0) first_object = kernel.lookasides().FirstLive();
-  for (std::string& leak : kernel.dispatcher().DescribeOwned()) leaks.push_back(std::move(leak));
-  if (first_object == 0) first_object = kernel.dispatcher().FirstOwned();
-  for (unsigned i = 0; i < kernel.processor_count(); ++i) {
-    if (const int regions = kernel.dispatcher().critical_regions(i); regions > 0) {
-      leaks.push_back("the thread on vCPU " + std::to_string(i) + " is still inside " +
-                      std::to_string(regions) +
-                      " critical region(s) (KeEnterCriticalRegion without KeLeaveCriticalRegion)");
-    }
-    if (const unsigned regions = kernel.dispatcher().guarded_regions(i); regions > 0) {
-      leaks.push_back("the thread on vCPU " + std::to_string(i) + " is still inside " +
-                      std::to_string(regions) +
-                      " guarded region(s) (KeEnterGuardedRegion or KeAcquireGuardedMutex without "
-                      "the leave or release)");
-    }
-  }
+  Leaks leaks = LeftBehind(kernel);
   std::vector<std::string> pool = kernel.pool().DescribeOutstanding();
+  const bool verifier = kernel.verifier().mode() == verifier::CheckMode::kVerifier;
   // Pool left behind alone is what Driver Verifier's pool tracking reports at unload (0xC4/0x62);
   // with anything else left too, or without Verifier, it joins kemu's own leak report.
-  if (leaks.empty() && !pool.empty() &&
-      kernel.verifier().mode() == verifier::CheckMode::kVerifier) {
+  if (leaks.lines.empty() && !pool.empty() && verifier) {
     kernel.verifier().PoolLeakedAtShutdown(pool, kernel.pool().FirstOutstanding());
   }
-  for (std::string& leak : pool) leaks.push_back(std::move(leak));
-  if (first_object == 0) first_object = kernel.pool().FirstOutstanding();
-  if (!leaks.empty()) kernel.verifier().LeaksAtShutdown(leaks, first_object);
+  for (std::string& leak : pool) leaks.lines.push_back(std::move(leak));
+  if (leaks.first_object == 0) leaks.first_object = kernel.pool().FirstOutstanding();
+  // Driver Verifier's unload check finds a timer that would queue the driver's DPC after unload
+  // (0xC7); without Verifier nothing checks, and the crash would come when it fired.
+  if (const auto timer = kernel.timers().FirstSetWithDpc(); timer.has_value() && verifier) {
+    kernel.verifier().TimerSetAtUnload(timer->timer, timer->dpc,
+                                       kernel.dpcs().RoutineOf(timer->dpc), leaks.lines);
+  }
+  if (!leaks.lines.empty()) kernel.verifier().LeaksAtShutdown(leaks.lines, leaks.first_object);
 }
 
 bool Machine::crashed() const { return kernel_->crashed(); }

@@ -282,8 +282,27 @@ void SpinLocks::ReleaseQueuedFromDpcLevel(const char* routine, PKLOCK_QUEUE_HAND
   Drop(routine, lock, LockKind::kQueued, handle);
 }
 
+// The ...ForDpc routines (SL-10): in a threaded DPC run at PASSIVE_LEVEL the acquire raises to
+// DISPATCH_LEVEL and the release lowers back to the IRQL the acquire returned (Microsoft's
+// KeAcquireSpinLockForDpc and KeReleaseSpinLockForDpc pages); anywhere else, an ordinary DPC at
+// DISPATCH_LEVEL or a thread as the SL-10 kmtest calls them, the IRQL is left alone.
+KIRQL SpinLocks::RaiseForDpc() {
+  const KIRQL current = kernel_.irql().Current();
+  if (current < DISPATCH_LEVEL && kernel_.cpu().InThreadedDpc()) {
+    kernel_.irql().Set(DISPATCH_LEVEL);
+  }
+  return current;
+}
+
+void SpinLocks::LowerForDpc(KIRQL old_irql) {
+  if (old_irql < DISPATCH_LEVEL && kernel_.cpu().InThreadedDpc() &&
+      old_irql < kernel_.irql().Current()) {
+    kernel_.irql().Lower(old_irql);
+  }
+}
+
 void SpinLocks::AcquireQueuedForDpc(PKSPIN_LOCK lock, PKLOCK_QUEUE_HANDLE handle) {
-  handle->OldIrql = kernel_.irql().Current();
+  handle->OldIrql = RaiseForDpc();
   Take("KeAcquireInStackQueuedSpinLockForDpc", lock, LockKind::kQueued, handle);
 }
 
@@ -292,16 +311,18 @@ void SpinLocks::ReleaseQueuedForDpc(PKLOCK_QUEUE_HANDLE handle) {
   PKSPIN_LOCK lock = LockOf(handle);
   if (lock == nullptr) kernel_.verifier().NullArgument(kRoutine, "LockHandle->LockQueue.Lock");
   Drop(kRoutine, lock, LockKind::kQueued, handle);
+  LowerForDpc(handle->OldIrql);
 }
 
 KIRQL SpinLocks::AcquireForDpc(PKSPIN_LOCK lock) {
-  const KIRQL current = kernel_.irql().Current();
+  const KIRQL current = RaiseForDpc();
   Take("KeAcquireSpinLockForDpc", lock, LockKind::kOrdinary, nullptr);
   return current;
 }
 
-void SpinLocks::ReleaseForDpc(PKSPIN_LOCK lock) {
+void SpinLocks::ReleaseForDpc(PKSPIN_LOCK lock, KIRQL old_irql) {
   Drop("KeReleaseSpinLockForDpc", lock, LockKind::kOrdinary);
+  LowerForDpc(old_irql);
 }
 
 std::vector<std::string> SpinLocks::DescribeHeld() const {

@@ -40,14 +40,16 @@ class SpinLocks {
   void ReleaseQueued(const char* routine, PKLOCK_QUEUE_HANDLE handle, bool restore_irql);
   void AcquireQueuedAtDpcLevel(const char* routine, PKSPIN_LOCK lock, PKLOCK_QUEUE_HANDLE handle);
   void ReleaseQueuedFromDpcLevel(const char* routine, PKLOCK_QUEUE_HANDLE handle);
-  /// The ...ForDpc pair: IRQL is left alone unless the caller is a threaded DPC at PASSIVE_LEVEL,
-  /// which kemu never is (it runs threaded DPCs as ordinary ones).
+  /// The ...ForDpc pair: in a threaded DPC run at PASSIVE_LEVEL the acquire raises to
+  /// DISPATCH_LEVEL and the release lowers back to the handle's OldIrql; elsewhere the IRQL is
+  /// left alone.
   void AcquireQueuedForDpc(PKSPIN_LOCK lock, PKLOCK_QUEUE_HANDLE handle);
   void ReleaseQueuedForDpc(PKLOCK_QUEUE_HANDLE handle);
   /// KeAcquireSpinLockForDpc / KeReleaseSpinLockForDpc, the ordinary lock's ...ForDpc pair, with
-  /// the same IRQL rule; the acquire returns the current IRQL.
+  /// the same IRQL rule; the acquire returns the IRQL it was called at, which the release is
+  /// given back as `old_irql`.
   KIRQL AcquireForDpc(PKSPIN_LOCK lock);
-  void ReleaseForDpc(PKSPIN_LOCK lock);
+  void ReleaseForDpc(PKSPIN_LOCK lock, KIRQL old_irql);
 
   /// Takes / drops a lock for the kernel itself (interrupt locks), with the same ownership rules.
   /// `raised_to` is the IRQL the acquiring routine left the processor at (where the matching
@@ -93,6 +95,11 @@ class SpinLocks {
     /// routines, whose locks are released with KeReleaseSpinLock at that level.
     KIRQL raised_to = DISPATCH_LEVEL;
   };
+
+  /// The ...ForDpc routines' IRQL in a threaded DPC run below DISPATCH_LEVEL: raise to
+  /// DISPATCH_LEVEL (returns the IRQL before), and lower back to `old_irql`.
+  KIRQL RaiseForDpc();
+  void LowerForDpc(KIRQL old_irql);
 
   State& Lookup(const char* routine, PKSPIN_LOCK lock) {
     if (State* found = locks_.Find(lock)) [[likely]] {

@@ -129,6 +129,13 @@ std::uintptr_t Timers::FirstSet() const {
   return schedule_.empty() ? 0 : reinterpret_cast<std::uintptr_t>(schedule_.begin()->second);
 }
 
+std::optional<Timers::SetWithDpc> Timers::FirstSetWithDpc() const {
+  for (const auto& [key, timer] : schedule_) {
+    if (PKDPC dpc = set_.at(timer).dpc; dpc != nullptr) return SetWithDpc{timer, dpc};
+  }
+  return std::nullopt;
+}
+
 PKTIMER Timers::SetTimerIn(const void* begin, const void* end) const {
   const auto low = reinterpret_cast<std::uintptr_t>(begin);
   const auto high = reinterpret_cast<std::uintptr_t>(end);

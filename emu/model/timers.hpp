@@ -37,6 +37,12 @@ class Timers {
   /// Timers still set (they would fire after the driver unloaded).
   std::vector<std::string> DescribeSet() const;
   std::uintptr_t FirstSet() const;
+  /// The earliest-due set timer that queues a DPC when it expires, and that DPC.
+  struct SetWithDpc {
+    PKTIMER timer;
+    PKDPC dpc;
+  };
+  std::optional<SetWithDpc> FirstSetWithDpc() const;
   /// A set timer whose KTIMER lies within [begin, end) (memory being freed), or nullptr.
   PKTIMER SetTimerIn(const void* begin, const void* end) const;
 

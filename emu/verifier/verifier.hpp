@@ -148,7 +148,9 @@ class Verifier {
   [[noreturn]] void UninitializedDpc(const char* routine, PKDPC dpc);
   /// Returns without Verifier: the DPC stays queued with its new routine and context.
   void DpcReinitializedWhileQueued(PKDPC dpc);
-  [[noreturn]] void DpcReturnedAtWrongIrql(PKDPC dpc, KIRQL irql);
+  /// A DPC routine returned at `irql`, not at the IRQL it was called at (`expected`:
+  /// DISPATCH_LEVEL, or PASSIVE_LEVEL for a threaded DPC run as one): 0xC8.
+  [[noreturn]] void DpcReturnedAtWrongIrql(PKDPC dpc, KIRQL irql, KIRQL expected);
   /// A DPC routine returned having changed its thread's APC disable count (`before`, `after`:
   /// critical regions entered plus kernel mutexes owned): 0xC7 / 4 in every mode.
   [[noreturn]] void DpcChangedApcDisable(PKDPC dpc, unsigned before, unsigned after);
@@ -307,6 +309,10 @@ class Verifier {
   // Shutdown (rules_dpc.cpp).
   [[noreturn]] void LeaksAtShutdown(const std::vector<std::string>& leaks,
                                     std::uint64_t first_object);
+  /// Driver Verifier's unload check: `timer` is still set and would queue `dpc`, whose routine is
+  /// the driver's code, after the driver is gone. 0xC7 / 2; `leaks` is everything left behind.
+  [[noreturn]] void TimerSetAtUnload(PKTIMER timer, PKDPC dpc, PKDEFERRED_ROUTINE routine,
+                                     const std::vector<std::string>& leaks);
 
  private:
   /// LockAcquired when the vCPU holds other locks: records the orders, checks for a cycle.

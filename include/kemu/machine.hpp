@@ -105,6 +105,10 @@ struct MachineOptions {
   /// (kemu/data_race.hpp). Only instrumented code is checked, and in a program that contains none
   /// the detector keeps no books at all.
   bool race_detection = true;
+  /// Threaded DPCs (KeInitializeThreadedDpc, Windows Vista and later) are enabled, as Windows
+  /// ships: they run at PASSIVE_LEVEL, after the vCPU's ordinary DPCs. False models the registry
+  /// switch that disables them (ThreadDpcEnable = 0): they run as ordinary DPCs at DISPATCH_LEVEL.
+  bool threaded_dpcs = true;
 };
 
 /// The kernel a machine models, as one choice over MachineOptions::verifier and checked_build:

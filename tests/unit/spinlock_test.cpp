@@ -249,8 +249,8 @@ INSTANTIATE_TEST_SUITE_P(Server2003AndLater, SpinLockServer2003PlusTest,
 
 // ---------------------------------------------------------------------------------------------
 // KeAcquireSpinLockForDpc / KeReleaseSpinLockForDpc: Windows Vista and later. As the in-stack
-// queued ...ForDpc pair (SL-10): kemu runs threaded DPCs as ordinary ones, so the IRQL is left
-// alone at every level and the acquire returns it.
+// queued ...ForDpc pair (SL-10): called from a thread, not a threaded DPC, they leave the IRQL
+// alone at every level and the acquire returns it (threaded_dpc_test.cpp has the raise).
 
 using SpinLockForDpcTest = SpinLockPersonalityTest;
 

@@ -227,6 +227,52 @@ TEST_P(TimerTest, ATimerStillSetAtShutdownIsALeak) {
   EXPECT_THAT(crash.what(), ::testing::HasSubstr("is still set"));
 }
 
+// Driver Verifier's unload check: a timer that would queue the driver's DPC after unload is 0xC7
+// with Arg1 2 (DPC routine); kemu has no driver image, so the range checked is 0, 0.
+TEST_P(TimerTest, APeriodicTimerWithADpcStillSetAtShutdownIsTimerOrDpcInvalid) {
+  KTIMER timer;
+  KDPC dpc;
+  Fired fired;
+  KeInitializeTimer(&timer);
+  KeInitializeDpc(&dpc, TimerDpc, &fired);
+  KeSetTimerEx(&timer, Relative100ns(10000), /*Period=*/10, &dpc);
+  machine().AdvanceTime(1000);  // it fired once and stays set
+  ASSERT_EQ(fired.times.size(), 1u);
+  const kemu::BugCheck crash = CrashOf([&] { machine().Shutdown(); });
+  EXPECT_THAT(crash, BugCheckWith(kemu::bugcheck::kTimerOrDpcInvalid, 2,
+                                  reinterpret_cast<std::uintptr_t>(&TimerDpc), 0, 0));
+  // The report still lists everything left behind.
+  EXPECT_THAT(crash.what(), ::testing::HasSubstr("is still set"));
+  EXPECT_THAT(crash.what(), ::testing::HasSubstr("every 10 ms"));
+}
+
+TEST_P(TimerTest, APeriodicTimerCancelledBeforeShutdownLeavesNothingBehind) {
+  KTIMER timer;
+  KDPC dpc;
+  Fired fired;
+  KeInitializeTimer(&timer);
+  KeInitializeDpc(&dpc, TimerDpc, &fired);
+  KeSetTimerEx(&timer, Relative100ns(10000), /*Period=*/10, &dpc);
+  machine().AdvanceTime(1000);
+  EXPECT_TRUE(KeCancelTimer(&timer));  // its DPC ran at the expiry, nothing is queued
+  machine().Shutdown();
+  EXPECT_FALSE(machine().crashed());
+}
+
+TEST(TimerUnloadTest, WithoutVerifierATimerWithADpcAtShutdownIsInTheLeakReport) {
+  kemu::Machine machine({.os = kemu::Os::kWindows10, .verifier = false});
+  KTIMER timer;
+  KDPC dpc;
+  Fired fired;
+  KeInitializeTimer(&timer);
+  KeInitializeDpc(&dpc, TimerDpc, &fired);
+  KeSetTimer(&timer, Relative100ns(10000), &dpc);
+  const kemu::BugCheck crash = CrashOf([&] { machine.Shutdown(); });
+  EXPECT_THAT(crash, BugCheckWith(kemu::bugcheck::kDriverVerifierDetectedViolation,
+                                  kemu::verifier_code::kLeakAtShutdown, 1,
+                                  reinterpret_cast<std::uintptr_t>(&timer)));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Virtual-time queries.
 
