@@ -149,6 +149,8 @@ void Machine::Shutdown() {
   if (first_object == 0) first_object = kernel.lookasides().FirstLive();
   for (std::string& leak : kernel.dispatcher().DescribeOwned()) leaks.push_back(std::move(leak));
   if (first_object == 0) first_object = kernel.dispatcher().FirstOwned();
+  for (std::string& leak : kernel.resources().DescribeHeld()) leaks.push_back(std::move(leak));
+  if (first_object == 0) first_object = kernel.resources().FirstHeld();
   for (unsigned i = 0; i < kernel.processor_count(); ++i) {
     if (const int regions = kernel.dispatcher().critical_regions(i); regions > 0) {
       leaks.push_back("the thread on vCPU " + std::to_string(i) + " is still inside " +
