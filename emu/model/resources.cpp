@@ -110,7 +110,9 @@ void Resources::Release(const char* routine, PERESOURCE resource, std::uintptr_t
   if (owner == nullptr) kernel_.verifier().ResourceNotOwned(routine, resource, thread);
   if (--owner->count > 0) return;
   const bool exclusive = state.exclusive;
-  if (thread == kernel_.dispatcher().CurrentThread()) RaceRelease(resource, exclusive);
+  // A release for another thread publishes what this context did (the owner's work reaches the
+  // next owner through whatever made this context release it); the owner's lockset is its own.
+  RaceRelease(resource, exclusive && thread == kernel_.dispatcher().CurrentThread());
   state.owners.erase(state.owners.begin() + (owner - state.owners.data()));
   if (state.owners.empty()) {
     state.exclusive = false;
