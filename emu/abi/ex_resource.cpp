@@ -49,6 +49,15 @@ BOOLEAN ExAcquireResourceSharedLite(PERESOURCE Resource, BOOLEAN Wait) {
              : FALSE;
 }
 
+BOOLEAN ExAcquireSharedStarveExclusive(PERESOURCE Resource, BOOLEAN Wait) {
+  return KEMU_ENTER(ExAcquireSharedStarveExclusive, KEMU_ARG(Resource), KEMU_ARG(Wait))
+                 .resources()
+                 .Acquire("ExAcquireSharedStarveExclusive", Resource, /*exclusive=*/false,
+                          Wait != FALSE, /*starve_exclusive=*/true)
+             ? TRUE
+             : FALSE;
+}
+
 VOID ExConvertExclusiveToSharedLite(PERESOURCE Resource) {
   KEMU_ENTER(ExConvertExclusiveToSharedLite, KEMU_ARG(Resource))
       .resources()

@@ -57,7 +57,8 @@ void Resources::Delete(const char* routine, PERESOURCE resource) {
   resources_.erase(it);
 }
 
-bool Resources::Acquire(const char* routine, PERESOURCE resource, bool exclusive, bool wait) {
+bool Resources::Acquire(const char* routine, PERESOURCE resource, bool exclusive, bool wait,
+                        bool starve_exclusive) {
   State& state = Find(routine, resource);
   CheckIrql(routine, APC_LEVEL);
   CheckApcsDisabled(routine, resource, /*acquiring=*/true);
@@ -72,7 +73,7 @@ bool Resources::Acquire(const char* routine, PERESOURCE resource, bool exclusive
     kernel_.verifier().ResourceExclusiveBySharedOwner(routine, resource,
                                                       kernel_.scheduler().DescribeContexts());
   }
-  if (Available(state, exclusive)) {
+  if (Available(state, exclusive, starve_exclusive)) {
     Take(resource, state, exclusive, routine);
     return true;
   }
@@ -207,10 +208,11 @@ bool Resources::ExclusiveWaiting(const State& state) {
                      [](const Waiter* w) { return !w->granted && w->exclusive; });
 }
 
-bool Resources::Available(const State& state, bool exclusive) {
+bool Resources::Available(const State& state, bool exclusive, bool starve_exclusive) {
   if (state.owners.empty()) return true;
-  // Held shared: another shared owner joins unless a thread waits for exclusive access.
-  return !exclusive && !state.exclusive && !ExclusiveWaiting(state);
+  // Held shared: another shared owner joins unless a thread waits for exclusive access (which
+  // ExAcquireSharedStarveExclusive ignores).
+  return !exclusive && !state.exclusive && (starve_exclusive || !ExclusiveWaiting(state));
 }
 
 void Resources::Take(PERESOURCE resource, State& state, bool exclusive, const char* routine) {

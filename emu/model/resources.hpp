@@ -30,7 +30,10 @@ class Resources {
   void Delete(const char* routine, PERESOURCE resource);
   /// ExAcquireResourceExclusiveLite / ExAcquireResourceSharedLite: true once the current thread
   /// owns it; false, without waiting, when `wait` is false and it would have to wait.
-  bool Acquire(const char* routine, PERESOURCE resource, bool exclusive, bool wait);
+  /// `starve_exclusive` (ExAcquireSharedStarveExclusive): a shared request joins shared owners
+  /// even while a thread waits for exclusive access.
+  bool Acquire(const char* routine, PERESOURCE resource, bool exclusive, bool wait,
+               bool starve_exclusive = false);
   void ConvertToShared(const char* routine, PERESOURCE resource);
   /// One acquisition by `thread` (0: the current thread) ends.
   void Release(const char* routine, PERESOURCE resource, std::uintptr_t thread);
@@ -78,7 +81,7 @@ class Resources {
   static Owner* OwnerOf(State& state, std::uintptr_t thread);
   static bool ExclusiveWaiting(const State& state);
   /// Whether a thread owning nothing may have it now.
-  static bool Available(const State& state, bool exclusive);
+  static bool Available(const State& state, bool exclusive, bool starve_exclusive);
   /// The current thread becomes an owner (it owned nothing).
   void Take(PERESOURCE resource, State& state, bool exclusive, const char* routine);
   /// Blocks the current thread in line until a release hands the resource to it.

@@ -96,6 +96,9 @@ NTKERNELAPI BOOLEAN NTAPI ExAcquireResourceExclusiveLite(PERESOURCE Resource, BO
 /// TRUE once the thread owns it shared (or, if it owns it already either way, recursively in that
 /// way); a new shared owner waits while another thread owns it exclusively or waits to.
 NTKERNELAPI BOOLEAN NTAPI ExAcquireResourceSharedLite(PERESOURCE Resource, BOOLEAN Wait);
+/// As ExAcquireResourceSharedLite, but a new thread joins shared owners even while another thread
+/// waits for exclusive access.
+NTKERNELAPI BOOLEAN NTAPI ExAcquireSharedStarveExclusive(PERESOURCE Resource, BOOLEAN Wait);
 /// The thread's exclusive ownership becomes shared; threads waiting for shared access get it.
 NTKERNELAPI VOID NTAPI ExConvertExclusiveToSharedLite(PERESOURCE Resource);
 /// Releases one acquisition by the current thread (IRQL <= DISPATCH_LEVEL). A thread that does not

@@ -228,6 +228,7 @@ TEST_P(ResourceContentionTest, ASharedWaiterGetsItWhenTheExclusiveOwnerOnAnother
 struct LateReader {
   PERESOURCE resource = nullptr;
   BOOLEAN acquired = TRUE;
+  BOOLEAN starved = FALSE;
   ULONG exclusive_waiters = 0xFFFF;
 };
 
@@ -237,6 +238,9 @@ VOID TryToShareInWorkItem(PDEVICE_OBJECT device, PVOID context) {
   reader->exclusive_waiters = ExGetExclusiveWaiterCount(reader->resource);
   KeEnterCriticalRegion();
   reader->acquired = ExAcquireResourceSharedLite(reader->resource, FALSE);
+  // ExAcquireSharedStarveExclusive does not wait behind an exclusive waiter.
+  reader->starved = ExAcquireSharedStarveExclusive(reader->resource, FALSE);
+  if (reader->starved) ExReleaseResourceLite(reader->resource);
   KeLeaveCriticalRegion();
 }
 
@@ -252,6 +256,7 @@ TEST_P(ResourceContentionTest, AnExclusiveWaiterKeepsNewSharedOwnersOutUntilItHa
   // The work item ran while this thread waited: held shared, but an exclusive waiter was in line.
   EXPECT_EQ(reader.exclusive_waiters, 1u);
   EXPECT_FALSE(reader.acquired);
+  EXPECT_TRUE(reader.starved);
   EXPECT_EQ(rig.handover.exclusive_waiters, 1u);
   EXPECT_TRUE(ExIsResourceAcquiredExclusiveLite(&rig.resource));
   ExReleaseResourceLite(&rig.resource);
