@@ -6,32 +6,11 @@
 
 extern "C" {
 
-// Executive resources: reader/writer locks with shared and exclusive owners kemu does not track.
-NTSTATUS ExInitializeResourceLite(PERESOURCE Resource) {
+// Handing an executive resource to another owner: kemu's owners are threads only.
+VOID ExSetResourceOwnerPointer(PERESOURCE Resource, PVOID OwnerPointer) {
   (void)Resource;
-  KEMU_NOT_MODELLED(ExInitializeResourceLite);
-}
-
-NTSTATUS ExDeleteResourceLite(PERESOURCE Resource) {
-  (void)Resource;
-  KEMU_NOT_MODELLED(ExDeleteResourceLite);
-}
-
-BOOLEAN ExAcquireResourceExclusiveLite(PERESOURCE Resource, BOOLEAN Wait) {
-  (void)Resource;
-  (void)Wait;
-  KEMU_NOT_MODELLED(ExAcquireResourceExclusiveLite);
-}
-
-BOOLEAN ExAcquireResourceSharedLite(PERESOURCE Resource, BOOLEAN Wait) {
-  (void)Resource;
-  (void)Wait;
-  KEMU_NOT_MODELLED(ExAcquireResourceSharedLite);
-}
-
-VOID ExReleaseResourceLite(PERESOURCE Resource) {
-  (void)Resource;
-  KEMU_NOT_MODELLED(ExReleaseResourceLite);
+  (void)OwnerPointer;
+  KEMU_NOT_MODELLED(ExSetResourceOwnerPointer);
 }
 
 }  // extern "C"

@@ -21,6 +21,7 @@
 namespace kemu::model {
 
 class Kernel;
+struct WaitFor;
 
 /// System time at boot (interrupt time 0): 2024-01-01 00:00:00 UTC in 100 ns units since 1601.
 /// A fixed value keeps runs reproducible.
@@ -115,6 +116,11 @@ class Dispatcher {
   void EnterGuardedRegion();
   void LeaveGuardedRegion(const char* routine);
   unsigned guarded_regions(unsigned cpu) const;
+  /// Whether normal kernel APCs are off for the thread on vCPU `cpu` at `irql`: APC_LEVEL or
+  /// above, a critical or guarded region entered, or a kernel mutex owned.
+  bool ApcsDisabled(unsigned cpu, KIRQL irql) const {
+    return irql >= APC_LEVEL || kernel_apc_disable(cpu) > 0 || guarded_regions(cpu) > 0;
+  }
 
   /// Mutexes (kernel and fast) still owned, one line each, for the shutdown report.
   std::vector<std::string> DescribeOwned() const;
@@ -126,6 +132,11 @@ class Dispatcher {
   /// Blocks the running context meanwhile; advances virtual time when nothing else can run.
   /// Sets the request's thread to the running one.
   NTSTATUS Wait(WaitRequest& request);
+
+  /// Blocks the running thread until `wait.ready()`, as a wait does: other vCPUs run, and when
+  /// none can, queued work items run here and virtual time moves to the next timer or deadline;
+  /// the deadlock report when nothing can ever change (executive resources wait this way).
+  void BlockUntil(const WaitFor& wait);
 
   /// Earliest deadline of any blocked wait, for the clock to stop at.
   std::optional<std::uint64_t> EarliestDeadline() const;

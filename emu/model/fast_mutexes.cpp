@@ -146,9 +146,8 @@ void Dispatcher::CheckFastMutexIrql(const char* routine, PFAST_MUTEX mutex, bool
 void Dispatcher::CheckApcsDisabled(const char* routine, PFAST_MUTEX mutex, bool acquiring) const {
   // The Unsafe routines rely on the caller having disabled APCs: APC_LEVEL, a critical or guarded
   // region, or a kernel mutex owned (which disables normal kernel APCs as a region does).
-  const unsigned cpu = kernel_.current_processor();
   const KIRQL irql = kernel_.irql().Current();
-  if (irql >= APC_LEVEL || kernel_apc_disable(cpu) > 0 || guarded_regions(cpu) > 0) return;
+  if (ApcsDisabled(kernel_.current_processor(), irql)) return;
   kernel_.verifier().UnsafeMutexWithApcsEnabled(routine, mutex, irql, acquiring);
 }
 

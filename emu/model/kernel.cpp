@@ -26,6 +26,7 @@ Kernel::Kernel(const MachineOptions& options)
       faults_(prng_),
       pool_(*this),
       dispatcher_(*this),
+      resources_(*this),
       timers_(*this),
       work_items_(*this),
       lookasides_(*this),

@@ -28,6 +28,7 @@
 #include "model/lookasides.hpp"
 #include "model/pool.hpp"
 #include "model/prng.hpp"
+#include "model/resources.hpp"
 #include "model/scheduler.hpp"
 #include "model/spin_locks.hpp"
 #include "model/timers.hpp"
@@ -83,6 +84,8 @@ class Kernel final : public verifier::Host, public race::Host {
   Pool& pool() { return pool_; }
   const Pool& pool() const { return pool_; }
   Dispatcher& dispatcher() { return dispatcher_; }
+  Resources& resources() { return resources_; }
+  const Resources& resources() const { return resources_; }
   Timers& timers() { return timers_; }
   const Timers& timers() const { return timers_; }
   WorkItems& work_items() { return work_items_; }
@@ -240,6 +243,7 @@ class Kernel final : public verifier::Host, public race::Host {
   Faults faults_;
   Pool pool_;
   Dispatcher dispatcher_;
+  Resources resources_;
   Timers timers_;
   WorkItems work_items_;
   Lookasides lookasides_;

@@ -86,6 +86,7 @@ Leaks LeftBehind(model::Kernel& kernel) {
   leaks.Add(kernel.work_items().DescribeLeaks(), kernel.work_items().FirstLeak());
   leaks.Add(kernel.lookasides().DescribeLive(), kernel.lookasides().FirstLive());
   leaks.Add(kernel.dispatcher().DescribeOwned(), kernel.dispatcher().FirstOwned());
+  leaks.Add(kernel.resources().DescribeHeld(), kernel.resources().FirstHeld());
   AddRegionLeaks(kernel, leaks);
   return leaks;
 }

@@ -45,12 +45,19 @@ NTSTATUS Dispatcher::Wait(WaitRequest& request) {
   if (request.deadline && clock.now_100ns() >= *request.deadline) return STATUS_TIMEOUT;
   Waiter waiter{.request = &request};
   const Registration registration(waiters_, waiter);
-  const WaitFor wait{.ready =
-                         [&waiter, &request, &clock] {
-                           return waiter.satisfied ||
-                                  (request.deadline && clock.now_100ns() >= *request.deadline);
-                         },
-                     .what = Describe(request)};
+  BlockUntil({.ready =
+                  [&waiter, &request, &clock] {
+                    return waiter.satisfied ||
+                           (request.deadline && clock.now_100ns() >= *request.deadline);
+                  },
+              .what = Describe(request)});
+  if (!waiter.satisfied) return STATUS_TIMEOUT;
+  LearnFromSignals(request, waiter.status);
+  return waiter.status;
+}
+
+void Dispatcher::BlockUntil(const WaitFor& wait) {
+  const VirtualClock& clock = kernel_.clock();
   const std::uint64_t started = clock.now_100ns();
   std::uint64_t steps = 0;
   while (!kernel_.scheduler().WaitUntilStuck(wait)) {
@@ -65,9 +72,6 @@ NTSTATUS Dispatcher::Wait(WaitRequest& request) {
     // Nothing else can run: raises the deadlock report when nothing can change either.
     if (!MakeProgress()) kernel_.scheduler().WaitUntil(wait);
   }
-  if (!waiter.satisfied) return STATUS_TIMEOUT;
-  LearnFromSignals(request, waiter.status);
-  return waiter.status;
 }
 
 void Dispatcher::OrderMutexes(const WaitRequest& request) {

@@ -53,6 +53,7 @@ constexpr Personality kPreVista = {
     .verifier_irql_api_checks = false,
     .verifier_isr_checks = false,
     .verifier_lock_api_checks = false,
+    .verifier_resource_checks = false,
     .verifier_irql_rule_codes = false,
     .verifier_ddi_compliance = false,
 };
@@ -88,6 +89,7 @@ constexpr Personality kVistaBase = [] {
   p.supports_msi = true;
   p.max_messages = 910;
   p.verifier_irql_api_checks = true;
+  p.verifier_resource_checks = true;
   return p;
 }();
 

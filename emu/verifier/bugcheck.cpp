@@ -30,6 +30,8 @@ std::string_view BugCheckName(std::uint32_t code) {
       return "WORKER_THREAD_RETURNED_AT_BAD_IRQL";
     case bugcheck::kWorkerInvalid:
       return "WORKER_INVALID";
+    case bugcheck::kResourceNotOwned:
+      return "RESOURCE_NOT_OWNED";
     case bugcheck::kSpinLockAlreadyOwned:
       return "SPIN_LOCK_ALREADY_OWNED";
     case bugcheck::kSpinLockNotOwned:

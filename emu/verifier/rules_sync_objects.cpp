@@ -2,6 +2,8 @@
 // mutexes").
 #include <fmt/format.h>
 
+#include <utility>
+
 #include "kemu/bugcheck.hpp"
 #include "verifier/verifier.hpp"
 
@@ -88,22 +90,27 @@ void Verifier::MutexReleasedByNonOwner(const char* routine, const char* kind, co
 
 void Verifier::UnsafeMutexWithApcsEnabled(const char* routine, const void* mutex, KIRQL current,
                                           bool acquiring) {
+  ApcsEnabled(acquiring ? verifier_code::kAcquireUnsafeMutexApcsEnabled
+                        : verifier_code::kReleaseUnsafeMutexApcsEnabled,
+              acquiring ? "0x39: mutex acquired unsafe with APCs enabled"
+                        : "0x3A: mutex released unsafe with APCs enabled",
+              current, mutex, "mutex",
+              fmt::format("{} was called at IRQL {} outside any critical region: the Unsafe "
+                          "fast-mutex routines need APCs disabled, at APC_LEVEL or between "
+                          "KeEnterCriticalRegion and KeLeaveCriticalRegion.",
+                          routine, current));
+}
+
+void Verifier::ApcsEnabled(std::uint64_t code, const char* code_name, KIRQL current,
+                           const void* object, const char* object_name, std::string summary) {
   if (mode_ != CheckMode::kVerifier) return;  // nothing else looks: APCs may run in between
   // Arg3 is the thread's APC disable count: 0 here, since no region is entered and no kernel
   // mutex owned.
   host_.BugCheck(
       {.code = bugcheck::kDriverVerifierDetectedViolation,
-       .parameters = {acquiring ? verifier_code::kAcquireUnsafeMutexApcsEnabled
-                                : verifier_code::kReleaseUnsafeMutexApcsEnabled,
-                      current, 0, Address(mutex)},
-       .parameter_names = {acquiring ? "0x39: mutex acquired unsafe with APCs enabled"
-                                     : "0x3A: mutex released unsafe with APCs enabled",
-                           "current IRQL", "thread APC disable count", "mutex"},
-       .summary = fmt::format(
-           "{} was called at IRQL {} outside any critical region: the Unsafe fast-mutex routines "
-           "need APCs disabled, at APC_LEVEL or between KeEnterCriticalRegion and "
-           "KeLeaveCriticalRegion.",
-           routine, current)});
+       .parameters = {code, current, 0, Address(object)},
+       .parameter_names = {code_name, "current IRQL", "thread APC disable count", object_name},
+       .summary = std::move(summary)});
 }
 
 void Verifier::GuardedRegionUnderflow(const char* routine) {

@@ -297,6 +297,36 @@ class Verifier {
   void MutexReleasedByNonOwner(const char* routine, const char* kind, const void* mutex,
                                std::uintptr_t owner, std::uintptr_t current);
 
+  // Executive resources (rules_resources.cpp). Driver Verifier's deadlock detection does not
+  // watch ERESOURCEs, so they record no lock order.
+  /// A release for a thread (`thread`) that does not own the resource: 0xE3 RESOURCE_NOT_OWNED in
+  /// every mode.
+  [[noreturn]] void ResourceNotOwned(const char* routine, const void* resource,
+                                     std::uintptr_t thread);
+  /// An acquire (`acquiring`) or release below APC_LEVEL with normal kernel APCs enabled: 0xC4 /
+  /// 0x37 or 0x38 under Verifier; returns in the other modes.
+  void ResourceWithApcsEnabled(const char* routine, const void* resource, KIRQL current,
+                               bool acquiring);
+  /// ExInitializeResourceLite on a resource initialized already: 0xC4 / 0xD0 under Verifier
+  /// (Vista+); returns otherwise (the resource starts again).
+  void ResourceReinitialized(const char* routine, const void* resource);
+  /// ExDeleteResourceLite on a resource not initialized: 0xC4 / 0xD1 under Verifier (Vista+),
+  /// kemu's invalid-object stop otherwise.
+  [[noreturn]] void DeleteUninitializedResource(const char* routine, const void* resource);
+  /// A pool block freed with an initialized resource in it: 0xC4 / 0xD2 under Verifier (Vista+);
+  /// returns otherwise (the resource is forgotten).
+  void ResourceInFreedPool(const char* routine, const void* resource, const void* block,
+                           std::uint64_t bytes);
+  /// ExDeleteResourceLite on a resource a thread (`owner`) holds: kemu 0x4B450013, every mode.
+  [[noreturn]] void ResourceDeletedWhileOwned(const char* routine, const void* resource,
+                                              std::uintptr_t owner);
+  /// ExConvertExclusiveToSharedLite by a thread without exclusive ownership: kemu 0x4B450014.
+  [[noreturn]] void ResourceConvertedByNonOwner(const char* routine, const void* resource,
+                                                std::uintptr_t thread);
+  /// An exclusive acquire that waits, by a thread holding the resource shared: the hang report.
+  [[noreturn]] void ResourceExclusiveBySharedOwner(const char* routine, const void* resource,
+                                                   const std::vector<std::string>& contexts);
+
   // Debug output (rules_debug.cpp).
   /// A Unicode format code reached DbgPrint(Ex) above PASSIVE_LEVEL.
   void DbgPrintUnicodeAboveIrql(const char* routine, KIRQL current);
@@ -315,6 +345,10 @@ class Verifier {
                                      const std::vector<std::string>& leaks);
 
  private:
+  /// Verifier's "APCs not disabled" check of a lock routine (0x37-0x3A): 0xC4 / `code` (IRQL,
+  /// APC disable count 0, `object`) under Verifier; nothing in the other modes.
+  void ApcsEnabled(std::uint64_t code, const char* code_name, KIRQL current, const void* object,
+                   const char* object_name, std::string summary);
   /// LockAcquired when the vCPU holds other locks: records the orders, checks for a cycle.
   void LockAcquiredWhileHolding(const char* routine, PKSPIN_LOCK lock, unsigned cpu,
                                 std::uint64_t sequence, bool waited);

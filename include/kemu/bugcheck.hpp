@@ -44,6 +44,7 @@ inline constexpr std::uint32_t kIrqlUnexpectedValue = 0xC8;
 inline constexpr std::uint32_t kDriverIrqlNotLessOrEqual = 0xD1;
 inline constexpr std::uint32_t kDriverPageFaultInFreedSpecialPool = 0xD5;
 inline constexpr std::uint32_t kWorkerThreadReturnedAtBadIrql = 0xE1;
+inline constexpr std::uint32_t kResourceNotOwned = 0xE3;
 inline constexpr std::uint32_t kWorkerInvalid = 0xE4;
 inline constexpr std::uint32_t kHardwareInterruptStorm = 0xF2;
 inline constexpr std::uint32_t kDpcWatchdogViolation = 0x133;
@@ -69,6 +70,8 @@ inline constexpr std::uint64_t kReleaseSpinLockNotAtDispatch = 0x32;
 inline constexpr std::uint64_t kAcquireFastMutexAboveApc = 0x33;
 inline constexpr std::uint64_t kReleaseFastMutexNotAtApc = 0x34;
 inline constexpr std::uint64_t kAcquireUnsafeMutexApcsEnabled = 0x39;
+inline constexpr std::uint64_t kAcquireResourceApcsEnabled = 0x37;
+inline constexpr std::uint64_t kReleaseResourceApcsEnabled = 0x38;
 inline constexpr std::uint64_t kReleaseUnsafeMutexApcsEnabled = 0x3A;
 inline constexpr std::uint64_t kLeaveCriticalRegionNotEntered = 0x3E;
 inline constexpr std::uint64_t kAcquireAtDpcLevelBelowDispatch = 0x40;
@@ -78,6 +81,9 @@ inline constexpr std::uint64_t kMapIoSpaceAboveDispatch = 0x73;
 inline constexpr std::uint64_t kUnmapIoSpaceAboveApc = 0x7B;
 inline constexpr std::uint64_t kSetEventAboveDispatch = 0x80;
 inline constexpr std::uint64_t kKernelApiAtWrongIrql = 0xE5;
+inline constexpr std::uint64_t kResourceReinitialized = 0xD0;
+inline constexpr std::uint64_t kDeleteUninitializedResource = 0xD1;
+inline constexpr std::uint64_t kFreePoolWithActiveResource = 0xD2;
 inline constexpr std::uint64_t kIsrCorruptedFloatingState = 0x110;
 inline constexpr std::uint64_t kIsrChangedIrql = 0x111;
 inline constexpr std::uint64_t kEnterCriticalRegionAboveApc = 0x11A;
@@ -92,6 +98,8 @@ inline constexpr std::uint64_t kWrongThreadRelease = 0x1004;
 inline constexpr std::uint64_t kUnacquiredRelease = 0x1007;
 inline constexpr std::uint64_t kMismatchedLockAcquire = 0x1008;
 inline constexpr std::uint64_t kMismatchedLockRelease = 0x1009;
+/// DDI compliance rule IrqlExApcLte3: the executive resource routines above APC_LEVEL.
+inline constexpr std::uint64_t kIrqlExApcLte3 = 0x00020007;
 inline constexpr std::uint64_t kIrqlIoPassive = 0x0002000B;
 /// DDI compliance rule IrqlKeSetEvent: KeSetEvent with Wait=TRUE above APC_LEVEL.
 inline constexpr std::uint64_t kIrqlKeSetEvent = 0x00020016;
@@ -113,6 +121,8 @@ inline constexpr std::uint64_t kWaitNeverCompletes = 0x4B45000F;
 inline constexpr std::uint64_t kUninitializedDeviceQueue = 0x4B450010;
 inline constexpr std::uint64_t kInvalidKernelObject = 0x4B450011;
 inline constexpr std::uint64_t kMisalignedSListEntry = 0x4B450012;
+inline constexpr std::uint64_t kResourceDeletedWhileOwned = 0x4B450013;
+inline constexpr std::uint64_t kResourceConvertedByNonOwner = 0x4B450014;
 }  // namespace verifier_code
 
 /// Parameter-1 sub-codes of 0xC2 BAD_POOL_CALLER: a kernel without Driver Verifier checking pool

@@ -58,6 +58,9 @@ struct Personality {
   bool verifier_irql_api_checks;  ///< 0xC4/0xE5 kernel API called at the wrong IRQL (Vista+)
   bool verifier_isr_checks;       ///< 0xC4/0x110, 0x111 (Windows 7+)
   bool verifier_lock_api_checks;  ///< 0xC4/0x1008, 0x1009 mismatched lock APIs (Windows 7+)
+  /// 0xC4/0xD0, 0xD1, 0xD2: an ERESOURCE initialised twice, deleted uninitialised, or freed with
+  /// its pool while still initialised (Vista+).
+  bool verifier_resource_checks;
   /// 0xC4/0x11A, 0x11B (critical region above APC_LEVEL) and 0x120-0x122 (a wait at a forbidden
   /// IRQL) in place of the generic 0xE5 (Windows 7+).
   bool verifier_irql_rule_codes;

@@ -1,12 +1,18 @@
 // kemu_wdk_fast_mutex.h — fast and guarded mutexes: locks for code at or below APC_LEVEL that may
 // wait, never taken recursively. A fast mutex is held at APC_LEVEL (ExAcquireFastMutex); a guarded
 // mutex inside a guarded region, where every APC is off. Executive resources (ERESOURCE) are
-// declared but not modelled (each routine throws kemu::NotModelled).
+// reader/writer locks with shared and exclusive owners, both recursive.
 //
 //   ExInitializeFastMutex(&ext->ConfigLock);     // once, before any other thread uses it
 //   ExAcquireFastMutex(&ext->ConfigLock);        // IRQL <= APC_LEVEL; now at APC_LEVEL
 //   ext->Config = *new_config;
 //   ExReleaseFastMutex(&ext->ConfigLock);        // back to the caller's IRQL
+//
+//   KeEnterCriticalRegion();                     // normal kernel APCs off while it is held
+//   ExAcquireResourceSharedLite(&ext->TableLock, TRUE);
+//   Lookup(ext->Table);
+//   ExReleaseResourceLite(&ext->TableLock);
+//   KeLeaveCriticalRegion();
 #ifndef KEMU_WDK_FAST_MUTEX_H_
 #define KEMU_WDK_FAST_MUTEX_H_
 
@@ -32,10 +38,16 @@ typedef struct _KGUARDED_MUTEX {
   ULONG CombinedApcDisable;
 } KGUARDED_MUTEX, *PKGUARDED_MUTEX;
 
-/// An executive resource (104 bytes on x64): declared, not modelled. Drivers treat it as opaque.
+/// An executive resource (104 bytes, 8-byte aligned on x64, as Windows documents the storage
+/// ExInitializeResourceLite needs). Its members are reserved for the system, so kemu keeps the
+/// state beside it, keyed by its address, and never writes these bytes.
 typedef struct _ERESOURCE {
   ULONGLONG Opaque[13];
 } ERESOURCE, *PERESOURCE;
+
+/// Identifies a thread to ExReleaseResourceForThreadLite.
+typedef ULONG_PTR ERESOURCE_THREAD, *PERESOURCE_THREAD;
+typedef struct _ETHREAD *PETHREAD;
 
 KEMU_WDK_BEGIN_DECLS
 
@@ -65,12 +77,45 @@ NTKERNELAPI VOID NTAPI KeEnterGuardedRegion(VOID);
 NTKERNELAPI VOID NTAPI KeLeaveGuardedRegion(VOID);
 #endif
 
-// Executive resources: declared, not modelled (each throws kemu::NotModelled).
+/// The running thread (kemu: the vCPU's thread, or a work item's worker thread stand-in).
+NTKERNELAPI PETHREAD NTAPI PsGetCurrentThread(VOID);
+#define ExGetCurrentResourceThread() ((ERESOURCE_THREAD)PsGetCurrentThread())
+
+// Executive resources. Initialize, reinitialize and the queries: IRQL <= DISPATCH_LEVEL. Acquire,
+// convert and delete: IRQL <= APC_LEVEL, and the acquire and release routines with normal kernel
+// APCs disabled (KeEnterCriticalRegion) until the release.
 NTKERNELAPI NTSTATUS NTAPI ExInitializeResourceLite(PERESOURCE Resource);
+/// Resets a resource no thread holds, as ExDeleteResourceLite then ExInitializeResourceLite would.
+NTKERNELAPI NTSTATUS NTAPI ExReinitializeResourceLite(PERESOURCE Resource);
+/// Before the memory holding the resource is freed.
 NTKERNELAPI NTSTATUS NTAPI ExDeleteResourceLite(PERESOURCE Resource);
+/// TRUE once the thread owns it exclusively (recursively, if it did already); FALSE without
+/// waiting when Wait is FALSE and another thread holds it. A thread holding it shared only must
+/// release it first: otherwise it waits for itself.
 NTKERNELAPI BOOLEAN NTAPI ExAcquireResourceExclusiveLite(PERESOURCE Resource, BOOLEAN Wait);
+/// TRUE once the thread owns it shared (or, if it owns it already either way, recursively in that
+/// way); a new shared owner waits while another thread owns it exclusively or waits to.
 NTKERNELAPI BOOLEAN NTAPI ExAcquireResourceSharedLite(PERESOURCE Resource, BOOLEAN Wait);
+/// As ExAcquireResourceSharedLite, but a new thread joins shared owners even while another thread
+/// waits for exclusive access.
+NTKERNELAPI BOOLEAN NTAPI ExAcquireSharedStarveExclusive(PERESOURCE Resource, BOOLEAN Wait);
+/// The thread's exclusive ownership becomes shared; threads waiting for shared access get it.
+NTKERNELAPI VOID NTAPI ExConvertExclusiveToSharedLite(PERESOURCE Resource);
+/// Releases one acquisition by the current thread (IRQL <= DISPATCH_LEVEL). A thread that does not
+/// own it: bug check 0xE3 RESOURCE_NOT_OWNED.
 NTKERNELAPI VOID FASTCALL ExReleaseResourceLite(PERESOURCE Resource);
+/// The same for the thread ResourceThreadId names (ExGetCurrentResourceThread()).
+NTKERNELAPI VOID NTAPI ExReleaseResourceForThreadLite(PERESOURCE Resource,
+                                                      ERESOURCE_THREAD ResourceThreadId);
+NTKERNELAPI BOOLEAN NTAPI ExIsResourceAcquiredExclusiveLite(PERESOURCE Resource);
+/// How many times the current thread holds the resource, shared or exclusive (0: not at all).
+NTKERNELAPI ULONG NTAPI ExIsResourceAcquiredSharedLite(PERESOURCE Resource);
+#define ExIsResourceAcquiredLite ExIsResourceAcquiredSharedLite
+/// Threads waiting for exclusive (shared) access.
+NTKERNELAPI ULONG NTAPI ExGetExclusiveWaiterCount(PERESOURCE Resource);
+NTKERNELAPI ULONG NTAPI ExGetSharedWaiterCount(PERESOURCE Resource);
+/// Hands the resource to another owner: declared, not modelled (throws kemu::NotModelled).
+NTKERNELAPI VOID NTAPI ExSetResourceOwnerPointer(PERESOURCE Resource, PVOID OwnerPointer);
 
 KEMU_WDK_END_DECLS
 
@@ -81,6 +126,7 @@ KEMU_WDK_STATIC_ASSERT(offsetof(FAST_MUTEX, OldIrql) == 48, "OldIrql");
 KEMU_WDK_STATIC_ASSERT(sizeof(KGUARDED_MUTEX) == 56, "KGUARDED_MUTEX is 56 bytes");
 KEMU_WDK_STATIC_ASSERT(offsetof(KGUARDED_MUTEX, Gate) == 24, "Gate");
 KEMU_WDK_STATIC_ASSERT(sizeof(ERESOURCE) == 104, "ERESOURCE is 104 bytes");
+KEMU_WDK_STATIC_ASSERT(KEMU_WDK_ALIGNOF(ERESOURCE) == 8, "ERESOURCE is 8-byte aligned");
 #endif
 
 #endif  // KEMU_WDK_FAST_MUTEX_H_

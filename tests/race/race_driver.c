@@ -9,6 +9,7 @@ static KDEFERRED_ROUTINE RaceDpc;
 static KSYNCHRONIZE_ROUTINE RaceTakePending;
 static KSYNCHRONIZE_ROUTINE RaceClearPendingRoutine;
 static IO_WORKITEM_ROUTINE RaceWork;
+static IO_WORKITEM_ROUTINE RaceResourceWork;
 
 typedef struct _RACE_TAKE {
   PRACE_DEVICE Device;
@@ -204,3 +205,40 @@ PRACE_BLOCK RaceAllocateBlock(VOID) {
 VOID RaceFreeBlock(PRACE_BLOCK Block) { ExFreePoolWithTag(Block, RACE_POOL_TAG); }
 
 VOID RaceReferenceBlock(PRACE_BLOCK Block) { (void)InterlockedIncrement(&Block->References); }
+
+VOID RaceCounterUnderResource(PRACE_DEVICE Device, BOOLEAN Exclusive) {
+  KeEnterCriticalRegion();
+  if (Exclusive) {
+    (void)ExAcquireResourceExclusiveLite(&Device->Resource, TRUE);
+  } else {
+    (void)ExAcquireResourceSharedLite(&Device->Resource, TRUE);
+  }
+  ++Device->Counter;
+  ExReleaseResourceLite(&Device->Resource);
+  KeLeaveCriticalRegion();
+}
+
+VOID RaceCounterHoldingShared(PRACE_DEVICE Device) {
+  KeEnterCriticalRegion();
+  (void)ExAcquireResourceSharedLite(&Device->Resource, TRUE);
+  ++Device->Counter;
+}
+
+VOID RaceReleaseResource(PRACE_DEVICE Device) {
+  ExReleaseResourceLite(&Device->Resource);
+  KeLeaveCriticalRegion();
+}
+
+static VOID RaceResourceWork(PDEVICE_OBJECT DeviceObject, PVOID Context) {
+  PRACE_DEVICE device = (PRACE_DEVICE)Context;
+  UNREFERENCED_PARAMETER(DeviceObject);
+  RaceCounterUnderResource(device, device->WorkExclusive);
+  KeSetEvent(&device->WorkDone, IO_NO_INCREMENT, FALSE);
+}
+
+VOID RaceQueueResourceWork(PRACE_DEVICE Device, PDEVICE_OBJECT DeviceObject, BOOLEAN Exclusive) {
+  KeInitializeEvent(&Device->WorkDone, NotificationEvent, FALSE);
+  Device->WorkItem = IoAllocateWorkItem(DeviceObject);
+  Device->WorkExclusive = Exclusive;
+  IoQueueWorkItem(Device->WorkItem, RaceResourceWork, DelayedWorkQueue, Device);
+}

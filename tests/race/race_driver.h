@@ -44,11 +44,13 @@ typedef struct _RACE_DEVICE {
   LONG Atomic;
   ULONG Diagnostics;  // written by the ISR and the DPC; declared a benign race
   PIO_WORKITEM WorkItem;
-  KEVENT WorkDone;     // the work item's routine sets it when done
-  ULONG WorkInput;     // written before the work item is queued, read by its routine
-  ULONG WorkResult;    // written by the routine, read by the test's thread
-  PRACE_BLOCK Block;   // set by the test (uninstrumented) for RaceDpcReferenceBlock
-  BOOLEAN WorkPulses;  // set by the test: the work item's routine pulses WorkDone, not sets it
+  KEVENT WorkDone;        // the work item's routine sets it when done
+  ULONG WorkInput;        // written before the work item is queued, read by its routine
+  ULONG WorkResult;       // written by the routine, read by the test's thread
+  PRACE_BLOCK Block;      // set by the test (uninstrumented) for RaceDpcReferenceBlock
+  BOOLEAN WorkPulses;     // set by the test: the work item's routine pulses WorkDone, not sets it
+  ERESOURCE Resource;     // initialised by the test; the Counter's, in the resource functions
+  BOOLEAN WorkExclusive;  // how RaceQueueResourceWork's routine takes Resource
 } RACE_DEVICE, *PRACE_DEVICE;
 
 NTSTATUS RaceConnect(PRACE_DEVICE Device, ULONG Vector, KIRQL Irql);
@@ -76,6 +78,13 @@ VOID RaceFreeWork(PRACE_DEVICE Device);
 PRACE_BLOCK RaceAllocateBlock(VOID);
 VOID RaceFreeBlock(PRACE_BLOCK Block);
 VOID RaceReferenceBlock(PRACE_BLOCK Block);  // InterlockedIncrement(&Block->References)
+
+// Counter++ under Resource (in a critical region): a whole section, or (HoldingShared) one that
+// keeps the resource shared until RaceReleaseResource; the work item's routine does a section.
+VOID RaceCounterUnderResource(PRACE_DEVICE Device, BOOLEAN Exclusive);
+VOID RaceCounterHoldingShared(PRACE_DEVICE Device);
+VOID RaceReleaseResource(PRACE_DEVICE Device);
+VOID RaceQueueResourceWork(PRACE_DEVICE Device, PDEVICE_OBJECT DeviceObject, BOOLEAN Exclusive);
 
 #ifdef __cplusplus
 }

@@ -87,13 +87,13 @@ TEST(CallbackErrorTest, NotModelledInsideAnIsrIsOneFailureNamingTheRoutine) {
   const auto failures = FailuresOf(kemu::Os::kWindows10, [](kemu::Machine& machine) {
     kemu::Device& timer = AddTimer(machine);
     ERESOURCE resource{};
-    Callback isr{.body = [&] { (void)ExAcquireResourceExclusiveLite(&resource, TRUE); }};
+    Callback isr{.body = [&] { ExSetResourceOwnerPointer(&resource, &resource); }};
     Connect(isr);
     timer.PulseLine();
   });
   ASSERT_EQ(failures.size(), 1u) << ::testing::PrintToString(failures);
   EXPECT_THAT(failures[0],
-              AllOf(HasSubstr("kemu does not model ExAcquireResourceExclusiveLite"),
+              AllOf(HasSubstr("kemu does not model ExSetResourceOwnerPointer"),
                     HasSubstr("an ISR on vCPU 0 at IRQL 7 on Windows 10"),
                     Not(HasSubstr("still at IRQL")), Not(HasSubstr("*** kemu bug check"))));
 }
@@ -115,14 +115,14 @@ TEST(CallbackErrorTest, NotModelledInsideASynchronizeRoutineEndsTheMachine) {
   kemu::Machine machine(kemu::Os::kWindows10);
   AddTimer(machine);
   ERESOURCE resource{};
-  Callback sync{.body = [&] { (void)ExAcquireResourceExclusiveLite(&resource, TRUE); }};
+  Callback sync{.body = [&] { ExSetResourceOwnerPointer(&resource, &resource); }};
   Callback isr{.body = [] {}};
   PKINTERRUPT interrupt = Connect(isr);
   try {
     KeSynchronizeExecution(interrupt, &CallbackSync, &sync);
     ADD_FAILURE() << "KeSynchronizeExecution returned";
   } catch (const kemu::NotModelled& error) {
-    EXPECT_EQ(error.routine(), "ExAcquireResourceExclusiveLite");
+    EXPECT_EQ(error.routine(), "ExSetResourceOwnerPointer");
     EXPECT_THAT(error.what(), HasSubstr("a KeSynchronizeExecution routine on vCPU 0 at IRQL 7"));
   }
   EXPECT_TRUE(machine.crashed());
@@ -132,7 +132,7 @@ TEST(CallbackErrorTest, LaterCallsOnTheEndedMachineThrowTheSameErrorNotABugCheck
   kemu::Machine machine(kemu::Os::kWindows10);
   kemu::Device& timer = AddTimer(machine);
   ERESOURCE resource{};
-  Callback isr{.body = [&] { (void)ExAcquireResourceExclusiveLite(&resource, TRUE); }};
+  Callback isr{.body = [&] { ExSetResourceOwnerPointer(&resource, &resource); }};
   Connect(isr);
   EXPECT_THROW(timer.PulseLine(), kemu::NotModelled);
   ASSERT_TRUE(machine.crashed());
@@ -148,8 +148,8 @@ TEST(CallbackErrorTest, NotModelledOutsideAnyCallbackLeavesTheMachineRunning) {
   kemu::Machine machine(kemu::Os::kWindows10);
   ERESOURCE resource{};
   try {
-    (void)ExAcquireResourceExclusiveLite(&resource, TRUE);
-    ADD_FAILURE() << "ExAcquireResourceExclusiveLite returned";
+    ExSetResourceOwnerPointer(&resource, &resource);
+    ADD_FAILURE() << "ExSetResourceOwnerPointer returned";
   } catch (const kemu::NotModelled& error) {
     EXPECT_THAT(error.what(), Not(HasSubstr("the machine has ended")));
   }

@@ -202,12 +202,11 @@ TEST(ExportManifestTest, KeTestSpinLockIsMissingOnXp) {
 TEST_P(ExportManifestTest, ARoutineKemuDoesNotModelThrowsNotModelledNamingItself) {
   ERESOURCE resource{};
   try {
-    (void)ExAcquireResourceExclusiveLite(&resource, TRUE);
-    ADD_FAILURE() << "ExAcquireResourceExclusiveLite returned";
+    ExSetResourceOwnerPointer(&resource, &resource);
+    ADD_FAILURE() << "ExSetResourceOwnerPointer returned";
   } catch (const kemu::NotModelled& not_modelled) {
-    EXPECT_EQ(not_modelled.routine(), "ExAcquireResourceExclusiveLite");
-    EXPECT_THAT(not_modelled.what(),
-                HasSubstr("kemu does not model ExAcquireResourceExclusiveLite"));
+    EXPECT_EQ(not_modelled.routine(), "ExSetResourceOwnerPointer");
+    EXPECT_THAT(not_modelled.what(), HasSubstr("kemu does not model ExSetResourceOwnerPointer"));
   }
   EXPECT_FALSE(machine().crashed());
 }

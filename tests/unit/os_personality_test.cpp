@@ -165,7 +165,8 @@ TEST(PersonalityTableTest, VerifierChecksArriveWithTheirReleases) {
     SCOPED_TRACE(kemu::OsName(os));
     const kemu::Personality& p = kemu::GetPersonality(os);
     EXPECT_EQ(p.verifier_irql_api_checks, os >= Os::kWindowsVista);
-    EXPECT_EQ(p.verifier_lock_api_checks, os >= Os::kWindows7);  // 0xC4/0x1008, 0x1009
+    EXPECT_EQ(p.verifier_lock_api_checks, os >= Os::kWindows7);      // 0xC4/0x1008, 0x1009
+    EXPECT_EQ(p.verifier_resource_checks, os >= Os::kWindowsVista);  // 0xC4/0xD0-0xD2
     EXPECT_EQ(p.verifier_isr_checks, os >= Os::kWindows7);
     EXPECT_EQ(p.verifier_ddi_compliance, os >= Os::kWindows8);
   }
