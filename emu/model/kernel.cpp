@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
@@ -128,7 +129,8 @@ void Kernel::CheckAllotment() {
   if (used_us > limit_us) {
     verifier_.RoutineOverran(allotment.routine, allotment.object, allotment.isr, used_us, limit_us);
   }
-  allotment.call_limit = trace_.calls() + (limit_us - used_us);
+  // At most allotment_calls_ ahead, so a limit near 2^64 cannot wrap the count.
+  allotment.call_limit = trace_.calls() + std::min(limit_us - used_us, allotment_calls_);
 }
 
 void Kernel::NoteBugCheck(const verifier::Violation& violation) {
