@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <array>
+#include <utility>
 
 #include "model/allotment.hpp"
 #include "model/kernel.hpp"
@@ -206,7 +208,7 @@ void Dpcs::HandOff(unsigned cpu) {
       race.BeginDpc(dpc, reinterpret_cast<const void*>(dpc->DeferredRoutine),
                     state.target >= 0 ? std::uint64_t{1} << cpu.index
                                       : static_cast<std::uint64_t>(kernel_.active_processors()),
-                    cpu.index, __builtin_frame_address(0));
+                    cpu.index, __builtin_frame_address(0), run_at);
     }
     {
       const race::ContextScope race_scope(race, cpu.index);
@@ -238,7 +240,15 @@ void Dpcs::HandOff(unsigned cpu) {
 }
 
 [[gnu::always_inline]] inline void Dpcs::RetireOne(Cpu& cpu) {
-  if (cpu.retiring_dpcs || cpu.irql >= DISPATCH_LEVEL) return;
+  if (cpu.retiring_dpcs || cpu.irql >= DISPATCH_LEVEL) [[unlikely]] {
+    // A threaded DPC running at PASSIVE_LEVEL is a thread: the DISPATCH_LEVEL interrupt preempts
+    // it, and the ordinary DPCs queued meanwhile run at once.
+    if (cpu.retiring_dpcs && cpu.irql < DISPATCH_LEVEL && cpu.dpc_depth > 0 &&
+        cpu.dpc_irql == PASSIVE_LEVEL) {
+      PreemptThreaded(cpu);
+    }
+    return;
+  }
   cpu.retiring_dpcs = true;
   // A new burst on this vCPU only: a retirement of another vCPU nested inside one of these DPCs
   // counts its own burst and leaves this one's count alone.
@@ -257,6 +267,42 @@ void Dpcs::HandOff(unsigned cpu) {
     Run(cpu, entry);
   }
   cpu.retiring_dpcs = false;
+}
+
+void Dpcs::PreemptThreaded(Cpu& cpu) {
+  // The preempting DPCs are timed on their own (the watchdog times each DPC routine), and the
+  // time and calls they take are not the threaded DPC's.
+  struct Suspended {
+    Suspended(Kernel& kernel, Cpu& cpu)
+        : kernel(kernel),
+          cpu(cpu),
+          allotment(std::exchange(cpu.allotment, Allotment{})),
+          began_100ns(kernel.clock().now_100ns()),
+          began_calls(kernel.trace().calls()) {}
+    ~Suspended() {
+      const std::uint64_t calls = kernel.trace().calls() - began_calls;
+      allotment.began_100ns += kernel.clock().now_100ns() - began_100ns;
+      allotment.began_calls += calls;
+      if (allotment.call_limit != Allotment::kNever) allotment.call_limit += calls;
+      cpu.allotment = allotment;
+    }
+    Kernel& kernel;
+    Cpu& cpu;
+    Allotment allotment;
+    const std::uint64_t began_100ns;
+    const std::uint64_t began_calls;
+  } suspended(kernel_, cpu);
+  // Ordinary DPCs only, oldest first: the threaded ones queued behind wait for this thread.
+  for (;;) {
+    const auto next = std::find_if(cpu.dpc_queue.begin(), cpu.dpc_queue.end(),
+                                   [](const QueuedDpc& entry) { return !entry.state->threaded; });
+    if (next == cpu.dpc_queue.end()) return;
+    const QueuedDpc entry = *next;
+    cpu.dpc_queue.RemoveIf([&entry](const QueuedDpc& queued) { return queued.dpc == entry.dpc; });
+    --queued_;
+    if (++cpu.dpcs_in_burst > kWatchdogLimit) kernel_.verifier().DpcWatchdog(cpu.dpcs_in_burst);
+    Run(cpu, entry);
+  }
 }
 
 bool Dpcs::OrdinaryQueued(const Cpu& cpu) {

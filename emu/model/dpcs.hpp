@@ -78,6 +78,9 @@ class Dpcs {
   void RetireOne(Cpu& cpu);
   /// Whether an ordinary (not threaded) DPC is queued on `cpu`.
   static bool OrdinaryQueued(const Cpu& cpu);
+  /// Runs the ordinary DPCs queued on `cpu` inside the threaded DPC running there at
+  /// PASSIVE_LEVEL, as the DISPATCH_LEVEL interrupt preempts its thread on Windows.
+  void PreemptThreaded(Cpu& cpu);
   void Run(Cpu& cpu, QueuedDpc entry);
   /// Takes `dpc` off every vCPU's queue.
   void Unqueue(PKDPC dpc);

@@ -80,8 +80,8 @@ void Detector::NoteBeginIsr(const void* connection, const void* routine, ULONG v
 }
 
 void Detector::NoteBeginDpc(const void* dpc, const void* routine, std::uint64_t cpu_mask,
-                            unsigned cpu, const void* frame) {
-  Begin(ContextKind::kDpc, dpc, routine, 0, DISPATCH_LEVEL, cpu_mask, cpu, frame);
+                            unsigned cpu, const void* frame, KIRQL irql) {
+  Begin(ContextKind::kDpc, dpc, routine, 0, irql, cpu_mask, cpu, frame);
   Acquire(dpc);  // queued before it runs
 }
 
@@ -235,6 +235,7 @@ void Detector::OnAccess(std::uintptr_t address, std::size_t size, bool write, bo
   access.base_irql = current->base_irql;
   access.write = write;
   access.atomic = atomic;
+  access.dpc = contexts_[current->context].kind == ContextKind::kDpc;
   // Split at granule boundaries (unaligned and large accesses).
   for (std::uintptr_t at = address, end = address + size; at < end && !pending_;) {
     const std::uintptr_t granule = at / kGranule;
@@ -311,10 +312,18 @@ bool Detector::Disjoint(std::uint32_t a, std::uint32_t b) const {
 }
 
 bool Detector::ThreadsInterleave(const Access& a, const Access& b) {
-  // Two threads (the test's, a work item's) below DISPATCH_LEVEL: the thread scheduler may switch
-  // between them at any instruction, even on one processor.
-  return a.base_irql == PASSIVE_LEVEL && b.base_irql == PASSIVE_LEVEL && a.irql < DISPATCH_LEVEL &&
-         b.irql < DISPATCH_LEVEL;
+  // Two threads (the test's, a work item's, a threaded DPC's) on one processor. The scheduler may
+  // switch from a thread running below DISPATCH_LEVEL to another at any instruction, and that one
+  // may then raise the IRQL and make its access: only two accesses made at DISPATCH_LEVEL or above
+  // cannot cut into each other. A threaded DPC preempts other threads but no thread preempts it
+  // (docs/windows-facts.md §7.4), and one thread runs a processor's threaded DPCs one after
+  // another, so two DPCs never interleave this way.
+  if (a.base_irql != PASSIVE_LEVEL || b.base_irql != PASSIVE_LEVEL || (a.dpc && b.dpc)) {
+    return false;
+  }
+  if (a.dpc) return b.irql < DISPATCH_LEVEL;
+  if (b.dpc) return a.irql < DISPATCH_LEVEL;
+  return a.irql < DISPATCH_LEVEL || b.irql < DISPATCH_LEVEL;
 }
 
 bool Detector::MayOverlap(const Access& a, const Access& b) {

@@ -74,6 +74,9 @@ struct Access {
   std::uint8_t base_irql = 0;  ///< the IRQL the context starts at (preemption)
   bool write = false;
   bool atomic = false;
+  /// Made by a DPC routine: DPCs on one processor never interleave with each other, threaded
+  /// ones included (they run one after another in one thread).
+  bool dpc = false;
 };
 
 class Detector {
@@ -96,9 +99,11 @@ class Detector {
                 std::uint64_t cpu_mask, unsigned cpu, const void* frame) {
     if (enabled_) NoteBeginIsr(connection, routine, vector, irql, cpu_mask, cpu, frame);
   }
+  /// `irql`: the level the routine is called at, DISPATCH_LEVEL, or PASSIVE_LEVEL for a threaded
+  /// DPC (which ordinary DPCs and ISRs then preempt, and which interleaves with threads).
   void BeginDpc(const void* dpc, const void* routine, std::uint64_t cpu_mask, unsigned cpu,
-                const void* frame) {
-    if (enabled_) NoteBeginDpc(dpc, routine, cpu_mask, cpu, frame);
+                const void* frame, KIRQL irql = DISPATCH_LEVEL) {
+    if (enabled_) NoteBeginDpc(dpc, routine, cpu_mask, cpu, frame, irql);
   }
   /// A work item routine: PASSIVE_LEVEL, on a system worker thread of any processor.
   void BeginWorkItem(const void* item, const void* routine, unsigned cpu, const void* frame);
@@ -171,7 +176,7 @@ class Detector {
   void NoteBeginIsr(const void* connection, const void* routine, ULONG vector, KIRQL irql,
                     std::uint64_t cpu_mask, unsigned cpu, const void* frame);
   void NoteBeginDpc(const void* dpc, const void* routine, std::uint64_t cpu_mask, unsigned cpu,
-                    const void* frame);
+                    const void* frame, KIRQL irql);
   void NoteEnd(unsigned cpu);
   void NoteLockAcquired(const void* lock);
   void NoteLockReleased(const void* lock);

@@ -88,8 +88,8 @@ std::string Detector::WhyConcurrent(const Access& prior, const Access& now) cons
   if (prior.cpu_mask == now.cpu_mask && std::has_single_bit(now.cpu_mask) &&
       ThreadsInterleave(prior, now)) {
     return fmt::format(
-        "On {} both are threads below DISPATCH_LEVEL: the thread scheduler may "
-        "switch between them.",
+        "On {} both run in threads (a threaded DPC runs in one), and the thread scheduler may "
+        "switch to one while the other runs below DISPATCH_LEVEL.",
         Processors(now.cpu_mask));
   }
   if (prior.cpu_mask == now.cpu_mask && std::has_single_bit(now.cpu_mask)) {

@@ -20,8 +20,12 @@ constexpr KIRQL kDirql = 6;
 class Rig {
  public:
   explicit Rig(unsigned processors, RACE_DPC_MODE mode = RaceDpcUnsynchronized,
-               kemu::ScheduleOptions schedule = {}, bool connect = true, bool verifier = true)
-      : machine_({.processors = processors, .verifier = verifier, .schedule = schedule}) {
+               kemu::ScheduleOptions schedule = {}, bool connect = true, bool verifier = true,
+               bool threaded_dpcs = true)
+      : machine_({.processors = processors,
+                  .verifier = verifier,
+                  .schedule = schedule,
+                  .threaded_dpcs = threaded_dpcs}) {
     device_ =
         &machine_.AddDevice({.name = "race",
                              .line = kemu::LineInterrupt{
@@ -174,6 +178,59 @@ TEST(RaceDetectorIrqlTest, DispatchLevelCodeRacesWithTheDpcOnAnotherVcpu) {
   rig.Interrupt();
   rig.Call([](PRACE_DEVICE d) { RaceCounterAt(d, DISPATCH_LEVEL); });
   EXPECT_TRUE(rig.Finish().has_value());
+}
+
+// --- Threaded DPCs (docs/kernel.md, "Threaded DPCs") -------------------------------------------
+
+// The threaded DPC counts without the lock its ordinary DPC takes, as if DPCs never preempted each
+// other: an ordinary DPC preempts a threaded one, even on one vCPU.
+TEST_P(RaceDetectorTest, AThreadedDpcCountingWithoutTheOrdinaryDpcsLockIsReported) {
+  Rig rig(GetParam(), RaceDpcCounterLocked);
+  rig.Call([](PRACE_DEVICE d) { RaceQueueThreaded(d, FALSE); });
+  EXPECT_EQ(rig.driver().Counter, 2u);
+  const std::optional<kemu::DataRace> race = rig.Finish();
+  ASSERT_TRUE(race.has_value());
+  EXPECT_EQ(race->address(), reinterpret_cast<std::uintptr_t>(&rig.driver().Counter));
+  EXPECT_THAT(race->report(), HasSubstr("RaceThreadedDpc"));
+  if (GetParam() == 1) {
+    EXPECT_THAT(race->report(), HasSubstr("the first can interrupt the second: it runs at IRQL 2"));
+  }
+}
+
+TEST_P(RaceDetectorTest, AThreadedDpcCountingUnderTheOrdinaryDpcsLockIsSilent) {
+  Rig rig(GetParam(), RaceDpcCounterLocked);
+  rig.Call([](PRACE_DEVICE d) { RaceQueueThreaded(d, TRUE); });
+  EXPECT_EQ(rig.driver().Counter, 2u);
+  EXPECT_FALSE(rig.Finish().has_value());
+}
+
+// With threaded DPCs turned off the threaded DPC is an ordinary one: on the only vCPU the other
+// DPC cannot cut into it.
+TEST(RaceDetectorThreadedDpcTest, WithThreadedDpcsOffTheOrdinaryDpcCannotPreemptIt) {
+  Rig rig(1, RaceDpcCounterLocked, {}, /*connect=*/true, /*verifier=*/true,
+          /*threaded_dpcs=*/false);
+  rig.Call([](PRACE_DEVICE d) { RaceQueueThreaded(d, FALSE); });
+  EXPECT_EQ(rig.driver().Counter, 2u);
+  EXPECT_FALSE(rig.Finish().has_value());
+}
+
+// No thread preempts a threaded DPC, and the threaded DPC cannot preempt the test's thread at
+// DISPATCH_LEVEL: on the only vCPU they cannot meet; on two they can.
+TEST(RaceDetectorThreadedDpcTest, ATestThreadAtDispatchLevelAndAThreadedDpcMeetOnlyOnTwoVcpus) {
+  for (const unsigned processors : {1u, 2u}) {
+    Rig rig(processors, RaceDpcAtomic);  // the ordinary DPC leaves Counter alone
+    rig.Call([](PRACE_DEVICE d) { RaceQueueThreaded(d, FALSE); });
+    rig.Call([](PRACE_DEVICE d) { RaceCounterAt(d, DISPATCH_LEVEL); });
+    EXPECT_EQ(rig.Finish().has_value(), processors == 2) << processors << " vCPUs";
+  }
+}
+
+// One thread runs a vCPU's threaded DPCs one after another: they never cut into each other.
+TEST(RaceDetectorThreadedDpcTest, TwoThreadedDpcsOnTheOnlyVcpuAreSilent) {
+  Rig rig(1);
+  rig.Call([](PRACE_DEVICE d) { RaceQueueTwoThreaded(d); });
+  EXPECT_EQ(rig.driver().Counter, 2u);
+  EXPECT_FALSE(rig.Finish().has_value());
 }
 
 // --- Spin locks -----------------------------------------------------------------------------
@@ -359,6 +416,23 @@ TEST_P(RaceDetectorTest, WorkItemResultReadWithoutWaitingForItsEventIsReported) 
   ASSERT_TRUE(race.has_value());
   EXPECT_EQ(race->address(), reinterpret_cast<std::uintptr_t>(&rig.driver().WorkResult));
   EXPECT_THAT(race->report(), HasSubstr("by the work item routine RaceWork"));
+}
+
+// The test's thread raised to DISPATCH_LEVEL cannot be cut into, but the work item's thread,
+// writing at PASSIVE_LEVEL, can: the test's thread may run in the middle of it, even on one vCPU.
+TEST_P(RaceDetectorTest, WorkItemResultReadAtDispatchLevelWithoutWaitingIsReported) {
+  Rig rig(GetParam());
+  kemu::Device& device = rig.machine().AddDevice({.name = "work"});
+  rig.Call([&](PRACE_DEVICE d) { RaceQueueWork(d, device.pdo(), 21); });
+  rig.machine().Settle();
+  rig.Call([](PRACE_DEVICE d) { EXPECT_EQ(RaceReadWorkUnsynchronizedAt(d, DISPATCH_LEVEL), 42u); });
+  rig.Call([](PRACE_DEVICE d) { RaceFreeWork(d); });
+  const std::optional<kemu::DataRace> race = rig.Finish();
+  ASSERT_TRUE(race.has_value());
+  EXPECT_EQ(race->address(), reinterpret_cast<std::uintptr_t>(&rig.driver().WorkResult));
+  if (GetParam() == 1) {
+    EXPECT_THAT(race->report(), HasSubstr("both run in threads"));
+  }
 }
 
 // The work item's routine sets WorkDone; then the test's thread re-initialises or resets it, sets

@@ -191,7 +191,55 @@ ULONG RaceWaitForWork(PRACE_DEVICE Device) {
 
 ULONG RaceReadWorkUnsynchronized(PRACE_DEVICE Device) { return Device->WorkResult; }
 
+ULONG RaceReadWorkUnsynchronizedAt(PRACE_DEVICE Device, KIRQL Irql) {
+  KIRQL old_irql;
+  ULONG result;
+  KeRaiseIrql(Irql, &old_irql);
+  result = Device->WorkResult;
+  KeLowerIrql(old_irql);
+  return result;
+}
+
 VOID RaceFreeWork(PRACE_DEVICE Device) { IoFreeWorkItem(Device->WorkItem); }
+
+static VOID RaceThreadedDpc(PKDPC Dpc, PVOID Context, PVOID Argument1, PVOID Argument2) {
+  PRACE_DEVICE device = (PRACE_DEVICE)Context;
+  UNREFERENCED_PARAMETER(Dpc);
+  UNREFERENCED_PARAMETER(Argument1);
+  UNREFERENCED_PARAMETER(Argument2);
+  (void)KeInsertQueueDpc(&device->Dpc, NULL, NULL);
+  if (device->ThreadedLocked) {
+    KIRQL old_irql = KeAcquireSpinLockForDpc(&device->Lock);
+    ++device->Counter;
+    KeReleaseSpinLockForDpc(&device->Lock, old_irql);
+  } else {
+    ++device->Counter;
+  }
+}
+
+static VOID RaceThreadedCount(PKDPC Dpc, PVOID Context, PVOID Argument1, PVOID Argument2) {
+  PRACE_DEVICE device = (PRACE_DEVICE)Context;
+  UNREFERENCED_PARAMETER(Dpc);
+  UNREFERENCED_PARAMETER(Argument1);
+  UNREFERENCED_PARAMETER(Argument2);
+  ++device->Counter;
+}
+
+VOID RaceQueueThreaded(PRACE_DEVICE Device, BOOLEAN Locked) {
+  Device->ThreadedLocked = Locked;
+  KeInitializeThreadedDpc(&Device->ThreadedDpc, RaceThreadedDpc, Device);
+  (void)KeInsertQueueDpc(&Device->ThreadedDpc, NULL, NULL);
+}
+
+VOID RaceQueueTwoThreaded(PRACE_DEVICE Device) {
+  KIRQL old_irql;
+  KeInitializeThreadedDpc(&Device->ThreadedDpc, RaceThreadedCount, Device);
+  KeInitializeThreadedDpc(&Device->SecondThreadedDpc, RaceThreadedCount, Device);
+  KeRaiseIrql(DISPATCH_LEVEL, &old_irql);
+  (void)KeInsertQueueDpc(&Device->ThreadedDpc, NULL, NULL);
+  (void)KeInsertQueueDpc(&Device->SecondThreadedDpc, NULL, NULL);
+  KeLowerIrql(old_irql);
+}
 
 #define RACE_POOL_TAG 'ecaR'
 

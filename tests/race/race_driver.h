@@ -51,6 +51,9 @@ typedef struct _RACE_DEVICE {
   BOOLEAN WorkPulses;     // set by the test: the work item's routine pulses WorkDone, not sets it
   ERESOURCE Resource;     // initialised by the test; the Counter's, in the resource functions
   BOOLEAN WorkExclusive;  // how RaceQueueResourceWork's routine takes Resource
+  KDPC ThreadedDpc;       // threaded DPCs (Vista and later), RaceQueueThreaded's
+  KDPC SecondThreadedDpc;
+  BOOLEAN ThreadedLocked;  // the threaded DPC counts under Lock (KeAcquireSpinLockForDpc)
 } RACE_DEVICE, *PRACE_DEVICE;
 
 NTSTATUS RaceConnect(PRACE_DEVICE Device, ULONG Vector, KIRQL Irql);
@@ -73,7 +76,13 @@ VOID RaceMarkDiagnosticsBenign(PRACE_DEVICE Device);
 VOID RaceQueueWork(PRACE_DEVICE Device, PDEVICE_OBJECT DeviceObject, ULONG Input);
 ULONG RaceWaitForWork(PRACE_DEVICE Device);             // waits for WorkDone, then reads the result
 ULONG RaceReadWorkUnsynchronized(PRACE_DEVICE Device);  // reads it without waiting
+ULONG RaceReadWorkUnsynchronizedAt(PRACE_DEVICE Device, KIRQL Irql);  // the same, raised to Irql
 VOID RaceFreeWork(PRACE_DEVICE Device);
+// Threaded DPCs: the routine queues Dpc (an ordinary DPC doing what DpcMode says), then counts
+// Counter, under Lock when Locked. Queued at PASSIVE_LEVEL, it runs at once.
+VOID RaceQueueThreaded(PRACE_DEVICE Device, BOOLEAN Locked);
+// Two threaded DPCs that count Counter without a lock, queued together at DISPATCH_LEVEL.
+VOID RaceQueueTwoThreaded(PRACE_DEVICE Device);
 // Pool blocks (ExAllocatePoolWithTag, ExFreePoolWithTag).
 PRACE_BLOCK RaceAllocateBlock(VOID);
 VOID RaceFreeBlock(PRACE_BLOCK Block);

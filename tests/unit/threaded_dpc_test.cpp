@@ -83,6 +83,47 @@ VOID WaitsForAnEvent(PKDPC, PVOID context, PVOID, PVOID) {
 
 VOID NoOp(PKDPC, PVOID, PVOID, PVOID) {}
 
+// Queues an ordinary DPC while it holds a lock at DISPATCH_LEVEL, and tags each step: 1 on entry,
+// 2 still holding the lock, 3 after the release (RecordOrder tags the ordinary DPC 0).
+VOID PreemptedThreadedDpc(PKDPC, PVOID context, PVOID, PVOID) {
+  auto* seen = static_cast<Seen*>(context);
+  seen->order.push_back(1);
+  const KIRQL old = KeAcquireSpinLockForDpc(&seen->lock);
+  (void)KeInsertQueueDpc(&seen->ordinary, nullptr, nullptr);
+  seen->order.push_back(2);
+  KeReleaseSpinLockForDpc(&seen->lock, old);
+  seen->order.push_back(3);
+}
+
+// An interrupt lands while a threaded DPC runs (the hardware pulses the line from inside it); its
+// ISR queues an ordinary DPC.
+struct InterruptedThreaded {
+  Seen seen;
+  kemu::Device* device = nullptr;
+};
+BOOLEAN QueueingIsr(PKINTERRUPT, PVOID context) {
+  auto* seen = static_cast<Seen*>(context);
+  seen->order.push_back(4);
+  (void)KeInsertQueueDpc(&seen->ordinary, nullptr, nullptr);
+  return TRUE;
+}
+VOID InterruptedThreadedDpc(PKDPC, PVOID context, PVOID, PVOID) {
+  auto* run = static_cast<InterruptedThreaded*>(context);
+  run->seen.order.push_back(1);
+  run->device->PulseLine();
+  run->seen.order.push_back(3);
+}
+
+// Stalls 600 us, queues an ordinary DPC (which stalls 600 us more), stalls 300 us: 900 us of its
+// own, 1,500 us with the DPC that preempts it.
+VOID Stall600(PKDPC, PVOID, PVOID, PVOID) { KeStallExecutionProcessor(600); }
+VOID StallingThreadedDpc(PKDPC, PVOID context, PVOID, PVOID) {
+  auto* seen = static_cast<Seen*>(context);
+  KeStallExecutionProcessor(600);
+  (void)KeInsertQueueDpc(&seen->ordinary, nullptr, nullptr);
+  KeStallExecutionProcessor(300);
+}
+
 class ThreadedDpcTest : public kemu::testing::PersonalityTest {};
 
 // Windows 2000, XP and Server 2003 have no KeInitializeThreadedDpc (DpcTest checks the missing
@@ -113,6 +154,53 @@ TEST_P(ThreadedDpcTest, OrdinaryDpcsQueuedAfterAThreadedOneRunFirst) {
   KeInsertQueueDpc(&ordinary, nullptr, nullptr);
   KeLowerIrql(old);
   EXPECT_EQ(seen.order, (std::vector<int>{0, 1}));
+}
+
+// The threaded DPC's thread runs at PASSIVE_LEVEL, so the DISPATCH_LEVEL interrupt preempts it:
+// an ordinary DPC queued while it runs runs as soon as it is back below DISPATCH_LEVEL, before it
+// returns (Microsoft, "Introduction to Threaded DPCs": ordinary DPCs preempt threaded ones).
+TEST_P(ThreadedDpcTest, AnOrdinaryDpcPreemptsARunningThreadedDpcOnceItIsBelowDispatch) {
+  Seen seen;
+  KeInitializeSpinLock(&seen.lock);
+  KeInitializeDpc(&seen.ordinary, &RecordOrder, &seen);
+  KDPC dpc;
+  KeInitializeThreadedDpc(&dpc, &PreemptedThreadedDpc, &seen);
+  ASSERT_TRUE(KeInsertQueueDpc(&dpc, nullptr, nullptr));
+  EXPECT_EQ(seen.order, (std::vector<int>{1, 2, 0, 3}));
+  machine().Shutdown();
+  EXPECT_FALSE(machine().crashed());
+}
+
+TEST_P(ThreadedDpcTest, AnOrdinaryDpcAnIsrQueuesPreemptsTheThreadedDpcItInterrupted) {
+  constexpr kemu::LineInterrupt kLine{.vector = 0x53, .irql = 5, .mode = kemu::Trigger::kEdge};
+  InterruptedThreaded run;
+  run.device = &machine().AddDevice({.name = "nic", .line = kLine});
+  KeInitializeDpc(&run.seen.ordinary, &RecordOrder, &run.seen);
+  PKINTERRUPT interrupt = nullptr;
+  ASSERT_EQ(IoConnectInterrupt(&interrupt, &QueueingIsr, &run.seen, nullptr, kLine.vector,
+                               kLine.irql, kLine.irql, Latched, FALSE, ~KAFFINITY{0}, FALSE),
+            STATUS_SUCCESS);
+  KDPC dpc;
+  KeInitializeThreadedDpc(&dpc, &InterruptedThreadedDpc, &run);
+  ASSERT_TRUE(KeInsertQueueDpc(&dpc, nullptr, nullptr));
+  // The ISR (4), then its DPC (0), both before the threaded routine goes on (3).
+  EXPECT_EQ(run.seen.order, (std::vector<int>{1, 4, 0, 3}));
+  IoDisconnectInterrupt(interrupt);
+  machine().Shutdown();
+  EXPECT_FALSE(machine().crashed());
+}
+
+// The DPC watchdog times each routine: the ordinary DPC that preempts a threaded one has an
+// allotment of its own, and its time is not the threaded DPC's.
+TEST_P(ThreadedDpcTest, APreemptingDpcsTimeIsNotChargedToTheThreadedDpc) {
+  kemu::Machine machine({.os = GetParam(), .dpc_time_limit_us = 1000});
+  Seen seen;
+  KeInitializeDpc(&seen.ordinary, &Stall600, nullptr);
+  KDPC dpc;
+  KeInitializeThreadedDpc(&dpc, &StallingThreadedDpc, &seen);
+  ASSERT_TRUE(KeInsertQueueDpc(&dpc, nullptr, nullptr));
+  machine.Shutdown();
+  EXPECT_FALSE(machine.crashed());
 }
 
 TEST_P(ThreadedDpcTest, TheForDpcLockRoutinesRaiseToDispatchAndLowerBackInAThreadedDpc) {  // SL-10
@@ -209,6 +297,17 @@ TEST(ThreadedDpcDisabledTest, WithThreadedDpcsDisabledAThreadedDpcRunsAtDispatch
   ASSERT_TRUE(KeInsertQueueDpc(&at_dpc_level, nullptr, nullptr));
   machine.Shutdown();
   EXPECT_FALSE(machine.crashed());
+}
+
+TEST(ThreadedDpcDisabledTest, WithThreadedDpcsDisabledAnOrdinaryDpcWaitsForTheThreadedOne) {
+  kemu::Machine machine({.os = kemu::Os::kWindows10, .threaded_dpcs = false});
+  Seen seen;
+  KeInitializeSpinLock(&seen.lock);
+  KeInitializeDpc(&seen.ordinary, &RecordOrder, &seen);
+  KDPC dpc;
+  KeInitializeThreadedDpc(&dpc, &PreemptedThreadedDpc, &seen);
+  ASSERT_TRUE(KeInsertQueueDpc(&dpc, nullptr, nullptr));
+  EXPECT_EQ(seen.order, (std::vector<int>{1, 2, 3, 0}));
 }
 
 }  // namespace
