@@ -23,7 +23,9 @@ namespace kemu::model {
 /// routine marks, so the per-interrupt cost is a compare when a DPC is running.
 class RoutineAllotment {
  public:
-  RoutineAllotment(Kernel& kernel, Cpu& cpu, const void* routine, const void* object, bool isr)
+  /// `threaded`: a threaded DPC routine run at PASSIVE_LEVEL (reports say why it is timed).
+  RoutineAllotment(Kernel& kernel, Cpu& cpu, const void* routine, const void* object, bool isr,
+                   bool threaded = false)
       : cpu_(cpu), outermost_(cpu.allotment.call_limit == Allotment::kNever) {
     if (!outermost_) return;
     const std::uint64_t calls = kernel.trace().calls();
@@ -34,6 +36,7 @@ class RoutineAllotment {
     allotment.routine = routine;
     allotment.object = object;
     allotment.isr = isr;
+    allotment.threaded = threaded;
   }
   ~RoutineAllotment() {
     if (outermost_) cpu_.allotment.call_limit = Allotment::kNever;

@@ -33,6 +33,7 @@ struct Allotment {
   const void* routine = nullptr;  ///< the ISR or DPC routine, for the report
   const void* object = nullptr;   ///< its KINTERRUPT or KDPC
   bool isr = false;
+  bool threaded = false;  ///< a threaded DPC routine run at PASSIVE_LEVEL
 };
 
 struct Cpu {
@@ -62,6 +63,11 @@ struct Cpu {
   /// watchdog. Per vCPU: another vCPU's retirement, nested inside one of this vCPU's DPCs (a
   /// KeFlushQueuedDpcs), must not restart this vCPU's count.
   std::uint64_t dpcs_in_burst = 0;
+  /// True while this vCPU hands queued DPCs to the others (Dpcs::RetireQueued), so a retirement
+  /// nested in a hand-off leaves the handing to the outer one.
+  bool handing_off = false;
+  /// DpcState::chain of the innermost DPC routine running here.
+  std::uint64_t dpc_chain = 0;
   /// The outermost ISR or DPC routine running on this vCPU, for the DPC watchdog.
   Allotment allotment;
   /// Stand-in for the KTHREAD running on this vCPU: checked kernels stamp its address into a

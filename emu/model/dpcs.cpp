@@ -71,6 +71,11 @@ BOOLEAN Dpcs::Insert(PKDPC dpc, PVOID argument1, PVOID argument2) {
     ++isr->stats.dpcs_requested;
   }
   dpc->DpcData = QueuedMarker(target);
+  // Queued by a DPC routine (not by an ISR that interrupted one): one more link of its chain.
+  state.chain = current.dpc_depth > 0 && current.dispatching == 0 ? current.dpc_chain + 1 : 0;
+  if (state.chain > kChainLimit) [[unlikely]] {
+    kernel_.verifier().DpcChainNeverEnds(dpc, state.chain);
+  }
   state.queued = true;
   state.serial = ++serial_;
   if (dpc->Importance == HighImportance) {
@@ -186,12 +191,15 @@ void Dpcs::HandOff(unsigned cpu) {
   state.queued = false;
   dpc->DpcData = nullptr;
   cpu.running_dpcs.push_back(state.serial);
+  ++runs_;
   const KIRQL before = cpu.irql;
   // A threaded DPC runs at PASSIVE_LEVEL in its own high-priority thread while threaded DPCs are
   // enabled (Windows' default), as an ordinary DPC at DISPATCH_LEVEL when they are not.
   const KIRQL run_at = state.threaded && threaded_enabled_ ? PASSIVE_LEVEL : DISPATCH_LEVEL;
   const KIRQL outer_dpc_irql = cpu.dpc_irql;
+  const std::uint64_t outer_chain = cpu.dpc_chain;
   cpu.dpc_irql = run_at;
+  cpu.dpc_chain = state.chain;
   kernel_.WriteIrql(cpu, run_at);
   ++cpu.dpc_depth;
   const std::size_t locks_before = kernel_.spin_locks().HeldBy(cpu.index);
@@ -214,13 +222,14 @@ void Dpcs::HandOff(unsigned cpu) {
       const race::ContextScope race_scope(race, cpu.index);
       const RoutineAllotment allotment(kernel_, cpu,
                                        reinterpret_cast<const void*>(dpc->DeferredRoutine), dpc,
-                                       /*isr=*/false);
+                                       /*isr=*/false, /*threaded=*/run_at < DISPATCH_LEVEL);
       dpc->DeferredRoutine(dpc, dpc->DeferredContext, dpc->SystemArgument1, dpc->SystemArgument2);
     }
     if (race.pending()) race.RaisePending();
   }
   --cpu.dpc_depth;
   cpu.dpc_irql = outer_dpc_irql;
+  cpu.dpc_chain = outer_chain;
   cpu.running_dpcs.pop_back();
   kernel_.NoteLazily(TraceKind::kDpcEnd, "DPC routine", [dpc] {
     return std::array{AddressArg("Dpc", reinterpret_cast<std::uintptr_t>(dpc))};
@@ -318,8 +327,25 @@ void Dpcs::RetireQueued(Cpu& cpu) {
   // The other vCPUs below DISPATCH_LEVEL take their DPC interrupt on their own contexts (never
   // while this one is still at DISPATCH_LEVEL under the default schedule: then its DPCs first).
   if (cpu.irql >= DISPATCH_LEVEL && !kernel_.scheduler().exploring()) return;
-  for (unsigned i = 0; i < kernel_.processor_count(); ++i) {
-    if (i != cpu.index) HandOff(i);
+  // One hand-off loop per vCPU. While it hands off, another vCPU may hand work back and this
+  // vCPU's context retires it nested in the hand-off; that retirement leaves the handing to this
+  // loop. DPCs that queue each other across vCPUs so iterate here: recursing, each pass would
+  // deepen both contexts' stacks until they overflowed.
+  if (cpu.handing_off) return;
+  cpu.handing_off = true;
+  struct Done {
+    ~Done() { cpu.handing_off = false; }
+    Cpu& cpu;
+  } done{cpu};
+  for (;;) {
+    const std::uint64_t runs_before = runs_;
+    for (unsigned i = 0; i < kernel_.processor_count(); ++i) {
+      if (i != cpu.index) HandOff(i);
+    }
+    // Nothing ran: nothing handed off can run yet, and nothing new was queued.
+    if (runs_ == runs_before || queued_ == 0) return;
+    if (cpu.irql >= DISPATCH_LEVEL && !kernel_.scheduler().exploring()) return;
+    RetireOne(cpu);
   }
 }
 

@@ -27,6 +27,9 @@ struct DpcState {
   /// The routine KeInitializeDpc gave, kept for reports that may run after the KDPC's storage is
   /// gone (the shutdown check of a machine destroyed after the test's locals).
   PKDEFERRED_ROUTINE routine = nullptr;
+  /// How many DPC routines in a row queued it, each queued by the one before (0: queued by a
+  /// thread or an ISR). Bounds DPCs that keep queueing each other across vCPUs.
+  std::uint64_t chain = 0;
 };
 
 class Dpcs {
@@ -34,6 +37,9 @@ class Dpcs {
   /// DPC routines one retirement of one vCPU's queue may run before the DPC watchdog fires (a DPC
   /// that re-queues itself forever would otherwise hang the test).
   static constexpr std::uint64_t kWatchdogLimit = 100000;
+  /// DPCs queued by DPC routines in a row before kemu stops a livelock (docs/kernel.md, "DPC
+  /// chains"). Twice the watchdog's bound, so one vCPU's self-queueing DPC is 0x133 first.
+  static constexpr std::uint64_t kChainLimit = 2 * kWatchdogLimit;
 
   /// `threaded_enabled`: threaded DPCs run at PASSIVE_LEVEL (MachineOptions::threaded_dpcs).
   Dpcs(Kernel& kernel, bool threaded_enabled)
@@ -95,6 +101,7 @@ class Dpcs {
   AddressMap<PKDPC, State> dpcs_;
   std::uint64_t serial_ = 0;  ///< inserts so far
   std::size_t queued_ = 0;    ///< DPCs in every vCPU's dpc_queue together
+  std::uint64_t runs_ = 0;    ///< DPC routines run so far, on every vCPU
 };
 
 }  // namespace kemu::model

@@ -127,7 +127,8 @@ void Kernel::CheckAllotment() {
   const std::uint64_t calls = trace_.calls() - allotment.began_calls;
   const std::uint64_t used_us = (clock_.now_100ns() - allotment.began_100ns) / 10 + calls;
   if (used_us > limit_us) {
-    verifier_.RoutineOverran(allotment.routine, allotment.object, allotment.isr, used_us, limit_us);
+    verifier_.RoutineOverran(allotment.routine, allotment.object, allotment.isr, allotment.threaded,
+                             used_us, limit_us);
   }
   // At most allotment_calls_ ahead, so a limit near 2^64 cannot wrap the count.
   allotment.call_limit = trace_.calls() + std::min(limit_us - used_us, allotment_calls_);

@@ -145,12 +145,17 @@ void Pool::Free(const char* routine, void* block, std::optional<ULONG> tag) {
   kernel_.spin_locks().ForgetRange(block, static_cast<char*>(block) + state.bytes);
   kernel_.race().Forget(block, state.bytes);
   freed_[address] = ++frees_;
-  freed_order_.emplace_back(address, frees_);
+  freed_order_.push_back({.address = address,
+                          .number = frees_,
+                          .bytes = state.bytes,
+                          .tag = state.tag,
+                          .routine = routine,
+                          .sequence = kernel_.trace().sequence()});
   if (freed_order_.size() > kFreedMemory) {
-    const auto [oldest, number] = freed_order_.front();
+    const Freed oldest = freed_order_.front();
     freed_order_.pop_front();
-    auto it = freed_.find(oldest);
-    if (it != freed_.end() && it->second == number) freed_.erase(it);
+    auto it = freed_.find(oldest.address);
+    if (it != freed_.end() && it->second == oldest.number) freed_.erase(it);
   }
   if (state.guard_end == 0) {
     ::operator delete (block, std::align_val_t{state.alignment});
@@ -244,6 +249,23 @@ std::string Pool::DescribeAddress(std::uintptr_t address) const {
       "event {}",
       address - it->first, block.bytes, verifier::FormatPoolTag(block.tag), block.routine,
       block.sequence);
+}
+
+std::string Pool::DescribeFreed(std::uintptr_t address) const {
+  // Newest first: the latest free of memory at that address is the one the driver outlived.
+  for (auto it = freed_order_.rbegin(); it != freed_order_.rend(); ++it) {
+    if (address < it->address || address >= it->address + std::max<SIZE_T>(it->bytes, 1)) continue;
+    // Handed out again since (and maybe freed again): that later block is the one to name.
+    const auto latest = freed_.find(it->address);
+    if (latest == freed_.end() || latest->second != it->number) return "";
+    if (!DescribeAddress(address).empty()) return "";  // live again, inside a newer block
+    return fmt::format(
+        "offset 0x{:x} of the {}-byte pool block tagged {} that {} freed at trace "
+        "event {}",
+        address - it->address, it->bytes, verifier::FormatPoolTag(it->tag), it->routine,
+        it->sequence);
+  }
+  return "";
 }
 
 }  // namespace kemu::model

@@ -69,6 +69,10 @@ class Pool {
   /// ExAllocatePoolWithTag returned at trace event 12" (or, for a block in the quarantine, "...
   /// freed by ExFreePool at trace event 30 on vCPU 0"), or "" when no block holds `address`.
   std::string DescribeAddress(std::uintptr_t address) const;
+  /// "offset 0x8 of the 64-byte pool block tagged ... that ExFreePoolWithTag freed at trace event
+  /// 30" for an address inside one of the last kFreedMemory blocks freed and not handed out
+  /// again, or "". For reports only: it searches them all.
+  std::string DescribeFreed(std::uintptr_t address) const;
 
   /// Special pool under Verifier: freed blocks kept poisoned (model/pool_quarantine.hpp).
   const PoolQuarantine& quarantine() const { return quarantine_; }
@@ -118,7 +122,15 @@ class Pool {
   /// that was reused and freed again; eviction forgets it only if that free is still the latest,
   /// so reuse (Forget) is O(1) instead of a search of the FIFO on nearly every allocation.
   std::unordered_map<std::uintptr_t, std::uint64_t> freed_;
-  std::deque<std::pair<std::uintptr_t, std::uint64_t>> freed_order_;
+  struct Freed {
+    std::uintptr_t address = 0;
+    std::uint64_t number = 0;  ///< the free's number (frees_)
+    SIZE_T bytes = 0;
+    ULONG tag = 0;
+    const char* routine = "";
+    std::uint64_t sequence = 0;  ///< trace event number of the freeing call
+  };
+  std::deque<Freed> freed_order_;
   std::uint64_t frees_ = 0;
   PoolQuarantine quarantine_;
 };

@@ -53,7 +53,9 @@ SpinLocks::State& SpinLocks::FirstUse(const char* routine, PKSPIN_LOCK lock) {
   // without it sees a zero word as a free lock (zeroed device extensions rely on that) and spins
   // forever on anything else.
   if (kernel_.verifier().mode() == verifier::CheckMode::kVerifier || *lock != 0) {
-    kernel_.verifier().AcquireUninitialized(routine, lock);
+    // A lock in memory the driver freed was initialised once: the report says where it lived.
+    kernel_.verifier().AcquireUninitialized(
+        routine, lock, kernel_.pool().DescribeFreed(reinterpret_cast<std::uintptr_t>(lock)));
   }
   return locks_[lock];
 }

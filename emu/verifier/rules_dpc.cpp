@@ -82,7 +82,25 @@ void Verifier::DpcWatchdog(std::uint64_t dpcs_run) {
                                       dpcs_run)});
 }
 
-void Verifier::RoutineOverran(const void* routine, const void* object, bool isr,
+void Verifier::DpcChainNeverEnds(PKDPC dpc, std::uint64_t chain) {
+  // Windows keeps the processors busy for ever (each leaves DISPATCH_LEVEL between two of the
+  // routines, so no watchdog fires): a livelock. kemu stops it with a report.
+  host_.Crash({.code = bugcheck::kDriverVerifierDetectedViolation,
+               .parameters = {verifier_code::kDpcChainNeverEnds,
+                              reinterpret_cast<std::uintptr_t>(dpc), chain, 0},
+               .parameter_names = {"kemu: DPCs keep queueing each other", "KDPC",
+                                   "DPC routines in the chain", nullptr},
+               .summary = fmt::format(
+                   "The DPC at {} (routine {}) was queued by a DPC routine that was itself queued "
+                   "by one, {} times in a row: DPC routines that keep queueing each other (from "
+                   "one vCPU to another, or a DPC re-queueing itself on another vCPU) never let "
+                   "the machine settle. Windows would keep the processors busy for ever; end the "
+                   "chain (a count, a stop flag checked before re-queueing).",
+                   static_cast<const void*>(dpc),
+                   reinterpret_cast<const void*>(dpc->DeferredRoutine), chain)});
+}
+
+void Verifier::RoutineOverran(const void* routine, const void* object, bool isr, bool threaded,
                               std::uint64_t used_us, std::uint64_t limit_us) {
   // Parameters 2 and 3 are in clock ticks (15.625 ms, KeQueryTimeIncrement); the time used is
   // rounded up, so a routine just past its allotment shows one tick more than it, as in
@@ -98,9 +116,15 @@ void Verifier::RoutineOverran(const void* routine, const void* object, bool isr,
            "us (kemu counts the virtual time that passes inside it, stalls and waits, plus 1 us "
            "per kernel call). A DPC should finish in 100 us and an ISR in 25 us; a routine that "
            "polls hardware must give up after a bounded time, or leave the waiting to a timer "
-           "or a work item.",
-           isr ? "interrupt service" : "DPC", routine, isr ? "KINTERRUPT" : "KDPC", object, used_us,
-           limit_us)});
+           "or a work item.{} The allotment is MachineOptions::dpc_time_limit_us (scenario "
+           "machine: dpc_time_limit_us).",
+           isr ? "interrupt service" : (threaded ? "threaded DPC" : "DPC"), routine,
+           isr ? "KINTERRUPT" : "KDPC", object, used_us, limit_us,
+           threaded ? " A threaded DPC runs at PASSIVE_LEVEL while threaded DPCs are enabled, "
+                      "where Windows' watchdog does not time it; but it must also be correct as "
+                      "an ordinary DPC, which it is where threaded DPCs are turned off "
+                      "(ThreadDpcEnable = 0), and there this is the bug check."
+                    : "")});
 }
 
 void Verifier::TargetProcessorOutOfRange(PKDPC dpc, unsigned processor, unsigned count) {

@@ -104,10 +104,11 @@ void Verifier::ResourceExclusiveBySharedOwner(const char* routine, const void* r
   // Not a Verifier check (its deadlock detection does not watch ERESOURCEs): the thread waits for
   // its own shared hold to go, for ever, which is the report a hang gets.
   WaitNeverCompletes(host_.current_processor(),
-                     fmt::format("{} asked for exclusive access to the executive resource at {}, "
-                                 "which this thread holds shared: it waits for itself for ever. "
-                                 "Release the shared hold first.",
-                                 routine, resource),
+                     // A noun phrase: the report reads "vCPU n waits for <this>, and ...".
+                     fmt::format("exclusive access to the executive resource at {} in {}, which "
+                                 "its own thread holds shared (it waits for itself; release the "
+                                 "shared hold first)",
+                                 resource, routine),
                      contexts);
 }
 

@@ -61,23 +61,35 @@ void Verifier::ReleaseNotAtDispatch(const char* routine, PKSPIN_LOCK lock, KIRQL
            old_irql)});
 }
 
-void Verifier::AcquireUninitialized(const char* routine, PKSPIN_LOCK lock) {
+void Verifier::AcquireUninitialized(const char* routine, PKSPIN_LOCK lock,
+                                    const std::string& freed_block) {
+  // In freed memory the lock was initialised once, and its word is whatever the memory holds now.
+  const std::string why =
+      freed_block.empty()
+          ? "never initialised"
+          : fmt::format(
+                "not a live lock: it lies at {}, so the driver uses it after freeing the "
+                "memory it lives in",
+                freed_block);
   if (mode_ == CheckMode::kVerifier) {
     host_.Crash(
         {.code = bugcheck::kDriverVerifierDetectedViolation,
          .parameters = {verifier_code::kUninitializedResource, Address(lock), 0, 0},
          .parameter_names = {"0x1002: uninitialized resource", "lock address", nullptr, nullptr},
-         .summary = fmt::format("{} was given the spin lock at {}, which was never "
-                                "initialised with KeInitializeSpinLock.",
-                                routine, static_cast<const void*>(lock))});
+         .summary = freed_block.empty()
+                        ? fmt::format("{} was given the spin lock at {}, which was never "
+                                      "initialised with KeInitializeSpinLock.",
+                                      routine, static_cast<const void*>(lock))
+                        : fmt::format("{} was given the spin lock at {}: {}.", routine,
+                                      static_cast<const void*>(lock), why)});
   }
   host_.Crash({.code = bugcheck::kSpinLockAlreadyOwned,
                .parameters = {Address(lock), 0, 0, 0},
                .parameter_names = {"spin lock address", nullptr, nullptr, nullptr},
                .summary = fmt::format(
-                   "{} was given the spin lock at {}: never initialised, and its word ({:#x}) "
-                   "says it is held. A kernel without Verifier spins here forever.",
-                   routine, static_cast<const void*>(lock), *lock)});
+                   "{} was given the spin lock at {}: {}, and its word ({:#x}) says it is held. A "
+                   "kernel without Verifier spins here forever.",
+                   routine, static_cast<const void*>(lock), why, *lock)});
 }
 
 void Verifier::AcquireOwnedBySelf(const char* routine, PKSPIN_LOCK lock, bool try_only) {

@@ -70,7 +70,10 @@ class Verifier {
                                bool acquiring);
   void ReleaseNotAtDispatch(const char* routine, PKSPIN_LOCK lock, KIRQL current, bool queued,
                             KIRQL old_irql);
-  [[noreturn]] void AcquireUninitialized(const char* routine, PKSPIN_LOCK lock);
+  /// `freed_block`: where the lock lay if it is in pool the driver freed (Pool::DescribeFreed), or
+  /// "".
+  [[noreturn]] void AcquireUninitialized(const char* routine, PKSPIN_LOCK lock,
+                                         const std::string& freed_block = "");
   /// Returns only in retail mode for KeTryToAcquireSpinLockAtDpcLevel (which then fails).
   void AcquireOwnedBySelf(const char* routine, PKSPIN_LOCK lock, bool try_only);
   void ReleaseNotOwned(const char* routine, PKSPIN_LOCK lock);
@@ -155,9 +158,13 @@ class Verifier {
   /// critical regions entered plus kernel mutexes owned): 0xC7 / 4 in every mode.
   [[noreturn]] void DpcChangedApcDisable(PKDPC dpc, unsigned before, unsigned after);
   [[noreturn]] void DpcWatchdog(std::uint64_t dpcs_run);
+  /// A DPC queued by the last of `chain` DPC routines in a row, each queued by the one before:
+  /// DPCs that keep queueing each other (across vCPUs) never let the machine settle.
+  [[noreturn]] void DpcChainNeverEnds(PKDPC dpc, std::uint64_t chain);
   /// An ISR or DPC routine ran past the DPC watchdog's allotment (`used_us` of `limit_us`, run
-  /// time as model/allotment.hpp counts it): 0x133 with Arg1 0.
-  [[noreturn]] void RoutineOverran(const void* routine, const void* object, bool isr,
+  /// time as model/allotment.hpp counts it): 0x133 with Arg1 0. `threaded`: a threaded DPC run at
+  /// PASSIVE_LEVEL.
+  [[noreturn]] void RoutineOverran(const void* routine, const void* object, bool isr, bool threaded,
                                    std::uint64_t used_us, std::uint64_t limit_us);
   /// Returns without Verifier: the number is stored, and QueuedOnMissingProcessor ends the
   /// KeInsertQueueDpc that uses it.

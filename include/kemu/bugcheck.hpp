@@ -123,6 +123,7 @@ inline constexpr std::uint64_t kInvalidKernelObject = 0x4B450011;
 inline constexpr std::uint64_t kMisalignedSListEntry = 0x4B450012;
 inline constexpr std::uint64_t kResourceDeletedWhileOwned = 0x4B450013;
 inline constexpr std::uint64_t kResourceConvertedByNonOwner = 0x4B450014;
+inline constexpr std::uint64_t kDpcChainNeverEnds = 0x4B450015;
 }  // namespace verifier_code
 
 /// Parameter-1 sub-codes of 0xC2 BAD_POOL_CALLER: a kernel without Driver Verifier checking pool

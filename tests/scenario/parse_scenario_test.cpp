@@ -63,6 +63,7 @@ TEST(ParseScenarioTest, MachineKeysFillMachineOptions) {
                                        "  seed: 0xFFFFFFFFFFFFFFFF\n"
                                        "  storm_threshold: 10\n"
                                        "  dpc_time_limit_us: 2500\n"
+                                       "  threaded_dpcs: false\n"
                                        "  inactive_interrupts: bugcheck\n"
                                        "  call_history: 0\n") +
                            kMinimal);
@@ -72,6 +73,7 @@ TEST(ParseScenarioTest, MachineKeysFillMachineOptions) {
   EXPECT_EQ(s.machine.seed, 0xFFFFFFFFFFFFFFFFu);
   EXPECT_EQ(s.machine.storm_threshold, 10u);
   EXPECT_EQ(s.machine.dpc_time_limit_us, 2500u);
+  EXPECT_FALSE(s.machine.threaded_dpcs);
   EXPECT_EQ(s.machine.inactive_interrupts, kemu::MachineOptions::InactiveInterrupts::kBugCheck);
   EXPECT_EQ(s.machine.call_history, 0u);
 }

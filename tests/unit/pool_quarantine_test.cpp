@@ -211,6 +211,46 @@ TEST(PoolQuarantineTest, ARaceReportNamesAnAddressInAFreedBlock) {
       HasSubstr("offset 0x10 of the " + std::to_string(sizeof(Context)) + "-byte pool block"));
 }
 
+// Without Verifier the block goes back to the host, but kemu remembers where the last ones were:
+// a spin lock taken in one is reported as a lock in freed pool, not as a lock never initialised.
+TEST(PoolQuarantineTest, WithoutVerifierAnAddressInARecentlyFreedBlockIsDescribed) {
+  kemu::Machine machine(kemu::MachineOptions{.verifier = false});
+  Context* context = AllocateContext();
+  ExFreePoolWithTag(context, kTag);
+  const std::uint64_t free_event = machine.kernel().trace().sequence();
+  EXPECT_EQ(machine.kernel().pool().DescribeFreed(Address(&context->lock)),
+            "offset 0x10 of the " + std::to_string(sizeof(Context)) +
+                "-byte pool block tagged 'kemu' (0x756d656b) that ExFreePoolWithTag freed at trace "
+                "event " +
+                std::to_string(free_event));
+  EXPECT_EQ(machine.kernel().pool().DescribeFreed(Address(context) + sizeof(Context)), "");
+  // Handed out again: the new block is live, and the freed one is no longer named.
+  Context* again = AllocateContext();
+  if (again == context) {
+    EXPECT_EQ(machine.kernel().pool().DescribeFreed(Address(&context->lock)), "");
+  }
+  ExFreePoolWithTag(again, kTag);
+}
+
+TEST(PoolQuarantineTest, ASpinLockInFreedPoolIsReportedWithTheFreeThatEndedIt) {
+  for (const bool verifier : {false, true}) {
+    kemu::Machine machine(kemu::MachineOptions{.verifier = verifier});
+    KSPIN_LOCK stale = 0x1234560;  // what the host allocator may leave in the word
+    const kemu::BugCheck crash = CrashOf([&] {
+      machine.kernel().verifier().AcquireUninitialized(
+          "KeAcquireSpinLockAtDpcLevel", &stale,
+          "offset 0x10 of the 64-byte pool block tagged 'kemu' (0x756d656b) that "
+          "ExFreePoolWithTag freed at trace event 7");
+    });
+    EXPECT_EQ(crash.code(), verifier ? kemu::bugcheck::kDriverVerifierDetectedViolation
+                                     : kemu::bugcheck::kSpinLockAlreadyOwned);
+    EXPECT_THAT(crash.what(), HasSubstr("not a live lock: it lies at offset 0x10 of the 64-byte "
+                                        "pool block tagged 'kemu' (0x756d656b) that "
+                                        "ExFreePoolWithTag freed at trace event 7, so the driver "
+                                        "uses it after freeing the memory it lives in"));
+  }
+}
+
 TEST(PoolQuarantineTest, WithoutVerifierAFreedBlockGoesBackToTheHostAtOnce) {
   kemu::Machine machine(kemu::MachineOptions{.verifier = false});
   ExFreePool(AllocateContext());

@@ -226,7 +226,13 @@ TEST(ResourceRulesTest, ASharedOwnerAskingForExclusiveWaitsForItself) {
   const kemu::BugCheck crash =
       CrashOf([&] { ExAcquireResourceExclusiveLite(&rig.resource, TRUE); });
   EXPECT_THAT(crash, BugCheckIs(kVerifierViolation, kemu::verifier_code::kWaitNeverCompletes));
-  EXPECT_THAT(crash.what(), HasSubstr("which this thread holds shared"));
+  // One sentence: "vCPU 0 waits for exclusive access ..., and no vCPU can ever provide it."
+  EXPECT_THAT(crash.what(),
+              HasSubstr(fmt::format("vCPU 0 waits for exclusive access to the executive resource "
+                                    "at {} in ExAcquireResourceExclusiveLite, which its own thread "
+                                    "holds shared (it waits for itself; release the shared hold "
+                                    "first), and no vCPU",
+                                    static_cast<void*>(&rig.resource))));
 }
 
 struct PoolRig {

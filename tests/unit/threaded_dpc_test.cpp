@@ -203,6 +203,21 @@ TEST_P(ThreadedDpcTest, APreemptingDpcsTimeIsNotChargedToTheThreadedDpc) {
   EXPECT_FALSE(machine.crashed());
 }
 
+// A threaded DPC has a watchdog allotment although it runs at PASSIVE_LEVEL: it must be correct as
+// an ordinary DPC, which it is with threaded DPCs turned off. The report says so.
+VOID Stall2000(PKDPC, PVOID, PVOID, PVOID) { KeStallExecutionProcessor(2000); }
+TEST_P(ThreadedDpcTest, ALongThreadedDpcIsTheWatchdogsAndTheReportSaysWhy) {
+  kemu::Machine machine({.os = GetParam(), .dpc_time_limit_us = 1000});
+  KDPC dpc;
+  KeInitializeThreadedDpc(&dpc, &Stall2000, nullptr);
+  const kemu::BugCheck crash = CrashOf([&] { KeInsertQueueDpc(&dpc, nullptr, nullptr); });
+  EXPECT_EQ(crash.code(), kemu::bugcheck::kDpcWatchdogViolation);
+  EXPECT_EQ(crash.parameters()[0], 0u);
+  EXPECT_THAT(crash.what(), ::testing::HasSubstr("The threaded DPC routine"));
+  EXPECT_THAT(crash.what(), ::testing::HasSubstr("(ThreadDpcEnable = 0), and there this is the "
+                                                 "bug check"));
+}
+
 TEST_P(ThreadedDpcTest, TheForDpcLockRoutinesRaiseToDispatchAndLowerBackInAThreadedDpc) {  // SL-10
   Seen seen;
   KeInitializeSpinLock(&seen.lock);

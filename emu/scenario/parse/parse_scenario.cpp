@@ -101,9 +101,9 @@ void CheckProcessorSteps(Reader& reader, const Scenario& scenario) {
 
 void ReadMachine(Reader& reader, const YAML::Node& node, MachineOptions& options) {
   static const std::vector<std::string> kKeys{
-      "processors",      "verifier",          "checked_build",       "seed",
-      "storm_threshold", "dpc_time_limit_us", "inactive_interrupts", "call_history",
-      "schedule"};
+      "processors",      "verifier",          "checked_build", "seed",
+      "storm_threshold", "dpc_time_limit_us", "threaded_dpcs", "inactive_interrupts",
+      "call_history",    "schedule"};
   MapReader map(reader, node, "'machine'", &kKeys);
   for (const MapEntry& e : map.entries()) {
     const std::string what = Quote(e.key);
@@ -125,6 +125,8 @@ void ReadMachine(Reader& reader, const YAML::Node& node, MachineOptions& options
       if (auto v = ReadUnsigned(reader, e.value, what, 0, kMaxU64)) {
         options.dpc_time_limit_us = *v;
       }
+    } else if (e.key == "threaded_dpcs") {
+      if (auto v = ReadBool(reader, e.value, what)) options.threaded_dpcs = *v;
     } else if (e.key == "inactive_interrupts") {
       if (auto v = ReadChoice(reader, e.value, what, {"deliver", "drop", "bugcheck"})) {
         options.inactive_interrupts = static_cast<MachineOptions::InactiveInterrupts>(*v);
