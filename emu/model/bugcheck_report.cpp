@@ -32,6 +32,24 @@ void AppendDebugOutput(std::string_view output, std::string& out) {
   for (std::size_t i = first; i < lines.size(); ++i) out += fmt::format("    | {}\n", lines[i]);
 }
 
+// The error log entries the driver wrote last: what it thought went wrong before the crash.
+void AppendErrorLog(const std::vector<ErrorLogEntry>& entries, std::string& out) {
+  constexpr std::size_t kEntries = 4;
+  if (entries.empty()) return;
+  const std::size_t first = entries.size() > kEntries ? entries.size() - kEntries : 0;
+  out += fmt::format("  Error log (last {} of {} entr{}):\n", entries.size() - first,
+                     entries.size(), entries.size() == 1 ? "y" : "ies");
+  for (std::size_t i = first; i < entries.size(); ++i) {
+    const ErrorLogEntry& entry = entries[i];
+    out += fmt::format(
+        "    | ErrorCode 0x{:08X} UniqueErrorValue 0x{:X} FinalStatus 0x{:08X} DumpData {} ULONG{} "
+        "(vCPU {}, t={}us)\n",
+        static_cast<std::uint32_t>(entry.error_code), entry.unique_error_value,
+        static_cast<std::uint32_t>(entry.final_status), entry.dump_data.size(),
+        entry.dump_data.size() == 1 ? "" : "s", entry.cpu, entry.time_100ns / 10);
+  }
+}
+
 }  // namespace
 
 std::string FormatReport(const Kernel& kernel, const verifier::Violation& violation) {
@@ -69,6 +87,7 @@ std::string FormatMachineContext(const Kernel& kernel) {
     }
   }
   AppendDebugOutput(kernel.debug_output(), out);
+  AppendErrorLog(kernel.error_log().written(), out);
   return out;
 }
 

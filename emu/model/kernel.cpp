@@ -32,6 +32,10 @@ Kernel::Kernel(const MachineOptions& options)
       work_items_(*this),
       lookasides_(*this),
       generic_calls_(*this),
+      ipi_calls_(*this),
+      affinity_(*this),
+      error_log_(*this),
+      bugcheck_callbacks_(*this),
       race_(*this, options.race_detection, options.processors),
       scheduler_(*this, options.schedule, options.processors) {
   for (std::size_t id = 0; id < callable_.size(); ++id) {
@@ -162,6 +166,9 @@ kemu::BugCheck Kernel::MakeBugCheck(const verifier::Violation& violation) const 
 }
 
 void Kernel::Throw(kemu::BugCheck bug_check) {
+  // The machine stops: the driver's bug-check callbacks run first, while their kernel calls
+  // (register and port accesses) still work.
+  bugcheck_callbacks_.Run();
   crash_ = bug_check;
   failed_ = true;
   if (options_.on_bug_check == BugCheckAction::kAbort) {

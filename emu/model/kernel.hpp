@@ -16,14 +16,18 @@
 
 #include "kemu/bugcheck.hpp"
 #include "kemu/machine.hpp"
+#include "model/affinity.hpp"
+#include "model/bugcheck_callbacks.hpp"
 #include "model/cpu.hpp"
 #include "model/devices.hpp"
 #include "model/dispatcher.hpp"
 #include "model/dpcs.hpp"
+#include "model/error_log.hpp"
 #include "model/faults.hpp"
 #include "model/generic_calls.hpp"
 #include "model/interrupts.hpp"
 #include "model/io_space.hpp"
+#include "model/ipi_calls.hpp"
 #include "model/irql.hpp"
 #include "model/lookasides.hpp"
 #include "model/pool.hpp"
@@ -92,6 +96,13 @@ class Kernel final : public verifier::Host, public race::Host {
   const WorkItems& work_items() const { return work_items_; }
   Lookasides& lookasides() { return lookasides_; }
   GenericCalls& generic_calls() { return generic_calls_; }
+  IpiCalls& ipi_calls() { return ipi_calls_; }
+  Affinity& affinity() { return affinity_; }
+  const Affinity& affinity() const { return affinity_; }
+  ErrorLog& error_log() { return error_log_; }
+  BugCheckCallbacks& bugcheck_callbacks() { return bugcheck_callbacks_; }
+  const BugCheckCallbacks& bugcheck_callbacks() const { return bugcheck_callbacks_; }
+  const ErrorLog& error_log() const { return error_log_; }
   const Lookasides& lookasides() const { return lookasides_; }
   verifier::Verifier& verifier() { return verifier_; }
   VirtualClock& clock() { return clock_; }
@@ -248,6 +259,10 @@ class Kernel final : public verifier::Host, public race::Host {
   WorkItems work_items_;
   Lookasides lookasides_;
   GenericCalls generic_calls_;
+  IpiCalls ipi_calls_;
+  Affinity affinity_;
+  ErrorLog error_log_;
+  BugCheckCallbacks bugcheck_callbacks_;
   std::optional<kemu::BugCheck> crash_;
   std::exception_ptr ended_;  ///< a harness error that ended the machine (End)
   /// crash_ or ended_ is set: one flag, read on every kernel call.

@@ -1,6 +1,8 @@
 // kemu::Machine: the RAII face of model::Kernel and the thread's current-machine scope.
 #include "kemu/machine.hpp"
 
+#include <fmt/format.h>
+
 #include <cstdio>
 #include <exception>
 #include <fstream>
@@ -88,6 +90,14 @@ Leaks LeftBehind(model::Kernel& kernel) {
   leaks.Add(kernel.dispatcher().DescribeOwned(), kernel.dispatcher().FirstOwned());
   leaks.Add(kernel.resources().DescribeHeld(), kernel.resources().FirstHeld());
   AddRegionLeaks(kernel, leaks);
+  leaks.Add(kernel.error_log().DescribeLeaks(), kernel.error_log().FirstLeak());
+  leaks.Add(kernel.bugcheck_callbacks().DescribeLeaks(), kernel.bugcheck_callbacks().FirstLeak());
+  if (kernel.affinity().system_set()) {
+    leaks.lines.push_back(fmt::format(
+        "the test's thread still runs with the system affinity {:#x} a driver set "
+        "(KeSetSystemAffinityThread(Ex) or KeSetSystemGroupAffinityThread without the revert)",
+        kernel.affinity().system_affinity()));
+  }
   return leaks;
 }
 
@@ -199,6 +209,9 @@ void Machine::Shutdown() {
 bool Machine::crashed() const { return kernel_->crashed(); }
 const std::vector<BugCheck>& Machine::bug_checks() const { return kernel_->recorded(); }
 const std::string& Machine::debug_output() const { return kernel_->debug_output(); }
+const std::vector<ErrorLogEntry>& Machine::error_log() const {
+  return kernel_->error_log().written();
+}
 std::size_t Machine::pool_allocations() const { return kernel_->pool().outstanding(); }
 
 std::string Machine::TraceJson() const {

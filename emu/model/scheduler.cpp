@@ -180,6 +180,7 @@ void Scheduler::Service(Context& context) {
 }
 
 void Scheduler::SwitchPoint() {
+  if (held_ > 0) return;
   Context& me = *running_;
   if (options_.strategy == Strategy::kPct) PctStep(me);
   for (;;) {
@@ -191,7 +192,7 @@ void Scheduler::SwitchPoint() {
 }
 
 void Scheduler::QuietPoint() {
-  if (tearing_down_ || (busy_workers_ == 0 && !test_->ready)) return;
+  if (tearing_down_ || held_ > 0 || (busy_workers_ == 0 && !test_->ready)) return;
   Context& me = *running_;
   if (options_.strategy == Strategy::kPct) PctStep(me);
   Context* next = Pick();
@@ -203,7 +204,7 @@ void Scheduler::QuietPoint() {
 unsigned Scheduler::test_processor() const { return test_->cpu; }
 
 void Scheduler::Yield() {
-  if (tearing_down_ || (busy_workers_ == 0 && !test_->ready)) return;
+  if (tearing_down_ || held_ > 0 || (busy_workers_ == 0 && !test_->ready)) return;
   if (options_.strategy != Strategy::kDefault) return Point();
   Context& me = *running_;
   // Someone else first: the latest activated other context that can run.
@@ -232,6 +233,12 @@ bool Scheduler::Block(const WaitFor& wait, bool deadlock) {
     return true;
   }
   Context& me = *running_;
+  // Every vCPU is in a KeIpiGenericCall routine: nothing that could make the wait ready runs.
+  if (held_ > 0) {
+    if (!deadlock) return false;
+    const WaitingScope waiting(me, wait, /*gives_up=*/false);
+    Deadlock(me);
+  }
   const WaitingScope waiting(me, wait, /*gives_up=*/!deadlock);
   for (;;) {
     if (wait.ready()) return true;

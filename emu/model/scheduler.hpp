@@ -80,6 +80,13 @@ class Scheduler {
   void Handoff(unsigned cpu);
   /// The test thread moves to vCPU `cpu`, once that vCPU's worker has finished what it runs.
   void Rebind(unsigned cpu);
+  /// Every vCPU is inside a KeIpiGenericCall broadcast (model/ipi_calls.hpp): while held, no
+  /// schedule point switches contexts, and a wait that is not ready at once can never end.
+  /// Out of line (in SwitchPoint and the waits), so Point's fast path pays nothing for it.
+  void Hold() { ++held_; }
+  void Unhold() { --held_; }
+  /// The test's own context holds the baton (not a vCPU worker running an ISR or a DPC).
+  bool test_running() const { return running_ == test_.get(); }
   /// Lets every other vCPU run until none can (each is idle or waits): the test body has ended and
   /// Machine::Shutdown is about to look at what is left.
   void Quiesce();
@@ -144,6 +151,7 @@ class Scheduler {
   Context* running_ = nullptr;
   Context* tearing_down_from_ = nullptr;  ///< where a worker unwound at Teardown hands back
   bool tearing_down_ = false;
+  unsigned held_ = 0;  ///< Hold() nesting
   unsigned busy_workers_ = 0;
   bool test_ready_ = false;  ///< test_->ready, readable where Context is incomplete
   std::uint64_t stamp_ = 0;  ///< kDefault: order of activation (the last activated runs first)

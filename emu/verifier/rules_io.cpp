@@ -1,5 +1,5 @@
 // Device register and port space rules: MmMapIoSpace / MmUnmapIoSpace and register accesses
-// outside every mapping.
+// outside every mapping; and error log entries handed back twice.
 #include <fmt/format.h>
 
 #include "kemu/bugcheck.hpp"
@@ -64,6 +64,20 @@ void Verifier::UnmappedRegisterAccess(std::uintptr_t address, unsigned width, bo
                    "device's CmResourceTypeMemory range first, and stay inside it.{}{}",
                    write ? "WRITE_REGISTER" : "READ_REGISTER", width, address,
                    nearest.empty() ? "" : " ", nearest)});
+}
+
+void Verifier::InvalidErrorLogEntry(const char* routine, const void* entry) {
+  // Windows documents no code: the entry's memory goes back to pool when written or freed, so a
+  // second hand-back is a double free (UNCONFIRMED how it shows). kemu stops in every mode.
+  host_.Crash(
+      {.code = bugcheck::kDriverVerifierDetectedViolation,
+       .parameters = {verifier_code::kInvalidErrorLogEntry, Address(entry), 0, 0},
+       .parameter_names = {"kemu: not a live error log entry", "entry address", nullptr, nullptr},
+       .summary = fmt::format(
+           "{} was given {}, which is not an error log entry IoAllocateErrorLogEntry "
+           "returned and nobody has written or freed yet. IoWriteErrorLogEntry frees the "
+           "entry itself: write it, or free it with IoFreeErrorLogEntry, once.",
+           routine, entry)});
 }
 
 }  // namespace kemu::verifier

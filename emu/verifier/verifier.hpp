@@ -334,6 +334,11 @@ class Verifier {
   [[noreturn]] void ResourceExclusiveBySharedOwner(const char* routine, const void* resource,
                                                    const std::vector<std::string>& contexts);
 
+  // Error log entries (rules_io.cpp).
+  /// IoWriteErrorLogEntry / IoFreeErrorLogEntry on something that is not a live entry
+  /// (written or freed already, or never allocated): kemu 0x4B450018 in every mode.
+  [[noreturn]] void InvalidErrorLogEntry(const char* routine, const void* entry);
+
   // Debug output (rules_debug.cpp).
   /// A Unicode format code reached DbgPrint(Ex) above PASSIVE_LEVEL.
   void DbgPrintUnicodeAboveIrql(const char* routine, KIRQL current);

@@ -123,7 +123,10 @@ inline constexpr std::uint64_t kInvalidKernelObject = 0x4B450011;
 inline constexpr std::uint64_t kMisalignedSListEntry = 0x4B450012;
 inline constexpr std::uint64_t kResourceDeletedWhileOwned = 0x4B450013;
 inline constexpr std::uint64_t kResourceConvertedByNonOwner = 0x4B450014;
+/// DPC routines that keep queueing each other (across vCPUs) for ever.
 inline constexpr std::uint64_t kDpcChainNeverEnds = 0x4B450015;
+/// An error log entry written or freed that is not a live IoAllocateErrorLogEntry entry.
+inline constexpr std::uint64_t kInvalidErrorLogEntry = 0x4B450018;
 }  // namespace verifier_code
 
 /// Parameter-1 sub-codes of 0xC2 BAD_POOL_CALLER: a kernel without Driver Verifier checking pool

@@ -21,6 +21,7 @@
 #include "kemu/bugcheck.hpp"
 #include "kemu/device.hpp"
 #include "kemu/driver_imports.hpp"
+#include "kemu/error_log.hpp"
 #include "kemu/os.hpp"
 #include "kemu/personality.hpp"
 #include "kemu/schedule.hpp"
@@ -201,6 +202,8 @@ class Machine {
   const std::vector<BugCheck>& bug_checks() const;
   /// Everything the driver printed with DbgPrint.
   const std::string& debug_output() const;
+  /// The error log entries the driver wrote with IoWriteErrorLogEntry, oldest first.
+  const std::vector<ErrorLogEntry>& error_log() const;
   /// Pool blocks the driver has allocated and not freed yet.
   std::size_t pool_allocations() const;
 

@@ -186,6 +186,34 @@ struct _KINTERRUPT {
 };
 
 // ---------------------------------------------------------------------------------------------
+// Bug-check callback records (Windows x64 layout, 64 bytes; opaque to drivers but for State).
+
+typedef enum _KBUGCHECK_BUFFER_DUMP_STATE KEMU_WDK_ENUM_INT {
+  BufferEmpty = 0,
+  BufferInserted = 1,
+  BufferStarted = 2,
+  BufferFinished = 3,
+  BufferIncomplete = 4
+} KBUGCHECK_BUFFER_DUMP_STATE;
+
+/// Called with the Buffer and Length given at registration.
+typedef VOID KBUGCHECK_CALLBACK_ROUTINE(PVOID Buffer, ULONG Length);
+typedef KBUGCHECK_CALLBACK_ROUTINE *PKBUGCHECK_CALLBACK_ROUTINE;
+
+typedef struct _KBUGCHECK_CALLBACK_RECORD {
+  LIST_ENTRY Entry;
+  PKBUGCHECK_CALLBACK_ROUTINE CallbackRoutine;
+  PVOID Buffer;
+  ULONG Length;
+  PUCHAR Component;
+  ULONG_PTR Checksum;
+  UCHAR State;
+} KBUGCHECK_CALLBACK_RECORD, *PKBUGCHECK_CALLBACK_RECORD;
+
+/// Prepares a record for KeRegisterBugCheckCallback (a macro, as in the WDK).
+#define KeInitializeCallbackRecord(CallbackRecord) ((CallbackRecord)->State = BufferEmpty)
+
+// ---------------------------------------------------------------------------------------------
 // Routines. Availability follows NTDDI_VERSION as in the WDK.
 
 KEMU_WDK_BEGIN_DECLS
@@ -284,6 +312,31 @@ NTHALAPI VOID NTAPI KeStallExecutionProcessor(ULONG MicroSeconds);
 NTKERNELAPI ULONGLONG NTAPI KeQueryInterruptTime(VOID);
 NTKERNELAPI VOID NTAPI KeQuerySystemTime(PLARGE_INTEGER CurrentTime);
 
+// Processor affinity of the calling thread (system affinity: what a driver sets for a while and
+// then reverts). The Ex and group routines return or store what the revert routine takes back.
+NTKERNELAPI VOID NTAPI KeSetSystemAffinityThread(KAFFINITY Affinity);
+NTKERNELAPI VOID NTAPI KeRevertToUserAffinityThread(VOID);
+#if NTDDI_VERSION >= NTDDI_VISTA
+/// The previous system affinity, or 0 when the thread ran with its user affinity.
+NTKERNELAPI KAFFINITY NTAPI KeSetSystemAffinityThreadEx(KAFFINITY Affinity);
+/// Affinity: what KeSetSystemAffinityThreadEx returned (0 restores the user affinity).
+NTKERNELAPI VOID NTAPI KeRevertToUserAffinityThreadEx(KAFFINITY Affinity);
+#endif
+#if NTDDI_VERSION >= NTDDI_WIN7
+NTKERNELAPI VOID NTAPI KeSetSystemGroupAffinityThread(PGROUP_AFFINITY Affinity,
+                                                      PGROUP_AFFINITY PreviousAffinity);
+NTKERNELAPI VOID NTAPI KeRevertToUserGroupAffinityThread(PGROUP_AFFINITY PreviousAffinity);
+#endif
+
+// A routine run on every processor at once, at IPI_LEVEL.
+typedef ULONG_PTR KIPI_BROADCAST_WORKER(ULONG_PTR Argument);
+typedef KIPI_BROADCAST_WORKER *PKIPI_BROADCAST_WORKER;
+#if NTDDI_VERSION >= NTDDI_WS03
+/// What BroadcastFunction returned on the calling processor.
+NTKERNELAPI ULONG_PTR NTAPI KeIpiGenericCall(PKIPI_BROADCAST_WORKER BroadcastFunction,
+                                             ULONG_PTR Context);
+#endif
+
 // Interrupt synchronisation.
 NTKERNELAPI BOOLEAN NTAPI KeSynchronizeExecution(PKINTERRUPT Interrupt,
                                                  PKSYNCHRONIZE_ROUTINE SynchronizeRoutine,
@@ -312,6 +365,13 @@ NTKERNELAPI PKDEVICE_QUEUE_ENTRY NTAPI KeRemoveByKeyDeviceQueue(PKDEVICE_QUEUE D
 NTKERNELAPI BOOLEAN NTAPI KeRemoveEntryDeviceQueue(PKDEVICE_QUEUE DeviceQueue,
                                                    PKDEVICE_QUEUE_ENTRY DeviceQueueEntry);
 
+// Bug-check callbacks: the routine runs, at HIGH_LEVEL, when the system issues a bug check. FALSE:
+// the record is registered already (or was not prepared by KeInitializeCallbackRecord) / was not.
+NTKERNELAPI BOOLEAN NTAPI KeRegisterBugCheckCallback(PKBUGCHECK_CALLBACK_RECORD CallbackRecord,
+                                                     PKBUGCHECK_CALLBACK_ROUTINE CallbackRoutine,
+                                                     PVOID Buffer, ULONG Length, PUCHAR Component);
+NTKERNELAPI BOOLEAN NTAPI KeDeregisterBugCheckCallback(PKBUGCHECK_CALLBACK_RECORD CallbackRecord);
+
 // Bug checks: the emulated system stops; kemu unwinds to the test harness.
 KEMU_NORETURN NTKERNELAPI VOID NTAPI KeBugCheckEx(ULONG BugCheckCode, ULONG_PTR BugCheckParameter1,
                                                   ULONG_PTR BugCheckParameter2,
@@ -335,6 +395,14 @@ KEMU_WDK_STATIC_ASSERT(sizeof(KSPIN_LOCK) == 8, "KSPIN_LOCK is pointer-sized");
 KEMU_WDK_STATIC_ASSERT(sizeof(KLOCK_QUEUE_HANDLE) == 24, "KLOCK_QUEUE_HANDLE is 24 bytes on x64");
 KEMU_WDK_STATIC_ASSERT(offsetof(KLOCK_QUEUE_HANDLE, OldIrql) == 16, "OldIrql after the queue");
 KEMU_WDK_STATIC_ASSERT(sizeof(KDPC) == 64, "KDPC is 64 bytes on x64");
+KEMU_WDK_STATIC_ASSERT(sizeof(KBUGCHECK_CALLBACK_RECORD) == 64,
+                       "KBUGCHECK_CALLBACK_RECORD is 64 bytes on x64");
+KEMU_WDK_STATIC_ASSERT(offsetof(KBUGCHECK_CALLBACK_RECORD, CallbackRoutine) == 16,
+                       "KBUGCHECK_CALLBACK_RECORD.CallbackRoutine at 16");
+KEMU_WDK_STATIC_ASSERT(offsetof(KBUGCHECK_CALLBACK_RECORD, Length) == 32,
+                       "KBUGCHECK_CALLBACK_RECORD.Length at 32");
+KEMU_WDK_STATIC_ASSERT(offsetof(KBUGCHECK_CALLBACK_RECORD, State) == 56,
+                       "KBUGCHECK_CALLBACK_RECORD.State at 56");
 KEMU_WDK_STATIC_ASSERT(offsetof(KDPC, DpcListEntry) == 8, "KDPC.DpcListEntry at 8");
 KEMU_WDK_STATIC_ASSERT(offsetof(KDPC, ProcessorHistory) == 16, "KDPC.ProcessorHistory at 16");
 KEMU_WDK_STATIC_ASSERT(offsetof(KDPC, DeferredRoutine) == 24, "KDPC.DeferredRoutine at 24");

@@ -1,0 +1,31 @@
+// KeRegisterBugCheckCallback and KeDeregisterBugCheckCallback (any IRQL). The model keeps the
+// records and calls them when the machine stops on a bug check (model/bugcheck_callbacks.hpp).
+#include <wdm.h>
+
+#include "abi/entry.hpp"
+
+extern "C" {
+
+BOOLEAN KeRegisterBugCheckCallback(PKBUGCHECK_CALLBACK_RECORD CallbackRecord,
+                                   PKBUGCHECK_CALLBACK_ROUTINE CallbackRoutine, PVOID Buffer,
+                                   ULONG Length, PUCHAR Component) {
+  static constexpr const char* kName = "KeRegisterBugCheckCallback";
+  kemu::model::Kernel& kernel =
+      KEMU_ENTER(KeRegisterBugCheckCallback, KEMU_ARG(CallbackRecord), KEMU_ARG(CallbackRoutine),
+                 KEMU_ARG(Buffer), KEMU_ARG(Length), KEMU_ARG(Component));
+  if (CallbackRecord == nullptr) kernel.verifier().NullArgument(kName, "CallbackRecord");
+  // Windows would call NULL at the bug check; kemu stops at the registration instead.
+  if (CallbackRoutine == nullptr) kernel.verifier().NullArgument(kName, "CallbackRoutine");
+  return kernel.bugcheck_callbacks().Register(CallbackRecord, CallbackRoutine, Buffer, Length,
+                                              Component);
+}
+
+BOOLEAN KeDeregisterBugCheckCallback(PKBUGCHECK_CALLBACK_RECORD CallbackRecord) {
+  kemu::model::Kernel& kernel = KEMU_ENTER(KeDeregisterBugCheckCallback, KEMU_ARG(CallbackRecord));
+  if (CallbackRecord == nullptr) {
+    kernel.verifier().NullArgument("KeDeregisterBugCheckCallback", "CallbackRecord");
+  }
+  return kernel.bugcheck_callbacks().Deregister(CallbackRecord);
+}
+
+}  // extern "C"

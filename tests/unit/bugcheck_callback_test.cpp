@@ -1,0 +1,105 @@
+// KeRegisterBugCheckCallback / KeDeregisterBugCheckCallback: a registered routine runs when the
+// machine stops on a bug check, at HIGH_LEVEL, before the bug check reaches the test.
+#include <wdm.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "kemu/testing/gtest.hpp"
+
+namespace {
+
+using ::kemu::testing::BugCheckIs;
+using ::kemu::testing::CrashOf;
+
+constexpr std::uint32_t kVerifier = kemu::bugcheck::kDriverVerifierDetectedViolation;
+constexpr std::uint32_t kDriverCode = 0xE2;  // MANUALLY_INITIATED_CRASH
+
+struct Seen {
+  std::vector<int> order;
+  KIRQL irql = 0;
+  ULONG length = 0;
+};
+
+VOID First(PVOID buffer, ULONG length) {
+  auto* seen = static_cast<Seen*>(buffer);
+  seen->order.push_back(1);
+  seen->irql = KeGetCurrentIrql();
+  seen->length = length;
+}
+
+VOID Second(PVOID buffer, ULONG) { static_cast<Seen*>(buffer)->order.push_back(2); }
+
+UCHAR g_component[] = "kemu-test";
+
+TEST(BugCheckCallbackTest, RegisteredRoutinesRunNewestFirstAtHighLevelWhenTheMachineStops) {
+  kemu::Machine machine(kemu::Os::kWindows10);
+  Seen seen;
+  KBUGCHECK_CALLBACK_RECORD first;
+  KBUGCHECK_CALLBACK_RECORD second;
+  KeInitializeCallbackRecord(&first);
+  KeInitializeCallbackRecord(&second);
+  ASSERT_TRUE(KeRegisterBugCheckCallback(&first, &First, &seen, sizeof seen, g_component));
+  ASSERT_TRUE(KeRegisterBugCheckCallback(&second, &Second, &seen, sizeof seen, g_component));
+  EXPECT_EQ(first.State, BufferInserted);
+  EXPECT_TRUE(seen.order.empty());
+  EXPECT_THAT(CrashOf([] { KeBugCheckEx(kDriverCode, 1, 2, 3, 4); }),
+              BugCheckIs(kDriverCode, 1, 2, 3, 4));
+  EXPECT_EQ(seen.order, (std::vector<int>{2, 1}));
+  EXPECT_EQ(seen.irql, HIGH_LEVEL);
+  EXPECT_EQ(seen.length, sizeof seen);
+  EXPECT_EQ(first.State, BufferFinished);
+}
+
+TEST(BugCheckCallbackTest, ADeregisteredRoutineDoesNotRun) {
+  kemu::Machine machine(kemu::Os::kWindows10);
+  Seen seen;
+  KBUGCHECK_CALLBACK_RECORD record;
+  KeInitializeCallbackRecord(&record);
+  ASSERT_TRUE(KeRegisterBugCheckCallback(&record, &First, &seen, sizeof seen, g_component));
+  EXPECT_TRUE(KeDeregisterBugCheckCallback(&record));
+  EXPECT_EQ(record.State, BufferEmpty);
+  EXPECT_FALSE(KeDeregisterBugCheckCallback(&record));  // not registered any more
+  EXPECT_THAT(CrashOf([] { KeBugCheckEx(kDriverCode, 0, 0, 0, 0); }),
+              BugCheckIs(kDriverCode, 0, 0, 0, 0));
+  EXPECT_TRUE(seen.order.empty());
+}
+
+TEST(BugCheckCallbackTest, ARecordRegisteredTwiceIsRefused) {
+  kemu::Machine machine(kemu::Os::kWindows10);
+  Seen seen;
+  KBUGCHECK_CALLBACK_RECORD record;
+  KeInitializeCallbackRecord(&record);
+  EXPECT_TRUE(KeRegisterBugCheckCallback(&record, &First, &seen, sizeof seen, g_component));
+  EXPECT_FALSE(KeRegisterBugCheckCallback(&record, &Second, &seen, sizeof seen, g_component));
+  EXPECT_TRUE(KeDeregisterBugCheckCallback(&record));
+  machine.Shutdown();
+}
+
+TEST(BugCheckCallbackTest, AVerifierStopRunsTheCallbacksToo) {
+  kemu::Machine machine(kemu::Os::kWindows10);
+  Seen seen;
+  KBUGCHECK_CALLBACK_RECORD record;
+  KeInitializeCallbackRecord(&record);
+  KeRegisterBugCheckCallback(&record, &First, &seen, sizeof seen, g_component);
+  KIRQL old;
+  KeRaiseIrql(DISPATCH_LEVEL, &old);
+  EXPECT_THAT(CrashOf([] { KeFlushQueuedDpcs(); }),
+              BugCheckIs(kVerifier, kemu::verifier_code::kKernelApiAtWrongIrql));
+  EXPECT_EQ(seen.order, (std::vector<int>{1}));
+}
+
+TEST(BugCheckCallbackTest, ACallbackStillRegisteredAtShutdownIsALeak) {
+  kemu::Machine machine(kemu::Os::kWindows10);
+  Seen seen;
+  KBUGCHECK_CALLBACK_RECORD record;
+  KeInitializeCallbackRecord(&record);
+  KeRegisterBugCheckCallback(&record, &First, &seen, sizeof seen, g_component);
+  EXPECT_THAT(CrashOf([&] { machine.Shutdown(); }),
+              BugCheckIs(kVerifier, kemu::verifier_code::kLeakAtShutdown, 1,
+                         reinterpret_cast<std::uintptr_t>(&record), 0));
+  // The leak report is a bug check too: the callback ran for it.
+  EXPECT_EQ(seen.order, (std::vector<int>{1}));
+}
+
+}  // namespace
