@@ -32,6 +32,7 @@ Kernel::Kernel(const MachineOptions& options)
       work_items_(*this),
       lookasides_(*this),
       generic_calls_(*this),
+      system_threads_(*this),
       race_(*this, options.race_detection, options.processors),
       scheduler_(*this, options.schedule, options.processors) {
   for (std::size_t id = 0; id < callable_.size(); ++id) {

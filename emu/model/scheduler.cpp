@@ -49,6 +49,13 @@ class WaitingScope {
 struct Scheduler::Context {
   unsigned cpu = 0;
   bool is_test = false;
+  bool is_thread = false;         ///< a system thread (its vCPU is `cpu` while on_cpu)
+  bool on_cpu = false;            ///< a system thread seated on vCPU `cpu`
+  bool began = false;             ///< a system thread's body has begun
+  bool quiescing = false;         ///< the test, waiting in Quiesce for the others to finish
+  unsigned thread = 0;            ///< a system thread's index in SystemThreads
+  std::function<void()> run;      ///< a system thread's body
+  std::string name;               ///< a system thread's, for reports
   bool started = false;           ///< a worker's host context exists (the test's always does)
   bool busy = false;              ///< has work in progress (the test context always has)
   bool ready = false;             ///< work was handed to it that it has not looked at yet
@@ -65,6 +72,7 @@ struct Scheduler::Context {
   race::ThreadStack race_stack;
 
   std::string Name() const {
+    if (is_thread) return name;
     return is_test ? fmt::format("vCPU {} (the test)", cpu) : fmt::format("vCPU {}", cpu);
   }
 };
@@ -72,6 +80,7 @@ struct Scheduler::Context {
 Scheduler::Scheduler(Kernel& kernel, const ScheduleOptions& options, unsigned processors)
     : kernel_(kernel), options_(options), prng_(options.seed) {
   workers_.resize(processors);
+  seated_.resize(processors, nullptr);
   test_ = std::make_unique<Context>();
   test_->is_test = true;
   test_->started = true;
@@ -98,12 +107,74 @@ Scheduler::Context& Scheduler::Worker(unsigned cpu) {
 }
 
 Scheduler::Context& Scheduler::ContextFor(unsigned cpu) {
+  if (Context* thread = seated_.at(cpu)) return *thread;
   return test_->cpu == cpu ? *test_ : Worker(cpu);
+}
+
+const Scheduler::Context* Scheduler::OwnContext(unsigned cpu) const {
+  return test_->cpu == cpu ? test_.get() : workers_.at(cpu).get();
+}
+
+template <typename Fn>
+void Scheduler::ForEachContext(Fn&& fn) const {
+  fn(*test_);
+  for (const auto& worker : workers_) {
+    if (worker) fn(*worker);
+  }
+  for (const auto& thread : threads_) fn(*thread);
 }
 
 bool Scheduler::Runnable(const Context& context) const {
   if (context.finished || !context.started || !context.busy) return false;
+  if (context.is_thread) {
+    // It runs on a vCPU of its own or one it can take.
+    if (!context.on_cpu && !context.ready) {
+      bool any = false;
+      for (unsigned cpu = 0; cpu < seated_.size() && !any; ++cpu) any = Free(cpu);
+      if (!any) return false;
+    }
+  } else if (seated_[context.cpu] != nullptr) {
+    return false;  // a system thread runs on its vCPU: it resumes once the thread gives it back
+  }
   return context.ready || context.wait == nullptr || context.wait->ready();
+}
+
+bool Scheduler::Free(unsigned cpu) const {
+  if (seated_[cpu] != nullptr) return false;
+  if (const Context* own = OwnContext(cpu); own != nullptr && own->busy && !own->finished) {
+    // Running (it waits for nothing then), or able to run: its vCPU is not free. The test in
+    // Quiesce waits for the others, a wait that asks back.
+    if (own->ready) return false;
+    const bool quiescing = own == test_.get() && own->quiescing;
+    if (!quiescing && (own->wait == nullptr || own->wait->ready())) return false;
+  }
+  const Cpu& state = kernel_.cpu(cpu);
+  return state.irql < DISPATCH_LEVEL && state.dpc_depth == 0 && state.dispatching == 0;
+}
+
+bool Scheduler::Seat(Context& context) {
+  if (context.on_cpu) return true;
+  for (unsigned cpu = 0; cpu < seated_.size(); ++cpu) {
+    if (!Free(cpu)) continue;
+    seated_[cpu] = &context;
+    context.cpu = cpu;
+    context.on_cpu = true;
+    kernel_.system_threads().Seat(context.thread, cpu);
+    return true;
+  }
+  return false;
+}
+
+void Scheduler::Unseat(Context& context) {
+  if (!context.on_cpu) return;
+  kernel_.system_threads().Unseat(context.thread, context.cpu);
+  seated_[context.cpu] = nullptr;
+  context.on_cpu = false;
+  if (context.ready && !tearing_down_) {
+    // Interrupts or DPCs handed to the vCPU it leaves: its own context takes them now.
+    SetReady(context, false);
+    MarkReady(ContextFor(context.cpu));
+  }
 }
 
 bool Scheduler::Busy(unsigned cpu) const {
@@ -112,12 +183,12 @@ bool Scheduler::Busy(unsigned cpu) const {
 }
 
 Scheduler::Context* Scheduler::Pick() {
-  Context* candidates[65];
-  unsigned count = 0;
-  if (Runnable(*test_)) candidates[count++] = test_.get();
-  for (const auto& worker : workers_) {
-    if (worker && Runnable(*worker)) candidates[count++] = worker.get();
-  }
+  candidates_.clear();
+  ForEachContext([this](const Context& c) {
+    if (Runnable(c)) candidates_.push_back(const_cast<Context*>(&c));
+  });
+  Context** candidates = candidates_.data();
+  const auto count = static_cast<unsigned>(candidates_.size());
   if (count == 0) return nullptr;
   switch (options_.strategy) {
     case Strategy::kRandom:
@@ -143,6 +214,9 @@ Scheduler::Context* Scheduler::Pick() {
 }
 
 void Scheduler::SwitchTo(Context& current, Context& next) {
+  // A system thread about to run takes a free vCPU (Runnable promised one), unless it resumes only
+  // to learn that it is stuck (GivingUp): its wait then seats it when it is over.
+  if (next.is_thread && !tearing_down_) Seat(next);
   running_ = &next;
   kernel_.SetCurrentProcessor(next.cpu);
   HandOverThreadState(current, next);
@@ -211,10 +285,7 @@ void Scheduler::Yield() {
   auto consider = [&](Context* c) {
     if (c != &me && Runnable(*c) && (other == nullptr || c->stamp > other->stamp)) other = c;
   };
-  consider(test_.get());
-  for (const auto& worker : workers_) {
-    if (worker) consider(worker.get());
-  }
+  ForEachContext([&](const Context& c) { consider(const_cast<Context*>(&c)); });
   if (other == nullptr) return;
   SwitchTo(me, *other);
   Resumed(me);
@@ -225,7 +296,8 @@ void Scheduler::WaitUntil(WaitFor wait) { Block(wait, /*deadlock=*/true); }
 bool Scheduler::WaitUntilStuck(const WaitFor& wait) { return Block(wait, /*deadlock=*/false); }
 
 bool Scheduler::Block(const WaitFor& wait, bool deadlock) {
-  if (wait.ready()) return true;
+  // A system thread that gave its vCPU back in an earlier round of this wait needs one again.
+  if (wait.ready() && (!running_->is_thread || Seat(*running_))) return true;
   if (tearing_down_) {
     // A worker unwinding at teardown cannot wait for anyone; the machine is gone.
     if (std::uncaught_exceptions() == 0) throw Unwind{};
@@ -234,7 +306,13 @@ bool Scheduler::Block(const WaitFor& wait, bool deadlock) {
   Context& me = *running_;
   const WaitingScope waiting(me, wait, /*gives_up=*/!deadlock);
   for (;;) {
-    if (wait.ready()) return true;
+    // A system thread resumes only on a vCPU: the one it kept, or a free one.
+    if (wait.ready() && (!me.is_thread || Seat(me))) return true;
+    // A system thread that blocks gives its vCPU back, so the vCPU's own context may run; one
+    // that spins at DISPATCH_LEVEL or above (a spin lock) keeps it, as a processor would.
+    if (me.is_thread && me.on_cpu && !wait.ready() && kernel_.cpu(me.cpu).irql < DISPATCH_LEVEL) {
+      Unseat(me);
+    }
     if (options_.strategy == Strategy::kPct) PctStep(me);
     Context* next = Pick();
     if (next == nullptr) {
@@ -244,7 +322,9 @@ bool Scheduler::Block(const WaitFor& wait, bool deadlock) {
       if (next == nullptr) Deadlock(me);
     }
     if (next == &me) {
-      Service(me);  // runnable only for work handed to it: interrupts its IRQL still takes
+      // Runnable only for work handed to it (interrupts its IRQL still takes), or a system thread
+      // whose wait is over and that a vCPU has come free for.
+      if (!me.is_thread || me.ready) Service(me);
       continue;
     }
     SwitchTo(me, *next);
@@ -256,6 +336,11 @@ void Scheduler::Handoff(unsigned cpu) {
   if (tearing_down_) return;
   Context& target = ContextFor(cpu);
   if (&target == running_ || target.finished) return;
+  MarkReady(target);
+  Point();
+}
+
+void Scheduler::MarkReady(Context& target) {
   SetReady(target, true);
   target.ready_stamp = ++stamp_;
   if (!target.busy) {
@@ -265,7 +350,6 @@ void Scheduler::Handoff(unsigned cpu) {
   }
   if (options_.strategy == Strategy::kPct && target.priority == 0) AssignPriority(target);
   if (!target.started) Start(target);
-  Point();
 }
 
 void Scheduler::Rebind(unsigned cpu) {
@@ -277,9 +361,13 @@ void Scheduler::Rebind(unsigned cpu) {
                 kernel_.RunningCallback());
   }
   if (cpu == test_->cpu) return;
-  if (Context* worker = workers_[cpu].get(); worker != nullptr && worker->busy) {
+  const Context* worker = workers_[cpu].get();
+  auto vcpu_free = [this, worker, cpu] {
+    return (worker == nullptr || !worker->busy) && seated_[cpu] == nullptr;
+  };
+  if (!vcpu_free()) {
     WaitUntil(
-        {.ready = [worker] { return !worker->busy; },
+        {.ready = vcpu_free,
          .what = fmt::format("vCPU {} to finish what it runs, to switch the test to it", cpu)});
   }
   test_->cpu = cpu;
@@ -288,12 +376,23 @@ void Scheduler::Rebind(unsigned cpu) {
 
 void Scheduler::Quiesce() {
   if (tearing_down_ || busy_workers_ == 0 || running_ != test_.get()) return;
+  // The test body has ended: what it waits for from here on is the others finishing.
   auto none_runnable = [this] {
     for (const auto& worker : workers_) {
       if (worker && Runnable(*worker)) return false;
     }
+    for (const auto& thread : threads_) {
+      if (Runnable(*thread)) return false;
+    }
     return true;
   };
+  // The test waits for the others from here on, so its vCPU is free for a system thread; Free()
+  // must not ask the test's wait, which asks whether that thread can run.
+  struct Quiescing {
+    explicit Quiescing(bool& flag) : flag(flag) { flag = true; }
+    ~Quiescing() { flag = false; }
+    bool& flag;
+  } quiescing(test_->quiescing);
   if (none_runnable()) return;
   Context& me = *test_;
   const WaitFor wait{.ready = none_runnable, .what = "the other vCPUs to finish"};
@@ -372,12 +471,77 @@ void Scheduler::Idle(Context& worker) {
   }
 }
 
+void Scheduler::AddThread(unsigned index, std::function<void()> body, std::string name) {
+  auto context = std::make_unique<Context>();
+  Context& thread = *context;
+  thread.is_thread = true;
+  thread.thread = index;
+  thread.run = std::move(body);
+  thread.name = std::move(name);
+  thread.started = true;
+  thread.busy = true;
+  thread.stamp = ++stamp_;
+  ++busy_workers_;
+  if (options_.strategy == Strategy::kPct) AssignPriority(thread);
+  thread.host =
+      std::make_unique<HostContext>(*test_->host, [this, &thread] { return ThreadMain(thread); });
+  if (threads_.size() <= index) threads_.resize(index + 1);
+  threads_[index] = std::move(context);
+}
+
+HostContext* Scheduler::ThreadMain(Context& thread) {
+  if (!HostContext::kSharesThread && exchange_binding_) exchange_binding_(own_binding_);
+  thread.began = true;
+  if (!thread.unwind) {
+    try {
+      thread.run();
+    } catch (const Unwind&) {
+    } catch (...) {
+      kernel_.EndWith(std::current_exception());
+    }
+  }
+  Unseat(thread);
+  thread.finished = true;
+  thread.busy = false;
+  --busy_workers_;
+  // Whoever can run next (a waiter on the thread's end, say); at teardown, whoever tears down;
+  // otherwise the test, which raises a failure or finds out that nothing can run.
+  Context* next = tearing_down_ ? tearing_down_from_ : nullptr;
+  if (next == nullptr && !kernel_.crashed()) next = Pick();
+  if (next == nullptr) next = test_.get();
+  if (next->is_thread && !tearing_down_) Seat(*next);
+  running_ = next;
+  kernel_.SetCurrentProcessor(next->cpu);
+  HandOverThreadState(thread, *next);
+  return next->host.get();
+}
+
+std::optional<unsigned> Scheduler::RunningThread() const {
+  if (running_ == nullptr || !running_->is_thread) return std::nullopt;
+  return running_->thread;
+}
+
+std::string Scheduler::DescribeThread(unsigned index) const {
+  if (index >= threads_.size() || !threads_[index]) return "";
+  const Context& c = *threads_[index];
+  if (c.finished || !c.busy) return "";
+  if (&c == running_) return fmt::format("is running on vCPU {}", c.cpu);
+  if (c.wait != nullptr) return "waits for " + c.wait->what;
+  return c.on_cpu ? fmt::format("can run (on vCPU {})", c.cpu) : "can run (has not yet started)";
+}
+
 Scheduler::Context* Scheduler::GivingUp() {
   if (test_->wait != nullptr && test_->gives_up) return test_.get();
   for (const auto& worker : workers_) {
     if (worker && worker->busy && !worker->finished && worker->wait != nullptr &&
         worker->gives_up) {
       return worker.get();
+    }
+  }
+  for (const auto& thread : threads_) {
+    if (thread->busy && !thread->finished && thread->started && thread->host &&
+        thread->wait != nullptr && thread->gives_up) {
+      return thread.get();
     }
   }
   return nullptr;
@@ -405,8 +569,11 @@ std::vector<std::string> Scheduler::DescribeContexts(bool include_test) const {
     } else {
       line += " can run";
     }
-    for (const std::string& held : kernel_.spin_locks().DescribeHeldBy(c.cpu)) {
-      line += "; holds " + held;
+    // A system thread off its vCPU holds no spin lock (it blocked below DISPATCH_LEVEL).
+    if (!c.is_thread || c.on_cpu) {
+      for (const std::string& held : kernel_.spin_locks().DescribeHeldBy(c.cpu)) {
+        line += "; holds " + held;
+      }
     }
     lines.push_back(std::move(line));
   };
@@ -414,6 +581,9 @@ std::vector<std::string> Scheduler::DescribeContexts(bool include_test) const {
   for (unsigned cpu = 0; cpu < workers_.size(); ++cpu) {
     if (test_->cpu == cpu && include_test) describe(*test_);
     if (workers_[cpu]) describe(*workers_[cpu]);
+  }
+  if (include_test) {
+    for (const auto& thread : threads_) describe(*thread);
   }
   return lines;
 }
@@ -442,9 +612,16 @@ void Scheduler::Teardown() {
     worker->unwind = true;
     SwitchTo(*tearing_down_from_, *worker);
   }
+  // A system thread whose body began unwinds as a worker does; one that never ran is dropped.
+  for (auto& thread : threads_) {
+    if (thread->finished || thread.get() == running_) continue;
+    thread->unwind = true;
+    if (thread->began) SwitchTo(*tearing_down_from_, *thread);
+  }
   for (auto& worker : workers_) {
     if (worker) worker->host.reset();  // a worker's host thread ends here
   }
+  for (auto& thread : threads_) thread->host.reset();
 }
 
 }  // namespace kemu::model
