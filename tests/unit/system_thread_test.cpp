@@ -205,6 +205,25 @@ TEST_P(SystemThreadTest, AnExecutiveResourceTheThreadOwnsIsNotTheTests) {
   ExDeleteResourceLite(&resource);
 }
 
+TEST_P(SystemThreadTest, TheStopPathWaitsForTwoThreadsAtOnce) {
+  Extension first, second;
+  Start(first);
+  Start(second);
+  first.stop = second.stop = true;
+  KeSetEvent(&first.work, IO_NO_INCREMENT, FALSE);
+  KeSetEvent(&second.work, IO_NO_INCREMENT, FALSE);
+  PVOID threads[] = {first.thread, second.thread};
+  KWAIT_BLOCK blocks[2];
+  EXPECT_EQ(
+      KeWaitForMultipleObjects(2, threads, WaitAll, Executive, KernelMode, FALSE, nullptr, blocks),
+      STATUS_WAIT_0);
+  EXPECT_EQ(first.irql, PASSIVE_LEVEL);
+  EXPECT_EQ(second.irql, PASSIVE_LEVEL);
+  EXPECT_NE(first.self, second.self);
+  ObDereferenceObject(first.thread);
+  ObDereferenceObject(second.thread);
+}
+
 TEST_P(SystemThreadTest, AThreadThatDelaysLetsVirtualTimeMoveUntilTheStopPathEndsIt) {
   bool stop = false;
   int polls = 0;
