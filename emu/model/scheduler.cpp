@@ -8,6 +8,7 @@
 #include "kemu/error.hpp"
 #include "model/host_context.hpp"
 #include "model/kernel.hpp"
+#include "model/scheduler_context.hpp"
 #include "race/thread_stack.hpp"
 
 namespace kemu::model {
@@ -45,37 +46,6 @@ class WaitingScope {
 };
 
 }  // namespace
-
-struct Scheduler::Context {
-  unsigned cpu = 0;
-  bool is_test = false;
-  bool is_thread = false;         ///< a system thread (its vCPU is `cpu` while on_cpu)
-  bool on_cpu = false;            ///< a system thread seated on vCPU `cpu`
-  bool began = false;             ///< a system thread's body has begun
-  bool quiescing = false;         ///< the test, waiting in Quiesce for the others to finish
-  unsigned thread = 0;            ///< a system thread's index in SystemThreads
-  std::function<void()> run;      ///< a system thread's body
-  std::string name;               ///< a system thread's, for reports
-  bool started = false;           ///< a worker's host context exists (the test's always does)
-  bool busy = false;              ///< has work in progress (the test context always has)
-  bool ready = false;             ///< work was handed to it that it has not looked at yet
-  bool finished = false;          ///< a worker whose host context ended (failure or teardown)
-  bool unwind = false;            ///< Teardown asks this worker to unwind its stack and end
-  const WaitFor* wait = nullptr;  ///< what it is blocked on, while it is
-  bool gives_up = false;          ///< its wait returns when nothing else can run (WaitUntilStuck)
-  std::uint64_t stamp = 0;        ///< kDefault: when it was activated
-  std::uint64_t ready_stamp = 0;  ///< kDefault: when work was last handed to it
-  std::uint64_t priority = 0;     ///< kPct
-  std::unique_ptr<HostContext> host;
-  /// The race detector's shadow stack of the driver functions this context is in, when contexts
-  /// share a host thread (otherwise the thread's own is this context's).
-  race::ThreadStack race_stack;
-
-  std::string Name() const {
-    if (is_thread) return name;
-    return is_test ? fmt::format("vCPU {} (the test)", cpu) : fmt::format("vCPU {}", cpu);
-  }
-};
 
 Scheduler::Scheduler(Kernel& kernel, const ScheduleOptions& options, unsigned processors)
     : kernel_(kernel), options_(options), prng_(options.seed) {
@@ -137,44 +107,6 @@ bool Scheduler::Runnable(const Context& context) const {
     return false;  // a system thread runs on its vCPU: it resumes once the thread gives it back
   }
   return context.ready || context.wait == nullptr || context.wait->ready();
-}
-
-bool Scheduler::Free(unsigned cpu) const {
-  if (seated_[cpu] != nullptr) return false;
-  if (const Context* own = OwnContext(cpu); own != nullptr && own->busy && !own->finished) {
-    // Running (it waits for nothing then), or able to run: its vCPU is not free. The test in
-    // Quiesce waits for the others, a wait that asks back.
-    if (own->ready) return false;
-    const bool quiescing = own == test_.get() && own->quiescing;
-    if (!quiescing && (own->wait == nullptr || own->wait->ready())) return false;
-  }
-  const Cpu& state = kernel_.cpu(cpu);
-  return state.irql < DISPATCH_LEVEL && state.dpc_depth == 0 && state.dispatching == 0;
-}
-
-bool Scheduler::Seat(Context& context) {
-  if (context.on_cpu) return true;
-  for (unsigned cpu = 0; cpu < seated_.size(); ++cpu) {
-    if (!Free(cpu)) continue;
-    seated_[cpu] = &context;
-    context.cpu = cpu;
-    context.on_cpu = true;
-    kernel_.system_threads().Seat(context.thread, cpu);
-    return true;
-  }
-  return false;
-}
-
-void Scheduler::Unseat(Context& context) {
-  if (!context.on_cpu) return;
-  kernel_.system_threads().Unseat(context.thread, context.cpu);
-  seated_[context.cpu] = nullptr;
-  context.on_cpu = false;
-  if (context.ready && !tearing_down_) {
-    // Interrupts or DPCs handed to the vCPU it leaves: its own context takes them now.
-    SetReady(context, false);
-    MarkReady(ContextFor(context.cpu));
-  }
 }
 
 bool Scheduler::Busy(unsigned cpu) const {
@@ -469,65 +401,6 @@ void Scheduler::Idle(Context& worker) {
     SwitchTo(worker, *next);
     if (worker.unwind || kernel_.crashed()) throw Unwind{};
   }
-}
-
-void Scheduler::AddThread(unsigned index, std::function<void()> body, std::string name) {
-  auto context = std::make_unique<Context>();
-  Context& thread = *context;
-  thread.is_thread = true;
-  thread.thread = index;
-  thread.run = std::move(body);
-  thread.name = std::move(name);
-  thread.started = true;
-  thread.busy = true;
-  thread.stamp = ++stamp_;
-  ++busy_workers_;
-  if (options_.strategy == Strategy::kPct) AssignPriority(thread);
-  thread.host =
-      std::make_unique<HostContext>(*test_->host, [this, &thread] { return ThreadMain(thread); });
-  if (threads_.size() <= index) threads_.resize(index + 1);
-  threads_[index] = std::move(context);
-}
-
-HostContext* Scheduler::ThreadMain(Context& thread) {
-  if (!HostContext::kSharesThread && exchange_binding_) exchange_binding_(own_binding_);
-  thread.began = true;
-  if (!thread.unwind) {
-    try {
-      thread.run();
-    } catch (const Unwind&) {
-    } catch (...) {
-      kernel_.EndWith(std::current_exception());
-    }
-  }
-  Unseat(thread);
-  thread.finished = true;
-  thread.busy = false;
-  --busy_workers_;
-  // Whoever can run next (a waiter on the thread's end, say); at teardown, whoever tears down;
-  // otherwise the test, which raises a failure or finds out that nothing can run.
-  Context* next = tearing_down_ ? tearing_down_from_ : nullptr;
-  if (next == nullptr && !kernel_.crashed()) next = Pick();
-  if (next == nullptr) next = test_.get();
-  if (next->is_thread && !tearing_down_) Seat(*next);
-  running_ = next;
-  kernel_.SetCurrentProcessor(next->cpu);
-  HandOverThreadState(thread, *next);
-  return next->host.get();
-}
-
-std::optional<unsigned> Scheduler::RunningThread() const {
-  if (running_ == nullptr || !running_->is_thread) return std::nullopt;
-  return running_->thread;
-}
-
-std::string Scheduler::DescribeThread(unsigned index) const {
-  if (index >= threads_.size() || !threads_[index]) return "";
-  const Context& c = *threads_[index];
-  if (c.finished || !c.busy) return "";
-  if (&c == running_) return fmt::format("is running on vCPU {}", c.cpu);
-  if (c.wait != nullptr) return "waits for " + c.wait->what;
-  return c.on_cpu ? fmt::format("can run (on vCPU {})", c.cpu) : "can run (has not yet started)";
 }
 
 Scheduler::Context* Scheduler::GivingUp() {
