@@ -31,6 +31,8 @@ const char* KindName(const DISPATCHER_HEADER* header) {
       return "semaphore";
     case MutantObject:
       return "mutex";
+    case ThreadObject:
+      return "system thread";
     default:
       return "event";
   }
@@ -42,7 +44,8 @@ std::string Expected(unsigned kinds) {
   const std::pair<unsigned, const char*> all[] = {{Dispatcher::kEvents, "event"},
                                                   {Dispatcher::kSemaphores, "semaphore"},
                                                   {Dispatcher::kMutexes, "kernel mutex"},
-                                                  {Dispatcher::kTimers, "timer"}};
+                                                  {Dispatcher::kTimers, "timer"},
+                                                  {Dispatcher::kThreads, "thread object"}};
   for (const auto& [kind, name] : all) {
     if ((kinds & kind) == 0) continue;
     names += names.empty() ? "an initialized " : " or ";
@@ -102,8 +105,11 @@ void Dispatcher::CheckObject(const char* routine, const void* object, unsigned k
                       IsKind(header, EventSynchronizationObject, sizeof(KEVENT)));
   const bool timer = (IsKind(header, TimerNotificationObject, sizeof(KTIMER)) ||
                       IsKind(header, TimerSynchronizationObject, sizeof(KTIMER)));
+  const bool thread = IsKind(header, ThreadObject, SystemThreads::kObjectBytes) &&
+                      kernel_.system_threads().IsLiveObject(header);
   const bool accepted =
-      ((kinds & kEvents) != 0 && event) || ((kinds & kTimers) != 0 && timer) ||
+      ((kinds & kThreads) != 0 && thread) || ((kinds & kEvents) != 0 && event) ||
+      ((kinds & kTimers) != 0 && timer) ||
       ((kinds & kSemaphores) != 0 && IsKind(header, SemaphoreObject, sizeof(KSEMAPHORE))) ||
       ((kinds & kMutexes) != 0 && IsKind(header, MutantObject, sizeof(KMUTEX)));
   if (!accepted) kernel_.verifier().InvalidKernelObject(routine, Expected(kinds).c_str(), object);
@@ -170,6 +176,7 @@ void Dispatcher::Consume(DISPATCHER_HEADER* header, const WaitRequest& request) 
       if (--header->SignalState == 0) {  // the first acquisition: the mutex becomes the thread's
         mutex->OwnerThread = reinterpret_cast<struct _KTHREAD*>(request.thread);
         owned_[reinterpret_cast<std::uintptr_t>(mutex)] = {.cpu = request.cpu,
+                                                           .thread = request.thread,
                                                            .kind = "kernel mutex",
                                                            .routine = request.routine,
                                                            .kernel_mutex = true};
@@ -227,12 +234,28 @@ std::optional<KIRQL> Dispatcher::TakeWaitNext(unsigned cpu) {
   return std::exchange(wait_next_[cpu], std::nullopt);
 }
 
-std::uintptr_t Dispatcher::CurrentThread() const {
-  const unsigned cpu = kernel_.current_processor();
+std::uintptr_t Dispatcher::CurrentThread() const { return ThreadOn(kernel_.current_processor()); }
+
+std::uintptr_t Dispatcher::ThreadOn(unsigned cpu) const {
+  // A system thread running there (it runs no work items, so it has no worker nested in it).
+  if (cpu < thread_on_.size() && thread_on_[cpu] != 0) return thread_on_[cpu];
   const unsigned depth = cpu < worker_depth_.size() ? worker_depth_[cpu] : 0;
   // Inside the vCPU's 16-byte thread stand-in: distinct from every other vCPU's thread.
   constexpr unsigned kMostDistinctWorkers = sizeof(Cpu::thread_stub) - 1;
-  return kernel_.cpu().thread_address() + std::min(depth, kMostDistinctWorkers);
+  return kernel_.cpu(cpu).thread_address() + std::min(depth, kMostDistinctWorkers);
+}
+
+void Dispatcher::SwapThreadSlots(unsigned cpu, ThreadSlots& slots) {
+  const std::size_t size = std::max<std::size_t>(cpu + 1, kernel_.processor_count());
+  for (auto* slot_vector : {&worker_depth_, &guarded_regions_}) {
+    if (slot_vector->size() < size) slot_vector->resize(size);
+  }
+  if (critical_regions_.size() < size) critical_regions_.resize(size);
+  if (thread_on_.size() < size) thread_on_.resize(size);
+  std::swap(thread_on_[cpu], slots.thread);
+  std::swap(critical_regions_[cpu], slots.critical_regions);
+  std::swap(guarded_regions_[cpu], slots.guarded_regions);
+  std::swap(worker_depth_[cpu], slots.worker_depth);
 }
 
 void Dispatcher::EnterWorkerThread() {

@@ -4,7 +4,8 @@
 // satisfied in FIFO order by whoever signals an object (KeSetEvent, KeReleaseSemaphore,
 // KeReleaseMutex, a timer expiring), which consumes the signal on the waiter's behalf as Windows
 // does: a synchronization event or timer resets, a semaphore's count drops by one, a mutex
-// becomes the waiter's. kemu has one thread per vCPU, so a mutex's owner is a vCPU's thread.
+// becomes the waiter's. A mutex's owner is a thread: a vCPU's own, a work item's worker thread, or
+// a system thread running on a vCPU (which swaps its per-thread state in, SwapThreadSlots).
 #ifndef KEMU_EMU_MODEL_DISPATCHER_HPP_
 #define KEMU_EMU_MODEL_DISPATCHER_HPP_
 
@@ -60,7 +61,8 @@ class Dispatcher {
     kTimers = 2,
     kSemaphores = 4,
     kMutexes = 8,
-    kWaitable = kEvents | kTimers | kSemaphores | kMutexes,
+    kThreads = 16,  ///< a system thread's object (PsCreateSystemThread): signalled once it ends
+    kWaitable = kEvents | kTimers | kSemaphores | kMutexes | kThreads,
   };
   /// An object initialised at `header`: for the race detector a new object, which inherits no
   /// earlier signal's happens-before edge (KeInitialize{Event,Timer(Ex),Semaphore,Mutex}).
@@ -157,6 +159,18 @@ class Dispatcher {
   /// work item runs there (kemu runs them on a waiting context) a worker thread's stand-in next
   /// to it, so a mutex the waiting thread owns is not the worker's.
   std::uintptr_t CurrentThread() const;
+  /// The thread running on vCPU `cpu` (CurrentThread for another vCPU).
+  std::uintptr_t ThreadOn(unsigned cpu) const;
+  /// The per-thread state kemu keeps per vCPU. A system thread keeps its own while it is off a
+  /// vCPU and swaps it in while it runs there (`thread` 0: the vCPU's own thread).
+  struct ThreadSlots {
+    std::uintptr_t thread = 0;
+    int critical_regions = 0;
+    unsigned guarded_regions = 0;
+    unsigned worker_depth = 0;
+  };
+  /// Exchanges `slots` with vCPU `cpu`'s.
+  void SwapThreadSlots(unsigned cpu, ThreadSlots& slots);
   /// A work item starts (Enter) or ends (Leave) on the current vCPU.
   void EnterWorkerThread();
   void LeaveWorkerThread();
@@ -182,6 +196,7 @@ class Dispatcher {
   /// A mutex (kernel or fast) someone owns.
   struct Owned {
     unsigned cpu = 0;
+    std::uintptr_t thread = 0;  ///< the owning thread (CurrentThread when it acquired)
     const char* kind = "";      ///< "kernel mutex", "fast mutex", "guarded mutex"
     const char* routine = "";   ///< what acquired it
     bool kernel_mutex = false;  ///< a KMUTEX: its owner's normal kernel APCs are off
@@ -227,6 +242,7 @@ class Dispatcher {
   std::vector<int> critical_regions_;
   std::vector<unsigned> worker_depth_;     ///< work items running nested, per vCPU
   std::vector<unsigned> guarded_regions_;  ///< KeEnterGuardedRegion nesting, per vCPU
+  std::vector<std::uintptr_t> thread_on_;  ///< per vCPU: a system thread running there, or 0
   /// Owned mutexes by address: ordered, so reports list them by address.
   std::map<std::uintptr_t, Owned> owned_;
 };

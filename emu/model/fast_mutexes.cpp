@@ -104,8 +104,10 @@ void Dispatcher::AcquireMutexView(const char* routine, const MutexView& mutex) {
 void Dispatcher::TakeMutexView(const char* routine, const MutexView& mutex) {
   *mutex.count = 0;
   *mutex.owner = reinterpret_cast<PVOID>(CurrentThread());
-  owned_[reinterpret_cast<std::uintptr_t>(mutex.address)] = {
-      .cpu = kernel_.current_processor(), .kind = mutex.kind, .routine = routine};
+  owned_[reinterpret_cast<std::uintptr_t>(mutex.address)] = {.cpu = kernel_.current_processor(),
+                                                             .thread = CurrentThread(),
+                                                             .kind = mutex.kind,
+                                                             .routine = routine};
   // Held from here to the release, as a spin lock is; the release publishes what it protected.
   kernel_.race().Acquire(mutex.address);
   kernel_.race().LockAcquired(mutex.address);

@@ -21,6 +21,7 @@ bool Faults::CanFail(personality::ExportId routine) {
     case personality::ExportId::kExAllocatePool2:
     case personality::ExportId::kExAllocatePool3:
     case personality::ExportId::kIoAllocateWorkItem:
+    case personality::ExportId::kPsCreateSystemThread:
       return true;
     default:
       return false;
@@ -45,7 +46,7 @@ void Faults::Add(const Fault& fault) {
                 "IoConnectInterruptEx, WdmlibIoConnectInterruptEx, IoGetAffinityInterrupt, "
                 "WdmlibIoGetAffinityInterrupt, RtlGetVersion, MmMapIoSpace, "
                 "ExAllocatePoolWithTag, ExAllocatePoolWithQuotaTag, ExAllocatePool2, "
-                "ExAllocatePool3 and IoAllocateWorkItem");
+                "ExAllocatePool3, IoAllocateWorkItem and PsCreateSystemThread");
   }
   if (fault.tag != 0 && !IsPoolAllocator(id)) {
     throw Error("kemu: Fault::tag applies to pool allocations only, not to " + fault.routine);

@@ -36,6 +36,7 @@ Kernel::Kernel(const MachineOptions& options)
       affinity_(*this),
       error_log_(*this),
       bugcheck_callbacks_(*this),
+      system_threads_(*this),
       race_(*this, options.race_detection, options.processors),
       scheduler_(*this, options.schedule, options.processors) {
   for (std::size_t id = 0; id < callable_.size(); ++id) {

@@ -35,6 +35,7 @@
 #include "model/resources.hpp"
 #include "model/scheduler.hpp"
 #include "model/spin_locks.hpp"
+#include "model/system_threads.hpp"
 #include "model/timers.hpp"
 #include "model/trace.hpp"
 #include "model/virtual_clock.hpp"
@@ -93,6 +94,8 @@ class Kernel final : public verifier::Host, public race::Host {
   Timers& timers() { return timers_; }
   const Timers& timers() const { return timers_; }
   WorkItems& work_items() { return work_items_; }
+  SystemThreads& system_threads() { return system_threads_; }
+  const SystemThreads& system_threads() const { return system_threads_; }
   const WorkItems& work_items() const { return work_items_; }
   Lookasides& lookasides() { return lookasides_; }
   GenericCalls& generic_calls() { return generic_calls_; }
@@ -263,6 +266,7 @@ class Kernel final : public verifier::Host, public race::Host {
   Affinity affinity_;
   ErrorLog error_log_;
   BugCheckCallbacks bugcheck_callbacks_;
+  SystemThreads system_threads_;
   std::optional<kemu::BugCheck> crash_;
   std::exception_ptr ended_;  ///< a harness error that ended the machine (End)
   /// crash_ or ended_ is set: one flag, read on every kernel call.

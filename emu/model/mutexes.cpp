@@ -43,8 +43,9 @@ LONG Dispatcher::ReleaseMutex(const char* routine, PRKMUTEX mutex) {
 }
 
 unsigned Dispatcher::kernel_mutexes_owned(unsigned cpu) const {
+  const std::uintptr_t thread = ThreadOn(cpu);
   unsigned count = 0;
-  for (const auto& [address, owned] : owned_) count += owned.kernel_mutex && owned.cpu == cpu;
+  for (const auto& [address, owned] : owned_) count += owned.kernel_mutex && owned.thread == thread;
   return count;
 }
 

@@ -8,6 +8,7 @@
 #include "kemu/error.hpp"
 #include "model/host_context.hpp"
 #include "model/kernel.hpp"
+#include "model/scheduler_context.hpp"
 #include "race/thread_stack.hpp"
 
 namespace kemu::model {
@@ -46,32 +47,10 @@ class WaitingScope {
 
 }  // namespace
 
-struct Scheduler::Context {
-  unsigned cpu = 0;
-  bool is_test = false;
-  bool started = false;           ///< a worker's host context exists (the test's always does)
-  bool busy = false;              ///< has work in progress (the test context always has)
-  bool ready = false;             ///< work was handed to it that it has not looked at yet
-  bool finished = false;          ///< a worker whose host context ended (failure or teardown)
-  bool unwind = false;            ///< Teardown asks this worker to unwind its stack and end
-  const WaitFor* wait = nullptr;  ///< what it is blocked on, while it is
-  bool gives_up = false;          ///< its wait returns when nothing else can run (WaitUntilStuck)
-  std::uint64_t stamp = 0;        ///< kDefault: when it was activated
-  std::uint64_t ready_stamp = 0;  ///< kDefault: when work was last handed to it
-  std::uint64_t priority = 0;     ///< kPct
-  std::unique_ptr<HostContext> host;
-  /// The race detector's shadow stack of the driver functions this context is in, when contexts
-  /// share a host thread (otherwise the thread's own is this context's).
-  race::ThreadStack race_stack;
-
-  std::string Name() const {
-    return is_test ? fmt::format("vCPU {} (the test)", cpu) : fmt::format("vCPU {}", cpu);
-  }
-};
-
 Scheduler::Scheduler(Kernel& kernel, const ScheduleOptions& options, unsigned processors)
     : kernel_(kernel), options_(options), prng_(options.seed) {
   workers_.resize(processors);
+  seated_.resize(processors, nullptr);
   test_ = std::make_unique<Context>();
   test_->is_test = true;
   test_->started = true;
@@ -98,11 +77,35 @@ Scheduler::Context& Scheduler::Worker(unsigned cpu) {
 }
 
 Scheduler::Context& Scheduler::ContextFor(unsigned cpu) {
+  if (Context* thread = seated_.at(cpu)) return *thread;
   return test_->cpu == cpu ? *test_ : Worker(cpu);
+}
+
+const Scheduler::Context* Scheduler::OwnContext(unsigned cpu) const {
+  return test_->cpu == cpu ? test_.get() : workers_.at(cpu).get();
+}
+
+template <typename Fn>
+void Scheduler::ForEachContext(Fn&& fn) const {
+  fn(*test_);
+  for (const auto& worker : workers_) {
+    if (worker) fn(*worker);
+  }
+  for (const auto& thread : threads_) fn(*thread);
 }
 
 bool Scheduler::Runnable(const Context& context) const {
   if (context.finished || !context.started || !context.busy) return false;
+  if (context.is_thread) {
+    // It runs on a vCPU of its own or one it can take.
+    if (!context.on_cpu && !context.ready) {
+      bool any = false;
+      for (unsigned cpu = 0; cpu < seated_.size() && !any; ++cpu) any = Free(cpu);
+      if (!any) return false;
+    }
+  } else if (seated_[context.cpu] != nullptr) {
+    return false;  // a system thread runs on its vCPU: it resumes once the thread gives it back
+  }
   return context.ready || context.wait == nullptr || context.wait->ready();
 }
 
@@ -112,12 +115,12 @@ bool Scheduler::Busy(unsigned cpu) const {
 }
 
 Scheduler::Context* Scheduler::Pick() {
-  Context* candidates[65];
-  unsigned count = 0;
-  if (Runnable(*test_)) candidates[count++] = test_.get();
-  for (const auto& worker : workers_) {
-    if (worker && Runnable(*worker)) candidates[count++] = worker.get();
-  }
+  candidates_.clear();
+  ForEachContext([this](const Context& c) {
+    if (Runnable(c)) candidates_.push_back(const_cast<Context*>(&c));
+  });
+  Context** candidates = candidates_.data();
+  const auto count = static_cast<unsigned>(candidates_.size());
   if (count == 0) return nullptr;
   switch (options_.strategy) {
     case Strategy::kRandom:
@@ -143,6 +146,9 @@ Scheduler::Context* Scheduler::Pick() {
 }
 
 void Scheduler::SwitchTo(Context& current, Context& next) {
+  // A system thread about to run takes a free vCPU (Runnable promised one), unless it resumes only
+  // to learn that it is stuck (GivingUp): its wait then seats it when it is over.
+  if (next.is_thread && !tearing_down_) Seat(next);
   running_ = &next;
   kernel_.SetCurrentProcessor(next.cpu);
   HandOverThreadState(current, next);
@@ -212,10 +218,7 @@ void Scheduler::Yield() {
   auto consider = [&](Context* c) {
     if (c != &me && Runnable(*c) && (other == nullptr || c->stamp > other->stamp)) other = c;
   };
-  consider(test_.get());
-  for (const auto& worker : workers_) {
-    if (worker) consider(worker.get());
-  }
+  ForEachContext([&](const Context& c) { consider(const_cast<Context*>(&c)); });
   if (other == nullptr) return;
   SwitchTo(me, *other);
   Resumed(me);
@@ -226,7 +229,8 @@ void Scheduler::WaitUntil(WaitFor wait) { Block(wait, /*deadlock=*/true); }
 bool Scheduler::WaitUntilStuck(const WaitFor& wait) { return Block(wait, /*deadlock=*/false); }
 
 bool Scheduler::Block(const WaitFor& wait, bool deadlock) {
-  if (wait.ready()) return true;
+  // A system thread that gave its vCPU back in an earlier round of this wait needs one again.
+  if (wait.ready() && (!running_->is_thread || Seat(*running_))) return true;
   if (tearing_down_) {
     // A worker unwinding at teardown cannot wait for anyone; the machine is gone.
     if (std::uncaught_exceptions() == 0) throw Unwind{};
@@ -241,7 +245,13 @@ bool Scheduler::Block(const WaitFor& wait, bool deadlock) {
   }
   const WaitingScope waiting(me, wait, /*gives_up=*/!deadlock);
   for (;;) {
-    if (wait.ready()) return true;
+    // A system thread resumes only on a vCPU: the one it kept, or a free one.
+    if (wait.ready() && (!me.is_thread || Seat(me))) return true;
+    // A system thread that blocks gives its vCPU back, so the vCPU's own context may run; one
+    // that spins at DISPATCH_LEVEL or above (a spin lock) keeps it, as a processor would.
+    if (me.is_thread && me.on_cpu && !wait.ready() && kernel_.cpu(me.cpu).irql < DISPATCH_LEVEL) {
+      Unseat(me);
+    }
     if (options_.strategy == Strategy::kPct) PctStep(me);
     Context* next = Pick();
     if (next == nullptr) {
@@ -251,7 +261,9 @@ bool Scheduler::Block(const WaitFor& wait, bool deadlock) {
       if (next == nullptr) Deadlock(me);
     }
     if (next == &me) {
-      Service(me);  // runnable only for work handed to it: interrupts its IRQL still takes
+      // Runnable only for work handed to it (interrupts its IRQL still takes), or a system thread
+      // whose wait is over and that a vCPU has come free for.
+      if (!me.is_thread || me.ready) Service(me);
       continue;
     }
     SwitchTo(me, *next);
@@ -263,6 +275,11 @@ void Scheduler::Handoff(unsigned cpu) {
   if (tearing_down_) return;
   Context& target = ContextFor(cpu);
   if (&target == running_ || target.finished) return;
+  MarkReady(target);
+  Point();
+}
+
+void Scheduler::MarkReady(Context& target) {
   SetReady(target, true);
   target.ready_stamp = ++stamp_;
   if (!target.busy) {
@@ -272,7 +289,6 @@ void Scheduler::Handoff(unsigned cpu) {
   }
   if (options_.strategy == Strategy::kPct && target.priority == 0) AssignPriority(target);
   if (!target.started) Start(target);
-  Point();
 }
 
 void Scheduler::Rebind(unsigned cpu) {
@@ -284,9 +300,13 @@ void Scheduler::Rebind(unsigned cpu) {
                 kernel_.RunningCallback());
   }
   if (cpu == test_->cpu) return;
-  if (Context* worker = workers_[cpu].get(); worker != nullptr && worker->busy) {
+  const Context* worker = workers_[cpu].get();
+  auto vcpu_free = [this, worker, cpu] {
+    return (worker == nullptr || !worker->busy) && seated_[cpu] == nullptr;
+  };
+  if (!vcpu_free()) {
     WaitUntil(
-        {.ready = [worker] { return !worker->busy; },
+        {.ready = vcpu_free,
          .what = fmt::format("vCPU {} to finish what it runs, to switch the test to it", cpu)});
   }
   test_->cpu = cpu;
@@ -295,12 +315,23 @@ void Scheduler::Rebind(unsigned cpu) {
 
 void Scheduler::Quiesce() {
   if (tearing_down_ || busy_workers_ == 0 || running_ != test_.get()) return;
+  // The test body has ended: what it waits for from here on is the others finishing.
   auto none_runnable = [this] {
     for (const auto& worker : workers_) {
       if (worker && Runnable(*worker)) return false;
     }
+    for (const auto& thread : threads_) {
+      if (Runnable(*thread)) return false;
+    }
     return true;
   };
+  // The test waits for the others from here on, so its vCPU is free for a system thread; Free()
+  // must not ask the test's wait, which asks whether that thread can run.
+  struct Quiescing {
+    explicit Quiescing(bool& flag) : flag(flag) { flag = true; }
+    ~Quiescing() { flag = false; }
+    bool& flag;
+  } quiescing(test_->quiescing);
   if (none_runnable()) return;
   Context& me = *test_;
   const WaitFor wait{.ready = none_runnable, .what = "the other vCPUs to finish"};
@@ -387,6 +418,12 @@ Scheduler::Context* Scheduler::GivingUp() {
       return worker.get();
     }
   }
+  for (const auto& thread : threads_) {
+    if (thread->busy && !thread->finished && thread->started && thread->host &&
+        thread->wait != nullptr && thread->gives_up) {
+      return thread.get();
+    }
+  }
   return nullptr;
 }
 
@@ -412,8 +449,11 @@ std::vector<std::string> Scheduler::DescribeContexts(bool include_test) const {
     } else {
       line += " can run";
     }
-    for (const std::string& held : kernel_.spin_locks().DescribeHeldBy(c.cpu)) {
-      line += "; holds " + held;
+    // A system thread off its vCPU holds no spin lock (it blocked below DISPATCH_LEVEL).
+    if (!c.is_thread || c.on_cpu) {
+      for (const std::string& held : kernel_.spin_locks().DescribeHeldBy(c.cpu)) {
+        line += "; holds " + held;
+      }
     }
     lines.push_back(std::move(line));
   };
@@ -421,6 +461,9 @@ std::vector<std::string> Scheduler::DescribeContexts(bool include_test) const {
   for (unsigned cpu = 0; cpu < workers_.size(); ++cpu) {
     if (test_->cpu == cpu && include_test) describe(*test_);
     if (workers_[cpu]) describe(*workers_[cpu]);
+  }
+  if (include_test) {
+    for (const auto& thread : threads_) describe(*thread);
   }
   return lines;
 }
@@ -449,9 +492,16 @@ void Scheduler::Teardown() {
     worker->unwind = true;
     SwitchTo(*tearing_down_from_, *worker);
   }
+  // A system thread whose body began unwinds as a worker does; one that never ran is dropped.
+  for (auto& thread : threads_) {
+    if (thread->finished || thread.get() == running_) continue;
+    thread->unwind = true;
+    if (thread->began) SwitchTo(*tearing_down_from_, *thread);
+  }
   for (auto& worker : workers_) {
     if (worker) worker->host.reset();  // a worker's host thread ends here
   }
+  for (auto& thread : threads_) thread->host.reset();
 }
 
 }  // namespace kemu::model

@@ -14,6 +14,12 @@
 //
 // Failures on a worker (bug checks, harness errors) end the machine there and surface in the
 // test thread at its next moment on the baton, exactly as if raised there.
+//
+// System threads (PsCreateSystemThread, model/system_threads.hpp) are contexts of their own that
+// run on a vCPU they borrow: one whose own context is idle or blocked below DISPATCH_LEVEL, as a
+// real scheduler runs a ready thread on an idle processor. A thread keeps its vCPU until it
+// blocks or ends; meanwhile that vCPU's interrupts and DPCs run on the thread's context, and its
+// own context (the test, a worker) cannot resume. See docs/kernel.md, "System threads".
 #ifndef KEMU_EMU_MODEL_SCHEDULER_HPP_
 #define KEMU_EMU_MODEL_SCHEDULER_HPP_
 
@@ -96,11 +102,22 @@ class Scheduler {
   /// Ends every worker (their stacks unwind). The machine must be finished with.
   void Teardown();
 
+  /// A new system thread, number `index` of the kernel's SystemThreads, that runs `body` once the
+  /// scheduler seats it on a free vCPU. `body` may throw: a failure ends the machine as a
+  /// worker's does. SystemThreads::Seat / Unseat swap its per-thread state in and out.
+  void AddThread(unsigned index, std::function<void()> body, std::string name);
+  /// The system thread the running context is (its index), if it is one.
+  std::optional<unsigned> RunningThread() const;
+  /// "waits for ..." / "can run" / "is running on vCPU 1" for system thread `index`, or "" once it
+  /// has ended.
+  std::string DescribeThread(unsigned index) const;
+
   bool exploring() const { return options_.strategy != Strategy::kDefault; }
   /// The vCPU the test's own thread is bound to.
   unsigned test_processor() const;
   /// "vCPU 1 waits for the spin lock at 0x...; holds ..." for every vCPU whose context is not
-  /// idle, for reports; the test's own context only with `include_test`.
+  /// idle, for reports; the test's own context and the system threads only with `include_test`
+  /// (the shutdown report names threads left running itself).
   std::vector<std::string> DescribeContexts(bool include_test = true) const;
   /// Whether vCPU `cpu` is running work on its worker (not idle).
   bool Busy(unsigned cpu) const;
@@ -111,7 +128,25 @@ class Scheduler {
   struct Unwind {};
 
   bool Block(const WaitFor& wait, bool deadlock);
+  /// The context that takes vCPU `cpu`'s interrupts and DPCs: a system thread seated there, else
+  /// the test's or the vCPU's worker.
   Context& ContextFor(unsigned cpu);
+  /// The test's or the worker's context of vCPU `cpu` (nullptr: a worker never started).
+  const Context* OwnContext(unsigned cpu) const;
+  /// vCPU `cpu` can take a system thread: no thread on it, and its own context idle or blocked
+  /// below DISPATCH_LEVEL outside any ISR or DPC.
+  bool Free(unsigned cpu) const;
+  /// Seats system thread `context` on the first free vCPU; false if none is free.
+  bool Seat(Context& context);
+  /// The system thread gives its vCPU back (it blocks or ends); work handed to the vCPU meanwhile
+  /// goes to the vCPU's own context.
+  void Unseat(Context& context);
+  /// Marks `context` as having work handed to it (Handoff without the schedule point).
+  void MarkReady(Context& context);
+  HostContext* ThreadMain(Context& thread);
+  /// Every context, test first, then workers by vCPU, then system threads by creation.
+  template <typename Fn>
+  void ForEachContext(Fn&& fn) const;
   Context& Worker(unsigned cpu);
   bool Runnable(const Context& context) const;
   /// The context to run next, or nullptr when none can (`current` included if it can run).
@@ -148,6 +183,9 @@ class Scheduler {
   void* test_binding_ = nullptr;  ///< the test context's binding while a worker runs
   std::vector<std::unique_ptr<Context>> workers_;  ///< index = vCPU
   std::unique_ptr<Context> test_;
+  std::vector<std::unique_ptr<Context>> threads_;  ///< system threads, index = SystemThreads'
+  std::vector<Context*> seated_;                   ///< per vCPU: the system thread on it
+  std::vector<Context*> candidates_;               ///< Pick's scratch space
   Context* running_ = nullptr;
   Context* tearing_down_from_ = nullptr;  ///< where a worker unwound at Teardown hands back
   bool tearing_down_ = false;

@@ -99,8 +99,9 @@ void Dispatcher::LearnFromSignals(const WaitRequest& request, NTSTATUS status) {
 }
 
 bool Dispatcher::MakeProgress() {
-  // A worker thread would run queued work items while this thread waits.
-  if (kernel_.work_items().RunQueued()) return true;
+  // A worker thread would run queued work items while this thread waits. Not on a system
+  // thread: it gives its vCPU back while it waits, and the item's worker identity is per vCPU.
+  if (!kernel_.scheduler().RunningThread() && kernel_.work_items().RunQueued()) return true;
   std::optional<std::uint64_t> target = EarliestDeadline();
   const std::optional<std::uint64_t> timer = kernel_.timers().NextDue();
   if (timer && (!target || *timer < *target)) target = timer;

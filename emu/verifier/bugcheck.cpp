@@ -40,6 +40,8 @@ std::string_view BugCheckName(std::uint32_t code) {
       return "TRAP_CAUSE_UNKNOWN";
     case bugcheck::kKmodeExceptionNotHandled:
       return "KMODE_EXCEPTION_NOT_HANDLED";
+    case bugcheck::kKernelApcPendingDuringExit:
+      return "KERNEL_APC_PENDING_DURING_EXIT";
     case bugcheck::kPageFaultInNonpagedArea:
       return "PAGE_FAULT_IN_NONPAGED_AREA";
     case bugcheck::kInterruptExceptionNotHandled:

@@ -278,6 +278,12 @@ class Verifier {
                                                  const void* context, const void* item);
   /// A work item routine returned with a different KeEnterCriticalRegion nesting.
   [[noreturn]] void WorkItemApcIndexMismatch(std::uintptr_t routine, int critical_regions);
+  /// A system thread ended (its start routine returned, or PsTerminateSystemThread) at a raised
+  /// IRQL or with normal kernel APCs still disabled by the driver: 0x20.
+  [[noreturn]] void ThreadExitedWithApcsDisabled(std::uintptr_t routine, int apc_disable,
+                                                 KIRQL irql);
+  /// ObfDereferenceObject on an object whose references the driver has all dropped.
+  void ObjectOverDereferenced(const char* routine, const void* object);
 
   // Semaphores, kernel mutexes and fast mutexes (rules_sync_objects.cpp).
   /// KeReleaseSemaphore pushed the count past the limit: the routine raises

@@ -32,6 +32,7 @@ inline constexpr std::uint32_t kSpinLockAlreadyOwned = 0x0F;
 inline constexpr std::uint32_t kSpinLockNotOwned = 0x10;
 inline constexpr std::uint32_t kTrapCauseUnknown = 0x12;
 inline constexpr std::uint32_t kKmodeExceptionNotHandled = 0x1E;
+inline constexpr std::uint32_t kKernelApcPendingDuringExit = 0x20;
 inline constexpr std::uint32_t kPageFaultInNonpagedArea = 0x50;
 inline constexpr std::uint32_t kInterruptExceptionNotHandled = 0x3D;
 inline constexpr std::uint32_t kSystemThreadExceptionNotHandled = 0x7E;
@@ -103,6 +104,11 @@ inline constexpr std::uint64_t kIrqlExApcLte3 = 0x00020007;
 inline constexpr std::uint64_t kIrqlIoPassive = 0x0002000B;
 /// DDI compliance rule IrqlKeSetEvent: KeSetEvent with Wait=TRUE above APC_LEVEL.
 inline constexpr std::uint64_t kIrqlKeSetEvent = 0x00020016;
+/// DDI compliance rules IrqlObPassive (ObReferenceObjectByHandle), IrqlPsPassive (the Ps thread
+/// routines) and IrqlZwPassive (ZwClose): only at PASSIVE_LEVEL.
+inline constexpr std::uint64_t kIrqlObPassive = 0x0002001B;
+inline constexpr std::uint64_t kIrqlPsPassive = 0x0002001C;
+inline constexpr std::uint64_t kIrqlZwPassive = 0x0002001F;
 // kemu's own sub-codes.
 inline constexpr std::uint64_t kUninitializedDpc = 0x4B450001;
 inline constexpr std::uint64_t kDisconnectMismatch = 0x4B450002;
@@ -127,6 +133,7 @@ inline constexpr std::uint64_t kResourceConvertedByNonOwner = 0x4B450014;
 inline constexpr std::uint64_t kDpcChainNeverEnds = 0x4B450015;
 /// An error log entry written or freed that is not a live IoAllocateErrorLogEntry entry.
 inline constexpr std::uint64_t kInvalidErrorLogEntry = 0x4B450018;
+inline constexpr std::uint64_t kObjectOverDereferenced = 0x4B450020;
 }  // namespace verifier_code
 
 /// Parameter-1 sub-codes of 0xC2 BAD_POOL_CALLER: a kernel without Driver Verifier checking pool

@@ -56,6 +56,7 @@ typedef enum _KOBJECTS KEMU_WDK_ENUM_INT {
   EventSynchronizationObject = 1,
   MutantObject = 2,
   SemaphoreObject = 5,
+  ThreadObject = 6,
   GateObject = 7,
   TimerNotificationObject = 8,
   TimerSynchronizationObject = 9,

@@ -1,0 +1,120 @@
+// System thread exports (docs/kernel.md, "System threads"): PsCreateSystemThread,
+// PsTerminateSystemThread, PsGetCurrentThreadId, KeGetCurrentThread, and ZwClose and the object
+// routines a driver uses on a thread's handle and object.
+#include <wdm.h>
+
+#include <string>
+
+#include "abi/entry.hpp"
+#include "kemu/error.hpp"
+
+/// The thread object type `*PsThreadType` names: its address is all a driver sees.
+struct _OBJECT_TYPE {
+  int kind;
+};
+
+namespace {
+
+using kemu::model::Kernel;
+namespace verifier_code = kemu::verifier_code;
+
+constexpr _OBJECT_TYPE kThreadTypeObject{ThreadObject};
+// Drivers pass `*PsThreadType` as a plain POBJECT_TYPE; the object itself is never written.
+const POBJECT_TYPE kThreadType = const_cast<POBJECT_TYPE>(&kThreadTypeObject);
+
+/// The IRQL rule of a PASSIVE_LEVEL routine, with its DDI compliance rule's code (Windows 8 on).
+void CheckPassive(Kernel& kernel, const char* routine, std::uint64_t ddi_rule) {
+  const KIRQL irql = kernel.irql().Current();
+  if (irql != PASSIVE_LEVEL) {
+    kernel.verifier().IrqlAboveMaximum(routine, irql, PASSIVE_LEVEL, ddi_rule);
+  }
+}
+
+void CheckAtMostDispatch(Kernel& kernel, const char* routine) {
+  const KIRQL irql = kernel.irql().Current();
+  if (irql > DISPATCH_LEVEL) kernel.verifier().IrqlAboveMaximum(routine, irql, DISPATCH_LEVEL);
+}
+
+}  // namespace
+
+extern "C" {
+
+POBJECT_TYPE const* const PsThreadType = &kThreadType;
+
+NTSTATUS PsCreateSystemThread(PHANDLE ThreadHandle, ULONG DesiredAccess,
+                              POBJECT_ATTRIBUTES ObjectAttributes, HANDLE ProcessHandle,
+                              PCLIENT_ID ClientId, PKSTART_ROUTINE StartRoutine,
+                              PVOID StartContext) {
+  Kernel& kernel = KEMU_ENTER(PsCreateSystemThread, KEMU_ARG(ThreadHandle), KEMU_ARG(DesiredAccess),
+                              KEMU_ARG(ObjectAttributes), KEMU_ARG(ProcessHandle),
+                              KEMU_ARG(ClientId), KEMU_ARG(StartRoutine), KEMU_ARG(StartContext));
+  CheckPassive(kernel, "PsCreateSystemThread", verifier_code::kIrqlPsPassive);
+  if (ThreadHandle == nullptr)
+    kernel.verifier().NullArgument("PsCreateSystemThread", "ThreadHandle");
+  if (StartRoutine == nullptr)
+    kernel.verifier().NullArgument("PsCreateSystemThread", "StartRoutine");
+  if (ProcessHandle != nullptr) {
+    // A thread in another process's address space: kemu has one address space, the system's.
+    const std::string called_from = kernel.RunningCallback();
+    kemu::NotModelled not_modelled("PsCreateSystemThread with a ProcessHandle", called_from);
+    if (!called_from.empty()) kernel.End(not_modelled);
+    throw not_modelled;
+  }
+  KEMU_FAULT_POINT(kernel, PsCreateSystemThread);
+  *ThreadHandle = kernel.system_threads().Create(StartRoutine, StartContext, ClientId);
+  return STATUS_SUCCESS;
+}
+
+NTSTATUS PsTerminateSystemThread(NTSTATUS ExitStatus) {
+  Kernel& kernel = KEMU_ENTER(PsTerminateSystemThread, KEMU_ARG(ExitStatus));
+  CheckPassive(kernel, "PsTerminateSystemThread", verifier_code::kIrqlPsPassive);
+  return kernel.system_threads().Terminate(ExitStatus);
+}
+
+HANDLE PsGetCurrentThreadId(VOID) {
+  return KEMU_ENTER(PsGetCurrentThreadId).system_threads().CurrentId();
+}
+
+PKTHREAD KeGetCurrentThread(VOID) {
+  return reinterpret_cast<PKTHREAD>(KEMU_ENTER(KeGetCurrentThread).dispatcher().CurrentThread());
+}
+
+NTSTATUS ZwClose(HANDLE Handle) {
+  Kernel& kernel = KEMU_ENTER(ZwClose, KEMU_ARG(Handle));
+  CheckPassive(kernel, "ZwClose", verifier_code::kIrqlZwPassive);
+  return kernel.system_threads().Close(Handle);
+}
+
+NTSTATUS ObReferenceObjectByHandle(HANDLE Handle, ACCESS_MASK DesiredAccess,
+                                   POBJECT_TYPE ObjectType, KPROCESSOR_MODE AccessMode,
+                                   PVOID* Object, POBJECT_HANDLE_INFORMATION HandleInformation) {
+  Kernel& kernel = KEMU_ENTER(ObReferenceObjectByHandle, KEMU_ARG(Handle), KEMU_ARG(DesiredAccess),
+                              KEMU_ARG(ObjectType), KEMU_ARG(AccessMode), KEMU_ARG(Object),
+                              KEMU_ARG(HandleInformation));
+  CheckPassive(kernel, "ObReferenceObjectByHandle", verifier_code::kIrqlObPassive);
+  if (Object == nullptr) kernel.verifier().NullArgument("ObReferenceObjectByHandle", "Object");
+  // kemu's handles are all kernel handles to threads, opened with every access right.
+  const bool thread_type = ObjectType == nullptr || ObjectType == kThreadType;
+  const NTSTATUS status = kernel.system_threads().ReferenceByHandle(Handle, thread_type, Object);
+  if (status == STATUS_SUCCESS && HandleInformation != nullptr) {
+    HandleInformation->HandleAttributes = OBJ_KERNEL_HANDLE;
+    HandleInformation->GrantedAccess = THREAD_ALL_ACCESS;
+  }
+  return status;
+}
+
+LONG_PTR ObfReferenceObject(PVOID Object) {
+  Kernel& kernel = KEMU_ENTER(ObfReferenceObject, KEMU_ARG(Object));
+  CheckAtMostDispatch(kernel, "ObfReferenceObject");
+  if (Object == nullptr) kernel.verifier().NullArgument("ObfReferenceObject", "Object");
+  return kernel.system_threads().Reference("ObfReferenceObject", Object);
+}
+
+LONG_PTR ObfDereferenceObject(PVOID Object) {
+  Kernel& kernel = KEMU_ENTER(ObfDereferenceObject, KEMU_ARG(Object));
+  CheckAtMostDispatch(kernel, "ObfDereferenceObject");
+  if (Object == nullptr) kernel.verifier().NullArgument("ObfDereferenceObject", "Object");
+  return kernel.system_threads().Dereference("ObfDereferenceObject", Object);
+}
+
+}  // extern "C"

@@ -1,0 +1,41 @@
+// Rules for driver-created system threads and the object references a driver holds on them
+// (docs/kernel.md, "System threads").
+#include <fmt/format.h>
+
+#include "kemu/bugcheck.hpp"
+#include "verifier/verifier.hpp"
+
+namespace kemu::verifier {
+
+void Verifier::ThreadExitedWithApcsDisabled(std::uintptr_t routine, int apc_disable, KIRQL irql) {
+  // Microsoft's 0x20 page: the thread's APC disable count (Arg2) and the IRQL (Arg3) must both be
+  // zero when a thread exits. Windows counts down on each KeEnterCriticalRegion, so a region
+  // entered and not left is a negative count, sign-extended here (UNCONFIRMED how Windows widens
+  // it). Windows also names a pending APC in Arg1; kemu has no APCs, so 0.
+  const auto count = static_cast<std::uint64_t>(static_cast<std::int64_t>(-apc_disable));
+  host_.Crash(
+      {.code = bugcheck::kKernelApcPendingDuringExit,
+       .parameters = {0, count, irql, 0},
+       .parameter_names = {"pending APC (kemu has no APCs: 0)", "the thread's APC disable count",
+                           "IRQL", nullptr},
+       .summary = fmt::format(
+           "The system thread with start routine {} ended at IRQL {} with {} more critical "
+           "region(s), guarded region(s) or kernel mutex(es) than it started with: a system "
+           "thread must end at PASSIVE_LEVEL with every region left and every mutex released.",
+           reinterpret_cast<const void*>(routine), irql, apc_disable)});
+}
+
+void Verifier::ObjectOverDereferenced(const char* routine, const void* object) {
+  host_.BugCheck(
+      {.code = bugcheck::kDriverVerifierDetectedViolation,
+       .parameters = {verifier_code::kObjectOverDereferenced, Address(object), 0, 0},
+       .parameter_names = {"kemu: object dereferenced more often than referenced", "object",
+                           nullptr, nullptr},
+       .summary = fmt::format(
+           "{} dropped a reference to the thread object at {} that the driver no longer holds: "
+           "every ObDereferenceObject must match an ObReferenceObject or "
+           "ObReferenceObjectByHandle. Windows would free the object under its other users.",
+           routine, object)});
+}
+
+}  // namespace kemu::verifier
