@@ -32,12 +32,13 @@ void Affinity::CheckCaller(const char* routine) {
                 "at DISPATCH_LEVEL (Windows defers the processor change until the "
                 "caller lowers the IRQL below DISPATCH_LEVEL)");
   }
-  // At PASSIVE_LEVEL yet not the test's own thread: a threaded DPC, or a passive-level ISR (or
-  // its KeSynchronizeExecution routine).
+  // At PASSIVE_LEVEL yet not the test's own thread: a driver's system thread, a threaded DPC, or
+  // a passive-level ISR (or its KeSynchronizeExecution routine).
   if (!kernel_.scheduler().test_running() || cpu.dpc_depth > 0 || cpu.dispatching > 0 ||
       cpu.sync_depth > 0) {
-    NotModelled(routine, fmt::format("from a threaded DPC or passive-level ISR on vCPU {} (kemu "
-                                     "moves only the test's own thread between vCPUs)",
+    NotModelled(routine, fmt::format("from a system thread, threaded DPC or passive-level ISR on "
+                                     "vCPU {} (kemu moves only the test's own thread between "
+                                     "vCPUs)",
                                      cpu.index));
   }
   if (kernel_.dispatcher().InWorkerThread()) {
