@@ -12,6 +12,9 @@
 #ifndef KEMU_EMU_MODEL_ALLOTMENT_HPP_
 #define KEMU_EMU_MODEL_ALLOTMENT_HPP_
 
+#include <cstdint>
+#include <utility>
+
 #include "model/cpu.hpp"
 #include "model/kernel.hpp"
 
@@ -47,6 +50,36 @@ class RoutineAllotment {
  private:
   Cpu& cpu_;
   const bool outermost_;
+};
+
+/// Sets the allotment of the routine running on `cpu` aside while another routine preempts it
+/// (an ordinary DPC preempting a threaded one), so the preempting routine gets one of its own, and
+/// puts it back with the time and calls the preemption took left out.
+class SuspendedAllotment {
+ public:
+  SuspendedAllotment(Kernel& kernel, Cpu& cpu)
+      : kernel_(kernel),
+        cpu_(cpu),
+        allotment_(std::exchange(cpu.allotment, Allotment{})),
+        began_100ns_(kernel.clock().now_100ns()),
+        began_calls_(kernel.trace().calls()) {}
+  ~SuspendedAllotment() {
+    const std::uint64_t calls = kernel_.trace().calls() - began_calls_;
+    Allotment resumed = allotment_;
+    resumed.began_100ns += kernel_.clock().now_100ns() - began_100ns_;
+    resumed.began_calls += calls;
+    if (resumed.call_limit != Allotment::kNever) resumed.call_limit += calls;
+    cpu_.allotment = resumed;
+  }
+  SuspendedAllotment(const SuspendedAllotment&) = delete;
+  SuspendedAllotment& operator=(const SuspendedAllotment&) = delete;
+
+ private:
+  Kernel& kernel_;
+  Cpu& cpu_;
+  const Allotment allotment_;
+  const std::uint64_t began_100ns_;
+  const std::uint64_t began_calls_;
 };
 
 }  // namespace kemu::model

@@ -3,9 +3,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include <algorithm>
 #include <array>
-#include <utility>
 
 #include "model/allotment.hpp"
 #include "model/kernel.hpp"
@@ -252,8 +250,7 @@ void Dpcs::HandOff(unsigned cpu) {
   if (cpu.retiring_dpcs || cpu.irql >= DISPATCH_LEVEL) [[unlikely]] {
     // A threaded DPC running at PASSIVE_LEVEL is a thread: the DISPATCH_LEVEL interrupt preempts
     // it, and the ordinary DPCs queued meanwhile run at once.
-    if (cpu.retiring_dpcs && cpu.irql < DISPATCH_LEVEL && cpu.dpc_depth > 0 &&
-        cpu.dpc_irql == PASSIVE_LEVEL) {
+    if (cpu.retiring_dpcs && cpu.irql < DISPATCH_LEVEL && cpu.InThreadedDpc()) {
       PreemptThreaded(cpu);
     }
     return;
@@ -267,58 +264,37 @@ void Dpcs::HandOff(unsigned cpu) {
     cpu.dpc_queue.pop_front();
     // Ordinary DPCs first: a threaded DPC's thread runs once the DISPATCH_LEVEL interrupt has
     // retired the ordinary queue, so a threaded one waits behind every ordinary one queued.
-    if (entry.state->threaded && threaded_enabled_ && OrdinaryQueued(cpu)) [[unlikely]] {
+    if (entry.state->threaded && threaded_enabled_ && FirstOrdinary(cpu) != nullptr) [[unlikely]] {
       cpu.dpc_queue.push_back(entry);
       continue;
     }
-    --queued_;
-    if (++cpu.dpcs_in_burst > kWatchdogLimit) kernel_.verifier().DpcWatchdog(cpu.dpcs_in_burst);
-    Run(cpu, entry);
+    RunDequeued(cpu, entry);
   }
   cpu.retiring_dpcs = false;
 }
 
+[[gnu::always_inline]] inline void Dpcs::RunDequeued(Cpu& cpu, QueuedDpc entry) {
+  --queued_;
+  if (++cpu.dpcs_in_burst > kWatchdogLimit) kernel_.verifier().DpcWatchdog(cpu.dpcs_in_burst);
+  Run(cpu, entry);
+}
+
 void Dpcs::PreemptThreaded(Cpu& cpu) {
-  // The preempting DPCs are timed on their own (the watchdog times each DPC routine), and the
-  // time and calls they take are not the threaded DPC's.
-  struct Suspended {
-    Suspended(Kernel& kernel, Cpu& cpu)
-        : kernel(kernel),
-          cpu(cpu),
-          allotment(std::exchange(cpu.allotment, Allotment{})),
-          began_100ns(kernel.clock().now_100ns()),
-          began_calls(kernel.trace().calls()) {}
-    ~Suspended() {
-      const std::uint64_t calls = kernel.trace().calls() - began_calls;
-      allotment.began_100ns += kernel.clock().now_100ns() - began_100ns;
-      allotment.began_calls += calls;
-      if (allotment.call_limit != Allotment::kNever) allotment.call_limit += calls;
-      cpu.allotment = allotment;
-    }
-    Kernel& kernel;
-    Cpu& cpu;
-    Allotment allotment;
-    const std::uint64_t began_100ns;
-    const std::uint64_t began_calls;
-  } suspended(kernel_, cpu);
+  // The preempting DPCs are timed on their own, not on the threaded DPC's allotment.
+  const SuspendedAllotment suspended(kernel_, cpu);
   // Ordinary DPCs only, oldest first: the threaded ones queued behind wait for this thread.
-  for (;;) {
-    const auto next = std::find_if(cpu.dpc_queue.begin(), cpu.dpc_queue.end(),
-                                   [](const QueuedDpc& entry) { return !entry.state->threaded; });
-    if (next == cpu.dpc_queue.end()) return;
+  while (const QueuedDpc* next = FirstOrdinary(cpu)) {
     const QueuedDpc entry = *next;
     cpu.dpc_queue.RemoveIf([&entry](const QueuedDpc& queued) { return queued.dpc == entry.dpc; });
-    --queued_;
-    if (++cpu.dpcs_in_burst > kWatchdogLimit) kernel_.verifier().DpcWatchdog(cpu.dpcs_in_burst);
-    Run(cpu, entry);
+    RunDequeued(cpu, entry);
   }
 }
 
-bool Dpcs::OrdinaryQueued(const Cpu& cpu) {
+const QueuedDpc* Dpcs::FirstOrdinary(const Cpu& cpu) {
   for (const QueuedDpc& entry : cpu.dpc_queue) {
-    if (!entry.state->threaded) return true;
+    if (!entry.state->threaded) return &entry;
   }
-  return false;
+  return nullptr;
 }
 
 void Dpcs::RetireQueued(Cpu& cpu) {

@@ -82,8 +82,10 @@ class Dpcs {
   void RetireQueued(Cpu& cpu);
   State& Lookup(const char* routine, PKDPC dpc);
   void RetireOne(Cpu& cpu);
-  /// Whether an ordinary (not threaded) DPC is queued on `cpu`.
-  static bool OrdinaryQueued(const Cpu& cpu);
+  /// The oldest ordinary (not threaded) DPC queued on `cpu`, or nullptr.
+  static const QueuedDpc* FirstOrdinary(const Cpu& cpu);
+  /// Runs `entry`, just taken off `cpu`'s queue, counting it for the DPC watchdog.
+  void RunDequeued(Cpu& cpu, QueuedDpc entry);
   /// Runs the ordinary DPCs queued on `cpu` inside the threaded DPC running there at
   /// PASSIVE_LEVEL, as the DISPATCH_LEVEL interrupt preempts its thread on Windows.
   void PreemptThreaded(Cpu& cpu);
