@@ -32,6 +32,9 @@ bool Scheduler::Seat(Context& context) {
     context.cpu = cpu;
     context.on_cpu = true;
     kernel_.system_threads().Seat(context.thread, cpu);
+    // A running thread whose wait ends takes a vCPU here, maybe not the one it gave back when it
+    // blocked: from now on it runs on this one (its IRQL, regions and processor number).
+    if (running_ == &context) kernel_.SetCurrentProcessor(cpu);
     return true;
   }
   return false;

@@ -579,4 +579,37 @@ TEST(SystemThreadScheduleTest, ExploredSchedulesInterleaveTheThreadDifferently) 
   EXPECT_TRUE(differs);
 }
 
+// A thread that sleeps gives its vCPU back and may resume on the other one: it runs there as
+// itself, still inside the critical region it started in, so a correct thread that returns after
+// sleeping is silent on every schedule (it once resumed with the other vCPU's thread state and
+// ended in 0x20 with -1 critical regions on some seeds).
+TEST(SystemThreadScheduleTest, AThreadResumingOnTheOtherVcpuKeepsItsThreadState) {
+  int moved = 0;
+  for (const kemu::Strategy strategy : {kemu::Strategy::kRandom, kemu::Strategy::kPct}) {
+    for (std::uint64_t seed = 1; seed <= 30; ++seed) {
+      kemu::MachineOptions options = TwoVcpus(strategy, seed);
+      options.on_bug_check = kemu::BugCheckAction::kRecord;
+      kemu::Machine machine(options);
+      ULONG before = ~0u;
+      ULONG after = ~0u;
+      BOOLEAN apcs_disabled_after = FALSE;
+      Body body{[&] {
+        before = KeGetCurrentProcessorNumber();
+        LARGE_INTEGER interval;
+        interval.QuadPart = -10 * 1000;  // 1 ms
+        KeDelayExecutionThread(KernelMode, FALSE, &interval);
+        after = KeGetCurrentProcessorNumber();
+        apcs_disabled_after = KeAreApcsDisabled();
+      }};
+      EXPECT_EQ(RunToEnd(body), STATUS_WAIT_0) << "seed " << seed;
+      machine.Shutdown();
+      EXPECT_TRUE(machine.bug_checks().empty())
+          << "seed " << seed << ": " << machine.bug_checks().front().what();
+      EXPECT_TRUE(apcs_disabled_after) << "seed " << seed;
+      if (after != before) ++moved;
+    }
+  }
+  EXPECT_GT(moved, 0);  // some schedules do resume it on the other vCPU
+}
+
 }  // namespace
