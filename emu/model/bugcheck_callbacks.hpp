@@ -5,6 +5,11 @@
 // buffer or its device's registers is there for the test to see. A bug check recorded under
 // BugCheckAction::kRecord does not stop the machine and calls none. A callback still registered
 // at Machine::Shutdown is a leak: an unloading driver must deregister it.
+//
+// kemu keeps its own copy of each registration and never reads the driver's record after
+// registering it unless the record still holds that registration: a driver that frees the pool
+// block holding a registered record, or registers one in a stack frame it then leaves, must not
+// make kemu read freed memory or write into a dead frame (which may by then be kemu's own).
 #ifndef KEMU_EMU_MODEL_BUGCHECK_CALLBACKS_HPP_
 #define KEMU_EMU_MODEL_BUGCHECK_CALLBACKS_HPP_
 
@@ -28,15 +33,30 @@ class BugCheckCallbacks {
                    PVOID buffer, ULONG length, PUCHAR component);
   /// KeDeregisterBugCheckCallback: FALSE when the record is not registered.
   BOOLEAN Deregister(PKBUGCHECK_CALLBACK_RECORD record);
-  /// Calls every registered routine; a no-op while they run (a bug check inside one).
+  /// Calls every registered routine; a no-op while they run (a bug check inside one). A record
+  /// whose memory was freed, or that no longer holds its registration, is passed over.
   void Run();
+  /// Pool block [begin, end) is being freed: registered records inside it are gone.
+  void Freed(const void* begin, const void* end, const char* routine);
 
   std::vector<std::string> DescribeLeaks() const;
   std::uintptr_t FirstLeak() const;
 
  private:
+  struct Registration {
+    PKBUGCHECK_CALLBACK_RECORD record;
+    PKBUGCHECK_CALLBACK_ROUTINE routine;
+    PVOID buffer;
+    ULONG length;
+    std::string component;           ///< copied at registration
+    const char* freed_by = nullptr;  ///< the routine that freed the record's pool block
+  };
+
+  /// The driver's record still holds `registration` (it was not freed, moved or overwritten).
+  static bool Intact(const Registration& registration);
+
   Kernel& kernel_;
-  std::vector<PKBUGCHECK_CALLBACK_RECORD> registered_;  ///< registration order
+  std::vector<Registration> registered_;  ///< registration order
   bool running_ = false;
 };
 

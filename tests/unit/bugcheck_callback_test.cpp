@@ -2,7 +2,9 @@
 // machine stops on a bug check, at HIGH_LEVEL, before the bug check reaches the test.
 #include <wdm.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 #include "kemu/testing/gtest.hpp"
@@ -100,6 +102,48 @@ TEST(BugCheckCallbackTest, ACallbackStillRegisteredAtShutdownIsALeak) {
                          reinterpret_cast<std::uintptr_t>(&record), 0));
   // The leak report is a bug check too: the callback ran for it.
   EXPECT_EQ(seen.order, (std::vector<int>{1}));
+}
+
+// A driver that frees the pool block holding a registered record (an unload that forgot to
+// deregister) leaves kemu nothing to read: the leak report names the record and the free from
+// kemu's own copy, and no callback runs from the freed memory (audit round 4, R87).
+TEST(BugCheckCallbackTest, ARecordInFreedPoolIsReportedFromKemusCopyAndNotCalled) {
+  kemu::Machine machine(kemu::Os::kWindows10);
+  Seen seen;
+  auto* record = static_cast<PKBUGCHECK_CALLBACK_RECORD>(
+      ExAllocatePoolWithTag(NonPagedPool, sizeof(KBUGCHECK_CALLBACK_RECORD), 'bCuK'));
+  ASSERT_NE(record, nullptr);
+  KeInitializeCallbackRecord(record);
+  ASSERT_TRUE(KeRegisterBugCheckCallback(record, &First, &seen, sizeof seen, g_component));
+  ExFreePoolWithTag(record, 'bCuK');
+  const kemu::BugCheck leak = CrashOf([&] { machine.Shutdown(); });
+  EXPECT_THAT(leak, BugCheckIs(kVerifier, kemu::verifier_code::kLeakAtShutdown, 1,
+                               reinterpret_cast<std::uintptr_t>(record), 0));
+  EXPECT_THAT(leak.what(), ::testing::HasSubstr("(component \"kemu-test\") is still registered"));
+  EXPECT_THAT(leak.what(),
+              ::testing::HasSubstr("and ExFreePoolWithTag freed the pool block holding it"));
+  EXPECT_TRUE(seen.order.empty());
+}
+
+// A record registered in a stack frame the driver has left no longer holds its registration
+// once the frame is reused: it is passed over at the bug check, never written or called.
+TEST(BugCheckCallbackTest, ARecordNoLongerHoldingItsRegistrationIsPassedOver) {
+  kemu::Machine machine(kemu::Os::kWindows10);
+  Seen seen;
+  KBUGCHECK_CALLBACK_RECORD kept;
+  KBUGCHECK_CALLBACK_RECORD overwritten;
+  KeInitializeCallbackRecord(&kept);
+  KeInitializeCallbackRecord(&overwritten);
+  ASSERT_TRUE(KeRegisterBugCheckCallback(&kept, &Second, &seen, sizeof seen, g_component));
+  ASSERT_TRUE(KeRegisterBugCheckCallback(&overwritten, &First, &seen, sizeof seen, g_component));
+  std::memset(&overwritten, 0xA5, sizeof overwritten);  // what reuse of the frame would leave
+  EXPECT_THAT(CrashOf([] { KeBugCheckEx(kDriverCode, 1, 2, 3, 4); }),
+              BugCheckIs(kDriverCode, 1, 2, 3, 4));
+  EXPECT_EQ(seen.order, (std::vector<int>{2}));
+  EXPECT_EQ(kept.State, BufferFinished);
+  const auto* bytes = reinterpret_cast<const unsigned char*>(&overwritten);
+  EXPECT_TRUE(
+      std::all_of(bytes, bytes + sizeof overwritten, [](unsigned char b) { return b == 0xA5; }));
 }
 
 }  // namespace
