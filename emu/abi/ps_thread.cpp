@@ -114,7 +114,7 @@ LONG_PTR ObfDereferenceObject(PVOID Object) {
   Kernel& kernel = KEMU_ENTER(ObfDereferenceObject, KEMU_ARG(Object));
   CheckAtMostDispatch(kernel, "ObfDereferenceObject");
   if (Object == nullptr) kernel.verifier().NullArgument("ObfDereferenceObject", "Object");
-  return kernel.system_threads().Dereference("ObfDereferenceObject", Object);
+  return kernel.system_threads().Dereference("ObfDereferenceObject", Object, kThreadType);
 }
 
 }  // extern "C"

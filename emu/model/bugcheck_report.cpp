@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "kemu/bugcheck.hpp"
+#include "kemu/schedule.hpp"
 #include "model/kernel.hpp"
 
 namespace kemu::model {
@@ -75,6 +76,20 @@ std::string FormatMachineContext(const Kernel& kernel) {
                      kernel.processor_count(), kernel.processor_count() == 1 ? "" : "s",
                      ModeName(options));
   out += fmt::format("  Seed: {} (replay with KEMU_SEED={})\n", options.seed, options.seed);
+  // An explored schedule is half of what reproduces the run: its strategy and seed (and PCT's
+  // depth) give the same interleaving again.
+  const ScheduleOptions& schedule = options.schedule;
+  if (schedule.strategy != Strategy::kDefault) {
+    out += fmt::format(
+        "  Schedule: {} seed {}{} (replay with KEMU_SCHEDULE_STRATEGY={} KEMU_SCHEDULE={} in a "
+        "kemu::testing fixture, or MachineOptions::schedule = {{.strategy = {}, .seed = {}{}}})\n",
+        StrategyName(schedule.strategy), schedule.seed,
+        schedule.strategy == Strategy::kPct ? fmt::format(", depth {}", schedule.depth) : "",
+        StrategyName(schedule.strategy), schedule.seed,
+        schedule.strategy == Strategy::kPct ? "kemu::Strategy::kPct" : "kemu::Strategy::kRandom",
+        schedule.seed,
+        schedule.strategy == Strategy::kPct ? fmt::format(", .depth = {}", schedule.depth) : "");
+  }
   const auto recent = kernel.trace().RecentCalls();
   if (!recent.empty()) {
     // #n is the event's number in the trace (which also numbers IRQL changes, locks, ...), so a

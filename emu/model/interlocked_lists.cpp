@@ -19,6 +19,22 @@ constexpr std::uintptr_t kSListAlignmentMask = 0xF;
 
 }  // namespace
 
+void InterlockedLists::CheckReadable(const char* routine, PLIST_ENTRY head, PLIST_ENTRY link) {
+  const auto address = reinterpret_cast<std::uintptr_t>(link);
+  // x64 addresses are canonical: bits 63..47 all equal. The poison is not, by design.
+  const std::uintptr_t top = address >> 47;
+  if (address == 0 || (top != 0 && top != 0x1FFFF)) {
+    kernel_.verifier().ListLinkFaults(routine, head, address);
+  }
+}
+
+void InterlockedLists::CheckConsistent(const char* routine, PLIST_ENTRY head, PLIST_ENTRY entry,
+                                       bool holds) {
+  if (!holds && kernel_.personality().os >= Os::kWindows8) {
+    kernel_.verifier().CorruptListEntry(routine, head, entry);
+  }
+}
+
 void InterlockedLists::CheckHead(const char* routine, const void* head) {
   if (head == nullptr) kernel_.verifier().NullArgument(routine, "ListHead");
 }
@@ -47,6 +63,8 @@ PLIST_ENTRY InterlockedLists::Insert(const char* routine, PLIST_ENTRY head, PLIS
   if (entry == nullptr) kernel_.verifier().NullArgument(routine, "ListEntry");
   Lock(routine, lock);
   PLIST_ENTRY previous = at_head ? head->Flink : head->Blink;
+  CheckReadable(routine, head, previous);
+  CheckConsistent(routine, head, previous, (at_head ? previous->Blink : previous->Flink) == head);
   if (at_head) {
     InsertHeadList(head, entry);
   } else {
@@ -60,7 +78,14 @@ PLIST_ENTRY InterlockedLists::RemoveHead(const char* routine, PLIST_ENTRY head, 
   CheckHead(routine, head);
   Lock(routine, lock);
   PLIST_ENTRY entry = nullptr;
+  CheckReadable(routine, head, head->Flink);
   if (!IsListEmpty(head)) {
+    // In the order Windows 8's check reads them: the first entry's back link is looked at before
+    // its forward link is followed, so an entry removed twice stops there.
+    PLIST_ENTRY first = head->Flink;
+    CheckConsistent(routine, head, first, first->Blink == head);
+    CheckReadable(routine, head, first->Flink);
+    CheckConsistent(routine, head, first, first->Flink->Blink == first);
     entry = RemoveHeadList(head);
     if (kernel_.verifier().mode() == verifier::CheckMode::kChecked) {
       entry->Flink = reinterpret_cast<PLIST_ENTRY>(kRemovedLinkPoison);

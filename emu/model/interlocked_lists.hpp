@@ -36,6 +36,13 @@ class InterlockedLists {
   USHORT DepthSList(const char* routine, PSLIST_HEADER head);
 
  private:
+  /// `link`, read from the list, can be followed: a kernel following a null, poisoned (IL-6) or
+  /// non-canonical link faults, which kemu reports (0x1E) instead of following it.
+  void CheckReadable(const char* routine, PLIST_ENTRY head, PLIST_ENTRY link);
+  /// Windows 8 and later check the links a change touches before making it and stop with 0x139
+  /// KERNEL_SECURITY_CHECK_FAILURE / 3 when they disagree (an entry inserted twice, or used after
+  /// its removal); earlier kernels follow them. `holds`: the links agree.
+  void CheckConsistent(const char* routine, PLIST_ENTRY head, PLIST_ENTRY entry, bool holds);
   void Lock(const char* routine, PKSPIN_LOCK lock);
   void Unlock(const char* routine, PKSPIN_LOCK lock);
   void CheckHead(const char* routine, const void* head);

@@ -114,11 +114,11 @@ LONG_PTR SystemThreads::Reference(const char* routine, PVOID object) {
   return ++thread->references;
 }
 
-LONG_PTR SystemThreads::Dereference(const char* routine, PVOID object) {
+LONG_PTR SystemThreads::Dereference(const char* routine, PVOID object, const void* object_type) {
   Thread* thread = Find(object);
   if (thread == nullptr) NotModelledObject(routine, object);
   if (thread->references == 0) {
-    kernel_.verifier().ObjectOverDereferenced(routine, object);
+    kernel_.verifier().ObjectOverDereferenced(routine, object, object_type);
     return 0;  // kRecord: nothing to drop
   }
   return --thread->references;

@@ -46,7 +46,8 @@ class SystemThreads {
   NTSTATUS ReferenceByHandle(HANDLE handle, bool thread_type, PVOID* object);
   /// ObfReferenceObject / ObfDereferenceObject: the driver's references after the change.
   LONG_PTR Reference(const char* routine, PVOID object);
-  LONG_PTR Dereference(const char* routine, PVOID object);
+  /// `object_type`: what *PsThreadType points to, for the report of a reference not held.
+  LONG_PTR Dereference(const char* routine, PVOID object, const void* object_type);
 
   /// The running system thread's object, or 0 when the running context is no system thread.
   std::uintptr_t Current() const;

@@ -13,6 +13,7 @@ namespace {
 // The report's first line and its seed line, as emu/model/bugcheck_report.cpp writes them.
 constexpr std::string_view kReportStart = "*** kemu bug check 0x";
 constexpr std::string_view kSeedLine = "\n  Seed: ";
+constexpr std::string_view kScheduleLine = "\n  Schedule: ";
 
 template <typename Integer>
 std::optional<Integer> ParseNumber(std::string_view text, int base) {
@@ -38,6 +39,12 @@ std::optional<std::string> BugCheckListener::Summarize(std::string_view failure_
   if (seed_at != std::string_view::npos && seed_at < report.find(kReportStart)) {
     const auto seed = ParseNumber<std::uint64_t>(report.substr(seed_at + kSeedLine.size()), 10);
     if (seed) summary += fmt::format(", seed {} (replay with KEMU_SEED={})", *seed, *seed);
+  }
+  // "random seed 6" or "pct seed 3, depth 2": the explored schedule, when it was one.
+  const std::size_t schedule_at = report.find(kScheduleLine);
+  if (schedule_at != std::string_view::npos && schedule_at < report.find(kReportStart)) {
+    const std::string_view line = report.substr(schedule_at + kScheduleLine.size());
+    summary += fmt::format(", schedule {}", line.substr(0, line.find(" (")));
   }
   return summary;
 }

@@ -30,6 +30,8 @@ std::string_view BugCheckName(std::uint32_t code) {
       return "WORKER_THREAD_RETURNED_AT_BAD_IRQL";
     case bugcheck::kWorkerInvalid:
       return "WORKER_INVALID";
+    case bugcheck::kManuallyInitiatedCrash:
+      return "MANUALLY_INITIATED_CRASH";
     case bugcheck::kResourceNotOwned:
       return "RESOURCE_NOT_OWNED";
     case bugcheck::kSpinLockAlreadyOwned:
@@ -38,6 +40,8 @@ std::string_view BugCheckName(std::uint32_t code) {
       return "SPIN_LOCK_NOT_OWNED";
     case bugcheck::kTrapCauseUnknown:
       return "TRAP_CAUSE_UNKNOWN";
+    case bugcheck::kReferenceByPointer:
+      return "REFERENCE_BY_POINTER";
     case bugcheck::kKmodeExceptionNotHandled:
       return "KMODE_EXCEPTION_NOT_HANDLED";
     case bugcheck::kKernelApcPendingDuringExit:
@@ -70,6 +74,8 @@ std::string_view BugCheckName(std::uint32_t code) {
       return "KEMU_DATA_RACE";
     case bugcheck::kDpcWatchdogViolation:
       return "DPC_WATCHDOG_VIOLATION";
+    case bugcheck::kKernelSecurityCheckFailure:
+      return "KERNEL_SECURITY_CHECK_FAILURE";
     default:
       return "";
   }

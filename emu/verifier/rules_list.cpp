@@ -1,4 +1,6 @@
-// Sequenced-list (SLIST) rules. On x64 the header is updated with a 16-byte compare-exchange, which
+// List rules. Doubly linked lists (ExInterlocked*List): Windows 8 and later check the links a
+// change touches (the list routines fail fast with 0x139 / 3), earlier kernels follow them.
+// Sequenced lists (SLIST): on x64 the header is updated with a 16-byte compare-exchange, which
 // faults on a header that is not 16-byte aligned, and it keeps an entry's address shifted right
 // by four, so an entry must be 16-byte aligned too.
 #include <fmt/format.h>
@@ -7,6 +9,31 @@
 #include "verifier/verifier.hpp"
 
 namespace kemu::verifier {
+
+void Verifier::ListLinkFaults(const char* routine, const void* head, std::uint64_t link) {
+  host_.Crash(AccessViolation(
+      fmt::format("{} followed a link of the list at {} to {:#x}, which no processor can read: "
+                  "the list was never initialised (InitializeListHead), or holds an entry "
+                  "already removed (a checked kernel poisons a removed entry's links with "
+                  "0xBADDD0FFBADDD0FF), or its memory was overwritten.",
+                  routine, head, link),
+      link));
+}
+
+void Verifier::CorruptListEntry(const char* routine, const void* head, const void* entry) {
+  host_.Crash(
+      {.code = bugcheck::kKernelSecurityCheckFailure,
+       .parameters = {3, 0, 0, 0},
+       .parameter_names = {"3: a LIST_ENTRY has been corrupted (i.e. double remove)",
+                           "address of the trap frame (not available in kemu)",
+                           "address of the exception record (not available in kemu)", nullptr},
+       .summary = fmt::format(
+           "{} found the links around the entry at {} in the list at {} disagreeing (its "
+           "neighbour does not link back to it): an entry inserted twice, removed twice, or "
+           "used after its removal. Windows 8 and later check before changing a list and stop "
+           "here; earlier kernels corrupt memory.",
+           routine, entry, head)});
+}
 
 void Verifier::MisalignedSListHeader(const char* routine, const void* head) {
   // The processor refuses the unaligned compare-exchange (#GP), which reaches the kernel as an

@@ -25,12 +25,17 @@ void Verifier::ThreadExitedWithApcsDisabled(std::uintptr_t routine, int apc_disa
            reinterpret_cast<const void*>(routine), irql, apc_disable)});
 }
 
-void Verifier::ObjectOverDereferenced(const char* routine, const void* object) {
+void Verifier::ObjectOverDereferenced(const char* routine, const void* object,
+                                      const void* object_type) {
+  // Microsoft's 0x18 page: typically a driver that dereferences an object too many times. kemu
+  // keeps the driver's references apart from the handle's and the running thread's, so it stops
+  // at the extra dereference itself, where Windows might stop only when the count, shared with
+  // those, goes wrong later.
   host_.BugCheck(
-      {.code = bugcheck::kDriverVerifierDetectedViolation,
-       .parameters = {verifier_code::kObjectOverDereferenced, Address(object), 0, 0},
-       .parameter_names = {"kemu: object dereferenced more often than referenced", "object",
-                           nullptr, nullptr},
+      {.code = bugcheck::kReferenceByPointer,
+       .parameters = {Address(object_type), Address(object), 0, 0},
+       .parameter_names = {"object type of the object whose reference count is being lowered",
+                           "object whose reference count is being lowered", nullptr, nullptr},
        .summary = fmt::format(
            "{} dropped a reference to the thread object at {} that the driver no longer holds: "
            "every ObDereferenceObject must match an ObReferenceObject or "

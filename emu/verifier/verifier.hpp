@@ -242,6 +242,14 @@ class Verifier {
   /// retail kernel, which works with the structure as it is.
   void UninitializedDeviceQueue(const char* routine, const KDEVICE_QUEUE* queue);
 
+  // Doubly linked lists (rules_list.cpp).
+  /// An ExInterlocked list routine met a link no processor can follow (null, or not canonical:
+  /// the checked kernel's poison in an entry already removed): 0x1E in every mode.
+  [[noreturn]] void ListLinkFaults(const char* routine, const void* head, std::uint64_t link);
+  /// Windows 8 and later: the links around `entry` disagree (an entry inserted twice, or used
+  /// after its removal). 0x139 KERNEL_SECURITY_CHECK_FAILURE / 3 in every mode.
+  [[noreturn]] void CorruptListEntry(const char* routine, const void* head, const void* entry);
+
   // Sequenced lists (rules_list.cpp).
   /// An SLIST_HEADER not 16-byte aligned: the x64 compare-exchange faults (0x1E in every mode).
   [[noreturn]] void MisalignedSListHeader(const char* routine, const void* head);
@@ -282,8 +290,9 @@ class Verifier {
   /// IRQL or with normal kernel APCs still disabled by the driver: 0x20.
   [[noreturn]] void ThreadExitedWithApcsDisabled(std::uintptr_t routine, int apc_disable,
                                                  KIRQL irql);
-  /// ObfDereferenceObject on an object whose references the driver has all dropped.
-  void ObjectOverDereferenced(const char* routine, const void* object);
+  /// ObfDereferenceObject on an object (of type `object_type`, what *PsThreadType points to)
+  /// whose references the driver has all dropped: 0x18 REFERENCE_BY_POINTER in every mode.
+  void ObjectOverDereferenced(const char* routine, const void* object, const void* object_type);
 
   // Semaphores, kernel mutexes and fast mutexes (rules_sync_objects.cpp).
   /// KeReleaseSemaphore pushed the count past the limit: the routine raises

@@ -31,6 +31,7 @@ inline constexpr std::uint32_t kMaximumWaitObjectsExceeded = 0x0C;
 inline constexpr std::uint32_t kSpinLockAlreadyOwned = 0x0F;
 inline constexpr std::uint32_t kSpinLockNotOwned = 0x10;
 inline constexpr std::uint32_t kTrapCauseUnknown = 0x12;
+inline constexpr std::uint32_t kReferenceByPointer = 0x18;
 inline constexpr std::uint32_t kKmodeExceptionNotHandled = 0x1E;
 inline constexpr std::uint32_t kKernelApcPendingDuringExit = 0x20;
 inline constexpr std::uint32_t kPageFaultInNonpagedArea = 0x50;
@@ -45,10 +46,12 @@ inline constexpr std::uint32_t kIrqlUnexpectedValue = 0xC8;
 inline constexpr std::uint32_t kDriverIrqlNotLessOrEqual = 0xD1;
 inline constexpr std::uint32_t kDriverPageFaultInFreedSpecialPool = 0xD5;
 inline constexpr std::uint32_t kWorkerThreadReturnedAtBadIrql = 0xE1;
+inline constexpr std::uint32_t kManuallyInitiatedCrash = 0xE2;
 inline constexpr std::uint32_t kResourceNotOwned = 0xE3;
 inline constexpr std::uint32_t kWorkerInvalid = 0xE4;
 inline constexpr std::uint32_t kHardwareInterruptStorm = 0xF2;
 inline constexpr std::uint32_t kDpcWatchdogViolation = 0x133;
+inline constexpr std::uint32_t kKernelSecurityCheckFailure = 0x139;
 /// Not a Windows code: a data race kemu's race detector found (kemu::DataRace, kemu/data_race.hpp).
 inline constexpr std::uint32_t kDataRace = 0x4B45D47A;
 }  // namespace bugcheck
@@ -133,7 +136,6 @@ inline constexpr std::uint64_t kResourceConvertedByNonOwner = 0x4B450014;
 inline constexpr std::uint64_t kDpcChainNeverEnds = 0x4B450015;
 /// An error log entry written or freed that is not a live IoAllocateErrorLogEntry entry.
 inline constexpr std::uint64_t kInvalidErrorLogEntry = 0x4B450018;
-inline constexpr std::uint64_t kObjectOverDereferenced = 0x4B450020;
 }  // namespace verifier_code
 
 /// Parameter-1 sub-codes of 0xC2 BAD_POOL_CALLER: a kernel without Driver Verifier checking pool

@@ -1,6 +1,8 @@
 // Fuzz target: kemu's own C ABI. The input is a program of WDK calls in fuzzer-chosen order with
-// fuzzer-chosen arguments, made from the test thread, from ISRs, from DPCs and from
-// KeSynchronizeExecution routines, on a fuzzer-chosen personality and kernel mode. Pointers always
+// fuzzer-chosen arguments, made from the test thread, from ISRs, DPCs, KeSynchronizeExecution
+// routines and work items, and (kernel_api_sync_ops.cpp, kernel_api_system_ops.cpp) from threaded
+// DPCs, system threads, IPI workers and bug-check callbacks, on a fuzzer-chosen personality and
+// kernel mode. Pointers always
 // point at valid memory (kemu cannot survive a wild pointer any more than Windows can), but of
 // every other kind: zeroed objects never initialised, objects of the wrong kind, objects in use.
 // Every outcome must be a return value, a kemu::BugCheck (the machine crashed, as Windows would),
@@ -10,98 +12,21 @@
 // After wdm.h: the library routines of Iointex.lib, for the pre-Vista personalities.
 #include <iointex.h>
 
-#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <exception>
-#include <memory>
 #include <optional>
 
-#include "kemu/kemu.hpp"
+#include "kernel_api_fuzzer.hpp"
 
-namespace {
-
-// Reads the input front to back; past its end every read is 0, so any input is a whole program.
-class Bytes {
- public:
-  Bytes(const std::uint8_t* data, std::size_t size) : data_(data), size_(size) {}
-  std::uint8_t Byte() { return at_ < size_ ? data_[at_++] : 0; }
-  std::uint32_t U32() {
-    std::uint32_t value = 0;
-    for (int i = 0; i < 4; ++i) value = value << 8 | Byte();
-    return value;
-  }
-  std::uint64_t U64() { return std::uint64_t{U32()} << 32 | U32(); }
-  /// 0..count-1.
-  unsigned Pick(unsigned count) { return count == 0 ? 0 : Byte() % count; }
-  bool Flag() { return (Byte() & 1) != 0; }
-  bool done() const { return at_ >= size_; }
-
- private:
-  const std::uint8_t* data_;
-  std::size_t size_;
-  std::size_t at_ = 0;
-};
-
-constexpr std::size_t kObjects = 3;
-constexpr std::uint32_t kBarBytes = 0x100;
-constexpr int kMaxDepth = 2;  // ops run from callbacks, nested at most this deep
-
-// Everything the driver owns; it outlives the machine (declared before it in the run).
-struct DriverState {
-  std::array<KSPIN_LOCK, kObjects> locks{};
-  std::array<KLOCK_QUEUE_HANDLE, kObjects> queue_handles{};
-  std::array<KDPC, kObjects> dpcs{};
-  std::array<KEVENT, kObjects> events{};
-  std::array<KTIMER, kObjects> timers{};
-  std::array<PKINTERRUPT, kObjects> interrupts{};
-  std::array<PVOID, kObjects> blocks{};
-  std::array<KIRQL, kObjects> old_irqls{};
-  LIST_ENTRY list{};
-  KSPIN_LOCK list_lock = 0;
-  std::array<LIST_ENTRY, kObjects> entries{};
-  PUCHAR bar = nullptr;
-  PIO_WORKITEM work_item = nullptr;
-};
-
-struct Run;
-void Ops(Run& run, int depth, unsigned count);
-
-struct Run {
-  Bytes& in;
-  DriverState& state;
-  kemu::Machine& machine;
-  kemu::Device& device;
-  int depth = 0;
-};
+namespace kemu_fuzz {
 
 thread_local Run* current = nullptr;
 
-BOOLEAN FuzzIsr(PKINTERRUPT, PVOID) {
-  if (current == nullptr) return FALSE;
-  const bool claim = current->in.Flag();
-  Ops(*current, current->depth + 1, current->in.Pick(4));
-  return claim ? TRUE : FALSE;
-}
-
-BOOLEAN FuzzMessageIsr(PKINTERRUPT interrupt, PVOID context, ULONG) {
-  return FuzzIsr(interrupt, context);
-}
-
-VOID FuzzDpc(PKDPC, PVOID, PVOID, PVOID) {
-  if (current != nullptr) Ops(*current, current->depth + 1, current->in.Pick(4));
-}
-
-BOOLEAN FuzzSynchronized(PVOID) {
-  if (current != nullptr) Ops(*current, current->depth + 1, current->in.Pick(3));
-  return TRUE;
-}
-
-VOID FuzzWorkItem(PDEVICE_OBJECT, PVOID) {
-  if (current != nullptr) Ops(*current, current->depth + 1, current->in.Pick(3));
+void NestedOps(unsigned most) {
+  if (current != nullptr) Ops(*current, current->depth + 1, current->in.Pick(most));
 }
 
 LARGE_INTEGER Timeout(Bytes& in) {
@@ -120,6 +45,28 @@ LARGE_INTEGER Timeout(Bytes& in) {
   }
   return timeout;
 }
+
+namespace {
+
+BOOLEAN FuzzIsr(PKINTERRUPT, PVOID) {
+  if (current == nullptr) return FALSE;
+  const bool claim = current->in.Flag();
+  NestedOps(4);
+  return claim ? TRUE : FALSE;
+}
+
+BOOLEAN FuzzMessageIsr(PKINTERRUPT interrupt, PVOID context, ULONG) {
+  return FuzzIsr(interrupt, context);
+}
+
+VOID FuzzDpc(PKDPC, PVOID, PVOID, PVOID) { NestedOps(4); }
+
+BOOLEAN FuzzSynchronized(PVOID) {
+  NestedOps(3);
+  return TRUE;
+}
+
+VOID FuzzWorkItem(PDEVICE_OBJECT, PVOID) { NestedOps(3); }
 
 void Connect(Run& run, std::size_t slot) {
   Bytes& in = run.in;
@@ -194,7 +141,7 @@ void Op(Run& run) {
   DriverState& s = run.state;
   const std::size_t i = in.Pick(kObjects);
   KIRQL old_irql = 0;
-  switch (in.Pick(32)) {
+  switch (in.Pick(40)) {
     case 0:
       KeRaiseIrql(static_cast<KIRQL>(in.Pick(16)), &s.old_irqls[i]);
       break;
@@ -362,7 +309,7 @@ void Op(Run& run) {
         }
       }
       break;
-    default:
+    case 31:
       if (s.work_item == nullptr) {
         s.work_item = IoAllocateWorkItem(run.device.pdo());
       } else if (in.Flag()) {
@@ -372,16 +319,37 @@ void Op(Run& run) {
         if (in.Flag()) s.work_item = nullptr;
       }
       break;
+    case 32:
+    case 33:
+    case 34:
+    case 35:
+      SyncOp(run, i);
+      break;
+    default:
+      SystemOp(run, i);
+      break;
   }
 }
 
+}  // namespace
+
 void Ops(Run& run, int depth, unsigned count) {
-  if (depth > kMaxDepth) return;
+  // System threads block and resume in the middle of their operations, so `depth` can be reset
+  // under a context that is still nested; operations open in every context together are bounded
+  // too, to keep each context's recursion bounded whatever the interleaving.
+  static int open = 0;
+  if (depth > kMaxDepth || open > 3 * kMaxDepth) return;
+  struct Open {
+    Open() { ++open; }
+    ~Open() { --open; }
+  } guard;
   const int saved = run.depth;
   run.depth = depth;
   for (unsigned n = 0; n < count && !run.in.done(); ++n) Op(run);
   run.depth = saved;
 }
+
+namespace {
 
 void RunProgram(Bytes& in) {
   // KEMU_FUZZ_VERBOSE=1: say how each program ended.
@@ -451,6 +419,7 @@ void RunProgram(Bytes& in) {
 }
 
 }  // namespace
+}  // namespace kemu_fuzz
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   // What a test framework's failure handler would do with a leak found by a destructor: note it.
@@ -459,7 +428,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     return true;
   }();
   (void)handler_installed;
-  Bytes in(data, size);
-  RunProgram(in);
+  kemu_fuzz::Bytes in(data, size);
+  kemu_fuzz::RunProgram(in);
   return 0;
 }

@@ -349,6 +349,22 @@ TEST(BugCheckListenerTest, SummarizesAReportByCodeNameAndSeed) {
             "KEMU_SEED=77)");
 }
 
+TEST(BugCheckListenerTest, SummaryNamesAnExploredSchedule) {
+  std::string report;
+  {
+    kemu::Machine machine(
+        {.os = kemu::Os::kWindowsXP, .schedule = {.strategy = kemu::Strategy::kPct, .seed = 9}});
+    try {
+      KeLowerIrql(HIGH_LEVEL);
+    } catch (const kemu::BugCheck& bug_check) {
+      report = bug_check.report();
+    }
+  }
+  EXPECT_EQ(BugCheckListener::Summarize(report),
+            "kemu: bug check 0xC4 DRIVER_VERIFIER_DETECTED_VIOLATION, seed 0 (replay with "
+            "KEMU_SEED=0), schedule pct seed 9, depth 3");
+}
+
 TEST(BugCheckListenerTest, IgnoresFailuresWithoutAReport) {
   EXPECT_EQ(BugCheckListener::Summarize("Expected equality of these values:\n  1\n  2"),
             std::nullopt);

@@ -227,6 +227,63 @@ TEST(InterlockedListTest, NullListHeadIsAnAccessViolation) {
       Throws<kemu::BugCheck>(BugCheckIs(kemu::bugcheck::kKmodeExceptionNotHandled, 0xC0000005)));
 }
 
+// An entry inserted twice: its neighbours no longer link back to it. Windows 8 and later check
+// the links before a change (0x139 / 3, "a LIST_ENTRY has been corrupted"); earlier kernels
+// carry on.
+TEST(InterlockedListTest, AnEntryInsertedTwiceIsACorruptListFromWindows8) {
+  for (const kemu::Os os : {kemu::Os::kWindows8, kemu::Os::kWindows11}) {
+    Lists t({.os = os, .verifier = false});
+    ExInterlockedInsertTailList(&t.head, &t.a, &t.lock);
+    ExInterlockedInsertTailList(&t.head, &t.b, &t.lock);
+    ExInterlockedInsertTailList(&t.head, &t.a, &t.lock);  // a again: a.Blink is now &b
+    EXPECT_THAT([&] { ExInterlockedRemoveHeadList(&t.head, &t.lock); },
+                Throws<kemu::BugCheck>(
+                    BugCheckIs(kemu::bugcheck::kKernelSecurityCheckFailure, 3, 0, 0, 0)));
+  }
+  Lists t({.os = kemu::Os::kWindows7, .verifier = false});
+  ExInterlockedInsertTailList(&t.head, &t.a, &t.lock);
+  ExInterlockedInsertTailList(&t.head, &t.b, &t.lock);
+  ExInterlockedInsertTailList(&t.head, &t.a, &t.lock);
+  EXPECT_EQ(ExInterlockedRemoveHeadList(&t.head, &t.lock), &t.a);
+}
+
+// A list still reaching an entry a checked kernel removed (and poisoned): before Windows 8 the
+// kernel follows the poisoned link and faults (0x1E at the poison); Windows 8 and later see the
+// poisoned back link first (0x139 / 3). kemu reads neither (it once crashed there; found by
+// kemu_fuzz_kernel_api).
+TEST(InterlockedListTest, AListReachingARemovedEntryStopsBeforeFollowingItsPoison) {
+  for (const kemu::Os os : {kemu::Os::kWindowsVista, kemu::Os::kWindows10}) {
+    Lists t({.os = os, .verifier = false, .checked_build = true});
+    ExInterlockedInsertTailList(&t.head, &t.a, &t.lock);
+    ASSERT_EQ(ExInterlockedRemoveHeadList(&t.head, &t.lock), &t.a);
+    t.head.Flink = &t.a;  // a stale link to the removed entry
+    t.head.Blink = &t.a;
+    const kemu::BugCheck crash =
+        kemu::testing::CrashOf([&] { ExInterlockedRemoveHeadList(&t.head, &t.lock); });
+    if (os == kemu::Os::kWindowsVista) {
+      EXPECT_THAT(crash, BugCheckIs(kemu::bugcheck::kKmodeExceptionNotHandled, 0xC0000005, 0, 0,
+                                    0xBADDD0FFBADDD0FFull));
+    } else {
+      EXPECT_THAT(crash, BugCheckIs(kemu::bugcheck::kKernelSecurityCheckFailure, 3, 0, 0, 0));
+    }
+  }
+}
+
+// A LIST_ENTRY head never initialised (zeroed): its first link is null, which every kernel
+// follows into an access violation.
+TEST(InterlockedListTest, AHeadNeverInitialisedIsAnAccessViolation) {
+  for (const kemu::Os os : {kemu::Os::kWindowsXP, kemu::Os::kWindows10}) {
+    Lists t({.os = os, .verifier = false});
+    LIST_ENTRY zeroed{};
+    EXPECT_THAT([&] { ExInterlockedRemoveHeadList(&zeroed, &t.lock); },
+                Throws<kemu::BugCheck>(
+                    BugCheckIs(kemu::bugcheck::kKmodeExceptionNotHandled, 0xC0000005, 0, 0, 0)));
+    EXPECT_THAT([&] { ExInterlockedInsertTailList(&zeroed, &t.a, &t.lock); },
+                Throws<kemu::BugCheck>(
+                    BugCheckIs(kemu::bugcheck::kKmodeExceptionNotHandled, 0xC0000005, 0, 0, 0)));
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Sequenced lists.
 

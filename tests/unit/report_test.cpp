@@ -106,6 +106,27 @@ TEST(ReportTest, ReportShowsTheServicePackVcpusModeAndANonZeroSeed) {
   EXPECT_THAT(crash.report(), HasSubstr("  Seed: 1234 (replay with KEMU_SEED=1234)\n"));
 }
 
+// A failure under an explored schedule names the schedule too: the seed alone does not give the
+// same interleaving again (audit round 4).
+TEST(ReportTest, ReportNamesAnExploredScheduleAndHowToReplayIt) {
+  {
+    kemu::Machine machine(
+        {.processors = 2, .schedule = {.strategy = kemu::Strategy::kRandom, .seed = 6}});
+    EXPECT_THAT(RaiseIrqlMisuse().report(),
+                HasSubstr("  Schedule: random seed 6 (replay with KEMU_SCHEDULE_STRATEGY=random "
+                          "KEMU_SCHEDULE=6 in a kemu::testing fixture, or "
+                          "MachineOptions::schedule = {.strategy = kemu::Strategy::kRandom, "
+                          ".seed = 6})\n"));
+  }
+  {
+    kemu::Machine machine(
+        {.processors = 2, .schedule = {.strategy = kemu::Strategy::kPct, .seed = 3, .depth = 2}});
+    EXPECT_THAT(RaiseIrqlMisuse().report(), HasSubstr("  Schedule: pct seed 3, depth 2 ("));
+  }
+  kemu::Machine machine({.processors = 2});
+  EXPECT_THAT(RaiseIrqlMisuse().report(), Not(HasSubstr("Schedule:")));
+}
+
 TEST(ReportTest, ReportListsTheLastCallsOldestFirst) {
   kemu::Machine machine(kemu::Os::kWindows10);
   const std::string report = RaiseIrqlMisuse().report();

@@ -370,7 +370,9 @@ TEST_P(SystemThreadTest, ReferencingAThreadHandleAsAnotherTypeIsATypeMismatch) {
   EXPECT_EQ(ZwClose(handle), STATUS_SUCCESS);
 }
 
-TEST_P(SystemThreadTest, DroppingAReferenceNotHeldIsReported) {
+// Microsoft's 0x18 REFERENCE_BY_POINTER: a driver that dereferences an object too many times;
+// Arg1 the object type, Arg2 the object (audit round 4, R72).
+TEST_P(SystemThreadTest, DroppingAReferenceNotHeldIsReferenceByPointer) {
   Body body{[] {}};
   HANDLE handle = nullptr;
   ASSERT_EQ(PsCreateSystemThread(&handle, THREAD_ALL_ACCESS, nullptr, nullptr, nullptr,
@@ -381,9 +383,9 @@ TEST_P(SystemThreadTest, DroppingAReferenceNotHeldIsReported) {
             STATUS_SUCCESS);
   ObDereferenceObject(object);
   EXPECT_THAT(CrashOf([&] { ObDereferenceObject(object); }),
-              BugCheckWith(kemu::bugcheck::kDriverVerifierDetectedViolation,
-                           kemu::verifier_code::kObjectOverDereferenced,
-                           reinterpret_cast<std::uintptr_t>(object)));
+              BugCheckIs(kemu::bugcheck::kReferenceByPointer,
+                         reinterpret_cast<std::uintptr_t>(*PsThreadType),
+                         reinterpret_cast<std::uintptr_t>(object), 0, 0));
 }
 
 TEST_P(SystemThreadTest, WaitingOnAThreadObjectNobodyHoldsIsAnInvalidObject) {

@@ -1,0 +1,111 @@
+// The kernel API fuzz target's shared pieces (kernel_api_fuzzer.cpp is the harness and the
+// interrupt-core operations; kernel_api_sync_ops.cpp the waitable objects, executive locks and
+// system threads; kernel_api_system_ops.cpp the processor, error-log and bug-check routines).
+// A program is a byte string read front to back: each operation picks a routine and its
+// arguments from it, so any input is a whole program.
+#ifndef KEMU_TESTS_FUZZ_KERNEL_API_FUZZER_HPP_
+#define KEMU_TESTS_FUZZ_KERNEL_API_FUZZER_HPP_
+
+#include <wdm.h>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+
+#include "kemu/kemu.hpp"
+
+namespace kemu_fuzz {
+
+// Reads the input front to back; past its end every read is 0, so any input is a whole program.
+class Bytes {
+ public:
+  Bytes(const std::uint8_t* data, std::size_t size) : data_(data), size_(size) {}
+  std::uint8_t Byte() { return at_ < size_ ? data_[at_++] : 0; }
+  std::uint32_t U32() {
+    std::uint32_t value = 0;
+    for (int i = 0; i < 4; ++i) value = value << 8 | Byte();
+    return value;
+  }
+  std::uint64_t U64() { return std::uint64_t{U32()} << 32 | U32(); }
+  /// 0..count-1.
+  unsigned Pick(unsigned count) { return count == 0 ? 0 : Byte() % count; }
+  bool Flag() { return (Byte() & 1) != 0; }
+  bool done() const { return at_ >= size_; }
+
+ private:
+  const std::uint8_t* data_;
+  std::size_t size_;
+  std::size_t at_ = 0;
+};
+
+inline constexpr std::size_t kObjects = 3;
+inline constexpr std::uint32_t kBarBytes = 0x100;
+inline constexpr int kMaxDepth = 2;  // ops run from callbacks, nested at most this deep
+
+// Everything the driver owns; it outlives the machine (declared before it in the run).
+struct DriverState {
+  std::array<KSPIN_LOCK, kObjects> locks{};
+  std::array<KLOCK_QUEUE_HANDLE, kObjects> queue_handles{};
+  std::array<KDPC, kObjects> dpcs{};
+  std::array<KEVENT, kObjects> events{};
+  std::array<KTIMER, kObjects> timers{};
+  std::array<PKINTERRUPT, kObjects> interrupts{};
+  std::array<PVOID, kObjects> blocks{};
+  std::array<KIRQL, kObjects> old_irqls{};
+  LIST_ENTRY list{};
+  KSPIN_LOCK list_lock = 0;
+  std::array<LIST_ENTRY, kObjects> entries{};
+  PUCHAR bar = nullptr;
+  PIO_WORKITEM work_item = nullptr;
+
+  // Waitable objects and executive locks (kernel_api_sync_ops.cpp).
+  std::array<KMUTEX, kObjects> mutexes{};
+  std::array<KSEMAPHORE, kObjects> semaphores{};
+  std::array<FAST_MUTEX, kObjects> fast_mutexes{};
+  std::array<KGUARDED_MUTEX, kObjects> guarded_mutexes{};
+  std::array<ERESOURCE, kObjects> resources{};
+  std::array<KDPC, kObjects> threaded_dpcs{};
+  std::array<KWAIT_BLOCK, MAXIMUM_WAIT_OBJECTS> wait_blocks{};
+  // System threads: the handle PsCreateSystemThread gave and the object a reference holds.
+  std::array<HANDLE, kObjects> thread_handles{};
+  std::array<PVOID, kObjects> thread_objects{};
+
+  // Processors, error log, bug-check callbacks, lookaside lists (kernel_api_system_ops.cpp).
+  std::array<KAFFINITY, kObjects> affinities{};
+  std::array<PVOID, kObjects> log_entries{};
+  std::array<KBUGCHECK_CALLBACK_RECORD, kObjects> callbacks{};
+  std::array<std::uint8_t, 64> callback_buffer{};
+  NPAGED_LOOKASIDE_LIST lookaside{};
+  bool lookaside_ready = false;
+  std::array<PVOID, kObjects> lookaside_entries{};
+};
+
+struct Run {
+  Bytes& in;
+  DriverState& state;
+  kemu::Machine& machine;
+  kemu::Device& device;
+  int depth = 0;
+};
+
+/// The program being run, for the callbacks kemu calls (ISRs, DPCs, threads); null between runs.
+extern thread_local Run* current;
+
+/// Runs up to `count` operations at nesting `depth` (none past kMaxDepth).
+void Ops(Run& run, int depth, unsigned count);
+/// The callbacks' body: a few more operations, one level deeper.
+void NestedOps(unsigned most);
+
+/// A relative, zero or absolute timeout.
+LARGE_INTEGER Timeout(Bytes& in);
+
+/// Mutexes, semaphores, fast and guarded mutexes, executive resources, critical and guarded
+/// regions, multiple-object waits, threaded DPCs and system threads.
+void SyncOp(Run& run, std::size_t i);
+/// Affinity, KeIpiGenericCall, error log entries, bug-check callbacks, lookaside lists, stalls
+/// and delays.
+void SystemOp(Run& run, std::size_t i);
+
+}  // namespace kemu_fuzz
+
+#endif  // KEMU_TESTS_FUZZ_KERNEL_API_FUZZER_HPP_
