@@ -98,6 +98,16 @@ bool Dispatcher::SignalUnlearned(const DISPATCHER_HEADER* header) const {
   });
 }
 
+bool Dispatcher::WaitedOnIn(const void* begin, const void* end) const {
+  return std::any_of(waiters_.begin(), waiters_.end(), [&](const Waiter* waiter) {
+    const auto& objects = waiter->request->objects;
+    return std::any_of(objects.begin(), objects.end(), [&](const DISPATCHER_HEADER* header) {
+      const void* object = header;
+      return object >= begin && object < end;
+    });
+  });
+}
+
 void Dispatcher::CheckObject(const char* routine, const void* object, unsigned kinds) const {
   if (object == nullptr) kernel_.verifier().NullArgument(routine, "Object");
   const auto* header = static_cast<const DISPATCHER_HEADER*>(object);

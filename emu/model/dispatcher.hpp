@@ -144,6 +144,9 @@ class Dispatcher {
   std::optional<std::uint64_t> EarliestDeadline() const;
   /// Blocked waits, for reports ("vCPU 0 waits in KeWaitForSingleObject for ...").
   std::size_t blocked() const { return waiters_.size(); }
+  /// Whether a blocked wait waits on an object inside [begin, end): memory the waiter's state
+  /// is read from at every step of the schedule.
+  bool WaitedOnIn(const void* begin, const void* end) const;
 
   /// KeSetEvent(..., Wait=TRUE) raised vCPU `cpu` to DISPATCH_LEVEL from `irql`; the next wait
   /// on that vCPU returns there (EV-2).

@@ -44,6 +44,9 @@ Pool::~Pool() {
   for (const auto& [address, block] : live_) {
     ::operator delete (reinterpret_cast<void*>(address), std::align_val_t{block.alignment});
   }
+  for (const auto& [block, alignment] : retained_) {
+    ::operator delete (block, std::align_val_t{alignment});
+  }
 }
 
 void* Pool::Allocate(const PoolRequest& request) {
@@ -159,6 +162,10 @@ void Pool::Free(const char* routine, void* block, std::optional<ULONG> tag) {
     if (it != freed_.end() && it->second == oldest.number) freed_.erase(it);
   }
   if (state.guard_end == 0) {
+    if (kernel_.dispatcher().WaitedOnIn(block, end)) {
+      retained_.emplace_back(block, state.alignment);
+      return;
+    }
     ::operator delete (block, std::align_val_t{state.alignment});
     return;
   }

@@ -133,6 +133,11 @@ class Pool {
   std::deque<Freed> freed_order_;
   std::uint64_t frees_ = 0;
   PoolQuarantine quarantine_;
+  /// Blocks freed without special pool while a thread still waited on an object in them: their
+  /// host memory stays until the machine goes, since the wait reads the object at every step.
+  /// The driver's bug shows as the wait it never ends (or the object's later misuse), not as
+  /// kemu reading memory the host allocator reused. Address and alignment.
+  std::vector<std::pair<void*, std::size_t>> retained_;
 };
 
 }  // namespace kemu::model

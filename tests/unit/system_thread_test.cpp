@@ -315,6 +315,30 @@ TEST_P(SystemThreadTest, AThreadStillRunningAtShutdownIsALeakNamingIt) {
   EXPECT_THAT(crash.what(), HasSubstr("is still running (waits for the event at"));
 }
 
+// Without special pool, freeing the block a thread waits in keeps its host memory: the wait reads
+// the event at every step, and kemu must not read memory the host allocator reused. The stop
+// path's bug shows as the thread still waiting at shutdown (audit round 4, R69 without Verifier).
+TEST(SystemThreadRulesTest, FreeingTheEventAThreadWaitsOnDoesNotPullItsMemoryAway) {
+  kemu::Machine machine({.verifier = false, .checked_build = false});
+  auto* work = static_cast<PKEVENT>(ExAllocatePoolWithTag(NonPagedPool, sizeof(KEVENT), 'vEuK'));
+  ASSERT_NE(work, nullptr);
+  KeInitializeEvent(work, SynchronizationEvent, FALSE);
+  Body body{[work] { KeWaitForSingleObject(work, Executive, KernelMode, FALSE, nullptr); }};
+  HANDLE handle = nullptr;
+  ASSERT_EQ(PsCreateSystemThread(&handle, THREAD_ALL_ACCESS, nullptr, nullptr, nullptr,
+                                 &Body::Thread, &body),
+            STATUS_SUCCESS);
+  ASSERT_EQ(ZwClose(handle), STATUS_SUCCESS);
+  machine.Settle();  // the thread runs up to its wait
+  ExFreePoolWithTag(work, 'vEuK');
+  machine.Settle();
+  const kemu::BugCheck leak = CrashOf([&] { machine.Shutdown(); });
+  EXPECT_THAT(leak, BugCheckIs(kemu::bugcheck::kDriverVerifierDetectedViolation,
+                               kemu::verifier_code::kLeakAtShutdown));
+  EXPECT_EQ(leak.parameter(1), 1u);
+  EXPECT_THAT(leak.what(), HasSubstr("is still running (waits for the event at"));
+}
+
 TEST_P(SystemThreadTest, AHandleNeverClosedAndAReferenceNeverDroppedAreLeaks) {
   Body body{[] {}};
   HANDLE handle = nullptr;
