@@ -5,14 +5,22 @@
 // buffer or its device's registers is there for the test to see. A bug check recorded under
 // BugCheckAction::kRecord does not stop the machine and calls none. A callback still registered
 // at Machine::Shutdown is a leak: an unloading driver must deregister it.
+//
+// Reason callbacks (KeRegisterBugCheckReasonCallback) run at the same moment, before the plain
+// ones (UNCONFIRMED order; Windows writes the dump, which asks the reason callbacks, before it
+// calls the plain ones): kemu models KbCallbackSecondaryDumpData, whose data it keeps for
+// Machine::secondary_dump_data(). The other reasons fail as kemu::NotModelled at registration.
 #ifndef KEMU_EMU_MODEL_BUGCHECK_CALLBACKS_HPP_
 #define KEMU_EMU_MODEL_BUGCHECK_CALLBACKS_HPP_
 
 #include <wdm.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "kemu/crash_dump.hpp"
 
 namespace kemu::model {
 
@@ -28,15 +36,30 @@ class BugCheckCallbacks {
                    PVOID buffer, ULONG length, PUCHAR component);
   /// KeDeregisterBugCheckCallback: FALSE when the record is not registered.
   BOOLEAN Deregister(PKBUGCHECK_CALLBACK_RECORD record);
-  /// Calls every registered routine; a no-op while they run (a bug check inside one).
-  void Run();
+  /// KeRegisterBugCheckReasonCallback: FALSE as Register; a reason kemu does not model throws
+  /// kemu::NotModelled naming it.
+  BOOLEAN RegisterReason(PKBUGCHECK_REASON_CALLBACK_RECORD record,
+                         PKBUGCHECK_REASON_CALLBACK_ROUTINE routine,
+                         KBUGCHECK_CALLBACK_REASON reason, PUCHAR component);
+  /// KeDeregisterBugCheckReasonCallback: FALSE when the record is not registered.
+  BOOLEAN DeregisterReason(PKBUGCHECK_REASON_CALLBACK_RECORD record);
+  /// Calls every registered routine, reason callbacks first, for the crash `code`; a no-op while
+  /// they run (a bug check inside one).
+  void Run(std::uint32_t code);
 
+  const std::vector<SecondaryDumpData>& secondary_dump_data() const { return secondary_; }
   std::vector<std::string> DescribeLeaks() const;
   std::uintptr_t FirstLeak() const;
 
  private:
   Kernel& kernel_;
-  std::vector<PKBUGCHECK_CALLBACK_RECORD> registered_;  ///< registration order
+  std::vector<PKBUGCHECK_CALLBACK_RECORD> registered_;      ///< registration order
+  std::vector<PKBUGCHECK_REASON_CALLBACK_RECORD> reasons_;  ///< registration order
+  std::vector<SecondaryDumpData> secondary_;                ///< what the last crash collected
+
+  /// False when a callback ended in a bug check (or harness error): the others are not called.
+  bool RunSecondaryDumpData(PKBUGCHECK_REASON_CALLBACK_RECORD record, std::uint32_t code);
+  void RunPlain();
   bool running_ = false;
 };
 
