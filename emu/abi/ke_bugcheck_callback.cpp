@@ -1,5 +1,6 @@
-// KeRegisterBugCheckCallback and KeDeregisterBugCheckCallback (any IRQL). The model keeps the
-// records and calls them when the machine stops on a bug check (model/bugcheck_callbacks.hpp).
+// KeRegisterBugCheckCallback, KeDeregisterBugCheckCallback and their Reason pair (any IRQL). The
+// model keeps the records and calls them when the machine stops on a bug check
+// (model/bugcheck_callbacks.hpp).
 #include <wdm.h>
 
 #include "abi/entry.hpp"
@@ -26,6 +27,28 @@ BOOLEAN KeDeregisterBugCheckCallback(PKBUGCHECK_CALLBACK_RECORD CallbackRecord) 
     kernel.verifier().NullArgument("KeDeregisterBugCheckCallback", "CallbackRecord");
   }
   return kernel.bugcheck_callbacks().Deregister(CallbackRecord);
+}
+
+BOOLEAN KeRegisterBugCheckReasonCallback(PKBUGCHECK_REASON_CALLBACK_RECORD CallbackRecord,
+                                         PKBUGCHECK_REASON_CALLBACK_ROUTINE CallbackRoutine,
+                                         KBUGCHECK_CALLBACK_REASON Reason, PUCHAR Component) {
+  static constexpr const char* kName = "KeRegisterBugCheckReasonCallback";
+  kemu::model::Kernel& kernel =
+      KEMU_ENTER(KeRegisterBugCheckReasonCallback, KEMU_ARG(CallbackRecord),
+                 KEMU_ARG(CallbackRoutine), KEMU_ARG(Reason), KEMU_ARG(Component));
+  if (CallbackRecord == nullptr) kernel.verifier().NullArgument(kName, "CallbackRecord");
+  if (CallbackRoutine == nullptr) kernel.verifier().NullArgument(kName, "CallbackRoutine");
+  return kernel.bugcheck_callbacks().RegisterReason(CallbackRecord, CallbackRoutine, Reason,
+                                                    Component);
+}
+
+BOOLEAN KeDeregisterBugCheckReasonCallback(PKBUGCHECK_REASON_CALLBACK_RECORD CallbackRecord) {
+  kemu::model::Kernel& kernel =
+      KEMU_ENTER(KeDeregisterBugCheckReasonCallback, KEMU_ARG(CallbackRecord));
+  if (CallbackRecord == nullptr) {
+    kernel.verifier().NullArgument("KeDeregisterBugCheckReasonCallback", "CallbackRecord");
+  }
+  return kernel.bugcheck_callbacks().DeregisterReason(CallbackRecord);
 }
 
 }  // extern "C"

@@ -6,6 +6,11 @@
 // BugCheckAction::kRecord does not stop the machine and calls none. A callback still registered
 // at Machine::Shutdown is a leak: an unloading driver must deregister it.
 //
+// Reason callbacks (KeRegisterBugCheckReasonCallback) run at the same moment, before the plain
+// ones (UNCONFIRMED order; Windows writes the dump, which asks the reason callbacks, before it
+// calls the plain ones): kemu models KbCallbackSecondaryDumpData, whose data it keeps for
+// Machine::secondary_dump_data(). The other reasons fail as kemu::NotModelled at registration.
+//
 // kemu keeps its own copy of each registration and never reads the driver's record after
 // registering it unless the record still holds that registration: a driver that frees the pool
 // block holding a registered record, or registers one in a stack frame it then leaves, must not
@@ -16,8 +21,11 @@
 #include <wdm.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "kemu/crash_dump.hpp"
 
 namespace kemu::model {
 
@@ -33,16 +41,26 @@ class BugCheckCallbacks {
                    PVOID buffer, ULONG length, PUCHAR component);
   /// KeDeregisterBugCheckCallback: FALSE when the record is not registered.
   BOOLEAN Deregister(PKBUGCHECK_CALLBACK_RECORD record);
-  /// Calls every registered routine; a no-op while they run (a bug check inside one). A record
-  /// whose memory was freed, or that no longer holds its registration, is passed over.
-  void Run();
-  /// Pool block [begin, end) is being freed: registered records inside it are gone.
+  /// KeRegisterBugCheckReasonCallback: FALSE as Register; a reason kemu does not model throws
+  /// kemu::NotModelled naming it.
+  BOOLEAN RegisterReason(PKBUGCHECK_REASON_CALLBACK_RECORD record,
+                         PKBUGCHECK_REASON_CALLBACK_ROUTINE routine,
+                         KBUGCHECK_CALLBACK_REASON reason, PUCHAR component);
+  /// KeDeregisterBugCheckReasonCallback: FALSE when the record is not registered.
+  BOOLEAN DeregisterReason(PKBUGCHECK_REASON_CALLBACK_RECORD record);
+  /// Calls every registered routine, reason callbacks first, for the crash `code`; a no-op while
+  /// they run (a bug check inside one). A record whose memory was freed, or that no longer holds
+  /// its registration, is passed over.
+  void Run(std::uint32_t code);
+  /// Pool block [begin, end) is being freed (by `routine`): registered records inside it are gone.
   void Freed(const void* begin, const void* end, const char* routine);
 
+  const std::vector<SecondaryDumpData>& secondary_dump_data() const { return secondary_; }
   std::vector<std::string> DescribeLeaks() const;
   std::uintptr_t FirstLeak() const;
 
  private:
+  /// kemu's copy of a plain registration.
   struct Registration {
     PKBUGCHECK_CALLBACK_RECORD record;
     PKBUGCHECK_CALLBACK_ROUTINE routine;
@@ -51,12 +69,27 @@ class BugCheckCallbacks {
     std::string component;           ///< copied at registration
     const char* freed_by = nullptr;  ///< the routine that freed the record's pool block
   };
+  /// kemu's copy of a reason registration.
+  struct ReasonRegistration {
+    PKBUGCHECK_REASON_CALLBACK_RECORD record;
+    PKBUGCHECK_REASON_CALLBACK_ROUTINE routine;
+    KBUGCHECK_CALLBACK_REASON reason;
+    std::string component;
+    const char* freed_by = nullptr;
+  };
 
-  /// The driver's record still holds `registration` (it was not freed, moved or overwritten).
+  /// The driver's record still holds the registration (it was not freed, moved or overwritten).
   static bool Intact(const Registration& registration);
+  static bool Intact(const ReasonRegistration& registration);
 
   Kernel& kernel_;
-  std::vector<Registration> registered_;  ///< registration order
+  std::vector<Registration> registered_;      ///< registration order
+  std::vector<ReasonRegistration> reasons_;   ///< registration order
+  std::vector<SecondaryDumpData> secondary_;  ///< what the last crash collected
+
+  /// False when a callback ended in a bug check (or harness error): the others are not called.
+  bool RunSecondaryDumpData(const ReasonRegistration& registration, std::uint32_t code);
+  void RunPlain();
   bool running_ = false;
 };
 

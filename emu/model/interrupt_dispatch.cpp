@@ -284,8 +284,9 @@ void Interrupts::CountDelivery(ULONG vector, VectorState& state, unsigned cpu) {
   const InterruptObject* object = first.record->is_message_table
                                       ? first.record->ObjectFor(cpu, first.message)
                                       : first.record->objects.front().get();
-  kernel_.verifier().InterruptStorm(object->k, state.chain.size() > 1, state.deliveries - 1,
-                                    DescribeStormSource(vector, state));
+  kernel_.verifier().InterruptStorm(
+      object->k, state.chain.size() > 1, state.deliveries - 1,
+      DescribeStormSource(vector, state) + DescribeStormClaimer(state, state.deliveries - 1));
 }
 
 // Inlined into its one caller, DeliverRaised: on the interrupt round trip a call boundary costs
@@ -420,7 +421,14 @@ bool Interrupts::CallIsr(const VectorState& state, const Attachment& attached, C
   release();
   if (race.pending()) race.RaisePending();
   kernel_.WriteIrql(cpu, state.irql);
-  if (claimed) ++record.stats.isr_claimed;
+  if (claimed) {
+    ++record.stats.isr_claimed;
+    if (record.claim_burst != cpu.burst) {
+      record.claim_burst = cpu.burst;
+      record.burst_claims = 0;
+    }
+    ++record.burst_claims;
+  }
   return claimed;
 }
 

@@ -53,4 +53,37 @@ std::string Interrupts::DescribeStormSource(ULONG vector, const VectorState& sta
   return text;
 }
 
+std::string Interrupts::DescribeStormClaimer(const VectorState& state,
+                                             std::uint64_t dispatched) const {
+  // The ISR that returned TRUE for every delivery of the burst: on a shared level line it is
+  // the one that claims what is not its device's (the walk stops at it, so the ISRs after it
+  // never see the interrupt); alone on a vector, it claims without silencing its device.
+  const ConnectionRecord* claimer = nullptr;
+  std::size_t position = 0;
+  for (std::size_t i = 0; i < state.chain.size(); ++i) {
+    const ConnectionRecord& record = *state.chain[i].record;
+    if (record.claim_burst != state.burst || record.burst_claims != dispatched) continue;
+    if (claimer != nullptr) return "";  // several ISRs claimed every one (an edge chain)
+    claimer = &record;
+    position = i;
+  }
+  if (claimer == nullptr || dispatched == 0) return "";
+  const void* routine = claimer->is_message_table
+                            ? reinterpret_cast<const void*>(claimer->message_isr)
+                            : reinterpret_cast<const void*>(claimer->isr);
+  std::string text = fmt::format(
+      "; the ISR {} (interrupt object {}{}) claimed every one of the {} "
+      "deliveries",
+      routine, static_cast<const void*>(&claimer->objects.front()->k),
+      claimer->device != nullptr ? fmt::format(", device '{}'", claimer->device->config.name)
+                                 : std::string(),
+      dispatched);
+  const std::size_t after = state.chain.size() - position - 1;
+  if (state.mode == LevelSensitive && after > 0) {
+    text += fmt::format(", so the {} ISR{} after it on the vector never ran for them", after,
+                        after == 1 ? "" : "s");
+  }
+  return text;
+}
+
 }  // namespace kemu::model

@@ -60,6 +60,10 @@ struct ConnectionRecord {
   std::vector<std::unique_ptr<InterruptObject>> objects;
   std::vector<unsigned> object_cpus;        ///< vCPU of objects[i] (line/fully specified)
   std::vector<std::uint8_t> message_table;  ///< IO_INTERRUPT_MESSAGE_INFO bytes
+  /// The interrupt burst (Cpu::burst) `burst_claims` counts in, and how many deliveries of it
+  /// this ISR claimed: a storm report names the ISR that claimed every one.
+  std::uint64_t claim_burst = 0;
+  std::uint64_t burst_claims = 0;
 
   PIO_INTERRUPT_MESSAGE_INFO table() {
     return reinterpret_cast<PIO_INTERRUPT_MESSAGE_INFO>(message_table.data());
@@ -261,6 +265,9 @@ class Interrupts {
   bool CallIsr(const VectorState& state, const Attachment& attached, Cpu& cpu);
   /// For the storm report: which device keeps `vector` firing (interrupt_stats.cpp).
   std::string DescribeStormSource(ULONG vector, const VectorState& state) const;
+  /// For the storm report: "; the ISR ... claimed every one of the N deliveries" when exactly
+  /// one ISR on the vector claimed all `dispatched` deliveries of the burst, else "".
+  std::string DescribeStormClaimer(const VectorState& state, std::uint64_t dispatched) const;
   void NoteLineAction(const char* action, const DeviceState& device);
   void NoteIsrBegin(ULONG vector, const ConnectionRecord& record, const InterruptObject& object,
                     unsigned message);

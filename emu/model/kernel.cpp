@@ -169,7 +169,7 @@ kemu::BugCheck Kernel::MakeBugCheck(const verifier::Violation& violation) const 
 void Kernel::Throw(kemu::BugCheck bug_check) {
   // The machine stops: the driver's bug-check callbacks run first, while their kernel calls
   // (register and port accesses) still work.
-  bugcheck_callbacks_.Run();
+  bugcheck_callbacks_.Run(bug_check.code());
   crash_ = bug_check;
   failed_ = true;
   if (options_.on_bug_check == BugCheckAction::kAbort) {

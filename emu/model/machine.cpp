@@ -213,6 +213,10 @@ const std::string& Machine::debug_output() const { return kernel_->debug_output(
 const std::vector<ErrorLogEntry>& Machine::error_log() const {
   return kernel_->error_log().written();
 }
+
+const std::vector<SecondaryDumpData>& Machine::secondary_dump_data() const {
+  return kernel_->bugcheck_callbacks().secondary_dump_data();
+}
 std::size_t Machine::pool_allocations() const { return kernel_->pool().outstanding(); }
 
 std::string Machine::TraceJson() const {

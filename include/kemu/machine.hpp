@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "kemu/bugcheck.hpp"
+#include "kemu/crash_dump.hpp"
 #include "kemu/device.hpp"
 #include "kemu/driver_imports.hpp"
 #include "kemu/error_log.hpp"
@@ -204,6 +205,9 @@ class Machine {
   const std::string& debug_output() const;
   /// The error log entries the driver wrote with IoWriteErrorLogEntry, oldest first.
   const std::vector<ErrorLogEntry>& error_log() const;
+  /// What the driver's KbCallbackSecondaryDumpData callbacks supplied when the machine crashed
+  /// (KeRegisterBugCheckReasonCallback), in the order they ran; empty before a crash.
+  const std::vector<SecondaryDumpData>& secondary_dump_data() const;
   /// Pool blocks the driver has allocated and not freed yet.
   std::size_t pool_allocations() const;
 

@@ -214,6 +214,53 @@ typedef struct _KBUGCHECK_CALLBACK_RECORD {
 /// Prepares a record for KeRegisterBugCheckCallback (a macro, as in the WDK).
 #define KeInitializeCallbackRecord(CallbackRecord) ((CallbackRecord)->State = BufferEmpty)
 
+// Bug-check reason callbacks (Windows XP SP1 / Server 2003 on): what the callback is for, its
+// record (Windows x64 layout, 48 bytes; opaque to drivers but for State) and, for
+// KbCallbackSecondaryDumpData, the data it supplies for the crash dump.
+
+typedef enum _KBUGCHECK_CALLBACK_REASON KEMU_WDK_ENUM_INT {
+  KbCallbackInvalid,  // reserved for the system
+  KbCallbackReserved1,
+  KbCallbackSecondaryDumpData,
+  KbCallbackDumpIo,
+  KbCallbackAddPages,
+  KbCallbackSecondaryMultiPartDumpData,  // Windows Server 2008 on
+  KbCallbackRemovePages,
+  KbCallbackTriageDumpData,  // Windows 10 1809 on
+  KbCallbackReserved2,
+  KbCallbackReserved3
+} KBUGCHECK_CALLBACK_REASON;
+
+struct _KBUGCHECK_REASON_CALLBACK_RECORD;
+
+/// ReasonSpecificData points at the structure the reason names (KBUGCHECK_SECONDARY_DUMP_DATA for
+/// KbCallbackSecondaryDumpData); ReasonSpecificDataLength is its size.
+typedef VOID KBUGCHECK_REASON_CALLBACK_ROUTINE(KBUGCHECK_CALLBACK_REASON Reason,
+                                               struct _KBUGCHECK_REASON_CALLBACK_RECORD *Record,
+                                               PVOID ReasonSpecificData,
+                                               ULONG ReasonSpecificDataLength);
+typedef KBUGCHECK_REASON_CALLBACK_ROUTINE *PKBUGCHECK_REASON_CALLBACK_ROUTINE;
+
+typedef struct _KBUGCHECK_REASON_CALLBACK_RECORD {
+  LIST_ENTRY Entry;
+  PKBUGCHECK_REASON_CALLBACK_ROUTINE CallbackRoutine;
+  PUCHAR Component;
+  ULONG_PTR Checksum;
+  KBUGCHECK_CALLBACK_REASON Reason;
+  UCHAR State;
+} KBUGCHECK_REASON_CALLBACK_RECORD, *PKBUGCHECK_REASON_CALLBACK_RECORD;
+
+/// The system fills InBuffer, InBufferLength, MaximumAllowed and OutBuffer; the callback fills
+/// Guid, OutBuffer and OutBufferLength (at most MaximumAllowed bytes are kept).
+typedef struct _KBUGCHECK_SECONDARY_DUMP_DATA {
+  PVOID InBuffer;
+  ULONG InBufferLength;
+  ULONG MaximumAllowed;
+  GUID Guid;
+  PVOID OutBuffer;
+  ULONG OutBufferLength;
+} KBUGCHECK_SECONDARY_DUMP_DATA, *PKBUGCHECK_SECONDARY_DUMP_DATA;
+
 // ---------------------------------------------------------------------------------------------
 // Routines. Availability follows NTDDI_VERSION as in the WDK.
 
@@ -372,6 +419,17 @@ NTKERNELAPI BOOLEAN NTAPI KeRegisterBugCheckCallback(PKBUGCHECK_CALLBACK_RECORD 
                                                      PKBUGCHECK_CALLBACK_ROUTINE CallbackRoutine,
                                                      PVOID Buffer, ULONG Length, PUCHAR Component);
 NTKERNELAPI BOOLEAN NTAPI KeDeregisterBugCheckCallback(PKBUGCHECK_CALLBACK_RECORD CallbackRecord);
+#if NTDDI_VERSION >= NTDDI_WINXPSP1
+/// FALSE when the record is registered already (or was not prepared by
+/// KeInitializeCallbackRecord).
+NTKERNELAPI BOOLEAN NTAPI
+KeRegisterBugCheckReasonCallback(PKBUGCHECK_REASON_CALLBACK_RECORD CallbackRecord,
+                                 PKBUGCHECK_REASON_CALLBACK_ROUTINE CallbackRoutine,
+                                 KBUGCHECK_CALLBACK_REASON Reason, PUCHAR Component);
+/// FALSE when the record is not registered.
+NTKERNELAPI BOOLEAN NTAPI
+KeDeregisterBugCheckReasonCallback(PKBUGCHECK_REASON_CALLBACK_RECORD CallbackRecord);
+#endif
 
 // Bug checks: the emulated system stops; kemu unwinds to the test harness.
 KEMU_NORETURN NTKERNELAPI VOID NTAPI KeBugCheckEx(ULONG BugCheckCode, ULONG_PTR BugCheckParameter1,
@@ -389,6 +447,8 @@ KEMU_WDK_STATIC_ASSERT(sizeof(KIRQL) == 1, "KIRQL is one byte");
 KEMU_WDK_STATIC_ASSERT(sizeof(KINTERRUPT_MODE) == 4, "KINTERRUPT_MODE is a 4-byte enum");
 KEMU_WDK_STATIC_ASSERT(sizeof(KINTERRUPT_POLARITY) == 4, "KINTERRUPT_POLARITY is a 4-byte enum");
 KEMU_WDK_STATIC_ASSERT(sizeof(KDPC_IMPORTANCE) == 4, "KDPC_IMPORTANCE is a 4-byte enum");
+KEMU_WDK_STATIC_ASSERT(sizeof(KBUGCHECK_CALLBACK_REASON) == 4,
+                       "KBUGCHECK_CALLBACK_REASON is a 4-byte enum");
 KEMU_WDK_STATIC_ASSERT(offsetof(KDPC, Importance) == 1 && offsetof(KDPC, Number) == 2,
                        "KDPC Type/Importance/Number share the first ULONG");
 #if KEMU_WDK_PTR64
@@ -404,6 +464,22 @@ KEMU_WDK_STATIC_ASSERT(offsetof(KBUGCHECK_CALLBACK_RECORD, Length) == 32,
                        "KBUGCHECK_CALLBACK_RECORD.Length at 32");
 KEMU_WDK_STATIC_ASSERT(offsetof(KBUGCHECK_CALLBACK_RECORD, State) == 56,
                        "KBUGCHECK_CALLBACK_RECORD.State at 56");
+KEMU_WDK_STATIC_ASSERT(sizeof(KBUGCHECK_REASON_CALLBACK_RECORD) == 48,
+                       "KBUGCHECK_REASON_CALLBACK_RECORD is 48 bytes on x64");
+KEMU_WDK_STATIC_ASSERT(offsetof(KBUGCHECK_REASON_CALLBACK_RECORD, Component) == 24,
+                       "KBUGCHECK_REASON_CALLBACK_RECORD.Component at 24");
+KEMU_WDK_STATIC_ASSERT(offsetof(KBUGCHECK_REASON_CALLBACK_RECORD, Reason) == 40,
+                       "KBUGCHECK_REASON_CALLBACK_RECORD.Reason at 40");
+KEMU_WDK_STATIC_ASSERT(offsetof(KBUGCHECK_REASON_CALLBACK_RECORD, State) == 44,
+                       "KBUGCHECK_REASON_CALLBACK_RECORD.State at 44");
+KEMU_WDK_STATIC_ASSERT(sizeof(KBUGCHECK_SECONDARY_DUMP_DATA) == 48,
+                       "KBUGCHECK_SECONDARY_DUMP_DATA is 48 bytes on x64");
+KEMU_WDK_STATIC_ASSERT(offsetof(KBUGCHECK_SECONDARY_DUMP_DATA, Guid) == 16,
+                       "KBUGCHECK_SECONDARY_DUMP_DATA.Guid at 16");
+KEMU_WDK_STATIC_ASSERT(offsetof(KBUGCHECK_SECONDARY_DUMP_DATA, OutBuffer) == 32,
+                       "KBUGCHECK_SECONDARY_DUMP_DATA.OutBuffer at 32");
+KEMU_WDK_STATIC_ASSERT(offsetof(KBUGCHECK_SECONDARY_DUMP_DATA, OutBufferLength) == 40,
+                       "KBUGCHECK_SECONDARY_DUMP_DATA.OutBufferLength at 40");
 KEMU_WDK_STATIC_ASSERT(offsetof(KDPC, DpcListEntry) == 8, "KDPC.DpcListEntry at 8");
 KEMU_WDK_STATIC_ASSERT(offsetof(KDPC, ProcessorHistory) == 16, "KDPC.ProcessorHistory at 16");
 KEMU_WDK_STATIC_ASSERT(offsetof(KDPC, DeferredRoutine) == 24, "KDPC.DeferredRoutine at 24");

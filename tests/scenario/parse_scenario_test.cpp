@@ -179,6 +179,25 @@ TEST(ParseScenarioTest, LineDefaultsToLevelUnsharedAnyProcessor) {
   EXPECT_EQ(line.affinity, ~std::uint64_t{0});
 }
 
+// What Windows can run parses: devices sharing a vector in one mode, all shared; an affinity
+// naming one of the machine's vCPUs; message ids below what the device asks for. (The errors
+// are in tests/golden/scenario_errors/: affinity_no_vcpu, message_past_count,
+// shared_vector_conflicts.)
+TEST(ParseScenarioTest, WhatTheMachineCanRunIsNoError) {
+  const Scenario s = Parse(
+      "machine: {processors: 2}\n"
+      "devices:\n"
+      "  - {name: a, line: {vector: 0x52, irql: 6, mode: edge, shared: true, affinity: 0x6}}\n"
+      "  - {name: b, line: {vector: 0x52, irql: 6, mode: edge, shared: true}, messages: 2}\n"
+      "  - {name: c, line: {vector: 0x53, irql: 6}}\n"
+      "steps:\n"
+      "  - message: {id: 1, device: b}\n");
+  ASSERT_EQ(s.devices.size(), 3u);
+  EXPECT_EQ(s.devices[0].affinity_where.line, 3);
+  EXPECT_EQ(s.devices[1].line_where.line, 4);
+  EXPECT_EQ(s.steps.size(), 1u);
+}
+
 TEST(ParseScenarioTest, RegistersDescribeTheRegisterFile) {
   const Scenario s = Parse(
       "devices:\n"

@@ -13,9 +13,12 @@ using ::kemu::scenario::ParseScenario;
 using ::kemu::scenario::RegisterStep;
 using ::kemu::scenario::Step;
 
-// The steps of a scenario with devices nic0 and nic1 whose `steps:` is `steps`.
+// The steps of a scenario with devices nic0 and nic1 (4 messages each) whose `steps:` is `steps`.
 std::vector<Step> Steps(const std::string& steps) {
-  return ParseScenario("devices: [{name: nic0}, {name: nic1}]\nsteps:\n" + steps, "s.yaml").steps;
+  return ParseScenario(
+             "devices: [{name: nic0, messages: 4}, {name: nic1, messages: 4}]\nsteps:\n" + steps,
+             "s.yaml")
+      .steps;
 }
 
 template <typename T>

@@ -2,6 +2,7 @@
 // interrupted code (or any DPC) runs, and MachineOptions::storm_threshold bounds those deliveries
 // within one burst, so a runaway device ends a test with 0xF2 instead of hanging it (INT-7). The
 // bound is per burst: separate interrupts over a test's life never add up to a storm.
+#include <fmt/format.h>
 #include <wdm.h>
 
 #include <cstdint>
@@ -394,6 +395,54 @@ TEST_F(StormTest, StormAfterAStopThatLeftTheCardEnabledNamesTheAssertedDevice) {
   EXPECT_THAT(crash.report(), HasSubstr("device 'uart0' keeps its level line asserted"));
   EXPECT_THAT(crash.report(), HasSubstr("no ISR is connected for 'uart0'"));
   EXPECT_THAT(crash.report(), ::testing::Not(HasSubstr("'nic0'")));
+}
+
+// Claims every interrupt, whoever raised it, and acknowledges nothing.
+BOOLEAN ClaimsEverythingIsr(PKINTERRUPT, PVOID context) {
+  ++static_cast<Source*>(context)->calls;
+  return TRUE;
+}
+
+// Audit round 3, R62: on a shared level line the first ISR claims card B's interrupt, so card B's
+// ISR is never called and its line stays asserted. The report names the claiming ISR.
+TEST_F(StormTest, StormOnASharedLineNamesTheIsrThatClaimedEveryDelivery) {
+  kemu::Device& card_a = machine_.AddDevice(LineDevice("cardA", kemu::Trigger::kLevel, true));
+  kemu::Device& card_b = machine_.AddDevice(LineDevice("cardB", kemu::Trigger::kLevel, true));
+  Source a{.device = &card_a};
+  Source b{.device = &card_b};
+  PKINTERRUPT a_interrupt =
+      ConnectLine(&ClaimsEverythingIsr, a, 0x51, 5, LevelSensitive, /*share=*/true);
+  PKINTERRUPT b_interrupt =
+      ConnectLine(&OwnInterruptsOnlyIsr, b, 0x51, 5, LevelSensitive, /*share=*/true);
+  const kemu::BugCheck crash = CrashOf([&] { card_b.AssertLine(); });
+  EXPECT_THAT(crash,
+              BugCheckIs(bugcheck::kHardwareInterruptStorm, RoutineAddress(&ClaimsEverythingIsr),
+                         Address(&a), Address(a_interrupt), 2));
+  EXPECT_EQ(a.calls, 1 + kThreshold);
+  EXPECT_EQ(b.calls, 0u);
+  EXPECT_THAT(crash.report(),
+              HasSubstr(fmt::format("device 'cardB' keeps its level line asserted; the ISR {} "
+                                    "(interrupt object {}, device 'cardA') claimed every one of "
+                                    "the {} deliveries, so the 1 ISR after it on the vector never "
+                                    "ran for them",
+                                    reinterpret_cast<const void*>(&ClaimsEverythingIsr),
+                                    static_cast<const void*>(a_interrupt), 1 + kThreshold)));
+  static_cast<void>(b_interrupt);
+}
+
+// Alone on its vector, an ISR that claims each delivery yet never silences its device is named
+// too; an ISR that claimed none is not.
+TEST_F(StormTest, StormNamesALoneIsrThatClaimedEveryDeliveryButNotOneThatClaimedNone) {
+  kemu::Device& device = machine_.AddDevice(LineDevice("nic", kemu::Trigger::kLevel));
+  Source source{.device = &device};
+  PKINTERRUPT interrupt = ConnectLine(&ClaimsEverythingIsr, source, 0x51, 5, LevelSensitive);
+  const kemu::BugCheck crash = CrashOf([&] { device.AssertLine(); });
+  EXPECT_THAT(crash.report(),
+              HasSubstr(fmt::format("device 'nic' keeps its level line asserted; the ISR {} "
+                                    "(interrupt object {}, device 'nic') claimed every one of the "
+                                    "{} deliveries. ",
+                                    reinterpret_cast<const void*>(&ClaimsEverythingIsr),
+                                    static_cast<const void*>(interrupt), 1 + kThreshold)));
 }
 
 }  // namespace

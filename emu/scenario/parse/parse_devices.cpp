@@ -15,7 +15,8 @@ constexpr std::uint64_t kMaxPortBytes = 256;
 constexpr std::uint64_t kLowestDirql = 3;
 constexpr std::uint64_t kHighestDirql = 11;
 
-std::optional<LineInterrupt> ReadLine(Reader& reader, const YAML::Node& node) {
+std::optional<LineInterrupt> ReadLine(Reader& reader, const YAML::Node& node,
+                                      Location& affinity_where) {
   static const std::vector<std::string> kKeys{"vector", "irql", "mode", "shared", "affinity"};
   MapReader map(reader, node, "'line'", &kKeys);
   if (!map.ok()) return std::nullopt;
@@ -44,6 +45,7 @@ std::optional<LineInterrupt> ReadLine(Reader& reader, const YAML::Node& node) {
       if (auto v = ReadBool(reader, e.value, what)) line.shared = *v;
     } else if (e.key == "affinity") {
       if (auto v = ReadUnsigned(reader, e.value, what, 1, kMaxU64)) line.affinity = *v;
+      affinity_where = reader.Where(e.value);
     }
   }
   return line;
@@ -129,7 +131,8 @@ void ReadDeviceKey(Reader& reader, const MapEntry& e, DeviceSpec& spec, Offsets&
   if (e.key == "name") {
     if (auto v = ReadString(reader, e.value, what)) config.name = *v;
   } else if (e.key == "line") {
-    config.line = ReadLine(reader, e.value);
+    spec.line_where = reader.Where(e.value);
+    config.line = ReadLine(reader, e.value, spec.affinity_where);
   } else if (e.key == "messages") {
     if (auto v = ReadUnsigned(reader, e.value, what, 0, kMaxMessages)) {
       config.messages = static_cast<unsigned>(*v);
@@ -175,6 +178,48 @@ std::optional<DeviceSpec> ReadDeviceSpec(Reader& reader, const YAML::Node& node)
   return spec;
 }
 
+// Two devices on one line vector: Windows connects an ISR to a vector that already has one only
+// when both say ShareVector and use the same mode (docs/windows-facts.md §9.3), so one of the
+// two drivers (the scenario connects every device) would fail to start. Both halves are in the
+// file: an error before anything runs.
+void CheckSharedVectors(Reader& reader, const std::vector<DeviceSpec>& devices) {
+  const auto mode_name = [](Trigger mode) {
+    return mode == Trigger::kEdge ? "an edge" : "a level";
+  };
+  for (std::size_t i = 0; i < devices.size(); ++i) {
+    const DeviceSpec& device = devices[i];
+    if (!device.config.line) continue;
+    const LineInterrupt& line = *device.config.line;
+    for (std::size_t j = 0; j < i; ++j) {
+      const DeviceSpec& other = devices[j];
+      if (!other.config.line || other.config.line->vector != line.vector) continue;
+      const LineInterrupt& first = *other.config.line;
+      if (first.mode != line.mode) {
+        reader.Error(device.line_where,
+                     fmt::format("device '{}' puts {} line on vector {:#x}, where '{}' has {} "
+                                 "line: Windows shares a vector only between ISRs of one mode, so "
+                                 "the second connect fails (STATUS_INVALID_PARAMETER)",
+                                 device.config.name, mode_name(line.mode), line.vector,
+                                 other.config.name, mode_name(first.mode)));
+      } else if (!first.shared || !line.shared) {
+        const std::string unshared =
+            !first.shared && !line.shared
+                ? fmt::format("'{}' and '{}' are", other.config.name, device.config.name)
+                : fmt::format("'{}' is", !first.shared ? other.config.name : device.config.name);
+        reader.Error(device.line_where,
+                     fmt::format("devices '{}' and '{}' both use vector {:#x}, but {} not "
+                                 "'shared: true': Windows shares a vector only when both ISRs say "
+                                 "ShareVector, so the second connect fails "
+                                 "(STATUS_INVALID_PARAMETER)",
+                                 other.config.name, device.config.name, line.vector, unshared));
+      } else {
+        continue;
+      }
+      break;  // one report per device
+    }
+  }
+}
+
 }  // namespace
 
 std::vector<DeviceSpec> ParseDevices(Context& context, const YAML::Node& node) {
@@ -198,6 +243,7 @@ std::vector<DeviceSpec> ParseDevices(Context& context, const YAML::Node& node) {
     }
     devices.push_back(std::move(*spec));
   }
+  CheckSharedVectors(reader, devices);
   return devices;
 }
 

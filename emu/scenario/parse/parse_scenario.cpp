@@ -99,6 +99,60 @@ void CheckProcessorSteps(Reader& reader, const Scenario& scenario) {
   }
 }
 
+// A line whose affinity names none of the machine's vCPUs: the PnP manager hands the driver an
+// empty processor set and its connect fails (STATUS_INVALID_PARAMETER, or
+// STATUS_INVALID_PARAMETER_10 for CONNECT_FULLY_SPECIFIED; docs/windows-facts.md §1.3, §2.5).
+// Both numbers are in the file, so it is an error before anything runs, as a `processor:` step is.
+void CheckLineAffinities(Reader& reader, const Scenario& scenario) {
+  const unsigned processors = scenario.machine.processors;
+  const std::uint64_t machine =
+      processors >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << processors) - 1;
+  for (const DeviceSpec& device : scenario.devices) {
+    if (!device.config.line || (device.config.line->affinity & machine) != 0) continue;
+    reader.Error(
+        device.affinity_where,
+        fmt::format("device '{}': 'affinity: {:#x}' names no vCPU of the machine "
+                    "('machine: processors: {}' makes vCPUs 0..{}), so its driver's "
+                    "connect fails (STATUS_INVALID_PARAMETER)",
+                    device.config.name, device.config.line->affinity, processors, processors - 1));
+  }
+}
+
+// A `message:` step past the messages the device asks for: no personality grants more than
+// `messages` (nor more than `grant_messages`, nor any with `withhold_msi`), so the id can never
+// exist. Ids below that can still be missing on a personality without MSI; that stays a run-time
+// error naming the personality.
+void CheckMessageSteps(Reader& reader, const Scenario& scenario) {
+  for (const Step& step : scenario.steps) {
+    const auto* event = std::get_if<DeviceEventStep>(&step.body);
+    if (event == nullptr || event->action != DeviceAction::kSignalMessage) continue;
+    const auto device =
+        std::find_if(scenario.devices.begin(), scenario.devices.end(), [&](const DeviceSpec& d) {
+          return event->device.empty() ? !d.foreign : d.config.name == event->device;
+        });
+    if (device == scenario.devices.end()) continue;  // an unknown device is reported already
+    const DeviceConfig& config = device->config;
+    unsigned most = config.withhold_msi ? 0 : config.messages;
+    if (config.grant_messages) most = std::min(most, *config.grant_messages);
+    if (event->message_id < most) continue;
+    std::string asks;
+    if (config.withhold_msi) {
+      asks = "'withhold_msi: true' grants it none";
+    } else if (config.grant_messages && *config.grant_messages < config.messages) {
+      asks = most == 0 ? std::string("'grant_messages: 0' grants it none")
+                       : fmt::format("'grant_messages: {}' grants it at most messages 0..{}", most,
+                                     most - 1);
+    } else if (config.messages == 0) {
+      asks = "it asks for none: 'messages' is 0";
+    } else {
+      asks = fmt::format("'messages: {}' asks for messages 0..{}", most, most - 1);
+    }
+    reader.Error(step.where, fmt::format("'message: {}' names a message that device '{}' never "
+                                         "has ({})",
+                                         event->message_id, config.name, asks));
+  }
+}
+
 void ReadMachine(Reader& reader, const YAML::Node& node, MachineOptions& options) {
   static const std::vector<std::string> kKeys{
       "processors",      "verifier",          "checked_build", "seed",
@@ -293,6 +347,8 @@ Scenario BuildScenario(Context& context, const YAML::Node& root) {
   }
   if (devices != nullptr) CheckDevices(context, scenario.devices, devices->value);
   CheckProcessorSteps(reader, scenario);
+  CheckLineAffinities(reader, scenario);
+  CheckMessageSteps(reader, scenario);
   return scenario;
 }
 

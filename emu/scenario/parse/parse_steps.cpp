@@ -56,12 +56,17 @@ std::optional<StepBody> DeviceEvent(const StepInput& in, DeviceAction action) {
   DeviceEventStep body;
   body.action = action;
   const bool message = action == DeviceAction::kSignalMessage;
+  // A message step whose id did not read is dropped (the error is reported), so that no later
+  // check reports the id it does not have.
+  bool have_id = false;
   if (in.value.IsScalar()) {
     if (!message) {
       if (auto v = ReadDevice(in.context, in.value, in.what)) body.device = *v;
     } else if (auto v = ReadUnsigned(reader, in.value, in.what, 0, kMaxMessageId)) {
       body.message_id = static_cast<std::uint32_t>(*v);
+      have_id = true;
     }
+    if (message && !have_id) return std::nullopt;
     return body;
   }
   if (in.value.IsNull()) return body;
@@ -75,6 +80,7 @@ std::optional<StepBody> DeviceEvent(const StepInput& in, DeviceAction action) {
     if (e.key == "id") {
       if (auto v = ReadUnsigned(reader, e.value, what, 0, kMaxMessageId)) {
         body.message_id = static_cast<std::uint32_t>(*v);
+        have_id = true;
       }
     } else if (e.key == "device") {
       if (auto v = ReadDevice(in.context, e.value, what)) body.device = *v;
@@ -87,6 +93,7 @@ std::optional<StepBody> DeviceEvent(const StepInput& in, DeviceAction action) {
   if (map.Find("after_calls") != nullptr && map.Find("at_us") != nullptr) {
     reader.Error(in.value, fmt::format("{} takes 'after_calls' or 'at_us', not both", in.what));
   }
+  if (message && !have_id) return std::nullopt;
   return body;
 }
 

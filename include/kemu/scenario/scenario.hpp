@@ -115,6 +115,10 @@ struct DeviceSpec {
   /// RegisterFile when the device has a BAR or ports).
   DeviceConfig config;
   std::optional<RegisterSpec> registers;
+  /// Where `line:` and its `affinity:` are written (line 0 when absent), for the checks that
+  /// compare them with the machine and the other devices.
+  Location line_where;
+  Location affinity_where;
   /// `foreign: true`: another driver's device on the same machine. The runner connects kemu's
   /// built-in foreign ISR to its line before the first step (it claims the interrupt while its
   /// own line is asserted and acknowledges by deasserting it) and disconnects it after the last;
