@@ -20,12 +20,10 @@ void Detector::NoteLockInitialized(const void* lock) {
   lock_generations_[reinterpret_cast<std::uintptr_t>(lock)] = ++lock_inits_;
   // KeInitializeSpinLock zeroes the word of a held lock (the kernel model forgets its owner): no
   // context holds it any more, and its release, if any, finds no owner.
-  for (std::vector<Activation>& stack : stacks_) {
-    for (Activation& activation : stack) {
-      while (Unhold(activation, lock)) {
-      }
+  ForEachActivation([&](Activation& activation) {
+    while (Unhold(activation, lock)) {
     }
-  }
+  });
   while (Unhold(test_, lock)) {
   }
 }
@@ -34,11 +32,11 @@ void Detector::NoteObjectInitialized(const void* object) {
   // A routine of this object running now (a DPC routine re-initialising its own KDPC) keeps its
   // edges: what it queues next is ordered after it by the queueing itself, and dropping its end's
   // edge would break KeRemoveQueueDpc's and KeFlushQueuedDpcs' ordering of what it did.
-  for (const std::vector<Activation>& stack : stacks_) {
-    for (const Activation& activation : stack) {
-      if (contexts_[activation.context].object == object) return;
-    }
-  }
+  bool running = false;
+  ForEachActivation([&](const Activation& activation) {
+    running = running || contexts_[activation.context].object == object;
+  });
+  if (running) return;
   // Published under the object's address (a signal, a queueing) and one byte past it (its
   // routine's end, which KeRemoveQueueDpc acquires). The shadow of its bytes stays: the kernel's
   // writes to them are not driver accesses, and the driver's earlier ones are still its history.
@@ -111,13 +109,11 @@ void Detector::ForgetContexts(std::uintptr_t begin, std::uintptr_t end) {
     return address >= begin && address < end;
   };
   std::vector<std::uint32_t> running;  // renewed when they end
-  for (std::vector<Activation>& stack : stacks_) {
-    for (Activation& activation : stack) {
-      if (!inside(contexts_[activation.context].object)) continue;
-      activation.forgotten = true;
-      running.push_back(activation.thread);
-    }
-  }
+  ForEachActivation([&](Activation& activation) {
+    if (!inside(contexts_[activation.context].object)) return;
+    activation.forgotten = true;
+    running.push_back(activation.thread);
+  });
   // The routine of a new object there learns nothing from the old one's. It keeps the logical
   // thread's id (so program order with the old one's accesses): an id per object lifetime would
   // grow the clocks, and each clock's length, with every pool block holding a KDPC. Its context is

@@ -41,6 +41,9 @@ std::string Detector::DescribeContext(std::uint32_t context,
     case ContextKind::kWorkItem:
       return fmt::format("the work item routine {} (PIO_WORKITEM {})", name_of(info.routine),
                          info.object);
+    case ContextKind::kSystemThread:
+      return fmt::format("the system thread {} (thread object {})", name_of(info.routine),
+                         info.object);
     case ContextKind::kTestThread:
       break;
   }
