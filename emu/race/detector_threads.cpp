@@ -15,6 +15,9 @@ void Detector::NoteSeatThread(const void* object, unsigned cpu, bool seated) {
   std::swap(stacks_.at(cpu), aside.stack);
   aside.seated = seated;
   aside.cpu = cpu;
+  // Off its vCPU with no context (ended, or not begun): nothing to keep, and a later Seat makes
+  // the same empty entry again. A driver that starts thread after thread keeps only the live ones.
+  if (!seated && aside.stack.empty()) set_aside_.erase(object);
 }
 
 void Detector::BeginSystemThread(const void* object, const void* routine, unsigned cpu,
@@ -31,7 +34,12 @@ void Detector::NoteEndSystemThread(const void* object) {
   const auto it = set_aside_.find(object);
   if (it == set_aside_.end()) return;
   // Its stack is the vCPU's while it is seated; at teardown an unseated thread unwinds too.
-  EndTop(it->second.seated ? stacks_.at(it->second.cpu) : it->second.stack);
+  if (it->second.seated) {
+    EndTop(stacks_.at(it->second.cpu));
+    return;
+  }
+  EndTop(it->second.stack);
+  if (it->second.stack.empty()) set_aside_.erase(it);
 }
 
 }  // namespace kemu::race

@@ -33,7 +33,7 @@ void Start(Body& body) {
 constexpr const char* kFirstThread = "the system thread 0x1000 (start routine ";
 
 TEST(SystemThreadOwnerTest, AKernelMutexAThreadStillOwnsAtShutdownNamesTheThread) {
-  kemu::Machine machine;
+  kemu::Machine machine{kemu::MachineOptions{}};
   KMUTEX mutex;
   KeInitializeMutex(&mutex, 0);
   KEVENT owned, never;
@@ -52,7 +52,7 @@ TEST(SystemThreadOwnerTest, AKernelMutexAThreadStillOwnsAtShutdownNamesTheThread
 }
 
 TEST(SystemThreadOwnerTest, AWaitForAResourceAThreadHoldsNamesTheThread) {
-  kemu::Machine machine;
+  kemu::Machine machine{kemu::MachineOptions{}};
   ERESOURCE resource;
   ExInitializeResourceLite(&resource);
   KEVENT owned, never;
@@ -75,7 +75,7 @@ TEST(SystemThreadOwnerTest, AWaitForAResourceAThreadHoldsNamesTheThread) {
 }
 
 TEST(SystemThreadOwnerTest, AWaitForAFastMutexAThreadOwnsNamesTheThread) {
-  kemu::Machine machine;
+  kemu::Machine machine{kemu::MachineOptions{}};
   FAST_MUTEX mutex;
   ExInitializeFastMutex(&mutex);
   KEVENT owned, never;

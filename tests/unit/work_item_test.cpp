@@ -234,7 +234,7 @@ VOID QueueAndWait(PVOID context) {
 }
 
 TEST(WorkItemThreadTest, AThreadWaitingForItsWorkItemGetsItOnTheTestsWait) {
-  kemu::Machine machine;
+  kemu::Machine machine{kemu::MachineOptions{}};
   DEVICE_OBJECT device{};
   ThreadWork thread;
   KeInitializeEvent(&thread.done, NotificationEvent, FALSE);
