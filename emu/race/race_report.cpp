@@ -128,8 +128,9 @@ std::string Detector::FormatRace(const Access& prior, const Access& now,
   out += DescribeAccess(prior, /*first=*/true, names);
   out += DescribeAccess(now, /*first=*/false, names);
   out += fmt::format(
-      "\n  Nothing orders the two: they hold no spin lock in common, and no connect, DPC queue,\n"
-      "  disconnect, DPC flush or Interlocked operation lies between them.\n  {}\n"
+      "\n  Nothing orders the two: they hold no lock in common, and no connect, DPC or work item\n"
+      "  queue, thread creation, event signal and wait, disconnect, DPC flush or Interlocked\n"
+      "  operation lies between them.\n  {}\n"
       "  Take the same lock around both (KeSynchronizeExecution or the interrupt spin lock\n"
       "  against an ISR), or mark a deliberate race with KEMU_BENIGN_RACE (<kemu_race.h>).\n\n",
       WhyConcurrent(prior, now));
