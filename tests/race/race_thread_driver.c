@@ -31,7 +31,16 @@ static VOID RaceCounterThread(PVOID StartContext) {
     case RaceThreadPollsPending:
       thread->Result = device->Pending;
       break;
+    case RaceThreadCounterFastMutex:
+      RaceCounterUnderFastMutex(thread);
+      break;
   }
+}
+
+VOID RaceCounterUnderFastMutex(PRACE_THREAD Thread) {
+  ExAcquireFastMutex(&Thread->Mutex);
+  ++Thread->Device->Counter;
+  ExReleaseFastMutex(&Thread->Mutex);
 }
 
 NTSTATUS RaceStartThread(PRACE_THREAD Thread, PRACE_DEVICE Device, RACE_THREAD_MODE Mode) {
@@ -40,6 +49,7 @@ NTSTATUS RaceStartThread(PRACE_THREAD Thread, PRACE_DEVICE Device, RACE_THREAD_M
   Thread->Device = Device;
   Thread->Mode = Mode;
   KeInitializeEvent(&Thread->Done, NotificationEvent, FALSE);
+  ExInitializeFastMutex(&Thread->Mutex);
   status =
       PsCreateSystemThread(&handle, THREAD_ALL_ACCESS, NULL, NULL, NULL, RaceCounterThread, Thread);
   if (!NT_SUCCESS(status)) return status;

@@ -19,6 +19,7 @@ typedef enum _RACE_THREAD_MODE {
   RaceThreadCounterResource,    // Counter++ under Resource, exclusively
   RaceThreadResult,             // writes Result, then sets Done
   RaceThreadPollsPending,       // reads Pending (the ISR's and DPC's) into Result, no lock
+  RaceThreadCounterFastMutex,   // Counter++ under the thread's Mutex (ExAcquireFastMutex)
 } RACE_THREAD_MODE;
 
 typedef struct _RACE_THREAD {
@@ -27,6 +28,7 @@ typedef struct _RACE_THREAD {
   KEVENT Done;   // set by the thread after it wrote Result (RaceThreadResult)
   ULONG Result;  // written by the thread
   PVOID Object;  // the thread object, referenced
+  FAST_MUTEX Mutex;
 } RACE_THREAD, *PRACE_THREAD;
 
 // Creates the thread, references its object and closes the handle.
@@ -35,6 +37,8 @@ ULONG RaceWaitForThreadResult(PRACE_THREAD Thread);  // waits for Done, then rea
 ULONG RaceReadThreadResult(PRACE_THREAD Thread);     // reads Result without waiting
 // Waits on the thread object (the stop path), then drops the reference.
 VOID RaceJoinThread(PRACE_THREAD Thread);
+// Counter++ from the caller's thread under Thread's Mutex.
+VOID RaceCounterUnderFastMutex(PRACE_THREAD Thread);
 
 #ifdef __cplusplus
 }

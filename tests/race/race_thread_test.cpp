@@ -201,6 +201,27 @@ TEST_P(RaceThreadTest, TheThreadAndTheTestCountingUnderAnExecutiveResourceAreSil
   EXPECT_EQ(rig.driver().Counter, 2u);
 }
 
+TEST_P(RaceThreadTest, TheThreadAndTheTestCountingUnderAFastMutexAreSilent) {
+  ThreadRig rig(GetParam(), RaceDpcAtomic);
+  rig.Start(RaceThreadCounterFastMutex);
+  rig.Settle();
+  rig.Call([&] { RaceCounterUnderFastMutex(&rig.thread()); });
+  const std::optional<kemu::DataRace> race = rig.Finish();
+  EXPECT_FALSE(race.has_value()) << race->report();
+  EXPECT_EQ(rig.driver().Counter, 2u);
+}
+
+TEST_P(RaceThreadTest, TheTestCountingWithoutTheThreadsFastMutexIsReported) {
+  ThreadRig rig(GetParam(), RaceDpcAtomic);
+  rig.Start(RaceThreadCounterFastMutex);
+  rig.Settle();
+  rig.Call([&] { RaceCounterPlain(&rig.driver()); });
+  const std::optional<kemu::DataRace> race = rig.Finish();
+  ASSERT_TRUE(race.has_value());
+  EXPECT_EQ(race->address(), reinterpret_cast<std::uintptr_t>(&rig.driver().Counter));
+  EXPECT_THAT(race->report(), HasSubstr("by the system thread RaceCounterThread"));
+}
+
 // Two threads at DISPATCH_LEVEL on the only vCPU cannot cut into each other; on two they can.
 TEST(RaceThreadInterleavingTest, AThreadAndTheTestAtDispatchLevelMeetOnlyOnTwoVcpus) {
   for (const unsigned processors : {1u, 2u}) {
