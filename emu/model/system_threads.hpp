@@ -55,8 +55,8 @@ class SystemThreads {
   /// `object` is a thread object kemu made that a driver may still use (referenced or running).
   bool IsLiveObject(const void* object) const;
   /// Names the owner of a mutex or resource for reports: "the system thread 0x1000 (start routine
-  /// ..., object ...)" when `thread` (Dispatcher::CurrentThread when it acquired) is a system
-  /// thread's object, else "the thread on vCPU `cpu`" (the vCPU's own, or a work item's worker).
+  /// ..., thread object ...)" when `thread` (Dispatcher::CurrentThread when it acquired) is a
+  /// system thread's object, else "the thread on vCPU `cpu`" (its own, or a work item's worker).
   std::string DescribeOwner(std::uintptr_t thread, unsigned cpu) const;
 
   // The scheduler's hooks: thread `index` starts (Seat) or stops (Unseat) running on vCPU `cpu`.
