@@ -48,7 +48,7 @@ void Dispatcher::InitializeMutexView(const MutexView& mutex) {
   owned_.erase(reinterpret_cast<std::uintptr_t>(mutex.address));
   // A new lock for the race detector, with no history from an earlier one at this address.
   kernel_.race().ObjectInitialized(mutex.address);
-  kernel_.race().LockInitialized(mutex.address);
+  kernel_.race().LockInitialized(mutex.address, mutex.kind);
   kernel_.verifier().MutexInitialized(mutex.address);
 }
 

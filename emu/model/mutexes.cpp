@@ -18,7 +18,7 @@ void Dispatcher::InitializeMutex(PRKMUTEX mutex) {
   // race detector a new lock.
   owned_.erase(reinterpret_cast<std::uintptr_t>(mutex));
   NewObject(&mutex->Header);
-  kernel_.race().LockInitialized(&mutex->Header);
+  kernel_.race().LockInitialized(&mutex->Header, "kernel mutex");
   kernel_.verifier().MutexInitialized(mutex);
 }
 

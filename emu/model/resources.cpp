@@ -43,7 +43,7 @@ void Resources::Initialize(const char* routine, PERESOURCE resource, bool again)
   // A fresh resource: whatever held or waited for the old one no longer does.
   resources_[address] = State{};
   kernel_.race().ObjectInitialized(resource);
-  kernel_.race().LockInitialized(resource);
+  kernel_.race().LockInitialized(resource, "executive resource");
 }
 
 void Resources::Delete(const char* routine, PERESOURCE resource) {

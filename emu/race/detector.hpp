@@ -152,8 +152,10 @@ class Detector {
   /// lock used uninitialised in a freed block). Accesses under the earlier lock share no lock with
   /// accesses under this one, and a context still holding the earlier one (re-initialising a held
   /// lock is a driver bug, which Windows lets zero the word) holds it no more.
-  void LockInitialized(const void* lock) {
-    if (enabled_) NoteLockInitialized(lock);
+  /// `kind`: what a lock other than a spin lock is, for reports ("kernel mutex", "fast mutex",
+  /// "guarded mutex", "executive resource"; a string literal), or nullptr for a spin lock.
+  void LockInitialized(const void* lock, const char* kind = nullptr) {
+    if (enabled_) NoteLockInitialized(lock, kind);
   }
   /// KeInitializeEvent, KeInitializeTimer(Ex), KeInitializeDpc: a synchronisation object begins at
   /// `object`, where an earlier one may have lived without a free between (a reused stack frame).
@@ -207,7 +209,7 @@ class Detector {
   void NoteAcquire(const void* sync);
   VectorClock& SyncClock(const void* sync);
   // Object lifetimes (race/detector_lifetime.cpp).
-  void NoteLockInitialized(const void* lock);
+  void NoteLockInitialized(const void* lock, const char* kind);
   void NoteObjectInitialized(const void* object);
   void NoteClearSync(const void* sync);
   // Forget's parts, over [begin, end).
@@ -317,6 +319,9 @@ class Detector {
   /// addresses, which pool and stack reuse bound; each generation taken adds its locksets.
   std::map<std::uintptr_t, std::uint64_t> lock_generations_;
   std::uint64_t lock_inits_ = 0;  ///< the last generation given
+  /// What the locks that are no spin locks are (LockInitialized's `kind`), by address. Ordered:
+  /// Forget drops a range.
+  std::map<std::uintptr_t, const char*> lock_kinds_;
   std::map<std::tuple<ContextKind, const void*, unsigned>, std::uint32_t> context_ids_;
   std::vector<ContextInfo> contexts_;
   /// Interrupt locks by address, and back (for Forget: a freed connection record names its lock,

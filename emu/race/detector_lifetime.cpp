@@ -14,10 +14,16 @@ namespace kemu::race {
 // re-initialisation writes the lock word, so it is safe only when the other users' takes are
 // ordered with it (a flush, a disconnect, a wait), and those edges order their accesses with the
 // accesses after it as well.
-void Detector::NoteLockInitialized(const void* lock) {
+void Detector::NoteLockInitialized(const void* lock, const char* kind) {
   // A new generation, never an erased entry: accesses made under the earlier lock keep its
   // generation in their locksets, and an erased address would start at 0 again.
-  lock_generations_[reinterpret_cast<std::uintptr_t>(lock)] = ++lock_inits_;
+  const auto address = reinterpret_cast<std::uintptr_t>(lock);
+  lock_generations_[address] = ++lock_inits_;
+  if (kind != nullptr) {
+    lock_kinds_[address] = kind;
+  } else {
+    lock_kinds_.erase(address);
+  }
   // KeInitializeSpinLock zeroes the word of a held lock (the kernel model forgets its owner): no
   // context holds it any more, and its release, if any, finds no owner.
   ForEachActivation([&](Activation& activation) {
@@ -88,6 +94,7 @@ void Detector::ForgetLocks(std::uintptr_t begin, std::uintptr_t end) {
        it != lock_generations_.end() && it->first < end; ++it) {
     it->second = ++lock_inits_;
   }
+  lock_kinds_.erase(lock_kinds_.lower_bound(begin), lock_kinds_.lower_bound(end));
 }
 
 void Detector::ForgetInterruptLocks(std::uintptr_t begin, std::uintptr_t end) {

@@ -220,6 +220,19 @@ TEST_P(RaceThreadTest, TheTestCountingWithoutTheThreadsFastMutexIsReported) {
   ASSERT_TRUE(race.has_value());
   EXPECT_EQ(race->address(), reinterpret_cast<std::uintptr_t>(&rig.driver().Counter));
   EXPECT_THAT(race->report(), HasSubstr("by the system thread RaceCounterThread"));
+  // The report says what the lock is.
+  EXPECT_THAT(race->report(), HasSubstr("holding the fast mutex at"));
+}
+
+TEST_P(RaceThreadTest, TheTestCountingWithoutTheThreadsExecutiveResourceIsReported) {
+  ThreadRig rig(GetParam(), RaceDpcAtomic);
+  rig.Start(RaceThreadCounterResource);
+  rig.Settle();
+  rig.Call([&] { RaceCounterPlain(&rig.driver()); });
+  const std::optional<kemu::DataRace> race = rig.Finish();
+  ASSERT_TRUE(race.has_value());
+  EXPECT_EQ(race->address(), reinterpret_cast<std::uintptr_t>(&rig.driver().Counter));
+  EXPECT_THAT(race->report(), HasSubstr("holding the executive resource at"));
 }
 
 // Two threads at DISPATCH_LEVEL on the only vCPU cannot cut into each other; on two they can.
