@@ -48,7 +48,7 @@ void Dispatcher::InitializeMutexView(const MutexView& mutex) {
   owned_.erase(reinterpret_cast<std::uintptr_t>(mutex.address));
   // A new lock for the race detector, with no history from an earlier one at this address.
   kernel_.race().ObjectInitialized(mutex.address);
-  kernel_.race().LockInitialized(mutex.address);
+  kernel_.race().LockInitialized(mutex.address, mutex.kind);
   kernel_.verifier().MutexInitialized(mutex.address);
 }
 
@@ -94,9 +94,10 @@ void Dispatcher::AcquireMutexView(const char* routine, const MutexView& mutex) {
     const auto owner = owned_.find(reinterpret_cast<std::uintptr_t>(mutex.address));
     kernel_.scheduler().WaitUntil(
         {.ready = [count = mutex.count] { return *count == kFree; },
-         .what =
-             fmt::format("the {} at {} in {} (owned by the thread on vCPU {})", mutex.kind,
-                         mutex.address, routine, owner != owned_.end() ? owner->second.cpu : 0)});
+         .what = fmt::format("the {} at {} in {} (owned by {})", mutex.kind, mutex.address, routine,
+                             owner != owned_.end() ? kernel_.system_threads().DescribeOwner(
+                                                         owner->second.thread, owner->second.cpu)
+                                                   : std::string("its owner"))});
   }
   TakeMutexView(routine, mutex);
 }

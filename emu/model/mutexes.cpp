@@ -18,7 +18,7 @@ void Dispatcher::InitializeMutex(PRKMUTEX mutex) {
   // race detector a new lock.
   owned_.erase(reinterpret_cast<std::uintptr_t>(mutex));
   NewObject(&mutex->Header);
-  kernel_.race().LockInitialized(&mutex->Header);
+  kernel_.race().LockInitialized(&mutex->Header, "kernel mutex");
   kernel_.verifier().MutexInitialized(mutex);
 }
 
@@ -52,8 +52,9 @@ unsigned Dispatcher::kernel_mutexes_owned(unsigned cpu) const {
 std::vector<std::string> Dispatcher::DescribeOwned() const {
   std::vector<std::string> lines;
   for (const auto& [address, owned] : owned_) {
-    lines.push_back(fmt::format("the {} at {:#x} is still owned by the thread on vCPU {} ({})",
-                                owned.kind, address, owned.cpu, owned.routine));
+    lines.push_back(fmt::format("the {} at {:#x} is still owned by {} ({})", owned.kind, address,
+                                kernel_.system_threads().DescribeOwner(owned.thread, owned.cpu),
+                                owned.routine));
   }
   return lines;
 }

@@ -43,7 +43,7 @@ void Resources::Initialize(const char* routine, PERESOURCE resource, bool again)
   // A fresh resource: whatever held or waited for the old one no longer does.
   resources_[address] = State{};
   kernel_.race().ObjectInitialized(resource);
-  kernel_.race().LockInitialized(resource);
+  kernel_.race().LockInitialized(resource, "executive resource");
 }
 
 void Resources::Delete(const char* routine, PERESOURCE resource) {
@@ -158,9 +158,9 @@ std::vector<std::string> Resources::DescribeHeld() const {
   for (const auto& [address, state] : resources_) {
     for (const Owner& owner : state.owners) {
       lines.push_back(fmt::format(
-          "the executive resource at {:#x} is still held {} by the thread on vCPU {} ({}, {} "
-          "acquisition(s))",
-          address, state.exclusive ? "exclusively" : "shared", owner.cpu, owner.routine,
+          "the executive resource at {:#x} is still held {} by {} ({}, {} acquisition(s))", address,
+          state.exclusive ? "exclusively" : "shared",
+          kernel_.system_threads().DescribeOwner(owner.thread, owner.cpu), owner.routine,
           owner.count));
     }
   }
@@ -233,11 +233,13 @@ void Resources::WaitInLine(const char* routine, PERESOURCE resource, State& stat
   const Queued queued(*this, address, waiter);
   kernel_.dispatcher().BlockUntil(
       {.ready = [&waiter] { return waiter.granted; },
-       .what = fmt::format("{} access to the executive resource at {} in {} (held {} by the "
-                           "thread on vCPU {})",
+       .what = fmt::format("{} access to the executive resource at {} in {} (held {} by {})",
                            exclusive ? "exclusive" : "shared", static_cast<void*>(resource),
                            routine, state.exclusive ? "exclusively" : "shared",
-                           state.owners.empty() ? 0 : state.owners.front().cpu)});
+                           state.owners.empty()
+                               ? std::string("nobody")
+                               : kernel_.system_threads().DescribeOwner(
+                                     state.owners.front().thread, state.owners.front().cpu))});
   // The releaser made this thread an owner; what it did before happens before what this does.
   RaceTake(resource, exclusive);
 }

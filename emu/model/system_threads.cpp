@@ -54,7 +54,16 @@ HANDLE SystemThreads::Create(PKSTART_ROUTINE routine, PVOID context, PCLIENT_ID 
 
 void SystemThreads::Run(unsigned index) {
   Thread& thread = *threads_[index];
-  kernel_.race().Acquire(&thread.object);
+  // A logical thread of its own for the race detector, from its creation (which happens before)
+  // to its end (which happens before a wait on its object), on unwinding too.
+  race::Detector& race = kernel_.race();
+  race.BeginSystemThread(&thread.object, reinterpret_cast<const void*>(thread.routine),
+                         kernel_.current_processor(), __builtin_frame_address(0));
+  struct RaceScope {
+    ~RaceScope() { race.EndSystemThread(object); }
+    race::Detector& race;
+    const void* object;
+  } race_scope{race, &thread.object};
   NTSTATUS status = STATUS_SUCCESS;
   try {
     thread.routine(thread.context);
@@ -62,6 +71,7 @@ void SystemThreads::Run(unsigned index) {
     status = exit.status;
   }
   End(thread, status);
+  if (race.pending()) race.RaisePending();
 }
 
 void SystemThreads::End(Thread& thread, NTSTATUS status) {
@@ -146,6 +156,16 @@ bool SystemThreads::IsLiveObject(const void* object) const {
   return false;
 }
 
+std::string SystemThreads::DescribeOwner(std::uintptr_t thread, unsigned cpu) const {
+  for (const auto& candidate : threads_) {
+    if (reinterpret_cast<std::uintptr_t>(&candidate->object) != thread) continue;
+    return fmt::format("the system thread {:#x} (start routine {}, thread object {})",
+                       candidate->id, reinterpret_cast<const void*>(candidate->routine),
+                       static_cast<const void*>(&candidate->object));
+  }
+  return fmt::format("the thread on vCPU {}", cpu);
+}
+
 void SystemThreads::NotModelledObject(const char* routine, const void* object) {
   // Only system threads' objects are counted: a reference to any other object (a device object,
   // a file object) would otherwise succeed without meaning anything.
@@ -171,6 +191,7 @@ void SystemThreads::Seat(unsigned index, unsigned cpu) {
   thread.displaced_irql = state.irql;
   state.irql = thread.irql;
   kernel_.dispatcher().SwapThreadSlots(cpu, thread.slots);
+  kernel_.race().SeatThread(&thread.object, cpu);
 }
 
 void SystemThreads::Unseat(unsigned index, unsigned cpu) {
@@ -179,6 +200,7 @@ void SystemThreads::Unseat(unsigned index, unsigned cpu) {
   thread.irql = state.irql;
   state.irql = thread.displaced_irql;
   kernel_.dispatcher().SwapThreadSlots(cpu, thread.slots);
+  kernel_.race().UnseatThread(&thread.object, cpu);
 }
 
 std::string SystemThreads::Name(const Thread& thread) const {

@@ -55,6 +55,10 @@ class SystemThreads {
   HANDLE CurrentId() const;
   /// `object` is a thread object kemu made that a driver may still use (referenced or running).
   bool IsLiveObject(const void* object) const;
+  /// Names the owner of a mutex or resource for reports: "the system thread 0x1000 (start routine
+  /// ..., thread object ...)" when `thread` (Dispatcher::CurrentThread when it acquired) is a
+  /// system thread's object, else "the thread on vCPU `cpu`" (its own, or a work item's worker).
+  std::string DescribeOwner(std::uintptr_t thread, unsigned cpu) const;
 
   // The scheduler's hooks: thread `index` starts (Seat) or stops (Unseat) running on vCPU `cpu`.
   void Seat(unsigned index, unsigned cpu);

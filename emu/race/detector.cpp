@@ -94,8 +94,9 @@ void Detector::BeginWorkItem(const void* item, const void* routine, unsigned cpu
   Acquire(item);  // queued before it runs
 }
 
-void Detector::NoteEnd(unsigned cpu) {
-  std::vector<Activation>& stack = stacks_.at(cpu);
+void Detector::NoteEnd(unsigned cpu) { EndTop(stacks_.at(cpu)); }
+
+void Detector::EndTop(std::vector<Activation>& stack) {
   if (stack.empty()) return;
   const Activation& ending = stack.back();
   // What it did is known to whoever waits for it to be gone (disconnect, flush, remove).

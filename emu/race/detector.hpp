@@ -16,8 +16,9 @@
 // schedule made the two accesses meet: a hybrid of Eraser's lockset and vector clocks.
 //
 // A logical thread is the test's own thread, the ISR of one connection on one vCPU, one KDPC's
-// routine on one vCPU, or one work item's routine. Its accesses to its own stack frames are not
-// tracked.
+// routine on one vCPU, one work item's routine, or one system thread (PsCreateSystemThread), whose
+// edges are its creation before its start and its end (the signal of its thread object) before a
+// wait on the object. Its accesses to its own stack frames are not tracked.
 //
 // The first race found is kept and raised as kemu::DataRace at the next point kemu can throw
 // (a kernel call, the end of the driver callback, Machine::Shutdown): the instrumentation hooks
@@ -45,13 +46,13 @@
 namespace kemu::race {
 
 /// What an execution context runs.
-enum class ContextKind : std::uint8_t { kTestThread, kIsr, kDpc, kWorkItem };
+enum class ContextKind : std::uint8_t { kTestThread, kIsr, kDpc, kWorkItem, kSystemThread };
 
 /// Who made an access, as a report describes it.
 struct ContextInfo {
   ContextKind kind = ContextKind::kTestThread;
-  const void* routine = nullptr;  ///< the ISR or DPC routine
-  const void* object = nullptr;   ///< the interrupt object or KDPC
+  const void* routine = nullptr;  ///< the ISR, DPC, work item or start routine
+  const void* object = nullptr;   ///< the interrupt object, KDPC, work item or thread object
   unsigned cpu = 0;
   ULONG vector = 0;  ///< ISRs
 };
@@ -111,6 +112,26 @@ class Detector {
     if (enabled_) NoteEnd(cpu);
   }
 
+  // System threads (model/system_threads.cpp, race/detector_threads.cpp). A system thread runs on
+  // a vCPU it borrows and may leave it at any wait, to resume later on any vCPU: its contexts (its
+  // own, and the ISRs and DPCs that preempt it) are a stack of their own, which takes the place of
+  // the vCPU's stack while the thread is seated there, as the scheduler swaps the vCPU's thread
+  // state.
+  /// The thread with object `object` takes vCPU `cpu` (Seat) or leaves it (Unseat).
+  void SeatThread(const void* object, unsigned cpu) {
+    if (enabled_) NoteSeatThread(object, cpu, /*seated=*/true);
+  }
+  void UnseatThread(const void* object, unsigned cpu) {
+    if (enabled_) NoteSeatThread(object, cpu, /*seated=*/false);
+  }
+  /// Its start routine begins, on the vCPU it is seated on: PASSIVE_LEVEL, any vCPU; what its
+  /// creator did before PsCreateSystemThread (a Release of `object`) happens before.
+  void BeginSystemThread(const void* object, const void* routine, unsigned cpu, const void* frame);
+  /// It ends (returning, PsTerminateSystemThread, or unwound at teardown), wherever its stack is.
+  void EndSystemThread(const void* object) {
+    if (enabled_) NoteEndSystemThread(object);
+  }
+
   // Synchronisation. Inline when detection is off: every lock and DPC passes through them.
   void LockAcquired(const void* lock) {
     if (enabled_) NoteLockAcquired(lock);
@@ -131,8 +152,10 @@ class Detector {
   /// lock used uninitialised in a freed block). Accesses under the earlier lock share no lock with
   /// accesses under this one, and a context still holding the earlier one (re-initialising a held
   /// lock is a driver bug, which Windows lets zero the word) holds it no more.
-  void LockInitialized(const void* lock) {
-    if (enabled_) NoteLockInitialized(lock);
+  /// `kind`: what a lock other than a spin lock is, for reports ("kernel mutex", "fast mutex",
+  /// "guarded mutex", "executive resource"; a string literal), or nullptr for a spin lock.
+  void LockInitialized(const void* lock, const char* kind = nullptr) {
+    if (enabled_) NoteLockInitialized(lock, kind);
   }
   /// KeInitializeEvent, KeInitializeTimer(Ex), KeInitializeDpc: a synchronisation object begins at
   /// `object`, where an earlier one may have lived without a free between (a reused stack frame).
@@ -178,13 +201,15 @@ class Detector {
   void NoteBeginDpc(const void* dpc, const void* routine, std::uint64_t cpu_mask, unsigned cpu,
                     const void* frame, KIRQL irql);
   void NoteEnd(unsigned cpu);
+  void NoteSeatThread(const void* object, unsigned cpu, bool seated);
+  void NoteEndSystemThread(const void* object);
   void NoteLockAcquired(const void* lock);
   void NoteLockReleased(const void* lock);
   void NoteRelease(const void* sync);
   void NoteAcquire(const void* sync);
   VectorClock& SyncClock(const void* sync);
   // Object lifetimes (race/detector_lifetime.cpp).
-  void NoteLockInitialized(const void* lock);
+  void NoteLockInitialized(const void* lock, const char* kind);
   void NoteObjectInitialized(const void* object);
   void NoteClearSync(const void* sync);
   // Forget's parts, over [begin, end).
@@ -233,6 +258,18 @@ class Detector {
   };
 
   Activation* Current();
+  /// Calls `visit` on every activation: the vCPUs' stacks and the ones set aside.
+  template <typename F>
+  void ForEachActivation(F visit) {
+    for (std::vector<Activation>& stack : stacks_) {
+      for (Activation& activation : stack) visit(activation);
+    }
+    for (auto& [object, aside] : set_aside_) {
+      for (Activation& activation : aside.stack) visit(activation);
+    }
+  }
+  /// Pops `stack`'s innermost context: what it did is published for whoever waits for its end.
+  void EndTop(std::vector<Activation>& stack);
   void Begin(ContextKind kind, const void* object, const void* routine, ULONG vector,
              KIRQL base_irql, std::uint64_t cpu_mask, unsigned cpu, const void* frame);
   std::uint32_t ThreadFor(ContextKind kind, const void* object, unsigned cpu);
@@ -260,7 +297,15 @@ class Detector {
   Host& host_;
   bool enabled_;
   std::vector<std::vector<Activation>> stacks_;  ///< index = vCPU
-  Activation test_;                              ///< the test's thread
+  /// Per system thread (by object): the stack set aside for it, which is its own while it is off
+  /// a vCPU and the displaced vCPU's while it is seated (`seated`).
+  struct SetAside {
+    std::vector<Activation> stack;
+    bool seated = false;
+    unsigned cpu = 0;
+  };
+  std::unordered_map<const void*, SetAside> set_aside_;
+  Activation test_;  ///< the test's thread
   std::map<std::tuple<ContextKind, const void*, unsigned>, std::uint32_t> threads_;
   std::vector<VectorClock> clocks_;  ///< index = logical thread
   std::unordered_map<const void*, VectorClock> sync_;
@@ -274,6 +319,9 @@ class Detector {
   /// addresses, which pool and stack reuse bound; each generation taken adds its locksets.
   std::map<std::uintptr_t, std::uint64_t> lock_generations_;
   std::uint64_t lock_inits_ = 0;  ///< the last generation given
+  /// What the locks that are no spin locks are (LockInitialized's `kind`), by address. Ordered:
+  /// Forget drops a range.
+  std::map<std::uintptr_t, const char*> lock_kinds_;
   std::map<std::tuple<ContextKind, const void*, unsigned>, std::uint32_t> context_ids_;
   std::vector<ContextInfo> contexts_;
   /// Interrupt locks by address, and back (for Forget: a freed connection record names its lock,

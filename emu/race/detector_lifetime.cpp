@@ -14,18 +14,22 @@ namespace kemu::race {
 // re-initialisation writes the lock word, so it is safe only when the other users' takes are
 // ordered with it (a flush, a disconnect, a wait), and those edges order their accesses with the
 // accesses after it as well.
-void Detector::NoteLockInitialized(const void* lock) {
+void Detector::NoteLockInitialized(const void* lock, const char* kind) {
   // A new generation, never an erased entry: accesses made under the earlier lock keep its
   // generation in their locksets, and an erased address would start at 0 again.
-  lock_generations_[reinterpret_cast<std::uintptr_t>(lock)] = ++lock_inits_;
+  const auto address = reinterpret_cast<std::uintptr_t>(lock);
+  lock_generations_[address] = ++lock_inits_;
+  if (kind != nullptr) {
+    lock_kinds_[address] = kind;
+  } else {
+    lock_kinds_.erase(address);
+  }
   // KeInitializeSpinLock zeroes the word of a held lock (the kernel model forgets its owner): no
   // context holds it any more, and its release, if any, finds no owner.
-  for (std::vector<Activation>& stack : stacks_) {
-    for (Activation& activation : stack) {
-      while (Unhold(activation, lock)) {
-      }
+  ForEachActivation([&](Activation& activation) {
+    while (Unhold(activation, lock)) {
     }
-  }
+  });
   while (Unhold(test_, lock)) {
   }
 }
@@ -34,11 +38,11 @@ void Detector::NoteObjectInitialized(const void* object) {
   // A routine of this object running now (a DPC routine re-initialising its own KDPC) keeps its
   // edges: what it queues next is ordered after it by the queueing itself, and dropping its end's
   // edge would break KeRemoveQueueDpc's and KeFlushQueuedDpcs' ordering of what it did.
-  for (const std::vector<Activation>& stack : stacks_) {
-    for (const Activation& activation : stack) {
-      if (contexts_[activation.context].object == object) return;
-    }
-  }
+  bool running = false;
+  ForEachActivation([&](const Activation& activation) {
+    running = running || contexts_[activation.context].object == object;
+  });
+  if (running) return;
   // Published under the object's address (a signal, a queueing) and one byte past it (its
   // routine's end, which KeRemoveQueueDpc acquires). The shadow of its bytes stays: the kernel's
   // writes to them are not driver accesses, and the driver's earlier ones are still its history.
@@ -90,6 +94,7 @@ void Detector::ForgetLocks(std::uintptr_t begin, std::uintptr_t end) {
        it != lock_generations_.end() && it->first < end; ++it) {
     it->second = ++lock_inits_;
   }
+  lock_kinds_.erase(lock_kinds_.lower_bound(begin), lock_kinds_.lower_bound(end));
 }
 
 void Detector::ForgetInterruptLocks(std::uintptr_t begin, std::uintptr_t end) {
@@ -111,13 +116,11 @@ void Detector::ForgetContexts(std::uintptr_t begin, std::uintptr_t end) {
     return address >= begin && address < end;
   };
   std::vector<std::uint32_t> running;  // renewed when they end
-  for (std::vector<Activation>& stack : stacks_) {
-    for (Activation& activation : stack) {
-      if (!inside(contexts_[activation.context].object)) continue;
-      activation.forgotten = true;
-      running.push_back(activation.thread);
-    }
-  }
+  ForEachActivation([&](Activation& activation) {
+    if (!inside(contexts_[activation.context].object)) return;
+    activation.forgotten = true;
+    running.push_back(activation.thread);
+  });
   // The routine of a new object there learns nothing from the old one's. It keeps the logical
   // thread's id (so program order with the old one's accesses): an id per object lifetime would
   // grow the clocks, and each clock's length, with every pool block holding a KDPC. Its context is

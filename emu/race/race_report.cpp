@@ -41,6 +41,9 @@ std::string Detector::DescribeContext(std::uint32_t context,
     case ContextKind::kWorkItem:
       return fmt::format("the work item routine {} (PIO_WORKITEM {})", name_of(info.routine),
                          info.object);
+    case ContextKind::kSystemThread:
+      return fmt::format("the system thread {} (thread object {})", name_of(info.routine),
+                         info.object);
     case ContextKind::kTestThread:
       break;
   }
@@ -53,12 +56,17 @@ std::string Detector::DescribeLocks(std::uint32_t lockset) const {
   std::string out = "holding ";
   for (std::size_t i = 0; i < locks.size(); ++i) {
     if (i > 0) out += i + 1 == locks.size() ? " and " : ", ";
-    const bool interrupt_lock =
-        interrupt_locks_.contains(reinterpret_cast<std::uintptr_t>(locks[i].address));
-    out += interrupt_lock ? fmt::format("the interrupt spin lock at {}", locks[i].address)
-                          : fmt::format("the spin lock at {}", locks[i].address);
+    const auto address = reinterpret_cast<std::uintptr_t>(locks[i].address);
+    const auto kind = lock_kinds_.find(address);
+    if (interrupt_locks_.contains(address)) {
+      out += fmt::format("the interrupt spin lock at {}", locks[i].address);
+    } else if (kind != lock_kinds_.end()) {
+      out += fmt::format("the {} at {}", kind->second, locks[i].address);
+    } else {
+      out += fmt::format("the spin lock at {}", locks[i].address);
+    }
     // Two accesses "holding the spin lock at" one address yet sharing no lock: say which is old.
-    const auto current = lock_generations_.find(reinterpret_cast<std::uintptr_t>(locks[i].address));
+    const auto current = lock_generations_.find(address);
     if (current != lock_generations_.end() && current->second != locks[i].generation) {
       out += " (an earlier lock there: KeInitializeSpinLock or a free began another since)";
     }
@@ -125,8 +133,9 @@ std::string Detector::FormatRace(const Access& prior, const Access& now,
   out += DescribeAccess(prior, /*first=*/true, names);
   out += DescribeAccess(now, /*first=*/false, names);
   out += fmt::format(
-      "\n  Nothing orders the two: they hold no spin lock in common, and no connect, DPC queue,\n"
-      "  disconnect, DPC flush or Interlocked operation lies between them.\n  {}\n"
+      "\n  Nothing orders the two: they hold no lock in common, and no connect, DPC or work item\n"
+      "  queue, thread creation, event signal and wait, disconnect, DPC flush or Interlocked\n"
+      "  operation lies between them.\n  {}\n"
       "  Take the same lock around both (KeSynchronizeExecution or the interrupt spin lock\n"
       "  against an ISR), or mark a deliberate race with KEMU_BENIGN_RACE (<kemu_race.h>).\n\n",
       WhyConcurrent(prior, now));

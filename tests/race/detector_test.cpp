@@ -208,6 +208,26 @@ TEST_F(DetectorForgetTest, FreedInterruptLockIsNoLongerNamedOne) {
   EXPECT_THAT(race->report(), Not(HasSubstr("holding the interrupt spin lock")));
 }
 
+// A mutex is named so in reports, until its block is freed: a lock used there later without
+// initialisation is a spin lock.
+TEST_F(DetectorForgetTest, AMutexIsNamedByItsKind) {
+  const void* lock = &block_[8];
+  detector_.LockInitialized(lock, "kernel mutex");
+  const std::optional<kemu::DataRace> race = RaceOfAWriteUnder(lock);
+  ASSERT_TRUE(race.has_value());
+  EXPECT_THAT(race->report(), HasSubstr("holding the kernel mutex at"));
+}
+
+TEST_F(DetectorForgetTest, FreedMutexIsNoLongerNamedOne) {
+  const void* lock = &block_[8];
+  detector_.LockInitialized(lock, "kernel mutex");
+  FreeBlock();
+  const std::optional<kemu::DataRace> race = RaceOfAWriteUnder(lock);
+  ASSERT_TRUE(race.has_value());
+  EXPECT_THAT(race->report(), HasSubstr("holding the spin lock at"));
+  EXPECT_THAT(race->report(), Not(HasSubstr("kernel mutex")));
+}
+
 // The connection record freed (Interrupts::Free), the driver's lock it used outside it stays.
 TEST_F(DetectorForgetTest, LockOfAFreedConnectionRecordIsNoLongerNamedAnInterruptLock) {
   const void* driver_lock = &elsewhere_[2];

@@ -217,4 +217,43 @@ TEST(WorkItemRecordTest, UnderRecordAQueuedItemFreedNeverRunsAndATwiceQueuedOneR
   machine.Shutdown();
 }
 
+// A system thread that waits for an event its work item sets: the item does not run nested in the
+// thread's wait, but on the test's (here the stop path's wait on the thread object), to which the
+// stuck thread hands over (docs/kernel.md, "System threads").
+struct ThreadWork {
+  Work work;
+  KEVENT done;
+  PIO_WORKITEM item = nullptr;
+  NTSTATUS waited = STATUS_PENDING;
+};
+
+VOID QueueAndWait(PVOID context) {
+  auto* thread = static_cast<ThreadWork*>(context);
+  IoQueueWorkItem(thread->item, Routine, DelayedWorkQueue, &thread->work);
+  thread->waited = KeWaitForSingleObject(&thread->done, Executive, KernelMode, FALSE, nullptr);
+}
+
+TEST(WorkItemThreadTest, AThreadWaitingForItsWorkItemGetsItOnTheTestsWait) {
+  kemu::Machine machine{kemu::MachineOptions{}};
+  DEVICE_OBJECT device{};
+  ThreadWork thread;
+  KeInitializeEvent(&thread.done, NotificationEvent, FALSE);
+  thread.work.to_set = &thread.done;
+  thread.item = IoAllocateWorkItem(&device);
+  HANDLE handle = nullptr;
+  ASSERT_EQ(PsCreateSystemThread(&handle, THREAD_ALL_ACCESS, nullptr, nullptr, nullptr,
+                                 &QueueAndWait, &thread),
+            STATUS_SUCCESS);
+  PVOID object = nullptr;
+  ASSERT_EQ(ObReferenceObjectByHandle(handle, SYNCHRONIZE, nullptr, KernelMode, &object, nullptr),
+            STATUS_SUCCESS);
+  ZwClose(handle);
+  EXPECT_EQ(KeWaitForSingleObject(object, Executive, KernelMode, FALSE, nullptr), STATUS_WAIT_0);
+  ObDereferenceObject(object);
+  EXPECT_EQ(thread.waited, STATUS_WAIT_0);
+  EXPECT_EQ(thread.work.runs, 1);
+  EXPECT_EQ(thread.work.irql, PASSIVE_LEVEL);
+  IoFreeWorkItem(thread.item);
+}
+
 }  // namespace
