@@ -1,5 +1,6 @@
 // Reading scenario files: YAML text → Scenario, files and directories → every Scenario in them.
 #include <fmt/format.h>
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/parser.h>
 
@@ -116,6 +117,14 @@ void Parse(internal::Context& context, std::string_view yaml, Scenario& out,
       reader.Error(reader.Where(*second),
                    "a scenario file holds one YAML document; found another here");
     }
+  } catch (const YAML::DeepRecursion& e) {
+    // yaml-cpp's own message for it is "bad file"; say what is wrong and where.
+    reader.Error(reader.Where(e.mark),
+                 fmt::format("YAML nested {} levels deep here, deeper than the YAML reader "
+                             "follows; a scenario nests only a few levels (steps, a step, its "
+                             "keys)",
+                             e.depth()));
+    return;
   } catch (const YAML::Exception& e) {
     reader.Error(reader.Where(e.mark), "YAML syntax error: " + e.msg);
     return;
