@@ -133,8 +133,9 @@ BOOLEAN BugCheckCallbacks::RegisterReason(PKBUGCHECK_REASON_CALLBACK_RECORD reco
 }
 
 BOOLEAN BugCheckCallbacks::DeregisterReason(PKBUGCHECK_REASON_CALLBACK_RECORD record) {
-  const auto it = std::find_if(reasons_.begin(), reasons_.end(),
-                               [record](const ReasonRegistration& r) { return r.record == record; });
+  const auto it =
+      std::find_if(reasons_.begin(), reasons_.end(),
+                   [record](const ReasonRegistration& r) { return r.record == record; });
   if (it == reasons_.end() || it->freed_by != nullptr || record->State != BufferInserted) {
     return FALSE;
   }
@@ -261,11 +262,11 @@ std::vector<std::string> BugCheckCallbacks::DescribeLeaks() const {
                                : std::string();
   };
   for (const Registration& registration : registered_) {
-    lines.push_back(fmt::format(
-        "the bug-check callback record at {} (component \"{}\") is still registered "
-        "(KeRegisterBugCheckCallback without KeDeregisterBugCheckCallback){}",
-        static_cast<const void*>(registration.record), registration.component,
-        freed(registration.freed_by)));
+    lines.push_back(
+        fmt::format("the bug-check callback record at {} (component \"{}\") is still registered "
+                    "(KeRegisterBugCheckCallback without KeDeregisterBugCheckCallback){}",
+                    static_cast<const void*>(registration.record), registration.component,
+                    freed(registration.freed_by)));
   }
   for (const ReasonRegistration& registration : reasons_) {
     lines.push_back(fmt::format(
