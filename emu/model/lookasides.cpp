@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <unordered_set>
+#include <vector>
 
 #include "model/interlocked_lists.hpp"
 #include "model/kernel.hpp"
@@ -131,9 +133,23 @@ void Lookasides::Free(const char* routine, void* list, LookasideKind kind, void*
 void Lookasides::Flush(const char* routine, void* list, LookasideKind kind) {
   GENERAL_LOOKASIDE_POOL& body = Check(routine, list, kind, ListIrqlLimit(kind));
   InterlockedLists lists(kernel_);
+  // Every entry is taken off the list before any is freed: an entry the driver freed to the list
+  // twice links to itself (or to an entry before it), and popping on after freeing it would read
+  // its link out of freed memory. Windows frees such an entry twice, the second time a double
+  // free (what Pool::Free reports), and the list ends there.
+  std::vector<PSLIST_ENTRY> entries;
+  std::unordered_set<PSLIST_ENTRY> seen;
+  PSLIST_ENTRY repeated = nullptr;
   while (PSLIST_ENTRY entry = lists.PopSList(routine, &body.ListHead)) {
-    FreeToRoutine(list, kind, body, entry);
+    if (!seen.insert(entry).second) {
+      repeated = entry;
+      break;
+    }
+    entries.push_back(entry);
   }
+  if (repeated != nullptr) InitializeSListHead(&body.ListHead);  // the rest only repeats
+  for (PSLIST_ENTRY entry : entries) FreeToRoutine(list, kind, body, entry);
+  if (repeated != nullptr) FreeToRoutine(list, kind, body, repeated);
 }
 
 void Lookasides::Delete(const char* routine, void* list, LookasideKind kind) {
