@@ -88,6 +88,9 @@ struct Run {
   int depth = 0;
 };
 
+/// The machine runs `os` or a later release (routines that arrived with it exist).
+inline bool AtLeast(const Run& run, kemu::Os os) { return run.machine.os() >= os; }
+
 /// The program being run, for the callbacks kemu calls (ISRs, DPCs, threads); null between runs.
 extern thread_local Run* current;
 

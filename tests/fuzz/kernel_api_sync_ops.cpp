@@ -19,8 +19,6 @@ VOID FuzzThread(PVOID) {
   if (current != nullptr && current->in.Flag()) PsTerminateSystemThread(STATUS_SUCCESS);
 }
 
-bool AtLeast(const Run& run, kemu::Os os) { return run.machine.os() >= os; }
-
 void MutexOp(Run& run, std::size_t i) {
   Bytes& in = run.in;
   DriverState& s = run.state;

@@ -8,8 +8,6 @@
 namespace kemu_fuzz {
 namespace {
 
-bool AtLeast(const Run& run, kemu::Os os) { return run.machine.os() >= os; }
-
 ULONG_PTR FuzzIpiWorker(ULONG_PTR) {
   NestedOps(2);
   return 0;
