@@ -66,6 +66,9 @@ struct Cpu {
   /// True while this vCPU hands queued DPCs to the others (Dpcs::RetireQueued), so a retirement
   /// nested in a hand-off leaves the handing to the outer one.
   bool handing_off = false;
+  /// The thread running here set or reverted its system affinity at DISPATCH_LEVEL: it moves
+  /// once its IRQL drops below DISPATCH_LEVEL (Affinity::MoveDeferred).
+  bool deferred_move = false;
   /// DpcState::chain of the innermost DPC routine running here.
   std::uint64_t dpc_chain = 0;
   /// The outermost ISR or DPC routine running on this vCPU, for the DPC watchdog.

@@ -302,7 +302,13 @@ inline void Irql::Set(KIRQL new_irql) {
   Cpu& cpu = kernel_.cpu();
   const KIRQL old = cpu.irql;
   kernel_.WriteIrql(cpu, new_irql);
-  if (new_irql < old) DeliverPending(cpu);
+  if (new_irql < old) {
+    DeliverPending(cpu);
+    // A processor change deferred at DISPATCH_LEVEL happens after the DPCs the drop lets run.
+    if (cpu.deferred_move && cpu.irql < DISPATCH_LEVEL) [[unlikely]] {
+      kernel_.affinity().MoveDeferred(cpu);
+    }
+  }
 }
 
 inline void Irql::DeliverPending(Cpu& cpu) {

@@ -97,12 +97,8 @@ void Scheduler::ForEachContext(Fn&& fn) const {
 bool Scheduler::Runnable(const Context& context) const {
   if (context.finished || !context.started || !context.busy) return false;
   if (context.is_thread) {
-    // It runs on a vCPU of its own or one it can take.
-    if (!context.on_cpu && !context.ready) {
-      bool any = false;
-      for (unsigned cpu = 0; cpu < seated_.size() && !any; ++cpu) any = Free(cpu);
-      if (!any) return false;
-    }
+    // It runs on a vCPU of its own or one of its affinity it can take.
+    if (!context.on_cpu && !context.ready && !FreeFor(context)) return false;
   } else if (seated_[context.cpu] != nullptr) {
     return false;  // a system thread runs on its vCPU: it resumes once the thread gives it back
   }

@@ -17,8 +17,9 @@
 //
 // System threads (PsCreateSystemThread, model/system_threads.hpp) are contexts of their own that
 // run on a vCPU they borrow: one whose own context is idle or blocked below DISPATCH_LEVEL, as a
-// real scheduler runs a ready thread on an idle processor. A thread keeps its vCPU until it
-// blocks or ends; meanwhile that vCPU's interrupts and DPCs run on the thread's context, and its
+// real scheduler runs a ready thread on an idle processor, and only on a vCPU of its system
+// affinity (SetThreadAffinity). A thread keeps its vCPU until it blocks, ends or moves to honour
+// its affinity; meanwhile that vCPU's interrupts and DPCs run on the thread's context, and its
 // own context (the test, a worker) cannot resume. See docs/kernel.md, "System threads".
 #ifndef KEMU_EMU_MODEL_SCHEDULER_HPP_
 #define KEMU_EMU_MODEL_SCHEDULER_HPP_
@@ -106,6 +107,11 @@ class Scheduler {
   /// scheduler seats it on a free vCPU. `body` may throw: a failure ends the machine as a
   /// worker's does. SystemThreads::Seat / Unseat swap its per-thread state in and out.
   void AddThread(unsigned index, std::function<void()> body, std::string name);
+  /// The running system thread may run only on the vCPUs of `affinity` (a bit each) from now
+  /// on, across its waits too (its system affinity). It stays on its vCPU if that is one of
+  /// them; otherwise it gives its vCPU back and resumes on the lowest of them once that one is
+  /// free, which becomes the current vCPU. Below DISPATCH_LEVEL only.
+  void SetThreadAffinity(std::uint64_t affinity);
   /// The system thread the running context is (its index), if it is one.
   std::optional<unsigned> RunningThread() const;
   /// "waits for ..." / "can run" / "is running on vCPU 1" for system thread `index`, or "" once it
@@ -136,7 +142,9 @@ class Scheduler {
   /// vCPU `cpu` can take a system thread: no thread on it, and its own context idle or blocked
   /// below DISPATCH_LEVEL outside any ISR or DPC.
   bool Free(unsigned cpu) const;
-  /// Seats system thread `context` on the first free vCPU; false if none is free.
+  /// A vCPU of `thread`'s affinity is free for it.
+  bool FreeFor(const Context& thread) const;
+  /// Seats system thread `context` on the first free vCPU of its affinity; false if none is.
   bool Seat(Context& context);
   /// The system thread gives its vCPU back (it blocks or ends); work handed to the vCPU meanwhile
   /// goes to the vCPU's own context.

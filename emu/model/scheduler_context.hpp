@@ -19,9 +19,11 @@ namespace kemu::model {
 struct Scheduler::Context {
   unsigned cpu = 0;
   bool is_test = false;
-  bool is_thread = false;         ///< a system thread (its vCPU is `cpu` while on_cpu)
-  bool on_cpu = false;            ///< a system thread seated on vCPU `cpu`
-  bool began = false;             ///< a system thread's body has begun
+  bool is_thread = false;  ///< a system thread (its vCPU is `cpu` while on_cpu)
+  bool on_cpu = false;     ///< a system thread seated on vCPU `cpu`
+  bool began = false;      ///< a system thread's body has begun
+  /// A system thread's vCPUs, a bit each: where it may be seated (its system affinity).
+  std::uint64_t affinity = ~std::uint64_t{0};
   bool quiescing = false;         ///< the test, waiting in Quiesce for the others to finish
   unsigned thread = 0;            ///< a system thread's index in SystemThreads
   std::function<void()> run;      ///< a system thread's body

@@ -2,6 +2,7 @@
 // free vCPU, swapping its per-thread state in while it runs there (SystemThreads::Seat/Unseat).
 #include <fmt/format.h>
 
+#include <bit>
 #include <exception>
 
 #include "model/host_context.hpp"
@@ -24,10 +25,17 @@ bool Scheduler::Free(unsigned cpu) const {
   return state.irql < DISPATCH_LEVEL && state.dpc_depth == 0 && state.dispatching == 0;
 }
 
+bool Scheduler::FreeFor(const Context& thread) const {
+  for (unsigned cpu = 0; cpu < seated_.size(); ++cpu) {
+    if (((thread.affinity >> cpu) & 1) != 0 && Free(cpu)) return true;
+  }
+  return false;
+}
+
 bool Scheduler::Seat(Context& context) {
   if (context.on_cpu) return true;
   for (unsigned cpu = 0; cpu < seated_.size(); ++cpu) {
-    if (!Free(cpu)) continue;
+    if (((context.affinity >> cpu) & 1) == 0 || !Free(cpu)) continue;
     seated_[cpu] = &context;
     context.cpu = cpu;
     context.on_cpu = true;
@@ -50,6 +58,26 @@ void Scheduler::Unseat(Context& context) {
     SetReady(context, false);
     MarkReady(ContextFor(context.cpu));
   }
+}
+
+void Scheduler::SetThreadAffinity(std::uint64_t affinity) {
+  Context& me = *running_;
+  // Affinity calls this only on a seated system thread, with a valid set, below DISPATCH_LEVEL.
+  me.affinity = affinity;
+  if (((affinity >> me.cpu) & 1) != 0) return;
+  // Only the lowest vCPU of the set takes it now, so every run moves the same way; once seated
+  // there, its waits may seat it on any vCPU of the set.
+  const auto target = static_cast<unsigned>(std::countr_zero(affinity));
+  struct Widen {
+    ~Widen() { thread.affinity = affinity; }
+    Context& thread;
+    std::uint64_t affinity;
+  } widen{me, affinity};
+  me.affinity = std::uint64_t{1} << target;
+  Unseat(me);
+  WaitUntil(
+      {.ready = [] { return true; },
+       .what = fmt::format("vCPU {} to be free, to move there (its system affinity)", target)});
 }
 
 void Scheduler::AddThread(unsigned index, std::function<void()> body, std::string name) {

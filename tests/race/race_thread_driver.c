@@ -3,6 +3,19 @@
 
 static KSTART_ROUTINE RaceCounterThread;
 
+// The per-processor loop drivers write: visits each processor with KeSetSystemAffinityThreadEx.
+static VOID RaceCountOnEveryProcessor(PRACE_DEVICE Device, BOOLEAN Locked) {
+  ULONG cpu;
+  KIRQL old_irql;
+  for (cpu = 0; cpu < KeQueryActiveProcessorCount(NULL); ++cpu) {
+    KAFFINITY previous = KeSetSystemAffinityThreadEx((KAFFINITY)1 << cpu);
+    if (Locked) KeAcquireSpinLock(&Device->Lock, &old_irql);
+    ++Device->Counter;
+    if (Locked) KeReleaseSpinLock(&Device->Lock, old_irql);
+    KeRevertToUserAffinityThreadEx(previous);
+  }
+}
+
 static VOID RaceCounterThread(PVOID StartContext) {
   PRACE_THREAD thread = (PRACE_THREAD)StartContext;
   PRACE_DEVICE device = thread->Device;
@@ -33,6 +46,12 @@ static VOID RaceCounterThread(PVOID StartContext) {
       break;
     case RaceThreadCounterFastMutex:
       RaceCounterUnderFastMutex(thread);
+      break;
+    case RaceThreadEveryProcessor:
+      RaceCountOnEveryProcessor(device, FALSE);
+      break;
+    case RaceThreadEveryProcessorLocked:
+      RaceCountOnEveryProcessor(device, TRUE);
       break;
   }
 }

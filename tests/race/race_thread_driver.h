@@ -13,13 +13,15 @@ extern "C" {
 #endif
 
 typedef enum _RACE_THREAD_MODE {
-  RaceThreadCounterPlain,       // Counter++ with no lock
-  RaceThreadCounterLocked,      // Counter++ under Lock (KeAcquireSpinLock)
-  RaceThreadCounterAtDispatch,  // Counter++ at DISPATCH_LEVEL, no lock
-  RaceThreadCounterResource,    // Counter++ under Resource, exclusively
-  RaceThreadResult,             // writes Result, then sets Done
-  RaceThreadPollsPending,       // reads Pending (the ISR's and DPC's) into Result, no lock
-  RaceThreadCounterFastMutex,   // Counter++ under the thread's Mutex (ExAcquireFastMutex)
+  RaceThreadCounterPlain,          // Counter++ with no lock
+  RaceThreadCounterLocked,         // Counter++ under Lock (KeAcquireSpinLock)
+  RaceThreadCounterAtDispatch,     // Counter++ at DISPATCH_LEVEL, no lock
+  RaceThreadCounterResource,       // Counter++ under Resource, exclusively
+  RaceThreadResult,                // writes Result, then sets Done
+  RaceThreadPollsPending,          // reads Pending (the ISR's and DPC's) into Result, no lock
+  RaceThreadCounterFastMutex,      // Counter++ under the thread's Mutex (ExAcquireFastMutex)
+  RaceThreadEveryProcessor,        // on each processor in turn (its affinity): Counter++, no lock
+  RaceThreadEveryProcessorLocked,  // the same under Lock
 } RACE_THREAD_MODE;
 
 typedef struct _RACE_THREAD {

@@ -246,6 +246,53 @@ TEST(RaceThreadInterleavingTest, AThreadAndTheTestAtDispatchLevelMeetOnlyOnTwoVc
   }
 }
 
+// --- A thread that moves between processors (KeSetSystemAffinityThreadEx) ---------------------
+
+// Its accesses on every vCPU are one thread's, in program order, and its end happens before the
+// stop path's wait: no report, whichever vCPU each access ran on.
+TEST_P(RaceThreadTest, AThreadCountingOnEveryProcessorInTurnIsOneThread) {
+  ThreadRig rig(GetParam(), RaceDpcAtomic);
+  rig.Start(RaceThreadEveryProcessor);
+  rig.Join();
+  rig.Call([&] { RaceCounterPlain(&rig.driver()); });
+  const std::optional<kemu::DataRace> race = rig.Finish();
+  EXPECT_FALSE(race.has_value()) << race->report();
+  EXPECT_EQ(rig.driver().Counter, GetParam() + 1);
+}
+
+TEST_P(RaceThreadTest, AThreadMovingBetweenProcessorsWithoutTheDpcsSpinLockIsReported) {
+  ThreadRig rig(GetParam(), RaceDpcCounterLocked);
+  rig.Start(RaceThreadEveryProcessor);
+  rig.Interrupt();
+  rig.Settle();
+  const std::optional<kemu::DataRace> race = rig.Finish();
+  ASSERT_TRUE(race.has_value());
+  EXPECT_EQ(race->address(), reinterpret_cast<std::uintptr_t>(&rig.driver().Counter));
+  EXPECT_THAT(race->report(), HasSubstr("by the system thread RaceCounterThread"));
+}
+
+TEST(RaceThreadScheduleTest, AThreadMovingBetweenProcessorsIsReportedOnlyWithoutTheLock) {
+  for (std::uint64_t seed = 1; seed <= 30; ++seed) {
+    for (kemu::Strategy strategy : {kemu::Strategy::kRandom, kemu::Strategy::kPct}) {
+      const kemu::ScheduleOptions schedule{.strategy = strategy, .seed = seed};
+      const std::string where = "seed " + std::to_string(seed);
+      ThreadRig buggy(2, RaceDpcCounterLocked, schedule);
+      buggy.Start(RaceThreadEveryProcessor);
+      buggy.Interrupt();
+      buggy.Settle();
+      EXPECT_TRUE(buggy.Finish().has_value()) << where;
+
+      ThreadRig locked(2, RaceDpcCounterLocked, schedule);
+      locked.Start(RaceThreadEveryProcessorLocked);
+      locked.Interrupt();
+      locked.Settle();
+      const std::optional<kemu::DataRace> race = locked.Finish();
+      EXPECT_FALSE(race.has_value()) << where << "\n" << (race ? race->report() : "");
+      EXPECT_EQ(locked.driver().Counter, 3u) << where;
+    }
+  }
+}
+
 // --- Explored schedules ------------------------------------------------------------------------
 
 // Whatever order the schedule gives the thread, the ISR, the DPC and the test, the unlocked

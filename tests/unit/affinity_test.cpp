@@ -149,12 +149,49 @@ TEST(AffinityTest, AboveDispatchLevelBugChecks) {
               BugCheckIs(kVerifier, kemu::verifier_code::kKernelApiAtWrongIrql, 5, 0, 0));
 }
 
-TEST(AffinityTest, AtDispatchLevelTheDeferredMoveIsNotModelled) {
+TEST(AffinityTest, AtDispatchLevelTheMoveWaitsUntilTheIrqlDrops) {
   kemu::Machine machine(Options(2));
+  KIRQL old;
+  KeRaiseIrql(DISPATCH_LEVEL, &old);
+  const KAFFINITY previous = KeSetSystemAffinityThreadEx(0x2);
+  EXPECT_EQ(previous, 0u);
+  EXPECT_EQ(KeSetSystemAffinityThreadEx(0x2), 0x2u);  // recorded at once
+  EXPECT_EQ(KeGetCurrentProcessorNumber(), 0u);       // the move is deferred
+  KeLowerIrql(old);
+  EXPECT_EQ(KeGetCurrentProcessorNumber(), 1u);
+  EXPECT_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+  KeRaiseIrql(DISPATCH_LEVEL, &old);
+  KeRevertToUserAffinityThreadEx(0);
+  EXPECT_EQ(KeGetCurrentProcessorNumber(), 1u);
+  KeLowerIrql(old);
+  EXPECT_EQ(KeGetCurrentProcessorNumber(), 0u);  // back where it ran before the first set
+  machine.Shutdown();
+}
+
+TEST(AffinityTest, TheDeferredMoveHappensWhenASpinLockReleaseLowersTheIrql) {
+  kemu::Machine machine(Options(3));
+  KSPIN_LOCK lock;
+  KeInitializeSpinLock(&lock);
+  KIRQL old;
+  KeAcquireSpinLock(&lock, &old);
+  const KAFFINITY previous = KeSetSystemAffinityThreadEx(0x6);
+  EXPECT_EQ(KeGetCurrentProcessorNumber(), 0u);
+  KeReleaseSpinLock(&lock, old);
+  EXPECT_EQ(KeGetCurrentProcessorNumber(), 1u);  // the lowest of the set
+  KeRevertToUserAffinityThreadEx(previous);
+  EXPECT_EQ(KeGetCurrentProcessorNumber(), 0u);
+  machine.Shutdown();
+}
+
+TEST(AffinityTest, AtDispatchLevelInsideACriticalRegionTheDeferredMoveIsNotModelled) {
+  kemu::Machine machine(Options(2));
+  KeEnterCriticalRegion();
   KIRQL old;
   KeRaiseIrql(DISPATCH_LEVEL, &old);
   EXPECT_THROW(KeSetSystemAffinityThreadEx(0x2), kemu::NotModelled);
   KeLowerIrql(old);
+  KeLeaveCriticalRegion();
+  EXPECT_EQ(KeGetCurrentProcessorNumber(), 0u);
   machine.Shutdown();
 }
 
