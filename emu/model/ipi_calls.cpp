@@ -42,6 +42,17 @@ class HoldScheduler {
 ULONG_PTR IpiCalls::Call(PKIPI_BROADCAST_WORKER routine, ULONG_PTR context) {
   const unsigned processors = kernel_.processor_count();
   const unsigned self = kernel_.current_processor();
+  if (broadcasting_) {
+    // From a broadcast routine, at IPI_LEVEL (Verifier and a checked kernel stopped at the IRQL
+    // rule already): every processor is in the broadcast, none can take the new interrupt, and
+    // the caller waits for them forever. The hang report, as for any wait that cannot end.
+    kernel_.verifier().WaitNeverCompletes(
+        self,
+        fmt::format("every vCPU to take a nested KeIpiGenericCall's interrupt, while all of them "
+                    "run the broadcast routine {} at IPI_LEVEL",
+                    reinterpret_cast<const void*>(running_)),
+        kernel_.scheduler().DescribeContexts());
+  }
   // A vCPU already at IPI_LEVEL or above (HIGH_LEVEL, another broadcast) takes the interrupt
   // only when it comes back below it.
   kernel_.scheduler().WaitUntil(
@@ -61,6 +72,7 @@ ULONG_PTR IpiCalls::Call(PKIPI_BROADCAST_WORKER routine, ULONG_PTR context) {
   ULONG_PTR own = 0;
   {
     const HoldScheduler hold(kernel_.scheduler());
+    const Broadcasting broadcasting(*this, routine);
     const unsigned first = kernel_.scheduler().Choose(processors);
     for (unsigned step = 0; step < processors; ++step) {
       const unsigned cpu = (first + step) % processors;

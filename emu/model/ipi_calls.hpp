@@ -5,7 +5,8 @@
 // no other context runs, and a wait inside the routine that is not satisfied at once is the
 // deadlock it would be on Windows. The order of the vCPUs is the schedule's choice (index order
 // by default); the race detector sees each run as a context of its own vCPU, concurrent with the
-// others.
+// others. A KeIpiGenericCall from inside a broadcast routine hangs Windows (every processor is
+// already at the barrier): kemu reports the hang.
 #ifndef KEMU_EMU_MODEL_IPI_CALLS_HPP_
 #define KEMU_EMU_MODEL_IPI_CALLS_HPP_
 
@@ -27,7 +28,27 @@ class IpiCalls {
   /// detector.
   ULONG_PTR RunOn(unsigned cpu, PKIPI_BROADCAST_WORKER routine, ULONG_PTR context, const void* key);
 
+  /// Marks a broadcast in progress while in scope (bug checks unwinding included).
+  class Broadcasting {
+   public:
+    Broadcasting(IpiCalls& calls, PKIPI_BROADCAST_WORKER routine) : calls_(calls) {
+      calls_.broadcasting_ = true;
+      calls_.running_ = routine;
+    }
+    ~Broadcasting() {
+      calls_.broadcasting_ = false;
+      calls_.running_ = nullptr;
+    }
+    Broadcasting(const Broadcasting&) = delete;
+    Broadcasting& operator=(const Broadcasting&) = delete;
+
+   private:
+    IpiCalls& calls_;
+  };
+
   Kernel& kernel_;
+  bool broadcasting_ = false;                 ///< a broadcast routine runs (on some vCPU)
+  PKIPI_BROADCAST_WORKER running_ = nullptr;  ///< its routine, for the report
 };
 
 }  // namespace kemu::model

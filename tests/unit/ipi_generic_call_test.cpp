@@ -88,6 +88,52 @@ TEST(IpiGenericCallTest, AtIpiLevelBugChecks) {
               BugCheckIs(kVerifier, kemu::verifier_code::kKernelApiAtWrongIrql, IPI_LEVEL, 0, 0));
 }
 
+// A KeIpiGenericCall from inside its own broadcast routine, at IPI_LEVEL.
+ULONG_PTR NestedBroadcast(ULONG_PTR) { return KeIpiGenericCall(&Broadcast, 0); }
+
+kemu::MachineOptions InMode(kemu::KernelMode mode) {
+  return kemu::WithKernelMode(Options(2), mode);
+}
+
+TEST(IpiGenericCallTest, ANestedCallBreaksTheIrqlRuleUnderVerifier) {
+  kemu::Machine machine(InMode(kemu::KernelMode::kVerifier));
+  Seen seen;
+  g_seen = &seen;
+  EXPECT_THAT(CrashOf([] { KeIpiGenericCall(&NestedBroadcast, 0); }),
+              BugCheckIs(kVerifier, kemu::verifier_code::kKernelApiAtWrongIrql, IPI_LEVEL, 0, 0));
+}
+
+TEST(IpiGenericCallTest, ANestedCallIsIrqlNotLessOrEqualOnACheckedKernel) {
+  kemu::Machine machine(InMode(kemu::KernelMode::kChecked));
+  Seen seen;
+  g_seen = &seen;
+  EXPECT_THAT(CrashOf([] { KeIpiGenericCall(&NestedBroadcast, 0); }),
+              BugCheckIs(kemu::bugcheck::kIrqlNotLessOrEqual, 0, IPI_LEVEL, 0, 0));
+}
+
+TEST(IpiGenericCallTest, ANestedCallHangsARetailKernel) {
+  for (const unsigned processors : {1u, 2u}) {
+    kemu::Machine machine(kemu::WithKernelMode(Options(processors), kemu::KernelMode::kRetail));
+    Seen seen;
+    g_seen = &seen;
+    const kemu::BugCheck crash = CrashOf([] { KeIpiGenericCall(&NestedBroadcast, 0); });
+    // The hang report: the calling vCPU (the first one the broadcast ran on) waits forever.
+    EXPECT_THAT(crash, BugCheckIs(kVerifier, kemu::verifier_code::kWaitNeverCompletes, 0, 0, 0));
+    EXPECT_THAT(crash.what(), ::testing::HasSubstr("nested KeIpiGenericCall"));
+    EXPECT_EQ(seen.runs[0], 0);  // the nested call ran nothing
+  }
+}
+
+TEST(IpiGenericCallTest, ACallAfterABroadcastEndedIsNoNestedCall) {
+  kemu::Machine machine(kemu::WithKernelMode(Options(2), kemu::KernelMode::kRetail));
+  Seen seen;
+  g_seen = &seen;
+  EXPECT_EQ(KeIpiGenericCall(&Broadcast, 0), 100u);
+  EXPECT_EQ(KeIpiGenericCall(&Broadcast, 0), 100u);
+  EXPECT_EQ(seen.runs[1], 2);
+  machine.Shutdown();
+}
+
 TEST(IpiGenericCallTest, Windows2000LacksIt) {
   kemu::Machine machine(kemu::Os::kWindows2000);
   EXPECT_THROW(KeIpiGenericCall(&Broadcast, 0), kemu::MissingExport);
