@@ -204,6 +204,28 @@ TEST(AffinityTest, InsideACriticalRegionTheMoveIsNotModelled) {
   machine.Shutdown();
 }
 
+TEST(AffinityTest, ADeferredMoveOfTheTestsThreadLoweredOnlyToApcLevelIsNotModelled) {
+  kemu::Machine machine(Options(2));
+  KIRQL old;
+  KeRaiseIrql(DISPATCH_LEVEL, &old);
+  KeSetSystemAffinityThreadEx(0x2);
+  EXPECT_THROW(KeLowerIrql(APC_LEVEL), kemu::NotModelled);
+  EXPECT_EQ(KeGetCurrentProcessorNumber(), 0u);
+  KeLowerIrql(PASSIVE_LEVEL);
+  KeRevertToUserAffinityThreadEx(0);
+  machine.Shutdown();
+}
+
+TEST(AffinityTest, AboveDispatchLevelOnARetailKernelIsNotModelled) {
+  kemu::Machine machine(kemu::WithKernelMode(Options(2), kemu::KernelMode::kRetail));
+  KIRQL old;
+  KeRaiseIrql(5, &old);
+  EXPECT_THROW(KeSetSystemAffinityThreadEx(0x2), kemu::NotModelled);
+  KeLowerIrql(old);
+  EXPECT_EQ(KeGetCurrentProcessorNumber(), 0u);
+  machine.Shutdown();
+}
+
 VOID SetAffinityFromWorkItem(PDEVICE_OBJECT, PVOID) { KeSetSystemAffinityThreadEx(0x2); }
 
 TEST(AffinityTest, FromAWorkItemTheMoveIsNotModelled) {

@@ -124,6 +124,22 @@ TEST(IpiGenericCallTest, ANestedCallHangsARetailKernel) {
   }
 }
 
+TEST(IpiGenericCallTest, ANestedCallWhoseIrqlReportIsOnlyRecordedStillHangs) {
+  kemu::MachineOptions options = InMode(kemu::KernelMode::kVerifier);
+  options.on_bug_check = kemu::BugCheckAction::kRecord;
+  kemu::Machine machine(options);
+  Seen seen;
+  g_seen = &seen;
+  EXPECT_THAT(CrashOf([] { KeIpiGenericCall(&NestedBroadcast, 0); }),
+              BugCheckIs(kVerifier, kemu::verifier_code::kWaitNeverCompletes, 0, 0, 0));
+  // The IRQL rule first, recorded; then the hang, which no machine survives.
+  ASSERT_EQ(machine.bug_checks().size(), 2u);
+  EXPECT_THAT(machine.bug_checks()[0],
+              BugCheckIs(kVerifier, kemu::verifier_code::kKernelApiAtWrongIrql, IPI_LEVEL, 0, 0));
+  EXPECT_THAT(machine.bug_checks()[1],
+              BugCheckIs(kVerifier, kemu::verifier_code::kWaitNeverCompletes, 0, 0, 0));
+}
+
 TEST(IpiGenericCallTest, ACallAfterABroadcastEndedIsNoNestedCall) {
   kemu::Machine machine(kemu::WithKernelMode(Options(2), kemu::KernelMode::kRetail));
   Seen seen;
