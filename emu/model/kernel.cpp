@@ -83,6 +83,8 @@ void Kernel::ThrowIfCrashed() const {
   if (ended_) std::rethrow_exception(ended_);
 }
 
+std::string Kernel::RunningContext() const { return scheduler_.DescribeRunning(); }
+
 std::string Kernel::RunningCallback() const {
   std::string kind;
   unsigned index = 0;

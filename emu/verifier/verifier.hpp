@@ -89,12 +89,15 @@ class Verifier {
 
   // Concurrent vCPUs (rules_concurrency.cpp). `contexts` says what every vCPU runs, holds and
   // waits for (Scheduler::DescribeContexts).
-  /// vCPU `cpu` spins on `lock` and nothing can ever release it: every vCPU that could is waiting
-  /// too, or the lock's owner is parked by the test.
-  [[noreturn]] void SpinLockDeadlock(PKSPIN_LOCK lock, unsigned cpu,
+  /// `waiter` spins on `lock` and nothing can ever release it: every vCPU that could is waiting
+  /// too, or the lock's owner is parked by the test. `waiter` names who spins: "vCPU 1", or the
+  /// system thread on it (Host::RunningContext).
+  [[noreturn]] void SpinLockDeadlock(PKSPIN_LOCK lock, const std::string& waiter,
                                      const std::vector<std::string>& contexts);
-  /// vCPU `cpu` waits for `what` (KeFlushQueuedDpcs, ...), and no vCPU can ever provide it.
-  [[noreturn]] void WaitNeverCompletes(unsigned cpu, const std::string& what,
+  /// `waiter` (on vCPU `cpu`, or last on it for a system thread that gave it back) waits for
+  /// `what` (KeFlushQueuedDpcs, ...), and no vCPU can ever provide it.
+  [[noreturn]] void WaitNeverCompletes(unsigned cpu, const std::string& waiter,
+                                       const std::string& what,
                                        const std::vector<std::string>& contexts);
 
   // Lock order: Driver Verifier's deadlock detection (rules_lock_order.cpp). Each records only
