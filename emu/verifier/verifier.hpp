@@ -216,6 +216,10 @@ class Verifier {
   void PoolOverrun(const char* routine, const void* block, const void* corrupted, SIZE_T bytes,
                    ULONG tag);
   void PoolFreeUnknown(const char* routine, const void* block);
+  /// PoolOverrun's report for any special-pool block: `what` names it ("the 64-byte pool block
+  /// at 0x... (tag 'Nic ')").
+  void SpecialPoolOverrun(const char* routine, const void* block, const void* corrupted,
+                          const std::string& what);
   // Freed special pool (Verifier only; rules_freed_pool.cpp). `block` describes the freed block.
   /// `routine` was given `parameter` = `address`, inside a freed block. 0xD5, a read.
   [[noreturn]] void FreedPoolReferenced(const char* routine, const char* parameter,
@@ -356,6 +360,11 @@ class Verifier {
   /// IoWriteErrorLogEntry / IoFreeErrorLogEntry on something that is not a live entry
   /// (written or freed already, or never allocated): kemu 0x4B450018 in every mode.
   [[noreturn]] void InvalidErrorLogEntry(const char* routine, const void* entry);
+  /// Verifier only: the driver wrote past the `bytes` of the error log entry at `entry` (the
+  /// first changed byte at `corrupted`) before `routine` posted or freed it: special pool's
+  /// 0xC1 / 0x24, as PoolOverrun. Returns only under kRecord.
+  void ErrorLogEntryOverrun(const char* routine, const void* entry, const void* corrupted,
+                            SIZE_T bytes);
 
   // Debug output (rules_debug.cpp).
   /// A Unicode format code reached DbgPrint(Ex) above PASSIVE_LEVEL.
