@@ -171,9 +171,39 @@ void BugCheckCallbacks::Freed(const void* begin, const void* end, const char* ro
   }
 }
 
+template <typename Call>
+bool BugCheckCallbacks::CallOne(const std::string& description, Call&& call) {
+  running_callback_ = fmt::format(
+      "This happened inside {}, which kemu ran at HIGH_LEVEL for the bug check 0x{:08X} that "
+      "stopped the machine.",
+      description, code_);
+  bool returned = true;
+  try {
+    call();
+  } catch (const kemu::BugCheck& nested) {
+    // Windows would stop there; kemu stops calling callbacks, raises the bug check that started
+    // them, and shows this one in its report.
+    const std::string& report = nested.report();
+    if (!nested_) nested_ = report.substr(0, report.find("\n\n  Machine:"));
+    returned = false;
+  } catch (...) {
+    returned = false;  // a harness error: the same stop, nothing to show
+  }
+  running_callback_.clear();
+  return returned;
+}
+
+std::optional<std::string> BugCheckCallbacks::TakeNested() {
+  std::optional<std::string> nested = std::move(nested_);
+  nested_.reset();
+  return nested;
+}
+
 void BugCheckCallbacks::Run(std::uint32_t code) {
   if (running_ || (registered_.empty() && reasons_.empty())) return;
   running_ = true;
+  code_ = code;
+  nested_.reset();
   secondary_.clear();
   kernel_.scheduler().Hold();
   Cpu& cpu = kernel_.cpu();
@@ -206,7 +236,12 @@ bool BugCheckCallbacks::RunSecondaryDumpData(const ReasonRegistration& registrat
   data.InBufferLength = kInBufferLength;
   data.MaximumAllowed = kMaximumAllowed;
   record->State = BufferStarted;
-  try {
+  const std::string description = fmt::format(
+      "the bug-check reason callback routine {} (KbCallbackSecondaryDumpData, record {}, "
+      "component \"{}\")",
+      reinterpret_cast<const void*>(registration.routine), static_cast<const void*>(record),
+      registration.component);
+  const bool returned = CallOne(description, [&] {
     // First the size request (OutBuffer NULL), then the data request (OutBuffer = InBuffer): the
     // two calls the documentation describes (UNCONFIRMED whether Windows always makes both).
     data.OutBuffer = nullptr;
@@ -214,9 +249,9 @@ bool BugCheckCallbacks::RunSecondaryDumpData(const ReasonRegistration& registrat
     data.OutBuffer = data.InBuffer;
     data.OutBufferLength = 0;
     registration.routine(KbCallbackSecondaryDumpData, record, &data, sizeof(data));
-  } catch (...) {
-    // As for the plain callbacks: Windows would stop there; kemu calls no more callbacks and
-    // raises the bug check that started them.
+  });
+  if (!returned) {
+    // As for the plain callbacks: no more callbacks are called.
     record->State = BufferIncomplete;
     return false;
   }
@@ -243,11 +278,14 @@ void BugCheckCallbacks::RunPlain() {
     if (!Intact(registration)) continue;
     PKBUGCHECK_CALLBACK_RECORD record = registration.record;
     record->State = BufferStarted;
-    try {
-      registration.routine(registration.buffer, registration.length);
-    } catch (...) {
-      // A bug check (or harness error) inside a callback: Windows would stop there; kemu stops
-      // calling callbacks and raises the bug check that started them.
+    const std::string description = fmt::format(
+        "the bug-check callback routine {} (KeRegisterBugCheckCallback, record {}, component "
+        "\"{}\")",
+        reinterpret_cast<const void*>(registration.routine), static_cast<const void*>(record),
+        registration.component);
+    if (!CallOne(description,
+                 [&] { registration.routine(registration.buffer, registration.length); })) {
+      // A bug check (or harness error) inside a callback: no more callbacks are called.
       record->State = BufferIncomplete;
       break;
     }

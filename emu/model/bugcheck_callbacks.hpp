@@ -55,6 +55,14 @@ class BugCheckCallbacks {
   /// Pool block [begin, end) is being freed (by `routine`): registered records inside it are gone.
   void Freed(const void* begin, const void* end, const char* routine);
 
+  /// While a callback runs: "the bug-check callback routine 0x... (KeRegisterBugCheckCallback,
+  /// record 0x..., component "kemu-nic"), which kemu ran at HIGH_LEVEL for the bug check 0xE2
+  /// that stopped the machine", for the report of a rule the callback breaks; "" otherwise.
+  const std::string& running_callback() const { return running_callback_; }
+  /// The report of the bug check a callback raised while Run ran (kemu stopped calling callbacks
+  /// there), up to the machine's description; taken once.
+  std::optional<std::string> TakeNested();
+
   const std::vector<SecondaryDumpData>& secondary_dump_data() const { return secondary_; }
   std::vector<std::string> DescribeLeaks() const;
   std::uintptr_t FirstLeak() const;
@@ -90,7 +98,14 @@ class BugCheckCallbacks {
   /// False when a callback ended in a bug check (or harness error): the others are not called.
   bool RunSecondaryDumpData(const ReasonRegistration& registration, std::uint32_t code);
   void RunPlain();
+  /// Calls `call`, the callback `description` names, for the bug check `code`; false when it
+  /// ended in a bug check (kept for TakeNested) or a harness error.
+  template <typename Call>
+  bool CallOne(const std::string& description, Call&& call);
   bool running_ = false;
+  std::uint32_t code_ = 0;             ///< the bug check the callbacks run for
+  std::string running_callback_;       ///< see running_callback()
+  std::optional<std::string> nested_;  ///< see TakeNested()
 };
 
 }  // namespace kemu::model

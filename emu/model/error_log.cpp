@@ -6,10 +6,19 @@
 #include <cstddef>
 #include <cstring>
 
+#include "kemu/bugcheck.hpp"
 #include "model/kernel.hpp"
 
 namespace kemu::model {
 namespace {
+
+// Under Driver Verifier an entry is checked as special pool checks a block (model/pool.cpp): the
+// bytes after EntrySize up to the end of its 16-byte unit, and a guard after that, hold
+// kGuardFill until the entry is written or freed. The guard is there in every mode, so a driver
+// that writes a little past its entry never reaches memory kemu does not own.
+constexpr std::size_t kUnitBytes = 16;
+constexpr std::size_t kGuardBytes = 16;
+constexpr unsigned char kGuardFill = 0x5C;
 
 template <typename T>
 T ReadAt(const std::uint8_t* bytes, std::size_t offset) {
@@ -20,9 +29,22 @@ T ReadAt(const std::uint8_t* bytes, std::size_t offset) {
 
 }  // namespace
 
-void ErrorLog::CheckIrql(const char* routine) const {
+void ErrorLog::CheckIrql(const char* routine, std::uint64_t ddi_rule) const {
   const KIRQL irql = kernel_.cpu().irql;
-  if (irql > DISPATCH_LEVEL) kernel_.verifier().IrqlAboveMaximum(routine, irql, DISPATCH_LEVEL);
+  if (irql > DISPATCH_LEVEL) {
+    kernel_.verifier().IrqlAboveMaximum(routine, irql, DISPATCH_LEVEL, ddi_rule);
+  }
+}
+
+void ErrorLog::CheckGuard(const char* routine, PVOID entry, const Allocation& allocation) const {
+  if (!allocation.guarded) return;
+  const auto* bytes = static_cast<const unsigned char*>(entry);
+  for (std::size_t i = allocation.bytes; i < allocation.guard_end; ++i) {
+    if (bytes[i] != kGuardFill) {
+      kernel_.verifier().ErrorLogEntryOverrun(routine, entry, bytes + i, allocation.bytes);
+      return;
+    }
+  }
 }
 
 PVOID ErrorLog::Allocate(const char* routine, PVOID io_object, UCHAR size) {
@@ -33,9 +55,16 @@ PVOID ErrorLog::Allocate(const char* routine, PVOID io_object, UCHAR size) {
   // UNCONFIRMED what Windows gives for less than the header; kemu gives the whole header, so the
   // fields a driver sets stay inside the entry.
   const std::size_t bytes = std::max<std::size_t>(size, sizeof(IO_ERROR_LOG_PACKET));
+  const std::size_t guard_end = (bytes + kUnitBytes - 1) / kUnitBytes * kUnitBytes + kGuardBytes;
   Allocation allocation;
-  allocation.storage = std::make_unique<std::uint64_t[]>((bytes + 7) / 8);  // zeroed
+  allocation.storage = std::make_unique<std::uint64_t[]>(guard_end / 8);  // zeroed
   allocation.bytes = bytes;
+  allocation.guard_end = guard_end;
+  allocation.guarded = kernel_.verifier().mode() == verifier::CheckMode::kVerifier;
+  if (allocation.guarded) {
+    std::memset(reinterpret_cast<unsigned char*>(allocation.storage.get()) + bytes, kGuardFill,
+                guard_end - bytes);
+  }
   allocation.io_object = io_object;
   allocation.allocated_at = kernel_.trace().sequence();
   PVOID entry = allocation.storage.get();
@@ -56,8 +85,10 @@ void ErrorLog::Release(PVOID entry) {
 }
 
 void ErrorLog::Write(const char* routine, PVOID entry) {
-  CheckIrql(routine);
+  // IoWriteErrorLogEntry is one of the routines of the DDI compliance rule IrqlDispatch.
+  CheckIrql(routine, verifier_code::kIrqlDispatch);
   const Allocation& allocation = Lookup(routine, entry);
+  CheckGuard(routine, entry, allocation);
   ErrorLogEntry written = Decode(allocation);
   written.time_100ns = kernel_.clock().now_100ns();
   written.cpu = kernel_.current_processor();
@@ -68,7 +99,7 @@ void ErrorLog::Write(const char* routine, PVOID entry) {
 void ErrorLog::Free(const char* routine, PVOID entry) {
   // The routine's page gives no IRQL; kemu takes IoWriteErrorLogEntry's (UNCONFIRMED).
   CheckIrql(routine);
-  Lookup(routine, entry);
+  CheckGuard(routine, entry, Lookup(routine, entry));
   Release(entry);
 }
 

@@ -37,13 +37,20 @@ class ErrorLog {
 
  private:
   struct Allocation {
-    std::unique_ptr<std::uint64_t[]> storage;  ///< 8-byte aligned, as the packet needs
+    /// 8-byte aligned, as the packet needs; `bytes` and then the guard (kGuardBytes past the
+    /// 16-byte unit), so a write past the end stays in memory kemu owns.
+    std::unique_ptr<std::uint64_t[]> storage;
     std::size_t bytes = 0;
+    std::size_t guard_end = 0;  ///< end of the guard bytes (offset)
+    bool guarded = false;       ///< under Verifier: the guard is checked at the write or free
     PVOID io_object = nullptr;
     std::uint64_t allocated_at = 0;  ///< trace sequence of the allocation, for the leak report
   };
 
-  void CheckIrql(const char* routine) const;
+  /// `ddi_rule`: the DDI compliance rule's 0xC4 code Microsoft documents for the routine, or 0.
+  void CheckIrql(const char* routine, std::uint64_t ddi_rule = 0) const;
+  /// Special pool's check: the bytes after the entry are as Allocate left them.
+  void CheckGuard(const char* routine, PVOID entry, const Allocation& allocation) const;
   /// The live entry at `entry`; a verifier stop for anything else.
   Allocation& Lookup(const char* routine, PVOID entry);
   void Release(PVOID entry);

@@ -16,6 +16,52 @@ namespace {
 constexpr CSHORT kInterruptObjectType = 22;   // KOBJECTS InterruptObject
 constexpr LONGLONG kMsiAddress = 0xFEE00000;  // x86/x64 MSI address window
 
+// What IoConnectInterrupt's caller passed that its translated interrupt descriptor gave it.
+struct LegacyIdentity {
+  ULONG vector;
+  KIRQL irql;
+  KINTERRUPT_MODE mode;
+  bool share;
+  KAFFINITY mask;
+};
+
+// How many of Irql (Level), InterruptMode (Flags), ShareVector (ShareDisposition) and
+// ProcessorEnableMask (Affinity) match what `device` was granted on the vector; -1 when it does
+// not own the vector. `all`: the active processors (a translated affinity names no others).
+int LegacyMatch(const DeviceState& device, const LegacyIdentity& call, KAFFINITY all) {
+  if (!device.OwnsVector(call.vector)) return -1;
+  if (device.HasLine()) {
+    const LineInterrupt& line = *device.config.line;
+    const KINTERRUPT_MODE mode = line.mode == Trigger::kEdge ? Latched : LevelSensitive;
+    return int{call.irql == line.irql} + int{call.mode == mode} + int{call.share == line.shared} +
+           int{call.mask == (static_cast<KAFFINITY>(line.affinity) & all)};
+  }
+  // A message: latched, exclusive, every processor.
+  int score = int{call.mode == Latched} + int{!call.share} + int{call.mask == all};
+  for (const MessageVector& message : device.messages) {
+    if (message.vector == call.vector) return score + int{call.irql == message.irql};
+  }
+  return score;
+}
+
+// IoConnectInterrupt names no device: the connection is credited to the device, among those
+// owning the vector and not connected yet, whose grant matches the most of what the caller
+// passed (a driver copies its translated descriptor), the first added on a tie; none, none
+// credited (docs/kernel.md, "Which device a legacy connection belongs to").
+DeviceState* LegacyOwner(Devices& devices, const LegacyIdentity& call, KAFFINITY all) {
+  DeviceState* best = nullptr;
+  int best_score = -1;
+  for (const auto& device : devices.all()) {
+    if (device->connection != nullptr) continue;  // never take over a device's connection
+    const int score = LegacyMatch(*device, call, all);
+    if (score > best_score) {
+      best = device.get();
+      best_score = score;
+    }
+  }
+  return best;
+}
+
 }  // namespace
 
 InterruptObject* ConnectionRecord::SearchObjectFor(unsigned cpu) {
@@ -51,15 +97,10 @@ NTSTATUS Interrupts::ConnectLegacy(PKINTERRUPT* out, PKSERVICE_ROUTINE isr, PVOI
       !NT_SUCCESS(status)) {
     return status;
   }
-  // IoConnectInterrupt names no device, so the connection is credited to a device owning the
-  // vector. On a shared line several do: take the first one not connected yet, never one that
-  // is (which would overwrite that device's connection()); none left, none credited.
-  for (auto& device : kernel_.devices().all()) {
-    if (device->OwnsVector(vector) && device->connection == nullptr) {
-      request.device = device.get();
-      break;
-    }
-  }
+  request.device = LegacyOwner(
+      kernel_.devices(),
+      {.vector = vector, .irql = irql, .mode = mode, .share = share != FALSE, .mask = mask},
+      kernel_.active_processors());
   request.isr = isr;
   request.context = context;
   request.spin_lock = spin_lock;

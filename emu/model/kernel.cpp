@@ -5,12 +5,37 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
+#include <string>
 
 #include "kemu/error.hpp"
 #include "model/bugcheck_report.hpp"
 #include "personality/exports.hpp"
 
 namespace kemu::model {
+namespace {
+
+// `bug_check`'s report with `nested` (the head of the report of a bug check a bug-check callback
+// raised while the callbacks ran for it) after its own summary, before the machine's description.
+kemu::BugCheck WithNestedReport(const kemu::BugCheck& bug_check, const std::string& nested) {
+  std::string report = bug_check.report();
+  std::string shown =
+      "\n\n  A bug-check callback broke a rule while it ran, and kemu called no "
+      "further callbacks:\n";
+  std::size_t begin = 0;
+  while (begin <= nested.size()) {  // each line indented once more
+    const std::size_t end = std::min(nested.find('\n', begin), nested.size());
+    const std::string line = nested.substr(begin, end - begin);
+    shown += (line.empty() ? "  |" : "  | " + line) + "\n";
+    begin = end + 1;
+  }
+  shown.pop_back();
+  const std::size_t machine = report.find("\n\n  Machine:");
+  report.insert(machine == std::string::npos ? report.size() : machine, shown);
+  return kemu::BugCheck(bug_check.code(), bug_check.parameters(), std::move(report));
+}
+
+}  // namespace
 
 Kernel::Kernel(const MachineOptions& options)
     : options_(options),
@@ -82,6 +107,8 @@ void Kernel::ThrowIfCrashed() const {
   if (crash_) throw *crash_;
   if (ended_) std::rethrow_exception(ended_);
 }
+
+std::string Kernel::RunningContext() const { return scheduler_.DescribeRunning(); }
 
 std::string Kernel::RunningCallback() const {
   std::string kind;
@@ -163,6 +190,10 @@ kemu::BugCheck Kernel::MakeBugCheck(const verifier::Violation& violation) const 
     shown.parameter_names[2] = "exception record address (not available in kemu)";
     shown.parameter_names[3] = "context record address (not available in kemu)";
   }
+  // A rule broken inside a bug-check callback: the report says which callback.
+  if (const std::string& inside = bugcheck_callbacks_.running_callback(); !inside.empty()) {
+    shown.summary += "\n  " + inside;
+  }
   return kemu::BugCheck(shown.code, shown.parameters, FormatReport(*this, shown));
 }
 
@@ -170,6 +201,9 @@ void Kernel::Throw(kemu::BugCheck bug_check) {
   // The machine stops: the driver's bug-check callbacks run first, while their kernel calls
   // (register and port accesses) still work.
   bugcheck_callbacks_.Run(bug_check.code());
+  if (std::optional<std::string> nested = bugcheck_callbacks_.TakeNested()) {
+    bug_check = WithNestedReport(bug_check, *nested);
+  }
   crash_ = bug_check;
   failed_ = true;
   if (options_.on_bug_check == BugCheckAction::kAbort) {

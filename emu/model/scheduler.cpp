@@ -399,6 +399,11 @@ void Scheduler::Idle(Context& worker) {
           waiter = other.get();
         }
       }
+      for (const auto& thread : threads_) {
+        if (waiter == nullptr && thread->busy && !thread->finished && thread->wait != nullptr) {
+          waiter = thread.get();
+        }
+      }
       Deadlock(waiter != nullptr ? *waiter : *test_);
     }
     SwitchTo(worker, *next);
@@ -427,10 +432,11 @@ void Scheduler::Deadlock(const Context& waiter) {
   std::vector<std::string> lines = DescribeContexts();
   const WaitFor* wait = waiter.wait;
   if (wait != nullptr && wait->lock != 0) {
-    kernel_.verifier().SpinLockDeadlock(reinterpret_cast<PKSPIN_LOCK>(wait->lock), waiter.cpu,
+    kernel_.verifier().SpinLockDeadlock(reinterpret_cast<PKSPIN_LOCK>(wait->lock), Describe(waiter),
                                         lines);
   }
-  kernel_.verifier().WaitNeverCompletes(waiter.cpu, wait != nullptr ? wait->what : "work", lines);
+  kernel_.verifier().WaitNeverCompletes(waiter.cpu, Describe(waiter),
+                                        wait != nullptr ? wait->what : "work", lines);
 }
 
 std::vector<std::string> Scheduler::DescribeContexts(bool include_test) const {
@@ -438,10 +444,11 @@ std::vector<std::string> Scheduler::DescribeContexts(bool include_test) const {
   auto describe = [&](const Context& c) {
     if (!c.busy || c.finished) return;
     std::string line = c.Name();
-    if (&c == running_) {
-      line += " is running";
-    } else if (c.wait != nullptr) {
+    // The running context may be the one that found the deadlock: it waits, it does not run.
+    if (c.wait != nullptr) {
       line += " waits for " + c.wait->what;
+    } else if (&c == running_) {
+      line += " is running";
     } else {
       line += " can run";
     }

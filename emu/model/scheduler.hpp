@@ -117,6 +117,13 @@ class Scheduler {
   /// "waits for ..." / "can run" / "is running on vCPU 1" for system thread `index`, or "" once it
   /// has ended.
   std::string DescribeThread(unsigned index) const;
+  /// Who runs on vCPU `cpu`, as a report names a waiter or a spin lock's holder: "vCPU 1", or
+  /// "the system thread 0x1000 (start routine ..., thread object ...) on vCPU 1" when a system
+  /// thread is seated there.
+  std::string DescribeProcessor(unsigned cpu) const;
+  /// The running context, named as DescribeProcessor names it (a system thread that gave its vCPU
+  /// back to wait is named without one).
+  std::string DescribeRunning() const;
 
   bool exploring() const { return options_.strategy != Strategy::kDefault; }
   /// The vCPU the test's own thread is bound to.
@@ -176,6 +183,7 @@ class Scheduler {
   /// it is stuck (its caller then runs work items or moves virtual time), or nullptr.
   Context* GivingUp();
   [[noreturn]] void Deadlock(const Context& waiter);
+  std::string Describe(const Context& context) const;
   void PctStep(Context& current);
   void AssignPriority(Context& context);
   /// Point past its inline fast path: another context may have work.

@@ -139,4 +139,18 @@ std::string Scheduler::DescribeThread(unsigned index) const {
   return c.on_cpu ? fmt::format("can run (on vCPU {})", c.cpu) : "can run (has not yet started)";
 }
 
+std::string Scheduler::Describe(const Context& context) const {
+  if (!context.is_thread) return fmt::format("vCPU {}", context.cpu);
+  std::string name = kernel_.system_threads().Describe(context.thread);
+  if (context.on_cpu) name += fmt::format(" on vCPU {}", context.cpu);
+  return name;
+}
+
+std::string Scheduler::DescribeProcessor(unsigned cpu) const {
+  if (cpu < seated_.size() && seated_[cpu] != nullptr) return Describe(*seated_[cpu]);
+  return fmt::format("vCPU {}", cpu);
+}
+
+std::string Scheduler::DescribeRunning() const { return Describe(*running_); }
+
 }  // namespace kemu::model

@@ -68,8 +68,9 @@ SpinLocks::State& SpinLocks::SpinUntilFree(const char* routine, PKSPIN_LOCK lock
   // takes the interrupts its IRQL allows.
   kernel_.scheduler().WaitUntil(
       {.ready = [this, lock] { return !IsHeld(lock); },
-       .what = fmt::format("the spin lock at {} in {} (held by vCPU {})",
-                           static_cast<const void*>(lock), routine, owner),
+       .what = fmt::format("the spin lock at {} in {} (held by {})", static_cast<const void*>(lock),
+                           routine,
+                           kernel_.scheduler().DescribeProcessor(static_cast<unsigned>(owner))),
        .lock = reinterpret_cast<std::uintptr_t>(lock)});
   // Looked up again: the wait may have let the lock's memory be freed and forgotten.
   return locks_[lock];

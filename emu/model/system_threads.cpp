@@ -157,13 +157,19 @@ bool SystemThreads::IsLiveObject(const void* object) const {
 }
 
 std::string SystemThreads::DescribeOwner(std::uintptr_t thread, unsigned cpu) const {
-  for (const auto& candidate : threads_) {
-    if (reinterpret_cast<std::uintptr_t>(&candidate->object) != thread) continue;
-    return fmt::format("the system thread {:#x} (start routine {}, thread object {})",
-                       candidate->id, reinterpret_cast<const void*>(candidate->routine),
-                       static_cast<const void*>(&candidate->object));
+  for (unsigned index = 0; index < threads_.size(); ++index) {
+    if (reinterpret_cast<std::uintptr_t>(&threads_[index]->object) == thread) {
+      return Describe(index);
+    }
   }
   return fmt::format("the thread on vCPU {}", cpu);
+}
+
+std::string SystemThreads::Describe(unsigned index) const {
+  const Thread& thread = *threads_.at(index);
+  return fmt::format("the system thread {:#x} (start routine {}, thread object {})", thread.id,
+                     reinterpret_cast<const void*>(thread.routine),
+                     static_cast<const void*>(&thread.object));
 }
 
 void SystemThreads::NotModelledObject(const char* routine, const void* object) {

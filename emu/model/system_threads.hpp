@@ -59,6 +59,9 @@ class SystemThreads {
   /// ..., thread object ...)" when `thread` (Dispatcher::CurrentThread when it acquired) is a
   /// system thread's object, else "the thread on vCPU `cpu`" (its own, or a work item's worker).
   std::string DescribeOwner(std::uintptr_t thread, unsigned cpu) const;
+  /// "the system thread 0x1000 (start routine ..., thread object ...)": thread `index`, as the
+  /// reports that name a waiter, an owner or a spin lock's holder name it.
+  std::string Describe(unsigned index) const;
 
   // The scheduler's hooks: thread `index` starts (Seat) or stops (Unseat) running on vCPU `cpu`.
   void Seat(unsigned index, unsigned cpu);

@@ -63,7 +63,7 @@ void Dispatcher::BlockUntil(const WaitFor& wait) {
   while (!kernel_.scheduler().WaitUntilStuck(wait)) {
     if (++steps > kMaxProgressPerWait) {
       kernel_.verifier().WaitNeverCompletes(
-          kernel_.current_processor(),
+          kernel_.current_processor(), kernel_.scheduler().DescribeRunning(),
           fmt::format("{}; it is still waiting after {} timer expirations and work items, {} us "
                       "of virtual time",
                       wait.what, kMaxProgressPerWait, (clock.now_100ns() - started) / 10),

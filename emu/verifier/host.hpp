@@ -20,6 +20,9 @@ class Host {
   virtual unsigned current_processor() const = 0;
   /// The sequence number the next trace event gets: orders what a rule records.
   virtual std::uint64_t trace_sequence() const = 0;
+  /// Who runs the code being checked, for reports: "vCPU 0", or "the system thread 0x1000 (start
+  /// routine ..., thread object ...)" (with " on vCPU n" while it holds one).
+  virtual std::string RunningContext() const = 0;
   /// The driver callback running on the current vCPU ("an ISR on vCPU 0 ..."), or "".
   virtual std::string RunningCallback() const = 0;
   /// Raises `violation`. Returns only when the machine records bug checks instead of throwing;

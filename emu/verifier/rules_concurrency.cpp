@@ -15,12 +15,12 @@ std::string WaitForReport(std::string summary, const std::vector<std::string>& c
 
 }  // namespace
 
-void Verifier::SpinLockDeadlock(PKSPIN_LOCK lock, unsigned cpu,
+void Verifier::SpinLockDeadlock(PKSPIN_LOCK lock, const std::string& waiter,
                                 const std::vector<std::string>& contexts) {
   const std::string summary = WaitForReport(
-      fmt::format("vCPU {} spins on the spin lock at {}, and no vCPU that could release it can "
+      fmt::format("{} spins on the spin lock at {}, and no vCPU that could release it can "
                   "run: a deadlock.",
-                  cpu, static_cast<const void*>(lock)),
+                  waiter, static_cast<const void*>(lock)),
       contexts);
   // Driver Verifier's deadlock detection names the lock; a kernel without it spins until the
   // watchdog fires, which kemu reports as the checked kernel's "already owned" code.
@@ -36,7 +36,7 @@ void Verifier::SpinLockDeadlock(PKSPIN_LOCK lock, unsigned cpu,
                .summary = summary});
 }
 
-void Verifier::WaitNeverCompletes(unsigned cpu, const std::string& what,
+void Verifier::WaitNeverCompletes(unsigned cpu, const std::string& waiter, const std::string& what,
                                   const std::vector<std::string>& contexts) {
   // Windows would hang here, in every mode; kemu stops the test with the wait-for report instead.
   host_.Crash({.code = bugcheck::kDriverVerifierDetectedViolation,
@@ -44,7 +44,7 @@ void Verifier::WaitNeverCompletes(unsigned cpu, const std::string& what,
                .parameter_names = {"kemu: a wait that can never complete", "waiting vCPU", nullptr,
                                    nullptr},
                .summary = WaitForReport(
-                   fmt::format("vCPU {} waits for {}, and no vCPU can ever provide it.", cpu, what),
+                   fmt::format("{} waits for {}, and no vCPU can ever provide it.", waiter, what),
                    contexts)});
 }
 

@@ -80,4 +80,13 @@ void Verifier::InvalidErrorLogEntry(const char* routine, const void* entry) {
            routine, entry)});
 }
 
+void Verifier::ErrorLogEntryOverrun(const char* routine, const void* entry, const void* corrupted,
+                                    SIZE_T bytes) {
+  // IoWriteErrorLogEntry frees the entry as ExFreePool frees a block: special pool checks it there.
+  SpecialPoolOverrun(routine, entry, corrupted,
+                     fmt::format("the {}-byte error log entry at {} (IoAllocateErrorLogEntry's "
+                                 "EntrySize, at least the packet header)",
+                                 bytes, entry));
+}
+
 }  // namespace kemu::verifier

@@ -109,16 +109,22 @@ void Verifier::PoolFreeAtBadIrql(const char* routine, KIRQL current, std::uint32
 
 void Verifier::PoolOverrun(const char* routine, const void* block, const void* corrupted,
                            SIZE_T bytes, ULONG tag) {
+  SpecialPoolOverrun(
+      routine, block, corrupted,
+      fmt::format("the {}-byte pool block at {} (tag {})", bytes, block, FormatPoolTag(tag)));
+}
+
+void Verifier::SpecialPoolOverrun(const char* routine, const void* block, const void* corrupted,
+                                  const std::string& what) {
   host_.BugCheck(
       {.code = bugcheck::kSpecialPoolDetectedMemoryCorruption,
        .parameters = {Address(block), Address(corrupted), 0, kSpecialPoolOverrun},
        .parameter_names = {"address the driver tried to free", "address where bits are corrupted",
                            nullptr, "0x24: bytes after the end of the allocation overwritten"},
        .summary = fmt::format(
-           "{} freed the {}-byte pool block at {} (tag {}), but the driver wrote past its end: "
-           "the byte at {} (offset {} of the block) changed. Keep every access within the size "
-           "you allocated.",
-           routine, bytes, block, FormatPoolTag(tag), corrupted,
+           "{} freed {}, but the driver wrote past its end: the byte at {} (offset {} of the "
+           "block) changed. Keep every access within the size you allocated.",
+           routine, what, corrupted,
            static_cast<const char*>(corrupted) - static_cast<const char*>(block))});
 }
 

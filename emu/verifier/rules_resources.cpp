@@ -103,8 +103,8 @@ void Verifier::ResourceExclusiveBySharedOwner(const char* routine, const void* r
                                               const std::vector<std::string>& contexts) {
   // Not a Verifier check (its deadlock detection does not watch ERESOURCEs): the thread waits for
   // its own shared hold to go, for ever, which is the report a hang gets.
-  WaitNeverCompletes(host_.current_processor(),
-                     // A noun phrase: the report reads "vCPU n waits for <this>, and ...".
+  WaitNeverCompletes(host_.current_processor(), host_.RunningContext(),
+                     // A noun phrase: the report reads "<waiter> waits for <this>, and ...".
                      fmt::format("exclusive access to the executive resource at {} in {}, which "
                                  "its own thread holds shared (it waits for itself; release the "
                                  "shared hold first)",

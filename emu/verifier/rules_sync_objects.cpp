@@ -63,7 +63,7 @@ void Verifier::MutexAcquiredBySelf(const char* routine, const char* kind, const 
                  .summary = summary});
   }
   // Without Verifier the thread hangs: the report a hang gets.
-  WaitNeverCompletes(host_.current_processor(), summary, contexts);
+  WaitNeverCompletes(host_.current_processor(), host_.RunningContext(), summary, contexts);
 }
 
 void Verifier::MutexReleasedByNonOwner(const char* routine, const char* kind, const void* mutex,

@@ -89,12 +89,15 @@ class Verifier {
 
   // Concurrent vCPUs (rules_concurrency.cpp). `contexts` says what every vCPU runs, holds and
   // waits for (Scheduler::DescribeContexts).
-  /// vCPU `cpu` spins on `lock` and nothing can ever release it: every vCPU that could is waiting
-  /// too, or the lock's owner is parked by the test.
-  [[noreturn]] void SpinLockDeadlock(PKSPIN_LOCK lock, unsigned cpu,
+  /// `waiter` spins on `lock` and nothing can ever release it: every vCPU that could is waiting
+  /// too, or the lock's owner is parked by the test. `waiter` names who spins: "vCPU 1", or the
+  /// system thread on it (Host::RunningContext).
+  [[noreturn]] void SpinLockDeadlock(PKSPIN_LOCK lock, const std::string& waiter,
                                      const std::vector<std::string>& contexts);
-  /// vCPU `cpu` waits for `what` (KeFlushQueuedDpcs, ...), and no vCPU can ever provide it.
-  [[noreturn]] void WaitNeverCompletes(unsigned cpu, const std::string& what,
+  /// `waiter` (on vCPU `cpu`, or last on it for a system thread that gave it back) waits for
+  /// `what` (KeFlushQueuedDpcs, ...), and no vCPU can ever provide it.
+  [[noreturn]] void WaitNeverCompletes(unsigned cpu, const std::string& waiter,
+                                       const std::string& what,
                                        const std::vector<std::string>& contexts);
 
   // Lock order: Driver Verifier's deadlock detection (rules_lock_order.cpp). Each records only
@@ -213,6 +216,10 @@ class Verifier {
   void PoolOverrun(const char* routine, const void* block, const void* corrupted, SIZE_T bytes,
                    ULONG tag);
   void PoolFreeUnknown(const char* routine, const void* block);
+  /// PoolOverrun's report for any special-pool block: `what` names it ("the 64-byte pool block
+  /// at 0x... (tag 'Nic ')").
+  void SpecialPoolOverrun(const char* routine, const void* block, const void* corrupted,
+                          const std::string& what);
   // Freed special pool (Verifier only; rules_freed_pool.cpp). `block` describes the freed block.
   /// `routine` was given `parameter` = `address`, inside a freed block. 0xD5, a read.
   [[noreturn]] void FreedPoolReferenced(const char* routine, const char* parameter,
@@ -353,6 +360,11 @@ class Verifier {
   /// IoWriteErrorLogEntry / IoFreeErrorLogEntry on something that is not a live entry
   /// (written or freed already, or never allocated): kemu 0x4B450018 in every mode.
   [[noreturn]] void InvalidErrorLogEntry(const char* routine, const void* entry);
+  /// Verifier only: the driver wrote past the `bytes` of the error log entry at `entry` (the
+  /// first changed byte at `corrupted`) before `routine` posted or freed it: special pool's
+  /// 0xC1 / 0x24, as PoolOverrun. Returns only under kRecord.
+  void ErrorLogEntryOverrun(const char* routine, const void* entry, const void* corrupted,
+                            SIZE_T bytes);
 
   // Debug output (rules_debug.cpp).
   /// A Unicode format code reached DbgPrint(Ex) above PASSIVE_LEVEL.

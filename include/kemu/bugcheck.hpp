@@ -102,6 +102,9 @@ inline constexpr std::uint64_t kWrongThreadRelease = 0x1004;
 inline constexpr std::uint64_t kUnacquiredRelease = 0x1007;
 inline constexpr std::uint64_t kMismatchedLockAcquire = 0x1008;
 inline constexpr std::uint64_t kMismatchedLockRelease = 0x1009;
+/// DDI compliance rule IrqlDispatch: IoWriteErrorLogEntry (and the DMA and device-queue routines
+/// it lists) above DISPATCH_LEVEL.
+inline constexpr std::uint64_t kIrqlDispatch = 0x00020003;
 /// DDI compliance rule IrqlExApcLte3: the executive resource routines above APC_LEVEL.
 inline constexpr std::uint64_t kIrqlExApcLte3 = 0x00020007;
 inline constexpr std::uint64_t kIrqlIoPassive = 0x0002000B;

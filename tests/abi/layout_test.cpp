@@ -51,6 +51,11 @@ static_assert(sizeof(IO_REPORT_INTERRUPT_ACTIVE_STATE_PARAMETERS) == 16);
 static_assert(sizeof(DEVICE_OBJECT) == 0x150 && alignof(DEVICE_OBJECT) == 16);
 static_assert(offsetof(DEVICE_OBJECT, Dpc) == 0xC8 && offsetof(DEVICE_OBJECT, DeviceLock) == 0x118);
 static_assert(sizeof(UNICODE_STRING) == 16 && sizeof(GROUP_AFFINITY) == 16);
+static_assert(sizeof(KBUGCHECK_DUMP_IO) == 24 && offsetof(KBUGCHECK_DUMP_IO, Type) == 20);
+static_assert(sizeof(KBUGCHECK_ADD_PAGES) == 32 && offsetof(KBUGCHECK_ADD_PAGES, Count) == 24);
+static_assert(sizeof(KBUGCHECK_REMOVE_PAGES) == 32);
+static_assert(sizeof(KBUGCHECK_SECONDARY_DUMP_DATA_EX) == 104 &&
+              offsetof(KBUGCHECK_SECONDARY_DUMP_DATA_EX, BugCheckParameter1) == 72);
 #endif
 
 int CheckCxx() {

@@ -1,10 +1,12 @@
 // KeRegisterBugCheckCallback / KeDeregisterBugCheckCallback: a registered routine runs when the
 // machine stops on a bug check, at HIGH_LEVEL, before the bug check reaches the test.
+#include <fmt/format.h>
 #include <wdm.h>
 
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "kemu/testing/gtest.hpp"
@@ -13,6 +15,7 @@ namespace {
 
 using ::kemu::testing::BugCheckIs;
 using ::kemu::testing::CrashOf;
+using ::testing::HasSubstr;
 
 constexpr std::uint32_t kVerifier = kemu::bugcheck::kDriverVerifierDetectedViolation;
 constexpr std::uint32_t kDriverCode = 0xE2;  // MANUALLY_INITIATED_CRASH
@@ -144,6 +147,67 @@ TEST(BugCheckCallbackTest, ARecordNoLongerHoldingItsRegistrationIsPassedOver) {
   const auto* bytes = reinterpret_cast<const unsigned char*>(&overwritten);
   EXPECT_TRUE(
       std::all_of(bytes, bytes + sizeof overwritten, [](unsigned char b) { return b == 0xA5; }));
+}
+
+// A callback that breaks a rule of its own: pool at HIGH_LEVEL.
+VOID Allocating(PVOID buffer, ULONG) {
+  *static_cast<PVOID*>(buffer) = ExAllocatePoolWithTag(NonPagedPoolNx, 16, 'tseT');
+}
+
+std::string InsideCallback(PKBUGCHECK_CALLBACK_RECORD record) {
+  return fmt::format(
+      "This happened inside the bug-check callback routine {} (KeRegisterBugCheckCallback, "
+      "record {}, component \"kemu-test\"), which kemu ran at HIGH_LEVEL for the bug check "
+      "0x000000E2 that stopped the machine.",
+      reinterpret_cast<const void*>(&Allocating), static_cast<const void*>(record));
+}
+
+// The machine stops on 0xE2; the callback's own violation is in that report, naming the callback.
+TEST(BugCheckCallbackTest, ARuleACallbackBreaksIsReportedAsInsideThatCallback) {
+  kemu::Machine machine(kemu::Os::kWindows10);
+  PVOID allocated = nullptr;
+  KBUGCHECK_CALLBACK_RECORD record;
+  KeInitializeCallbackRecord(&record);
+  ASSERT_TRUE(
+      KeRegisterBugCheckCallback(&record, &Allocating, &allocated, sizeof allocated, g_component));
+  const kemu::BugCheck crash = CrashOf([] { KeBugCheckEx(kDriverCode, 1, 2, 3, 4); });
+  EXPECT_THAT(crash, BugCheckIs(kDriverCode, 1, 2, 3, 4));  // the bug check that stopped it
+  EXPECT_EQ(record.State, BufferIncomplete);
+  const std::string report = crash.what();
+  EXPECT_THAT(report, HasSubstr("\n\n  A bug-check callback broke a rule while it ran, and kemu "
+                                "called no further callbacks:\n  | *** kemu bug check "
+                                "0x000000C4 DRIVER_VERIFIER_DETECTED_VIOLATION\n"));
+  EXPECT_THAT(report, HasSubstr("  |   " + InsideCallback(&record) + "\n\n  Machine:"));
+}
+
+// Recorded instead of thrown, the callback's violation is a report of its own, naming it too.
+TEST(BugCheckCallbackTest, ARecordedViolationInsideACallbackNamesTheCallback) {
+  kemu::Machine machine(kemu::MachineOptions{.on_bug_check = kemu::BugCheckAction::kRecord});
+  PVOID allocated = nullptr;
+  KBUGCHECK_CALLBACK_RECORD record;
+  KeInitializeCallbackRecord(&record);
+  ASSERT_TRUE(
+      KeRegisterBugCheckCallback(&record, &Allocating, &allocated, sizeof allocated, g_component));
+  EXPECT_THAT(CrashOf([] { KeBugCheckEx(kDriverCode, 0, 0, 0, 0); }), BugCheckIs(kDriverCode));
+  std::vector<std::string> inside;
+  for (const kemu::BugCheck& recorded : machine.bug_checks()) {
+    if (recorded.report().find(InsideCallback(&record)) != std::string::npos) {
+      inside.push_back(recorded.report());
+    }
+  }
+  ASSERT_EQ(inside.size(), 1u);
+  EXPECT_THAT(inside[0], HasSubstr("ExAllocatePoolWithTag"));
+}
+
+// A callback that keeps to the rules leaves the report as it was.
+TEST(BugCheckCallbackTest, ACallbackThatKeepsTheRulesAddsNothingToTheReport) {
+  kemu::Machine machine(kemu::Os::kWindows10);
+  Seen seen;
+  KBUGCHECK_CALLBACK_RECORD record;
+  KeInitializeCallbackRecord(&record);
+  ASSERT_TRUE(KeRegisterBugCheckCallback(&record, &First, &seen, sizeof seen, g_component));
+  const kemu::BugCheck crash = CrashOf([] { KeBugCheckEx(kDriverCode, 1, 2, 3, 4); });
+  EXPECT_EQ(std::string(crash.what()).find("bug-check callback"), std::string::npos);
 }
 
 }  // namespace

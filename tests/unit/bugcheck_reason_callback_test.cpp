@@ -196,6 +196,32 @@ TEST_F(BugCheckReasonCallbackTest, EachReasonKemuDoesNotModelFailsAsNotModelledN
   machine_.Shutdown();  // and nothing left registered
 }
 
+// A driver's KbCallbackAddPages routine, written against the reason's own structure
+// (kemu_wdk_bugcheck.h): it compiles, and its registration fails loudly by name.
+UCHAR g_trace_page[4096];
+VOID AddPagesCallback(KBUGCHECK_CALLBACK_REASON, PKBUGCHECK_REASON_CALLBACK_RECORD,
+                      PVOID reason_data, ULONG length) {
+  if (length < sizeof(KBUGCHECK_ADD_PAGES)) return;
+  auto* pages = static_cast<PKBUGCHECK_ADD_PAGES>(reason_data);
+  pages->Flags = KB_ADD_PAGES_FLAG_VIRTUAL_ADDRESS;
+  pages->Address = reinterpret_cast<ULONG_PTR>(g_trace_page);
+  pages->Count = 1;
+}
+
+TEST_F(BugCheckReasonCallbackTest, AnAddPagesRoutineCompilesAndItsRegistrationIsNotModelled) {
+  KBUGCHECK_REASON_CALLBACK_RECORD record;
+  KeInitializeCallbackRecord(&record);
+  try {
+    KeRegisterBugCheckReasonCallback(&record, &AddPagesCallback, KbCallbackAddPages, g_component);
+    ADD_FAILURE() << "registered";
+  } catch (const kemu::NotModelled& e) {
+    EXPECT_THAT(e.routine(),
+                HasSubstr("KeRegisterBugCheckReasonCallback with Reason KbCallbackAddPages ("));
+  }
+  EXPECT_EQ(record.State, BufferEmpty);
+  machine_.Shutdown();
+}
+
 TEST_F(BugCheckReasonCallbackTest, ARecordStillRegisteredAtShutdownIsALeak) {
   Register();
   const kemu::BugCheck crash = CrashOf([&] { machine_.Shutdown(); });

@@ -21,9 +21,10 @@ kemu::DeviceConfig Card(const char* name, kemu::Trigger mode) {
       .line = kemu::LineInterrupt{.vector = kVector, .irql = kDirql, .mode = mode, .shared = true}};
 }
 
-// Connects as a WDM driver does on every release: IoConnectInterrupt with the mode its
-// translated resources give. (IoConnectInterrupt names no device, so the test checks statuses,
-// not which device a connection is credited to.)
+// Connects as a WDM driver does on every release: IoConnectInterrupt with the values its
+// translated resources give. IoConnectInterrupt names no device: kemu credits the connection to
+// the unconnected owner of the vector whose grant matches those values best (docs/kernel.md,
+// "Which device a legacy connection belongs to").
 NTSTATUS ConnectFromResources(kemu::Device& device, PKINTERRUPT* out) {
   const CM_PARTIAL_RESOURCE_DESCRIPTOR& line =
       device.translated_resources()->List[0].PartialResourceList.PartialDescriptors[0];
@@ -48,8 +49,44 @@ TEST_P(SharedModesTest, TheSecondOfAnEdgeAndALevelDeviceOnOneVectorIsRefused) {
     PKINTERRUPT first_object = nullptr;
     PKINTERRUPT second_object = nullptr;
     ASSERT_EQ(ConnectFromResources(first, &first_object), STATUS_SUCCESS);
+    // The connection is the device's whose mode the driver passed, whichever was added first.
+    ASSERT_NE(first.connection(), nullptr);
+    EXPECT_EQ(first.connection()->version, CONNECT_FULLY_SPECIFIED);
+    EXPECT_EQ(second.connection(), nullptr);
     EXPECT_EQ(ConnectFromResources(second, &second_object), STATUS_INVALID_PARAMETER);
     EXPECT_EQ(second_object, nullptr);
+    EXPECT_EQ(second.connection(), nullptr);
+    IoDisconnectInterrupt(first_object);
+    EXPECT_EQ(first.connection(), nullptr);
+    machine.Shutdown();
+  }
+}
+
+// Two level-triggered devices sharing the vector, each routed to its own vCPU: each driver's
+// connection is credited to its own device, whichever connects first.
+TEST_P(SharedModesTest, TwoDevicesOnOneVectorEachGetTheConnectionMadeFromTheirResources) {
+  for (const bool a_first : {true, false}) {
+    SCOPED_TRACE(a_first ? "device a connects first" : "device b connects first");
+    kemu::Machine machine(kemu::MachineOptions{.os = GetParam(), .processors = 2});
+    kemu::DeviceConfig config_a = Card("a", kemu::Trigger::kLevel);
+    kemu::DeviceConfig config_b = Card("b", kemu::Trigger::kLevel);
+    config_a.line->affinity = 0x1;
+    config_b.line->affinity = 0x2;
+    kemu::Device& a = machine.AddDevice(config_a);
+    kemu::Device& b = machine.AddDevice(config_b);
+    kemu::Device& first = a_first ? a : b;
+    kemu::Device& second = a_first ? b : a;
+    PKINTERRUPT first_object = nullptr;
+    PKINTERRUPT second_object = nullptr;
+    ASSERT_EQ(ConnectFromResources(first, &first_object), STATUS_SUCCESS);
+    ASSERT_NE(first.connection(), nullptr);
+    EXPECT_EQ(second.connection(), nullptr);
+    ASSERT_EQ(ConnectFromResources(second, &second_object), STATUS_SUCCESS);
+    ASSERT_NE(second.connection(), nullptr);
+    EXPECT_NE(first.connection(), second.connection());
+    IoDisconnectInterrupt(second_object);
+    EXPECT_EQ(second.connection(), nullptr);
+    EXPECT_NE(first.connection(), nullptr);
     IoDisconnectInterrupt(first_object);
     machine.Shutdown();
   }

@@ -201,7 +201,7 @@ TEST(SchedulerTest, AnInvertedPairOfLocksDeadlocksUnderSomeScheduleWithAWaitForR
     EXPECT_EQ(crash->code(), 0xFu);  // no Verifier: the checked kernel's "already owned"
     const std::string report = crash->what();
     EXPECT_THAT(report, HasSubstr("deadlock"));
-    EXPECT_THAT(report, HasSubstr("vCPU 0 (the test) is running"));
+    EXPECT_THAT(report, HasSubstr("vCPU 0 (the test) waits for the spin lock at"));
     EXPECT_THAT(report, HasSubstr("vCPU 1 waits for the spin lock at"));
     EXPECT_THAT(report, HasSubstr("KeAcquireSpinLockAtDpcLevel"));
   }
@@ -234,7 +234,7 @@ TEST(SchedulerTest, ALockHeldByAParkedVcpuIsADeadlockWithTheVerifiersCode) {
     KeAcquireSpinLock(&lock, &ignored);
   });
   EXPECT_THAT(crash, BugCheckIs(0xC4, 0x1001, reinterpret_cast<std::uintptr_t>(&lock), 0, 0));
-  EXPECT_THAT(std::string(crash.what()), HasSubstr("vCPU 1 (the test) is running"));
+  EXPECT_THAT(std::string(crash.what()), HasSubstr("vCPU 1 (the test) waits for the spin lock at"));
 }
 
 TEST(SchedulerTest, FlushQueuedDpcsWaitsForADpcQueuedBehindABusyVcpu) {  // DPC-11
