@@ -6,6 +6,7 @@
 #include <cctype>
 #include <filesystem>
 
+#include "kemu/fault_routines.hpp"
 #include "scenario/parse/numbers.hpp"
 #include "scenario/parse/parse_internal.hpp"
 
@@ -234,12 +235,20 @@ std::optional<FaultSpec> ReadFault(Reader& reader, const YAML::Node& node) {
   FaultSpec spec{reader.Where(node), {}};
   map.Require("routine");
   map.Require("status");
+  std::optional<YAML::Node> routine;  // read: checked against the status below
+  std::optional<YAML::Node> status;
   for (const MapEntry& e : map.entries()) {
     const std::string what = Quote(e.key);
     if (e.key == "routine") {
-      if (auto v = ReadString(reader, e.value, what)) spec.fault.routine = *v;
+      if (auto v = ReadString(reader, e.value, what)) {
+        spec.fault.routine = *v;
+        routine = e.value;
+      }
     } else if (e.key == "status") {
-      if (auto v = ReadStatus(reader, e.value, what)) spec.fault.status = *v;
+      if (auto v = ReadStatus(reader, e.value, what)) {
+        spec.fault.status = *v;
+        status = e.value;
+      }
     } else if (e.key == "nth") {
       if (auto v = ReadUnsigned(reader, e.value, what, 1, kMaxU64)) spec.fault.nth = *v;
     } else if (e.key == "count") {
@@ -249,6 +258,13 @@ std::optional<FaultSpec> ReadFault(Reader& reader, const YAML::Node& node) {
     } else if (e.key == "tag") {
       if (auto v = ReadTag(reader, e.value)) spec.fault.tag = *v;
     }
+  }
+  // NT_SUCCESS: success and informational statuses, the ones with the sign bit clear.
+  if (routine && status && FaultReturnsStatus(spec.fault.routine) && spec.fault.status >= 0) {
+    reader.Error(*status,
+                 fmt::format("a fault's 'status' must make {} fail, got {}, which NT_SUCCESS "
+                             "accepts; Windows never returns success without doing the work",
+                             spec.fault.routine, Describe(*status)));
   }
   return spec;
 }
