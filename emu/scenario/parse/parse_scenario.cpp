@@ -227,6 +227,20 @@ std::optional<std::uint32_t> ReadTag(Reader& reader, const YAML::Node& node) {
   return tag;
 }
 
+// Machine::InjectFault would refuse the routine once the run started: said here, before anything
+// runs, with the closest name a fault may have.
+bool CheckFaultRoutine(Reader& reader, const YAML::Node& node, const std::string& name) {
+  const std::vector<std::string>& known = FaultRoutines();
+  if (std::find(known.begin(), known.end(), name) != known.end()) return true;
+  const std::string close = ClosestMatch(name, known);
+  reader.Error(node, close.empty()
+                         ? fmt::format("no fault can be injected into '{}' (faults apply to {})",
+                                       name, JoinOr(known))
+                         : fmt::format("no fault can be injected into '{}' (did you mean '{}'?)",
+                                       name, close));
+  return false;
+}
+
 std::optional<FaultSpec> ReadFault(Reader& reader, const YAML::Node& node) {
   static const std::vector<std::string> kKeys{"routine", "status",      "nth",
                                               "count",   "probability", "tag"};
@@ -242,7 +256,7 @@ std::optional<FaultSpec> ReadFault(Reader& reader, const YAML::Node& node) {
     if (e.key == "routine") {
       if (auto v = ReadString(reader, e.value, what)) {
         spec.fault.routine = *v;
-        routine = e.value;
+        if (CheckFaultRoutine(reader, e.value, *v)) routine = e.value;
       }
     } else if (e.key == "status") {
       if (auto v = ReadStatus(reader, e.value, what)) {
