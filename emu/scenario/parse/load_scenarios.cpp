@@ -134,6 +134,7 @@ void Parse(internal::Context& context, std::string_view yaml, Scenario& out,
   YAML::Node document;
   try {
     document = YAML::Load(text);
+    reader.UseAliases(internal::AliasMap::Of(text));
     std::optional<YAML::Mark> second;
     if (MayHoldAnotherDocument(text, document)) second = SecondDocument(text);
     if (second) {
