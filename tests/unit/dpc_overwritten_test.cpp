@@ -110,6 +110,10 @@ TEST(DpcOverwrittenTest, ATimerWhoseKdpcWasOverwrittenIsTimerOrDpcInvalid1) {
   KeSetTimer(&timer, due, &dpc);
   std::memset(&dpc, 0x41, sizeof(dpc));  // memory reused while the timer is set
   const std::uintptr_t at = reinterpret_cast<std::uintptr_t>(&dpc);
+  // At DISPATCH_LEVEL the DPC would only be queued: the expiry itself must find the KDPC
+  // overwritten, before it writes the system arguments into whatever the memory holds now.
+  KIRQL old;
+  KeRaiseIrql(DISPATCH_LEVEL, &old);
   EXPECT_THAT(CrashOf([] { KeStallExecutionProcessor(2000); }),
               BugCheckIs(kTimerOrDpcInvalid, 1, at, at, at + sizeof(KDPC)));
   EXPECT_EQ(runs, 0);
