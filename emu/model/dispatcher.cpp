@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "model/kernel.hpp"
+#include "verifier/rules_freed_pool.hpp"
 
 namespace kemu::model {
 namespace {
@@ -52,6 +53,23 @@ std::string Expected(unsigned kinds) {
     names += name;
   }
   return names;
+}
+
+// CheckObject found no object of the kinds asked for. Memory the driver freed holds no object any
+// more: the report names the free rather than ask for an initialisation (an event freed by a DPC
+// or another vCPU while the routine ran, after its arguments were checked).
+[[noreturn]] void RejectObject(Kernel& kernel, const char* routine, const std::string& expected,
+                               const void* object) {
+  const auto address = reinterpret_cast<std::uintptr_t>(object);
+  if (kernel.pool().quarantine().Holding(address) != nullptr) {
+    verifier::KernelObjectInFreedPool(kernel, routine, expected.c_str(), object,
+                                      kernel.DescribePoolAddress(address), /*quarantined=*/true);
+  }
+  if (const std::string freed = kernel.pool().DescribeFreed(address); !freed.empty()) {
+    verifier::KernelObjectInFreedPool(kernel, routine, expected.c_str(), object, freed,
+                                      /*quarantined=*/false);
+  }
+  kernel.verifier().InvalidKernelObject(routine, expected.c_str(), object);
 }
 
 }  // namespace
@@ -122,7 +140,7 @@ void Dispatcher::CheckObject(const char* routine, const void* object, unsigned k
       ((kinds & kTimers) != 0 && timer) ||
       ((kinds & kSemaphores) != 0 && IsKind(header, SemaphoreObject, sizeof(KSEMAPHORE))) ||
       ((kinds & kMutexes) != 0 && IsKind(header, MutantObject, sizeof(KMUTEX)));
-  if (!accepted) kernel_.verifier().InvalidKernelObject(routine, Expected(kinds).c_str(), object);
+  if (!accepted) RejectObject(kernel_, routine, Expected(kinds), object);
 }
 
 void Dispatcher::HoldForNextWait(KIRQL irql) {

@@ -7,6 +7,7 @@
 
 #include "model/allotment.hpp"
 #include "model/kernel.hpp"
+#include "verifier/rules_overwritten.hpp"
 
 namespace kemu::model {
 namespace {
@@ -17,6 +18,15 @@ PVOID QueuedMarker(Cpu& cpu) { return &cpu.dpc_queue; }
 
 constexpr UCHAR kDpcObjectType = 19;          // DPC-1: DpcObject
 constexpr UCHAR kThreadedDpcObjectType = 24;  // ThreadedDpcObject
+
+// The KDPC still holds what KeInitializeDpc wrote and kemu recorded beside it. A KDPC left queued
+// in a stack frame that returned, or in memory reused meanwhile, does not (docs/kernel.md).
+// Not instrumented: under ASan the bytes of a frame that was left may lie in a live frame's
+// redzone, and reading them is the point.
+[[gnu::no_sanitize_address]] bool Holds(const KDPC& dpc, const DpcState& state) {
+  return dpc.Type == (state.threaded ? kThreadedDpcObjectType : kDpcObjectType) &&
+         dpc.DeferredRoutine == state.routine;
+}
 
 }  // namespace
 
@@ -184,8 +194,12 @@ void Dpcs::HandOff(unsigned cpu) {
 // runs one DPC per retirement, and each call level costs it a frame.
 [[gnu::always_inline]] inline void Dpcs::Run(Cpu& cpu, QueuedDpc entry) {
   PKDPC dpc = entry.dpc;
-  // DPC-8: dequeued before the routine runs, so the routine may queue itself again.
   State& state = *entry.state;
+  // Before anything reads the routine out of the KDPC: it may be garbage by now.
+  if (!Holds(*dpc, state)) [[unlikely]] {
+    verifier::TimerOrDpcOverwritten(kernel_, dpc, /*timer=*/false, dpc, state.routine);
+  }
+  // DPC-8: dequeued before the routine runs, so the routine may queue itself again.
   state.queued = false;
   dpc->DpcData = nullptr;
   cpu.running_dpcs.push_back(state.serial);

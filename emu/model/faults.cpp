@@ -1,11 +1,47 @@
 #include "model/faults.hpp"
 
+#include <fmt/format.h>
+
 #include <string>
 
 #include "kemu/error.hpp"
+#include "kemu/fault_routines.hpp"
 #include "model/prng.hpp"
 
-namespace kemu::model {
+namespace kemu {
+namespace {
+
+// Routines that report an injected failure through the status they return; the others return
+// NULL instead and ignore Fault::status.
+bool ReturnsStatus(personality::ExportId routine) {
+  return model::Faults::CanFail(routine) && !model::Faults::IsPoolAllocator(routine) &&
+         routine != personality::ExportId::kMmMapIoSpace &&
+         routine != personality::ExportId::kIoAllocateWorkItem;
+}
+
+}  // namespace
+
+const std::vector<std::string>& FaultRoutines() {
+  static const std::vector<std::string> routines = [] {
+    std::vector<std::string> names;
+    const auto exports = personality::Exports();
+    for (std::size_t i = 0; i < exports.size(); ++i) {
+      if (model::Faults::CanFail(static_cast<personality::ExportId>(i))) {
+        names.emplace_back(exports[i].name);
+      }
+    }
+    return names;
+  }();
+  return routines;
+}
+
+bool FaultReturnsStatus(std::string_view routine) {
+  const personality::ExportInfo* info = personality::FindExport(routine);
+  if (info == nullptr) return false;
+  return ReturnsStatus(static_cast<personality::ExportId>(info - personality::Exports().data()));
+}
+
+namespace model {
 
 bool Faults::CanFail(personality::ExportId routine) {
   switch (routine) {
@@ -51,6 +87,15 @@ void Faults::Add(const Fault& fault) {
   if (fault.tag != 0 && !IsPoolAllocator(id)) {
     throw Error("kemu: Fault::tag applies to pool allocations only, not to " + fault.routine);
   }
+  if (ReturnsStatus(id) && NT_SUCCESS(fault.status)) {
+    // The call would "succeed" without doing the work (a connect with no interrupt object): no
+    // Windows routine does that, and the driver would go on to use outputs never filled.
+    throw Error(fmt::format(
+        "kemu: Fault::status {:#010x} is not a failure (NT_SUCCESS accepts it): a fault must make "
+        "{} fail, and Windows never returns success without doing the work; give an error "
+        "status such as STATUS_INSUFFICIENT_RESOURCES",
+        static_cast<std::uint32_t>(fault.status), fault.routine));
+  }
   if (fault.nth == 0) throw Error("kemu: Fault::nth counts from 1");
   if (fault.probability < 0.0 || fault.probability > 1.0) {
     throw Error("kemu: Fault::probability must be within [0, 1]");
@@ -76,4 +121,5 @@ std::optional<NTSTATUS> Faults::Check(personality::ExportId routine, std::uint32
   return std::nullopt;
 }
 
-}  // namespace kemu::model
+}  // namespace model
+}  // namespace kemu

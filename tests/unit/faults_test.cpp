@@ -3,10 +3,15 @@
 #include <iointex.h>
 #include <wdm.h>
 
+#include <string>
+#include <vector>
+
+#include "kemu/fault_routines.hpp"
 #include "kemu/testing/gtest.hpp"
 
 namespace {
 
+using ::kemu::Fault;
 using ::testing::HasSubstr;
 
 BOOLEAN ClaimingIsr(PKINTERRUPT, PVOID) { return TRUE; }
@@ -142,10 +147,56 @@ TEST(FaultsValidationTest, AnUnknownRoutineIsRefused) {
 
 TEST(FaultsValidationTest, NthZeroAndAnOutOfRangeProbabilityAreRefused) {
   kemu::Machine machine(kemu::Os::kWindows10);
-  EXPECT_THROW(machine.InjectFault({.routine = "RtlGetVersion", .status = 1, .nth = 0}),
+  const Fault nth_zero{.routine = "RtlGetVersion", .status = STATUS_UNSUCCESSFUL, .nth = 0};
+  EXPECT_THROW(machine.InjectFault(nth_zero), kemu::Error);
+  const Fault certain_and_more{
+      .routine = "RtlGetVersion", .status = STATUS_UNSUCCESSFUL, .probability = 1.5};
+  EXPECT_THROW(machine.InjectFault(certain_and_more), kemu::Error);
+}
+
+// A connect that "succeeds" without connecting leaves the driver with outputs never filled
+// (the audit's NIC driver then dereferenced a NULL ConnectionContext).
+TEST(FaultsValidationTest, ASuccessOrInformationalStatusIsRefusedForARoutineReturningIt) {
+  kemu::Machine machine(kemu::Os::kWindows10);
+  for (const NTSTATUS status : {STATUS_SUCCESS, STATUS_PENDING, NTSTATUS{0x40000000}}) {
+    try {
+      machine.InjectFault({.routine = "IoConnectInterruptEx", .status = status});
+      FAIL() << "expected kemu::Error for status " << status;
+    } catch (const kemu::Error& e) {
+      EXPECT_THAT(e.what(), HasSubstr("is not a failure (NT_SUCCESS accepts it): a fault must "
+                                      "make IoConnectInterruptEx fail"));
+    }
+  }
+  EXPECT_THROW(machine.InjectFault({.routine = "PsCreateSystemThread", .status = STATUS_SUCCESS}),
                kemu::Error);
-  EXPECT_THROW(machine.InjectFault({.routine = "RtlGetVersion", .status = 1, .probability = 1.5}),
-               kemu::Error);
+}
+
+TEST(FaultsValidationTest, AWarningStatusAndANullReturningRoutineWithStatusZeroAreArmed) {
+  kemu::Machine machine(kemu::Os::kWindows10);
+  machine.InjectFault({.routine = "RtlGetVersion", .status = STATUS_BUFFER_OVERFLOW});
+  RTL_OSVERSIONINFOW info = {};
+  info.dwOSVersionInfoSize = sizeof(info);
+  EXPECT_EQ(RtlGetVersion(&info), STATUS_BUFFER_OVERFLOW);
+  // An allocator fails by returning NULL: its status is not used, so 0 (the default) is fine.
+  machine.InjectFault({.routine = "ExAllocatePoolWithTag"});
+  EXPECT_EQ(ExAllocatePoolWithTag(NonPagedPool, 16, 0x74736554), nullptr);
+}
+
+TEST(FaultsValidationTest, FaultRoutinesListsWhatInjectFaultAcceptsAndHowEachFails) {
+  const std::vector<std::string>& routines = kemu::FaultRoutines();
+  EXPECT_THAT(routines, ::testing::Contains("IoConnectInterruptEx"));
+  EXPECT_THAT(routines, ::testing::Contains("ExAllocatePoolWithTag"));
+  EXPECT_THAT(routines, ::testing::Not(::testing::Contains("KeInsertQueueDpc")));
+  kemu::Machine machine(kemu::Os::kWindows10);
+  for (const std::string& routine : routines) {
+    const NTSTATUS status = kemu::FaultReturnsStatus(routine) ? STATUS_UNSUCCESSFUL : 0;
+    EXPECT_NO_THROW(machine.InjectFault({.routine = routine, .status = status, .count = 0}))
+        << routine;
+  }
+  EXPECT_TRUE(kemu::FaultReturnsStatus("WdmlibIoConnectInterruptEx"));
+  EXPECT_FALSE(kemu::FaultReturnsStatus("MmMapIoSpace"));
+  EXPECT_FALSE(kemu::FaultReturnsStatus("IoAllocateWorkItem"));
+  EXPECT_FALSE(kemu::FaultReturnsStatus("NtFrobnicate"));
 }
 
 }  // namespace

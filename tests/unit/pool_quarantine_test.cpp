@@ -7,11 +7,13 @@
 
 #include <cstdint>
 #include <cstring>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "kemu/testing/gtest.hpp"
 #include "model/kernel.hpp"
+#include "verifier/rules_freed_pool.hpp"
 
 namespace {
 
@@ -25,6 +27,12 @@ constexpr std::uint64_t kRead = 0;
 constexpr std::uint64_t kWrite = 1;
 
 std::uint64_t Address(const void* pointer) { return reinterpret_cast<std::uintptr_t>(pointer); }
+
+std::string PointerText(const void* pointer) {
+  std::ostringstream text;
+  text << pointer;
+  return text.str();
+}
 
 // A driver's device context: what the audit's stop path freed under its DPC.
 struct Context {
@@ -83,6 +91,70 @@ TEST(PoolQuarantineTest, AnEventInFreedPoolSetIsAReadOfFreedPool) {
   ExFreePoolWithTag(event, kTag);
   EXPECT_THAT(CrashOf([&] { KeSetEvent(event, IO_NO_INCREMENT, FALSE); }),
               BugCheckIs(kFreedPool, Address(event), kRead, 0, 0));
+}
+
+// The audit's teardown on seed 13: the stop path freed the context while the DPC was inside
+// KeSetEvent on its event, after KeSetEvent's argument check. Here an interrupt landing at the
+// KeSetEvent call queues a DPC that frees the event's block first.
+struct Teardown {
+  kemu::Device* device = nullptr;
+  PKEVENT event = nullptr;
+  KDPC free_dpc;
+};
+
+BOOLEAN FreeingIsr(PKINTERRUPT, PVOID context) {
+  auto* teardown = static_cast<Teardown*>(context);
+  teardown->device->DeassertLine();
+  KeInsertQueueDpc(&teardown->free_dpc, nullptr, nullptr);
+  return TRUE;
+}
+
+VOID FreeingDpc(PKDPC, PVOID context, PVOID, PVOID) {
+  ExFreePoolWithTag(static_cast<Teardown*>(context)->event, kTag);
+}
+
+TEST(PoolQuarantineTest, AnEventFreedWhileKeSetEventRunsIsAReadOfFreedPoolNamingTheFree) {
+  kemu::Machine machine(kemu::MachineOptions{.verifier = true});
+  kemu::Device& device =
+      machine.AddDevice({.name = "nic", .line = kemu::LineInterrupt{.vector = 0x51, .irql = 5}});
+  Teardown teardown{.device = &device, .event = nullptr, .free_dpc = {}};
+  teardown.event = static_cast<PKEVENT>(ExAllocatePoolWithTag(NonPagedPool, sizeof(KEVENT), kTag));
+  ASSERT_NE(teardown.event, nullptr);
+  KeInitializeEvent(teardown.event, NotificationEvent, FALSE);
+  KeInitializeDpc(&teardown.free_dpc, FreeingDpc, &teardown);
+  PKINTERRUPT interrupt = nullptr;
+  ASSERT_EQ(IoConnectInterrupt(&interrupt, FreeingIsr, &teardown, nullptr, 0x51, 5, 5,
+                               LevelSensitive, FALSE, ~KAFFINITY{0}, FALSE),
+            STATUS_SUCCESS);
+  device.ScheduleAfterCalls(1, kemu::DeviceAction::kAssertLine);
+  const kemu::BugCheck crash = CrashOf([&] { KeSetEvent(teardown.event, IO_NO_INCREMENT, FALSE); });
+  EXPECT_THAT(crash, BugCheckIs(kFreedPool, Address(teardown.event), kRead, 0, 0));
+  EXPECT_THAT(crash.what(), HasSubstr("KeSetEvent was given " + PointerText(teardown.event) +
+                                      ", which is not an initialized event or timer: it lies at "
+                                      "offset 0x0 of the " +
+                                      std::to_string(sizeof(KEVENT)) + "-byte pool block"));
+  EXPECT_THAT(crash.what(), HasSubstr("freed by ExFreePoolWithTag at trace event"));
+  EXPECT_THAT(crash.what(), HasSubstr("the driver used the object after freeing the pool"));
+}
+
+// Without special pool the block went back to the host; the report is kemu's invalid-object code
+// but names the free. (Called directly: reading the host's freed memory is not a test's to do.)
+TEST(PoolQuarantineTest, WithoutSpecialPoolAnObjectInFreedPoolIsNamedWithItsFree) {
+  kemu::Machine machine(kemu::MachineOptions{.verifier = false});
+  KEVENT stale = {};
+  const kemu::BugCheck crash = CrashOf([&] {
+    kemu::verifier::KernelObjectInFreedPool(
+        machine.kernel(), "KeSetEvent", "an initialized event", &stale,
+        "offset 0x8 of the 64-byte pool block tagged 'kemu' (0x756d656b) that "
+        "ExFreePoolWithTag freed at trace event 7",
+        /*quarantined=*/false);
+  });
+  EXPECT_THAT(crash, BugCheckIs(kemu::bugcheck::kDriverVerifierDetectedViolation,
+                                kemu::verifier_code::kInvalidKernelObject, Address(&stale), 0, 0));
+  EXPECT_THAT(crash.what(), HasSubstr("which is not an initialized event: it lies at offset 0x8 "
+                                      "of the 64-byte pool block tagged 'kemu' (0x756d656b) that "
+                                      "ExFreePoolWithTag freed at trace event 7, so the driver "
+                                      "used the object after freeing the pool that holds it"));
 }
 
 TEST(PoolQuarantineTest, APointerReadOutOfFreedPoolIsNonCanonicalPoison) {

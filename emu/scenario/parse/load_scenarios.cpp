@@ -88,14 +88,33 @@ bool MayHoldAnotherDocument(std::string_view text, const YAML::Node& root) {
   return false;
 }
 
+// The 1-based line and column (in bytes) of byte `offset` of `text`.
+Location LocationAt(std::string_view text, std::size_t offset, const std::string& file) {
+  const std::string_view before = text.substr(0, offset);
+  const std::size_t line_start =
+      before.rfind('\n') == std::string_view::npos ? 0 : before.rfind('\n') + 1;
+  const auto lines = static_cast<int>(std::count(before.begin(), before.end(), '\n'));
+  return Location{file, lines + 1, static_cast<int>(before.size() - line_start) + 1};
+}
+
 // Where the file passes kMaxScenarioFileBytes, or nullopt when it does not.
 std::optional<Location> PastSizeLimit(std::string_view yaml, const std::string& file) {
   if (yaml.size() <= kMaxScenarioFileBytes) return std::nullopt;
-  const std::string_view kept = yaml.substr(0, kMaxScenarioFileBytes);
-  const std::size_t line_start =
-      kept.rfind('\n') == std::string_view::npos ? 0 : kept.rfind('\n') + 1;
-  const auto lines = static_cast<int>(std::count(kept.begin(), kept.end(), '\n'));
-  return Location{file, lines + 1, static_cast<int>(kept.size() - line_start) + 1};
+  return LocationAt(yaml, kMaxScenarioFileBytes, file);
+}
+
+// Where the first NUL byte of a UTF-8 file is, or nullopt. yaml-cpp reads one as the start of an
+// escape and reports "unknown escape character" somewhere else. UTF-16 and UTF-32 files (a
+// byte-order mark, or a NUL among the first four bytes, as YAML detects them) are full of NULs and
+// left to yaml-cpp.
+std::optional<Location> NulByte(std::string_view yaml, const std::string& file) {
+  if (yaml.substr(0, 4).find('\0') != std::string_view::npos || yaml.starts_with("\xFE\xFF") ||
+      yaml.starts_with("\xFF\xFE")) {
+    return std::nullopt;
+  }
+  const std::size_t nul = yaml.find('\0');
+  if (nul == std::string_view::npos) return std::nullopt;
+  return LocationAt(yaml, nul, file);
 }
 
 void Parse(internal::Context& context, std::string_view yaml, Scenario& out,
@@ -107,10 +126,15 @@ void Parse(internal::Context& context, std::string_view yaml, Scenario& out,
                                     kMaxScenarioFileBytes));
     return;
   }
+  if (std::optional<Location> nul = NulByte(yaml, reader.file())) {
+    reader.Error(*nul, "NUL byte (0x00) here: a scenario file is UTF-8 text");
+    return;
+  }
   const std::string text(yaml);
   YAML::Node document;
   try {
     document = YAML::Load(text);
+    reader.UseAliases(internal::AliasMap::Of(text));
     std::optional<YAML::Mark> second;
     if (MayHoldAnotherDocument(text, document)) second = SecondDocument(text);
     if (second) {

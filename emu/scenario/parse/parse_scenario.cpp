@@ -6,6 +6,7 @@
 #include <cctype>
 #include <filesystem>
 
+#include "kemu/fault_routines.hpp"
 #include "scenario/parse/numbers.hpp"
 #include "scenario/parse/parse_internal.hpp"
 
@@ -226,6 +227,20 @@ std::optional<std::uint32_t> ReadTag(Reader& reader, const YAML::Node& node) {
   return tag;
 }
 
+// Machine::InjectFault would refuse the routine once the run started: said here, before anything
+// runs, with the closest name a fault may have.
+bool CheckFaultRoutine(Reader& reader, const YAML::Node& node, const std::string& name) {
+  const std::vector<std::string>& known = FaultRoutines();
+  if (std::find(known.begin(), known.end(), name) != known.end()) return true;
+  const std::string close = ClosestMatch(name, known);
+  reader.Error(node, close.empty()
+                         ? fmt::format("no fault can be injected into '{}' (faults apply to {})",
+                                       name, JoinOr(known))
+                         : fmt::format("no fault can be injected into '{}' (did you mean '{}'?)",
+                                       name, close));
+  return false;
+}
+
 std::optional<FaultSpec> ReadFault(Reader& reader, const YAML::Node& node) {
   static const std::vector<std::string> kKeys{"routine", "status",      "nth",
                                               "count",   "probability", "tag"};
@@ -234,12 +249,20 @@ std::optional<FaultSpec> ReadFault(Reader& reader, const YAML::Node& node) {
   FaultSpec spec{reader.Where(node), {}};
   map.Require("routine");
   map.Require("status");
+  std::optional<YAML::Node> routine;  // read: checked against the status below
+  std::optional<YAML::Node> status;
   for (const MapEntry& e : map.entries()) {
     const std::string what = Quote(e.key);
     if (e.key == "routine") {
-      if (auto v = ReadString(reader, e.value, what)) spec.fault.routine = *v;
+      if (auto v = ReadString(reader, e.value, what)) {
+        spec.fault.routine = *v;
+        if (CheckFaultRoutine(reader, e.value, *v)) routine = e.value;
+      }
     } else if (e.key == "status") {
-      if (auto v = ReadStatus(reader, e.value, what)) spec.fault.status = *v;
+      if (auto v = ReadStatus(reader, e.value, what)) {
+        spec.fault.status = *v;
+        status = e.value;
+      }
     } else if (e.key == "nth") {
       if (auto v = ReadUnsigned(reader, e.value, what, 1, kMaxU64)) spec.fault.nth = *v;
     } else if (e.key == "count") {
@@ -249,6 +272,13 @@ std::optional<FaultSpec> ReadFault(Reader& reader, const YAML::Node& node) {
     } else if (e.key == "tag") {
       if (auto v = ReadTag(reader, e.value)) spec.fault.tag = *v;
     }
+  }
+  // NT_SUCCESS: success and informational statuses, the ones with the sign bit clear.
+  if (routine && status && FaultReturnsStatus(spec.fault.routine) && spec.fault.status >= 0) {
+    reader.Error(*status,
+                 fmt::format("a fault's 'status' must make {} fail, got {}, which NT_SUCCESS "
+                             "accepts; Windows never returns success without doing the work",
+                             spec.fault.routine, Describe(*status)));
   }
   return spec;
 }

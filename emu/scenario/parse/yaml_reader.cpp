@@ -47,12 +47,30 @@ void Reader::Error(Location where, std::string message) {
     const auto byte = static_cast<unsigned char>(c);
     if (byte < 0x20 || byte >= 0x7F) c = '?';
   }
-  diagnostics_.push_back({where, std::move(message)});
+  Store({where, std::move(message)});
 }
 
 void Reader::Add(Diagnostic diagnostic) {
   if (diagnostics_.size() >= kMaxStored) return;
-  diagnostics_.push_back(std::move(diagnostic));
+  Store(std::move(diagnostic));
+}
+
+void Reader::Store(Diagnostic diagnostic) {
+  Location& where = diagnostic.where;
+  if (!aliases_.empty()) {
+    if (std::optional<AliasMap::Position> alias = aliases_.Resolve({where.line, where.column})) {
+      diagnostic.message +=
+          fmt::format(" (the value at {}:{}, which this alias repeats)", where.line, where.column);
+      where.line = alias->first;
+      where.column = alias->second;
+    }
+  }
+  // An alias repeats its value's problems once per use: keep one.
+  const bool kept = std::any_of(diagnostics_.begin(), diagnostics_.end(), [&](const Diagnostic& d) {
+    return d.where.file == where.file && d.where.line == where.line &&
+           d.where.column == where.column && d.message == diagnostic.message;
+  });
+  if (!kept) diagnostics_.push_back(std::move(diagnostic));
 }
 
 std::vector<Diagnostic> Reader::Take() {

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "kemu/scenario/parser.hpp"
+#include "scenario/parse/aliases.hpp"
 
 namespace kemu::scenario::internal {
 
@@ -42,13 +43,21 @@ class Reader {
   /// parser has already accepted, and whoever prints it makes it visible.
   void Add(Diagnostic diagnostic);
 
+  /// From now on a problem in a value the file repeats through an alias is reported once, at the
+  /// alias (AliasMap::Resolve), naming where the value is; an identical diagnostic is kept once.
+  void UseAliases(AliasMap aliases) { aliases_ = std::move(aliases); }
+
   bool failed() const { return !diagnostics_.empty(); }
   /// The diagnostics in file order, at most kMaxDiagnostics plus a note that more were dropped.
   std::vector<Diagnostic> Take();
 
  private:
+  /// Keeps `diagnostic` at the alias that repeats its place, unless an identical one is kept.
+  void Store(Diagnostic diagnostic);
+
   std::string file_;
   std::vector<Diagnostic> diagnostics_;
+  AliasMap aliases_;
 };
 
 /// "a list", "a map", "nothing" or "'text'": what a node is, for "expected X, got Y".
