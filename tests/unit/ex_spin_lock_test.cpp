@@ -5,6 +5,7 @@
 #include <wdm.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <functional>
 #include <string>
 
@@ -105,96 +106,116 @@ TEST_P(ExSpinLockTest, ReleaseDeliversTheDpcQueuedWhileTheLockWasHeld) {
   EXPECT_EQ(runs, 1);
 }
 
+// The default schedule runs a DPC queued for another vCPU only once the queueing vCPU drops below
+// DISPATCH_LEVEL, so these tests hold the lock on vCPU 0 and leave it parked there
+// (SwitchToProcessor) while the test's thread goes on from vCPU 1.
+
 TEST_P(ExSpinLockTest, TwoVcpusHoldTheLockSharedAtOnce) {
   const KIRQL old = ExAcquireSpinLockShared(&lock_);
-  bool inside_together = false;
-  Deferred reader(
-      [&] {
-        ExAcquireSpinLockSharedAtDpcLevel(&lock_);
-        inside_together = true;  // the test's thread still holds it shared on vCPU 0
-        ExReleaseSpinLockSharedFromDpcLevel(&lock_);
-      },
-      1);
-  KeInsertQueueDpc(&reader.dpc, nullptr, nullptr);
-  EXPECT_TRUE(inside_together);
+  machine().SwitchToProcessor(1);  // vCPU 0 keeps holding it shared
+  // Granted at once: were vCPU 0's hold exclusive, this would be the deadlock report.
+  const KIRQL other = ExAcquireSpinLockShared(&lock_);
+  EXPECT_EQ(other, PASSIVE_LEVEL);
+  EXPECT_EQ(KeGetCurrentIrql(), DISPATCH_LEVEL);
+  ExReleaseSpinLockShared(&lock_, other);
+  machine().SwitchToProcessor(0);
   ExReleaseSpinLockShared(&lock_, old);
-  KeFlushQueuedDpcs();
-  EXPECT_EQ(reader.runs, 1);
 }
 
-TEST_P(ExSpinLockTest, AnExclusiveHolderMakesEveryOtherVcpuWait) {
-  std::string order;
-  const KIRQL old = ExAcquireSpinLockExclusive(&lock_);
-  Deferred reader(
+// Holds the lock on vCPU 0 as `acquire` does, starts `body` in a DPC on vCPU 2 while vCPU 0 is
+// parked, and returns whether the DPC finished before vCPU 0 gave the lock back (with
+// `release`); the DPC has run when it returns.
+bool DpcFinishedWhileHeld(kemu::Machine& machine, const std::function<void()>& body,
+                          const std::function<void()>& release) {
+  bool done = false;
+  Deferred dpc(
       [&] {
-        ExAcquireSpinLockSharedAtDpcLevel(&lock_);
-        order += "reader ";
-        ExReleaseSpinLockSharedFromDpcLevel(&lock_);
-      },
-      1);
-  Deferred writer(
-      [&] {
-        ExAcquireSpinLockExclusiveAtDpcLevel(&lock_);
-        order += "writer ";
-        ExReleaseSpinLockExclusiveFromDpcLevel(&lock_);
+        body();
+        done = true;
       },
       2);
-  KeInsertQueueDpc(&reader.dpc, nullptr, nullptr);
-  KeInsertQueueDpc(&writer.dpc, nullptr, nullptr);
-  order += "holder ";
-  ExReleaseSpinLockExclusive(&lock_, old);
+  machine.SwitchToProcessor(1);
+  KeInsertQueueDpc(&dpc.dpc, nullptr, nullptr);  // vCPU 2 starts it at once
+  EXPECT_EQ(dpc.runs, 1);
+  machine.SwitchToProcessor(0);
+  const bool finished = done;
+  release();
   KeFlushQueuedDpcs();
-  EXPECT_THAT(order, ::testing::StartsWith("holder "));
-  EXPECT_EQ(reader.runs, 1);
-  EXPECT_EQ(writer.runs, 1);
+  EXPECT_TRUE(done);
+  return finished;
 }
 
-// Microsoft's "Reader/Writer Spin Locks": while a writer waits, no new reader acquires the lock;
-// and a conversion fails while a writer waits.
-TEST_P(ExSpinLockTest, AVcpuWaitingForExclusiveAccessHoldsOffNewReadersAndConversions) {
-  std::string order;
+TEST_P(ExSpinLockTest, AnExclusiveHolderMakesReadersAndWritersOnOtherVcpusWait) {
+  for (bool exclusive_waiter : {false, true}) {
+    SCOPED_TRACE(exclusive_waiter ? "writer" : "reader");
+    const KIRQL old = ExAcquireSpinLockExclusive(&lock_);
+    const bool finished = DpcFinishedWhileHeld(
+        machine(),
+        [&] {
+          if (exclusive_waiter) {
+            ExAcquireSpinLockExclusiveAtDpcLevel(&lock_);
+            ExReleaseSpinLockExclusiveFromDpcLevel(&lock_);
+          } else {
+            ExAcquireSpinLockSharedAtDpcLevel(&lock_);
+            ExReleaseSpinLockSharedFromDpcLevel(&lock_);
+          }
+        },
+        [&] { ExReleaseSpinLockExclusive(&lock_, old); });
+    EXPECT_FALSE(finished);
+  }
+}
+
+TEST_P(ExSpinLockTest, ASharedHolderMakesOnlyWritersWait) {
+  for (bool exclusive_waiter : {false, true}) {
+    SCOPED_TRACE(exclusive_waiter ? "writer" : "reader");
+    const KIRQL old = ExAcquireSpinLockShared(&lock_);
+    const bool finished = DpcFinishedWhileHeld(
+        machine(),
+        [&] {
+          if (exclusive_waiter) {
+            ExAcquireSpinLockExclusiveAtDpcLevel(&lock_);
+            ExReleaseSpinLockExclusiveFromDpcLevel(&lock_);
+          } else {
+            ExAcquireSpinLockSharedAtDpcLevel(&lock_);
+            ExReleaseSpinLockSharedFromDpcLevel(&lock_);
+          }
+        },
+        [&] { ExReleaseSpinLockShared(&lock_, old); });
+    EXPECT_EQ(finished, !exclusive_waiter);
+  }
+}
+
+// Microsoft's "Reader/Writer Spin Locks": a conversion fails while a writer waits.
+TEST_P(ExSpinLockTest, ConversionFailsWhileAnotherVcpuWaitsForExclusiveAccess) {
   const KIRQL old = ExAcquireSpinLockShared(&lock_);
-  Deferred writer(
+  LOGICAL converted = TRUE;
+  const bool finished = DpcFinishedWhileHeld(
+      machine(),
       [&] {
         ExAcquireSpinLockExclusiveAtDpcLevel(&lock_);
-        order += "writer ";
         ExReleaseSpinLockExclusiveFromDpcLevel(&lock_);
       },
-      1);
-  Deferred reader(
       [&] {
-        ExAcquireSpinLockSharedAtDpcLevel(&lock_);
-        order += "reader ";
-        ExReleaseSpinLockSharedFromDpcLevel(&lock_);
-      },
-      2);
-  KeInsertQueueDpc(&writer.dpc, nullptr, nullptr);  // spins: the test's thread holds it shared
-  KeInsertQueueDpc(&reader.dpc, nullptr, nullptr);  // spins behind the waiting writer
-  order += "holder ";
-  EXPECT_EQ(ExTryConvertSharedSpinLockExclusive(&lock_), FALSE);
-  ExReleaseSpinLockShared(&lock_, old);
-  KeFlushQueuedDpcs();
-  EXPECT_EQ(order, "holder writer reader ");
+        converted = ExTryConvertSharedSpinLockExclusive(&lock_);
+        ExReleaseSpinLockShared(&lock_, old);  // still shared
+      });
+  EXPECT_FALSE(finished);
+  EXPECT_EQ(converted, FALSE);
 }
 
 TEST_P(ExSpinLockTest, TheOnlySharedHolderConvertsToExclusiveAndReleasesItSo) {
-  std::string order;
   const KIRQL old = ExAcquireSpinLockShared(&lock_);
   EXPECT_EQ(ExTryConvertSharedSpinLockExclusive(&lock_), TRUE);
   EXPECT_EQ(KeGetCurrentIrql(), DISPATCH_LEVEL);
-  Deferred reader(
+  const bool reader_finished = DpcFinishedWhileHeld(
+      machine(),
       [&] {
         ExAcquireSpinLockSharedAtDpcLevel(&lock_);
-        order += "reader ";
         ExReleaseSpinLockSharedFromDpcLevel(&lock_);
       },
-      1);
-  KeInsertQueueDpc(&reader.dpc, nullptr, nullptr);  // spins: the lock is exclusive now
-  order += "holder ";
-  ExReleaseSpinLockExclusive(&lock_, old);
+      [&] { ExReleaseSpinLockExclusive(&lock_, old); });
+  EXPECT_FALSE(reader_finished);  // the converted lock excluded the reader
   EXPECT_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
-  KeFlushQueuedDpcs();
-  EXPECT_EQ(order, "holder reader ");
 }
 
 TEST_P(ExSpinLockTest, ConversionFailsWhileAnotherVcpuHoldsTheLockSharedAndKeepsItShared) {
@@ -220,6 +241,28 @@ TEST_P(ExSpinLockTest, AConvertedAtDpcLevelAcquireIsReleasedFromDpcLevel) {
 
 INSTANTIATE_TEST_SUITE_P(VistaOn, ExSpinLockTest, OsFrom(kemu::Os::kWindowsVista),
                          kemu::testing::OsName());
+
+// Microsoft's "Reader/Writer Spin Locks": while a writer waits, no new reader acquires the lock.
+// vCPU 0 holds it shared and stays parked, a writer spins on vCPU 2, and a new reader on vCPU 1
+// waits behind that writer: nothing can ever run, the deadlock report.
+TEST(ExSpinLockWriterFirstTest, ANewReaderWaitsBehindAVcpuWaitingForExclusiveAccess) {
+  kemu::Machine machine({.os = kemu::Os::kWindows10, .processors = 3});
+  EX_SPIN_LOCK lock = 0;
+  (void)ExAcquireSpinLockShared(&lock);
+  machine.SwitchToProcessor(1);
+  Deferred writer(
+      [&] {
+        ExAcquireSpinLockExclusiveAtDpcLevel(&lock);
+        ExReleaseSpinLockExclusiveFromDpcLevel(&lock);
+      },
+      2);
+  KeInsertQueueDpc(&writer.dpc, nullptr, nullptr);
+  const kemu::BugCheck crash = kemu::testing::CrashOf([&] { ExAcquireSpinLockShared(&lock); });
+  EXPECT_THAT(crash, kemu::testing::BugCheckIs(kemu::bugcheck::kDriverVerifierDetectedViolation,
+                                               kemu::verifier_code::kDeadlock,
+                                               reinterpret_cast<std::uintptr_t>(&lock), 0, 0));
+  EXPECT_THAT(crash.report(), HasSubstr("waits for exclusive access to the reader/writer spin "));
+}
 
 TEST(ExSpinLockAvailabilityTest, TheRoutinesAreMissingBeforeVista) {
   kemu::Machine machine(kemu::Os::kWindowsServer2003);
