@@ -214,7 +214,7 @@ void Dpcs::HandOff(unsigned cpu) {
   cpu.dpc_chain = state.chain;
   kernel_.WriteIrql(cpu, run_at);
   ++cpu.dpc_depth;
-  const std::size_t locks_before = kernel_.spin_locks().HeldBy(cpu.index);
+  const std::size_t locks_before = kernel_.SpinLocksHeldBy(cpu.index);
   const unsigned apc_disable_before = kernel_.dispatcher().kernel_apc_disable(cpu.index);
   const std::uint64_t started = kernel_.trace().sequence();
   kernel_.Note(TraceKind::kDpcBegin, "DPC routine",
@@ -248,7 +248,7 @@ void Dpcs::HandOff(unsigned cpu) {
   });
   // Before the IRQL rule: a lock taken with a raise-to-SYNCH routine also leaves the IRQL wrong,
   // and the lock is the cause.
-  if (kernel_.spin_locks().HeldBy(cpu.index) > locks_before) {
+  if (kernel_.SpinLocksHeldBy(cpu.index) > locks_before) {
     kernel_.verifier().DpcReturnedHoldingLock(dpc, started);
   }
   if (cpu.irql != run_at) kernel_.verifier().DpcReturnedAtWrongIrql(dpc, cpu.irql, run_at);

@@ -392,7 +392,7 @@ bool Interrupts::CallIsr(const VectorState& state, const Attachment& attached, C
     kernel_.WriteIrql(cpu, state.irql);
     return false;
   }
-  const std::size_t locks_before = kernel_.spin_locks().HeldBy(cpu_index);
+  const std::size_t locks_before = kernel_.SpinLocksHeldBy(cpu_index);
   const KIRQL at_entry = cpu.irql;
   running_[cpu_index].push_back(&record);
   ConnectionRecord* const interrupted_isr = std::exchange(innermost_isr_[cpu_index], &record);
@@ -415,7 +415,7 @@ bool Interrupts::CallIsr(const VectorState& state, const Attachment& attached, C
   running_[cpu_index].pop_back();
   innermost_isr_[cpu_index] = interrupted_isr;
   if (cpu.irql != at_entry) kernel_.verifier().IsrChangedIrql(object->k, at_entry, cpu.irql);
-  if (kernel_.spin_locks().HeldBy(cpu_index) != locks_before) {
+  if (kernel_.SpinLocksHeldBy(cpu_index) != locks_before) {
     kernel_.verifier().IsrReturnedHoldingLock(object->k);
   }
   release();

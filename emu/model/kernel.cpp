@@ -45,6 +45,7 @@ Kernel::Kernel(const MachineOptions& options)
       verifier_(*this, options),
       irql_(*this),
       spin_locks_(*this, options.processors),
+      ex_spin_locks_(*this, options.processors),
       dpcs_(*this, options.threaded_dpcs),
       devices_(*this),
       interrupts_(*this),

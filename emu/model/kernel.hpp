@@ -23,6 +23,7 @@
 #include "model/dispatcher.hpp"
 #include "model/dpcs.hpp"
 #include "model/error_log.hpp"
+#include "model/ex_spin_locks.hpp"
 #include "model/faults.hpp"
 #include "model/generic_calls.hpp"
 #include "model/interrupts.hpp"
@@ -80,6 +81,12 @@ class Kernel final : public verifier::Host, public race::Host {
   // Areas.
   Irql& irql() { return irql_; }
   SpinLocks& spin_locks() { return spin_locks_; }
+  ExSpinLocks& ex_spin_locks() { return ex_spin_locks_; }
+  /// Spin locks of every kind vCPU `cpu` holds (ordinary, queued and reader/writer): what an ISR
+  /// or DPC routine must give back before it returns.
+  std::size_t SpinLocksHeldBy(unsigned cpu) const {
+    return spin_locks_.HeldBy(cpu) + ex_spin_locks_.HeldBy(cpu);
+  }
   Dpcs& dpcs() { return dpcs_; }
   Devices& devices() { return devices_; }
   const Devices& devices() const { return devices_; }
@@ -251,6 +258,7 @@ class Kernel final : public verifier::Host, public race::Host {
   verifier::Verifier verifier_;
   Irql irql_;
   SpinLocks spin_locks_;
+  ExSpinLocks ex_spin_locks_;
   Dpcs dpcs_;
   Devices devices_;
   Interrupts interrupts_;

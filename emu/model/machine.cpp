@@ -81,6 +81,7 @@ Leaks LeftBehind(model::Kernel& kernel) {
   // A vCPU still busy on its own context was left spinning or waiting.
   leaks.Add(kernel.scheduler().DescribeContexts(/*include_test=*/false), 0);
   leaks.Add(kernel.spin_locks().DescribeHeld(), kernel.spin_locks().FirstHeld());
+  leaks.Add(kernel.ex_spin_locks().DescribeHeld(), kernel.ex_spin_locks().FirstHeld());
   leaks.Add(kernel.dpcs().DescribeQueued(), kernel.dpcs().FirstQueued());
   leaks.Add(kernel.interrupts().DescribeConnected(), kernel.interrupts().FirstConnected());
   leaks.Add(kernel.io_space().DescribeMapped(), kernel.io_space().FirstMapped());

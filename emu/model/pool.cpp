@@ -147,6 +147,7 @@ void Pool::Free(const char* routine, void* block, std::optional<ULONG> tag) {
   live_.erase(it);
   // Locks in the block die with it: one placed later at a reused address is a new lock.
   kernel_.spin_locks().ForgetRange(block, static_cast<char*>(block) + state.bytes);
+  kernel_.ex_spin_locks().ForgetRange(block, static_cast<char*>(block) + state.bytes);
   kernel_.race().Forget(block, state.bytes);
   freed_[address] = ++frees_;
   freed_order_.push_back({.address = address,

@@ -457,6 +457,9 @@ std::vector<std::string> Scheduler::DescribeContexts(bool include_test) const {
       for (const std::string& held : kernel_.spin_locks().DescribeHeldBy(c.cpu)) {
         line += "; holds " + held;
       }
+      for (const std::string& held : kernel_.ex_spin_locks().DescribeHeldBy(c.cpu)) {
+        line += "; holds " + held;
+      }
     }
     lines.push_back(std::move(line));
   };

@@ -117,24 +117,38 @@ void Detector::EndTop(std::vector<Activation>& stack) {
 // ---------------------------------------------------------------------------------------------
 // Synchronisation.
 
-void Detector::NoteLockAcquired(const void* lock) {
+void Detector::UpdateLocksets(Activation& activation) {
+  activation.lockset = LocksetFor(activation.locks);
+  if (activation.shared_locks.empty()) {
+    activation.read_lockset = activation.lockset;
+    return;
+  }
+  std::vector<LockId> readable = activation.locks;
+  readable.insert(readable.end(), activation.shared_locks.begin(), activation.shared_locks.end());
+  activation.read_lockset = LocksetFor(std::move(readable));
+}
+
+void Detector::NoteLockAcquired(const void* lock, bool shared) {
   Activation* current = Current();
   if (current == nullptr) return;
   // Every lock taken is kept (a lookup after the first take), so that Forget finds even a lock
   // never passed to KeInitializeSpinLock.
   const auto generation = lock_generations_.try_emplace(reinterpret_cast<std::uintptr_t>(lock), 0);
-  current->locks.push_back({lock, generation.first->second});
-  current->lockset = LocksetFor(current->locks);
+  (shared ? current->shared_locks : current->locks).push_back({lock, generation.first->second});
+  UpdateLocksets(*current);
 }
 
 bool Detector::Unhold(Activation& activation, const void* lock) {
   // By address: a lock re-initialised while held is released by its address too.
-  auto it = std::find_if(activation.locks.rbegin(), activation.locks.rend(),
-                         [lock](const LockId& held) { return held.address == lock; });
-  if (it == activation.locks.rend()) return false;
-  activation.locks.erase(std::next(it).base());
-  activation.lockset = LocksetFor(activation.locks);
-  return true;
+  for (std::vector<LockId>* held : {&activation.locks, &activation.shared_locks}) {
+    auto it = std::find_if(held->rbegin(), held->rend(),
+                           [lock](const LockId& id) { return id.address == lock; });
+    if (it == held->rend()) continue;
+    held->erase(std::next(it).base());
+    UpdateLocksets(activation);
+    return true;
+  }
+  return false;
 }
 
 void Detector::NoteLockReleased(const void* lock) {
@@ -230,7 +244,7 @@ void Detector::OnAccess(std::uintptr_t address, std::size_t size, bool write, bo
   access.trace_event = host_.trace_sequence();
   access.thread = current->thread;
   access.epoch = clocks_[current->thread].Get(current->thread);
-  access.lockset = current->lockset;
+  access.lockset = write ? current->lockset : current->read_lockset;
   access.context = current->context;
   access.irql = host_.current_irql();
   access.base_irql = current->base_irql;

@@ -5,7 +5,8 @@
 //     a context that can preempt the other (an ISR interrupts code below its DIRQL, a DPC code
 //     below DISPATCH_LEVEL);
 //   - hold no spin lock in common (ordinary, queued or interrupt spin locks; an ISR holds its
-//     interrupt lock, KeSynchronizeExecution takes it);
+//     interrupt lock, KeSynchronizeExecution takes it; a reader/writer spin lock held shared
+//     counts for reads only, so two shared holders' writes share no lock);
 //   - are not ordered by the kernel's happens-before edges: IoConnectInterrupt(Ex) before the
 //     ISR, KeInsertQueueDpc (or KeSetTimer) before the DPC routine, IoQueueWorkItem before the
 //     work item routine, KeSetEvent before a wait it satisfies, the ISR before
@@ -133,8 +134,10 @@ class Detector {
   }
 
   // Synchronisation. Inline when detection is off: every lock and DPC passes through them.
-  void LockAcquired(const void* lock) {
-    if (enabled_) NoteLockAcquired(lock);
+  /// `shared`: a reader/writer lock held shared, which protects the holder's reads only: two
+  /// shared holders exclude no one from each other, so their writes share no lock.
+  void LockAcquired(const void* lock, bool shared = false) {
+    if (enabled_) NoteLockAcquired(lock, shared);
   }
   void LockReleased(const void* lock) {
     if (enabled_) NoteLockReleased(lock);
@@ -203,7 +206,7 @@ class Detector {
   void NoteEnd(unsigned cpu);
   void NoteSeatThread(const void* object, unsigned cpu, bool seated);
   void NoteEndSystemThread(const void* object);
-  void NoteLockAcquired(const void* lock);
+  void NoteLockAcquired(const void* lock, bool shared);
   void NoteLockReleased(const void* lock);
   void NoteRelease(const void* sync);
   void NoteAcquire(const void* sync);
@@ -239,8 +242,11 @@ class Detector {
     unsigned ignore = 0;
     KIRQL base_irql = PASSIVE_LEVEL;
     std::vector<LockId> locks;
-    std::uint32_t lockset = 0;
-    bool forgotten = false;  ///< its object was freed while running (End renews the thread)
+    std::uint32_t lockset = 0;  ///< `locks`: what protects a write
+    /// Reader/writer locks held shared, which protect reads only (Eraser's read locks).
+    std::vector<LockId> shared_locks;
+    std::uint32_t read_lockset = 0;  ///< `locks` and `shared_locks`: what protects a read
+    bool forgotten = false;          ///< its object was freed while running (End renews the thread)
   };
   /// The latest read and the latest write of each logical thread that touched 8 bytes, up to
   /// kEntries (then the oldest goes). Locksets make "the last write" not enough: a write under a
@@ -277,6 +283,8 @@ class Detector {
   std::uint32_t LocksetFor(std::vector<LockId> locks);
   /// Drops `lock` from what `activation` holds (its latest take); false if it does not hold it.
   bool Unhold(Activation& activation, const void* lock);
+  /// Recomputes `activation`'s write and read locksets after its locks changed.
+  void UpdateLocksets(Activation& activation);
   void Tick(std::uint32_t thread);
   bool Races(const Access& prior, const Access& now) const;
   bool Disjoint(std::uint32_t a, std::uint32_t b) const;

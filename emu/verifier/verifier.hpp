@@ -87,6 +87,18 @@ class Verifier {
                                                     const void* passed,
                                                     std::uintptr_t acquired_with);
 
+  // Reader/writer spin locks (rules_ex_spinlock.cpp). The ordinary rules above serve them too,
+  // given the EX_SPIN_LOCK's address (IRQL, recursion, a release by a vCPU that does not hold it).
+  /// First use of a lock whose word is not zero (there is no initialisation routine: zero is
+  /// free): 0xC4 / 0x1002 under Verifier, 0xF SPIN_LOCK_ALREADY_OWNED otherwise.
+  [[noreturn]] void ExSpinLockNotZeroed(const char* routine, const void* lock, LONG word);
+  /// `routine` needs the running vCPU to hold `lock` in mode `wanted` (1 shared, 2 exclusive),
+  /// and it holds it in mode `held` (0: not at all). A release (`release`): 0xC4 / 0x1009 under
+  /// Verifier, kemu's 0xC4 / 0x4B450019 otherwise; ExTryConvertSharedSpinLockExclusive: kemu's
+  /// 0xC4 / 0x4B450019 in every mode. Returns only under kRecord.
+  void ExSpinLockWrongMode(const char* routine, const void* lock, unsigned held, unsigned wanted,
+                           bool release);
+
   // Concurrent vCPUs (rules_concurrency.cpp). `contexts` says what every vCPU runs, holds and
   // waits for (Scheduler::DescribeContexts).
   /// `waiter` spins on `lock` and nothing can ever release it: every vCPU that could is waiting

@@ -139,6 +139,9 @@ inline constexpr std::uint64_t kResourceConvertedByNonOwner = 0x4B450014;
 inline constexpr std::uint64_t kDpcChainNeverEnds = 0x4B450015;
 /// An error log entry written or freed that is not a live IoAllocateErrorLogEntry entry.
 inline constexpr std::uint64_t kInvalidErrorLogEntry = 0x4B450018;
+/// A reader/writer spin lock (EX_SPIN_LOCK) released or converted in a mode the processor does
+/// not hold it in.
+inline constexpr std::uint64_t kExSpinLockWrongMode = 0x4B450019;
 }  // namespace verifier_code
 
 /// Parameter-1 sub-codes of 0xC2 BAD_POOL_CALLER: a kernel without Driver Verifier checking pool

@@ -48,6 +48,10 @@ typedef struct _KLOCK_QUEUE_HANDLE {
   KIRQL OldIrql;
 } KLOCK_QUEUE_HANDLE, *PKLOCK_QUEUE_HANDLE;
 
+/// A reader/writer spin lock (the Ex*SpinLockShared/Exclusive routines). A zeroed one is free and
+/// ready for use: there is no initialisation routine. Its bits are the kernel's.
+typedef volatile LONG EX_SPIN_LOCK, *PEX_SPIN_LOCK;
+
 // ---------------------------------------------------------------------------------------------
 // Kernel object types (the Type byte of DPCs, interrupt objects and dispatcher objects).
 
@@ -309,6 +313,23 @@ NTKERNELAPI VOID NTAPI KeReleaseInStackQueuedSpinLockForDpc(PKLOCK_QUEUE_HANDLE 
 /* For (threaded) DPC routines: returns the IRQL to pass to the release. */
 NTKERNELAPI KIRQL NTAPI KeAcquireSpinLockForDpc(PKSPIN_LOCK SpinLock);
 NTKERNELAPI VOID NTAPI KeReleaseSpinLockForDpc(PKSPIN_LOCK SpinLock, KIRQL OldIrql);
+#endif
+#if NTDDI_VERSION >= NTDDI_VISTASP1
+// Reader/writer spin locks: any number of shared holders or one exclusive holder. The raising
+// acquires need IRQL <= DISPATCH_LEVEL and return the IRQL to pass to the release; the
+// ...AtDpcLevel acquires and ...FromDpcLevel releases need IRQL >= DISPATCH_LEVEL. Never acquire
+// one the processor already holds, in either mode.
+NTKERNELAPI KIRQL NTAPI ExAcquireSpinLockShared(PEX_SPIN_LOCK SpinLock);
+NTKERNELAPI VOID NTAPI ExReleaseSpinLockShared(PEX_SPIN_LOCK SpinLock, KIRQL OldIrql);
+NTKERNELAPI KIRQL NTAPI ExAcquireSpinLockExclusive(PEX_SPIN_LOCK SpinLock);
+NTKERNELAPI VOID NTAPI ExReleaseSpinLockExclusive(PEX_SPIN_LOCK SpinLock, KIRQL OldIrql);
+NTKERNELAPI VOID NTAPI ExAcquireSpinLockSharedAtDpcLevel(PEX_SPIN_LOCK SpinLock);
+NTKERNELAPI VOID NTAPI ExReleaseSpinLockSharedFromDpcLevel(PEX_SPIN_LOCK SpinLock);
+NTKERNELAPI VOID NTAPI ExAcquireSpinLockExclusiveAtDpcLevel(PEX_SPIN_LOCK SpinLock);
+NTKERNELAPI VOID NTAPI ExReleaseSpinLockExclusiveFromDpcLevel(PEX_SPIN_LOCK SpinLock);
+/// TRUE, the caller now holding it exclusive, when it was the only shared holder and no
+/// processor waited for exclusive access; FALSE, still shared, otherwise.
+NTKERNELAPI LOGICAL NTAPI ExTryConvertSharedSpinLockExclusive(PEX_SPIN_LOCK SpinLock);
 #endif
 
 // DPCs.

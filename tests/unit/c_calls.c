@@ -10,6 +10,7 @@
 _Static_assert(sizeof(KSPIN_LOCK) == 8, "KSPIN_LOCK is pointer-sized on x64");
 _Static_assert(sizeof(KLOCK_QUEUE_HANDLE) == 24, "KLOCK_QUEUE_HANDLE is 24 bytes on x64");
 _Static_assert(DISPATCH_LEVEL == 2 && HIGH_LEVEL == 15, "x64 IRQL numbering");
+_Static_assert(sizeof(EX_SPIN_LOCK) == 4, "EX_SPIN_LOCK is a 32-bit LONG");
 
 /* A driver's shared state: a counter guarded by a spin lock. */
 typedef struct _C_CALLS_COUNTER {
@@ -103,3 +104,35 @@ void CCallsCheckValue(LONG Value, int *Reached) {
 
 /* A driver that gives up on an unrecoverable state (0xE2 MANUALLY_INITIATED_CRASH). */
 void CCallsGiveUp(ULONG_PTR Context) { KeBugCheckEx(0xE2, Context, 0, 0, 0); }
+
+/* A table read under a reader/writer spin lock and written under it exclusively; the writer
+ * first tries to upgrade its shared hold. */
+typedef struct _C_CALLS_TABLE {
+  EX_SPIN_LOCK Lock; /* zero: free, no initialisation routine */
+  LONG Entries;
+} C_CALLS_TABLE, *PC_CALLS_TABLE;
+
+LONG CCallsReadTable(PC_CALLS_TABLE Table) {
+  KIRQL oldIrql = ExAcquireSpinLockShared(&Table->Lock);
+  LONG entries = Table->Entries;
+  ExReleaseSpinLockShared(&Table->Lock, oldIrql);
+  return entries;
+}
+
+void CCallsAddToTable(PC_CALLS_TABLE Table) {
+  KIRQL oldIrql = ExAcquireSpinLockShared(&Table->Lock);
+  if (!ExTryConvertSharedSpinLockExclusive(&Table->Lock)) {
+    ExReleaseSpinLockShared(&Table->Lock, oldIrql);
+    oldIrql = ExAcquireSpinLockExclusive(&Table->Lock);
+  }
+  Table->Entries++;
+  ExReleaseSpinLockExclusive(&Table->Lock, oldIrql);
+}
+
+/* Bug: releases the upgraded lock as shared. */
+void CCallsAddToTableReleasingShared(PC_CALLS_TABLE Table, int *Reached) {
+  KIRQL oldIrql = ExAcquireSpinLockShared(&Table->Lock);
+  if (ExTryConvertSharedSpinLockExclusive(&Table->Lock)) Table->Entries++;
+  ExReleaseSpinLockShared(&Table->Lock, oldIrql);
+  *Reached = 1;
+}

@@ -27,6 +27,13 @@ void CCallsLowerToTheWrongLevel(int* Reached);
 void CCallsPagedRoutine(int* Reached);
 void CCallsCheckValue(LONG Value, int* Reached);
 void CCallsGiveUp(ULONG_PTR Context);
+typedef struct _C_CALLS_TABLE {
+  EX_SPIN_LOCK Lock;
+  LONG Entries;
+} C_CALLS_TABLE, *PC_CALLS_TABLE;
+LONG CCallsReadTable(PC_CALLS_TABLE Table);
+void CCallsAddToTable(PC_CALLS_TABLE Table);
+void CCallsAddToTableReleasingShared(PC_CALLS_TABLE Table, int* Reached);
 }
 
 namespace {
@@ -128,6 +135,27 @@ TEST(CCallsTest, RecursiveAcquireInCBugChecksSpinLockAlreadyOwnedOnCheckedKernel
   EXPECT_THAT([&] { CCallsIncrementTwiceUnderLock(&counter, &reached); },
               Throws<kemu::BugCheck>(BugCheckIs(kemu::bugcheck::kSpinLockAlreadyOwned,
                                                 Address(&counter.Lock), 0, 0, 0)));
+  EXPECT_EQ(reached, 0);
+}
+
+TEST(CCallsTest, ReaderWriterSpinLockFromCReadsAndUpgradesAtDispatch) {
+  kemu::Machine machine({.verifier = true});
+  C_CALLS_TABLE table{};
+  CCallsAddToTable(&table);
+  CCallsAddToTable(&table);
+  EXPECT_EQ(CCallsReadTable(&table), 2);
+  EXPECT_EQ(table.Lock, 0);
+  EXPECT_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+  machine.Shutdown();
+}
+
+TEST(CCallsTest, UpgradedLockReleasedSharedInCUnwindsWithTheMismatchedReleaseCode) {
+  kemu::Machine machine({.verifier = true});
+  C_CALLS_TABLE table{};
+  int reached = 0;
+  EXPECT_THAT([&] { CCallsAddToTableReleasingShared(&table, &reached); },
+              Throws<kemu::BugCheck>(BugCheckIs(kVerifierBugCheck, 0x1009,
+                                                Address(const_cast<LONG*>(&table.Lock)), 0, 0)));
   EXPECT_EQ(reached, 0);
 }
 
