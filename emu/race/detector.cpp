@@ -125,6 +125,11 @@ void Detector::NoteLockAcquired(const void* lock) {
   const auto generation = lock_generations_.try_emplace(reinterpret_cast<std::uintptr_t>(lock), 0);
   current->locks.push_back({lock, generation.first->second});
   current->lockset = LocksetFor(current->locks);
+  // A lock also orders: what its last holder did before releasing it happens before what this
+  // holder does next. Without the edge, a buffer filled, put on a list under the lock and taken
+  // off on another vCPU is reported as a race on every schedule (the queue hand-off of every
+  // NDIS miniport and IRP queue). Exploring schedules meet the orders this run did not take.
+  NoteAcquire(lock);
 }
 
 bool Detector::Unhold(Activation& activation, const void* lock) {
@@ -138,6 +143,7 @@ bool Detector::Unhold(Activation& activation, const void* lock) {
 }
 
 void Detector::NoteLockReleased(const void* lock) {
+  NoteRelease(lock);  // published before the lock is free again (see NoteLockAcquired)
   // Normally the releasing context took it; a lock handed between contexts on one vCPU (misuse
   // the verifier reports) is dropped from whichever holds it.
   const unsigned cpu = host_.current_processor();
