@@ -117,6 +117,14 @@ void Detector::EndTop(std::vector<Activation>& stack) {
 // ---------------------------------------------------------------------------------------------
 // Synchronisation.
 
+namespace {
+
+// Where a shared holder of a reader/writer lock publishes its history: one byte past the lock,
+// inside the lock word, so a free or re-initialisation of the lock forgets it too.
+const void* SharedReleases(const void* lock) { return static_cast<const char*>(lock) + 1; }
+
+}  // namespace
+
 void Detector::UpdateLocksets(Activation& activation) {
   activation.lockset = LocksetFor(activation.locks);
   if (activation.shared_locks.empty()) {
@@ -136,6 +144,14 @@ void Detector::NoteLockAcquired(const void* lock, bool shared) {
   const auto generation = lock_generations_.try_emplace(reinterpret_cast<std::uintptr_t>(lock), 0);
   (shared ? current->shared_locks : current->locks).push_back({lock, generation.first->second});
   UpdateLocksets(*current);
+  // A lock also orders: what its last holder did before releasing it happens before what this
+  // holder does next. Without the edge, a buffer filled, put on a list under the lock and taken
+  // off on another vCPU is reported as a race on every schedule (the queue hand-off of every
+  // NDIS miniport and IRP queue). Exploring schedules meet the orders this run did not take.
+  // Readers of a reader/writer lock are not ordered with each other: a shared release publishes
+  // apart from an exclusive one, and only an exclusive holder learns from it.
+  NoteAcquire(lock);
+  if (!shared) NoteAcquire(SharedReleases(lock));
 }
 
 bool Detector::Unhold(Activation& activation, const void* lock) {
@@ -152,6 +168,12 @@ bool Detector::Unhold(Activation& activation, const void* lock) {
 }
 
 void Detector::NoteLockReleased(const void* lock) {
+  // Published before the lock is free again (see NoteLockAcquired).
+  const Activation* current = Current();
+  const bool shared = current != nullptr &&
+                      std::any_of(current->shared_locks.begin(), current->shared_locks.end(),
+                                  [lock](const LockId& held) { return held.address == lock; });
+  NoteRelease(shared ? SharedReleases(lock) : lock);
   // Normally the releasing context took it; a lock handed between contexts on one vCPU (misuse
   // the verifier reports) is dropped from whichever holds it.
   const unsigned cpu = host_.current_processor();

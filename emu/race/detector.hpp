@@ -11,10 +11,11 @@
 //     ISR, KeInsertQueueDpc (or KeSetTimer) before the DPC routine, IoQueueWorkItem before the
 //     work item routine, KeSetEvent before a wait it satisfies, the ISR before
 //     IoDisconnectInterrupt(Ex) returns, a DPC routine before KeRemoveQueueDpc or KeFlushQueuedDpcs
-//     returns, and atomic (Interlocked) operations on the same address; program order within a
-//     logical thread.
-// Locks are a lockset, never an ordering, so a race is reported whether or not this run's
-// schedule made the two accesses meet: a hybrid of Eraser's lockset and vector clocks.
+//     returns, atomic (Interlocked) operations, S-list and device-queue operations on the same
+//     address, and a lock's release before its next acquire; program order within a logical
+//     thread.
+// A lock is both a lockset entry and an ordering (a hand-off through a locked queue is no race);
+// a race that one order of the locks hides shows on the schedules that take them the other way.
 //
 // A logical thread is the test's own thread, the ISR of one connection on one vCPU, one KDPC's
 // routine on one vCPU, one work item's routine, or one system thread (PsCreateSystemThread), whose

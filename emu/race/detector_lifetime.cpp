@@ -19,6 +19,7 @@ void Detector::NoteLockInitialized(const void* lock, const char* kind) {
   // generation in their locksets, and an erased address would start at 0 again.
   const auto address = reinterpret_cast<std::uintptr_t>(lock);
   lock_generations_[address] = ++lock_inits_;
+  NoteClearSync(lock);  // and orders nothing its predecessor's holders did
   if (kind != nullptr) {
     lock_kinds_[address] = kind;
   } else {

@@ -134,8 +134,8 @@ std::string Detector::FormatRace(const Access& prior, const Access& now,
   out += DescribeAccess(now, /*first=*/false, names);
   out += fmt::format(
       "\n  Nothing orders the two: they hold no lock in common, and no connect, DPC or work item\n"
-      "  queue, thread creation, event signal and wait, disconnect, DPC flush or Interlocked\n"
-      "  operation lies between them.\n  {}\n"
+      "  queue, thread creation, event signal and wait, disconnect, DPC flush, Interlocked\n"
+      "  operation, or release and later acquire of one lock lies between them.\n  {}\n"
       "  Take the same lock around both (KeSynchronizeExecution or the interrupt spin lock\n"
       "  against an ISR), or mark a deliberate race with KEMU_BENIGN_RACE (<kemu_race.h>).\n\n",
       WhyConcurrent(prior, now));

@@ -352,6 +352,26 @@ NTKERNELAPI NTSTATUS NTAPI KeSetTargetProcessorDpcEx(PKDPC Dpc, PPROCESSOR_NUMBE
 NTKERNELAPI VOID NTAPI KeFlushQueuedDpcs(VOID);
 #endif
 
+// The DPC watchdog, asked by code that runs long at DISPATCH_LEVEL. The figures are
+// dimensionless, as Microsoft documents: kemu reports the routine's allotment in microseconds
+// and the sequence's in DPC routines (docs/kernel.md, "Asking the DPC watchdog").
+typedef struct _KDPC_WATCHDOG_INFORMATION {
+  ULONG DpcTimeLimit;     /* 0 when the single-routine watchdog is off */
+  ULONG DpcTimeCount;     /* what the running routine has left */
+  ULONG DpcWatchdogLimit; /* the bound on DPCs run back to back */
+  ULONG DpcWatchdogCount; /* what the current sequence has left */
+  ULONG Reserved;
+} KDPC_WATCHDOG_INFORMATION, *PKDPC_WATCHDOG_INFORMATION;
+#if NTDDI_VERSION >= NTDDI_VISTA
+/* STATUS_UNSUCCESSFUL, writing nothing, when no DPC runs and the IRQL is below DISPATCH_LEVEL. */
+NTKERNELAPI NTSTATUS NTAPI
+KeQueryDpcWatchdogInformation(PKDPC_WATCHDOG_INFORMATION WatchdogInformation);
+#endif
+#if NTDDI_VERSION >= NTDDI_WIN10_RS5
+/* TRUE when code at DISPATCH_LEVEL should stop and leave the rest of its work to a thread. */
+NTKERNELAPI LOGICAL NTAPI KeShouldYieldProcessor(VOID);
+#endif
+
 // Processors and time.
 #if NTDDI_VERSION >= NTDDI_VISTA
 NTKERNELAPI ULONG NTAPI KeQueryActiveProcessorCount(PKAFFINITY ActiveProcessors);
@@ -508,6 +528,8 @@ KEMU_WDK_STATIC_ASSERT(offsetof(KDPC, DeferredContext) == 32, "KDPC.DeferredCont
 KEMU_WDK_STATIC_ASSERT(offsetof(KDPC, SystemArgument1) == 40, "KDPC.SystemArgument1 at 40");
 KEMU_WDK_STATIC_ASSERT(offsetof(KDPC, SystemArgument2) == 48, "KDPC.SystemArgument2 at 48");
 KEMU_WDK_STATIC_ASSERT(offsetof(KDPC, DpcData) == 56, "KDPC.DpcData at 56");
+KEMU_WDK_STATIC_ASSERT(sizeof(KDPC_WATCHDOG_INFORMATION) == 20,
+                       "KDPC_WATCHDOG_INFORMATION is five ULONGs");
 KEMU_WDK_STATIC_ASSERT(sizeof(KDEVICE_QUEUE) == 40, "KDEVICE_QUEUE is 40 bytes on x64");
 KEMU_WDK_STATIC_ASSERT(offsetof(KDEVICE_QUEUE, DeviceListHead) == 8, "DeviceListHead at 8");
 KEMU_WDK_STATIC_ASSERT(offsetof(KDEVICE_QUEUE, Lock) == 24, "KDEVICE_QUEUE.Lock at 24");
