@@ -196,7 +196,16 @@ ConnectionRecord& Interrupts::Connect(const ConnectRequest& request) {
     k.MessageServiceRoutine = request.message_isr;
     k.MessageIndex = message;
     k.ServiceContext = request.context;
-    k.ActualLock = record.lock;
+    if (request.message_table && request.spin_lock == nullptr) {
+      // Each message its own kernel lock, as each has its own interrupt object to synchronise
+      // with (docs/windows-facts.md §2.8).
+      kernel_.spin_locks().Initialize(&object->own_lock);
+      object->lock = &object->own_lock;
+      kernel_.race().NameInterruptLock(object->lock, object.get());
+    } else {
+      object->lock = record.lock;
+    }
+    k.ActualLock = object->lock;
     k.Vector = request.vectors[message];
     k.Irql = request.vector_irqls[message];
     k.SynchronizeIrql = request.synchronize_irql;
@@ -298,15 +307,26 @@ void Interrupts::Retire(ConnectionRecord& record) {
   // Not while anything still uses the oldest: a dispatch or KeSynchronizeExecution on another
   // vCPU, or a driver still holding its interrupt lock (the release is reported then).
   while (retired_.size() > kKeptDisconnected && retired_.front()->pins == 0 &&
-         !kernel_.spin_locks().IsHeld(&retired_.front()->internal_lock)) {
+         !AnyKernelLockHeld(*retired_.front())) {
     ConnectionRecord* oldest = retired_.front();
     retired_.pop_front();
     Free(*oldest);
   }
 }
 
+bool Interrupts::AnyKernelLockHeld(ConnectionRecord& record) const {
+  if (kernel_.spin_locks().IsHeld(&record.internal_lock)) return true;
+  return std::any_of(record.objects.begin(), record.objects.end(), [&](const auto& object) {
+    return kernel_.spin_locks().IsHeld(&object->own_lock);
+  });
+}
+
 void Interrupts::Free(ConnectionRecord& record) {
-  for (const auto& object : record.objects) objects_.erase(&object->k);
+  for (const auto& object : record.objects) {
+    objects_.erase(&object->k);
+    kernel_.spin_locks().ForgetRange(&object->own_lock, &object->own_lock + 1);
+    kernel_.race().Forget(object.get(), sizeof(InterruptObject));
+  }
   if (record.is_message_table) tables_.erase(record.table());
   kernel_.spin_locks().ForgetRange(&record.internal_lock, &record.internal_lock + 1);
   // The race detector keys the connect and ISR clocks, the ISR's logical threads and the

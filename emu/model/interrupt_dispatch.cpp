@@ -197,7 +197,8 @@ int Interrupts::TargetFor(const VectorState& state) const {
   for (const Attachment& a : state.chain) {
     const ConnectionRecord& record = *a.record;
     // A held interrupt lock keeps the interrupt pending (KeSynchronizeExecution, INT-11).
-    if (record.passive ? record.passive_busy : kernel_.spin_locks().IsHeld(record.lock)) {
+    if (record.passive ? record.passive_busy
+                       : kernel_.spin_locks().IsHeld(record.LockOf(a.message))) {
       return -1;
     }
     affinity |= record.affinity;
@@ -377,14 +378,14 @@ bool Interrupts::CallIsr(const VectorState& state, const Attachment& attached, C
       record.passive_busy = false;
       race.LockReleased(&record.passive_busy);
     } else {
-      kernel_.spin_locks().DropInterruptLock(record.lock);
+      kernel_.spin_locks().DropInterruptLock(object->lock);
     }
   };
   if (record.passive) {
     record.passive_busy = true;
     race.LockAcquired(&record.passive_busy);  // the event that serialises a passive ISR
   } else {
-    kernel_.spin_locks().TakeInterruptLock(record.lock);
+    kernel_.spin_locks().TakeInterruptLock(object->lock);
   }
   if (!record.connected) {
     // Disconnected on another vCPU while this one spun on the lock: the ISR no longer runs.

@@ -9,7 +9,8 @@ namespace kemu::model {
 BOOLEAN Interrupts::Synchronize(PKINTERRUPT interrupt, PKSYNCHRONIZE_ROUTINE routine,
                                 PVOID context) {
   static constexpr const char* kRoutine = "KeSynchronizeExecution";
-  ConnectionRecord& record = *Lookup(kRoutine, interrupt).record;
+  const InterruptObject& object = Lookup(kRoutine, interrupt);
+  ConnectionRecord& record = *object.record;
   const RecordPin pin(record);  // the routine may reach a point where another vCPU disconnects
   if (routine == nullptr) kernel_.verifier().NullArgument(kRoutine, "SynchronizeRoutine");
   Cpu& cpu = kernel_.cpu();
@@ -35,11 +36,11 @@ BOOLEAN Interrupts::Synchronize(PKINTERRUPT interrupt, PKSYNCHRONIZE_ROUTINE rou
     kernel_.race().LockReleased(&record.passive_busy);
   } else {
     if (record.synchronize_irql > old) kernel_.WriteIrql(cpu, record.synchronize_irql);
-    kernel_.spin_locks().Take(kRoutine, record.lock, LockKind::kOrdinary, nullptr);
+    kernel_.spin_locks().Take(kRoutine, object.lock, LockKind::kOrdinary, nullptr);
     ++cpu.sync_depth;
     result = routine(context);  // INT-2: passed through verbatim, not normalised to TRUE
     --cpu.sync_depth;
-    kernel_.spin_locks().Drop(kRoutine, record.lock, LockKind::kOrdinary);
+    kernel_.spin_locks().Drop(kRoutine, object.lock, LockKind::kOrdinary);
   }
   if (kernel_.race().pending()) kernel_.race().RaisePending();
   // Lowering back delivers whatever the held lock or the raised IRQL kept pending.
@@ -53,7 +54,8 @@ BOOLEAN Interrupts::Synchronize(PKINTERRUPT interrupt, PKSYNCHRONIZE_ROUTINE rou
 
 KIRQL Interrupts::AcquireLock(PKINTERRUPT interrupt) {
   static constexpr const char* kRoutine = "KeAcquireInterruptSpinLock";
-  ConnectionRecord& record = *Lookup(kRoutine, interrupt).record;
+  const InterruptObject& object = Lookup(kRoutine, interrupt);
+  ConnectionRecord& record = *object.record;
   if (record.passive) kernel_.verifier().InterruptLockOnPassiveIsr(kRoutine, *interrupt);
   Cpu& cpu = kernel_.cpu();
   const KIRQL old = cpu.irql;
@@ -61,15 +63,15 @@ KIRQL Interrupts::AcquireLock(PKINTERRUPT interrupt) {
     kernel_.verifier().IrqlAboveMaximum(kRoutine, old, record.synchronize_irql);
   }
   if (record.synchronize_irql > old) kernel_.WriteIrql(cpu, record.synchronize_irql);
-  kernel_.spin_locks().Take(kRoutine, record.lock, LockKind::kOrdinary, nullptr);
+  kernel_.spin_locks().Take(kRoutine, object.lock, LockKind::kOrdinary, nullptr);
   return old;  // INT-5
 }
 
 void Interrupts::ReleaseLock(PKINTERRUPT interrupt, KIRQL old_irql) {
   static constexpr const char* kRoutine = "KeReleaseInterruptSpinLock";
-  ConnectionRecord& record = *Lookup(kRoutine, interrupt).record;
-  if (record.passive) kernel_.verifier().InterruptLockOnPassiveIsr(kRoutine, *interrupt);
-  kernel_.spin_locks().Drop(kRoutine, record.lock, LockKind::kOrdinary);
+  const InterruptObject& object = Lookup(kRoutine, interrupt);
+  if (object.record->passive) kernel_.verifier().InterruptLockOnPassiveIsr(kRoutine, *interrupt);
+  kernel_.spin_locks().Drop(kRoutine, object.lock, LockKind::kOrdinary);
   kernel_.irql().Lower(old_irql);
   DeliverPending();
 }

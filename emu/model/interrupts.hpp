@@ -31,6 +31,12 @@ struct InterruptObject {
   KINTERRUPT k{};
   ConnectionRecord* record = nullptr;
   unsigned message = 0;  ///< MessageID for message-based objects
+  /// The lock its ISR runs under and KeSynchronizeExecution / KeAcquireInterruptSpinLock take:
+  /// the record's (the caller's SpinLock, or one kernel lock shared by every vCPU's object of a
+  /// line), or, for a message of a connection without a caller SpinLock, `own_lock`: each
+  /// message synchronises on its own (docs/windows-facts.md §2.8).
+  PKSPIN_LOCK lock = nullptr;
+  KSPIN_LOCK own_lock = 0;
 };
 
 /// One successful IoConnectInterrupt(Ex) call: its objects, lock and statistics.
@@ -77,6 +83,10 @@ struct ConnectionRecord {
   }
   /// The line object of `cpu` when some vCPUs have none, or nullptr.
   InterruptObject* SearchObjectFor(unsigned cpu);
+  /// The lock `message`'s ISR takes (a line's on every vCPU). Inline: every delivery asks.
+  PKSPIN_LOCK LockOf(unsigned message) const {
+    return is_message_table && message < objects.size() ? objects[message]->lock : lock;
+  }
 };
 
 /// Keeps `record` from being freed while in scope: another vCPU may disconnect it meanwhile.
@@ -277,6 +287,8 @@ class Interrupts {
   void Retire(ConnectionRecord& record);
   /// Forgets `record` everywhere (objects, message table, its internal lock) and frees it.
   void Free(ConnectionRecord& record);
+  /// Whether a driver still holds one of the record's kernel locks (its own, or a message's).
+  bool AnyKernelLockHeld(ConnectionRecord& record) const;
 
   Kernel& kernel_;
   /// Connected records, and disconnected ones until Retire frees them; connect order.

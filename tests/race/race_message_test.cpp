@@ -1,0 +1,59 @@
+// Message ISRs of one MSI connection on two vCPUs (race_message_driver.c): without a caller
+// SpinLock each message runs under its own kernel lock (docs/windows-facts.md §2.8), so message
+// 1's ISR writing message 0's counter races with message 0's ISR; with a caller SpinLock, or
+// with each ISR keeping to its own message, nothing is reported.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <optional>
+
+#include "kemu/kemu.hpp"
+#include "race_message_driver.h"
+
+namespace {
+
+using ::testing::HasSubstr;
+
+// Message 0 on vCPU 0 (the test's, at PASSIVE_LEVEL), then message 1 while vCPU 0 is at
+// HIGH_LEVEL, so the controller gives it to vCPU 1.
+std::optional<kemu::DataRace> SignalOnBothVcpus(bool cross_write, bool caller_lock) {
+  kemu::Machine machine({.os = kemu::Os::kWindows10, .processors = 2});
+  kemu::Device& device = machine.AddDevice({.name = "msi", .line = std::nullopt, .messages = 2});
+  RACE_MESSAGES messages{};
+  messages.CrossWrite = cross_write ? TRUE : FALSE;
+  KSPIN_LOCK lock;
+  KeInitializeSpinLock(&lock);
+  try {
+    EXPECT_EQ(RaceMessagesConnect(&messages, device.pdo(), caller_lock ? &lock : nullptr),
+              STATUS_SUCCESS);
+    device.SignalMessage(0);
+    KIRQL old;
+    KeRaiseIrql(HIGH_LEVEL, &old);
+    device.SignalMessage(1);
+    KeLowerIrql(old);
+    RaceMessagesDisconnect(&messages);
+    machine.Shutdown();
+  } catch (const kemu::DataRace& race) {
+    return race;
+  }
+  EXPECT_EQ(messages.Count[1], 1u);
+  EXPECT_EQ(messages.Count[0], cross_write ? 2u : 1u);
+  return std::nullopt;
+}
+
+TEST(RaceMessageTest, AMessageIsrWritingAnotherMessagesStateIsARace) {
+  const std::optional<kemu::DataRace> race = SignalOnBothVcpus(/*cross_write=*/true, false);
+  ASSERT_TRUE(race.has_value());
+  EXPECT_EQ(race->code(), kemu::bugcheck::kDataRace);
+  EXPECT_THAT(race->report(), HasSubstr("CountMessage"));
+}
+
+TEST(RaceMessageTest, MessageIsrsKeepingToTheirOwnStateAreNoRace) {
+  EXPECT_FALSE(SignalOnBothVcpus(/*cross_write=*/false, false).has_value());
+}
+
+TEST(RaceMessageTest, ACallerSpinLockSerialisesEveryMessage) {
+  EXPECT_FALSE(SignalOnBothVcpus(/*cross_write=*/true, /*caller_lock=*/true).has_value());
+}
+
+}  // namespace
