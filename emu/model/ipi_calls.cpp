@@ -47,7 +47,7 @@ ULONG_PTR IpiCalls::Call(PKIPI_BROADCAST_WORKER routine, ULONG_PTR context) {
     // rule already): every processor is in the broadcast, none can take the new interrupt, and
     // the caller waits for them forever. The hang report, as for any wait that cannot end.
     kernel_.verifier().WaitNeverCompletes(
-        self,
+        self, kernel_.scheduler().DescribeRunning(),
         fmt::format("every vCPU to take a nested KeIpiGenericCall's interrupt, while all of them "
                     "run the broadcast routine {} at IPI_LEVEL",
                     reinterpret_cast<const void*>(running_)),

@@ -373,7 +373,9 @@ TEST(ExSpinLockRulesTest, AnExclusiveHolderParkedForEverIsADeadlockNamingTheLock
   machine.SwitchToProcessor(1);  // vCPU 0 stays parked holding it
   const kemu::BugCheck crash = CrashOf([&] { ExAcquireSpinLockShared(&lock); });
   EXPECT_THAT(crash, BugCheckIs(kC4, verifier_code::kDeadlock, Address(&lock), 0, 0));
-  EXPECT_THAT(crash.report(), HasSubstr("vCPU 1 (the test) is running"));
+  EXPECT_THAT(
+      crash.report(),
+      HasSubstr("vCPU 1 (the test) waits for shared access to the reader/writer spin lock"));
 }
 
 }  // namespace

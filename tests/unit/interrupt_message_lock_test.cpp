@@ -67,7 +67,7 @@ BOOLEAN SignalBoth(PVOID context) {
 TEST_F(MessageLockTest, WithoutACallerLockEachMessageHasItsOwn) {
   Connect(nullptr);
   EXPECT_NE(Object(0)->ActualLock, Object(1)->ActualLock);
-  Signals signals{.device = device_, .messages = &messages_};
+  Signals signals{.device = device_, .messages = &messages_, .ran_inside = {}};
   ASSERT_TRUE(KeSynchronizeExecution(Object(0), &SignalBoth, &signals));
   // Message 1's ISR ran on the other vCPU while message 0's lock was held; message 0's waited.
   EXPECT_EQ(signals.ran_inside, std::vector<ULONG>{1});
@@ -80,7 +80,7 @@ TEST_F(MessageLockTest, WithACallerLockEveryMessageWaitsForIt) {
   Connect(&lock);
   EXPECT_EQ(Object(0)->ActualLock, &lock);
   EXPECT_EQ(Object(1)->ActualLock, &lock);
-  Signals signals{.device = device_, .messages = &messages_};
+  Signals signals{.device = device_, .messages = &messages_, .ran_inside = {}};
   ASSERT_TRUE(KeSynchronizeExecution(Object(0), &SignalBoth, &signals));
   EXPECT_TRUE(signals.ran_inside.empty());
   EXPECT_EQ(messages_.ran.size(), 2u);  // both once the lock was free
