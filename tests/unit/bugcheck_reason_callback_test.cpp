@@ -62,7 +62,8 @@ VOID DumpDataCallback(KBUGCHECK_CALLBACK_REASON reason, PKBUGCHECK_REASON_CALLBA
   if (driver.own_buffer) {
     dump->OutBuffer = driver.data.data();
   } else if (dump->OutBuffer != nullptr) {
-    std::memcpy(dump->InBuffer, driver.data.data(), driver.data.size());
+    // memcpy takes no NULL source, even for 0 bytes (an empty vector's data() may be NULL).
+    if (!driver.data.empty()) std::memcpy(dump->InBuffer, driver.data.data(), driver.data.size());
     dump->OutBuffer = dump->InBuffer;
   }
 }
