@@ -314,17 +314,27 @@ void Interrupts::Retire(ConnectionRecord& record) {
   }
 }
 
+namespace {
+
+// Only a message of a connection without a caller SpinLock uses its object's own lock.
+bool UsesOwnLock(const InterruptObject& object) { return object.lock == &object.own_lock; }
+
+}  // namespace
+
 bool Interrupts::AnyKernelLockHeld(ConnectionRecord& record) const {
   if (kernel_.spin_locks().IsHeld(&record.internal_lock)) return true;
   return std::any_of(record.objects.begin(), record.objects.end(), [&](const auto& object) {
-    return kernel_.spin_locks().IsHeld(&object->own_lock);
+    return UsesOwnLock(*object) && kernel_.spin_locks().IsHeld(&object->own_lock);
   });
 }
 
 void Interrupts::Free(ConnectionRecord& record) {
   for (const auto& object : record.objects) {
     objects_.erase(&object->k);
-    kernel_.spin_locks().ForgetRange(&object->own_lock, &object->own_lock + 1);
+    // ForgetRange walks the whole lock table: only for a lock that was ever one.
+    if (UsesOwnLock(*object)) {
+      kernel_.spin_locks().ForgetRange(&object->own_lock, &object->own_lock + 1);
+    }
     kernel_.race().Forget(object.get(), sizeof(InterruptObject));
   }
   if (record.is_message_table) tables_.erase(record.table());

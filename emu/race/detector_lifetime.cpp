@@ -19,7 +19,9 @@ void Detector::NoteLockInitialized(const void* lock, const char* kind) {
   // generation in their locksets, and an erased address would start at 0 again.
   const auto address = reinterpret_cast<std::uintptr_t>(lock);
   lock_generations_[address] = ++lock_inits_;
-  NoteClearSync(lock);  // and orders nothing its predecessor's holders did
+  // It orders nothing its predecessor's holders did: exclusive releases were published at its
+  // address, shared ones a byte past it (detector.cpp, SharedReleases).
+  ForgetSync(address, address + 2);
   if (kind != nullptr) {
     lock_kinds_[address] = kind;
   } else {

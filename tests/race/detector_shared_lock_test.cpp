@@ -72,6 +72,14 @@ TEST_F(DetectorSharedLockTest, AnExclusiveWriterAfterASharedReaderDoesNotRace) {
   EXPECT_FALSE(Race().has_value());
 }
 
+// A new lock at the address (a reused stack slot) orders nothing the old one's readers did.
+TEST_F(DetectorSharedLockTest, AReaderOfAnEarlierLockAtTheAddressIsNotOrderedWithTheNewOnesWriter) {
+  Under(Hold::kShared, /*write=*/false);
+  detector_.LockInitialized(&lock_);
+  UnderInDpc(Hold::kExclusive, /*write=*/true);
+  EXPECT_TRUE(Race().has_value());
+}
+
 TEST_F(DetectorSharedLockTest, TwoSharedReadersDoNotRace) {
   Under(Hold::kShared, /*write=*/false);
   UnderInDpc(Hold::kShared, /*write=*/false);

@@ -67,15 +67,19 @@ std::optional<YAML::Mark> SecondDocument(const std::string& text) {
   return second.first;
 }
 
+// Whether `text` is UTF-16 or UTF-32 as YAML detects it: a byte-order mark, or a NUL among the
+// first four bytes.
+bool WideEncoding(std::string_view text) {
+  return text.substr(0, 4).find('\0') != std::string_view::npos || text.starts_with("\xFE\xFF") ||
+         text.starts_with("\xFF\xFE");
+}
+
 // Whether anything after the first document's root could start another document: a line
 // beginning "---" or "..." (a document marker) somewhere after it. Erring towards yes only costs
 // SecondDocument's second parse; every plain one-document file is parsed once.
 bool MayHoldAnotherDocument(std::string_view text, const YAML::Node& root) {
   // yaml-cpp counts UTF-16 and UTF-32 input in characters, not bytes: no shortcut for them.
-  if (text.substr(0, 4).find('\0') != std::string_view::npos || text.starts_with("\xFE\xFF") ||
-      text.starts_with("\xFF\xFE")) {
-    return true;
-  }
+  if (WideEncoding(text)) return true;
   if (!root.IsDefined() || root.IsNull() || root.Mark().is_null() || root.Mark().pos < 0) {
     return true;
   }
@@ -108,10 +112,7 @@ std::optional<Location> PastSizeLimit(std::string_view yaml, const std::string& 
 // byte-order mark, or a NUL among the first four bytes, as YAML detects them) are full of NULs and
 // left to yaml-cpp.
 std::optional<Location> NulByte(std::string_view yaml, const std::string& file) {
-  if (yaml.substr(0, 4).find('\0') != std::string_view::npos || yaml.starts_with("\xFE\xFF") ||
-      yaml.starts_with("\xFF\xFE")) {
-    return std::nullopt;
-  }
+  if (WideEncoding(yaml)) return std::nullopt;
   const std::size_t nul = yaml.find('\0');
   if (nul == std::string_view::npos) return std::nullopt;
   return LocationAt(yaml, nul, file);
