@@ -8,7 +8,6 @@
 #include <utility>
 
 #include "model/kernel.hpp"
-#include "verifier/rules_freed_pool.hpp"
 
 namespace kemu::model {
 namespace {
@@ -62,12 +61,13 @@ std::string Expected(unsigned kinds) {
                                const void* object) {
   const auto address = reinterpret_cast<std::uintptr_t>(object);
   if (kernel.pool().quarantine().Holding(address) != nullptr) {
-    verifier::KernelObjectInFreedPool(kernel, routine, expected.c_str(), object,
-                                      kernel.DescribePoolAddress(address), /*quarantined=*/true);
+    kernel.verifier().KernelObjectInFreedPool(routine, expected.c_str(), object,
+                                              kernel.DescribePoolAddress(address),
+                                              /*quarantined=*/true);
   }
   if (const std::string freed = kernel.pool().DescribeFreed(address); !freed.empty()) {
-    verifier::KernelObjectInFreedPool(kernel, routine, expected.c_str(), object, freed,
-                                      /*quarantined=*/false);
+    kernel.verifier().KernelObjectInFreedPool(routine, expected.c_str(), object, freed,
+                                              /*quarantined=*/false);
   }
   kernel.verifier().InvalidKernelObject(routine, expected.c_str(), object);
 }

@@ -7,7 +7,6 @@
 
 #include "model/allotment.hpp"
 #include "model/kernel.hpp"
-#include "verifier/rules_overwritten.hpp"
 
 namespace kemu::model {
 namespace {
@@ -197,7 +196,7 @@ void Dpcs::HandOff(unsigned cpu) {
   State& state = *entry.state;
   // Before anything reads the routine out of the KDPC: it may be garbage by now.
   if (!Holds(*dpc, state)) [[unlikely]] {
-    verifier::TimerOrDpcOverwritten(kernel_, dpc, /*timer=*/false, dpc, state.routine);
+    kernel_.verifier().TimerOrDpcOverwritten(dpc, /*timer=*/false, dpc, state.routine);
   }
   // DPC-8: dequeued before the routine runs, so the routine may queue itself again.
   state.queued = false;
@@ -357,6 +356,11 @@ bool Dpcs::IsQueued(PKDPC dpc) const {
 PKDEFERRED_ROUTINE Dpcs::RoutineOf(PKDPC dpc) const {
   const State* state = dpcs_.Find(dpc);
   return state != nullptr ? state->routine : nullptr;
+}
+
+bool Dpcs::Intact(PKDPC dpc) const {
+  const State* state = dpcs_.Find(dpc);
+  return state == nullptr || Holds(*dpc, *state);
 }
 
 std::vector<std::string> Dpcs::DescribeQueued() const {

@@ -68,6 +68,10 @@ class Dpcs {
   bool IsQueued(PKDPC dpc) const;
   /// The routine `dpc` was last initialised with, or nullptr for a KDPC never initialised.
   PKDEFERRED_ROUTINE RoutineOf(PKDPC dpc) const;
+  /// `dpc` still holds the type and routine KeInitializeDpc (or ...ThreadedDpc) wrote, as kemu
+  /// recorded them (true for a KDPC never initialised: nothing to compare). A KDPC left queued or
+  /// set in a stack frame that returned, or in memory reused meanwhile, does not (docs/kernel.md).
+  bool Intact(PKDPC dpc) const;
   /// A queued DPC whose KDPC lies within [begin, end) (memory being freed), or nullptr.
   PKDPC QueuedDpcIn(const void* begin, const void* end) const;
   /// A kemu-owned KDPC (KeGenericCallDpc's) that has run and is about to be freed. Still queued

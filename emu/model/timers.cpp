@@ -5,14 +5,11 @@
 
 #include "model/dispatcher.hpp"
 #include "model/kernel.hpp"
-#include "verifier/rules_overwritten.hpp"
 
 namespace kemu::model {
 namespace {
 
 constexpr std::uint64_t k100nsPerMillisecond = 10000;
-constexpr UCHAR kDpcObjectType = 19;          // DPC-1: DpcObject
-constexpr UCHAR kThreadedDpcObjectType = 24;  // ThreadedDpcObject
 
 // The KTIMER still holds what KeInitializeTimer(Ex) and KeSetTimer(Ex) wrote: its memory was not
 // reused while it was set (a stack frame left with the timer set). Its Dpc field is `dpc`, or NULL
@@ -22,13 +19,6 @@ constexpr UCHAR kThreadedDpcObjectType = 24;  // ThreadedDpcObject
   const DISPATCHER_HEADER& header = timer.Header;
   return (header.Type == TimerNotificationObject || header.Type == TimerSynchronizationObject) &&
          header.Size == sizeof(KTIMER) / sizeof(LONG) && (timer.Dpc == dpc || timer.Dpc == nullptr);
-}
-
-// The timer's KDPC still holds a DPC's type and the routine KeInitializeDpc gave (kemu's side
-// table); one kemu never saw initialised is KeInsertQueueDpc's report (DPC-12).
-[[gnu::no_sanitize_address]] bool Holds(const KDPC& dpc, PKDEFERRED_ROUTINE routine) {
-  return (dpc.Type == kDpcObjectType || dpc.Type == kThreadedDpcObjectType) &&
-         dpc.DeferredRoutine == routine;
 }
 
 }  // namespace
@@ -120,10 +110,11 @@ void Timers::Expire(PKTIMER timer) {
   const PKDEFERRED_ROUTINE routine =
       setting.dpc != nullptr ? kernel_.dpcs().RoutineOf(setting.dpc) : nullptr;
   if (!Holds(*timer, setting.dpc)) [[unlikely]] {
-    verifier::TimerOrDpcOverwritten(kernel_, timer, /*timer=*/true, setting.dpc, routine);
+    kernel_.verifier().TimerOrDpcOverwritten(timer, /*timer=*/true, setting.dpc, routine);
   }
-  if (routine != nullptr && !Holds(*setting.dpc, routine)) [[unlikely]] {
-    verifier::TimerOrDpcOverwritten(kernel_, setting.dpc, /*timer=*/false, setting.dpc, routine);
+  // A KDPC kemu never saw initialised is KeInsertQueueDpc's report (DPC-12).
+  if (routine != nullptr && !kernel_.dpcs().Intact(setting.dpc)) [[unlikely]] {
+    kernel_.verifier().TimerOrDpcOverwritten(setting.dpc, /*timer=*/false, setting.dpc, routine);
   }
   schedule_.erase(setting.key);
   set_.erase(timer);

@@ -27,19 +27,9 @@ void Verifier::ExSpinLockNotZeroed(const char* routine, const void* lock, LONG w
       "{} was given the reader/writer spin lock at {}, whose word is {:#x}: an EX_SPIN_LOCK must "
       "be set to zero before its first use (there is no initialisation routine).",
       routine, lock, static_cast<ULONG>(word));
-  if (mode_ == CheckMode::kVerifier) {
-    host_.Crash(
-        {.code = bugcheck::kDriverVerifierDetectedViolation,
-         .parameters = {verifier_code::kUninitializedResource, Address(lock), 0, 0},
-         .parameter_names = {"0x1002: uninitialized resource", "lock address", nullptr, nullptr},
-         .summary = summary});
-  }
   // UNCONFIRMED what the stray bits mean to Windows; as for an ordinary lock whose word says it
   // is held, kemu reports the spin that never ends.
-  host_.Crash({.code = bugcheck::kSpinLockAlreadyOwned,
-               .parameters = {Address(lock), 0, 0, 0},
-               .parameter_names = {"spin lock address", nullptr, nullptr, nullptr},
-               .summary = summary + " A kernel without Verifier may spin here forever."});
+  UninitializedLock(lock, summary, summary + " A kernel without Verifier may spin here forever.");
 }
 
 void Verifier::ExSpinLockWrongMode(const char* routine, const void* lock, unsigned held,

@@ -3,8 +3,6 @@
 // DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL (0xCC when the faulting code is not a driver's). kemu
 // cannot trap a load; it finds what reaches the kernel (model/pool_quarantine.hpp): a pointer
 // into a freed block, a value read out of one, and a write into one when the block is released.
-#include "verifier/rules_freed_pool.hpp"
-
 #include <fmt/format.h>
 
 #include <string>
@@ -70,19 +68,16 @@ void Verifier::FreedPoolWritten(const char* routine, const void* changed,
                   routine, block, changed, kAdvice)));
 }
 
-void KernelObjectInFreedPool(Host& host, const char* routine, const char* expected,
-                             const void* object, const std::string& block, bool quarantined) {
+void Verifier::KernelObjectInFreedPool(const char* routine, const char* expected,
+                                       const void* object, const std::string& block,
+                                       bool quarantined) {
   const std::string summary = fmt::format(
       "{} was given {}, which is not {}: it lies at {}, so the driver used the object after "
       "freeing the pool that holds it (the free may have come while {} ran, from a DPC or "
       "another vCPU). {}",
       routine, object, expected, block, routine, kAdvice);
-  if (quarantined) host.Crash(FreedPoolFault(Address(object), kRead, summary));
-  host.Crash({.code = bugcheck::kDriverVerifierDetectedViolation,
-              .parameters = {verifier_code::kInvalidKernelObject, Address(object), 0, 0},
-              .parameter_names = {"kemu: not an initialized kernel object", "object address",
-                                  nullptr, nullptr},
-              .summary = summary});
+  if (quarantined) host_.Crash(FreedPoolFault(Address(object), kRead, summary));
+  host_.Crash(NotAKernelObject(object, summary));
 }
 
 }  // namespace kemu::verifier

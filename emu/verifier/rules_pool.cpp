@@ -206,11 +206,7 @@ void Verifier::TimerOrDpcInFreedPool(const char* routine, const void* object, bo
   // kernel runs it on every free; kemu does, since the object would otherwise fire from freed
   // memory.
   host_.Crash(
-      {.code = bugcheck::kTimerOrDpcInvalid,
-       .parameters = {timer ? 0u : 1u, Address(object), Address(begin), Address(end)},
-       .parameter_names = {timer ? "0: timer object" : "1: DPC object", "address of the object",
-                           "start of the memory range checked", "end of the memory range checked"},
-       .summary = summary});
+      TimerOrDpcInRange(timer, object, begin, end, "start of the memory range checked", summary));
 }
 
 void Verifier::PoolLeakedAtShutdown(const std::vector<std::string>& blocks,

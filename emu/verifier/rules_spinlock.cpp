@@ -1,6 +1,9 @@
 // Spin-lock rules: docs/windows-facts.md §6.2-6.3, conformance SL-6..SL-8.
 #include <fmt/format.h>
 
+#include <string>
+#include <utility>
+
 #include "kemu/bugcheck.hpp"
 #include "verifier/verifier.hpp"
 
@@ -71,25 +74,34 @@ void Verifier::AcquireUninitialized(const char* routine, PKSPIN_LOCK lock,
                 "not a live lock: it lies at {}, so the driver uses it after freeing the "
                 "memory it lives in",
                 freed_block);
+  UninitializedLock(
+      lock,
+      freed_block.empty() ? fmt::format("{} was given the spin lock at {}, which was never "
+                                        "initialised with KeInitializeSpinLock.",
+                                        routine, static_cast<const void*>(lock))
+                          : fmt::format("{} was given the spin lock at {}: {}.", routine,
+                                        static_cast<const void*>(lock), why),
+      // Under Verifier the word is never read: the lock may lie in memory the host took back.
+      mode_ == CheckMode::kVerifier
+          ? std::string()
+          : fmt::format("{} was given the spin lock at {}: {}, and its word ({:#x}) says it is "
+                        "held. A kernel without Verifier spins here forever.",
+                        routine, static_cast<const void*>(lock), why, *lock));
+}
+
+void Verifier::UninitializedLock(const void* lock, std::string verifier_summary,
+                                 std::string spin_summary) {
   if (mode_ == CheckMode::kVerifier) {
     host_.Crash(
         {.code = bugcheck::kDriverVerifierDetectedViolation,
          .parameters = {verifier_code::kUninitializedResource, Address(lock), 0, 0},
          .parameter_names = {"0x1002: uninitialized resource", "lock address", nullptr, nullptr},
-         .summary = freed_block.empty()
-                        ? fmt::format("{} was given the spin lock at {}, which was never "
-                                      "initialised with KeInitializeSpinLock.",
-                                      routine, static_cast<const void*>(lock))
-                        : fmt::format("{} was given the spin lock at {}: {}.", routine,
-                                      static_cast<const void*>(lock), why)});
+         .summary = std::move(verifier_summary)});
   }
   host_.Crash({.code = bugcheck::kSpinLockAlreadyOwned,
                .parameters = {Address(lock), 0, 0, 0},
                .parameter_names = {"spin lock address", nullptr, nullptr, nullptr},
-               .summary = fmt::format(
-                   "{} was given the spin lock at {}: {}, and its word ({:#x}) says it is held. A "
-                   "kernel without Verifier spins here forever.",
-                   routine, static_cast<const void*>(lock), why, *lock)});
+               .summary = std::move(spin_summary)});
 }
 
 void Verifier::AcquireOwnedBySelf(const char* routine, PKSPIN_LOCK lock, bool try_only) {

@@ -7,15 +7,11 @@
 namespace kemu::verifier {
 
 void Verifier::InvalidKernelObject(const char* routine, const char* expected, const void* object) {
-  host_.Crash(
-      {.code = bugcheck::kDriverVerifierDetectedViolation,
-       .parameters = {verifier_code::kInvalidKernelObject, Address(object), 0, 0},
-       .parameter_names = {"kemu: not an initialized kernel object", "object address", nullptr,
-                           nullptr},
-       .summary = fmt::format("{} was given {}, which is not {}. Initialize the object first "
-                              "(KeInitializeEvent, KeInitializeTimer(Ex), IoAllocateWorkItem, "
-                              "...) and pass its address.",
-                              routine, object, expected)});
+  host_.Crash(NotAKernelObject(
+      object, fmt::format("{} was given {}, which is not {}. Initialize the object first "
+                          "(KeInitializeEvent, KeInitializeTimer(Ex), IoAllocateWorkItem, ...) "
+                          "and pass its address.",
+                          routine, object, expected)));
 }
 
 void Verifier::SetEventAboveDispatch(const char* routine, KIRQL current, const void* event) {

@@ -186,6 +186,14 @@ class Verifier {
   void TargetProcessorOutOfRange(PKDPC dpc, unsigned processor, unsigned count);
   /// KeInsertQueueDpc for a DPC whose target processor does not exist.
   [[noreturn]] void QueuedOnMissingProcessor(PKDPC dpc, unsigned processor, unsigned count);
+  /// The KDPC kemu is about to run, or the KTIMER it is about to expire (`timer`), no longer
+  /// holds what KeInitializeDpc / KeSetTimer wrote: its memory was reused while it was queued or
+  /// set, most likely a stack frame its routine left. `dpc` and `routine` are what kemu recorded
+  /// (for a timer, its DPC and that DPC's routine). 0xC7 / 1 (a KDPC) or 0 (a KTIMER) in every
+  /// mode: calling through the overwritten routine would crash the test program
+  /// (rules_overwritten.cpp).
+  [[noreturn]] void TimerOrDpcOverwritten(const void* object, bool timer, PKDPC dpc,
+                                          PKDEFERRED_ROUTINE routine);
 
   // Interrupts (rules_interrupt.cpp).
   [[noreturn]] void InvalidInterruptObject(const char* routine, const void* pointer,
@@ -245,6 +253,15 @@ class Verifier {
   /// block from the quarantine: the driver wrote to freed pool. 0xD5, a write. Returns only under
   /// kRecord.
   void FreedPoolWritten(const char* routine, const void* changed, const std::string& block);
+  /// `routine` found no kernel object of the kind it needs (`expected`) at `object` because the
+  /// memory there is pool the driver freed (maybe while `routine` ran, from a DPC or another
+  /// vCPU). In special pool's quarantine (`quarantined`) the bytes are poison and Windows' special
+  /// pool faults on the access: 0xD5, a read. Otherwise the block went back to the host: kemu's
+  /// 0xC4 / 0x4B450011 as for any invalid object, naming the free, since Windows reads whatever
+  /// the memory holds now. In every mode.
+  [[noreturn]] void KernelObjectInFreedPool(const char* routine, const char* expected,
+                                            const void* object, const std::string& block,
+                                            bool quarantined);
   void PoolFreeWrongTag(const char* routine, const void* block, ULONG allocated_tag,
                         ULONG freeing_tag, bool protected_block);
   /// A pool block being freed holds a set KTIMER (`timer`) or a queued KDPC: 0xC4 / 0x15 for a
@@ -396,6 +413,11 @@ class Verifier {
                                      const std::vector<std::string>& leaks);
 
  private:
+  /// A spin lock (ordinary or reader/writer) used uninitialised at `lock`: 0xC4 / 0x1002 with
+  /// `verifier_summary` under Verifier, 0xF SPIN_LOCK_ALREADY_OWNED with `spin_summary` otherwise
+  /// (a kernel without Verifier spins on the stray word).
+  [[noreturn]] void UninitializedLock(const void* lock, std::string verifier_summary,
+                                      std::string spin_summary);
   /// Verifier's "APCs not disabled" check of a lock routine (0x37-0x3A): 0xC4 / `code` (IRQL,
   /// APC disable count 0, `object`) under Verifier; nothing in the other modes.
   void ApcsEnabled(std::uint64_t code, const char* code_name, KIRQL current, const void* object,

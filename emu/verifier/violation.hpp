@@ -50,6 +50,27 @@ inline Violation IrqlFault(std::uint64_t irql, std::string summary) {
           .summary = std::move(summary)};
 }
 
+/// 0xC7 TIMER_OR_DPC_INVALID / 0 (a KTIMER, `timer`) or 1 (a KDPC) at `object`, found in the
+/// memory range [begin, end) checked; `begin_name` names Arg3, saying what that range is.
+inline Violation TimerOrDpcInRange(bool timer, const void* object, const void* begin,
+                                   const void* end, const char* begin_name, std::string summary) {
+  return {.code = bugcheck::kTimerOrDpcInvalid,
+          .parameters = {timer ? 0u : 1u, Address(object), Address(begin), Address(end)},
+          .parameter_names = {timer ? "0: timer object" : "1: DPC object", "address of the object",
+                              begin_name, "end of the memory range checked"},
+          .summary = std::move(summary)};
+}
+
+/// kemu's 0xC4 / 0x4B450011: `object` is not an initialized kernel object of the kind a routine
+/// needs.
+inline Violation NotAKernelObject(const void* object, std::string summary) {
+  return {.code = bugcheck::kDriverVerifierDetectedViolation,
+          .parameters = {verifier_code::kInvalidKernelObject, Address(object), 0, 0},
+          .parameter_names = {"kemu: not an initialized kernel object", "object address", nullptr,
+                              nullptr},
+          .summary = std::move(summary)};
+}
+
 }  // namespace kemu::verifier
 
 #endif  // KEMU_EMU_VERIFIER_VIOLATION_HPP_

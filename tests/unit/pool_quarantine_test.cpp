@@ -13,7 +13,6 @@
 
 #include "kemu/testing/gtest.hpp"
 #include "model/kernel.hpp"
-#include "verifier/rules_freed_pool.hpp"
 
 namespace {
 
@@ -143,8 +142,8 @@ TEST(PoolQuarantineTest, WithoutSpecialPoolAnObjectInFreedPoolIsNamedWithItsFree
   kemu::Machine machine(kemu::MachineOptions{.verifier = false});
   KEVENT stale = {};
   const kemu::BugCheck crash = CrashOf([&] {
-    kemu::verifier::KernelObjectInFreedPool(
-        machine.kernel(), "KeSetEvent", "an initialized event", &stale,
+    machine.kernel().verifier().KernelObjectInFreedPool(
+        "KeSetEvent", "an initialized event", &stale,
         "offset 0x8 of the 64-byte pool block tagged 'kemu' (0x756d656b) that "
         "ExFreePoolWithTag freed at trace event 7",
         /*quarantined=*/false);
