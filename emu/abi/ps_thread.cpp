@@ -3,10 +3,7 @@
 // routines a driver uses on a thread's handle and object.
 #include <wdm.h>
 
-#include <string>
-
 #include "abi/entry.hpp"
-#include "kemu/error.hpp"
 
 /// The thread object type `*PsThreadType` names: its address is all a driver sees.
 struct _OBJECT_TYPE {
@@ -55,10 +52,7 @@ NTSTATUS PsCreateSystemThread(PHANDLE ThreadHandle, ULONG DesiredAccess,
     kernel.verifier().NullArgument("PsCreateSystemThread", "StartRoutine");
   if (ProcessHandle != nullptr) {
     // A thread in another process's address space: kemu has one address space, the system's.
-    const std::string called_from = kernel.RunningCallback();
-    kemu::NotModelled not_modelled("PsCreateSystemThread with a ProcessHandle", called_from);
-    if (!called_from.empty()) kernel.End(not_modelled);
-    throw not_modelled;
+    kernel.ThrowNotModelled("PsCreateSystemThread with a ProcessHandle");
   }
   KEMU_FAULT_POINT(kernel, PsCreateSystemThread);
   *ThreadHandle = kernel.system_threads().Create(StartRoutine, StartContext, ClientId);

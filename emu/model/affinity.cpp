@@ -6,7 +6,6 @@
 #include <cstdint>
 #include <optional>
 
-#include "kemu/error.hpp"
 #include "model/kernel.hpp"
 
 namespace kemu::model {
@@ -27,10 +26,7 @@ bool Affinity::Valid(KAFFINITY affinity) const {
 }
 
 void Affinity::NotModelled(const char* routine, const std::string& why) {
-  const std::string called_from = kernel_.RunningCallback();
-  kemu::NotModelled error(fmt::format("{} {}", routine, why), called_from);
-  if (!called_from.empty()) kernel_.End(error);
-  throw error;
+  kernel_.ThrowNotModelled(fmt::format("{} {}", routine, why));
 }
 
 Affinity::State* Affinity::Running() {

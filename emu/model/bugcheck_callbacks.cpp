@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "kemu/error.hpp"
+#include "model/bugcheck_report.hpp"
 #include "model/kernel.hpp"
 
 namespace kemu::model {
@@ -113,11 +113,7 @@ BOOLEAN BugCheckCallbacks::RegisterReason(PKBUGCHECK_REASON_CALLBACK_RECORD reco
                                           PKBUGCHECK_REASON_CALLBACK_ROUTINE routine,
                                           KBUGCHECK_CALLBACK_REASON reason, PUCHAR component) {
   if (reason != KbCallbackSecondaryDumpData) {
-    const std::string called_from = kernel_.RunningCallback();
-    kemu::NotModelled error("KeRegisterBugCheckReasonCallback " + WhyNotModelled(reason),
-                            called_from);
-    if (!called_from.empty()) kernel_.End(error);
-    throw error;
+    kernel_.ThrowNotModelled("KeRegisterBugCheckReasonCallback " + WhyNotModelled(reason));
   }
   if (record->State != BufferEmpty) return FALSE;
   record->CallbackRoutine = routine;
@@ -184,7 +180,7 @@ bool BugCheckCallbacks::CallOne(const std::string& description, Call&& call) {
     // Windows would stop there; kemu stops calling callbacks, raises the bug check that started
     // them, and shows this one in its report.
     const std::string& report = nested.report();
-    if (!nested_) nested_ = report.substr(0, report.find("\n\n  Machine:"));
+    if (!nested_) nested_ = report.substr(0, MachineContextOffset(report));
     returned = false;
   } catch (...) {
     returned = false;  // a harness error: the same stop, nothing to show

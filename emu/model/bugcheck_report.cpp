@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <string_view>
 #include <vector>
 
@@ -64,6 +65,11 @@ std::string FormatReport(const Kernel& kernel, const verifier::Violation& violat
   }
   out += fmt::format("\n  {}\n\n", violation.summary);
   return out + FormatMachineContext(kernel);
+}
+
+std::size_t MachineContextOffset(std::string_view report) {
+  // FormatReport ends the summary with a blank line, and FormatMachineContext starts here.
+  return std::min(report.find("\n\n  Machine:"), report.size());
 }
 
 std::string FormatMachineContext(const Kernel& kernel) {

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "kemu/error.hpp"
 #include "model/bugcheck_report.hpp"
@@ -30,8 +31,7 @@ kemu::BugCheck WithNestedReport(const kemu::BugCheck& bug_check, const std::stri
     begin = end + 1;
   }
   shown.pop_back();
-  const std::size_t machine = report.find("\n\n  Machine:");
-  report.insert(machine == std::string::npos ? report.size() : machine, shown);
+  report.insert(MachineContextOffset(report), shown);
   return kemu::BugCheck(bug_check.code(), bug_check.parameters(), std::move(report));
 }
 
@@ -157,14 +157,20 @@ void Kernel::CheckAllotment() {
   Allotment& allotment = cpu().allotment;
   const std::uint64_t limit_us = options_.dpc_time_limit_us;
   if (allotment.call_limit == Allotment::kNever || limit_us == 0) return;  // no routine, or off
-  const std::uint64_t calls = trace_.calls() - allotment.began_calls;
-  const std::uint64_t used_us = (clock_.now_100ns() - allotment.began_100ns) / 10 + calls;
+  const std::uint64_t used_us = AllotmentUsedUs(allotment);
   if (used_us > limit_us) {
     verifier_.RoutineOverran(allotment.routine, allotment.object, allotment.isr, allotment.threaded,
                              used_us, limit_us);
   }
   // At most allotment_calls_ ahead, so a limit near 2^64 cannot wrap the count.
   allotment.call_limit = trace_.calls() + std::min(limit_us - used_us, allotment_calls_);
+}
+
+void Kernel::ThrowNotModelled(std::string what) {
+  const std::string called_from = RunningCallback();
+  kemu::NotModelled not_modelled(std::move(what), called_from);
+  if (!called_from.empty()) End(not_modelled);
+  throw not_modelled;
 }
 
 void Kernel::NoteBugCheck(const verifier::Violation& violation) {

@@ -191,6 +191,12 @@ class Kernel final : public verifier::Host, public race::Host {
   /// The DPC watchdog (model/allotment.hpp): bug check 0x133 / 0 if the ISR or DPC routine
   /// running on this vCPU has used its allotment; otherwise the call count at which it will have.
   void CheckAllotment();
+  /// Run time `allotment`'s routine has used so far, in microseconds: the virtual time since it
+  /// began plus 1 us per kernel call (model/allotment.hpp). The DPC watchdog's one measure.
+  std::uint64_t AllotmentUsedUs(const Allotment& allotment) const {
+    return (clock_.now_100ns() - allotment.began_100ns) / 10 +
+           (trace_.calls() - allotment.began_calls);
+  }
   /// Kernel calls an ISR or DPC routine may make before the DPC watchdog looks at it: the
   /// allotment in microseconds, or a count no routine reaches when the watchdog is off.
   std::uint64_t allotment_calls() const { return allotment_calls_; }
@@ -224,6 +230,10 @@ class Kernel final : public verifier::Host, public race::Host {
     failed_ = true;
     throw error;
   }
+  /// Fails loudly for what kemu does not model: throws kemu::NotModelled naming `what` (the
+  /// routine, and how it was called where that is what kemu lacks), ending the machine first when
+  /// a driver callback made the call (End).
+  [[noreturn]] void ThrowNotModelled(std::string what);
   /// Ends the machine with `failure` (any exception a vCPU worker's callback threw) unless a bug
   /// check already crashed it; the test thread rethrows it.
   void EndWith(std::exception_ptr failure);

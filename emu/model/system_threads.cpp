@@ -6,7 +6,6 @@
 
 #include <utility>
 
-#include "kemu/error.hpp"
 #include "model/kernel.hpp"
 
 namespace kemu::model {
@@ -175,13 +174,8 @@ std::string SystemThreads::Describe(unsigned index) const {
 void SystemThreads::NotModelledObject(const char* routine, const void* object) {
   // Only system threads' objects are counted: a reference to any other object (a device object,
   // a file object) would otherwise succeed without meaning anything.
-  const std::string called_from = kernel_.RunningCallback();
-  NotModelled not_modelled(
-      fmt::format("{} on {} (kemu counts references to system thread objects only)", routine,
-                  object),
-      called_from);
-  if (!called_from.empty()) kernel_.End(not_modelled);
-  throw not_modelled;
+  kernel_.ThrowNotModelled(fmt::format(
+      "{} on {} (kemu counts references to system thread objects only)", routine, object));
 }
 
 SystemThreads::Thread* SystemThreads::Find(const void* object) {

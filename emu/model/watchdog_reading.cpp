@@ -1,6 +1,6 @@
 // The DPC watchdog's reading for KeQueryDpcWatchdogInformation and KeShouldYieldProcessor: the
-// same measure Kernel::CheckAllotment applies (virtual time inside the routine plus 1 us per
-// kernel call) and the same bound Dpcs::Retire applies (routines per retirement).
+// measure Kernel::CheckAllotment applies (Kernel::AllotmentUsedUs: virtual time inside the routine
+// plus 1 us per kernel call) and the same bound Dpcs::Retire applies (routines per retirement).
 #include "model/watchdog_reading.hpp"
 
 #include "model/cpu.hpp"
@@ -26,8 +26,7 @@ std::optional<WatchdogReading> ReadWatchdog(const Kernel& kernel) {
   reading.routine_left_us = limit_us;
   const Allotment& allotment = cpu.allotment;
   if (allotment.call_limit != Allotment::kNever) {  // an ISR or DPC routine is running
-    const std::uint64_t calls = kernel.trace().calls() - allotment.began_calls;
-    const std::uint64_t used_us = (kernel.clock().now_100ns() - allotment.began_100ns) / 10 + calls;
+    const std::uint64_t used_us = kernel.AllotmentUsedUs(allotment);
     reading.routine_left_us = used_us < limit_us ? limit_us - used_us : 0;
   }
   return reading;

@@ -128,6 +128,27 @@ TEST(CallbackErrorTest, NotModelledInsideASynchronizeRoutineEndsTheMachine) {
   EXPECT_TRUE(machine.crashed());
 }
 
+// A routine kemu models, called in a way it does not (here a reference to an object other than a
+// system thread's), fails as an unmodelled routine does: from a callback it ends the machine.
+TEST(CallbackErrorTest, AnUnmodelledUseOfAModelledRoutineInsideADpcEndsTheMachine) {
+  kemu::Machine machine(kemu::Os::kWindows10);
+  KDPC dpc;
+  KEVENT not_a_thread{};
+  Callback routine{.body = [&] { ObfReferenceObject(&not_a_thread); }};
+  KeInitializeDpc(&dpc, &CallbackDpc, &routine);
+  try {
+    KeInsertQueueDpc(&dpc, nullptr, nullptr);
+    ADD_FAILURE() << "KeInsertQueueDpc returned";
+  } catch (const kemu::NotModelled& error) {
+    EXPECT_THAT(error.what(), AllOf(HasSubstr("kemu does not model ObfReferenceObject on "),
+                                    HasSubstr("(kemu counts references to system thread objects "
+                                              "only)"),
+                                    HasSubstr("a DPC routine on vCPU 0 at IRQL 2")));
+  }
+  EXPECT_EQ(routine.calls, 1);
+  EXPECT_TRUE(machine.crashed());
+}
+
 TEST(CallbackErrorTest, LaterCallsOnTheEndedMachineThrowTheSameErrorNotABugCheck) {
   kemu::Machine machine(kemu::Os::kWindows10);
   kemu::Device& timer = AddTimer(machine);
