@@ -3,16 +3,6 @@
 #include "model/kernel.hpp"
 
 namespace kemu::model {
-namespace {
-
-// Every device-queue routine works under the queue's own spin lock: what the inserter did to an
-// entry happens before what the remover does with it (the race detector's edge).
-void OrderAtQueue(Kernel& kernel, const void* queue) {
-  kernel.race().Acquire(queue);
-  kernel.race().Release(queue);
-}
-
-}  // namespace
 
 void DeviceQueues::RequireDispatch(const char* routine) {
   const KIRQL irql = kernel_.irql().Current();
@@ -47,7 +37,9 @@ BOOLEAN DeviceQueues::Insert(const char* routine, PKDEVICE_QUEUE queue, PKDEVICE
   RequireDispatch(routine);
   CheckQueue(routine, queue);
   if (entry == nullptr) kernel_.verifier().NullArgument(routine, "DeviceQueueEntry");
-  OrderAtQueue(kernel_, queue);
+  // Every device-queue routine works under the queue's own spin lock: what the inserter did to an
+  // entry happens before what the remover does with it (the race detector's edge).
+  kernel_.race().Barrier(queue);
   if (sort_key.has_value()) entry->SortKey = *sort_key;
   if (!queue->Busy) {
     // DQ-2: an idle queue becomes busy; the caller starts the request itself.
@@ -76,7 +68,7 @@ PKDEVICE_QUEUE_ENTRY DeviceQueues::Remove(const char* routine, PKDEVICE_QUEUE qu
                                           std::optional<ULONG> sort_key) {
   RequireDispatch(routine);
   CheckQueue(routine, queue);
-  OrderAtQueue(kernel_, queue);
+  kernel_.race().Barrier(queue);
   PLIST_ENTRY head = &queue->DeviceListHead;
   if (IsListEmpty(head)) {
     queue->Busy = FALSE;  // DQ-3
@@ -103,7 +95,7 @@ BOOLEAN DeviceQueues::RemoveEntry(PKDEVICE_QUEUE queue, PKDEVICE_QUEUE_ENTRY ent
   if (irql > DISPATCH_LEVEL) kernel_.verifier().IrqlAboveMaximum(kRoutine, irql, DISPATCH_LEVEL);
   CheckQueue(kRoutine, queue);
   if (entry == nullptr) kernel_.verifier().NullArgument(kRoutine, "DeviceQueueEntry");
-  OrderAtQueue(kernel_, queue);
+  kernel_.race().Barrier(queue);
   if (!entry->Inserted) return FALSE;  // DQ-4
   RemoveEntryList(&entry->DeviceListEntry);
   entry->Inserted = FALSE;

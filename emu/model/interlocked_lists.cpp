@@ -17,14 +17,6 @@ constexpr std::uint64_t kSequenceOne = std::uint64_t{1} << 16;
 // x64 SLIST headers and entries are 16-byte aligned.
 constexpr std::uintptr_t kSListAlignmentMask = 0xF;
 
-// An S-list operation is one interlocked exchange on the header, a full barrier: what the pusher
-// did to an entry before pushing it happens before what its popper does (the race detector's
-// edge, as for any Interlocked operation on one address).
-void OrderAtHeader(Kernel& kernel, const void* head) {
-  kernel.race().Acquire(head);
-  kernel.race().Release(head);
-}
-
 }  // namespace
 
 void InterlockedLists::CheckReadable(const char* routine, PLIST_ENTRY head, PLIST_ENTRY link) {
@@ -156,7 +148,10 @@ PSLIST_ENTRY InterlockedLists::PushSList(const char* routine, PSLIST_HEADER head
   if ((reinterpret_cast<std::uintptr_t>(entry) & kSListAlignmentMask) != 0) {
     kernel_.verifier().MisalignedSListEntry(routine, head, entry);
   }
-  OrderAtHeader(kernel_, head);
+  // An S-list operation is one interlocked exchange on the header, a full barrier: what the pusher
+  // did to an entry before pushing it happens before what its popper does (the race detector's
+  // edge, as for any Interlocked operation on one address).
+  kernel_.race().Barrier(head);
   auto* previous = reinterpret_cast<PSLIST_ENTRY>(static_cast<std::uintptr_t>(head->Region));
   entry->Next = previous;
   head->Region = reinterpret_cast<std::uintptr_t>(entry);
@@ -167,7 +162,7 @@ PSLIST_ENTRY InterlockedLists::PushSList(const char* routine, PSLIST_HEADER head
 
 PSLIST_ENTRY InterlockedLists::PopSList(const char* routine, PSLIST_HEADER head) {
   CheckSListHead(routine, head);
-  OrderAtHeader(kernel_, head);
+  kernel_.race().Barrier(head);
   auto* entry = reinterpret_cast<PSLIST_ENTRY>(static_cast<std::uintptr_t>(head->Region));
   if (entry == nullptr) return nullptr;
   head->Region = reinterpret_cast<std::uintptr_t>(entry->Next);
@@ -178,7 +173,7 @@ PSLIST_ENTRY InterlockedLists::PopSList(const char* routine, PSLIST_HEADER head)
 
 PSLIST_ENTRY InterlockedLists::FlushSList(const char* routine, PSLIST_HEADER head) {
   CheckSListHead(routine, head);
-  OrderAtHeader(kernel_, head);
+  kernel_.race().Barrier(head);
   auto* first = reinterpret_cast<PSLIST_ENTRY>(static_cast<std::uintptr_t>(head->Region));
   head->Region = 0;
   head->Alignment &= ~kDepthMask;

@@ -85,13 +85,14 @@ void Detector::NoteBeginDpc(const void* dpc, const void* routine, std::uint64_t 
   Acquire(dpc);  // queued before it runs
 }
 
-void Detector::BeginWorkItem(const void* item, const void* routine, unsigned cpu,
-                             const void* frame) {
-  if (!enabled_) return;
-  // Windows runs it on a worker thread that may be on any processor.
+void Detector::NoteBeginAnyCpu(ContextKind kind, const void* object, const void* routine,
+                               unsigned cpu, const void* frame) {
+  // A work item runs on a worker thread that may be on any processor; a system thread seated on
+  // `cpu` may later resume on any vCPU (on one vCPU its ISRs and DPCs preempt it, and other
+  // threads interleave with it).
   const std::uint64_t all = static_cast<std::uint64_t>(host_.active_processors());
-  Begin(ContextKind::kWorkItem, item, routine, 0, PASSIVE_LEVEL, all, cpu, frame);
-  Acquire(item);  // queued before it runs
+  Begin(kind, object, routine, 0, PASSIVE_LEVEL, all, cpu, frame);
+  Acquire(object);  // queued or created before it runs
 }
 
 void Detector::NoteEnd(unsigned cpu) { EndTop(stacks_.at(cpu)); }
@@ -288,9 +289,7 @@ void Detector::OnAccess(std::uintptr_t address, std::size_t size, bool write, bo
   }
   // Atomic operations order what their threads did around them (Interlocked* are full barriers).
   if (atomic && !pending_) {
-    const void* sync = reinterpret_cast<const void*>(address);
-    Acquire(sync);
-    Release(sync);
+    Barrier(reinterpret_cast<const void*>(address));
   }
 }
 

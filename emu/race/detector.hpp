@@ -109,7 +109,9 @@ class Detector {
     if (enabled_) NoteBeginDpc(dpc, routine, cpu_mask, cpu, frame, irql);
   }
   /// A work item routine: PASSIVE_LEVEL, on a system worker thread of any processor.
-  void BeginWorkItem(const void* item, const void* routine, unsigned cpu, const void* frame);
+  void BeginWorkItem(const void* item, const void* routine, unsigned cpu, const void* frame) {
+    if (enabled_) NoteBeginAnyCpu(ContextKind::kWorkItem, item, routine, cpu, frame);
+  }
   void End(unsigned cpu) {
     if (enabled_) NoteEnd(cpu);
   }
@@ -128,7 +130,9 @@ class Detector {
   }
   /// Its start routine begins, on the vCPU it is seated on: PASSIVE_LEVEL, any vCPU; what its
   /// creator did before PsCreateSystemThread (a Release of `object`) happens before.
-  void BeginSystemThread(const void* object, const void* routine, unsigned cpu, const void* frame);
+  void BeginSystemThread(const void* object, const void* routine, unsigned cpu, const void* frame) {
+    if (enabled_) NoteBeginAnyCpu(ContextKind::kSystemThread, object, routine, cpu, frame);
+  }
   /// It ends (returning, PsTerminateSystemThread, or unwound at teardown), wherever its stack is.
   void EndSystemThread(const void* object) {
     if (enabled_) NoteEndSystemThread(object);
@@ -151,6 +155,14 @@ class Detector {
   }
   void Acquire(const void* sync) {
     if (enabled_) NoteAcquire(sync);
+  }
+  /// A full barrier at `sync` (an Interlocked operation, or a routine working under one lock for
+  /// the object): Acquire then Release, so every context that passes it is ordered after the ones
+  /// that passed it before.
+  void Barrier(const void* sync) {
+    if (!enabled_) return;
+    NoteAcquire(sync);
+    NoteRelease(sync);
   }
   /// KeInitializeSpinLock: a new lock, even at an earlier one's address (a reused stack frame, a
   /// lock used uninitialised in a freed block). Accesses under the earlier lock share no lock with
@@ -204,6 +216,11 @@ class Detector {
                     std::uint64_t cpu_mask, unsigned cpu, const void* frame);
   void NoteBeginDpc(const void* dpc, const void* routine, std::uint64_t cpu_mask, unsigned cpu,
                     const void* frame, KIRQL irql);
+  /// A work item's or system thread's routine (`kind`) begins on vCPU `cpu`, at PASSIVE_LEVEL:
+  /// it may run on (or move to) any vCPU, so it may meet any context of any vCPU. What was done
+  /// before `object` was queued or created (a Release of it) happens before.
+  void NoteBeginAnyCpu(ContextKind kind, const void* object, const void* routine, unsigned cpu,
+                       const void* frame);
   void NoteEnd(unsigned cpu);
   void NoteSeatThread(const void* object, unsigned cpu, bool seated);
   void NoteEndSystemThread(const void* object);

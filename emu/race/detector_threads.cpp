@@ -20,16 +20,6 @@ void Detector::NoteSeatThread(const void* object, unsigned cpu, bool seated) {
   if (!seated && aside.stack.empty()) set_aside_.erase(object);
 }
 
-void Detector::BeginSystemThread(const void* object, const void* routine, unsigned cpu,
-                                 const void* frame) {
-  if (!enabled_) return;
-  // Seated on `cpu`, it may later resume on any vCPU: it may meet any context of any vCPU, and
-  // on one vCPU its ISRs and DPCs preempt it and other threads interleave with it.
-  const std::uint64_t all = static_cast<std::uint64_t>(host_.active_processors());
-  Begin(ContextKind::kSystemThread, object, routine, 0, PASSIVE_LEVEL, all, cpu, frame);
-  Acquire(object);  // created before it runs
-}
-
 void Detector::NoteEndSystemThread(const void* object) {
   const auto it = set_aside_.find(object);
   if (it == set_aside_.end()) return;
