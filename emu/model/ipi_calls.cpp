@@ -42,7 +42,7 @@ class HoldScheduler {
 ULONG_PTR IpiCalls::Call(PKIPI_BROADCAST_WORKER routine, ULONG_PTR context) {
   const unsigned processors = kernel_.processor_count();
   const unsigned self = kernel_.current_processor();
-  if (broadcasting_) {
+  if (running_ != nullptr) {
     // From a broadcast routine, at IPI_LEVEL (Verifier and a checked kernel stopped at the IRQL
     // rule already): every processor is in the broadcast, none can take the new interrupt, and
     // the caller waits for them forever. The hang report, as for any wait that cannot end.

@@ -32,13 +32,9 @@ class IpiCalls {
   class Broadcasting {
    public:
     Broadcasting(IpiCalls& calls, PKIPI_BROADCAST_WORKER routine) : calls_(calls) {
-      calls_.broadcasting_ = true;
       calls_.running_ = routine;
     }
-    ~Broadcasting() {
-      calls_.broadcasting_ = false;
-      calls_.running_ = nullptr;
-    }
+    ~Broadcasting() { calls_.running_ = nullptr; }
     Broadcasting(const Broadcasting&) = delete;
     Broadcasting& operator=(const Broadcasting&) = delete;
 
@@ -47,8 +43,9 @@ class IpiCalls {
   };
 
   Kernel& kernel_;
-  bool broadcasting_ = false;                 ///< a broadcast routine runs (on some vCPU)
-  PKIPI_BROADCAST_WORKER running_ = nullptr;  ///< its routine, for the report
+  /// The broadcast routine running (on some vCPU; never NULL, KeIpiGenericCall refuses that),
+  /// or nullptr when no broadcast is in progress.
+  PKIPI_BROADCAST_WORKER running_ = nullptr;
 };
 
 }  // namespace kemu::model
