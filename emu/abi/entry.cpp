@@ -22,11 +22,7 @@ void Refuse(ExportId id) {
 void NotModelledCall(ExportId id) {
   const ExportInfo& info = Info(id);
   // Still entered first: a routine the release lacks is reported as missing, not as unmodelled.
-  model::Kernel& kernel = Enter(id, {});
-  const std::string called_from = kernel.RunningCallback();
-  NotModelled not_modelled(std::string(info.name), called_from);
-  if (!called_from.empty()) kernel.End(not_modelled);
-  throw not_modelled;
+  Enter(id, {}).ThrowNotModelled(std::string(info.name));
 }
 
 }  // namespace kemu::abi

@@ -131,8 +131,7 @@ PVOID ExAllocatePool3(POOL_FLAGS Flags, SIZE_T NumberOfBytes, ULONG Tag,
         return RefuseAllocation(kernel, kName, Flags, NumberOfBytes, Tag);
       case PoolExtendedParameterSecurePool:
         // Secure pool lives in VTL1 (virtualization-based security); kemu has none.
-        throw kemu::NotModelled("ExAllocatePool3 (PoolExtendedParameterSecurePool)",
-                                kernel.RunningCallback());
+        kernel.ThrowNotModelled("ExAllocatePool3 (PoolExtendedParameterSecurePool)");
       default:
         if (parameter.Optional != 0) continue;  // the kernel may ignore an optional parameter
         return RefuseAllocation(kernel, kName, Flags, NumberOfBytes, Tag);
