@@ -1,0 +1,26 @@
+#include "model/freed_objects.hpp"
+
+#include <cstdint>
+#include <string>
+
+#include "model/kernel.hpp"
+#include "verifier/rules_freed_pool.hpp"
+
+namespace kemu::model {
+
+void RejectIfInFreedPool(Kernel& kernel, const char* routine, const char* expected,
+                         const void* object) {
+  const auto address = reinterpret_cast<std::uintptr_t>(object);
+  // In the quarantine only when the free came while `routine` ran (a DPC, another vCPU): a
+  // pointer into it was refused before the call began (Pool::CheckArguments).
+  if (kernel.pool().quarantine().Holding(address) != nullptr) {
+    verifier::KernelObjectInFreedPool(kernel, routine, expected, object,
+                                      kernel.DescribePoolAddress(address), /*quarantined=*/true);
+  }
+  if (const std::string freed = kernel.pool().DescribeFreed(address); !freed.empty()) {
+    verifier::KernelObjectInFreedPool(kernel, routine, expected, object, freed,
+                                      /*quarantined=*/false);
+  }
+}
+
+}  // namespace kemu::model
