@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "model/freed_objects.hpp"
 #include "model/kernel.hpp"
 
 namespace kemu::model {
@@ -59,16 +60,7 @@ std::string Expected(unsigned kinds) {
 // or another vCPU while the routine ran, after its arguments were checked).
 [[noreturn]] void RejectObject(Kernel& kernel, const char* routine, const std::string& expected,
                                const void* object) {
-  const auto address = reinterpret_cast<std::uintptr_t>(object);
-  if (kernel.pool().quarantine().Holding(address) != nullptr) {
-    kernel.verifier().KernelObjectInFreedPool(routine, expected.c_str(), object,
-                                              kernel.DescribePoolAddress(address),
-                                              /*quarantined=*/true);
-  }
-  if (const std::string freed = kernel.pool().DescribeFreed(address); !freed.empty()) {
-    kernel.verifier().KernelObjectInFreedPool(routine, expected.c_str(), object, freed,
-                                              /*quarantined=*/false);
-  }
+  RejectIfInFreedPool(kernel, routine, expected.c_str(), object);
   kernel.verifier().InvalidKernelObject(routine, expected.c_str(), object);
 }
 

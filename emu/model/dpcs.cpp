@@ -6,6 +6,7 @@
 #include <array>
 
 #include "model/allotment.hpp"
+#include "model/freed_objects.hpp"
 #include "model/kernel.hpp"
 
 namespace kemu::model {
@@ -52,7 +53,10 @@ void Dpcs::Initialize(PKDPC dpc, PKDEFERRED_ROUTINE routine, PVOID context, bool
 
 Dpcs::State& Dpcs::Lookup(const char* routine, PKDPC dpc) {
   State* state = dpcs_.Find(dpc);
-  if (state == nullptr) kernel_.verifier().UninitializedDpc(routine, dpc);
+  if (state == nullptr) {
+    RejectIfInFreedPool(kernel_, routine, "a KDPC initialized by KeInitializeDpc", dpc);
+    kernel_.verifier().UninitializedDpc(routine, dpc);
+  }
   return *state;
 }
 
@@ -394,6 +398,16 @@ PKDPC Dpcs::QueuedDpcIn(const void* begin, const void* end) const {
     if (state.queued && at >= low && at < high && (found == 0 || at < found)) found = at;
   }
   return reinterpret_cast<PKDPC>(found);
+}
+
+void Dpcs::ForgetRange(const void* begin, const void* end) {
+  if (dpcs_.empty()) return;  // every pool free asks
+  const auto low = reinterpret_cast<std::uintptr_t>(begin);
+  const auto high = reinterpret_cast<std::uintptr_t>(end);
+  dpcs_.EraseIf([low, high](const auto& entry) {
+    const auto at = reinterpret_cast<std::uintptr_t>(entry.first);
+    return at >= low && at < high && !entry.second.queued;
+  });
 }
 
 }  // namespace kemu::model

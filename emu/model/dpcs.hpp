@@ -74,6 +74,10 @@ class Dpcs {
   bool Intact(PKDPC dpc) const;
   /// A queued DPC whose KDPC lies within [begin, end) (memory being freed), or nullptr.
   PKDPC QueuedDpcIn(const void* begin, const void* end) const;
+  /// The KDPCs within [begin, end) die with that memory (Pool::Free): a later call on one finds
+  /// no KDPC and its report names the free. A queued one stays known (its queue entry points at
+  /// its state; the free was reported as a DPC in freed pool).
+  void ForgetRange(const void* begin, const void* end);
   /// A kemu-owned KDPC (KeGenericCallDpc's) that has run and is about to be freed. Still queued
   /// (its routine queued it again), it leaves the queues first: no entry outlives its state.
   void Forget(PKDPC dpc);

@@ -49,6 +49,23 @@ ExSpinLocks::State& ExSpinLocks::Lookup(const char* routine, PEX_SPIN_LOCK lock)
   return locks_[lock];
 }
 
+std::string ExSpinLocks::DescribeHolders(const State& state, bool exclusive) const {
+  // Each holder as a spin-lock wait names one: a system thread seated on the vCPU by name.
+  const Scheduler& scheduler = kernel_.scheduler();
+  if (state.exclusive.has_value()) {
+    return "held exclusive by " + scheduler.DescribeProcessor(state.exclusive->cpu);
+  }
+  std::string holders;
+  for (const Holder& holder : state.shared) {
+    holders += (holders.empty() ? "" : ", ") + scheduler.DescribeProcessor(holder.cpu);
+  }
+  if (holders.empty()) holders = "no vCPU";  // between a release and the waiting writer's turn
+  // This vCPU, when it waits for exclusive access, is one of the waiters counted.
+  const bool writer_waits = state.exclusive_waiters > (exclusive ? 1u : 0u);
+  return fmt::format("held shared by {}{}", holders,
+                     writer_waits ? "; another vCPU waits for exclusive access" : "");
+}
+
 ExSpinLocks::State& ExSpinLocks::SpinUntilAvailable(const char* routine, PEX_SPIN_LOCK lock,
                                                     ExHold mode) {
   const Cpu& cpu = kernel_.cpu();
@@ -57,13 +74,7 @@ ExSpinLocks::State& ExSpinLocks::SpinUntilAvailable(const char* routine, PEX_SPI
   State& waiting = locks_[lock];
   const bool exclusive = mode == ExHold::kExclusive;
   if (exclusive) ++waiting.exclusive_waiters;  // holds off new shared acquirers meanwhile
-  const std::string holders =
-      waiting.exclusive.has_value()
-          ? fmt::format("held exclusive by vCPU {}", waiting.exclusive->cpu)
-          : fmt::format("held shared by {} vCPU(s){}", waiting.shared.size(),
-                        waiting.exclusive_waiters > (exclusive ? 1u : 0u)
-                            ? ", a vCPU waiting for exclusive access"
-                            : "");
+  const std::string holders = DescribeHolders(waiting, exclusive);
   kernel_.scheduler().WaitUntil(
       {.ready =
            [this, lock, mode] {

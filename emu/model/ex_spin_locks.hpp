@@ -72,6 +72,10 @@ class ExSpinLocks {
     return mode == ExHold::kShared ? state.exclusive_waiters == 0 : state.shared.empty();
   }
   State& Lookup(const char* routine, PEX_SPIN_LOCK lock);
+  /// What a contended acquire waits behind, for its wait's report: "held exclusive by vCPU 1",
+  /// "held shared by vCPU 0, the system thread 0x1000 (...) on vCPU 2; another vCPU waits for
+  /// exclusive access". `exclusive`: the waiter itself wants exclusive access (it is counted).
+  std::string DescribeHolders(const State& state, bool exclusive) const;
   /// A contended acquire: checks the lock order, then waits until `mode` is available; returns
   /// the lock's state, looked up again.
   State& SpinUntilAvailable(const char* routine, PEX_SPIN_LOCK lock, ExHold mode);

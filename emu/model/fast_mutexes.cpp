@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "model/dispatcher.hpp"
+#include "model/freed_objects.hpp"
 #include "model/kernel.hpp"
 
 namespace kemu::model {
@@ -69,8 +70,9 @@ void Dispatcher::CheckMutexView(const char* routine, const MutexView& mutex) con
   const bool initialized = mutex.header->Type == mutex.header_type &&
                            (*mutex.count == kFree) == (*mutex.owner == nullptr);
   if (!initialized) {
-    kernel_.verifier().InvalidKernelObject(
-        routine, fmt::format("an initialized {}", mutex.kind).c_str(), mutex.address);
+    const std::string expected = fmt::format("an initialized {}", mutex.kind);
+    RejectIfInFreedPool(kernel_, routine, expected.c_str(), mutex.address);
+    kernel_.verifier().InvalidKernelObject(routine, expected.c_str(), mutex.address);
   }
 }
 

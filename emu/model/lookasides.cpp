@@ -6,6 +6,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "model/freed_objects.hpp"
 #include "model/interlocked_lists.hpp"
 #include "model/kernel.hpp"
 #include "model/pool.hpp"
@@ -76,6 +77,7 @@ GENERAL_LOOKASIDE_POOL& Lookasides::Check(const char* routine, void* list, Looka
   // Never initialised, deleted, or a list of another kind: Windows would work on whatever the
   // memory holds.
   if (it == live_.end() || it->second.kind != kind) {
+    RejectIfInFreedPool(kernel_, routine, KindName(kind), list);
     kernel_.verifier().InvalidKernelObject(routine, KindName(kind), list);
   }
   const KIRQL irql = kernel_.cpu().irql;

@@ -145,9 +145,11 @@ void Pool::Free(const char* routine, void* block, std::optional<ULONG> tag) {
   kernel_.resources().Freed(routine, block, state.bytes);
   kernel_.bugcheck_callbacks().Freed(block, end, routine);
   live_.erase(it);
-  // Locks in the block die with it: one placed later at a reused address is a new lock.
+  // Locks and KDPCs in the block die with it: one placed later at a reused address is a new one,
+  // and a call on one in between names this free.
   kernel_.spin_locks().ForgetRange(block, static_cast<char*>(block) + state.bytes);
   kernel_.ex_spin_locks().ForgetRange(block, static_cast<char*>(block) + state.bytes);
+  kernel_.dpcs().ForgetRange(block, end);
   kernel_.race().Forget(block, state.bytes);
   freed_[address] = ++frees_;
   freed_order_.push_back({.address = address,

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "model/freed_objects.hpp"
 #include "model/kernel.hpp"
 
 namespace kemu::model {
@@ -178,8 +179,10 @@ Resources::State& Resources::Find(const char* routine, PERESOURCE resource) {
   if (resource == nullptr) kernel_.verifier().NullArgument(routine, "Resource");
   const auto it = resources_.find(reinterpret_cast<std::uintptr_t>(resource));
   if (it == resources_.end()) {
-    kernel_.verifier().InvalidKernelObject(
-        routine, "an executive resource initialized by ExInitializeResourceLite", resource);
+    constexpr const char* kExpected =
+        "an executive resource initialized by ExInitializeResourceLite";
+    RejectIfInFreedPool(kernel_, routine, kExpected, resource);
+    kernel_.verifier().InvalidKernelObject(routine, kExpected, resource);
   }
   return it->second;
 }

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "model/freed_objects.hpp"
 #include "model/kernel.hpp"
 
 namespace kemu::model {
@@ -28,8 +29,9 @@ void WorkItems::Initialize(PVOID io_object, PIO_WORKITEM item) {
 WorkItems::Item& WorkItems::Lookup(const char* name, PIO_WORKITEM item) {
   const auto found = items_.find(item);
   if (found == items_.end()) {
-    kernel_.verifier().InvalidKernelObject(
-        name, "a work item from IoAllocateWorkItem or IoInitializeWorkItem", item);
+    constexpr const char* kExpected = "a work item from IoAllocateWorkItem or IoInitializeWorkItem";
+    RejectIfInFreedPool(kernel_, name, kExpected, item);
+    kernel_.verifier().InvalidKernelObject(name, kExpected, item);
   }
   return found->second;
 }

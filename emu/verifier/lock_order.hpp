@@ -26,7 +26,9 @@ class LockOrder {
     const char* routine = "";    ///< the kernel routine that took the lock
     unsigned cpu = 0;            ///< vCPU index
     std::uint64_t sequence = 0;  ///< trace event number of the acquire
-    std::string context;         ///< Kernel::RunningCallback() then ("" when the test called)
+    /// Who took it and in what callback, as a report says it (the ContextFn's result): "on vCPU 0
+    /// in a DPC routine ...", or "by the system thread 0x1000 (...) on vCPU 1 outside any ...".
+    std::string context;
   };
   /// An edge of the order graph: `after` was taken while `before` was held, first at `site`.
   struct Edge {

@@ -16,11 +16,18 @@ std::string Where(const std::string& context) {
   return context.empty() ? "outside any driver callback" : "in " + context;
 }
 
+// Who took a lock and in what callback: "on vCPU 0 in a DPC routine ...", or "by the system
+// thread 0x1000 (start routine ..., thread object ...) on vCPU 1 outside any driver callback".
+// `who` is Host::RunningContext(), which names a system thread and says "vCPU n" otherwise.
+std::string Place(const std::string& who, const std::string& callback) {
+  const bool processor = who.starts_with("vCPU ");
+  return fmt::format("{} {} {}", processor ? "on" : "by", who, Where(callback));
+}
+
 // "lock 0x1 then lock 0x2 (first seen: KeAcquireSpinLock on vCPU 0 in a DPC routine ...)"
 std::string DescribeEdge(const LockOrder::Edge& edge) {
-  return fmt::format("lock {:#x} then lock {:#x} (first seen: {} on vCPU {} {}, trace event #{})",
-                     edge.before, edge.after, edge.site.routine, edge.site.cpu,
-                     Where(edge.site.context), edge.site.sequence);
+  return fmt::format("lock {:#x} then lock {:#x} (first seen: {} {}, trace event #{})", edge.before,
+                     edge.after, edge.site.routine, edge.site.context, edge.site.sequence);
 }
 
 }  // namespace
@@ -29,10 +36,10 @@ void Verifier::LockAcquiredWhileHolding(const char* routine, PKSPIN_LOCK lock, u
                                         std::uint64_t sequence, bool waited) {
   const auto address = reinterpret_cast<std::uintptr_t>(lock);
   auto cycle = lock_order_.Acquired(
-      cpu, address, routine, sequence, [this] { return host_.RunningCallback(); }, waited);
+      cpu, address, routine, sequence,
+      [this] { return Place(host_.RunningContext(), host_.RunningCallback()); }, waited);
   if (cycle) {
-    LockOrderViolated(routine, "spin lock", "spin lock", address, *cycle, cpu, sequence,
-                      "Processors");
+    LockOrderViolated(routine, "spin lock", "spin lock", address, *cycle, sequence, "Processors");
   }
 }
 
@@ -40,19 +47,20 @@ void Verifier::MutexOrder(const char* routine, const char* kind, const void* mut
                           std::uintptr_t thread, unsigned cpu, std::uint64_t sequence) {
   if (mode_ != CheckMode::kVerifier) return;
   const auto address = reinterpret_cast<std::uintptr_t>(mutex);
-  auto cycle = lock_order_.MutexOrder(thread, cpu, address, routine, sequence,
-                                      [this] { return host_.RunningCallback(); });
-  if (cycle) LockOrderViolated(routine, kind, "mutex", address, *cycle, cpu, sequence, "Threads");
+  auto cycle = lock_order_.MutexOrder(thread, cpu, address, routine, sequence, [this] {
+    return Place(host_.RunningContext(), host_.RunningCallback());
+  });
+  if (cycle) LockOrderViolated(routine, kind, "mutex", address, *cycle, sequence, "Threads");
 }
 
 void Verifier::LockOrderViolated(const char* routine, const char* what, const char* held_what,
                                  std::uintptr_t address, const LockOrder::Cycle& cycle,
-                                 unsigned cpu, std::uint64_t sequence, const char* holders) {
+                                 std::uint64_t sequence, const char* holders) {
   std::string orders;
   for (const LockOrder::Edge& edge : cycle.path) orders += "\n    " + DescribeEdge(edge);
-  orders += fmt::format("\n    lock {:#x} then lock {:#x} (now: {} on vCPU {} {}, trace event #{})",
-                        cycle.held, cycle.acquired, routine, cpu, Where(host_.RunningCallback()),
-                        sequence);
+  orders += fmt::format("\n    lock {:#x} then lock {:#x} (now: {} {}, trace event #{})",
+                        cycle.held, cycle.acquired, routine,
+                        Place(host_.RunningContext(), host_.RunningCallback()), sequence);
   // Windows documents Arg2 as the resource that was the final cause of the deadlock and Arg3,
   // Arg4 as reserved: kemu passes the lock being acquired and zeros; the lock already held that
   // closes the cycle is named only in the report.

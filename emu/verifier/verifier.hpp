@@ -425,11 +425,11 @@ class Verifier {
   /// LockAcquired when the vCPU holds other locks: records the orders, checks for a cycle.
   void LockAcquiredWhileHolding(const char* routine, PKSPIN_LOCK lock, unsigned cpu,
                                 std::uint64_t sequence, bool waited);
-  /// The 0x1001 report: `routine` took `what` ("spin lock", "fast mutex", ...) at `address` on
-  /// vCPU `cpu` (trace event `sequence`) while holding a `held_what`, closing `cycle`; `holders`
-  /// says who deadlocks ("Processors", "Threads").
+  /// The 0x1001 report: `routine` took `what` ("spin lock", "fast mutex", ...) at `address` in
+  /// the running context (trace event `sequence`) while holding a `held_what`, closing `cycle`;
+  /// `holders` says who deadlocks ("Processors", "Threads").
   void LockOrderViolated(const char* routine, const char* what, const char* held_what,
-                         std::uintptr_t address, const LockOrder::Cycle& cycle, unsigned cpu,
+                         std::uintptr_t address, const LockOrder::Cycle& cycle,
                          std::uint64_t sequence, const char* holders);
 
   Host& host_;

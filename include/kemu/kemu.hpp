@@ -12,6 +12,7 @@
 #include "kemu/device.hpp"
 #include "kemu/driver_imports.hpp"
 #include "kemu/error.hpp"
+#include "kemu/fault_routines.hpp"
 #include "kemu/hardware.hpp"
 #include "kemu/machine.hpp"
 #include "kemu/os.hpp"

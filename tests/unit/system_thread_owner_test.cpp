@@ -1,6 +1,7 @@
-// Reports that name the owner of a mutex, an executive resource or a spin lock, or the waiter in
-// a deadlock, name a system thread as that thread (its identifier, start routine and object), not
-// as the vCPU it ran on (docs/kernel.md, "System threads").
+// Reports that name the owner of a mutex, an executive resource or a spin lock (ordinary or
+// reader/writer), the waiter in a deadlock, or who took a lock in a lock-order report name a
+// system thread as that thread (its identifier, start routine and object), not as the vCPU it ran
+// on (docs/kernel.md, "System threads").
 #include <fmt/format.h>
 #include <wdm.h>
 
@@ -11,6 +12,7 @@
 
 namespace {
 
+using ::kemu::testing::BugCheckIs;
 using ::kemu::testing::CrashOf;
 using ::testing::HasSubstr;
 using ::testing::Not;
@@ -28,6 +30,27 @@ void Start(Body& body) {
                                  &Body::Thread, &body),
             STATUS_SUCCESS);
   ASSERT_EQ(ZwClose(handle), STATUS_SUCCESS);
+}
+
+// Starts `body` and returns a reference to its thread object (dereference it unless the machine
+// crashed).
+PVOID StartReferenced(Body& body) {
+  HANDLE handle = nullptr;
+  EXPECT_EQ(PsCreateSystemThread(&handle, THREAD_ALL_ACCESS, nullptr, nullptr, nullptr,
+                                 &Body::Thread, &body),
+            STATUS_SUCCESS);
+  PVOID object = nullptr;
+  EXPECT_EQ(
+      ObReferenceObjectByHandle(handle, SYNCHRONIZE, *PsThreadType, KernelMode, &object, nullptr),
+      STATUS_SUCCESS);
+  EXPECT_EQ(ZwClose(handle), STATUS_SUCCESS);
+  return object;
+}
+
+// "the system thread 0x1000 (start routine 0x..., thread object 0x...)", as reports name it.
+std::string FirstThreadName(const void* object) {
+  return fmt::format("the system thread 0x1000 (start routine {}, thread object {})",
+                     reinterpret_cast<const void*>(&Body::Thread), object);
 }
 
 // "the system thread 0x1000 (start routine 0x..., thread object 0x...)": the first thread's.
@@ -182,6 +205,110 @@ TEST(SystemThreadOwnerTest, ASpinLockASystemThreadHoldsNamesTheThreadAsItsHolder
                             reinterpret_cast<const void*>(&Body::Thread),
                             static_cast<const void*>(&held), static_cast<const void*>(&taken))));
   EXPECT_THAT(crash.what(), Not(HasSubstr("is running")));
+}
+
+// Verifier's lock order (0xC4 / 0x1001): the order the thread recorded names the thread, and the
+// test that inverts it later is "on vCPU 0" as before.
+TEST(SystemThreadOwnerTest, ALockOrderASystemThreadRecordedNamesTheThreadThatTookTheLocks) {
+  kemu::Machine machine{kemu::MachineOptions{}};
+  KSPIN_LOCK first, second;
+  KeInitializeSpinLock(&first);
+  KeInitializeSpinLock(&second);
+  Body body{[&] {
+    KIRQL old;
+    KeAcquireSpinLock(&first, &old);
+    KeAcquireSpinLockAtDpcLevel(&second);
+    KeReleaseSpinLockFromDpcLevel(&second);
+    KeReleaseSpinLock(&first, old);
+  }};
+  PVOID thread = StartReferenced(body);
+  ASSERT_EQ(KeWaitForSingleObject(thread, Executive, KernelMode, FALSE, nullptr), STATUS_SUCCESS);
+  ObDereferenceObject(thread);
+  KIRQL old;
+  KeAcquireSpinLock(&second, &old);
+  const kemu::BugCheck crash = CrashOf([&] { KeAcquireSpinLockAtDpcLevel(&first); });
+  EXPECT_THAT(crash, BugCheckIs(0xC4, 0x1001, reinterpret_cast<std::uintptr_t>(&first), 0, 0));
+  EXPECT_THAT(crash.what(),
+              HasSubstr(fmt::format("(first seen: KeAcquireSpinLockAtDpcLevel by {} on vCPU 0 "
+                                    "outside any driver callback, trace event #",
+                                    FirstThreadName(thread))));
+  EXPECT_THAT(crash.what(), HasSubstr("(now: KeAcquireSpinLockAtDpcLevel on vCPU 0 outside any "
+                                      "driver callback, trace event #"));
+}
+
+// The thread closes the cycle of fast mutexes the test ordered: the acquire that closes it names
+// the thread, and the bug check reaches the test's wait for the thread.
+TEST(SystemThreadOwnerTest, ALockOrderASystemThreadInvertsNamesTheThreadAsTheAcquirer) {
+  kemu::Machine machine{kemu::MachineOptions{}};
+  FAST_MUTEX outer, inner;
+  ExInitializeFastMutex(&outer);
+  ExInitializeFastMutex(&inner);
+  ExAcquireFastMutex(&outer);
+  ExAcquireFastMutex(&inner);
+  ExReleaseFastMutex(&inner);
+  ExReleaseFastMutex(&outer);
+  Body body{[&] {
+    ExAcquireFastMutex(&inner);
+    ExAcquireFastMutex(&outer);
+  }};
+  PVOID thread = StartReferenced(body);
+  const kemu::BugCheck crash =
+      CrashOf([&] { KeWaitForSingleObject(thread, Executive, KernelMode, FALSE, nullptr); });
+  EXPECT_THAT(crash, BugCheckIs(0xC4, 0x1001, reinterpret_cast<std::uintptr_t>(&outer), 0, 0));
+  EXPECT_THAT(crash.what(), HasSubstr("(first seen: ExAcquireFastMutex on vCPU 0 outside any "
+                                      "driver callback, trace event #"));
+  EXPECT_THAT(crash.what(),
+              HasSubstr(fmt::format("(now: ExAcquireFastMutex by {} on vCPU 0 outside any driver "
+                                    "callback, trace event #",
+                                    FirstThreadName(thread))));
+}
+
+// Two vCPUs, no Verifier (its lock-order check would report the inversion first): the thread on
+// vCPU 1 holds the reader/writer lock and spins on `held`, which the test holds while it waits for
+// the reader/writer lock in the other mode. The test's wait names the thread as the holder.
+TEST(SystemThreadOwnerTest, AReaderWriterSpinLockASystemThreadHoldsNamesTheThreadAsItsHolder) {
+  for (const bool thread_exclusive : {true, false}) {
+    SCOPED_TRACE(thread_exclusive ? "the thread holds it exclusive" : "the thread holds it shared");
+    kemu::Machine machine{kemu::MachineOptions{.processors = 2, .verifier = false}};
+    EX_SPIN_LOCK shared_lock = 0;
+    KSPIN_LOCK held;
+    KeInitializeSpinLock(&held);
+    KEVENT go;
+    KeInitializeEvent(&go, NotificationEvent, FALSE);
+    Body body{[&] {
+      KeWaitForSingleObject(&go, Executive, KernelMode, FALSE, nullptr);
+      if (thread_exclusive) {
+        ExAcquireSpinLockExclusive(&shared_lock);
+      } else {
+        ExAcquireSpinLockShared(&shared_lock);
+      }
+      KIRQL ignored;
+      KeAcquireSpinLock(&held, &ignored);
+    }};
+    PVOID thread = StartReferenced(body);
+    KIRQL old;
+    KeAcquireSpinLock(&held, &old);
+    KeSetEvent(&go, IO_NO_INCREMENT, FALSE);  // the default schedule runs the thread at once
+    const kemu::BugCheck crash = CrashOf([&] {
+      if (thread_exclusive) {
+        ExAcquireSpinLockSharedAtDpcLevel(&shared_lock);
+      } else {
+        ExAcquireSpinLockExclusiveAtDpcLevel(&shared_lock);
+      }
+    });
+    EXPECT_EQ(crash.code(), kemu::bugcheck::kSpinLockAlreadyOwned);
+    EXPECT_THAT(
+        crash.what(),
+        HasSubstr(fmt::format(
+            "    - vCPU 0 (the test) waits for {} access to the reader/writer spin lock at {} in "
+            "{} (held {} by {} on vCPU 1); holds the spin lock at {}",
+            thread_exclusive ? "shared" : "exclusive",
+            static_cast<const void*>(const_cast<const LONG*>(&shared_lock)),
+            thread_exclusive ? "ExAcquireSpinLockSharedAtDpcLevel"
+                             : "ExAcquireSpinLockExclusiveAtDpcLevel",
+            thread_exclusive ? "exclusive" : "shared", FirstThreadName(thread),
+            static_cast<const void*>(&held))));
+  }
 }
 
 }  // namespace
