@@ -149,26 +149,6 @@ TEST(CallbackErrorTest, AnUnmodelledUseOfAModelledRoutineInsideADpcEndsTheMachin
   EXPECT_TRUE(machine.crashed());
 }
 
-// ExAllocatePool3 models every extended parameter but secure pool: asking for it from a DPC ends
-// the machine like any other unmodelled use.
-TEST(CallbackErrorTest, SecurePoolAskedForInsideADpcEndsTheMachine) {
-  kemu::Machine machine(kemu::Os::kWindows11);
-  KDPC dpc;
-  POOL_EXTENDED_PARAMETER secure{};
-  secure.Type = PoolExtendedParameterSecurePool;
-  Callback routine{.body = [&] { ExAllocatePool3(POOL_FLAG_NON_PAGED, 16, 'tseT', &secure, 1); }};
-  KeInitializeDpc(&dpc, &CallbackDpc, &routine);
-  try {
-    KeInsertQueueDpc(&dpc, nullptr, nullptr);
-    ADD_FAILURE() << "KeInsertQueueDpc returned";
-  } catch (const kemu::NotModelled& error) {
-    EXPECT_EQ(error.routine(), "ExAllocatePool3 (PoolExtendedParameterSecurePool)");
-    EXPECT_THAT(error.what(), HasSubstr("a DPC routine on vCPU 0 at IRQL 2"));
-  }
-  EXPECT_EQ(routine.calls, 1);
-  EXPECT_TRUE(machine.crashed());
-}
-
 TEST(CallbackErrorTest, LaterCallsOnTheEndedMachineThrowTheSameErrorNotABugCheck) {
   kemu::Machine machine(kemu::Os::kWindows10);
   kemu::Device& timer = AddTimer(machine);

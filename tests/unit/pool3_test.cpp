@@ -78,6 +78,30 @@ TEST_P(Pool3Test, SecurePoolIsNotModelledAndSaysSo) {
   }
 }
 
+// From a driver callback the unmodelled request ends the machine, as every unmodelled use does:
+// the kernel frames the exception unwinds (the DPC's IRQL, its queue state) cannot be completed.
+VOID SecurePoolDpc(PKDPC, PVOID context, PVOID, PVOID) {
+  ++*static_cast<int*>(context);
+  POOL_EXTENDED_PARAMETER secure = Parameter(PoolExtendedParameterSecurePool, false);
+  ExAllocatePool3(POOL_FLAG_NON_PAGED, 16, kTag, &secure, 1);
+}
+
+TEST(Pool3CallbackTest, SecurePoolAskedForInADpcEndsTheMachine) {
+  kemu::Machine machine(kemu::Os::kWindows10);
+  KDPC dpc;
+  int runs = 0;
+  KeInitializeDpc(&dpc, &SecurePoolDpc, &runs);
+  try {
+    KeInsertQueueDpc(&dpc, nullptr, nullptr);
+    ADD_FAILURE() << "KeInsertQueueDpc returned";
+  } catch (const kemu::NotModelled& not_modelled) {
+    EXPECT_EQ(not_modelled.routine(), "ExAllocatePool3 (PoolExtendedParameterSecurePool)");
+    EXPECT_THAT(not_modelled.what(), ::testing::HasSubstr("a DPC routine on vCPU 0 at IRQL 2"));
+  }
+  EXPECT_EQ(runs, 1);
+  EXPECT_TRUE(machine.crashed());
+}
+
 TEST_P(Pool3Test, LowResourcesSimulationByTagFailsIt) {
   machine().InjectFault({.routine = "ExAllocatePool3", .tag = kTag});
   EXPECT_EQ(ExAllocatePool3(POOL_FLAG_NON_PAGED, 16, kTag, nullptr, 0), nullptr);
