@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "model/freed_objects.hpp"
@@ -67,7 +67,8 @@ void Lookasides::Initialize(const char* routine, void* list, GENERAL_LOOKASIDE_P
                      .routine = routine,
                      .sequence = kernel_.trace().sequence(),
                      .size = body.Size,
-                     .tag = tag};
+                     .tag = tag,
+                     .cached = {}};
 }
 
 GENERAL_LOOKASIDE_POOL& Lookasides::Check(const char* routine, void* list, LookasideKind kind,
@@ -92,7 +93,9 @@ void* Lookasides::Allocate(const char* routine, void* list, LookasideKind kind) 
   const bool paged = it != live_.end() ? PagedEntries(*body) : kind == LookasideKind::kPaged;
   Check(routine, list, kind, paged ? APC_LEVEL : DISPATCH_LEVEL);
   ++body->TotalAllocates;
+  CheckCachedLinks(routine, list, *body);
   if (PSLIST_ENTRY entry = InterlockedLists(kernel_).PopSList(routine, &body->ListHead)) {
+    live_.find(list)->second.cached.pop_back();  // the newest: CheckCachedLinks saw it on top
     return entry;
   }
   ++body->AllocateMisses;
@@ -101,6 +104,21 @@ void* Lookasides::Allocate(const char* routine, void* list, LookasideKind kind) 
                             static_cast<PLOOKASIDE_LIST_EX>(list));
   }
   return body->Allocate(body->Type, body->Size, body->Tag);
+}
+
+void Lookasides::CheckCachedLinks(const char* routine, void* list,
+                                  const GENERAL_LOOKASIDE_POOL& body) {
+  const std::vector<const void*>& cached = live_.find(list)->second.cached;  // Check found it
+  // Newest first, as the list links them; every entry read is a block the list still holds.
+  const void* expected = cached.empty() ? nullptr : cached.back();
+  const auto* link = reinterpret_cast<const void*>(static_cast<std::uintptr_t>(body.ListHead.Region));
+  if (link != expected) kernel_.verifier().LookasideEntryChanged(routine, list, list, link, expected);
+  for (std::size_t i = cached.size(); i-- > 0;) {
+    const void* entry = cached[i];
+    expected = i > 0 ? cached[i - 1] : nullptr;
+    link = static_cast<const SLIST_ENTRY*>(entry)->Next;
+    if (link != expected) kernel_.verifier().LookasideEntryChanged(routine, list, entry, link, expected);
+  }
 }
 
 void Lookasides::FreeToRoutine(void* list, LookasideKind kind, GENERAL_LOOKASIDE_POOL& body,
@@ -118,6 +136,15 @@ void Lookasides::Free(const char* routine, void* list, LookasideKind kind, void*
   const bool paged = it != live_.end() ? PagedEntries(*body) : kind == LookasideKind::kPaged;
   Check(routine, list, kind, paged ? APC_LEVEL : DISPATCH_LEVEL);
   if (entry == nullptr) kernel_.verifier().NullArgument(routine, "Entry");
+  std::vector<const void*>& cached = live_.find(list)->second.cached;  // Check found it
+  // Freed to the list already. Windows would link the entry to itself (or, with the list full,
+  // hand it to pool while the list still links it) and free it twice when the list is deleted,
+  // handing it out twice before that; kemu reports the double free here, where the driver
+  // makes it.
+  if (std::find(cached.begin(), cached.end(), entry) != cached.end()) {
+    kernel_.verifier().PoolDoubleFree(routine, entry);
+    return;  // a kernel that carries on keeps the entry cached once
+  }
   ++body->TotalFrees;
   InterlockedLists lists(kernel_);
   if (lists.DepthSList(routine, &body->ListHead) >= body->Depth) {
@@ -130,28 +157,34 @@ void Lookasides::Free(const char* routine, void* list, LookasideKind kind, void*
   // instrumented), and objects placed in it are new ones.
   kernel_.race().Forget(entry, body->Size);
   lists.PushSList(routine, &body->ListHead, static_cast<PSLIST_ENTRY>(entry));
+  cached.push_back(entry);
+}
+
+bool Lookasides::FreeingCachedEntry(const char* routine, const void* block, SIZE_T bytes) {
+  const auto* low = static_cast<const char*>(block);
+  const char* high = low + std::max<SIZE_T>(bytes, 1);
+  for (const auto& [address, list] : live_) {
+    for (const void* entry : list.cached) {
+      if (entry >= low && entry < high) {
+        kernel_.verifier().PoolDoubleFree(routine, entry);
+        return true;
+      }
+    }
+  }
+  return false;
 }
 
 void Lookasides::Flush(const char* routine, void* list, LookasideKind kind) {
   GENERAL_LOOKASIDE_POOL& body = Check(routine, list, kind, ListIrqlLimit(kind));
-  InterlockedLists lists(kernel_);
-  // Every entry is taken off the list before any is freed: an entry the driver freed to the list
-  // twice links to itself (or to an entry before it), and popping on after freeing it would read
-  // its link out of freed memory. Windows frees such an entry twice, the second time a double
-  // free (what Pool::Free reports), and the list ends there.
-  std::vector<PSLIST_ENTRY> entries;
-  std::unordered_set<PSLIST_ENTRY> seen;
-  PSLIST_ENTRY repeated = nullptr;
-  while (PSLIST_ENTRY entry = lists.PopSList(routine, &body.ListHead)) {
-    if (!seen.insert(entry).second) {
-      repeated = entry;
-      break;
-    }
-    entries.push_back(entry);
+  CheckCachedLinks(routine, list, body);
+  // The list is emptied before any entry is freed: Pool::Free asks whether a block is still
+  // cached. Newest first, as popping them would free them.
+  std::vector<const void*> entries = std::move(live_.find(list)->second.cached);
+  live_.find(list)->second.cached.clear();
+  InitializeSListHead(&body.ListHead);
+  for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
+    FreeToRoutine(list, kind, body, const_cast<void*>(*it));
   }
-  if (repeated != nullptr) InitializeSListHead(&body.ListHead);  // the rest only repeats
-  for (PSLIST_ENTRY entry : entries) FreeToRoutine(list, kind, body, entry);
-  if (repeated != nullptr) FreeToRoutine(list, kind, body, repeated);
 }
 
 void Lookasides::Delete(const char* routine, void* list, LookasideKind kind) {

@@ -41,6 +41,11 @@ class Lookasides {
   /// Flush, then forget the list.
   void Delete(const char* routine, void* list, LookasideKind kind);
 
+  /// Pool::Free asks before it frees a block: an entry a live list still caches was freed
+  /// already, to the list. Reports the double free and returns true (a kernel that carries on
+  /// frees nothing); false when no cached entry lies in [block, block + bytes).
+  bool FreeingCachedEntry(const char* routine, const void* block, SIZE_T bytes);
+
   bool IsLive(const void* list) const { return live_.count(list) != 0; }
   /// One line per list never deleted, oldest first.
   std::vector<std::string> DescribeLive() const;
@@ -53,10 +58,17 @@ class Lookasides {
     std::uint64_t sequence;
     ULONG size;
     ULONG tag;
+    /// The entries on the list, as kemu pushed them: a second free of one of them, to the list
+    /// or to pool, is caught where the driver makes it, so the list never links an entry that
+    /// is not its own and kemu never follows a link out of freed memory.
+    std::vector<const void*> cached;
   };
 
   GENERAL_LOOKASIDE_POOL& Check(const char* routine, void* list, LookasideKind kind, KIRQL maximum);
   void FreeToRoutine(void* list, LookasideKind kind, GENERAL_LOOKASIDE_POOL& body, void* entry);
+  /// The list's header and cached entries link as kemu left them (LookasideEntryChanged if not),
+  /// so popping or flushing follows no link the driver wrote.
+  void CheckCachedLinks(const char* routine, void* list, const GENERAL_LOOKASIDE_POOL& body);
 
   Kernel& kernel_;
   std::map<const void*, List> live_;

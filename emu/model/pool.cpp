@@ -127,6 +127,7 @@ void Pool::Free(const char* routine, void* block, std::optional<ULONG> tag) {
     return;  // a kernel that carries on frees nothing
   }
   const Block state = it->second;
+  if (kernel_.lookasides().FreeingCachedEntry(routine, block, state.bytes)) return;
   CheckIrqlForFree(routine, block, state);
   CheckGuard(routine, block, state);
   const ULONG freeing_tag = tag.value_or(0);

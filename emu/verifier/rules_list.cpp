@@ -62,4 +62,34 @@ void Verifier::MisalignedSListEntry(const char* routine, const void* head, const
            routine, entry, Address(entry) & ~std::uint64_t{0xF})});
 }
 
+void Verifier::LookasideEntryChanged(const char* routine, const void* list, const void* entry,
+                                     const void* link, const void* expected) {
+  // Windows does not check: the next allocation hands out whatever the link names, and the list
+  // goes on from there (or the processor faults on it). kemu keeps its own record of the entries
+  // and stops at the first allocation or flush that would follow the changed link.
+  const bool header = entry == list;
+  host_.Crash(
+      {.code = bugcheck::kDriverVerifierDetectedViolation,
+       .parameters = {verifier_code::kLookasideEntryChanged, Address(list), Address(entry),
+                      Address(link)},
+       .parameter_names = {"kemu: lookaside list entry changed after it was freed to the list",
+                           "lookaside list", "entry (the list itself: its header)",
+                           "link found"},
+       .summary =
+           header ? fmt::format(
+                        "{} found the lookaside list at {} pointing to {} as its first cached "
+                        "entry, where kemu left {}: the list's header was overwritten. A "
+                        "lookaside list belongs to the kernel between ExInitialize... and "
+                        "ExDelete...: touch it only through the lookaside routines.",
+                        routine, list, link, expected)
+                  : fmt::format(
+                        "{} found the entry at {}, which the driver freed to the lookaside list "
+                        "at {}, changed: its link to the next cached entry reads {} where kemu "
+                        "left {}. The driver wrote into the entry after freeing it "
+                        "(ExFreeTo...LookasideList...): Windows would follow that link and hand "
+                        "out or free memory that is not the list's. Stop using an entry once it "
+                        "is freed to the list.",
+                        routine, entry, list, link, expected)});
+}
+
 }  // namespace kemu::verifier

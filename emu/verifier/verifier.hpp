@@ -292,6 +292,12 @@ class Verifier {
   /// An SLIST_ENTRY pushed at an address not 16-byte aligned. Windows would lose its low four bits
   /// and corrupt memory later; kemu stops in every mode.
   [[noreturn]] void MisalignedSListEntry(const char* routine, const void* head, const void* entry);
+  /// A lookaside list's cached entries no longer link as kemu left them: the driver wrote into
+  /// `entry` (found linking to `link` where kemu left `expected`) after freeing it to `list`, or
+  /// overwrote the list's header (`entry` is then the header). Windows follows the link it finds;
+  /// kemu stops in every mode: kemu's 0xC4 / 0x4B45001A.
+  [[noreturn]] void LookasideEntryChanged(const char* routine, const void* list, const void* entry,
+                                          const void* link, const void* expected);
 
   // Events, waits, critical regions and work items (rules_wait.cpp).
   /// A routine was given something that is not the kind of object it needs (`expected`), or one

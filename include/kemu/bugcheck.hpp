@@ -142,6 +142,9 @@ inline constexpr std::uint64_t kInvalidErrorLogEntry = 0x4B450018;
 /// A reader/writer spin lock (EX_SPIN_LOCK) released or converted in a mode the processor does
 /// not hold it in.
 inline constexpr std::uint64_t kExSpinLockWrongMode = 0x4B450019;
+/// A lookaside list's cached entries changed behind its back: the driver wrote into an entry it
+/// had freed to the list, or over the list's header.
+inline constexpr std::uint64_t kLookasideEntryChanged = 0x4B45001A;
 }  // namespace verifier_code
 
 /// Parameter-1 sub-codes of 0xC2 BAD_POOL_CALLER: a kernel without Driver Verifier checking pool
