@@ -149,6 +149,9 @@ ULONG __cdecl DbgPrint(PCSTR Format, ...);
 /// DPFLTR_MASK). kemu keeps every message whatever the component filter masks say.
 ULONG __cdecl DbgPrintEx(ULONG ComponentId, ULONG Level, PCSTR Format, ...);
 ULONG NTAPI vDbgPrintEx(ULONG ComponentId, ULONG Level, PCCH Format, va_list arglist);
+/// Breaks into the kernel debugger. A test has none attached, so the breakpoint exception is
+/// unhandled: bug check 0x1E (STATUS_BREAKPOINT), as on a Windows machine without a debugger.
+KEMU_NORETURN VOID NTAPI DbgBreakPoint(VOID);
 
 /// Called by a failed ASSERT/NT_ASSERT; reports the expression and location and never returns.
 KEMU_NORETURN void KemuAssertFailed(const char *Expression, const char *File, int Line);
@@ -162,6 +165,8 @@ KEMU_WDK_END_DECLS
 
 #define KdPrint(x) DbgPrint x
 #define KdPrintEx(x) DbgPrintEx x
+// Like KdPrint, active in every kemu build (a checked driver's breakpoints are findings too).
+#define KdBreakPoint() DbgBreakPoint()
 
 // DbgPrintEx levels and the components drivers outside Windows use.
 #define DPFLTR_ERROR_LEVEL 0
