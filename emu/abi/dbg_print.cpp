@@ -1,5 +1,5 @@
 // Debug output: DbgPrint, DbgPrintEx and vDbgPrintEx, formatted with Windows' format language
-// (dbg_format.hpp) and kept in the machine's debug output.
+// (dbg_format.hpp) and kept in the machine's debug output; and DbgBreakPoint.
 #include <wdm.h>
 
 #include <cstdarg>
@@ -52,5 +52,8 @@ ULONG vDbgPrintEx(ULONG ComponentId, ULONG Level, PCCH Format, va_list arglist) 
   va_end(args.list);
   return status;
 }
+
+// No kernel debugger is attached to a test: the breakpoint exception goes unhandled.
+VOID DbgBreakPoint(VOID) { KEMU_ENTER(DbgBreakPoint).verifier().BreakPoint("DbgBreakPoint"); }
 
 }  // extern "C"

@@ -1,6 +1,6 @@
-// Executive pool exports: ExAllocatePoolWithTag, ExAllocatePoolWithQuotaTag, ExAllocatePool2/3,
-// ExFreePool and ExFreePoolWithTag. Each decodes its arguments into a model::PoolRequest; the
-// checks live in model::Pool and the verifier's pool rules.
+// Executive pool exports: ExAllocatePoolWithTag(Priority), ExAllocatePoolWithQuotaTag,
+// ExAllocatePool2/3, ExFreePool and ExFreePoolWithTag. Each decodes its arguments into a
+// model::PoolRequest; the checks live in model::Pool and the verifier's pool rules.
 #include <wdm.h>
 
 #include <cstdint>
@@ -83,6 +83,21 @@ PVOID ExAllocatePoolWithTag(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag)
   kemu::model::PoolRequest request =
       FromPoolType("ExAllocatePoolWithTag", kemu::abi::ExportId::kExAllocatePoolWithTag, type,
                    NumberOfBytes, Tag);
+  request.raise_on_failure = (type & POOL_RAISE_IF_ALLOCATION_FAILURE) != 0;
+  return kernel.pool().Allocate(request);
+}
+
+// The priority only says when Windows may fail the request as pool runs low; kemu's pool runs
+// low only through an injected fault, which fails it whatever the priority.
+PVOID ExAllocatePoolWithTagPriority(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag,
+                                    EX_POOL_PRIORITY Priority) {
+  const auto type = static_cast<std::uint32_t>(PoolType);
+  kemu::model::Kernel& kernel =
+      KEMU_ENTER(ExAllocatePoolWithTagPriority, {"PoolType", type}, KEMU_ARG(NumberOfBytes),
+                 KEMU_ARG(Tag), {"Priority", static_cast<std::uint32_t>(Priority)});
+  kemu::model::PoolRequest request =
+      FromPoolType("ExAllocatePoolWithTagPriority",
+                   kemu::abi::ExportId::kExAllocatePoolWithTagPriority, type, NumberOfBytes, Tag);
   request.raise_on_failure = (type & POOL_RAISE_IF_ALLOCATION_FAILURE) != 0;
   return kernel.pool().Allocate(request);
 }

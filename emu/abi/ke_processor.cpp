@@ -122,6 +122,17 @@ VOID KeQuerySystemTimePrecise(PLARGE_INTEGER CurrentTime) {
       static_cast<LONGLONG>(kemu::model::kBootSystemTime + kernel.clock().now_100ns());
 }
 
+// The performance counter is the interrupt time (below), so the stamp equals the result.
+ULONG64 KeQueryInterruptTimePrecise(PULONG64 QpcTimeStamp) {
+  kemu::model::Kernel& kernel = KEMU_ENTER(KeQueryInterruptTimePrecise, KEMU_ARG(QpcTimeStamp));
+  if (QpcTimeStamp == nullptr) {
+    kernel.verifier().NullArgument("KeQueryInterruptTimePrecise", "QpcTimeStamp");
+  }
+  const ULONG64 now = kernel.clock().now_100ns();
+  *QpcTimeStamp = now;
+  return now;
+}
+
 ULONG KeQueryTimeIncrement(VOID) {
   KEMU_ENTER(KeQueryTimeIncrement);
   return kClockTick100ns;

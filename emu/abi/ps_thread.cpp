@@ -69,6 +69,19 @@ HANDLE PsGetCurrentThreadId(VOID) {
   return KEMU_ENTER(PsGetCurrentThreadId).system_threads().CurrentId();
 }
 
+// Every thread a driver runs on in kemu is a kernel thread of the System process: the id
+// PsCreateSystemThread's CLIENT_ID gives too.
+HANDLE PsGetCurrentProcessId(VOID) {
+  KEMU_ENTER(PsGetCurrentProcessId);
+  return reinterpret_cast<HANDLE>(static_cast<ULONG_PTR>(4));
+}
+
+// No driver code in kemu is reached from a user-mode system call.
+KPROCESSOR_MODE ExGetPreviousMode(VOID) {
+  KEMU_ENTER(ExGetPreviousMode);
+  return KernelMode;
+}
+
 PKTHREAD KeGetCurrentThread(VOID) {
   return reinterpret_cast<PKTHREAD>(KEMU_ENTER(KeGetCurrentThread).dispatcher().CurrentThread());
 }

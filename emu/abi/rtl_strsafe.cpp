@@ -1,6 +1,6 @@
-// The ntstrsafe printf routines: RtlStringCb/CchPrintfA/W and their V (va_list) forms, formatted in
-// DbgPrint's language (dbg_format.hpp) and cut to the destination with STATUS_BUFFER_OVERFLOW. The
-// copy, cat and length routines are header inlines (ntstrsafe.h).
+// The ntstrsafe printf routines: RtlStringCb/CchPrintfA/W, RtlUnicodeStringPrintf and their V
+// (va_list) forms, formatted in DbgPrint's language (dbg_format.hpp) and cut to the destination
+// with STATUS_BUFFER_OVERFLOW. The copy, cat and length routines are header inlines (ntstrsafe.h).
 #include <ntstrsafe.h>
 #include <wdm.h>
 
@@ -99,9 +99,55 @@ NTSTATUS PrintW(kemu::model::Kernel& kernel, const char* routine, wchar_t* dest,
   return Store(Widen(Format(kernel, routine, narrow.c_str(), args).text), dest, cch);
 }
 
+// RtlUnicodeString(V)Printf: the counted string is rewritten from its start and never terminated.
+// Its fields must describe a buffer (even byte counts, Length <= MaximumLength, at most
+// NTSTRSAFE_UNICODE_STRING_MAX_CCH characters, a Buffer when MaximumLength is not 0).
+NTSTATUS PrintUnicodeString(kemu::model::Kernel& kernel, const char* routine, PUNICODE_STRING dest,
+                            const wchar_t* format, kemu::abi::DbgArgs& args) {
+  if (dest == nullptr || format == nullptr) return STATUS_INVALID_PARAMETER;
+  const std::size_t max_bytes = NTSTRSAFE_UNICODE_STRING_MAX_CCH * sizeof(WCHAR);
+  if (dest->Length % sizeof(WCHAR) != 0 || dest->MaximumLength % sizeof(WCHAR) != 0 ||
+      dest->Length > dest->MaximumLength || dest->MaximumLength > max_bytes ||
+      (dest->Buffer == nullptr && dest->MaximumLength != 0)) {
+    return STATUS_INVALID_PARAMETER;
+  }
+  const std::string narrow = NarrowFormat(format);
+  const std::wstring text = Widen(Format(kernel, routine, narrow.c_str(), args).text);
+  const std::size_t room = dest->MaximumLength / sizeof(WCHAR);
+  if (room == 0 && !text.empty()) return STATUS_INVALID_PARAMETER;
+  const std::size_t fit = text.size() < room ? text.size() : room;
+  text.copy(dest->Buffer, fit);
+  dest->Length = static_cast<USHORT>(fit * sizeof(WCHAR));
+  return fit == text.size() ? STATUS_SUCCESS : STATUS_BUFFER_OVERFLOW;
+}
+
 }  // namespace
 
 extern "C" {
+
+NTSTATUS RtlUnicodeStringPrintf(PUNICODE_STRING DestinationString, NTSTRSAFE_PCWSTR pszFormat,
+                                ...) {
+  kemu::model::Kernel& kernel =
+      KEMU_ENTER(RtlUnicodeStringPrintf, KEMU_ARG(DestinationString), KEMU_ARG(pszFormat));
+  kemu::abi::DbgArgs args;
+  va_start(args.list, pszFormat);
+  const NTSTATUS status =
+      PrintUnicodeString(kernel, "RtlUnicodeStringPrintf", DestinationString, pszFormat, args);
+  va_end(args.list);
+  return status;
+}
+
+NTSTATUS RtlUnicodeStringVPrintf(PUNICODE_STRING DestinationString, NTSTRSAFE_PCWSTR pszFormat,
+                                 va_list argList) {
+  kemu::model::Kernel& kernel =
+      KEMU_ENTER(RtlUnicodeStringVPrintf, KEMU_ARG(DestinationString), KEMU_ARG(pszFormat));
+  kemu::abi::DbgArgs args;
+  va_copy(args.list, argList);
+  const NTSTATUS status =
+      PrintUnicodeString(kernel, "RtlUnicodeStringVPrintf", DestinationString, pszFormat, args);
+  va_end(args.list);
+  return status;
+}
 
 NTSTATUS RtlStringCchPrintfA(NTSTRSAFE_PSTR pszDest, size_t cchDest, NTSTRSAFE_PCSTR pszFormat,
                              ...) {

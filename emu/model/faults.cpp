@@ -54,6 +54,7 @@ bool Faults::CanFail(personality::ExportId routine) {
     case personality::ExportId::kMmMapIoSpace:
     case personality::ExportId::kExAllocatePoolWithTag:
     case personality::ExportId::kExAllocatePoolWithQuotaTag:
+    case personality::ExportId::kExAllocatePoolWithTagPriority:
     case personality::ExportId::kExAllocatePool2:
     case personality::ExportId::kExAllocatePool3:
     case personality::ExportId::kIoAllocateWorkItem:
@@ -67,6 +68,7 @@ bool Faults::CanFail(personality::ExportId routine) {
 bool Faults::IsPoolAllocator(personality::ExportId routine) {
   return routine == personality::ExportId::kExAllocatePoolWithTag ||
          routine == personality::ExportId::kExAllocatePoolWithQuotaTag ||
+         routine == personality::ExportId::kExAllocatePoolWithTagPriority ||
          routine == personality::ExportId::kExAllocatePool2 ||
          routine == personality::ExportId::kExAllocatePool3;
 }
@@ -81,7 +83,8 @@ void Faults::Add(const Fault& fault) {
                 " has no failure status to inject; faults apply to IoConnectInterrupt, "
                 "IoConnectInterruptEx, WdmlibIoConnectInterruptEx, IoGetAffinityInterrupt, "
                 "WdmlibIoGetAffinityInterrupt, RtlGetVersion, MmMapIoSpace, "
-                "ExAllocatePoolWithTag, ExAllocatePoolWithQuotaTag, ExAllocatePool2, "
+                "ExAllocatePoolWithTag, ExAllocatePoolWithQuotaTag, ExAllocatePoolWithTagPriority, "
+                "ExAllocatePool2, "
                 "ExAllocatePool3, IoAllocateWorkItem and PsCreateSystemThread");
   }
   if (fault.tag != 0 && !IsPoolAllocator(id)) {

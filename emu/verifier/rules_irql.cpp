@@ -190,6 +190,18 @@ void Verifier::AssertionFailed(const char* expression, const char* file, int lin
        .summary = fmt::format("ASSERT({}) failed at {}:{}.", expression, file, line)});
 }
 
+void Verifier::BreakPoint(const char* routine) {
+  host_.Crash(
+      {.code = bugcheck::kKmodeExceptionNotHandled,
+       .parameters = {kStatusBreakpoint, 0, 0, 0},
+       .parameter_names = {"exception code: STATUS_BREAKPOINT",
+                           "address of the exception (not available in kemu)", nullptr, nullptr},
+       .summary = fmt::format("{} raised a breakpoint exception and no kernel debugger is "
+                              "attached, so nothing handled it: a Windows machine without a "
+                              "debugger bug checks the same way.",
+                              routine)});
+}
+
 void Verifier::DriverBugCheck(std::uint32_t code, const std::uint64_t (&parameters)[4]) {
   host_.Crash({.code = code,
                .parameters = {parameters[0], parameters[1], parameters[2], parameters[3]},

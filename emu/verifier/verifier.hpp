@@ -59,6 +59,8 @@ class Verifier {
   [[noreturn]] void PagedCodeAtRaisedIrql(const char* file, int line, KIRQL current);
   /// A driver ASSERT failed.
   [[noreturn]] void AssertionFailed(const char* expression, const char* file, int line);
+  /// DbgBreakPoint (or KdBreakPoint) with no kernel debugger attached.
+  [[noreturn]] void BreakPoint(const char* routine);
   /// The driver called KeBugCheck(Ex).
   [[noreturn]] void DriverBugCheck(std::uint32_t code, const std::uint64_t (&parameters)[4]);
   /// A NULL pointer where the routine dereferences one.

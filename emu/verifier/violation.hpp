@@ -14,6 +14,7 @@ namespace kemu::verifier {
 
 inline constexpr std::uint64_t kStatusAccessViolation = 0xC0000005;
 inline constexpr std::uint64_t kStatusAssertionFailure = 0xC0000420;
+inline constexpr std::uint64_t kStatusBreakpoint = 0x80000003;
 
 /// A pointer as a bug-check parameter.
 inline std::uint64_t Address(const void* pointer) {

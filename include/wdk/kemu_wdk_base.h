@@ -247,6 +247,20 @@ typedef uintptr_t ULONG_PTR, *PULONG_PTR;
 typedef ULONG_PTR SIZE_T, *PSIZE_T;
 typedef LONG_PTR SSIZE_T, *PSSIZE_T;
 typedef ULONG LOGICAL, *PLOGICAL;
+// The fixed-width names of the WDK's basetsd.h, which wdm.h includes.
+typedef int8_t INT8, *PINT8;
+typedef int16_t INT16, *PINT16;
+typedef int32_t INT32, *PINT32;
+typedef int64_t INT64, *PINT64;
+typedef uint8_t UINT8, *PUINT8;
+typedef uint16_t UINT16, *PUINT16;
+typedef uint32_t UINT32, *PUINT32;
+typedef uint64_t UINT64, *PUINT64;
+typedef int32_t LONG32, *PLONG32;
+typedef uint32_t ULONG32, *PULONG32;
+typedef uint32_t DWORD32, *PDWORD32;
+typedef uint64_t DWORD64, *PDWORD64;
+typedef void *PVOID64;
 
 /// Deviation: wchar_t rather than a 16-bit type, so L"..." literals can be passed as PCWSTR.
 typedef wchar_t WCHAR, *PWCHAR, *PWCH, *PWSTR, *LPWSTR;
@@ -372,6 +386,26 @@ typedef struct _IRP IRP, *PIRP;
 #define MAXLONG 0x7FFFFFFF
 #define MAXUSHORT 0xFFFFu
 #define MAXUCHAR 0xFFu
+#define MINLONG (-MAXLONG - 1)
+#define MAXLONGLONG 0x7FFFFFFFFFFFFFFFLL
+#define MAXULONG64 0xFFFFFFFFFFFFFFFFull
+#define MAXLONG64 MAXLONGLONG
+#define MAXULONG_PTR (~(ULONG_PTR)0)
+#define MAXLONG_PTR ((LONG_PTR)(MAXULONG_PTR >> 1))
+
+#define RTL_SIZEOF_THROUGH_FIELD(type, field) \
+  (FIELD_OFFSET(type, field) + RTL_FIELD_SIZE(type, field))
+#define TYPE_ALIGNMENT(t) KEMU_WDK_ALIGNOF(t)
+// Round Length up or down to a multiple of Alignment (a power of two), as ntdef.h does.
+#define ALIGN_DOWN_BY(length, alignment) ((ULONG_PTR)(length) & ~((ULONG_PTR)(alignment)-1))
+#define ALIGN_UP_BY(length, alignment) \
+  (ALIGN_DOWN_BY(((ULONG_PTR)(length) + (alignment)-1), alignment))
+#define ALIGN_DOWN_POINTER_BY(address, alignment) ((PVOID)ALIGN_DOWN_BY(address, alignment))
+#define ALIGN_UP_POINTER_BY(address, alignment) ((PVOID)ALIGN_UP_BY(address, alignment))
+#define ALIGN_DOWN(length, type) ALIGN_DOWN_BY(length, sizeof(type))
+#define ALIGN_UP(length, type) ALIGN_UP_BY(length, sizeof(type))
+#define Int32x32To64(a, b) (((LONGLONG)((LONG)(a))) * ((LONGLONG)((LONG)(b))))
+#define UInt32x32To64(a, b) (((ULONGLONG)((ULONG)(a))) * ((ULONGLONG)((ULONG)(b))))
 
 // ---------------------------------------------------------------------------------------------
 // Doubly and singly linked list helpers (header-only, as in the WDK).

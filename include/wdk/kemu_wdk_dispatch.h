@@ -196,6 +196,11 @@ NTKERNELAPI LARGE_INTEGER NTAPI KeQueryPerformanceCounter(PLARGE_INTEGER Perform
 #if NTDDI_VERSION >= NTDDI_WIN8
 NTKERNELAPI VOID NTAPI KeQuerySystemTimePrecise(PLARGE_INTEGER CurrentTime);
 #endif
+#if NTDDI_VERSION >= NTDDI_WINBLUE
+/// The interrupt time; *QpcTimeStamp gets the performance counter it was read at (in kemu the two
+/// are the same virtual clock).
+NTKERNELAPI ULONG64 NTAPI KeQueryInterruptTimePrecise(PULONG64 QpcTimeStamp);
+#endif
 
 // Critical regions (normal kernel APCs disabled); SL-12: not affected by IRQL.
 NTKERNELAPI VOID NTAPI KeEnterCriticalRegion(VOID);

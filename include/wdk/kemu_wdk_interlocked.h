@@ -125,6 +125,67 @@ KEMU_WDK_INLINE PVOID InterlockedCompareExchangePointer(PVOID volatile *Destinat
   return observed;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Bit tests: return the bit's value before the change.
+
+KEMU_WDK_INLINE BOOLEAN InterlockedBitTestAndSet(LONG volatile *Base, LONG Offset) {
+  const LONG mask = (LONG)(1u << (Offset & 31));
+  return (BOOLEAN)((__atomic_fetch_or(Base + (Offset >> 5), mask, KEMU_WDK_SEQ_CST) & mask) != 0);
+}
+KEMU_WDK_INLINE BOOLEAN InterlockedBitTestAndReset(LONG volatile *Base, LONG Offset) {
+  const LONG mask = (LONG)(1u << (Offset & 31));
+  return (BOOLEAN)((__atomic_fetch_and(Base + (Offset >> 5), ~mask, KEMU_WDK_SEQ_CST) & mask) != 0);
+}
+KEMU_WDK_INLINE BOOLEAN InterlockedBitTestAndSet64(LONG64 volatile *Base, LONG64 Offset) {
+  const LONG64 mask = (LONG64)(1ull << (Offset & 63));
+  return (BOOLEAN)((__atomic_fetch_or(Base + (Offset >> 6), mask, KEMU_WDK_SEQ_CST) & mask) != 0);
+}
+KEMU_WDK_INLINE BOOLEAN InterlockedBitTestAndReset64(LONG64 volatile *Base, LONG64 Offset) {
+  const LONG64 mask = (LONG64)(1ull << (Offset & 63));
+  return (BOOLEAN)((__atomic_fetch_and(Base + (Offset >> 6), ~mask, KEMU_WDK_SEQ_CST) & mask) != 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Single loads and stores with an ordering (Windows 10's ReadAcquire, WriteRelease ...). Atomic,
+// so the race detector treats them as the synchronisation they are.
+
+KEMU_WDK_INLINE LONG ReadAcquire(LONG const volatile *Source) {
+  return __atomic_load_n(Source, __ATOMIC_ACQUIRE);
+}
+KEMU_WDK_INLINE LONG ReadNoFence(LONG const volatile *Source) {
+  return __atomic_load_n(Source, __ATOMIC_RELAXED);
+}
+KEMU_WDK_INLINE VOID WriteRelease(LONG volatile *Destination, LONG Value) {
+  __atomic_store_n(Destination, Value, __ATOMIC_RELEASE);
+}
+KEMU_WDK_INLINE VOID WriteNoFence(LONG volatile *Destination, LONG Value) {
+  __atomic_store_n(Destination, Value, __ATOMIC_RELAXED);
+}
+KEMU_WDK_INLINE LONG64 ReadAcquire64(LONG64 const volatile *Source) {
+  return __atomic_load_n(Source, __ATOMIC_ACQUIRE);
+}
+KEMU_WDK_INLINE LONG64 ReadNoFence64(LONG64 const volatile *Source) {
+  return __atomic_load_n(Source, __ATOMIC_RELAXED);
+}
+KEMU_WDK_INLINE VOID WriteRelease64(LONG64 volatile *Destination, LONG64 Value) {
+  __atomic_store_n(Destination, Value, __ATOMIC_RELEASE);
+}
+KEMU_WDK_INLINE VOID WriteNoFence64(LONG64 volatile *Destination, LONG64 Value) {
+  __atomic_store_n(Destination, Value, __ATOMIC_RELAXED);
+}
+KEMU_WDK_INLINE PVOID ReadPointerAcquire(PVOID const volatile *Source) {
+  return __atomic_load_n(Source, __ATOMIC_ACQUIRE);
+}
+KEMU_WDK_INLINE PVOID ReadPointerNoFence(PVOID const volatile *Source) {
+  return __atomic_load_n(Source, __ATOMIC_RELAXED);
+}
+KEMU_WDK_INLINE VOID WritePointerRelease(PVOID volatile *Destination, PVOID Value) {
+  __atomic_store_n(Destination, Value, __ATOMIC_RELEASE);
+}
+KEMU_WDK_INLINE VOID WritePointerNoFence(PVOID volatile *Destination, PVOID Value) {
+  __atomic_store_n(Destination, Value, __ATOMIC_RELAXED);
+}
+
 KEMU_WDK_END_DECLS
 
 // ---------------------------------------------------------------------------------------------

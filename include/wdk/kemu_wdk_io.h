@@ -1,7 +1,8 @@
 // kemu_wdk_io.h — device objects, DpcForIsr and the Io* interrupt-connection routines.
 //
 // DEVICE_OBJECT has the Windows x64 layout, so driver code that reaches DeviceExtension, Flags or
-// the embedded Dpc works unchanged. IRP and DRIVER_OBJECT stay opaque. The Vista+ connection
+// the embedded Dpc works unchanged. IRP and DRIVER_OBJECT stay opaque (the entry-point role types
+// DRIVER_UNLOAD, DRIVER_DISPATCH ... are declared). The Vista+ connection
 // routines and their parameter types (kemu_wdk_connect.h) appear only when NTDDI_VERSION says the
 // target kernel exports them; older targets get them through <iointex.h>.
 //
@@ -89,6 +90,23 @@ typedef struct _DEVICE_OBJECT *PRDEVICE_OBJECT;
 typedef VOID IO_DPC_ROUTINE(PKDPC Dpc, struct _DEVICE_OBJECT *DeviceObject, struct _IRP *Irp,
                             PVOID Context);
 typedef IO_DPC_ROUTINE *PIO_DPC_ROUTINE;
+
+// The driver's entry points. DRIVER_OBJECT and IRP stay opaque (kemu does not dispatch IRPs), but
+// nearly every driver source declares its routines with these role types (`DRIVER_UNLOAD
+// MyUnload;`), so they exist for the code around the interrupt path to compile unchanged.
+typedef NTSTATUS DRIVER_INITIALIZE(struct _DRIVER_OBJECT *DriverObject,
+                                   PUNICODE_STRING RegistryPath);
+typedef DRIVER_INITIALIZE *PDRIVER_INITIALIZE;
+typedef VOID DRIVER_UNLOAD(struct _DRIVER_OBJECT *DriverObject);
+typedef DRIVER_UNLOAD *PDRIVER_UNLOAD;
+typedef NTSTATUS DRIVER_ADD_DEVICE(struct _DRIVER_OBJECT *DriverObject,
+                                   struct _DEVICE_OBJECT *PhysicalDeviceObject);
+typedef DRIVER_ADD_DEVICE *PDRIVER_ADD_DEVICE;
+typedef NTSTATUS DRIVER_DISPATCH(struct _DEVICE_OBJECT *DeviceObject, struct _IRP *Irp);
+typedef DRIVER_DISPATCH *PDRIVER_DISPATCH;
+typedef DRIVER_DISPATCH DRIVER_DISPATCH_PAGED;
+typedef VOID DRIVER_STARTIO(struct _DEVICE_OBJECT *DeviceObject, struct _IRP *Irp);
+typedef DRIVER_STARTIO *PDRIVER_STARTIO;
 
 // ---------------------------------------------------------------------------------------------
 // Routines.

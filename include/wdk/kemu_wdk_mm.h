@@ -143,6 +143,10 @@ NTKERNELAPI PVOID NTAPI ExAllocatePoolWithTag(POOL_TYPE PoolType, SIZE_T NumberO
 /// POOL_QUOTA_FAIL_INSTEAD_OF_RAISE.
 NTKERNELAPI PVOID NTAPI ExAllocatePoolWithQuotaTag(POOL_TYPE PoolType, SIZE_T NumberOfBytes,
                                                    ULONG Tag);
+/// ExAllocatePoolWithTag with a priority. kemu's pool runs low only when a fault is injected,
+/// which no priority escapes, so Priority changes nothing.
+NTKERNELAPI PVOID NTAPI ExAllocatePoolWithTagPriority(POOL_TYPE PoolType, SIZE_T NumberOfBytes,
+                                                      ULONG Tag, EX_POOL_PRIORITY Priority);
 NTKERNELAPI VOID NTAPI ExFreePoolWithTag(PVOID P, ULONG Tag);
 NTKERNELAPI VOID NTAPI ExFreePool(PVOID P);
 

@@ -26,9 +26,50 @@
 #define RtlMoveMemory(Destination, Source, Length) memmove((Destination), (Source), (Length))
 #define RtlEqualMemory(Source1, Source2, Length) (!memcmp((Source1), (Source2), (Length)))
 
+KEMU_WDK_BEGIN_DECLS
+/// Zeroes through a volatile pointer, so the compiler keeps the stores (secrets, keys) even when
+/// the buffer is not read again.
+KEMU_WDK_INLINE PVOID RtlSecureZeroMemory(PVOID Destination, SIZE_T Length) {
+  volatile UCHAR *bytes = (volatile UCHAR *)Destination;
+  while (Length-- != 0) *bytes++ = 0;
+  return Destination;
+}
+KEMU_WDK_END_DECLS
+
+// Byte order (network drivers): the kernel's routines are the compiler's byte swaps.
+#define RtlUshortByteSwap(Source) ((USHORT)__builtin_bswap16((USHORT)(Source)))
+#define RtlUlongByteSwap(Source) ((ULONG)__builtin_bswap32((ULONG)(Source)))
+#define RtlUlonglongByteSwap(Source) ((ULONGLONG)__builtin_bswap64((ULONGLONG)(Source)))
+
 /// Builds a UNICODE_STRING initialiser from a wide string literal.
 #define RTL_CONSTANT_STRING(s) \
   { (USHORT)(sizeof(s) - sizeof((s)[0])), (USHORT)sizeof(s), (PWCH)(s) }
+
+/// Defines `name`, a const UNICODE_STRING over a static copy of the literal `s`.
+#define DECLARE_CONST_UNICODE_STRING(name, s)                                          \
+  const WCHAR name##_buffer[] = s;                                                     \
+  const UNICODE_STRING name = {(USHORT)(sizeof(s) - sizeof(WCHAR)), (USHORT)sizeof(s), \
+                               (PWCH)name##_buffer}
+/// Defines `name`, an empty UNICODE_STRING over a local buffer of `size` WCHARs.
+#define DECLARE_UNICODE_STRING_SIZE(name, size) \
+  WCHAR name##_buffer[size];                    \
+  UNICODE_STRING name = {0, (USHORT)((size) * sizeof(WCHAR)), name##_buffer}
+
+KEMU_WDK_BEGIN_DECLS
+/// An empty counted string over Buffer (BufferSize bytes); nothing is written to the buffer.
+KEMU_WDK_INLINE VOID RtlInitEmptyUnicodeString(PUNICODE_STRING UnicodeString, PWCHAR Buffer,
+                                               USHORT BufferSize) {
+  UnicodeString->Length = 0;
+  UnicodeString->MaximumLength = BufferSize;
+  UnicodeString->Buffer = Buffer;
+}
+KEMU_WDK_INLINE VOID RtlInitEmptyAnsiString(PANSI_STRING AnsiString, PCHAR Buffer,
+                                            USHORT BufferSize) {
+  AnsiString->Length = 0;
+  AnsiString->MaximumLength = BufferSize;
+  AnsiString->Buffer = Buffer;
+}
+KEMU_WDK_END_DECLS
 
 // ---------------------------------------------------------------------------------------------
 // Version information.
@@ -108,6 +149,9 @@ ULONG __cdecl DbgPrint(PCSTR Format, ...);
 /// DPFLTR_MASK). kemu keeps every message whatever the component filter masks say.
 ULONG __cdecl DbgPrintEx(ULONG ComponentId, ULONG Level, PCSTR Format, ...);
 ULONG NTAPI vDbgPrintEx(ULONG ComponentId, ULONG Level, PCCH Format, va_list arglist);
+/// Breaks into the kernel debugger. A test has none attached, so the breakpoint exception is
+/// unhandled: bug check 0x1E (STATUS_BREAKPOINT), as on a Windows machine without a debugger.
+KEMU_NORETURN VOID NTAPI DbgBreakPoint(VOID);
 
 /// Called by a failed ASSERT/NT_ASSERT; reports the expression and location and never returns.
 KEMU_NORETURN void KemuAssertFailed(const char *Expression, const char *File, int Line);
@@ -121,6 +165,8 @@ KEMU_WDK_END_DECLS
 
 #define KdPrint(x) DbgPrint x
 #define KdPrintEx(x) DbgPrintEx x
+// Like KdPrint, active in every kemu build (a checked driver's breakpoints are findings too).
+#define KdBreakPoint() DbgBreakPoint()
 
 // DbgPrintEx levels and the components drivers outside Windows use.
 #define DPFLTR_ERROR_LEVEL 0
@@ -140,6 +186,9 @@ KEMU_WDK_END_DECLS
 #define NT_ASSERT(e) ASSERT(e)
 #define ASSERTMSG(msg, e) ((e) ? (void)0 : KemuAssertFailed((msg), __FILE__, __LINE__))
 #define NT_ASSERTMSG(msg, e) ASSERTMSG(msg, e)
+// NT_VERIFY evaluates its expression in every build and yields its truth; kemu checks it too.
+#define NT_VERIFY(e) ((e) ? TRUE : (KemuAssertFailed(#e, __FILE__, __LINE__), FALSE))
+#define NT_VERIFYMSG(msg, e) ((e) ? TRUE : (KemuAssertFailed((msg), __FILE__, __LINE__), FALSE))
 
 #define PAGED_CODE() KemuPagedCode(__FILE__, __LINE__)
 #define PAGED_CODE_LOCKED() ((void)0)

@@ -94,6 +94,11 @@ NTKERNELAPI NTSTATUS NTAPI PsCreateSystemThread(PHANDLE ThreadHandle, ULONG Desi
 NTKERNELAPI NTSTATUS NTAPI PsTerminateSystemThread(NTSTATUS ExitStatus);
 /// The running thread's identifier.
 NTKERNELAPI HANDLE NTAPI PsGetCurrentThreadId(VOID);
+/// The current process: driver code in kemu always runs in the System process (id 4).
+NTKERNELAPI HANDLE NTAPI PsGetCurrentProcessId(VOID);
+/// The previous processor mode of the current thread: KernelMode for all driver code in kemu
+/// (system threads, DPCs, work items; the test's own thread calls in as the kernel would).
+NTKERNELAPI KPROCESSOR_MODE NTAPI ExGetPreviousMode(VOID);
 /// The running thread (an inline in the x64 WDK; a routine in kemu).
 NTKERNELAPI PKTHREAD NTAPI KeGetCurrentThread(VOID);
 

@@ -21,6 +21,8 @@
 
 #define NTSTRSAFE_MAX_CCH 2147483647
 #define NTSTRSAFE_MAX_LENGTH (NTSTRSAFE_MAX_CCH - 1)
+// The most characters a UNICODE_STRING holds (its byte counts are USHORTs).
+#define NTSTRSAFE_UNICODE_STRING_MAX_CCH 32767
 
 typedef char *NTSTRSAFE_PSTR;
 typedef const char *NTSTRSAFE_PCSTR;
@@ -165,6 +167,12 @@ NTSTATUS NTAPI RtlStringCchVPrintfW(NTSTRSAFE_PWSTR pszDest, size_t cchDest,
                                     NTSTRSAFE_PCWSTR pszFormat, va_list argList);
 NTSTATUS NTAPI RtlStringCbVPrintfW(NTSTRSAFE_PWSTR pszDest, size_t cbDest,
                                    NTSTRSAFE_PCWSTR pszFormat, va_list argList);
+/// Formats into a counted string from its start: sets Length, adds no NUL; cut to MaximumLength
+/// with STATUS_BUFFER_OVERFLOW.
+NTSTATUS __cdecl RtlUnicodeStringPrintf(PUNICODE_STRING DestinationString,
+                                        NTSTRSAFE_PCWSTR pszFormat, ...);
+NTSTATUS NTAPI RtlUnicodeStringVPrintf(PUNICODE_STRING DestinationString,
+                                       NTSTRSAFE_PCWSTR pszFormat, va_list argList);
 
 KEMU_WDK_END_DECLS
 

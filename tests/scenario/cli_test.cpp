@@ -154,7 +154,7 @@ TEST_F(ScenarioMainTest, AnUnknownDriverIsReportedWithTheFilesOtherErrors) {
   const std::string lost = Write("lost.yaml", yaml);
   const MainResult result = Main({lost});
   EXPECT_EQ(result.exit_code, 2);
-  EXPECT_THAT(result.err, HasSubstr(lost + ":1:1: error: unknown driver 'countr' (did you mean "
+  EXPECT_THAT(result.err, HasSubstr(lost + ":2:9: error: unknown driver 'countr' (did you mean "
                                            "'counter'?); registered: counter"));
   EXPECT_THAT(result.err, HasSubstr(lost + ":8:15: error: expected a number"));
 }

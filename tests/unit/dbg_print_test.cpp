@@ -154,6 +154,23 @@ TEST(DbgPrintReportTest, ABugCheckReportEndsWithTheDriversLastDebugOutput) {
   EXPECT_THAT(crash.what(), ::testing::Not(::testing::HasSubstr("| line 2\n")));
 }
 
+TEST(DbgBreakPointTest, ABreakpointWithNoDebuggerAttachedIsAnUnhandledException) {
+  kemu::Machine machine({.verifier = true});
+  EXPECT_THAT(CrashOf([] { DbgBreakPoint(); }),
+              BugCheckIs(kemu::bugcheck::kKmodeExceptionNotHandled, 0x80000003, 0, 0, 0));
+  kemu::Machine retail({.verifier = false, .checked_build = false});
+  const kemu::BugCheck crash = CrashOf([] { KdBreakPoint(); });
+  EXPECT_THAT(crash, BugCheckIs(kemu::bugcheck::kKmodeExceptionNotHandled, 0x80000003, 0, 0, 0));
+  EXPECT_THAT(crash.what(), ::testing::HasSubstr("DbgBreakPoint raised a breakpoint exception"));
+}
+
+TEST(DbgBreakPointTest, KdPrintBesideNoBreakpointStaysSilent) {
+  kemu::Machine machine({.verifier = true});
+  KdPrint(("no break %d", 1));
+  EXPECT_EQ(machine.debug_output(), "no break 1");
+  EXPECT_THAT(machine.bug_checks(), IsEmpty());
+}
+
 TEST(DbgPrintAvailabilityTest, Windows2000LacksDbgPrintEx) {
   kemu::Machine machine(kemu::Os::kWindows2000);
   EXPECT_THROW(DbgPrintEx(DPFLTR_IHVDRIVER_ID, DPFLTR_ERROR_LEVEL, "x"), kemu::MissingExport);

@@ -1,6 +1,6 @@
-// Executive pool: ExAllocatePoolWithTag, ExAllocatePoolWithQuotaTag, ExAllocatePool2, the header
-// helpers ExAllocatePoolZero / ExAllocatePoolUninitialized, ExFreePool(WithTag); the IRQL, tag
-// and double-free rules in each kernel mode, the leak report at shutdown and tag-narrowed fault
+// Executive pool: ExAllocatePoolWithTag(Priority), ExAllocatePoolWithQuotaTag, ExAllocatePool2, the
+// header helpers ExAllocatePoolZero / ExAllocatePoolUninitialized, ExFreePool(WithTag); the IRQL,
+// tag and double-free rules in each kernel mode, the leak report at shutdown and tag-narrowed fault
 // injection (low resources simulation).
 #include <wdm.h>
 
@@ -281,6 +281,39 @@ TEST(PoolQuotaTest, QuotaAllocationRaisesOnFailureUnlessToldToReturnNull) {
     EXPECT_NE(block, nullptr);
     ExFreePoolWithTag(block, kTag);
   }
+}
+
+TEST(PoolPriorityTest, PriorityAllocationIsAnAllocationWithTagWhateverThePriority) {
+  PoolMachine m(Verifier());
+  for (EX_POOL_PRIORITY priority :
+       {LowPoolPriority, NormalPoolPriority, HighPoolPrioritySpecialPoolOverrun}) {
+    auto* block = static_cast<unsigned char*>(
+        ExAllocatePoolWithTagPriority(NonPagedPoolNx, 24, kTag, priority));
+    ASSERT_NE(block, nullptr);
+    block[23] = 1;
+    ExFreePoolWithTag(block, kTag);
+  }
+  KIRQL old;
+  KeRaiseIrql(DISPATCH_LEVEL, &old);  // the pool rules are ExAllocatePoolWithTag's
+  EXPECT_THAT(CrashOf([] { ExAllocatePoolWithTagPriority(PagedPool, 8, kTag, LowPoolPriority); }),
+              BugCheckIs(kVerifier, vc::kPagedPoolAboveApc, DISPATCH_LEVEL, PagedPool, 8));
+}
+
+TEST(PoolPriorityTest, AFaultFailsAPriorityAllocationWhateverThePriority) {
+  {
+    PoolMachine m(Verifier());
+    m.machine.InjectFault({.routine = "ExAllocatePoolWithTagPriority"});
+    EXPECT_EQ(ExAllocatePoolWithTagPriority(NonPagedPoolNx, 16, kTag, HighPoolPriority), nullptr);
+    PVOID block = ExAllocatePoolWithTagPriority(NonPagedPoolNx, 16, kTag, HighPoolPriority);
+    EXPECT_NE(block, nullptr);
+    ExFreePoolWithTag(block, kTag);
+  }
+  PoolMachine m(Verifier());
+  m.machine.InjectFault({.routine = "ExAllocatePoolWithTagPriority"});
+  const auto raising = static_cast<POOL_TYPE>(NonPagedPoolNx | POOL_RAISE_IF_ALLOCATION_FAILURE);
+  EXPECT_THAT(
+      CrashOf([&] { ExAllocatePoolWithTagPriority(raising, 16, kTag, NormalPoolPriority); }),
+      BugCheckIs(kemu::bugcheck::kKmodeExceptionNotHandled, 0xC000009A, 0, 0, 0));
 }
 
 TEST(PoolFaultTest, AFaultNarrowedToATagFailsOnlyThatTagsAllocations) {

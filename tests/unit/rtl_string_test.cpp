@@ -204,6 +204,35 @@ TEST_F(RtlStringTest, WidePrintfReadsPlainSAsWideAndCapitalSAsNarrow) {
   EXPECT_STREQ(small, L"abc");
 }
 
+TEST_F(RtlStringTest, UnicodeStringPrintfRewritesTheCountedStringWithoutATerminator) {
+  wchar_t buffer[8];
+  for (wchar_t& c : buffer) c = L'#';
+  UNICODE_STRING name;
+  RtlInitEmptyUnicodeString(&name, buffer, 6 * sizeof(wchar_t));
+  EXPECT_EQ(RtlUnicodeStringPrintf(&name, L"nic%d", 12), STATUS_SUCCESS);
+  EXPECT_EQ(name.Length, 5 * sizeof(wchar_t));
+  EXPECT_EQ(std::wstring(name.Buffer, name.Length / sizeof(wchar_t)), L"nic12");
+  EXPECT_EQ(buffer[5], L'#');  // not terminated
+  EXPECT_EQ(RtlUnicodeStringPrintf(&name, L"%s-%u", L"device", 7u), STATUS_BUFFER_OVERFLOW);
+  EXPECT_EQ(std::wstring(name.Buffer, name.Length / sizeof(wchar_t)), L"device");  // all 6 fit
+  EXPECT_EQ(buffer[6], L'#');
+}
+
+TEST_F(RtlStringTest, UnicodeStringPrintfRefusesAStringThatDescribesNoBuffer) {
+  wchar_t buffer[4];
+  UNICODE_STRING odd = {3, 8, buffer};
+  EXPECT_EQ(RtlUnicodeStringPrintf(&odd, L"x"), STATUS_INVALID_PARAMETER);
+  UNICODE_STRING longer = {8, 4, buffer};
+  EXPECT_EQ(RtlUnicodeStringPrintf(&longer, L"x"), STATUS_INVALID_PARAMETER);
+  UNICODE_STRING no_buffer = {0, 8, nullptr};
+  EXPECT_EQ(RtlUnicodeStringPrintf(&no_buffer, L"x"), STATUS_INVALID_PARAMETER);
+  UNICODE_STRING empty = {0, 0, buffer};
+  EXPECT_EQ(RtlUnicodeStringPrintf(&empty, L"x"), STATUS_INVALID_PARAMETER);
+  EXPECT_EQ(RtlUnicodeStringPrintf(&empty, L""), STATUS_SUCCESS);
+  EXPECT_EQ(RtlUnicodeStringPrintf(nullptr, L"x"), STATUS_INVALID_PARAMETER);
+  EXPECT_EQ(RtlUnicodeStringPrintf(&empty, nullptr), STATUS_INVALID_PARAMETER);
+}
+
 // A driver's own printf-style helper, forwarding its arguments to the V forms.
 NTSTATUS NarrowHelper(bool by_bytes, char* dest, std::size_t size, const char* format, ...) {
   va_list args;

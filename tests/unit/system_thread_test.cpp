@@ -97,6 +97,39 @@ TEST_P(SystemThreadTest, AThreadWaitsForADpcsEventAndTheStopPathWaitsForItsEnd) 
   EXPECT_EQ(machine().InterruptTime(), 0u);  // nothing waited for time
 }
 
+struct ProcessSeen {
+  HANDLE process = nullptr;
+  KPROCESSOR_MODE mode = UserMode;
+};
+
+VOID RecordProcess(PVOID context) {
+  auto* seen = static_cast<ProcessSeen*>(context);
+  seen->process = PsGetCurrentProcessId();
+  seen->mode = ExGetPreviousMode();
+  PsTerminateSystemThread(STATUS_SUCCESS);
+}
+
+TEST_P(SystemThreadTest, DriverCodeRunsInTheSystemProcessInKernelMode) {
+  ProcessSeen seen;
+  CLIENT_ID client{};
+  HANDLE handle = nullptr;
+  ASSERT_EQ(PsCreateSystemThread(&handle, THREAD_ALL_ACCESS, nullptr, nullptr, &client,
+                                 &RecordProcess, &seen),
+            STATUS_SUCCESS);
+  PVOID thread = nullptr;
+  ASSERT_EQ(
+      ObReferenceObjectByHandle(handle, THREAD_ALL_ACCESS, nullptr, KernelMode, &thread, nullptr),
+      STATUS_SUCCESS);
+  EXPECT_EQ(ZwClose(handle), STATUS_SUCCESS);
+  EXPECT_EQ(KeWaitForSingleObject(thread, Executive, KernelMode, FALSE, nullptr), STATUS_WAIT_0);
+  ObDereferenceObject(thread);
+  EXPECT_EQ(seen.process, client.UniqueProcess);
+  EXPECT_EQ(seen.process, reinterpret_cast<HANDLE>(4));
+  EXPECT_EQ(seen.mode, KernelMode);
+  EXPECT_EQ(PsGetCurrentProcessId(), reinterpret_cast<HANDLE>(4));  // the test's own thread
+  EXPECT_EQ(ExGetPreviousMode(), KernelMode);
+}
+
 TEST_P(SystemThreadTest, TheThreadIsAThreadOfItsOwnInsideTheDocumentedCriticalRegion) {
   Extension ext;
   ext.check_apcs = GetParam() >= kemu::Os::kWindowsServer2003;

@@ -303,6 +303,26 @@ TEST(TimeQueryTest, KeQuerySystemTimePreciseIsWindows8AndLater) {
   EXPECT_THROW(KeQuerySystemTimePrecise(&precise), kemu::MissingExport);
 }
 
+TEST(TimeQueryTest, KeQueryInterruptTimePreciseIsTheInterruptTimeAndItsCounterFromWindows81) {
+  {
+    kemu::Machine machine(kemu::Os::kWindows81);
+    machine.AdvanceTime(250);  // microseconds
+    ULONG64 stamp = 0;
+    EXPECT_EQ(KeQueryInterruptTimePrecise(&stamp), 2500u);
+    EXPECT_EQ(stamp, static_cast<ULONG64>(KeQueryPerformanceCounter(nullptr).QuadPart));
+    EXPECT_EQ(KeQueryInterruptTimePrecise(&stamp), KeQueryInterruptTime());
+  }
+  kemu::Machine machine(kemu::Os::kWindows8);
+  ULONG64 stamp = 0;
+  EXPECT_THROW(KeQueryInterruptTimePrecise(&stamp), kemu::MissingExport);
+}
+
+TEST(TimeQueryTest, KeQueryInterruptTimePreciseWithoutAStampIsAnAccessViolation) {
+  kemu::Machine machine(kemu::Os::kWindows10);
+  EXPECT_THAT(kemu::testing::CrashOf([] { KeQueryInterruptTimePrecise(nullptr); }),
+              kemu::testing::BugCheckIs(kemu::bugcheck::kKmodeExceptionNotHandled, 0xC0000005));
+}
+
 TEST(TimeQueryTest, KeSetCoalescableTimerIsWindows7AndLater) {
   LARGE_INTEGER due;
   due.QuadPart = -10;

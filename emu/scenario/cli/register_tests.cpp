@@ -170,7 +170,7 @@ int RegisterTests(const std::string& path, const AdapterRegistry& registry,
   const internal::ScenarioCheck check = [&](const Scenario& scenario) {
     const AdapterFactory* factory = registry.Find(scenario.driver);
     if (factory == nullptr)
-      return std::vector<Diagnostic>{{scenario.where, UnknownDriver(scenario, registry)}};
+      return std::vector<Diagnostic>{{scenario.driver_where, UnknownDriver(scenario, registry)}};
     return Validate(scenario, *(*factory)());
   };
   return RegisterAll(path, check, [&](const std::shared_ptr<const Scenario>& scenario) {

@@ -16,7 +16,7 @@ Diagnostic UnknownDriver(const Scenario& scenario, const std::string& driver,
   const std::string suggestion = ClosestMatch(driver, adapters.Names());
   std::string names;
   for (const std::string& name : adapters.Names()) names += (names.empty() ? "" : ", ") + name;
-  return {scenario.where,
+  return {scenario.driver_where,
           fmt::format("unknown driver '{}'{}; registered: {}", driver,
                       suggestion.empty() ? "" : " (did you mean '" + suggestion + "'?)", names)};
 }

@@ -326,6 +326,7 @@ Scenario BuildScenario(Context& context, const YAML::Node& root) {
   Reader& reader = context.reader;
   Scenario scenario;
   scenario.where = reader.Where(root);
+  scenario.driver_where = scenario.where;
   scenario.name = std::filesystem::path(reader.file()).stem().string();
   scenario.os.assign(AllOs().begin(), AllOs().end());
   MapReader map(reader, root, "the scenario", &kKeys);
@@ -352,6 +353,7 @@ Scenario BuildScenario(Context& context, const YAML::Node& root) {
     } else if (e.key == "driver") {
       if (auto v = ReadString(reader, e.value, what)) {
         scenario.driver = *v;
+        scenario.driver_where = reader.Where(e.value);
       } else {
         context.driver_known = false;
       }

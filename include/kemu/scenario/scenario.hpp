@@ -238,6 +238,9 @@ struct Scenario {
   std::string description;
   /// `driver:` — which registered adapter runs it; "" = the runner's default.
   std::string driver;
+  /// Where the `driver:` value is written (`where` when the file names none): an unknown driver
+  /// is reported there.
+  Location driver_where;
   /// `os:` — where it runs, oldest first (`all`, a name, a list, or a range `vista..win11`).
   std::vector<Os> os;
   /// `machine:` — processors, verifier, checked_build, seed, storm_threshold,
