@@ -111,13 +111,16 @@ void Lookasides::CheckCachedLinks(const char* routine, void* list,
   const std::vector<const void*>& cached = live_.find(list)->second.cached;  // Check found it
   // Newest first, as the list links them; every entry read is a block the list still holds.
   const void* expected = cached.empty() ? nullptr : cached.back();
-  const auto* link = reinterpret_cast<const void*>(static_cast<std::uintptr_t>(body.ListHead.Region));
-  if (link != expected) kernel_.verifier().LookasideEntryChanged(routine, list, list, link, expected);
+  const auto* link =
+      reinterpret_cast<const void*>(static_cast<std::uintptr_t>(body.ListHead.Region));
+  if (link != expected)
+    kernel_.verifier().LookasideEntryChanged(routine, list, list, link, expected);
   for (std::size_t i = cached.size(); i-- > 0;) {
     const void* entry = cached[i];
     expected = i > 0 ? cached[i - 1] : nullptr;
     link = static_cast<const SLIST_ENTRY*>(entry)->Next;
-    if (link != expected) kernel_.verifier().LookasideEntryChanged(routine, list, entry, link, expected);
+    if (link != expected)
+      kernel_.verifier().LookasideEntryChanged(routine, list, entry, link, expected);
   }
 }
 

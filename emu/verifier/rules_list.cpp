@@ -73,23 +73,22 @@ void Verifier::LookasideEntryChanged(const char* routine, const void* list, cons
        .parameters = {verifier_code::kLookasideEntryChanged, Address(list), Address(entry),
                       Address(link)},
        .parameter_names = {"kemu: lookaside list entry changed after it was freed to the list",
-                           "lookaside list", "entry (the list itself: its header)",
-                           "link found"},
+                           "lookaside list", "entry (the list itself: its header)", "link found"},
        .summary =
-           header ? fmt::format(
-                        "{} found the lookaside list at {} pointing to {} as its first cached "
-                        "entry, where kemu left {}: the list's header was overwritten. A "
-                        "lookaside list belongs to the kernel between ExInitialize... and "
-                        "ExDelete...: touch it only through the lookaside routines.",
-                        routine, list, link, expected)
-                  : fmt::format(
-                        "{} found the entry at {}, which the driver freed to the lookaside list "
-                        "at {}, changed: its link to the next cached entry reads {} where kemu "
-                        "left {}. The driver wrote into the entry after freeing it "
-                        "(ExFreeTo...LookasideList...): Windows would follow that link and hand "
-                        "out or free memory that is not the list's. Stop using an entry once it "
-                        "is freed to the list.",
-                        routine, entry, list, link, expected)});
+           header
+               ? fmt::format("{} found the lookaside list at {} pointing to {} as its first cached "
+                             "entry, where kemu left {}: the list's header was overwritten. A "
+                             "lookaside list belongs to the kernel between ExInitialize... and "
+                             "ExDelete...: touch it only through the lookaside routines.",
+                             routine, list, link, expected)
+               : fmt::format(
+                     "{} found the entry at {}, which the driver freed to the lookaside list "
+                     "at {}, changed: its link to the next cached entry reads {} where kemu "
+                     "left {}. The driver wrote into the entry after freeing it "
+                     "(ExFreeTo...LookasideList...): Windows would follow that link and hand "
+                     "out or free memory that is not the list's. Stop using an entry once it "
+                     "is freed to the list.",
+                     routine, entry, list, link, expected)});
 }
 
 }  // namespace kemu::verifier

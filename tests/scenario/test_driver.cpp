@@ -135,13 +135,14 @@ VOID TestAdapter::Dpc(PKDPC dpc, PVOID context, PVOID argument1, PVOID argument2
 }
 
 std::vector<ActionInfo> TestAdapter::Actions() const {
-  return {{.name = "ring", .parameters = {"value"}, .help = "write DOORBELL"},
-          {.name = "read",
-           .parameters = {"offset"},
-           .help = "read a register into last_read",
-           .needs_started = true},
-          {.name = "leak", .parameters = {}, .help = "raise to DISPATCH_LEVEL and stay there"},
-          {.name = "queue_dpc", .parameters = {"processor"}, .help = "queue the DPC there"}};
+  return {
+      {.name = "ring", .parameters = {"value"}, .help = "write DOORBELL", .needs_started = true},
+      {.name = "read",
+       .parameters = {"offset"},
+       .help = "read a register into last_read",
+       .needs_started = true},
+      {.name = "leak", .parameters = {}, .help = "raise to DISPATCH_LEVEL and stay there"},
+      {.name = "queue_dpc", .parameters = {"processor"}, .help = "queue the DPC there"}};
 }
 
 void TestAdapter::Act(const std::string& action, const ActionArgs& args, Device& device) {

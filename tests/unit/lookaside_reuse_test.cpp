@@ -83,9 +83,9 @@ TEST(LookasideReuseTest, AWriteIntoAFreedEntryIsReportedAtTheNextAllocation) {
     ExFreeToNPagedLookasideList(&list, newer);
     const std::uint64_t stale = 0x4141414141414141;
     std::memcpy(newer, &stale, sizeof stale);  // the driver's bug: a use after the free
-    EXPECT_THAT(CrashOf([&] { ExAllocateFromNPagedLookasideList(&list); }),
-                BugCheckIs(kVerifier, vc::kLookasideEntryChanged, Address(&list), Address(newer),
-                           stale));
+    EXPECT_THAT(
+        CrashOf([&] { ExAllocateFromNPagedLookasideList(&list); }),
+        BugCheckIs(kVerifier, vc::kLookasideEntryChanged, Address(&list), Address(newer), stale));
   }
 }
 

@@ -225,7 +225,6 @@ TEST_P(LookasideTest, ExListRefusesUnknownOrConflictingFlags) {
 INSTANTIATE_TEST_SUITE_P(AllWindows, LookasideTest, kemu::testing::AllOs(),
                          kemu::testing::OsName());
 
-
 // IRQL rules on a Windows 10 machine under Driver Verifier (0xC4 / 0xE5 for the list routines,
 // the pool codes for the entries).
 TEST(LookasideRulesTest, APagedListUsedAtDispatchLevelBugChecks) {
