@@ -24,19 +24,19 @@ PVOID NTAPI DefaultAllocateEx(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Ta
 
 VOID NTAPI DefaultFreeEx(PVOID Buffer, PLOOKASIDE_LIST_EX /*Lookaside*/) { ExFreePool(Buffer); }
 
-GENERAL_LOOKASIDE_POOL& Body(GENERAL_LOOKASIDE& classic) {
-  // The classic body has the same fields, only a larger alignment.
-  return *reinterpret_cast<GENERAL_LOOKASIDE_POOL*>(&classic);
-}
+// The classic body (`L`, at offset 0) has GENERAL_LOOKASIDE_POOL's fields, only a larger
+// declared alignment (64) than Windows requires of the list (16, as pool blocks are): kemu reaches
+// it through the 8-byte aligned type, never through a member access on the classic one.
+GENERAL_LOOKASIDE_POOL& Body(void* list) { return *static_cast<GENERAL_LOOKASIDE_POOL*>(list); }
 
-void InitializeClassic(kemu::model::Kernel& kernel, const char* routine, GENERAL_LOOKASIDE& list,
+void InitializeClassic(kemu::model::Kernel& kernel, const char* routine, void* list,
                        LookasideKind kind, PALLOCATE_FUNCTION allocate, PFREE_FUNCTION free,
                        ULONG flags, SIZE_T size, ULONG tag) {
   const std::uint32_t base = kind == LookasideKind::kPaged ? PagedPool : NonPagedPool;
   // Windows ORs the flags into the pool type; only the documented ones mean anything.
   const auto type = static_cast<POOL_TYPE>(base | (flags & kClassicFlags));
   GENERAL_LOOKASIDE_POOL& body = Body(list);
-  kernel.lookasides().Initialize(routine, &list, body, kind, type, size, tag);
+  kernel.lookasides().Initialize(routine, list, body, kind, type, size, tag);
   body.Allocate = allocate != nullptr ? allocate : &ExAllocatePoolWithTag;
   body.Free = free != nullptr ? free : &ExFreePool;
 }
@@ -53,8 +53,8 @@ VOID ExInitializeNPagedLookasideList(PNPAGED_LOOKASIDE_LIST Lookaside, PALLOCATE
                  KEMU_ARG(Free), KEMU_ARG(Flags), KEMU_ARG(Size), KEMU_ARG(Tag), KEMU_ARG(Depth));
   if (Lookaside == nullptr)
     kernel.verifier().NullArgument("ExInitializeNPagedLookasideList", "Lookaside");
-  InitializeClassic(kernel, "ExInitializeNPagedLookasideList", Lookaside->L,
-                    LookasideKind::kNonPaged, Allocate, Free, Flags, Size, Tag);
+  InitializeClassic(kernel, "ExInitializeNPagedLookasideList", Lookaside, LookasideKind::kNonPaged,
+                    Allocate, Free, Flags, Size, Tag);
 }
 
 VOID ExInitializePagedLookasideList(PPAGED_LOOKASIDE_LIST Lookaside, PALLOCATE_FUNCTION Allocate,
@@ -65,7 +65,7 @@ VOID ExInitializePagedLookasideList(PPAGED_LOOKASIDE_LIST Lookaside, PALLOCATE_F
                  KEMU_ARG(Free), KEMU_ARG(Flags), KEMU_ARG(Size), KEMU_ARG(Tag), KEMU_ARG(Depth));
   if (Lookaside == nullptr)
     kernel.verifier().NullArgument("ExInitializePagedLookasideList", "Lookaside");
-  InitializeClassic(kernel, "ExInitializePagedLookasideList", Lookaside->L, LookasideKind::kPaged,
+  InitializeClassic(kernel, "ExInitializePagedLookasideList", Lookaside, LookasideKind::kPaged,
                     Allocate, Free, Flags, Size, Tag);
 }
 
