@@ -95,7 +95,8 @@ void* Lookasides::Allocate(const char* routine, void* list, LookasideKind kind) 
   ++body->TotalAllocates;
   CheckCachedLinks(routine, list, *body);
   if (PSLIST_ENTRY entry = InterlockedLists(kernel_).PopSList(routine, &body->ListHead)) {
-    live_.find(list)->second.cached.pop_back();  // the newest: CheckCachedLinks saw it on top
+    // The newest: CheckCachedLinks saw it on top (and Check that `it` is live).
+    it->second.cached.pop_back();
     return entry;
   }
   ++body->AllocateMisses;
@@ -139,7 +140,7 @@ void Lookasides::Free(const char* routine, void* list, LookasideKind kind, void*
   const bool paged = it != live_.end() ? PagedEntries(*body) : kind == LookasideKind::kPaged;
   Check(routine, list, kind, paged ? APC_LEVEL : DISPATCH_LEVEL);
   if (entry == nullptr) kernel_.verifier().NullArgument(routine, "Entry");
-  std::vector<const void*>& cached = live_.find(list)->second.cached;  // Check found it
+  std::vector<const void*>& cached = it->second.cached;  // Check found the list live
   // Freed to the list already. Windows would link the entry to itself (or, with the list full,
   // hand it to pool while the list still links it) and free it twice when the list is deleted,
   // handing it out twice before that; kemu reports the double free here, where the driver
@@ -182,8 +183,7 @@ void Lookasides::Flush(const char* routine, void* list, LookasideKind kind) {
   CheckCachedLinks(routine, list, body);
   // The list is emptied before any entry is freed: Pool::Free asks whether a block is still
   // cached. Newest first, as popping them would free them.
-  std::vector<const void*> entries = std::move(live_.find(list)->second.cached);
-  live_.find(list)->second.cached.clear();
+  const std::vector<const void*> entries = std::exchange(live_.find(list)->second.cached, {});
   InitializeSListHead(&body.ListHead);
   for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
     FreeToRoutine(list, kind, body, const_cast<void*>(*it));
