@@ -55,15 +55,6 @@ std::string Expected(unsigned kinds) {
   return names;
 }
 
-// CheckObject found no object of the kinds asked for. Memory the driver freed holds no object any
-// more: the report names the free rather than ask for an initialisation (an event freed by a DPC
-// or another vCPU while the routine ran, after its arguments were checked).
-[[noreturn]] void RejectObject(Kernel& kernel, const char* routine, const std::string& expected,
-                               const void* object) {
-  RejectIfInFreedPool(kernel, routine, expected.c_str(), object);
-  kernel.verifier().InvalidKernelObject(routine, expected.c_str(), object);
-}
-
 }  // namespace
 
 void Dispatcher::InitializeHeader(DISPATCHER_HEADER& header, UCHAR type, std::size_t object_bytes,
@@ -132,7 +123,9 @@ void Dispatcher::CheckObject(const char* routine, const void* object, unsigned k
       ((kinds & kTimers) != 0 && timer) ||
       ((kinds & kSemaphores) != 0 && IsKind(header, SemaphoreObject, sizeof(KSEMAPHORE))) ||
       ((kinds & kMutexes) != 0 && IsKind(header, MutantObject, sizeof(KMUTEX)));
-  if (!accepted) RejectObject(kernel_, routine, Expected(kinds), object);
+  // Memory the driver freed holds no object any more: the report names the free (an event freed
+  // by a DPC or another vCPU while the routine ran, after its arguments were checked).
+  if (!accepted) RejectInvalidObject(kernel_, routine, Expected(kinds).c_str(), object);
 }
 
 void Dispatcher::HoldForNextWait(KIRQL irql) {

@@ -71,8 +71,7 @@ void Dispatcher::CheckMutexView(const char* routine, const MutexView& mutex) con
                            (*mutex.count == kFree) == (*mutex.owner == nullptr);
   if (!initialized) {
     const std::string expected = fmt::format("an initialized {}", mutex.kind);
-    RejectIfInFreedPool(kernel_, routine, expected.c_str(), mutex.address);
-    kernel_.verifier().InvalidKernelObject(routine, expected.c_str(), mutex.address);
+    RejectInvalidObject(kernel_, routine, expected.c_str(), mutex.address);
   }
 }
 

@@ -24,4 +24,10 @@ void RejectIfInFreedPool(Kernel& kernel, const char* routine, const char* expect
   }
 }
 
+void RejectInvalidObject(Kernel& kernel, const char* routine, const char* expected,
+                         const void* object) {
+  RejectIfInFreedPool(kernel, routine, expected, object);
+  kernel.verifier().InvalidKernelObject(routine, expected, object);
+}
+
 }  // namespace kemu::model

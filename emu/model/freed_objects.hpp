@@ -17,6 +17,11 @@ class Kernel;
 void RejectIfInFreedPool(Kernel& kernel, const char* routine, const char* expected,
                          const void* object);
 
+/// `routine` found no `expected` at `object`: the freed-pool report when `object` lies in pool the
+/// driver freed, else kemu's 0xC4 / 0x4B450011 (Verifier::InvalidKernelObject). Never returns.
+[[noreturn]] void RejectInvalidObject(Kernel& kernel, const char* routine, const char* expected,
+                                      const void* object);
+
 }  // namespace kemu::model
 
 #endif  // KEMU_EMU_MODEL_FREED_OBJECTS_HPP_

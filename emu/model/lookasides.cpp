@@ -78,8 +78,7 @@ GENERAL_LOOKASIDE_POOL& Lookasides::Check(const char* routine, void* list, Looka
   // Never initialised, deleted, or a list of another kind: Windows would work on whatever the
   // memory holds.
   if (it == live_.end() || it->second.kind != kind) {
-    RejectIfInFreedPool(kernel_, routine, KindName(kind), list);
-    kernel_.verifier().InvalidKernelObject(routine, KindName(kind), list);
+    RejectInvalidObject(kernel_, routine, KindName(kind), list);
   }
   const KIRQL irql = kernel_.cpu().irql;
   if (irql > maximum) kernel_.verifier().IrqlAboveMaximum(routine, irql, maximum);

@@ -181,8 +181,7 @@ Resources::State& Resources::Find(const char* routine, PERESOURCE resource) {
   if (it == resources_.end()) {
     constexpr const char* kExpected =
         "an executive resource initialized by ExInitializeResourceLite";
-    RejectIfInFreedPool(kernel_, routine, kExpected, resource);
-    kernel_.verifier().InvalidKernelObject(routine, kExpected, resource);
+    RejectInvalidObject(kernel_, routine, kExpected, resource);
   }
   return it->second;
 }

@@ -30,8 +30,7 @@ WorkItems::Item& WorkItems::Lookup(const char* name, PIO_WORKITEM item) {
   const auto found = items_.find(item);
   if (found == items_.end()) {
     constexpr const char* kExpected = "a work item from IoAllocateWorkItem or IoInitializeWorkItem";
-    RejectIfInFreedPool(kernel_, name, kExpected, item);
-    kernel_.verifier().InvalidKernelObject(name, kExpected, item);
+    RejectInvalidObject(kernel_, name, kExpected, item);
   }
   return found->second;
 }
