@@ -6,10 +6,13 @@
 // std::unordered_map (callers keep one across driver callbacks that add keys). Iteration visits
 // entries in the order they were made (an erased entry's storage is reused by the next insert),
 // never in host-address order, so nothing a report lists depends on where the allocator put things.
+// An ordered index beside the table answers "which keys lie in [begin, end)" (memory being freed)
+// in a lookup and a step per key found, however many keys the map holds.
 //
 //   AddressMap<PKSPIN_LOCK, State> locks;
 //   locks[lock].owner = 0;
 //   if (State* state = locks.Find(lock)) ...
+//   locks.EraseIfIn(block, block_end, [](const auto& entry) { return entry.second.owner < 0; });
 #ifndef KEMU_EMU_MODEL_ADDRESS_MAP_HPP_
 #define KEMU_EMU_MODEL_ADDRESS_MAP_HPP_
 
@@ -17,6 +20,7 @@
 #include <cstdint>
 #include <deque>
 #include <iterator>
+#include <map>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -95,6 +99,7 @@ class AddressMap {
       entry->first = key;
     }
     Place(Slot{key, entry});
+    ordered_.emplace(Address(key), entry);
     ++size_;
     return entry->second;
   }
@@ -112,17 +117,25 @@ class AddressMap {
     return true;
   }
 
-  /// Forgets every entry `erase(const Entry&)` is true for.
-  template <typename Predicate>
-  void EraseIf(Predicate erase) {
-    for (std::size_t i = 0; i < slots_.size();) {
-      if (slots_[i].key != nullptr && erase(std::as_const(*slots_[i].entry))) {
-        Release(slots_[i].entry);
-        RemoveSlot(i);  // may move a later entry into slot i: look at it again
-      } else {
-        ++i;
-      }
+  /// Calls `visit(const Entry&)` for every key in [begin, end), lowest address first. `visit`
+  /// must not add or erase keys.
+  template <typename Visit>
+  void ForEachIn(const void* begin, const void* end, Visit visit) const {
+    const auto last = ordered_.lower_bound(Address(end));
+    for (auto it = ordered_.lower_bound(Address(begin)); it != last; ++it) {
+      visit(std::as_const(*it->second));
     }
+  }
+
+  /// Forgets every entry in [begin, end) `erase(const Entry&)` is true for: what a free of that
+  /// memory does, without a walk over the whole map.
+  template <typename Predicate>
+  void EraseIfIn(const void* begin, const void* end, Predicate erase) {
+    std::vector<Key> doomed;
+    ForEachIn(begin, end, [&](const Entry& entry) {
+      if (erase(entry)) doomed.push_back(entry.first);
+    });
+    for (Key key : doomed) Erase(key);
   }
 
  private:
@@ -130,6 +143,11 @@ class AddressMap {
     Key key = nullptr;  ///< nullptr: empty
     Entry* entry = nullptr;
   };
+
+  template <typename Pointer>
+  static std::uintptr_t Address(Pointer pointer) {
+    return reinterpret_cast<std::uintptr_t>(pointer);
+  }
 
   std::size_t Home(Key key) const {
     // Fibonacci hashing: the product's top bits mix every bit of the address, so aligned
@@ -158,6 +176,7 @@ class AddressMap {
   }
 
   void Release(Entry* entry) {
+    ordered_.erase(Address(entry->first));
     entry->first = nullptr;
     entry->second = Value{};
     free_.push_back(entry);
@@ -186,6 +205,8 @@ class AddressMap {
   std::deque<Entry> entries_;  ///< stable storage, in creation order
   std::vector<Entry*> free_;   ///< erased entries, reused by the next insert
   std::size_t size_ = 0;
+  /// Every key by address, for the range queries (ForEachIn, EraseIfIn).
+  std::map<std::uintptr_t, Entry*> ordered_;
 };
 
 }  // namespace kemu::model

@@ -389,25 +389,17 @@ std::uintptr_t Dpcs::FirstQueued() const {
 
 PKDPC Dpcs::QueuedDpcIn(const void* begin, const void* end) const {
   if (queued_ == 0) return nullptr;  // every pool free asks
-  const auto low = reinterpret_cast<std::uintptr_t>(begin);
-  const auto high = reinterpret_cast<std::uintptr_t>(end);
   // The lowest address wins, so the report does not depend on which DPC kemu saw first.
-  std::uintptr_t found = 0;
-  for (const auto& [dpc, state] : dpcs_) {
-    const auto at = reinterpret_cast<std::uintptr_t>(dpc);
-    if (state.queued && at >= low && at < high && (found == 0 || at < found)) found = at;
-  }
-  return reinterpret_cast<PKDPC>(found);
+  PKDPC found = nullptr;
+  dpcs_.ForEachIn(begin, end, [&found](const auto& entry) {
+    if (found == nullptr && entry.second.queued) found = entry.first;
+  });
+  return found;
 }
 
 void Dpcs::ForgetRange(const void* begin, const void* end) {
   if (dpcs_.empty()) return;  // every pool free asks
-  const auto low = reinterpret_cast<std::uintptr_t>(begin);
-  const auto high = reinterpret_cast<std::uintptr_t>(end);
-  dpcs_.EraseIf([low, high](const auto& entry) {
-    const auto at = reinterpret_cast<std::uintptr_t>(entry.first);
-    return at >= low && at < high && !entry.second.queued;
-  });
+  dpcs_.EraseIfIn(begin, end, [](const auto& entry) { return !entry.second.queued; });
 }
 
 }  // namespace kemu::model

@@ -280,10 +280,9 @@ std::uintptr_t ExSpinLocks::FirstHeld() const {
 void ExSpinLocks::ForgetRange(const void* begin, const void* end) {
   // A held lock, or one a vCPU spins on, stays known: its release (or Machine::Shutdown) still
   // finds it.
-  locks_.EraseIf([&](const auto& entry) {
-    const void* address = Address(entry.first);
-    return address >= begin && address < end && !entry.second.exclusive.has_value() &&
-           entry.second.shared.empty() && entry.second.exclusive_waiters == 0;
+  locks_.EraseIfIn(begin, end, [](const auto& entry) {
+    return !entry.second.exclusive.has_value() && entry.second.shared.empty() &&
+           entry.second.exclusive_waiters == 0;
   });
 }
 

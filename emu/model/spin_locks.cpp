@@ -373,10 +373,7 @@ std::uintptr_t SpinLocks::FirstHeld() const {
 void SpinLocks::ForgetRange(const void* begin, const void* end) {
   // A held lock stays known (and held): the driver freed it in use, and its release, the next
   // acquire of the reused address or Machine::Shutdown still finds it.
-  locks_.EraseIf([&](const auto& entry) {
-    const void* address = entry.first;
-    return address >= begin && address < end && entry.second.owner < 0;
-  });
+  locks_.EraseIfIn(begin, end, [](const auto& entry) { return entry.second.owner < 0; });
   kernel_.verifier().LocksFreed(begin, end);
 }
 

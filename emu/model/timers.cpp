@@ -158,13 +158,9 @@ std::optional<Timers::SetWithDpc> Timers::FirstSetWithDpc() const {
 }
 
 PKTIMER Timers::SetTimerIn(const void* begin, const void* end) const {
-  const auto low = reinterpret_cast<std::uintptr_t>(begin);
-  const auto high = reinterpret_cast<std::uintptr_t>(end);
-  for (const auto& [timer, setting] : set_) {
-    const auto at = reinterpret_cast<std::uintptr_t>(timer);
-    if (at >= low && at < high) return timer;
-  }
-  return nullptr;
+  // Keyed by address: the first timer at or after `begin` is the only candidate.
+  const auto it = set_.lower_bound(static_cast<PKTIMER>(const_cast<void*>(begin)));
+  return it != set_.end() && static_cast<const void*>(it->first) < end ? it->first : nullptr;
 }
 
 }  // namespace kemu::model

@@ -103,9 +103,8 @@ void LockOrder::MutexReinitialized(std::uintptr_t mutex) {
 void LockOrder::ForgetRange(std::uintptr_t begin, std::uintptr_t end) {
   if (nodes_.empty()) return;  // the common case: no lock was ever taken with another held
   std::vector<std::uintptr_t> freed;
-  for (const auto& [lock, node] : nodes_) {
-    if (lock >= begin && lock < end) freed.push_back(lock);
-  }
+  const auto last = nodes_.lower_bound(end);
+  for (auto it = nodes_.lower_bound(begin); it != last; ++it) freed.push_back(it->first);
   for (std::uintptr_t lock : freed) ForgetEdges(lock);
 }
 

@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -166,7 +167,8 @@ class LockOrder {
   void ForgetEdges(std::uintptr_t lock);
 
   std::unordered_map<Key, Site, KeyHash> edges_;
-  std::unordered_map<std::uintptr_t, Node> nodes_;
+  /// Ordered by address: a free of memory finds the locks in it without a walk (ForgetRange).
+  std::map<std::uintptr_t, Node> nodes_;
   std::vector<std::vector<Held>> held_;  ///< per vCPU
   /// Mutexes per thread (Dispatcher::CurrentThread), for threads that hold any.
   std::unordered_map<std::uintptr_t, std::vector<Held>> thread_held_;

@@ -65,12 +65,36 @@ TEST(AddressMapTest, AReferenceStaysValidWhileOtherKeysComeAndGo) {
   EXPECT_EQ(first, 7u);
 }
 
-TEST(AddressMapTest, EraseIfRemovesExactlyTheMatchingEntries) {
+TEST(AddressMapTest, EraseIfInRemovesExactlyTheMatchingEntriesInTheRange) {
   AddressMap<int*, std::uintptr_t> map;
   for (std::uintptr_t n = 1; n <= 100; ++n) map[Key(n)] = n;
-  map.EraseIf([](const auto& entry) { return entry.second % 2 == 0; });
-  EXPECT_EQ(map.size(), 50u);
-  for (std::uintptr_t n = 1; n <= 100; ++n) EXPECT_EQ(map.Find(Key(n)) != nullptr, n % 2 == 1) << n;
+  // [Key(10), Key(20)): keys 10..19, of which the even ones go; 20 and beyond stay.
+  map.EraseIfIn(Key(10), Key(20), [](const auto& entry) { return entry.second % 2 == 0; });
+  EXPECT_EQ(map.size(), 95u);
+  for (std::uintptr_t n = 1; n <= 100; ++n) {
+    const bool erased = n >= 10 && n < 20 && n % 2 == 0;
+    EXPECT_EQ(map.Find(Key(n)) == nullptr, erased) << n;
+  }
+  // A key made again after its erasure is in the range index again.
+  map[Key(12)] = 12;
+  map.EraseIfIn(Key(12), Key(13), [](const auto&) { return true; });
+  EXPECT_EQ(map.Find(Key(12)), nullptr);
+}
+
+TEST(AddressMapTest, ForEachInVisitsTheKeysInTheRangeLowestAddressFirst) {
+  AddressMap<int*, int> map;
+  // Made out of address order, with one key erased: the visit follows addresses.
+  map[Key(7)] = 7;
+  map[Key(3)] = 3;
+  map[Key(5)] = 5;
+  map[Key(4)] = 4;
+  map[Key(9)] = 9;
+  map.Erase(Key(4));
+  std::vector<int> seen;
+  // A range that starts inside a key's bytes and ends on a key leaves both out.
+  map.ForEachIn(reinterpret_cast<char*>(Key(3)) + 1, Key(9),
+                [&seen](const auto& entry) { seen.push_back(entry.second); });
+  EXPECT_EQ(seen, (std::vector<int>{5, 7}));
 }
 
 TEST(AddressMapTest, IteratesInCreationOrderSkippingErasedEntries) {
