@@ -194,12 +194,16 @@ bool Interrupts::Pending(const VectorState& state) const {
 
 int Interrupts::TargetFor(const VectorState& state) const {
   KAFFINITY affinity = 0;
+  int holder = -1;  // a vCPU holding one of the chain's interrupt locks
+  PKSPIN_LOCK held_lock = nullptr;
   for (const Attachment& a : state.chain) {
     const ConnectionRecord& record = *a.record;
-    // A held interrupt lock keeps the interrupt pending (KeSynchronizeExecution, INT-11).
-    if (record.passive ? record.passive_busy
-                       : kernel_.spin_locks().IsHeld(record.LockOf(a.message))) {
-      return -1;
+    if (record.passive) {
+      if (record.passive_busy) return -1;
+    } else if (const int owner = kernel_.spin_locks().OwnerOf(record.LockOf(a.message)); owner >= 0)
+        [[unlikely]] {
+      holder = owner;
+      held_lock = record.LockOf(a.message);
     }
     affinity |= record.affinity;
   }
@@ -207,6 +211,18 @@ int Interrupts::TargetFor(const VectorState& state) const {
   const auto eligible = [&](unsigned cpu) {
     return (affinity & (KAFFINITY{1} << cpu)) != 0 && kernel_.cpu(cpu).irql < threshold;
   };
+  if (holder >= 0) [[unlikely]] {
+    // A held interrupt lock keeps the interrupt pending (KeSynchronizeExecution, INT-11): every
+    // other vCPU would spin on it. The holder itself is at the lock's IRQL or above, so it cannot
+    // take the interrupt, unless it lowered its IRQL while holding the lock: then the interrupt
+    // lands there and its dispatch spins on its own processor's lock (audit round 7, F2).
+    const auto cpu = static_cast<unsigned>(holder);
+    if (eligible(cpu)) {
+      kernel_.verifier().InterruptOnHeldLock(held_lock, cpu, kernel_.cpu(cpu).irql, state.vector,
+                                             state.irql);
+    }
+    return -1;
+  }
   // Windows does not specify routing. The default schedule prefers the running vCPU, then the
   // lowest number: the running one is checked first, so a round trip on 64 vCPUs does not look
   // at the other 63. An exploring schedule picks any vCPU the affinity and IRQL allow.

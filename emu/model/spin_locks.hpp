@@ -65,10 +65,12 @@ class SpinLocks {
   void TakeInterruptLock(PKSPIN_LOCK lock);
   void DropInterruptLock(PKSPIN_LOCK lock);
 
-  bool IsHeld(PKSPIN_LOCK lock) const {
-    if (held_total_ == 0) return false;  // every delivery asks, and usually nothing is held
+  bool IsHeld(PKSPIN_LOCK lock) const { return OwnerOf(lock) >= 0; }
+  /// The vCPU holding `lock`, or -1.
+  int OwnerOf(PKSPIN_LOCK lock) const {
+    if (held_total_ == 0) return -1;  // every delivery asks, and usually nothing is held
     const State* state = locks_.Find(lock);
-    return state != nullptr && state->owner >= 0;
+    return state != nullptr ? state->owner : -1;
   }
   /// Number of locks vCPU `cpu` holds (asked around every ISR and DPC).
   std::size_t HeldBy(unsigned cpu) const { return held_[cpu]; }

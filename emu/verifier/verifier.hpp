@@ -78,6 +78,11 @@ class Verifier {
                                          const std::string& freed_block = "");
   /// Returns only in retail mode for KeTryToAcquireSpinLockAtDpcLevel (which then fails).
   void AcquireOwnedBySelf(const char* routine, PKSPIN_LOCK lock, bool try_only);
+  /// An interrupt became deliverable to vCPU `cpu`, which holds the interrupt's spin lock `lock`
+  /// but lowered its IRQL to `irql`, below the interrupt's `dirql`: its dispatch would spin on a
+  /// lock its own processor holds.
+  [[noreturn]] void InterruptOnHeldLock(PKSPIN_LOCK lock, unsigned cpu, KIRQL irql, ULONG vector,
+                                        KIRQL dirql);
   void ReleaseNotOwned(const char* routine, PKSPIN_LOCK lock);
   void ReleaseByOtherProcessor(const char* routine, PKSPIN_LOCK lock, std::uintptr_t owner_thread,
                                std::uintptr_t current_thread);
@@ -421,6 +426,9 @@ class Verifier {
                                      const std::vector<std::string>& leaks);
 
  private:
+  /// A spin lock taken again by the processor that holds it: 0xC4 / 0x1000 under Verifier, 0xF
+  /// SPIN_LOCK_ALREADY_OWNED otherwise.
+  [[noreturn]] void SelfDeadlock(PKSPIN_LOCK lock, const std::string& summary);
   /// A spin lock (ordinary or reader/writer) used uninitialised at `lock`: 0xC4 / 0x1002 with
   /// `verifier_summary` under Verifier, 0xF SPIN_LOCK_ALREADY_OWNED with `spin_summary` otherwise
   /// (a kernel without Verifier spins on the stray word).
