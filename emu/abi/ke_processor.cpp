@@ -56,6 +56,24 @@ USHORT KeQueryMaximumGroupCount(VOID) {
   return 1;
 }
 
+// One NUMA node, node 0, holds every vCPU (any IRQL).
+USHORT KeGetCurrentNodeNumber(VOID) {
+  KEMU_ENTER(KeGetCurrentNodeNumber);
+  return 0;
+}
+
+USHORT KeQueryHighestNodeNumber(VOID) {
+  KEMU_ENTER(KeQueryHighestNodeNumber);
+  return 0;
+}
+
+// The header's KeNumberProcessors macro calls this function of the same name; the name must not
+// expand here. A machine has at most 64 vCPUs, so the count fits a CCHAR.
+#undef KeNumberProcessors
+CCHAR KeNumberProcessors(VOID) {
+  return static_cast<CCHAR>(KEMU_ENTER(KeNumberProcessors).processor_count());
+}
+
 ULONG KeGetCurrentProcessorNumber(VOID) {
   return KEMU_ENTER(KeGetCurrentProcessorNumber).current_processor();
 }

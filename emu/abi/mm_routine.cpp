@@ -11,6 +11,10 @@
 #include "abi/entry.hpp"
 #include "personality/exports.hpp"
 
+// KeNumberProcessors is an object-like macro over the function of that name: &name must reach the
+// function.
+#undef KeNumberProcessors
+
 namespace {
 
 // Function-like macros (KeRaiseIrql, KeAcquireSpinLock) are not expanded without a following

@@ -36,6 +36,14 @@ struct Allotment {
   bool threaded = false;  ///< a threaded DPC routine run at PASSIVE_LEVEL
 };
 
+/// A KeSaveFloatingPointState not yet restored (model/floating_state.hpp).
+struct FloatingSave {
+  const void* buffer;      ///< the driver's KFLOATING_SAVE
+  std::uintptr_t thread;   ///< the thread it was saved in (a DPC or ISR: the one it interrupted)
+  KIRQL irql;              ///< the IRQL the save ran at
+  std::uint64_t sequence;  ///< its trace event
+};
+
 struct Cpu {
   explicit Cpu(unsigned number) : index(number) {}
   Cpu(const Cpu&) = delete;
@@ -76,6 +84,8 @@ struct Cpu {
   /// Stand-in for the KTHREAD running on this vCPU: checked kernels stamp its address into a
   /// held spin lock's word (SL-3). Its address is all that matters.
   alignas(16) std::uint8_t thread_stub[16] = {};
+  /// Floating-point saves made on this vCPU not yet restored, innermost last.
+  std::vector<FloatingSave> floating_saves;
 
   /// A threaded DPC routine runs here at PASSIVE_LEVEL (its ...ForDpc lock routines raise).
   bool InThreadedDpc() const { return dpc_depth > 0 && dpc_irql < DISPATCH_LEVEL; }

@@ -225,4 +225,12 @@ std::uintptr_t Lookasides::FirstLive() const {
   return first;
 }
 
+void Lookasides::Freed(const char* routine, const void* block, SIZE_T bytes) {
+  const auto first = live_.lower_bound(block);
+  const auto last = live_.lower_bound(static_cast<const char*>(block) + bytes);
+  if (first == last) return;  // the common case: no list in the block
+  kernel_.verifier().LookasideInFreedPool(routine, first->first, block, bytes);
+  live_.erase(first, last);
+}
+
 }  // namespace kemu::model

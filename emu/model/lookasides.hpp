@@ -46,6 +46,10 @@ class Lookasides {
   /// frees nothing); false when no cached entry lies in [block, block + bytes).
   bool FreeingCachedEntry(const char* routine, const void* block, SIZE_T bytes);
 
+  /// Pool::Free of [block, block + bytes): a live list in it is reported (0xCC under Verifier,
+  /// Vista+) and forgotten; what it cached stays allocated.
+  void Freed(const char* routine, const void* block, SIZE_T bytes);
+
   bool IsLive(const void* list) const { return live_.count(list) != 0; }
   /// One line per list never deleted, oldest first.
   std::vector<std::string> DescribeLive() const;

@@ -144,6 +144,7 @@ void Pool::Free(const char* routine, void* block, std::optional<ULONG> tag) {
     kernel_.verifier().TimerOrDpcInFreedPool(routine, dpc, false, state.type, block, end);
   }
   kernel_.resources().Freed(routine, block, state.bytes);
+  kernel_.lookasides().Freed(routine, block, state.bytes);
   kernel_.bugcheck_callbacks().Freed(block, end, routine);
   live_.erase(it);
   // Locks and KDPCs in the block die with it: one placed later at a reused address is a new one,

@@ -11,6 +11,13 @@
 
 namespace kemu::model {
 
+namespace {
+
+/// What a resource routine needs at its Resource argument, as the invalid-object reports say it.
+constexpr const char* kExpected = "an executive resource initialized by ExInitializeResourceLite";
+
+}  // namespace
+
 /// Keeps a waiter in its resource's line for as long as its context blocks, exceptions included.
 /// The resource may be forgotten meanwhile (freed with its pool under kRecord): then there is no
 /// line to leave.
@@ -50,7 +57,11 @@ void Resources::Initialize(const char* routine, PERESOURCE resource, bool again)
 void Resources::Delete(const char* routine, PERESOURCE resource) {
   CheckIrql(routine, APC_LEVEL);
   const auto it = resources_.find(reinterpret_cast<std::uintptr_t>(resource));
-  if (it == resources_.end()) kernel_.verifier().DeleteUninitializedResource(routine, resource);
+  if (it == resources_.end()) {
+    // Memory the driver freed holds no resource: the report names the free, as Find's does.
+    RejectIfInFreedPool(kernel_, routine, kExpected, resource);
+    kernel_.verifier().DeleteUninitializedResource(routine, resource);
+  }
   if (!it->second.owners.empty()) {
     kernel_.verifier().ResourceDeletedWhileOwned(routine, resource,
                                                  it->second.owners.front().thread);
@@ -179,8 +190,6 @@ Resources::State& Resources::Find(const char* routine, PERESOURCE resource) {
   if (resource == nullptr) kernel_.verifier().NullArgument(routine, "Resource");
   const auto it = resources_.find(reinterpret_cast<std::uintptr_t>(resource));
   if (it == resources_.end()) {
-    constexpr const char* kExpected =
-        "an executive resource initialized by ExInitializeResourceLite";
     RejectInvalidObject(kernel_, routine, kExpected, resource);
   }
   return it->second;

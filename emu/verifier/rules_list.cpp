@@ -91,4 +91,20 @@ void Verifier::LookasideEntryChanged(const char* routine, const void* list, cons
                      routine, entry, list, link, expected)});
 }
 
+void Verifier::LookasideInFreedPool(const char* routine, const void* list, const void* block,
+                                    std::uint64_t bytes) {
+  if (mode_ != CheckMode::kVerifier || !host_.personality().verifier_resource_checks) return;
+  host_.BugCheck(
+      {.code = bugcheck::kDriverVerifierDetectedViolation,
+       .parameters = {verifier_code::kFreePoolWithActiveLookaside, Address(list), Address(block),
+                      bytes},
+       .parameter_names = {"0xCC: pool freed with an active lookaside list in it",
+                           "lookaside list address", "start of the pool allocation",
+                           "size of the pool allocation"},
+       .summary = fmt::format("{} freed the pool block at {} ({} bytes), which holds the lookaside "
+                              "list at {}, never deleted: call ExDelete(N)PagedLookasideList or "
+                              "ExDeleteLookasideListEx before freeing its memory.",
+                              routine, block, bytes, list)});
+}
+
 }  // namespace kemu::verifier

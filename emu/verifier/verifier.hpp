@@ -280,6 +280,22 @@ class Verifier {
   [[noreturn]] void PoolLeakedAtShutdown(const std::vector<std::string>& blocks,
                                          std::uint64_t first_block);
 
+  /// A pool block being freed holds a lookaside list never deleted: 0xC4 / 0xCC (list, block,
+  /// size) under Verifier (Vista+); returns otherwise (the list is forgotten).
+  void LookasideInFreedPool(const char* routine, const void* list, const void* block,
+                            std::uint64_t bytes);
+
+  // Floating-point state (rules_floating.cpp). Windows documents a bug check for each, not its
+  // code: kemu's sub-codes, in every mode.
+  /// KeRestoreFloatingPointState with `buffer`, which is not the last unrestored save on the vCPU
+  /// (`last`, saved at trace event `saved_at`; nullptr when none is).
+  [[noreturn]] void FloatingRestoreMismatch(const char* routine, const void* buffer,
+                                            const void* last, std::uint64_t saved_at);
+  /// A restore (`nested` false) at `current` of a save made at `saved`, or a save (`nested` true)
+  /// at `current` inside one made at the higher `saved`.
+  [[noreturn]] void FloatingIrqlMismatch(const char* routine, const void* buffer, KIRQL current,
+                                         KIRQL saved, bool nested);
+
   // Device queues (rules_queue.cpp).
   /// A KDEVICE_QUEUE whose Type/Size KeInitializeDeviceQueue did not write. Returns only on a
   /// retail kernel, which works with the structure as it is.

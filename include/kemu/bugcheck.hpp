@@ -85,6 +85,8 @@ inline constexpr std::uint64_t kMapIoSpaceAboveDispatch = 0x73;
 inline constexpr std::uint64_t kUnmapIoSpaceAboveApc = 0x7B;
 inline constexpr std::uint64_t kSetEventAboveDispatch = 0x80;
 inline constexpr std::uint64_t kKernelApiAtWrongIrql = 0xE5;
+/// A pool block freed while it holds a lookaside list never deleted (Vista+).
+inline constexpr std::uint64_t kFreePoolWithActiveLookaside = 0xCC;
 inline constexpr std::uint64_t kResourceReinitialized = 0xD0;
 inline constexpr std::uint64_t kDeleteUninitializedResource = 0xD1;
 inline constexpr std::uint64_t kFreePoolWithActiveResource = 0xD2;
@@ -137,6 +139,12 @@ inline constexpr std::uint64_t kResourceDeletedWhileOwned = 0x4B450013;
 inline constexpr std::uint64_t kResourceConvertedByNonOwner = 0x4B450014;
 /// DPC routines that keep queueing each other (across vCPUs) for ever.
 inline constexpr std::uint64_t kDpcChainNeverEnds = 0x4B450015;
+/// KeRestoreFloatingPointState given a buffer that is not the last unrestored
+/// KeSaveFloatingPointState on the vCPU (Windows documents a bug check, not its code).
+inline constexpr std::uint64_t kFloatingRestoreMismatch = 0x4B450016;
+/// A floating-point save restored at another IRQL than it was saved at, or a save nested at a
+/// lower IRQL than the one it nests in (Windows documents a bug check, not its code).
+inline constexpr std::uint64_t kFloatingSaveIrqlMismatch = 0x4B450017;
 /// An error log entry written or freed that is not a live IoAllocateErrorLogEntry entry.
 inline constexpr std::uint64_t kInvalidErrorLogEntry = 0x4B450018;
 /// A reader/writer spin lock (EX_SPIN_LOCK) released or converted in a mode the processor does

@@ -18,5 +18,6 @@
 #include "kemu/os.hpp"
 #include "kemu/personality.hpp"
 #include "kemu/schedule.hpp"
+#include "kemu/version.hpp"
 
 #endif  // KEMU_KEMU_HPP_

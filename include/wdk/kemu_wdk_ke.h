@@ -400,6 +400,32 @@ NTHALAPI VOID NTAPI KeStallExecutionProcessor(ULONG MicroSeconds);
 /// Virtual interrupt time in 100 ns units; advances only when the emulated machine says so.
 NTKERNELAPI ULONGLONG NTAPI KeQueryInterruptTime(VOID);
 NTKERNELAPI VOID NTAPI KeQuerySystemTime(PLARGE_INTEGER CurrentTime);
+/* System time (UTC) to the local time of the machine's time zone and back. kemu's time zone is
+   UTC with no daylight saving: the bias is zero, so both copy the time. */
+NTKERNELAPI VOID NTAPI ExSystemTimeToLocalTime(PLARGE_INTEGER SystemTime, PLARGE_INTEGER LocalTime);
+NTKERNELAPI VOID NTAPI ExLocalTimeToSystemTime(PLARGE_INTEGER LocalTime, PLARGE_INTEGER SystemTime);
+
+// NUMA nodes: a kemu machine is one node, node 0, holding every vCPU.
+#if NTDDI_VERSION >= NTDDI_WIN7
+NTKERNELAPI USHORT NTAPI KeGetCurrentNodeNumber(VOID);
+/* ntddk.h in the WDK; kemu's ntddk.h is <wdm.h>. */
+NTKERNELAPI USHORT NTAPI KeQueryHighestNodeNumber(VOID);
+#endif
+
+/* The legacy processor count a driver reads as a variable (ntddk.h). In kemu it is a macro over
+   a function of the same name, so that it always reflects the running machine's vCPUs:
+   `CCHAR n = KeNumberProcessors;` works; taking its address does not. */
+NTKERNELAPI CCHAR NTAPI KeNumberProcessors(VOID);
+#define KeNumberProcessors (KeNumberProcessors())
+
+// Floating-point state around a driver's own floating-point code (IRQL <= DISPATCH_LEVEL). The
+// x64 WDK makes both inline; kemu provides functions so the machine checks their pairing: a
+// restore must name the last save on the vCPU, at the IRQL of that save.
+typedef struct _KFLOATING_SAVE {
+  ULONG Dummy; /* x64: the state stays with the thread; the buffer carries nothing */
+} KFLOATING_SAVE, *PKFLOATING_SAVE;
+NTKERNELAPI NTSTATUS NTAPI KeSaveFloatingPointState(PKFLOATING_SAVE FloatSave);
+NTKERNELAPI NTSTATUS NTAPI KeRestoreFloatingPointState(PKFLOATING_SAVE FloatSave);
 
 // Processor affinity of the calling thread (system affinity: what a driver sets for a while and
 // then reverts). The Ex and group routines return or store what the revert routine takes back.
@@ -537,6 +563,7 @@ KEMU_WDK_STATIC_ASSERT(offsetof(KDEVICE_QUEUE, Busy) == 32, "KDEVICE_QUEUE.Busy 
 KEMU_WDK_STATIC_ASSERT(sizeof(KDEVICE_QUEUE_ENTRY) == 24, "KDEVICE_QUEUE_ENTRY is 24 bytes");
 KEMU_WDK_STATIC_ASSERT(offsetof(KDEVICE_QUEUE_ENTRY, SortKey) == 16, "SortKey at 16");
 KEMU_WDK_STATIC_ASSERT(offsetof(KDEVICE_QUEUE_ENTRY, Inserted) == 20, "Inserted at 20");
+KEMU_WDK_STATIC_ASSERT(sizeof(KFLOATING_SAVE) == 4, "KFLOATING_SAVE is one ULONG on x64");
 #endif
 
 #endif  // KEMU_WDK_KE_H_

@@ -104,10 +104,28 @@ typedef struct _OSVERSIONINFOEXW {
 } OSVERSIONINFOEXW, *POSVERSIONINFOEXW, *LPOSVERSIONINFOEXW, RTL_OSVERSIONINFOEXW,
     *PRTL_OSVERSIONINFOEXW;
 
+// A time broken into calendar fields (RtlTimeToTimeFields, RtlTimeFieldsToTime). Weekday: 0 is
+// Sunday.
+typedef struct _TIME_FIELDS {
+  CSHORT Year;         /* 1601 on */
+  CSHORT Month;        /* 1-12 */
+  CSHORT Day;          /* 1-31 */
+  CSHORT Hour;         /* 0-23 */
+  CSHORT Minute;       /* 0-59 */
+  CSHORT Second;       /* 0-59 */
+  CSHORT Milliseconds; /* 0-999 */
+  CSHORT Weekday;      /* 0-6; ignored by RtlTimeFieldsToTime */
+} TIME_FIELDS, *PTIME_FIELDS;
+
 // ---------------------------------------------------------------------------------------------
 // Routines.
 
 KEMU_WDK_BEGIN_DECLS
+
+/// A time (100 ns units since 1 January 1601) as calendar fields.
+NTSYSAPI VOID NTAPI RtlTimeToTimeFields(PLARGE_INTEGER Time, PTIME_FIELDS TimeFields);
+/// FALSE, writing nothing to Time, when a field is out of range (a 30 February, a month 13).
+NTSYSAPI BOOLEAN NTAPI RtlTimeFieldsToTime(PTIME_FIELDS TimeFields, PLARGE_INTEGER Time);
 
 /// Number of leading bytes that are equal.
 NTSYSAPI SIZE_T NTAPI RtlCompareMemory(const VOID *Source1, const VOID *Source2, SIZE_T Length);
@@ -205,6 +223,9 @@ KEMU_WDK_STATIC_ASSERT(sizeof(RTL_OSVERSIONINFOEXW) == sizeof(RTL_OSVERSIONINFOW
 KEMU_WDK_STATIC_ASSERT(offsetof(RTL_OSVERSIONINFOEXW, wServicePackMajor) ==
                            sizeof(RTL_OSVERSIONINFOW),
                        "the Ex fields follow the base structure");
+KEMU_WDK_STATIC_ASSERT(sizeof(TIME_FIELDS) == 16, "TIME_FIELDS is eight CSHORTs");
+KEMU_WDK_STATIC_ASSERT(offsetof(TIME_FIELDS, Milliseconds) == 12, "Milliseconds at 12");
+KEMU_WDK_STATIC_ASSERT(offsetof(TIME_FIELDS, Weekday) == 14, "Weekday at 14");
 #if defined(__SIZEOF_WCHAR_T__) && __SIZEOF_WCHAR_T__ == 2
 KEMU_WDK_STATIC_ASSERT(sizeof(RTL_OSVERSIONINFOW) == 276, "RTL_OSVERSIONINFOW is 276 bytes");
 KEMU_WDK_STATIC_ASSERT(sizeof(RTL_OSVERSIONINFOEXW) == 284, "RTL_OSVERSIONINFOEXW is 284 bytes");

@@ -248,6 +248,11 @@ static void SurfaceRoutines(void) {
   KEMU_USE(KeAcquireSpinLockForDpc), KEMU_USE(KeReleaseSpinLockForDpc);
   KEMU_USE(KeGetCurrentProcessorNumber), KEMU_USE(ExAllocatePoolWithTag);
   KEMU_USE(ExFreePoolWithTag);
+  // Nodes, floating-point state, calendar time.
+  KEMU_USE(KeGetCurrentNodeNumber), KEMU_USE(KeQueryHighestNodeNumber);
+  KEMU_USE(KeSaveFloatingPointState), KEMU_USE(KeRestoreFloatingPointState);
+  KEMU_USE(RtlTimeToTimeFields), KEMU_USE(RtlTimeFieldsToTime);
+  KEMU_USE(ExSystemTimeToLocalTime), KEMU_USE(ExLocalTimeToSystemTime);
 }
 
 // Macros and inline helpers, used as drivers write them (compiled, never run).
@@ -257,9 +262,16 @@ static void SurfaceMacros(PDEVICE_OBJECT device, PLIST_ENTRY head, PSINGLE_LIST_
   KIRQL old_irql;
   LARGE_INTEGER large;
   ULONG unused = 0;
+  KFLOATING_SAVE float_save;
+  TIME_FIELDS time_fields;
+  CCHAR processors = KeNumberProcessors; /* ntddk's legacy global, read as a variable */
   PVOID volatile slot = pointer;
 
   large.QuadPart = 0;
+  KEMU_USE(processors);
+  KEMU_USE(KeSaveFloatingPointState(&float_save));
+  RtlTimeToTimeFields(&large, &time_fields);
+  KEMU_USE(RtlTimeFieldsToTime(&time_fields, &large));
   KeRaiseIrql(DISPATCH_LEVEL, &old_irql);
   KeLowerIrql(old_irql);
   KeAcquireSpinLock(lock, &old_irql);

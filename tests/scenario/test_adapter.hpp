@@ -15,7 +15,11 @@ class NamesOnlyAdapter : public DriverAdapter {
   NTSTATUS Start(Device&) override { return STATUS_SUCCESS; }
   void Stop(Device&) override {}
   std::vector<ActionInfo> Actions() const override {
-    return {{.name = "receive_frames", .parameters = {"count", "size"}, .help = "frames arrive"},
+    return {{.name = "receive_frames",
+             .parameters = {"count", "size"},
+             .help = "frames arrive",
+             .numbers = {{.parameter = "count", .maximum = 1000},
+                         {.parameter = "size", .minimum = 1, .maximum = 1514}}},
             {.name = "reset_chip", .parameters = {}, .help = "a chip reset"}};
   }
   std::vector<std::string> Probes() const override { return {"frames_received", "resets"}; }

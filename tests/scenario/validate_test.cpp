@@ -59,6 +59,32 @@ TEST(ValidateTest, UnknownArgumentIsReported) {
                    "arguments: count, size)"}));
 }
 
+TEST(ValidateTest, ANegativeCountIsRejectedWhenTheFileLoadsAtItsStep) {
+  EXPECT_EQ(Problems("steps:\n  - receive_frames: -3\n"),
+            Lines{"v.yaml:3:5: error: argument 'count' of action 'receive_frames' must be an "
+                  "unsigned number, got '-3'"});
+}
+
+TEST(ValidateTest, NumbersOutsideTheAdaptersRangesAreRejectedWhenTheFileLoads) {
+  EXPECT_EQ(Problems("steps:\n"
+                     "  - receive_frames: {count: 1001, size: 0}\n"
+                     "  - receive_frames: {count: lots}\n"),
+            (Lines{"v.yaml:3:5: error: argument 'count' of action 'receive_frames' must be "
+                   "0..1000, got 1001",
+                   "v.yaml:3:5: error: argument 'size' of action 'receive_frames' must be "
+                   "1..1514, got 0",
+                   "v.yaml:4:5: error: argument 'count' of action 'receive_frames' must be an "
+                   "unsigned number, got 'lots'"}));
+}
+
+TEST(ValidateTest, NumbersAtTheEdgesOfTheirRangesPass) {
+  EXPECT_EQ(Problems("steps:\n"
+                     "  - receive_frames: 0\n"
+                     "  - receive_frames: {count: 0x3E8, size: 1514}\n"
+                     "  - receive_frames: {size: 1}\n"),
+            Lines{});
+}
+
 TEST(ValidateTest, ScalarArgumentToAnActionWithoutParametersIsReported) {
   EXPECT_EQ(Problems("steps:\n  - reset_chip: 2\n"),
             Lines{"v.yaml:3:5: error: action 'reset_chip' takes no arguments, got '2'"});

@@ -136,3 +136,9 @@ void CCallsAddToTableReleasingShared(PC_CALLS_TABLE Table, int *Reached) {
   ExReleaseSpinLockShared(&Table->Lock, oldIrql);
   *Reached = 1;
 }
+
+/* The legacy processor-count global, read as a variable. */
+int CCallsNumberProcessors(void) {
+  CCHAR processors = KeNumberProcessors;
+  return processors;
+}

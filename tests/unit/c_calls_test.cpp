@@ -14,6 +14,7 @@ typedef struct _C_CALLS_COUNTER {
 } C_CALLS_COUNTER, *PC_CALLS_COUNTER;
 
 KIRQL CCallsCurrentIrql(void);
+int CCallsNumberProcessors(void);
 KIRQL CCallsRaiseTo(KIRQL NewIrql);
 KIRQL CCallsRaiseToThroughTheFunction(KIRQL NewIrql);
 void CCallsRaiseWithoutOldIrql(KIRQL NewIrql);
@@ -212,6 +213,11 @@ TEST(CCallsTest, ExpectBugcheckSeesACrashRaisedInC) {
   int reached = 0;
   EXPECT_BUGCHECK(CCallsLowerToTheWrongLevel(&reached), kVerifierBugCheck);
   EXPECT_EQ(reached, 0);
+}
+
+TEST(CCallsTest, KeNumberProcessorsReadsAsAVariableFromC) {
+  kemu::Machine machine(kemu::MachineOptions{.os = kemu::Os::kWindowsXP, .processors = 3});
+  EXPECT_EQ(CCallsNumberProcessors(), 3);
 }
 
 }  // namespace

@@ -94,6 +94,27 @@ TEST(FreedObjectsTest, AResourceAcquiredAfterItsPoolWasFreedNamesTheFree) {
                   sizeof(ERESOURCE));
 }
 
+TEST(FreedObjectsTest, AResourceDeletedAfterItsPoolWasFreedNamesTheFree) {
+  // Without Verifier and with it (where an uninitialized resource's delete is 0xC4 / 0xD1): the
+  // memory holds no resource because the driver freed it, which is what the report says.
+  for (const bool verifier : {false, true}) {
+    kemu::Machine machine(kemu::MachineOptions{.os = kemu::Os::kWindows10, .verifier = verifier});
+    auto* resource = Allocate<ERESOURCE>();
+    ExInitializeResourceLite(resource);
+    ExDeleteResourceLite(resource);
+    ExFreePoolWithTag(resource, kTag);
+    const kemu::BugCheck crash = CrashOf([&] { ExDeleteResourceLite(resource); });
+    if (verifier) {
+      // Special pool keeps the block: the pointer is refused as freed pool when the call begins.
+      EXPECT_EQ(crash.code(), kemu::bugcheck::kDriverPageFaultInFreedSpecialPool);
+      continue;
+    }
+    ExpectNamedFree(crash, "ExDeleteResourceLite",
+                    "an executive resource initialized by ExInitializeResourceLite", resource,
+                    sizeof(ERESOURCE));
+  }
+}
+
 TEST(FreedObjectsTest, AResourceDeletedBeforeItsPoolIsFreedIsSilent) {
   kemu::Machine machine(kemu::MachineOptions{.verifier = false});
   auto* resource = Allocate<ERESOURCE>();

@@ -17,4 +17,10 @@ TEST(KemuUmbrellaTest, DeclaresTheRoutinesAFaultMayName) {
   EXPECT_FALSE(kemu::FaultReturnsStatus("ExAllocatePoolWithTag"));
 }
 
+TEST(KemuUmbrellaTest, DeclaresTheVersion) {
+  EXPECT_EQ(std::string(KEMU_VERSION_STRING), std::to_string(KEMU_VERSION_MAJOR) + "." +
+                                                  std::to_string(KEMU_VERSION_MINOR) + "." +
+                                                  std::to_string(KEMU_VERSION_PATCH));
+}
+
 }  // namespace

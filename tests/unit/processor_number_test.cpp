@@ -3,6 +3,8 @@
 // index. KeQueryMaximumProcessorCount is Vista and later, the rest Windows 7 and later.
 #include <wdm.h>
 
+#include <type_traits>
+
 #include "kemu/testing/gtest.hpp"
 
 namespace {
@@ -103,6 +105,21 @@ TEST_P(ProcessorNumberTest, SetTargetProcessorDpcExRejectsAMissingProcessorAndKe
   EXPECT_FALSE(machine().crashed());
 }
 
+TEST_P(ProcessorNumberTest, EveryProcessorIsInNodeZeroTheOnlyNode) {
+  EXPECT_EQ(KeQueryHighestNodeNumber(), 0);
+  EXPECT_EQ(KeGetCurrentNodeNumber(), 0);
+  KIRQL old;
+  KeRaiseIrql(HIGH_LEVEL, &old);  // any IRQL
+  EXPECT_EQ(KeGetCurrentNodeNumber(), 0);
+  KeLowerIrql(old);
+}
+
+TEST_P(ProcessorNumberTest, KeNumberProcessorsIsTheMachinesProcessorCountAsACchar) {
+  static_assert(std::is_same_v<decltype(KeNumberProcessors), CCHAR>);
+  const CCHAR processors = KeNumberProcessors;
+  EXPECT_EQ(processors, 3);
+}
+
 INSTANTIATE_TEST_SUITE_P(Windows7AndLater, ProcessorNumberTest, OsFrom(kemu::Os::kWindows7),
                          kemu::testing::OsName());
 
@@ -118,6 +135,20 @@ TEST(ProcessorNumberAvailabilityTest, GroupRoutinesAreMissingBeforeWindows7) {
   EXPECT_THROW(KeGetProcessorNumberFromIndex(0, &processor), kemu::MissingExport);
   EXPECT_THROW(KeQueryUnbiasedInterruptTime(), kemu::MissingExport);
   EXPECT_THROW(KeSetTargetProcessorDpcEx(&dpc, &processor), kemu::MissingExport);
+}
+
+TEST(ProcessorNumberAvailabilityTest, NodeRoutinesAreMissingBeforeWindows7) {
+  kemu::Machine machine(kemu::Os::kWindowsVista);
+  EXPECT_THROW(KeGetCurrentNodeNumber(), kemu::MissingExport);
+  EXPECT_THROW(KeQueryHighestNodeNumber(), kemu::MissingExport);
+}
+
+TEST(ProcessorNumberAvailabilityTest, KeNumberProcessorsReflectsEachMachineFromWindows2000) {
+  for (const unsigned processors : {1u, 4u}) {
+    kemu::Machine machine(
+        kemu::MachineOptions{.os = kemu::Os::kWindows2000, .processors = processors});
+    EXPECT_EQ(KeNumberProcessors, static_cast<CCHAR>(processors));
+  }
 }
 
 TEST(ProcessorNumberAvailabilityTest, MaximumProcessorCountIsMissingBeforeVista) {

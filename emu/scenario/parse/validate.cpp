@@ -2,8 +2,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <optional>
 
+#include "scenario/parse/numbers.hpp"
 #include "scenario/parse/parse_internal.hpp"
 
 namespace kemu::scenario {
@@ -17,6 +19,27 @@ std::string Suggestion(const std::string& word, const std::vector<std::string>& 
                        const std::string& otherwise) {
   const std::string close = ClosestMatch(word, candidates);
   return close.empty() ? otherwise : fmt::format("did you mean '{}'?", close);
+}
+
+// An argument the adapter declares a number (ActionInfo::numbers): its value and range are known
+// before the run, so a bad one is the file's error, not a failure at its step.
+void CheckNumber(const Step& step, const ActionStep& action, const ActionInfo& info,
+                 const std::string& name, const std::string& value, std::vector<Diagnostic>& out) {
+  auto range = std::find_if(info.numbers.begin(), info.numbers.end(),
+                            [&](const ArgumentRange& r) { return r.parameter == name; });
+  if (range == info.numbers.end()) return;
+  const std::optional<std::uint64_t> number = internal::ParseUnsigned(value);
+  if (!number) {
+    out.push_back({step.where, fmt::format("argument '{}' of action '{}' must be an unsigned "
+                                           "number, got '{}'",
+                                           name, action.name, value)});
+  } else if (*number < range->minimum || *number > range->maximum) {
+    const std::string allowed = range->maximum == UINT64_MAX
+                                    ? fmt::format("at least {}", range->minimum)
+                                    : fmt::format("{}..{}", range->minimum, range->maximum);
+    out.push_back({step.where, fmt::format("argument '{}' of action '{}' must be {}, got {}", name,
+                                           action.name, allowed, *number)});
+  }
 }
 
 void CheckAction(const Step& step, const ActionStep& action, const std::vector<ActionInfo>& actions,
@@ -47,10 +70,14 @@ void CheckAction(const Step& step, const ActionStep& action, const std::vector<A
       if (parameters.empty()) {
         out.push_back({step.where, fmt::format("action '{}' takes no arguments, got '{}'",
                                                action.name, value)});
+      } else {
+        CheckNumber(step, action, *info, parameters.front(), value, out);  // the scalar form
       }
     } else if (!Contains(parameters, name)) {
       out.push_back({step.where, fmt::format("action '{}' has no argument '{}' ({})", action.name,
                                              name, Suggestion(name, parameters, takes()))});
+    } else {
+      CheckNumber(step, action, *info, name, value, out);
     }
   }
 }

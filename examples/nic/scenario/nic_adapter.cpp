@@ -108,9 +108,11 @@ bool BoolArgument(const ActionArgs& args, const std::string& name, bool fallback
       {{args.where(), "argument '" + name + "' must be true or false, got '" + text + "'"}});
 }
 
+constexpr std::uint64_t kMaxFrames = 1000;
+
 unsigned CountArgument(const ActionArgs& args) {
   const std::uint64_t count = args.Unsigned("count", 1);
-  if (count > 1000) {
+  if (count > kMaxFrames) {
     throw kemu::scenario::ScenarioError(
         {{args.where(), "argument 'count' must be at most 1000, got " + std::to_string(count)}});
   }
@@ -124,6 +126,12 @@ std::uint32_t LengthArgument(const ActionArgs& args) {
         {{args.where(), "argument 'length' must be 1..65535, got " + std::to_string(length)}});
   }
   return static_cast<std::uint32_t>(length);
+}
+
+// The ranges CountArgument and LengthArgument enforce, for the file's validation.
+std::vector<kemu::scenario::ArgumentRange> FrameArguments() {
+  return {{.parameter = "count", .minimum = 0, .maximum = kMaxFrames},
+          {.parameter = "length", .minimum = 1, .maximum = 0xFFFF}};
 }
 
 }  // namespace
@@ -160,10 +168,12 @@ std::vector<ActionInfo> NicAdapter::Actions() const {
   return {
       {.name = "receive_frames",
        .parameters = {"count", "length"},
-       .help = "frames arrive, each completed into the ring with its own RX_DONE interrupt"},
+       .help = "frames arrive, each completed into the ring with its own RX_DONE interrupt",
+       .numbers = FrameArguments()},
       {.name = "stage_frames",
        .parameters = {"count", "length"},
-       .help = "frames land in the ring with RX_DONE latched but no interrupt yet"},
+       .help = "frames land in the ring with RX_DONE latched but no interrupt yet",
+       .numbers = FrameArguments()},
       {.name = "complete_transmit", .parameters = {}, .help = "a transmit completes (TX_DONE)"},
       {.name = "set_link", .parameters = {"up"}, .help = "the link goes up or down (LINK)"},
       {.name = "get_statistics",
@@ -173,7 +183,8 @@ std::vector<ActionInfo> NicAdapter::Actions() const {
       {.name = "interrupt_after_calls",
        .parameters = {"calls"},
        .help = "the card interrupts (message or line, whichever it was granted) at the "
-               "driver's calls-th kernel call from now, if a cause is latched and enabled then"},
+               "driver's calls-th kernel call from now, if a cause is latched and enabled then",
+       .numbers = {{.parameter = "calls", .minimum = 1}}},
   };
 }
 

@@ -209,6 +209,30 @@ TEST(DocumentationTest, TheCompleteScenariosInTheDocsPassAsWritten) {
   EXPECT_EQ(checked, 3);
 }
 
+TEST(NicAdapterValidationTest, ArgumentsOutOfTheNicsRangesAreRejectedWhenTheFileLoads) {
+  const Scenario scenario = kemu::scenario::ParseScenario(
+      "driver: nic\n"
+      "devices: [{name: nic0}]\n"
+      "steps:\n"
+      "  - receive_frames: -3\n"
+      "  - stage_frames: {count: 2, length: 0}\n"
+      "  - interrupt_after_calls: 0\n"
+      "  - receive_frames: {count: 1000, length: 65535}\n",
+      "n.yaml");
+  const kemu_example::NicAdapter adapter;
+  std::vector<std::string> lines;
+  for (const kemu::scenario::Diagnostic& d : kemu::scenario::Validate(scenario, adapter)) {
+    lines.push_back(kemu::scenario::FormatDiagnostic(d));
+  }
+  EXPECT_EQ(lines, (std::vector<std::string>{
+                       "n.yaml:4:5: error: argument 'count' of action 'receive_frames' must be an "
+                       "unsigned number, got '-3'",
+                       "n.yaml:5:5: error: argument 'length' of action 'stage_frames' must be "
+                       "1..65535, got 0",
+                       "n.yaml:6:5: error: argument 'calls' of action 'interrupt_after_calls' "
+                       "must be at least 1, got 0"}));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {

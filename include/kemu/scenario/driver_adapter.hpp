@@ -43,6 +43,14 @@
 
 namespace kemu::scenario {
 
+/// An unsigned-number argument of an action and the values it accepts, known before the run:
+/// Validate() rejects anything else when the file is loaded, at the step's file:line:column.
+struct ArgumentRange {
+  std::string parameter;
+  std::uint64_t minimum = 0;
+  std::uint64_t maximum = UINT64_MAX;
+};
+
 /// A named action the adapter offers to scenarios.
 struct ActionInfo {
   std::string name;
@@ -54,6 +62,8 @@ struct ActionInfo {
   /// started (before its first successful `start`, after a failed one, after `stop`) the runner
   /// does not call Act() for it and observes the step as not sent.
   bool needs_started = false;
+  /// The arguments that must be unsigned numbers (decimal or 0x hex), each with its range.
+  std::vector<ArgumentRange> numbers = {};
 };
 
 /// The driver side of a scenario. Every call runs on the machine's thread with the run's Machine
