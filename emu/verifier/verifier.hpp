@@ -310,6 +310,18 @@ class Verifier {
   [[noreturn]] void LookasideEntryChanged(const char* routine, const void* list, const void* entry,
                                           const void* link, const void* expected);
 
+  /// ExReleaseRundownProtection(Ex) of `released` references on `ref`, which holds only `held`.
+  /// Windows' count would wrap and the run-down never end (UNCONFIRMED); kemu stops in every
+  /// mode: kemu's 0xC4 / 0x4B45001B (rules_sync_objects.cpp).
+  [[noreturn]] void RundownReleaseNotAcquired(const char* routine, const void* ref,
+                                              std::uint64_t held, std::uint64_t released);
+
+  /// KeSetPriorityThread on `thread` with `priority` outside 1..31 (0 is the system's). A checked
+  /// Windows asserts, a retail one stores it (UNCONFIRMED); kemu stops in every mode: kemu's
+  /// 0xC4 / 0x4B45001C (rules_threads.cpp).
+  [[noreturn]] void ThreadPriorityOutOfRange(const char* routine, const void* thread,
+                                             KPRIORITY priority);
+
   // Events, waits, critical regions and work items (rules_wait.cpp).
   /// A routine was given something that is not the kind of object it needs (`expected`), or one
   /// never initialized. Windows would corrupt memory; kemu stops in every mode.
