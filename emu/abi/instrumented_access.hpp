@@ -10,9 +10,10 @@
 namespace kemu::abi {
 
 /// `pc`: the return address into the driver; `sp`: the caller's stack pointer, or near it.
-/// Outside any machine it does nothing.
+/// Outside any machine it does nothing. An access into freed special pool raises 0xD5 here (it
+/// throws kemu::BugCheck through the driver's frames, as a kernel call's bug check does).
 void InstrumentedAccess(std::uintptr_t address, std::size_t size, bool write, bool atomic,
-                        std::uintptr_t pc, std::uintptr_t sp) noexcept;
+                        std::uintptr_t pc, std::uintptr_t sp);
 
 }  // namespace kemu::abi
 

@@ -1,6 +1,6 @@
 // System thread exports (docs/kernel.md, "System threads"): PsCreateSystemThread,
-// PsTerminateSystemThread, PsGetCurrentThreadId, KeGetCurrentThread, and ZwClose and the object
-// routines a driver uses on a thread's handle and object.
+// PsTerminateSystemThread, PsGetCurrentThreadId, KeGetCurrentThread, a thread's priority, and
+// ZwClose and the object routines a driver uses on a thread's handle and object.
 #include <wdm.h>
 
 #include "abi/entry.hpp"
@@ -115,6 +115,32 @@ LONG_PTR ObfReferenceObject(PVOID Object) {
   CheckAtMostDispatch(kernel, "ObfReferenceObject");
   if (Object == nullptr) kernel.verifier().NullArgument("ObfReferenceObject", "Object");
   return kernel.system_threads().Reference("ObfReferenceObject", Object);
+}
+
+NTSTATUS ObReferenceObjectByPointer(PVOID Object, ACCESS_MASK DesiredAccess,
+                                    POBJECT_TYPE ObjectType, KPROCESSOR_MODE AccessMode) {
+  Kernel& kernel = KEMU_ENTER(ObReferenceObjectByPointer, KEMU_ARG(Object), KEMU_ARG(DesiredAccess),
+                              KEMU_ARG(ObjectType), KEMU_ARG(AccessMode));
+  CheckAtMostDispatch(kernel, "ObReferenceObjectByPointer");
+  if (Object == nullptr) kernel.verifier().NullArgument("ObReferenceObjectByPointer", "Object");
+  // kemu's objects are all threads; kernel-mode callers get every access right.
+  if (ObjectType != nullptr && ObjectType != kThreadType) return STATUS_OBJECT_TYPE_MISMATCH;
+  kernel.system_threads().Reference("ObReferenceObjectByPointer", Object);
+  return STATUS_SUCCESS;
+}
+
+KPRIORITY KeSetPriorityThread(PKTHREAD Thread, KPRIORITY Priority) {
+  Kernel& kernel = KEMU_ENTER(KeSetPriorityThread, KEMU_ARG(Thread), KEMU_ARG(Priority));
+  CheckPassive(kernel, "KeSetPriorityThread", 0);
+  if (Thread == nullptr) kernel.verifier().NullArgument("KeSetPriorityThread", "Thread");
+  return kernel.system_threads().Priority("KeSetPriorityThread", Thread, Priority);
+}
+
+KPRIORITY KeQueryPriorityThread(PKTHREAD Thread) {
+  Kernel& kernel = KEMU_ENTER(KeQueryPriorityThread, KEMU_ARG(Thread));
+  CheckPassive(kernel, "KeQueryPriorityThread", 0);
+  if (Thread == nullptr) kernel.verifier().NullArgument("KeQueryPriorityThread", "Thread");
+  return kernel.system_threads().Priority("KeQueryPriorityThread", Thread, std::nullopt);
 }
 
 LONG_PTR ObfDereferenceObject(PVOID Object) {

@@ -212,6 +212,23 @@ void Pool::CheckFreedArgument(const char* routine, const CallArg& arg) const {
                                          PoolQuarantine::Describe(*block));
 }
 
+void Pool::PoisonAccess(std::uintptr_t address, bool write) const {
+  const PoolQuarantine::Block* source = quarantine_.Source(address);
+  const std::uint64_t read_from =
+      source == nullptr ? 0 : source->address + (address & PoolQuarantine::kOffsetMask);
+  kernel_.verifier().FreedPoolPoisonFollowed(
+      address, write, read_from,
+      source == nullptr ? std::string("a pool block freed earlier (since back to the host)")
+                        : PoolQuarantine::Describe(*source));
+}
+
+void Pool::CheckFreedAccess(std::uintptr_t address, bool write) const {
+  const PoolQuarantine::Block* block = quarantine_.Holding(address);
+  if (block == nullptr) return;
+  kernel_.verifier().FreedPoolAccessed(address, write, address - block->address,
+                                       PoolQuarantine::Describe(*block));
+}
+
 void Pool::Forget(std::uintptr_t address) {
   // The host reused a freed address for a new block: it is live again, not "already freed".
   freed_.erase(address);

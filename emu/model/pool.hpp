@@ -78,6 +78,19 @@ class Pool {
   const PoolQuarantine& quarantine() const { return quarantine_; }
   /// Machine shutdown: every quarantined block is checked for writes since its free and released.
   void ReleaseQuarantine(const char* routine) { quarantine_.ReleaseAll(routine); }
+  /// Verifier, on every load and store of driver code built with kemu_instrument_driver(), before
+  /// it happens: an access into a quarantined block, or through a poison value read out of one,
+  /// is 0xD5 at the access, as Windows' special pool faults on it (the driver would otherwise go
+  /// on with the poison and fault the host). Inline: a poison test, and a lookup only while the
+  /// quarantine holds blocks.
+  [[gnu::always_inline]] void CheckDriverAccess(std::uintptr_t address, bool write) {
+    if (PoolQuarantine::IsPoison(address)) [[unlikely]] {
+      PoisonAccess(address, write);
+    }
+    if (!quarantine_.empty()) [[unlikely]] {
+      CheckFreedAccess(address, write);
+    }
+  }
   /// Verifier, on every kernel call: no pointer argument points into a quarantined block or was
   /// read out of one (its value is poison). Inline: a poison test per pointer, and a lookup only
   /// while the quarantine holds blocks.
@@ -115,6 +128,10 @@ class Pool {
   [[noreturn]] void PoisonArgument(const char* routine, const CallArg& arg) const;
   /// Reports `arg` if it points into a quarantined block and `routine` dereferences it.
   void CheckFreedArgument(const char* routine, const CallArg& arg) const;
+  /// Reports a driver access through a poison `address` (0xD5). Never returns.
+  [[noreturn]] void PoisonAccess(std::uintptr_t address, bool write) const;
+  /// Reports a driver access at `address` if a quarantined block holds it.
+  void CheckFreedAccess(std::uintptr_t address, bool write) const;
 
   Kernel& kernel_;
   std::map<std::uintptr_t, Block> live_;

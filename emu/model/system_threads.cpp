@@ -123,6 +123,20 @@ LONG_PTR SystemThreads::Reference(const char* routine, PVOID object) {
   return ++thread->references;
 }
 
+KPRIORITY SystemThreads::Priority(const char* routine, const void* object,
+                                  std::optional<KPRIORITY> priority) {
+  Thread* thread = Find(object);
+  if (thread == nullptr) NotModelledObject(routine, object);
+  const KPRIORITY old = thread->priority;
+  if (priority) {
+    if (*priority <= LOW_PRIORITY || *priority > HIGH_PRIORITY) {
+      kernel_.verifier().ThreadPriorityOutOfRange(routine, object, *priority);
+    }
+    thread->priority = *priority;
+  }
+  return old;
+}
+
 LONG_PTR SystemThreads::Dereference(const char* routine, PVOID object, const void* object_type) {
   Thread* thread = Find(object);
   if (thread == nullptr) NotModelledObject(routine, object);

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,13 @@ class SystemThreads {
   /// `object_type`: what *PsThreadType points to, for the report of a reference not held.
   LONG_PTR Dereference(const char* routine, PVOID object, const void* object_type);
 
+  /// The priority a system thread starts at: the System process's base priority, 8
+  /// (UNCONFIRMED: Microsoft does not document PsCreateSystemThread's starting priority).
+  static constexpr KPRIORITY kStartPriority = 8;
+  /// KeQueryPriorityThread, and KeSetPriorityThread when `priority` is given (returns the old
+  /// one). kemu records it for the driver to read back; the schedule does not follow priorities.
+  KPRIORITY Priority(const char* routine, const void* object, std::optional<KPRIORITY> priority);
+
   /// The running system thread's object, or 0 when the running context is no system thread.
   std::uintptr_t Current() const;
   /// The running thread's identifier: a system thread's, or one per vCPU thread otherwise.
@@ -82,6 +90,7 @@ class SystemThreads {
     std::uintptr_t id = 0;    ///< its CLIENT_ID.UniqueThread
     unsigned handles = 0;     ///< open handles
     LONG_PTR references = 0;  ///< the driver's references (ObReferenceObject...)
+    KPRIORITY priority = kStartPriority;
     bool ended = false;
     NTSTATUS exit_status = STATUS_PENDING;
     KIRQL irql = PASSIVE_LEVEL;            ///< its IRQL while it is off a vCPU

@@ -1,8 +1,10 @@
 // Freed special pool (Driver Verifier only): a driver that uses pool after freeing it. Windows'
 // special pool makes a freed block's page inaccessible, so the access itself faults: 0xD5
 // DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL (0xCC when the faulting code is not a driver's). kemu
-// cannot trap a load; it finds what reaches the kernel (model/pool_quarantine.hpp): a pointer
-// into a freed block, a value read out of one, and a write into one when the block is released.
+// cannot trap a load of ordinary driver code; it finds what reaches the kernel
+// (model/pool_quarantine.hpp): a pointer into a freed block, a value read out of one, and a write
+// into one when the block is released. Driver code built with kemu_instrument_driver() is checked
+// at each load and store (Pool::CheckDriverAccess), so there the access itself is reported.
 #include <fmt/format.h>
 
 #include <string>
@@ -55,6 +57,27 @@ void Verifier::FreedPoolValuePassed(const char* routine, const char* parameter, 
                   "after freeing it, reading this pointer {} {} (under special pool the read "
                   "itself faults). {}",
                   routine, parameter, value, where, block, kAdvice)));
+}
+
+void Verifier::FreedPoolAccessed(std::uint64_t address, bool write, std::uint64_t offset,
+                                 const std::string& block) {
+  // Arg1 is the address itself: the access is the one special pool faults on.
+  host_.Crash(FreedPoolFault(
+      address, write ? kWrite : kRead,
+      fmt::format("Driver code {} {:#x}, offset {:#x} of {}: the driver used pool after freeing it "
+                  "(under special pool this access faults). {}",
+                  write ? "wrote to" : "read from", address, offset, block, kAdvice)));
+}
+
+void Verifier::FreedPoolPoisonFollowed(std::uint64_t address, bool write, std::uint64_t read_from,
+                                       const std::string& block) {
+  const std::string where =
+      read_from == 0 ? std::string("out of") : fmt::format("at {:#x} in", read_from);
+  host_.Crash(FreedPoolFault(
+      read_from != 0 ? read_from : address, kRead,
+      fmt::format("Driver code was about to {} {:#x}, kemu's poison for freed pool: it read this "
+                  "pointer {} {} and followed it (under special pool the read itself faults). {}",
+                  write ? "write to" : "read from", address, where, block, kAdvice)));
 }
 
 void Verifier::FreedPoolWritten(const char* routine, const void* changed,

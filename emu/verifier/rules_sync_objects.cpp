@@ -1,5 +1,5 @@
 // Rules for semaphores, kernel mutexes, fast and guarded mutexes (docs/kernel.md, "Semaphores and
-// mutexes").
+// mutexes") and run-down protection ("Run-down protection").
 #include <fmt/format.h>
 
 #include <utility>
@@ -123,6 +123,20 @@ void Verifier::GuardedRegionUnderflow(const char* routine) {
                               "KeLeaveGuardedRegion (and each guarded mutex release) needs the "
                               "KeEnterGuardedRegion (or acquire) before it.",
                               routine)});
+}
+
+void Verifier::RundownReleaseNotAcquired(const char* routine, const void* ref, std::uint64_t held,
+                                         std::uint64_t released) {
+  host_.Crash(
+      {.code = bugcheck::kDriverVerifierDetectedViolation,
+       .parameters = {verifier_code::kRundownReleaseNotAcquired, Address(ref), held, released},
+       .parameter_names = {"kemu: run-down protection released that was not acquired",
+                           "EX_RUNDOWN_REF", "references held", "references released"},
+       .summary = fmt::format(
+           "{} released {} reference(s) of run-down protection on {}, which holds {}: the driver "
+           "releases what it never acquired (or what a failed ExAcquireRundownProtection did not "
+           "give). Release only after an acquire that returned TRUE, once per success.",
+           routine, released, ref, held)});
 }
 
 }  // namespace kemu::verifier

@@ -43,4 +43,18 @@ void Verifier::ObjectOverDereferenced(const char* routine, const void* object,
            routine, object)});
 }
 
+void Verifier::ThreadPriorityOutOfRange(const char* routine, const void* thread,
+                                        KPRIORITY priority) {
+  host_.Crash(
+      {.code = bugcheck::kDriverVerifierDetectedViolation,
+       .parameters = {verifier_code::kThreadPriorityOutOfRange, Address(thread),
+                      static_cast<std::uint64_t>(static_cast<std::int64_t>(priority)), 0},
+       .parameter_names = {"kemu: thread priority out of range", "thread object", "priority",
+                           nullptr},
+       .summary = fmt::format("{} was asked to give the thread {} priority {}: priorities run from "
+                              "1 to 31 (LOW_PRIORITY, 0, is the system's; real-time from "
+                              "LOW_REALTIME_PRIORITY, 16).",
+                              routine, thread, priority)});
+}
+
 }  // namespace kemu::verifier

@@ -256,6 +256,15 @@ class Verifier {
   [[noreturn]] void FreedPoolValuePassed(const char* routine, const char* parameter,
                                          std::uint64_t value, std::uint64_t read_from,
                                          const std::string& block);
+  /// Instrumented driver code is about to read or write (`write`) `address`, `offset` bytes into
+  /// the freed `block`. 0xD5 at the access, as special pool faults there.
+  [[noreturn]] void FreedPoolAccessed(std::uint64_t address, bool write, std::uint64_t offset,
+                                      const std::string& block);
+  /// Instrumented driver code is about to access `address`, a poison value it read out of freed
+  /// pool at `read_from` (0 when the block has left the quarantine) and used as a pointer. 0xD5,
+  /// a read at `read_from`: Windows faults on the read that fetched it.
+  [[noreturn]] void FreedPoolPoisonFollowed(std::uint64_t address, bool write,
+                                            std::uint64_t read_from, const std::string& block);
   /// A byte of a freed block (`changed`) differs from its poison when `routine` releases the
   /// block from the quarantine: the driver wrote to freed pool. 0xD5, a write. Returns only under
   /// kRecord.
@@ -321,6 +330,18 @@ class Verifier {
   /// kemu stops in every mode: kemu's 0xC4 / 0x4B45001A.
   [[noreturn]] void LookasideEntryChanged(const char* routine, const void* list, const void* entry,
                                           const void* link, const void* expected);
+
+  /// ExReleaseRundownProtection(Ex) of `released` references on `ref`, which holds only `held`.
+  /// Windows' count would wrap and the run-down never end (UNCONFIRMED); kemu stops in every
+  /// mode: kemu's 0xC4 / 0x4B45001B (rules_sync_objects.cpp).
+  [[noreturn]] void RundownReleaseNotAcquired(const char* routine, const void* ref,
+                                              std::uint64_t held, std::uint64_t released);
+
+  /// KeSetPriorityThread on `thread` with `priority` outside 1..31 (0 is the system's). A checked
+  /// Windows asserts, a retail one stores it (UNCONFIRMED); kemu stops in every mode: kemu's
+  /// 0xC4 / 0x4B45001C (rules_threads.cpp).
+  [[noreturn]] void ThreadPriorityOutOfRange(const char* routine, const void* thread,
+                                             KPRIORITY priority);
 
   // Events, waits, critical regions and work items (rules_wait.cpp).
   /// A routine was given something that is not the kind of object it needs (`expected`), or one

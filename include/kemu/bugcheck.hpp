@@ -153,6 +153,10 @@ inline constexpr std::uint64_t kExSpinLockWrongMode = 0x4B450019;
 /// A lookaside list's cached entries changed behind its back: the driver wrote into an entry it
 /// had freed to the list, or over the list's header.
 inline constexpr std::uint64_t kLookasideEntryChanged = 0x4B45001A;
+/// ExReleaseRundownProtection(Ex) released more run-down protection than was acquired.
+inline constexpr std::uint64_t kRundownReleaseNotAcquired = 0x4B45001B;
+/// KeSetPriorityThread with a priority outside 1..31.
+inline constexpr std::uint64_t kThreadPriorityOutOfRange = 0x4B45001C;
 }  // namespace verifier_code
 
 /// Parameter-1 sub-codes of 0xC2 BAD_POOL_CALLER: a kernel without Driver Verifier checking pool

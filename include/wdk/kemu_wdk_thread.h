@@ -102,6 +102,16 @@ NTKERNELAPI KPROCESSOR_MODE NTAPI ExGetPreviousMode(VOID);
 /// The running thread (an inline in the x64 WDK; a routine in kemu).
 NTKERNELAPI PKTHREAD NTAPI KeGetCurrentThread(VOID);
 
+/// Thread priorities: 0 (LOW_PRIORITY, the system's) to 31; 16 and up are real-time.
+#define LOW_PRIORITY 0
+#define LOW_REALTIME_PRIORITY 16
+#define HIGH_PRIORITY 31
+#define MAXIMUM_PRIORITY 32
+/// PASSIVE_LEVEL. Sets a driver-created thread's run-time priority; returns the old one.
+NTKERNELAPI KPRIORITY NTAPI KeSetPriorityThread(PKTHREAD Thread, KPRIORITY Priority);
+/// PASSIVE_LEVEL. A thread's current priority.
+NTKERNELAPI KPRIORITY NTAPI KeQueryPriorityThread(PKTHREAD Thread);
+
 /// PASSIVE_LEVEL. Closes a handle (kemu: a thread handle from PsCreateSystemThread).
 NTSYSAPI NTSTATUS NTAPI ZwClose(HANDLE Handle);
 /// PASSIVE_LEVEL. The object a handle names, with a reference the caller releases with
@@ -113,6 +123,11 @@ NTKERNELAPI NTSTATUS NTAPI ObReferenceObjectByHandle(HANDLE Handle, ACCESS_MASK 
 /// IRQL <= DISPATCH_LEVEL. Add or drop a reference to an object; return the new count.
 NTKERNELAPI LONG_PTR FASTCALL ObfReferenceObject(PVOID Object);
 NTKERNELAPI LONG_PTR FASTCALL ObfDereferenceObject(PVOID Object);
+/// IRQL <= DISPATCH_LEVEL. A new reference to an object the caller already holds a pointer to:
+/// STATUS_SUCCESS, or STATUS_OBJECT_TYPE_MISMATCH when ObjectType is not the object's type.
+NTKERNELAPI NTSTATUS NTAPI ObReferenceObjectByPointer(PVOID Object, ACCESS_MASK DesiredAccess,
+                                                      POBJECT_TYPE ObjectType,
+                                                      KPROCESSOR_MODE AccessMode);
 #define ObReferenceObject(Object) ObfReferenceObject(Object)
 #define ObDereferenceObject(Object) ObfDereferenceObject(Object)
 

@@ -24,6 +24,7 @@
 #include "kemu_wdk_lookaside.h"
 #include "kemu_wdk_mm.h"
 #include "kemu_wdk_rtl.h"
+#include "kemu_wdk_rundown.h"
 #include "kemu_wdk_status.h"
 #include "kemu_wdk_thread.h"
 #include "kemu_wdk_workitem.h"
