@@ -148,6 +148,12 @@ void Lookasides::Free(const char* routine, void* list, LookasideKind kind, void*
     kernel_.verifier().PoolDoubleFree(routine, entry);
     return;  // a kernel that carries on keeps the entry cached once
   }
+  // A pool block freed already (to pool, or by the delete of the list it was cached in): the list
+  // would link freed memory and hand it out again (found by kemu_fuzz_kernel_api under ASan).
+  if (kernel_.pool().WasFreed(entry)) {
+    kernel_.verifier().PoolDoubleFree(routine, entry);
+    return;  // nothing is linked
+  }
   ++body->TotalFrees;
   InterlockedLists lists(kernel_);
   if (lists.DepthSList(routine, &body->ListHead) >= body->Depth) {

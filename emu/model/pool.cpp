@@ -281,6 +281,11 @@ std::string Pool::DescribeAddress(std::uintptr_t address) const {
       block.sequence);
 }
 
+bool Pool::WasFreed(const void* block) const {
+  const auto address = reinterpret_cast<std::uintptr_t>(block);
+  return live_.count(address) == 0 && freed_.count(address) != 0;
+}
+
 std::string Pool::DescribeFreed(std::uintptr_t address) const {
   // Newest first: the latest free of memory at that address is the one the driver outlived.
   for (auto it = freed_order_.rbegin(); it != freed_order_.rend(); ++it) {

@@ -73,6 +73,9 @@ class Pool {
   /// 30" for an address inside one of the last kFreedMemory blocks freed and not handed out
   /// again, or "". For reports only: it searches them all.
   std::string DescribeFreed(std::uintptr_t address) const;
+  /// `block` starts an allocation that was freed (into the quarantine or not) and not handed out
+  /// again since: giving it to anything that frees it again is a double free.
+  bool WasFreed(const void* block) const;
 
   /// Special pool under Verifier: freed blocks kept poisoned (model/pool_quarantine.hpp).
   const PoolQuarantine& quarantine() const { return quarantine_; }

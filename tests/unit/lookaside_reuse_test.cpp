@@ -72,6 +72,30 @@ TEST(LookasideReuseTest, AnEntryFreedToTheListThenToPoolIsADoubleFree) {
   }
 }
 
+// The block went back to pool (here by the delete of the list that cached it); freeing it to a
+// list would link freed memory into it. Under Verifier special pool's argument check faults
+// first (0xD5); without it kemu reports the double free.
+TEST(LookasideReuseTest, AnEntryFreedToPoolThenToAListIsADoubleFree) {
+  for (const bool verifier : {false, true}) {
+    kemu::Machine machine(Options(verifier));
+    NPAGED_LOOKASIDE_LIST first;
+    NPAGED_LOOKASIDE_LIST second;
+    ExInitializeNPagedLookasideList(&first, nullptr, nullptr, 0, kEntryBytes, kTag, 0);
+    ExInitializeNPagedLookasideList(&second, nullptr, nullptr, 0, kEntryBytes, kTag, 0);
+    PVOID entry = ExAllocateFromNPagedLookasideList(&first);
+    ExFreeToNPagedLookasideList(&first, entry);
+    ExDeleteNPagedLookasideList(&first);  // frees the cached entry to pool
+    const kemu::BugCheck crash = CrashOf([&] { ExFreeToNPagedLookasideList(&second, entry); });
+    if (verifier) {
+      EXPECT_THAT(crash, BugCheckIs(kemu::bugcheck::kDriverPageFaultInFreedSpecialPool,
+                                    Address(entry), 0, 0, 0));
+    } else {
+      EXPECT_THAT(crash, DoubleFreeOf(entry, false));
+    }
+    EXPECT_EQ(second.L.ListHead.Region, 0u);  // nothing linked (read directly: the machine ended)
+  }
+}
+
 TEST(LookasideReuseTest, AWriteIntoAFreedEntryIsReportedAtTheNextAllocation) {
   for (const bool verifier : {false, true}) {
     kemu::Machine machine(Options(verifier));
