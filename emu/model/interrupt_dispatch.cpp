@@ -252,6 +252,12 @@ void Interrupts::DeliverRaised() {
   Cpu& cpu = kernel_.cpu();
   const unsigned me = cpu.index;
   if (cpu.dispatching == 0) cpu.burst = ++burst_;
+  // A vCPU resumed inside its own hand-off (the other one handed something back) delivers only
+  // what is its own and leaves the handing to the outer call, which scans again once the hand-off
+  // returns. Two vCPUs that each had an interrupt for the other would otherwise hand them back and
+  // forth, each pass nesting deeper in both contexts, until the stacks overflowed (kemu's fuzzer
+  // found it).
+  const bool nested_in_handoff = cpu.handing_interrupts;
   KAFFINITY handed = 0;
   bool took = false;
   for (;;) {
@@ -269,7 +275,12 @@ void Interrupts::DeliverRaised() {
       }
     }
     others &= ~handed;
-    if (others != 0) {
+    if (others != 0 && !nested_in_handoff) {
+      cpu.handing_interrupts = true;
+      struct Done {  // cleared on the way out, bug check included
+        ~Done() { flag = false; }
+        bool& flag;
+      } done{cpu.handing_interrupts};
       for (unsigned other = 0; other < kernel_.processor_count(); ++other) {
         if ((others & (KAFFINITY{1} << other)) == 0) continue;
         handed |= KAFFINITY{1} << other;
