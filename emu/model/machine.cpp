@@ -155,6 +155,14 @@ void Machine::LoadDriver(const DriverImports& imports) {
 }
 
 void Machine::SwitchToProcessor(unsigned processor) { kernel_->scheduler().Rebind(processor); }
+void Machine::KeepProcessorBusy(unsigned processor, std::uint8_t irql) {
+  kernel_->ThrowIfCrashed();
+  kernel_->scheduler().Occupy(processor, irql);
+}
+void Machine::ReleaseProcessor(unsigned processor) {
+  kernel_->ThrowIfCrashed();
+  kernel_->scheduler().Vacate(processor);
+}
 void Machine::RunPendingDpcs() { kernel_->dpcs().RetireAll(); }
 
 void Machine::Settle() {
@@ -183,7 +191,8 @@ void Machine::Shutdown() {
   shut_down_ = true;
   model::Kernel& kernel = *kernel_;
   // The test body is done; the other vCPUs finish what they were running first, as the machine
-  // would go on running them.
+  // would go on running them, and the work the test kept them busy with ends.
+  kernel.scheduler().VacateAll();
   kernel.scheduler().Quiesce();
   // A race found after the last kernel call: the test's own call into the driver made it.
   kernel.race().RaisePending();

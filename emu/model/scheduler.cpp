@@ -250,6 +250,8 @@ bool Scheduler::Block(const WaitFor& wait, bool deadlock) {
     }
     if (options_.strategy == Strategy::kPct) PctStep(me);
     Context* next = Pick();
+    // A vCPU the test keeps busy finishes its work before anything is declared stuck.
+    if (next == nullptr && VacateForWaiters()) continue;
     if (next == nullptr) {
       if (!deadlock) return false;
       // A wait elsewhere that gives up when stuck may yet run a work item or move time.
@@ -296,6 +298,11 @@ void Scheduler::Rebind(unsigned cpu) {
                 kernel_.RunningCallback());
   }
   if (cpu == test_->cpu) return;
+  if (((occupied_ >> cpu) & 1) != 0) {
+    throw Error(fmt::format(
+        "kemu: vCPU {} is kept busy (Machine::KeepProcessorBusy); ReleaseProcessor({}) first", cpu,
+        cpu));
+  }
   const Context* worker = workers_[cpu].get();
   auto vcpu_free = [this, worker, cpu] {
     return (worker == nullptr || !worker->busy) && seated_[cpu] == nullptr;

@@ -87,6 +87,14 @@ class Scheduler {
   void Handoff(unsigned cpu);
   /// The test thread moves to vCPU `cpu`, once that vCPU's worker has finished what it runs.
   void Rebind(unsigned cpu);
+  /// vCPU `cpu` is kept busy at `irql` by work the test does not model (Machine::
+  /// KeepProcessorBusy): its DPCs and the interrupts its IRQL masks wait until Vacate, or until
+  /// nothing else on the machine can run (a wait elsewhere needs it).
+  void Occupy(unsigned cpu, std::uint8_t irql);
+  /// The busy work on `cpu` ends: it is back at PASSIVE_LEVEL and runs what waited.
+  void Vacate(unsigned cpu);
+  /// Vacates every vCPU kept busy (Machine::Shutdown: the machine runs on after the test body).
+  void VacateAll();
   /// Every vCPU is inside a KeIpiGenericCall broadcast (model/ipi_calls.hpp): while held, no
   /// schedule point switches contexts, and a wait that is not ready at once can never end.
   /// Out of line (in SwitchPoint and the waits), so Point's fast path pays nothing for it.
@@ -179,6 +187,9 @@ class Scheduler {
   void HandOverThreadState(Context& from, Context& to);
   /// A worker that finished its work: waits, idle, until work is handed to it again.
   void Idle(Context& worker);
+  /// When nothing can run: the lowest vCPU kept busy (Occupy) ends its work and its context is
+  /// marked ready to run what waited there; false when none is kept busy.
+  bool VacateForWaiters();
   /// When nothing can run: a context blocked in WaitUntilStuck, which must resume to learn that
   /// it is stuck (its caller then runs work items or moves virtual time), or nullptr.
   Context* GivingUp();
@@ -205,7 +216,8 @@ class Scheduler {
   Context* running_ = nullptr;
   Context* tearing_down_from_ = nullptr;  ///< where a worker unwound at Teardown hands back
   bool tearing_down_ = false;
-  unsigned held_ = 0;  ///< Hold() nesting
+  unsigned held_ = 0;           ///< Hold() nesting
+  std::uint64_t occupied_ = 0;  ///< vCPUs kept busy by the test (Occupy), a bit each
   unsigned busy_workers_ = 0;
   bool test_ready_ = false;  ///< test_->ready, readable where Context is incomplete
   std::uint64_t stamp_ = 0;  ///< kDefault: order of activation (the last activated runs first)

@@ -168,6 +168,21 @@ class Machine {
   unsigned CurrentProcessor() const;
   /// Makes `processor` the running vCPU (the one the next driver call runs on).
   void SwitchToProcessor(unsigned processor);
+  /// Keeps vCPU `processor` busy at `irql` (DISPATCH_LEVEL to HIGH_LEVEL) with work the test does
+  /// not model, such as another driver's long DPC: the DPCs queued there and the interrupts its
+  /// IRQL masks wait, and no system thread runs there. The work ends (the vCPU drops to
+  /// PASSIVE_LEVEL and runs what waited) at ReleaseProcessor, at Shutdown, or by itself at the
+  /// first moment nothing else on the machine can run: a KeFlushQueuedDpcs that waits for a DPC
+  /// queued there then returns once it has run, where a vCPU the test raised with KeRaiseIrql
+  /// would make it the report of a wait that never ends. `processor` must not be the test's
+  /// vCPU, and must be at PASSIVE_LEVEL; what it runs now finishes first.
+  ///
+  ///   machine.KeepProcessorBusy(1);   // vCPU 1 busy: the DPC the ISR targets there waits
+  ///   nic.AssertLine();               // ISR on vCPU 0, its DPC queued on vCPU 1
+  ///   MyUnload(driver);               // KeFlushQueuedDpcs waits; vCPU 1 finishes and runs it
+  void KeepProcessorBusy(unsigned processor, std::uint8_t irql = DISPATCH_LEVEL);
+  /// Ends KeepProcessorBusy's work on `processor` now.
+  void ReleaseProcessor(unsigned processor);
   /// Runs every DPC queued on every vCPU whose IRQL is below DISPATCH_LEVEL.
   void RunPendingDpcs();
   /// Lets the machine run until nothing more can happen without the test: pending interrupts are
