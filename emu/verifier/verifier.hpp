@@ -365,9 +365,17 @@ class Verifier {
   /// A work item queued again before it ran. Returns only under kRecord (the item stays queued
   /// once).
   void WorkItemQueuedTwice(const char* routine, const void* item, int queue_type);
-  /// A queued work item freed (or re-initialized). Returns only under kRecord (it is dequeued).
-  void QueuedWorkItemFreed(const char* routine, const void* item, PIO_WORKITEM_ROUTINE routine_fn,
-                           PIO_WORKITEM_ROUTINE_EX routine_ex);
+  /// A queued I/O work item freed or re-initialized by the I/O work item routines: 0xE4 / 0x2.
+  /// Returns only under kRecord (it is dequeued).
+  void QueuedWorkItemFreed(const char* routine, const void* item, std::uintptr_t worker);
+  /// A pool block freed with a queued work item (either kind) in it: 0xE4 / 0x0. Returns only
+  /// under kRecord (it is dequeued).
+  void ActiveWorkItemInFreedPool(const char* routine, const void* item, const void* begin,
+                                 const void* end);
+  /// ExQueueWorkItem with a queue type no worker queue has (0xE4 / 0x6) or no routine
+  /// (0xE4 / 0x7). Return only under kRecord (nothing is queued).
+  void InvalidWorkQueueType(const void* item, int queue_type);
+  void InvalidWorkerRoutine(const void* item, int queue_type);
   [[noreturn]] void WorkItemReturnedAtRaisedIrql(std::uintptr_t routine, KIRQL irql,
                                                  const void* context, const void* item);
   /// A work item routine returned with a different KeEnterCriticalRegion nesting.

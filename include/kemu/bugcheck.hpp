@@ -172,8 +172,11 @@ inline constexpr std::uint64_t kNeverInAnyPool = 0x42;
 
 /// Parameter-1 sub-codes of 0xE4 WORKER_INVALID.
 namespace worker_invalid {
+inline constexpr std::uint64_t kActiveItemFreed = 0x0;  ///< in a pool block freed
 inline constexpr std::uint64_t kActiveItemQueued = 0x1;
-inline constexpr std::uint64_t kQueuedItemFreed = 0x2;
+inline constexpr std::uint64_t kQueuedItemFreed = 0x2;  ///< by the I/O work item routines
+inline constexpr std::uint64_t kInvalidQueueType = 0x6;
+inline constexpr std::uint64_t kInvalidWorkerRoutine = 0x7;
 }  // namespace worker_invalid
 
 /// What a machine does when the emulated system crashes.
