@@ -6,6 +6,7 @@
 #include <array>
 
 #include "model/allotment.hpp"
+#include "model/floating_state.hpp"
 #include "model/freed_objects.hpp"
 #include "model/kernel.hpp"
 
@@ -260,6 +261,8 @@ void Dpcs::HandOff(unsigned cpu) {
       after != apc_disable_before) {
     kernel_.verifier().DpcChangedApcDisable(dpc, apc_disable_before, after);
   }
+  CheckSavesRestoredAtReturn(kernel_, "DPC routine",
+                             reinterpret_cast<const void*>(dpc->DeferredRoutine), started);
   kernel_.WriteIrql(cpu, before);
 }
 

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "model/floating_state.hpp"
 #include "model/freed_objects.hpp"
 #include "model/kernel.hpp"
 
@@ -155,6 +156,7 @@ void WorkItems::Run(PIO_WORKITEM item) {
   const int regions = kernel_.dispatcher().critical_regions(cpu);
   race::Detector& race = kernel_.race();
   const std::uintptr_t routine_address = run.Worker();
+  const std::uint64_t started = kernel_.trace().sequence();
   race.BeginWorkItem(item, reinterpret_cast<const void*>(routine_address), cpu,
                      __builtin_frame_address(0));
   {
@@ -172,6 +174,9 @@ void WorkItems::Run(PIO_WORKITEM item) {
     } else {
       run.routine(static_cast<PDEVICE_OBJECT>(run.io_object), run.context);
     }
+    // Inside the worker: its saves are the worker thread's.
+    CheckSavesRestoredAtReturn(kernel_, "work item routine",
+                               reinterpret_cast<const void*>(routine_address), started);
   }
   if (race.pending()) race.RaisePending();
   if (kernel_.cpu().irql != PASSIVE_LEVEL) {

@@ -304,6 +304,13 @@ class Verifier {
   /// at `current` inside one made at the higher `saved`.
   [[noreturn]] void FloatingIrqlMismatch(const char* routine, const void* buffer, KIRQL current,
                                          KIRQL saved, bool nested);
+  /// KeSaveExtendedProcessorState with a `mask` naming features outside `enabled`.
+  [[noreturn]] void XStateFeatureNotEnabled(const void* buffer, std::uint64_t mask,
+                                            std::uint64_t enabled);
+  /// `kind` ("DPC routine" ...) at `routine` returned with the save into `buffer` (made at
+  /// `irql`, trace event `saved_at`) not restored. Returns only under kRecord.
+  void FloatingSaveOpenAtReturn(const char* kind, std::uintptr_t routine, const void* buffer,
+                                KIRQL irql, std::uint64_t saved_at);
 
   // Device queues (rules_queue.cpp).
   /// A KDEVICE_QUEUE whose Type/Size KeInitializeDeviceQueue did not write. Returns only on a

@@ -251,6 +251,10 @@ static void SurfaceRoutines(void) {
   // Nodes, floating-point state, calendar time.
   KEMU_USE(KeGetCurrentNodeNumber), KEMU_USE(KeQueryHighestNodeNumber);
   KEMU_USE(KeSaveFloatingPointState), KEMU_USE(KeRestoreFloatingPointState);
+#if NTDDI_VERSION >= NTDDI_WIN7
+  KEMU_USE(KeSaveExtendedProcessorState), KEMU_USE(KeRestoreExtendedProcessorState);
+  KEMU_USE(RtlGetEnabledExtendedFeatures);
+#endif
   KEMU_USE(RtlTimeToTimeFields), KEMU_USE(RtlTimeFieldsToTime);
   KEMU_USE(ExSystemTimeToLocalTime), KEMU_USE(ExLocalTimeToSystemTime);
 }
