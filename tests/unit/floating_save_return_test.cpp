@@ -151,4 +151,55 @@ TEST(FloatingSaveReturnTest, UnderRecordTheDpcsOpenSaveIsDroppedAfterTheReport) 
   machine.Shutdown();
 }
 
+// An ISR may not save at all (its DIRQL is above DISPATCH_LEVEL): under kRecord the save goes on
+// after the wrong-IRQL report, and the ISR's return reports it open.
+struct IsrSaver {
+  kemu::Device* device = nullptr;
+  KFLOATING_SAVE save{};
+  bool save_in_isr = false;
+};
+
+BOOLEAN SavingIsr(PKINTERRUPT, PVOID context) {
+  auto& saver = *static_cast<IsrSaver*>(context);
+  saver.device->DeassertLine();
+  if (saver.save_in_isr) KeSaveFloatingPointState(&saver.save);
+  return TRUE;
+}
+
+PKINTERRUPT ConnectSaver(kemu::Machine& machine, IsrSaver& saver) {
+  saver.device =
+      &machine.AddDevice({.name = "nic", .line = kemu::LineInterrupt{.vector = 0x51, .irql = 5}});
+  PKINTERRUPT interrupt = nullptr;
+  EXPECT_EQ(IoConnectInterrupt(&interrupt, &SavingIsr, &saver, nullptr, 0x51, 5, 5, LevelSensitive,
+                               FALSE, ~KAFFINITY{0}, FALSE),
+            STATUS_SUCCESS);
+  return interrupt;
+}
+
+TEST(FloatingSaveReturnTest, UnderRecordAnIsrReturningWithASaveOpenIs4B45001E) {
+  kemu::Machine machine(kemu::MachineOptions{.on_bug_check = kemu::BugCheckAction::kRecord});
+  IsrSaver saver{.save_in_isr = true};
+  PKINTERRUPT interrupt = ConnectSaver(machine, saver);
+  saver.device->AssertLine();
+  ASSERT_EQ(machine.bug_checks().size(), 2u);  // the save's wrong IRQL, then the open save
+  EXPECT_THAT(machine.bug_checks()[1],
+              BugCheckIs(kVerifierViolation, kemu::verifier_code::kFloatingSaveOpenAtReturn,
+                         Address(&saver.save), RoutineAddress(&SavingIsr), 5));
+  IoDisconnectInterrupt(interrupt);
+  machine.Shutdown();
+}
+
+TEST(FloatingSaveReturnTest, AnIsrInterruptingTheThreadsOpenSaveIsSilent) {
+  kemu::Machine machine(kemu::Os::kWindows10);
+  IsrSaver saver;
+  PKINTERRUPT interrupt = ConnectSaver(machine, saver);
+  KFLOATING_SAVE thread_save;
+  ASSERT_EQ(KeSaveFloatingPointState(&thread_save), STATUS_SUCCESS);
+  saver.device->AssertLine();
+  EXPECT_EQ(KeRestoreFloatingPointState(&thread_save), STATUS_SUCCESS);
+  IoDisconnectInterrupt(interrupt);
+  machine.Shutdown();
+  EXPECT_FALSE(machine.crashed());
+}
+
 }  // namespace
