@@ -6,6 +6,7 @@
 #include <array>
 
 #include "model/allotment.hpp"
+#include "model/floating_state.hpp"
 #include "model/freed_objects.hpp"
 #include "model/kernel.hpp"
 
@@ -259,6 +260,11 @@ void Dpcs::HandOff(unsigned cpu) {
   if (const unsigned after = kernel_.dispatcher().kernel_apc_disable(cpu.index);
       after != apc_disable_before) {
     kernel_.verifier().DpcChangedApcDisable(dpc, apc_disable_before, after);
+  }
+  // A DPC routine cannot wait, so its saves are on this vCPU: one compare on the round trip.
+  if (!cpu.floating_saves.empty()) [[unlikely]] {
+    CheckSavesRestoredAtReturn(kernel_, "DPC routine",
+                               reinterpret_cast<const void*>(dpc->DeferredRoutine), started);
   }
   kernel_.WriteIrql(cpu, before);
 }

@@ -9,6 +9,7 @@
 #include "kemu/error.hpp"
 #include "model/allotment.hpp"
 #include "model/devices.hpp"
+#include "model/floating_state.hpp"
 #include "model/interrupts.hpp"
 #include "model/kernel.hpp"
 
@@ -445,6 +446,15 @@ bool Interrupts::CallIsr(const VectorState& state, const Attachment& attached, C
   if (cpu.irql != at_entry) kernel_.verifier().IsrChangedIrql(object->k, at_entry, cpu.irql);
   if (kernel_.SpinLocksHeldBy(cpu_index) != locks_before) {
     kernel_.verifier().IsrReturnedHoldingLock(object->k);
+  }
+  // Its saves ran at its DIRQL or above: the code it interrupted saved below it. An ISR cannot
+  // wait, so they are on this vCPU: one compare on the round trip.
+  if (!cpu.floating_saves.empty()) [[unlikely]] {
+    CheckSavesRestoredAtReturn(kernel_, "ISR",
+                               record.is_message_table
+                                   ? reinterpret_cast<const void*>(record.message_isr)
+                                   : reinterpret_cast<const void*>(record.isr),
+                               0, at_entry);
   }
   release();
   if (race.pending()) race.RaisePending();

@@ -143,6 +143,8 @@ void Pool::Free(const char* routine, void* block, std::optional<ULONG> tag) {
   if (PKDPC dpc = kernel_.dpcs().QueuedDpcIn(block, end)) {
     kernel_.verifier().TimerOrDpcInFreedPool(routine, dpc, false, state.type, block, end);
   }
+  // So would a queued work item (an executive one lives in driver memory by design).
+  kernel_.work_items().FreeingBlock(routine, block, end);
   kernel_.resources().Freed(routine, block, state.bytes);
   kernel_.lookasides().Freed(routine, block, state.bytes);
   kernel_.bugcheck_callbacks().Freed(block, end, routine);

@@ -6,6 +6,7 @@
 
 #include <utility>
 
+#include "model/floating_state.hpp"
 #include "model/kernel.hpp"
 
 namespace kemu::model {
@@ -74,6 +75,8 @@ void SystemThreads::Run(unsigned index) {
 }
 
 void SystemThreads::End(Thread& thread, NTSTATUS status) {
+  CheckSavesRestoredAtReturn(kernel_, "system thread",
+                             reinterpret_cast<const void*>(thread.routine), 0);
   const unsigned cpu = kernel_.current_processor();
   const KIRQL irql = kernel_.cpu().irql;
   // The start's own critical region is the system's; any other the driver entered and did not

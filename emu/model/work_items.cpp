@@ -3,10 +3,24 @@
 
 #include <fmt/format.h>
 
+#include "model/floating_state.hpp"
 #include "model/freed_objects.hpp"
 #include "model/kernel.hpp"
 
 namespace kemu::model {
+
+namespace {
+
+// The queues every release since Windows 2000 has, the ones later WDKs add below
+// MaximumWorkQueue, and a custom priority (CustomPriorityWorkQueue plus 0..31). Which of these
+// an older release refuses is UNCONFIRMED (docs/kernel.md): kemu accepts them on all.
+bool IsWorkQueueType(WORK_QUEUE_TYPE type) {
+  const int value = type;
+  return (value >= CriticalWorkQueue && value < MaximumWorkQueue) ||
+         (value >= CustomPriorityWorkQueue && value < CustomPriorityWorkQueue + 32);
+}
+
+}  // namespace
 
 PIO_WORKITEM WorkItems::Allocate(PDEVICE_OBJECT device) {
   auto memory = std::make_unique<std::uint64_t[]>(kItemBytes / sizeof(std::uint64_t));
@@ -19,8 +33,7 @@ PIO_WORKITEM WorkItems::Allocate(PDEVICE_OBJECT device) {
 void WorkItems::Initialize(PVOID io_object, PIO_WORKITEM item) {
   if (item == nullptr) kernel_.verifier().NullArgument("IoInitializeWorkItem", "IoWorkItem");
   if (const auto found = items_.find(item); found != items_.end() && found->second.queued) {
-    kernel_.verifier().QueuedWorkItemFreed("IoInitializeWorkItem", item, found->second.routine,
-                                           found->second.routine_ex);
+    kernel_.verifier().QueuedWorkItemFreed("IoInitializeWorkItem", item, found->second.Worker());
   }
   std::erase(queue_, item);
   items_[item] = {.io_object = io_object};
@@ -28,7 +41,7 @@ void WorkItems::Initialize(PVOID io_object, PIO_WORKITEM item) {
 
 WorkItems::Item& WorkItems::Lookup(const char* name, PIO_WORKITEM item) {
   const auto found = items_.find(item);
-  if (found == items_.end()) {
+  if (found == items_.end() || found->second.executive != nullptr) {
     constexpr const char* kExpected = "a work item from IoAllocateWorkItem or IoInitializeWorkItem";
     RejectInvalidObject(kernel_, name, kExpected, item);
   }
@@ -38,7 +51,7 @@ WorkItems::Item& WorkItems::Lookup(const char* name, PIO_WORKITEM item) {
 void WorkItems::Release(const char* name, PIO_WORKITEM item) {
   const Item& state = Lookup(name, item);
   if (state.queued) {
-    kernel_.verifier().QueuedWorkItemFreed(name, item, state.routine, state.routine_ex);
+    kernel_.verifier().QueuedWorkItemFreed(name, item, state.Worker());
   }
   // Under BugCheckAction::kRecord a queued item is freed anyway: it must not run afterwards.
   std::erase(queue_, item);
@@ -78,6 +91,49 @@ void WorkItems::Queue(const char* name, PIO_WORKITEM item, PIO_WORKITEM_ROUTINE 
   kernel_.race().Release(item);
 }
 
+void WorkItems::QueueExecutive(PWORK_QUEUE_ITEM item, WORK_QUEUE_TYPE type) {
+  constexpr const char* kName = "ExQueueWorkItem";
+  constexpr const char* kExpected = "a WORK_QUEUE_ITEM initialized by ExInitializeWorkItem";
+  if (item == nullptr) kernel_.verifier().NullArgument(kName, "WorkItem");
+  const PIO_WORKITEM key = KeyOf(item);
+  if (const auto found = items_.find(key); found != items_.end()) {
+    // An I/O work item there: its memory is not the driver's to reuse as another kind.
+    if (found->second.executive == nullptr) RejectInvalidObject(kernel_, kName, kExpected, item);
+    kernel_.verifier().WorkItemQueuedTwice(kName, item, type);
+    return;  // kRecord: it stays queued once, with what it held then
+  }
+  RejectIfInFreedPool(kernel_, kName, kExpected, item);
+  if (!IsWorkQueueType(type)) {
+    kernel_.verifier().InvalidWorkQueueType(item, type);
+    return;  // kRecord: nothing queued
+  }
+  if (item->WorkerRoutine == nullptr) {
+    kernel_.verifier().InvalidWorkerRoutine(item, type);
+    return;
+  }
+  items_[key] = {.queued = true, .executive = item->WorkerRoutine, .context = item->Parameter};
+  queue_.push_back(key);
+  kernel_.race().Release(item);
+}
+
+void WorkItems::FreeingBlock(const char* routine, const void* begin, const void* end) {
+  const auto first = items_.lower_bound(static_cast<PIO_WORKITEM>(const_cast<void*>(begin)));
+  const auto last = items_.lower_bound(static_cast<PIO_WORKITEM>(const_cast<void*>(end)));
+  for (auto it = first; it != last; ++it) {
+    if (it->second.queued)
+      kernel_.verifier().ActiveWorkItemInFreedPool(routine, it->first, begin, end);
+  }
+  // kRecord, or nothing queued: what lay in the block is gone and never runs.
+  for (auto it = first; it != last; ++it) std::erase(queue_, it->first);
+  items_.erase(first, last);
+}
+
+std::uintptr_t WorkItems::Item::Worker() const {
+  if (executive != nullptr) return reinterpret_cast<std::uintptr_t>(executive);
+  if (routine_ex != nullptr) return reinterpret_cast<std::uintptr_t>(routine_ex);
+  return reinterpret_cast<std::uintptr_t>(routine);
+}
+
 bool WorkItems::RunQueued() {
   bool ran = false;
   while (!queue_.empty() && kernel_.cpu().irql == PASSIVE_LEVEL) {
@@ -94,13 +150,15 @@ void WorkItems::Run(PIO_WORKITEM item) {
   state.queued = false;
   // Copies: the routine may free the item (the usual last step of a work item routine).
   const Item run = state;
+  // An executive item is the driver's memory alone from here: kemu forgets it.
+  if (run.executive != nullptr) items_.erase(item);
   const unsigned cpu = kernel_.current_processor();
   const int regions = kernel_.dispatcher().critical_regions(cpu);
   race::Detector& race = kernel_.race();
-  race.BeginWorkItem(item,
-                     run.routine_ex != nullptr ? reinterpret_cast<const void*>(run.routine_ex)
-                                               : reinterpret_cast<const void*>(run.routine),
-                     cpu, __builtin_frame_address(0));
+  const std::uintptr_t routine_address = run.Worker();
+  const std::uint64_t started = kernel_.trace().sequence();
+  race.BeginWorkItem(item, reinterpret_cast<const void*>(routine_address), cpu,
+                     __builtin_frame_address(0));
   {
     const race::ContextScope race_scope(race, cpu);
     // A worker thread runs it: not the thread whose wait let it run here (its mutexes).
@@ -109,16 +167,18 @@ void WorkItems::Run(PIO_WORKITEM item) {
       ~WorkerThread() { dispatcher.LeaveWorkerThread(); }
       Dispatcher& dispatcher;
     } worker(kernel_.dispatcher());
-    if (run.routine_ex != nullptr) {
+    if (run.executive != nullptr) {
+      run.executive(run.context);
+    } else if (run.routine_ex != nullptr) {
       run.routine_ex(run.io_object, run.context, item);
     } else {
       run.routine(static_cast<PDEVICE_OBJECT>(run.io_object), run.context);
     }
+    // Inside the worker: its saves are the worker thread's.
+    CheckSavesRestoredAtReturn(kernel_, "work item routine",
+                               reinterpret_cast<const void*>(routine_address), started);
   }
   if (race.pending()) race.RaisePending();
-  const auto routine_address = run.routine_ex != nullptr
-                                   ? reinterpret_cast<std::uintptr_t>(run.routine_ex)
-                                   : reinterpret_cast<std::uintptr_t>(run.routine);
   if (kernel_.cpu().irql != PASSIVE_LEVEL) {
     kernel_.verifier().WorkItemReturnedAtRaisedIrql(routine_address, kernel_.cpu().irql,
                                                     run.context, item);
@@ -133,12 +193,10 @@ std::vector<std::string> WorkItems::DescribeLeaks() const {
   std::vector<std::string> lines;
   for (const auto& [item, state] : items_) {
     if (state.queued) {
-      lines.push_back(
-          fmt::format("the work item at {} is still queued (routine at {}): it never ran; call "
-                      "Machine::Settle, or wait for it in the driver's stop path",
-                      static_cast<const void*>(item),
-                      state.routine_ex != nullptr ? reinterpret_cast<const void*>(state.routine_ex)
-                                                  : reinterpret_cast<const void*>(state.routine)));
+      lines.push_back(fmt::format(
+          "the work item at {} is still queued (routine at {}): it never ran; call "
+          "Machine::Settle, or wait for it in the driver's stop path",
+          static_cast<const void*>(item), reinterpret_cast<const void*>(state.Worker())));
     } else if (state.allocated) {
       lines.push_back(
           fmt::format("the work item at {} from IoAllocateWorkItem was never freed "

@@ -100,20 +100,52 @@ void Verifier::WorkItemQueuedTwice(const char* routine, const void* item, int qu
                               routine, item)});
 }
 
-void Verifier::QueuedWorkItemFreed(const char* routine, const void* item,
-                                   PIO_WORKITEM_ROUTINE routine_fn,
-                                   PIO_WORKITEM_ROUTINE_EX routine_ex) {
-  const std::uint64_t worker = routine_ex != nullptr ? reinterpret_cast<std::uintptr_t>(routine_ex)
-                                                     : reinterpret_cast<std::uintptr_t>(routine_fn);
+void Verifier::QueuedWorkItemFreed(const char* routine, const void* item, std::uintptr_t worker) {
   host_.BugCheck(
       {.code = bugcheck::kWorkerInvalid,
        .parameters = {worker_invalid::kQueuedItemFreed, Address(item), worker, 0},
-       .parameter_names = {"2: a queued I/O work item was freed", "work item", "worker routine",
+       .parameter_names = {"2: a queued work item was freed", "work item", "worker routine",
                            nullptr},
        .summary = fmt::format("{} freed the work item at {} while it was still queued; its "
                               "routine would run on freed memory. Free it in its routine, or "
                               "after the routine signalled that it ran.",
                               routine, item)});
+}
+
+void Verifier::ActiveWorkItemInFreedPool(const char* routine, const void* item, const void* begin,
+                                         const void* end) {
+  host_.BugCheck(
+      {.code = bugcheck::kWorkerInvalid,
+       .parameters = {worker_invalid::kActiveItemFreed, Address(item), Address(begin),
+                      Address(end)},
+       .parameter_names = {"0: an active work item was freed", "work item",
+                           "start of the pool block", "end of the pool block"},
+       .summary = fmt::format("{} freed the pool block at {} while the work item at {} in it was "
+                              "still queued; its routine would run on freed memory. Free the "
+                              "block in the routine, or after the routine signalled that it ran.",
+                              routine, begin, item)});
+}
+
+void Verifier::InvalidWorkQueueType(const void* item, int queue_type) {
+  host_.BugCheck(
+      {.code = bugcheck::kWorkerInvalid,
+       .parameters = {worker_invalid::kInvalidQueueType, Address(item),
+                      static_cast<std::uint64_t>(static_cast<std::uint32_t>(queue_type)), 0},
+       .parameter_names = {"6: an invalid queue type", "work item", "queue number", nullptr},
+       .summary = fmt::format("ExQueueWorkItem was given queue type {}, which names no worker "
+                              "queue. Drivers use DelayedWorkQueue (or CriticalWorkQueue).",
+                              queue_type)});
+}
+
+void Verifier::InvalidWorkerRoutine(const void* item, int queue_type) {
+  host_.BugCheck(
+      {.code = bugcheck::kWorkerInvalid,
+       .parameters = {worker_invalid::kInvalidWorkerRoutine, Address(item),
+                      static_cast<std::uint64_t>(static_cast<std::uint32_t>(queue_type)), 0},
+       .parameter_names = {"7: an invalid worker routine", "work item", "queue number", nullptr},
+       .summary = fmt::format("ExQueueWorkItem queued the work item at {} with no WorkerRoutine: "
+                              "initialize it with ExInitializeWorkItem first.",
+                              item)});
 }
 
 void Verifier::WorkItemReturnedAtRaisedIrql(std::uintptr_t routine, KIRQL irql, const void* context,

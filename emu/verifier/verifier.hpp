@@ -304,6 +304,13 @@ class Verifier {
   /// at `current` inside one made at the higher `saved`.
   [[noreturn]] void FloatingIrqlMismatch(const char* routine, const void* buffer, KIRQL current,
                                          KIRQL saved, bool nested);
+  /// KeSaveExtendedProcessorState with a `mask` naming features outside `enabled`.
+  [[noreturn]] void XStateFeatureNotEnabled(const void* buffer, std::uint64_t mask,
+                                            std::uint64_t enabled);
+  /// `kind` ("DPC routine" ...) at `routine` returned with the save into `buffer` (made at
+  /// `irql`, trace event `saved_at`) not restored. Returns only under kRecord.
+  void FloatingSaveOpenAtReturn(const char* kind, std::uintptr_t routine, const void* buffer,
+                                KIRQL irql, std::uint64_t saved_at);
 
   // Device queues (rules_queue.cpp).
   /// A KDEVICE_QUEUE whose Type/Size KeInitializeDeviceQueue did not write. Returns only on a
@@ -365,9 +372,17 @@ class Verifier {
   /// A work item queued again before it ran. Returns only under kRecord (the item stays queued
   /// once).
   void WorkItemQueuedTwice(const char* routine, const void* item, int queue_type);
-  /// A queued work item freed (or re-initialized). Returns only under kRecord (it is dequeued).
-  void QueuedWorkItemFreed(const char* routine, const void* item, PIO_WORKITEM_ROUTINE routine_fn,
-                           PIO_WORKITEM_ROUTINE_EX routine_ex);
+  /// A queued I/O work item freed or re-initialized by the I/O work item routines: 0xE4 / 0x2.
+  /// Returns only under kRecord (it is dequeued).
+  void QueuedWorkItemFreed(const char* routine, const void* item, std::uintptr_t worker);
+  /// A pool block freed with a queued work item (either kind) in it: 0xE4 / 0x0. Returns only
+  /// under kRecord (it is dequeued).
+  void ActiveWorkItemInFreedPool(const char* routine, const void* item, const void* begin,
+                                 const void* end);
+  /// ExQueueWorkItem with a queue type no worker queue has (0xE4 / 0x6) or no routine
+  /// (0xE4 / 0x7). Return only under kRecord (nothing is queued).
+  void InvalidWorkQueueType(const void* item, int queue_type);
+  void InvalidWorkerRoutine(const void* item, int queue_type);
   [[noreturn]] void WorkItemReturnedAtRaisedIrql(std::uintptr_t routine, KIRQL irql,
                                                  const void* context, const void* item);
   /// A work item routine returned with a different KeEnterCriticalRegion nesting.

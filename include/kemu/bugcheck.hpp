@@ -157,6 +157,12 @@ inline constexpr std::uint64_t kLookasideEntryChanged = 0x4B45001A;
 inline constexpr std::uint64_t kRundownReleaseNotAcquired = 0x4B45001B;
 /// KeSetPriorityThread with a priority outside 1..31.
 inline constexpr std::uint64_t kThreadPriorityOutOfRange = 0x4B45001C;
+/// KeSaveExtendedProcessorState with a Mask naming features the system has not enabled
+/// (kemu's: Windows documents the rule, not what breaking it does).
+inline constexpr std::uint64_t kXStateFeatureNotEnabled = 0x4B45001D;
+/// A floating-point or extended-state save still unrestored when the DPC, ISR, work item or
+/// thread routine that made it returned (kemu's: Windows documents a bug check, not its code).
+inline constexpr std::uint64_t kFloatingSaveOpenAtReturn = 0x4B45001E;
 }  // namespace verifier_code
 
 /// Parameter-1 sub-codes of 0xC2 BAD_POOL_CALLER: a kernel without Driver Verifier checking pool
@@ -172,8 +178,11 @@ inline constexpr std::uint64_t kNeverInAnyPool = 0x42;
 
 /// Parameter-1 sub-codes of 0xE4 WORKER_INVALID.
 namespace worker_invalid {
+inline constexpr std::uint64_t kActiveItemFreed = 0x0;  ///< in a pool block freed
 inline constexpr std::uint64_t kActiveItemQueued = 0x1;
-inline constexpr std::uint64_t kQueuedItemFreed = 0x2;
+inline constexpr std::uint64_t kQueuedItemFreed = 0x2;  ///< by the I/O work item routines
+inline constexpr std::uint64_t kInvalidQueueType = 0x6;
+inline constexpr std::uint64_t kInvalidWorkerRoutine = 0x7;
 }  // namespace worker_invalid
 
 /// What a machine does when the emulated system crashes.

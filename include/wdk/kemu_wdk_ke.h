@@ -427,6 +427,50 @@ typedef struct _KFLOATING_SAVE {
 NTKERNELAPI NTSTATUS NTAPI KeSaveFloatingPointState(PKFLOATING_SAVE FloatSave);
 NTKERNELAPI NTSTATUS NTAPI KeRestoreFloatingPointState(PKFLOATING_SAVE FloatSave);
 
+// Extended processor state (XSAVE features: x87, SSE, AVX ...), Windows 7 on. A save names the
+// features it protects (a mask of XSTATE_MASK_* bits the system enabled: see
+// RtlGetEnabledExtendedFeatures) and pairs with its restore under the same rules as the
+// floating-point routines above, in the same nesting.
+#define XSTATE_MASK_LEGACY_FLOATING_POINT (1ULL << 0)
+#define XSTATE_MASK_LEGACY_SSE (1ULL << 1)
+#define XSTATE_MASK_LEGACY (XSTATE_MASK_LEGACY_FLOATING_POINT | XSTATE_MASK_LEGACY_SSE)
+#define XSTATE_MASK_GSSE (1ULL << 2)
+#define XSTATE_MASK_AVX XSTATE_MASK_GSSE
+#define XSTATE_MASK_MPX ((1ULL << 3) | (1ULL << 4))
+#define XSTATE_MASK_AVX512 ((1ULL << 5) | (1ULL << 6) | (1ULL << 7))
+#define XSTATE_MASK_AMX_TILE_CONFIG (1ULL << 17)
+#define XSTATE_MASK_AMX_TILE_DATA (1ULL << 18)
+
+/// The processor's save area: opaque to drivers (the system allocates and formats it).
+typedef struct _XSAVE_AREA XSAVE_AREA, *PXSAVE_AREA;
+
+/// Where a save keeps the features' state; the system fills it, a driver only provides room.
+typedef struct _XSTATE_CONTEXT {
+  ULONG64 Mask;
+  ULONG Length;
+  ULONG Reserved1;
+  PXSAVE_AREA Area;
+  PVOID Buffer;
+} XSTATE_CONTEXT, *PXSTATE_CONTEXT;
+
+/// The caller's buffer for one KeSaveExtendedProcessorState (x64: 56 bytes). kemu writes nothing
+/// into it; it keeps the save beside it, as it does a KFLOATING_SAVE's.
+typedef struct _XSTATE_SAVE {
+  struct _XSTATE_SAVE *Prev;
+  struct _KTHREAD *Thread;
+  UCHAR Level;
+  XSTATE_CONTEXT XStateContext;
+} XSTATE_SAVE, *PXSTATE_SAVE;
+
+#if NTDDI_VERSION >= NTDDI_WIN7
+/// IRQL <= DISPATCH_LEVEL. STATUS_SUCCESS, or STATUS_INSUFFICIENT_RESOURCES.
+NTKERNELAPI NTSTATUS NTAPI KeSaveExtendedProcessorState(ULONG64 Mask, PXSTATE_SAVE XStateSave);
+/// IRQL <= DISPATCH_LEVEL, the IRQL of the save; the last save of the running thread.
+NTKERNELAPI VOID NTAPI KeRestoreExtendedProcessorState(PXSTATE_SAVE XStateSave);
+/// The features of FeatureMask the system enabled (PASSIVE_LEVEL; <ntddk.h> in the WDK).
+NTKERNELAPI ULONG64 NTAPI RtlGetEnabledExtendedFeatures(ULONG64 FeatureMask);
+#endif
+
 // Processor affinity of the calling thread (system affinity: what a driver sets for a while and
 // then reverts). The Ex and group routines return or store what the revert routine takes back.
 NTKERNELAPI VOID NTAPI KeSetSystemAffinityThread(KAFFINITY Affinity);
@@ -564,6 +608,12 @@ KEMU_WDK_STATIC_ASSERT(sizeof(KDEVICE_QUEUE_ENTRY) == 24, "KDEVICE_QUEUE_ENTRY i
 KEMU_WDK_STATIC_ASSERT(offsetof(KDEVICE_QUEUE_ENTRY, SortKey) == 16, "SortKey at 16");
 KEMU_WDK_STATIC_ASSERT(offsetof(KDEVICE_QUEUE_ENTRY, Inserted) == 20, "Inserted at 20");
 KEMU_WDK_STATIC_ASSERT(sizeof(KFLOATING_SAVE) == 4, "KFLOATING_SAVE is one ULONG on x64");
+KEMU_WDK_STATIC_ASSERT(sizeof(XSTATE_CONTEXT) == 32, "XSTATE_CONTEXT is 32 bytes on x64");
+KEMU_WDK_STATIC_ASSERT(offsetof(XSTATE_CONTEXT, Area) == 16, "XSTATE_CONTEXT.Area at 16");
+KEMU_WDK_STATIC_ASSERT(sizeof(XSTATE_SAVE) == 56, "XSTATE_SAVE is 56 bytes on x64");
+KEMU_WDK_STATIC_ASSERT(offsetof(XSTATE_SAVE, Level) == 16, "XSTATE_SAVE.Level at 16");
+KEMU_WDK_STATIC_ASSERT(offsetof(XSTATE_SAVE, XStateContext) == 24,
+                       "XSTATE_SAVE.XStateContext at 24");
 #endif
 
 #endif  // KEMU_WDK_KE_H_

@@ -247,10 +247,14 @@ static void SurfaceRoutines(void) {
   KEMU_USE(KeQueryUnbiasedInterruptTime), KEMU_USE(KeSetTargetProcessorDpcEx);
   KEMU_USE(KeAcquireSpinLockForDpc), KEMU_USE(KeReleaseSpinLockForDpc);
   KEMU_USE(KeGetCurrentProcessorNumber), KEMU_USE(ExAllocatePoolWithTag);
-  KEMU_USE(ExFreePoolWithTag);
+  KEMU_USE(ExFreePoolWithTag), KEMU_USE(ExQueueWorkItem);
   // Nodes, floating-point state, calendar time.
   KEMU_USE(KeGetCurrentNodeNumber), KEMU_USE(KeQueryHighestNodeNumber);
   KEMU_USE(KeSaveFloatingPointState), KEMU_USE(KeRestoreFloatingPointState);
+#if NTDDI_VERSION >= NTDDI_WIN7
+  KEMU_USE(KeSaveExtendedProcessorState), KEMU_USE(KeRestoreExtendedProcessorState);
+  KEMU_USE(RtlGetEnabledExtendedFeatures);
+#endif
   KEMU_USE(RtlTimeToTimeFields), KEMU_USE(RtlTimeFieldsToTime);
   KEMU_USE(ExSystemTimeToLocalTime), KEMU_USE(ExLocalTimeToSystemTime);
 }
@@ -264,11 +268,13 @@ static void SurfaceMacros(PDEVICE_OBJECT device, PLIST_ENTRY head, PSINGLE_LIST_
   ULONG unused = 0;
   KFLOATING_SAVE float_save;
   TIME_FIELDS time_fields;
+  WORK_QUEUE_ITEM work_item;
   CCHAR processors = KeNumberProcessors; /* ntddk's legacy global, read as a variable */
   PVOID volatile slot = pointer;
 
   large.QuadPart = 0;
   KEMU_USE(processors);
+  ExInitializeWorkItem(&work_item, NULL, pointer);
   KEMU_USE(KeSaveFloatingPointState(&float_save));
   RtlTimeToTimeFields(&large, &time_fields);
   KEMU_USE(RtlTimeFieldsToTime(&time_fields, &large));
