@@ -282,6 +282,7 @@ void Interrupts::DeliverRaised() {
     CountDelivery(best->vector, *best, me);
     took = true;
     Dispatch(*best, me);
+    if (!Pending(*best)) best->streak = 0;  // serviced: the next delivery is a new interrupt
   }
   // The DPCs the burst queued run once this vCPU is back below DISPATCH_LEVEL.
   if (took && cpu.dispatching == 0 && cpu.irql < DISPATCH_LEVEL) kernel_.dpcs().Retire(cpu);
@@ -296,14 +297,19 @@ void Interrupts::CountDelivery(ULONG vector, VectorState& state, unsigned cpu) {
   // with that many events queued; one beyond is a storm. Counting deliveries rather
   // than "still asserted after the ISR" also bounds a line dropped and raised again, edges and
   // messages that re-arm each other, and an edge landing on a level-mode vector.
-  if (++state.deliveries <= std::uint64_t{kernel_.options().storm_threshold} + 1) return;
+  // The streak bounds the same thing across bursts: under an exploring schedule a stuck line's
+  // deliveries may alternate between vCPUs, each one a new burst there.
+  const std::uint64_t bound = std::uint64_t{kernel_.options().storm_threshold} + 1;
+  ++state.streak;
+  if (++state.deliveries <= bound && state.streak <= bound) return;
+  const std::uint64_t redeliveries = std::max(state.deliveries, state.streak) - 1;
   const Attachment& first = state.chain.front();
   const InterruptObject* object = first.record->is_message_table
                                       ? first.record->ObjectFor(cpu, first.message)
                                       : first.record->objects.front().get();
   kernel_.verifier().InterruptStorm(
-      object->k, state.chain.size() > 1, state.deliveries - 1,
-      DescribeStormSource(vector, state) + DescribeStormClaimer(state, state.deliveries - 1));
+      object->k, state.chain.size() > 1, redeliveries,
+      DescribeStormSource(vector, state) + DescribeStormClaimer(state, redeliveries));
 }
 
 // Inlined into its one caller, DeliverRaised: on the interrupt round trip a call boundary costs
