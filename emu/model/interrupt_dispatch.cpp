@@ -435,6 +435,10 @@ bool Interrupts::CallIsr(const VectorState& state, const Attachment& attached, C
   kernel_.NoteLazily(TraceKind::kIsrEnd, "ISR", [claimed] {
     return std::array{CallArg{"Claimed", claimed}};
   });
+  // Published before the ISR stops counting as running: a disconnect waiting for it on another
+  // vCPU may resume at the next schedule point (the interrupt lock's release), before the race
+  // context below ends, and must learn everything the ISR did (docs/concurrency.md).
+  race.Release(reinterpret_cast<const char*>(&record) + 1);
   running_[cpu_index].pop_back();
   innermost_isr_[cpu_index] = interrupted_isr;
   if (cpu.irql != at_entry) kernel_.verifier().IsrChangedIrql(object->k, at_entry, cpu.irql);
