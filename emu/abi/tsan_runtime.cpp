@@ -23,9 +23,13 @@ inline std::uintptr_t Address(const volatile void* address) {
 #define KEMU_CALLER_PC reinterpret_cast<std::uintptr_t>(__builtin_return_address(0))
 #define KEMU_FRAME reinterpret_cast<std::uintptr_t>(__builtin_frame_address(0))
 
-// The memory orders the compiler passes are ignored: every operation is done sequentially
-// consistent, which is what Interlocked* are and never weaker than asked.
+// Every operation is done sequentially consistent, which is what Interlocked* are and never
+// weaker than asked; the order the compiler passes tells the race detector only whether the
+// access orders anything: a relaxed one (ReadNoFence, WriteNoFence) is atomic but, like C11's,
+// publishes and learns nothing by itself (fences below).
 enum MemoryOrder : int {};
+constexpr int kRelaxed = 0;  // __ATOMIC_RELAXED, TSan's mo_relaxed
+inline bool Relaxed(MemoryOrder order) { return static_cast<int>(order) == kRelaxed; }
 
 // Up to 8 bytes with the host's atomics. 16-byte operations would need libatomic; they need no
 // host atomicity here, because only one vCPU context of a machine runs at a time.
@@ -152,12 +156,14 @@ void* __tsan_memset(void* destination, int value, std::size_t size) {
 // --- Atomics: done for real, reported as synchronised accesses -------------------------------
 
 #define KEMU_TSAN_ATOMIC(bits, type)                                                          \
-  type __tsan_atomic##bits##_load(const volatile type* a, MemoryOrder) {                      \
-    InstrumentedAccess(Address(a), sizeof(type), false, true, KEMU_CALLER_PC, KEMU_FRAME);    \
+  type __tsan_atomic##bits##_load(const volatile type* a, MemoryOrder mo) {                   \
+    InstrumentedAccess(Address(a), sizeof(type), false, true, KEMU_CALLER_PC, KEMU_FRAME,     \
+                       Relaxed(mo));                                                          \
     return Load(a);                                                                           \
   }                                                                                           \
-  void __tsan_atomic##bits##_store(volatile type* a, type v, MemoryOrder) {                   \
-    InstrumentedAccess(Address(a), sizeof(type), true, true, KEMU_CALLER_PC, KEMU_FRAME);     \
+  void __tsan_atomic##bits##_store(volatile type* a, type v, MemoryOrder mo) {                \
+    InstrumentedAccess(Address(a), sizeof(type), true, true, KEMU_CALLER_PC, KEMU_FRAME,      \
+                       Relaxed(mo));                                                          \
     Exchange(a, v);                                                                           \
   }                                                                                           \
   type __tsan_atomic##bits##_exchange(volatile type* a, type v, MemoryOrder) {                \
@@ -206,7 +212,12 @@ KEMU_TSAN_ATOMIC(128, unsigned __int128)
 #undef KEMU_TSAN_FETCH
 #undef KEMU_TSAN_ATOMIC
 
-void __tsan_atomic_thread_fence(MemoryOrder) { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
+// KeMemoryBarrier, MemoryBarrier: with relaxed accesses around them, what C11 fences order.
+void __tsan_atomic_thread_fence(MemoryOrder mo) {
+  const int order = static_cast<int>(mo);  // consume 1, acquire 2, release 3, acq_rel 4, seq_cst 5
+  kemu::abi::InstrumentedFence(order == 1 || order == 2 || order >= 4, order >= 3);
+  __atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
 void __tsan_atomic_signal_fence(MemoryOrder) { __atomic_signal_fence(__ATOMIC_SEQ_CST); }
 
 }  // extern "C"

@@ -294,6 +294,7 @@ void Interrupts::DeliverRaised() {
     CountDelivery(best->vector, *best, me);
     took = true;
     Dispatch(*best, me);
+    if (!Pending(*best)) best->streak = 0;  // serviced: the next delivery is a new interrupt
   }
   // The DPCs the burst queued run once this vCPU is back below DISPATCH_LEVEL.
   if (took && cpu.dispatching == 0 && cpu.irql < DISPATCH_LEVEL) kernel_.dpcs().Retire(cpu);
@@ -308,14 +309,19 @@ void Interrupts::CountDelivery(ULONG vector, VectorState& state, unsigned cpu) {
   // with that many events queued; one beyond is a storm. Counting deliveries rather
   // than "still asserted after the ISR" also bounds a line dropped and raised again, edges and
   // messages that re-arm each other, and an edge landing on a level-mode vector.
-  if (++state.deliveries <= std::uint64_t{kernel_.options().storm_threshold} + 1) return;
+  // The streak bounds the same thing across bursts: under an exploring schedule a stuck line's
+  // deliveries may alternate between vCPUs, each one a new burst there.
+  const std::uint64_t bound = std::uint64_t{kernel_.options().storm_threshold} + 1;
+  ++state.streak;
+  if (++state.deliveries <= bound && state.streak <= bound) return;
+  const std::uint64_t redeliveries = std::max(state.deliveries, state.streak) - 1;
   const Attachment& first = state.chain.front();
   const InterruptObject* object = first.record->is_message_table
                                       ? first.record->ObjectFor(cpu, first.message)
                                       : first.record->objects.front().get();
   kernel_.verifier().InterruptStorm(
-      object->k, state.chain.size() > 1, state.deliveries - 1,
-      DescribeStormSource(vector, state) + DescribeStormClaimer(state, state.deliveries - 1));
+      object->k, state.chain.size() > 1, redeliveries,
+      DescribeStormSource(vector, state) + DescribeStormClaimer(state, redeliveries));
 }
 
 // Inlined into its one caller, DeliverRaised: on the interrupt round trip a call boundary costs
@@ -441,6 +447,10 @@ bool Interrupts::CallIsr(const VectorState& state, const Attachment& attached, C
   kernel_.NoteLazily(TraceKind::kIsrEnd, "ISR", [claimed] {
     return std::array{CallArg{"Claimed", claimed}};
   });
+  // Published before the ISR stops counting as running: a disconnect waiting for it on another
+  // vCPU may resume at the next schedule point (the interrupt lock's release), before the race
+  // context below ends, and must learn everything the ISR did (docs/concurrency.md).
+  race.Release(reinterpret_cast<const char*>(&record) + 1);
   running_[cpu_index].pop_back();
   innermost_isr_[cpu_index] = interrupted_isr;
   if (cpu.irql != at_entry) kernel_.verifier().IsrChangedIrql(object->k, at_entry, cpu.irql);

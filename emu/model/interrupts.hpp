@@ -199,10 +199,14 @@ class Interrupts {
     std::vector<Attachment> chain;  ///< connect order
     KIRQL irql = 0;
     KINTERRUPT_MODE mode = LevelSensitive;
-    bool edge_pending = false;               ///< latched edge or message not yet serviced
-    std::size_t lines_asserted = 0;          ///< level-triggered device lines asserted on it
-    std::uint64_t burst = 0;                 ///< the burst (Cpu::burst) `deliveries` counts in
-    std::uint64_t deliveries = 0;            ///< deliveries within that burst (the storm bound)
+    bool edge_pending = false;       ///< latched edge or message not yet serviced
+    std::size_t lines_asserted = 0;  ///< level-triggered device lines asserted on it
+    std::uint64_t burst = 0;         ///< the burst (Cpu::burst) `deliveries` counts in
+    std::uint64_t deliveries = 0;    ///< deliveries within that burst (the storm bound)
+    /// Deliveries in a row after which it was still pending, on whichever vCPUs: the storm bound
+    /// across bursts (a stuck line whose deliveries alternate between vCPUs starts a burst with
+    /// each). Reset by a delivery that leaves it quiet.
+    std::uint64_t streak = 0;
     const DeviceState* raised_by = nullptr;  ///< device that last asserted, pulsed or signalled it
     /// edge_pending plus lines_asserted: while 0 it cannot be pending (not in raised_vectors_).
     std::size_t raised = 0;

@@ -239,7 +239,7 @@ void Detector::AddBenignRange(std::uintptr_t begin, std::size_t bytes, std::stri
 }
 
 void Detector::OnAccess(std::uintptr_t address, std::size_t size, bool write, bool atomic,
-                        std::uintptr_t pc, std::uintptr_t sp) {
+                        std::uintptr_t pc, std::uintptr_t sp, bool relaxed) {
   if (!enabled_ || pending_ || raised_ || size == 0 || host_.crashed()) return;
   Activation* current = Current();
   if (current == nullptr || current->ignore > 0) return;
@@ -287,9 +287,37 @@ void Detector::OnAccess(std::uintptr_t address, std::size_t size, bool write, bo
     CheckGranule(granule, access);
     at = stop;
   }
-  // Atomic operations order what their threads did around them (Interlocked* are full barriers).
+  // Atomic operations order what their threads did around them (Interlocked* are full barriers);
+  // relaxed ones (ReadNoFence, WriteNoFence) only through fences.
   if (atomic && !pending_) {
-    Barrier(reinterpret_cast<const void*>(address));
+    if (relaxed) {
+      NoteRelaxed(reinterpret_cast<const void*>(address), write);
+    } else {
+      Barrier(reinterpret_cast<const void*>(address));
+    }
+  }
+}
+
+void Detector::NoteRelaxed(const void* sync, bool write) {
+  Activation* current = Current();
+  if (current == nullptr) return;
+  Fences& fences = fences_[current->thread];
+  if (write) {
+    SyncClock(sync).Join(fences.released);
+  } else if (auto it = sync_.find(sync); it != sync_.end()) {
+    fences.read.Join(it->second);
+  }
+}
+
+void Detector::OnFence(bool acquire, bool release) {
+  if (!enabled_ || pending_ || raised_ || host_.crashed()) return;
+  Activation* current = Current();
+  if (current == nullptr || current->ignore > 0) return;
+  Fences& fences = fences_[current->thread];
+  if (acquire) clocks_[current->thread].Join(fences.read);
+  if (release) {
+    fences.released = clocks_[current->thread];
+    Tick(current->thread);
   }
 }
 

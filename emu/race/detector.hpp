@@ -195,9 +195,13 @@ class Detector {
   /// plus a few ordered-map searches, never a pass over every object (detector.cpp).
   void Forget(const void* begin, std::size_t bytes);
 
-  // From instrumented code (abi/tsan_runtime.cpp). `sp` is the caller's frame address.
+  // From instrumented code (abi/tsan_runtime.cpp). `sp` is the caller's frame address. An atomic
+  // access is a full barrier at its address unless `relaxed`: then it orders nothing by itself,
+  // but publishes what the thread did before its last release fence (a store) or lets its next
+  // acquire fence learn what was published at the address (a load), as C11 fences do.
   void OnAccess(std::uintptr_t address, std::size_t size, bool write, bool atomic,
-                std::uintptr_t pc, std::uintptr_t sp);
+                std::uintptr_t pc, std::uintptr_t sp, bool relaxed = false);
+  void OnFence(bool acquire, bool release);
   /// Annotations (<kemu_race.h>).
   void IgnoreBegin();
   void IgnoreEnd();
@@ -334,6 +338,14 @@ class Detector {
   Activation test_;  ///< the test's thread
   std::map<std::tuple<ContextKind, const void*, unsigned>, std::uint32_t> threads_;
   std::vector<VectorClock> clocks_;  ///< index = logical thread
+  /// Per logical thread: what its relaxed loads read (learned at its next acquire fence) and its
+  /// clock at its last release fence (published by its relaxed stores).
+  struct Fences {
+    VectorClock read;
+    VectorClock released;
+  };
+  std::unordered_map<std::uint32_t, Fences> fences_;
+  void NoteRelaxed(const void* sync, bool write);
   std::unordered_map<const void*, VectorClock> sync_;
   /// sync_'s keys in address order: Forget finds a freed block's without a pass over sync_, whose
   /// lookups (every atomic access, DPC and ISR) stay hashed.

@@ -103,8 +103,8 @@ void Verifier::InterruptStorm(const KINTERRUPT& first, bool chained, std::uint64
                .parameter_names = {"ISR (first in the chain)", "ISR context", "interrupt object",
                                    chained ? "2: chained" : "1: unchained"},
                .summary = fmt::format(
-                   "The interrupt on vector {:#x} was delivered {} times in a row and is pending "
-                   "again, without the interrupted code (or any DPC) running in between: {}. "
+                   "The interrupt on vector {:#x} was delivered {} times in a row, still pending "
+                   "after every one of those deliveries: {}. "
                    "The ISR that owns the device must acknowledge it at the device before "
                    "returning (and return TRUE only for its own interrupts); a driver stopping "
                    "its device disables the device's interrupts before disconnecting its ISR.",

@@ -71,8 +71,10 @@ struct MachineOptions {
   /// Deliveries of one vector beyond the first that an interrupt burst may make before kemu
   /// declares an interrupt storm (bug check 0xF2). A burst lasts while anything is deliverable,
   /// before the interrupted code or any DPC runs again; a line dropped and raised again, an edge
-  /// re-pulsed or a message re-signalled during the service all count. Windows' own threshold and
-  /// counting are not documented (UNCONFIRMED).
+  /// re-pulsed or a message re-signalled during the service all count. So do deliveries in a row
+  /// that each left the vector still pending, on whichever vCPUs they ran (a stuck line an
+  /// exploring schedule sends to vCPUs in turn). Windows' own threshold and counting are not
+  /// documented (UNCONFIRMED).
   unsigned storm_threshold = 1000;
   /// The DPC watchdog's allotment for one ISR or DPC routine, in microseconds: a routine that
   /// runs longer is bug check 0x133 DPC_WATCHDOG_VIOLATION with Arg1 0, where Windows would
