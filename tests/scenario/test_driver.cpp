@@ -142,7 +142,8 @@ std::vector<ActionInfo> TestAdapter::Actions() const {
        .help = "read a register into last_read",
        .needs_started = true},
       {.name = "leak", .parameters = {}, .help = "raise to DISPATCH_LEVEL and stay there"},
-      {.name = "queue_dpc", .parameters = {"processor"}, .help = "queue the DPC there"}};
+      {.name = "queue_dpc", .parameters = {"processor"}, .help = "queue the DPC there"},
+      {.name = "flush_dpcs", .parameters = {}, .help = "KeFlushQueuedDpcs, as an unload does"}};
 }
 
 void TestAdapter::Act(const std::string& action, const ActionArgs& args, Device& device) {
@@ -155,6 +156,8 @@ void TestAdapter::Act(const std::string& action, const ActionArgs& args, Device&
   } else if (action == "queue_dpc") {
     KeSetTargetProcessorDpc(&dpc_, static_cast<CCHAR>(args.Unsigned("processor", 0)));
     KeInsertQueueDpc(&dpc_, nullptr, nullptr);
+  } else if (action == "flush_dpcs") {
+    KeFlushQueuedDpcs();
   } else if (action == "leak") {
     KIRQL old;
     KeRaiseIrql(DISPATCH_LEVEL, &old);

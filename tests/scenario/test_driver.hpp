@@ -7,7 +7,8 @@
 // claims while INT_STATUS bit 0 is set, acknowledges it and queues a DPC.
 //
 // Actions: ring {value}, read {offset} (sets probe last_read), leak (raises to DISPATCH_LEVEL and
-// stays there), queue_dpc {processor} (KeSetTargetProcessorDpc + KeInsertQueueDpc).
+// stays there), queue_dpc {processor} (KeSetTargetProcessorDpc + KeInsertQueueDpc), flush_dpcs
+// (KeFlushQueuedDpcs).
 // Probes: dpc_runs, isr_claims, last_read.
 #ifndef KEMU_TESTS_SCENARIO_TEST_DRIVER_HPP_
 #define KEMU_TESTS_SCENARIO_TEST_DRIVER_HPP_
