@@ -114,8 +114,8 @@ class StepWriter {
     Line("processor", std::to_string(step.processor));
   }
   void operator()(const scenario::BusyProcessorStep& step) {
-    Line("busy_processor",
-         FlowMap({{"processor", std::to_string(step.processor)}, {"irql", std::to_string(step.irql)}}));
+    Line("busy_processor", FlowMap({{"processor", std::to_string(step.processor)},
+                                    {"irql", std::to_string(step.irql)}}));
   }
   void operator()(const scenario::ReleaseProcessorStep& step) {
     Line("release_processor", std::to_string(step.processor));

@@ -16,8 +16,7 @@ using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 
 Step Busy(int line, unsigned processor, std::uint8_t irql = DISPATCH_LEVEL) {
-  return MakeStep(line, "busy_processor",
-                  BusyProcessorStep{.processor = processor, .irql = irql});
+  return MakeStep(line, "busy_processor", BusyProcessorStep{.processor = processor, .irql = irql});
 }
 Step Release(int line, unsigned processor) {
   return MakeStep(line, "release_processor", ReleaseProcessorStep{.processor = processor});
@@ -36,10 +35,10 @@ Expectations DpcRuns(std::int64_t runs, int line) {
 }
 
 // Two vCPUs; the test runs on vCPU 0.
-Outcome PlayTwoVcpus(std::vector<Step> steps) {
+Outcome PlayTwoVcpus(std::vector<Step> steps, TestDriverOptions options = {}) {
   Scenario s = Base(std::move(steps));
   s.machine.processors = 2;
-  return Play(s, Os::kWindows10, TestFactory());
+  return Play(s, Os::kWindows10, TestFactory(options));
 }
 
 TEST(RunnerBusyTest, ADpcTargetedAtTheBusyVcpuRunsOnlyAtReleaseProcessor) {
@@ -54,24 +53,25 @@ TEST(RunnerBusyTest, ADpcTargetedAtTheBusyVcpuRunsOnlyAtReleaseProcessor) {
   EXPECT_THAT(o.observations, Contains("release_processor 1"));
 }
 
-TEST(RunnerBusyTest, AFlushWaitingForTheBusyVcpuCompletesWhenNothingElseCanRun) {
-  // The driver's KeFlushQueuedDpcs waits for the DPC queued on busy vCPU 1; nothing else can run,
-  // so vCPU 1 finishes its work, runs the DPC, and the flush returns (DPC-11).
+TEST(RunnerBusyTest, AStopsFlushWaitingForTheBusyVcpuCompletesWhenNothingElseCanRun) {
+  // The driver's stop disconnects and then calls KeFlushQueuedDpcs, which waits for the DPC queued
+  // on busy vCPU 1; nothing else can run, so vCPU 1 finishes its work, runs the DPC, and the flush
+  // returns (DPC-11).
   const Outcome o = PlayTwoVcpus({Start(10), Busy(11, 1), QueueDpcOn(12, 1),
-                                  Expect(13, DpcRuns(0, 13)), Action(14, "flush_dpcs"),
-                                  Expect(15, DpcRuns(1, 15)), Stop(16)});
+                                  Expect(13, DpcRuns(0, 13)), Stop(14), Expect(15, DpcRuns(1, 15))},
+                                 {.flush_at_stop = true});
   EXPECT_THAT(Messages(o), IsEmpty());
   EXPECT_FALSE(o.crash.has_value());
-  EXPECT_EQ(o.steps_run, 7u);
+  EXPECT_EQ(o.steps_run, 6u);
 }
 
-TEST(RunnerBusyTest, AFlushWaitingForAVcpuTheScenarioRaisedNeverEnds) {
-  // The same flush with vCPU 1 raised by the scenario itself: it never lowers by itself, so the
-  // wait is kemu's report of a wait that never ends, not a completed flush.
-  Step raise = MakeStep(12, "raise_irql", IrqlStep{.raise = true, .irql = DISPATCH_LEVEL});
-  const Outcome o =
-      PlayTwoVcpus({Start(10), Processor(11, 1), raise, Processor(13, 0), QueueDpcOn(14, 1),
-                    Action(15, "flush_dpcs"), Stop(16)});
+TEST(RunnerBusyTest, AStopsFlushWaitingForAVcpuTheScenarioRaisedNeverEnds) {
+  // The same stop with vCPU 1 raised by the scenario itself: it never lowers by itself, so the
+  // flush is kemu's report of a wait that never ends, not a completed flush.
+  const Step raise = MakeStep(12, "raise_irql", IrqlStep{.raise = true, .irql = DISPATCH_LEVEL});
+  const Outcome o = PlayTwoVcpus(
+      {Start(10), Processor(11, 1), raise, Processor(13, 0), QueueDpcOn(14, 1), Stop(15)},
+      {.flush_at_stop = true});
   ASSERT_TRUE(o.crash.has_value());
   EXPECT_EQ(o.crash->code, bugcheck::kDriverVerifierDetectedViolation);
   EXPECT_EQ(o.crash->parameters[0], verifier_code::kWaitNeverCompletes);
@@ -79,8 +79,9 @@ TEST(RunnerBusyTest, AFlushWaitingForAVcpuTheScenarioRaisedNeverEnds) {
 
 TEST(RunnerBusyTest, KeepingTheScenariosOwnVcpuBusyFailsAtTheStep) {
   const Outcome o = PlayTwoVcpus({Start(10), Busy(11, 0), Stop(12)});
-  EXPECT_THAT(Messages(o), ElementsAre("runner_test.yaml:11:3: kemu: Machine::KeepProcessorBusy(0): "
-                                       "the test runs on vCPU 0; switch to another first"));
+  EXPECT_THAT(Messages(o),
+              ElementsAre("runner_test.yaml:11:3: kemu: Machine::KeepProcessorBusy(0): "
+                          "the test runs on vCPU 0; switch to another first"));
   EXPECT_EQ(o.steps_run, 2u);
   EXPECT_FALSE(o.crash.has_value());
 }
@@ -96,9 +97,8 @@ TEST(RunnerBusyTest, ReleasingAVcpuNotKeptBusyFailsAtTheStep) {
 TEST(RunnerBusyTest, SwitchingToAVcpuKeptBusyAtHighLevelFailsAtTheStep) {
   const Outcome o = PlayTwoVcpus({Busy(11, 1, HIGH_LEVEL), Processor(12, 1)});
   EXPECT_THAT(o.observations, Contains("busy_processor 1 irql=15"));
-  EXPECT_THAT(Messages(o),
-              ElementsAre("runner_test.yaml:12:3: kemu: vCPU 1 is kept busy "
-                          "(Machine::KeepProcessorBusy); ReleaseProcessor(1) first"));
+  EXPECT_THAT(Messages(o), ElementsAre("runner_test.yaml:12:3: kemu: vCPU 1 is kept busy "
+                                       "(Machine::KeepProcessorBusy); ReleaseProcessor(1) first"));
 }
 
 }  // namespace

@@ -103,6 +103,7 @@ void TestAdapter::Stop(Device& device) {
   p.Version = version_;
   p.ConnectionContext.Generic = connection_;
   WdmlibIoDisconnectInterruptEx(&p);
+  if (options_.flush_at_stop) KeFlushQueuedDpcs();
   version_ = 0;
   MmUnmapIoSpace(registers_, register_bytes_);
   registers_ = nullptr;
@@ -142,8 +143,7 @@ std::vector<ActionInfo> TestAdapter::Actions() const {
        .help = "read a register into last_read",
        .needs_started = true},
       {.name = "leak", .parameters = {}, .help = "raise to DISPATCH_LEVEL and stay there"},
-      {.name = "queue_dpc", .parameters = {"processor"}, .help = "queue the DPC there"},
-      {.name = "flush_dpcs", .parameters = {}, .help = "KeFlushQueuedDpcs, as an unload does"}};
+      {.name = "queue_dpc", .parameters = {"processor"}, .help = "queue the DPC there"}};
 }
 
 void TestAdapter::Act(const std::string& action, const ActionArgs& args, Device& device) {
@@ -156,8 +156,6 @@ void TestAdapter::Act(const std::string& action, const ActionArgs& args, Device&
   } else if (action == "queue_dpc") {
     KeSetTargetProcessorDpc(&dpc_, static_cast<CCHAR>(args.Unsigned("processor", 0)));
     KeInsertQueueDpc(&dpc_, nullptr, nullptr);
-  } else if (action == "flush_dpcs") {
-    KeFlushQueuedDpcs();
   } else if (action == "leak") {
     KIRQL old;
     KeRaiseIrql(DISPATCH_LEVEL, &old);

@@ -7,8 +7,7 @@
 // claims while INT_STATUS bit 0 is set, acknowledges it and queues a DPC.
 //
 // Actions: ring {value}, read {offset} (sets probe last_read), leak (raises to DISPATCH_LEVEL and
-// stays there), queue_dpc {processor} (KeSetTargetProcessorDpc + KeInsertQueueDpc), flush_dpcs
-// (KeFlushQueuedDpcs).
+// stays there), queue_dpc {processor} (KeSetTargetProcessorDpc + KeInsertQueueDpc).
 // Probes: dpc_runs, isr_claims, last_read.
 #ifndef KEMU_TESTS_SCENARIO_TEST_DRIVER_HPP_
 #define KEMU_TESTS_SCENARIO_TEST_DRIVER_HPP_
@@ -36,6 +35,9 @@ struct TestDriverOptions {
   bool acknowledge = true;
   /// HardwareFor() returns the adapter's own RegisterFile with the layout above.
   bool own_hardware = false;
+  /// Stop() calls KeFlushQueuedDpcs after disconnecting, as an unload does before freeing what
+  /// its DPC uses.
+  bool flush_at_stop = false;
 };
 
 /// The layout above as a scenario's `registers:` gives it.

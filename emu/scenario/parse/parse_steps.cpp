@@ -275,9 +275,9 @@ std::optional<Step> ReadStep(Context& context, const YAML::Node& item) {
     return std::nullopt;
   }
   static const std::vector<std::string> kNeedValue{
-      "message",           "raise",    "clear",        "poke",      "raise_irql",
-      "lower_irql",        "processor", "busy_processor", "release_processor", "stall_us",
-      "advance_time",      "expect"};
+      "message",           "raise",      "clear",        "poke",
+      "raise_irql",        "lower_irql", "processor",    "busy_processor",
+      "release_processor", "stall_us",   "advance_time", "expect"};
   if (value.IsNull() &&
       std::find(kNeedValue.begin(), kNeedValue.end(), step.keyword) != kNeedValue.end()) {
     reader.Error(step.where, fmt::format("step '{}' needs a value", step.keyword));
@@ -293,11 +293,16 @@ std::optional<Step> ReadStep(Context& context, const YAML::Node& item) {
 }  // namespace
 
 const std::vector<std::string>& BuiltInSteps() {
-  static const std::vector<std::string> kKeywords{
-      "start",    "stop",   "assert",   "deassert",     "pulse",      "message",
-      "raise",    "clear",  "poke",     "raise_irql",   "lower_irql", "processor",
-      "busy_processor", "release_processor",
-      "run_dpcs", "settle", "stall_us", "advance_time", "expect"};
+  static const std::vector<std::string> kKeywords{"start",          "stop",
+                                                  "assert",         "deassert",
+                                                  "pulse",          "message",
+                                                  "raise",          "clear",
+                                                  "poke",           "raise_irql",
+                                                  "lower_irql",     "processor",
+                                                  "busy_processor", "release_processor",
+                                                  "run_dpcs",       "settle",
+                                                  "stall_us",       "advance_time",
+                                                  "expect"};
   return kKeywords;
 }
 

@@ -230,10 +230,9 @@ struct ExpectStep {
   ExpectationBlock block;
 };
 
-using StepBody =
-    std::variant<StartStep, StopStep, ActionStep, DeviceEventStep, RegisterStep, IrqlStep,
-                 ProcessorStep, BusyProcessorStep, ReleaseProcessorStep, RunDpcsStep, SettleStep,
-                 StallStep, AdvanceTimeStep, ExpectStep>;
+using StepBody = std::variant<StartStep, StopStep, ActionStep, DeviceEventStep, RegisterStep,
+                              IrqlStep, ProcessorStep, BusyProcessorStep, ReleaseProcessorStep,
+                              RunDpcsStep, SettleStep, StallStep, AdvanceTimeStep, ExpectStep>;
 
 struct Step {
   Location where;
