@@ -113,6 +113,13 @@ class StepWriter {
   void operator()(const scenario::ProcessorStep& step) {
     Line("processor", std::to_string(step.processor));
   }
+  void operator()(const scenario::BusyProcessorStep& step) {
+    Line("busy_processor", FlowMap({{"processor", std::to_string(step.processor)},
+                                    {"irql", std::to_string(step.irql)}}));
+  }
+  void operator()(const scenario::ReleaseProcessorStep& step) {
+    Line("release_processor", std::to_string(step.processor));
+  }
   void operator()(const scenario::RunDpcsStep&) { Line("run_dpcs", ""); }
   void operator()(const scenario::SettleStep&) { Line("settle", ""); }
   void operator()(const scenario::StallStep& step) {

@@ -127,6 +127,22 @@ TEST(FuzzEmitTest, TheEmittedScenarioParsesBackToTheSameScenario) {
   }
 }
 
+TEST(FuzzEmitTest, BusyAndReleaseStepsParseBack) {
+  // The decoder makes neither step, but a scenario built by hand and written out must read back.
+  scenario::Scenario s = Decode(TestTarget(), {});
+  s.machine.processors = 2;
+  s.steps = {
+      {{}, "busy_processor", scenario::BusyProcessorStep{.processor = 1, .irql = HIGH_LEVEL}},
+      {{}, "release_processor", scenario::ReleaseProcessorStep{.processor = 1}},
+  };
+  const std::string yaml = EmitScenario(s);
+  EXPECT_NE(yaml.find("  - busy_processor: {processor: 1, irql: 15}\n"), std::string::npos) << yaml;
+  EXPECT_NE(yaml.find("  - release_processor: 1\n"), std::string::npos) << yaml;
+  scenario::Scenario parsed;
+  ASSERT_NO_THROW(parsed = scenario::ParseScenario(yaml, "emitted.yaml")) << yaml;
+  EXPECT_EQ(EmitScenario(parsed), yaml);
+}
+
 // Item 2 of the kit: a finding becomes a scenario that the runner plays the same way, step for
 // step, down to the bug check's code.
 TEST(FuzzEmitTest, TheEmittedScenarioReproducesTheOutcomeUnderTheRunner) {

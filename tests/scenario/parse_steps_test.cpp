@@ -156,6 +156,56 @@ TEST(ParseStepsTest, ProcessorStepNamesAVcpuOfTheMachine) {
   }
 }
 
+TEST(ParseStepsTest, BusyProcessorInEachForm) {
+  const std::string machine = "machine: {processors: 2}\ndevices: [{name: nic0}]\nsteps:\n";
+  const auto only = [&](const std::string& step) {
+    return ParseScenario(machine + step, "s.yaml").steps.at(0);
+  };
+  const Step bare = only("  - busy_processor: 1\n");
+  EXPECT_EQ(bare.keyword, "busy_processor");
+  const auto& scalar = std::get<kemu::scenario::BusyProcessorStep>(bare.body);
+  EXPECT_EQ(scalar.processor, 1u);
+  EXPECT_EQ(scalar.irql, DISPATCH_LEVEL);
+  const auto named = std::get<kemu::scenario::BusyProcessorStep>(
+      only("  - busy_processor: {processor: 1, irql: HIGH_LEVEL}\n").body);
+  EXPECT_EQ(named.processor, 1u);
+  EXPECT_EQ(named.irql, HIGH_LEVEL);
+  EXPECT_EQ(std::get<kemu::scenario::BusyProcessorStep>(
+                only("  - busy_processor: {processor: 0, irql: 5}\n").body)
+                .irql,
+            5);
+  EXPECT_EQ(std::get<kemu::scenario::ReleaseProcessorStep>(only("  - release_processor: 1\n").body)
+                .processor,
+            1u);
+}
+
+TEST(ParseStepsTest, BusyAndReleaseNameAVcpuOfTheMachine) {
+  try {
+    ParseScenario(
+        "machine: {processors: 2}\ndevices: [{name: nic0}]\nsteps:\n"
+        "  - busy_processor: {processor: 2, irql: DISPATCH_LEVEL}\n  - release_processor: 3\n",
+        "s.yaml");
+    ADD_FAILURE() << "vCPUs 2 and 3 parsed on a 2-vCPU machine";
+  } catch (const kemu::scenario::ScenarioError& e) {
+    EXPECT_STREQ(e.what(),
+                 "s.yaml:4:5: error: 'busy_processor: 2' names a vCPU the machine does not have "
+                 "('machine: processors: 2' makes vCPUs 0..1)\n"
+                 "s.yaml:5:5: error: 'release_processor: 3' names a vCPU the machine does not "
+                 "have ('machine: processors: 2' makes vCPUs 0..1)\n");
+  }
+}
+
+TEST(ParseStepsTest, BusyProcessorIrqlIsDispatchLevelOrAbove) {
+  try {
+    Steps("  - busy_processor: {processor: 0, irql: PASSIVE_LEVEL}\n");
+    ADD_FAILURE() << "a busy vCPU at PASSIVE_LEVEL parsed";
+  } catch (const kemu::scenario::ScenarioError& e) {
+    EXPECT_STREQ(e.what(),
+                 "s.yaml:3:42: error: 'irql' of 'busy_processor' is out of range: "
+                 "'PASSIVE_LEVEL' (expected DISPATCH_LEVEL to HIGH_LEVEL, 2..15)\n");
+  }
+}
+
 TEST(ParseStepsTest, SettleTakesNoValue) {
   try {
     Steps("  - settle: 2\n");

@@ -103,6 +103,7 @@ void TestAdapter::Stop(Device& device) {
   p.Version = version_;
   p.ConnectionContext.Generic = connection_;
   WdmlibIoDisconnectInterruptEx(&p);
+  if (options_.flush_at_stop) KeFlushQueuedDpcs();
   version_ = 0;
   MmUnmapIoSpace(registers_, register_bytes_);
   registers_ = nullptr;

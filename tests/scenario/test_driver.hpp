@@ -35,6 +35,9 @@ struct TestDriverOptions {
   bool acknowledge = true;
   /// HardwareFor() returns the adapter's own RegisterFile with the layout above.
   bool own_hardware = false;
+  /// Stop() calls KeFlushQueuedDpcs after disconnecting, as an unload does before freeing what
+  /// its DPC uses.
+  bool flush_at_stop = false;
 };
 
 /// The layout above as a scenario's `registers:` gives it.

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
+#include <optional>
 
 #include "kemu/fault_routines.hpp"
 #include "scenario/parse/numbers.hpp"
@@ -86,17 +87,25 @@ void ReadSchedule(Reader& reader, const YAML::Node& node, ScheduleOptions& sched
   }
 }
 
-// A `processor:` step naming a vCPU the machine does not have: both numbers are in the file, so
-// it is an error before anything runs, not a failure of the run.
+// The vCPU a `processor:`, `busy_processor:` or `release_processor:` step names, or nullopt.
+std::optional<unsigned> StepProcessor(const StepBody& body) {
+  if (const auto* step = std::get_if<ProcessorStep>(&body)) return step->processor;
+  if (const auto* step = std::get_if<BusyProcessorStep>(&body)) return step->processor;
+  if (const auto* step = std::get_if<ReleaseProcessorStep>(&body)) return step->processor;
+  return std::nullopt;
+}
+
+// A step naming a vCPU the machine does not have: both numbers are in the file, so it is an error
+// before anything runs, not a failure of the run.
 void CheckProcessorSteps(Reader& reader, const Scenario& scenario) {
   const unsigned processors = scenario.machine.processors;
   for (const Step& step : scenario.steps) {
-    const auto* processor = std::get_if<ProcessorStep>(&step.body);
-    if (processor == nullptr || processor->processor < processors) continue;
+    const std::optional<unsigned> processor = StepProcessor(step.body);
+    if (!processor || *processor < processors) continue;
     reader.Error(step.where,
-                 fmt::format("'processor: {}' names a vCPU the machine does not have ('machine: "
+                 fmt::format("'{}: {}' names a vCPU the machine does not have ('machine: "
                              "processors: {}' makes vCPUs 0..{})",
-                             processor->processor, processors, processors - 1));
+                             step.keyword, *processor, processors, processors - 1));
   }
 }
 

@@ -14,6 +14,8 @@ namespace {
 constexpr std::uint64_t kMaxU64 = ~std::uint64_t{0};
 constexpr std::uint64_t kMaxMessageId = 2047;
 constexpr std::uint64_t kMaxProcessor = 63;
+// Machine::KeepProcessorBusy's IRQLs: the busy work is DPC-like or above.
+constexpr std::uint8_t kLowestBusyIrql = 2;  // DISPATCH_LEVEL
 // Virtual time counts 100 ns units in 64 bits; a later microsecond has no tick to land on.
 constexpr std::uint64_t kMaxAtUs = kMaxU64 / 10;
 
@@ -121,6 +123,51 @@ std::optional<StepBody> RegisterEvent(const StepInput& in, RegisterStep::Kind ki
   return body;
 }
 
+std::optional<unsigned> ReadProcessor(Reader& reader, const YAML::Node& node,
+                                      std::string_view what) {
+  std::optional<std::uint64_t> n = ReadUnsigned(reader, node, what, 0, kMaxProcessor);
+  if (!n) return std::nullopt;
+  return static_cast<unsigned>(*n);
+}
+
+// `busy_processor: 1` or `busy_processor: {processor: 1, irql: HIGH_LEVEL}`.
+std::optional<StepBody> BusyProcessor(const StepInput& in) {
+  Reader& reader = in.context.reader;
+  if (in.value.IsScalar()) {
+    std::optional<unsigned> n = ReadProcessor(reader, in.value, in.what);
+    if (!n) return std::nullopt;
+    return BusyProcessorStep{.processor = *n};
+  }
+  static const std::vector<std::string> kKeys{"processor", "irql"};
+  MapReader map(reader, in.value, in.what, &kKeys);
+  if (!map.ok()) return std::nullopt;
+  BusyProcessorStep body;
+  bool ok = map.Require("processor") != nullptr;
+  for (const MapEntry& e : map.entries()) {
+    const std::string what = Quote(e.key);
+    if (e.key == "processor") {
+      std::optional<unsigned> n = ReadProcessor(reader, e.value, what);
+      ok = ok && n.has_value();
+      if (n) body.processor = *n;
+    } else if (e.key == "irql") {
+      const std::string irql_what = fmt::format("{} of {}", what, in.what);
+      std::optional<std::uint8_t> irql = ReadIrql(reader, e.value, irql_what);
+      if (irql && *irql < kLowestBusyIrql) {
+        reader.Error(e.value, fmt::format("{} is out of range: {} (expected DISPATCH_LEVEL to "
+                                          "HIGH_LEVEL, {}..15)",
+                                          irql_what, Describe(e.value), kLowestBusyIrql));
+        irql.reset();
+      }
+      ok = ok && irql.has_value();
+      if (irql) body.irql = *irql;
+    }
+  }
+  // A step whose processor or IRQL did not read is dropped (the error is reported), so that the
+  // vCPU check after loading does not report a number the file does not say.
+  if (!ok) return std::nullopt;
+  return body;
+}
+
 std::optional<StepBody> Action(const StepInput& in) {
   Reader& reader = in.context.reader;
   if (!IsIdentifier(in.keyword)) {
@@ -172,9 +219,15 @@ std::optional<StepBody> Body(const StepInput& in) {
     return IrqlStep{k == "raise_irql", *irql};
   }
   if (k == "processor") {
-    std::optional<std::uint64_t> n = ReadUnsigned(reader, in.value, in.what, 0, kMaxProcessor);
+    std::optional<unsigned> n = ReadProcessor(reader, in.value, in.what);
     if (!n) return std::nullopt;
-    return ProcessorStep{static_cast<unsigned>(*n)};
+    return ProcessorStep{*n};
+  }
+  if (k == "busy_processor") return BusyProcessor(in);
+  if (k == "release_processor") {
+    std::optional<unsigned> n = ReadProcessor(reader, in.value, in.what);
+    if (!n) return std::nullopt;
+    return ReleaseProcessorStep{*n};
   }
   if (k == "run_dpcs") return NoValue(in, RunDpcsStep{});
   if (k == "settle") return NoValue(in, SettleStep{});
@@ -222,8 +275,9 @@ std::optional<Step> ReadStep(Context& context, const YAML::Node& item) {
     return std::nullopt;
   }
   static const std::vector<std::string> kNeedValue{
-      "message",    "raise",     "clear",    "poke",         "raise_irql",
-      "lower_irql", "processor", "stall_us", "advance_time", "expect"};
+      "message",           "raise",      "clear",        "poke",
+      "raise_irql",        "lower_irql", "processor",    "busy_processor",
+      "release_processor", "stall_us",   "advance_time", "expect"};
   if (value.IsNull() &&
       std::find(kNeedValue.begin(), kNeedValue.end(), step.keyword) != kNeedValue.end()) {
     reader.Error(step.where, fmt::format("step '{}' needs a value", step.keyword));
@@ -239,10 +293,16 @@ std::optional<Step> ReadStep(Context& context, const YAML::Node& item) {
 }  // namespace
 
 const std::vector<std::string>& BuiltInSteps() {
-  static const std::vector<std::string> kKeywords{
-      "start",    "stop",   "assert",   "deassert",     "pulse",      "message",
-      "raise",    "clear",  "poke",     "raise_irql",   "lower_irql", "processor",
-      "run_dpcs", "settle", "stall_us", "advance_time", "expect"};
+  static const std::vector<std::string> kKeywords{"start",          "stop",
+                                                  "assert",         "deassert",
+                                                  "pulse",          "message",
+                                                  "raise",          "clear",
+                                                  "poke",           "raise_irql",
+                                                  "lower_irql",     "processor",
+                                                  "busy_processor", "release_processor",
+                                                  "run_dpcs",       "settle",
+                                                  "stall_us",       "advance_time",
+                                                  "expect"};
   return kKeywords;
 }
 

@@ -178,6 +178,18 @@ class StepRunner {
     s_.Observe("processor {}", step.processor);
   }
 
+  void operator()(const BusyProcessorStep& step) {
+    s_.machine().KeepProcessorBusy(step.processor, step.irql);
+    s_.Observe("busy_processor {} irql={}", step.processor, step.irql);
+  }
+
+  void operator()(const ReleaseProcessorStep& step) {
+    // What waited there (DPCs queued on it, interrupts its IRQL masked) runs now, before the
+    // observation line.
+    s_.machine().ReleaseProcessor(step.processor);
+    s_.Observe("release_processor {}", step.processor);
+  }
+
   void operator()(const RunDpcsStep&) {
     s_.machine().RunPendingDpcs();
     s_.Observe("run_dpcs");

@@ -201,6 +201,16 @@ struct IrqlStep {
 struct ProcessorStep {
   unsigned processor = 0;
 };
+/// `busy_processor: 1` or `busy_processor: {processor: 1, irql: HIGH_LEVEL}`
+/// (Machine::KeepProcessorBusy: the vCPU is busy with work the test does not model).
+struct BusyProcessorStep {
+  unsigned processor = 0;
+  std::uint8_t irql = 2;  ///< DISPATCH_LEVEL (the default) to HIGH_LEVEL
+};
+/// `release_processor: 1` (Machine::ReleaseProcessor: the busy work ends now).
+struct ReleaseProcessorStep {
+  unsigned processor = 0;
+};
 /// `run_dpcs` (Machine::RunPendingDpcs).
 struct RunDpcsStep {};
 /// `settle` (Machine::Settle: pending interrupts, DPCs on every vCPU that can take them and work
@@ -220,9 +230,9 @@ struct ExpectStep {
   ExpectationBlock block;
 };
 
-using StepBody =
-    std::variant<StartStep, StopStep, ActionStep, DeviceEventStep, RegisterStep, IrqlStep,
-                 ProcessorStep, RunDpcsStep, SettleStep, StallStep, AdvanceTimeStep, ExpectStep>;
+using StepBody = std::variant<StartStep, StopStep, ActionStep, DeviceEventStep, RegisterStep,
+                              IrqlStep, ProcessorStep, BusyProcessorStep, ReleaseProcessorStep,
+                              RunDpcsStep, SettleStep, StallStep, AdvanceTimeStep, ExpectStep>;
 
 struct Step {
   Location where;
