@@ -74,8 +74,8 @@ struct Cpu {
   /// True while this vCPU hands queued DPCs to the others (Dpcs::RetireQueued), so a retirement
   /// nested in a hand-off leaves the handing to the outer one.
   bool handing_off = false;
-  /// True while this vCPU hands pending interrupts to the others (Interrupts::DeliverRaised), so
-  /// a delivery nested in a hand-off takes only what is this vCPU's own.
+  /// True while this vCPU hands pending interrupts to the others (Interrupts::DeliverRaised): it
+  /// scans again when that returns, so the others hand it nothing meanwhile.
   bool handing_interrupts = false;
   /// The thread running here set or reverted its system affinity at DISPATCH_LEVEL: it moves
   /// once its IRQL drops below DISPATCH_LEVEL (Affinity::MoveDeferred).

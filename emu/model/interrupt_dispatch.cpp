@@ -193,7 +193,7 @@ bool Interrupts::Pending(const VectorState& state) const {
   return state.edge_pending || (state.mode == LevelSensitive && state.lines_asserted > 0);
 }
 
-int Interrupts::TargetFor(const VectorState& state) const {
+int Interrupts::TargetFor(VectorState& state) const {
   KAFFINITY affinity = 0;
   int holder = -1;  // a vCPU holding one of the chain's interrupt locks
   PKSPIN_LOCK held_lock = nullptr;
@@ -235,13 +235,18 @@ int Interrupts::TargetFor(const VectorState& state) const {
     }
     return -1;
   }
+  // An exploring schedule routes a pending interrupt once, as an APIC sends it to one processor:
+  // it stays with that vCPU while the vCPU can take it. Choosing again at every scan would let two
+  // vCPUs route it to each other in turn while neither takes it.
+  if (state.routed >= 0 && eligible(static_cast<unsigned>(state.routed))) return state.routed;
   unsigned candidates[64];
   unsigned count = 0;
   for (unsigned cpu = 0; cpu < kernel_.processor_count(); ++cpu) {
     if (eligible(cpu)) candidates[count++] = cpu;
   }
   if (count == 0) return -1;
-  return static_cast<int>(candidates[kernel_.scheduler().Choose(count)]);
+  state.routed = static_cast<int>(candidates[kernel_.scheduler().Choose(count)]);
+  return state.routed;
 }
 
 void Interrupts::DeliverRaised() {
@@ -253,19 +258,13 @@ void Interrupts::DeliverRaised() {
   Cpu& cpu = kernel_.cpu();
   const unsigned me = cpu.index;
   if (cpu.dispatching == 0) cpu.burst = ++burst_;
-  // A vCPU resumed inside its own hand-off (the other one handed something back) delivers only
-  // what is its own and leaves the handing to the outer call, which scans again once the hand-off
-  // returns. Two vCPUs that each had an interrupt for the other would otherwise hand them back and
-  // forth, each pass nesting deeper in both contexts, until the stacks overflowed (kemu's fuzzer
-  // found it).
-  const bool nested_in_handoff = cpu.handing_interrupts;
   KAFFINITY handed = 0;
   bool took = false;
   for (;;) {
     VectorState* best = nullptr;
     KAFFINITY others = 0;
     for (VectorState* raised : raised_vectors_) {
-      const VectorState& state = *raised;
+      VectorState& state = *raised;
       if (!Pending(state)) continue;
       const int target = TargetFor(state);
       if (target < 0) continue;
@@ -276,15 +275,21 @@ void Interrupts::DeliverRaised() {
       }
     }
     others &= ~handed;
-    if (others != 0 && !nested_in_handoff) {
-      cpu.handing_interrupts = true;
-      struct Done {  // cleared on the way out, bug check included
-        ~Done() { flag = false; }
+    if (others != 0) {
+      struct Handing {  // restored on the way out, bug check included
+        explicit Handing(bool& flag) : flag(flag), was(flag) { flag = true; }
+        ~Handing() { flag = was; }
         bool& flag;
-      } done{cpu.handing_interrupts};
+        bool was;
+      } handing(cpu.handing_interrupts);
       for (unsigned other = 0; other < kernel_.processor_count(); ++other) {
         if ((others & (KAFFINITY{1} << other)) == 0) continue;
         handed |= KAFFINITY{1} << other;
+        // A vCPU still handing out its own interrupts scans again once that returns, and takes
+        // what is its own then. Handing it more now would let two vCPUs that each had one for the
+        // other hand them back and forth, each pass nesting deeper in both contexts, until the
+        // stacks overflowed (kemu's fuzzer found it).
+        if (kernel_.cpu(other).handing_interrupts) continue;
         kernel_.scheduler().Handoff(other);
       }
       continue;  // what the others took (or left) changes what is pending here
@@ -335,6 +340,7 @@ void Interrupts::CountDelivery(ULONG vector, VectorState& state, unsigned cpu) {
     unsigned& count;
   } depth(cpu.dispatching);
   SetEdgePending(state, false);
+  state.routed = -1;  // what comes next is a new interrupt, routed anew
   const KIRQL interrupted_irql = cpu.irql;
   kernel_.WriteIrql(cpu, state.irql);  // begin the interrupt at the vector's level
   // A snapshot of the chain: an ISR cannot connect or disconnect (PASSIVE_LEVEL calls), but

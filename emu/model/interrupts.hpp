@@ -207,6 +207,9 @@ class Interrupts {
     /// across bursts (a stuck line whose deliveries alternate between vCPUs starts a burst with
     /// each). Reset by a delivery that leaves it quiet.
     std::uint64_t streak = 0;
+    /// Exploring schedules: the vCPU this pending interrupt was routed to (-1: not yet). It stays
+    /// there while that vCPU can take it; a dispatch clears it.
+    int routed = -1;
     const DeviceState* raised_by = nullptr;  ///< device that last asserted, pulsed or signalled it
     /// edge_pending plus lines_asserted: while 0 it cannot be pending (not in raised_vectors_).
     std::size_t raised = 0;
@@ -267,7 +270,7 @@ class Interrupts {
   NTSTATUS CheckVectorSharing(const ConnectRequest& request) const;
   bool Pending(const VectorState& state) const;
   /// vCPU that can take `vector` now, or -1.
-  int TargetFor(const VectorState& state) const;
+  int TargetFor(VectorState& state) const;
   /// Counts one more delivery of `vector` in the current burst; past the storm bound, 0xF2.
   void CountDelivery(ULONG vector, VectorState& state, unsigned cpu);
   void Dispatch(VectorState& state, unsigned cpu);
