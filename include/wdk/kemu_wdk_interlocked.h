@@ -147,7 +147,8 @@ KEMU_WDK_INLINE BOOLEAN InterlockedBitTestAndReset64(LONG64 volatile *Base, LONG
 
 // ---------------------------------------------------------------------------------------------
 // Single loads and stores with an ordering (Windows 10's ReadAcquire, WriteRelease ...). Atomic,
-// so the race detector treats them as the synchronisation they are.
+// so the race detector sees each one's order: Acquire/Release order the accesses around them,
+// NoFence orders nothing, and a plain access racing one is still a race.
 
 KEMU_WDK_INLINE LONG ReadAcquire(LONG const volatile *Source) {
   return __atomic_load_n(Source, __ATOMIC_ACQUIRE);
