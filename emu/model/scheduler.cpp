@@ -289,29 +289,36 @@ void Scheduler::MarkReady(Context& target) {
   if (!target.started) Start(target);
 }
 
-void Scheduler::Rebind(unsigned cpu) {
+void Scheduler::CheckTestRequest(unsigned cpu, const char* routine) const {
   if (cpu >= workers_.size()) {
     throw Error(fmt::format("kemu: no vCPU {} (the machine has {})", cpu, workers_.size()));
   }
   if (running_ != test_.get()) {
-    throw Error("kemu: Machine::SwitchToProcessor is for the test body; it was called from " +
-                kernel_.RunningCallback());
+    throw Error(fmt::format("kemu: Machine::{} is for the test body; it was called from {}",
+                            routine, kernel_.RunningCallback()));
   }
+}
+
+void Scheduler::WaitForVcpuFree(unsigned cpu, const char* purpose) {
+  const Context* worker = workers_[cpu].get();
+  auto vcpu_free = [this, worker, cpu] {
+    return (worker == nullptr || !worker->busy) && seated_[cpu] == nullptr;
+  };
+  if (!vcpu_free()) {
+    WaitUntil({.ready = vcpu_free,
+               .what = fmt::format("vCPU {} to finish what it runs, {}", cpu, purpose)});
+  }
+}
+
+void Scheduler::Rebind(unsigned cpu) {
+  CheckTestRequest(cpu, "SwitchToProcessor");
   if (cpu == test_->cpu) return;
   if (((occupied_ >> cpu) & 1) != 0) {
     throw Error(fmt::format(
         "kemu: vCPU {} is kept busy (Machine::KeepProcessorBusy); ReleaseProcessor({}) first", cpu,
         cpu));
   }
-  const Context* worker = workers_[cpu].get();
-  auto vcpu_free = [this, worker, cpu] {
-    return (worker == nullptr || !worker->busy) && seated_[cpu] == nullptr;
-  };
-  if (!vcpu_free()) {
-    WaitUntil(
-        {.ready = vcpu_free,
-         .what = fmt::format("vCPU {} to finish what it runs, to switch the test to it", cpu)});
-  }
+  WaitForVcpuFree(cpu, "to switch the test to it");
   test_->cpu = cpu;
   kernel_.SetCurrentProcessor(cpu);
 }

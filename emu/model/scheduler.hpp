@@ -187,6 +187,12 @@ class Scheduler {
   void HandOverThreadState(Context& from, Context& to);
   /// A worker that finished its work: waits, idle, until work is handed to it again.
   void Idle(Context& worker);
+  /// A Machine call (`routine`) of the test body about vCPU `cpu`: throws Error unless the vCPU
+  /// exists and the test body is the caller.
+  void CheckTestRequest(unsigned cpu, const char* routine) const;
+  /// Waits until vCPU `cpu`'s worker has finished what it runs and no system thread sits there;
+  /// `purpose` ends the wait's description ("to switch the test to it").
+  void WaitForVcpuFree(unsigned cpu, const char* purpose);
   /// When nothing can run: the lowest vCPU kept busy (Occupy) ends its work and its context is
   /// marked ready to run what waited there; false when none is kept busy.
   bool VacateForWaiters();

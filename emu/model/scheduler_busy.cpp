@@ -15,13 +15,7 @@
 namespace kemu::model {
 
 void Scheduler::Occupy(unsigned cpu, std::uint8_t irql) {
-  if (cpu >= workers_.size()) {
-    throw Error(fmt::format("kemu: no vCPU {} (the machine has {})", cpu, workers_.size()));
-  }
-  if (running_ != test_.get()) {
-    throw Error("kemu: Machine::KeepProcessorBusy is for the test body; it was called from " +
-                kernel_.RunningCallback());
-  }
+  CheckTestRequest(cpu, "KeepProcessorBusy");
   if (cpu == test_->cpu) {
     throw Error(fmt::format(
         "kemu: Machine::KeepProcessorBusy({}): the test runs on vCPU {}; switch to another first",
@@ -37,14 +31,7 @@ void Scheduler::Occupy(unsigned cpu, std::uint8_t irql) {
     throw Error(fmt::format("kemu: vCPU {} is already kept busy", cpu));
   }
   // What it runs now (an ISR, a DPC, a system thread) finishes first, as for SwitchToProcessor.
-  const Context* worker = workers_[cpu].get();
-  auto vcpu_free = [this, worker, cpu] {
-    return (worker == nullptr || !worker->busy) && seated_[cpu] == nullptr;
-  };
-  if (!vcpu_free()) {
-    WaitUntil({.ready = vcpu_free,
-               .what = fmt::format("vCPU {} to finish what it runs, to keep it busy", cpu)});
-  }
+  WaitForVcpuFree(cpu, "to keep it busy");
   Cpu& state = kernel_.cpu(cpu);
   if (state.irql != PASSIVE_LEVEL) {
     throw Error(fmt::format(
