@@ -255,8 +255,7 @@ ConnectionRecord& Interrupts::Connect(const ConnectRequest& request) {
     state.chain.push_back({&record, i});
   }
   if (record.device != nullptr) record.device->connection = &record;
-  if (running_.size() < kernel_.processor_count()) {
-    running_.resize(kernel_.processor_count());
+  if (innermost_isr_.size() < kernel_.processor_count()) {
     innermost_isr_.resize(kernel_.processor_count(), nullptr);
   }
   return record;
@@ -282,15 +281,9 @@ void Interrupts::Unlink(ConnectionRecord& record) {
   record.connected = false;
   // An ISR already running on another vCPU returns before the disconnect does: a driver frees
   // what its ISR touches right after IoDisconnectInterrupt(Ex).
-  const auto isr_running = [this, &record] {
-    for (const std::vector<ConnectionRecord*>& nested : running_) {
-      if (std::find(nested.begin(), nested.end(), &record) != nested.end()) return true;
-    }
-    return false;
-  };
-  if (isr_running()) {
+  if (record.isr_running > 0) {
     kernel_.scheduler().WaitUntil(
-        {.ready = [&isr_running] { return !isr_running(); },
+        {.ready = [&record] { return record.isr_running == 0; },
          .what = "the connection's ISR to return on another vCPU (IoDisconnectInterrupt(Ex))"});
   }
   // Every run of the ISR happens before the disconnect returns.

@@ -12,6 +12,7 @@
 #include "model/floating_state.hpp"
 #include "model/interrupts.hpp"
 #include "model/kernel.hpp"
+#include "model/spin_locks_inline.hpp"
 
 namespace kemu::model {
 
@@ -22,8 +23,12 @@ void Interrupts::NoteLineAction(const char* action, const DeviceState& device) {
   });
 }
 
-void Interrupts::NoteIsrBegin(ULONG vector, const ConnectionRecord& record,
-                              const InterruptObject& object, unsigned message) {
+// Inlined into CallIsr: with tracing off the event is only numbered, and a call to number it
+// cost more than the numbering.
+[[gnu::always_inline]] inline void Interrupts::NoteIsrBegin(ULONG vector,
+                                                            const ConnectionRecord& record,
+                                                            const InterruptObject& object,
+                                                            unsigned message) {
   const auto interrupt = reinterpret_cast<std::uintptr_t>(&object.k);
   if (record.is_message_table) {
     kernel_.NoteLazily(TraceKind::kIsrBegin, "ISR", [&] {
@@ -107,23 +112,13 @@ Interrupts::VectorState& Interrupts::AddVector(ULONG vector) {
 }
 
 void Interrupts::ListRaised(VectorState& state) {
-  if (raised_vectors_.empty()) {  // the common case: one vector raised at a time
-    raised_vectors_.push_back(&state);
-    return;
-  }
   const auto at = std::lower_bound(
       raised_vectors_.begin(), raised_vectors_.end(), state.vector,
       [](const VectorState* raised, ULONG vector) { return raised->vector < vector; });
   raised_vectors_.insert(at, &state);
 }
 
-void Interrupts::UnlistRaised(VectorState& state) {
-  if (raised_vectors_.size() == 1) {
-    raised_vectors_.clear();  // it can only be this one
-  } else {
-    std::erase(raised_vectors_, &state);
-  }
-}
+void Interrupts::UnlistRaised(VectorState& state) { std::erase(raised_vectors_, &state); }
 
 void Interrupts::SetEdgePending(VectorState& state, bool pending) {
   if (state.edge_pending == pending) return;
@@ -193,56 +188,81 @@ bool Interrupts::Pending(const VectorState& state) const {
   return state.edge_pending || (state.mode == LevelSensitive && state.lines_asserted > 0);
 }
 
-int Interrupts::TargetFor(VectorState& state) const {
+// Inlined into DeliverRaised, its one caller: every delivery asks, and the default schedule's
+// answer is nearly always "the running vCPU". A held interrupt lock and an exploring schedule
+// are answered out of line.
+[[gnu::always_inline]] inline int Interrupts::TargetFor(VectorState& state) const {
   KAFFINITY affinity = 0;
-  int holder = -1;  // a vCPU holding one of the chain's interrupt locks
+  for (const Attachment& a : state.chain) {
+    const ConnectionRecord& record = *a.record;
+    if (record.passive) {
+      if (record.passive_busy) return -1;
+    } else if (kernel_.spin_locks().OwnerOf(record.LockOf(a.message)) >= 0) [[unlikely]] {
+      return TargetWithLockHeld(state);
+    }
+    affinity |= record.affinity;
+  }
+  const KIRQL threshold = state.irql == PASSIVE_LEVEL ? APC_LEVEL : state.irql;
+  if (kernel_.scheduler().exploring()) [[unlikely]] {
+    return TargetExploring(state, affinity, threshold);
+  }
+  // Windows does not specify routing. The default schedule prefers the running vCPU, then the
+  // lowest number: the running one is checked first, so a round trip on 64 vCPUs does not look
+  // at the other 63.
+  const unsigned running = kernel_.current_processor();
+  if ((affinity & (KAFFINITY{1} << running)) != 0 && kernel_.cpu().irql < threshold) {
+    return static_cast<int>(running);
+  }
+  for (unsigned cpu = 0; cpu < kernel_.processor_count(); ++cpu) {
+    if (Eligible(cpu, affinity, threshold)) return static_cast<int>(cpu);
+  }
+  return -1;
+}
+
+bool Interrupts::Eligible(unsigned cpu, KAFFINITY affinity, KIRQL threshold) const {
+  return (affinity & (KAFFINITY{1} << cpu)) != 0 && kernel_.cpu(cpu).irql < threshold;
+}
+
+int Interrupts::TargetWithLockHeld(const VectorState& state) const {
+  // A held interrupt lock keeps the interrupt pending (KeSynchronizeExecution, INT-11): every
+  // other vCPU would spin on it. The holder itself is at the lock's IRQL or above, so it cannot
+  // take the interrupt, unless it lowered its IRQL while holding the lock: then the interrupt
+  // lands there and its dispatch spins on its own processor's lock (audit round 7, F2).
+  KAFFINITY affinity = 0;
+  int holder = -1;
   PKSPIN_LOCK held_lock = nullptr;
   for (const Attachment& a : state.chain) {
     const ConnectionRecord& record = *a.record;
     if (record.passive) {
       if (record.passive_busy) return -1;
-    } else if (const int owner = kernel_.spin_locks().OwnerOf(record.LockOf(a.message)); owner >= 0)
-        [[unlikely]] {
+    } else if (const int owner = kernel_.spin_locks().OwnerOf(record.LockOf(a.message));
+               owner >= 0) {
       holder = owner;
       held_lock = record.LockOf(a.message);
     }
     affinity |= record.affinity;
   }
   const KIRQL threshold = state.irql == PASSIVE_LEVEL ? APC_LEVEL : state.irql;
-  const auto eligible = [&](unsigned cpu) {
-    return (affinity & (KAFFINITY{1} << cpu)) != 0 && kernel_.cpu(cpu).irql < threshold;
-  };
-  if (holder >= 0) [[unlikely]] {
-    // A held interrupt lock keeps the interrupt pending (KeSynchronizeExecution, INT-11): every
-    // other vCPU would spin on it. The holder itself is at the lock's IRQL or above, so it cannot
-    // take the interrupt, unless it lowered its IRQL while holding the lock: then the interrupt
-    // lands there and its dispatch spins on its own processor's lock (audit round 7, F2).
-    const auto cpu = static_cast<unsigned>(holder);
-    if (eligible(cpu)) {
-      kernel_.verifier().InterruptOnHeldLock(held_lock, cpu, kernel_.cpu(cpu).irql, state.vector,
-                                             state.irql);
-    }
-    return -1;
+  const auto cpu = static_cast<unsigned>(holder);
+  if (Eligible(cpu, affinity, threshold)) {
+    kernel_.verifier().InterruptOnHeldLock(held_lock, cpu, kernel_.cpu(cpu).irql, state.vector,
+                                           state.irql);
   }
-  // Windows does not specify routing. The default schedule prefers the running vCPU, then the
-  // lowest number: the running one is checked first, so a round trip on 64 vCPUs does not look
-  // at the other 63. An exploring schedule picks any vCPU the affinity and IRQL allow.
-  if (!kernel_.scheduler().exploring()) {
-    const unsigned running = kernel_.current_processor();
-    if (eligible(running)) return static_cast<int>(running);
-    for (unsigned cpu = 0; cpu < kernel_.processor_count(); ++cpu) {
-      if (eligible(cpu)) return static_cast<int>(cpu);
-    }
-    return -1;
+  return -1;
+}
+
+int Interrupts::TargetExploring(VectorState& state, KAFFINITY affinity, KIRQL threshold) const {
+  // An exploring schedule picks any vCPU the affinity and IRQL allow, and routes a pending
+  // interrupt once, as an APIC sends it to one processor: it stays with that vCPU while the vCPU
+  // can take it. Choosing again at every scan would let two vCPUs route it to each other in turn
+  // while neither takes it.
+  if (state.routed >= 0 && Eligible(static_cast<unsigned>(state.routed), affinity, threshold)) {
+    return state.routed;
   }
-  // An exploring schedule routes a pending interrupt once, as an APIC sends it to one processor:
-  // it stays with that vCPU while the vCPU can take it. Choosing again at every scan would let two
-  // vCPUs route it to each other in turn while neither takes it.
-  if (state.routed >= 0 && eligible(static_cast<unsigned>(state.routed))) return state.routed;
   unsigned candidates[64];
   unsigned count = 0;
   for (unsigned cpu = 0; cpu < kernel_.processor_count(); ++cpu) {
-    if (eligible(cpu)) candidates[count++] = cpu;
+    if (Eligible(cpu, affinity, threshold)) candidates[count++] = cpu;
   }
   if (count == 0) return -1;
   state.routed = static_cast<int>(candidates[kernel_.scheduler().Choose(count)]);
@@ -296,18 +316,19 @@ void Interrupts::DeliverRaised() {
     }
     if (best == nullptr) break;
     // Counted by its state, found above: no lookup in vectors_ for it.
-    CountDelivery(best->vector, *best, me);
+    CountDelivery(*best, cpu);
     took = true;
-    Dispatch(*best, me);
+    Dispatch(*best, cpu);
     if (!Pending(*best)) best->streak = 0;  // serviced: the next delivery is a new interrupt
   }
   // The DPCs the burst queued run once this vCPU is back below DISPATCH_LEVEL.
   if (took && cpu.dispatching == 0 && cpu.irql < DISPATCH_LEVEL) kernel_.dpcs().Retire(cpu);
 }
 
-void Interrupts::CountDelivery(ULONG vector, VectorState& state, unsigned cpu) {
-  if (state.burst != kernel_.cpu(cpu).burst) {
-    state.burst = kernel_.cpu(cpu).burst;
+// Inlined into DeliverRaised: a few compares per delivery; the storm report is out of line.
+[[gnu::always_inline]] inline void Interrupts::CountDelivery(VectorState& state, const Cpu& cpu) {
+  if (state.burst != cpu.burst) {
+    state.burst = cpu.burst;
     state.deliveries = 0;
   }
   // The first delivery is the interrupt; storm_threshold more in the same burst are a device
@@ -318,7 +339,12 @@ void Interrupts::CountDelivery(ULONG vector, VectorState& state, unsigned cpu) {
   // deliveries may alternate between vCPUs, each one a new burst there.
   const std::uint64_t bound = std::uint64_t{kernel_.options().storm_threshold} + 1;
   ++state.streak;
-  if (++state.deliveries <= bound && state.streak <= bound) return;
+  if (++state.deliveries > bound || state.streak > bound) [[unlikely]] {
+    ReportStorm(state, cpu.index);
+  }
+}
+
+void Interrupts::ReportStorm(const VectorState& state, unsigned cpu) {
   const std::uint64_t redeliveries = std::max(state.deliveries, state.streak) - 1;
   const Attachment& first = state.chain.front();
   const InterruptObject* object = first.record->is_message_table
@@ -326,14 +352,14 @@ void Interrupts::CountDelivery(ULONG vector, VectorState& state, unsigned cpu) {
                                       : first.record->objects.front().get();
   kernel_.verifier().InterruptStorm(
       object->k, state.chain.size() > 1, redeliveries,
-      DescribeStormSource(vector, state) + DescribeStormClaimer(state, redeliveries));
+      DescribeStormSource(state.vector, state) + DescribeStormClaimer(state, redeliveries));
 }
 
 // Inlined into its one caller, DeliverRaised: on the interrupt round trip a call boundary costs
 // about as much as a lookup.
-[[gnu::always_inline]] inline void Interrupts::Dispatch(VectorState& state, unsigned cpu_index) {
+[[gnu::always_inline]] inline void Interrupts::Dispatch(VectorState& state, Cpu& cpu) {
   const ULONG vector = state.vector;
-  Cpu& cpu = kernel_.cpu(cpu_index);
+  const unsigned cpu_index = cpu.index;
   struct Depth {  // restored on the way out, bug check included
     explicit Depth(unsigned& n) : count(++n) {}
     ~Depth() { --count; }
@@ -387,7 +413,9 @@ void Interrupts::DispatchChain(VectorState& state, Cpu& cpu) {
   }
 }
 
-bool Interrupts::CallIsr(const VectorState& state, const Attachment& attached, Cpu& cpu) {
+// Inlined into both dispatches (one ISR, a chain): every interrupt runs it.
+[[gnu::always_inline]] inline bool Interrupts::CallIsr(const VectorState& state,
+                                                       const Attachment& attached, Cpu& cpu) {
   ConnectionRecord& record = *attached.record;
   if (!record.connected) return false;
   if (!record.stats.active) {
@@ -435,7 +463,7 @@ bool Interrupts::CallIsr(const VectorState& state, const Attachment& attached, C
   }
   const std::size_t locks_before = kernel_.SpinLocksHeldBy(cpu_index);
   const KIRQL at_entry = cpu.irql;
-  running_[cpu_index].push_back(&record);
+  ++record.isr_running;
   ConnectionRecord* const interrupted_isr = std::exchange(innermost_isr_[cpu_index], &record);
   ++record.stats.isr_calls;
   NoteIsrBegin(state.vector, record, *object, attached.message);
@@ -457,7 +485,7 @@ bool Interrupts::CallIsr(const VectorState& state, const Attachment& attached, C
   // vCPU may resume at the next schedule point (the interrupt lock's release), before the race
   // context below ends, and must learn everything the ISR did (docs/concurrency.md).
   race.Release(reinterpret_cast<const char*>(&record) + 1);
-  running_[cpu_index].pop_back();
+  --record.isr_running;
   innermost_isr_[cpu_index] = interrupted_isr;
   if (cpu.irql != at_entry) kernel_.verifier().IsrChangedIrql(object->k, at_entry, cpu.irql);
   if (kernel_.SpinLocksHeldBy(cpu_index) != locks_before) {

@@ -49,6 +49,8 @@ struct ConnectionRecord {
   /// Interrupt dispatches and KeSynchronizeExecution calls in progress that use it (RecordPin):
   /// a disconnected record is freed only when none does.
   std::uint32_t pins = 0;
+  /// vCPUs running its ISR now: a disconnect waits until none does.
+  std::uint32_t isr_running = 0;
   bool passive = false;       ///< Windows 8+ passive-level ISR (no spin lock, an event instead)
   bool passive_busy = false;  ///< the passive "event" is owned (ISR or KeSynchronizeExecution)
   PKSERVICE_ROUTINE isr = nullptr;
@@ -239,12 +241,23 @@ class Interrupts {
   /// One more (`up`) or one less reason for `state` to be pending; keeps raised_ and
   /// raised_vectors_. Inline: every line change and delivery counts.
   void CountRaised(VectorState& state, bool up) {
+    // One vector raised at a time is the common case: no search for its place.
     if (up) {
       ++raised_;
-      if (state.raised++ == 0) ListRaised(state);
+      if (state.raised++ != 0) return;
+      if (raised_vectors_.empty()) {
+        raised_vectors_.push_back(&state);
+      } else {
+        ListRaised(state);
+      }
     } else {
       --raised_;
-      if (--state.raised == 0) UnlistRaised(state);
+      if (--state.raised != 0) return;
+      if (raised_vectors_.size() == 1) {
+        raised_vectors_.clear();  // it can only be this one
+      } else {
+        UnlistRaised(state);
+      }
     }
   }
   /// `state` joins / leaves raised_vectors_, keeping its vector order.
@@ -271,9 +284,17 @@ class Interrupts {
   bool Pending(const VectorState& state) const;
   /// vCPU that can take `vector` now, or -1.
   int TargetFor(VectorState& state) const;
-  /// Counts one more delivery of `vector` in the current burst; past the storm bound, 0xF2.
-  void CountDelivery(ULONG vector, VectorState& state, unsigned cpu);
-  void Dispatch(VectorState& state, unsigned cpu);
+  /// `cpu` allows the interrupt (`affinity`) and is below `threshold`.
+  bool Eligible(unsigned cpu, KAFFINITY affinity, KIRQL threshold) const;
+  /// TargetFor when a vCPU holds one of the chain's interrupt locks: -1, after the self-deadlock
+  /// report when the holder lowered below the vector's IRQL.
+  int TargetWithLockHeld(const VectorState& state) const;
+  /// TargetFor under an exploring schedule.
+  int TargetExploring(VectorState& state, KAFFINITY affinity, KIRQL threshold) const;
+  /// Counts one more delivery of `state`'s vector in `cpu`'s burst; past the storm bound, 0xF2.
+  void CountDelivery(VectorState& state, const Cpu& cpu);
+  [[noreturn]] void ReportStorm(const VectorState& state, unsigned cpu);
+  void Dispatch(VectorState& state, Cpu& cpu);
   /// Dispatch of a vector with more than one ISR chained (or none left): each pinned, in
   /// connect order.
   void DispatchChain(VectorState& state, Cpu& cpu);
@@ -307,8 +328,7 @@ class Interrupts {
   static constexpr ULONG kQuickVectors = 256;
   std::array<VectorState*, kQuickVectors> quick_vectors_{};  ///< vectors_ entries below 256
   std::vector<ScheduledEvent> scheduled_;
-  std::vector<std::vector<ConnectionRecord*>> running_;  ///< per vCPU, ISRs running (nested)
-  /// Per vCPU, running_[cpu].back() or nullptr: what running_isr answers with a load.
+  /// Per vCPU, the innermost ISR running there (ISRs of higher vectors nest) or nullptr.
   std::vector<ConnectionRecord*> innermost_isr_;
   // An interrupt burst runs on one vCPU from an outermost DeliverPending (no ISR running on it)
   // until nothing is deliverable to it; it is the unit MachineOptions::storm_threshold bounds.

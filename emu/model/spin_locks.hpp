@@ -61,7 +61,7 @@ class SpinLocks {
   void Drop(const char* routine, PKSPIN_LOCK lock, LockKind kind,
             PKLOCK_QUEUE_HANDLE handle = nullptr);
   /// Take and Drop of an interrupt's spin lock around its ISR ("interrupt dispatch"): the same
-  /// rules, with the acquire and release bodies inlined for an ordinary lock and no handle.
+  /// rules, inline (model/spin_locks_inline.hpp) for an ordinary lock and no handle.
   void TakeInterruptLock(PKSPIN_LOCK lock);
   void DropInterruptLock(PKSPIN_LOCK lock);
 
@@ -129,7 +129,9 @@ class SpinLocks {
   /// hottest routines keeps a small frame.
   [[gnu::noinline]] State& SpinUntilFree(const char* routine, PKSPIN_LOCK lock, int owner,
                                          bool waited);
-  /// Take's body, inlined into the hottest acquires.
+  /// MismatchedLockApi's report for a lock used as `used_as` (out of line: its text is cold).
+  void ReportMismatch(const char* routine, PKSPIN_LOCK lock, bool acquiring, LockKind used_as);
+  /// Take's body, inlined into the hottest acquires (model/spin_locks_inline.hpp).
   void TakeInline(const char* routine, PKSPIN_LOCK lock, LockKind kind, PKLOCK_QUEUE_HANDLE handle,
                   KIRQL raised_to, bool waited);
   /// Drop, given the lock's state (or nullptr) already looked up.
