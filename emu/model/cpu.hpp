@@ -57,8 +57,10 @@ struct Cpu {
   /// IRQL the innermost running DPC routine was called at: DISPATCH_LEVEL, or PASSIVE_LEVEL for a
   /// threaded DPC run as one. Lowering below it inside the routine is a DPC IRQL violation.
   KIRQL dpc_irql = DISPATCH_LEVEL;
-  /// Insert serials of the DPC routines running on this vCPU (KeFlushQueuedDpcs waits for them).
-  std::vector<std::uint64_t> running_dpcs;
+  /// The lowest insert serial among the DPC routines running on this vCPU (nested when ordinary
+  /// DPCs preempt a threaded one), UINT64_MAX when none runs: KeFlushQueuedDpcs waits while it is
+  /// at or below the flush's serial.
+  std::uint64_t oldest_running_dpc = UINT64_MAX;
   /// Interrupt dispatches in progress on this vCPU (nested ones included).
   unsigned dispatching = 0;
   /// The interrupt burst this vCPU is in: one number per outermost delivery on it.

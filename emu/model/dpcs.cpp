@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <array>
 
 #include "model/allotment.hpp"
@@ -181,9 +182,7 @@ bool Dpcs::AnyUpTo(std::uint64_t serial, int skip_cpu) const {
     for (const QueuedDpc& entry : cpu.dpc_queue) {
       if (entry.state->serial <= serial) return true;
     }
-    for (std::uint64_t running : cpu.running_dpcs) {
-      if (running <= serial) return true;
-    }
+    if (cpu.oldest_running_dpc <= serial) return true;
   }
   return false;
 }
@@ -206,7 +205,8 @@ void Dpcs::HandOff(unsigned cpu) {
   // DPC-8: dequeued before the routine runs, so the routine may queue itself again.
   state.queued = false;
   dpc->DpcData = nullptr;
-  cpu.running_dpcs.push_back(state.serial);
+  const std::uint64_t outer_oldest = cpu.oldest_running_dpc;
+  cpu.oldest_running_dpc = std::min(outer_oldest, state.serial);
   ++runs_;
   const KIRQL before = cpu.irql;
   // A threaded DPC runs at PASSIVE_LEVEL in its own high-priority thread while threaded DPCs are
@@ -246,7 +246,7 @@ void Dpcs::HandOff(unsigned cpu) {
   --cpu.dpc_depth;
   cpu.dpc_irql = outer_dpc_irql;
   cpu.dpc_chain = outer_chain;
-  cpu.running_dpcs.pop_back();
+  cpu.oldest_running_dpc = outer_oldest;
   kernel_.NoteLazily(TraceKind::kDpcEnd, "DPC routine", [dpc] {
     return std::array{AddressArg("Dpc", reinterpret_cast<std::uintptr_t>(dpc))};
   });

@@ -62,8 +62,8 @@ class SpinLocks {
             PKLOCK_QUEUE_HANDLE handle = nullptr);
   /// Take and Drop of an interrupt's spin lock around its ISR ("interrupt dispatch"): the same
   /// rules, inline (model/spin_locks_inline.hpp) for an ordinary lock and no handle.
-  void TakeInterruptLock(PKSPIN_LOCK lock);
-  void DropInterruptLock(PKSPIN_LOCK lock);
+  inline void TakeInterruptLock(PKSPIN_LOCK lock);
+  inline void DropInterruptLock(PKSPIN_LOCK lock);
 
   bool IsHeld(PKSPIN_LOCK lock) const { return OwnerOf(lock) >= 0; }
   /// The vCPU holding `lock`, or -1.
