@@ -379,9 +379,10 @@ class Verifier {
   /// under kRecord (it is dequeued).
   void ActiveWorkItemInFreedPool(const char* routine, const void* item, const void* begin,
                                  const void* end);
-  /// ExQueueWorkItem with a queue type no worker queue has (0xE4 / 0x6) or no routine
-  /// (0xE4 / 0x7). Return only under kRecord (nothing is queued).
-  void InvalidWorkQueueType(const void* item, int queue_type);
+  /// ExQueueWorkItem or IoQueueWorkItem(Ex) (`routine`) with a queue type no worker queue has
+  /// (0xE4 / 0x6), or ExQueueWorkItem with no routine (0xE4 / 0x7). Return only under kRecord
+  /// (nothing is queued).
+  void InvalidWorkQueueType(const char* routine, const void* item, int queue_type);
   void InvalidWorkerRoutine(const void* item, int queue_type);
   [[noreturn]] void WorkItemReturnedAtRaisedIrql(std::uintptr_t routine, KIRQL irql,
                                                  const void* context, const void* item);
