@@ -312,6 +312,15 @@ class Verifier {
   void FloatingSaveOpenAtReturn(const char* kind, std::uintptr_t routine, const void* buffer,
                                 KIRQL irql, std::uint64_t saved_at);
 
+  // System-allocated timers (rules_ex_timer.cpp).
+  /// `routine` broke EX_TIMER rule `rule` (kemu::ex_timer_rule) with `value` on `timer` (nullptr
+  /// for ExAllocateTimer): 0xC4 / kemu 0x4B45001F. Returns only under kRecord.
+  void ExTimerArgument(const char* routine, const void* timer, std::uint64_t value,
+                       std::uint64_t rule);
+  /// `routine` was given an EX_TIMER whose deletion had finished: 0xC4 / kemu 0x4B450021.
+  /// Returns only under kRecord.
+  void ExTimerDeleted(const char* routine, const void* timer);
+
   // Device queues (rules_queue.cpp).
   /// A KDEVICE_QUEUE whose Type/Size KeInitializeDeviceQueue did not write. Returns only on a
   /// retail kernel, which works with the structure as it is.

@@ -222,9 +222,8 @@ TEST_P(WorkItemTest, EveryWorkerQueueTypeIsAcceptedByIoQueueWorkItem) {
   DEVICE_OBJECT device{};
   Work work;
   PIO_WORKITEM item = IoAllocateWorkItem(&device);
-  const int types[] = {CriticalWorkQueue, DelayedWorkQueue, HyperCriticalWorkQueue,
-                       MaximumWorkQueue - 1, CustomPriorityWorkQueue,
-                       CustomPriorityWorkQueue + 31};
+  const int types[] = {CriticalWorkQueue,    DelayedWorkQueue,        HyperCriticalWorkQueue,
+                       MaximumWorkQueue - 1, CustomPriorityWorkQueue, CustomPriorityWorkQueue + 31};
   for (const int type : types) {
     IoQueueWorkItem(item, Routine, static_cast<WORK_QUEUE_TYPE>(type), &work);
     machine().Settle();
