@@ -261,6 +261,9 @@ static void SurfaceRoutines(void) {
   KEMU_USE(ExAllocateTimer), KEMU_USE(ExSetTimer), KEMU_USE(ExCancelTimer);
   KEMU_USE(ExDeleteTimer);
 #endif
+#if NTDDI_VERSION >= NTDDI_WIN8
+  KEMU_USE(IoCreateSystemThread);
+#endif
 }
 
 // Macros and inline helpers, used as drivers write them (compiled, never run).
