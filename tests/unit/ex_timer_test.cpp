@@ -151,6 +151,23 @@ TEST_P(ExTimerTest, DeletingWithoutCancelLetsItExpireOnceAndThenDeletesIt) {
   EXPECT_EQ(seen.runs, 1);
 }
 
+TEST_P(ExTimerTest, DeletingWhileAnExpiryIsQueuedLetsItsCallbackRunThenDeletes) {
+  Seen seen;
+  PEX_TIMER timer = ExAllocateTimer(Callback, &seen, 0);
+  ExSetTimer(timer, -kOneMs, 0, nullptr);
+  KIRQL old;
+  KeRaiseIrql(DISPATCH_LEVEL, &old);
+  machine().AdvanceTime(1000);  // expired: its DPC waits for the vCPU to leave DISPATCH_LEVEL
+  EXPECT_EQ(seen.runs, 0);
+  EXT_DELETE_PARAMETERS parameters = DeleteParameters(&seen);
+  EXPECT_FALSE(ExDeleteTimer(timer, TRUE, FALSE, &parameters));  // nothing left to cancel
+  EXPECT_EQ(seen.deletes, 0);
+  KeLowerIrql(old);
+  // A signalled timer's callback is guaranteed to run; the deletion completes after it.
+  EXPECT_EQ(seen.runs, 1);
+  EXPECT_EQ(seen.deletes, 1);
+}
+
 TEST_P(ExTimerTest, ACallbackMayDeleteItsOwnTimerWithoutWaiting) {
   Seen seen;
   seen.delete_itself = true;
@@ -158,6 +175,14 @@ TEST_P(ExTimerTest, ACallbackMayDeleteItsOwnTimerWithoutWaiting) {
   ExSetTimer(timer, -kOneMs, kOneMs, nullptr);
   machine().AdvanceTime(3000);
   EXPECT_EQ(seen.runs, 1);
+}
+
+TEST_P(ExTimerTest, AnInjectedFaultMakesTheAllocationReturnNull) {
+  machine().InjectFault({.routine = "ExAllocateTimer"});
+  EXPECT_EQ(ExAllocateTimer(nullptr, nullptr, 0), nullptr);
+  PEX_TIMER timer = ExAllocateTimer(nullptr, nullptr, 0);  // the fault was for one call
+  ASSERT_NE(timer, nullptr);
+  ExDeleteTimer(timer, TRUE, TRUE, nullptr);
 }
 
 TEST_P(ExTimerTest, HighResolutionWithNoWakeIs4B45001F) {
@@ -326,6 +351,21 @@ TEST_P(ExTimerTest, ADeletedTimerIsNoLeak) {
   ExDeleteTimer(timer, TRUE, TRUE, nullptr);
   machine().Shutdown();
   EXPECT_FALSE(machine().crashed());
+}
+
+TEST(ExTimerRecordTest, UnderRecordBadAttributesAllocateNothingAndABadSetSetsNothing) {
+  kemu::Machine machine(kemu::MachineOptions{.os = kemu::Os::kWindows10,
+                                             .on_bug_check = kemu::BugCheckAction::kRecord});
+  EXPECT_EQ(ExAllocateTimer(nullptr, nullptr, EX_TIMER_HIGH_RESOLUTION | EX_TIMER_NO_WAKE),
+            nullptr);
+  PEX_TIMER timer = ExAllocateTimer(nullptr, nullptr, EX_TIMER_HIGH_RESOLUTION);
+  EXPECT_FALSE(ExSetTimer(timer, 0, 0, nullptr));
+  EXPECT_FALSE(ExCancelTimer(timer, nullptr));  // the bad set set nothing
+  ASSERT_EQ(machine.bug_checks().size(), 2u);
+  EXPECT_EQ(machine.bug_checks()[0].parameter(3), rule::kAttributes);
+  EXPECT_EQ(machine.bug_checks()[1].parameter(3), rule::kHighResolutionAbsoluteDueTime);
+  ExDeleteTimer(timer, TRUE, TRUE, nullptr);
+  machine.Shutdown();
 }
 
 TEST(ExTimerAvailabilityTest, Windows8HasNoExTimerRoutines) {

@@ -136,6 +136,19 @@ TEST_P(IoSystemThreadTest, CreatingAtDispatchLevelBreaksTheIrqlRule) {
                            kemu::verifier_code::kKernelApiAtWrongIrql, DISPATCH_LEVEL));
 }
 
+TEST_P(IoSystemThreadTest, AnInjectedFaultFailsTheCreationWithThatStatusAndHoldsNothing) {
+  machine().InjectFault(
+      {.routine = "IoCreateSystemThread", .status = STATUS_INSUFFICIENT_RESOURCES});
+  DEVICE_OBJECT device{};
+  Worker worker;
+  HANDLE handle = nullptr;
+  EXPECT_EQ(IoCreateSystemThread(&device, &handle, THREAD_ALL_ACCESS, nullptr, nullptr, nullptr,
+                                 &WorkerThread, &worker),
+            STATUS_INSUFFICIENT_RESOURCES);
+  EXPECT_EQ(handle, nullptr);
+  EXPECT_EQ(IoReferences(machine(), &device), 0);
+}
+
 TEST(IoSystemThreadAvailabilityTest, Windows7HasNoIoCreateSystemThread) {
   kemu::Machine machine(kemu::Os::kWindows7);
   UNICODE_STRING name;
