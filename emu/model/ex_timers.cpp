@@ -119,6 +119,9 @@ BOOLEAN ExTimers::Delete(PEX_TIMER timer, BOOLEAN cancel, BOOLEAN wait,
     entry->delete_context = parameters->DeleteContext;
   }
   const BOOLEAN cancelled = cancel ? kernel_.timers().Cancel(kName, &entry->timer) : FALSE;
+  // From inside its own callback (the IRQL report already made, or Verifier off) the wait could
+  // never end: the deletion completes when the callback returns, as without Wait.
+  if (entry->in_callback && entry->callback_cpu == kernel_.current_processor()) wait = FALSE;
   if (wait && Pending(*entry)) {
     // Only an expiry already under way is left (the timer was cancelled): its DPC is queued on,
     // or its callback runs on, another vCPU.
@@ -156,6 +159,7 @@ VOID ExTimers::Expired(PKDPC, PVOID context, PVOID, PVOID) {
   }
   if (entry.callback != nullptr) {
     entry.in_callback = true;
+    entry.callback_cpu = entry.owner->kernel_.current_processor();
     entry.callback(entry.handle(), entry.context);
     entry.in_callback = false;
   }

@@ -53,6 +53,7 @@ class ExTimers {
     ULONG attributes = 0;
     State state = State::kLive;
     bool in_callback = false;
+    unsigned callback_cpu = 0;  ///< the vCPU the running callback runs on
     PEXT_DELETE_CALLBACK delete_callback = nullptr;
     PVOID delete_context = nullptr;
 

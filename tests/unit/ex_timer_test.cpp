@@ -368,6 +368,26 @@ TEST(ExTimerRecordTest, UnderRecordBadAttributesAllocateNothingAndABadSetSetsNot
   machine.Shutdown();
 }
 
+VOID DeleteWaitingInsideTheCallback(PEX_TIMER timer, PVOID context) {
+  auto* seen = static_cast<Seen*>(context);
+  ++seen->runs;
+  EXT_DELETE_PARAMETERS parameters = DeleteParameters(seen);
+  ExDeleteTimer(timer, TRUE, TRUE, &parameters);
+  EXPECT_EQ(seen->deletes, 0);  // not before the callback returns
+}
+
+TEST(ExTimerRetailTest, OnARetailKernelWaitingInsideTheOwnCallbackDeletesAfterItReturns) {
+  kemu::Machine machine(
+      kemu::MachineOptions{.os = kemu::Os::kWindows10, .verifier = false, .checked_build = false});
+  Seen seen;
+  PEX_TIMER timer = ExAllocateTimer(DeleteWaitingInsideTheCallback, &seen, 0);
+  ExSetTimer(timer, -kOneMs, 0, nullptr);
+  machine.AdvanceTime(1000);
+  EXPECT_EQ(seen.runs, 1);
+  EXPECT_EQ(seen.deletes, 1);
+  machine.Shutdown();
+}
+
 TEST(ExTimerAvailabilityTest, Windows8HasNoExTimerRoutines) {
   kemu::Machine machine(kemu::Os::kWindows8);
   UNICODE_STRING name;
