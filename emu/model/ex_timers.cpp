@@ -145,6 +145,8 @@ bool ExTimers::Pending(const Entry& entry) const {
 }
 
 void ExTimers::Finish(Entry& entry) {
+  // Once: the last expiry's DPC may finish it while an ExDeleteTimer with Wait waits for it.
+  if (entry.state == State::kDeleted) return;
   entry.state = State::kDeleted;
   kernel_.timers().Cancel("ExDeleteTimer", &entry.timer);
   if (entry.delete_callback != nullptr) entry.delete_callback(entry.delete_context);

@@ -388,6 +388,57 @@ TEST(ExTimerRetailTest, OnARetailKernelWaitingInsideTheOwnCallbackDeletesAfterIt
   machine.Shutdown();
 }
 
+// A thread on vCPU 1 deletes the timer with Wait while the expiry's DPC waits on vCPU 0, which the
+// test holds at DISPATCH_LEVEL: the deletion returns only after the callback and the delete
+// callback have run.
+struct Deleter {
+  PEX_TIMER timer = nullptr;
+  Seen* seen = nullptr;
+  KEVENT go;
+  BOOLEAN result = TRUE;
+  int deletes_before_return = -1;
+};
+
+VOID DeleteOnSignal(PVOID context) {
+  auto* deleter = static_cast<Deleter*>(context);
+  KeWaitForSingleObject(&deleter->go, Executive, KernelMode, FALSE, nullptr);
+  EXT_DELETE_PARAMETERS parameters = DeleteParameters(deleter->seen);
+  deleter->result = ExDeleteTimer(deleter->timer, TRUE, TRUE, &parameters);
+  deleter->deletes_before_return = deleter->seen->deletes;
+}
+
+TEST(ExTimerConcurrencyTest, DeletingWithWaitWaitsForAnExpiryUnderWayOnAnotherVcpu) {
+  kemu::Machine machine(kemu::MachineOptions{.os = kemu::Os::kWindows10, .processors = 2});
+  Seen seen;
+  Deleter deleter;
+  deleter.timer = ExAllocateTimer(Callback, &seen, 0);
+  deleter.seen = &seen;
+  KeInitializeEvent(&deleter.go, NotificationEvent, FALSE);
+  HANDLE handle = nullptr;
+  ASSERT_EQ(PsCreateSystemThread(&handle, THREAD_ALL_ACCESS, nullptr, nullptr, nullptr,
+                                 &DeleteOnSignal, &deleter),
+            STATUS_SUCCESS);
+  PVOID thread = nullptr;
+  ObReferenceObjectByHandle(handle, SYNCHRONIZE, *PsThreadType, KernelMode, &thread, nullptr);
+  ZwClose(handle);
+  ExSetTimer(deleter.timer, -kOneMs, 0, nullptr);
+  KIRQL old;
+  KeRaiseIrql(DISPATCH_LEVEL, &old);
+  machine.AdvanceTime(1000);  // expired; its DPC waits on this vCPU
+  KeSetEvent(&deleter.go, IO_NO_INCREMENT, FALSE);
+  machine.Settle();  // the thread runs into ExDeleteTimer's wait
+  EXPECT_EQ(deleter.deletes_before_return, -1);
+  EXPECT_EQ(seen.runs, 0);
+  KeLowerIrql(old);  // the callback runs, then the deletion completes
+  EXPECT_EQ(KeWaitForSingleObject(thread, Executive, KernelMode, FALSE, nullptr), STATUS_WAIT_0);
+  ObDereferenceObject(thread);
+  EXPECT_EQ(seen.runs, 1);
+  EXPECT_FALSE(deleter.result);  // the expiry had begun: nothing was cancelled
+  EXPECT_EQ(deleter.deletes_before_return, 1);
+  EXPECT_EQ(seen.deletes, 1);
+  machine.Shutdown();
+}
+
 TEST(ExTimerAvailabilityTest, Windows8HasNoExTimerRoutines) {
   kemu::Machine machine(kemu::Os::kWindows8);
   UNICODE_STRING name;
