@@ -164,6 +164,8 @@ VOID ExTimers::Expired(PKDPC, PVOID context, PVOID, PVOID) {
     entry.callback_cpu = entry.owner->kernel_.current_processor();
     entry.callback(entry.handle(), entry.context);
     entry.in_callback = false;
+    // What the callback did happens before an ExDeleteTimer that waited for it returns.
+    entry.owner->kernel_.race().Release(&entry.dpc);
   }
   if (entry.state == State::kDeleting && !entry.owner->Pending(entry)) entry.owner->Finish(entry);
 }
