@@ -1,7 +1,10 @@
-// System thread exports (docs/kernel.md, "System threads"): PsCreateSystemThread,
-// PsTerminateSystemThread, PsGetCurrentThreadId, KeGetCurrentThread, a thread's priority, and
-// ZwClose and the object routines a driver uses on a thread's handle and object.
+// System thread exports (docs/kernel.md, "System threads"): PsCreateSystemThread and
+// IoCreateSystemThread, PsTerminateSystemThread, PsGetCurrentThreadId, KeGetCurrentThread, a
+// thread's priority, and ZwClose and the object routines a driver uses on a thread's handle and
+// object.
 #include <wdm.h>
+
+#include <string>
 
 #include "abi/entry.hpp"
 
@@ -27,6 +30,18 @@ void CheckPassive(Kernel& kernel, const char* routine, std::uint64_t ddi_rule) {
   }
 }
 
+/// The argument checks PsCreateSystemThread and IoCreateSystemThread share.
+void CheckCreate(Kernel& kernel, const char* routine, std::uint64_t ddi_rule, PHANDLE handle,
+                 HANDLE process, PKSTART_ROUTINE start) {
+  CheckPassive(kernel, routine, ddi_rule);
+  if (handle == nullptr) kernel.verifier().NullArgument(routine, "ThreadHandle");
+  if (start == nullptr) kernel.verifier().NullArgument(routine, "StartRoutine");
+  if (process != nullptr) {
+    // A thread in another process's address space: kemu has one address space, the system's.
+    kernel.ThrowNotModelled(std::string(routine) + " with a ProcessHandle");
+  }
+}
+
 void CheckAtMostDispatch(Kernel& kernel, const char* routine) {
   const KIRQL irql = kernel.irql().Current();
   if (irql > DISPATCH_LEVEL) kernel.verifier().IrqlAboveMaximum(routine, irql, DISPATCH_LEVEL);
@@ -45,17 +60,26 @@ NTSTATUS PsCreateSystemThread(PHANDLE ThreadHandle, ULONG DesiredAccess,
   Kernel& kernel = KEMU_ENTER(PsCreateSystemThread, KEMU_ARG(ThreadHandle), KEMU_ARG(DesiredAccess),
                               KEMU_ARG(ObjectAttributes), KEMU_ARG(ProcessHandle),
                               KEMU_ARG(ClientId), KEMU_ARG(StartRoutine), KEMU_ARG(StartContext));
-  CheckPassive(kernel, "PsCreateSystemThread", verifier_code::kIrqlPsPassive);
-  if (ThreadHandle == nullptr)
-    kernel.verifier().NullArgument("PsCreateSystemThread", "ThreadHandle");
-  if (StartRoutine == nullptr)
-    kernel.verifier().NullArgument("PsCreateSystemThread", "StartRoutine");
-  if (ProcessHandle != nullptr) {
-    // A thread in another process's address space: kemu has one address space, the system's.
-    kernel.ThrowNotModelled("PsCreateSystemThread with a ProcessHandle");
-  }
+  CheckCreate(kernel, "PsCreateSystemThread", verifier_code::kIrqlPsPassive, ThreadHandle,
+              ProcessHandle, StartRoutine);
   KEMU_FAULT_POINT(kernel, PsCreateSystemThread);
   *ThreadHandle = kernel.system_threads().Create(StartRoutine, StartContext, ClientId);
+  return STATUS_SUCCESS;
+}
+
+// Windows 8 on. Microsoft names no DDI compliance rule for its IRQL: the generic 0xC4 / 0xE5.
+NTSTATUS IoCreateSystemThread(PVOID IoObject, PHANDLE ThreadHandle, ULONG DesiredAccess,
+                              POBJECT_ATTRIBUTES ObjectAttributes, HANDLE ProcessHandle,
+                              PCLIENT_ID ClientId, PKSTART_ROUTINE StartRoutine,
+                              PVOID StartContext) {
+  Kernel& kernel =
+      KEMU_ENTER(IoCreateSystemThread, KEMU_ARG(IoObject), KEMU_ARG(ThreadHandle),
+                 KEMU_ARG(DesiredAccess), KEMU_ARG(ObjectAttributes), KEMU_ARG(ProcessHandle),
+                 KEMU_ARG(ClientId), KEMU_ARG(StartRoutine), KEMU_ARG(StartContext));
+  CheckCreate(kernel, "IoCreateSystemThread", 0, ThreadHandle, ProcessHandle, StartRoutine);
+  if (IoObject == nullptr) kernel.verifier().NullArgument("IoCreateSystemThread", "IoObject");
+  KEMU_FAULT_POINT(kernel, IoCreateSystemThread);
+  *ThreadHandle = kernel.system_threads().Create(StartRoutine, StartContext, ClientId, IoObject);
   return STATUS_SUCCESS;
 }
 

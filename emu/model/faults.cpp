@@ -16,7 +16,8 @@ namespace {
 bool ReturnsStatus(personality::ExportId routine) {
   return model::Faults::CanFail(routine) && !model::Faults::IsPoolAllocator(routine) &&
          routine != personality::ExportId::kMmMapIoSpace &&
-         routine != personality::ExportId::kIoAllocateWorkItem;
+         routine != personality::ExportId::kIoAllocateWorkItem &&
+         routine != personality::ExportId::kExAllocateTimer;
 }
 
 }  // namespace
@@ -59,6 +60,8 @@ bool Faults::CanFail(personality::ExportId routine) {
     case personality::ExportId::kExAllocatePool3:
     case personality::ExportId::kIoAllocateWorkItem:
     case personality::ExportId::kPsCreateSystemThread:
+    case personality::ExportId::kIoCreateSystemThread:
+    case personality::ExportId::kExAllocateTimer:
       return true;
     default:
       return false;
@@ -85,7 +88,8 @@ void Faults::Add(const Fault& fault) {
                 "WdmlibIoGetAffinityInterrupt, RtlGetVersion, MmMapIoSpace, "
                 "ExAllocatePoolWithTag, ExAllocatePoolWithQuotaTag, ExAllocatePoolWithTagPriority, "
                 "ExAllocatePool2, "
-                "ExAllocatePool3, IoAllocateWorkItem and PsCreateSystemThread");
+                "ExAllocatePool3, IoAllocateWorkItem, ExAllocateTimer, PsCreateSystemThread and "
+                "IoCreateSystemThread");
   }
   if (fault.tag != 0 && !IsPoolAllocator(id)) {
     throw Error("kemu: Fault::tag applies to pool allocations only, not to " + fault.routine);

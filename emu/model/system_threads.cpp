@@ -24,13 +24,15 @@ constexpr std::uintptr_t kSystemProcessId = 4;
 
 SystemThreads::~SystemThreads() = default;
 
-HANDLE SystemThreads::Create(PKSTART_ROUTINE routine, PVOID context, PCLIENT_ID client_id) {
+HANDLE SystemThreads::Create(PKSTART_ROUTINE routine, PVOID context, PCLIENT_ID client_id,
+                             PVOID io_object) {
   const auto index = static_cast<unsigned>(threads_.size());
   auto created = std::make_unique<Thread>();
   Thread& thread = *created;
   threads_.push_back(std::move(created));
   thread.routine = routine;
   thread.context = context;
+  thread.io_object = io_object;
   thread.id = kFirstThreadId + 4 * index;
   thread.handles = 1;
   // Not signalled until it ends.
@@ -231,9 +233,14 @@ std::vector<std::string> SystemThreads::DescribeLeaks() const {
     const Thread& thread = *threads_[i];
     if (!thread.ended) {
       lines.push_back(fmt::format(
-          "the {} is still running ({}): Windows would unload the driver under it; end it in "
-          "the stop path (signal it to return, then wait on its thread object)",
-          Name(thread), kernel_.scheduler().DescribeThread(i)));
+          "the {} is still running ({}): {}; end it in the stop path (signal it to return, then "
+          "wait on its thread object)",
+          Name(thread), kernel_.scheduler().DescribeThread(i),
+          thread.io_object != nullptr
+              ? fmt::format("it holds the reference IoCreateSystemThread took to the I/O object "
+                            "at {}, which keeps the driver from unloading",
+                            static_cast<const void*>(thread.io_object))
+              : std::string("Windows would unload the driver under it")));
     }
     if (thread.handles > 0) {
       lines.push_back(fmt::format("the handle to the {} was never closed (ZwClose)", Name(thread)));
@@ -246,6 +253,16 @@ std::vector<std::string> SystemThreads::DescribeLeaks() const {
     }
   }
   return lines;
+}
+
+LONG_PTR SystemThreads::IoObjectReferences(const void* io_object) const {
+  LONG_PTR references = 0;
+  for (const auto& thread : threads_) {
+    if (!thread->ended && thread->io_object != nullptr && thread->io_object == io_object) {
+      ++references;
+    }
+  }
+  return references;
 }
 
 std::uintptr_t SystemThreads::FirstLeak() const {

@@ -34,8 +34,13 @@ class SystemThreads {
   SystemThreads& operator=(const SystemThreads&) = delete;
 
   /// PsCreateSystemThread, arguments checked: a new thread that runs `routine(context)` once the
-  /// scheduler seats it; returns its handle and fills `client_id` if given.
-  HANDLE Create(PKSTART_ROUTINE routine, PVOID context, PCLIENT_ID client_id);
+  /// scheduler seats it; returns its handle and fills `client_id` if given. IoCreateSystemThread
+  /// gives `io_object`, which the thread keeps referenced until it ends.
+  HANDLE Create(PKSTART_ROUTINE routine, PVOID context, PCLIENT_ID client_id,
+                PVOID io_object = nullptr);
+  /// The references IoCreateSystemThread's threads still hold to `io_object`: one per thread
+  /// created for it that has not ended.
+  LONG_PTR IoObjectReferences(const void* io_object) const;
   /// PsTerminateSystemThread: on a system thread it ends the thread and does not return;
   /// elsewhere STATUS_INVALID_PARAMETER (docs/kernel.md, "System threads").
   NTSTATUS Terminate(NTSTATUS status);
@@ -87,9 +92,10 @@ class SystemThreads {
     Object object{};
     PKSTART_ROUTINE routine = nullptr;
     PVOID context = nullptr;
-    std::uintptr_t id = 0;    ///< its CLIENT_ID.UniqueThread
-    unsigned handles = 0;     ///< open handles
-    LONG_PTR references = 0;  ///< the driver's references (ObReferenceObject...)
+    PVOID io_object = nullptr;  ///< IoCreateSystemThread's, referenced until the thread ends
+    std::uintptr_t id = 0;      ///< its CLIENT_ID.UniqueThread
+    unsigned handles = 0;       ///< open handles
+    LONG_PTR references = 0;    ///< the driver's references (ObReferenceObject...)
     KPRIORITY priority = kStartPriority;
     bool ended = false;
     NTSTATUS exit_status = STATUS_PENDING;

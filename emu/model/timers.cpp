@@ -59,18 +59,23 @@ void Timers::Insert(PKTIMER timer, std::uint64_t due, std::uint64_t period_100ns
 }
 
 BOOLEAN Timers::Set(const char* routine, PKTIMER timer, LONGLONG due, LONG period_ms, PKDPC dpc) {
+  // A negative period is a driver bug Windows does not check; its ULONG value is a long period.
+  const auto period = static_cast<ULONG>(period_ms);
+  return Arm(routine, timer, due, std::uint64_t{period} * k100nsPerMillisecond, dpc);
+}
+
+BOOLEAN Timers::Arm(const char* routine, PKTIMER timer, LONGLONG due, std::uint64_t period_100ns,
+                    PKDPC dpc) {
   kernel_.dispatcher().CheckObject(routine, timer);
   const BOOLEAN was_set = Cancel(routine, timer);
   const std::uint64_t now = kernel_.clock().now_100ns();
   const std::uint64_t deadline = DeadlineFromDriverTime(now, due);
-  // A negative period is a driver bug Windows does not check; its ULONG value is a long period.
-  const auto period = static_cast<ULONG>(period_ms);
   timer->Header.SignalState = 0;
-  timer->Period = period;
+  timer->Period = static_cast<ULONG>(period_100ns / k100nsPerMillisecond);
   timer->Dpc = dpc;
   // What the caller did so far happens before the timer's DPC runs, as for KeInsertQueueDpc.
   if (dpc != nullptr) kernel_.race().Release(dpc);
-  Insert(timer, deadline, std::uint64_t{period} * k100nsPerMillisecond, dpc);
+  Insert(timer, deadline, period_100ns, dpc);
   // A due time already reached expires the timer at once, as Windows does when it finds the time
   // passed on insertion.
   if (deadline <= now) ExpireDue();
@@ -134,6 +139,7 @@ void Timers::Expire(PKTIMER timer) {
 std::vector<std::string> Timers::DescribeSet() const {
   std::vector<std::string> lines;
   for (const auto& [key, timer] : schedule_) {
+    if (ex_.Owns(timer)) continue;
     const Setting& setting = set_.at(timer);
     lines.push_back(fmt::format(
         "the KTIMER at {} is still set (due at interrupt time {}{}{}): cancel it with "
@@ -147,11 +153,16 @@ std::vector<std::string> Timers::DescribeSet() const {
 }
 
 std::uintptr_t Timers::FirstSet() const {
-  return schedule_.empty() ? 0 : reinterpret_cast<std::uintptr_t>(schedule_.begin()->second);
+  for (const auto& [key, timer] : schedule_) {
+    if (!ex_.Owns(timer)) return reinterpret_cast<std::uintptr_t>(timer);
+  }
+  return 0;
 }
 
 std::optional<Timers::SetWithDpc> Timers::FirstSetWithDpc() const {
   for (const auto& [key, timer] : schedule_) {
+    // An EX_TIMER's DPC is kemu's; ex() reports the timer the driver did not delete.
+    if (ex_.Owns(timer)) continue;
     if (PKDPC dpc = set_.at(timer).dpc; dpc != nullptr) return SetWithDpc{timer, dpc};
   }
   return std::nullopt;

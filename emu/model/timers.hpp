@@ -14,18 +14,24 @@
 #include <utility>
 #include <vector>
 
+#include "model/ex_timers.hpp"
+
 namespace kemu::model {
 
 class Kernel;
 
 class Timers {
  public:
-  explicit Timers(Kernel& kernel) : kernel_(kernel) {}
+  explicit Timers(Kernel& kernel) : kernel_(kernel), ex_(kernel) {}
 
   void Initialize(PKTIMER timer, TIMER_TYPE type);
   /// KeSetTimer(Ex): `due` is the driver's DueTime (negative relative, positive absolute system
   /// time), `period_ms` 0 for one-shot. TRUE when the timer was already set.
   BOOLEAN Set(const char* routine, PKTIMER timer, LONGLONG due, LONG period_ms, PKDPC dpc);
+  /// As Set, with the period in 100 ns units (ExSetTimer's).
+  BOOLEAN Arm(const char* routine, PKTIMER timer, LONGLONG due, std::uint64_t period_100ns,
+              PKDPC dpc);
+  bool IsSet(PKTIMER timer) const { return set_.contains(timer); }
   BOOLEAN Cancel(const char* routine, PKTIMER timer);
   BOOLEAN ReadState(const char* routine, PKTIMER timer);
 
@@ -34,7 +40,12 @@ class Timers {
   /// Expires every timer due at or before the current interrupt time, earliest first.
   void ExpireDue();
 
-  /// Timers still set (they would fire after the driver unloaded).
+  /// The system-allocated timers (EX_TIMER), each over a KTIMER of this table.
+  ExTimers& ex() { return ex_; }
+  const ExTimers& ex() const { return ex_; }
+
+  /// Driver KTIMERs still set (they would fire after the driver unloaded); an EX_TIMER's is
+  /// ex()'s to report.
   std::vector<std::string> DescribeSet() const;
   std::uintptr_t FirstSet() const;
   /// The earliest-due set timer that queues a DPC when it expires, and that DPC.
@@ -63,6 +74,7 @@ class Timers {
   std::map<Key, PKTIMER> schedule_;  ///< expiry order, ties in the order they were set
   std::map<PKTIMER, Setting> set_;
   std::uint64_t sets_ = 0;
+  ExTimers ex_;
 };
 
 /// Interrupt time a driver's timeout or due time stands for: negative values are relative to

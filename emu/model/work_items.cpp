@@ -82,6 +82,12 @@ void WorkItems::Queue(const char* name, PIO_WORKITEM item, PIO_WORKITEM_ROUTINE 
   if (routine == nullptr && routine_ex == nullptr) {
     kernel_.verifier().NullArgument(name, "WorkerRoutine");
   }
+  // The I/O work item goes to the same executive worker queues as ExQueueWorkItem's, so its queue
+  // type gets the same check (docs/kernel.md: which code Windows gives here is UNCONFIRMED).
+  if (!IsWorkQueueType(type)) {
+    kernel_.verifier().InvalidWorkQueueType(name, item, type);
+    return;  // kRecord: nothing queued
+  }
   state.queued = true;
   state.routine = routine;
   state.routine_ex = routine_ex;
@@ -104,7 +110,7 @@ void WorkItems::QueueExecutive(PWORK_QUEUE_ITEM item, WORK_QUEUE_TYPE type) {
   }
   RejectIfInFreedPool(kernel_, kName, kExpected, item);
   if (!IsWorkQueueType(type)) {
-    kernel_.verifier().InvalidWorkQueueType(item, type);
+    kernel_.verifier().InvalidWorkQueueType(kName, item, type);
     return;  // kRecord: nothing queued
   }
   if (item->WorkerRoutine == nullptr) {

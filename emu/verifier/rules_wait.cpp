@@ -126,15 +126,15 @@ void Verifier::ActiveWorkItemInFreedPool(const char* routine, const void* item, 
                               routine, begin, item)});
 }
 
-void Verifier::InvalidWorkQueueType(const void* item, int queue_type) {
+void Verifier::InvalidWorkQueueType(const char* routine, const void* item, int queue_type) {
   host_.BugCheck(
       {.code = bugcheck::kWorkerInvalid,
        .parameters = {worker_invalid::kInvalidQueueType, Address(item),
                       static_cast<std::uint64_t>(static_cast<std::uint32_t>(queue_type)), 0},
        .parameter_names = {"6: an invalid queue type", "work item", "queue number", nullptr},
-       .summary = fmt::format("ExQueueWorkItem was given queue type {}, which names no worker "
-                              "queue. Drivers use DelayedWorkQueue (or CriticalWorkQueue).",
-                              queue_type)});
+       .summary = fmt::format("{} was given queue type {}, which names no worker queue. "
+                              "Drivers use DelayedWorkQueue (or CriticalWorkQueue).",
+                              routine, queue_type)});
 }
 
 void Verifier::InvalidWorkerRoutine(const void* item, int queue_type) {

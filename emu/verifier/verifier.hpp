@@ -312,6 +312,15 @@ class Verifier {
   void FloatingSaveOpenAtReturn(const char* kind, std::uintptr_t routine, const void* buffer,
                                 KIRQL irql, std::uint64_t saved_at);
 
+  // System-allocated timers (rules_ex_timer.cpp).
+  /// `routine` broke EX_TIMER rule `rule` (kemu::ex_timer_rule) with `value` on `timer` (nullptr
+  /// for ExAllocateTimer): 0xC4 / kemu 0x4B45001F. Returns only under kRecord.
+  void ExTimerArgument(const char* routine, const void* timer, std::uint64_t value,
+                       std::uint64_t rule);
+  /// `routine` was given an EX_TIMER whose deletion had finished: 0xC4 / kemu 0x4B450021.
+  /// Returns only under kRecord.
+  void ExTimerDeleted(const char* routine, const void* timer);
+
   // Device queues (rules_queue.cpp).
   /// A KDEVICE_QUEUE whose Type/Size KeInitializeDeviceQueue did not write. Returns only on a
   /// retail kernel, which works with the structure as it is.
@@ -379,9 +388,10 @@ class Verifier {
   /// under kRecord (it is dequeued).
   void ActiveWorkItemInFreedPool(const char* routine, const void* item, const void* begin,
                                  const void* end);
-  /// ExQueueWorkItem with a queue type no worker queue has (0xE4 / 0x6) or no routine
-  /// (0xE4 / 0x7). Return only under kRecord (nothing is queued).
-  void InvalidWorkQueueType(const void* item, int queue_type);
+  /// ExQueueWorkItem or IoQueueWorkItem(Ex) (`routine`) with a queue type no worker queue has
+  /// (0xE4 / 0x6), or ExQueueWorkItem with no routine (0xE4 / 0x7). Return only under kRecord
+  /// (nothing is queued).
+  void InvalidWorkQueueType(const char* routine, const void* item, int queue_type);
   void InvalidWorkerRoutine(const void* item, int queue_type);
   [[noreturn]] void WorkItemReturnedAtRaisedIrql(std::uintptr_t routine, KIRQL irql,
                                                  const void* context, const void* item);

@@ -163,7 +163,30 @@ inline constexpr std::uint64_t kXStateFeatureNotEnabled = 0x4B45001D;
 /// A floating-point or extended-state save still unrestored when the DPC, ISR, work item or
 /// thread routine that made it returned (kemu's: Windows documents a bug check, not its code).
 inline constexpr std::uint64_t kFloatingSaveOpenAtReturn = 0x4B45001E;
+/// An EX_TIMER routine given an argument Microsoft documents as a bug check without naming the
+/// code (kemu's): parameter 4 says which rule (ex_timer_rule).
+inline constexpr std::uint64_t kExTimerArgument = 0x4B45001F;
+/// An EX_TIMER used after ExDeleteTimer finished deleting it: Windows has freed the object.
+inline constexpr std::uint64_t kExTimerDeleted = 0x4B450021;
 }  // namespace verifier_code
+
+/// Parameter 4 of 0xC4 / kemu 0x4B45001F (kExTimerArgument): the EX_TIMER rule broken.
+namespace ex_timer_rule {
+/// ExAllocateTimer: EX_TIMER_HIGH_RESOLUTION with EX_TIMER_NO_WAKE, or an unknown bit.
+inline constexpr std::uint64_t kAttributes = 1;
+/// ExSetTimer: a high-resolution timer given an absolute (non-negative) DueTime.
+inline constexpr std::uint64_t kHighResolutionAbsoluteDueTime = 2;
+/// ExSetTimer: a Period outside 0..MAXLONG.
+inline constexpr std::uint64_t kPeriodOutOfRange = 3;
+/// ExSetTimer: a negative NoWakeTolerance other than EX_TIMER_UNLIMITED_TOLERANCE.
+inline constexpr std::uint64_t kNegativeNoWakeTolerance = 4;
+/// ExSetTimer / ExDeleteTimer: parameters whose Version is not 0.
+inline constexpr std::uint64_t kParametersVersion = 5;
+/// ExCancelTimer: Parameters not NULL.
+inline constexpr std::uint64_t kCancelParameters = 6;
+/// ExDeleteTimer: Wait TRUE with Cancel FALSE.
+inline constexpr std::uint64_t kWaitWithoutCancel = 7;
+}  // namespace ex_timer_rule
 
 /// Parameter-1 sub-codes of 0xC2 BAD_POOL_CALLER: a kernel without Driver Verifier checking pool
 /// calls.

@@ -19,7 +19,8 @@ const std::vector<std::string>& FaultRoutines();
 /// Whether a fault on `routine` makes the call return Fault::status, which must then fail it: a
 /// status NT_SUCCESS accepts (success or informational) is refused, since Windows never returns
 /// one without doing the work. False for the routines that fail by returning NULL (the pool
-/// allocators, MmMapIoSpace, IoAllocateWorkItem: their status is not used) and for a routine not
+/// allocators, MmMapIoSpace, IoAllocateWorkItem, ExAllocateTimer: their status is not used) and
+/// for a routine not
 /// in FaultRoutines().
 bool FaultReturnsStatus(std::string_view routine);
 

@@ -159,8 +159,8 @@ class Machine {
   /// Arms a fault (see Fault). Routines that can fail: IoConnectInterrupt, IoConnectInterruptEx,
   /// WdmlibIoConnectInterruptEx, IoGetAffinityInterrupt, WdmlibIoGetAffinityInterrupt,
   /// RtlGetVersion, and MmMapIoSpace, ExAllocatePoolWithTag, ExAllocatePoolWithQuotaTag,
-  /// ExAllocatePoolWithTagPriority, ExAllocatePool2, ExAllocatePool3 and IoAllocateWorkItem
-  /// (which return NULL); any other
+  /// ExAllocatePoolWithTagPriority, ExAllocatePool2, ExAllocatePool3, IoAllocateWorkItem and
+  /// ExAllocateTimer (which return NULL); any other
   /// throws kemu::Error.
   void InjectFault(Fault fault);
 

@@ -90,6 +90,15 @@ NTKERNELAPI NTSTATUS NTAPI PsCreateSystemThread(PHANDLE ThreadHandle, ULONG Desi
                                                 POBJECT_ATTRIBUTES ObjectAttributes,
                                                 HANDLE ProcessHandle, PCLIENT_ID ClientId,
                                                 PKSTART_ROUTINE StartRoutine, PVOID StartContext);
+#if NTDDI_VERSION >= NTDDI_WIN8
+/// PASSIVE_LEVEL. As PsCreateSystemThread, and the thread holds a reference to IoObject (the
+/// driver's DEVICE_OBJECT or DRIVER_OBJECT) until it exits, so the driver cannot unload under it.
+NTKERNELAPI NTSTATUS NTAPI IoCreateSystemThread(PVOID IoObject, PHANDLE ThreadHandle,
+                                                ULONG DesiredAccess,
+                                                POBJECT_ATTRIBUTES ObjectAttributes,
+                                                HANDLE ProcessHandle, PCLIENT_ID ClientId,
+                                                PKSTART_ROUTINE StartRoutine, PVOID StartContext);
+#endif
 /// PASSIVE_LEVEL, on a system thread: ends it and does not return. Elsewhere: an error status.
 NTKERNELAPI NTSTATUS NTAPI PsTerminateSystemThread(NTSTATUS ExitStatus);
 /// The running thread's identifier.

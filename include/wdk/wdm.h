@@ -15,6 +15,7 @@
 #include "kemu_wdk_cm.h"
 #include "kemu_wdk_dispatch.h"
 #include "kemu_wdk_errorlog.h"
+#include "kemu_wdk_ex_timer.h"
 #include "kemu_wdk_exlist.h"
 #include "kemu_wdk_fast_mutex.h"
 #include "kemu_wdk_hal.h"

@@ -257,6 +257,13 @@ static void SurfaceRoutines(void) {
 #endif
   KEMU_USE(RtlTimeToTimeFields), KEMU_USE(RtlTimeFieldsToTime);
   KEMU_USE(ExSystemTimeToLocalTime), KEMU_USE(ExLocalTimeToSystemTime);
+#if NTDDI_VERSION >= NTDDI_WINBLUE
+  KEMU_USE(ExAllocateTimer), KEMU_USE(ExSetTimer), KEMU_USE(ExCancelTimer);
+  KEMU_USE(ExDeleteTimer);
+#endif
+#if NTDDI_VERSION >= NTDDI_WIN8
+  KEMU_USE(IoCreateSystemThread);
+#endif
 }
 
 // Macros and inline helpers, used as drivers write them (compiled, never run).
@@ -275,6 +282,16 @@ static void SurfaceMacros(PDEVICE_OBJECT device, PLIST_ENTRY head, PSINGLE_LIST_
   large.QuadPart = 0;
   KEMU_USE(processors);
   ExInitializeWorkItem(&work_item, NULL, pointer);
+#if NTDDI_VERSION >= NTDDI_WINBLUE
+  {
+    EXT_SET_PARAMETERS set_parameters;
+    EXT_DELETE_PARAMETERS delete_parameters;
+    ExInitializeSetTimerParameters(&set_parameters);
+    ExInitializeDeleteTimerParameters(&delete_parameters);
+    KEMU_USE(set_parameters.NoWakeTolerance == EX_TIMER_UNLIMITED_TOLERANCE);
+    KEMU_USE(delete_parameters.DeleteCallback);
+  }
+#endif
   KEMU_USE(KeSaveFloatingPointState(&float_save));
   RtlTimeToTimeFields(&large, &time_fields);
   KEMU_USE(RtlTimeFieldsToTime(&time_fields, &large));

@@ -196,6 +196,8 @@ TEST(FaultsValidationTest, FaultRoutinesListsWhatInjectFaultAcceptsAndHowEachFai
   EXPECT_TRUE(kemu::FaultReturnsStatus("WdmlibIoConnectInterruptEx"));
   EXPECT_FALSE(kemu::FaultReturnsStatus("MmMapIoSpace"));
   EXPECT_FALSE(kemu::FaultReturnsStatus("IoAllocateWorkItem"));
+  EXPECT_FALSE(kemu::FaultReturnsStatus("ExAllocateTimer"));
+  EXPECT_TRUE(kemu::FaultReturnsStatus("IoCreateSystemThread"));
   EXPECT_FALSE(kemu::FaultReturnsStatus("NtFrobnicate"));
 }
 

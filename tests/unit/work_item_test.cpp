@@ -196,6 +196,56 @@ TEST_P(WorkItemTest, QueueingAboveDispatchIsRefused) {
                              : kemu::bugcheck::kIrqlNotLessOrEqual));
 }
 
+// IoQueueWorkItem(Ex) put the item on the executive worker queues, so a queue type none of them
+// has gets ExQueueWorkItem's 0xE4 / 0x6, naming the IO_WORKITEM (docs/kernel.md).
+TEST_P(WorkItemTest, IoQueueWorkItemWithAnInvalidQueueTypeIsWorkerInvalid) {
+  DEVICE_OBJECT device{};
+  Work work;
+  PIO_WORKITEM item = IoAllocateWorkItem(&device);
+  EXPECT_THAT(CrashOf([&] { IoQueueWorkItem(item, Routine, MaximumWorkQueue, &work); }),
+              BugCheckWith(kemu::bugcheck::kWorkerInvalid, kemu::worker_invalid::kInvalidQueueType,
+                           reinterpret_cast<std::uintptr_t>(item), MaximumWorkQueue, 0));
+}
+
+TEST_P(WorkItemTest, IoQueueWorkItemExWithANegativeQueueTypeIsWorkerInvalid) {
+  if (GetParam() < kemu::Os::kWindowsVista) GTEST_SKIP() << "IoQueueWorkItemEx is Vista+";
+  DEVICE_OBJECT device{};
+  Work work;
+  PIO_WORKITEM item = IoAllocateWorkItem(&device);
+  const auto bad = static_cast<WORK_QUEUE_TYPE>(-1);
+  EXPECT_THAT(CrashOf([&] { IoQueueWorkItemEx(item, RoutineEx, bad, &work); }),
+              BugCheckWith(kemu::bugcheck::kWorkerInvalid, kemu::worker_invalid::kInvalidQueueType,
+                           reinterpret_cast<std::uintptr_t>(item), 0xFFFFFFFF, 0));
+}
+
+TEST_P(WorkItemTest, EveryWorkerQueueTypeIsAcceptedByIoQueueWorkItem) {
+  DEVICE_OBJECT device{};
+  Work work;
+  PIO_WORKITEM item = IoAllocateWorkItem(&device);
+  const int types[] = {CriticalWorkQueue,    DelayedWorkQueue,        HyperCriticalWorkQueue,
+                       MaximumWorkQueue - 1, CustomPriorityWorkQueue, CustomPriorityWorkQueue + 31};
+  for (const int type : types) {
+    IoQueueWorkItem(item, Routine, static_cast<WORK_QUEUE_TYPE>(type), &work);
+    machine().Settle();
+  }
+  EXPECT_EQ(work.runs, 6);
+  IoFreeWorkItem(item);
+}
+
+TEST(WorkItemRecordTest, UnderRecordAnItemWithAnInvalidQueueTypeIsNotQueued) {
+  kemu::Machine machine(kemu::MachineOptions{.on_bug_check = kemu::BugCheckAction::kRecord});
+  DEVICE_OBJECT device{};
+  Work work;
+  PIO_WORKITEM item = IoAllocateWorkItem(&device);
+  IoQueueWorkItem(item, Routine, MaximumWorkQueue, &work);
+  machine.Settle();
+  EXPECT_EQ(work.runs, 0);
+  ASSERT_EQ(machine.bug_checks().size(), 1u);
+  EXPECT_EQ(machine.bug_checks()[0].parameter(0), kemu::worker_invalid::kInvalidQueueType);
+  IoFreeWorkItem(item);  // not queued: freeing it is no 0xE4 / 0x2
+  machine.Shutdown();
+}
+
 TEST(WorkItemRecordTest, UnderRecordAQueuedItemFreedNeverRunsAndATwiceQueuedOneRunsOnce) {
   kemu::Machine machine(kemu::MachineOptions{.on_bug_check = kemu::BugCheckAction::kRecord});
   DEVICE_OBJECT device{};
