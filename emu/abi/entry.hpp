@@ -58,6 +58,14 @@ std::uint64_t Arg(const T& value) {
   return kernel;
 }
 
+/// The IRQL rule most routines document, "IRQL <= `maximum`": above it, the verifier's report for
+/// `routine`. Returns `kernel` so a shim can chain on it.
+inline model::Kernel& AtMost(model::Kernel& kernel, const char* routine, KIRQL maximum) {
+  const KIRQL irql = kernel.irql().Current();
+  if (irql > maximum) kernel.verifier().IrqlAboveMaximum(routine, irql, maximum);
+  return kernel;
+}
+
 /// The body of every routine the manifest marks NotModelled.
 [[noreturn]] void NotModelledCall(ExportId id);
 

@@ -16,18 +16,13 @@ using kemu::model::Kernel;
 constexpr ULONG_PTR kActive = 1;
 constexpr ULONG_PTR kOne = 2;
 
-void CheckAtMost(Kernel& kernel, const char* routine, KIRQL maximum) {
-  const KIRQL irql = kernel.irql().Current();
-  if (irql > maximum) kernel.verifier().IrqlAboveMaximum(routine, irql, maximum);
-}
-
 PEX_RUNDOWN_REF Checked(Kernel& kernel, const char* routine, PEX_RUNDOWN_REF ref) {
   if (ref == nullptr) kernel.verifier().NullArgument(routine, "RunRef");
   return ref;
 }
 
 BOOLEAN Acquire(Kernel& kernel, const char* routine, PEX_RUNDOWN_REF ref, ULONG count) {
-  CheckAtMost(kernel, routine, DISPATCH_LEVEL);
+  kemu::abi::AtMost(kernel, routine, DISPATCH_LEVEL);
   Checked(kernel, routine, ref);
   kernel.race().Barrier(ref);
   if (ref->u.Count & kActive) return FALSE;
@@ -36,7 +31,7 @@ BOOLEAN Acquire(Kernel& kernel, const char* routine, PEX_RUNDOWN_REF ref, ULONG 
 }
 
 void Release(Kernel& kernel, const char* routine, PEX_RUNDOWN_REF ref, ULONG count) {
-  CheckAtMost(kernel, routine, DISPATCH_LEVEL);
+  kemu::abi::AtMost(kernel, routine, DISPATCH_LEVEL);
   Checked(kernel, routine, ref);
   const ULONG_PTR held = ref->u.Count / kOne;
   if (count > held) kernel.verifier().RundownReleaseNotAcquired(routine, ref, held, count);
@@ -83,7 +78,7 @@ VOID ExReleaseRundownProtectionEx(PEX_RUNDOWN_REF RunRef, ULONG Count) {
 
 VOID ExWaitForRundownProtectionRelease(PEX_RUNDOWN_REF RunRef) {
   Kernel& kernel = KEMU_ENTER(ExWaitForRundownProtectionRelease, KEMU_ARG(RunRef));
-  CheckAtMost(kernel, "ExWaitForRundownProtectionRelease", APC_LEVEL);
+  kemu::abi::AtMost(kernel, "ExWaitForRundownProtectionRelease", APC_LEVEL);
   Checked(kernel, "ExWaitForRundownProtectionRelease", RunRef);
   kernel.race().Barrier(RunRef);
   RunRef->u.Count = RunRef->u.Count | kActive;  // no acquire succeeds from here on

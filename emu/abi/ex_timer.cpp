@@ -4,22 +4,12 @@
 
 #include "abi/entry.hpp"
 
-namespace {
-
-kemu::model::Kernel& AtMost(kemu::model::Kernel& kernel, const char* routine, KIRQL maximum) {
-  const KIRQL irql = kernel.irql().Current();
-  if (irql > maximum) kernel.verifier().IrqlAboveMaximum(routine, irql, maximum);
-  return kernel;
-}
-
-}  // namespace
-
 extern "C" {
 
 PEX_TIMER ExAllocateTimer(PEXT_CALLBACK Callback, PVOID CallbackContext, ULONG Attributes) {
   kemu::model::Kernel& kernel = KEMU_ENTER(ExAllocateTimer, KEMU_ARG(Callback),
                                            KEMU_ARG(CallbackContext), KEMU_ARG(Attributes));
-  AtMost(kernel, "ExAllocateTimer", DISPATCH_LEVEL);
+  kemu::abi::AtMost(kernel, "ExAllocateTimer", DISPATCH_LEVEL);
   // Out of pool, Windows returns NULL.
   if (kernel.faults().Check(kemu::abi::ExportId::kExAllocateTimer)) return nullptr;
   return kernel.timers().ex().Allocate(Callback, CallbackContext, Attributes);
@@ -29,7 +19,7 @@ BOOLEAN ExSetTimer(PEX_TIMER Timer, LONGLONG DueTime, LONGLONG Period,
                    PEXT_SET_PARAMETERS Parameters) {
   kemu::model::Kernel& kernel = KEMU_ENTER(ExSetTimer, KEMU_ARG(Timer), KEMU_ARG(DueTime),
                                            KEMU_ARG(Period), KEMU_ARG(Parameters));
-  return AtMost(kernel, "ExSetTimer", DISPATCH_LEVEL)
+  return kemu::abi::AtMost(kernel, "ExSetTimer", DISPATCH_LEVEL)
       .timers()
       .ex()
       .Set(Timer, DueTime, Period, Parameters);
@@ -37,7 +27,10 @@ BOOLEAN ExSetTimer(PEX_TIMER Timer, LONGLONG DueTime, LONGLONG Period,
 
 BOOLEAN ExCancelTimer(PEX_TIMER Timer, PEXT_CANCEL_PARAMETERS Parameters) {
   kemu::model::Kernel& kernel = KEMU_ENTER(ExCancelTimer, KEMU_ARG(Timer), KEMU_ARG(Parameters));
-  return AtMost(kernel, "ExCancelTimer", DISPATCH_LEVEL).timers().ex().Cancel(Timer, Parameters);
+  return kemu::abi::AtMost(kernel, "ExCancelTimer", DISPATCH_LEVEL)
+      .timers()
+      .ex()
+      .Cancel(Timer, Parameters);
 }
 
 // With Wait the routine may block: IRQL <= APC_LEVEL, as Microsoft documents (a callback, at
@@ -46,7 +39,7 @@ BOOLEAN ExDeleteTimer(PEX_TIMER Timer, BOOLEAN Cancel, BOOLEAN Wait,
                       PEXT_DELETE_PARAMETERS Parameters) {
   kemu::model::Kernel& kernel = KEMU_ENTER(ExDeleteTimer, KEMU_ARG(Timer), KEMU_ARG(Cancel),
                                            KEMU_ARG(Wait), KEMU_ARG(Parameters));
-  return AtMost(kernel, "ExDeleteTimer", Wait ? APC_LEVEL : DISPATCH_LEVEL)
+  return kemu::abi::AtMost(kernel, "ExDeleteTimer", Wait ? APC_LEVEL : DISPATCH_LEVEL)
       .timers()
       .ex()
       .Delete(Timer, Cancel, Wait, Parameters);

@@ -4,21 +4,11 @@
 
 #include "abi/entry.hpp"
 
-namespace {
-
-kemu::model::Kernel& AtMostDispatch(kemu::model::Kernel& kernel, const char* routine) {
-  const KIRQL irql = kernel.irql().Current();
-  if (irql > DISPATCH_LEVEL) kernel.verifier().IrqlAboveMaximum(routine, irql, DISPATCH_LEVEL);
-  return kernel;
-}
-
-}  // namespace
-
 extern "C" {
 
 PIO_WORKITEM IoAllocateWorkItem(PDEVICE_OBJECT DeviceObject) {
   kemu::model::Kernel& kernel = KEMU_ENTER(IoAllocateWorkItem, KEMU_ARG(DeviceObject));
-  AtMostDispatch(kernel, "IoAllocateWorkItem");
+  kemu::abi::AtMost(kernel, "IoAllocateWorkItem", DISPATCH_LEVEL);
   if (DeviceObject == nullptr) kernel.verifier().NullArgument("IoAllocateWorkItem", "DeviceObject");
   // Out of pool, Windows returns NULL.
   if (kernel.faults().Check(kemu::abi::ExportId::kIoAllocateWorkItem)) return nullptr;
@@ -27,7 +17,7 @@ PIO_WORKITEM IoAllocateWorkItem(PDEVICE_OBJECT DeviceObject) {
 
 VOID IoFreeWorkItem(PIO_WORKITEM IoWorkItem) {
   kemu::model::Kernel& kernel = KEMU_ENTER(IoFreeWorkItem, KEMU_ARG(IoWorkItem));
-  AtMostDispatch(kernel, "IoFreeWorkItem").work_items().Free(IoWorkItem);
+  kemu::abi::AtMost(kernel, "IoFreeWorkItem", DISPATCH_LEVEL).work_items().Free(IoWorkItem);
 }
 
 VOID IoQueueWorkItem(PIO_WORKITEM IoWorkItem, PIO_WORKITEM_ROUTINE WorkerRoutine,
@@ -35,7 +25,7 @@ VOID IoQueueWorkItem(PIO_WORKITEM IoWorkItem, PIO_WORKITEM_ROUTINE WorkerRoutine
   kemu::model::Kernel& kernel =
       KEMU_ENTER(IoQueueWorkItem, KEMU_ARG(IoWorkItem), KEMU_ARG(WorkerRoutine),
                  KEMU_ARG(QueueType), KEMU_ARG(Context));
-  AtMostDispatch(kernel, "IoQueueWorkItem")
+  kemu::abi::AtMost(kernel, "IoQueueWorkItem", DISPATCH_LEVEL)
       .work_items()
       .Queue("IoQueueWorkItem", IoWorkItem, WorkerRoutine, nullptr, QueueType, Context);
 }
@@ -45,7 +35,7 @@ VOID IoQueueWorkItemEx(PIO_WORKITEM IoWorkItem, PIO_WORKITEM_ROUTINE_EX WorkerRo
   kemu::model::Kernel& kernel =
       KEMU_ENTER(IoQueueWorkItemEx, KEMU_ARG(IoWorkItem), KEMU_ARG(WorkerRoutine),
                  KEMU_ARG(QueueType), KEMU_ARG(Context));
-  AtMostDispatch(kernel, "IoQueueWorkItemEx")
+  kemu::abi::AtMost(kernel, "IoQueueWorkItemEx", DISPATCH_LEVEL)
       .work_items()
       .Queue("IoQueueWorkItemEx", IoWorkItem, nullptr, WorkerRoutine, QueueType, Context);
 }
@@ -58,12 +48,16 @@ ULONG IoSizeofWorkItem(VOID) {
 VOID IoInitializeWorkItem(PVOID IoObject, PIO_WORKITEM IoWorkItem) {
   kemu::model::Kernel& kernel =
       KEMU_ENTER(IoInitializeWorkItem, KEMU_ARG(IoObject), KEMU_ARG(IoWorkItem));
-  AtMostDispatch(kernel, "IoInitializeWorkItem").work_items().Initialize(IoObject, IoWorkItem);
+  kemu::abi::AtMost(kernel, "IoInitializeWorkItem", DISPATCH_LEVEL)
+      .work_items()
+      .Initialize(IoObject, IoWorkItem);
 }
 
 VOID IoUninitializeWorkItem(PIO_WORKITEM IoWorkItem) {
   kemu::model::Kernel& kernel = KEMU_ENTER(IoUninitializeWorkItem, KEMU_ARG(IoWorkItem));
-  AtMostDispatch(kernel, "IoUninitializeWorkItem").work_items().Uninitialize(IoWorkItem);
+  kemu::abi::AtMost(kernel, "IoUninitializeWorkItem", DISPATCH_LEVEL)
+      .work_items()
+      .Uninitialize(IoWorkItem);
 }
 
 }  // extern "C"

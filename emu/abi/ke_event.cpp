@@ -7,12 +7,6 @@
 
 namespace {
 
-kemu::model::Kernel& AtMostDispatch(kemu::model::Kernel& kernel, const char* routine) {
-  const KIRQL irql = kernel.irql().Current();
-  if (irql > DISPATCH_LEVEL) kernel.verifier().IrqlAboveMaximum(routine, irql, DISPATCH_LEVEL);
-  return kernel;
-}
-
 /// KeEnter/LeaveCriticalRegion's IRQL rule: at most APC_LEVEL, Verifier's `code` from Windows 7
 /// on (`rule` names it), 0xE5 on Vista.
 void AtMostApcForRegion(kemu::model::Kernel& kernel, const char* routine, std::uint64_t code,
@@ -77,17 +71,23 @@ LONG KePulseEvent(PRKEVENT Event, KPRIORITY Increment, BOOLEAN Wait) {
 
 LONG KeResetEvent(PRKEVENT Event) {
   kemu::model::Kernel& kernel = KEMU_ENTER(KeResetEvent, KEMU_ARG(Event));
-  return AtMostDispatch(kernel, "KeResetEvent").dispatcher().ResetEvent("KeResetEvent", Event);
+  return kemu::abi::AtMost(kernel, "KeResetEvent", DISPATCH_LEVEL)
+      .dispatcher()
+      .ResetEvent("KeResetEvent", Event);
 }
 
 VOID KeClearEvent(PRKEVENT Event) {
   kemu::model::Kernel& kernel = KEMU_ENTER(KeClearEvent, KEMU_ARG(Event));
-  (void)AtMostDispatch(kernel, "KeClearEvent").dispatcher().ResetEvent("KeClearEvent", Event);
+  (void)kemu::abi::AtMost(kernel, "KeClearEvent", DISPATCH_LEVEL)
+      .dispatcher()
+      .ResetEvent("KeClearEvent", Event);
 }
 
 LONG KeReadStateEvent(PRKEVENT Event) {
   kemu::model::Kernel& kernel = KEMU_ENTER(KeReadStateEvent, KEMU_ARG(Event));
-  AtMostDispatch(kernel, "KeReadStateEvent").dispatcher().CheckObject("KeReadStateEvent", Event);
+  kemu::abi::AtMost(kernel, "KeReadStateEvent", DISPATCH_LEVEL)
+      .dispatcher()
+      .CheckObject("KeReadStateEvent", Event);
   return Event->Header.SignalState;
 }
 
