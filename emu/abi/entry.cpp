@@ -22,7 +22,7 @@ void Refuse(ExportId id) {
 void NotModelledCall(ExportId id) {
   const ExportInfo& info = Info(id);
   // Still entered first: a routine the release lacks is reported as missing, not as unmodelled.
-  Enter(id, {}).ThrowNotModelled(std::string(info.name));
+  Enter(id).ThrowNotModelled(std::string(info.name));
 }
 
 }  // namespace kemu::abi

@@ -7,9 +7,9 @@
 #ifndef KEMU_EMU_ABI_ENTRY_HPP_
 #define KEMU_EMU_ABI_ENTRY_HPP_
 
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <initializer_list>
 #include <type_traits>
 
 #include "kemu/machine.hpp"
@@ -45,16 +45,28 @@ std::uint64_t Arg(const T& value) {
 /// personality lacks. Throws (and ends the machine when a driver callback made the call).
 [[noreturn]] void Refuse(ExportId id);
 
-/// Inline: this is the first thing every kernel call does, and on the common path it is three
-/// loads and two compares before the kernel records the call.
-[[gnu::always_inline]] inline model::Kernel& Enter(ExportId id,
-                                                   std::initializer_list<model::CallArg> args) {
+/// The machine of the calling thread, once it is known to offer routine `id`.
+[[gnu::always_inline]] inline model::Kernel& CallableKernel(ExportId id) {
   Machine* const machine = model::current_machine;
   if (machine == nullptr || !machine->kernel().callable(id)) [[unlikely]] {
     Refuse(id);
   }
-  model::Kernel& kernel = machine->kernel();
+  return machine->kernel();
+}
+
+/// Inline: this is the first thing every kernel call does, and on the common path it is three
+/// loads and two compares before the kernel records the call. The arguments are an array so that
+/// their count is a constant where the export is written (Kernel::EnterCall).
+template <std::size_t N>
+[[gnu::always_inline]] inline model::Kernel& Enter(ExportId id, const model::CallArg (&args)[N]) {
+  model::Kernel& kernel = CallableKernel(id);
   kernel.EnterCall(Info(id).name.data(), args);
+  return kernel;
+}
+/// Enter for a routine without arguments.
+[[gnu::always_inline]] inline model::Kernel& Enter(ExportId id) {
+  model::Kernel& kernel = CallableKernel(id);
+  kernel.EnterCall(Info(id).name.data());
   return kernel;
 }
 
@@ -73,7 +85,8 @@ inline model::Kernel& AtMost(model::Kernel& kernel, const char* routine, KIRQL m
 
 #define KEMU_ARG(x) \
   ::kemu::model::CallArg { #x, ::kemu::abi::Arg(x), std::is_pointer_v < decltype(x)> }
-#define KEMU_ENTER(name, ...) ::kemu::abi::Enter(::kemu::abi::ExportId::k##name, {__VA_ARGS__})
+#define KEMU_ENTER(name, ...) \
+  ::kemu::abi::Enter(::kemu::abi::ExportId::k##name __VA_OPT__(, {__VA_ARGS__}))
 /// In a routine that can fail: returns the injected status when a Fault says this call fails.
 #define KEMU_FAULT_POINT(kernel, name)                                                 \
   if (const auto kemu_fault = (kernel).faults().Check(::kemu::abi::ExportId::k##name); \

@@ -7,7 +7,6 @@
 #include <bitset>
 #include <cstddef>
 #include <exception>
-#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <span>
@@ -130,26 +129,32 @@ class Kernel final : public verifier::Host, public race::Host {
   /// Inline: it runs on every call, and what it finds to do on most is nothing.
   // Always inlined, as abi::Enter is: the special-pool check made GCC outline it, which cost a
   // spin-lock pair 140 instructions (a third).
-  [[gnu::always_inline]] void EnterCall(const char* routine, std::initializer_list<CallArg> args) {
+  /// `args` is the argument list the export writes out: an array, so that its length is a
+  /// constant and recording it costs no loop (Trace::Record).
+  template <std::size_t N>
+  [[gnu::always_inline]] void EnterCall(const char* routine, const CallArg (&args)[N]) {
     if (crashed() || race_.pending()) [[unlikely]] {
       EnterAfterFailure();
     }
     trace_.Record(TraceKind::kCall, current_, cpu().irql, clock_.now_100ns(), routine, args);
-    // The DPC watchdog: an ISR or DPC routine that has run past its allotment (allotment.hpp).
-    if (trace_.calls() > cpu().allotment.call_limit) [[unlikely]] {
-      CheckAllotment();
+    AfterEnter(routine, std::span<const CallArg, N>(args));
+  }
+  /// EnterCall for a routine without arguments.
+  [[gnu::always_inline]] void EnterCall(const char* routine) {
+    if (crashed() || race_.pending()) [[unlikely]] {
+      EnterAfterFailure();
     }
-    // Special pool (Verifier): a pointer into freed pool, or read out of it, faults here.
-    if (special_pool_) pool_.CheckArguments(routine, args);
-    // Every kernel call is a point where a scheduled interrupt can land (docs/decisions.md,
-    // decision 5), and where another vCPU may run.
-    interrupts_.RunDueEvents();
-    scheduler_.Point();
+    trace_.Record(TraceKind::kCall, current_, cpu().irql, clock_.now_100ns(), routine);
+    AfterEnter(routine, std::span<const CallArg, 0>());
   }
   /// Traces an event that is not a driver call (a lock taken, a DPC routine starting, ...) on
   /// the running vCPU.
-  void Note(TraceKind kind, const char* name, std::initializer_list<CallArg> args = {}) {
+  template <std::size_t N>
+  void Note(TraceKind kind, const char* name, const CallArg (&args)[N]) {
     trace_.Record(kind, current_, cpu().irql, clock_.now_100ns(), name, args);
+  }
+  void Note(TraceKind kind, const char* name) {
+    trace_.Record(kind, current_, cpu().irql, clock_.now_100ns(), name);
   }
   /// Writes `cpu`'s IRQL and traces the change, without delivering what became deliverable: the
   /// kernel's own transitions around ISRs and DPCs. Irql::Set is this plus delivery.
@@ -247,6 +252,21 @@ class Kernel final : public verifier::Host, public race::Host {
   const std::string& debug_output() const { return debug_output_; }
 
  private:
+  /// The rest of EnterCall, once the call is recorded.
+  template <std::size_t N>
+  [[gnu::always_inline]] void AfterEnter(const char* routine, std::span<const CallArg, N> args) {
+    // The DPC watchdog: an ISR or DPC routine that has run past its allotment (allotment.hpp).
+    if (trace_.calls() > cpu().allotment.call_limit) [[unlikely]] {
+      CheckAllotment();
+    }
+    // Special pool (Verifier): a pointer into freed pool, or read out of it, faults here.
+    if (special_pool_) pool_.CheckArguments(routine, args);
+    // Every kernel call is a point where a scheduled interrupt can land (docs/decisions.md,
+    // decision 5), and where another vCPU may run.
+    interrupts_.RunDueEvents();
+    scheduler_.Point();
+  }
+
   void RaiseFatal(const verifier::Violation& violation) override { Crash(violation); }
   kemu::BugCheck MakeBugCheck(const verifier::Violation& violation) const;
   [[noreturn]] void Throw(kemu::BugCheck bug_check);

@@ -189,7 +189,7 @@ void Pool::Free(const char* routine, void* block, std::optional<ULONG> tag) {
                    .cpu = kernel_.current_processor()});
 }
 
-void Pool::PoisonArgument(const char* routine, const CallArg& arg) const {
+void Pool::PoisonArgument(const char* routine, CallArg arg) const {
   const PoolQuarantine::Block* source = quarantine_.Source(arg.value);
   // Where the value lay: the block's start plus the offset the poison word carries.
   const std::uint64_t read_from =
@@ -200,7 +200,7 @@ void Pool::PoisonArgument(const char* routine, const CallArg& arg) const {
                         : PoolQuarantine::Describe(*source));
 }
 
-void Pool::CheckFreedArgument(const char* routine, const CallArg& arg) const {
+void Pool::CheckFreedArgument(const char* routine, CallArg arg) const {
   const PoolQuarantine::Block* block = quarantine_.Holding(arg.value);
   if (block == nullptr) return;
   // Arguments a routine only stores or hands on (a context, a DPC's system arguments) may be

@@ -393,7 +393,7 @@ TEST(TraceJsonTest, ABugCheckInsideADpcLeavesItsSliceOpenAndMarksEveryTrack) {
 
 TEST(TraceJsonTest, NamesAreEscaped) {
   kemu::Machine machine(kemu::Os::kWindows10);
-  machine.kernel().Note(TraceKind::kDevice, "a \"quoted\" back\\slash\nnew\tline\x07", {});
+  machine.kernel().Note(TraceKind::kDevice, "a \"quoted\" back\\slash\nnew\tline\x07");
   const std::string json = machine.TraceJson();
   ExpectValidJson(json);
   EXPECT_THAT(json, HasSubstr(R"("a \"quoted\" back\\slash\nnew\tline\u0007")"));
