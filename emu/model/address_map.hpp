@@ -34,6 +34,11 @@ class AddressMap {
  public:
   using Entry = std::pair<Key, Value>;
 
+  AddressMap() = default;
+  // The slots and the last hit point into the entries: a copy would point into the original.
+  AddressMap(const AddressMap&) = delete;
+  AddressMap& operator=(const AddressMap&) = delete;
+
   /// Entries in creation order, skipping erased ones.
   class const_iterator {
    public:
@@ -76,11 +81,18 @@ class AddressMap {
 
   /// The value for `key`, or nullptr.
   Value* Find(Key key) {
+    // The key the last lookup found, first: a lock's release looks up what its acquire did, a
+    // DPC's run what its queueing did. A compare instead of a hash and a probe.
+    if (key == last_key_) return last_value_;
     if (size_ == 0) return nullptr;
     for (std::size_t i = Home(key);; i = Next(i)) {
       // Empty first: a null key (never stored) then finds nothing.
       if (slots_[i].key == nullptr) return nullptr;
-      if (slots_[i].key == key) return &slots_[i].entry->second;
+      if (slots_[i].key == key) {
+        last_key_ = key;
+        last_value_ = &slots_[i].entry->second;
+        return last_value_;
+      }
     }
   }
   const Value* Find(Key key) const { return const_cast<AddressMap*>(this)->Find(key); }
@@ -176,6 +188,7 @@ class AddressMap {
   }
 
   void Release(Entry* entry) {
+    if (entry->first == last_key_) Forget();
     ordered_.erase(Address(entry->first));
     entry->first = nullptr;
     entry->second = Value{};
@@ -199,6 +212,14 @@ class AddressMap {
     slots_[hole] = Slot{};
   }
 
+  /// The last lookup's hit: none is nullptr, which Find(nullptr) then returns, as it must.
+  void Forget() {
+    last_key_ = nullptr;
+    last_value_ = nullptr;
+  }
+
+  Key last_key_ = nullptr;
+  Value* last_value_ = nullptr;
   std::vector<Slot> slots_;
   std::size_t mask_ = 0;  ///< slots_.size() - 1
   unsigned shift_ = 64;

@@ -28,6 +28,37 @@ TEST(AddressMapTest, FindsWhatWasInsertedAndNothingElse) {
   EXPECT_EQ(map.size(), 2u);
 }
 
+// Find remembers its last hit; erasing that key, alone or in a range, must forget it.
+TEST(AddressMapTest, AKeyFoundJustBeforeItIsErasedIsNotFoundAfterwards) {
+  AddressMap<int*, int> map;
+  map[Key(1)] = 10;
+  map[Key(2)] = 20;
+  ASSERT_NE(map.Find(Key(1)), nullptr);
+  EXPECT_TRUE(map.Erase(Key(1)));
+  EXPECT_EQ(map.Find(Key(1)), nullptr);
+  // Its storage goes to the next key: the old key must not find the new key's value.
+  map[Key(3)] = 30;
+  EXPECT_EQ(map.Find(Key(1)), nullptr);
+  EXPECT_EQ(*map.Find(Key(3)), 30);
+
+  ASSERT_NE(map.Find(Key(2)), nullptr);
+  map.EraseIfIn(Key(2), Key(3), [](const auto&) { return true; });
+  EXPECT_EQ(map.Find(Key(2)), nullptr);
+  EXPECT_EQ(map.size(), 1u);
+}
+
+TEST(AddressMapTest, ErasingAnotherKeyKeepsTheLastHitFindable) {
+  AddressMap<int*, int> map;
+  map[Key(1)] = 10;
+  map[Key(2)] = 20;
+  ASSERT_NE(map.Find(Key(1)), nullptr);
+  EXPECT_TRUE(map.Erase(Key(2)));
+  ASSERT_NE(map.Find(Key(1)), nullptr);
+  EXPECT_EQ(*map.Find(Key(1)), 10);
+  EXPECT_EQ(map.Find(Key(2)), nullptr);
+  EXPECT_EQ(map.Find(nullptr), nullptr);
+}
+
 TEST(AddressMapTest, ANewKeyStartsValueInitialised) {
   AddressMap<int*, std::pair<int, int>> map;
   map[Key(1)] = {3, 4};
