@@ -57,6 +57,13 @@ std::wstring Hex(unsigned value, int digits) {
   return text;
 }
 
+// The device's name as WCHARs, byte for byte (never sign-extended).
+std::wstring Latin1(const std::string& text) {
+  std::wstring wide;
+  for (const char c : text) wide.push_back(static_cast<wchar_t>(static_cast<unsigned char>(c)));
+  return wide;
+}
+
 std::uint16_t PciDevice(const DeviceState& device) {
   const DeviceProperties& p = device.config.properties;
   return p.pci_device ? *p.pci_device : static_cast<std::uint16_t>(device.index % 32);
@@ -79,8 +86,7 @@ std::optional<Bytes> Identity(const DeviceState& device, std::uint32_t property)
   const DeviceProperties& p = device.config.properties;
   switch (property) {
     case DevicePropertyDeviceDescription:
-      return String(p.device_description.value_or(
-          std::wstring(device.config.name.begin(), device.config.name.end())));
+      return String(p.device_description.value_or(Latin1(device.config.name)));
     case DevicePropertyHardwareID:
       return MultiString(p.hardware_ids.value_or(DefaultHardwareIds(p)));
     case DevicePropertyCompatibleIDs:

@@ -49,7 +49,7 @@ struct LineInterrupt {
 /// `bus_number`, slot `pci_device`); the optional strings without a default stay absent, and
 /// IoGetDeviceProperty returns STATUS_OBJECT_NAME_NOT_FOUND for them.
 struct DeviceProperties {
-  /// DevicePropertyDeviceDescription; default: the device's name.
+  /// DevicePropertyDeviceDescription; default: the device's name, one WCHAR per byte.
   std::optional<std::wstring> device_description = std::nullopt;
   /// DevicePropertyHardwareID; default: PCI\VEN_vvvv&DEV_dddd&SUBSYS_00000000&REV_00 and
   /// PCI\VEN_vvvv&DEV_dddd from `vendor_id` and `device_id`.
@@ -147,7 +147,7 @@ class Device {
   unsigned granted_messages() const;
   const DeviceConfig& config() const;
   /// The PnP properties IoGetDeviceProperty reads, for a test to change between driver calls
-  /// (a later call sees the change, as after a reinstall on Windows).
+  /// (the next call reads the change).
   DeviceProperties& properties();
 
   /// The device's registers: DeviceConfig::hardware, or the RegisterFile kemu made for it

@@ -161,6 +161,11 @@ TEST_P(DevicePropertyTest, AnAddressOverridesTheSlotAndAChangeShowsInTheNextCall
   EXPECT_EQ(QueryValue<ULONG>(nic.pdo(), DevicePropertyAddress), 0x00020000u);
 }
 
+TEST_P(DevicePropertyTest, TheDefaultDescriptionIsTheNameOneWcharPerByte) {
+  kemu::Device& card = machine().AddDevice({.name = "card\xE9"});
+  EXPECT_EQ(QueryString(card.pdo(), DevicePropertyDeviceDescription), L"card\u00E9");
+}
+
 TEST_P(DevicePropertyTest, AnEmptyIdListIsTwoNuls) {
   kemu::Device& nic = AddNic({.compatible_ids = std::vector<std::wstring>{}});
   EXPECT_EQ(Query(nic.pdo(), DevicePropertyCompatibleIDs), MultiSz({L""}));
