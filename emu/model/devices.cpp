@@ -16,7 +16,7 @@ constexpr CSHORT kIoTypeDevice = 3;  // IO_TYPE_DEVICE
 
 // A CM_RESOURCE_LIST with one full descriptor holding `partials`, as PnP hands it to a driver.
 std::vector<std::uint8_t> BuildResourceList(
-    const std::vector<CM_PARTIAL_RESOURCE_DESCRIPTOR>& partials) {
+    const std::vector<CM_PARTIAL_RESOURCE_DESCRIPTOR>& partials, ULONG bus_number) {
   if (partials.empty()) return {};
   constexpr std::size_t kHeader = offsetof(CM_RESOURCE_LIST, List) +
                                   offsetof(CM_FULL_RESOURCE_DESCRIPTOR, PartialResourceList) +
@@ -26,13 +26,27 @@ std::vector<std::uint8_t> BuildResourceList(
   auto* list = reinterpret_cast<PCM_RESOURCE_LIST>(bytes.data());
   list->Count = 1;
   list->List[0].InterfaceType = PCIBus;
-  list->List[0].BusNumber = 0;
+  list->List[0].BusNumber = bus_number;
   list->List[0].PartialResourceList.Version = 1;
   list->List[0].PartialResourceList.Revision = 1;
   list->List[0].PartialResourceList.Count = static_cast<ULONG>(partials.size());
   std::memcpy(list->List[0].PartialResourceList.PartialDescriptors, partials.data(),
               partials.size() * sizeof(CM_PARTIAL_RESOURCE_DESCRIPTOR));
   return bytes;
+}
+
+// A PCI function is device 0..31, function 0..7 on its bus: DevicePropertyAddress and the
+// location string cannot describe anything else.
+void CheckPciLocation(const DeviceConfig& config) {
+  const DeviceProperties& p = config.properties;
+  if (p.pci_device && *p.pci_device > 31) {
+    throw Error(fmt::format("kemu: device '{}': properties.pci_device must be 0..31, got {}",
+                            config.name, *p.pci_device));
+  }
+  if (p.pci_function > 7) {
+    throw Error(fmt::format("kemu: device '{}': properties.pci_function must be 0..7, got {}",
+                            config.name, p.pci_function));
+  }
 }
 
 }  // namespace
@@ -69,6 +83,7 @@ Device& Devices::Add(DeviceConfig config) {
       }
     }
   }
+  CheckPciLocation(config);
   auto device = std::make_unique<DeviceState>();
   device->config = std::move(config);
   device->index = static_cast<unsigned>(devices_.size());
@@ -156,8 +171,9 @@ void Devices::GrantResources(DeviceState& device) {
     raw.push_back(r);
     translated.push_back(t);
   }
-  device.raw_resources = BuildResourceList(raw);
-  device.translated_resources = BuildResourceList(translated);
+  const ULONG bus = config.properties.bus_number;
+  device.raw_resources = BuildResourceList(raw, bus);
+  device.translated_resources = BuildResourceList(translated, bus);
 }
 
 }  // namespace kemu::model

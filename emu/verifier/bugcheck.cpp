@@ -64,6 +64,8 @@ std::string_view BugCheckName(std::uint32_t code) {
       return "TIMER_OR_DPC_INVALID";
     case bugcheck::kIrqlUnexpectedValue:
       return "IRQL_UNEXPECTED_VALUE";
+    case bugcheck::kPnpDetectedFatalError:
+      return "PNP_DETECTED_FATAL_ERROR";
     case bugcheck::kDriverIrqlNotLessOrEqual:
       return "DRIVER_IRQL_NOT_LESS_OR_EQUAL";
     case bugcheck::kDriverPageFaultInFreedSpecialPool:

@@ -1,5 +1,5 @@
-// Device register and port space rules: MmMapIoSpace / MmUnmapIoSpace and register accesses
-// outside every mapping; and error log entries handed back twice.
+// Device rules: MmMapIoSpace / MmUnmapIoSpace and register accesses outside every mapping, error
+// log entries handed back twice, and a routine that needs a PDO given something else.
 #include <fmt/format.h>
 
 #include "kemu/bugcheck.hpp"
@@ -64,6 +64,21 @@ void Verifier::UnmappedRegisterAccess(std::uintptr_t address, unsigned width, bo
                    "device's CmResourceTypeMemory range first, and stay inside it.{}{}",
                    write ? "WRITE_REGISTER" : "READ_REGISTER", width, address,
                    nearest.empty() ? "" : " ", nearest)});
+}
+
+void Verifier::InvalidPdo(const char* routine, const void* pointer) {
+  // Bug check 0xCA's parameter 0x2 ("invalid PDO") covers random memory, an FDO and a PDO the PnP
+  // manager never enumerated. kemu has no driver objects, so the driver object is 0.
+  host_.Crash(
+      {.code = bugcheck::kPnpDetectedFatalError,
+       .parameters = {0x2, Address(pointer), 0, 0},
+       .parameter_names = {"0x2: invalid PDO", "purported PDO", "driver object (none in kemu)",
+                           nullptr},
+       .summary = fmt::format(
+           "{} was given {}, which is not a physical device object the PnP manager enumerated "
+           "(kemu::Device::pdo()). Pass the PDO your AddDevice routine received, not your "
+           "own device object.",
+           routine, pointer)});
 }
 
 void Verifier::InvalidErrorLogEntry(const char* routine, const void* entry) {

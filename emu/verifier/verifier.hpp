@@ -463,6 +463,9 @@ class Verifier {
   // Error log entries (rules_io.cpp).
   /// IoWriteErrorLogEntry / IoFreeErrorLogEntry on something that is not a live entry
   /// (written or freed already, or never allocated): kemu 0x4B450018 in every mode.
+  /// A routine that requires a PDO was given `pointer`, which is no PDO the PnP manager
+  /// enumerated: 0xCA PNP_DETECTED_FATAL_ERROR / 0x2 in every mode.
+  [[noreturn]] void InvalidPdo(const char* routine, const void* pointer);
   [[noreturn]] void InvalidErrorLogEntry(const char* routine, const void* entry);
   /// Verifier only: the driver wrote past the `bytes` of the error log entry at `entry` (the
   /// first changed byte at `corrupted`) before `routine` posted or freed it: special pool's

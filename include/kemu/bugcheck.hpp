@@ -43,6 +43,7 @@ inline constexpr std::uint32_t kBadPoolCaller = 0xC2;
 inline constexpr std::uint32_t kDriverVerifierDetectedViolation = 0xC4;
 inline constexpr std::uint32_t kTimerOrDpcInvalid = 0xC7;
 inline constexpr std::uint32_t kIrqlUnexpectedValue = 0xC8;
+inline constexpr std::uint32_t kPnpDetectedFatalError = 0xCA;
 inline constexpr std::uint32_t kDriverIrqlNotLessOrEqual = 0xD1;
 inline constexpr std::uint32_t kDriverPageFaultInFreedSpecialPool = 0xD5;
 inline constexpr std::uint32_t kWorkerThreadReturnedAtBadIrql = 0xE1;

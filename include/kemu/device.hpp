@@ -21,6 +21,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "kemu/hardware.hpp"
 
@@ -41,6 +42,44 @@ struct LineInterrupt {
   Trigger mode = Trigger::kLevel;
   bool shared = false;                         ///< CmResourceShareShared
   std::uint64_t affinity = ~std::uint64_t{0};  ///< KAFFINITY; all ones = any processor
+};
+
+/// What IoGetDeviceProperty reports for the device's PDO (docs/kernel.md, "Device properties").
+/// A field left unset takes the default kemu derives from the device (a PCI function on bus
+/// `bus_number`, slot `pci_device`); the optional strings without a default stay absent, and
+/// IoGetDeviceProperty returns STATUS_OBJECT_NAME_NOT_FOUND for them.
+struct DeviceProperties {
+  /// DevicePropertyDeviceDescription; default: the device's name, one WCHAR per byte.
+  std::optional<std::wstring> device_description = std::nullopt;
+  /// DevicePropertyHardwareID; default: PCI\VEN_vvvv&DEV_dddd&SUBSYS_00000000&REV_00 and
+  /// PCI\VEN_vvvv&DEV_dddd from `vendor_id` and `device_id`.
+  std::optional<std::vector<std::wstring>> hardware_ids = std::nullopt;
+  std::optional<std::vector<std::wstring>> compatible_ids = std::nullopt;  ///< absent unless set
+  std::optional<std::wstring> class_name = std::nullopt;                   ///< absent unless set
+  std::optional<std::wstring> class_guid =
+      std::nullopt;  ///< "{xxxxxxxx-xxxx-...}"; absent unless set
+  std::optional<std::wstring> driver_key_name = std::nullopt;  ///< absent unless set
+  std::optional<std::wstring> manufacturer = std::nullopt;     ///< absent unless set
+  std::optional<std::wstring> friendly_name = std::nullopt;    ///< absent unless set
+  /// DevicePropertyLocationInformation; default "PCI bus B, device D, function F".
+  std::optional<std::wstring> location_information = std::nullopt;
+  /// DevicePropertyPhysicalDeviceObjectName; default \Device\NTPNP_PCI0000 + the device's index.
+  std::optional<std::wstring> pdo_name = std::nullopt;
+  std::optional<std::wstring> enumerator_name = std::nullopt;  ///< default "PCI"
+  std::optional<std::wstring> container_id = std::nullopt;  ///< "{xxxxxxxx-...}"; absent unless set
+  std::uint16_t vendor_id = 0;   ///< PCI vendor ID the default hardware IDs name
+  std::uint16_t device_id = 0;   ///< PCI device ID the default hardware IDs name
+  std::uint32_t bus_number = 0;  ///< DevicePropertyBusNumber, and the resource lists' BusNumber
+  /// PCI device (slot) number, 0..31; default: the device's index among the machine's devices.
+  std::optional<std::uint16_t> pci_device = std::nullopt;
+  std::uint16_t pci_function = 0;  ///< PCI function number, 0..7
+  /// DevicePropertyAddress; default (pci_device << 16) | pci_function, as the PCI bus reports it.
+  std::optional<std::uint32_t> address = std::nullopt;
+  std::optional<GUID> bus_type_guid = std::nullopt;  ///< default GUID_BUS_TYPE_PCI
+  INTERFACE_TYPE legacy_bus_type = PCIBus;
+  std::optional<std::uint32_t> ui_number = std::nullopt;  ///< absent unless set
+  DEVICE_INSTALL_STATE install_state = InstallStateInstalled;
+  DEVICE_REMOVAL_POLICY removal_policy = RemovalPolicyExpectNoRemoval;
 };
 
 struct DeviceConfig {
@@ -67,6 +106,8 @@ struct DeviceConfig {
   /// Machine. nullptr with a BAR or ports: kemu gives the device a plain RegisterFile as large as
   /// the larger of the two.
   Hardware* hardware = nullptr;
+  /// What IoGetDeviceProperty returns; Device::properties() changes it later.
+  DeviceProperties properties = {};
 };
 
 /// What the device's current interrupt connection looks like, and what happened on it.
@@ -105,6 +146,9 @@ class Device {
   /// Messages the PnP manager granted (0: the device runs on its line, if any).
   unsigned granted_messages() const;
   const DeviceConfig& config() const;
+  /// The PnP properties IoGetDeviceProperty reads, for a test to change between driver calls
+  /// (the next call reads the change).
+  DeviceProperties& properties();
 
   /// The device's registers: DeviceConfig::hardware, or the RegisterFile kemu made for it
   /// (nullptr when the device has neither BAR nor ports nor hardware).

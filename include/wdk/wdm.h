@@ -13,6 +13,7 @@
 #include "kemu_wdk_base.h"
 #include "kemu_wdk_bugcheck.h"
 #include "kemu_wdk_cm.h"
+#include "kemu_wdk_devprop.h"
 #include "kemu_wdk_dispatch.h"
 #include "kemu_wdk_errorlog.h"
 #include "kemu_wdk_ex_timer.h"

@@ -202,6 +202,7 @@ static void SurfaceStructures(void) {
 static void SurfaceRoutines(void) {
   // Interrupts.
   KEMU_USE(IoConnectInterrupt), KEMU_USE(IoDisconnectInterrupt), KEMU_USE(IoConnectInterruptEx);
+  KEMU_USE(IoGetDeviceProperty);
   KEMU_USE(IoDisconnectInterruptEx), KEMU_USE(KeSynchronizeExecution);
   KEMU_USE(KeAcquireInterruptSpinLock), KEMU_USE(KeReleaseInterruptSpinLock);
   KEMU_USE(WdmlibIoConnectInterruptEx), KEMU_USE(WdmlibIoDisconnectInterruptEx);

@@ -48,6 +48,16 @@ _Static_assert(THREAD_WAIT_OBJECTS == 3 && MAXIMUM_WAIT_OBJECTS == 64, "wait obj
 _Static_assert(IO_NO_INCREMENT == 0 && EVENT_INCREMENT == 1, "priority increments");
 _Static_assert(CmResourceTypeInterrupt == 2 && CmResourceTypeConnection == 132, "CM types");
 _Static_assert(CmResourceShareShared == 3 && PCIBus == 5 && InterfaceTypeUndefined == -1, "CM");
+CHECK_SIZE(DEVICE_REGISTRY_PROPERTY, 4);
+CHECK_SIZE(DEVICE_INSTALL_STATE, 4);
+CHECK_SIZE(DEVICE_REMOVAL_POLICY, 4);
+_Static_assert(DevicePropertyDeviceDescription == 0 &&
+                   DevicePropertyPhysicalDeviceObjectName == 0xB && DevicePropertyAddress == 0x10 &&
+                   DevicePropertyAllocatedResources == 0x15 && DevicePropertyContainerID == 0x16,
+               "DEVICE_REGISTRY_PROPERTY values");
+_Static_assert(InstallStateFinishInstall == 3 && RemovalPolicyExpectNoRemoval == 1 &&
+                   RemovalPolicyExpectSurpriseRemoval == 3,
+               "DEVICE_INSTALL_STATE and DEVICE_REMOVAL_POLICY values");
 _Static_assert(CM_RESOURCE_INTERRUPT_MESSAGE_TOKEN == 0xFFFFFFFEu, "message token");
 _Static_assert(CONNECT_FULLY_SPECIFIED == 1 && CONNECT_MESSAGE_BASED_PASSIVE == 5, "CONNECT_*");
 _Static_assert(STATUS_INVALID_PARAMETER_1 == (NTSTATUS)0xC00000EFu, "STATUS_INVALID_PARAMETER_1");

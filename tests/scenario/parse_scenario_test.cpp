@@ -132,6 +132,52 @@ TEST(ParseScenarioTest, ScheduleErrorsAreLocatedWithSuggestions) {
                kemu::scenario::ScenarioError);
 }
 
+TEST(ParseScenarioTest, DevicePropertiesFillDeviceProperties) {
+  const Scenario s = Parse(
+      "devices:\n"
+      "  - name: nic0\n"
+      "    properties:\n"
+      "      device_description: Contoso NIC\n"
+      "      friendly_name: 'Contoso \xC3\xA9'\n"  // UTF-8, one WCHAR
+      "      hardware_ids: ['PCI\\VEN_8086&DEV_10D3', 'PCI\\VEN_8086']\n"
+      "      compatible_ids: []\n"
+      "      vendor_id: 0x8086\n"
+      "      bus_number: 2\n"
+      "      pci_device: 31\n"
+      "      pci_function: 7\n"
+      "      address: 0xFFFFFFFF\n"
+      "      bus_type_guid: '{9d7debbc-c85d-11d1-9eb4-006008c3a19a}'\n"
+      "      legacy_bus_type: PNPBus\n"
+      "      ui_number: 4\n"
+      "      install_state: finish_install\n"
+      "      removal_policy: expect_surprise_removal\n"
+      "steps: []\n");
+  ASSERT_EQ(s.devices.size(), 1u);
+  const kemu::DeviceProperties& p = s.devices[0].config.properties;
+  EXPECT_EQ(p.device_description, L"Contoso NIC");
+  EXPECT_EQ(p.friendly_name, L"Contoso \u00E9");
+  EXPECT_EQ(p.hardware_ids,
+            (std::vector<std::wstring>{L"PCI\\VEN_8086&DEV_10D3", L"PCI\\VEN_8086"}));
+  EXPECT_EQ(p.compatible_ids, std::vector<std::wstring>{});
+  EXPECT_EQ(p.vendor_id, 0x8086);
+  EXPECT_EQ(p.device_id, 0);
+  EXPECT_EQ(p.bus_number, 2u);
+  EXPECT_EQ(p.pci_device, 31);
+  EXPECT_EQ(p.pci_function, 7);
+  EXPECT_EQ(p.address, 0xFFFFFFFFu);
+  ASSERT_TRUE(p.bus_type_guid.has_value());
+  EXPECT_EQ(p.bus_type_guid->Data1, 0x9D7DEBBCu);
+  EXPECT_EQ(p.bus_type_guid->Data2, 0xC85D);
+  EXPECT_EQ(p.bus_type_guid->Data3, 0x11D1);
+  EXPECT_EQ(p.bus_type_guid->Data4[0], 0x9E);
+  EXPECT_EQ(p.bus_type_guid->Data4[7], 0x9A);
+  EXPECT_EQ(p.legacy_bus_type, PNPBus);
+  EXPECT_EQ(p.ui_number, 4u);
+  EXPECT_EQ(p.install_state, InstallStateFinishInstall);
+  EXPECT_EQ(p.removal_policy, RemovalPolicyExpectSurpriseRemoval);
+  EXPECT_FALSE(p.class_name.has_value());
+}
+
 TEST(ParseScenarioTest, DeviceKeysFillDeviceConfig) {
   const Scenario s = Parse(
       "devices:\n"

@@ -155,6 +155,8 @@ void ReadDeviceKey(Reader& reader, const MapEntry& e, DeviceSpec& spec, Offsets&
     }
   } else if (e.key == "registers") {
     spec.registers = ReadRegisters(reader, e.value, offsets);
+  } else if (e.key == "properties") {
+    if (auto v = ReadDeviceProperties(reader, e.value)) config.properties = std::move(*v);
   } else if (e.key == "foreign") {
     if (auto v = ReadBool(reader, e.value, what)) spec.foreign = *v;
   }
@@ -162,8 +164,8 @@ void ReadDeviceKey(Reader& reader, const MapEntry& e, DeviceSpec& spec, Offsets&
 
 std::optional<DeviceSpec> ReadDeviceSpec(Reader& reader, const YAML::Node& node) {
   static const std::vector<std::string> kKeys{
-      "name",         "line",         "messages",   "msix",      "grant_messages",
-      "withhold_msi", "memory_bytes", "port_bytes", "registers", "foreign"};
+      "name",         "line",       "messages",  "msix",    "grant_messages", "withhold_msi",
+      "memory_bytes", "port_bytes", "registers", "foreign", "properties"};
   MapReader map(reader, node, "a device", &kKeys);
   if (!map.ok()) return std::nullopt;
   DeviceSpec spec;

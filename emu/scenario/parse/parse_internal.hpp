@@ -31,6 +31,8 @@ struct Context {
 /// The scenario in `root` (the file's only document). Problems go to context.reader.
 Scenario BuildScenario(Context& context, const YAML::Node& root);
 std::vector<DeviceSpec> ParseDevices(Context& context, const YAML::Node& node);
+/// A device's `properties:` map (parse_device_properties.cpp).
+std::optional<DeviceProperties> ReadDeviceProperties(Reader& reader, const YAML::Node& node);
 std::vector<Step> ParseSteps(Context& context, const YAML::Node& node);
 std::optional<ExpectationBlock> ParseExpectationBlock(Context& context, const YAML::Node& node,
                                                       const std::string& what);
