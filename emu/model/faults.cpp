@@ -16,6 +16,8 @@ namespace {
 bool ReturnsStatus(personality::ExportId routine) {
   return model::Faults::CanFail(routine) && !model::Faults::IsPoolAllocator(routine) &&
          routine != personality::ExportId::kMmMapIoSpace &&
+         routine != personality::ExportId::kMmAllocateContiguousMemory &&
+         routine != personality::ExportId::kMmAllocateContiguousMemorySpecifyCache &&
          routine != personality::ExportId::kIoAllocateWorkItem &&
          routine != personality::ExportId::kExAllocateTimer;
 }
@@ -53,6 +55,8 @@ bool Faults::CanFail(personality::ExportId routine) {
     case personality::ExportId::kWdmlibIoGetAffinityInterrupt:
     case personality::ExportId::kRtlGetVersion:
     case personality::ExportId::kMmMapIoSpace:
+    case personality::ExportId::kMmAllocateContiguousMemory:
+    case personality::ExportId::kMmAllocateContiguousMemorySpecifyCache:
     case personality::ExportId::kExAllocatePoolWithTag:
     case personality::ExportId::kExAllocatePoolWithQuotaTag:
     case personality::ExportId::kExAllocatePoolWithTagPriority:
@@ -86,6 +90,7 @@ void Faults::Add(const Fault& fault) {
                 " has no failure status to inject; faults apply to IoConnectInterrupt, "
                 "IoConnectInterruptEx, WdmlibIoConnectInterruptEx, IoGetAffinityInterrupt, "
                 "WdmlibIoGetAffinityInterrupt, RtlGetVersion, MmMapIoSpace, "
+                "MmAllocateContiguousMemory, MmAllocateContiguousMemorySpecifyCache, "
                 "ExAllocatePoolWithTag, ExAllocatePoolWithQuotaTag, ExAllocatePoolWithTagPriority, "
                 "ExAllocatePool2, "
                 "ExAllocatePool3, IoAllocateWorkItem, ExAllocateTimer, PsCreateSystemThread and "

@@ -30,6 +30,7 @@
 #include "model/ipi_calls.hpp"
 #include "model/irql.hpp"
 #include "model/lookasides.hpp"
+#include "model/physical_memory.hpp"
 #include "model/pool.hpp"
 #include "model/prng.hpp"
 #include "model/resources.hpp"
@@ -94,6 +95,8 @@ class Kernel final : public verifier::Host, public race::Host {
   Faults& faults() { return faults_; }
   Pool& pool() { return pool_; }
   const Pool& pool() const { return pool_; }
+  PhysicalMemory& physical_memory() { return physical_memory_; }
+  const PhysicalMemory& physical_memory() const { return physical_memory_; }
   Dispatcher& dispatcher() { return dispatcher_; }
   Resources& resources() { return resources_; }
   const Resources& resources() const { return resources_; }
@@ -294,6 +297,7 @@ class Kernel final : public verifier::Host, public race::Host {
   Interrupts interrupts_;
   IoSpace io_space_;
   Faults faults_;
+  PhysicalMemory physical_memory_;
   Pool pool_;
   Dispatcher dispatcher_;
   Resources resources_;

@@ -230,6 +230,15 @@ const std::vector<SecondaryDumpData>& Machine::secondary_dump_data() const {
 }
 std::size_t Machine::pool_allocations() const { return kernel_->pool().outstanding(); }
 
+void* Machine::HostAddressOf(std::uint64_t physical, std::size_t bytes) {
+  void* host = kernel_->physical_memory().HostOf(physical, bytes);
+  // Physical pages outlive the blocks in them; a device must not reach memory the driver freed.
+  if (host == nullptr || !kernel_->pool().Holds(reinterpret_cast<std::uintptr_t>(host), bytes)) {
+    return nullptr;
+  }
+  return host;
+}
+
 std::string Machine::TraceJson() const {
   return kernel_->trace().ToChromeJson(personality(), options());
 }

@@ -33,7 +33,7 @@ constexpr SIZE_T kGuardBytes = 16;
 constexpr unsigned char kGuardFill = 0x5C;
 
 std::size_t AlignmentFor(const PoolRequest& request) {
-  if (request.bytes >= kPageSize) return kPageSize;
+  if (request.contiguous || request.bytes >= kPageSize) return kPageSize;
   return request.cache_aligned ? kCacheLine : kSmallAlignment;
 }
 
@@ -79,6 +79,12 @@ void* Pool::Allocate(const PoolRequest& request) {
     }
     return nullptr;
   }
+  if (request.contiguous && !kernel_.physical_memory().MapContiguous(
+                                block, bytes, request.lowest, request.highest, request.boundary)) {
+    // No free physical range meets the driver's limits: Windows returns NULL.
+    ::operator delete (block, std::align_val_t{alignment});
+    return nullptr;
+  }
   std::memset(block, request.zero ? 0 : kUninitializedFill, bytes);
   if (guarded) std::memset(static_cast<char*>(block) + bytes, kGuardFill, host_bytes - bytes);
   const auto address = reinterpret_cast<std::uintptr_t>(block);
@@ -92,7 +98,9 @@ void* Pool::Allocate(const PoolRequest& request) {
                          .sequence = kernel_.trace().sequence(),
                          .cpu = kernel_.current_processor(),
                          .irql = irql,
-                         .guard_end = guarded ? host_bytes : 0};
+                         .guard_end = guarded ? host_bytes : 0,
+                         .contiguous = request.contiguous,
+                         .cache_type = request.cache_type};
   return block;
 }
 
@@ -115,18 +123,46 @@ void Pool::CheckGuard(const char* routine, void* block, const Block& state) {
   }
 }
 
-void Pool::Free(const char* routine, void* block, std::optional<ULONG> tag) {
+bool Pool::FreedByItsKind(const char* routine, void* block, const Block& state,
+                          const ContiguousFree* contiguous) {
+  if (contiguous == nullptr) {
+    if (!state.contiguous) return true;
+    kernel_.verifier().PoolFreeOfContiguous(routine, block);
+    return false;
+  }
+  if (!state.contiguous) {
+    kernel_.verifier().ContiguousFreeMismatch(routine, block, contiguous_free_rule::kPoolBlock, 0);
+    return false;
+  }
+  if (contiguous->bytes && *contiguous->bytes != state.bytes) {
+    kernel_.verifier().ContiguousFreeMismatch(routine, block, contiguous_free_rule::kBytes,
+                                              state.bytes);
+    return false;
+  }
+  if (contiguous->cache_type && *contiguous->cache_type != state.cache_type) {
+    kernel_.verifier().ContiguousFreeMismatch(routine, block, contiguous_free_rule::kCacheType,
+                                              state.cache_type);
+    return false;
+  }
+  return true;
+}
+
+void Pool::FreeBlock(const char* routine, void* block, std::optional<ULONG> tag,
+                     const ContiguousFree* contiguous) {
   const auto address = reinterpret_cast<std::uintptr_t>(block);
   auto it = live_.find(address);
   if (it == live_.end()) {
     if (freed_.count(address) != 0) {
       kernel_.verifier().PoolDoubleFree(routine, block);
+    } else if (contiguous != nullptr) {
+      kernel_.verifier().ContiguousFreeMismatch(routine, block, contiguous_free_rule::kUnknown, 0);
     } else {
       kernel_.verifier().PoolFreeUnknown(routine, block);
     }
     return;  // a kernel that carries on frees nothing
   }
   const Block state = it->second;
+  if (!FreedByItsKind(routine, block, state, contiguous)) return;  // nothing is freed
   if (kernel_.lookasides().FreeingCachedEntry(routine, block, state.bytes)) return;
   CheckIrqlForFree(routine, block, state);
   CheckGuard(routine, block, state);
@@ -149,6 +185,7 @@ void Pool::Free(const char* routine, void* block, std::optional<ULONG> tag) {
   kernel_.lookasides().Freed(routine, block, state.bytes);
   kernel_.bugcheck_callbacks().Freed(block, end, routine);
   live_.erase(it);
+  if (state.contiguous) kernel_.physical_memory().UnmapContiguous(block);
   // Locks and KDPCs in the block die with it: one placed later at a reused address is a new one,
   // and a call on one in between names this free.
   kernel_.spin_locks().ForgetRange(block, static_cast<char*>(block) + state.bytes);
@@ -206,8 +243,9 @@ void Pool::CheckFreedArgument(const char* routine, CallArg arg) const {
   // Arguments a routine only stores or hands on (a context, a DPC's system arguments) may be
   // stale without anything reading freed memory; the frees report a freed block themselves
   // (double free).
-  for (const char* passed_on : {"Context", "DeferredContext", "SynchronizeContext",
-                                "ServiceContext", "SystemArgument1", "SystemArgument2", "P"}) {
+  for (const char* passed_on :
+       {"Context", "DeferredContext", "SynchronizeContext", "ServiceContext", "SystemArgument1",
+        "SystemArgument2", "P", "BaseAddress"}) {
     if (std::strcmp(arg.name, passed_on) == 0) return;
   }
   kernel_.verifier().FreedPoolReferenced(routine, arg.name, arg.value,
@@ -245,11 +283,15 @@ std::vector<std::string> Pool::DescribeOutstanding() const {
   std::vector<std::string> out;
   for (const auto* entry : blocks) {
     const Block& block = entry->second;
+    const std::string what =
+        block.contiguous
+            ? fmt::format("contiguous memory at {:#x} ({} bytes)", entry->first, block.bytes)
+            : fmt::format("pool block at {:#x} ({} bytes of {} pool, tag {})", entry->first,
+                          block.bytes, block.paged ? "paged" : "nonpaged",
+                          verifier::FormatPoolTag(block.tag));
     out.push_back(fmt::format(
-        "pool block at {:#x} ({} bytes of {} pool, tag {}) is still allocated; {} allocated it "
-        "at trace event #{} on vCPU {} at IRQL {}",
-        entry->first, block.bytes, block.paged ? "paged" : "nonpaged",
-        verifier::FormatPoolTag(block.tag), block.routine, block.sequence, block.cpu, block.irql));
+        "{} is still allocated; {} allocated it at trace event #{} on vCPU {} at IRQL {}", what,
+        block.routine, block.sequence, block.cpu, block.irql));
   }
   return out;
 }
@@ -281,6 +323,14 @@ std::string Pool::DescribeAddress(std::uintptr_t address) const {
       "event {}",
       address - it->first, block.bytes, verifier::FormatPoolTag(block.tag), block.routine,
       block.sequence);
+}
+
+bool Pool::Holds(std::uintptr_t address, std::uint64_t bytes) const {
+  auto it = live_.upper_bound(address);
+  if (it == live_.begin()) return false;
+  --it;
+  const std::uint64_t offset = address - it->first;
+  return offset < it->second.bytes && bytes <= it->second.bytes - offset;
 }
 
 bool Pool::WasFreed(const void* block) const {

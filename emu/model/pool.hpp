@@ -40,6 +40,21 @@ struct PoolRequest {
   bool zero = false;
   /// The routine raises an exception on failure instead of returning NULL.
   bool raise_on_failure = false;
+  /// MmAllocateContiguousMemory(SpecifyCache): page-aligned, with a physical range within
+  /// [lowest, highest] that crosses no multiple of `boundary` (model/physical_memory.hpp); only
+  /// MmFreeContiguousMemory(SpecifyCache) may free it.
+  bool contiguous = false;
+  std::uint64_t lowest = 0;
+  std::uint64_t highest = 0;
+  std::uint64_t boundary = 0;
+  std::uint32_t cache_type = 0;  ///< MEMORY_CACHING_TYPE
+};
+
+/// What MmFreeContiguousMemorySpecifyCache says of the block it frees (MmFreeContiguousMemory
+/// says nothing): it must match the allocation.
+struct ContiguousFree {
+  std::optional<SIZE_T> bytes;
+  std::optional<std::uint32_t> cache_type;
 };
 
 class Pool {
@@ -58,7 +73,15 @@ class Pool {
   /// allocation fails.
   void* Allocate(const PoolRequest& request);
   /// ExFreePool (`tag` empty) or ExFreePoolWithTag.
-  void Free(const char* routine, void* block, std::optional<ULONG> tag);
+  void Free(const char* routine, void* block, std::optional<ULONG> tag) {
+    FreeBlock(routine, block, tag, nullptr);
+  }
+  /// MmFreeContiguousMemory(SpecifyCache): `block` must be what a contiguous allocation returned.
+  void FreeContiguous(const char* routine, void* block, const ContiguousFree& said) {
+    FreeBlock(routine, block, std::nullopt, &said);
+  }
+  /// A live block (pool or contiguous) holds all of [address, address + bytes).
+  bool Holds(std::uintptr_t address, std::uint64_t bytes) const;
 
   std::size_t outstanding() const { return live_.size(); }
   /// One line per block still allocated, oldest first.
@@ -96,15 +119,16 @@ class Pool {
   }
   /// Verifier, on every kernel call: no pointer argument points into a quarantined block or was
   /// read out of one (its value is poison). Inline: a poison test per pointer, and a lookup only
-  /// while the quarantine holds blocks.
-  /// The arguments' count is a constant (Kernel::EnterCall), so the loop unrolls and the test
-  /// of `address` folds away; each argument goes to the reports by value, so the list never
-  /// leaves registers on the common path.
+  /// while the quarantine holds blocks. The arguments' count is a constant (Kernel::EnterCall),
+  /// so the loop unrolls and the test of `address` folds away; each argument goes to the reports
+  /// by value, so the list never leaves registers on the common path.
   template <std::size_t N>
   [[gnu::always_inline]] void CheckArguments(const char* routine,
                                              std::span<const CallArg, N> args) {
-    [&]<std::size_t... I>(std::index_sequence<I...>) { (CheckArgument(routine, args[I]), ...); }
-    (std::make_index_sequence<N>());
+    const auto check_each = [&]<std::size_t... I>(std::index_sequence<I...>) {
+      (CheckArgument(routine, args[I]), ...);
+    };
+    check_each(std::make_index_sequence<N>());
   }
 
  private:
@@ -120,13 +144,22 @@ class Pool {
     KIRQL irql = 0;
     /// Under Verifier, the end of the guard bytes after the block (offset); 0: unguarded.
     SIZE_T guard_end = 0;
+    bool contiguous = false;       ///< from MmAllocateContiguousMemory(SpecifyCache)
+    std::uint32_t cache_type = 0;  ///< a contiguous block's MEMORY_CACHING_TYPE
   };
+
+  /// Free and FreeContiguous (`contiguous` is what the contiguous routine said, nullptr for the
+  /// pool routines).
+  void FreeBlock(const char* routine, void* block, std::optional<ULONG> tag,
+                 const ContiguousFree* contiguous);
+  /// The block's kind and what MmFreeContiguousMemorySpecifyCache said match (reports if not).
+  bool FreedByItsKind(const char* routine, void* block, const Block& state,
+                      const ContiguousFree* contiguous);
 
   void CheckIrqlForFree(const char* routine, void* block, const Block& state);
   /// Special pool: the bytes after the block are as Allocate left them.
   void CheckGuard(const char* routine, void* block, const Block& state);
   void Forget(std::uintptr_t address);
-  /// Reports `arg`, a value read out of freed pool (0xD5). Never returns.
   /// One argument: poison first, then the quarantine while it holds blocks.
   [[gnu::always_inline]] void CheckArgument(const char* routine, CallArg arg) {
     if (!arg.address) return;
@@ -135,6 +168,7 @@ class Pool {
     }
     if (!quarantine_.empty()) CheckFreedArgument(routine, arg);
   }
+  /// Reports `arg`, a value read out of freed pool (0xD5). Never returns.
   [[noreturn]] void PoisonArgument(const char* routine, CallArg arg) const;
   /// Reports `arg` if it points into a quarantined block and `routine` dereferences it.
   void CheckFreedArgument(const char* routine, CallArg arg) const;

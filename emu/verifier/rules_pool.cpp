@@ -152,10 +152,22 @@ void Verifier::PoolDoubleFree(const char* routine, const void* block) {
 }
 
 void Verifier::PoolFreeUnknown(const char* routine, const void* block) {
-  const std::string summary = fmt::format(
-      "{} was given {}, which no pool allocation returned (a pointer into a block, a stack or "
-      "static address, or one freed long ago).",
-      routine, block);
+  FreeOfNonPool(block, fmt::format("{} was given {}, which no pool allocation returned (a pointer "
+                                   "into a block, a stack or static address, or one freed long "
+                                   "ago).",
+                                   routine, block));
+}
+
+void Verifier::PoolFreeOfContiguous(const char* routine, const void* block) {
+  // Contiguous memory is not pool: the pool routines see an address no pool allocation
+  // returned, as they would on Windows.
+  FreeOfNonPool(block, fmt::format("{} was given {}, which MmAllocateContiguousMemory returned: "
+                                   "contiguous memory is not pool. Free it with "
+                                   "MmFreeContiguousMemory.",
+                                   routine, block));
+}
+
+void Verifier::FreeOfNonPool(const void* block, const std::string& summary) {
   if (mode_ == CheckMode::kVerifier) {
     host_.BugCheck({.code = bugcheck::kDriverVerifierDetectedViolation,
                     .parameters = {verifier_code::kFreeBadPoolAddress, Address(block), 0, 0},

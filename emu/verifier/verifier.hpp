@@ -243,6 +243,12 @@ class Verifier {
   void PoolOverrun(const char* routine, const void* block, const void* corrupted, SIZE_T bytes,
                    ULONG tag);
   void PoolFreeUnknown(const char* routine, const void* block);
+  /// ExFreePool(WithTag) of memory MmAllocateContiguousMemory(SpecifyCache) returned: not pool.
+  void PoolFreeOfContiguous(const char* routine, const void* block);
+  /// MmFreeContiguousMemory(SpecifyCache) of something else, or with a size or cache type other
+  /// than the allocation's (`rule`: kemu::contiguous_free_rule; `expected`: the allocation's).
+  void ContiguousFreeMismatch(const char* routine, const void* block, std::uint64_t rule,
+                              std::uint64_t expected);
   /// PoolOverrun's report for any special-pool block: `what` names it ("the 64-byte pool block
   /// at 0x... (tag 'Nic ')").
   void SpecialPoolOverrun(const char* routine, const void* block, const void* corrupted,
@@ -491,6 +497,9 @@ class Verifier {
                                      const std::vector<std::string>& leaks);
 
  private:
+  /// A pool free of an address that is not a pool block: 0xC4 / 0x10 under Verifier, else
+  /// 0xC2 / 0x42, with `summary`.
+  void FreeOfNonPool(const void* block, const std::string& summary);
   /// A spin lock taken again by the processor that holds it: 0xC4 / 0x1000 under Verifier, 0xF
   /// SPIN_LOCK_ALREADY_OWNED otherwise.
   [[noreturn]] void SelfDeadlock(PKSPIN_LOCK lock, const std::string& summary);

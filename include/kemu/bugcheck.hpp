@@ -169,7 +169,23 @@ inline constexpr std::uint64_t kFloatingSaveOpenAtReturn = 0x4B45001E;
 inline constexpr std::uint64_t kExTimerArgument = 0x4B45001F;
 /// An EX_TIMER used after ExDeleteTimer finished deleting it: Windows has freed the object.
 inline constexpr std::uint64_t kExTimerDeleted = 0x4B450021;
+/// MmFreeContiguousMemory(SpecifyCache) given what no contiguous allocation returned, or a size
+/// or cache type other than the allocation's (kemu's: Windows documents the rule, not what
+/// breaking it does): parameter 3 says which (contiguous_free_rule).
+inline constexpr std::uint64_t kContiguousFree = 0x4B450024;
 }  // namespace verifier_code
+
+/// Parameter 3 of 0xC4 / kemu 0x4B450024 (kContiguousFree): what was wrong with the free.
+namespace contiguous_free_rule {
+/// No allocation returned the address (a pointer into a block, a stack or static address).
+inline constexpr std::uint64_t kUnknown = 0;
+/// A pool block: ExFreePool(WithTag) frees it.
+inline constexpr std::uint64_t kPoolBlock = 1;
+/// MmFreeContiguousMemorySpecifyCache: NumberOfBytes is not the allocation's (parameter 4).
+inline constexpr std::uint64_t kBytes = 2;
+/// MmFreeContiguousMemorySpecifyCache: CacheType is not the allocation's (parameter 4).
+inline constexpr std::uint64_t kCacheType = 3;
+}  // namespace contiguous_free_rule
 
 /// Parameter 4 of 0xC4 / kemu 0x4B45001F (kExTimerArgument): the EX_TIMER rule broken.
 namespace ex_timer_rule {

@@ -226,8 +226,14 @@ class Machine {
   /// What the driver's KbCallbackSecondaryDumpData callbacks supplied when the machine crashed
   /// (KeRegisterBugCheckReasonCallback), in the order they ran; empty before a crash.
   const std::vector<SecondaryDumpData>& secondary_dump_data() const;
-  /// Pool blocks the driver has allocated and not freed yet.
+  /// Pool blocks the driver has allocated and not freed yet (contiguous memory included).
   std::size_t pool_allocations() const;
+  /// For a device model doing DMA: the host address of the physical range [physical,
+  /// physical + bytes) the driver gave the device (MmGetPhysicalAddress of a pool block, or
+  /// contiguous memory), or nullptr when no memory the driver still owns holds all of it.
+  ///
+  ///   void* ring = machine.HostAddressOf(ring_physical, 4096);  // in kemu::Hardware::Write
+  void* HostAddressOf(std::uint64_t physical, std::size_t bytes);
 
   /// The trace (see MachineOptions::trace) as Chrome trace-event JSON: open it in
   /// ui.perfetto.dev or chrome://tracing. One track per vCPU with ISRs and DPCs as slices and

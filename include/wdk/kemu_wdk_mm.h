@@ -1,4 +1,4 @@
-// kemu_wdk_mm.h — pool allocation, I/O-space mapping and system-routine lookup.
+// kemu_wdk_mm.h — pool, contiguous memory, I/O-space mapping and system-routine lookup.
 //
 // Pool blocks are real host memory owned by the emulated kernel: the machine checks the IRQL,
 // tag and double-free rules Windows checks, reports what is still allocated at shutdown, and
@@ -181,6 +181,25 @@ NTKERNELAPI PVOID NTAPI MmGetSystemRoutineAddress(PUNICODE_STRING SystemRoutineN
 NTKERNELAPI PVOID NTAPI MmMapIoSpace(PHYSICAL_ADDRESS PhysicalAddress, SIZE_T NumberOfBytes,
                                      MEMORY_CACHING_TYPE CacheType);
 NTKERNELAPI VOID NTAPI MmUnmapIoSpace(PVOID BaseAddress, SIZE_T NumberOfBytes);
+
+/// Page-aligned nonpaged memory with one contiguous physical range, for a device to reach by
+/// DMA; NULL when no free range meets the limits. kemu gives every run the same physical
+/// addresses, and a device model reaches the memory through kemu::Machine::HostAddressOf.
+NTKERNELAPI PVOID NTAPI MmAllocateContiguousMemory(SIZE_T NumberOfBytes,
+                                                   PHYSICAL_ADDRESS HighestAcceptableAddress);
+/// The same within [LowestAcceptableAddress, HighestAcceptableAddress], crossing no multiple of
+/// BoundaryAddressMultiple (a power of two, or 0 for none).
+NTKERNELAPI PVOID NTAPI MmAllocateContiguousMemorySpecifyCache(
+    SIZE_T NumberOfBytes, PHYSICAL_ADDRESS LowestAcceptableAddress,
+    PHYSICAL_ADDRESS HighestAcceptableAddress, PHYSICAL_ADDRESS BoundaryAddressMultiple,
+    MEMORY_CACHING_TYPE CacheType);
+NTKERNELAPI VOID NTAPI MmFreeContiguousMemory(PVOID BaseAddress);
+/// NumberOfBytes and CacheType must be the allocation's.
+NTKERNELAPI VOID NTAPI MmFreeContiguousMemorySpecifyCache(PVOID BaseAddress, SIZE_T NumberOfBytes,
+                                                          MEMORY_CACHING_TYPE CacheType);
+/// The physical address of BaseAddress: inside contiguous memory, its range; elsewhere a
+/// physical page kemu gives the host page the first time it is asked about it.
+NTKERNELAPI PHYSICAL_ADDRESS NTAPI MmGetPhysicalAddress(PVOID BaseAddress);
 
 KEMU_WDK_END_DECLS
 

@@ -1,0 +1,104 @@
+// Contiguous memory and physical addresses: MmAllocateContiguousMemory(SpecifyCache),
+// MmFreeContiguousMemory(SpecifyCache), MmGetPhysicalAddress. The blocks are pool blocks of a kind
+// only these routines free (model::Pool), with a physical range from model::PhysicalMemory.
+#include <wdm.h>
+
+#include <bit>
+#include <cstdint>
+
+#include "abi/entry.hpp"
+
+namespace {
+
+std::uint64_t Physical(PHYSICAL_ADDRESS address) {
+  return static_cast<std::uint64_t>(address.QuadPart);
+}
+
+PVOID AllocateContiguous(kemu::model::Kernel& kernel, const char* routine,
+                         kemu::personality::ExportId id, SIZE_T bytes, std::uint64_t lowest,
+                         std::uint64_t highest, std::uint64_t boundary, MEMORY_CACHING_TYPE cache) {
+  // Nothing to allocate, or a boundary that is not a power of two: Microsoft gives no bug check
+  // for either, and no range can meet the request (kemu returns NULL; UNCONFIRMED).
+  if (bytes == 0 || (boundary != 0 && !std::has_single_bit(boundary))) {
+    kemu::abi::AtMost(kernel, routine, DISPATCH_LEVEL);
+    return nullptr;
+  }
+  return kernel.pool().Allocate({.routine = routine,
+                                 .id = id,
+                                 .type = NonPagedPool,
+                                 .bytes = bytes,
+                                 .contiguous = true,
+                                 .lowest = lowest,
+                                 .highest = highest,
+                                 .boundary = boundary,
+                                 .cache_type = static_cast<std::uint32_t>(cache)});
+}
+
+// Before the Windows Server 2008 kernel (Vista SP1) a free runs at APC_LEVEL or below; from it on,
+// at DISPATCH_LEVEL or below (Microsoft's MmFreeContiguousMemory page). kemu's Vista is SP2.
+KIRQL FreeIrqlLimit(const kemu::model::Kernel& kernel) {
+  return kernel.personality().os >= kemu::Os::kWindowsVista ? DISPATCH_LEVEL : APC_LEVEL;
+}
+
+}  // namespace
+
+extern "C" {
+
+PVOID MmAllocateContiguousMemory(SIZE_T NumberOfBytes, PHYSICAL_ADDRESS HighestAcceptableAddress) {
+  kemu::model::Kernel& kernel =
+      KEMU_ENTER(MmAllocateContiguousMemory, KEMU_ARG(NumberOfBytes),
+                 kemu::model::CallArg{"HighestAcceptableAddress",
+                                      kemu::abi::Arg(HighestAcceptableAddress.QuadPart)});
+  return AllocateContiguous(kernel, "MmAllocateContiguousMemory",
+                            kemu::abi::ExportId::kMmAllocateContiguousMemory, NumberOfBytes, 0,
+                            Physical(HighestAcceptableAddress), 0, MmCached);
+}
+
+PVOID MmAllocateContiguousMemorySpecifyCache(SIZE_T NumberOfBytes,
+                                             PHYSICAL_ADDRESS LowestAcceptableAddress,
+                                             PHYSICAL_ADDRESS HighestAcceptableAddress,
+                                             PHYSICAL_ADDRESS BoundaryAddressMultiple,
+                                             MEMORY_CACHING_TYPE CacheType) {
+  kemu::model::Kernel& kernel =
+      KEMU_ENTER(MmAllocateContiguousMemorySpecifyCache, KEMU_ARG(NumberOfBytes),
+                 kemu::model::CallArg{"LowestAcceptableAddress",
+                                      kemu::abi::Arg(LowestAcceptableAddress.QuadPart)},
+                 kemu::model::CallArg{"HighestAcceptableAddress",
+                                      kemu::abi::Arg(HighestAcceptableAddress.QuadPart)},
+                 kemu::model::CallArg{"BoundaryAddressMultiple",
+                                      kemu::abi::Arg(BoundaryAddressMultiple.QuadPart)},
+                 KEMU_ARG(CacheType));
+  return AllocateContiguous(kernel, "MmAllocateContiguousMemorySpecifyCache",
+                            kemu::abi::ExportId::kMmAllocateContiguousMemorySpecifyCache,
+                            NumberOfBytes, Physical(LowestAcceptableAddress),
+                            Physical(HighestAcceptableAddress), Physical(BoundaryAddressMultiple),
+                            CacheType);
+}
+
+VOID MmFreeContiguousMemory(PVOID BaseAddress) {
+  static constexpr const char* kName = "MmFreeContiguousMemory";
+  kemu::model::Kernel& kernel = KEMU_ENTER(MmFreeContiguousMemory, KEMU_ARG(BaseAddress));
+  kemu::abi::AtMost(kernel, kName, FreeIrqlLimit(kernel));
+  kernel.pool().FreeContiguous(kName, BaseAddress, {});
+}
+
+VOID MmFreeContiguousMemorySpecifyCache(PVOID BaseAddress, SIZE_T NumberOfBytes,
+                                        MEMORY_CACHING_TYPE CacheType) {
+  static constexpr const char* kName = "MmFreeContiguousMemorySpecifyCache";
+  kemu::model::Kernel& kernel =
+      KEMU_ENTER(MmFreeContiguousMemorySpecifyCache, KEMU_ARG(BaseAddress), KEMU_ARG(NumberOfBytes),
+                 KEMU_ARG(CacheType));
+  kemu::abi::AtMost(kernel, kName, FreeIrqlLimit(kernel));
+  kernel.pool().FreeContiguous(
+      kName, BaseAddress,
+      {.bytes = NumberOfBytes, .cache_type = static_cast<std::uint32_t>(CacheType)});
+}
+
+PHYSICAL_ADDRESS MmGetPhysicalAddress(PVOID BaseAddress) {
+  kemu::model::Kernel& kernel = KEMU_ENTER(MmGetPhysicalAddress, KEMU_ARG(BaseAddress));
+  PHYSICAL_ADDRESS physical;
+  physical.QuadPart = static_cast<LONGLONG>(kernel.physical_memory().PhysicalOf(BaseAddress));
+  return physical;
+}
+
+}  // extern "C"

@@ -1,0 +1,223 @@
+// Contiguous memory and physical addresses (emu/abi/mm_contiguous.cpp, model/physical_memory.cpp):
+// MmAllocateContiguousMemory(SpecifyCache) honours the driver's limits, MmGetPhysicalAddress and
+// Machine::HostAddressOf agree, frees check what they are given, leaks are reported, and a device
+// never reaches memory the driver freed.
+#include <wdm.h>
+
+#include <cstdint>
+#include <cstring>
+
+#include "kemu/testing/gtest.hpp"
+
+namespace {
+
+using ::kemu::testing::BugCheckIs;
+using ::kemu::testing::CrashOf;
+using ::testing::HasSubstr;
+
+namespace vc = ::kemu::verifier_code;
+namespace rule = ::kemu::contiguous_free_rule;
+constexpr std::uint32_t kVerifier = kemu::bugcheck::kDriverVerifierDetectedViolation;
+constexpr std::uint64_t kPage = 0x1000;
+
+std::uint64_t Address(const void* pointer) { return reinterpret_cast<std::uintptr_t>(pointer); }
+
+PHYSICAL_ADDRESS Physical(std::uint64_t address) {
+  PHYSICAL_ADDRESS physical;
+  physical.QuadPart = static_cast<LONGLONG>(address);
+  return physical;
+}
+
+std::uint64_t PhysicalOf(PVOID address) {
+  return static_cast<std::uint64_t>(MmGetPhysicalAddress(address).QuadPart);
+}
+
+PVOID Allocate(SIZE_T bytes, std::uint64_t lowest, std::uint64_t highest, std::uint64_t boundary) {
+  return MmAllocateContiguousMemorySpecifyCache(bytes, Physical(lowest), Physical(highest),
+                                                Physical(boundary), MmCached);
+}
+
+class ContiguousMemoryTest : public kemu::testing::PersonalityTest {};
+
+TEST_P(ContiguousMemoryTest, ABlockIsPageAlignedWithAContiguousPhysicalRangeBelowTheLimit) {
+  PVOID block = MmAllocateContiguousMemory(3 * kPage, Physical(0xFFFFFFFF));
+  ASSERT_NE(block, nullptr);
+  EXPECT_EQ(Address(block) % kPage, 0u);
+  const std::uint64_t base = PhysicalOf(block);
+  EXPECT_EQ(base % kPage, 0u);
+  EXPECT_LE(base + 3 * kPage - 1, 0xFFFFFFFFu);
+  // Contiguous: every byte's physical address is the base plus its offset.
+  auto* bytes = static_cast<unsigned char*>(block);
+  EXPECT_EQ(PhysicalOf(bytes + 0x1234), base + 0x1234);
+  EXPECT_EQ(PhysicalOf(bytes + 3 * kPage - 1), base + 3 * kPage - 1);
+  MmFreeContiguousMemory(block);
+  EXPECT_EQ(machine().pool_allocations(), 0u);
+}
+
+TEST_P(ContiguousMemoryTest, TheSameRunGetsTheSamePhysicalAddresses) {
+  // Decision 4 (deterministic addresses): the first block of a fresh machine starts at 16 MiB.
+  PVOID first = MmAllocateContiguousMemory(kPage, Physical(-1));
+  PVOID second = MmAllocateContiguousMemory(kPage, Physical(-1));
+  ASSERT_NE(first, nullptr);
+  ASSERT_NE(second, nullptr);
+  EXPECT_EQ(PhysicalOf(first), 0x01000000u);
+  EXPECT_EQ(PhysicalOf(second), 0x01001000u);
+  MmFreeContiguousMemory(first);
+  MmFreeContiguousMemory(second);
+}
+
+TEST_P(ContiguousMemoryTest, SpecifyCacheHonoursLowestHighestAndBoundary) {
+  // Above 8 MiB below 16 MiB is outside kemu's memory; 32 MiB .. 48 MiB is inside it.
+  EXPECT_EQ(Allocate(kPage, 0x00800000, 0x00FFFFFF, 0), nullptr);
+  PVOID low = Allocate(2 * kPage, 0x02000000, 0x02FFFFFF, 0);
+  ASSERT_NE(low, nullptr);
+  EXPECT_EQ(PhysicalOf(low), 0x02000000u);
+  // 3 pages must not cross a 16 KiB multiple: 0x02002000 would, so the next fit is 0x02004000.
+  PVOID bounded = Allocate(3 * kPage, 0x02000000, 0x02FFFFFF, 0x4000);
+  ASSERT_NE(bounded, nullptr);
+  EXPECT_EQ(PhysicalOf(bounded), 0x02004000u);
+  // Larger than the boundary, or a boundary that is not a power of two: nothing can fit.
+  EXPECT_EQ(Allocate(2 * kPage, 0, ~std::uint64_t{0}, kPage), nullptr);
+  EXPECT_EQ(Allocate(kPage, 0, ~std::uint64_t{0}, 0x3000), nullptr);
+  // Above 4 GiB when the driver asks for it.
+  PVOID high = Allocate(kPage, std::uint64_t{1} << 32, ~std::uint64_t{0}, 0);
+  ASSERT_NE(high, nullptr);
+  EXPECT_EQ(PhysicalOf(high), std::uint64_t{1} << 32);
+  EXPECT_EQ(MmAllocateContiguousMemory(0, Physical(-1)), nullptr);
+  MmFreeContiguousMemorySpecifyCache(low, 2 * kPage, MmCached);
+  MmFreeContiguousMemorySpecifyCache(bounded, 3 * kPage, MmCached);
+  MmFreeContiguousMemorySpecifyCache(high, kPage, MmCached);
+}
+
+TEST_P(ContiguousMemoryTest, AFreedRangeIsHandedOutAgain) {
+  PVOID first = MmAllocateContiguousMemory(kPage, Physical(-1));
+  ASSERT_NE(first, nullptr);
+  const std::uint64_t physical = PhysicalOf(first);
+  MmFreeContiguousMemory(first);
+  PVOID again = MmAllocateContiguousMemory(kPage, Physical(-1));
+  ASSERT_NE(again, nullptr);
+  EXPECT_EQ(PhysicalOf(again), physical);
+  MmFreeContiguousMemory(again);
+}
+
+TEST_P(ContiguousMemoryTest, ADeviceReachesTheBufferThroughHostAddressOf) {
+  auto* ring = static_cast<unsigned char*>(MmAllocateContiguousMemory(2 * kPage, Physical(-1)));
+  ASSERT_NE(ring, nullptr);
+  const std::uint64_t physical = PhysicalOf(ring);
+  EXPECT_EQ(machine().HostAddressOf(physical + 16, 64), ring + 16);
+  EXPECT_EQ(machine().HostAddressOf(physical, 2 * kPage), ring);
+  // Past the end of the range, and after the free: nothing.
+  EXPECT_EQ(machine().HostAddressOf(physical + 2 * kPage - 8, 16), nullptr);
+  MmFreeContiguousMemory(ring);
+  EXPECT_EQ(machine().HostAddressOf(physical, 1), nullptr);
+}
+
+TEST_P(ContiguousMemoryTest, APoolBlockGetsAPhysicalPageThatADeviceReachesWhileItIsLive) {
+  auto* buffer = static_cast<unsigned char*>(ExAllocatePoolWithTag(NonPagedPoolNx, 64, 'umek'));
+  ASSERT_NE(buffer, nullptr);
+  const std::uint64_t physical = PhysicalOf(buffer);
+  EXPECT_NE(physical, 0u);
+  EXPECT_EQ(physical % kPage, Address(buffer) % kPage);
+  EXPECT_EQ(PhysicalOf(buffer + 8), physical + 8);  // the same page, asked again
+  EXPECT_EQ(machine().HostAddressOf(physical, 64), buffer);
+  EXPECT_EQ(machine().HostAddressOf(physical, 65), nullptr);  // past the block
+  ExFreePoolWithTag(buffer, 'umek');
+  EXPECT_EQ(machine().HostAddressOf(physical, 64), nullptr);
+}
+
+TEST_P(ContiguousMemoryTest, AnInjectedFaultReturnsNull) {
+  machine().InjectFault({.routine = "MmAllocateContiguousMemory"});
+  EXPECT_EQ(MmAllocateContiguousMemory(kPage, Physical(-1)), nullptr);
+  EXPECT_EQ(machine().pool_allocations(), 0u);
+}
+
+TEST_P(ContiguousMemoryTest, ContiguousMemoryLeftAllocatedIsALeakAtShutdown) {
+  PVOID block = MmAllocateContiguousMemory(kPage, Physical(-1));
+  ASSERT_NE(block, nullptr);
+  const kemu::BugCheck leak = CrashOf([&] { machine().Shutdown(); });
+  EXPECT_THAT(leak, BugCheckIs(kVerifier, vc::kPoolLeakedAtUnload, 0, Address(block), 1));
+  EXPECT_THAT(leak.what(), HasSubstr("contiguous memory at"));
+  EXPECT_THAT(leak.what(), HasSubstr("MmAllocateContiguousMemory allocated it"));
+}
+
+INSTANTIATE_TEST_SUITE_P(AllWindows, ContiguousMemoryTest, kemu::testing::AllOs(),
+                         kemu::testing::OsName());
+
+// The free rules, on one kernel (they do not differ between versions).
+class ContiguousFreeTest : public ::testing::Test {
+ protected:
+  kemu::Machine machine_{kemu::Os::kWindows10};
+};
+
+TEST_F(ContiguousFreeTest, FreeingAPoolBlockIsKemusContiguousFreeReport) {
+  PVOID block = ExAllocatePoolWithTag(NonPagedPoolNx, 64, 'umek');
+  EXPECT_THAT(CrashOf([&] { MmFreeContiguousMemory(block); }),
+              BugCheckIs(kVerifier, vc::kContiguousFree, Address(block), rule::kPoolBlock, 0));
+}
+
+TEST_F(ContiguousFreeTest, FreeingAnAddressNothingReturnedIsKemusContiguousFreeReport) {
+  int local = 0;
+  EXPECT_THAT(CrashOf([&] { MmFreeContiguousMemory(&local); }),
+              BugCheckIs(kVerifier, vc::kContiguousFree, Address(&local), rule::kUnknown, 0));
+}
+
+TEST_F(ContiguousFreeTest, SpecifyCacheFreeWithAnotherSizeOrCacheTypeIsReported) {
+  PVOID block = Allocate(2 * kPage, 0, ~std::uint64_t{0}, 0);
+  ASSERT_NE(block, nullptr);
+  EXPECT_THAT(CrashOf([&] { MmFreeContiguousMemorySpecifyCache(block, kPage, MmCached); }),
+              BugCheckIs(kVerifier, vc::kContiguousFree, Address(block), rule::kBytes, 2 * kPage));
+}
+
+TEST_F(ContiguousFreeTest, SpecifyCacheFreeWithAnotherCacheTypeIsReported) {
+  PVOID block = Allocate(kPage, 0, ~std::uint64_t{0}, 0);
+  ASSERT_NE(block, nullptr);
+  EXPECT_THAT(
+      CrashOf([&] { MmFreeContiguousMemorySpecifyCache(block, kPage, MmNonCached); }),
+      BugCheckIs(kVerifier, vc::kContiguousFree, Address(block), rule::kCacheType, MmCached));
+}
+
+TEST_F(ContiguousFreeTest, ExFreePoolOfContiguousMemoryIsAFreeOfNoPoolAddress) {
+  PVOID block = MmAllocateContiguousMemory(kPage, Physical(-1));
+  const kemu::BugCheck crash = CrashOf([&] { ExFreePool(block); });
+  EXPECT_THAT(crash, BugCheckIs(kVerifier, vc::kFreeBadPoolAddress, Address(block), 0, 0));
+  EXPECT_THAT(crash.what(), HasSubstr("Free it with MmFreeContiguousMemory"));
+}
+
+TEST_F(ContiguousFreeTest, FreeingTwiceIsADoubleFree) {
+  PVOID block = MmAllocateContiguousMemory(kPage, Physical(-1));
+  MmFreeContiguousMemory(block);
+  const kemu::BugCheck crash = CrashOf([&] { MmFreeContiguousMemory(block); });
+  EXPECT_EQ(crash.code(), kVerifier);
+  EXPECT_EQ(crash.parameters()[0], vc::kFreePoolAlreadyFreed);
+}
+
+TEST_F(ContiguousFreeTest, AllocatingAboveDispatchLevelIsReported) {
+  KIRQL old;
+  KeRaiseIrql(CLOCK_LEVEL, &old);
+  const kemu::BugCheck crash = CrashOf([] { MmAllocateContiguousMemory(kPage, Physical(-1)); });
+  EXPECT_EQ(crash.code(), kVerifier);
+  EXPECT_EQ(crash.parameters()[0], vc::kNonPagedPoolAboveDispatch);
+}
+
+TEST_F(ContiguousFreeTest, FreeingAtDispatchLevelIsAllowedFromVistaOn) {
+  PVOID block = MmAllocateContiguousMemory(kPage, Physical(-1));
+  KIRQL old;
+  KeRaiseIrql(DISPATCH_LEVEL, &old);
+  MmFreeContiguousMemory(block);
+  KeLowerIrql(old);
+  EXPECT_FALSE(machine_.crashed());
+  EXPECT_EQ(machine_.pool_allocations(), 0u);
+}
+
+TEST(ContiguousFreeIrqlTest, FreeingAtDispatchLevelIsAnIrqlViolationBeforeVista) {
+  kemu::Machine machine(
+      kemu::MachineOptions{.os = kemu::Os::kWindowsXP, .verifier = false, .checked_build = true});
+  PVOID block = MmAllocateContiguousMemory(kPage, Physical(-1));
+  KIRQL old;
+  KeRaiseIrql(DISPATCH_LEVEL, &old);
+  const kemu::BugCheck crash = CrashOf([&] { MmFreeContiguousMemory(block); });
+  EXPECT_EQ(crash.code(), kemu::bugcheck::kIrqlNotLessOrEqual);
+  EXPECT_THAT(crash.what(), HasSubstr("MmFreeContiguousMemory was called at IRQL 2"));
+}
+
+}  // namespace
