@@ -8,6 +8,8 @@ namespace kemu::model {
 namespace {
 
 constexpr std::uint64_t kPageMask = PhysicalMemory::kPageBytes - 1;
+// Host addresses below this (NULL and the first 64 KiB) have no physical page.
+constexpr std::uintptr_t kNoPageBelow = 0x10000;
 
 std::uint64_t AlignUp(std::uint64_t value, std::uint64_t alignment) {
   return (value + alignment - 1) & ~(alignment - 1);
@@ -80,6 +82,11 @@ void PhysicalMemory::UnmapContiguous(const void* host) {
 
 std::uint64_t PhysicalMemory::PhysicalOf(const void* host) {
   const auto address = reinterpret_cast<std::uintptr_t>(host);
+  // No page is ever valid there, on Windows (the no-access region below the lowest user address)
+  // or on a host (mmap_min_addr): such an address has no physical page, and Windows answers 0
+  // for an address whose page is not valid (observed; Microsoft's page only says the address
+  // must be valid, UNCONFIRMED).
+  if (address < kNoPageBelow) return 0;
   if (auto it = contiguous_.upper_bound(address); it != contiguous_.begin()) {
     --it;
     const Range& range = ranges_.at(it->second);

@@ -1,11 +1,19 @@
 // The kernel API fuzz target's shared pieces (kernel_api_fuzzer.cpp is the harness and the
 // interrupt-core operations; kernel_api_sync_ops.cpp the waitable objects, executive locks and
-// system threads; kernel_api_system_ops.cpp the processor, error-log and bug-check routines).
+// system threads; kernel_api_system_ops.cpp the processor, error-log and bug-check routines;
+// kernel_api_memory_ops.cpp device memory and pool; kernel_api_exec_ops.cpp the executive's newer
+// building blocks).
 // A program is a byte string read front to back: each operation picks a routine and its
 // arguments from it, so any input is a whole program.
 #ifndef KEMU_TESTS_FUZZ_KERNEL_API_FUZZER_HPP_
 #define KEMU_TESTS_FUZZ_KERNEL_API_FUZZER_HPP_
 
+// Windows 10 2004 (NTDDI_WIN10_VB), so the headers declare every routine kemu models,
+// ExAllocatePool2 and ExAllocatePool3 included; each operation still checks the machine's
+// personality.
+#ifndef NTDDI_VERSION
+#define NTDDI_VERSION 0x0A000008
+#endif
 #include <wdm.h>
 
 #include <array>
@@ -78,6 +86,28 @@ struct DriverState {
   NPAGED_LOOKASIDE_LIST lookaside{};
   bool lookaside_ready = false;
   std::array<PVOID, kObjects> lookaside_entries{};
+
+  // Device memory and pool (kernel_api_memory_ops.cpp).
+  std::array<PVOID, kObjects> contiguous{};
+  std::array<SIZE_T, kObjects> contiguous_bytes{};
+  std::array<PVOID, kObjects> pool2{};
+  LOOKASIDE_LIST_EX lookaside_ex{};
+  std::array<PVOID, kObjects> lookaside_ex_entries{};
+  PAGED_LOOKASIDE_LIST paged_lookaside{};
+  std::array<PVOID, kObjects> paged_entries{};
+  std::array<std::uint8_t, 256> property_buffer{};
+
+  // Executive building blocks (kernel_api_exec_ops.cpp).
+  EX_RUNDOWN_REF rundown{};
+  std::array<EX_SPIN_LOCK, kObjects> ex_locks{};
+  std::array<KIRQL, kObjects> ex_lock_irqls{};
+  std::array<PEX_TIMER, kObjects> ex_timers{};
+  KDEVICE_QUEUE device_queue{};
+  std::array<KDEVICE_QUEUE_ENTRY, kObjects> queue_entries{};
+  alignas(16) std::array<std::uint8_t, 256> io_work_item{};
+  std::array<WORK_QUEUE_ITEM, kObjects> ex_work_items{};
+  std::array<KFLOATING_SAVE, kObjects> float_saves{};
+  std::array<XSTATE_SAVE, kObjects> xstate_saves{};
 };
 
 struct Run {
@@ -108,6 +138,12 @@ void SyncOp(Run& run, std::size_t i);
 /// Affinity, KeIpiGenericCall, error log entries, bug-check callbacks, lookaside lists, stalls
 /// and delays.
 void SystemOp(Run& run, std::size_t i);
+/// Contiguous memory, physical addresses and DMA, the newer pool allocators, Ex and paged
+/// lookaside lists, device properties.
+void MemoryOp(Run& run, std::size_t i);
+/// Run-down protection, executive spin locks, EX_TIMERs, device queues, work items,
+/// IoCreateSystemThread, processor state saves, KeGenericCallDpc, interrupt active-state reports.
+void ExecOp(Run& run, std::size_t i);
 
 }  // namespace kemu_fuzz
 

@@ -125,6 +125,14 @@ TEST_P(ContiguousMemoryTest, APoolBlockGetsAPhysicalPageThatADeviceReachesWhileI
   EXPECT_EQ(machine().HostAddressOf(physical, 64), nullptr);
 }
 
+TEST_P(ContiguousMemoryTest, NullAndTheFirst64KiBHaveNoPhysicalAddress) {
+  EXPECT_EQ(PhysicalOf(nullptr), 0u);
+  EXPECT_EQ(PhysicalOf(reinterpret_cast<PVOID>(0x10)), 0u);  // a field of a NULL structure
+  EXPECT_EQ(PhysicalOf(reinterpret_cast<PVOID>(0xFFFF)), 0u);
+  // Nothing was handed a physical page, so a device cannot reach physical page 0 either.
+  EXPECT_EQ(machine().HostAddressOf(0, 1), nullptr);
+}
+
 TEST_P(ContiguousMemoryTest, AnInjectedFaultReturnsNull) {
   machine().InjectFault({.routine = "MmAllocateContiguousMemory"});
   EXPECT_EQ(MmAllocateContiguousMemory(kPage, Physical(-1)), nullptr);
