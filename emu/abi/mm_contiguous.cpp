@@ -34,9 +34,12 @@ PVOID AllocateContiguous(kemu::model::Kernel& kernel, const char* routine,
                                  .cache_type = static_cast<std::uint32_t>(cache)});
 }
 
-// Before the Windows Server 2008 kernel (Vista SP1) a free runs at APC_LEVEL or below; from it on,
-// at DISPATCH_LEVEL or below (Microsoft's MmFreeContiguousMemory page). kemu's Vista is SP2.
-KIRQL FreeIrqlLimit(const kemu::model::Kernel& kernel) {
+// MmFreeContiguousMemory: before the Windows Server 2008 kernel (Vista SP1) at APC_LEVEL or below,
+// from it on at DISPATCH_LEVEL or below (its page). kemu's Vista is SP2.
+// MmFreeContiguousMemorySpecifyCache: its page says DISPATCH_LEVEL or below with no version limit,
+// so every personality allows it there (UNCONFIRMED for the releases before Server 2008).
+KIRQL FreeIrqlLimit(const kemu::model::Kernel& kernel, bool specify_cache) {
+  if (specify_cache) return DISPATCH_LEVEL;
   return kernel.personality().os >= kemu::Os::kWindowsVista ? DISPATCH_LEVEL : APC_LEVEL;
 }
 
@@ -78,7 +81,7 @@ PVOID MmAllocateContiguousMemorySpecifyCache(SIZE_T NumberOfBytes,
 VOID MmFreeContiguousMemory(PVOID BaseAddress) {
   static constexpr const char* kName = "MmFreeContiguousMemory";
   kemu::model::Kernel& kernel = KEMU_ENTER(MmFreeContiguousMemory, KEMU_ARG(BaseAddress));
-  kemu::abi::AtMost(kernel, kName, FreeIrqlLimit(kernel));
+  kemu::abi::AtMost(kernel, kName, FreeIrqlLimit(kernel, false));
   kernel.pool().FreeContiguous(kName, BaseAddress, {});
 }
 
@@ -88,7 +91,7 @@ VOID MmFreeContiguousMemorySpecifyCache(PVOID BaseAddress, SIZE_T NumberOfBytes,
   kemu::model::Kernel& kernel =
       KEMU_ENTER(MmFreeContiguousMemorySpecifyCache, KEMU_ARG(BaseAddress), KEMU_ARG(NumberOfBytes),
                  KEMU_ARG(CacheType));
-  kemu::abi::AtMost(kernel, kName, FreeIrqlLimit(kernel));
+  kemu::abi::AtMost(kernel, kName, FreeIrqlLimit(kernel, true));
   kernel.pool().FreeContiguous(
       kName, BaseAddress,
       {.bytes = NumberOfBytes, .cache_type = static_cast<std::uint32_t>(CacheType)});

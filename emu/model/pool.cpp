@@ -7,6 +7,7 @@
 #include <iterator>
 #include <new>
 #include <string>
+#include <string_view>
 
 #include "model/kernel.hpp"
 #include "verifier/pool_tag.hpp"
@@ -127,11 +128,18 @@ bool Pool::FreedByItsKind(const char* routine, void* block, const Block& state,
                           const ContiguousFree* contiguous) {
   if (contiguous == nullptr) {
     if (!state.contiguous) return true;
-    kernel_.verifier().PoolFreeOfContiguous(routine, block);
+    kernel_.verifier().PoolFreeOfContiguous(routine, block, state.routine);
     return false;
   }
   if (!state.contiguous) {
     kernel_.verifier().ContiguousFreeMismatch(routine, block, contiguous_free_rule::kPoolBlock, 0);
+    return false;
+  }
+  // Only the SpecifyCache free says a size; it frees only what a SpecifyCache allocation returned.
+  if (contiguous->bytes &&
+      std::string_view(state.routine) != "MmAllocateContiguousMemorySpecifyCache") {
+    kernel_.verifier().ContiguousFreeMismatch(routine, block,
+                                              contiguous_free_rule::kNotSpecifyCache, 0);
     return false;
   }
   if (contiguous->bytes && *contiguous->bytes != state.bytes) {

@@ -26,6 +26,12 @@ std::string Explain(const char* routine, const void* block, std::uint64_t rule,
           "{} was given the contiguous memory at {} with a CacheType other than "
           "the {} it was allocated with.",
           routine, block, expected);
+    case contiguous_free_rule::kNotSpecifyCache:
+      return fmt::format(
+          "{} was given the contiguous memory at {}, which MmAllocateContiguousMemory returned: "
+          "it frees only what MmAllocateContiguousMemorySpecifyCache returned. Free it with "
+          "MmFreeContiguousMemory.",
+          routine, block);
     default:
       return fmt::format(
           "{} was given {}, which no MmAllocateContiguousMemory call returned (a "

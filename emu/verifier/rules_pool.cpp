@@ -158,13 +158,12 @@ void Verifier::PoolFreeUnknown(const char* routine, const void* block) {
                                    routine, block));
 }
 
-void Verifier::PoolFreeOfContiguous(const char* routine, const void* block) {
+void Verifier::PoolFreeOfContiguous(const char* routine, const void* block, const char* allocator) {
   // Contiguous memory is not pool: the pool routines see an address no pool allocation
-  // returned, as they would on Windows.
-  FreeOfNonPool(block, fmt::format("{} was given {}, which MmAllocateContiguousMemory returned: "
-                                   "contiguous memory is not pool. Free it with "
-                                   "MmFreeContiguousMemory.",
-                                   routine, block));
+  // returned, as they would on Windows. MmFreeContiguousMemory frees what either routine returned.
+  FreeOfNonPool(block, fmt::format("{} was given {}, which {} returned: contiguous memory is not "
+                                   "pool. Free it with MmFreeContiguousMemory.",
+                                   routine, block, allocator));
 }
 
 void Verifier::FreeOfNonPool(const void* block, const std::string& summary) {

@@ -244,7 +244,7 @@ class Verifier {
                    ULONG tag);
   void PoolFreeUnknown(const char* routine, const void* block);
   /// ExFreePool(WithTag) of memory MmAllocateContiguousMemory(SpecifyCache) returned: not pool.
-  void PoolFreeOfContiguous(const char* routine, const void* block);
+  void PoolFreeOfContiguous(const char* routine, const void* block, const char* allocator);
   /// MmFreeContiguousMemory(SpecifyCache) of something else, or with a size or cache type other
   /// than the allocation's (`rule`: kemu::contiguous_free_rule; `expected`: the allocation's).
   void ContiguousFreeMismatch(const char* routine, const void* block, std::uint64_t rule,

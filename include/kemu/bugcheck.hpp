@@ -185,6 +185,9 @@ inline constexpr std::uint64_t kPoolBlock = 1;
 inline constexpr std::uint64_t kBytes = 2;
 /// MmFreeContiguousMemorySpecifyCache: CacheType is not the allocation's (parameter 4).
 inline constexpr std::uint64_t kCacheType = 3;
+/// MmFreeContiguousMemorySpecifyCache given what MmAllocateContiguousMemory returned (its page:
+/// the buffer must come from an MmAllocateContiguousMemorySpecifyCacheXxx call).
+inline constexpr std::uint64_t kNotSpecifyCache = 4;
 }  // namespace contiguous_free_rule
 
 /// Parameter 4 of 0xC4 / kemu 0x4B45001F (kExTimerArgument): the EX_TIMER rule broken.

@@ -191,6 +191,34 @@ TEST_F(ContiguousFreeTest, ExFreePoolOfContiguousMemoryIsAFreeOfNoPoolAddress) {
   EXPECT_THAT(crash.what(), HasSubstr("Free it with MmFreeContiguousMemory"));
 }
 
+// The report names the routine that returned the block (audit round 9: it said
+// MmAllocateContiguousMemory whichever routine had).
+TEST_F(ContiguousFreeTest, ExFreePoolOfSpecifyCacheMemoryNamesTheRoutineThatReturnedIt) {
+  PVOID block = Allocate(kPage, 0, ~std::uint64_t{0}, 0);
+  const kemu::BugCheck crash = CrashOf([&] { ExFreePool(block); });
+  EXPECT_THAT(crash, BugCheckIs(kVerifier, vc::kFreeBadPoolAddress, Address(block), 0, 0));
+  EXPECT_THAT(crash.what(), HasSubstr("which MmAllocateContiguousMemorySpecifyCache returned"));
+}
+
+// Its page: the buffer must come from an MmAllocateContiguousMemorySpecifyCacheXxx call.
+TEST_F(ContiguousFreeTest, SpecifyCacheFreeOfAPlainAllocationIsReported) {
+  PVOID block = MmAllocateContiguousMemory(kPage, Physical(-1));
+  const kemu::BugCheck crash =
+      CrashOf([&] { MmFreeContiguousMemorySpecifyCache(block, kPage, MmCached); });
+  EXPECT_THAT(
+      crash, BugCheckIs(kVerifier, vc::kContiguousFree, Address(block), rule::kNotSpecifyCache, 0));
+  EXPECT_THAT(crash.what(), HasSubstr("which MmAllocateContiguousMemory returned"));
+}
+
+// MmFreeContiguousMemory frees what either allocation routine returned (its page).
+TEST_F(ContiguousFreeTest, PlainFreeOfASpecifyCacheAllocationIsSilent) {
+  PVOID block = MmAllocateContiguousMemorySpecifyCache(kPage, Physical(0), Physical(-1),
+                                                       Physical(0), MmWriteCombined);
+  MmFreeContiguousMemory(block);
+  EXPECT_FALSE(machine_.crashed());
+  EXPECT_EQ(machine_.pool_allocations(), 0u);
+}
+
 TEST_F(ContiguousFreeTest, FreeingTwiceIsADoubleFree) {
   PVOID block = MmAllocateContiguousMemory(kPage, Physical(-1));
   MmFreeContiguousMemory(block);
@@ -226,6 +254,34 @@ TEST(ContiguousFreeIrqlTest, FreeingAtDispatchLevelIsAnIrqlViolationBeforeVista)
   const kemu::BugCheck crash = CrashOf([&] { MmFreeContiguousMemory(block); });
   EXPECT_EQ(crash.code(), kemu::bugcheck::kIrqlNotLessOrEqual);
   EXPECT_THAT(crash.what(), HasSubstr("MmFreeContiguousMemory was called at IRQL 2"));
+}
+
+// MmFreeContiguousMemorySpecifyCache's page allows DISPATCH_LEVEL with no version limit (audit
+// round 9: kemu applied MmFreeContiguousMemory's pre-Server 2008 APC_LEVEL limit to it).
+TEST(ContiguousFreeIrqlTest, SpecifyCacheFreeAtDispatchLevelIsAllowedBeforeVista) {
+  for (const bool verifier : {false, true}) {
+    kemu::Machine machine(kemu::MachineOptions{
+        .os = kemu::Os::kWindowsXP, .verifier = verifier, .checked_build = true});
+    PVOID block = Allocate(kPage, 0, ~std::uint64_t{0}, 0);
+    KIRQL old;
+    KeRaiseIrql(DISPATCH_LEVEL, &old);
+    MmFreeContiguousMemorySpecifyCache(block, kPage, MmCached);
+    KeLowerIrql(old);
+    EXPECT_FALSE(machine.crashed());
+    EXPECT_EQ(machine.pool_allocations(), 0u);
+  }
+}
+
+TEST(ContiguousFreeIrqlTest, SpecifyCacheFreeAboveDispatchLevelIsAnIrqlViolationBeforeVista) {
+  kemu::Machine machine(
+      kemu::MachineOptions{.os = kemu::Os::kWindowsXP, .verifier = false, .checked_build = true});
+  PVOID block = Allocate(kPage, 0, ~std::uint64_t{0}, 0);
+  KIRQL old;
+  KeRaiseIrql(CLOCK_LEVEL, &old);
+  const kemu::BugCheck crash =
+      CrashOf([&] { MmFreeContiguousMemorySpecifyCache(block, kPage, MmCached); });
+  EXPECT_EQ(crash.code(), kemu::bugcheck::kIrqlNotLessOrEqual);
+  EXPECT_THAT(crash.what(), HasSubstr("it may only be called at IRQL <= 2"));
 }
 
 }  // namespace
