@@ -10,6 +10,8 @@ namespace {
 constexpr std::uint64_t kPageMask = PhysicalMemory::kPageBytes - 1;
 // Host addresses below this (NULL and the first 64 KiB) have no physical page.
 constexpr std::uintptr_t kNoPageBelow = 0x10000;
+// Legacy memory begins at 1 MiB (physical_memory.hpp says why it is handed out last).
+constexpr std::uint64_t kLegacyBegin = 0x00100000;
 
 std::uint64_t AlignUp(std::uint64_t value, std::uint64_t alignment) {
   return (value + alignment - 1) & ~(alignment - 1);
@@ -21,8 +23,9 @@ std::optional<std::uint64_t> PhysicalMemory::FindFree(std::uint64_t bytes, std::
                                                       std::uint64_t highest,
                                                       std::uint64_t boundary) const {
   if (bytes == 0 || (boundary != 0 && bytes > boundary)) return std::nullopt;
-  constexpr std::array<std::pair<std::uint64_t, std::uint64_t>, 2> kWindows{
-      {{kLowBegin, kLowEnd}, {kHighBegin, kHighEnd}}};
+  // Legacy memory last: a request that fits elsewhere leaves it to the ones that fit only there.
+  constexpr std::array<std::pair<std::uint64_t, std::uint64_t>, 3> kWindows{
+      {{kLowBegin, kLowEnd}, {kHighBegin, kHighEnd}, {kLegacyBegin, kLowBegin}}};
   for (const auto& [window_begin, window_end] : kWindows) {
     std::uint64_t at = AlignUp(std::max(lowest, window_begin), kPageBytes);
     // Every step moves `at` up (past a range in use, or to the next boundary), so this ends.

@@ -24,7 +24,9 @@ class PhysicalMemory {
  public:
   static constexpr std::uint64_t kPageBytes = 0x1000;
   /// Physical memory kemu hands out: 16 MiB up to the device BAR window at 0xF0000000 (the top
-  /// 256 MiB below it are left as a PCI hole), then 4 GiB up to 64 GiB.
+  /// 256 MiB below it are left as a PCI hole), then 4 GiB up to 64 GiB, and last 1 MiB up to
+  /// 16 MiB: legacy memory, handed out only when a request fits nowhere else (a device that can
+  /// address only 24 bits), as Windows keeps it for the devices that need it.
   static constexpr std::uint64_t kLowBegin = 0x01000000;
   static constexpr std::uint64_t kLowEnd = 0xE0000000;
   static constexpr std::uint64_t kHighBegin = 0x100000000;

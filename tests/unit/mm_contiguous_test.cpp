@@ -67,8 +67,8 @@ TEST_P(ContiguousMemoryTest, TheSameRunGetsTheSamePhysicalAddresses) {
 }
 
 TEST_P(ContiguousMemoryTest, SpecifyCacheHonoursLowestHighestAndBoundary) {
-  // Above 8 MiB below 16 MiB is outside kemu's memory; 32 MiB .. 48 MiB is inside it.
-  EXPECT_EQ(Allocate(kPage, 0x00800000, 0x00FFFFFF, 0), nullptr);
+  // Below 1 MiB is outside kemu's memory; 32 MiB .. 48 MiB is inside it.
+  EXPECT_EQ(Allocate(kPage, 0, 0x000FFFFF, 0), nullptr);
   PVOID low = Allocate(2 * kPage, 0x02000000, 0x02FFFFFF, 0);
   ASSERT_NE(low, nullptr);
   EXPECT_EQ(PhysicalOf(low), 0x02000000u);
@@ -87,6 +87,23 @@ TEST_P(ContiguousMemoryTest, SpecifyCacheHonoursLowestHighestAndBoundary) {
   MmFreeContiguousMemorySpecifyCache(low, 2 * kPage, MmCached);
   MmFreeContiguousMemorySpecifyCache(bounded, 3 * kPage, MmCached);
   MmFreeContiguousMemorySpecifyCache(high, kPage, MmCached);
+}
+
+TEST_P(ContiguousMemoryTest, A24BitDeviceGetsLegacyMemoryThatOtherRequestsLeaveAlone) {
+  // An ISA-style DMA engine reaches 16 MiB: its buffer comes from legacy memory, lowest first.
+  PVOID legacy = MmAllocateContiguousMemory(2 * kPage, Physical(0x00FFFFFF));
+  ASSERT_NE(legacy, nullptr);
+  EXPECT_EQ(PhysicalOf(legacy), 0x00100000u);
+  // A request that fits elsewhere never takes legacy memory, even when it allows it.
+  PVOID any = MmAllocateContiguousMemory(kPage, Physical(-1));
+  ASSERT_NE(any, nullptr);
+  EXPECT_EQ(PhysicalOf(any), 0x01000000u);
+  PVOID next_legacy = Allocate(kPage, 0, 0x00FFFFFF, 0);
+  ASSERT_NE(next_legacy, nullptr);
+  EXPECT_EQ(PhysicalOf(next_legacy), 0x00102000u);
+  MmFreeContiguousMemory(legacy);
+  MmFreeContiguousMemory(any);
+  MmFreeContiguousMemorySpecifyCache(next_legacy, kPage, MmCached);
 }
 
 TEST_P(ContiguousMemoryTest, AFreedRangeIsHandedOutAgain) {
