@@ -37,6 +37,7 @@ PEX_TIMER ExTimers::Allocate(PEXT_CALLBACK callback, PVOID context, ULONG attrib
                                                  : SynchronizationTimer);
   kernel_.dpcs().Initialize(&entry->dpc, &Expired, entry.get(), /*threaded=*/false);
   const PEX_TIMER handle = entry->handle();
+  kernel_.race().NameExTimerDpc(&entry->dpc, reinterpret_cast<const void*>(callback), handle);
   timers_.emplace(handle, std::move(entry));
   return handle;
 }

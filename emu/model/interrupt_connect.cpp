@@ -180,6 +180,11 @@ ConnectionRecord& Interrupts::Connect(const ConnectRequest& request) {
   kernel_.race().Release(&record);
   record.lock = request.spin_lock != nullptr ? request.spin_lock : &record.internal_lock;
   kernel_.race().NameInterruptLock(record.lock, &record);
+  // A passive ISR is serialised by the kernel's event, not the lock: name it in race reports.
+  if (record.passive) {
+    kernel_.race().LockInitialized(&record.passive_busy,
+                                   "event that serialises the passive-level ISR");
+  }
   record.stats.version = request.version;
   record.stats.legacy = request.legacy;
   record.stats.message_count =

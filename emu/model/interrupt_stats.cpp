@@ -18,6 +18,33 @@ std::uint32_t Interrupts::PendingCount(const ConnectionRecord& record) const {
 }
 
 std::string Interrupts::DescribeStormSource(ULONG vector, const VectorState& state) const {
+  return DescribeStormDevices(vector, state) + DescribeDroppedWhileInactive(state);
+}
+
+std::string Interrupts::DescribeDroppedWhileInactive(const VectorState& state) const {
+  // MachineOptions::inactive_interrupts = kDrop: the ISR never ran, so the usual advice (the ISR
+  // must acknowledge its device) misses what happened.
+  if (kernel_.options().inactive_interrupts != MachineOptions::InactiveInterrupts::kDrop) {
+    return "";
+  }
+  std::string text;
+  for (const Attachment& attached : state.chain) {
+    const ConnectionRecord& record = *attached.record;
+    if (!record.connected || record.stats.active) continue;
+    const void* routine = record.is_message_table
+                              ? reinterpret_cast<const void*>(record.message_isr)
+                              : reinterpret_cast<const void*>(record.isr);
+    text += fmt::format(
+        "; every delivery to the ISR {} (interrupt object {}) was dropped without calling it: the "
+        "driver reported it inactive (IoReportInterruptInactive) and "
+        "MachineOptions::inactive_interrupts is kDrop. Disable the device's interrupts before "
+        "reporting its ISR inactive",
+        routine, static_cast<const void*>(&record.objects.front()->k));
+  }
+  return text;
+}
+
+std::string Interrupts::DescribeStormDevices(ULONG vector, const VectorState& state) const {
   // Windows' parameters name the first ISR on the vector, which after a stop that left a card
   // interrupting is an innocent neighbour: the report names the device holding the line.
   std::vector<const DeviceState*> holding;

@@ -301,8 +301,11 @@ class Interrupts {
   /// Runs one ISR of `state`'s chain on `cpu` under its interrupt lock, with the verifier's
   /// checks around it; whether it claimed the interrupt.
   bool CallIsr(const VectorState& state, const Attachment& attached, Cpu& cpu);
-  /// For the storm report: which device keeps `vector` firing (interrupt_stats.cpp).
+  /// For the storm report: which device keeps `vector` firing (interrupt_stats.cpp), and which
+  /// ISRs never ran because they were reported inactive and kDrop dropped their deliveries.
   std::string DescribeStormSource(ULONG vector, const VectorState& state) const;
+  std::string DescribeStormDevices(ULONG vector, const VectorState& state) const;
+  std::string DescribeDroppedWhileInactive(const VectorState& state) const;
   /// For the storm report: "; the ISR ... claimed every one of the N deliveries" when exactly
   /// one ISR on the vector claimed all `dispatched` deliveries of the burst, else "".
   std::string DescribeStormClaimer(const VectorState& state, std::uint64_t dispatched) const;

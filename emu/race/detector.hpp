@@ -149,6 +149,12 @@ class Detector {
   }
   /// An interrupt spin lock, named so in reports.
   void NameInterruptLock(const void* lock, const void* connection);
+  /// The KDPC an EX_TIMER expires through runs the driver's `callback` for `timer`: reports name
+  /// the callback and the timer, not kemu's DPC routine. Kept whether or not the detector is on
+  /// (it may turn on later); an address never names two EX_TIMERs.
+  void NameExTimerDpc(const void* dpc, const void* callback, const void* timer) {
+    ex_timer_dpcs_[dpc] = {callback, timer};
+  }
   /// The running context publishes its history under `sync`; a later Acquire(sync) sees it.
   void Release(const void* sync) {
     if (enabled_) NoteRelease(sync);
@@ -360,6 +366,8 @@ class Detector {
   /// What the locks that are no spin locks are (LockInitialized's `kind`), by address. Ordered:
   /// Forget drops a range.
   std::map<std::uintptr_t, const char*> lock_kinds_;
+  /// NameExTimerDpc: an EX_TIMER's KDPC -> its driver callback and the timer.
+  std::map<const void*, std::pair<const void*, const void*>> ex_timer_dpcs_;
   std::map<std::tuple<ContextKind, const void*, unsigned>, std::uint32_t> context_ids_;
   std::vector<ContextInfo> contexts_;
   /// Interrupt locks by address, and back (for Forget: a freed connection record names its lock,

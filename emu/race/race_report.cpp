@@ -36,6 +36,10 @@ std::string Detector::DescribeContext(std::uint32_t context,
       return fmt::format("the ISR {} (vector 0x{:x}) on vCPU {}", name_of(info.routine),
                          info.vector, info.cpu);
     case ContextKind::kDpc:
+      if (const auto timer = ex_timer_dpcs_.find(info.object); timer != ex_timer_dpcs_.end()) {
+        return fmt::format("the EX_TIMER callback {} (EX_TIMER {}, run by its DPC) on vCPU {}",
+                           name_of(timer->second.first), timer->second.second, info.cpu);
+      }
       return fmt::format("the DPC routine {} (KDPC {}) on vCPU {}", name_of(info.routine),
                          info.object, info.cpu);
     case ContextKind::kWorkItem:
@@ -127,7 +131,11 @@ std::string Detector::FormatRace(const Access& prior, const Access& now,
     for (std::uintptr_t caller : access->callers) {
       if (caller != 0) code.push_back(caller - 1);
     }
-    code.push_back(reinterpret_cast<std::uintptr_t>(contexts_.at(access->context).routine));
+    const ContextInfo& info = contexts_.at(access->context);
+    code.push_back(reinterpret_cast<std::uintptr_t>(info.routine));
+    if (const auto timer = ex_timer_dpcs_.find(info.object); timer != ex_timer_dpcs_.end()) {
+      code.push_back(reinterpret_cast<std::uintptr_t>(timer->second.first));
+    }
   }
   const std::map<std::uintptr_t, CodeName> names = NameCode(code);
   out += DescribeAccess(prior, /*first=*/true, names);

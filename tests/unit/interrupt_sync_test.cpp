@@ -20,6 +20,8 @@ using ::kemu::testing::CrashOf;
 using ::kemu::testing::OsFrom;
 
 using ::kemu::testing::BugCheckIs;
+using ::testing::HasSubstr;
+using ::testing::Not;
 namespace bugcheck = ::kemu::bugcheck;
 namespace verifier_code = ::kemu::verifier_code;
 using Inactive = ::kemu::MachineOptions::InactiveInterrupts;
@@ -557,6 +559,19 @@ TEST(InterruptQueriesTest, LevelLineOfAnInactiveIsrStormsUnderTheDropPolicy) {
   EXPECT_THAT(crash, BugCheckIs(bugcheck::kHardwareInterruptStorm, Address(&ProbeIsr)));
   EXPECT_EQ(crash.parameter(2), Address(setup.interrupt));
   EXPECT_EQ(setup.isr.calls, 0u);
+  // The ISR never ran: the report says why, not only that an ISR must acknowledge its device.
+  EXPECT_THAT(crash.what(), HasSubstr("was dropped without calling it: the driver reported it "
+                                      "inactive (IoReportInterruptInactive)"));
+}
+
+TEST(InterruptQueriesTest, AStormOfAnActiveIsrUnderTheDropPolicySaysNothingOfInactivity) {
+  InactiveSetup setup(Inactive::kDrop, kemu::Trigger::kLevel);
+  IoReportInterruptActive(&setup.report);
+  setup.isr.device = nullptr;  // claims without acknowledging: the line stays asserted
+  const kemu::BugCheck crash = CrashOf([&] { setup.device.AssertLine(); });
+  EXPECT_THAT(crash, BugCheckIs(bugcheck::kHardwareInterruptStorm, Address(&ProbeIsr)));
+  EXPECT_GT(setup.isr.calls, 0u);
+  EXPECT_THAT(crash.what(), Not(HasSubstr("dropped without calling it")));
 }
 
 TEST(InterruptQueriesTest, InterruptForAnInactiveIsrBugChecksUnderTheBugCheckPolicy) {
