@@ -56,6 +56,7 @@ Kernel::Kernel(const MachineOptions& options)
       resources_(*this),
       timers_(*this),
       work_items_(*this),
+      dma_adapters_(*this),
       lookasides_(*this),
       generic_calls_(*this),
       ipi_calls_(*this),

@@ -20,6 +20,7 @@
 #include "model/cpu.hpp"
 #include "model/devices.hpp"
 #include "model/dispatcher.hpp"
+#include "model/dma_adapters.hpp"
 #include "model/dpcs.hpp"
 #include "model/error_log.hpp"
 #include "model/ex_spin_locks.hpp"
@@ -95,6 +96,8 @@ class Kernel final : public verifier::Host, public race::Host {
   Faults& faults() { return faults_; }
   Pool& pool() { return pool_; }
   const Pool& pool() const { return pool_; }
+  DmaAdapters& dma_adapters() { return dma_adapters_; }
+  const DmaAdapters& dma_adapters() const { return dma_adapters_; }
   PhysicalMemory& physical_memory() { return physical_memory_; }
   const PhysicalMemory& physical_memory() const { return physical_memory_; }
   Dispatcher& dispatcher() { return dispatcher_; }
@@ -303,6 +306,7 @@ class Kernel final : public verifier::Host, public race::Host {
   Resources resources_;
   Timers timers_;
   WorkItems work_items_;
+  DmaAdapters dma_adapters_;
   Lookasides lookasides_;
   GenericCalls generic_calls_;
   IpiCalls ipi_calls_;

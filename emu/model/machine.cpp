@@ -88,6 +88,7 @@ Leaks LeftBehind(model::Kernel& kernel) {
   leaks.Add(kernel.timers().DescribeSet(), kernel.timers().FirstSet());
   leaks.Add(kernel.timers().ex().DescribeLeaks(), kernel.timers().ex().FirstLeak());
   leaks.Add(kernel.work_items().DescribeLeaks(), kernel.work_items().FirstLeak());
+  leaks.Add(kernel.dma_adapters().DescribeLeaks(), kernel.dma_adapters().FirstLeak());
   leaks.Add(kernel.system_threads().DescribeLeaks(), kernel.system_threads().FirstLeak());
   leaks.Add(kernel.lookasides().DescribeLive(), kernel.lookasides().FirstLive());
   leaks.Add(kernel.dispatcher().DescribeOwned(), kernel.dispatcher().FirstOwned());

@@ -253,7 +253,7 @@ void Pool::CheckFreedArgument(const char* routine, CallArg arg) const {
   // (double free).
   for (const char* passed_on :
        {"Context", "DeferredContext", "SynchronizeContext", "ServiceContext", "SystemArgument1",
-        "SystemArgument2", "P", "BaseAddress"}) {
+        "SystemArgument2", "P", "BaseAddress", "VirtualAddress"}) {
     if (std::strcmp(arg.name, passed_on) == 0) return;
   }
   kernel_.verifier().FreedPoolReferenced(routine, arg.name, arg.value,

@@ -249,6 +249,18 @@ class Verifier {
   /// than the allocation's (`rule`: kemu::contiguous_free_rule; `expected`: the allocation's).
   void ContiguousFreeMismatch(const char* routine, const void* block, std::uint64_t rule,
                               std::uint64_t expected);
+  /// DMA adapters (0xE6 DRIVER_VERIFIER_DMA_VIOLATION, kemu::dma_violation; rules_dma.cpp).
+  [[noreturn]] void DmaNullAdapter(const char* routine);
+  [[noreturn]] void DmaReleasedAdapter(const char* routine, const void* adapter, bool released);
+  void DmaImproperIrql(const char* routine, KIRQL maximum, KIRQL current);
+  [[noreturn]] void DmaUnknownDescriptionVersion(const char* routine, ULONG version);
+  [[noreturn]] void DmaCommonBufferFreedTwice(const char* routine, const void* virtual_address);
+  void DmaAdapterReleasedWithCommonBuffers(const char* routine, const void* adapter,
+                                           std::size_t buffers);
+  /// FreeCommonBuffer with a length, logical address or CacheEnabled other than the allocation's
+  /// (kemu 0x4B450023; `rule`: kemu::common_buffer_free_rule; `expected`: the allocation's).
+  void CommonBufferFreeMismatch(const char* routine, const void* virtual_address,
+                                std::uint64_t rule, std::uint64_t expected);
   /// PoolOverrun's report for any special-pool block: `what` names it ("the 64-byte pool block
   /// at 0x... (tag 'Nic ')").
   void SpecialPoolOverrun(const char* routine, const void* block, const void* corrupted,

@@ -50,6 +50,7 @@ inline constexpr std::uint32_t kWorkerThreadReturnedAtBadIrql = 0xE1;
 inline constexpr std::uint32_t kManuallyInitiatedCrash = 0xE2;
 inline constexpr std::uint32_t kResourceNotOwned = 0xE3;
 inline constexpr std::uint32_t kWorkerInvalid = 0xE4;
+inline constexpr std::uint32_t kDriverVerifierDmaViolation = 0xE6;
 inline constexpr std::uint32_t kHardwareInterruptStorm = 0xF2;
 inline constexpr std::uint32_t kDpcWatchdogViolation = 0x133;
 inline constexpr std::uint32_t kKernelSecurityCheckFailure = 0x139;
@@ -173,7 +174,35 @@ inline constexpr std::uint64_t kExTimerDeleted = 0x4B450021;
 /// or cache type other than the allocation's (kemu's: Windows documents the rule, not what
 /// breaking it does): parameter 3 says which (contiguous_free_rule).
 inline constexpr std::uint64_t kContiguousFree = 0x4B450024;
+/// A DMA adapter's FreeCommonBuffer given a length, logical address or CacheEnabled other than
+/// the allocation's (kemu's: Microsoft documents that they must match, not what breaking it does):
+/// parameter 3 says which (common_buffer_free_rule), parameter 4 is the allocation's value.
+inline constexpr std::uint64_t kCommonBufferFree = 0x4B450023;
 }  // namespace verifier_code
+
+/// Parameter 3 of 0xC4 / kemu 0x4B450023 (kCommonBufferFree): what did not match the allocation.
+namespace common_buffer_free_rule {
+inline constexpr std::uint64_t kLength = 1;
+inline constexpr std::uint64_t kLogicalAddress = 2;
+inline constexpr std::uint64_t kCacheEnabled = 3;
+}  // namespace common_buffer_free_rule
+
+/// Parameter 1 of 0xE6 DRIVER_VERIFIER_DMA_VIOLATION: the DMA rule broken (Microsoft's codes).
+namespace dma_violation {
+/// More common buffers freed than allocated (a buffer freed twice); parameter 2: how many more.
+inline constexpr std::uint64_t kCommonBufferFreedTwice = 0x03;
+/// PutDmaAdapter with common buffers still allocated: adapter, how many, 0.
+inline constexpr std::uint64_t kAdapterReleasedWithCommonBuffers = 0x07;
+/// A DMA routine at an improper IRQL: parameter 2 is 0x02 (higher than allowed), then the
+/// highest IRQL allowed and the current one.
+inline constexpr std::uint64_t kImproperIrql = 0x13;
+/// An operation through an adapter already released (or never returned): adapter, 0.
+inline constexpr std::uint64_t kReleasedAdapter = 0x18;
+/// A NULL DMA adapter passed to a DMA routine.
+inline constexpr std::uint64_t kNullAdapter = 0x19;
+/// IoGetDmaAdapter given a DEVICE_DESCRIPTION version it does not know.
+inline constexpr std::uint64_t kUnknownDescriptionVersion = 0x25;
+}  // namespace dma_violation
 
 /// Parameter 3 of 0xC4 / kemu 0x4B450024 (kContiguousFree): what was wrong with the free.
 namespace contiguous_free_rule {

@@ -15,6 +15,7 @@
 #include "kemu_wdk_cm.h"
 #include "kemu_wdk_devprop.h"
 #include "kemu_wdk_dispatch.h"
+#include "kemu_wdk_dma.h"
 #include "kemu_wdk_errorlog.h"
 #include "kemu_wdk_ex_timer.h"
 #include "kemu_wdk_exlist.h"

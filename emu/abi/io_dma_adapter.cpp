@@ -1,0 +1,208 @@
+// IoGetDmaAdapter and the adapter's operation table (model/dma_adapters.hpp). The operations are
+// not kernel exports: a driver reaches them only through the table, so each enters the call
+// itself (recorded in the call history like an export) and checks its IRQL.
+#include <wdm.h>
+
+#include <string>
+
+#include "abi/entry.hpp"
+#include "kemu/error.hpp"
+#include "model/devices.hpp"
+
+namespace {
+
+using kemu::model::CallArg;
+
+template <std::size_t N>
+kemu::model::Kernel& EnterOperation(const char* name, const CallArg (&args)[N]) {
+  kemu::Machine* const machine = kemu::model::current_machine;
+  if (machine == nullptr) throw kemu::NoMachine(name);
+  kemu::model::Kernel& kernel = machine->kernel();
+  kernel.EnterCall(name, args);
+  return kernel;
+}
+
+kemu::model::Kernel& EnterOperation(const char* name) {
+  kemu::Machine* const machine = kemu::model::current_machine;
+  if (machine == nullptr) throw kemu::NoMachine(name);
+  kemu::model::Kernel& kernel = machine->kernel();
+  kernel.EnterCall(name);
+  return kernel;
+}
+
+#define KEMU_ENTER_OPERATION(name, ...) EnterOperation(name, {__VA_ARGS__})
+
+// Microsoft's pages give each of these PASSIVE_LEVEL; under DMA verification a call above it is
+// 0xE6 / 0x13.
+void AtPassive(kemu::model::Kernel& kernel, const char* routine) {
+  const KIRQL irql = kernel.irql().Current();
+  if (irql > PASSIVE_LEVEL) kernel.verifier().DmaImproperIrql(routine, PASSIVE_LEVEL, irql);
+}
+
+VOID NTAPI PutDmaAdapter(PDMA_ADAPTER DmaAdapter) {
+  static constexpr const char* kName = "PutDmaAdapter";
+  kemu::model::Kernel& kernel = KEMU_ENTER_OPERATION(kName, KEMU_ARG(DmaAdapter));
+  AtPassive(kernel, kName);
+  kernel.dma_adapters().Put(DmaAdapter);
+}
+
+PVOID NTAPI AllocateCommonBuffer(PDMA_ADAPTER DmaAdapter, ULONG Length,
+                                 PPHYSICAL_ADDRESS LogicalAddress, BOOLEAN CacheEnabled) {
+  static constexpr const char* kName = "AllocateCommonBuffer";
+  kemu::model::Kernel& kernel =
+      KEMU_ENTER_OPERATION(kName, KEMU_ARG(DmaAdapter), KEMU_ARG(Length), KEMU_ARG(LogicalAddress),
+                           KEMU_ARG(CacheEnabled));
+  AtPassive(kernel, kName);
+  return kernel.dma_adapters().AllocateCommonBuffer(DmaAdapter, Length, LogicalAddress,
+                                                    CacheEnabled);
+}
+
+VOID NTAPI FreeCommonBuffer(PDMA_ADAPTER DmaAdapter, ULONG Length, PHYSICAL_ADDRESS LogicalAddress,
+                            PVOID VirtualAddress, BOOLEAN CacheEnabled) {
+  static constexpr const char* kName = "FreeCommonBuffer";
+  kemu::model::Kernel& kernel = KEMU_ENTER_OPERATION(
+      kName, KEMU_ARG(DmaAdapter), KEMU_ARG(Length), KEMU_ARG(LogicalAddress.QuadPart),
+      KEMU_ARG(VirtualAddress), KEMU_ARG(CacheEnabled));
+  AtPassive(kernel, kName);
+  kernel.dma_adapters().FreeCommonBuffer(DmaAdapter, Length, LogicalAddress, VirtualAddress,
+                                         CacheEnabled);
+}
+
+ULONG NTAPI GetDmaAlignment(PDMA_ADAPTER DmaAdapter) {
+  kemu::model::Kernel& kernel = KEMU_ENTER_OPERATION("GetDmaAlignment", KEMU_ARG(DmaAdapter));
+  return kernel.dma_adapters().Alignment(DmaAdapter);
+}
+
+// Every other entry: stops the test naming the operation (kemu::NotModelled), never a made-up
+// result. The stub reads none of its arguments, so one signature serves every entry.
+template <const char* kOperation>
+void NTAPI NotModelledOperation() {
+  kemu::model::Kernel& kernel = EnterOperation(kOperation);
+  kernel.ThrowNotModelled(std::string("the DMA adapter operation ") + kOperation);
+}
+
+#define KEMU_DMA_STUB(name)               \
+  constexpr char k##name##Name[] = #name; \
+  PVOID const k##name##Stub = reinterpret_cast<PVOID>(&NotModelledOperation<k##name##Name>)
+
+KEMU_DMA_STUB(AllocateAdapterChannel);
+KEMU_DMA_STUB(FlushAdapterBuffers);
+KEMU_DMA_STUB(FreeAdapterChannel);
+KEMU_DMA_STUB(FreeMapRegisters);
+KEMU_DMA_STUB(MapTransfer);
+KEMU_DMA_STUB(ReadDmaCounter);
+KEMU_DMA_STUB(GetScatterGatherList);
+KEMU_DMA_STUB(PutScatterGatherList);
+KEMU_DMA_STUB(CalculateScatterGatherList);
+KEMU_DMA_STUB(BuildScatterGatherList);
+KEMU_DMA_STUB(BuildMdlFromScatterGatherList);
+KEMU_DMA_STUB(GetDmaAdapterInfo);
+KEMU_DMA_STUB(GetDmaTransferInfo);
+KEMU_DMA_STUB(InitializeDmaTransferContext);
+KEMU_DMA_STUB(AllocateCommonBufferEx);
+KEMU_DMA_STUB(AllocateAdapterChannelEx);
+KEMU_DMA_STUB(ConfigureAdapterChannel);
+KEMU_DMA_STUB(CancelAdapterChannel);
+KEMU_DMA_STUB(MapTransferEx);
+KEMU_DMA_STUB(GetScatterGatherListEx);
+KEMU_DMA_STUB(BuildScatterGatherListEx);
+KEMU_DMA_STUB(FlushAdapterBuffersEx);
+KEMU_DMA_STUB(FreeAdapterObject);
+KEMU_DMA_STUB(CancelMappedTransfer);
+KEMU_DMA_STUB(AllocateDomainCommonBuffer);
+KEMU_DMA_STUB(FlushDmaBuffer);
+KEMU_DMA_STUB(JoinDmaDomain);
+KEMU_DMA_STUB(LeaveDmaDomain);
+KEMU_DMA_STUB(GetDmaDomain);
+KEMU_DMA_STUB(AllocateCommonBufferWithBounds);
+KEMU_DMA_STUB(AllocateCommonBufferVector);
+KEMU_DMA_STUB(GetCommonBufferFromVectorByIndex);
+KEMU_DMA_STUB(FreeCommonBufferFromVector);
+KEMU_DMA_STUB(FreeCommonBufferVector);
+KEMU_DMA_STUB(CreateCommonBufferFromMdl);
+
+template <typename T>
+T As(PVOID stub) {
+  return reinterpret_cast<T>(stub);
+}
+
+// One table for every adapter: the driver reads it, never writes it.
+DMA_OPERATIONS operations = {
+    .Size = sizeof(DMA_OPERATIONS),
+    .PutDmaAdapter = &PutDmaAdapter,
+    .AllocateCommonBuffer = &AllocateCommonBuffer,
+    .FreeCommonBuffer = &FreeCommonBuffer,
+    .AllocateAdapterChannel = kAllocateAdapterChannelStub,
+    .FlushAdapterBuffers = As<PFLUSH_ADAPTER_BUFFERS>(kFlushAdapterBuffersStub),
+    .FreeAdapterChannel = As<PFREE_ADAPTER_CHANNEL>(kFreeAdapterChannelStub),
+    .FreeMapRegisters = As<PFREE_MAP_REGISTERS>(kFreeMapRegistersStub),
+    .MapTransfer = As<PMAP_TRANSFER>(kMapTransferStub),
+    .GetDmaAlignment = &GetDmaAlignment,
+    .ReadDmaCounter = As<PREAD_DMA_COUNTER>(kReadDmaCounterStub),
+    .GetScatterGatherList = kGetScatterGatherListStub,
+    .PutScatterGatherList = As<PPUT_SCATTER_GATHER_LIST>(kPutScatterGatherListStub),
+    .CalculateScatterGatherList = kCalculateScatterGatherListStub,
+    .BuildScatterGatherList = kBuildScatterGatherListStub,
+    .BuildMdlFromScatterGatherList = kBuildMdlFromScatterGatherListStub,
+    .GetDmaAdapterInfo = kGetDmaAdapterInfoStub,
+    .GetDmaTransferInfo = kGetDmaTransferInfoStub,
+    .InitializeDmaTransferContext = kInitializeDmaTransferContextStub,
+    .AllocateCommonBufferEx = kAllocateCommonBufferExStub,
+    .AllocateAdapterChannelEx = kAllocateAdapterChannelExStub,
+    .ConfigureAdapterChannel = kConfigureAdapterChannelStub,
+    .CancelAdapterChannel = kCancelAdapterChannelStub,
+    .MapTransferEx = kMapTransferExStub,
+    .GetScatterGatherListEx = kGetScatterGatherListExStub,
+    .BuildScatterGatherListEx = kBuildScatterGatherListExStub,
+    .FlushAdapterBuffersEx = kFlushAdapterBuffersExStub,
+    .FreeAdapterObject = kFreeAdapterObjectStub,
+    .CancelMappedTransfer = kCancelMappedTransferStub,
+    .AllocateDomainCommonBuffer = kAllocateDomainCommonBufferStub,
+    .FlushDmaBuffer = kFlushDmaBufferStub,
+    .JoinDmaDomain = kJoinDmaDomainStub,
+    .LeaveDmaDomain = kLeaveDmaDomainStub,
+    .GetDmaDomain = kGetDmaDomainStub,
+    .AllocateCommonBufferWithBounds = kAllocateCommonBufferWithBoundsStub,
+    .AllocateCommonBufferVector = kAllocateCommonBufferVectorStub,
+    .GetCommonBufferFromVectorByIndex = kGetCommonBufferFromVectorByIndexStub,
+    .FreeCommonBufferFromVector = kFreeCommonBufferFromVectorStub,
+    .FreeCommonBufferVector = kFreeCommonBufferVectorStub,
+    .CreateCommonBufferFromMdl = kCreateCommonBufferFromMdlStub,
+};
+
+// The first release that knows each DEVICE_DESCRIPTION version: 2 from Windows XP, 3 from
+// Windows 8 (Microsoft's DEVICE_DESCRIPTION page).
+bool VersionKnownTo(ULONG version, kemu::Os os) {
+  if (version == DEVICE_DESCRIPTION_VERSION3) return os >= kemu::Os::kWindows8;
+  if (version == DEVICE_DESCRIPTION_VERSION2) return os >= kemu::Os::kWindowsXP;
+  return true;
+}
+
+}  // namespace
+
+extern "C" {
+
+PDMA_ADAPTER IoGetDmaAdapter(PDEVICE_OBJECT PhysicalDeviceObject,
+                             PDEVICE_DESCRIPTION DeviceDescription, PULONG NumberOfMapRegisters) {
+  static constexpr const char* kRoutine = "IoGetDmaAdapter";
+  kemu::model::Kernel& kernel =
+      KEMU_ENTER(IoGetDmaAdapter, KEMU_ARG(PhysicalDeviceObject), KEMU_ARG(DeviceDescription),
+                 KEMU_ARG(NumberOfMapRegisters));
+  AtPassive(kernel, kRoutine);
+  if (kernel.devices().FindByPdo(PhysicalDeviceObject) == nullptr) {
+    kernel.verifier().InvalidPdo(kRoutine, PhysicalDeviceObject);
+  }
+  if (DeviceDescription == nullptr) kernel.verifier().NullArgument(kRoutine, "DeviceDescription");
+  if (NumberOfMapRegisters == nullptr) {
+    kernel.verifier().NullArgument(kRoutine, "NumberOfMapRegisters");
+  }
+  const ULONG version = DeviceDescription->Version;
+  if (version > DEVICE_DESCRIPTION_VERSION3) {
+    kernel.verifier().DmaUnknownDescriptionVersion(kRoutine, version);
+  }
+  // A version the release predates: no adapter (UNCONFIRMED; the documented failure is NULL).
+  if (!VersionKnownTo(version, kernel.personality().os)) return nullptr;
+  return kernel.dma_adapters().Get(*DeviceDescription, &operations, NumberOfMapRegisters);
+}
+
+}  // extern "C"

@@ -1,0 +1,237 @@
+// DMA adapters (emu/abi/io_dma_adapter.cpp, model/dma_adapters.cpp): IoGetDmaAdapter gives an
+// adapter whose common buffers sit below the device's addressing limit, with the logical address
+// a device double reaches through Machine::HostAddressOf; frees and releases are checked with
+// Microsoft's DMA verification codes (0xE6), and what kemu does not model stops by name.
+#include <wdm.h>
+
+#include <cstdint>
+#include <cstring>
+
+#include "kemu/testing/gtest.hpp"
+
+namespace {
+
+using ::kemu::testing::BugCheckIs;
+using ::kemu::testing::CrashOf;
+using ::testing::HasSubstr;
+
+namespace dv = ::kemu::dma_violation;
+namespace vc = ::kemu::verifier_code;
+constexpr std::uint32_t kDma = kemu::bugcheck::kDriverVerifierDmaViolation;
+constexpr std::uint32_t kVerifier = kemu::bugcheck::kDriverVerifierDetectedViolation;
+constexpr ULONG kPage = 0x1000;
+
+std::uint64_t Address(const void* pointer) { return reinterpret_cast<std::uintptr_t>(pointer); }
+
+DEVICE_DESCRIPTION BusMaster32() {
+  DEVICE_DESCRIPTION description{};
+  description.Version = DEVICE_DESCRIPTION_VERSION;
+  description.Master = TRUE;
+  description.Dma32BitAddresses = TRUE;
+  description.InterfaceType = PCIBus;
+  description.MaximumLength = 0x10000;
+  return description;
+}
+
+class DmaAdapterTest : public kemu::testing::PersonalityTest {
+ protected:
+  void SetUp() override {
+    PersonalityTest::SetUp();
+    device_ = &machine().AddDevice({.name = "dma0"});
+  }
+  PDMA_ADAPTER Get(DEVICE_DESCRIPTION description, ULONG* map_registers = nullptr) {
+    ULONG registers = 0;
+    PDMA_ADAPTER adapter = IoGetDmaAdapter(device_->pdo(), &description, &registers);
+    if (map_registers != nullptr) *map_registers = registers;
+    return adapter;
+  }
+
+  kemu::Device* device_ = nullptr;
+};
+
+TEST_P(DmaAdapterTest, ACommonBufferIsContiguousBelow4GiBAndTheDeviceReachesItsLogicalAddress) {
+  ULONG map_registers = 0;
+  PDMA_ADAPTER adapter = Get(BusMaster32(), &map_registers);
+  ASSERT_NE(adapter, nullptr);
+  EXPECT_EQ(adapter->Version, 1);
+  EXPECT_EQ(adapter->Size, sizeof(DMA_ADAPTER));
+  EXPECT_EQ(adapter->DmaOperations->Size, sizeof(DMA_OPERATIONS));
+  EXPECT_EQ(map_registers, 0x10000 / kPage + 1);
+  PHYSICAL_ADDRESS logical{};
+  auto* ring = static_cast<unsigned char*>(
+      adapter->DmaOperations->AllocateCommonBuffer(adapter, 2 * kPage, &logical, FALSE));
+  ASSERT_NE(ring, nullptr);
+  EXPECT_EQ(Address(ring) % kPage, 0u);
+  EXPECT_EQ(static_cast<std::uint64_t>(logical.QuadPart), 0x01000000u);  // lowest first
+  EXPECT_EQ(MmGetPhysicalAddress(ring + 0x1234).QuadPart, logical.QuadPart + 0x1234);
+  // The device writes the second page through the logical address.
+  void* host = machine().HostAddressOf(static_cast<std::uint64_t>(logical.QuadPart) + kPage, 8);
+  ASSERT_EQ(host, ring + kPage);
+  std::memset(host, 0xAB, 8);
+  EXPECT_EQ(ring[kPage + 7], 0xAB);
+  EXPECT_EQ(adapter->DmaOperations->GetDmaAlignment(adapter), 1u);
+  adapter->DmaOperations->FreeCommonBuffer(adapter, 2 * kPage, logical, ring, FALSE);
+  EXPECT_EQ(machine().HostAddressOf(static_cast<std::uint64_t>(logical.QuadPart), 8), nullptr);
+  adapter->DmaOperations->PutDmaAdapter(adapter);
+  EXPECT_EQ(machine().pool_allocations(), 0u);
+  machine().Shutdown();  // nothing left: silent
+}
+
+TEST_P(DmaAdapterTest, ASystemDmaChannelReaches24BitsAndGetsLegacyMemory) {
+  DEVICE_DESCRIPTION description = BusMaster32();
+  description.Master = FALSE;
+  description.Dma32BitAddresses = FALSE;
+  description.InterfaceType = Isa;
+  PDMA_ADAPTER adapter = Get(description);
+  ASSERT_NE(adapter, nullptr);
+  PHYSICAL_ADDRESS logical{};
+  PVOID buffer = adapter->DmaOperations->AllocateCommonBuffer(adapter, kPage, &logical, TRUE);
+  ASSERT_NE(buffer, nullptr);
+  EXPECT_EQ(static_cast<std::uint64_t>(logical.QuadPart), 0x00100000u);
+  adapter->DmaOperations->FreeCommonBuffer(adapter, kPage, logical, buffer, TRUE);
+  adapter->DmaOperations->PutDmaAdapter(adapter);
+}
+
+TEST_P(DmaAdapterTest, VersionThreeIsKnownFromWindows8AndItsAddressWidthIsTheLimit) {
+  DEVICE_DESCRIPTION description = BusMaster32();
+  description.Version = DEVICE_DESCRIPTION_VERSION3;
+  description.DmaAddressWidth = 24;
+  PDMA_ADAPTER adapter = Get(description);
+  if (GetParam() < kemu::Os::kWindows8) {
+    EXPECT_EQ(adapter, nullptr);
+    return;
+  }
+  ASSERT_NE(adapter, nullptr);
+  EXPECT_EQ(adapter->Version, 3);
+  PHYSICAL_ADDRESS logical{};
+  PVOID buffer = adapter->DmaOperations->AllocateCommonBuffer(adapter, kPage, &logical, FALSE);
+  ASSERT_NE(buffer, nullptr);
+  EXPECT_LE(static_cast<std::uint64_t>(logical.QuadPart) + kPage - 1, 0xFFFFFFu);
+  adapter->DmaOperations->FreeCommonBuffer(adapter, kPage, logical, buffer, FALSE);
+  adapter->DmaOperations->PutDmaAdapter(adapter);
+}
+
+TEST_P(DmaAdapterTest, AnAdapterNeverReleasedIsALeakAtShutdown) {
+  PDMA_ADAPTER adapter = Get(BusMaster32());
+  ASSERT_NE(adapter, nullptr);
+  const kemu::BugCheck leak = CrashOf([&] { machine().Shutdown(); });
+  EXPECT_THAT(leak.what(), HasSubstr("never released (PutDmaAdapter)"));
+}
+
+INSTANTIATE_TEST_SUITE_P(AllWindows, DmaAdapterTest, kemu::testing::AllOs(),
+                         kemu::testing::OsName());
+
+// The rules, on one kernel (they do not differ between versions).
+class DmaRulesTest : public ::testing::Test {
+ protected:
+  PDMA_ADAPTER Get() {
+    DEVICE_DESCRIPTION description = BusMaster32();
+    ULONG registers = 0;
+    return IoGetDmaAdapter(device_.pdo(), &description, &registers);
+  }
+  PVOID Allocate(PDMA_ADAPTER adapter, ULONG length, PHYSICAL_ADDRESS* logical) {
+    return adapter->DmaOperations->AllocateCommonBuffer(adapter, length, logical, FALSE);
+  }
+
+  kemu::Machine machine_{kemu::Os::kWindows10};
+  kemu::Device& device_ = machine_.AddDevice({.name = "dma0"});
+};
+
+TEST_F(DmaRulesTest, FreeingACommonBufferTwiceIsTooManyCommonBuffersFreed) {
+  PDMA_ADAPTER adapter = Get();
+  PHYSICAL_ADDRESS logical{};
+  PVOID buffer = Allocate(adapter, kPage, &logical);
+  adapter->DmaOperations->FreeCommonBuffer(adapter, kPage, logical, buffer, FALSE);
+  EXPECT_THAT(CrashOf([&] {
+                adapter->DmaOperations->FreeCommonBuffer(adapter, kPage, logical, buffer, FALSE);
+              }),
+              BugCheckIs(kDma, dv::kCommonBufferFreedTwice, 1, 0, 0));
+}
+
+TEST_F(DmaRulesTest, FreeingWithAnotherLengthLogicalAddressOrCacheSettingIsReported) {
+  PDMA_ADAPTER adapter = Get();
+  PHYSICAL_ADDRESS logical{};
+  PVOID buffer = Allocate(adapter, 2 * kPage, &logical);
+  namespace rule = ::kemu::common_buffer_free_rule;
+  EXPECT_THAT(
+      CrashOf([&] {
+        adapter->DmaOperations->FreeCommonBuffer(adapter, kPage, logical, buffer, FALSE);
+      }),
+      BugCheckIs(kVerifier, vc::kCommonBufferFree, Address(buffer), rule::kLength, 2 * kPage));
+}
+
+TEST_F(DmaRulesTest, FreeingWithAnotherLogicalAddressIsReported) {
+  PDMA_ADAPTER adapter = Get();
+  PHYSICAL_ADDRESS logical{};
+  PVOID buffer = Allocate(adapter, kPage, &logical);
+  PHYSICAL_ADDRESS other = logical;
+  other.QuadPart += kPage;
+  EXPECT_THAT(CrashOf([&] {
+                adapter->DmaOperations->FreeCommonBuffer(adapter, kPage, other, buffer, FALSE);
+              }),
+              BugCheckIs(kVerifier, vc::kCommonBufferFree, Address(buffer),
+                         kemu::common_buffer_free_rule::kLogicalAddress,
+                         static_cast<std::uint64_t>(logical.QuadPart)));
+}
+
+TEST_F(DmaRulesTest, ReleasingTheAdapterWithCommonBuffersIsReported) {
+  PDMA_ADAPTER adapter = Get();
+  PHYSICAL_ADDRESS logical{};
+  (void)Allocate(adapter, kPage, &logical);
+  EXPECT_THAT(CrashOf([&] { adapter->DmaOperations->PutDmaAdapter(adapter); }),
+              BugCheckIs(kDma, dv::kAdapterReleasedWithCommonBuffers, Address(adapter), 1, 0));
+}
+
+TEST_F(DmaRulesTest, ACallThroughAReleasedAdapterIsReported) {
+  PDMA_ADAPTER adapter = Get();
+  adapter->DmaOperations->PutDmaAdapter(adapter);
+  PHYSICAL_ADDRESS logical{};
+  const kemu::BugCheck crash = CrashOf([&] { (void)Allocate(adapter, kPage, &logical); });
+  EXPECT_THAT(crash, BugCheckIs(kDma, dv::kReleasedAdapter, Address(adapter), 0, 0));
+  EXPECT_THAT(crash.what(), HasSubstr("PutDmaAdapter already released"));
+}
+
+TEST_F(DmaRulesTest, ANullAdapterIsReported) {
+  PDMA_ADAPTER adapter = Get();
+  EXPECT_THAT(CrashOf([&] { adapter->DmaOperations->PutDmaAdapter(nullptr); }),
+              BugCheckIs(kDma, dv::kNullAdapter, 0, 0, 0));
+}
+
+TEST_F(DmaRulesTest, AllocatingAtDispatchLevelIsAnImproperIrql) {
+  PDMA_ADAPTER adapter = Get();
+  KIRQL old = 0;
+  KeRaiseIrql(DISPATCH_LEVEL, &old);
+  PHYSICAL_ADDRESS logical{};
+  EXPECT_THAT(CrashOf([&] { (void)Allocate(adapter, kPage, &logical); }),
+              BugCheckIs(kDma, dv::kImproperIrql, 0x2, PASSIVE_LEVEL, DISPATCH_LEVEL));
+}
+
+TEST_F(DmaRulesTest, AnUnknownDescriptionVersionIsReported) {
+  DEVICE_DESCRIPTION description = BusMaster32();
+  description.Version = 4;
+  ULONG registers = 0;
+  EXPECT_THAT(CrashOf([&] { (void)IoGetDmaAdapter(device_.pdo(), &description, &registers); }),
+              BugCheckIs(kDma, dv::kUnknownDescriptionVersion, 4, 0, 0));
+}
+
+TEST_F(DmaRulesTest, AnotherDeviceObjectThanThePdoIsAnInvalidPdo) {
+  DEVICE_DESCRIPTION description = BusMaster32();
+  ULONG registers = 0;
+  int not_a_device = 0;
+  auto* fake = reinterpret_cast<PDEVICE_OBJECT>(&not_a_device);
+  EXPECT_THAT(CrashOf([&] { (void)IoGetDmaAdapter(fake, &description, &registers); }),
+              BugCheckIs(kemu::bugcheck::kPnpDetectedFatalError, 0x2, Address(fake), 0, 0));
+}
+
+TEST_F(DmaRulesTest, AnOperationKemuDoesNotModelStopsByName) {
+  PDMA_ADAPTER adapter = Get();
+  try {
+    (void)adapter->DmaOperations->ReadDmaCounter(adapter);
+    FAIL() << "ReadDmaCounter returned";
+  } catch (const kemu::NotModelled& error) {
+    EXPECT_THAT(error.what(), HasSubstr("ReadDmaCounter"));
+  }
+  adapter->DmaOperations->PutDmaAdapter(adapter);
+}
+
+}  // namespace
