@@ -321,8 +321,9 @@ void Interrupts::DeliverRaised() {
     Dispatch(*best, cpu);
     if (!Pending(*best)) best->streak = 0;  // serviced: the next delivery is a new interrupt
   }
-  // The DPCs the burst queued run once this vCPU is back below DISPATCH_LEVEL.
-  if (took && cpu.dispatching == 0 && cpu.irql < DISPATCH_LEVEL) kernel_.dpcs().Retire(cpu);
+  // The DPCs the burst queued run once this vCPU is back below DISPATCH_LEVEL: at once when the
+  // burst interrupted a passive-level ISR, which is a thread at PASSIVE_LEVEL (audit round 10).
+  if (took && cpu.irql < DISPATCH_LEVEL) kernel_.dpcs().Retire(cpu);
 }
 
 // Inlined into DeliverRaised: a few compares per delivery; the storm report is out of line.
