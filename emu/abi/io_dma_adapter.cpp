@@ -13,19 +13,22 @@ namespace {
 
 using kemu::model::CallArg;
 
-template <std::size_t N>
-kemu::model::Kernel& EnterOperation(const char* name, const CallArg (&args)[N]) {
+// The running machine's kernel; an operation called with no machine is refused by name.
+kemu::model::Kernel& KernelFor(const char* name) {
   kemu::Machine* const machine = kemu::model::current_machine;
   if (machine == nullptr) throw kemu::NoMachine(name);
-  kemu::model::Kernel& kernel = machine->kernel();
+  return machine->kernel();
+}
+
+template <std::size_t N>
+kemu::model::Kernel& EnterOperation(const char* name, const CallArg (&args)[N]) {
+  kemu::model::Kernel& kernel = KernelFor(name);
   kernel.EnterCall(name, args);
   return kernel;
 }
 
 kemu::model::Kernel& EnterOperation(const char* name) {
-  kemu::Machine* const machine = kemu::model::current_machine;
-  if (machine == nullptr) throw kemu::NoMachine(name);
-  kemu::model::Kernel& kernel = machine->kernel();
+  kemu::model::Kernel& kernel = KernelFor(name);
   kernel.EnterCall(name);
   return kernel;
 }
