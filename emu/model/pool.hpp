@@ -28,8 +28,9 @@ class Kernel;
 /// One allocation request, once the exported routine has decoded its arguments.
 struct PoolRequest {
   const char* routine = "";
-  personality::ExportId id =
-      personality::ExportId::kExAllocatePoolWithTag;  ///< for fault injection
+  /// The routine whose faults fail this allocation; none when the caller checked its own (a DMA
+  /// adapter's AllocateCommonBuffer, which has no export of its own).
+  std::optional<personality::ExportId> id = personality::ExportId::kExAllocatePoolWithTag;
   /// The POOL_TYPE value as the driver passed it (reports show it), or for ExAllocatePool2 the
   /// equivalent type.
   std::uint32_t type = 0;

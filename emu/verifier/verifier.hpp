@@ -254,7 +254,9 @@ class Verifier {
   [[noreturn]] void DmaReleasedAdapter(const char* routine, const void* adapter, bool released);
   void DmaImproperIrql(const char* routine, KIRQL maximum, KIRQL current);
   [[noreturn]] void DmaUnknownDescriptionVersion(const char* routine, ULONG version);
-  [[noreturn]] void DmaCommonBufferFreedTwice(const char* routine, const void* virtual_address);
+  /// `owner`: another adapter whose common buffer it is, or nullptr.
+  [[noreturn]] void DmaCommonBufferFreedTwice(const char* routine, const void* virtual_address,
+                                              const void* owner);
   void DmaAdapterReleasedWithCommonBuffers(const char* routine, const void* adapter,
                                            std::size_t buffers);
   /// FreeCommonBuffer with a length, logical address or CacheEnabled other than the allocation's

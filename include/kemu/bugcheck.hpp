@@ -217,6 +217,9 @@ inline constexpr std::uint64_t kCacheType = 3;
 /// MmFreeContiguousMemorySpecifyCache given what MmAllocateContiguousMemory returned (its page:
 /// the buffer must come from an MmAllocateContiguousMemorySpecifyCacheXxx call).
 inline constexpr std::uint64_t kNotSpecifyCache = 4;
+/// MmFreeContiguousMemory(SpecifyCache) given a DMA adapter's common buffer: the adapter's
+/// FreeCommonBuffer frees it (the adapter must forget it too).
+inline constexpr std::uint64_t kCommonBuffer = 5;
 }  // namespace contiguous_free_rule
 
 /// Parameter 4 of 0xC4 / kemu 0x4B45001F (kExTimerArgument): the EX_TIMER rule broken.
