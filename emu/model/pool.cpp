@@ -357,6 +357,15 @@ bool Pool::Holds(std::uintptr_t address, std::uint64_t bytes) const {
   return offset < it->second.bytes && bytes <= it->second.bytes - offset;
 }
 
+std::optional<Pool::Extent> Pool::ExtentOf(const void* pointer) const {
+  const auto address = reinterpret_cast<std::uintptr_t>(pointer);
+  auto it = live_.upper_bound(address);
+  if (it == live_.begin()) return std::nullopt;
+  --it;
+  if (address - it->first >= it->second.bytes) return std::nullopt;
+  return Extent{.base = it->first, .bytes = it->second.bytes, .paged = it->second.paged};
+}
+
 bool Pool::WasFreed(const void* block) const {
   const auto address = reinterpret_cast<std::uintptr_t>(block);
   return live_.count(address) == 0 && freed_.count(address) != 0;

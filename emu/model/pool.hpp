@@ -83,6 +83,14 @@ class Pool {
   }
   /// A live block (pool or contiguous) holds all of [address, address + bytes).
   bool Holds(std::uintptr_t address, std::uint64_t bytes) const;
+  /// The live block (pool or contiguous) holding `address`: where it starts, its size, and
+  /// whether it is paged pool.
+  struct Extent {
+    std::uintptr_t base = 0;
+    SIZE_T bytes = 0;
+    bool paged = false;
+  };
+  std::optional<Extent> ExtentOf(const void* address) const;
 
   std::size_t outstanding() const { return live_.size(); }
   /// One line per block still allocated, oldest first.

@@ -254,6 +254,13 @@ class Verifier {
   [[noreturn]] void DmaReleasedAdapter(const char* routine, const void* adapter, bool released);
   void DmaImproperIrql(const char* routine, KIRQL maximum, KIRQL current);
   [[noreturn]] void DmaUnknownDescriptionVersion(const char* routine, ULONG version);
+  /// Bitmaps (RTL_BITMAP): 0xC4 / kemu 0x4B450025 with the rule broken.
+  [[noreturn]] void BitmapOutOfRange(const char* routine, const void* header, ULONG start,
+                                     std::uint64_t count);
+  [[noreturn]] void BitmapBufferMisaligned(const char* routine, const void* header,
+                                           const void* buffer);
+  [[noreturn]] void BitmapBufferTooSmall(const char* routine, const void* header, ULONG bits,
+                                         std::uint64_t available);
   /// `owner`: another adapter whose common buffer it is, or nullptr.
   [[noreturn]] void DmaCommonBufferFreedTwice(const char* routine, const void* virtual_address,
                                               const void* owner);
@@ -511,6 +518,8 @@ class Verifier {
                                      const std::vector<std::string>& leaks);
 
  private:
+  [[noreturn]] void BitmapRule(const void* header, std::uint64_t rule, std::uint64_t value,
+                               const std::string& summary);
   /// A pool free of an address that is not a pool block: 0xC4 / 0x10 under Verifier, else
   /// 0xC2 / 0x42, with `summary`.
   void FreeOfNonPool(const void* block, const std::string& summary);
