@@ -5,7 +5,7 @@
 #include "model/devices.hpp"
 #include "model/interrupts.hpp"
 #include "model/kernel.hpp"
-#include "race/symbolize.hpp"
+#include "race/symbol_table.hpp"
 
 namespace kemu::model {
 
@@ -16,15 +16,13 @@ const void* IsrRoutine(const ConnectionRecord& record) {
                                  : reinterpret_cast<const void*>(record.isr);
 }
 
-/// "CapLineIsr at 0x..." from the driver's debug information (as race reports name routines),
-/// else the bare address: a storm report is read to find the driver's code.
+/// "CapLineIsr at 0x..." from the driver module's symbol table (race reports name routines the
+/// same way), else the bare address: a storm report is read to find the driver's code.
 std::string NameIsr(const ConnectionRecord& record) {
   const void* routine = IsrRoutine(record);
-  const auto address = reinterpret_cast<std::uintptr_t>(routine);
-  const auto names = race::NameCode({address});
-  const auto it = names.find(address);
-  if (it == names.end() || it->second.function.empty()) return fmt::format("{}", routine);
-  return fmt::format("{} at {}", it->second.function, routine);
+  const std::string name = race::FunctionNameAt(reinterpret_cast<std::uintptr_t>(routine));
+  if (name.empty()) return fmt::format("{}", routine);
+  return fmt::format("{} at {}", name, routine);
 }
 
 /// "(interrupt object 0x..., device 'nic0')".
