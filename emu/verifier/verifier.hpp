@@ -285,13 +285,16 @@ class Verifier {
                                          const std::string& block);
   /// Instrumented driver code is about to read or write (`write`) `address`, `offset` bytes into
   /// the freed `block`. 0xD5 at the access, as special pool faults there.
+  /// `pc`: the instrumented access's return address in the driver (0: unknown), named in the
+  /// report by source line and routine and given as Arg3.
   [[noreturn]] void FreedPoolAccessed(std::uint64_t address, bool write, std::uint64_t offset,
-                                      const std::string& block);
+                                      const std::string& block, std::uintptr_t pc = 0);
   /// Instrumented driver code is about to access `address`, a poison value it read out of freed
   /// pool at `read_from` (0 when the block has left the quarantine) and used as a pointer. 0xD5,
   /// a read at `read_from`: Windows faults on the read that fetched it.
   [[noreturn]] void FreedPoolPoisonFollowed(std::uint64_t address, bool write,
-                                            std::uint64_t read_from, const std::string& block);
+                                            std::uint64_t read_from, const std::string& block,
+                                            std::uintptr_t pc = 0);
   /// A byte of a freed block (`changed`) differs from its poison when `routine` releases the
   /// block from the quarantine: the driver wrote to freed pool. 0xD5, a write. Returns only under
   /// kRecord.
