@@ -89,6 +89,26 @@ ULONG Find(const RTL_BITMAP& bitmap, ULONG count, bool value, ULONG hint) {
   return kNotFound;
 }
 
+// RtlFind{Clear,Set}BitsAnd{Set,Clear}: the run found is flipped to the other value.
+ULONG FindAndFlip(RTL_BITMAP& bitmap, ULONG count, bool value, ULONG hint) {
+  const ULONG found = Find(bitmap, count, value, hint);
+  if (found != kNotFound) WriteRange(bitmap, found, count, !value);
+  return found;
+}
+
+// RtlAreBits{Clear,Set}: a zero length or a range not inside the bitmap is FALSE (their pages),
+// not misuse.
+BOOLEAN AreBits(const RTL_BITMAP& bitmap, ULONG start, ULONG length, bool value) {
+  if (length == 0 || std::uint64_t{start} + length > bitmap.SizeOfBitMap) return FALSE;
+  return RangeIs(bitmap, start, length, value) ? TRUE : FALSE;
+}
+
+ULONG Count(const RTL_BITMAP& bitmap, bool value) {
+  ULONG count = 0;
+  for (ULONG i = 0; i < bitmap.SizeOfBitMap; ++i) count += Bit(bitmap, i) == value ? 1 : 0;
+  return count;
+}
+
 // The clear run at or after `from`: its length (0 when there is none) and first index.
 ULONG ForwardRunClear(const RTL_BITMAP& bitmap, ULONG from, PULONG start) {
   ULONG i = from;
@@ -187,34 +207,23 @@ BOOLEAN RtlTestBit(PRTL_BITMAP BitMapHeader, ULONG BitNumber) {
 BOOLEAN RtlAreBitsClear(PRTL_BITMAP BitMapHeader, ULONG StartingIndex, ULONG Length) {
   Kernel& kernel = KEMU_ENTER(RtlAreBitsClear, KEMU_ARG(BitMapHeader), KEMU_ARG(StartingIndex),
                               KEMU_ARG(Length));
-  const RTL_BITMAP& bitmap = Header(kernel, "RtlAreBitsClear", BitMapHeader);
-  // Documented answers, not misuse: a zero length or a range not inside the bitmap is FALSE.
-  if (Length == 0 || std::uint64_t{StartingIndex} + Length > bitmap.SizeOfBitMap) return FALSE;
-  return RangeIs(bitmap, StartingIndex, Length, false) ? TRUE : FALSE;
+  return AreBits(Header(kernel, "RtlAreBitsClear", BitMapHeader), StartingIndex, Length, false);
 }
 
 BOOLEAN RtlAreBitsSet(PRTL_BITMAP BitMapHeader, ULONG StartingIndex, ULONG Length) {
   Kernel& kernel =
       KEMU_ENTER(RtlAreBitsSet, KEMU_ARG(BitMapHeader), KEMU_ARG(StartingIndex), KEMU_ARG(Length));
-  const RTL_BITMAP& bitmap = Header(kernel, "RtlAreBitsSet", BitMapHeader);
-  if (Length == 0 || std::uint64_t{StartingIndex} + Length > bitmap.SizeOfBitMap) return FALSE;
-  return RangeIs(bitmap, StartingIndex, Length, true) ? TRUE : FALSE;
+  return AreBits(Header(kernel, "RtlAreBitsSet", BitMapHeader), StartingIndex, Length, true);
 }
 
 ULONG RtlNumberOfSetBits(PRTL_BITMAP BitMapHeader) {
   Kernel& kernel = KEMU_ENTER(RtlNumberOfSetBits, KEMU_ARG(BitMapHeader));
-  const RTL_BITMAP& bitmap = Header(kernel, "RtlNumberOfSetBits", BitMapHeader);
-  ULONG set = 0;
-  for (ULONG i = 0; i < bitmap.SizeOfBitMap; ++i) set += Bit(bitmap, i) ? 1 : 0;
-  return set;
+  return Count(Header(kernel, "RtlNumberOfSetBits", BitMapHeader), true);
 }
 
 ULONG RtlNumberOfClearBits(PRTL_BITMAP BitMapHeader) {
   Kernel& kernel = KEMU_ENTER(RtlNumberOfClearBits, KEMU_ARG(BitMapHeader));
-  const RTL_BITMAP& bitmap = Header(kernel, "RtlNumberOfClearBits", BitMapHeader);
-  ULONG clear = 0;
-  for (ULONG i = 0; i < bitmap.SizeOfBitMap; ++i) clear += Bit(bitmap, i) ? 0 : 1;
-  return clear;
+  return Count(Header(kernel, "RtlNumberOfClearBits", BitMapHeader), false);
 }
 
 ULONG RtlFindClearBits(PRTL_BITMAP BitMapHeader, ULONG NumberToFind, ULONG HintIndex) {
@@ -232,19 +241,15 @@ ULONG RtlFindSetBits(PRTL_BITMAP BitMapHeader, ULONG NumberToFind, ULONG HintInd
 ULONG RtlFindClearBitsAndSet(PRTL_BITMAP BitMapHeader, ULONG NumberToFind, ULONG HintIndex) {
   Kernel& kernel = KEMU_ENTER(RtlFindClearBitsAndSet, KEMU_ARG(BitMapHeader),
                               KEMU_ARG(NumberToFind), KEMU_ARG(HintIndex));
-  RTL_BITMAP& bitmap = Header(kernel, "RtlFindClearBitsAndSet", BitMapHeader);
-  const ULONG found = Find(bitmap, NumberToFind, false, HintIndex);
-  if (found != kNotFound) WriteRange(bitmap, found, NumberToFind, true);
-  return found;
+  return FindAndFlip(Header(kernel, "RtlFindClearBitsAndSet", BitMapHeader), NumberToFind, false,
+                     HintIndex);
 }
 
 ULONG RtlFindSetBitsAndClear(PRTL_BITMAP BitMapHeader, ULONG NumberToFind, ULONG HintIndex) {
   Kernel& kernel = KEMU_ENTER(RtlFindSetBitsAndClear, KEMU_ARG(BitMapHeader),
                               KEMU_ARG(NumberToFind), KEMU_ARG(HintIndex));
-  RTL_BITMAP& bitmap = Header(kernel, "RtlFindSetBitsAndClear", BitMapHeader);
-  const ULONG found = Find(bitmap, NumberToFind, true, HintIndex);
-  if (found != kNotFound) WriteRange(bitmap, found, NumberToFind, false);
-  return found;
+  return FindAndFlip(Header(kernel, "RtlFindSetBitsAndClear", BitMapHeader), NumberToFind, true,
+                     HintIndex);
 }
 
 ULONG RtlFindFirstRunClear(PRTL_BITMAP BitMapHeader, PULONG StartingIndex) {

@@ -10,7 +10,6 @@
 #include <string>
 
 #include "kemu/bugcheck.hpp"
-#include "race/symbolize.hpp"
 #include "verifier/verifier.hpp"
 
 namespace kemu::verifier {
@@ -40,14 +39,9 @@ Violation FreedPoolFault(std::uint64_t address, std::uint64_t access, std::strin
 
 // "Driver code at capture.c:331 in CapDpcForIsr (a DPC routine on vCPU 0 at IRQL 2 on ...)", as
 // the race reports name an access; "Driver code" when the place is unknown.
-std::string DriverCode(std::uintptr_t pc, const std::string& callback) {
+std::string DriverCode(const std::string& code, const std::string& callback) {
   std::string text = "Driver code";
-  if (pc != 0) {
-    const auto names = race::NameCode({pc});
-    if (const auto it = names.find(pc); it != names.end()) {
-      text += " at " + race::Describe(it->second);
-    }
-  }
+  if (!code.empty()) text += " at " + code;
   if (!callback.empty()) text += fmt::format(" ({})", callback);
   return text;
 }
@@ -86,8 +80,8 @@ void Verifier::FreedPoolAccessed(std::uint64_t address, bool write, std::uint64_
       address, write ? kWrite : kRead,
       fmt::format("{} {} {:#x}, offset {:#x} of {}: the driver used pool after freeing it "
                   "(under special pool this access faults). {}",
-                  DriverCode(pc, host_.RunningCallback()), write ? "wrote to" : "read from",
-                  address, offset, block, kAdvice),
+                  DriverCode(host_.DescribeCode(pc), host_.RunningCallback()),
+                  write ? "wrote to" : "read from", address, offset, block, kAdvice),
       pc));
 }
 
@@ -99,8 +93,8 @@ void Verifier::FreedPoolPoisonFollowed(std::uint64_t address, bool write, std::u
       read_from != 0 ? read_from : address, kRead,
       fmt::format("{} was about to {} {:#x}, kemu's poison for freed pool: it read this "
                   "pointer {} {} and followed it (under special pool the read itself faults). {}",
-                  DriverCode(pc, host_.RunningCallback()), write ? "write to" : "read from",
-                  address, where, block, kAdvice),
+                  DriverCode(host_.DescribeCode(pc), host_.RunningCallback()),
+                  write ? "write to" : "read from", address, where, block, kAdvice),
       pc));
 }
 

@@ -41,7 +41,7 @@ std::string AtDpcLevelSummary(const char* routine, KIRQL current, bool acquiring
                               const std::string& callback) {
   std::string text = fmt::format("{} was called at IRQL {}; it requires DISPATCH_LEVEL or above",
                                  routine, current);
-  if (callback.rfind("a DPC routine", 0) == 0) {
+  if (callback.starts_with("a DPC routine") || callback.starts_with("a threaded DPC routine")) {
     return text + fmt::format(
                       ". It was called from {}: a DPC routine running below DISPATCH_LEVEL is a "
                       "threaded DPC (KeInitializeThreadedDpc), which runs at PASSIVE_LEVEL. "

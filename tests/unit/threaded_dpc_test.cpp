@@ -242,8 +242,9 @@ TEST_P(ThreadedDpcTest, KeAcquireSpinLockAtDpcLevelInAThreadedDpcIsBelowDispatch
                                 kemu::verifier_code::kAcquireAtDpcLevelBelowDispatch, PASSIVE_LEVEL,
                                 Address(&seen.lock), 0));
   // Audit round 11 F2: the report says why a DPC routine is below DISPATCH_LEVEL, and what to use.
-  EXPECT_THAT(crash.report(),
-              ::testing::HasSubstr("It was called from a DPC routine on vCPU 0 at IRQL 0"));
+  EXPECT_THAT(crash.report(), ::testing::HasSubstr(
+                                  "It was called from a threaded DPC routine on vCPU 0 at IRQL 0"));
+  EXPECT_THAT(crash.report(), ::testing::HasSubstr("AtDpcLevelInThreadedDpc"));
   EXPECT_THAT(crash.report(),
               ::testing::HasSubstr("is a threaded DPC (KeInitializeThreadedDpc), which runs "
                                    "at PASSIVE_LEVEL"));
