@@ -205,6 +205,8 @@ PDMA_ADAPTER IoGetDmaAdapter(PDEVICE_OBJECT PhysicalDeviceObject,
   }
   // A version the release predates: no adapter (UNCONFIRMED; the documented failure is NULL).
   if (!VersionKnownTo(version, kernel.personality().os)) return nullptr;
+  // An injected failure is the documented one: no adapter, NULL.
+  if (kernel.faults().Check(kemu::abi::ExportId::kIoGetDmaAdapter)) return nullptr;
   return kernel.dma_adapters().Get(*DeviceDescription, &operations, NumberOfMapRegisters);
 }
 

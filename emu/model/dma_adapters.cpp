@@ -77,9 +77,11 @@ PVOID DmaAdapters::AllocateCommonBuffer(PDMA_ADAPTER adapter, ULONG length,
   logical->QuadPart = 0;
   // Nothing to allocate: Microsoft documents no bug check, and kemu returns NULL (UNCONFIRMED).
   if (length == 0) return nullptr;
+  // An injected failure is the documented one: NULL, as when no memory the device reaches is left.
+  if (kernel_.faults().Check(TableRoutine::kAllocateCommonBuffer)) return nullptr;
   void* block = kernel_.pool().Allocate(
       {.routine = kAllocate,
-       .id = personality::ExportId::kIoGetDmaAdapter,
+       .id = std::nullopt,
        .type = NonPagedPool,
        .bytes = length,
        .contiguous = true,
@@ -100,8 +102,9 @@ void DmaAdapters::FreeCommonBuffer(PDMA_ADAPTER adapter, ULONG length, PHYSICAL_
                                    PVOID virtual_address, BOOLEAN cache_enabled) {
   Adapter& live = Live(kFree, adapter);
   const auto found = live.buffers.find(virtual_address);
-  if (found == live.buffers.end())
-    kernel_.verifier().DmaCommonBufferFreedTwice(kFree, virtual_address);
+  if (found == live.buffers.end()) {
+    kernel_.verifier().DmaCommonBufferFreedTwice(kFree, virtual_address, OwnerOf(virtual_address));
+  }
   const CommonBuffer& buffer = found->second;
   verifier::Verifier& verifier = kernel_.verifier();
   if (length != buffer.length) {
@@ -118,6 +121,13 @@ void DmaAdapters::FreeCommonBuffer(PDMA_ADAPTER adapter, ULONG length, PHYSICAL_
   // Past a recorded report, freed as the allocation was made: the buffer is the driver's no more.
   live.buffers.erase(found);
   kernel_.pool().FreeContiguous(kFree, virtual_address, {});
+}
+
+const void* DmaAdapters::OwnerOf(const void* virtual_address) const {
+  for (const auto& [handle, adapter] : adapters_) {
+    if (adapter->buffers.contains(virtual_address)) return handle;
+  }
+  return nullptr;
 }
 
 ULONG DmaAdapters::Alignment(PDMA_ADAPTER adapter) {

@@ -57,6 +57,8 @@ class DmaAdapters {
 
   /// The live adapter `adapter` names; reports a NULL, unknown or released one.
   Adapter& Live(const char* routine, PDMA_ADAPTER adapter);
+  /// The adapter whose live common buffer starts at `virtual_address`, or nullptr.
+  const void* OwnerOf(const void* virtual_address) const;
 
   Kernel& kernel_;
   std::map<PDMA_ADAPTER, std::unique_ptr<Adapter>> adapters_;

@@ -2,7 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <iterator>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "kemu/error.hpp"
 #include "kemu/fault_routines.hpp"
@@ -19,7 +22,18 @@ bool ReturnsStatus(personality::ExportId routine) {
          routine != personality::ExportId::kMmAllocateContiguousMemory &&
          routine != personality::ExportId::kMmAllocateContiguousMemorySpecifyCache &&
          routine != personality::ExportId::kIoAllocateWorkItem &&
-         routine != personality::ExportId::kExAllocateTimer;
+         routine != personality::ExportId::kExAllocateTimer &&
+         routine != personality::ExportId::kIoGetDmaAdapter;
+}
+
+// The table routines a fault may name, in TableRoutine's order; each fails by returning NULL.
+constexpr std::string_view kTableRoutines[] = {"AllocateCommonBuffer"};
+
+std::optional<model::TableRoutine> FindTableRoutine(std::string_view name) {
+  for (std::size_t i = 0; i < std::size(kTableRoutines); ++i) {
+    if (kTableRoutines[i] == name) return static_cast<model::TableRoutine>(i);
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -33,6 +47,7 @@ const std::vector<std::string>& FaultRoutines() {
         names.emplace_back(exports[i].name);
       }
     }
+    names.insert(names.end(), std::begin(kTableRoutines), std::end(kTableRoutines));
     return names;
   }();
   return routines;
@@ -66,6 +81,7 @@ bool Faults::CanFail(personality::ExportId routine) {
     case personality::ExportId::kPsCreateSystemThread:
     case personality::ExportId::kIoCreateSystemThread:
     case personality::ExportId::kExAllocateTimer:
+    case personality::ExportId::kIoGetDmaAdapter:
       return true;
     default:
       return false;
@@ -81,6 +97,13 @@ bool Faults::IsPoolAllocator(personality::ExportId routine) {
 }
 
 void Faults::Add(const Fault& fault) {
+  if (const auto table_routine = FindTableRoutine(fault.routine)) {
+    if (fault.tag != 0) {
+      throw Error("kemu: Fault::tag applies to pool allocations only, not to " + fault.routine);
+    }
+    AddChecked(fault, KeyOf(*table_routine));
+    return;
+  }
   const personality::ExportInfo* info = personality::FindExport(fault.routine);
   if (info == nullptr)
     throw Error("kemu: cannot inject a fault into unknown routine '" + fault.routine + "'");
@@ -93,8 +116,9 @@ void Faults::Add(const Fault& fault) {
                 "MmAllocateContiguousMemory, MmAllocateContiguousMemorySpecifyCache, "
                 "ExAllocatePoolWithTag, ExAllocatePoolWithQuotaTag, ExAllocatePoolWithTagPriority, "
                 "ExAllocatePool2, "
-                "ExAllocatePool3, IoAllocateWorkItem, ExAllocateTimer, PsCreateSystemThread and "
-                "IoCreateSystemThread");
+                "ExAllocatePool3, IoAllocateWorkItem, ExAllocateTimer, PsCreateSystemThread, "
+                "IoCreateSystemThread, IoGetDmaAdapter and a DMA adapter's "
+                "AllocateCommonBuffer");
   }
   if (fault.tag != 0 && !IsPoolAllocator(id)) {
     throw Error("kemu: Fault::tag applies to pool allocations only, not to " + fault.routine);
@@ -108,14 +132,18 @@ void Faults::Add(const Fault& fault) {
         "status such as STATUS_INSUFFICIENT_RESOURCES",
         static_cast<std::uint32_t>(fault.status), fault.routine));
   }
+  AddChecked(fault, static_cast<Key>(id));
+}
+
+void Faults::AddChecked(const Fault& fault, Key routine) {
   if (fault.nth == 0) throw Error("kemu: Fault::nth counts from 1");
   if (fault.probability < 0.0 || fault.probability > 1.0) {
     throw Error("kemu: Fault::probability must be within [0, 1]");
   }
-  armed_.push_back({fault, id});
+  armed_.push_back({fault, routine});
 }
 
-std::optional<NTSTATUS> Faults::Check(personality::ExportId routine, std::uint32_t tag) {
+std::optional<NTSTATUS> Faults::CheckKey(Key routine, std::uint32_t tag) {
   for (Armed& armed : armed_) {
     if (armed.routine != routine) continue;
     if (armed.fault.tag != 0 && armed.fault.tag != tag) continue;

@@ -5,8 +5,35 @@
 #include "model/devices.hpp"
 #include "model/interrupts.hpp"
 #include "model/kernel.hpp"
+#include "race/symbol_table.hpp"
 
 namespace kemu::model {
+
+namespace {
+
+const void* IsrRoutine(const ConnectionRecord& record) {
+  return record.is_message_table ? reinterpret_cast<const void*>(record.message_isr)
+                                 : reinterpret_cast<const void*>(record.isr);
+}
+
+/// "CapLineIsr at 0x..." from the driver module's symbol table (race reports name routines the
+/// same way), else the bare address: a storm report is read to find the driver's code.
+std::string NameIsr(const ConnectionRecord& record) {
+  const void* routine = IsrRoutine(record);
+  const std::string name = race::FunctionNameAt(reinterpret_cast<std::uintptr_t>(routine));
+  if (name.empty()) return fmt::format("{}", routine);
+  return fmt::format("{} at {}", name, routine);
+}
+
+/// "(interrupt object 0x..., device 'nic0')".
+std::string IsrPlace(const ConnectionRecord& record) {
+  return fmt::format(
+      "(interrupt object {}{})", static_cast<const void*>(&record.objects.front()->k),
+      record.device != nullptr ? fmt::format(", device '{}'", record.device->config.name)
+                               : std::string());
+}
+
+}  // namespace
 
 std::uint32_t Interrupts::PendingCount(const ConnectionRecord& record) const {
   std::uint32_t pending = 0;
@@ -31,15 +58,12 @@ std::string Interrupts::DescribeDroppedWhileInactive(const VectorState& state) c
   for (const Attachment& attached : state.chain) {
     const ConnectionRecord& record = *attached.record;
     if (!record.connected || record.stats.active) continue;
-    const void* routine = record.is_message_table
-                              ? reinterpret_cast<const void*>(record.message_isr)
-                              : reinterpret_cast<const void*>(record.isr);
     text += fmt::format(
         "; every delivery to the ISR {} (interrupt object {}) was dropped without calling it: the "
         "driver reported it inactive (IoReportInterruptInactive) and "
         "MachineOptions::inactive_interrupts is kDrop. Disable the device's interrupts before "
         "reporting its ISR inactive",
-        routine, static_cast<const void*>(&record.objects.front()->k));
+        NameIsr(record), static_cast<const void*>(&record.objects.front()->k));
   }
   return text;
 }
@@ -87,30 +111,50 @@ std::string Interrupts::DescribeStormClaimer(const VectorState& state,
   // never see the interrupt); alone on a vector, it claims without silencing its device.
   const ConnectionRecord* claimer = nullptr;
   std::size_t position = 0;
+  bool any_claim = false;
   for (std::size_t i = 0; i < state.chain.size(); ++i) {
     const ConnectionRecord& record = *state.chain[i].record;
+    if (record.claim_burst == state.burst && record.burst_claims != 0) any_claim = true;
     if (record.claim_burst != state.burst || record.burst_claims != dispatched) continue;
     if (claimer != nullptr) return "";  // several ISRs claimed every one (an edge chain)
     claimer = &record;
     position = i;
   }
-  if (claimer == nullptr || dispatched == 0) return "";
-  const void* routine = claimer->is_message_table
-                            ? reinterpret_cast<const void*>(claimer->message_isr)
-                            : reinterpret_cast<const void*>(claimer->isr);
-  std::string text = fmt::format(
-      "; the ISR {} (interrupt object {}{}) claimed every one of the {} "
-      "deliveries",
-      routine, static_cast<const void*>(&claimer->objects.front()->k),
-      claimer->device != nullptr ? fmt::format(", device '{}'", claimer->device->config.name)
-                                 : std::string(),
-      dispatched);
+  if (dispatched == 0) return "";
+  if (claimer == nullptr) return any_claim ? "" : DescribeStormDecliners(state, dispatched);
+  std::string text = fmt::format("; the ISR {} {} claimed every one of the {} deliveries",
+                                 NameIsr(*claimer), IsrPlace(*claimer), dispatched);
   const std::size_t after = state.chain.size() - position - 1;
   if (state.mode == LevelSensitive && after > 0) {
     text += fmt::format(", so the {} ISR{} after it on the vector never ran for them", after,
                         after == 1 ? "" : "s");
   }
   return text;
+}
+
+std::string Interrupts::DescribeStormDecliners(const VectorState& state,
+                                               std::uint64_t dispatched) const {
+  // Nobody claimed a level delivery, so the walk ran every ISR each time: the one whose device
+  // holds the line returned FALSE without acknowledging it (it tests the wrong cause bit, say).
+  // Only the asserting devices' own ISRs are named; their neighbours rightly declined.
+  if (state.mode != LevelSensitive) return "";
+  std::string names;
+  std::size_t count = 0;
+  for (const Attachment& attached : state.chain) {
+    const ConnectionRecord& record = *attached.record;
+    if (!record.connected || record.device == nullptr || !record.device->line_asserted) continue;
+    if (!record.stats.active &&
+        kernel_.options().inactive_interrupts == MachineOptions::InactiveInterrupts::kDrop) {
+      continue;  // never called: DescribeDroppedWhileInactive says so
+    }
+    names += fmt::format("{}{} {}", names.empty() ? "" : ", ", NameIsr(record), IsrPlace(record));
+    ++count;
+  }
+  if (count == 0) return "";
+  return fmt::format(
+      "; no ISR claimed any of the {} deliveries: {} {} of the asserting device{} ran for each and "
+      "returned FALSE every time",
+      dispatched, count == 1 ? "the ISR" : "the ISRs", names, count == 1 ? "" : "s");
 }
 
 }  // namespace kemu::model

@@ -309,6 +309,9 @@ class Interrupts {
   /// For the storm report: "; the ISR ... claimed every one of the N deliveries" when exactly
   /// one ISR on the vector claimed all `dispatched` deliveries of the burst, else "".
   std::string DescribeStormClaimer(const VectorState& state, std::uint64_t dispatched) const;
+  /// When no ISR claimed any delivery of a level burst: "; no ISR claimed any of the N
+  /// deliveries: the ISR ... returned FALSE every time" (each named as in the claimer's text).
+  std::string DescribeStormDecliners(const VectorState& state, std::uint64_t dispatched) const;
   void NoteLineAction(const char* action, const DeviceState& device);
   void NoteIsrBegin(ULONG vector, const ConnectionRecord& record, const InterruptObject& object,
                     unsigned message);

@@ -12,6 +12,8 @@
 #include "kemu/error.hpp"
 #include "model/bugcheck_report.hpp"
 #include "personality/exports.hpp"
+#include "race/symbol_table.hpp"
+#include "race/symbolize.hpp"
 
 namespace kemu::model {
 namespace {
@@ -112,24 +114,50 @@ void Kernel::ThrowIfCrashed() const {
 
 std::string Kernel::RunningContext() const { return scheduler_.DescribeRunning(); }
 
+namespace {
+
+// " (CapDpcForIsr)": the driver routine by its symbol name, else by address; "" when unknown.
+std::string RoutineSuffix(const void* routine) {
+  if (routine == nullptr) return "";
+  const std::string name = race::FunctionNameAt(reinterpret_cast<std::uintptr_t>(routine));
+  return name.empty() ? fmt::format(" (routine at {})", routine) : fmt::format(" ({})", name);
+}
+
+}  // namespace
+
 std::string Kernel::RunningCallback() const {
   std::string kind;
+  const void* routine = nullptr;
   unsigned index = 0;
   // The calling vCPU first: it is the one whose callback made the call.
   for (unsigned n = 0; n < processor_count() && kind.empty(); ++n) {
     const unsigned i = (current_ + n) % processor_count();
     index = i;
-    if (interrupts_.running_isr(i) != nullptr) {
+    const Allotment& outermost = cpus_[i]->allotment;
+    if (const ConnectionRecord* isr = interrupts_.running_isr(i)) {
       kind = "an ISR";
+      routine = isr->is_message_table ? reinterpret_cast<const void*>(isr->message_isr)
+                                      : reinterpret_cast<const void*>(isr->isr);
     } else if (cpus_[i]->sync_depth > 0) {
       kind = "a KeSynchronizeExecution routine";
     } else if (cpus_[i]->dpc_depth > 0) {
-      kind = "a DPC routine";
+      // The outermost routine's allotment names it while it runs (model/allotment.hpp); a
+      // threaded DPC runs at PASSIVE_LEVEL, which is what a report about it must explain.
+      const bool known = outermost.call_limit != Allotment::kNever && !outermost.isr;
+      kind = known && outermost.threaded ? "a threaded DPC routine" : "a DPC routine";
+      if (known) routine = outermost.routine;
     }
   }
   if (kind.empty()) return "";
-  return fmt::format("{} on vCPU {} at IRQL {} on {}", kind, index, cpus_[index]->irql,
-                     personality_.display_name);
+  return fmt::format("{} on vCPU {} at IRQL {} on {}{}", kind, index, cpus_[index]->irql,
+                     personality_.display_name, RoutineSuffix(routine));
+}
+
+std::string Kernel::DescribeCode(std::uintptr_t pc) const {
+  if (pc == 0) return "";
+  const auto names = race::NameCode({pc});
+  const auto it = names.find(pc);
+  return it != names.end() ? race::Describe(it->second) : "";
 }
 
 void Kernel::EnterAfterFailure() {

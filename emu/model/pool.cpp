@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 #include <iterator>
 #include <new>
@@ -14,6 +15,9 @@
 
 namespace kemu::model {
 namespace {
+
+// The DMA adapter operation that allocates common buffers (model/dma_adapters.cpp).
+constexpr std::string_view kCommonBufferAllocator = "AllocateCommonBuffer";
 
 constexpr SIZE_T kPageSize = 4096;
 // Windows x64 aligns small blocks to 16 bytes and page-sized ones to a page; cache-aligned pool
@@ -33,9 +37,13 @@ constexpr unsigned char kUninitializedFill = 0xA5;
 constexpr SIZE_T kGuardBytes = 16;
 constexpr unsigned char kGuardFill = 0x5C;
 
-std::size_t AlignmentFor(const PoolRequest& request) {
+std::size_t AlignmentFor(const PoolRequest& request, SIZE_T unit_bytes) {
   if (request.contiguous || request.bytes >= kPageSize) return kPageSize;
-  return request.cache_aligned ? kCacheLine : kSmallAlignment;
+  // A block smaller than a page never crosses a page boundary (the allocators' documented
+  // promise): a driver may hand one to a device by its one physical page. Aligned to its size
+  // rounded up to a power of two, it sits inside one page, whatever the host allocator does.
+  const std::size_t within_page = std::bit_ceil(static_cast<std::size_t>(unit_bytes));
+  return std::max(within_page, request.cache_aligned ? kCacheLine : kSmallAlignment);
 }
 
 }  // namespace
@@ -63,13 +71,14 @@ void* Pool::Allocate(const PoolRequest& request) {
     kernel_.verifier().PoolZeroBytes(request.routine, irql, request.type, request.tag);
     bytes = 1;  // a kernel that carries on hands out the smallest block
   }
-  const bool injected = kernel_.faults().Check(request.id, request.tag).has_value();
+  const bool injected =
+      request.id.has_value() && kernel_.faults().Check(*request.id, request.tag).has_value();
   void* block = nullptr;
-  const std::size_t alignment = AlignmentFor(request);
   const bool guarded = kernel_.verifier().mode() == verifier::CheckMode::kVerifier;
   // Windows hands out whole 16-byte units, so a driver may store a list link (a lookaside
   // list's SLIST_ENTRY) in even the smallest block.
   const SIZE_T unit_bytes = (bytes + kSmallAlignment - 1) & ~SIZE_T{kSmallAlignment - 1};
+  const std::size_t alignment = AlignmentFor(request, unit_bytes);
   const SIZE_T host_bytes = unit_bytes + (guarded ? kGuardBytes : 0);
   if (!injected && bytes <= kMaxBlockBytes) {
     block = ::operator new (host_bytes, std::align_val_t{alignment}, std::nothrow);
@@ -133,6 +142,13 @@ bool Pool::FreedByItsKind(const char* routine, void* block, const Block& state,
   }
   if (!state.contiguous) {
     kernel_.verifier().ContiguousFreeMismatch(routine, block, contiguous_free_rule::kPoolBlock, 0);
+    return false;
+  }
+  // A common buffer is contiguous memory its adapter keeps a record of: only the adapter frees it.
+  if (std::string_view(state.routine) == kCommonBufferAllocator &&
+      std::string_view(routine) != "FreeCommonBuffer") {
+    kernel_.verifier().ContiguousFreeMismatch(routine, block, contiguous_free_rule::kCommonBuffer,
+                                              0);
     return false;
   }
   // Only the SpecifyCache free says a size; it frees only what a SpecifyCache allocation returned.
@@ -339,6 +355,15 @@ bool Pool::Holds(std::uintptr_t address, std::uint64_t bytes) const {
   --it;
   const std::uint64_t offset = address - it->first;
   return offset < it->second.bytes && bytes <= it->second.bytes - offset;
+}
+
+std::optional<Pool::Extent> Pool::ExtentOf(const void* pointer) const {
+  const auto address = reinterpret_cast<std::uintptr_t>(pointer);
+  auto it = live_.upper_bound(address);
+  if (it == live_.begin()) return std::nullopt;
+  --it;
+  if (address - it->first >= it->second.bytes) return std::nullopt;
+  return Extent{.base = it->first, .bytes = it->second.bytes, .paged = it->second.paged};
 }
 
 bool Pool::WasFreed(const void* block) const {

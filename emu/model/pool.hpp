@@ -28,8 +28,9 @@ class Kernel;
 /// One allocation request, once the exported routine has decoded its arguments.
 struct PoolRequest {
   const char* routine = "";
-  personality::ExportId id =
-      personality::ExportId::kExAllocatePoolWithTag;  ///< for fault injection
+  /// The routine whose faults fail this allocation; none when the caller checked its own (a DMA
+  /// adapter's AllocateCommonBuffer, which has no export of its own).
+  std::optional<personality::ExportId> id = personality::ExportId::kExAllocatePoolWithTag;
   /// The POOL_TYPE value as the driver passed it (reports show it), or for ExAllocatePool2 the
   /// equivalent type.
   std::uint32_t type = 0;
@@ -82,6 +83,14 @@ class Pool {
   }
   /// A live block (pool or contiguous) holds all of [address, address + bytes).
   bool Holds(std::uintptr_t address, std::uint64_t bytes) const;
+  /// The live block (pool or contiguous) holding `address`: where it starts, its size, and
+  /// whether it is paged pool.
+  struct Extent {
+    std::uintptr_t base = 0;
+    SIZE_T bytes = 0;
+    bool paged = false;
+  };
+  std::optional<Extent> ExtentOf(const void* address) const;
 
   std::size_t outstanding() const { return live_.size(); }
   /// One line per block still allocated, oldest first.

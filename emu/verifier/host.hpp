@@ -25,6 +25,9 @@ class Host {
   virtual std::string RunningContext() const = 0;
   /// The driver callback running on the current vCPU ("an ISR on vCPU 0 ..."), or "".
   virtual std::string RunningCallback() const = 0;
+  /// The driver source line and routine at code address `pc` ("capture.c:331 in CapDpcForIsr"),
+  /// or "" when nothing names it: the model symbolizes, so rules need not reach the race layer.
+  virtual std::string DescribeCode(std::uintptr_t pc) const = 0;
   /// Raises `violation`. Returns only when the machine records bug checks instead of throwing;
   /// the caller then continues as a retail kernel would.
   virtual void BugCheck(const Violation& violation) = 0;

@@ -32,6 +32,11 @@ std::string Explain(const char* routine, const void* block, std::uint64_t rule,
           "it frees only what MmAllocateContiguousMemorySpecifyCache returned. Free it with "
           "MmFreeContiguousMemory.",
           routine, block);
+    case contiguous_free_rule::kCommonBuffer:
+      return fmt::format(
+          "{} was given {}, a DMA adapter's common buffer (AllocateCommonBuffer): the adapter "
+          "keeps a record of it, so free it with the same adapter's FreeCommonBuffer.",
+          routine, block);
     default:
       return fmt::format(
           "{} was given {}, which no MmAllocateContiguousMemory call returned (a "

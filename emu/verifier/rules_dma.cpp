@@ -56,15 +56,21 @@ void Verifier::DmaUnknownDescriptionVersion(const char* routine, ULONG version) 
                                       routine, version)});
 }
 
-void Verifier::DmaCommonBufferFreedTwice(const char* routine, const void* virtual_address) {
-  host_.Crash({.code = bugcheck::kDriverVerifierDmaViolation,
-               .parameters = {dma_violation::kCommonBufferFreedTwice, 1, 0, 0},
-               .parameter_names = {"0x03: too many common buffers freed",
-                                   "extra common buffers freed", nullptr, nullptr},
-               .summary = fmt::format("{} was given {}, which is not a common buffer of this "
-                                      "adapter still allocated: freed already, or never "
-                                      "returned by its AllocateCommonBuffer.",
-                                      routine, virtual_address)});
+void Verifier::DmaCommonBufferFreedTwice(const char* routine, const void* virtual_address,
+                                         const void* owner) {
+  host_.Crash(
+      {.code = bugcheck::kDriverVerifierDmaViolation,
+       .parameters = {dma_violation::kCommonBufferFreedTwice, 1, 0, 0},
+       .parameter_names = {"0x03: too many common buffers freed", "extra common buffers freed",
+                           nullptr, nullptr},
+       .summary = owner != nullptr
+                      ? fmt::format("{} was given {}, a common buffer of another DMA adapter (the "
+                                    "one at {}): free it through the adapter that allocated it.",
+                                    routine, virtual_address, owner)
+                      : fmt::format("{} was given {}, which is not a common buffer of this "
+                                    "adapter still allocated: freed already, or never "
+                                    "returned by its AllocateCommonBuffer.",
+                                    routine, virtual_address)});
 }
 
 void Verifier::DmaAdapterReleasedWithCommonBuffers(const char* routine, const void* adapter,

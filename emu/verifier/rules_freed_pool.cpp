@@ -22,14 +22,28 @@ constexpr const char* kAdvice =
     "Free a block only when nothing can still use it: remove its DPCs and wait for those running "
     "(KeFlushQueuedDpcs), cancel its timers, let its work items finish, disconnect its interrupt.";
 
-// Arg3 is the faulting instruction on Windows; kemu has no driver instruction to name.
-Violation FreedPoolFault(std::uint64_t address, std::uint64_t access, std::string summary) {
+// Arg3 is the faulting instruction on Windows. For an instrumented driver access kemu has the
+// access's return address in the driver (`pc`); for what reaches a kernel routine it has none.
+Violation FreedPoolFault(std::uint64_t address, std::uint64_t access, std::string summary,
+                         std::uintptr_t pc = 0) {
   return {
       .code = bugcheck::kDriverPageFaultInFreedSpecialPool,
-      .parameters = {address, access, 0, 0},
+      .parameters = {address, access, pc, 0},
       .parameter_names = {"memory address referenced", access == kWrite ? "1: write" : "0: read",
-                          "address that referenced memory (not available in kemu)", nullptr},
+                          pc != 0 ? "address that referenced memory (the driver code's return "
+                                    "address from the access)"
+                                  : "address that referenced memory (not available in kemu)",
+                          nullptr},
       .summary = std::move(summary)};
+}
+
+// "Driver code at capture.c:331 in CapDpcForIsr (a DPC routine on vCPU 0 at IRQL 2 on ...)", as
+// the race reports name an access; "Driver code" when the place is unknown.
+std::string DriverCode(const std::string& code, const std::string& callback) {
+  std::string text = "Driver code";
+  if (!code.empty()) text += " at " + code;
+  if (!callback.empty()) text += fmt::format(" ({})", callback);
+  return text;
 }
 
 }  // namespace
@@ -60,24 +74,28 @@ void Verifier::FreedPoolValuePassed(const char* routine, const char* parameter, 
 }
 
 void Verifier::FreedPoolAccessed(std::uint64_t address, bool write, std::uint64_t offset,
-                                 const std::string& block) {
+                                 const std::string& block, std::uintptr_t pc) {
   // Arg1 is the address itself: the access is the one special pool faults on.
   host_.Crash(FreedPoolFault(
       address, write ? kWrite : kRead,
-      fmt::format("Driver code {} {:#x}, offset {:#x} of {}: the driver used pool after freeing it "
+      fmt::format("{} {} {:#x}, offset {:#x} of {}: the driver used pool after freeing it "
                   "(under special pool this access faults). {}",
-                  write ? "wrote to" : "read from", address, offset, block, kAdvice)));
+                  DriverCode(host_.DescribeCode(pc), host_.RunningCallback()),
+                  write ? "wrote to" : "read from", address, offset, block, kAdvice),
+      pc));
 }
 
 void Verifier::FreedPoolPoisonFollowed(std::uint64_t address, bool write, std::uint64_t read_from,
-                                       const std::string& block) {
+                                       const std::string& block, std::uintptr_t pc) {
   const std::string where =
       read_from == 0 ? std::string("out of") : fmt::format("at {:#x} in", read_from);
   host_.Crash(FreedPoolFault(
       read_from != 0 ? read_from : address, kRead,
-      fmt::format("Driver code was about to {} {:#x}, kemu's poison for freed pool: it read this "
+      fmt::format("{} was about to {} {:#x}, kemu's poison for freed pool: it read this "
                   "pointer {} {} and followed it (under special pool the read itself faults). {}",
-                  write ? "write to" : "read from", address, where, block, kAdvice)));
+                  DriverCode(host_.DescribeCode(pc), host_.RunningCallback()),
+                  write ? "write to" : "read from", address, where, block, kAdvice),
+      pc));
 }
 
 void Verifier::FreedPoolWritten(const char* routine, const void* changed,

@@ -3,6 +3,8 @@
 // same misuse.
 #include <fmt/format.h>
 
+#include <string_view>
+
 #include "kemu/bugcheck.hpp"
 #include "verifier/pool_tag.hpp"
 #include "verifier/verifier.hpp"
@@ -160,10 +162,14 @@ void Verifier::PoolFreeUnknown(const char* routine, const void* block) {
 
 void Verifier::PoolFreeOfContiguous(const char* routine, const void* block, const char* allocator) {
   // Contiguous memory is not pool: the pool routines see an address no pool allocation
-  // returned, as they would on Windows. MmFreeContiguousMemory frees what either routine returned.
+  // returned, as they would on Windows. MmFreeContiguousMemory frees what either Mm routine
+  // returned; a common buffer goes back to the adapter that allocated it.
+  const bool common_buffer = std::string_view(allocator) == "AllocateCommonBuffer";
   FreeOfNonPool(block, fmt::format("{} was given {}, which {} returned: contiguous memory is not "
-                                   "pool. Free it with MmFreeContiguousMemory.",
-                                   routine, block, allocator));
+                                   "pool. Free it with {}.",
+                                   routine, block, allocator,
+                                   common_buffer ? "the same DMA adapter's FreeCommonBuffer"
+                                                 : "MmFreeContiguousMemory"));
 }
 
 void Verifier::FreeOfNonPool(const void* block, const std::string& summary) {

@@ -33,6 +33,31 @@ void Verifier::AcquireAboveDispatch(const char* routine, PKSPIN_LOCK lock, KIRQL
   }
 }
 
+namespace {
+
+// Where the call came from matters: below DISPATCH_LEVEL inside a DPC routine is a threaded DPC
+// (docs/kernel.md, "Threaded DPCs"), whose locks take the routines that work at either level.
+std::string AtDpcLevelSummary(const char* routine, KIRQL current, bool acquiring,
+                              const std::string& callback) {
+  std::string text = fmt::format("{} was called at IRQL {}; it requires DISPATCH_LEVEL or above",
+                                 routine, current);
+  if (callback.starts_with("a DPC routine") || callback.starts_with("a threaded DPC routine")) {
+    return text + fmt::format(
+                      ". It was called from {}: a DPC routine running below DISPATCH_LEVEL is a "
+                      "threaded DPC (KeInitializeThreadedDpc), which runs at PASSIVE_LEVEL. "
+                      "Take its locks with {}, which work at either level.",
+                      callback,
+                      acquiring ? "KeAcquireSpinLock or KeAcquireSpinLockForDpc "
+                                  "(KeAcquireInStackQueuedSpinLockForDpc)"
+                                : "KeAcquireSpinLock / KeReleaseSpinLock or the ...ForDpc pair");
+  }
+  text += acquiring ? " (use KeAcquireSpinLock at lower IRQLs)" : "";
+  if (!callback.empty()) text += fmt::format("; it was called from {}", callback);
+  return text + ".";
+}
+
+}  // namespace
+
 void Verifier::AtDpcLevelBelowDispatch(const char* routine, PKSPIN_LOCK lock, KIRQL current,
                                        bool acquiring) {
   if (mode_ != CheckMode::kVerifier) return;  // SL-7: kernels without Verifier do not look
@@ -44,9 +69,7 @@ void Verifier::AtDpcLevelBelowDispatch(const char* routine, PKSPIN_LOCK lock, KI
        .parameter_names = {acquiring ? "0x40: KeAcquireSpinLockAtDpcLevel below DISPATCH_LEVEL"
                                      : "0x41: KeReleaseSpinLockFromDpcLevel below DISPATCH_LEVEL",
                            "current IRQL", "spin lock address", nullptr},
-       .summary = fmt::format("{} was called at IRQL {}; it requires DISPATCH_LEVEL or above "
-                              "(use KeAcquireSpinLock at lower IRQLs).",
-                              routine, current)});
+       .summary = AtDpcLevelSummary(routine, current, acquiring, host_.RunningCallback())});
 }
 
 void Verifier::ReleaseNotAtDispatch(const char* routine, PKSPIN_LOCK lock, KIRQL current,

@@ -254,7 +254,16 @@ class Verifier {
   [[noreturn]] void DmaReleasedAdapter(const char* routine, const void* adapter, bool released);
   void DmaImproperIrql(const char* routine, KIRQL maximum, KIRQL current);
   [[noreturn]] void DmaUnknownDescriptionVersion(const char* routine, ULONG version);
-  [[noreturn]] void DmaCommonBufferFreedTwice(const char* routine, const void* virtual_address);
+  /// Bitmaps (RTL_BITMAP): 0xC4 / kemu 0x4B450025 with the rule broken.
+  [[noreturn]] void BitmapOutOfRange(const char* routine, const void* header, ULONG start,
+                                     std::uint64_t count);
+  [[noreturn]] void BitmapBufferMisaligned(const char* routine, const void* header,
+                                           const void* buffer);
+  [[noreturn]] void BitmapBufferTooSmall(const char* routine, const void* header, ULONG bits,
+                                         std::uint64_t available);
+  /// `owner`: another adapter whose common buffer it is, or nullptr.
+  [[noreturn]] void DmaCommonBufferFreedTwice(const char* routine, const void* virtual_address,
+                                              const void* owner);
   void DmaAdapterReleasedWithCommonBuffers(const char* routine, const void* adapter,
                                            std::size_t buffers);
   /// FreeCommonBuffer with a length, logical address or CacheEnabled other than the allocation's
@@ -276,13 +285,16 @@ class Verifier {
                                          const std::string& block);
   /// Instrumented driver code is about to read or write (`write`) `address`, `offset` bytes into
   /// the freed `block`. 0xD5 at the access, as special pool faults there.
+  /// `pc`: the instrumented access's return address in the driver (0: unknown), named in the
+  /// report by source line and routine and given as Arg3.
   [[noreturn]] void FreedPoolAccessed(std::uint64_t address, bool write, std::uint64_t offset,
-                                      const std::string& block);
+                                      const std::string& block, std::uintptr_t pc = 0);
   /// Instrumented driver code is about to access `address`, a poison value it read out of freed
   /// pool at `read_from` (0 when the block has left the quarantine) and used as a pointer. 0xD5,
   /// a read at `read_from`: Windows faults on the read that fetched it.
   [[noreturn]] void FreedPoolPoisonFollowed(std::uint64_t address, bool write,
-                                            std::uint64_t read_from, const std::string& block);
+                                            std::uint64_t read_from, const std::string& block,
+                                            std::uintptr_t pc = 0);
   /// A byte of a freed block (`changed`) differs from its poison when `routine` releases the
   /// block from the quarantine: the driver wrote to freed pool. 0xD5, a write. Returns only under
   /// kRecord.
@@ -509,6 +521,8 @@ class Verifier {
                                      const std::vector<std::string>& leaks);
 
  private:
+  [[noreturn]] void BitmapRule(const void* header, std::uint64_t rule, std::uint64_t value,
+                               const std::string& summary);
   /// A pool free of an address that is not a pool block: 0xC4 / 0x10 under Verifier, else
   /// 0xC2 / 0x42, with `summary`.
   void FreeOfNonPool(const void* block, const std::string& summary);

@@ -178,6 +178,10 @@ inline constexpr std::uint64_t kContiguousFree = 0x4B450024;
 /// the allocation's (kemu's: Microsoft documents that they must match, not what breaking it does):
 /// parameter 3 says which (common_buffer_free_rule), parameter 4 is the allocation's value.
 inline constexpr std::uint64_t kCommonBufferFree = 0x4B450023;
+/// A bitmap routine given a range past the bitmap, or RtlInitializeBitMap a misaligned or too
+/// small buffer (kemu's: Microsoft documents the rules, not what breaking them does): parameter 2
+/// is the RTL_BITMAP header, parameter 3 says which (bitmap_rule), parameter 4 a value by rule.
+inline constexpr std::uint64_t kBitmap = 0x4B450025;
 }  // namespace verifier_code
 
 /// Parameter 3 of 0xC4 / kemu 0x4B450023 (kCommonBufferFree): what did not match the allocation.
@@ -205,6 +209,17 @@ inline constexpr std::uint64_t kUnknownDescriptionVersion = 0x25;
 }  // namespace dma_violation
 
 /// Parameter 3 of 0xC4 / kemu 0x4B450024 (kContiguousFree): what was wrong with the free.
+/// Parameter 3 of 0xC4 / kemu 0x4B450025 (kBitmap): the bitmap rule broken.
+namespace bitmap_rule {
+/// A bit or range past SizeOfBitMap (parameter 4: the first index past the range).
+inline constexpr std::uint64_t kOutOfRange = 1;
+/// RtlInitializeBitMap: the buffer is not ULONG-aligned (parameter 4: the buffer).
+inline constexpr std::uint64_t kMisalignedBuffer = 2;
+/// RtlInitializeBitMap: the pool block holding the buffer is too small for the bits (parameter 4:
+/// the bytes the block has from the buffer on).
+inline constexpr std::uint64_t kBufferTooSmall = 3;
+}  // namespace bitmap_rule
+
 namespace contiguous_free_rule {
 /// No allocation returned the address (a pointer into a block, a stack or static address).
 inline constexpr std::uint64_t kUnknown = 0;
@@ -217,6 +232,9 @@ inline constexpr std::uint64_t kCacheType = 3;
 /// MmFreeContiguousMemorySpecifyCache given what MmAllocateContiguousMemory returned (its page:
 /// the buffer must come from an MmAllocateContiguousMemorySpecifyCacheXxx call).
 inline constexpr std::uint64_t kNotSpecifyCache = 4;
+/// MmFreeContiguousMemory(SpecifyCache) given a DMA adapter's common buffer: the adapter's
+/// FreeCommonBuffer frees it (the adapter must forget it too).
+inline constexpr std::uint64_t kCommonBuffer = 5;
 }  // namespace contiguous_free_rule
 
 /// Parameter 4 of 0xC4 / kemu 0x4B45001F (kExTimerArgument): the EX_TIMER rule broken.

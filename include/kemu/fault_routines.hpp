@@ -12,16 +12,17 @@
 
 namespace kemu {
 
-/// The routines a kemu::Fault may name, in the export manifest's order. Machine::InjectFault
-/// throws kemu::Error for any other; scenario files are checked against them before anything runs.
+/// The routines a kemu::Fault may name: exports in the export manifest's order, then the
+/// operations a driver reaches through a table (a DMA adapter's AllocateCommonBuffer).
+/// Machine::InjectFault throws kemu::Error for any other; scenario files are checked against them
+/// before anything runs.
 const std::vector<std::string>& FaultRoutines();
 
 /// Whether a fault on `routine` makes the call return Fault::status, which must then fail it: a
 /// status NT_SUCCESS accepts (success or informational) is refused, since Windows never returns
 /// one without doing the work. False for the routines that fail by returning NULL (the pool
-/// allocators, MmMapIoSpace, IoAllocateWorkItem, ExAllocateTimer: their status is not used) and
-/// for a routine not
-/// in FaultRoutines().
+/// allocators, MmMapIoSpace, IoAllocateWorkItem, ExAllocateTimer, IoGetDmaAdapter,
+/// AllocateCommonBuffer: their status is not used) and for a routine not in FaultRoutines().
 bool FaultReturnsStatus(std::string_view routine);
 
 }  // namespace kemu

@@ -159,9 +159,10 @@ class Machine {
   /// Arms a fault (see Fault). Routines that can fail: IoConnectInterrupt, IoConnectInterruptEx,
   /// WdmlibIoConnectInterruptEx, IoGetAffinityInterrupt, WdmlibIoGetAffinityInterrupt,
   /// RtlGetVersion, and MmMapIoSpace, ExAllocatePoolWithTag, ExAllocatePoolWithQuotaTag,
-  /// ExAllocatePoolWithTagPriority, ExAllocatePool2, ExAllocatePool3, IoAllocateWorkItem and
-  /// ExAllocateTimer (which return NULL); any other
-  /// throws kemu::Error.
+  /// ExAllocatePoolWithTagPriority, ExAllocatePool2, ExAllocatePool3, IoAllocateWorkItem,
+  /// ExAllocateTimer, MmAllocateContiguousMemory(SpecifyCache), IoGetDmaAdapter and a DMA
+  /// adapter's AllocateCommonBuffer (which return NULL); kemu::FaultRoutines() lists them. Any
+  /// other throws kemu::Error.
   void InjectFault(Fault fault);
 
   /// IRQL of the vCPU currently running.

@@ -163,10 +163,14 @@ NTKERNELAPI BOOLEAN NTAPI PsGetVersion(PULONG MajorVersion, PULONG MinorVersion,
 /// No printf format checking: Windows conversions are not the host's. At most 512 bytes of one
 /// call are kept.
 ULONG __cdecl DbgPrint(PCSTR Format, ...);
+#if NTDDI_VERSION >= NTDDI_WINXP
 /// DbgPrint with a component (DPFLTR_IHVDRIVER_ID, ...) and a level (0..31, or a mask with
-/// DPFLTR_MASK). kemu keeps every message whatever the component filter masks say.
+/// DPFLTR_MASK). kemu keeps every message whatever the component filter masks say. Windows XP
+/// on, as in the WDK: a driver that also loads on Windows 2000 finds it with
+/// MmGetSystemRoutineAddress.
 ULONG __cdecl DbgPrintEx(ULONG ComponentId, ULONG Level, PCSTR Format, ...);
 ULONG NTAPI vDbgPrintEx(ULONG ComponentId, ULONG Level, PCCH Format, va_list arglist);
+#endif
 /// Breaks into the kernel debugger. A test has none attached, so the breakpoint exception is
 /// unhandled: bug check 0x1E (STATUS_BREAKPOINT), as on a Windows machine without a debugger.
 KEMU_NORETURN VOID NTAPI DbgBreakPoint(VOID);

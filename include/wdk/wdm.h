@@ -11,6 +11,7 @@
 #define KEMU_WDK_WDM_H_
 
 #include "kemu_wdk_base.h"
+#include "kemu_wdk_bitmap.h"
 #include "kemu_wdk_bugcheck.h"
 #include "kemu_wdk_cm.h"
 #include "kemu_wdk_devprop.h"

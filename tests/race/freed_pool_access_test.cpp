@@ -47,6 +47,41 @@ TEST(FreedPoolAccessTest, AWriteThroughAStalePointerIsAWriteFault) {
   machine.Abandon();
 }
 
+// Audit round 11 F3: the report says which driver code made the access (its source line and
+// routine, as a race report does) and what was running, and gives its address as Arg3.
+TEST(FreedPoolAccessTest, TheReportNamesTheDriverLineAndRoutineThatMadeTheAccess) {
+  kemu::Machine machine({.processors = 1});
+  LIST_ENTRY head;
+  FreedPoolQueue(&head, 1);
+  FREED_POOL_REQUEST* stale = FreedPoolFind(&head, 1);
+  FreedPoolDrop(&head, 1, /*Unlink=*/TRUE);
+  const kemu::BugCheck crash = CrashOf([&] { FreedPoolRetag(stale, 7); });
+  EXPECT_THAT(crash.what(), HasSubstr("Driver code at "));
+  EXPECT_THAT(crash.what(), HasSubstr("freed_pool_driver.c:"));
+  EXPECT_THAT(crash.what(), HasSubstr(" in FreedPoolRetag wrote to "));
+  EXPECT_NE(crash.parameter(2), 0u);  // where the driver's access returns to
+  EXPECT_THAT(crash.what(), HasSubstr("the driver code's return address from the access"));
+  machine.Abandon();
+}
+
+VOID RetagInDpc(PKDPC, PVOID context, PVOID, PVOID) {
+  FreedPoolRetag(static_cast<FREED_POOL_REQUEST*>(context), 9);
+}
+
+TEST(FreedPoolAccessTest, TheReportSaysWhichCallbackRanTheAccess) {
+  kemu::Machine machine({.processors = 1});
+  LIST_ENTRY head;
+  FreedPoolQueue(&head, 1);
+  FREED_POOL_REQUEST* stale = FreedPoolFind(&head, 1);
+  FreedPoolDrop(&head, 1, /*Unlink=*/TRUE);
+  KDPC dpc;
+  KeInitializeDpc(&dpc, &RetagInDpc, stale);
+  const kemu::BugCheck crash = CrashOf([&] { KeInsertQueueDpc(&dpc, nullptr, nullptr); });
+  EXPECT_THAT(crash, BugCheckIs(kFreedSpecialPool, Address(&stale->Tag)));
+  EXPECT_THAT(crash.what(), HasSubstr(" in FreedPoolRetag (a DPC routine on vCPU 0 at IRQL 2"));
+  machine.Abandon();
+}
+
 TEST(FreedPoolAccessTest, FollowingAPoisonPointerReadUninstrumentedNamesWhereItWasRead) {
   kemu::Machine machine({.processors = 1});
   LIST_ENTRY head;
@@ -58,6 +93,7 @@ TEST(FreedPoolAccessTest, FollowingAPoisonPointerReadUninstrumentedNamesWhereItW
   const kemu::BugCheck crash = CrashOf([&] { FreedPoolNext(poison); });
   EXPECT_THAT(crash, BugCheckIs(kFreedSpecialPool, Address(&stale->Link.Flink)));
   EXPECT_THAT(crash.what(), HasSubstr("kemu's poison for freed pool"));
+  EXPECT_THAT(crash.what(), HasSubstr(" in FreedPoolNext was about to read from "));
   machine.Abandon();
 }
 

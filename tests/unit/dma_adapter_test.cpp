@@ -2,11 +2,16 @@
 // adapter whose common buffers sit below the device's addressing limit, with the logical address
 // a device double reaches through Machine::HostAddressOf; frees and releases are checked with
 // Microsoft's DMA verification codes (0xE6), and what kemu does not model stops by name.
+#include <fmt/format.h>
 #include <wdm.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <string>
+#include <vector>
 
+#include "kemu/fault_routines.hpp"
 #include "kemu/testing/gtest.hpp"
 
 namespace {
@@ -221,6 +226,115 @@ TEST_F(DmaRulesTest, AnotherDeviceObjectThanThePdoIsAnInvalidPdo) {
   auto* fake = reinterpret_cast<PDEVICE_OBJECT>(&not_a_device);
   EXPECT_THAT(CrashOf([&] { (void)IoGetDmaAdapter(fake, &description, &registers); }),
               BugCheckIs(kemu::bugcheck::kPnpDetectedFatalError, 0x2, Address(fake), 0, 0));
+}
+
+TEST_F(DmaRulesTest, MmFreeContiguousMemoryOfACommonBufferIsReported) {
+  PDMA_ADAPTER adapter = Get();
+  PHYSICAL_ADDRESS logical{};
+  PVOID buffer = Allocate(adapter, kPage, &logical);
+  const kemu::BugCheck crash = CrashOf([&] { MmFreeContiguousMemory(buffer); });
+  EXPECT_THAT(crash, BugCheckIs(kVerifier, vc::kContiguousFree, Address(buffer),
+                                kemu::contiguous_free_rule::kCommonBuffer, 0));
+  EXPECT_THAT(crash.what(), HasSubstr("same adapter's FreeCommonBuffer"));
+}
+
+TEST_F(DmaRulesTest, MmFreeContiguousMemorySpecifyCacheOfACommonBufferIsReported) {
+  PDMA_ADAPTER adapter = Get();
+  PHYSICAL_ADDRESS logical{};
+  PVOID buffer = Allocate(adapter, kPage, &logical);
+  EXPECT_THAT(CrashOf([&] { MmFreeContiguousMemorySpecifyCache(buffer, kPage, MmNonCached); }),
+              BugCheckIs(kVerifier, vc::kContiguousFree, Address(buffer),
+                         kemu::contiguous_free_rule::kCommonBuffer, 0));
+}
+
+TEST_F(DmaRulesTest, CommonBuffersAndContiguousMemoryFreedByTheirOwnRoutinesAreSilent) {
+  PDMA_ADAPTER adapter = Get();
+  PHYSICAL_ADDRESS logical{};
+  PVOID buffer = Allocate(adapter, kPage, &logical);
+  PHYSICAL_ADDRESS highest{};
+  highest.QuadPart = 0xFFFFFFFF;
+  PVOID contiguous = MmAllocateContiguousMemory(kPage, highest);
+  ASSERT_NE(buffer, nullptr);
+  ASSERT_NE(contiguous, nullptr);
+  MmFreeContiguousMemory(contiguous);
+  adapter->DmaOperations->FreeCommonBuffer(adapter, kPage, logical, buffer, FALSE);
+  adapter->DmaOperations->PutDmaAdapter(adapter);
+  EXPECT_FALSE(machine_.crashed());
+}
+
+TEST_F(DmaRulesTest, ExFreePoolOfACommonBufferAdvisesFreeCommonBuffer) {
+  PDMA_ADAPTER adapter = Get();
+  PHYSICAL_ADDRESS logical{};
+  PVOID buffer = Allocate(adapter, kPage, &logical);
+  const kemu::BugCheck crash = CrashOf([&] { ExFreePool(buffer); });
+  EXPECT_THAT(crash, BugCheckIs(kVerifier, vc::kFreeBadPoolAddress, Address(buffer), 0, 0));
+  EXPECT_THAT(crash.what(), HasSubstr("AllocateCommonBuffer returned"));
+  EXPECT_THAT(crash.what(), HasSubstr("Free it with the same DMA adapter's FreeCommonBuffer"));
+}
+
+TEST_F(DmaRulesTest, FreeingThroughAnotherAdapterNamesTheAdapterThatOwnsTheBuffer) {
+  PDMA_ADAPTER owner = Get();
+  PDMA_ADAPTER other = Get();
+  PHYSICAL_ADDRESS logical{};
+  PVOID buffer = Allocate(owner, kPage, &logical);
+  const kemu::BugCheck crash = CrashOf(
+      [&] { other->DmaOperations->FreeCommonBuffer(other, kPage, logical, buffer, FALSE); });
+  EXPECT_THAT(crash, BugCheckIs(kDma, dv::kCommonBufferFreedTwice, 1, 0, 0));
+  EXPECT_THAT(crash.what(),
+              HasSubstr(fmt::format("a common buffer of another DMA adapter (the one at {})",
+                                    static_cast<const void*>(owner))));
+}
+
+// Fault injection (docs/testing-helpers.md): both fail as documented, by returning NULL.
+TEST_F(DmaRulesTest, AnInjectedIoGetDmaAdapterFaultReturnsNoAdapterOnce) {
+  machine_.InjectFault({.routine = "IoGetDmaAdapter"});
+  EXPECT_EQ(Get(), nullptr);
+  PDMA_ADAPTER adapter = Get();
+  ASSERT_NE(adapter, nullptr);
+  adapter->DmaOperations->PutDmaAdapter(adapter);
+}
+
+TEST_F(DmaRulesTest, AnInjectedAllocateCommonBufferFaultReturnsNullAndTheNthCallFails) {
+  PDMA_ADAPTER adapter = Get();
+  machine_.InjectFault({.routine = "AllocateCommonBuffer", .nth = 2});
+  PHYSICAL_ADDRESS first_logical{};
+  PVOID first = Allocate(adapter, kPage, &first_logical);
+  ASSERT_NE(first, nullptr);
+  PHYSICAL_ADDRESS second_logical{};
+  second_logical.QuadPart = 0x1234;
+  EXPECT_EQ(Allocate(adapter, kPage, &second_logical), nullptr);
+  EXPECT_EQ(second_logical.QuadPart, 0);
+  // The fault names the operation alone: contiguous memory and pool still succeed.
+  PHYSICAL_ADDRESS highest{};
+  highest.QuadPart = 0xFFFFFFFF;
+  PVOID contiguous = MmAllocateContiguousMemory(kPage, highest);
+  EXPECT_NE(contiguous, nullptr);
+  MmFreeContiguousMemory(contiguous);
+  adapter->DmaOperations->FreeCommonBuffer(adapter, kPage, first_logical, first, FALSE);
+  adapter->DmaOperations->PutDmaAdapter(adapter);
+  EXPECT_FALSE(machine_.crashed());
+}
+
+TEST_F(DmaRulesTest, APoolOrContiguousFaultLeavesCommonBuffersAlone) {
+  machine_.InjectFault({.routine = "MmAllocateContiguousMemory", .count = 0});
+  machine_.InjectFault({.routine = "ExAllocatePoolWithTag", .count = 0});
+  PDMA_ADAPTER adapter = Get();
+  PHYSICAL_ADDRESS logical{};
+  PVOID buffer = Allocate(adapter, kPage, &logical);
+  ASSERT_NE(buffer, nullptr);
+  adapter->DmaOperations->FreeCommonBuffer(adapter, kPage, logical, buffer, FALSE);
+  adapter->DmaOperations->PutDmaAdapter(adapter);
+}
+
+TEST_F(DmaRulesTest, AFaultOnAllocateCommonBufferIsListedAndTakesNoTag) {
+  const std::vector<std::string>& routines = kemu::FaultRoutines();
+  EXPECT_NE(std::find(routines.begin(), routines.end(), "AllocateCommonBuffer"), routines.end());
+  EXPECT_NE(std::find(routines.begin(), routines.end(), "IoGetDmaAdapter"), routines.end());
+  EXPECT_FALSE(kemu::FaultReturnsStatus("AllocateCommonBuffer"));
+  EXPECT_FALSE(kemu::FaultReturnsStatus("IoGetDmaAdapter"));
+  EXPECT_THROW(machine_.InjectFault({.routine = "AllocateCommonBuffer", .tag = 'ffuB'}),
+               kemu::Error);
+  EXPECT_THROW(machine_.InjectFault({.routine = "AllocateCommonBuffer", .nth = 0}), kemu::Error);
 }
 
 TEST_F(DmaRulesTest, AnOperationKemuDoesNotModelStopsByName) {

@@ -212,9 +212,14 @@ TEST(ExSpinLockRulesTest, RaisingAcquireAboveDispatchOnACheckedKernelIsIrqlNotGr
 TEST(ExSpinLockRulesTest, AnAtDpcLevelAcquireBelowDispatchLevelIsReported) {
   kemu::Machine machine(VerifierOn());
   EX_SPIN_LOCK lock = 0;
-  EXPECT_THAT(CrashOf([&] { ExAcquireSpinLockExclusiveAtDpcLevel(&lock); }),
-              BugCheckIs(kC4, verifier_code::kAcquireAtDpcLevelBelowDispatch, PASSIVE_LEVEL,
-                         Address(&lock), 0));
+  const kemu::BugCheck crash = CrashOf([&] { ExAcquireSpinLockExclusiveAtDpcLevel(&lock); });
+  EXPECT_THAT(crash, BugCheckIs(kC4, verifier_code::kAcquireAtDpcLevelBelowDispatch, PASSIVE_LEVEL,
+                                Address(&lock), 0));
+  // Called by the test's thread, not from a DPC routine: no word of threaded DPCs (audit 11 F2).
+  EXPECT_THAT(crash.report(),
+              ::testing::HasSubstr("it requires DISPATCH_LEVEL or above (use KeAcquireSpinLock at "
+                                   "lower IRQLs)."));
+  EXPECT_THAT(crash.report(), ::testing::Not(::testing::HasSubstr("threaded DPC")));
 }
 
 TEST(ExSpinLockRulesTest, AFromDpcLevelReleaseBelowDispatchLevelIsReported) {

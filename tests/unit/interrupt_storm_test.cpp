@@ -420,11 +420,13 @@ TEST_F(StormTest, StormOnASharedLineNamesTheIsrThatClaimedEveryDelivery) {
                          Address(&a), Address(a_interrupt), 2));
   EXPECT_EQ(a.calls, 1 + kThreshold);
   EXPECT_EQ(b.calls, 0u);
+  // The ISR by name and address (audit round 11 F1: the routine, as a race report names it).
+  EXPECT_THAT(crash.report(), HasSubstr("device 'cardB' keeps its level line asserted; the ISR "
+                                        "(anonymous namespace)::ClaimsEverythingIsr("));
   EXPECT_THAT(crash.report(),
-              HasSubstr(fmt::format("device 'cardB' keeps its level line asserted; the ISR {} "
-                                    "(interrupt object {}, device 'cardA') claimed every one of "
-                                    "the {} deliveries, so the 1 ISR after it on the vector never "
-                                    "ran for them",
+              HasSubstr(fmt::format(" at {} (interrupt object {}, device 'cardA') claimed every "
+                                    "one of the {} deliveries, so the 1 ISR after it on the vector "
+                                    "never ran for them",
                                     reinterpret_cast<const void*>(&ClaimsEverythingIsr),
                                     static_cast<const void*>(a_interrupt), 1 + kThreshold)));
   static_cast<void>(b_interrupt);
@@ -437,12 +439,68 @@ TEST_F(StormTest, StormNamesALoneIsrThatClaimedEveryDeliveryButNotOneThatClaimed
   Source source{.device = &device};
   PKINTERRUPT interrupt = ConnectLine(&ClaimsEverythingIsr, source, 0x51, 5, LevelSensitive);
   const kemu::BugCheck crash = CrashOf([&] { device.AssertLine(); });
+  EXPECT_THAT(crash.report(), HasSubstr("device 'nic' keeps its level line asserted; the ISR "
+                                        "(anonymous namespace)::ClaimsEverythingIsr("));
   EXPECT_THAT(crash.report(),
-              HasSubstr(fmt::format("device 'nic' keeps its level line asserted; the ISR {} "
-                                    "(interrupt object {}, device 'nic') claimed every one of the "
-                                    "{} deliveries. ",
+              HasSubstr(fmt::format(" at {} (interrupt object {}, device 'nic') claimed every one "
+                                    "of the {} deliveries. ",
                                     reinterpret_cast<const void*>(&ClaimsEverythingIsr),
                                     static_cast<const void*>(interrupt), 1 + kThreshold)));
+}
+
+// Returns FALSE whatever its device does, and acknowledges nothing (it tests the wrong bit).
+BOOLEAN DeclinesEverythingIsr(PKINTERRUPT, PVOID context) {
+  ++static_cast<Source*>(context)->calls;
+  return FALSE;
+}
+
+// Audit round 11 F1: on a shared level line where no ISR claims any delivery, every ISR ran each
+// time and returned FALSE; the report names the asserting device's own ISR, not its neighbour's.
+TEST_F(StormTest, StormNobodyClaimedNamesTheAssertingDevicesIsrThatReturnedFalse) {
+  // Added in connect order: legacy connections are credited to devices in the order added.
+  kemu::Device& card_b = machine_.AddDevice(LineDevice("cardB", kemu::Trigger::kLevel, true));
+  kemu::Device& card_a = machine_.AddDevice(LineDevice("cardA", kemu::Trigger::kLevel, true));
+  Source a{.device = &card_a};
+  Source b{.device = &card_b};
+  PKINTERRUPT b_interrupt =
+      ConnectLine(&OwnInterruptsOnlyIsr, b, 0x51, 5, LevelSensitive, /*share=*/true);
+  PKINTERRUPT a_interrupt =
+      ConnectLine(&DeclinesEverythingIsr, a, 0x51, 5, LevelSensitive, /*share=*/true);
+  const kemu::BugCheck crash = CrashOf([&] { card_a.AssertLine(); });
+  EXPECT_THAT(crash,
+              BugCheckIs(bugcheck::kHardwareInterruptStorm, RoutineAddress(&OwnInterruptsOnlyIsr),
+                         Address(&b), Address(b_interrupt), 2));
+  EXPECT_EQ(a.calls, 1 + kThreshold);
+  EXPECT_EQ(b.calls, 1 + kThreshold);
+  EXPECT_THAT(crash.report(),
+              HasSubstr(fmt::format("device 'cardA' keeps its level line asserted; no ISR claimed "
+                                    "any of the {} deliveries: the ISR ",
+                                    1 + kThreshold)));
+  EXPECT_THAT(crash.report(), HasSubstr("DeclinesEverythingIsr("));
+  EXPECT_THAT(crash.report(),
+              HasSubstr(fmt::format(" at {} (interrupt object {}, device 'cardA') of the "
+                                    "asserting device ran for each and returned FALSE every time",
+                                    reinterpret_cast<const void*>(&DeclinesEverythingIsr),
+                                    static_cast<const void*>(a_interrupt))));
+  EXPECT_THAT(crash.report(), ::testing::Not(HasSubstr("device 'cardB'")));
+}
+
+// Its twin: the first ISR acknowledges its own device: delivered once, no storm.
+TEST_F(StormTest, SharedLevelLineWhoseOwnIsrAcknowledgesIsNoStorm) {
+  kemu::Device& card_a = machine_.AddDevice(LineDevice("cardA", kemu::Trigger::kLevel, true));
+  kemu::Device& card_b = machine_.AddDevice(LineDevice("cardB", kemu::Trigger::kLevel, true));
+  Source a{.device = &card_a};
+  Source b{.device = &card_b};
+  PKINTERRUPT a_interrupt =
+      ConnectLine(&OwnInterruptsOnlyIsr, a, 0x51, 5, LevelSensitive, /*share=*/true);
+  PKINTERRUPT b_interrupt =
+      ConnectLine(&OwnInterruptsOnlyIsr, b, 0x51, 5, LevelSensitive, /*share=*/true);
+  card_a.AssertLine();
+  EXPECT_EQ(a.calls, 1u);
+  EXPECT_EQ(b.calls, 0u);
+  EXPECT_FALSE(machine_.crashed());
+  IoDisconnectInterrupt(a_interrupt);
+  IoDisconnectInterrupt(b_interrupt);
 }
 
 }  // namespace

@@ -6,6 +6,8 @@
 
 #include <cstdint>
 #include <cstring>
+#include <utility>
+#include <vector>
 
 #include "kemu/testing/gtest.hpp"
 
@@ -140,6 +142,23 @@ TEST_P(ContiguousMemoryTest, APoolBlockGetsAPhysicalPageThatADeviceReachesWhileI
   EXPECT_EQ(machine().HostAddressOf(physical, 65), nullptr);  // past the block
   ExFreePoolWithTag(buffer, 'umek');
   EXPECT_EQ(machine().HostAddressOf(physical, 64), nullptr);
+}
+
+// The pool allocators' documented promise: a block of PAGE_SIZE or less never crosses a page
+// boundary, so a device reaches the whole of it through its one physical page.
+TEST_P(ContiguousMemoryTest, APoolBlockUpToAPageNeverCrossesAPageBoundary) {
+  std::vector<std::pair<unsigned char*, SIZE_T>> blocks;
+  for (SIZE_T bytes = 1; bytes <= kPage; bytes = bytes * 3 / 2 + 7) {
+    for (int copy = 0; copy < 4; ++copy) {
+      auto* block =
+          static_cast<unsigned char*>(ExAllocatePoolWithTag(NonPagedPoolNx, bytes, 'umek'));
+      ASSERT_NE(block, nullptr);
+      EXPECT_LE(Address(block) % kPage + bytes, kPage) << bytes << " bytes at " << block;
+      EXPECT_EQ(machine().HostAddressOf(PhysicalOf(block), bytes), block) << bytes << " bytes";
+      blocks.emplace_back(block, bytes);
+    }
+  }
+  for (const auto& [block, bytes] : blocks) ExFreePoolWithTag(block, 'umek');
 }
 
 TEST_P(ContiguousMemoryTest, NullAndTheFirst64KiBHaveNoPhysicalAddress) {

@@ -241,6 +241,14 @@ TEST_P(ThreadedDpcTest, KeAcquireSpinLockAtDpcLevelInAThreadedDpcIsBelowDispatch
   EXPECT_THAT(crash, BugCheckIs(kemu::bugcheck::kDriverVerifierDetectedViolation,
                                 kemu::verifier_code::kAcquireAtDpcLevelBelowDispatch, PASSIVE_LEVEL,
                                 Address(&seen.lock), 0));
+  // Audit round 11 F2: the report says why a DPC routine is below DISPATCH_LEVEL, and what to use.
+  EXPECT_THAT(crash.report(), ::testing::HasSubstr(
+                                  "It was called from a threaded DPC routine on vCPU 0 at IRQL 0"));
+  EXPECT_THAT(crash.report(), ::testing::HasSubstr("AtDpcLevelInThreadedDpc"));
+  EXPECT_THAT(crash.report(),
+              ::testing::HasSubstr("is a threaded DPC (KeInitializeThreadedDpc), which runs "
+                                   "at PASSIVE_LEVEL"));
+  EXPECT_THAT(crash.report(), ::testing::HasSubstr("KeAcquireSpinLock or KeAcquireSpinLockForDpc"));
 }
 
 TEST_P(ThreadedDpcTest, AThreadedDpcReturningAtDispatchLevelIsIrqlUnexpectedValue) {
