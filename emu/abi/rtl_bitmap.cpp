@@ -54,6 +54,12 @@ RTL_BITMAP& Header(Kernel& kernel, const char* routine, PRTL_BITMAP header) {
   return *header;
 }
 
+// The run routines' index pointer, which they write.
+PULONG IndexOut(Kernel& kernel, const char* routine, PULONG index, const char* parameter) {
+  if (index == nullptr) kernel.verifier().NullArgument(routine, parameter);
+  return index;
+}
+
 // [start, start + count) must lie inside the bitmap.
 void CheckRange(Kernel& kernel, const char* routine, const RTL_BITMAP& bitmap, ULONG start,
                 std::uint64_t count) {
@@ -256,9 +262,8 @@ ULONG RtlFindFirstRunClear(PRTL_BITMAP BitMapHeader, PULONG StartingIndex) {
   Kernel& kernel =
       KEMU_ENTER(RtlFindFirstRunClear, KEMU_ARG(BitMapHeader), KEMU_ARG(StartingIndex));
   const RTL_BITMAP& bitmap = Header(kernel, "RtlFindFirstRunClear", BitMapHeader);
-  if (StartingIndex == nullptr)
-    kernel.verifier().NullArgument("RtlFindFirstRunClear", "StartingIndex");
-  return ForwardRunClear(bitmap, 0, StartingIndex);
+  return ForwardRunClear(bitmap, 0,
+                         IndexOut(kernel, "RtlFindFirstRunClear", StartingIndex, "StartingIndex"));
 }
 
 ULONG RtlFindNextForwardRunClear(PRTL_BITMAP BitMapHeader, ULONG FromIndex,
@@ -266,11 +271,10 @@ ULONG RtlFindNextForwardRunClear(PRTL_BITMAP BitMapHeader, ULONG FromIndex,
   Kernel& kernel = KEMU_ENTER(RtlFindNextForwardRunClear, KEMU_ARG(BitMapHeader),
                               KEMU_ARG(FromIndex), KEMU_ARG(StartingRunIndex));
   const RTL_BITMAP& bitmap = Header(kernel, "RtlFindNextForwardRunClear", BitMapHeader);
-  if (StartingRunIndex == nullptr) {
-    kernel.verifier().NullArgument("RtlFindNextForwardRunClear", "StartingRunIndex");
-  }
   // A FromIndex at or past the end finds nothing (UNCONFIRMED; documented for no such index).
-  return ForwardRunClear(bitmap, FromIndex, StartingRunIndex);
+  return ForwardRunClear(
+      bitmap, FromIndex,
+      IndexOut(kernel, "RtlFindNextForwardRunClear", StartingRunIndex, "StartingRunIndex"));
 }
 
 ULONG RtlFindLastBackwardRunClear(PRTL_BITMAP BitMapHeader, ULONG FromIndex,
@@ -278,10 +282,7 @@ ULONG RtlFindLastBackwardRunClear(PRTL_BITMAP BitMapHeader, ULONG FromIndex,
   Kernel& kernel = KEMU_ENTER(RtlFindLastBackwardRunClear, KEMU_ARG(BitMapHeader),
                               KEMU_ARG(FromIndex), KEMU_ARG(StartingRunIndex));
   const RTL_BITMAP& bitmap = Header(kernel, "RtlFindLastBackwardRunClear", BitMapHeader);
-  if (StartingRunIndex == nullptr) {
-    kernel.verifier().NullArgument("RtlFindLastBackwardRunClear", "StartingRunIndex");
-  }
-  *StartingRunIndex = 0;
+  *IndexOut(kernel, "RtlFindLastBackwardRunClear", StartingRunIndex, "StartingRunIndex") = 0;
   if (bitmap.SizeOfBitMap == 0) return 0;
   // Backward from FromIndex (the last bit when it is past the end): skip set bits, then count
   // the clear run that ends there.
@@ -300,12 +301,9 @@ ULONG RtlFindLongestRunClear(PRTL_BITMAP BitMapHeader, PULONG StartingIndex) {
   Kernel& kernel =
       KEMU_ENTER(RtlFindLongestRunClear, KEMU_ARG(BitMapHeader), KEMU_ARG(StartingIndex));
   const RTL_BITMAP& bitmap = Header(kernel, "RtlFindLongestRunClear", BitMapHeader);
-  if (StartingIndex == nullptr) {
-    kernel.verifier().NullArgument("RtlFindLongestRunClear", "StartingIndex");
-  }
   // The first of the longest runs; no clear bit: length 0 at index 0.
   ULONG best = 0;
-  *StartingIndex = 0;
+  *IndexOut(kernel, "RtlFindLongestRunClear", StartingIndex, "StartingIndex") = 0;
   for (ULONG from = 0; from < bitmap.SizeOfBitMap;) {
     ULONG start = 0;
     const ULONG length = ForwardRunClear(bitmap, from, &start);

@@ -219,6 +219,11 @@ TEST_P(BitmapTest, ANullHeaderIsAnAccessViolation) {
   EXPECT_THAT(crash.what(), HasSubstr("RtlClearAllBits was passed NULL for BitMapHeader"));
 }
 
+TEST_P(BitmapTest, ANullRunIndexPointerIsAnAccessViolation) {
+  const kemu::BugCheck crash = CrashOf([&] { (void)RtlFindLongestRunClear(&bitmap_, nullptr); });
+  EXPECT_THAT(crash.what(), HasSubstr("RtlFindLongestRunClear was passed NULL for StartingIndex"));
+}
+
 INSTANTIATE_TEST_SUITE_P(AllWindows, BitmapTest, kemu::testing::AllOs(), kemu::testing::OsName());
 
 }  // namespace
