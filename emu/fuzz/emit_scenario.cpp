@@ -121,6 +121,7 @@ class StepWriter {
     Line("release_processor", std::to_string(step.processor));
   }
   void operator()(const scenario::RunDpcsStep&) { Line("run_dpcs", ""); }
+  void operator()(const scenario::NmiStep&) { Line("nmi", ""); }
   void operator()(const scenario::SettleStep&) { Line("settle", ""); }
   void operator()(const scenario::StallStep& step) {
     Line("stall_us", std::to_string(step.microseconds));

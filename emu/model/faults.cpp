@@ -23,7 +23,8 @@ bool ReturnsStatus(personality::ExportId routine) {
          routine != personality::ExportId::kMmAllocateContiguousMemorySpecifyCache &&
          routine != personality::ExportId::kIoAllocateWorkItem &&
          routine != personality::ExportId::kExAllocateTimer &&
-         routine != personality::ExportId::kIoGetDmaAdapter;
+         routine != personality::ExportId::kIoGetDmaAdapter &&
+         routine != personality::ExportId::kKeRegisterNmiCallback;
 }
 
 // The table routines a fault may name, in TableRoutine's order; each fails by returning NULL.
@@ -82,6 +83,7 @@ bool Faults::CanFail(personality::ExportId routine) {
     case personality::ExportId::kIoCreateSystemThread:
     case personality::ExportId::kExAllocateTimer:
     case personality::ExportId::kIoGetDmaAdapter:
+    case personality::ExportId::kKeRegisterNmiCallback:
       return true;
     default:
       return false;
@@ -117,8 +119,8 @@ void Faults::Add(const Fault& fault) {
                 "ExAllocatePoolWithTag, ExAllocatePoolWithQuotaTag, ExAllocatePoolWithTagPriority, "
                 "ExAllocatePool2, "
                 "ExAllocatePool3, IoAllocateWorkItem, ExAllocateTimer, PsCreateSystemThread, "
-                "IoCreateSystemThread, IoGetDmaAdapter and a DMA adapter's "
-                "AllocateCommonBuffer");
+                "IoCreateSystemThread, IoGetDmaAdapter, KeRegisterNmiCallback and a DMA "
+                "adapter's AllocateCommonBuffer");
   }
   if (fault.tag != 0 && !IsPoolAllocator(id)) {
     throw Error("kemu: Fault::tag applies to pool allocations only, not to " + fault.routine);

@@ -65,6 +65,7 @@ Kernel::Kernel(const MachineOptions& options)
       affinity_(*this),
       error_log_(*this),
       bugcheck_callbacks_(*this),
+      nmi_callbacks_(*this, options.processors),
       system_threads_(*this),
       race_(*this, options.race_detection, options.processors),
       scheduler_(*this, options.schedule, options.processors) {
@@ -134,7 +135,10 @@ std::string Kernel::RunningCallback() const {
     const unsigned i = (current_ + n) % processor_count();
     index = i;
     const Allotment& outermost = cpus_[i]->allotment;
-    if (const ConnectionRecord* isr = interrupts_.running_isr(i)) {
+    if (const void* nmi = nmi_callbacks_.running_routine(i)) {
+      kind = "an NMI callback";  // it interrupted whatever ran there, ISRs included
+      routine = nmi;
+    } else if (const ConnectionRecord* isr = interrupts_.running_isr(i)) {
       kind = "an ISR";
       routine = isr->is_message_table ? reinterpret_cast<const void*>(isr->message_isr)
                                       : reinterpret_cast<const void*>(isr->isr);

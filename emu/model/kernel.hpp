@@ -31,6 +31,7 @@
 #include "model/ipi_calls.hpp"
 #include "model/irql.hpp"
 #include "model/lookasides.hpp"
+#include "model/nmi_callbacks.hpp"
 #include "model/physical_memory.hpp"
 #include "model/pool.hpp"
 #include "model/prng.hpp"
@@ -117,6 +118,8 @@ class Kernel final : public verifier::Host, public race::Host {
   ErrorLog& error_log() { return error_log_; }
   BugCheckCallbacks& bugcheck_callbacks() { return bugcheck_callbacks_; }
   const BugCheckCallbacks& bugcheck_callbacks() const { return bugcheck_callbacks_; }
+  NmiCallbacks& nmi_callbacks() { return nmi_callbacks_; }
+  const NmiCallbacks& nmi_callbacks() const { return nmi_callbacks_; }
   const ErrorLog& error_log() const { return error_log_; }
   const Lookasides& lookasides() const { return lookasides_; }
   verifier::Verifier& verifier() { return verifier_; }
@@ -314,6 +317,7 @@ class Kernel final : public verifier::Host, public race::Host {
   Affinity affinity_;
   ErrorLog error_log_;
   BugCheckCallbacks bugcheck_callbacks_;
+  NmiCallbacks nmi_callbacks_;
   SystemThreads system_threads_;
   std::optional<kemu::BugCheck> crash_;
   std::exception_ptr ended_;  ///< a harness error that ended the machine (End)

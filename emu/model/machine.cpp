@@ -96,6 +96,7 @@ Leaks LeftBehind(model::Kernel& kernel) {
   AddRegionLeaks(kernel, leaks);
   leaks.Add(kernel.error_log().DescribeLeaks(), kernel.error_log().FirstLeak());
   leaks.Add(kernel.bugcheck_callbacks().DescribeLeaks(), kernel.bugcheck_callbacks().FirstLeak());
+  leaks.Add(kernel.nmi_callbacks().DescribeLeaks(), kernel.nmi_callbacks().FirstLeak());
   if (kernel.affinity().system_set()) {
     leaks.lines.push_back(fmt::format(
         "the test's thread still runs with the system affinity {:#x} a driver set "
@@ -166,6 +167,11 @@ void Machine::ReleaseProcessor(unsigned processor) {
   kernel_->scheduler().Vacate(processor);
 }
 void Machine::RunPendingDpcs() { kernel_->dpcs().RetireAll(); }
+
+void Machine::RaiseNmi() {
+  kernel_->ThrowIfCrashed();
+  kernel_->nmi_callbacks().Raise();
+}
 
 void Machine::Settle() {
   model::Kernel& kernel = *kernel_;

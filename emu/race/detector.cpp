@@ -79,6 +79,15 @@ void Detector::NoteBeginIsr(const void* connection, const void* routine, ULONG v
   Acquire(connection);  // connected before it runs
 }
 
+void Detector::NoteBeginNmi(const void* registration, const void* routine, unsigned cpu,
+                            const void* frame) {
+  // A level above HIGH_LEVEL: MayOverlap then sees an NMI preempt code at HIGH_LEVEL, and two
+  // NMIs' callbacks on one vCPU (the second waits for the first to return) not overlap.
+  Begin(ContextKind::kNmi, registration, routine, kNmiVector, kNmiLevel, std::uint64_t{1} << cpu,
+        cpu, frame);
+  Acquire(registration);  // registered before it runs
+}
+
 void Detector::NoteBeginDpc(const void* dpc, const void* routine, std::uint64_t cpu_mask,
                             unsigned cpu, const void* frame, KIRQL irql) {
   Begin(ContextKind::kDpc, dpc, routine, 0, irql, cpu_mask, cpu, frame);
@@ -269,7 +278,8 @@ void Detector::OnAccess(std::uintptr_t address, std::size_t size, bool write, bo
   access.epoch = clocks_[current->thread].Get(current->thread);
   access.lockset = write ? current->lockset : current->read_lockset;
   access.context = current->context;
-  access.irql = host_.current_irql();
+  // An NMI callback's accesses are at its own level, whatever IRQL it runs at.
+  access.irql = current->base_irql == kNmiLevel ? kNmiLevel : host_.current_irql();
   access.base_irql = current->base_irql;
   access.write = write;
   access.atomic = atomic;

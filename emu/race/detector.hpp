@@ -48,7 +48,12 @@
 namespace kemu::race {
 
 /// What an execution context runs.
-enum class ContextKind : std::uint8_t { kTestThread, kIsr, kDpc, kWorkItem, kSystemThread };
+enum class ContextKind : std::uint8_t { kTestThread, kIsr, kDpc, kWorkItem, kSystemThread, kNmi };
+
+/// The x86 NMI's vector, and the pseudo-IRQL above HIGH_LEVEL an NMI callback's context starts at
+/// (Detector::BeginNmi).
+inline constexpr ULONG kNmiVector = 2;
+inline constexpr KIRQL kNmiLevel = HIGH_LEVEL + 1;
 
 /// Who made an access, as a report describes it.
 struct ContextInfo {
@@ -107,6 +112,11 @@ class Detector {
   void BeginDpc(const void* dpc, const void* routine, std::uint64_t cpu_mask, unsigned cpu,
                 const void* frame, KIRQL irql = DISPATCH_LEVEL) {
     if (enabled_) NoteBeginDpc(dpc, routine, cpu_mask, cpu, frame, irql);
+  }
+  /// An NMI callback on vCPU `cpu` (model/nmi_callbacks.hpp): it preempts everything there, code
+  /// at HIGH_LEVEL included, but not another NMI's callbacks. `registration` is its object.
+  void BeginNmi(const void* registration, const void* routine, unsigned cpu, const void* frame) {
+    if (enabled_) NoteBeginNmi(registration, routine, cpu, frame);
   }
   /// A work item routine: PASSIVE_LEVEL, on a system worker thread of any processor.
   void BeginWorkItem(const void* item, const void* routine, unsigned cpu, const void* frame) {
@@ -229,6 +239,7 @@ class Detector {
   /// A work item's or system thread's routine (`kind`) begins on vCPU `cpu`, at PASSIVE_LEVEL:
   /// it may run on (or move to) any vCPU, so it may meet any context of any vCPU. What was done
   /// before `object` was queued or created (a Release of it) happens before.
+  void NoteBeginNmi(const void* registration, const void* routine, unsigned cpu, const void* frame);
   void NoteBeginAnyCpu(ContextKind kind, const void* object, const void* routine, unsigned cpu,
                        const void* frame);
   void NoteEnd(unsigned cpu);

@@ -35,6 +35,8 @@ std::string Detector::DescribeContext(std::uint32_t context,
     case ContextKind::kIsr:
       return fmt::format("the ISR {} (vector 0x{:x}) on vCPU {}", name_of(info.routine),
                          info.vector, info.cpu);
+    case ContextKind::kNmi:
+      return fmt::format("the NMI callback {} on vCPU {}", name_of(info.routine), info.cpu);
     case ContextKind::kDpc:
       if (const auto timer = ex_timer_dpcs_.find(info.object); timer != ex_timer_dpcs_.end()) {
         return fmt::format("the EX_TIMER callback {} (EX_TIMER {}, run by its DPC) on vCPU {}",

@@ -58,6 +58,8 @@ std::string_view BugCheckName(std::uint32_t code) {
       return "BAD_POOL_CALLER";
     case bugcheck::kAttemptedSwitchFromDpc:
       return "ATTEMPTED_SWITCH_FROM_DPC";
+    case bugcheck::kNmiHardwareFailure:
+      return "NMI_HARDWARE_FAILURE";
     case bugcheck::kDriverVerifierDetectedViolation:
       return "DRIVER_VERIFIER_DETECTED_VIOLATION";
     case bugcheck::kTimerOrDpcInvalid:

@@ -151,7 +151,17 @@ void Verifier::InterruptOnHeldLock(PKSPIN_LOCK lock, unsigned cpu, KIRQL irql, U
                   vector, dirql, cpu, irql, static_cast<const void*>(lock)));
 }
 
-void Verifier::SelfDeadlock(PKSPIN_LOCK lock, const std::string& summary) {
+void Verifier::SelfDeadlock(PKSPIN_LOCK lock, const std::string& what) {
+  // Which callback spun matters most when it is an NMI callback: the NMI interrupted the lock's
+  // holder on its own processor, which is why NMI callbacks must not take spin locks at all.
+  std::string summary = what;
+  if (const std::string callback = host_.RunningCallback(); !callback.empty()) {
+    summary += fmt::format(" It was called from {}", callback);
+    summary += callback.starts_with("an NMI callback")
+                   ? ": an NMI interrupts whatever its processor runs, the lock's holder included, "
+                     "so an NMI callback must not take spin locks."
+                   : ".";
+  }
   if (mode_ == CheckMode::kVerifier) {
     host_.Crash({.code = bugcheck::kDriverVerifierDetectedViolation,
                  .parameters = {verifier_code::kSelfDeadlock, Address(lock), 0, 0},

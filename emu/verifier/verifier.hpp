@@ -254,6 +254,13 @@ class Verifier {
   [[noreturn]] void DmaReleasedAdapter(const char* routine, const void* adapter, bool released);
   void DmaImproperIrql(const char* routine, KIRQL maximum, KIRQL current);
   [[noreturn]] void DmaUnknownDescriptionVersion(const char* routine, ULONG version);
+  /// An NMI no callback handled: 0x80 NMI_HARDWARE_FAILURE (the HAL's default handler). Returns
+  /// only under kRecord.
+  void UnhandledNmi(unsigned cpu, unsigned registered);
+  /// NMI callbacks: 0xC4 / kemu 0x4B450022 with the rule broken (model/nmi_callbacks.hpp).
+  [[noreturn]] void NmiCallbackChangedIrql(const void* routine, KIRQL after);
+  /// Verifier only; returns otherwise.
+  void NmiCallbackReturnedHoldingLock(const void* routine);
   /// Bitmaps (RTL_BITMAP): 0xC4 / kemu 0x4B450025 with the rule broken.
   [[noreturn]] void BitmapOutOfRange(const char* routine, const void* header, ULONG start,
                                      std::uint64_t count);
@@ -521,6 +528,8 @@ class Verifier {
                                      const std::vector<std::string>& leaks);
 
  private:
+  [[noreturn]] void NmiRule(const void* routine, std::uint64_t rule, std::uint64_t value,
+                            const std::string& summary);
   [[noreturn]] void BitmapRule(const void* header, std::uint64_t rule, std::uint64_t value,
                                const std::string& summary);
   /// A pool free of an address that is not a pool block: 0xC4 / 0x10 under Verifier, else

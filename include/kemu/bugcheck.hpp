@@ -37,6 +37,7 @@ inline constexpr std::uint32_t kKernelApcPendingDuringExit = 0x20;
 inline constexpr std::uint32_t kPageFaultInNonpagedArea = 0x50;
 inline constexpr std::uint32_t kInterruptExceptionNotHandled = 0x3D;
 inline constexpr std::uint32_t kSystemThreadExceptionNotHandled = 0x7E;
+inline constexpr std::uint32_t kNmiHardwareFailure = 0x80;
 inline constexpr std::uint32_t kAttemptedSwitchFromDpc = 0xB8;
 inline constexpr std::uint32_t kSpecialPoolDetectedMemoryCorruption = 0xC1;
 inline constexpr std::uint32_t kBadPoolCaller = 0xC2;
@@ -177,6 +178,9 @@ inline constexpr std::uint64_t kContiguousFree = 0x4B450024;
 /// A DMA adapter's FreeCommonBuffer given a length, logical address or CacheEnabled other than
 /// the allocation's (kemu's: Microsoft documents that they must match, not what breaking it does):
 /// parameter 3 says which (common_buffer_free_rule), parameter 4 is the allocation's value.
+/// An NMI callback (KeRegisterNmiCallback) broke a rule: parameter 2 is the callback routine,
+/// parameter 3 says which (nmi_rule), parameter 4 a value by rule.
+inline constexpr std::uint64_t kNmiCallback = 0x4B450022;
 inline constexpr std::uint64_t kCommonBufferFree = 0x4B450023;
 /// A bitmap routine given a range past the bitmap, or RtlInitializeBitMap a misaligned or too
 /// small buffer (kemu's: Microsoft documents the rules, not what breaking them does): parameter 2
@@ -208,7 +212,6 @@ inline constexpr std::uint64_t kNullAdapter = 0x19;
 inline constexpr std::uint64_t kUnknownDescriptionVersion = 0x25;
 }  // namespace dma_violation
 
-/// Parameter 3 of 0xC4 / kemu 0x4B450024 (kContiguousFree): what was wrong with the free.
 /// Parameter 3 of 0xC4 / kemu 0x4B450025 (kBitmap): the bitmap rule broken.
 namespace bitmap_rule {
 /// A bit or range past SizeOfBitMap (parameter 4: the first index past the range).
@@ -220,6 +223,15 @@ inline constexpr std::uint64_t kMisalignedBuffer = 2;
 inline constexpr std::uint64_t kBufferTooSmall = 3;
 }  // namespace bitmap_rule
 
+/// Parameter 3 of 0xC4 / kemu 0x4B450022 (kNmiCallback): the NMI callback rule broken.
+namespace nmi_rule {
+/// It returned at another IRQL than HIGH_LEVEL (parameter 4: the IRQL it returned at).
+inline constexpr std::uint64_t kChangedIrql = 1;
+/// It returned holding a spin lock it acquired (Driver Verifier only).
+inline constexpr std::uint64_t kReturnedHoldingLock = 2;
+}  // namespace nmi_rule
+
+/// Parameter 3 of 0xC4 / kemu 0x4B450024 (kContiguousFree): what was wrong with the free.
 namespace contiguous_free_rule {
 /// No allocation returned the address (a pointer into a block, a stack or static address).
 inline constexpr std::uint64_t kUnknown = 0;

@@ -22,7 +22,8 @@ const std::vector<std::string>& FaultRoutines();
 /// status NT_SUCCESS accepts (success or informational) is refused, since Windows never returns
 /// one without doing the work. False for the routines that fail by returning NULL (the pool
 /// allocators, MmMapIoSpace, IoAllocateWorkItem, ExAllocateTimer, IoGetDmaAdapter,
-/// AllocateCommonBuffer: their status is not used) and for a routine not in FaultRoutines().
+/// KeRegisterNmiCallback, AllocateCommonBuffer: their status is not used) and for a routine not in
+/// FaultRoutines().
 bool FaultReturnsStatus(std::string_view routine);
 
 }  // namespace kemu

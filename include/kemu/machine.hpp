@@ -160,9 +160,9 @@ class Machine {
   /// WdmlibIoConnectInterruptEx, IoGetAffinityInterrupt, WdmlibIoGetAffinityInterrupt,
   /// RtlGetVersion, and MmMapIoSpace, ExAllocatePoolWithTag, ExAllocatePoolWithQuotaTag,
   /// ExAllocatePoolWithTagPriority, ExAllocatePool2, ExAllocatePool3, IoAllocateWorkItem,
-  /// ExAllocateTimer, MmAllocateContiguousMemory(SpecifyCache), IoGetDmaAdapter and a DMA
-  /// adapter's AllocateCommonBuffer (which return NULL); kemu::FaultRoutines() lists them. Any
-  /// other throws kemu::Error.
+  /// ExAllocateTimer, MmAllocateContiguousMemory(SpecifyCache), IoGetDmaAdapter,
+  /// KeRegisterNmiCallback and a DMA adapter's AllocateCommonBuffer (which return NULL);
+  /// kemu::FaultRoutines() lists them. Any other throws kemu::Error.
   void InjectFault(Fault fault);
 
   /// IRQL of the vCPU currently running.
@@ -186,6 +186,13 @@ class Machine {
   void KeepProcessorBusy(unsigned processor, std::uint8_t irql = DISPATCH_LEVEL);
   /// Ends KeepProcessorBusy's work on `processor` now.
   void ReleaseProcessor(unsigned processor);
+  /// A nonmaskable interrupt on the running vCPU, now: the driver's NMI callbacks
+  /// (KeRegisterNmiCallback) run there at HIGH_LEVEL, newest first, whatever the vCPU was doing;
+  /// when none returns TRUE the machine stops with bug check 0x80 NMI_HARDWARE_FAILURE. To land one
+  /// inside driver code (holding a lock, in an ISR), raise it from a scheduled hardware event:
+  ///
+  ///   device.ScheduleAfterCalls(3, [&] { machine.RaiseNmi(); });  // at the driver's 3rd call
+  void RaiseNmi();
   /// Runs every DPC queued on every vCPU whose IRQL is below DISPATCH_LEVEL.
   void RunPendingDpcs();
   /// Lets the machine run until nothing more can happen without the test: pending interrupts are

@@ -376,6 +376,9 @@ typedef struct _IRP IRP, *PIRP;
 
 #define C_ASSERT(e) KEMU_WDK_STATIC_ASSERT(e, #e)
 
+/// TRUE when an optional pointer argument was passed (is not NULL).
+#define ARGUMENT_PRESENT(ArgumentPointer) ((ArgumentPointer) != NULL)
+
 #define PtrToUlong(p) ((ULONG)(ULONG_PTR)(p))
 #define PtrToLong(p) ((LONG)(LONG_PTR)(p))
 #define UlongToPtr(u) ((PVOID)(ULONG_PTR)(ULONG)(u))

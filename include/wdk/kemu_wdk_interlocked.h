@@ -111,6 +111,53 @@ KEMU_WDK_INLINE LONG64 InterlockedXor64(LONG64 volatile *Destination, LONG64 Val
 }
 
 // ---------------------------------------------------------------------------------------------
+// 8- and 16-bit (flags bytes and packed counters).
+
+KEMU_WDK_INLINE SHORT InterlockedIncrement16(SHORT volatile *Addend) {
+  return __atomic_add_fetch(Addend, 1, KEMU_WDK_SEQ_CST);
+}
+KEMU_WDK_INLINE SHORT InterlockedDecrement16(SHORT volatile *Addend) {
+  return __atomic_sub_fetch(Addend, 1, KEMU_WDK_SEQ_CST);
+}
+KEMU_WDK_INLINE SHORT InterlockedCompareExchange16(SHORT volatile *Destination, SHORT Exchange,
+                                                   SHORT Comperand) {
+  SHORT observed = Comperand;
+  __atomic_compare_exchange_n(Destination, &observed, Exchange, 0, KEMU_WDK_SEQ_CST,
+                              KEMU_WDK_SEQ_CST);
+  return observed;
+}
+KEMU_WDK_INLINE CHAR InterlockedExchange8(CHAR volatile *Target, CHAR Value) {
+  return __atomic_exchange_n(Target, Value, KEMU_WDK_SEQ_CST);
+}
+KEMU_WDK_INLINE SHORT InterlockedExchange16(SHORT volatile *Target, SHORT Value) {
+  return __atomic_exchange_n(Target, Value, KEMU_WDK_SEQ_CST);
+}
+KEMU_WDK_INLINE CHAR InterlockedExchangeAdd8(CHAR volatile *Addend, CHAR Value) {
+  return __atomic_fetch_add(Addend, Value, KEMU_WDK_SEQ_CST);
+}
+KEMU_WDK_INLINE SHORT InterlockedExchangeAdd16(SHORT volatile *Addend, SHORT Value) {
+  return __atomic_fetch_add(Addend, Value, KEMU_WDK_SEQ_CST);
+}
+KEMU_WDK_INLINE CHAR InterlockedAnd8(CHAR volatile *Destination, CHAR Value) {
+  return __atomic_fetch_and(Destination, Value, KEMU_WDK_SEQ_CST);
+}
+KEMU_WDK_INLINE CHAR InterlockedOr8(CHAR volatile *Destination, CHAR Value) {
+  return __atomic_fetch_or(Destination, Value, KEMU_WDK_SEQ_CST);
+}
+KEMU_WDK_INLINE CHAR InterlockedXor8(CHAR volatile *Destination, CHAR Value) {
+  return __atomic_fetch_xor(Destination, Value, KEMU_WDK_SEQ_CST);
+}
+KEMU_WDK_INLINE SHORT InterlockedAnd16(SHORT volatile *Destination, SHORT Value) {
+  return __atomic_fetch_and(Destination, Value, KEMU_WDK_SEQ_CST);
+}
+KEMU_WDK_INLINE SHORT InterlockedOr16(SHORT volatile *Destination, SHORT Value) {
+  return __atomic_fetch_or(Destination, Value, KEMU_WDK_SEQ_CST);
+}
+KEMU_WDK_INLINE SHORT InterlockedXor16(SHORT volatile *Destination, SHORT Value) {
+  return __atomic_fetch_xor(Destination, Value, KEMU_WDK_SEQ_CST);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Pointers.
 
 KEMU_WDK_INLINE PVOID InterlockedExchangePointer(PVOID volatile *Target, PVOID Value) {
@@ -187,7 +234,85 @@ KEMU_WDK_INLINE VOID WritePointerNoFence(PVOID volatile *Destination, PVOID Valu
   __atomic_store_n(Destination, Value, __ATOMIC_RELAXED);
 }
 
+// The same orderings at the other widths, and "Raw": a plain access, with neither ordering nor
+// atomicity, for data the caller knows no other processor writes meanwhile (the race detector sees
+// it as an ordinary access).
+#define KEMU_WDK_ORDERED_ACCESS(Width, Type)                                         \
+  KEMU_WDK_INLINE Type ReadAcquire##Width(Type const volatile *Source) {             \
+    return __atomic_load_n(Source, __ATOMIC_ACQUIRE);                                \
+  }                                                                                  \
+  KEMU_WDK_INLINE Type ReadNoFence##Width(Type const volatile *Source) {             \
+    return __atomic_load_n(Source, __ATOMIC_RELAXED);                                \
+  }                                                                                  \
+  KEMU_WDK_INLINE Type ReadRaw##Width(Type const volatile *Source) {                 \
+    return *(Type const *)Source;                                                    \
+  }                                                                                  \
+  KEMU_WDK_INLINE VOID WriteRelease##Width(Type volatile *Destination, Type Value) { \
+    __atomic_store_n(Destination, Value, __ATOMIC_RELEASE);                          \
+  }                                                                                  \
+  KEMU_WDK_INLINE VOID WriteNoFence##Width(Type volatile *Destination, Type Value) { \
+    __atomic_store_n(Destination, Value, __ATOMIC_RELAXED);                          \
+  }                                                                                  \
+  KEMU_WDK_INLINE VOID WriteRaw##Width(Type volatile *Destination, Type Value) {     \
+    *(Type *)Destination = Value;                                                    \
+  }
+KEMU_WDK_ORDERED_ACCESS(8, CHAR)
+KEMU_WDK_ORDERED_ACCESS(16, SHORT)
+#undef KEMU_WDK_ORDERED_ACCESS
+KEMU_WDK_INLINE LONG ReadRaw(LONG const volatile *Source) { return *(LONG const *)Source; }
+KEMU_WDK_INLINE VOID WriteRaw(LONG volatile *Destination, LONG Value) {
+  *(LONG *)Destination = Value;
+}
+KEMU_WDK_INLINE LONG64 ReadRaw64(LONG64 const volatile *Source) { return *(LONG64 const *)Source; }
+KEMU_WDK_INLINE VOID WriteRaw64(LONG64 volatile *Destination, LONG64 Value) {
+  *(LONG64 *)Destination = Value;
+}
+KEMU_WDK_INLINE PVOID ReadPointerRaw(PVOID const volatile *Source) {
+  return *(PVOID const *)Source;
+}
+KEMU_WDK_INLINE VOID WritePointerRaw(PVOID volatile *Destination, PVOID Value) {
+  *(PVOID *)Destination = Value;
+}
+
+// The unsigned and named-type spellings: each reads or writes the same bytes as its signed form.
+#define KEMU_WDK_NAMED_ACCESS(Name, Type, Base, Width)                                \
+  KEMU_WDK_INLINE Type Read##Name##Acquire(Type const volatile *Source) {             \
+    return (Type)ReadAcquire##Width((Base const volatile *)Source);                   \
+  }                                                                                   \
+  KEMU_WDK_INLINE Type Read##Name##NoFence(Type const volatile *Source) {             \
+    return (Type)ReadNoFence##Width((Base const volatile *)Source);                   \
+  }                                                                                   \
+  KEMU_WDK_INLINE Type Read##Name##Raw(Type const volatile *Source) {                 \
+    return (Type)ReadRaw##Width((Base const volatile *)Source);                       \
+  }                                                                                   \
+  KEMU_WDK_INLINE VOID Write##Name##Release(Type volatile *Destination, Type Value) { \
+    WriteRelease##Width((Base volatile *)Destination, (Base)Value);                   \
+  }                                                                                   \
+  KEMU_WDK_INLINE VOID Write##Name##NoFence(Type volatile *Destination, Type Value) { \
+    WriteNoFence##Width((Base volatile *)Destination, (Base)Value);                   \
+  }                                                                                   \
+  KEMU_WDK_INLINE VOID Write##Name##Raw(Type volatile *Destination, Type Value) {     \
+    WriteRaw##Width((Base volatile *)Destination, (Base)Value);                       \
+  }
+KEMU_WDK_NAMED_ACCESS(UChar, UCHAR, CHAR, 8)
+KEMU_WDK_NAMED_ACCESS(Boolean, BOOLEAN, CHAR, 8)
+KEMU_WDK_NAMED_ACCESS(UShort, USHORT, SHORT, 16)
+KEMU_WDK_NAMED_ACCESS(ULong, ULONG, LONG, )
+KEMU_WDK_NAMED_ACCESS(ULong64, ULONG64, LONG64, 64)
+KEMU_WDK_NAMED_ACCESS(SizeT, SIZE_T, LONG64, 64)
+KEMU_WDK_NAMED_ACCESS(ULongPtr, ULONG_PTR, LONG64, 64)
+KEMU_WDK_NAMED_ACCESS(LongPtr, LONG_PTR, LONG64, 64)
+#undef KEMU_WDK_NAMED_ACCESS
+
 KEMU_WDK_END_DECLS
+
+// The SIZE_T counters of x64, over the 64-bit routines.
+#define InterlockedExchangeAddSizeT(Addend, Value) \
+  ((SIZE_T)InterlockedExchangeAdd64((LONG64 volatile *)(Addend), (LONG64)(Value)))
+#define InterlockedIncrementSizeT(Addend) \
+  ((SIZE_T)InterlockedIncrement64((LONG64 volatile *)(Addend)))
+#define InterlockedDecrementSizeT(Addend) \
+  ((SIZE_T)InterlockedDecrement64((LONG64 volatile *)(Addend)))
 
 // ---------------------------------------------------------------------------------------------
 // Barriers.

@@ -542,6 +542,18 @@ NTKERNELAPI BOOLEAN NTAPI
 KeDeregisterBugCheckReasonCallback(PKBUGCHECK_REASON_CALLBACK_RECORD CallbackRecord);
 #endif
 
+// NMI callbacks (Windows Server 2003 on): called at HIGH_LEVEL on the processor a nonmaskable
+// interrupt arrives at, newest registration first. Handled: an earlier callback returned TRUE.
+// Return TRUE when the NMI was this driver's device's; when none does, the system bug-checks.
+typedef BOOLEAN NMI_CALLBACK(PVOID Context, BOOLEAN Handled);
+typedef NMI_CALLBACK *PNMI_CALLBACK;
+#if NTDDI_VERSION >= NTDDI_WS03
+/// The handle for KeDeregisterNmiCallback, or NULL when the callback could not be registered.
+NTKERNELAPI PVOID NTAPI KeRegisterNmiCallback(PNMI_CALLBACK CallbackRoutine, PVOID Context);
+/// STATUS_INVALID_HANDLE when Handle is no registration.
+NTKERNELAPI NTSTATUS NTAPI KeDeregisterNmiCallback(PVOID Handle);
+#endif
+
 // Bug checks: the emulated system stops; kemu unwinds to the test harness.
 KEMU_NORETURN NTKERNELAPI VOID NTAPI KeBugCheckEx(ULONG BugCheckCode, ULONG_PTR BugCheckParameter1,
                                                   ULONG_PTR BugCheckParameter2,

@@ -167,6 +167,75 @@ static void OrderedLoadsAndStores(void) {
   EXPECT(ReadPointerNoFence(&slot) == NULL);
 }
 
+static void NarrowInterlockedOperationsReturnWhatTheirNamesSay(void) {
+  SHORT volatile counter = 0x7FFF;
+  EXPECT(InterlockedIncrement16(&counter) == (SHORT)0x8000);  // wraps like two's complement
+  EXPECT(InterlockedDecrement16(&counter) == 0x7FFF);
+  EXPECT(InterlockedCompareExchange16(&counter, 5, 0x7FFF) == 0x7FFF && counter == 5);
+  EXPECT(InterlockedCompareExchange16(&counter, 9, 4) == 5 && counter == 5);  // no match
+  EXPECT(InterlockedExchange16(&counter, 3) == 5 && counter == 3);
+  EXPECT(InterlockedExchangeAdd16(&counter, 4) == 3 && counter == 7);
+  EXPECT(InterlockedAnd16(&counter, 6) == 7 && counter == 6);
+  EXPECT(InterlockedOr16(&counter, 1) == 6 && counter == 7);
+  EXPECT(InterlockedXor16(&counter, 5) == 7 && counter == 2);
+  CHAR volatile flags = 0x0F;
+  EXPECT(InterlockedExchange8(&flags, 0x11) == 0x0F && flags == 0x11);
+  EXPECT(InterlockedExchangeAdd8(&flags, 1) == 0x11 && flags == 0x12);
+  EXPECT(InterlockedAnd8(&flags, 0x10) == 0x12 && flags == 0x10);
+  EXPECT(InterlockedOr8(&flags, 0x01) == 0x10 && flags == 0x11);
+  EXPECT(InterlockedXor8(&flags, 0x11) == 0x11 && flags == 0);
+  SIZE_T volatile bytes = 10;
+  EXPECT(InterlockedExchangeAddSizeT(&bytes, 5) == 10 && bytes == 15);
+  EXPECT(InterlockedIncrementSizeT(&bytes) == 16);
+  EXPECT(InterlockedDecrementSizeT(&bytes) == 15);
+}
+
+static void OrderedAccessesAtEveryWidth(void) {
+  CHAR volatile byte = 0;
+  WriteRelease8(&byte, 7);
+  EXPECT(ReadAcquire8(&byte) == 7 && ReadNoFence8(&byte) == 7 && ReadRaw8(&byte) == 7);
+  WriteNoFence8(&byte, 8);
+  WriteRaw8(&byte, 9);
+  EXPECT(byte == 9);
+  SHORT volatile half = 0;
+  WriteRelease16(&half, -2);
+  EXPECT(ReadAcquire16(&half) == -2 && ReadRaw16(&half) == -2);
+  ULONG volatile word = 0;
+  WriteULongRelease(&word, 0xFFFFFFFFu);
+  EXPECT(ReadULongAcquire(&word) == 0xFFFFFFFFu && ReadULongNoFence(&word) == 0xFFFFFFFFu);
+  WriteULongRaw(&word, 4);
+  EXPECT(ReadULongRaw(&word) == 4 && ReadRaw((LONG volatile *)&word) == 4);
+  ULONG64 volatile wide = 0;
+  WriteULong64Release(&wide, 0x8000000000000000ull);
+  EXPECT(ReadULong64Acquire(&wide) == 0x8000000000000000ull);
+  SIZE_T volatile size = 0;
+  WriteSizeTNoFence(&size, 12);
+  EXPECT(ReadSizeTNoFence(&size) == 12 && ReadSizeTAcquire(&size) == 12);
+  BOOLEAN volatile done = FALSE;
+  WriteBooleanRelease(&done, TRUE);
+  EXPECT(ReadBooleanAcquire(&done) == TRUE);
+  UCHAR volatile status = 0;
+  WriteUCharRelease(&status, 0xFF);
+  EXPECT(ReadUCharAcquire(&status) == 0xFF);
+  USHORT volatile port = 0;
+  WriteUShortNoFence(&port, 0xFFFF);
+  EXPECT(ReadUShortNoFence(&port) == 0xFFFF);
+  int target;
+  PVOID volatile slot = NULL;
+  WritePointerRaw(&slot, &target);
+  EXPECT(ReadPointerRaw(&slot) == &target);
+  LONG64 volatile signed_wide = 0;
+  WriteRaw64(&signed_wide, -1);
+  EXPECT(ReadRaw64(&signed_wide) == -1);
+}
+
+static void ArgumentPresentTestsForNull(void) {
+  int value = 0;
+  int *absent = NULL;
+  EXPECT(ARGUMENT_PRESENT(&value));
+  EXPECT(!ARGUMENT_PRESENT(absent));
+}
+
 static void NtVerifyEvaluatesAndYieldsTheTruth(void) {
   int evaluated = 0;
   EXPECT(NT_VERIFY(++evaluated == 1) == TRUE && evaluated == 1);
@@ -182,6 +251,9 @@ int main(void) {
   RtlStringAndByteOrderHelpers();
   BitTestsReturnTheOldBit();
   OrderedLoadsAndStores();
+  NarrowInterlockedOperationsReturnWhatTheirNamesSay();
+  OrderedAccessesAtEveryWidth();
+  ArgumentPresentTestsForNull();
   NtVerifyEvaluatesAndYieldsTheTruth();
   if (failures != 0) {
     fprintf(stderr, "driver idioms: %d checks failed\n", failures);

@@ -129,6 +129,7 @@ TEST(ParseStepsTest, IrqlStepsAcceptNamesAndNumbers) {
 TEST(ParseStepsTest, MachineSteps) {
   EXPECT_EQ(Only<kemu::scenario::ProcessorStep>("  - processor: 0\n").processor, 0u);
   Only<kemu::scenario::RunDpcsStep>("  - run_dpcs\n");
+  Only<kemu::scenario::NmiStep>("  - nmi\n");
   const Step settle = Steps("  - settle\n").at(0);
   EXPECT_TRUE(std::holds_alternative<kemu::scenario::SettleStep>(settle.body));
   EXPECT_EQ(settle.keyword, "settle");

@@ -138,6 +138,19 @@ TEST(RunnerCrashTest, ABugCheckFromAnIrqlStepCanBeExpected) {
   EXPECT_EQ(o.steps_run, 2u);
 }
 
+// `nmi`: the test driver registers no NMI callback, so the HAL's default handler stops the
+// machine, and a scenario expects it by name.
+TEST(RunnerCrashTest, AnNmiNoDriverClaimsIsNmiHardwareFailure) {
+  Scenario s = Base({Start(10), MakeStep(11, "nmi", NmiStep{}), Stop(12)});
+  s.expect = Block(19, Crash(bugcheck::kNmiHardwareFailure, 0, 20));
+  const Outcome o = Play(s, Os::kWindows10, TestFactory());
+  EXPECT_THAT(Messages(o), IsEmpty());
+  EXPECT_EQ(o.steps_run, 2u);
+  ASSERT_TRUE(o.crash.has_value());
+  EXPECT_EQ(o.crash->name, "NMI_HARDWARE_FAILURE");
+  EXPECT_THAT(o.observations, Contains("bugcheck 0x80 NMI_HARDWARE_FAILURE"));
+}
+
 // A kemu::Error ends the steps with a failure where the step is; the final `expect:` is not
 // checked (the run already failed and its state is arbitrary), and the leaks shutdown finds are
 // recorded as the crash without failing twice.

@@ -231,6 +231,7 @@ std::optional<StepBody> Body(const StepInput& in) {
   }
   if (k == "run_dpcs") return NoValue(in, RunDpcsStep{});
   if (k == "settle") return NoValue(in, SettleStep{});
+  if (k == "nmi") return NoValue(in, NmiStep{});
   if (k == "stall_us") {
     std::optional<std::uint32_t> us = ReadU32(reader, in.value, in.what);
     if (!us) return std::nullopt;

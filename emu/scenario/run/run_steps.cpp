@@ -200,6 +200,11 @@ class StepRunner {
     s_.Observe("settle");
   }
 
+  void operator()(const NmiStep&) {
+    s_.machine().RaiseNmi();
+    s_.Observe("nmi");
+  }
+
   void operator()(const StallStep& step) {
     KeStallExecutionProcessor(step.microseconds);
     s_.Observe("stall_us {}", step.microseconds);

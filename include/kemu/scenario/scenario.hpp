@@ -216,6 +216,9 @@ struct RunDpcsStep {};
 /// `settle` (Machine::Settle: pending interrupts, DPCs on every vCPU that can take them and work
 /// items run, other vCPUs finish what they run or reach a wait; virtual time does not move).
 struct SettleStep {};
+/// `nmi` (Machine::RaiseNmi: a nonmaskable interrupt on the running processor; the driver's NMI
+/// callbacks run at HIGH_LEVEL, and one none claims is bug check 0x80).
+struct NmiStep {};
 /// `stall_us: 50` (KeStallExecutionProcessor: virtual time moves, scheduled events fire).
 struct StallStep {
   std::uint32_t microseconds = 0;
@@ -230,9 +233,10 @@ struct ExpectStep {
   ExpectationBlock block;
 };
 
-using StepBody = std::variant<StartStep, StopStep, ActionStep, DeviceEventStep, RegisterStep,
-                              IrqlStep, ProcessorStep, BusyProcessorStep, ReleaseProcessorStep,
-                              RunDpcsStep, SettleStep, StallStep, AdvanceTimeStep, ExpectStep>;
+using StepBody =
+    std::variant<StartStep, StopStep, ActionStep, DeviceEventStep, RegisterStep, IrqlStep,
+                 ProcessorStep, BusyProcessorStep, ReleaseProcessorStep, RunDpcsStep, SettleStep,
+                 NmiStep, StallStep, AdvanceTimeStep, ExpectStep>;
 
 struct Step {
   Location where;
