@@ -65,6 +65,8 @@ Kernel::Kernel(const MachineOptions& options)
       affinity_(*this),
       error_log_(*this),
       bugcheck_callbacks_(*this),
+      handles_(*this),
+      registry_keys_(*this),
       system_threads_(*this),
       race_(*this, options.race_detection, options.processors),
       scheduler_(*this, options.schedule, options.processors) {
