@@ -60,10 +60,13 @@ std::optional<RegistryValue> ReadValue(Reader& reader, const MapEntry& named) {
   MapReader map(reader, named.value, what, &kTypes);
   if (!map.ok()) return std::nullopt;
   if (map.entries().size() != 1) {
-    reader.Error(named.value,
-                 fmt::format("{} needs exactly one type: dword, qword, string, expand_string, "
-                             "multi_string or binary",
-                             what));
+    // An unknown type was reported already; a map with none, or with two, is reported here.
+    if (map.entries().size() > 1 || named.value.size() == 0) {
+      reader.Error(named.value,
+                   fmt::format("{} needs exactly one type: dword, qword, string, expand_string, "
+                               "multi_string or binary",
+                               what));
+    }
     return std::nullopt;
   }
   const MapEntry& e = map.entries().front();
