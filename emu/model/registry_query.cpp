@@ -272,7 +272,8 @@ NTSTATUS RegistryKeys::QueryTable(ULONG relative_to, PCWSTR path, PRTL_QUERY_REG
     if (root == RTL_REGISTRY_ABSOLUTE) {
       key = name;
     } else {
-      // A relative path may start with a backslash or not (UNCONFIRMED, §16).
+      // A relative path may start with a backslash or not (UNCONFIRMED, docs/windows-facts.md
+      // §16.2).
       if (!name.empty() && name.front() == L'\\') name.erase(0, 1);
       key = std::wstring(kRoots[root]) + (name.empty() ? L"" : L"\\" + name);
     }
