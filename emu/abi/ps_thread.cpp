@@ -1,7 +1,7 @@
 // System thread exports (docs/kernel.md, "System threads"): PsCreateSystemThread and
 // IoCreateSystemThread, PsTerminateSystemThread, PsGetCurrentThreadId, KeGetCurrentThread, a
-// thread's priority, and ZwClose and the object routines a driver uses on a thread's handle and
-// object.
+// thread's priority, and the object routines a driver uses on a thread's handle and object; and
+// ZwClose, which closes registry key handles too.
 #include <wdm.h>
 
 #include <string>
@@ -113,7 +113,8 @@ PKTHREAD KeGetCurrentThread(VOID) {
 NTSTATUS ZwClose(HANDLE Handle) {
   Kernel& kernel = KEMU_ENTER(ZwClose, KEMU_ARG(Handle));
   CheckPassive(kernel, "ZwClose", verifier_code::kIrqlZwPassive);
-  return kernel.system_threads().Close(Handle);
+  // One handle table for threads and registry keys (model/handles.hpp).
+  return kernel.handles().Close(Handle);
 }
 
 NTSTATUS ObReferenceObjectByHandle(HANDLE Handle, ACCESS_MASK DesiredAccess,
@@ -124,8 +125,14 @@ NTSTATUS ObReferenceObjectByHandle(HANDLE Handle, ACCESS_MASK DesiredAccess,
                               KEMU_ARG(HandleInformation));
   CheckPassive(kernel, "ObReferenceObjectByHandle", verifier_code::kIrqlObPassive);
   if (Object == nullptr) kernel.verifier().NullArgument("ObReferenceObjectByHandle", "Object");
-  // kemu's handles are all kernel handles to threads, opened with every access right.
+  // kemu's handles are all kernel handles, opened with every access right.
   const bool thread_type = ObjectType == nullptr || ObjectType == kThreadType;
+  if (kernel.handles().KindOf(Handle) == kemu::model::HandleKind::kRegistryKey) {
+    // A key handle: any type kemu knows (the thread type) is the wrong one, as on Windows; kemu
+    // has no key objects to hand out when the caller names no type.
+    if (ObjectType != nullptr) return STATUS_OBJECT_TYPE_MISMATCH;
+    kernel.ThrowNotModelled("ObReferenceObjectByHandle on a registry key handle");
+  }
   const NTSTATUS status = kernel.system_threads().ReferenceByHandle(Handle, thread_type, Object);
   if (status == STATUS_SUCCESS && HandleInformation != nullptr) {
     HandleInformation->HandleAttributes = OBJ_KERNEL_HANDLE;

@@ -33,6 +33,7 @@ PCM_RESOURCE_LIST Device::translated_resources() { return AsList(state_.translat
 unsigned Device::granted_messages() const { return static_cast<unsigned>(state_.messages.size()); }
 const DeviceConfig& Device::config() const { return state_.config; }
 DeviceProperties& Device::properties() { return state_.config.properties; }
+DeviceRegistry& Device::registry() { return state_.config.registry; }
 Hardware* Device::hardware() const { return state_.io.hardware; }
 std::uint64_t Device::memory_base() const { return state_.io.memory_base; }
 std::uint32_t Device::port_base() const { return state_.io.port_base; }

@@ -87,6 +87,10 @@ Device& Devices::Add(DeviceConfig config) {
   auto device = std::make_unique<DeviceState>();
   device->config = std::move(config);
   device->index = static_cast<unsigned>(devices_.size());
+  // The device's keys are its DeviceRegistry, which Device::registry() hands the test.
+  kernel_.registry_keys().AddDevice(*device);
+  kernel_.registry().Attach(device->hardware_key, &device->config.registry.device);
+  kernel_.registry().Attach(device->software_key, &device->config.registry.driver);
   device->pdo.Type = kIoTypeDevice;
   device->pdo.Size = sizeof(DEVICE_OBJECT);
   device->pdo.ReferenceCount = 1;

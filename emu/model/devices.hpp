@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "kemu/device.hpp"
@@ -40,6 +41,8 @@ struct DeviceState {
   bool line_asserted = false;
   ConnectionRecord* connection = nullptr;  ///< the current connection, or nullptr
   DeviceIo io;                             ///< memory BAR, ports and their Hardware
+  std::wstring hardware_key;               ///< PLUGPLAY_REGKEY_DEVICE's path (registry_keys.cpp)
+  std::wstring software_key;               ///< PLUGPLAY_REGKEY_DRIVER's path
   std::unique_ptr<Device> facade;
 
   bool HasLine() const { return config.line.has_value() && messages.empty(); }

@@ -66,6 +66,8 @@ Kernel::Kernel(const MachineOptions& options)
       error_log_(*this),
       bugcheck_callbacks_(*this),
       nmi_callbacks_(*this, options.processors),
+      handles_(*this),
+      registry_keys_(*this),
       system_threads_(*this),
       race_(*this, options.race_detection, options.processors),
       scheduler_(*this, options.schedule, options.processors) {

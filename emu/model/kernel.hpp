@@ -15,6 +15,7 @@
 
 #include "kemu/bugcheck.hpp"
 #include "kemu/machine.hpp"
+#include "kemu/registry.hpp"
 #include "model/affinity.hpp"
 #include "model/bugcheck_callbacks.hpp"
 #include "model/cpu.hpp"
@@ -26,6 +27,7 @@
 #include "model/ex_spin_locks.hpp"
 #include "model/faults.hpp"
 #include "model/generic_calls.hpp"
+#include "model/handles.hpp"
 #include "model/interrupts.hpp"
 #include "model/io_space.hpp"
 #include "model/ipi_calls.hpp"
@@ -35,6 +37,7 @@
 #include "model/physical_memory.hpp"
 #include "model/pool.hpp"
 #include "model/prng.hpp"
+#include "model/registry_keys.hpp"
 #include "model/resources.hpp"
 #include "model/scheduler.hpp"
 #include "model/spin_locks.hpp"
@@ -108,6 +111,12 @@ class Kernel final : public verifier::Host, public race::Host {
   const Timers& timers() const { return timers_; }
   WorkItems& work_items() { return work_items_; }
   SystemThreads& system_threads() { return system_threads_; }
+  /// Every handle a driver holds, whatever it names (threads, registry keys).
+  Handles& handles() { return handles_; }
+  /// The machine's registry (the test's view) and the keys drivers hold open in it.
+  kemu::Registry& registry() { return registry_; }
+  RegistryKeys& registry_keys() { return registry_keys_; }
+  const RegistryKeys& registry_keys() const { return registry_keys_; }
   const SystemThreads& system_threads() const { return system_threads_; }
   const WorkItems& work_items() const { return work_items_; }
   Lookasides& lookasides() { return lookasides_; }
@@ -318,6 +327,9 @@ class Kernel final : public verifier::Host, public race::Host {
   ErrorLog error_log_;
   BugCheckCallbacks bugcheck_callbacks_;
   NmiCallbacks nmi_callbacks_;
+  Handles handles_;
+  kemu::Registry registry_;
+  RegistryKeys registry_keys_;
   SystemThreads system_threads_;
   std::optional<kemu::BugCheck> crash_;
   std::exception_ptr ended_;  ///< a harness error that ended the machine (End)

@@ -90,6 +90,7 @@ Leaks LeftBehind(model::Kernel& kernel) {
   leaks.Add(kernel.work_items().DescribeLeaks(), kernel.work_items().FirstLeak());
   leaks.Add(kernel.dma_adapters().DescribeLeaks(), kernel.dma_adapters().FirstLeak());
   leaks.Add(kernel.system_threads().DescribeLeaks(), kernel.system_threads().FirstLeak());
+  leaks.Add(kernel.registry_keys().DescribeLeaks(), kernel.registry_keys().FirstLeak());
   leaks.Add(kernel.lookasides().DescribeLive(), kernel.lookasides().FirstLive());
   leaks.Add(kernel.dispatcher().DescribeOwned(), kernel.dispatcher().FirstOwned());
   leaks.Add(kernel.resources().DescribeHeld(), kernel.resources().FirstHeld());
@@ -235,6 +236,7 @@ const std::vector<ErrorLogEntry>& Machine::error_log() const {
 const std::vector<SecondaryDumpData>& Machine::secondary_dump_data() const {
   return kernel_->bugcheck_callbacks().secondary_dump_data();
 }
+Registry& Machine::registry() { return kernel_->registry(); }
 std::size_t Machine::pool_allocations() const { return kernel_->pool().outstanding(); }
 
 void* Machine::HostAddressOf(std::uint64_t physical, std::size_t bytes) {

@@ -7,14 +7,12 @@
 #include <utility>
 
 #include "model/floating_state.hpp"
+#include "model/handles.hpp"
 #include "model/kernel.hpp"
 
 namespace kemu::model {
 namespace {
 
-// Kernel handles are pointer-sized values with the top bit set (from Vista on; kemu uses one form
-// for every release). Multiples of four, as Windows' handle values are.
-constexpr std::uintptr_t kFirstHandle = 0xFFFFFFFF80000004ull;
 // Thread identifiers: multiples of four too; the first ones belong to the vCPUs' own threads.
 constexpr std::uintptr_t kFirstThreadId = 0x1000;
 // The system process's identifier, CLIENT_ID.UniqueProcess of every system thread.
@@ -41,8 +39,8 @@ HANDLE SystemThreads::Create(PKSTART_ROUTINE routine, PVOID context, PCLIENT_ID 
   // The documented start: PASSIVE_LEVEL, inside a critical region (normal kernel APCs off).
   thread.slots.thread = reinterpret_cast<std::uintptr_t>(&thread.object);
   thread.slots.critical_regions = 1;
-  const auto handle = kFirstHandle + 4 * next_handle_++;
-  handles_[handle] = index;
+  const HANDLE handle = kernel_.handles().Open(HandleKind::kThread);
+  handles_[reinterpret_cast<std::uintptr_t>(handle)] = index;
   if (client_id != nullptr) {
     client_id->UniqueProcess = reinterpret_cast<HANDLE>(kSystemProcessId);
     client_id->UniqueThread = reinterpret_cast<HANDLE>(thread.id);
@@ -51,7 +49,7 @@ HANDLE SystemThreads::Create(PKSTART_ROUTINE routine, PVOID context, PCLIENT_ID 
   kernel_.race().Release(&thread.object);
   kernel_.scheduler().AddThread(
       index, [this, index] { Run(index); }, Name(thread));
-  return reinterpret_cast<HANDLE>(handle);
+  return handle;
 }
 
 void SystemThreads::Run(unsigned index) {
@@ -102,12 +100,11 @@ NTSTATUS SystemThreads::Terminate(NTSTATUS status) {
   throw Exit{status};
 }
 
-NTSTATUS SystemThreads::Close(HANDLE handle) {
+void SystemThreads::Close(HANDLE handle) {
   const auto found = handles_.find(reinterpret_cast<std::uintptr_t>(handle));
-  if (found == handles_.end()) return STATUS_INVALID_HANDLE;
+  if (found == handles_.end()) return;  // Handles routes here only the handles Create made
   --threads_[found->second]->handles;
   handles_.erase(found);
-  return STATUS_SUCCESS;
 }
 
 NTSTATUS SystemThreads::ReferenceByHandle(HANDLE handle, bool thread_type, PVOID* object) {

@@ -44,11 +44,11 @@ class SystemThreads {
   /// PsTerminateSystemThread: on a system thread it ends the thread and does not return;
   /// elsewhere STATUS_INVALID_PARAMETER (docs/kernel.md, "System threads").
   NTSTATUS Terminate(NTSTATUS status);
-  /// ZwClose: STATUS_SUCCESS, or STATUS_INVALID_HANDLE for a handle kemu never gave out or one
-  /// already closed.
-  NTSTATUS Close(HANDLE handle);
-  /// ObReferenceObjectByHandle: the thread object with a new reference; `thread_type` false when
-  /// the caller named a type other than the thread type (STATUS_OBJECT_TYPE_MISMATCH).
+  /// Handles::Close's part for a thread handle (model/handles.hpp).
+  void Close(HANDLE handle);
+  /// ObReferenceObjectByHandle on a thread handle: the thread object with a new reference;
+  /// `thread_type` false when the caller named a type other than the thread type
+  /// (STATUS_OBJECT_TYPE_MISMATCH).
   NTSTATUS ReferenceByHandle(HANDLE handle, bool thread_type, PVOID* object);
   /// ObfReferenceObject / ObfDereferenceObject: the driver's references after the change.
   LONG_PTR Reference(const char* routine, PVOID object);
@@ -119,7 +119,6 @@ class SystemThreads {
   Kernel& kernel_;
   std::vector<std::unique_ptr<Thread>> threads_;
   std::map<std::uintptr_t, unsigned> handles_;  ///< open handle -> thread index
-  std::uintptr_t next_handle_ = 0;
 };
 
 }  // namespace kemu::model

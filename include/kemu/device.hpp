@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "kemu/hardware.hpp"
+#include "kemu/registry.hpp"
 
 namespace kemu {
 
@@ -108,6 +109,9 @@ struct DeviceConfig {
   Hardware* hardware = nullptr;
   /// What IoGetDeviceProperty returns; Device::properties() changes it later.
   DeviceProperties properties = {};
+  /// The values of the device's hardware and software keys (IoOpenDeviceRegistryKey);
+  /// Device::registry() reads and changes them later.
+  DeviceRegistry registry = {};
 };
 
 /// What the device's current interrupt connection looks like, and what happened on it.
@@ -149,6 +153,9 @@ class Device {
   /// The PnP properties IoGetDeviceProperty reads, for a test to change between driver calls
   /// (the next call reads the change).
   DeviceProperties& properties();
+  /// The device's registry keys as the driver sees them now: what the test set, changed by what
+  /// the driver wrote (ZwSetValueKey, ZwDeleteValueKey). The next driver call reads a change.
+  DeviceRegistry& registry();
 
   /// The device's registers: DeviceConfig::hardware, or the RegisterFile kemu made for it
   /// (nullptr when the device has neither BAR nor ports nor hardware).

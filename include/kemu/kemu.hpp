@@ -17,6 +17,7 @@
 #include "kemu/machine.hpp"
 #include "kemu/os.hpp"
 #include "kemu/personality.hpp"
+#include "kemu/registry.hpp"
 #include "kemu/schedule.hpp"
 #include "kemu/version.hpp"
 

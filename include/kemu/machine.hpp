@@ -25,6 +25,7 @@
 #include "kemu/error_log.hpp"
 #include "kemu/os.hpp"
 #include "kemu/personality.hpp"
+#include "kemu/registry.hpp"
 #include "kemu/schedule.hpp"
 
 namespace kemu {
@@ -234,6 +235,10 @@ class Machine {
   /// What the driver's KbCallbackSecondaryDumpData callbacks supplied when the machine crashed
   /// (KeRegisterBugCheckReasonCallback), in the order they ran; empty before a crash.
   const std::vector<SecondaryDumpData>& secondary_dump_data() const;
+  /// The machine's registry: the driver's service key and any other key, for the test to set
+  /// before the driver runs and read after (kemu/registry.hpp). A device's keys are also
+  /// Device::registry().
+  Registry& registry();
   /// Pool blocks the driver has allocated and not freed yet (contiguous memory included).
   std::size_t pool_allocations() const;
   /// For a device model doing DMA: the host address of the physical range [physical,

@@ -121,7 +121,8 @@ NTKERNELAPI KPRIORITY NTAPI KeSetPriorityThread(PKTHREAD Thread, KPRIORITY Prior
 /// PASSIVE_LEVEL. A thread's current priority.
 NTKERNELAPI KPRIORITY NTAPI KeQueryPriorityThread(PKTHREAD Thread);
 
-/// PASSIVE_LEVEL. Closes a handle (kemu: a thread handle from PsCreateSystemThread).
+/// PASSIVE_LEVEL. Closes a handle (kemu: a thread handle from PsCreateSystemThread, or a registry
+/// key handle, kemu_wdk_registry.h).
 NTSYSAPI NTSTATUS NTAPI ZwClose(HANDLE Handle);
 /// PASSIVE_LEVEL. The object a handle names, with a reference the caller releases with
 /// ObDereferenceObject.

@@ -203,6 +203,10 @@ static void SurfaceRoutines(void) {
   // Interrupts.
   KEMU_USE(IoConnectInterrupt), KEMU_USE(IoDisconnectInterrupt), KEMU_USE(IoConnectInterruptEx);
   KEMU_USE(IoGetDeviceProperty);
+  // The registry.
+  KEMU_USE(IoOpenDeviceRegistryKey), KEMU_USE(ZwOpenKey), KEMU_USE(ZwCreateKey);
+  KEMU_USE(ZwQueryValueKey), KEMU_USE(ZwEnumerateValueKey), KEMU_USE(ZwSetValueKey);
+  KEMU_USE(ZwDeleteValueKey), KEMU_USE(RtlQueryRegistryValues);
   KEMU_USE(IoDisconnectInterruptEx), KEMU_USE(KeSynchronizeExecution);
   KEMU_USE(KeAcquireInterruptSpinLock), KEMU_USE(KeReleaseInterruptSpinLock);
   KEMU_USE(WdmlibIoConnectInterruptEx), KEMU_USE(WdmlibIoDisconnectInterruptEx);

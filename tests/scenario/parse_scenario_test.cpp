@@ -178,6 +178,31 @@ TEST(ParseScenarioTest, DevicePropertiesFillDeviceProperties) {
   EXPECT_FALSE(p.class_name.has_value());
 }
 
+TEST(ParseScenarioTest, DeviceRegistryFillsBothKeys) {
+  const Scenario s = Parse(
+      "devices:\n"
+      "  - name: nic0\n"
+      "    registry:\n"
+      "      device:\n"
+      "        MSISupported: {dword: 1}\n"
+      "        Big: {qword: 0x100000000}\n"
+      "      driver:\n"
+      "        Name: {string: 'Contoso \xC3\xA9'}\n"
+      "        Path: {expand_string: '%SystemRoot%'}\n"
+      "        Ids: {multi_string: [a, bc]}\n"
+      "        Mac: {binary: [0x00, 0x1B, 0xFF]}\n"
+      "steps: []\n");
+  ASSERT_EQ(s.devices.size(), 1u);
+  const kemu::DeviceRegistry& r = s.devices[0].config.registry;
+  ASSERT_EQ(r.device.values().size(), 2u);
+  EXPECT_EQ(r.device.Find(L"msisupported")->dword(), 1u);
+  EXPECT_EQ(r.device.Find(L"Big")->qword(), 0x100000000u);
+  EXPECT_EQ(*r.driver.Find(L"Name"), kemu::RegistryValue::String(L"Contoso \u00E9"));
+  EXPECT_EQ(*r.driver.Find(L"Path"), kemu::RegistryValue::ExpandString(L"%SystemRoot%"));
+  EXPECT_EQ(*r.driver.Find(L"Ids"), kemu::RegistryValue::MultiString({L"a", L"bc"}));
+  EXPECT_EQ(*r.driver.Find(L"Mac"), kemu::RegistryValue::Binary({0x00, 0x1B, 0xFF}));
+}
+
 TEST(ParseScenarioTest, DeviceKeysFillDeviceConfig) {
   const Scenario s = Parse(
       "devices:\n"

@@ -68,9 +68,9 @@ TEST(DocReferencesTest, ReportsASectionTheDocumentLacks) {
 
 TEST(DocReferencesTest, ReportsTheEndOfARangeTheDocumentLacks) {
   const DocReferenceReport report =
-      CheckText("emu/model/example.cpp", "// docs/conformance.md §2.1-2.9\n");
+      CheckText("emu/model/example.cpp", "// docs/conformance.md §2.1-2.99\n");
   EXPECT_EQ(report.problems,
-            Problems{"emu/model/example.cpp:1: docs/conformance.md has no section 2.9"});
+            Problems{"emu/model/example.cpp:1: docs/conformance.md has no section 2.99"});
 }
 
 TEST(DocReferencesTest, ReportsAnItemTheListLacks) {

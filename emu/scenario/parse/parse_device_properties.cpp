@@ -30,15 +30,6 @@ std::optional<std::wstring> Widen(const std::string& text) {
   return wide;
 }
 
-std::optional<std::wstring> ReadWide(Reader& reader, const YAML::Node& node,
-                                     const std::string& what) {
-  const std::optional<std::string> text = ReadString(reader, node, what);
-  if (!text) return std::nullopt;
-  std::optional<std::wstring> wide = Widen(*text);
-  if (!wide) reader.Error(node, fmt::format("{} is not valid UTF-8", what));
-  return wide;
-}
-
 std::optional<std::vector<std::wstring>> ReadIds(Reader& reader, const YAML::Node& node,
                                                  const std::string& what) {
   if (!node.IsSequence()) {
@@ -175,6 +166,15 @@ void ReadEnumKey(Reader& reader, const MapEntry& e, DeviceProperties& p) {
 }
 
 }  // namespace
+
+std::optional<std::wstring> ReadWide(Reader& reader, const YAML::Node& node,
+                                     const std::string& what) {
+  const std::optional<std::string> text = ReadString(reader, node, what);
+  if (!text) return std::nullopt;
+  std::optional<std::wstring> wide = Widen(*text);
+  if (!wide) reader.Error(node, fmt::format("{} is not valid UTF-8", what));
+  return wide;
+}
 
 std::optional<DeviceProperties> ReadDeviceProperties(Reader& reader, const YAML::Node& node) {
   static const std::vector<std::string> kKeys{

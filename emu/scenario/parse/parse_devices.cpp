@@ -157,6 +157,8 @@ void ReadDeviceKey(Reader& reader, const MapEntry& e, DeviceSpec& spec, Offsets&
     spec.registers = ReadRegisters(reader, e.value, offsets);
   } else if (e.key == "properties") {
     if (auto v = ReadDeviceProperties(reader, e.value)) config.properties = std::move(*v);
+  } else if (e.key == "registry") {
+    if (auto v = ReadDeviceRegistry(reader, e.value)) config.registry = std::move(*v);
   } else if (e.key == "foreign") {
     if (auto v = ReadBool(reader, e.value, what)) spec.foreign = *v;
   }
@@ -165,7 +167,7 @@ void ReadDeviceKey(Reader& reader, const MapEntry& e, DeviceSpec& spec, Offsets&
 std::optional<DeviceSpec> ReadDeviceSpec(Reader& reader, const YAML::Node& node) {
   static const std::vector<std::string> kKeys{
       "name",         "line",       "messages",  "msix",    "grant_messages", "withhold_msi",
-      "memory_bytes", "port_bytes", "registers", "foreign", "properties"};
+      "memory_bytes", "port_bytes", "registers", "foreign", "properties",     "registry"};
   MapReader map(reader, node, "a device", &kKeys);
   if (!map.ok()) return std::nullopt;
   DeviceSpec spec;

@@ -33,6 +33,12 @@ Scenario BuildScenario(Context& context, const YAML::Node& root);
 std::vector<DeviceSpec> ParseDevices(Context& context, const YAML::Node& node);
 /// A device's `properties:` map (parse_device_properties.cpp).
 std::optional<DeviceProperties> ReadDeviceProperties(Reader& reader, const YAML::Node& node);
+/// A device's `registry:` map: the values of its hardware and software keys
+/// (parse_device_registry.cpp).
+std::optional<DeviceRegistry> ReadDeviceRegistry(Reader& reader, const YAML::Node& node);
+/// A string as the WCHARs a driver reads (UTF-8 in the file).
+std::optional<std::wstring> ReadWide(Reader& reader, const YAML::Node& node,
+                                     const std::string& what);
 std::vector<Step> ParseSteps(Context& context, const YAML::Node& node);
 std::optional<ExpectationBlock> ParseExpectationBlock(Context& context, const YAML::Node& node,
                                                       const std::string& what);

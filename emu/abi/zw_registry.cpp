@@ -1,0 +1,168 @@
+// Registry key and value exports (docs/kernel.md, "Registry"): ZwOpenKey, ZwCreateKey,
+// ZwQueryValueKey, ZwEnumerateValueKey, ZwSetValueKey and ZwDeleteValueKey. ZwClose is with the
+// other handle routines (ps_thread.cpp).
+#include <wdm.h>
+
+#include <string>
+#include <string_view>
+
+#include "abi/entry.hpp"
+#include "model/registry_keys.hpp"
+
+namespace {
+
+using kemu::model::Kernel;
+
+/// Every Zw routine runs at PASSIVE_LEVEL only: the DDI compliance rule IrqlZwPassive.
+void CheckPassive(Kernel& kernel, const char* routine) {
+  const KIRQL irql = kernel.irql().Current();
+  if (irql != PASSIVE_LEVEL) {
+    kernel.verifier().IrqlAboveMaximum(routine, irql, PASSIVE_LEVEL,
+                                       kemu::verifier_code::kIrqlZwPassive);
+  }
+}
+
+/// The value name a driver passed; a NULL UNICODE_STRING is misuse the kernel would fault on.
+std::wstring_view NameArgument(Kernel& kernel, const char* routine, PUNICODE_STRING name) {
+  if (name == nullptr) kernel.verifier().NullArgument(routine, "ValueName");
+  if (name->Buffer == nullptr) return {};
+  return {name->Buffer, name->Length / sizeof(WCHAR)};
+}
+
+/// The classes ZwQueryValueKey and ZwEnumerateValueKey accept: STATUS_SUCCESS for the three kemu
+/// models, STATUS_INVALID_PARAMETER for a value that is no class; the others fail by name.
+NTSTATUS CheckClass(Kernel& kernel, const char* routine, ULONG info_class) {
+  switch (info_class) {
+    case KeyValueBasicInformation:
+    case KeyValueFullInformation:
+    case KeyValuePartialInformation:
+      return STATUS_SUCCESS;
+    case KeyValueFullInformationAlign64:
+    case KeyValuePartialInformationAlign64:
+    case KeyValueLayerInformation:
+      kernel.ThrowNotModelled(std::string(routine) + " with KEY_VALUE_INFORMATION_CLASS " +
+                              std::to_string(info_class));
+    default:
+      return STATUS_INVALID_PARAMETER;
+  }
+}
+
+NTSTATUS OpenOrCreate(Kernel& kernel, const char* routine, PHANDLE handle, ACCESS_MASK access,
+                      POBJECT_ATTRIBUTES attributes, bool create, PULONG disposition) {
+  CheckPassive(kernel, routine);
+  if (handle == nullptr) kernel.verifier().NullArgument(routine, "KeyHandle");
+  if (attributes == nullptr) kernel.verifier().NullArgument(routine, "ObjectAttributes");
+  return kernel.registry_keys().Open(routine, *attributes, create, access, disposition, handle);
+}
+
+}  // namespace
+
+extern "C" {
+
+NTSTATUS ZwOpenKey(PHANDLE KeyHandle, ACCESS_MASK DesiredAccess,
+                   POBJECT_ATTRIBUTES ObjectAttributes) {
+  Kernel& kernel = KEMU_ENTER(ZwOpenKey, KEMU_ARG(KeyHandle), KEMU_ARG(DesiredAccess),
+                              KEMU_ARG(ObjectAttributes));
+  return OpenOrCreate(kernel, "ZwOpenKey", KeyHandle, DesiredAccess, ObjectAttributes, false,
+                      nullptr);
+}
+
+NTSTATUS ZwCreateKey(PHANDLE KeyHandle, ACCESS_MASK DesiredAccess,
+                     POBJECT_ATTRIBUTES ObjectAttributes, ULONG TitleIndex, PUNICODE_STRING Class,
+                     ULONG CreateOptions, PULONG Disposition) {
+  Kernel& kernel = KEMU_ENTER(ZwCreateKey, KEMU_ARG(KeyHandle), KEMU_ARG(DesiredAccess),
+                              KEMU_ARG(ObjectAttributes), KEMU_ARG(TitleIndex), KEMU_ARG(Class),
+                              KEMU_ARG(CreateOptions), KEMU_ARG(Disposition));
+  // Volatile or not makes no difference to a registry that lives as long as the machine; links
+  // and backup semantics kemu does not model.
+  if ((CreateOptions & ~ULONG{REG_OPTION_VOLATILE}) != 0) {
+    kernel.ThrowNotModelled("ZwCreateKey with CreateOptions " + std::to_string(CreateOptions) +
+                            " (kemu models REG_OPTION_NON_VOLATILE and REG_OPTION_VOLATILE)");
+  }
+  return OpenOrCreate(kernel, "ZwCreateKey", KeyHandle, DesiredAccess, ObjectAttributes, true,
+                      Disposition);
+}
+
+NTSTATUS ZwQueryValueKey(HANDLE KeyHandle, PUNICODE_STRING ValueName,
+                         KEY_VALUE_INFORMATION_CLASS KeyValueInformationClass,
+                         PVOID KeyValueInformation, ULONG Length, PULONG ResultLength) {
+  static constexpr const char* kRoutine = "ZwQueryValueKey";
+  Kernel& kernel = KEMU_ENTER(ZwQueryValueKey, KEMU_ARG(KeyHandle), KEMU_ARG(ValueName),
+                              KEMU_ARG(KeyValueInformationClass), KEMU_ARG(KeyValueInformation),
+                              KEMU_ARG(Length), KEMU_ARG(ResultLength));
+  CheckPassive(kernel, kRoutine);
+  const std::wstring_view name = NameArgument(kernel, kRoutine, ValueName);
+  if (ResultLength == nullptr) kernel.verifier().NullArgument(kRoutine, "ResultLength");
+  // Read as the integer the driver passed: a C caller may pass any value as the enum.
+  const auto info_class = static_cast<ULONG>(kemu::abi::Arg(KeyValueInformationClass));
+  if (const NTSTATUS status = CheckClass(kernel, kRoutine, info_class); status != STATUS_SUCCESS) {
+    return status;
+  }
+  std::wstring path;
+  if (const NTSTATUS status = kernel.registry_keys().Resolve(KeyHandle, &path);
+      status != STATUS_SUCCESS) {
+    return status;
+  }
+  if (KeyValueInformation == nullptr && Length > 0) {
+    kernel.verifier().NullArgument(kRoutine, "KeyValueInformation");
+  }
+  return kernel.registry_keys().QueryValue(path, name, info_class, KeyValueInformation, Length,
+                                           ResultLength);
+}
+
+NTSTATUS ZwEnumerateValueKey(HANDLE KeyHandle, ULONG Index,
+                             KEY_VALUE_INFORMATION_CLASS KeyValueInformationClass,
+                             PVOID KeyValueInformation, ULONG Length, PULONG ResultLength) {
+  static constexpr const char* kRoutine = "ZwEnumerateValueKey";
+  Kernel& kernel = KEMU_ENTER(ZwEnumerateValueKey, KEMU_ARG(KeyHandle), KEMU_ARG(Index),
+                              KEMU_ARG(KeyValueInformationClass), KEMU_ARG(KeyValueInformation),
+                              KEMU_ARG(Length), KEMU_ARG(ResultLength));
+  CheckPassive(kernel, kRoutine);
+  if (ResultLength == nullptr) kernel.verifier().NullArgument(kRoutine, "ResultLength");
+  const auto info_class = static_cast<ULONG>(kemu::abi::Arg(KeyValueInformationClass));
+  if (const NTSTATUS status = CheckClass(kernel, kRoutine, info_class); status != STATUS_SUCCESS) {
+    return status;
+  }
+  std::wstring path;
+  if (const NTSTATUS status = kernel.registry_keys().Resolve(KeyHandle, &path);
+      status != STATUS_SUCCESS) {
+    return status;
+  }
+  if (KeyValueInformation == nullptr && Length > 0) {
+    kernel.verifier().NullArgument(kRoutine, "KeyValueInformation");
+  }
+  return kernel.registry_keys().EnumerateValue(path, Index, info_class, KeyValueInformation, Length,
+                                               ResultLength);
+}
+
+NTSTATUS ZwSetValueKey(HANDLE KeyHandle, PUNICODE_STRING ValueName, ULONG TitleIndex, ULONG Type,
+                       PVOID Data, ULONG DataSize) {
+  static constexpr const char* kRoutine = "ZwSetValueKey";
+  Kernel& kernel =
+      KEMU_ENTER(ZwSetValueKey, KEMU_ARG(KeyHandle), KEMU_ARG(ValueName), KEMU_ARG(TitleIndex),
+                 KEMU_ARG(Type), KEMU_ARG(Data), KEMU_ARG(DataSize));
+  CheckPassive(kernel, kRoutine);
+  const std::wstring_view name = NameArgument(kernel, kRoutine, ValueName);
+  if (Data == nullptr && DataSize > 0) kernel.verifier().NullArgument(kRoutine, "Data");
+  std::wstring path;
+  if (const NTSTATUS status = kernel.registry_keys().Resolve(KeyHandle, &path);
+      status != STATUS_SUCCESS) {
+    return status;
+  }
+  return kernel.registry_keys().SetValue(path, name, Type, Data, DataSize);
+}
+
+NTSTATUS ZwDeleteValueKey(HANDLE KeyHandle, PUNICODE_STRING ValueName) {
+  static constexpr const char* kRoutine = "ZwDeleteValueKey";
+  Kernel& kernel = KEMU_ENTER(ZwDeleteValueKey, KEMU_ARG(KeyHandle), KEMU_ARG(ValueName));
+  CheckPassive(kernel, kRoutine);
+  const std::wstring_view name = NameArgument(kernel, kRoutine, ValueName);
+  std::wstring path;
+  if (const NTSTATUS status = kernel.registry_keys().Resolve(KeyHandle, &path);
+      status != STATUS_SUCCESS) {
+    return status;
+  }
+  return kernel.registry_keys().DeleteValue(path, name);
+}
+
+}  // extern "C"

@@ -1,0 +1,248 @@
+// kemu::Registry, RegistryKey and RegistryValue (kemu/registry.hpp): the registry's contents as
+// plain data, which the test sets and reads and the driver's key handles reach
+// (model/registry_keys.hpp).
+#include "kemu/registry.hpp"
+
+#include <array>
+#include <cstring>
+
+#include "kemu/error.hpp"
+#include "model/registry_value_info.hpp"
+
+namespace kemu {
+namespace {
+
+// The registry compares names case-insensitively with its own upcase table; kemu folds ASCII
+// and Latin-1 letters, which covers the names drivers use (docs/differences.md).
+wchar_t Upper(wchar_t c) {
+  if (c >= L'a' && c <= L'z') return static_cast<wchar_t>(c - 0x20);
+  if (c >= 0xE0 && c <= 0xFE && c != 0xF7) return static_cast<wchar_t>(c - 0x20);
+  return c;
+}
+
+bool SameName(std::wstring_view a, std::wstring_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (Upper(a[i]) != Upper(b[i])) return false;
+  }
+  return true;
+}
+
+void AppendText(std::vector<std::uint8_t>& bytes, std::wstring_view text) {
+  const std::size_t start = bytes.size();
+  bytes.resize(start + (text.size() + 1) * sizeof(WCHAR), 0);  // with its NUL
+  if (!text.empty()) std::memcpy(bytes.data() + start, text.data(), text.size() * sizeof(WCHAR));
+}
+
+template <typename T>
+RegistryValue Plain(std::uint32_t type, T value) {
+  RegistryValue result{.type = type, .data = std::vector<std::uint8_t>(sizeof value)};
+  std::memcpy(result.data.data(), &value, sizeof value);
+  return result;
+}
+
+// The WCHARs of `data`, whole characters only.
+std::wstring Wide(const std::vector<std::uint8_t>& data) {
+  std::wstring text(data.size() / sizeof(WCHAR), L'\0');
+  if (!text.empty()) std::memcpy(text.data(), data.data(), text.size() * sizeof(WCHAR));
+  return text;
+}
+
+const std::wstring kMachine = L"\\REGISTRY\\MACHINE";
+const std::wstring kUser = L"\\REGISTRY\\USER";
+const std::wstring kServices = L"\\Registry\\Machine\\System\\CurrentControlSet\\Services";
+
+// Keys every Windows machine has: the roots RtlQueryRegistryValues' RelativeTo names and the
+// ones IoOpenDeviceRegistryKey's keys live under.
+constexpr std::array<const wchar_t*, 7> kStandardKeys{
+    L"\\Registry\\Machine\\System\\CurrentControlSet\\Services",
+    L"\\Registry\\Machine\\System\\CurrentControlSet\\Control\\Class",
+    L"\\Registry\\Machine\\System\\CurrentControlSet\\Enum",
+    L"\\Registry\\Machine\\System\\CurrentControlSet\\Hardware Profiles\\Current",
+    L"\\Registry\\Machine\\Hardware\\DeviceMap",
+    L"\\Registry\\Machine\\Software\\Microsoft\\Windows NT\\CurrentVersion",
+    L"\\Registry\\User\\.Default"};
+
+}  // namespace
+
+RegistryValue RegistryValue::Dword(std::uint32_t value) { return Plain(REG_DWORD, value); }
+RegistryValue RegistryValue::Qword(std::uint64_t value) { return Plain(REG_QWORD, value); }
+
+RegistryValue RegistryValue::String(std::wstring_view text) {
+  RegistryValue value{.type = REG_SZ, .data = {}};
+  AppendText(value.data, text);
+  return value;
+}
+
+RegistryValue RegistryValue::ExpandString(std::wstring_view text) {
+  RegistryValue value = String(text);
+  value.type = REG_EXPAND_SZ;
+  return value;
+}
+
+RegistryValue RegistryValue::MultiString(const std::vector<std::wstring>& list) {
+  RegistryValue value{.type = REG_MULTI_SZ, .data = {}};
+  for (const std::wstring& text : list) AppendText(value.data, text);
+  AppendText(value.data, L"");
+  return value;
+}
+
+RegistryValue RegistryValue::Binary(std::vector<std::uint8_t> bytes) {
+  return RegistryValue{.type = REG_BINARY, .data = std::move(bytes)};
+}
+
+std::optional<std::uint32_t> RegistryValue::dword() const {
+  if (type != REG_DWORD || data.size() != sizeof(std::uint32_t)) return std::nullopt;
+  std::uint32_t value = 0;
+  std::memcpy(&value, data.data(), sizeof value);
+  return value;
+}
+
+std::optional<std::uint64_t> RegistryValue::qword() const {
+  if (type != REG_QWORD || data.size() != sizeof(std::uint64_t)) return std::nullopt;
+  std::uint64_t value = 0;
+  std::memcpy(&value, data.data(), sizeof value);
+  return value;
+}
+
+std::optional<std::wstring> RegistryValue::string() const {
+  if (type != REG_SZ && type != REG_EXPAND_SZ) return std::nullopt;
+  std::wstring text = Wide(data);
+  if (const auto nul = text.find(L'\0'); nul != std::wstring::npos) text.resize(nul);
+  return text;
+}
+
+std::optional<std::vector<std::wstring>> RegistryValue::multi_string() const {
+  if (type != REG_MULTI_SZ) return std::nullopt;
+  const std::wstring text = Wide(data);
+  std::vector<std::wstring> list;
+  for (std::size_t start = 0; start < text.size();) {
+    const std::size_t nul = text.find(L'\0', start);
+    const std::size_t end = nul == std::wstring::npos ? text.size() : nul;
+    if (end == start) break;  // the empty string ends the list
+    list.emplace_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return list;
+}
+
+RegistryKey::RegistryKey(std::initializer_list<std::pair<std::wstring, RegistryValue>> values) {
+  for (const auto& [name, value] : values) Set(name, value);
+}
+
+void RegistryKey::Set(std::wstring_view name, RegistryValue value) {
+  for (auto& [existing, old] : values_) {
+    if (SameName(existing, name)) {
+      old = std::move(value);
+      return;
+    }
+  }
+  values_.emplace_back(std::wstring(name), std::move(value));
+}
+
+const RegistryValue* RegistryKey::Find(std::wstring_view name) const {
+  for (const auto& [existing, value] : values_) {
+    if (SameName(existing, name)) return &value;
+  }
+  return nullptr;
+}
+
+bool RegistryKey::Delete(std::wstring_view name) {
+  for (auto it = values_.begin(); it != values_.end(); ++it) {
+    if (SameName(it->first, name)) {
+      values_.erase(it);
+      return true;
+    }
+  }
+  return false;
+}
+
+Registry::Registry() {
+  for (const wchar_t* path : kStandardKeys) Key(path);
+}
+
+Registry::~Registry() = default;
+
+std::wstring Registry::Canonical(std::wstring_view path) {
+  // \Registry followed by components separated by one backslash each, none empty.
+  if (path.empty() || path.front() != L'\\' || path.back() == L'\\') return {};
+  std::wstring canonical;
+  canonical.reserve(path.size());
+  for (std::size_t i = 0; i < path.size(); ++i) {
+    if (path[i] == L'\\' && i + 1 < path.size() && path[i + 1] == L'\\') return {};
+    canonical.push_back(Upper(path[i]));
+  }
+  if (canonical != L"\\REGISTRY" && !canonical.starts_with(L"\\REGISTRY\\")) return {};
+  return canonical;
+}
+
+RegistryKey& Registry::Key(std::wstring_view path) {
+  const std::wstring canonical = Canonical(path);
+  if (canonical != kMachine && canonical != kUser && !canonical.starts_with(kMachine + L"\\") &&
+      !canonical.starts_with(kUser + L"\\")) {
+    throw Error(
+        "kemu: Registry: a key path must be \\Registry\\Machine\\... or "
+        "\\Registry\\User\\..., with single backslashes between names");
+  }
+  auto found = nodes_.find(canonical);
+  if (found == nodes_.end()) {
+    auto owned = std::make_unique<RegistryKey>();
+    RegistryKey* key = owned.get();
+    found = nodes_.emplace(canonical, Node{std::wstring(path), key, std::move(owned)}).first;
+  }
+  return *found->second.key;
+}
+
+RegistryKey* Registry::FindKey(std::wstring_view path) {
+  const auto found = nodes_.find(Canonical(path));
+  return found == nodes_.end() ? nullptr : found->second.key;
+}
+
+bool Registry::Exists(std::wstring_view path) const {
+  const std::wstring canonical = Canonical(path);
+  if (canonical.empty()) return false;
+  if (canonical == L"\\REGISTRY" || canonical == kMachine || canonical == kUser) return true;
+  // The key itself, or the first key below it in order.
+  const auto at = nodes_.lower_bound(canonical);
+  if (at == nodes_.end()) return false;
+  return at->first == canonical || at->first.starts_with(canonical + L"\\");
+}
+
+std::wstring Registry::ServicePath(std::wstring_view service) {
+  return kServices + L"\\" + std::wstring(service);
+}
+
+RegistryKey& Registry::Service(std::wstring_view service) { return Key(ServicePath(service)); }
+
+RegistryKey& Registry::ServiceParameters(std::wstring_view service) {
+  return Key(ServicePath(service) + L"\\Parameters");
+}
+
+PUNICODE_STRING Registry::RegistryPath(std::wstring_view service) {
+  Service(service);
+  const std::wstring canonical = Canonical(ServicePath(service));
+  std::unique_ptr<Path>& path = registry_paths_[canonical];
+  if (path == nullptr) {
+    path = std::make_unique<Path>();
+    path->text = ServicePath(service);
+    const auto bytes = static_cast<USHORT>(path->text.size() * sizeof(WCHAR));
+    path->string = {bytes, static_cast<USHORT>(bytes + sizeof(WCHAR)), path->text.data()};
+  }
+  return &path->string;
+}
+
+std::vector<std::wstring> Registry::KeyPaths() const {
+  std::vector<std::wstring> paths;
+  for (const auto& [canonical, node] : nodes_) paths.push_back(node.path);
+  return paths;
+}
+
+void Registry::Attach(std::wstring_view path, RegistryKey* key) {
+  nodes_[Canonical(path)] = Node{std::wstring(path), key, nullptr};
+}
+
+namespace model {
+bool SameRegistryName(std::wstring_view a, std::wstring_view b) { return SameName(a, b); }
+}  // namespace model
+
+}  // namespace kemu

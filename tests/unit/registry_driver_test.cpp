@@ -1,0 +1,64 @@
+// A C driver reading its parameters (registry_driver.c): RtlQueryRegistryValues with DIRECT
+// entries under its RegistryPath, IoOpenDeviceRegistryKey and ZwQueryValueKey for the hardware
+// key, ZwSetValueKey into the software key. docs/kernel.md, "Registry".
+#include <wdm.h>
+
+#include <string>
+
+#include "kemu/testing/gtest.hpp"
+
+extern "C" {
+typedef struct _REGISTRY_DRIVER_PARAMETERS {
+  ULONG DebugLevel;
+  ULONG ReceiveBuffers;
+  WCHAR NameBuffer[32];
+  UNICODE_STRING Name;
+} REGISTRY_DRIVER_PARAMETERS, *PREGISTRY_DRIVER_PARAMETERS;
+NTSTATUS RegistryDriverReadParameters(PUNICODE_STRING RegistryPath,
+                                      PREGISTRY_DRIVER_PARAMETERS Parameters);
+NTSTATUS RegistryDriverReadMsiSupported(PDEVICE_OBJECT Pdo, PULONG MsiSupported);
+NTSTATUS RegistryDriverSaveLinkSpeed(PDEVICE_OBJECT Pdo, ULONG Speed);
+}
+
+namespace {
+
+using ::kemu::RegistryValue;
+
+class RegistryDriverTest : public kemu::testing::PersonalityTest {};
+
+INSTANTIATE_TEST_SUITE_P(AllWindows, RegistryDriverTest, kemu::testing::AllOs(),
+                         kemu::testing::OsName());
+
+TEST_P(RegistryDriverTest, DriverEntryReadsWhatTheTestSetAndDefaultsTheRest) {
+  machine().registry().ServiceParameters(L"cnic").Set(L"DebugLevel", RegistryValue::Dword(2));
+  REGISTRY_DRIVER_PARAMETERS parameters{};
+  ASSERT_EQ(RegistryDriverReadParameters(machine().registry().RegistryPath(L"cnic"), &parameters),
+            STATUS_SUCCESS);
+  EXPECT_EQ(parameters.DebugLevel, 2u);
+  EXPECT_EQ(parameters.ReceiveBuffers, 64u);
+  EXPECT_EQ(std::wstring(parameters.Name.Buffer, parameters.Name.Length / sizeof(WCHAR)), L"nic");
+}
+
+TEST_P(RegistryDriverTest, DriverEntryFailsWithoutItsRequiredValue) {
+  REGISTRY_DRIVER_PARAMETERS parameters{};
+  machine().registry().ServiceParameters(L"cnic");
+  EXPECT_EQ(RegistryDriverReadParameters(machine().registry().RegistryPath(L"cnic"), &parameters),
+            STATUS_OBJECT_NAME_NOT_FOUND);
+}
+
+TEST_P(RegistryDriverTest, TheStartRoutineReadsMsiSupportedAndSavesTheLinkSpeed) {
+  kemu::Device& nic = machine().AddDevice(
+      {.name = "nic0", .registry = {.device = {{L"MSISupported", RegistryValue::Dword(1)}}}});
+  kemu::Device& other = machine().AddDevice({.name = "nic1"});
+  ULONG msi = 0xFF;
+  EXPECT_EQ(RegistryDriverReadMsiSupported(nic.pdo(), &msi), STATUS_SUCCESS);
+  EXPECT_EQ(msi, 1u);
+  EXPECT_EQ(RegistryDriverReadMsiSupported(other.pdo(), &msi), STATUS_SUCCESS);
+  EXPECT_EQ(msi, 0u) << "absent: the driver's default";
+  EXPECT_EQ(RegistryDriverSaveLinkSpeed(nic.pdo(), 1000), STATUS_SUCCESS);
+  EXPECT_EQ(nic.registry().driver.Find(L"LastLinkSpeed")->dword(), 1000u);
+  EXPECT_TRUE(other.registry().driver.empty());
+  machine().Shutdown();  // every key closed: nothing reported
+}
+
+}  // namespace
