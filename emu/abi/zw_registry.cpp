@@ -55,6 +55,24 @@ NTSTATUS OpenOrCreate(Kernel& kernel, const char* routine, PHANDLE handle, ACCES
   return kernel.registry_keys().Open(routine, *attributes, create, access, disposition, handle);
 }
 
+// What ZwQueryValueKey and ZwEnumerateValueKey check alike once their own arguments are read: the
+// result length, the information class, the key (its path into `*path`), the output buffer.
+NTSTATUS CheckValueRequest(Kernel& kernel, const char* routine, HANDLE key, ULONG info_class,
+                           PVOID information, ULONG length, PULONG result_length,
+                           std::wstring* path) {
+  if (result_length == nullptr) kernel.verifier().NullArgument(routine, "ResultLength");
+  if (const NTSTATUS status = CheckClass(kernel, routine, info_class); status != STATUS_SUCCESS) {
+    return status;
+  }
+  if (const NTSTATUS status = kernel.registry_keys().Resolve(key, path); status != STATUS_SUCCESS) {
+    return status;
+  }
+  if (information == nullptr && length > 0) {
+    kernel.verifier().NullArgument(routine, "KeyValueInformation");
+  }
+  return STATUS_SUCCESS;
+}
+
 }  // namespace
 
 extern "C" {
@@ -92,19 +110,13 @@ NTSTATUS ZwQueryValueKey(HANDLE KeyHandle, PUNICODE_STRING ValueName,
                               KEMU_ARG(Length), KEMU_ARG(ResultLength));
   CheckPassive(kernel, kRoutine);
   const std::wstring_view name = NameArgument(kernel, kRoutine, ValueName);
-  if (ResultLength == nullptr) kernel.verifier().NullArgument(kRoutine, "ResultLength");
   // Read as the integer the driver passed: a C caller may pass any value as the enum.
   const auto info_class = static_cast<ULONG>(kemu::abi::Arg(KeyValueInformationClass));
-  if (const NTSTATUS status = CheckClass(kernel, kRoutine, info_class); status != STATUS_SUCCESS) {
-    return status;
-  }
   std::wstring path;
-  if (const NTSTATUS status = kernel.registry_keys().Resolve(KeyHandle, &path);
+  if (const NTSTATUS status = CheckValueRequest(kernel, kRoutine, KeyHandle, info_class,
+                                                KeyValueInformation, Length, ResultLength, &path);
       status != STATUS_SUCCESS) {
     return status;
-  }
-  if (KeyValueInformation == nullptr && Length > 0) {
-    kernel.verifier().NullArgument(kRoutine, "KeyValueInformation");
   }
   return kernel.registry_keys().QueryValue(path, name, info_class, KeyValueInformation, Length,
                                            ResultLength);
@@ -118,18 +130,12 @@ NTSTATUS ZwEnumerateValueKey(HANDLE KeyHandle, ULONG Index,
                               KEMU_ARG(KeyValueInformationClass), KEMU_ARG(KeyValueInformation),
                               KEMU_ARG(Length), KEMU_ARG(ResultLength));
   CheckPassive(kernel, kRoutine);
-  if (ResultLength == nullptr) kernel.verifier().NullArgument(kRoutine, "ResultLength");
   const auto info_class = static_cast<ULONG>(kemu::abi::Arg(KeyValueInformationClass));
-  if (const NTSTATUS status = CheckClass(kernel, kRoutine, info_class); status != STATUS_SUCCESS) {
-    return status;
-  }
   std::wstring path;
-  if (const NTSTATUS status = kernel.registry_keys().Resolve(KeyHandle, &path);
+  if (const NTSTATUS status = CheckValueRequest(kernel, kRoutine, KeyHandle, info_class,
+                                                KeyValueInformation, Length, ResultLength, &path);
       status != STATUS_SUCCESS) {
     return status;
-  }
-  if (KeyValueInformation == nullptr && Length > 0) {
-    kernel.verifier().NullArgument(kRoutine, "KeyValueInformation");
   }
   return kernel.registry_keys().EnumerateValue(path, Index, info_class, KeyValueInformation, Length,
                                                ResultLength);
