@@ -1,7 +1,7 @@
 /* Driver-style C17 code for registry_driver_test.cpp: how a WDM driver reads its parameters, the
  * older way (RtlQueryRegistryValues with RTL_QUERY_REGISTRY_DIRECT, serial and i8042prt style)
  * and the newer one (IoOpenDeviceRegistryKey and ZwQueryValueKey), written as a driver would. */
-#include <wdm.h>
+#include "registry_driver.h"
 
 #ifdef __cplusplus
 #error "registry_driver.c must be compiled as C"
@@ -9,13 +9,6 @@
 
 _Static_assert(sizeof(KEY_VALUE_PARTIAL_INFORMATION) == 16, "KEY_VALUE_PARTIAL_INFORMATION");
 _Static_assert(sizeof(RTL_QUERY_REGISTRY_TABLE) == 56, "RTL_QUERY_REGISTRY_TABLE on x64");
-
-typedef struct _REGISTRY_DRIVER_PARAMETERS {
-  ULONG DebugLevel;
-  ULONG ReceiveBuffers;
-  WCHAR NameBuffer[32];
-  UNICODE_STRING Name;
-} REGISTRY_DRIVER_PARAMETERS, *PREGISTRY_DRIVER_PARAMETERS;
 
 /* DriverEntry's part: RegistryPath\Parameters, DebugLevel required, the others defaulted. */
 NTSTATUS RegistryDriverReadParameters(PUNICODE_STRING RegistryPath,

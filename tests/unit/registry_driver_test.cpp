@@ -1,24 +1,13 @@
 // A C driver reading its parameters (registry_driver.c): RtlQueryRegistryValues with DIRECT
 // entries under its RegistryPath, IoOpenDeviceRegistryKey and ZwQueryValueKey for the hardware
 // key, ZwSetValueKey into the software key. docs/kernel.md, "Registry".
+#include "registry_driver.h"
+
 #include <wdm.h>
 
 #include <string>
 
 #include "kemu/testing/gtest.hpp"
-
-extern "C" {
-typedef struct _REGISTRY_DRIVER_PARAMETERS {
-  ULONG DebugLevel;
-  ULONG ReceiveBuffers;
-  WCHAR NameBuffer[32];
-  UNICODE_STRING Name;
-} REGISTRY_DRIVER_PARAMETERS, *PREGISTRY_DRIVER_PARAMETERS;
-NTSTATUS RegistryDriverReadParameters(PUNICODE_STRING RegistryPath,
-                                      PREGISTRY_DRIVER_PARAMETERS Parameters);
-NTSTATUS RegistryDriverReadMsiSupported(PDEVICE_OBJECT Pdo, PULONG MsiSupported);
-NTSTATUS RegistryDriverSaveLinkSpeed(PDEVICE_OBJECT Pdo, ULONG Speed);
-}
 
 namespace {
 
