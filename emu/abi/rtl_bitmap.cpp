@@ -5,8 +5,10 @@
 #include <wdm.h>
 
 #include <algorithm>
+#include <bit>
 #include <cstdint>
 #include <optional>
+#include <vector>
 
 #include "abi/entry.hpp"
 #include "kemu/bugcheck.hpp"
@@ -315,6 +317,41 @@ ULONG RtlFindLongestRunClear(PRTL_BITMAP BitMapHeader, PULONG StartingIndex) {
     from = start + length;
   }
   return best;
+}
+
+ULONG RtlFindClearRuns(PRTL_BITMAP BitMapHeader, PRTL_BITMAP_RUN RunArray, ULONG SizeOfRunArray,
+                       BOOLEAN LocateLongestRuns) {
+  Kernel& kernel = KEMU_ENTER(RtlFindClearRuns, KEMU_ARG(BitMapHeader), KEMU_ARG(RunArray),
+                              KEMU_ARG(SizeOfRunArray), KEMU_ARG(LocateLongestRuns));
+  const RTL_BITMAP& bitmap = Header(kernel, "RtlFindClearRuns", BitMapHeader);
+  if (SizeOfRunArray == 0) return 0;
+  if (RunArray == nullptr) kernel.verifier().NullArgument("RtlFindClearRuns", "RunArray");
+  // Every clear run in bitmap order; without LocateLongestRuns the first SizeOfRunArray of them.
+  std::vector<RTL_BITMAP_RUN> runs;
+  for (ULONG from = 0; from < bitmap.SizeOfBitMap;) {
+    ULONG start = 0;
+    const ULONG length = ForwardRunClear(bitmap, from, &start);
+    if (length == 0) break;
+    runs.push_back({.StartingIndex = start, .NumberOfBits = length});
+    if (!LocateLongestRuns && runs.size() == SizeOfRunArray) break;
+    from = start + length;
+  }
+  // Longest first, as the page says; among runs of one length the lower index first (UNCONFIRMED:
+  // the page does not order them).
+  if (LocateLongestRuns) {
+    std::stable_sort(runs.begin(), runs.end(),
+                     [](const RTL_BITMAP_RUN& a, const RTL_BITMAP_RUN& b) {
+                       return a.NumberOfBits > b.NumberOfBits;
+                     });
+  }
+  const auto found = static_cast<ULONG>(std::min<std::size_t>(runs.size(), SizeOfRunArray));
+  std::copy_n(runs.begin(), found, RunArray);
+  return found;
+}
+
+ULONG RtlNumberOfSetBitsUlongPtr(ULONG_PTR Target) {
+  KEMU_ENTER(RtlNumberOfSetBitsUlongPtr, KEMU_ARG(Target));
+  return static_cast<ULONG>(std::popcount(static_cast<std::uint64_t>(Target)));
 }
 
 }  // extern "C"

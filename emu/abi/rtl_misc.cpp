@@ -1,4 +1,4 @@
-// Run-time library, assertions and driver-raised bug checks.
+// Run-time library, assertions, and the bug checks and exceptions a driver raises itself.
 #include <wdm.h>
 
 #include <cstdio>
@@ -59,6 +59,14 @@ VOID KeBugCheck(ULONG BugCheckCode) {
   kemu::model::Kernel& kernel = KEMU_ENTER(KeBugCheck, KEMU_ARG(BugCheckCode));
   const std::uint64_t parameters[4] = {0, 0, 0, 0};
   kernel.verifier().DriverBugCheck(BugCheckCode, parameters);
+}
+
+// Documented for IRQL <= APC_LEVEL (DDI rule IrqlExPassive). The IRQL rule comes first: above
+// APC_LEVEL that is the misuse a test should see, whatever it raises.
+VOID ExRaiseStatus(NTSTATUS Status) {
+  kemu::model::Kernel& kernel = KEMU_ENTER(ExRaiseStatus, KEMU_ARG(Status));
+  kemu::abi::AtMost(kernel, "ExRaiseStatus", APC_LEVEL);
+  kernel.verifier().StatusRaised("ExRaiseStatus", Status);
 }
 
 // ASSERT() and PAGED_CODE() are macros of kemu's wdm.h; these are their run-time halves.

@@ -24,7 +24,10 @@ std::optional<HandleKind> Handles::KindOf(HANDLE handle) const {
 
 NTSTATUS Handles::Close(HANDLE handle) {
   const auto found = open_.find(reinterpret_cast<std::uintptr_t>(handle));
-  if (found == open_.end()) return STATUS_INVALID_HANDLE;
+  if (found == open_.end()) {
+    kernel_.verifier().InvalidHandleClosed("ZwClose", handle);
+    return STATUS_INVALID_HANDLE;  // recorded, not thrown (BugCheckAction::kRecord)
+  }
   switch (found->second) {
     case HandleKind::kThread:
       kernel_.system_threads().Close(handle);

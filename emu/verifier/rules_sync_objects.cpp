@@ -13,16 +13,6 @@ namespace {
 constexpr std::uint64_t kStatusMutantNotOwned = 0xC0000046;
 constexpr std::uint64_t kStatusSemaphoreLimitExceeded = 0xC0000047;
 
-// The routine raised `status`. A driver's __except handler could catch it on Windows; kemu cannot
-// run one, so the exception is unhandled, as it is in a driver without a handler.
-Violation Raised(std::uint64_t status, const char* status_name, std::string summary) {
-  return {.code = bugcheck::kKmodeExceptionNotHandled,
-          .parameters = {status, 0, 0, 0},
-          .parameter_names = {status_name, "address of the exception (not available in kemu)", "0",
-                              "0"},
-          .summary = std::move(summary)};
-}
-
 }  // namespace
 
 void Verifier::SemaphoreLimitExceeded(const char* routine, const void* semaphore, LONG count,

@@ -1,5 +1,5 @@
-// Rules for driver-created system threads and the object references a driver holds on them
-// (docs/kernel.md, "System threads").
+// Rules for driver-created system threads, the object references a driver holds on them and the
+// handles it closes (docs/kernel.md, "System threads").
 #include <fmt/format.h>
 
 #include "kemu/bugcheck.hpp"
@@ -41,6 +41,22 @@ void Verifier::ObjectOverDereferenced(const char* routine, const void* object,
            "every ObDereferenceObject must match an ObReferenceObject or "
            "ObReferenceObjectByHandle. Windows would free the object under its other users.",
            routine, object)});
+}
+
+void Verifier::InvalidHandleClosed(const char* routine, HANDLE handle) {
+  // Microsoft's 0x93 page: kernel code closing a handle that is not valid stops the system (Arg2
+  // 1); ZwClose's own page lists STATUS_INVALID_HANDLE, which is what a user-mode caller gets.
+  // Every handle kemu gives a driver is a kernel handle, closed from kernel mode.
+  host_.BugCheck(
+      {.code = bugcheck::kInvalidKernelHandle,
+       .parameters = {Address(handle), 1, 0, 0},
+       .parameter_names = {"the handle NtClose was called with", "1: an invalid handle was closed",
+                           nullptr, nullptr},
+       .summary = fmt::format(
+           "{} closed the handle {}, which is not open: it was never given out, or it was closed "
+           "already. Close each handle exactly once, and clear the variable that held it so a "
+           "cleanup path cannot close it again.",
+           routine, static_cast<const void*>(handle))});
 }
 
 void Verifier::ThreadPriorityOutOfRange(const char* routine, const void* thread,

@@ -441,6 +441,12 @@ class Verifier {
   /// ObfDereferenceObject on an object (of type `object_type`, what *PsThreadType points to)
   /// whose references the driver has all dropped: 0x18 REFERENCE_BY_POINTER in every mode.
   void ObjectOverDereferenced(const char* routine, const void* object, const void* object_type);
+  /// ZwClose of a handle that is not open (never given out, or closed already): 0x93
+  /// INVALID_KERNEL_HANDLE (handle, 1, 0, 0) in every mode. Returns only under kRecord.
+  void InvalidHandleClosed(const char* routine, HANDLE handle);
+  /// ExRaiseStatus: an exception for a structured exception handler kemu cannot run, so unhandled
+  /// (0x1E with `status` as the exception code; 0x7E in a system thread) in every mode.
+  [[noreturn]] void StatusRaised(const char* routine, NTSTATUS status);
 
   // Semaphores, kernel mutexes and fast mutexes (rules_sync_objects.cpp).
   /// KeReleaseSemaphore pushed the count past the limit: the routine raises

@@ -41,6 +41,17 @@ inline Violation AccessViolation(std::string summary, std::uint64_t address = 0)
           .summary = std::move(summary)};
 }
 
+/// 0x1E KMODE_EXCEPTION_NOT_HANDLED for an exception a routine raised with `status`
+/// (`status_name` names it for Arg1). A driver's __except handler could catch it on Windows; kemu
+/// cannot run one, so the exception is unhandled, as it is in a driver without a handler.
+inline Violation Raised(std::uint64_t status, const char* status_name, std::string summary) {
+  return {.code = bugcheck::kKmodeExceptionNotHandled,
+          .parameters = {status, 0, 0, 0},
+          .parameter_names = {status_name, "address of the exception (not available in kemu)", "0",
+                              "0"},
+          .summary = std::move(summary)};
+}
+
 /// 0xA IRQL_NOT_LESS_OR_EQUAL as a kernel fault at `irql` leaves it: a read of memory the kernel
 /// could not touch at that level (kemu has no faulting address or instruction to show).
 inline Violation IrqlFault(std::uint64_t irql, std::string summary) {

@@ -38,6 +38,7 @@ inline constexpr std::uint32_t kPageFaultInNonpagedArea = 0x50;
 inline constexpr std::uint32_t kInterruptExceptionNotHandled = 0x3D;
 inline constexpr std::uint32_t kSystemThreadExceptionNotHandled = 0x7E;
 inline constexpr std::uint32_t kNmiHardwareFailure = 0x80;
+inline constexpr std::uint32_t kInvalidKernelHandle = 0x93;
 inline constexpr std::uint32_t kAttemptedSwitchFromDpc = 0xB8;
 inline constexpr std::uint32_t kSpecialPoolDetectedMemoryCorruption = 0xC1;
 inline constexpr std::uint32_t kBadPoolCaller = 0xC2;

@@ -23,7 +23,7 @@ typedef struct _RTL_BITMAP {
   PULONG Buffer;       ///< the driver's ULONG-aligned bits
 } RTL_BITMAP, *PRTL_BITMAP;
 
-/// A run of clear bits (RtlFindClearRuns is not modelled; the type is what drivers declare).
+/// A run of clear bits, as RtlFindClearRuns reports each.
 typedef struct _RTL_BITMAP_RUN {
   ULONG StartingIndex;
   ULONG NumberOfBits;
@@ -64,6 +64,14 @@ NTSYSAPI ULONG NTAPI RtlFindNextForwardRunClear(PRTL_BITMAP BitMapHeader, ULONG 
 NTSYSAPI ULONG NTAPI RtlFindLastBackwardRunClear(PRTL_BITMAP BitMapHeader, ULONG FromIndex,
                                                  PULONG StartingRunIndex);
 NTSYSAPI ULONG NTAPI RtlFindLongestRunClear(PRTL_BITMAP BitMapHeader, PULONG StartingIndex);
+/// Up to SizeOfRunArray runs of clear bits written to RunArray: the first ones from the start of
+/// the bitmap, or (LocateLongestRuns) the longest ones, longest first. Returns how many it wrote.
+NTSYSAPI ULONG NTAPI RtlFindClearRuns(PRTL_BITMAP BitMapHeader, PRTL_BITMAP_RUN RunArray,
+                                      ULONG SizeOfRunArray, BOOLEAN LocateLongestRuns);
+#if NTDDI_VERSION >= NTDDI_WIN7
+/// The set bits of one ULONG_PTR (Windows 7 and later).
+NTSYSAPI ULONG NTAPI RtlNumberOfSetBitsUlongPtr(ULONG_PTR Target);
+#endif
 
 KEMU_WDK_END_DECLS
 

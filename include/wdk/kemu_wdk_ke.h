@@ -561,6 +561,11 @@ KEMU_NORETURN NTKERNELAPI VOID NTAPI KeBugCheckEx(ULONG BugCheckCode, ULONG_PTR 
                                                   ULONG_PTR BugCheckParameter4);
 KEMU_NORETURN NTKERNELAPI VOID NTAPI KeBugCheck(ULONG BugCheckCode);
 
+// An exception for a driver's structured exception handler. kemu cannot run __except blocks, so
+// the exception is never handled: 0x1E KMODE_EXCEPTION_NOT_HANDLED (0x7E in a system thread) with
+// Status as the exception code.
+KEMU_NORETURN NTKERNELAPI VOID NTAPI ExRaiseStatus(NTSTATUS Status);
+
 KEMU_WDK_END_DECLS
 
 // ---------------------------------------------------------------------------------------------

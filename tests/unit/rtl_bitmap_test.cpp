@@ -131,6 +131,52 @@ TEST_P(BitmapTest, RunsOfClearBitsForwardBackwardFirstAndLongest) {
   EXPECT_EQ(RtlFindFirstRunClear(&bitmap_, &start), 0u);
 }
 
+TEST_P(BitmapTest, FindClearRunsGivesTheFirstRunsInOrderOrTheLongestLongestFirst) {
+  RtlSetBits(&bitmap_, 0, 3);
+  RtlSetBits(&bitmap_, 8, 2);
+  RtlSetBits(&bitmap_, 30, 30);
+  RtlSetBits(&bitmap_, 62, 1);  // clear: 3-7 (5), 10-29 (20), 60-61 (2), 63-69 (7)
+  RTL_BITMAP_RUN runs[3] = {};
+  ASSERT_EQ(RtlFindClearRuns(&bitmap_, runs, 3, FALSE), 3u);
+  EXPECT_EQ(runs[0].StartingIndex, 3u);
+  EXPECT_EQ(runs[0].NumberOfBits, 5u);
+  EXPECT_EQ(runs[1].StartingIndex, 10u);
+  EXPECT_EQ(runs[1].NumberOfBits, 20u);
+  EXPECT_EQ(runs[2].StartingIndex, 60u);
+  EXPECT_EQ(runs[2].NumberOfBits, 2u);
+  ASSERT_EQ(RtlFindClearRuns(&bitmap_, runs, 3, TRUE), 3u);
+  EXPECT_EQ(runs[0].StartingIndex, 10u);
+  EXPECT_EQ(runs[0].NumberOfBits, 20u);
+  EXPECT_EQ(runs[1].StartingIndex, 63u);
+  EXPECT_EQ(runs[1].NumberOfBits, 7u);
+  EXPECT_EQ(runs[2].StartingIndex, 3u);
+  EXPECT_EQ(runs[2].NumberOfBits, 5u);
+  RTL_BITMAP_RUN all[8] = {};
+  EXPECT_EQ(RtlFindClearRuns(&bitmap_, all, 8, TRUE), 4u) << "a single bit or two is a run too";
+  EXPECT_EQ(all[3].NumberOfBits, 2u);
+  EXPECT_EQ(RtlFindClearRuns(&bitmap_, nullptr, 0, FALSE), 0u) << "no room: nothing written";
+  RtlSetAllBits(&bitmap_);
+  EXPECT_EQ(RtlFindClearRuns(&bitmap_, all, 8, FALSE), 0u);
+  EXPECT_FALSE(machine().crashed());
+}
+
+TEST_P(BitmapTest, ANullRunArrayWithRoomIsAnAccessViolation) {
+  RTL_BITMAP_RUN* runs = nullptr;
+  const kemu::BugCheck crash = CrashOf([&] { (void)RtlFindClearRuns(&bitmap_, runs, 2, TRUE); });
+  EXPECT_THAT(crash.what(), HasSubstr("RtlFindClearRuns was passed NULL for RunArray"));
+}
+
+TEST_P(BitmapTest, NumberOfSetBitsUlongPtrCountsAllSixtyFourBitsFromWindows7) {
+  if (machine().os() < kemu::Os::kWindows7) {
+    EXPECT_THROW(RtlNumberOfSetBitsUlongPtr(1), kemu::MissingExport);
+    return;
+  }
+  EXPECT_EQ(RtlNumberOfSetBitsUlongPtr(0), 0u);
+  EXPECT_EQ(RtlNumberOfSetBitsUlongPtr(0x8000000000000001ull), 2u);
+  EXPECT_EQ(RtlNumberOfSetBitsUlongPtr(0xF0F0), 8u);
+  EXPECT_EQ(RtlNumberOfSetBitsUlongPtr(~ULONG_PTR{0}), 64u);
+}
+
 TEST_P(BitmapTest, ARangePastTheBitmapIsReportedAndNothingIsWritten) {
   const kemu::BugCheck crash = CrashOf([&] { RtlSetBits(&bitmap_, 60, 11); });
   EXPECT_THAT(crash, BugCheckIs(kVerifier, kemu::verifier_code::kBitmap, Address(&bitmap_),
