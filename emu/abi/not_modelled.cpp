@@ -13,4 +13,19 @@ VOID ExSetResourceOwnerPointer(PERESOURCE Resource, PVOID OwnerPointer) {
   KEMU_NOT_MODELLED(ExSetResourceOwnerPointer);
 }
 
+// Mapping an MDL's pages somewhere new: kemu's MDLs describe nonpaged memory, mapped already
+// (MmGetSystemAddressForMdlSafe reaches this only for an MDL MmBuildMdlForNonPagedPool did not
+// complete).
+PVOID MmMapLockedPagesSpecifyCache(PMDL MemoryDescriptorList, KPROCESSOR_MODE AccessMode,
+                                   MEMORY_CACHING_TYPE CacheType, PVOID RequestedAddress,
+                                   ULONG BugCheckOnFailure, ULONG Priority) {
+  (void)MemoryDescriptorList;
+  (void)AccessMode;
+  (void)CacheType;
+  (void)RequestedAddress;
+  (void)BugCheckOnFailure;
+  (void)Priority;
+  KEMU_NOT_MODELLED(MmMapLockedPagesSpecifyCache);
+}
+
 }  // extern "C"

@@ -1,4 +1,6 @@
-// RtlQueryRegistryValues (model/registry_query.cpp; docs/kernel.md, "Registry").
+// The Rtl registry routines (model/registry_query.cpp, model/registry_paths.cpp;
+// docs/kernel.md, "Registry"): RtlQueryRegistryValues, RtlWriteRegistryValue,
+// RtlCheckRegistryKey and RtlCreateRegistryKey. All run at PASSIVE_LEVEL only.
 #include <wdm.h>
 
 #include "abi/entry.hpp"
@@ -17,6 +19,33 @@ NTSTATUS RtlQueryRegistryValues(ULONG RelativeTo, PCWSTR Path, PRTL_QUERY_REGIST
   // Environment only feeds the expansion of REG_EXPAND_SZ values, which kemu refuses by name
   // when there is anything to expand.
   return kernel.registry_keys().QueryTable(RelativeTo, Path, QueryTable, Context);
+}
+
+NTSTATUS RtlWriteRegistryValue(ULONG RelativeTo, PCWSTR Path, PCWSTR ValueName, ULONG ValueType,
+                               PVOID ValueData, ULONG ValueLength) {
+  static constexpr const char* kRoutine = "RtlWriteRegistryValue";
+  kemu::model::Kernel& kernel =
+      KEMU_ENTER(RtlWriteRegistryValue, KEMU_ARG(RelativeTo), KEMU_ARG(Path), KEMU_ARG(ValueName),
+                 KEMU_ARG(ValueType), KEMU_ARG(ValueData), KEMU_ARG(ValueLength));
+  kemu::abi::AtMost(kernel, kRoutine, PASSIVE_LEVEL);
+  if (ValueData == nullptr && ValueLength > 0)
+    kernel.verifier().NullArgument(kRoutine, "ValueData");
+  return kernel.registry_keys().WriteValue(RelativeTo, Path, ValueName, ValueType, ValueData,
+                                           ValueLength);
+}
+
+NTSTATUS RtlCheckRegistryKey(ULONG RelativeTo, PWSTR Path) {
+  kemu::model::Kernel& kernel =
+      KEMU_ENTER(RtlCheckRegistryKey, KEMU_ARG(RelativeTo), KEMU_ARG(Path));
+  kemu::abi::AtMost(kernel, "RtlCheckRegistryKey", PASSIVE_LEVEL);
+  return kernel.registry_keys().CheckKey(RelativeTo, Path);
+}
+
+NTSTATUS RtlCreateRegistryKey(ULONG RelativeTo, PWSTR Path) {
+  kemu::model::Kernel& kernel =
+      KEMU_ENTER(RtlCreateRegistryKey, KEMU_ARG(RelativeTo), KEMU_ARG(Path));
+  kemu::abi::AtMost(kernel, "RtlCreateRegistryKey", PASSIVE_LEVEL);
+  return kernel.registry_keys().CreateKey(RelativeTo, Path);
 }
 
 }  // extern "C"

@@ -1,26 +1,20 @@
 // Registry key and value exports (docs/kernel.md, "Registry"): ZwOpenKey, ZwCreateKey,
-// ZwQueryValueKey, ZwEnumerateValueKey, ZwSetValueKey and ZwDeleteValueKey. ZwClose is with the
-// other handle routines (ps_thread.cpp).
+// ZwQueryValueKey, ZwEnumerateValueKey, ZwSetValueKey and ZwDeleteValueKey. The routines on keys
+// themselves are in zw_registry_key.cpp; ZwClose is with the other handle routines
+// (ps_thread.cpp).
 #include <wdm.h>
 
 #include <string>
 #include <string_view>
 
 #include "abi/entry.hpp"
+#include "abi/zw_passive.hpp"
 #include "model/registry_keys.hpp"
 
 namespace {
 
+using kemu::abi::CheckZwPassive;
 using kemu::model::Kernel;
-
-/// Every Zw routine runs at PASSIVE_LEVEL only: the DDI compliance rule IrqlZwPassive.
-void CheckPassive(Kernel& kernel, const char* routine) {
-  const KIRQL irql = kernel.irql().Current();
-  if (irql != PASSIVE_LEVEL) {
-    kernel.verifier().IrqlAboveMaximum(routine, irql, PASSIVE_LEVEL,
-                                       kemu::verifier_code::kIrqlZwPassive);
-  }
-}
 
 /// The value name a driver passed; a NULL UNICODE_STRING is misuse the kernel would fault on.
 std::wstring_view NameArgument(Kernel& kernel, const char* routine, PUNICODE_STRING name) {
@@ -49,7 +43,7 @@ NTSTATUS CheckClass(Kernel& kernel, const char* routine, ULONG info_class) {
 
 NTSTATUS OpenOrCreate(Kernel& kernel, const char* routine, PHANDLE handle, ACCESS_MASK access,
                       POBJECT_ATTRIBUTES attributes, bool create, PULONG disposition) {
-  CheckPassive(kernel, routine);
+  CheckZwPassive(kernel, routine);
   if (handle == nullptr) kernel.verifier().NullArgument(routine, "KeyHandle");
   if (attributes == nullptr) kernel.verifier().NullArgument(routine, "ObjectAttributes");
   return kernel.registry_keys().Open(routine, *attributes, create, access, disposition, handle);
@@ -108,7 +102,7 @@ NTSTATUS ZwQueryValueKey(HANDLE KeyHandle, PUNICODE_STRING ValueName,
   Kernel& kernel = KEMU_ENTER(ZwQueryValueKey, KEMU_ARG(KeyHandle), KEMU_ARG(ValueName),
                               KEMU_ARG(KeyValueInformationClass), KEMU_ARG(KeyValueInformation),
                               KEMU_ARG(Length), KEMU_ARG(ResultLength));
-  CheckPassive(kernel, kRoutine);
+  CheckZwPassive(kernel, kRoutine);
   const std::wstring_view name = NameArgument(kernel, kRoutine, ValueName);
   // Read as the integer the driver passed: a C caller may pass any value as the enum.
   const auto info_class = static_cast<ULONG>(kemu::abi::Arg(KeyValueInformationClass));
@@ -129,7 +123,7 @@ NTSTATUS ZwEnumerateValueKey(HANDLE KeyHandle, ULONG Index,
   Kernel& kernel = KEMU_ENTER(ZwEnumerateValueKey, KEMU_ARG(KeyHandle), KEMU_ARG(Index),
                               KEMU_ARG(KeyValueInformationClass), KEMU_ARG(KeyValueInformation),
                               KEMU_ARG(Length), KEMU_ARG(ResultLength));
-  CheckPassive(kernel, kRoutine);
+  CheckZwPassive(kernel, kRoutine);
   const auto info_class = static_cast<ULONG>(kemu::abi::Arg(KeyValueInformationClass));
   std::wstring path;
   if (const NTSTATUS status = CheckValueRequest(kernel, kRoutine, KeyHandle, info_class,
@@ -147,7 +141,7 @@ NTSTATUS ZwSetValueKey(HANDLE KeyHandle, PUNICODE_STRING ValueName, ULONG TitleI
   Kernel& kernel =
       KEMU_ENTER(ZwSetValueKey, KEMU_ARG(KeyHandle), KEMU_ARG(ValueName), KEMU_ARG(TitleIndex),
                  KEMU_ARG(Type), KEMU_ARG(Data), KEMU_ARG(DataSize));
-  CheckPassive(kernel, kRoutine);
+  CheckZwPassive(kernel, kRoutine);
   const std::wstring_view name = NameArgument(kernel, kRoutine, ValueName);
   if (Data == nullptr && DataSize > 0) kernel.verifier().NullArgument(kRoutine, "Data");
   std::wstring path;
@@ -161,7 +155,7 @@ NTSTATUS ZwSetValueKey(HANDLE KeyHandle, PUNICODE_STRING ValueName, ULONG TitleI
 NTSTATUS ZwDeleteValueKey(HANDLE KeyHandle, PUNICODE_STRING ValueName) {
   static constexpr const char* kRoutine = "ZwDeleteValueKey";
   Kernel& kernel = KEMU_ENTER(ZwDeleteValueKey, KEMU_ARG(KeyHandle), KEMU_ARG(ValueName));
-  CheckPassive(kernel, kRoutine);
+  CheckZwPassive(kernel, kRoutine);
   const std::wstring_view name = NameArgument(kernel, kRoutine, ValueName);
   std::wstring path;
   if (const NTSTATUS status = kernel.registry_keys().Resolve(KeyHandle, &path);

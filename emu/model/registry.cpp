@@ -237,6 +237,40 @@ std::vector<std::wstring> Registry::KeyPaths() const {
   return paths;
 }
 
+std::vector<std::wstring> Registry::Subkeys(std::wstring_view path) const {
+  const std::wstring canonical = Canonical(path);
+  if (canonical.empty()) return {};
+  const std::wstring prefix = canonical + L"\\";
+  // Each name below `prefix`, by its canonical form: the map keeps them in the order the
+  // registry lists subkeys, by upper-cased name. A key that exists only through a key below it
+  // counts too. Canonical and written paths have the same length, so one offset serves both.
+  std::map<std::wstring, std::wstring> children;
+  for (auto it = nodes_.lower_bound(prefix); it != nodes_.end() && it->first.starts_with(prefix);
+       ++it) {
+    const std::size_t end = it->first.find(L'\\', prefix.size());
+    const std::size_t count = (end == std::wstring::npos ? it->first.size() : end) - prefix.size();
+    children.try_emplace(it->first.substr(prefix.size(), count),
+                         it->second.path.substr(prefix.size(), count));
+  }
+  std::vector<std::wstring> names;
+  names.reserve(children.size());
+  for (auto& [canonical_name, name] : children) names.push_back(std::move(name));
+  return names;
+}
+
+bool Registry::DeleteKey(std::wstring_view path) {
+  const std::wstring canonical = Canonical(path);
+  const auto found = nodes_.find(canonical);
+  // A key with no node exists, if at all, only through the keys below it.
+  if (found == nodes_.end() || !Subkeys(canonical).empty()) return false;
+  const std::wstring written = found->second.path;
+  nodes_.erase(found);
+  // The key above may have existed only through this one; it stays.
+  const std::wstring parent = written.substr(0, written.rfind(L'\\'));
+  if (!Exists(parent)) Key(parent);
+  return true;
+}
+
 void Registry::Attach(std::wstring_view path, RegistryKey* key) {
   nodes_[Canonical(path)] = Node{std::wstring(path), key, nullptr};
 }

@@ -131,7 +131,12 @@ NTSTATUS RegistryKeys::Resolve(HANDLE handle, std::wstring* path) const {
   const std::optional<HandleKind> kind = kernel_.handles().KindOf(handle);
   if (!kind) return STATUS_INVALID_HANDLE;
   if (*kind != HandleKind::kRegistryKey) return STATUS_OBJECT_TYPE_MISMATCH;
-  *path = open_.at(reinterpret_cast<std::uintptr_t>(handle)).path;
+  const std::wstring& key = open_.at(reinterpret_cast<std::uintptr_t>(handle)).path;
+  // ZwDeleteKey invalidates every handle to the key, not only the one it was given. kemu keeps
+  // no key object apart from its path, so a handle outlives its key when the path is gone
+  // (UNCONFIRMED: a key created again under the same name is a new key on Windows).
+  if (!kernel_.registry().Exists(key)) return STATUS_KEY_DELETED;
+  *path = key;
   return STATUS_SUCCESS;
 }
 

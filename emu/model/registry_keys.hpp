@@ -40,8 +40,26 @@ class RegistryKeys {
                 ACCESS_MASK access, PULONG disposition, PHANDLE handle);
 
   /// The canonical path of the key `handle` names, or the status a routine returns for it:
-  /// STATUS_INVALID_HANDLE (not open), STATUS_OBJECT_TYPE_MISMATCH (another kind of handle).
+  /// STATUS_INVALID_HANDLE (not open), STATUS_OBJECT_TYPE_MISMATCH (another kind of handle),
+  /// STATUS_KEY_DELETED (the key was deleted since the handle was opened).
   NTSTATUS Resolve(HANDLE handle, std::wstring* path) const;
+  /// The canonical path of the key an Rtl registry routine's RelativeTo and Path name
+  /// (RTL_REGISTRY_HANDLE: Path is a key handle); RTL_REGISTRY_OPTIONAL is the caller's.
+  /// STATUS_INVALID_PARAMETER for a RelativeTo that names no root.
+  NTSTATUS RelativePath(ULONG relative_to, PCWSTR path, std::wstring* key) const;
+
+  /// ZwQueryKey / ZwEnumerateKey, handle and class checked by the caller.
+  NTSTATUS QueryKey(const std::wstring& path, ULONG info_class, PVOID buffer, ULONG length,
+                    PULONG result_length);
+  NTSTATUS EnumerateKey(const std::wstring& path, ULONG index, ULONG info_class, PVOID buffer,
+                        ULONG length, PULONG result_length);
+  /// ZwDeleteKey on the key `path` (STATUS_CANNOT_DELETE while it has subkeys).
+  NTSTATUS DeleteKey(const std::wstring& path);
+  /// RtlWriteRegistryValue, RtlCheckRegistryKey and RtlCreateRegistryKey (registry_paths.cpp).
+  NTSTATUS WriteValue(ULONG relative_to, PCWSTR path, PCWSTR name, ULONG type, const void* data,
+                      ULONG size);
+  NTSTATUS CheckKey(ULONG relative_to, PCWSTR path);
+  NTSTATUS CreateKey(ULONG relative_to, PCWSTR path);
 
   /// ZwQueryValueKey / ZwEnumerateValueKey, handle and class checked by the caller.
   NTSTATUS QueryValue(const std::wstring& path, std::wstring_view name, ULONG info_class,

@@ -17,16 +17,6 @@ namespace {
 constexpr const char* kRoutine = "RtlQueryRegistryValues";
 using Bytes = std::vector<std::uint8_t>;
 
-// Where RelativeTo's roots are. RTL_REGISTRY_USER is \Registry\User\.Default: driver code runs
-// in the System process, whose user is the default one.
-constexpr std::array<const wchar_t*, RTL_REGISTRY_MAXIMUM> kRoots{
-    L"",
-    L"\\Registry\\Machine\\System\\CurrentControlSet\\Services",
-    L"\\Registry\\Machine\\System\\CurrentControlSet\\Control",
-    L"\\Registry\\Machine\\Software\\Microsoft\\Windows NT\\CurrentVersion",
-    L"\\Registry\\Machine\\Hardware\\DeviceMap",
-    L"\\Registry\\User\\.Default"};
-
 // The flags kemu does not model, each named in the failure.
 constexpr std::array<std::pair<ULONG, const char*>, 4> kUnmodelledFlags{{
     {RTL_QUERY_REGISTRY_SUBKEY, "RTL_QUERY_REGISTRY_SUBKEY"},
@@ -261,27 +251,13 @@ NTSTATUS RegistryKeys::QueryTable(ULONG relative_to, PCWSTR path, PRTL_QUERY_REG
                                   PVOID context) {
   const bool optional = (relative_to & RTL_REGISTRY_OPTIONAL) != 0;
   std::wstring key;
-  if ((relative_to & RTL_REGISTRY_HANDLE) != 0) {
-    if (const NTSTATUS status = Resolve(const_cast<PWSTR>(path), &key); status != STATUS_SUCCESS) {
-      return status;
-    }
-  } else {
-    const ULONG root = relative_to & ~ULONG{RTL_REGISTRY_OPTIONAL};
-    if (root >= RTL_REGISTRY_MAXIMUM) return STATUS_INVALID_PARAMETER;
-    std::wstring name = path != nullptr ? path : L"";
-    if (root == RTL_REGISTRY_ABSOLUTE) {
-      key = name;
-    } else {
-      // A relative path may start with a backslash or not (UNCONFIRMED, docs/windows-facts.md
-      // §16.2).
-      if (!name.empty() && name.front() == L'\\') name.erase(0, 1);
-      key = std::wstring(kRoots[root]) + (name.empty() ? L"" : L"\\" + name);
-    }
-    if (!kernel_.registry().Exists(key)) {
-      return optional ? STATUS_SUCCESS : STATUS_OBJECT_NAME_NOT_FOUND;
-    }
-    key = kemu::Registry::Canonical(key);
+  if (const NTSTATUS status = RelativePath(relative_to, path, &key); status != STATUS_SUCCESS) {
+    return status;
   }
+  if ((relative_to & RTL_REGISTRY_HANDLE) == 0 && !kernel_.registry().Exists(key)) {
+    return optional ? STATUS_SUCCESS : STATUS_OBJECT_NAME_NOT_FOUND;
+  }
+  key = kemu::Registry::Canonical(key);
   TableQuery query(kernel_, key, context);
   for (PRTL_QUERY_REGISTRY_TABLE entry = table;
        entry->QueryRoutine != nullptr || entry->Name != nullptr; ++entry) {

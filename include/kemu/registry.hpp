@@ -125,6 +125,12 @@ class Registry {
 
   /// The path of every key created (by the test, the driver or kemu), as first written.
   std::vector<std::wstring> KeyPaths() const;
+  /// The names of the keys directly under `path`, each as first written, in the order
+  /// ZwEnumerateKey lists them: by name, without regard to case.
+  std::vector<std::wstring> Subkeys(std::wstring_view path) const;
+  /// Deletes the key at `path` with its values, as ZwDeleteKey does: false, changing nothing,
+  /// when the key does not exist or has subkeys. The key above it stays.
+  bool DeleteKey(std::wstring_view path);
 
   /// `path` in the form kemu compares keys by (upper case, no trailing separator); empty when
   /// `path` is no valid key name.

@@ -1,4 +1,5 @@
-// kemu_wdk_mm.h — pool, contiguous memory, I/O-space mapping and system-routine lookup.
+// kemu_wdk_mm.h — pool, contiguous memory, I/O-space mapping, MDLs for nonpaged buffers and
+// system-routine lookup.
 //
 // Pool blocks are real host memory owned by the emulated kernel: the machine checks the IRQL,
 // tag and double-free rules Windows checks, reports what is still allocated at shutdown, and
@@ -135,6 +136,59 @@ typedef enum _MEMORY_CACHING_TYPE KEMU_WDK_ENUM_INT {
   MmMaximumCacheType = 6
 } MEMORY_CACHING_TYPE;
 
+/// A physical page number: a physical address shifted right by PAGE_SHIFT.
+typedef ULONG_PTR PFN_NUMBER, *PPFN_NUMBER;
+
+/// A memory descriptor list: the virtual range of a buffer (StartVa, the page it starts in, plus
+/// ByteOffset; ByteCount bytes) followed in memory by the PFN_NUMBER of each page the range
+/// spans. Size is the structure and that array together, in bytes.
+typedef struct _MDL {
+  struct _MDL *Next;
+  CSHORT Size;
+  CSHORT MdlFlags;
+  struct _EPROCESS *Process;
+  PVOID MappedSystemVa;
+  PVOID StartVa;
+  ULONG ByteCount;
+  ULONG ByteOffset;
+} MDL, *PMDL;
+
+// MdlFlags.
+#define MDL_MAPPED_TO_SYSTEM_VA 0x0001
+#define MDL_PAGES_LOCKED 0x0002
+#define MDL_SOURCE_IS_NONPAGED_POOL 0x0004
+#define MDL_ALLOCATED_FIXED_SIZE 0x0008
+#define MDL_PARTIAL 0x0010
+#define MDL_PARTIAL_HAS_BEEN_MAPPED 0x0020
+#define MDL_IO_PAGE_READ 0x0040
+#define MDL_WRITE_OPERATION 0x0080
+
+/// How much a mapping may ask of a system low on page table entries; from Windows 8 the value
+/// may carry MdlMappingNoWrite or MdlMappingNoExecute.
+typedef enum _MM_PAGE_PRIORITY KEMU_WDK_ENUM_INT {
+  LowPagePriority = 0,
+  NormalPagePriority = 16,
+  HighPagePriority = 32
+} MM_PAGE_PRIORITY;
+#define MdlMappingNoWrite 0x80000000
+#define MdlMappingNoExecute 0x40000000
+
+/// The buffer's first byte, as the MDL describes it.
+#define MmGetMdlVirtualAddress(Mdl) ((PVOID)((PCHAR)((Mdl)->StartVa) + (Mdl)->ByteOffset))
+/// The buffer's length in bytes.
+#define MmGetMdlByteCount(Mdl) ((Mdl)->ByteCount)
+/// The buffer's offset within its first page.
+#define MmGetMdlByteOffset(Mdl) ((Mdl)->ByteOffset)
+/// The physical page numbers that follow the MDL.
+#define MmGetMdlPfnArray(Mdl) ((PPFN_NUMBER)((Mdl) + 1))
+/// A system address for the buffer: the one the MDL already has when it is mapped or describes
+/// nonpaged pool (MmBuildMdlForNonPagedPool), else a new mapping of its locked pages (which kemu
+/// does not model: MmMapLockedPagesSpecifyCache fails by name).
+#define MmGetSystemAddressForMdlSafe(Mdl, Priority)                                 \
+  (((Mdl)->MdlFlags & (MDL_MAPPED_TO_SYSTEM_VA | MDL_SOURCE_IS_NONPAGED_POOL)) != 0 \
+       ? (Mdl)->MappedSystemVa                                                      \
+       : MmMapLockedPagesSpecifyCache((Mdl), KernelMode, MmCached, NULL, FALSE, (Priority)))
+
 KEMU_WDK_BEGIN_DECLS
 
 NTKERNELAPI PVOID NTAPI ExAllocatePoolWithTag(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag);
@@ -201,10 +255,31 @@ NTKERNELAPI VOID NTAPI MmFreeContiguousMemorySpecifyCache(PVOID BaseAddress, SIZ
 /// physical page kemu gives the host page the first time it is asked about it.
 NTKERNELAPI PHYSICAL_ADDRESS NTAPI MmGetPhysicalAddress(PVOID BaseAddress);
 
+/// IRQL <= DISPATCH_LEVEL. An MDL, from nonpaged pool, for Length bytes at VirtualAddress; free
+/// it with IoFreeMdl. NULL when it cannot be allocated. kemu models no IRPs: a non-NULL Irp
+/// fails by name.
+NTKERNELAPI PMDL NTAPI IoAllocateMdl(PVOID VirtualAddress, ULONG Length, BOOLEAN SecondaryBuffer,
+                                     BOOLEAN ChargeQuota, PIRP Irp);
+/// IRQL <= DISPATCH_LEVEL. Frees an MDL IoAllocateMdl returned.
+NTKERNELAPI VOID NTAPI IoFreeMdl(PMDL Mdl);
+/// IRQL <= DISPATCH_LEVEL. Completes an MDL for a buffer in nonpaged memory: its physical pages
+/// and its system address (MappedSystemVa, with MDL_SOURCE_IS_NONPAGED_POOL).
+NTKERNELAPI VOID NTAPI MmBuildMdlForNonPagedPool(PMDL MemoryDescriptorList);
+/// Maps an MDL's locked pages. Not modelled: kemu's MDLs describe nonpaged memory only.
+NTKERNELAPI PVOID NTAPI MmMapLockedPagesSpecifyCache(PMDL MemoryDescriptorList,
+                                                     KPROCESSOR_MODE AccessMode,
+                                                     MEMORY_CACHING_TYPE CacheType,
+                                                     PVOID RequestedAddress,
+                                                     ULONG BugCheckOnFailure, ULONG Priority);
+
 KEMU_WDK_END_DECLS
 
 KEMU_WDK_STATIC_ASSERT(sizeof(POOL_TYPE) == 4, "POOL_TYPE is a 4-byte enum");
 KEMU_WDK_STATIC_ASSERT(sizeof(MEMORY_CACHING_TYPE) == 4, "MEMORY_CACHING_TYPE is a 4-byte enum");
+KEMU_WDK_STATIC_ASSERT(sizeof(MDL) == 48 && offsetof(MDL, MappedSystemVa) == 24 &&
+                           offsetof(MDL, ByteOffset) == 44,
+                       "MDL is 48 bytes on x64");
+KEMU_WDK_STATIC_ASSERT(sizeof(MM_PAGE_PRIORITY) == 4, "MM_PAGE_PRIORITY is a 4-byte enum");
 KEMU_WDK_STATIC_ASSERT(sizeof(POOL_EXTENDED_PARAMETER) == 16,
                        "POOL_EXTENDED_PARAMETER is 16 bytes");
 

@@ -1,7 +1,9 @@
 // kemu_wdk_registry.h — the registry as a driver reads its parameters from it: the device's
 // hardware and software keys (IoOpenDeviceRegistryKey), keys by name (ZwOpenKey, ZwCreateKey),
-// their values (ZwQueryValueKey, ZwSetValueKey, ZwDeleteValueKey, ZwEnumerateValueKey) and the
-// table-driven RtlQueryRegistryValues. Keys are closed with ZwClose. docs/kernel.md "Registry"
+// their values (ZwQueryValueKey, ZwSetValueKey, ZwDeleteValueKey, ZwEnumerateValueKey), the keys
+// themselves (ZwQueryKey, ZwEnumerateKey, ZwDeleteKey, ZwFlushKey), the table-driven
+// RtlQueryRegistryValues and the path-driven RtlWriteRegistryValue, RtlCheckRegistryKey and
+// RtlCreateRegistryKey. Keys are closed with ZwClose. docs/kernel.md "Registry"
 // says what kemu models.
 //
 //   HANDLE key;
@@ -132,6 +134,55 @@ typedef struct _KEY_VALUE_PARTIAL_INFORMATION {
   UCHAR Data[1];
 } KEY_VALUE_PARTIAL_INFORMATION, *PKEY_VALUE_PARTIAL_INFORMATION;
 
+/// What ZwQueryKey and ZwEnumerateKey return about a key.
+typedef enum _KEY_INFORMATION_CLASS KEMU_WDK_ENUM_INT {
+  KeyBasicInformation = 0,
+  KeyNodeInformation = 1,
+  KeyFullInformation = 2,
+  KeyNameInformation = 3,
+  KeyCachedInformation = 4,
+  KeyFlagsInformation = 5,
+  KeyVirtualizationInformation = 6,
+  KeyHandleTagsInformation = 7,
+  KeyTrustInformation = 8,
+  KeyLayerInformation = 9,
+  MaxKeyInfoClass = 10
+} KEY_INFORMATION_CLASS;
+
+/// The key's last write time and name (NameLength bytes of WCHARs, not NUL-terminated).
+typedef struct _KEY_BASIC_INFORMATION {
+  LARGE_INTEGER LastWriteTime;
+  ULONG TitleIndex;
+  ULONG NameLength;
+  WCHAR Name[1];
+} KEY_BASIC_INFORMATION, *PKEY_BASIC_INFORMATION;
+
+/// As KEY_BASIC_INFORMATION, with the key's class (ClassLength bytes at ClassOffset).
+typedef struct _KEY_NODE_INFORMATION {
+  LARGE_INTEGER LastWriteTime;
+  ULONG TitleIndex;
+  ULONG ClassOffset;
+  ULONG ClassLength;
+  ULONG NameLength;
+  WCHAR Name[1];
+} KEY_NODE_INFORMATION, *PKEY_NODE_INFORMATION;
+
+/// The key's class and the counts and longest names and data of its subkeys and values: what a
+/// driver sizes its enumeration buffers by.
+typedef struct _KEY_FULL_INFORMATION {
+  LARGE_INTEGER LastWriteTime;
+  ULONG TitleIndex;
+  ULONG ClassOffset;
+  ULONG ClassLength;
+  ULONG SubKeys;
+  ULONG MaxNameLen;
+  ULONG MaxClassLen;
+  ULONG Values;
+  ULONG MaxValueNameLen;
+  ULONG MaxValueDataLen;
+  WCHAR Class[1];
+} KEY_FULL_INFORMATION, *PKEY_FULL_INFORMATION;
+
 // RtlQueryRegistryValues: what Path is relative to (RelativeTo), and the flags of a table entry.
 #define RTL_REGISTRY_ABSOLUTE 0  ///< Path is \Registry\...
 #define RTL_REGISTRY_SERVICES 1  ///< \Registry\Machine\System\CurrentControlSet\Services
@@ -185,6 +236,17 @@ KEMU_WDK_STATIC_ASSERT(sizeof(KEY_VALUE_FULL_INFORMATION) == 24 &&
 KEMU_WDK_STATIC_ASSERT(sizeof(KEY_VALUE_PARTIAL_INFORMATION) == 16 &&
                            offsetof(KEY_VALUE_PARTIAL_INFORMATION, Data) == 12,
                        "KEY_VALUE_PARTIAL_INFORMATION layout");
+KEMU_WDK_STATIC_ASSERT(sizeof(KEY_INFORMATION_CLASS) == 4,
+                       "KEY_INFORMATION_CLASS is a 4-byte enum");
+KEMU_WDK_STATIC_ASSERT(sizeof(KEY_BASIC_INFORMATION) == 24 &&
+                           offsetof(KEY_BASIC_INFORMATION, Name) == 16,
+                       "KEY_BASIC_INFORMATION layout");
+KEMU_WDK_STATIC_ASSERT(sizeof(KEY_NODE_INFORMATION) == 32 &&
+                           offsetof(KEY_NODE_INFORMATION, Name) == 24,
+                       "KEY_NODE_INFORMATION layout");
+KEMU_WDK_STATIC_ASSERT(sizeof(KEY_FULL_INFORMATION) == 48 &&
+                           offsetof(KEY_FULL_INFORMATION, Class) == 44,
+                       "KEY_FULL_INFORMATION layout");
 KEMU_WDK_STATIC_ASSERT(sizeof(RTL_QUERY_REGISTRY_TABLE) == 56 &&
                            offsetof(RTL_QUERY_REGISTRY_TABLE, EntryContext) == 24 &&
                            offsetof(RTL_QUERY_REGISTRY_TABLE, DefaultLength) == 48,
@@ -223,6 +285,27 @@ NTSYSAPI NTSTATUS NTAPI ZwSetValueKey(HANDLE KeyHandle, PUNICODE_STRING ValueNam
                                       ULONG Type, PVOID Data, ULONG DataSize);
 /// PASSIVE_LEVEL. Removes a value (STATUS_OBJECT_NAME_NOT_FOUND if there is none).
 NTSYSAPI NTSTATUS NTAPI ZwDeleteValueKey(HANDLE KeyHandle, PUNICODE_STRING ValueName);
+/// PASSIVE_LEVEL. The key itself, as KeyInformationClass says (Basic, Node or Full; another
+/// class is STATUS_INVALID_PARAMETER). Short buffers as ZwQueryValueKey.
+NTSYSAPI NTSTATUS NTAPI ZwQueryKey(HANDLE KeyHandle, KEY_INFORMATION_CLASS KeyInformationClass,
+                                   PVOID KeyInformation, ULONG Length, PULONG ResultLength);
+/// PASSIVE_LEVEL. The Index-th subkey of the key (STATUS_NO_MORE_ENTRIES past the last).
+NTSYSAPI NTSTATUS NTAPI ZwEnumerateKey(HANDLE KeyHandle, ULONG Index,
+                                       KEY_INFORMATION_CLASS KeyInformationClass,
+                                       PVOID KeyInformation, ULONG Length, PULONG ResultLength);
+/// PASSIVE_LEVEL. Deletes the key (it must have no subkeys); the handle stays open until ZwClose
+/// and every other call through it fails with STATUS_KEY_DELETED.
+NTSYSAPI NTSTATUS NTAPI ZwDeleteKey(HANDLE KeyHandle);
+/// PASSIVE_LEVEL. Writes the key's changes to disk; kemu's registry lives in memory.
+NTSYSAPI NTSTATUS NTAPI ZwFlushKey(HANDLE KeyHandle);
+/// PASSIVE_LEVEL. Sets ValueName under the key RelativeTo and Path name, creating that key when
+/// its parent exists.
+NTSYSAPI NTSTATUS NTAPI RtlWriteRegistryValue(ULONG RelativeTo, PCWSTR Path, PCWSTR ValueName,
+                                              ULONG ValueType, PVOID ValueData, ULONG ValueLength);
+/// PASSIVE_LEVEL. STATUS_SUCCESS when the key RelativeTo and Path name exists.
+NTSYSAPI NTSTATUS NTAPI RtlCheckRegistryKey(ULONG RelativeTo, PWSTR Path);
+/// PASSIVE_LEVEL. Creates the key RelativeTo and Path name (its parent must exist).
+NTSYSAPI NTSTATUS NTAPI RtlCreateRegistryKey(ULONG RelativeTo, PWSTR Path);
 /// PASSIVE_LEVEL. Reads several values of one key as QueryTable describes.
 NTSYSAPI NTSTATUS NTAPI RtlQueryRegistryValues(ULONG RelativeTo, PCWSTR Path,
                                                PRTL_QUERY_REGISTRY_TABLE QueryTable, PVOID Context,

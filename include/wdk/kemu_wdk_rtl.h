@@ -133,7 +133,31 @@ NTSYSAPI VOID NTAPI RtlInitUnicodeString(PUNICODE_STRING DestinationString, PCWS
 
 // Counted strings. Lengths are in bytes; a WCHAR is sizeof(wchar_t) bytes (see kemu_wdk_base.h).
 typedef const char *PCSZ;
+typedef const STRING *PCSTRING;
+typedef const ANSI_STRING *PCANSI_STRING;
 NTSYSAPI VOID NTAPI RtlInitAnsiString(PANSI_STRING DestinationString, PCSZ SourceString);
+/// RtlInitAnsiString under its STRING name: the counted string over SourceString's bytes.
+NTSYSAPI VOID NTAPI RtlInitString(PSTRING DestinationString, PCSZ SourceString);
+/// PASSIVE_LEVEL. Widens each byte to a WCHAR (kemu's system code page is Latin-1, so every
+/// byte maps). AllocateDestinationString TRUE: the buffer comes from paged pool and is released
+/// with RtlFreeUnicodeString; FALSE: STATUS_BUFFER_OVERFLOW, changing nothing, when the result
+/// does not fit in DestinationString->MaximumLength. STATUS_INVALID_PARAMETER_2 when the result
+/// would be longer than a UNICODE_STRING can count.
+NTSYSAPI NTSTATUS NTAPI RtlAnsiStringToUnicodeString(PUNICODE_STRING DestinationString,
+                                                     PCANSI_STRING SourceString,
+                                                     BOOLEAN AllocateDestinationString);
+/// PASSIVE_LEVEL. Narrows each WCHAR to a byte (a character beyond Latin-1 becomes '?'), with a
+/// terminating NUL. Allocation and short buffers as RtlAnsiStringToUnicodeString; an allocated
+/// buffer is released with RtlFreeAnsiString.
+NTSYSAPI NTSTATUS NTAPI RtlUnicodeStringToAnsiString(PANSI_STRING DestinationString,
+                                                     PCUNICODE_STRING SourceString,
+                                                     BOOLEAN AllocateDestinationString);
+/// IRQL <= APC_LEVEL. Frees a buffer RtlAnsiStringToUnicodeString (or RtlQueryRegistryValues)
+/// allocated and empties the string; a string whose Buffer is NULL is left as it is.
+NTSYSAPI VOID NTAPI RtlFreeUnicodeString(PUNICODE_STRING UnicodeString);
+/// IRQL <= APC_LEVEL. Frees a buffer RtlUnicodeStringToAnsiString allocated and empties the
+/// string; a string whose Buffer is NULL is left as it is.
+NTSYSAPI VOID NTAPI RtlFreeAnsiString(PANSI_STRING AnsiString);
 /// Copies as much as fits in Destination->MaximumLength; NUL-terminates when there is room.
 NTSYSAPI VOID NTAPI RtlCopyUnicodeString(PUNICODE_STRING DestinationString,
                                          PCUNICODE_STRING SourceString);

@@ -207,6 +207,8 @@ static void SurfaceRoutines(void) {
   KEMU_USE(IoOpenDeviceRegistryKey), KEMU_USE(ZwOpenKey), KEMU_USE(ZwCreateKey);
   KEMU_USE(ZwQueryValueKey), KEMU_USE(ZwEnumerateValueKey), KEMU_USE(ZwSetValueKey);
   KEMU_USE(ZwDeleteValueKey), KEMU_USE(RtlQueryRegistryValues);
+  KEMU_USE(ZwQueryKey), KEMU_USE(ZwEnumerateKey), KEMU_USE(ZwDeleteKey), KEMU_USE(ZwFlushKey);
+  KEMU_USE(RtlWriteRegistryValue), KEMU_USE(RtlCheckRegistryKey), KEMU_USE(RtlCreateRegistryKey);
   KEMU_USE(IoDisconnectInterruptEx), KEMU_USE(KeSynchronizeExecution);
   KEMU_USE(KeAcquireInterruptSpinLock), KEMU_USE(KeReleaseInterruptSpinLock);
   KEMU_USE(WdmlibIoConnectInterruptEx), KEMU_USE(WdmlibIoDisconnectInterruptEx);
@@ -245,6 +247,11 @@ static void SurfaceRoutines(void) {
   KEMU_USE(KeRemoveEntryDeviceQueue);
   // Personality plumbing.
   KEMU_USE(MmGetSystemRoutineAddress), KEMU_USE(RtlInitUnicodeString);
+  KEMU_USE(IoAllocateMdl), KEMU_USE(IoFreeMdl), KEMU_USE(MmBuildMdlForNonPagedPool);
+  KEMU_USE(MmMapLockedPagesSpecifyCache);
+  KEMU_USE(RtlInitString), KEMU_USE(RtlAnsiStringToUnicodeString);
+  KEMU_USE(RtlUnicodeStringToAnsiString), KEMU_USE(RtlFreeUnicodeString),
+      KEMU_USE(RtlFreeAnsiString);
   KEMU_USE(KeQueryActiveProcessors), KEMU_USE(KeQueryActiveProcessorCountEx);
   KEMU_USE(KeQueryMaximumProcessorCount), KEMU_USE(KeQueryMaximumProcessorCountEx);
   KEMU_USE(KeQueryMaximumGroupCount), KEMU_USE(KeGetCurrentProcessorNumberEx);

@@ -80,3 +80,35 @@ NTSTATUS RegistryDriverSaveLinkSpeed(PDEVICE_OBJECT Pdo, ULONG Speed) {
   ZwClose(key);
   return status;
 }
+
+/* Counts the subkeys of the open key Key whose names start with Prefix (one per queue, say),
+ * sizing its buffer from ZwQueryKey's KeyFullInformation as drivers do before ZwEnumerateKey. */
+NTSTATUS RegistryDriverCountSubkeys(HANDLE Key, PCWSTR Prefix, PULONG Count) {
+  KEY_FULL_INFORMATION full;
+  PKEY_BASIC_INFORMATION basic;
+  ULONG length, size, index;
+  NTSTATUS status;
+  SIZE_T prefix = 0;
+
+  while (Prefix[prefix] != L'\0') ++prefix;
+  *Count = 0;
+  status = ZwQueryKey(Key, KeyFullInformation, &full, sizeof full, &length);
+  if (!NT_SUCCESS(status)) return status;
+  size = FIELD_OFFSET(KEY_BASIC_INFORMATION, Name) + full.MaxNameLen;
+  basic = (PKEY_BASIC_INFORMATION)ExAllocatePoolWithTag(PagedPool, size, 'gerK');
+  if (basic == NULL) return STATUS_INSUFFICIENT_RESOURCES;
+  for (index = 0;; ++index) {
+    status = ZwEnumerateKey(Key, index, KeyBasicInformation, basic, size, &length);
+    if (status == STATUS_NO_MORE_ENTRIES) {
+      status = STATUS_SUCCESS;
+      break;
+    }
+    if (!NT_SUCCESS(status)) break;
+    if (basic->NameLength >= prefix * sizeof(WCHAR) &&
+        RtlEqualMemory(basic->Name, Prefix, prefix * sizeof(WCHAR))) {
+      ++*Count;
+    }
+  }
+  ExFreePoolWithTag(basic, 'gerK');
+  return status;
+}

@@ -22,6 +22,9 @@ NTSTATUS RegistryDriverReadParameters(PUNICODE_STRING RegistryPath,
 NTSTATUS RegistryDriverReadMsiSupported(PDEVICE_OBJECT Pdo, PULONG MsiSupported);
 /* What the driver leaves for the next start: a REG_DWORD in its software key. */
 NTSTATUS RegistryDriverSaveLinkSpeed(PDEVICE_OBJECT Pdo, ULONG Speed);
+/* The subkeys of Key whose names start with Prefix, counted with ZwQueryKey and
+ * ZwEnumerateKey. */
+NTSTATUS RegistryDriverCountSubkeys(HANDLE Key, PCWSTR Prefix, PULONG Count);
 
 #ifdef __cplusplus
 }

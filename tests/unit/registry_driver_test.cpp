@@ -50,4 +50,25 @@ TEST_P(RegistryDriverTest, TheStartRoutineReadsMsiSupportedAndSavesTheLinkSpeed)
   machine().Shutdown();  // every key closed: nothing reported
 }
 
+TEST_P(RegistryDriverTest, ACDriverSizesItsBufferWithQueryKeyAndEnumeratesSubkeys) {  // REG-6
+  kemu::Registry& registry = machine().registry();
+  const std::wstring parameters =
+      L"\\Registry\\Machine\\System\\CurrentControlSet\\Services\\cnic\\Parameters";
+  for (const wchar_t* name : {L"Queue0", L"Queue1", L"AVeryLongSubkeyNameIndeed", L"Queue2"}) {
+    registry.Key(parameters + L"\\" + name);
+  }
+  UNICODE_STRING name;
+  RtlInitUnicodeString(&name, parameters.c_str());
+  OBJECT_ATTRIBUTES attributes;
+  InitializeObjectAttributes(&attributes, &name, OBJ_CASE_INSENSITIVE | OBJ_KERNEL_HANDLE, nullptr,
+                             nullptr);
+  HANDLE key = nullptr;
+  ASSERT_EQ(ZwOpenKey(&key, KEY_READ, &attributes), STATUS_SUCCESS);
+  ULONG count = 0;
+  EXPECT_EQ(RegistryDriverCountSubkeys(key, L"Queue", &count), STATUS_SUCCESS);
+  EXPECT_EQ(count, 3u);
+  EXPECT_EQ(ZwClose(key), STATUS_SUCCESS);
+  machine().Shutdown();  // the driver's buffer freed, its key closed: nothing reported
+}
+
 }  // namespace

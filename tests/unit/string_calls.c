@@ -23,3 +23,11 @@ NTSTATUS StringCallsFormatName(ULONG Index, PUNICODE_STRING Name) {
   while (Name->Buffer[Name->Length / sizeof(WCHAR)] != L'\0') Name->Length += sizeof(WCHAR);
   return STATUS_SUCCESS;
 }
+
+/* Widens Name into Wide, whose buffer the routine allocates; the caller frees it with
+ * RtlFreeUnicodeString. */
+NTSTATUS StringCallsWidenName(PCSZ Name, PUNICODE_STRING Wide) {
+  STRING narrow;
+  RtlInitString(&narrow, Name);
+  return RtlAnsiStringToUnicodeString(Wide, &narrow, TRUE);
+}

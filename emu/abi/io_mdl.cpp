@@ -1,0 +1,83 @@
+// MDLs for buffers in nonpaged memory (docs/kernel.md, "MDLs"; docs/windows-facts.md §18):
+// IoAllocateMdl, IoFreeMdl and MmBuildMdlForNonPagedPool. An MDL is a block of kemu's nonpaged
+// pool, so one never freed is reported at shutdown as pool IoAllocateMdl allocated, and
+// IoFreeMdl of anything else is the bad free ExFreePool would report.
+#include <wdm.h>
+
+#include <cstdint>
+#include <optional>
+
+#include "abi/entry.hpp"
+
+namespace {
+
+using kemu::model::Kernel;
+
+// The tag kemu's MDLs carry in leak reports: "Mdl " as a debugger shows it (UNCONFIRMED which
+// tag Windows' MDL allocations use).
+constexpr ULONG kMdlTag = 0x206C644D;
+
+}  // namespace
+
+extern "C" {
+
+PMDL IoAllocateMdl(PVOID VirtualAddress, ULONG Length, BOOLEAN SecondaryBuffer, BOOLEAN ChargeQuota,
+                   PIRP Irp) {
+  static constexpr const char* kRoutine = "IoAllocateMdl";
+  Kernel& kernel = KEMU_ENTER(IoAllocateMdl, KEMU_ARG(VirtualAddress), KEMU_ARG(Length),
+                              KEMU_ARG(SecondaryBuffer), KEMU_ARG(ChargeQuota), KEMU_ARG(Irp));
+  kemu::abi::AtMost(kernel, kRoutine, DISPATCH_LEVEL);
+  if (Irp != nullptr) kernel.ThrowNotModelled("IoAllocateMdl with an IRP (kemu models no IRPs)");
+  // An MDL for no bytes describes nothing (UNCONFIRMED what Windows returns; kemu: NULL, which
+  // a driver must handle anyway).
+  if (Length == 0) return nullptr;
+  const ULONG pages = ADDRESS_AND_SIZE_TO_SPAN_PAGES(VirtualAddress, Length);
+  const std::size_t bytes = sizeof(MDL) + std::size_t{pages} * sizeof(PFN_NUMBER);
+  void* block = kernel.pool().Allocate({.routine = kRoutine,
+                                        .id = std::nullopt,
+                                        .type = NonPagedPool,
+                                        .bytes = bytes,
+                                        .tag = kMdlTag});
+  if (block == nullptr) return nullptr;
+  auto* mdl = static_cast<PMDL>(block);
+  mdl->Next = nullptr;
+  // Size counts the PFN array too; past what a CSHORT holds it wraps, as the field's width
+  // makes it on Windows for an MDL of more than about 4000 pages.
+  mdl->Size = static_cast<CSHORT>(bytes);
+  mdl->MdlFlags = 0;
+  mdl->Process = nullptr;
+  mdl->MappedSystemVa = nullptr;
+  mdl->StartVa = PAGE_ALIGN(VirtualAddress);
+  mdl->ByteCount = Length;
+  mdl->ByteOffset = BYTE_OFFSET(VirtualAddress);
+  return mdl;
+}
+
+VOID IoFreeMdl(PMDL Mdl) {
+  Kernel& kernel = KEMU_ENTER(IoFreeMdl, KEMU_ARG(Mdl));
+  kemu::abi::AtMost(kernel, "IoFreeMdl", DISPATCH_LEVEL);
+  if (Mdl == nullptr) kernel.verifier().NullArgument("IoFreeMdl", "Mdl");
+  kernel.pool().Free("IoFreeMdl", Mdl, std::nullopt);
+}
+
+VOID MmBuildMdlForNonPagedPool(PMDL MemoryDescriptorList) {
+  static constexpr const char* kRoutine = "MmBuildMdlForNonPagedPool";
+  Kernel& kernel = KEMU_ENTER(MmBuildMdlForNonPagedPool, KEMU_ARG(MemoryDescriptorList));
+  kemu::abi::AtMost(kernel, kRoutine, DISPATCH_LEVEL);
+  if (MemoryDescriptorList == nullptr) {
+    kernel.verifier().NullArgument(kRoutine, "MemoryDescriptorList");
+  }
+  PMDL mdl = MemoryDescriptorList;
+  // The pages behind the buffer, each by the physical page MmGetPhysicalAddress gives it.
+  const ULONG pages = ADDRESS_AND_SIZE_TO_SPAN_PAGES(MmGetMdlVirtualAddress(mdl), mdl->ByteCount);
+  PPFN_NUMBER pfns = MmGetMdlPfnArray(mdl);
+  for (ULONG i = 0; i < pages; ++i) {
+    const void* page = static_cast<const char*>(mdl->StartVa) + std::size_t{i} * PAGE_SIZE;
+    pfns[i] = static_cast<PFN_NUMBER>(kernel.physical_memory().PhysicalOf(page) >> PAGE_SHIFT);
+  }
+  // Nonpaged pool is mapped already: its system address is the buffer's own.
+  mdl->MappedSystemVa = MmGetMdlVirtualAddress(mdl);
+  mdl->MdlFlags = static_cast<CSHORT>(mdl->MdlFlags | MDL_SOURCE_IS_NONPAGED_POOL);
+}
+
+}  // extern "C"

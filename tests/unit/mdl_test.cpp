@@ -1,0 +1,126 @@
+// MDLs for buffers in nonpaged memory (emu/abi/io_mdl.cpp): IoAllocateMdl,
+// MmBuildMdlForNonPagedPool, the header macros that read an MDL (MmGetSystemAddressForMdlSafe,
+// MmGetMdlVirtualAddress, MmGetMdlByteCount) and IoFreeMdl. docs/kernel.md, "MDLs";
+// docs/conformance.md §2.11.
+#include <wdm.h>
+
+#include <cstdint>
+
+#include "kemu/error.hpp"
+#include "kemu/testing/gtest.hpp"
+
+namespace {
+
+using ::kemu::testing::BugCheckIs;
+using ::kemu::testing::CrashOf;
+using ::testing::HasSubstr;
+
+namespace vc = ::kemu::verifier_code;
+
+constexpr std::uint32_t kVerifier = kemu::bugcheck::kDriverVerifierDetectedViolation;
+constexpr ULONG kTag = 0x756D656B;  // 'kemu' in a debugger
+
+std::uint64_t Address(const void* pointer) { return reinterpret_cast<std::uintptr_t>(pointer); }
+
+class MdlTest : public kemu::testing::PersonalityTest {};
+
+INSTANTIATE_TEST_SUITE_P(AllWindows, MdlTest, kemu::testing::AllOs(), kemu::testing::OsName());
+
+TEST_P(MdlTest, AllocateMdlDescribesTheBufferAndFreeMdlGivesItBack) {  // MDL-1
+  auto* buffer = static_cast<char*>(ExAllocatePoolWithTag(NonPagedPool, 2 * PAGE_SIZE, kTag));
+  ASSERT_NE(buffer, nullptr);
+  // 300 bytes across a page boundary, 100 before it.
+  char* start = static_cast<char*>(PAGE_ALIGN(buffer + PAGE_SIZE + 100)) - 100;
+  PMDL mdl = IoAllocateMdl(start, 300, FALSE, FALSE, nullptr);
+  ASSERT_NE(mdl, nullptr);
+  EXPECT_EQ(mdl->Next, nullptr);
+  EXPECT_EQ(mdl->StartVa, PAGE_ALIGN(start));
+  EXPECT_EQ(mdl->ByteOffset, PAGE_SIZE - 100);
+  EXPECT_EQ(mdl->ByteCount, 300u);
+  EXPECT_EQ(mdl->MdlFlags, 0);
+  EXPECT_EQ(mdl->Size, static_cast<CSHORT>(sizeof(MDL) + 2 * sizeof(PFN_NUMBER)));
+  EXPECT_EQ(MmGetMdlVirtualAddress(mdl), start);
+  EXPECT_EQ(MmGetMdlByteCount(mdl), 300u);
+  EXPECT_EQ(MmGetMdlByteOffset(mdl), PAGE_SIZE - 100);
+  IoFreeMdl(mdl);
+  ExFreePoolWithTag(buffer, kTag);
+  EXPECT_EQ(machine().pool_allocations(), 0u);
+}
+
+TEST_P(MdlTest, BuildForNonPagedPoolMapsTheBufferAndRecordsItsPhysicalPages) {  // MDL-2
+  auto* buffer = static_cast<char*>(ExAllocatePoolWithTag(NonPagedPool, 2 * PAGE_SIZE, kTag));
+  ASSERT_NE(buffer, nullptr);
+  char* start = static_cast<char*>(PAGE_ALIGN(buffer + PAGE_SIZE + 8)) - 8;  // two pages
+  PMDL mdl = IoAllocateMdl(start, 16, FALSE, FALSE, nullptr);
+  ASSERT_NE(mdl, nullptr);
+  MmBuildMdlForNonPagedPool(mdl);
+  EXPECT_NE(mdl->MdlFlags & MDL_SOURCE_IS_NONPAGED_POOL, 0);
+  EXPECT_EQ(mdl->MappedSystemVa, start);
+  EXPECT_EQ(MmGetSystemAddressForMdlSafe(mdl, NormalPagePriority | MdlMappingNoExecute), start);
+  const PPFN_NUMBER pfns = MmGetMdlPfnArray(mdl);
+  for (ULONG i = 0; i < 2; ++i) {
+    const PHYSICAL_ADDRESS physical =
+        MmGetPhysicalAddress(static_cast<char*>(PAGE_ALIGN(start)) + std::size_t{i} * PAGE_SIZE);
+    EXPECT_NE(physical.QuadPart, 0);
+    EXPECT_EQ(pfns[i], static_cast<PFN_NUMBER>(physical.QuadPart >> PAGE_SHIFT)) << "page " << i;
+  }
+  IoFreeMdl(mdl);
+  ExFreePoolWithTag(buffer, kTag);
+}
+
+TEST_P(MdlTest, SystemAddressOfAnMdlNotBuiltNeedsAMappingKemuDoesNotModel) {
+  auto* buffer = static_cast<char*>(ExAllocatePoolWithTag(NonPagedPool, 64, kTag));
+  PMDL mdl = IoAllocateMdl(buffer, 64, FALSE, FALSE, nullptr);
+  ASSERT_NE(mdl, nullptr);
+  EXPECT_THROW(MmGetSystemAddressForMdlSafe(mdl, NormalPagePriority), kemu::NotModelled);
+  IoFreeMdl(mdl);
+  ExFreePoolWithTag(buffer, kTag);
+}
+
+TEST_P(MdlTest, AllocateMdlForNoBytesReturnsNullAndForAnIrpFailsByName) {
+  char buffer[16];
+  EXPECT_EQ(IoAllocateMdl(buffer, 0, FALSE, FALSE, nullptr), nullptr);
+  auto* irp = reinterpret_cast<PIRP>(buffer);
+  EXPECT_THROW(IoAllocateMdl(buffer, sizeof buffer, FALSE, FALSE, irp), kemu::NotModelled);
+  EXPECT_EQ(machine().pool_allocations(), 0u);
+}
+
+TEST_P(MdlTest, AnMdlNeverFreedIsAPoolLeakNamingIoAllocateMdl) {  // MDL-3
+  static char buffer[64];
+  PMDL mdl = IoAllocateMdl(buffer, sizeof buffer, FALSE, FALSE, nullptr);
+  ASSERT_NE(mdl, nullptr);
+  const kemu::BugCheck leak = CrashOf([&] { machine().Shutdown(); });
+  EXPECT_THAT(leak, BugCheckIs(kVerifier, vc::kPoolLeakedAtUnload, 0, Address(mdl), 1));
+  EXPECT_THAT(leak.what(), HasSubstr("IoAllocateMdl allocated it"));
+}
+
+TEST(MdlRulesTest, FreeingAnMdlIoAllocateMdlDidNotReturnIsABadFree) {  // MDL-3
+  kemu::Machine machine(kemu::MachineOptions{.verifier = true});
+  MDL on_the_stack{};
+  EXPECT_THAT(CrashOf([&] { IoFreeMdl(&on_the_stack); }),
+              BugCheckIs(kVerifier, vc::kFreeBadPoolAddress, Address(&on_the_stack), 0, 0));
+}
+
+TEST(MdlRulesTest, MdlRoutinesAboveDispatchAreReportedAndAtDispatchAreSilent) {
+  kemu::Machine machine(kemu::MachineOptions{.on_bug_check = kemu::BugCheckAction::kRecord});
+  auto* buffer = static_cast<char*>(ExAllocatePoolWithTag(NonPagedPool, 64, kTag));
+  KIRQL old;
+  KeRaiseIrql(DISPATCH_LEVEL, &old);
+  PMDL mdl = IoAllocateMdl(buffer, 64, FALSE, FALSE, nullptr);
+  ASSERT_NE(mdl, nullptr);
+  MmBuildMdlForNonPagedPool(mdl);
+  IoFreeMdl(mdl);
+  EXPECT_TRUE(machine.bug_checks().empty()) << "DISPATCH_LEVEL is allowed";
+  KIRQL dispatch;
+  KeRaiseIrql(HIGH_LEVEL, &dispatch);
+  mdl = IoAllocateMdl(buffer, 64, FALSE, FALSE, nullptr);
+  KeLowerIrql(dispatch);
+  KeLowerIrql(old);
+  ASSERT_FALSE(machine.bug_checks().empty());
+  EXPECT_THAT(machine.bug_checks()[0],
+              BugCheckIs(kVerifier, vc::kKernelApiAtWrongIrql, HIGH_LEVEL, 0, 0));
+  if (mdl != nullptr) IoFreeMdl(mdl);
+  ExFreePoolWithTag(buffer, kTag);
+}
+
+}  // namespace
