@@ -1,6 +1,7 @@
-// Counted-string routines: RtlInitAnsiString, RtlCopyUnicodeString, RtlCompareUnicodeString,
-// RtlEqualUnicodeString, RtlAppendUnicode(String)ToString, RtlUnicodeStringToInteger and
-// RtlIntegerToUnicodeString. Lengths are bytes; a character is sizeof(WCHAR) bytes.
+// Counted-string routines: RtlInitAnsiString, RtlInitString, RtlCopyUnicodeString,
+// RtlCompareUnicodeString, RtlEqualUnicodeString, RtlAppendUnicode(String)ToString,
+// RtlUnicodeStringToInteger and RtlIntegerToUnicodeString. Lengths are bytes; a character is
+// sizeof(WCHAR) bytes.
 #include <wdm.h>
 
 #include <cstring>
@@ -39,6 +40,23 @@ int DigitValue(WCHAR c) {
   return 99;
 }
 
+// RtlInitAnsiString and RtlInitString (STRING and ANSI_STRING are one type): the destination
+// describes `source` in place, or nothing for NULL.
+void InitAnsi(kemu::model::Kernel& kernel, const char* routine, PSTRING destination, PCSZ source) {
+  Check(kernel, routine, destination, "DestinationString");
+  if (source == nullptr) {
+    destination->Length = 0;
+    destination->MaximumLength = 0;
+    destination->Buffer = nullptr;
+    return;
+  }
+  // Longer strings are cut to what a USHORT length can describe with its NUL.
+  const std::size_t length = std::min<std::size_t>(std::strlen(source), MAXUSHORT - 1);
+  destination->Length = static_cast<USHORT>(length);
+  destination->MaximumLength = static_cast<USHORT>(length + 1);
+  destination->Buffer = const_cast<PCHAR>(source);
+}
+
 }  // namespace
 
 extern "C" {
@@ -46,18 +64,13 @@ extern "C" {
 VOID RtlInitAnsiString(PANSI_STRING DestinationString, PCSZ SourceString) {
   kemu::model::Kernel& kernel =
       KEMU_ENTER(RtlInitAnsiString, KEMU_ARG(DestinationString), KEMU_ARG(SourceString));
-  Check(kernel, "RtlInitAnsiString", DestinationString, "DestinationString");
-  if (SourceString == nullptr) {
-    DestinationString->Length = 0;
-    DestinationString->MaximumLength = 0;
-    DestinationString->Buffer = nullptr;
-    return;
-  }
-  // Longer strings are cut to what a USHORT length can describe with its NUL.
-  const std::size_t length = std::min<std::size_t>(std::strlen(SourceString), MAXUSHORT - 1);
-  DestinationString->Length = static_cast<USHORT>(length);
-  DestinationString->MaximumLength = static_cast<USHORT>(length + 1);
-  DestinationString->Buffer = const_cast<PCHAR>(SourceString);
+  InitAnsi(kernel, "RtlInitAnsiString", DestinationString, SourceString);
+}
+
+VOID RtlInitString(PSTRING DestinationString, PCSZ SourceString) {
+  kemu::model::Kernel& kernel =
+      KEMU_ENTER(RtlInitString, KEMU_ARG(DestinationString), KEMU_ARG(SourceString));
+  InitAnsi(kernel, "RtlInitString", DestinationString, SourceString);
 }
 
 VOID RtlCopyUnicodeString(PUNICODE_STRING DestinationString, PCUNICODE_STRING SourceString) {

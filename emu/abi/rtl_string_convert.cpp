@@ -1,13 +1,14 @@
 // Counted strings that own pool: RtlAnsiStringToUnicodeString and RtlUnicodeStringToAnsiString
 // (which allocate when asked), RtlFreeUnicodeString and RtlFreeAnsiString (which give the buffer
-// back), and RtlInitString. docs/kernel.md, "Counted strings"; docs/windows-facts.md §17.
+// back). docs/kernel.md, "Counted strings"; docs/windows-facts.md §17.
 //
 // kemu's system ANSI code page is Latin-1: a byte widens to the WCHAR of the same value, and a
 // WCHAR above 0xFF narrows to '?' (UNCONFIRMED beyond ASCII: Windows converts through the code
 // page the machine's locale installs, docs/differences.md).
 #include <wdm.h>
 
-#include <cstring>
+#include <cstddef>
+#include <optional>
 
 #include "abi/entry.hpp"
 
@@ -47,23 +48,6 @@ void FreeString(Kernel& kernel, const char* routine, const char* parameter, Stri
 }  // namespace
 
 extern "C" {
-
-VOID RtlInitString(PSTRING DestinationString, PCSZ SourceString) {
-  kemu::model::Kernel& kernel =
-      KEMU_ENTER(RtlInitString, KEMU_ARG(DestinationString), KEMU_ARG(SourceString));
-  Check(kernel, "RtlInitString", DestinationString, "DestinationString");
-  if (SourceString == nullptr) {
-    DestinationString->Length = 0;
-    DestinationString->MaximumLength = 0;
-    DestinationString->Buffer = nullptr;
-    return;
-  }
-  // As RtlInitAnsiString: longer strings are cut to what a USHORT length can count with its NUL.
-  const std::size_t length = std::min<std::size_t>(std::strlen(SourceString), MAXUSHORT - 1);
-  DestinationString->Length = static_cast<USHORT>(length);
-  DestinationString->MaximumLength = static_cast<USHORT>(length + 1);
-  DestinationString->Buffer = const_cast<PCHAR>(SourceString);
-}
 
 NTSTATUS RtlAnsiStringToUnicodeString(PUNICODE_STRING DestinationString, PCANSI_STRING SourceString,
                                       BOOLEAN AllocateDestinationString) {
