@@ -1,6 +1,6 @@
 // Counted strings that own pool: RtlAnsiStringToUnicodeString and RtlUnicodeStringToAnsiString
 // (which allocate when asked), RtlFreeUnicodeString and RtlFreeAnsiString (which give the buffer
-// back). docs/kernel.md, "Counted strings"; docs/windows-facts.md §17.
+// back). docs/kernel.md, "Strings that own pool"; docs/windows-facts.md §17.
 //
 // kemu's system ANSI code page is Latin-1: a byte widens to the WCHAR of the same value, and a
 // WCHAR above 0xFF narrows to '?' (UNCONFIRMED beyond ASCII: Windows converts through the code
