@@ -1,4 +1,4 @@
-// MDLs for buffers in nonpaged memory (docs/kernel.md, "MDLs"; docs/windows-facts.md §18):
+// MDLs for buffers in nonpaged memory (docs/kernel.md, "MDLs"; docs/windows-facts.md §19):
 // IoAllocateMdl, IoFreeMdl and MmBuildMdlForNonPagedPool. An MDL is a block of kemu's nonpaged
 // pool, so one never freed is reported at shutdown as pool IoAllocateMdl allocated, and
 // IoFreeMdl of anything else is the bad free ExFreePool would report.
@@ -17,6 +17,15 @@ using kemu::model::Kernel;
 // tag Windows' MDL allocations use).
 constexpr ULONG kMdlTag = 0x206C644D;
 
+// The longest buffer IoAllocateMdl describes on this release (docs/windows-facts.md §19): before
+// Vista the PFN array had to keep the MDL's CSHORT Size within 65535 bytes.
+std::uint64_t LongestMdlBuffer(const Kernel& kernel) {
+  const kemu::Os os = kernel.personality().os;
+  if (os >= kemu::Os::kWindows7) return std::uint64_t{4} * 1024 * 1024 * 1024 - PAGE_SIZE;
+  if (os >= kemu::Os::kWindowsVista) return std::uint64_t{2} * 1024 * 1024 * 1024 - PAGE_SIZE;
+  return std::uint64_t{PAGE_SIZE} * (65535 - sizeof(MDL)) / sizeof(ULONG_PTR);
+}
+
 }  // namespace
 
 extern "C" {
@@ -31,10 +40,12 @@ PMDL IoAllocateMdl(PVOID VirtualAddress, ULONG Length, BOOLEAN SecondaryBuffer, 
   // An MDL for no bytes describes nothing (UNCONFIRMED what Windows returns; kemu: NULL, which
   // a driver must handle anyway).
   if (Length == 0) return nullptr;
+  // Longer than the release allows: no MDL, as when the pool is exhausted.
+  if (Length > LongestMdlBuffer(kernel)) return nullptr;
   const ULONG pages = ADDRESS_AND_SIZE_TO_SPAN_PAGES(VirtualAddress, Length);
   const std::size_t bytes = sizeof(MDL) + std::size_t{pages} * sizeof(PFN_NUMBER);
   void* block = kernel.pool().Allocate({.routine = kRoutine,
-                                        .id = std::nullopt,
+                                        .id = kemu::abi::ExportId::kIoAllocateMdl,
                                         .type = NonPagedPool,
                                         .bytes = bytes,
                                         .tag = kMdlTag});
@@ -71,6 +82,18 @@ VOID MmBuildMdlForNonPagedPool(PMDL MemoryDescriptorList) {
   // The pages behind the buffer, each by the physical page MmGetPhysicalAddress gives it.
   const ULONG pages = ADDRESS_AND_SIZE_TO_SPAN_PAGES(MmGetMdlVirtualAddress(mdl), mdl->ByteCount);
   PPFN_NUMBER pfns = MmGetMdlPfnArray(mdl);
+  // The PFN array follows the MDL inside its pool block, sized by IoAllocateMdl. A driver that
+  // grew ByteCount (or moved StartVa) since needs more entries than the block holds: Windows
+  // would write past it, kemu reports that instead (an MDL outside kemu's pool is not checked).
+  if (const auto extent = kernel.pool().ExtentOf(mdl)) {
+    const std::uintptr_t first = reinterpret_cast<std::uintptr_t>(pfns);
+    const std::uintptr_t end = extent->base + extent->bytes;
+    const std::uintptr_t room = first >= end ? 0 : (end - first) / sizeof(PFN_NUMBER);
+    if (pages > room) {
+      kernel.verifier().MdlTooSmallForBuffer(kRoutine, mdl, extent->bytes, pfns + room, pages);
+      return;
+    }
+  }
   for (ULONG i = 0; i < pages; ++i) {
     const void* page = static_cast<const char*>(mdl->StartVa) + std::size_t{i} * PAGE_SIZE;
     pfns[i] = static_cast<PFN_NUMBER>(kernel.physical_memory().PhysicalOf(page) >> PAGE_SHIFT);

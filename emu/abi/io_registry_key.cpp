@@ -19,7 +19,7 @@ NTSTATUS IoOpenDeviceRegistryKey(PDEVICE_OBJECT DeviceObject, ULONG DevInstKeyTy
   if (device == nullptr) {
     // Documented: STATUS_INVALID_PARAMETER for a DeviceObject that is no valid PDO. Driver
     // Verifier's PnP checks stop the driver there instead, as for IoGetDeviceProperty (0xCA /
-    // 0x2); UNCONFIRMED that the verifier catches this routine (docs/windows-facts.md §16).
+    // 0x2); UNCONFIRMED that the verifier catches this routine (docs/windows-facts.md §17).
     if (kernel.verifier().mode() == kemu::verifier::CheckMode::kVerifier) {
       kernel.verifier().InvalidPdo(kRoutine, DeviceObject);
     }

@@ -1,6 +1,6 @@
 // Counted strings that own pool: RtlAnsiStringToUnicodeString and RtlUnicodeStringToAnsiString
 // (which allocate when asked), RtlFreeUnicodeString and RtlFreeAnsiString (which give the buffer
-// back). docs/kernel.md, "Strings that own pool"; docs/windows-facts.md §17.
+// back). docs/kernel.md, "Strings that own pool"; docs/windows-facts.md §18.
 //
 // kemu's system ANSI code page is Latin-1: a byte widens to the WCHAR of the same value, and a
 // WCHAR above 0xFF narrows to '?' (UNCONFIRMED beyond ASCII: Windows converts through the code
@@ -23,13 +23,12 @@ void Check(Kernel& kernel, const char* routine, const void* pointer, const char*
 }
 
 // A buffer of `bytes` from paged pool, as RtlQueryRegistryValues allocates a string's: untagged,
-// freed by RtlFree*String (which free with ExFreePool's rules). NULL when the pool refuses.
-void* AllocateStringBuffer(Kernel& kernel, const char* routine, std::size_t bytes) {
-  return kernel.pool().Allocate({.routine = routine,
-                                 .id = std::nullopt,
-                                 .type = 1 /* PagedPool */,
-                                 .paged = true,
-                                 .bytes = bytes});
+// freed by RtlFree*String (which free with ExFreePool's rules). NULL when the pool refuses, which
+// a fault injected into `id` makes it do.
+void* AllocateStringBuffer(Kernel& kernel, const char* routine, kemu::abi::ExportId id,
+                           std::size_t bytes) {
+  return kernel.pool().Allocate(
+      {.routine = routine, .id = id, .type = 1 /* PagedPool */, .paged = true, .bytes = bytes});
 }
 
 // RtlFreeUnicodeString and RtlFreeAnsiString: the buffer goes back to the pool, which reports a
@@ -59,15 +58,16 @@ NTSTATUS RtlAnsiStringToUnicodeString(PUNICODE_STRING DestinationString, PCANSI_
   Check(kernel, kRoutine, SourceString, "SourceString");
   const std::size_t chars = SourceString->Length;
   const std::size_t bytes = chars * kWchar;
-  // The result and its NUL must be countable by a UNICODE_STRING (docs/windows-facts.md §17).
+  // The result and its NUL must be countable by a UNICODE_STRING (docs/windows-facts.md §18).
   if (bytes + kWchar > MAXUSHORT) return STATUS_INVALID_PARAMETER_2;
   if (AllocateDestinationString) {
-    void* block = AllocateStringBuffer(kernel, kRoutine, bytes + kWchar);
+    void* block = AllocateStringBuffer(
+        kernel, kRoutine, kemu::abi::ExportId::kRtlAnsiStringToUnicodeString, bytes + kWchar);
     if (block == nullptr) return STATUS_NO_MEMORY;
     DestinationString->Buffer = static_cast<PWCH>(block);
     DestinationString->MaximumLength = static_cast<USHORT>(bytes + kWchar);
   } else if (bytes + kWchar > DestinationString->MaximumLength) {
-    return STATUS_BUFFER_OVERFLOW;  // nothing converted (docs/windows-facts.md §17)
+    return STATUS_BUFFER_OVERFLOW;  // nothing converted (docs/windows-facts.md §18)
   }
   for (std::size_t i = 0; i < chars; ++i) {
     DestinationString->Buffer[i] = static_cast<WCHAR>(static_cast<UCHAR>(SourceString->Buffer[i]));
@@ -88,12 +88,13 @@ NTSTATUS RtlUnicodeStringToAnsiString(PANSI_STRING DestinationString, PCUNICODE_
   // One byte a character: a UNICODE_STRING's characters and a NUL always fit in a USHORT.
   const std::size_t chars = SourceString->Length / kWchar;
   if (AllocateDestinationString) {
-    void* block = AllocateStringBuffer(kernel, kRoutine, chars + 1);
+    void* block = AllocateStringBuffer(
+        kernel, kRoutine, kemu::abi::ExportId::kRtlUnicodeStringToAnsiString, chars + 1);
     if (block == nullptr) return STATUS_NO_MEMORY;
     DestinationString->Buffer = static_cast<PCHAR>(block);
     DestinationString->MaximumLength = static_cast<USHORT>(chars + 1);
   } else if (chars + 1 > DestinationString->MaximumLength) {
-    return STATUS_BUFFER_OVERFLOW;  // nothing converted (docs/windows-facts.md §17)
+    return STATUS_BUFFER_OVERFLOW;  // nothing converted (docs/windows-facts.md §18)
   }
   for (std::size_t i = 0; i < chars; ++i) {
     const WCHAR c = SourceString->Buffer[i];

@@ -205,7 +205,7 @@ void BugCheckCallbacks::Run(std::uint32_t code) {
   Cpu& cpu = kernel_.cpu();
   kernel_.WriteIrql(cpu, HIGH_LEVEL);
   // The dump is written first, asking the reason callbacks for their data; the plain callbacks
-  // run after it (docs/windows-facts.md §14.4). Within each kind newest first (UNCONFIRMED).
+  // run after it (docs/windows-facts.md §15.4). Within each kind newest first (UNCONFIRMED).
   // Copies: a callback cannot register, but the lists must not move under the loops.
   // Windows would walk into whatever now lies where a record was; kemu passes it over (the leak
   // report names it if the machine is shut down).

@@ -1,6 +1,7 @@
 #include "model/faults.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <iterator>
 #include <optional>
@@ -14,6 +15,15 @@
 namespace kemu {
 namespace {
 
+// Routines whose fault fails the pool allocation they make for the caller (an MDL, a converted
+// string): they fail as when the pool is exhausted, NULL or STATUS_NO_MEMORY, whatever
+// Fault::status says.
+bool AllocatesForTheCaller(personality::ExportId routine) {
+  return routine == personality::ExportId::kIoAllocateMdl ||
+         routine == personality::ExportId::kRtlAnsiStringToUnicodeString ||
+         routine == personality::ExportId::kRtlUnicodeStringToAnsiString;
+}
+
 // Routines that report an injected failure through the status they return; the others return
 // NULL instead and ignore Fault::status.
 bool ReturnsStatus(personality::ExportId routine) {
@@ -24,7 +34,8 @@ bool ReturnsStatus(personality::ExportId routine) {
          routine != personality::ExportId::kIoAllocateWorkItem &&
          routine != personality::ExportId::kExAllocateTimer &&
          routine != personality::ExportId::kIoGetDmaAdapter &&
-         routine != personality::ExportId::kKeRegisterNmiCallback;
+         routine != personality::ExportId::kKeRegisterNmiCallback &&
+         !AllocatesForTheCaller(routine);
 }
 
 // The table routines a fault may name, in TableRoutine's order; each fails by returning NULL.
@@ -84,6 +95,9 @@ bool Faults::CanFail(personality::ExportId routine) {
     case personality::ExportId::kExAllocateTimer:
     case personality::ExportId::kIoGetDmaAdapter:
     case personality::ExportId::kKeRegisterNmiCallback:
+    case personality::ExportId::kIoAllocateMdl:
+    case personality::ExportId::kRtlAnsiStringToUnicodeString:
+    case personality::ExportId::kRtlUnicodeStringToAnsiString:
       return true;
     default:
       return false;
@@ -111,16 +125,9 @@ void Faults::Add(const Fault& fault) {
     throw Error("kemu: cannot inject a fault into unknown routine '" + fault.routine + "'");
   const auto id = static_cast<personality::ExportId>(info - personality::Exports().data());
   if (!CanFail(id)) {
-    throw Error("kemu: " + fault.routine +
-                " has no failure status to inject; faults apply to IoConnectInterrupt, "
-                "IoConnectInterruptEx, WdmlibIoConnectInterruptEx, IoGetAffinityInterrupt, "
-                "WdmlibIoGetAffinityInterrupt, RtlGetVersion, MmMapIoSpace, "
-                "MmAllocateContiguousMemory, MmAllocateContiguousMemorySpecifyCache, "
-                "ExAllocatePoolWithTag, ExAllocatePoolWithQuotaTag, ExAllocatePoolWithTagPriority, "
-                "ExAllocatePool2, "
-                "ExAllocatePool3, IoAllocateWorkItem, ExAllocateTimer, PsCreateSystemThread, "
-                "IoCreateSystemThread, IoGetDmaAdapter, KeRegisterNmiCallback and a DMA "
-                "adapter's AllocateCommonBuffer");
+    // The list is FaultRoutines() itself, so it cannot fall behind CanFail.
+    throw Error(fmt::format("kemu: {} has no failure status to inject; faults apply to {}",
+                            fault.routine, fmt::join(FaultRoutines(), ", ")));
   }
   if (fault.tag != 0 && !IsPoolAllocator(id)) {
     throw Error("kemu: Fault::tag applies to pool allocations only, not to " + fault.routine);

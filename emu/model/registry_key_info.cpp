@@ -1,6 +1,6 @@
 // Keys as a driver asks about them: ZwQueryKey and ZwEnumerateKey (KEY_BASIC_INFORMATION,
 // KEY_NODE_INFORMATION, KEY_FULL_INFORMATION) and ZwDeleteKey (model/registry_keys.hpp;
-// docs/kernel.md, "Registry"; docs/windows-facts.md §16).
+// docs/kernel.md, "Registry"; docs/windows-facts.md §17).
 #include <algorithm>
 #include <cstddef>
 #include <cstring>
@@ -15,7 +15,7 @@ namespace kemu::model {
 namespace {
 
 // kemu stores no class for a key (ZwCreateKey's Class is not kept), and a key without one says
-// so with this ClassOffset (UNCONFIRMED, docs/windows-facts.md §16.2).
+// so with this ClassOffset (UNCONFIRMED, docs/windows-facts.md §17.2).
 constexpr ULONG kNoClass = 0xFFFFFFFF;
 
 void PutUlong(std::vector<std::uint8_t>& bytes, std::size_t offset, std::size_t value) {

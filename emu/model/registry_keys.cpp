@@ -76,7 +76,7 @@ NTSTATUS RegistryKeys::OpenDeviceKey(const DeviceState& device, ULONG key_type,
 NTSTATUS RegistryKeys::Open(const char* routine, const OBJECT_ATTRIBUTES& attributes, bool create,
                             ACCESS_MASK /*access*/, PULONG disposition, PHANDLE handle) {
   // The object manager's checks before it looks a name up (UNCONFIRMED which status each case
-  // gets, docs/windows-facts.md §16).
+  // gets, docs/windows-facts.md §17).
   if (attributes.Length != sizeof(OBJECT_ATTRIBUTES)) return STATUS_INVALID_PARAMETER;
   const std::wstring_view name = NameOf(attributes.ObjectName);
   std::wstring full;

@@ -1,6 +1,6 @@
 // The Rtl registry routines that name a key by RelativeTo and Path: RtlWriteRegistryValue,
 // RtlCheckRegistryKey, RtlCreateRegistryKey, and RtlQueryRegistryValues' key
-// (model/registry_keys.hpp; docs/kernel.md, "Registry"; docs/windows-facts.md §16).
+// (model/registry_keys.hpp; docs/kernel.md, "Registry"; docs/windows-facts.md §17).
 #include <array>
 #include <string>
 
@@ -45,7 +45,7 @@ NTSTATUS RegistryKeys::RelativePath(ULONG relative_to, PCWSTR path, std::wstring
     return STATUS_SUCCESS;
   }
   // A relative path may start with a backslash or not (UNCONFIRMED, docs/windows-facts.md
-  // §16.2).
+  // §17.2).
   if (!name.empty() && name.front() == L'\\') name.erase(0, 1);
   *key = std::wstring(kRoots[root]) + (name.empty() ? L"" : L"\\" + name);
   return STATUS_SUCCESS;

@@ -1,6 +1,6 @@
 // RtlQueryRegistryValues: one key's values read through a table of entries, each stored straight
 // into the driver's variable (RTL_QUERY_REGISTRY_DIRECT) or handed to its QueryRoutine
-// (docs/kernel.md, "Registry"; docs/windows-facts.md §16). What kemu does not model fails by name.
+// (docs/kernel.md, "Registry"; docs/windows-facts.md §17). What kemu does not model fails by name.
 #include <fmt/format.h>
 
 #include <cstring>
@@ -77,7 +77,7 @@ class TableQuery {
     }
     const bool direct = (entry.Flags & RTL_QUERY_REGISTRY_DIRECT) != 0;
     // A direct entry stores one named value; any other entry needs its routine (UNCONFIRMED
-    // which status Windows gives each, docs/windows-facts.md §16).
+    // which status Windows gives each, docs/windows-facts.md §17).
     if (direct && entry.Name == nullptr) return STATUS_INVALID_PARAMETER;
     if (!direct && entry.QueryRoutine == nullptr) return STATUS_INVALID_PARAMETER;
     RegistryKey* key = kernel_.registry().FindKey(key_);

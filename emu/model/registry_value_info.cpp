@@ -11,7 +11,7 @@ namespace {
 
 // KEY_VALUE_FULL_INFORMATION's data follows the name at the next multiple of this. Windows
 // documents only that DataOffset gives where the data starts; the alignment is UNCONFIRMED
-// (docs/windows-facts.md §16): kemu aligns to 8 so that a REG_QWORD can be read in place.
+// (docs/windows-facts.md §17): kemu aligns to 8 so that a REG_QWORD can be read in place.
 constexpr std::size_t kFullDataAlignment = 8;
 
 void Put(std::vector<std::uint8_t>& bytes, std::size_t offset, const void* data, std::size_t size) {
@@ -74,7 +74,7 @@ NTSTATUS CopyValueInformation(const ValueInformation& info, PVOID buffer, ULONG 
   if (length < info.fixed) return STATUS_BUFFER_TOO_SMALL;
   // Documented: STATUS_BUFFER_OVERFLOW means "only partial data has been written". kemu writes
   // the fixed part whole and as much of the rest as fits (how much Windows writes of a name or
-  // data cut short is UNCONFIRMED, docs/windows-facts.md §16).
+  // data cut short is UNCONFIRMED, docs/windows-facts.md §17).
   std::memcpy(buffer, info.bytes.data(), std::min(length, size));
   return length < size ? STATUS_BUFFER_OVERFLOW : STATUS_SUCCESS;
 }

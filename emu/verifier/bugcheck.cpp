@@ -60,6 +60,8 @@ std::string_view BugCheckName(std::uint32_t code) {
       return "ATTEMPTED_SWITCH_FROM_DPC";
     case bugcheck::kNmiHardwareFailure:
       return "NMI_HARDWARE_FAILURE";
+    case bugcheck::kInvalidKernelHandle:
+      return "INVALID_KERNEL_HANDLE";
     case bugcheck::kDriverVerifierDetectedViolation:
       return "DRIVER_VERIFIER_DETECTED_VIOLATION";
     case bugcheck::kTimerOrDpcInvalid:
@@ -68,10 +70,14 @@ std::string_view BugCheckName(std::uint32_t code) {
       return "IRQL_UNEXPECTED_VALUE";
     case bugcheck::kPnpDetectedFatalError:
       return "PNP_DETECTED_FATAL_ERROR";
+    case bugcheck::kPageFaultBeyondEndOfAllocation:
+      return "PAGE_FAULT_BEYOND_END_OF_ALLOCATION";
     case bugcheck::kDriverIrqlNotLessOrEqual:
       return "DRIVER_IRQL_NOT_LESS_OR_EQUAL";
     case bugcheck::kDriverPageFaultInFreedSpecialPool:
       return "DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL";
+    case bugcheck::kDriverVerifierDmaViolation:
+      return "DRIVER_VERIFIER_DMA_VIOLATION";
     case bugcheck::kHardwareInterruptStorm:
       return "HARDWARE_INTERRUPT_STORM";
     case bugcheck::kDataRace:

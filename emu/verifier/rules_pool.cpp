@@ -116,6 +116,25 @@ void Verifier::PoolOverrun(const char* routine, const void* block, const void* c
       fmt::format("the {}-byte pool block at {} (tag {})", bytes, block, FormatPoolTag(tag)));
 }
 
+void Verifier::MdlTooSmallForBuffer(const char* routine, const void* mdl, SIZE_T bytes,
+                                    const void* beyond, ULONG pages) {
+  // Windows writes the PFNs anyway and corrupts whatever follows the MDL; special pool puts the
+  // block at the end of a page, so the first entry past it faults in the system's own code: 0xCD,
+  // "the system accessed memory beyond the end of some driver's pool allocation". kemu cannot
+  // write past a host allocation, so it reports in every mode.
+  host_.BugCheck(
+      {.code = bugcheck::kPageFaultBeyondEndOfAllocation,
+       .parameters = {Address(beyond), 1, 0, 0},
+       .parameter_names = {"memory address referenced", "1: a write",
+                           "address that referenced memory (not known)", nullptr},
+       .summary = fmt::format(
+           "{} needed {} PFN entries for the buffer the MDL at {} describes, but that MDL is a "
+           "{}-byte pool block with room for {}: the entry at {} is past its end. The driver "
+           "changed ByteCount, ByteOffset or StartVa after IoAllocateMdl sized the MDL; allocate "
+           "a new MDL for the larger buffer instead.",
+           routine, pages, mdl, bytes, (bytes - sizeof(MDL)) / sizeof(PFN_NUMBER), beyond)});
+}
+
 void Verifier::SpecialPoolOverrun(const char* routine, const void* block, const void* corrupted,
                                   const std::string& what) {
   host_.BugCheck(

@@ -515,6 +515,12 @@ class Verifier {
   /// 0xC1 / 0x24, as PoolOverrun. Returns only under kRecord.
   void ErrorLogEntryOverrun(const char* routine, const void* entry, const void* corrupted,
                             SIZE_T bytes);
+  /// `routine` (MmBuildMdlForNonPagedPool) was about to write the MDL at `mdl` a PFN array of
+  /// `pages` entries, past the end of the `bytes`-byte pool block IoAllocateMdl gave it (the first
+  /// entry outside at `beyond`): the driver raised ByteCount or moved StartVa after allocating.
+  /// 0xCD (beyond, 1, 0, 0) in every mode, nothing written. Returns only under kRecord.
+  void MdlTooSmallForBuffer(const char* routine, const void* mdl, SIZE_T bytes, const void* beyond,
+                            ULONG pages);
 
   // Debug output (rules_debug.cpp).
   /// A Unicode format code reached DbgPrint(Ex) above PASSIVE_LEVEL.

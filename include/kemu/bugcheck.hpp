@@ -46,6 +46,7 @@ inline constexpr std::uint32_t kDriverVerifierDetectedViolation = 0xC4;
 inline constexpr std::uint32_t kTimerOrDpcInvalid = 0xC7;
 inline constexpr std::uint32_t kIrqlUnexpectedValue = 0xC8;
 inline constexpr std::uint32_t kPnpDetectedFatalError = 0xCA;
+inline constexpr std::uint32_t kPageFaultBeyondEndOfAllocation = 0xCD;
 inline constexpr std::uint32_t kDriverIrqlNotLessOrEqual = 0xD1;
 inline constexpr std::uint32_t kDriverPageFaultInFreedSpecialPool = 0xD5;
 inline constexpr std::uint32_t kWorkerThreadReturnedAtBadIrql = 0xE1;

@@ -203,6 +203,34 @@ TEST(ParseScenarioTest, DeviceRegistryFillsBothKeys) {
   EXPECT_EQ(*r.driver.Find(L"Mac"), kemu::RegistryValue::Binary({0x00, 0x1B, 0xFF}));
 }
 
+TEST(ParseScenarioTest, ServiceKeyFillsServiceSpec) {
+  const Scenario s = Parse(
+      "driver: nic\n"
+      "service:\n"
+      "  name: mynic\n"
+      "  values: {Start: {dword: 3}}\n"
+      "  parameters:\n"
+      "    DebugLevel: {dword: 2}\n"
+      "    Adapters: {multi_string: [eth0, eth1]}\n"
+      "devices: [{name: nic0}]\n"
+      "steps: []\n");
+  EXPECT_EQ(s.service.where.line, 3);
+  EXPECT_EQ(s.service.name, L"mynic");
+  EXPECT_EQ(kemu::scenario::ServiceName(s), L"mynic");
+  EXPECT_EQ(s.service.values.Find(L"start")->dword(), 3u);
+  EXPECT_EQ(s.service.parameters.Find(L"DebugLevel")->dword(), 2u);
+  EXPECT_EQ(*s.service.parameters.Find(L"Adapters"),
+            kemu::RegistryValue::MultiString({L"eth0", L"eth1"}));
+}
+
+TEST(ParseScenarioTest, WithoutServiceTheServiceIsNamedForTheDriver) {
+  EXPECT_EQ(kemu::scenario::ServiceName(Parse(std::string("driver: nic\n") + kMinimal)), L"nic");
+  const Scenario s = Parse(kMinimal);
+  EXPECT_EQ(kemu::scenario::ServiceName(s), L"driver");
+  EXPECT_TRUE(s.service.values.empty());
+  EXPECT_EQ(s.service.where.line, 1) << "the scenario's own position";
+}
+
 TEST(ParseScenarioTest, DeviceKeysFillDeviceConfig) {
   const Scenario s = Parse(
       "devices:\n"

@@ -137,6 +137,9 @@ TEST(FaultsValidationTest, ARoutineWithNoFailureStatusIsRefusedByName) {
     FAIL() << "expected kemu::Error";
   } catch (const kemu::Error& e) {
     EXPECT_THAT(e.what(), HasSubstr("KeInsertQueueDpc has no failure status to inject"));
+    // The routines it lists are FaultRoutines(), so the message never falls behind.
+    EXPECT_THAT(e.what(), HasSubstr("RtlAnsiStringToUnicodeString, "));
+    EXPECT_THAT(e.what(), HasSubstr("IoAllocateMdl, "));
   }
 }
 
@@ -198,6 +201,13 @@ TEST(FaultsValidationTest, FaultRoutinesListsWhatInjectFaultAcceptsAndHowEachFai
   EXPECT_FALSE(kemu::FaultReturnsStatus("IoAllocateWorkItem"));
   EXPECT_FALSE(kemu::FaultReturnsStatus("ExAllocateTimer"));
   EXPECT_TRUE(kemu::FaultReturnsStatus("IoCreateSystemThread"));
+  // Routines that allocate for the caller fail as an exhausted pool makes them: NULL, or
+  // STATUS_NO_MEMORY for the string conversions, whatever the fault's status.
+  EXPECT_THAT(routines, ::testing::IsSupersetOf({"IoAllocateMdl", "RtlAnsiStringToUnicodeString",
+                                                 "RtlUnicodeStringToAnsiString"}));
+  EXPECT_FALSE(kemu::FaultReturnsStatus("IoAllocateMdl"));
+  EXPECT_FALSE(kemu::FaultReturnsStatus("RtlAnsiStringToUnicodeString"));
+  EXPECT_FALSE(kemu::FaultReturnsStatus("RtlUnicodeStringToAnsiString"));
   EXPECT_FALSE(kemu::FaultReturnsStatus("NtFrobnicate"));
 }
 

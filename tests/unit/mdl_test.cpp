@@ -68,6 +68,52 @@ TEST_P(MdlTest, BuildForNonPagedPoolMapsTheBufferAndRecordsItsPhysicalPages) {  
   ExFreePoolWithTag(buffer, kTag);
 }
 
+// The longest buffer each release's IoAllocateMdl describes (docs/windows-facts.md §19).
+std::uint64_t LongestBuffer(kemu::Os os) {
+  if (os >= kemu::Os::kWindows7) return 0xFFFFF000;      // 4 GB - PAGE_SIZE
+  if (os >= kemu::Os::kWindowsVista) return 0x7FFFF000;  // 2 GB - PAGE_SIZE
+  return 33529344;                                       // PAGE_SIZE * (65535 - 48) / 8
+}
+
+TEST_P(MdlTest, AllocateMdlDescribesTheLongestBufferItsReleaseAllowsAndNoLonger) {  // MDL-4
+  // IoAllocateMdl never touches the buffer, so an address stands in for one this large.
+  auto* const start = reinterpret_cast<char*>(std::uintptr_t{0x7F0000000000});
+  const auto longest = static_cast<ULONG>(LongestBuffer(GetParam()));
+  PMDL mdl = IoAllocateMdl(start, longest, FALSE, FALSE, nullptr);
+  ASSERT_NE(mdl, nullptr);
+  EXPECT_EQ(MmGetMdlByteCount(mdl), longest);
+  IoFreeMdl(mdl);
+  EXPECT_EQ(IoAllocateMdl(start, longest + 1, FALSE, FALSE, nullptr), nullptr);
+  EXPECT_EQ(machine().pool_allocations(), 0u);
+}
+
+TEST_P(MdlTest, BuildAfterShrinkingByteCountDescribesFewerPages) {  // MDL-5
+  auto* buffer = static_cast<char*>(ExAllocatePoolWithTag(NonPagedPool, 2 * PAGE_SIZE, kTag));
+  ASSERT_NE(buffer, nullptr);
+  char* start = static_cast<char*>(PAGE_ALIGN(buffer + PAGE_SIZE + 8)) - 8;  // two pages
+  PMDL mdl = IoAllocateMdl(start, 16, FALSE, FALSE, nullptr);
+  ASSERT_NE(mdl, nullptr);
+  mdl->ByteCount = 8;  // within the first page now: one PFN
+  MmBuildMdlForNonPagedPool(mdl);
+  EXPECT_EQ(mdl->MappedSystemVa, start);
+  IoFreeMdl(mdl);
+  ExFreePoolWithTag(buffer, kTag);
+  EXPECT_TRUE(machine().bug_checks().empty());
+}
+
+TEST_P(MdlTest, AnInjectedFaultMakesAllocateMdlReturnNullAndOnlyTheNthCall) {
+  static char buffer[64];
+  machine().InjectFault({.routine = "IoAllocateMdl", .nth = 2});
+  PMDL first = IoAllocateMdl(buffer, sizeof buffer, FALSE, FALSE, nullptr);
+  ASSERT_NE(first, nullptr);
+  EXPECT_EQ(IoAllocateMdl(buffer, sizeof buffer, FALSE, FALSE, nullptr), nullptr);
+  PMDL third = IoAllocateMdl(buffer, sizeof buffer, FALSE, FALSE, nullptr);
+  EXPECT_NE(third, nullptr);
+  IoFreeMdl(first);
+  if (third != nullptr) IoFreeMdl(third);
+  EXPECT_EQ(machine().pool_allocations(), 0u);
+}
+
 TEST_P(MdlTest, SystemAddressOfAnMdlNotBuiltNeedsAMappingKemuDoesNotModel) {
   auto* buffer = static_cast<char*>(ExAllocatePoolWithTag(NonPagedPool, 64, kTag));
   PMDL mdl = IoAllocateMdl(buffer, 64, FALSE, FALSE, nullptr);
@@ -99,6 +145,36 @@ TEST(MdlRulesTest, FreeingAnMdlIoAllocateMdlDidNotReturnIsABadFree) {  // MDL-3
   MDL on_the_stack{};
   EXPECT_THAT(CrashOf([&] { IoFreeMdl(&on_the_stack); }),
               BugCheckIs(kVerifier, vc::kFreeBadPoolAddress, Address(&on_the_stack), 0, 0));
+}
+
+// The driver grew ByteCount after IoAllocateMdl sized the MDL for one page: the three PFNs the
+// buffer now spans do not fit. Windows writes them past the MDL; kemu reports the first write
+// outside the block, in every kernel mode, and changes nothing.
+TEST(MdlRulesTest, BuildingAGrownMdlIsAWriteBeyondItsAllocationAndWritesNothing) {  // MDL-5
+  for (const kemu::KernelMode mode : kemu::kAllKernelModes) {
+    SCOPED_TRACE(kemu::KernelModeName(mode));
+    kemu::Machine machine(kemu::WithKernelMode(
+        kemu::MachineOptions{.on_bug_check = kemu::BugCheckAction::kRecord}, mode));
+    auto* buffer = static_cast<char*>(ExAllocatePoolWithTag(NonPagedPool, 3 * PAGE_SIZE, kTag));
+    ASSERT_NE(buffer, nullptr);
+    char* start = static_cast<char*>(PAGE_ALIGN(buffer + PAGE_SIZE));
+    PMDL mdl = IoAllocateMdl(start, 16, FALSE, FALSE, nullptr);
+    ASSERT_NE(mdl, nullptr);
+    const PPFN_NUMBER pfns = MmGetMdlPfnArray(mdl);
+    pfns[0] = 0x1234;
+    mdl->ByteCount = PAGE_SIZE + 1;  // two pages now
+    MmBuildMdlForNonPagedPool(mdl);
+    ASSERT_EQ(machine.bug_checks().size(), 1u);
+    EXPECT_THAT(machine.bug_checks()[0], BugCheckIs(kemu::bugcheck::kPageFaultBeyondEndOfAllocation,
+                                                    Address(pfns + 1), 1, 0, 0));
+    EXPECT_EQ(machine.bug_checks()[0].name(), "PAGE_FAULT_BEYOND_END_OF_ALLOCATION");
+    EXPECT_THAT(machine.bug_checks()[0].what(), HasSubstr("needed 2 PFN entries"));
+    EXPECT_EQ(pfns[0], 0x1234u) << "nothing written";
+    EXPECT_EQ(mdl->MappedSystemVa, nullptr);
+    EXPECT_EQ(mdl->MdlFlags & MDL_SOURCE_IS_NONPAGED_POOL, 0);
+    IoFreeMdl(mdl);
+    ExFreePoolWithTag(buffer, kTag);
+  }
 }
 
 TEST(MdlRulesTest, MdlRoutinesAboveDispatchAreReportedAndAtDispatchAreSilent) {

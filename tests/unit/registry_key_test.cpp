@@ -18,19 +18,19 @@ using ::kemu_test::BugCheckWith;
 constexpr const wchar_t* kParameters =
     L"\\Registry\\Machine\\System\\CurrentControlSet\\Services\\mynic\\Parameters";
 
-class RegistryKeyTest : public kemu::testing::PersonalityTest {
- protected:
-  HANDLE Open(const std::wstring& path) {
-    UNICODE_STRING name;
-    RtlInitUnicodeString(&name, path.c_str());
-    OBJECT_ATTRIBUTES attributes;
-    InitializeObjectAttributes(&attributes, &name, OBJ_CASE_INSENSITIVE | OBJ_KERNEL_HANDLE,
-                               nullptr, nullptr);
-    HANDLE key = nullptr;
-    EXPECT_EQ(ZwOpenKey(&key, KEY_ALL_ACCESS, &attributes), STATUS_SUCCESS) << "opening";
-    return key;
-  }
-};
+// Opens `path` with every access right, as a kernel handle; the caller closes it.
+HANDLE Open(const std::wstring& path) {
+  UNICODE_STRING name;
+  RtlInitUnicodeString(&name, path.c_str());
+  OBJECT_ATTRIBUTES attributes;
+  InitializeObjectAttributes(&attributes, &name, OBJ_CASE_INSENSITIVE | OBJ_KERNEL_HANDLE, nullptr,
+                             nullptr);
+  HANDLE key = nullptr;
+  EXPECT_EQ(ZwOpenKey(&key, KEY_ALL_ACCESS, &attributes), STATUS_SUCCESS) << "opening";
+  return key;
+}
+
+class RegistryKeyTest : public kemu::testing::PersonalityTest {};
 
 INSTANTIATE_TEST_SUITE_P(AllWindows, RegistryKeyTest, kemu::testing::AllOs(),
                          kemu::testing::OsName());
@@ -220,13 +220,8 @@ TEST_P(RegistryKeyTest, FlushKeySucceedsOnAnOpenKeyAndRefusesABadHandle) {
 TEST(RegistryKeyRulesTest, EveryKeyRoutineAbovePassiveBreaksIrqlZwPassive) {
   kemu::Machine machine(kemu::MachineOptions{.on_bug_check = kemu::BugCheckAction::kRecord});
   machine.registry().Key(std::wstring(kParameters) + L"\\Sub");
-  UNICODE_STRING name;
-  RtlInitUnicodeString(&name, kParameters);
-  OBJECT_ATTRIBUTES attributes;
-  InitializeObjectAttributes(&attributes, &name, OBJ_CASE_INSENSITIVE | OBJ_KERNEL_HANDLE, nullptr,
-                             nullptr);
-  HANDLE key = nullptr;
-  ASSERT_EQ(ZwOpenKey(&key, KEY_ALL_ACCESS, &attributes), STATUS_SUCCESS);
+  HANDLE key = Open(kParameters);
+  ASSERT_NE(key, nullptr);
   UCHAR buffer[128];
   ULONG length = 0;
   KIRQL old;
@@ -248,13 +243,8 @@ TEST(RegistryKeyRulesTest, EveryKeyRoutineAbovePassiveBreaksIrqlZwPassive) {
 TEST(RegistryKeyRulesTest, KeyRoutinesAtPassiveAreSilent) {
   kemu::Machine machine(kemu::MachineOptions{.on_bug_check = kemu::BugCheckAction::kRecord});
   machine.registry().Key(std::wstring(kParameters) + L"\\Sub");
-  UNICODE_STRING name;
-  RtlInitUnicodeString(&name, kParameters);
-  OBJECT_ATTRIBUTES attributes;
-  InitializeObjectAttributes(&attributes, &name, OBJ_CASE_INSENSITIVE | OBJ_KERNEL_HANDLE, nullptr,
-                             nullptr);
-  HANDLE key = nullptr;
-  ASSERT_EQ(ZwOpenKey(&key, KEY_ALL_ACCESS, &attributes), STATUS_SUCCESS);
+  HANDLE key = Open(kParameters);
+  ASSERT_NE(key, nullptr);
   UCHAR buffer[128];
   ULONG length = 0;
   EXPECT_EQ(ZwQueryKey(key, KeyFullInformation, buffer, sizeof buffer, &length), STATUS_SUCCESS);

@@ -107,6 +107,29 @@ TEST_P(RtlStringConvertTest, UnicodeToAnsiAllocatesOrFillsTheCallersBuffer) {  /
   EXPECT_STREQ(buffer, "Port\xE9?");
 }
 
+TEST_P(RtlStringConvertTest, AnInjectedFaultFailsTheAllocationWithNoMemoryAndChangesNothing) {
+  machine().InjectFault({.routine = "RtlAnsiStringToUnicodeString"});
+  machine().InjectFault({.routine = "RtlUnicodeStringToAnsiString"});
+  ANSI_STRING ansi;
+  RtlInitAnsiString(&ansi, "eth0");
+  UNICODE_STRING wide{0, 0, nullptr};
+  EXPECT_EQ(RtlAnsiStringToUnicodeString(&wide, &ansi, TRUE), STATUS_NO_MEMORY);
+  EXPECT_EQ(wide.Buffer, nullptr);
+  EXPECT_EQ(wide.Length, 0);
+  UNICODE_STRING name;
+  RtlInitUnicodeString(&name, L"eth0");
+  ANSI_STRING narrow{0, 0, nullptr};
+  EXPECT_EQ(RtlUnicodeStringToAnsiString(&narrow, &name, TRUE), STATUS_NO_MEMORY);
+  EXPECT_EQ(narrow.Buffer, nullptr);
+  EXPECT_EQ(machine().pool_allocations(), 0u);
+  // The fault counts allocations only: a conversion into the caller's buffer still succeeds.
+  machine().InjectFault({.routine = "RtlAnsiStringToUnicodeString", .count = 0});
+  WCHAR room[8];
+  UNICODE_STRING into{0, sizeof room, room};
+  EXPECT_EQ(RtlAnsiStringToUnicodeString(&into, &ansi, FALSE), STATUS_SUCCESS);
+  EXPECT_EQ(Text(into), L"eth0");
+}
+
 TEST_P(RtlStringConvertTest, ACDriverWidensANameAndTheTestFreesIt) {  // STR-1
   UNICODE_STRING wide{0, 0, nullptr};
   ASSERT_EQ(StringCallsWidenName("\\Device\\Nic0", &wide), STATUS_SUCCESS);

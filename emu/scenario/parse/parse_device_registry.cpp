@@ -92,7 +92,9 @@ std::optional<RegistryValue> ReadValue(Reader& reader, const MapEntry& named) {
   return std::nullopt;
 }
 
-std::optional<RegistryKey> ReadKey(Reader& reader, const MapEntry& key) {
+}  // namespace
+
+std::optional<RegistryKey> ReadRegistryKey(Reader& reader, const MapEntry& key) {
   MapReader map(reader, key.value, Quote(key.key), nullptr);
   if (!map.ok()) return std::nullopt;
   RegistryKey values;
@@ -112,15 +114,13 @@ std::optional<RegistryKey> ReadKey(Reader& reader, const MapEntry& key) {
   return values;
 }
 
-}  // namespace
-
 std::optional<DeviceRegistry> ReadDeviceRegistry(Reader& reader, const YAML::Node& node) {
   static const std::vector<std::string> kKeys{"device", "driver"};
   MapReader map(reader, node, "'registry'", &kKeys);
   if (!map.ok()) return std::nullopt;
   DeviceRegistry registry;
   for (const MapEntry& e : map.entries()) {
-    std::optional<RegistryKey> key = ReadKey(reader, e);
+    std::optional<RegistryKey> key = ReadRegistryKey(reader, e);
     if (!key) continue;
     (e.key == "device" ? registry.device : registry.driver) = std::move(*key);
   }

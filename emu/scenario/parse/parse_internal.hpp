@@ -36,6 +36,11 @@ std::optional<DeviceProperties> ReadDeviceProperties(Reader& reader, const YAML:
 /// A device's `registry:` map: the values of its hardware and software keys
 /// (parse_device_registry.cpp).
 std::optional<DeviceRegistry> ReadDeviceRegistry(Reader& reader, const YAML::Node& node);
+/// One key's values: `named.value` maps value names to one typed value each (`{dword: 1}`);
+/// `named.key` names the key in diagnostics (parse_device_registry.cpp).
+std::optional<RegistryKey> ReadRegistryKey(Reader& reader, const MapEntry& named);
+/// The scenario's `service:` map (parse_service_registry.cpp).
+std::optional<ServiceSpec> ReadServiceRegistry(Reader& reader, const YAML::Node& node);
 /// A string as the WCHARs a driver reads (UTF-8 in the file).
 std::optional<std::wstring> ReadWide(Reader& reader, const YAML::Node& node,
                                      const std::string& what);

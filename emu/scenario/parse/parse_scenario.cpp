@@ -330,11 +330,13 @@ void CheckDevices(Context& context, const std::vector<DeviceSpec>& devices,
 }  // namespace
 
 Scenario BuildScenario(Context& context, const YAML::Node& root) {
-  static const std::vector<std::string> kKeys{
-      "scenario", "description", "driver", "os", "machine", "devices", "faults", "steps", "expect"};
+  static const std::vector<std::string> kKeys{"scenario", "description", "driver",  "os",
+                                              "machine",  "devices",     "service", "faults",
+                                              "steps",    "expect"};
   Reader& reader = context.reader;
   Scenario scenario;
   scenario.where = reader.Where(root);
+  scenario.service.where = scenario.where;
   scenario.driver_where = scenario.where;
   scenario.name = std::filesystem::path(reader.file()).stem().string();
   scenario.os.assign(AllOs().begin(), AllOs().end());
@@ -372,6 +374,9 @@ Scenario BuildScenario(Context& context, const YAML::Node& root) {
       ReadMachine(reader, e.value, scenario.machine);
     } else if (e.key == "devices") {
       scenario.devices = ParseDevices(context, e.value);
+    } else if (e.key == "service") {
+      if (auto service = ReadServiceRegistry(reader, e.value))
+        scenario.service = std::move(*service);
     } else if (e.key == "faults") {
       scenario.faults = ReadFaults(reader, e.value);
     } else if (e.key == "steps") {

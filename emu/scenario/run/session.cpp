@@ -166,8 +166,26 @@ bool Session::StartMachine() {
   for (const FaultSpec& fault : scenario_.faults) {
     if (!Guard(fault.where, [&] { machine_->InjectFault(fault.fault); })) return false;
   }
+  if (!LoadDriver()) return false;
   NoteConnections();
   return true;
+}
+
+bool Session::LoadDriver() {
+  // The service key as the file wrote it, then DriverEntry through the adapter: after the faults
+  // (they are meant for the driver, DriverEntry included), before the first step, as Windows
+  // loads a driver before it starts a device.
+  const std::wstring service = ServiceName(scenario_);
+  return Guard(scenario_.service.where, [&] {
+    Registry& registry = machine_->registry();
+    for (const auto& [name, value] : scenario_.service.values.values()) {
+      registry.Service(service).Set(name, value);
+    }
+    for (const auto& [name, value] : scenario_.service.parameters.values()) {
+      registry.ServiceParameters(service).Set(name, value);
+    }
+    adapter_.Load(registry.RegistryPath(service));
+  });
 }
 
 bool Session::StartedByAStep(const DeviceSlot& slot) const {

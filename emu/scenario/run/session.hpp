@@ -92,8 +92,10 @@ class Session {
   /// Hardware for every device (adapter model, `registers:`, plain file), each behind a recorder.
   bool BuildHardware();
   void BuildDevice(const DeviceSpec& spec);
-  /// The Machine, its devices and faults, and the foreign drivers' ISRs.
+  /// The Machine, its devices and faults, the foreign drivers' ISRs, then LoadDriver.
   bool StartMachine();
+  /// Writes the `service:` key and calls DriverAdapter::Load with its RegistryPath.
+  bool LoadDriver();
   /// True when a `start` step names the (foreign) device, which then connects at that step.
   bool StartedByAStep(const DeviceSlot& slot) const;
   void PlaySteps();

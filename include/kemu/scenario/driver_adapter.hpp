@@ -80,6 +80,11 @@ class DriverAdapter {
     return nullptr;
   }
 
+  /// Loading the driver: call its DriverEntry here with `registry_path`, the service key the
+  /// scenario's `service:` wrote (valid while the Machine lives). Called once per run, after the
+  /// devices are added and the faults armed, before the first step. The default does nothing.
+  virtual void Load(PUNICODE_STRING registry_path) { (void)registry_path; }
+
   /// IRP_MN_START_DEVICE for `device` (the `start` step): the driver's start routine.
   virtual NTSTATUS Start(Device& device) = 0;
   /// IRP_MN_STOP_DEVICE / REMOVE (the `stop` step).

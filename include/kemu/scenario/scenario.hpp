@@ -133,6 +133,20 @@ struct FaultSpec {
   Fault fault;
 };
 
+/// `service:` — the driver's service key (\Registry\Machine\System\CurrentControlSet\Services
+/// and its name), written before DriverAdapter::Load gets its path (DriverEntry's RegistryPath).
+struct ServiceSpec {
+  /// Where `service:` is written (the scenario's own position when the file has none): a bug
+  /// check in DriverAdapter::Load is reported there.
+  Location where;
+  /// The key's name; "" = the scenario's `driver:`, or "driver" when that is empty too.
+  std::wstring name;
+  /// The service key's own values (Start, Type, ...).
+  RegistryKey values;
+  /// Its Parameters subkey, where a driver keeps its tuning values.
+  RegistryKey parameters;
+};
+
 /// Named arguments of a driver action, as written: `receive_frames: {count: 3}` gives
 /// {"count": "3"}; the scalar form `receive_frames: 3` gives the action's first parameter.
 class ActionArgs {
@@ -261,11 +275,16 @@ struct Scenario {
   /// inactive_interrupts, call_history, schedule (strategy, seed, depth). `os` is set per run.
   MachineOptions machine;
   std::vector<DeviceSpec> devices;
+  ServiceSpec service;
   std::vector<FaultSpec> faults;
   std::vector<Step> steps;
   /// The final `expect:` block, checked after the last step.
   std::optional<ExpectationBlock> expect;
 };
+
+/// The service key name `scenario` loads its driver from: ServiceSpec::name, else the scenario's
+/// `driver:`, else "driver".
+std::wstring ServiceName(const Scenario& scenario);
 
 /// Name of a CONNECT_* version ("CONNECT_MESSAGE_BASED"; "none" for 0; the number otherwise).
 std::string ConnectVersionName(std::uint32_t version);
