@@ -22,6 +22,23 @@ constexpr ULONG kTag = 0x756D656B;  // 'kemu' in a debugger
 
 std::uint64_t Address(const void* pointer) { return reinterpret_cast<std::uintptr_t>(pointer); }
 
+// 16 bytes of a new two-page nonpaged buffer, 8 on each side of its page boundary, and the MDL
+// IoAllocateMdl made for them (NULL if either allocation failed). The test frees both.
+struct TwoPageMdl {
+  char* buffer = nullptr;
+  char* start = nullptr;
+  PMDL mdl = nullptr;
+};
+
+TwoPageMdl DescribeAcrossAPageBoundary() {
+  TwoPageMdl described;
+  described.buffer = static_cast<char*>(ExAllocatePoolWithTag(NonPagedPool, 2 * PAGE_SIZE, kTag));
+  if (described.buffer == nullptr) return described;
+  described.start = static_cast<char*>(PAGE_ALIGN(described.buffer + PAGE_SIZE + 8)) - 8;
+  described.mdl = IoAllocateMdl(described.start, 16, FALSE, FALSE, nullptr);
+  return described;
+}
+
 class MdlTest : public kemu::testing::PersonalityTest {};
 
 INSTANTIATE_TEST_SUITE_P(AllWindows, MdlTest, kemu::testing::AllOs(), kemu::testing::OsName());
@@ -48,11 +65,10 @@ TEST_P(MdlTest, AllocateMdlDescribesTheBufferAndFreeMdlGivesItBack) {  // MDL-1
 }
 
 TEST_P(MdlTest, BuildForNonPagedPoolMapsTheBufferAndRecordsItsPhysicalPages) {  // MDL-2
-  auto* buffer = static_cast<char*>(ExAllocatePoolWithTag(NonPagedPool, 2 * PAGE_SIZE, kTag));
-  ASSERT_NE(buffer, nullptr);
-  char* start = static_cast<char*>(PAGE_ALIGN(buffer + PAGE_SIZE + 8)) - 8;  // two pages
-  PMDL mdl = IoAllocateMdl(start, 16, FALSE, FALSE, nullptr);
-  ASSERT_NE(mdl, nullptr);
+  const TwoPageMdl described = DescribeAcrossAPageBoundary();
+  ASSERT_NE(described.mdl, nullptr);
+  char* const start = described.start;
+  const PMDL mdl = described.mdl;
   MmBuildMdlForNonPagedPool(mdl);
   EXPECT_NE(mdl->MdlFlags & MDL_SOURCE_IS_NONPAGED_POOL, 0);
   EXPECT_EQ(mdl->MappedSystemVa, start);
@@ -65,7 +81,7 @@ TEST_P(MdlTest, BuildForNonPagedPoolMapsTheBufferAndRecordsItsPhysicalPages) {  
     EXPECT_EQ(pfns[i], static_cast<PFN_NUMBER>(physical.QuadPart >> PAGE_SHIFT)) << "page " << i;
   }
   IoFreeMdl(mdl);
-  ExFreePoolWithTag(buffer, kTag);
+  ExFreePoolWithTag(described.buffer, kTag);
 }
 
 // The longest buffer each release's IoAllocateMdl describes (docs/windows-facts.md §19).
@@ -88,16 +104,15 @@ TEST_P(MdlTest, AllocateMdlDescribesTheLongestBufferItsReleaseAllowsAndNoLonger)
 }
 
 TEST_P(MdlTest, BuildAfterShrinkingByteCountDescribesFewerPages) {  // MDL-5
-  auto* buffer = static_cast<char*>(ExAllocatePoolWithTag(NonPagedPool, 2 * PAGE_SIZE, kTag));
-  ASSERT_NE(buffer, nullptr);
-  char* start = static_cast<char*>(PAGE_ALIGN(buffer + PAGE_SIZE + 8)) - 8;  // two pages
-  PMDL mdl = IoAllocateMdl(start, 16, FALSE, FALSE, nullptr);
-  ASSERT_NE(mdl, nullptr);
+  const TwoPageMdl described = DescribeAcrossAPageBoundary();
+  ASSERT_NE(described.mdl, nullptr);
+  char* const start = described.start;
+  const PMDL mdl = described.mdl;
   mdl->ByteCount = 8;  // within the first page now: one PFN
   MmBuildMdlForNonPagedPool(mdl);
   EXPECT_EQ(mdl->MappedSystemVa, start);
   IoFreeMdl(mdl);
-  ExFreePoolWithTag(buffer, kTag);
+  ExFreePoolWithTag(described.buffer, kTag);
   EXPECT_TRUE(machine().bug_checks().empty());
 }
 
