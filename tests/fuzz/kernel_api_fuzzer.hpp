@@ -96,6 +96,12 @@ struct DriverState {
   PAGED_LOOKASIDE_LIST paged_lookaside{};
   std::array<PVOID, kObjects> paged_entries{};
   std::array<std::uint8_t, 256> property_buffer{};
+  // MDLs and the counted strings that own pool (kernel_api_memory_ops.cpp).
+  std::array<PMDL, kObjects> mdls{};
+  std::array<char, 64> ansi_text{};
+  std::array<WCHAR, 64> wide_text{};
+  std::array<UNICODE_STRING, kObjects> wide_strings{};
+  std::array<ANSI_STRING, kObjects> ansi_strings{};
 
   // Executive building blocks (kernel_api_exec_ops.cpp).
   EX_RUNDOWN_REF rundown{};

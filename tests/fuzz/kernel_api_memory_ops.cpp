@@ -2,7 +2,9 @@
 // memory (both allocators and both frees, with the allocation's size and cache type or others),
 // physical addresses of whatever the driver holds, a device double's DMA into them through
 // Machine::HostAddressOf, the newer pool allocators, the Ex and paged lookaside lists and the
-// PDO's properties, called in fuzzer-chosen order from wherever the program happens to be.
+// PDO's properties, MDLs (with the fields a driver may change between allocating and building
+// one) and the string conversions that allocate, called in fuzzer-chosen order from wherever the
+// program happens to be.
 // Misuse must end in a return value, a bug check or a kemu::Error; a device double must never
 // reach memory the driver has freed.
 #include <cstring>
@@ -205,10 +207,81 @@ void DevicePropertyOp(Run& run, std::size_t i) {
   (void)IoGetDeviceProperty(device, property, length, s.property_buffer.data(), &result);
 }
 
+// An MDL for pool the driver holds or an address no allocation covers; then built, its counts
+// changed as a careless driver changes them, read and freed. kemu must never write past the MDL.
+void MdlOp(Run& run, std::size_t i) {
+  Bytes& in = run.in;
+  DriverState& s = run.state;
+  switch (in.Pick(5)) {
+    case 0: {
+      void* targets[] = {s.blocks[i], s.contiguous[i], s.pool2[i],
+                         reinterpret_cast<void*>(std::uintptr_t{0x7F0000000000} + in.U32())};
+      // Up to 1 MiB: building the MDL gives every page a physical one, and a run must stay fast.
+      const ULONG length = in.Flag() ? 1 + in.Pick(3 * 4096) : in.U32() & 0xFFFFF;
+      s.mdls[i] = IoAllocateMdl(targets[in.Pick(4)], length, FALSE, FALSE, nullptr);
+      break;
+    }
+    case 1:
+      if (s.mdls[i] == nullptr) break;
+      if (in.Flag()) {
+        s.mdls[i]->ByteCount =
+            in.Flag() ? s.mdls[i]->ByteCount + 4096 * in.Pick(4) : in.U32() & 0xFFFFF;
+      } else {
+        s.mdls[i]->ByteOffset = in.U32() & 0xFFF;
+      }
+      break;
+    case 2:
+      MmBuildMdlForNonPagedPool(s.mdls[i]);
+      break;
+    case 3:
+      if (s.mdls[i] != nullptr && (s.mdls[i]->MdlFlags & MDL_SOURCE_IS_NONPAGED_POOL) != 0) {
+        (void)MmGetSystemAddressForMdlSafe(s.mdls[i], NormalPagePriority);
+      }
+      break;
+    default:
+      IoFreeMdl(s.mdls[i]);
+      s.mdls[i] = nullptr;
+      break;
+  }
+}
+
+// Conversions into a buffer they allocate or the driver's own, and the frees. The sources are
+// the driver's own 64-character buffers, so the lengths stay inside them.
+void StringOp(Run& run, std::size_t i) {
+  Bytes& in = run.in;
+  DriverState& s = run.state;
+  const bool allocate = in.Flag();
+  switch (in.Pick(4)) {
+    case 0: {
+      for (char& c : s.ansi_text) c = static_cast<char>(in.Byte());
+      ANSI_STRING source{static_cast<USHORT>(in.Pick(65)), 64, s.ansi_text.data()};
+      if (!allocate) s.wide_strings[i] = {0, static_cast<USHORT>(in.Pick(129)), s.wide_text.data()};
+      const NTSTATUS status = RtlAnsiStringToUnicodeString(&s.wide_strings[i], &source, allocate);
+      if (!allocate || !NT_SUCCESS(status)) s.wide_strings[i] = {};
+      break;
+    }
+    case 1: {
+      for (WCHAR& c : s.wide_text) c = static_cast<WCHAR>(in.U32() & 0x1FFFF);
+      UNICODE_STRING source{static_cast<USHORT>(in.Pick(65) * sizeof(WCHAR)), 64 * sizeof(WCHAR),
+                            s.wide_text.data()};
+      if (!allocate) s.ansi_strings[i] = {0, static_cast<USHORT>(in.Pick(65)), s.ansi_text.data()};
+      const NTSTATUS status = RtlUnicodeStringToAnsiString(&s.ansi_strings[i], &source, allocate);
+      if (!allocate || !NT_SUCCESS(status)) s.ansi_strings[i] = {};
+      break;
+    }
+    case 2:
+      RtlFreeUnicodeString(&s.wide_strings[i]);
+      break;
+    default:
+      RtlFreeAnsiString(&s.ansi_strings[i]);
+      break;
+  }
+}
+
 }  // namespace
 
 void MemoryOp(Run& run, std::size_t i) {
-  switch (run.in.Pick(7)) {
+  switch (run.in.Pick(9)) {
     case 0:
     case 1:
       ContiguousOp(run, i);
@@ -224,6 +297,12 @@ void MemoryOp(Run& run, std::size_t i) {
       break;
     case 5:
       PagedLookasideOp(run, i);
+      break;
+    case 6:
+      MdlOp(run, i);
+      break;
+    case 7:
+      StringOp(run, i);
       break;
     default:
       DevicePropertyOp(run, i);
