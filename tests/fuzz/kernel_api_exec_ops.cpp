@@ -117,8 +117,11 @@ void ExTimerOp(Run& run, std::size_t i) {
         EXT_SET_PARAMETERS parameters;
         ExInitializeSetTimerParameters(&parameters);
         const LONGLONG period = in.Flag() ? 0 : static_cast<LONGLONG>(in.U32() % 100000);
-        (void)ExSetTimer(s.ex_timers[i], Timeout(in).QuadPart, in.Flag() ? period : -period,
-                         in.Flag() ? &parameters : nullptr);
+        // Read last argument first: one input, one program, whatever order a compiler
+        // evaluates arguments in (docs/fuzzing.md).
+        PEXT_SET_PARAMETERS set = in.Flag() ? &parameters : nullptr;
+        const LONGLONG signed_period = in.Flag() ? period : -period;
+        (void)ExSetTimer(s.ex_timers[i], Timeout(in).QuadPart, signed_period, set);
       }
       break;
     case 2:
@@ -128,8 +131,10 @@ void ExTimerOp(Run& run, std::size_t i) {
       if (s.ex_timers[i] != nullptr) {
         EXT_DELETE_PARAMETERS parameters;
         ExInitializeDeleteTimerParameters(&parameters);
-        (void)ExDeleteTimer(s.ex_timers[i], in.Flag(), in.Flag(),
-                            in.Flag() ? &parameters : nullptr);
+        PEXT_DELETE_PARAMETERS remove = in.Flag() ? &parameters : nullptr;
+        const BOOLEAN wait = in.Flag();
+        const BOOLEAN cancel = in.Flag();
+        (void)ExDeleteTimer(s.ex_timers[i], cancel, wait, remove);
         if (in.Flag()) s.ex_timers[i] = nullptr;  // else use or delete it again
       }
       break;
@@ -137,9 +142,10 @@ void ExTimerOp(Run& run, std::size_t i) {
       // Windows 7's coalescable KTIMER, with or without a DPC.
       if (!AtLeast(run, kemu::Os::kWindows7)) break;
       const LARGE_INTEGER due = Timeout(in);
-      (void)KeSetCoalescableTimer(&s.timers[i], due, in.Flag() ? 0 : in.U32() % 1000,
-                                  in.Flag() ? in.Pick(100) : in.U32(),
-                                  in.Flag() ? &s.dpcs[i] : nullptr);
+      PKDPC dpc = in.Flag() ? &s.dpcs[i] : nullptr;
+      const ULONG tolerable = in.Flag() ? in.Pick(100) : in.U32();
+      const LONG period = in.Flag() ? 0 : static_cast<LONG>(in.U32() % 1000);
+      (void)KeSetCoalescableTimer(&s.timers[i], due, period, tolerable, dpc);
       break;
     }
   }

@@ -80,9 +80,12 @@ void Connect(Run& run, std::size_t slot) {
     KINTERRUPT_MODE mode;
     const int raw_mode = in.Flag() ? 0 : static_cast<int>(in.U32());
     std::memcpy(&mode, &raw_mode, sizeof(mode));
-    (void)IoConnectInterrupt(target, &FuzzIsr, &run.state,
-                             in.Flag() ? &run.state.locks[0] : nullptr, vector, irql, sync, mode,
-                             in.Flag(), in.Flag() ? ~KAFFINITY{0} : in.U64(), FALSE);
+    // Arguments read last first: one input, one program under any compiler (docs/fuzzing.md).
+    const KAFFINITY affinity = in.Flag() ? ~KAFFINITY{0} : in.U64();
+    const BOOLEAN shared = in.Flag();
+    PKSPIN_LOCK lock = in.Flag() ? &run.state.locks[0] : nullptr;
+    (void)IoConnectInterrupt(target, &FuzzIsr, &run.state, lock, vector, irql, sync, mode, shared,
+                             affinity, FALSE);
     return;
   }
   IO_CONNECT_INTERRUPT_PARAMETERS parameters;
@@ -268,8 +271,9 @@ void Op(Run& run) {
         KeInitializeTimerEx(&s.timers[i], in.Flag() ? NotificationTimer : SynchronizationTimer);
       } else {
         LARGE_INTEGER due = Timeout(in);
-        (void)KeSetTimerEx(&s.timers[i], due, static_cast<LONG>(in.Byte()),
-                           in.Flag() ? &s.dpcs[i] : nullptr);
+        PKDPC dpc = in.Flag() ? &s.dpcs[i] : nullptr;
+        const auto period = static_cast<LONG>(in.Byte());
+        (void)KeSetTimerEx(&s.timers[i], due, period, dpc);
       }
       break;
     case 25:
@@ -283,7 +287,8 @@ void Op(Run& run) {
       const int raw = in.Flag() ? in.Pick(2) : static_cast<int>(in.U32() % 64);
       std::memcpy(&type, &raw, sizeof(type));
       if (s.blocks[i] == nullptr) {
-        s.blocks[i] = ExAllocatePoolWithTag(type, in.U32() % 4096, in.Flag() ? 'zzuF' : in.U32());
+        const ULONG tag = in.Flag() ? 'zzuF' : in.U32();
+        s.blocks[i] = ExAllocatePoolWithTag(type, in.U32() % 4096, tag);
       }
       break;
     }
@@ -303,8 +308,9 @@ void Op(Run& run) {
     case 30:
       if (s.bar != nullptr) {
         if (in.Flag()) {
+          const ULONG value = in.U32();
           WRITE_REGISTER_ULONG(reinterpret_cast<PULONG>(s.bar + (in.Pick(kBarBytes / 4) * 4)),
-                               in.U32());
+                               value);
         } else {
           (void)READ_REGISTER_ULONG(reinterpret_cast<PULONG>(s.bar + (in.Pick(kBarBytes / 4) * 4)));
         }

@@ -34,7 +34,12 @@ class Bytes {
     for (int i = 0; i < 4; ++i) value = value << 8 | Byte();
     return value;
   }
-  std::uint64_t U64() { return std::uint64_t{U32()} << 32 | U32(); }
+  std::uint64_t U64() {
+    // Two statements: the operands of | are unsequenced, and compilers differ in which they
+    // read first.
+    const std::uint64_t high = U32();
+    return high << 32 | U32();
+  }
   /// 0..count-1.
   unsigned Pick(unsigned count) { return count == 0 ? 0 : Byte() % count; }
   bool Flag() { return (Byte() & 1) != 0; }

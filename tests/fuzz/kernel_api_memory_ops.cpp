@@ -69,10 +69,12 @@ void ContiguousOp(Run& run, std::size_t i) {
       MmFreeContiguousMemory(in.Flag() ? s.contiguous[i] : s.blocks[i]);
       if (in.Flag()) s.contiguous[i] = nullptr;
       break;
-    case 3:
-      MmFreeContiguousMemorySpecifyCache(s.contiguous[i],
-                                         in.Flag() ? s.contiguous_bytes[i] : Size(in),
-                                         in.Flag() ? MmCached : CacheType(in));
+    case 3: {
+      // Arguments read last first: one input, one program under any compiler (docs/fuzzing.md).
+      const MEMORY_CACHING_TYPE cache = in.Flag() ? MmCached : CacheType(in);
+      const SIZE_T bytes = in.Flag() ? s.contiguous_bytes[i] : Size(in);
+      MmFreeContiguousMemorySpecifyCache(s.contiguous[i], bytes, cache);
+    }
       if (in.Flag()) s.contiguous[i] = nullptr;
       break;
     default:
@@ -121,11 +123,11 @@ void PoolOp(Run& run, std::size_t i) {
         s.pool2[i] = ExAllocatePool3(PoolFlags(in), bytes, tag, nullptr, 0);
       }
       break;
-    case 2:
-      s.pool2[i] = ExAllocatePoolWithTagPriority(
-          in.Flag() ? NonPagedPool : static_cast<POOL_TYPE>(in.Pick(64)), bytes, tag,
-          static_cast<EX_POOL_PRIORITY>(in.Flag() ? in.Pick(3) * 16 : in.U32()));
-      break;
+    case 2: {
+      const auto priority = static_cast<EX_POOL_PRIORITY>(in.Flag() ? in.Pick(3) * 16 : in.U32());
+      const POOL_TYPE type = in.Flag() ? NonPagedPool : static_cast<POOL_TYPE>(in.Pick(64));
+      s.pool2[i] = ExAllocatePoolWithTagPriority(type, bytes, tag, priority);
+    } break;
     default:
       if (s.pool2[i] != nullptr) ExFreePoolWithTag(s.pool2[i], in.Flag() ? tag : 0);
       if (in.Flag()) s.pool2[i] = nullptr;  // else free it again later
@@ -147,10 +149,12 @@ void LookasideExOp(Run& run, std::size_t i) {
   switch (in.Pick(5)) {
     case 0: {
       const bool own = in.Flag();
-      (void)ExInitializeLookasideListEx(
-          &s.lookaside_ex, own ? &FuzzLookasideAllocate : nullptr,
-          own ? &FuzzLookasideFree : nullptr, in.Flag() ? NonPagedPool : PagedPool,
-          in.Flag() ? 0 : in.U32(), in.Flag() ? 64 : Size(in), kTag, 0);
+      const SIZE_T size = in.Flag() ? 64 : Size(in);
+      const ULONG flags = in.Flag() ? 0 : in.U32();
+      const POOL_TYPE type = in.Flag() ? NonPagedPool : PagedPool;
+      (void)ExInitializeLookasideListEx(&s.lookaside_ex, own ? &FuzzLookasideAllocate : nullptr,
+                                        own ? &FuzzLookasideFree : nullptr, type, flags, size, kTag,
+                                        0);
       break;
     }
     case 1:

@@ -189,9 +189,12 @@ void MultipleWaitOp(Run& run) {
   for (ULONG n = 0; n < count; ++n) objects[n] = AnyObject(run);
   LARGE_INTEGER timeout = Timeout(in);
   // Past THREAD_WAIT_OBJECTS a caller must pass its own wait blocks; sometimes it does not.
-  (void)KeWaitForMultipleObjects(count, objects.data(), in.Flag() ? WaitAll : WaitAny, Executive,
-                                 KernelMode, FALSE, in.Flag() ? nullptr : &timeout,
-                                 in.Flag() ? run.state.wait_blocks.data() : nullptr);
+  // Arguments read last first: one input, one program under any compiler (docs/fuzzing.md).
+  PKWAIT_BLOCK blocks = in.Flag() ? run.state.wait_blocks.data() : nullptr;
+  PLARGE_INTEGER wait_for = in.Flag() ? nullptr : &timeout;
+  const WAIT_TYPE type = in.Flag() ? WaitAll : WaitAny;
+  (void)KeWaitForMultipleObjects(count, objects.data(), type, Executive, KernelMode, FALSE,
+                                 wait_for, blocks);
 }
 
 void ThreadedDpcOp(Run& run, std::size_t i) {

@@ -47,8 +47,9 @@ void ErrorLogOp(Run& run, std::size_t i) {
     case 0:
       if (s.log_entries[i] == nullptr) {
         // A size from none to past ERROR_LOG_MAXIMUM_SIZE; the I/O object the device's or none.
-        s.log_entries[i] = IoAllocateErrorLogEntry(in.Flag() ? run.device.pdo() : nullptr,
-                                                   static_cast<UCHAR>(in.Byte()));
+        // Arguments read last first: one input, one program under any compiler.
+        const auto size = static_cast<UCHAR>(in.Byte());
+        s.log_entries[i] = IoAllocateErrorLogEntry(in.Flag() ? run.device.pdo() : nullptr, size);
       }
       break;
     case 1:
@@ -91,9 +92,12 @@ void LookasideOp(Run& run, std::size_t i) {
   switch (in.Pick(4)) {
     case 0:
       // Initialising a list in use is the driver's bug; the size is sometimes 0 or huge.
-      ExInitializeNPagedLookasideList(&s.lookaside, nullptr, nullptr, 0,
-                                      in.Flag() ? 64 : in.U32() % 8192, 'kzuF',
-                                      static_cast<USHORT>(in.Pick(8)));
+      // Arguments read last first: one input, one program under any compiler.
+      {
+        const auto depth = static_cast<USHORT>(in.Pick(8));
+        ExInitializeNPagedLookasideList(&s.lookaside, nullptr, nullptr, 0,
+                                        in.Flag() ? 64 : in.U32() % 8192, 'kzuF', depth);
+      }
       s.lookaside_ready = true;
       break;
     case 1:
