@@ -7,6 +7,9 @@
 //
 //   class MyAdapter : public kemu::scenario::DriverAdapter {
 //    public:
+//     void Load(PUNICODE_STRING registry_path) override {  // the scenario's `service:` key
+//       entry_status_ = MyDriverEntry(&driver_, registry_path);
+//     }
 //     NTSTATUS Start(kemu::Device& device) override {
 //       return MyStartDevice(&ext_, device.pdo(), device.raw_resources(),
 //                            device.translated_resources());
@@ -22,6 +25,8 @@
 //     std::vector<std::string> Probes() const override { return {"sent"}; }
 //     std::int64_t Probe(const std::string& probe, kemu::Device&) override { return ext_.Sent; }
 //    private:
+//     MY_DRIVER driver_{};
+//     NTSTATUS entry_status_ = STATUS_SUCCESS;
 //     MY_EXTENSION ext_{};
 //   };
 //
