@@ -26,6 +26,13 @@ std::uint64_t LongestMdlBuffer(const Kernel& kernel) {
   return std::uint64_t{PAGE_SIZE} * (65535 - sizeof(MDL)) / sizeof(ULONG_PTR);
 }
 
+// The buffer's first byte as a number. MmGetMdlVirtualAddress's pointer arithmetic is undefined
+// for an MDL of the NULL page (IoAllocateMdl's VirtualAddress is optional), and kemu's own code
+// must not rely on it (UBSan found it under kemu's kernel-API fuzzer).
+std::uintptr_t BufferAddress(const MDL& mdl) {
+  return reinterpret_cast<std::uintptr_t>(mdl.StartVa) + mdl.ByteOffset;
+}
+
 }  // namespace
 
 extern "C" {
@@ -80,7 +87,7 @@ VOID MmBuildMdlForNonPagedPool(PMDL MemoryDescriptorList) {
   }
   PMDL mdl = MemoryDescriptorList;
   // The pages behind the buffer, each by the physical page MmGetPhysicalAddress gives it.
-  const ULONG pages = ADDRESS_AND_SIZE_TO_SPAN_PAGES(MmGetMdlVirtualAddress(mdl), mdl->ByteCount);
+  const ULONG pages = ADDRESS_AND_SIZE_TO_SPAN_PAGES(BufferAddress(*mdl), mdl->ByteCount);
   PPFN_NUMBER pfns = MmGetMdlPfnArray(mdl);
   // The PFN array follows the MDL inside its pool block, sized by IoAllocateMdl. A driver that
   // grew ByteCount (or moved StartVa) since needs more entries than the block holds: Windows
@@ -95,11 +102,13 @@ VOID MmBuildMdlForNonPagedPool(PMDL MemoryDescriptorList) {
     }
   }
   for (ULONG i = 0; i < pages; ++i) {
-    const void* page = static_cast<const char*>(mdl->StartVa) + std::size_t{i} * PAGE_SIZE;
-    pfns[i] = static_cast<PFN_NUMBER>(kernel.physical_memory().PhysicalOf(page) >> PAGE_SHIFT);
+    const std::uintptr_t page =
+        reinterpret_cast<std::uintptr_t>(mdl->StartVa) + std::uintptr_t{i} * PAGE_SIZE;
+    pfns[i] = static_cast<PFN_NUMBER>(
+        kernel.physical_memory().PhysicalOf(reinterpret_cast<const void*>(page)) >> PAGE_SHIFT);
   }
   // Nonpaged pool is mapped already: its system address is the buffer's own.
-  mdl->MappedSystemVa = MmGetMdlVirtualAddress(mdl);
+  mdl->MappedSystemVa = reinterpret_cast<PVOID>(BufferAddress(*mdl));
   mdl->MdlFlags = static_cast<CSHORT>(mdl->MdlFlags | MDL_SOURCE_IS_NONPAGED_POOL);
 }
 
