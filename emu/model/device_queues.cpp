@@ -1,8 +1,48 @@
 #include "model/device_queues.hpp"
 
+#include <cstdint>
+
 #include "model/kernel.hpp"
 
 namespace kemu::model {
+namespace {
+
+// A link no processor can follow: null, or not canonical (x64: bits 63..47 all equal).
+bool Unfollowable(const LIST_ENTRY* link) {
+  const auto address = reinterpret_cast<std::uintptr_t>(link);
+  const std::uintptr_t top = address >> 47;
+  return address == 0 || (top != 0 && top != 0x1FFFF);
+}
+
+}  // namespace
+
+void DeviceQueues::CheckLinks(const char* routine, PKDEVICE_QUEUE queue,
+                              PKDEVICE_QUEUE_ENTRY inserting) {
+  // The queue's links must lead from the head back to it, and an entry being inserted must not
+  // be among them already. An entry inserted twice (or links a driver wrote) leave a cycle that
+  // misses the head: the sorted routines would walk it for ever, on Windows as in kemu (the
+  // kernel-API fuzzer found kemu hanging in KeInsertByKeyDeviceQueue). Floyd's tortoise and hare
+  // finds the cycle in linear time; 0x139 / 3 is what Windows 8 and later raise when they find a
+  // queue's links disagreeing, and kemu raises it on every release rather than hang.
+  PLIST_ENTRY head = &queue->DeviceListHead;
+  PLIST_ENTRY slow = head;
+  PLIST_ENTRY fast = head;
+  for (;;) {
+    for (int step = 0; step < 2; ++step) {
+      PLIST_ENTRY next = fast->Flink;
+      if (Unfollowable(next)) {
+        kernel_.verifier().ListLinkFaults(routine, head, reinterpret_cast<std::uintptr_t>(next));
+      }
+      if (next == head) return;
+      if (inserting != nullptr && next == &inserting->DeviceListEntry) {
+        kernel_.verifier().CorruptListEntry(routine, head, inserting);
+      }
+      fast = next;
+    }
+    slow = slow->Flink;
+    if (slow == fast) kernel_.verifier().CorruptListEntry(routine, head, fast);
+  }
+}
 
 void DeviceQueues::RequireDispatch(const char* routine) {
   const KIRQL irql = kernel_.irql().Current();
@@ -40,6 +80,7 @@ BOOLEAN DeviceQueues::Insert(const char* routine, PKDEVICE_QUEUE queue, PKDEVICE
   // Every device-queue routine works under the queue's own spin lock: what the inserter did to an
   // entry happens before what the remover does with it (the race detector's edge).
   kernel_.race().Barrier(queue);
+  CheckLinks(routine, queue, entry);
   if (sort_key.has_value()) entry->SortKey = *sort_key;
   if (!queue->Busy) {
     // DQ-2: an idle queue becomes busy; the caller starts the request itself.
@@ -69,6 +110,7 @@ PKDEVICE_QUEUE_ENTRY DeviceQueues::Remove(const char* routine, PKDEVICE_QUEUE qu
   RequireDispatch(routine);
   CheckQueue(routine, queue);
   kernel_.race().Barrier(queue);
+  CheckLinks(routine, queue, nullptr);
   PLIST_ENTRY head = &queue->DeviceListHead;
   if (IsListEmpty(head)) {
     queue->Busy = FALSE;  // DQ-3
@@ -96,6 +138,7 @@ BOOLEAN DeviceQueues::RemoveEntry(PKDEVICE_QUEUE queue, PKDEVICE_QUEUE_ENTRY ent
   CheckQueue(kRoutine, queue);
   if (entry == nullptr) kernel_.verifier().NullArgument(kRoutine, "DeviceQueueEntry");
   kernel_.race().Barrier(queue);
+  CheckLinks(kRoutine, queue, nullptr);
   if (!entry->Inserted) return FALSE;  // DQ-4
   RemoveEntryList(&entry->DeviceListEntry);
   entry->Inserted = FALSE;

@@ -29,6 +29,9 @@ class DeviceQueues {
   /// The routine runs only at DISPATCH_LEVEL (the documented requirement).
   void RequireDispatch(const char* routine);
   void CheckQueue(const char* routine, PKDEVICE_QUEUE queue);
+  /// The queue's links lead back to its head, and `inserting` (when given) is not queued already;
+  /// else 0x139 / 3 (or the fault of an unfollowable link) in every mode.
+  void CheckLinks(const char* routine, PKDEVICE_QUEUE queue, PKDEVICE_QUEUE_ENTRY inserting);
 
   Kernel& kernel_;
 };

@@ -227,4 +227,54 @@ TEST(DeviceQueueTest, UninitialisedZeroedQueueOnARetailKernelFaultsOnItsNullLink
       Throws<kemu::BugCheck>(BugCheckIs(kemu::bugcheck::kKmodeExceptionNotHandled, 0xC0000005)));
 }
 
+// An entry queued twice: Windows links it into the queue a second time, which for the tail entry
+// makes it its own successor, and the sorted routines then walk that loop for ever. kemu stops
+// at the second insert, 0x139 / 3, on every release.
+TEST(DeviceQueueTest, AnEntryInsertedTwiceIsACorruptListEntryOnEveryRelease) {
+  for (const kemu::Os os : {kemu::Os::kWindowsXP, kemu::Os::kWindows10}) {
+    Queue t(kemu::MachineOptions{.os = os});
+    ASSERT_EQ(KeInsertDeviceQueue(&t.queue, &t.a), FALSE);
+    ASSERT_EQ(KeInsertDeviceQueue(&t.queue, &t.b), TRUE);
+    EXPECT_THAT([&] { KeInsertByKeyDeviceQueue(&t.queue, &t.b, 7); },
+                Throws<kemu::BugCheck>(
+                    BugCheckIs(kemu::bugcheck::kKernelSecurityCheckFailure, 3, 0, 0, 0)));
+  }
+}
+
+// Links the driver wrote into a queued entry that loop without passing the head: the routines
+// that walk the queue report them instead of following them for ever.
+TEST(DeviceQueueTest, AQueueWhoseLinksLoopPastTheHeadIsReportedNotWalkedForEver) {
+  Queue t;
+  ASSERT_EQ(KeInsertDeviceQueue(&t.queue, &t.a), FALSE);
+  ASSERT_EQ(KeInsertDeviceQueue(&t.queue, &t.b), TRUE);
+  ASSERT_EQ(KeInsertDeviceQueue(&t.queue, &t.c), TRUE);
+  t.c.DeviceListEntry.Flink = &t.b.DeviceListEntry;  // c leads back to b, never to the head
+  EXPECT_THAT([&] { KeRemoveByKeyDeviceQueue(&t.queue, 100); },
+              Throws<kemu::BugCheck>(BugCheckIs(kemu::bugcheck::kKernelSecurityCheckFailure, 3)));
+}
+
+TEST(DeviceQueueTest, ANullLinkInTheQueueIsTheFaultOfFollowingIt) {
+  Queue t;
+  ASSERT_EQ(KeInsertDeviceQueue(&t.queue, &t.a), FALSE);
+  ASSERT_EQ(KeInsertDeviceQueue(&t.queue, &t.b), TRUE);
+  t.b.DeviceListEntry.Flink = nullptr;
+  EXPECT_THAT([&] { KeInsertByKeyDeviceQueue(&t.queue, &t.c, 1); },
+              Throws<kemu::BugCheck>(BugCheckIs(kemu::bugcheck::kKmodeExceptionNotHandled)));
+}
+
+// Correct use stays silent: entries inserted, removed and inserted again, by key and in order.
+TEST(DeviceQueueTest, AnEntryRemovedAndInsertedAgainIsNoDoubleInsert) {
+  Queue t;
+  ASSERT_EQ(KeInsertDeviceQueue(&t.queue, &t.a), FALSE);
+  ASSERT_EQ(KeInsertByKeyDeviceQueue(&t.queue, &t.b, 5), TRUE);
+  ASSERT_EQ(KeInsertByKeyDeviceQueue(&t.queue, &t.c, 3), TRUE);
+  EXPECT_EQ(KeRemoveDeviceQueue(&t.queue), &t.c);
+  EXPECT_EQ(KeInsertByKeyDeviceQueue(&t.queue, &t.c, 9), TRUE);
+  EXPECT_EQ(KeRemoveEntryDeviceQueue(&t.queue, &t.b), TRUE);
+  EXPECT_EQ(KeInsertDeviceQueue(&t.queue, &t.b), TRUE);
+  EXPECT_EQ(KeRemoveDeviceQueue(&t.queue), &t.c);
+  EXPECT_EQ(KeRemoveDeviceQueue(&t.queue), &t.b);
+  EXPECT_EQ(KeRemoveDeviceQueue(&t.queue), nullptr);
+}
+
 }  // namespace
