@@ -3,18 +3,9 @@
 #include <cstdint>
 
 #include "model/kernel.hpp"
+#include "model/list_links.hpp"
 
 namespace kemu::model {
-namespace {
-
-// A link no processor can follow: null, or not canonical (x64: bits 63..47 all equal).
-bool Unfollowable(const LIST_ENTRY* link) {
-  const auto address = reinterpret_cast<std::uintptr_t>(link);
-  const std::uintptr_t top = address >> 47;
-  return address == 0 || (top != 0 && top != 0x1FFFF);
-}
-
-}  // namespace
 
 void DeviceQueues::CheckLinks(const char* routine, PKDEVICE_QUEUE queue,
                               PKDEVICE_QUEUE_ENTRY inserting) {
@@ -80,7 +71,9 @@ BOOLEAN DeviceQueues::Insert(const char* routine, PKDEVICE_QUEUE queue, PKDEVICE
   // Every device-queue routine works under the queue's own spin lock: what the inserter did to an
   // entry happens before what the remover does with it (the race detector's edge).
   kernel_.race().Barrier(queue);
-  CheckLinks(routine, queue, entry);
+  // A plain insert stays O(1): the queue is walked only when the sorted insert walks it anyway,
+  // or when the entry's own Inserted says it may be queued already (kemu sets it at every insert).
+  if (sort_key.has_value() || entry->Inserted) CheckLinks(routine, queue, entry);
   if (sort_key.has_value()) entry->SortKey = *sort_key;
   if (!queue->Busy) {
     // DQ-2: an idle queue becomes busy; the caller starts the request itself.
@@ -110,7 +103,7 @@ PKDEVICE_QUEUE_ENTRY DeviceQueues::Remove(const char* routine, PKDEVICE_QUEUE qu
   RequireDispatch(routine);
   CheckQueue(routine, queue);
   kernel_.race().Barrier(queue);
-  CheckLinks(routine, queue, nullptr);
+  if (sort_key.has_value()) CheckLinks(routine, queue, nullptr);  // the walk below must end
   PLIST_ENTRY head = &queue->DeviceListHead;
   if (IsListEmpty(head)) {
     queue->Busy = FALSE;  // DQ-3
@@ -138,7 +131,6 @@ BOOLEAN DeviceQueues::RemoveEntry(PKDEVICE_QUEUE queue, PKDEVICE_QUEUE_ENTRY ent
   CheckQueue(kRoutine, queue);
   if (entry == nullptr) kernel_.verifier().NullArgument(kRoutine, "DeviceQueueEntry");
   kernel_.race().Barrier(queue);
-  CheckLinks(kRoutine, queue, nullptr);
   if (!entry->Inserted) return FALSE;  // DQ-4
   RemoveEntryList(&entry->DeviceListEntry);
   entry->Inserted = FALSE;

@@ -3,6 +3,7 @@
 #include <cstdint>
 
 #include "model/kernel.hpp"
+#include "model/list_links.hpp"
 
 namespace kemu::model {
 namespace {
@@ -20,11 +21,8 @@ constexpr std::uintptr_t kSListAlignmentMask = 0xF;
 }  // namespace
 
 void InterlockedLists::CheckReadable(const char* routine, PLIST_ENTRY head, PLIST_ENTRY link) {
-  const auto address = reinterpret_cast<std::uintptr_t>(link);
-  // x64 addresses are canonical: bits 63..47 all equal. The poison is not, by design.
-  const std::uintptr_t top = address >> 47;
-  if (address == 0 || (top != 0 && top != 0x1FFFF)) {
-    kernel_.verifier().ListLinkFaults(routine, head, address);
+  if (Unfollowable(link)) {
+    kernel_.verifier().ListLinkFaults(routine, head, reinterpret_cast<std::uintptr_t>(link));
   }
 }
 

@@ -132,7 +132,12 @@ void Verifier::MdlTooSmallForBuffer(const char* routine, const void* mdl, SIZE_T
            "{}-byte pool block with room for {}: the entry at {} is past its end. The driver "
            "changed ByteCount, ByteOffset or StartVa after IoAllocateMdl sized the MDL; allocate "
            "a new MDL for the larger buffer instead.",
-           routine, pages, mdl, bytes, (bytes - sizeof(MDL)) / sizeof(PFN_NUMBER), beyond)});
+           routine, pages, mdl, bytes,
+           // The entries between the PFN array's start and `beyond`: the MDL need not start
+           // the block.
+           static_cast<const PFN_NUMBER*>(beyond) -
+               reinterpret_cast<const PFN_NUMBER*>(static_cast<const MDL*>(mdl) + 1),
+           beyond)});
 }
 
 void Verifier::SpecialPoolOverrun(const char* routine, const void* block, const void* corrupted,

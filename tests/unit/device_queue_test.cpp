@@ -239,6 +239,11 @@ TEST(DeviceQueueTest, AnEntryInsertedTwiceIsACorruptListEntryOnEveryRelease) {
                 Throws<kemu::BugCheck>(
                     BugCheckIs(kemu::bugcheck::kKernelSecurityCheckFailure, 3, 0, 0, 0)));
   }
+  Queue t;  // the plain insert too: its entry says it is queued, so the queue is searched
+  ASSERT_EQ(KeInsertDeviceQueue(&t.queue, &t.a), FALSE);
+  ASSERT_EQ(KeInsertDeviceQueue(&t.queue, &t.b), TRUE);
+  EXPECT_THAT([&] { KeInsertDeviceQueue(&t.queue, &t.b); },
+              Throws<kemu::BugCheck>(BugCheckIs(kemu::bugcheck::kKernelSecurityCheckFailure, 3)));
 }
 
 // Links the driver wrote into a queued entry that loop without passing the head: the routines
