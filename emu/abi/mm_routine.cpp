@@ -2,6 +2,7 @@
 // through the export manifest, and only to routines the personality's kernel exports.
 #include <iointex.h>
 #include <kemu_wdk_generic_dpc.h>
+#include <ntddk.h>
 #include <ntstrsafe.h>
 #include <wdm.h>
 

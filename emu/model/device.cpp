@@ -1,6 +1,7 @@
 // kemu::Device: the test's handle on an emulated device.
 #include "kemu/device.hpp"
 
+#include "model/device_properties.hpp"
 #include "model/devices.hpp"
 #include "model/kernel.hpp"
 
@@ -37,6 +38,12 @@ DeviceRegistry& Device::registry() { return state_.config.registry; }
 Hardware* Device::hardware() const { return state_.io.hardware; }
 std::uint64_t Device::memory_base() const { return state_.io.memory_base; }
 std::uint32_t Device::port_base() const { return state_.io.port_base; }
+std::span<const std::uint8_t> Device::config_space() const { return state_.pci.bytes(); }
+std::uint32_t Device::pci_bus() const { return state_.config.properties.bus_number; }
+std::uint32_t Device::pci_slot() const {
+  // PCI_SLOT_NUMBER: the device number in bits 0-4, the function number in bits 5-7.
+  return model::PciDeviceNumber(state_) | std::uint32_t{state_.config.properties.pci_function} << 5;
+}
 bool Device::line_asserted() const { return state_.line_asserted; }
 
 void Device::AssertLine() { kernel_.interrupts().AssertLine(state_); }

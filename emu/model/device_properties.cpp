@@ -64,22 +64,19 @@ std::wstring Latin1(const std::string& text) {
   return wide;
 }
 
-std::uint16_t PciDevice(const DeviceState& device) {
-  const DeviceProperties& p = device.config.properties;
-  return p.pci_device ? *p.pci_device : static_cast<std::uint16_t>(device.index % 32);
-}
-
-// The IDs the PCI bus driver reports for a function whose subsystem and revision are 0
-// (kemu models neither).
+// The IDs the PCI bus driver reports: SUBSYS_ is the subsystem ID, then its vendor.
 std::vector<std::wstring> DefaultHardwareIds(const DeviceProperties& p) {
   const std::wstring ids = L"PCI\\VEN_" + Hex(p.vendor_id, 4) + L"&DEV_" + Hex(p.device_id, 4);
-  return {ids + L"&SUBSYS_00000000&REV_00", ids};
+  return {ids + L"&SUBSYS_" + Hex(p.subsystem_id, 4) + Hex(p.subsystem_vendor_id, 4) + L"&REV_" +
+              Hex(p.revision_id, 2),
+          ids};
 }
 
 std::wstring DefaultLocation(const DeviceState& device) {
   const DeviceProperties& p = device.config.properties;
   return L"PCI bus " + std::to_wstring(p.bus_number) + L", device " +
-         std::to_wstring(PciDevice(device)) + L", function " + std::to_wstring(p.pci_function);
+         std::to_wstring(PciDeviceNumber(device)) + L", function " +
+         std::to_wstring(p.pci_function);
 }
 
 std::optional<Bytes> Identity(const DeviceState& device, std::uint32_t property) {
@@ -116,6 +113,11 @@ std::optional<Bytes> Identity(const DeviceState& device, std::uint32_t property)
 
 }  // namespace
 
+std::uint16_t PciDeviceNumber(const DeviceState& device) {
+  const DeviceProperties& p = device.config.properties;
+  return p.pci_device ? *p.pci_device : static_cast<std::uint16_t>(device.index % 32);
+}
+
 bool KnownDeviceProperty(std::uint32_t property) {
   return property <= static_cast<std::uint32_t>(DevicePropertyContainerID);
 }
@@ -138,7 +140,7 @@ std::optional<Bytes> DevicePropertyBytes(const DeviceState& device, std::uint32_
     case DevicePropertyAddress:
       // PCI: the device number in the high word, the function number in the low word.
       return Plain(static_cast<ULONG>(
-          p.address.value_or((std::uint32_t{PciDevice(device)} << 16) | p.pci_function)));
+          p.address.value_or((std::uint32_t{PciDeviceNumber(device)} << 16) | p.pci_function)));
     case DevicePropertyUINumber:
       if (!p.ui_number) return std::nullopt;
       return Plain(static_cast<ULONG>(*p.ui_number));

@@ -18,6 +18,10 @@ struct DeviceState;
 inline constexpr GUID kPciBusTypeGuid = {
     0xC8EBDFB0, 0xB510, 0x11D0, {0x80, 0xE5, 0x00, 0xA0, 0xC9, 0x25, 0x42, 0xE3}};
 
+/// The device's PCI device (slot) number: DeviceProperties::pci_device, or its index among the
+/// machine's devices modulo 32.
+std::uint16_t PciDeviceNumber(const DeviceState& device);
+
 /// Whether `property` is a DEVICE_REGISTRY_PROPERTY IoGetDeviceProperty handles (the value as
 /// the driver passed it, which may be any 32-bit integer).
 bool KnownDeviceProperty(std::uint32_t property);

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "kemu/error.hpp"
+#include "model/device_properties.hpp"
 #include "model/kernel.hpp"
 
 namespace kemu::model {
@@ -95,6 +96,7 @@ Device& Devices::Add(DeviceConfig config) {
   device->pdo.Size = sizeof(DEVICE_OBJECT);
   device->pdo.ReferenceCount = 1;
   GrantResources(*device);
+  device->pci.Build(*device);
   device->facade = std::make_unique<Device>(kernel_, *device);
   AttachHardware(*device);
   devices_.push_back(std::move(device));
@@ -117,6 +119,22 @@ DeviceState* Devices::FindByPdo(PDEVICE_OBJECT pdo) {
     if (&device->pdo == pdo) return device.get();
   }
   return nullptr;
+}
+
+DeviceState* Devices::FindPciFunction(std::uint32_t bus, unsigned device, unsigned function) {
+  for (auto& state : devices_) {
+    const DeviceProperties& p = state->config.properties;
+    if (p.bus_number == bus && PciDeviceNumber(*state) == device && p.pci_function == function) {
+      return state.get();
+    }
+  }
+  return nullptr;
+}
+
+bool Devices::PciBusExists(std::uint32_t bus) const {
+  return bus == 0 || std::any_of(devices_.begin(), devices_.end(), [bus](const auto& state) {
+           return state->config.properties.bus_number == bus;
+         });
 }
 
 void Devices::GrantResources(DeviceState& device) {

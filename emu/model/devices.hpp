@@ -13,6 +13,7 @@
 #include "kemu/device.hpp"
 #include "kemu/personality.hpp"
 #include "model/device_io.hpp"
+#include "model/pci_config.hpp"
 
 namespace kemu::model {
 
@@ -41,6 +42,7 @@ struct DeviceState {
   bool line_asserted = false;
   ConnectionRecord* connection = nullptr;  ///< the current connection, or nullptr
   DeviceIo io;                             ///< memory BAR, ports and their Hardware
+  PciConfigSpace pci;                      ///< what HalGetBusDataByOffset reads
   std::wstring hardware_key;               ///< PLUGPLAY_REGKEY_DEVICE's path (registry_keys.cpp)
   std::wstring software_key;               ///< PLUGPLAY_REGKEY_DRIVER's path
   std::unique_ptr<Device> facade;
@@ -59,6 +61,10 @@ class Devices {
 
   Device& Add(DeviceConfig config);
   DeviceState* FindByPdo(PDEVICE_OBJECT pdo);
+  /// The function at PCI `bus` (segment 0), device `device`, function `function`, or nullptr.
+  DeviceState* FindPciFunction(std::uint32_t bus, unsigned device, unsigned function);
+  /// Whether PCI bus `bus` exists: bus 0 always, and every bus a device was placed on.
+  bool PciBusExists(std::uint32_t bus) const;
   const std::vector<std::unique_ptr<DeviceState>>& all() const { return devices_; }
 
  private:

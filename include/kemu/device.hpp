@@ -20,6 +20,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -68,8 +69,17 @@ struct DeviceProperties {
   std::optional<std::wstring> pdo_name = std::nullopt;
   std::optional<std::wstring> enumerator_name = std::nullopt;  ///< default "PCI"
   std::optional<std::wstring> container_id = std::nullopt;  ///< "{xxxxxxxx-...}"; absent unless set
-  std::uint16_t vendor_id = 0;   ///< PCI vendor ID the default hardware IDs name
-  std::uint16_t device_id = 0;   ///< PCI device ID the default hardware IDs name
+  std::uint16_t vendor_id = 0;  ///< PCI vendor ID the default hardware IDs name
+  std::uint16_t device_id = 0;  ///< PCI device ID the default hardware IDs name
+  /// PCI revision ID: configuration space and the default hardware IDs' REV_rr.
+  std::uint8_t revision_id = 0;
+  /// PCI class code in configuration space: base class << 16 | subclass << 8 | programming
+  /// interface (0x020000: an Ethernet controller).
+  std::uint32_t class_code = 0;
+  /// PCI subsystem vendor and subsystem ID: configuration space and the default hardware IDs'
+  /// SUBSYS_ssssvvvv.
+  std::uint16_t subsystem_vendor_id = 0;
+  std::uint16_t subsystem_id = 0;
   std::uint32_t bus_number = 0;  ///< DevicePropertyBusNumber, and the resource lists' BusNumber
   /// PCI device (slot) number, 0..31; default: the device's index among the machine's devices.
   std::optional<std::uint16_t> pci_device = std::nullopt;
@@ -164,6 +174,14 @@ class Device {
   std::uint64_t memory_base() const;
   /// First port of the I/O range (0 when DeviceConfig::port_bytes is 0).
   std::uint32_t port_base() const;
+  /// The function's 256-byte PCI configuration space as HalGetBusDataByOffset reads it now
+  /// (docs/kernel.md, "PCI configuration space"): what kemu built from the config, changed by
+  /// what the driver wrote with HalSetBusDataByOffset.
+  std::span<const std::uint8_t> config_space() const;
+  /// The function's PCI location: bus (DeviceProperties::bus_number) and the PCI_SLOT_NUMBER
+  /// value the Hal*BusData* routines take for it.
+  std::uint32_t pci_bus() const;
+  std::uint32_t pci_slot() const;
 
   // The hardware side. Each delivers at once when the target vCPU's IRQL is below the DIRQL and
   // the interrupt lock is free; otherwise the interrupt stays pending until it can be.

@@ -27,6 +27,7 @@
 #include "kemu_wdk_ke.h"
 #include "kemu_wdk_lookaside.h"
 #include "kemu_wdk_mm.h"
+#include "kemu_wdk_pci.h"
 #include "kemu_wdk_registry.h"
 #include "kemu_wdk_rtl.h"
 #include "kemu_wdk_rundown.h"

@@ -196,6 +196,16 @@ static void SurfaceStructures(void) {
   KEMU_USE(sizeof(queue_entry.DeviceListEntry)), KEMU_USE(sizeof(queue_entry.SortKey));
   KEMU_USE(sizeof(queue_entry.Inserted)), KEMU_USE(sizeof(device.Dpc));
   KEMU_USE(sizeof(device.DeviceExtension)), KEMU_USE(sizeof(device.Flags));
+  {
+    PCI_COMMON_CONFIG pci;
+    PCI_SLOT_NUMBER slot;
+    BUS_DATA_TYPE bus = PCIConfiguration;
+    PCI_CAPABILITIES_HEADER capability;
+    slot.u.AsULONG = 0;
+    KEMU_USE(sizeof(pci.u.type0.BaseAddresses)), KEMU_USE(sizeof(pci.u.type1.SecondaryBus));
+    KEMU_USE(sizeof(pci.DeviceSpecific)), KEMU_USE(slot.u.bits.FunctionNumber), KEMU_USE(bus);
+    KEMU_USE(sizeof(capability.Next)), KEMU_USE(PCI_COMMON_HDR_LENGTH);
+  }
 }
 
 // Routines, named (not called): each must be declared with a type a function pointer can take.
@@ -258,6 +268,9 @@ static void SurfaceRoutines(void) {
   KEMU_USE(KeGetProcessorIndexFromNumber), KEMU_USE(KeGetProcessorNumberFromIndex);
   KEMU_USE(KeQueryUnbiasedInterruptTime), KEMU_USE(KeSetTargetProcessorDpcEx);
   KEMU_USE(KeAcquireSpinLockForDpc), KEMU_USE(KeReleaseSpinLockForDpc);
+  // PCI configuration space through the HAL (ntddk.h).
+  KEMU_USE(HalGetBusDataByOffset), KEMU_USE(HalSetBusDataByOffset);
+  KEMU_USE(HalGetBusData), KEMU_USE(HalSetBusData);
   KEMU_USE(KeGetCurrentProcessorNumber), KEMU_USE(ExAllocatePoolWithTag);
   KEMU_USE(ExFreePoolWithTag), KEMU_USE(ExQueueWorkItem);
   // Nodes, floating-point state, calendar time.

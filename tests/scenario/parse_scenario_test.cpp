@@ -142,6 +142,10 @@ TEST(ParseScenarioTest, DevicePropertiesFillDeviceProperties) {
       "      hardware_ids: ['PCI\\VEN_8086&DEV_10D3', 'PCI\\VEN_8086']\n"
       "      compatible_ids: []\n"
       "      vendor_id: 0x8086\n"
+      "      revision_id: 0xFF\n"
+      "      class_code: 0xFFFFFF\n"
+      "      subsystem_vendor_id: 0x1028\n"
+      "      subsystem_id: 0xFFFF\n"
       "      bus_number: 2\n"
       "      pci_device: 31\n"
       "      pci_function: 7\n"
@@ -161,6 +165,10 @@ TEST(ParseScenarioTest, DevicePropertiesFillDeviceProperties) {
   EXPECT_EQ(p.compatible_ids, std::vector<std::wstring>{});
   EXPECT_EQ(p.vendor_id, 0x8086);
   EXPECT_EQ(p.device_id, 0);
+  EXPECT_EQ(p.revision_id, 0xFF);
+  EXPECT_EQ(p.class_code, 0xFFFFFFu);
+  EXPECT_EQ(p.subsystem_vendor_id, 0x1028);
+  EXPECT_EQ(p.subsystem_id, 0xFFFF);
   EXPECT_EQ(p.bus_number, 2u);
   EXPECT_EQ(p.pci_device, 31);
   EXPECT_EQ(p.pci_function, 7);

@@ -96,9 +96,23 @@ bool ReadStringKey(Reader& reader, const MapEntry& e, DeviceProperties& p) {
 
 void ReadNumberKey(Reader& reader, const MapEntry& e, DeviceProperties& p) {
   const std::string what = Quote(e.key);
-  if (e.key == "vendor_id" || e.key == "device_id") {
+  std::uint16_t DeviceProperties::*const id =
+      e.key == "vendor_id"             ? &DeviceProperties::vendor_id
+      : e.key == "device_id"           ? &DeviceProperties::device_id
+      : e.key == "subsystem_vendor_id" ? &DeviceProperties::subsystem_vendor_id
+      : e.key == "subsystem_id"        ? &DeviceProperties::subsystem_id
+                                       : nullptr;
+  if (id != nullptr) {
     if (auto v = ReadUnsigned(reader, e.value, what, 0, 0xFFFF)) {
-      (e.key == "vendor_id" ? p.vendor_id : p.device_id) = static_cast<std::uint16_t>(*v);
+      p.*id = static_cast<std::uint16_t>(*v);
+    }
+  } else if (e.key == "revision_id") {
+    if (auto v = ReadUnsigned(reader, e.value, what, 0, 0xFF)) {
+      p.revision_id = static_cast<std::uint8_t>(*v);
+    }
+  } else if (e.key == "class_code") {
+    if (auto v = ReadUnsigned(reader, e.value, what, 0, 0xFFFFFF)) {
+      p.class_code = static_cast<std::uint32_t>(*v);
     }
   } else if (e.key == "pci_device") {
     if (auto v = ReadUnsigned(reader, e.value, what, 0, 31)) {
@@ -178,14 +192,15 @@ std::optional<std::wstring> ReadWide(Reader& reader, const YAML::Node& node,
 
 std::optional<DeviceProperties> ReadDeviceProperties(Reader& reader, const YAML::Node& node) {
   static const std::vector<std::string> kKeys{
-      "device_description", "hardware_ids",    "compatible_ids",
-      "class_name",         "class_guid",      "driver_key_name",
-      "manufacturer",       "friendly_name",   "location_information",
-      "pdo_name",           "enumerator_name", "container_id",
-      "vendor_id",          "device_id",       "bus_number",
-      "pci_device",         "pci_function",    "address",
-      "bus_type_guid",      "legacy_bus_type", "ui_number",
-      "install_state",      "removal_policy"};
+      "device_description", "hardware_ids",        "compatible_ids",
+      "class_name",         "class_guid",          "driver_key_name",
+      "manufacturer",       "friendly_name",       "location_information",
+      "pdo_name",           "enumerator_name",     "container_id",
+      "vendor_id",          "device_id",           "bus_number",
+      "pci_device",         "pci_function",        "address",
+      "bus_type_guid",      "legacy_bus_type",     "ui_number",
+      "install_state",      "removal_policy",      "revision_id",
+      "class_code",         "subsystem_vendor_id", "subsystem_id"};
   MapReader map(reader, node, "'properties'", &kKeys);
   if (!map.ok()) return std::nullopt;
   DeviceProperties properties;
