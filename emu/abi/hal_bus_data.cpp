@@ -34,10 +34,10 @@ ULONG BusData(kemu::model::Kernel& kernel, const char* routine, Access access, B
   if (buffer == nullptr) kernel.verifier().NullArgument(routine, "Buffer");
   // BusNumber carries the segment above bit 7; kemu's buses are all in segment 0.
   if ((bus_number >> 8) != 0 || !kernel.devices().PciBusExists(bus_number)) return 0;
-  PCI_SLOT_NUMBER slot;
-  slot.u.AsULONG = slot_number;
+  // PCI_SLOT_NUMBER: the device number in bits 0-4, the function number in bits 5-7; the
+  // reserved bits above are ignored.
   kemu::model::DeviceState* device = kernel.devices().FindPciFunction(
-      bus_number, slot.u.bits.DeviceNumber, slot.u.bits.FunctionNumber);
+      bus_number, slot_number & 0x1F, (slot_number >> 5) & 0x7);
   auto* bytes = static_cast<std::uint8_t*>(buffer);
   if (device == nullptr) {
     if (access == Access::kWrite) return 0;
