@@ -36,8 +36,8 @@ ULONG BusData(kemu::model::Kernel& kernel, const char* routine, Access access, B
   if ((bus_number >> 8) != 0 || !kernel.devices().PciBusExists(bus_number)) return 0;
   // PCI_SLOT_NUMBER: the device number in bits 0-4, the function number in bits 5-7; the
   // reserved bits above are ignored.
-  kemu::model::DeviceState* device = kernel.devices().FindPciFunction(
-      bus_number, slot_number & 0x1F, (slot_number >> 5) & 0x7);
+  kemu::model::DeviceState* device =
+      kernel.devices().FindPciFunction(bus_number, slot_number & 0x1F, (slot_number >> 5) & 0x7);
   auto* bytes = static_cast<std::uint8_t*>(buffer);
   if (device == nullptr) {
     if (access == Access::kWrite) return 0;

@@ -131,6 +131,18 @@ DeviceState* Devices::FindPciFunction(std::uint32_t bus, unsigned device, unsign
   return nullptr;
 }
 
+DeviceState* Devices::FindByBusInterrupt(INTERFACE_TYPE type, std::uint32_t bus,
+                                         std::uint32_t level) {
+  for (auto& state : devices_) {
+    const DeviceProperties& p = state->config.properties;
+    if (state->config.line && state->config.line->vector == level && p.bus_number == bus &&
+        p.legacy_bus_type == type) {
+      return state.get();
+    }
+  }
+  return nullptr;
+}
+
 bool Devices::PciBusExists(std::uint32_t bus) const {
   return bus == 0 || std::any_of(devices_.begin(), devices_.end(), [bus](const auto& state) {
            return state->config.properties.bus_number == bus;

@@ -270,7 +270,7 @@ static void SurfaceRoutines(void) {
   KEMU_USE(KeAcquireSpinLockForDpc), KEMU_USE(KeReleaseSpinLockForDpc);
   // PCI configuration space through the HAL (ntddk.h).
   KEMU_USE(HalGetBusDataByOffset), KEMU_USE(HalSetBusDataByOffset);
-  KEMU_USE(HalGetBusData), KEMU_USE(HalSetBusData);
+  KEMU_USE(HalGetBusData), KEMU_USE(HalSetBusData), KEMU_USE(HalGetInterruptVector);
   KEMU_USE(KeGetCurrentProcessorNumber), KEMU_USE(ExAllocatePoolWithTag);
   KEMU_USE(ExFreePoolWithTag), KEMU_USE(ExQueueWorkItem);
   // Nodes, floating-point state, calendar time.

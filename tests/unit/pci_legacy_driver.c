@@ -1,7 +1,8 @@
 /* A legacy (non-PnP) driver's device discovery for pci_config_test.cpp, written in C17 against
  * <ntddk.h> as NT 4-era drivers find their hardware: walk every bus, slot and function with
  * HalGetBusDataByOffset until the vendor and device ID match, take the BAR and interrupt line
- * from the header, and turn bus mastering on with HalSetBusDataByOffset. */
+ * from the header, turn bus mastering on with HalSetBusDataByOffset, and connect the ISR to the
+ * vector HalGetInterruptVector maps the line to. */
 #include "pci_legacy_driver.h"
 
 #include <ntddk.h>
@@ -69,4 +70,14 @@ ULONG PciLegacyMemoryBarSize(const PCI_LEGACY_FUNCTION* Function) {
   HalSetBusDataByOffset(PCIConfiguration, Function->Bus, Function->Slot, &original, offset,
                         sizeof(original));
   return ~(probe & PCI_ADDRESS_MEMORY_ADDRESS_MASK) + 1;
+}
+
+NTSTATUS PciLegacyConnect(const PCI_LEGACY_FUNCTION* Function, PKSERVICE_ROUTINE Isr, PVOID Context,
+                          PKINTERRUPT* Interrupt) {
+  KIRQL irql = 0;
+  KAFFINITY affinity = 0;
+  const ULONG vector = HalGetInterruptVector(PCIBus, Function->Bus, Function->InterruptLine,
+                                             Function->InterruptLine, &irql, &affinity);
+  return IoConnectInterrupt(Interrupt, Isr, Context, NULL, vector, irql, irql, LevelSensitive, TRUE,
+                            affinity, FALSE);
 }

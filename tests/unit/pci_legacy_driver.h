@@ -24,6 +24,11 @@ BOOLEAN PciLegacyEnableBusMaster(const PCI_LEGACY_FUNCTION* Function);
 /* The size BAR0 decodes, found by the sizing probe; BAR0 keeps its address. */
 ULONG PciLegacyMemoryBarSize(const PCI_LEGACY_FUNCTION* Function);
 
+/* Maps the function's InterruptLine with HalGetInterruptVector and connects Isr to it with
+ * IoConnectInterrupt, level-sensitive and shared, as a legacy PCI driver does. */
+NTSTATUS PciLegacyConnect(const PCI_LEGACY_FUNCTION* Function, PKSERVICE_ROUTINE Isr, PVOID Context,
+                          PKINTERRUPT* Interrupt);
+
 #ifdef __cplusplus
 }
 #endif
