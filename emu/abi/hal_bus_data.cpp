@@ -45,6 +45,7 @@ ULONG BusData(kemu::model::Kernel& kernel, const char* routine, Access access, B
     for (ULONG at = offset; at < 2 && at - offset < length; ++at) bytes[at - offset] = 0xFF;
     return 2;
   }
+  device->pci.SetIdentity(device->config.properties);  // a test may have changed them
   constexpr std::size_t kSize = kemu::model::PciConfigSpace::kSize;
   if (offset >= kSize) return 0;
   const auto count = static_cast<ULONG>(std::min<std::size_t>(length, kSize - offset));

@@ -38,7 +38,10 @@ DeviceRegistry& Device::registry() { return state_.config.registry; }
 Hardware* Device::hardware() const { return state_.io.hardware; }
 std::uint64_t Device::memory_base() const { return state_.io.memory_base; }
 std::uint32_t Device::port_base() const { return state_.io.port_base; }
-std::span<const std::uint8_t> Device::config_space() const { return state_.pci.bytes(); }
+std::span<const std::uint8_t> Device::config_space() const {
+  state_.pci.SetIdentity(state_.config.properties);  // what properties() changed since
+  return state_.pci.bytes();
+}
 std::uint32_t Device::pci_bus() const { return state_.config.properties.bus_number; }
 std::uint32_t Device::pci_slot() const {
   // PCI_SLOT_NUMBER: the device number in bits 0-4, the function number in bits 5-7.

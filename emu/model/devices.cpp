@@ -124,7 +124,8 @@ DeviceState* Devices::FindByPdo(PDEVICE_OBJECT pdo) {
 DeviceState* Devices::FindPciFunction(std::uint32_t bus, unsigned device, unsigned function) {
   for (auto& state : devices_) {
     const DeviceProperties& p = state->config.properties;
-    if (p.bus_number == bus && PciDeviceNumber(*state) == device && p.pci_function == function) {
+    if (p.legacy_bus_type == PCIBus && p.bus_number == bus && PciDeviceNumber(*state) == device &&
+        p.pci_function == function) {
       return state.get();
     }
   }
@@ -145,7 +146,8 @@ DeviceState* Devices::FindByBusInterrupt(INTERFACE_TYPE type, std::uint32_t bus,
 
 bool Devices::PciBusExists(std::uint32_t bus) const {
   return bus == 0 || std::any_of(devices_.begin(), devices_.end(), [bus](const auto& state) {
-           return state->config.properties.bus_number == bus;
+           const DeviceProperties& p = state->config.properties;
+           return p.legacy_bus_type == PCIBus && p.bus_number == bus;
          });
 }
 

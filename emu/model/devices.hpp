@@ -61,12 +61,13 @@ class Devices {
 
   Device& Add(DeviceConfig config);
   DeviceState* FindByPdo(PDEVICE_OBJECT pdo);
-  /// The function at PCI `bus` (segment 0), device `device`, function `function`, or nullptr.
+  /// The PCI function (a device whose legacy bus type is PCIBus) at `bus` (segment 0), device
+  /// `device`, function `function`, or nullptr.
   DeviceState* FindPciFunction(std::uint32_t bus, unsigned device, unsigned function);
   /// The device whose line has bus-relative level `level` (kemu makes it the line's vector) on
   /// bus `bus` of type `type` (DeviceProperties::legacy_bus_type), or nullptr.
   DeviceState* FindByBusInterrupt(INTERFACE_TYPE type, std::uint32_t bus, std::uint32_t level);
-  /// Whether PCI bus `bus` exists: bus 0 always, and every bus a device was placed on.
+  /// Whether PCI bus `bus` exists: bus 0 always, and every bus a PCI function was placed on.
   bool PciBusExists(std::uint32_t bus) const;
   const std::vector<std::unique_ptr<DeviceState>>& all() const { return devices_; }
 

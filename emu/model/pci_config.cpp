@@ -78,6 +78,19 @@ void PciConfigSpace::AddBar(unsigned index, std::uint32_t base, std::uint32_t by
   bars_[index] = {.assigned = base | type, .writable = writable};
 }
 
+void PciConfigSpace::SetIdentity(const DeviceProperties& p) {
+  Set16(0x00, p.vendor_id);
+  Set16(0x02, p.device_id);
+  Set8(0x08, p.revision_id);
+  Set8(0x09, static_cast<std::uint8_t>(p.class_code));        // programming interface
+  Set8(0x0A, static_cast<std::uint8_t>(p.class_code >> 8));   // subclass
+  Set8(0x0B, static_cast<std::uint8_t>(p.class_code >> 16));  // base class
+  // A function number above 0 exists only in a multi-function device.
+  Set8(0x0E, p.pci_function != 0 ? PCI_MULTIFUNCTION | PCI_DEVICE_TYPE : PCI_DEVICE_TYPE);
+  Set16(0x2C, p.subsystem_vendor_id);
+  Set16(0x2E, p.subsystem_id);
+}
+
 void PciConfigSpace::Build(const DeviceState& device) {
   const DeviceConfig& config = device.config;
   const DeviceProperties& p = config.properties;
@@ -85,8 +98,6 @@ void PciConfigSpace::Build(const DeviceState& device) {
   writable_ = {};
   clear_on_one_ = {};
   bars_ = {};
-  Set16(0x00, p.vendor_id);
-  Set16(0x02, p.device_id);
   // Decoding is on for what the PnP manager assigned. Bus mastering stays off: a driver that
   // does DMA enables it (UNCONFIRMED whether pci.sys sets it while starting a function).
   std::uint16_t command = 0;
@@ -97,14 +108,9 @@ void PciConfigSpace::Build(const DeviceState& device) {
   Set16(kStatus, capability ? PCI_STATUS_CAPABILITIES_LIST : 0);
   clear_on_one_[kStatus] = static_cast<std::uint8_t>(kStatusErrors);
   clear_on_one_[kStatus + 1] = static_cast<std::uint8_t>(kStatusErrors >> 8);
-  Set8(0x08, p.revision_id);
-  Set8(0x09, static_cast<std::uint8_t>(p.class_code));        // programming interface
-  Set8(0x0A, static_cast<std::uint8_t>(p.class_code >> 8));   // subclass
-  Set8(0x0B, static_cast<std::uint8_t>(p.class_code >> 16));  // base class
-  Set8(0x0C, 0, 0xFF);                                        // cache line size
-  Set8(0x0D, 0, 0xFF);                                        // latency timer
-  // A function number above 0 exists only in a multi-function device.
-  Set8(0x0E, p.pci_function != 0 ? PCI_MULTIFUNCTION | PCI_DEVICE_TYPE : PCI_DEVICE_TYPE);
+  Set8(0x0C, 0, 0xFF);  // cache line size
+  Set8(0x0D, 0, 0xFF);  // latency timer
+  SetIdentity(p);
   unsigned bar = 0;
   if (device.io.memory_bytes != 0) {
     // kemu's memory windows lie below 4 GB (model/device_io.hpp): a 32-bit BAR holds them.
@@ -114,8 +120,6 @@ void PciConfigSpace::Build(const DeviceState& device) {
   if (device.io.port_bytes != 0) {
     AddBar(bar++, device.io.port_base, device.io.port_bytes, /*io=*/true);
   }
-  Set16(0x2C, p.subsystem_vendor_id);
-  Set16(0x2E, p.subsystem_id);
   if (capability) Set8(0x34, static_cast<std::uint8_t>(kCapabilityOffset));
   if (config.line) {
     // The raw resource's level, which kemu makes the line's vector; pin INTA#.

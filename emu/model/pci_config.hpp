@@ -15,6 +15,10 @@
 #include <span>
 #include <string>
 
+namespace kemu {
+struct DeviceProperties;
+}  // namespace kemu
+
 namespace kemu::model {
 
 struct DeviceState;
@@ -29,6 +33,11 @@ class PciConfigSpace {
   /// IDs and class from its properties, one BAR per granted range with decoding enabled, the
   /// interrupt pin and line, and an MSI or MSI-X capability, enabled when messages were granted.
   void Build(const DeviceState& device);
+
+  /// Rewrites the read-only identity registers (IDs, revision, class code, header type) from
+  /// `properties`, which a test may have changed since Build: the next read sees the change, as
+  /// IoGetDeviceProperty's does. Nothing a driver can write is touched.
+  void SetIdentity(const DeviceProperties& properties);
 
   std::span<const std::uint8_t> bytes() const { return bytes_; }
   /// Copies `out.size()` bytes from `offset`; the caller keeps the range inside kSize.

@@ -96,6 +96,30 @@ TEST_P(PciConfigTest, HardwareIdsNameTheSubsystemAndRevision) {  // PCI-1
   EXPECT_EQ(first, L"PCI\\VEN_8086&DEV_10D3&SUBSYS_01231028&REV_02");
 }
 
+TEST_P(PciConfigTest, IdsATestChangesLaterAreWhatTheNextReadSees) {  // PCI-1
+  kemu::Device& nic = AddNic();
+  nic.properties().vendor_id = 0x10EC;
+  nic.properties().class_code = 0x0C0330;
+  const PCI_COMMON_CONFIG config = Read(nic);
+  EXPECT_EQ(config.VendorID, 0x10EC);
+  EXPECT_EQ(config.BaseClass, 0x0C);
+  EXPECT_EQ(config.SubClass, 0x03);
+  EXPECT_EQ(config.ProgIf, 0x30);
+  EXPECT_EQ(nic.config_space()[0], 0xEC);
+}
+
+TEST_P(PciConfigTest, ADeviceOnAnotherBusTypeHasNoPciConfigurationSpace) {  // PCI-2
+  machine().AddDevice({.name = "uart",
+                       .line = kemu::LineInterrupt{.vector = 0x34, .irql = 3},
+                       .properties = {.bus_number = 5, .legacy_bus_type = Isa}});
+  USHORT vendor = 0;
+  EXPECT_EQ(HalGetBusDataByOffset(PCIConfiguration, 0, 0, &vendor, 0, 2), 2u)
+      << "bus 0 exists; slot 0 holds no PCI function";
+  EXPECT_EQ(vendor, PCI_INVALID_VENDORID);
+  EXPECT_EQ(HalGetBusDataByOffset(PCIConfiguration, 5, 0, &vendor, 0, 2), 0u)
+      << "no PCI bus 5: only an ISA device is there";
+}
+
 TEST_P(PciConfigTest, AFunctionOtherThanZeroIsInAMultifunctionDevice) {
   kemu::Device& second = machine().AddDevice(
       {.name = "f1", .properties = {.bus_number = 2, .pci_device = 5, .pci_function = 1}});
