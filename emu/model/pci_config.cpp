@@ -122,8 +122,10 @@ void PciConfigSpace::Build(const DeviceState& device) {
   }
   if (capability) Set8(0x34, static_cast<std::uint8_t>(kCapabilityOffset));
   if (config.line) {
-    // The raw resource's level, which kemu makes the line's vector; pin INTA#.
-    Set8(0x3C, static_cast<std::uint8_t>(config.line->vector), 0xFF);
+    // The raw resource's level, which kemu makes the line's vector; pin INTA#. A vector the byte
+    // cannot hold reads "unknown": cut to 8 bits it would name another device's line.
+    const std::uint32_t level = config.line->vector;
+    Set8(0x3C, level <= 0xFF ? static_cast<std::uint8_t>(level) : 0xFF, 0xFF);
     Set8(0x3D, 1);
   } else {
     Set8(0x3C, 0xFF, 0xFF);  // "unknown or not connected"

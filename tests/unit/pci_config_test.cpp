@@ -120,6 +120,14 @@ TEST_P(PciConfigTest, ADeviceOnAnotherBusTypeHasNoPciConfigurationSpace) {  // P
       << "no PCI bus 5: only an ISA device is there";
 }
 
+TEST_P(PciConfigTest, ALineVectorTheByteCannotHoldReadsAsUnknownNotAsAnotherLine) {  // PCI-1
+  machine().AddDevice({.name = "low", .line = kemu::LineInterrupt{.vector = 0x51, .irql = 5}});
+  kemu::Device& high = machine().AddDevice(
+      {.name = "high", .line = kemu::LineInterrupt{.vector = 0x151, .irql = 5}});
+  EXPECT_EQ(Read(high).u.type0.InterruptLine, 0xFF) << "0x151 cut to 0x51 would name 'low'";
+  EXPECT_EQ(Read(high).u.type0.InterruptPin, 1);
+}
+
 TEST_P(PciConfigTest, AFunctionOtherThanZeroIsInAMultifunctionDevice) {
   kemu::Device& second = machine().AddDevice(
       {.name = "f1", .properties = {.bus_number = 2, .pci_device = 5, .pci_function = 1}});
