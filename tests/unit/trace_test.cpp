@@ -3,6 +3,7 @@
 // thread names, IRQL counters, a golden file, determinism); and kemu::gtest's KEMU_TRACE /
 // --kemu_trace, which writes the trace of a failing fixture test.
 #include <fmt/format.h>
+#include <unistd.h>
 #include <wdm.h>
 
 #include <cstdint>
@@ -38,6 +39,12 @@ using ::testing::Not;
 
 constexpr ULONG kVector = 0x51;
 constexpr KIRQL kDirql = 5;
+
+// A file in the temporary directory that no other run of this program uses: two build trees
+// tested at once on one machine (dev and asan) must not read each other's traces.
+std::string TempPath(std::string_view name) {
+  return ::testing::TempDir() + std::to_string(::getpid()) + "_" + std::string(name);
+}
 
 std::uint64_t Address(const void* pointer) { return reinterpret_cast<std::uintptr_t>(pointer); }
 template <typename Function>
@@ -465,7 +472,7 @@ TEST(TraceJsonTest, TheSameSeedGivesByteIdenticalJson) {
 TEST(TraceJsonTest, WriteTraceWritesTheJsonAndThrowsWhenItCannot) {
   kemu::Machine machine(kemu::Os::kWindows10);
   KeGetCurrentIrql();
-  const std::string path = ::testing::TempDir() + "kemu_trace_write_test.json";
+  const std::string path = TempPath("kemu_trace_write_test.json");
   machine.WriteTrace(path);
   std::stringstream written;
   written << std::ifstream(path, std::ios::binary).rdbuf();
@@ -509,14 +516,14 @@ TEST(TraceFlagTest, KemuTraceFlagWithoutAFileIsAHarnessError) {
 }
 
 TEST(TraceFlagTest, AFailedTestWritesItsTraceWhereKemuTraceSays) {
-  const std::string base = ::testing::TempDir() + "kemu_flag_failed.json";
+  const std::string base = TempPath("kemu_flag_failed.json");
   const ScopedEnv trace("KEMU_TRACE", base.c_str());
   kemu::Machine machine(kemu::Os::kWindows10);
   KeGetCurrentIrql();
   std::ostringstream out;
   const auto file = WriteTraceIfFailed(machine, /*failed=*/true, "Suite/Test.Fails/win10", out);
   ASSERT_TRUE(file.has_value());
-  EXPECT_EQ(*file, ::testing::TempDir() + "kemu_flag_failed.Suite_Test_Fails_win10.json");
+  EXPECT_EQ(*file, TempPath("kemu_flag_failed.Suite_Test_Fails_win10.json"));
   EXPECT_EQ(out.str(), "kemu: trace written to " + *file + "\n");
   std::stringstream written;
   written << std::ifstream(*file, std::ios::binary).rdbuf();
@@ -525,7 +532,7 @@ TEST(TraceFlagTest, AFailedTestWritesItsTraceWhereKemuTraceSays) {
 }
 
 TEST(TraceFlagTest, APassingTestOrAnUnsetKemuTraceWritesNothing) {
-  const std::string base = ::testing::TempDir() + "kemu_flag_passed.json";
+  const std::string base = TempPath("kemu_flag_passed.json");
   kemu::Machine machine(kemu::Os::kWindows10);
   std::ostringstream out;
   {
@@ -577,7 +584,7 @@ std::string RunFixtureTests(const std::string& environment, const std::string& k
 }
 
 TEST(TraceFlagTest, TheFixtureWritesTheTraceOfEveryFailedTestAndOnlyThose) {
-  const std::string base = ::testing::TempDir() + "kemu_fixture_env.json";
+  const std::string base = TempPath("kemu_fixture_env.json");
   const std::string failed =
       TraceFileFor(base, "Win10/TraceFixtureTest.DISABLED_FailsOnPurpose/win10");
   const std::string passed = TraceFileFor(base, "Win10/TraceFixtureTest.DISABLED_Passes/win10");
@@ -593,7 +600,7 @@ TEST(TraceFlagTest, TheFixtureWritesTheTraceOfEveryFailedTestAndOnlyThose) {
 }
 
 TEST(TraceFlagTest, TheKemuTraceFlagWorksLikeTheVariable) {
-  const std::string base = ::testing::TempDir() + "kemu_fixture_flag.json";
+  const std::string base = TempPath("kemu_fixture_flag.json");
   const std::string failed =
       TraceFileFor(base, "Win10/TraceFixtureTest.DISABLED_FailsOnPurpose/win10");
   const std::string output =
