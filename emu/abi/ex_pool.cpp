@@ -1,6 +1,7 @@
-// Executive pool exports: ExAllocatePoolWithTag(Priority), ExAllocatePoolWithQuotaTag,
-// ExAllocatePool2/3, ExFreePool and ExFreePoolWithTag. Each decodes its arguments into a
-// model::PoolRequest; the checks live in model::Pool and the verifier's pool rules.
+// Executive pool exports: ExAllocatePoolWithTag(Priority), ExAllocatePoolWithQuotaTag, the
+// untagged ExAllocatePool(WithQuota), ExAllocatePool2/3, ExFreePool and ExFreePoolWithTag. Each
+// decodes its arguments into a model::PoolRequest; the checks live in model::Pool and the
+// verifier's pool rules.
 #include <wdm.h>
 
 #include <cstdint>
@@ -16,15 +17,23 @@ namespace {
 constexpr std::uint32_t kPagedBit = 1;
 constexpr std::uint32_t kCacheAlignedBit = 4;
 
+// The untagged originals tag the block "None" (UNCONFIRMED: the tag Windows' pool tools show for
+// them, written here as its number).
+constexpr ULONG kUntaggedPoolTag = 0x656E6F4E;
+
+// The request of a routine that takes a POOL_TYPE. Quota routines raise on failure unless told to
+// return NULL; the others raise only when asked to.
 kemu::model::PoolRequest FromPoolType(const char* routine, kemu::abi::ExportId id,
-                                      std::uint32_t type, SIZE_T bytes, ULONG tag) {
+                                      std::uint32_t type, SIZE_T bytes, ULONG tag, bool quota) {
   return {.routine = routine,
           .id = id,
           .type = type,
           .paged = (type & kPagedBit) != 0,
           .cache_aligned = (type & kCacheAlignedBit) != 0,
           .bytes = bytes,
-          .tag = tag};
+          .tag = tag,
+          .raise_on_failure = quota ? (type & POOL_QUOTA_FAIL_INSTEAD_OF_RAISE) == 0
+                                    : (type & POOL_RAISE_IF_ALLOCATION_FAILURE) != 0};
 }
 
 // ExAllocatePool2's required flags (the low 32 bits); any other required bit fails the call.
@@ -80,11 +89,10 @@ PVOID ExAllocatePoolWithTag(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag)
   const auto type = static_cast<std::uint32_t>(PoolType);
   kemu::model::Kernel& kernel =
       KEMU_ENTER(ExAllocatePoolWithTag, {"PoolType", type}, KEMU_ARG(NumberOfBytes), KEMU_ARG(Tag));
-  kemu::model::PoolRequest request =
-      FromPoolType("ExAllocatePoolWithTag", kemu::abi::ExportId::kExAllocatePoolWithTag, type,
-                   NumberOfBytes, Tag);
-  request.raise_on_failure = (type & POOL_RAISE_IF_ALLOCATION_FAILURE) != 0;
-  return kernel.pool().Allocate(request);
+  kernel.verifier().PoolTagUntrackable("ExAllocatePoolWithTag", type, NumberOfBytes, Tag);
+  return kernel.pool().Allocate(FromPoolType("ExAllocatePoolWithTag",
+                                             kemu::abi::ExportId::kExAllocatePoolWithTag, type,
+                                             NumberOfBytes, Tag, /*quota=*/false));
 }
 
 // The priority only says when Windows may fail the request as pool runs low; kemu's pool runs
@@ -95,23 +103,38 @@ PVOID ExAllocatePoolWithTagPriority(POOL_TYPE PoolType, SIZE_T NumberOfBytes, UL
   kemu::model::Kernel& kernel =
       KEMU_ENTER(ExAllocatePoolWithTagPriority, {"PoolType", type}, KEMU_ARG(NumberOfBytes),
                  KEMU_ARG(Tag), {"Priority", static_cast<std::uint32_t>(Priority)});
-  kemu::model::PoolRequest request =
-      FromPoolType("ExAllocatePoolWithTagPriority",
-                   kemu::abi::ExportId::kExAllocatePoolWithTagPriority, type, NumberOfBytes, Tag);
-  request.raise_on_failure = (type & POOL_RAISE_IF_ALLOCATION_FAILURE) != 0;
-  return kernel.pool().Allocate(request);
+  kernel.verifier().PoolTagUntrackable("ExAllocatePoolWithTagPriority", type, NumberOfBytes, Tag);
+  return kernel.pool().Allocate(FromPoolType("ExAllocatePoolWithTagPriority",
+                                             kemu::abi::ExportId::kExAllocatePoolWithTagPriority,
+                                             type, NumberOfBytes, Tag, /*quota=*/false));
 }
 
 PVOID ExAllocatePoolWithQuotaTag(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag) {
   const auto type = static_cast<std::uint32_t>(PoolType);
   kemu::model::Kernel& kernel = KEMU_ENTER(ExAllocatePoolWithQuotaTag, {"PoolType", type},
                                            KEMU_ARG(NumberOfBytes), KEMU_ARG(Tag));
-  kemu::model::PoolRequest request =
-      FromPoolType("ExAllocatePoolWithQuotaTag", kemu::abi::ExportId::kExAllocatePoolWithQuotaTag,
-                   type, NumberOfBytes, Tag);
-  // Quota allocations raise on failure unless told to return NULL.
-  request.raise_on_failure = (type & POOL_QUOTA_FAIL_INSTEAD_OF_RAISE) == 0;
-  return kernel.pool().Allocate(request);
+  kernel.verifier().PoolTagUntrackable("ExAllocatePoolWithQuotaTag", type, NumberOfBytes, Tag);
+  return kernel.pool().Allocate(FromPoolType("ExAllocatePoolWithQuotaTag",
+                                             kemu::abi::ExportId::kExAllocatePoolWithQuotaTag, type,
+                                             NumberOfBytes, Tag, /*quota=*/true));
+}
+
+PVOID ExAllocatePool(POOL_TYPE PoolType, SIZE_T NumberOfBytes) {
+  const auto type = static_cast<std::uint32_t>(PoolType);
+  kemu::model::Kernel& kernel =
+      KEMU_ENTER(ExAllocatePool, {"PoolType", type}, KEMU_ARG(NumberOfBytes));
+  return kernel.pool().Allocate(FromPoolType("ExAllocatePool", kemu::abi::ExportId::kExAllocatePool,
+                                             type, NumberOfBytes, kUntaggedPoolTag,
+                                             /*quota=*/false));
+}
+
+PVOID ExAllocatePoolWithQuota(POOL_TYPE PoolType, SIZE_T NumberOfBytes) {
+  const auto type = static_cast<std::uint32_t>(PoolType);
+  kemu::model::Kernel& kernel =
+      KEMU_ENTER(ExAllocatePoolWithQuota, {"PoolType", type}, KEMU_ARG(NumberOfBytes));
+  return kernel.pool().Allocate(FromPoolType("ExAllocatePoolWithQuota",
+                                             kemu::abi::ExportId::kExAllocatePoolWithQuota, type,
+                                             NumberOfBytes, kUntaggedPoolTag, /*quota=*/true));
 }
 
 PVOID ExAllocatePool2(POOL_FLAGS Flags, SIZE_T NumberOfBytes, ULONG Tag) {

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "abi/entry.hpp"
+#include "kemu/machine.hpp"
 #include "model/version_info.hpp"
 
 extern "C" {
@@ -28,8 +29,12 @@ BOOLEAN PsGetVersion(PULONG MajorVersion, PULONG MinorVersion, PULONG BuildNumbe
   if (MinorVersion != nullptr) *MinorVersion = personality.minor_version;
   if (BuildNumber != nullptr) *BuildNumber = personality.build_number;
   if (CSDVersion != nullptr) kemu::model::CopyCsdVersion(personality, CSDVersion);
-  // TRUE only on a checked build of Windows (docs/windows-facts.md §10.3).
-  return kernel.options().checked_build ? TRUE : FALSE;
+  // TRUE only on a checked build of Windows (docs/windows-facts.md §10.3): kemu's checked kernel
+  // mode, and never for Windows 10 and 11, which had no checked builds by the releases kemu
+  // models. Driver Verifier runs on a free build.
+  const bool checked = kemu::KernelModeOf(kernel.options()) == kemu::KernelMode::kChecked &&
+                       kernel.personality().os < kemu::Os::kWindows10;
+  return checked ? TRUE : FALSE;
 }
 
 BOOLEAN RtlIsNtDdiVersionAvailable(ULONG Version) {

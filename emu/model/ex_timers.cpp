@@ -37,7 +37,8 @@ PEX_TIMER ExTimers::Allocate(PEXT_CALLBACK callback, PVOID context, ULONG attrib
                                                  : SynchronizationTimer);
   kernel_.dpcs().Initialize(&entry->dpc, &Expired, entry.get(), /*threaded=*/false);
   const PEX_TIMER handle = entry->handle();
-  kernel_.race().NameExTimerDpc(&entry->dpc, reinterpret_cast<const void*>(callback), handle);
+  kernel_.race().NameCallbackDpc(&entry->dpc, "EX_TIMER callback",
+                                 reinterpret_cast<const void*>(callback), "EX_TIMER", handle);
   timers_.emplace(handle, std::move(entry));
   return handle;
 }

@@ -71,6 +71,13 @@ bool FaultReturnsStatus(std::string_view routine) {
   return ReturnsStatus(static_cast<personality::ExportId>(info - personality::Exports().data()));
 }
 
+bool FaultTakesTag(std::string_view routine) {
+  const personality::ExportInfo* info = personality::FindExport(routine);
+  if (info == nullptr) return false;
+  return model::Faults::IsPoolAllocator(
+      static_cast<personality::ExportId>(info - personality::Exports().data()));
+}
+
 namespace model {
 
 bool Faults::CanFail(personality::ExportId routine) {
@@ -89,6 +96,9 @@ bool Faults::CanFail(personality::ExportId routine) {
     case personality::ExportId::kExAllocatePoolWithTagPriority:
     case personality::ExportId::kExAllocatePool2:
     case personality::ExportId::kExAllocatePool3:
+    case personality::ExportId::kExAllocatePool:
+    case personality::ExportId::kExAllocatePoolWithQuota:
+    case personality::ExportId::kIoInitializeTimer:
     case personality::ExportId::kIoAllocateWorkItem:
     case personality::ExportId::kPsCreateSystemThread:
     case personality::ExportId::kIoCreateSystemThread:
@@ -109,7 +119,9 @@ bool Faults::IsPoolAllocator(personality::ExportId routine) {
          routine == personality::ExportId::kExAllocatePoolWithQuotaTag ||
          routine == personality::ExportId::kExAllocatePoolWithTagPriority ||
          routine == personality::ExportId::kExAllocatePool2 ||
-         routine == personality::ExportId::kExAllocatePool3;
+         routine == personality::ExportId::kExAllocatePool3 ||
+         routine == personality::ExportId::kExAllocatePool ||
+         routine == personality::ExportId::kExAllocatePoolWithQuota;
 }
 
 void Faults::Add(const Fault& fault) {

@@ -245,8 +245,26 @@ int Interrupts::TargetWithLockHeld(const VectorState& state) const {
   const KIRQL threshold = state.irql == PASSIVE_LEVEL ? APC_LEVEL : state.irql;
   const auto cpu = static_cast<unsigned>(holder);
   if (Eligible(cpu, affinity, threshold)) {
-    kernel_.verifier().InterruptOnHeldLock(held_lock, cpu, kernel_.cpu(cpu).irql, state.vector,
-                                           state.irql);
+    const KIRQL holder_irql = kernel_.cpu(cpu).irql;
+    // Why the holder is below this DIRQL: a connection sharing the lock was given a
+    // SynchronizeIrql below it (its ISR and KeSynchronizeExecution hold the lock there by
+    // design), or the code holding the lock lowered the IRQL.
+    std::optional<verifier::LowSynchronizeIrql> low;
+    for (const auto& [vector, other] : vectors_) {
+      for (const Attachment& a : other.chain) {
+        const ConnectionRecord& record = *a.record;
+        if (record.passive || record.LockOf(a.message) != held_lock) continue;
+        if (record.synchronize_irql >= state.irql || record.synchronize_irql > holder_irql) {
+          continue;
+        }
+        if (!low || record.synchronize_irql < low->synchronize_irql) {
+          low = verifier::LowSynchronizeIrql{
+              .vector = vector, .dirql = other.irql, .synchronize_irql = record.synchronize_irql};
+        }
+      }
+    }
+    kernel_.verifier().InterruptOnHeldLock(held_lock, cpu, holder_irql, state.vector, state.irql,
+                                           low);
   }
   return -1;
 }
@@ -439,7 +457,7 @@ void Interrupts::DispatchChain(VectorState& state, Cpu& cpu) {
                                           : reinterpret_cast<const void*>(record.isr),
                   state.vector, cpu.irql,
                   std::uint64_t{record.affinity != 0 ? record.affinity : KAFFINITY{1} << cpu_index},
-                  cpu_index, __builtin_frame_address(0));
+                  cpu_index, __builtin_frame_address(0), attached.message);
   }
   const race::ContextScope race_scope(race, cpu_index);
   // Inlined at both uses: on the round trip a call here cost as much as the release itself.

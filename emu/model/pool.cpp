@@ -37,6 +37,13 @@ constexpr unsigned char kUninitializedFill = 0xA5;
 constexpr SIZE_T kGuardBytes = 16;
 constexpr unsigned char kGuardFill = 0x5C;
 
+// Every block, in every mode, sits in host memory with a red zone in front of it as long as its
+// alignment (so the block stays aligned) and kGuardBytes after its last unit: a driver's small
+// underrun or overrun lands in memory kemu owns, never in the host allocator's bookkeeping, which
+// would abort the whole test process. Under Verifier the front zone is special pool's pattern
+// too, checked when the block is freed (0xC1 / 0x23).
+void* HostOf(void* block, std::size_t alignment) { return static_cast<char*>(block) - alignment; }
+
 std::size_t AlignmentFor(const PoolRequest& request, SIZE_T unit_bytes) {
   if (request.contiguous || request.bytes >= kPageSize) return kPageSize;
   // A block smaller than a page never crosses a page boundary (the allocators' documented
@@ -51,10 +58,11 @@ std::size_t AlignmentFor(const PoolRequest& request, SIZE_T unit_bytes) {
 Pool::~Pool() {
   // What the driver leaked has been reported at shutdown; the host memory goes back here.
   for (const auto& [address, block] : live_) {
-    ::operator delete (reinterpret_cast<void*>(address), std::align_val_t{block.alignment});
+    ::operator delete (HostOf(reinterpret_cast<void*>(address), block.alignment),
+                       std::align_val_t{block.alignment});
   }
   for (const auto& [block, alignment] : retained_) {
-    ::operator delete (block, std::align_val_t{alignment});
+    ::operator delete (HostOf(block, alignment), std::align_val_t{alignment});
   }
 }
 
@@ -79,9 +87,14 @@ void* Pool::Allocate(const PoolRequest& request) {
   // list's SLIST_ENTRY) in even the smallest block.
   const SIZE_T unit_bytes = (bytes + kSmallAlignment - 1) & ~SIZE_T{kSmallAlignment - 1};
   const std::size_t alignment = AlignmentFor(request, unit_bytes);
-  const SIZE_T host_bytes = unit_bytes + (guarded ? kGuardBytes : 0);
+  // From the block on: its units and the guard after them (the front zone is `alignment` more).
+  const SIZE_T host_bytes = unit_bytes + kGuardBytes;
   if (!injected && bytes <= kMaxBlockBytes) {
-    block = ::operator new (host_bytes, std::align_val_t{alignment}, std::nothrow);
+    void* host = ::operator new (alignment + host_bytes, std::align_val_t{alignment}, std::nothrow);
+    if (host != nullptr) {
+      block = static_cast<char*>(host) + alignment;
+      std::memset(host, kGuardFill, alignment);
+    }
   }
   if (block == nullptr) {
     if (request.raise_on_failure) {
@@ -92,11 +105,11 @@ void* Pool::Allocate(const PoolRequest& request) {
   if (request.contiguous && !kernel_.physical_memory().MapContiguous(
                                 block, bytes, request.lowest, request.highest, request.boundary)) {
     // No free physical range meets the driver's limits: Windows returns NULL.
-    ::operator delete (block, std::align_val_t{alignment});
+    ::operator delete (HostOf(block, alignment), std::align_val_t{alignment});
     return nullptr;
   }
   std::memset(block, request.zero ? 0 : kUninitializedFill, bytes);
-  if (guarded) std::memset(static_cast<char*>(block) + bytes, kGuardFill, host_bytes - bytes);
+  std::memset(static_cast<char*>(block) + bytes, kGuardFill, host_bytes - bytes);
   const auto address = reinterpret_cast<std::uintptr_t>(block);
   Forget(address);
   live_[address] = Block{.bytes = request.bytes,
@@ -123,7 +136,16 @@ void Pool::CheckIrqlForFree(const char* routine, void* block, const Block& state
 }
 
 void Pool::CheckGuard(const char* routine, void* block, const Block& state) {
+  if (state.guard_end == 0) return;  // not special pool: the red zones only absorb the writes
   const auto* bytes = static_cast<const unsigned char*>(block);
+  // In front first, nearest the block: a write there is as much the driver's as one past the end,
+  // and Windows' special pool checks the page's pattern before the block at the free.
+  for (std::size_t before = 1; before <= state.alignment; ++before) {
+    if (bytes[-static_cast<std::ptrdiff_t>(before)] != kGuardFill) {
+      kernel_.verifier().PoolUnderrun(routine, block, bytes - before, state.bytes, state.tag);
+      return;
+    }
+  }
   const SIZE_T requested = std::max<SIZE_T>(state.bytes, 1);
   for (SIZE_T i = requested; i < state.guard_end; ++i) {
     if (bytes[i] != kGuardFill) {
@@ -215,6 +237,7 @@ void Pool::FreeBlock(const char* routine, void* block, std::optional<ULONG> tag,
   kernel_.spin_locks().ForgetRange(block, static_cast<char*>(block) + state.bytes);
   kernel_.ex_spin_locks().ForgetRange(block, static_cast<char*>(block) + state.bytes);
   kernel_.dpcs().ForgetRange(block, end);
+  kernel_.timers().io().ForgetRange(block, end);  // a device object's timer ends with it
   kernel_.race().Forget(block, state.bytes);
   freed_[address] = ++frees_;
   freed_order_.push_back({.address = address,
@@ -234,7 +257,7 @@ void Pool::FreeBlock(const char* routine, void* block, std::optional<ULONG> tag,
       retained_.emplace_back(block, state.alignment);
       return;
     }
-    ::operator delete (block, std::align_val_t{state.alignment});
+    ::operator delete (HostOf(block, state.alignment), std::align_val_t{state.alignment});
     return;
   }
   // Special pool (Verifier): the block stays poisoned for a while, so a use after this free is

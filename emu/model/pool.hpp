@@ -143,7 +143,7 @@ class Pool {
  private:
   struct Block {
     SIZE_T bytes = 0;
-    std::size_t alignment = 0;
+    std::size_t alignment = 0;  ///< also the red zone before the block (host memory starts there)
     ULONG tag = 0;
     std::uint32_t type = 0;
     bool paged = false;

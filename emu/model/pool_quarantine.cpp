@@ -21,7 +21,8 @@ struct HostDelete {
 
 PoolQuarantine::~PoolQuarantine() {
   for (const Block& block : fifo_) {
-    ::operator delete (reinterpret_cast<void*>(block.address), std::align_val_t{block.alignment});
+    ::operator delete (reinterpret_cast<void*>(block.address - block.alignment),
+                       std::align_val_t{block.alignment});
   }
 }
 
@@ -52,8 +53,9 @@ void PoolQuarantine::ReleaseOldest(const char* routine) {
   fifo_.pop_front();
   by_address_.erase(block.address);
   bytes_ -= block.host_bytes;
-  const std::unique_ptr<void, HostDelete> memory(reinterpret_cast<void*>(block.address),
-                                                 HostDelete{block.alignment});
+  // The host allocation starts a red zone of `alignment` bytes before the block (model::Pool).
+  const std::unique_ptr<void, HostDelete> memory(
+      reinterpret_cast<void*>(block.address - block.alignment), HostDelete{block.alignment});
   CheckIntact(routine, block);
 }
 

@@ -45,9 +45,9 @@ class PoolQuarantine {
   /// A freed block as the reports name it.
   struct Block {
     std::uintptr_t address = 0;
-    SIZE_T bytes = 0;       ///< the size the driver asked for
-    SIZE_T host_bytes = 0;  ///< the host allocation, all poisoned: its 16-byte units and guard
-    std::size_t alignment = 0;
+    SIZE_T bytes = 0;           ///< the size the driver asked for
+    SIZE_T host_bytes = 0;      ///< from `address` on, all poisoned: its 16-byte units and guard
+    std::size_t alignment = 0;  ///< also the red zone before `address` the host memory starts with
     ULONG tag = 0;
     const char* freed_by = "";
     std::uint64_t freed_at = 0;  ///< trace event number of the free

@@ -139,7 +139,7 @@ void Timers::Expire(PKTIMER timer) {
 std::vector<std::string> Timers::DescribeSet() const {
   std::vector<std::string> lines;
   for (const auto& [key, timer] : schedule_) {
-    if (ex_.Owns(timer)) continue;
+    if (KemuOwned(timer)) continue;
     const Setting& setting = set_.at(timer);
     lines.push_back(fmt::format(
         "the KTIMER at {} is still set (due at interrupt time {}{}{}): cancel it with "
@@ -154,15 +154,16 @@ std::vector<std::string> Timers::DescribeSet() const {
 
 std::uintptr_t Timers::FirstSet() const {
   for (const auto& [key, timer] : schedule_) {
-    if (!ex_.Owns(timer)) return reinterpret_cast<std::uintptr_t>(timer);
+    if (!KemuOwned(timer)) return reinterpret_cast<std::uintptr_t>(timer);
   }
   return 0;
 }
 
 std::optional<Timers::SetWithDpc> Timers::FirstSetWithDpc() const {
   for (const auto& [key, timer] : schedule_) {
-    // An EX_TIMER's DPC is kemu's; ex() reports the timer the driver did not delete.
-    if (ex_.Owns(timer)) continue;
+    // An EX_TIMER's DPC is kemu's (ex() reports the timer the driver did not delete), and so is
+    // an I/O timer's.
+    if (KemuOwned(timer)) continue;
     if (PKDPC dpc = set_.at(timer).dpc; dpc != nullptr) return SetWithDpc{timer, dpc};
   }
   return std::nullopt;

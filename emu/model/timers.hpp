@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "model/ex_timers.hpp"
+#include "model/io_timers.hpp"
 
 namespace kemu::model {
 
@@ -22,7 +23,7 @@ class Kernel;
 
 class Timers {
  public:
-  explicit Timers(Kernel& kernel) : kernel_(kernel), ex_(kernel) {}
+  explicit Timers(Kernel& kernel) : kernel_(kernel), ex_(kernel), io_(kernel) {}
 
   void Initialize(PKTIMER timer, TIMER_TYPE type);
   /// KeSetTimer(Ex): `due` is the driver's DueTime (negative relative, positive absolute system
@@ -43,9 +44,11 @@ class Timers {
   /// The system-allocated timers (EX_TIMER), each over a KTIMER of this table.
   ExTimers& ex() { return ex_; }
   const ExTimers& ex() const { return ex_; }
+  /// The device objects' one-second timers (IoInitializeTimer), each over a KTIMER of this table.
+  IoTimers& io() { return io_; }
 
   /// Driver KTIMERs still set (they would fire after the driver unloaded); an EX_TIMER's is
-  /// ex()'s to report.
+  /// ex()'s to report, and an I/O timer's ends with its device object.
   std::vector<std::string> DescribeSet() const;
   std::uintptr_t FirstSet() const;
   /// The earliest-due set timer that queues a DPC when it expires, and that DPC.
@@ -67,6 +70,8 @@ class Timers {
     PKDPC dpc = nullptr;
   };
 
+  /// A KTIMER inside an EX_TIMER or an I/O timer: kemu's memory, not the driver's.
+  bool KemuOwned(PKTIMER timer) const { return ex_.Owns(timer) || io_.Owns(timer); }
   void Expire(PKTIMER timer);
   void Insert(PKTIMER timer, std::uint64_t due, std::uint64_t period_100ns, PKDPC dpc);
 
@@ -75,6 +80,7 @@ class Timers {
   std::map<PKTIMER, Setting> set_;
   std::uint64_t sets_ = 0;
   ExTimers ex_;
+  IoTimers io_;
 };
 
 /// Interrupt time a driver's timeout or due time stands for: negative values are relative to

@@ -21,8 +21,8 @@ Detector::Detector(Host& host, bool race_detection, unsigned processors)
 
 Detector::~Detector() = default;
 
-std::uint32_t Detector::ThreadFor(ContextKind kind, const void* object, unsigned cpu) {
-  auto [it, added] = threads_.emplace(std::make_tuple(kind, object, cpu),
+std::uint32_t Detector::ThreadFor(ContextKind kind, const void* object, unsigned cpu, ULONG lane) {
+  auto [it, added] = threads_.emplace(std::make_tuple(kind, object, cpu, lane),
                                       static_cast<std::uint32_t>(clocks_.size()));
   if (added) {
     clocks_.emplace_back();
@@ -61,9 +61,10 @@ Detector::Activation* Detector::Current() {
 // Execution contexts.
 
 void Detector::Begin(ContextKind kind, const void* object, const void* routine, ULONG vector,
-                     KIRQL base_irql, std::uint64_t cpu_mask, unsigned cpu, const void* frame) {
+                     KIRQL base_irql, std::uint64_t cpu_mask, unsigned cpu, const void* frame,
+                     ULONG lane) {
   Activation activation;
-  activation.thread = ThreadFor(kind, object, cpu);
+  activation.thread = ThreadFor(kind, object, cpu, lane);
   activation.context = ContextFor(
       {.kind = kind, .routine = routine, .object = object, .cpu = cpu, .vector = vector});
   activation.cpu_mask = cpu_mask;
@@ -74,8 +75,12 @@ void Detector::Begin(ContextKind kind, const void* object, const void* routine, 
 }
 
 void Detector::NoteBeginIsr(const void* connection, const void* routine, ULONG vector, KIRQL irql,
-                            std::uint64_t cpu_mask, unsigned cpu, const void* frame) {
-  Begin(ContextKind::kIsr, connection, routine, vector, irql, cpu_mask, cpu, frame);
+                            std::uint64_t cpu_mask, unsigned cpu, const void* frame,
+                            ULONG message) {
+  // One logical thread per message: a message table's messages have locks of their own, so on
+  // one vCPU one message's ISR is not ordered after another's by anything but a common lock
+  // (docs/windows-facts.md §2.8), wherever this run put them.
+  Begin(ContextKind::kIsr, connection, routine, vector, irql, cpu_mask, cpu, frame, message);
   Acquire(connection);  // connected before it runs
 }
 

@@ -103,9 +103,11 @@ class Detector {
   /// routine's own stack frames lie below it.
   /// Inline and a compare when detection is off (every interrupt and DPC passes through them);
   /// callers compute costly arguments only when enabled().
+  /// `message`: the message of a message table's connection, each with its own lock, so two
+  /// messages' ISRs are two logical threads even on one vCPU (0 for a line's).
   void BeginIsr(const void* connection, const void* routine, ULONG vector, KIRQL irql,
-                std::uint64_t cpu_mask, unsigned cpu, const void* frame) {
-    if (enabled_) NoteBeginIsr(connection, routine, vector, irql, cpu_mask, cpu, frame);
+                std::uint64_t cpu_mask, unsigned cpu, const void* frame, ULONG message = 0) {
+    if (enabled_) NoteBeginIsr(connection, routine, vector, irql, cpu_mask, cpu, frame, message);
   }
   /// `irql`: the level the routine is called at, DISPATCH_LEVEL, or PASSIVE_LEVEL for a threaded
   /// DPC (which ordinary DPCs and ISRs then preempt, and which interleaves with threads).
@@ -159,11 +161,13 @@ class Detector {
   }
   /// An interrupt spin lock, named so in reports.
   void NameInterruptLock(const void* lock, const void* connection);
-  /// The KDPC an EX_TIMER expires through runs the driver's `callback` for `timer`: reports name
-  /// the callback and the timer, not kemu's DPC routine. Kept whether or not the detector is on
-  /// (it may turn on later); an address never names two EX_TIMERs.
-  void NameExTimerDpc(const void* dpc, const void* callback, const void* timer) {
-    ex_timer_dpcs_[dpc] = {callback, timer};
+  /// A KDPC kemu owns that runs a driver routine for an object: an EX_TIMER's callback, a device
+  /// object's IoTimer routine. Reports name that routine (`role`, "EX_TIMER callback") and the
+  /// object (`object_kind`, "EX_TIMER"), not kemu's DPC routine. Kept whether or not the detector
+  /// is on (it may turn on later).
+  void NameCallbackDpc(const void* dpc, const char* role, const void* callback,
+                       const char* object_kind, const void* object) {
+    callback_dpcs_[dpc] = {role, callback, object_kind, object};
   }
   /// The running context publishes its history under `sync`; a later Acquire(sync) sees it.
   void Release(const void* sync) {
@@ -233,7 +237,7 @@ class Detector {
 
  private:
   void NoteBeginIsr(const void* connection, const void* routine, ULONG vector, KIRQL irql,
-                    std::uint64_t cpu_mask, unsigned cpu, const void* frame);
+                    std::uint64_t cpu_mask, unsigned cpu, const void* frame, ULONG message);
   void NoteBeginDpc(const void* dpc, const void* routine, std::uint64_t cpu_mask, unsigned cpu,
                     const void* frame, KIRQL irql);
   /// A work item's or system thread's routine (`kind`) begins on vCPU `cpu`, at PASSIVE_LEVEL:
@@ -315,9 +319,11 @@ class Detector {
   }
   /// Pops `stack`'s innermost context: what it did is published for whoever waits for its end.
   void EndTop(std::vector<Activation>& stack);
+  /// `lane` tells apart logical threads of one object on one vCPU (a message table's messages).
   void Begin(ContextKind kind, const void* object, const void* routine, ULONG vector,
-             KIRQL base_irql, std::uint64_t cpu_mask, unsigned cpu, const void* frame);
-  std::uint32_t ThreadFor(ContextKind kind, const void* object, unsigned cpu);
+             KIRQL base_irql, std::uint64_t cpu_mask, unsigned cpu, const void* frame,
+             ULONG lane = 0);
+  std::uint32_t ThreadFor(ContextKind kind, const void* object, unsigned cpu, ULONG lane = 0);
   std::uint32_t ContextFor(const ContextInfo& info);
   std::uint32_t LocksetFor(std::vector<LockId> locks);
   /// Drops `lock` from what `activation` holds (its latest take); false if it does not hold it.
@@ -353,7 +359,7 @@ class Detector {
   };
   std::unordered_map<const void*, SetAside> set_aside_;
   Activation test_;  ///< the test's thread
-  std::map<std::tuple<ContextKind, const void*, unsigned>, std::uint32_t> threads_;
+  std::map<std::tuple<ContextKind, const void*, unsigned, ULONG>, std::uint32_t> threads_;
   std::vector<VectorClock> clocks_;  ///< index = logical thread
   /// Per logical thread: what its relaxed loads read (learned at its next acquire fence) and its
   /// clock at its last release fence (published by its relaxed stores).
@@ -377,8 +383,14 @@ class Detector {
   /// What the locks that are no spin locks are (LockInitialized's `kind`), by address. Ordered:
   /// Forget drops a range.
   std::map<std::uintptr_t, const char*> lock_kinds_;
-  /// NameExTimerDpc: an EX_TIMER's KDPC -> its driver callback and the timer.
-  std::map<const void*, std::pair<const void*, const void*>> ex_timer_dpcs_;
+  struct CallbackDpc {
+    const char* role;
+    const void* callback;
+    const char* object_kind;
+    const void* object;
+  };
+  /// NameCallbackDpc: a kemu-owned KDPC -> the driver routine it runs and that routine's object.
+  std::map<const void*, CallbackDpc> callback_dpcs_;
   std::map<std::tuple<ContextKind, const void*, unsigned>, std::uint32_t> context_ids_;
   std::vector<ContextInfo> contexts_;
   /// Interrupt locks by address, and back (for Forget: a freed connection record names its lock,

@@ -133,7 +133,9 @@ void Detector::ForgetContexts(std::uintptr_t begin, std::uintptr_t end) {
     const auto in_range = [&](const auto& entry) {
       return std::get<0>(entry.first) == kind && inside(std::get<1>(entry.first));
     };
-    for (auto it = threads_.lower_bound(first); it != threads_.end() && in_range(*it); ++it) {
+    const auto first_thread = std::make_tuple(kind, reinterpret_cast<const void*>(begin), 0u, 0u);
+    for (auto it = threads_.lower_bound(first_thread); it != threads_.end() && in_range(*it);
+         ++it) {
       if (std::find(running.begin(), running.end(), it->second) == running.end()) {
         clocks_[it->second].Renew(it->second);
       }

@@ -38,9 +38,11 @@ std::string Detector::DescribeContext(std::uint32_t context,
     case ContextKind::kNmi:
       return fmt::format("the NMI callback {} on vCPU {}", name_of(info.routine), info.cpu);
     case ContextKind::kDpc:
-      if (const auto timer = ex_timer_dpcs_.find(info.object); timer != ex_timer_dpcs_.end()) {
-        return fmt::format("the EX_TIMER callback {} (EX_TIMER {}, run by its DPC) on vCPU {}",
-                           name_of(timer->second.first), timer->second.second, info.cpu);
+      if (const auto named = callback_dpcs_.find(info.object); named != callback_dpcs_.end()) {
+        const CallbackDpc& callback = named->second;
+        return fmt::format("the {} {} ({} {}, run by its DPC) on vCPU {}", callback.role,
+                           name_of(callback.callback), callback.object_kind, callback.object,
+                           info.cpu);
       }
       return fmt::format("the DPC routine {} (KDPC {}) on vCPU {}", name_of(info.routine),
                          info.object, info.cpu);
@@ -135,8 +137,8 @@ std::string Detector::FormatRace(const Access& prior, const Access& now,
     }
     const ContextInfo& info = contexts_.at(access->context);
     code.push_back(reinterpret_cast<std::uintptr_t>(info.routine));
-    if (const auto timer = ex_timer_dpcs_.find(info.object); timer != ex_timer_dpcs_.end()) {
-      code.push_back(reinterpret_cast<std::uintptr_t>(timer->second.first));
+    if (const auto named = callback_dpcs_.find(info.object); named != callback_dpcs_.end()) {
+      code.push_back(reinterpret_cast<std::uintptr_t>(named->second.callback));
     }
   }
   const std::map<std::uintptr_t, CodeName> names = NameCode(code);

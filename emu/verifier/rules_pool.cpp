@@ -15,6 +15,7 @@ namespace {
 constexpr std::uint64_t kStatusInsufficientResources = 0xC000009A;
 // 0xC1 Arg4: bytes after the end of the allocation were overwritten.
 constexpr std::uint64_t kSpecialPoolOverrun = 0x24;
+constexpr std::uint64_t kSpecialPoolNearbyBytesCorrupted = 0x23;
 
 const char* PoolKind(bool paged) { return paged ? "paged" : "nonpaged"; }
 
@@ -154,6 +155,21 @@ void Verifier::SpecialPoolOverrun(const char* routine, const void* block, const 
            static_cast<const char*>(corrupted) - static_cast<const char*>(block))});
 }
 
+void Verifier::PoolUnderrun(const char* routine, const void* block, const void* corrupted,
+                            SIZE_T bytes, ULONG tag) {
+  host_.BugCheck(
+      {.code = bugcheck::kSpecialPoolDetectedMemoryCorruption,
+       .parameters = {Address(block), Address(corrupted), 0, kSpecialPoolNearbyBytesCorrupted},
+       .parameter_names = {"address the driver tried to free", "address where bits are corrupted",
+                           nullptr, "0x23: nearby bytes within the same page corrupted"},
+       .summary = fmt::format(
+           "{} freed the {}-byte pool block at {} (tag {}), but the driver wrote before its "
+           "start: the byte at {} ({} bytes before the block) changed. Check the index or "
+           "pointer arithmetic that reached below the allocation.",
+           routine, bytes, block, FormatPoolTag(tag), corrupted,
+           static_cast<const char*>(block) - static_cast<const char*>(corrupted))});
+}
+
 void Verifier::PoolDoubleFree(const char* routine, const void* block) {
   const std::string summary = fmt::format(
       "{} freed the pool block at {}, which was already freed. Clear the pointer when you free "
@@ -210,6 +226,46 @@ void Verifier::FreeOfNonPool(const void* block, const std::string& summary) {
                   .parameter_names = {"0x42: free of an address that was never in any pool",
                                       "address being freed", "0", "0"},
                   .summary = summary});
+}
+
+void Verifier::PoolTagUntrackable(const char* routine, std::uint32_t type, SIZE_T bytes,
+                                  ULONG tag) {
+  // Microsoft lists the three as BAD_POOL_CALLER rows without saying which kernels check them;
+  // kemu checks them under Driver Verifier, whose pool tracking counts by tag (UNCONFIRMED for a
+  // kernel without it). PROTECTED_POOL is a flag, not part of the tag.
+  if (mode_ != CheckMode::kVerifier) return;
+  const ULONG bare = tag & ~static_cast<ULONG>(PROTECTED_POOL);
+  constexpr ULONG kBig = 0x20474942;  // "BIG " in memory
+  bool letter_or_digit = false;
+  for (int shift = 0; shift < 32; shift += 8) {
+    const unsigned char c = static_cast<unsigned char>(bare >> shift);
+    letter_or_digit |= (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+  }
+  const std::string what =
+      fmt::format("{} asked for {} bytes with tag {}", routine, bytes, FormatPoolTag(tag));
+  const char* const advice =
+      "Give every allocation site a tag of its own, four letters or digits ('Nic0').";
+  if (bare == 0 || bare == kBig) {
+    const bool zero = bare == 0;
+    host_.BugCheck(
+        {.code = bugcheck::kBadPoolCaller,
+         .parameters = {zero ? bad_pool_caller::kZeroTag : bad_pool_caller::kBigTag, type, bytes,
+                        0},
+         .parameter_names = {zero ? "0x9B: pool allocated with a tag of 0"
+                                  : "0x9C: pool allocated with the tag \"BIG\"",
+                             "pool type", "number of bytes requested",
+                             "caller's address (not available in kemu)"},
+         .summary = fmt::format("{}: the pool's tag tables cannot track it. {}", what, advice)});
+    return;
+  }
+  if (!letter_or_digit) {
+    host_.BugCheck({.code = bugcheck::kBadPoolCaller,
+                    .parameters = {bad_pool_caller::kTagWithoutLettersOrDigits, tag, type, 0},
+                    .parameter_names = {"0x9D: pool tag without any letter or digit", "pool tag",
+                                        "pool type", "caller's address (not available in kemu)"},
+                    .summary = fmt::format("{}, which has no letter or digit to track it by. {}",
+                                           what, advice)});
+  }
 }
 
 void Verifier::PoolFreeWrongTag(const char* routine, const void* block, ULONG allocated_tag,

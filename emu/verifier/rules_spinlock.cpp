@@ -137,18 +137,29 @@ void Verifier::AcquireOwnedBySelf(const char* routine, PKSPIN_LOCK lock, bool tr
 }
 
 void Verifier::InterruptOnHeldLock(PKSPIN_LOCK lock, unsigned cpu, KIRQL irql, ULONG vector,
-                                   KIRQL dirql) {
+                                   KIRQL dirql, std::optional<LowSynchronizeIrql> low) {
   // Windows' dispatch takes the interrupt's lock as any acquire does: a checked kernel finds it
   // owned (0xF), Verifier's deadlock detection sees the recursion (0x1000), a retail kernel spins
-  // for ever. Holding a spin lock is holding its IRQL: lowering below it is the misuse.
-  SelfDeadlock(
-      lock,
-      fmt::format("vector {:#x} (DIRQL {}) became deliverable to vCPU {} at IRQL {}, which holds "
-                  "the interrupt's spin lock at {}: the code that took the lock lowered the IRQL "
-                  "below DIRQL while holding it (a spin lock must be held at the IRQL it was "
-                  "acquired at), so the interrupt's dispatch spins on a lock its own processor "
-                  "holds. This deadlocks.",
-                  vector, dirql, cpu, irql, static_cast<const void*>(lock)));
+  // for ever. Holding a spin lock is holding its IRQL: the misuse is holding it below DIRQL,
+  // either by a SynchronizeIrql lower than the DIRQL of another interrupt sharing the lock (which
+  // IoConnectInterrupt documents must be the highest of them) or by lowering the IRQL.
+  const std::string cause =
+      low ? fmt::format(
+                "the interrupt connected on vector {:#x} (DIRQL {}) shares this lock but "
+                "was given SynchronizeIrql {}, below DIRQL {}: its ISR and "
+                "KeSynchronizeExecution hold the lock at IRQL {}, where vector {:#x} "
+                "preempts them. Every interrupt that shares a spin lock must be "
+                "connected with the highest DIRQL among them as its SynchronizeIrql",
+                low->vector, low->dirql, low->synchronize_irql, dirql, low->synchronize_irql,
+                vector)
+          : std::string(
+                "the code that took the lock lowered the IRQL below DIRQL while holding "
+                "it (a spin lock must be held at the IRQL it was acquired at)");
+  SelfDeadlock(lock, fmt::format("vector {:#x} (DIRQL {}) became deliverable to vCPU {} at IRQL "
+                                 "{}, which holds the interrupt's spin lock at {}: {}, so the "
+                                 "interrupt's dispatch spins on a lock its own processor holds. "
+                                 "This deadlocks.",
+                                 vector, dirql, cpu, irql, static_cast<const void*>(lock), cause));
 }
 
 void Verifier::SelfDeadlock(PKSPIN_LOCK lock, const std::string& what) {

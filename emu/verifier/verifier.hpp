@@ -9,6 +9,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,15 @@ enum class CheckMode {
   kVerifier,  ///< Driver Verifier on: 0xC4 sub-codes
   kChecked,   ///< checked kernel: classic codes
   kRetail,    ///< retail kernel: only what Windows itself cannot survive
+};
+
+/// A connection that shares an interrupt spin lock with a higher DIRQL than its SynchronizeIrql
+/// (Verifier::InterruptOnHeldLock): the vector it was connected on, its DIRQL and that
+/// SynchronizeIrql.
+struct LowSynchronizeIrql {
+  ULONG vector = 0;
+  KIRQL dirql = 0;
+  KIRQL synchronize_irql = 0;
 };
 
 class Verifier {
@@ -79,10 +89,11 @@ class Verifier {
   /// Returns only in retail mode for KeTryToAcquireSpinLockAtDpcLevel (which then fails).
   void AcquireOwnedBySelf(const char* routine, PKSPIN_LOCK lock, bool try_only);
   /// An interrupt became deliverable to vCPU `cpu`, which holds the interrupt's spin lock `lock`
-  /// but lowered its IRQL to `irql`, below the interrupt's `dirql`: its dispatch would spin on a
-  /// lock its own processor holds.
+  /// at `irql`, below the interrupt's `dirql`: its dispatch would spin on a lock its own processor
+  /// holds. `low`: a connection sharing the lock whose SynchronizeIrql is that low (the cause),
+  /// else the holder lowered its IRQL.
   [[noreturn]] void InterruptOnHeldLock(PKSPIN_LOCK lock, unsigned cpu, KIRQL irql, ULONG vector,
-                                        KIRQL dirql);
+                                        KIRQL dirql, std::optional<LowSynchronizeIrql> low);
   void ReleaseNotOwned(const char* routine, PKSPIN_LOCK lock);
   void ReleaseByOtherProcessor(const char* routine, PKSPIN_LOCK lock, std::uintptr_t owner_thread,
                                std::uintptr_t current_thread);
@@ -242,6 +253,10 @@ class Verifier {
   /// byte at `corrupted`). 0xC1 / 0x24. Returns only under kRecord.
   void PoolOverrun(const char* routine, const void* block, const void* corrupted, SIZE_T bytes,
                    ULONG tag);
+  /// Special pool (Verifier only): the driver wrote before the start of `block` (the changed byte
+  /// nearest the block at `corrupted`). 0xC1 / 0x23. Returns only under kRecord.
+  void PoolUnderrun(const char* routine, const void* block, const void* corrupted, SIZE_T bytes,
+                    ULONG tag);
   void PoolFreeUnknown(const char* routine, const void* block);
   /// ExFreePool(WithTag) of memory MmAllocateContiguousMemory(SpecifyCache) returned: not pool.
   void PoolFreeOfContiguous(const char* routine, const void* block, const char* allocator);
@@ -315,6 +330,9 @@ class Verifier {
   [[noreturn]] void KernelObjectInFreedPool(const char* routine, const char* expected,
                                             const void* object, const std::string& block,
                                             bool quarantined);
+  /// Driver Verifier's pool tracking (Verifier only): a tag that would make the allocation
+  /// untrackable, 0, "BIG" or one with no letter or digit, is 0xC2 / 0x9B, 0x9C or 0x9D.
+  void PoolTagUntrackable(const char* routine, std::uint32_t type, SIZE_T bytes, ULONG tag);
   void PoolFreeWrongTag(const char* routine, const void* block, ULONG allocated_tag,
                         ULONG freeing_tag, bool protected_block);
   /// A pool block being freed holds a set KTIMER (`timer`) or a queued KDPC: 0xC4 / 0x15 for a

@@ -278,6 +278,9 @@ inline constexpr std::uint64_t kAllocateAtBadIrql = 0x08;
 inline constexpr std::uint64_t kFreeAtBadIrql = 0x09;
 inline constexpr std::uint64_t kWrongTag = 0x0A;
 inline constexpr std::uint64_t kNeverInAnyPool = 0x42;
+inline constexpr std::uint64_t kZeroTag = 0x9B;  ///< a tag of 0
+inline constexpr std::uint64_t kBigTag = 0x9C;   ///< the tag "BIG"
+inline constexpr std::uint64_t kTagWithoutLettersOrDigits = 0x9D;
 }  // namespace bad_pool_caller
 
 /// Parameter-1 sub-codes of 0xE4 WORKER_INVALID.

@@ -3,6 +3,7 @@
 //   for (const std::string& routine : kemu::FaultRoutines()) std::cout << routine << '\n';
 //   kemu::FaultReturnsStatus("IoConnectInterruptEx");   // true: Fault::status must be a failure
 //   kemu::FaultReturnsStatus("ExAllocatePoolWithTag");  // false: it fails by returning NULL
+//   kemu::FaultTakesTag("ExAllocatePoolWithTag");       // true: Fault::tag narrows it to a tag
 #ifndef KEMU_FAULT_ROUTINES_HPP_
 #define KEMU_FAULT_ROUTINES_HPP_
 
@@ -25,6 +26,11 @@ const std::vector<std::string>& FaultRoutines();
 /// KeRegisterNmiCallback, AllocateCommonBuffer: their status is not used) and for a routine not in
 /// FaultRoutines().
 bool FaultReturnsStatus(std::string_view routine);
+
+/// Whether a fault on `routine` may narrow itself to one pool tag (Fault::tag): the pool
+/// allocators. Machine::InjectFault refuses a tag for any other routine; scenario files are
+/// checked before anything runs.
+bool FaultTakesTag(std::string_view routine);
 
 }  // namespace kemu
 

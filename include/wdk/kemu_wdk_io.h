@@ -1,4 +1,5 @@
-// kemu_wdk_io.h — device objects, DpcForIsr and the Io* interrupt-connection routines.
+// kemu_wdk_io.h — device objects, DpcForIsr, I/O timers and the Io* interrupt-connection
+// routines.
 //
 // DEVICE_OBJECT has the Windows x64 layout, so driver code that reaches DeviceExtension, Flags or
 // the embedded Dpc works unchanged. IRP and DRIVER_OBJECT stay opaque (the entry-point role types
@@ -108,6 +109,11 @@ typedef DRIVER_DISPATCH DRIVER_DISPATCH_PAGED;
 typedef VOID DRIVER_STARTIO(struct _DEVICE_OBJECT *DeviceObject, struct _IRP *Irp);
 typedef DRIVER_STARTIO *PDRIVER_STARTIO;
 
+/// An IoTimer routine: called once a second at DISPATCH_LEVEL while its device's timer runs
+/// (IoInitializeTimer, IoStartTimer, IoStopTimer).
+typedef VOID IO_TIMER_ROUTINE(struct _DEVICE_OBJECT *DeviceObject, PVOID Context);
+typedef IO_TIMER_ROUTINE *PIO_TIMER_ROUTINE;
+
 // ---------------------------------------------------------------------------------------------
 // Routines.
 
@@ -140,6 +146,15 @@ NTKERNELAPI NTSTATUS NTAPI IoConnectInterrupt(PKINTERRUPT *InterruptObject,
 NTKERNELAPI VOID NTAPI IoDisconnectInterrupt(PKINTERRUPT InterruptObject);
 
 NTKERNELAPI BOOLEAN NTAPI IoIsWdmVersionAvailable(UCHAR MajorVersion, UCHAR MinorVersion);
+
+/// Gives DeviceObject an I/O timer that calls TimerRoutine(DeviceObject, Context); it sets
+/// DeviceObject->Timer. Once per device object, at PASSIVE_LEVEL.
+NTKERNELAPI NTSTATUS NTAPI IoInitializeTimer(PDEVICE_OBJECT DeviceObject,
+                                             PIO_TIMER_ROUTINE TimerRoutine, PVOID Context);
+/// Starts (IoStartTimer) or stops (IoStopTimer) the device's timer, at DISPATCH_LEVEL or below.
+/// The first call comes one second after IoStartTimer (kemu: see docs/kernel.md, "I/O timers").
+NTKERNELAPI VOID NTAPI IoStartTimer(PDEVICE_OBJECT DeviceObject);
+NTKERNELAPI VOID NTAPI IoStopTimer(PDEVICE_OBJECT DeviceObject);
 
 #if NTDDI_VERSION >= NTDDI_VISTA
 NTKERNELAPI NTSTATUS NTAPI IoConnectInterruptEx(PIO_CONNECT_INTERRUPT_PARAMETERS Parameters);

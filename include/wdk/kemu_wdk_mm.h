@@ -204,6 +204,19 @@ NTKERNELAPI PVOID NTAPI ExAllocatePoolWithTagPriority(POOL_TYPE PoolType, SIZE_T
 NTKERNELAPI VOID NTAPI ExFreePoolWithTag(PVOID P, ULONG Tag);
 NTKERNELAPI VOID NTAPI ExFreePool(PVOID P);
 
+/// The untagged originals (obsolete; Microsoft's code analysis flags them, C28147). The exports
+/// tag the block "None". A driver built with POOL_TAGGING gets the WDK's macros instead, which
+/// tag it "Wdm " through the tagged routines. Free either with ExFreePool.
+NTKERNELAPI PVOID NTAPI ExAllocatePool(POOL_TYPE PoolType, SIZE_T NumberOfBytes);
+NTKERNELAPI PVOID NTAPI ExAllocatePoolWithQuota(POOL_TYPE PoolType, SIZE_T NumberOfBytes);
+#ifdef POOL_TAGGING
+/// "Wdm " in memory, written as a number: a multi-character literal draws -Wmultichar.
+#define KEMU_WDK_DEFAULT_POOL_TAG ((ULONG)0x206D6457)
+#define ExAllocatePool(a, b) ExAllocatePoolWithTag((a), (b), KEMU_WDK_DEFAULT_POOL_TAG)
+#define ExAllocatePoolWithQuota(a, b) \
+  ExAllocatePoolWithQuotaTag((a), (b), KEMU_WDK_DEFAULT_POOL_TAG)
+#endif
+
 #if NTDDI_VERSION >= NTDDI_WIN10_VB
 /// Zeroed memory unless POOL_FLAG_UNINITIALIZED; NULL for a zero tag, bad flags or no memory.
 NTKERNELAPI PVOID NTAPI ExAllocatePool2(POOL_FLAGS Flags, SIZE_T NumberOfBytes, ULONG Tag);

@@ -273,6 +273,13 @@ static void SurfaceRoutines(void) {
   KEMU_USE(HalGetBusData), KEMU_USE(HalSetBusData), KEMU_USE(HalGetInterruptVector);
   KEMU_USE(KeGetCurrentProcessorNumber), KEMU_USE(ExAllocatePoolWithTag);
   KEMU_USE(ExFreePoolWithTag), KEMU_USE(ExQueueWorkItem);
+  // The untagged pool routines and the device object's I/O timer.
+  KEMU_USE(ExAllocatePool), KEMU_USE(ExAllocatePoolWithQuota);
+  KEMU_USE(IoInitializeTimer), KEMU_USE(IoStartTimer), KEMU_USE(IoStopTimer);
+  {
+    PIO_TIMER_ROUTINE timer_routine = NULL;
+    (void)timer_routine;
+  }
   // Nodes, floating-point state, calendar time.
   KEMU_USE(KeGetCurrentNodeNumber), KEMU_USE(KeQueryHighestNodeNumber);
   KEMU_USE(KeSaveFloatingPointState), KEMU_USE(KeRestoreFloatingPointState);

@@ -107,6 +107,63 @@ TEST_P(InterruptLockLoweredTest, HeldAtDirqlTheInterruptWaitsForTheRelease) {
   machine_.Shutdown();
 }
 
+// Two interrupts share the driver's lock; the one at DIRQL 5 is connected with SynchronizeIrql
+// `low_synchronize` where IoConnectInterrupt requires the highest DIRQL of the set (7). Its
+// KeSynchronizeExecution then holds the lock at 5, where the DIRQL-7 line preempts it (audit round
+// 11: the report blamed a lowered IRQL that nothing lowered).
+struct SharedLockPair {
+  kemu::Device* high = nullptr;
+  Card high_card;
+};
+
+BOOLEAN RaiseTheHighLine(PVOID context) {
+  static_cast<SharedLockPair*>(context)->high->AssertLine();
+  return TRUE;
+}
+
+void ConnectPairAndSynchronize(kemu::Machine& machine, KIRQL low_synchronize, SharedLockPair& pair,
+                               KSPIN_LOCK& lock) {
+  Card low_card{.device = &machine.AddDevice(kCard)};
+  pair.high =
+      &machine.AddDevice({.name = "high", .line = kemu::LineInterrupt{.vector = 0x71, .irql = 7}});
+  pair.high_card.device = pair.high;
+  KeInitializeSpinLock(&lock);
+  PKINTERRUPT low = nullptr;
+  PKINTERRUPT high = nullptr;
+  ASSERT_EQ(IoConnectInterrupt(&low, &CardIsr, &low_card, &lock, kVector, kDirql, low_synchronize,
+                               LevelSensitive, FALSE, ~KAFFINITY{0}, FALSE),
+            STATUS_SUCCESS);
+  ASSERT_EQ(IoConnectInterrupt(&high, &CardIsr, &pair.high_card, &lock, 0x71, 7, 7, LevelSensitive,
+                               FALSE, ~KAFFINITY{0}, FALSE),
+            STATUS_SUCCESS);
+  KeSynchronizeExecution(low, &RaiseTheHighLine, &pair);
+  IoDisconnectInterrupt(high);
+  IoDisconnectInterrupt(low);
+}
+
+TEST_P(InterruptLockLoweredTest, ASynchronizeIrqlBelowASharingInterruptsDirqlIsNamedAsTheCause) {
+  SharedLockPair pair;
+  KSPIN_LOCK lock;
+  const kemu::BugCheck crash =
+      CrashOf([&] { ConnectPairAndSynchronize(machine_, /*low_synchronize=*/5, pair, lock); });
+  if (GetParam() == kemu::KernelMode::kVerifier) {
+    EXPECT_THAT(crash, BugCheckIs(bugcheck::kDriverVerifierDetectedViolation,
+                                  verifier_code::kSelfDeadlock, Address(&lock), 0, 0));
+  } else {
+    EXPECT_THAT(crash, BugCheckIs(bugcheck::kSpinLockAlreadyOwned, Address(&lock), 0, 0, 0));
+  }
+  EXPECT_THAT(crash.what(), ::testing::HasSubstr("was given SynchronizeIrql 5, below DIRQL 7"));
+  EXPECT_THAT(crash.what(), ::testing::Not(::testing::HasSubstr("lowered the IRQL")));
+}
+
+TEST_P(InterruptLockLoweredTest, TheHighestDirqlAsEverySynchronizeIrqlKeepsTheLinePending) {
+  SharedLockPair pair;
+  KSPIN_LOCK lock;
+  ConnectPairAndSynchronize(machine_, /*low_synchronize=*/7, pair, lock);
+  EXPECT_EQ(pair.high_card.isr_calls, 1u);  // run once the synchronized routine released the lock
+  machine_.Shutdown();
+}
+
 TEST(InterruptLockLoweredTwoCpuTest, AnotherVcpuKeepsItPendingUntilTheHolderReleases) {
   // vCPU 1 idles at PASSIVE_LEVEL while the test's vCPU 0 holds the lock at DIRQL: the interrupt
   // would spin there, so kemu keeps it pending (INT-11), and reports nothing.

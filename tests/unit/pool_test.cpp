@@ -209,6 +209,47 @@ TEST(PoolRulesTest, FreeingAnAddressNoAllocationReturnedBugChecks) {
   }
 }
 
+TEST(PoolRulesTest, AnUntrackableTagIsBadPoolCallerUnderVerifier) {
+  {
+    PoolMachine m(Verifier());
+    EXPECT_THAT(CrashOf([] { ExAllocatePoolWithTag(NonPagedPoolNx, 48, 0); }),
+                BugCheckIs(kBadPoolCaller, bad_pool::kZeroTag, NonPagedPoolNx, 48, 0));
+    EXPECT_EQ(m.machine.pool_allocations(), 0u);
+  }
+  {
+    PoolMachine m(Verifier());
+    constexpr ULONG kBig = 0x20474942;  // "BIG "
+    EXPECT_THAT(CrashOf([] { ExAllocatePoolWithTagPriority(PagedPool, 8, kBig, LowPoolPriority); }),
+                BugCheckIs(kBadPoolCaller, bad_pool::kBigTag, PagedPool, 8, 0));
+  }
+  {
+    PoolMachine m(Verifier());
+    constexpr ULONG kPunctuation = 0x2A2D2B21;  // "!+-*"
+    EXPECT_THAT(CrashOf([] { ExAllocatePoolWithQuotaTag(NonPagedPool, 8, kPunctuation); }),
+                BugCheckIs(kBadPoolCaller, bad_pool::kTagWithoutLettersOrDigits, kPunctuation,
+                           NonPagedPool, 0));
+  }
+}
+
+TEST(PoolRulesTest, TagsWithALetterOrDigitPassAndRetailKernelsDoNotCheckTags) {
+  {
+    PoolMachine m(Verifier());
+    for (const ULONG tag : {kTag, ULONG{0x20202031} /* "1   " */, kTag | PROTECTED_POOL}) {
+      PVOID block = ExAllocatePoolWithTag(NonPagedPool, 8, tag);
+      ASSERT_NE(block, nullptr);
+      ExFreePoolWithTag(block, tag);
+    }
+    EXPECT_THAT(m.machine.bug_checks(), IsEmpty());
+  }
+  for (const kemu::MachineOptions& options : {Checked(), Retail()}) {
+    PoolMachine m(options);
+    PVOID block = ExAllocatePoolWithTag(NonPagedPool, 8, 0);
+    ASSERT_NE(block, nullptr);
+    ExFreePool(block);
+    EXPECT_THAT(m.machine.bug_checks(), IsEmpty());
+  }
+}
+
 TEST(PoolRulesTest, FreeingWithTheWrongTagIsBadPoolCallerUnderVerifierAndChecked) {
   for (const kemu::MachineOptions& options : {Verifier(), Checked()}) {
     PoolMachine m(options);

@@ -1,6 +1,6 @@
-// Special pool under Driver Verifier: a driver that writes past the end of its pool block is
-// found when it frees the block (0xC1 SPECIAL_POOL_DETECTED_MEMORY_CORRUPTION / 0x24), and a
-// driver that stays within its block is not (docs/verifier-rules.md).
+// Special pool under Driver Verifier: a driver that writes past the end of its pool block, or
+// before its start, is found when it frees the block (0xC1 SPECIAL_POOL_DETECTED_MEMORY_CORRUPTION
+// / 0x24, 0x23), and a driver that stays within its block is not (docs/verifier-rules.md).
 #include <wdm.h>
 
 #include <cstdint>
@@ -16,6 +16,7 @@ using ::testing::HasSubstr;
 
 constexpr ULONG kTag = 0x756D656B;  // "kemu"
 constexpr std::uint64_t kOverrun = 0x24;
+constexpr std::uint64_t kNearbyBytesCorrupted = 0x23;
 
 std::uint64_t Address(const void* pointer) { return reinterpret_cast<std::uintptr_t>(pointer); }
 
@@ -60,6 +61,47 @@ TEST(SpecialPoolTest, WithoutVerifierNothingChecksTheBytesAfterTheBlock) {
   ExFreePool(block);
   machine.Shutdown();
   EXPECT_FALSE(machine.crashed());
+}
+
+TEST(SpecialPoolTest, AByteWrittenJustBeforeTheBlockIsCorruptionFoundAtTheFree) {
+  kemu::Machine machine(kemu::MachineOptions{.verifier = true});
+  auto* block = static_cast<PUCHAR>(ExAllocatePoolWithTag(NonPagedPoolNx, 16, kTag));
+  ASSERT_NE(block, nullptr);
+  block[-1] = 1;
+  const kemu::BugCheck crash = CrashOf([&] { ExFreePoolWithTag(block, kTag); });
+  EXPECT_THAT(crash, BugCheckIs(kemu::bugcheck::kSpecialPoolDetectedMemoryCorruption,
+                                Address(block), Address(block - 1), 0, kNearbyBytesCorrupted));
+  EXPECT_THAT(crash.what(), HasSubstr("wrote before its start"));
+  EXPECT_THAT(crash.what(), HasSubstr("1 bytes before the block"));
+}
+
+TEST(SpecialPoolTest, AnUnderrunReportNamesTheChangedByteNearestTheBlock) {
+  kemu::Machine machine(kemu::MachineOptions{.verifier = true});
+  // A page-sized block: its red zone is a page long.
+  auto* block = static_cast<PUCHAR>(ExAllocatePoolWithTag(PagedPool, 4096, kTag));
+  ASSERT_NE(block, nullptr);
+  block[-4096] = 0;
+  block[-8] = 0;
+  EXPECT_THAT(CrashOf([&] { ExFreePool(block); }),
+              BugCheckIs(kemu::bugcheck::kSpecialPoolDetectedMemoryCorruption, Address(block),
+                         Address(block - 8), 0, kNearbyBytesCorrupted));
+}
+
+TEST(SpecialPoolTest, WithoutVerifierAnUnderrunGoesUnseenAndKemuStaysWhole) {
+  // A retail kernel finds a damaged header, or nothing, depending on what it overwrote; kemu
+  // keeps the write in its own red zone, so the host allocator (and the test process) survive.
+  for (const bool checked : {false, true}) {
+    kemu::Machine machine(kemu::MachineOptions{.verifier = false, .checked_build = checked});
+    for (const SIZE_T bytes : {SIZE_T{1}, SIZE_T{16}, SIZE_T{100}, SIZE_T{5000}}) {
+      auto* block = static_cast<PUCHAR>(ExAllocatePoolWithTag(NonPagedPool, bytes, kTag));
+      ASSERT_NE(block, nullptr);
+      std::memset(block - 16, 0x77, 16);
+      std::memset(block + bytes, 0x77, 16);
+      ExFreePool(block);
+    }
+    machine.Shutdown();
+    EXPECT_FALSE(machine.crashed());
+  }
 }
 
 }  // namespace

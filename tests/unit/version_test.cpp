@@ -134,12 +134,24 @@ TEST_P(VersionTest, PsGetVersionReportsTheVersionAndTheCsdString) {
 }
 
 TEST_P(VersionTest, PsGetVersionAcceptsNullForEveryOutput) {
-  EXPECT_TRUE(PsGetVersion(nullptr, nullptr, nullptr, nullptr));  // checked_build is the default
+  // Driver Verifier (the default) runs on a free build.
+  EXPECT_EQ(PsGetVersion(nullptr, nullptr, nullptr, nullptr), FALSE);
 }
 
-TEST_P(VersionTest, PsGetVersionReturnsTrueOnACheckedBuild) {
-  ASSERT_TRUE(machine().options().checked_build);
-  EXPECT_EQ(PsGetVersion(nullptr, nullptr, nullptr, nullptr), TRUE);
+TEST(VersionTest, PsGetVersionReturnsTrueOnlyOnACheckedBuildOfAReleaseThatHadThem) {
+  for (kemu::Os os : kemu::AllOs()) {
+    kemu::Machine machine({.os = os, .verifier = false, .checked_build = true});
+    // Checked builds ended before Windows 10 version 1803; kemu's Windows 10 is 22H2.
+    const BOOLEAN expected = os < kemu::Os::kWindows10 ? TRUE : FALSE;
+    EXPECT_EQ(PsGetVersion(nullptr, nullptr, nullptr, nullptr), expected) << os;
+  }
+}
+
+TEST(VersionTest, PsGetVersionReturnsFalseUnderDriverVerifierWhateverCheckedBuildSays) {
+  for (kemu::Os os : kemu::AllOs()) {
+    kemu::Machine machine({.os = os, .verifier = true, .checked_build = true});
+    EXPECT_EQ(PsGetVersion(nullptr, nullptr, nullptr, nullptr), FALSE) << os;
+  }
 }
 
 TEST(VersionTest, PsGetVersionReturnsFalseOnAFreeBuild) {

@@ -15,6 +15,7 @@
 
 #include "scenario/parse/parse_internal.hpp"
 #include "scenario/parse/scenario_files.hpp"
+#include "scenario/parse/unclosed_quote.hpp"
 
 namespace kemu::scenario {
 namespace {
@@ -67,11 +68,13 @@ std::optional<YAML::Mark> SecondDocument(const std::string& text) {
   return second.first;
 }
 
-// Whether `text` is UTF-16 or UTF-32 as YAML detects it: a byte-order mark, or a NUL among the
-// first four bytes.
+// Whether `text` is UTF-16 or UTF-32 with a byte-order mark, which yaml-cpp decodes. Without one a
+// scenario file is UTF-8 and a NUL byte in it an error, among the first four bytes too: YAML would
+// guess a wide encoding from such a NUL and read the rest as garbage characters.
 bool WideEncoding(std::string_view text) {
-  return text.substr(0, 4).find('\0') != std::string_view::npos || text.starts_with("\xFE\xFF") ||
-         text.starts_with("\xFF\xFE");
+  using std::string_view_literals::operator""sv;
+  return text.starts_with("\xFE\xFF"sv) || text.starts_with("\xFF\xFE"sv) ||
+         text.starts_with("\0\0\xFE\xFF"sv);
 }
 
 // Whether anything after the first document's root could start another document: a line
@@ -108,9 +111,8 @@ std::optional<Location> PastSizeLimit(std::string_view yaml, const std::string& 
 }
 
 // Where the first NUL byte of a UTF-8 file is, or nullopt. yaml-cpp reads one as the start of an
-// escape and reports "unknown escape character" somewhere else. UTF-16 and UTF-32 files (a
-// byte-order mark, or a NUL among the first four bytes, as YAML detects them) are full of NULs and
-// left to yaml-cpp.
+// escape and reports "unknown escape character" somewhere else. UTF-16 and UTF-32 files with a
+// byte-order mark are full of NULs and left to yaml-cpp.
 std::optional<Location> NulByte(std::string_view yaml, const std::string& file) {
   if (WideEncoding(yaml)) return std::nullopt;
   const std::size_t nul = yaml.find('\0');
@@ -130,6 +132,14 @@ void Parse(internal::Context& context, std::string_view yaml, Scenario& out,
   if (std::optional<Location> nul = NulByte(yaml, reader.file())) {
     reader.Error(*nul, "NUL byte (0x00) here: a scenario file is UTF-8 text");
     return;
+  }
+  if (!WideEncoding(yaml)) {
+    if (const auto quote = internal::UnclosedQuote(yaml)) {
+      reader.Error(Location{reader.file(), quote->first, quote->second},
+                   "YAML syntax error: the quoted string that starts here is never closed (it "
+                   "runs to the end of the file)");
+      return;
+    }
   }
   const std::string text(yaml);
   YAML::Node document;

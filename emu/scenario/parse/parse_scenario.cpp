@@ -258,8 +258,9 @@ std::optional<FaultSpec> ReadFault(Reader& reader, const YAML::Node& node) {
   FaultSpec spec{reader.Where(node), {}};
   map.Require("routine");
   map.Require("status");
-  std::optional<YAML::Node> routine;  // read: checked against the status below
+  std::optional<YAML::Node> routine;  // read: checked against the status and tag below
   std::optional<YAML::Node> status;
+  std::optional<YAML::Node> tag;
   for (const MapEntry& e : map.entries()) {
     const std::string what = Quote(e.key);
     if (e.key == "routine") {
@@ -279,8 +280,16 @@ std::optional<FaultSpec> ReadFault(Reader& reader, const YAML::Node& node) {
     } else if (e.key == "probability") {
       if (auto v = ReadProbability(reader, e.value)) spec.fault.probability = *v;
     } else if (e.key == "tag") {
-      if (auto v = ReadTag(reader, e.value)) spec.fault.tag = *v;
+      if (auto v = ReadTag(reader, e.value)) {
+        spec.fault.tag = *v;
+        tag = e.value;
+      }
     }
+  }
+  if (routine && tag && spec.fault.tag != 0 && !FaultTakesTag(spec.fault.routine)) {
+    reader.Error(*tag, fmt::format("a fault's 'tag' narrows a pool allocator's faults to one "
+                                   "tag; {} allocates no pool",
+                                   spec.fault.routine));
   }
   // NT_SUCCESS: success and informational statuses, the ones with the sign bit clear.
   if (routine && status && FaultReturnsStatus(spec.fault.routine) && spec.fault.status >= 0) {

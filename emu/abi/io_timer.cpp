@@ -1,0 +1,41 @@
+// I/O timer exports (IoInitializeTimer, IoStartTimer, IoStopTimer; model/io_timers.hpp). The
+// IoTimer routine runs at DISPATCH_LEVEL from a DPC, once a second of virtual time.
+#include <wdm.h>
+
+#include "abi/entry.hpp"
+
+extern "C" {
+
+NTSTATUS IoInitializeTimer(PDEVICE_OBJECT DeviceObject, PIO_TIMER_ROUTINE TimerRoutine,
+                           PVOID Context) {
+  static constexpr const char* kName = "IoInitializeTimer";
+  kemu::model::Kernel& kernel = KEMU_ENTER(IoInitializeTimer, KEMU_ARG(DeviceObject),
+                                           KEMU_ARG(TimerRoutine), KEMU_ARG(Context));
+  kemu::abi::AtMost(kernel, kName, PASSIVE_LEVEL);
+  if (DeviceObject == nullptr) kernel.verifier().NullArgument(kName, "DeviceObject");
+  // Windows would call it at the first tick; kemu reports it where the driver passed it.
+  if (TimerRoutine == nullptr) kernel.verifier().NullArgument(kName, "TimerRoutine");
+  // The timer is allocated, which can fail (a test injects the status; Microsoft's page names
+  // none, STATUS_INSUFFICIENT_RESOURCES is the likely one).
+  KEMU_FAULT_POINT(kernel, IoInitializeTimer);
+  kernel.timers().io().Initialize(DeviceObject, TimerRoutine, Context);
+  return STATUS_SUCCESS;
+}
+
+VOID IoStartTimer(PDEVICE_OBJECT DeviceObject) {
+  static constexpr const char* kName = "IoStartTimer";
+  kemu::model::Kernel& kernel = KEMU_ENTER(IoStartTimer, KEMU_ARG(DeviceObject));
+  kemu::abi::AtMost(kernel, kName, DISPATCH_LEVEL);
+  if (DeviceObject == nullptr) kernel.verifier().NullArgument(kName, "DeviceObject");
+  kernel.timers().io().Start(DeviceObject);
+}
+
+VOID IoStopTimer(PDEVICE_OBJECT DeviceObject) {
+  static constexpr const char* kName = "IoStopTimer";
+  kemu::model::Kernel& kernel = KEMU_ENTER(IoStopTimer, KEMU_ARG(DeviceObject));
+  kemu::abi::AtMost(kernel, kName, DISPATCH_LEVEL);
+  if (DeviceObject == nullptr) kernel.verifier().NullArgument(kName, "DeviceObject");
+  kernel.timers().io().Stop(DeviceObject);
+}
+
+}  // extern "C"
