@@ -165,6 +165,10 @@ void Faults::AddChecked(const Fault& fault, Key routine) {
 }
 
 std::optional<NTSTATUS> Faults::CheckKey(Key routine, std::uint32_t tag) {
+  // Every armed fault counts every call of its routine from when it was armed (kemu::Fault), so
+  // the loop never stops at the first fault that fires: one armed after it would count this call
+  // late. When several fire on one call, the call fails once, with the earliest armed one's status.
+  std::optional<NTSTATUS> status;
   for (Armed& armed : armed_) {
     if (armed.routine != routine) continue;
     if (armed.fault.tag != 0 && armed.fault.tag != tag) continue;
@@ -177,9 +181,9 @@ std::optional<NTSTATUS> Faults::CheckKey(Key routine, std::uint32_t tag) {
       if (draw >= armed.fault.probability) continue;
     }
     ++armed.failed;
-    return static_cast<NTSTATUS>(armed.fault.status);
+    if (!status) status = static_cast<NTSTATUS>(armed.fault.status);
   }
-  return std::nullopt;
+  return status;
 }
 
 }  // namespace model

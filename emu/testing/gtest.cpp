@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <optional>
+#include <string>
+
 namespace kemu {
 
 void PrintTo(const BugCheck& bug_check, std::ostream* out) { *out << bug_check.report(); }
@@ -32,6 +35,18 @@ class FailureHandlerEnvironment : public ::testing::Environment {
 [[maybe_unused]] ::testing::Environment* const kFailureHandlerEnvironment =
     ::testing::AddGlobalTestEnvironment(new FailureHandlerEnvironment);
 
+// A crashed machine re-raises its first bug check on every later kernel call
+// (Machine::crashed()), so whatever a statement run on it raises says nothing about the statement.
+std::optional<std::string> AlreadyCrashed() {
+  const Machine* machine = Machine::CurrentOrNull();
+  if (machine == nullptr || !machine->crashed()) return std::nullopt;
+  return std::string(
+      "the machine had already crashed before this statement ran, and a crashed machine "
+      "re-raises its first bug check on every later kernel call, so the statement's own "
+      "behaviour cannot be seen; check one bug check per machine (a machine of its own, or "
+      "another test)");
+}
+
 }  // namespace
 
 std::string OsName::operator()(const ::testing::TestParamInfo<Os>& info) const {
@@ -42,13 +57,17 @@ std::string OsName::operator()(const ::testing::TestParamInfo<Os>& info) const {
   return name;
 }
 
-BugCheck CrashOf(const std::function<void()>& statement) {
+BugCheck CrashOf(const std::function<void()>& statement, std::source_location where) {
+  if (const std::optional<std::string> crashed = AlreadyCrashed()) {
+    ADD_FAILURE_AT(where.file_name(), static_cast<int>(where.line())) << *crashed;
+  }
   try {
     statement();
   } catch (const BugCheck& crash) {
     return crash;
   }
-  ADD_FAILURE() << "expected a bug check, but the statement returned normally";
+  ADD_FAILURE_AT(where.file_name(), static_cast<int>(where.line()))
+      << "expected a bug check, but the statement returned normally";
   return BugCheck(0, {}, "");
 }
 
@@ -60,6 +79,10 @@ void RecordFailure(const BugCheck& failure) { ADD_FAILURE() << failure.report();
 
 ::testing::AssertionResult RaisesBugCheck(const std::function<void()>& statement,
                                           const char* statement_text, std::uint32_t code) {
+  if (const std::optional<std::string> crashed = AlreadyCrashed()) {
+    return ::testing::AssertionFailure() << "Expected: " << statement_text << " bug-checks with "
+                                         << Describe(code) << "\n  Actual: " << *crashed;
+  }
   Machine* machine = Machine::CurrentOrNull();
   const std::size_t recorded_before = machine != nullptr ? machine->bug_checks().size() : 0;
   try {

@@ -242,14 +242,20 @@ TEST_P(DevicePropertyTest, ANullDeviceObjectIsBugCheck0xCAInvalidPdo) {
   EXPECT_THAT(crash.what(), ::testing::HasSubstr("PNP_DETECTED_FATAL_ERROR"));
 }
 
-TEST_P(DevicePropertyTest, ANullResultLengthOrBufferIsTheAccessViolationTheWriteWouldBe) {
+TEST_P(DevicePropertyTest, ANullResultLengthIsTheAccessViolationTheWriteWouldBe) {
   kemu::Device& nic = AddNic();
-  ULONG value = 0, length = 0;
+  ULONG value = 0;
   EXPECT_THAT(CrashOf([&] {
                 IoGetDeviceProperty(nic.pdo(), DevicePropertyAddress, sizeof value, &value,
                                     nullptr);
               }),
               BugCheckIs(kemu::bugcheck::kKmodeExceptionNotHandled, 0xC0000005));
+}
+
+// A machine of its own: the first crash would otherwise be what this one re-raised.
+TEST_P(DevicePropertyTest, ANullBufferIsTheAccessViolationTheWriteWouldBe) {
+  kemu::Device& nic = AddNic();
+  ULONG value = 0, length = 0;
   EXPECT_THAT(CrashOf([&] {
                 IoGetDeviceProperty(nic.pdo(), DevicePropertyAddress, sizeof value, nullptr,
                                     &length);

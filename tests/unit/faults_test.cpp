@@ -69,6 +69,35 @@ TEST_P(FaultsTest, NthCountsCallsFromWhenTheFaultWasArmed) {
   EXPECT_EQ(ConnectFullySpecified(nic, &second), STATUS_DEVICE_BUSY);
 }
 
+TEST_P(FaultsTest, TwoFaultsOnOneRoutineEachCountEveryCall) {
+  // Audit round 12: the second fault counted only the calls the first let through, so it failed
+  // the third call instead of the second.
+  kemu::Device& nic = machine().AddDevice(Nic());
+  machine().InjectFault(
+      {.routine = "WdmlibIoConnectInterruptEx", .status = STATUS_INSUFFICIENT_RESOURCES});
+  machine().InjectFault(
+      {.routine = "WdmlibIoConnectInterruptEx", .status = STATUS_NO_MEMORY, .nth = 2});
+  PKINTERRUPT interrupt = nullptr;
+  EXPECT_EQ(ConnectFullySpecified(nic, &interrupt), STATUS_INSUFFICIENT_RESOURCES);
+  EXPECT_EQ(ConnectFullySpecified(nic, &interrupt), STATUS_NO_MEMORY);
+  ASSERT_EQ(ConnectFullySpecified(nic, &interrupt), STATUS_SUCCESS);
+  Disconnect(interrupt);
+}
+
+TEST_P(FaultsTest, TwoFaultsFiringOnOneCallFailItOnceWithTheEarlierStatus) {
+  kemu::Device& nic = machine().AddDevice(Nic());
+  machine().InjectFault(
+      {.routine = "WdmlibIoConnectInterruptEx", .status = STATUS_DEVICE_BUSY, .nth = 2});
+  machine().InjectFault(
+      {.routine = "WdmlibIoConnectInterruptEx", .status = STATUS_NO_MEMORY, .nth = 2});
+  PKINTERRUPT interrupt = nullptr;
+  ASSERT_EQ(ConnectFullySpecified(nic, &interrupt), STATUS_SUCCESS);
+  Disconnect(interrupt);
+  EXPECT_EQ(ConnectFullySpecified(nic, &interrupt), STATUS_DEVICE_BUSY);
+  ASSERT_EQ(ConnectFullySpecified(nic, &interrupt), STATUS_SUCCESS);  // both spent
+  Disconnect(interrupt);
+}
+
 TEST_P(FaultsTest, CountZeroFailsEveryCallFromNthOn) {
   kemu::Device& nic = machine().AddDevice(Nic());
   machine().InjectFault(

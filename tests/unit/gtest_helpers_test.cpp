@@ -105,6 +105,41 @@ TEST(GtestHelpersTest, ExpectBugCheckIgnoresBugChecksRecordedBeforeTheStatement)
       "  Actual: it returned normally");
 }
 
+TEST(GtestHelpersTest, ExpectBugCheckOnAMachineThatAlreadyCrashedFailsSayingSo) {
+  // Audit round 12: legal code passed, because a crashed machine re-raises its first bug check.
+  EXPECT_NONFATAL_FAILURE(
+      {
+        kemu::Machine machine(kemu::Os::kWindows10);
+        EXPECT_BUGCHECK(KeLowerIrql(HIGH_LEVEL), kC4);
+        EXPECT_BUGCHECK(KeGetCurrentIrql(), kC4);
+      },
+      "Actual: the machine had already crashed before this statement ran");
+}
+
+TEST(GtestHelpersTest, CrashOfOnAMachineThatAlreadyCrashedFailsSayingSo) {
+  EXPECT_NONFATAL_FAILURE(
+      {
+        kemu::Machine machine(kemu::Os::kWindows10);
+        (void)kemu::testing::CrashOf([] { KeLowerIrql(HIGH_LEVEL); });
+        (void)kemu::testing::CrashOf([] { KeGetCurrentIrql(); });
+      },
+      "the machine had already crashed before this statement ran");
+}
+
+TEST(GtestHelpersTest, CrashOfThatReturnsNormallyIsReportedAtTheCallersLine) {
+  const int line = __LINE__ + 5;
+  ::testing::TestPartResultArray failures;
+  {
+    ::testing::ScopedFakeTestPartResultReporter reporter(&failures);
+    kemu::Machine machine(kemu::Os::kWindows10);
+    EXPECT_EQ(kemu::testing::CrashOf([] { KeGetCurrentIrql(); }).code(), 0u);
+  }
+  ASSERT_EQ(failures.size(), 1);
+  EXPECT_EQ(failures.GetTestPartResult(0).line_number(), line);
+  EXPECT_THAT(failures.GetTestPartResult(0).file_name(),
+              ::testing::EndsWith("gtest_helpers_test.cpp"));
+}
+
 TEST(GtestHelpersTest, AssertBugCheckPassesOnTheRightCode) {
   kemu::Machine machine(kemu::Os::kWindows10);
   ASSERT_BUGCHECK(KeLowerIrql(HIGH_LEVEL), kC4);

@@ -297,15 +297,21 @@ TEST_P(RegistryTest, AbovePassiveLevelIsTheIrqlReport) {
   }
 }
 
-TEST_P(RegistryTest, ANullValueNameOrResultLengthIsTheAccessViolationTheReadWouldBe) {
+TEST_P(RegistryTest, ANullValueNameIsTheAccessViolationTheReadWouldBe) {
   kemu::Device& nic = AddNic();
   HANDLE key = Open(nic, PLUGPLAY_REGKEY_DEVICE);
-  UNICODE_STRING name = Name(L"X");
   ULONG length = 0;
   EXPECT_THAT(CrashOf([&] {
                 ZwQueryValueKey(key, nullptr, KeyValuePartialInformation, nullptr, 0, &length);
               }),
               BugCheckIs(kemu::bugcheck::kKmodeExceptionNotHandled, 0xC0000005));
+}
+
+// A machine of its own: the first crash would otherwise be what this one re-raised.
+TEST_P(RegistryTest, ANullResultLengthIsTheAccessViolationTheReadWouldBe) {
+  kemu::Device& nic = AddNic();
+  HANDLE key = Open(nic, PLUGPLAY_REGKEY_DEVICE);
+  UNICODE_STRING name = Name(L"X");
   EXPECT_THAT(CrashOf([&] {
                 ZwQueryValueKey(key, &name, KeyValuePartialInformation, nullptr, 0, nullptr);
               }),

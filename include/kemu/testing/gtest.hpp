@@ -20,6 +20,7 @@
 #include <functional>
 #include <optional>
 #include <ostream>
+#include <source_location>
 #include <string>
 #include <vector>
 
@@ -57,8 +58,11 @@ inline auto OsFrom(Os first) {
 }
 
 /// The bug check `statement` raises, for a test to inspect; when it returns normally, records a
-/// test failure and returns a bug check with code 0.
-BugCheck CrashOf(const std::function<void()>& statement);
+/// test failure at the caller's line and returns a bug check with code 0. A machine that crashed
+/// before the statement re-raises that first bug check on every kernel call, which says nothing
+/// about the statement: that is a test failure too (check one bug check per machine).
+BugCheck CrashOf(const std::function<void()>& statement,
+                 std::source_location where = std::source_location::current());
 
 /// Test-name generator: "win2000", "xp", ..., "win8_1", "win10", "win11" (GoogleTest names allow
 /// only letters, digits and '_').
