@@ -38,6 +38,13 @@ bool ReturnsStatus(personality::ExportId routine) {
          !AllocatesForTheCaller(routine);
 }
 
+// The export a fault names, if `routine` is one.
+std::optional<personality::ExportId> ExportIdOf(std::string_view routine) {
+  const personality::ExportInfo* info = personality::FindExport(routine);
+  if (info == nullptr) return std::nullopt;
+  return static_cast<personality::ExportId>(info - personality::Exports().data());
+}
+
 // The table routines a fault may name, in TableRoutine's order; each fails by returning NULL.
 constexpr std::string_view kTableRoutines[] = {"AllocateCommonBuffer"};
 
@@ -66,16 +73,13 @@ const std::vector<std::string>& FaultRoutines() {
 }
 
 bool FaultReturnsStatus(std::string_view routine) {
-  const personality::ExportInfo* info = personality::FindExport(routine);
-  if (info == nullptr) return false;
-  return ReturnsStatus(static_cast<personality::ExportId>(info - personality::Exports().data()));
+  const std::optional<personality::ExportId> id = ExportIdOf(routine);
+  return id.has_value() && ReturnsStatus(*id);
 }
 
 bool FaultTakesTag(std::string_view routine) {
-  const personality::ExportInfo* info = personality::FindExport(routine);
-  if (info == nullptr) return false;
-  return model::Faults::IsPoolAllocator(
-      static_cast<personality::ExportId>(info - personality::Exports().data()));
+  const std::optional<personality::ExportId> id = ExportIdOf(routine);
+  return id.has_value() && model::Faults::IsPoolAllocator(*id);
 }
 
 namespace model {
@@ -132,10 +136,11 @@ void Faults::Add(const Fault& fault) {
     AddChecked(fault, KeyOf(*table_routine));
     return;
   }
-  const personality::ExportInfo* info = personality::FindExport(fault.routine);
-  if (info == nullptr)
+  const std::optional<personality::ExportId> found = ExportIdOf(fault.routine);
+  if (!found) {
     throw Error("kemu: cannot inject a fault into unknown routine '" + fault.routine + "'");
-  const auto id = static_cast<personality::ExportId>(info - personality::Exports().data());
+  }
+  const personality::ExportId id = *found;
   if (!CanFail(id)) {
     // The list is FaultRoutines() itself, so it cannot fall behind CanFail.
     throw Error(fmt::format("kemu: {} has no failure status to inject; faults apply to {}",

@@ -241,11 +241,14 @@ void Verifier::PoolTagUntrackable(const char* routine, std::uint32_t type, SIZE_
     const unsigned char c = static_cast<unsigned char>(bare >> shift);
     letter_or_digit |= (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
   }
+  const bool untrackable = bare == 0 || bare == kBig;
+  // Every allocation under Verifier passes here: the report is built only for a bad tag.
+  if (!untrackable && letter_or_digit) return;
   const std::string what =
       fmt::format("{} asked for {} bytes with tag {}", routine, bytes, FormatPoolTag(tag));
   const char* const advice =
       "Give every allocation site a tag of its own, four letters or digits ('Nic0').";
-  if (bare == 0 || bare == kBig) {
+  if (untrackable) {
     const bool zero = bare == 0;
     host_.BugCheck(
         {.code = bugcheck::kBadPoolCaller,
@@ -258,14 +261,12 @@ void Verifier::PoolTagUntrackable(const char* routine, std::uint32_t type, SIZE_
          .summary = fmt::format("{}: the pool's tag tables cannot track it. {}", what, advice)});
     return;
   }
-  if (!letter_or_digit) {
-    host_.BugCheck({.code = bugcheck::kBadPoolCaller,
-                    .parameters = {bad_pool_caller::kTagWithoutLettersOrDigits, tag, type, 0},
-                    .parameter_names = {"0x9D: pool tag without any letter or digit", "pool tag",
-                                        "pool type", "caller's address (not available in kemu)"},
-                    .summary = fmt::format("{}, which has no letter or digit to track it by. {}",
-                                           what, advice)});
-  }
+  host_.BugCheck({.code = bugcheck::kBadPoolCaller,
+                  .parameters = {bad_pool_caller::kTagWithoutLettersOrDigits, tag, type, 0},
+                  .parameter_names = {"0x9D: pool tag without any letter or digit", "pool tag",
+                                      "pool type", "caller's address (not available in kemu)"},
+                  .summary = fmt::format("{}, which has no letter or digit to track it by. {}",
+                                         what, advice)});
 }
 
 void Verifier::PoolFreeWrongTag(const char* routine, const void* block, ULONG allocated_tag,
