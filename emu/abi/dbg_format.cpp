@@ -57,9 +57,18 @@ void AppendPadded(std::string& out, const Spec& spec, std::string_view body) {
   if (left) out.append(pad, ' ');
 }
 
-std::string Narrow(const char* text, std::size_t limit) {
+// A narrow character as the output wants it (NarrowArgs).
+void AppendNarrow(std::string& out, char c, NarrowArgs narrow) {
+  if (narrow == NarrowArgs::kBytes) {
+    out += c;
+  } else {
+    AppendUtf8(out, static_cast<unsigned char>(c));
+  }
+}
+
+std::string Narrow(const char* text, std::size_t limit, NarrowArgs narrow) {
   std::string out;
-  for (std::size_t i = 0; i < limit && text[i] != '\0'; ++i) out += text[i];
+  for (std::size_t i = 0; i < limit && text[i] != '\0'; ++i) AppendNarrow(out, text[i], narrow);
   return out;
 }
 
@@ -139,7 +148,7 @@ std::string FormatInteger(const Spec& spec, DbgArgs& args) {
 }
 
 // One conversion; returns false for a type DbgPrint does not know (then printed literally).
-bool Convert(const Spec& spec, DbgArgs& args, DbgText& out) {
+bool Convert(const Spec& spec, DbgArgs& args, DbgText& out, NarrowArgs narrow) {
   std::string& text = out.text;
   const bool wide_by_prefix = spec.size == Size::kWide || spec.size == Size::k32;
   switch (spec.type) {
@@ -165,7 +174,7 @@ bool Convert(const Spec& spec, DbgArgs& args, DbgText& out) {
         out.unicode = true;
         AppendUtf8(body, static_cast<std::uint32_t>(value));
       } else {
-        body += static_cast<char>(value);
+        AppendNarrow(body, static_cast<char>(value), narrow);
       }
       AppendPadded(text, spec, body);
       return true;
@@ -180,7 +189,7 @@ bool Convert(const Spec& spec, DbgArgs& args, DbgText& out) {
       } else if (wide) {
         AppendPadded(text, spec, Wide(static_cast<const wchar_t*>(pointer), Limit(spec)));
       } else {
-        AppendPadded(text, spec, Narrow(static_cast<const char*>(pointer), Limit(spec)));
+        AppendPadded(text, spec, Narrow(static_cast<const char*>(pointer), Limit(spec), narrow));
       }
       return true;
     }
@@ -205,7 +214,9 @@ bool Convert(const Spec& spec, DbgArgs& args, DbgText& out) {
         if (string == nullptr || string->Buffer == nullptr) {
           AppendPadded(text, spec, "(null)");
         } else {
-          AppendPadded(text, spec, std::string_view(string->Buffer, string->Length));
+          std::string body;
+          for (USHORT i = 0; i < string->Length; ++i) AppendNarrow(body, string->Buffer[i], narrow);
+          AppendPadded(text, spec, body);
         }
       }
       return true;
@@ -236,7 +247,7 @@ DbgText FormatDbgPrint(const char* format, DbgArgs& args) {
   return out;
 }
 
-DbgText FormatWindows(const char* format, DbgArgs& args) {
+DbgText FormatWindows(const char* format, DbgArgs& args, NarrowArgs narrow) {
   DbgText out;
   for (const char* p = format; *p != '\0';) {
     if (*p != '%') {
@@ -277,7 +288,7 @@ DbgText FormatWindows(const char* format, DbgArgs& args) {
       break;
     }
     spec.type = *p++;
-    if (!Convert(spec, args, out)) out.text.append(start, p);
+    if (!Convert(spec, args, out, narrow)) out.text.append(start, p);
   }
   return out;
 }

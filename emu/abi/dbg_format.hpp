@@ -34,8 +34,16 @@ inline constexpr std::size_t kDbgPrintMaxBytes = 512;
 DbgText FormatDbgPrint(const char* format, DbgArgs& args);
 /// Appends the code point as UTF-8 ('?' beyond U+10FFFF).
 void AppendUtf8(std::string& out, std::uint32_t code);
+/// How narrow text from arguments (%s %hs %Z %c, and %S %C in a wide routine's sense) is written.
+enum class NarrowArgs {
+  kBytes,  ///< as its bytes: the output is narrow (DbgPrint, RtlStringCbPrintfA)
+  /// as UTF-8 of kemu's code page (each byte one character, Latin-1): the output is decoded to
+  /// wide characters afterwards (RtlStringCbPrintfW), where a byte >= 0x80 must stay one character
+  kUtf8,
+};
+
 /// The same language without DbgPrint's 512-byte cut (the ntstrsafe printf routines).
-DbgText FormatWindows(const char* format, DbgArgs& args);
+DbgText FormatWindows(const char* format, DbgArgs& args, NarrowArgs narrow = NarrowArgs::kBytes);
 
 }  // namespace kemu::abi
 

@@ -72,7 +72,9 @@ VOID NTAPI FreeCommonBuffer(PDMA_ADAPTER DmaAdapter, ULONG Length, PHYSICAL_ADDR
 }
 
 ULONG NTAPI GetDmaAlignment(PDMA_ADAPTER DmaAdapter) {
-  kemu::model::Kernel& kernel = KEMU_ENTER_OPERATION("GetDmaAlignment", KEMU_ARG(DmaAdapter));
+  static constexpr const char* kName = "GetDmaAlignment";
+  kemu::model::Kernel& kernel = KEMU_ENTER_OPERATION(kName, KEMU_ARG(DmaAdapter));
+  AtPassive(kernel, kName);  // PASSIVE_LEVEL, as every operation kemu models
   return kernel.dma_adapters().Alignment(DmaAdapter);
 }
 

@@ -75,12 +75,15 @@ CCHAR KeNumberProcessors(VOID) {
 }
 
 ULONG KeGetCurrentProcessorNumber(VOID) {
-  return KEMU_ENTER(KeGetCurrentProcessorNumber).current_processor();
+  kemu::model::Kernel& kernel = KEMU_ENTER(KeGetCurrentProcessorNumber);
+  kernel.race().NoteProcessorAsked();
+  return kernel.current_processor();
 }
 
 // In the one group, a processor's number in its group is its system-wide index.
 ULONG KeGetCurrentProcessorNumberEx(PPROCESSOR_NUMBER ProcNumber) {
   kemu::model::Kernel& kernel = KEMU_ENTER(KeGetCurrentProcessorNumberEx, KEMU_ARG(ProcNumber));
+  kernel.race().NoteProcessorAsked();
   const unsigned index = kernel.current_processor();
   if (ProcNumber != nullptr) kemu::abi::WriteProcessorNumber(ProcNumber, index);
   return index;
@@ -109,7 +112,10 @@ NTSTATUS KeGetProcessorNumberFromIndex(ULONG ProcIndex, PPROCESSOR_NUMBER ProcNu
 VOID KeStallExecutionProcessor(ULONG MicroSeconds) {
   kemu::model::Kernel& kernel = KEMU_ENTER(KeStallExecutionProcessor, KEMU_ARG(MicroSeconds));
   kernel.AdvanceTime(MicroSeconds);
-  // A stall is how drivers busy-wait: let another vCPU make the progress this one polls for.
+  // A stall is how drivers busy-wait: let another vCPU make the progress this one polls for. A
+  // DPC this vCPU queued for another one counts too: the default schedule otherwise keeps it
+  // until this vCPU drops below DISPATCH_LEVEL, which a poll at DISPATCH_LEVEL never does.
+  kernel.dpcs().HandOffOthers();
   kernel.scheduler().Yield();
 }
 

@@ -125,9 +125,12 @@ NTSTATUS KeDelayExecutionThread(KPROCESSOR_MODE WaitMode, BOOLEAN Alertable,
     kernel.scheduler().Yield();
     return STATUS_SUCCESS;
   }
-  if (kernel.cpu().InThreadedDpc()) {  // a DPC cannot block, as in Wait above
-    kernel.verifier().WaitBlocksAtDispatch(request.routine, irql, /*in_dpc=*/true,
-                                           kernel.cpu().thread_address());
+  // A nonzero delay always blocks. A kernel that let the call through (retail: no IRQL check)
+  // cannot do that at DISPATCH_LEVEL or above (0xA), nor in a DPC routine (0xB8), threaded or not.
+  if (irql >= DISPATCH_LEVEL || kernel.cpu().InThreadedDpc()) {
+    kernel.verifier().WaitBlocksAtDispatch(
+        request.routine, irql, kernel.cpu().dpc_depth > 0 || kernel.cpu().InThreadedDpc(),
+        kernel.cpu().thread_address());
   }
   (void)kernel.dispatcher().Wait(request);
   return STATUS_SUCCESS;

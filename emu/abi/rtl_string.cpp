@@ -150,6 +150,9 @@ NTSTATUS RtlUnicodeStringToInteger(PCUNICODE_STRING String, ULONG Base, PULONG V
   }
   const WCHAR* p = String->Buffer;
   std::size_t left = String->Length / kWchar;
+  // "If the string is empty, the routine fails" (its page); one that only does not start with a
+  // number is 0 and success.
+  if (left == 0) return STATUS_INVALID_PARAMETER;
   while (left > 0 && *p <= L' ') ++p, --left;  // leading white space
   bool negative = false;
   if (left > 0 && (*p == L'+' || *p == L'-')) {

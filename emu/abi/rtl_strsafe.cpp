@@ -51,7 +51,8 @@ std::string NarrowFormat(const wchar_t* format) {
   return out;
 }
 
-// UTF-8 (as the formatter writes it) back to wide characters.
+// UTF-8 (as the formatter writes it for a wide routine, NarrowArgs::kUtf8) back to wide
+// characters.
 std::wstring Widen(const std::string& text) {
   std::wstring out;
   for (std::size_t i = 0; i < text.size();) {
@@ -76,8 +77,9 @@ NTSTATUS Store(const std::basic_string<Char>& text, Char* dest, std::size_t cch)
 }
 
 kemu::abi::DbgText Format(kemu::model::Kernel& kernel, const char* routine, const char* format,
-                          kemu::abi::DbgArgs& args) {
-  kemu::abi::DbgText text = kemu::abi::FormatWindows(format, args);
+                          kemu::abi::DbgArgs& args,
+                          kemu::abi::NarrowArgs narrow = kemu::abi::NarrowArgs::kBytes) {
+  kemu::abi::DbgText text = kemu::abi::FormatWindows(format, args, narrow);
   if (text.unicode && kernel.irql().Current() > PASSIVE_LEVEL) {
     kernel.verifier().DbgPrintUnicodeAboveIrql(routine, kernel.irql().Current());
   }
@@ -96,7 +98,9 @@ NTSTATUS PrintW(kemu::model::Kernel& kernel, const char* routine, wchar_t* dest,
   if (dest == nullptr || cch == 0 || cch > NTSTRSAFE_MAX_CCH) return STATUS_INVALID_PARAMETER;
   if (format == nullptr) kernel.verifier().NullArgument(routine, "pszFormat");
   const std::string narrow = NarrowFormat(format);
-  return Store(Widen(Format(kernel, routine, narrow.c_str(), args).text), dest, cch);
+  return Store(
+      Widen(Format(kernel, routine, narrow.c_str(), args, kemu::abi::NarrowArgs::kUtf8).text), dest,
+      cch);
 }
 
 // RtlUnicodeString(V)Printf: the counted string is rewritten from its start and never terminated.
@@ -112,7 +116,8 @@ NTSTATUS PrintUnicodeString(kemu::model::Kernel& kernel, const char* routine, PU
     return STATUS_INVALID_PARAMETER;
   }
   const std::string narrow = NarrowFormat(format);
-  const std::wstring text = Widen(Format(kernel, routine, narrow.c_str(), args).text);
+  const std::wstring text =
+      Widen(Format(kernel, routine, narrow.c_str(), args, kemu::abi::NarrowArgs::kUtf8).text);
   const std::size_t room = dest->MaximumLength / sizeof(WCHAR);
   if (room == 0 && !text.empty()) return STATUS_INVALID_PARAMETER;
   const std::size_t fit = text.size() < room ? text.size() : room;

@@ -148,10 +148,11 @@ void Dpcs::SetImportance(PKDPC dpc, KDPC_IMPORTANCE importance) {
 void Dpcs::SetTargetProcessor(PKDPC dpc, unsigned processor, const char* routine) {
   State& state = Lookup(routine, dpc);
   if (processor >= kernel_.processor_count()) {
-    kernel_.verifier().TargetProcessorOutOfRange(dpc, processor, kernel_.processor_count());
     // From Windows 7 on a number past the active processors of group 0 leaves the target as it
-    // was (documented); before, it is stored, and the insert that uses it is 0xC7 / 3.
+    // was (documented): legal, as a driver with a fixed number of queues on a smaller machine
+    // relies on. Before, it is stored, and the insert that uses it is 0xC7 / 3.
     if (kernel_.personality().processor_groups) return;
+    kernel_.verifier().TargetProcessorOutOfRange(dpc, processor, kernel_.processor_count());
   }
   state.target = static_cast<int>(processor);
   dpc->Number = static_cast<USHORT>(processor);
@@ -355,6 +356,13 @@ void Dpcs::RetireAll() {
     } else {
       HandOff(i);
     }
+  }
+}
+
+void Dpcs::HandOffOthers() {
+  if (queued_ == 0) return;
+  for (unsigned i = 0; i < kernel_.processor_count(); ++i) {
+    if (i != kernel_.current_processor()) HandOff(i);
   }
 }
 

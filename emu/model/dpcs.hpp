@@ -64,6 +64,10 @@ class Dpcs {
   }
   /// Runs or hands over the queued DPCs of every vCPU below DISPATCH_LEVEL.
   void RetireAll();
+  /// Hands the DPCs queued on the other vCPUs below DISPATCH_LEVEL to them, whatever the schedule:
+  /// a busy wait (KeStallExecutionProcessor) at DISPATCH_LEVEL or above polls for their effect,
+  /// and on Windows their processors take the DPC interrupt at once.
+  void HandOffOthers();
 
   bool IsQueued(PKDPC dpc) const;
   /// The routine `dpc` was last initialised with, or nullptr for a KDPC never initialised.

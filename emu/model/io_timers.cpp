@@ -23,7 +23,6 @@ void IoTimers::Initialize(PDEVICE_OBJECT device, PIO_TIMER_ROUTINE routine, PVOI
   } else {
     auto made = std::make_unique<Entry>();
     entry = made.get();
-    entry->owner = this;
     entry->device = device;
     kernel_.timers().Initialize(&entry->timer, NotificationTimer);
     kernel_.dpcs().Initialize(&entry->dpc, &Expired, entry, /*threaded=*/false);

@@ -47,7 +47,6 @@ class IoTimers {
   struct Entry {
     KTIMER timer;
     KDPC dpc;
-    IoTimers* owner = nullptr;
     PDEVICE_OBJECT device = nullptr;
     PIO_TIMER_ROUTINE routine = nullptr;
     PVOID context = nullptr;

@@ -73,8 +73,10 @@ BOOLEAN Timers::Arm(const char* routine, PKTIMER timer, LONGLONG due, std::uint6
   timer->Header.SignalState = 0;
   timer->Period = static_cast<ULONG>(period_100ns / k100nsPerMillisecond);
   timer->Dpc = dpc;
-  // What the caller did so far happens before the timer's DPC runs, as for KeInsertQueueDpc.
+  // What the caller did so far happens before the timer's DPC runs, as for KeInsertQueueDpc, and
+  // before a wait the expiry satisfies. Only that: the expiry itself publishes nothing (Expire).
   if (dpc != nullptr) kernel_.race().Release(dpc);
+  kernel_.race().Release(&timer->Header);
   Insert(timer, deadline, period_100ns, dpc);
   // A due time already reached expires the timer at once, as Windows does when it finds the time
   // passed on insertion.
@@ -126,6 +128,9 @@ void Timers::Expire(PKTIMER timer) {
   if (setting.period_100ns != 0) {
     Insert(timer, setting.key.first + setting.period_100ns, setting.period_100ns, setting.dpc);
   }
+  // Whoever moved the clock expires the timer on the setter's behalf: none of its own history
+  // reaches the DPC or the waiters (race::BehalfScope).
+  const race::BehalfScope behalf(kernel_.race());
   kernel_.dispatcher().Signal(&timer->Header);
   if (setting.dpc != nullptr) {
     // The DPC's system arguments are the system time of the expiry, low and high halves.

@@ -65,12 +65,14 @@ bool IsNtDdiVersionAvailable(const Personality& personality, ULONG ntddi_version
 }
 
 bool IsServicePackInstalled(const Personality& personality, ULONG ntddi_version) {
-  // The release includes the Windows 10 sub-version byte: without it Windows 10 22H2 claimed
-  // NTDDI_WIN11_GE "installed" although RtlIsNtDdiVersionAvailable denies that release.
-  const ULONG release_mask = kOsMask | kSubVersionMask;
-  const ULONG running_os = personality.ntddi_version & release_mask;
-  const ULONG wanted_os = ntddi_version & release_mask;
-  if (running_os != wanted_os) return running_os > wanted_os;
+  // Only a service pack of the running release counts: for any other release, older or newer,
+  // the answer is FALSE (the routine's documentation), so XP SP2 is not "installed" on Vista.
+  if ((personality.ntddi_version & kOsMask) != (ntddi_version & kOsMask)) return false;
+  // Within Windows 10 the sub-version byte names the release (22H2 is not NTDDI_WIN11_GE); the
+  // running one includes every earlier one, as RtlIsNtDdiVersionAvailable says.
+  if ((personality.ntddi_version & kSubVersionMask) < (ntddi_version & kSubVersionMask)) {
+    return false;
+  }
   return (personality.ntddi_version & kServicePackMask) >= (ntddi_version & kServicePackMask);
 }
 

@@ -57,6 +57,35 @@ Detector::Activation* Detector::Current() {
   return nullptr;
 }
 
+std::int64_t Detector::CurrentThreadOrNone() {
+  if (!enabled_) return -1;
+  const Activation* current = Current();
+  return current != nullptr ? static_cast<std::int64_t>(current->thread) : -1;
+}
+
+void Detector::PinToCurrentProcessor() {
+  Activation* current = Current();
+  // The test's thread is already seen on the vCPU it runs on.
+  if (current == nullptr || current == &test_) return;
+  const bool dpc = contexts_[current->context].kind == ContextKind::kDpc;
+  // Below DISPATCH_LEVEL a thread may be moved right after it asked; a (threaded) DPC may not.
+  if (!dpc && host_.current_irql() < DISPATCH_LEVEL) return;
+  current->pinned_cpu = static_cast<int>(host_.current_processor());
+}
+
+std::uint64_t Detector::CpuMaskOf(const Activation& current) {
+  const unsigned cpu = host_.current_processor();
+  if (&current == &test_) return std::uint64_t{1} << cpu;
+  // Pinned while it still runs where it asked and cannot move (a thread that lowered its IRQL
+  // since may have moved, and its number may no longer be its processor's).
+  if (current.pinned_cpu == static_cast<int>(cpu) &&
+      (contexts_[current.context].kind == ContextKind::kDpc ||
+       host_.current_irql() >= DISPATCH_LEVEL)) {
+    return std::uint64_t{1} << cpu;
+  }
+  return current.cpu_mask;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Execution contexts.
 
@@ -217,7 +246,7 @@ void Detector::NameInterruptLock(const void* lock, const void* connection) {
 
 void Detector::NoteRelease(const void* sync) {
   Activation* current = Current();
-  if (current == nullptr) return;
+  if (current == nullptr || current->thread == behalf_thread_) return;  // BehalfScope
   SyncClock(sync).Join(clocks_[current->thread]);
   Tick(current->thread);
 }
@@ -276,8 +305,7 @@ void Detector::OnAccess(std::uintptr_t address, std::size_t size, bool write, bo
   for (unsigned i = 0; i < Access::kCallers && i < callers; ++i) {
     access.callers[i] = thread_stack.Caller(i);
   }
-  access.cpu_mask =
-      current == &test_ ? std::uint64_t{1} << host_.current_processor() : current->cpu_mask;
+  access.cpu_mask = CpuMaskOf(*current);
   access.trace_event = host_.trace_sequence();
   access.thread = current->thread;
   access.epoch = clocks_[current->thread].Get(current->thread);
@@ -342,9 +370,16 @@ void Detector::CheckGranule(std::uintptr_t granule, Access access) {
     if (Races(cell.entries[i], access)) return Found(cell.entries[i], access);
   }
   if (host_.exploring()) SchedulePoint(cell, access.thread);
+  // The new access stands for an earlier one of its thread only if every race the earlier one
+  // could have is also the new one's: the same bytes or more, under the same locks, at the same
+  // IRQL, on the same processors (it is later, so nothing ordered after it misses the earlier
+  // one). Otherwise both are kept: a write to the next field of the same 8 bytes, or one made
+  // under a lock, must not wipe out an unlocked write (audit round 13).
   for (std::size_t i = 0; i < cell.count; ++i) {
     Access& entry = cell.entries[i];
-    if (entry.thread == access.thread && entry.write == access.write) {
+    if (entry.thread == access.thread && entry.write == access.write &&
+        (entry.bytes & ~access.bytes) == 0 && entry.lockset == access.lockset &&
+        entry.irql == access.irql && entry.cpu_mask == access.cpu_mask) {
       entry = access;
       return;
     }

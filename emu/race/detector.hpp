@@ -115,6 +115,14 @@ class Detector {
                 const void* frame, KIRQL irql = DISPATCH_LEVEL) {
     if (enabled_) NoteBeginDpc(dpc, routine, cpu_mask, cpu, frame, irql);
   }
+  /// The running code asked which processor it is on (KeGetCurrentProcessorNumber and kin). In
+  /// a DPC, or at DISPATCH_LEVEL or above, it cannot move to another processor, and code asks in
+  /// order to pick that processor's own data: from now on its accesses there count as pinned to
+  /// this vCPU, as a targeted DPC's do, so two DPCs that each update their processor's slot are
+  /// not a race (docs/concurrency.md, "Race detection").
+  void NoteProcessorAsked() {
+    if (enabled_) PinToCurrentProcessor();
+  }
   /// An NMI callback on vCPU `cpu` (model/nmi_callbacks.hpp): it preempts everything there, code
   /// at HIGH_LEVEL included, but not another NMI's callbacks. `registration` is its object.
   void BeginNmi(const void* registration, const void* routine, unsigned cpu, const void* frame) {
@@ -170,6 +178,7 @@ class Detector {
     callback_dpcs_[dpc] = {role, callback, object_kind, object};
   }
   /// The running context publishes its history under `sync`; a later Acquire(sync) sees it.
+  /// The context a BehalfScope was opened in publishes nothing while it lasts.
   void Release(const void* sync) {
     if (enabled_) NoteRelease(sync);
   }
@@ -290,10 +299,13 @@ class Detector {
     std::vector<LockId> shared_locks;
     std::uint32_t read_lockset = 0;  ///< `locks` and `shared_locks`: what protects a read
     bool forgotten = false;          ///< its object was freed while running (End renews the thread)
+    /// The vCPU it asked the number of while it could not move (NoteProcessorAsked), or -1.
+    int pinned_cpu = -1;
   };
-  /// The latest read and the latest write of each logical thread that touched 8 bytes, up to
-  /// kEntries (then the oldest goes). Locksets make "the last write" not enough: a write under a
-  /// lock does not stand for an earlier unlocked one.
+  /// The latest reads and writes of each logical thread that touched 8 bytes, up to kEntries
+  /// (then the oldest goes). A thread's later access replaces its earlier one only when it stands
+  /// for it (CheckGranule): a write to the neighbouring field, under a lock, or at a higher IRQL
+  /// does not stand for an earlier unlocked one.
   struct Cell {
     static constexpr std::size_t kEntries = 6;
     std::array<Access, kEntries> entries;
@@ -307,6 +319,11 @@ class Detector {
   };
 
   Activation* Current();
+  /// The running context's logical thread, or -1 when none runs driver code here.
+  std::int64_t CurrentThreadOrNone();
+  void PinToCurrentProcessor();
+  /// The processors `current`'s access now could run on (Access::cpu_mask).
+  std::uint64_t CpuMaskOf(const Activation& current);
   /// Calls `visit` on every activation: the vCPUs' stacks and the ones set aside.
   template <typename F>
   void ForEachActivation(F visit) {
@@ -347,8 +364,12 @@ class Detector {
   std::string WhyConcurrent(const Access& prior, const Access& now) const;
   void SchedulePoint(const Cell& cell, std::uint32_t thread);
 
+  friend class BehalfScope;
+
   Host& host_;
   bool enabled_;
+  /// The logical thread the innermost BehalfScope was opened in, or -1.
+  std::int64_t behalf_thread_ = -1;
   std::vector<std::vector<Activation>> stacks_;  ///< index = vCPU
   /// Per system thread (by object): the stack set aside for it, which is its own while it is off
   /// a vCPU and the displaced vCPU's while it is seated (`seated`).
@@ -402,6 +423,28 @@ class Detector {
   std::optional<kemu::DataRace> pending_;
   bool raised_ = false;
   std::uint64_t accesses_ = 0;
+};
+
+/// Kernel work done for an object an earlier caller set up, such as a timer's expiry: the
+/// context that happens to run it (whoever moved virtual time) takes no part, so its releases
+/// publish nothing. The setter published its history when it set the object up (KeSetTimer);
+/// without the scope, what the running context did since would count as ordered before the
+/// timer's DPC and waiters, hiding races (audit round 13).
+///
+/// Only that context's releases are dropped: a thread the expiry wakes, or a DPC it runs at once,
+/// is another logical thread and publishes as usual.
+class BehalfScope {
+ public:
+  explicit BehalfScope(Detector& detector) : detector_(detector), outer_(detector.behalf_thread_) {
+    detector_.behalf_thread_ = detector_.CurrentThreadOrNone();
+  }
+  ~BehalfScope() { detector_.behalf_thread_ = outer_; }
+  BehalfScope(const BehalfScope&) = delete;
+  BehalfScope& operator=(const BehalfScope&) = delete;
+
+ private:
+  Detector& detector_;
+  std::int64_t outer_;
 };
 
 /// Begin/End of one ISR or DPC context, on unwinding too.

@@ -109,12 +109,17 @@ std::string Detector::WhyConcurrent(const Access& prior, const Access& now) cons
         Processors(now.cpu_mask));
   }
   if (prior.cpu_mask == now.cpu_mask && std::has_single_bit(now.cpu_mask)) {
-    const Access& preempting = now.base_irql > prior.irql ? now : prior;
-    const Access& preempted = &preempting == &now ? prior : now;
+    // Named as the accesses above are ("The earlier", "Then a"): the interrupting one may be
+    // either.
+    const bool later_interrupts = now.base_irql > prior.irql;
+    const Access& preempting = later_interrupts ? now : prior;
+    const Access& preempted = later_interrupts ? prior : now;
+    const char* interrupting = later_interrupts ? "later" : "earlier";
+    const char* interrupted = later_interrupts ? "earlier" : "later";
     return fmt::format(
-        "On {} the first can interrupt the second: it runs at IRQL {} and the second ran at IRQL "
-        "{}.",
-        Processors(now.cpu_mask), preempting.base_irql, preempted.irql);
+        "On {} the {} can interrupt the {}: it runs at IRQL {} and the {} ran at IRQL {}.",
+        Processors(now.cpu_mask), interrupting, interrupted, preempting.base_irql, interrupted,
+        preempted.irql);
   }
   return fmt::format(
       "They can run at the same time on different vCPUs (the earlier on {}, the "

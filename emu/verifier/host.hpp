@@ -18,6 +18,9 @@ class Host {
   virtual const Personality& personality() const = 0;
   /// The vCPU running the code being checked.
   virtual unsigned current_processor() const = 0;
+  /// That vCPU's IRQL: a fault the kernel takes at DISPATCH_LEVEL or above is 0xA, not an
+  /// exception.
+  virtual std::uint8_t current_irql() const = 0;
   /// The sequence number the next trace event gets: orders what a rule records.
   virtual std::uint64_t trace_sequence() const = 0;
   /// Who runs the code being checked, for reports: "vCPU 0", or "the system thread 0x1000 (start

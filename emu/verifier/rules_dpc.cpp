@@ -128,9 +128,10 @@ void Verifier::RoutineOverran(const void* routine, const void* object, bool isr,
 }
 
 void Verifier::TargetProcessorOutOfRange(PKDPC dpc, unsigned processor, unsigned count) {
-  // Without Verifier KeSetTargetProcessorDpc stores the number unchecked before Windows 7
-  // (UNCONFIRMED), and the KeInsertQueueDpc that uses it is 0xC7 / 3 (QueuedOnMissingProcessor);
-  // from Windows 7 on it leaves the target unchanged, as documented. Verifier's report is kemu's.
+  // Before Windows 7 only (from Windows 7 on the number is ignored, as documented, and no rule
+  // applies). Without Verifier KeSetTargetProcessorDpc stores the number unchecked (UNCONFIRMED),
+  // and the KeInsertQueueDpc that uses it is 0xC7 / 3 (QueuedOnMissingProcessor). Verifier's
+  // report at the set, where the mistake is, is kemu's.
   if (mode_ != CheckMode::kVerifier) return;
   host_.Crash({.code = bugcheck::kDriverVerifierDetectedViolation,
                .parameters = {verifier_code::kDpcTargetOutOfRange, Address(dpc), processor, count},

@@ -2,6 +2,8 @@
 #include <fmt/format.h>
 
 #include <cstring>
+#include <string>
+#include <utility>
 
 #include "kemu/bugcheck.hpp"
 #include "verifier/verifier.hpp"
@@ -210,8 +212,13 @@ void Verifier::DriverBugCheck(std::uint32_t code, const std::uint64_t (&paramete
 }
 
 void Verifier::NullArgument(const char* routine, const char* parameter) {
-  host_.Crash(AccessViolation(
-      fmt::format("{} was passed NULL for {}, which it dereferences.", routine, parameter)));
+  std::string summary =
+      fmt::format("{} was passed NULL for {}, which it dereferences.", routine, parameter);
+  // At DISPATCH_LEVEL or above the kernel cannot take the page fault an access violation needs:
+  // the access is 0xA IRQL_NOT_LESS_OR_EQUAL (the kernel's own code touched address 0).
+  const std::uint8_t irql = host_.current_irql();
+  if (irql >= DISPATCH_LEVEL) host_.Crash(IrqlFault(irql, std::move(summary)));
+  host_.Crash(AccessViolation(std::move(summary)));
 }
 
 }  // namespace kemu::verifier

@@ -333,6 +333,11 @@ typedef struct _STRING {
   PCHAR Buffer;
 } STRING, *PSTRING, ANSI_STRING, *PANSI_STRING;
 
+/// Processors a KAFFINITY can name on x64: one group's worth (more are in other groups, Windows
+/// 7+).
+#define MAXIMUM_PROC_PER_GROUP 64
+#define MAXIMUM_PROCESSORS MAXIMUM_PROC_PER_GROUP
+
 /// A processor group and the processors of it (Windows 7+ interrupt affinity).
 typedef struct _GROUP_AFFINITY {
   KAFFINITY Mask;

@@ -145,6 +145,23 @@ NTKERNELAPI NTSTATUS NTAPI IoConnectInterrupt(PKINTERRUPT *InterruptObject,
                                               KAFFINITY ProcessorEnableMask, BOOLEAN FloatingSave);
 NTKERNELAPI VOID NTAPI IoDisconnectInterrupt(PKINTERRUPT InterruptObject);
 
+/// The WDM version of the headers a driver is built with, which IoIsWdmVersionAvailable compares
+/// against the running system's. It follows the target, as each release's kit defined it: 1.10
+/// for Windows 2000, 1.20 for XP, 1.30 for Server 2003, 6.00 from Vista on (docs/windows-facts.md
+/// §10.6).
+#if NTDDI_VERSION >= NTDDI_VISTA
+#define WDM_MAJORVERSION 0x06
+#define WDM_MINORVERSION 0x00
+#elif NTDDI_VERSION >= NTDDI_WS03
+#define WDM_MAJORVERSION 0x01
+#define WDM_MINORVERSION 0x30
+#elif NTDDI_VERSION >= NTDDI_WINXP
+#define WDM_MAJORVERSION 0x01
+#define WDM_MINORVERSION 0x20
+#else
+#define WDM_MAJORVERSION 0x01
+#define WDM_MINORVERSION 0x10
+#endif
 NTKERNELAPI BOOLEAN NTAPI IoIsWdmVersionAvailable(UCHAR MajorVersion, UCHAR MinorVersion);
 
 /// Gives DeviceObject an I/O timer that calls TimerRoutine(DeviceObject, Context); it sets

@@ -41,15 +41,34 @@ KEMU_WDK_END_DECLS
 #define RtlUlongByteSwap(Source) ((ULONG)__builtin_bswap32((ULONG)(Source)))
 #define RtlUlonglongByteSwap(Source) ((ULONGLONG)__builtin_bswap64((ULONGLONG)(Source)))
 
-/// Builds a UNICODE_STRING initialiser from a wide string literal.
+/// Builds a counted-string initialiser from a string literal: a UNICODE_STRING from L"...", a
+/// STRING or ANSI_STRING from "...". The buffer pointer keeps the literal's character type; the
+/// literal's constness is dropped only because the structures' Buffer fields are not const.
+#ifdef __cplusplus
+extern "C++" {
+constexpr PCHAR KemuWdkConstantBuffer(const CHAR *literal) { return const_cast<PCHAR>(literal); }
+constexpr PWCH KemuWdkConstantBuffer(const WCHAR *literal) { return const_cast<PWCH>(literal); }
+}
+#define KEMU_WDK_CONSTANT_BUFFER(s) KemuWdkConstantBuffer(s)
+#else
+// In C a literal is not const: each branch converts the array to its own pointer type.
+#define KEMU_WDK_CONSTANT_BUFFER(s) _Generic((s)[0], CHAR : (PCHAR)(s), default : (PWCH)(s))
+#endif
 #define RTL_CONSTANT_STRING(s) \
-  { (USHORT)(sizeof(s) - sizeof((s)[0])), (USHORT)sizeof(s), (PWCH)(s) }
+  { (USHORT)(sizeof(s) - sizeof((s)[0])), (USHORT)sizeof(s), KEMU_WDK_CONSTANT_BUFFER(s) }
 
-/// Defines `name`, a const UNICODE_STRING over a static copy of the literal `s`.
+/// Defines `name`, a const UNICODE_STRING over a copy of the literal `s`. The copy is const in
+/// C++ (where that keeps a file-scope one internal); in C it is not, so that pointing the
+/// non-const Buffer at it needs no cast that drops a qualifier (-Wcast-qual).
+#ifdef __cplusplus
+#define KEMU_WDK_CONST_STRING_COPY const
+#else
+#define KEMU_WDK_CONST_STRING_COPY
+#endif
 #define DECLARE_CONST_UNICODE_STRING(name, s)                                          \
-  const WCHAR name##_buffer[] = s;                                                     \
+  KEMU_WDK_CONST_STRING_COPY WCHAR name##_buffer[] = s;                                \
   const UNICODE_STRING name = {(USHORT)(sizeof(s) - sizeof(WCHAR)), (USHORT)sizeof(s), \
-                               (PWCH)name##_buffer}
+                               KEMU_WDK_CONSTANT_BUFFER(name##_buffer)}
 /// Defines `name`, an empty UNICODE_STRING over a local buffer of `size` WCHARs.
 #define DECLARE_UNICODE_STRING_SIZE(name, size) \
   WCHAR name##_buffer[size];                    \

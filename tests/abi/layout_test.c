@@ -370,10 +370,21 @@ CHECK_SIZE(RTL_OSVERSIONINFOW, 20 + 128 * sizeof(WCHAR));
 CHECK_SIZE(RTL_OSVERSIONINFOEXW, 28 + 128 * sizeof(WCHAR));
 #endif
 
+// x64: one processor group's worth of processors fits a KAFFINITY.
+_Static_assert(MAXIMUM_PROCESSORS == 64, "MAXIMUM_PROCESSORS");
+
+// RTL_CONSTANT_STRING makes a STRING from a narrow literal as well as a UNICODE_STRING from a wide
+// one, also as a file-scope constant initialiser.
+static const UNICODE_STRING kWideName = RTL_CONSTANT_STRING(L"\\Device\\Kemu");
+static const ANSI_STRING kNarrowName = RTL_CONSTANT_STRING("Kemu");
+
 // The anonymous members are reachable by their Windows names, and the LARGE_INTEGER halves alias
 // QuadPart as on little-endian Windows.
 int KemuAbiLayoutCheckC(void) {
   int failures = 0;
+  failures += kWideName.Length != 12 * sizeof(WCHAR) || kWideName.Buffer[1] != L'D';
+  failures += kNarrowName.Length != 4 || kNarrowName.MaximumLength != 5;
+  failures += kNarrowName.Buffer[3] != 'u';
   LARGE_INTEGER value;
   value.QuadPart = 0x1122334455667788LL;
   failures += value.LowPart != 0x55667788u;

@@ -78,6 +78,9 @@ int CheckCxx() {
   UNICODE_STRING name = RTL_CONSTANT_STRING(L"IoConnectInterruptEx");
   failures += name.Length != 20 * sizeof(WCHAR);
   failures += name.MaximumLength != 21 * sizeof(WCHAR);
+  // A narrow literal makes a STRING (in C++ too, where literals are const).
+  ANSI_STRING narrow = RTL_CONSTANT_STRING("Iointex");
+  failures += narrow.Length != 7 || narrow.MaximumLength != 8 || narrow.Buffer[0] != 'I';
   return failures;
 }
 

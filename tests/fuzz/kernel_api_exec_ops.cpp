@@ -44,11 +44,12 @@ void RundownOp(Run& run, std::size_t) {
     case 2:
       ExReleaseRundownProtection(ref);
       break;
-    case 3:
-      (void)ExAcquireRundownProtectionEx(ref, count);
+    case 3:  // the counted forms: Server 2003 on
+      if (AtLeast(run, kemu::Os::kWindowsServer2003))
+        (void)ExAcquireRundownProtectionEx(ref, count);
       break;
     case 4:
-      ExReleaseRundownProtectionEx(ref, count);
+      if (AtLeast(run, kemu::Os::kWindowsServer2003)) ExReleaseRundownProtectionEx(ref, count);
       break;
     case 5:
       ExWaitForRundownProtectionRelease(ref);

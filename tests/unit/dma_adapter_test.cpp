@@ -211,6 +211,17 @@ TEST_F(DmaRulesTest, AllocatingAtDispatchLevelIsAnImproperIrql) {
               BugCheckIs(kDma, dv::kImproperIrql, 0x2, PASSIVE_LEVEL, DISPATCH_LEVEL));
 }
 
+// GetDmaAlignment is PASSIVE_LEVEL too (its page); it was the one operation left unchecked
+// (audit round 13).
+TEST_F(DmaRulesTest, AskingTheAlignmentAtDispatchLevelIsAnImproperIrql) {
+  PDMA_ADAPTER adapter = Get();
+  EXPECT_EQ(adapter->DmaOperations->GetDmaAlignment(adapter), 1u);  // at PASSIVE_LEVEL
+  KIRQL old = 0;
+  KeRaiseIrql(DISPATCH_LEVEL, &old);
+  EXPECT_THAT(CrashOf([&] { (void)adapter->DmaOperations->GetDmaAlignment(adapter); }),
+              BugCheckIs(kDma, dv::kImproperIrql, 0x2, PASSIVE_LEVEL, DISPATCH_LEVEL));
+}
+
 TEST_F(DmaRulesTest, AnUnknownDescriptionVersionIsReported) {
   DEVICE_DESCRIPTION description = BusMaster32();
   description.Version = 4;

@@ -479,8 +479,57 @@ TEST(DpcTest, ATargetedDpcInsertedAtPassiveRunsOnItsProcessorBeforeTheInsertRetu
   EXPECT_EQ(machine.CurrentProcessor(), 0u);
 }
 
-TEST(DpcTest, ATargetProcessorThatDoesNotExistBugChecks) {
+// A driver at DISPATCH_LEVEL queues a DPC for another processor and polls for its effect with
+// KeStallExecutionProcessor: on Windows that processor takes its DPC interrupt at once. Under the
+// default schedule the DPC waited for vCPU 0 to drop below DISPATCH_LEVEL, so the poll never
+// ended (audit round 13).
+TEST(DpcTest, APollAtDispatchLevelSeesTheDpcItQueuedForAnotherProcessorRun) {
   kemu::Machine machine({.os = kemu::Os::kWindows10, .processors = 2});
+  Probe probe;
+  KDPC dpc;
+  KeInitializeDpc(&dpc, &RecordingRoutine, &probe);
+  KeSetTargetProcessorDpc(&dpc, 1);
+  KIRQL old;
+  KeRaiseIrql(DISPATCH_LEVEL, &old);
+  ASSERT_TRUE(KeInsertQueueDpc(&dpc, nullptr, nullptr));
+  EXPECT_EQ(probe.runs, 0);  // queued for vCPU 1; nothing has let it run yet
+  int polls = 0;
+  while (probe.runs == 0 && polls < 1000) {
+    KeStallExecutionProcessor(10);
+    ++polls;
+  }
+  EXPECT_EQ(KeGetCurrentIrql(), DISPATCH_LEVEL);
+  KeLowerIrql(old);
+  EXPECT_EQ(polls, 1);
+  EXPECT_EQ(probe.runs, 1);
+  EXPECT_EQ(probe.processor, 1u);
+  EXPECT_EQ(probe.irql, DISPATCH_LEVEL);
+  EXPECT_EQ(machine.CurrentProcessor(), 0u);
+}
+
+// The stall hands over only what another vCPU can run: one at DISPATCH_LEVEL itself keeps its
+// DPC until it lowers, as on Windows.
+TEST(DpcTest, AStallLeavesADpcQueuedForAProcessorAtDispatchLevelQueued) {
+  kemu::Machine machine({.os = kemu::Os::kWindows10, .processors = 2});
+  Probe probe;
+  KDPC dpc;
+  KeInitializeDpc(&dpc, &RecordingRoutine, &probe);
+  KeSetTargetProcessorDpc(&dpc, 1);
+  machine.KeepProcessorBusy(1);  // at DISPATCH_LEVEL
+  KIRQL old;
+  KeRaiseIrql(DISPATCH_LEVEL, &old);
+  ASSERT_TRUE(KeInsertQueueDpc(&dpc, nullptr, nullptr));
+  KeStallExecutionProcessor(10);
+  EXPECT_EQ(probe.runs, 0);
+  KeLowerIrql(old);
+  EXPECT_EQ(probe.runs, 0);
+  machine.ReleaseProcessor(1);
+  EXPECT_EQ(probe.runs, 1);
+  EXPECT_EQ(probe.processor, 1u);
+}
+
+TEST(DpcTest, ATargetProcessorThatDoesNotExistBugChecksBeforeWindows7) {
+  kemu::Machine machine({.os = kemu::Os::kWindowsVista, .processors = 2});
   KDPC dpc;
   KeInitializeDpc(&dpc, &RecordingRoutine, nullptr);
   const kemu::BugCheck crash = CrashOf([&] { KeSetTargetProcessorDpc(&dpc, 2); });

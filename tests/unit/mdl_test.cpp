@@ -214,4 +214,38 @@ TEST(MdlRulesTest, MdlRoutinesAboveDispatchAreReportedAndAtDispatchAreSilent) {
   ExFreePoolWithTag(buffer, kTag);
 }
 
+// An MDL used after IoFreeMdl: MmGetSystemAddressForMdlSafe reads its flags (unseen in an
+// uninstrumented driver) and, for an MDL not mapped yet, calls MmMapLockedPagesSpecifyCache,
+// which kemu does not model. Under Driver Verifier the freed MDL it is given is reported as the
+// driver's bug first, as special pool would, not as kemu's gap (audit round 13).
+TEST(MdlRulesTest, AnMdlUsedAfterIoFreeMdlIsAPageFaultInFreedPoolNotAGap) {
+  kemu::Machine machine(kemu::Os::kWindows10);
+  char* buffer = static_cast<char*>(ExAllocatePoolWithTag(NonPagedPool, PAGE_SIZE, kTag));
+  ASSERT_NE(buffer, nullptr);
+  PMDL mdl = IoAllocateMdl(buffer, 64, FALSE, FALSE, nullptr);
+  ASSERT_NE(mdl, nullptr);
+  IoFreeMdl(mdl);
+  const kemu::BugCheck crash = CrashOf([&] {
+    (void)MmMapLockedPagesSpecifyCache(mdl, KernelMode, MmCached, nullptr, FALSE,
+                                       NormalPagePriority);
+  });
+  EXPECT_EQ(crash.code(), kemu::bugcheck::kDriverPageFaultInFreedSpecialPool);
+  EXPECT_EQ(crash.parameter(0), Address(mdl));
+}
+
+// Without Driver Verifier nothing checks the pointer: the call stops by name.
+TEST(MdlRulesTest, MapLockedPagesStopsByNameWithoutVerifier) {
+  kemu::Machine machine(
+      kemu::MachineOptions{.os = kemu::Os::kWindows10, .verifier = false, .checked_build = false});
+  char* buffer = static_cast<char*>(ExAllocatePoolWithTag(NonPagedPool, PAGE_SIZE, kTag));
+  ASSERT_NE(buffer, nullptr);
+  PMDL mdl = IoAllocateMdl(buffer, 64, FALSE, FALSE, nullptr);
+  ASSERT_NE(mdl, nullptr);
+  EXPECT_THROW((void)MmMapLockedPagesSpecifyCache(mdl, KernelMode, MmCached, nullptr, FALSE,
+                                                  NormalPagePriority),
+               kemu::NotModelled);
+  IoFreeMdl(mdl);
+  ExFreePoolWithTag(buffer, kTag);
+}
+
 }  // namespace

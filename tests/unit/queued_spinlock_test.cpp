@@ -462,4 +462,20 @@ TEST(QueuedSpinLockTest, OrdinaryReleaseOfAQueuedLockWhoseHandleIsGoneWritesNoHa
   }
 }
 
+// A handle that no acquire filled (zeroed): the release dereferences its NULL lock pointer. The
+// kernel runs at DISPATCH_LEVEL there, where it cannot take the page fault: 0xA (audit round 13;
+// 0x1E is for a NULL access below DISPATCH_LEVEL).
+TEST(QueuedSpinLockTest, ReleaseThroughAZeroedHandleAtDispatchIsIrqlNotLessOrEqual) {
+  for (const kemu::MachineOptions& options :
+       {kemu::MachineOptions{.os = kemu::Os::kWindows10}, CheckedKernel()}) {
+    kemu::Machine machine(options);
+    KIRQL old;
+    KeRaiseIrql(DISPATCH_LEVEL, &old);
+    KLOCK_QUEUE_HANDLE never_used{};
+    EXPECT_THAT(
+        kemu::testing::CrashOf([&] { KeReleaseInStackQueuedSpinLockFromDpcLevel(&never_used); }),
+        BugCheckIs(kemu::bugcheck::kIrqlNotLessOrEqual, 0, DISPATCH_LEVEL, 0, 0));
+  }
+}
+
 }  // namespace

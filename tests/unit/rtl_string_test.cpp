@@ -117,6 +117,17 @@ TEST_F(RtlStringTest, UnicodeStringToIntegerReadsSignPrefixAndStopsAtANonDigit) 
   EXPECT_EQ(RtlUnicodeStringToInteger(&s, 7, &value), STATUS_INVALID_PARAMETER);
 }
 
+// Empty fails (its page); text that does not start with a number is 0 and success.
+TEST_F(RtlStringTest, UnicodeStringToIntegerFailsOnAnEmptyString) {
+  ULONG value = 7;
+  UNICODE_STRING empty = Counted(L"");
+  EXPECT_EQ(RtlUnicodeStringToInteger(&empty, 10, &value), STATUS_INVALID_PARAMETER);
+  EXPECT_EQ(value, 7u);
+  UNICODE_STRING text = Counted(L"xyz");
+  EXPECT_EQ(RtlUnicodeStringToInteger(&text, 10, &value), STATUS_SUCCESS);
+  EXPECT_EQ(value, 0u);
+}
+
 TEST_F(RtlStringTest, IntegerToUnicodeStringNeedsRoomForTheNul) {
   WCHAR buffer[4];
   UNICODE_STRING s{0, sizeof buffer, buffer};
@@ -202,6 +213,26 @@ TEST_F(RtlStringTest, WidePrintfReadsPlainSAsWideAndCapitalSAsNarrow) {
   wchar_t small[4];
   EXPECT_EQ(RtlStringCchPrintfW(small, 4, L"%s", L"abcdef"), STATUS_BUFFER_OVERFLOW);
   EXPECT_STREQ(small, L"abc");
+}
+
+// A narrow argument's byte >= 0x80 is one character of kemu's code page (Latin-1) in wide output,
+// as RtlUnicodeStringToAnsiString's counterpart; it was read as the lead byte of UTF-8 and ate
+// the characters after it (audit round 13).
+TEST_F(RtlStringTest, WidePrintfWidensEachByteOfANarrowArgumentToOneCharacter) {
+  wchar_t wide[32];
+  ANSI_STRING counted{5, 5, const_cast<char*>("na\xefve")};
+  EXPECT_EQ(RtlStringCbPrintfW(wide, sizeof wide, L"[%hs|%S|%Z|%C]", "caf\xe9s!", "\xe9t\xe9",
+                               &counted, '\xe0'),
+            STATUS_SUCCESS);
+  EXPECT_STREQ(wide, L"[caf\u00e9s!|\u00e9t\u00e9|na\u00efve|\u00e0]");
+  WCHAR buffer[16];
+  UNICODE_STRING name{0, sizeof buffer, buffer};
+  EXPECT_EQ(RtlUnicodeStringPrintf(&name, L"%S-%d", "\xe9", -5), STATUS_SUCCESS);
+  EXPECT_EQ(std::wstring(name.Buffer, name.Length / kW), L"\u00e9--5");
+  // Narrow output keeps the bytes as they are.
+  char narrow[16];
+  EXPECT_EQ(RtlStringCbPrintfA(narrow, sizeof narrow, "%s", "caf\xe9"), STATUS_SUCCESS);
+  EXPECT_STREQ(narrow, "caf\xe9");
 }
 
 TEST_F(RtlStringTest, UnicodeStringPrintfRewritesTheCountedStringWithoutATerminator) {

@@ -12,6 +12,10 @@
 
 #include "kemu/testing/gtest.hpp"
 
+// wdm_version_calls.c, built for two targets.
+extern "C" BOOLEAN WdmVersionOfDefaultBuildAvailable(PUCHAR major, PUCHAR minor);
+extern "C" BOOLEAN WdmVersionOfXpBuildAvailable(PUCHAR major, PUCHAR minor);
+
 namespace {
 
 // One release as RtlGetVersion must describe it: each personality is its release at the last
@@ -184,38 +188,70 @@ TEST_P(VersionTest, RtlIsNtDdiVersionAvailableComparesWithTheRunningRelease) {
   EXPECT_FALSE(RtlIsNtDdiVersionAvailable(NTDDI_WIN11_GE));
 }
 
-TEST_P(VersionTest, RtlIsServicePackVersionInstalledHonoursTheServicePackByte) {
+// A service pack of the running release at or below the installed one is TRUE; any other release,
+// older or newer, is FALSE ("also returns FALSE if the major version ... does not match").
+TEST_P(VersionTest, RtlIsServicePackVersionInstalledAnswersForTheRunningReleaseOnly) {
   switch (GetParam()) {
     case kemu::Os::kWindows2000:
+      EXPECT_TRUE(RtlIsServicePackVersionInstalled(NTDDI_WIN2K));
       EXPECT_TRUE(RtlIsServicePackVersionInstalled(NTDDI_WIN2KSP4));
+      EXPECT_FALSE(RtlIsServicePackVersionInstalled(NTDDI_WIN2KSP4 + 0x100));
       EXPECT_FALSE(RtlIsServicePackVersionInstalled(NTDDI_WINXP));
       break;
     case kemu::Os::kWindowsXP:
+      EXPECT_TRUE(RtlIsServicePackVersionInstalled(NTDDI_WINXP));
       EXPECT_TRUE(RtlIsServicePackVersionInstalled(NTDDI_WINXPSP2));
       EXPECT_TRUE(RtlIsServicePackVersionInstalled(NTDDI_WINXPSP3));
-      EXPECT_TRUE(RtlIsServicePackVersionInstalled(NTDDI_WIN2KSP4));
       EXPECT_FALSE(RtlIsServicePackVersionInstalled(NTDDI_WINXPSP3 + 0x100));
+      EXPECT_FALSE(RtlIsServicePackVersionInstalled(NTDDI_WIN2K));
+      EXPECT_FALSE(RtlIsServicePackVersionInstalled(NTDDI_WIN2KSP4));
       EXPECT_FALSE(RtlIsServicePackVersionInstalled(NTDDI_WS03));
       break;
     case kemu::Os::kWindowsServer2003:
+      EXPECT_TRUE(RtlIsServicePackVersionInstalled(NTDDI_WS03));
       EXPECT_TRUE(RtlIsServicePackVersionInstalled(NTDDI_WS03SP2));
+      EXPECT_FALSE(RtlIsServicePackVersionInstalled(NTDDI_WINXPSP2));
       EXPECT_FALSE(RtlIsServicePackVersionInstalled(NTDDI_VISTA));
       break;
     case kemu::Os::kWindowsVista:
+      EXPECT_TRUE(RtlIsServicePackVersionInstalled(NTDDI_VISTA));
       EXPECT_TRUE(RtlIsServicePackVersionInstalled(NTDDI_VISTASP2));
+      EXPECT_FALSE(RtlIsServicePackVersionInstalled(NTDDI_WINXPSP2));
+      EXPECT_FALSE(RtlIsServicePackVersionInstalled(NTDDI_WS03SP2));
       EXPECT_FALSE(RtlIsServicePackVersionInstalled(NTDDI_WIN7));
       break;
     case kemu::Os::kWindows7:
       EXPECT_TRUE(RtlIsServicePackVersionInstalled(NTDDI_WIN7 + 0x100));   // SP1
       EXPECT_FALSE(RtlIsServicePackVersionInstalled(NTDDI_WIN7 + 0x200));  // SP2 never shipped
+      EXPECT_FALSE(RtlIsServicePackVersionInstalled(NTDDI_VISTASP1));
+      EXPECT_FALSE(RtlIsServicePackVersionInstalled(NTDDI_WIN8));
       break;
-    default:  // Windows 8 and later have no service packs
+    case kemu::Os::kWindows8:
       EXPECT_TRUE(RtlIsServicePackVersionInstalled(NTDDI_WIN8));
-      EXPECT_TRUE(RtlIsServicePackVersionInstalled(NTDDI_WIN7 + 0x100));
+      EXPECT_FALSE(RtlIsServicePackVersionInstalled(NTDDI_WIN7 + 0x100));
+      EXPECT_FALSE(RtlIsServicePackVersionInstalled(NTDDI_WINBLUE));
+      break;
+    case kemu::Os::kWindows81:
+      EXPECT_TRUE(RtlIsServicePackVersionInstalled(NTDDI_WINBLUE));
+      EXPECT_FALSE(RtlIsServicePackVersionInstalled(NTDDI_WIN8));
+      EXPECT_FALSE(RtlIsServicePackVersionInstalled(NTDDI_WIN10));
+      break;
+    case kemu::Os::kWindows10:
+      EXPECT_TRUE(RtlIsServicePackVersionInstalled(NTDDI_WIN10));
+      EXPECT_TRUE(RtlIsServicePackVersionInstalled(NTDDI_WIN10_RS5));
+      EXPECT_TRUE(RtlIsServicePackVersionInstalled(NTDDI_WIN10_VB));
+      EXPECT_FALSE(RtlIsServicePackVersionInstalled(NTDDI_WIN10_CO));
+      EXPECT_FALSE(RtlIsServicePackVersionInstalled(NTDDI_WINBLUE));
+      EXPECT_FALSE(RtlIsServicePackVersionInstalled(NTDDI_VISTASP1));
+      break;
+    case kemu::Os::kWindows11:
+      EXPECT_TRUE(RtlIsServicePackVersionInstalled(NTDDI_WIN10));
+      EXPECT_TRUE(RtlIsServicePackVersionInstalled(NTDDI_WIN10_CO));
+      EXPECT_TRUE(RtlIsServicePackVersionInstalled(NTDDI_WIN10_NI));
       EXPECT_FALSE(RtlIsServicePackVersionInstalled(NTDDI_WIN11_GE));
+      EXPECT_FALSE(RtlIsServicePackVersionInstalled(NTDDI_WIN8));
       break;
   }
-  EXPECT_TRUE(RtlIsServicePackVersionInstalled(NTDDI_WIN2K));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -232,6 +268,20 @@ TEST_P(VersionTest, IoIsWdmVersionAvailableFollowsTheDocumentedTable) {
   EXPECT_EQ(IoIsWdmVersionAvailable(6, 0x00), os >= kemu::Os::kWindowsVista);
   EXPECT_FALSE(IoIsWdmVersionAvailable(6, 0x01));
   EXPECT_FALSE(IoIsWdmVersionAvailable(7, 0x00));
+}
+
+// The headers' own WDM version follows the target the driver is built for (wdm_version_calls.c):
+// 6.00 for the default, Windows 10, which older releases lack; 1.20 for an XP build.
+TEST_P(VersionTest, TheWdmVersionADriverIsBuiltWithIsAvailableFromItsTarget) {
+  const kemu::Os os = GetParam();
+  UCHAR major = 0;
+  UCHAR minor = 0xFF;
+  EXPECT_EQ(WdmVersionOfDefaultBuildAvailable(&major, &minor), os >= kemu::Os::kWindowsVista);
+  EXPECT_EQ(major, 0x06);
+  EXPECT_EQ(minor, 0x00);
+  EXPECT_EQ(WdmVersionOfXpBuildAvailable(&major, &minor), os >= kemu::Os::kWindowsXP);
+  EXPECT_EQ(major, 0x01);
+  EXPECT_EQ(minor, 0x20);
 }
 
 // ---------------------------------------------------------------------------------------------

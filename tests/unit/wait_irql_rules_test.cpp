@@ -106,4 +106,52 @@ TEST(WaitIrqlRulesTest, BlockingAtDispatchOutsideADpcIsStillTheIrqlFault) {
   EXPECT_THAT(crash, BugCheckIs(kemu::bugcheck::kIrqlNotLessOrEqual));
 }
 
+// KeDelayExecutionThread on a retail kernel, which does not check its IRQL: a nonzero delay
+// always blocks, so it is the same fault as a wait that must block (audit round 13: it returned).
+kemu::MachineOptions Retail() {
+  return {.os = kemu::Os::kWindows10, .verifier = false, .checked_build = false};
+}
+
+TEST(WaitIrqlRulesTest, ADelayAtDispatchLevelIsTheIrqlFaultOnARetailKernel) {
+  kemu::Machine machine(Retail());
+  KIRQL old;
+  KeRaiseIrql(DISPATCH_LEVEL, &old);
+  LARGE_INTEGER interval;
+  interval.QuadPart = -10000;  // 1 ms
+  const kemu::BugCheck crash =
+      CrashOf([&] { KeDelayExecutionThread(KernelMode, FALSE, &interval); });
+  EXPECT_THAT(crash, BugCheckIs(kemu::bugcheck::kIrqlNotLessOrEqual, 0, DISPATCH_LEVEL, 0, 0));
+  EXPECT_THAT(crash.what(), HasSubstr("KeDelayExecutionThread had to block at IRQL 2"));
+}
+
+VOID DelayingDpc(PKDPC dpc, PVOID context, PVOID argument1, PVOID argument2) {
+  (void)dpc;
+  (void)argument1;
+  (void)argument2;
+  LARGE_INTEGER interval;
+  interval.QuadPart = *static_cast<LONGLONG*>(context);
+  (void)KeDelayExecutionThread(KernelMode, FALSE, &interval);
+}
+
+TEST(WaitIrqlRulesTest, ADelayInADpcIsAttemptedSwitchFromDpcOnARetailKernel) {
+  kemu::Machine machine(Retail());
+  LONGLONG interval = -10000;
+  KDPC dpc;
+  KeInitializeDpc(&dpc, DelayingDpc, &interval);
+  const kemu::BugCheck crash = CrashOf([&] { KeInsertQueueDpc(&dpc, nullptr, nullptr); });
+  EXPECT_THAT(crash, BugCheckIs(kemu::bugcheck::kAttemptedSwitchFromDpc));
+  EXPECT_THAT(crash.what(), HasSubstr("KeDelayExecutionThread had to block inside a DPC routine"));
+}
+
+// The silent twin: a zero delay in a DPC gives up nothing it may not (it only yields).
+TEST(WaitIrqlRulesTest, AZeroDelayInADpcIsSilentOnARetailKernel) {
+  kemu::Machine machine(Retail());
+  LONGLONG interval = 0;
+  KDPC dpc;
+  KeInitializeDpc(&dpc, DelayingDpc, &interval);
+  EXPECT_TRUE(KeInsertQueueDpc(&dpc, nullptr, nullptr));
+  machine.Shutdown();
+  EXPECT_FALSE(machine.crashed());
+}
+
 }  // namespace
