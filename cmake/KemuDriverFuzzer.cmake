@@ -17,7 +17,10 @@
 #              runs the files and directories it is given once each.
 # With CORPUS (and enable_testing()), the test <name>_corpus runs the corpus once (under libFuzzer
 # with -runs=0) and fails on any finding. CORPUS and SEEDS (inputs that are no test, e.g. for a
-# build that is meant to crash) are packed as <name>_seed_corpus.zip beside the program, and DICT
+# build that is meant to crash) are packed as <name>_seed_corpus.zip beside the program (an empty
+# zip while they hold no file: a new driver's corpus directory starts empty, and the corpus test
+# then runs the empty input, as libFuzzer does; a path that does not exist is a configure error),
+# and DICT
 # is copied there as <name>.dict: the names OSS-Fuzz and ClusterFuzzLite look for. The program's
 # property KEMU_FUZZ_ENGINE says which engine it got.
 include_guard(GLOBAL)
@@ -106,6 +109,14 @@ function(kemu_add_driver_fuzzer name)
     message(FATAL_ERROR "kemu_add_driver_fuzzer(${name}): ADAPTER_SOURCES is required (the file "
                         "that defines kemu::fuzz::ConfigureFuzzer)")
   endif()
+  # Said at configure time, naming the path: the seed packer would fail only at build time.
+  foreach(path IN LISTS arg_CORPUS arg_SEEDS)
+    if(NOT EXISTS "${path}")
+      message(FATAL_ERROR "kemu_add_driver_fuzzer(${name}): the CORPUS or SEEDS path ${path} does "
+                          "not exist; create it (an empty directory is fine: the fuzzer starts "
+                          "from an empty corpus)")
+    endif()
+  endforeach()
   foreach(needed kemu::fuzz kemu::fuzz_main kemu::fuzz_replay)
     if(NOT TARGET ${needed})
       message(FATAL_ERROR "kemu_add_driver_fuzzer(${name}): ${needed} is missing; call it after "

@@ -4,7 +4,8 @@
 # (<target>_seed_corpus.zip): every file of every CORPUS directory (recursively) and every CORPUS
 # file, flat at the top of the archive. A file is named for the directory it came from and its
 # path inside it (corpus/sub/x.yaml -> corpus_sub_x.yaml), so two directories' same-named inputs
-# stay two inputs.
+# stay two inputs. Directories that hold no file give an empty archive: a new driver's corpus
+# starts empty, as libFuzzer's does.
 # kemu_add_driver_fuzzer() and tests/fuzz run it as a build step.
 foreach(required ZIP STAGE CORPUS)
   if(NOT ${required})
@@ -34,16 +35,18 @@ foreach(path IN LISTS CORPUS)
     message(FATAL_ERROR "KemuFuzzSeedCorpus.cmake: ${path} does not exist")
   endif()
 endforeach()
-if(NOT names)
-  message(FATAL_ERROR "KemuFuzzSeedCorpus.cmake: no inputs in ${CORPUS}")
-endif()
 list(REMOVE_DUPLICATES names)
 
 file(REMOVE ${ZIP})
+set(quiet)
+if(NOT names)
+  set(quiet ERROR_QUIET)  # tar's "No files or directories specified": the empty zip is meant
+endif()
 execute_process(
   COMMAND ${CMAKE_COMMAND} -E tar cf ${ZIP} --format=zip -- ${names}
   WORKING_DIRECTORY ${STAGE}
-  RESULT_VARIABLE result)
+  RESULT_VARIABLE result
+  ${quiet})
 if(NOT result EQUAL 0)
   message(FATAL_ERROR "KemuFuzzSeedCorpus.cmake: packing ${ZIP} failed: ${result}")
 endif()

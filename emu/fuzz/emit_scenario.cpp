@@ -209,6 +209,15 @@ std::string EmitScenario(const Scenario& s, const Verdict* verdict) {
       out +=
           "# The final expect names it, so this file passes while the bug is there: make it\n"
           "# `bugcheck: none` once the driver is fixed.\n";
+    } else if (verdict->finding) {
+      // A failure without a bug check (a routine the personality lacks): the runner fails the
+      // file with the same message, before any expectation is checked.
+      out += fmt::format("# The fuzz run failed after {} step(s) without a bug check.\n",
+                         outcome->steps_run);
+      out += "# Finding: " + verdict->reason + "\n";
+      out +=
+          "# The scenario runner fails this file the same way while the driver has the problem;\n"
+          "# it passes once the driver is fixed.\n";
     } else {
       out +=
           fmt::format("# The fuzz run ran {} step(s) without a bug check.\n", outcome->steps_run);

@@ -4,7 +4,8 @@
 // start with '-' are the target's own (LLVMFuzzerInitialize sees them all, as under libFuzzer).
 // When an input aborts, the file is named on stderr first. `--random N` runs the target on N
 // inputs of 0..1023 bytes from a fixed-seed generator (the same inputs on every machine), for
-// targets whose every input is meaningful.
+// targets whose every input is meaningful. Directories that hold no file (a new driver's corpus)
+// run the empty input once, as libFuzzer does on an empty corpus; no argument at all is an error.
 #include <signal.h>
 #include <unistd.h>
 
@@ -50,6 +51,7 @@ int main(int argc, char** argv) {
   ::signal(SIGSEGV, NameTheInput);
   if (LLVMFuzzerInitialize != nullptr) LLVMFuzzerInitialize(&argc, &argv);
   std::size_t count = 0;
+  bool corpus_named = false;
   for (int i = 1; i < argc; ++i) {
     if (std::string(argv[i]) == "--random" && i + 1 < argc) {
       const unsigned long inputs = std::stoul(argv[++i]);
@@ -69,6 +71,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "replay: %s does not exist\n", argv[i]);
       return 2;
     }
+    corpus_named = true;
     if (std::filesystem::is_directory(path)) {
       std::vector<std::filesystem::path> files;
       for (const auto& entry : std::filesystem::recursive_directory_iterator(path)) {
@@ -81,6 +84,13 @@ int main(int argc, char** argv) {
       Replay(path);
       ++count;
     }
+  }
+  if (count == 0 && corpus_named) {
+    std::printf("replay: the corpus holds no input; running the empty input, as libFuzzer does\n");
+    static const std::uint8_t kNoByte = 0;  // a valid pointer, as libFuzzer passes
+    std::snprintf(current_file, sizeof current_file, "(the empty input)");
+    LLVMFuzzerTestOneInput(&kNoByte, 0);
+    count = 1;
   }
   std::printf("replay: %zu inputs, no crash\n", count);
   return count == 0 ? 2 : 0;

@@ -33,6 +33,8 @@ class CheckedAdapter : public DriverAdapter {
       : inner_(std::move(inner)), target_(target), record_(std::move(record)) {}
 
   Hardware* HardwareFor(const DeviceConfig& config) override { return inner_->HardwareFor(config); }
+  // DriverEntry, which the scenario runner calls too: the fuzz run must load the driver alike.
+  void Load(PUNICODE_STRING registry_path) override { inner_->Load(registry_path); }
   NTSTATUS Start(Device& device) override {
     const NTSTATUS status = inner_->Start(device);
     record_->start_statuses.push_back(status);
@@ -101,6 +103,13 @@ Verdict Run(const FuzzTarget& target, const scenario::Scenario& scenario, Detail
   } else if (crash && !(target.expected_crash && target.expected_crash(*crash))) {
     verdict.finding = true;
     verdict.reason = CrashReason(*crash);
+  } else if (!crash && !verdict.outcome.error.empty()) {
+    // Stopped by an error, not a bug check: most often the driver calls a routine this
+    // personality lacks (kemu::MissingExport: it would not load there). The scenario runner fails
+    // the emitted file the same way, so it is a finding. A failed start and an argument the
+    // adapter refused are failures of the run but no error.
+    verdict.finding = true;
+    verdict.reason = "the run failed without a bug check: " + verdict.outcome.error;
   }
   verdict.start_statuses = std::move(record->start_statuses);
   return verdict;

@@ -90,4 +90,9 @@ const Connection* Device::connection() const {
   return &state_.connection->stats;
 }
 
+const Connection* Device::last_connection() const {
+  if (state_.connection != nullptr) return connection();
+  return state_.last_connection ? &*state_.last_connection : nullptr;
+}
+
 }  // namespace kemu

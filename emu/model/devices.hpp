@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,10 +42,12 @@ struct DeviceState {
   std::vector<MessageVector> messages;             ///< granted messages, in MessageID order
   bool line_asserted = false;
   ConnectionRecord* connection = nullptr;  ///< the current connection, or nullptr
-  DeviceIo io;                             ///< memory BAR, ports and their Hardware
-  PciConfigSpace pci;                      ///< what HalGetBusDataByOffset reads
-  std::wstring hardware_key;               ///< PLUGPLAY_REGKEY_DEVICE's path (registry_keys.cpp)
-  std::wstring software_key;               ///< PLUGPLAY_REGKEY_DRIVER's path
+  /// The last connection's figures as they stood at its disconnect (Device::last_connection).
+  std::optional<Connection> last_connection;
+  DeviceIo io;                ///< memory BAR, ports and their Hardware
+  PciConfigSpace pci;         ///< what HalGetBusDataByOffset reads
+  std::wstring hardware_key;  ///< PLUGPLAY_REGKEY_DEVICE's path (registry_keys.cpp)
+  std::wstring software_key;  ///< PLUGPLAY_REGKEY_DRIVER's path
   std::unique_ptr<Device> facade;
 
   bool HasLine() const { return config.line.has_value() && messages.empty(); }

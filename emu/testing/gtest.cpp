@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <exception>
 #include <optional>
 #include <string>
 
@@ -75,7 +76,16 @@ namespace internal {
 
 // Defined here, beside the environment that installs it for the whole program, so that any test
 // using a kemu fixture links this file and with it that environment.
-void RecordFailure(const BugCheck& failure) { ADD_FAILURE() << failure.report(); }
+// At the test's own file and line: a leak found in the fixture's TearDown is the test's, and
+// ADD_FAILURE() would name this file, inside kemu.
+void RecordFailure(const BugCheck& failure) {
+  const ::testing::TestInfo* test = ::testing::UnitTest::GetInstance()->current_test_info();
+  if (test == nullptr || test->file() == nullptr) {
+    ADD_FAILURE() << failure.report();
+    return;
+  }
+  ADD_FAILURE_AT(test->file(), test->line()) << failure.report();
+}
 
 ::testing::AssertionResult RaisesBugCheck(const std::function<void()>& statement,
                                           const char* statement_text, std::uint32_t code) {
@@ -93,6 +103,12 @@ void RecordFailure(const BugCheck& failure) { ADD_FAILURE() << failure.report();
            << "Expected: " << statement_text << " bug-checks with " << Describe(code)
            << "\n  Actual: it bug-checked with " << Describe(bug_check.code()) << "\n"
            << bug_check.report();
+  } catch (const std::exception& error) {
+    // Not a bug check (kemu::Error, kemu::MissingExport, the test's own): reported here, at the
+    // macro's line with the statement, rather than escaping to GoogleTest's "unknown file".
+    return ::testing::AssertionFailure()
+           << "Expected: " << statement_text << " bug-checks with " << Describe(code)
+           << "\n  Actual: it threw an exception that is not a bug check: " << error.what();
   }
   if (machine != nullptr) {
     const auto& recorded = machine->bug_checks();

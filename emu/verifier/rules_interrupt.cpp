@@ -17,23 +17,27 @@ const void* Isr(const KINTERRUPT& interrupt) {
 
 void Verifier::InvalidInterruptObject(const char* routine, const void* pointer, bool disconnected) {
   const std::string summary =
+      // "Disconnected" without "already": a KeSynchronizeExecution that started first and met
+      // the disconnect of another vCPU while it waited is reported the same way, and its call
+      // history shows the call before the disconnect.
       disconnected ? fmt::format(
-                         "{} was given the interrupt connection {}, which was already "
-                         "disconnected.",
+                         "{} was given the interrupt connection {}, which is disconnected: "
+                         "IoDisconnectInterrupt(Ex) ran before the call used it (before the call "
+                         "or, on another processor, while it was in progress).",
                          routine, pointer)
                    : fmt::format(
                          "{} was given {}, which is not an interrupt object or message table "
                          "IoConnectInterrupt(Ex) returned.",
                          routine, pointer);
   if (mode_ == CheckMode::kVerifier) {
-    host_.Crash({.code = bugcheck::kDriverVerifierDetectedViolation,
-                 .parameters = {verifier_code::kInvalidInterruptObject, Address(pointer),
-                                disconnected ? 1u : 0u, 0},
-                 .parameter_names = {"kemu: invalid interrupt connection", "pointer passed",
-                                     disconnected ? "1: already disconnected"
-                                                  : "0: never an interrupt connection",
-                                     nullptr},
-                 .summary = summary});
+    host_.Crash(
+        {.code = bugcheck::kDriverVerifierDetectedViolation,
+         .parameters = {verifier_code::kInvalidInterruptObject, Address(pointer),
+                        disconnected ? 1u : 0u, 0},
+         .parameter_names = {"kemu: invalid interrupt connection", "pointer passed",
+                             disconnected ? "1: disconnected" : "0: never an interrupt connection",
+                             nullptr},
+         .summary = summary});
   }
   host_.Crash(AccessViolation(summary, Address(pointer)));
 }

@@ -219,6 +219,11 @@ class Device {
   /// disconnected on the machine (kemu frees older ones, docs/differences.md): copy the
   /// Connection to keep its figures for longer.
   const Connection* connection() const;
+  /// The current connection; after a disconnect, a copy of the last connection's figures as
+  /// they stood when it was disconnected (every ISR call up to the disconnect counted, `pending`
+  /// 0), kept until the device connects again; nullptr before the device's first connection.
+  /// What a test checks after the driver's stop path.
+  const Connection* last_connection() const;
 
   /// Points at this device until it is destroyed with its Machine, then at nullptr. For Hardware
   /// models, which may outlive the machine: they keep this instead of a Device* that would

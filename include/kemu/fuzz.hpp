@@ -20,9 +20,11 @@
 //   # CMakeLists.txt
 //   kemu_add_driver_fuzzer(my_fuzzer ADAPTER_SOURCES my_fuzzer.cpp LINK my_adapter)
 //
-// A bug check (kemu::BugCheck, kemu::DataRace included) or a failed invariant is a finding: the
-// fuzz entry point aborts, which libFuzzer reports as a crash. A bug check the target declares
-// expected, a failed start, or an action argument the adapter refuses is not; after a failed
+// A bug check (kemu::BugCheck, kemu::DataRace included), a failed invariant, or a run that fails
+// without a bug check (the driver calls a routine the personality lacks, kemu::MissingExport) is
+// a finding: the fuzz entry point aborts, which libFuzzer reports as a crash. A bug check the
+// target declares expected, a failed start, or an action argument the adapter refuses is not;
+// after a failed
 // start the adapter's requests (ActionInfo::needs_started) are not sent, as PnP sends none to a
 // device that did not start, while its hardware actions still happen. Any input can be
 // written out as a scenario file that the scenario runner plays with the same outcome
@@ -61,7 +63,8 @@ struct FuzzTarget {
   std::string name = "driver";
   /// Makes a fresh adapter for every input (kemu::scenario::AdapterFactory).
   scenario::AdapterFactory factory;
-  /// Personalities an input may pick; empty: every personality.
+  /// Personalities an input may pick; empty: every personality. A driver that imports a routine
+  /// a personality lacks fails there (a finding): list only the versions it is meant to load on.
   std::vector<Os> personalities;
   /// The driver device as the adapter expects it: name, BAR and ports. Its interrupt (line mode,
   /// sharing, vector, MSI request and grant) is fuzzed.
@@ -112,10 +115,11 @@ scenario::Scenario Decode(const FuzzTarget& target,
 /// What one input did.
 struct Verdict {
   scenario::Outcome outcome;
-  /// A finding: an unexpected bug check or a failed invariant.
+  /// A finding: an unexpected bug check, a failed invariant, or a run that failed without a bug
+  /// check once the driver was loaded (not for an action argument the adapter refused).
   bool finding = false;
   /// Why it is one ("bug check 0xC4/0x... DRIVER_VERIFIER_DETECTED_VIOLATION", "invariant failed
-  /// after <step>: ..."), or "".
+  /// after <step>: ...", "the run failed without a bug check: <the failure>"), or "".
   std::string reason;
   /// What each `start` step of the driver device returned, in order (EmitScenario writes them
   /// into the steps, so the emitted file expects the statuses the fuzz run saw).
@@ -141,7 +145,8 @@ Verdict Run(const FuzzTarget& target, const scenario::Scenario& scenario,
 /// `verdict` (what Run() made of it), a comment says what the run did, each `start` step names
 /// the status it returned, and the final `expect:` names the run's bug check (or
 /// `bugcheck: none`): the file passes while it reproduces the run, so a finding becomes a
-/// regression test; change the bug check to `none` once the driver is fixed.
+/// regression test; change the bug check to `none` once the driver is fixed. A run that failed
+/// without a bug check fails the runner with the same message until the driver is fixed.
 std::string EmitScenario(const scenario::Scenario& scenario, const Verdict* verdict = nullptr);
 
 /// The libFuzzer entry point's work: decode, run, write the scenario to `emit_path` when it is not

@@ -5,8 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <memory>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "kemu/bugcheck.hpp"
@@ -291,6 +293,76 @@ TEST(FuzzVerdictTest, AFailedStartIsNoFindingAndTheEmittedFileExpectsItsStatus) 
   EXPECT_NE(yaml.find("  - start: {status: 0xC000009A}\n"), std::string::npos) << yaml;
   const scenario::Scenario parsed = scenario::ParseScenario(yaml, "emitted.yaml");
   EXPECT_TRUE(scenario::Run(parsed, Os::kWindows10, target.factory).passed()) << yaml;
+}
+
+// A driver that calls a routine a personality the target explores lacks would not load there:
+// the fuzz run is a finding (it was dropped: only bug checks and invariants counted), and the
+// emitted file fails under the scenario runner with the same message, at the same step.
+TEST(FuzzVerdictTest, ARoutineThePersonalityLacksIsAFindingAndTheEmittedFileFailsTheSameWay) {
+  const FuzzTarget target = TestTarget({.own_hardware = true, .flush_at_stop = true});
+  scenario::Scenario s = StartQueueDpcStop(target);
+  s.os = {Os::kWindows2000};
+  const Verdict verdict = kemu::fuzz::Run(target, s);
+  const std::string missing =
+      "KeFlushQueuedDpcs is not available on Windows 2000: a driver that imports it would not "
+      "load there. Resolve it with MmGetSystemRoutineAddress and handle NULL, or run a newer "
+      "personality.";
+  EXPECT_TRUE(verdict.finding);
+  EXPECT_EQ(verdict.reason, "the run failed without a bug check: " + missing);
+  EXPECT_FALSE(verdict.outcome.crash.has_value());
+  EXPECT_EQ(verdict.outcome.steps_run, 4u);
+  const std::string yaml = EmitScenario(s, &verdict);
+  EXPECT_NE(yaml.find("# The fuzz run failed after 4 step(s) without a bug check.\n# Finding: "
+                      "the run failed without a bug check: KeFlushQueuedDpcs is not available"),
+            std::string::npos)
+      << yaml;
+  const scenario::Scenario parsed = scenario::ParseScenario(yaml, "emitted.yaml");
+  const scenario::Outcome replayed = scenario::Run(parsed, Os::kWindows2000, target.factory);
+  ASSERT_EQ(replayed.failures.size(), 1u) << yaml;
+  EXPECT_EQ(replayed.failures[0].message, missing);
+  EXPECT_EQ(replayed.steps_run, verdict.outcome.steps_run);
+  EXPECT_FALSE(replayed.crash.has_value());
+}
+
+// The fuzzer chose an argument the adapter refuses (a target whose ranges are wider than the
+// adapter's): the harness's mistake, not the driver's.
+TEST(FuzzVerdictTest, AnArgumentTheAdapterRefusesIsNoFinding) {
+  const FuzzTarget target = TestTarget();
+  scenario::Scenario s = StartQueueDpcStop(target);
+  s.steps[1] = {
+      {},
+      "ring",
+      scenario::ActionStep{
+          .name = "ring", .device = "", .args = scenario::ActionArgs({}, {{"value", "x"}})}};
+  const Verdict verdict = kemu::fuzz::Run(target, s);
+  EXPECT_FALSE(verdict.outcome.passed());
+  EXPECT_FALSE(verdict.finding);
+  EXPECT_EQ(verdict.reason, "");
+}
+
+// An adapter that counts its Load() calls (DriverEntry, in a real one).
+class LoadCountingAdapter : public scenario::test::TestAdapter {
+ public:
+  explicit LoadCountingAdapter(std::shared_ptr<int> loads)
+      : TestAdapter({.own_hardware = true}), loads_(std::move(loads)) {}
+  void Load(PUNICODE_STRING registry_path) override {
+    (void)registry_path;
+    ++*loads_;
+  }
+
+ private:
+  std::shared_ptr<int> loads_;
+};
+
+// The fuzz run loads the driver as the scenario runner does (its DriverEntry was never called:
+// the checking adapter did not pass Load() on).
+TEST(FuzzVerdictTest, TheFuzzRunLoadsTheDriverOnce) {
+  FuzzTarget target = TestTarget();
+  auto loads = std::make_shared<int>(0);
+  target.factory = [loads] { return std::make_unique<LoadCountingAdapter>(loads); };
+  const Verdict verdict = kemu::fuzz::Run(target, StartQueueDpcStop(target));
+  EXPECT_FALSE(verdict.finding);
+  EXPECT_EQ(*loads, 1);
 }
 
 }  // namespace

@@ -165,6 +165,10 @@ TEST(RunnerCrashTest, AHarnessErrorInAnActionFailsAtTheStep) {
               ElementsAre("runner_test.yaml:11:3: kemu: a 4-byte access at offset 0x20 is outside "
                           "this 0x10-byte RegisterFile; make it as large as the device's BAR and "
                           "port range"));
+  // Outcome::error names it: what the fuzz kit judges a finding by.
+  EXPECT_EQ(o.error,
+            "kemu: a 4-byte access at offset 0x20 is outside this 0x10-byte RegisterFile; make it "
+            "as large as the device's BAR and port range");
   EXPECT_EQ(o.steps_run, 2u);
   // The stop step never ran, so the connected interrupt is the harness's doing, not a leak the
   // run reports as the driver's bug check.
@@ -176,6 +180,7 @@ TEST(RunnerCrashTest, ABadActionArgumentFailsAtTheStep) {
   const Outcome o = Play(s, Os::kWindows10, TestFactory());
   EXPECT_THAT(Messages(o), ElementsAre("runner_test.yaml:11:3: argument 'value' must be an "
                                        "unsigned number, got 'seven'"));
+  EXPECT_EQ(o.error, "");  // a refused argument is a failure, not an error
   EXPECT_EQ(o.steps_run, 2u);
 }
 

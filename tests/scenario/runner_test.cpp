@@ -53,6 +53,32 @@ TEST(RunnerTest, StartAndStopConnectWithTheBestVersionOnEveryPersonality) {
   EXPECT_EQ(outcomes[0].observations[2], "connect nic0 CONNECT_FULLY_SPECIFIED messages=0");
 }
 
+// An interrupt landing on the stop path's first kernel call runs the ISR before the disconnect,
+// inside the `stop` step: the final counters, the outcome and the `counters` observation count
+// it (they kept the copy taken at the end of the step before, and said 0).
+TEST(RunnerTest, TheCountersAfterAStopIncludeTheIsrCallsMadeDuringTheStop) {
+  Scenario s = Base({Start(10), Event(11, DeviceAction::kPulseLine, "", 1), Stop(12)});
+  s.devices[0].config.line->mode = Trigger::kEdge;
+  s.devices[0].config.line->shared = false;
+  s.os = {Os::kWindowsXP};
+  Expectations final_counts;
+  final_counts.isr_calls = Want<std::uint64_t>(1, 20);
+  final_counts.isr_claimed = Want<std::uint64_t>(0, 21);
+  s.expect = Block(19, final_counts);
+  const Outcome o = Play(s, Os::kWindowsXP, TestFactory());
+  EXPECT_THAT(Messages(o), IsEmpty());
+  ASSERT_TRUE(o.connection.has_value());
+  EXPECT_EQ(o.connection->isr_calls, 1u);
+  EXPECT_EQ(o.connection->pending, 0u);
+  EXPECT_THAT(
+      o.observations,
+      ElementsAre("write nic0 mem 0x004/4 = 0x00000001", "start nic0 -> STATUS_SUCCESS",
+                  "connect nic0 CONNECT_FULLY_SPECIFIED messages=0", "pulse nic0 after_calls=1",
+                  "write nic0 mem 0x004/4 = 0x00000000", "stop nic0", "disconnect nic0",
+                  "counters nic0 isr_calls=1 isr_claimed=0 dpcs_requested=0", "probe dpc_runs = 0",
+                  "probe isr_claims = 0", "probe last_read = -1"));
+}
+
 TEST(RunnerTest, TheWrongPersonalityOverrideFailsWithNamedVersions) {
   Scenario s = Base({Start(10), Stop(11)});
   s.devices = {Nic(4)};

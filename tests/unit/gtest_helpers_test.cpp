@@ -160,6 +160,42 @@ TEST(GtestHelpersTest, AssertBugCheckIsFatal) {
   EXPECT_FALSE(reached_after_assert);
 }
 
+// A statement that throws something other than a bug check fails the macro at its own line, with
+// the statement and the exception's message (it escaped to GoogleTest's "unknown file").
+TEST(GtestHelpersTest, ExpectBugCheckReportsAnExceptionThatIsNotABugCheck) {
+  const int line = __LINE__ + 5;
+  ::testing::TestPartResultArray failures;
+  {
+    ::testing::ScopedFakeTestPartResultReporter reporter(&failures);
+    kemu::Machine machine(kemu::Os::kWindows10);
+    EXPECT_BUGCHECK(throw kemu::Error("the harness gave up"), kC4);
+  }
+  ASSERT_EQ(failures.size(), 1);
+  const ::testing::TestPartResult& failure = failures.GetTestPartResult(0);
+  EXPECT_TRUE(failure.nonfatally_failed());
+  EXPECT_EQ(failure.line_number(), line);
+  EXPECT_THAT(failure.file_name(), ::testing::EndsWith("gtest_helpers_test.cpp"));
+  EXPECT_STREQ(failure.message(),
+               "Expected: throw kemu::Error(\"the harness gave up\") bug-checks with 0xC4 "
+               "DRIVER_VERIFIER_DETECTED_VIOLATION\n"
+               "  Actual: it threw an exception that is not a bug check: the harness gave up");
+}
+
+// A routine the personality lacks: what a driver built for a later Windows meets on an older one.
+TEST(GtestHelpersTest, AssertBugCheckReportsAMissingExportAndEndsTheTest) {
+  reached_after_assert = false;
+  EXPECT_FATAL_FAILURE(
+      {
+        kemu::Machine machine(kemu::Os::kWindows2000);
+        ASSERT_BUGCHECK(KeFlushQueuedDpcs(), kC4);
+        reached_after_assert = true;
+      },
+      "Expected: KeFlushQueuedDpcs() bug-checks with 0xC4 DRIVER_VERIFIER_DETECTED_VIOLATION\n"
+      "  Actual: it threw an exception that is not a bug check: KeFlushQueuedDpcs is not "
+      "available on Windows 2000");
+  EXPECT_FALSE(reached_after_assert);
+}
+
 // ---------------------------------------------------------------------------------------------
 // BugCheckIs.
 
@@ -273,6 +309,22 @@ TEST(GtestHelpersTest, AMachineDestroyedWithLeaksFailsTheRunningTest) {
         KeRaiseIrql(DISPATCH_LEVEL, &old);
       },
       "vCPU 0 is still at IRQL 2 (expected PASSIVE_LEVEL)");
+}
+
+// A leak found at teardown is the test's: reported at the test's file and line, not inside kemu.
+TEST(GtestHelpersTest, ALeakFoundAtTeardownIsReportedAtTheTestsOwnLine) {
+  const int test_line = __LINE__ - 1;
+  ::testing::TestPartResultArray failures;
+  {
+    ::testing::ScopedFakeTestPartResultReporter reporter(&failures);
+    kemu::Machine machine(kemu::Os::kWindows10);
+    KIRQL old;
+    KeRaiseIrql(DISPATCH_LEVEL, &old);
+  }
+  ASSERT_EQ(failures.size(), 1);
+  EXPECT_EQ(failures.GetTestPartResult(0).line_number(), test_line);
+  EXPECT_THAT(failures.GetTestPartResult(0).file_name(),
+              ::testing::EndsWith("gtest_helpers_test.cpp"));
 }
 
 // The personality filters a suite instantiates over, and CrashOf for inspecting a bug check.

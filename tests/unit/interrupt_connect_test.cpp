@@ -139,6 +139,33 @@ TEST_P(IoConnectInterruptTest, ConnectSucceedsAndDisconnectClearsTheConnection) 
   EXPECT_EQ(device.connection(), nullptr);
 }
 
+// What a test reads after the driver's stop path: the figures up to the disconnect, kept by value
+// (a record older than the last 256 disconnected is freed), until the device connects again.
+TEST_P(IoConnectInterruptTest, LastConnectionKeepsTheFiguresOfTheDisconnectedConnection) {
+  kemu::Device& device = machine().AddDevice(LineDevice());
+  EXPECT_EQ(device.last_connection(), nullptr);
+  IsrProbe probe{.device = &device};
+  PKINTERRUPT interrupt = nullptr;
+  ASSERT_EQ(LegacyConnect{.context = &probe}.Call(&interrupt), STATUS_SUCCESS);
+  EXPECT_EQ(device.last_connection(), device.connection());
+  device.AssertLine();
+  IoDisconnectInterrupt(interrupt);
+
+  ASSERT_EQ(device.connection(), nullptr);
+  const kemu::Connection* last = device.last_connection();
+  ASSERT_NE(last, nullptr);
+  EXPECT_EQ(last->version, CONNECT_FULLY_SPECIFIED);
+  EXPECT_EQ(last->isr_calls, 1u);
+  EXPECT_EQ(last->isr_claimed, 1u);
+  EXPECT_EQ(last->pending, 0u);
+
+  PKINTERRUPT again = nullptr;
+  ASSERT_EQ(LegacyConnect{}.Call(&again), STATUS_SUCCESS);
+  EXPECT_EQ(device.last_connection(), device.connection());
+  EXPECT_EQ(device.last_connection()->isr_calls, 0u);
+  IoDisconnectInterrupt(again);
+}
+
 TEST_P(IoConnectInterruptTest, TheInterruptObjectDescribesTheConnection) {
   kemu::Device& device = machine().AddDevice(LineDevice(/*shared=*/false, kemu::Trigger::kEdge));
   IsrProbe probe;

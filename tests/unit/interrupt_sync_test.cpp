@@ -2,6 +2,7 @@
 // IoGetAffinityInterrupt and IoReportInterruptActive/Inactive, against conformance INT-1, INT-2,
 // INT-4, INT-5, INT-11 and INT-12 (docs/conformance.md §2.3) and docs/windows-facts.md §4.
 // Parameterised suites have no instantiation prefix, so the suite-name filters select them too.
+#include <fmt/format.h>
 #include <iointex.h>
 #include <wdm.h>
 
@@ -302,7 +303,14 @@ TEST(KeSynchronizeExecutionTest, DisconnectedInterruptObjectBugChecks) {
   EXPECT_THAT(crash, BugCheckIs(bugcheck::kDriverVerifierDetectedViolation,
                                 verifier_code::kInvalidInterruptObject));
   EXPECT_EQ(crash.parameter(1), Address(interrupt));
-  EXPECT_EQ(crash.parameter(2), 1u);  // already disconnected
+  EXPECT_EQ(crash.parameter(2), 1u);  // disconnected
+  // True whether the disconnect came before the call or during it on another vCPU.
+  EXPECT_THAT(crash.report(),
+              HasSubstr(fmt::format(
+                  "KeSynchronizeExecution was given the interrupt connection {}, which is "
+                  "disconnected: IoDisconnectInterrupt(Ex) ran before the call used it (before "
+                  "the call or, on another processor, while it was in progress).",
+                  static_cast<const void*>(interrupt))));
 }
 
 TEST(KeSynchronizeExecutionTest, BogusInterruptWithoutVerifierIsAnAccessViolation) {

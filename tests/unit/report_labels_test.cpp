@@ -1,5 +1,5 @@
 // Each "ArgN:" line of a bug-check report labels the value printed beside it: a label naming a
-// specific value ("1: already disconnected") must match that value, and a parameter kemu cannot
+// specific value ("1: disconnected") must match that value, and a parameter kemu cannot
 // fill (an instruction address) says so instead of passing 0 off as one.
 #include <wdm.h>
 
@@ -41,7 +41,7 @@ TEST(ReportLabelsTest, InvalidInterruptObjectLabelsArg3ZeroAsNeverConnected) {
   EXPECT_THAT(ArgLine(crash, 3), EndsWith("0x0000000000000000  0: never an interrupt connection"));
 }
 
-TEST(ReportLabelsTest, InvalidInterruptObjectLabelsArg3OneAsAlreadyDisconnected) {
+TEST(ReportLabelsTest, InvalidInterruptObjectLabelsArg3OneAsDisconnected) {
   kemu::Machine machine(kemu::Os::kWindows10);
   machine.AddDevice({.name = "timer", .line = kemu::LineInterrupt{.vector = 0x51, .irql = 5}});
   PKINTERRUPT interrupt = nullptr;
@@ -51,7 +51,7 @@ TEST(ReportLabelsTest, InvalidInterruptObjectLabelsArg3OneAsAlreadyDisconnected)
   IoDisconnectInterrupt(interrupt);
   const kemu::BugCheck crash = CrashOf([&] { KeAcquireInterruptSpinLock(interrupt); });
   ASSERT_EQ(crash.parameter(2), 1u);
-  EXPECT_THAT(ArgLine(crash, 3), EndsWith("0x0000000000000001  1: already disconnected"));
+  EXPECT_THAT(ArgLine(crash, 3), EndsWith("0x0000000000000001  1: disconnected"));
 }
 
 TEST(ReportLabelsTest, IrqlNotLessOrEqualSaysWhichParametersKemuCannotFill) {

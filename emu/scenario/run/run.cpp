@@ -51,6 +51,7 @@ Outcome Run(const Scenario& scenario, Os os, const AdapterFactory& factory,
     // The session guards everything that touches the machine; this is an adapter's factory or
     // Validate() throwing, or something no guard expected.
     outcome.failures.push_back({scenario.where, error.what()});
+    if (outcome.error.empty()) outcome.error = error.what();
   }
   return outcome;
 }

@@ -46,6 +46,7 @@ bool Session::Guard(const Location& where, const std::function<void()>& body) {
     harness_error_ = true;
   } catch (const std::exception& error) {
     Fail(where, error.what());
+    if (outcome_.error.empty()) outcome_.error = error.what();
     harness_error_ = true;
   }
   return false;

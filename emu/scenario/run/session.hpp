@@ -37,7 +37,8 @@ struct DeviceSlot {
   Hardware* hardware = nullptr;
   /// kemu's foreign driver for a `foreign: true` device (owned by the Session), else nullptr.
   ForeignDriver* foreign = nullptr;
-  /// The connection as last seen after a step: it survives `stop`.
+  /// The device's last connection (Device::last_connection) after a step: it survives `stop`,
+  /// with what the ISR did up to the disconnect.
   std::optional<Connection> last_seen;
   /// The driver device's last `start` succeeded and no `stop` followed (ActionInfo::needs_started).
   bool started = false;

@@ -26,11 +26,13 @@ void Session::NoteConnections() {
   if (machine_ == nullptr) return;
   for (DeviceSlot& slot : slots_) {
     const Connection* connection = slot.device != nullptr ? slot.device->connection() : nullptr;
+    // The model's copy, not the one this took at the previous step's end: a step that
+    // disconnects (stop) may have run the ISR before the disconnect, and the counters after a
+    // stop describe the last connection up to its end (docs/scenarios.md).
+    const Connection* last = slot.device != nullptr ? slot.device->last_connection() : nullptr;
+    if (last != nullptr) slot.last_seen = *last;
     std::optional<std::pair<std::uint32_t, std::uint32_t>> now;
-    if (connection != nullptr) {
-      slot.last_seen = *connection;
-      now = std::make_pair(connection->version, connection->message_count);
-    }
+    if (connection != nullptr) now = std::make_pair(connection->version, connection->message_count);
     if (&slot == driver_slot_) outcome_.connection = slot.last_seen;
     // The foreign driver is kemu's, not the driver's: its connection is not behaviour to diff.
     if (slot.spec->foreign || now == slot.reported) continue;

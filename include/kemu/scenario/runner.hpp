@@ -72,6 +72,12 @@ struct Outcome {
   std::uint64_t virtual_time = 0;
   std::vector<Failure> failures;
   bool passed() const { return failures.empty(); }
+  /// The message of the first exception other than a bug check that stopped the run (also among
+  /// `failures`): a routine the personality lacks (kemu::MissingExport), one kemu does not model
+  /// (kemu::NotModelled), another kemu::Error or an adapter's exception; "" when none did. An
+  /// action argument the adapter refused (ScenarioError) and a failed expectation are failures
+  /// only.
+  std::string error;
 
   /// Steps performed (a bug check or harness error stops the rest).
   std::size_t steps_run = 0;
