@@ -162,7 +162,7 @@ TEST(RaceDetectorIrqlTest, CodeBelowDirqlIsInterruptedByTheIsrOnTheOnlyVcpu) {
   rig.Call([](PRACE_DEVICE d) { RaceClearPendingAt(d, DISPATCH_LEVEL); });
   const std::optional<kemu::DataRace> race = rig.Finish();
   ASSERT_TRUE(race.has_value());
-  EXPECT_THAT(race->report(), HasSubstr("the first can interrupt the second: it runs at IRQL 6"));
+  EXPECT_THAT(race->report(), HasSubstr("the earlier can interrupt the later: it runs at IRQL 6"));
 }
 
 TEST(RaceDetectorIrqlTest, DispatchLevelCodeOnTheOnlyVcpuCannotBeInterruptedByTheDpc) {
@@ -193,7 +193,8 @@ TEST_P(RaceDetectorTest, AThreadedDpcCountingWithoutTheOrdinaryDpcsLockIsReporte
   EXPECT_EQ(race->address(), reinterpret_cast<std::uintptr_t>(&rig.driver().Counter));
   EXPECT_THAT(race->report(), HasSubstr("RaceThreadedDpc"));
   if (GetParam() == 1) {
-    EXPECT_THAT(race->report(), HasSubstr("the first can interrupt the second: it runs at IRQL 2"));
+    EXPECT_THAT(race->report(),
+                HasSubstr("the earlier can interrupt the later: it runs at IRQL 2"));
   }
 }
 

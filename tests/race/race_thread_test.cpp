@@ -106,7 +106,8 @@ TEST_P(RaceThreadTest, AThreadCountingWithoutTheDpcsSpinLockIsReported) {
   EXPECT_THAT(race->report(), HasSubstr("by the DPC routine RaceDpc"));
   EXPECT_THAT(race->report(), HasSubstr("race_thread_driver.c:"));
   if (GetParam() == 1) {
-    EXPECT_THAT(race->report(), HasSubstr("the first can interrupt the second: it runs at IRQL 2"));
+    EXPECT_THAT(race->report(),
+                HasSubstr("the earlier can interrupt the later: it runs at IRQL 2"));
   }
 }
 

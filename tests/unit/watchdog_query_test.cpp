@@ -127,12 +127,18 @@ TEST(WatchdogQueryTest, AThreadedDpcAtPassiveLevelIsADpcRunning) {
   EXPECT_EQ(query.info.DpcTimeCount, 19'999'998u);  // KeGetCurrentIrql and the query: 2 us
 }
 
+// At DISPATCH_LEVEL a NULL access in the kernel is 0xA (0, IRQL, 0, 0); below it, 0x1E.
 TEST(WatchdogQueryTest, ANullStructureIsTheFaultWindowsTakes) {
+  {
+    kemu::Machine machine(kemu::Os::kWindows10);
+    KIRQL old;
+    KeRaiseIrql(DISPATCH_LEVEL, &old);
+    EXPECT_THAT(CrashOf([] { KeQueryDpcWatchdogInformation(nullptr); }),
+                BugCheckIs(kemu::bugcheck::kIrqlNotLessOrEqual, 0, DISPATCH_LEVEL, 0, 0));
+  }
   kemu::Machine machine(kemu::Os::kWindows10);
-  KIRQL old;
-  KeRaiseIrql(DISPATCH_LEVEL, &old);
   EXPECT_THAT(CrashOf([] { KeQueryDpcWatchdogInformation(nullptr); }),
-              BugCheckIs(kemu::bugcheck::kKmodeExceptionNotHandled));
+              BugCheckIs(kemu::bugcheck::kKmodeExceptionNotHandled, 0xC0000005));
 }
 
 TEST(WatchdogQueryTest, TheQueryIsMissingBeforeVistaAndTheYieldBeforeWindows10) {
