@@ -105,4 +105,32 @@ TEST(NtIntSafeTest, SignednessConversionsRejectNegativesAndTheUpperHalf) {
   EXPECT_EQ(signed_size, SSIZET_ERROR);
 }
 
+// The 16-bit conversions (audit round 13: missing, so a driver using them did not compile).
+TEST(NtIntSafeTest, SixteenBitConversionsKeepOnlyValuesTheTargetHolds) {
+  USHORT length = 0;
+  EXPECT_EQ(RtlIntToUShort(0xFFFF, &length), STATUS_SUCCESS);
+  EXPECT_EQ(length, 0xFFFFu);
+  EXPECT_EQ(RtlIntToUShort(-1, &length), STATUS_INTEGER_OVERFLOW);
+  EXPECT_EQ(length, USHORT_ERROR);
+  EXPECT_EQ(RtlShortToUShort(7, &length), STATUS_SUCCESS);
+  EXPECT_EQ(length, 7u);
+  EXPECT_EQ(RtlShortToUShort(-7, &length), STATUS_INTEGER_OVERFLOW);
+  EXPECT_EQ(RtlLongLongToUShort(0x10000LL, &length), STATUS_INTEGER_OVERFLOW);
+  EXPECT_EQ(RtlIntPtrToUShort(static_cast<LONG_PTR>(-2), &length), STATUS_INTEGER_OVERFLOW);
+  EXPECT_EQ(RtlUIntPtrToUShort(ULONG_PTR{0x1234}, &length), STATUS_SUCCESS);
+  EXPECT_EQ(length, 0x1234u);
+  EXPECT_EQ(RtlUIntPtrToUShort(ULONG_PTR{0x10000}, &length), STATUS_INTEGER_OVERFLOW);
+  SHORT signed_length = 0;
+  EXPECT_EQ(RtlUShortToShort(0x8000, &signed_length), STATUS_INTEGER_OVERFLOW);
+  EXPECT_EQ(signed_length, SHORT_ERROR);
+  EXPECT_EQ(RtlUShortToShort(0x7FFF, &signed_length), STATUS_SUCCESS);
+  EXPECT_EQ(signed_length, 0x7FFF);
+  EXPECT_EQ(RtlUIntToShort(0x8000u, &signed_length), STATUS_INTEGER_OVERFLOW);
+  ULONG value = 0;
+  EXPECT_EQ(RtlShortToULong(-1, &value), STATUS_INTEGER_OVERFLOW);
+  EXPECT_EQ(value, ULONG_ERROR);
+  EXPECT_EQ(RtlShortToULong(32767, &value), STATUS_SUCCESS);
+  EXPECT_EQ(value, 32767u);
+}
+
 }  // namespace
