@@ -19,10 +19,4 @@ void Refuse(ExportId id) {
   throw missing;
 }
 
-void NotModelledCall(ExportId id) {
-  const ExportInfo& info = Info(id);
-  // Still entered first: a routine the release lacks is reported as missing, not as unmodelled.
-  Enter(id).ThrowNotModelled(std::string(info.name));
-}
-
 }  // namespace kemu::abi

@@ -78,9 +78,6 @@ inline model::Kernel& AtMost(model::Kernel& kernel, const char* routine, KIRQL m
   return kernel;
 }
 
-/// The body of every routine the manifest marks NotModelled.
-[[noreturn]] void NotModelledCall(ExportId id);
-
 }  // namespace kemu::abi
 
 #define KEMU_ARG(x) \
@@ -92,6 +89,10 @@ inline model::Kernel& AtMost(model::Kernel& kernel, const char* routine, KIRQL m
   if (const auto kemu_fault = (kernel).faults().Check(::kemu::abi::ExportId::k##name); \
       kemu_fault.has_value())                                                          \
   return *kemu_fault
-#define KEMU_NOT_MODELLED(name) ::kemu::abi::NotModelledCall(::kemu::abi::ExportId::k##name)
+/// The body of every routine the manifest marks NotModelled: entered with its arguments, so a
+/// routine the release lacks is reported as missing and, under Driver Verifier, a pointer into
+/// freed pool as the driver's bug (0xD5), before the call stops by name (kemu::NotModelled).
+#define KEMU_NOT_MODELLED(name, ...) \
+  KEMU_ENTER(name __VA_OPT__(, ) __VA_ARGS__).ThrowNotModelled(#name)
 
 #endif  // KEMU_EMU_ABI_ENTRY_HPP_

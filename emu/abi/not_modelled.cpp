@@ -1,7 +1,7 @@
 // Routines kemu declares but does not model yet. Each fails loudly by name (kemu::NotModelled);
 // none returns a made-up success. The manifest (exports.inc) marks them NotModelled. Each is
-// entered with its arguments first, so a driver handing one an object in freed pool (an MDL
-// after IoFreeMdl) gets its own bug reported, not kemu's gap.
+// entered with its arguments first (KEMU_NOT_MODELLED), so a driver handing one an object in
+// freed pool (an MDL after IoFreeMdl) gets its own bug reported, not kemu's gap.
 #include <wdm.h>
 
 #include "abi/entry.hpp"
@@ -10,8 +10,7 @@ extern "C" {
 
 // Handing an executive resource to another owner: kemu's owners are threads only.
 VOID ExSetResourceOwnerPointer(PERESOURCE Resource, PVOID OwnerPointer) {
-  KEMU_ENTER(ExSetResourceOwnerPointer, KEMU_ARG(Resource), KEMU_ARG(OwnerPointer))
-      .ThrowNotModelled("ExSetResourceOwnerPointer");
+  KEMU_NOT_MODELLED(ExSetResourceOwnerPointer, KEMU_ARG(Resource), KEMU_ARG(OwnerPointer));
 }
 
 // Mapping an MDL's pages somewhere new: kemu's MDLs describe nonpaged memory, mapped already
@@ -20,10 +19,9 @@ VOID ExSetResourceOwnerPointer(PERESOURCE Resource, PVOID OwnerPointer) {
 PVOID MmMapLockedPagesSpecifyCache(PMDL MemoryDescriptorList, KPROCESSOR_MODE AccessMode,
                                    MEMORY_CACHING_TYPE CacheType, PVOID RequestedAddress,
                                    ULONG BugCheckOnFailure, ULONG Priority) {
-  KEMU_ENTER(MmMapLockedPagesSpecifyCache, KEMU_ARG(MemoryDescriptorList), KEMU_ARG(AccessMode),
-             KEMU_ARG(CacheType), KEMU_ARG(RequestedAddress), KEMU_ARG(BugCheckOnFailure),
-             KEMU_ARG(Priority))
-      .ThrowNotModelled("MmMapLockedPagesSpecifyCache");
+  KEMU_NOT_MODELLED(MmMapLockedPagesSpecifyCache, KEMU_ARG(MemoryDescriptorList),
+                    KEMU_ARG(AccessMode), KEMU_ARG(CacheType), KEMU_ARG(RequestedAddress),
+                    KEMU_ARG(BugCheckOnFailure), KEMU_ARG(Priority));
 }
 
 }  // extern "C"
