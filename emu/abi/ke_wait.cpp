@@ -47,6 +47,20 @@ KIRQL EnterWait(Kernel& kernel, const WaitRequest& request, PLARGE_INTEGER timeo
   return irql;
 }
 
+/// Whether the running code may block: not at DISPATCH_LEVEL or above, and not in a DPC routine.
+/// A threaded DPC run at PASSIVE_LEVEL is still a DPC, which must not block (Microsoft's threaded
+/// DPC pages); which bug check Windows gives is UNCONFIRMED, kemu gives a DPC's 0xB8.
+bool MayBlock(Kernel& kernel, KIRQL irql) {
+  return irql < DISPATCH_LEVEL && !kernel.cpu().InThreadedDpc();
+}
+
+/// A wait or delay that had to block where MayBlock says no, on a kernel that let the call
+/// through: 0xB8 in a DPC routine, else 0xA.
+void BlockedWhereItMayNot(Kernel& kernel, const char* routine, KIRQL irql) {
+  kernel.verifier().WaitBlocksAtDispatch(routine, irql, kernel.cpu().dpc_depth > 0,
+                                         kernel.cpu().thread_address());
+}
+
 NTSTATUS Wait(Kernel& kernel, WaitRequest& request, PLARGE_INTEGER timeout) {
   const bool polls = timeout != nullptr && timeout->QuadPart == 0;
   const KIRQL irql = EnterWait(kernel, request, timeout);
@@ -57,16 +71,13 @@ NTSTATUS Wait(Kernel& kernel, WaitRequest& request, PLARGE_INTEGER timeout) {
   if (timeout != nullptr) {
     request.deadline = kemu::model::DeadlineFromDriverTime(now, timeout->QuadPart);
   }
-  // A threaded DPC run at PASSIVE_LEVEL is still a DPC, which must not block (Microsoft's threaded
-  // DPC pages); which bug check Windows gives is UNCONFIRMED, kemu gives a DPC's 0xB8.
-  if ((irql >= DISPATCH_LEVEL || kernel.cpu().InThreadedDpc()) && !polls) {
+  if (!MayBlock(kernel, irql) && !polls) {
     // Only a kernel that let the call through gets here: it can go on only if nothing blocks.
     const std::optional<std::uint64_t> deadline = request.deadline;
     request.deadline = now;
     const NTSTATUS status = kernel.dispatcher().Wait(request);
     if (status == STATUS_TIMEOUT && deadline != now) {
-      kernel.verifier().WaitBlocksAtDispatch(request.routine, irql, kernel.cpu().dpc_depth > 0,
-                                             kernel.cpu().thread_address());
+      BlockedWhereItMayNot(kernel, request.routine, irql);
     }
     return status;
   }
@@ -125,13 +136,8 @@ NTSTATUS KeDelayExecutionThread(KPROCESSOR_MODE WaitMode, BOOLEAN Alertable,
     kernel.scheduler().Yield();
     return STATUS_SUCCESS;
   }
-  // A nonzero delay always blocks. A kernel that let the call through (retail: no IRQL check)
-  // cannot do that at DISPATCH_LEVEL or above (0xA), nor in a DPC routine (0xB8), threaded or not.
-  if (irql >= DISPATCH_LEVEL || kernel.cpu().InThreadedDpc()) {
-    kernel.verifier().WaitBlocksAtDispatch(
-        request.routine, irql, kernel.cpu().dpc_depth > 0 || kernel.cpu().InThreadedDpc(),
-        kernel.cpu().thread_address());
-  }
+  // A nonzero delay always blocks (a retail kernel lets the call through at any IRQL).
+  if (!MayBlock(kernel, irql)) BlockedWhereItMayNot(kernel, request.routine, irql);
   (void)kernel.dispatcher().Wait(request);
   return STATUS_SUCCESS;
 }

@@ -63,13 +63,21 @@ std::int64_t Detector::CurrentThreadOrNone() {
   return current != nullptr ? static_cast<std::int64_t>(current->thread) : -1;
 }
 
+namespace {
+
+// Code that cannot be moved to another processor now: a (threaded) DPC, or anything at
+// DISPATCH_LEVEL or above. A thread below it may be moved at any instruction.
+bool CannotMove(ContextKind kind, KIRQL irql) {
+  return kind == ContextKind::kDpc || irql >= DISPATCH_LEVEL;
+}
+
+}  // namespace
+
 void Detector::PinToCurrentProcessor() {
   Activation* current = Current();
   // The test's thread is already seen on the vCPU it runs on.
   if (current == nullptr || current == &test_) return;
-  const bool dpc = contexts_[current->context].kind == ContextKind::kDpc;
-  // Below DISPATCH_LEVEL a thread may be moved right after it asked; a (threaded) DPC may not.
-  if (!dpc && host_.current_irql() < DISPATCH_LEVEL) return;
+  if (!CannotMove(contexts_[current->context].kind, host_.current_irql())) return;
   current->pinned_cpu = static_cast<int>(host_.current_processor());
 }
 
@@ -79,8 +87,7 @@ std::uint64_t Detector::CpuMaskOf(const Activation& current) {
   // Pinned while it still runs where it asked and cannot move (a thread that lowered its IRQL
   // since may have moved, and its number may no longer be its processor's).
   if (current.pinned_cpu == static_cast<int>(cpu) &&
-      (contexts_[current.context].kind == ContextKind::kDpc ||
-       host_.current_irql() >= DISPATCH_LEVEL)) {
+      CannotMove(contexts_[current.context].kind, host_.current_irql())) {
     return std::uint64_t{1} << cpu;
   }
   return current.cpu_mask;
