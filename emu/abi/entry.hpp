@@ -72,9 +72,12 @@ template <std::size_t N>
 
 /// The IRQL rule most routines document, "IRQL <= `maximum`": above it, the verifier's report for
 /// `routine`. Returns `kernel` so a shim can chain on it.
-inline model::Kernel& AtMost(model::Kernel& kernel, const char* routine, KIRQL maximum) {
+/// `routine` runs at IRQL <= `maximum`; `ddi_rule` is the Verifier DDI compliance rule that lists
+/// it, if any (Windows 8 on reports that rule's code instead of Vista's IRQL check).
+inline model::Kernel& AtMost(model::Kernel& kernel, const char* routine, KIRQL maximum,
+                             std::uint64_t ddi_rule = 0) {
   const KIRQL irql = kernel.irql().Current();
-  if (irql > maximum) kernel.verifier().IrqlAboveMaximum(routine, irql, maximum);
+  if (irql > maximum) kernel.verifier().IrqlAboveMaximum(routine, irql, maximum, ddi_rule);
   return kernel;
 }
 

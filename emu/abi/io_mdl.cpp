@@ -112,4 +112,10 @@ VOID MmBuildMdlForNonPagedPool(PMDL MemoryDescriptorList) {
   mdl->MdlFlags = static_cast<CSHORT>(mdl->MdlFlags | MDL_SOURCE_IS_NONPAGED_POOL);
 }
 
+// Pure arithmetic on the address, at any IRQL (its page): Base is never read.
+SIZE_T MmSizeOfMdl(PVOID Base, SIZE_T Length) {
+  KEMU_ENTER(MmSizeOfMdl, KEMU_ARG(Base), KEMU_ARG(Length));
+  return sizeof(MDL) + sizeof(PFN_NUMBER) * ADDRESS_AND_SIZE_TO_SPAN_PAGES(Base, Length);
+}
+
 }  // extern "C"

@@ -11,7 +11,7 @@ NTSTATUS IoInitializeTimer(PDEVICE_OBJECT DeviceObject, PIO_TIMER_ROUTINE TimerR
   static constexpr const char* kName = "IoInitializeTimer";
   kemu::model::Kernel& kernel = KEMU_ENTER(IoInitializeTimer, KEMU_ARG(DeviceObject),
                                            KEMU_ARG(TimerRoutine), KEMU_ARG(Context));
-  kemu::abi::AtMost(kernel, kName, PASSIVE_LEVEL);
+  kemu::abi::AtMost(kernel, kName, PASSIVE_LEVEL, kemu::verifier_code::kIrqlIoPassive5);
   if (DeviceObject == nullptr) kernel.verifier().NullArgument(kName, "DeviceObject");
   // Windows would call it at the first tick; kemu reports it where the driver passed it.
   if (TimerRoutine == nullptr) kernel.verifier().NullArgument(kName, "TimerRoutine");

@@ -4,6 +4,7 @@
 #include <wdm.h>
 
 #include "abi/entry.hpp"
+#include "model/host_memory.hpp"
 #include "model/registry_keys.hpp"
 
 extern "C" {
@@ -30,6 +31,9 @@ NTSTATUS RtlWriteRegistryValue(ULONG RelativeTo, PCWSTR Path, PCWSTR ValueName, 
   kemu::abi::AtMost(kernel, kRoutine, PASSIVE_LEVEL);
   if (ValueData == nullptr && ValueLength > 0)
     kernel.verifier().NullArgument(kRoutine, "ValueData");
+  if (const auto unreadable = kemu::model::FirstUnreadable(ValueData, ValueLength)) {
+    kernel.verifier().UnreadableArgument(kRoutine, "ValueData", ValueLength, *unreadable);
+  }
   return kernel.registry_keys().WriteValue(RelativeTo, Path, ValueName, ValueType, ValueData,
                                            ValueLength);
 }

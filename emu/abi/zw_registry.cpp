@@ -9,6 +9,7 @@
 
 #include "abi/entry.hpp"
 #include "abi/zw_passive.hpp"
+#include "model/host_memory.hpp"
 #include "model/registry_keys.hpp"
 
 namespace {
@@ -144,6 +145,10 @@ NTSTATUS ZwSetValueKey(HANDLE KeyHandle, PUNICODE_STRING ValueName, ULONG TitleI
   CheckZwPassive(kernel, kRoutine);
   const std::wstring_view name = NameArgument(kernel, kRoutine, ValueName);
   if (Data == nullptr && DataSize > 0) kernel.verifier().NullArgument(kRoutine, "Data");
+  // The registry copies DataSize bytes: a size past the driver's buffer faults in that copy.
+  if (const auto unreadable = kemu::model::FirstUnreadable(Data, DataSize)) {
+    kernel.verifier().UnreadableArgument(kRoutine, "Data", DataSize, *unreadable);
+  }
   std::wstring path;
   if (const NTSTATUS status = kernel.registry_keys().Resolve(KeyHandle, &path);
       status != STATUS_SUCCESS) {

@@ -74,6 +74,21 @@ Device& Devices::Add(DeviceConfig config) {
         "DISPATCH_LEVEL, below SYNCH_LEVEL {}) or 0 for a passive-level line, got {}",
         config.name, kLowestDirql, highest, highest + 1, config.line->irql));
   }
+  // A device's name is how reports, traces and scenario steps tell it from the others.
+  if (config.name.empty()) throw Error("kemu: a device needs a name (DeviceConfig::name is empty)");
+  for (const auto& other : devices_) {
+    if (other->config.name == config.name) {
+      throw Error("kemu: the machine already has a device named '" + config.name + "'");
+    }
+  }
+  // An MSI capability encodes at most 32 messages (PCI Local Bus Specification 3.0, 6.8.1.3;
+  // Microsoft's MSI introduction says 16 for PCI 2.2): more is MSI-X, up to 2048.
+  if (!config.msix && config.messages > kMaxMsiMessages) {
+    throw Error(fmt::format(
+        "kemu: device '{}': an MSI function can request at most {} messages, got {}; set msix "
+        "for an MSI-X function (up to 2048)",
+        config.name, kMaxMsiMessages, config.messages));
+  }
   if (config.line) {
     for (const auto& other : devices_) {
       if (other->OwnsMessageVector(config.line->vector)) {
@@ -140,6 +155,21 @@ DeviceState* Devices::FindByBusInterrupt(INTERFACE_TYPE type, std::uint32_t bus,
         p.legacy_bus_type == type) {
       return state.get();
     }
+  }
+  return nullptr;
+}
+
+DeviceState* Devices::FindByBusAddress(INTERFACE_TYPE type, std::uint32_t bus,
+                                       std::uint64_t address, bool port) {
+  for (auto& state : devices_) {
+    const DeviceProperties& p = state->config.properties;
+    if (p.bus_number != bus || p.legacy_bus_type != type) continue;
+    const DeviceIo& io = state->io;
+    const bool held = port ? io.port_bytes != 0 && address >= io.port_base &&
+                                 address - io.port_base < io.port_bytes
+                           : io.memory_bytes != 0 && address >= io.memory_base &&
+                                 address - io.memory_base < io.memory_bytes;
+    if (held) return state.get();
   }
   return nullptr;
 }

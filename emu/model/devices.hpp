@@ -59,6 +59,8 @@ class Devices {
  public:
   /// First vector kemu hands out for MSI messages; x64 maps vector >> 4 to the DIRQL.
   static constexpr ULONG kFirstMessageVector = 0x90;
+  /// The most messages an MSI (not MSI-X) capability can request.
+  static constexpr unsigned kMaxMsiMessages = 32;
 
   explicit Devices(Kernel& kernel) : kernel_(kernel) {}
 
@@ -70,6 +72,10 @@ class Devices {
   /// The device whose line has bus-relative level `level` (kemu makes it the line's vector) on
   /// bus `bus` of type `type` (DeviceProperties::legacy_bus_type), or nullptr.
   DeviceState* FindByBusInterrupt(INTERFACE_TYPE type, std::uint32_t bus, std::uint32_t level);
+  /// The device on bus `bus` of type `type` whose granted memory range (`port`: port range) holds
+  /// bus address `address`, or nullptr.
+  DeviceState* FindByBusAddress(INTERFACE_TYPE type, std::uint32_t bus, std::uint64_t address,
+                                bool port);
   /// Whether PCI bus `bus` exists: bus 0 always, and every bus a PCI function was placed on.
   bool PciBusExists(std::uint32_t bus) const;
   const std::vector<std::unique_ptr<DeviceState>>& all() const { return devices_; }

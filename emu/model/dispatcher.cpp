@@ -111,6 +111,11 @@ bool Dispatcher::WaitedOnIn(const void* begin, const void* end) const {
 
 void Dispatcher::CheckObject(const char* routine, const void* object, unsigned kinds) const {
   if (object == nullptr) kernel_.verifier().NullArgument(routine, "Object");
+  // The header is read below: not where the host no longer maps the driver's freed pool.
+  if (kernel_.pool().InFreedBlock(reinterpret_cast<std::uintptr_t>(object))) [[unlikely]] {
+    RejectIfUnmappedFreedPool(kernel_, routine, Expected(kinds).c_str(), object,
+                              sizeof(DISPATCHER_HEADER));
+  }
   const auto* header = static_cast<const DISPATCHER_HEADER*>(object);
   const bool event = (IsKind(header, EventNotificationObject, sizeof(KEVENT)) ||
                       IsKind(header, EventSynchronizationObject, sizeof(KEVENT)));

@@ -339,9 +339,7 @@ void Dpcs::RetireQueued(Cpu& cpu) {
   } done{cpu};
   for (;;) {
     const std::uint64_t runs_before = runs_;
-    for (unsigned i = 0; i < kernel_.processor_count(); ++i) {
-      if (i != cpu.index) HandOff(i);
-    }
+    HandOffAllBut(cpu.index);
     // Nothing ran: nothing handed off can run yet, and nothing new was queued.
     if (runs_ == runs_before || queued_ == 0) return;
     if (cpu.irql >= DISPATCH_LEVEL && !kernel_.scheduler().exploring()) return;
@@ -360,9 +358,12 @@ void Dpcs::RetireAll() {
 }
 
 void Dpcs::HandOffOthers() {
-  if (queued_ == 0) return;
+  if (queued_ != 0) HandOffAllBut(kernel_.current_processor());
+}
+
+void Dpcs::HandOffAllBut(unsigned cpu) {
   for (unsigned i = 0; i < kernel_.processor_count(); ++i) {
-    if (i != kernel_.current_processor()) HandOff(i);
+    if (i != cpu) HandOff(i);
   }
 }
 

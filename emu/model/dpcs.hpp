@@ -106,6 +106,8 @@ class Dpcs {
   void Unqueue(PKDPC dpc);
   /// Hands vCPU `cpu`'s queue to its own context if it can run DPCs now.
   void HandOff(unsigned cpu);
+  /// HandOff for every vCPU but `cpu`.
+  void HandOffAllBut(unsigned cpu);
   /// Whether any DPC queued at or before insert `serial` is still queued or running on a vCPU
   /// other than `skip_cpu` (-1: none skipped).
   bool AnyUpTo(std::uint64_t serial, int skip_cpu) const;

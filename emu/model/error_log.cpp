@@ -27,6 +27,20 @@ T ReadAt(const std::uint8_t* bytes, std::size_t offset) {
   return value;
 }
 
+// One character as UTF-16: a surrogate pair above the BMP, U+FFFD for what no code point is.
+void AppendUtf16(std::u16string& text, std::uint32_t code_point) {
+  if (code_point > 0x10FFFF || (code_point >= 0xD800 && code_point <= 0xDFFF)) {
+    code_point = 0xFFFD;
+  }
+  if (code_point < 0x10000) {
+    text.push_back(static_cast<char16_t>(code_point));
+    return;
+  }
+  code_point -= 0x10000;
+  text.push_back(static_cast<char16_t>(0xD800 + (code_point >> 10)));
+  text.push_back(static_cast<char16_t>(0xDC00 + (code_point & 0x3FF)));
+}
+
 }  // namespace
 
 void ErrorLog::CheckIrql(const char* routine, std::uint64_t ddi_rule) const {
@@ -127,15 +141,17 @@ ErrorLogEntry ErrorLog::Decode(const Allocation& allocation) {
   }
   std::size_t at = ReadAt<USHORT>(bytes, offsetof(Packet, StringOffset));
   const USHORT strings = ReadAt<USHORT>(bytes, offsetof(Packet, NumberOfStrings));
-  for (USHORT s = 0; s < strings && at + sizeof(char16_t) <= allocation.bytes; ++s) {
+  // The strings are the driver's WCHARs (kemu's WCHAR is the host's wchar_t, docs/differences.md),
+  // handed to the test as UTF-16 as the event log holds them.
+  for (USHORT s = 0; s < strings && at + sizeof(WCHAR) <= allocation.bytes; ++s) {
     std::u16string text;
-    for (; at + sizeof(char16_t) <= allocation.bytes; at += sizeof(char16_t)) {
-      const auto unit = ReadAt<char16_t>(bytes, at);
-      if (unit == u'\0') {
-        at += sizeof(char16_t);
+    for (; at + sizeof(WCHAR) <= allocation.bytes; at += sizeof(WCHAR)) {
+      const auto unit = static_cast<std::uint32_t>(ReadAt<WCHAR>(bytes, at));
+      if (unit == 0) {
+        at += sizeof(WCHAR);
         break;
       }
-      text.push_back(unit);
+      AppendUtf16(text, unit);
     }
     entry.strings.push_back(std::move(text));
   }

@@ -163,7 +163,8 @@ void Faults::Add(const Fault& fault) {
 
 void Faults::AddChecked(const Fault& fault, Key routine) {
   if (fault.nth == 0) throw Error("kemu: Fault::nth counts from 1");
-  if (fault.probability < 0.0 || fault.probability > 1.0) {
+  // Written so that NaN, which every comparison calls false, is refused too.
+  if (!(fault.probability >= 0.0 && fault.probability <= 1.0)) {
     throw Error("kemu: Fault::probability must be within [0, 1]");
   }
   armed_.push_back({fault, routine});

@@ -71,11 +71,10 @@ InterruptObject* ConnectionRecord::SearchObjectFor(unsigned cpu) {
   return nullptr;
 }
 
-void Interrupts::RequirePassive(const char* routine) {
+void Interrupts::RequirePassive(const char* routine, std::uint64_t ddi_rule) {
   const KIRQL irql = kernel_.irql().Current();
   if (irql != PASSIVE_LEVEL) {
-    kernel_.verifier().IrqlAboveMaximum(routine, irql, PASSIVE_LEVEL,
-                                        verifier_code::kIrqlIoPassive);
+    kernel_.verifier().IrqlAboveMaximum(routine, irql, PASSIVE_LEVEL, ddi_rule);
   }
 }
 
@@ -84,7 +83,7 @@ NTSTATUS Interrupts::ConnectLegacy(PKINTERRUPT* out, PKSERVICE_ROUTINE isr, PVOI
                                    KIRQL synchronize_irql, KINTERRUPT_MODE mode, BOOLEAN share,
                                    KAFFINITY mask, BOOLEAN floating) {
   static constexpr const char* kRoutine = "IoConnectInterrupt";
-  RequirePassive(kRoutine);
+  RequirePassive(kRoutine, verifier_code::kIrqlIoPassive);
   if (out == nullptr) kernel_.verifier().NullArgument(kRoutine, "InterruptObject");
   *out = nullptr;  // INT-9: NULL on failure (UNCONFIRMED for Windows; docs/windows-facts.md §1.4)
   // Validation order follows docs/windows-facts.md §1.4: processors first, then the per-object
@@ -350,13 +349,38 @@ void Interrupts::Free(ConnectionRecord& record) {
 }
 
 void Interrupts::Disconnect(const char* routine, PKINTERRUPT interrupt) {
-  RequirePassive(routine);
+  RequirePassive(routine, verifier_code::kIrqlIoPassive4);
   InterruptObject& object = Lookup(routine, interrupt);
   if (object.record->is_message_table) {
     kernel_.verifier().DisconnectMismatch(routine, CONNECT_FULLY_SPECIFIED,
                                           object.record->stats.version, interrupt);
   }
+  RequireHandle(routine, interrupt, *object.record);
   Unlink(*object.record);
+}
+
+void Interrupts::RequireHandle(const char* routine, const void* passed,
+                               const ConnectionRecord& record) {
+  // The connect wrote one pointer back: the message table, or the first processor's object,
+  // which stands for the whole set. Windows finds the set from it; another object of the set is
+  // the middle of that allocation, and a message's object read as a table is garbage.
+  const void* handle = record.is_message_table
+                           ? static_cast<const void*>(record.table())
+                           : static_cast<const void*>(&record.objects.front()->k);
+  if (passed == handle) return;
+  const auto part = std::find_if(record.objects.begin(), record.objects.end(),
+                                 [passed](const auto& object) { return &object->k == passed; });
+  if (part == record.objects.end()) return;  // not a part of it: the caller reports that
+  const InterruptObject& object = **part;
+  kernel_.verifier().ConnectionPartPassed(
+      routine, passed, handle,
+      record.is_message_table
+          ? fmt::format("the interrupt object of message {} of a message-based connection, not "
+                        "the message table IoConnectInterruptEx returned",
+                        object.message)
+          : fmt::format("the interrupt object of processor {} of the connection, not the one "
+                        "its connect wrote back",
+                        object.k.Number));
 }
 
 ConnectionRecord& Interrupts::Identify(const char* routine, ULONG version, PVOID context) {
@@ -372,14 +396,18 @@ ConnectionRecord& Interrupts::Identify(const char* routine, ULONG version, PVOID
     kernel_.verifier().InvalidInterruptObject(routine, context, record != nullptr);
   }
   // docs/windows-facts.md §3: pass the Version the connect returned; a fully specified connection
-  // may be named with either fully specified version (KMDF names a version 4 connection with 4).
+  // may be named with either fully specified version (KMDF names a version 4 connection with 4),
+  // where version 4 exists: before Windows 7, and in Iointex.lib, it is an unknown version.
   const ULONG connected = record->stats.version;
   const bool fully =
       connected == CONNECT_FULLY_SPECIFIED || connected == CONNECT_FULLY_SPECIFIED_GROUP;
-  const bool matches =
-      fully ? (version == CONNECT_FULLY_SPECIFIED || version == CONNECT_FULLY_SPECIFIED_GROUP)
-            : version == connected;
+  const bool group_known = (kernel_.personality().connect_versions &
+                            ConnectVersionBit(CONNECT_FULLY_SPECIFIED_GROUP)) != 0;
+  const bool matches = fully ? (version == CONNECT_FULLY_SPECIFIED ||
+                                (version == CONNECT_FULLY_SPECIFIED_GROUP && group_known))
+                             : version == connected;
   if (!matches) kernel_.verifier().DisconnectMismatch(routine, version, connected, context);
+  RequireHandle(routine, context, *record);
   return *record;
 }
 

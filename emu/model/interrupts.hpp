@@ -266,7 +266,12 @@ class Interrupts {
   /// The only writers of VectorState::edge_pending and DeviceState::line_asserted: keep raised_.
   void SetEdgePending(VectorState& state, bool pending);
   void SetLineAsserted(DeviceState& device, bool asserted);
-  void RequirePassive(const char* routine);
+  /// `routine` runs only at PASSIVE_LEVEL; `ddi_rule` is the Verifier DDI compliance rule that
+  /// lists it (0: none, so Vista's IRQL check reports it).
+  void RequirePassive(const char* routine, std::uint64_t ddi_rule = 0);
+  /// Under Verifier, reports `passed` when it names `record` without being the handle its connect
+  /// returned (another processor's or a message's interrupt object).
+  void RequireHandle(const char* routine, const void* passed, const ConnectionRecord& record);
   ConnectionRecord& Connect(const ConnectRequest& request);
   NTSTATUS ConnectFullySpecified(PIO_CONNECT_INTERRUPT_PARAMETERS parameters);
   /// IoConnectInterrupt's and CONNECT_FULLY_SPECIFIED's Irql, SynchronizeIrql and InterruptMode

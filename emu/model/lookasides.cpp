@@ -48,6 +48,11 @@ void Lookasides::Initialize(const char* routine, void* list, GENERAL_LOOKASIDE_P
   if (irql > ListIrqlLimit(kind)) {
     kernel_.verifier().IrqlAboveMaximum(routine, irql, ListIrqlLimit(kind));
   }
+  // A free keeps the list's link in the entry itself: it needs that much room.
+  if (size < LOOKASIDE_MINIMUM_BLOCK_SIZE) {
+    kernel_.verifier().LookasideBlockTooSmall(routine, list, size, LOOKASIDE_MINIMUM_BLOCK_SIZE);
+  }
+  if (live_.contains(list)) kernel_.verifier().LookasideReinitialized(routine, list);
   InitializeSListHead(&body.ListHead);
   body.Depth = kDepth;
   body.MaximumDepth = kMaximumDepth;
@@ -196,6 +201,13 @@ void Lookasides::Flush(const char* routine, void* list, LookasideKind kind) {
 }
 
 void Lookasides::Delete(const char* routine, void* list, LookasideKind kind) {
+  if (list == nullptr) kernel_.verifier().NullArgument(routine, "Lookaside");
+  if (!live_.contains(list)) {
+    // Never initialised, or deleted already; a live list of another kind is the wrong routine,
+    // which Flush's check reports.
+    RejectIfInFreedPool(kernel_, routine, KindName(kind), list);
+    kernel_.verifier().DeleteUninitializedLookaside(routine, list, KindName(kind));
+  }
   Flush(routine, list, kind);
   // Entries the driver still holds stay its pool blocks: freeing them is its job (ExFreePool),
   // and what it never frees is reported with the pool at shutdown.

@@ -20,7 +20,24 @@ namespace {
 
 using model::current_machine;
 
+// Reserved when the machine is built: far beyond any test's need, and small enough to allocate.
+constexpr unsigned kMaxCallHistory = 1u << 20;
+constexpr unsigned kMaxTraceCapacity = 1u << 24;
+
 MachineOptions Validated(MachineOptions options) {
+  if (static_cast<std::size_t>(options.os) >= kOsCount) {
+    throw Error("kemu: MachineOptions::os is not one of the kemu::Os values, got " +
+                std::to_string(static_cast<unsigned>(options.os)));
+  }
+  if (options.call_history > kMaxCallHistory) {
+    throw Error("kemu: MachineOptions::call_history must be at most " +
+                std::to_string(kMaxCallHistory) + ", got " + std::to_string(options.call_history));
+  }
+  if (options.trace_capacity > kMaxTraceCapacity) {
+    throw Error("kemu: MachineOptions::trace_capacity must be at most " +
+                std::to_string(kMaxTraceCapacity) + " events, got " +
+                std::to_string(options.trace_capacity));
+  }
   if (options.processors == 0 || options.processors > 64) {
     throw Error("kemu: MachineOptions::processors must be 1..64, got " +
                 std::to_string(options.processors));
@@ -75,6 +92,20 @@ void AddRegionLeaks(model::Kernel& kernel, Leaks& leaks) {
   }
 }
 
+// Saves an ISR, DPC, work item or system thread left open are reported when their routine
+// returns; one made on the test's own thread (a dispatch routine the test called) only here.
+void AddFloatingLeaks(model::Kernel& kernel, Leaks& leaks) {
+  for (unsigned i = 0; i < kernel.processor_count(); ++i) {
+    for (const model::FloatingSave& save : kernel.cpu(i).floating_saves) {
+      leaks.Add({fmt::format("the floating-point state saved into {} on vCPU {} at IRQL {} "
+                             "(trace event #{}) was never restored (KeSaveFloatingPointState or "
+                             "KeSaveExtendedProcessorState without its restore)",
+                             save.buffer, i, save.irql, save.sequence)},
+                reinterpret_cast<std::uintptr_t>(save.buffer));
+    }
+  }
+}
+
 Leaks LeftBehind(model::Kernel& kernel) {
   Leaks leaks;
   AddIrqlLeaks(kernel, leaks);
@@ -95,6 +126,7 @@ Leaks LeftBehind(model::Kernel& kernel) {
   leaks.Add(kernel.dispatcher().DescribeOwned(), kernel.dispatcher().FirstOwned());
   leaks.Add(kernel.resources().DescribeHeld(), kernel.resources().FirstHeld());
   AddRegionLeaks(kernel, leaks);
+  AddFloatingLeaks(kernel, leaks);
   leaks.Add(kernel.error_log().DescribeLeaks(), kernel.error_log().FirstLeak());
   leaks.Add(kernel.bugcheck_callbacks().DescribeLeaks(), kernel.bugcheck_callbacks().FirstLeak());
   leaks.Add(kernel.nmi_callbacks().DescribeLeaks(), kernel.nmi_callbacks().FirstLeak());
@@ -125,6 +157,11 @@ Machine::Machine(MachineOptions options)
 }
 
 Machine::~Machine() {
+  // Destroyed while another machine is current (machines destroyed in the order they were built):
+  // this one is current while it shuts down, so what the shutdown runs calls its kernel, and
+  // leaves the thread's stack of machines without itself.
+  Machine* const current = current_machine;
+  current_machine = this;
   const bool unwinding = std::uncaught_exceptions() > uncaught_at_construction_;
   if (!shut_down_ && !kernel_->crashed() && !unwinding) {
     try {
@@ -136,7 +173,17 @@ Machine::~Machine() {
       std::fprintf(stderr, "%s\n", error.what());
     }
   }
-  current_machine = previous_;
+  if (current == this) {
+    current_machine = previous_;
+    return;
+  }
+  current_machine = current;
+  for (Machine* newer = current; newer != nullptr; newer = newer->previous_) {
+    if (newer->previous_ == this) {
+      newer->previous_ = previous_;
+      break;
+    }
+  }
 }
 
 Os Machine::os() const { return kernel_->options().os; }

@@ -112,6 +112,8 @@ void* Pool::Allocate(const PoolRequest& request) {
   std::memset(static_cast<char*>(block) + bytes, kGuardFill, host_bytes - bytes);
   const auto address = reinterpret_cast<std::uintptr_t>(block);
   Forget(address);
+  // The host memory the block took, front zone and guard included.
+  ForgetFreedRanges(address - alignment, address + host_bytes);
   live_[address] = Block{.bytes = request.bytes,
                          .alignment = alignment,
                          .tag = request.tag,
@@ -246,11 +248,15 @@ void Pool::FreeBlock(const char* routine, void* block, std::optional<ULONG> tag,
                           .tag = state.tag,
                           .routine = routine,
                           .sequence = kernel_.trace().sequence()});
+  freed_ranges_[address] = address + std::max<SIZE_T>(state.bytes, 1);
   if (freed_order_.size() > kFreedMemory) {
     const Freed oldest = freed_order_.front();
     freed_order_.pop_front();
     auto it = freed_.find(oldest.address);
-    if (it != freed_.end() && it->second == oldest.number) freed_.erase(it);
+    if (it != freed_.end() && it->second == oldest.number) {
+      freed_.erase(it);
+      freed_ranges_.erase(oldest.address);
+    }
   }
   if (state.guard_end == 0) {
     if (kernel_.dispatcher().WaitedOnIn(block, end)) {
@@ -289,10 +295,10 @@ void Pool::CheckFreedArgument(const char* routine, CallArg arg) const {
   if (block == nullptr) return;
   // Arguments a routine only stores or hands on (a context, a DPC's system arguments) may be
   // stale without anything reading freed memory; the frees report a freed block themselves
-  // (double free).
+  // (double free). MmSizeOfMdl's Base is only arithmetic on the address.
   for (const char* passed_on :
        {"Context", "DeferredContext", "SynchronizeContext", "ServiceContext", "SystemArgument1",
-        "SystemArgument2", "P", "BaseAddress", "VirtualAddress"}) {
+        "SystemArgument2", "P", "BaseAddress", "VirtualAddress", "Base"}) {
     if (std::strcmp(arg.name, passed_on) == 0) return;
   }
   kernel_.verifier().FreedPoolReferenced(routine, arg.name, arg.value,
@@ -314,6 +320,12 @@ void Pool::CheckFreedAccess(std::uintptr_t address, bool write) const {
   if (block == nullptr) return;
   kernel_.verifier().FreedPoolAccessed(address, write, address - block->address,
                                        PoolQuarantine::Describe(*block));
+}
+
+void Pool::ForgetFreedRanges(std::uintptr_t begin, std::uintptr_t end) {
+  auto it = freed_ranges_.upper_bound(begin);
+  if (it != freed_ranges_.begin() && std::prev(it)->second > begin) --it;
+  while (it != freed_ranges_.end() && it->first < end) it = freed_ranges_.erase(it);
 }
 
 void Pool::Forget(std::uintptr_t address) {

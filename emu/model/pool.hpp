@@ -105,6 +105,14 @@ class Pool {
   /// 30" for an address inside one of the last kFreedMemory blocks freed and not handed out
   /// again, or "". For reports only: it searches them all.
   std::string DescribeFreed(std::uintptr_t address) const;
+  /// Whether `address` lies in one of the last kFreedMemory blocks freed, in memory no block
+  /// allocated since covers: a lookup, for routines that must not read a driver's object there
+  /// (the host may have unmapped or reused it) before they report it.
+  bool InFreedBlock(std::uintptr_t address) const {
+    auto after = freed_ranges_.upper_bound(address);
+    if (after == freed_ranges_.begin()) return false;
+    return address < std::prev(after)->second;
+  }
   /// `block` starts an allocation that was freed (into the quarantine or not) and not handed out
   /// again since: giving it to anything that frees it again is a double free.
   bool WasFreed(const void* block) const;
@@ -169,6 +177,8 @@ class Pool {
   /// Special pool: the bytes after the block are as Allocate left them.
   void CheckGuard(const char* routine, void* block, const Block& state);
   void Forget(std::uintptr_t address);
+  /// A block now covers [begin, end): freed blocks there no longer hold the driver's old objects.
+  void ForgetFreedRanges(std::uintptr_t begin, std::uintptr_t end);
   /// One argument: poison first, then the quarantine while it holds blocks.
   [[gnu::always_inline]] void CheckArgument(const char* routine, CallArg arg) {
     if (!arg.address) return;
@@ -201,6 +211,9 @@ class Pool {
     std::uint64_t sequence = 0;  ///< trace event number of the freeing call
   };
   std::deque<Freed> freed_order_;
+  /// [start, end) of the blocks in freed_order_ whose memory no later block overlaps: disjoint,
+  /// as an allocation drops every range it overlaps (InFreedBlock).
+  std::map<std::uintptr_t, std::uintptr_t> freed_ranges_;
   std::uint64_t frees_ = 0;
   PoolQuarantine quarantine_;
   /// Blocks freed without special pool while a thread still waited on an object in them: their

@@ -74,6 +74,10 @@ bool Resources::Acquire(const char* routine, PERESOURCE resource, bool exclusive
   State& state = Find(routine, resource);
   CheckIrql(routine, APC_LEVEL);
   CheckApcsDisabled(routine, resource, /*acquiring=*/true);
+  // ExInitializeResourceLite's page: 8-byte aligned on 64-bit platforms.
+  if (exclusive && reinterpret_cast<std::uintptr_t>(resource) % 8 != 0) {
+    kernel_.verifier().UnalignedResource(routine, resource);
+  }
   if (Owner* owner = OwnerOf(state, kernel_.dispatcher().CurrentThread())) {
     // An owner acquires again in the way it owns it; an exclusive owner may ask for shared.
     if (state.exclusive || !exclusive) {

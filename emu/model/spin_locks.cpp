@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "model/freed_objects.hpp"
 #include "model/kernel.hpp"
 #include "model/spin_locks_inline.hpp"
 
@@ -46,6 +47,7 @@ SpinLocks::State& SpinLocks::FirstUse(const char* routine, PKSPIN_LOCK lock) {
   // Never passed to KeInitializeSpinLock. Verifier's deadlock detection reports it; a kernel
   // without it sees a zero word as a free lock (zeroed device extensions rely on that) and spins
   // forever on anything else.
+  RejectIfUnmappedFreedPool(kernel_, routine, "an initialized spin lock", lock, sizeof(*lock));
   if (kernel_.verifier().mode() == verifier::CheckMode::kVerifier || *lock != 0) {
     // A lock in memory the driver freed was initialised once: the report says where it lived.
     kernel_.verifier().AcquireUninitialized(

@@ -59,6 +59,22 @@ void Verifier::DisconnectMismatch(const char* routine, ULONG passed, ULONG conne
                        routine, passed, connected)});
 }
 
+void Verifier::ConnectionPartPassed(const char* routine, const void* passed, const void* handle,
+                                    const std::string& what) {
+  // Windows finds what it frees or marks from the handle, and from another part finds garbage
+  // (UNCONFIRMED how it fails): strict under Verifier, lenient otherwise, as a Version mismatch.
+  if (mode_ != CheckMode::kVerifier) return;
+  host_.Crash(
+      {.code = bugcheck::kDriverVerifierDetectedViolation,
+       .parameters = {verifier_code::kInvalidInterruptObject, Address(passed), 2, Address(handle)},
+       .parameter_names = {"kemu: invalid interrupt connection", "pointer passed",
+                           "2: a part of a connection, not its handle",
+                           "the handle its connect returned"},
+       .summary = fmt::format("{} was given {}, {}. Pass the pointer the connect call wrote back "
+                              "({}), which stands for the whole connection.",
+                              routine, passed, what, handle)});
+}
+
 void Verifier::IsrChangedIrql(const KINTERRUPT& interrupt, KIRQL before, KIRQL after) {
   const std::string summary = fmt::format(
       "The interrupt service routine {} was called at IRQL {} and returned at IRQL {}; an ISR "

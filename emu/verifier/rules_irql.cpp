@@ -221,4 +221,20 @@ void Verifier::NullArgument(const char* routine, const char* parameter) {
   host_.Crash(AccessViolation(std::move(summary)));
 }
 
+void Verifier::UnreadableArgument(const char* routine, const char* parameter, std::uint64_t bytes,
+                                  std::uint64_t address) {
+  std::string summary = fmt::format(
+      "{} was passed {} with a size of {} bytes, but nothing is mapped at {:#x} inside it: the "
+      "kernel's copy of it faults there.",
+      routine, parameter, bytes, address);
+  const std::uint8_t irql = host_.current_irql();
+  if (irql >= DISPATCH_LEVEL) {
+    Violation fault = IrqlFault(irql, std::move(summary));
+    fault.parameters[0] = address;
+    fault.parameter_names[0] = "address referenced";
+    host_.Crash(fault);
+  }
+  host_.Crash(AccessViolation(std::move(summary), address));
+}
+
 }  // namespace kemu::verifier

@@ -91,6 +91,46 @@ void Verifier::LookasideEntryChanged(const char* routine, const void* list, cons
                      routine, entry, list, link, expected)});
 }
 
+void Verifier::LookasideReinitialized(const char* routine, const void* list) {
+  if (mode_ != CheckMode::kVerifier || !host_.personality().verifier_resource_checks) return;
+  host_.BugCheck({.code = bugcheck::kDriverVerifierDetectedViolation,
+                  .parameters = {verifier_code::kLookasideReinitialized, Address(list), 0, 0},
+                  .parameter_names = {"0xCA: lookaside list initialized again",
+                                      "lookaside list address", "reserved", "reserved"},
+                  .summary = fmt::format(
+                      "{} initialized the lookaside list at {}, which is initialized already: "
+                      "the entries it caches are lost. Delete it first.",
+                      routine, list)});
+}
+
+void Verifier::DeleteUninitializedLookaside(const char* routine, const void* list,
+                                            const char* expected) {
+  if (mode_ != CheckMode::kVerifier || !host_.personality().verifier_resource_checks) {
+    InvalidKernelObject(routine, expected, list);
+  }
+  host_.Crash({.code = bugcheck::kDriverVerifierDetectedViolation,
+               .parameters = {verifier_code::kDeleteUninitializedLookaside, Address(list), 0, 0},
+               .parameter_names = {"0xCB: uninitialized lookaside list deleted",
+                                   "lookaside list address", "reserved", "reserved"},
+               .summary = fmt::format("{} deleted the lookaside list at {}, which is not "
+                                      "initialized (never, or deleted already).",
+                                      routine, list)});
+}
+
+void Verifier::LookasideBlockTooSmall(const char* routine, const void* list, std::uint64_t size,
+                                      std::uint64_t minimum) {
+  if (mode_ != CheckMode::kVerifier || !host_.personality().verifier_resource_checks) return;
+  host_.BugCheck(
+      {.code = bugcheck::kDriverVerifierDetectedViolation,
+       .parameters = {verifier_code::kLookasideBlockTooSmall, Address(list), size, minimum},
+       .parameter_names = {"0xCD: lookaside block size too small", "lookaside list address",
+                           "block size specified", "minimum supported block size"},
+       .summary = fmt::format("{} set up the lookaside list at {} for {}-byte entries; the "
+                              "smallest it supports is LOOKASIDE_MINIMUM_BLOCK_SIZE, {} bytes, "
+                              "room for the link it keeps in a free entry.",
+                              routine, list, size, minimum)});
+}
+
 void Verifier::LookasideInFreedPool(const char* routine, const void* list, const void* block,
                                     std::uint64_t bytes) {
   if (mode_ != CheckMode::kVerifier || !host_.personality().verifier_resource_checks) return;

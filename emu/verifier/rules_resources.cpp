@@ -35,6 +35,17 @@ void Verifier::ResourceWithApcsEnabled(const char* routine, const void* resource
                           routine, current));
 }
 
+void Verifier::UnalignedResource(const char* routine, const void* resource) {
+  if (mode_ != CheckMode::kVerifier) return;
+  host_.BugCheck(
+      {.code = bugcheck::kDriverVerifierDetectedViolation,
+       .parameters = {verifier_code::kUnalignedResource, 0, 0, Address(resource)},
+       .parameter_names = {"0x3D: bad (unaligned) resource", "0", "0", "resource address"},
+       .summary = fmt::format("{} was passed the executive resource at {}, which is not 8-byte "
+                              "aligned: an ERESOURCE must be, on 64-bit Windows.",
+                              routine, resource)});
+}
+
 void Verifier::ResourceReinitialized(const char* routine, const void* resource) {
   if (mode_ != CheckMode::kVerifier || !host_.personality().verifier_resource_checks) return;
   host_.BugCheck({.code = bugcheck::kDriverVerifierDetectedViolation,

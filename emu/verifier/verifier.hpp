@@ -75,6 +75,11 @@ class Verifier {
   [[noreturn]] void DriverBugCheck(std::uint32_t code, const std::uint64_t (&parameters)[4]);
   /// A NULL pointer where the routine dereferences one.
   [[noreturn]] void NullArgument(const char* routine, const char* parameter);
+  /// `routine` reads `bytes` bytes of `parameter`, and the host has no readable memory at
+  /// `address` among them: the access violation (0x1E, or 0xA at DISPATCH_LEVEL and above) the
+  /// kernel's copy would take, rather than kemu's own process faulting.
+  [[noreturn]] void UnreadableArgument(const char* routine, const char* parameter,
+                                       std::uint64_t bytes, std::uint64_t address);
 
   // Spin locks (rules_spinlock.cpp).
   void AcquireAboveDispatch(const char* routine, PKSPIN_LOCK lock, KIRQL current);
@@ -218,6 +223,10 @@ class Verifier {
                                            bool disconnected);
   /// Returns unless Driver Verifier is on (kernels without it behave as ReactOS: disconnect).
   void DisconnectMismatch(const char* routine, ULONG passed, ULONG connected, const void* context);
+  /// `passed` is part of an interrupt connection (`what` says which part) but not the handle its
+  /// connect returned (`handle`), which the routine needs. Verifier only; lenient otherwise.
+  void ConnectionPartPassed(const char* routine, const void* passed, const void* handle,
+                            const std::string& what);
   [[noreturn]] void IsrChangedIrql(const KINTERRUPT& interrupt, KIRQL before, KIRQL after);
   /// Returns without Verifier: the lock stays held by the vCPU.
   void IsrReturnedHoldingLock(const KINTERRUPT& interrupt);
@@ -344,6 +353,18 @@ class Verifier {
   [[noreturn]] void PoolLeakedAtShutdown(const std::vector<std::string>& blocks,
                                          std::uint64_t first_block);
 
+  /// A lookaside list initialized while it is live: 0xC4 / 0xCA (list) under Verifier (Vista+);
+  /// returns otherwise (the list starts again empty, its cached entries lost to the driver).
+  void LookasideReinitialized(const char* routine, const void* list);
+  /// A lookaside list deleted that is not initialized: 0xC4 / 0xCB (list) under Verifier
+  /// (Vista+); kemu 0x4B450011 otherwise (Windows would work on whatever the memory holds).
+  [[noreturn]] void DeleteUninitializedLookaside(const char* routine, const void* list,
+                                                 const char* expected);
+  /// A lookaside list for entries smaller than LOOKASIDE_MINIMUM_BLOCK_SIZE: 0xC4 / 0xCD (list,
+  /// size, minimum) under Verifier (Vista+); returns otherwise (a free would write the list's
+  /// link past such an entry).
+  void LookasideBlockTooSmall(const char* routine, const void* list, std::uint64_t size,
+                              std::uint64_t minimum);
   /// A pool block being freed holds a lookaside list never deleted: 0xC4 / 0xCC (list, block,
   /// size) under Verifier (Vista+); returns otherwise (the list is forgotten).
   void LookasideInFreedPool(const char* routine, const void* list, const void* block,
@@ -501,6 +522,9 @@ class Verifier {
   /// 0x37 or 0x38 under Verifier; returns in the other modes.
   void ResourceWithApcsEnabled(const char* routine, const void* resource, KIRQL current,
                                bool acquiring);
+  /// An exclusive acquire of a resource not 8-byte aligned: 0xC4 / 0x3D (0, 0, resource) under
+  /// Verifier; returns otherwise (x64 runs it, unaligned interlocked operations and all).
+  void UnalignedResource(const char* routine, const void* resource);
   /// ExInitializeResourceLite on a resource initialized already: 0xC4 / 0xD0 under Verifier
   /// (Vista+); returns otherwise (the resource starts again).
   void ResourceReinitialized(const char* routine, const void* resource);

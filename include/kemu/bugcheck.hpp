@@ -80,6 +80,8 @@ inline constexpr std::uint64_t kAcquireFastMutexAboveApc = 0x33;
 inline constexpr std::uint64_t kReleaseFastMutexNotAtApc = 0x34;
 inline constexpr std::uint64_t kAcquireUnsafeMutexApcsEnabled = 0x39;
 inline constexpr std::uint64_t kAcquireResourceApcsEnabled = 0x37;
+/// An ERESOURCE not 8-byte aligned acquired exclusively.
+inline constexpr std::uint64_t kUnalignedResource = 0x3D;
 inline constexpr std::uint64_t kReleaseResourceApcsEnabled = 0x38;
 inline constexpr std::uint64_t kReleaseUnsafeMutexApcsEnabled = 0x3A;
 inline constexpr std::uint64_t kLeaveCriticalRegionNotEntered = 0x3E;
@@ -90,8 +92,14 @@ inline constexpr std::uint64_t kMapIoSpaceAboveDispatch = 0x73;
 inline constexpr std::uint64_t kUnmapIoSpaceAboveApc = 0x7B;
 inline constexpr std::uint64_t kSetEventAboveDispatch = 0x80;
 inline constexpr std::uint64_t kKernelApiAtWrongIrql = 0xE5;
+/// A lookaside list initialized again while it is live (Vista+).
+inline constexpr std::uint64_t kLookasideReinitialized = 0xCA;
+/// A lookaside list deleted that is not initialized (never, or deleted already) (Vista+).
+inline constexpr std::uint64_t kDeleteUninitializedLookaside = 0xCB;
 /// A pool block freed while it holds a lookaside list never deleted (Vista+).
 inline constexpr std::uint64_t kFreePoolWithActiveLookaside = 0xCC;
+/// A lookaside list initialized with entries below LOOKASIDE_MINIMUM_BLOCK_SIZE (Vista+).
+inline constexpr std::uint64_t kLookasideBlockTooSmall = 0xCD;
 inline constexpr std::uint64_t kResourceReinitialized = 0xD0;
 inline constexpr std::uint64_t kDeleteUninitializedResource = 0xD1;
 inline constexpr std::uint64_t kFreePoolWithActiveResource = 0xD2;
@@ -114,7 +122,14 @@ inline constexpr std::uint64_t kMismatchedLockRelease = 0x1009;
 inline constexpr std::uint64_t kIrqlDispatch = 0x00020003;
 /// DDI compliance rule IrqlExApcLte3: the executive resource routines above APC_LEVEL.
 inline constexpr std::uint64_t kIrqlExApcLte3 = 0x00020007;
+/// DDI compliance rule IrqlIoPassive2: IoConnectInterrupt (not IoConnectInterruptEx, which no
+/// rule lists) above PASSIVE_LEVEL.
 inline constexpr std::uint64_t kIrqlIoPassive = 0x0002000B;
+/// DDI compliance rule IrqlIoPassive4: IoDisconnectInterrupt above PASSIVE_LEVEL.
+inline constexpr std::uint64_t kIrqlIoPassive4 = 0x0002000D;
+/// DDI compliance rule IrqlIoPassive5: IoInitializeTimer (and the other I/O manager routines it
+/// lists) above PASSIVE_LEVEL.
+inline constexpr std::uint64_t kIrqlIoPassive5 = 0x0002000E;
 /// DDI compliance rule IrqlKeSetEvent: KeSetEvent with Wait=TRUE above APC_LEVEL.
 inline constexpr std::uint64_t kIrqlKeSetEvent = 0x00020016;
 /// DDI compliance rules IrqlObPassive (ObReferenceObjectByHandle), IrqlPsPassive (the Ps thread

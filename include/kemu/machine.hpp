@@ -1,7 +1,8 @@
 // kemu/machine.hpp — one emulated Windows machine.
 //
 // Constructing a Machine makes it the current machine of the calling thread: every WDK routine the
-// driver calls from that thread runs against it. Destroying it restores the previous one.
+// driver calls from that thread runs against it. Destroying it restores the previous one; machines
+// may be destroyed in any order (destroying one that is not current leaves the current one alone).
 //
 //   kemu::Machine machine({.os = kemu::Os::kWindowsXP, .processors = 2});
 //   KIRQL old;

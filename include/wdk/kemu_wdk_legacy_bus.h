@@ -1,6 +1,7 @@
 // kemu_wdk_legacy_bus.h — the HAL's routines for drivers that find their own hardware (<ntddk.h>
-// only): read and write a PCI function's configuration space, and map its bus-relative interrupt
-// to the vector, DIRQL and affinity IoConnectInterrupt takes.
+// only): read and write a PCI function's configuration space, map its bus-relative interrupt to
+// the vector, DIRQL and affinity IoConnectInterrupt takes, and its bus addresses to the ones
+// MmMapIoSpace and the port routines take.
 //
 // Only PCIConfiguration is served by the bus-data routines; Microsoft documents every other
 // BUS_DATA_TYPE as deprecated, and kemu answers them with 0 bytes, as a platform without that bus
@@ -72,6 +73,21 @@ NTHALAPI ULONG NTAPI HalSetBusData(BUS_DATA_TYPE BusDataType, ULONG BusNumber, U
 NTHALAPI ULONG NTAPI HalGetInterruptVector(INTERFACE_TYPE InterfaceType, ULONG BusNumber,
                                            ULONG BusInterruptLevel, ULONG BusInterruptVector,
                                            PKIRQL Irql, PKAFFINITY Affinity);
+
+/// Translates BusAddress on bus BusNumber of type InterfaceType into the address the processor
+/// uses: *AddressSpace is 0 for memory (pass *TranslatedAddress to MmMapIoSpace) or 1 for I/O
+/// ports on entry, and says which space *TranslatedAddress is in on return. TRUE once translated.
+/// On x64 both spaces translate to themselves. Obsolete, kept for drivers of devices the PnP
+/// manager does not enumerate (they read their BARs from configuration space):
+///
+///   ULONG space = 0;  // memory
+///   PHYSICAL_ADDRESS cpu;
+///   PHYSICAL_ADDRESS bar = {.QuadPart = config.u.type0.BaseAddresses[0] & ~0xFull};
+///   if (HalTranslateBusAddress(PCIBus, bus, bar, &space, &cpu) && space == 0)
+///     registers = MmMapIoSpace(cpu, 0x1000, MmNonCached);
+NTHALAPI BOOLEAN NTAPI HalTranslateBusAddress(INTERFACE_TYPE InterfaceType, ULONG BusNumber,
+                                              PHYSICAL_ADDRESS BusAddress, PULONG AddressSpace,
+                                              PPHYSICAL_ADDRESS TranslatedAddress);
 
 KEMU_WDK_END_DECLS
 

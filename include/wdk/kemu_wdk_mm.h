@@ -278,6 +278,9 @@ NTKERNELAPI VOID NTAPI IoFreeMdl(PMDL Mdl);
 /// IRQL <= DISPATCH_LEVEL. Completes an MDL for a buffer in nonpaged memory: its physical pages
 /// and its system address (MappedSystemVa, with MDL_SOURCE_IS_NONPAGED_POOL).
 NTKERNELAPI VOID NTAPI MmBuildMdlForNonPagedPool(PMDL MemoryDescriptorList);
+/// Any IRQL. The bytes an MDL describing Length bytes at Base takes: the structure and one
+/// PFN_NUMBER per page the range spans. Base need not be mapped: only its page offset counts.
+NTKERNELAPI SIZE_T NTAPI MmSizeOfMdl(PVOID Base, SIZE_T Length);
 /// Maps an MDL's locked pages. Not modelled: kemu's MDLs describe nonpaged memory only.
 NTKERNELAPI PVOID NTAPI MmMapLockedPagesSpecifyCache(PMDL MemoryDescriptorList,
                                                      KPROCESSOR_MODE AccessMode,
@@ -285,7 +288,37 @@ NTKERNELAPI PVOID NTAPI MmMapLockedPagesSpecifyCache(PMDL MemoryDescriptorList,
                                                      PVOID RequestedAddress,
                                                      ULONG BugCheckOnFailure, ULONG Priority);
 
+/// MmInitializeMdl's work (kemu's name): the header fields of an MDL the caller placed in memory
+/// of its own, at least MmSizeOfMdl(BaseVa, Length) bytes; the PFN array is left to
+/// MmBuildMdlForNonPagedPool.
+KEMU_WDK_INLINE VOID KemuInitializeMdl(PMDL Mdl, PVOID BaseVa, SIZE_T Length) {
+  Mdl->Next = NULL;
+  Mdl->Size =
+      (CSHORT)(sizeof(MDL) + sizeof(PFN_NUMBER) * ADDRESS_AND_SIZE_TO_SPAN_PAGES(BaseVa, Length));
+  Mdl->MdlFlags = 0;
+  Mdl->Process = NULL;
+  Mdl->MappedSystemVa = NULL;
+  Mdl->StartVa = PAGE_ALIGN(BaseVa);
+  Mdl->ByteOffset = BYTE_OFFSET(BaseVa);
+  Mdl->ByteCount = (ULONG)Length;
+}
+
 KEMU_WDK_END_DECLS
+
+/// Describes Length bytes at BaseVa in an MDL the driver allocated itself (a macro, as in the
+/// WDK; each argument is evaluated once):
+///
+///   PMDL mdl = ExAllocatePoolWithTag(NonPagedPoolNx, MmSizeOfMdl(buffer, bytes), 'ldMx');
+///   MmInitializeMdl(mdl, buffer, bytes);
+///   MmBuildMdlForNonPagedPool(mdl);
+#define MmInitializeMdl(MemoryDescriptorList, BaseVa, Length) \
+  KemuInitializeMdl((MemoryDescriptorList), (PVOID)(BaseVa), (SIZE_T)(Length))
+
+/// Makes a buffer an MDL describes coherent with the processors' caches before or after a DMA
+/// transfer. x64 keeps DMA coherent in hardware, so, as in the x64 WDK, this does nothing; the
+/// arguments are still evaluated once, so a driver's variables count as used.
+#define KeFlushIoBuffers(Mdl, ReadOperation, DmaOperation) \
+  ((void)(Mdl), (void)(ReadOperation), (void)(DmaOperation))
 
 KEMU_WDK_STATIC_ASSERT(sizeof(POOL_TYPE) == 4, "POOL_TYPE is a 4-byte enum");
 KEMU_WDK_STATIC_ASSERT(sizeof(MEMORY_CACHING_TYPE) == 4, "MEMORY_CACHING_TYPE is a 4-byte enum");

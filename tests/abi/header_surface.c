@@ -271,6 +271,7 @@ static void SurfaceRoutines(void) {
   // PCI configuration space through the HAL (ntddk.h).
   KEMU_USE(HalGetBusDataByOffset), KEMU_USE(HalSetBusDataByOffset);
   KEMU_USE(HalGetBusData), KEMU_USE(HalSetBusData), KEMU_USE(HalGetInterruptVector);
+  KEMU_USE(HalTranslateBusAddress), KEMU_USE(MmSizeOfMdl);
   KEMU_USE(KeGetCurrentProcessorNumber), KEMU_USE(ExAllocatePoolWithTag);
   KEMU_USE(ExFreePoolWithTag), KEMU_USE(ExQueueWorkItem);
   // The untagged pool routines and the device object's I/O timer.
@@ -279,6 +280,14 @@ static void SurfaceRoutines(void) {
   {
     PIO_TIMER_ROUTINE timer_routine = NULL;
     (void)timer_routine;
+  }
+  {
+    // An MDL built in the driver's own memory, and the DMA flush (macros).
+    PFN_NUMBER storage[(sizeof(MDL) / sizeof(PFN_NUMBER)) + 2];
+    PMDL mdl = (PMDL)storage;
+    static char buffer[64];
+    MmInitializeMdl(mdl, buffer, sizeof(buffer));
+    KeFlushIoBuffers(mdl, TRUE, FALSE);
   }
   // Nodes, floating-point state, calendar time.
   KEMU_USE(KeGetCurrentNodeNumber), KEMU_USE(KeQueryHighestNodeNumber);

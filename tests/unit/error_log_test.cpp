@@ -53,22 +53,24 @@ TEST(ErrorLogTest, AWrittenEntryIsInTheMachinesErrorLog) {
   machine.Shutdown();  // written entries are freed: no leak
 }
 
-TEST(ErrorLogTest, InsertionStringsAreReadAtStringOffset) {
+TEST(ErrorLogTest, InsertionStringsAreTheDriversWcharsReadAtStringOffset) {
   kemu::Machine machine(kemu::Os::kWindows10);
-  const std::u16string first = u"nic0";
-  const std::u16string second = u"42";
-  const std::size_t strings_bytes = (first.size() + 1 + second.size() + 1) * sizeof(char16_t);
+  // As a driver writes them: WCHARs (kemu's are the host's wchar_t) from its own strings, with
+  // one character above the BMP, which the test reads back as a surrogate pair.
+  const std::wstring first = L"nic0";
+  const std::wstring second = L"4\U0001F600";
+  const std::size_t strings_bytes = (first.size() + 1 + second.size() + 1) * sizeof(WCHAR);
   PIO_ERROR_LOG_PACKET entry = Allocate(sizeof(IO_ERROR_LOG_PACKET) + strings_bytes);
   ASSERT_NE(entry, nullptr);
   entry->NumberOfStrings = 2;
   entry->StringOffset = sizeof(IO_ERROR_LOG_PACKET);
   auto* text = reinterpret_cast<char*>(entry) + entry->StringOffset;
-  std::memcpy(text, first.c_str(), (first.size() + 1) * sizeof(char16_t));
-  std::memcpy(text + (first.size() + 1) * sizeof(char16_t), second.c_str(),
-              (second.size() + 1) * sizeof(char16_t));
+  std::memcpy(text, first.c_str(), (first.size() + 1) * sizeof(WCHAR));
+  std::memcpy(text + (first.size() + 1) * sizeof(WCHAR), second.c_str(),
+              (second.size() + 1) * sizeof(WCHAR));
   IoWriteErrorLogEntry(entry);
   ASSERT_EQ(machine.error_log().size(), 1u);
-  EXPECT_EQ(machine.error_log()[0].strings, (std::vector<std::u16string>{first, second}));
+  EXPECT_EQ(machine.error_log()[0].strings, (std::vector<std::u16string>{u"nic0", u"4\U0001F600"}));
   machine.Shutdown();
 }
 

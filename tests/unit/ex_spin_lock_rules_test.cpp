@@ -153,6 +153,15 @@ TEST(ExSpinLockRulesTest, AMismatchedReleaseWithoutVerifierIsKemusWrongModeCode)
   }
 }
 
+TEST(ExSpinLockRulesTest, VistasVerifierHasNoMismatchedReleaseCodeAndGetsKemusWrongModeCode) {
+  // 0x1009 is Windows 7's Verifier and later (the 0xC4 table; audit round 14).
+  kemu::Machine machine(kemu::Os::kWindowsVista);
+  EX_SPIN_LOCK lock = 0;
+  const KIRQL old = ExAcquireSpinLockExclusive(&lock);
+  EXPECT_THAT(CrashOf([&] { ExReleaseSpinLockShared(&lock, old); }),
+              BugCheckIs(kC4, verifier_code::kExSpinLockWrongMode, Address(&lock), 2, 1));
+}
+
 TEST(ExSpinLockRulesTest, ReleasingAConvertedLockExclusiveIsSilent) {
   kemu::Machine machine(VerifierOn());
   EX_SPIN_LOCK lock = 0;

@@ -32,6 +32,19 @@ TEST(FloatingStateTest, NestedSavesRestoredInnermostFirstAreSilent) {
   EXPECT_FALSE(machine.crashed());
 }
 
+TEST(FloatingStateTest, ASaveTheTestsThreadNeverRestoredIsLeftBehindAtShutdown) {
+  // A dispatch routine the test called saved and returned without restoring (audit round 14).
+  for (const bool verifier : {true, false}) {
+    kemu::Machine machine({.os = kemu::Os::kWindows10, .verifier = verifier});
+    KFLOATING_SAVE save;
+    ASSERT_EQ(KeSaveFloatingPointState(&save), STATUS_SUCCESS);
+    const kemu::BugCheck leak = CrashOf([&] { machine.Shutdown(); });
+    EXPECT_THAT(leak, BugCheckIs(kVerifierViolation, kemu::verifier_code::kLeakAtShutdown, 1,
+                                 Address(&save), 0));
+    EXPECT_THAT(leak.what(), HasSubstr("was never restored"));
+  }
+}
+
 TEST(FloatingStateTest, RestoringTheOuterSaveFirstIs4B450016NamingTheLastSave) {
   kemu::Machine machine(kemu::Os::kWindows10);
   KFLOATING_SAVE outer;

@@ -28,6 +28,7 @@ constexpr std::uint32_t kVerifierBugCheck = kemu::bugcheck::kDriverVerifierDetec
 constexpr std::uint64_t kStatusAccessViolation = 0xC0000005;
 // Arg1 of the Windows 8+ DDI compliance rule IrqlIoPassive2 (the connect routines are PASSIVE).
 constexpr std::uint64_t kIrqlIoPassive2 = 0x0002000B;
+constexpr std::uint64_t kIrqlIoPassive4 = 0x0002000D;
 
 using ::kemu::testing::BugCheckIs;
 
@@ -488,9 +489,11 @@ TEST(IoConnectInterruptTest, DisconnectingGarbageWithoutVerifierIsAnAccessViolat
 // IRQL: both routines are PASSIVE_LEVEL only (INT-8). What catches a call at DISPATCH_LEVEL
 // depends on the Driver Verifier generation (docs/windows-facts.md §0).
 
-::testing::Matcher<const kemu::BugCheck&> AtDispatchBugCheck(kemu::Os os) {
-  if (os >= kemu::Os::kWindows8) {  // DDI compliance rule IrqlIoPassive2
-    return BugCheckIs(kVerifierBugCheck, kIrqlIoPassive2, 0, 0, 0);
+// `ddi_rule`: the DDI compliance rule that lists the routine (Windows 8 on), 0 for none.
+::testing::Matcher<const kemu::BugCheck&> AtDispatchBugCheck(kemu::Os os,
+                                                             std::uint64_t ddi_rule = 0) {
+  if (os >= kemu::Os::kWindows8 && ddi_rule != 0) {
+    return BugCheckIs(kVerifierBugCheck, ddi_rule, 0, 0, 0);
   }
   if (os >= kemu::Os::kWindowsVista) {  // kernel API at the wrong IRQL
     return BugCheckIs(kVerifierBugCheck, kemu::verifier_code::kKernelApiAtWrongIrql, DISPATCH_LEVEL,
@@ -507,7 +510,7 @@ TEST_P(IoConnectInterruptTest, ConnectAtDispatchLevelBugChecksWithTheReleasesVer
   PKINTERRUPT interrupt = nullptr;
 
   EXPECT_THAT([&] { LegacyConnect{}.Call(&interrupt); },
-              Throws<kemu::BugCheck>(AtDispatchBugCheck(GetParam())));
+              Throws<kemu::BugCheck>(AtDispatchBugCheck(GetParam(), kIrqlIoPassive2)));
 }
 
 TEST_P(IoConnectInterruptTest, DisconnectAtDispatchLevelBugChecksWithTheReleasesVerifierCode) {
@@ -517,8 +520,10 @@ TEST_P(IoConnectInterruptTest, DisconnectAtDispatchLevelBugChecksWithTheReleases
   KIRQL old;
   KeRaiseIrql(DISPATCH_LEVEL, &old);
 
+  // IrqlIoPassive4 lists IoDisconnectInterrupt; IrqlIoPassive2 is the connect's rule (audit
+  // round 14).
   EXPECT_THAT([&] { IoDisconnectInterrupt(interrupt); },
-              Throws<kemu::BugCheck>(AtDispatchBugCheck(GetParam())));
+              Throws<kemu::BugCheck>(AtDispatchBugCheck(GetParam(), kIrqlIoPassive4)));
 }
 
 TEST(IoConnectInterruptTest, ConnectAtDispatchOnACheckedKernelIsIrqlNotLessOrEqual) {
@@ -557,6 +562,7 @@ TEST(IoConnectInterruptTest, TheExRoutinesAtDispatchLevelBugCheckWithTheReleases
           DisconnectEx(CONNECT_LINE_BASED, interrupt);
         }
       };
+      // No DDI compliance rule lists either Ex routine: 0xE5 from Vista on (audit round 14).
       EXPECT_THAT(call, Throws<kemu::BugCheck>(AtDispatchBugCheck(os)));
     }
   }

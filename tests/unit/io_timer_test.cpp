@@ -45,8 +45,12 @@ VOID CountTicksElsewhere(PDEVICE_OBJECT, PVOID) { ++g_seen->runs; }
 
 class IoTimerTest : public kemu::testing::PersonalityTest {
  protected:
-  // Verifier's IRQL check from Vista on; before it, the kernel's own 0xA.
-  ::testing::Matcher<const kemu::BugCheck&> IrqlReport(KIRQL irql) {
+  // Verifier's IRQL check from Vista on, or from Windows 8 the DDI compliance rule `ddi_rule` that
+  // lists the routine; before Vista, the kernel's own 0xA.
+  ::testing::Matcher<const kemu::BugCheck&> IrqlReport(KIRQL irql, std::uint64_t ddi_rule = 0) {
+    if (ddi_rule != 0 && machine().personality().verifier_ddi_compliance) {
+      return BugCheckIs(kVerifier, ddi_rule, 0, 0, 0);
+    }
     if (machine().personality().verifier_irql_api_checks) {
       return BugCheckIs(kVerifier, kemu::verifier_code::kKernelApiAtWrongIrql, irql, 0, 0);
     }
@@ -205,7 +209,8 @@ TEST_P(IoTimerTest, InitializingAbovePassiveLevelIsTheWrongIrql) {  // IOT-6
                 KeRaiseIrql(APC_LEVEL, &old);
                 IoInitializeTimer(&device, CountTicks, &seen);
               }),
-              IrqlReport(APC_LEVEL));
+              // IrqlIoPassive5 lists IoInitializeTimer (audit round 14).
+              IrqlReport(APC_LEVEL, kemu::verifier_code::kIrqlIoPassive5));
 }
 
 TEST_P(IoTimerTest, StartingAboveDispatchLevelIsTheWrongIrql) {  // IOT-6

@@ -4,6 +4,8 @@
 #include <wdm.h>
 
 #include <functional>
+#include <limits>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -45,6 +47,31 @@ TEST(MachineTest, ConstructionMakesTheMachineCurrentAndDestructionRestoresThePre
     EXPECT_EQ(&kemu::Machine::Current(), &outer);
   }
   EXPECT_EQ(kemu::Machine::CurrentOrNull(), nullptr);
+}
+
+TEST(MachineTest, MachinesDestroyedInTheOrderTheyWereBuiltLeaveTheNewestCurrent) {
+  // A vector of machines, one per personality, destroyed front to back (audit round 14).
+  ASSERT_EQ(kemu::Machine::CurrentOrNull(), nullptr);
+  auto first = std::make_unique<kemu::Machine>(kemu::Os::kWindowsXP);
+  auto second = std::make_unique<kemu::Machine>(kemu::Os::kWindows7);
+  auto third = std::make_unique<kemu::Machine>(kemu::Os::kWindows10);
+  second.reset();
+  EXPECT_EQ(kemu::Machine::CurrentOrNull(), third.get()) << "not the destroyed one's business";
+  third.reset();
+  EXPECT_EQ(kemu::Machine::CurrentOrNull(), first.get()) << "skips the machine already gone";
+  EXPECT_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+  first.reset();
+  EXPECT_EQ(kemu::Machine::CurrentOrNull(), nullptr);
+}
+
+TEST(MachineTest, AMachineDestroyedWhileAnotherIsCurrentShutsDownAsTheCurrentOne) {
+  auto older = std::make_unique<kemu::Machine>(kemu::Os::kWindowsXP);
+  kemu::Machine newer(kemu::Os::kWindows10);
+  KDPC dpc;
+  KeInitializeDpc(&dpc, &NoOpRoutine, nullptr);  // on the newer machine: nothing left on the older
+  older.reset();
+  EXPECT_EQ(&kemu::Machine::Current(), &newer);
+  EXPECT_FALSE(newer.crashed());
 }
 
 TEST(MachineTest, KernelCallsGoToTheCurrentMachineWithItsPersonality) {
@@ -287,6 +314,42 @@ TEST(MachineTest, ProcessorCountMustBeOneToSixtyFour) {
   EXPECT_EQ(kemu::Machine::CurrentOrNull(), nullptr) << "a rejected machine never became current";
   kemu::Machine largest({.processors = 64});
   EXPECT_EQ(largest.options().processors, 64u);
+}
+
+TEST(MachineTest, OptionsOutsideTheirRangeAreRefusedByName) {
+  const auto refusal = [](const kemu::MachineOptions& options) {
+    try {
+      kemu::Machine machine(options);
+    } catch (const kemu::Error& error) {
+      return std::string(error.what());
+    }
+    return std::string("accepted");
+  };
+  EXPECT_THAT(refusal({.os = static_cast<kemu::Os>(99)}),
+              HasSubstr("MachineOptions::os is not one of the kemu::Os values, got 99"));
+  EXPECT_THAT(refusal({.call_history = 1u << 30}),
+              HasSubstr("MachineOptions::call_history must be at most 1048576"));
+  EXPECT_THAT(refusal({.trace_capacity = ~0u}),
+              HasSubstr("MachineOptions::trace_capacity must be at most 16777216 events"));
+  EXPECT_EQ(kemu::Machine::CurrentOrNull(), nullptr);
+}
+
+TEST(MachineTest, ADeviceNeedsANameNoOtherDeviceOfTheMachineHas) {
+  kemu::Machine machine(kemu::Os::kWindows10);
+  machine.AddDevice({.name = "nic0"});
+  EXPECT_THAT([&] { machine.AddDevice({.name = "nic0"}); },
+              ::testing::ThrowsMessage<kemu::Error>(
+                  HasSubstr("the machine already has a device named 'nic0'")));
+  EXPECT_THAT([&] { machine.AddDevice({.name = ""}); },
+              ::testing::ThrowsMessage<kemu::Error>(HasSubstr("a device needs a name")));
+  EXPECT_EQ(machine.AddDevice({.name = "nic1"}).name(), "nic1");
+}
+
+TEST(MachineTest, AFaultWithAProbabilityThatIsNoNumberIsRefused) {
+  kemu::Machine machine(kemu::Os::kWindows10);
+  EXPECT_THROW(machine.InjectFault({.routine = "ExAllocatePoolWithTag",
+                                    .probability = std::numeric_limits<double>::quiet_NaN()}),
+               kemu::Error);
 }
 
 TEST(MachineTest, SwitchToProcessorSelectsTheVcpuTheNextCallRunsOn) {

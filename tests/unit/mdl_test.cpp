@@ -84,6 +84,60 @@ TEST_P(MdlTest, BuildForNonPagedPoolMapsTheBufferAndRecordsItsPhysicalPages) {  
   ExFreePoolWithTag(described.buffer, kTag);
 }
 
+TEST_P(MdlTest, SizeOfMdlCountsOnePfnPerPageTheBufferSpans) {  // MDL-6
+  // Only the address's page offset counts: these addresses are never read.
+  const auto at = [](std::uintptr_t address) { return reinterpret_cast<PVOID>(address); };
+  EXPECT_EQ(MmSizeOfMdl(at(0x10000), 0), sizeof(MDL));
+  EXPECT_EQ(MmSizeOfMdl(at(0x10000), 1), sizeof(MDL) + sizeof(PFN_NUMBER));
+  EXPECT_EQ(MmSizeOfMdl(at(0x10000), PAGE_SIZE), sizeof(MDL) + sizeof(PFN_NUMBER));
+  EXPECT_EQ(MmSizeOfMdl(at(0x10FFF), 2), sizeof(MDL) + 2 * sizeof(PFN_NUMBER)) << "straddles";
+  EXPECT_EQ(MmSizeOfMdl(at(0x10800), 3 * PAGE_SIZE), sizeof(MDL) + 4 * sizeof(PFN_NUMBER));
+}
+
+TEST_P(MdlTest, AnMdlInitializedInTheDriversOwnMemoryIsBuiltAndMappedLikeAnAllocatedOne) {  // MDL-6
+  auto* buffer = static_cast<char*>(ExAllocatePoolWithTag(NonPagedPool, 2 * PAGE_SIZE, kTag));
+  ASSERT_NE(buffer, nullptr);
+  char* const start = static_cast<char*>(PAGE_ALIGN(buffer + PAGE_SIZE + 100)) - 100;
+  const SIZE_T bytes = MmSizeOfMdl(start, 300);
+  ASSERT_EQ(bytes, sizeof(MDL) + 2 * sizeof(PFN_NUMBER));
+  auto* mdl = static_cast<PMDL>(ExAllocatePoolWithTag(NonPagedPool, bytes, kTag));
+  ASSERT_NE(mdl, nullptr);
+  MmInitializeMdl(mdl, start, 300);
+  EXPECT_EQ(mdl->Next, nullptr);
+  EXPECT_EQ(mdl->Size, static_cast<CSHORT>(bytes));
+  EXPECT_EQ(mdl->MdlFlags, 0);
+  EXPECT_EQ(mdl->StartVa, PAGE_ALIGN(start));
+  EXPECT_EQ(mdl->ByteOffset, PAGE_SIZE - 100);
+  EXPECT_EQ(MmGetMdlVirtualAddress(mdl), start);
+  EXPECT_EQ(MmGetMdlByteCount(mdl), 300u);
+  MmBuildMdlForNonPagedPool(mdl);
+  EXPECT_EQ(MmGetSystemAddressForMdlSafe(mdl, NormalPagePriority), start);
+  EXPECT_EQ(MmGetMdlPfnArray(mdl)[1],
+            static_cast<PFN_NUMBER>(MmGetPhysicalAddress(PAGE_ALIGN(start + 100)).QuadPart >>
+                                    PAGE_SHIFT));
+  // x64 keeps DMA coherent: flushing before and after a transfer does nothing, at any IRQL.
+  KeFlushIoBuffers(mdl, TRUE, TRUE);
+  KeFlushIoBuffers(mdl, FALSE, TRUE);
+  EXPECT_EQ(mdl->MdlFlags, MDL_SOURCE_IS_NONPAGED_POOL);
+  ExFreePoolWithTag(mdl, kTag);
+  ExFreePoolWithTag(buffer, kTag);
+  EXPECT_EQ(machine().pool_allocations(), 0u);
+  EXPECT_FALSE(machine().crashed());
+}
+
+TEST_P(MdlTest, BuildingAnInitializedMdlTooSmallForItsBufferWritesPastIt) {  // MDL-6
+  auto* buffer = static_cast<char*>(ExAllocatePoolWithTag(NonPagedPool, 2 * PAGE_SIZE, kTag));
+  ASSERT_NE(buffer, nullptr);
+  char* const start = static_cast<char*>(PAGE_ALIGN(buffer + PAGE_SIZE + 100)) - 100;
+  // Room for one PFN where the buffer spans two pages: MmSizeOfMdl was asked about 100 bytes.
+  auto* mdl = static_cast<PMDL>(ExAllocatePoolWithTag(NonPagedPool, MmSizeOfMdl(start, 100), kTag));
+  ASSERT_NE(mdl, nullptr);
+  MmInitializeMdl(mdl, start, 300);
+  const kemu::BugCheck crash = CrashOf([&] { MmBuildMdlForNonPagedPool(mdl); });
+  EXPECT_THAT(crash, BugCheckIs(kemu::bugcheck::kPageFaultBeyondEndOfAllocation,
+                                Address(MmGetMdlPfnArray(mdl) + 1), 1, 0, 0));
+}
+
 // The longest buffer each release's IoAllocateMdl describes (docs/windows-facts.md §19).
 std::uint64_t LongestBuffer(kemu::Os os) {
   if (os >= kemu::Os::kWindows7) return 0xFFFFF000;      // 4 GB - PAGE_SIZE

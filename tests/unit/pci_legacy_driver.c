@@ -1,8 +1,9 @@
 /* A legacy (non-PnP) driver's device discovery for pci_config_test.cpp, written in C17 against
  * <ntddk.h> as NT 4-era drivers find their hardware: walk every bus, slot and function with
  * HalGetBusDataByOffset until the vendor and device ID match, take the BAR and interrupt line
- * from the header, turn bus mastering on with HalSetBusDataByOffset, and connect the ISR to the
- * vector HalGetInterruptVector maps the line to. */
+ * from the header, turn bus mastering on with HalSetBusDataByOffset, map the BAR at the address
+ * HalTranslateBusAddress gives, and connect the ISR to the vector HalGetInterruptVector maps the
+ * line to. */
 #include "pci_legacy_driver.h"
 
 #include <ntddk.h>
@@ -80,4 +81,16 @@ NTSTATUS PciLegacyConnect(const PCI_LEGACY_FUNCTION* Function, PKSERVICE_ROUTINE
                                              Function->InterruptLine, &irql, &affinity);
   return IoConnectInterrupt(Interrupt, Isr, Context, NULL, vector, irql, irql, LevelSensitive, TRUE,
                             affinity, FALSE);
+}
+
+PVOID PciLegacyMapRegisters(const PCI_LEGACY_FUNCTION* Function, ULONG Bytes) {
+  ULONG space = 0; /* memory */
+  PHYSICAL_ADDRESS bus_address;
+  PHYSICAL_ADDRESS translated;
+  bus_address.QuadPart = Function->MemoryBase;
+  if (!HalTranslateBusAddress(PCIBus, Function->Bus, bus_address, &space, &translated) ||
+      space != 0) {
+    return NULL;
+  }
+  return MmMapIoSpace(translated, Bytes, MmNonCached);
 }

@@ -29,6 +29,10 @@ ULONG PciLegacyMemoryBarSize(const PCI_LEGACY_FUNCTION* Function);
 NTSTATUS PciLegacyConnect(const PCI_LEGACY_FUNCTION* Function, PKSERVICE_ROUTINE Isr, PVOID Context,
                           PKINTERRUPT* Interrupt);
 
+/* Translates BAR0's bus address with HalTranslateBusAddress and maps Bytes of it with
+ * MmMapIoSpace; NULL when the HAL gives no memory address for it. */
+PVOID PciLegacyMapRegisters(const PCI_LEGACY_FUNCTION* Function, ULONG Bytes);
+
 #ifdef __cplusplus
 }
 #endif

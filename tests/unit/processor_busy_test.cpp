@@ -123,6 +123,52 @@ TEST_F(ProcessorBusyTest, AnInterruptItsIrqlMasksWaitsForTheRelease) {
   machine_.Shutdown();
 }
 
+// The ISR of an interrupt taken on the busy vCPU queues its DPC there; under an exploring schedule
+// the busy work may end while that interrupt is still being dispatched (its context switched away
+// inside the ISR). The dispatch then returns to PASSIVE_LEVEL, not to the busy work's IRQL, and
+// the DPC runs: the flush on vCPU 0 returns on every seed (audit round 14).
+struct QueuingCard {
+  kemu::Device* device = nullptr;
+  KDPC dpc;
+  std::vector<ULONG> dpc_ran_on;
+  static BOOLEAN Isr(PKINTERRUPT, PVOID context) {
+    auto& card = *static_cast<QueuingCard*>(context);
+    card.device->DeassertLine();
+    KeInsertQueueDpc(&card.dpc, nullptr, nullptr);
+    return TRUE;
+  }
+  static VOID Dpc(PKDPC, PVOID context, PVOID, PVOID) {
+    static_cast<QueuingCard*>(context)->dpc_ran_on.push_back(KeGetCurrentProcessorNumber());
+  }
+};
+
+TEST(ProcessorBusyExploringTest, AFlushGetsTheDpcAnInterruptOnTheBusyVcpuQueuedOnEverySeed) {
+  for (std::uint64_t seed = 0; seed < 24; ++seed) {
+    for (const kemu::Strategy strategy : {kemu::Strategy::kRandom, kemu::Strategy::kPct}) {
+      SCOPED_TRACE(::testing::Message()
+                   << "seed " << seed << " strategy " << static_cast<int>(strategy));
+      kemu::Machine machine({.os = kemu::Os::kWindows10,
+                             .processors = 2,
+                             .schedule = {.strategy = strategy, .seed = seed}});
+      QueuingCard card;
+      card.device = &machine.AddDevice(
+          {.name = "card", .line = kemu::LineInterrupt{.vector = 0x51, .irql = 5, .affinity = 2}});
+      KeInitializeDpc(&card.dpc, &QueuingCard::Dpc, &card);
+      PKINTERRUPT interrupt = nullptr;
+      ASSERT_EQ(IoConnectInterrupt(&interrupt, &QueuingCard::Isr, &card, nullptr, 0x51, 5, 5,
+                                   LevelSensitive, FALSE, /*ProcessorEnableMask=*/2, FALSE),
+                STATUS_SUCCESS);
+      machine.KeepProcessorBusy(1);  // DISPATCH_LEVEL: the DIRQL 5 interrupt still lands there
+      card.device->AssertLine();
+      IoDisconnectInterrupt(interrupt);  // waits for an ISR in progress on vCPU 1
+      KeFlushQueuedDpcs();               // the ISR's DPC, queued on busy vCPU 1
+      EXPECT_EQ(card.dpc_ran_on, std::vector<ULONG>{1});
+      machine.Shutdown();
+      EXPECT_FALSE(machine.crashed());
+    }
+  }
+}
+
 TEST_F(ProcessorBusyTest, ShutdownEndsTheBusyWorkAndRunsWhatWaited) {
   machine_.KeepProcessorBusy(1);
   Work work;

@@ -283,4 +283,38 @@ TEST(ResourceRulesTest, AResourceInitializedButNeverDeletedIsNotALeak) {
   EXPECT_FALSE(rig.machine.crashed());
 }
 
+// ExInitializeResourceLite's page: 8-byte aligned on 64-bit platforms (audit round 14).
+struct UnalignedStorage {
+  alignas(16) unsigned char bytes[sizeof(ERESOURCE) + 16];
+  PERESOURCE at(std::size_t offset) { return reinterpret_cast<PERESOURCE>(bytes + offset); }
+};
+
+TEST(ResourceRulesTest, AnUnalignedResourceAcquiredExclusiveIs0x3DUnderVerifier) {
+  kemu::Machine machine(kemu::Os::kWindows10);
+  UnalignedStorage storage;
+  PERESOURCE resource = storage.at(4);
+  ExInitializeResourceLite(resource);
+  KeEnterCriticalRegion();
+  const kemu::BugCheck crash = CrashOf([&] { ExAcquireResourceExclusiveLite(resource, TRUE); });
+  EXPECT_THAT(crash, BugCheckIs(kVerifierViolation, kemu::verifier_code::kUnalignedResource, 0, 0,
+                                Address(resource)));
+  EXPECT_THAT(crash.what(), HasSubstr("not 8-byte aligned"));
+}
+
+TEST(ResourceRulesTest, AnAlignedResourceOrOneWithoutVerifierIsSilent) {
+  for (const std::size_t offset : {std::size_t{8}, std::size_t{4}}) {
+    const bool verifier = offset == 8;
+    kemu::Machine machine({.os = kemu::Os::kWindows10, .verifier = verifier});
+    UnalignedStorage storage;
+    PERESOURCE resource = storage.at(offset);
+    ExInitializeResourceLite(resource);
+    KeEnterCriticalRegion();
+    EXPECT_TRUE(ExAcquireResourceExclusiveLite(resource, TRUE));
+    ExReleaseResourceLite(resource);
+    KeLeaveCriticalRegion();
+    ExDeleteResourceLite(resource);
+    EXPECT_FALSE(machine.crashed()) << "offset " << offset;
+  }
+}
+
 }  // namespace

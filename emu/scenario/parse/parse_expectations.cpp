@@ -23,10 +23,11 @@ std::vector<std::string> BugCheckNames() {
 
 std::optional<std::uint32_t> BugCheckCode(Reader& reader, const YAML::Node& node,
                                           std::string_view text) {
+  // 0 is no bug check code, and an empty text (`/0x42`) names none: both would match code 0.
   if (std::optional<std::uint64_t> code = ParseUnsigned(text)) {
-    if (*code <= kMaxU32) return static_cast<std::uint32_t>(*code);
+    if (*code != 0 && *code <= kMaxU32) return static_cast<std::uint32_t>(*code);
   }
-  for (std::uint32_t code = 0; code < kBugCheckCodesScanned; ++code) {
+  for (std::uint32_t code = 1; !text.empty() && code < kBugCheckCodesScanned; ++code) {
     if (BugCheckName(code) == text) return code;
   }
   const std::string close = ClosestMatch(text, BugCheckNames());
