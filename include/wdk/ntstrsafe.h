@@ -7,6 +7,9 @@
 //   STATUS_INVALID_PARAMETER a zero or larger-than-NTSTRSAFE_MAX_CCH destination, or a NULL one,
 //                           or (Cat) a destination with no NUL inside it; nothing is written.
 // A NULL source string is treated as empty (kemu's choice; the WDK's default dereferences it).
+// The CopyN/CatN routines, the Ex forms with their STRSAFE_* flags and the counted-source routines
+// are in kemu_wdk_strsafe_ex.h, the UNICODE_STRING routines (RtlUnicodeStringInit, Copy, Cat, ...)
+// in kemu_wdk_strsafe_ustr.h; this header includes both.
 //
 //   WCHAR name[32];
 //   NTSTATUS status = RtlStringCbPrintfW(name, sizeof(name), L"\\Device\\Nic%u", index);
@@ -24,6 +27,8 @@
 // The most characters a UNICODE_STRING holds (its byte counts are USHORTs).
 #define NTSTRSAFE_UNICODE_STRING_MAX_CCH 32767
 
+// minwindef.h's DWORD (32 bits, as ULONG): the Ex forms take their flags in one.
+typedef ULONG DWORD, *PDWORD;
 typedef char *NTSTRSAFE_PSTR;
 typedef const char *NTSTRSAFE_PCSTR;
 typedef wchar_t *NTSTRSAFE_PWSTR;
@@ -175,5 +180,9 @@ NTSTATUS NTAPI RtlUnicodeStringVPrintf(PUNICODE_STRING DestinationString,
                                        NTSTRSAFE_PCWSTR pszFormat, va_list argList);
 
 KEMU_WDK_END_DECLS
+
+// The rest of <ntstrsafe.h>. It includes this header too, so it compiles on its own; included
+// here, after everything it uses, that include does nothing.
+#include "kemu_wdk_strsafe_ex.h"
 
 #endif  // KEMU_WDK_NTSTRSAFE_H_

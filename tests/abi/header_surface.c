@@ -6,6 +6,7 @@
 // skips.
 #include <iointex.h>
 #include <ntddk.h>
+#include <ntstrsafe.h>
 #include <wdm.h>
 
 #define KEMU_USE(x) ((void)(x))
@@ -380,6 +381,53 @@ static void SurfaceMacros(PDEVICE_OBJECT device, PLIST_ENTRY head, PSINGLE_LIST_
   __analysis_assume(pointer != NULL);
 }
 
+// <ntstrsafe.h>: every routine and flag. Naming an inline routine compiles its body here, under
+// these strict warnings, in both languages.
+static void SurfaceStrSafe(void) {
+  DWORD flags = STRSAFE_IGNORE_NULLS | STRSAFE_FILL_BEHIND_NULL | STRSAFE_FILL_ON_FAILURE |
+                STRSAFE_NULL_ON_FAILURE | STRSAFE_NO_TRUNCATION | STRSAFE_FILL_BEHIND |
+                STRSAFE_ZERO_LENGTH_ON_FAILURE | STRSAFE_FILL_BYTE(0xAB) |
+                STRSAFE_FAILURE_BYTE('x');
+  size_t limits[3] = {NTSTRSAFE_MAX_CCH, NTSTRSAFE_MAX_LENGTH, NTSTRSAFE_UNICODE_STRING_MAX_CCH};
+  NTSTRSAFE_PSTR a = NULL;
+  NTSTRSAFE_PCSTR ca = NULL;
+  NTSTRSAFE_PWSTR w = NULL;
+  NTSTRSAFE_PCWSTR cw = NULL;
+  KEMU_USE(flags), KEMU_USE(limits), KEMU_USE(STRSAFE_GET_FILL_PATTERN(flags));
+  KEMU_USE(a), KEMU_USE(ca), KEMU_USE(w), KEMU_USE(cw);
+  KEMU_USE(RtlStringCchCopyA), KEMU_USE(RtlStringCchCopyW), KEMU_USE(RtlStringCbCopyA);
+  KEMU_USE(RtlStringCbCopyW), KEMU_USE(RtlStringCchCatA), KEMU_USE(RtlStringCchCatW);
+  KEMU_USE(RtlStringCbCatA), KEMU_USE(RtlStringCbCatW), KEMU_USE(RtlStringCchLengthA);
+  KEMU_USE(RtlStringCchLengthW), KEMU_USE(RtlStringCbLengthA), KEMU_USE(RtlStringCbLengthW);
+  KEMU_USE(RtlStringCchCopyNA), KEMU_USE(RtlStringCchCopyNW), KEMU_USE(RtlStringCbCopyNA);
+  KEMU_USE(RtlStringCbCopyNW), KEMU_USE(RtlStringCchCatNA), KEMU_USE(RtlStringCchCatNW);
+  KEMU_USE(RtlStringCbCatNA), KEMU_USE(RtlStringCbCatNW);
+  KEMU_USE(RtlStringCchCopyExA), KEMU_USE(RtlStringCchCopyExW), KEMU_USE(RtlStringCbCopyExA);
+  KEMU_USE(RtlStringCbCopyExW), KEMU_USE(RtlStringCchCopyNExA), KEMU_USE(RtlStringCchCopyNExW);
+  KEMU_USE(RtlStringCbCopyNExA), KEMU_USE(RtlStringCbCopyNExW), KEMU_USE(RtlStringCchCatExA);
+  KEMU_USE(RtlStringCchCatExW), KEMU_USE(RtlStringCbCatExA), KEMU_USE(RtlStringCbCatExW);
+  KEMU_USE(RtlStringCchCatNExA), KEMU_USE(RtlStringCchCatNExW), KEMU_USE(RtlStringCbCatNExA);
+  KEMU_USE(RtlStringCbCatNExW);
+  KEMU_USE(RtlStringCchPrintfA), KEMU_USE(RtlStringCchPrintfW), KEMU_USE(RtlStringCbPrintfA);
+  KEMU_USE(RtlStringCbPrintfW), KEMU_USE(RtlStringCchVPrintfA), KEMU_USE(RtlStringCchVPrintfW);
+  KEMU_USE(RtlStringCbVPrintfA), KEMU_USE(RtlStringCbVPrintfW);
+  KEMU_USE(RtlStringCchPrintfExA), KEMU_USE(RtlStringCchPrintfExW);
+  KEMU_USE(RtlStringCbPrintfExA), KEMU_USE(RtlStringCbPrintfExW);
+  KEMU_USE(RtlStringCchVPrintfExA), KEMU_USE(RtlStringCchVPrintfExW);
+  KEMU_USE(RtlStringCbVPrintfExA), KEMU_USE(RtlStringCbVPrintfExW);
+  KEMU_USE(RtlStringCchCopyUnicodeString), KEMU_USE(RtlStringCbCopyUnicodeString);
+  KEMU_USE(RtlStringCchCatUnicodeString), KEMU_USE(RtlStringCbCatUnicodeString);
+  KEMU_USE(RtlUnicodeStringPrintf), KEMU_USE(RtlUnicodeStringVPrintf);
+  KEMU_USE(RtlUnicodeStringInit), KEMU_USE(RtlUnicodeStringInitEx);
+  KEMU_USE(RtlUnicodeStringValidate), KEMU_USE(RtlUnicodeStringValidateEx);
+  KEMU_USE(RtlUnicodeStringCopy), KEMU_USE(RtlUnicodeStringCopyEx);
+  KEMU_USE(RtlUnicodeStringCopyString), KEMU_USE(RtlUnicodeStringCopyStringEx);
+  KEMU_USE(RtlUnicodeStringCat), KEMU_USE(RtlUnicodeStringCatEx);
+  KEMU_USE(RtlUnicodeStringCatString), KEMU_USE(RtlUnicodeStringCatStringEx);
+  KEMU_USE(RtlUnicodeStringCchCopyStringN), KEMU_USE(RtlUnicodeStringCbCopyStringN);
+  KEMU_USE(RtlUnicodeStringCchCatStringN), KEMU_USE(RtlUnicodeStringCbCatStringN);
+}
+
 // SAL annotations and the calling-convention and inline macros compile away.
 _Use_decl_annotations_ _IRQL_requires_max_(DISPATCH_LEVEL)
     _IRQL_requires_min_(PASSIVE_LEVEL) _IRQL_saves_ _IRQL_raises_(DISPATCH_LEVEL)
@@ -403,6 +451,7 @@ void KemuHeaderSurface(void) {
   SurfaceTypes();
   SurfaceStructures();
   SurfaceRoutines();
+  SurfaceStrSafe();
   SurfaceMacros(NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
   KEMU_USE(SurfaceSal(NULL, NULL, NULL, NULL, NULL));
   KEMU_USE(SurfaceInline(0, NULL, NULL));
