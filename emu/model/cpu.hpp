@@ -63,10 +63,6 @@ struct Cpu {
   std::uint64_t oldest_running_dpc = UINT64_MAX;
   /// Interrupt dispatches in progress on this vCPU (nested ones included).
   unsigned dispatching = 0;
-  /// The test's busy work on this vCPU (Machine::KeepProcessorBusy) ended while an interrupt
-  /// dispatch here was in progress: the outermost dispatch returns to PASSIVE_LEVEL, not to the
-  /// busy work's IRQL it interrupted, so the DPCs its ISR queued run (Scheduler::Vacate).
-  bool vacated_in_dispatch = false;
   /// The interrupt burst this vCPU is in: one number per outermost delivery on it.
   std::uint64_t burst = 0;
   /// Nesting depth of KeSynchronizeExecution routines running on this vCPU.

@@ -72,8 +72,8 @@ BOOLEAN DeviceQueues::Insert(const char* routine, PKDEVICE_QUEUE queue, PKDEVICE
   // entry happens before what the remover does with it (the race detector's edge).
   kernel_.race().Barrier(queue);
   // A plain insert stays O(1): the queue is walked only when the sorted insert walks it anyway,
-  // or when kemu queued this entry before and saw no remove take it out.
-  if (sort_key.has_value() || queued_.contains(entry)) CheckLinks(routine, queue, entry);
+  // or when the entry's own Inserted says it may be queued already (kemu sets it at every insert).
+  if (sort_key.has_value() || entry->Inserted) CheckLinks(routine, queue, entry);
   if (sort_key.has_value()) entry->SortKey = *sort_key;
   if (!queue->Busy) {
     // DQ-2: an idle queue becomes busy; the caller starts the request itself.
@@ -95,7 +95,6 @@ BOOLEAN DeviceQueues::Insert(const char* routine, PKDEVICE_QUEUE queue, PKDEVICE
   }
   InsertTailList(before, &entry->DeviceListEntry);
   entry->Inserted = TRUE;
-  queued_.insert(entry);
   return TRUE;
 }
 
@@ -122,7 +121,6 @@ PKDEVICE_QUEUE_ENTRY DeviceQueues::Remove(const char* routine, PKDEVICE_QUEUE qu
   RemoveEntryList(chosen);
   auto* entry = CONTAINING_RECORD(chosen, KDEVICE_QUEUE_ENTRY, DeviceListEntry);
   entry->Inserted = FALSE;
-  queued_.erase(entry);
   return entry;
 }
 
@@ -136,7 +134,6 @@ BOOLEAN DeviceQueues::RemoveEntry(PKDEVICE_QUEUE queue, PKDEVICE_QUEUE_ENTRY ent
   if (!entry->Inserted) return FALSE;  // DQ-4
   RemoveEntryList(&entry->DeviceListEntry);
   entry->Inserted = FALSE;
-  queued_.erase(entry);
   return TRUE;
 }
 

@@ -6,7 +6,6 @@
 #include <wdm.h>
 
 #include <optional>
-#include <unordered_set>
 
 namespace kemu::model {
 
@@ -35,12 +34,6 @@ class DeviceQueues {
   void CheckLinks(const char* routine, PKDEVICE_QUEUE queue, PKDEVICE_QUEUE_ENTRY inserting);
 
   Kernel& kernel_;
-  /// The entries an insert queued and no remove took out since: a hint that an insert of one of
-  /// them may be a second insert, so the queue is walked then. Kept on kemu's side because a
-  /// new entry's Inserted field is whatever the driver's memory held (Windows writes it, never
-  /// reads it, on insert). An entry freed while queued stays here: its address reused only costs
-  /// that entry's next insert a walk.
-  std::unordered_set<PKDEVICE_QUEUE_ENTRY> queued_;
 };
 
 }  // namespace kemu::model

@@ -74,13 +74,6 @@ Device& Devices::Add(DeviceConfig config) {
         "DISPATCH_LEVEL, below SYNCH_LEVEL {}) or 0 for a passive-level line, got {}",
         config.name, kLowestDirql, highest, highest + 1, config.line->irql));
   }
-  // A device's name is how reports, traces and scenario steps tell it from the others.
-  if (config.name.empty()) throw Error("kemu: a device needs a name (DeviceConfig::name is empty)");
-  for (const auto& other : devices_) {
-    if (other->config.name == config.name) {
-      throw Error("kemu: the machine already has a device named '" + config.name + "'");
-    }
-  }
   // An MSI capability encodes at most 32 messages (PCI Local Bus Specification 3.0, 6.8.1.3;
   // Microsoft's MSI introduction says 16 for PCI 2.2): more is MSI-X, up to 2048.
   if (!config.msix && config.messages > kMaxMsiMessages) {

@@ -75,6 +75,10 @@ void Dispatcher::InitializeEvent(PRKEVENT event, EVENT_TYPE type, bool state) {
 }
 
 void Dispatcher::NewObject(DISPATCHER_HEADER* header) {
+  // Memory the host reused after a pool free (the test's own allocation) holds a live object
+  // now: CheckObject no longer takes it for the freed one.
+  const auto address = reinterpret_cast<std::uintptr_t>(header);
+  kernel_.pool().ForgetFreedRanges(address, address + std::size_t{header->Size} * sizeof(LONG));
   // An event or timer initialised where another lived (a reused stack frame) inherits none of its
   // signals (docs/concurrency.md): a waiter on it would otherwise learn an unrelated setter's
   // history.
@@ -111,10 +115,10 @@ bool Dispatcher::WaitedOnIn(const void* begin, const void* end) const {
 
 void Dispatcher::CheckObject(const char* routine, const void* object, unsigned kinds) const {
   if (object == nullptr) kernel_.verifier().NullArgument(routine, "Object");
-  // The header is read below: not where the host no longer maps the driver's freed pool.
+  // In pool the driver freed, where no object was initialized since: the object is gone, and its
+  // header is not read (the host may have unmapped the block, or handed it to another use).
   if (kernel_.pool().InFreedBlock(reinterpret_cast<std::uintptr_t>(object))) [[unlikely]] {
-    RejectIfUnmappedFreedPool(kernel_, routine, Expected(kinds).c_str(), object,
-                              sizeof(DISPATCHER_HEADER));
+    RejectInvalidObject(kernel_, routine, Expected(kinds).c_str(), object);
   }
   const auto* header = static_cast<const DISPATCHER_HEADER*>(object);
   const bool event = (IsKind(header, EventNotificationObject, sizeof(KEVENT)) ||

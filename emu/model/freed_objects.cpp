@@ -3,7 +3,6 @@
 #include <cstdint>
 #include <string>
 
-#include "model/host_memory.hpp"
 #include "model/kernel.hpp"
 #include "verifier/verifier.hpp"
 
@@ -23,14 +22,6 @@ void RejectIfInFreedPool(Kernel& kernel, const char* routine, const char* expect
     kernel.verifier().KernelObjectInFreedPool(routine, expected, object, freed,
                                               /*quarantined=*/false);
   }
-}
-
-void RejectIfUnmappedFreedPool(Kernel& kernel, const char* routine, const char* expected,
-                               const void* object, std::size_t bytes) {
-  if (!kernel.pool().InFreedBlock(reinterpret_cast<std::uintptr_t>(object))) [[likely]] {
-    return;
-  }
-  if (FirstUnreadable(object, bytes)) RejectInvalidObject(kernel, routine, expected, object);
 }
 
 void RejectInvalidObject(Kernel& kernel, const char* routine, const char* expected,

@@ -7,8 +7,6 @@
 #ifndef KEMU_EMU_MODEL_FREED_OBJECTS_HPP_
 #define KEMU_EMU_MODEL_FREED_OBJECTS_HPP_
 
-#include <cstddef>
-
 namespace kemu::model {
 
 class Kernel;
@@ -18,13 +16,6 @@ class Kernel;
 /// return); otherwise returns, for the caller's own report.
 void RejectIfInFreedPool(Kernel& kernel, const char* routine, const char* expected,
                          const void* object);
-
-/// Before `routine` reads the `bytes` of a driver's object at `object`: when they lie in pool the
-/// driver freed and the host has since unmapped them (a large block, or one the quarantine let
-/// go), the freed-pool report, instead of kemu's own read faulting. A lookup, plus a probe of the
-/// host's memory only for an address in a recently freed block.
-void RejectIfUnmappedFreedPool(Kernel& kernel, const char* routine, const char* expected,
-                               const void* object, std::size_t bytes);
 
 /// `routine` found no `expected` at `object`: the freed-pool report when `object` lies in pool the
 /// driver freed, else kemu's 0xC4 / 0x4B450011 (Verifier::InvalidKernelObject). Never returns.

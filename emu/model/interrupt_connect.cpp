@@ -365,7 +365,7 @@ void Interrupts::RequireHandle(const char* routine, const void* passed,
   // which stands for the whole set. Windows finds the set from it; another object of the set is
   // the middle of that allocation, and a message's object read as a table is garbage.
   const void* handle = record.is_message_table
-                           ? static_cast<const void*>(record.table())
+                           ? static_cast<const void*>(record.message_table.data())
                            : static_cast<const void*>(&record.objects.front()->k);
   if (passed == handle) return;
   const auto part = std::find_if(record.objects.begin(), record.objects.end(),
@@ -380,7 +380,7 @@ void Interrupts::RequireHandle(const char* routine, const void* passed,
                         object.message)
           : fmt::format("the interrupt object of processor {} of the connection, not the one "
                         "its connect wrote back",
-                        object.k.Number));
+                        static_cast<int>(object.k.Number)));
 }
 
 ConnectionRecord& Interrupts::Identify(const char* routine, ULONG version, PVOID context) {

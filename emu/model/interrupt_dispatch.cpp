@@ -400,13 +400,7 @@ void Interrupts::ReportStorm(const VectorState& state, unsigned cpu) {
     DispatchChain(state, cpu);
   }
   // Back to the interrupted level; what is still pending (a level line left asserted, an edge
-  // raised during the service) is the caller's next delivery of this burst. The interrupted level
-  // was the test's busy work, which ended meanwhile: PASSIVE_LEVEL (Scheduler::EndBusyWork).
-  if (cpu.vacated_in_dispatch && cpu.dispatching == 1) [[unlikely]] {
-    cpu.vacated_in_dispatch = false;
-    kernel_.WriteIrql(cpu, PASSIVE_LEVEL);
-    return;
-  }
+  // raised during the service) is the caller's next delivery of this burst.
   kernel_.WriteIrql(cpu, interrupted_irql);
 }
 

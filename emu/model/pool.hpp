@@ -106,8 +106,11 @@ class Pool {
   /// again, or "". For reports only: it searches them all.
   std::string DescribeFreed(std::uintptr_t address) const;
   /// Whether `address` lies in one of the last kFreedMemory blocks freed, in memory no block
-  /// allocated since covers: a lookup, for routines that must not read a driver's object there
-  /// (the host may have unmapped or reused it) before they report it.
+  /// allocated and no kernel object initialized since covers: a lookup, for routines that must not
+  /// read a driver's object there (the host may have unmapped or reused it) before they report it.
+  /// Something new lives at [begin, end) (a block handed out there, a kernel object initialized
+  /// there in memory the host reused): freed blocks there no longer hold the driver's old objects.
+  void ForgetFreedRanges(std::uintptr_t begin, std::uintptr_t end);
   bool InFreedBlock(std::uintptr_t address) const {
     auto after = freed_ranges_.upper_bound(address);
     if (after == freed_ranges_.begin()) return false;
@@ -177,8 +180,6 @@ class Pool {
   /// Special pool: the bytes after the block are as Allocate left them.
   void CheckGuard(const char* routine, void* block, const Block& state);
   void Forget(std::uintptr_t address);
-  /// A block now covers [begin, end): freed blocks there no longer hold the driver's old objects.
-  void ForgetFreedRanges(std::uintptr_t begin, std::uintptr_t end);
   /// One argument: poison first, then the quarantine while it holds blocks.
   [[gnu::always_inline]] void CheckArgument(const char* routine, CallArg arg) {
     if (!arg.address) return;

@@ -196,9 +196,6 @@ class Scheduler {
   /// When nothing can run: the lowest vCPU kept busy (Occupy) ends its work and its context is
   /// marked ready to run what waited there; false when none is kept busy.
   bool VacateForWaiters();
-  /// vCPU `cpu`'s busy work ends: it drops to PASSIVE_LEVEL, or, inside an interrupt dispatch,
-  /// when the dispatch returns.
-  void EndBusyWork(unsigned cpu);
   /// When nothing can run: a context blocked in WaitUntilStuck, which must resume to learn that
   /// it is stuck (its caller then runs work items or moves virtual time), or nullptr.
   Context* GivingUp();

@@ -49,21 +49,9 @@ void Scheduler::Vacate(unsigned cpu) {
         cpu));
   }
   occupied_ &= ~(std::uint64_t{1} << cpu);
-  EndBusyWork(cpu);
+  kernel_.WriteIrql(kernel_.cpu(cpu), PASSIVE_LEVEL);
   // Its own context runs what waited: the DPCs queued there, the interrupts routed there.
   Handoff(cpu);
-}
-
-void Scheduler::EndBusyWork(unsigned cpu) {
-  Cpu& state = kernel_.cpu(cpu);
-  // An interrupt taken on it is still being dispatched (its context was switched away inside the
-  // ISR): the dispatch would put the busy work's IRQL back when it returns. It returns to
-  // PASSIVE_LEVEL instead (Interrupts::Dispatch), where the DPCs its ISR queued then run.
-  if (state.dispatching > 0) {
-    state.vacated_in_dispatch = true;
-    return;
-  }
-  kernel_.WriteIrql(state, PASSIVE_LEVEL);
 }
 
 void Scheduler::VacateAll() {
@@ -74,7 +62,7 @@ bool Scheduler::VacateForWaiters() {
   if (occupied_ == 0 || tearing_down_) return false;
   const auto cpu = static_cast<unsigned>(std::countr_zero(occupied_));
   occupied_ &= ~(std::uint64_t{1} << cpu);
-  EndBusyWork(cpu);
+  kernel_.WriteIrql(kernel_.cpu(cpu), PASSIVE_LEVEL);
   MarkReady(ContextFor(cpu));  // the waiter's loop picks it next
   return true;
 }

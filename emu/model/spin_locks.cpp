@@ -33,6 +33,9 @@ PKSPIN_LOCK LockOf(PKLOCK_QUEUE_HANDLE handle) {
 
 void SpinLocks::Initialize(PKSPIN_LOCK lock) {
   *lock = 0;  // SL-1
+  // A live lock now, even in memory the host reused after a pool free.
+  const auto address = reinterpret_cast<std::uintptr_t>(lock);
+  kernel_.pool().ForgetFreedRanges(address, address + sizeof(KSPIN_LOCK));
   State& state = locks_[lock];
   // Re-initialising a held lock is the driver's bug; Windows just zeroes the word, and so do we.
   SetOwner(state, -1);
@@ -47,7 +50,11 @@ SpinLocks::State& SpinLocks::FirstUse(const char* routine, PKSPIN_LOCK lock) {
   // Never passed to KeInitializeSpinLock. Verifier's deadlock detection reports it; a kernel
   // without it sees a zero word as a free lock (zeroed device extensions rely on that) and spins
   // forever on anything else.
-  RejectIfUnmappedFreedPool(kernel_, routine, "an initialized spin lock", lock, sizeof(*lock));
+  // In pool the driver freed (and no lock initialized there since): the lock is gone, and its
+  // word is not read (the host may have unmapped the block, or handed it to another use).
+  if (kernel_.pool().InFreedBlock(reinterpret_cast<std::uintptr_t>(lock))) {
+    RejectInvalidObject(kernel_, routine, "an initialized spin lock", lock);
+  }
   if (kernel_.verifier().mode() == verifier::CheckMode::kVerifier || *lock != 0) {
     // A lock in memory the driver freed was initialised once: the report says where it lived.
     kernel_.verifier().AcquireUninitialized(

@@ -334,17 +334,6 @@ TEST(MachineTest, OptionsOutsideTheirRangeAreRefusedByName) {
   EXPECT_EQ(kemu::Machine::CurrentOrNull(), nullptr);
 }
 
-TEST(MachineTest, ADeviceNeedsANameNoOtherDeviceOfTheMachineHas) {
-  kemu::Machine machine(kemu::Os::kWindows10);
-  machine.AddDevice({.name = "nic0"});
-  EXPECT_THAT([&] { machine.AddDevice({.name = "nic0"}); },
-              ::testing::ThrowsMessage<kemu::Error>(
-                  HasSubstr("the machine already has a device named 'nic0'")));
-  EXPECT_THAT([&] { machine.AddDevice({.name = ""}); },
-              ::testing::ThrowsMessage<kemu::Error>(HasSubstr("a device needs a name")));
-  EXPECT_EQ(machine.AddDevice({.name = "nic1"}).name(), "nic1");
-}
-
 TEST(MachineTest, AFaultWithAProbabilityThatIsNoNumberIsRefused) {
   kemu::Machine machine(kemu::Os::kWindows10);
   EXPECT_THROW(machine.InjectFault({.routine = "ExAllocatePoolWithTag",
