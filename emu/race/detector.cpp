@@ -376,7 +376,16 @@ void Detector::CheckGranule(std::uintptr_t granule, Access access) {
   for (std::size_t i = 0; i < cell.count; ++i) {
     if (Races(cell.entries[i], access)) return Found(cell.entries[i], access);
   }
-  if (host_.exploring()) SchedulePoint(cell, access.thread);
+  // Memory another thread has touched is shared: another vCPU may run next. Asked before this
+  // access joins the cell, and the switch taken only after: an access checked but not yet kept
+  // would be invisible to what the other vCPU does meanwhile (its write after this read was
+  // checked against a cell without the read: audit round 14), and the switch may free the cell.
+  const bool shared = host_.exploring() && TouchedByOthers(cell, access.thread);
+  Keep(cell, access);
+  if (shared) host_.QuietSchedulePoint();
+}
+
+void Detector::Keep(Cell& cell, const Access& access) {
   // The new access stands for an earlier one of its thread only if every race the earlier one
   // could have is also the new one's: the same bytes or more, under the same locks, at the same
   // IRQL, on the same processors (it is later, so nothing ordered after it misses the earlier
@@ -399,11 +408,11 @@ void Detector::CheckGranule(std::uintptr_t granule, Access access) {
   cell.next = static_cast<std::uint8_t>((cell.next + 1) % Cell::kEntries);
 }
 
-void Detector::SchedulePoint(const Cell& cell, std::uint32_t thread) {
-  // Only memory another thread has touched is shared: there, another vCPU may run in between.
+bool Detector::TouchedByOthers(const Cell& cell, std::uint32_t thread) {
   for (std::size_t i = 0; i < cell.count; ++i) {
-    if (cell.entries[i].thread != thread) return host_.QuietSchedulePoint();
+    if (cell.entries[i].thread != thread) return true;
   }
+  return false;
 }
 
 bool Detector::Races(const Access& prior, const Access& now) const {

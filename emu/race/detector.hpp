@@ -362,7 +362,10 @@ class Detector {
   std::string DescribeContext(std::uint32_t context,
                               const std::map<std::uintptr_t, CodeName>& names) const;
   std::string WhyConcurrent(const Access& prior, const Access& now) const;
-  void SchedulePoint(const Cell& cell, std::uint32_t thread);
+  /// A logical thread other than `thread` has an access in `cell`.
+  static bool TouchedByOthers(const Cell& cell, std::uint32_t thread);
+  /// Keeps `access` in `cell`, in place of an earlier one of its thread it stands for.
+  static void Keep(Cell& cell, const Access& access);
 
   friend class BehalfScope;
 
