@@ -74,14 +74,6 @@ Device& Devices::Add(DeviceConfig config) {
         "DISPATCH_LEVEL, below SYNCH_LEVEL {}) or 0 for a passive-level line, got {}",
         config.name, kLowestDirql, highest, highest + 1, config.line->irql));
   }
-  // An MSI capability encodes at most 32 messages (PCI Local Bus Specification 3.0, 6.8.1.3;
-  // Microsoft's MSI introduction says 16 for PCI 2.2): more is MSI-X, up to 2048.
-  if (!config.msix && config.messages > kMaxMsiMessages) {
-    throw Error(fmt::format(
-        "kemu: device '{}': an MSI function can request at most {} messages, got {}; set msix "
-        "for an MSI-X function (up to 2048)",
-        config.name, kMaxMsiMessages, config.messages));
-  }
   if (config.line) {
     for (const auto& other : devices_) {
       if (other->OwnsMessageVector(config.line->vector)) {

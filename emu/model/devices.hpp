@@ -59,8 +59,6 @@ class Devices {
  public:
   /// First vector kemu hands out for MSI messages; x64 maps vector >> 4 to the DIRQL.
   static constexpr ULONG kFirstMessageVector = 0x90;
-  /// The most messages an MSI (not MSI-X) capability can request.
-  static constexpr unsigned kMaxMsiMessages = 32;
 
   explicit Devices(Kernel& kernel) : kernel_(kernel) {}
 

@@ -96,8 +96,7 @@ struct DeviceProperties {
 struct DeviceConfig {
   std::string name;
   std::optional<LineInterrupt> line = std::nullopt;
-  /// > 0: the device is MSI-capable and asks for this many messages: at most 32 for MSI (more is
-  /// an error naming the device), up to 2048 with `msix`. Granted only on
+  /// > 0: the device is MSI-capable and asks for this many messages. Granted only on
   /// personalities with MSI (Vista+); a request above Personality::max_messages gets exactly one
   /// message, as the PnP manager does when it cannot grant them all (docs/windows-facts.md §8.3).
   unsigned messages = 0;

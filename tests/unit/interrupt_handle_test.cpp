@@ -1,7 +1,7 @@
 // The handle a connection is named by after its connect: the pointer the connect wrote back (the
 // first processor's interrupt object, or the message table), never another part of the
 // connection, and with a Version the running release knows (docs/verifier-rules.md; conformance
-// EX-6; audit round 14). A device's MSI message count stays within what MSI can encode.
+// EX-6; audit round 14).
 #include <wdm.h>
 // After wdm.h: declares the Iointex.lib routines (this target is newer than Vista, so the kernel
 // names stay the kernel's).
@@ -191,20 +191,6 @@ TEST(InterruptHandleTest, IointexBeforeVistaKnowsNoVersionFour) {
       CrashOf([&] { WdmlibIoDisconnectInterruptEx(&d); }),
       BugCheckIs(kVerifierBugCheck, kemu::verifier_code::kDisconnectMismatch,
                  CONNECT_FULLY_SPECIFIED_GROUP, CONNECT_FULLY_SPECIFIED, Address(interrupt)));
-}
-
-TEST(InterruptHandleTest, AnMsiFunctionRequestsAtMost32MessagesAndMsiXUpTo2048) {
-  kemu::Machine machine(kemu::Os::kWindows10);
-  EXPECT_EQ(machine.AddDevice({.name = "msi32", .messages = 32}).granted_messages(), 32u);
-  EXPECT_EQ(machine.AddDevice({.name = "msix33", .messages = 33, .msix = true}).granted_messages(),
-            33u);
-  try {
-    machine.AddDevice({.name = "msi33", .messages = 33});
-    ADD_FAILURE() << "expected kemu::Error";
-  } catch (const kemu::Error& error) {
-    EXPECT_THAT(error.what(), HasSubstr("device 'msi33': an MSI function can request at most 32 "
-                                        "messages, got 33"));
-  }
 }
 
 }  // namespace

@@ -8,7 +8,6 @@ namespace {
 
 constexpr std::uint64_t kMaxU64 = ~std::uint64_t{0};
 constexpr std::uint64_t kMaxMessages = 2048;  // MSI-X table size limit
-constexpr unsigned kMaxMsiMessages = 32;      // what an MSI capability encodes
 constexpr std::uint64_t kMaxMemoryBytes = 0x100000;
 constexpr std::uint64_t kMaxPortBytes = 256;
 // A line's IRQL: a device IRQL (above DISPATCH_LEVEL, below SYNCH_LEVEL 12), or 0 for a
@@ -180,15 +179,6 @@ std::optional<DeviceSpec> ReadDeviceSpec(Reader& reader, const YAML::Node& node)
     reader.Error(name->value, "the device name is empty");
   }
   if (spec.registers) CheckOffsets(reader, spec, offsets);
-  // An MSI capability encodes at most 32 messages; more is MSI-X (kemu::DeviceConfig::messages).
-  if (!spec.config.msix && spec.config.messages > kMaxMsiMessages) {
-    for (const MapEntry& e : map.entries()) {
-      if (e.key != "messages") continue;
-      reader.Error(e.value, fmt::format("an MSI function can request at most {} messages, got {}; "
-                                        "set msix: true for an MSI-X function (up to 2048)",
-                                        kMaxMsiMessages, spec.config.messages));
-    }
-  }
   return spec;
 }
 
