@@ -9,6 +9,7 @@
 #include <string>
 
 #include "kemu/testing/gtest.hpp"
+#include "ntstrsafe_test_support.hpp"
 
 extern "C" {
 NTSTATUS NtStrCallsCountedName(PUNICODE_STRING Name, PCWSTR Prefix, PCUNICODE_STRING Suffix,
@@ -18,24 +19,12 @@ NTSTATUS NtStrCallsInitAndCopy(PCWSTR Text, PUNICODE_STRING Name, PWSTR Copy, si
 
 namespace {
 
-constexpr size_t kW = sizeof(WCHAR);
-char* const kNoEnd = reinterpret_cast<char*>(0x1);  // a sentinel the routines must not write
-wchar_t* const kNoEndW = reinterpret_cast<wchar_t*>(0x1);
-constexpr size_t kNoCount = 12345;
-
-template <typename T, size_t N>
-void Fill(T (&buffer)[N], T value) {
-  for (T& c : buffer) c = value;
-}
-
-// Every byte of buffer in [from_byte, to_byte) is byte.
-bool AllBytes(const void* buffer, size_t from_byte, size_t to_byte, unsigned char byte) {
-  const auto* bytes = static_cast<const unsigned char*>(buffer);
-  for (size_t i = from_byte; i < to_byte; ++i) {
-    if (bytes[i] != byte) return false;
-  }
-  return true;
-}
+using ::kemu_test::AllBytes;
+using ::kemu_test::Fill;
+using ::kemu_test::kNoCount;
+using ::kemu_test::kNoEnd;
+using ::kemu_test::kNoEndW;
+using ::kemu_test::kW;
 
 UNICODE_STRING Counted(WCHAR* buffer, size_t chars, size_t length_chars = 0) {
   UNICODE_STRING s;
