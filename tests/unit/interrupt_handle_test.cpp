@@ -150,6 +150,14 @@ TEST_P(MessageHandleTest, ReportingInactiveWithAMessagesObjectIsReported) {
                          Address(message), 2, Address(table)));
 }
 
+// Connects SavingIsr to kLine on vCPU 0 with IoConnectInterrupt; what it wrote back, or NULL.
+PKINTERRUPT ConnectOnFirstProcessor() {
+  PKINTERRUPT interrupt = nullptr;
+  const NTSTATUS status = IoConnectInterrupt(&interrupt, &SavingIsr, nullptr, nullptr, kLine.vector,
+                                             kLine.irql, kLine.irql, Latched, FALSE, 1, FALSE);
+  return status == STATUS_SUCCESS ? interrupt : nullptr;
+}
+
 // CONNECT_FULLY_SPECIFIED_GROUP (4) arrived with Windows 7: before it, naming a connection with
 // it is an unknown Version, as 0 or 99 are.
 TEST(InterruptHandleTest, VersionFourNamesAFullySpecifiedConnectionFromWindows7Only) {
@@ -157,10 +165,8 @@ TEST(InterruptHandleTest, VersionFourNamesAFullySpecifiedConnectionFromWindows7O
     SCOPED_TRACE(::testing::Message() << os);
     kemu::Machine machine(os);
     kemu::Device& device = machine.AddDevice({.name = "card", .line = kLine});
-    PKINTERRUPT interrupt = nullptr;
-    ASSERT_EQ(IoConnectInterrupt(&interrupt, &SavingIsr, nullptr, nullptr, kLine.vector, kLine.irql,
-                                 kLine.irql, Latched, FALSE, 1, FALSE),
-              STATUS_SUCCESS);
+    const PKINTERRUPT interrupt = ConnectOnFirstProcessor();
+    ASSERT_NE(interrupt, nullptr);
     IO_DISCONNECT_INTERRUPT_PARAMETERS d{};
     d.Version = CONNECT_FULLY_SPECIFIED_GROUP;
     d.ConnectionContext.InterruptObject = interrupt;
@@ -180,10 +186,8 @@ TEST(InterruptHandleTest, VersionFourNamesAFullySpecifiedConnectionFromWindows7O
 TEST(InterruptHandleTest, IointexBeforeVistaKnowsNoVersionFour) {
   kemu::Machine machine(kemu::Os::kWindowsXP);
   machine.AddDevice({.name = "card", .line = kLine});
-  PKINTERRUPT interrupt = nullptr;
-  ASSERT_EQ(IoConnectInterrupt(&interrupt, &SavingIsr, nullptr, nullptr, kLine.vector, kLine.irql,
-                               kLine.irql, Latched, FALSE, 1, FALSE),
-            STATUS_SUCCESS);
+  const PKINTERRUPT interrupt = ConnectOnFirstProcessor();
+  ASSERT_NE(interrupt, nullptr);
   IO_DISCONNECT_INTERRUPT_PARAMETERS d{};
   d.Version = CONNECT_FULLY_SPECIFIED_GROUP;
   d.ConnectionContext.InterruptObject = interrupt;
