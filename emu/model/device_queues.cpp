@@ -71,9 +71,11 @@ BOOLEAN DeviceQueues::Insert(const char* routine, PKDEVICE_QUEUE queue, PKDEVICE
   // Every device-queue routine works under the queue's own spin lock: what the inserter did to an
   // entry happens before what the remover does with it (the race detector's edge).
   kernel_.race().Barrier(queue);
-  // A plain insert stays O(1): the queue is walked only when the sorted insert walks it anyway,
-  // or when the entry's own Inserted says it may be queued already (kemu sets it at every insert).
-  if (sort_key.has_value() || entry->Inserted) CheckLinks(routine, queue, entry);
+  // A busy queue is walked on every insert, to find the entry queued already. The entry's own
+  // Inserted cannot say so: a new entry (an IRP's, typically) holds whatever its memory held,
+  // and a decision on uninitialised memory would make the check depend on it. An idle queue
+  // has no entries to walk.
+  if (sort_key.has_value() || queue->Busy) CheckLinks(routine, queue, entry);
   if (sort_key.has_value()) entry->SortKey = *sort_key;
   if (!queue->Busy) {
     // DQ-2: an idle queue becomes busy; the caller starts the request itself.

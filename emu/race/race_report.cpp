@@ -154,7 +154,10 @@ std::string Detector::FormatRace(const Access& prior, const Access& now,
       "  queue, thread creation, event signal and wait, disconnect, DPC flush, Interlocked\n"
       "  operation, or release and later acquire of one lock lies between them.\n  {}\n"
       "  Take the same lock around both (KeSynchronizeExecution or the interrupt spin lock\n"
-      "  against an ISR), or mark a deliberate race with KEMU_BENIGN_RACE (<kemu_race.h>).\n\n",
+      "  against an ISR). Where one side hands the data to the other through a flag, write the\n"
+      "  flag after the data with WriteRelease or an Interlocked operation and read it before\n"
+      "  the data with ReadAcquire: ReadNoFence and WriteNoFence order nothing. A deliberate\n"
+      "  race is marked with KEMU_BENIGN_RACE (<kemu_race.h>).\n\n",
       WhyConcurrent(prior, now));
   return out + host_.MachineContext();
 }

@@ -3,6 +3,7 @@
 // and read after a ReadNoFence of it is a race; WriteRelease/ReadAcquire, or KeMemoryBarrier on
 // both sides of the relaxed accesses, order it. Before, every atomic access was a full barrier to
 // the detector and the missing barrier was never reported (audit round 8, F2).
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <optional>
@@ -30,6 +31,10 @@ TEST(RacePublishTest, DataBehindAWriteNoFenceFlagIsARace) {
   const std::optional<kemu::DataRace> race = Publish(PublishNoFence, &publish);
   ASSERT_TRUE(race.has_value()) << "the consumer saw Data " << publish.Seen;
   EXPECT_EQ(race->address(), reinterpret_cast<std::uintptr_t>(&publish.Data));
+  // The report names the fix for a relaxed hand-off, not only a lock (audit round 14, M3).
+  EXPECT_THAT(race->report(),
+              ::testing::HasSubstr("with WriteRelease or an Interlocked operation"));
+  EXPECT_THAT(race->report(), ::testing::HasSubstr("ReadNoFence and WriteNoFence order nothing"));
 }
 
 TEST(RacePublishTest, DataBehindWriteReleaseAndReadAcquireIsSilent) {

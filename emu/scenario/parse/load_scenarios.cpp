@@ -13,9 +13,9 @@
 #include <sstream>
 #include <system_error>
 
+#include "scenario/parse/lexical_scan.hpp"
 #include "scenario/parse/parse_internal.hpp"
 #include "scenario/parse/scenario_files.hpp"
-#include "scenario/parse/unclosed_quote.hpp"
 
 namespace kemu::scenario {
 namespace {
@@ -153,12 +153,23 @@ void Parse(internal::Context& context, std::string_view yaml, Scenario& out,
                    "a scenario file holds one YAML document; found another here");
     }
   } catch (const YAML::DeepRecursion& e) {
-    // yaml-cpp's own message for it is "bad file"; say what is wrong and where.
-    reader.Error(reader.Where(e.mark),
-                 fmt::format("YAML nested {} levels deep here, deeper than the YAML reader "
-                             "follows; a scenario nests only a few levels (steps, a step, its "
-                             "keys)",
-                             e.depth()));
+    // yaml-cpp's own message for it is "bad file", and its mark lies past the end of the nesting;
+    // say what is wrong, at the flow collection that nests that deep when there is one (a block
+    // nesting hundreds of levels by indentation is left at yaml-cpp's mark).
+    const auto deepest = WideEncoding(yaml) ? std::nullopt : internal::DeepestFlowCollection(yaml);
+    if (deepest && deepest->depth >= static_cast<int>(e.depth()) / 2) {
+      reader.Error(Location{reader.file(), deepest->start.first, deepest->start.second},
+                   fmt::format("YAML nested more than {} levels deep: the flow collection that "
+                               "starts here nests {} levels, deeper than the YAML reader follows; "
+                               "a scenario nests only a few levels (steps, a step, its keys)",
+                               e.depth(), deepest->depth));
+    } else {
+      reader.Error(reader.Where(e.mark),
+                   fmt::format("YAML nested {} levels deep here, deeper than the YAML reader "
+                               "follows; a scenario nests only a few levels (steps, a step, its "
+                               "keys)",
+                               e.depth()));
+    }
     return;
   } catch (const YAML::Exception& e) {
     reader.Error(reader.Where(e.mark), "YAML syntax error: " + e.msg);

@@ -1,6 +1,7 @@
-// The scan for a quoted YAML scalar never closed (scenario/parse/unclosed_quote.hpp): it finds the
-// quote a file leaves open, and nothing in valid YAML that only looks like one.
-#include "scenario/parse/unclosed_quote.hpp"
+// The lexical scan of a scenario file (scenario/parse/lexical_scan.hpp): it finds the quote a file
+// leaves open, and nothing in valid YAML that only looks like one; and the flow collection that
+// nests deepest, where it starts.
+#include "scenario/parse/lexical_scan.hpp"
 
 #include <gtest/gtest.h>
 
@@ -10,6 +11,7 @@
 
 namespace {
 
+using ::kemu::scenario::internal::DeepestFlowCollection;
 using ::kemu::scenario::internal::UnclosedQuote;
 using Position = std::pair<int, int>;
 
@@ -60,6 +62,29 @@ TEST(UnclosedQuoteTest, QuotesThatStartNoScalarAreText) {
 
 TEST(UnclosedQuoteTest, AQuoteAfterABlockScalarEndsIsFoundAgain) {
   EXPECT_EQ(UnclosedQuote("note: |\n  'text\nb: 'open\n"), Position(3, 4));
+}
+
+// yaml-cpp's mark for nesting too deep lies past the last `]`; the scan names the opening one of
+// the collection that nests deepest (audit round 14, N5).
+TEST(DeepestFlowTest, TheOutermostBracketOfTheDeepestCollectionIsFound) {
+  const auto deepest = DeepestFlowCollection("steps:\n  - [a, [b]]\n  - [[[c]], {d: [e]}]\n");
+  ASSERT_TRUE(deepest.has_value());
+  EXPECT_EQ(deepest->start, Position(3, 5));
+  EXPECT_EQ(deepest->depth, 3);
+}
+
+TEST(DeepestFlowTest, TheFirstOfEquallyDeepCollectionsIsFound) {
+  const auto deepest = DeepestFlowCollection("a: [[1]]\nb: {c: [2]}\n");
+  ASSERT_TRUE(deepest.has_value());
+  EXPECT_EQ(deepest->start, Position(1, 4));
+  EXPECT_EQ(deepest->depth, 2);
+}
+
+TEST(DeepestFlowTest, BracketsInQuotesCommentsAndPlainScalarsAreText) {
+  EXPECT_FALSE(DeepestFlowCollection("a: \"[[[\"\nb: '{{'  # [[[\nc: x[y]\n").has_value());
+  const auto deepest = DeepestFlowCollection("a: ['[[[', \"{{\"]\n");
+  ASSERT_TRUE(deepest.has_value());
+  EXPECT_EQ(deepest->depth, 1);
 }
 
 }  // namespace

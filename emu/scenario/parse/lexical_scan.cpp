@@ -1,5 +1,6 @@
-#include "scenario/parse/unclosed_quote.hpp"
+#include "scenario/parse/lexical_scan.hpp"
 
+#include <algorithm>
 #include <cstddef>
 
 namespace kemu::scenario::internal {
@@ -22,10 +23,16 @@ bool OpensBlockScalar(std::string_view line) {
   return at == 0 || line[at - 1] == ':' || line[at - 1] == '-';
 }
 
-}  // namespace
+struct ScanResult {
+  std::optional<std::pair<int, int>> unclosed_quote;
+  std::optional<DeepestFlow> deepest_flow;
+};
 
-std::optional<std::pair<int, int>> UnclosedQuote(std::string_view yaml) {
+// One pass over the text for both questions of the header.
+ScanResult Scan(std::string_view yaml) {
   enum class Quote { kNone, kDouble, kSingle };
+  ScanResult result;
+  DeepestFlow outermost;  // the outermost flow collection open now
   Quote quote = Quote::kNone;
   std::pair<int, int> opened{0, 0};
   int flow_depth = 0;
@@ -88,7 +95,11 @@ std::optional<std::pair<int, int>> UnclosedQuote(std::string_view yaml) {
       }
       const bool next_blank = i + 1 >= line.size() || Blank(line[i + 1]);
       if (token_start && (c == '[' || c == '{')) {
-        ++flow_depth;
+        if (++flow_depth == 1) outermost = {{line_number, static_cast<int>(i) + 1}, 0};
+        outermost.depth = std::max(outermost.depth, flow_depth);
+        if (!result.deepest_flow || outermost.depth > result.deepest_flow->depth) {
+          result.deepest_flow = outermost;
+        }
         continue;
       }
       if (flow_depth > 0 && (c == ']' || c == '}')) {
@@ -111,8 +122,18 @@ std::optional<std::pair<int, int>> UnclosedQuote(std::string_view yaml) {
     }
     if (end == yaml.size()) break;
   }
-  if (quote == Quote::kNone) return std::nullopt;
-  return opened;
+  if (quote != Quote::kNone) result.unclosed_quote = opened;
+  return result;
+}
+
+}  // namespace
+
+std::optional<std::pair<int, int>> UnclosedQuote(std::string_view yaml) {
+  return Scan(yaml).unclosed_quote;
+}
+
+std::optional<DeepestFlow> DeepestFlowCollection(std::string_view yaml) {
+  return Scan(yaml).deepest_flow;
 }
 
 }  // namespace kemu::scenario::internal
