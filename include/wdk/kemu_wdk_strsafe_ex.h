@@ -1,9 +1,10 @@
 // kemu_wdk_strsafe_ex.h — the part of <ntstrsafe.h> that limits and reports: RtlStringCb/Cch
 // CopyN and CatN (at most N characters or bytes of the source), the Ex forms of Copy, CopyN, Cat,
 // CatN, Printf and VPrintf (end pointer, room left, STRSAFE_* flags), and the counted-source
-// routines RtlStringCb/CchCopyUnicodeString and CatUnicodeString. Header inlines, as in the WDK;
-// the Printf Ex forms call the RtlStringCb/CchVPrintfA/W exports. Drivers include <ntstrsafe.h>,
-// which includes this header (and this header includes it, so it also compiles on its own).
+// routines RtlStringCb/CchCopyUnicodeString and CatUnicodeString with their Ex forms. Header
+// inlines, as in the WDK; the Printf Ex forms call the RtlStringCb/CchVPrintfA/W exports. Drivers
+// include <ntstrsafe.h>, which includes this header (and this header includes it, so it also
+// compiles on its own).
 //
 // The Ex forms (docs/kernel.md, "Strings"):
 //   STATUS_SUCCESS          *ppszDestEnd is the terminating NUL, *pcchRemaining the characters
@@ -535,10 +536,12 @@ KEMU_WDK_INLINE NTSTATUS __cdecl RtlStringCbPrintfExW(NTSTRSAFE_PWSTR pszDest, s
 
 // ---------------------------------------------------------------------------------------------
 // A counted source into a NUL-terminated buffer: its Length / sizeof(WCHAR) characters are copied
-// or appended (NULs inside it included), then a NUL. A NULL source is an empty string; one whose
-// Length or MaximumLength is odd, whose Length passes MaximumLength or whose Buffer is NULL for a
-// non-zero size is STATUS_INVALID_PARAMETER. Microsoft documents RtlStringCb/CchCopyUnicodeString;
-// the Cat forms follow them and RtlStringCb/CchCatW (UNCONFIRMED).
+// or appended (NULs inside it included), then a NUL. One whose Length or MaximumLength is odd,
+// whose Length passes MaximumLength or whose Buffer is NULL for a non-zero size is
+// STATUS_INVALID_PARAMETER. The forms without Ex take a NULL source as an empty string; the Ex
+// forms only with STRSAFE_IGNORE_NULLS, and otherwise behave as RtlStringCb/CchCopyExW and
+// CatExW (end pointer, room left, flags). Microsoft documents RtlStringCb/CchCopyUnicodeString(Ex);
+// the Cat forms follow them and RtlStringCb/CchCatW / CatExW (UNCONFIRMED).
 
 KEMU_WDK_INLINE int KemuUnicodeStringIsValid(PCUNICODE_STRING String) {
   const size_t most_bytes = (size_t)NTSTRSAFE_UNICODE_STRING_MAX_CCH * sizeof(WCHAR);
@@ -548,32 +551,77 @@ KEMU_WDK_INLINE int KemuUnicodeStringIsValid(PCUNICODE_STRING String) {
          maximum <= most_bytes && (String->Buffer != NULL || maximum == 0);
 }
 
+/// Source into Dest as KemuStrSafeExW does for a NUL-terminated one (Mode KEMU_STRSAFE_APPEND for
+/// Cat). IfNull is what a NULL Source stands for: L"" (an empty string) or NULL (a NULL pointer,
+/// which the Ex forms refuse without STRSAFE_IGNORE_NULLS).
 KEMU_WDK_INLINE NTSTATUS KemuStrSafeFromCounted(NTSTRSAFE_PWSTR Dest, size_t Cch,
-                                                PCUNICODE_STRING Source, ULONG Mode) {
-  if (Source != NULL && !KemuUnicodeStringIsValid(Source)) return STATUS_INVALID_PARAMETER;
-  if (Source == NULL || Source->Buffer == NULL) {
-    return KemuStrSafeExW(Dest, Cch, L"", 0, Mode, NULL, NULL, 1, 0);
+                                                PCUNICODE_STRING Source, const wchar_t *IfNull,
+                                                ULONG Mode, NTSTRSAFE_PWSTR *DestEnd,
+                                                size_t *RemainingOut, size_t Unit, DWORD Flags) {
+  if (Source == NULL) {
+    return KemuStrSafeExW(Dest, Cch, IfNull, 0, Mode, DestEnd, RemainingOut, Unit, Flags);
+  }
+  if (!KemuUnicodeStringIsValid(Source)) {
+    // An invalid source fails as a count over NTSTRSAFE_MAX_CCH does: STATUS_INVALID_PARAMETER,
+    // with the failure flags applied to a usable destination (UNCONFIRMED).
+    return KemuStrSafeExW(Dest, Cch, L"", (size_t)NTSTRSAFE_MAX_CCH + 1, Mode, DestEnd,
+                          RemainingOut, Unit, Flags);
+  }
+  if (Source->Buffer == NULL) {
+    return KemuStrSafeExW(Dest, Cch, L"", 0, Mode, DestEnd, RemainingOut, Unit, Flags);
   }
   return KemuStrSafeExW(Dest, Cch, Source->Buffer, Source->Length / sizeof(WCHAR),
-                        Mode | KEMU_STRSAFE_COUNTED, NULL, NULL, 1, 0);
+                        Mode | KEMU_STRSAFE_COUNTED, DestEnd, RemainingOut, Unit, Flags);
 }
 
 KEMU_WDK_INLINE NTSTATUS RtlStringCchCopyUnicodeString(NTSTRSAFE_PWSTR pszDest, size_t cchDest,
                                                        PCUNICODE_STRING SourceString) {
-  return KemuStrSafeFromCounted(pszDest, cchDest, SourceString, 0);
+  return KemuStrSafeFromCounted(pszDest, cchDest, SourceString, L"", 0, NULL, NULL, 1, 0);
 }
 KEMU_WDK_INLINE NTSTATUS RtlStringCbCopyUnicodeString(NTSTRSAFE_PWSTR pszDest, size_t cbDest,
                                                       PCUNICODE_STRING SourceString) {
-  return KemuStrSafeFromCounted(pszDest, cbDest / sizeof(wchar_t), SourceString, 0);
+  return KemuStrSafeFromCounted(pszDest, cbDest / sizeof(wchar_t), SourceString, L"", 0, NULL, NULL,
+                                sizeof(wchar_t), 0);
 }
 KEMU_WDK_INLINE NTSTATUS RtlStringCchCatUnicodeString(NTSTRSAFE_PWSTR pszDest, size_t cchDest,
                                                       PCUNICODE_STRING SourceString) {
-  return KemuStrSafeFromCounted(pszDest, cchDest, SourceString, KEMU_STRSAFE_APPEND);
+  return KemuStrSafeFromCounted(pszDest, cchDest, SourceString, L"", KEMU_STRSAFE_APPEND, NULL,
+                                NULL, 1, 0);
 }
 KEMU_WDK_INLINE NTSTATUS RtlStringCbCatUnicodeString(NTSTRSAFE_PWSTR pszDest, size_t cbDest,
                                                      PCUNICODE_STRING SourceString) {
-  return KemuStrSafeFromCounted(pszDest, cbDest / sizeof(wchar_t), SourceString,
-                                KEMU_STRSAFE_APPEND);
+  return KemuStrSafeFromCounted(pszDest, cbDest / sizeof(wchar_t), SourceString, L"",
+                                KEMU_STRSAFE_APPEND, NULL, NULL, sizeof(wchar_t), 0);
+}
+
+KEMU_WDK_INLINE NTSTATUS RtlStringCchCopyUnicodeStringEx(NTSTRSAFE_PWSTR pszDest, size_t cchDest,
+                                                         PCUNICODE_STRING SourceString,
+                                                         NTSTRSAFE_PWSTR *ppszDestEnd,
+                                                         size_t *pcchRemaining, DWORD dwFlags) {
+  return KemuStrSafeFromCounted(pszDest, cchDest, SourceString, NULL, 0, ppszDestEnd, pcchRemaining,
+                                1, dwFlags);
+}
+KEMU_WDK_INLINE NTSTATUS RtlStringCbCopyUnicodeStringEx(NTSTRSAFE_PWSTR pszDest, size_t cbDest,
+                                                        PCUNICODE_STRING SourceString,
+                                                        NTSTRSAFE_PWSTR *ppszDestEnd,
+                                                        size_t *pcbRemaining, DWORD dwFlags) {
+  return KemuStrSafeFromCounted(pszDest, cbDest / sizeof(wchar_t), SourceString, NULL, 0,
+                                ppszDestEnd, pcbRemaining, sizeof(wchar_t), dwFlags);
+}
+KEMU_WDK_INLINE NTSTATUS RtlStringCchCatUnicodeStringEx(NTSTRSAFE_PWSTR pszDest, size_t cchDest,
+                                                        PCUNICODE_STRING SourceString,
+                                                        NTSTRSAFE_PWSTR *ppszDestEnd,
+                                                        size_t *pcchRemaining, DWORD dwFlags) {
+  return KemuStrSafeFromCounted(pszDest, cchDest, SourceString, NULL, KEMU_STRSAFE_APPEND,
+                                ppszDestEnd, pcchRemaining, 1, dwFlags);
+}
+KEMU_WDK_INLINE NTSTATUS RtlStringCbCatUnicodeStringEx(NTSTRSAFE_PWSTR pszDest, size_t cbDest,
+                                                       PCUNICODE_STRING SourceString,
+                                                       NTSTRSAFE_PWSTR *ppszDestEnd,
+                                                       size_t *pcbRemaining, DWORD dwFlags) {
+  return KemuStrSafeFromCounted(pszDest, cbDest / sizeof(wchar_t), SourceString, NULL,
+                                KEMU_STRSAFE_APPEND, ppszDestEnd, pcbRemaining, sizeof(wchar_t),
+                                dwFlags);
 }
 
 KEMU_WDK_END_DECLS

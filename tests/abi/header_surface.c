@@ -426,6 +426,15 @@ static void SurfaceStrSafe(void) {
   KEMU_USE(RtlUnicodeStringCatString), KEMU_USE(RtlUnicodeStringCatStringEx);
   KEMU_USE(RtlUnicodeStringCchCopyStringN), KEMU_USE(RtlUnicodeStringCbCopyStringN);
   KEMU_USE(RtlUnicodeStringCchCatStringN), KEMU_USE(RtlUnicodeStringCbCatStringN);
+  KEMU_USE(RtlUnicodeStringCchCopyN), KEMU_USE(RtlUnicodeStringCbCopyN);
+  KEMU_USE(RtlUnicodeStringCchCatN), KEMU_USE(RtlUnicodeStringCbCatN);
+  KEMU_USE(RtlUnicodeStringCchCopyNEx), KEMU_USE(RtlUnicodeStringCbCopyNEx);
+  KEMU_USE(RtlUnicodeStringCchCatNEx), KEMU_USE(RtlUnicodeStringCbCatNEx);
+  KEMU_USE(RtlUnicodeStringCchCopyStringNEx), KEMU_USE(RtlUnicodeStringCbCopyStringNEx);
+  KEMU_USE(RtlUnicodeStringCchCatStringNEx), KEMU_USE(RtlUnicodeStringCbCatStringNEx);
+  KEMU_USE(RtlUnicodeStringPrintfEx), KEMU_USE(RtlUnicodeStringVPrintfEx);
+  KEMU_USE(RtlStringCchCopyUnicodeStringEx), KEMU_USE(RtlStringCbCopyUnicodeStringEx);
+  KEMU_USE(RtlStringCchCatUnicodeStringEx), KEMU_USE(RtlStringCbCatUnicodeStringEx);
 }
 
 // SAL annotations and the calling-convention and inline macros compile away.

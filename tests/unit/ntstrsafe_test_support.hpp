@@ -1,11 +1,13 @@
-// What the ntstrsafe tests share (ntstrsafe_ex_test.cpp, ntstrsafe_ustr_test.cpp): sentinels the
-// routines must not write, and buffer fills and checks.
+// What the ntstrsafe tests share (ntstrsafe_ex_test.cpp, ntstrsafe_ustr_test.cpp,
+// ntstrsafe_ustr_n_test.cpp): sentinels the routines must not write, buffer fills and checks, and
+// counted strings to write into and read from.
 #ifndef KEMU_TESTS_UNIT_NTSTRSAFE_TEST_SUPPORT_HPP_
 #define KEMU_TESTS_UNIT_NTSTRSAFE_TEST_SUPPORT_HPP_
 
 #include <wdm.h>
 
 #include <cstddef>
+#include <string>
 
 namespace kemu_test {
 
@@ -29,6 +31,25 @@ inline bool AllBytes(const void* buffer, std::size_t from_byte, std::size_t to_b
   }
   return true;
 }
+
+/// A counted string over `buffer`: room for `chars` characters, the first `length_chars` in use.
+inline UNICODE_STRING Counted(WCHAR* buffer, std::size_t chars, std::size_t length_chars = 0) {
+  UNICODE_STRING s;
+  s.Buffer = buffer;
+  s.MaximumLength = static_cast<USHORT>(chars * kW);
+  s.Length = static_cast<USHORT>(length_chars * kW);
+  return s;
+}
+
+/// A counted string describing `text` (RtlInitUnicodeString).
+inline UNICODE_STRING Over(const wchar_t* text) {
+  UNICODE_STRING s;
+  RtlInitUnicodeString(&s, text);
+  return s;
+}
+
+/// The characters a counted string holds.
+inline std::wstring Text(const UNICODE_STRING& s) { return std::wstring(s.Buffer, s.Length / kW); }
 
 }  // namespace kemu_test
 

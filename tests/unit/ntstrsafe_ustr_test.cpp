@@ -20,27 +20,14 @@ NTSTATUS NtStrCallsInitAndCopy(PCWSTR Text, PUNICODE_STRING Name, PWSTR Copy, si
 namespace {
 
 using ::kemu_test::AllBytes;
+using ::kemu_test::Counted;
 using ::kemu_test::Fill;
 using ::kemu_test::kNoCount;
 using ::kemu_test::kNoEnd;
 using ::kemu_test::kNoEndW;
 using ::kemu_test::kW;
-
-UNICODE_STRING Counted(WCHAR* buffer, size_t chars, size_t length_chars = 0) {
-  UNICODE_STRING s;
-  s.Buffer = buffer;
-  s.MaximumLength = static_cast<USHORT>(chars * kW);
-  s.Length = static_cast<USHORT>(length_chars * kW);
-  return s;
-}
-
-UNICODE_STRING Over(const wchar_t* text) {
-  UNICODE_STRING s;
-  RtlInitUnicodeString(&s, text);
-  return s;
-}
-
-std::wstring Text(const UNICODE_STRING& s) { return std::wstring(s.Buffer, s.Length / kW); }
+using ::kemu_test::Over;
+using ::kemu_test::Text;
 
 class NtStrSafeUnicodeStringTest : public ::testing::Test {
  protected:
