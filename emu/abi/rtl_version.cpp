@@ -1,5 +1,6 @@
 // Version queries (docs/windows-facts.md §10): RtlGetVersion, PsGetVersion,
-// RtlIsNtDdiVersionAvailable, RtlIsServicePackVersionInstalled, IoIsWdmVersionAvailable.
+// RtlIsNtDdiVersionAvailable, RtlIsServicePackVersionInstalled, IoIsWdmVersionAvailable,
+// RtlVerifyVersionInfo and VerSetConditionMask.
 #include <wdm.h>
 
 #include <algorithm>
@@ -24,6 +25,8 @@ BOOLEAN PsGetVersion(PULONG MajorVersion, PULONG MinorVersion, PULONG BuildNumbe
   kemu::model::Kernel& kernel =
       KEMU_ENTER(PsGetVersion, KEMU_ARG(MajorVersion), KEMU_ARG(MinorVersion),
                  KEMU_ARG(BuildNumber), KEMU_ARG(CSDVersion));
+  // PASSIVE_LEVEL; Verifier's DDI compliance rule IrqlPsPassive lists it (audit round 15, P1).
+  kemu::abi::AtMost(kernel, "PsGetVersion", PASSIVE_LEVEL, kemu::verifier_code::kIrqlPsPassive);
   const kemu::Personality& personality = kernel.personality();
   if (MajorVersion != nullptr) *MajorVersion = personality.major_version;
   if (MinorVersion != nullptr) *MinorVersion = personality.minor_version;
@@ -50,11 +53,28 @@ BOOLEAN RtlIsServicePackVersionInstalled(ULONG Version) {
 BOOLEAN IoIsWdmVersionAvailable(UCHAR MajorVersion, UCHAR MinorVersion) {
   kemu::model::Kernel& kernel =
       KEMU_ENTER(IoIsWdmVersionAvailable, KEMU_ARG(MajorVersion), KEMU_ARG(MinorVersion));
+  // PASSIVE_LEVEL; the DDI compliance rule IrqlIoPassive5 lists it (audit round 15, P2).
+  kemu::abi::AtMost(kernel, "IoIsWdmVersionAvailable", PASSIVE_LEVEL,
+                    kemu::verifier_code::kIrqlIoPassive5);
   const kemu::Personality& personality = kernel.personality();
   return std::pair(personality.wdm_major, personality.wdm_minor) >=
                  std::pair(MajorVersion, MinorVersion)
              ? TRUE
              : FALSE;
+}
+
+NTSTATUS RtlVerifyVersionInfo(PRTL_OSVERSIONINFOEXW VersionInfo, ULONG TypeMask,
+                              ULONGLONG ConditionMask) {
+  kemu::model::Kernel& kernel = KEMU_ENTER(RtlVerifyVersionInfo, KEMU_ARG(VersionInfo),
+                                           KEMU_ARG(TypeMask), KEMU_ARG(ConditionMask));
+  if (VersionInfo == nullptr) kernel.verifier().NullArgument("RtlVerifyVersionInfo", "VersionInfo");
+  return kemu::model::VerifyVersion(kernel.personality(), *VersionInfo, TypeMask, ConditionMask);
+}
+
+ULONGLONG VerSetConditionMask(ULONGLONG ConditionMask, ULONG TypeMask, UCHAR Condition) {
+  KEMU_ENTER(VerSetConditionMask, KEMU_ARG(ConditionMask), KEMU_ARG(TypeMask),
+             KEMU_ARG(Condition));
+  return kemu::model::SetConditionMask(ConditionMask, TypeMask, Condition);
 }
 
 }  // extern "C"

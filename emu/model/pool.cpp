@@ -74,6 +74,10 @@ void* Pool::Allocate(const PoolRequest& request) {
     kernel_.verifier().PoolAllocateAtBadIrql(request.routine, irql, request.type, request.bytes,
                                              request.paged);
   }
+  // NonPagedPoolMustSucceed and NonPagedPoolCacheAlignedMustS, session forms included.
+  if (const std::uint32_t base = request.type & 0x7; base == 2 || base == 6) {
+    kernel_.verifier().PoolMustSucceed(request.routine, request.type, request.bytes, request.tag);
+  }
   SIZE_T bytes = request.bytes;
   if (bytes == 0) {
     kernel_.verifier().PoolZeroBytes(request.routine, irql, request.type, request.tag);

@@ -1,7 +1,9 @@
 #include "model/version_info.hpp"
 
 #include <array>
+#include <bit>
 #include <cstddef>
+#include <optional>
 
 namespace kemu::model {
 namespace {
@@ -74,6 +76,128 @@ bool IsServicePackInstalled(const Personality& personality, ULONG ntddi_version)
     return false;
   }
   return (personality.ntddi_version & kServicePackMask) >= (ntddi_version & kServicePackMask);
+}
+
+namespace {
+
+// The members RtlVerifyVersionInfo compares, by their TypeMask bit. A member's condition is at
+// three times its bit number in the ConditionMask.
+constexpr unsigned kConditionBits = 3;  // VER_NUM_BITS_PER_CONDITION_MASK
+constexpr ULONG kKnownMembers = 0xFF;   // VER_MINORVERSION .. VER_PRODUCT_TYPE
+constexpr ULONG kMinor = 0x01, kMajor = 0x02, kBuild = 0x04, kPlatform = 0x08;
+constexpr ULONG kServicePackMinor = 0x10, kServicePackMajor = 0x20, kSuite = 0x40,
+                kProductType = 0x80;
+enum Condition : UCHAR { kEqual = 1, kGreater, kGreaterEqual, kLess, kLessEqual, kAnd, kOr };
+
+UCHAR ConditionOf(ULONGLONG condition_mask, ULONG member) {
+  const auto bit = static_cast<unsigned>(std::countr_zero(member));
+  return static_cast<UCHAR>((condition_mask >> (bit * kConditionBits)) & 0x7);
+}
+
+// `running` compared with `required` as `condition` says; nullopt for a condition that is no
+// comparison (0, VER_AND, VER_OR).
+std::optional<bool> Holds(ULONG running, ULONG required, UCHAR condition) {
+  switch (condition) {
+    case kEqual:
+      return running == required;
+    case kGreater:
+      return running > required;
+    case kGreaterEqual:
+      return running >= required;
+    case kLess:
+      return running < required;
+    case kLessEqual:
+      return running <= required;
+    default:
+      return std::nullopt;
+  }
+}
+
+}  // namespace
+
+ULONGLONG SetConditionMask(ULONGLONG condition_mask, ULONG type_mask, UCHAR condition) {
+  // Nothing to store without a member or a condition (UNCONFIRMED: the page does not say).
+  if ((type_mask & kKnownMembers) == 0 || condition == 0) return condition_mask;
+  for (ULONG member = 1; member <= kProductType; member <<= 1) {
+    if ((type_mask & member) == 0) continue;
+    const auto shift = static_cast<unsigned>(std::countr_zero(member)) * kConditionBits;
+    condition_mask &= ~(ULONGLONG{0x7} << shift);
+    condition_mask |= ULONGLONG{condition & 0x7u} << shift;
+  }
+  return condition_mask;
+}
+
+NTSTATUS VerifyVersion(const Personality& personality, const RTL_OSVERSIONINFOEXW& requirement,
+                       ULONG type_mask, ULONGLONG condition_mask) {
+  if (type_mask == 0 || condition_mask == 0 || (type_mask & ~kKnownMembers) != 0) {
+    return STATUS_INVALID_PARAMETER;
+  }
+  for (ULONG member = 1; member <= kProductType; member <<= 1) {
+    if ((type_mask & member) != 0 && ConditionOf(condition_mask, member) == 0) {
+      return STATUS_INVALID_PARAMETER;  // named, but with no condition (UNCONFIRMED)
+    }
+  }
+  // The major, minor and service-pack numbers are one version, compared in that order: the first
+  // member that differs decides with its own condition; all equal, each condition must admit
+  // equality.
+  struct Part {
+    ULONG member;
+    ULONG running;
+    ULONG required;
+  };
+  const Part version[] = {
+      {kMajor, personality.major_version, requirement.dwMajorVersion},
+      {kMinor, personality.minor_version, requirement.dwMinorVersion},
+      {kServicePackMajor, personality.service_pack_major, requirement.wServicePackMajor},
+      {kServicePackMinor, personality.service_pack_minor, requirement.wServicePackMinor},
+  };
+  bool version_equal = true;
+  for (const Part& part : version) {
+    if ((type_mask & part.member) == 0) continue;
+    const UCHAR condition = ConditionOf(condition_mask, part.member);
+    const std::optional<bool> holds = Holds(part.running, part.required, condition);
+    if (!holds.has_value()) return STATUS_INVALID_PARAMETER;
+    if (part.running != part.required) {
+      if (!*holds) return STATUS_REVISION_MISMATCH;
+      version_equal = false;
+      break;
+    }
+  }
+  if (version_equal) {
+    for (const Part& part : version) {
+      if ((type_mask & part.member) == 0) continue;
+      if (!*Holds(part.running, part.required, ConditionOf(condition_mask, part.member))) {
+        return STATUS_REVISION_MISMATCH;
+      }
+    }
+  }
+  const Part separate[] = {
+      {kBuild, personality.build_number, requirement.dwBuildNumber},
+      {kPlatform, kPlatformWin32Nt, requirement.dwPlatformId},
+      {kProductType, personality.product_type, requirement.wProductType},
+  };
+  for (const Part& part : separate) {
+    if ((type_mask & part.member) == 0) continue;
+    const std::optional<bool> holds =
+        Holds(part.running, part.required, ConditionOf(condition_mask, part.member));
+    if (!holds.has_value()) return STATUS_INVALID_PARAMETER;
+    if (!*holds) return STATUS_REVISION_MISMATCH;
+  }
+  if ((type_mask & kSuite) != 0) {
+    const ULONG running = personality.suite_mask;
+    const ULONG required = requirement.wSuiteMask;
+    switch (ConditionOf(condition_mask, kSuite)) {
+      case kAnd:
+        if ((running & required) != required) return STATUS_REVISION_MISMATCH;
+        break;
+      case kOr:
+        if (required != 0 && (running & required) == 0) return STATUS_REVISION_MISMATCH;
+        break;
+      default:
+        return STATUS_INVALID_PARAMETER;  // a suite mask is a set: only VER_AND or VER_OR
+    }
+  }
+  return STATUS_SUCCESS;
 }
 
 }  // namespace kemu::model

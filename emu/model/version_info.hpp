@@ -18,6 +18,11 @@ bool IsNtDdiVersionAvailable(const Personality& personality, ULONG ntddi_version
 /// The running release is newer than `ntddi_version`'s, or the same with at least its service
 /// pack.
 bool IsServicePackInstalled(const Personality& personality, ULONG ntddi_version);
+/// RtlVerifyVersionInfo's answer for `requirement` on `personality` (docs/windows-facts.md §10.7).
+NTSTATUS VerifyVersion(const Personality& personality, const RTL_OSVERSIONINFOEXW& requirement,
+                       ULONG type_mask, ULONGLONG condition_mask);
+/// VerSetConditionMask: `condition` stored for every member `type_mask` names.
+ULONGLONG SetConditionMask(ULONGLONG condition_mask, ULONG type_mask, UCHAR condition);
 
 }  // namespace kemu::model
 

@@ -35,6 +35,35 @@ void Verifier::CorruptListEntry(const char* routine, const void* head, const voi
            routine, entry, head)});
 }
 
+void Verifier::ListLinksDisagree(const void* entry, const void* neighbour, const void* link) {
+  host_.Crash(
+      {.code = bugcheck::kKernelSecurityCheckFailure,
+       .parameters = {3, 0, 0, 0},
+       .parameter_names = {"3: a LIST_ENTRY has been corrupted (i.e. double remove)",
+                           "address of the trap frame (not available in kemu)",
+                           "address of the exception record (not available in kemu)", nullptr},
+       .summary = fmt::format(
+           "A list routine the driver inlined (InsertHeadList, InsertTailList, RemoveEntryList, "
+           "RemoveHeadList or RemoveTailList) found the entry at {} and its neighbour at {} "
+           "disagreeing: the neighbour links to {} instead of back to it. An entry removed "
+           "twice, or used after its removal, or a list whose memory was overwritten. Drivers "
+           "built for Windows 8 and later check the links before changing them and stop here; "
+           "older ones corrupt memory.",
+           entry, neighbour, link)});
+}
+
+void Verifier::FailFast(std::uint64_t code) {
+  host_.Crash({.code = bugcheck::kKernelSecurityCheckFailure,
+               .parameters = {code, 0, 0, 0},
+               .parameter_names = {"the fast-fail code", "address of the trap frame (not "
+                                   "available in kemu)",
+                                   "address of the exception record (not available in kemu)",
+                                   nullptr},
+               .summary = fmt::format("The driver called RtlFailFast({}): it found its own state "
+                                      "corrupted and stopped the system.",
+                                      code)});
+}
+
 void Verifier::MisalignedSListHeader(const char* routine, const void* head) {
   // The processor refuses the unaligned compare-exchange (#GP), which reaches the kernel as an
   // access violation no driver handler catches: the same in every mode.

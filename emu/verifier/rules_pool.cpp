@@ -48,6 +48,23 @@ void Verifier::PoolAllocateAtBadIrql(const char* routine, KIRQL current, std::ui
                   .summary = summary});
 }
 
+void Verifier::PoolMustSucceed(const char* routine, std::uint32_t type, SIZE_T bytes,
+                               ULONG tag) {
+  // The pool itself refuses it, with or without Driver Verifier (Bug Check 0xC2, 0x9A: "This
+  // pool type is no longer supported"). Windows 2000 kept a small must-succeed reserve
+  // (exhausting it was 0x41 MUST_SUCCEED_POOL_EMPTY); kemu hands it out there as ordinary pool.
+  if (host_.personality().os < Os::kWindowsXP) return;
+  host_.BugCheck(
+      {.code = bugcheck::kBadPoolCaller,
+       .parameters = {bad_pool_caller::kMustSucceed, type, bytes, tag},
+       .parameter_names = {"0x9A: an allocation marked MUST_SUCCEED", "pool type",
+                           "number of bytes requested", "pool tag"},
+       .summary = fmt::format("{} asked for {} bytes of must-succeed pool (type {}, tag {}), "
+                              "which Windows no longer offers. Allocate NonPagedPoolNx (or "
+                              "NonPagedPool) and handle a NULL result.",
+                              routine, bytes, type, FormatPoolTag(tag))});
+}
+
 void Verifier::PoolZeroBytes(const char* routine, KIRQL current, std::uint32_t type, ULONG tag) {
   const std::string summary =
       fmt::format("{} asked for a zero-byte block (tag {}). Check the size before allocating.",

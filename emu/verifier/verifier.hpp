@@ -253,6 +253,9 @@ class Verifier {
   void PoolAllocateAtBadIrql(const char* routine, KIRQL current, std::uint32_t type,
                              std::uint64_t bytes, bool paged);
   void PoolZeroBytes(const char* routine, KIRQL current, std::uint32_t type, ULONG tag);
+  /// NonPagedPoolMustSucceed (or its cache-aligned form): 0xC2 / 0x9A from Windows XP on, in
+  /// every mode; Windows 2000 still had a must-succeed reserve.
+  void PoolMustSucceed(const char* routine, std::uint32_t type, SIZE_T bytes, ULONG tag);
   /// An allocation that raises on failure failed; no driver handler can catch it in kemu.
   [[noreturn]] void PoolAllocationRaised(const char* routine, std::uint64_t bytes, ULONG tag);
   void PoolFreeAtBadIrql(const char* routine, KIRQL current, std::uint32_t type, const void* block,
@@ -409,6 +412,11 @@ class Verifier {
   /// Windows 8 and later: the links around `entry` disagree (an entry inserted twice, or used
   /// after its removal). 0x139 KERNEL_SECURITY_CHECK_FAILURE / 3 in every mode.
   [[noreturn]] void CorruptListEntry(const char* routine, const void* head, const void* entry);
+  /// The inline list routines of a driver built for Windows 8 or later (FatalListEntryError):
+  /// `neighbour` of `entry` links to `link` instead of back. 0x139 / 3 in every mode.
+  [[noreturn]] void ListLinksDisagree(const void* entry, const void* neighbour, const void* link);
+  /// RtlFailFast(code): 0x139 KERNEL_SECURITY_CHECK_FAILURE with `code`, in every mode.
+  [[noreturn]] void FailFast(std::uint64_t code);
 
   // Sequenced lists (rules_list.cpp).
   /// An SLIST_HEADER not 16-byte aligned: the x64 compare-exchange faults (0x1E in every mode).

@@ -40,7 +40,7 @@ enum class Trigger { kLevel, kEdge };
 /// A line-based interrupt as the translated resource describes it.
 struct LineInterrupt {
   std::uint32_t vector = 0;  ///< system vector (u.Interrupt.Vector)
-  std::uint8_t irql = 0;     ///< DIRQL (u.Interrupt.Level), 3..12 on x64
+  std::uint8_t irql = 0;     ///< DIRQL (u.Interrupt.Level): 3..11, or 0 (passive)
   Trigger mode = Trigger::kLevel;
   bool shared = false;                         ///< CmResourceShareShared
   std::uint64_t affinity = ~std::uint64_t{0};  ///< KAFFINITY; all ones = any processor

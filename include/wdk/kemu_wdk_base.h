@@ -93,6 +93,13 @@
 #define NTDDI_VISTASP1 0x06000100
 #define NTDDI_VISTASP2 0x06000200
 #define NTDDI_WS08 0x06000100
+#define NTDDI_WIN6SP1 0x06000100
+#define NTDDI_WIN6SP2 0x06000200
+#define NTDDI_WIN6SP3 0x06000300
+#define NTDDI_WIN6SP4 0x06000400
+#define NTDDI_WS08SP2 0x06000200
+#define NTDDI_WS08SP3 0x06000300
+#define NTDDI_WS08SP4 0x06000400
 #define NTDDI_WIN7 0x06010000
 #define NTDDI_WIN8 0x06020000
 #define NTDDI_WINBLUE 0x06030000
@@ -429,10 +436,34 @@ KEMU_WDK_INLINE BOOLEAN IsListEmpty(const LIST_ENTRY *ListHead) {
   return ListHead->Flink == ListHead;
 }
 
+// Drivers built for Windows 8 and later check the links a list routine is about to change, as the
+// WDK compiles its inline routines (unless the driver defines NO_KERNEL_LIST_ENTRY_CHECKS): a
+// neighbour that does not link back is a corrupted list (an entry removed twice, or used after
+// its removal), and the routine fails fast: bug check 0x139 KERNEL_SECURITY_CHECK_FAILURE / 3.
+// Older targets change the links unchecked. FatalListEntryError is kemu's export: its report
+// names the entry, the neighbour and the neighbour's link.
+#define FAST_FAIL_CORRUPT_LIST_ENTRY 3
+#if NTDDI_VERSION >= NTDDI_WIN8 && !defined(NO_KERNEL_LIST_ENTRY_CHECKS)
+#define KEMU_WDK_LIST_ENTRY_CHECKS 1
+#else
+#define KEMU_WDK_LIST_ENTRY_CHECKS 0
+#endif
+
+/// Fails fast with Code (bug check 0x139 KERNEL_SECURITY_CHECK_FAILURE, Code).
+DECLSPEC_NORETURN NTSYSAPI VOID NTAPI RtlFailFast(ULONG Code);
+/// Fails fast with FAST_FAIL_CORRUPT_LIST_ENTRY: Entry's neighbour Neighbour links to Link, not
+/// back to Entry.
+DECLSPEC_NORETURN NTSYSAPI VOID NTAPI FatalListEntryError(PVOID Entry, PVOID Neighbour,
+                                                          PVOID Link);
+
 /// Unlinks Entry; returns TRUE when the list it was on is now empty.
 KEMU_WDK_INLINE BOOLEAN RemoveEntryList(PLIST_ENTRY Entry) {
   PLIST_ENTRY next = Entry->Flink;
   PLIST_ENTRY previous = Entry->Blink;
+  if (KEMU_WDK_LIST_ENTRY_CHECKS) {
+    if (next->Blink != Entry) FatalListEntryError(Entry, next, next->Blink);
+    if (previous->Flink != Entry) FatalListEntryError(Entry, previous, previous->Flink);
+  }
   previous->Flink = next;
   next->Blink = previous;
   return next == previous;
@@ -442,6 +473,10 @@ KEMU_WDK_INLINE BOOLEAN RemoveEntryList(PLIST_ENTRY Entry) {
 KEMU_WDK_INLINE PLIST_ENTRY RemoveHeadList(PLIST_ENTRY ListHead) {
   PLIST_ENTRY entry = ListHead->Flink;
   PLIST_ENTRY next = entry->Flink;
+  if (KEMU_WDK_LIST_ENTRY_CHECKS) {
+    if (entry->Blink != ListHead) FatalListEntryError(ListHead, entry, entry->Blink);
+    if (next->Blink != entry) FatalListEntryError(entry, next, next->Blink);
+  }
   ListHead->Flink = next;
   next->Blink = ListHead;
   return entry;
@@ -451,6 +486,10 @@ KEMU_WDK_INLINE PLIST_ENTRY RemoveHeadList(PLIST_ENTRY ListHead) {
 KEMU_WDK_INLINE PLIST_ENTRY RemoveTailList(PLIST_ENTRY ListHead) {
   PLIST_ENTRY entry = ListHead->Blink;
   PLIST_ENTRY previous = entry->Blink;
+  if (KEMU_WDK_LIST_ENTRY_CHECKS) {
+    if (entry->Flink != ListHead) FatalListEntryError(ListHead, entry, entry->Flink);
+    if (previous->Flink != entry) FatalListEntryError(entry, previous, previous->Flink);
+  }
   ListHead->Blink = previous;
   previous->Flink = ListHead;
   return entry;
@@ -458,6 +497,9 @@ KEMU_WDK_INLINE PLIST_ENTRY RemoveTailList(PLIST_ENTRY ListHead) {
 
 KEMU_WDK_INLINE VOID InsertHeadList(PLIST_ENTRY ListHead, PLIST_ENTRY Entry) {
   PLIST_ENTRY next = ListHead->Flink;
+  if (KEMU_WDK_LIST_ENTRY_CHECKS && next->Blink != ListHead) {
+    FatalListEntryError(ListHead, next, next->Blink);
+  }
   Entry->Flink = next;
   Entry->Blink = ListHead;
   next->Blink = Entry;
@@ -466,6 +508,9 @@ KEMU_WDK_INLINE VOID InsertHeadList(PLIST_ENTRY ListHead, PLIST_ENTRY Entry) {
 
 KEMU_WDK_INLINE VOID InsertTailList(PLIST_ENTRY ListHead, PLIST_ENTRY Entry) {
   PLIST_ENTRY previous = ListHead->Blink;
+  if (KEMU_WDK_LIST_ENTRY_CHECKS && previous->Flink != ListHead) {
+    FatalListEntryError(ListHead, previous, previous->Flink);
+  }
   Entry->Flink = ListHead;
   Entry->Blink = previous;
   previous->Flink = Entry;

@@ -230,7 +230,7 @@ NTKERNELAPI PVOID NTAPI ExAllocatePool3(POOL_FLAGS Flags, SIZE_T NumberOfBytes, 
 /// ExAllocatePoolWithTag).
 KEMU_WDK_INLINE PVOID ExAllocatePoolZero(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag) {
   PVOID block = ExAllocatePoolWithTag(PoolType, NumberOfBytes, Tag);
-  // The builtin keeps <string.h> out of the driver's translation unit.
+  // The builtin, not RtlZeroMemory: this header does not depend on kemu_wdk_rtl.h's macros.
   if (block != NULL) __builtin_memset(block, 0, NumberOfBytes);
   return block;
 }

@@ -98,6 +98,28 @@ KEMU_WDK_END_DECLS
 #define VER_NT_DOMAIN_CONTROLLER 2
 #define VER_NT_SERVER 3
 
+// RtlVerifyVersionInfo: which members of the requirement to compare (TypeMask), and how each is
+// compared, three bits per member in the ConditionMask VER_SET_CONDITION builds.
+#define VER_MINORVERSION 0x0000001
+#define VER_MAJORVERSION 0x0000002
+#define VER_BUILDNUMBER 0x0000004
+#define VER_PLATFORMID 0x0000008
+#define VER_SERVICEPACKMINOR 0x0000010
+#define VER_SERVICEPACKMAJOR 0x0000020
+#define VER_SUITENAME 0x0000040
+#define VER_PRODUCT_TYPE 0x0000080
+#define VER_EQUAL 1
+#define VER_GREATER 2
+#define VER_GREATER_EQUAL 3
+#define VER_LESS 4
+#define VER_LESS_EQUAL 5
+#define VER_AND 6 /* VER_SUITENAME: every suite in the requirement is present */
+#define VER_OR 7  /* VER_SUITENAME: at least one is */
+#define VER_CONDITION_MASK 7
+#define VER_NUM_BITS_PER_CONDITION_MASK 3
+#define VER_SET_CONDITION(ConditionMask, TypeBitMask, ComparisonType) \
+  ((ConditionMask) = VerSetConditionMask((ConditionMask), (TypeBitMask), (ComparisonType)))
+
 /// Filled by RtlGetVersion; the caller sets dwOSVersionInfoSize to say which form it passes.
 typedef struct _OSVERSIONINFOW {
   ULONG dwOSVersionInfoSize;
@@ -196,6 +218,14 @@ NTSYSAPI NTSTATUS NTAPI RtlUnicodeStringToInteger(PCUNICODE_STRING String, ULONG
 NTSYSAPI NTSTATUS NTAPI RtlIntegerToUnicodeString(ULONG Value, ULONG Base, PUNICODE_STRING String);
 
 NTSYSAPI NTSTATUS NTAPI RtlGetVersion(PRTL_OSVERSIONINFOW lpVersionInformation);
+/// STATUS_SUCCESS when the running release meets every requirement TypeMask names,
+/// STATUS_REVISION_MISMATCH when it does not, STATUS_INVALID_PARAMETER for a TypeMask or
+/// ConditionMask of 0 or a member without a condition (docs/windows-facts.md §10.7).
+NTSYSAPI NTSTATUS NTAPI RtlVerifyVersionInfo(PRTL_OSVERSIONINFOEXW VersionInfo, ULONG TypeMask,
+                                             ULONGLONG ConditionMask);
+/// ConditionMask with Condition set for every member TypeMask names (VER_SET_CONDITION).
+NTSYSAPI ULONGLONG NTAPI VerSetConditionMask(ULONGLONG ConditionMask, ULONG TypeMask,
+                                             UCHAR Condition);
 NTSYSAPI BOOLEAN NTAPI RtlIsNtDdiVersionAvailable(ULONG Version);
 NTSYSAPI BOOLEAN NTAPI RtlIsServicePackVersionInstalled(ULONG Version);
 NTKERNELAPI BOOLEAN NTAPI PsGetVersion(PULONG MajorVersion, PULONG MinorVersion, PULONG BuildNumber,

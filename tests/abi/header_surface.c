@@ -299,6 +299,16 @@ static void SurfaceRoutines(void) {
 #endif
   KEMU_USE(RtlTimeToTimeFields), KEMU_USE(RtlTimeFieldsToTime);
   KEMU_USE(ExSystemTimeToLocalTime), KEMU_USE(ExLocalTimeToSystemTime);
+  // Version requirements (RtlVerifyVersionInfo and the macro that builds its conditions).
+  KEMU_USE(RtlVerifyVersionInfo), KEMU_USE(VerSetConditionMask);
+  {
+    ULONGLONG conditions = 0;
+    VER_SET_CONDITION(conditions, VER_MAJORVERSION | VER_MINORVERSION, VER_GREATER_EQUAL);
+    VER_SET_CONDITION(conditions, VER_SUITENAME, VER_AND);
+    KEMU_USE(conditions), KEMU_USE(VER_BUILDNUMBER | VER_PLATFORMID | VER_SERVICEPACKMAJOR);
+    KEMU_USE(VER_SERVICEPACKMINOR | VER_PRODUCT_TYPE), KEMU_USE(VER_EQUAL + VER_GREATER);
+    KEMU_USE(VER_LESS + VER_LESS_EQUAL + VER_OR), KEMU_USE(NTDDI_WS08SP2);
+  }
 #if NTDDI_VERSION >= NTDDI_WINBLUE
   KEMU_USE(ExAllocateTimer), KEMU_USE(ExSetTimer), KEMU_USE(ExCancelTimer);
   KEMU_USE(ExDeleteTimer);

@@ -140,6 +140,32 @@ TEST(PoolRulesTest, ZeroByteAllocationBugChecksUnderVerifierAndOnACheckedKernel)
   }
 }
 
+// Must-succeed pool is refused by the pool itself from Windows XP on, whatever the checks
+// (Bug Check 0xC2, 0x9A "no longer supported"; audit round 15, O4).
+TEST(PoolRulesTest, MustSucceedPoolIsBadPoolCaller0x9AInEveryModeFromXp) {
+  for (kemu::MachineOptions options : {Verifier(), Checked(), Retail()}) {
+    for (const kemu::Os os : {kemu::Os::kWindowsXP, kemu::Os::kWindows7, kemu::Os::kWindows10}) {
+      options.os = os;
+      PoolMachine m(options);
+      EXPECT_THAT(CrashOf([] { ExAllocatePoolWithTag(NonPagedPoolMustSucceed, 64, kTag); }),
+                  BugCheckIs(kBadPoolCaller, bad_pool::kMustSucceed, NonPagedPoolMustSucceed, 64,
+                             kTag));
+    }
+  }
+  PoolMachine m(Verifier());
+  EXPECT_THAT(CrashOf([] { ExAllocatePoolWithTag(NonPagedPoolCacheAlignedMustS, 8, kTag); }),
+              BugCheckIs(kBadPoolCaller, bad_pool::kMustSucceed, NonPagedPoolCacheAlignedMustS, 8,
+                         kTag));
+}
+
+TEST(PoolRulesTest, MustSucceedPoolIsOrdinaryPoolOnWindows2000) {
+  PoolMachine m({.os = kemu::Os::kWindows2000});
+  PVOID block = ExAllocatePoolWithTag(NonPagedPoolMustSucceed, 64, kTag);
+  ASSERT_NE(block, nullptr);
+  ExFreePoolWithTag(block, kTag);
+  EXPECT_THAT(m.machine.bug_checks(), IsEmpty());
+}
+
 TEST(PoolRulesTest, ZeroByteAllocationSucceedsOnARetailKernel) {
   PoolMachine m(Retail());
   PVOID block = ExAllocatePoolWithTag(NonPagedPool, 0, kTag);

@@ -176,8 +176,11 @@ void Parse(internal::Context& context, std::string_view yaml, Scenario& out,
     return;
   }
   if (!document || document.IsNull()) {
-    reader.Error(Location{reader.file(), 0, 0},
-                 "the file holds no scenario (expected a map with 'devices' and 'steps')");
+    // An empty file (or comments only) is reported at its start, a null document (`~`) where
+    // it is: every error names a line and column (audit round 15, Q6).
+    Location where = reader.Where(document);
+    if (where.line == 0) where = Location{reader.file(), 1, 1};
+    reader.Error(where, "the file holds no scenario (expected a map with 'devices' and 'steps')");
     return;
   }
   try {

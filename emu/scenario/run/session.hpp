@@ -79,6 +79,9 @@ class Session {
     if (observing())
       outcome_.observations.push_back(fmt::format(format, std::forward<Args>(args)...));
   }
+  /// Machine::Settle, then each device's connection counters noted as at a step's end: what an
+  /// `expect:` reads after the settle includes the ISRs and DPCs it ran.
+  void SettleAndNote();
   /// The adapter's actions, asked for once per run.
   const std::vector<ActionInfo>& actions();
   void Fail(const Location& where, std::string message);

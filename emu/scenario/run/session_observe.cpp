@@ -22,6 +22,11 @@ std::string StatusWord(std::int32_t status) {
   return testing::FormatNtStatus(status);
 }
 
+void Session::SettleAndNote() {
+  machine().Settle();
+  NoteConnections();
+}
+
 void Session::NoteConnections() {
   if (machine_ == nullptr) return;
   for (DeviceSlot& slot : slots_) {
