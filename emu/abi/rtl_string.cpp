@@ -1,20 +1,28 @@
 // Counted-string routines: RtlInitAnsiString, RtlInitString, RtlCopyUnicodeString,
-// RtlCompareUnicodeString, RtlEqualUnicodeString, RtlAppendUnicode(String)ToString,
-// RtlUnicodeStringToInteger and RtlIntegerToUnicodeString. Lengths are bytes; a character is
-// sizeof(WCHAR) bytes.
-#include <wdm.h>
+// RtlCompareUnicodeString, RtlEqualUnicodeString, RtlPrefixUnicodeString and
+// RtlAppendUnicode(String)ToString. Lengths are bytes; a character is sizeof(WCHAR) bytes.
+#include <ntddk.h>
 
 #include <cstring>
 #include <cwchar>
 
 #include "abi/entry.hpp"
+#include "model/unicode_case.hpp"
 
 namespace {
 
 constexpr USHORT kWchar = sizeof(WCHAR);
 
-// Case folding is ASCII only (UNCONFIRMED beyond ASCII: Windows folds with its NLS table).
-WCHAR Upcase(WCHAR c) { return c >= L'a' && c <= L'z' ? static_cast<WCHAR>(c - L'a' + L'A') : c; }
+// Case-insensitive routines compare the upper-case forms, through kemu's approximation of the
+// NLS upcase table (model/unicode_case.hpp; UNCONFIRMED beyond ASCII, docs/differences.md).
+WCHAR Upcase(WCHAR c) { return kemu::model::UpcaseChar(c); }
+
+bool SameCharacters(const WCHAR* a, const WCHAR* b, std::size_t chars, BOOLEAN case_insensitive) {
+  for (std::size_t i = 0; i < chars; ++i) {
+    if (case_insensitive ? Upcase(a[i]) != Upcase(b[i]) : a[i] != b[i]) return false;
+  }
+  return true;
+}
 
 void Check(kemu::model::Kernel& kernel, const char* routine, const void* pointer,
            const char* parameter) {
@@ -31,13 +39,6 @@ NTSTATUS Append(PUNICODE_STRING destination, const WCHAR* source, std::size_t by
     destination->Buffer[destination->Length / kWchar] = L'\0';
   }
   return STATUS_SUCCESS;
-}
-
-int DigitValue(WCHAR c) {
-  if (c >= L'0' && c <= L'9') return static_cast<int>(c - L'0');
-  if (c >= L'a' && c <= L'z') return static_cast<int>(c - L'a' + 10);
-  if (c >= L'A' && c <= L'Z') return static_cast<int>(c - L'A' + 10);
-  return 99;
 }
 
 // RtlInitAnsiString and RtlInitString (STRING and ANSI_STRING are one type): the destination
@@ -116,12 +117,22 @@ BOOLEAN RtlEqualUnicodeString(PCUNICODE_STRING String1, PCUNICODE_STRING String2
   Check(kernel, "RtlEqualUnicodeString", String1, "String1");
   Check(kernel, "RtlEqualUnicodeString", String2, "String2");
   if (String1->Length != String2->Length) return FALSE;
-  for (std::size_t i = 0; i < String1->Length / kWchar; ++i) {
-    WCHAR a = String1->Buffer[i];
-    WCHAR b = String2->Buffer[i];
-    if (CaseInSensitive ? Upcase(a) != Upcase(b) : a != b) return FALSE;
-  }
-  return TRUE;
+  return SameCharacters(String1->Buffer, String2->Buffer, String1->Length / kWchar,
+                        CaseInSensitive);
+}
+
+// ntddk.h; PASSIVE_LEVEL. An empty String1 is a prefix of every string.
+BOOLEAN RtlPrefixUnicodeString(PCUNICODE_STRING String1, PCUNICODE_STRING String2,
+                               BOOLEAN CaseInSensitive) {
+  static constexpr const char* kRoutine = "RtlPrefixUnicodeString";
+  kemu::model::Kernel& kernel = KEMU_ENTER(RtlPrefixUnicodeString, KEMU_ARG(String1),
+                                           KEMU_ARG(String2), KEMU_ARG(CaseInSensitive));
+  kemu::abi::AtMost(kernel, kRoutine, PASSIVE_LEVEL);
+  Check(kernel, kRoutine, String1, "String1");
+  Check(kernel, kRoutine, String2, "String2");
+  if (String1->Length > String2->Length) return FALSE;
+  return SameCharacters(String1->Buffer, String2->Buffer, String1->Length / kWchar,
+                        CaseInSensitive);
 }
 
 NTSTATUS RtlAppendUnicodeToString(PUNICODE_STRING Destination, PCWSTR Source) {
@@ -138,65 +149,6 @@ NTSTATUS RtlAppendUnicodeStringToString(PUNICODE_STRING Destination, PCUNICODE_S
   Check(kernel, "RtlAppendUnicodeStringToString", Destination, "Destination");
   Check(kernel, "RtlAppendUnicodeStringToString", Source, "Source");
   return Append(Destination, Source->Buffer, Source->Length);
-}
-
-NTSTATUS RtlUnicodeStringToInteger(PCUNICODE_STRING String, ULONG Base, PULONG Value) {
-  kemu::model::Kernel& kernel =
-      KEMU_ENTER(RtlUnicodeStringToInteger, KEMU_ARG(String), KEMU_ARG(Base), KEMU_ARG(Value));
-  Check(kernel, "RtlUnicodeStringToInteger", String, "String");
-  Check(kernel, "RtlUnicodeStringToInteger", Value, "Value");
-  if (Base != 0 && Base != 2 && Base != 8 && Base != 10 && Base != 16) {
-    return STATUS_INVALID_PARAMETER;
-  }
-  const WCHAR* p = String->Buffer;
-  std::size_t left = String->Length / kWchar;
-  // "If the string is empty, the routine fails" (its page); one that only does not start with a
-  // number is 0 and success.
-  if (left == 0) return STATUS_INVALID_PARAMETER;
-  while (left > 0 && *p <= L' ') ++p, --left;  // leading white space
-  bool negative = false;
-  if (left > 0 && (*p == L'+' || *p == L'-')) {
-    negative = *p == L'-';
-    ++p, --left;
-  }
-  if (Base == 0) {
-    Base = 10;
-    if (left >= 2 && p[0] == L'0') {
-      const WCHAR marker = p[1];
-      const ULONG prefixed = marker == L'x' ? 16 : marker == L'o' ? 8 : marker == L'b' ? 2 : 0;
-      if (prefixed != 0) {
-        Base = prefixed;
-        p += 2, left -= 2;
-      }
-    }
-  }
-  ULONG result = 0;
-  for (; left > 0; ++p, --left) {
-    const int digit = DigitValue(*p);
-    if (digit >= static_cast<int>(Base)) break;          // the number ends at the first non-digit
-    result = result * Base + static_cast<ULONG>(digit);  // wraps, as Windows' does
-  }
-  *Value = negative ? 0u - result : result;
-  return STATUS_SUCCESS;
-}
-
-NTSTATUS RtlIntegerToUnicodeString(ULONG Value, ULONG Base, PUNICODE_STRING String) {
-  kemu::model::Kernel& kernel =
-      KEMU_ENTER(RtlIntegerToUnicodeString, KEMU_ARG(Value), KEMU_ARG(Base), KEMU_ARG(String));
-  Check(kernel, "RtlIntegerToUnicodeString", String, "String");
-  if (Base == 0) Base = 10;
-  if (Base != 2 && Base != 8 && Base != 10 && Base != 16) return STATUS_INVALID_PARAMETER;
-  WCHAR digits[33];
-  std::size_t count = 0;
-  do {
-    digits[count++] = L"0123456789ABCDEF"[Value % Base];
-    Value /= Base;
-  } while (Value != 0);
-  if ((count + 1) * kWchar > String->MaximumLength) return STATUS_BUFFER_OVERFLOW;
-  for (std::size_t i = 0; i < count; ++i) String->Buffer[i] = digits[count - 1 - i];
-  String->Buffer[count] = L'\0';
-  String->Length = static_cast<USHORT>(count * kWchar);
-  return STATUS_SUCCESS;
 }
 
 }  // extern "C"

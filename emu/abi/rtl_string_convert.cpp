@@ -11,24 +11,17 @@
 #include <optional>
 
 #include "abi/entry.hpp"
+#include "abi/string_buffer.hpp"
 
 namespace {
 
+using kemu::abi::AllocateStringBuffer;
 using kemu::model::Kernel;
 
 constexpr std::size_t kWchar = sizeof(WCHAR);
 
 void Check(Kernel& kernel, const char* routine, const void* pointer, const char* parameter) {
   if (pointer == nullptr) kernel.verifier().NullArgument(routine, parameter);
-}
-
-// A buffer of `bytes` from paged pool, as RtlQueryRegistryValues allocates a string's: untagged,
-// freed by RtlFree*String (which free with ExFreePool's rules). NULL when the pool refuses, which
-// a fault injected into `id` makes it do.
-void* AllocateStringBuffer(Kernel& kernel, const char* routine, kemu::abi::ExportId id,
-                           std::size_t bytes) {
-  return kernel.pool().Allocate(
-      {.routine = routine, .id = id, .type = 1 /* PagedPool */, .paged = true, .bytes = bytes});
 }
 
 // RtlFreeUnicodeString and RtlFreeAnsiString: the buffer goes back to the pool, which reports a

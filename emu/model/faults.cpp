@@ -21,7 +21,9 @@ namespace {
 bool AllocatesForTheCaller(personality::ExportId routine) {
   return routine == personality::ExportId::kIoAllocateMdl ||
          routine == personality::ExportId::kRtlAnsiStringToUnicodeString ||
-         routine == personality::ExportId::kRtlUnicodeStringToAnsiString;
+         routine == personality::ExportId::kRtlUnicodeStringToAnsiString ||
+         routine == personality::ExportId::kRtlUpcaseUnicodeString ||
+         routine == personality::ExportId::kRtlStringFromGUID;
 }
 
 // Routines that report an injected failure through the status they return; the others return
@@ -112,6 +114,8 @@ bool Faults::CanFail(personality::ExportId routine) {
     case personality::ExportId::kIoAllocateMdl:
     case personality::ExportId::kRtlAnsiStringToUnicodeString:
     case personality::ExportId::kRtlUnicodeStringToAnsiString:
+    case personality::ExportId::kRtlUpcaseUnicodeString:
+    case personality::ExportId::kRtlStringFromGUID:
       return true;
     default:
       return false;

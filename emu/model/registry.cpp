@@ -8,22 +8,17 @@
 
 #include "kemu/error.hpp"
 #include "model/registry_value_info.hpp"
+#include "model/unicode_case.hpp"
 
 namespace kemu {
 namespace {
 
-// The registry compares names case-insensitively with its own upcase table; kemu folds ASCII
-// and Latin-1 letters, which covers the names drivers use (docs/differences.md).
-wchar_t Upper(wchar_t c) {
-  if (c >= L'a' && c <= L'z') return static_cast<wchar_t>(c - 0x20);
-  if (c >= 0xE0 && c <= 0xFE && c != 0xF7) return static_cast<wchar_t>(c - 0x20);
-  return c;
-}
-
+// The registry compares names case-insensitively with the system's upcase table; kemu's is the
+// kernel's own approximation of it (model/unicode_case.hpp, docs/differences.md).
 bool SameName(std::wstring_view a, std::wstring_view b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
-    if (Upper(a[i]) != Upper(b[i])) return false;
+    if (model::UpcaseChar(a[i]) != model::UpcaseChar(b[i])) return false;
   }
   return true;
 }
@@ -170,7 +165,7 @@ std::wstring Registry::Canonical(std::wstring_view path) {
   canonical.reserve(path.size());
   for (std::size_t i = 0; i < path.size(); ++i) {
     if (path[i] == L'\\' && i + 1 < path.size() && path[i + 1] == L'\\') return {};
-    canonical.push_back(Upper(path[i]));
+    canonical.push_back(model::UpcaseChar(path[i]));
   }
   if (canonical != L"\\REGISTRY" && !canonical.starts_with(L"\\REGISTRY\\")) return {};
   return canonical;

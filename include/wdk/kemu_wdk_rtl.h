@@ -1,4 +1,5 @@
-// kemu_wdk_rtl.h — Rtl memory and string helpers, OS version queries, debug output, ASSERT.
+// kemu_wdk_rtl.h — Rtl memory and string helpers, OS version queries, debug output, ASSERT. The
+// string routines only <ntddk.h> declares are in kemu_wdk_ntddk_rtl.h.
 //
 // The memory helpers are macros over <string.h>. ASSERT and NT_ASSERT are active in every build
 // (unlike a free WDK build): a failed assertion in driver code under test is a finding, so it stops
@@ -202,7 +203,7 @@ NTSYSAPI VOID NTAPI RtlFreeAnsiString(PANSI_STRING AnsiString);
 /// Copies as much as fits in Destination->MaximumLength; NUL-terminates when there is room.
 NTSYSAPI VOID NTAPI RtlCopyUnicodeString(PUNICODE_STRING DestinationString,
                                          PCUNICODE_STRING SourceString);
-/// < 0, 0 or > 0 as String1 sorts before, equal to or after String2 (case folding: ASCII).
+/// < 0, 0 or > 0 as String1 sorts before, equal to or after String2.
 NTSYSAPI LONG NTAPI RtlCompareUnicodeString(PCUNICODE_STRING String1, PCUNICODE_STRING String2,
                                             BOOLEAN CaseInSensitive);
 NTSYSAPI BOOLEAN NTAPI RtlEqualUnicodeString(PCUNICODE_STRING String1, PCUNICODE_STRING String2,
@@ -216,6 +217,47 @@ NTSYSAPI NTSTATUS NTAPI RtlUnicodeStringToInteger(PCUNICODE_STRING String, ULONG
                                                   PULONG Value);
 /// STATUS_BUFFER_OVERFLOW when the digits and a NUL do not fit in String->MaximumLength.
 NTSYSAPI NTSTATUS NTAPI RtlIntegerToUnicodeString(ULONG Value, ULONG Base, PUNICODE_STRING String);
+/// PASSIVE_LEVEL. RtlIntegerToUnicodeString for a 64-bit value: base 0 or 10, 2, 8 or 16
+/// (else STATUS_INVALID_PARAMETER); STATUS_BUFFER_OVERFLOW when the digits and a NUL do not fit.
+NTSYSAPI NTSTATUS NTAPI RtlInt64ToUnicodeString(ULONGLONG Value, ULONG Base,
+                                                PUNICODE_STRING String);
+
+// Case. kemu maps case with one table, its approximation of Windows' NLS tables: ASCII, Latin-1,
+// Latin Extended-A, Greek, basic Cyrillic and full-width Latin letters; any other character is
+// its own case (docs/differences.md). The case-insensitive comparisons use the same table.
+/// IRQL <= APC_LEVEL. The upper-case form of SourceCharacter.
+NTSYSAPI WCHAR NTAPI RtlUpcaseUnicodeChar(WCHAR SourceCharacter);
+#if NTDDI_VERSION >= NTDDI_WINXP
+/// PASSIVE_LEVEL; Windows XP on. The lower-case form of SourceCharacter.
+NTSYSAPI WCHAR NTAPI RtlDowncaseUnicodeChar(WCHAR SourceCharacter);
+#endif
+
+// RtlHashUnicodeString's algorithms. DEFAULT is X65599 today; INVALID is never accepted.
+#define HASH_STRING_ALGORITHM_DEFAULT 0
+#define HASH_STRING_ALGORITHM_X65599 1
+#define HASH_STRING_ALGORITHM_INVALID 0xffffffff
+#if NTDDI_VERSION >= NTDDI_WINXP
+/// IRQL <= APC_LEVEL; Windows XP on. *HashValue = the x65599 hash of String's characters (each
+/// upcased when CaseInSensitive). A NULL String or HashValue, or another algorithm, is
+/// STATUS_INVALID_PARAMETER with nothing written.
+NTSYSAPI NTSTATUS NTAPI RtlHashUnicodeString(PCUNICODE_STRING String, BOOLEAN CaseInSensitive,
+                                             ULONG HashAlgorithm, PULONG HashValue);
+#endif
+
+/// PASSIVE_LEVEL. Reads "{xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx}" (either case of hex digit, at
+/// exactly that length) into *Guid; anything else is STATUS_INVALID_PARAMETER, *Guid unchanged.
+NTSYSAPI NTSTATUS NTAPI RtlGUIDFromString(PCUNICODE_STRING GuidString, GUID *Guid);
+/// PASSIVE_LEVEL. Writes *Guid in that form, upper case, into a buffer it allocates from paged
+/// pool (released with RtlFreeUnicodeString); STATUS_NO_MEMORY, GuidString unchanged, when the
+/// pool refuses.
+NTSYSAPI NTSTATUS NTAPI RtlStringFromGUID(REFGUID Guid, PUNICODE_STRING GuidString);
+
+/// PASSIVE_LEVEL. The bytes RtlUnicodeStringToAnsiString's result and its NUL take: one a
+/// character in kemu's Latin-1 code page, where every character converts.
+NTSYSAPI ULONG NTAPI RtlxUnicodeStringToAnsiSize(PCUNICODE_STRING UnicodeString);
+/// PASSIVE_LEVEL. The bytes RtlAnsiStringToUnicodeString's result and its NUL take:
+/// sizeof(WCHAR) a byte. The result may not fit in a USHORT; check before storing it in one.
+NTSYSAPI ULONG NTAPI RtlxAnsiStringToUnicodeSize(PCANSI_STRING AnsiString);
 
 NTSYSAPI NTSTATUS NTAPI RtlGetVersion(PRTL_OSVERSIONINFOW lpVersionInformation);
 /// STATUS_SUCCESS when the running release meets every requirement TypeMask names,
@@ -254,6 +296,11 @@ KEMU_NORETURN void KemuAssertFailed(const char *Expression, const char *File, in
 void KemuPagedCode(const char *File, int Line);
 
 KEMU_WDK_END_DECLS
+
+// The WDK's names for the conversion sizes: with no multibyte code page (kemu has none), the same
+// as the Rtlx routines.
+#define RtlUnicodeStringToAnsiSize(String) RtlxUnicodeStringToAnsiSize(String)
+#define RtlAnsiStringToUnicodeSize(String) RtlxAnsiStringToUnicodeSize(String)
 
 // ---------------------------------------------------------------------------------------------
 // Debug macros.

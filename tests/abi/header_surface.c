@@ -275,6 +275,25 @@ static void SurfaceRoutines(void) {
   KEMU_USE(HalTranslateBusAddress), KEMU_USE(MmSizeOfMdl);
   KEMU_USE(KeGetCurrentProcessorNumber), KEMU_USE(ExAllocatePoolWithTag);
   KEMU_USE(ExFreePoolWithTag), KEMU_USE(ExQueueWorkItem);
+  // Case, counted 8-bit strings, numbers, hashes, GUIDs and conversion sizes (the 8-bit string
+  // routines, RtlUpcaseUnicodeString, RtlPrefixUnicodeString and RtlCharToInteger are ntddk.h's),
+  // and MmIsAddressValid (ntddk.h).
+  KEMU_USE(RtlUpcaseUnicodeChar), KEMU_USE(RtlDowncaseUnicodeChar);
+  KEMU_USE(RtlUpcaseUnicodeString), KEMU_USE(RtlUpperChar), KEMU_USE(RtlUpperString);
+  KEMU_USE(RtlCompareString), KEMU_USE(RtlEqualString), KEMU_USE(RtlCopyString);
+  KEMU_USE(RtlPrefixUnicodeString), KEMU_USE(RtlHashUnicodeString);
+  KEMU_USE(RtlCharToInteger), KEMU_USE(RtlInt64ToUnicodeString);
+  KEMU_USE(RtlGUIDFromString), KEMU_USE(RtlStringFromGUID);
+  KEMU_USE(RtlxUnicodeStringToAnsiSize), KEMU_USE(RtlxAnsiStringToUnicodeSize);
+  KEMU_USE(MmIsAddressValid);
+  {
+    UNICODE_STRING wide = {0, 0, NULL};
+    ANSI_STRING narrow = {0, 0, NULL};
+    ULONG hash_algorithms[] = {HASH_STRING_ALGORITHM_DEFAULT, HASH_STRING_ALGORITHM_X65599,
+                               HASH_STRING_ALGORITHM_INVALID};
+    KEMU_USE(hash_algorithms);
+    KEMU_USE(RtlUnicodeStringToAnsiSize(&wide)), KEMU_USE(RtlAnsiStringToUnicodeSize(&narrow));
+  }
   // The untagged pool routines and the device object's I/O timer.
   KEMU_USE(ExAllocatePool), KEMU_USE(ExAllocatePoolWithQuota);
   KEMU_USE(IoInitializeTimer), KEMU_USE(IoStartTimer), KEMU_USE(IoStopTimer);

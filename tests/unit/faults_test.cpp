@@ -233,10 +233,13 @@ TEST(FaultsValidationTest, FaultRoutinesListsWhatInjectFaultAcceptsAndHowEachFai
   // Routines that allocate for the caller fail as an exhausted pool makes them: NULL, or
   // STATUS_NO_MEMORY for the string conversions, whatever the fault's status.
   EXPECT_THAT(routines, ::testing::IsSupersetOf({"IoAllocateMdl", "RtlAnsiStringToUnicodeString",
-                                                 "RtlUnicodeStringToAnsiString"}));
+                                                 "RtlUnicodeStringToAnsiString",
+                                                 "RtlUpcaseUnicodeString", "RtlStringFromGUID"}));
   EXPECT_FALSE(kemu::FaultReturnsStatus("IoAllocateMdl"));
   EXPECT_FALSE(kemu::FaultReturnsStatus("RtlAnsiStringToUnicodeString"));
   EXPECT_FALSE(kemu::FaultReturnsStatus("RtlUnicodeStringToAnsiString"));
+  EXPECT_FALSE(kemu::FaultReturnsStatus("RtlUpcaseUnicodeString"));
+  EXPECT_FALSE(kemu::FaultReturnsStatus("RtlStringFromGUID"));
   EXPECT_FALSE(kemu::FaultReturnsStatus("NtFrobnicate"));
 }
 

@@ -1,7 +1,8 @@
-// Counted strings (emu/abi/rtl_string.cpp) and ntstrsafe.h: the inline Copy/Cat/Length routines
-// and the printf routines that format as DbgPrint does (emu/abi/rtl_strsafe.cpp). Statuses are
-// the documented ones: STATUS_BUFFER_OVERFLOW for a cut (still NUL-terminated) result,
-// STATUS_INVALID_PARAMETER for a zero or oversized destination.
+// Counted strings (emu/abi/rtl_string.cpp; RtlPrefixUnicodeString is <ntddk.h>'s) and
+// ntstrsafe.h: the inline Copy/Cat/Length routines and the printf routines that format as DbgPrint
+// does (emu/abi/rtl_strsafe.cpp). Statuses are the documented ones: STATUS_BUFFER_OVERFLOW for a
+// cut (still NUL-terminated) result, STATUS_INVALID_PARAMETER for a zero or oversized destination.
+#include <ntddk.h>
 #include <ntstrsafe.h>
 #include <wdm.h>
 
@@ -82,6 +83,29 @@ TEST_F(RtlStringTest, EqualUnicodeStringComparesLengthAndCharacters) {
   EXPECT_EQ(RtlEqualUnicodeString(&a, &b, FALSE), FALSE);
   EXPECT_EQ(RtlEqualUnicodeString(&a, &b, TRUE), TRUE);
   EXPECT_EQ(RtlEqualUnicodeString(&a, &c, TRUE), FALSE);
+}
+
+TEST_F(RtlStringTest, PrefixUnicodeStringComparesTheFirstStringsLengthOfTheSecond) {
+  UNICODE_STRING device = Counted(L"\\Device\\");
+  UNICODE_STRING name = Counted(L"\\Device\\Nic0");
+  UNICODE_STRING shouting = Counted(L"\\DEVICE\\");
+  UNICODE_STRING empty{0, 0, nullptr};
+  EXPECT_EQ(RtlPrefixUnicodeString(&device, &name, FALSE), TRUE);
+  EXPECT_EQ(RtlPrefixUnicodeString(&name, &device, FALSE), FALSE) << "longer than the string";
+  EXPECT_EQ(RtlPrefixUnicodeString(&shouting, &name, FALSE), FALSE);
+  EXPECT_EQ(RtlPrefixUnicodeString(&shouting, &name, TRUE), TRUE);
+  EXPECT_EQ(RtlPrefixUnicodeString(&name, &name, FALSE), TRUE) << "a string is its own prefix";
+  EXPECT_EQ(RtlPrefixUnicodeString(&empty, &name, FALSE), TRUE);
+  EXPECT_EQ(RtlPrefixUnicodeString(&empty, &empty, TRUE), TRUE);
+  UNICODE_STRING other = Counted(L"\\Driver\\");
+  EXPECT_EQ(RtlPrefixUnicodeString(&other, &name, TRUE), FALSE);
+}
+
+TEST_F(RtlStringTest, PrefixUnicodeStringFoldsCaseBeyondAscii) {
+  UNICODE_STRING prefix = Counted(L"\u00c9TH");
+  UNICODE_STRING name = Counted(L"\u00e9th0");
+  EXPECT_EQ(RtlPrefixUnicodeString(&prefix, &name, TRUE), TRUE);
+  EXPECT_EQ(RtlPrefixUnicodeString(&prefix, &name, FALSE), FALSE);
 }
 
 TEST_F(RtlStringTest, AppendRefusesWhatDoesNotFitAndChangesNothing) {
@@ -329,6 +353,27 @@ TEST(RtlStringRuleTest, UnicodePrintfAboveInterruptLevelIsReportedUnderVerifier)
   UNICODE_STRING name = Counted(L"x");
   EXPECT_THAT([&] { RtlStringCbPrintfW(wide, sizeof wide, L"%wZ", &name); },
               Throws<kemu::BugCheck>(BugCheckIs(kemu::bugcheck::kIrqlNotLessOrEqual)));
+}
+
+TEST(RtlStringRuleTest, PrefixWithANullStringIsAnAccessViolation) {
+  kemu::Machine machine(kemu::Os::kWindows10);
+  UNICODE_STRING name = Counted(L"x");
+  EXPECT_THAT([&] { RtlPrefixUnicodeString(&name, nullptr, TRUE); },
+              Throws<kemu::BugCheck>(
+                  BugCheckIs(kemu::bugcheck::kKmodeExceptionNotHandled, 0xC0000005, 0, 0, 0)));
+}
+
+TEST(RtlStringRuleTest, PrefixAbovePassiveIsReported) {
+  kemu::Machine machine(kemu::MachineOptions{.on_bug_check = kemu::BugCheckAction::kRecord});
+  UNICODE_STRING name = Counted(L"x");
+  KIRQL old;
+  KeRaiseIrql(APC_LEVEL, &old);
+  EXPECT_EQ(RtlPrefixUnicodeString(&name, &name, FALSE), TRUE);
+  KeLowerIrql(old);
+  ASSERT_EQ(machine.bug_checks().size(), 1u);
+  EXPECT_THAT(machine.bug_checks()[0],
+              BugCheckIs(kemu::bugcheck::kDriverVerifierDetectedViolation,
+                         kemu::verifier_code::kKernelApiAtWrongIrql, APC_LEVEL, 0, 0));
 }
 
 TEST(RtlStringRuleTest, NarrowPrintfAtDispatchLevelIsSilent) {

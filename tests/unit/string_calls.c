@@ -1,5 +1,8 @@
-/* Driver-style C17 code for rtl_string_test.cpp: ntstrsafe.h and the Rtl string routines compile
- * as real C. */
+/* Driver-style C17 code for the Rtl string tests (rtl_string_test.cpp, rtl_string_convert_test.cpp,
+ * rtl_case_test.cpp, rtl_ansi_string_test.cpp, rtl_string_hash_test.cpp,
+ * rtl_integer_string_test.cpp, rtl_guid_test.cpp): ntstrsafe.h and the Rtl string routines of
+ * <wdm.h> and <ntddk.h> compile as real C. */
+#include <ntddk.h>
 #include <ntstrsafe.h>
 #include <wdm.h>
 
@@ -30,4 +33,33 @@ NTSTATUS StringCallsWidenName(PCSZ Name, PUNICODE_STRING Wide) {
   STRING narrow;
   RtlInitString(&narrow, Name);
   return RtlAnsiStringToUnicodeString(Wide, &narrow, TRUE);
+}
+
+/* Upcases Name into Upper, whose buffer the routine allocates; the caller frees it with
+ * RtlFreeUnicodeString. */
+NTSTATUS StringCallsUpcaseName(PCUNICODE_STRING Name, PUNICODE_STRING Upper) {
+  return RtlUpcaseUnicodeString(Upper, Name, TRUE);
+}
+
+/* TRUE when the two C strings are the same name, ignoring case. */
+BOOLEAN StringCallsSameAnsiName(PCSZ First, PCSZ Second) {
+  STRING first;
+  STRING second;
+  RtlInitString(&first, First);
+  RtlInitString(&second, Second);
+  return RtlEqualString(&first, &second, TRUE);
+}
+
+/* The bucket key a driver's name table uses: the case-insensitive x65599 hash. */
+NTSTATUS StringCallsHashName(PCUNICODE_STRING Name, PULONG Hash) {
+  return RtlHashUnicodeString(Name, TRUE, HASH_STRING_ALGORITHM_DEFAULT, Hash);
+}
+
+/* A unit number from a configuration string, in any base its prefix says. */
+NTSTATUS StringCallsParseUnit(PCSZ Text, PULONG Unit) { return RtlCharToInteger(Text, 0, Unit); }
+
+/* Guid as registry text in Text, whose buffer the routine allocates; the caller frees it with
+ * RtlFreeUnicodeString. */
+NTSTATUS StringCallsGuidText(const GUID *Guid, PUNICODE_STRING Text) {
+  return RtlStringFromGUID(Guid, Text);
 }
