@@ -72,8 +72,7 @@ NTSTATUS RtlVerifyVersionInfo(PRTL_OSVERSIONINFOEXW VersionInfo, ULONG TypeMask,
 }
 
 ULONGLONG VerSetConditionMask(ULONGLONG ConditionMask, ULONG TypeMask, UCHAR Condition) {
-  KEMU_ENTER(VerSetConditionMask, KEMU_ARG(ConditionMask), KEMU_ARG(TypeMask),
-             KEMU_ARG(Condition));
+  KEMU_ENTER(VerSetConditionMask, KEMU_ARG(ConditionMask), KEMU_ARG(TypeMask), KEMU_ARG(Condition));
   return kemu::model::SetConditionMask(ConditionMask, TypeMask, Condition);
 }
 

@@ -75,6 +75,17 @@ void Dispatcher::InitializeEvent(PRKEVENT event, EVENT_TYPE type, bool state) {
 }
 
 void Dispatcher::NewObject(DISPATCHER_HEADER* header) {
+  // A waiter not yet satisfied still has its wait block on the object's list, which the
+  // initialisation just emptied (audit round 15, O3; Bug Check 0x139 names "double initializing
+  // a KEVENT while a thread was still waiting").
+  for (const Waiter* waiter : waiters_) {
+    if (waiter->satisfied) continue;
+    const auto& objects = waiter->request->objects;
+    if (std::find(objects.begin(), objects.end(), header) == objects.end()) continue;
+    const auto [routine, kind] = InitializerOf(header->Type);
+    kernel_.verifier().ObjectInitializedWhileWaitedOn(routine, kind, header,
+                                                      waiter->request->routine);
+  }
   // Memory the host reused after a pool free (the test's own allocation) holds a live object
   // now: CheckObject no longer takes it for the freed one.
   const auto address = reinterpret_cast<std::uintptr_t>(header);
@@ -84,6 +95,23 @@ void Dispatcher::NewObject(DISPATCHER_HEADER* header) {
   // history.
   if (kernel_.race().enabled() && !SignalUnlearned(header)) {
     kernel_.race().ObjectInitialized(header);
+  }
+}
+
+std::pair<const char*, const char*> Dispatcher::InitializerOf(UCHAR type) {
+  switch (type) {
+    case EventNotificationObject:
+    case EventSynchronizationObject:
+      return {"KeInitializeEvent", "event"};
+    case SemaphoreObject:
+      return {"KeInitializeSemaphore", "semaphore"};
+    case MutantObject:
+      return {"KeInitializeMutex", "mutex"};
+    case TimerNotificationObject:
+    case TimerSynchronizationObject:
+      return {"KeInitializeTimer(Ex)", "timer"};
+    default:
+      return {"PsCreateSystemThread", "thread object"};
   }
 }
 

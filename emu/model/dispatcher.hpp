@@ -17,6 +17,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace kemu::model {
@@ -66,7 +67,10 @@ class Dispatcher {
   };
   /// An object initialised at `header`: for the race detector a new object, which inherits no
   /// earlier signal's happens-before edge (KeInitialize{Event,Timer(Ex),Semaphore,Mutex}).
+  /// A waiter still waiting on it is the driver's bug: 0x139 / 3 (ObjectInitializedWhileWaitedOn).
   void NewObject(DISPATCHER_HEADER* header);
+  /// The KeInitialize* routine and the kind of object a header `type` names, for reports.
+  static std::pair<const char*, const char*> InitializerOf(UCHAR type);
   /// The object was reset (KeResetEvent, KeClearEvent, the end of KePulseEvent): a later wait
   /// learns nothing from the signals before, unless a wait they satisfied has not learned yet.
   void ForgetSignals(DISPATCHER_HEADER* header);

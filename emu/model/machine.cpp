@@ -274,6 +274,11 @@ void Machine::Shutdown() {
 }
 
 bool Machine::crashed() const { return kernel_->crashed(); }
+
+const char* Machine::PendingRaceReport() const {
+  const DataRace* race = kernel_->race().pending_race();
+  return race != nullptr ? race->report().c_str() : nullptr;
+}
 const std::vector<BugCheck>& Machine::bug_checks() const { return kernel_->recorded(); }
 const std::string& Machine::debug_output() const { return kernel_->debug_output(); }
 const std::vector<ErrorLogEntry>& Machine::error_log() const {

@@ -4,6 +4,9 @@
 
 #include <algorithm>
 #include <exception>
+#include <memory>
+#include <utility>
+#include <vector>
 
 #include "kemu/error.hpp"
 #include "model/host_context.hpp"
@@ -142,6 +145,9 @@ Scheduler::Context* Scheduler::Pick() {
 }
 
 void Scheduler::SwitchTo(Context& current, Context& next) {
+  // Only the schedule point that hands the baton on reads the flag when it gets it back: one a
+  // context did not read before it moved on is stale.
+  current.yielded_to = false;
   // A system thread about to run takes a free vCPU (Runnable promised one), unless it resumes only
   // to learn that it is stuck (GivingUp): its wait then seats it when it is over.
   if (next.is_thread && !tearing_down_) Seat(next);
@@ -189,7 +195,12 @@ void Scheduler::SwitchPoint() {
     Context* next = Pick();
     if (next == nullptr || next == &me) return;
     SwitchTo(me, *next);
+    // A busy wait elsewhere let this context go first: it runs on now. Picking again would hand
+    // the baton straight back to the context activated last, the one polling, and the poll
+    // would never see this context's progress (audit round 15, R1).
+    const bool yielded_to = std::exchange(me.yielded_to, false);
     Resumed(me);
+    if (yielded_to) return;
   }
 }
 
@@ -201,6 +212,20 @@ void Scheduler::QuietPoint() {
   if (next == nullptr || next == &me) return;
   SwitchTo(me, *next);
   // No Resumed(): it may throw. Work handed here meanwhile is serviced at the next kernel call.
+  if (me.is_test || (!me.unwind && !kernel_.crashed())) return;
+  // Resumed to end (teardown, or a failure ended the machine) inside driver code built as unable
+  // to throw: its stack cannot unwind, and returning into it would run the driver on past the
+  // bug check, following what the failure left behind (a pointer the test already cleared: audit
+  // round 15, R2). The context ends here without returning and is never resumed; Teardown keeps
+  // its host context, whose stack still holds the suspended frames.
+  me.abandoned = true;
+  if (me.is_thread) Unseat(me);
+  me.finished = true;
+  if (me.busy) {
+    me.busy = false;
+    --busy_workers_;
+  }
+  for (;;) SwitchTo(me, tearing_down_ ? *tearing_down_from_ : *test_);
 }
 
 unsigned Scheduler::test_processor() const { return test_->cpu; }
@@ -216,6 +241,7 @@ void Scheduler::Yield() {
   };
   ForEachContext([&](const Context& c) { consider(const_cast<Context*>(&c)); });
   if (other == nullptr) return;
+  other->yielded_to = true;
   SwitchTo(me, *other);
   Resumed(me);
 }
@@ -522,10 +548,21 @@ void Scheduler::Teardown() {
     thread->unwind = true;
     if (thread->began) SwitchTo(*tearing_down_from_, *thread);
   }
+  const auto end_host = [](Context& context) {
+    if (!context.abandoned) {
+      context.host.reset();
+      return;
+    }
+    // Its body never returned (QuietPoint abandoned it): ending the host context would join a
+    // host thread that never ends, or free a stack still in use. Kept for the life of the
+    // process, and reachable, so no leak checker reports it.
+    static auto* const kept = new std::vector<std::unique_ptr<HostContext>>;
+    kept->push_back(std::move(context.host));
+  };
   for (auto& worker : workers_) {
-    if (worker) worker->host.reset();  // a worker's host thread ends here
+    if (worker) end_host(*worker);  // a worker's host thread ends here
   }
-  for (auto& thread : threads_) thread->host.reset();
+  for (auto& thread : threads_) end_host(*thread);
 }
 
 }  // namespace kemu::model

@@ -24,15 +24,19 @@ struct Scheduler::Context {
   bool began = false;      ///< a system thread's body has begun
   /// A system thread's vCPUs, a bit each: where it may be seated (its system affinity).
   std::uint64_t affinity = ~std::uint64_t{0};
-  bool quiescing = false;         ///< the test, waiting in Quiesce for the others to finish
-  unsigned thread = 0;            ///< a system thread's index in SystemThreads
-  std::function<void()> run;      ///< a system thread's body
-  std::string name;               ///< a system thread's, for reports
-  bool started = false;           ///< a worker's host context exists (the test's always does)
-  bool busy = false;              ///< has work in progress (the test context always has)
-  bool ready = false;             ///< work was handed to it that it has not looked at yet
-  bool finished = false;          ///< a worker whose host context ended (failure or teardown)
-  bool unwind = false;            ///< Teardown asks this worker to unwind its stack and end
+  bool quiescing = false;     ///< the test, waiting in Quiesce for the others to finish
+  unsigned thread = 0;        ///< a system thread's index in SystemThreads
+  std::function<void()> run;  ///< a system thread's body
+  std::string name;           ///< a system thread's, for reports
+  bool started = false;       ///< a worker's host context exists (the test's always does)
+  bool busy = false;          ///< has work in progress (the test context always has)
+  bool ready = false;         ///< work was handed to it that it has not looked at yet
+  bool finished = false;      ///< a worker whose host context ended (failure or teardown)
+  bool unwind = false;        ///< Teardown asks this worker to unwind its stack and end
+  bool abandoned = false;     ///< ended suspended in driver code that cannot unwind (QuietPoint)
+  /// kDefault: another context's busy wait (Yield) handed it the baton; it runs on from its
+  /// schedule point instead of handing the baton straight back.
+  bool yielded_to = false;
   const WaitFor* wait = nullptr;  ///< what it is blocked on, while it is
   bool gives_up = false;          ///< its wait returns when nothing else can run (WaitUntilStuck)
   std::uint64_t stamp = 0;        ///< kDefault: when it was activated

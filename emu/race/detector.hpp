@@ -238,6 +238,8 @@ class Detector {
 
   /// A race was found and not raised yet.
   bool pending() const { return pending_.has_value(); }
+  /// The race found but not raised yet, or nullptr.
+  const kemu::DataRace* pending_race() const { return pending_ ? &*pending_ : nullptr; }
   /// Raises the pending race (kemu::DataRace), as MachineOptions::on_bug_check says.
   void RaisePending();
 

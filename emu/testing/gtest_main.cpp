@@ -106,11 +106,22 @@ void DescribeFatalSignal(int signal_number, siginfo_t* info, void*) {
     WriteNumber(machine->options().seed, 10);
     Write(")");
   }
-  Write(
-      ".\n  Driver code faulted where Windows would bug-check (0xD1 or 0x1E/0x7E): a call "
-      "through a NULL routine pointer (MmGetSystemRoutineAddress returns NULL for what the "
-      "release does not export), or a wild pointer in code not built with "
-      "kemu_instrument_driver. No kemu report follows; see docs/differences.md.\n");
+  // A race found but not yet raised explains a fault on what the driver raced on (a pointer
+  // another context cleared): print it rather than blame uninstrumented code (audit round 15, R3).
+  const kemu::Machine* machine = kemu::Machine::CurrentOrNull();
+  if (const char* race = machine != nullptr ? machine->PendingRaceReport() : nullptr) {
+    Write(
+        ".\n  Driver code faulted right after the race detector found the data race below, before "
+        "it could be raised (at the next kernel call): the fault is likely its consequence.\n");
+    Write(race);
+    Write("\n");
+  } else {
+    Write(
+        ".\n  Driver code faulted where Windows would bug-check (0xD1 or 0x1E/0x7E): a call "
+        "through a NULL routine pointer (MmGetSystemRoutineAddress returns NULL for what the "
+        "release does not export), or a wild pointer in code not built with "
+        "kemu_instrument_driver. No kemu report follows; see docs/differences.md.\n");
+  }
   ::signal(signal_number, SIG_DFL);
   ::raise(signal_number);
 }

@@ -62,6 +62,15 @@ class ScheduleExplorer : public ::testing::EmptyTestEventListener {
     Exploration& state = State();
     const std::string name = FullName(test);
     if (!state.failed.insert(name).second) return;
+    // Under PCT the seed replays only with the strategy, which has no flag (audit round 15, R4).
+    const std::optional<std::string_view> strategy = Variable("KEMU_SCHEDULE_STRATEGY");
+    if (strategy.has_value() && *strategy == "pct") {
+      std::cout << fmt::format(
+          "kemu: {} failed under schedule {}: replay with KEMU_SCHEDULE_STRATEGY=pct "
+          "KEMU_SCHEDULE={} --gtest_filter='{}'\n",
+          name, state.seed, state.seed, name);
+      return;
+    }
     std::cout << fmt::format(
         "kemu: {} failed under schedule {}: replay with KEMU_SCHEDULE={} (--kemu_schedule={}) "
         "--gtest_filter='{}'\n",

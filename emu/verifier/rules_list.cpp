@@ -5,10 +5,27 @@
 // by four, so an entry must be 16-byte aligned too.
 #include <fmt/format.h>
 
+#include <string>
+#include <utility>
+
 #include "kemu/bugcheck.hpp"
 #include "verifier/verifier.hpp"
 
 namespace kemu::verifier {
+
+namespace {
+
+// 0x139 KERNEL_SECURITY_CHECK_FAILURE / 3, the fast fail of a list whose links disagree.
+Violation CorruptedListEntry(std::string summary) {
+  return {.code = bugcheck::kKernelSecurityCheckFailure,
+          .parameters = {3, 0, 0, 0},
+          .parameter_names = {"3: a LIST_ENTRY has been corrupted (i.e. double remove)",
+                              "address of the trap frame (not available in kemu)",
+                              "address of the exception record (not available in kemu)", nullptr},
+          .summary = std::move(summary)};
+}
+
+}  // namespace
 
 void Verifier::ListLinkFaults(const char* routine, const void* head, std::uint64_t link) {
   host_.Crash(AccessViolation(
@@ -21,47 +38,47 @@ void Verifier::ListLinkFaults(const char* routine, const void* head, std::uint64
 }
 
 void Verifier::CorruptListEntry(const char* routine, const void* head, const void* entry) {
-  host_.Crash(
-      {.code = bugcheck::kKernelSecurityCheckFailure,
-       .parameters = {3, 0, 0, 0},
-       .parameter_names = {"3: a LIST_ENTRY has been corrupted (i.e. double remove)",
-                           "address of the trap frame (not available in kemu)",
-                           "address of the exception record (not available in kemu)", nullptr},
-       .summary = fmt::format(
-           "{} found the links around the entry at {} in the list at {} disagreeing (its "
-           "neighbour does not link back to it): an entry inserted twice, removed twice, or "
-           "used after its removal. Windows 8 and later check before changing a list and stop "
-           "here; earlier kernels corrupt memory.",
-           routine, entry, head)});
+  host_.Crash(CorruptedListEntry(fmt::format(
+      "{} found the links around the entry at {} in the list at {} disagreeing (its "
+      "neighbour does not link back to it): an entry inserted twice, removed twice, or "
+      "used after its removal. Windows 8 and later check before changing a list and stop "
+      "here; earlier kernels corrupt memory.",
+      routine, entry, head)));
 }
 
 void Verifier::ListLinksDisagree(const void* entry, const void* neighbour, const void* link) {
-  host_.Crash(
-      {.code = bugcheck::kKernelSecurityCheckFailure,
-       .parameters = {3, 0, 0, 0},
-       .parameter_names = {"3: a LIST_ENTRY has been corrupted (i.e. double remove)",
-                           "address of the trap frame (not available in kemu)",
-                           "address of the exception record (not available in kemu)", nullptr},
-       .summary = fmt::format(
-           "A list routine the driver inlined (InsertHeadList, InsertTailList, RemoveEntryList, "
-           "RemoveHeadList or RemoveTailList) found the entry at {} and its neighbour at {} "
-           "disagreeing: the neighbour links to {} instead of back to it. An entry removed "
-           "twice, or used after its removal, or a list whose memory was overwritten. Drivers "
-           "built for Windows 8 and later check the links before changing them and stop here; "
-           "older ones corrupt memory.",
-           entry, neighbour, link)});
+  host_.Crash(CorruptedListEntry(fmt::format(
+      "A list routine the driver inlined (InsertHeadList, InsertTailList, RemoveEntryList, "
+      "RemoveHeadList or RemoveTailList) found the entry at {} and its neighbour at {} "
+      "disagreeing: the neighbour links to {} instead of back to it. An entry removed "
+      "twice, or used after its removal, or a list whose memory was overwritten. Drivers "
+      "built for Windows 8 and later check the links before changing them and stop here; "
+      "older ones corrupt memory.",
+      entry, neighbour, link)));
 }
 
 void Verifier::FailFast(std::uint64_t code) {
-  host_.Crash({.code = bugcheck::kKernelSecurityCheckFailure,
-               .parameters = {code, 0, 0, 0},
-               .parameter_names = {"the fast-fail code", "address of the trap frame (not "
-                                   "available in kemu)",
-                                   "address of the exception record (not available in kemu)",
-                                   nullptr},
-               .summary = fmt::format("The driver called RtlFailFast({}): it found its own state "
-                                      "corrupted and stopped the system.",
-                                      code)});
+  host_.Crash(
+      {.code = bugcheck::kKernelSecurityCheckFailure,
+       .parameters = {code, 0, 0, 0},
+       .parameter_names = {"the fast-fail code",
+                           "address of the trap frame (not "
+                           "available in kemu)",
+                           "address of the exception record (not available in kemu)", nullptr},
+       .summary = fmt::format("The driver called RtlFailFast({}): it found its own state "
+                              "corrupted and stopped the system.",
+                              code)});
+}
+
+void Verifier::ObjectInitializedWhileWaitedOn(const char* routine, const char* kind,
+                                              const void* object, const char* waiter) {
+  host_.Crash(CorruptedListEntry(fmt::format(
+      "{} initialised the {} at {} while a thread still waits on it ({}). Initialising "
+      "writes an empty wait list over the one that holds the waiter's wait block: the "
+      "waiter is never woken, and unlinking its block later corrupts the list (Windows 8 "
+      "and later stop with this bug check then; earlier releases corrupt memory). Wake or "
+      "end the waiters before initialising an object again.",
+      routine, kind, object, waiter)));
 }
 
 void Verifier::MisalignedSListHeader(const char* routine, const void* head) {

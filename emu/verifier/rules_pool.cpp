@@ -48,8 +48,7 @@ void Verifier::PoolAllocateAtBadIrql(const char* routine, KIRQL current, std::ui
                   .summary = summary});
 }
 
-void Verifier::PoolMustSucceed(const char* routine, std::uint32_t type, SIZE_T bytes,
-                               ULONG tag) {
+void Verifier::PoolMustSucceed(const char* routine, std::uint32_t type, SIZE_T bytes, ULONG tag) {
   // The pool itself refuses it, with or without Driver Verifier (Bug Check 0xC2, 0x9A: "This
   // pool type is no longer supported"). Windows 2000 kept a small must-succeed reserve
   // (exhausting it was 0x41 MUST_SUCCEED_POOL_EMPTY); kemu hands it out there as ordinary pool.

@@ -417,6 +417,12 @@ class Verifier {
   [[noreturn]] void ListLinksDisagree(const void* entry, const void* neighbour, const void* link);
   /// RtlFailFast(code): 0x139 KERNEL_SECURITY_CHECK_FAILURE with `code`, in every mode.
   [[noreturn]] void FailFast(std::uint64_t code);
+  /// KeInitialize{Event,Semaphore,Mutex,Timer(Ex)} (`routine`) on the `kind` at `object`, which
+  /// `waiter` (a wait routine's name) still waits on: the new header's empty wait list orphans the
+  /// wait block, which corrupts the list when it is unlinked. 0x139 / 3 in every mode, at the
+  /// initialisation.
+  [[noreturn]] void ObjectInitializedWhileWaitedOn(const char* routine, const char* kind,
+                                                   const void* object, const char* waiter);
 
   // Sequenced lists (rules_list.cpp).
   /// An SLIST_HEADER not 16-byte aligned: the x64 compare-exchange faults (0x1E in every mode).

@@ -294,8 +294,8 @@ inline constexpr std::uint64_t kFreeAtBadIrql = 0x09;
 inline constexpr std::uint64_t kWrongTag = 0x0A;
 inline constexpr std::uint64_t kNeverInAnyPool = 0x42;
 inline constexpr std::uint64_t kMustSucceed = 0x9A;  ///< must-succeed pool, no longer offered
-inline constexpr std::uint64_t kZeroTag = 0x9B;  ///< a tag of 0
-inline constexpr std::uint64_t kBigTag = 0x9C;   ///< the tag "BIG"
+inline constexpr std::uint64_t kZeroTag = 0x9B;      ///< a tag of 0
+inline constexpr std::uint64_t kBigTag = 0x9C;       ///< the tag "BIG"
 inline constexpr std::uint64_t kTagWithoutLettersOrDigits = 0x9D;
 }  // namespace bad_pool_caller
 

@@ -227,6 +227,10 @@ class Machine {
   /// machine runs no more kernel code: every later kernel call raises the same bug check (or
   /// throws the same error) again.
   bool crashed() const;
+  /// The report of a data race the detector found but has not raised yet (it raises it at the
+  /// racing context's next kernel call or schedule point), or nullptr. The handler kemu::gtest_main
+  /// installs for a fatal signal prints it: driver code may fault on what it raced on first.
+  const char* PendingRaceReport() const;
   /// Bug checks recorded under BugCheckAction::kRecord, oldest first.
   const std::vector<BugCheck>& bug_checks() const;
   /// Everything the driver printed with DbgPrint.

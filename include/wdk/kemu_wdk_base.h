@@ -453,8 +453,7 @@ KEMU_WDK_INLINE BOOLEAN IsListEmpty(const LIST_ENTRY *ListHead) {
 DECLSPEC_NORETURN NTSYSAPI VOID NTAPI RtlFailFast(ULONG Code);
 /// Fails fast with FAST_FAIL_CORRUPT_LIST_ENTRY: Entry's neighbour Neighbour links to Link, not
 /// back to Entry.
-DECLSPEC_NORETURN NTSYSAPI VOID NTAPI FatalListEntryError(PVOID Entry, PVOID Neighbour,
-                                                          PVOID Link);
+DECLSPEC_NORETURN NTSYSAPI VOID NTAPI FatalListEntryError(PVOID Entry, PVOID Neighbour, PVOID Link);
 
 /// Unlinks Entry; returns TRUE when the list it was on is now empty.
 KEMU_WDK_INLINE BOOLEAN RemoveEntryList(PLIST_ENTRY Entry) {

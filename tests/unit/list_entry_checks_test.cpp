@@ -43,33 +43,35 @@ TEST_P(ListEntryChecksTest, ADoubleRemoveEntryListFailsFastNamingTheEntry) {
   EXPECT_THAT(crash.report(), HasSubstr("An entry removed twice"));
 }
 
-TEST_P(ListEntryChecksTest, EachRoutineChecksTheLinksItChanges) {
-  {
-    TwoEntries list;
-    list.a.Blink = &list.b;  // the first entry no longer links back to the head
-    EXPECT_THAT(CrashOf([&] { RemoveHeadList(&list.head); }),
-                BugCheckIs(kSecurityCheck, FAST_FAIL_CORRUPT_LIST_ENTRY, 0, 0, 0));
-  }
-  {
-    TwoEntries list;
-    list.b.Flink = &list.a;  // the last entry no longer links forward to the head
-    EXPECT_THAT(CrashOf([&] { RemoveTailList(&list.head); }),
-                BugCheckIs(kSecurityCheck, FAST_FAIL_CORRUPT_LIST_ENTRY, 0, 0, 0));
-  }
-  {
-    TwoEntries list;
-    LIST_ENTRY c;
-    list.b.Flink = &list.a;
-    EXPECT_THAT(CrashOf([&] { InsertTailList(&list.head, &c); }),
-                BugCheckIs(kSecurityCheck, FAST_FAIL_CORRUPT_LIST_ENTRY, 0, 0, 0));
-  }
-  {
-    TwoEntries list;
-    LIST_ENTRY c;
-    list.a.Blink = &list.b;
-    EXPECT_THAT(CrashOf([&] { InsertHeadList(&list.head, &c); }),
-                BugCheckIs(kSecurityCheck, FAST_FAIL_CORRUPT_LIST_ENTRY, 0, 0, 0));
-  }
+// Each routine checks the links it is about to change (one bug check per machine: a test each).
+TEST_P(ListEntryChecksTest, RemoveHeadListChecksTheFirstEntrysBackLink) {
+  TwoEntries list;
+  list.a.Blink = &list.b;  // the first entry no longer links back to the head
+  EXPECT_THAT(CrashOf([&] { RemoveHeadList(&list.head); }),
+              BugCheckIs(kSecurityCheck, FAST_FAIL_CORRUPT_LIST_ENTRY, 0, 0, 0));
+}
+
+TEST_P(ListEntryChecksTest, RemoveTailListChecksTheLastEntrysForwardLink) {
+  TwoEntries list;
+  list.b.Flink = &list.a;  // the last entry no longer links forward to the head
+  EXPECT_THAT(CrashOf([&] { RemoveTailList(&list.head); }),
+              BugCheckIs(kSecurityCheck, FAST_FAIL_CORRUPT_LIST_ENTRY, 0, 0, 0));
+}
+
+TEST_P(ListEntryChecksTest, InsertTailListChecksTheTailsForwardLink) {
+  TwoEntries list;
+  LIST_ENTRY c;
+  list.b.Flink = &list.a;
+  EXPECT_THAT(CrashOf([&] { InsertTailList(&list.head, &c); }),
+              BugCheckIs(kSecurityCheck, FAST_FAIL_CORRUPT_LIST_ENTRY, 0, 0, 0));
+}
+
+TEST_P(ListEntryChecksTest, InsertHeadListChecksTheFirstEntrysBackLink) {
+  TwoEntries list;
+  LIST_ENTRY c;
+  list.a.Blink = &list.b;
+  EXPECT_THAT(CrashOf([&] { InsertHeadList(&list.head, &c); }),
+              BugCheckIs(kSecurityCheck, FAST_FAIL_CORRUPT_LIST_ENTRY, 0, 0, 0));
 }
 
 // Correct use stays silent: inserts and removes at both ends, removing to empty, and removing

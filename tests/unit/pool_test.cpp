@@ -147,15 +147,15 @@ TEST(PoolRulesTest, MustSucceedPoolIsBadPoolCaller0x9AInEveryModeFromXp) {
     for (const kemu::Os os : {kemu::Os::kWindowsXP, kemu::Os::kWindows7, kemu::Os::kWindows10}) {
       options.os = os;
       PoolMachine m(options);
-      EXPECT_THAT(CrashOf([] { ExAllocatePoolWithTag(NonPagedPoolMustSucceed, 64, kTag); }),
-                  BugCheckIs(kBadPoolCaller, bad_pool::kMustSucceed, NonPagedPoolMustSucceed, 64,
-                             kTag));
+      EXPECT_THAT(
+          CrashOf([] { ExAllocatePoolWithTag(NonPagedPoolMustSucceed, 64, kTag); }),
+          BugCheckIs(kBadPoolCaller, bad_pool::kMustSucceed, NonPagedPoolMustSucceed, 64, kTag));
     }
   }
   PoolMachine m(Verifier());
-  EXPECT_THAT(CrashOf([] { ExAllocatePoolWithTag(NonPagedPoolCacheAlignedMustS, 8, kTag); }),
-              BugCheckIs(kBadPoolCaller, bad_pool::kMustSucceed, NonPagedPoolCacheAlignedMustS, 8,
-                         kTag));
+  EXPECT_THAT(
+      CrashOf([] { ExAllocatePoolWithTag(NonPagedPoolCacheAlignedMustS, 8, kTag); }),
+      BugCheckIs(kBadPoolCaller, bad_pool::kMustSucceed, NonPagedPoolCacheAlignedMustS, 8, kTag));
 }
 
 TEST(PoolRulesTest, MustSucceedPoolIsOrdinaryPoolOnWindows2000) {

@@ -1,6 +1,7 @@
 // RtlVerifyVersionInfo and VerSetConditionMask (docs/windows-facts.md §10.7), the routines
 // Microsoft points drivers to for "is this release X or later?", and the IRQL rules of the older
-// version queries PsGetVersion and IoIsWdmVersionAvailable (§10.3, §10.6; audit round 15, P1-P3).
+// version queries PsGetVersion (docs/windows-facts.md §10.3) and IoIsWdmVersionAvailable
+// (docs/windows-facts.md §10.6); audit round 15, P1-P3.
 #include <wdm.h>
 
 #include <cstdint>
@@ -62,7 +63,7 @@ INSTANTIATE_TEST_SUITE_P(AllPersonalities, VersionVerifyTest, kemu::testing::All
                          kemu::testing::OsName());
 
 TEST(VersionVerifyConditionTest, VerSetConditionMaskStoresThreeBitsAtThreeTimesTheMemberBit) {
-  kemu::Machine machine;
+  kemu::Machine machine(kemu::MachineOptions{});
   EXPECT_EQ(VerSetConditionMask(0, VER_MINORVERSION, VER_EQUAL), 0x1u);
   EXPECT_EQ(VerSetConditionMask(0, VER_MAJORVERSION, VER_GREATER_EQUAL), 0x3u << 3);
   EXPECT_EQ(VerSetConditionMask(0, VER_SERVICEPACKMAJOR, VER_LESS), 0x4ull << 15);
@@ -81,8 +82,8 @@ TEST_P(VersionVerifyTest, EveryReleaseMeetsItsOwnVersionAndServicePack) {
   const kemu::Personality& running = machine().personality();
   EXPECT_EQ(AtLeast(running.major_version, running.minor_version, running.service_pack_major),
             STATUS_SUCCESS);
-  RTL_OSVERSIONINFOEXW info = Requirement(running.major_version, running.minor_version,
-                                          running.service_pack_major);
+  RTL_OSVERSIONINFOEXW info =
+      Requirement(running.major_version, running.minor_version, running.service_pack_major);
   info.dwBuildNumber = running.build_number;
   info.wProductType = running.product_type;
   info.dwPlatformId = VER_PLATFORM_WIN32_NT;
@@ -101,12 +102,12 @@ TEST_P(VersionVerifyTest, EveryReleaseMeetsItsOwnVersionAndServicePack) {
 // The four version numbers are one version: a later major version meets "6.1 SP1 or later"
 // although its minor version (0 for Windows 10) and service pack (0) are lower.
 TEST_P(VersionVerifyTest, WindowsSevenSp1OrLaterIsAnsweredAsOneVersion) {
-  EXPECT_EQ(AtLeast(6, 1, 1), IsAtLeast(kemu::Os::kWindows7) ? STATUS_SUCCESS
-                                                              : STATUS_REVISION_MISMATCH);
-  EXPECT_EQ(AtLeast(5, 1, 2), IsAtLeast(kemu::Os::kWindowsXP) ? STATUS_SUCCESS
-                                                               : STATUS_REVISION_MISMATCH);
-  EXPECT_EQ(AtLeast(10, 0, 0), IsAtLeast(kemu::Os::kWindows10) ? STATUS_SUCCESS
-                                                                : STATUS_REVISION_MISMATCH);
+  EXPECT_EQ(AtLeast(6, 1, 1),
+            IsAtLeast(kemu::Os::kWindows7) ? STATUS_SUCCESS : STATUS_REVISION_MISMATCH);
+  EXPECT_EQ(AtLeast(5, 1, 2),
+            IsAtLeast(kemu::Os::kWindowsXP) ? STATUS_SUCCESS : STATUS_REVISION_MISMATCH);
+  EXPECT_EQ(AtLeast(10, 0, 0),
+            IsAtLeast(kemu::Os::kWindows10) ? STATUS_SUCCESS : STATUS_REVISION_MISMATCH);
   EXPECT_EQ(AtLeast(11, 0, 0), STATUS_REVISION_MISMATCH);  // no major version 11 exists
 }
 
@@ -141,8 +142,8 @@ TEST_P(VersionVerifyTest, AServerRequirementFailsOnAWorkstation) {
   info.wProductType = VER_NT_SERVER;
   const NTSTATUS status = RtlVerifyVersionInfo(&info, VER_PRODUCT_TYPE,
                                                VerSetConditionMask(0, VER_PRODUCT_TYPE, VER_EQUAL));
-  EXPECT_EQ(status, GetParam() == kemu::Os::kWindowsServer2003 ? STATUS_SUCCESS
-                                                                : STATUS_REVISION_MISMATCH);
+  EXPECT_EQ(status,
+            GetParam() == kemu::Os::kWindowsServer2003 ? STATUS_SUCCESS : STATUS_REVISION_MISMATCH);
 }
 
 TEST_P(VersionVerifyTest, TheSuiteMaskIsComparedAsASet) {
@@ -151,16 +152,16 @@ TEST_P(VersionVerifyTest, TheSuiteMaskIsComparedAsASet) {
   ASSERT_EQ(running & kAbsentSuite, 0);
   RTL_OSVERSIONINFOEXW info = Requirement(0, 0, 0);
   info.wSuiteMask = static_cast<USHORT>(running | kAbsentSuite);
-  EXPECT_EQ(RtlVerifyVersionInfo(&info, VER_SUITENAME,
-                                 VerSetConditionMask(0, VER_SUITENAME, VER_AND)),
-            STATUS_REVISION_MISMATCH);
-  EXPECT_EQ(RtlVerifyVersionInfo(&info, VER_SUITENAME,
-                                 VerSetConditionMask(0, VER_SUITENAME, VER_OR)),
-            running != 0 ? STATUS_SUCCESS : STATUS_REVISION_MISMATCH);
+  EXPECT_EQ(
+      RtlVerifyVersionInfo(&info, VER_SUITENAME, VerSetConditionMask(0, VER_SUITENAME, VER_AND)),
+      STATUS_REVISION_MISMATCH);
+  EXPECT_EQ(
+      RtlVerifyVersionInfo(&info, VER_SUITENAME, VerSetConditionMask(0, VER_SUITENAME, VER_OR)),
+      running != 0 ? STATUS_SUCCESS : STATUS_REVISION_MISMATCH);
   info.wSuiteMask = running;
-  EXPECT_EQ(RtlVerifyVersionInfo(&info, VER_SUITENAME,
-                                 VerSetConditionMask(0, VER_SUITENAME, VER_AND)),
-            STATUS_SUCCESS);
+  EXPECT_EQ(
+      RtlVerifyVersionInfo(&info, VER_SUITENAME, VerSetConditionMask(0, VER_SUITENAME, VER_AND)),
+      STATUS_SUCCESS);
   // A suite mask is a set: a numeric comparison is no answer.
   EXPECT_EQ(RtlVerifyVersionInfo(&info, VER_SUITENAME,
                                  VerSetConditionMask(0, VER_SUITENAME, VER_GREATER)),
