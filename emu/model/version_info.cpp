@@ -8,7 +8,6 @@
 namespace kemu::model {
 namespace {
 
-constexpr ULONG kPlatformWin32Nt = 2;           // VER_PLATFORM_WIN32_NT
 constexpr ULONG kOsMask = 0xFFFF0000;           // OSVER()
 constexpr ULONG kSubVersionMask = 0x000000FF;   // SUBVER(): Windows 10 releases
 constexpr ULONG kServicePackMask = 0x0000FF00;  // SPVER() << 8
@@ -37,7 +36,7 @@ NTSTATUS FillVersionInfo(const Personality& personality, PRTL_OSVERSIONINFOW inf
   info->dwMajorVersion = personality.major_version;
   info->dwMinorVersion = personality.minor_version;
   info->dwBuildNumber = personality.build_number;
-  info->dwPlatformId = kPlatformWin32Nt;
+  info->dwPlatformId = VER_PLATFORM_WIN32_NT;
   Widen(personality.csd_version, info->szCSDVersion);
   if (size >= sizeof(RTL_OSVERSIONINFOEXW)) {
     auto* ex = reinterpret_cast<PRTL_OSVERSIONINFOEXW>(info);
@@ -80,33 +79,33 @@ bool IsServicePackInstalled(const Personality& personality, ULONG ntddi_version)
 
 namespace {
 
-// The members RtlVerifyVersionInfo compares, by their TypeMask bit. A member's condition is at
-// three times its bit number in the ConditionMask.
-constexpr unsigned kConditionBits = 3;  // VER_NUM_BITS_PER_CONDITION_MASK
-constexpr ULONG kKnownMembers = 0xFF;   // VER_MINORVERSION .. VER_PRODUCT_TYPE
-constexpr ULONG kMinor = 0x01, kMajor = 0x02, kBuild = 0x04, kPlatform = 0x08;
-constexpr ULONG kServicePackMinor = 0x10, kServicePackMajor = 0x20, kSuite = 0x40,
-                kProductType = 0x80;
-enum Condition : UCHAR { kEqual = 1, kGreater, kGreaterEqual, kLess, kLessEqual, kAnd, kOr };
+// The members RtlVerifyVersionInfo compares are the VER_* TypeMask bits of <wdm.h>; a member's
+// condition is VER_NUM_BITS_PER_CONDITION_MASK bits at that many times its bit number.
+constexpr ULONG kKnownMembers = VER_MINORVERSION | VER_MAJORVERSION | VER_BUILDNUMBER |
+                                VER_PLATFORMID | VER_SERVICEPACKMINOR | VER_SERVICEPACKMAJOR |
+                                VER_SUITENAME | VER_PRODUCT_TYPE;
+
+unsigned ShiftOf(ULONG member) {
+  return static_cast<unsigned>(std::countr_zero(member)) * VER_NUM_BITS_PER_CONDITION_MASK;
+}
 
 UCHAR ConditionOf(ULONGLONG condition_mask, ULONG member) {
-  const auto bit = static_cast<unsigned>(std::countr_zero(member));
-  return static_cast<UCHAR>((condition_mask >> (bit * kConditionBits)) & 0x7);
+  return static_cast<UCHAR>((condition_mask >> ShiftOf(member)) & VER_CONDITION_MASK);
 }
 
 // `running` compared with `required` as `condition` says; nullopt for a condition that is no
 // comparison (0, VER_AND, VER_OR).
 std::optional<bool> Holds(ULONG running, ULONG required, UCHAR condition) {
   switch (condition) {
-    case kEqual:
+    case VER_EQUAL:
       return running == required;
-    case kGreater:
+    case VER_GREATER:
       return running > required;
-    case kGreaterEqual:
+    case VER_GREATER_EQUAL:
       return running >= required;
-    case kLess:
+    case VER_LESS:
       return running < required;
-    case kLessEqual:
+    case VER_LESS_EQUAL:
       return running <= required;
     default:
       return std::nullopt;
@@ -118,11 +117,10 @@ std::optional<bool> Holds(ULONG running, ULONG required, UCHAR condition) {
 ULONGLONG SetConditionMask(ULONGLONG condition_mask, ULONG type_mask, UCHAR condition) {
   // Nothing to store without a member or a condition (UNCONFIRMED: the page does not say).
   if ((type_mask & kKnownMembers) == 0 || condition == 0) return condition_mask;
-  for (ULONG member = 1; member <= kProductType; member <<= 1) {
+  for (ULONG member = 1; member <= VER_PRODUCT_TYPE; member <<= 1) {
     if ((type_mask & member) == 0) continue;
-    const auto shift = static_cast<unsigned>(std::countr_zero(member)) * kConditionBits;
-    condition_mask &= ~(ULONGLONG{0x7} << shift);
-    condition_mask |= ULONGLONG{condition & 0x7u} << shift;
+    condition_mask &= ~(ULONGLONG{VER_CONDITION_MASK} << ShiftOf(member));
+    condition_mask |= static_cast<ULONGLONG>(condition & VER_CONDITION_MASK) << ShiftOf(member);
   }
   return condition_mask;
 }
@@ -132,7 +130,7 @@ NTSTATUS VerifyVersion(const Personality& personality, const RTL_OSVERSIONINFOEX
   if (type_mask == 0 || condition_mask == 0 || (type_mask & ~kKnownMembers) != 0) {
     return STATUS_INVALID_PARAMETER;
   }
-  for (ULONG member = 1; member <= kProductType; member <<= 1) {
+  for (ULONG member = 1; member <= VER_PRODUCT_TYPE; member <<= 1) {
     if ((type_mask & member) != 0 && ConditionOf(condition_mask, member) == 0) {
       return STATUS_INVALID_PARAMETER;  // named, but with no condition (UNCONFIRMED)
     }
@@ -146,10 +144,10 @@ NTSTATUS VerifyVersion(const Personality& personality, const RTL_OSVERSIONINFOEX
     ULONG required;
   };
   const Part version[] = {
-      {kMajor, personality.major_version, requirement.dwMajorVersion},
-      {kMinor, personality.minor_version, requirement.dwMinorVersion},
-      {kServicePackMajor, personality.service_pack_major, requirement.wServicePackMajor},
-      {kServicePackMinor, personality.service_pack_minor, requirement.wServicePackMinor},
+      {VER_MAJORVERSION, personality.major_version, requirement.dwMajorVersion},
+      {VER_MINORVERSION, personality.minor_version, requirement.dwMinorVersion},
+      {VER_SERVICEPACKMAJOR, personality.service_pack_major, requirement.wServicePackMajor},
+      {VER_SERVICEPACKMINOR, personality.service_pack_minor, requirement.wServicePackMinor},
   };
   bool version_equal = true;
   for (const Part& part : version) {
@@ -172,9 +170,9 @@ NTSTATUS VerifyVersion(const Personality& personality, const RTL_OSVERSIONINFOEX
     }
   }
   const Part separate[] = {
-      {kBuild, personality.build_number, requirement.dwBuildNumber},
-      {kPlatform, kPlatformWin32Nt, requirement.dwPlatformId},
-      {kProductType, personality.product_type, requirement.wProductType},
+      {VER_BUILDNUMBER, personality.build_number, requirement.dwBuildNumber},
+      {VER_PLATFORMID, VER_PLATFORM_WIN32_NT, requirement.dwPlatformId},
+      {VER_PRODUCT_TYPE, personality.product_type, requirement.wProductType},
   };
   for (const Part& part : separate) {
     if ((type_mask & part.member) == 0) continue;
@@ -183,14 +181,14 @@ NTSTATUS VerifyVersion(const Personality& personality, const RTL_OSVERSIONINFOEX
     if (!holds.has_value()) return STATUS_INVALID_PARAMETER;
     if (!*holds) return STATUS_REVISION_MISMATCH;
   }
-  if ((type_mask & kSuite) != 0) {
+  if ((type_mask & VER_SUITENAME) != 0) {
     const ULONG running = personality.suite_mask;
     const ULONG required = requirement.wSuiteMask;
-    switch (ConditionOf(condition_mask, kSuite)) {
-      case kAnd:
+    switch (ConditionOf(condition_mask, VER_SUITENAME)) {
+      case VER_AND:
         if ((running & required) != required) return STATUS_REVISION_MISMATCH;
         break;
-      case kOr:
+      case VER_OR:
         if (required != 0 && (running & required) == 0) return STATUS_REVISION_MISMATCH;
         break;
       default:
