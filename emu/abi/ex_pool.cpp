@@ -21,10 +21,19 @@ constexpr std::uint32_t kCacheAlignedBit = 4;
 // them, written here as its number).
 constexpr ULONG kUntaggedPoolTag = 0x656E6F4E;
 
+// Whether the kernel zeroes a block whose POOL_TYPE carries POOL_ZERO_ALLOCATION: from Windows 10
+// version 2004 on (kemu's Windows 10 is 22H2). Older kernels hand the block out uninitialised,
+// which is why <wdm.h>'s ExAllocatePool*Zero helpers zero it themselves when the driver defines
+// POOL_ZERO_DOWN_LEVEL_SUPPORT (docs/kernel.md, "Pool").
+bool ZeroesOnRequest(kemu::model::Kernel& kernel) {
+  return kernel.personality().os >= kemu::Os::kWindows10;
+}
+
 // The request of a routine that takes a POOL_TYPE. Quota routines raise on failure unless told to
 // return NULL; the others raise only when asked to.
-kemu::model::PoolRequest FromPoolType(const char* routine, kemu::abi::ExportId id,
-                                      std::uint32_t type, SIZE_T bytes, ULONG tag, bool quota) {
+kemu::model::PoolRequest FromPoolType(kemu::model::Kernel& kernel, const char* routine,
+                                      kemu::abi::ExportId id, std::uint32_t type, SIZE_T bytes,
+                                      ULONG tag, bool quota) {
   return {.routine = routine,
           .id = id,
           .type = type,
@@ -32,6 +41,7 @@ kemu::model::PoolRequest FromPoolType(const char* routine, kemu::abi::ExportId i
           .cache_aligned = (type & kCacheAlignedBit) != 0,
           .bytes = bytes,
           .tag = tag,
+          .zero = (type & POOL_ZERO_ALLOCATION) != 0 && ZeroesOnRequest(kernel),
           .raise_on_failure = quota ? (type & POOL_QUOTA_FAIL_INSTEAD_OF_RAISE) == 0
                                     : (type & POOL_RAISE_IF_ALLOCATION_FAILURE) != 0};
 }
@@ -90,7 +100,7 @@ PVOID ExAllocatePoolWithTag(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag)
   kemu::model::Kernel& kernel =
       KEMU_ENTER(ExAllocatePoolWithTag, {"PoolType", type}, KEMU_ARG(NumberOfBytes), KEMU_ARG(Tag));
   kernel.verifier().PoolTagUntrackable("ExAllocatePoolWithTag", type, NumberOfBytes, Tag);
-  return kernel.pool().Allocate(FromPoolType("ExAllocatePoolWithTag",
+  return kernel.pool().Allocate(FromPoolType(kernel, "ExAllocatePoolWithTag",
                                              kemu::abi::ExportId::kExAllocatePoolWithTag, type,
                                              NumberOfBytes, Tag, /*quota=*/false));
 }
@@ -104,7 +114,7 @@ PVOID ExAllocatePoolWithTagPriority(POOL_TYPE PoolType, SIZE_T NumberOfBytes, UL
       KEMU_ENTER(ExAllocatePoolWithTagPriority, {"PoolType", type}, KEMU_ARG(NumberOfBytes),
                  KEMU_ARG(Tag), {"Priority", static_cast<std::uint32_t>(Priority)});
   kernel.verifier().PoolTagUntrackable("ExAllocatePoolWithTagPriority", type, NumberOfBytes, Tag);
-  return kernel.pool().Allocate(FromPoolType("ExAllocatePoolWithTagPriority",
+  return kernel.pool().Allocate(FromPoolType(kernel, "ExAllocatePoolWithTagPriority",
                                              kemu::abi::ExportId::kExAllocatePoolWithTagPriority,
                                              type, NumberOfBytes, Tag, /*quota=*/false));
 }
@@ -114,7 +124,7 @@ PVOID ExAllocatePoolWithQuotaTag(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG
   kemu::model::Kernel& kernel = KEMU_ENTER(ExAllocatePoolWithQuotaTag, {"PoolType", type},
                                            KEMU_ARG(NumberOfBytes), KEMU_ARG(Tag));
   kernel.verifier().PoolTagUntrackable("ExAllocatePoolWithQuotaTag", type, NumberOfBytes, Tag);
-  return kernel.pool().Allocate(FromPoolType("ExAllocatePoolWithQuotaTag",
+  return kernel.pool().Allocate(FromPoolType(kernel, "ExAllocatePoolWithQuotaTag",
                                              kemu::abi::ExportId::kExAllocatePoolWithQuotaTag, type,
                                              NumberOfBytes, Tag, /*quota=*/true));
 }
@@ -123,8 +133,9 @@ PVOID ExAllocatePool(POOL_TYPE PoolType, SIZE_T NumberOfBytes) {
   const auto type = static_cast<std::uint32_t>(PoolType);
   kemu::model::Kernel& kernel =
       KEMU_ENTER(ExAllocatePool, {"PoolType", type}, KEMU_ARG(NumberOfBytes));
-  return kernel.pool().Allocate(FromPoolType("ExAllocatePool", kemu::abi::ExportId::kExAllocatePool,
-                                             type, NumberOfBytes, kUntaggedPoolTag,
+  return kernel.pool().Allocate(FromPoolType(kernel, "ExAllocatePool",
+                                             kemu::abi::ExportId::kExAllocatePool, type,
+                                             NumberOfBytes, kUntaggedPoolTag,
                                              /*quota=*/false));
 }
 
@@ -132,7 +143,7 @@ PVOID ExAllocatePoolWithQuota(POOL_TYPE PoolType, SIZE_T NumberOfBytes) {
   const auto type = static_cast<std::uint32_t>(PoolType);
   kemu::model::Kernel& kernel =
       KEMU_ENTER(ExAllocatePoolWithQuota, {"PoolType", type}, KEMU_ARG(NumberOfBytes));
-  return kernel.pool().Allocate(FromPoolType("ExAllocatePoolWithQuota",
+  return kernel.pool().Allocate(FromPoolType(kernel, "ExAllocatePoolWithQuota",
                                              kemu::abi::ExportId::kExAllocatePoolWithQuota, type,
                                              NumberOfBytes, kUntaggedPoolTag, /*quota=*/true));
 }

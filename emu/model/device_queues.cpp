@@ -95,7 +95,7 @@ BOOLEAN DeviceQueues::Insert(const char* routine, PKDEVICE_QUEUE queue, PKDEVICE
       }
     }
   }
-  LinkTail(before, &entry->DeviceListEntry);
+  KemuListLinkTail(before, &entry->DeviceListEntry);
   entry->Inserted = TRUE;
   return TRUE;
 }
@@ -120,7 +120,7 @@ PKDEVICE_QUEUE_ENTRY DeviceQueues::Remove(const char* routine, PKDEVICE_QUEUE qu
       }
     }
   }
-  Unlink(chosen);
+  KemuListUnlink(chosen);
   auto* entry = CONTAINING_RECORD(chosen, KDEVICE_QUEUE_ENTRY, DeviceListEntry);
   entry->Inserted = FALSE;
   return entry;
@@ -134,7 +134,7 @@ BOOLEAN DeviceQueues::RemoveEntry(PKDEVICE_QUEUE queue, PKDEVICE_QUEUE_ENTRY ent
   if (entry == nullptr) kernel_.verifier().NullArgument(kRoutine, "DeviceQueueEntry");
   kernel_.race().Barrier(queue);
   if (!entry->Inserted) return FALSE;  // DQ-4
-  Unlink(&entry->DeviceListEntry);
+  KemuListUnlink(&entry->DeviceListEntry);
   entry->Inserted = FALSE;
   return TRUE;
 }

@@ -64,9 +64,9 @@ PLIST_ENTRY InterlockedLists::Insert(const char* routine, PLIST_ENTRY head, PLIS
   CheckReadable(routine, head, previous);
   CheckConsistent(routine, head, previous, (at_head ? previous->Blink : previous->Flink) == head);
   if (at_head) {
-    LinkHead(head, entry);
+    KemuListLinkHead(head, entry);
   } else {
-    LinkTail(head, entry);
+    KemuListLinkTail(head, entry);
   }
   Unlock(routine, lock);
   return previous == head ? nullptr : previous;
@@ -84,7 +84,7 @@ PLIST_ENTRY InterlockedLists::RemoveHead(const char* routine, PLIST_ENTRY head, 
     CheckConsistent(routine, head, first, first->Blink == head);
     CheckReadable(routine, head, first->Flink);
     CheckConsistent(routine, head, first, first->Flink->Blink == first);
-    entry = UnlinkHead(head);
+    entry = KemuListUnlinkHead(head);
     if (kernel_.verifier().mode() == verifier::CheckMode::kChecked) {
       entry->Flink = reinterpret_cast<PLIST_ENTRY>(kRemovedLinkPoison);
       entry->Blink = reinterpret_cast<PLIST_ENTRY>(kRemovedLinkPoison);

@@ -195,6 +195,11 @@
 #ifndef DECLSPEC_NORETURN
 #define DECLSPEC_NORETURN KEMU_NORETURN
 #endif
+// A global a header defines, one copy in the program however many translation units include it
+// (MSVC's __declspec(selectany); a weak definition here).
+#ifndef DECLSPEC_SELECTANY
+#define DECLSPEC_SELECTANY __attribute__((__weak__))
+#endif
 
 // FORCEINLINE carries no storage class, because drivers write `static FORCEINLINE` as often as
 // plain `FORCEINLINE`. always_inline lets a plain C99 `inline` definition (which emits no
@@ -213,6 +218,11 @@
 #else
 #define KEMU_WDK_INLINE static inline
 #endif
+// Inline routines whose body depends on the driver's build (its NTDDI_VERSION or an opt-in
+// macro) are `static inline` in C++ too: a plain C++ inline function has one definition in the
+// whole program, so a test built for Windows 10 and a driver built for XP linked together would
+// share whichever copy the linker kept.
+#define KEMU_WDK_BUILD_INLINE static inline
 
 #ifndef IN
 #define IN
@@ -455,65 +465,98 @@ DECLSPEC_NORETURN NTSYSAPI VOID NTAPI RtlFailFast(ULONG Code);
 /// back to Entry.
 DECLSPEC_NORETURN NTSYSAPI VOID NTAPI FatalListEntryError(PVOID Entry, PVOID Neighbour, PVOID Link);
 
-/// Unlinks Entry; returns TRUE when the list it was on is now empty.
-KEMU_WDK_INLINE BOOLEAN RemoveEntryList(PLIST_ENTRY Entry) {
-  PLIST_ENTRY next = Entry->Flink;
-  PLIST_ENTRY previous = Entry->Blink;
-  if (KEMU_WDK_LIST_ENTRY_CHECKS) {
-    if (next->Blink != Entry) FatalListEntryError(Entry, next, next->Blink);
-    if (previous->Flink != Entry) FatalListEntryError(Entry, previous, previous->Flink);
-  }
-  previous->Flink = next;
-  next->Blink = previous;
-  return next == previous;
-}
-
-/// Unlinks and returns the first entry; on an empty list this is ListHead itself.
-KEMU_WDK_INLINE PLIST_ENTRY RemoveHeadList(PLIST_ENTRY ListHead) {
-  PLIST_ENTRY entry = ListHead->Flink;
-  PLIST_ENTRY next = entry->Flink;
-  if (KEMU_WDK_LIST_ENTRY_CHECKS) {
-    if (entry->Blink != ListHead) FatalListEntryError(ListHead, entry, entry->Blink);
-    if (next->Blink != entry) FatalListEntryError(entry, next, next->Blink);
-  }
-  ListHead->Flink = next;
-  next->Blink = ListHead;
-  return entry;
-}
-
-/// Unlinks and returns the last entry; on an empty list this is ListHead itself.
-KEMU_WDK_INLINE PLIST_ENTRY RemoveTailList(PLIST_ENTRY ListHead) {
-  PLIST_ENTRY entry = ListHead->Blink;
-  PLIST_ENTRY previous = entry->Blink;
-  if (KEMU_WDK_LIST_ENTRY_CHECKS) {
-    if (entry->Flink != ListHead) FatalListEntryError(ListHead, entry, entry->Flink);
-    if (previous->Flink != entry) FatalListEntryError(entry, previous, previous->Flink);
-  }
-  ListHead->Blink = previous;
-  previous->Flink = ListHead;
-  return entry;
-}
-
-KEMU_WDK_INLINE VOID InsertHeadList(PLIST_ENTRY ListHead, PLIST_ENTRY Entry) {
+// The link changes alone, the same in every build: the checked routines below call them after
+// their checks, and kemu's own model (which checks links per release itself) calls them directly.
+KEMU_WDK_INLINE VOID KemuListLinkHead(PLIST_ENTRY ListHead, PLIST_ENTRY Entry) {
   PLIST_ENTRY next = ListHead->Flink;
-  if (KEMU_WDK_LIST_ENTRY_CHECKS && next->Blink != ListHead) {
-    FatalListEntryError(ListHead, next, next->Blink);
-  }
   Entry->Flink = next;
   Entry->Blink = ListHead;
   next->Blink = Entry;
   ListHead->Flink = Entry;
 }
 
-KEMU_WDK_INLINE VOID InsertTailList(PLIST_ENTRY ListHead, PLIST_ENTRY Entry) {
+KEMU_WDK_INLINE VOID KemuListLinkTail(PLIST_ENTRY ListHead, PLIST_ENTRY Entry) {
   PLIST_ENTRY previous = ListHead->Blink;
-  if (KEMU_WDK_LIST_ENTRY_CHECKS && previous->Flink != ListHead) {
-    FatalListEntryError(ListHead, previous, previous->Flink);
-  }
   Entry->Flink = ListHead;
   Entry->Blink = previous;
   previous->Flink = Entry;
   ListHead->Blink = Entry;
+}
+
+/// Unlinks Entry; TRUE when the list it was on is now empty.
+KEMU_WDK_INLINE BOOLEAN KemuListUnlink(PLIST_ENTRY Entry) {
+  PLIST_ENTRY next = Entry->Flink;
+  PLIST_ENTRY previous = Entry->Blink;
+  previous->Flink = next;
+  next->Blink = previous;
+  return next == previous;
+}
+
+/// The first entry, unlinked (ListHead itself when the list is empty).
+KEMU_WDK_INLINE PLIST_ENTRY KemuListUnlinkHead(PLIST_ENTRY ListHead) {
+  PLIST_ENTRY entry = ListHead->Flink;
+  PLIST_ENTRY next = entry->Flink;
+  ListHead->Flink = next;
+  next->Blink = ListHead;
+  return entry;
+}
+
+/// The last entry, unlinked (ListHead itself when the list is empty).
+KEMU_WDK_INLINE PLIST_ENTRY KemuListUnlinkTail(PLIST_ENTRY ListHead) {
+  PLIST_ENTRY entry = ListHead->Blink;
+  PLIST_ENTRY previous = entry->Blink;
+  ListHead->Blink = previous;
+  previous->Flink = ListHead;
+  return entry;
+}
+
+/// Unlinks Entry; returns TRUE when the list it was on is now empty.
+KEMU_WDK_BUILD_INLINE BOOLEAN RemoveEntryList(PLIST_ENTRY Entry) {
+  if (KEMU_WDK_LIST_ENTRY_CHECKS) {
+    PLIST_ENTRY next = Entry->Flink;
+    PLIST_ENTRY previous = Entry->Blink;
+    if (next->Blink != Entry) FatalListEntryError(Entry, next, next->Blink);
+    if (previous->Flink != Entry) FatalListEntryError(Entry, previous, previous->Flink);
+  }
+  return KemuListUnlink(Entry);
+}
+
+/// Unlinks and returns the first entry; on an empty list this is ListHead itself.
+KEMU_WDK_BUILD_INLINE PLIST_ENTRY RemoveHeadList(PLIST_ENTRY ListHead) {
+  if (KEMU_WDK_LIST_ENTRY_CHECKS) {
+    PLIST_ENTRY entry = ListHead->Flink;
+    PLIST_ENTRY next = entry->Flink;
+    if (entry->Blink != ListHead) FatalListEntryError(ListHead, entry, entry->Blink);
+    if (next->Blink != entry) FatalListEntryError(entry, next, next->Blink);
+  }
+  return KemuListUnlinkHead(ListHead);
+}
+
+/// Unlinks and returns the last entry; on an empty list this is ListHead itself.
+KEMU_WDK_BUILD_INLINE PLIST_ENTRY RemoveTailList(PLIST_ENTRY ListHead) {
+  if (KEMU_WDK_LIST_ENTRY_CHECKS) {
+    PLIST_ENTRY entry = ListHead->Blink;
+    PLIST_ENTRY previous = entry->Blink;
+    if (entry->Flink != ListHead) FatalListEntryError(ListHead, entry, entry->Flink);
+    if (previous->Flink != entry) FatalListEntryError(entry, previous, previous->Flink);
+  }
+  return KemuListUnlinkTail(ListHead);
+}
+
+KEMU_WDK_BUILD_INLINE VOID InsertHeadList(PLIST_ENTRY ListHead, PLIST_ENTRY Entry) {
+  if (KEMU_WDK_LIST_ENTRY_CHECKS) {
+    PLIST_ENTRY next = ListHead->Flink;
+    if (next->Blink != ListHead) FatalListEntryError(ListHead, next, next->Blink);
+  }
+  KemuListLinkHead(ListHead, Entry);
+}
+
+KEMU_WDK_BUILD_INLINE VOID InsertTailList(PLIST_ENTRY ListHead, PLIST_ENTRY Entry) {
+  if (KEMU_WDK_LIST_ENTRY_CHECKS) {
+    PLIST_ENTRY previous = ListHead->Blink;
+    if (previous->Flink != ListHead) FatalListEntryError(ListHead, previous, previous->Flink);
+  }
+  KemuListLinkTail(ListHead, Entry);
 }
 
 /// Splices the list that starts at ListToAppend (its first entry, not a separate head) onto the

@@ -50,6 +50,11 @@ typedef enum _POOL_TYPE KEMU_WDK_ENUM_INT {
 
 #define POOL_QUOTA_FAIL_INSTEAD_OF_RAISE 8
 #define POOL_RAISE_IF_ALLOCATION_FAILURE 16
+/// A hint only (kemu ignores it).
+#define POOL_COLD_ALLOCATION 256
+/// Asks the kernel to zero the block: Windows 10 version 2004 and later do; older kernels hand
+/// it out uninitialised. The ExAllocatePool*Zero helpers below set it.
+#define POOL_ZERO_ALLOCATION 1024
 /// Set in a tag, it makes the block freeable only by ExFreePoolWithTag with the same tag.
 #define PROTECTED_POOL 0x80000000
 
@@ -226,18 +231,72 @@ NTKERNELAPI PVOID NTAPI ExAllocatePool3(POOL_FLAGS Flags, SIZE_T NumberOfBytes, 
                                         ULONG ExtendedParametersCount);
 #endif
 
-/// Zeroed pool on every Windows version (the WDK's down-level helper; kemu builds it on
-/// ExAllocatePoolWithTag).
-KEMU_WDK_INLINE PVOID ExAllocatePoolZero(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag) {
-  PVOID block = ExAllocatePoolWithTag(PoolType, NumberOfBytes, Tag);
-  // The builtin, not RtlZeroMemory: this header does not depend on kemu_wdk_rtl.h's macros.
-  if (block != NULL) __builtin_memset(block, 0, NumberOfBytes);
+// The zeroing helpers of Windows 10 version 2004's WDK, for drivers that still call the
+// POOL_TYPE routines. They ask the kernel to zero the block (POOL_ZERO_ALLOCATION), which kernels
+// before Windows 10 version 2004 do not do: a driver that also runs on those defines
+// POOL_ZERO_DOWN_LEVEL_SUPPORT and calls ExInitializeDriverRuntime once before allocating, and
+// the helpers then zero the block themselves unless the kernel does. Without that recipe the
+// block comes back uninitialised on older Windows, as it does on Windows.
+//
+//   #define POOL_ZERO_DOWN_LEVEL_SUPPORT
+//   #include <wdm.h>
+//   ...
+//   ExInitializeDriverRuntime(0);  // in DriverEntry
+//   PVOID block = ExAllocatePoolZero(NonPagedPoolNx, 64, 'umek');  // zeroed on every release
+#ifdef POOL_ZERO_DOWN_LEVEL_SUPPORT
+/// Whether the kernel zeroes on request; ExInitializeDriverRuntime sets it. One per program in
+/// kemu (a driver global on Windows).
+DECLSPEC_SELECTANY BOOLEAN ExPoolZeroingNativelySupported = FALSE;
+#define KEMU_WDK_ZERO_UNLESS_NATIVE(Block, NumberOfBytes)     \
+  do {                                                        \
+    if (!ExPoolZeroingNativelySupported && (Block) != NULL) { \
+      __builtin_memset((Block), 0, (NumberOfBytes));          \
+    }                                                         \
+  } while (0)
+#else
+#define KEMU_WDK_ZERO_UNLESS_NATIVE(Block, NumberOfBytes) ((void)0)
+#endif
+
+// The helpers' body depends on the driver's build (POOL_ZERO_DOWN_LEVEL_SUPPORT), so each
+// translation unit keeps its own (static inline, as the checked list routines).
+KEMU_WDK_BUILD_INLINE PVOID ExAllocatePoolZero(POOL_TYPE PoolType, SIZE_T NumberOfBytes,
+                                               ULONG Tag) {
+  PVOID block =
+      ExAllocatePoolWithTag((POOL_TYPE)(PoolType | POOL_ZERO_ALLOCATION), NumberOfBytes, Tag);
+  KEMU_WDK_ZERO_UNLESS_NATIVE(block, NumberOfBytes);
   return block;
 }
 
+KEMU_WDK_BUILD_INLINE PVOID ExAllocatePoolQuotaZero(POOL_TYPE PoolType, SIZE_T NumberOfBytes,
+                                                    ULONG Tag) {
+  PVOID block =
+      ExAllocatePoolWithQuotaTag((POOL_TYPE)(PoolType | POOL_ZERO_ALLOCATION), NumberOfBytes, Tag);
+  KEMU_WDK_ZERO_UNLESS_NATIVE(block, NumberOfBytes);
+  return block;
+}
+
+KEMU_WDK_BUILD_INLINE PVOID ExAllocatePoolPriorityZero(POOL_TYPE PoolType, SIZE_T NumberOfBytes,
+                                                       ULONG Tag, EX_POOL_PRIORITY Priority) {
+  PVOID block = ExAllocatePoolWithTagPriority((POOL_TYPE)(PoolType | POOL_ZERO_ALLOCATION),
+                                              NumberOfBytes, Tag, Priority);
+  KEMU_WDK_ZERO_UNLESS_NATIVE(block, NumberOfBytes);
+  return block;
+}
+
+/// The routine it wraps, named to say the block is not zeroed.
 KEMU_WDK_INLINE PVOID ExAllocatePoolUninitialized(POOL_TYPE PoolType, SIZE_T NumberOfBytes,
                                                   ULONG Tag) {
   return ExAllocatePoolWithTag(PoolType, NumberOfBytes, Tag);
+}
+
+KEMU_WDK_INLINE PVOID ExAllocatePoolQuotaUninitialized(POOL_TYPE PoolType, SIZE_T NumberOfBytes,
+                                                       ULONG Tag) {
+  return ExAllocatePoolWithQuotaTag(PoolType, NumberOfBytes, Tag);
+}
+
+KEMU_WDK_INLINE PVOID ExAllocatePoolPriorityUninitialized(POOL_TYPE PoolType, SIZE_T NumberOfBytes,
+                                                          ULONG Tag, EX_POOL_PRIORITY Priority) {
+  return ExAllocatePoolWithTagPriority(PoolType, NumberOfBytes, Tag, Priority);
 }
 
 /// NULL when the emulated OS does not export SystemRoutineName.

@@ -17,6 +17,7 @@
 #include "kemu_wdk_devprop.h"
 #include "kemu_wdk_dispatch.h"
 #include "kemu_wdk_dma.h"
+#include "kemu_wdk_driver_runtime.h"
 #include "kemu_wdk_errorlog.h"
 #include "kemu_wdk_ex_timer.h"
 #include "kemu_wdk_exlist.h"

@@ -178,9 +178,10 @@ TEST_P(IoTimerTest, ATimerStillRunningAtShutdownIsNoLeak) {  // IOT-5
 }
 
 TEST_P(IoTimerTest, FreeingTheDeviceObjectsPoolEndsItsTimer) {  // IOT-5
-  auto* device =
-      static_cast<PDEVICE_OBJECT>(ExAllocatePoolZero(NonPagedPoolNx, sizeof(DEVICE_OBJECT), kTag));
+  auto* device = static_cast<PDEVICE_OBJECT>(
+      ExAllocatePoolWithTag(NonPagedPoolNx, sizeof(DEVICE_OBJECT), kTag));
   ASSERT_NE(device, nullptr);
+  RtlZeroMemory(device, sizeof(*device));
   Seen seen;
   IoInitializeTimer(device, CountTicks, &seen);
   IoStartTimer(device);

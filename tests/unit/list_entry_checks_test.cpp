@@ -10,6 +10,8 @@
 
 extern "C" BOOLEAN ListEntryRemoveOnXpBuild(PLIST_ENTRY Entry);
 extern "C" BOOLEAN ListEntryRemoveWithoutChecks(PLIST_ENTRY Entry);
+BOOLEAN ListEntryRemoveOnXpCxxBuild(PLIST_ENTRY Entry);
+PLIST_ENTRY ListEntryRemoveHeadOnXpCxxBuild(PLIST_ENTRY ListHead);
 
 namespace {
 
@@ -105,6 +107,22 @@ TEST_P(ListEntryChecksTest, OlderTargetsAndTheOptOutRemoveUnchecked) {
   ListEntryRemoveWithoutChecks(&opted_out.a);
   ListEntryRemoveWithoutChecks(&opted_out.a);
   EXPECT_FALSE(machine().crashed());
+}
+
+// A plain C++ inline routine has one definition in the whole program: the checked copy of this
+// file would serve the XP build as well (the routines are static inline in C++ for that reason).
+TEST_P(ListEntryChecksTest, ACxxDriverBuiltForXpKeepsItsUncheckedRoutinesBesideACheckedBuild) {
+  TwoEntries xp;
+  ListEntryRemoveOnXpCxxBuild(&xp.a);
+  ListEntryRemoveOnXpCxxBuild(&xp.a);
+  xp.b.Blink = &xp.b;  // the head's first entry no longer links back to it
+  EXPECT_EQ(ListEntryRemoveHeadOnXpCxxBuild(&xp.head), &xp.b);
+  EXPECT_FALSE(machine().crashed());
+  // This file's own routines still check, in the same program.
+  TwoEntries checked;
+  RemoveEntryList(&checked.a);
+  EXPECT_THAT(CrashOf([&] { RemoveEntryList(&checked.a); }),
+              BugCheckIs(kSecurityCheck, FAST_FAIL_CORRUPT_LIST_ENTRY, 0, 0, 0));
 }
 
 TEST_P(ListEntryChecksTest, RtlFailFastIsTheSecurityCheckFailureWithItsCode) {
