@@ -91,10 +91,12 @@ VOID RtlCopyUnicodeString(PUNICODE_STRING DestinationString, PCUNICODE_STRING So
   }
 }
 
+// PASSIVE_LEVEL, as Microsoft documents it (and RtlEqualUnicodeString).
 LONG RtlCompareUnicodeString(PCUNICODE_STRING String1, PCUNICODE_STRING String2,
                              BOOLEAN CaseInSensitive) {
   kemu::model::Kernel& kernel = KEMU_ENTER(RtlCompareUnicodeString, KEMU_ARG(String1),
                                            KEMU_ARG(String2), KEMU_ARG(CaseInSensitive));
+  kemu::abi::AtMost(kernel, "RtlCompareUnicodeString", PASSIVE_LEVEL);
   Check(kernel, "RtlCompareUnicodeString", String1, "String1");
   Check(kernel, "RtlCompareUnicodeString", String2, "String2");
   const std::size_t chars = std::min(String1->Length, String2->Length) / kWchar;
@@ -114,6 +116,7 @@ BOOLEAN RtlEqualUnicodeString(PCUNICODE_STRING String1, PCUNICODE_STRING String2
                               BOOLEAN CaseInSensitive) {
   kemu::model::Kernel& kernel = KEMU_ENTER(RtlEqualUnicodeString, KEMU_ARG(String1),
                                            KEMU_ARG(String2), KEMU_ARG(CaseInSensitive));
+  kemu::abi::AtMost(kernel, "RtlEqualUnicodeString", PASSIVE_LEVEL);
   Check(kernel, "RtlEqualUnicodeString", String1, "String1");
   Check(kernel, "RtlEqualUnicodeString", String2, "String2");
   if (String1->Length != String2->Length) return FALSE;

@@ -431,6 +431,33 @@ std::vector<std::string> Interrupts::DescribeConnected() const {
   return out;
 }
 
+std::string Interrupts::DescribeLock(std::uintptr_t lock) const {
+  // The newest connection first: an address a disconnected connection used may be in use again.
+  for (auto it = records_.rbegin(); it != records_.rend(); ++it) {
+    const ConnectionRecord& record = **it;
+    if (record.passive) continue;  // a passive-level ISR runs under no spin lock
+    const void* isr = record.is_message_table ? reinterpret_cast<const void*>(record.message_isr)
+                                              : reinterpret_cast<const void*>(record.isr);
+    const std::string of =
+        fmt::format("the ISR {} on vector {:#x}{}{}{}", isr, record.vectors.front(),
+                    record.device != nullptr ? " of device '" : "",
+                    record.device != nullptr ? record.device->config.name : "",
+                    record.device != nullptr ? "'" : "", record.connected ? "" : " (disconnected)");
+    if (reinterpret_cast<std::uintptr_t>(record.lock) == lock) {
+      return record.lock == &record.internal_lock
+                 ? "the interrupt spin lock of " + of
+                 : "the spin lock the driver gave IoConnectInterrupt(Ex) for " + of;
+    }
+    for (const auto& object : record.objects) {
+      if (object->lock == &object->own_lock &&
+          reinterpret_cast<std::uintptr_t>(object->lock) == lock) {
+        return fmt::format("the interrupt spin lock of message {} of {}", object->message, of);
+      }
+    }
+  }
+  return "";
+}
+
 std::uintptr_t Interrupts::FirstConnected() const {
   for (const auto& record : records_) {
     if (record->connected) return reinterpret_cast<std::uintptr_t>(&record->objects.front()->k);

@@ -182,6 +182,10 @@ class Interrupts {
   InterruptObject& Lookup(const char* routine, PKINTERRUPT interrupt);
   std::vector<std::string> DescribeConnected() const;
   std::uintptr_t FirstConnected() const;
+  /// What `lock` is to a connection, for lock reports: "the interrupt spin lock of the ISR 0x...
+  /// on vector 0x61 of device 'card'" (or the spin lock the driver gave IoConnectInterrupt, or a
+  /// message's own lock); "" when no connection known uses it.
+  std::string DescribeLock(std::uintptr_t lock) const;
 
   /// How many disconnected connections stay known, so that their interrupt objects and message
   /// tables are still reported as disconnected (not as never connected) when a driver uses them.

@@ -166,6 +166,13 @@ std::string Kernel::DescribeCode(std::uintptr_t pc) const {
   return it != names.end() ? race::Describe(it->second) : "";
 }
 
+std::string Kernel::DescribeLock(std::uintptr_t lock) const {
+  if (std::string connection = interrupts_.DescribeLock(lock); !connection.empty()) {
+    return connection;
+  }
+  return pool_.DescribeAddress(lock);
+}
+
 void Kernel::EnterAfterFailure() {
   ThrowIfCrashed();
   // The first point after instrumented code found a race where an exception can be thrown.

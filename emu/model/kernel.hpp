@@ -244,6 +244,7 @@ class Kernel final : public verifier::Host, public race::Host {
   /// vCPU 0 at IRQL 7 on Windows 10"), or "" when the test, not the kernel, called the driver.
   std::string RunningCallback() const override;
   std::string DescribeCode(std::uintptr_t pc) const override;
+  std::string DescribeLock(std::uintptr_t lock) const override;
   std::string RunningContext() const override;
   /// Ends the machine with a harness error thrown out of a driver callback: the kernel frames
   /// around it (raised IRQL, interrupt lock, DPC state) can never be completed, so the machine is

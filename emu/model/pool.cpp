@@ -74,8 +74,10 @@ void* Pool::Allocate(const PoolRequest& request) {
     kernel_.verifier().PoolAllocateAtBadIrql(request.routine, irql, request.type, request.bytes,
                                              request.paged);
   }
-  // NonPagedPoolMustSucceed and NonPagedPoolCacheAlignedMustS, session forms included.
-  if (const std::uint32_t base = request.type & 0x7; base == 2 || base == 6) {
+  // NonPagedPoolMustSucceed and NonPagedPoolCacheAlignedMustS, session forms included (the low
+  // three bits are the base type).
+  if (const std::uint32_t base = request.type & 0x7;
+      base == NonPagedPoolMustSucceed || base == NonPagedPoolCacheAlignedMustS) {
     kernel_.verifier().PoolMustSucceed(request.routine, request.type, request.bytes, request.tag);
   }
   SIZE_T bytes = request.bytes;

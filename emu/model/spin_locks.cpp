@@ -63,6 +63,12 @@ SpinLocks::State& SpinLocks::FirstUse(const char* routine, PKSPIN_LOCK lock) {
   return locks_[lock];
 }
 
+std::string SpinLocks::Named(PKSPIN_LOCK lock) const {
+  const std::string what = kernel_.DescribeLock(reinterpret_cast<std::uintptr_t>(lock));
+  return fmt::format("the spin lock at {}{}{}{}", static_cast<const void*>(lock),
+                     what.empty() ? "" : " (", what, what.empty() ? "" : ")");
+}
+
 SpinLocks::State& SpinLocks::SpinUntilFree(const char* routine, PKSPIN_LOCK lock, int owner,
                                            bool waited) {
   const Cpu& cpu = kernel_.cpu();
@@ -71,8 +77,7 @@ SpinLocks::State& SpinLocks::SpinUntilFree(const char* routine, PKSPIN_LOCK lock
   // takes the interrupts its IRQL allows.
   kernel_.scheduler().WaitUntil(
       {.ready = [this, lock] { return !IsHeld(lock); },
-       .what = fmt::format("the spin lock at {} in {} (held by {})", static_cast<const void*>(lock),
-                           routine,
+       .what = fmt::format("{} in {} (held by {})", Named(lock), routine,
                            kernel_.scheduler().DescribeProcessor(static_cast<unsigned>(owner))),
        .lock = reinterpret_cast<std::uintptr_t>(lock)});
   // Looked up again: the wait may have let the lock's memory be freed and forgotten.
@@ -263,10 +268,9 @@ std::vector<std::string> SpinLocks::DescribeHeldBy(unsigned cpu) const {
   std::vector<std::pair<std::uint64_t, std::string>> held;
   for (const auto& [lock, state] : locks_) {
     if (state.owner != static_cast<int>(cpu)) continue;
-    held.emplace_back(
-        state.acquired_at,
-        fmt::format("the spin lock at {} (taken by {} after trace event {})",
-                    static_cast<const void*>(lock), state.acquired_by, state.acquired_at));
+    held.emplace_back(state.acquired_at,
+                      fmt::format("{} (taken by {} after trace event {})", Named(lock),
+                                  state.acquired_by, state.acquired_at));
   }
   std::sort(held.begin(), held.end());
   std::vector<std::string> out;

@@ -79,6 +79,9 @@ class SpinLocks {
   /// "the spin lock at 0x... (taken by KeAcquireSpinLock after trace event 12)" for each lock
   /// vCPU `cpu` holds, in acquisition order.
   std::vector<std::string> DescribeHeldBy(unsigned cpu) const;
+  /// "the spin lock at 0x... (the interrupt spin lock of the ISR ...)", or with where it lies in
+  /// pool; just "the spin lock at 0x..." when kemu knows neither (Kernel::DescribeLock).
+  std::string Named(PKSPIN_LOCK lock) const;
   /// Address of one held lock, or 0.
   std::uintptr_t FirstHeld() const;
   /// Forget locks inside [begin, end) (their memory is being reused).

@@ -31,6 +31,10 @@ class Host {
   /// The driver source line and routine at code address `pc` ("capture.c:331 in CapDpcForIsr"),
   /// or "" when nothing names it: the model symbolizes, so rules need not reach the race layer.
   virtual std::string DescribeCode(std::uintptr_t pc) const = 0;
+  /// What the spin lock at `lock` is, for lock reports: an interrupt object's lock, or where it
+  /// lies in pool ("offset 0x8 of the 368-byte pool block tagged 'Stor' that ..."); "" when kemu
+  /// knows neither.
+  virtual std::string DescribeLock(std::uintptr_t lock) const = 0;
   /// Raises `violation`. Returns only when the machine records bug checks instead of throwing;
   /// the caller then continues as a retail kernel would.
   virtual void BugCheck(const Violation& violation) = 0;

@@ -13,14 +13,18 @@ std::string WaitForReport(std::string summary, const std::vector<std::string>& c
   return summary;
 }
 
+// " (what)", or "" when `what` is empty.
+std::string Parenthesised(const std::string& what) { return what.empty() ? "" : " (" + what + ")"; }
+
 }  // namespace
 
 void Verifier::SpinLockDeadlock(PKSPIN_LOCK lock, const std::string& waiter,
                                 const std::vector<std::string>& contexts) {
   const std::string summary = WaitForReport(
-      fmt::format("{} spins on the spin lock at {}, and no vCPU that could release it can "
+      fmt::format("{} spins on the spin lock at {}{}, and no vCPU that could release it can "
                   "run: a deadlock.",
-                  waiter, static_cast<const void*>(lock)),
+                  waiter, static_cast<const void*>(lock),
+                  Parenthesised(host_.DescribeLock(Address(lock)))),
       contexts);
   // Driver Verifier's deadlock detection names the lock; a kernel without it spins until the
   // watchdog fires, which kemu reports as the checked kernel's "already owned" code.

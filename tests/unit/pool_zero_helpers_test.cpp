@@ -30,6 +30,7 @@ constexpr unsigned char kUninitialisedFill = 0xA5;
 class PoolZeroHelpersTest : public kemu::testing::PersonalityTest {
  protected:
   void SetUp() override {
+    kemu::testing::PersonalityTest::SetUp();
     PoolZeroDownLevelReset();
     PoolNxOptInReset();
   }

@@ -376,6 +376,33 @@ TEST(RtlStringRuleTest, PrefixAbovePassiveIsReported) {
                          kemu::verifier_code::kKernelApiAtWrongIrql, APC_LEVEL, 0, 0));
 }
 
+// Both documented PASSIVE_LEVEL; they skipped the check (audit round 15, the RTL helper's note).
+TEST(RtlStringRuleTest, CompareAndEqualUnicodeStringAbovePassiveAreReported) {
+  kemu::Machine machine(kemu::MachineOptions{.on_bug_check = kemu::BugCheckAction::kRecord});
+  UNICODE_STRING name = Counted(L"x");
+  KIRQL old;
+  KeRaiseIrql(APC_LEVEL, &old);
+  EXPECT_EQ(RtlCompareUnicodeString(&name, &name, TRUE), 0);
+  EXPECT_EQ(RtlEqualUnicodeString(&name, &name, FALSE), TRUE);
+  KeLowerIrql(old);
+  ASSERT_EQ(machine.bug_checks().size(), 2u);
+  for (const kemu::BugCheck& crash : machine.bug_checks()) {
+    EXPECT_THAT(crash, BugCheckIs(kemu::bugcheck::kDriverVerifierDetectedViolation,
+                                  kemu::verifier_code::kKernelApiAtWrongIrql, APC_LEVEL, 0, 0));
+  }
+  EXPECT_THAT(machine.bug_checks()[0].report(), ::testing::HasSubstr("RtlCompareUnicodeString"));
+  EXPECT_THAT(machine.bug_checks()[1].report(), ::testing::HasSubstr("RtlEqualUnicodeString"));
+}
+
+TEST(RtlStringRuleTest, CompareAndEqualUnicodeStringAtPassiveAreSilent) {
+  kemu::Machine machine(kemu::Os::kWindows10);
+  UNICODE_STRING a = Counted(L"Nic");
+  UNICODE_STRING b = Counted(L"NIC");
+  EXPECT_EQ(RtlCompareUnicodeString(&a, &b, TRUE), 0);
+  EXPECT_EQ(RtlEqualUnicodeString(&a, &b, TRUE), TRUE);
+  EXPECT_TRUE(machine.bug_checks().empty());
+}
+
 TEST(RtlStringRuleTest, NarrowPrintfAtDispatchLevelIsSilent) {
   kemu::Machine machine(kemu::Os::kWindows10);
   char narrow[8];
