@@ -11,7 +11,7 @@ namespace {
 
 ULONG Print(kemu::model::Kernel& kernel, const char* routine, PCSTR format,
             kemu::abi::DbgArgs& args) {
-  if (format == nullptr) kernel.verifier().NullArgument(routine, "Format");
+  kernel.verifier().Dereferenced(routine, format, "Format");
   const kemu::abi::DbgText text = kemu::abi::FormatDbgPrint(format, args);
   if (text.unicode && kernel.irql().Current() > PASSIVE_LEVEL) {
     kernel.verifier().DbgPrintUnicodeAboveIrql(routine, kernel.irql().Current());

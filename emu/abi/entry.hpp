@@ -81,11 +81,12 @@ inline model::Kernel& AtMost(model::Kernel& kernel, const char* routine, KIRQL m
   return kernel;
 }
 
-/// A pointer parameter `routine` dereferences: NULL is the access violation the kernel's own
+/// A pointer parameter `routine` dereferences: NULL (or anything in the first 64 KiB) is the access
+/// violation the kernel's own
 /// access takes (0x1E, or 0xA at DISPATCH_LEVEL and above), reported by the verifier.
 inline void NotNull(model::Kernel& kernel, const char* routine, const void* pointer,
                     const char* parameter) {
-  if (pointer == nullptr) kernel.verifier().NullArgument(routine, parameter);
+  kernel.verifier().Dereferenced(routine, pointer, parameter);
 }
 
 }  // namespace kemu::abi

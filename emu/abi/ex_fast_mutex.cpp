@@ -7,7 +7,8 @@ extern "C" {
 
 VOID ExInitializeFastMutex(PFAST_MUTEX FastMutex) {
   kemu::model::Kernel& kernel = KEMU_ENTER(ExInitializeFastMutex, KEMU_ARG(FastMutex));
-  if (FastMutex == nullptr) kernel.verifier().NullArgument("ExInitializeFastMutex", "FastMutex");
+  kernel.verifier().Dereferenced("ExInitializeFastMutex", FastMutex, "FastMutex");
+  kernel.pool().RequireNonpaged("ExInitializeFastMutex", "fast mutex", FastMutex);
   kernel.dispatcher().InitializeFastMutex(FastMutex);
 }
 

@@ -51,8 +51,7 @@ VOID ExInitializeNPagedLookasideList(PNPAGED_LOOKASIDE_LIST Lookaside, PALLOCATE
   kemu::model::Kernel& kernel =
       KEMU_ENTER(ExInitializeNPagedLookasideList, KEMU_ARG(Lookaside), KEMU_ARG(Allocate),
                  KEMU_ARG(Free), KEMU_ARG(Flags), KEMU_ARG(Size), KEMU_ARG(Tag), KEMU_ARG(Depth));
-  if (Lookaside == nullptr)
-    kernel.verifier().NullArgument("ExInitializeNPagedLookasideList", "Lookaside");
+  kernel.verifier().Dereferenced("ExInitializeNPagedLookasideList", Lookaside, "Lookaside");
   InitializeClassic(kernel, "ExInitializeNPagedLookasideList", Lookaside, LookasideKind::kNonPaged,
                     Allocate, Free, Flags, Size, Tag);
 }
@@ -63,8 +62,7 @@ VOID ExInitializePagedLookasideList(PPAGED_LOOKASIDE_LIST Lookaside, PALLOCATE_F
   kemu::model::Kernel& kernel =
       KEMU_ENTER(ExInitializePagedLookasideList, KEMU_ARG(Lookaside), KEMU_ARG(Allocate),
                  KEMU_ARG(Free), KEMU_ARG(Flags), KEMU_ARG(Size), KEMU_ARG(Tag), KEMU_ARG(Depth));
-  if (Lookaside == nullptr)
-    kernel.verifier().NullArgument("ExInitializePagedLookasideList", "Lookaside");
+  kernel.verifier().Dereferenced("ExInitializePagedLookasideList", Lookaside, "Lookaside");
   InitializeClassic(kernel, "ExInitializePagedLookasideList", Lookaside, LookasideKind::kPaged,
                     Allocate, Free, Flags, Size, Tag);
 }
@@ -112,7 +110,7 @@ NTSTATUS ExInitializeLookasideListEx(PLOOKASIDE_LIST_EX Lookaside, PALLOCATE_FUN
   kemu::model::Kernel& kernel = KEMU_ENTER(
       ExInitializeLookasideListEx, KEMU_ARG(Lookaside), KEMU_ARG(Allocate), KEMU_ARG(Free),
       KEMU_ARG(PoolType), KEMU_ARG(Flags), KEMU_ARG(Size), KEMU_ARG(Tag), KEMU_ARG(Depth));
-  if (Lookaside == nullptr) kernel.verifier().NullArgument(kName, "Lookaside");
+  kernel.verifier().Dereferenced(kName, Lookaside, "Lookaside");
   // The two flags exclude each other; any other bit is invalid too.
   if ((Flags & ~kExFlags) != 0 || Flags == kExFlags) return STATUS_INVALID_PARAMETER_5;
   std::uint32_t type = static_cast<std::uint32_t>(kemu::abi::Arg(PoolType));

@@ -12,7 +12,8 @@ PETHREAD PsGetCurrentThread(VOID) {
 
 NTSTATUS ExInitializeResourceLite(PERESOURCE Resource) {
   kemu::model::Kernel& kernel = KEMU_ENTER(ExInitializeResourceLite, KEMU_ARG(Resource));
-  if (Resource == nullptr) kernel.verifier().NullArgument("ExInitializeResourceLite", "Resource");
+  kernel.verifier().Dereferenced("ExInitializeResourceLite", Resource, "Resource");
+  kernel.pool().RequireNonpaged("ExInitializeResourceLite", "executive resource", Resource);
   kernel.resources().Initialize("ExInitializeResourceLite", Resource, /*again=*/false);
   return STATUS_SUCCESS;
 }

@@ -17,7 +17,7 @@ constexpr ULONG_PTR kActive = 1;
 constexpr ULONG_PTR kOne = 2;
 
 PEX_RUNDOWN_REF Checked(Kernel& kernel, const char* routine, PEX_RUNDOWN_REF ref) {
-  if (ref == nullptr) kernel.verifier().NullArgument(routine, "RunRef");
+  kernel.verifier().Dereferenced(routine, ref, "RunRef");
   return ref;
 }
 

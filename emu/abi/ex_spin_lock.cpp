@@ -9,7 +9,7 @@ using kemu::model::ExHold;
 
 kemu::model::ExSpinLocks& Checked(kemu::model::Kernel& kernel, const char* routine,
                                   PEX_SPIN_LOCK lock) {
-  if (lock == nullptr) kernel.verifier().NullArgument(routine, "SpinLock");
+  kernel.verifier().Dereferenced(routine, lock, "SpinLock");
   return kernel.ex_spin_locks();
 }
 

@@ -16,8 +16,8 @@ extern "C" BOOLEAN HalTranslateBusAddress(INTERFACE_TYPE InterfaceType, ULONG Bu
       KEMU_ENTER(HalTranslateBusAddress, KEMU_ARG(InterfaceType), KEMU_ARG(BusNumber),
                  kemu::model::CallArg{"BusAddress", kemu::abi::Arg(BusAddress.QuadPart)},
                  KEMU_ARG(AddressSpace), KEMU_ARG(TranslatedAddress));
-  if (AddressSpace == nullptr) kernel.verifier().NullArgument(kRoutine, "AddressSpace");
-  if (TranslatedAddress == nullptr) kernel.verifier().NullArgument(kRoutine, "TranslatedAddress");
+  kernel.verifier().Dereferenced(kRoutine, AddressSpace, "AddressSpace");
+  kernel.verifier().Dereferenced(kRoutine, TranslatedAddress, "TranslatedAddress");
   // Read as the integer the driver passed: a C caller may pass any value as the enum.
   const auto type = static_cast<INTERFACE_TYPE>(kemu::abi::Arg(InterfaceType));
   const ULONG space = *AddressSpace;

@@ -31,7 +31,7 @@ ULONG BusData(kemu::model::Kernel& kernel, const char* routine, Access access, B
   }
   kemu::abi::AtMost(kernel, routine, DISPATCH_LEVEL);
   if (length == 0) return 0;
-  if (buffer == nullptr) kernel.verifier().NullArgument(routine, "Buffer");
+  kernel.verifier().Dereferenced(routine, buffer, "Buffer");
   // BusNumber carries the segment above bit 7; kemu's buses are all in segment 0.
   if ((bus_number >> 8) != 0 || !kernel.devices().PciBusExists(bus_number)) return 0;
   // PCI_SLOT_NUMBER: the device number in bits 0-4, the function number in bits 5-7; the

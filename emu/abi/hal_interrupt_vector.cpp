@@ -17,8 +17,8 @@ extern "C" ULONG HalGetInterruptVector(INTERFACE_TYPE InterfaceType, ULONG BusNu
                  KEMU_ARG(BusInterruptLevel), KEMU_ARG(BusInterruptVector), KEMU_ARG(Irql),
                  KEMU_ARG(Affinity));
   kemu::abi::AtMost(kernel, kRoutine, PASSIVE_LEVEL);
-  if (Irql == nullptr) kernel.verifier().NullArgument(kRoutine, "Irql");
-  if (Affinity == nullptr) kernel.verifier().NullArgument(kRoutine, "Affinity");
+  kernel.verifier().Dereferenced(kRoutine, Irql, "Irql");
+  kernel.verifier().Dereferenced(kRoutine, Affinity, "Affinity");
   // Read as the integer the driver passed: a C caller may pass any value as the enum.
   const auto type = static_cast<INTERFACE_TYPE>(kemu::abi::Arg(InterfaceType));
   const kemu::model::DeviceState* device =

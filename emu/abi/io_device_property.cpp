@@ -21,7 +21,7 @@ NTSTATUS IoGetDeviceProperty(PDEVICE_OBJECT DeviceObject, DEVICE_REGISTRY_PROPER
   // Read as the integer the driver passed: a C caller may pass any value as the enum.
   const auto property = static_cast<std::uint32_t>(kemu::abi::Arg(DeviceProperty));
   if (!kemu::model::KnownDeviceProperty(property)) return STATUS_INVALID_PARAMETER_2;
-  if (ResultLength == nullptr) kernel.verifier().NullArgument(kRoutine, "ResultLength");
+  kernel.verifier().Dereferenced(kRoutine, ResultLength, "ResultLength");
   const auto bytes = kemu::model::DevicePropertyBytes(*device, property);
   if (!bytes) {
     // Not documented for IoGetDeviceProperty (UNCONFIRMED): the status IoGetDevicePropertyData
@@ -32,7 +32,7 @@ NTSTATUS IoGetDeviceProperty(PDEVICE_OBJECT DeviceObject, DEVICE_REGISTRY_PROPER
   const auto size = static_cast<ULONG>(bytes->size());
   *ResultLength = size;
   if (BufferLength < size) return STATUS_BUFFER_TOO_SMALL;
-  if (PropertyBuffer == nullptr) kernel.verifier().NullArgument(kRoutine, "PropertyBuffer");
+  kernel.verifier().Dereferenced(kRoutine, PropertyBuffer, "PropertyBuffer");
   std::memcpy(PropertyBuffer, bytes->data(), size);
   return STATUS_SUCCESS;
 }

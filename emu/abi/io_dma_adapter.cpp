@@ -197,10 +197,8 @@ PDMA_ADAPTER IoGetDmaAdapter(PDEVICE_OBJECT PhysicalDeviceObject,
   if (kernel.devices().FindByPdo(PhysicalDeviceObject) == nullptr) {
     kernel.verifier().InvalidPdo(kRoutine, PhysicalDeviceObject);
   }
-  if (DeviceDescription == nullptr) kernel.verifier().NullArgument(kRoutine, "DeviceDescription");
-  if (NumberOfMapRegisters == nullptr) {
-    kernel.verifier().NullArgument(kRoutine, "NumberOfMapRegisters");
-  }
+  kernel.verifier().Dereferenced(kRoutine, DeviceDescription, "DeviceDescription");
+  kernel.verifier().Dereferenced(kRoutine, NumberOfMapRegisters, "NumberOfMapRegisters");
   const ULONG version = DeviceDescription->Version;
   if (version > DEVICE_DESCRIPTION_VERSION3) {
     kernel.verifier().DmaUnknownDescriptionVersion(kRoutine, version);

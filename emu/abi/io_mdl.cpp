@@ -74,7 +74,7 @@ PMDL IoAllocateMdl(PVOID VirtualAddress, ULONG Length, BOOLEAN SecondaryBuffer, 
 VOID IoFreeMdl(PMDL Mdl) {
   Kernel& kernel = KEMU_ENTER(IoFreeMdl, KEMU_ARG(Mdl));
   kemu::abi::AtMost(kernel, "IoFreeMdl", DISPATCH_LEVEL);
-  if (Mdl == nullptr) kernel.verifier().NullArgument("IoFreeMdl", "Mdl");
+  kernel.verifier().Dereferenced("IoFreeMdl", Mdl, "Mdl");
   kernel.pool().Free("IoFreeMdl", Mdl, std::nullopt);
 }
 
@@ -82,9 +82,7 @@ VOID MmBuildMdlForNonPagedPool(PMDL MemoryDescriptorList) {
   static constexpr const char* kRoutine = "MmBuildMdlForNonPagedPool";
   Kernel& kernel = KEMU_ENTER(MmBuildMdlForNonPagedPool, KEMU_ARG(MemoryDescriptorList));
   kemu::abi::AtMost(kernel, kRoutine, DISPATCH_LEVEL);
-  if (MemoryDescriptorList == nullptr) {
-    kernel.verifier().NullArgument(kRoutine, "MemoryDescriptorList");
-  }
+  kernel.verifier().Dereferenced(kRoutine, MemoryDescriptorList, "MemoryDescriptorList");
   PMDL mdl = MemoryDescriptorList;
   // The pages behind the buffer, each by the physical page MmGetPhysicalAddress gives it.
   const ULONG pages = ADDRESS_AND_SIZE_TO_SPAN_PAGES(BufferAddress(*mdl), mdl->ByteCount);

@@ -25,7 +25,7 @@ NTSTATUS IoOpenDeviceRegistryKey(PDEVICE_OBJECT DeviceObject, ULONG DevInstKeyTy
     }
     return STATUS_INVALID_PARAMETER;
   }
-  if (DeviceRegKey == nullptr) kernel.verifier().NullArgument(kRoutine, "DeviceRegKey");
+  kernel.verifier().Dereferenced(kRoutine, DeviceRegKey, "DeviceRegKey");
   return kernel.registry_keys().OpenDeviceKey(*device, DevInstKeyType, DesiredAccess, DeviceRegKey);
 }
 

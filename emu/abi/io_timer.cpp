@@ -12,9 +12,9 @@ NTSTATUS IoInitializeTimer(PDEVICE_OBJECT DeviceObject, PIO_TIMER_ROUTINE TimerR
   kemu::model::Kernel& kernel = KEMU_ENTER(IoInitializeTimer, KEMU_ARG(DeviceObject),
                                            KEMU_ARG(TimerRoutine), KEMU_ARG(Context));
   kemu::abi::AtMost(kernel, kName, PASSIVE_LEVEL, kemu::verifier_code::kIrqlIoPassive5);
-  if (DeviceObject == nullptr) kernel.verifier().NullArgument(kName, "DeviceObject");
+  kernel.verifier().Dereferenced(kName, DeviceObject, "DeviceObject");
   // Windows would call it at the first tick; kemu reports it where the driver passed it.
-  if (TimerRoutine == nullptr) kernel.verifier().NullArgument(kName, "TimerRoutine");
+  kernel.verifier().Dereferenced(kName, TimerRoutine, "TimerRoutine");
   // The timer is allocated, which can fail (a test injects the status; Microsoft's page names
   // none, STATUS_INSUFFICIENT_RESOURCES is the likely one).
   KEMU_FAULT_POINT(kernel, IoInitializeTimer);
@@ -26,7 +26,7 @@ VOID IoStartTimer(PDEVICE_OBJECT DeviceObject) {
   static constexpr const char* kName = "IoStartTimer";
   kemu::model::Kernel& kernel = KEMU_ENTER(IoStartTimer, KEMU_ARG(DeviceObject));
   kemu::abi::AtMost(kernel, kName, DISPATCH_LEVEL);
-  if (DeviceObject == nullptr) kernel.verifier().NullArgument(kName, "DeviceObject");
+  kernel.verifier().Dereferenced(kName, DeviceObject, "DeviceObject");
   kernel.timers().io().Start(DeviceObject);
 }
 
@@ -34,7 +34,7 @@ VOID IoStopTimer(PDEVICE_OBJECT DeviceObject) {
   static constexpr const char* kName = "IoStopTimer";
   kemu::model::Kernel& kernel = KEMU_ENTER(IoStopTimer, KEMU_ARG(DeviceObject));
   kemu::abi::AtMost(kernel, kName, DISPATCH_LEVEL);
-  if (DeviceObject == nullptr) kernel.verifier().NullArgument(kName, "DeviceObject");
+  kernel.verifier().Dereferenced(kName, DeviceObject, "DeviceObject");
   kernel.timers().io().Stop(DeviceObject);
 }
 

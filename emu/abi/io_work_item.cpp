@@ -9,7 +9,7 @@ extern "C" {
 PIO_WORKITEM IoAllocateWorkItem(PDEVICE_OBJECT DeviceObject) {
   kemu::model::Kernel& kernel = KEMU_ENTER(IoAllocateWorkItem, KEMU_ARG(DeviceObject));
   kemu::abi::AtMost(kernel, "IoAllocateWorkItem", DISPATCH_LEVEL);
-  if (DeviceObject == nullptr) kernel.verifier().NullArgument("IoAllocateWorkItem", "DeviceObject");
+  kernel.verifier().Dereferenced("IoAllocateWorkItem", DeviceObject, "DeviceObject");
   // Out of pool, Windows returns NULL.
   if (kernel.faults().Check(kemu::abi::ExportId::kIoAllocateWorkItem)) return nullptr;
   return kernel.work_items().Allocate(DeviceObject);

@@ -33,7 +33,7 @@ VOID KeSetSystemGroupAffinityThread(PGROUP_AFFINITY Affinity, PGROUP_AFFINITY Pr
   static constexpr const char* kName = "KeSetSystemGroupAffinityThread";
   kemu::model::Kernel& kernel =
       KEMU_ENTER(KeSetSystemGroupAffinityThread, KEMU_ARG(Affinity), KEMU_ARG(PreviousAffinity));
-  if (Affinity == nullptr) kernel.verifier().NullArgument(kName, "Affinity");
+  kernel.verifier().Dereferenced(kName, Affinity, "Affinity");
   kernel.affinity().SetSystemGroup(kName, *Affinity, PreviousAffinity);
 }
 
@@ -41,7 +41,7 @@ VOID KeRevertToUserGroupAffinityThread(PGROUP_AFFINITY PreviousAffinity) {
   static constexpr const char* kName = "KeRevertToUserGroupAffinityThread";
   kemu::model::Kernel& kernel =
       KEMU_ENTER(KeRevertToUserGroupAffinityThread, KEMU_ARG(PreviousAffinity));
-  if (PreviousAffinity == nullptr) kernel.verifier().NullArgument(kName, "PreviousAffinity");
+  kernel.verifier().Dereferenced(kName, PreviousAffinity, "PreviousAffinity");
   kernel.affinity().RevertGroup(kName, *PreviousAffinity);
 }
 
@@ -52,7 +52,7 @@ ULONG_PTR KeIpiGenericCall(PKIPI_BROADCAST_WORKER BroadcastFunction, ULONG_PTR C
   const KIRQL irql = kernel.irql().Current();
   // Below IPI_LEVEL: the call interrupts the calling processor too.
   if (irql >= IPI_LEVEL) kernel.verifier().IrqlAboveMaximum(kName, irql, IPI_LEVEL - 1);
-  if (BroadcastFunction == nullptr) kernel.verifier().NullArgument(kName, "BroadcastFunction");
+  kernel.verifier().Dereferenced(kName, BroadcastFunction, "BroadcastFunction");
   return kernel.ipi_calls().Call(BroadcastFunction, Context);
 }
 

@@ -14,18 +14,16 @@ BOOLEAN KeRegisterBugCheckCallback(PKBUGCHECK_CALLBACK_RECORD CallbackRecord,
   kemu::model::Kernel& kernel =
       KEMU_ENTER(KeRegisterBugCheckCallback, KEMU_ARG(CallbackRecord), KEMU_ARG(CallbackRoutine),
                  KEMU_ARG(Buffer), KEMU_ARG(Length), KEMU_ARG(Component));
-  if (CallbackRecord == nullptr) kernel.verifier().NullArgument(kName, "CallbackRecord");
+  kernel.verifier().Dereferenced(kName, CallbackRecord, "CallbackRecord");
   // Windows would call NULL at the bug check; kemu stops at the registration instead.
-  if (CallbackRoutine == nullptr) kernel.verifier().NullArgument(kName, "CallbackRoutine");
+  kernel.verifier().Dereferenced(kName, CallbackRoutine, "CallbackRoutine");
   return kernel.bugcheck_callbacks().Register(CallbackRecord, CallbackRoutine, Buffer, Length,
                                               Component);
 }
 
 BOOLEAN KeDeregisterBugCheckCallback(PKBUGCHECK_CALLBACK_RECORD CallbackRecord) {
   kemu::model::Kernel& kernel = KEMU_ENTER(KeDeregisterBugCheckCallback, KEMU_ARG(CallbackRecord));
-  if (CallbackRecord == nullptr) {
-    kernel.verifier().NullArgument("KeDeregisterBugCheckCallback", "CallbackRecord");
-  }
+  kernel.verifier().Dereferenced("KeDeregisterBugCheckCallback", CallbackRecord, "CallbackRecord");
   return kernel.bugcheck_callbacks().Deregister(CallbackRecord);
 }
 
@@ -36,8 +34,8 @@ BOOLEAN KeRegisterBugCheckReasonCallback(PKBUGCHECK_REASON_CALLBACK_RECORD Callb
   kemu::model::Kernel& kernel =
       KEMU_ENTER(KeRegisterBugCheckReasonCallback, KEMU_ARG(CallbackRecord),
                  KEMU_ARG(CallbackRoutine), KEMU_ARG(Reason), KEMU_ARG(Component));
-  if (CallbackRecord == nullptr) kernel.verifier().NullArgument(kName, "CallbackRecord");
-  if (CallbackRoutine == nullptr) kernel.verifier().NullArgument(kName, "CallbackRoutine");
+  kernel.verifier().Dereferenced(kName, CallbackRecord, "CallbackRecord");
+  kernel.verifier().Dereferenced(kName, CallbackRoutine, "CallbackRoutine");
   return kernel.bugcheck_callbacks().RegisterReason(CallbackRecord, CallbackRoutine, Reason,
                                                     Component);
 }
@@ -45,9 +43,8 @@ BOOLEAN KeRegisterBugCheckReasonCallback(PKBUGCHECK_REASON_CALLBACK_RECORD Callb
 BOOLEAN KeDeregisterBugCheckReasonCallback(PKBUGCHECK_REASON_CALLBACK_RECORD CallbackRecord) {
   kemu::model::Kernel& kernel =
       KEMU_ENTER(KeDeregisterBugCheckReasonCallback, KEMU_ARG(CallbackRecord));
-  if (CallbackRecord == nullptr) {
-    kernel.verifier().NullArgument("KeDeregisterBugCheckReasonCallback", "CallbackRecord");
-  }
+  kernel.verifier().Dereferenced("KeDeregisterBugCheckReasonCallback", CallbackRecord,
+                                 "CallbackRecord");
   return kernel.bugcheck_callbacks().DeregisterReason(CallbackRecord);
 }
 

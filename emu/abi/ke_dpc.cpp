@@ -7,7 +7,8 @@
 namespace {
 
 kemu::model::Kernel& Checked(kemu::model::Kernel& kernel, const char* routine, PKDPC dpc) {
-  if (dpc == nullptr) kernel.verifier().NullArgument(routine, "Dpc");  // DPC-7
+  kernel.verifier().Dereferenced(routine, dpc, "Dpc");
+  // DPC-7
   return kernel;
 }
 
@@ -66,8 +67,7 @@ NTSTATUS KeSetTargetProcessorDpcEx(PKDPC Dpc, PPROCESSOR_NUMBER ProcNumber) {
   kemu::model::Kernel& kernel =
       KEMU_ENTER(KeSetTargetProcessorDpcEx, KEMU_ARG(Dpc), KEMU_ARG(ProcNumber));
   Checked(kernel, "KeSetTargetProcessorDpcEx", Dpc);
-  if (ProcNumber == nullptr)
-    kernel.verifier().NullArgument("KeSetTargetProcessorDpcEx", "ProcNumber");
+  kernel.verifier().Dereferenced("KeSetTargetProcessorDpcEx", ProcNumber, "ProcNumber");
   const int index = kemu::abi::ProcessorIndex(*ProcNumber, kernel.processor_count());
   if (index < 0) return STATUS_INVALID_PARAMETER;
   kernel.dpcs().SetTargetProcessor(Dpc, static_cast<unsigned>(index), "KeSetTargetProcessorDpcEx");

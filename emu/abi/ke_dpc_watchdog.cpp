@@ -24,9 +24,8 @@ extern "C" {
 NTSTATUS KeQueryDpcWatchdogInformation(PKDPC_WATCHDOG_INFORMATION WatchdogInformation) {
   kemu::model::Kernel& kernel =
       KEMU_ENTER(KeQueryDpcWatchdogInformation, KEMU_ARG(WatchdogInformation));
-  if (WatchdogInformation == nullptr) {
-    kernel.verifier().NullArgument("KeQueryDpcWatchdogInformation", "WatchdogInformation");
-  }
+  kernel.verifier().Dereferenced("KeQueryDpcWatchdogInformation", WatchdogInformation,
+                                 "WatchdogInformation");
   const std::optional<kemu::model::WatchdogReading> reading = kemu::model::ReadWatchdog(kernel);
   if (!reading) return STATUS_UNSUCCESSFUL;  // no DPC runs, below DISPATCH_LEVEL
   WatchdogInformation->DpcTimeLimit = ToUlong(reading->routine_limit_us);

@@ -47,7 +47,8 @@ extern "C" {
 VOID KeInitializeEvent(PRKEVENT Event, EVENT_TYPE Type, BOOLEAN State) {
   kemu::model::Kernel& kernel =
       KEMU_ENTER(KeInitializeEvent, KEMU_ARG(Event), KEMU_ARG(Type), KEMU_ARG(State));
-  if (Event == nullptr) kernel.verifier().NullArgument("KeInitializeEvent", "Event");
+  kernel.verifier().Dereferenced("KeInitializeEvent", Event, "Event");
+  kernel.pool().RequireNonpaged("KeInitializeEvent", "event", Event);
   const auto type = static_cast<int>(kemu::abi::Arg(Type));
   if (type != NotificationEvent && type != SynchronizationEvent) {
     kernel.verifier().EnumArgumentOutOfRange("KeInitializeEvent", "Type", type,

@@ -11,7 +11,7 @@ VOID KeGenericCallDpc(PKDEFERRED_ROUTINE Routine, PVOID Context) {
   kemu::model::Kernel& kernel = KEMU_ENTER(KeGenericCallDpc, KEMU_ARG(Routine), KEMU_ARG(Context));
   const KIRQL irql = kernel.irql().Current();
   if (irql > APC_LEVEL) kernel.verifier().IrqlAboveMaximum("KeGenericCallDpc", irql, APC_LEVEL);
-  if (Routine == nullptr) kernel.verifier().NullArgument("KeGenericCallDpc", "Routine");
+  kernel.verifier().Dereferenced("KeGenericCallDpc", Routine, "Routine");
   kernel.generic_calls().Call(Routine, Context);
 }
 

@@ -7,7 +7,7 @@ extern "C" {
 
 VOID KeInitializeGuardedMutex(PKGUARDED_MUTEX Mutex) {
   kemu::model::Kernel& kernel = KEMU_ENTER(KeInitializeGuardedMutex, KEMU_ARG(Mutex));
-  if (Mutex == nullptr) kernel.verifier().NullArgument("KeInitializeGuardedMutex", "Mutex");
+  kernel.verifier().Dereferenced("KeInitializeGuardedMutex", Mutex, "Mutex");
   kernel.dispatcher().InitializeGuardedMutex(Mutex);
 }
 

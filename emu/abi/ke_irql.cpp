@@ -14,7 +14,7 @@ KIRQL KfRaiseIrql(KIRQL NewIrql) {
 // Reached when a driver writes (KeRaiseIrql)(New, &Old); the macro form goes to KfRaiseIrql.
 VOID(KeRaiseIrql)(KIRQL NewIrql, PKIRQL OldIrql) {
   kemu::model::Kernel& kernel = KEMU_ENTER(KeRaiseIrql, KEMU_ARG(NewIrql), KEMU_ARG(OldIrql));
-  if (OldIrql == nullptr) kernel.verifier().NullArgument("KeRaiseIrql", "OldIrql");
+  kernel.verifier().Dereferenced("KeRaiseIrql", OldIrql, "OldIrql");
   *OldIrql = kernel.irql().Raise("KeRaiseIrql", NewIrql);
 }
 

@@ -8,7 +8,8 @@ extern "C" {
 
 VOID KeInitializeMutex(PRKMUTEX Mutex, ULONG Level) {
   kemu::model::Kernel& kernel = KEMU_ENTER(KeInitializeMutex, KEMU_ARG(Mutex), KEMU_ARG(Level));
-  if (Mutex == nullptr) kernel.verifier().NullArgument("KeInitializeMutex", "Mutex");
+  kernel.verifier().Dereferenced("KeInitializeMutex", Mutex, "Mutex");
+  kernel.pool().RequireNonpaged("KeInitializeMutex", "kernel mutex", Mutex);
   kernel.dispatcher().InitializeMutex(Mutex);  // Level is ignored, as on Windows
 }
 

@@ -13,7 +13,7 @@ PVOID KeRegisterNmiCallback(PNMI_CALLBACK CallbackRoutine, PVOID Context) {
       KEMU_ENTER(KeRegisterNmiCallback, KEMU_ARG(CallbackRoutine), KEMU_ARG(Context));
   kemu::abi::AtMost(kernel, kName, APC_LEVEL);
   // Windows would call NULL at the next NMI; kemu stops at the registration instead.
-  if (CallbackRoutine == nullptr) kernel.verifier().NullArgument(kName, "CallbackRoutine");
+  kernel.verifier().Dereferenced(kName, CallbackRoutine, "CallbackRoutine");
   // "NULL if it is unable to register the callback": an injected fault.
   if (kernel.faults().Check(kemu::abi::ExportId::kKeRegisterNmiCallback)) return nullptr;
   return kernel.nmi_callbacks().Register(CallbackRoutine, Context);

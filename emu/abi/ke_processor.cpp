@@ -91,9 +91,7 @@ ULONG KeGetCurrentProcessorNumberEx(PPROCESSOR_NUMBER ProcNumber) {
 
 ULONG KeGetProcessorIndexFromNumber(PPROCESSOR_NUMBER ProcNumber) {
   kemu::model::Kernel& kernel = KEMU_ENTER(KeGetProcessorIndexFromNumber, KEMU_ARG(ProcNumber));
-  if (ProcNumber == nullptr) {
-    kernel.verifier().NullArgument("KeGetProcessorIndexFromNumber", "ProcNumber");
-  }
+  kernel.verifier().Dereferenced("KeGetProcessorIndexFromNumber", ProcNumber, "ProcNumber");
   const int index = kemu::abi::ProcessorIndex(*ProcNumber, kernel.processor_count());
   return index < 0 ? INVALID_PROCESSOR_INDEX : static_cast<ULONG>(index);
 }
@@ -101,9 +99,7 @@ ULONG KeGetProcessorIndexFromNumber(PPROCESSOR_NUMBER ProcNumber) {
 NTSTATUS KeGetProcessorNumberFromIndex(ULONG ProcIndex, PPROCESSOR_NUMBER ProcNumber) {
   kemu::model::Kernel& kernel =
       KEMU_ENTER(KeGetProcessorNumberFromIndex, KEMU_ARG(ProcIndex), KEMU_ARG(ProcNumber));
-  if (ProcNumber == nullptr) {
-    kernel.verifier().NullArgument("KeGetProcessorNumberFromIndex", "ProcNumber");
-  }
+  kernel.verifier().Dereferenced("KeGetProcessorNumberFromIndex", ProcNumber, "ProcNumber");
   if (ProcIndex >= kernel.processor_count()) return STATUS_INVALID_PARAMETER;
   kemu::abi::WriteProcessorNumber(ProcNumber, ProcIndex);
   return STATUS_SUCCESS;
@@ -132,16 +128,14 @@ ULONGLONG KeQueryUnbiasedInterruptTime(VOID) {
 // drifts or jumps in kemu.
 VOID KeQuerySystemTime(PLARGE_INTEGER CurrentTime) {
   kemu::model::Kernel& kernel = KEMU_ENTER(KeQuerySystemTime, KEMU_ARG(CurrentTime));
-  if (CurrentTime == nullptr) kernel.verifier().NullArgument("KeQuerySystemTime", "CurrentTime");
+  kernel.verifier().Dereferenced("KeQuerySystemTime", CurrentTime, "CurrentTime");
   CurrentTime->QuadPart =
       static_cast<LONGLONG>(kemu::model::kBootSystemTime + kernel.clock().now_100ns());
 }
 
 VOID KeQuerySystemTimePrecise(PLARGE_INTEGER CurrentTime) {
   kemu::model::Kernel& kernel = KEMU_ENTER(KeQuerySystemTimePrecise, KEMU_ARG(CurrentTime));
-  if (CurrentTime == nullptr) {
-    kernel.verifier().NullArgument("KeQuerySystemTimePrecise", "CurrentTime");
-  }
+  kernel.verifier().Dereferenced("KeQuerySystemTimePrecise", CurrentTime, "CurrentTime");
   CurrentTime->QuadPart =
       static_cast<LONGLONG>(kemu::model::kBootSystemTime + kernel.clock().now_100ns());
 }
@@ -149,9 +143,7 @@ VOID KeQuerySystemTimePrecise(PLARGE_INTEGER CurrentTime) {
 // The performance counter is the interrupt time (below), so the stamp equals the result.
 ULONG64 KeQueryInterruptTimePrecise(PULONG64 QpcTimeStamp) {
   kemu::model::Kernel& kernel = KEMU_ENTER(KeQueryInterruptTimePrecise, KEMU_ARG(QpcTimeStamp));
-  if (QpcTimeStamp == nullptr) {
-    kernel.verifier().NullArgument("KeQueryInterruptTimePrecise", "QpcTimeStamp");
-  }
+  kernel.verifier().Dereferenced("KeQueryInterruptTimePrecise", QpcTimeStamp, "QpcTimeStamp");
   const ULONG64 now = kernel.clock().now_100ns();
   *QpcTimeStamp = now;
   return now;
@@ -164,7 +156,7 @@ ULONG KeQueryTimeIncrement(VOID) {
 
 VOID KeQueryTickCount(PLARGE_INTEGER CurrentCount) {
   kemu::model::Kernel& kernel = KEMU_ENTER(KeQueryTickCount, KEMU_ARG(CurrentCount));
-  if (CurrentCount == nullptr) kernel.verifier().NullArgument("KeQueryTickCount", "CurrentCount");
+  kernel.verifier().Dereferenced("KeQueryTickCount", CurrentCount, "CurrentCount");
   CurrentCount->QuadPart = static_cast<LONGLONG>(kernel.clock().now_100ns() / kClockTick100ns);
 }
 

@@ -7,14 +7,14 @@ namespace {
 
 kemu::model::Kernel& Checked(kemu::model::Kernel& kernel, const char* routine, PKSPIN_LOCK lock,
                              PKLOCK_QUEUE_HANDLE handle) {
-  if (lock == nullptr) kernel.verifier().NullArgument(routine, "SpinLock");
-  if (handle == nullptr) kernel.verifier().NullArgument(routine, "LockHandle");
+  kernel.verifier().Dereferenced(routine, lock, "SpinLock");
+  kernel.verifier().Dereferenced(routine, handle, "LockHandle");
   return kernel;
 }
 
 kemu::model::Kernel& Checked(kemu::model::Kernel& kernel, const char* routine,
                              PKLOCK_QUEUE_HANDLE handle) {
-  if (handle == nullptr) kernel.verifier().NullArgument(routine, "LockHandle");
+  kernel.verifier().Dereferenced(routine, handle, "LockHandle");
   return kernel;
 }
 

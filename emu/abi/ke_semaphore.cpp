@@ -8,7 +8,8 @@ extern "C" {
 VOID KeInitializeSemaphore(PRKSEMAPHORE Semaphore, LONG Count, LONG Limit) {
   kemu::model::Kernel& kernel =
       KEMU_ENTER(KeInitializeSemaphore, KEMU_ARG(Semaphore), KEMU_ARG(Count), KEMU_ARG(Limit));
-  if (Semaphore == nullptr) kernel.verifier().NullArgument("KeInitializeSemaphore", "Semaphore");
+  kernel.verifier().Dereferenced("KeInitializeSemaphore", Semaphore, "Semaphore");
+  kernel.pool().RequireNonpaged("KeInitializeSemaphore", "semaphore", Semaphore);
   kernel.dispatcher().InitializeSemaphore(Semaphore, Count, Limit);
 }
 

@@ -6,7 +6,7 @@
 namespace {
 
 kemu::model::Kernel& Checked(kemu::model::Kernel& kernel, const char* routine, PKSPIN_LOCK lock) {
-  if (lock == nullptr) kernel.verifier().NullArgument(routine, "SpinLock");
+  kernel.verifier().Dereferenced(routine, lock, "SpinLock");
   return kernel;
 }
 
@@ -32,7 +32,7 @@ VOID(KeAcquireSpinLock)(PKSPIN_LOCK SpinLock, PKIRQL OldIrql) {
   static constexpr const char* kName = "KeAcquireSpinLock";
   kemu::model::Kernel& kernel =
       KEMU_ENTER(KeAcquireSpinLock, KEMU_ARG(SpinLock), KEMU_ARG(OldIrql));
-  if (OldIrql == nullptr) kernel.verifier().NullArgument(kName, "OldIrql");
+  kernel.verifier().Dereferenced(kName, OldIrql, "OldIrql");
   // Windows stores the old IRQL only after the lock is taken.
   *OldIrql =
       Checked(kernel, kName, SpinLock).spin_locks().AcquireRaiseTo(kName, SpinLock, DISPATCH_LEVEL);

@@ -9,12 +9,13 @@ kemu::model::Kernel& AtMostDispatch(kemu::model::Kernel& kernel, const char* rou
                                     PKTIMER timer) {
   const KIRQL irql = kernel.irql().Current();
   if (irql > DISPATCH_LEVEL) kernel.verifier().IrqlAboveMaximum(routine, irql, DISPATCH_LEVEL);
-  if (timer == nullptr) kernel.verifier().NullArgument(routine, "Timer");
+  kernel.verifier().Dereferenced(routine, timer, "Timer");
   return kernel;
 }
 
 void Initialize(kemu::model::Kernel& kernel, const char* routine, PKTIMER timer, int type) {
-  if (timer == nullptr) kernel.verifier().NullArgument(routine, "Timer");
+  kernel.verifier().Dereferenced(routine, timer, "Timer");
+  kernel.pool().RequireNonpaged(routine, "timer", timer);
   if (type != NotificationTimer && type != SynchronizationTimer) {
     kernel.verifier().EnumArgumentOutOfRange(routine, "Type", type, kemu::abi::Arg(timer));
   }

@@ -108,7 +108,7 @@ NTSTATUS KeWaitForMultipleObjects(ULONG Count, PVOID Object[], WAIT_TYPE WaitTyp
   if (Count > MAXIMUM_WAIT_OBJECTS || (Count > THREAD_WAIT_OBJECTS && WaitBlockArray == nullptr)) {
     kernel.verifier().TooManyWaitObjects(Count, WaitBlockArray != nullptr);
   }
-  if (Object == nullptr) kernel.verifier().NullArgument("KeWaitForMultipleObjects", "Object");
+  kernel.verifier().Dereferenced("KeWaitForMultipleObjects", Object, "Object");
   WaitRequest request;
   request.routine = "KeWaitForMultipleObjects";
   request.wait_all = kemu::abi::Arg(WaitType) == WaitAll;
@@ -126,7 +126,7 @@ NTSTATUS KeDelayExecutionThread(KPROCESSOR_MODE WaitMode, BOOLEAN Alertable,
   if (irql > APC_LEVEL) {
     kernel.verifier().IrqlAboveMaximum("KeDelayExecutionThread", irql, APC_LEVEL);
   }
-  if (Interval == nullptr) kernel.verifier().NullArgument("KeDelayExecutionThread", "Interval");
+  kernel.verifier().Dereferenced("KeDelayExecutionThread", Interval, "Interval");
   WaitRequest request;
   request.routine = "KeDelayExecutionThread";
   request.deadline =

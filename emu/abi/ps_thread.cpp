@@ -34,8 +34,8 @@ void CheckPassive(Kernel& kernel, const char* routine, std::uint64_t ddi_rule) {
 void CheckCreate(Kernel& kernel, const char* routine, std::uint64_t ddi_rule, PHANDLE handle,
                  HANDLE process, PKSTART_ROUTINE start) {
   CheckPassive(kernel, routine, ddi_rule);
-  if (handle == nullptr) kernel.verifier().NullArgument(routine, "ThreadHandle");
-  if (start == nullptr) kernel.verifier().NullArgument(routine, "StartRoutine");
+  kernel.verifier().Dereferenced(routine, handle, "ThreadHandle");
+  kernel.verifier().Dereferenced(routine, start, "StartRoutine");
   if (process != nullptr) {
     // A thread in another process's address space: kemu has one address space, the system's.
     kernel.ThrowNotModelled(std::string(routine) + " with a ProcessHandle");
@@ -77,7 +77,7 @@ NTSTATUS IoCreateSystemThread(PVOID IoObject, PHANDLE ThreadHandle, ULONG Desire
                  KEMU_ARG(DesiredAccess), KEMU_ARG(ObjectAttributes), KEMU_ARG(ProcessHandle),
                  KEMU_ARG(ClientId), KEMU_ARG(StartRoutine), KEMU_ARG(StartContext));
   CheckCreate(kernel, "IoCreateSystemThread", 0, ThreadHandle, ProcessHandle, StartRoutine);
-  if (IoObject == nullptr) kernel.verifier().NullArgument("IoCreateSystemThread", "IoObject");
+  kernel.verifier().Dereferenced("IoCreateSystemThread", IoObject, "IoObject");
   KEMU_FAULT_POINT(kernel, IoCreateSystemThread);
   *ThreadHandle = kernel.system_threads().Create(StartRoutine, StartContext, ClientId, IoObject);
   return STATUS_SUCCESS;
@@ -124,7 +124,7 @@ NTSTATUS ObReferenceObjectByHandle(HANDLE Handle, ACCESS_MASK DesiredAccess,
                               KEMU_ARG(ObjectType), KEMU_ARG(AccessMode), KEMU_ARG(Object),
                               KEMU_ARG(HandleInformation));
   CheckPassive(kernel, "ObReferenceObjectByHandle", verifier_code::kIrqlObPassive);
-  if (Object == nullptr) kernel.verifier().NullArgument("ObReferenceObjectByHandle", "Object");
+  kernel.verifier().Dereferenced("ObReferenceObjectByHandle", Object, "Object");
   // kemu's handles are all kernel handles, opened with every access right.
   const bool thread_type = ObjectType == nullptr || ObjectType == kThreadType;
   if (kernel.handles().KindOf(Handle) == kemu::model::HandleKind::kRegistryKey) {
@@ -144,7 +144,7 @@ NTSTATUS ObReferenceObjectByHandle(HANDLE Handle, ACCESS_MASK DesiredAccess,
 LONG_PTR ObfReferenceObject(PVOID Object) {
   Kernel& kernel = KEMU_ENTER(ObfReferenceObject, KEMU_ARG(Object));
   CheckAtMostDispatch(kernel, "ObfReferenceObject");
-  if (Object == nullptr) kernel.verifier().NullArgument("ObfReferenceObject", "Object");
+  kernel.verifier().Dereferenced("ObfReferenceObject", Object, "Object");
   return kernel.system_threads().Reference("ObfReferenceObject", Object);
 }
 
@@ -153,7 +153,7 @@ NTSTATUS ObReferenceObjectByPointer(PVOID Object, ACCESS_MASK DesiredAccess,
   Kernel& kernel = KEMU_ENTER(ObReferenceObjectByPointer, KEMU_ARG(Object), KEMU_ARG(DesiredAccess),
                               KEMU_ARG(ObjectType), KEMU_ARG(AccessMode));
   CheckAtMostDispatch(kernel, "ObReferenceObjectByPointer");
-  if (Object == nullptr) kernel.verifier().NullArgument("ObReferenceObjectByPointer", "Object");
+  kernel.verifier().Dereferenced("ObReferenceObjectByPointer", Object, "Object");
   // kemu's objects are all threads; kernel-mode callers get every access right.
   if (ObjectType != nullptr && ObjectType != kThreadType) return STATUS_OBJECT_TYPE_MISMATCH;
   kernel.system_threads().Reference("ObReferenceObjectByPointer", Object);
@@ -163,21 +163,21 @@ NTSTATUS ObReferenceObjectByPointer(PVOID Object, ACCESS_MASK DesiredAccess,
 KPRIORITY KeSetPriorityThread(PKTHREAD Thread, KPRIORITY Priority) {
   Kernel& kernel = KEMU_ENTER(KeSetPriorityThread, KEMU_ARG(Thread), KEMU_ARG(Priority));
   CheckPassive(kernel, "KeSetPriorityThread", 0);
-  if (Thread == nullptr) kernel.verifier().NullArgument("KeSetPriorityThread", "Thread");
+  kernel.verifier().Dereferenced("KeSetPriorityThread", Thread, "Thread");
   return kernel.system_threads().Priority("KeSetPriorityThread", Thread, Priority);
 }
 
 KPRIORITY KeQueryPriorityThread(PKTHREAD Thread) {
   Kernel& kernel = KEMU_ENTER(KeQueryPriorityThread, KEMU_ARG(Thread));
   CheckPassive(kernel, "KeQueryPriorityThread", 0);
-  if (Thread == nullptr) kernel.verifier().NullArgument("KeQueryPriorityThread", "Thread");
+  kernel.verifier().Dereferenced("KeQueryPriorityThread", Thread, "Thread");
   return kernel.system_threads().Priority("KeQueryPriorityThread", Thread, std::nullopt);
 }
 
 LONG_PTR ObfDereferenceObject(PVOID Object) {
   Kernel& kernel = KEMU_ENTER(ObfDereferenceObject, KEMU_ARG(Object));
   CheckAtMostDispatch(kernel, "ObfDereferenceObject");
-  if (Object == nullptr) kernel.verifier().NullArgument("ObfDereferenceObject", "Object");
+  kernel.verifier().Dereferenced("ObfDereferenceObject", Object, "Object");
   return kernel.system_threads().Dereference("ObfDereferenceObject", Object, kThreadType);
 }
 

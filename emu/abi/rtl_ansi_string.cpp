@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "abi/counted_string.hpp"
 #include "abi/entry.hpp"
 #include "model/unicode_case.hpp"
 
@@ -44,8 +45,8 @@ LONG RtlCompareString(const STRING* String1, const STRING* String2, BOOLEAN Case
   Kernel& kernel =
       KEMU_ENTER(RtlCompareString, KEMU_ARG(String1), KEMU_ARG(String2), KEMU_ARG(CaseInSensitive));
   kemu::abi::AtMost(kernel, kRoutine, PASSIVE_LEVEL);
-  NotNull(kernel, kRoutine, String1, "String1");
-  NotNull(kernel, kRoutine, String2, "String2");
+  kemu::abi::CheckReadable(kernel, kRoutine, String1, "String1");
+  kemu::abi::CheckReadable(kernel, kRoutine, String2, "String2");
   return Compare(String1, String2, CaseInSensitive);
 }
 
@@ -55,8 +56,8 @@ BOOLEAN RtlEqualString(const STRING* String1, const STRING* String2, BOOLEAN Cas
   Kernel& kernel =
       KEMU_ENTER(RtlEqualString, KEMU_ARG(String1), KEMU_ARG(String2), KEMU_ARG(CaseInSensitive));
   kemu::abi::AtMost(kernel, kRoutine, PASSIVE_LEVEL);
-  NotNull(kernel, kRoutine, String1, "String1");
-  NotNull(kernel, kRoutine, String2, "String2");
+  kemu::abi::CheckReadable(kernel, kRoutine, String1, "String1");
+  kemu::abi::CheckReadable(kernel, kRoutine, String2, "String2");
   if (String1->Length != String2->Length) return FALSE;
   return Compare(String1, String2, CaseInSensitive) == 0 ? TRUE : FALSE;
 }
@@ -71,6 +72,8 @@ VOID RtlCopyString(PSTRING DestinationString, const STRING* SourceString) {
     DestinationString->Length = 0;
     return;
   }
+  kemu::abi::CheckReadable(kernel, "RtlCopyString", SourceString, "SourceString");
+  kemu::abi::CheckWritable(kernel, "RtlCopyString", DestinationString, "DestinationString");
   const USHORT bytes = std::min(SourceString->Length, DestinationString->MaximumLength);
   if (bytes > 0) std::memmove(DestinationString->Buffer, SourceString->Buffer, bytes);
   DestinationString->Length = bytes;

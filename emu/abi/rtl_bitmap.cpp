@@ -48,7 +48,7 @@ bool Pageable(Kernel& kernel, const void* address) {
 
 // The checks every routine but RtlInitializeBitMap makes on the header it is given.
 RTL_BITMAP& Header(Kernel& kernel, const char* routine, PRTL_BITMAP header) {
-  if (header == nullptr) kernel.verifier().NullArgument(routine, "BitMapHeader");
+  kernel.verifier().Dereferenced(routine, header, "BitMapHeader");
   if (kernel.irql().Current() > APC_LEVEL &&
       (Pageable(kernel, header) || Pageable(kernel, header->Buffer))) {
     kemu::abi::AtMost(kernel, routine, APC_LEVEL);
@@ -58,7 +58,7 @@ RTL_BITMAP& Header(Kernel& kernel, const char* routine, PRTL_BITMAP header) {
 
 // The run routines' index pointer, which they write.
 PULONG IndexOut(Kernel& kernel, const char* routine, PULONG index, const char* parameter) {
-  if (index == nullptr) kernel.verifier().NullArgument(routine, parameter);
+  kernel.verifier().Dereferenced(routine, index, parameter);
   return index;
 }
 
@@ -143,7 +143,7 @@ VOID RtlInitializeBitMap(PRTL_BITMAP BitMapHeader, PULONG BitMapBuffer, ULONG Si
   if (kernel.personality().os <= kemu::Os::kWindows7 || Pageable(kernel, BitMapHeader)) {
     kemu::abi::AtMost(kernel, kRoutine, APC_LEVEL);
   }
-  if (BitMapHeader == nullptr) kernel.verifier().NullArgument(kRoutine, "BitMapHeader");
+  kernel.verifier().Dereferenced(kRoutine, BitMapHeader, "BitMapHeader");
   const auto address = reinterpret_cast<std::uintptr_t>(BitMapBuffer);
   if (address % alignof(ULONG) != 0) {
     kernel.verifier().BitmapBufferMisaligned(kRoutine, BitMapHeader, BitMapBuffer);
@@ -325,7 +325,7 @@ ULONG RtlFindClearRuns(PRTL_BITMAP BitMapHeader, PRTL_BITMAP_RUN RunArray, ULONG
                               KEMU_ARG(SizeOfRunArray), KEMU_ARG(LocateLongestRuns));
   const RTL_BITMAP& bitmap = Header(kernel, "RtlFindClearRuns", BitMapHeader);
   if (SizeOfRunArray == 0) return 0;
-  if (RunArray == nullptr) kernel.verifier().NullArgument("RtlFindClearRuns", "RunArray");
+  kernel.verifier().Dereferenced("RtlFindClearRuns", RunArray, "RunArray");
   // Every clear run in bitmap order; without LocateLongestRuns the first SizeOfRunArray of them.
   std::vector<RTL_BITMAP_RUN> runs;
   for (ULONG from = 0; from < bitmap.SizeOfBitMap;) {

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstddef>
 
+#include "abi/counted_string.hpp"
 #include "abi/entry.hpp"
 #include "abi/string_buffer.hpp"
 #include "model/unicode_case.hpp"
@@ -55,7 +56,10 @@ NTSTATUS RtlUpcaseUnicodeString(PUNICODE_STRING DestinationString, PCUNICODE_STR
                               KEMU_ARG(SourceString), KEMU_ARG(AllocateDestinationString));
   kemu::abi::AtMost(kernel, kRoutine, APC_LEVEL);
   NotNull(kernel, kRoutine, DestinationString, "DestinationString");
-  NotNull(kernel, kRoutine, SourceString, "SourceString");
+  kemu::abi::CheckReadable(kernel, kRoutine, SourceString, "SourceString");
+  if (!AllocateDestinationString) {
+    kemu::abi::CheckWritable(kernel, kRoutine, DestinationString, "DestinationString");
+  }
   const std::size_t chars = SourceString->Length / kWchar;
   const std::size_t bytes = chars * kWchar;
   const PCWCH source = SourceString->Buffer;
@@ -94,8 +98,8 @@ VOID RtlUpperString(PSTRING DestinationString, const STRING* SourceString) {
   static constexpr const char* kRoutine = "RtlUpperString";
   Kernel& kernel = KEMU_ENTER(RtlUpperString, KEMU_ARG(DestinationString), KEMU_ARG(SourceString));
   kemu::abi::AtMost(kernel, kRoutine, APC_LEVEL);
-  NotNull(kernel, kRoutine, DestinationString, "DestinationString");
-  NotNull(kernel, kRoutine, SourceString, "SourceString");
+  kemu::abi::CheckWritable(kernel, kRoutine, DestinationString, "DestinationString");
+  kemu::abi::CheckReadable(kernel, kRoutine, SourceString, "SourceString");
   const USHORT bytes = std::min(SourceString->Length, DestinationString->MaximumLength);
   for (USHORT i = 0; i < bytes; ++i) {
     DestinationString->Buffer[i] = UpperAnsi(SourceString->Buffer[i]);

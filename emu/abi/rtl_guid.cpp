@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 
+#include "abi/counted_string.hpp"
 #include "abi/entry.hpp"
 #include "abi/string_buffer.hpp"
 
@@ -76,7 +77,7 @@ NTSTATUS RtlGUIDFromString(PCUNICODE_STRING GuidString, GUID* Guid) {
   static constexpr const char* kRoutine = "RtlGUIDFromString";
   Kernel& kernel = KEMU_ENTER(RtlGUIDFromString, KEMU_ARG(GuidString), KEMU_ARG(Guid));
   kemu::abi::AtMost(kernel, kRoutine, PASSIVE_LEVEL);
-  NotNull(kernel, kRoutine, GuidString, "GuidString");
+  kemu::abi::CheckReadable(kernel, kRoutine, GuidString, "GuidString");
   NotNull(kernel, kRoutine, Guid, "Guid");
   if (GuidString->Length != kGuidChars * kWchar) return STATUS_INVALID_PARAMETER;
   const std::optional<GUID> guid = ParseGuid(GuidString->Buffer);

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstring>
 
+#include "abi/counted_string.hpp"
 #include "abi/entry.hpp"
 
 namespace {
@@ -91,7 +92,7 @@ NTSTATUS RtlUnicodeStringToInteger(PCUNICODE_STRING String, ULONG Base, PULONG V
   static constexpr const char* kRoutine = "RtlUnicodeStringToInteger";
   kemu::model::Kernel& kernel =
       KEMU_ENTER(RtlUnicodeStringToInteger, KEMU_ARG(String), KEMU_ARG(Base), KEMU_ARG(Value));
-  NotNull(kernel, kRoutine, String, "String");
+  kemu::abi::CheckReadable(kernel, kRoutine, String, "String");
   NotNull(kernel, kRoutine, Value, "Value");
   if (!ValidBase(Base)) return STATUS_INVALID_PARAMETER;
   // "If the string is empty, the routine fails" (its page); one that only does not start with a
@@ -119,7 +120,7 @@ NTSTATUS RtlCharToInteger(PCSZ String, ULONG Base, PULONG Value) {
 NTSTATUS RtlIntegerToUnicodeString(ULONG Value, ULONG Base, PUNICODE_STRING String) {
   kemu::model::Kernel& kernel =
       KEMU_ENTER(RtlIntegerToUnicodeString, KEMU_ARG(Value), KEMU_ARG(Base), KEMU_ARG(String));
-  NotNull(kernel, "RtlIntegerToUnicodeString", String, "String");
+  kemu::abi::CheckWritable(kernel, "RtlIntegerToUnicodeString", String, "String");
   return FormatInteger(Value, Base, String);
 }
 
@@ -130,7 +131,7 @@ NTSTATUS RtlInt64ToUnicodeString(ULONGLONG Value, ULONG Base, PUNICODE_STRING St
   kemu::model::Kernel& kernel =
       KEMU_ENTER(RtlInt64ToUnicodeString, KEMU_ARG(Value), KEMU_ARG(Base), KEMU_ARG(String));
   kemu::abi::AtMost(kernel, kRoutine, PASSIVE_LEVEL);
-  NotNull(kernel, kRoutine, String, "String");
+  kemu::abi::CheckWritable(kernel, kRoutine, String, "String");
   return FormatInteger(Value, Base, String);
 }
 

@@ -13,9 +13,7 @@ extern "C" {
 VOID RtlInitUnicodeString(PUNICODE_STRING DestinationString, PCWSTR SourceString) {
   kemu::model::Kernel& kernel =
       KEMU_ENTER(RtlInitUnicodeString, KEMU_ARG(DestinationString), KEMU_ARG(SourceString));
-  if (DestinationString == nullptr) {
-    kernel.verifier().NullArgument("RtlInitUnicodeString", "DestinationString");
-  }
+  kernel.verifier().Dereferenced("RtlInitUnicodeString", DestinationString, "DestinationString");
   if (SourceString == nullptr) {
     DestinationString->Length = 0;
     DestinationString->MaximumLength = 0;

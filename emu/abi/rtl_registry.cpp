@@ -16,7 +16,7 @@ NTSTATUS RtlQueryRegistryValues(ULONG RelativeTo, PCWSTR Path, PRTL_QUERY_REGIST
       KEMU_ENTER(RtlQueryRegistryValues, KEMU_ARG(RelativeTo), KEMU_ARG(Path), KEMU_ARG(QueryTable),
                  KEMU_ARG(Context), KEMU_ARG(Environment));
   kemu::abi::AtMost(kernel, kRoutine, PASSIVE_LEVEL);
-  if (QueryTable == nullptr) kernel.verifier().NullArgument(kRoutine, "QueryTable");
+  kernel.verifier().Dereferenced(kRoutine, QueryTable, "QueryTable");
   // Environment only feeds the expansion of REG_EXPAND_SZ values, which kemu refuses by name
   // when there is anything to expand.
   return kernel.registry_keys().QueryTable(RelativeTo, Path, QueryTable, Context);

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <cwchar>
 
+#include "abi/counted_string.hpp"
 #include "abi/entry.hpp"
 #include "model/unicode_case.hpp"
 
@@ -26,7 +27,7 @@ bool SameCharacters(const WCHAR* a, const WCHAR* b, std::size_t chars, BOOLEAN c
 
 void Check(kemu::model::Kernel& kernel, const char* routine, const void* pointer,
            const char* parameter) {
-  if (pointer == nullptr) kernel.verifier().NullArgument(routine, parameter);
+  kernel.verifier().Dereferenced(routine, pointer, parameter);
 }
 
 // Appends `bytes` bytes of `source` to `destination` (STATUS_BUFFER_TOO_SMALL if they do not fit).
@@ -82,6 +83,8 @@ VOID RtlCopyUnicodeString(PUNICODE_STRING DestinationString, PCUNICODE_STRING So
     DestinationString->Length = 0;
     return;
   }
+  kemu::abi::CheckReadable(kernel, "RtlCopyUnicodeString", SourceString, "SourceString");
+  kemu::abi::CheckWritable(kernel, "RtlCopyUnicodeString", DestinationString, "DestinationString");
   const USHORT bytes = std::min(SourceString->Length, DestinationString->MaximumLength);
   const USHORT whole = static_cast<USHORT>(bytes - bytes % kWchar);
   if (whole > 0) std::memmove(DestinationString->Buffer, SourceString->Buffer, whole);
@@ -97,8 +100,8 @@ LONG RtlCompareUnicodeString(PCUNICODE_STRING String1, PCUNICODE_STRING String2,
   kemu::model::Kernel& kernel = KEMU_ENTER(RtlCompareUnicodeString, KEMU_ARG(String1),
                                            KEMU_ARG(String2), KEMU_ARG(CaseInSensitive));
   kemu::abi::AtMost(kernel, "RtlCompareUnicodeString", PASSIVE_LEVEL);
-  Check(kernel, "RtlCompareUnicodeString", String1, "String1");
-  Check(kernel, "RtlCompareUnicodeString", String2, "String2");
+  kemu::abi::CheckReadable(kernel, "RtlCompareUnicodeString", String1, "String1");
+  kemu::abi::CheckReadable(kernel, "RtlCompareUnicodeString", String2, "String2");
   const std::size_t chars = std::min(String1->Length, String2->Length) / kWchar;
   for (std::size_t i = 0; i < chars; ++i) {
     WCHAR a = String1->Buffer[i];
@@ -117,8 +120,8 @@ BOOLEAN RtlEqualUnicodeString(PCUNICODE_STRING String1, PCUNICODE_STRING String2
   kemu::model::Kernel& kernel = KEMU_ENTER(RtlEqualUnicodeString, KEMU_ARG(String1),
                                            KEMU_ARG(String2), KEMU_ARG(CaseInSensitive));
   kemu::abi::AtMost(kernel, "RtlEqualUnicodeString", PASSIVE_LEVEL);
-  Check(kernel, "RtlEqualUnicodeString", String1, "String1");
-  Check(kernel, "RtlEqualUnicodeString", String2, "String2");
+  kemu::abi::CheckReadable(kernel, "RtlEqualUnicodeString", String1, "String1");
+  kemu::abi::CheckReadable(kernel, "RtlEqualUnicodeString", String2, "String2");
   if (String1->Length != String2->Length) return FALSE;
   return SameCharacters(String1->Buffer, String2->Buffer, String1->Length / kWchar,
                         CaseInSensitive);
@@ -131,8 +134,8 @@ BOOLEAN RtlPrefixUnicodeString(PCUNICODE_STRING String1, PCUNICODE_STRING String
   kemu::model::Kernel& kernel = KEMU_ENTER(RtlPrefixUnicodeString, KEMU_ARG(String1),
                                            KEMU_ARG(String2), KEMU_ARG(CaseInSensitive));
   kemu::abi::AtMost(kernel, kRoutine, PASSIVE_LEVEL);
-  Check(kernel, kRoutine, String1, "String1");
-  Check(kernel, kRoutine, String2, "String2");
+  kemu::abi::CheckReadable(kernel, kRoutine, String1, "String1");
+  kemu::abi::CheckReadable(kernel, kRoutine, String2, "String2");
   if (String1->Length > String2->Length) return FALSE;
   return SameCharacters(String1->Buffer, String2->Buffer, String1->Length / kWchar,
                         CaseInSensitive);
@@ -141,7 +144,7 @@ BOOLEAN RtlPrefixUnicodeString(PCUNICODE_STRING String1, PCUNICODE_STRING String
 NTSTATUS RtlAppendUnicodeToString(PUNICODE_STRING Destination, PCWSTR Source) {
   kemu::model::Kernel& kernel =
       KEMU_ENTER(RtlAppendUnicodeToString, KEMU_ARG(Destination), KEMU_ARG(Source));
-  Check(kernel, "RtlAppendUnicodeToString", Destination, "Destination");
+  kemu::abi::CheckWritable(kernel, "RtlAppendUnicodeToString", Destination, "Destination");
   if (Source == nullptr) return STATUS_SUCCESS;
   return Append(Destination, Source, std::wcslen(Source) * kWchar);
 }
@@ -149,8 +152,8 @@ NTSTATUS RtlAppendUnicodeToString(PUNICODE_STRING Destination, PCWSTR Source) {
 NTSTATUS RtlAppendUnicodeStringToString(PUNICODE_STRING Destination, PCUNICODE_STRING Source) {
   kemu::model::Kernel& kernel =
       KEMU_ENTER(RtlAppendUnicodeStringToString, KEMU_ARG(Destination), KEMU_ARG(Source));
-  Check(kernel, "RtlAppendUnicodeStringToString", Destination, "Destination");
-  Check(kernel, "RtlAppendUnicodeStringToString", Source, "Source");
+  kemu::abi::CheckWritable(kernel, "RtlAppendUnicodeStringToString", Destination, "Destination");
+  kemu::abi::CheckReadable(kernel, "RtlAppendUnicodeStringToString", Source, "Source");
   return Append(Destination, Source->Buffer, Source->Length);
 }
 

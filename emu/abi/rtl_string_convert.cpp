@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <optional>
 
+#include "abi/counted_string.hpp"
 #include "abi/entry.hpp"
 #include "abi/string_buffer.hpp"
 
@@ -21,7 +22,7 @@ using kemu::model::Kernel;
 constexpr std::size_t kWchar = sizeof(WCHAR);
 
 void Check(Kernel& kernel, const char* routine, const void* pointer, const char* parameter) {
-  if (pointer == nullptr) kernel.verifier().NullArgument(routine, parameter);
+  kernel.verifier().Dereferenced(routine, pointer, parameter);
 }
 
 // RtlFreeUnicodeString and RtlFreeAnsiString: the buffer goes back to the pool, which reports a
@@ -48,7 +49,10 @@ NTSTATUS RtlAnsiStringToUnicodeString(PUNICODE_STRING DestinationString, PCANSI_
                               KEMU_ARG(SourceString), KEMU_ARG(AllocateDestinationString));
   kemu::abi::AtMost(kernel, kRoutine, PASSIVE_LEVEL);
   Check(kernel, kRoutine, DestinationString, "DestinationString");
-  Check(kernel, kRoutine, SourceString, "SourceString");
+  kemu::abi::CheckReadable(kernel, kRoutine, SourceString, "SourceString");
+  if (!AllocateDestinationString) {
+    kemu::abi::CheckWritable(kernel, kRoutine, DestinationString, "DestinationString");
+  }
   const std::size_t chars = SourceString->Length;
   const std::size_t bytes = chars * kWchar;
   // The result and its NUL must be countable by a UNICODE_STRING (docs/windows-facts.md §18).
@@ -77,7 +81,10 @@ NTSTATUS RtlUnicodeStringToAnsiString(PANSI_STRING DestinationString, PCUNICODE_
                               KEMU_ARG(SourceString), KEMU_ARG(AllocateDestinationString));
   kemu::abi::AtMost(kernel, kRoutine, PASSIVE_LEVEL);
   Check(kernel, kRoutine, DestinationString, "DestinationString");
-  Check(kernel, kRoutine, SourceString, "SourceString");
+  kemu::abi::CheckReadable(kernel, kRoutine, SourceString, "SourceString");
+  if (!AllocateDestinationString) {
+    kemu::abi::CheckWritable(kernel, kRoutine, DestinationString, "DestinationString");
+  }
   // One byte a character: a UNICODE_STRING's characters and a NUL always fit in a USHORT.
   const std::size_t chars = SourceString->Length / kWchar;
   if (AllocateDestinationString) {

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 
+#include "abi/counted_string.hpp"
 #include "abi/entry.hpp"
 #include "model/unicode_case.hpp"
 
@@ -19,6 +20,8 @@ NTSTATUS RtlHashUnicodeString(PCUNICODE_STRING String, BOOLEAN CaseInSensitive, 
                  KEMU_ARG(HashAlgorithm), KEMU_ARG(HashValue));
   kemu::abi::AtMost(kernel, "RtlHashUnicodeString", APC_LEVEL);
   if (String == nullptr || HashValue == nullptr) return STATUS_INVALID_PARAMETER;
+  kemu::abi::CheckCountedBuffer(kernel, "RtlHashUnicodeString", String->Buffer, String->Length,
+                                "String");
   // DEFAULT is x65599 today (the page); a driver that stored hashes across boots asked for it
   // by name.
   if (HashAlgorithm != HASH_STRING_ALGORITHM_DEFAULT &&

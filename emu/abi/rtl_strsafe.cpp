@@ -89,14 +89,14 @@ kemu::abi::DbgText Format(kemu::model::Kernel& kernel, const char* routine, cons
 NTSTATUS PrintA(kemu::model::Kernel& kernel, const char* routine, char* dest, std::size_t cch,
                 const char* format, kemu::abi::DbgArgs& args) {
   if (dest == nullptr || cch == 0 || cch > NTSTRSAFE_MAX_CCH) return STATUS_INVALID_PARAMETER;
-  if (format == nullptr) kernel.verifier().NullArgument(routine, "pszFormat");
+  kernel.verifier().Dereferenced(routine, format, "pszFormat");
   return Store(Format(kernel, routine, format, args).text, dest, cch);
 }
 
 NTSTATUS PrintW(kemu::model::Kernel& kernel, const char* routine, wchar_t* dest, std::size_t cch,
                 const wchar_t* format, kemu::abi::DbgArgs& args) {
   if (dest == nullptr || cch == 0 || cch > NTSTRSAFE_MAX_CCH) return STATUS_INVALID_PARAMETER;
-  if (format == nullptr) kernel.verifier().NullArgument(routine, "pszFormat");
+  kernel.verifier().Dereferenced(routine, format, "pszFormat");
   const std::string narrow = NarrowFormat(format);
   return Store(
       Widen(Format(kernel, routine, narrow.c_str(), args, kemu::abi::NarrowArgs::kUtf8).text), dest,

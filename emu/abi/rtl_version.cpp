@@ -13,9 +13,7 @@ extern "C" {
 
 NTSTATUS RtlGetVersion(PRTL_OSVERSIONINFOW lpVersionInformation) {
   kemu::model::Kernel& kernel = KEMU_ENTER(RtlGetVersion, KEMU_ARG(lpVersionInformation));
-  if (lpVersionInformation == nullptr) {
-    kernel.verifier().NullArgument("RtlGetVersion", "lpVersionInformation");
-  }
+  kernel.verifier().Dereferenced("RtlGetVersion", lpVersionInformation, "lpVersionInformation");
   KEMU_FAULT_POINT(kernel, RtlGetVersion);
   return kemu::model::FillVersionInfo(kernel.personality(), lpVersionInformation);
 }
@@ -67,7 +65,7 @@ NTSTATUS RtlVerifyVersionInfo(PRTL_OSVERSIONINFOEXW VersionInfo, ULONG TypeMask,
                               ULONGLONG ConditionMask) {
   kemu::model::Kernel& kernel = KEMU_ENTER(RtlVerifyVersionInfo, KEMU_ARG(VersionInfo),
                                            KEMU_ARG(TypeMask), KEMU_ARG(ConditionMask));
-  if (VersionInfo == nullptr) kernel.verifier().NullArgument("RtlVerifyVersionInfo", "VersionInfo");
+  kernel.verifier().Dereferenced("RtlVerifyVersionInfo", VersionInfo, "VersionInfo");
   return kemu::model::VerifyVersion(kernel.personality(), *VersionInfo, TypeMask, ConditionMask);
 }
 

@@ -19,7 +19,7 @@ using kemu::model::Kernel;
 
 /// The value name a driver passed; a NULL UNICODE_STRING is misuse the kernel would fault on.
 std::wstring_view NameArgument(Kernel& kernel, const char* routine, PUNICODE_STRING name) {
-  if (name == nullptr) kernel.verifier().NullArgument(routine, "ValueName");
+  kernel.verifier().Dereferenced(routine, name, "ValueName");
   if (name->Buffer == nullptr) return {};
   return {name->Buffer, name->Length / sizeof(WCHAR)};
 }
@@ -45,8 +45,8 @@ NTSTATUS CheckClass(Kernel& kernel, const char* routine, ULONG info_class) {
 NTSTATUS OpenOrCreate(Kernel& kernel, const char* routine, PHANDLE handle, ACCESS_MASK access,
                       POBJECT_ATTRIBUTES attributes, bool create, PULONG disposition) {
   CheckZwPassive(kernel, routine);
-  if (handle == nullptr) kernel.verifier().NullArgument(routine, "KeyHandle");
-  if (attributes == nullptr) kernel.verifier().NullArgument(routine, "ObjectAttributes");
+  kernel.verifier().Dereferenced(routine, handle, "KeyHandle");
+  kernel.verifier().Dereferenced(routine, attributes, "ObjectAttributes");
   return kernel.registry_keys().Open(routine, *attributes, create, access, disposition, handle);
 }
 
@@ -55,7 +55,7 @@ NTSTATUS OpenOrCreate(Kernel& kernel, const char* routine, PHANDLE handle, ACCES
 NTSTATUS CheckValueRequest(Kernel& kernel, const char* routine, HANDLE key, ULONG info_class,
                            PVOID information, ULONG length, PULONG result_length,
                            std::wstring* path) {
-  if (result_length == nullptr) kernel.verifier().NullArgument(routine, "ResultLength");
+  kernel.verifier().Dereferenced(routine, result_length, "ResultLength");
   if (const NTSTATUS status = CheckClass(kernel, routine, info_class); status != STATUS_SUCCESS) {
     return status;
   }

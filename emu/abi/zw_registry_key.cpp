@@ -35,7 +35,7 @@ NTSTATUS CheckKeyRequest(Kernel& kernel, const char* routine, HANDLE key, ULONG 
                          bool enumerating, PVOID information, ULONG length, PULONG result_length,
                          std::wstring* path) {
   CheckZwPassive(kernel, routine);
-  if (result_length == nullptr) kernel.verifier().NullArgument(routine, "ResultLength");
+  kernel.verifier().Dereferenced(routine, result_length, "ResultLength");
   if (const NTSTATUS status = CheckClass(kernel, routine, info_class, enumerating);
       status != STATUS_SUCCESS) {
     return status;

@@ -42,7 +42,7 @@ void DeviceQueues::RequireDispatch(const char* routine) {
 }
 
 void DeviceQueues::CheckQueue(const char* routine, PKDEVICE_QUEUE queue) {
-  if (queue == nullptr) kernel_.verifier().NullArgument(routine, "DeviceQueue");
+  kernel_.verifier().Dereferenced(routine, queue, "DeviceQueue");
   if (queue->Type != DeviceQueueObject || queue->Size != sizeof(KDEVICE_QUEUE)) {
     // Returns on a retail kernel, which works with whatever the structure holds.
     kernel_.verifier().UninitializedDeviceQueue(routine, queue);
@@ -54,7 +54,7 @@ void DeviceQueues::CheckQueue(const char* routine, PKDEVICE_QUEUE queue) {
 }
 
 void DeviceQueues::Initialize(PKDEVICE_QUEUE queue) {
-  if (queue == nullptr) kernel_.verifier().NullArgument("KeInitializeDeviceQueue", "DeviceQueue");
+  kernel_.verifier().Dereferenced("KeInitializeDeviceQueue", queue, "DeviceQueue");
   // DQ-1: only the structure's own fields are written.
   queue->Type = DeviceQueueObject;
   queue->Size = sizeof(KDEVICE_QUEUE);
@@ -67,7 +67,7 @@ BOOLEAN DeviceQueues::Insert(const char* routine, PKDEVICE_QUEUE queue, PKDEVICE
                              std::optional<ULONG> sort_key) {
   RequireDispatch(routine);
   CheckQueue(routine, queue);
-  if (entry == nullptr) kernel_.verifier().NullArgument(routine, "DeviceQueueEntry");
+  kernel_.verifier().Dereferenced(routine, entry, "DeviceQueueEntry");
   // Every device-queue routine works under the queue's own spin lock: what the inserter did to an
   // entry happens before what the remover does with it (the race detector's edge).
   kernel_.race().Barrier(queue);
@@ -131,7 +131,7 @@ BOOLEAN DeviceQueues::RemoveEntry(PKDEVICE_QUEUE queue, PKDEVICE_QUEUE_ENTRY ent
   const KIRQL irql = kernel_.irql().Current();
   if (irql > DISPATCH_LEVEL) kernel_.verifier().IrqlAboveMaximum(kRoutine, irql, DISPATCH_LEVEL);
   CheckQueue(kRoutine, queue);
-  if (entry == nullptr) kernel_.verifier().NullArgument(kRoutine, "DeviceQueueEntry");
+  kernel_.verifier().Dereferenced(kRoutine, entry, "DeviceQueueEntry");
   kernel_.race().Barrier(queue);
   if (!entry->Inserted) return FALSE;  // DQ-4
   KemuListUnlink(&entry->DeviceListEntry);

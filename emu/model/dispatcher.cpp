@@ -142,7 +142,7 @@ bool Dispatcher::WaitedOnIn(const void* begin, const void* end) const {
 }
 
 void Dispatcher::CheckObject(const char* routine, const void* object, unsigned kinds) const {
-  if (object == nullptr) kernel_.verifier().NullArgument(routine, "Object");
+  kernel_.verifier().Dereferenced(routine, object, "Object");
   // In pool the driver freed, where no object was initialized since: the object is gone, and its
   // header is not read (the host may have unmapped the block, or handed it to another use).
   if (kernel_.pool().InFreedBlock(reinterpret_cast<std::uintptr_t>(object))) [[unlikely]] {

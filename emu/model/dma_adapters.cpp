@@ -73,7 +73,7 @@ void DmaAdapters::Put(PDMA_ADAPTER adapter) {
 PVOID DmaAdapters::AllocateCommonBuffer(PDMA_ADAPTER adapter, ULONG length,
                                         PPHYSICAL_ADDRESS logical, BOOLEAN cache_enabled) {
   Adapter& live = Live(kAllocate, adapter);
-  if (logical == nullptr) kernel_.verifier().NullArgument(kAllocate, "LogicalAddress");
+  kernel_.verifier().Dereferenced(kAllocate, logical, "LogicalAddress");
   logical->QuadPart = 0;
   // Nothing to allocate: Microsoft documents no bug check, and kemu returns NULL (UNCONFIRMED).
   if (length == 0) return nullptr;

@@ -225,6 +225,10 @@ void Dpcs::HandOff(unsigned cpu) {
   kernel_.Note(TraceKind::kDpcBegin, "DPC routine",
                {AddressArg("Dpc", reinterpret_cast<std::uintptr_t>(dpc)),
                 AddressArg("Routine", reinterpret_cast<std::uintptr_t>(dpc->DeferredRoutine))});
+  // A NULL routine is an instruction fetch at address 0 (audit round 16, V3: kemu skipped it).
+  if (dpc->DeferredRoutine == nullptr) [[unlikely]] {
+    kernel_.verifier().CallThroughNull("DeferredRoutine", "KDPC", dpc, cpu.irql);
+  }
   if (dpc->DeferredRoutine != nullptr) {
     race::Detector& race = kernel_.race();
     if (race.enabled()) {

@@ -64,7 +64,7 @@ void ErrorLog::CheckGuard(const char* routine, PVOID entry, const Allocation& al
 PVOID ErrorLog::Allocate(const char* routine, PVOID io_object, UCHAR size) {
   CheckIrql(routine);
   // The routine reads the object to find the driver it names.
-  if (io_object == nullptr) kernel_.verifier().NullArgument(routine, "IoObject");
+  kernel_.verifier().Dereferenced(routine, io_object, "IoObject");
   if (size > ERROR_LOG_MAXIMUM_SIZE) return nullptr;
   // UNCONFIRMED what Windows gives for less than the header; kemu gives the whole header, so the
   // fields a driver sets stay inside the entry.

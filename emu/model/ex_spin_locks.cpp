@@ -277,6 +277,21 @@ std::uintptr_t ExSpinLocks::FirstHeld() const {
   return first;
 }
 
+std::optional<std::pair<const void*, unsigned>> ExSpinLocks::HeldIn(const void* begin,
+                                                                    const void* end) const {
+  std::optional<std::pair<const void*, unsigned>> held;
+  locks_.ForEachIn(begin, end, [&held](const auto& entry) {
+    if (held) return;
+    const State& state = entry.second;
+    if (state.exclusive.has_value()) {
+      held.emplace(const_cast<const LONG*>(entry.first), state.exclusive->cpu);
+    } else if (!state.shared.empty()) {
+      held.emplace(const_cast<const LONG*>(entry.first), state.shared.front().cpu);
+    }
+  });
+  return held;
+}
+
 void ExSpinLocks::ForgetRange(const void* begin, const void* end) {
   // A held lock, or one a vCPU spins on, stays known: its release (or Machine::Shutdown) still
   // finds it.

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "model/address_map.hpp"
@@ -52,6 +53,8 @@ class ExSpinLocks {
   /// Forget the free locks inside [begin, end): their memory is being reused, and a lock placed
   /// there later starts from its word again.
   void ForgetRange(const void* begin, const void* end);
+  /// The first lock in [begin, end) a vCPU holds, and that vCPU (a pool free's check).
+  std::optional<std::pair<const void*, unsigned>> HeldIn(const void* begin, const void* end) const;
 
  private:
   struct Holder {

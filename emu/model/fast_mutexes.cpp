@@ -66,7 +66,7 @@ void Dispatcher::InitializeGuardedMutex(PKGUARDED_MUTEX mutex) {
 }
 
 void Dispatcher::CheckMutexView(const char* routine, const MutexView& mutex) const {
-  if (mutex.address == nullptr) kernel_.verifier().NullArgument(routine, "Mutex");
+  kernel_.verifier().Dereferenced(routine, mutex.address, "Mutex");
   const bool initialized = mutex.header->Type == mutex.header_type &&
                            (*mutex.count == kFree) == (*mutex.owner == nullptr);
   if (!initialized) {

@@ -13,7 +13,7 @@ namespace {
 
 // Every save and restore: IRQL <= DISPATCH_LEVEL (docs/kernel.md, "Floating-point state").
 void CheckIrql(Kernel& kernel, const char* routine, const char* parameter, const void* buffer) {
-  if (buffer == nullptr) kernel.verifier().NullArgument(routine, parameter);
+  kernel.verifier().Dereferenced(routine, buffer, parameter);
   const KIRQL irql = kernel.irql().Current();
   if (irql > DISPATCH_LEVEL) kernel.verifier().IrqlAboveMaximum(routine, irql, DISPATCH_LEVEL);
 }

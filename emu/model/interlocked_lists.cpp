@@ -34,7 +34,7 @@ void InterlockedLists::CheckConsistent(const char* routine, PLIST_ENTRY head, PL
 }
 
 void InterlockedLists::CheckHead(const char* routine, const void* head) {
-  if (head == nullptr) kernel_.verifier().NullArgument(routine, "ListHead");
+  kernel_.verifier().Dereferenced(routine, head, "ListHead");
 }
 
 void InterlockedLists::CheckSListHead(const char* routine, const void* head) {
@@ -47,7 +47,7 @@ void InterlockedLists::CheckSListHead(const char* routine, const void* head) {
 // Windows disables interrupts and spins on the lock without raising the IRQL; kemu delivers no
 // interrupt inside a kernel routine, so only the lock needs modelling.
 void InterlockedLists::Lock(const char* routine, PKSPIN_LOCK lock) {
-  if (lock == nullptr) kernel_.verifier().NullArgument(routine, "Lock");
+  kernel_.verifier().Dereferenced(routine, lock, "Lock");
   kernel_.spin_locks().Take(routine, lock, LockKind::kOrdinary, nullptr, kernel_.irql().Current());
 }
 
@@ -58,7 +58,7 @@ void InterlockedLists::Unlock(const char* routine, PKSPIN_LOCK lock) {
 PLIST_ENTRY InterlockedLists::Insert(const char* routine, PLIST_ENTRY head, PLIST_ENTRY entry,
                                      PKSPIN_LOCK lock, bool at_head) {
   CheckHead(routine, head);
-  if (entry == nullptr) kernel_.verifier().NullArgument(routine, "ListEntry");
+  kernel_.verifier().Dereferenced(routine, entry, "ListEntry");
   Lock(routine, lock);
   PLIST_ENTRY previous = at_head ? head->Flink : head->Blink;
   CheckReadable(routine, head, previous);
@@ -97,7 +97,7 @@ PLIST_ENTRY InterlockedLists::RemoveHead(const char* routine, PLIST_ENTRY head, 
 PSINGLE_LIST_ENTRY InterlockedLists::Push(const char* routine, PSINGLE_LIST_ENTRY head,
                                           PSINGLE_LIST_ENTRY entry, PKSPIN_LOCK lock) {
   CheckHead(routine, head);
-  if (entry == nullptr) kernel_.verifier().NullArgument(routine, "ListEntry");
+  kernel_.verifier().Dereferenced(routine, entry, "ListEntry");
   Lock(routine, lock);
   PSINGLE_LIST_ENTRY previous = head->Next;
   PushEntryList(head, entry);
@@ -116,7 +116,7 @@ PSINGLE_LIST_ENTRY InterlockedLists::Pop(const char* routine, PSINGLE_LIST_ENTRY
 
 ULONG InterlockedLists::AddUlong(PULONG addend, ULONG increment, PKSPIN_LOCK lock) {
   static constexpr const char* kRoutine = "ExInterlockedAddUlong";
-  if (addend == nullptr) kernel_.verifier().NullArgument(kRoutine, "Addend");
+  kernel_.verifier().Dereferenced(kRoutine, addend, "Addend");
   Lock(kRoutine, lock);
   const ULONG old = *addend;
   *addend = old + increment;  // unsigned: wraps
@@ -127,7 +127,7 @@ ULONG InterlockedLists::AddUlong(PULONG addend, ULONG increment, PKSPIN_LOCK loc
 LARGE_INTEGER InterlockedLists::AddLargeInteger(PLARGE_INTEGER addend, LARGE_INTEGER increment,
                                                 PKSPIN_LOCK lock) {
   static constexpr const char* kRoutine = "ExInterlockedAddLargeInteger";
-  if (addend == nullptr) kernel_.verifier().NullArgument(kRoutine, "Addend");
+  kernel_.verifier().Dereferenced(kRoutine, addend, "Addend");
   Lock(kRoutine, lock);
   const LARGE_INTEGER old = *addend;
   // Two's-complement wrap without signed overflow.
@@ -140,7 +140,7 @@ LARGE_INTEGER InterlockedLists::AddLargeInteger(PLARGE_INTEGER addend, LARGE_INT
 PSLIST_ENTRY InterlockedLists::PushSList(const char* routine, PSLIST_HEADER head,
                                          PSLIST_ENTRY entry) {
   CheckSListHead(routine, head);
-  if (entry == nullptr) kernel_.verifier().NullArgument(routine, "ListEntry");
+  kernel_.verifier().Dereferenced(routine, entry, "ListEntry");
   // Windows keeps the entry address shifted right by four in Region's upper 60 bits, so only a
   // 16-byte aligned entry survives the push.
   if ((reinterpret_cast<std::uintptr_t>(entry) & kSListAlignmentMask) != 0) {

@@ -84,7 +84,7 @@ NTSTATUS Interrupts::ConnectLegacy(PKINTERRUPT* out, PKSERVICE_ROUTINE isr, PVOI
                                    KAFFINITY mask, BOOLEAN floating) {
   static constexpr const char* kRoutine = "IoConnectInterrupt";
   RequirePassive(kRoutine, verifier_code::kIrqlIoPassive);
-  if (out == nullptr) kernel_.verifier().NullArgument(kRoutine, "InterruptObject");
+  kernel_.verifier().Dereferenced(kRoutine, out, "InterruptObject");
   *out = nullptr;  // INT-9: NULL on failure (UNCONFIRMED for Windows; docs/windows-facts.md §1.4)
   // Validation order follows docs/windows-facts.md §1.4: processors first, then the per-object
   // checks.
@@ -413,7 +413,7 @@ ConnectionRecord& Interrupts::Identify(const char* routine, ULONG version, PVOID
 
 void Interrupts::DisconnectEx(const char* routine, PIO_DISCONNECT_INTERRUPT_PARAMETERS parameters) {
   RequirePassive(routine);
-  if (parameters == nullptr) kernel_.verifier().NullArgument(routine, "Parameters");
+  kernel_.verifier().Dereferenced(routine, parameters, "Parameters");
   Unlink(Identify(routine, parameters->Version, parameters->ConnectionContext.Generic));
 }
 

@@ -21,7 +21,7 @@ KIRQL MaxIrql(const std::vector<MessageVector>& messages) {
 
 NTSTATUS Interrupts::ConnectEx(const char* routine, PIO_CONNECT_INTERRUPT_PARAMETERS parameters) {
   RequirePassive(routine);
-  if (parameters == nullptr) kernel_.verifier().NullArgument(routine, "Parameters");
+  kernel_.verifier().Dereferenced(routine, parameters, "Parameters");
   const ULONG version = parameters->Version;
   const Personality& personality = kernel_.personality();
   if (version < CONNECT_FULLY_SPECIFIED || version > CONNECT_MESSAGE_BASED_PASSIVE ||
@@ -42,7 +42,7 @@ NTSTATUS Interrupts::ConnectEx(const char* routine, PIO_CONNECT_INTERRUPT_PARAME
 NTSTATUS Interrupts::ConnectIointex(PIO_CONNECT_INTERRUPT_PARAMETERS parameters) {
   static constexpr const char* kRoutine = "WdmlibIoConnectInterruptEx";
   RequirePassive(kRoutine);
-  if (parameters == nullptr) kernel_.verifier().NullArgument(kRoutine, "Parameters");
+  kernel_.verifier().Dereferenced(kRoutine, parameters, "Parameters");
   // docs/windows-facts.md §2.7: the library knows only CONNECT_FULLY_SPECIFIED; anything else fails
   // and rewrites Version so the driver can retry (the documented fallback, EX-8).
   if (parameters->Version != CONNECT_FULLY_SPECIFIED) {
@@ -55,6 +55,10 @@ NTSTATUS Interrupts::ConnectIointex(PIO_CONNECT_INTERRUPT_PARAMETERS parameters)
       fs.InterruptObject == nullptr || fs.SynchronizeIrql < fs.Irql) {
     return STATUS_INVALID_PARAMETER;
   }
+  // Its page lists STATUS_INVALID_PARAMETER_10 for an empty mask (docs/windows-facts.md §2.5);
+  // IoConnectInterrupt, which it forwards to, would say STATUS_INVALID_PARAMETER (audit round
+  // 16, S4).
+  if (fs.ProcessorEnableMask == 0) return STATUS_INVALID_PARAMETER_10;
   PKINTERRUPT interrupt = nullptr;
   const NTSTATUS status =
       ConnectLegacy(&interrupt, fs.ServiceRoutine, fs.ServiceContext, fs.SpinLock, fs.Vector,

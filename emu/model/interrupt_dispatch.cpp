@@ -202,6 +202,8 @@ bool Interrupts::Pending(const VectorState& state) const {
     }
     affinity |= record.affinity;
   }
+  if (state.chain.size() > 1) [[unlikely]]
+    affinity = RaisingAffinity(state, affinity);
   const KIRQL threshold = state.irql == PASSIVE_LEVEL ? APC_LEVEL : state.irql;
   if (kernel_.scheduler().exploring()) [[unlikely]] {
     return TargetExploring(state, affinity, threshold);
@@ -217,6 +219,26 @@ bool Interrupts::Pending(const VectorState& state) const {
     if (Eligible(cpu, affinity, threshold)) return static_cast<int>(cpu);
   }
   return -1;
+}
+
+KAFFINITY Interrupts::RaisingAffinity(const VectorState& state, KAFFINITY chain_affinity) const {
+  // A shared vector whose connections are enabled on different vCPUs: the interrupt goes where an
+  // ISR of a device that raised it is connected. Routed by the whole chain's affinity it could land
+  // on a vCPU where only another device's ISR runs: an edge was lost there, and a level line
+  // stormed while the vCPU with the right ISR idled (audit round 16, S3). Windows leaves routing
+  // to the interrupt controller, whose destination set the PnP manager normally makes the same for
+  // every device on a line.
+  KAFFINITY raising = 0;
+  for (const Attachment& a : state.chain) {
+    const DeviceState* device = a.record->device;
+    if (device == nullptr) continue;
+    const bool level_asserted = device->line_asserted && device->config.line &&
+                                device->config.line->mode == Trigger::kLevel;
+    if ((state.edge_pending && device == state.raised_by) || level_asserted) {
+      raising |= a.record->affinity;
+    }
+  }
+  return (raising & chain_affinity) != 0 ? raising & chain_affinity : chain_affinity;
 }
 
 bool Interrupts::Eligible(unsigned cpu, KAFFINITY affinity, KIRQL threshold) const {

@@ -12,7 +12,7 @@ BOOLEAN Interrupts::Synchronize(PKINTERRUPT interrupt, PKSYNCHRONIZE_ROUTINE rou
   const InterruptObject& object = Lookup(kRoutine, interrupt);
   ConnectionRecord& record = *object.record;
   const RecordPin pin(record);  // the routine may reach a point where another vCPU disconnects
-  if (routine == nullptr) kernel_.verifier().NullArgument(kRoutine, "SynchronizeRoutine");
+  kernel_.verifier().Dereferenced(kRoutine, routine, "SynchronizeRoutine");
   Cpu& cpu = kernel_.cpu();
   const KIRQL old = cpu.irql;
   if (old > record.synchronize_irql) {
@@ -80,9 +80,7 @@ NTSTATUS Interrupts::GetAffinity(PKINTERRUPT interrupt, PGROUP_AFFINITY affinity
   auto it = objects_.find(interrupt);
   // docs/windows-facts.md §4.4: a pointer that is not an interrupt object is a status, not a crash.
   if (it == objects_.end() || !it->second->record->connected) return STATUS_INVALID_PARAMETER;
-  if (affinity == nullptr) {
-    kernel_.verifier().NullArgument("IoGetAffinityInterrupt", "GroupAffinity");
-  }
+  kernel_.verifier().Dereferenced("IoGetAffinityInterrupt", affinity, "GroupAffinity");
   affinity->Mask = it->second->record->affinity;
   affinity->Group = 0;
   affinity->Reserved[0] = affinity->Reserved[1] = affinity->Reserved[2] = 0;
@@ -94,7 +92,7 @@ void Interrupts::ReportActive(const char* routine,
                               bool active) {
   const KIRQL irql = kernel_.irql().Current();
   if (irql > DISPATCH_LEVEL) kernel_.verifier().IrqlAboveMaximum(routine, irql, DISPATCH_LEVEL);
-  if (parameters == nullptr) kernel_.verifier().NullArgument(routine, "Parameters");
+  kernel_.verifier().Dereferenced(routine, parameters, "Parameters");
   ConnectionRecord& record =
       Identify(routine, parameters->Version, parameters->ConnectionContext.Generic);
   record.stats.active = active;

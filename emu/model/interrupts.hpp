@@ -295,6 +295,9 @@ class Interrupts {
   int TargetFor(VectorState& state) const;
   /// `cpu` allows the interrupt (`affinity`) and is below `threshold`.
   bool Eligible(unsigned cpu, KAFFINITY affinity, KIRQL threshold) const;
+  /// The vCPUs where an ISR of a device that raised `state`'s vector is connected, when a shared
+  /// chain's connections differ; `chain_affinity` when none is known.
+  KAFFINITY RaisingAffinity(const VectorState& state, KAFFINITY chain_affinity) const;
   /// TargetFor when a vCPU holds one of the chain's interrupt locks: -1, after the self-deadlock
   /// report when the holder lowered below the vector's IRQL.
   int TargetWithLockHeld(const VectorState& state) const;

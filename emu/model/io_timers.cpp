@@ -45,7 +45,7 @@ IoTimers::Entry& IoTimers::Lookup(const char* routine, PDEVICE_OBJECT device) {
   // Windows follows DeviceObject->Timer. Memory the driver freed is reported as such before kemu
   // reads the field.
   RejectIfInFreedPool(kernel_, routine, kExpected, device);
-  if (device->Timer == nullptr) kernel_.verifier().NullArgument(routine, "DeviceObject->Timer");
+  kernel_.verifier().Dereferenced(routine, device->Timer, "DeviceObject->Timer");
   RejectInvalidObject(kernel_, routine, kExpected, device);
 }
 

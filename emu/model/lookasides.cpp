@@ -78,7 +78,7 @@ void Lookasides::Initialize(const char* routine, void* list, GENERAL_LOOKASIDE_P
 
 GENERAL_LOOKASIDE_POOL& Lookasides::Check(const char* routine, void* list, LookasideKind kind,
                                           KIRQL maximum) {
-  if (list == nullptr) kernel_.verifier().NullArgument(routine, "Lookaside");
+  kernel_.verifier().Dereferenced(routine, list, "Lookaside");
   auto it = live_.find(list);
   // Never initialised, deleted, or a list of another kind: Windows would work on whatever the
   // memory holds.
@@ -143,7 +143,7 @@ void Lookasides::Free(const char* routine, void* list, LookasideKind kind, void*
   const auto it = live_.find(list);
   const bool paged = it != live_.end() ? PagedEntries(*body) : kind == LookasideKind::kPaged;
   Check(routine, list, kind, paged ? APC_LEVEL : DISPATCH_LEVEL);
-  if (entry == nullptr) kernel_.verifier().NullArgument(routine, "Entry");
+  kernel_.verifier().Dereferenced(routine, entry, "Entry");
   std::vector<const void*>& cached = it->second.cached;  // Check found the list live
   // Freed to the list already. Windows would link the entry to itself (or, with the list full,
   // hand it to pool while the list still links it) and free it twice when the list is deleted,
@@ -201,7 +201,7 @@ void Lookasides::Flush(const char* routine, void* list, LookasideKind kind) {
 }
 
 void Lookasides::Delete(const char* routine, void* list, LookasideKind kind) {
-  if (list == nullptr) kernel_.verifier().NullArgument(routine, "Lookaside");
+  kernel_.verifier().Dereferenced(routine, list, "Lookaside");
   if (!live_.contains(list)) {
     // Never initialised, or deleted already; a live list of another kind is the wrong routine,
     // which Flush's check reports.

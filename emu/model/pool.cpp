@@ -233,6 +233,15 @@ void Pool::FreeBlock(const char* routine, void* block, std::optional<ULONG> tag,
   if (PKDPC dpc = kernel_.dpcs().QueuedDpcIn(block, end)) {
     kernel_.verifier().TimerOrDpcInFreedPool(routine, dpc, false, state.type, block, end);
   }
+  // A spin lock still held in the block: its holder will release freed memory.
+  if (const auto held = kernel_.spin_locks().HeldIn(block, end)) {
+    kernel_.verifier().FreedHeldLock(routine, held->first, "spin lock",
+                                     kernel_.cpu(held->second).thread_address(), block, end);
+  }
+  if (const auto held = kernel_.ex_spin_locks().HeldIn(block, end)) {
+    kernel_.verifier().FreedHeldLock(routine, held->first, "reader/writer spin lock",
+                                     kernel_.cpu(held->second).thread_address(), block, end);
+  }
   // So would a queued work item (an executive one lives in driver memory by design).
   kernel_.work_items().FreeingBlock(routine, block, end);
   kernel_.resources().Freed(routine, block, state.bytes);
@@ -405,6 +414,14 @@ std::optional<Pool::Extent> Pool::ExtentOf(const void* pointer) const {
   --it;
   if (address - it->first >= it->second.bytes) return std::nullopt;
   return Extent{.base = it->first, .bytes = it->second.bytes, .paged = it->second.paged};
+}
+
+void Pool::RequireNonpaged(const char* routine, const char* kind, const void* object) const {
+  if (kernel_.verifier().mode() != verifier::CheckMode::kVerifier) return;
+  const std::optional<Extent> extent = ExtentOf(object);
+  if (!extent || !extent->paged) return;
+  kernel_.verifier().SyncObjectPageable(routine, kind, object,
+                                        DescribeAddress(reinterpret_cast<std::uintptr_t>(object)));
 }
 
 bool Pool::WasFreed(const void* block) const {

@@ -91,6 +91,9 @@ class Pool {
     bool paged = false;
   };
   std::optional<Extent> ExtentOf(const void* address) const;
+  /// Force IRQL Checking (Verifier, Vista on): `routine` initialised the synchronization object
+  /// `kind` at `object`, which must not be in paged pool (0xC4 / 0xE1 when it is).
+  void RequireNonpaged(const char* routine, const char* kind, const void* object) const;
 
   std::size_t outstanding() const { return live_.size(); }
   /// One line per block still allocated, oldest first.

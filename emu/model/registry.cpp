@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstring>
+#include <string>
 
 #include "kemu/error.hpp"
 #include "model/registry_value_info.hpp"
@@ -12,6 +13,9 @@
 
 namespace kemu {
 namespace {
+
+// A registry key name has at most 255 characters (Microsoft, "Registry element size limits").
+constexpr std::size_t kMaxKeyNameChars = 255;
 
 // The registry compares names case-insensitively with the system's upcase table; kemu's is the
 // kernel's own approximation of it (model/unicode_case.hpp, docs/differences.md).
@@ -214,6 +218,14 @@ RegistryKey& Registry::ServiceParameters(std::wstring_view service) {
 }
 
 PUNICODE_STRING Registry::RegistryPath(std::wstring_view service) {
+  // A registry key name has at most 255 characters; a longer one would also make the path's
+  // byte count wrap in a UNICODE_STRING's USHORT (audit round 16, V7).
+  if (service.empty() || service.size() > kMaxKeyNameChars ||
+      service.find(L'\\') != std::wstring_view::npos) {
+    throw Error("kemu: Registry::RegistryPath: a service name is one key name, 1 to " +
+                std::to_string(kMaxKeyNameChars) + " characters without '\\' (got " +
+                std::to_string(service.size()) + " characters)");
+  }
   Service(service);
   const std::wstring canonical = Canonical(ServicePath(service));
   std::unique_ptr<Path>& path = registry_paths_[canonical];

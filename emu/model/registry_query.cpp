@@ -181,9 +181,7 @@ class TableQuery {
   }
 
   NTSTATUS StoreDirect(const RTL_QUERY_REGISTRY_TABLE& entry, ULONG type, const Bytes& data) {
-    if (entry.EntryContext == nullptr) {
-      kernel_.verifier().NullArgument(kRoutine, "QueryTable[].EntryContext");
-    }
+    kernel_.verifier().Dereferenced(kRoutine, entry.EntryContext, "QueryTable[].EntryContext");
     if (IsString(type)) return StoreString(*static_cast<PUNICODE_STRING>(entry.EntryContext), data);
     if (data.size() <= sizeof(ULONG)) {
       // Up to a ULONG: the bytes themselves, in the driver's variable.

@@ -191,7 +191,7 @@ std::uintptr_t Resources::FirstHeld() const {
 }
 
 Resources::State& Resources::Find(const char* routine, PERESOURCE resource) {
-  if (resource == nullptr) kernel_.verifier().NullArgument(routine, "Resource");
+  kernel_.verifier().Dereferenced(routine, resource, "Resource");
   const auto it = resources_.find(reinterpret_cast<std::uintptr_t>(resource));
   if (it == resources_.end()) {
     RejectInvalidObject(kernel_, routine, kExpected, resource);

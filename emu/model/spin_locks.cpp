@@ -32,6 +32,7 @@ PKSPIN_LOCK LockOf(PKLOCK_QUEUE_HANDLE handle) {
 }  // namespace
 
 void SpinLocks::Initialize(PKSPIN_LOCK lock) {
+  kernel_.pool().RequireNonpaged("KeInitializeSpinLock", "spin lock", lock);
   *lock = 0;  // SL-1
   // A live lock now, even in memory the host reused after a pool free.
   const auto address = reinterpret_cast<std::uintptr_t>(lock);
@@ -55,7 +56,7 @@ SpinLocks::State& SpinLocks::FirstUse(const char* routine, PKSPIN_LOCK lock) {
   if (kernel_.pool().InFreedBlock(reinterpret_cast<std::uintptr_t>(lock))) {
     RejectInvalidObject(kernel_, routine, "an initialized spin lock", lock);
   }
-  if (kernel_.verifier().mode() == verifier::CheckMode::kVerifier || *lock != 0) {
+  if (kernel_.verifier().deadlock_detection() || *lock != 0) {
     // A lock in memory the driver freed was initialised once: the report says where it lived.
     kernel_.verifier().AcquireUninitialized(
         routine, lock, kernel_.pool().DescribeFreed(reinterpret_cast<std::uintptr_t>(lock)));
@@ -105,7 +106,7 @@ KIRQL SpinLocks::AcquireRaiseTo(const char* routine, PKSPIN_LOCK lock, KIRQL lev
   // The IRQL moves first, then the lock is taken, as on Windows; a retail kernel "raises" to
   // DISPATCH_LEVEL even from above it (SL-6).
   kernel_.irql().Set(level);
-  TakeInline(routine, lock, LockKind::kOrdinary, nullptr, level, /*waited=*/true);
+  TakeInline(routine, lock, LockKind::kOrdinary, nullptr, level, /*waited=*/true, old);
   return old;
 }
 
@@ -120,6 +121,11 @@ void SpinLocks::Release(const char* routine, PKSPIN_LOCK lock, KIRQL new_irql) {
   State* const state = locks_.Find(lock);
   if (current != ReleaseLevel(state)) {
     kernel_.verifier().ReleaseNotAtDispatch(routine, lock, current, /*queued=*/false, new_irql);
+  }
+  // Only for the processor's own lock: a release of one it does not hold is its own report.
+  if (state != nullptr && state->owner == static_cast<int>(kernel_.current_processor()) &&
+      state->old_irql != kNoOldIrql && new_irql != state->old_irql) [[unlikely]] {
+    kernel_.verifier().ReleaseToOtherIrql(routine, lock, new_irql, state->old_irql);
   }
   DropFound(routine, lock, LockKind::kOrdinary, nullptr, state);
   kernel_.irql().Lower(new_irql);
@@ -179,9 +185,7 @@ void SpinLocks::ReleaseQueued(const char* routine, PKLOCK_QUEUE_HANDLE handle, b
     kernel_.verifier().ReleaseNotAtDispatch(routine, lock, current, /*queued=*/true,
                                             handle->OldIrql);
   }
-  if (lock == nullptr) {
-    kernel_.verifier().NullArgument(routine, "LockHandle->LockQueue.Lock");
-  }
+  kernel_.verifier().Dereferenced(routine, lock, "LockHandle->LockQueue.Lock");
   DropFound(routine, lock, LockKind::kQueued, handle, state);
   if (restore_irql) kernel_.irql().Lower(handle->OldIrql);
 }
@@ -202,7 +206,7 @@ void SpinLocks::ReleaseQueuedFromDpcLevel(const char* routine, PKLOCK_QUEUE_HAND
   if (current < DISPATCH_LEVEL) {
     kernel_.verifier().AtDpcLevelBelowDispatch(routine, lock, current, /*acquiring=*/false);
   }
-  if (lock == nullptr) kernel_.verifier().NullArgument(routine, "LockHandle->LockQueue.Lock");
+  kernel_.verifier().Dereferenced(routine, lock, "LockHandle->LockQueue.Lock");
   Drop(routine, lock, LockKind::kQueued, handle);
 }
 
@@ -233,7 +237,7 @@ void SpinLocks::AcquireQueuedForDpc(PKSPIN_LOCK lock, PKLOCK_QUEUE_HANDLE handle
 void SpinLocks::ReleaseQueuedForDpc(PKLOCK_QUEUE_HANDLE handle) {
   static constexpr const char* kRoutine = "KeReleaseInStackQueuedSpinLockForDpc";
   PKSPIN_LOCK lock = LockOf(handle);
-  if (lock == nullptr) kernel_.verifier().NullArgument(kRoutine, "LockHandle->LockQueue.Lock");
+  kernel_.verifier().Dereferenced(kRoutine, lock, "LockHandle->LockQueue.Lock");
   Drop(kRoutine, lock, LockKind::kQueued, handle);
   LowerForDpc(handle->OldIrql);
 }
@@ -288,6 +292,17 @@ std::uintptr_t SpinLocks::FirstHeld() const {
     }
   }
   return first;
+}
+
+std::optional<std::pair<const void*, unsigned>> SpinLocks::HeldIn(const void* begin,
+                                                                  const void* end) const {
+  std::optional<std::pair<const void*, unsigned>> held;
+  locks_.ForEachIn(begin, end, [&held](const auto& entry) {
+    if (!held && entry.second.owner >= 0) {
+      held.emplace(entry.first, static_cast<unsigned>(entry.second.owner));
+    }
+  });
+  return held;
 }
 
 void SpinLocks::ForgetRange(const void* begin, const void* end) {

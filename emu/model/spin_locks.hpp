@@ -7,7 +7,9 @@
 #include <wdm.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "model/address_map.hpp"
@@ -86,8 +88,12 @@ class SpinLocks {
   std::uintptr_t FirstHeld() const;
   /// Forget locks inside [begin, end) (their memory is being reused).
   void ForgetRange(const void* begin, const void* end);
+  /// The first lock in [begin, end) a vCPU holds, and that vCPU (a pool free's check).
+  std::optional<std::pair<const void*, unsigned>> HeldIn(const void* begin, const void* end) const;
 
  private:
+  /// No IRQL: the lock was not taken by a routine that returns the IRQL before it.
+  static constexpr KIRQL kNoOldIrql = 0xFF;
   struct State {
     LockKind kind = LockKind::kUnused;
     int owner = -1;  ///< vCPU index, -1 when free
@@ -99,6 +105,8 @@ class SpinLocks {
     /// IRQL the acquiring routine raised to: DISPATCH_LEVEL, or SYNCH_LEVEL for the RaiseToSynch
     /// routines, whose locks are released with KeReleaseSpinLock at that level.
     KIRQL raised_to = DISPATCH_LEVEL;
+    /// The IRQL a raising acquire (KeAcquireSpinLock and kin) returned, or kNoOldIrql.
+    KIRQL old_irql = kNoOldIrql;
   };
 
   /// The ...ForDpc routines' IRQL in a threaded DPC run below DISPATCH_LEVEL: raise to
@@ -134,9 +142,10 @@ class SpinLocks {
                                          bool waited);
   /// MismatchedLockApi's report for a lock used as `used_as` (out of line: its text is cold).
   void ReportMismatch(const char* routine, PKSPIN_LOCK lock, bool acquiring, LockKind used_as);
-  /// Take's body, inlined into the hottest acquires (model/spin_locks_inline.hpp).
+  /// Take's body, inlined into the hottest acquires (model/spin_locks_inline.hpp). `old_irql`:
+  /// what a raising acquire returned, which KeReleaseSpinLock must be given back.
   void TakeInline(const char* routine, PKSPIN_LOCK lock, LockKind kind, PKLOCK_QUEUE_HANDLE handle,
-                  KIRQL raised_to, bool waited);
+                  KIRQL raised_to, bool waited, KIRQL old_irql = kNoOldIrql);
   /// Drop, given the lock's state (or nullptr) already looked up.
   void DropFound(const char* routine, PKSPIN_LOCK lock, LockKind kind, PKLOCK_QUEUE_HANDLE handle,
                  State* found);

@@ -23,7 +23,8 @@ inline constexpr const char* kInterruptDispatch = "interrupt dispatch";
 // lookup on this path.
 [[gnu::always_inline]] inline void SpinLocks::TakeInline(const char* routine, PKSPIN_LOCK lock,
                                                          LockKind kind, PKLOCK_QUEUE_HANDLE handle,
-                                                         KIRQL raised_to, bool waited) {
+                                                         KIRQL raised_to, bool waited,
+                                                         KIRQL old_irql) {
   // One lookup on the uncontended path: AddressMap references stay valid until the entry is
   // erased, which only a contended wait below can let happen.
   State* found = &Lookup(routine, lock);
@@ -48,6 +49,7 @@ inline constexpr const char* kInterruptDispatch = "interrupt dispatch";
   state.acquired_at = kernel_.trace().sequence();
   state.acquired_by = routine;
   state.raised_to = raised_to;
+  state.old_irql = old_irql;
   if (kind == LockKind::kQueued) {
     handle->LockQueue.Next = nullptr;
     handle->LockQueue.Lock =

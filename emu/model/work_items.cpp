@@ -31,7 +31,7 @@ PIO_WORKITEM WorkItems::Allocate(PDEVICE_OBJECT device) {
 }
 
 void WorkItems::Initialize(PVOID io_object, PIO_WORKITEM item) {
-  if (item == nullptr) kernel_.verifier().NullArgument("IoInitializeWorkItem", "IoWorkItem");
+  kernel_.verifier().Dereferenced("IoInitializeWorkItem", item, "IoWorkItem");
   if (const auto found = items_.find(item); found != items_.end() && found->second.queued) {
     kernel_.verifier().QueuedWorkItemFreed("IoInitializeWorkItem", item, found->second.Worker());
   }
@@ -100,7 +100,7 @@ void WorkItems::Queue(const char* name, PIO_WORKITEM item, PIO_WORKITEM_ROUTINE 
 void WorkItems::QueueExecutive(PWORK_QUEUE_ITEM item, WORK_QUEUE_TYPE type) {
   constexpr const char* kName = "ExQueueWorkItem";
   constexpr const char* kExpected = "a WORK_QUEUE_ITEM initialized by ExInitializeWorkItem";
-  if (item == nullptr) kernel_.verifier().NullArgument(kName, "WorkItem");
+  kernel_.verifier().Dereferenced(kName, item, "WorkItem");
   const PIO_WORKITEM key = KeyOf(item);
   if (const auto found = items_.find(key); found != items_.end()) {
     // An I/O work item there: its memory is not the driver's to reuse as another kind.

@@ -86,6 +86,8 @@ std::string_view BugCheckName(std::uint32_t code) {
       return "DPC_WATCHDOG_VIOLATION";
     case bugcheck::kKernelSecurityCheckFailure:
       return "KERNEL_SECURITY_CHECK_FAILURE";
+    case bugcheck::kPassiveInterruptError:
+      return "PASSIVE_INTERRUPT_ERROR";
     default:
       return "";
   }

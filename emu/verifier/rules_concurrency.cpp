@@ -28,7 +28,7 @@ void Verifier::SpinLockDeadlock(PKSPIN_LOCK lock, const std::string& waiter,
       contexts);
   // Driver Verifier's deadlock detection names the lock; a kernel without it spins until the
   // watchdog fires, which kemu reports as the checked kernel's "already owned" code.
-  if (mode_ == CheckMode::kVerifier) {
+  if (deadlock_detection_) {
     host_.Crash({.code = bugcheck::kDriverVerifierDetectedViolation,
                  .parameters = {verifier_code::kDeadlock, Address(lock), 0, 0},
                  .parameter_names = {"0x1001: deadlock", "lock address", nullptr, nullptr},

@@ -142,21 +142,17 @@ void Verifier::InterruptWhileInactive(const KINTERRUPT& interrupt) {
 }
 
 void Verifier::InterruptLockOnPassiveIsr(const char* routine, const KINTERRUPT& interrupt) {
-  const std::string summary = fmt::format(
-      "{} was called for a passive-level ISR, which has no spin lock; Windows bug-checks (code "
-      "undocumented). Use KeSynchronizeExecution.",
-      routine);
-  if (mode_ == CheckMode::kVerifier) {
-    host_.Crash(
-        {.code = bugcheck::kDriverVerifierDetectedViolation,
-         .parameters = {verifier_code::kInterruptLockOnPassiveIsr, Address(&interrupt), 0, 0},
-         .parameter_names = {"kemu: interrupt spin lock of a passive-level ISR", "interrupt object",
-                             nullptr, nullptr},
-         .summary = summary});
-  }
-  // UNCONFIRMED: the documented bug check has no documented code. A passive-level object has no
-  // lock to take, so kemu ends as a kernel dereferencing that missing (NULL) lock would.
-  host_.Crash(AccessViolation(summary, 0));
+  // The kernel's own check, in every mode (Bug Check 0x13B: Arg1 0x1 names the acquire; kemu
+  // raises the same for KeReleaseInterruptSpinLock, UNCONFIRMED).
+  host_.Crash(
+      {.code = bugcheck::kPassiveInterruptError,
+       .parameters = {1, Address(&interrupt), 0, 0},
+       .parameter_names = {"0x1: interrupt spin lock of a passive-level interrupt object",
+                           "KINTERRUPT of the passive-level interrupt", "reserved", "reserved"},
+       .summary = fmt::format("{} was called for a passive-level interrupt object, which has no "
+                              "spin lock: its ISR runs at PASSIVE_LEVEL. Use "
+                              "KeSynchronizeExecution to synchronise with it.",
+                              routine)});
 }
 
 }  // namespace kemu::verifier

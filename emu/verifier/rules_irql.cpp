@@ -1,8 +1,11 @@
 // IRQL rules: docs/windows-facts.md §5.2, conformance IRQL-8.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
+#include <iterator>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "kemu/bugcheck.hpp"
@@ -99,6 +102,41 @@ void Verifier::LowerInsideDpc(KIRQL current, KIRQL requested) {
 
 namespace {
 
+// The routines DDI compliance rule IrqlKeDispatchLte (0x00020011) lists and that have no more
+// specific Verifier check of their own (KeAcquireSpinLock has 0x42): Microsoft, "IrqlKeDispatchLte
+// rule (wdm)" (audit round 16, S5).
+bool ListedByIrqlKeDispatchLte(std::string_view routine) {
+  static constexpr std::string_view kListed[] = {"KeCancelTimer",
+                                                 "KeClearEvent",
+                                                 "KeInitializeDeviceQueue",
+                                                 "KeInitializeSemaphore",
+                                                 "KeInitializeTimer",
+                                                 "KeInitializeTimerEx",
+                                                 "KePulseEvent",
+                                                 "KeReadStateEvent",
+                                                 "KeReadStateTimer",
+                                                 "KeReleaseMutex",
+                                                 "KeRemoveEntryDeviceQueue",
+                                                 "KeResetEvent",
+                                                 "KeSaveFloatingPointState",
+                                                 "KeSetTimer",
+                                                 "KeSetTimerEx"};
+  return std::find(std::begin(kListed), std::end(kListed), routine) != std::end(kListed);
+}
+
+// The kernel's access to `address` faults: 0xA at DISPATCH_LEVEL and above, where it cannot take
+// the page fault, else the access violation 0x1E.
+[[noreturn]] void CrashAccessingAt(Host& host, std::uint64_t address, std::string summary) {
+  const std::uint8_t irql = host.current_irql();
+  if (irql >= DISPATCH_LEVEL) {
+    Violation fault = IrqlFault(irql, std::move(summary));
+    fault.parameters[0] = address;
+    fault.parameter_names[0] = "address referenced";
+    host.Crash(fault);
+  }
+  host.Crash(AccessViolation(std::move(summary), address));
+}
+
 // 0xC4 / 0xE5: Verifier's check (Vista+) of a kernel routine called at an IRQL it does not allow.
 Violation KernelApiAtWrongIrql(KIRQL current, const std::string& summary) {
   return {
@@ -112,6 +150,9 @@ Violation KernelApiAtWrongIrql(KIRQL current, const std::string& summary) {
 
 void Verifier::IrqlAboveMaximum(const char* routine, KIRQL current, KIRQL maximum,
                                 std::uint64_t verifier_code) {
+  if (verifier_code == 0 && maximum == DISPATCH_LEVEL && ListedByIrqlKeDispatchLte(routine)) {
+    verifier_code = verifier_code::kIrqlKeDispatchLte;
+  }
   const Personality& personality = host_.personality();
   const std::string summary = fmt::format(
       "{} was called at IRQL {}; it may only be called at IRQL <= {}.", routine, current, maximum);
@@ -183,6 +224,22 @@ void Verifier::PagedCodeAtRaisedIrql(const char* file, int line, KIRQL current) 
                        file, line, current)});
 }
 
+void Verifier::CallThroughNull(const char* routine_field, const char* object_kind,
+                               const void* object, KIRQL irql) {
+  std::string summary = fmt::format(
+      "The kernel called the {} of the {} at {} at IRQL {}, and it is NULL: an instruction fetch "
+      "at address 0. Initialise the {} with the routine it is to run.",
+      routine_field, object_kind, object, irql, object_kind);
+  if (irql >= DISPATCH_LEVEL) {
+    host_.Crash({.code = bugcheck::kDriverIrqlNotLessOrEqual,
+                 .parameters = {0, irql, 8, 0},
+                 .parameter_names = {"address referenced", "IRQL", "8: execute",
+                                     "address of the instruction (0)"},
+                 .summary = std::move(summary)});
+  }
+  host_.Crash(AccessViolation(std::move(summary), 0));
+}
+
 void Verifier::AssertionFailed(const char* expression, const char* file, int line) {
   host_.Crash(
       {.code = bugcheck::kKmodeExceptionNotHandled,
@@ -221,20 +278,24 @@ void Verifier::NullArgument(const char* routine, const char* parameter) {
   host_.Crash(AccessViolation(std::move(summary)));
 }
 
+void Verifier::NullPageArgument(const char* routine, const char* parameter,
+                                std::uintptr_t address) {
+  if (address == 0) NullArgument(routine, parameter);
+  std::string summary = fmt::format(
+      "{} was passed {:#x} for {}, which it dereferences: an address in the first 64 KiB, which "
+      "Windows never maps (a member of a NULL structure pointer, such as &Extension->Event with "
+      "Extension NULL).",
+      routine, address, parameter);
+  CrashAccessingAt(host_, address, std::move(summary));
+}
+
 void Verifier::UnreadableArgument(const char* routine, const char* parameter, std::uint64_t bytes,
                                   std::uint64_t address) {
   std::string summary = fmt::format(
       "{} was passed {} with a size of {} bytes, but nothing is mapped at {:#x} inside it: the "
       "kernel's copy of it faults there.",
       routine, parameter, bytes, address);
-  const std::uint8_t irql = host_.current_irql();
-  if (irql >= DISPATCH_LEVEL) {
-    Violation fault = IrqlFault(irql, std::move(summary));
-    fault.parameters[0] = address;
-    fault.parameter_names[0] = "address referenced";
-    host_.Crash(fault);
-  }
-  host_.Crash(AccessViolation(std::move(summary), address));
+  CrashAccessingAt(host_, address, std::move(summary));
 }
 
 }  // namespace kemu::verifier

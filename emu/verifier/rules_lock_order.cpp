@@ -40,7 +40,9 @@ void Verifier::LockAcquiredWhileHolding(const char* routine, PKSPIN_LOCK lock, u
   auto cycle = lock_order_.Acquired(
       cpu, address, routine, sequence,
       [this] { return Place(host_.RunningContext(), host_.RunningCallback()); }, waited);
-  if (cycle) {
+  // The orders are kept on Windows 2000 too (a DPC returning with a lock held names them); only
+  // Deadlock Detection, Windows XP on, reports a cycle.
+  if (cycle && deadlock_detection_) {
     LockOrderViolated(routine, "spin lock", "spin lock", address, *cycle, sequence, "Processors");
   }
 }
@@ -52,7 +54,9 @@ void Verifier::MutexOrder(const char* routine, const char* kind, const void* mut
   auto cycle = lock_order_.MutexOrder(thread, cpu, address, routine, sequence, [this] {
     return Place(host_.RunningContext(), host_.RunningCallback());
   });
-  if (cycle) LockOrderViolated(routine, kind, "mutex", address, *cycle, sequence, "Threads");
+  if (cycle && deadlock_detection_) {
+    LockOrderViolated(routine, kind, "mutex", address, *cycle, sequence, "Threads");
+  }
 }
 
 void Verifier::LockOrderViolated(const char* routine, const char* what, const char* held_what,

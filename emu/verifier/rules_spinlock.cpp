@@ -35,6 +35,15 @@ void Verifier::AcquireAboveDispatch(const char* routine, PKSPIN_LOCK lock, KIRQL
 
 namespace {
 
+// A checked kernel's 0x10 SPIN_LOCK_NOT_OWNED for a release of `lock` it does not hold (Windows
+// 2000's Verifier included, which had no deadlock detection).
+Violation SpinLockNotOwned(PKSPIN_LOCK lock, const std::string& summary) {
+  return {.code = bugcheck::kSpinLockNotOwned,
+          .parameters = {Address(lock), 0, 0, 0},
+          .parameter_names = {"spin lock address", nullptr, nullptr, nullptr},
+          .summary = summary};
+}
+
 // Where the call came from matters: below DISPATCH_LEVEL inside a DPC routine is a threaded DPC
 // (docs/kernel.md, "Threaded DPCs"), whose locks take the routines that work at either level.
 std::string AtDpcLevelSummary(const char* routine, KIRQL current, bool acquiring,
@@ -104,8 +113,9 @@ void Verifier::AcquireUninitialized(const char* routine, PKSPIN_LOCK lock,
                                         routine, static_cast<const void*>(lock))
                           : fmt::format("{} was given the spin lock at {}: {}.", routine,
                                         static_cast<const void*>(lock), why),
-      // Under Verifier the word is never read: the lock may lie in memory the host took back.
-      mode_ == CheckMode::kVerifier
+      // Under deadlock detection the word is never read: the lock may lie in memory the host took
+      // back (elsewhere the caller read it already).
+      deadlock_detection_
           ? std::string()
           : fmt::format("{} was given the spin lock at {}: {}, and its word ({:#x}) says it is "
                         "held. A kernel without Verifier spins here forever.",
@@ -114,26 +124,32 @@ void Verifier::AcquireUninitialized(const char* routine, PKSPIN_LOCK lock,
 
 void Verifier::UninitializedLock(const void* lock, std::string verifier_summary,
                                  std::string spin_summary) {
-  if (mode_ == CheckMode::kVerifier) {
+  if (deadlock_detection_) {
     host_.Crash(
         {.code = bugcheck::kDriverVerifierDetectedViolation,
          .parameters = {verifier_code::kUninitializedResource, Address(lock), 0, 0},
          .parameter_names = {"0x1002: uninitialized resource", "lock address", nullptr, nullptr},
          .summary = std::move(verifier_summary)});
   }
-  host_.Crash({.code = bugcheck::kSpinLockAlreadyOwned,
-               .parameters = {Address(lock), 0, 0, 0},
-               .parameter_names = {"spin lock address", nullptr, nullptr, nullptr},
-               .summary = std::move(spin_summary)});
+  // Windows 2000's Verifier: the kernel spins on the word, which kemu does not read under Verifier.
+  host_.Crash(
+      {.code = bugcheck::kSpinLockAlreadyOwned,
+       .parameters = {Address(lock), 0, 0, 0},
+       .parameter_names = {"spin lock address", nullptr, nullptr, nullptr},
+       .summary = spin_summary.empty() ? std::move(verifier_summary) : std::move(spin_summary)});
 }
 
 void Verifier::AcquireOwnedBySelf(const char* routine, PKSPIN_LOCK lock, bool try_only) {
   if (mode_ == CheckMode::kRetail && try_only) return;  // SL-8: an MP retail kernel says FALSE
+  // A try never spins, so it does not deadlock; it is still the recursive acquire SL-8 says a
+  // checked kernel stops (whether Deadlock Detection looks at a try is UNCONFIRMED).
+  const char* consequence = try_only ? "a try on a lock this processor holds is a recursive "
+                                       "acquire (a retail multiprocessor kernel returns FALSE)."
+                            : mode_ == CheckMode::kRetail ? "a retail kernel deadlocks here."
+                                                          : "this deadlocks.";
   SelfDeadlock(lock, fmt::format("{} was called for the spin lock at {}, which this processor "
                                  "already holds. Spin locks are not recursive: {}",
-                                 routine, static_cast<const void*>(lock),
-                                 mode_ == CheckMode::kRetail ? "a retail kernel deadlocks here."
-                                                             : "this deadlocks."));
+                                 routine, static_cast<const void*>(lock), consequence));
 }
 
 void Verifier::InterruptOnHeldLock(PKSPIN_LOCK lock, unsigned cpu, KIRQL irql, ULONG vector,
@@ -173,7 +189,7 @@ void Verifier::SelfDeadlock(PKSPIN_LOCK lock, const std::string& what) {
                      "so an NMI callback must not take spin locks."
                    : ".";
   }
-  if (mode_ == CheckMode::kVerifier) {
+  if (deadlock_detection_) {
     host_.Crash({.code = bugcheck::kDriverVerifierDetectedViolation,
                  .parameters = {verifier_code::kSelfDeadlock, Address(lock), 0, 0},
                  .parameter_names = {"0x1000: self-deadlock", "lock address", nullptr, nullptr},
@@ -188,23 +204,44 @@ void Verifier::SelfDeadlock(PKSPIN_LOCK lock, const std::string& what) {
 void Verifier::ReleaseNotOwned(const char* routine, PKSPIN_LOCK lock) {
   const std::string summary = fmt::format("{} released the spin lock at {}, which is not held.",
                                           routine, static_cast<const void*>(lock));
-  switch (mode_) {
-    case CheckMode::kVerifier:
-      host_.BugCheck({.code = bugcheck::kDriverVerifierDetectedViolation,
-                      .parameters = {verifier_code::kUnacquiredRelease, Address(lock), 0, 0},
-                      .parameter_names = {"0x1007: release of an unacquired resource",
-                                          "lock address", nullptr, nullptr},
-                      .summary = summary});
-      return;
-    case CheckMode::kChecked:
-      host_.BugCheck({.code = bugcheck::kSpinLockNotOwned,
-                      .parameters = {Address(lock), 0, 0, 0},
-                      .parameter_names = {"spin lock address", nullptr, nullptr, nullptr},
-                      .summary = summary});
-      return;
-    case CheckMode::kRetail:
-      return;
+  if (deadlock_detection_) {
+    host_.BugCheck({.code = bugcheck::kDriverVerifierDetectedViolation,
+                    .parameters = {verifier_code::kUnacquiredRelease, Address(lock), 0, 0},
+                    .parameter_names = {"0x1007: release of an unacquired resource", "lock address",
+                                        nullptr, nullptr},
+                    .summary = summary});
+    return;
   }
+  if (mode_ != CheckMode::kRetail) host_.BugCheck(SpinLockNotOwned(lock, summary));
+}
+
+void Verifier::ReleaseToOtherIrql(const char* routine, PKSPIN_LOCK lock, KIRQL new_irql,
+                                  KIRQL old_irql) {
+  if (mode_ != CheckMode::kVerifier || !host_.personality().verifier_ddi_compliance) return;
+  host_.BugCheck(
+      {.code = bugcheck::kDriverVerifierDetectedViolation,
+       .parameters = {verifier_code::kIrqlKeReleaseSpinLock, 0, 0, 0},
+       .parameter_names = {"DDI compliance rule IrqlKeReleaseSpinLock",
+                           "rule description (not available in kemu)",
+                           "rule state (not available in kemu)", nullptr},
+       .summary = fmt::format(
+           "{} released the spin lock at {} to IRQL {}, but the KeAcquireSpinLock that took it "
+           "returned IRQL {}: NewIrql must be the OldIrql the acquire returned.",
+           routine, static_cast<const void*>(lock), new_irql, old_irql)});
+}
+
+void Verifier::FreedHeldLock(const char* routine, const void* lock, const char* kind,
+                             std::uintptr_t owner_thread, const void* begin, const void* end) {
+  if (!deadlock_detection_ || host_.personality().os < Os::kWindows7) return;
+  host_.BugCheck(
+      {.code = bugcheck::kDriverVerifierDetectedViolation,
+       .parameters = {verifier_code::kDeletedLockOwned, Address(lock), owner_thread, 0},
+       .parameter_names = {"0x100B: a deleted lock is still owned", "lock address", "owner thread",
+                           "Driver Verifier internal address (0 in kemu)"},
+       .summary = fmt::format(
+           "{} freed the pool block {}..{}, which holds the {} at {}, still acquired by the "
+           "thread at {:#x}. Release every lock in a block before freeing it.",
+           routine, begin, end, kind, lock, owner_thread)});
 }
 
 void Verifier::ReleaseByOtherProcessor(const char* routine, PKSPIN_LOCK lock,
@@ -212,24 +249,16 @@ void Verifier::ReleaseByOtherProcessor(const char* routine, PKSPIN_LOCK lock,
   const std::string summary =
       fmt::format("{} released the spin lock at {} on a processor that does not hold it.", routine,
                   static_cast<const void*>(lock));
-  switch (mode_) {
-    case CheckMode::kVerifier:
-      host_.BugCheck({.code = bugcheck::kDriverVerifierDetectedViolation,
-                      .parameters = {verifier_code::kWrongThreadRelease, Address(lock),
-                                     owner_thread, current_thread},
-                      .parameter_names = {"0x1004: released by the wrong thread", "lock address",
-                                          "owning thread", "releasing thread"},
-                      .summary = summary});
-      return;
-    case CheckMode::kChecked:
-      host_.BugCheck({.code = bugcheck::kSpinLockNotOwned,
-                      .parameters = {Address(lock), 0, 0, 0},
-                      .parameter_names = {"spin lock address", nullptr, nullptr, nullptr},
-                      .summary = summary});
-      return;
-    case CheckMode::kRetail:
-      return;
+  if (deadlock_detection_) {
+    host_.BugCheck({.code = bugcheck::kDriverVerifierDetectedViolation,
+                    .parameters = {verifier_code::kWrongThreadRelease, Address(lock), owner_thread,
+                                   current_thread},
+                    .parameter_names = {"0x1004: released by the wrong thread", "lock address",
+                                        "owning thread", "releasing thread"},
+                    .summary = summary});
+    return;
   }
+  if (mode_ != CheckMode::kRetail) host_.BugCheck(SpinLockNotOwned(lock, summary));
 }
 
 void Verifier::MismatchedLockApi(const char* routine, PKSPIN_LOCK lock, bool acquiring,

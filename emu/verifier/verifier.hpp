@@ -41,6 +41,10 @@ class Verifier {
   Verifier(Host& host, const MachineOptions& options);
 
   CheckMode mode() const { return mode_; }
+  /// Driver Verifier's Deadlock Detection, from Windows XP on: recursive acquires, lock order,
+  /// uninitialised locks and releases of locks not held (0xC4 / 0x1000-0x1009). Windows 2000's
+  /// Verifier had none of it; there the kernel's own checks (a checked kernel's) apply.
+  bool deadlock_detection() const { return deadlock_detection_; }
 
   // IRQL (rules_irql.cpp).
   /// KeRaiseIrql (or a raise-to routine) asked for a level below the current one.
@@ -73,8 +77,32 @@ class Verifier {
   [[noreturn]] void BreakPoint(const char* routine);
   /// The driver called KeBugCheck(Ex).
   [[noreturn]] void DriverBugCheck(std::uint32_t code, const std::uint64_t (&parameters)[4]);
+  /// The kernel calls `routine_field` of the `object_kind` at `object` at `irql`, and it is NULL:
+  /// 0xD1 (0, IRQL, 8 execute, 0) at DISPATCH_LEVEL and above, else the access violation 0x1E.
+  [[noreturn]] void CallThroughNull(const char* routine_field, const char* object_kind,
+                                    const void* object, KIRQL irql);
   /// A NULL pointer where the routine dereferences one.
   [[noreturn]] void NullArgument(const char* routine, const char* parameter);
+  /// Windows never maps the first 64 KiB, so a pointer there (NULL, or a member of a NULL
+  /// structure pointer: &Extension->Event) is an access violation when the kernel dereferences it.
+  static constexpr std::uintptr_t kNullPageEnd = 0x10000;
+  /// `routine` dereferences `pointer` (its `parameter`): the access violation (0x1E, or 0xA at
+  /// DISPATCH_LEVEL and above) when it lies in the first 64 KiB; one compare otherwise.
+  void Dereferenced(const char* routine, const volatile void* pointer, const char* parameter) {
+    if (reinterpret_cast<std::uintptr_t>(pointer) < kNullPageEnd) [[unlikely]] {
+      NullPageArgument(routine, parameter, reinterpret_cast<std::uintptr_t>(pointer));
+    }
+  }
+  /// A routine pointer the kernel keeps to call later: only NULL is refused here (the call
+  /// through it is checked where it happens).
+  template <typename Result, typename... Args>
+  void Dereferenced(const char* routine, Result (*function)(Args...), const char* parameter) {
+    if (function == nullptr) [[unlikely]]
+      NullArgument(routine, parameter);
+  }
+  /// Dereferenced's report: NullArgument for NULL itself.
+  [[noreturn]] void NullPageArgument(const char* routine, const char* parameter,
+                                     std::uintptr_t address);
   /// `routine` reads `bytes` bytes of `parameter`, and the host has no readable memory at
   /// `address` among them: the access violation (0x1E, or 0xA at DISPATCH_LEVEL and above) the
   /// kernel's copy would take, rather than kemu's own process faulting.
@@ -100,6 +128,19 @@ class Verifier {
   [[noreturn]] void InterruptOnHeldLock(PKSPIN_LOCK lock, unsigned cpu, KIRQL irql, ULONG vector,
                                         KIRQL dirql, std::optional<LowSynchronizeIrql> low);
   void ReleaseNotOwned(const char* routine, PKSPIN_LOCK lock);
+  /// KeReleaseSpinLock was given `new_irql`, not the `old_irql` its KeAcquireSpinLock returned:
+  /// DDI compliance rule IrqlKeReleaseSpinLock (0xC4 / 0x20015) under Verifier from Windows 8 on;
+  /// nothing otherwise (the kernel lowers to what it is given).
+  void ReleaseToOtherIrql(const char* routine, PKSPIN_LOCK lock, KIRQL new_irql, KIRQL old_irql);
+  /// `routine` freed the pool block [begin, end) while `lock` in it (`kind`: "spin lock",
+  /// "reader/writer spin lock") is held by `owner_thread`: 0xC4 / 0x100B under Verifier's
+  /// deadlock detection from Windows 7 on; nothing otherwise.
+  void FreedHeldLock(const char* routine, const void* lock, const char* kind,
+                     std::uintptr_t owner_thread, const void* begin, const void* end);
+  /// `routine` initialised the `kind` at `object` in paged pool (`where`: the block): Force IRQL
+  /// Checking's 0xC4 / 0xE1 under Verifier from Vista on; nothing otherwise.
+  void SyncObjectPageable(const char* routine, const char* kind, const void* object,
+                          const std::string& where);
   void ReleaseByOtherProcessor(const char* routine, PKSPIN_LOCK lock, std::uintptr_t owner_thread,
                                std::uintptr_t current_thread);
   void MismatchedLockApi(const char* routine, PKSPIN_LOCK lock, bool acquiring,
@@ -627,6 +668,7 @@ class Verifier {
 
   Host& host_;
   CheckMode mode_;
+  bool deadlock_detection_;
   LockOrder lock_order_;
 };
 

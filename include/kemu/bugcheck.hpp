@@ -57,6 +57,9 @@ inline constexpr std::uint32_t kDriverVerifierDmaViolation = 0xE6;
 inline constexpr std::uint32_t kHardwareInterruptStorm = 0xF2;
 inline constexpr std::uint32_t kDpcWatchdogViolation = 0x133;
 inline constexpr std::uint32_t kKernelSecurityCheckFailure = 0x139;
+/// Windows 8+: Arg1 0x1, a driver asked for the interrupt spin lock of a passive-level interrupt
+/// object (Arg2).
+inline constexpr std::uint32_t kPassiveInterruptError = 0x13B;
 /// Not a Windows code: a data race kemu's race detector found (kemu::DataRace, kemu/data_race.hpp).
 inline constexpr std::uint32_t kDataRace = 0x4B45D47A;
 }  // namespace bugcheck
@@ -91,6 +94,9 @@ inline constexpr std::uint64_t kAcquireSpinLockAboveDispatch = 0x42;
 inline constexpr std::uint64_t kMapIoSpaceAboveDispatch = 0x73;
 inline constexpr std::uint64_t kUnmapIoSpaceAboveApc = 0x7B;
 inline constexpr std::uint64_t kSetEventAboveDispatch = 0x80;
+/// A synchronization object (spin lock, event, timer, kernel mutex, semaphore, fast mutex,
+/// executive resource) in pageable memory (Vista+, Force IRQL Checking).
+inline constexpr std::uint64_t kSyncObjectPageable = 0xE1;
 inline constexpr std::uint64_t kKernelApiAtWrongIrql = 0xE5;
 /// A lookaside list initialized again while it is live (Vista+).
 inline constexpr std::uint64_t kLookasideReinitialized = 0xCA;
@@ -117,6 +123,8 @@ inline constexpr std::uint64_t kWrongThreadRelease = 0x1004;
 inline constexpr std::uint64_t kUnacquiredRelease = 0x1007;
 inline constexpr std::uint64_t kMismatchedLockAcquire = 0x1008;
 inline constexpr std::uint64_t kMismatchedLockRelease = 0x1009;
+/// A spin lock freed (its pool block) while a processor still holds it (Windows 7+).
+inline constexpr std::uint64_t kDeletedLockOwned = 0x100B;
 /// DDI compliance rule IrqlDispatch: IoWriteErrorLogEntry (and the DMA and device-queue routines
 /// it lists) above DISPATCH_LEVEL.
 inline constexpr std::uint64_t kIrqlDispatch = 0x00020003;
@@ -130,6 +138,12 @@ inline constexpr std::uint64_t kIrqlIoPassive4 = 0x0002000D;
 /// DDI compliance rule IrqlIoPassive5: IoInitializeTimer (and the other I/O manager routines it
 /// lists) above PASSIVE_LEVEL.
 inline constexpr std::uint64_t kIrqlIoPassive5 = 0x0002000E;
+/// DDI compliance rule IrqlKeDispatchLte: KeSetTimer(Ex), KeCancelTimer, KeResetEvent and the other
+/// dispatcher routines it lists above DISPATCH_LEVEL.
+inline constexpr std::uint64_t kIrqlKeDispatchLte = 0x00020011;
+/// DDI compliance rule IrqlKeReleaseSpinLock: KeReleaseSpinLock's NewIrql is not the IRQL the
+/// acquire returned.
+inline constexpr std::uint64_t kIrqlKeReleaseSpinLock = 0x00020015;
 /// DDI compliance rule IrqlKeSetEvent: KeSetEvent with Wait=TRUE above APC_LEVEL.
 inline constexpr std::uint64_t kIrqlKeSetEvent = 0x00020016;
 /// DDI compliance rules IrqlObPassive (ObReferenceObjectByHandle), IrqlPsPassive (the Ps thread
@@ -146,6 +160,8 @@ inline constexpr std::uint64_t kDpcReinitializedWhileQueued = 0x4B450006;
 inline constexpr std::uint64_t kDpcTargetOutOfRange = 0x4B450007;
 inline constexpr std::uint64_t kIsrReturnedHoldingLock = 0x4B450008;
 inline constexpr std::uint64_t kInterruptWhileInactive = 0x4B450009;
+/// No longer raised: the interrupt spin lock of a passive-level ISR is the documented 0x13B
+/// PASSIVE_INTERRUPT_ERROR (bugcheck::kPassiveInterruptError) in every mode.
 inline constexpr std::uint64_t kInterruptLockOnPassiveIsr = 0x4B45000A;
 inline constexpr std::uint64_t kUnmapUnknownIoSpace = 0x4B45000B;
 inline constexpr std::uint64_t kQueuedReleaseThroughOtherHandle = 0x4B45000C;

@@ -120,7 +120,8 @@ class Registry {
   /// The service key's Parameters subkey, where a driver keeps its tuning values.
   RegistryKey& ServiceParameters(std::wstring_view service);
   /// The RegistryPath to pass to DriverEntry: the service key's name as a UNICODE_STRING that
-  /// stays valid as long as the machine. Creates the key.
+  /// stays valid as long as the machine. Creates the key. `service` is one key name, 1 to 255
+  /// characters without a backslash; anything else throws kemu::Error.
   PUNICODE_STRING RegistryPath(std::wstring_view service);
 
   /// The path of every key created (by the test, the driver or kemu), as first written.

@@ -103,8 +103,17 @@ TEST(FloatingStateTest, ANestedSaveBelowTheEnclosingSavesIrqlIs4B450017) {
   EXPECT_THAT(crash.what(), HasSubstr("a nested save may not run at a lower IRQL"));
 }
 
+// Windows 8 and later: the DDI rule that lists it, IrqlKeDispatchLte; Vista and 7: 0xE5.
 TEST(FloatingStateTest, SavingAboveDispatchIsTheWrongIrqlReport) {
-  kemu::Machine machine(kemu::Os::kWindows10);
+  {
+    kemu::Machine machine(kemu::Os::kWindows10);
+    KFLOATING_SAVE save;
+    KIRQL old;
+    KeRaiseIrql(HIGH_LEVEL, &old);
+    EXPECT_THAT(CrashOf([&] { KeSaveFloatingPointState(&save); }),
+                BugCheckIs(kVerifierViolation, kemu::verifier_code::kIrqlKeDispatchLte, 0, 0, 0));
+  }
+  kemu::Machine machine(kemu::Os::kWindows7);
   KFLOATING_SAVE save;
   KIRQL old;
   KeRaiseIrql(HIGH_LEVEL, &old);

@@ -150,8 +150,7 @@ TEST(PassiveLineTest, APassiveLineHasNoInterruptSpinLock) {  // INT-4
 
   EXPECT_THAT(
       [&] { KeAcquireInterruptSpinLock(interrupt); },
-      Throws<kemu::BugCheck>(BugCheckIs(kemu::bugcheck::kDriverVerifierDetectedViolation,
-                                        kemu::verifier_code::kInterruptLockOnPassiveIsr,
+      Throws<kemu::BugCheck>(BugCheckIs(kemu::bugcheck::kPassiveInterruptError, 1,
                                         reinterpret_cast<std::uintptr_t>(interrupt), 0, 0)));
 }
 
@@ -234,8 +233,7 @@ TEST(PassiveLineTest, IoConnectInterruptAtPassiveLevelIsAPassiveIsrFromWindows8)
   ASSERT_NE(device.connection(), nullptr);
   EXPECT_EQ(device.connection()->synchronize_irql, PASSIVE_LEVEL);
   EXPECT_THAT([&] { KeAcquireInterruptSpinLock(interrupt); },
-              Throws<kemu::BugCheck>(BugCheckIs(kemu::bugcheck::kDriverVerifierDetectedViolation,
-                                                kemu::verifier_code::kInterruptLockOnPassiveIsr)));
+              Throws<kemu::BugCheck>(BugCheckIs(kemu::bugcheck::kPassiveInterruptError, 1)));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -34,10 +34,12 @@ std::optional<ServiceSpec> ReadServiceRegistry(Reader& reader, const YAML::Node&
     if (e.key == "name") {
       std::optional<std::wstring> name = ReadWide(reader, e.value, "'name' of 'service'");
       if (!name) continue;
-      // One key name under Services: a backslash would make it a path, and an empty name none.
-      if (name->empty() || name->find(L'\\') != std::wstring::npos) {
-        reader.Error(e.value, fmt::format("bad service name {} (a key name: not empty, no '\\')",
-                                          Describe(e.value)));
+      // One key name under Services: a backslash would make it a path, and an empty name none;
+      // a key name has at most 255 characters (audit round 16, V7).
+      if (name->empty() || name->size() > 255 || name->find(L'\\') != std::wstring::npos) {
+        reader.Error(e.value,
+                     fmt::format("bad service name {} (a key name: 1 to 255 characters, no '\\')",
+                                 Describe(e.value)));
         continue;
       }
       service.name = std::move(*name);
