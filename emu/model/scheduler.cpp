@@ -479,29 +479,15 @@ void Scheduler::Deadlock(const Context& found_by) {
   // Which context finds that nothing can run depends on the schedule; the report names the spin
   // whichever did, so every seed gives the same code (audit round 15, R5).
   const Context* waiter = &found_by;
-  auto spins = [](const Context* c) {
-    return c != nullptr && c->busy && !c->finished && c->wait != nullptr && c->wait->lock != 0;
+  auto consider = [&waiter](const Context* c) {
+    const auto spins = [](const Context* x) {
+      return x != nullptr && x->busy && !x->finished && x->wait != nullptr && x->wait->lock != 0;
+    };
+    if (!spins(waiter) && spins(c)) waiter = c;
   };
-  if (!spins(waiter)) {
-    if (spins(test_.get())) {
-      waiter = test_.get();
-    } else {
-      for (const auto& worker : workers_) {
-        if (spins(worker.get())) {
-          waiter = worker.get();
-          break;
-        }
-      }
-      if (!spins(waiter)) {
-        for (const auto& thread : threads_) {
-          if (spins(thread.get())) {
-            waiter = thread.get();
-            break;
-          }
-        }
-      }
-    }
-  }
+  consider(test_.get());
+  for (const auto& worker : workers_) consider(worker.get());
+  for (const auto& thread : threads_) consider(thread.get());
   const WaitFor* wait = waiter->wait;
   if (wait != nullptr && wait->lock != 0) {
     kernel_.verifier().SpinLockDeadlock(reinterpret_cast<PKSPIN_LOCK>(wait->lock),

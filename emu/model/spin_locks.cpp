@@ -123,8 +123,9 @@ void SpinLocks::Release(const char* routine, PKSPIN_LOCK lock, KIRQL new_irql) {
     kernel_.verifier().ReleaseNotAtDispatch(routine, lock, current, /*queued=*/false, new_irql);
   }
   // Only for the processor's own lock: a release of one it does not hold is its own report.
-  if (state != nullptr && state->owner == static_cast<int>(kernel_.current_processor()) &&
-      state->old_irql != kNoOldIrql && new_irql != state->old_irql) [[unlikely]] {
+  // The common case is one compare: the IRQL given back is the one the acquire returned.
+  if (state != nullptr && new_irql != state->old_irql && state->old_irql != kNoOldIrql &&
+      state->owner == static_cast<int>(kernel_.current_processor())) [[unlikely]] {
     kernel_.verifier().ReleaseToOtherIrql(routine, lock, new_irql, state->old_irql);
   }
   DropFound(routine, lock, LockKind::kOrdinary, nullptr, state);
