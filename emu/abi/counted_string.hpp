@@ -17,6 +17,15 @@
 
 namespace kemu::abi {
 
+/// Under Verifier, `address` (which `routine` reads through) in freed pool is 0xD5.
+inline void CheckNotFreed(model::Kernel& kernel, const char* routine, std::uintptr_t address,
+                          const char* name) {
+  if (kernel.verifier().mode() == verifier::CheckMode::kVerifier) {
+    const model::CallArg arg{name, address, true};
+    kernel.pool().CheckArguments(routine, std::span<const model::CallArg, 1>(&arg, 1));
+  }
+}
+
 /// The Buffer of `parameter` (a counted string `routine` was given) for `bytes` bytes.
 inline void CheckCountedBuffer(model::Kernel& kernel, const char* routine, const void* buffer,
                                std::size_t bytes, const char* parameter) {
@@ -26,10 +35,19 @@ inline void CheckCountedBuffer(model::Kernel& kernel, const char* routine, const
     const std::string name = std::string(parameter) + "->Buffer";
     kernel.verifier().NullPageArgument(routine, name.c_str(), address);
   }
-  if (kernel.verifier().mode() == verifier::CheckMode::kVerifier) {
-    const model::CallArg arg{"Buffer", address, true};
-    kernel.pool().CheckArguments(routine, std::span<const model::CallArg, 1>(&arg, 1));
+  CheckNotFreed(kernel, routine, address, "Buffer");
+}
+
+/// Memory `routine` reads through a pointer it was not given as a parameter (a DbgPrint argument
+/// for %s or %wZ): NULL is the caller's business (DbgPrint prints "(null)"), anything else in
+/// the first 64 KiB is the access violation, and under Verifier freed pool is 0xD5.
+inline void CheckReadThrough(model::Kernel& kernel, const char* routine, const void* pointer,
+                             const char* what) {
+  const auto address = reinterpret_cast<std::uintptr_t>(pointer);
+  if (address < verifier::Verifier::kNullPageEnd) [[unlikely]] {
+    kernel.verifier().NullPageArgument(routine, what, address);
   }
+  CheckNotFreed(kernel, routine, address, what);
 }
 
 /// `string` is read: the structure and Length bytes of its Buffer.

@@ -147,6 +147,20 @@ std::string FormatInteger(const Spec& spec, DbgArgs& args) {
   return buffer;
 }
 
+void ReadThrough(DbgArgs& args, const void* pointer, const char* what) {
+  if (args.read_check) args.read_check(pointer, what);
+}
+
+// A counted string argument: the structure, then the Length bytes of its Buffer.
+template <typename Counted>
+void ReadCounted(DbgArgs& args, const Counted* string, const char* what) {
+  if (string == nullptr) return;
+  ReadThrough(args, string, what);
+  if (string->Buffer != nullptr && string->Length != 0) {
+    ReadThrough(args, string->Buffer, fmt::format("the Buffer of {}", what).c_str());
+  }
+}
+
 // One conversion; returns false for a type DbgPrint does not know (then printed literally).
 bool Convert(const Spec& spec, DbgArgs& args, DbgText& out, NarrowArgs narrow) {
   std::string& text = out.text;
@@ -184,6 +198,10 @@ bool Convert(const Spec& spec, DbgArgs& args, DbgText& out, NarrowArgs narrow) {
       const bool wide = spec.type == 'S' ? spec.size != Size::kShort : wide_by_prefix;
       const void* pointer = va_arg(args.list, const void*);
       if (wide) out.unicode = true;
+      if (pointer != nullptr) {
+        ReadThrough(args, pointer,
+                    wide ? "a wide string argument (%ws)" : "a string argument (%s)");
+      }
       if (pointer == nullptr) {
         AppendPadded(text, spec, "(null)");
       } else if (wide) {
@@ -199,6 +217,7 @@ bool Convert(const Spec& spec, DbgArgs& args, DbgText& out, NarrowArgs narrow) {
       if (spec.size == Size::kWide) {
         out.unicode = true;
         const auto* string = static_cast<const UNICODE_STRING*>(pointer);
+        ReadCounted(args, string, "a UNICODE_STRING argument (%wZ)");
         if (string == nullptr || string->Buffer == nullptr) {
           AppendPadded(text, spec, "(null)");
         } else {
@@ -211,6 +230,7 @@ bool Convert(const Spec& spec, DbgArgs& args, DbgText& out, NarrowArgs narrow) {
         }
       } else {
         const auto* string = static_cast<const ANSI_STRING*>(pointer);
+        ReadCounted(args, string, "an ANSI_STRING argument (%Z)");
         if (string == nullptr || string->Buffer == nullptr) {
           AppendPadded(text, spec, "(null)");
         } else {

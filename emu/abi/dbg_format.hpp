@@ -9,6 +9,7 @@
 #include <cstdarg>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 namespace kemu::abi {
@@ -16,6 +17,10 @@ namespace kemu::abi {
 /// A va_list that can be passed by reference on every host (on some it is an array type).
 struct DbgArgs {
   std::va_list list;
+  /// Called with each non-NULL pointer a conversion reads through (%s, %S, %ws and the rest; %Z
+  /// and %wZ: the structure, then its Buffer when Length is not 0) and what it is, before it is
+  /// read: the kernel's check that it is readable (counted_string.hpp, CheckReadThrough).
+  std::function<void(const void* pointer, const char* what)> read_check;
 };
 
 struct DbgText {

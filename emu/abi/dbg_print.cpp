@@ -4,6 +4,7 @@
 
 #include <cstdarg>
 
+#include "abi/counted_string.hpp"
 #include "abi/dbg_format.hpp"
 #include "abi/entry.hpp"
 
@@ -12,6 +13,9 @@ namespace {
 ULONG Print(kemu::model::Kernel& kernel, const char* routine, PCSTR format,
             kemu::abi::DbgArgs& args) {
   kernel.verifier().Dereferenced(routine, format, "Format");
+  args.read_check = [&kernel, routine](const void* pointer, const char* what) {
+    kemu::abi::CheckReadThrough(kernel, routine, pointer, what);
+  };
   const kemu::abi::DbgText text = kemu::abi::FormatDbgPrint(format, args);
   if (text.unicode && kernel.irql().Current() > PASSIVE_LEVEL) {
     kernel.verifier().DbgPrintUnicodeAboveIrql(routine, kernel.irql().Current());

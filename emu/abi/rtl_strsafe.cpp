@@ -9,6 +9,7 @@
 #include <string>
 #include <type_traits>
 
+#include "abi/counted_string.hpp"
 #include "abi/dbg_format.hpp"
 #include "abi/entry.hpp"
 
@@ -79,6 +80,9 @@ NTSTATUS Store(const std::basic_string<Char>& text, Char* dest, std::size_t cch)
 kemu::abi::DbgText Format(kemu::model::Kernel& kernel, const char* routine, const char* format,
                           kemu::abi::DbgArgs& args,
                           kemu::abi::NarrowArgs narrow = kemu::abi::NarrowArgs::kBytes) {
+  args.read_check = [&kernel, routine](const void* pointer, const char* what) {
+    kemu::abi::CheckReadThrough(kernel, routine, pointer, what);
+  };
   kemu::abi::DbgText text = kemu::abi::FormatWindows(format, args, narrow);
   if (text.unicode && kernel.irql().Current() > PASSIVE_LEVEL) {
     kernel.verifier().DbgPrintUnicodeAboveIrql(routine, kernel.irql().Current());

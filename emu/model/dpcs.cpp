@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <exception>
 
 #include "model/allotment.hpp"
 #include "model/floating_state.hpp"
@@ -101,13 +102,20 @@ BOOLEAN Dpcs::Insert(PKDPC dpc, PVOID argument1, PVOID argument2) {
   // every importance alike here: Windows only defers LowImportance until a later tick, a moment
   // it leaves unspecified.
   if (current.irql < DISPATCH_LEVEL) {
-    Retire(current);
+    if (holding_ == 0) Retire(current);
   } else if (&target != &current && kernel_.scheduler().exploring()) {
     // The target runs it whenever the schedule lets it. The default schedule keeps it for when
     // this vCPU drops below DISPATCH_LEVEL (Retire), so it runs after the ISR that queued it.
     HandOff(target.index);
   }
   return TRUE;
+}
+
+Dpcs::Hold::~Hold() noexcept(false) {
+  // A bug check thrown while holding unwinds through here: nothing more runs then.
+  if (--dpcs_.holding_ != 0 || std::uncaught_exceptions() > 0) return;
+  Cpu& current = dpcs_.kernel_.cpu();
+  if (current.irql < DISPATCH_LEVEL) dpcs_.Retire(current);
 }
 
 BOOLEAN Dpcs::Remove(PKDPC dpc) {

@@ -64,6 +64,19 @@ class Dpcs {
   }
   /// Runs or hands over the queued DPCs of every vCPU below DISPATCH_LEVEL.
   void RetireAll();
+  /// While one lives, a DPC queued on the running vCPU waits, as if it were at DISPATCH_LEVEL;
+  /// at the end the queue is retired. Timer expiry holds them: Windows expires every timer due
+  /// at a tick before any of their DPCs runs, so DPCs of timers due together may overlap.
+  class Hold {
+   public:
+    explicit Hold(Dpcs& dpcs) : dpcs_(dpcs) { ++dpcs_.holding_; }
+    ~Hold() noexcept(false);
+    Hold(const Hold&) = delete;
+    Hold& operator=(const Hold&) = delete;
+
+   private:
+    Dpcs& dpcs_;
+  };
   /// Hands the DPCs queued on the other vCPUs below DISPATCH_LEVEL to them, whatever the schedule:
   /// a busy wait (KeStallExecutionProcessor) at DISPATCH_LEVEL or above polls for their effect,
   /// and on Windows their processors take the DPC interrupt at once.
@@ -117,6 +130,7 @@ class Dpcs {
   AddressMap<PKDPC, State> dpcs_;
   std::uint64_t serial_ = 0;  ///< inserts so far
   std::size_t queued_ = 0;    ///< DPCs in every vCPU's dpc_queue together
+  unsigned holding_ = 0;      ///< Hold scopes alive
   std::uint64_t runs_ = 0;    ///< DPC routines run so far, on every vCPU
 };
 

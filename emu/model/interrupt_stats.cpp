@@ -143,16 +143,16 @@ std::string Interrupts::DescribeStormDecliners(const VectorState& state,
   for (const Attachment& attached : state.chain) {
     const ConnectionRecord& record = *attached.record;
     if (!record.connected || record.device == nullptr || !record.device->line_asserted) continue;
-    if (!record.stats.active &&
-        kernel_.options().inactive_interrupts == MachineOptions::InactiveInterrupts::kDrop) {
-      continue;  // never called: DescribeDroppedWhileInactive says so
-    }
+    // Only what ran is named (an inactive ISR dropped: DescribeDroppedWhileInactive says so).
+    const std::uint64_t calls = record.claim_burst == state.burst ? record.burst_calls : 0;
+    if (calls == 0) continue;
     names += fmt::format("{}{} {}", names.empty() ? "" : ", ", NameIsr(record), IsrPlace(record));
+    if (calls != dispatched) names += fmt::format(" (called for {} of them)", calls);
     ++count;
   }
   if (count == 0) return "";
   return fmt::format(
-      "; no ISR claimed any of the {} deliveries: {} {} of the asserting device{} ran for each and "
+      "; no ISR claimed any of the {} deliveries: {} {} of the asserting device{} ran and "
       "returned FALSE every time",
       dispatched, count == 1 ? "the ISR" : "the ISRs", names, count == 1 ? "" : "s");
 }

@@ -68,9 +68,11 @@ struct ConnectionRecord {
   std::vector<std::unique_ptr<InterruptObject>> objects;
   std::vector<unsigned> object_cpus;        ///< vCPU of objects[i] (line/fully specified)
   std::vector<std::uint8_t> message_table;  ///< IO_INTERRUPT_MESSAGE_INFO bytes
-  /// The interrupt burst (Cpu::burst) `burst_claims` counts in, and how many deliveries of it
-  /// this ISR claimed: a storm report names the ISR that claimed every one.
+  /// The interrupt burst (Cpu::burst) `burst_calls` and `burst_claims` count in, how many of its
+  /// deliveries called this ISR and how many it claimed: a storm report names the ISR that
+  /// claimed every one, or the asserting device's ISRs that ran and declined.
   std::uint64_t claim_burst = 0;
+  std::uint64_t burst_calls = 0;
   std::uint64_t burst_claims = 0;
 
   PIO_INTERRUPT_MESSAGE_INFO table() {
@@ -165,6 +167,9 @@ class Interrupts {
   void RunDueEvents() {
     if (!scheduled_.empty()) RunScheduled();
   }
+  /// The earliest virtual time a scheduled device action waits for, if any: a clock advance
+  /// stops there, so the action happens when it is due and not at the end of the jump.
+  std::optional<std::uint64_t> NextEventTime() const;
   /// Delivers every pending interrupt some vCPU can take now. Inline and a compare when no line
   /// is raised (every IRQL lowering calls it).
   void DeliverPending() {
@@ -233,6 +238,8 @@ class Interrupts {
 
   void RunScheduled();
   void DeliverRaised();
+  /// Throws kemu::Error naming `action` when `device` has no line interrupt.
+  static void RequireLine(const DeviceState& device, const char* action);
   /// The state of `vector`, made on first use. Every line action and delivery asks, so the
   /// vectors below kQuickVectors (all of x86's) are found with one indexed load.
   VectorState& Vector(ULONG vector) {

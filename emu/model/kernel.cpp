@@ -184,11 +184,20 @@ void Kernel::AdvanceTime(std::uint64_t microseconds) {
 }
 
 void Kernel::AdvanceTimeTo(std::uint64_t target_100ns) {
-  // Timers expire at their own due times, so a DPC reading the clock sees when it fired.
-  for (std::optional<std::uint64_t> due = timers_.NextDue(); due && *due <= target_100ns;
-       due = timers_.NextDue()) {
-    if (*due > clock_.now_100ns()) clock_.Advance100ns(*due - clock_.now_100ns());
-    timers_.ExpireDue();
+  // Timers expire and scheduled device actions happen at their own times, in time order, so a
+  // DPC reading the clock sees when it fired, and an interrupt due before a timeout is serviced
+  // before the timeout's DPC runs (audit round 17, Y3: it came at the end of the jump). At the
+  // same moment the device acts first.
+  for (;;) {
+    const std::optional<std::uint64_t> timer = timers_.NextDue();
+    const std::optional<std::uint64_t> event = interrupts_.NextEventTime();
+    std::optional<std::uint64_t> next;
+    if (timer && *timer <= target_100ns) next = timer;
+    if (event && *event <= target_100ns && (!next || *event <= *next)) next = event;
+    if (!next) break;
+    if (*next > clock_.now_100ns()) clock_.Advance100ns(*next - clock_.now_100ns());
+    if (event && *event == *next) interrupts_.RunDueEvents();
+    if (timer && *timer <= clock_.now_100ns()) timers_.ExpireDue();
   }
   if (target_100ns > clock_.now_100ns()) clock_.Advance100ns(target_100ns - clock_.now_100ns());
   CheckAllotment();

@@ -142,6 +142,15 @@ class Kernel final : public verifier::Host, public race::Host {
   /// The personality provides routine `id` to a driver that calls it (a bit per export, from
   /// the manifest, so the check on every call is a load).
   bool callable(personality::ExportId id) const { return callable_[static_cast<std::size_t>(id)]; }
+  /// After Machine::Shutdown or Abandon (`how` names which): the emulated system is off, so no
+  /// routine is callable any more and abi::Refuse says why (a leak check that ran before the
+  /// driver's last calls would have missed what they left).
+  void Stop(const char* how) {
+    stopped_by_ = how;
+    callable_.reset();
+  }
+  /// What stopped the machine (Stop), or nullptr while it runs.
+  const char* stopped_by() const { return stopped_by_; }
   /// Entry of every kernel routine the driver calls: refuses to run on a crashed machine and
   /// records the call. Every kernel call is also a point where pending work may be delivered.
   /// Inline: it runs on every call, and what it finds to do on most is nothing.
@@ -299,6 +308,7 @@ class Kernel final : public verifier::Host, public race::Host {
   std::uint64_t allotment_calls_ = 0;
   const Personality& personality_;
   std::bitset<static_cast<std::size_t>(personality::ExportId::kCount)> callable_;
+  const char* stopped_by_ = nullptr;  ///< Stop's `how`
   std::vector<std::unique_ptr<Cpu>> cpus_;
   unsigned current_ = 0;
   Cpu* current_cpu_ = nullptr;  ///< cpus_[current_]

@@ -139,6 +139,15 @@ Leaks LeftBehind(model::Kernel& kernel) {
   return leaks;
 }
 
+// What drives the emulated system from the test (time, settling, processors, NMIs) has nothing to
+// run on once it is off; like a kernel call then (abi::Refuse), it is the test's mistake.
+void RefuseIfStopped(const model::Kernel& kernel, const char* what) {
+  if (const char* how = kernel.stopped_by()) {
+    throw Error(
+        fmt::format("kemu: Machine::{} called after {}: the emulated system is off", what, how));
+  }
+}
+
 }  // namespace
 
 Machine::Machine(Os os) : Machine(MachineOptions{.os = os}) {}
@@ -205,25 +214,35 @@ void Machine::LoadDriver(const DriverImports& imports) {
   }
 }
 
-void Machine::SwitchToProcessor(unsigned processor) { kernel_->scheduler().Rebind(processor); }
+void Machine::SwitchToProcessor(unsigned processor) {
+  RefuseIfStopped(*kernel_, "SwitchToProcessor");
+  kernel_->scheduler().Rebind(processor);
+}
 void Machine::KeepProcessorBusy(unsigned processor, std::uint8_t irql) {
   kernel_->ThrowIfCrashed();
+  RefuseIfStopped(*kernel_, "KeepProcessorBusy");
   kernel_->scheduler().Occupy(processor, irql);
 }
 void Machine::ReleaseProcessor(unsigned processor) {
   kernel_->ThrowIfCrashed();
+  RefuseIfStopped(*kernel_, "ReleaseProcessor");
   kernel_->scheduler().Vacate(processor);
 }
-void Machine::RunPendingDpcs() { kernel_->dpcs().RetireAll(); }
+void Machine::RunPendingDpcs() {
+  RefuseIfStopped(*kernel_, "RunPendingDpcs");
+  kernel_->dpcs().RetireAll();
+}
 
 void Machine::RaiseNmi() {
   kernel_->ThrowIfCrashed();
+  RefuseIfStopped(*kernel_, "RaiseNmi");
   kernel_->nmi_callbacks().Raise();
 }
 
 void Machine::Settle() {
   model::Kernel& kernel = *kernel_;
   kernel.ThrowIfCrashed();
+  RefuseIfStopped(kernel, "Settle");
   // Until a pass changes nothing: every event is numbered, traced or not.
   for (std::uint64_t before = ~std::uint64_t{0}; before != kernel.trace().sequence();) {
     before = kernel.trace().sequence();
@@ -237,10 +256,14 @@ std::uint64_t Machine::InterruptTime() const { return kernel_->clock().now_100ns
 
 void Machine::AdvanceTime(std::uint64_t microseconds) {
   kernel_->ThrowIfCrashed();
+  RefuseIfStopped(*kernel_, "AdvanceTime");
   kernel_->AdvanceTime(microseconds);
 }
 
-void Machine::Abandon() { shut_down_ = true; }
+void Machine::Abandon() {
+  shut_down_ = true;
+  kernel_->Stop("Machine::Abandon()");
+}
 
 void Machine::Shutdown() {
   if (shut_down_ || kernel_->crashed()) return;
@@ -252,6 +275,12 @@ void Machine::Shutdown() {
   kernel.scheduler().Quiesce();
   // A race found after the last kernel call: the test's own call into the driver made it.
   kernel.race().RaisePending();
+  // The driver has run its last: once the checks are done, a kernel call is refused (nothing would
+  // check what it leaves). Not before: a leak's bug check runs the driver's bug-check callbacks.
+  struct StopWhenChecked {
+    model::Kernel& kernel;
+    ~StopWhenChecked() { kernel.Stop("Machine::Shutdown()"); }
+  } stop{kernel};
   // Freed special pool is checked for writes after its free before it goes back to the host.
   kernel.pool().ReleaseQuarantine("Machine::Shutdown");
   Leaks leaks = LeftBehind(kernel);

@@ -80,6 +80,21 @@ void* Pool::Allocate(const PoolRequest& request) {
       base == NonPagedPoolMustSucceed || base == NonPagedPoolCacheAlignedMustS) {
     kernel_.verifier().PoolMustSucceed(request.routine, request.type, request.bytes, request.tag);
   }
+  // Windows defines the base types 0-6, their session forms (+32) and the modifier bits 8, 16,
+  // 256, 512 and 1024. What it does with anything else (DontUseThisType, MaxPoolType, a bit no
+  // header defines, an uninitialised variable) is documented nowhere, so kemu does not hand out
+  // pool for it: it stops by name (audit round 16, V5).
+  constexpr std::uint32_t kDefinedBits = 0x7 | 8 | 16 | 32 | 256 | 512 | 1024;
+  if (const std::uint32_t base = request.type & 0x7;
+      (request.type & ~kDefinedBits) != 0 || base == DontUseThisType || base == MaxPoolType)
+      [[unlikely]] {
+    kernel_.ThrowNotModelled(
+        fmt::format("{} with PoolType {:#x} (no POOL_TYPE Windows defines: those are a base "
+                    "type 0-6 other than DontUseThisType, its session form, and the modifier bits "
+                    "0x8, 0x10, 0x100, 0x200 and 0x400; what Windows does with others is "
+                    "undocumented)",
+                    request.routine, request.type));
+  }
   SIZE_T bytes = request.bytes;
   if (bytes == 0) {
     kernel_.verifier().PoolZeroBytes(request.routine, irql, request.type, request.tag);

@@ -46,6 +46,9 @@ struct WaitFor {
   std::string what;
   /// The spin lock waited for, or 0 for any other wait.
   std::uintptr_t lock = 0;
+  /// The wait times out by itself (a KeWaitFor* timeout): time moving toward it is progress that
+  /// ends, so only steps that do not move time count toward the never-completes report.
+  bool has_deadline = false;
 };
 
 class Scheduler {

@@ -105,6 +105,11 @@ std::optional<std::uint64_t> Timers::NextDue() const {
 
 void Timers::ExpireDue() {
   const std::uint64_t now = kernel_.clock().now_100ns();
+  if (schedule_.empty() || schedule_.begin()->first.first > now) return;
+  // Every timer due now is signalled and its DPC queued before any of those DPCs runs, as
+  // Windows' expiry at a clock tick does: a DPC sees the other timers due with its own already
+  // signalled, and DPCs targeted at other vCPUs may overlap (audit round 17, Y2).
+  const Dpcs::Hold hold(kernel_.dpcs());
   while (!schedule_.empty() && schedule_.begin()->first.first <= now) {
     Expire(schedule_.begin()->second);
   }

@@ -184,7 +184,9 @@ class Device {
   std::uint32_t pci_slot() const;
 
   // The hardware side. Each delivers at once when the target vCPU's IRQL is below the DIRQL and
-  // the interrupt lock is free; otherwise the interrupt stays pending until it can be.
+  // the interrupt lock is free; otherwise the interrupt stays pending until it can be. AssertLine
+  // and PulseLine (and scheduling them) on a device without a `line` throw kemu::Error, as
+  // SignalMessage does for a message the device was not granted; DeassertLine is then a no-op.
   void AssertLine();
   void DeassertLine();
   /// An edge on the line (Trigger::kEdge devices).
@@ -207,7 +209,9 @@ class Device {
   /// the moment or the Machine.
   void ScheduleAfterCalls(std::uint64_t calls, std::function<void()> hardware);
   /// Performs `action` once virtual time reaches `time_us` microseconds since boot (time moves in
-  /// KeStallExecutionProcessor); a time already reached, 0 included, performs it at once. Virtual
+  /// KeStallExecutionProcessor, Machine::AdvanceTime and waits; each stops at the moment, so
+  /// the action comes before timers due later); a time already reached, 0 included, performs it
+  /// at once. Virtual
   /// time counts 100 ns units in 64 bits: a `time_us` above 1844674407370955161 never comes.
   void ScheduleAt(std::uint64_t time_us, DeviceAction action, std::uint32_t message_id = 0);
   /// Drops every action and callback scheduled on this device that has not come yet: a device

@@ -206,20 +206,25 @@ class Machine {
   /// Virtual time since boot, in 100 ns units (KeQueryInterruptTime).
   std::uint64_t InterruptTime() const;
   /// Moves virtual time on by `microseconds`, as if the running vCPU idled that long: timers due
-  /// on the way expire at their due times (their DPCs run if the vCPU is below DISPATCH_LEVEL),
-  /// then scheduled device events now due happen.
+  /// on the way expire and scheduled device events happen at their own times, in time order
+  /// (timer DPCs run if the vCPU is below DISPATCH_LEVEL; at the same moment the device acts
+  /// first).
   void AdvanceTime(std::uint64_t microseconds);
 
   /// Checks for what the driver left behind (held spin locks, IRQL above PASSIVE_LEVEL, queued
   /// DPCs, connected interrupts, timers still set, work items queued or never freed, critical
   /// regions never left) and raises a bug check naming each leak. Idempotent. The
   /// destructor runs it too, unless the machine crashed or is being destroyed by an exception
-  /// (a failing test has already said what went wrong).
+  /// (a failing test has already said what went wrong). The emulated system is then off: a
+  /// later kernel call, or Settle, AdvanceTime, RunPendingDpcs, SwitchToProcessor,
+  /// KeepProcessorBusy, ReleaseProcessor or RaiseNmi, throws kemu::Error naming it (what it did
+  /// would never be checked); reading the trace, statistics and bug checks still works.
   void Shutdown();
   /// Ends the machine without Shutdown's checks, for a harness that stops a test early on an
   /// error of its own (a bad scenario step): what the driver still holds then is what the steps
   /// never run would have released, not the driver's bug. Later Shutdown calls and the
-  /// destructor do nothing; the machine stays usable for reading its trace and statistics.
+  /// destructor do nothing; the machine stays usable for reading its trace and statistics, and
+  /// refuses kernel calls as after Shutdown.
   void Abandon();
 
   /// True once the emulated system crashed, or a kemu::NotModelled / kemu::MissingExport thrown

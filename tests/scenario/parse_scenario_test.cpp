@@ -287,22 +287,28 @@ TEST(ParseScenarioTest, LineDefaultsToLevelUnsharedAnyProcessor) {
 }
 
 // What Windows can run parses: devices sharing a vector in one mode, all shared; an affinity
-// naming one of the machine's vCPUs; message ids below what the device asks for. (The errors
-// are in tests/golden/scenario_errors/: affinity_no_vcpu, message_past_count,
-// shared_vector_conflicts.)
+// naming one of the machine's vCPUs; message ids below what the device asks for; line steps on a
+// device with a line; register offsets inside the device's `registers:` file. (The errors are in
+// tests/golden/scenario_errors/: affinity_no_vcpu, message_past_count, shared_vector_conflicts,
+// line_step_without_line, register_step_outside_file.)
 TEST(ParseScenarioTest, WhatTheMachineCanRunIsNoError) {
   const Scenario s = Parse(
       "machine: {processors: 2}\n"
       "devices:\n"
       "  - {name: a, line: {vector: 0x52, irql: 6, mode: edge, shared: true, affinity: 0x6}}\n"
       "  - {name: b, line: {vector: 0x52, irql: 6, mode: edge, shared: true}, messages: 2}\n"
-      "  - {name: c, line: {vector: 0x53, irql: 6}}\n"
+      "  - {name: c, line: {vector: 0x53, irql: 6}, memory_bytes: 0x100, registers: {size: "
+      "0x100}}\n"
       "steps:\n"
-      "  - message: {id: 1, device: b}\n");
+      "  - message: {id: 1, device: b}\n"
+      "  - pulse: {device: b, at_us: 5}\n"
+      "  - assert: c\n"
+      "  - raise: {device: c, register: 0xFC, bits: 1}\n"
+      "  - expect: {device: c, registers: {0xFC: 1}}\n");
   ASSERT_EQ(s.devices.size(), 3u);
   EXPECT_EQ(s.devices[0].affinity_where.line, 3);
   EXPECT_EQ(s.devices[1].line_where.line, 4);
-  EXPECT_EQ(s.steps.size(), 1u);
+  EXPECT_EQ(s.steps.size(), 5u);
 }
 
 TEST(ParseScenarioTest, RegistersDescribeTheRegisterFile) {

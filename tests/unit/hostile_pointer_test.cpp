@@ -2,9 +2,11 @@
 // nonzero Length, a member of a NULL structure pointer (an address in the first 64 KiB), a
 // Buffer in freed pool, a KDPC whose routine is NULL. Each is the bug check Windows gives, never a
 // fault in kemu's own process (audit round 16, V1-V4: the first two killed the test program).
+#include <ntstrsafe.h>
 #include <wdm.h>
 
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <string>
 #include <vector>
@@ -130,6 +132,70 @@ TEST(HostilePointerTest, ABufferInFreedPoolIsFreedSpecialPoolUnderVerifier) {
   RtlInitUnicodeString(&other, L"a");
   EXPECT_THAT(CrashOf([&] { RtlCompareUnicodeString(&freed, &other, FALSE); }),
               BugCheckIs(kemu::bugcheck::kDriverPageFaultInFreedSpecialPool));
+}
+
+// DbgPrint and the ntstrsafe printf routines read through their %s and %wZ arguments: a string
+// in freed pool is 0xD5 under Verifier, a low address the access violation, and NULL prints
+// "(null)" (audit round 16, V4's second half: the freed text was read silently).
+// A pool block holding text, then freed: what each case prints through.
+struct FreedText {
+  PWCH block = nullptr;
+  UNICODE_STRING in_freed{};  // a live structure whose Buffer is the freed block
+};
+
+TEST(HostilePointerTest, DbgPrintOfAStringInFreedPoolIsFreedSpecialPoolUnderVerifier) {
+  constexpr ULONG kTag = 0x72747344;  // "Dstr"
+  const std::vector<std::pair<const char*, std::function<void(FreedText&)>>> cases = {
+      {"%s", [](FreedText& t) { DbgPrint("%s\n", reinterpret_cast<const char*>(t.block)); }},
+      {"%ws", [](FreedText& t) { DbgPrint("%ws\n", t.block); }},
+      {"%wZ", [](FreedText& t) { DbgPrint("%wZ\n", reinterpret_cast<PUNICODE_STRING>(t.block)); }},
+      {"%wZ's Buffer", [](FreedText& t) { DbgPrint("%wZ\n", &t.in_freed); }},
+      {"RtlStringCbPrintfA %s",
+       [](FreedText& t) {
+         char out[64];
+         RtlStringCbPrintfA(out, sizeof(out), "%s", reinterpret_cast<const char*>(t.block));
+       }},
+  };
+  for (const auto& [name, call] : cases) {
+    kemu::Machine machine(kemu::Os::kWindows10);
+    FreedText text;
+    text.block = static_cast<PWCH>(ExAllocatePoolWithTag(NonPagedPoolNx, 32, kTag));
+    std::memcpy(text.block, L"freed", sizeof(L"freed"));
+    text.in_freed = {10, 12, text.block};
+    ExFreePoolWithTag(text.block, kTag);
+    EXPECT_THAT(CrashOf([&] { call(text); }),
+                BugCheckIs(kemu::bugcheck::kDriverPageFaultInFreedSpecialPool))
+        << name;
+  }
+}
+
+TEST(HostilePointerTest, DbgPrintOfALowAddressIsAnAccessViolationAndOfNullPrintsNull) {
+  kemu::Machine machine(kemu::Os::kWindows10);
+  DbgPrint("[%s][%wZ][%Z]\n", static_cast<const char*>(nullptr),
+           static_cast<PUNICODE_STRING>(nullptr), static_cast<PANSI_STRING>(nullptr));
+  EXPECT_EQ(machine.debug_output(), "[(null)][(null)][(null)]\n");
+  EXPECT_THAT(CrashOf([] { DbgPrint("%s", reinterpret_cast<const char*>(0x30)); }),
+              BugCheckIs(kAccessViolationCheck, kStatusAccessViolation, 0, 0, 0x30));
+}
+
+TEST(HostilePointerTest, DbgPrintOfACountedStringWhoseBufferIsALowAddressIsAnAccessViolation) {
+  kemu::Machine machine(kemu::Os::kWindows10);
+  ANSI_STRING low{4, 4, reinterpret_cast<PCHAR>(0x18)};
+  EXPECT_THAT(CrashOf([&] { DbgPrint("%Z", &low); }),
+              BugCheckIs(kAccessViolationCheck, kStatusAccessViolation, 0, 0, 0x18));
+}
+
+TEST(HostilePointerTest, DbgPrintOfLiveStringsStaysSilentUnderVerifier) {
+  kemu::Machine machine(kemu::Os::kWindows10);
+  constexpr ULONG kTag = 0x72747344;  // "Dstr"
+  auto* block = static_cast<PCHAR>(ExAllocatePoolWithTag(NonPagedPoolNx, 8, kTag));
+  std::memcpy(block, "pool", 5);
+  UNICODE_STRING wide;
+  RtlInitUnicodeString(&wide, L"wide");
+  ANSI_STRING empty{0, 0, nullptr};
+  DbgPrint("%s %wZ [%Z]\n", block, &wide, &empty);
+  ExFreePoolWithTag(block, kTag);
+  EXPECT_EQ(machine.debug_output(), "pool wide [(null)]\n");
 }
 
 VOID NeverRuns(PKDPC, PVOID, PVOID, PVOID) {}

@@ -479,7 +479,7 @@ TEST_F(StormTest, StormNobodyClaimedNamesTheAssertingDevicesIsrThatReturnedFalse
   EXPECT_THAT(crash.report(), HasSubstr("DeclinesEverythingIsr("));
   EXPECT_THAT(crash.report(),
               HasSubstr(fmt::format(" at {} (interrupt object {}, device 'cardA') of the "
-                                    "asserting device ran for each and returned FALSE every time",
+                                    "asserting device ran and returned FALSE every time",
                                     reinterpret_cast<const void*>(&DeclinesEverythingIsr),
                                     static_cast<const void*>(a_interrupt))));
   EXPECT_THAT(crash.report(), ::testing::Not(HasSubstr("device 'cardB'")));

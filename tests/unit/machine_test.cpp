@@ -300,6 +300,68 @@ TEST(MachineTest, AnAbandonedMachineRunsNoLeakCheck) {
   EXPECT_EQ(kemu::Machine::CurrentOrNull(), nullptr);
 }
 
+// After Shutdown or Abandon the emulated system is off: what a driver does then (an unload that
+// runs too late) would never be leak-checked, so it is refused by name (audit round 16, V6).
+
+TEST(MachineTest, AKernelCallAfterShutdownIsRefusedByName) {
+  kemu::Machine machine(kemu::Os::kWindows10);
+  machine.Shutdown();
+  KSPIN_LOCK lock;
+  EXPECT_THAT([&] { KeInitializeSpinLock(&lock); },
+              ::testing::ThrowsMessage<kemu::Error>(
+                  HasSubstr("KeInitializeSpinLock called after Machine::Shutdown()")));
+  EXPECT_THAT([] { ExAllocatePoolWithTag(NonPagedPoolNx, 16, 'tseT'); },
+              ::testing::ThrowsMessage<kemu::Error>(
+                  HasSubstr("ExAllocatePoolWithTag called after Machine::Shutdown()")));
+  EXPECT_EQ(machine.pool_allocations(), 0u) << "nothing was allocated that no check would see";
+  EXPECT_FALSE(machine.crashed()) << "the test's own mistake, not the driver's bug check";
+}
+
+TEST(MachineTest, AKernelCallAfterAbandonIsRefusedByName) {
+  kemu::Machine machine(kemu::Os::kWindows10);
+  machine.Abandon();
+  EXPECT_THAT([] { KeGetCurrentIrql(); }, ::testing::ThrowsMessage<kemu::Error>(HasSubstr(
+                                              "KeGetCurrentIrql called after Machine::Abandon()")));
+}
+
+TEST(MachineTest, DrivingTheMachineAfterShutdownIsRefusedButReadingItIsNot) {
+  kemu::Machine machine({.os = kemu::Os::kWindows10, .processors = 2});
+  KeStallExecutionProcessor(5);
+  machine.Shutdown();
+  EXPECT_THAT([&] { machine.Settle(); }, ::testing::ThrowsMessage<kemu::Error>(HasSubstr(
+                                             "Machine::Settle called after Machine::Shutdown()")));
+  EXPECT_THAT([&] { machine.AdvanceTime(10); },
+              ::testing::ThrowsMessage<kemu::Error>(HasSubstr("Machine::AdvanceTime")));
+  EXPECT_THAT([&] { machine.RunPendingDpcs(); },
+              ::testing::ThrowsMessage<kemu::Error>(HasSubstr("Machine::RunPendingDpcs")));
+  EXPECT_THAT([&] { machine.SwitchToProcessor(1); },
+              ::testing::ThrowsMessage<kemu::Error>(HasSubstr("Machine::SwitchToProcessor")));
+  EXPECT_THAT([&] { machine.KeepProcessorBusy(1); },
+              ::testing::ThrowsMessage<kemu::Error>(HasSubstr("Machine::KeepProcessorBusy")));
+  EXPECT_THAT([&] { machine.RaiseNmi(); },
+              ::testing::ThrowsMessage<kemu::Error>(HasSubstr("Machine::RaiseNmi")));
+  EXPECT_EQ(machine.InterruptTime(), 50u);
+  EXPECT_THAT(machine.TraceJson(), HasSubstr("KeStallExecutionProcessor"));
+  EXPECT_TRUE(machine.bug_checks().empty());
+}
+
+TEST(MachineTest, AKernelCallAfterALeakAtShutdownRaisesTheLeakAgain) {
+  kemu::Machine machine(kemu::Os::kWindows10);
+  KIRQL old;
+  KeRaiseIrql(DISPATCH_LEVEL, &old);
+  const kemu::BugCheck leak = CrashOf([&] { machine.Shutdown(); });
+  // Not CrashOf, which refuses a machine that crashed before its statement.
+  std::optional<kemu::BugCheck> again;
+  try {
+    KeGetCurrentIrql();
+  } catch (const kemu::BugCheck& crash) {
+    again = crash;
+  }
+  ASSERT_TRUE(again.has_value()) << "the leak, not the refusal after Shutdown";
+  EXPECT_EQ(again->code(), leak.code());
+  EXPECT_EQ(again->parameters(), leak.parameters());
+}
+
 // ---------------------------------------------------------------------------------------------
 // Options, vCPUs, debug output.
 

@@ -2,6 +2,7 @@
 // header helpers ExAllocatePoolZero / ExAllocatePoolUninitialized, ExFreePool(WithTag); the IRQL,
 // tag and double-free rules in each kernel mode, the leak report at shutdown and tag-narrowed fault
 // injection (low resources simulation).
+#include <fmt/format.h>
 #include <wdm.h>
 
 #include <cstdint>
@@ -166,6 +167,38 @@ TEST(PoolRulesTest, MustSucceedPoolIsOrdinaryPoolOnWindows2000) {
   PVOID block = ExAllocatePoolWithTag(NonPagedPoolMustSucceed, 64, kTag);
   ASSERT_NE(block, nullptr);
   ExFreePoolWithTag(block, kTag);
+  EXPECT_THAT(m.machine.bug_checks(), IsEmpty());
+}
+
+// Windows documents no outcome for a POOL_TYPE outside the enum and its modifier bits, so kemu
+// hands out no pool for one: it stops by name (audit round 16, V5). Every defined combination
+// still allocates.
+TEST(PoolRulesTest, APoolTypeWindowsDoesNotDefineStopsByName) {
+  for (const std::uint32_t type : {0x3u, 0x7u, 0x40u, 0x80u, 0x800u, 0x12345u}) {
+    PoolMachine m(Verifier());
+    EXPECT_THAT([type] { ExAllocatePoolWithTag(static_cast<POOL_TYPE>(type), 16, kTag); },
+                ::testing::ThrowsMessage<kemu::NotModelled>(HasSubstr(
+                    fmt::format("ExAllocatePoolWithTag with PoolType {:#x} (no POOL_TYPE", type))))
+        << type;
+    EXPECT_EQ(m.machine.pool_allocations(), 0u);
+  }
+  PoolMachine m(Verifier());
+  const std::uint32_t defined[] = {NonPagedPool,
+                                   PagedPool,
+                                   NonPagedPoolCacheAligned,
+                                   PagedPoolCacheAligned,
+                                   NonPagedPoolNx,
+                                   NonPagedPoolNxCacheAligned,
+                                   32 /* NonPagedPoolSession */,
+                                   33 /* PagedPoolSession */,
+                                   NonPagedPoolNx | POOL_COLD_ALLOCATION | POOL_ZERO_ALLOCATION,
+                                   PagedPool | POOL_RAISE_IF_ALLOCATION_FAILURE,
+                                   PagedPool | POOL_QUOTA_FAIL_INSTEAD_OF_RAISE};
+  for (const std::uint32_t type : defined) {
+    PVOID block = ExAllocatePoolWithTag(static_cast<POOL_TYPE>(type), 16, kTag);
+    EXPECT_NE(block, nullptr) << type;
+    ExFreePoolWithTag(block, kTag);
+  }
   EXPECT_THAT(m.machine.bug_checks(), IsEmpty());
 }
 

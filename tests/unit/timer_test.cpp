@@ -189,6 +189,77 @@ TEST_P(TimerTest, AWaitOnlyAPeriodicTimerKeepsAliveIsReportedNotSpunForever) {
   EXPECT_GE(fired.times.size(), 99999u);
 }
 
+// What a timer DPC sees of another timer: whether it was signalled when the DPC ran.
+struct Sibling {
+  PKTIMER other = nullptr;
+  LONG other_state = -1;
+};
+
+VOID ReadSiblingDpc(PKDPC, PVOID context, PVOID, PVOID) {
+  auto& sibling = *static_cast<Sibling*>(context);
+  sibling.other_state = KeReadStateTimer(sibling.other);
+}
+
+// Timers due at the same moment expire together, before either DPC runs, as at one clock tick on
+// Windows (audit round 17, Y2: the second was signalled only after the first one's DPC returned).
+TEST_P(TimerTest, TimersDueTogetherAreAllSignalledBeforeTheirDpcsRun) {
+  KTIMER first;
+  KTIMER second;
+  KDPC first_dpc;
+  KDPC second_dpc;
+  Sibling sees_second{.other = &second};
+  Sibling sees_first{.other = &first};
+  KeInitializeTimer(&first);
+  KeInitializeTimer(&second);
+  KeInitializeDpc(&first_dpc, ReadSiblingDpc, &sees_second);
+  KeInitializeDpc(&second_dpc, ReadSiblingDpc, &sees_first);
+  KeSetTimer(&first, Relative100ns(10000), &first_dpc);
+  KeSetTimer(&second, Relative100ns(10000), &second_dpc);
+  machine().AdvanceTime(1000);
+  EXPECT_EQ(sees_second.other_state, TRUE);
+  EXPECT_EQ(sees_first.other_state, TRUE);
+}
+
+// Its twin: a timer due later is not signalled yet when the earlier one's DPC runs.
+TEST_P(TimerTest, ATimerDueLaterIsNotSignalledWhenAnEarlierTimersDpcRuns) {
+  KTIMER first;
+  KTIMER later;
+  KDPC first_dpc;
+  Sibling sees_later{.other = &later};
+  KeInitializeTimer(&first);
+  KeInitializeTimer(&later);
+  KeInitializeDpc(&first_dpc, ReadSiblingDpc, &sees_later);
+  KeSetTimer(&first, Relative100ns(10000), &first_dpc);
+  KeSetTimer(&later, Relative100ns(10001), nullptr);
+  machine().AdvanceTime(1000);
+  EXPECT_EQ(sees_later.other_state, FALSE);
+  EXPECT_TRUE(KeCancelTimer(&later));
+}
+
+// Its twin with a timeout: the wait ends at its deadline however many expirations come first
+// (audit round 17, Y1: 110,000 expirations of a 1 ms timer before a 110 s timeout were reported
+// as a wait that never completes).
+TEST_P(TimerTest, AWaitWithATimeoutBesideAFastPeriodicTimerTimesOut) {
+  KTIMER timer;
+  KDPC dpc;
+  KEVENT never_set;
+  Fired fired;
+  KeInitializeEvent(&never_set, NotificationEvent, FALSE);
+  KeInitializeTimerEx(&timer, NotificationTimer);
+  KeInitializeDpc(&dpc, TimerDpc, &fired);
+  const std::uint64_t start = machine().InterruptTime();
+  KeSetTimerEx(&timer, Relative100ns(10000), /*Period=*/1, &dpc);  // every millisecond
+  LARGE_INTEGER timeout = Relative100ns(110LL * 10000000);         // 110 s
+  EXPECT_EQ(KeWaitForSingleObject(&never_set, Executive, KernelMode, FALSE, &timeout),
+            STATUS_TIMEOUT);
+  EXPECT_EQ(machine().InterruptTime(), start + 110ull * 10000000);
+  EXPECT_EQ(fired.times.size(), 110000u);
+  LARGE_INTEGER delay = Relative100ns(105LL * 10000000);  // and a delay the same way
+  EXPECT_EQ(KeDelayExecutionThread(KernelMode, FALSE, &delay), STATUS_SUCCESS);
+  EXPECT_EQ(fired.times.size(), 215000u);
+  KeCancelTimer(&timer);
+}
+
 TEST_P(TimerTest, APeriodicTimerDpcThatSignalsLateStillEndsTheWait) {
   KTIMER timer;
   KDPC dpc;

@@ -128,20 +128,85 @@ void CheckLineAffinities(Reader& reader, const Scenario& scenario) {
   }
 }
 
-// A `message:` step past the messages the device asks for: no personality grants more than
-// `messages` (nor more than `grant_messages`, nor any with `withhold_msi`), so the id can never
-// exist. Ids below that can still be missing on a personality without MSI; that stays a run-time
-// error naming the personality.
-void CheckMessageSteps(Reader& reader, const Scenario& scenario) {
+// The device a step or expectation names ("": the driver device), or nullptr when none is.
+const DeviceSpec* FindDevice(const Scenario& scenario, const std::string& name) {
+  const auto device = std::find_if(
+      scenario.devices.begin(), scenario.devices.end(),
+      [&](const DeviceSpec& d) { return name.empty() ? !d.foreign : d.config.name == name; });
+  return device != scenario.devices.end() ? &*device : nullptr;
+}
+
+// The size of `device`'s register file when the file says it (`registers:`); a device without
+// one may get its model from the driver adapter, which only the run knows.
+std::optional<std::uint32_t> RegisterFileSize(const DeviceSpec& device) {
+  if (!device.registers) return std::nullopt;
+  const std::uint32_t size = device.registers->size != 0
+                                 ? device.registers->size
+                                 : std::max(device.config.memory_bytes, device.config.port_bytes);
+  if (size == 0) return std::nullopt;  // reported by CheckOffsets
+  return size;
+}
+
+void CheckRegisterOffset(Reader& reader, const Location& where, const DeviceSpec& device,
+                         std::uint32_t offset) {
+  const std::optional<std::uint32_t> size = RegisterFileSize(device);
+  if (!size || (offset < *size && *size - offset >= 4)) return;
+  reader.Error(where, fmt::format("register offset {:#x} is outside the {:#x}-byte register file "
+                                  "of device '{}'",
+                                  offset, *size, device.config.name));
+}
+
+void CheckExpectedRegisters(Reader& reader, const Scenario& scenario,
+                            const ExpectationBlock& block) {
+  const auto check = [&](const Expectations& expected) {
+    const DeviceSpec* device = FindDevice(scenario, expected.device);
+    if (device == nullptr) return;
+    for (const auto& [offset, value] : expected.registers) {
+      CheckRegisterOffset(reader, value.where, *device, offset);
+    }
+  };
+  check(block.all);
+  for (const auto& [oses, expected] : block.per_os) check(expected);
+}
+
+// `raise`, `clear`, `poke` and `expect: registers:` past the register file the device's
+// `registers:` describes: the numbers are in the file, so it is an error before anything runs
+// (audit round 17, Y4: the driver started and the run failed at the step).
+void CheckRegisterSteps(Reader& reader, const Scenario& scenario) {
+  for (const Step& step : scenario.steps) {
+    if (const auto* access = std::get_if<RegisterStep>(&step.body)) {
+      if (const DeviceSpec* device = FindDevice(scenario, access->device)) {
+        CheckRegisterOffset(reader, step.where, *device, access->offset);
+      }
+    } else if (const auto* expect = std::get_if<ExpectStep>(&step.body)) {
+      CheckExpectedRegisters(reader, scenario, expect->block);
+    }
+  }
+  if (scenario.expect) CheckExpectedRegisters(reader, scenario, *scenario.expect);
+}
+
+// Device steps the file's own numbers make impossible. A `message:` step past the messages the
+// device asks for: no personality grants more than `messages` (nor more than `grant_messages`, nor
+// any with `withhold_msi`), so the id can never exist; ids below that can still be missing on a
+// personality without MSI, which stays a run-time error naming the personality. A line step
+// (`assert`, `deassert`, `pulse`) on a device without `line:`: it would do nothing, and the
+// scenario would believe it raised an interrupt (audit round 17, Y5).
+void CheckDeviceEventSteps(Reader& reader, const Scenario& scenario) {
   for (const Step& step : scenario.steps) {
     const auto* event = std::get_if<DeviceEventStep>(&step.body);
-    if (event == nullptr || event->action != DeviceAction::kSignalMessage) continue;
-    const auto device =
-        std::find_if(scenario.devices.begin(), scenario.devices.end(), [&](const DeviceSpec& d) {
-          return event->device.empty() ? !d.foreign : d.config.name == event->device;
-        });
-    if (device == scenario.devices.end()) continue;  // an unknown device is reported already
+    if (event == nullptr) continue;
+    const DeviceSpec* device = FindDevice(scenario, event->device);
+    if (device == nullptr) continue;  // an unknown device is reported already
     const DeviceConfig& config = device->config;
+    if (event->action != DeviceAction::kSignalMessage) {
+      if (!config.line) {
+        reader.Error(step.where, fmt::format("'{}' acts on the line of device '{}', which has no "
+                                             "line ('line:' is not set; it interrupts only by "
+                                             "messages: use 'message: <id>')",
+                                             step.keyword, config.name));
+      }
+      continue;
+    }
     unsigned most = config.withhold_msi ? 0 : config.messages;
     if (config.grant_messages) most = std::min(most, *config.grant_messages);
     if (event->message_id < most) continue;
@@ -403,7 +468,8 @@ Scenario BuildScenario(Context& context, const YAML::Node& root) {
   if (devices != nullptr) CheckDevices(context, scenario.devices, devices->value);
   CheckProcessorSteps(reader, scenario);
   CheckLineAffinities(reader, scenario);
-  CheckMessageSteps(reader, scenario);
+  CheckDeviceEventSteps(reader, scenario);
+  CheckRegisterSteps(reader, scenario);
   return scenario;
 }
 
