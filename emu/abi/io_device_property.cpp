@@ -6,6 +6,7 @@
 #include "abi/entry.hpp"
 #include "model/device_properties.hpp"
 #include "model/devices.hpp"
+#include "model/output_range.hpp"
 
 extern "C" {
 
@@ -32,7 +33,9 @@ NTSTATUS IoGetDeviceProperty(PDEVICE_OBJECT DeviceObject, DEVICE_REGISTRY_PROPER
   const auto size = static_cast<ULONG>(bytes->size());
   *ResultLength = size;
   if (BufferLength < size) return STATUS_BUFFER_TOO_SMALL;
-  kernel.verifier().Dereferenced(kRoutine, PropertyBuffer, "PropertyBuffer");
+  // A BufferLength past the driver's pool block is caught here, before kemu's copy runs past it
+  // (audit round 17, X11).
+  kemu::model::CheckOutputRange(kernel, kRoutine, "PropertyBuffer", PropertyBuffer, size);
   std::memcpy(PropertyBuffer, bytes->data(), size);
   return STATUS_SUCCESS;
 }

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "abi/counted_string.hpp"
 #include "abi/entry.hpp"
 #include "abi/zw_passive.hpp"
 #include "model/host_memory.hpp"
@@ -17,10 +18,15 @@ namespace {
 using kemu::abi::CheckZwPassive;
 using kemu::model::Kernel;
 
-/// The value name a driver passed; a NULL UNICODE_STRING is misuse the kernel would fault on.
-std::wstring_view NameArgument(Kernel& kernel, const char* routine, PUNICODE_STRING name) {
-  kernel.verifier().Dereferenced(routine, name, "ValueName");
-  if (name->Buffer == nullptr) return {};
+/// The value name a driver passed. A NULL UNICODE_STRING is misuse the kernel would fault on,
+/// except where `null_is_unnamed` (ZwSetValueKey's page: "can be a NULL pointer if the value
+/// entry has no name"; audit round 17, X3). The kernel reads Length bytes at Buffer: a NULL or
+/// low Buffer behind a nonzero Length is its access violation, not the empty name (X4, X5).
+std::wstring_view NameArgument(Kernel& kernel, const char* routine, PUNICODE_STRING name,
+                               bool null_is_unnamed = false) {
+  if (name == nullptr && null_is_unnamed) return {};
+  kemu::abi::CheckReadable(kernel, routine, name, "ValueName");
+  if (name->Length == 0) return {};
   return {name->Buffer, name->Length / sizeof(WCHAR)};
 }
 
@@ -47,6 +53,12 @@ NTSTATUS OpenOrCreate(Kernel& kernel, const char* routine, PHANDLE handle, ACCES
   CheckZwPassive(kernel, routine);
   kernel.verifier().Dereferenced(routine, handle, "KeyHandle");
   kernel.verifier().Dereferenced(routine, attributes, "ObjectAttributes");
+  // The object manager reads the name's Length bytes: a wild ObjectName or Buffer is its access
+  // violation (audit round 17, X4, X5). ObjectName NULL is legal with a RootDirectory.
+  if (attributes->ObjectName != nullptr) {
+    kemu::abi::CheckReadable(kernel, routine, attributes->ObjectName,
+                             "ObjectAttributes->ObjectName");
+  }
   return kernel.registry_keys().Open(routine, *attributes, create, access, disposition, handle);
 }
 
@@ -62,9 +74,8 @@ NTSTATUS CheckValueRequest(Kernel& kernel, const char* routine, HANDLE key, ULON
   if (const NTSTATUS status = kernel.registry_keys().Resolve(key, path); status != STATUS_SUCCESS) {
     return status;
   }
-  if (information == nullptr && length > 0) {
-    kernel.verifier().NullArgument(routine, "KeyValueInformation");
-  }
+  // The pool block the buffer lies in bounds what is written (CopyValueInformation).
+  if (length > 0) kernel.verifier().Dereferenced(routine, information, "KeyValueInformation");
   return STATUS_SUCCESS;
 }
 
@@ -143,7 +154,7 @@ NTSTATUS ZwSetValueKey(HANDLE KeyHandle, PUNICODE_STRING ValueName, ULONG TitleI
       KEMU_ENTER(ZwSetValueKey, KEMU_ARG(KeyHandle), KEMU_ARG(ValueName), KEMU_ARG(TitleIndex),
                  KEMU_ARG(Type), KEMU_ARG(Data), KEMU_ARG(DataSize));
   CheckZwPassive(kernel, kRoutine);
-  const std::wstring_view name = NameArgument(kernel, kRoutine, ValueName);
+  const std::wstring_view name = NameArgument(kernel, kRoutine, ValueName, true);
   if (Data == nullptr && DataSize > 0) kernel.verifier().NullArgument(kRoutine, "Data");
   // The registry copies DataSize bytes: a size past the driver's buffer faults in that copy.
   if (const auto unreadable = kemu::model::FirstUnreadable(Data, DataSize)) {
@@ -160,7 +171,10 @@ NTSTATUS ZwSetValueKey(HANDLE KeyHandle, PUNICODE_STRING ValueName, ULONG TitleI
 NTSTATUS ZwDeleteValueKey(HANDLE KeyHandle, PUNICODE_STRING ValueName) {
   static constexpr const char* kRoutine = "ZwDeleteValueKey";
   Kernel& kernel = KEMU_ENTER(ZwDeleteValueKey, KEMU_ARG(KeyHandle), KEMU_ARG(ValueName));
-  CheckZwPassive(kernel, kRoutine);
+  // Not in the DDI rule IrqlZwPassive: Microsoft lists ZwDeleteValueKey under IrqlIoRtlZwPassive
+  // (0x20023), an additional rule off by default, so the report is the generic IRQL one (audit
+  // round 17, X6).
+  kemu::abi::AtMost(kernel, kRoutine, PASSIVE_LEVEL);
   const std::wstring_view name = NameArgument(kernel, kRoutine, ValueName);
   std::wstring path;
   if (const NTSTATUS status = kernel.registry_keys().Resolve(KeyHandle, &path);

@@ -43,9 +43,8 @@ NTSTATUS CheckKeyRequest(Kernel& kernel, const char* routine, HANDLE key, ULONG 
   if (const NTSTATUS status = kernel.registry_keys().Resolve(key, path); status != STATUS_SUCCESS) {
     return status;
   }
-  if (information == nullptr && length > 0) {
-    kernel.verifier().NullArgument(routine, "KeyInformation");
-  }
+  // The pool block the buffer lies in bounds what is written (CopyValueInformation).
+  if (length > 0) kernel.verifier().Dereferenced(routine, information, "KeyInformation");
   return STATUS_SUCCESS;
 }
 

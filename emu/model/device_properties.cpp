@@ -2,6 +2,7 @@
 
 #include <cstring>
 #include <string>
+#include <string_view>
 #include <type_traits>
 
 #include "model/devices.hpp"
@@ -79,6 +80,16 @@ std::wstring DefaultLocation(const DeviceState& device) {
          std::to_wstring(p.pci_function);
 }
 
+// The software key's name under Control\Class: the key IoOpenDeviceRegistryKey
+// (PLUGPLAY_REGKEY_DRIVER) opens, named by the test or by kemu's default (registry_keys.cpp), so
+// the property and the key agree (audit round 17, X9).
+std::wstring SoftwareKeyName(const DeviceState& device) {
+  constexpr std::wstring_view kClassKey = L"\\Control\\Class\\";
+  const std::size_t at = device.software_key.find(kClassKey);
+  return at == std::wstring::npos ? device.software_key
+                                  : device.software_key.substr(at + kClassKey.size());
+}
+
 std::optional<Bytes> Identity(const DeviceState& device, std::uint32_t property) {
   const DeviceProperties& p = device.config.properties;
   switch (property) {
@@ -93,7 +104,7 @@ std::optional<Bytes> Identity(const DeviceState& device, std::uint32_t property)
     case DevicePropertyClassGuid:
       return String(p.class_guid);
     case DevicePropertyDriverKeyName:
-      return String(p.driver_key_name);
+      return String(p.driver_key_name.value_or(SoftwareKeyName(device)));
     case DevicePropertyManufacturer:
       return String(p.manufacturer);
     case DevicePropertyFriendlyName:

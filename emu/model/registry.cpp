@@ -184,6 +184,13 @@ RegistryKey& Registry::Key(std::wstring_view path) {
         "\\Registry\\User\\..., with single backslashes between names");
   }
   auto found = nodes_.find(canonical);
+  if (const auto detached = detached_.find(canonical);
+      found == nodes_.end() && detached != detached_.end()) {
+    // A device's key the driver deleted, created again: the device's DeviceRegistry is its
+    // values once more (audit round 17, X7).
+    found = nodes_.emplace(canonical, Node{std::wstring(path), detached->second, nullptr}).first;
+    detached_.erase(detached);
+  }
   if (found == nodes_.end()) {
     auto owned = std::make_unique<RegistryKey>();
     RegistryKey* key = owned.get();
@@ -201,10 +208,14 @@ bool Registry::Exists(std::wstring_view path) const {
   const std::wstring canonical = Canonical(path);
   if (canonical.empty()) return false;
   if (canonical == L"\\REGISTRY" || canonical == kMachine || canonical == kUser) return true;
-  // The key itself, or the first key below it in order.
-  const auto at = nodes_.lower_bound(canonical);
-  if (at == nodes_.end()) return false;
-  return at->first == canonical || at->first.starts_with(canonical + L"\\");
+  if (nodes_.contains(canonical)) return true;
+  // Or some key below it: the first name at or after `canonical` + "\\" in order. Not the first
+  // after `canonical` itself: a sibling whose name extends this one (NIC2, NIC-OLD, WINDOWS NT
+  // beside WINDOWS) sorts between the key and its subkeys, as every character below '\\' does
+  // (audit round 17, X1).
+  const std::wstring prefix = canonical + L"\\";
+  const auto at = nodes_.lower_bound(prefix);
+  return at != nodes_.end() && at->first.starts_with(prefix);
 }
 
 std::wstring Registry::ServicePath(std::wstring_view service) {
@@ -271,6 +282,12 @@ bool Registry::DeleteKey(std::wstring_view path) {
   // A key with no node exists, if at all, only through the keys below it.
   if (found == nodes_.end() || !Subkeys(canonical).empty()) return false;
   const std::wstring written = found->second.path;
+  if (found->second.owned == nullptr) {
+    // A device's key (Attach): its values go with it, and the device keeps the object for when
+    // the key is created again.
+    *found->second.key = RegistryKey{};
+    detached_[canonical] = found->second.key;
+  }
   nodes_.erase(found);
   // The key above may have existed only through this one; it stays.
   const std::wstring parent = written.substr(0, written.rfind(L'\\'));
@@ -279,6 +296,7 @@ bool Registry::DeleteKey(std::wstring_view path) {
 }
 
 void Registry::Attach(std::wstring_view path, RegistryKey* key) {
+  detached_.erase(Canonical(path));
   nodes_[Canonical(path)] = Node{std::wstring(path), key, nullptr};
 }
 

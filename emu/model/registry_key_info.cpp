@@ -103,6 +103,7 @@ NTSTATUS RegistryKeys::QueryKey(const std::wstring& path, ULONG info_class, PVOI
                                 ULONG length, PULONG result_length) {
   kemu::Registry& registry = kernel_.registry();
   return CopyValueInformation(
+      kernel_, "ZwQueryKey", "KeyInformation",
       MakeKeyInformation(registry, path, NameOf(registry, path), info_class), buffer, length,
       result_length);
 }
@@ -114,6 +115,7 @@ NTSTATUS RegistryKeys::EnumerateKey(const std::wstring& path, ULONG index, ULONG
   if (index >= subkeys.size()) return STATUS_NO_MORE_ENTRIES;
   const std::wstring& name = subkeys[index];
   return CopyValueInformation(
+      kernel_, "ZwEnumerateKey", "KeyInformation",
       MakeKeyInformation(registry, kemu::Registry::Canonical(path + L"\\" + name), name,
                          info_class),
       buffer, length, result_length);

@@ -67,8 +67,11 @@ NTSTATUS RegistryKeys::OpenDeviceKey(const DeviceState& device, ULONG key_type,
   if ((key_type & PLUGPLAY_REGKEY_CURRENT_HWPROFILE) != 0) {
     // The profile's copy is a key of its own, empty until the driver writes to it.
     path = std::wstring(kCurrentProfile) + path.substr(kCurrentControlSet.size());
-    kernel_.registry().Key(path);
   }
+  // Opening a device's key creates it when it is missing, so a key the driver deleted comes back
+  // empty (and is the device's DeviceRegistry again) rather than the open handing out a handle
+  // every routine rejects as deleted (audit round 17, X7).
+  if (!kernel_.registry().Exists(path)) kernel_.registry().Key(path);
   *handle = NewHandle(kemu::Registry::Canonical(path), path, "IoOpenDeviceRegistryKey");
   return STATUS_SUCCESS;
 }
@@ -147,7 +150,8 @@ NTSTATUS RegistryKeys::QueryValue(const std::wstring& path, std::wstring_view na
   if (key != nullptr) {
     for (const auto& [stored, value] : key->values()) {
       if (!SameRegistryName(stored, name)) continue;
-      return CopyValueInformation(MakeValueInformation(info_class, stored, value), buffer, length,
+      return CopyValueInformation(kernel_, "ZwQueryValueKey", "KeyValueInformation",
+                                  MakeValueInformation(info_class, stored, value), buffer, length,
                                   result_length);
     }
   }
@@ -159,7 +163,8 @@ NTSTATUS RegistryKeys::EnumerateValue(const std::wstring& path, ULONG index, ULO
   const RegistryKey* key = kernel_.registry().FindKey(path);
   if (key == nullptr || index >= key->values().size()) return STATUS_NO_MORE_ENTRIES;
   const auto& [name, value] = key->values()[index];
-  return CopyValueInformation(MakeValueInformation(info_class, name, value), buffer, length,
+  return CopyValueInformation(kernel_, "ZwEnumerateValueKey", "KeyValueInformation",
+                              MakeValueInformation(info_class, name, value), buffer, length,
                               result_length);
 }
 

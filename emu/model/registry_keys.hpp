@@ -55,10 +55,13 @@ class RegistryKeys {
                         ULONG length, PULONG result_length);
   /// ZwDeleteKey on the key `path` (STATUS_CANNOT_DELETE while it has subkeys).
   NTSTATUS DeleteKey(const std::wstring& path);
-  /// RtlWriteRegistryValue, RtlCheckRegistryKey and RtlCreateRegistryKey (registry_paths.cpp).
+  /// RtlWriteRegistryValue, RtlCheckRegistryKey, RtlDeleteRegistryValue and RtlCreateRegistryKey
+  /// (registry_paths.cpp).
   NTSTATUS WriteValue(ULONG relative_to, PCWSTR path, PCWSTR name, ULONG type, const void* data,
                       ULONG size);
   NTSTATUS CheckKey(ULONG relative_to, PCWSTR path);
+  /// RtlDeleteRegistryValue: STATUS_OBJECT_NAME_NOT_FOUND when the key or the value is missing.
+  NTSTATUS DeleteValueAt(ULONG relative_to, PCWSTR path, PCWSTR name);
   NTSTATUS CreateKey(ULONG relative_to, PCWSTR path);
 
   /// ZwQueryValueKey / ZwEnumerateValueKey, handle and class checked by the caller.

@@ -1,6 +1,6 @@
 // The Rtl registry routines that name a key by RelativeTo and Path: RtlWriteRegistryValue,
-// RtlCheckRegistryKey, RtlCreateRegistryKey, and RtlQueryRegistryValues' key
-// (model/registry_keys.hpp; docs/kernel.md, "Registry"; docs/windows-facts.md §17).
+// RtlDeleteRegistryValue, RtlCheckRegistryKey, RtlCreateRegistryKey, and RtlQueryRegistryValues'
+// key (model/registry_keys.hpp; docs/kernel.md, "Registry"; docs/windows-facts.md §17).
 #include <array>
 #include <string>
 
@@ -76,6 +76,18 @@ NTSTATUS RegistryKeys::CheckKey(ULONG relative_to, PCWSTR path) {
     return status;
   }
   return kernel_.registry().Exists(key) ? STATUS_SUCCESS : STATUS_OBJECT_NAME_NOT_FOUND;
+}
+
+NTSTATUS RegistryKeys::DeleteValueAt(ULONG relative_to, PCWSTR path, PCWSTR name) {
+  std::wstring key;
+  if (const NTSTATUS status = RelativePath(relative_to, path, &key); status != STATUS_SUCCESS) {
+    return status;
+  }
+  // The page documents only STATUS_SUCCESS "if the value entry was deleted"; a missing key or
+  // value is the status ZwOpenKey and ZwDeleteValueKey give for it, RTL_REGISTRY_OPTIONAL or not
+  // (UNCONFIRMED, docs/windows-facts.md §17.2).
+  if (!kernel_.registry().Exists(key)) return STATUS_OBJECT_NAME_NOT_FOUND;
+  return DeleteValue(kemu::Registry::Canonical(key), name != nullptr ? name : L"");
 }
 
 NTSTATUS RegistryKeys::CreateKey(ULONG relative_to, PCWSTR path) {

@@ -3,11 +3,15 @@
 // (docs/kernel.md, "Registry"; docs/windows-facts.md §17). What kemu does not model fails by name.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <vector>
 
+#include "model/driver_text.hpp"
+#include "model/host_memory.hpp"
 #include "model/kernel.hpp"
+#include "model/output_range.hpp"
 #include "model/registry_keys.hpp"
 #include "model/registry_value_info.hpp"
 
@@ -15,6 +19,7 @@ namespace kemu::model {
 namespace {
 
 constexpr const char* kRoutine = "RtlQueryRegistryValues";
+constexpr const char* kContext = "QueryTable[].EntryContext";
 using Bytes = std::vector<std::uint8_t>;
 
 // The flags kemu does not model, each named in the failure.
@@ -37,24 +42,40 @@ ULONG DefaultTypeOf(const RTL_QUERY_REGISTRY_TABLE& entry) {
 }
 
 // The bytes of an entry's default. A string default with DefaultLength 0 is measured: through its
-// NUL (REG_SZ, REG_EXPAND_SZ) or through the empty string ending the list (REG_MULTI_SZ).
-Bytes DefaultBytes(const RTL_QUERY_REGISTRY_TABLE& entry, ULONG type) {
+// NUL (REG_SZ, REG_EXPAND_SZ) or through the empty string ending the list (REG_MULTI_SZ). Either
+// way the read is checked first: a wild DefaultData is the access violation of the kernel's read
+// (audit round 17, X4).
+Bytes DefaultBytes(Kernel& kernel, const RTL_QUERY_REGISTRY_TABLE& entry, ULONG type) {
+  constexpr const char* kParameter = "QueryTable[].DefaultData";
   if (entry.DefaultData == nullptr) return {};
   std::size_t size = entry.DefaultLength;
   if (size == 0 && IsString(type)) {
-    const auto* text = static_cast<const WCHAR*>(entry.DefaultData);
+    const DriverText text(kernel, kRoutine, kParameter,
+                          static_cast<const WCHAR*>(entry.DefaultData));
     std::size_t chars = 0;
     if (type == REG_MULTI_SZ) {
-      while (text[chars] != L'\0' || text[chars + 1] != L'\0') ++chars;
+      while (text.At(chars) != L'\0' || text.At(chars + 1) != L'\0') ++chars;
       chars += 2;
     } else {
-      while (text[chars] != L'\0') ++chars;
+      while (text.At(chars) != L'\0') ++chars;
       chars += 1;
     }
     size = chars * sizeof(WCHAR);
   }
+  if (size == 0) return {};
+  kernel.verifier().Dereferenced(kRoutine, entry.DefaultData, kParameter);
+  if (const auto unreadable = FirstUnreadable(entry.DefaultData, size)) {
+    kernel.verifier().UnreadableArgument(kRoutine, kParameter, size, *unreadable);
+  }
   const auto* bytes = static_cast<const std::uint8_t*>(entry.DefaultData);
   return Bytes(bytes, bytes + size);
+}
+
+// Whether `bytes` ends with a whole NUL WCHAR: four bytes on Linux, where kemu's WCHAR is wchar_t
+// (docs/differences.md), not two (audit round 17, X2).
+bool EndsWithNul(const Bytes& bytes) {
+  return bytes.size() >= sizeof(WCHAR) && std::all_of(bytes.end() - sizeof(WCHAR), bytes.end(),
+                                                      [](std::uint8_t b) { return b == 0; });
 }
 
 std::wstring Text(const Bytes& data) {
@@ -82,13 +103,13 @@ class TableQuery {
     if (!direct && entry.QueryRoutine == nullptr) return STATUS_INVALID_PARAMETER;
     RegistryKey* key = kernel_.registry().FindKey(key_);
     if (entry.Name == nullptr) return EveryValue(entry, key);
-    const std::wstring name(entry.Name);
+    const std::wstring name = DriverText(kernel_, kRoutine, "QueryTable[].Name", entry.Name).Read();
     const RegistryValue* value = key != nullptr ? key->Find(name) : nullptr;
     if (value == nullptr) {
       if ((entry.Flags & RTL_QUERY_REGISTRY_REQUIRED) != 0) return STATUS_OBJECT_NAME_NOT_FOUND;
       const ULONG type = DefaultTypeOf(entry);
       if (type == REG_NONE) return STATUS_SUCCESS;
-      return Deliver(entry, name, type, DefaultBytes(entry, type));
+      return Deliver(entry, name, type, DefaultBytes(kernel_, entry, type));
     }
     if (direct && (entry.Flags & RTL_QUERY_REGISTRY_TYPECHECK) != 0 &&
         value->type != entry.DefaultType >> RTL_QUERY_REGISTRY_TYPECHECK_SHIFT) {
@@ -180,11 +201,17 @@ class TableQuery {
                               static_cast<ULONG>(value_data.size()), context_, entry.EntryContext);
   }
 
+  // What a direct entry writes is checked against the pool block EntryContext (or a string's
+  // Buffer) lies in, before kemu's copy could run past it (audit round 17, X11).
   NTSTATUS StoreDirect(const RTL_QUERY_REGISTRY_TABLE& entry, ULONG type, const Bytes& data) {
-    kernel_.verifier().Dereferenced(kRoutine, entry.EntryContext, "QueryTable[].EntryContext");
-    if (IsString(type)) return StoreString(*static_cast<PUNICODE_STRING>(entry.EntryContext), data);
+    kernel_.verifier().Dereferenced(kRoutine, entry.EntryContext, kContext);
+    if (IsString(type)) {
+      CheckOutputRange(kernel_, kRoutine, kContext, entry.EntryContext, sizeof(UNICODE_STRING));
+      return StoreString(*static_cast<PUNICODE_STRING>(entry.EntryContext), data);
+    }
     if (data.size() <= sizeof(ULONG)) {
       // Up to a ULONG: the bytes themselves, in the driver's variable.
+      CheckOutputRange(kernel_, kRoutine, kContext, entry.EntryContext, data.size());
       if (!data.empty()) std::memcpy(entry.EntryContext, data.data(), data.size());
       return STATUS_SUCCESS;
     }
@@ -197,12 +224,14 @@ class TableQuery {
       if (data.size() > static_cast<std::size_t>(-static_cast<std::int64_t>(said))) {
         return STATUS_BUFFER_TOO_SMALL;
       }
+      CheckOutputRange(kernel_, kRoutine, kContext, out, data.size());
       std::memcpy(out, data.data(), data.size());
       return STATUS_SUCCESS;
     }
     if (2 * sizeof(ULONG) + data.size() > static_cast<std::size_t>(said)) {
       return STATUS_BUFFER_TOO_SMALL;
     }
+    CheckOutputRange(kernel_, kRoutine, kContext, out, 2 * sizeof(ULONG) + data.size());
     const auto length = static_cast<ULONG>(data.size());
     std::memcpy(out, &length, sizeof length);
     std::memcpy(out + sizeof(ULONG), &type, sizeof type);
@@ -215,10 +244,8 @@ class TableQuery {
   // terminating NUL, which the buffer holds.
   NTSTATUS StoreString(UNICODE_STRING& string, const Bytes& data) {
     Bytes bytes = data;
-    if (bytes.size() < sizeof(WCHAR) || bytes[bytes.size() - 1] != 0 ||
-        bytes[bytes.size() - 2] != 0) {
-      bytes.resize(bytes.size() + sizeof(WCHAR), 0);  // a string stored without its NUL
-    }
+    // A string stored without its NUL gets one.
+    if (!EndsWithNul(bytes)) bytes.resize(bytes.size() + sizeof(WCHAR), 0);
     if (bytes.size() > 0xFFFF) return STATUS_BUFFER_TOO_SMALL;  // beyond any UNICODE_STRING
     const auto size = static_cast<USHORT>(bytes.size());
     if (string.Buffer == nullptr) {
@@ -232,6 +259,8 @@ class TableQuery {
       string.MaximumLength = size;
     } else if (size > string.MaximumLength) {
       return STATUS_BUFFER_TOO_SMALL;
+    } else {
+      CheckOutputRange(kernel_, kRoutine, "QueryTable[].EntryContext->Buffer", string.Buffer, size);
     }
     std::memcpy(string.Buffer, bytes.data(), size);
     string.Length = static_cast<USHORT>(size - sizeof(WCHAR));

@@ -6,6 +6,9 @@
 #include <cstddef>
 #include <cstring>
 
+#include "model/kernel.hpp"
+#include "model/output_range.hpp"
+
 namespace kemu::model {
 namespace {
 
@@ -67,7 +70,8 @@ ValueInformation MakeValueInformation(ULONG info_class, std::wstring_view name,
   return info;
 }
 
-NTSTATUS CopyValueInformation(const ValueInformation& info, PVOID buffer, ULONG length,
+NTSTATUS CopyValueInformation(Kernel& kernel, const char* routine, const char* parameter,
+                              const ValueInformation& info, PVOID buffer, ULONG length,
                               PULONG result_length) {
   const auto size = static_cast<ULONG>(info.bytes.size());
   *result_length = size;
@@ -75,7 +79,9 @@ NTSTATUS CopyValueInformation(const ValueInformation& info, PVOID buffer, ULONG 
   // Documented: STATUS_BUFFER_OVERFLOW means "only partial data has been written". kemu writes
   // the fixed part whole and as much of the rest as fits (how much Windows writes of a name or
   // data cut short is UNCONFIRMED, docs/windows-facts.md §17).
-  std::memcpy(buffer, info.bytes.data(), std::min(length, size));
+  const ULONG written = std::min(length, size);
+  CheckOutputRange(kernel, routine, parameter, buffer, written);
+  std::memcpy(buffer, info.bytes.data(), written);
   return length < size ? STATUS_BUFFER_OVERFLOW : STATUS_SUCCESS;
 }
 

@@ -13,6 +13,8 @@
 
 namespace kemu::model {
 
+class Kernel;
+
 /// Registry names (of keys and values) compare case-insensitively (registry.cpp).
 bool SameRegistryName(std::wstring_view a, std::wstring_view b);
 
@@ -25,10 +27,13 @@ struct ValueInformation {
 ValueInformation MakeValueInformation(ULONG info_class, std::wstring_view name,
                                       const RegistryValue& value);
 
-/// Copies `info` to the driver's buffer as Windows does: all of it (STATUS_SUCCESS); what fits
-/// when the fixed part does (STATUS_BUFFER_OVERFLOW); nothing when not even the fixed part fits
-/// (STATUS_BUFFER_TOO_SMALL). *result_length is the whole size in every case.
-NTSTATUS CopyValueInformation(const ValueInformation& info, PVOID buffer, ULONG length,
+/// Copies `info` to the driver's buffer (`routine`'s output `parameter`) as Windows does: all of
+/// it (STATUS_SUCCESS); what fits when the fixed part does (STATUS_BUFFER_OVERFLOW); nothing when
+/// not even the fixed part fits (STATUS_BUFFER_TOO_SMALL). *result_length is the whole size in
+/// every case. What it writes is checked against the pool block the buffer lies in
+/// (model/output_range.hpp).
+NTSTATUS CopyValueInformation(Kernel& kernel, const char* routine, const char* parameter,
+                              const ValueInformation& info, PVOID buffer, ULONG length,
                               PULONG result_length);
 
 }  // namespace kemu::model

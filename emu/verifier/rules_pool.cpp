@@ -157,6 +157,26 @@ void Verifier::MdlTooSmallForBuffer(const char* routine, const void* mdl, SIZE_T
            beyond)});
 }
 
+void Verifier::OutputBeyondPoolBlock(const char* routine, const char* parameter, const void* buffer,
+                                     std::uint64_t bytes, const void* block, SIZE_T block_bytes,
+                                     const void* beyond) {
+  // The kernel writes its result where the driver said it has room. Under special pool the block
+  // ends against a guard page, so the first byte past it faults in the kernel's own copy: 0xCD.
+  // Without special pool Windows would corrupt whatever follows the block; kemu's block is its
+  // own host allocation, which it must not write past, so it reports the same fault in every
+  // mode. A page fault in the kernel's copy cannot be continued, so nothing is written.
+  host_.Crash(
+      {.code = bugcheck::kPageFaultBeyondEndOfAllocation,
+       .parameters = {Address(beyond), 1, 0, 0},
+       .parameter_names = {"memory address referenced", "1: a write",
+                           "address that referenced memory (not known)", nullptr},
+       .summary = fmt::format(
+           "{} was about to write {} bytes of {} at {}, but that buffer lies in the {}-byte pool "
+           "block at {}: the byte at {} is past its end. Pass the size the buffer has, not a "
+           "larger one.",
+           routine, bytes, parameter, buffer, block_bytes, block, beyond)});
+}
+
 void Verifier::SpecialPoolOverrun(const char* routine, const void* block, const void* corrupted,
                                   const std::string& what) {
   host_.BugCheck(

@@ -618,6 +618,14 @@ class Verifier {
   /// 0xCD (beyond, 1, 0, 0) in every mode, nothing written. Returns only under kRecord.
   void MdlTooSmallForBuffer(const char* routine, const void* mdl, SIZE_T bytes, const void* beyond,
                             ULONG pages);
+  /// `routine` was about to write `bytes` bytes of its output `parameter` at `buffer`, which lies
+  /// in the `block_bytes`-byte pool block at `block`, and the write runs past the block's end at
+  /// `beyond`: special pool's guard page faults in the kernel's copy, 0xCD (beyond, 1, 0, 0). In
+  /// every mode: kemu cannot write past a host allocation (audit round 17, X11).
+  [[noreturn]] void OutputBeyondPoolBlock(const char* routine, const char* parameter,
+                                          const void* buffer, std::uint64_t bytes,
+                                          const void* block, SIZE_T block_bytes,
+                                          const void* beyond);
 
   // Debug output (rules_debug.cpp).
   /// A Unicode format code reached DbgPrint(Ex) above PASSIVE_LEVEL.

@@ -151,6 +151,9 @@ inline constexpr std::uint64_t kIrqlKeSetEvent = 0x00020016;
 inline constexpr std::uint64_t kIrqlObPassive = 0x0002001B;
 inline constexpr std::uint64_t kIrqlPsPassive = 0x0002001C;
 inline constexpr std::uint64_t kIrqlZwPassive = 0x0002001F;
+/// DDI compliance rule IrqlRtlPassive: RtlDeleteRegistryValue (the one routine it lists) above
+/// PASSIVE_LEVEL.
+inline constexpr std::uint64_t kIrqlRtlPassive = 0x0002001E;
 // kemu's own sub-codes.
 inline constexpr std::uint64_t kUninitializedDpc = 0x4B450001;
 inline constexpr std::uint64_t kDisconnectMismatch = 0x4B450002;

@@ -60,9 +60,12 @@ struct DeviceProperties {
   std::optional<std::wstring> class_name = std::nullopt;                   ///< absent unless set
   std::optional<std::wstring> class_guid =
       std::nullopt;  ///< "{xxxxxxxx-xxxx-...}"; absent unless set
-  std::optional<std::wstring> driver_key_name = std::nullopt;  ///< absent unless set
-  std::optional<std::wstring> manufacturer = std::nullopt;     ///< absent unless set
-  std::optional<std::wstring> friendly_name = std::nullopt;    ///< absent unless set
+  /// DevicePropertyDriverKeyName, the software key's name under Control\Class; default
+  /// {4d36e97d-e325-11ce-bfc1-08002be10318}\<the device's index, 4 digits>, the "System devices"
+  /// class (the key IoOpenDeviceRegistryKey(PLUGPLAY_REGKEY_DRIVER) opens either way).
+  std::optional<std::wstring> driver_key_name = std::nullopt;
+  std::optional<std::wstring> manufacturer = std::nullopt;   ///< absent unless set
+  std::optional<std::wstring> friendly_name = std::nullopt;  ///< absent unless set
   /// DevicePropertyLocationInformation; default "PCI bus B, device D, function F".
   std::optional<std::wstring> location_information = std::nullopt;
   /// DevicePropertyPhysicalDeviceObjectName; default \Device\NTPNP_PCI0000 + the device's index.

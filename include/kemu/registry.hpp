@@ -130,7 +130,8 @@ class Registry {
   /// ZwEnumerateKey lists them: by name, without regard to case.
   std::vector<std::wstring> Subkeys(std::wstring_view path) const;
   /// Deletes the key at `path` with its values, as ZwDeleteKey does: false, changing nothing,
-  /// when the key does not exist or has subkeys. The key above it stays.
+  /// when the key does not exist or has subkeys. The key above it stays. A device's key deleted
+  /// this way is the device's again (empty) once created again.
   bool DeleteKey(std::wstring_view path);
 
   /// `path` in the form kemu compares keys by (upper case, no trailing separator); empty when
@@ -148,6 +149,8 @@ class Registry {
   void Attach(std::wstring_view path, RegistryKey* key);
 
   std::map<std::wstring, Node> nodes_;  ///< by Canonical path
+  /// The attached keys the driver deleted, by Canonical path: Key() attaches them again.
+  std::map<std::wstring, RegistryKey*> detached_;
   struct Path {
     std::wstring text;
     UNICODE_STRING string;

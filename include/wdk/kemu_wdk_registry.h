@@ -2,9 +2,9 @@
 // hardware and software keys (IoOpenDeviceRegistryKey), keys by name (ZwOpenKey, ZwCreateKey),
 // their values (ZwQueryValueKey, ZwSetValueKey, ZwDeleteValueKey, ZwEnumerateValueKey), the keys
 // themselves (ZwQueryKey, ZwEnumerateKey, ZwDeleteKey, ZwFlushKey), the table-driven
-// RtlQueryRegistryValues and the path-driven RtlWriteRegistryValue, RtlCheckRegistryKey and
-// RtlCreateRegistryKey. Keys are closed with ZwClose. docs/kernel.md "Registry"
-// says what kemu models.
+// RtlQueryRegistryValues and the path-driven RtlWriteRegistryValue, RtlDeleteRegistryValue,
+// RtlCheckRegistryKey and RtlCreateRegistryKey. Keys are closed with ZwClose. docs/kernel.md
+// "Registry" says what kemu models.
 //
 //   HANDLE key;
 //   if (NT_SUCCESS(IoOpenDeviceRegistryKey(pdo, PLUGPLAY_REGKEY_DEVICE, KEY_READ, &key))) {
@@ -280,7 +280,8 @@ NTSYSAPI NTSTATUS NTAPI ZwEnumerateValueKey(HANDLE KeyHandle, ULONG Index,
                                             KEY_VALUE_INFORMATION_CLASS KeyValueInformationClass,
                                             PVOID KeyValueInformation, ULONG Length,
                                             PULONG ResultLength);
-/// PASSIVE_LEVEL. Creates or replaces a value: DataSize bytes of Data, of type Type.
+/// PASSIVE_LEVEL. Creates or replaces a value: DataSize bytes of Data, of type Type. ValueName
+/// NULL (or an empty name) is the key's unnamed value.
 NTSYSAPI NTSTATUS NTAPI ZwSetValueKey(HANDLE KeyHandle, PUNICODE_STRING ValueName, ULONG TitleIndex,
                                       ULONG Type, PVOID Data, ULONG DataSize);
 /// PASSIVE_LEVEL. Removes a value (STATUS_OBJECT_NAME_NOT_FOUND if there is none).
@@ -302,6 +303,9 @@ NTSYSAPI NTSTATUS NTAPI ZwFlushKey(HANDLE KeyHandle);
 /// its parent exists.
 NTSYSAPI NTSTATUS NTAPI RtlWriteRegistryValue(ULONG RelativeTo, PCWSTR Path, PCWSTR ValueName,
                                               ULONG ValueType, PVOID ValueData, ULONG ValueLength);
+/// PASSIVE_LEVEL. Deletes ValueName from the key RelativeTo and Path name
+/// (STATUS_OBJECT_NAME_NOT_FOUND when the key or the value is missing).
+NTSYSAPI NTSTATUS NTAPI RtlDeleteRegistryValue(ULONG RelativeTo, PCWSTR Path, PCWSTR ValueName);
 /// PASSIVE_LEVEL. STATUS_SUCCESS when the key RelativeTo and Path name exists.
 NTSYSAPI NTSTATUS NTAPI RtlCheckRegistryKey(ULONG RelativeTo, PWSTR Path);
 /// PASSIVE_LEVEL. Creates the key RelativeTo and Path name (its parent must exist).

@@ -219,7 +219,8 @@ static void SurfaceRoutines(void) {
   KEMU_USE(ZwQueryValueKey), KEMU_USE(ZwEnumerateValueKey), KEMU_USE(ZwSetValueKey);
   KEMU_USE(ZwDeleteValueKey), KEMU_USE(RtlQueryRegistryValues);
   KEMU_USE(ZwQueryKey), KEMU_USE(ZwEnumerateKey), KEMU_USE(ZwDeleteKey), KEMU_USE(ZwFlushKey);
-  KEMU_USE(RtlWriteRegistryValue), KEMU_USE(RtlCheckRegistryKey), KEMU_USE(RtlCreateRegistryKey);
+  KEMU_USE(RtlWriteRegistryValue), KEMU_USE(RtlDeleteRegistryValue), KEMU_USE(RtlCheckRegistryKey),
+      KEMU_USE(RtlCreateRegistryKey);
   KEMU_USE(IoDisconnectInterruptEx), KEMU_USE(KeSynchronizeExecution);
   KEMU_USE(KeAcquireInterruptSpinLock), KEMU_USE(KeReleaseInterruptSpinLock);
   KEMU_USE(WdmlibIoConnectInterruptEx), KEMU_USE(WdmlibIoDisconnectInterruptEx);

@@ -207,8 +207,8 @@ TEST_P(DevicePropertyTest, APropertyTheDeviceLacksIsObjectNameNotFound) {
   for (const DEVICE_REGISTRY_PROPERTY property :
        {DevicePropertyCompatibleIDs, DevicePropertyBootConfiguration,
         DevicePropertyBootConfigurationTranslated, DevicePropertyClassName, DevicePropertyClassGuid,
-        DevicePropertyDriverKeyName, DevicePropertyManufacturer, DevicePropertyFriendlyName,
-        DevicePropertyUINumber, DevicePropertyResourceRequirements, DevicePropertyContainerID}) {
+        DevicePropertyManufacturer, DevicePropertyFriendlyName, DevicePropertyUINumber,
+        DevicePropertyResourceRequirements, DevicePropertyContainerID}) {
     ULONG length = 0x1234;
     EXPECT_EQ(IoGetDeviceProperty(nic.pdo(), property, sizeof buffer, buffer, &length),
               STATUS_OBJECT_NAME_NOT_FOUND)
@@ -295,6 +295,22 @@ TEST_P(DevicePropertyTest, AtPassiveLevelTheTwoCallIdiomStaysSilent) {
 TEST_P(DevicePropertyTest, ASlotOrFunctionPciCannotHaveIsAHarnessError) {
   EXPECT_THROW(machine().AddDevice({.name = "x", .properties = {.pci_device = 32}}), kemu::Error);
   EXPECT_THROW(machine().AddDevice({.name = "y", .properties = {.pci_function = 8}}), kemu::Error);
+}
+
+// The driver key name is the software key's name under Control\Class, the key
+// IoOpenDeviceRegistryKey(PLUGPLAY_REGKEY_DRIVER) opens, set or not (audit round 17, X9).
+TEST_P(DevicePropertyTest, TheDriverKeyNameIsTheSoftwareKeysName) {
+  kemu::Device& nic = AddNic();
+  kemu::Device& second = machine().AddDevice({.name = "nic1"});
+  EXPECT_EQ(QueryString(nic.pdo(), DevicePropertyDriverKeyName),
+            L"{4d36e97d-e325-11ce-bfc1-08002be10318}\\0000");
+  EXPECT_EQ(QueryString(second.pdo(), DevicePropertyDriverKeyName),
+            L"{4d36e97d-e325-11ce-bfc1-08002be10318}\\0001");
+  // The key that name designates is the one the driver's software key handle reaches.
+  const std::wstring path = L"\\Registry\\Machine\\System\\CurrentControlSet\\Control\\Class\\" +
+                            QueryString(second.pdo(), DevicePropertyDriverKeyName);
+  machine().registry().Key(path).Set(L"Marker", kemu::RegistryValue::Dword(5));
+  EXPECT_EQ(second.registry().driver.Find(L"Marker")->dword(), 5u);
 }
 
 }  // namespace

@@ -255,4 +255,55 @@ TEST(RegistryKeyRulesTest, KeyRoutinesAtPassiveAreSilent) {
   EXPECT_TRUE(machine.bug_checks().empty());
 }
 
+// A key that exists only through a subkey still exists when a sibling's name extends its name:
+// NIC2 and NIC-OLD sort between NIC and NIC\PARAMETERS (audit round 17, X1).
+TEST_P(RegistryKeyTest, AKeyExistsThroughItsSubkeyBesideASiblingThatExtendsItsName) {
+  kemu::Registry& registry = machine().registry();
+  registry.ServiceParameters(L"nic");
+  registry.ServiceParameters(L"nic2");
+  const std::wstring nic = kemu::Registry::ServicePath(L"nic");
+  EXPECT_TRUE(registry.Exists(nic));
+  WCHAR relative[] = L"nic";
+  EXPECT_EQ(RtlCheckRegistryKey(RTL_REGISTRY_SERVICES, relative), STATUS_SUCCESS);
+  HANDLE key = Open(nic);
+  ASSERT_NE(key, nullptr);
+  EXPECT_EQ(ZwClose(key), STATUS_SUCCESS);
+  EXPECT_FALSE(registry.Exists(kemu::Registry::ServicePath(L"ni")));
+  EXPECT_FALSE(registry.Exists(kemu::Registry::ServicePath(L"nic2\\Param")));
+}
+
+TEST_P(RegistryKeyTest, AnOpenHandleStaysValidWhenASiblingThatExtendsItsNameIsCreated) {
+  machine().registry().ServiceParameters(L"nic");
+  HANDLE nic = Open(kemu::Registry::ServicePath(L"nic"));
+  ASSERT_NE(nic, nullptr);
+  const std::wstring old_path = kemu::Registry::ServicePath(L"nic-old");
+  UNICODE_STRING name;
+  RtlInitUnicodeString(&name, old_path.c_str());
+  OBJECT_ATTRIBUTES attributes;
+  InitializeObjectAttributes(&attributes, &name, OBJ_KERNEL_HANDLE, nullptr, nullptr);
+  HANDLE old_key = nullptr;
+  ASSERT_EQ(ZwCreateKey(&old_key, KEY_ALL_ACCESS, &attributes, 0, nullptr, 0, nullptr),
+            STATUS_SUCCESS);
+  UCHAR buffer[128];
+  ULONG length = 0;
+  EXPECT_EQ(ZwQueryKey(nic, KeyBasicInformation, buffer, sizeof buffer, &length), STATUS_SUCCESS);
+  UNICODE_STRING parameters;
+  RtlInitUnicodeString(&parameters, L"Parameters");
+  InitializeObjectAttributes(&attributes, &parameters, OBJ_KERNEL_HANDLE, nic, nullptr);
+  HANDLE sub = nullptr;
+  ULONG disposition = 0;
+  EXPECT_EQ(ZwCreateKey(&sub, KEY_ALL_ACCESS, &attributes, 0, nullptr, 0, &disposition),
+            STATUS_SUCCESS);
+  EXPECT_EQ(disposition, ULONG{REG_OPENED_EXISTING_KEY});
+  ZwClose(sub);
+  ZwClose(old_key);
+  ZwClose(nic);
+}
+
+TEST_P(RegistryKeyTest, MicrosoftWindowsExistsBesideTheStandardWindowsNtKey) {
+  machine().registry().Key(L"\\Registry\\Machine\\Software\\Microsoft\\Windows\\CurrentVersion");
+  WCHAR path[] = L"\\Registry\\Machine\\Software\\Microsoft\\Windows";
+  EXPECT_EQ(RtlCheckRegistryKey(RTL_REGISTRY_ABSOLUTE, path), STATUS_SUCCESS);
+}
+
 }  // namespace

@@ -336,4 +336,22 @@ TEST_P(RegistryQueryTest, ADirectEntryWithoutANameIsInvalidParameter) {
   EXPECT_EQ(Query(RTL_REGISTRY_ABSOLUTE, kParameters, {entry}), STATUS_INVALID_PARAMETER);
 }
 
+// A string stored without its NUL arrives whole, with a NUL after it: kemu's WCHAR is four bytes,
+// and the last two bytes of "ABC" are zero without being a NUL (audit round 17, X2).
+TEST_P(RegistryQueryTest, DirectStringStoredWithoutItsNulKeepsEveryCharacter) {
+  const std::wstring text = L"ABC";
+  const auto* begin = reinterpret_cast<const std::uint8_t*>(text.data());
+  parameters().Set(
+      L"Name", RegistryValue{.type = REG_SZ, .data = {begin, begin + text.size() * sizeof(WCHAR)}});
+  UNICODE_STRING value{};
+  EXPECT_EQ(Query(RTL_REGISTRY_ABSOLUTE, kParameters,
+                  {Direct(L"Name", &value, RTL_QUERY_REGISTRY_REQUIRED)}),
+            STATUS_SUCCESS);
+  ASSERT_NE(value.Buffer, nullptr);
+  EXPECT_EQ(value.Length, 3 * sizeof(WCHAR));
+  EXPECT_EQ(std::wstring(value.Buffer, value.Length / sizeof(WCHAR)), L"ABC");
+  EXPECT_EQ(value.Buffer[3], L'\0');
+  RtlFreeUnicodeString(&value);
+}
+
 }  // namespace

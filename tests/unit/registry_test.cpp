@@ -336,4 +336,44 @@ TEST_P(RegistryTest, OpenedQueriedAndClosedAtPassiveLevelStaysSilent) {
   machine().Shutdown();  // nothing reported
 }
 
+// ZwSetValueKey's page: ValueName "can be a NULL pointer if the value entry has no name" (audit
+// round 17, X3). The unnamed value is the one an empty name reads.
+TEST_P(RegistryTest, SetValueKeyWithANullValueNameSetsTheUnnamedValue) {
+  kemu::Device& nic = AddNic();
+  HANDLE key = Open(nic, PLUGPLAY_REGKEY_DEVICE);
+  const ULONG value = 7;
+  EXPECT_EQ(ZwSetValueKey(key, nullptr, 0, REG_DWORD, const_cast<ULONG*>(&value), sizeof value),
+            STATUS_SUCCESS);
+  ASSERT_NE(nic.registry().device.Find(L""), nullptr);
+  EXPECT_EQ(nic.registry().device.Find(L"")->dword(), 7u);
+  const std::vector<std::uint8_t> bytes = Query(key, L"", KeyValuePartialInformation);
+  EXPECT_EQ(Ulong(bytes, offsetof(KEY_VALUE_PARTIAL_INFORMATION, Data)), 7u);
+  ZwClose(key);
+}
+
+// Opening a device key creates it: after the driver deleted its Device Parameters key, the next
+// open gives a handle to a new, empty key, which is the device's DeviceRegistry again (audit
+// round 17, X7).
+TEST_P(RegistryTest, OpeningADeletedDeviceKeyCreatesItAgain) {
+  kemu::Device& nic = AddNic({.device = {{L"Old", RegistryValue::Dword(1)}}});
+  HANDLE key = Open(nic, PLUGPLAY_REGKEY_DEVICE);
+  EXPECT_EQ(ZwDeleteKey(key), STATUS_SUCCESS);
+  EXPECT_EQ(ZwClose(key), STATUS_SUCCESS);
+  EXPECT_TRUE(nic.registry().device.empty()) << "the key's values went with it";
+  key = Open(nic, PLUGPLAY_REGKEY_DEVICE);
+  UNICODE_STRING name = Name(L"New");
+  const ULONG value = 2;
+  EXPECT_EQ(ZwSetValueKey(key, &name, 0, REG_DWORD, const_cast<ULONG*>(&value), sizeof value),
+            STATUS_SUCCESS);
+  ASSERT_NE(nic.registry().device.Find(L"New"), nullptr);
+  EXPECT_EQ(nic.registry().device.Find(L"Old"), nullptr);
+  UNICODE_STRING old_name = Name(L"Old");
+  ULONG length = 0;
+  UCHAR buffer[64];
+  EXPECT_EQ(
+      ZwQueryValueKey(key, &old_name, KeyValuePartialInformation, buffer, sizeof buffer, &length),
+      STATUS_OBJECT_NAME_NOT_FOUND);
+  EXPECT_EQ(ZwClose(key), STATUS_SUCCESS);
+}
+
 }  // namespace

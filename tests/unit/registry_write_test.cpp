@@ -1,6 +1,6 @@
 // The Rtl routines that name a key by RelativeTo and Path and change or test it:
-// RtlWriteRegistryValue, RtlCreateRegistryKey and RtlCheckRegistryKey. docs/kernel.md,
-// "Registry"; docs/conformance.md §2.9.
+// RtlWriteRegistryValue, RtlDeleteRegistryValue, RtlCreateRegistryKey and RtlCheckRegistryKey.
+// docs/kernel.md, "Registry"; docs/conformance.md §2.9.
 #include <wdm.h>
 
 #include <string>
@@ -110,6 +110,69 @@ TEST(RegistryWriteRulesTest, PathRoutinesAtPassiveAreSilent) {
   EXPECT_EQ(RtlCreateRegistryKey(RTL_REGISTRY_SERVICES, path), STATUS_SUCCESS);
   EXPECT_EQ(RtlCheckRegistryKey(RTL_REGISTRY_SERVICES, path), STATUS_SUCCESS);
   EXPECT_EQ(RtlWriteRegistryValue(RTL_REGISTRY_SERVICES, path, L"X", REG_DWORD, &one, sizeof one),
+            STATUS_SUCCESS);
+  EXPECT_TRUE(machine.bug_checks().empty());
+}
+
+// RtlDeleteRegistryValue (audit round 17, X8): the value goes; a missing value or key is
+// STATUS_OBJECT_NAME_NOT_FOUND.
+TEST_P(RegistryWriteTest, DeleteRegistryValueRemovesTheValueOnce) {
+  machine().registry().ServiceParameters(L"mynic").Set(L"Stale", RegistryValue::Dword(1));
+  machine().registry().ServiceParameters(L"mynic").Set(L"Keep", RegistryValue::Dword(2));
+  EXPECT_EQ(RtlDeleteRegistryValue(RTL_REGISTRY_SERVICES, L"mynic\\Parameters", L"stale"),
+            STATUS_SUCCESS);
+  EXPECT_EQ(machine().registry().ServiceParameters(L"mynic").Find(L"Stale"), nullptr);
+  EXPECT_NE(machine().registry().ServiceParameters(L"mynic").Find(L"Keep"), nullptr);
+  EXPECT_EQ(RtlDeleteRegistryValue(RTL_REGISTRY_SERVICES, L"mynic\\Parameters", L"Stale"),
+            STATUS_OBJECT_NAME_NOT_FOUND);
+}
+
+TEST_P(RegistryWriteTest, DeleteRegistryValueOfAMissingKeyIsNotFoundOptionalOrNot) {
+  EXPECT_EQ(RtlDeleteRegistryValue(RTL_REGISTRY_SERVICES, L"nosuch", L"X"),
+            STATUS_OBJECT_NAME_NOT_FOUND);
+  EXPECT_EQ(RtlDeleteRegistryValue(RTL_REGISTRY_SERVICES | RTL_REGISTRY_OPTIONAL, L"nosuch", L"X"),
+            STATUS_OBJECT_NAME_NOT_FOUND);
+  EXPECT_EQ(RtlDeleteRegistryValue(7, L"nosuch", L"X"), STATUS_INVALID_PARAMETER);
+  EXPECT_FALSE(machine().registry().Exists(kemu::Registry::ServicePath(L"nosuch")));
+}
+
+TEST_P(RegistryWriteTest, DeleteRegistryValueThroughAHandleLeavesTheHandleOpen) {
+  machine().registry().Service(L"mynic").Set(L"Start", RegistryValue::Dword(3));
+  UNICODE_STRING name;
+  RtlInitUnicodeString(&name, kService);
+  OBJECT_ATTRIBUTES attributes;
+  InitializeObjectAttributes(&attributes, &name, OBJ_KERNEL_HANDLE, nullptr, nullptr);
+  HANDLE key = nullptr;
+  ASSERT_EQ(ZwOpenKey(&key, KEY_ALL_ACCESS, &attributes), STATUS_SUCCESS);
+  EXPECT_EQ(RtlDeleteRegistryValue(RTL_REGISTRY_HANDLE, static_cast<PCWSTR>(key), L"Start"),
+            STATUS_SUCCESS);
+  EXPECT_EQ(machine().registry().Service(L"mynic").Find(L"Start"), nullptr);
+  EXPECT_EQ(ZwClose(key), STATUS_SUCCESS) << "the handle is still the driver's to close";
+}
+
+// IrqlRtlPassive lists RtlDeleteRegistryValue alone: 0xC4 / 0x2001E where Verifier checks DDI
+// compliance, the IRQL checks before that.
+TEST_P(RegistryWriteTest, DeleteRegistryValueAbovePassiveBreaksIrqlRtlPassive) {
+  kemu::Machine& m = machine();
+  KIRQL old;
+  KeRaiseIrql(APC_LEVEL, &old);
+  const kemu::BugCheck crash =
+      CrashOf([&] { RtlDeleteRegistryValue(RTL_REGISTRY_SERVICES, L"mynic", L"X"); });
+  if (m.personality().verifier_ddi_compliance) {
+    EXPECT_THAT(crash, BugCheckIs(kemu::bugcheck::kDriverVerifierDetectedViolation,
+                                  kemu::verifier_code::kIrqlRtlPassive, 0, 0, 0));
+  } else if (m.personality().verifier_irql_api_checks) {
+    EXPECT_THAT(crash, BugCheckIs(kemu::bugcheck::kDriverVerifierDetectedViolation,
+                                  kemu::verifier_code::kKernelApiAtWrongIrql, APC_LEVEL, 0, 0));
+  } else {
+    EXPECT_THAT(crash, BugCheckIs(kemu::bugcheck::kIrqlNotLessOrEqual));
+  }
+}
+
+TEST(RegistryWriteRulesTest, DeleteRegistryValueAtPassiveIsSilent) {
+  kemu::Machine machine(kemu::MachineOptions{.on_bug_check = kemu::BugCheckAction::kRecord});
+  machine.registry().ServiceParameters(L"mynic").Set(L"X", RegistryValue::Dword(1));
+  EXPECT_EQ(RtlDeleteRegistryValue(RTL_REGISTRY_SERVICES, L"mynic\\Parameters", L"X"),
             STATUS_SUCCESS);
   EXPECT_TRUE(machine.bug_checks().empty());
 }
