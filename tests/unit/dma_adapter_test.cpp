@@ -3,7 +3,7 @@
 // a device double reaches through Machine::HostAddressOf; frees and releases are checked with
 // Microsoft's DMA verification codes (0xE6), and what kemu does not model stops by name.
 #include <fmt/format.h>
-#include <wdm.h>
+#include <ntddk.h>  // MmGetPhysicalAddress
 
 #include <algorithm>
 #include <cstdint>

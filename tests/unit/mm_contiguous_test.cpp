@@ -2,9 +2,9 @@
 // MmAllocateContiguousMemory(SpecifyCache) honours the driver's limits, MmGetPhysicalAddress and
 // Machine::HostAddressOf agree, frees check what they are given, leaks are reported, and a device
 // never reaches memory the driver freed.
+#include <ntddk.h>  // MmGetPhysicalAddress
 #include <sys/mman.h>
 #include <unistd.h>
-#include <wdm.h>
 
 #include <cstdint>
 #include <cstring>
