@@ -194,7 +194,13 @@ PDMA_ADAPTER IoGetDmaAdapter(PDEVICE_OBJECT PhysicalDeviceObject,
       KEMU_ENTER(IoGetDmaAdapter, KEMU_ARG(PhysicalDeviceObject), KEMU_ARG(DeviceDescription),
                  KEMU_ARG(NumberOfMapRegisters));
   AtPassive(kernel, kRoutine);
-  if (kernel.devices().FindByPdo(PhysicalDeviceObject) == nullptr) {
+  // PhysicalDeviceObject is optional: NULL is a legacy (non-PnP) driver's call, which Windows
+  // answers from the description alone (the HAL's adapter for its InterfaceType and BusNumber;
+  // "Getting an Adapter Object"). kemu's adapter never depended on the device, so it is the same
+  // adapter (UNCONFIRMED for details such as InterfaceTypeUndefined, which has no PDO to ask;
+  // audit round 17, W2). A pointer that is no emulated device's PDO stays 0xCA.
+  if (PhysicalDeviceObject != nullptr &&
+      kernel.devices().FindByPdo(PhysicalDeviceObject) == nullptr) {
     kernel.verifier().InvalidPdo(kRoutine, PhysicalDeviceObject);
   }
   kernel.verifier().Dereferenced(kRoutine, DeviceDescription, "DeviceDescription");

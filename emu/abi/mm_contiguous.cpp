@@ -1,7 +1,7 @@
 // Contiguous memory and physical addresses: MmAllocateContiguousMemory(SpecifyCache),
 // MmFreeContiguousMemory(SpecifyCache), MmGetPhysicalAddress. The blocks are pool blocks of a kind
 // only these routines free (model::Pool), with a physical range from model::PhysicalMemory.
-#include <wdm.h>
+#include <ntddk.h>  // MmGetPhysicalAddress is ntddk.h's
 
 #include <bit>
 #include <cstdint>

@@ -3,7 +3,7 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
+#include <optional>
 
 #include "kemu/bugcheck.hpp"
 #include "model/kernel.hpp"
@@ -15,13 +15,18 @@ constexpr const char* kAllocate = "AllocateCommonBuffer";
 constexpr const char* kFree = "FreeCommonBuffer";
 constexpr std::uint64_t kPage = 0x1000;
 
-// The last logical address the device reaches. DmaAddressWidth (version 3) says it in bits; else a
-// device with 64-bit addresses reaches everything, a bus master 32 bits, and a system (ISA) DMA
-// channel 24 bits. A bus master that sets neither flag gets 32 bits (UNCONFIRMED: the HAL's
-// default for PCI).
-std::uint64_t HighestLogical(const DEVICE_DESCRIPTION& d) {
-  if (d.Version >= DEVICE_DESCRIPTION_VERSION3 && d.DmaAddressWidth >= 24 &&
-      d.DmaAddressWidth < 64) {
+// The last logical address the device reaches, or nullopt for a description IoGetDmaAdapter
+// refuses. Version 3 ignores Dma32BitAddresses and Dma64BitAddresses (the DEVICE_DESCRIPTION
+// page): a bus master states its reach in DmaAddressWidth, which "must be nonzero and must not
+// exceed 64", and a subordinate device has the system DMA controller's, 24 bits in kemu (audit
+// round 17, W3). Before version 3, a device with 64-bit addresses reaches everything, a bus master
+// 32 bits, and a system (ISA) DMA channel 24 bits. A bus master that sets neither flag gets 32
+// bits (UNCONFIRMED: the HAL's default for PCI).
+std::optional<std::uint64_t> HighestLogical(const DEVICE_DESCRIPTION& d) {
+  if (d.Version >= DEVICE_DESCRIPTION_VERSION3) {
+    if (!d.Master) return 0xFFFFFF;
+    if (d.DmaAddressWidth == 0 || d.DmaAddressWidth > 64) return std::nullopt;
+    if (d.DmaAddressWidth == 64) return ~std::uint64_t{0};
     return (std::uint64_t{1} << d.DmaAddressWidth) - 1;
   }
   if (d.Dma64BitAddresses) return ~std::uint64_t{0};
@@ -35,12 +40,18 @@ DmaAdapters::~DmaAdapters() = default;
 
 PDMA_ADAPTER DmaAdapters::Get(const DEVICE_DESCRIPTION& description, PDMA_OPERATIONS operations,
                               PULONG map_registers) {
+  const std::optional<std::uint64_t> highest = HighestLogical(description);
+  // An invalid description: no adapter, the documented failure (UNCONFIRMED that Windows' check
+  // is this one; the page names the rule, not its outcome).
+  if (!highest) return nullptr;
   auto adapter = std::make_unique<Adapter>();
-  adapter->object.Version =
-      static_cast<USHORT>(std::max<ULONG>(description.Version, DEVICE_DESCRIPTION_VERSION1));
+  // "Regardless of the version set in the DEVICE_DESCRIPTION structure", IoGetDmaAdapter returns
+  // DMA_ADAPTER->Version 1 (its page): a driver learns the table's version from the description
+  // it passed, never from here (audit round 17, W1).
+  adapter->object.Version = 1;
   adapter->object.Size = sizeof(DMA_ADAPTER);
   adapter->object.DmaOperations = operations;
-  adapter->highest = HighestLogical(description);
+  adapter->highest = *highest;
   // One map register per page a transfer of MaximumLength can touch (UNCONFIRMED: Windows may
   // give fewer; a driver must use the count it is given).
   const std::uint64_t pages = (std::uint64_t{description.MaximumLength} + kPage - 1) / kPage;

@@ -28,7 +28,9 @@ class DmaAdapters {
   DmaAdapters& operator=(const DmaAdapters&) = delete;
   ~DmaAdapters();
 
-  /// IoGetDmaAdapter for the device whose PDO the caller has checked.
+  /// IoGetDmaAdapter for the device whose PDO the caller has checked (or for a legacy driver's
+  /// NULL PDO): the adapter, or nullptr when the description is invalid (a version 3 bus master's
+  /// DmaAddressWidth 0 or above 64).
   PDMA_ADAPTER Get(const DEVICE_DESCRIPTION& description, PDMA_OPERATIONS operations,
                    PULONG map_registers);
   /// The operations (the caller has entered the call and checked the IRQL).

@@ -4,6 +4,8 @@
 #include <array>
 #include <utility>
 
+#include "model/host_memory.hpp"
+
 namespace kemu::model {
 namespace {
 
@@ -97,6 +99,18 @@ std::uint64_t PhysicalMemory::PhysicalOf(const void* host) {
   }
   const std::uintptr_t page = address & ~std::uintptr_t{kPageMask};
   auto found = pages_.find(page);
+  // A page the process cannot read is not valid either: 0, as for the first 64 KiB, never a
+  // physical page a device could then be pointed at (audit round 17, W6). Stack, static data and
+  // every live block are readable, so what a driver may hand a device keeps its page. A page that
+  // went back to the host since it was given one loses it (the host may map something else
+  // there, which gets a page of its own).
+  if (FirstUnreadable(host, 1)) {
+    if (found != pages_.end()) {
+      ranges_.erase(found->second);
+      pages_.erase(found);
+    }
+    return 0;
+  }
   if (found == pages_.end()) {
     const std::optional<std::uint64_t> physical = FindFree(kPageBytes, 0, UINT64_MAX, 0);
     if (!physical) return 0;

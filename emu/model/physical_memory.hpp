@@ -43,7 +43,8 @@ class PhysicalMemory {
 
   /// MmGetPhysicalAddress: inside a contiguous range, its physical address; elsewhere the
   /// physical page given to the host page the first time it was asked for (a new one now if
-  /// none was). 0 for NULL and the first 64 KiB, and when physical memory is exhausted.
+  /// none was). 0 for NULL, the first 64 KiB and any page the process cannot read (no valid
+  /// page), and when physical memory is exhausted.
   std::uint64_t PhysicalOf(const void* host);
   /// The host address of [physical, physical + bytes), when one contiguous range or one page
   /// holds all of it; nullptr otherwise. The caller checks that the host memory is still live.

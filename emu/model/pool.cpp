@@ -161,18 +161,29 @@ void Pool::CheckIrqlForFree(const char* routine, void* block, const Block& state
 void Pool::CheckGuard(const char* routine, void* block, const Block& state) {
   if (state.guard_end == 0) return;  // not special pool: the red zones only absorb the writes
   const auto* bytes = static_cast<const unsigned char*>(block);
+  // A common buffer's guard is DMA verification's padding, reported as such (0xE6 / 0x0F).
+  const bool common_buffer = std::string_view(state.routine) == kCommonBufferAllocator;
   // In front first, nearest the block: a write there is as much the driver's as one past the end,
   // and Windows' special pool checks the page's pattern before the block at the free.
   for (std::size_t before = 1; before <= state.alignment; ++before) {
     if (bytes[-static_cast<std::ptrdiff_t>(before)] != kGuardFill) {
-      kernel_.verifier().PoolUnderrun(routine, block, bytes - before, state.bytes, state.tag);
+      if (common_buffer) {
+        kernel_.verifier().DmaCommonBufferCorrupted(routine, block, bytes - before, state.bytes,
+                                                    true);
+      } else {
+        kernel_.verifier().PoolUnderrun(routine, block, bytes - before, state.bytes, state.tag);
+      }
       return;
     }
   }
   const SIZE_T requested = std::max<SIZE_T>(state.bytes, 1);
   for (SIZE_T i = requested; i < state.guard_end; ++i) {
     if (bytes[i] != kGuardFill) {
-      kernel_.verifier().PoolOverrun(routine, block, bytes + i, state.bytes, state.tag);
+      if (common_buffer) {
+        kernel_.verifier().DmaCommonBufferCorrupted(routine, block, bytes + i, state.bytes, false);
+      } else {
+        kernel_.verifier().PoolOverrun(routine, block, bytes + i, state.bytes, state.tag);
+      }
       return;
     }
   }

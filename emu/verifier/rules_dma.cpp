@@ -86,6 +86,34 @@ void Verifier::DmaAdapterReleasedWithCommonBuffers(const char* routine, const vo
                               routine, adapter, buffers)});
 }
 
+void Verifier::DmaCommonBufferCorrupted(const char* routine, const void* buffer,
+                                        const void* corrupted, SIZE_T bytes, bool before) {
+  // Under Verifier a common buffer is guarded as a special-pool block is, but DMA verification
+  // owns it: Windows pads the buffers an adapter hands out and reports a changed pad as 0xE6 /
+  // 0x0F, not special pool's 0xC1, which covers the pool routines (audit round 17, W4).
+  const auto* start = static_cast<const char*>(buffer);
+  const auto* at = static_cast<const char*>(corrupted);
+  host_.BugCheck(
+      {.code = bugcheck::kDriverVerifierDmaViolation,
+       .parameters = {dma_violation::kWroteOutsideBuffer,
+                      before ? dma_buffer_corruption::kPaddingBefore
+                             : dma_buffer_corruption::kPaddingAfter,
+                      Address(buffer), Address(corrupted)},
+       .parameter_names = {"0x0F: wrote outside the DMA buffer",
+                           before ? "0x04: padding before the buffer changed"
+                                  : "0x05: padding after the buffer changed",
+                           "buffer start", "corruption address"},
+       .summary = before ? fmt::format("{} freed the {}-byte common buffer at {}, but the driver "
+                                       "or its device wrote before its start: the byte at {} ({} "
+                                       "bytes before the buffer) changed.",
+                                       routine, bytes, buffer, corrupted, start - at)
+                         : fmt::format("{} freed the {}-byte common buffer at {}, but the driver "
+                                       "or its device wrote past its end: the byte at {} (offset "
+                                       "{} of the buffer) changed. Keep every descriptor and "
+                                       "transfer within the length you allocated.",
+                                       routine, bytes, buffer, corrupted, at - start)});
+}
+
 void Verifier::CommonBufferFreeMismatch(const char* routine, const void* virtual_address,
                                         std::uint64_t rule, std::uint64_t expected) {
   const char* what = rule == common_buffer_free_rule::kLength           ? "Length"

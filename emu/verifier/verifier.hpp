@@ -341,6 +341,10 @@ class Verifier {
                                               const void* owner);
   void DmaAdapterReleasedWithCommonBuffers(const char* routine, const void* adapter,
                                            std::size_t buffers);
+  /// DMA verification (Verifier only): the padding around a common buffer changed, before it
+  /// (`before`) or after it, first at `corrupted`. 0xE6 / 0x0F. Returns only under kRecord.
+  void DmaCommonBufferCorrupted(const char* routine, const void* buffer, const void* corrupted,
+                                SIZE_T bytes, bool before);
   /// FreeCommonBuffer with a length, logical address or CacheEnabled other than the allocation's
   /// (kemu 0x4B450023; `rule`: kemu::common_buffer_free_rule; `expected`: the allocation's).
   void CommonBufferFreeMismatch(const char* routine, const void* virtual_address,

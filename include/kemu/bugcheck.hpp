@@ -237,6 +237,10 @@ namespace dma_violation {
 inline constexpr std::uint64_t kCommonBufferFreedTwice = 0x03;
 /// PutDmaAdapter with common buffers still allocated: adapter, how many, 0.
 inline constexpr std::uint64_t kAdapterReleasedWithCommonBuffers = 0x07;
+/// The driver or the hardware wrote outside its DMA buffer (found at FreeCommonBuffer under
+/// Verifier): parameter 2 is a kemu::dma_buffer_corruption code, then the buffer's start and the
+/// corrupted byte.
+inline constexpr std::uint64_t kWroteOutsideBuffer = 0x0F;
 /// A DMA routine at an improper IRQL: parameter 2 is 0x02 (higher than allowed), then the
 /// highest IRQL allowed and the current one.
 inline constexpr std::uint64_t kImproperIrql = 0x13;
@@ -247,6 +251,16 @@ inline constexpr std::uint64_t kNullAdapter = 0x19;
 /// IoGetDmaAdapter given a DEVICE_DESCRIPTION version it does not know.
 inline constexpr std::uint64_t kUnknownDescriptionVersion = 0x25;
 }  // namespace dma_violation
+
+/// Parameter 2 of 0xE6 / 0x0F (dma_violation::kWroteOutsideBuffer): where the write landed.
+/// Microsoft's codes; kemu guards with padding only, so it reports these two (the tag codes 0x01
+/// and 0x02 and the map-register code 0x03 never occur).
+namespace dma_buffer_corruption {
+/// The padding before the buffer changed: buffer start, corrupted byte.
+inline constexpr std::uint64_t kPaddingBefore = 0x04;
+/// The padding after the buffer changed: buffer start, corrupted byte.
+inline constexpr std::uint64_t kPaddingAfter = 0x05;
+}  // namespace dma_buffer_corruption
 
 /// Parameter 3 of 0xC4 / kemu 0x4B450025 (kBitmap): the bitmap rule broken.
 namespace bitmap_rule {

@@ -27,7 +27,8 @@
 #include "kemu_wdk_base.h"
 #include "kemu_wdk_cm.h"
 
-/// DEVICE_DESCRIPTION.Version: which DMA_ADAPTER version IoGetDmaAdapter returns (1, 1, 2, 3).
+/// DEVICE_DESCRIPTION.Version: which version of the adapter's operation table IoGetDmaAdapter
+/// returns (1, 1, 2, 3); the adapter's own Version is 1 whatever this is.
 #define DEVICE_DESCRIPTION_VERSION 0
 #define DEVICE_DESCRIPTION_VERSION1 1
 #define DEVICE_DESCRIPTION_VERSION2 2
@@ -172,7 +173,8 @@ KEMU_WDK_STATIC_ASSERT(offsetof(DMA_OPERATIONS, GetDmaAlignment) == 0x48, "GetDm
 KEMU_WDK_STATIC_ASSERT(offsetof(DMA_OPERATIONS, GetDmaAdapterInfo) == 0x80, "GetDmaAdapterInfo");
 KEMU_WDK_STATIC_ASSERT(sizeof(DMA_OPERATIONS) == 0x140, "DMA_OPERATIONS is 0x140 bytes");
 
-/// The adapter object: the system's; the driver reads only DmaOperations.
+/// The adapter object: the system's; the driver reads only DmaOperations. Version is 1 whatever
+/// the description's version, so it cannot tell the operation table's version.
 typedef struct _DMA_ADAPTER {
   USHORT Version;
   USHORT Size;
@@ -184,8 +186,9 @@ KEMU_WDK_STATIC_ASSERT(offsetof(DMA_ADAPTER, DmaOperations) == 8, "DmaOperations
 KEMU_WDK_BEGIN_DECLS
 
 /// PASSIVE_LEVEL. The adapter for the DMA engine `DeviceDescription` describes, on the device
-/// whose PDO is `PhysicalDeviceObject`; *NumberOfMapRegisters is the most map registers one
-/// transfer may use. NULL when no adapter fits the description.
+/// whose PDO is `PhysicalDeviceObject` (optional: NULL is a legacy driver's call, answered from
+/// the description alone); *NumberOfMapRegisters is the most map registers one transfer may use.
+/// NULL when no adapter fits the description.
 NTKERNELAPI PDMA_ADAPTER NTAPI IoGetDmaAdapter(PDEVICE_OBJECT PhysicalDeviceObject,
                                                PDEVICE_DESCRIPTION DeviceDescription,
                                                PULONG NumberOfMapRegisters);

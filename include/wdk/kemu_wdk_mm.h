@@ -323,10 +323,6 @@ NTKERNELAPI VOID NTAPI MmFreeContiguousMemory(PVOID BaseAddress);
 /// NumberOfBytes and CacheType must be the allocation's.
 NTKERNELAPI VOID NTAPI MmFreeContiguousMemorySpecifyCache(PVOID BaseAddress, SIZE_T NumberOfBytes,
                                                           MEMORY_CACHING_TYPE CacheType);
-/// The physical address of BaseAddress: inside contiguous memory, its range; elsewhere a
-/// physical page kemu gives the host page the first time it is asked about it.
-NTKERNELAPI PHYSICAL_ADDRESS NTAPI MmGetPhysicalAddress(PVOID BaseAddress);
-
 /// IRQL <= DISPATCH_LEVEL. An MDL, from nonpaged pool, for Length bytes at VirtualAddress; free
 /// it with IoFreeMdl. NULL when it cannot be allocated. kemu models no IRPs: a non-NULL Irp
 /// fails by name.

@@ -3,7 +3,8 @@
 // <wdm.h> plus the routines only ntddk.h declares that kemu models: the HAL's routines with which
 // legacy (non-WDM) drivers read their PCI configuration space and map their interrupt
 // (kemu_wdk_legacy_bus.h), the run-time library's 8-bit string routines and a few more string
-// helpers (kemu_wdk_ntddk_rtl.h), and MmIsAddressValid (kemu_wdk_ntddk_mm.h).
+// helpers (kemu_wdk_ntddk_rtl.h), and MmIsAddressValid and MmGetPhysicalAddress
+// (kemu_wdk_ntddk_mm.h).
 //
 //   #include <ntddk.h>
 //   #include <iointex.h>

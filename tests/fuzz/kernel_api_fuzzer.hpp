@@ -14,7 +14,7 @@
 #ifndef NTDDI_VERSION
 #define NTDDI_VERSION 0x0A000008
 #endif
-#include <wdm.h>
+#include <ntddk.h>  // <wdm.h> and MmGetPhysicalAddress
 
 #include <array>
 #include <cstddef>

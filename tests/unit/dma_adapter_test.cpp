@@ -3,7 +3,7 @@
 // a device double reaches through Machine::HostAddressOf; frees and releases are checked with
 // Microsoft's DMA verification codes (0xE6), and what kemu does not model stops by name.
 #include <fmt/format.h>
-#include <wdm.h>
+#include <ntddk.h>  // MmGetPhysicalAddress
 
 #include <algorithm>
 #include <cstdint>
@@ -107,13 +107,35 @@ TEST_P(DmaAdapterTest, VersionThreeIsKnownFromWindows8AndItsAddressWidthIsTheLim
     return;
   }
   ASSERT_NE(adapter, nullptr);
-  EXPECT_EQ(adapter->Version, 3);
+  EXPECT_EQ(adapter->Version, 1);  // whatever the description's version (audit round 17, W1)
   PHYSICAL_ADDRESS logical{};
   PVOID buffer = adapter->DmaOperations->AllocateCommonBuffer(adapter, kPage, &logical, FALSE);
   ASSERT_NE(buffer, nullptr);
   EXPECT_LE(static_cast<std::uint64_t>(logical.QuadPart) + kPage - 1, 0xFFFFFFu);
   adapter->DmaOperations->FreeCommonBuffer(adapter, kPage, logical, buffer, FALSE);
   adapter->DmaOperations->PutDmaAdapter(adapter);
+}
+
+// IoGetDmaAdapter's page: "Regardless of the version set in the DEVICE_DESCRIPTION structure,
+// this function always returns DMA_ADAPTER->Version == 1"; a driver cannot tell the table's
+// version from it (audit round 17, W1).
+TEST_P(DmaAdapterTest, TheAdapterVersionIsOneWhateverTheDescriptionVersion) {
+  for (const ULONG version : {DEVICE_DESCRIPTION_VERSION, DEVICE_DESCRIPTION_VERSION1,
+                              DEVICE_DESCRIPTION_VERSION2, DEVICE_DESCRIPTION_VERSION3}) {
+    DEVICE_DESCRIPTION description = BusMaster32();
+    description.Version = version;
+    description.DmaAddressWidth = 32;
+    PDMA_ADAPTER adapter = Get(description);
+    if (adapter == nullptr) {
+      // Only a version the release predates has no adapter.
+      EXPECT_TRUE((version == DEVICE_DESCRIPTION_VERSION3 && GetParam() < kemu::Os::kWindows8) ||
+                  (version == DEVICE_DESCRIPTION_VERSION2 && GetParam() < kemu::Os::kWindowsXP))
+          << "description version " << version;
+      continue;
+    }
+    EXPECT_EQ(adapter->Version, 1) << "description version " << version;
+    adapter->DmaOperations->PutDmaAdapter(adapter);
+  }
 }
 
 TEST_P(DmaAdapterTest, AnAdapterNeverReleasedIsALeakAtShutdown) {
@@ -228,6 +250,105 @@ TEST_F(DmaRulesTest, AnUnknownDescriptionVersionIsReported) {
   ULONG registers = 0;
   EXPECT_THAT(CrashOf([&] { (void)IoGetDmaAdapter(device_.pdo(), &description, &registers); }),
               BugCheckIs(kDma, dv::kUnknownDescriptionVersion, 4, 0, 0));
+}
+
+DEVICE_DESCRIPTION Version3BusMaster(ULONG width) {
+  DEVICE_DESCRIPTION description = BusMaster32();
+  description.Version = DEVICE_DESCRIPTION_VERSION3;
+  description.DmaAddressWidth = width;
+  return description;
+}
+
+// A version 3 bus master's reach is DmaAddressWidth, whatever it is: a 20-bit device reaches only
+// the first MiB, where kemu has no memory to give, so its common buffer fails as Windows' does
+// when no memory the device reaches is free (audit round 17, W3).
+TEST_F(DmaRulesTest, AVersion3BusMasterOf20BitsGetsNoCommonBufferAbove1MiB) {
+  DEVICE_DESCRIPTION description = Version3BusMaster(20);
+  ULONG registers = 0;
+  PDMA_ADAPTER adapter = IoGetDmaAdapter(device_.pdo(), &description, &registers);
+  ASSERT_NE(adapter, nullptr);
+  PHYSICAL_ADDRESS logical{};
+  logical.QuadPart = 0x1234;
+  EXPECT_EQ(Allocate(adapter, kPage, &logical), nullptr);
+  EXPECT_EQ(logical.QuadPart, 0);
+  adapter->DmaOperations->PutDmaAdapter(adapter);
+  EXPECT_FALSE(machine_.crashed());
+}
+
+// Version 3 ignores Dma32BitAddresses and Dma64BitAddresses: the width alone is the limit.
+TEST_F(DmaRulesTest, AVersion3BusMasterIgnoresTheAddressFlagsForItsWidth) {
+  DEVICE_DESCRIPTION description = Version3BusMaster(24);
+  description.Dma64BitAddresses = TRUE;
+  ULONG registers = 0;
+  PDMA_ADAPTER adapter = IoGetDmaAdapter(device_.pdo(), &description, &registers);
+  ASSERT_NE(adapter, nullptr);
+  PHYSICAL_ADDRESS logical{};
+  PVOID buffer = Allocate(adapter, kPage, &logical);
+  ASSERT_NE(buffer, nullptr);
+  EXPECT_EQ(static_cast<std::uint64_t>(logical.QuadPart), 0x00100000u);  // legacy memory
+  adapter->DmaOperations->FreeCommonBuffer(adapter, kPage, logical, buffer, FALSE);
+  adapter->DmaOperations->PutDmaAdapter(adapter);
+}
+
+// The page: the width "must be nonzero and must not exceed 64". kemu refuses the description as
+// IoGetDmaAdapter refuses any it cannot serve, with no adapter (audit round 17, W3).
+TEST_F(DmaRulesTest, AVersion3BusMasterWithAddressWidthZeroOrAbove64GetsNoAdapter) {
+  for (const ULONG width : {0u, 65u}) {
+    DEVICE_DESCRIPTION description = Version3BusMaster(width);
+    ULONG registers = 0;
+    EXPECT_EQ(IoGetDmaAdapter(device_.pdo(), &description, &registers), nullptr)
+        << "DmaAddressWidth " << width;
+  }
+  EXPECT_FALSE(machine_.crashed());
+}
+
+TEST_F(DmaRulesTest, AVersion3BusMasterOf64BitsGetsAnAdapterAndCommonBuffers) {
+  DEVICE_DESCRIPTION description = Version3BusMaster(64);
+  ULONG registers = 0;
+  PDMA_ADAPTER adapter = IoGetDmaAdapter(device_.pdo(), &description, &registers);
+  ASSERT_NE(adapter, nullptr);
+  PHYSICAL_ADDRESS logical{};
+  PVOID buffer = Allocate(adapter, kPage, &logical);
+  ASSERT_NE(buffer, nullptr);
+  EXPECT_EQ(static_cast<std::uint64_t>(logical.QuadPart), 0x01000000u);  // lowest first
+  adapter->DmaOperations->FreeCommonBuffer(adapter, kPage, logical, buffer, FALSE);
+  adapter->DmaOperations->PutDmaAdapter(adapter);
+}
+
+// A subordinate device's width is the system DMA controller's, DmaAddressWidth not used (0 is
+// fine): 24 bits in kemu, whatever the flags say.
+TEST_F(DmaRulesTest, AVersion3SubordinateDeviceReaches24BitsWithoutAnAddressWidth) {
+  DEVICE_DESCRIPTION description = Version3BusMaster(0);
+  description.Master = FALSE;
+  description.InterfaceType = Isa;
+  ULONG registers = 0;
+  PDMA_ADAPTER adapter = IoGetDmaAdapter(device_.pdo(), &description, &registers);
+  ASSERT_NE(adapter, nullptr);
+  PHYSICAL_ADDRESS logical{};
+  PVOID buffer = Allocate(adapter, kPage, &logical);
+  ASSERT_NE(buffer, nullptr);
+  EXPECT_EQ(static_cast<std::uint64_t>(logical.QuadPart), 0x00100000u);
+  adapter->DmaOperations->FreeCommonBuffer(adapter, kPage, logical, buffer, FALSE);
+  adapter->DmaOperations->PutDmaAdapter(adapter);
+}
+
+// PhysicalDeviceObject is [in, optional]: NULL is a legacy driver's call, answered from the
+// description alone (audit round 17, W2).
+TEST_F(DmaRulesTest, ALegacyDriversNullPdoGetsAnAdapterFromTheDescription) {
+  DEVICE_DESCRIPTION description = BusMaster32();
+  ULONG registers = 0;
+  PDMA_ADAPTER adapter = IoGetDmaAdapter(nullptr, &description, &registers);
+  ASSERT_NE(adapter, nullptr);
+  EXPECT_EQ(adapter->Version, 1);
+  EXPECT_EQ(registers, 0x10000 / kPage + 1);
+  PHYSICAL_ADDRESS logical{};
+  PVOID buffer = Allocate(adapter, kPage, &logical);
+  ASSERT_NE(buffer, nullptr);
+  EXPECT_EQ(static_cast<std::uint64_t>(logical.QuadPart), 0x01000000u);
+  adapter->DmaOperations->FreeCommonBuffer(adapter, kPage, logical, buffer, FALSE);
+  adapter->DmaOperations->PutDmaAdapter(adapter);
+  machine_.Shutdown();
+  EXPECT_FALSE(machine_.crashed());
 }
 
 TEST_F(DmaRulesTest, AnotherDeviceObjectThanThePdoIsAnInvalidPdo) {

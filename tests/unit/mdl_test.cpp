@@ -2,7 +2,7 @@
 // MmBuildMdlForNonPagedPool, the header macros that read an MDL (MmGetSystemAddressForMdlSafe,
 // MmGetMdlVirtualAddress, MmGetMdlByteCount) and IoFreeMdl. docs/kernel.md, "MDLs";
 // docs/conformance.md §2.11.
-#include <wdm.h>
+#include <ntddk.h>  // MmGetPhysicalAddress
 
 #include <cstdint>
 

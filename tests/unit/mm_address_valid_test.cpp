@@ -76,6 +76,35 @@ TEST_P(MmAddressValidTest, AnUnmappedPageAndNullAreNotValid) {
   EXPECT_EQ(MmIsAddressValid(nullptr), FALSE);
 }
 
+// Under Verifier a freed block is special pool whose page Windows makes inaccessible: probing it
+// says so, although kemu keeps the poisoned memory readable in its quarantine (audit round 17,
+// W5).
+TEST(MmAddressValidVerifierTest, AFreedSpecialPoolBlockIsNotValid) {
+  kemu::Machine machine(kemu::MachineOptions{.verifier = true});
+  auto* block = static_cast<char*>(ExAllocatePoolWithTag(NonPagedPool, 64, 'tseT'));
+  ASSERT_NE(block, nullptr);
+  EXPECT_EQ(MmIsAddressValid(block), TRUE) << "live";
+  EXPECT_EQ(MmIsAddressValid(block + 63), TRUE) << "live";
+  ExFreePoolWithTag(block, 'tseT');
+  EXPECT_EQ(MmIsAddressValid(block), FALSE);
+  EXPECT_EQ(MmIsAddressValid(block + 63), FALSE);
+  machine.Shutdown();
+  EXPECT_FALSE(machine.crashed()) << "probing freed pool is no use of it";
+}
+
+TEST(MmAddressValidVerifierTest, ALiveBlockBesideAFreedOneStaysValid) {
+  kemu::Machine machine(kemu::MachineOptions{.verifier = true});
+  PVOID freed = ExAllocatePoolWithTag(NonPagedPool, 64, 'tseT');
+  PVOID live = ExAllocatePoolWithTag(NonPagedPool, 64, 'tseT');
+  ASSERT_NE(freed, nullptr);
+  ASSERT_NE(live, nullptr);
+  ExFreePoolWithTag(freed, 'tseT');
+  EXPECT_EQ(MmIsAddressValid(live), TRUE);
+  ExFreePoolWithTag(live, 'tseT');
+  machine.Shutdown();
+  EXPECT_FALSE(machine.crashed());
+}
+
 TEST(MmAddressValidRulesTest, DispatchLevelIsAllowedAndAboveItIsReported) {
   kemu::Machine machine(kemu::MachineOptions{.on_bug_check = kemu::BugCheckAction::kRecord});
   int value = 0;

@@ -2,7 +2,9 @@
 // MmAllocateContiguousMemory(SpecifyCache) honours the driver's limits, MmGetPhysicalAddress and
 // Machine::HostAddressOf agree, frees check what they are given, leaks are reported, and a device
 // never reaches memory the driver freed.
-#include <wdm.h>
+#include <ntddk.h>  // MmGetPhysicalAddress
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <cstdint>
 #include <cstring>
@@ -167,6 +169,36 @@ TEST_P(ContiguousMemoryTest, NullAndTheFirst64KiBHaveNoPhysicalAddress) {
   EXPECT_EQ(PhysicalOf(reinterpret_cast<PVOID>(0xFFFF)), 0u);
   // Nothing was handed a physical page, so a device cannot reach physical page 0 either.
   EXPECT_EQ(machine().HostAddressOf(0, 1), nullptr);
+}
+
+// An address whose page is not valid has no physical address: 0, as kemu answers for NULL, not a
+// made-up page a driver could then program into its device (audit round 17, W6).
+TEST_P(ContiguousMemoryTest, AnUnmappedPageHasNoPhysicalAddress) {
+  const auto page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+  void* mapping = mmap(nullptr, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(mapping, MAP_FAILED);
+  auto* bytes = static_cast<char*>(mapping);
+  // While mapped it has a page; once the host unmaps it, it has none.
+  EXPECT_NE(PhysicalOf(bytes + 8), 0u);
+  ASSERT_EQ(munmap(mapping, page), 0);
+  EXPECT_EQ(PhysicalOf(bytes + 8), 0u);
+  // A kernel-space address the host never maps (the auditor's 0xFFFF800000001000).
+  EXPECT_EQ(PhysicalOf(reinterpret_cast<PVOID>(std::uintptr_t{0xFFFF800000001000})), 0u);
+}
+
+int g_driver_global = 0;
+
+// What a driver may point a device at keeps its page: the stack, static data, pool.
+TEST_P(ContiguousMemoryTest, StackStaticDataAndPoolHavePhysicalPages) {
+  int on_the_stack = 0;
+  EXPECT_NE(PhysicalOf(&on_the_stack), 0u);
+  EXPECT_NE(PhysicalOf(&g_driver_global), 0u);
+  PVOID block = ExAllocatePoolWithTag(NonPagedPool, 64, 'umek');
+  ASSERT_NE(block, nullptr);
+  const std::uint64_t physical = PhysicalOf(block);
+  EXPECT_NE(physical, 0u);
+  EXPECT_EQ(PhysicalOf(block), physical) << "the same page every time";
+  ExFreePoolWithTag(block, 'umek');
 }
 
 TEST_P(ContiguousMemoryTest, AnInjectedFaultReturnsNull) {
