@@ -13,10 +13,15 @@ using ::kemu::scenario::ParseScenario;
 using ::kemu::scenario::RegisterStep;
 using ::kemu::scenario::Step;
 
-// The steps of a scenario with devices nic0 and nic1 (4 messages each) whose `steps:` is `steps`.
+// The steps of a scenario with devices nic0 and nic1 (a line and 4 messages each) whose `steps:`
+// is `steps`.
 std::vector<Step> Steps(const std::string& steps) {
   return ParseScenario(
-             "devices: [{name: nic0, messages: 4}, {name: nic1, messages: 4}]\nsteps:\n" + steps,
+             "devices:\n"
+             "  - {name: nic0, line: {vector: 0x51, irql: 5}, messages: 4}\n"
+             "  - {name: nic1, line: {vector: 0x52, irql: 5}, messages: 4}\n"
+             "steps:\n" +
+                 steps,
              "s.yaml")
       .steps;
 }
