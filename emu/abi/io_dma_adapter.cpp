@@ -35,17 +35,21 @@ kemu::model::Kernel& EnterOperation(const char* name) {
 
 #define KEMU_ENTER_OPERATION(name, ...) EnterOperation(name, {__VA_ARGS__})
 
-// Microsoft's pages give each of these PASSIVE_LEVEL; under DMA verification a call above it is
-// 0xE6 / 0x13.
-void AtPassive(kemu::model::Kernel& kernel, const char* routine) {
+// Each operation's page gives its highest IRQL (PASSIVE_LEVEL for most); under DMA verification a
+// call above it is 0xE6 / 0x13.
+void AtMost(kemu::model::Kernel& kernel, const char* routine, KIRQL maximum) {
   const KIRQL irql = kernel.irql().Current();
-  if (irql > PASSIVE_LEVEL) kernel.verifier().DmaImproperIrql(routine, PASSIVE_LEVEL, irql);
+  if (irql > maximum) kernel.verifier().DmaImproperIrql(routine, maximum, irql);
+}
+void AtPassive(kemu::model::Kernel& kernel, const char* routine) {
+  AtMost(kernel, routine, PASSIVE_LEVEL);
 }
 
 VOID NTAPI PutDmaAdapter(PDMA_ADAPTER DmaAdapter) {
   static constexpr const char* kName = "PutDmaAdapter";
   kemu::model::Kernel& kernel = KEMU_ENTER_OPERATION(kName, KEMU_ARG(DmaAdapter));
-  AtPassive(kernel, kName);
+  // Its page: IRQL <= DISPATCH_LEVEL (helper W of audit round 17 found kemu asked PASSIVE_LEVEL).
+  AtMost(kernel, kName, DISPATCH_LEVEL);
   kernel.dma_adapters().Put(DmaAdapter);
 }
 

@@ -16,11 +16,10 @@ using ::kemu::scenario::Step;
 // The steps of a scenario with devices nic0 and nic1 (a line and 4 messages each) whose `steps:`
 // is `steps`.
 std::vector<Step> Steps(const std::string& steps) {
+  // One line for the devices: the tests count the steps' lines from 3.
   return ParseScenario(
-             "devices:\n"
-             "  - {name: nic0, line: {vector: 0x51, irql: 5}, messages: 4}\n"
-             "  - {name: nic1, line: {vector: 0x52, irql: 5}, messages: 4}\n"
-             "steps:\n" +
+             "devices: [{name: nic0, line: {vector: 0x51, irql: 5}, messages: 4}, "
+             "{name: nic1, line: {vector: 0x52, irql: 5}, messages: 4}]\nsteps:\n" +
                  steps,
              "s.yaml")
       .steps;

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -159,6 +160,22 @@ class DmaRulesTest : public ::testing::Test {
   PVOID Allocate(PDMA_ADAPTER adapter, ULONG length, PHYSICAL_ADDRESS* logical) {
     return adapter->DmaOperations->AllocateCommonBuffer(adapter, length, logical, FALSE);
   }
+  /// The logical address of the first one-page common buffer an adapter for `description` gets
+  /// (buffer and adapter released again), or nullopt when it gets no adapter or no buffer.
+  std::optional<std::uint64_t> FirstCommonBufferAt(DEVICE_DESCRIPTION description) {
+    ULONG registers = 0;
+    PDMA_ADAPTER adapter = IoGetDmaAdapter(device_.pdo(), &description, &registers);
+    if (adapter == nullptr) return std::nullopt;
+    PHYSICAL_ADDRESS logical{};
+    PVOID buffer = Allocate(adapter, kPage, &logical);
+    std::optional<std::uint64_t> at;
+    if (buffer != nullptr) {
+      at = static_cast<std::uint64_t>(logical.QuadPart);
+      adapter->DmaOperations->FreeCommonBuffer(adapter, kPage, logical, buffer, FALSE);
+    }
+    adapter->DmaOperations->PutDmaAdapter(adapter);
+    return at;
+  }
 
   kemu::Machine machine_{kemu::Os::kWindows10};
   kemu::Device& device_ = machine_.AddDevice({.name = "dma0"});
@@ -244,6 +261,21 @@ TEST_F(DmaRulesTest, AskingTheAlignmentAtDispatchLevelIsAnImproperIrql) {
               BugCheckIs(kDma, dv::kImproperIrql, 0x2, PASSIVE_LEVEL, DISPATCH_LEVEL));
 }
 
+// PutDmaAdapter's page allows IRQL <= DISPATCH_LEVEL, unlike the operations above (audit round
+// 17, noticed by helper W): at DISPATCH_LEVEL it is silent, above it the improper IRQL.
+TEST_F(DmaRulesTest, ReleasingTheAdapterAtDispatchLevelIsAllowedAndAboveItIsAnImproperIrql) {
+  PDMA_ADAPTER adapter = Get();
+  KIRQL old = 0;
+  KeRaiseIrql(DISPATCH_LEVEL, &old);
+  adapter->DmaOperations->PutDmaAdapter(adapter);
+  KeLowerIrql(old);
+  EXPECT_FALSE(machine_.crashed());
+  PDMA_ADAPTER second = Get();
+  KeRaiseIrql(PROFILE_LEVEL, &old);
+  EXPECT_THAT(CrashOf([&] { second->DmaOperations->PutDmaAdapter(second); }),
+              BugCheckIs(kDma, dv::kImproperIrql, 0x2, DISPATCH_LEVEL, PROFILE_LEVEL));
+}
+
 TEST_F(DmaRulesTest, AnUnknownDescriptionVersionIsReported) {
   DEVICE_DESCRIPTION description = BusMaster32();
   description.Version = 4;
@@ -279,15 +311,7 @@ TEST_F(DmaRulesTest, AVersion3BusMasterOf20BitsGetsNoCommonBufferAbove1MiB) {
 TEST_F(DmaRulesTest, AVersion3BusMasterIgnoresTheAddressFlagsForItsWidth) {
   DEVICE_DESCRIPTION description = Version3BusMaster(24);
   description.Dma64BitAddresses = TRUE;
-  ULONG registers = 0;
-  PDMA_ADAPTER adapter = IoGetDmaAdapter(device_.pdo(), &description, &registers);
-  ASSERT_NE(adapter, nullptr);
-  PHYSICAL_ADDRESS logical{};
-  PVOID buffer = Allocate(adapter, kPage, &logical);
-  ASSERT_NE(buffer, nullptr);
-  EXPECT_EQ(static_cast<std::uint64_t>(logical.QuadPart), 0x00100000u);  // legacy memory
-  adapter->DmaOperations->FreeCommonBuffer(adapter, kPage, logical, buffer, FALSE);
-  adapter->DmaOperations->PutDmaAdapter(adapter);
+  EXPECT_EQ(FirstCommonBufferAt(description), 0x00100000u);  // legacy memory
 }
 
 // The page: the width "must be nonzero and must not exceed 64". kemu refuses the description as
@@ -303,16 +327,7 @@ TEST_F(DmaRulesTest, AVersion3BusMasterWithAddressWidthZeroOrAbove64GetsNoAdapte
 }
 
 TEST_F(DmaRulesTest, AVersion3BusMasterOf64BitsGetsAnAdapterAndCommonBuffers) {
-  DEVICE_DESCRIPTION description = Version3BusMaster(64);
-  ULONG registers = 0;
-  PDMA_ADAPTER adapter = IoGetDmaAdapter(device_.pdo(), &description, &registers);
-  ASSERT_NE(adapter, nullptr);
-  PHYSICAL_ADDRESS logical{};
-  PVOID buffer = Allocate(adapter, kPage, &logical);
-  ASSERT_NE(buffer, nullptr);
-  EXPECT_EQ(static_cast<std::uint64_t>(logical.QuadPart), 0x01000000u);  // lowest first
-  adapter->DmaOperations->FreeCommonBuffer(adapter, kPage, logical, buffer, FALSE);
-  adapter->DmaOperations->PutDmaAdapter(adapter);
+  EXPECT_EQ(FirstCommonBufferAt(Version3BusMaster(64)), 0x01000000u);  // lowest first
 }
 
 // A subordinate device's width is the system DMA controller's, DmaAddressWidth not used (0 is
@@ -321,15 +336,7 @@ TEST_F(DmaRulesTest, AVersion3SubordinateDeviceReaches24BitsWithoutAnAddressWidt
   DEVICE_DESCRIPTION description = Version3BusMaster(0);
   description.Master = FALSE;
   description.InterfaceType = Isa;
-  ULONG registers = 0;
-  PDMA_ADAPTER adapter = IoGetDmaAdapter(device_.pdo(), &description, &registers);
-  ASSERT_NE(adapter, nullptr);
-  PHYSICAL_ADDRESS logical{};
-  PVOID buffer = Allocate(adapter, kPage, &logical);
-  ASSERT_NE(buffer, nullptr);
-  EXPECT_EQ(static_cast<std::uint64_t>(logical.QuadPart), 0x00100000u);
-  adapter->DmaOperations->FreeCommonBuffer(adapter, kPage, logical, buffer, FALSE);
-  adapter->DmaOperations->PutDmaAdapter(adapter);
+  EXPECT_EQ(FirstCommonBufferAt(description), 0x00100000u);
 }
 
 // PhysicalDeviceObject is [in, optional]: NULL is a legacy driver's call, answered from the
