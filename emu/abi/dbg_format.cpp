@@ -151,14 +151,14 @@ void ReadThrough(DbgArgs& args, const void* pointer, const char* what) {
   if (args.read_check) args.read_check(pointer, what);
 }
 
-// A counted string argument: the structure, then the Length bytes of its Buffer.
+// A counted string argument: the structure (`what`), then the Length bytes of its Buffer
+// (`buffer_what`). Both names are literals: nothing is formatted unless a check fails.
 template <typename Counted>
-void ReadCounted(DbgArgs& args, const Counted* string, const char* what) {
+void ReadCounted(DbgArgs& args, const Counted* string, const char* what, const char* buffer_what) {
   if (string == nullptr) return;
   ReadThrough(args, string, what);
-  if (string->Buffer != nullptr && string->Length != 0) {
-    ReadThrough(args, string->Buffer, fmt::format("the Buffer of {}", what).c_str());
-  }
+  if (string->Buffer != nullptr && string->Length != 0)
+    ReadThrough(args, string->Buffer, buffer_what);
 }
 
 // One conversion; returns false for a type DbgPrint does not know (then printed literally).
@@ -217,7 +217,8 @@ bool Convert(const Spec& spec, DbgArgs& args, DbgText& out, NarrowArgs narrow) {
       if (spec.size == Size::kWide) {
         out.unicode = true;
         const auto* string = static_cast<const UNICODE_STRING*>(pointer);
-        ReadCounted(args, string, "a UNICODE_STRING argument (%wZ)");
+        ReadCounted(args, string, "a UNICODE_STRING argument (%wZ)",
+                    "the Buffer of a UNICODE_STRING argument (%wZ)");
         if (string == nullptr || string->Buffer == nullptr) {
           AppendPadded(text, spec, "(null)");
         } else {
@@ -230,7 +231,8 @@ bool Convert(const Spec& spec, DbgArgs& args, DbgText& out, NarrowArgs narrow) {
         }
       } else {
         const auto* string = static_cast<const ANSI_STRING*>(pointer);
-        ReadCounted(args, string, "an ANSI_STRING argument (%Z)");
+        ReadCounted(args, string, "an ANSI_STRING argument (%Z)",
+                    "the Buffer of an ANSI_STRING argument (%Z)");
         if (string == nullptr || string->Buffer == nullptr) {
           AppendPadded(text, spec, "(null)");
         } else {

@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "abi/entry.hpp"
+#include "model/io_space.hpp"
 
 namespace {
 
@@ -21,6 +22,14 @@ PVOID AllocateContiguous(kemu::model::Kernel& kernel, const char* routine,
   // for either, and no range can meet the request (kemu returns NULL; UNCONFIRMED).
   if (bytes == 0 || (boundary != 0 && !std::has_single_bit(boundary))) {
     kemu::abi::AtMost(kernel, routine, DISPATCH_LEVEL);
+    return nullptr;
+  }
+  // A caching type the enum does not define: the same answer as MmMapIoSpace's
+  // (model/io_space.cpp), kemu's Verifier report, NULL without Verifier; Microsoft documents no
+  // outcome (UNCONFIRMED).
+  if (cache < MmNonCached || cache >= MmMaximumCacheType) {
+    kemu::abi::AtMost(kernel, routine, DISPATCH_LEVEL);
+    kernel.verifier().EnumArgumentOutOfRange(routine, "CacheType", cache, 0);
     return nullptr;
   }
   return kernel.pool().Allocate({.routine = routine,
@@ -100,6 +109,13 @@ VOID MmFreeContiguousMemorySpecifyCache(PVOID BaseAddress, SIZE_T NumberOfBytes,
 PHYSICAL_ADDRESS MmGetPhysicalAddress(PVOID BaseAddress) {
   kemu::model::Kernel& kernel = KEMU_ENTER(MmGetPhysicalAddress, KEMU_ARG(BaseAddress));
   PHYSICAL_ADDRESS physical;
+  // An MmMapIoSpace address is the device memory it maps: the driver may hand it to a device
+  // (another device's DMA, a peer-to-peer transfer) and must get the BAR's address back, not a
+  // page of RAM kemu made up for the host buffer behind the mapping (audit round 17, W).
+  if (const auto device = kernel.io_space().PhysicalOf(BaseAddress)) {
+    physical.QuadPart = static_cast<LONGLONG>(*device);
+    return physical;
+  }
   physical.QuadPart = static_cast<LONGLONG>(kernel.physical_memory().PhysicalOf(BaseAddress));
   return physical;
 }

@@ -94,6 +94,8 @@ class Dispatcher {
   LONG ReleaseMutex(const char* routine, PRKMUTEX mutex);
   /// Kernel mutexes the thread on `cpu` owns: its normal kernel APCs are disabled meanwhile.
   unsigned kernel_mutexes_owned(unsigned cpu) const;
+  /// The lowest address of a kernel mutex the thread on `cpu` owns, or 0 when it owns none.
+  std::uintptr_t FirstKernelMutexOwned(unsigned cpu) const;
   /// What Windows keeps as the thread's KernelApcDisable, as a positive count: the critical
   /// regions the thread on vCPU `cpu` is in plus the kernel mutexes it owns. Cheap when nothing
   /// is owned: every DPC routine's run compares it before and after.
@@ -197,6 +199,8 @@ class Dispatcher {
     const WaitRequest* request = nullptr;
     bool satisfied = false;
     NTSTATUS status = STATUS_TIMEOUT;
+    std::uint64_t progress_at_start = 0;  ///< progress_ when the wait blocked
+    std::uint64_t started_100ns = 0;      ///< interrupt time when the wait blocked
   };
   class Registration;
 
@@ -232,6 +236,10 @@ class Dispatcher {
   /// Nothing else can run: runs queued work items or moves the clock to the next timer or
   /// deadline. False when nothing at all can change (a deadlock).
   bool MakeProgress();
+  /// After a step of progress: an untimed wait that has seen more than the bound of them, made by
+  /// any context (a thread polling with timed waits keeps moving time while the waiter never
+  /// runs), is the wait that never completes.
+  void CheckStarvedWaiters();
   /// A fast mutex routine's IRQL rule: above APC_LEVEL, or (`at_apc_only`, ExReleaseFastMutex)
   /// anywhere but APC_LEVEL, is 0xC4 / 0x33 (acquire) or 0x34 (release) under Verifier.
   void CheckFastMutexIrql(const char* routine, PFAST_MUTEX mutex, bool acquiring,
@@ -245,6 +253,7 @@ class Dispatcher {
 
   Kernel& kernel_;
   std::list<Waiter*> waiters_;  ///< FIFO: the first to wait is the first satisfied
+  std::uint64_t progress_ = 0;  ///< steps MakeProgress has made, by every context
   std::vector<std::optional<KIRQL>> wait_next_;
   std::vector<int> critical_regions_;
   std::vector<unsigned> worker_depth_;     ///< work items running nested, per vCPU

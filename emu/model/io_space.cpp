@@ -92,6 +92,13 @@ const IoSpace::Mapping* IoSpace::Find(std::uintptr_t address, unsigned width) co
   return mapping.Holds(address, width) ? &mapping : nullptr;
 }
 
+std::optional<std::uint64_t> IoSpace::PhysicalOf(const void* address) const {
+  const auto at = reinterpret_cast<std::uintptr_t>(address);
+  const Mapping* mapping = Find(at, 1);
+  if (mapping == nullptr) return std::nullopt;
+  return mapping->physical + (at - mapping->address);
+}
+
 const IoSpace::Mapping& IoSpace::RouteSlow(std::uintptr_t address, unsigned width, bool write) {
   const Mapping* mapping = Find(address, width);
   if (mapping == nullptr) {

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,9 @@ class IoSpace {
   PVOID Map(std::uint64_t physical, SIZE_T bytes, MEMORY_CACHING_TYPE cache_type);
   /// MmUnmapIoSpace: `base` and `bytes` must be exactly what a mapping was made with.
   void Unmap(PVOID base, SIZE_T bytes);
+  /// The device physical address `address` maps (MmGetPhysicalAddress), or nothing when no
+  /// mapping holds it.
+  std::optional<std::uint64_t> PhysicalOf(const void* address) const;
 
   /// One register access of `width` bytes at `address`; an address no mapping covers is a page
   /// fault (0x50). Inline: every READ_/WRITE_REGISTER_* comes through here.

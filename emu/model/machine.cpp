@@ -320,6 +320,8 @@ const std::vector<SecondaryDumpData>& Machine::secondary_dump_data() const {
 Registry& Machine::registry() { return kernel_->registry(); }
 std::size_t Machine::pool_allocations() const { return kernel_->pool().outstanding(); }
 
+std::size_t Machine::system_threads_created() const { return kernel_->system_threads().created(); }
+
 void* Machine::HostAddressOf(std::uint64_t physical, std::size_t bytes) {
   void* host = kernel_->physical_memory().HostOf(physical, bytes);
   // Physical pages outlive the blocks in them; a device must not reach memory the driver freed.

@@ -49,6 +49,14 @@ unsigned Dispatcher::kernel_mutexes_owned(unsigned cpu) const {
   return count;
 }
 
+std::uintptr_t Dispatcher::FirstKernelMutexOwned(unsigned cpu) const {
+  const std::uintptr_t thread = ThreadOn(cpu);
+  for (const auto& [address, owned] : owned_) {
+    if (owned.kernel_mutex && owned.thread == thread) return address;
+  }
+  return 0;
+}
+
 std::vector<std::string> Dispatcher::DescribeOwned() const {
   std::vector<std::string> lines;
   for (const auto& [address, owned] : owned_) {

@@ -125,6 +125,12 @@ class Scheduler {
   void SetThreadAffinity(std::uint64_t affinity);
   /// The system thread the running context is (its index), if it is one.
   std::optional<unsigned> RunningThread() const;
+  /// A running system thread that gave its vCPU back to wait takes a free one of its affinity
+  /// again; false when none is free. For a wait that moves virtual time because nothing else can
+  /// run: the DPCs and interrupts due then run on the thread's context, and while they do their
+  /// vCPU must be the thread's, or the vCPU's own context could resume in the middle of them.
+  /// True at once for any other context.
+  bool SeatRunningThread();
   /// "waits for ..." / "can run" / "is running on vCPU 1" for system thread `index`, or "" once it
   /// has ended.
   std::string DescribeThread(unsigned index) const;

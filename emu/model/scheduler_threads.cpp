@@ -125,6 +125,11 @@ HostContext* Scheduler::ThreadMain(Context& thread) {
   return next->host.get();
 }
 
+bool Scheduler::SeatRunningThread() {
+  if (running_ == nullptr || !running_->is_thread) return true;
+  return Seat(*running_);
+}
+
 std::optional<unsigned> Scheduler::RunningThread() const {
   if (running_ == nullptr || !running_->is_thread) return std::nullopt;
   return running_->thread;

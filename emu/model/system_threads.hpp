@@ -82,6 +82,8 @@ class SystemThreads {
 
   std::vector<std::string> DescribeLeaks() const;
   std::uintptr_t FirstLeak() const;
+  /// Threads created so far, ended ones included.
+  std::size_t created() const { return threads_.size(); }
 
  private:
   struct Object {

@@ -45,7 +45,8 @@ NTSTATUS Dispatcher::Wait(WaitRequest& request) {
   }
   const VirtualClock& clock = kernel_.clock();
   if (request.deadline && clock.now_100ns() >= *request.deadline) return STATUS_TIMEOUT;
-  Waiter waiter{.request = &request};
+  Waiter waiter{
+      .request = &request, .progress_at_start = progress_, .started_100ns = clock.now_100ns()};
   const Registration registration(waiters_, waiter);
   BlockUntil({.ready =
                   [&waiter, &request, &clock] {
@@ -108,7 +109,10 @@ void Dispatcher::LearnFromSignals(const WaitRequest& request, NTSTATUS status) {
 bool Dispatcher::MakeProgress() {
   // A worker thread would run queued work items while this thread waits. Not on a system
   // thread: it gives its vCPU back while it waits, and the item's worker identity is per vCPU.
-  if (!kernel_.scheduler().RunningThread() && kernel_.work_items().RunQueued()) return true;
+  if (!kernel_.scheduler().RunningThread() && kernel_.work_items().RunQueued()) {
+    CheckStarvedWaiters();
+    return true;
+  }
   // The next moment something happens: a wait deadline, a timer, or a device action scheduled
   // for a time (an interrupt the wait may be waiting for).
   std::optional<std::uint64_t> target = EarliestDeadline();
@@ -117,8 +121,35 @@ bool Dispatcher::MakeProgress() {
   const std::optional<std::uint64_t> event = kernel_.interrupts().NextEventTime();
   if (event && (!target || *event < *target)) target = event;
   if (!target) return false;
+  // A system thread moving time runs the timers' DPCs and the device actions due on its own
+  // context, as the thread a processor's DPC interrupt preempts: it takes a vCPU for that, so
+  // the vCPU's own context (the test) cannot resume inside a DPC or an ISR half run (audit round
+  // 18, Z S1: the test resumed at IRQL 2 between a DPC's KeSetEvent and its next call). When no
+  // vCPU is free it moves time on the vCPU it last ran on, as before.
+  kernel_.scheduler().SeatRunningThread();
   kernel_.AdvanceTimeTo(*target);
+  CheckStarvedWaiters();
   return true;
+}
+
+void Dispatcher::CheckStarvedWaiters() {
+  ++progress_;
+  for (const Waiter* waiter : waiters_) {
+    const WaitRequest& request = *waiter->request;
+    // A wait with a timeout ends by itself; a satisfied one has yet to resume.
+    if (waiter->satisfied || request.deadline) continue;
+    if (progress_ - waiter->progress_at_start <= kMaxProgressPerWait) continue;
+    // Its own loop counts the steps it makes (BlockUntil); these were made by other contexts,
+    // such as a system thread polling with timed waits for a stop request the waiter never sent
+    // (audit round 18, Z S4: kemu moved time for ever).
+    kernel_.verifier().WaitNeverCompletes(
+        request.cpu, kernel_.system_threads().DescribeOwner(request.thread, request.cpu),
+        fmt::format("{}; it is still waiting after {} steps of progress elsewhere (timer "
+                    "expirations, work items, other waits timing out), {} us of virtual time",
+                    Describe(request), kMaxProgressPerWait,
+                    (kernel_.clock().now_100ns() - waiter->started_100ns) / 10),
+        kernel_.scheduler().DescribeContexts());
+  }
 }
 
 }  // namespace kemu::model

@@ -165,6 +165,7 @@ void WorkItems::Run(PIO_WORKITEM item) {
   const std::uint64_t started = kernel_.trace().sequence();
   race.BeginWorkItem(item, reinterpret_cast<const void*>(routine_address), cpu,
                      __builtin_frame_address(0));
+  std::uintptr_t mutex_kept = 0;  // a kernel mutex the routine acquired and still owns
   {
     const race::ContextScope race_scope(race, cpu);
     // A worker thread runs it: not the thread whose wait let it run here (its mutexes).
@@ -180,9 +181,10 @@ void WorkItems::Run(PIO_WORKITEM item) {
     } else {
       run.routine(static_cast<PDEVICE_OBJECT>(run.io_object), run.context);
     }
-    // Inside the worker: its saves are the worker thread's.
+    // Inside the worker: its saves and its mutexes are the worker thread's.
     CheckSavesRestoredAtReturn(kernel_, "work item routine",
                                reinterpret_cast<const void*>(routine_address), started);
+    mutex_kept = kernel_.dispatcher().FirstKernelMutexOwned(cpu);
   }
   if (race.pending()) race.RaisePending();
   if (kernel_.cpu().irql != PASSIVE_LEVEL) {
@@ -192,6 +194,10 @@ void WorkItems::Run(PIO_WORKITEM item) {
   if (kernel_.dispatcher().critical_regions(cpu) != regions) {
     kernel_.verifier().WorkItemApcIndexMismatch(routine_address,
                                                 kernel_.dispatcher().critical_regions(cpu));
+  }
+  // After the IRQL and region checks: which one Windows' worker makes first is UNCONFIRMED.
+  if (mutex_kept != 0) {
+    kernel_.verifier().WorkItemReturnedOwningMutex(routine_address, run.context, item, mutex_kept);
   }
 }
 

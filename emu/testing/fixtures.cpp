@@ -131,6 +131,7 @@ void TestMachine::Stop() {
   const ::testing::TestInfo* test = ::testing::UnitTest::GetInstance()->current_test_info();
   if (machine_ && test != nullptr) {
     const std::string name = fmt::format("{}.{}", test->test_suite_name(), test->name());
+    if (machine_->system_threads_created() > 0) NoteSystemThreads(name);
     if (const auto file =
             WriteTraceIfFailed(*machine_, ::testing::Test::HasFailure(), name, std::cout)) {
       ::testing::Test::RecordProperty("kemu_trace", *file);

@@ -28,6 +28,8 @@ std::string_view BugCheckName(std::uint32_t code) {
       return "MAXIMUM_WAIT_OBJECTS_EXCEEDED";
     case bugcheck::kWorkerThreadReturnedAtBadIrql:
       return "WORKER_THREAD_RETURNED_AT_BAD_IRQL";
+    case bugcheck::kSystemExitOwnedMutex:
+      return "SYSTEM_EXIT_OWNED_MUTEX";
     case bugcheck::kWorkerInvalid:
       return "WORKER_INVALID";
     case bugcheck::kManuallyInitiatedCrash:

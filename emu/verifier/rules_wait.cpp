@@ -169,4 +169,19 @@ void Verifier::WorkItemApcIndexMismatch(std::uintptr_t routine, int critical_reg
                    "up within the routine."});
 }
 
+void Verifier::WorkItemReturnedOwningMutex(std::uintptr_t routine, const void* context,
+                                           const void* item, std::uintptr_t mutex) {
+  // Bug Check 0x39 SYSTEM_EXIT_OWNED_MUTEX: the worker thread checks every routine it runs, so
+  // every kernel raises it, Verifier or not.
+  host_.Crash({.code = bugcheck::kSystemExitOwnedMutex,
+               .parameters = {routine, reinterpret_cast<std::uintptr_t>(context),
+                              reinterpret_cast<std::uintptr_t>(item), 0},
+               .parameter_names = {"worker routine", "its parameter", "work item", nullptr},
+               .summary = fmt::format(
+                   "A work item routine returned still owning the kernel mutex at {:#x}: the "
+                   "worker thread goes on to other work items and the mutex is never released. "
+                   "Release it (KeReleaseMutex) before the routine returns.",
+                   mutex)});
+}
+
 }  // namespace kemu::verifier

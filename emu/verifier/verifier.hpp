@@ -532,6 +532,10 @@ class Verifier {
                                                  const void* context, const void* item);
   /// A work item routine returned with a different KeEnterCriticalRegion nesting.
   [[noreturn]] void WorkItemApcIndexMismatch(std::uintptr_t routine, int critical_regions);
+  /// A work item routine returned still owning a kernel mutex it acquired (the worker thread
+  /// would keep it for good): 0x39 (routine, its parameter, the work item, 0), every mode.
+  [[noreturn]] void WorkItemReturnedOwningMutex(std::uintptr_t routine, const void* context,
+                                                const void* item, std::uintptr_t mutex);
   /// A system thread ended (its start routine returned, or PsTerminateSystemThread) at a raised
   /// IRQL or with normal kernel APCs still disabled by the driver: 0x20.
   [[noreturn]] void ThreadExitedWithApcsDisabled(std::uintptr_t routine, int apc_disable,

@@ -175,7 +175,11 @@ TEST_P(NicDriverMachineTest, AllTrafficWhileStatisticsAreReadAndTheDriverRestart
     for (unsigned cpu = 0; cpu < processors(); ++cpu) {
       machine().SwitchToProcessor(cpu);
       nic_.ReceiveFrames(2);
-      EXPECT_GE(Statistics().FramesReceived, 2u);
+      // Under the default schedule the interrupt and its DPC ran on this vCPU already; an explored
+      // schedule may leave them to another vCPU until the Settle below.
+      if (machine().options().schedule.strategy == kemu::Strategy::kDefault) {
+        EXPECT_GE(Statistics().FramesReceived, 2u);
+      }
       nic_.CompleteTransmit();
       nic_.SetLink(cpu % 2 == 0);
     }
@@ -186,7 +190,12 @@ TEST_P(NicDriverMachineTest, AllTrafficWhileStatisticsAreReadAndTheDriverRestart
   }
 }
 
+// Where the default schedule routes an interrupt (the running vCPU); an explored schedule may
+// route it to another vCPU, as correctly (docs/concurrency.md).
 TEST_P(NicDriverMachineTest, DrainsTheRingOnTheVcpuThatTookTheInterrupt) {
+  if (machine().options().schedule.strategy != kemu::Strategy::kDefault) {
+    GTEST_SKIP() << "asserts the default schedule's placement";
+  }
   AddNic();
   ASSERT_THAT(Start(), StatusIs(STATUS_SUCCESS));
   const unsigned last = processors() - 1;
@@ -209,6 +218,11 @@ INSTANTIATE_TEST_SUITE_P(TwoVcpus, NicDriverTwoVcpuTest,
                          kemu::testing::MachineName());
 
 TEST_P(NicDriverTwoVcpuTest, StopDropsADpcStillQueuedOnAnotherVcpu) {
+  // The ISR runs on vCPU 1, the running one, under the default schedule; an explored one may take
+  // it on the idle vCPU 0, whose DPC then runs before the stop.
+  if (machine().options().schedule.strategy != kemu::Strategy::kDefault) {
+    GTEST_SKIP() << "asserts the default schedule's placement";
+  }
   AddNic();
   ASSERT_THAT(Start(), StatusIs(STATUS_SUCCESS));
   machine().SwitchToProcessor(1);

@@ -35,6 +35,7 @@ inline constexpr std::uint32_t kReferenceByPointer = 0x18;
 inline constexpr std::uint32_t kKmodeExceptionNotHandled = 0x1E;
 inline constexpr std::uint32_t kKernelApcPendingDuringExit = 0x20;
 inline constexpr std::uint32_t kPageFaultInNonpagedArea = 0x50;
+inline constexpr std::uint32_t kSystemExitOwnedMutex = 0x39;
 inline constexpr std::uint32_t kInterruptExceptionNotHandled = 0x3D;
 inline constexpr std::uint32_t kSystemThreadExceptionNotHandled = 0x7E;
 inline constexpr std::uint32_t kNmiHardwareFailure = 0x80;

@@ -251,6 +251,9 @@ class Machine {
   Registry& registry();
   /// Pool blocks the driver has allocated and not freed yet (contiguous memory included).
   std::size_t pool_allocations() const;
+  /// System threads the driver has created (PsCreateSystemThread, IoCreateSystemThread), ended
+  /// ones included. With any, even one vCPU has more than one schedule.
+  std::size_t system_threads_created() const;
   /// For a device model doing DMA: the host address of the physical range [physical,
   /// physical + bytes) the driver gave the device (MmGetPhysicalAddress of a pool block, or
   /// contiguous memory), or nullptr when no memory the driver still owns holds all of it.

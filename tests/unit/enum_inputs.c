@@ -41,3 +41,12 @@ PVOID EnumInputsMapIoSpace(LONGLONG Physical, SIZE_T Bytes, int CacheType) {
   address.QuadPart = Physical;
   return MmMapIoSpace(address, Bytes, (MEMORY_CACHING_TYPE)CacheType);
 }
+
+PVOID EnumInputsAllocateContiguous(SIZE_T Bytes, int CacheType) {
+  PHYSICAL_ADDRESS lowest, highest, boundary;
+  lowest.QuadPart = 0;
+  highest.QuadPart = -1;
+  boundary.QuadPart = 0;
+  return MmAllocateContiguousMemorySpecifyCache(Bytes, lowest, highest, boundary,
+                                                (MEMORY_CACHING_TYPE)CacheType);
+}

@@ -1,8 +1,9 @@
 // Enum parameters holding values outside their enumerators, passed from real C (enum_inputs.c):
-// IoConnectInterrupt(Ex)'s InterruptMode, KeSetImportanceDpc's Importance and MmMapIoSpace's
-// CacheType. Routines returning an NTSTATUS refuse the value; the others are a Driver Verifier
-// bug check (emu/verifier/rules_arguments.cpp) and otherwise do what Windows does. The asan
-// preset runs these under UBSan, which reports any invalid enum load inside kemu.
+// IoConnectInterrupt(Ex)'s InterruptMode, KeSetImportanceDpc's Importance, and the CacheType of
+// MmMapIoSpace and MmAllocateContiguousMemorySpecifyCache. Routines returning an NTSTATUS refuse
+// the value; the others are a Driver Verifier bug check (emu/verifier/rules_arguments.cpp) and
+// otherwise do what Windows does. The asan preset runs these under UBSan, which reports any invalid
+// enum load inside kemu.
 #include <wdm.h>
 // Iointex.lib's WdmlibIoConnectInterruptEx, for the pre-Vista library path.
 #include <iointex.h>
@@ -20,6 +21,7 @@ NTSTATUS EnumInputsConnectFullySpecified(NTSTATUS(NTAPI* Connect)(PIO_CONNECT_IN
                                          int Mode);
 void EnumInputsSetImportance(PKDPC Dpc, int Importance);
 PVOID EnumInputsMapIoSpace(LONGLONG Physical, SIZE_T Bytes, int CacheType);
+PVOID EnumInputsAllocateContiguous(SIZE_T Bytes, int CacheType);
 }
 
 namespace {
@@ -137,6 +139,25 @@ TEST(EnumInputsTest, MmMapIoSpaceWithAnUnknownCacheTypeWithoutVerifierReturnsNul
     ASSERT_NE(base, nullptr) << "CacheType " << cache;
     MmUnmapIoSpace(base, 0x100);
   }
+}
+
+TEST(EnumInputsTest, ContiguousMemoryWithAnUnknownCacheTypeIsAVerifierBugCheck) {
+  kemu::Machine machine(kemu::Os::kWindows10);
+  EXPECT_THAT([&] { EnumInputsAllocateContiguous(0x1000, 77); },
+              Throws<kemu::BugCheck>(BugCheckIs(kVerifierBugCheck, kOutOfRange, 77, 0, 0)));
+}
+
+TEST(EnumInputsTest, ContiguousMemoryWithAnUnknownCacheTypeWithoutVerifierReturnsNull) {
+  kemu::Machine machine({.os = kemu::Os::kWindows10, .verifier = false});
+  for (int cache : {int{MmMaximumCacheType}, 77, -1}) {
+    EXPECT_EQ(EnumInputsAllocateContiguous(0x1000, cache), nullptr) << "CacheType " << cache;
+  }
+  for (int cache : {int{MmNonCached}, int{MmUSWCCached}}) {
+    PVOID block = EnumInputsAllocateContiguous(0x1000, cache);
+    ASSERT_NE(block, nullptr) << "CacheType " << cache;
+    MmFreeContiguousMemorySpecifyCache(block, 0x1000, static_cast<MEMORY_CACHING_TYPE>(cache));
+  }
+  EXPECT_EQ(machine.pool_allocations(), 0u);
 }
 
 }  // namespace

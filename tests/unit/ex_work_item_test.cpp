@@ -1,6 +1,7 @@
 // Executive work items: WORK_QUEUE_ITEM, the ExInitializeWorkItem macro and ExQueueWorkItem. They
 // run like I/O work items (work_item_test.cpp), at PASSIVE_LEVEL when the machine settles or a
 // wait would block; each 0xE4 WORKER_INVALID rule has a triggering and a silent test.
+#include <fmt/format.h>
 #include <wdm.h>
 
 #include <cstdint>
@@ -30,6 +31,8 @@ struct Work {
   PVOID parameter = nullptr;
   PWORK_QUEUE_ITEM free_item = nullptr;  ///< freed by the routine, as the documentation asks
   bool raise = false;
+  PKMUTEX mutex = nullptr;  ///< acquired by the routine; released unless `keep_mutex`
+  bool keep_mutex = false;
 };
 
 /// A driver's block holding its work item, as drivers allocate them.
@@ -47,6 +50,10 @@ VOID Routine(PVOID parameter) {
   if (work->raise) {
     KIRQL old;
     KeRaiseIrql(DISPATCH_LEVEL, &old);
+  }
+  if (work->mutex != nullptr) {
+    KeWaitForSingleObject(work->mutex, Executive, KernelMode, FALSE, nullptr);
+    if (!work->keep_mutex) KeReleaseMutex(work->mutex, FALSE);
   }
 }
 
@@ -186,6 +193,36 @@ TEST_P(ExWorkItemTest, RoutineReturningAtDispatchIsWorkerThreadReturnedAtBadIrql
               BugCheckWith(kemu::bugcheck::kWorkerThreadReturnedAtBadIrql,
                            reinterpret_cast<std::uintptr_t>(&Routine), DISPATCH_LEVEL,
                            Address(&work), Address(item)));
+}
+
+// Bug Check 0x39 SYSTEM_EXIT_OWNED_MUTEX: the worker routine, its parameter, the work item; the
+// worker thread checks it on every kernel (audit round 18, Z S2: kemu accepted it).
+TEST_P(ExWorkItemTest, RoutineReturningOwningAKernelMutexIsSystemExitOwnedMutex) {
+  KMUTEX mutex;
+  KeInitializeMutex(&mutex, 0);
+  Work work;
+  work.mutex = &mutex;
+  work.keep_mutex = true;
+  PWORK_QUEUE_ITEM item = NewItem(&work);
+  ExQueueWorkItem(item, DelayedWorkQueue);
+  const kemu::BugCheck crash = CrashOf([&] { machine().Settle(); });
+  EXPECT_THAT(crash, BugCheckWith(kemu::bugcheck::kSystemExitOwnedMutex,
+                                  reinterpret_cast<std::uintptr_t>(&Routine), Address(&work),
+                                  Address(item), 0));
+  EXPECT_THAT(crash.report(), ::testing::HasSubstr(fmt::format("{:#x}", Address(&mutex))));
+}
+
+TEST_P(ExWorkItemTest, RoutineReleasingTheMutexItAcquiredReturnsSilently) {
+  KMUTEX mutex;
+  KeInitializeMutex(&mutex, 0);
+  Work work;
+  work.mutex = &mutex;
+  PWORK_QUEUE_ITEM item = NewItem(&work);
+  ExQueueWorkItem(item, DelayedWorkQueue);
+  machine().Settle();
+  EXPECT_EQ(work.runs, 1);
+  EXPECT_EQ(KeReadStateMutex(&mutex), 1);
+  ExFreePoolWithTag(item, kTag);
 }
 
 TEST_P(ExWorkItemTest, AnItemStillQueuedAtShutdownIsALeak) {

@@ -2,7 +2,7 @@
 // memory and port resources, MmMapIoSpace / MmUnmapIoSpace, READ_/WRITE_REGISTER_* and
 // READ_/WRITE_PORT_* routing, kemu::RegisterFile side effects and the interrupt line they drive,
 // and kemu::testing::MockRegisters. The driver side is the C core in io_space_driver.c.
-#include <wdm.h>
+#include <ntddk.h>  // MmGetPhysicalAddress
 
 #include <cstdint>
 #include <cstring>
@@ -172,6 +172,20 @@ TEST(IoSpaceTest, AMappingOfPartOfTheBarKeepsThePageOffsetAndRoutesFromItsPhysic
 
   WRITE_REGISTER_ULONG(At<ULONG>(part, 0x4), 7);
   EXPECT_EQ(regs.Peek(0x44), 7u);
+  MmUnmapIoSpace(part, 0x10);
+}
+
+TEST(IoSpaceTest, MmGetPhysicalAddressOfAMappingIsTheDevicesAddressItMaps) {
+  // MmGetPhysicalAddress answers for any valid nonpaged address; a mapping of device memory is
+  // the device's physical range, not RAM (audit round 17: it was a page of RAM kemu made up).
+  kemu::Machine machine(kemu::Os::kWindows10);
+  kemu::Device& device = machine.AddDevice(Uart());
+  PUCHAR part = MapBar(device, 0x40, 0x10);
+  ASSERT_NE(part, nullptr);
+  EXPECT_EQ(static_cast<std::uint64_t>(MmGetPhysicalAddress(part).QuadPart),
+            device.memory_base() + 0x40);
+  EXPECT_EQ(static_cast<std::uint64_t>(MmGetPhysicalAddress(part + 0xF).QuadPart),
+            device.memory_base() + 0x4F);
   MmUnmapIoSpace(part, 0x10);
 }
 

@@ -489,6 +489,51 @@ TEST_P(SystemThreadTest, AStopPathWaitingForAThreadThatWaitsForNothingSetIsADead
   EXPECT_THAT(crash.what(), HasSubstr("system thread 0x1000"));
 }
 
+// A stop path that forgets to signal its polling thread waits for ever (Windows hangs there):
+// the thread's timed waits keep moving time while the test's untimed wait never runs, so after
+// 100,000 such steps the test's wait is the wait that never completes (audit round 18, Z S4: kemu
+// moved time for ever, at 100% of a host CPU). A thread that polls a while and is then told to
+// stop ends silently (AThreadThatDelaysLetsVirtualTimeMoveUntilTheStopPathEndsIt).
+
+// The thread's polling loop: a 100 ms timed wait on `stop` until it is set.
+struct PollingThread {
+  KEVENT stop;
+  long polls = 0;
+  Body body{[this] {
+    LARGE_INTEGER period;
+    period.QuadPart = -100 * 1000 * 10;  // 100 ms
+    while (KeWaitForSingleObject(&stop, Executive, KernelMode, FALSE, &period) == STATUS_TIMEOUT) {
+      ++polls;
+    }
+  }};
+  PollingThread() { KeInitializeEvent(&stop, NotificationEvent, FALSE); }
+};
+
+TEST(SystemThreadRulesTest, AStopPathThatNeverSignalsItsPollingThreadIsAWaitThatNeverCompletes) {
+  kemu::Machine machine(kemu::MachineOptions{});
+  PollingThread thread;
+  const kemu::BugCheck crash = CrashOf([&] { RunToEnd(thread.body); });  // no KeSetEvent(&stop)
+  EXPECT_THAT(crash, BugCheckIs(kemu::bugcheck::kDriverVerifierDetectedViolation,
+                                kemu::verifier_code::kWaitNeverCompletes, 0, 0, 0));
+  EXPECT_THAT(crash.what(), HasSubstr("the thread on vCPU 0 waits for"));
+  EXPECT_THAT(crash.what(), HasSubstr("after 100000 steps of progress elsewhere"));
+  // One vCPU: the thread made every step; the 100,001st stopped inside its wait.
+  EXPECT_EQ(thread.polls, 100000);
+  EXPECT_EQ(machine.InterruptTime(), 100001u * 1000000u);
+}
+
+// On two vCPUs the test's own wait makes some of the steps: whichever count reaches the bound
+// first reports it, with the same code.
+TEST(SystemThreadRulesTest, OnTwoVcpusTheForgottenStopIsTheSameReport) {
+  kemu::Machine machine(kemu::MachineOptions{.processors = 2});
+  PollingThread thread;
+  const kemu::BugCheck crash = CrashOf([&] { RunToEnd(thread.body); });
+  EXPECT_THAT(crash, BugCheckIs(kemu::bugcheck::kDriverVerifierDetectedViolation,
+                                kemu::verifier_code::kWaitNeverCompletes, 0, 0, 0));
+  EXPECT_THAT(crash.what(), HasSubstr("waits for"));
+  EXPECT_GE(thread.polls, 50000);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Windows 10 only: the other PASSIVE_LEVEL rules and more than one vCPU.
 

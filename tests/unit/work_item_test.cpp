@@ -30,6 +30,7 @@ struct Work {
   PKEVENT to_set = nullptr;
   bool raise = false;
   bool enter_region = false;
+  PKMUTEX kept_mutex = nullptr;  ///< acquired by the routine and never released
 };
 
 VOID Routine(PDEVICE_OBJECT device, PVOID context) {
@@ -44,6 +45,9 @@ VOID Routine(PDEVICE_OBJECT device, PVOID context) {
     KeRaiseIrql(DISPATCH_LEVEL, &old);
   }
   if (work->enter_region) KeEnterCriticalRegion();
+  if (work->kept_mutex != nullptr) {
+    KeWaitForSingleObject(work->kept_mutex, Executive, KernelMode, FALSE, nullptr);
+  }
 }
 
 VOID RoutineEx(PVOID io_object, PVOID context, PIO_WORKITEM item) {
@@ -182,6 +186,23 @@ TEST_P(WorkItemTest, RoutineReturningInACriticalRegionIsApcIndexMismatch) {
   EXPECT_THAT(CrashOf([&] { machine().Settle(); }),
               BugCheckWith(kemu::bugcheck::kApcIndexMismatch,
                            reinterpret_cast<std::uintptr_t>(&Routine), 0, 0xFFFF, 1));
+}
+
+// Bug Check 0x39 SYSTEM_EXIT_OWNED_MUTEX (audit round 18, Z S2); the executive twin and the
+// silent case are in ex_work_item_test.cpp.
+TEST_P(WorkItemTest, RoutineReturningOwningAKernelMutexIsSystemExitOwnedMutex) {
+  DEVICE_OBJECT device{};
+  KMUTEX mutex;
+  KeInitializeMutex(&mutex, 0);
+  Work work;
+  work.kept_mutex = &mutex;
+  PIO_WORKITEM item = IoAllocateWorkItem(&device);
+  IoQueueWorkItem(item, Routine, DelayedWorkQueue, &work);
+  EXPECT_THAT(CrashOf([&] { machine().Settle(); }),
+              BugCheckWith(kemu::bugcheck::kSystemExitOwnedMutex,
+                           reinterpret_cast<std::uintptr_t>(&Routine),
+                           reinterpret_cast<std::uintptr_t>(&work),
+                           reinterpret_cast<std::uintptr_t>(item), 0));
 }
 
 TEST_P(WorkItemTest, QueueingAboveDispatchIsRefused) {

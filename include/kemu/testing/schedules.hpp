@@ -49,9 +49,12 @@ bool InstallScheduleExploration();
 namespace internal {
 
 /// For TestMachine::Start: whether the running test should not run under this schedule (it
-/// failed under an earlier one, or its machine has one vCPU and this is not the first seed).
-/// Sets `reason` when it should not.
+/// failed under an earlier one, or its machine has one vCPU, created no system thread under the
+/// first seed, and this is not the first seed). Sets `reason` when it should not.
 bool SkipUnderExploration(unsigned processors, std::string_view test_name, const char** reason);
+/// For TestMachine::Stop: the running test's machine created system threads, so even on one vCPU
+/// later seeds order them differently and are explored.
+void NoteSystemThreads(std::string_view test_name);
 
 }  // namespace internal
 }  // namespace kemu::testing
