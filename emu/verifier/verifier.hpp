@@ -355,6 +355,10 @@ class Verifier {
                                        std::uint64_t count);
   /// AllocateAdapterChannel while the adapter's channel is allocated (0xE6 / 0x0B).
   [[noreturn]] void DmaTooManyAdapterChannels(const char* routine, const void* adapter);
+  /// FlushAdapterBuffers for `asked` bytes where the MDL has `left` from CurrentVa on (0xE6 /
+  /// 0x00 / 0x1).
+  [[noreturn]] void DmaFlushPastMdlEnd(const char* routine, std::uint64_t left,
+                                       std::uint64_t asked);
   /// AllocateAdapterChannel for more map registers than IoGetDmaAdapter gave (0xE6 / 0x0C).
   /// Returns only under kRecord.
   void DmaTooManyMapRegisters(const char* routine, ULONG required, ULONG maximum);

@@ -233,6 +233,11 @@ inline constexpr std::uint64_t kCacheEnabled = 3;
 
 /// Parameter 1 of 0xE6 DRIVER_VERIFIER_DMA_VIOLATION: the DMA rule broken (Microsoft's codes).
 namespace dma_violation {
+/// A miscellaneous DMA error; parameter 2 says which (0x1: FlushAdapterBuffers asked to flush
+/// past the end of the MDL's buffer: then the bytes the MDL has from CurrentVa on, and the bytes
+/// asked).
+inline constexpr std::uint64_t kMiscellaneous = 0x00;
+inline constexpr std::uint64_t kFlushPastMdlEnd = 0x1;
 /// More common buffers freed than allocated (a buffer freed twice); parameter 2: how many more.
 inline constexpr std::uint64_t kCommonBufferFreedTwice = 0x03;
 /// More adapter channels freed than allocated (FreeAdapterChannel with none held); parameter 2:
