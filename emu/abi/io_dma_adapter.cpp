@@ -78,8 +78,114 @@ VOID NTAPI FreeCommonBuffer(PDMA_ADAPTER DmaAdapter, ULONG Length, PHYSICAL_ADDR
 ULONG NTAPI GetDmaAlignment(PDMA_ADAPTER DmaAdapter) {
   static constexpr const char* kName = "GetDmaAlignment";
   kemu::model::Kernel& kernel = KEMU_ENTER_OPERATION(kName, KEMU_ARG(DmaAdapter));
-  AtPassive(kernel, kName);  // PASSIVE_LEVEL, as every operation kemu models
+  AtPassive(kernel, kName);  // PASSIVE_LEVEL, as the common-buffer operations
   return kernel.dma_adapters().Alignment(DmaAdapter);
+}
+
+// Packet-based DMA (model/dma_transfers.cpp). The IRQL each page gives: AllocateAdapterChannel,
+// FreeAdapterChannel and FreeMapRegisters "DISPATCH_LEVEL", MapTransfer and FlushAdapterBuffers
+// "<= DISPATCH_LEVEL". kemu checks the maximum only: a call below DISPATCH_LEVEL works, the
+// driver's routine still runs at DISPATCH_LEVEL (docs/differences.md).
+NTSTATUS NTAPI AllocateAdapterChannel(PDMA_ADAPTER DmaAdapter, PDEVICE_OBJECT DeviceObject,
+                                      ULONG NumberOfMapRegisters, PDRIVER_CONTROL ExecutionRoutine,
+                                      PVOID Context) {
+  static constexpr const char* kName = "AllocateAdapterChannel";
+  kemu::model::Kernel& kernel = KEMU_ENTER_OPERATION(
+      kName, KEMU_ARG(DmaAdapter), KEMU_ARG(DeviceObject), KEMU_ARG(NumberOfMapRegisters),
+      KEMU_ARG(ExecutionRoutine), KEMU_ARG(Context));
+  AtMost(kernel, kName, DISPATCH_LEVEL);
+  return kernel.dma_adapters().AllocateAdapterChannel(
+      DmaAdapter, DeviceObject, NumberOfMapRegisters, ExecutionRoutine, Context);
+}
+
+PHYSICAL_ADDRESS NTAPI MapTransfer(PDMA_ADAPTER DmaAdapter, PMDL Mdl, PVOID MapRegisterBase,
+                                   PVOID CurrentVa, PULONG Length, BOOLEAN WriteToDevice) {
+  static constexpr const char* kName = "MapTransfer";
+  kemu::model::Kernel& kernel =
+      KEMU_ENTER_OPERATION(kName, KEMU_ARG(DmaAdapter), KEMU_ARG(Mdl), KEMU_ARG(MapRegisterBase),
+                           KEMU_ARG(CurrentVa), KEMU_ARG(Length), KEMU_ARG(WriteToDevice));
+  AtMost(kernel, kName, DISPATCH_LEVEL);
+  return kernel.dma_adapters().MapTransfer(DmaAdapter, Mdl, MapRegisterBase, CurrentVa, Length,
+                                           WriteToDevice);
+}
+
+BOOLEAN NTAPI FlushAdapterBuffers(PDMA_ADAPTER DmaAdapter, PMDL Mdl, PVOID MapRegisterBase,
+                                  PVOID CurrentVa, ULONG Length, BOOLEAN WriteToDevice) {
+  static constexpr const char* kName = "FlushAdapterBuffers";
+  kemu::model::Kernel& kernel =
+      KEMU_ENTER_OPERATION(kName, KEMU_ARG(DmaAdapter), KEMU_ARG(Mdl), KEMU_ARG(MapRegisterBase),
+                           KEMU_ARG(CurrentVa), KEMU_ARG(Length), KEMU_ARG(WriteToDevice));
+  AtMost(kernel, kName, DISPATCH_LEVEL);
+  return kernel.dma_adapters().FlushAdapterBuffers(DmaAdapter, Mdl, MapRegisterBase, CurrentVa,
+                                                   Length, WriteToDevice);
+}
+
+VOID NTAPI FreeMapRegisters(PDMA_ADAPTER DmaAdapter, PVOID MapRegisterBase,
+                            ULONG NumberOfMapRegisters) {
+  static constexpr const char* kName = "FreeMapRegisters";
+  kemu::model::Kernel& kernel = KEMU_ENTER_OPERATION(
+      kName, KEMU_ARG(DmaAdapter), KEMU_ARG(MapRegisterBase), KEMU_ARG(NumberOfMapRegisters));
+  AtMost(kernel, kName, DISPATCH_LEVEL);
+  kernel.dma_adapters().FreeMapRegisters(DmaAdapter, MapRegisterBase, NumberOfMapRegisters);
+}
+
+VOID NTAPI FreeAdapterChannel(PDMA_ADAPTER DmaAdapter) {
+  static constexpr const char* kName = "FreeAdapterChannel";
+  kemu::model::Kernel& kernel = KEMU_ENTER_OPERATION(kName, KEMU_ARG(DmaAdapter));
+  AtMost(kernel, kName, DISPATCH_LEVEL);
+  kernel.dma_adapters().FreeAdapterChannel(DmaAdapter);
+}
+
+// Scatter/gather lists (model/dma_scatter_gather.cpp): GetScatterGatherList,
+// BuildScatterGatherList and PutScatterGatherList at "DISPATCH_LEVEL" (kemu checks the maximum),
+// CalculateScatterGatherList at any IRQL (its page).
+NTSTATUS NTAPI GetScatterGatherList(PDMA_ADAPTER DmaAdapter, PDEVICE_OBJECT DeviceObject, PMDL Mdl,
+                                    PVOID CurrentVa, ULONG Length,
+                                    PDRIVER_LIST_CONTROL ExecutionRoutine, PVOID Context,
+                                    BOOLEAN WriteToDevice) {
+  static constexpr const char* kName = "GetScatterGatherList";
+  kemu::model::Kernel& kernel = KEMU_ENTER_OPERATION(
+      kName, KEMU_ARG(DmaAdapter), KEMU_ARG(DeviceObject), KEMU_ARG(Mdl), KEMU_ARG(CurrentVa),
+      KEMU_ARG(Length), KEMU_ARG(ExecutionRoutine), KEMU_ARG(Context), KEMU_ARG(WriteToDevice));
+  AtMost(kernel, kName, DISPATCH_LEVEL);
+  return kernel.dma_adapters().GetScatterGatherList(
+      DmaAdapter, DeviceObject, Mdl, CurrentVa, Length, ExecutionRoutine, Context, WriteToDevice);
+}
+
+NTSTATUS NTAPI BuildScatterGatherList(PDMA_ADAPTER DmaAdapter, PDEVICE_OBJECT DeviceObject,
+                                      PMDL Mdl, PVOID CurrentVa, ULONG Length,
+                                      PDRIVER_LIST_CONTROL ExecutionRoutine, PVOID Context,
+                                      BOOLEAN WriteToDevice, PVOID ScatterGatherBuffer,
+                                      ULONG ScatterGatherLength) {
+  static constexpr const char* kName = "BuildScatterGatherList";
+  kemu::model::Kernel& kernel = KEMU_ENTER_OPERATION(
+      kName, KEMU_ARG(DmaAdapter), KEMU_ARG(DeviceObject), KEMU_ARG(Mdl), KEMU_ARG(CurrentVa),
+      KEMU_ARG(Length), KEMU_ARG(ExecutionRoutine), KEMU_ARG(Context), KEMU_ARG(WriteToDevice),
+      KEMU_ARG(ScatterGatherBuffer), KEMU_ARG(ScatterGatherLength));
+  AtMost(kernel, kName, DISPATCH_LEVEL);
+  return kernel.dma_adapters().BuildScatterGatherList(
+      DmaAdapter, DeviceObject, Mdl, CurrentVa, Length, ExecutionRoutine, Context, WriteToDevice,
+      ScatterGatherBuffer, ScatterGatherLength);
+}
+
+NTSTATUS NTAPI CalculateScatterGatherList(PDMA_ADAPTER DmaAdapter, PMDL Mdl, PVOID CurrentVa,
+                                          ULONG Length, PULONG ScatterGatherListSize,
+                                          PULONG pNumberOfMapRegisters) {
+  static constexpr const char* kName = "CalculateScatterGatherList";
+  kemu::model::Kernel& kernel = KEMU_ENTER_OPERATION(
+      kName, KEMU_ARG(DmaAdapter), KEMU_ARG(Mdl), KEMU_ARG(CurrentVa), KEMU_ARG(Length),
+      KEMU_ARG(ScatterGatherListSize), KEMU_ARG(pNumberOfMapRegisters));
+  return kernel.dma_adapters().CalculateScatterGatherList(
+      DmaAdapter, Mdl, CurrentVa, Length, ScatterGatherListSize, pNumberOfMapRegisters);
+}
+
+VOID NTAPI PutScatterGatherList(PDMA_ADAPTER DmaAdapter, PSCATTER_GATHER_LIST ScatterGather,
+                                BOOLEAN WriteToDevice) {
+  static constexpr const char* kName = "PutScatterGatherList";
+  kemu::model::Kernel& kernel = KEMU_ENTER_OPERATION(
+      kName, KEMU_ARG(DmaAdapter), KEMU_ARG(ScatterGather), KEMU_ARG(WriteToDevice));
+  AtMost(kernel, kName, DISPATCH_LEVEL);
+  kernel.dma_adapters().PutScatterGatherList(DmaAdapter, ScatterGather, WriteToDevice);
 }
 
 // Every other entry: stops the test naming the operation (kemu::NotModelled), never a made-up
@@ -94,16 +200,7 @@ void NTAPI NotModelledOperation() {
   constexpr char k##name##Name[] = #name; \
   PVOID const k##name##Stub = reinterpret_cast<PVOID>(&NotModelledOperation<k##name##Name>)
 
-KEMU_DMA_STUB(AllocateAdapterChannel);
-KEMU_DMA_STUB(FlushAdapterBuffers);
-KEMU_DMA_STUB(FreeAdapterChannel);
-KEMU_DMA_STUB(FreeMapRegisters);
-KEMU_DMA_STUB(MapTransfer);
 KEMU_DMA_STUB(ReadDmaCounter);
-KEMU_DMA_STUB(GetScatterGatherList);
-KEMU_DMA_STUB(PutScatterGatherList);
-KEMU_DMA_STUB(CalculateScatterGatherList);
-KEMU_DMA_STUB(BuildScatterGatherList);
 KEMU_DMA_STUB(BuildMdlFromScatterGatherList);
 KEMU_DMA_STUB(GetDmaAdapterInfo);
 KEMU_DMA_STUB(GetDmaTransferInfo);
@@ -141,18 +238,19 @@ DMA_OPERATIONS operations = {
     .PutDmaAdapter = &PutDmaAdapter,
     .AllocateCommonBuffer = &AllocateCommonBuffer,
     .FreeCommonBuffer = &FreeCommonBuffer,
-    .AllocateAdapterChannel = kAllocateAdapterChannelStub,
-    .FlushAdapterBuffers = As<PFLUSH_ADAPTER_BUFFERS>(kFlushAdapterBuffersStub),
-    .FreeAdapterChannel = As<PFREE_ADAPTER_CHANNEL>(kFreeAdapterChannelStub),
-    .FreeMapRegisters = As<PFREE_MAP_REGISTERS>(kFreeMapRegistersStub),
-    .MapTransfer = As<PMAP_TRANSFER>(kMapTransferStub),
+    .AllocateAdapterChannel = &AllocateAdapterChannel,
+    .FlushAdapterBuffers = &FlushAdapterBuffers,
+    .FreeAdapterChannel = &FreeAdapterChannel,
+    .FreeMapRegisters = &FreeMapRegisters,
+    .MapTransfer = &MapTransfer,
     .GetDmaAlignment = &GetDmaAlignment,
     .ReadDmaCounter = As<PREAD_DMA_COUNTER>(kReadDmaCounterStub),
-    .GetScatterGatherList = kGetScatterGatherListStub,
-    .PutScatterGatherList = As<PPUT_SCATTER_GATHER_LIST>(kPutScatterGatherListStub),
-    .CalculateScatterGatherList = kCalculateScatterGatherListStub,
-    .BuildScatterGatherList = kBuildScatterGatherListStub,
-    .BuildMdlFromScatterGatherList = kBuildMdlFromScatterGatherListStub,
+    .GetScatterGatherList = &GetScatterGatherList,
+    .PutScatterGatherList = &PutScatterGatherList,
+    .CalculateScatterGatherList = &CalculateScatterGatherList,
+    .BuildScatterGatherList = &BuildScatterGatherList,
+    .BuildMdlFromScatterGatherList =
+        As<PBUILD_MDL_FROM_SCATTER_GATHER_LIST>(kBuildMdlFromScatterGatherListStub),
     .GetDmaAdapterInfo = kGetDmaAdapterInfoStub,
     .GetDmaTransferInfo = kGetDmaTransferInfoStub,
     .InitializeDmaTransferContext = kInitializeDmaTransferContextStub,

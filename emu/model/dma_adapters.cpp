@@ -52,10 +52,14 @@ PDMA_ADAPTER DmaAdapters::Get(const DEVICE_DESCRIPTION& description, PDMA_OPERAT
   adapter->object.Size = sizeof(DMA_ADAPTER);
   adapter->object.DmaOperations = operations;
   adapter->highest = *highest;
+  adapter->version = description.Version;
+  adapter->master = description.Master != FALSE;
   // One map register per page a transfer of MaximumLength can touch (UNCONFIRMED: Windows may
-  // give fewer; a driver must use the count it is given).
+  // give fewer; a driver must use the count it is given). The count is the adapter's: the most
+  // one transfer may use (AllocateAdapterChannel, GetScatterGatherList).
   const std::uint64_t pages = (std::uint64_t{description.MaximumLength} + kPage - 1) / kPage;
-  if (map_registers != nullptr) *map_registers = static_cast<ULONG>(pages + 1);
+  adapter->map_registers = static_cast<ULONG>(pages + 1);
+  if (map_registers != nullptr) *map_registers = adapter->map_registers;
   PDMA_ADAPTER handle = &adapter->object;
   adapters_.emplace(handle, std::move(adapter));
   return handle;
@@ -75,6 +79,19 @@ void DmaAdapters::Put(PDMA_ADAPTER adapter) {
   if (!live.buffers.empty()) {
     kernel_.verifier().DmaAdapterReleasedWithCommonBuffers("PutDmaAdapter", adapter,
                                                            live.buffers.size());
+  }
+  // What a transfer holds is given back before the adapter (the 0xE6 parameter table's 0x08,
+  // 0x09 and 0x0A), checked in that order. Past a recorded report it stays held.
+  if (live.channel) {
+    kernel_.verifier().DmaAdapterReleasedWithTransfers(
+        "PutDmaAdapter", adapter, dma_violation::kAdapterReleasedWithAdapterChannels, 1);
+  } else if (const std::uint64_t registers = RegistersHeld(live); registers != 0) {
+    kernel_.verifier().DmaAdapterReleasedWithTransfers(
+        "PutDmaAdapter", adapter, dma_violation::kAdapterReleasedWithMapRegisters, registers);
+  } else if (!live.lists.empty()) {
+    kernel_.verifier().DmaAdapterReleasedWithTransfers(
+        "PutDmaAdapter", adapter, dma_violation::kAdapterReleasedWithScatterGatherLists,
+        live.lists.size());
   }
   // The buffers still allocated stay pool's (reported as leaks at shutdown); the adapter's memory
   // stays too, so a later call through it is reported.

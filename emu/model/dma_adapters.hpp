@@ -6,6 +6,13 @@
 // kept until the machine ends, so a call through a released adapter is reported, never a read of
 // freed memory. An adapter not released at Machine::Shutdown is a leak; its common buffers are
 // pool's leaks.
+//
+// Packet-based DMA and scatter/gather (dma_transfers.cpp): each adapter has the map registers
+// IoGetDmaAdapter counted and one adapter channel. A MapRegisterBase is kemu's record of one
+// allocation of map registers (opaque to the driver, as on Windows); a scatter/gather list is
+// built from the MDL's page array, its logical addresses the pages' physical addresses (no
+// IOMMU), so a device double reaches them through Machine::HostAddressOf as it reaches a common
+// buffer.
 #ifndef KEMU_EMU_MODEL_DMA_ADAPTERS_HPP_
 #define KEMU_EMU_MODEL_DMA_ADAPTERS_HPP_
 
@@ -41,6 +48,28 @@ class DmaAdapters {
                         PVOID virtual_address, BOOLEAN cache_enabled);
   ULONG Alignment(PDMA_ADAPTER adapter);
 
+  /// Packet-based DMA (dma_transfers.cpp; the caller has entered the call and checked the IRQL).
+  NTSTATUS AllocateAdapterChannel(PDMA_ADAPTER adapter, PDEVICE_OBJECT device, ULONG registers,
+                                  PDRIVER_CONTROL routine, PVOID context);
+  PHYSICAL_ADDRESS MapTransfer(PDMA_ADAPTER adapter, PMDL mdl, PVOID map_register_base,
+                               PVOID current_va, PULONG length, BOOLEAN write_to_device);
+  BOOLEAN FlushAdapterBuffers(PDMA_ADAPTER adapter, PMDL mdl, PVOID map_register_base,
+                              PVOID current_va, ULONG length, BOOLEAN write_to_device);
+  void FreeMapRegisters(PDMA_ADAPTER adapter, PVOID map_register_base, ULONG registers);
+  void FreeAdapterChannel(PDMA_ADAPTER adapter);
+  /// Scatter/gather lists (dma_scatter_gather.cpp).
+  NTSTATUS GetScatterGatherList(PDMA_ADAPTER adapter, PDEVICE_OBJECT device, PMDL mdl,
+                                PVOID current_va, ULONG length, PDRIVER_LIST_CONTROL routine,
+                                PVOID context, BOOLEAN write_to_device);
+  NTSTATUS BuildScatterGatherList(PDMA_ADAPTER adapter, PDEVICE_OBJECT device, PMDL mdl,
+                                  PVOID current_va, ULONG length, PDRIVER_LIST_CONTROL routine,
+                                  PVOID context, BOOLEAN write_to_device, PVOID buffer,
+                                  ULONG buffer_length);
+  NTSTATUS CalculateScatterGatherList(PDMA_ADAPTER adapter, PMDL mdl, PVOID current_va,
+                                      ULONG length, PULONG list_size, PULONG registers);
+  void PutScatterGatherList(PDMA_ADAPTER adapter, PSCATTER_GATHER_LIST list,
+                            BOOLEAN write_to_device);
+
   std::vector<std::string> DescribeLeaks() const;
   std::uintptr_t FirstLeak() const;
 
@@ -50,15 +79,54 @@ class DmaAdapters {
     std::uint64_t logical = 0;
     bool cache_enabled = false;
   };
+  /// One allocation of map registers; its address is the MapRegisterBase the driver is given.
+  /// Kept (not live) after it is freed, so the address is never reused for another allocation
+  /// and a second free is reported.
+  struct MapRegisterSet {
+    ULONG count = 0;
+    bool live = true;
+  };
+  /// A scatter/gather list the driver holds until PutScatterGatherList.
+  struct ScatterGatherList {
+    bool in_driver_buffer = false;  ///< BuildScatterGatherList's: the driver frees the memory
+  };
   struct Adapter {
     DMA_ADAPTER object{};       ///< first: the PDMA_ADAPTER is its address
     std::uint64_t highest = 0;  ///< the last logical address the device reaches
+    ULONG version = 0;          ///< DEVICE_DESCRIPTION.Version: which table entries exist
+    bool master = false;        ///< a bus master (else a system DMA channel)
+    ULONG map_registers = 0;    ///< what IoGetDmaAdapter gave: the most one transfer may use
     bool released = false;
     std::map<const void*, CommonBuffer> buffers;  ///< by virtual address
+    bool channel = false;  ///< the adapter channel is allocated (AllocateAdapterChannel)
+    MapRegisterSet* channel_registers = nullptr;  ///< the registers allocated with the channel
+    std::vector<std::unique_ptr<MapRegisterSet>> register_sets;  ///< every allocation
+    std::map<const void*, ScatterGatherList> lists;              ///< held by the driver
+    std::uint64_t lists_allocated = 0;
+    std::uint64_t lists_freed = 0;
   };
 
   /// The live adapter `adapter` names; reports a NULL, unknown or released one.
   Adapter& Live(const char* routine, PDMA_ADAPTER adapter);
+  /// The live map registers `base` names on `adapter`, or nullptr.
+  static MapRegisterSet* LiveRegisters(Adapter& adapter, const void* base);
+  /// Map registers the adapter holds, in all.
+  static std::uint64_t RegistersHeld(const Adapter& adapter);
+  /// Stops by name for what kemu does not model of a transfer: a system DMA channel's.
+  void RequireBusMaster(const char* routine, const Adapter& adapter);
+  /// The system runs the driver's AdapterControl and AdapterListControl routines at
+  /// DISPATCH_LEVEL: EnterDispatch raises to it if below (returning the IRQL to go back to),
+  /// LeaveDispatch lowers back.
+  KIRQL EnterDispatch();
+  void LeaveDispatch(KIRQL old);
+  /// The list's elements for [current_va, current_va + length) of `mdl`, or the status that
+  /// refuses it; `list` may be nullptr (only count). Shared by Get, Build and Calculate.
+  NTSTATUS Elements(const char* routine, const Adapter& adapter, const MDL* mdl,
+                    std::uintptr_t current_va, ULONG length, ULONG* count,
+                    PSCATTER_GATHER_LIST list, ULONG capacity);
+  /// Gives the built list to the driver's routine and records it.
+  NTSTATUS HandOver(Adapter& adapter, PDEVICE_OBJECT device, PSCATTER_GATHER_LIST list,
+                    bool in_driver_buffer, PDRIVER_LIST_CONTROL routine, PVOID context);
   /// The adapter whose live common buffer starts at `virtual_address`, or nullptr.
   const void* OwnerOf(const void* virtual_address) const;
 

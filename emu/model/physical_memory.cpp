@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <iterator>
 #include <utility>
 
 #include "model/host_memory.hpp"
@@ -126,8 +127,23 @@ void* PhysicalMemory::HostOf(std::uint64_t physical, std::uint64_t bytes) const 
   --it;
   const std::uint64_t offset = physical - it->first;
   const std::uint64_t size = it->second.end - it->first;
-  if (offset >= size || bytes > size - offset) return nullptr;
-  return reinterpret_cast<void*>(it->second.host + offset);
+  if (offset >= size) return nullptr;
+  // A run may go on into the next ranges when they follow it both physically and in host memory:
+  // consecutive pages of one pool block given consecutive physical pages, as a scatter/gather
+  // element joins them (model/mdl_pages.hpp).
+  const std::uintptr_t host = it->second.host + offset;
+  std::uint64_t covered = size - offset;
+  auto last = it;
+  while (bytes > covered) {
+    const auto next = std::next(last);
+    if (next == ranges_.end() || next->first != last->second.end ||
+        next->second.host != last->second.host + (last->second.end - last->first)) {
+      return nullptr;
+    }
+    covered += next->second.end - next->first;
+    last = next;
+  }
+  return reinterpret_cast<void*>(host);
 }
 
 }  // namespace kemu::model

@@ -341,6 +341,27 @@ class Verifier {
                                               const void* owner);
   void DmaAdapterReleasedWithCommonBuffers(const char* routine, const void* adapter,
                                            std::size_t buffers);
+  /// Packet-based DMA and scatter/gather lists (rules_dma_transfer.cpp). A release or free of
+  /// what the adapter does not hold: 0xE6 / 0x04, 0x05 (`count` registers) or 0x06 (the lists
+  /// the adapter allocated and freed, this one included).
+  [[noreturn]] void DmaAdapterChannelFreedTwice(const char* routine, const void* adapter);
+  [[noreturn]] void DmaMapRegistersFreedTwice(const char* routine, const void* map_register_base,
+                                              ULONG count);
+  [[noreturn]] void DmaScatterGatherListFreedTwice(const char* routine, const void* list,
+                                                   std::uint64_t allocated, std::uint64_t freed);
+  /// PutDmaAdapter with `count` of what `code` names still held (0xE6 / 0x08 adapter channels,
+  /// 0x09 map registers, 0x0A scatter/gather lists). Returns only under kRecord.
+  void DmaAdapterReleasedWithTransfers(const char* routine, const void* adapter, std::uint64_t code,
+                                       std::uint64_t count);
+  /// AllocateAdapterChannel while the adapter's channel is allocated (0xE6 / 0x0B).
+  [[noreturn]] void DmaTooManyAdapterChannels(const char* routine, const void* adapter);
+  /// FlushAdapterBuffers for `asked` bytes where the MDL has `left` from CurrentVa on (0xE6 /
+  /// 0x00 / 0x1).
+  [[noreturn]] void DmaFlushPastMdlEnd(const char* routine, std::uint64_t left,
+                                       std::uint64_t asked);
+  /// AllocateAdapterChannel for more map registers than IoGetDmaAdapter gave (0xE6 / 0x0C).
+  /// Returns only under kRecord.
+  void DmaTooManyMapRegisters(const char* routine, ULONG required, ULONG maximum);
   /// DMA verification (Verifier only): the padding around a common buffer changed, before it
   /// (`before`) or after it, first at `corrupted`. 0xE6 / 0x0F. Returns only under kRecord.
   void DmaCommonBufferCorrupted(const char* routine, const void* buffer, const void* corrupted,

@@ -234,10 +234,35 @@ inline constexpr std::uint64_t kCacheEnabled = 3;
 
 /// Parameter 1 of 0xE6 DRIVER_VERIFIER_DMA_VIOLATION: the DMA rule broken (Microsoft's codes).
 namespace dma_violation {
+/// A miscellaneous DMA error; parameter 2 says which (0x1: FlushAdapterBuffers asked to flush
+/// past the end of the MDL's buffer: then the bytes the MDL has from CurrentVa on, and the bytes
+/// asked).
+inline constexpr std::uint64_t kMiscellaneous = 0x00;
+inline constexpr std::uint64_t kFlushPastMdlEnd = 0x1;
 /// More common buffers freed than allocated (a buffer freed twice); parameter 2: how many more.
 inline constexpr std::uint64_t kCommonBufferFreedTwice = 0x03;
+/// More adapter channels freed than allocated (FreeAdapterChannel with none held); parameter 2:
+/// how many more.
+inline constexpr std::uint64_t kAdapterChannelFreedTwice = 0x04;
+/// More map registers freed than allocated (FreeMapRegisters of registers not held); parameter 2:
+/// how many more.
+inline constexpr std::uint64_t kMapRegistersFreedTwice = 0x05;
+/// More scatter/gather lists freed than allocated (PutScatterGatherList of a list not held):
+/// lists allocated, lists freed (this one included), 0.
+inline constexpr std::uint64_t kScatterGatherListFreedTwice = 0x06;
 /// PutDmaAdapter with common buffers still allocated: adapter, how many, 0.
 inline constexpr std::uint64_t kAdapterReleasedWithCommonBuffers = 0x07;
+/// PutDmaAdapter with the adapter channel still allocated: adapter, how many, 0.
+inline constexpr std::uint64_t kAdapterReleasedWithAdapterChannels = 0x08;
+/// PutDmaAdapter with map registers still allocated: adapter, how many registers, 0.
+inline constexpr std::uint64_t kAdapterReleasedWithMapRegisters = 0x09;
+/// PutDmaAdapter with scatter/gather lists never put: adapter, how many, 0.
+inline constexpr std::uint64_t kAdapterReleasedWithScatterGatherLists = 0x0A;
+/// A second adapter channel requested while one is allocated (one per adapter): how many are
+/// outstanding.
+inline constexpr std::uint64_t kTooManyAdapterChannels = 0x0B;
+/// More map registers requested at once than IoGetDmaAdapter gave: required, maximum.
+inline constexpr std::uint64_t kTooManyMapRegisters = 0x0C;
 /// The driver or the hardware wrote outside its DMA buffer (found at FreeCommonBuffer under
 /// Verifier): parameter 2 is a kemu::dma_buffer_corruption code, then the buffer's start and the
 /// corrupted byte.

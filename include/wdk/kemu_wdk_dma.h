@@ -3,9 +3,11 @@
 //
 // A driver describes its device's DMA engine (bus master or not, 32- or 64-bit addresses, the
 // longest transfer) and gets an adapter object from its PDO. The adapter's operation table holds
-// the DMA routines; the ones a driver needs for descriptor rings are AllocateCommonBuffer (memory
-// both the driver and the device reach: a virtual address for the driver, a logical address for
-// the device), FreeCommonBuffer and PutDmaAdapter. kemu models those (docs/kernel.md, "DMA
+// the DMA routines: common buffers for descriptor rings (AllocateCommonBuffer, FreeCommonBuffer),
+// packet-based transfers through map registers (AllocateAdapterChannel, MapTransfer,
+// FlushAdapterBuffers, FreeMapRegisters, FreeAdapterChannel) and scatter/gather lists
+// (GetScatterGatherList, PutScatterGatherList and, from version 2 of the table,
+// CalculateScatterGatherList and BuildScatterGatherList). kemu models those (docs/kernel.md, "DMA
 // adapters"); every other entry of the table stops the test by name when called.
 //
 //   DEVICE_DESCRIPTION description = {0};
@@ -89,6 +91,58 @@ struct _DMA_ADAPTER;
 struct _MDL;
 struct _SCATTER_GATHER_LIST;
 
+/// What an AdapterControl routine (DRIVER_CONTROL) tells the system to do with the adapter
+/// channel and the map registers it was given: keep both (the driver frees them later with
+/// FreeAdapterChannel), release both now, or release the channel and keep the map registers (the
+/// driver frees them later with FreeMapRegisters; what a bus master returns).
+typedef enum _IO_ALLOCATION_ACTION KEMU_WDK_ENUM_INT {
+  KeepObject = 1,
+  DeallocateObject,
+  DeallocateObjectKeepRegisters
+} IO_ALLOCATION_ACTION,
+    *PIO_ALLOCATION_ACTION;
+
+/// The driver's AdapterControl routine, run at DISPATCH_LEVEL once the adapter channel and the
+/// map registers AllocateAdapterChannel asked for are the driver's. Irp is the device object's
+/// CurrentIrp; MapRegisterBase is opaque, for MapTransfer, FlushAdapterBuffers and
+/// FreeMapRegisters.
+typedef IO_ALLOCATION_ACTION NTAPI DRIVER_CONTROL(PDEVICE_OBJECT DeviceObject, PIRP Irp,
+                                                  PVOID MapRegisterBase, PVOID Context);
+typedef DRIVER_CONTROL *PDRIVER_CONTROL;
+
+/// One run of logical addresses a scatter/gather transfer covers. x64: 24 bytes.
+typedef struct _SCATTER_GATHER_ELEMENT {
+  PHYSICAL_ADDRESS Address;  ///< the logical address the device uses
+  ULONG Length;              ///< bytes from Address
+  ULONG_PTR Reserved;
+} SCATTER_GATHER_ELEMENT, *PSCATTER_GATHER_ELEMENT;
+
+KEMU_WDK_STATIC_ASSERT(offsetof(SCATTER_GATHER_ELEMENT, Length) == 8, "Length at 8");
+KEMU_WDK_STATIC_ASSERT(offsetof(SCATTER_GATHER_ELEMENT, Reserved) == 0x10, "Reserved at 0x10");
+KEMU_WDK_STATIC_ASSERT(sizeof(SCATTER_GATHER_ELEMENT) == 0x18,
+                       "SCATTER_GATHER_ELEMENT is 24 bytes");
+
+/// A scatter/gather list: NumberOfElements runs, the elements following the header at 0x10.
+/// Windows declares Elements as an open array (the structure is 16 bytes there); C++20 has no
+/// open arrays, so kemu declares one element, as its other variable-length structures do. Size a
+/// list with FIELD_OFFSET(SCATTER_GATHER_LIST, Elements) + n * sizeof(SCATTER_GATHER_ELEMENT), or
+/// with what CalculateScatterGatherList returns.
+typedef struct _SCATTER_GATHER_LIST {
+  ULONG NumberOfElements;
+  ULONG_PTR Reserved;
+  SCATTER_GATHER_ELEMENT Elements[1];
+} SCATTER_GATHER_LIST, *PSCATTER_GATHER_LIST;
+
+KEMU_WDK_STATIC_ASSERT(offsetof(SCATTER_GATHER_LIST, Reserved) == 8, "Reserved at 8");
+KEMU_WDK_STATIC_ASSERT(offsetof(SCATTER_GATHER_LIST, Elements) == 0x10, "Elements at 0x10");
+
+/// The driver's AdapterListControl routine, run at DISPATCH_LEVEL with the scatter/gather list
+/// GetScatterGatherList or BuildScatterGatherList built; Irp is the device object's CurrentIrp.
+/// The list is the driver's until it gives it back with PutScatterGatherList.
+typedef VOID NTAPI DRIVER_LIST_CONTROL(PDEVICE_OBJECT DeviceObject, PIRP Irp,
+                                       PSCATTER_GATHER_LIST ScatterGather, PVOID Context);
+typedef DRIVER_LIST_CONTROL *PDRIVER_LIST_CONTROL;
+
 typedef VOID NTAPI PUT_DMA_ADAPTER(struct _DMA_ADAPTER *DmaAdapter);
 typedef PUT_DMA_ADAPTER *PPUT_DMA_ADAPTER;
 typedef PVOID NTAPI ALLOCATE_COMMON_BUFFER(struct _DMA_ADAPTER *DmaAdapter, ULONG Length,
@@ -98,6 +152,11 @@ typedef VOID NTAPI FREE_COMMON_BUFFER(struct _DMA_ADAPTER *DmaAdapter, ULONG Len
                                       PHYSICAL_ADDRESS LogicalAddress, PVOID VirtualAddress,
                                       BOOLEAN CacheEnabled);
 typedef FREE_COMMON_BUFFER *PFREE_COMMON_BUFFER;
+typedef NTSTATUS NTAPI ALLOCATE_ADAPTER_CHANNEL(struct _DMA_ADAPTER *DmaAdapter,
+                                                PDEVICE_OBJECT DeviceObject,
+                                                ULONG NumberOfMapRegisters,
+                                                PDRIVER_CONTROL ExecutionRoutine, PVOID Context);
+typedef ALLOCATE_ADAPTER_CHANNEL *PALLOCATE_ADAPTER_CHANNEL;
 typedef ULONG NTAPI GET_DMA_ALIGNMENT(struct _DMA_ADAPTER *DmaAdapter);
 typedef GET_DMA_ALIGNMENT *PGET_DMA_ALIGNMENT;
 typedef ULONG NTAPI READ_DMA_COUNTER(struct _DMA_ADAPTER *DmaAdapter);
@@ -115,33 +174,57 @@ typedef PHYSICAL_ADDRESS NTAPI MAP_TRANSFER(struct _DMA_ADAPTER *DmaAdapter, str
                                             PVOID MapRegisterBase, PVOID CurrentVa, PULONG Length,
                                             BOOLEAN WriteToDevice);
 typedef MAP_TRANSFER *PMAP_TRANSFER;
+typedef NTSTATUS NTAPI GET_SCATTER_GATHER_LIST(struct _DMA_ADAPTER *DmaAdapter,
+                                               PDEVICE_OBJECT DeviceObject, struct _MDL *Mdl,
+                                               PVOID CurrentVa, ULONG Length,
+                                               PDRIVER_LIST_CONTROL ExecutionRoutine, PVOID Context,
+                                               BOOLEAN WriteToDevice);
+typedef GET_SCATTER_GATHER_LIST *PGET_SCATTER_GATHER_LIST;
 typedef VOID NTAPI PUT_SCATTER_GATHER_LIST(struct _DMA_ADAPTER *DmaAdapter,
                                            struct _SCATTER_GATHER_LIST *ScatterGather,
                                            BOOLEAN WriteToDevice);
 typedef PUT_SCATTER_GATHER_LIST *PPUT_SCATTER_GATHER_LIST;
+typedef NTSTATUS NTAPI CALCULATE_SCATTER_GATHER_LIST_SIZE(struct _DMA_ADAPTER *DmaAdapter,
+                                                          struct _MDL *Mdl, PVOID CurrentVa,
+                                                          ULONG Length,
+                                                          PULONG ScatterGatherListSize,
+                                                          PULONG pNumberOfMapRegisters);
+typedef CALCULATE_SCATTER_GATHER_LIST_SIZE *PCALCULATE_SCATTER_GATHER_LIST_SIZE;
+typedef NTSTATUS NTAPI BUILD_SCATTER_GATHER_LIST(
+    struct _DMA_ADAPTER *DmaAdapter, PDEVICE_OBJECT DeviceObject, struct _MDL *Mdl, PVOID CurrentVa,
+    ULONG Length, PDRIVER_LIST_CONTROL ExecutionRoutine, PVOID Context, BOOLEAN WriteToDevice,
+    PVOID ScatterGatherBuffer, ULONG ScatterGatherLength);
+typedef BUILD_SCATTER_GATHER_LIST *PBUILD_SCATTER_GATHER_LIST;
+typedef NTSTATUS NTAPI BUILD_MDL_FROM_SCATTER_GATHER_LIST(struct _DMA_ADAPTER *DmaAdapter,
+                                                          PSCATTER_GATHER_LIST ScatterGather,
+                                                          struct _MDL *OriginalMdl,
+                                                          struct _MDL **TargetMdl);
+typedef BUILD_MDL_FROM_SCATTER_GATHER_LIST *PBUILD_MDL_FROM_SCATTER_GATHER_LIST;
 
 /// The adapter's operations, in the order and at the offsets Windows x64 has them (0x140 bytes).
-/// kemu models PutDmaAdapter, AllocateCommonBuffer, FreeCommonBuffer and GetDmaAlignment; every
-/// other entry is a routine that stops the test naming itself (kemu::NotModelled). The entries
-/// whose parameters need IRPs or scatter/gather structures kemu does not declare are PVOID here:
-/// a driver calling them does not compile against kemu, which says the same thing earlier.
+/// Version 1 of the table ends with PutScatterGatherList, version 2 (DEVICE_DESCRIPTION_VERSION2,
+/// Windows XP) adds the three after it, version 3 (Windows 8) the rest. kemu models the entries
+/// up to BuildScatterGatherList but ReadDmaCounter (docs/kernel.md, "DMA adapters"); every other
+/// entry is a routine that stops the test naming itself (kemu::NotModelled). The version 3
+/// entries, which take structures kemu does not declare, are PVOID here: a driver calling them
+/// does not compile against kemu, which says the same thing earlier.
 typedef struct _DMA_OPERATIONS {
   ULONG Size;
   PPUT_DMA_ADAPTER PutDmaAdapter;
   PALLOCATE_COMMON_BUFFER AllocateCommonBuffer;
   PFREE_COMMON_BUFFER FreeCommonBuffer;
-  PVOID AllocateAdapterChannel;
+  PALLOCATE_ADAPTER_CHANNEL AllocateAdapterChannel;
   PFLUSH_ADAPTER_BUFFERS FlushAdapterBuffers;
   PFREE_ADAPTER_CHANNEL FreeAdapterChannel;
   PFREE_MAP_REGISTERS FreeMapRegisters;
   PMAP_TRANSFER MapTransfer;
   PGET_DMA_ALIGNMENT GetDmaAlignment;
   PREAD_DMA_COUNTER ReadDmaCounter;
-  PVOID GetScatterGatherList;
+  PGET_SCATTER_GATHER_LIST GetScatterGatherList;
   PPUT_SCATTER_GATHER_LIST PutScatterGatherList;
-  PVOID CalculateScatterGatherList;
-  PVOID BuildScatterGatherList;
-  PVOID BuildMdlFromScatterGatherList;
+  PCALCULATE_SCATTER_GATHER_LIST_SIZE CalculateScatterGatherList;  ///< version 2 from here on
+  PBUILD_SCATTER_GATHER_LIST BuildScatterGatherList;
+  PBUILD_MDL_FROM_SCATTER_GATHER_LIST BuildMdlFromScatterGatherList;
   PVOID GetDmaAdapterInfo;  ///< version 3 from here on
   PVOID GetDmaTransferInfo;
   PVOID InitializeDmaTransferContext;
@@ -169,7 +252,14 @@ typedef struct _DMA_OPERATIONS {
 } DMA_OPERATIONS, *PDMA_OPERATIONS;
 
 KEMU_WDK_STATIC_ASSERT(offsetof(DMA_OPERATIONS, PutDmaAdapter) == 0x8, "PutDmaAdapter at 8");
+KEMU_WDK_STATIC_ASSERT(offsetof(DMA_OPERATIONS, AllocateAdapterChannel) == 0x20,
+                       "AllocateAdapterChannel at 0x20");
+KEMU_WDK_STATIC_ASSERT(offsetof(DMA_OPERATIONS, MapTransfer) == 0x40, "MapTransfer at 0x40");
 KEMU_WDK_STATIC_ASSERT(offsetof(DMA_OPERATIONS, GetDmaAlignment) == 0x48, "GetDmaAlignment");
+KEMU_WDK_STATIC_ASSERT(offsetof(DMA_OPERATIONS, GetScatterGatherList) == 0x58,
+                       "GetScatterGatherList at 0x58");
+KEMU_WDK_STATIC_ASSERT(offsetof(DMA_OPERATIONS, BuildScatterGatherList) == 0x70,
+                       "BuildScatterGatherList at 0x70");
 KEMU_WDK_STATIC_ASSERT(offsetof(DMA_OPERATIONS, GetDmaAdapterInfo) == 0x80, "GetDmaAdapterInfo");
 KEMU_WDK_STATIC_ASSERT(sizeof(DMA_OPERATIONS) == 0x140, "DMA_OPERATIONS is 0x140 bytes");
 

@@ -310,6 +310,22 @@ static void SurfaceRoutines(void) {
     MmInitializeMdl(mdl, buffer, sizeof(buffer));
     KeFlushIoBuffers(mdl, TRUE, FALSE);
   }
+  {
+    // The DMA adapter's transfer entries are typed: a driver's routines and lists fit them.
+    PDRIVER_CONTROL adapter_control = NULL;
+    PDRIVER_LIST_CONTROL list_control = NULL;
+    IO_ALLOCATION_ACTION action = DeallocateObjectKeepRegisters;
+    static DMA_OPERATIONS operations;
+    static SCATTER_GATHER_LIST list;
+    PALLOCATE_ADAPTER_CHANNEL allocate = operations.AllocateAdapterChannel;
+    PGET_SCATTER_GATHER_LIST get = operations.GetScatterGatherList;
+    PCALCULATE_SCATTER_GATHER_LIST_SIZE calculate = operations.CalculateScatterGatherList;
+    PBUILD_SCATTER_GATHER_LIST build = operations.BuildScatterGatherList;
+    PBUILD_MDL_FROM_SCATTER_GATHER_LIST build_mdl = operations.BuildMdlFromScatterGatherList;
+    KEMU_USE(adapter_control), KEMU_USE(list_control), KEMU_USE(action);
+    KEMU_USE(list.Elements[0].Length), KEMU_USE(allocate), KEMU_USE(get), KEMU_USE(calculate);
+    KEMU_USE(build), KEMU_USE(build_mdl);
+  }
   // Nodes, floating-point state, calendar time.
   KEMU_USE(KeGetCurrentNodeNumber), KEMU_USE(KeQueryHighestNodeNumber);
   KEMU_USE(KeSaveFloatingPointState), KEMU_USE(KeRestoreFloatingPointState);

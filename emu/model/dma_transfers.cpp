@@ -1,0 +1,229 @@
+// Packet-based DMA through an adapter (see dma_adapters.hpp): the adapter channel, map
+// registers, MapTransfer and FlushAdapterBuffers, as Microsoft's pages for each routine describe
+// them (docs/kernel.md, "DMA adapters").
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "kemu/bugcheck.hpp"
+#include "kemu/error.hpp"
+#include "model/dma_adapters.hpp"
+#include "model/kernel.hpp"
+#include "model/mdl_pages.hpp"
+
+namespace kemu::model {
+namespace {
+
+constexpr const char* kAllocateChannel = "AllocateAdapterChannel";
+constexpr const char* kMapTransfer = "MapTransfer";
+constexpr const char* kFlush = "FlushAdapterBuffers";
+constexpr const char* kFreeRegisters = "FreeMapRegisters";
+constexpr const char* kFreeChannel = "FreeAdapterChannel";
+constexpr std::uint64_t kPage = PAGE_SIZE;
+
+std::uintptr_t Address(const void* pointer) { return reinterpret_cast<std::uintptr_t>(pointer); }
+
+// The bytes of the MDL's buffer from `current_va` to its end (0 when outside it).
+std::uint64_t BytesLeft(const MDL& mdl, std::uintptr_t current_va) {
+  const std::uintptr_t start = Address(mdl.StartVa) + mdl.ByteOffset;
+  const std::uintptr_t end = start + mdl.ByteCount;
+  return current_va < start || current_va > end ? 0 : end - current_va;
+}
+
+}  // namespace
+
+KIRQL DmaAdapters::EnterDispatch() {
+  Cpu& cpu = kernel_.cpu();
+  const KIRQL old = cpu.irql;
+  if (old < DISPATCH_LEVEL) kernel_.WriteIrql(cpu, DISPATCH_LEVEL);
+  return old;
+}
+
+void DmaAdapters::LeaveDispatch(KIRQL old) {
+  // Lowering back runs what DISPATCH_LEVEL kept pending (DPCs), as after any raised section.
+  if (kernel_.irql().Current() > old) kernel_.irql().Set(old);
+}
+
+DmaAdapters::MapRegisterSet* DmaAdapters::LiveRegisters(Adapter& adapter, const void* base) {
+  for (const std::unique_ptr<MapRegisterSet>& set : adapter.register_sets) {
+    if (set.get() == base) return set->live ? set.get() : nullptr;
+  }
+  return nullptr;
+}
+
+std::uint64_t DmaAdapters::RegistersHeld(const Adapter& adapter) {
+  std::uint64_t held = 0;
+  for (const std::unique_ptr<MapRegisterSet>& set : adapter.register_sets) {
+    if (set->live) held += set->count;
+  }
+  return held;
+}
+
+void DmaAdapters::RequireBusMaster(const char* routine, const Adapter& adapter) {
+  // A system (subordinate) DMA channel's transfer programs the system DMA controller, which
+  // kemu does not emulate.
+  if (!adapter.master) {
+    kernel_.ThrowNotModelled(fmt::format(
+        "{} on a system DMA channel's adapter (kemu models bus-master DMA only)", routine));
+  }
+}
+
+NTSTATUS DmaAdapters::AllocateAdapterChannel(PDMA_ADAPTER adapter, PDEVICE_OBJECT device,
+                                             ULONG registers, PDRIVER_CONTROL routine,
+                                             PVOID context) {
+  Adapter& live = Live(kAllocateChannel, adapter);
+  verifier::Verifier& verifier = kernel_.verifier();
+  verifier.Dereferenced(kAllocateChannel, device, "DeviceObject");
+  verifier.Dereferenced(kAllocateChannel, routine, "ExecutionRoutine");
+  // The page: more map registers than IoGetDmaAdapter gave is STATUS_INSUFFICIENT_RESOURCES, the
+  // routine not called. DMA verification stops there with 0xE6 / 0x0C instead.
+  if (registers > live.map_registers) {
+    if (verifier.mode() == verifier::CheckMode::kVerifier) {
+      verifier.DmaTooManyMapRegisters(kAllocateChannel, registers, live.map_registers);
+    }
+    return STATUS_INSUFFICIENT_RESOURCES;
+  }
+  // One channel per adapter. Windows queues a second request until FreeAdapterChannel; DMA
+  // verification reports it (0xE6 / 0x0B), and kemu, which keeps no queue, stops by name
+  // otherwise.
+  if (live.channel) {
+    if (verifier.mode() == verifier::CheckMode::kVerifier) {
+      verifier.DmaTooManyAdapterChannels(kAllocateChannel, adapter);
+    }
+    kernel_.ThrowNotModelled(
+        "AllocateAdapterChannel while the adapter channel is allocated (Windows queues the "
+        "request until FreeAdapterChannel)");
+  }
+  live.register_sets.push_back(std::make_unique<MapRegisterSet>());
+  MapRegisterSet* set = live.register_sets.back().get();
+  set->count = registers;
+  live.channel = true;
+  live.channel_registers = set;
+  // The channel and registers are free at once (nothing else holds them), so the routine runs
+  // now, before AllocateAdapterChannel returns, as the page allows.
+  const KIRQL old = EnterDispatch();
+  const IO_ALLOCATION_ACTION action = routine(device, device->CurrentIrp, set, context);
+  LeaveDispatch(old);
+  switch (action) {
+    case KeepObject:  // both stay the driver's until FreeAdapterChannel
+      break;
+    case DeallocateObject:
+      if (live.channel_registers != nullptr) live.channel_registers->live = false;
+      live.channel = false;
+      live.channel_registers = nullptr;
+      break;
+    case DeallocateObjectKeepRegisters:  // the registers stay the driver's until FreeMapRegisters
+      live.channel = false;
+      live.channel_registers = nullptr;
+      break;
+    default:
+      // Microsoft documents the three actions only; kemu does not guess what another means.
+      throw Error(fmt::format(
+          "kemu: the AdapterControl routine AllocateAdapterChannel ran returned {}, which is no "
+          "IO_ALLOCATION_ACTION: return KeepObject, DeallocateObject or "
+          "DeallocateObjectKeepRegisters",
+          static_cast<int>(action)));
+  }
+  return STATUS_SUCCESS;
+}
+
+PHYSICAL_ADDRESS DmaAdapters::MapTransfer(PDMA_ADAPTER adapter, PMDL mdl, PVOID map_register_base,
+                                          PVOID current_va, PULONG length,
+                                          BOOLEAN /*write_to_device*/) {
+  Adapter& live = Live(kMapTransfer, adapter);
+  RequireBusMaster(kMapTransfer, live);
+  verifier::Verifier& verifier = kernel_.verifier();
+  verifier.Dereferenced(kMapTransfer, mdl, "Mdl");
+  verifier.Dereferenced(kMapTransfer, length, "Length");
+  const MapRegisterSet* set = LiveRegisters(live, map_register_base);
+  if (set == nullptr) {
+    throw Error(fmt::format(
+        "kemu: MapTransfer was given MapRegisterBase {}, which is no map registers this adapter "
+        "holds: pass the one the AdapterControl routine was given, before FreeMapRegisters or "
+        "FreeAdapterChannel gives it back",
+        map_register_base));
+  }
+  if (!MdlHasPages(*mdl)) {
+    throw Error(fmt::format(
+        "kemu: MapTransfer was given the MDL at {}, whose page array was never filled: build it "
+        "with MmBuildMdlForNonPagedPool first",
+        static_cast<const void*>(mdl)));
+  }
+  const std::uintptr_t va = Address(current_va);
+  // The transfer goes through the map registers allocated, one page each from CurrentVa's page.
+  const std::uint64_t room = std::uint64_t{set->count} * kPage;
+  const std::uint64_t offset = va % kPage;
+  const std::uint64_t mappable = room > offset ? room - offset : 0;
+  const std::uint64_t asked = std::min<std::uint64_t>(*length, mappable);
+  const auto runs = MdlRuns(*mdl, va, asked, 1);
+  if (!runs) {
+    throw Error(fmt::format(
+        "kemu: MapTransfer was given CurrentVa {} and Length {:#x}, not inside the MDL's buffer "
+        "({:#x} bytes from {}){}",
+        current_va, *length, mdl->ByteCount, MmGetMdlVirtualAddress(mdl),
+        mappable == 0 ? " (or a MapRegisterBase of no map registers)" : ""));
+  }
+  const LogicalRun& run = runs->front();
+  // The page's physical address must be one the device reaches; Windows would copy through a
+  // map register's buffer below the limit (double buffering), which kemu does not model.
+  if (run.logical + run.bytes - 1 > live.highest) {
+    kernel_.ThrowNotModelled(fmt::format(
+        "MapTransfer of a page at logical address {:#x}, above the {:#x} the device reaches "
+        "(double buffering through map registers)",
+        run.logical, live.highest));
+  }
+  // What is contiguous from CurrentVa: a driver maps the rest with further calls.
+  *length = static_cast<ULONG>(run.bytes);
+  PHYSICAL_ADDRESS logical;
+  logical.QuadPart = static_cast<LONGLONG>(run.logical);
+  return logical;
+}
+
+BOOLEAN DmaAdapters::FlushAdapterBuffers(PDMA_ADAPTER adapter, PMDL mdl, PVOID map_register_base,
+                                         PVOID current_va, ULONG length,
+                                         BOOLEAN /*write_to_device*/) {
+  Adapter& live = Live(kFlush, adapter);
+  RequireBusMaster(kFlush, live);
+  kernel_.verifier().Dereferenced(kFlush, mdl, "Mdl");
+  if (LiveRegisters(live, map_register_base) == nullptr) {
+    throw Error(fmt::format(
+        "kemu: FlushAdapterBuffers was given MapRegisterBase {}, which is no map registers this "
+        "adapter holds: flush before FreeMapRegisters or FreeAdapterChannel",
+        map_register_base));
+  }
+  // The 0xE6 table's 0x00 / 0x1: flushing more than the MDL has left.
+  const std::uint64_t left = BytesLeft(*mdl, Address(current_va));
+  if (length > left) kernel_.verifier().DmaFlushPastMdlEnd(kFlush, left, length);
+  // No map register buffers to copy back and no cache to write back: host memory is coherent
+  // with kemu's devices, so the data is already where it belongs.
+  return TRUE;
+}
+
+void DmaAdapters::FreeMapRegisters(PDMA_ADAPTER adapter, PVOID map_register_base, ULONG registers) {
+  Adapter& live = Live(kFreeRegisters, adapter);
+  MapRegisterSet* set = LiveRegisters(live, map_register_base);
+  if (set == nullptr) {
+    kernel_.verifier().DmaMapRegistersFreedTwice(kFreeRegisters, map_register_base, registers);
+  }
+  // The page: NumberOfMapRegisters must be the number allocated. It documents no outcome;
+  // Windows would free some other count, kemu stops the test.
+  if (registers != set->count) {
+    throw Error(fmt::format(
+        "kemu: FreeMapRegisters was given NumberOfMapRegisters {} for the MapRegisterBase {}, "
+        "which holds {}: pass the number AllocateAdapterChannel was asked for",
+        registers, map_register_base, set->count));
+  }
+  set->live = false;
+  if (live.channel_registers == set) live.channel_registers = nullptr;
+}
+
+void DmaAdapters::FreeAdapterChannel(PDMA_ADAPTER adapter) {
+  Adapter& live = Live(kFreeChannel, adapter);
+  if (!live.channel) kernel_.verifier().DmaAdapterChannelFreedTwice(kFreeChannel, adapter);
+  // The page: the channel and the map registers allocated with it are released.
+  if (live.channel_registers != nullptr) live.channel_registers->live = false;
+  live.channel = false;
+  live.channel_registers = nullptr;
+}
+
+}  // namespace kemu::model

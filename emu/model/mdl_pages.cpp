@@ -1,0 +1,55 @@
+// Logical runs of an MDL's buffer (see mdl_pages.hpp).
+#include "model/mdl_pages.hpp"
+
+#include <algorithm>
+
+namespace kemu::model {
+namespace {
+
+constexpr std::uint64_t kPage = PAGE_SIZE;
+
+}  // namespace
+
+bool MdlHasPages(const MDL& mdl) {
+  return (mdl.MdlFlags & (MDL_SOURCE_IS_NONPAGED_POOL | MDL_PAGES_LOCKED)) != 0;
+}
+
+std::optional<std::vector<LogicalRun>> MdlRuns(const MDL& mdl, std::uintptr_t current_va,
+                                               std::uint64_t length, std::size_t max_runs) {
+  // The buffer as numbers: MmGetMdlVirtualAddress's pointer arithmetic is undefined for an MDL
+  // of the NULL page (emu/abi/io_mdl.cpp).
+  const std::uintptr_t page_base = reinterpret_cast<std::uintptr_t>(mdl.StartVa);
+  const std::uintptr_t start = page_base + mdl.ByteOffset;
+  const std::uintptr_t end = start + mdl.ByteCount;
+  if (length == 0 || current_va < start || current_va > end || length > end - current_va) {
+    return std::nullopt;
+  }
+  const PFN_NUMBER* pfns = reinterpret_cast<const PFN_NUMBER*>(&mdl + 1);
+  std::vector<LogicalRun> runs;
+  std::uintptr_t at = current_va;
+  std::uint64_t left = length;
+  while (left > 0) {
+    const std::uint64_t offset = at % kPage;
+    const std::uint64_t index = (at - page_base) / kPage;
+    const std::uint64_t logical = (std::uint64_t{pfns[index]} << PAGE_SHIFT) + offset;
+    const std::uint64_t bytes = std::min(left, kPage - offset);
+    if (!runs.empty() && runs.back().logical + runs.back().bytes == logical) {
+      runs.back().bytes += bytes;
+    } else {
+      if (runs.size() == max_runs) break;
+      runs.push_back({.logical = logical, .bytes = bytes});
+    }
+    at += bytes;
+    left -= bytes;
+  }
+  return runs;
+}
+
+std::uint64_t SpannedPages(std::uintptr_t current_va, std::uint64_t length) {
+  if (length == 0) return 0;
+  const std::uint64_t first = current_va / kPage;
+  const std::uint64_t last = (current_va + length - 1) / kPage;
+  return last - first + 1;
+}
+
+}  // namespace kemu::model
