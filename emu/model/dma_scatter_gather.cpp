@@ -96,8 +96,9 @@ NTSTATUS DmaAdapters::Elements(const char* routine, const Adapter& adapter, cons
 }
 
 NTSTATUS DmaAdapters::HandOver(Adapter& adapter, PDEVICE_OBJECT device, PSCATTER_GATHER_LIST list,
-                               bool in_driver_buffer, PDRIVER_LIST_CONTROL routine, PVOID context) {
-  adapter.lists[list] = ScatterGatherList{.in_driver_buffer = in_driver_buffer};
+                               std::unique_ptr<std::byte[]> storage, PDRIVER_LIST_CONTROL routine,
+                               PVOID context) {
+  adapter.lists[list] = ScatterGatherList{.storage = std::move(storage)};
   ++adapter.lists_allocated;
   // The map registers are free at once, so the routine runs now, at DISPATCH_LEVEL, before the
   // call returns (the page allows either).
