@@ -18,7 +18,9 @@
 
 #include <wdm.h>
 
+#include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <string>
@@ -88,7 +90,10 @@ class DmaAdapters {
   };
   /// A scatter/gather list the driver holds until PutScatterGatherList.
   struct ScatterGatherList {
-    bool in_driver_buffer = false;  ///< BuildScatterGatherList's: the driver frees the memory
+    /// GetScatterGatherList's list is kemu's memory beside the adapter, not pool, so a list put
+    /// twice is the adapter's to report (0xE6 / 0x06), not special pool's freed-block access;
+    /// nullptr for BuildScatterGatherList's, which is in the driver's buffer.
+    std::unique_ptr<std::byte[]> storage;
   };
   struct Adapter {
     DMA_ADAPTER object{};       ///< first: the PDMA_ADAPTER is its address
@@ -102,6 +107,9 @@ class DmaAdapters {
     MapRegisterSet* channel_registers = nullptr;  ///< the registers allocated with the channel
     std::vector<std::unique_ptr<MapRegisterSet>> register_sets;  ///< every allocation
     std::map<const void*, ScatterGatherList> lists;              ///< held by the driver
+    /// The memory of the lists put last, kept a while so that a list put twice is never
+    /// mistaken for a newer one at the same address.
+    std::deque<std::unique_ptr<std::byte[]>> retired_lists;
     std::uint64_t lists_allocated = 0;
     std::uint64_t lists_freed = 0;
   };
@@ -126,7 +134,8 @@ class DmaAdapters {
                     PSCATTER_GATHER_LIST list, ULONG capacity);
   /// Gives the built list to the driver's routine and records it.
   NTSTATUS HandOver(Adapter& adapter, PDEVICE_OBJECT device, PSCATTER_GATHER_LIST list,
-                    bool in_driver_buffer, PDRIVER_LIST_CONTROL routine, PVOID context);
+                    std::unique_ptr<std::byte[]> storage, PDRIVER_LIST_CONTROL routine,
+                    PVOID context);
   /// The adapter whose live common buffer starts at `virtual_address`, or nullptr.
   const void* OwnerOf(const void* virtual_address) const;
 

@@ -3,7 +3,10 @@
 // pages for each routine describe them (docs/kernel.md, "DMA adapters").
 #include <fmt/format.h>
 
+#include <cstddef>
+#include <memory>
 #include <optional>
+#include <utility>
 
 #include "kemu/bugcheck.hpp"
 #include "kemu/error.hpp"
@@ -19,9 +22,8 @@ constexpr const char* kBuild = "BuildScatterGatherList";
 constexpr const char* kCalculate = "CalculateScatterGatherList";
 constexpr const char* kPut = "PutScatterGatherList";
 
-// The tag of the lists GetScatterGatherList allocates, as leak reports show it: "DmaS"
-// (UNCONFIRMED which tag Windows' HAL uses).
-constexpr ULONG kListTag = 0x53616D44;
+// How many put lists' memory an adapter keeps (DmaAdapters::Adapter::retired_lists).
+constexpr std::size_t kRetiredLists = 64;
 
 std::uintptr_t Address(const void* pointer) { return reinterpret_cast<std::uintptr_t>(pointer); }
 
@@ -94,8 +96,9 @@ NTSTATUS DmaAdapters::Elements(const char* routine, const Adapter& adapter, cons
 }
 
 NTSTATUS DmaAdapters::HandOver(Adapter& adapter, PDEVICE_OBJECT device, PSCATTER_GATHER_LIST list,
-                               bool in_driver_buffer, PDRIVER_LIST_CONTROL routine, PVOID context) {
-  adapter.lists[list] = ScatterGatherList{.in_driver_buffer = in_driver_buffer};
+                               std::unique_ptr<std::byte[]> storage, PDRIVER_LIST_CONTROL routine,
+                               PVOID context) {
+  adapter.lists[list] = ScatterGatherList{.storage = std::move(storage)};
   ++adapter.lists_allocated;
   // The map registers are free at once, so the routine runs now, at DISPATCH_LEVEL, before the
   // call returns (the page allows either).
@@ -125,16 +128,11 @@ NTSTATUS DmaAdapters::GetScatterGatherList(PDMA_ADAPTER adapter, PDEVICE_OBJECT 
       !NT_SUCCESS(status)) {
     return status;
   }
-  void* block = kernel_.pool().Allocate({.routine = kGet,
-                                         .id = std::nullopt,
-                                         .type = NonPagedPool,
-                                         .bytes = ListBytes(count),
-                                         .tag = kListTag});
-  // The page's other STATUS_INSUFFICIENT_RESOURCES: no memory for the list.
-  if (block == nullptr) return STATUS_INSUFFICIENT_RESOURCES;
-  auto* list = static_cast<PSCATTER_GATHER_LIST>(block);
+  // The list is the system's memory: kemu's, beside the adapter (ScatterGatherList::storage).
+  auto storage = std::make_unique<std::byte[]>(ListBytes(count));
+  auto* list = reinterpret_cast<PSCATTER_GATHER_LIST>(storage.get());
   (void)Elements(kGet, live, mdl, va, length, &count, list, count);
-  return HandOver(live, device, list, false, routine, context);
+  return HandOver(live, device, list, std::move(storage), routine, context);
 }
 
 NTSTATUS DmaAdapters::BuildScatterGatherList(PDMA_ADAPTER adapter, PDEVICE_OBJECT device, PMDL mdl,
@@ -162,7 +160,7 @@ NTSTATUS DmaAdapters::BuildScatterGatherList(PDMA_ADAPTER adapter, PDEVICE_OBJEC
   if (buffer_length < ListBytes(count)) return STATUS_BUFFER_TOO_SMALL;
   auto* list = static_cast<PSCATTER_GATHER_LIST>(buffer);
   (void)Elements(kBuild, live, mdl, va, length, &count, list, count);
-  return HandOver(live, device, list, true, routine, context);
+  return HandOver(live, device, list, nullptr, routine, context);
 }
 
 NTSTATUS DmaAdapters::CalculateScatterGatherList(PDMA_ADAPTER adapter, PMDL mdl, PVOID current_va,
@@ -195,12 +193,16 @@ void DmaAdapters::PutScatterGatherList(PDMA_ADAPTER adapter, PSCATTER_GATHER_LIS
     kernel_.verifier().DmaScatterGatherListFreedTwice(kPut, list, live.lists_allocated,
                                                       live.lists_freed + 1);
   }
-  const bool in_driver_buffer = found->second.in_driver_buffer;
+  std::unique_ptr<std::byte[]> storage = std::move(found->second.storage);
   live.lists.erase(found);
   ++live.lists_freed;
-  // Nothing to flush (host memory is coherent with kemu's devices); a list
-  // GetScatterGatherList allocated is freed, one in the driver's buffer stays the driver's.
-  if (!in_driver_buffer) kernel_.pool().Free(kPut, list, std::nullopt);
+  // Nothing to flush (host memory is coherent with kemu's devices). The memory of a list
+  // GetScatterGatherList made is kept a while, so a second put of it is reported; one in the
+  // driver's buffer stays the driver's.
+  if (storage != nullptr) {
+    live.retired_lists.push_back(std::move(storage));
+    if (live.retired_lists.size() > kRetiredLists) live.retired_lists.pop_front();
+  }
 }
 
 }  // namespace kemu::model

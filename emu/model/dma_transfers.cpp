@@ -117,7 +117,12 @@ NTSTATUS DmaAdapters::AllocateAdapterChannel(PDMA_ADAPTER adapter, PDEVICE_OBJEC
       live.channel_registers = nullptr;
       break;
     default:
-      // Microsoft documents the three actions only; kemu does not guess what another means.
+      // Microsoft documents the three actions only; kemu does not guess what another means. The
+      // channel and the registers are given back first, so the test can still release the
+      // adapter.
+      if (live.channel_registers != nullptr) live.channel_registers->live = false;
+      live.channel = false;
+      live.channel_registers = nullptr;
       throw Error(fmt::format(
           "kemu: the AdapterControl routine AllocateAdapterChannel ran returned {}, which is no "
           "IO_ALLOCATION_ACTION: return KeepObject, DeallocateObject or "

@@ -47,7 +47,9 @@ class PhysicalMemory {
   /// page), and when physical memory is exhausted.
   std::uint64_t PhysicalOf(const void* host);
   /// The host address of [physical, physical + bytes), when one contiguous range or one page
-  /// holds all of it; nullptr otherwise. The caller checks that the host memory is still live.
+  /// holds all of it, or ranges consecutive both physically and in host memory do (a
+  /// scatter/gather element across pages); nullptr otherwise. The caller checks that the host
+  /// memory is still live.
   void* HostOf(std::uint64_t physical, std::uint64_t bytes) const;
 
  private:

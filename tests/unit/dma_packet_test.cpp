@@ -137,6 +137,10 @@ TEST_P(PacketDmaTest, AnActionThatIsNoIoAllocationActionStopsTheTest) {
   } catch (const kemu::Error& error) {
     EXPECT_THAT(error.what(), HasSubstr("returned 7, which is no IO_ALLOCATION_ACTION"));
   }
+  KeLowerIrql(PASSIVE_LEVEL);  // the error left the call at DISPATCH_LEVEL
+  // The channel and registers were given back before the error: the adapter goes quietly.
+  packet.adapter->DmaOperations->PutDmaAdapter(packet.adapter);
+  EXPECT_FALSE(machine().crashed());
 }
 
 // A system DMA channel's transfer is the system DMA controller's, which kemu does not emulate.
@@ -145,15 +149,19 @@ TEST_P(PacketDmaTest, MapTransferOnASystemDmaChannelStopsByName) {
   description.Master = FALSE;
   description.Dma32BitAddresses = FALSE;
   description.InterfaceType = Isa;
-  Packet packet{.adapter = Get(description)};
+  PDMA_ADAPTER adapter = Get(description);
   MdlBuffer buffer(0, kPage);
-  packet.mdl = buffer.mdl();
+  ULONG length = kPage;
   try {
-    (void)Allocate(&packet, 1);
-    FAIL() << "AllocateAdapterChannel returned";
+    (void)adapter->DmaOperations->MapTransfer(adapter, buffer.mdl(), nullptr, buffer.va(), &length,
+                                              FALSE);
+    FAIL() << "MapTransfer returned";
   } catch (const kemu::NotModelled& error) {
     EXPECT_THAT(error.what(), HasSubstr("MapTransfer on a system DMA channel"));
   }
+  buffer.Free();
+  adapter->DmaOperations->PutDmaAdapter(adapter);
+  EXPECT_FALSE(machine().crashed());
 }
 
 // What kemu still does not model stops by name (the version 3 entries, ReadDmaCounter,
@@ -168,6 +176,7 @@ TEST_P(PacketDmaTest, BuildMdlFromScatterGatherListStillStopsByName) {
   } catch (const kemu::NotModelled& error) {
     EXPECT_THAT(error.what(), HasSubstr("BuildMdlFromScatterGatherList"));
   }
+  adapter->DmaOperations->PutDmaAdapter(adapter);
 }
 
 INSTANTIATE_TEST_SUITE_P(AllWindows, PacketDmaTest, kemu::testing::AllOs(),

@@ -128,6 +128,13 @@ TEST_F(DmaTransferRulesTest, FreeingAnotherCountOfMapRegistersStopsTheTest) {
     EXPECT_THAT(error.what(), HasSubstr("NumberOfMapRegisters 2"));
     EXPECT_THAT(error.what(), HasSubstr("which holds 3"));
   }
+  KeLowerIrql(PASSIVE_LEVEL);  // the error left the call at DISPATCH_LEVEL
+  // The registers are still held: freed with the right count, the adapter goes quietly.
+  AtDispatch([&] {
+    packet.adapter->DmaOperations->FreeMapRegisters(packet.adapter, packet.map_register_base, 3);
+  });
+  packet.adapter->DmaOperations->PutDmaAdapter(packet.adapter);
+  EXPECT_FALSE(machine_.crashed());
 }
 
 // 0x06: "The driver freed too many DMA scatter/gather lists": lists allocated, lists freed.
@@ -315,6 +322,11 @@ TEST_F(DmaTransferRetailTest, ASecondChannelWhileOneIsHeldStopsByName) {
   } catch (const kemu::NotModelled& error) {
     EXPECT_THAT(error.what(), HasSubstr("queues the request until FreeAdapterChannel"));
   }
+  KeLowerIrql(PASSIVE_LEVEL);
+  EXPECT_EQ(second.calls, 0);
+  AtDispatch([&] { first.adapter->DmaOperations->FreeAdapterChannel(first.adapter); });
+  first.adapter->DmaOperations->PutDmaAdapter(first.adapter);
+  EXPECT_FALSE(machine_.crashed());
 }
 
 }  // namespace
