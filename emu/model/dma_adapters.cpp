@@ -169,12 +169,22 @@ std::vector<std::string> DmaAdapters::DescribeLeaks() const {
   std::vector<std::string> lines;
   for (const auto& [handle, adapter] : adapters_) {
     if (adapter->released) continue;
+    // What the adapter still holds, so the report names the transfer left unfinished too.
+    std::string held;
+    if (!adapter->buffers.empty()) {
+      held += fmt::format(", {} common buffer(s) still allocated", adapter->buffers.size());
+    }
+    if (adapter->channel) held += ", its adapter channel still allocated";
+    if (const std::uint64_t registers = RegistersHeld(*adapter); registers != 0) {
+      held += fmt::format(", {} map register(s) still allocated", registers);
+    }
+    if (!adapter->lists.empty()) {
+      held += fmt::format(", {} scatter/gather list(s) never put", adapter->lists.size());
+    }
+    if (!held.empty()) held = ", with" + held.substr(1);
     lines.push_back(fmt::format(
         "the DMA adapter at {} from IoGetDmaAdapter was never released (PutDmaAdapter){}",
-        static_cast<const void*>(handle),
-        adapter->buffers.empty()
-            ? std::string()
-            : fmt::format(", with {} common buffer(s) still allocated", adapter->buffers.size())));
+        static_cast<const void*>(handle), held));
   }
   return lines;
 }

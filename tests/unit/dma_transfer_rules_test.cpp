@@ -204,6 +204,19 @@ TEST_F(DmaTransferRulesTest, ReleasingTheAdapterAfterPuttingItsListsIsSilent) {
   EXPECT_FALSE(machine_.crashed());
 }
 
+// An adapter never released is a leak at shutdown; the report names the transfer left unfinished.
+TEST_F(DmaTransferRulesTest, TheShutdownLeakReportNamesTheListsAndRegistersAnAdapterHolds) {
+  Packet packet{.adapter = Get()};
+  ASSERT_EQ(Allocate(&packet, 2), STATUS_SUCCESS);  // the registers kept
+  MdlBuffer buffer(0, kPage);
+  Seen seen;
+  ASSERT_EQ(GetList(packet.adapter, buffer, &seen), STATUS_SUCCESS);
+  buffer.Free();
+  const kemu::BugCheck leak = CrashOf([&] { machine_.Shutdown(); });
+  EXPECT_THAT(leak.what(), HasSubstr("never released (PutDmaAdapter), with 2 map register(s) "
+                                     "still allocated, 1 scatter/gather list(s) never put"));
+}
+
 // 0x0B: a second adapter channel while one is allocated (only one per adapter): outstanding
 // channels.
 TEST_F(DmaTransferRulesTest, AllocatingASecondChannelWhileOneIsHeldIsTooManyChannels) {
