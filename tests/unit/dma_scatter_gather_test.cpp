@@ -57,7 +57,7 @@ class ScatterGatherTest : public kemu::testing::PersonalityTest {
   int irp_ = 0;  // stands for the IRP the driver's StartIo is working on
 };
 
-TEST_P(ScatterGatherTest, ConsecutivePagesMakeOneElementTheDeviceReachesAndPutFreesTheList) {
+TEST_P(ScatterGatherTest, ConsecutivePagesMakeOneElementTheDeviceReachesAndPutGivesItBack) {
   PDMA_ADAPTER adapter = Get(BusMaster());
   ASSERT_NE(adapter, nullptr);
   const std::size_t before = machine().pool_allocations();
