@@ -157,8 +157,9 @@ template <typename Counted>
 void ReadCounted(DbgArgs& args, const Counted* string, const char* what, const char* buffer_what) {
   if (string == nullptr) return;
   ReadThrough(args, string, what);
-  if (string->Buffer != nullptr && string->Length != 0)
+  if (string->Buffer != nullptr && string->Length != 0) {
     ReadThrough(args, string->Buffer, buffer_what);
+  }
 }
 
 // One conversion; returns false for a type DbgPrint does not know (then printed literally).
