@@ -24,6 +24,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace kemu::model {
@@ -81,12 +82,13 @@ class DmaAdapters {
     std::uint64_t logical = 0;
     bool cache_enabled = false;
   };
-  /// One allocation of map registers; its address is the MapRegisterBase the driver is given.
-  /// Kept (not live) after it is freed, so the address is never reused for another allocation
-  /// and a second free is reported.
+  /// One allocation of map registers, found by the MapRegisterBase the driver is given: an
+  /// address in the upper half, where no host pointer lies, from a counter that never repeats,
+  /// so a base freed already is never taken for a newer allocation and a second free is
+  /// reported. Only live allocations are kept: a test making millions of transfers through one
+  /// adapter keeps nothing of the finished ones and finds a base in constant time.
   struct MapRegisterSet {
     ULONG count = 0;
-    bool live = true;
   };
   /// A scatter/gather list the driver holds until PutScatterGatherList.
   struct ScatterGatherList {
@@ -104,9 +106,9 @@ class DmaAdapters {
     bool released = false;
     std::map<const void*, CommonBuffer> buffers;  ///< by virtual address
     bool channel = false;  ///< the adapter channel is allocated (AllocateAdapterChannel)
-    MapRegisterSet* channel_registers = nullptr;  ///< the registers allocated with the channel
-    std::vector<std::unique_ptr<MapRegisterSet>> register_sets;  ///< every allocation
-    std::map<const void*, ScatterGatherList> lists;              ///< held by the driver
+    const void* channel_registers = nullptr;  ///< the base allocated with the channel
+    std::unordered_map<const void*, MapRegisterSet> register_sets;  ///< live, by base
+    std::map<const void*, ScatterGatherList> lists;                 ///< held by the driver
     /// The memory of the lists put last, kept a while so that a list put twice is never
     /// mistaken for a newer one at the same address.
     std::deque<std::unique_ptr<std::byte[]>> retired_lists;
@@ -118,6 +120,8 @@ class DmaAdapters {
   Adapter& Live(const char* routine, PDMA_ADAPTER adapter);
   /// The live map registers `base` names on `adapter`, or nullptr.
   static MapRegisterSet* LiveRegisters(Adapter& adapter, const void* base);
+  /// Gives back the map registers allocated with the channel, if it still holds them.
+  static void ReleaseChannelRegisters(Adapter& adapter);
   /// Map registers the adapter holds, in all.
   static std::uint64_t RegistersHeld(const Adapter& adapter);
   /// Stops by name for what kemu does not model of a transfer: a system DMA channel's.
@@ -141,6 +145,8 @@ class DmaAdapters {
 
   Kernel& kernel_;
   std::map<PDMA_ADAPTER, std::unique_ptr<Adapter>> adapters_;
+  /// The next MapRegisterBase (see MapRegisterSet).
+  std::uintptr_t next_register_base_ = 0xFFFF'D000'0000'0000;
 };
 
 }  // namespace kemu::model

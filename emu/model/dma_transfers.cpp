@@ -23,13 +23,6 @@ constexpr std::uint64_t kPage = PAGE_SIZE;
 
 std::uintptr_t Address(const void* pointer) { return reinterpret_cast<std::uintptr_t>(pointer); }
 
-// The bytes of the MDL's buffer from `current_va` to its end (0 when outside it).
-std::uint64_t BytesLeft(const MDL& mdl, std::uintptr_t current_va) {
-  const std::uintptr_t start = Address(mdl.StartVa) + mdl.ByteOffset;
-  const std::uintptr_t end = start + mdl.ByteCount;
-  return current_va < start || current_va > end ? 0 : end - current_va;
-}
-
 }  // namespace
 
 KIRQL DmaAdapters::EnterDispatch() {
@@ -45,17 +38,18 @@ void DmaAdapters::LeaveDispatch(KIRQL old) {
 }
 
 DmaAdapters::MapRegisterSet* DmaAdapters::LiveRegisters(Adapter& adapter, const void* base) {
-  for (const std::unique_ptr<MapRegisterSet>& set : adapter.register_sets) {
-    if (set.get() == base) return set->live ? set.get() : nullptr;
-  }
-  return nullptr;
+  const auto found = adapter.register_sets.find(base);
+  return found == adapter.register_sets.end() ? nullptr : &found->second;
+}
+
+void DmaAdapters::ReleaseChannelRegisters(Adapter& adapter) {
+  if (adapter.channel_registers != nullptr) adapter.register_sets.erase(adapter.channel_registers);
+  adapter.channel_registers = nullptr;
 }
 
 std::uint64_t DmaAdapters::RegistersHeld(const Adapter& adapter) {
   std::uint64_t held = 0;
-  for (const std::unique_ptr<MapRegisterSet>& set : adapter.register_sets) {
-    if (set->live) held += set->count;
-  }
+  for (const auto& [base, set] : adapter.register_sets) held += set.count;
   return held;
 }
 
@@ -94,23 +88,23 @@ NTSTATUS DmaAdapters::AllocateAdapterChannel(PDMA_ADAPTER adapter, PDEVICE_OBJEC
         "AllocateAdapterChannel while the adapter channel is allocated (Windows queues the "
         "request until FreeAdapterChannel)");
   }
-  live.register_sets.push_back(std::make_unique<MapRegisterSet>());
-  MapRegisterSet* set = live.register_sets.back().get();
-  set->count = registers;
+  // Never 0 and never a host pointer: 16 apart, as an allocation's address would be.
+  auto* const base = reinterpret_cast<void*>(next_register_base_);
+  next_register_base_ += 16;
+  live.register_sets.emplace(base, MapRegisterSet{.count = registers});
   live.channel = true;
-  live.channel_registers = set;
+  live.channel_registers = base;
   // The channel and registers are free at once (nothing else holds them), so the routine runs
   // now, before AllocateAdapterChannel returns, as the page allows.
   const KIRQL old = EnterDispatch();
-  const IO_ALLOCATION_ACTION action = routine(device, device->CurrentIrp, set, context);
+  const IO_ALLOCATION_ACTION action = routine(device, device->CurrentIrp, base, context);
   LeaveDispatch(old);
   switch (action) {
     case KeepObject:  // both stay the driver's until FreeAdapterChannel
       break;
     case DeallocateObject:
-      if (live.channel_registers != nullptr) live.channel_registers->live = false;
+      ReleaseChannelRegisters(live);
       live.channel = false;
-      live.channel_registers = nullptr;
       break;
     case DeallocateObjectKeepRegisters:  // the registers stay the driver's until FreeMapRegisters
       live.channel = false;
@@ -120,9 +114,8 @@ NTSTATUS DmaAdapters::AllocateAdapterChannel(PDMA_ADAPTER adapter, PDEVICE_OBJEC
       // Microsoft documents the three actions only; kemu does not guess what another means. The
       // channel and the registers are given back first, so the test can still release the
       // adapter.
-      if (live.channel_registers != nullptr) live.channel_registers->live = false;
+      ReleaseChannelRegisters(live);
       live.channel = false;
-      live.channel_registers = nullptr;
       throw Error(fmt::format(
           "kemu: the AdapterControl routine AllocateAdapterChannel ran returned {}, which is no "
           "IO_ALLOCATION_ACTION: return KeepObject, DeallocateObject or "
@@ -197,7 +190,7 @@ BOOLEAN DmaAdapters::FlushAdapterBuffers(PDMA_ADAPTER adapter, PMDL mdl, PVOID m
         map_register_base));
   }
   // The 0xE6 table's 0x00 / 0x1: flushing more than the MDL has left.
-  const std::uint64_t left = BytesLeft(*mdl, Address(current_va));
+  const std::uint64_t left = MdlBytesLeft(*mdl, Address(current_va));
   if (length > left) kernel_.verifier().DmaFlushPastMdlEnd(kFlush, left, length);
   // No map register buffers to copy back and no cache to write back: host memory is coherent
   // with kemu's devices, so the data is already where it belongs.
@@ -218,17 +211,16 @@ void DmaAdapters::FreeMapRegisters(PDMA_ADAPTER adapter, PVOID map_register_base
         "which holds {}: pass the number AllocateAdapterChannel was asked for",
         registers, map_register_base, set->count));
   }
-  set->live = false;
-  if (live.channel_registers == set) live.channel_registers = nullptr;
+  live.register_sets.erase(map_register_base);
+  if (live.channel_registers == map_register_base) live.channel_registers = nullptr;
 }
 
 void DmaAdapters::FreeAdapterChannel(PDMA_ADAPTER adapter) {
   Adapter& live = Live(kFreeChannel, adapter);
   if (!live.channel) kernel_.verifier().DmaAdapterChannelFreedTwice(kFreeChannel, adapter);
   // The page: the channel and the map registers allocated with it are released.
-  if (live.channel_registers != nullptr) live.channel_registers->live = false;
+  ReleaseChannelRegisters(live);
   live.channel = false;
-  live.channel_registers = nullptr;
 }
 
 }  // namespace kemu::model

@@ -14,16 +14,18 @@ bool MdlHasPages(const MDL& mdl) {
   return (mdl.MdlFlags & (MDL_SOURCE_IS_NONPAGED_POOL | MDL_PAGES_LOCKED)) != 0;
 }
 
-std::optional<std::vector<LogicalRun>> MdlRuns(const MDL& mdl, std::uintptr_t current_va,
-                                               std::uint64_t length, std::size_t max_runs) {
+std::uint64_t MdlBytesLeft(const MDL& mdl, std::uintptr_t current_va) {
   // The buffer as numbers: MmGetMdlVirtualAddress's pointer arithmetic is undefined for an MDL
   // of the NULL page (emu/abi/io_mdl.cpp).
-  const std::uintptr_t page_base = reinterpret_cast<std::uintptr_t>(mdl.StartVa);
-  const std::uintptr_t start = page_base + mdl.ByteOffset;
+  const std::uintptr_t start = reinterpret_cast<std::uintptr_t>(mdl.StartVa) + mdl.ByteOffset;
   const std::uintptr_t end = start + mdl.ByteCount;
-  if (length == 0 || current_va < start || current_va > end || length > end - current_va) {
-    return std::nullopt;
-  }
+  return current_va < start || current_va > end ? 0 : end - current_va;
+}
+
+std::optional<std::vector<LogicalRun>> MdlRuns(const MDL& mdl, std::uintptr_t current_va,
+                                               std::uint64_t length, std::size_t max_runs) {
+  if (length == 0 || length > MdlBytesLeft(mdl, current_va)) return std::nullopt;
+  const std::uintptr_t page_base = reinterpret_cast<std::uintptr_t>(mdl.StartVa);
   const PFN_NUMBER* pfns = reinterpret_cast<const PFN_NUMBER*>(&mdl + 1);
   std::vector<LogicalRun> runs;
   std::uintptr_t at = current_va;

@@ -22,6 +22,9 @@ struct LogicalRun {
 /// Whether the MDL's page array describes its pages: built for nonpaged pool, or locked.
 bool MdlHasPages(const MDL& mdl);
 
+/// The bytes of the MDL's buffer from `current_va` to its end; 0 when `current_va` is outside it.
+std::uint64_t MdlBytesLeft(const MDL& mdl, std::uintptr_t current_va);
+
 /// The runs for [current_va, current_va + length) of the buffer `mdl` describes, at most
 /// `max_runs` of them (the rest of the range left out). nullopt when the range is empty or not
 /// inside the buffer.

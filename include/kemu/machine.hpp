@@ -255,8 +255,11 @@ class Machine {
   /// ones included. With any, even one vCPU has more than one schedule.
   std::size_t system_threads_created() const;
   /// For a device model doing DMA: the host address of the physical range [physical,
-  /// physical + bytes) the driver gave the device (MmGetPhysicalAddress of a pool block, or
-  /// contiguous memory), or nullptr when no memory the driver still owns holds all of it.
+  /// physical + bytes) the driver gave the device (MmGetPhysicalAddress of a pool block,
+  /// contiguous memory, a common buffer, a MapTransfer address or a scatter/gather element), or
+  /// nullptr when no memory the driver still owns holds all of it. A range across pages is
+  /// answered when its pages are consecutive both physically and in host memory, as one
+  /// scatter/gather element's are; otherwise ask page by page.
   ///
   ///   void* ring = machine.HostAddressOf(ring_physical, 4096);  // in kemu::Hardware::Write
   void* HostAddressOf(std::uint64_t physical, std::size_t bytes);

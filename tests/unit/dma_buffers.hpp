@@ -1,6 +1,8 @@
 // Helpers the DMA transfer tests share: an adapter description, a driver buffer in nonpaged pool
 // described by an MDL built for it (as a bus-master driver hands one to its adapter), and the
-// driver's AdapterControl and AdapterListControl routines, which record what they were given.
+// driver's AdapterControl and AdapterListControl routines, which record what they were given;
+// and DmaDeviceTest, the fixture of a device with a functional device object to get adapters
+// for.
 #ifndef KEMU_TESTS_UNIT_DMA_BUFFERS_HPP_
 #define KEMU_TESTS_UNIT_DMA_BUFFERS_HPP_
 
@@ -8,6 +10,8 @@
 
 #include <cstdint>
 #include <vector>
+
+#include "kemu/testing/gtest.hpp"
 
 namespace kemu::testing::dma {
 
@@ -144,6 +148,27 @@ inline VOID ListControl(PDEVICE_OBJECT DeviceObject, PIRP Irp, PSCATTER_GATHER_L
          ScatterGather->Elements[i].Length});
   }
 }
+
+/// A device (its PDO) and the driver's device object, whose CurrentIrp stands for the IRP its
+/// StartIo routine is working on, under each personality.
+class DmaDeviceTest : public kemu::testing::PersonalityTest {
+ protected:
+  void SetUp() override {
+    PersonalityTest::SetUp();
+    device_ = &machine().AddDevice({.name = "dma0"});
+    fdo_.CurrentIrp = reinterpret_cast<PIRP>(&irp_);
+  }
+  PDMA_ADAPTER Get(DEVICE_DESCRIPTION description = BusMaster(), ULONG* registers = nullptr) {
+    ULONG count = 0;
+    PDMA_ADAPTER adapter = IoGetDmaAdapter(device_->pdo(), &description, &count);
+    if (registers != nullptr) *registers = count;
+    return adapter;
+  }
+
+  kemu::Device* device_ = nullptr;
+  DEVICE_OBJECT fdo_{};
+  int irp_ = 0;
+};
 
 }  // namespace kemu::testing::dma
 

@@ -24,17 +24,8 @@ using ::kemu::testing::dma::MdlBuffer;
 using ::kemu::testing::dma::Packet;
 using ::testing::HasSubstr;
 
-class PacketDmaTest : public kemu::testing::PersonalityTest {
+class PacketDmaTest : public kemu::testing::dma::DmaDeviceTest {
  protected:
-  void SetUp() override {
-    PersonalityTest::SetUp();
-    device_ = &machine().AddDevice({.name = "dma0"});
-    fdo_.CurrentIrp = reinterpret_cast<PIRP>(&irp_);
-  }
-  PDMA_ADAPTER Get(DEVICE_DESCRIPTION description = BusMaster()) {
-    ULONG registers = 0;
-    return IoGetDmaAdapter(device_->pdo(), &description, &registers);
-  }
   // AllocateAdapterChannel at DISPATCH_LEVEL, as from a StartIo routine.
   NTSTATUS Allocate(Packet* packet, ULONG registers) {
     KIRQL old = 0;
@@ -51,10 +42,6 @@ class PacketDmaTest : public kemu::testing::PersonalityTest {
     call();
     KeLowerIrql(old);
   }
-
-  kemu::Device* device_ = nullptr;
-  DEVICE_OBJECT fdo_{};
-  int irp_ = 0;
 };
 
 TEST_P(PacketDmaTest, TheAdapterControlRoutineMapsTheMdlPageRunByPageRun) {

@@ -24,19 +24,8 @@ using ::kemu::testing::dma::MdlBuffer;
 using ::kemu::testing::dma::Seen;
 using ::testing::HasSubstr;
 
-class ScatterGatherTest : public kemu::testing::PersonalityTest {
+class ScatterGatherTest : public kemu::testing::dma::DmaDeviceTest {
  protected:
-  void SetUp() override {
-    PersonalityTest::SetUp();
-    device_ = &machine().AddDevice({.name = "sg0"});
-    fdo_.CurrentIrp = reinterpret_cast<PIRP>(&irp_);
-  }
-  PDMA_ADAPTER Get(DEVICE_DESCRIPTION description, ULONG* registers = nullptr) {
-    ULONG count = 0;
-    PDMA_ADAPTER adapter = IoGetDmaAdapter(device_->pdo(), &description, &count);
-    if (registers != nullptr) *registers = count;
-    return adapter;
-  }
   NTSTATUS GetList(PDMA_ADAPTER adapter, const MdlBuffer& buffer, Seen* seen) {
     KIRQL old = 0;
     KeRaiseIrql(DISPATCH_LEVEL, &old);
@@ -51,10 +40,6 @@ class ScatterGatherTest : public kemu::testing::PersonalityTest {
     adapter->DmaOperations->PutScatterGatherList(adapter, list, TRUE);
     KeLowerIrql(old);
   }
-
-  kemu::Device* device_ = nullptr;
-  DEVICE_OBJECT fdo_{};
-  int irp_ = 0;  // stands for the IRP the driver's StartIo is working on
 };
 
 TEST_P(ScatterGatherTest, ConsecutivePagesMakeOneElementTheDeviceReachesAndPutGivesItBack) {

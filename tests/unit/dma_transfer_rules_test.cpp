@@ -3,6 +3,7 @@
 // once used correctly, silent. The codes and parameters are the ones Microsoft's "Bug Check 0xE6:
 // DRIVER_VERIFIER_DMA_VIOLATION" page lists; the IRQLs are each routine's page's.
 #include <cstdint>
+#include <set>
 #include <type_traits>
 
 #include "dma_buffers.hpp"
@@ -99,6 +100,26 @@ TEST_F(DmaTransferRulesTest, FreeingMapRegistersTwiceIsTooManyMapRegistersFreed)
         AtDispatch([&] { ops->FreeMapRegisters(packet.adapter, packet.map_register_base, 3); });
       }),
       BugCheckIs(kDma, dv::kMapRegistersFreedTwice, 3, 0, 0));
+}
+
+// A MapRegisterBase is never handed out twice, however many transfers follow: one freed
+// thousands of allocations ago is still reported, and no later allocation answers for it.
+TEST_F(DmaTransferRulesTest, AMapRegisterBaseFreedThousandsOfTransfersAgoIsStillFreedTwice) {
+  PDMA_ADAPTER adapter = Get();
+  PDMA_OPERATIONS ops = adapter->DmaOperations;
+  std::set<PVOID> bases;
+  PVOID first = nullptr;
+  for (int i = 0; i < 5000; ++i) {
+    Packet packet{.adapter = adapter};
+    ASSERT_EQ(Allocate(&packet, 2), STATUS_SUCCESS);
+    if (i == 0) first = packet.map_register_base;
+    bases.insert(packet.map_register_base);
+    AtDispatch([&] { ops->FreeMapRegisters(adapter, packet.map_register_base, 2); });
+  }
+  EXPECT_EQ(bases.size(), 5000u);
+  EXPECT_FALSE(machine_.crashed());
+  EXPECT_THAT(CrashOf([&] { AtDispatch([&] { ops->FreeMapRegisters(adapter, first, 2); }); }),
+              BugCheckIs(kDma, dv::kMapRegistersFreedTwice, 2, 0, 0));
 }
 
 // DeallocateObject gave the registers back already: the driver's FreeMapRegisters frees them again.
