@@ -89,6 +89,18 @@ class DmaAdapters {
   /// adapter keeps nothing of the finished ones and finds a base in constant time.
   struct MapRegisterSet {
     ULONG count = 0;
+    /// What MapTransfer mapped through these registers and no FlushAdapterBuffers has flushed
+    /// since: driver virtual ranges [begin, end), and the registers (pages) they take. DMA
+    /// verification reports mapping past the registers, mapping a range twice and freeing
+    /// registers still mapped.
+    struct Mapping {
+      std::uintptr_t begin = 0;
+      std::uintptr_t end = 0;
+      std::uint64_t registers = 0;
+    };
+    std::vector<Mapping> mapped;
+    std::uint64_t MappedRegisters() const;
+    std::uint64_t MappedBytes() const;
   };
   /// A scatter/gather list the driver holds until PutScatterGatherList.
   struct ScatterGatherList {
@@ -120,8 +132,18 @@ class DmaAdapters {
   Adapter& Live(const char* routine, PDMA_ADAPTER adapter);
   /// The live map registers `base` names on `adapter`, or nullptr.
   static MapRegisterSet* LiveRegisters(Adapter& adapter, const void* base);
-  /// Gives back the map registers allocated with the channel, if it still holds them.
-  static void ReleaseChannelRegisters(Adapter& adapter);
+  /// Gives back the map registers allocated with the channel, if it still holds them (`routine`
+  /// names who gives them back if they are still mapped).
+  void ReleaseChannelRegisters(const char* routine, Adapter& adapter);
+  /// Under DMA verification, records MapTransfer's mapping of `bytes` at `va` through `set`,
+  /// reporting a range mapped twice (0x1D) and registers all mapped already (0x0D).
+  void NoteMapping(MapRegisterSet& set, std::uintptr_t va, std::uint64_t bytes);
+  /// Under DMA verification, reports registers given back while still mapped.
+  void CheckUnmapped(const char* routine, const void* base, const MapRegisterSet& set);
+  /// Under DMA verification, reports a zero-length transfer and a CurrentVa outside the MDL's
+  /// buffer (0x21, 0x1F); `range` also a range running past its end (0x1B).
+  void CheckTransferRange(const char* routine, const MDL* mdl, std::uintptr_t current_va,
+                          std::uint64_t length, bool range);
   /// Map registers the adapter holds, in all.
   static std::uint64_t RegistersHeld(const Adapter& adapter);
   /// Stops by name for what kemu does not model of a transfer: a system DMA channel's.

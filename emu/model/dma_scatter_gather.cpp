@@ -13,6 +13,7 @@
 #include "model/dma_adapters.hpp"
 #include "model/kernel.hpp"
 #include "model/mdl_pages.hpp"
+#include "model/output_range.hpp"
 
 namespace kemu::model {
 namespace {
@@ -67,6 +68,14 @@ NTSTATUS DmaAdapters::Elements(const char* routine, const Adapter& adapter, cons
         "MmBuildMdlForNonPagedPool first",
         routine, static_cast<const void*>(mdl)));
   }
+  // A transfer longer than the first MDL of a chain continues in the next (NDIS hands a miniport
+  // its packet so); kemu's lists cover one MDL's buffer (docs/differences.md).
+  if (mdl->Next != nullptr && length > MdlBytesLeft(*mdl, current_va)) {
+    kernel_.ThrowNotModelled(fmt::format(
+        "{} of {:#x} bytes across a chain of MDLs (the MDL at {} has {:#x} bytes from CurrentVa "
+        "and a Next); kemu builds lists within one MDL",
+        routine, length, static_cast<const void*>(mdl), MdlBytesLeft(*mdl, current_va)));
+  }
   const std::optional<std::vector<LogicalRun>> runs = MdlRuns(*mdl, current_va, length);
   // The pages: "The buffer is too small for the requested transfer" (Get), "The specified Length
   // is too big to fit within the buffer" (Build, Calculate).
@@ -118,8 +127,9 @@ NTSTATUS DmaAdapters::GetScatterGatherList(PDMA_ADAPTER adapter, PDEVICE_OBJECT 
   verifier.Dereferenced(kGet, device, "DeviceObject");
   verifier.Dereferenced(kGet, mdl, "Mdl");
   verifier.Dereferenced(kGet, routine, "ExecutionRoutine");
-  RequireBytes(kGet, length);
   const std::uintptr_t va = Address(current_va);
+  CheckTransferRange(kGet, mdl, va, length, /*range=*/false);
+  RequireBytes(kGet, length);
   // The page: "the number of map registers required for the transfer is greater than the value
   // returned by IoGetDmaAdapter".
   if (SpannedPages(va, length) > live.map_registers) return STATUS_INSUFFICIENT_RESOURCES;
@@ -148,8 +158,9 @@ NTSTATUS DmaAdapters::BuildScatterGatherList(PDMA_ADAPTER adapter, PDEVICE_OBJEC
   verifier.Dereferenced(kBuild, mdl, "Mdl");
   verifier.Dereferenced(kBuild, routine, "ExecutionRoutine");
   verifier.Dereferenced(kBuild, buffer, "ScatterGatherBuffer");
-  RequireBytes(kBuild, length);
   const std::uintptr_t va = Address(current_va);
+  CheckTransferRange(kBuild, mdl, va, length, /*range=*/false);
+  RequireBytes(kBuild, length);
   if (SpannedPages(va, length) > live.map_registers) return STATUS_INSUFFICIENT_RESOURCES;
   ULONG count = 0;
   if (const NTSTATUS status = Elements(kBuild, live, mdl, va, length, &count, nullptr, 0);
@@ -158,6 +169,9 @@ NTSTATUS DmaAdapters::BuildScatterGatherList(PDMA_ADAPTER adapter, PDEVICE_OBJEC
   }
   // The driver's buffer must hold the whole list (CalculateScatterGatherList says how much).
   if (buffer_length < ListBytes(count)) return STATUS_BUFFER_TOO_SMALL;
+  // A ScatterGatherLength larger than the driver's pool block would have kemu write the list past
+  // it, into host memory that is no longer the block's (audit round 19, A1): 0xCD, nothing written.
+  CheckOutputRange(kernel_, kBuild, "ScatterGatherBuffer", buffer, ListBytes(count));
   auto* list = static_cast<PSCATTER_GATHER_LIST>(buffer);
   (void)Elements(kBuild, live, mdl, va, length, &count, list, count);
   return HandOver(live, device, list, nullptr, routine, context);

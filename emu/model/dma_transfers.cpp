@@ -42,9 +42,52 @@ DmaAdapters::MapRegisterSet* DmaAdapters::LiveRegisters(Adapter& adapter, const 
   return found == adapter.register_sets.end() ? nullptr : &found->second;
 }
 
-void DmaAdapters::ReleaseChannelRegisters(Adapter& adapter) {
-  if (adapter.channel_registers != nullptr) adapter.register_sets.erase(adapter.channel_registers);
+std::uint64_t DmaAdapters::MapRegisterSet::MappedRegisters() const {
+  std::uint64_t registers = 0;
+  for (const Mapping& mapping : mapped) registers += mapping.registers;
+  return registers;
+}
+
+std::uint64_t DmaAdapters::MapRegisterSet::MappedBytes() const {
+  std::uint64_t bytes = 0;
+  for (const Mapping& mapping : mapped) bytes += mapping.end - mapping.begin;
+  return bytes;
+}
+
+void DmaAdapters::ReleaseChannelRegisters(const char* routine, Adapter& adapter) {
+  if (adapter.channel_registers == nullptr) return;
+  const auto found = adapter.register_sets.find(adapter.channel_registers);
+  if (routine != nullptr && found != adapter.register_sets.end()) {
+    CheckUnmapped(routine, found->first, found->second);
+  }
+  if (found != adapter.register_sets.end()) adapter.register_sets.erase(found);
   adapter.channel_registers = nullptr;
+}
+
+void DmaAdapters::CheckUnmapped(const char* routine, const void* base, const MapRegisterSet& set) {
+  // The Bug Check 0xE6 page, 0x10: "tried to free its map registers while some were still
+  // mapped". Without DMA verification Windows frees them and the transfer's data is lost.
+  if (!set.mapped.empty() && kernel_.verifier().mode() == verifier::CheckMode::kVerifier) {
+    kernel_.verifier().DmaFreedWhileMapped(routine, base, set.MappedRegisters());
+  }
+}
+
+void DmaAdapters::CheckTransferRange(const char* routine, const MDL* mdl, std::uintptr_t current_va,
+                                     std::uint64_t length, bool range) {
+  verifier::Verifier& verifier = kernel_.verifier();
+  if (verifier.mode() != verifier::CheckMode::kVerifier) return;
+  if (length == 0) verifier.DmaZeroLengthTransfer(routine);  // the page's 0x21
+  const std::uintptr_t start = Address(mdl->StartVa) + mdl->ByteOffset;
+  const std::uintptr_t end = start + mdl->ByteCount;
+  // 0x1F: "Virtual buffer address is before the first MDL" (0x01), "after the first MDL" (0x02).
+  if (current_va < start || current_va >= end) {
+    verifier.DmaBufferOutsideMdl(routine, reinterpret_cast<const void*>(current_va), mdl,
+                                 current_va >= end);
+  }
+  // 0x1B: "this address is not within the bounds of this MDL", here the first byte past it.
+  if (range && length > end - current_va) {
+    verifier.DmaRangePastMdl(routine, reinterpret_cast<const void*>(end), mdl, length);
+  }
 }
 
 std::uint64_t DmaAdapters::RegistersHeld(const Adapter& adapter) {
@@ -91,7 +134,7 @@ NTSTATUS DmaAdapters::AllocateAdapterChannel(PDMA_ADAPTER adapter, PDEVICE_OBJEC
   // Never 0 and never a host pointer: 16 apart, as an allocation's address would be.
   auto* const base = reinterpret_cast<void*>(next_register_base_);
   next_register_base_ += 16;
-  live.register_sets.emplace(base, MapRegisterSet{.count = registers});
+  live.register_sets.emplace(base, MapRegisterSet{.count = registers, .mapped = {}});
   live.channel = true;
   live.channel_registers = base;
   // The channel and registers are free at once (nothing else holds them), so the routine runs
@@ -102,8 +145,8 @@ NTSTATUS DmaAdapters::AllocateAdapterChannel(PDMA_ADAPTER adapter, PDEVICE_OBJEC
   switch (action) {
     case KeepObject:  // both stay the driver's until FreeAdapterChannel
       break;
-    case DeallocateObject:
-      ReleaseChannelRegisters(live);
+    case DeallocateObject:  // the registers go back now: anything mapped is lost
+      ReleaseChannelRegisters(kAllocateChannel, live);
       live.channel = false;
       break;
     case DeallocateObjectKeepRegisters:  // the registers stay the driver's until FreeMapRegisters
@@ -114,7 +157,7 @@ NTSTATUS DmaAdapters::AllocateAdapterChannel(PDMA_ADAPTER adapter, PDEVICE_OBJEC
       // Microsoft documents the three actions only; kemu does not guess what another means. The
       // channel and the registers are given back first, so the test can still release the
       // adapter.
-      ReleaseChannelRegisters(live);
+      ReleaseChannelRegisters(nullptr, live);
       live.channel = false;
       throw Error(fmt::format(
           "kemu: the AdapterControl routine AllocateAdapterChannel ran returned {}, which is no "
@@ -133,7 +176,7 @@ PHYSICAL_ADDRESS DmaAdapters::MapTransfer(PDMA_ADAPTER adapter, PMDL mdl, PVOID 
   verifier::Verifier& verifier = kernel_.verifier();
   verifier.Dereferenced(kMapTransfer, mdl, "Mdl");
   verifier.Dereferenced(kMapTransfer, length, "Length");
-  const MapRegisterSet* set = LiveRegisters(live, map_register_base);
+  MapRegisterSet* set = LiveRegisters(live, map_register_base);
   if (set == nullptr) {
     throw Error(fmt::format(
         "kemu: MapTransfer was given MapRegisterBase {}, which is no map registers this adapter "
@@ -148,6 +191,7 @@ PHYSICAL_ADDRESS DmaAdapters::MapTransfer(PDMA_ADAPTER adapter, PMDL mdl, PVOID 
         static_cast<const void*>(mdl)));
   }
   const std::uintptr_t va = Address(current_va);
+  CheckTransferRange(kMapTransfer, mdl, va, *length, /*range=*/true);
   // The transfer goes through the map registers allocated, one page each from CurrentVa's page.
   const std::uint64_t room = std::uint64_t{set->count} * kPage;
   const std::uint64_t offset = va % kPage;
@@ -170,6 +214,7 @@ PHYSICAL_ADDRESS DmaAdapters::MapTransfer(PDMA_ADAPTER adapter, PMDL mdl, PVOID 
         "(double buffering through map registers)",
         run.logical, live.highest));
   }
+  if (kernel_.verifier().mode() == verifier::CheckMode::kVerifier) NoteMapping(*set, va, run.bytes);
   // What is contiguous from CurrentVa: a driver maps the rest with further calls.
   *length = static_cast<ULONG>(run.bytes);
   PHYSICAL_ADDRESS logical;
@@ -177,13 +222,41 @@ PHYSICAL_ADDRESS DmaAdapters::MapTransfer(PDMA_ADAPTER adapter, PMDL mdl, PVOID 
   return logical;
 }
 
+void DmaAdapters::NoteMapping(MapRegisterSet& set, std::uintptr_t va, std::uint64_t bytes) {
+  verifier::Verifier& verifier = kernel_.verifier();
+  const std::uintptr_t end = va + bytes;
+  // The Bug Check 0xE6 page, 0x1D: "tried to map an address range that was already mapped".
+  for (const MapRegisterSet::Mapping& mapping : set.mapped) {
+    if (va < mapping.end && end > mapping.begin) {
+      verifier.DmaRangeMappedTwice(kMapTransfer, reinterpret_cast<const void*>(va),
+                                   reinterpret_cast<const void*>(end),
+                                   reinterpret_cast<const void*>(std::max(va, mapping.begin)));
+    }
+  }
+  // 0x0D, "did not flush its adapter buffers": the registers are all taken by mappings not
+  // flushed since (UNCONFIRMED that Windows counts them per page as kemu does).
+  const std::uint64_t registers = SpannedPages(va, bytes);
+  if (set.MappedRegisters() + registers > set.count) {
+    verifier.DmaBuffersNotFlushed(kMapTransfer, set.MappedBytes() + bytes,
+                                  std::uint64_t{set.count} * kPage);
+  }
+  set.mapped.push_back({.begin = va, .end = end, .registers = registers});
+}
+
 BOOLEAN DmaAdapters::FlushAdapterBuffers(PDMA_ADAPTER adapter, PMDL mdl, PVOID map_register_base,
                                          PVOID current_va, ULONG length,
                                          BOOLEAN /*write_to_device*/) {
   Adapter& live = Live(kFlush, adapter);
   RequireBusMaster(kFlush, live);
-  kernel_.verifier().Dereferenced(kFlush, mdl, "Mdl");
-  if (LiveRegisters(live, map_register_base) == nullptr) {
+  verifier::Verifier& verifier = kernel_.verifier();
+  verifier.Dereferenced(kFlush, mdl, "Mdl");
+  MapRegisterSet* set = LiveRegisters(live, map_register_base);
+  if (set == nullptr) {
+    // The Bug Check 0xE6 page, 0x20: "tried to flush a map register that hasn't been mapped".
+    // Without DMA verification Microsoft gives no outcome: kemu stops the test.
+    if (verifier.mode() == verifier::CheckMode::kVerifier) {
+      verifier.DmaFlushUnmappedRegisters(kFlush, map_register_base, current_va, mdl);
+    }
     throw Error(fmt::format(
         "kemu: FlushAdapterBuffers was given MapRegisterBase {}, which is no map registers this "
         "adapter holds: flush before FreeMapRegisters or FreeAdapterChannel",
@@ -191,7 +264,13 @@ BOOLEAN DmaAdapters::FlushAdapterBuffers(PDMA_ADAPTER adapter, PMDL mdl, PVOID m
   }
   // The 0xE6 table's 0x00 / 0x1: flushing more than the MDL has left.
   const std::uint64_t left = MdlBytesLeft(*mdl, Address(current_va));
-  if (length > left) kernel_.verifier().DmaFlushPastMdlEnd(kFlush, left, length);
+  if (length > left) verifier.DmaFlushPastMdlEnd(kFlush, left, length);
+  // The transfer's mappings in the flushed range end here: the registers may be mapped again.
+  const std::uintptr_t begin = Address(current_va);
+  const std::uintptr_t end = begin + length;
+  std::erase_if(set->mapped, [begin, end](const MapRegisterSet::Mapping& mapping) {
+    return mapping.begin < end && mapping.end > begin;
+  });
   // No map register buffers to copy back and no cache to write back: host memory is coherent
   // with kemu's devices, so the data is already where it belongs.
   return TRUE;
@@ -211,6 +290,7 @@ void DmaAdapters::FreeMapRegisters(PDMA_ADAPTER adapter, PVOID map_register_base
         "which holds {}: pass the number AllocateAdapterChannel was asked for",
         registers, map_register_base, set->count));
   }
+  CheckUnmapped(kFreeRegisters, map_register_base, *set);
   live.register_sets.erase(map_register_base);
   if (live.channel_registers == map_register_base) live.channel_registers = nullptr;
 }
@@ -219,7 +299,7 @@ void DmaAdapters::FreeAdapterChannel(PDMA_ADAPTER adapter) {
   Adapter& live = Live(kFreeChannel, adapter);
   if (!live.channel) kernel_.verifier().DmaAdapterChannelFreedTwice(kFreeChannel, adapter);
   // The page: the channel and the map registers allocated with it are released.
-  ReleaseChannelRegisters(live);
+  ReleaseChannelRegisters(kFreeChannel, live);
   live.channel = false;
 }
 

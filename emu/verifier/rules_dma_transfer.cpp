@@ -117,4 +117,93 @@ void Verifier::DmaFlushPastMdlEnd(const char* routine, std::uint64_t left, std::
                               routine, asked, left)});
 }
 
+void Verifier::DmaZeroLengthTransfer(const char* routine) {
+  host_.Crash({.code = bugcheck::kDriverVerifierDmaViolation,
+               .parameters = {dma_violation::kZeroLengthTransfer, 0, 0, 0},
+               .parameter_names = {"0x21: zero-length transfer", "verifier data (none in kemu)",
+                                   nullptr, nullptr},
+               .summary = fmt::format("{} was given Length 0: a transfer maps at least one byte.",
+                                      routine)});
+}
+
+void Verifier::DmaBufferOutsideMdl(const char* routine, const void* current_va, const void* mdl,
+                                   bool after) {
+  host_.Crash(
+      {.code = bugcheck::kDriverVerifierDmaViolation,
+       .parameters = {dma_violation::kInvalidDmaBuffer,
+                      after ? dma_violation::kBufferAfterMdl : dma_violation::kBufferBeforeMdl,
+                      Address(current_va), Address(mdl)},
+       .parameter_names = {"0x1F: invalid DMA buffer",
+                           after ? "0x02: address after the MDL" : "0x01: address before the MDL",
+                           "CurrentVa", "MDL"},
+       .summary = fmt::format("{} was given CurrentVa {}, {} the buffer the MDL at {} describes: "
+                              "pass an address inside it (MmGetMdlVirtualAddress and what the "
+                              "transfer has moved so far).",
+                              routine, current_va, after ? "past the end of" : "before", mdl)});
+}
+
+void Verifier::DmaRangePastMdl(const char* routine, const void* past, const void* mdl,
+                               std::uint64_t length) {
+  host_.Crash({.code = bugcheck::kDriverVerifierDmaViolation,
+               .parameters = {dma_violation::kAddressOutsideMdl, Address(past), Address(mdl), 0},
+               .parameter_names = {"0x1B: address outside the MDL", "address outside the MDL",
+                                   "MDL", nullptr},
+               .summary = fmt::format("{} was asked for {:#x} bytes, which run past the end of "
+                                      "the buffer the MDL at {} describes (at {}): ask for no "
+                                      "more than the MDL has left from CurrentVa.",
+                                      routine, length, mdl, past)});
+}
+
+void Verifier::DmaRangeMappedTwice(const char* routine, const void* start, const void* end,
+                                   const void* mapped) {
+  host_.Crash(
+      {.code = bugcheck::kDriverVerifierDmaViolation,
+       .parameters = {dma_violation::kRangeMappedTwice, Address(start), Address(end),
+                      Address(mapped)},
+       .parameter_names = {"0x1D: range mapped twice", "start of the range", "end of the range",
+                           "address already mapped"},
+       .summary = fmt::format("{} was asked to map [{}, {}), but {} is mapped already through "
+                              "the same map registers and not flushed since: call "
+                              "FlushAdapterBuffers when a transfer ends, before mapping again.",
+                              routine, start, end, mapped)});
+}
+
+void Verifier::DmaBuffersNotFlushed(const char* routine, std::uint64_t bytes, std::uint64_t most) {
+  host_.Crash({.code = bugcheck::kDriverVerifierDmaViolation,
+               .parameters = {dma_violation::kAdapterBuffersNotFlushed, bytes, most, 0},
+               .parameter_names = {"0x0D: adapter buffers not flushed", "bytes mapped",
+                                   "most bytes mapped at a time", nullptr},
+               .summary = fmt::format("{} would map {:#x} bytes through map registers that hold "
+                                      "{:#x} at a time: the earlier mappings were never flushed. "
+                                      "Call FlushAdapterBuffers when the device has finished "
+                                      "with them, then map the rest.",
+                                      routine, bytes, most)});
+}
+
+void Verifier::DmaFreedWhileMapped(const char* routine, const void* map_register_base,
+                                   std::uint64_t registers) {
+  host_.Crash({.code = bugcheck::kDriverVerifierDmaViolation,
+               .parameters = {dma_violation::kFreedWhileMapped, registers, 0, 0},
+               .parameter_names = {"0x10: map registers freed while mapped",
+                                   "map registers still mapped", nullptr, nullptr},
+               .summary = fmt::format("{} gave back the map registers at MapRegisterBase {} with "
+                                      "{} of them still mapped: call FlushAdapterBuffers for "
+                                      "what MapTransfer mapped before freeing them.",
+                                      routine, map_register_base, registers)});
+}
+
+void Verifier::DmaFlushUnmappedRegisters(const char* routine, const void* map_register_base,
+                                         const void* current_va, const void* mdl) {
+  host_.Crash({.code = bugcheck::kDriverVerifierDmaViolation,
+               .parameters = {dma_violation::kFlushUnmappedRegisters, Address(map_register_base),
+                              Address(current_va), Address(mdl)},
+               .parameter_names = {"0x20: flush of map registers not mapped", "MapRegisterBase",
+                                   "CurrentVa", "MDL"},
+               .summary = fmt::format("{} was given MapRegisterBase {}, which is no map registers "
+                                      "the adapter holds: never allocated, or freed already "
+                                      "(FreeMapRegisters, FreeAdapterChannel or DeallocateObject). "
+                                      "Flush before freeing them.",
+                                      routine, map_register_base)});
+}
+
 }  // namespace kemu::verifier

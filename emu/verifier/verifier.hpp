@@ -359,6 +359,27 @@ class Verifier {
   /// 0x00 / 0x1).
   [[noreturn]] void DmaFlushPastMdlEnd(const char* routine, std::uint64_t left,
                                        std::uint64_t asked);
+  /// DMA verification's transfer checks (Verifier only: the caller checks the mode). A transfer
+  /// of zero bytes (0x21); CurrentVa before or after its MDL's buffer (0x1F, `after`); a range
+  /// running past its end (0x1B, `past` the first address beyond it).
+  [[noreturn]] void DmaZeroLengthTransfer(const char* routine);
+  [[noreturn]] void DmaBufferOutsideMdl(const char* routine, const void* current_va,
+                                        const void* mdl, bool after);
+  [[noreturn]] void DmaRangePastMdl(const char* routine, const void* past, const void* mdl,
+                                    std::uint64_t length);
+  /// MapTransfer of [start, end) while `mapped` is mapped through the same registers (0x1D).
+  [[noreturn]] void DmaRangeMappedTwice(const char* routine, const void* start, const void* end,
+                                        const void* mapped);
+  /// MapTransfer needing more registers than the allocation has unflushed (0x0D): `bytes` would
+  /// be mapped, `most` fit at a time.
+  [[noreturn]] void DmaBuffersNotFlushed(const char* routine, std::uint64_t bytes,
+                                         std::uint64_t most);
+  /// Map registers given back with `registers` of them still mapped (0x10).
+  [[noreturn]] void DmaFreedWhileMapped(const char* routine, const void* map_register_base,
+                                        std::uint64_t registers);
+  /// FlushAdapterBuffers through map registers the adapter does not hold (0x20).
+  [[noreturn]] void DmaFlushUnmappedRegisters(const char* routine, const void* map_register_base,
+                                              const void* current_va, const void* mdl);
   /// AllocateAdapterChannel for more map registers than IoGetDmaAdapter gave (0xE6 / 0x0C).
   /// Returns only under kRecord.
   void DmaTooManyMapRegisters(const char* routine, ULONG required, ULONG maximum);

@@ -263,10 +263,17 @@ inline constexpr std::uint64_t kAdapterReleasedWithScatterGatherLists = 0x0A;
 inline constexpr std::uint64_t kTooManyAdapterChannels = 0x0B;
 /// More map registers requested at once than IoGetDmaAdapter gave: required, maximum.
 inline constexpr std::uint64_t kTooManyMapRegisters = 0x0C;
+/// Map registers were mapped again before FlushAdapterBuffers gave them back: the bytes mapped
+/// (this call's included), the most the allocation maps at a time (Verifier only).
+inline constexpr std::uint64_t kAdapterBuffersNotFlushed = 0x0D;
 /// The driver or the hardware wrote outside its DMA buffer (found at FreeCommonBuffer under
 /// Verifier): parameter 2 is a kemu::dma_buffer_corruption code, then the buffer's start and the
 /// corrupted byte.
 inline constexpr std::uint64_t kWroteOutsideBuffer = 0x0F;
+/// Map registers freed (FreeMapRegisters, FreeAdapterChannel, DeallocateObject) while
+/// MapTransfer's mappings through them were never flushed: how many registers are mapped
+/// (Verifier only).
+inline constexpr std::uint64_t kFreedWhileMapped = 0x10;
 /// A DMA routine at an improper IRQL: parameter 2 is 0x02 (higher than allowed), then the
 /// highest IRQL allowed and the current one.
 inline constexpr std::uint64_t kImproperIrql = 0x13;
@@ -274,6 +281,23 @@ inline constexpr std::uint64_t kImproperIrql = 0x13;
 inline constexpr std::uint64_t kReleasedAdapter = 0x18;
 /// A NULL DMA adapter passed to a DMA routine.
 inline constexpr std::uint64_t kNullAdapter = 0x19;
+/// A transfer's range runs past the end of its MDL's buffer: the first address past it, the MDL
+/// (Verifier only).
+inline constexpr std::uint64_t kAddressOutsideMdl = 0x1B;
+/// MapTransfer of a range already mapped through the same map registers and not flushed since:
+/// the range's start and end, the first address already mapped (Verifier only).
+inline constexpr std::uint64_t kRangeMappedTwice = 0x1D;
+/// An invalid DMA buffer: parameter 2 is kBufferBeforeMdl or kBufferAfterMdl, then CurrentVa and
+/// the MDL (Verifier only).
+inline constexpr std::uint64_t kInvalidDmaBuffer = 0x1F;
+inline constexpr std::uint64_t kBufferBeforeMdl = 0x01;
+inline constexpr std::uint64_t kBufferAfterMdl = 0x02;
+/// FlushAdapterBuffers through map registers the adapter does not hold (never allocated, or
+/// freed): the MapRegisterBase, CurrentVa, the MDL (Verifier only).
+inline constexpr std::uint64_t kFlushUnmappedRegisters = 0x20;
+/// A transfer of zero bytes (MapTransfer, GetScatterGatherList, BuildScatterGatherList): 0
+/// (Verifier only).
+inline constexpr std::uint64_t kZeroLengthTransfer = 0x21;
 /// IoGetDmaAdapter given a DEVICE_DESCRIPTION version it does not know.
 inline constexpr std::uint64_t kUnknownDescriptionVersion = 0x25;
 }  // namespace dma_violation

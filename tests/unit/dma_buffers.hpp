@@ -9,6 +9,7 @@
 #include <ntddk.h>  // MmGetPhysicalAddress
 
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 #include "kemu/testing/gtest.hpp"
@@ -91,6 +92,9 @@ struct Packet {
   KIRQL irql = 0;
   PVOID map_register_base = nullptr;
   std::vector<Mapped> mapped{};
+  /// FlushAdapterBuffers after each MapTransfer, as a driver whose map registers cover less
+  /// than the MDL does between the pieces of its transfer.
+  bool flush_each = false;
 };
 
 // Maps the whole MDL, piece by piece, as a bus master's AdapterControl routine does.
@@ -110,6 +114,10 @@ inline IO_ALLOCATION_ACTION AdapterControl(PDEVICE_OBJECT DeviceObject, PIRP Irp
       const PHYSICAL_ADDRESS logical = packet->adapter->DmaOperations->MapTransfer(
           packet->adapter, packet->mdl, MapRegisterBase, va, &length, TRUE);
       packet->mapped.push_back({static_cast<std::uint64_t>(logical.QuadPart), length});
+      if (packet->flush_each) {
+        (void)packet->adapter->DmaOperations->FlushAdapterBuffers(
+            packet->adapter, packet->mdl, MapRegisterBase, va, length, TRUE);
+      }
       va += length;
       left -= length;
     }
@@ -163,6 +171,27 @@ class DmaDeviceTest : public kemu::testing::PersonalityTest {
     PDMA_ADAPTER adapter = IoGetDmaAdapter(device_->pdo(), &description, &count);
     if (registers != nullptr) *registers = count;
     return adapter;
+  }
+  /// The calls a driver makes at DISPATCH_LEVEL (its StartIo routine or DPC).
+  template <typename Call>
+  auto AtDispatch(Call call) {
+    KIRQL old = 0;
+    KeRaiseIrql(DISPATCH_LEVEL, &old);
+    if constexpr (std::is_void_v<decltype(call())>) {
+      call();
+      KeLowerIrql(old);
+    } else {
+      auto result = call();
+      KeLowerIrql(old);
+      return result;
+    }
+  }
+  /// AllocateAdapterChannel at DISPATCH_LEVEL, as from a StartIo routine.
+  NTSTATUS Allocate(Packet* packet, ULONG registers) {
+    return AtDispatch([&] {
+      return packet->adapter->DmaOperations->AllocateAdapterChannel(
+          packet->adapter, &fdo_, registers, &AdapterControl, packet);
+    });
   }
 
   kemu::Device* device_ = nullptr;
