@@ -7,7 +7,9 @@
 #include <cstdint>
 #include <optional>
 
+#include "abi/counted_string.hpp"
 #include "abi/entry.hpp"
+#include "model/host_memory.hpp"
 
 namespace {
 
@@ -83,7 +85,17 @@ VOID MmBuildMdlForNonPagedPool(PMDL MemoryDescriptorList) {
   Kernel& kernel = KEMU_ENTER(MmBuildMdlForNonPagedPool, KEMU_ARG(MemoryDescriptorList));
   kemu::abi::AtMost(kernel, kRoutine, DISPATCH_LEVEL);
   kernel.verifier().Dereferenced(kRoutine, MemoryDescriptorList, "MemoryDescriptorList");
+  // A wild MDL pointer is the kernel's page fault, not kemu's process faulting (audit round 19,
+  // B-S5). An MDL from IoAllocateMdl is in pool, readable without asking the host.
+  if (!kernel.pool().ExtentOf(MemoryDescriptorList)) {
+    if (const auto bad = kemu::model::FirstUnreadable(MemoryDescriptorList, sizeof(MDL))) {
+      kernel.verifier().UnreadableArgument(kRoutine, "MemoryDescriptorList", sizeof(MDL), *bad);
+    }
+  }
   PMDL mdl = MemoryDescriptorList;
+  // Under Verifier a buffer in the freed special pool is the page fault the routine's look at
+  // its pages takes: 0xD5, as for any pointer into freed pool (audit round 19, B-S2).
+  kemu::abi::CheckNotFreed(kernel, kRoutine, BufferAddress(*mdl), "the MDL's buffer");
   // The pages behind the buffer, each by the physical page MmGetPhysicalAddress gives it.
   const ULONG pages = ADDRESS_AND_SIZE_TO_SPAN_PAGES(BufferAddress(*mdl), mdl->ByteCount);
   PPFN_NUMBER pfns = MmGetMdlPfnArray(mdl);

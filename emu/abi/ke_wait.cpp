@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "abi/entry.hpp"
+#include "model/output_range.hpp"
 
 namespace {
 
@@ -62,8 +63,12 @@ void BlockedWhereItMayNot(Kernel& kernel, const char* routine, KIRQL irql) {
 }
 
 NTSTATUS Wait(Kernel& kernel, WaitRequest& request, PLARGE_INTEGER timeout) {
+  if (timeout != nullptr) {
+    kemu::model::CheckInputRange(kernel, request.routine, "Timeout", timeout, sizeof(*timeout));
+  }
   const bool polls = timeout != nullptr && timeout->QuadPart == 0;
   const KIRQL irql = EnterWait(kernel, request, timeout);
+  request.irql = irql;
   for (const DISPATCHER_HEADER* object : request.objects) {
     kernel.dispatcher().CheckObject(request.routine, object, kemu::model::Dispatcher::kWaitable);
   }
@@ -108,7 +113,17 @@ NTSTATUS KeWaitForMultipleObjects(ULONG Count, PVOID Object[], WAIT_TYPE WaitTyp
   if (Count > MAXIMUM_WAIT_OBJECTS || (Count > THREAD_WAIT_OBJECTS && WaitBlockArray == nullptr)) {
     kernel.verifier().TooManyWaitObjects(Count, WaitBlockArray != nullptr);
   }
-  kernel.verifier().Dereferenced("KeWaitForMultipleObjects", Object, "Object");
+  // The array is read Count entries long: past its pool block, or where nothing is mapped, that
+  // is the kernel's fault, never kemu's process faulting (audit round 19, B-S5, B-S7).
+  kemu::model::CheckInputRange(kernel, "KeWaitForMultipleObjects", "Object", Object,
+                               std::size_t{Count} * sizeof(PVOID));
+  // The wait blocks are written Count long (the page: "sizeof(KWAIT_BLOCK) * Count bytes"); kemu
+  // does not use them, so only special pool's guard page would see a short array (B-S8).
+  if (WaitBlockArray != nullptr &&
+      kernel.verifier().mode() == kemu::verifier::CheckMode::kVerifier) {
+    kemu::model::CheckOutputRange(kernel, "KeWaitForMultipleObjects", "WaitBlockArray",
+                                  WaitBlockArray, std::size_t{Count} * sizeof(KWAIT_BLOCK));
+  }
   WaitRequest request;
   request.routine = "KeWaitForMultipleObjects";
   request.wait_all = kemu::abi::Arg(WaitType) == WaitAll;
@@ -126,7 +141,8 @@ NTSTATUS KeDelayExecutionThread(KPROCESSOR_MODE WaitMode, BOOLEAN Alertable,
   if (irql > APC_LEVEL) {
     kernel.verifier().IrqlAboveMaximum("KeDelayExecutionThread", irql, APC_LEVEL);
   }
-  kernel.verifier().Dereferenced("KeDelayExecutionThread", Interval, "Interval");
+  kemu::model::CheckInputRange(kernel, "KeDelayExecutionThread", "Interval", Interval,
+                               sizeof(*Interval));
   WaitRequest request;
   request.routine = "KeDelayExecutionThread";
   request.deadline =

@@ -116,6 +116,15 @@ PHYSICAL_ADDRESS MmGetPhysicalAddress(PVOID BaseAddress) {
     physical.QuadPart = static_cast<LONGLONG>(*device);
     return physical;
   }
+  // A block in the freed special pool kemu keeps under Verifier has no page: Windows makes a
+  // freed special-pool page invalid, and an invalid address's physical address is 0, as
+  // MmIsAddressValid answers FALSE for it (audit round 19, B-S2). A driver must not hand its
+  // device a buffer it freed.
+  if (kernel.pool().quarantine().Holding(reinterpret_cast<std::uintptr_t>(BaseAddress)) !=
+      nullptr) {
+    physical.QuadPart = 0;
+    return physical;
+  }
   physical.QuadPart = static_cast<LONGLONG>(kernel.physical_memory().PhysicalOf(BaseAddress));
   return physical;
 }

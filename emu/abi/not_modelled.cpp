@@ -24,4 +24,25 @@ PVOID MmMapLockedPagesSpecifyCache(PMDL MemoryDescriptorList, KPROCESSOR_MODE Ac
                     KEMU_ARG(BugCheckOnFailure), KEMU_ARG(Priority));
 }
 
+// Locking pageable or user buffers, and MDLs of part of another MDL's buffer: kemu's MDLs
+// describe nonpaged memory only (docs/differences.md, "MDLs").
+VOID MmProbeAndLockPages(PMDL MemoryDescriptorList, KPROCESSOR_MODE AccessMode,
+                         LOCK_OPERATION Operation) {
+  KEMU_NOT_MODELLED(MmProbeAndLockPages, KEMU_ARG(MemoryDescriptorList), KEMU_ARG(AccessMode),
+                    KEMU_ARG(Operation));
+}
+
+VOID MmUnlockPages(PMDL MemoryDescriptorList) {
+  KEMU_NOT_MODELLED(MmUnlockPages, KEMU_ARG(MemoryDescriptorList));
+}
+
+VOID MmUnmapLockedPages(PVOID BaseAddress, PMDL MemoryDescriptorList) {
+  KEMU_NOT_MODELLED(MmUnmapLockedPages, KEMU_ARG(BaseAddress), KEMU_ARG(MemoryDescriptorList));
+}
+
+VOID IoBuildPartialMdl(PMDL SourceMdl, PMDL TargetMdl, PVOID VirtualAddress, ULONG Length) {
+  KEMU_NOT_MODELLED(IoBuildPartialMdl, KEMU_ARG(SourceMdl), KEMU_ARG(TargetMdl),
+                    KEMU_ARG(VirtualAddress), KEMU_ARG(Length));
+}
+
 }  // extern "C"

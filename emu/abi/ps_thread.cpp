@@ -133,7 +133,25 @@ NTSTATUS ObReferenceObjectByHandle(HANDLE Handle, ACCESS_MASK DesiredAccess,
     if (ObjectType != nullptr) return STATUS_OBJECT_TYPE_MISMATCH;
     kernel.ThrowNotModelled("ObReferenceObjectByHandle on a registry key handle");
   }
-  const NTSTATUS status = kernel.system_threads().ReferenceByHandle(Handle, thread_type, Object);
+  NTSTATUS status = STATUS_SUCCESS;
+  if (Handle == NtCurrentThread()) {
+    // The current thread's pseudo-handle: the running system thread's own object (audit round
+    // 19, B-S10). The test's own context and a DPC have no thread object kemu could hand out.
+    auto* const current = reinterpret_cast<PVOID>(kernel.dispatcher().CurrentThread());
+    if (!kernel.system_threads().IsLiveObject(current)) {
+      kernel.ThrowNotModelled(
+          "ObReferenceObjectByHandle(NtCurrentThread()) outside a system thread (kemu gives only "
+          "the driver's system threads a thread object)");
+    }
+    if (!thread_type) return STATUS_OBJECT_TYPE_MISMATCH;
+    kernel.system_threads().Reference("ObReferenceObjectByHandle", current);
+    *Object = current;
+  } else if (Handle == NtCurrentProcess()) {
+    kernel.ThrowNotModelled(
+        "ObReferenceObjectByHandle(NtCurrentProcess()) (kemu models no process objects)");
+  } else {
+    status = kernel.system_threads().ReferenceByHandle(Handle, thread_type, Object);
+  }
   if (status == STATUS_SUCCESS && HandleInformation != nullptr) {
     HandleInformation->HandleAttributes = OBJ_KERNEL_HANDLE;
     HandleInformation->GrantedAccess = THREAD_ALL_ACCESS;

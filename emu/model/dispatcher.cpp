@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "model/freed_objects.hpp"
+#include "model/host_memory.hpp"
 #include "model/kernel.hpp"
 
 namespace kemu::model {
@@ -148,6 +149,14 @@ void Dispatcher::CheckObject(const char* routine, const void* object, unsigned k
   if (kernel_.pool().InFreedBlock(reinterpret_cast<std::uintptr_t>(object))) [[unlikely]] {
     RejectInvalidObject(kernel_, routine, Expected(kinds).c_str(), object);
   }
+  // A wild pointer (an uninitialised or corrupted field) is the page fault the kernel's read of
+  // the header takes, not kemu's process faulting (audit round 19, B-S5). An object in a live
+  // pool block is readable without asking the host.
+  if (!kernel_.pool().ExtentOf(object)) {
+    if (const auto bad = FirstUnreadable(object, sizeof(DISPATCHER_HEADER))) [[unlikely]] {
+      kernel_.verifier().UnreadableArgument(routine, "Object", sizeof(DISPATCHER_HEADER), *bad);
+    }
+  }
   const auto* header = static_cast<const DISPATCHER_HEADER*>(object);
   const bool event = (IsKind(header, EventNotificationObject, sizeof(KEVENT)) ||
                       IsKind(header, EventSynchronizationObject, sizeof(KEVENT)));
@@ -225,11 +234,13 @@ void Dispatcher::Consume(DISPATCHER_HEADER* header, const WaitRequest& request) 
       auto* mutex = reinterpret_cast<KMUTEX*>(header);
       if (--header->SignalState == 0) {  // the first acquisition: the mutex becomes the thread's
         mutex->OwnerThread = reinterpret_cast<struct _KTHREAD*>(request.thread);
-        owned_[reinterpret_cast<std::uintptr_t>(mutex)] = {.cpu = request.cpu,
-                                                           .thread = request.thread,
-                                                           .kind = "kernel mutex",
-                                                           .routine = request.routine,
-                                                           .kernel_mutex = true};
+        owned_[reinterpret_cast<std::uintptr_t>(mutex)] = {
+            .cpu = request.cpu,
+            .thread = request.thread,
+            .kind = "kernel mutex",
+            .routine = request.routine,
+            .kernel_mutex = true,
+            .at_dispatch = request.irql >= DISPATCH_LEVEL};
         kernel_.verifier().MutexHeld(mutex, request.thread, request.routine,
                                      kernel_.trace().sequence());
       }

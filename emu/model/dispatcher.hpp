@@ -40,6 +40,8 @@ struct WaitRequest {
   /// owns satisfies its wait, and becomes its when the wait takes it.
   unsigned cpu = 0;
   std::uintptr_t thread = 0;
+  /// The IRQL the wait runs at: a mutex it acquires is released at the same IRQL class.
+  KIRQL irql = PASSIVE_LEVEL;
 };
 
 class Dispatcher {
@@ -211,6 +213,7 @@ class Dispatcher {
     const char* kind = "";      ///< "kernel mutex", "fast mutex", "guarded mutex"
     const char* routine = "";   ///< what acquired it
     bool kernel_mutex = false;  ///< a KMUTEX: its owner's normal kernel APCs are off
+    bool at_dispatch = false;   ///< a KMUTEX acquired by a wait at DISPATCH_LEVEL
   };
   struct MutexView;  // fast_mutexes.cpp
 

@@ -504,6 +504,10 @@ void Interrupts::DispatchChain(VectorState& state, Cpu& cpu) {
                   state.vector, cpu.irql,
                   std::uint64_t{record.affinity != 0 ? record.affinity : KAFFINITY{1} << cpu_index},
                   cpu_index, __builtin_frame_address(0), attached.message);
+    // What the driver did before its last write to the device (enabling its interrupts, say)
+    // happens before this ISR: the device interrupts because of what it was told (audit round
+    // 19, C1).
+    if (record.device != nullptr) race.Acquire(record.device);
   }
   const race::ContextScope race_scope(race, cpu_index);
   // Inlined at both uses: on the round trip a call here cost as much as the release itself.

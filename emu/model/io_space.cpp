@@ -149,10 +149,13 @@ std::uint64_t IoSpace::ReadPort(const volatile void* port, unsigned width) {
          AllOnes(width);
 }
 
+void IoSpace::PublishToDevice(const DeviceState& device) { kernel_.race().Release(&device); }
+
 void IoSpace::WritePort(const volatile void* port, unsigned width, std::uint64_t value) {
   const std::uint32_t number = PortNumber(port);
   DeviceState* device = PortOwner(number, width);
   if (device == nullptr) return;
+  PublishToDevice(*device);
   device->io.hardware->Write(Space::kPort, number - device->io.port_base, width,
                              value & AllOnes(width));
 }

@@ -44,6 +44,7 @@ class IoSpace {
   void WriteRegister(volatile void* address, unsigned width, std::uint64_t value) {
     const auto at = reinterpret_cast<std::uintptr_t>(address);
     const Mapping& mapping = Route(at, width, true);
+    PublishToDevice(*mapping.device);
     mapping.hardware->Write(Space::kMemory, mapping.OffsetOf(at), width, value & AllOnes(width));
   }
   /// The buffer variants: `count` accesses to the same register, each moving one element of
@@ -61,6 +62,11 @@ class IoSpace {
                       ULONG count);
   void WritePortBuffer(const char* routine, const volatile void* port, unsigned width,
                        const void* buffer, ULONG count);
+
+  /// For the race detector: what the driver did before a write to `device` (a register or a
+  /// port) happens before the device's next interrupt, whose ISR acquires it (docs/concurrency.md;
+  /// audit round 19, C1). Before the write: the device may interrupt inside it.
+  void PublishToDevice(const DeviceState& device);
 
   /// Mappings the driver never unmapped, for Machine::Shutdown (oldest first).
   std::vector<std::string> DescribeMapped() const;

@@ -235,12 +235,16 @@ void Kernel::NoteBugCheck(const verifier::Violation& violation) {
 }
 
 kemu::BugCheck Kernel::MakeBugCheck(const verifier::Violation& violation) const {
-  // An exception nothing handles in a system thread (a work item's worker thread, not an ISR or
-  // DPC that interrupted it) is 0x7E SYSTEM_THREAD_EXCEPTION_NOT_HANDLED, not 0x1E: the same
-  // exception code, with the exception and context records' addresses, which kemu has not.
+  // An exception nothing handles in a system thread (a work item's worker thread or the driver's
+  // own PsCreateSystemThread thread, not an ISR or DPC that interrupted it) is 0x7E
+  // SYSTEM_THREAD_EXCEPTION_NOT_HANDLED, not 0x1E: the same exception code, with the exception
+  // and context records' addresses, which kemu has not (audit round 19, B-S4).
   const Cpu& running = cpu();
   verifier::Violation shown = violation;
-  if (shown.code == bugcheck::kKmodeExceptionNotHandled && dispatcher_.InWorkerThread() &&
+  const bool system_thread =
+      dispatcher_.InWorkerThread() ||
+      system_threads_.IsLiveObject(reinterpret_cast<const void*>(dispatcher_.CurrentThread()));
+  if (shown.code == bugcheck::kKmodeExceptionNotHandled && system_thread &&
       running.dispatching == 0 && running.dpc_depth == 0) {
     shown.code = bugcheck::kSystemThreadExceptionNotHandled;
     shown.parameters[2] = 0;

@@ -30,6 +30,15 @@ LONG Dispatcher::ReleaseMutex(const char* routine, PRKMUTEX mutex) {
     kernel_.verifier().MutexNotOwned(routine, mutex, mutex->Header.SignalState > 0 ? 0 : owner,
                                      thread);
   }
+  // The KeReleaseMutex page: released at the IRQL class the acquiring wait ran at (audit round
+  // 19, B-S1).
+  if (const auto owned = owned_.find(reinterpret_cast<std::uintptr_t>(mutex));
+      owned != owned_.end()) {
+    const KIRQL irql = kernel_.irql().Current();
+    if (owned->second.at_dispatch != (irql >= DISPATCH_LEVEL)) {
+      kernel_.verifier().MutexReleasedAtOtherIrql(routine, mutex, owned->second.at_dispatch, irql);
+    }
+  }
   const LONG previous = mutex->Header.SignalState;
   kernel_.race().Release(&mutex->Header);
   kernel_.race().LockReleased(&mutex->Header);

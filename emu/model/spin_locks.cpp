@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "model/freed_objects.hpp"
+#include "model/host_memory.hpp"
 #include "model/kernel.hpp"
 #include "model/spin_locks_inline.hpp"
 
@@ -55,6 +56,14 @@ SpinLocks::State& SpinLocks::FirstUse(const char* routine, PKSPIN_LOCK lock) {
   // word is not read (the host may have unmapped the block, or handed it to another use).
   if (kernel_.pool().InFreedBlock(reinterpret_cast<std::uintptr_t>(lock))) {
     RejectInvalidObject(kernel_, routine, "an initialized spin lock", lock);
+  }
+  // Without deadlock detection the lock word is read: a wild lock pointer is the kernel's page
+  // fault there, not kemu's process faulting (audit round 19, B-S5). Asked once per lock: later
+  // uses find it in the table.
+  if (!kernel_.verifier().deadlock_detection() && !kernel_.pool().ExtentOf(lock)) {
+    if (const auto bad = FirstUnreadable(lock, sizeof(KSPIN_LOCK))) {
+      kernel_.verifier().UnreadableArgument(routine, "SpinLock", sizeof(KSPIN_LOCK), *bad);
+    }
   }
   if (kernel_.verifier().deadlock_detection() || *lock != 0) {
     // A lock in memory the driver freed was initialised once: the report says where it lived.

@@ -177,6 +177,20 @@ void Verifier::OutputBeyondPoolBlock(const char* routine, const char* parameter,
            routine, bytes, parameter, buffer, block_bytes, block, beyond)});
 }
 
+void Verifier::InputBeyondPoolBlock(const char* routine, const char* parameter, const void* buffer,
+                                    std::uint64_t bytes, const void* block, SIZE_T block_bytes,
+                                    const void* beyond) {
+  host_.Crash(
+      {.code = bugcheck::kPageFaultBeyondEndOfAllocation,
+       .parameters = {Address(beyond), 0, 0, 0},
+       .parameter_names = {"memory address referenced", "0: a read",
+                           "address that referenced memory (not known)", nullptr},
+       .summary = fmt::format(
+           "{} was about to read {} bytes of {} at {}, but that array lies in the {}-byte pool "
+           "block at {}: the byte at {} is past its end. Pass the count the array has.",
+           routine, bytes, parameter, buffer, block_bytes, block, beyond)});
+}
+
 void Verifier::SpecialPoolOverrun(const char* routine, const void* block, const void* corrupted,
                                   const std::string& what) {
   host_.BugCheck(

@@ -38,6 +38,19 @@ void Verifier::MutexNotOwned(const char* routine, const void* mutex, std::uintpt
                                  routine, mutex, current, owned_by)));
 }
 
+void Verifier::MutexReleasedAtOtherIrql(const char* routine, const void* mutex,
+                                        bool acquired_at_dispatch, KIRQL current) {
+  // The KeReleaseMutex page: a mutex "acquired at IRQL = DISPATCH_LEVEL and the thread is not
+  // running at DISPATCH_LEVEL (and vice versa)" raises STATUS_ABANDONED or
+  // STATUS_MUTANT_NOT_OWNED; which of the two for this case is UNCONFIRMED.
+  host_.Crash(Raised(
+      kStatusMutantNotOwned, "exception code: STATUS_MUTANT_NOT_OWNED",
+      fmt::format("{} released the kernel mutex at {} at IRQL {}, but the wait that acquired it "
+                  "ran {} DISPATCH_LEVEL: a mutex is released at the IRQL class it was acquired "
+                  "at. The routine raised STATUS_MUTANT_NOT_OWNED.",
+                  routine, mutex, current, acquired_at_dispatch ? "at" : "below")));
+}
+
 void Verifier::SyncObjectPageable(const char* routine, const char* kind, const void* object,
                                   const std::string& where) {
   // Microsoft's Force IRQL Checking page: from Vista on, Verifier detects these objects in

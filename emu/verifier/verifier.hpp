@@ -601,6 +601,11 @@ class Verifier {
   /// unhandled under kemu (0x1E) in every mode.
   [[noreturn]] void MutexNotOwned(const char* routine, const void* mutex, std::uintptr_t owner,
                                   std::uintptr_t current);
+  /// KeReleaseMutex by its owner at another IRQL class than the acquisition's: acquired at
+  /// DISPATCH_LEVEL (a zero-timeout wait) and released below it, or the reverse.
+  /// STATUS_MUTANT_NOT_OWNED raised, unhandled under kemu (0x1E) in every mode.
+  [[noreturn]] void MutexReleasedAtOtherIrql(const char* routine, const void* mutex,
+                                             bool acquired_at_dispatch, KIRQL current);
   /// A fast or guarded mutex (`kind`) acquired again by its owner: 0xC4 / 0x1000 under
   /// Verifier, the hang report otherwise.
   [[noreturn]] void MutexAcquiredBySelf(const char* routine, const char* kind, const void* mutex,
@@ -676,6 +681,12 @@ class Verifier {
                                           const void* buffer, std::uint64_t bytes,
                                           const void* block, SIZE_T block_bytes,
                                           const void* beyond);
+  /// The same for a kernel routine reading `bytes` bytes of its input `parameter` (an array the
+  /// driver sized by a count): 0xCD (beyond, 0: a read, 0, 0), in every mode, as kemu's own read
+  /// past a host allocation would fault its process (audit round 19, B-S7).
+  [[noreturn]] void InputBeyondPoolBlock(const char* routine, const char* parameter,
+                                         const void* buffer, std::uint64_t bytes, const void* block,
+                                         SIZE_T block_bytes, const void* beyond);
 
   // Debug output (rules_debug.cpp).
   /// A Unicode format code reached DbgPrint(Ex) above PASSIVE_LEVEL.

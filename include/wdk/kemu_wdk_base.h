@@ -192,6 +192,11 @@
 #ifndef DECLSPEC_ALIGN
 #define DECLSPEC_ALIGN(x) __attribute__((__aligned__(x)))
 #endif
+/// The alignment of every pool allocation on x64, and what Microsoft asks of an SLIST_ENTRY:
+/// `DECLSPEC_ALIGN(MEMORY_ALLOCATION_ALIGNMENT)`.
+#ifndef MEMORY_ALLOCATION_ALIGNMENT
+#define MEMORY_ALLOCATION_ALIGNMENT 16
+#endif
 #ifndef DECLSPEC_NORETURN
 #define DECLSPEC_NORETURN KEMU_NORETURN
 #endif

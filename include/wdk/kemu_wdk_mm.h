@@ -343,6 +343,18 @@ NTKERNELAPI PVOID NTAPI MmMapLockedPagesSpecifyCache(PMDL MemoryDescriptorList,
                                                      PVOID RequestedAddress,
                                                      ULONG BugCheckOnFailure, ULONG Priority);
 
+/// The access MmProbeAndLockPages checks and locks for.
+typedef enum _LOCK_OPERATION { IoReadAccess, IoWriteAccess, IoModifyAccess } LOCK_OPERATION;
+/// Not modelled (kemu's MDLs describe nonpaged memory, built by MmBuildMdlForNonPagedPool): each
+/// fails by name (kemu::NotModelled), and MmGetSystemRoutineAddress finds them, as on Windows, so
+/// a driver that probes for one reaches the same stop rather than a fallback path.
+NTKERNELAPI VOID NTAPI MmProbeAndLockPages(PMDL MemoryDescriptorList, KPROCESSOR_MODE AccessMode,
+                                           LOCK_OPERATION Operation);
+NTKERNELAPI VOID NTAPI MmUnlockPages(PMDL MemoryDescriptorList);
+NTKERNELAPI VOID NTAPI MmUnmapLockedPages(PVOID BaseAddress, PMDL MemoryDescriptorList);
+NTKERNELAPI VOID NTAPI IoBuildPartialMdl(PMDL SourceMdl, PMDL TargetMdl, PVOID VirtualAddress,
+                                         ULONG Length);
+
 /// MmInitializeMdl's work (kemu's name): the header fields of an MDL the caller placed in memory
 /// of its own, at least MmSizeOfMdl(BaseVa, Length) bytes; the PFN array is left to
 /// MmBuildMdlForNonPagedPool.

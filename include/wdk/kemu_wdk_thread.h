@@ -124,6 +124,12 @@ NTKERNELAPI KPRIORITY NTAPI KeQueryPriorityThread(PKTHREAD Thread);
 /// PASSIVE_LEVEL. Closes a handle (kemu: a thread handle from PsCreateSystemThread, or a registry
 /// key handle, kemu_wdk_registry.h).
 NTSYSAPI NTSTATUS NTAPI ZwClose(HANDLE Handle);
+/// The pseudo-handles of the current process and thread, valid in the caller's context only.
+/// ObReferenceObjectByHandle(NtCurrentThread(), ...) in a system thread references that thread.
+#define NtCurrentProcess() ((HANDLE)(LONG_PTR)-1)
+#define ZwCurrentProcess() NtCurrentProcess()
+#define NtCurrentThread() ((HANDLE)(LONG_PTR)-2)
+#define ZwCurrentThread() NtCurrentThread()
 /// PASSIVE_LEVEL. The object a handle names, with a reference the caller releases with
 /// ObDereferenceObject.
 NTKERNELAPI NTSTATUS NTAPI ObReferenceObjectByHandle(HANDLE Handle, ACCESS_MASK DesiredAccess,

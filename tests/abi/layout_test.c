@@ -45,6 +45,12 @@ _Static_assert(WaitAll == 0 && WaitAny == 1, "WAIT_TYPE");
 _Static_assert(Executive == 0 && DelayExecution == 4, "KWAIT_REASON");
 _Static_assert(CriticalWorkQueue == 0 && DelayedWorkQueue == 1, "WORK_QUEUE_TYPE");
 _Static_assert(THREAD_WAIT_OBJECTS == 3 && MAXIMUM_WAIT_OBJECTS == 64, "wait object limits");
+_Static_assert(MEMORY_ALLOCATION_ALIGNMENT == 16, "x64 pool alignment");
+typedef struct DECLSPEC_ALIGN(MEMORY_ALLOCATION_ALIGNMENT) {
+  SLIST_ENTRY Link;
+  ULONG Payload;
+} ALIGNED_SLIST_NODE;
+_Static_assert(_Alignof(ALIGNED_SLIST_NODE) == 16, "Microsoft's SLIST_ENTRY alignment idiom");
 _Static_assert(IO_NO_INCREMENT == 0 && EVENT_INCREMENT == 1, "priority increments");
 _Static_assert(CmResourceTypeInterrupt == 2 && CmResourceTypeConnection == 132, "CM types");
 _Static_assert(CmResourceShareShared == 3 && PCIBus == 5 && InterfaceTypeUndefined == -1, "CM");

@@ -192,6 +192,28 @@ TEST_P(MdlTest, SystemAddressOfAnMdlNotBuiltNeedsAMappingKemuDoesNotModel) {
   ExFreePoolWithTag(buffer, kTag);
 }
 
+// Locking pages and partial MDLs are not modelled: MmGetSystemRoutineAddress finds them, as on
+// every Windows, so a driver probing for one reaches the same stop by name as one calling it
+// (audit round 19, B-S3).
+TEST_P(MdlTest, RoutinesKemuDoesNotModelAreFoundByNameAndStopByName) {
+  for (const wchar_t* name :
+       {L"MmProbeAndLockPages", L"MmUnlockPages", L"MmUnmapLockedPages", L"IoBuildPartialMdl"}) {
+    UNICODE_STRING routine;
+    RtlInitUnicodeString(&routine, name);
+    EXPECT_NE(MmGetSystemRoutineAddress(&routine), nullptr);
+  }
+  auto* buffer = static_cast<char*>(ExAllocatePoolWithTag(NonPagedPool, 64, kTag));
+  PMDL mdl = IoAllocateMdl(buffer, 64, FALSE, FALSE, nullptr);
+  PMDL partial = IoAllocateMdl(buffer, 16, FALSE, FALSE, nullptr);
+  EXPECT_THROW(MmProbeAndLockPages(mdl, KernelMode, IoWriteAccess), kemu::NotModelled);
+  EXPECT_THROW(MmUnlockPages(mdl), kemu::NotModelled);
+  EXPECT_THROW(MmUnmapLockedPages(buffer, mdl), kemu::NotModelled);
+  EXPECT_THROW(IoBuildPartialMdl(mdl, partial, buffer, 16), kemu::NotModelled);
+  IoFreeMdl(partial);
+  IoFreeMdl(mdl);
+  ExFreePoolWithTag(buffer, kTag);
+}
+
 TEST_P(MdlTest, AllocateMdlForNoBytesReturnsNullAndForAnIrpFailsByName) {
   char buffer[16];
   EXPECT_EQ(IoAllocateMdl(buffer, 0, FALSE, FALSE, nullptr), nullptr);

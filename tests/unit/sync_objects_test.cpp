@@ -148,6 +148,46 @@ TEST_P(SyncObjectsTest, ReleasingAMutexNobodyOwnsRaisesMutantNotOwned) {
   EXPECT_THAT(crash.what(), HasSubstr("no thread owns it"));
 }
 
+// The KeReleaseMutex page: a mutex "acquired at IRQL = DISPATCH_LEVEL and the thread is not
+// running at DISPATCH_LEVEL (and vice versa)" raises an exception (audit round 19, B-S1).
+TEST_P(SyncObjectsTest, ReleasingAMutexAtDispatchThatWasAcquiredAtPassiveRaises) {
+  KMUTEX mutex;
+  KeInitializeMutex(&mutex, 0);
+  ASSERT_EQ(KeWaitForSingleObject(&mutex, Executive, KernelMode, FALSE, nullptr), STATUS_SUCCESS);
+  KSPIN_LOCK lock;
+  KeInitializeSpinLock(&lock);
+  KIRQL old = 0;
+  KeAcquireSpinLock(&lock, &old);
+  const kemu::BugCheck crash = CrashOf([&] { KeReleaseMutex(&mutex, FALSE); });
+  EXPECT_THAT(crash, BugCheckIs(kemu::bugcheck::kKmodeExceptionNotHandled, kStatusMutantNotOwned));
+  EXPECT_THAT(crash.what(), HasSubstr("at IRQL 2, but the wait that acquired it ran below"));
+}
+
+TEST_P(SyncObjectsTest, ReleasingAMutexAtPassiveThatWasPolledAtDispatchRaises) {
+  KMUTEX mutex;
+  KeInitializeMutex(&mutex, 0);
+  KIRQL old = 0;
+  KeRaiseIrql(DISPATCH_LEVEL, &old);
+  ASSERT_EQ(Poll(&mutex), STATUS_SUCCESS);
+  KeLowerIrql(old);
+  const kemu::BugCheck crash = CrashOf([&] { KeReleaseMutex(&mutex, FALSE); });
+  EXPECT_THAT(crash, BugCheckIs(kemu::bugcheck::kKmodeExceptionNotHandled, kStatusMutantNotOwned));
+  EXPECT_THAT(crash.what(), HasSubstr("at IRQL 0, but the wait that acquired it ran at"));
+}
+
+TEST_P(SyncObjectsTest, ReleasingAMutexAtTheIrqlItWasAcquiredAtIsSilent) {
+  KMUTEX mutex;
+  KeInitializeMutex(&mutex, 0);
+  KIRQL old = 0;
+  KeRaiseIrql(DISPATCH_LEVEL, &old);
+  ASSERT_EQ(Poll(&mutex), STATUS_SUCCESS);
+  EXPECT_EQ(KeReleaseMutex(&mutex, FALSE), 0);
+  KeLowerIrql(old);
+  ASSERT_EQ(KeWaitForSingleObject(&mutex, Executive, KernelMode, FALSE, nullptr), STATUS_SUCCESS);
+  EXPECT_EQ(KeReleaseMutex(&mutex, FALSE), 0);
+  EXPECT_FALSE(machine().crashed());
+}
+
 TEST_P(SyncObjectsTest, AMutexStillOwnedAtShutdownIsALeak) {
   KMUTEX mutex;
   KeInitializeMutex(&mutex, 0);
