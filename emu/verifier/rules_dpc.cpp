@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include "kemu/bugcheck.hpp"
+#include "verifier/access_fault.hpp"
 #include "verifier/verifier.hpp"
 
 namespace kemu::verifier {
@@ -18,8 +19,9 @@ void Verifier::UninitializedDpc(const char* routine, PKDPC dpc) {
                  .summary = summary});
   }
   // Without Verifier the kernel queues whatever is there and later calls through the garbage
-  // DeferredRoutine.
-  host_.Crash(AccessViolation(summary));
+  // DeferredRoutine: the access violation kemu reports where the cause is, 0xA at DISPATCH_LEVEL
+  // and above (an ISR or DPC queueing it), as every fault there (audit round 19, C5).
+  CrashAccessingAt(host_, 0, summary);
 }
 
 void Verifier::DpcReinitializedWhileQueued(PKDPC dpc) {

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "kemu/bugcheck.hpp"
+#include "verifier/access_fault.hpp"
 #include "verifier/verifier.hpp"
 
 namespace kemu::verifier {
@@ -124,19 +125,6 @@ bool ListedByIrqlKeDispatchLte(std::string_view routine) {
   return std::find(std::begin(kListed), std::end(kListed), routine) != std::end(kListed);
 }
 
-// The kernel's access to `address` faults: 0xA at DISPATCH_LEVEL and above, where it cannot take
-// the page fault, else the access violation 0x1E.
-[[noreturn]] void CrashAccessingAt(Host& host, std::uint64_t address, std::string summary) {
-  const std::uint8_t irql = host.current_irql();
-  if (irql >= DISPATCH_LEVEL) {
-    Violation fault = IrqlFault(irql, std::move(summary));
-    fault.parameters[0] = address;
-    fault.parameter_names[0] = "address referenced";
-    host.Crash(fault);
-  }
-  host.Crash(AccessViolation(std::move(summary), address));
-}
-
 // 0xC4 / 0xE5: Verifier's check (Vista+) of a kernel routine called at an IRQL it does not allow.
 Violation KernelApiAtWrongIrql(KIRQL current, const std::string& summary) {
   return {
@@ -147,6 +135,17 @@ Violation KernelApiAtWrongIrql(KIRQL current, const std::string& summary) {
 }
 
 }  // namespace
+
+void CrashAccessingAt(Host& host, std::uint64_t address, std::string summary) {
+  const std::uint8_t irql = host.current_irql();
+  if (irql >= DISPATCH_LEVEL) {
+    Violation fault = IrqlFault(irql, std::move(summary));
+    fault.parameters[0] = address;
+    fault.parameter_names[0] = "address referenced";
+    host.Crash(fault);
+  }
+  host.Crash(AccessViolation(std::move(summary), address));
+}
 
 void Verifier::IrqlAboveMaximum(const char* routine, KIRQL current, KIRQL maximum,
                                 std::uint64_t verifier_code) {

@@ -366,6 +366,19 @@ TEST(DpcTest, InsertingANeverInitialisedDpcWithoutVerifierIsAnAccessViolation) {
   EXPECT_THAT(crash, BugCheckIs(kemu::bugcheck::kKmodeExceptionNotHandled, 0xC0000005));
 }
 
+// Queued at DISPATCH_LEVEL (by a DPC or an ISR), the fault is 0xA, as every fault there (audit
+// round 19, C5).
+TEST(DpcTest, InsertingANeverInitialisedDpcAtDispatchWithoutVerifierIsIrqlNotLessOrEqual) {
+  kemu::Machine machine({.os = kemu::Os::kWindows10, .verifier = false});
+  KDPC dpc;
+  std::memset(&dpc, 0x55, sizeof(dpc));
+  KIRQL old = 0;
+  KeRaiseIrql(DISPATCH_LEVEL, &old);
+  const kemu::BugCheck crash = CrashOf([&] { KeInsertQueueDpc(&dpc, nullptr, nullptr); });
+  EXPECT_THAT(crash, BugCheckIs(kemu::bugcheck::kIrqlNotLessOrEqual, 0, DISPATCH_LEVEL, 0, 0));
+  EXPECT_THAT(crash.what(), ::testing::HasSubstr("never initialised with KeInitializeDpc"));
+}
+
 TEST(DpcTest, RemovingANeverInitialisedDpcIsAVerifierViolation) {  // DPC-12
   kemu::Machine machine(kemu::Os::kWindowsXP);
   KDPC dpc;
