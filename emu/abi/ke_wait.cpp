@@ -147,9 +147,10 @@ NTSTATUS KeDelayExecutionThread(KPROCESSOR_MODE WaitMode, BOOLEAN Alertable,
   request.routine = "KeDelayExecutionThread";
   request.deadline =
       kemu::model::DeadlineFromDriverTime(kernel.clock().now_100ns(), Interval->QuadPart);
-  // A zero delay gives up the processor: another vCPU may run.
+  // A zero delay gives up the processor: another vCPU may run, and a ready system thread may
+  // take this one.
   if (*request.deadline == kernel.clock().now_100ns()) {
-    kernel.scheduler().Yield();
+    kernel.scheduler().YieldToThreads();
     return STATUS_SUCCESS;
   }
   // A nonzero delay always blocks (a retail kernel lets the call through at any IRQL).

@@ -152,6 +152,7 @@ void Scheduler::SwitchTo(Context& current, Context& next) {
   // to learn that it is stuck (GivingUp): its wait then seats it when it is over.
   if (next.is_thread && !tearing_down_) Seat(next);
   running_ = &next;
+  ++switches_;
   kernel_.SetCurrentProcessor(next.cpu);
   HandOverThreadState(current, next);
   current.host->SwitchTo(*next.host);
@@ -244,6 +245,19 @@ void Scheduler::Yield() {
   other->yielded_to = true;
   SwitchTo(me, *other);
   Resumed(me);
+}
+
+void Scheduler::YieldToThreads() {
+  Yield();
+  if (tearing_down_ || held_ > 0) return;
+  // Blocked until another context has run: the vCPU this one gives up is free for a system
+  // thread waiting for one. Nothing else runnable: back at once (stuck, not deadlocked).
+  const std::uint64_t before = switches_;
+  (void)Block({.ready = [this, before] { return switches_ != before; },
+               .what = "a zero-interval KeDelayExecutionThread (giving up its time slice)",
+               .lock = 0,
+               .has_deadline = false},
+              /*deadlock=*/false);
 }
 
 void Scheduler::WaitUntil(WaitFor wait) { Block(wait, /*deadlock=*/true); }

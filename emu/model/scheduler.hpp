@@ -79,6 +79,12 @@ class Scheduler {
   /// A busy wait (KeStallExecutionProcessor): like Point, but even the default strategy lets any
   /// other runnable context go first, so a vCPU polling for another one's progress gets it.
   void Yield();
+  /// A zero-interval KeDelayExecutionThread: Yield, and then a system thread that is ready but
+  /// has no vCPU gets this context's until it blocks, yields or ends, as the rest of the time
+  /// slice goes to a ready thread on Windows. On one vCPU a loop polling with zero delays for
+  /// its new thread would otherwise run for ever (audit round 19, B-S11). Returns at once when
+  /// nothing else can run.
+  void YieldToThreads();
   /// Blocks the running context until `wait.ready()`; the others run meanwhile. Raises the
   /// deadlock bug check when nothing can run.
   void WaitUntil(WaitFor wait);
@@ -234,9 +240,10 @@ class Scheduler {
   unsigned held_ = 0;           ///< Hold() nesting
   std::uint64_t occupied_ = 0;  ///< vCPUs kept busy by the test (Occupy), a bit each
   unsigned busy_workers_ = 0;
-  bool test_ready_ = false;  ///< test_->ready, readable where Context is incomplete
-  std::uint64_t stamp_ = 0;  ///< kDefault: order of activation (the last activated runs first)
-  std::uint64_t steps_ = 0;  ///< kPct: schedule points so far
+  bool test_ready_ = false;     ///< test_->ready, readable where Context is incomplete
+  std::uint64_t stamp_ = 0;     ///< kDefault: order of activation (the last activated runs first)
+  std::uint64_t switches_ = 0;  ///< context switches so far (YieldToThreads)
+  std::uint64_t steps_ = 0;     ///< kPct: schedule points so far
   std::vector<std::uint64_t> change_points_;  ///< kPct: steps where the runner's priority drops
   std::uint64_t next_low_priority_ = 0;
 };

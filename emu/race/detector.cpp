@@ -32,8 +32,11 @@ std::uint32_t Detector::ThreadFor(ContextKind kind, const void* object, unsigned
 }
 
 std::uint32_t Detector::ContextFor(const ContextInfo& info) {
-  auto [it, added] = context_ids_.emplace(std::make_tuple(info.kind, info.object, info.cpu),
-                                          static_cast<std::uint32_t>(contexts_.size()));
+  // Keyed by the vector too: a message-signaled connection's messages are ISRs of their own, and
+  // a report names each by its own vector (audit round 19, C6).
+  auto [it, added] =
+      context_ids_.emplace(std::make_tuple(info.kind, info.object, info.cpu, info.vector),
+                           static_cast<std::uint32_t>(contexts_.size()));
   if (added) contexts_.push_back(info);
   return it->second;
 }

@@ -417,7 +417,7 @@ class Detector {
   };
   /// NameCallbackDpc: a kemu-owned KDPC -> the driver routine it runs and that routine's object.
   std::map<const void*, CallbackDpc> callback_dpcs_;
-  std::map<std::tuple<ContextKind, const void*, unsigned>, std::uint32_t> context_ids_;
+  std::map<std::tuple<ContextKind, const void*, unsigned, ULONG>, std::uint32_t> context_ids_;
   std::vector<ContextInfo> contexts_;
   /// Interrupt locks by address, and back (for Forget: a freed connection record names its lock,
   /// which may lie outside it). Ordered: Forget drops a range.

@@ -129,7 +129,6 @@ void Detector::ForgetContexts(std::uintptr_t begin, std::uintptr_t end) {
   // grow the clocks, and each clock's length, with every pool block holding a KDPC. Its context is
   // new, so reports name its routine. Both maps order by kind, then object: a search per kind.
   for (ContextKind kind : {ContextKind::kIsr, ContextKind::kDpc, ContextKind::kWorkItem}) {
-    const auto first = std::make_tuple(kind, reinterpret_cast<const void*>(begin), 0u);
     const auto in_range = [&](const auto& entry) {
       return std::get<0>(entry.first) == kind && inside(std::get<1>(entry.first));
     };
@@ -140,7 +139,8 @@ void Detector::ForgetContexts(std::uintptr_t begin, std::uintptr_t end) {
         clocks_[it->second].Renew(it->second);
       }
     }
-    for (auto it = context_ids_.lower_bound(first); it != context_ids_.end() && in_range(*it);) {
+    for (auto it = context_ids_.lower_bound(first_thread);
+         it != context_ids_.end() && in_range(*it);) {
       it = context_ids_.erase(it);
     }
   }

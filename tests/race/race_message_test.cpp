@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <optional>
+#include <set>
+#include <string>
 
 #include "kemu/kemu.hpp"
 #include "race_message_driver.h"
@@ -41,11 +43,25 @@ std::optional<kemu::DataRace> SignalOnBothVcpus(bool cross_write, bool caller_lo
   return std::nullopt;
 }
 
+// The vectors the report names its ISRs by ("the ISR ... (vector 0x90) on vCPU 0").
+std::set<std::string> VectorsNamed(const std::string& report) {
+  std::set<std::string> vectors;
+  const std::string marker = "(vector 0x";
+  for (std::size_t at = report.find(marker); at != std::string::npos;
+       at = report.find(marker, at + 1)) {
+    const std::size_t begin = at + marker.size();
+    vectors.insert(report.substr(begin, report.find(')', begin) - begin));
+  }
+  return vectors;
+}
+
 TEST(RaceMessageTest, AMessageIsrWritingAnotherMessagesStateIsARace) {
   const std::optional<kemu::DataRace> race = SignalOnBothVcpus(/*cross_write=*/true, false);
   ASSERT_TRUE(race.has_value());
   EXPECT_EQ(race->code(), kemu::bugcheck::kDataRace);
   EXPECT_THAT(race->report(), HasSubstr("CountMessage"));
+  // Each message's ISR by its own vector, not both by the first message's (audit round 19, C6).
+  EXPECT_EQ(VectorsNamed(race->report()).size(), 2u) << race->report();
 }
 
 // Both messages delivered to vCPU 0, one after the other: on two vCPUs the controller could as

@@ -69,6 +69,41 @@ TEST_P(SystemThreadSelfTest, NtCurrentThreadOutsideASystemThreadStopsByName) {
   }
 }
 
+struct Started {
+  volatile LONG ready = 0;
+};
+
+VOID SignalReady(PVOID context) { InterlockedExchange(&static_cast<Started*>(context)->ready, 1); }
+
+// A start path that polls for its new thread with zero-interval delays: each one gives the rest
+// of the time slice to the ready thread, so the loop ends even on one vCPU, without moving
+// virtual time (audit round 19, B-S11; the Sleep page: zero "relinquish[es] the remainder of
+// its time slice to any other thread that is ready to run").
+TEST_P(SystemThreadSelfTest, PollingWithZeroDelaysLetsTheReadyThreadRun) {
+  Started started;
+  HANDLE handle = nullptr;
+  ASSERT_EQ(PsCreateSystemThread(&handle, THREAD_ALL_ACCESS, nullptr, nullptr, nullptr,
+                                 &SignalReady, &started),
+            STATUS_SUCCESS);
+  LARGE_INTEGER zero;
+  zero.QuadPart = 0;
+  int polls = 0;
+  while (InterlockedCompareExchange(&started.ready, 0, 0) == 0 && polls < 1000) {
+    KeDelayExecutionThread(KernelMode, FALSE, &zero);
+    ++polls;
+  }
+  EXPECT_EQ(started.ready, 1);
+  EXPECT_LE(polls, 1);  // none when the schedule ran the thread first
+  EXPECT_EQ(machine().InterruptTime(), 0u);
+  PVOID thread = nullptr;
+  ASSERT_EQ(ObReferenceObjectByHandle(handle, THREAD_ALL_ACCESS, *PsThreadType, KernelMode, &thread,
+                                      nullptr),
+            STATUS_SUCCESS);
+  ZwClose(handle);
+  EXPECT_EQ(KeWaitForSingleObject(thread, Executive, KernelMode, FALSE, nullptr), STATUS_WAIT_0);
+  ObDereferenceObject(thread);
+}
+
 struct Misuse {
   KSEMAPHORE semaphore;
   KMUTEX mutex;
