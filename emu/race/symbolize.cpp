@@ -76,40 +76,94 @@ std::vector<std::string> Run(const std::string& command) {
   return lines;
 }
 
-/// {function, "file:line"} for each of `offsets` in `file`, or empty strings where unknown.
+// "/build/dev/../../src/x.c:12" reads as "/src/x.c:12"; unknown ("??:0", "x.c:0") is empty.
+std::string CleanLocation(std::string location) {
+  // addr2line may add " (discriminator 2)"; llvm-symbolizer adds a column, dropped here.
+  if (const auto space = location.find(" ("); space != std::string::npos) location.resize(space);
+  const auto is_number = [](std::string_view text) {
+    return !text.empty() && text.find_first_not_of("0123456789") == std::string_view::npos;
+  };
+  if (const auto last = location.rfind(':'); last != std::string::npos && last > 0) {
+    const auto before = location.rfind(':', last - 1);
+    if (before != std::string::npos && is_number(std::string_view(location).substr(last + 1)) &&
+        is_number(std::string_view(location).substr(before + 1, last - before - 1))) {
+      location.resize(last);
+    }
+  }
+  const bool no_line = location.size() >= 2 && location.ends_with(":0");
+  if (location.rfind("??", 0) == 0 || no_line) return {};
+  if (const auto colon = location.rfind(':'); colon != std::string::npos && colon > 0) {
+    location = std::filesystem::path(location.substr(0, colon)).lexically_normal().string() +
+               location.substr(colon);
+  }
+  return location;
+}
+
+bool IsAddressLine(const std::string& line) {
+  return line.size() > 2 && line.rfind("0x", 0) == 0 &&
+         line.find_first_not_of("0123456789abcdefABCDEF", 2) == std::string::npos;
+}
+
+/// {function, "file:line"} for each of `offsets` in `file`, or empty strings where unknown. Code
+/// inlined into another function (a WDK header's inline routine, a small helper) is named where
+/// it is, followed by the functions it was inlined into and where: a report then shows the
+/// driver's own line too (audit round 19, C4).
 std::vector<std::pair<std::string, std::string>> Symbolize(
     const char* file, const std::vector<std::uintptr_t>& offsets) {
   static const std::optional<std::string> addr2line = FindTool({"addr2line"});
   static const std::optional<std::string> llvm =
       FindTool({"llvm-symbolizer", "llvm-symbolizer-18", "llvm-symbolizer-17", "llvm-symbolizer-16",
                 "llvm-symbolizer-15", "llvm-symbolizer-14"});
-  std::vector<std::pair<std::string, std::string>> out(offsets.size());
   std::string addresses;
   for (std::uintptr_t offset : offsets) addresses += fmt::format(" 0x{:x}", offset);
-  std::vector<std::string> lines;
-  std::size_t stride = 2;
-  if (addr2line) {
-    lines = Run(
-        fmt::format("{} -f -C -e {}{} 2>/dev/null", Quoted(*addr2line), Quoted(file), addresses));
-  } else if (llvm) {
-    // A blank line ends each address's answer.
-    stride = 3;
-    lines = Run(fmt::format("{} --obj={} --functions=short --demangle --no-inlines{} 2>/dev/null",
-                            Quoted(*llvm), Quoted(file), addresses));
-  }
-  for (std::size_t i = 0; i < offsets.size() && (i * stride + 1) < lines.size(); ++i) {
-    std::string function = lines[i * stride];
-    std::string location = lines[i * stride + 1];
-    // addr2line may add " (discriminator 2)"; llvm-symbolizer adds a column.
-    if (const auto space = location.find(" ("); space != std::string::npos) location.resize(space);
-    const bool no_line = location.size() >= 2 && location.ends_with(":0");
-    if (location.rfind("??", 0) == 0 || no_line) location.clear();
-    // "/build/dev/../../src/x.c:12" reads as "/src/x.c:12".
-    if (const auto colon = location.rfind(':'); colon != std::string::npos && colon > 0) {
-      location = std::filesystem::path(location.substr(0, colon)).lexically_normal().string() +
-                 location.substr(colon);
+  // Each address's frames, innermost first: {function, location} pairs. llvm-symbolizer first:
+  // binutils 2.40's addr2line names the wrong file for a header's function in GCC 12's DWARF 5
+  // (its line, the compilation unit's file: "driver.c:25 in InterlockedIncrement").
+  std::vector<std::vector<std::pair<std::string, std::string>>> frames;
+  if (llvm) {
+    // A blank line ends each address's frames.
+    frames.emplace_back();
+    for (const std::string& line : Run(fmt::format("{} --obj={} --functions=short --demangle{} "
+                                                   "2>/dev/null",
+                                                   Quoted(*llvm), Quoted(file), addresses))) {
+      auto& block = frames.back();
+      if (line.empty()) {
+        if (!block.empty()) frames.emplace_back();
+      } else if (block.empty() || !block.back().second.empty()) {
+        block.push_back({line, ""});
+      } else {
+        block.back().second = line;
+      }
     }
-    if (function == "??") function.clear();
+  } else if (addr2line) {
+    // -a prints each address before its frames, which -i makes one or more.
+    for (const std::string& line : Run(fmt::format("{} -a -f -i -C -e {}{} 2>/dev/null",
+                                                   Quoted(*addr2line), Quoted(file), addresses))) {
+      if (IsAddressLine(line)) {
+        frames.emplace_back();
+      } else if (!frames.empty()) {
+        auto& block = frames.back();
+        if (block.empty() || !block.back().second.empty()) {
+          block.push_back({line, ""});
+        } else {
+          block.back().second = line.empty() ? "??" : line;
+        }
+      }
+    }
+  }
+  std::vector<std::pair<std::string, std::string>> out(offsets.size());
+  for (std::size_t i = 0; i < offsets.size() && i < frames.size(); ++i) {
+    const auto& block = frames[i];
+    if (block.empty()) continue;
+    std::string function = block.front().first == "??" ? "" : block.front().first;
+    std::string location = CleanLocation(block.front().second);
+    for (std::size_t j = 1; j < block.size() && !function.empty(); ++j) {
+      const std::string outer = block[j].first == "??" ? "" : block[j].first;
+      const std::string at = CleanLocation(block[j].second);
+      if (outer.empty()) break;
+      function += at.empty() ? fmt::format(" (inlined into {})", outer)
+                             : fmt::format(" (inlined into {} at {})", outer, at);
+    }
     out[i] = {std::move(function), std::move(location)};
   }
   return out;

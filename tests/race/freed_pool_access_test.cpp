@@ -70,6 +70,17 @@ TEST_F(FreedPoolAccessTest, TheReportNamesTheDriverLineAndRoutineThatMadeTheAcce
   machine_.Abandon();
 }
 
+// An access inside a WDK header's inline routine is named at the header's line, not at that line
+// number of the driver's file (audit round 19, C4: binutils 2.40's addr2line, GCC 12's DWARF 5).
+TEST_F(FreedPoolAccessTest, AnAccessInAnInlineWdkRoutineIsNamedAtItsHeaderLine) {
+  FREED_POOL_REQUEST* stale = StaleRequest();
+  const kemu::BugCheck crash = CrashOf([&] { FreedPoolCount(stale); });
+  EXPECT_THAT(crash, BugCheckIs(kFreedSpecialPool, Address(&stale->Tag)));
+  EXPECT_THAT(crash.what(), HasSubstr("kemu_wdk_interlocked.h:"));
+  EXPECT_THAT(crash.what(), HasSubstr(" in InterlockedIncrement"));
+  machine_.Abandon();
+}
+
 VOID RetagInDpc(PKDPC, PVOID context, PVOID, PVOID) {
   FreedPoolRetag(static_cast<FREED_POOL_REQUEST*>(context), 9);
 }

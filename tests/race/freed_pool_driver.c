@@ -33,6 +33,10 @@ VOID FreedPoolDrop(PLIST_ENTRY Head, ULONG Tag, BOOLEAN Unlink) {
 
 VOID FreedPoolRetag(FREED_POOL_REQUEST* Request, ULONG Value) { Request->Tag = Value; }
 
+VOID FreedPoolCount(FREED_POOL_REQUEST* Request) {
+  InterlockedIncrement((LONG volatile*)&Request->Tag);
+}
+
 PLIST_ENTRY FreedPoolNext(FREED_POOL_REQUEST* Request) { return Request->Link.Flink; }
 
 VOID FreedPoolDrain(PLIST_ENTRY Head) {

@@ -23,6 +23,8 @@ VOID FreedPoolDrop(PLIST_ENTRY Head, ULONG Tag, BOOLEAN Unlink);
 FREED_POOL_REQUEST* FreedPoolFind(PLIST_ENTRY Head, ULONG Tag);
 /// Stores Value into the request's Tag (a write through a stale pointer).
 VOID FreedPoolRetag(FREED_POOL_REQUEST* Request, ULONG Value);
+/// Counts on the request's Tag with InterlockedIncrement (a WDK header's inline routine).
+VOID FreedPoolCount(FREED_POOL_REQUEST* Request);
 /// Reads the Link.Flink of the request (a pointer-sized read).
 PLIST_ENTRY FreedPoolNext(FREED_POOL_REQUEST* Request);
 /// Frees every request left on the list.
