@@ -150,7 +150,13 @@ NTSTATUS KeDelayExecutionThread(KPROCESSOR_MODE WaitMode, BOOLEAN Alertable,
   // A zero delay gives up the processor: another vCPU may run, and a ready system thread may
   // take this one.
   if (*request.deadline == kernel.clock().now_100ns()) {
-    kernel.scheduler().YieldToThreads();
+    // Only a thread that may block gives its processor to another thread (a retail kernel lets
+    // the call through at DISPATCH_LEVEL too, where nothing may take the processor).
+    if (MayBlock(kernel, irql)) {
+      kernel.scheduler().YieldToThreads();
+    } else {
+      kernel.scheduler().Yield();
+    }
     return STATUS_SUCCESS;
   }
   // A nonzero delay always blocks (a retail kernel lets the call through at any IRQL).
