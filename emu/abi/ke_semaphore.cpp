@@ -1,7 +1,9 @@
 // Semaphore exports (docs/kernel.md, "Semaphores and mutexes").
+#include <fmt/format.h>
 #include <wdm.h>
 
 #include "abi/entry.hpp"
+#include "kemu/error.hpp"
 
 extern "C" {
 
@@ -10,6 +12,16 @@ VOID KeInitializeSemaphore(PRKSEMAPHORE Semaphore, LONG Count, LONG Limit) {
       KEMU_ENTER(KeInitializeSemaphore, KEMU_ARG(Semaphore), KEMU_ARG(Count), KEMU_ARG(Limit));
   kernel.verifier().Dereferenced("KeInitializeSemaphore", Semaphore, "Semaphore");
   kernel.pool().RequireNonpaged("KeInitializeSemaphore", "semaphore", Semaphore);
+  // The page: Count and Limit "must be positive" (Count 0, a semaphore not yet signalled, is what
+  // drivers pass), and Count is at most the Limit the semaphore "can attain". It names no
+  // outcome, so kemu stops the test rather than build a semaphore no release could keep
+  // consistent (audit round 19, B-S6).
+  if (Count < 0 || Limit <= 0 || Count > Limit) {
+    throw kemu::Error(fmt::format(
+        "kemu: KeInitializeSemaphore was given Count {} and Limit {}: the count must be 0 or "
+        "more and at most the limit, and the limit positive",
+        Count, Limit));
+  }
   kernel.dispatcher().InitializeSemaphore(Semaphore, Count, Limit);
 }
 

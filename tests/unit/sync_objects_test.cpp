@@ -3,6 +3,8 @@
 // mutexes").
 #include <wdm.h>
 
+#include <utility>
+
 #include "kemu/testing/gtest.hpp"
 
 namespace {
@@ -27,6 +29,22 @@ NTSTATUS Poll(PVOID object) {
 
 // ---------------------------------------------------------------------------------------------
 // Semaphores.
+
+// The page: Count and Limit "must be positive", Limit the most the count "can attain"; no outcome
+// is documented, so kemu stops the test (audit round 19, B-S6). Count 0 is the common start.
+TEST_P(SyncObjectsTest, KeInitializeSemaphoreRefusesANegativeCountAZeroLimitAndACountAboveIt) {
+  KSEMAPHORE semaphore;
+  for (const auto& [count, limit] : {std::pair<LONG, LONG>{-1, 4}, {0, 0}, {0, -3}, {5, 2}}) {
+    try {
+      KeInitializeSemaphore(&semaphore, count, limit);
+      ADD_FAILURE() << "KeInitializeSemaphore accepted Count " << count << " Limit " << limit;
+    } catch (const kemu::Error& error) {
+      EXPECT_THAT(error.what(), HasSubstr("must be 0 or more and at most the limit"));
+    }
+  }
+  KeInitializeSemaphore(&semaphore, 0, 1);
+  EXPECT_EQ(KeReadStateSemaphore(&semaphore), 0);
+}
 
 TEST_P(SyncObjectsTest, KeInitializeSemaphoreWritesTheHeaderAndLimit) {
   KSEMAPHORE semaphore;
