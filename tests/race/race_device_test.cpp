@@ -13,7 +13,7 @@
 namespace {
 
 std::optional<kemu::DataRace> StartAndInterrupt(BOOLEAN configure_first, PRACE_DEVICE device) {
-  kemu::Machine machine;
+  kemu::Machine machine(kemu::Os::kWindows10);
   kemu::RegisterFile regs(0x10);
   regs.InterruptStatus(RACE_DEVICE_CAUSE).WriteOneToClear(RACE_DEVICE_CAUSE);
   kemu::Device& hardware = machine.AddDevice(
