@@ -157,6 +157,21 @@ inline VOID ListControl(PDEVICE_OBJECT DeviceObject, PIRP Irp, PSCATTER_GATHER_L
   }
 }
 
+/// The calls a driver makes at DISPATCH_LEVEL (its StartIo routine or DPC): `call`'s result.
+template <typename Call>
+auto AtDispatch(Call call) {
+  KIRQL old = 0;
+  KeRaiseIrql(DISPATCH_LEVEL, &old);
+  if constexpr (std::is_void_v<decltype(call())>) {
+    call();
+    KeLowerIrql(old);
+  } else {
+    auto result = call();
+    KeLowerIrql(old);
+    return result;
+  }
+}
+
 /// A device (its PDO) and the driver's device object, whose CurrentIrp stands for the IRP its
 /// StartIo routine is working on, under each personality.
 class DmaDeviceTest : public kemu::testing::PersonalityTest {
@@ -171,20 +186,6 @@ class DmaDeviceTest : public kemu::testing::PersonalityTest {
     PDMA_ADAPTER adapter = IoGetDmaAdapter(device_->pdo(), &description, &count);
     if (registers != nullptr) *registers = count;
     return adapter;
-  }
-  /// The calls a driver makes at DISPATCH_LEVEL (its StartIo routine or DPC).
-  template <typename Call>
-  auto AtDispatch(Call call) {
-    KIRQL old = 0;
-    KeRaiseIrql(DISPATCH_LEVEL, &old);
-    if constexpr (std::is_void_v<decltype(call())>) {
-      call();
-      KeLowerIrql(old);
-    } else {
-      auto result = call();
-      KeLowerIrql(old);
-      return result;
-    }
   }
   /// AllocateAdapterChannel at DISPATCH_LEVEL, as from a StartIo routine.
   NTSTATUS Allocate(Packet* packet, ULONG registers) {

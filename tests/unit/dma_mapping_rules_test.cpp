@@ -18,6 +18,7 @@ namespace {
 
 using ::kemu::testing::BugCheckIs;
 using ::kemu::testing::CrashOf;
+using ::kemu::testing::dma::AtDispatch;
 using ::kemu::testing::dma::BusMaster;
 using ::kemu::testing::dma::kPage;
 using ::kemu::testing::dma::ListControl;

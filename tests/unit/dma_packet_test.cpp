@@ -16,6 +16,7 @@
 namespace {
 
 using ::kemu::testing::dma::AdapterControl;
+using ::kemu::testing::dma::AtDispatch;
 using ::kemu::testing::dma::BusMaster;
 using ::kemu::testing::dma::kPage;
 using ::kemu::testing::dma::Logical;

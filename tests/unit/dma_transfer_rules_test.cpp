@@ -4,7 +4,6 @@
 // DRIVER_VERIFIER_DMA_VIOLATION" page lists; the IRQLs are each routine's page's.
 #include <cstdint>
 #include <set>
-#include <type_traits>
 
 #include "dma_buffers.hpp"
 #include "kemu/testing/gtest.hpp"
@@ -14,6 +13,7 @@ namespace {
 using ::kemu::testing::BugCheckIs;
 using ::kemu::testing::CrashOf;
 using ::kemu::testing::dma::AdapterControl;
+using ::kemu::testing::dma::AtDispatch;
 using ::kemu::testing::dma::BusMaster;
 using ::kemu::testing::dma::kPage;
 using ::kemu::testing::dma::ListControl;
@@ -36,20 +36,6 @@ class DmaTransferRulesTest : public ::testing::Test {
     DEVICE_DESCRIPTION description = BusMaster(DEVICE_DESCRIPTION_VERSION, maximum);
     ULONG registers = 0;
     return IoGetDmaAdapter(device_.pdo(), &description, &registers);
-  }
-  // The calls a driver makes at DISPATCH_LEVEL (its StartIo or DPC).
-  template <typename Call>
-  auto AtDispatch(Call call) {
-    KIRQL old = 0;
-    KeRaiseIrql(DISPATCH_LEVEL, &old);
-    if constexpr (std::is_void_v<decltype(call())>) {
-      call();
-      KeLowerIrql(old);
-    } else {
-      auto result = call();
-      KeLowerIrql(old);
-      return result;
-    }
   }
   NTSTATUS Allocate(Packet* packet, ULONG registers) {
     return AtDispatch([&] {
