@@ -77,8 +77,7 @@ void DmaAdapters::CheckTransferRange(const char* routine, const MDL* mdl, std::u
   verifier::Verifier& verifier = kernel_.verifier();
   if (verifier.mode() != verifier::CheckMode::kVerifier) return;
   if (length == 0) verifier.DmaZeroLengthTransfer(routine);  // the page's 0x21
-  const std::uintptr_t start = Address(mdl->StartVa) + mdl->ByteOffset;
-  const std::uintptr_t end = start + mdl->ByteCount;
+  const auto [start, end] = MdlBufferRange(*mdl);
   // 0x1F: "Virtual buffer address is before the first MDL" (0x01), "after the first MDL" (0x02).
   if (current_va < start || current_va >= end) {
     verifier.DmaBufferOutsideMdl(routine, reinterpret_cast<const void*>(current_va), mdl,

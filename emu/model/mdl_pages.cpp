@@ -14,12 +14,16 @@ bool MdlHasPages(const MDL& mdl) {
   return (mdl.MdlFlags & (MDL_SOURCE_IS_NONPAGED_POOL | MDL_PAGES_LOCKED)) != 0;
 }
 
-std::uint64_t MdlBytesLeft(const MDL& mdl, std::uintptr_t current_va) {
+MdlRange MdlBufferRange(const MDL& mdl) {
   // The buffer as numbers: MmGetMdlVirtualAddress's pointer arithmetic is undefined for an MDL
   // of the NULL page (emu/abi/io_mdl.cpp).
-  const std::uintptr_t start = reinterpret_cast<std::uintptr_t>(mdl.StartVa) + mdl.ByteOffset;
-  const std::uintptr_t end = start + mdl.ByteCount;
-  return current_va < start || current_va > end ? 0 : end - current_va;
+  const std::uintptr_t begin = reinterpret_cast<std::uintptr_t>(mdl.StartVa) + mdl.ByteOffset;
+  return {.begin = begin, .end = begin + mdl.ByteCount};
+}
+
+std::uint64_t MdlBytesLeft(const MDL& mdl, std::uintptr_t current_va) {
+  const MdlRange buffer = MdlBufferRange(mdl);
+  return current_va < buffer.begin || current_va > buffer.end ? 0 : buffer.end - current_va;
 }
 
 std::optional<std::vector<LogicalRun>> MdlRuns(const MDL& mdl, std::uintptr_t current_va,

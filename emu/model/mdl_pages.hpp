@@ -22,6 +22,13 @@ struct LogicalRun {
 /// Whether the MDL's page array describes its pages: built for nonpaged pool, or locked.
 bool MdlHasPages(const MDL& mdl);
 
+/// The buffer the MDL describes, as addresses: [begin, end).
+struct MdlRange {
+  std::uintptr_t begin = 0;
+  std::uintptr_t end = 0;
+};
+MdlRange MdlBufferRange(const MDL& mdl);
+
 /// The bytes of the MDL's buffer from `current_va` to its end; 0 when `current_va` is outside it.
 std::uint64_t MdlBytesLeft(const MDL& mdl, std::uintptr_t current_va);
 

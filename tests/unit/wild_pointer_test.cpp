@@ -115,20 +115,27 @@ TEST_P(WildPointerTest, AnObjectArrayAsLongAsCountIsSilent) {
 
 // The page: WaitBlockArray "must point to a memory buffer of sizeof(KWAIT_BLOCK) * Count bytes".
 // Special pool's guard page sees a shorter one (Driver Verifier only: kemu does not write it).
-TEST(WildPointerRulesTest, AWaitBlockArrayShorterThanCountIsAWriteBeyondItsPoolBlock) {
-  kemu::Machine machine({.os = kemu::Os::kWindows10});
+// Four signalled events and the object array a WaitAll over them passes.
+struct FourEvents {
   KEVENT events[4];
   PVOID objects[4];
-  for (int i = 0; i < 4; ++i) {
-    KeInitializeEvent(&events[i], NotificationEvent, TRUE);
-    objects[i] = &events[i];
+  FourEvents() {
+    for (int i = 0; i < 4; ++i) {
+      KeInitializeEvent(&events[i], NotificationEvent, TRUE);
+      objects[i] = &events[i];
+    }
   }
+};
+
+TEST(WildPointerRulesTest, AWaitBlockArrayShorterThanCountIsAWriteBeyondItsPoolBlock) {
+  kemu::Machine machine({.os = kemu::Os::kWindows10});
+  FourEvents four;
   auto* blocks = static_cast<PKWAIT_BLOCK>(
       ExAllocatePoolWithTag(NonPagedPool, 2 * sizeof(KWAIT_BLOCK), 'kBW'));
   EXPECT_THAT(
       CrashOf([&] {
-        (void)KeWaitForMultipleObjects(4, objects, WaitAll, Executive, KernelMode, FALSE, nullptr,
-                                       blocks);
+        (void)KeWaitForMultipleObjects(4, four.objects, WaitAll, Executive, KernelMode, FALSE,
+                                       nullptr, blocks);
       }),
       BugCheckIs(kBeyondAllocation,
                  reinterpret_cast<std::uintptr_t>(blocks) + 2 * sizeof(KWAIT_BLOCK), 1, 0, 0));
@@ -136,17 +143,12 @@ TEST(WildPointerRulesTest, AWaitBlockArrayShorterThanCountIsAWriteBeyondItsPoolB
 
 TEST(WildPointerRulesTest, AWaitBlockArrayOfCountBlocksIsSilent) {
   kemu::Machine machine({.os = kemu::Os::kWindows10});
-  KEVENT events[4];
-  PVOID objects[4];
-  for (int i = 0; i < 4; ++i) {
-    KeInitializeEvent(&events[i], NotificationEvent, TRUE);
-    objects[i] = &events[i];
-  }
+  FourEvents four;
   auto* blocks = static_cast<PKWAIT_BLOCK>(
       ExAllocatePoolWithTag(NonPagedPool, 4 * sizeof(KWAIT_BLOCK), 'kBW'));
-  EXPECT_EQ(
-      KeWaitForMultipleObjects(4, objects, WaitAll, Executive, KernelMode, FALSE, nullptr, blocks),
-      STATUS_WAIT_0);
+  EXPECT_EQ(KeWaitForMultipleObjects(4, four.objects, WaitAll, Executive, KernelMode, FALSE,
+                                     nullptr, blocks),
+            STATUS_WAIT_0);
   ExFreePoolWithTag(blocks, 'kBW');
   machine.Shutdown();
   EXPECT_FALSE(machine.crashed());
