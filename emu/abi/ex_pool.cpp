@@ -192,12 +192,12 @@ PVOID ExAllocatePool3(POOL_FLAGS Flags, SIZE_T NumberOfBytes, ULONG Tag,
 
 VOID ExFreePoolWithTag(PVOID P, ULONG Tag) {
   kemu::model::Kernel& kernel = KEMU_ENTER(ExFreePoolWithTag, KEMU_ARG(P), KEMU_ARG(Tag));
-  kernel.pool().Free("ExFreePoolWithTag", P, Tag);
+  kernel.pool().Free("ExFreePoolWithTag", P, Tag, __builtin_return_address(0));
 }
 
 VOID ExFreePool(PVOID P) {
   kemu::model::Kernel& kernel = KEMU_ENTER(ExFreePool, KEMU_ARG(P));
-  kernel.pool().Free("ExFreePool", P, std::nullopt);
+  kernel.pool().Free("ExFreePool", P, std::nullopt, __builtin_return_address(0));
 }
 
 }  // extern "C"

@@ -72,7 +72,7 @@ VOID NTAPI FreeCommonBuffer(PDMA_ADAPTER DmaAdapter, ULONG Length, PHYSICAL_ADDR
       KEMU_ARG(VirtualAddress), KEMU_ARG(CacheEnabled));
   AtPassive(kernel, kName);
   kernel.dma_adapters().FreeCommonBuffer(DmaAdapter, Length, LogicalAddress, VirtualAddress,
-                                         CacheEnabled);
+                                         CacheEnabled, __builtin_return_address(0));
 }
 
 ULONG NTAPI GetDmaAlignment(PDMA_ADAPTER DmaAdapter) {

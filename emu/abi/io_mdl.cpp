@@ -77,7 +77,7 @@ VOID IoFreeMdl(PMDL Mdl) {
   Kernel& kernel = KEMU_ENTER(IoFreeMdl, KEMU_ARG(Mdl));
   kemu::abi::AtMost(kernel, "IoFreeMdl", DISPATCH_LEVEL);
   kernel.verifier().Dereferenced("IoFreeMdl", Mdl, "Mdl");
-  kernel.pool().Free("IoFreeMdl", Mdl, std::nullopt);
+  kernel.pool().Free("IoFreeMdl", Mdl, std::nullopt, __builtin_return_address(0));
 }
 
 VOID MmBuildMdlForNonPagedPool(PMDL MemoryDescriptorList) {
@@ -110,6 +110,15 @@ VOID MmBuildMdlForNonPagedPool(PMDL MemoryDescriptorList) {
       kernel.verifier().MdlTooSmallForBuffer(kRoutine, mdl, extent->bytes, pfns + room, pages);
       return;
     }
+  }
+  // A buffer longer than the pool block it starts in: IoAllocateMdl was given too long a Length.
+  const std::uintptr_t buffer = BufferAddress(*mdl);
+  if (const auto block = kernel.pool().ExtentOf(reinterpret_cast<const void*>(buffer));
+      block && buffer + mdl->ByteCount > block->base + block->bytes) {
+    kernel.verifier().MdlBufferBeyondPoolBlock(
+        kRoutine, mdl, reinterpret_cast<const void*>(buffer), mdl->ByteCount,
+        reinterpret_cast<const void*>(block->base), block->bytes,
+        reinterpret_cast<const void*>(block->base + block->bytes));
   }
   for (ULONG i = 0; i < pages; ++i) {
     const std::uintptr_t page =

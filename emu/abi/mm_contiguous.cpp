@@ -91,7 +91,7 @@ VOID MmFreeContiguousMemory(PVOID BaseAddress) {
   static constexpr const char* kName = "MmFreeContiguousMemory";
   kemu::model::Kernel& kernel = KEMU_ENTER(MmFreeContiguousMemory, KEMU_ARG(BaseAddress));
   kemu::abi::AtMost(kernel, kName, FreeIrqlLimit(kernel, false));
-  kernel.pool().FreeContiguous(kName, BaseAddress, {});
+  kernel.pool().FreeContiguous(kName, BaseAddress, {}, __builtin_return_address(0));
 }
 
 VOID MmFreeContiguousMemorySpecifyCache(PVOID BaseAddress, SIZE_T NumberOfBytes,
@@ -103,7 +103,8 @@ VOID MmFreeContiguousMemorySpecifyCache(PVOID BaseAddress, SIZE_T NumberOfBytes,
   kemu::abi::AtMost(kernel, kName, FreeIrqlLimit(kernel, true));
   kernel.pool().FreeContiguous(
       kName, BaseAddress,
-      {.bytes = NumberOfBytes, .cache_type = static_cast<std::uint32_t>(CacheType)});
+      {.bytes = NumberOfBytes, .cache_type = static_cast<std::uint32_t>(CacheType)},
+      __builtin_return_address(0));
 }
 
 PHYSICAL_ADDRESS MmGetPhysicalAddress(PVOID BaseAddress) {

@@ -28,11 +28,12 @@ void Check(Kernel& kernel, const char* routine, const void* pointer, const char*
 // RtlFreeUnicodeString and RtlFreeAnsiString: the buffer goes back to the pool, which reports a
 // buffer it never gave out as ExFreePool would; a NULL Buffer is a string with nothing to free.
 template <typename String>
-void FreeString(Kernel& kernel, const char* routine, const char* parameter, String* string) {
+void FreeString(Kernel& kernel, const char* routine, const char* parameter, String* string,
+                const void* call_site) {
   kemu::abi::AtMost(kernel, routine, APC_LEVEL);
   Check(kernel, routine, string, parameter);
   if (string->Buffer == nullptr) return;
-  kernel.pool().Free(routine, string->Buffer, std::nullopt);
+  kernel.pool().Free(routine, string->Buffer, std::nullopt, call_site);
   string->Buffer = nullptr;
   string->Length = 0;
   string->MaximumLength = 0;
@@ -107,12 +108,13 @@ NTSTATUS RtlUnicodeStringToAnsiString(PANSI_STRING DestinationString, PCUNICODE_
 
 VOID RtlFreeUnicodeString(PUNICODE_STRING UnicodeString) {
   Kernel& kernel = KEMU_ENTER(RtlFreeUnicodeString, KEMU_ARG(UnicodeString));
-  FreeString(kernel, "RtlFreeUnicodeString", "UnicodeString", UnicodeString);
+  FreeString(kernel, "RtlFreeUnicodeString", "UnicodeString", UnicodeString,
+             __builtin_return_address(0));
 }
 
 VOID RtlFreeAnsiString(PANSI_STRING AnsiString) {
   Kernel& kernel = KEMU_ENTER(RtlFreeAnsiString, KEMU_ARG(AnsiString));
-  FreeString(kernel, "RtlFreeAnsiString", "AnsiString", AnsiString);
+  FreeString(kernel, "RtlFreeAnsiString", "AnsiString", AnsiString, __builtin_return_address(0));
 }
 
 }  // extern "C"

@@ -127,7 +127,8 @@ PVOID DmaAdapters::AllocateCommonBuffer(PDMA_ADAPTER adapter, ULONG length,
 }
 
 void DmaAdapters::FreeCommonBuffer(PDMA_ADAPTER adapter, ULONG length, PHYSICAL_ADDRESS logical,
-                                   PVOID virtual_address, BOOLEAN cache_enabled) {
+                                   PVOID virtual_address, BOOLEAN cache_enabled,
+                                   const void* call_site) {
   Adapter& live = Live(kFree, adapter);
   const auto found = live.buffers.find(virtual_address);
   if (found == live.buffers.end()) {
@@ -148,7 +149,7 @@ void DmaAdapters::FreeCommonBuffer(PDMA_ADAPTER adapter, ULONG length, PHYSICAL_
   }
   // Past a recorded report, freed as the allocation was made: the buffer is the driver's no more.
   live.buffers.erase(found);
-  kernel_.pool().FreeContiguous(kFree, virtual_address, {});
+  kernel_.pool().FreeContiguous(kFree, virtual_address, {}, call_site);
 }
 
 const void* DmaAdapters::OwnerOf(const void* virtual_address) const {

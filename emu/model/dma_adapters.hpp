@@ -47,8 +47,9 @@ class DmaAdapters {
   void Put(PDMA_ADAPTER adapter);
   PVOID AllocateCommonBuffer(PDMA_ADAPTER adapter, ULONG length, PPHYSICAL_ADDRESS logical,
                              BOOLEAN cache_enabled);
+  /// `call_site`: the driver's call of FreeCommonBuffer (Pool::Free).
   void FreeCommonBuffer(PDMA_ADAPTER adapter, ULONG length, PHYSICAL_ADDRESS logical,
-                        PVOID virtual_address, BOOLEAN cache_enabled);
+                        PVOID virtual_address, BOOLEAN cache_enabled, const void* call_site);
   ULONG Alignment(PDMA_ADAPTER adapter);
 
   /// Packet-based DMA (dma_transfers.cpp; the caller has entered the call and checked the IRQL).

@@ -81,7 +81,13 @@ void IoSpace::Unmap(PVOID base, SIZE_T bytes) {
                                            it == mappings_.end() ? 0 : it->second.bytes);
   }
   last_routed_ = nullptr;
+  Unmapped unmapped{.mapping = std::move(it->second),
+                    .event = kernel_.trace().sequence(),
+                    .cpu = kernel_.current_processor()};
   mappings_.erase(it);
+  if (unmapped.mapping.bytes > kShadowKeptBytes) unmapped.mapping.shadow = {};
+  unmapped_.push_back(std::move(unmapped));
+  if (unmapped_.size() > kUnmappedKept) unmapped_.pop_front();
 }
 
 const IoSpace::Mapping* IoSpace::Find(std::uintptr_t address, unsigned width) const {
@@ -102,23 +108,37 @@ std::optional<std::uint64_t> IoSpace::PhysicalOf(const void* address) const {
 const IoSpace::Mapping& IoSpace::RouteSlow(std::uintptr_t address, unsigned width, bool write) {
   const Mapping* mapping = Find(address, width);
   if (mapping == nullptr) {
-    kernel_.verifier().UnmappedRegisterAccess(address, width, write, DescribeNearest(address));
+    kernel_.verifier().UnmappedRegisterAccess(address, width, write, DescribeMiss(address));
   }
   last_routed_ = mapping;
   return *mapping;
 }
 
-std::string IoSpace::DescribeNearest(std::uintptr_t address) const {
+std::string IoSpace::DescribeMiss(std::uintptr_t address) const {
+  // A register read after the stop path unmapped the BAR (a DPC still running, say): the advice
+  // to map the range would point the wrong way. Newest first: the latest unmap there is the one.
+  for (auto it = unmapped_.rbegin(); it != unmapped_.rend(); ++it) {
+    const Mapping& mapping = it->mapping;
+    if (address - mapping.address >= mapping.bytes) continue;
+    return fmt::format(
+        "The mapping of device '{}' at {:#x} ({:#x} bytes) held it until MmUnmapIoSpace "
+        "unmapped it at trace event #{} on vCPU {}: this access comes after the unmap. End "
+        "every use of the registers (disconnect the interrupt, flush the DPCs) before "
+        "unmapping them.",
+        mapping.device->config.name, mapping.address, mapping.bytes, it->event, it->cpu);
+  }
+  std::string why = "Map the device's CmResourceTypeMemory range first, and stay inside it.";
   // An off-by-one past a mapping is the common case; say which mapping the driver overran.
   auto it = mappings_.upper_bound(address);
-  if (it == mappings_.begin()) return {};
+  if (it == mappings_.begin()) return why;
   const Mapping& mapping = std::prev(it)->second;
   const std::uintptr_t end = mapping.address + mapping.bytes;
-  if (address >= end + kPage) return {};
-  return fmt::format(
-      "The mapping of device '{}' at {:#x} is {:#x} bytes long; this access starts "
-      "at offset {:#x}.",
-      mapping.device->config.name, mapping.address, mapping.bytes, address - mapping.address);
+  if (address >= end + kPage) return why;
+  return why + fmt::format(
+                   " The mapping of device '{}' at {:#x} is {:#x} bytes long; this access starts "
+                   "at offset {:#x}.",
+                   mapping.device->config.name, mapping.address, mapping.bytes,
+                   address - mapping.address);
 }
 
 void IoSpace::ReadRegisterBuffer(const char* routine, const volatile void* address, unsigned width,

@@ -7,6 +7,7 @@
 #include <wdm.h>
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <optional>
 #include <string>
@@ -107,12 +108,24 @@ class IoSpace {
     return RouteSlow(address, width, write);
   }
   const Mapping& RouteSlow(std::uintptr_t address, unsigned width, bool write);
-  /// Names the mapping an unmapped access just overran, or "" when none is near.
-  std::string DescribeNearest(std::uintptr_t address) const;
+  /// What an access to `address`, which no mapping holds, did wrong: used a mapping since
+  /// unmapped (named, with the MmUnmapIoSpace), overran one (named), or reached unmapped space.
+  std::string DescribeMiss(std::uintptr_t address) const;
   DeviceState* PortOwner(std::uint32_t port, unsigned width) const;
 
   Kernel& kernel_;
   std::map<std::uintptr_t, Mapping> mappings_;  ///< keyed by the address MmMapIoSpace returned
+  /// The last kUnmappedKept mappings MmUnmapIoSpace removed, oldest first, so an access after
+  /// the unmap names it (audit round 19, C3). A small mapping keeps its shadow buffer, so the
+  /// host does not hand the address out again while the record says it was this mapping.
+  struct Unmapped {
+    Mapping mapping;
+    std::uint64_t event = 0;  ///< the MmUnmapIoSpace call's trace event
+    unsigned cpu = 0;
+  };
+  static constexpr std::size_t kUnmappedKept = 16;
+  static constexpr SIZE_T kShadowKeptBytes = SIZE_T{1} << 20;
+  std::deque<Unmapped> unmapped_;
   std::uint64_t next_sequence_ = 0;
   /// The mapping the last register access went through (a driver's accesses mostly go to one
   /// BAR), or nullptr; std::map keeps it in place until it is unmapped.

@@ -228,7 +228,7 @@ bool Pool::FreedByItsKind(const char* routine, void* block, const Block& state,
 }
 
 void Pool::FreeBlock(const char* routine, void* block, std::optional<ULONG> tag,
-                     const ContiguousFree* contiguous) {
+                     const ContiguousFree* contiguous, const void* call_site) {
   const auto address = reinterpret_cast<std::uintptr_t>(block);
   auto it = live_.find(address);
   if (it == live_.end()) {
@@ -273,6 +273,10 @@ void Pool::FreeBlock(const char* routine, void* block, std::optional<ULONG> tag,
   kernel_.resources().Freed(routine, block, state.bytes);
   kernel_.lookasides().Freed(routine, block, state.bytes);
   kernel_.bugcheck_callbacks().Freed(block, end, routine);
+  // To the race detector the free writes the whole block: a DPC on another vCPU that wrote it
+  // with nothing ordering that before the free races with it, whether or not it still runs
+  // (audit round 19, C2).
+  kernel_.race().OnFree(block, state.bytes, reinterpret_cast<std::uintptr_t>(call_site));
   live_.erase(it);
   if (state.contiguous) kernel_.physical_memory().UnmapContiguous(block);
   // Locks and KDPCs in the block die with it: one placed later at a reused address is a new one,

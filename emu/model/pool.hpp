@@ -73,13 +73,15 @@ class Pool {
   /// Checks the request, consults fault injection and returns the block, or nullptr when the
   /// allocation fails.
   void* Allocate(const PoolRequest& request);
-  /// ExFreePool (`tag` empty) or ExFreePoolWithTag.
-  void Free(const char* routine, void* block, std::optional<ULONG> tag) {
-    FreeBlock(routine, block, tag, nullptr);
+  /// ExFreePool (`tag` empty) or ExFreePoolWithTag. `call_site`: the driver's call of the
+  /// routine (its return address), where a race report places the free.
+  void Free(const char* routine, void* block, std::optional<ULONG> tag, const void* call_site) {
+    FreeBlock(routine, block, tag, nullptr, call_site);
   }
   /// MmFreeContiguousMemory(SpecifyCache): `block` must be what a contiguous allocation returned.
-  void FreeContiguous(const char* routine, void* block, const ContiguousFree& said) {
-    FreeBlock(routine, block, std::nullopt, &said);
+  void FreeContiguous(const char* routine, void* block, const ContiguousFree& said,
+                      const void* call_site) {
+    FreeBlock(routine, block, std::nullopt, &said, call_site);
   }
   /// A live block (pool or contiguous) holds all of [address, address + bytes).
   bool Holds(std::uintptr_t address, std::uint64_t bytes) const;
@@ -174,7 +176,7 @@ class Pool {
   /// Free and FreeContiguous (`contiguous` is what the contiguous routine said, nullptr for the
   /// pool routines).
   void FreeBlock(const char* routine, void* block, std::optional<ULONG> tag,
-                 const ContiguousFree* contiguous);
+                 const ContiguousFree* contiguous, const void* call_site);
   /// The block's kind and what MmFreeContiguousMemorySpecifyCache said match (reports if not).
   bool FreedByItsKind(const char* routine, void* block, const Block& state,
                       const ContiguousFree* contiguous);

@@ -306,27 +306,7 @@ void Detector::OnAccess(std::uintptr_t address, std::size_t size, bool write, bo
     if (address < range.end && address + size > range.begin) return;
   }
   ++accesses_;
-  Access access;
-  access.pc = pc;
-  // Call sites inside the driver: an ISR's or DPC's own call site is in the kernel.
-  const unsigned driver_frames =
-      thread_stack.depth > current->caller_depth ? thread_stack.depth - current->caller_depth : 0;
-  const unsigned callers = current == &test_ ? driver_frames : driver_frames - (driver_frames > 0);
-  for (unsigned i = 0; i < Access::kCallers && i < callers; ++i) {
-    access.callers[i] = thread_stack.Caller(i);
-  }
-  access.cpu_mask = CpuMaskOf(*current);
-  access.trace_event = host_.trace_sequence();
-  access.thread = current->thread;
-  access.epoch = clocks_[current->thread].Get(current->thread);
-  access.lockset = write ? current->lockset : current->read_lockset;
-  access.context = current->context;
-  // An NMI callback's accesses are at its own level, whatever IRQL it runs at.
-  access.irql = current->base_irql == kNmiLevel ? kNmiLevel : host_.current_irql();
-  access.base_irql = current->base_irql;
-  access.write = write;
-  access.atomic = atomic;
-  access.dpc = contexts_[current->context].kind == ContextKind::kDpc;
+  Access access = MakeAccess(*current, thread_stack, pc, write, atomic);
   // Split at granule boundaries (unaligned and large accesses).
   for (std::uintptr_t at = address, end = address + size; at < end && !pending_;) {
     const std::uintptr_t granule = at / kGranule;
@@ -349,6 +329,81 @@ void Detector::OnAccess(std::uintptr_t address, std::size_t size, bool write, bo
       Barrier(reinterpret_cast<const void*>(address));
     }
   }
+}
+
+void Detector::OnFree(const void* begin, std::size_t bytes, std::uintptr_t pc) {
+  if (!enabled_ || pending_ || raised_ || bytes == 0 || host_.crashed()) return;
+  Activation* current = Current();
+  if (current == nullptr || current->ignore > 0) return;
+  const ThreadStack& thread_stack = CurrentThreadStack();
+  if (current == &test_ && thread_stack.depth <= current->caller_depth) return;  // the test's own
+  const auto first = reinterpret_cast<std::uintptr_t>(begin);
+  const std::uintptr_t end = first + bytes;
+  const std::uintptr_t first_granule = first / kGranule;
+  const std::uintptr_t last_granule = (end + kGranule - 1) / kGranule;
+  Access access = MakeAccess(*current, thread_stack, pc, /*write=*/true, /*atomic=*/false);
+  access.freed = true;
+  // The lowest racing address is reported, whichever way the shadow is searched: a block larger
+  // than the shadow is checked by a pass over the shadow, whose order is the hash table's.
+  std::optional<std::pair<std::uintptr_t, std::size_t>> found;  // granule, entry
+  const auto cover = [&](std::uintptr_t granule) {              // the block's bytes in the granule
+    const std::uintptr_t from = std::max(first, granule * kGranule);
+    const std::uintptr_t to = std::min(end, (granule + 1) * kGranule);
+    access.address = from;
+    access.size = static_cast<std::uint8_t>(to - from);
+    access.bytes = static_cast<std::uint8_t>(((1u << (to - from)) - 1u) << (from % kGranule));
+  };
+  const auto check = [&](std::uintptr_t granule, const Cell& cell) {
+    if (found && found->first < granule) return;
+    cover(granule);
+    // A write the free races with says more than a read of the same bytes (a DPC's `++` is
+    // both): it is reported when there is one.
+    std::optional<std::size_t> racing;
+    for (std::size_t i = 0; i < cell.count; ++i) {
+      if (!Races(cell.entries[i], access)) continue;
+      if (!racing || (cell.entries[i].write && !cell.entries[*racing].write)) racing = i;
+    }
+    if (racing) found.emplace(granule, *racing);
+  };
+  if (last_granule - first_granule > shadow_.size()) {
+    for (const auto& [granule, cell] : shadow_) {
+      if (granule >= first_granule && granule < last_granule) check(granule, cell);
+    }
+  } else {
+    for (std::uintptr_t granule = first_granule; granule < last_granule && !found; ++granule) {
+      if (const auto it = shadow_.find(granule); it != shadow_.end()) check(granule, it->second);
+    }
+  }
+  if (!found) return;
+  const auto [granule, entry] = *found;
+  cover(granule);
+  Found(shadow_.at(granule).entries[entry], access);
+}
+
+Access Detector::MakeAccess(const Activation& current, const ThreadStack& thread_stack,
+                            std::uintptr_t pc, bool write, bool atomic) {
+  Access access;
+  access.pc = pc;
+  // Call sites inside the driver: an ISR's or DPC's own call site is in the kernel.
+  const unsigned driver_frames =
+      thread_stack.depth > current.caller_depth ? thread_stack.depth - current.caller_depth : 0;
+  const unsigned callers = &current == &test_ ? driver_frames : driver_frames - (driver_frames > 0);
+  for (unsigned i = 0; i < Access::kCallers && i < callers; ++i) {
+    access.callers[i] = thread_stack.Caller(i);
+  }
+  access.cpu_mask = CpuMaskOf(current);
+  access.trace_event = host_.trace_sequence();
+  access.thread = current.thread;
+  access.epoch = clocks_[current.thread].Get(current.thread);
+  access.lockset = write ? current.lockset : current.read_lockset;
+  access.context = current.context;
+  // An NMI callback's accesses are at its own level, whatever IRQL it runs at.
+  access.irql = current.base_irql == kNmiLevel ? kNmiLevel : host_.current_irql();
+  access.base_irql = current.base_irql;
+  access.write = write;
+  access.atomic = atomic;
+  access.dpc = contexts_[current.context].kind == ContextKind::kDpc;
+  return access;
 }
 
 void Detector::NoteRelaxed(const void* sync, bool write) {

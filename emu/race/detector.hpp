@@ -47,6 +47,8 @@
 
 namespace kemu::race {
 
+struct ThreadStack;
+
 /// What an execution context runs.
 enum class ContextKind : std::uint8_t { kTestThread, kIsr, kDpc, kWorkItem, kSystemThread, kNmi };
 
@@ -85,6 +87,8 @@ struct Access {
   /// Made by a DPC routine: DPCs on one processor never interleave with each other, threaded
   /// ones included (they run one after another in one thread).
   bool dpc = false;
+  /// The free of the pool block holding the address (OnFree): a write to all of it.
+  bool freed = false;
 };
 
 class Detector {
@@ -223,6 +227,13 @@ class Detector {
   /// is a new one, which inherits no happens-before edge and no name. Costs the entries it drops
   /// plus a few ordered-map searches, never a pass over every object (detector.cpp).
   void Forget(const void* begin, std::size_t bytes);
+  /// The running context frees the pool block [begin, begin + bytes), called at `pc` (the
+  /// driver's call of the free routine), before Forget: to the detector the free is a write to
+  /// every byte, so an access of another context that nothing orders before it (a DPC on another
+  /// vCPU that wrote the block, with no KeFlushQueuedDpcs between) is a race, found whether or
+  /// not that context still runs. A free the test's own code makes (no driver frame on its
+  /// stack) is not checked: the test is the harness, not the driver under test.
+  void OnFree(const void* begin, std::size_t bytes, std::uintptr_t pc);
 
   // From instrumented code (abi/tsan_runtime.cpp). `sp` is the caller's frame address. An atomic
   // access is a full barrier at its address unless `relaxed`: then it orders nothing by itself,
@@ -349,6 +360,9 @@ class Detector {
   bool Unhold(Activation& activation, const void* lock);
   /// Recomputes `activation`'s write and read locksets after its locks changed.
   void UpdateLocksets(Activation& activation);
+  /// The access `current` makes at `pc`, without address and bytes (OnAccess, OnFree).
+  Access MakeAccess(const Activation& current, const ThreadStack& thread_stack, std::uintptr_t pc,
+                    bool write, bool atomic);
   void Tick(std::uint32_t thread);
   bool Races(const Access& prior, const Access& now) const;
   bool Disjoint(std::uint32_t a, std::uint32_t b) const;

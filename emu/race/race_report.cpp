@@ -85,10 +85,14 @@ std::string Detector::DescribeLocks(std::uint32_t lockset) const {
 std::string Detector::DescribeAccess(const Access& access, bool first,
                                      const std::map<std::uintptr_t, CodeName>& names) const {
   auto code = [&](std::uintptr_t address) { return Describe(names.at(address)); };
-  std::string out = fmt::format("  {} {} of {} byte{} at 0x{:x} by {} at IRQL {}\n",
-                                first ? "The earlier" : "Then a", KindOf(access), access.size,
-                                access.size == 1 ? "" : "s", access.address,
-                                DescribeContext(access.context, names), access.irql);
+  std::string out =
+      access.freed
+          ? fmt::format("  Then the free of the pool block holding 0x{:x} by {} at IRQL {}\n",
+                        access.address, DescribeContext(access.context, names), access.irql)
+          : fmt::format("  {} {} of {} byte{} at 0x{:x} by {} at IRQL {}\n",
+                        first ? "The earlier" : "Then a", KindOf(access), access.size,
+                        access.size == 1 ? "" : "s", access.address,
+                        DescribeContext(access.context, names), access.irql);
   out += fmt::format("      {}\n", DescribeLocks(access.lockset));
   // Return addresses point after the call: one byte back is the calling instruction's line.
   out += fmt::format("      at {}\n", code(access.pc - 1));
@@ -149,6 +153,17 @@ std::string Detector::FormatRace(const Access& prior, const Access& now,
   const std::map<std::uintptr_t, CodeName> names = NameCode(code);
   out += DescribeAccess(prior, /*first=*/true, names);
   out += DescribeAccess(now, /*first=*/false, names);
+  if (now.freed) {
+    out += fmt::format(
+        "\n  Nothing orders the access before the free: the memory may be used after it is\n"
+        "  freed. {}\n"
+        "  Before freeing what an ISR, DPC, work item or thread uses, end that use: disconnect\n"
+        "  the interrupt (or disable it at the device under the interrupt lock), then\n"
+        "  KeFlushQueuedDpcs so that no queued or running DPC is left, and wait for work items\n"
+        "  and threads to finish.\n\n",
+        WhyConcurrent(prior, now));
+    return out + host_.MachineContext();
+  }
   out += fmt::format(
       "\n  Nothing orders the two: they hold no lock in common, and no connect, DPC or work item\n"
       "  queue, thread creation, event signal and wait, disconnect, DPC flush, Interlocked\n"

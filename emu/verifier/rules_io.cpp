@@ -54,16 +54,14 @@ void Verifier::UnmapUnknownIoSpace(const void* address, std::uint64_t bytes,
 }
 
 void Verifier::UnmappedRegisterAccess(std::uintptr_t address, unsigned width, bool write,
-                                      const std::string& nearest) {
-  host_.Crash({.code = bugcheck::kPageFaultInNonpagedArea,
-               .parameters = {address, write ? 1u : 0u, 0, 0},
-               .parameter_names = {"memory referenced", write ? "1: write" : "0: read",
-                                   "address of the instruction (not available in kemu)", nullptr},
-               .summary = fmt::format(
-                   "{} of {} bytes at {:#x}, which no MmMapIoSpace mapping covers. Map the "
-                   "device's CmResourceTypeMemory range first, and stay inside it.{}{}",
-                   write ? "WRITE_REGISTER" : "READ_REGISTER", width, address,
-                   nearest.empty() ? "" : " ", nearest)});
+                                      const std::string& why) {
+  host_.Crash(
+      {.code = bugcheck::kPageFaultInNonpagedArea,
+       .parameters = {address, write ? 1u : 0u, 0, 0},
+       .parameter_names = {"memory referenced", write ? "1: write" : "0: read",
+                           "address of the instruction (not available in kemu)", nullptr},
+       .summary = fmt::format("{} of {} bytes at {:#x}, which no MmMapIoSpace mapping covers. {}",
+                              write ? "WRITE_REGISTER" : "READ_REGISTER", width, address, why)});
 }
 
 void Verifier::InvalidPdo(const char* routine, const void* pointer) {

@@ -157,6 +157,27 @@ void Verifier::MdlTooSmallForBuffer(const char* routine, const void* mdl, SIZE_T
            beyond)});
 }
 
+void Verifier::MdlBufferBeyondPoolBlock(const char* routine, const void* mdl, const void* buffer,
+                                        std::uint64_t bytes, const void* block, SIZE_T block_bytes,
+                                        const void* beyond) {
+  // Microsoft documents no outcome. Special pool ends the block against a guard page, which is
+  // the next page the routine would list for the device; kemu stops at the routine that lists it
+  // (UNCONFIRMED what Windows does there). Without special pool the PFNs would name whatever
+  // memory follows, and a transfer would read or overwrite it.
+  if (mode_ != CheckMode::kVerifier) return;
+  host_.BugCheck(
+      {.code = bugcheck::kPageFaultBeyondEndOfAllocation,
+       .parameters = {Address(beyond), 0, 0, 0},
+       .parameter_names = {"memory address referenced", "0: a read",
+                           "address that referenced memory (not known)", nullptr},
+       .summary = fmt::format(
+           "{} was given the MDL at {}, which describes {} bytes at {}, but that buffer starts "
+           "in the {}-byte pool block at {}: the byte at {} is past its end, so the physical "
+           "pages listed for a device would include memory the driver does not own. Give "
+           "IoAllocateMdl the length the buffer has.",
+           routine, mdl, bytes, buffer, block_bytes, block, beyond)});
+}
+
 void Verifier::OutputBeyondPoolBlock(const char* routine, const char* parameter, const void* buffer,
                                      std::uint64_t bytes, const void* block, SIZE_T block_bytes,
                                      const void* beyond) {

@@ -284,10 +284,10 @@ class Verifier {
   /// mapping at that address, 0 when there is none.
   [[noreturn]] void UnmapUnknownIoSpace(const void* address, std::uint64_t bytes,
                                         std::uint64_t mapped_bytes);
-  /// READ_/WRITE_REGISTER_* on an address no MmMapIoSpace mapping covers; `nearest` says which
-  /// mapping it overran ("" when none).
+  /// READ_/WRITE_REGISTER_* on an address no MmMapIoSpace mapping covers; `why` says what the
+  /// driver did wrong (read a mapping it unmapped, overran one, never mapped the range).
   [[noreturn]] void UnmappedRegisterAccess(std::uintptr_t address, unsigned width, bool write,
-                                           const std::string& nearest);
+                                           const std::string& why);
 
   // Pool (rules_pool.cpp). Each returns only where a kernel carries on (kRecord, or a retail
   // kernel that does not check).
@@ -673,6 +673,14 @@ class Verifier {
   /// 0xCD (beyond, 1, 0, 0) in every mode, nothing written. Returns only under kRecord.
   void MdlTooSmallForBuffer(const char* routine, const void* mdl, SIZE_T bytes, const void* beyond,
                             ULONG pages);
+  /// MmBuildMdlForNonPagedPool of the MDL at `mdl`, whose buffer (`bytes` bytes at `buffer`) runs
+  /// past the end of the `block_bytes`-byte pool block at `block` it starts in, the first byte
+  /// outside at `beyond`: IoAllocateMdl was given a Length longer than the buffer. Under Driver
+  /// Verifier (special pool: the block ends against its guard page) 0xCD (beyond, 0: a read, 0,
+  /// 0); silent otherwise, as Windows is (audit round 19, A5). Returns where a kernel carries on.
+  void MdlBufferBeyondPoolBlock(const char* routine, const void* mdl, const void* buffer,
+                                std::uint64_t bytes, const void* block, SIZE_T block_bytes,
+                                const void* beyond);
   /// `routine` was about to write `bytes` bytes of its output `parameter` at `buffer`, which lies
   /// in the `block_bytes`-byte pool block at `block`, and the write runs past the block's end at
   /// `beyond`: special pool's guard page faults in the kernel's copy, 0xCD (beyond, 1, 0, 0). In

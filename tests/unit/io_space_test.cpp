@@ -2,6 +2,7 @@
 // memory and port resources, MmMapIoSpace / MmUnmapIoSpace, READ_/WRITE_REGISTER_* and
 // READ_/WRITE_PORT_* routing, kemu::RegisterFile side effects and the interrupt line they drive,
 // and kemu::testing::MockRegisters. The driver side is the C core in io_space_driver.c.
+#include <fmt/format.h>
 #include <ntddk.h>  // MmGetPhysicalAddress
 
 #include <cstdint>
@@ -20,6 +21,7 @@ using ::kemu::testing::CrashOf;
 
 using ::kemu::testing::BugCheckIs;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::Return;
 namespace bugcheck = ::kemu::bugcheck;
 namespace verifier_code = ::kemu::verifier_code;
@@ -305,6 +307,33 @@ TEST(IoSpaceTest, AccessAfterUnmappingAMappingJustUsedIsAPageFault) {
   WRITE_REGISTER_UCHAR(base, 1);
   MmUnmapIoSpace(base, kBarBytes);
   EXPECT_BUGCHECK(READ_REGISTER_UCHAR(base), bugcheck::kPageFaultInNonpagedArea);
+}
+
+// A stop path that unmapped the BAR while a DPC still reads it: the report names the unmap, not
+// "map the range first" (audit round 19, C3).
+TEST(IoSpaceTest, AnAccessAfterTheUnmapNamesTheMappingAndTheUnmap) {
+  kemu::Machine machine(kemu::Os::kWindows10);
+  kemu::Device& device = machine.AddDevice(Uart());
+  PUCHAR base = MapBar(device);
+  (void)READ_REGISTER_UCHAR(base + 4);
+  MmUnmapIoSpace(base, kBarBytes);
+  const std::uint64_t unmap_event = machine.kernel().trace().sequence();
+  const kemu::BugCheck crash = CrashOf([&] { (void)READ_REGISTER_ULONG(At<ULONG>(base, 8)); });
+  EXPECT_THAT(crash, BugCheckIs(bugcheck::kPageFaultInNonpagedArea, Address(base + 8)));
+  EXPECT_EQ(crash.parameter(1), 0u);  // read
+  EXPECT_THAT(crash.report(), HasSubstr("The mapping of device 'uart0' at "));
+  EXPECT_THAT(crash.report(), HasSubstr(fmt::format("held it until MmUnmapIoSpace unmapped it at "
+                                                    "trace event #{} on vCPU 0",
+                                                    unmap_event)));
+  EXPECT_THAT(crash.report(), Not(HasSubstr("Map the device's CmResourceTypeMemory range first")));
+}
+
+TEST(IoSpaceTest, AnAddressNeverMappedIsToldToMapTheRangeFirst) {
+  kemu::Machine machine(kemu::Os::kWindows10);
+  ULONG local = 0;
+  const kemu::BugCheck crash = CrashOf([&] { WRITE_REGISTER_ULONG(&local, 1); });
+  EXPECT_THAT(crash.report(), HasSubstr("Map the device's CmResourceTypeMemory range first"));
+  EXPECT_THAT(crash.report(), Not(HasSubstr("MmUnmapIoSpace")));
 }
 
 TEST(IoSpaceTest, MmMapIoSpaceAboveDispatchLevelIsVerifierViolation0x73) {

@@ -268,6 +268,41 @@ TEST(MdlRulesTest, BuildingAGrownMdlIsAWriteBeyondItsAllocationAndWritesNothing)
   }
 }
 
+// An MDL describing more than the pool block its buffer starts in: IoAllocateMdl was given the
+// wrong Length. Microsoft documents no outcome; under Driver Verifier the block ends against
+// special pool's guard page, and kemu stops at the routine that would list the pages beyond it
+// for a device (audit round 19, A5). Without Verifier it is built, as Windows would.
+TEST(MdlRulesTest, AnMdlLongerThanItsPoolBlockIsAReadBeyondItUnderVerifierOnly) {
+  for (const kemu::KernelMode mode : kemu::kAllKernelModes) {
+    SCOPED_TRACE(kemu::KernelModeName(mode));
+    kemu::Machine machine(kemu::WithKernelMode(
+        kemu::MachineOptions{.on_bug_check = kemu::BugCheckAction::kRecord}, mode));
+    auto* buffer = static_cast<char*>(ExAllocatePoolWithTag(NonPagedPool, 512, kTag));
+    ASSERT_NE(buffer, nullptr);
+    PMDL fits = IoAllocateMdl(buffer + 256, 256, FALSE, FALSE, nullptr);
+    PMDL longer = IoAllocateMdl(buffer, 3 * PAGE_SIZE, FALSE, FALSE, nullptr);
+    ASSERT_NE(fits, nullptr);
+    ASSERT_NE(longer, nullptr);
+    MmBuildMdlForNonPagedPool(fits);
+    EXPECT_TRUE(machine.bug_checks().empty()) << "the block's last byte is its own";
+    MmBuildMdlForNonPagedPool(longer);
+    if (mode == kemu::KernelMode::kVerifier) {
+      ASSERT_EQ(machine.bug_checks().size(), 1u);
+      EXPECT_THAT(machine.bug_checks()[0],
+                  BugCheckIs(kemu::bugcheck::kPageFaultBeyondEndOfAllocation, Address(buffer + 512),
+                             0, 0, 0));
+      EXPECT_THAT(machine.bug_checks()[0].what(), HasSubstr("describes 12288 bytes"));
+      EXPECT_THAT(machine.bug_checks()[0].what(), HasSubstr("in the 512-byte pool block"));
+    } else {
+      EXPECT_TRUE(machine.bug_checks().empty());
+    }
+    EXPECT_EQ(longer->MappedSystemVa, buffer) << "built, as a kernel that carries on would";
+    IoFreeMdl(longer);
+    IoFreeMdl(fits);
+    ExFreePoolWithTag(buffer, kTag);
+  }
+}
+
 TEST(MdlRulesTest, MdlRoutinesAboveDispatchAreReportedAndAtDispatchAreSilent) {
   kemu::Machine machine(kemu::MachineOptions{.on_bug_check = kemu::BugCheckAction::kRecord});
   auto* buffer = static_cast<char*>(ExAllocatePoolWithTag(NonPagedPool, 64, kTag));
