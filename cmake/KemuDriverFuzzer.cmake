@@ -59,6 +59,9 @@ function(_kemu_fuzz_link_engine program engine)
     target_link_options(${program} PRIVATE -fsanitize=fuzzer)
     foreach(lib IN LISTS arg_INSTRUMENT)
       target_compile_options(${lib} PRIVATE -fsanitize=fuzzer-no-link)
+      # Its objects now call the coverage hooks: every program that links it (the project's tests
+      # and scenario runner too, not only the fuzzer) links their runtime with it.
+      target_link_options(${lib} PUBLIC -fsanitize=fuzzer-no-link)
     endforeach()
   else()
     # main() comes from kemu::fuzz_replay; it calls LLVMFuzzerTestOneInput.

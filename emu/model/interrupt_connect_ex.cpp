@@ -59,6 +59,11 @@ NTSTATUS Interrupts::ConnectIointex(PIO_CONNECT_INTERRUPT_PARAMETERS parameters)
   // IoConnectInterrupt, which it forwards to, would say STATUS_INVALID_PARAMETER (audit round
   // 16, S4).
   if (fs.ProcessorEnableMask == 0) return STATUS_INVALID_PARAMETER_10;
+  // The same page lists STATUS_NOT_FOUND for a vector not assigned to the device, with no
+  // exception per release: before Vista too (audit round 20, E-S2). A PDO kemu did not enumerate
+  // has no resources kemu knows, and the call goes on to IoConnectInterrupt as before.
+  DeviceState* const device = kernel_.devices().FindByPdo(fs.PhysicalDeviceObject);
+  if (device != nullptr && !device->OwnsVector(fs.Vector)) return STATUS_NOT_FOUND;
   PKINTERRUPT interrupt = nullptr;
   const NTSTATUS status =
       ConnectLegacy(&interrupt, fs.ServiceRoutine, fs.ServiceContext, fs.SpinLock, fs.Vector,
@@ -67,7 +72,7 @@ NTSTATUS Interrupts::ConnectIointex(PIO_CONNECT_INTERRUPT_PARAMETERS parameters)
   if (!NT_SUCCESS(status)) return status;
   ConnectionRecord& record = *objects_.at(interrupt)->record;
   record.stats.legacy = false;
-  if (DeviceState* device = kernel_.devices().FindByPdo(fs.PhysicalDeviceObject)) {
+  if (device != nullptr) {
     // ConnectLegacy credited the connection by vector; the PDO says whose it is. On a shared line
     // that can differ, and the other device must not keep this connection as its own.
     if (record.device != nullptr && record.device != device &&
@@ -220,6 +225,11 @@ NTSTATUS Interrupts::ConnectMessageBased(PIO_CONNECT_INTERRUPT_PARAMETERS parame
     request.passive = passive;
     request.message_table = true;
     request.version = parameters->Version;
+    // Messages are the device's alone (its descriptor says CmResourceShareDeviceExclusive): a
+    // second connect of them, message-based or by vector, is refused as any unshareable vector
+    // is (docs/windows-facts.md §9.3; audit round 20, E-S1).
+    request.share = false;
+    if (const NTSTATUS status = CheckVectorSharing(request); !NT_SUCCESS(status)) return status;
     ConnectionRecord& record = Connect(request);
     DeliverPending();
     *mb.ConnectionContext.InterruptMessageTable = record.table();

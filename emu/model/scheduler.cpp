@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <exception>
 #include <memory>
 #include <utility>
@@ -248,16 +249,50 @@ void Scheduler::Yield() {
 }
 
 void Scheduler::YieldToThreads() {
+  if (options_.strategy == Strategy::kPct && !tearing_down_) {
+    // PCT runs the highest-priority context until it blocks. A zero delay gives up the time
+    // slice, so the yielder drops below every other context, as at a priority change point:
+    // otherwise two contexts polling with zero delays hand the vCPUs to each other for ever
+    // while the lower-priority DPC that ends both polls never runs (audit round 20, F1).
+    // Priorities stay distinct (a tie would always go to the same one): when the lowest is
+    // already 1, every other context moves up one, their order kept.
+    Context& me = *running_;
+    std::uint64_t lowest = UINT64_MAX;
+    ForEachContext([&](const Context& c) {
+      if (&c != &me && c.priority != 0) lowest = std::min(lowest, c.priority);
+    });
+    if (lowest != UINT64_MAX && me.priority >= lowest) {
+      if (lowest <= 1) {
+        ForEachContext([&](const Context& c) {
+          if (&c != &me && c.priority != 0) ++const_cast<Context&>(c).priority;
+        });
+        ++lowest;
+      }
+      me.priority = lowest - 1;
+    }
+  }
   Yield();
   if (tearing_down_ || held_ > 0) return;
   // Blocked until another context has run: the vCPU this one gives up is free for a system
   // thread waiting for one. Nothing else runnable: back at once (stuck, not deadlocked).
   const std::uint64_t before = switches_;
-  (void)Block({.ready = [this, before] { return switches_ != before; },
-               .what = "a zero-interval KeDelayExecutionThread (giving up its time slice)",
-               .lock = 0,
-               .has_deadline = false},
-              /*deadlock=*/false);
+  if (Block({.ready = [this, before] { return switches_ != before; },
+             .what = "a zero-interval KeDelayExecutionThread (giving up its time slice)",
+             .lock = 0,
+             .has_deadline = false},
+            /*deadlock=*/false)) {
+    return;
+  }
+  // A system thread gave its vCPU back in Block and takes one again before it runs on: unseated
+  // it would run with the vCPU's own IRQL and regions (its end then counted one critical region
+  // too few: 0x20 under PCT, audit round 20).
+  if (!SeatRunningThread()) {
+    (void)Block({.ready = [] { return true; },
+                 .what = "a vCPU to run on again after giving up its time slice",
+                 .lock = 0,
+                 .has_deadline = false},
+                /*deadlock=*/true);
+  }
 }
 
 void Scheduler::WaitUntil(WaitFor wait) { Block(wait, /*deadlock=*/true); }

@@ -58,16 +58,16 @@ std::string OsName::operator()(const ::testing::TestParamInfo<Os>& info) const {
   return name;
 }
 
-BugCheck CrashOf(const std::function<void()>& statement, std::source_location where) {
+BugCheck CrashOf(const std::function<void()>& statement, CallSite where) {
   if (const std::optional<std::string> crashed = AlreadyCrashed()) {
-    ADD_FAILURE_AT(where.file_name(), static_cast<int>(where.line())) << *crashed;
+    ADD_FAILURE_AT(where.file, where.line) << *crashed;
   }
   try {
     statement();
   } catch (const BugCheck& crash) {
     return crash;
   }
-  ADD_FAILURE_AT(where.file_name(), static_cast<int>(where.line()))
+  ADD_FAILURE_AT(where.file, where.line)
       << "expected a bug check, but the statement returned normally";
   return BugCheck(0, {}, "");
 }

@@ -175,6 +175,21 @@ TEST(RunnerCrashTest, AHarnessErrorInAnActionFailsAtTheStep) {
   EXPECT_FALSE(o.crash.has_value());
 }
 
+// A harness error met above PASSIVE_LEVEL (a driver call cut short, a raise_irql step) leaves the
+// vCPU there; kemu's foreign driver is not disconnected then, or its IoDisconnectInterrupt at
+// DISPATCH_LEVEL would add a 0xA that neither the driver nor Windows caused (audit round 20, D3).
+TEST(RunnerCrashTest, AHarnessErrorAbovePassiveLevelIsReportedAloneBesideAForeignDevice) {
+  Scenario s =
+      Base({Start(10), MakeStep(11, "raise_irql", IrqlStep{.raise = true, .irql = DISPATCH_LEVEL}),
+            Action(12, "read", {{"offset", "0x20"}}), Stop(13)});
+  s.devices[0].registers->size = 0x10;  // smaller than the 0x40-byte BAR
+  s.devices.push_back(Foreign());
+  const Outcome o = Play(s, Os::kWindows10, TestFactory());
+  ASSERT_EQ(o.failures.size(), 1u);
+  EXPECT_EQ(FormatLocation(o.failures[0].where), "runner_test.yaml:12:3");
+  EXPECT_FALSE(o.crash.has_value()) << o.crash->name;
+}
+
 TEST(RunnerCrashTest, ABadActionArgumentFailsAtTheStep) {
   const Scenario s = Base({Start(10), Action(11, "ring", {{"value", "seven"}}), Stop(12)});
   const Outcome o = Play(s, Os::kWindows10, TestFactory());

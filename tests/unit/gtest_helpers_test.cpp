@@ -362,4 +362,33 @@ TEST(GtestHelpersTest, CrashOfFailsTheTestWhenNothingCrashes) {
       "expected a bug check, but the statement returned normally");
 }
 
+// CrashOf's failure is placed at its caller's line, through CallSite (std::source_location is
+// missing from Clang 14 with libstdc++ 12: audit round 20, D4).
+kemu::testing::CallSite CalledFrom(
+    kemu::testing::CallSite where = kemu::testing::CallSite::Here()) {
+  return where;
+}
+
+TEST(GtestHelpersTest, CallSiteAsADefaultArgumentIsTheCallersFileAndLine) {
+  const int line = __LINE__ + 1;
+  const kemu::testing::CallSite where = CalledFrom();
+  EXPECT_EQ(where.line, line);
+  EXPECT_STREQ(where.file, __FILE__);
+}
+
+TEST(GtestHelpersTest, CrashOfReportsNothingCrashingAtTheCallersLine) {
+  kemu::Machine machine(kemu::Os::kWindows10);
+  ::testing::TestPartResultArray failures;
+  int line = 0;
+  {
+    const ::testing::ScopedFakeTestPartResultReporter reporter(
+        ::testing::ScopedFakeTestPartResultReporter::INTERCEPT_ONLY_CURRENT_THREAD, &failures);
+    line = __LINE__ + 1;
+    (void)kemu::testing::CrashOf([] { KeGetCurrentIrql(); });
+  }
+  ASSERT_EQ(failures.size(), 1);
+  EXPECT_EQ(failures.GetTestPartResult(0).line_number(), line);
+  EXPECT_STREQ(failures.GetTestPartResult(0).file_name(), __FILE__);
+}
+
 }  // namespace

@@ -325,6 +325,52 @@ TEST_P(IoConnectInterruptExTest, MessageBasedReturnsATableOfEveryGrantedMessage)
   EXPECT_EQ(device.connection(), nullptr);
 }
 
+// A device's messages are its alone (its descriptor says CmResourceShareDeviceExclusive): a
+// second connect of them is refused as any unshareable vector is (docs/windows-facts.md §9.3),
+// so one message never runs two ISRs (audit round 20, E-S1).
+TEST_P(IoConnectInterruptExTest, ASecondConnectOfTheSameMessagesIsRefused) {  // EX-4
+  kemu::Device& device = machine().AddDevice(MsiDevice(2));
+  IsrProbe first_probe;
+  IsrProbe second_probe;
+  PIO_INTERRUPT_MESSAGE_INFO first = nullptr;
+  PIO_INTERRUPT_MESSAGE_INFO second = nullptr;
+  IO_CONNECT_INTERRUPT_PARAMETERS p = MessageBased(device.pdo(), &first, &first_probe);
+  ASSERT_EQ(IoConnectInterruptEx(&p), STATUS_SUCCESS);
+  IO_CONNECT_INTERRUPT_PARAMETERS again = MessageBased(device.pdo(), &second, &second_probe);
+
+  EXPECT_EQ(IoConnectInterruptEx(&again), STATUS_INVALID_PARAMETER);
+  EXPECT_EQ(second, nullptr);
+  device.SignalMessage(0);
+  EXPECT_EQ(first_probe.calls, 1);
+  EXPECT_EQ(second_probe.calls, 0);
+  Disconnect(CONNECT_MESSAGE_BASED, first);
+}
+
+TEST_P(IoConnectInterruptExTest, MessagesAFullySpecifiedConnectHoldsAreNotConnectedAgain) {
+  kemu::Device& device = machine().AddDevice(MsiDevice(1));
+  PIO_INTERRUPT_MESSAGE_INFO table = nullptr;
+  IO_CONNECT_INTERRUPT_PARAMETERS probe = MessageBased(device.pdo(), &table);
+  ASSERT_EQ(IoConnectInterruptEx(&probe), STATUS_SUCCESS);
+  const ULONG vector = table->MessageInfo[0].Vector;
+  const KIRQL irql = table->MessageInfo[0].Irql;
+  Disconnect(CONNECT_MESSAGE_BASED, table);
+  // Version 1 from the translated message descriptor (docs/windows-facts.md §2.4).
+  PKINTERRUPT interrupt = nullptr;
+  IO_CONNECT_INTERRUPT_PARAMETERS fs = FullySpecified(device.pdo(), &interrupt);
+  fs.FullySpecified.Vector = vector;
+  fs.FullySpecified.Irql = irql;
+  fs.FullySpecified.SynchronizeIrql = irql;
+  fs.FullySpecified.InterruptMode = Latched;
+  fs.FullySpecified.ShareVector = FALSE;
+  ASSERT_EQ(IoConnectInterruptEx(&fs), STATUS_SUCCESS);
+  PIO_INTERRUPT_MESSAGE_INFO second = nullptr;
+  IO_CONNECT_INTERRUPT_PARAMETERS again = MessageBased(device.pdo(), &second);
+
+  EXPECT_EQ(IoConnectInterruptEx(&again), STATUS_INVALID_PARAMETER);
+  EXPECT_EQ(second, nullptr);
+  Disconnect(CONNECT_FULLY_SPECIFIED, interrupt);
+}
+
 TEST_P(IoConnectInterruptExTest, UnifiedIrqlIsTheHighestMessageIrqlOrTheCallersIfHigher) {
   // 20 MSI-X messages span two x64 IRQLs (vectors 16 apart share one).
   kemu::Device& device = machine().AddDevice(MsiDevice(20, /*msix=*/true));
@@ -481,6 +527,18 @@ TEST_P(IointexTest, AnEmptyProcessorEnableMaskIsParameter10OnEveryRelease) {  //
   IO_CONNECT_INTERRUPT_PARAMETERS p = FullySpecified(device.pdo(), &interrupt);
   p.FullySpecified.ProcessorEnableMask = 0;
   EXPECT_EQ(WdmlibIoConnectInterruptEx(&p), STATUS_INVALID_PARAMETER_10);
+  EXPECT_EQ(interrupt, nullptr);
+  EXPECT_EQ(device.connection(), nullptr);
+}
+
+// The library's page lists STATUS_NOT_FOUND for a vector not assigned to the device, with no
+// exception per release: before Vista too, where kemu connected it (audit round 20, E-S2).
+TEST_P(IointexTest, AVectorThatIsNotTheDevicesIsNotFoundOnEveryRelease) {  // EX-2
+  kemu::Device& device = machine().AddDevice(LineDevice());
+  PKINTERRUPT interrupt = nullptr;
+  IO_CONNECT_INTERRUPT_PARAMETERS p = FullySpecified(device.pdo(), &interrupt);
+  p.FullySpecified.Vector = kForeignVector;
+  EXPECT_EQ(WdmlibIoConnectInterruptEx(&p), STATUS_NOT_FOUND);
   EXPECT_EQ(interrupt, nullptr);
   EXPECT_EQ(device.connection(), nullptr);
 }

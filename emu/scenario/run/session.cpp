@@ -208,8 +208,11 @@ void Session::PlaySteps() {
 
 void Session::Finish() {
   if (machine_ != nullptr) {
+    // Not after a harness error: the run is abandoned, and the error may have left the vCPU above
+    // PASSIVE_LEVEL (a driver call cut short), where the foreign driver's disconnect would add a
+    // bug check of kemu's own making to the report (audit round 20, D3).
     for (auto& foreign : foreign_) {
-      if (machine_->crashed()) break;
+      if (machine_->crashed() || harness_error_) break;
       Guard(scenario_.where, [&] { foreign->Disconnect(); });
     }
     // Leaks bug-check here; once shut down (or crashed) the Machine's destructor stays quiet.

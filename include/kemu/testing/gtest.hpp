@@ -20,7 +20,6 @@
 #include <functional>
 #include <optional>
 #include <ostream>
-#include <source_location>
 #include <string>
 #include <vector>
 
@@ -57,12 +56,23 @@ inline auto OsFrom(Os first) {
   return OsWhere([first](const Personality& personality) { return personality.os >= first; });
 }
 
+/// Where a helper was called: a file and line for its failure message. std::source_location
+/// would do, but Clang 14 with libstdc++ 12 (Debian 12) has no `__builtin_source_location` and so
+/// no std::source_location; the builtins below are in every compiler kemu supports, and as default
+/// arguments they give the line of the call (audit round 20, D4).
+struct CallSite {
+  const char* file = "";
+  int line = 0;
+  static constexpr CallSite Here(const char* file = __builtin_FILE(), int line = __builtin_LINE()) {
+    return CallSite{file, line};
+  }
+};
+
 /// The bug check `statement` raises, for a test to inspect; when it returns normally, records a
 /// test failure at the caller's line and returns a bug check with code 0. A machine that crashed
 /// before the statement re-raises that first bug check on every kernel call, which says nothing
 /// about the statement: that is a test failure too (check one bug check per machine).
-BugCheck CrashOf(const std::function<void()>& statement,
-                 std::source_location where = std::source_location::current());
+BugCheck CrashOf(const std::function<void()>& statement, CallSite where = CallSite::Here());
 
 /// Test-name generator: "win2000", "xp", ..., "win8_1", "win10", "win11" (GoogleTest names allow
 /// only letters, digits and '_').
