@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "kemu/testing/gtest.hpp"
+#include "system_thread_start.hpp"
 
 namespace {
 
@@ -22,15 +23,8 @@ kemu::MachineOptions Options(unsigned processors,
 // Runs `routine(context)` on a new system thread and waits for its end, as a driver's stop path
 // does.
 void RunThread(PKSTART_ROUTINE routine, PVOID context) {
-  HANDLE handle = nullptr;
-  ASSERT_EQ(
-      PsCreateSystemThread(&handle, THREAD_ALL_ACCESS, nullptr, nullptr, nullptr, routine, context),
-      STATUS_SUCCESS);
-  PVOID thread = nullptr;
-  ASSERT_EQ(ObReferenceObjectByHandle(handle, THREAD_ALL_ACCESS, *PsThreadType, KernelMode, &thread,
-                                      nullptr),
-            STATUS_SUCCESS);
-  ASSERT_EQ(ZwClose(handle), STATUS_SUCCESS);
+  PVOID thread = kemu::testing::StartSystemThread(routine, context);
+  ASSERT_NE(thread, nullptr);
   EXPECT_EQ(KeWaitForSingleObject(thread, Executive, KernelMode, FALSE, nullptr), STATUS_SUCCESS);
   ObDereferenceObject(thread);
 }
@@ -117,15 +111,8 @@ TEST(ThreadAffinityTest, ASystemThreadStaysInsideItsSetAcrossWaits) {
     for (std::uint64_t seed = 1; seed <= 30; ++seed) {
       kemu::Machine machine(Options(3, strategy, seed));
       Pinned pinned;
-      HANDLE handle = nullptr;
-      ASSERT_EQ(PsCreateSystemThread(&handle, THREAD_ALL_ACCESS, nullptr, nullptr, nullptr,
-                                     &WaitInsideTheSet, &pinned),
-                STATUS_SUCCESS);
-      PVOID thread = nullptr;
-      ASSERT_EQ(ObReferenceObjectByHandle(handle, THREAD_ALL_ACCESS, *PsThreadType, KernelMode,
-                                          &thread, nullptr),
-                STATUS_SUCCESS);
-      ZwClose(handle);
+      PVOID thread = kemu::testing::StartSystemThread(&WaitInsideTheSet, &pinned);
+      ASSERT_NE(thread, nullptr);
       for (int round = 0; round < kRounds; ++round) {
         KeSetEvent(&pinned.go, IO_NO_INCREMENT, FALSE);
         KeWaitForSingleObject(&pinned.done, Executive, KernelMode, FALSE, nullptr);

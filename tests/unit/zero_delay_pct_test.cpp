@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include "kemu/testing/gtest.hpp"
+#include "system_thread_start.hpp"
 
 namespace {
 
@@ -52,15 +53,8 @@ void PollUnderPct(bool thread_queues) {
     poll.thread_queues = thread_queues;
     KeInitializeDpc(&poll.dpc, &SetDone, &poll);
     KeSetTargetProcessorDpc(&poll.dpc, 1);
-    HANDLE handle = nullptr;
-    ASSERT_EQ(PsCreateSystemThread(&handle, THREAD_ALL_ACCESS, nullptr, nullptr, nullptr,
-                                   &PollUntilDone, &poll),
-              STATUS_SUCCESS);
-    PVOID thread = nullptr;
-    ASSERT_EQ(ObReferenceObjectByHandle(handle, THREAD_ALL_ACCESS, *PsThreadType, KernelMode,
-                                        &thread, nullptr),
-              STATUS_SUCCESS);
-    ZwClose(handle);
+    PVOID thread = kemu::testing::StartSystemThread(&PollUntilDone, &poll);
+    ASSERT_NE(thread, nullptr);
     if (!thread_queues) KeInsertQueueDpc(&poll.dpc, nullptr, nullptr);
     LARGE_INTEGER zero;
     zero.QuadPart = 0;
