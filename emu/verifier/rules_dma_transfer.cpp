@@ -46,10 +46,12 @@ void Verifier::DmaScatterGatherListFreedTwice(const char* routine, const void* l
        .parameters = {dma_violation::kScatterGatherListFreedTwice, allocated, freed, 0},
        .parameter_names = {"0x06: too many scatter/gather lists freed",
                            "scatter/gather lists allocated", "scatter/gather lists freed", nullptr},
-       .summary = fmt::format("{} was given the scatter/gather list at {}, which the "
-                              "adapter does not hold: put already, or never built by its "
-                              "GetScatterGatherList or BuildScatterGatherList.",
-                              routine, list)});
+       .summary = fmt::format(
+           "{} was given the scatter/gather list at {}, which the adapter does not hold: put "
+           "already, or never built by its GetScatterGatherList or BuildScatterGatherList. The "
+           "freed count includes this put; kemu knows each list, so it stops here even while "
+           "other lists are held and the count is below the lists allocated (audit round 20).",
+           routine, list)});
 }
 
 void Verifier::DmaAdapterReleasedWithTransfers(const char* routine, const void* adapter,

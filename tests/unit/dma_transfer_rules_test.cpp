@@ -159,6 +159,25 @@ TEST_F(DmaTransferRulesTest, PuttingAScatterGatherListTwiceIsTooManyListsFreed) 
   EXPECT_THAT(crash.what(), HasSubstr("put already"));
 }
 
+// kemu knows each list: a second put is stopped even while other lists are held, where the
+// freed count (this put included) is still below the lists allocated (audit round 20).
+TEST_F(DmaTransferRulesTest, ASecondPutWhileOtherListsAreHeldIsStoppedAtOnce) {
+  PDMA_ADAPTER adapter = Get();
+  MdlBuffer buffer(0, kPage);
+  Seen first;
+  Seen second;
+  Seen third;
+  ASSERT_EQ(GetList(adapter, buffer, &first), STATUS_SUCCESS);
+  ASSERT_EQ(GetList(adapter, buffer, &second), STATUS_SUCCESS);
+  ASSERT_EQ(GetList(adapter, buffer, &third), STATUS_SUCCESS);
+  AtDispatch([&] { adapter->DmaOperations->PutScatterGatherList(adapter, first.list, TRUE); });
+  const kemu::BugCheck crash = CrashOf([&] {
+    AtDispatch([&] { adapter->DmaOperations->PutScatterGatherList(adapter, first.list, TRUE); });
+  });
+  EXPECT_THAT(crash, BugCheckIs(kDma, dv::kScatterGatherListFreedTwice, 3, 2, 0));
+  EXPECT_THAT(crash.what(), HasSubstr("stops here even while other lists are held"));
+}
+
 // 0x08: the adapter released with its adapter channel allocated (adapter, count, 0).
 TEST_F(DmaTransferRulesTest, ReleasingTheAdapterWithItsChannelAllocatedIsReported) {
   Packet packet{.adapter = Get(), .action = KeepObject};
