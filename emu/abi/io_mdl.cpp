@@ -10,6 +10,7 @@
 #include "abi/counted_string.hpp"
 #include "abi/entry.hpp"
 #include "model/host_memory.hpp"
+#include "model/mdl_pages.hpp"
 
 namespace {
 
@@ -26,13 +27,6 @@ std::uint64_t LongestMdlBuffer(const Kernel& kernel) {
   if (os >= kemu::Os::kWindows7) return std::uint64_t{4} * 1024 * 1024 * 1024 - PAGE_SIZE;
   if (os >= kemu::Os::kWindowsVista) return std::uint64_t{2} * 1024 * 1024 * 1024 - PAGE_SIZE;
   return std::uint64_t{PAGE_SIZE} * (65535 - sizeof(MDL)) / sizeof(ULONG_PTR);
-}
-
-// The buffer's first byte as a number. MmGetMdlVirtualAddress's pointer arithmetic is undefined
-// for an MDL of the NULL page (IoAllocateMdl's VirtualAddress is optional), and kemu's own code
-// must not rely on it (UBSan found it under kemu's kernel-API fuzzer).
-std::uintptr_t BufferAddress(const MDL& mdl) {
-  return reinterpret_cast<std::uintptr_t>(mdl.StartVa) + mdl.ByteOffset;
 }
 
 }  // namespace
@@ -95,9 +89,10 @@ VOID MmBuildMdlForNonPagedPool(PMDL MemoryDescriptorList) {
   PMDL mdl = MemoryDescriptorList;
   // Under Verifier a buffer in the freed special pool is the page fault the routine's look at
   // its pages takes: 0xD5, as for any pointer into freed pool (audit round 19, B-S2).
-  kemu::abi::CheckNotFreed(kernel, kRoutine, BufferAddress(*mdl), "the MDL's buffer");
+  const kemu::model::MdlRange buffer = kemu::model::MdlBufferRange(*mdl);
+  kemu::abi::CheckNotFreed(kernel, kRoutine, buffer.begin, "the MDL's buffer");
   // The pages behind the buffer, each by the physical page MmGetPhysicalAddress gives it.
-  const ULONG pages = ADDRESS_AND_SIZE_TO_SPAN_PAGES(BufferAddress(*mdl), mdl->ByteCount);
+  const ULONG pages = ADDRESS_AND_SIZE_TO_SPAN_PAGES(buffer.begin, mdl->ByteCount);
   PPFN_NUMBER pfns = MmGetMdlPfnArray(mdl);
   // The PFN array follows the MDL inside its pool block, sized by IoAllocateMdl. A driver that
   // grew ByteCount (or moved StartVa) since needs more entries than the block holds: Windows
@@ -112,11 +107,10 @@ VOID MmBuildMdlForNonPagedPool(PMDL MemoryDescriptorList) {
     }
   }
   // A buffer longer than the pool block it starts in: IoAllocateMdl was given too long a Length.
-  const std::uintptr_t buffer = BufferAddress(*mdl);
-  if (const auto block = kernel.pool().ExtentOf(reinterpret_cast<const void*>(buffer));
-      block && buffer + mdl->ByteCount > block->base + block->bytes) {
+  if (const auto block = kernel.pool().ExtentOf(reinterpret_cast<const void*>(buffer.begin));
+      block && buffer.end > block->base + block->bytes) {
     kernel.verifier().MdlBufferBeyondPoolBlock(
-        kRoutine, mdl, reinterpret_cast<const void*>(buffer), mdl->ByteCount,
+        kRoutine, mdl, reinterpret_cast<const void*>(buffer.begin), mdl->ByteCount,
         reinterpret_cast<const void*>(block->base), block->bytes,
         reinterpret_cast<const void*>(block->base + block->bytes));
   }
@@ -127,7 +121,7 @@ VOID MmBuildMdlForNonPagedPool(PMDL MemoryDescriptorList) {
         kernel.physical_memory().PhysicalOf(reinterpret_cast<const void*>(page)) >> PAGE_SHIFT);
   }
   // Nonpaged pool is mapped already: its system address is the buffer's own.
-  mdl->MappedSystemVa = reinterpret_cast<PVOID>(BufferAddress(*mdl));
+  mdl->MappedSystemVa = reinterpret_cast<PVOID>(buffer.begin);
   mdl->MdlFlags = static_cast<CSHORT>(mdl->MdlFlags | MDL_SOURCE_IS_NONPAGED_POOL);
 }
 

@@ -16,7 +16,8 @@ bool MdlHasPages(const MDL& mdl) {
 
 MdlRange MdlBufferRange(const MDL& mdl) {
   // The buffer as numbers: MmGetMdlVirtualAddress's pointer arithmetic is undefined for an MDL
-  // of the NULL page (emu/abi/io_mdl.cpp).
+  // of the NULL page (IoAllocateMdl's VirtualAddress is optional; UBSan found it under kemu's
+  // kernel-API fuzzer).
   const std::uintptr_t begin = reinterpret_cast<std::uintptr_t>(mdl.StartVa) + mdl.ByteOffset;
   return {.begin = begin, .end = begin + mdl.ByteCount};
 }
